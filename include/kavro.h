@@ -1,0 +1,16 @@
+/*
+ * kavro - Avro over Kafka with the Confluent Schema Registry, for C.
+ *
+ * The umbrella header: include this one.  Each part has its own header
+ * under kavro/, grouped as DESIGN.md lays the parts out.
+ */
+#ifndef KAVRO_H
+#define KAVRO_H
+
+#include <kavro/version.h>
+#include <kavro/common.h>
+#include <kavro/schema.h>
+#include <kavro/wire.h>
+#include <kavro/compat.h>
+
+#endif /* KAVRO_H */

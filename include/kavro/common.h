@@ -1,0 +1,136 @@
+/*
+ * kavro - common definitions: export macro, error codes and the error
+ * detail structure every fallible function fills in.
+ *
+ * Error style, used everywhere in kavro: a function that can fail returns a
+ * kavro_err_t and takes a caller-owned `kavro_error_t *error` as its last
+ * argument (NULL when the caller does not want details).  The structure
+ * lives on the caller's stack, like jansson's json_error_t: nothing to free.
+ * Credentials never appear in any text kavro writes there.
+ */
+#ifndef KAVRO_COMMON_H
+#define KAVRO_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define KAVRO_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
+#define KAVRO_EXPORT __attribute__((visibility("default")))
+#else
+#define KAVRO_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @name Error codes
+ *
+ * Library errors are negative.  Errors reported by a Schema Registry are
+ * positive and equal to the registry's own `error_code` (40401, 409, ...),
+ * so a registry answer maps to a kavro_err_t without a table.
+ * @{
+ */
+typedef enum kavro_err_e {
+  KAVRO_OK = 0,
+
+  /* Library errors. */
+  KAVRO_ERR_INVALID_ARG = -1,      /**< a NULL or out-of-range argument */
+  KAVRO_ERR_NOMEM = -2,            /**< an allocation failed */
+  KAVRO_ERR_IO = -3,               /**< reading or writing a file failed */
+  KAVRO_ERR_JSON = -4,             /**< text is not valid JSON */
+  KAVRO_ERR_SCHEMA_INVALID = -5,   /**< JSON is not a valid Avro schema */
+  KAVRO_ERR_LIMIT = -6,            /**< input exceeds a configured bound */
+  KAVRO_ERR_WIRE_SHORT = -7,       /**< frame shorter than its header */
+  KAVRO_ERR_WIRE_MAGIC = -8,       /**< frame has an unknown magic byte */
+  KAVRO_ERR_INCOMPATIBLE = -9,     /**< schema breaks the compatibility rule */
+  KAVRO_ERR_CONF_UNKNOWN = -10,    /**< unknown configuration key */
+  KAVRO_ERR_CONF_INVALID = -11,    /**< invalid configuration value */
+  KAVRO_ERR_ENCODE = -12,          /**< a value does not fit its schema */
+  KAVRO_ERR_DECODE = -13,          /**< a body cannot be decoded */
+  KAVRO_ERR_NOT_FOUND = -14,       /**< a named thing does not exist */
+  KAVRO_ERR_TRANSPORT = -15,       /**< the registry could not be reached */
+  KAVRO_ERR_TIMED_OUT = -16,       /**< a request ran out of time */
+  KAVRO_ERR_BAD_RESPONSE = -17,    /**< the registry's reply is malformed */
+  KAVRO_ERR_HTTP = -18,            /**< an HTTP error without registry code */
+  KAVRO_ERR_AVRO_C = -19,          /**< avro-c reported an error */
+
+  /* Registry errors: the registry's error_code. */
+  KAVRO_ERR_REGISTRY_INCOMPATIBLE = 409,
+  KAVRO_ERR_SUBJECT_NOT_FOUND = 40401,
+  KAVRO_ERR_VERSION_NOT_FOUND = 40402,
+  KAVRO_ERR_SCHEMA_NOT_FOUND = 40403,
+  KAVRO_ERR_SUBJECT_SOFT_DELETED = 40404,
+  KAVRO_ERR_SUBJECT_NOT_SOFT_DELETED = 40405,
+  KAVRO_ERR_SCHEMA_VERSION_SOFT_DELETED = 40406,
+  KAVRO_ERR_VERSION_NOT_SOFT_DELETED = 40407,
+  KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND = 40408,
+  KAVRO_ERR_REGISTRY_INCOMPATIBLE_SCHEMA = 40901,
+  KAVRO_ERR_INVALID_SCHEMA = 42201,
+  KAVRO_ERR_INVALID_VERSION = 42202,
+  KAVRO_ERR_INVALID_COMPATIBILITY_LEVEL = 42203,
+  KAVRO_ERR_INVALID_MODE = 42204,
+  KAVRO_ERR_REGISTRY_STORE = 50001,
+  KAVRO_ERR_REGISTRY_TIMEOUT = 50002,
+  KAVRO_ERR_REGISTRY_FORWARD = 50003
+} kavro_err_t;
+
+/** Human-readable description of @p err.  Static storage; never NULL. */
+KAVRO_EXPORT const char *kavro_err2str(kavro_err_t err);
+
+/** The enum name of @p err without its prefix ("SCHEMA_INVALID").  Static. */
+KAVRO_EXPORT const char *kavro_err2name(kavro_err_t err);
+/** @} */
+
+/**
+ * @name Error details
+ * @{
+ */
+#define KAVRO_ERROR_TEXT_LENGTH 512
+#define KAVRO_ERROR_SOURCE_LENGTH 256
+#define KAVRO_ERROR_PATH_LENGTH 256
+
+/**
+ * Details of a failure, filled by the function that failed.  Caller-owned;
+ * nothing inside needs freeing.  Fields that do not apply are 0 or empty.
+ */
+typedef struct kavro_error_s {
+  kavro_err_t code;      /**< the same value the function returned */
+  int line;              /**< 1-based line in the source text, 0 unknown */
+  int column;            /**< 1-based column (in bytes), 0 unknown */
+  long position;         /**< byte offset in the source text, -1 unknown */
+  int http_status;       /**< HTTP status of a registry reply, 0 none */
+  int registry_code;     /**< registry `error_code`, 0 none */
+  char source[KAVRO_ERROR_SOURCE_LENGTH]; /**< file name or URL, "" none */
+  char path[KAVRO_ERROR_PATH_LENGTH];     /**< JSON pointer, "" none */
+  char text[KAVRO_ERROR_TEXT_LENGTH];     /**< what went wrong */
+} kavro_error_t;
+
+/**
+ * True when retrying the same call later may succeed (a registry that could
+ * not be reached, a time-out, a 5xx or 429); false for errors that will
+ * repeat (bad input, unknown id, incompatible schema).
+ */
+KAVRO_EXPORT int kavro_error_is_retriable(const kavro_error_t *error);
+
+/**
+ * Format @p error as one line: "source:line:column: path: text" with the
+ * parts that are known.  Writes at most @p size bytes including the NUL and
+ * returns @p buf.
+ */
+KAVRO_EXPORT char *kavro_error_format(const kavro_error_t *error, char *buf,
+                                      size_t size);
+/** @} */
+
+/** Run-time version, as the KAVRO_VERSION number. */
+KAVRO_EXPORT int kavro_version(void);
+/** Run-time version as text ("0.1.0").  Static storage. */
+KAVRO_EXPORT const char *kavro_version_str(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAVRO_COMMON_H */

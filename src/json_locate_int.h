@@ -1,0 +1,40 @@
+/*
+ * kavro - map a JSON pointer back to a line and column of the source text.
+ *
+ * jansson keeps no positions for parsed values, yet every schema error and
+ * every compatibility finding is reported against the file a person edits.
+ * Only computed when needed (an error, an annotation), so the common path
+ * pays nothing.
+ */
+#ifndef KAVRO_JSON_LOCATE_INT_H
+#define KAVRO_JSON_LOCATE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct kv_json_pos_s {
+  int line;     /* 1-based */
+  int column;   /* 1-based, in bytes */
+  long offset;  /* byte offset from the start of the text */
+} kv_json_pos_t;
+
+/*
+ * Find the value at JSON pointer @pointer ("" or "/" is the whole text,
+ * "/fields/3/type") in @text.  Sets @pos to its first character and returns
+ * true.  When the pointer leads nowhere, sets @pos to the deepest value
+ * found on the way and returns false; on text that is not JSON, to where
+ * scanning stopped.  Never reads past @length; iterative, so any nesting
+ * depth is safe.
+ */
+bool kv_json_locate(const char *text, size_t length, const char *pointer,
+                    kv_json_pos_t *pos);
+
+/*
+ * Like kv_json_locate(), but for a member of an object positions on the
+ * member's key (`"type": ...` points at `"type"`), which is where a person
+ * looks for a field.  Array elements and the root are as kv_json_locate().
+ */
+bool kv_json_locate_key(const char *text, size_t length, const char *pointer,
+                        kv_json_pos_t *pos);
+
+#endif /* KAVRO_JSON_LOCATE_INT_H */

@@ -1,0 +1,162 @@
+/*
+ * kavro - internal schema model, shared by every part built on `schema`
+ * (canonical form, JSON output, avro-c conversion, compat, serde, typed).
+ *
+ * A parsed schema is a graph of kv_node_t.  Every occurrence of a type in
+ * the text gets its own node, except references by name: a name resolves to
+ * the node of the named type's definition, so recursive schemas are cycles
+ * and a named type used twice is one node.  All nodes are owned by the
+ * schema that defines them (owner); a schema that uses types from a
+ * referenced schema points into that schema's nodes and holds a reference to
+ * it, so those nodes live as long as it does.
+ *
+ * After kavro_schema_parse() returns, nothing here is ever written again:
+ * any number of threads may read it.
+ */
+#ifndef KAVRO_SCHEMA_INT_H
+#define KAVRO_SCHEMA_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kavro/schema.h"
+
+typedef struct kv_node_s kv_node_t;
+
+typedef enum kv_order_e {
+  KV_ORDER_ASCENDING = 0,
+  KV_ORDER_DESCENDING,
+  KV_ORDER_IGNORE
+} kv_order_t;
+
+typedef struct kv_field_s {
+  char *name;
+  kv_node_t *type;
+  json_t *default_value;   /* validated against type; NULL when none */
+  char **aliases;          /* field aliases (plain names) */
+  size_t alias_count;
+  char *doc;               /* NULL when none */
+  kv_order_t order;
+  json_t *props;           /* other attributes, NULL when none */
+  size_t index;            /* position in the record */
+} kv_field_t;
+
+struct kv_node_s {
+  kavro_type_t type;
+  kavro_logical_t logical;  /* KAVRO_LOGICAL_NONE when absent or invalid */
+  int precision, scale;     /* decimal only */
+  json_t *props;            /* attributes the model does not keep in a
+                               member (custom properties, an ignored
+                               logicalType and its parameters); NULL none.
+                               A valid logicalType lives in `logical` (and
+                               precision/scale), not here. */
+
+  /* Named types (record, enum, fixed). */
+  char *fullname;           /* "com.acme.Order" */
+  const char *name;         /* last component, points into fullname */
+  char *space;              /* namespace, NULL for the null namespace */
+  char **aliases;           /* full names */
+  size_t alias_count;
+  char *doc;
+  const kavro_schema_t *owner; /* schema whose text defines this type */
+  char *path;               /* JSON pointer of the definition in owner */
+  bool is_error;            /* declared with "type": "error" */
+
+  /* Record. */
+  kv_field_t *fields;
+  size_t field_count;
+  uint32_t *field_slots;    /* open-addressed index: field index + 1 */
+  size_t field_slot_count;  /* power of two, 0 when no index */
+
+  /* Enum. */
+  char **symbols;
+  size_t symbol_count;
+  long enum_default;        /* symbol index, -1 when none */
+
+  /* Fixed. */
+  size_t size;
+
+  /* Array items or map values. */
+  kv_node_t *items;
+
+  /* Union. */
+  kv_node_t **branches;
+  size_t branch_count;
+};
+
+struct kavro_schema_s {
+  atomic_int refcount;
+  char *text;               /* NUL-terminated copy of the source text */
+  size_t text_length;
+  char *source;             /* name for messages, NULL when none */
+  kv_node_t *root;
+
+  kv_node_t **nodes;        /* every node this schema owns */
+  size_t node_count, node_capacity;
+
+  kv_node_t **named;        /* named types this schema defines, in order */
+  size_t named_count, named_capacity;
+  uint32_t *named_slots;    /* open-addressed index into named: i + 1 */
+  size_t named_slot_count;  /* power of two */
+
+  kavro_schema_t **references; /* schemas whose types it uses (owned refs) */
+  size_t reference_count;
+
+  char **warnings;
+  size_t warning_count;
+
+  char *canonical;          /* Parsing Canonical Form */
+  size_t canonical_length;
+  uint64_t rabin;
+  unsigned char md5[16];
+  unsigned char sha256[32];
+};
+
+static inline bool kv_type_is_named(kavro_type_t t) {
+  return t == KAVRO_RECORD || t == KAVRO_ENUM || t == KAVRO_FIXED;
+}
+
+static inline bool kv_type_is_primitive(kavro_type_t t) {
+  return t <= KAVRO_STRING;
+}
+
+static inline const kv_node_t *kv_schema_root(const kavro_schema_t *schema) {
+  return schema->root;
+}
+
+/* The record field called @name, or NULL.  O(1). */
+const kv_field_t *kv_record_field(const kv_node_t *record, const char *name);
+
+/* The named type @fullname visible in @schema (its own definitions, then
+ * those of its references), or NULL. */
+const kv_node_t *kv_schema_find_named(const kavro_schema_t *schema,
+                                      const char *fullname);
+
+/* The primitive type called @name ("int"), or -1. */
+int kv_primitive_from_name(const char *name);
+
+/* Logical type name ("timestamp-millis"), NULL for NONE. */
+const char *kv_logical_name(kavro_logical_t logical);
+
+/* Hash used by the name and field indexes (FNV-1a). */
+uint32_t kv_hash_string(const char *s);
+
+/* Add @node to @schema's nodes (which then owns it); false on OOM. */
+bool kv_schema_adopt_node(kavro_schema_t *schema, kv_node_t *node);
+
+/* Register a named type definition; false on OOM.  The caller has checked
+ * that the name is not yet visible. */
+bool kv_schema_add_named(kavro_schema_t *schema, kv_node_t *node);
+
+/* Build @record's field index; false on OOM. */
+bool kv_record_index_fields(kv_node_t *record);
+
+/* Compute the canonical form and fingerprints into @schema (parse time). */
+kavro_err_t kv_schema_finish_canonical(kavro_schema_t *schema,
+                                       kavro_error_t *error);
+
+#endif /* KAVRO_SCHEMA_INT_H */

@@ -1,0 +1,106 @@
+/*
+ * kavro - growable byte string (see strbuf_int.h).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf_int.h"
+
+static bool grow(kv_strbuf_t *sb, size_t extra) {
+  if (sb->failed)
+    return false;
+  if (extra > SIZE_MAX / 2 - sb->length) {
+    sb->failed = true;
+    return false;
+  }
+  size_t need = sb->length + extra + 1;
+  if (need <= sb->capacity)
+    return true;
+  size_t cap = sb->capacity ? sb->capacity : 64;
+  while (cap < need)
+    cap *= 2;
+  char *p = realloc(sb->data, cap);
+  if (!p) {
+    sb->failed = true;
+    return false;
+  }
+  sb->data = p;
+  sb->capacity = cap;
+  return true;
+}
+
+void kv_strbuf_append(kv_strbuf_t *sb, const char *data, size_t length) {
+  if (!grow(sb, length))
+    return;
+  if (length)
+    memcpy(sb->data + sb->length, data, length);
+  sb->length += length;
+  sb->data[sb->length] = '\0';
+}
+
+void kv_strbuf_puts(kv_strbuf_t *sb, const char *s) {
+  kv_strbuf_append(sb, s, strlen(s));
+}
+
+void kv_strbuf_putc(kv_strbuf_t *sb, char c) { kv_strbuf_append(sb, &c, 1); }
+
+void kv_strbuf_printf(kv_strbuf_t *sb, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || !grow(sb, (size_t)n)) {
+    sb->failed = true;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(sb->data + sb->length, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  sb->length += (size_t)n;
+}
+
+void kv_strbuf_put_json_string(kv_strbuf_t *sb, const char *s) {
+  kv_strbuf_putc(sb, '"');
+  const char *run = s;
+  for (const char *p = s; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    kv_strbuf_append(sb, run, (size_t)(p - run));
+    switch (c) {
+    case '"': kv_strbuf_puts(sb, "\\\""); break;
+    case '\\': kv_strbuf_puts(sb, "\\\\"); break;
+    case '\n': kv_strbuf_puts(sb, "\\n"); break;
+    case '\r': kv_strbuf_puts(sb, "\\r"); break;
+    case '\t': kv_strbuf_puts(sb, "\\t"); break;
+    case '\b': kv_strbuf_puts(sb, "\\b"); break;
+    case '\f': kv_strbuf_puts(sb, "\\f"); break;
+    default: kv_strbuf_printf(sb, "\\u%04x", c); break;
+    }
+    run = p + 1;
+  }
+  kv_strbuf_puts(sb, run);
+  kv_strbuf_putc(sb, '"');
+}
+
+char *kv_strbuf_steal(kv_strbuf_t *sb) {
+  char *p = sb->failed ? NULL : sb->data;
+  if (sb->failed)
+    free(sb->data);
+  else if (!p)
+    p = calloc(1, 1);
+  sb->data = NULL;
+  sb->length = sb->capacity = 0;
+  sb->failed = false;
+  return p;
+}
+
+void kv_strbuf_free(kv_strbuf_t *sb) {
+  free(sb->data);
+  sb->data = NULL;
+  sb->length = sb->capacity = 0;
+  sb->failed = false;
+}

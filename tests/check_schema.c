@@ -1,0 +1,505 @@
+/*
+ * kavro tests - the schema parser and validator.
+ *
+ * Conformance: every `kind: parse` row of compat.jsonl, and every schema of
+ * compat.jsonl and canonical.jsonl that both references accept must parse.
+ * Where the two references disagree, kavro follows the Avro 1.11
+ * specification; the expected verdicts below name those cases.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json_locate_int.h"
+#include "kavro.h"
+#include "schema_int.h"
+#include "testutil.h"
+
+/* The 1.11 specification's verdict where python and Java 1.8.2 differ. */
+static const struct {
+  const char *id;
+  bool valid;
+  const char *why;
+} spec_verdicts[] = {
+    /* Field names must match [A-Za-z_][A-Za-z0-9_]* (python does not check). */
+    {"compat.schema_validity.bad_field_name_leading_digit", false, "field name"},
+    /* Defaults must match their type: both references skip the check by
+     * default; Java's validate-defaults mode agrees with the spec. */
+    {"compat.schema_validity.default_bool_string", false, "boolean default"},
+    {"compat.schema_validity.default_record_missing_field", false, "record default"},
+    /* Aliases are names (python does not check). */
+    {"compat.schema_validity.record_aliases_bad_name", false, "alias"},
+    /* A namespace is a string (Java 1.8.2 accepts a number). */
+    {"compat.schema_validity.namespace_not_string", false, "namespace"},
+};
+
+static int spec_verdict(const char *id) {
+  for (size_t i = 0; i < sizeof(spec_verdicts) / sizeof(spec_verdicts[0]); i++)
+    if (strcmp(spec_verdicts[i].id, id) == 0)
+      return spec_verdicts[i].valid;
+  return -1;
+}
+
+static kavro_err_t parse_text(const char *text, kavro_schema_t **s,
+                              kavro_error_t *err) {
+  return kavro_schema_parse(text, strlen(text), NULL, s, err);
+}
+
+START_TEST(test_conformance_validity) {
+  json_t *rows = kt_load_jsonl(kt_conformance_path("compat.jsonl"));
+  size_t i, checked = 0;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    if (strcmp(json_string_value(json_object_get(row, "kind")), "parse") != 0)
+      continue;
+    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *text = json_string_value(json_object_get(row, "schema_text"));
+    int expected = spec_verdict(id);
+    if (expected < 0) {
+      ck_assert_msg(json_is_true(json_object_get(row, "agree")),
+                    "%s: references disagree but no spec verdict is recorded", id);
+      expected = json_is_true(json_object_get(row, "py_valid"));
+    }
+    kavro_schema_t *s = NULL;
+    kavro_error_t err;
+    kavro_err_t rc = parse_text(text, &s, &err);
+    ck_assert_msg((rc == KAVRO_OK) == (expected == 1),
+                  "%s: expected %s, got %s (%s at %s)", id,
+                  expected ? "valid" : "invalid", kavro_err2name(rc), err.text,
+                  err.path);
+    if (rc != KAVRO_OK) {
+      ck_assert_ptr_null(s);
+      ck_assert_msg(err.text[0] != '\0', "%s: error without text", id);
+      ck_assert_int_gt(err.line, 0);
+    }
+    kavro_schema_destroy(s);
+    checked++;
+  }
+  ck_assert_uint_ge(checked, 20);
+  json_decref(rows);
+}
+END_TEST
+
+/* Every schema both references accept is valid for kavro too. */
+static void check_accepted_schemas(const char *file, const char *const *fields) {
+  json_t *rows = kt_load_jsonl(kt_conformance_path(file));
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    const char *id = json_string_value(json_object_get(row, "id"));
+    if (json_object_get(row, "py_error") && !json_is_null(json_object_get(row, "py_error")))
+      continue;
+    if (json_object_get(row, "java182_error") &&
+        !json_is_null(json_object_get(row, "java182_error")))
+      continue;
+    for (const char *const *f = fields; *f; f++) {
+      json_t *schema = json_object_get(row, *f);
+      if (!schema)
+        continue;
+      char *text = json_dumps(schema, JSON_ENCODE_ANY);
+      kavro_schema_t *s = NULL;
+      kavro_error_t err;
+      kavro_err_t rc = parse_text(text, &s, &err);
+      ck_assert_msg(rc == KAVRO_OK, "%s.%s: %s at %s", id, *f, err.text, err.path);
+      kavro_schema_destroy(s);
+      free(text);
+    }
+  }
+  json_decref(rows);
+}
+
+START_TEST(test_conformance_accepted) {
+  static const char *const compat_fields[] = {"reader", "writer", NULL};
+  static const char *const canonical_fields[] = {"schema", NULL};
+  check_accepted_schemas("compat.jsonl", compat_fields);
+  check_accepted_schemas("canonical.jsonl", canonical_fields);
+  check_accepted_schemas("resolution.jsonl", compat_fields);
+}
+END_TEST
+
+/* Each invalid schema fails with the expected code at the expected place. */
+static const struct {
+  const char *text;
+  kavro_err_t code;
+  const char *path;
+  const char *says;
+} invalid_cases[] = {
+    {"{\"type\": \"record\", \"name\": \"R\", \"fields\": [", KAVRO_ERR_JSON, "", "invalid JSON"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},"
+     "{\"name\":\"a\",\"type\":\"long\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/1/name", "appears twice"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\","
+     "\"default\":\"x\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "integer"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":"
+     "[\"null\",\"string\"],\"default\":\"x\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "null"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\","
+     "\"default\":2147483648}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "32-bit"},
+    {"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"],\"default\":\"B\"}",
+     KAVRO_ERR_SCHEMA_INVALID, "/default", "not one of the symbols"},
+    {"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"1B\"]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/symbols/1", "not a valid name"},
+    {"{\"type\":\"fixed\",\"name\":\"F\",\"size\":-1}", KAVRO_ERR_SCHEMA_INVALID,
+     "/size", "size"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"f\",\"type\":"
+     "{\"type\":\"fixed\",\"name\":\"F\",\"size\":2},\"default\":\"\\u00ff\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "2 code points"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"b\",\"type\":\"bytes\","
+     "\"default\":\"\\u0100\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "0-255"},
+    {"[\"null\", {\"type\":\"record\",\"name\":\"X\",\"fields\":[]}, \"X\"]",
+     KAVRO_ERR_SCHEMA_INVALID, "/2", "two branches"},
+    {"{\"type\":\"array\"}", KAVRO_ERR_SCHEMA_INVALID, "", "items"},
+    {"{\"type\":\"map\",\"values\":\"nope\"}", KAVRO_ERR_SCHEMA_INVALID, "/values",
+     "not defined"},
+    {"{\"type\":\"record\",\"name\":\"a.b.R\",\"fields\":[{\"name\":\"x\",\"type\":"
+     "\"R2\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/type", "a.b.R2"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"x\",\"type\":\"int\","
+     "\"order\":\"up\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/order", "order"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"doc\":5,\"fields\":[]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/doc", "doc"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"name\":\"S\",\"fields\":[]}", KAVRO_ERR_JSON,
+     "", "duplicate"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"r\",\"type\":"
+     "{\"type\":\"record\",\"name\":\"In\",\"fields\":[{\"name\":\"a\",\"type\":"
+     "{\"type\":\"array\",\"items\":\"int\"}}]},\"default\":{\"a\":[1,\"x\"]}}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "integer"},
+    {"42", KAVRO_ERR_SCHEMA_INVALID, "", "must be a type name"},
+};
+
+START_TEST(test_invalid_cases) {
+  for (size_t i = 0; i < sizeof(invalid_cases) / sizeof(invalid_cases[0]); i++) {
+    kavro_schema_t *s = NULL;
+    kavro_error_t err;
+    kavro_err_t rc = parse_text(invalid_cases[i].text, &s, &err);
+    ck_assert_msg(rc == invalid_cases[i].code, "case %zu: got %s (%s)", i,
+                  kavro_err2name(rc), err.text);
+    ck_assert_ptr_null(s);
+    if (invalid_cases[i].path[0])
+      ck_assert_str_eq(err.path, invalid_cases[i].path);
+    ck_assert_msg(strstr(err.text, invalid_cases[i].says),
+                  "case %zu: '%s' lacks '%s'", i, err.text, invalid_cases[i].says);
+  }
+}
+END_TEST
+
+/* Errors point at the line and column of the element at fault. */
+START_TEST(test_error_position) {
+  const char *text = "{\n"
+                     "  \"type\": \"record\",\n"
+                     "  \"name\": \"R\",\n"
+                     "  \"fields\": [\n"
+                     "    {\"name\": \"ok\", \"type\": \"int\"},\n"
+                     "    {\"name\": \"bad\", \"type\": \"Undefined\"}\n"
+                     "  ]\n"
+                     "}\n";
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_text(text, &s, &err), KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.path, "/fields/1/type");
+  ck_assert_int_eq(err.line, 6);
+  ck_assert_int_eq(err.column, 21);
+  char line[1024];
+  kavro_error_format(&err, line, sizeof(line));
+  ck_assert_msg(strstr(line, "6:21: /fields/1/type: type \"Undefined\""), "%s", line);
+
+  /* Invalid JSON: jansson's position. */
+  ck_assert_int_eq(parse_text("{\n\"type\": \"int\",,}", &s, &err), KAVRO_ERR_JSON);
+  ck_assert_int_eq(err.line, 2);
+}
+END_TEST
+
+START_TEST(test_locate) {
+  const char *text = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[\n"
+                     "  {\"name\":\"a\",\"type\":\"int\"},\n"
+                     "  {\"name\":\"b~/\",\"type\":{\"type\":\"array\",\"items\":\"long\"}}]}";
+  kavro_schema_t *s = NULL;
+  kavro_error_t err;
+  /* the field name b~/ is invalid, so locate through the raw scanner */
+  ck_assert_int_ne(parse_text(text, &s, &err), KAVRO_OK);
+  kv_json_pos_t pos;
+  ck_assert(kv_json_locate(text, strlen(text), "/fields/1/type/items", &pos));
+  ck_assert_int_eq(pos.line, 3);
+  ck_assert_int_eq(pos.column, 48);
+  ck_assert(!kv_json_locate(text, strlen(text), "/fields/7", &pos));
+  ck_assert_int_eq(pos.line, 1); /* deepest found: the fields array */
+  ck_assert_int_eq(pos.column, 38);
+
+  const char *one_line = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\","
+                         "\"type\":\"int\"},{\"name\":\"b\",\"type\":\"string\"}]}";
+  ck_assert_int_eq(parse_text(one_line, &s, &err), KAVRO_OK);
+  int line, col;
+  ck_assert(kavro_schema_locate(s, "/fields/1/type", &line, &col));
+  ck_assert_int_eq(line, 1);
+  ck_assert_int_eq(col, 77);
+  ck_assert(kavro_schema_locate(s, "/", &line, &col));
+  ck_assert_int_eq(col, 1);
+  kavro_schema_destroy(s);
+}
+END_TEST
+
+START_TEST(test_model) {
+  const char *text =
+      "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","
+      "\"doc\":\"an order\",\"aliases\":[\"OldOrder\"],\"x-owner\":\"team\",\"fields\":["
+      "{\"name\":\"id\",\"type\":\"string\",\"aliases\":[\"order_id\"],\"order\":\"descending\"},"
+      "{\"name\":\"at\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+      "{\"name\":\"price\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+      "\"precision\":9,\"scale\":2}},"
+      "{\"name\":\"state\",\"type\":{\"type\":\"enum\",\"name\":\"State\",\"symbols\":"
+      "[\"NEW\",\"DONE\"],\"default\":\"NEW\"},\"default\":\"DONE\"},"
+      "{\"name\":\"next\",\"type\":[\"null\",\"Order\"],\"default\":null},"
+      "{\"name\":\"h\",\"type\":{\"type\":\"fixed\",\"name\":\"other.Hash\",\"size\":4}}"
+      "]}";
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_text(text, &s, &err), KAVRO_OK);
+  const kv_node_t *root = kv_schema_root(s);
+  ck_assert_str_eq(kavro_schema_name(s), "com.acme.Order");
+  ck_assert_str_eq(root->name, "Order");
+  ck_assert_str_eq(root->space, "com.acme");
+  ck_assert_str_eq(root->aliases[0], "com.acme.OldOrder");
+  ck_assert_str_eq(root->doc, "an order");
+  ck_assert_str_eq(json_string_value(json_object_get(root->props, "x-owner")), "team");
+  ck_assert_uint_eq(root->field_count, 6);
+  const kv_field_t *id = kv_record_field(root, "id");
+  ck_assert_ptr_nonnull(id);
+  ck_assert_int_eq(id->order, KV_ORDER_DESCENDING);
+  ck_assert_str_eq(id->aliases[0], "order_id");
+  ck_assert_int_eq(kv_record_field(root, "at")->type->logical,
+                   KAVRO_LOGICAL_TIMESTAMP_MILLIS);
+  const kv_node_t *price = kv_record_field(root, "price")->type;
+  ck_assert_int_eq(price->logical, KAVRO_LOGICAL_DECIMAL);
+  ck_assert_int_eq(price->precision, 9);
+  ck_assert_int_eq(price->scale, 2);
+  ck_assert_ptr_null(price->props);
+  const kv_node_t *state = kv_record_field(root, "state")->type;
+  ck_assert_str_eq(state->fullname, "com.acme.State");
+  ck_assert_int_eq(state->enum_default, 0);
+  /* recursion: the union branch is the record itself */
+  ck_assert_ptr_eq(kv_record_field(root, "next")->type->branches[1], root);
+  ck_assert_str_eq(kv_record_field(root, "h")->type->fullname, "other.Hash");
+  ck_assert_ptr_null(kv_record_field(root, "missing"));
+  ck_assert_ptr_eq(kv_schema_find_named(s, "com.acme.State"), state);
+  ck_assert_uint_eq(kavro_schema_warning_count(s), 0);
+  kavro_schema_destroy(s);
+}
+END_TEST
+
+START_TEST(test_logical_fallback_warns) {
+  static const char *const cases[] = {
+      "{\"type\":\"long\",\"logicalType\":\"date\"}",
+      "{\"type\":\"string\",\"logicalType\":\"x-unknown\"}",
+      "{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":2,\"scale\":3}",
+      "{\"type\":\"fixed\",\"name\":\"D\",\"size\":2,\"logicalType\":\"decimal\",\"precision\":5}",
+      "{\"type\":\"fixed\",\"name\":\"D\",\"size\":8,\"logicalType\":\"duration\"}",
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kavro_schema_t *s;
+    kavro_error_t err;
+    ck_assert_int_eq(parse_text(cases[i], &s, &err), KAVRO_OK);
+    ck_assert_int_eq(kv_schema_root(s)->logical, KAVRO_LOGICAL_NONE);
+    ck_assert_uint_eq(kavro_schema_warning_count(s), 1);
+    ck_assert_ptr_nonnull(strstr(kavro_schema_warning(s, 0), "ignored"));
+    /* the ignored attribute is kept for output */
+    ck_assert_ptr_nonnull(json_object_get(kv_schema_root(s)->props, "logicalType"));
+    kavro_schema_destroy(s);
+  }
+}
+END_TEST
+
+START_TEST(test_references) {
+  const char *common = "{\"type\":\"enum\",\"name\":\"SalesChannel\","
+                       "\"namespace\":\"com.ahs.common\",\"symbols\":[\"WEB\",\"STORE\"]}";
+  const char *mid = "{\"type\":\"record\",\"name\":\"Address\",\"namespace\":\"com.ahs.common\","
+                    "\"fields\":[{\"name\":\"channel\",\"type\":\"SalesChannel\"}]}";
+  const char *top = "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.ahs.orders\","
+                    "\"fields\":[{\"name\":\"a\",\"type\":\"com.ahs.common.Address\"},"
+                    "{\"name\":\"c\",\"type\":\"com.ahs.common.SalesChannel\"}]}";
+  kavro_schema_t *c, *m, *t;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_text(common, &c, &err), KAVRO_OK);
+  kavro_parse_options_t opts;
+  kavro_parse_options_init(&opts);
+  opts.references = &c;
+  opts.reference_count = 1;
+  ck_assert_int_eq(kavro_schema_parse(mid, strlen(mid), &opts, &m, &err), KAVRO_OK);
+  /* Without references the name is undefined. */
+  ck_assert_int_eq(parse_text(top, &t, &err), KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.path, "/fields/0/type");
+  opts.references = &m; /* c is visible through m */
+  ck_assert_int_eq(kavro_schema_parse(top, strlen(top), &opts, &t, &err), KAVRO_OK);
+  const kv_node_t *root = kv_schema_root(t);
+  ck_assert_ptr_eq(root->fields[1].type, kv_schema_find_named(c, "com.ahs.common.SalesChannel"));
+  ck_assert_ptr_eq(root->fields[1].type->owner, c);
+  /* The parsed schema keeps its references alive. */
+  kavro_schema_destroy(c);
+  kavro_schema_destroy(m);
+  ck_assert_str_eq(root->fields[0].type->fields[0].type->symbols[1], "STORE");
+  /* Redefining a referenced name is an error. */
+  kavro_schema_t *again;
+  ck_assert_int_eq(kavro_schema_parse(common, strlen(common), &opts, &again, &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_ptr_nonnull(strstr(err.text, "defined twice"));
+  kavro_schema_destroy(t);
+}
+END_TEST
+
+START_TEST(test_namespaces) {
+  const char *text =
+      "{\"type\":\"record\",\"name\":\"a.b.Outer\",\"namespace\":\"ignored\",\"fields\":["
+      "{\"name\":\"i\",\"type\":{\"type\":\"record\",\"name\":\"Inner\",\"fields\":[]}},"
+      "{\"name\":\"n\",\"type\":{\"type\":\"record\",\"name\":\"Null\",\"namespace\":\"\","
+      "\"fields\":[]}},"
+      "{\"name\":\"r1\",\"type\":\"Inner\"},"
+      "{\"name\":\"r2\",\"type\":\"a.b.Inner\"},"
+      "{\"name\":\"r3\",\"type\":\"Null\"}]}";
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_text(text, &s, &err), KAVRO_OK);
+  const kv_node_t *root = kv_schema_root(s);
+  ck_assert_str_eq(root->fullname, "a.b.Outer");
+  ck_assert_str_eq(root->fields[0].type->fullname, "a.b.Inner");
+  ck_assert_str_eq(root->fields[1].type->fullname, "Null");
+  ck_assert_ptr_null(root->fields[1].type->space);
+  ck_assert_ptr_eq(root->fields[2].type, root->fields[0].type);
+  ck_assert_ptr_eq(root->fields[3].type, root->fields[0].type);
+  ck_assert_ptr_eq(root->fields[4].type, root->fields[1].type);
+  kavro_schema_destroy(s);
+
+  /* A primitive name cannot name a type in any namespace. */
+  ck_assert_int_eq(parse_text("{\"type\":\"fixed\",\"name\":\"x.long\",\"size\":1}", &s, &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+}
+END_TEST
+
+/* Bounds: text size and nesting depth are ordinary errors. */
+START_TEST(test_limits) {
+  kavro_parse_options_t opts;
+  kavro_parse_options_init(&opts);
+  kavro_schema_t *s;
+  kavro_error_t err;
+  const char *text = "{\"type\":\"array\",\"items\":\"int\"}";
+  opts.max_size = strlen(text) - 1;
+  ck_assert_int_eq(kavro_schema_parse(text, strlen(text), &opts, &s, &err), KAVRO_ERR_LIMIT);
+  opts.max_size = strlen(text);
+  ck_assert_int_eq(kavro_schema_parse(text, strlen(text), &opts, &s, &err), KAVRO_OK);
+  kavro_schema_destroy(s);
+
+  /* Arrays nested exactly at the limit parse; one more level does not. */
+  for (unsigned depth = 63; depth <= 65; depth++) {
+    size_t cap = depth * 40 + 64;
+    char *deep = malloc(cap);
+    size_t n = 0;
+    for (unsigned i = 0; i < depth; i++)
+      n += (size_t)snprintf(deep + n, cap - n, "{\"type\":\"array\",\"items\":");
+    n += (size_t)snprintf(deep + n, cap - n, "\"int\"");
+    for (unsigned i = 0; i < depth; i++)
+      deep[n++] = '}';
+    deep[n] = '\0';
+    kavro_err_t rc = parse_text(deep, &s, &err);
+    ck_assert_int_eq(rc, depth <= KAVRO_SCHEMA_DEFAULT_MAX_DEPTH ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    kavro_schema_destroy(s);
+    free(deep);
+  }
+
+  /* A hostile 100,000-deep nesting is refused without a crash. */
+  size_t levels = 100000;
+  char *hostile = malloc(levels * 2 + 8);
+  memset(hostile, '[', levels);
+  memcpy(hostile + levels, "\"int\"", 5);
+  memset(hostile + levels + 5, ']', levels);
+  ck_assert_int_ne(kavro_schema_parse(hostile, levels * 2 + 5, NULL, &s, &err), KAVRO_OK);
+  ck_assert_ptr_null(s);
+  free(hostile);
+}
+END_TEST
+
+START_TEST(test_embedded_nul_and_junk) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  const char text[] = "\"int\"\0garbage";
+  ck_assert_int_ne(kavro_schema_parse(text, sizeof(text) - 1, NULL, &s, &err), KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_parse(text, 5, NULL, &s, &err), KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_type(s), KAVRO_INT);
+  kavro_schema_destroy(s);
+  ck_assert_int_eq(parse_text("{\"type\":\"record\",\"name\":\"R\\u0000x\",\"fields\":[]}", &s, &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_int_eq(kavro_schema_parse(NULL, 0, NULL, &s, &err), KAVRO_ERR_INVALID_ARG);
+}
+END_TEST
+
+START_TEST(test_parse_file) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(kavro_schema_parse_file("/nonexistent/x.avsc", NULL, &s, &err), KAVRO_ERR_IO);
+  ck_assert_str_eq(err.source, "/nonexistent/x.avsc");
+  char path[] = "/tmp/kavro-schema-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  fputs("{\"type\": \"map\",\n \"values\": \"nothing\"}", f);
+  fclose(f);
+  ck_assert_int_eq(kavro_schema_parse_file(path, NULL, &s, &err), KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.source, path);
+  ck_assert_int_eq(err.line, 2);
+  kavro_parse_options_t opts;
+  kavro_parse_options_init(&opts);
+  opts.max_size = 10;
+  ck_assert_int_eq(kavro_schema_parse_file(path, &opts, &s, &err), KAVRO_ERR_LIMIT);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(test_refcount_and_errors) {
+  kavro_schema_t *s;
+  ck_assert_int_eq(parse_text("\"string\"", &s, NULL), KAVRO_OK);
+  ck_assert_ptr_eq(kavro_schema_dup(s), s);
+  kavro_schema_destroy(s);
+  ck_assert_str_eq(kavro_schema_name(s), "string");
+  kavro_schema_destroy(s);
+  kavro_schema_destroy(NULL);
+  ck_assert_int_eq(parse_text("\"strin\"", &s, NULL), KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(kavro_err2name(KAVRO_ERR_SUBJECT_NOT_FOUND), "SUBJECT_NOT_FOUND");
+  ck_assert_str_eq(kavro_err2str((kavro_err_t)12345), "Unknown error");
+  kavro_error_t e = {.code = KAVRO_ERR_TRANSPORT};
+  ck_assert(kavro_error_is_retriable(&e));
+  e.code = KAVRO_ERR_SUBJECT_NOT_FOUND;
+  ck_assert(!kavro_error_is_retriable(&e));
+}
+END_TEST
+
+static Suite *schema_suite(void) {
+  Suite *s = suite_create("schema");
+  TCase *tc = tcase_create("parse");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_conformance_validity);
+  tcase_add_test(tc, test_conformance_accepted);
+  tcase_add_test(tc, test_invalid_cases);
+  tcase_add_test(tc, test_error_position);
+  tcase_add_test(tc, test_locate);
+  tcase_add_test(tc, test_model);
+  tcase_add_test(tc, test_logical_fallback_warns);
+  tcase_add_test(tc, test_references);
+  tcase_add_test(tc, test_namespaces);
+  tcase_add_test(tc, test_limits);
+  tcase_add_test(tc, test_embedded_nul_and_junk);
+  tcase_add_test(tc, test_parse_file);
+  tcase_add_test(tc, test_refcount_and_errors);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(schema_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
