@@ -221,11 +221,12 @@ struct avro_obj_t;
  * The schema as an avro-c schema (for avro-c's generic value API).  Stores
  * a new avro-c reference in @p *out (release with avro_schema_decref()).
  * The type is `struct avro_obj_t *`, avro-c's avro_schema_t, so that this
- * header does not require avro.h.  avro-c 1.11 has no logical types: each
- * becomes its underlying type.  In a recursive schema the links back to an
- * enclosing type do not hold a reference (avro-c would leak the cycle), so
- * keep the returned schema alive as long as any part of it is used.
- * Returns KAVRO_ERR_AVRO_C or KAVRO_ERR_NOMEM when avro-c fails.
+ * header does not require avro.h.  A named type is defined at its first
+ * use and linked (avro_schema_link()) at later ones, as avro-c's parser
+ * does; avro-c's links hold no reference, so keep the returned schema alive
+ * as long as any part of it is used.  avro-c 1.11 has no logical types:
+ * each becomes its underlying type.  Returns KAVRO_ERR_AVRO_C or
+ * KAVRO_ERR_NOMEM when avro-c fails.
  */
 KAVRO_EXPORT kavro_err_t kavro_schema_to_avro(const kavro_schema_t *schema,
                                               struct avro_obj_t **out,
