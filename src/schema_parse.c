@@ -724,6 +724,14 @@ static bool parse_field(parser_t *p, kv_node_t *rec, json_t *jf, size_t index,
     path_pop(p, mark);
     f->default_value = json_incref(jd);
   }
+  /* Legal, but almost always a mistake: the attribute belongs inside the
+   * type, and as a field property no reader applies it. */
+  if (json_object_get(jf, "logicalType") &&
+      !warn(p, "logicalType on field \"%s\" is a plain field property and is "
+               "ignored; write it inside the type: {\"type\": {\"type\": \"%s\", "
+               "\"logicalType\": ...}}",
+            f->name, kavro_type_name(f->type->type)))
+    return false;
   return parse_order(p, jf, f) &&
          parse_aliases(p, jf, NULL, false, &f->aliases, &f->alias_count) &&
          parse_doc(p, jf, &f->doc) && keep_props(p, &f->props, jf, field_attrs);
@@ -890,13 +898,14 @@ static kv_node_t *parse_union(parser_t *p, json_t *arr, const char *space,
     return fail_nomem(p);
   for (size_t i = 0; i < n; i++) {
     size_t mark = path_push_index(p, i);
-    json_t *jb = json_array_get(arr, i);
-    if (json_is_array(jb))
-      return fail(p, KAVRO_ERR_SCHEMA_INVALID,
-                  "a union may not contain a union directly");
-    kv_node_t *b = parse_type(p, jb, space, depth + 1);
+    /* Checked on the parsed node, not the JSON: {"type": [...]} is a union
+     * too. */
+    kv_node_t *b = parse_type(p, json_array_get(arr, i), space, depth + 1);
     if (!b)
       return NULL;
+    if (b->type == KAVRO_UNION)
+      return fail(p, KAVRO_ERR_SCHEMA_INVALID,
+                  "a union may not contain a union directly");
     for (size_t k = 0; k < i; k++)
       if (same_branch_kind(u->branches[k], b))
         return fail(p, KAVRO_ERR_SCHEMA_INVALID,

@@ -7,6 +7,7 @@
  * specification; the expected verdicts below name those cases.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,9 @@ static const struct {
      "{\"type\":\"array\",\"items\":\"int\"}}]},\"default\":{\"a\":[1,\"x\"]}}]}",
      KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "integer"},
     {"42", KAVRO_ERR_SCHEMA_INVALID, "", "must be a type name"},
+    /* found by fuzz_schema: a wrapped union inside a union */
+    {"[{\"type\": [\"null\",\"int\"]}]", KAVRO_ERR_SCHEMA_INVALID, "/0",
+     "union directly"},
 };
 
 START_TEST(test_invalid_cases) {
@@ -311,6 +315,21 @@ START_TEST(test_logical_fallback_warns) {
     ck_assert_ptr_nonnull(json_object_get(kv_schema_root(s)->props, "logicalType"));
     kavro_schema_destroy(s);
   }
+}
+END_TEST
+
+START_TEST(test_logical_beside_field_warns) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_text("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":"
+                              "\"at\",\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}]}",
+                              &s, &err),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kavro_schema_warning_count(s), 1);
+  ck_assert_msg(strstr(kavro_schema_warning(s, 0), "/fields/0: logicalType on field \"at\""),
+                "%s", kavro_schema_warning(s, 0));
+  ck_assert_int_eq(kv_schema_root(s)->fields[0].type->logical, KAVRO_LOGICAL_NONE);
+  kavro_schema_destroy(s);
 }
 END_TEST
 
@@ -475,6 +494,89 @@ START_TEST(test_refcount_and_errors) {
 }
 END_TEST
 
+/* The project's own schemas parse cleanly: no error, no warning.  Shared
+ * types in avro/common/ are parsed first, in whatever order their own
+ * references allow, and every other schema may use them. */
+typedef struct schema_files_s {
+  char paths[256][512];
+  size_t count;
+} schema_files_t;
+
+static void collect_avsc(const char *dir, schema_files_t *files) {
+  DIR *d = opendir(dir);
+  ck_assert_msg(d != NULL, "cannot open %s", dir);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    size_t n = strlen(e->d_name);
+    if (n > 5 && strcmp(e->d_name + n - 5, ".avsc") == 0) {
+      ck_assert_uint_lt(files->count, 256);
+      snprintf(files->paths[files->count++], 512, "%s", path);
+    } else if (!strchr(e->d_name, '.')) {
+      collect_avsc(path, files);
+    }
+  }
+  closedir(d);
+}
+
+static kavro_err_t parse_with(const char *path, kavro_schema_t **refs,
+                              size_t nrefs, kavro_schema_t **s,
+                              kavro_error_t *err) {
+  kavro_parse_options_t opts;
+  kavro_parse_options_init(&opts);
+  opts.references = refs;
+  opts.reference_count = nrefs;
+  return kavro_schema_parse_file(path, &opts, s, err);
+}
+
+START_TEST(test_project_schemas) {
+  static schema_files_t common, events;
+  common.count = events.count = 0;
+  char dir[1024];
+  snprintf(dir, sizeof(dir), "%s", kt_src_path("avro/common"));
+  DIR *probe = opendir(dir);
+  if (probe) {
+    closedir(probe);
+    collect_avsc(dir, &common);
+  }
+  collect_avsc(kt_src_path("avro"), &events);
+  kavro_schema_t *shared[256];
+  size_t nshared = 0;
+  bool done[256] = {false};
+  for (bool progress = true; progress && nshared < common.count;) {
+    progress = false;
+    for (size_t i = 0; i < common.count; i++) {
+      kavro_error_t err;
+      if (!done[i] && parse_with(common.paths[i], shared, nshared,
+                                 &shared[nshared], &err) == KAVRO_OK) {
+        done[i] = progress = true;
+        nshared++;
+      }
+    }
+  }
+  ck_assert_msg(nshared == common.count, "avro/common: a schema does not parse");
+  size_t checked = 0;
+  for (size_t i = 0; i < events.count; i++) {
+    if (strstr(events.paths[i], "/avro/common/"))
+      continue;
+    kavro_schema_t *s;
+    kavro_error_t err;
+    ck_assert_msg(parse_with(events.paths[i], shared, nshared, &s, &err) == KAVRO_OK,
+                  "%s: %s at %s", events.paths[i], err.text, err.path);
+    ck_assert_msg(kavro_schema_warning_count(s) == 0, "%s: %s", events.paths[i],
+                  kavro_schema_warning(s, 0));
+    kavro_schema_destroy(s);
+    checked++;
+  }
+  for (size_t i = 0; i < nshared; i++)
+    kavro_schema_destroy(shared[i]);
+  ck_assert_uint_ge(checked, 3);
+}
+END_TEST
+
 static Suite *schema_suite(void) {
   Suite *s = suite_create("schema");
   TCase *tc = tcase_create("parse");
@@ -486,12 +588,14 @@ static Suite *schema_suite(void) {
   tcase_add_test(tc, test_locate);
   tcase_add_test(tc, test_model);
   tcase_add_test(tc, test_logical_fallback_warns);
+  tcase_add_test(tc, test_logical_beside_field_warns);
   tcase_add_test(tc, test_references);
   tcase_add_test(tc, test_namespaces);
   tcase_add_test(tc, test_limits);
   tcase_add_test(tc, test_embedded_nul_and_junk);
   tcase_add_test(tc, test_parse_file);
   tcase_add_test(tc, test_refcount_and_errors);
+  tcase_add_test(tc, test_project_schemas);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,0 +1,144 @@
+/*
+ * kavro (the program) - what main.c and the subcommands share: the
+ * command table entry, exit codes, and loading schemas that use named
+ * types from other files.
+ *
+ * The program uses the library's public API only.
+ */
+#ifndef KAVRO_CLI_H
+#define KAVRO_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <kavro.h>
+
+/* Exit codes, the same for every subcommand. */
+enum {
+  CLI_EXIT_OK = 0,      /* done; every schema valid */
+  CLI_EXIT_INVALID = 1, /* some input is not a valid schema */
+  CLI_EXIT_USAGE = 2    /* bad command line, unreadable file, no memory */
+};
+
+/*
+ * One subcommand.  Adding a subcommand is one file that defines such a
+ * struct and one row in main.c's table.  run() gets the arguments after
+ * "kavro": argv[0] is the subcommand's name, so getopt_long() works as in
+ * any main().
+ */
+typedef struct cli_command_s {
+  const char *name;
+  const char *summary; /* one line for `kavro --help` */
+  int (*run)(int argc, char **argv);
+} cli_command_t;
+
+extern const cli_command_t cli_validate;
+extern const cli_command_t cli_canonical;
+extern const cli_command_t cli_fingerprint;
+extern const cli_command_t cli_mock_registry;
+
+/* ---- command-line helpers -------------------------------------------- */
+
+/* Options every schema-reading subcommand takes. */
+#define CLI_OPT_REFERENCES 'r'
+#define CLI_OPT_SCHEMA 's'
+#define CLI_OPT_HELP 'h'
+/* Their lines for a subcommand's --help text. */
+#define CLI_COMMON_USAGE                                                       \
+  "  -r, --references DIR  named types may come from every .avsc in DIR\n"     \
+  "                        (repeatable; files may use each other's types)\n"   \
+  "  -s, --schema FILE     named types may come from FILE (repeatable)\n"      \
+  "  -h, --help            show this help\n"
+
+struct cli_refs_s;
+
+/* How a subcommand reads its command line. */
+typedef struct cli_spec_s {
+  const char *name;  /* the subcommand, for messages */
+  const char *usage; /* the whole --help text */
+  size_t min_args;   /* operands (files) it needs ... */
+  size_t max_args;   /* ... and takes at most; 0 = no limit */
+  /* Options of its own besides the common ones (NULL-terminated table,
+   * may be NULL), their short letters, and the handler that gets each one
+   * with its argument and returns a CLI_EXIT_* code. */
+  const struct option *options;
+  const char *short_options;
+  int (*on_option)(void *ctx, int opt, const char *arg);
+} cli_spec_t;
+
+/*
+ * Read the options of @argv as @spec describes, collecting --references and
+ * --schema into @refs.  Returns -1 when the caller should go on with its
+ * operands, argv[*first_arg] to argv[argc - 1]; otherwise the exit status
+ * to return at once (after --help, or a usage error already reported).
+ */
+int cli_parse_args(const cli_spec_t *spec, void *ctx, int argc, char **argv,
+                   struct cli_refs_s *refs, int *first_arg);
+
+/* Report a command-line mistake of subcommand @cmd on stderr, with a hint
+ * to --help, and return CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Flush stdout and report a failed write (a full disk, a closed pipe);
+ * returns @status or CLI_EXIT_USAGE. */
+int cli_finish_output(int status);
+
+/* ---- schemas with references ----------------------------------------- */
+
+/* The named types a schema may use from other files, and those files. */
+typedef struct cli_refs_s {
+  char **paths; /* files to load, in the order they were named */
+  size_t path_count;
+  size_t path_capacity;
+  kavro_schema_t **schemas; /* parsed, each after those it uses */
+  size_t schema_count;
+} cli_refs_t;
+
+#define CLI_REFS_INIT                                                          \
+  { NULL, 0, 0, NULL, 0 }
+
+/* Handle option @opt (CLI_OPT_REFERENCES or CLI_OPT_SCHEMA) with its
+ * argument: collect the file, or every .avsc of the directory (sorted by
+ * name).  Returns CLI_EXIT_OK or, with a message, CLI_EXIT_USAGE. */
+int cli_refs_option(cli_refs_t *refs, const char *cmd, int opt,
+                    const char *arg);
+
+/*
+ * Parse every collected file, each after the files whose types it uses,
+ * leaving out files that are among @targets (a schema is not its own
+ * reference).  Errors are printed.  Returns CLI_EXIT_OK, CLI_EXIT_INVALID
+ * when some file is not a valid schema (the rest are still loaded), or
+ * CLI_EXIT_USAGE when a file cannot be read.
+ */
+int cli_refs_load(cli_refs_t *refs, char *const *targets, size_t target_count);
+
+/* Writes what a subcommand shows about one schema to stdout. */
+typedef void (*cli_print_fn)(const kavro_schema_t *schema, void *ctx);
+
+/*
+ * The whole run of a subcommand that reads one schema FILE (with its
+ * references) and prints something about it: reads the command line as
+ * @spec says (@ctx goes to its option handler), loads the schema and calls
+ * @print with it and @ctx.  Returns the exit status.
+ */
+int cli_run_on_schema(const cli_spec_t *spec, void *ctx, int argc, char **argv,
+                      cli_print_fn print);
+
+/*
+ * Parse @path with the loaded references.  On success stores the schema in
+ * @schemap (destroy it), prints any warnings and returns CLI_EXIT_OK;
+ * otherwise prints the error and returns CLI_EXIT_INVALID or
+ * CLI_EXIT_USAGE.
+ */
+int cli_parse_schema(const cli_refs_t *refs, const char *path,
+                     kavro_schema_t **schemap);
+
+void cli_refs_free(cli_refs_t *refs);
+
+/* The worse of two exit codes. */
+static inline int cli_worse(int a, int b) { return a > b ? a : b; }
+
+#endif /* KAVRO_CLI_H */
