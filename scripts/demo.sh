@@ -13,17 +13,23 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "setup and build"
 ./scripts/setup.sh
-if [ ! -x "$build/kavro" ] || [ ! -x "$build/sr-compat" ]; then
+kavro="$build/src/programs/kavro/kavro"
+srcompat="$build/src/programs/sr-compat/sr-compat"
+if [ ! -x "$kavro" ] || [ ! -x "$srcompat" ]; then
   [ -x configure ] || autoreconf -fi >/dev/null
   mkdir -p "$build"
-  (cd "$build" && "$top/configure" CFLAGS='-O2' >/dev/null && make -j2 >/dev/null)
+  (cd "$build" && "$top/configure" CFLAGS='-O2' >configure.log 2>&1 &&
+     make -j2 >make.log 2>&1) ||
+    { tail -30 "$build/configure.log" "$build/make.log" 2>/dev/null; exit 1; }
 fi
-kavro="$build/kavro"
-srcompat="$build/sr-compat"
 
-say "kavro validate avro/"
-"$kavro" validate $(find avro -name '*.avsc' | sort)
-echo "all valid"
+say "kavro validate avro/ (shared types first, then every event using them)"
+"$kavro" validate avro/common/*.avsc
+"$kavro" validate --references avro/common $(find avro -name '*.avsc' ! -path 'avro/common/*' | sort)
+echo "all $(find avro -name '*.avsc' | wc -l) schemas valid"
+
+say "sr-compat lint over the catalog"
+"$srcompat" lint --catalog avro/catalog.json
 
 order=avro/projects/ServiceOrderCreated.avsc
 say "kavro canonical $order"

@@ -81,7 +81,7 @@ typedef struct kavro_parse_options_s {
   const char *source;     /**< name for error messages (a file name) */
   /** Schemas whose named types this schema may use (registry references).
    *  Their own references are visible too.  The parsed schema keeps a
-   *  reference to each one it uses. */
+   *  reference to each one given, so they live at least as long as it. */
   kavro_schema_t *const *references;
   size_t reference_count;
   size_t max_size;        /**< bound on text size; 0 = default */
