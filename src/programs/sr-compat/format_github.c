@@ -1,0 +1,87 @@
+/*
+ * sr-compat - GitHub Actions workflow commands: one annotation per finding,
+ * `::error file=PATH,line=N,col=M,title=TITLE::MESSAGE`, placed on the line
+ * of the offending element in the new schema, so the pull request shows it
+ * beside the change.  Lint findings are warnings.
+ *
+ * Escaping follows the runner's rules: in the message '%', CR and LF are
+ * percent-encoded; in properties also ':' and ','.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+static void put_escaped(FILE *out, const char *s, bool property) {
+  for (; *s; s++) {
+    switch (*s) {
+    case '%': fputs("%25", out); break;
+    case '\r': fputs("%0D", out); break;
+    case '\n': fputs("%0A", out); break;
+    case ':': fputs(property ? "%3A" : ":", out); break;
+    case ',': fputs(property ? "%2C" : ",", out); break;
+    default: fputc(*s, out);
+    }
+  }
+}
+
+static void annotate(FILE *out, const char *command, const char *file,
+                     int line, int column, const char *title,
+                     const char *message) {
+  fprintf(out, "::%s file=", command);
+  put_escaped(out, file, true);
+  if (line > 0)
+    fprintf(out, ",line=%d,col=%d", line, column);
+  fputs(",title=", out);
+  put_escaped(out, title, true);
+  fputs("::", out);
+  put_escaped(out, message, false);
+  fputc('\n', out);
+}
+
+static const char *file_of(const sc_unit_t *unit) {
+  return unit->annotation_file ? unit->annotation_file : unit->file;
+}
+
+static void annotate_finding(FILE *out, const sc_unit_t *unit,
+                             const sc_finding_t *f) {
+  char *title = sc_xasprintf("sr-compat: %s", f->kind);
+  char *message;
+  if (f->role == SC_ROLE_NONE)
+    message = sc_xasprintf("%s\nfix: %s", f->message, f->fix);
+  else if (f->role == SC_ROLE_CANDIDATE_READS)
+    message = sc_xasprintf("%s\n(the new schema reads data written with %s)",
+                           f->message, unit->previous[f->previous_index]);
+  else
+    message = sc_xasprintf("%s\n(%s reads data written with the new schema)",
+                           f->message, unit->previous[f->previous_index]);
+  annotate(out, f->severity == SC_SEVERITY_ERROR ? "error" : "warning",
+           file_of(unit), f->line, f->column, title, message);
+  free(message);
+  free(title);
+}
+
+/* An invalid schema or an error: the position belongs to the unit's file
+ * only when the error is about that file, not about a previous version. */
+static void annotate_problem(FILE *out, const sc_unit_t *unit) {
+  const kavro_error_t *e = &unit->error;
+  bool here = strcmp(e->source, unit->file) == 0;
+  char *text = sc_error_text(e);
+  annotate(out, "error", file_of(unit), here ? e->line : 0, e->column,
+           unit->status == SC_STATUS_INVALID ? "sr-compat: invalid schema"
+                                             : "sr-compat: error",
+           text);
+  free(text);
+}
+
+void sc_format_github(const sc_report_t *report, FILE *out) {
+  for (size_t i = 0; i < report->unit_count; i++) {
+    const sc_unit_t *unit = report->units[i];
+    if (unit->status == SC_STATUS_INVALID || unit->status == SC_STATUS_ERROR)
+      annotate_problem(out, unit);
+    for (size_t k = 0; k < unit->finding_count; k++)
+      annotate_finding(out, unit, &unit->findings[k]);
+  }
+  sc_format_summary(report, out);
+}

@@ -1,0 +1,113 @@
+/*
+ * sr-compat - the outcome of a run, independent of how it is printed:
+ * one unit per checked pair or linted file, each with its findings.  The
+ * four output formats (format_*.c) render the same report.
+ */
+#ifndef SR_COMPAT_REPORT_H
+#define SR_COMPAT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <kavro.h>
+
+typedef enum sc_status_e {
+  SC_STATUS_PASS,    /* check: compatible; lint: clean */
+  SC_STATUS_NEW,     /* check: no previous version, nothing to break */
+  SC_STATUS_FAIL,    /* check: incompatible; lint: has findings */
+  SC_STATUS_INVALID, /* a schema of the unit does not parse */
+  SC_STATUS_ERROR    /* could not be checked (I/O, git) */
+} sc_status_t;
+
+#define SC_STATUS_COUNT 5
+
+typedef enum sc_severity_e { SC_SEVERITY_ERROR, SC_SEVERITY_WARNING } sc_severity_t;
+
+/* Which schema reads, in a check finding. */
+typedef enum sc_role_e {
+  SC_ROLE_NONE,            /* lint */
+  SC_ROLE_CANDIDATE_READS, /* the new schema reads the previous version */
+  SC_ROLE_PREVIOUS_READS   /* the previous version reads the new schema */
+} sc_role_t;
+
+typedef struct sc_finding_s {
+  char *kind;            /* incompatibility kind, or lint rule id */
+  sc_severity_t severity;
+  char *message;
+  char *fix;             /* lint: a one-line fix; NULL for check */
+  char *pointer;         /* JSON pointer into the unit's file */
+  int line, column;      /* in the unit's file; 0 when unknown */
+  /* check only */
+  char *reader_location, *writer_location;
+  sc_role_t role;
+  size_t previous_index; /* into the unit's previous versions */
+} sc_finding_t;
+
+typedef struct sc_unit_s {
+  char *file;            /* the (new) file, as shown */
+  char *annotation_file; /* the same, relative to the repository top */
+  char *topic, *subject; /* NULL when the catalog says nothing */
+  const char *level;     /* check: level name; lint: NULL */
+  char *against;         /* check: where previous versions come from */
+  char **previous;       /* labels of the previous versions, oldest first */
+  size_t previous_count;
+  sc_status_t status;
+  kavro_error_t error;   /* INVALID and ERROR: what went wrong */
+  sc_finding_t *findings;
+  size_t finding_count, finding_capacity;
+} sc_unit_t;
+
+typedef struct sc_report_s {
+  const char *command;   /* "check" or "lint" */
+  sc_unit_t **units;
+  size_t unit_count, unit_capacity;
+} sc_report_t;
+
+sc_report_t *sc_report_new(const char *command);
+void sc_report_destroy(sc_report_t *report);
+
+/* A new unit for @file (copied), status PASS, appended to @report. */
+sc_unit_t *sc_report_add_unit(sc_report_t *report, const char *file);
+
+/* A new zeroed finding appended to @unit; its strings are owned by it. */
+sc_finding_t *sc_unit_add_finding(sc_unit_t *unit);
+
+/* Set @unit to INVALID or ERROR with @error's details. */
+void sc_unit_fail(sc_unit_t *unit, sc_status_t status,
+                  const kavro_error_t *error);
+
+/* How the status reads for this report's command ("compatible", "clean"). */
+const char *sc_status_name(const sc_report_t *report, sc_status_t status);
+
+/* "candidate_reads", "previous_reads", NULL for SC_ROLE_NONE. */
+const char *sc_role_name(sc_role_t role);
+
+/* Number of units in each status, indexed by sc_status_t. */
+void sc_report_count(const sc_report_t *report, size_t counts[SC_STATUS_COUNT]);
+
+/* SC_EXIT_OK, SC_EXIT_FINDINGS or SC_EXIT_ERROR for the whole report. */
+int sc_report_exit_code(const sc_report_t *report);
+
+/* A renderer of a report onto a stream. */
+typedef void (*sc_format_fn)(const sc_report_t *report, FILE *out);
+
+/* The renderer called @name ("text", "json", "junit", "github"), NULL when
+ * there is none. */
+sc_format_fn sc_format_find(const char *name);
+
+/* The renderers, one file each. */
+void sc_format_text(const sc_report_t *report, FILE *out);
+void sc_format_json(const sc_report_t *report, FILE *out);
+void sc_format_junit(const sc_report_t *report, FILE *out);
+void sc_format_github(const sc_report_t *report, FILE *out);
+
+/* The one-line summary the text format ends with ("sr-compat check: 3
+ * checked: ..."). */
+void sc_format_summary(const sc_report_t *report, FILE *out);
+
+/* Copy of @s where every byte sequence that is not valid UTF-8 is replaced
+ * by '?', for formats that must be valid UTF-8 (JSON, XML). */
+char *sc_utf8_clean(const char *s);
+
+#endif /* SR_COMPAT_REPORT_H */

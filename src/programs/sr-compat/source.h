@@ -1,0 +1,71 @@
+/*
+ * sr-compat - a source of previous versions: where `check` finds what the
+ * consumers of a schema already read.  Implementations: a git ref
+ * (source_git.c), a directory of older copies (source_dir.c) and one
+ * explicit file (source_pair.c).  A registry source (a subject's versions
+ * in a running Schema Registry) has the same shape: it answers by subject
+ * where the others answer by path.
+ */
+#ifndef SR_COMPAT_SOURCE_H
+#define SR_COMPAT_SOURCE_H
+
+#include <stddef.h>
+
+#include <kavro.h>
+
+/* What a source is asked about: one schema file of the run. */
+typedef struct sc_target_s {
+  const char *path;     /* as shown to people */
+  const char *real;     /* canonical absolute path */
+  const char *subject;  /* registry subject, NULL when unknown */
+} sc_target_t;
+
+/* One previous version. */
+typedef struct sc_version_s {
+  char *text;           /* NUL-terminated */
+  size_t length;
+  char *label;          /* names the version in reports: "git:v1:avro/a.avsc" */
+} sc_version_t;
+
+/* Previous versions of one target, oldest first; none for a new file. */
+typedef struct sc_versions_s {
+  sc_version_t *items;
+  size_t count, capacity;
+} sc_versions_t;
+
+typedef struct sc_source_s sc_source_t;
+
+struct sc_source_s {
+  /* Where the versions come from, for "not in ..." ("git:v1", "old/"). */
+  char *description;
+  /* Fill @out (empty on entry) with the previous versions of @target.
+   * A target with no previous version is not an error.  Errors (the file
+   * could not be read, git failed) name the target's path. */
+  kavro_err_t (*previous)(sc_source_t *self, const sc_target_t *target,
+                          sc_versions_t *out, kavro_error_t *error);
+  void (*destroy)(sc_source_t *self);
+};
+
+/* Versions of the file at @ref in the git repository holding the current
+ * directory @cwd.  Checks that the ref exists. */
+kavro_err_t sc_source_git_new(const char *cwd, const char *ref,
+                              sc_source_t **sourcep, kavro_error_t *error);
+
+/* Versions under @dir, at each target's path relative to @cwd. */
+kavro_err_t sc_source_dir_new(const char *cwd, const char *dir,
+                              sc_source_t **sourcep, kavro_error_t *error);
+
+/* The file @old as the previous version of the target at @new, and no
+ * previous version of anything else. */
+kavro_err_t sc_source_pair_new(const char *old, const char *new_path,
+                               sc_source_t **sourcep, kavro_error_t *error);
+
+/* Append a version (takes ownership of @text and @label). */
+void sc_versions_add(sc_versions_t *versions, char *text, size_t length,
+                     char *label);
+void sc_versions_clear(sc_versions_t *versions);
+
+/* Release a source.  NULL-safe. */
+void sc_source_destroy(sc_source_t *source);
+
+#endif /* SR_COMPAT_SOURCE_H */

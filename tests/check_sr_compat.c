@@ -1,0 +1,1295 @@
+/*
+ * kavro tests - sr-compat, the pull-request tool.
+ *
+ * Runs the built program (fork and exec, output captured) the way a CI
+ * pipeline does: every source of previous versions (a pair, a directory, a
+ * git repository made here), every output format against expected output,
+ * line mapping on schemas written across many lines and on one line, the
+ * catalog, each lint rule firing and each one silenced, and the exit codes.
+ *
+ * Expected incompatibilities come from the library itself (the program
+ * must report exactly what the engine found, in its format); expected
+ * positions come from searching the fixture text, independently of the
+ * library's JSON locator.
+ */
+#define _XOPEN_SOURCE 700 /* nftw() */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kavro.h"
+#include "testutil.h"
+
+#ifndef SR_COMPAT_BIN
+#error "SR_COMPAT_BIN must name the built sr-compat program"
+#endif
+
+#define MAX_ARGS 32
+
+/* ---- temporary directory and files ------------------------------------ */
+
+static char tmp_root[64];        /* per test: output files and w/ */
+static char work[PATH_MAX];     /* where fixtures for one test are built */
+
+static void setup(void) {
+  snprintf(tmp_root, sizeof(tmp_root), "/tmp/kavro-srcompat-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+  snprintf(work, sizeof(work), "%s/w", tmp_root);
+  ck_assert_int_eq(mkdir(work, 0700), 0);
+  /* git must not read the machine's or the user's configuration. */
+  setenv("HOME", tmp_root, 1);
+  setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+  setenv("LC_ALL", "C", 1);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void teardown(void) { nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+static char *path_in(const char *dir, const char *name) {
+  char *p = malloc(strlen(dir) + strlen(name) + 2);
+  ck_assert_ptr_nonnull(p);
+  sprintf(p, "%s/%s", dir, name);
+  return p;
+}
+
+static const char *data_dir(void) { return kt_src_path("tests/data/sr-compat"); }
+
+static char *read_text(const char *path) {
+  char *text = kt_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "cannot read %s", path);
+  return text;
+}
+
+static char *fixture_text(const char *name) {
+  char *path = path_in(data_dir(), name);
+  char *text = read_text(path);
+  free(path);
+  return text;
+}
+
+/* Write @text to @dir/@name, creating the directories on the way. */
+static void write_file(const char *dir, const char *name, const char *text) {
+  char *path = path_in(dir, name);
+  for (char *slash = strchr(path + strlen(dir) + 1, '/'); slash;
+       slash = strchr(slash + 1, '/')) {
+    *slash = '\0';
+    ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+    *slash = '/';
+  }
+  FILE *f = fopen(path, "wb");
+  ck_assert_msg(f != NULL, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+  free(path);
+}
+
+/* Copy fixture @name into @dir as @as. */
+static void copy_fixture(const char *name, const char *dir, const char *as) {
+  char *text = fixture_text(name);
+  write_file(dir, as, text);
+  free(text);
+}
+
+/* ---- running programs -------------------------------------------------- */
+
+typedef struct run_s {
+  int status;
+  char *out;
+  char *err;
+} run_t;
+
+static void run_free(run_t *r) {
+  free(r->out);
+  free(r->err);
+}
+
+/* Run @argv (NULL-terminated, looked up in PATH unless it has a slash) in
+ * @cwd; standard output and error go to files and are read back. */
+static run_t run_argv(const char *cwd, char *const *argv) {
+  char *out_path = path_in(tmp_root, "stdout");
+  char *err_path = path_in(tmp_root, "stderr");
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int in = open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || in < 0 || chdir(cwd) != 0)
+      _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  run_t r;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_text(out_path);
+  r.err = read_text(err_path);
+  free(out_path);
+  free(err_path);
+  return r;
+}
+
+static run_t run_va(const char *program, const char *cwd, va_list ap) {
+  char *argv[MAX_ARGS + 2];
+  int n = 0;
+  argv[n++] = (char *)program;
+  const char *arg;
+  while ((arg = va_arg(ap, const char *)) != NULL) {
+    ck_assert_int_lt(n, MAX_ARGS);
+    argv[n++] = (char *)arg;
+  }
+  argv[n] = NULL;
+  return run_argv(cwd, argv);
+}
+
+/* sr-compat with the NULL-terminated arguments, in @cwd. */
+static run_t sr(const char *cwd, ...) {
+  va_list ap;
+  va_start(ap, cwd);
+  run_t r = run_va(SR_COMPAT_BIN, cwd, ap);
+  va_end(ap);
+  return r;
+}
+
+/* git with the NULL-terminated arguments, in @cwd; must succeed. */
+static void git(const char *cwd, ...) {
+  va_list ap;
+  va_start(ap, cwd);
+  run_t r = run_va("git", cwd, ap);
+  va_end(ap);
+  ck_assert_msg(r.status == 0, "git failed (%d): %s", r.status, r.err);
+  run_free(&r);
+}
+
+#define assert_contains(haystack, needle)                                     \
+  ck_assert_msg(strstr((haystack), (needle)) != NULL,                         \
+                "expected \"%s\" in:\n%s", (needle), (haystack))
+#define assert_lacks(haystack, needle)                                        \
+  ck_assert_msg(strstr((haystack), (needle)) == NULL,                         \
+                "did not expect \"%s\" in:\n%s", (needle), (haystack))
+
+/* ---- positions and expectations ---------------------------------------- */
+
+/* 1-based line and column (bytes) of the first @needle in @text. */
+static void position_of(const char *text, const char *needle, int *line,
+                        int *column) {
+  const char *at = strstr(text, needle);
+  ck_assert_msg(at != NULL, "\"%s\" not in fixture", needle);
+  *line = 1;
+  const char *line_start = text;
+  for (const char *c = text; c < at; c++)
+    if (*c == '\n') {
+      (*line)++;
+      line_start = c + 1;
+    }
+  *column = (int)(at - line_start) + 1;
+}
+
+static kavro_schema_t *parse_fixture(const char *name) {
+  char *path = path_in(data_dir(), name);
+  kavro_schema_t *schema = NULL;
+  kavro_error_t error;
+  ck_assert_msg(kavro_schema_parse_file(path, NULL, &schema, &error) == KAVRO_OK,
+                "%s: %s", name, error.text);
+  free(path);
+  return schema;
+}
+
+/* What the engine says about fixture @candidate against fixture @previous. */
+static kavro_compat_result_t *engine_result(kavro_compat_level_t level,
+                                            const char *candidate,
+                                            const char *previous,
+                                            kavro_schema_t **candidatep) {
+  kavro_schema_t *cand = parse_fixture(candidate);
+  kavro_schema_t *prev = parse_fixture(previous);
+  kavro_compat_result_t *result = NULL;
+  ck_assert_int_eq(kavro_compat_check_level(level, cand, &prev, 1, &result, NULL),
+                   KAVRO_OK);
+  kavro_schema_destroy(prev);
+  *candidatep = cand;
+  return result;
+}
+
+static const char *new_side(const kavro_incompat_t *inc) {
+  return inc->role == KAVRO_COMPAT_CANDIDATE_READS ? inc->reader_location
+                                                   : inc->writer_location;
+}
+
+/* Append printf output to the growing string *@s. */
+static void append(char **s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  size_t have = *s ? strlen(*s) : 0;
+  *s = realloc(*s, have + (size_t)n + 1);
+  ck_assert_ptr_nonnull(*s);
+  va_start(ap, fmt);
+  vsnprintf(*s + have, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+}
+
+/* The text output for one incompatible pair, as documented. */
+static char *expected_pair_text(kavro_compat_level_t level, const char *candidate,
+                                const char *previous) {
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(level, candidate, previous, &cand);
+  size_t n = kavro_compat_result_count(result);
+  ck_assert_uint_gt(n, 0);
+  char *text = NULL;
+  append(&text, "%s: incompatible under %s with %s: %zu problem%s\n", candidate,
+         kavro_compat_level_name(level), previous, n, n == 1 ? "" : "s");
+  for (size_t i = 0; i < n; i++) {
+    const kavro_incompat_t *inc = kavro_compat_result_get(result, i);
+    int line, column;
+    kavro_schema_locate(cand, new_side(inc), &line, &column);
+    append(&text, "%s:%d:%d: %s: %s\n    at %s; ", candidate, line, column,
+           kavro_incompat_kind_name(inc->kind), inc->message,
+           *new_side(inc) ? new_side(inc) : "/");
+    if (inc->role == KAVRO_COMPAT_CANDIDATE_READS)
+      append(&text, "the new schema reads data written with %s\n", previous);
+    else
+      append(&text, "%s reads data written with the new schema\n", previous);
+  }
+  append(&text, "sr-compat check: 1 checked: 0 compatible, 1 incompatible, 0 "
+                "new, 0 invalid, 0 errors\n");
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  return text;
+}
+
+static json_t *parse_json_output(const run_t *r) {
+  json_error_t jerr;
+  json_t *root = json_loads(r->out, 0, &jerr);
+  ck_assert_msg(root != NULL, "output is not JSON (%s):\n%s", jerr.text, r->out);
+  return root;
+}
+
+/* ---- a small XML well-formedness check ---------------------------------- */
+
+/* Skip a reference (&amp; &#10; ...) at @p; NULL when it is not one. */
+static const char *xml_reference(const char *p) {
+  static const char *const names[] = {"&amp;", "&lt;", "&gt;", "&quot;",
+                                      "&apos;"};
+  for (size_t i = 0; i < 5; i++)
+    if (strncmp(p, names[i], strlen(names[i])) == 0)
+      return p + strlen(names[i]);
+  if (p[1] != '#')
+    return NULL;
+  const char *d = p + 2;
+  if (*d < '0' || *d > '9')
+    return NULL;
+  while (*d >= '0' && *d <= '9')
+    d++;
+  return *d == ';' ? d + 1 : NULL;
+}
+
+static bool xml_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == ':';
+}
+
+/* Character data or an attribute value up to @stop; NULL on a raw '<', a
+ * bad reference or a control character XML 1.0 forbids. */
+static const char *xml_chars(const char *p, char stop) {
+  while (*p && *p != stop) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '<' && stop != '<')
+      return NULL;
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+      return NULL;
+    if (c == '&') {
+      if (!(p = xml_reference(p)))
+        return NULL;
+      continue;
+    }
+    p++;
+  }
+  return p;
+}
+
+/* Well-formed XML with one root element?  Counts the elements called
+ * @count_name into *@count.  Returns NULL, or what is wrong. */
+static const char *xml_check(const char *xml, const char *count_name,
+                             int *count) {
+  char stack[32][64];
+  int depth = 0, roots = 0;
+  *count = 0;
+  const char *p = xml;
+  if (strncmp(p, "<?xml ", 6) == 0) {
+    p = strstr(p, "?>");
+    if (!p)
+      return "unterminated XML declaration";
+    p += 2;
+  }
+  while (*p) {
+    if (*p != '<') {
+      const char *end = xml_chars(p, '<');
+      if (!end)
+        return "bad character data";
+      for (const char *c = p; c < end; c++)
+        if (depth == 0 && *c != '\n' && *c != ' ')
+          return "text outside the root element";
+      p = end;
+      continue;
+    }
+    bool closing = p[1] == '/';
+    const char *name = p + (closing ? 2 : 1);
+    const char *c = name;
+    while (xml_name_char(*c))
+      c++;
+    size_t len = (size_t)(c - name);
+    if (len == 0 || len >= sizeof(stack[0]))
+      return "bad element name";
+    if (closing) {
+      if (depth == 0 || strlen(stack[depth - 1]) != len ||
+          strncmp(stack[depth - 1], name, len) != 0 || *c != '>')
+        return "mismatched end tag";
+      depth--;
+      p = c + 1;
+      continue;
+    }
+    if (depth == 0 && ++roots > 1)
+      return "more than one root element";
+    if (strlen(count_name) == len && strncmp(count_name, name, len) == 0)
+      (*count)++;
+    for (;;) {
+      while (*c == ' ' || *c == '\n')
+        c++;
+      if (*c == '>' || (c[0] == '/' && c[1] == '>'))
+        break;
+      const char *attr = c;
+      while (xml_name_char(*c))
+        c++;
+      if (c == attr || c[0] != '=' || (c[1] != '"' && c[1] != '\''))
+        return "bad attribute";
+      char quote = c[1];
+      const char *end = xml_chars(c + 2, quote);
+      if (!end || *end != quote)
+        return "bad attribute value";
+      c = end + 1;
+    }
+    if (*c == '>') {
+      if (depth == 32)
+        return "too deep";
+      memcpy(stack[depth], name, len);
+      stack[depth++][len] = '\0';
+      p = c + 1;
+    } else {
+      p = c + 2;
+    }
+  }
+  if (depth != 0)
+    return "unclosed element";
+  return roots == 1 ? NULL : "no root element";
+}
+
+/* Self-test of the checker, so that a lenient checker cannot pass JUnit
+ * output that is not XML. */
+START_TEST(test_xml_checker) {
+  int n;
+  ck_assert_ptr_null(xml_check("<?xml version=\"1.0\"?>\n<a x=\"1&amp;\"><b/>t&lt;</a>\n", "b", &n));
+  ck_assert_int_eq(n, 1);
+  ck_assert_ptr_nonnull(xml_check("<a><b></a></b>", "b", &n));
+  ck_assert_ptr_nonnull(xml_check("<a>x & y</a>", "b", &n));
+  ck_assert_ptr_nonnull(xml_check("<a m=\"<\"/>", "b", &n));
+  ck_assert_ptr_nonnull(xml_check("<a/><b/>", "b", &n));
+  ck_assert_ptr_nonnull(xml_check("<a>\x01</a>", "b", &n));
+  ck_assert_ptr_nonnull(xml_check("<a x=\"\"\"/>", "b", &n));
+}
+END_TEST
+
+/* ---- help, usage and exit codes ------------------------------------------ */
+
+START_TEST(test_help) {
+  run_t r = sr(work, "--help", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "Usage: sr-compat COMMAND");
+  run_free(&r);
+  r = sr(work, "check", "--help", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "--against-git REF");
+  assert_contains(r.out, "Exit status");
+  run_free(&r);
+  r = sr(work, "help", "lint", NULL);
+  ck_assert_int_eq(r.status, 0);
+  static const char *const ids[] = {"logical-type-on-field", "nullable-without-default",
+      "null-not-first", "enum-without-default", "unportable-name", "missing-doc",
+      "duplicate-type", "schema-warning", "invalid-disable"};
+  for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+    assert_contains(r.out, ids[i]);
+  run_free(&r);
+  r = sr(work, "--version", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, kavro_version_str());
+  run_free(&r);
+}
+END_TEST
+
+static const struct {
+  const char *args[8];
+  const char *says;
+} usage_cases[] = {
+    {{NULL}, "Usage: sr-compat"},
+    {{"frobnicate", NULL}, "unknown command \"frobnicate\""},
+    {{"check", "--no-catalog", "x.avsc", NULL}, "--against-git REF"},
+    {{"check", "--against", "a.avsc", "b.avsc", "c.avsc", NULL}, "exactly one NEW"},
+    {{"check", "--against-git", "v1", "--against-dir", "d", "x.avsc", NULL},
+     "give one of"},
+    {{"check", "--level", "SIDEWAYS", "--against", "a", "b", NULL},
+     "unknown compatibility level \"SIDEWAYS\""},
+    {{"check", "--format", "xml", "--against", "a", "b", NULL}, "unknown format \"xml\""},
+    {{"check", "--against", NULL}, "missing argument"},
+    {{"lint", "--disable", "no-such-rule", "x.avsc", NULL}, "unknown rule \"no-such-rule\""},
+    {{"lint", "--bogus", NULL}, "unknown option or missing argument: --bogus"},
+    {{"lint", "--no-catalog", NULL}, "no schema files given"},
+};
+
+START_TEST(test_usage_errors) {
+  char *argv[MAX_ARGS];
+  argv[0] = SR_COMPAT_BIN;
+  int n = 1;
+  for (const char *const *a = usage_cases[_i].args; *a; a++)
+    argv[n++] = (char *)*a;
+  argv[n] = NULL;
+  run_t r = run_argv(work, argv);
+  ck_assert_msg(r.status == 2, "case %d: exit %d", _i, r.status);
+  assert_contains(r.err, usage_cases[_i].says);
+  ck_assert_str_eq(r.out, "");
+  run_free(&r);
+}
+END_TEST
+
+/* Files that cannot be read are errors (exit 2) that name the file. */
+START_TEST(test_io_errors) {
+  run_t r = sr(data_dir(), "check", "--no-catalog", "--against", "order_v1.avsc", "missing.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "missing.avsc");
+  run_free(&r);
+  r = sr(data_dir(), "check", "--no-catalog", "--against", "gone.avsc", "order_v2.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.out, "order_v2.avsc: error: gone.avsc: cannot open");
+  run_free(&r);
+  r = sr(data_dir(), "lint", "--no-catalog", "absent.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "absent.avsc: cannot open");
+  run_free(&r);
+  r = sr(data_dir(), "check", "--no-catalog", "--against-dir", "no-such-dir", "order_v2.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "no-such-dir");
+  run_free(&r);
+}
+END_TEST
+
+/* ---- check: a pair ------------------------------------------------------ */
+
+START_TEST(test_pair_text_backward) {
+  run_t r = sr(data_dir(), "check", "--no-catalog", "--against", "order_v1.avsc", "order_v2.avsc", NULL);
+  char *expected = expected_pair_text(KAVRO_COMPAT_BACKWARD, "order_v2.avsc",
+                                      "order_v1.avsc");
+  ck_assert_str_eq(r.out, expected);
+  ck_assert_int_eq(r.status, 1);
+  /* The added field, on the line where its object opens. */
+  char *text = fixture_text("order_v2.avsc");
+  int line, column;
+  position_of(text, "{\n      \"name\": \"country_code\"", &line, &column);
+  char where[64];
+  snprintf(where, sizeof(where), "order_v2.avsc:%d:%d: READER_FIELD_MISSING_DEFAULT_VALUE",
+           line, column);
+  assert_contains(r.out, where);
+  free(text);
+  free(expected);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_pair_text_forward_full) {
+  static const kavro_compat_level_t levels[] = {KAVRO_COMPAT_FORWARD,
+                                                KAVRO_COMPAT_FULL};
+  for (size_t i = 0; i < 2; i++) {
+    run_t r = sr(data_dir(), "check", "--no-catalog", "--level", kavro_compat_level_name(levels[i]),
+                 "--against", "order_v1.avsc", "order_v2.avsc", NULL);
+    char *expected = expected_pair_text(levels[i], "order_v2.avsc", "order_v1.avsc");
+    ck_assert_str_eq(r.out, expected);
+    ck_assert_int_eq(r.status, 1);
+    /* Under FORWARD the previous schema reads: int cannot read long. */
+    assert_contains(r.out, "order_v1.avsc reads data written with the new schema");
+    free(expected);
+    run_free(&r);
+  }
+}
+END_TEST
+
+START_TEST(test_pair_compatible_and_none) {
+  run_t r = sr(data_dir(), "check", "--no-catalog", "--against", "order_v1.avsc",
+               "order_v2_optional.avsc", NULL);
+  ck_assert_str_eq(r.out,
+                   "order_v2_optional.avsc: compatible under BACKWARD with order_v1.avsc\n"
+                   "sr-compat check: 1 checked: 1 compatible, 0 incompatible, 0 new, "
+                   "0 invalid, 0 errors\n");
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  r = sr(data_dir(), "check", "--no-catalog", "--level", "none", "--against", "order_v1.avsc",
+         "order_v2.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "order_v2.avsc: compatible under NONE");
+  run_free(&r);
+}
+END_TEST
+
+/* The same change written on many lines and on one line is placed on the
+ * line and column of the field in each. */
+START_TEST(test_line_mapping) {
+  static const struct {
+    const char *file;
+    const char *needle;
+  } cases[] = {{"order_v2.avsc", "{\n      \"name\": \"country_code\""},
+               {"order_v2_oneline.avsc", "{\"name\":\"country_code\""}};
+  for (size_t i = 0; i < 2; i++) {
+    copy_fixture("order_v1.avsc", work, "old.avsc");
+    copy_fixture(cases[i].file, work, "new.avsc");
+    run_t r = sr(work, "check", "--format", "github", "--against", "old.avsc",
+                 "new.avsc", NULL);
+    char *text = fixture_text(cases[i].file);
+    int line, column;
+    position_of(text, cases[i].needle, &line, &column);
+    if (i == 1)
+      ck_assert_int_eq(line, 1);
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix),
+             "::error file=new.avsc,line=%d,col=%d,title=sr-compat%%3A "
+             "READER_FIELD_MISSING_DEFAULT_VALUE::", line, column);
+    ck_assert_msg(strncmp(r.out, prefix, strlen(prefix)) == 0,
+                  "expected %s at the start of:\n%s", prefix, r.out);
+    ck_assert_int_eq(r.status, 1);
+    free(text);
+    run_free(&r);
+  }
+  /* Under FORWARD the new schema writes: the place is its "type". */
+  run_t r = sr(data_dir(), "check", "--no-catalog", "--level", "FORWARD", "--format", "json",
+               "--against", "order_v1.avsc", "order_v2.avsc", NULL);
+  json_t *root = parse_json_output(&r);
+  json_t *f = json_array_get(json_object_get(json_array_get(json_object_get(root, "results"), 0), "findings"), 0);
+  char *text = fixture_text("order_v2.avsc");
+  int line, column;
+  position_of(text, "\"type\": \"long\"", &line, &column);
+  ck_assert_str_eq(json_string_value(json_object_get(f, "role")), "previous_reads");
+  ck_assert_int_eq(json_integer_value(json_object_get(f, "line")), line);
+  ck_assert_int_eq(json_integer_value(json_object_get(f, "column")), column);
+  free(text);
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_json_format) {
+  run_t r = sr(data_dir(), "check", "--no-catalog", "--level", "FULL", "--format", "json",
+               "--against", "order_v1.avsc", "order_v2.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *root = parse_json_output(&r);
+  ck_assert_str_eq(json_string_value(json_object_get(root, "tool")), "sr-compat");
+  ck_assert_int_eq(json_integer_value(json_object_get(root, "format_version")), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(root, "command")), "check");
+  ck_assert_int_eq(json_integer_value(json_object_get(root, "exit_code")), 1);
+  json_t *summary = json_object_get(root, "summary");
+  ck_assert_int_eq(json_integer_value(json_object_get(summary, "total")), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(summary, "incompatible")), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(summary, "compatible")), 0);
+  json_t *unit = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "file")), "order_v2.avsc");
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "status")), "incompatible");
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "level")), "FULL");
+  ck_assert(json_is_null(json_object_get(unit, "subject")));
+  ck_assert(json_is_null(json_object_get(unit, "error")));
+  ck_assert_str_eq(json_string_value(json_array_get(json_object_get(unit, "previous"), 0)),
+                   "order_v1.avsc");
+
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(KAVRO_COMPAT_FULL, "order_v2.avsc",
+                                                "order_v1.avsc", &cand);
+  json_t *findings = json_object_get(unit, "findings");
+  ck_assert_uint_eq(json_array_size(findings), kavro_compat_result_count(result));
+  for (size_t i = 0; i < json_array_size(findings); i++) {
+    json_t *f = json_array_get(findings, i);
+    const kavro_incompat_t *inc = kavro_compat_result_get(result, i);
+    int line, column;
+    kavro_schema_locate(cand, new_side(inc), &line, &column);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "kind")),
+                     kavro_incompat_kind_name(inc->kind));
+    ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "error");
+    ck_assert_str_eq(json_string_value(json_object_get(f, "message")), inc->message);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "pointer")), new_side(inc));
+    ck_assert_str_eq(json_string_value(json_object_get(f, "reader_location")),
+                     inc->reader_location);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "writer_location")),
+                     inc->writer_location);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "role")),
+                     inc->role == KAVRO_COMPAT_CANDIDATE_READS ? "candidate_reads"
+                                                               : "previous_reads");
+    ck_assert_int_eq(json_integer_value(json_object_get(f, "line")), line);
+    ck_assert_int_eq(json_integer_value(json_object_get(f, "column")), column);
+    ck_assert_int_eq(json_integer_value(json_object_get(f, "previous_index")), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "previous")), "order_v1.avsc");
+  }
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_junit_format) {
+  /* Names with every character XML must escape. */
+  const char *name = "new&<\"it's\">.avsc";
+  copy_fixture("order_v1.avsc", work, "old.avsc");
+  copy_fixture("order_v2.avsc", work, name);
+  copy_fixture("order_v2_optional.avsc", work, "fine.avsc");
+  copy_fixture("invalid.avsc", work, "broken.avsc");
+  run_t r = sr(work, "check", "--level", "FULL", "--format", "junit", "--against",
+               "old.avsc", name, NULL);
+  ck_assert_int_eq(r.status, 1);
+  int failures;
+  const char *problem = xml_check(r.out, "failure", &failures);
+  ck_assert_msg(problem == NULL, "%s in:\n%s", problem, r.out);
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(KAVRO_COMPAT_FULL, "order_v2.avsc",
+                                                "order_v1.avsc", &cand);
+  ck_assert_int_eq(failures, (int)kavro_compat_result_count(result));
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  int cases;
+  xml_check(r.out, "testcase", &cases);
+  ck_assert_int_eq(cases, 1);
+  assert_contains(r.out, "name=\"new&amp;&lt;&quot;it&apos;s&quot;&gt;.avsc\"");
+  assert_contains(r.out, "tests=\"1\" failures=\"1\" errors=\"0\"");
+  assert_contains(r.out, "type=\"READER_FIELD_MISSING_DEFAULT_VALUE\"");
+  run_free(&r);
+
+  /* A passing case and an invalid schema: one testcase each. */
+  r = sr(work, "check", "--format", "junit", "--against", "old.avsc", "broken.avsc",
+         NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_null(xml_check(r.out, "failure", &failures));
+  ck_assert_int_eq(failures, 1);
+  assert_contains(r.out, "type=\"invalid-schema\"");
+  run_free(&r);
+  r = sr(work, "check", "--format", "junit", "--against", "old.avsc", "fine.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_null(xml_check(r.out, "failure", &failures));
+  ck_assert_int_eq(failures, 0);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_github_format) {
+  const char *name = "odd,name:100%.avsc";
+  copy_fixture("order_v1.avsc", work, "old.avsc");
+  copy_fixture("order_v2.avsc", work, name);
+  run_t r = sr(work, "check", "--level", "FULL", "--format", "github", "--against",
+               "old.avsc", name, NULL);
+  ck_assert_int_eq(r.status, 1);
+  regex_t re;
+  ck_assert_int_eq(regcomp(&re, "^::error file=[^,:]+,line=[1-9][0-9]*,col=[1-9][0-9]*,"
+                                "title=[^,:]+::[^\n]+$", REG_EXTENDED | REG_NOSUB), 0);
+  int annotations = 0;
+  char *copy = strdup(r.out);
+  for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "::", 2) != 0) {
+      ck_assert_msg(strncmp(line, "sr-compat check: ", 17) == 0, "stray line: %s", line);
+      continue;
+    }
+    annotations++;
+    ck_assert_msg(regexec(&re, line, 0, NULL, 0) == 0, "bad annotation: %s", line);
+    assert_contains(line, "file=odd%2Cname%3A100%25.avsc,");
+    /* The message's own newline is encoded, never raw. */
+    assert_contains(line, "%0A(");
+  }
+  regfree(&re);
+  free(copy);
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(KAVRO_COMPAT_FULL, "order_v2.avsc",
+                                                "order_v1.avsc", &cand);
+  ck_assert_int_eq(annotations, (int)kavro_compat_result_count(result));
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  run_free(&r);
+}
+END_TEST
+
+/* An invalid new schema is a finding (exit 1) placed on its line; an
+ * invalid previous version is named, without a line in the new file. */
+START_TEST(test_invalid_schemas) {
+  copy_fixture("order_v1.avsc", work, "old.avsc");
+  copy_fixture("invalid.avsc", work, "broken.avsc");
+  char *text = fixture_text("invalid.avsc");
+  int line, column;
+  position_of(text, "\"default\": \"ten\"", &line, &column);
+  free(text);
+  run_t r = sr(work, "check", "--format", "github", "--against", "old.avsc",
+               "broken.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  char prefix[128];
+  snprintf(prefix, sizeof(prefix),
+           "::error file=broken.avsc,line=%d,col=%d,title=sr-compat%%3A invalid schema::"
+           "broken.avsc:%d:%d: /fields/0/default: ", line, column, line, column);
+  ck_assert_msg(strncmp(r.out, prefix, strlen(prefix)) == 0, "expected %s in:\n%s",
+                prefix, r.out);
+  run_free(&r);
+  r = sr(work, "check", "--format", "github", "--against", "broken.avsc", "old.avsc",
+         NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "::error file=old.avsc,title=sr-compat%3A invalid schema::broken.avsc:");
+  run_free(&r);
+  r = sr(work, "check", "--format", "json", "--against", "broken.avsc", "old.avsc", NULL);
+  json_t *root = parse_json_output(&r);
+  json_t *unit = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "status")), "invalid");
+  json_t *error = json_object_get(unit, "error");
+  ck_assert_str_eq(json_string_value(json_object_get(error, "source")), "broken.avsc");
+  ck_assert_str_eq(json_string_value(json_object_get(error, "pointer")), "/fields/0/default");
+  ck_assert_int_eq(json_integer_value(json_object_get(error, "line")), line);
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+/* ---- check: a git repository made here ---------------------------------- */
+
+static void make_repository(void) {
+  git(work, "-c", "init.defaultBranch=main", "init", "-q", NULL);
+  copy_fixture("order_v1.avsc", work, "avro/order.avsc");
+  copy_fixture("order_v1.avsc", work, "avro/keep.avsc");
+  write_file(work, "avro/catalog.json",
+             "{\"topics\": {\"shop.order.placed\": {\"file\": \"order.avsc\", "
+             "\"level\": \"FORWARD\"}}}\n");
+  write_file(work, "docs/README", "documentation\n");
+  git(work, "add", "-A", NULL);
+  git(work, "-c", "user.name=kavro", "-c", "user.email=kavro@example.invalid",
+      "commit", "-q", "-m", "v1", NULL);
+  git(work, "tag", "v1", NULL);
+  copy_fixture("order_v2.avsc", work, "avro/order.avsc");
+  copy_fixture("order_v2_optional.avsc", work, "avro/fresh.avsc");
+}
+
+START_TEST(test_against_git) {
+  make_repository();
+  run_t r = sr(work, "check", "--no-catalog", "--against-git", "v1",
+               "avro/order.avsc", "avro/keep.avsc", "avro/fresh.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "avro/order.avsc: incompatible under BACKWARD with "
+                         "v1:avro/order.avsc: 1 problem\n");
+  assert_contains(r.out, "avro/keep.avsc: compatible under BACKWARD with v1:avro/keep.avsc\n");
+  assert_contains(r.out, "avro/fresh.avsc: new, not in git ref v1: nothing to break\n");
+  assert_contains(r.out, "3 checked: 1 compatible, 1 incompatible, 1 new, 0 invalid, 0 errors");
+  run_free(&r);
+
+  /* From a subdirectory: paths at the ref are taken from the top, and
+   * annotations name files from the top as GitHub wants. */
+  char *avro = path_in(work, "avro");
+  r = sr(avro, "check", "--no-catalog", "--format", "github", "--against-git", "v1",
+         "order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  char *text = fixture_text("order_v2.avsc");
+  int line, column;
+  position_of(text, "{\n      \"name\": \"country_code\"", &line, &column);
+  char prefix[128];
+  snprintf(prefix, sizeof(prefix), "::error file=avro/order.avsc,line=%d,col=%d,", line,
+           column);
+  ck_assert_msg(strncmp(r.out, prefix, strlen(prefix)) == 0, "expected %s in:\n%s",
+                prefix, r.out);
+  assert_contains(r.out, "written with v1:avro/order.avsc)");
+  run_free(&r);
+
+  /* Only a new file: nothing to break. */
+  r = sr(avro, "check", "--no-catalog", "--against-git", "v1", "fresh.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  free(text);
+  free(avro);
+}
+END_TEST
+
+START_TEST(test_against_git_errors) {
+  make_repository();
+  run_t r = sr(work, "check", "--no-catalog", "--against-git", "no-such-ref",
+               "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "git ref \"no-such-ref\"");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--against-git", "--output=x", "avro/order.avsc",
+         NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "\"--output=x\" is not a git ref");
+  run_free(&r);
+  /* Outside any work tree. */
+  char *outside = path_in(tmp_root, "outside");
+  ck_assert_int_eq(mkdir(outside, 0700), 0);
+  copy_fixture("order_v1.avsc", outside, "a.avsc");
+  r = sr(outside, "check", "--against-git", "v1", "a.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "not inside a git work tree");
+  run_free(&r);
+  free(outside);
+}
+END_TEST
+
+/* avro/catalog.json at the top of the repository is found from anywhere in
+ * it, and its level applies unless --level says otherwise. */
+START_TEST(test_default_catalog) {
+  make_repository();
+  char *docs = path_in(work, "docs");
+  run_t r = sr(docs, "check", "--against-git", "v1", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "../avro/order.avsc: incompatible under FORWARD with "
+                         "v1:avro/order.avsc (subject shop.order.placed-value)");
+  assert_contains(r.out, "TYPE_MISMATCH");
+  run_free(&r);
+  r = sr(docs, "check", "--level", "BACKWARD", "--against-git", "v1", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "READER_FIELD_MISSING_DEFAULT_VALUE");
+  assert_lacks(r.out, "TYPE_MISMATCH");
+  run_free(&r);
+  free(docs);
+}
+END_TEST
+
+/* ---- check: a directory and the catalog ---------------------------------- */
+
+START_TEST(test_against_dir_catalog) {
+  char *dir = path_in(data_dir(), "catalog");
+  run_t r = sr(dir, "check", "--catalog", "catalog.json", "--against-dir",
+               "../catalog-old", NULL);
+  ck_assert_int_eq(r.status, 1);
+  /* Dependency order: the shared type first; each under its own level. */
+  const char *address = strstr(r.out, "common/Address.avsc: incompatible under BACKWARD"
+                                      " with ../catalog-old/common/Address.avsc "
+                                      "(subject com.example.common.Address)");
+  const char *customer = strstr(r.out, "Customer.avsc: incompatible under BACKWARD with "
+                                       "../catalog-old/Customer.avsc (subject "
+                                       "crm.customer.created-value)");
+  const char *ledger = strstr(r.out, "Ledger.avsc: compatible under NONE with "
+                                     "../catalog-old/Ledger.avsc (subject audit-ledger)");
+  ck_assert_msg(address && customer && ledger && address < customer,
+                "unexpected output:\n%s", r.out);
+  run_free(&r);
+
+  /* Customer.avsc did not change, but the type it references did: its
+   * previous version is read with the previous Address. */
+  r = sr(dir, "check", "--catalog", "catalog.json", "--format", "json",
+         "--against-dir", "../catalog-old", "Customer.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *root = parse_json_output(&r);
+  json_t *results = json_object_get(root, "results");
+  ck_assert_uint_eq(json_array_size(results), 1);
+  json_t *unit = json_array_get(results, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "topic")), "crm.customer.created");
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "subject")),
+                   "crm.customer.created-value");
+  json_t *f = json_array_get(json_object_get(unit, "findings"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(f, "kind")),
+                   "READER_FIELD_MISSING_DEFAULT_VALUE");
+  assert_contains(json_string_value(json_object_get(f, "message")), "postal_code");
+  json_decref(root);
+  run_free(&r);
+
+  /* --level overrides every subject's level. */
+  r = sr(dir, "check", "--catalog", "catalog.json", "--level", "NONE", "--against-dir",
+         "../catalog-old", NULL);
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  /* Against an empty directory everything is new. */
+  r = sr(dir, "check", "--catalog", "catalog.json", "--against-dir", work, NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "3 checked: 0 compatible, 0 incompatible, 3 new");
+  run_free(&r);
+  /* Without the catalog the reference cannot be resolved. */
+  r = sr(dir, "check", "--no-catalog", "--against-dir", "../catalog-old", "Customer.avsc",
+         NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "Customer.avsc: invalid schema: Customer.avsc:9:");
+  run_free(&r);
+  free(dir);
+}
+END_TEST
+
+static const struct {
+  const char *catalog;
+  const char *says;
+} catalog_errors[] = {
+    {"{\"topics\": {\"t\": {\"file\": \"a.avsc\", \"refrences\": []}}}",
+     "catalog.json: /topics/t: unknown member \"refrences\""},
+    {"{\"topics\": {\"t\": {\"file\": \"missing.avsc\"}}}",
+     "catalog.json: /topics/t: cannot open \"missing.avsc\", listed here"},
+    {"{\"topics\": {\"t\": {\"file\": \"a.avsc\", \"references\": [\"b.avsc\"]},"
+     " \"u\": {\"file\": \"b.avsc\", \"references\": [\"a.avsc\"]}}}",
+     "references form a cycle: a.avsc -> b.avsc -> a.avsc"},
+    {"{\"topics\": {\"t\": {\"file\": \"a.avsc\", \"level\": \"SOMETIMES\"}}}",
+     "unknown compatibility level \"SOMETIMES\""},
+    {"{\"topics\": {\"t\": {\"file\": \"a.avsc\", \"key\": \"{country\"}}}",
+     "is not a key template"},
+    {"{\"topics\": {\"t\": {\"file\": \"a.avsc\", \"references\": [{\"name\": \"X\"}]}}}",
+     "/topics/t/references/0: \"file\" is required"},
+    {"{\"topics\": {\"t/1\": {\"file\": \"/etc/a.avsc\"}}}",
+     "/topics/t~11: \"/etc/a.avsc\": paths are relative to the catalog"},
+    {"{\"topics\": {\"t\": {\"file\": \"a.avsc\",}}}", "catalog.json:1:"},
+    {"[]", "a catalog is a JSON object"},
+};
+
+START_TEST(test_catalog_errors) {
+  copy_fixture("order_v1.avsc", work, "a.avsc");
+  copy_fixture("order_v1.avsc", work, "b.avsc");
+  write_file(work, "catalog.json", catalog_errors[_i].catalog);
+  run_t r = sr(work, "lint", "--catalog", "catalog.json", NULL);
+  ck_assert_msg(r.status == 2, "case %d: exit %d", _i, r.status);
+  assert_contains(r.err, catalog_errors[_i].says);
+  run_free(&r);
+}
+END_TEST
+
+/* ---- lint --------------------------------------------------------------- */
+
+static const struct {
+  const char *file;
+  const char *rule;
+  const char *needle; /* where the finding must be placed */
+  bool valid;         /* the schema parses */
+} lint_cases[] = {
+    {"logical_type_on_field.avsc", "logical-type-on-field", "\"logicalType\"", true},
+    {"nullable_without_default.avsc", "nullable-without-default",
+     "{\"name\": \"assignee\"", true},
+    {"null_not_first.avsc", "null-not-first", "\"default\": null", false},
+    {"enum_without_default.avsc", "enum-without-default", "\"name\": \"TvOutcome\"", true},
+    {"unportable_name.avsc", "unportable-name", "\"name\": \"_Shipment\"", true},
+    {"missing_doc.avsc", "missing-doc", "\"name\": \"PaymentReady\"", true},
+    {"schema_warning.avsc", "schema-warning", "\"type\": {\"type\": \"bytes\"", true},
+    {"invalid_disable.avsc", "invalid-disable", "\"sr-compat.disable\"", true},
+};
+
+/* Lint @file (in @cwd) with rule missing-doc on, plus @extra (may be NULL);
+ * returns the findings of the one result. */
+static json_t *lint_json(const char *cwd, const char *file, const char *extra,
+                         const char *extra_arg, run_t *r) {
+  if (extra)
+    *r = sr(cwd, "lint", "--no-catalog", "--enable", "missing-doc", "--format", "json",
+            extra, extra_arg, file, NULL);
+  else
+    *r = sr(cwd, "lint", "--no-catalog", "--enable", "missing-doc", "--format", "json",
+            file, NULL);
+  return parse_json_output(r);
+}
+
+static size_t count_kind(json_t *root, const char *kind, json_t **first) {
+  size_t n = 0;
+  size_t i, k;
+  json_t *unit, *f;
+  json_array_foreach(json_object_get(root, "results"), i, unit) {
+    json_array_foreach(json_object_get(unit, "findings"), k, f) {
+      if (strcmp(json_string_value(json_object_get(f, "kind")), kind) == 0) {
+        if (n++ == 0 && first)
+          *first = f;
+      }
+    }
+  }
+  return n;
+}
+
+START_TEST(test_lint_rule_fires) {
+  const char *dir = kt_src_path("tests/data/sr-compat/lint");
+  run_t r;
+  json_t *root = lint_json(dir, lint_cases[_i].file, NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 1);
+  json_t *f = NULL;
+  ck_assert_msg(count_kind(root, lint_cases[_i].rule, &f) >= 1, "%s did not fire:\n%s",
+                lint_cases[_i].rule, r.out);
+  char *path = path_in(dir, lint_cases[_i].file);
+  char *text = read_text(path);
+  int line, column;
+  position_of(text, lint_cases[_i].needle, &line, &column);
+  ck_assert_int_eq(json_integer_value(json_object_get(f, "line")), line);
+  ck_assert_int_eq(json_integer_value(json_object_get(f, "column")), column);
+  ck_assert_str_eq(json_string_value(json_object_get(f, "severity")), "warning");
+  ck_assert_uint_gt(strlen(json_string_value(json_object_get(f, "fix"))), 10);
+  ck_assert_uint_gt(strlen(json_string_value(json_object_get(f, "pointer"))), 0);
+  json_t *unit = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "status")),
+                   lint_cases[_i].valid ? "warnings" : "invalid");
+  free(text);
+  free(path);
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_lint_rule_disabled_by_flag) {
+  const char *dir = kt_src_path("tests/data/sr-compat/lint");
+  run_t r;
+  json_t *root = lint_json(dir, lint_cases[_i].file, "--disable", lint_cases[_i].rule, &r);
+  ck_assert_uint_eq(count_kind(root, lint_cases[_i].rule, NULL), 0);
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+/* "sr-compat.disable" on the top-level object covers the whole schema. */
+START_TEST(test_lint_rule_disabled_in_schema) {
+  char *path = path_in(kt_src_path("tests/data/sr-compat/lint"), lint_cases[_i].file);
+  json_t *schema = json_load_file(path, JSON_PRESERVE_ORDER, NULL);
+  ck_assert_ptr_nonnull(schema);
+  json_t *list = json_object_get(schema, "sr-compat.disable");
+  if (!list) {
+    list = json_array();
+    json_object_set_new(schema, "sr-compat.disable", list);
+  }
+  json_array_append_new(list, json_string(lint_cases[_i].rule));
+  char *text = json_dumps(schema, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  write_file(work, "silenced.avsc", text);
+  run_t r;
+  json_t *root = lint_json(work, "silenced.avsc", NULL, NULL, &r);
+  ck_assert_msg(count_kind(root, lint_cases[_i].rule, NULL) == 0, "%s still fires:\n%s",
+                lint_cases[_i].rule, r.out);
+  json_decref(root);
+  run_free(&r);
+  free(text);
+  json_decref(schema);
+  free(path);
+}
+END_TEST
+
+/* On a field, the property covers that field only. */
+START_TEST(test_lint_disable_scope) {
+  const char *dir = kt_src_path("tests/data/sr-compat/lint");
+  run_t r;
+  json_t *root = lint_json(dir, "field_scoped.avsc", NULL, NULL, &r);
+  json_t *f = NULL;
+  ck_assert_uint_eq(count_kind(root, "logical-type-on-field", &f), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(f, "pointer")), "/fields/1/logicalType");
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_lint_duplicate_type) {
+  const char *dir = kt_src_path("tests/data/sr-compat/lint");
+  run_t r = sr(dir, "lint", "--no-catalog", "--format", "json", "duplicate_a.avsc",
+               "duplicate_b.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *root = parse_json_output(&r);
+  json_t *f = NULL;
+  ck_assert_uint_eq(count_kind(root, "duplicate-type", &f), 2);
+  assert_contains(json_string_value(json_object_get(f, "message")),
+                  "com.example.common.Money");
+  assert_contains(json_string_value(json_object_get(f, "message")), "duplicate_b.avsc:");
+  json_decref(root);
+  run_free(&r);
+  /* Each file alone is fine. */
+  r = sr(dir, "lint", "--no-catalog", "duplicate_a.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  r = sr(dir, "lint", "--no-catalog", "--disable", "duplicate-type", "duplicate_a.avsc",
+         "duplicate_b.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  /* Silenced on the record of one file, the other still reports. */
+  char *text = read_text(kt_src_path("tests/data/sr-compat/lint/duplicate_b.avsc"));
+  char *marked = malloc(strlen(text) + 64);
+  sprintf(marked, "{\"sr-compat.disable\": [\"duplicate-type\"],%s", text + 1);
+  write_file(work, "b.avsc", marked);
+  copy_fixture("lint/duplicate_a.avsc", work, "a.avsc");
+  r = sr(work, "lint", "--no-catalog", "--format", "json", "a.avsc", "b.avsc", NULL);
+  root = parse_json_output(&r);
+  ck_assert_uint_eq(count_kind(root, "duplicate-type", &f), 1);
+  assert_contains(json_string_value(json_object_get(f, "message")), "b.avsc:");
+  json_decref(root);
+  run_free(&r);
+  free(marked);
+  free(text);
+}
+END_TEST
+
+START_TEST(test_lint_text_and_defaults) {
+  const char *dir = kt_src_path("tests/data/sr-compat/lint");
+  run_t r = sr(dir, "lint", "--no-catalog", "clean.avsc", NULL);
+  ck_assert_str_eq(r.out, "clean.avsc: clean\nsr-compat lint: 1 file: 1 clean, 0 with "
+                          "warnings, 0 invalid, 0 errors\n");
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  /* missing-doc is off unless enabled. */
+  r = sr(dir, "lint", "--no-catalog", "missing_doc.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  r = sr(dir, "lint", "--no-catalog", "nullable_without_default.avsc", NULL);
+  char *text = read_text(kt_src_path("tests/data/sr-compat/lint/nullable_without_default.avsc"));
+  int line, column;
+  position_of(text, "{\"name\": \"assignee\"", &line, &column);
+  char expected[1024];
+  snprintf(expected, sizeof(expected),
+           "nullable_without_default.avsc:%d:%d: warning: nullable-without-default: "
+           "nullable field `assignee` has no default, so it can never be added or "
+           "removed compatibly\n    fix: add \"default\": null (at /fields/1)\n"
+           "sr-compat lint: 1 file: 0 clean, 1 with warnings, 0 invalid, 0 errors\n",
+           line, column);
+  ck_assert_str_eq(r.out, expected);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  free(text);
+}
+END_TEST
+
+START_TEST(test_lint_formats) {
+  const char *dir = kt_src_path("tests/data/sr-compat/lint");
+  run_t r = sr(dir, "lint", "--no-catalog", "--format", "junit", "unportable_name.avsc",
+               "clean.avsc", NULL);
+  int failures, cases;
+  const char *problem = xml_check(r.out, "failure", &failures);
+  ck_assert_msg(problem == NULL, "%s in:\n%s", problem, r.out);
+  xml_check(r.out, "testcase", &cases);
+  ck_assert_int_eq(cases, 2);
+  ck_assert_int_eq(failures, 4);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  r = sr(dir, "lint", "--no-catalog", "--format", "github", "unportable_name.avsc", NULL);
+  regex_t re;
+  ck_assert_int_eq(regcomp(&re, "^::warning file=[^,:]+,line=[1-9][0-9]*,col=[1-9][0-9]*,"
+                                "title=sr-compat%3A unportable-name::[^\n]+%0Afix: [^\n]+$",
+                           REG_EXTENDED | REG_NOSUB), 0);
+  int annotations = 0;
+  for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
+    if (strncmp(line, "::", 2) == 0) {
+      ck_assert_msg(regexec(&re, line, 0, NULL, 0) == 0, "bad annotation: %s", line);
+      annotations++;
+    }
+  ck_assert_int_eq(annotations, 4);
+  regfree(&re);
+  run_free(&r);
+}
+END_TEST
+
+/* Each kind of unportable name, including one the parser refuses: that
+ * finding is placed where the parser failed. */
+START_TEST(test_lint_unportable_names) {
+  write_file(work, "names.avsc",
+             "{\"type\": \"record\", \"name\": \"Visit\", \"doc\": \"d\", \"fields\": [\n"
+             "  {\"name\": \"class\", \"type\": \"string\"},\n"
+             "  {\"name\": \"gr\xc3\xb6\xc3\x9f" "e\", \"type\": \"int\"}\n]}\n");
+  run_t r;
+  json_t *root = lint_json(work, "names.avsc", NULL, NULL, &r);
+  ck_assert_int_eq(r.status, 1);
+  json_t *unit = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(unit, "status")), "invalid");
+  json_t *error = json_object_get(unit, "error");
+  ck_assert_str_eq(json_string_value(json_object_get(error, "pointer")), "/fields/1/name");
+  json_t *findings = json_object_get(unit, "findings");
+  ck_assert_uint_eq(json_array_size(findings), 2);
+  json_t *keyword = json_array_get(findings, 0);
+  assert_contains(json_string_value(json_object_get(keyword, "message")),
+                  "field `class` is a reserved word in Java and Python");
+  /* Elsewhere in a file that does not parse, there is no position: the
+   * schema's locator needs a parsed schema. */
+  ck_assert(json_is_null(json_object_get(keyword, "line")));
+  ck_assert_str_eq(json_string_value(json_object_get(keyword, "pointer")), "/fields/0/name");
+  json_t *ascii = json_array_get(findings, 1);
+  assert_contains(json_string_value(json_object_get(ascii, "message")), "non-ASCII");
+  ck_assert_str_eq(json_string_value(json_object_get(ascii, "pointer")), "/fields/1/name");
+  /* Without a parsed schema, the position is the parser's. */
+  ck_assert_int_eq(json_integer_value(json_object_get(ascii, "line")),
+                   json_integer_value(json_object_get(error, "line")));
+  ck_assert_int_eq(json_integer_value(json_object_get(ascii, "column")),
+                   json_integer_value(json_object_get(error, "column")));
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+/* With the catalog, references are parsed first, so a schema that uses a
+ * shared type lints clean; without it, it is invalid. */
+START_TEST(test_lint_catalog) {
+  char *dir = path_in(data_dir(), "catalog");
+  run_t r = sr(dir, "lint", "--catalog", "catalog.json", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "sr-compat lint: 3 files: 3 clean");
+  run_free(&r);
+  r = sr(dir, "lint", "--no-catalog", "Customer.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "Customer.avsc: invalid schema: ");
+  run_free(&r);
+  free(dir);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+static Suite *sr_compat_suite(void) {
+  Suite *s = suite_create("sr-compat");
+  TCase *t = tcase_create("cli");
+  tcase_add_checked_fixture(t, setup, teardown);
+  tcase_set_timeout(t, 60);
+  tcase_add_test(t, test_xml_checker);
+  tcase_add_test(t, test_help);
+  tcase_add_loop_test(t, test_usage_errors, 0,
+                      (int)(sizeof(usage_cases) / sizeof(usage_cases[0])));
+  tcase_add_test(t, test_io_errors);
+  suite_add_tcase(s, t);
+
+  t = tcase_create("check");
+  tcase_add_checked_fixture(t, setup, teardown);
+  tcase_set_timeout(t, 60);
+  tcase_add_test(t, test_pair_text_backward);
+  tcase_add_test(t, test_pair_text_forward_full);
+  tcase_add_test(t, test_pair_compatible_and_none);
+  tcase_add_test(t, test_line_mapping);
+  tcase_add_test(t, test_json_format);
+  tcase_add_test(t, test_junit_format);
+  tcase_add_test(t, test_github_format);
+  tcase_add_test(t, test_invalid_schemas);
+  tcase_add_test(t, test_against_git);
+  tcase_add_test(t, test_against_git_errors);
+  tcase_add_test(t, test_default_catalog);
+  tcase_add_test(t, test_against_dir_catalog);
+  tcase_add_loop_test(t, test_catalog_errors, 0,
+                      (int)(sizeof(catalog_errors) / sizeof(catalog_errors[0])));
+  suite_add_tcase(s, t);
+
+  t = tcase_create("lint");
+  tcase_add_checked_fixture(t, setup, teardown);
+  tcase_set_timeout(t, 60);
+  int rules = (int)(sizeof(lint_cases) / sizeof(lint_cases[0]));
+  tcase_add_loop_test(t, test_lint_rule_fires, 0, rules);
+  tcase_add_loop_test(t, test_lint_rule_disabled_by_flag, 0, rules);
+  tcase_add_loop_test(t, test_lint_rule_disabled_in_schema, 0, rules);
+  tcase_add_test(t, test_lint_disable_scope);
+  tcase_add_test(t, test_lint_duplicate_type);
+  tcase_add_test(t, test_lint_text_and_defaults);
+  tcase_add_test(t, test_lint_formats);
+  tcase_add_test(t, test_lint_unportable_names);
+  tcase_add_test(t, test_lint_catalog);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) {
+  SRunner *runner = srunner_create(sr_compat_suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
