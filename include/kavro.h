@@ -12,5 +12,9 @@
 #include <kavro/schema.h>
 #include <kavro/wire.h>
 #include <kavro/compat.h>
+#include <kavro/conf.h>
+#include <kavro/registry.h>
+#include <kavro/serde.h>
+#include <kavro/serializer.h>
 
 #endif /* KAVRO_H */

@@ -38,6 +38,10 @@ static const err_desc_t err_descs[] = {
     {KAVRO_ERR_AVRO_C, "AVRO_C", "avro-c error"},
     {KAVRO_ERR_REGISTRY_INCOMPATIBLE, "REGISTRY_INCOMPATIBLE",
      "Registry: schema incompatible"},
+    {KAVRO_ERR_UNAUTHORIZED, "UNAUTHORIZED",
+     "Registry: credentials missing or rejected"},
+    {KAVRO_ERR_FORBIDDEN, "FORBIDDEN",
+     "Registry: not allowed for these credentials"},
     {KAVRO_ERR_SUBJECT_NOT_FOUND, "SUBJECT_NOT_FOUND",
      "Registry: subject not found"},
     {KAVRO_ERR_VERSION_NOT_FOUND, "VERSION_NOT_FOUND",
@@ -62,6 +66,7 @@ static const err_desc_t err_descs[] = {
     {KAVRO_ERR_INVALID_COMPATIBILITY_LEVEL, "INVALID_COMPATIBILITY_LEVEL",
      "Registry: invalid compatibility level"},
     {KAVRO_ERR_INVALID_MODE, "INVALID_MODE", "Registry: invalid mode"},
+    {KAVRO_ERR_RATE_LIMITED, "RATE_LIMITED", "Registry: too many requests"},
     {KAVRO_ERR_REGISTRY_STORE, "REGISTRY_STORE",
      "Registry: error in the backend store"},
     {KAVRO_ERR_REGISTRY_TIMEOUT, "REGISTRY_TIMEOUT",
@@ -96,6 +101,7 @@ int kavro_error_is_retriable(const kavro_error_t *error) {
   case KAVRO_ERR_REGISTRY_STORE:
   case KAVRO_ERR_REGISTRY_TIMEOUT:
   case KAVRO_ERR_REGISTRY_FORWARD:
+  case KAVRO_ERR_RATE_LIMITED:
     return 1;
   default:
     return error->http_status >= 500 || error->http_status == 429;

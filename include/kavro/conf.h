@@ -1,0 +1,134 @@
+/*
+ * kavro - configuration: string keys and values named as the Confluent
+ * clients name them, in the manner of librdkafka's rd_kafka_conf_set().
+ *
+ * One property table in the library lists every key with its type,
+ * default, range and documentation; doc/CONFIGURATION.md is generated from
+ * it, and kavro_conf_dump() reads it at run time.  Unknown keys are an
+ * error, never silently ignored.
+ *
+ * Thread safety: a kavro_conf_t is NOT thread-safe; use one from one thread
+ * at a time.  Distinct objects may be used from different threads.
+ * Constructors that take a kavro_conf_t (kavro_registry_new(), ...) consume
+ * it only when they succeed; on failure it still belongs to the caller.
+ */
+#ifndef KAVRO_CONF_H
+#define KAVRO_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kavro/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A configuration object.  Opaque. */
+typedef struct kavro_conf_s kavro_conf_t;
+
+/**
+ * @name Life cycle
+ * @{
+ */
+
+/** A configuration with every property at its default.  Caller owns it
+ *  (kavro_conf_destroy()).  NULL when out of memory. */
+KAVRO_EXPORT kavro_conf_t *kavro_conf_new(void);
+
+/** A deep copy of @p conf, callbacks included.  Caller owns it.  NULL when
+ *  out of memory. */
+KAVRO_EXPORT kavro_conf_t *kavro_conf_dup(const kavro_conf_t *conf);
+
+/** Free @p conf.  NULL-safe. */
+KAVRO_EXPORT void kavro_conf_destroy(kavro_conf_t *conf);
+/** @} */
+
+/**
+ * @name String properties
+ * @{
+ */
+
+/**
+ * Set property @p key to @p value (copied).  A NULL @p value restores the
+ * default.  Returns KAVRO_OK, KAVRO_ERR_CONF_UNKNOWN for a key kavro does
+ * not know, or KAVRO_ERR_CONF_INVALID for a value out of the property's
+ * type or range (the property keeps its previous value), filling @p error
+ * with a message that names the key but never echoes a secret value.
+ */
+KAVRO_EXPORT kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
+                                        const char *value,
+                                        kavro_error_t *error);
+
+/**
+ * Copy the value of @p key, as text, into @p buf (@p *sizep bytes).  On
+ * return @p *sizep holds the size the value needs, NUL included; a NULL
+ * @p buf just asks for that size.  Returns KAVRO_OK,
+ * KAVRO_ERR_CONF_UNKNOWN, or KAVRO_ERR_INVALID_ARG when @p buf is too
+ * small (nothing written).  Secrets are returned as set: the caller asked
+ * for them.
+ */
+KAVRO_EXPORT kavro_err_t kavro_conf_get(const kavro_conf_t *conf,
+                                        const char *key, char *buf,
+                                        size_t *sizep);
+
+/**
+ * All properties as key/value pairs: an array of 2 * @p *countp strings
+ * (key, value, key, value, ...) in table order, with secrets shown as
+ * "[redacted]" and credentials removed from URLs, so the dump may be
+ * logged.  Free it with kavro_conf_dump_free().  NULL when out of memory.
+ */
+KAVRO_EXPORT char **kavro_conf_dump(const kavro_conf_t *conf, size_t *countp);
+
+/** Free what kavro_conf_dump() returned.  NULL-safe. */
+KAVRO_EXPORT void kavro_conf_dump_free(char **dump, size_t count);
+/** @} */
+
+/**
+ * @name Callbacks
+ * @{
+ */
+
+/**
+ * Supplies a bearer token when `bearer.auth.credentials.source` is CUSTOM.
+ * Write the NUL-terminated token into @p token (@p size bytes) and its
+ * expiry as milliseconds since the Unix epoch into @p *expires_at_ms (0:
+ * does not expire), and return KAVRO_OK; any other return fails the request
+ * that needed the token, with @p error's text (if the callback set it).
+ * Called from whichever thread makes a request, one call at a time per
+ * registry client: before the first request, when the token has expired,
+ * and once more after a 401 reply.
+ */
+typedef kavro_err_t (*kavro_bearer_token_cb_t)(void *opaque, char *token,
+                                               size_t size,
+                                               int64_t *expires_at_ms,
+                                               kavro_error_t *error);
+
+/** Size of the buffer given to a kavro_bearer_token_cb_t. */
+#define KAVRO_BEARER_TOKEN_MAX 8192
+
+/**
+ * Install the bearer-token callback with an @p opaque pointer passed to
+ * every call (borrowed: it must outlive every client made from @p conf).
+ * Also sets `bearer.auth.credentials.source` to CUSTOM.  A NULL @p cb
+ * removes the callback and restores the source's default.
+ */
+KAVRO_EXPORT void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
+                                                 kavro_bearer_token_cb_t cb,
+                                                 void *opaque);
+/** @} */
+
+/**
+ * @name Property table
+ * @{
+ */
+
+/** The property table as Markdown, the text of doc/CONFIGURATION.md.
+ *  Caller frees it with free().  NULL when out of memory. */
+KAVRO_EXPORT char *kavro_conf_properties_markdown(void);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAVRO_CONF_H */

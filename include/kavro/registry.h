@@ -1,0 +1,291 @@
+/*
+ * kavro - the Schema Registry client and its caches.
+ *
+ * A kavro_registry_t speaks the Confluent Schema Registry REST API
+ * (media type application/vnd.schemaregistry.v1+json) over libcurl, or to
+ * the in-process mock for `mock://SCOPE` URLs.  It fails over across the
+ * URLs of `schema.registry.url`, retries with bounded exponential backoff
+ * and jitter, reuses connections, and answers repeated questions from
+ * bounded caches without touching the network:
+ *
+ *   id -> schema, (subject, schema) -> id and version,
+ *   (subject, version) -> schema, subject -> latest (TTL),
+ *   subject -> compatibility level (TTL).
+ *
+ * Schemas handed out are shared, immutable kavro_schema_t objects: a schema
+ * is parsed once per client.  Schemas with references are parsed with their
+ * referenced schemas, fetched (recursively, each once) by subject and
+ * version.
+ *
+ * Errors: a registry error reply gives its `error_code` as the kavro_err_t
+ * (KAVRO_ERR_SUBJECT_NOT_FOUND, ...), with error->http_status,
+ * error->registry_code, the registry's message, and error->source naming the
+ * URL (without credentials) and the request.  Transport failures give
+ * KAVRO_ERR_TRANSPORT or KAVRO_ERR_TIMED_OUT, oversized replies
+ * KAVRO_ERR_LIMIT, malformed replies KAVRO_ERR_BAD_RESPONSE.
+ *
+ * Thread safety: a kavro_registry_t is safe to share between threads; every
+ * function below may be called concurrently on one client, except
+ * kavro_registry_destroy(), which must be the last call.  Concurrent misses
+ * for the same cache key make one request; the other callers wait for it.
+ */
+#ifndef KAVRO_REGISTRY_H
+#define KAVRO_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kavro/common.h>
+#include <kavro/conf.h>
+#include <kavro/schema.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A Schema Registry client.  Opaque. */
+typedef struct kavro_registry_s kavro_registry_t;
+
+/** Version number meaning "the latest version". */
+#define KAVRO_REGISTRY_LATEST (-1)
+
+/** Size of a buffer that holds a compatibility level or a mode, NUL
+ *  included ("FORWARD_TRANSITIVE", "READWRITE"). */
+#define KAVRO_REGISTRY_NAME_SIZE 32
+
+/**
+ * @name Life cycle
+ * @{
+ */
+
+/**
+ * Create a client from @p conf.  On success the client takes @p conf (do
+ * not use or free it afterwards); on failure (NULL returned, @p error
+ * filled: KAVRO_ERR_CONF_INVALID for a missing URL or conflicting auth
+ * settings, KAVRO_ERR_NOMEM) @p conf still belongs to the caller.
+ */
+KAVRO_EXPORT kavro_registry_t *kavro_registry_new(kavro_conf_t *conf,
+                                                  kavro_error_t *error);
+
+/** Free @p registry, its caches and its connections.  Schemas handed out
+ *  stay valid (they are reference-counted).  NULL-safe. */
+KAVRO_EXPORT void kavro_registry_destroy(kavro_registry_t *registry);
+
+/** The client's configuration (read-only, owned by the client). */
+KAVRO_EXPORT const kavro_conf_t *
+kavro_registry_conf(const kavro_registry_t *registry);
+/** @} */
+
+/**
+ * @name Schemas
+ * @{
+ */
+
+/** A reference from a schema to a named type registered elsewhere. */
+typedef struct kavro_schema_ref_s {
+  const char *name;    /**< full name of the referenced type */
+  const char *subject; /**< subject it is registered under */
+  int version;         /**< its version there */
+} kavro_schema_ref_t;
+
+/**
+ * Register @p schema under @p subject (POST /subjects/{subject}/versions),
+ * with @p refs (@p ref_count entries, may be 0) and the `normalize` option,
+ * and store its global id in @p *idp.  Registering a schema already
+ * registered under the subject returns its id.  The answer is cached
+ * (subject and schema fingerprint to id, and id to @p schema, of which the
+ * cache keeps a reference), so repeating the call, or asking for the id,
+ * makes no request.  @p schema is borrowed.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_register(
+    kavro_registry_t *registry, const char *subject,
+    const kavro_schema_t *schema, const kavro_schema_ref_t *refs,
+    size_t ref_count, bool normalize, int *idp, kavro_error_t *error);
+
+/**
+ * Is @p schema registered under @p subject (POST /subjects/{subject})?
+ * Stores its id and version (either pointer may be NULL); a schema not
+ * registered gives KAVRO_ERR_SCHEMA_NOT_FOUND (or SUBJECT_NOT_FOUND).
+ * Cached like kavro_registry_register().
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_lookup(kavro_registry_t *registry,
+                                               const char *subject,
+                                               const kavro_schema_t *schema,
+                                               const kavro_schema_ref_t *refs,
+                                               size_t ref_count, bool normalize,
+                                               int *idp, int *versionp,
+                                               kavro_error_t *error);
+
+/**
+ * The schema with global id @p id (GET /schemas/ids/{id}), with
+ * @p subject_hint (may be NULL) passed as the `subject` query parameter.
+ * Stores a new reference in @p *schemap (kavro_schema_destroy() it).
+ * Cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *registry,
+                                                     int id,
+                                                     const char *subject_hint,
+                                                     kavro_schema_t **schemap,
+                                                     kavro_error_t *error);
+
+/**
+ * Version @p version of @p subject (GET /subjects/{subject}/versions/{v});
+ * KAVRO_REGISTRY_LATEST for the latest, cached for `cache.latest.ttl.sec`.
+ * Stores a new schema reference in @p *schemap and the id and version
+ * (each output may be NULL).  Fixed versions are cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_get_version(
+    kavro_registry_t *registry, const char *subject, int version,
+    kavro_schema_t **schemap, int *idp, int *versionp, kavro_error_t *error);
+
+/**
+ * The versions of @p subject (GET /subjects/{subject}/versions), soft-deleted
+ * ones too when @p deleted.  Stores a malloc'd array in @p *versionsp (caller
+ * frees with free()) and its length in @p *countp.  Not cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_versions(kavro_registry_t *registry,
+                                                 const char *subject,
+                                                 bool deleted, int **versionsp,
+                                                 size_t *countp,
+                                                 kavro_error_t *error);
+
+/**
+ * All subjects (GET /subjects), soft-deleted ones too when @p deleted.
+ * Stores in @p *subjectsp one malloc'd block holding the array and its
+ * strings (free the whole with one free()) and its length in @p *countp.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_subjects(kavro_registry_t *registry,
+                                                 bool deleted,
+                                                 char ***subjectsp,
+                                                 size_t *countp,
+                                                 kavro_error_t *error);
+
+/**
+ * Delete @p subject (DELETE /subjects/{subject}, `?permanent=true` when
+ * @p permanent; a permanent delete needs a soft delete first).  Stores the
+ * deleted versions as kavro_registry_versions() does (both outputs may be
+ * NULL).  Drops the subject from the caches.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_subject(
+    kavro_registry_t *registry, const char *subject, bool permanent,
+    int **versionsp, size_t *countp, kavro_error_t *error);
+
+/**
+ * Delete version @p version of @p subject (KAVRO_REGISTRY_LATEST allowed)
+ * (DELETE /subjects/{subject}/versions/{v}[?permanent=true]).  Stores the
+ * deleted version number in @p *deletedp (may be NULL).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_version(
+    kavro_registry_t *registry, const char *subject, int version,
+    bool permanent, int *deletedp, kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Compatibility level, mode and the registry's compatibility test
+ *
+ * Levels and modes are text ("BACKWARD", "READWRITE") in buffers of
+ * KAVRO_REGISTRY_NAME_SIZE bytes.  A NULL @p subject means the global
+ * setting.
+ * @{
+ */
+
+/**
+ * The compatibility level (GET /config[/{subject}]).  With
+ * @p default_to_global, a subject without its own level gets the global one
+ * (`?defaultToGlobal=true`); without it such a subject gives
+ * KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND.  Cached for `cache.level.ttl.sec`.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_get_level(kavro_registry_t *registry,
+                                                  const char *subject,
+                                                  bool default_to_global,
+                                                  char *level,
+                                                  kavro_error_t *error);
+
+/** Set the level (PUT /config[/{subject}]).  @p level is one of NONE,
+ *  BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL,
+ *  FULL_TRANSITIVE. */
+KAVRO_EXPORT kavro_err_t kavro_registry_set_level(kavro_registry_t *registry,
+                                                  const char *subject,
+                                                  const char *level,
+                                                  kavro_error_t *error);
+
+/** Remove a subject's own level (DELETE /config/{subject}). */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_level(kavro_registry_t *registry,
+                                                     const char *subject,
+                                                     kavro_error_t *error);
+
+/** The mode (GET /mode[/{subject}]): READWRITE, READONLY, IMPORT. */
+KAVRO_EXPORT kavro_err_t kavro_registry_get_mode(kavro_registry_t *registry,
+                                                 const char *subject,
+                                                 char *mode,
+                                                 kavro_error_t *error);
+
+/** Set the mode (PUT /mode[/{subject}]). */
+KAVRO_EXPORT kavro_err_t kavro_registry_set_mode(kavro_registry_t *registry,
+                                                 const char *subject,
+                                                 const char *mode,
+                                                 kavro_error_t *error);
+
+/**
+ * Ask the registry whether @p schema is compatible with version @p version
+ * of @p subject (KAVRO_REGISTRY_LATEST allowed) under the subject's level
+ * (POST /compatibility/subjects/{subject}/versions/{v}?verbose=true).
+ * Stores the verdict in @p *compatiblep and, when @p messagesp is not NULL,
+ * the registry's messages as kavro_registry_subjects() stores subjects
+ * (one block; free()).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_test_compatibility(
+    kavro_registry_t *registry, const char *subject, int version,
+    const kavro_schema_t *schema, const kavro_schema_ref_t *refs,
+    size_t ref_count, bool *compatiblep, char ***messagesp, size_t *countp,
+    kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Counters
+ * @{
+ */
+
+/** The endpoints, for per-endpoint request counters. */
+typedef enum kavro_registry_endpoint_e {
+  KAVRO_REGISTRY_EP_REGISTER,       /**< POST /subjects/{s}/versions */
+  KAVRO_REGISTRY_EP_LOOKUP,         /**< POST /subjects/{s} */
+  KAVRO_REGISTRY_EP_SCHEMA_BY_ID,   /**< GET /schemas/ids/{id} */
+  KAVRO_REGISTRY_EP_VERSION,        /**< GET /subjects/{s}/versions/{v} */
+  KAVRO_REGISTRY_EP_VERSIONS,       /**< GET /subjects/{s}/versions */
+  KAVRO_REGISTRY_EP_SUBJECTS,       /**< GET /subjects */
+  KAVRO_REGISTRY_EP_DELETE_SUBJECT, /**< DELETE /subjects/{s} */
+  KAVRO_REGISTRY_EP_DELETE_VERSION, /**< DELETE /subjects/{s}/versions/{v} */
+  KAVRO_REGISTRY_EP_CONFIG,         /**< GET, PUT, DELETE /config[/{s}] */
+  KAVRO_REGISTRY_EP_MODE,           /**< GET, PUT /mode[/{s}] */
+  KAVRO_REGISTRY_EP_COMPATIBILITY,  /**< POST /compatibility/... */
+  KAVRO_REGISTRY_EP_COUNT
+} kavro_registry_endpoint_t;
+
+/** Counters since the client was created.  Each request counts once, its
+ *  retries and failovers apart. */
+typedef struct kavro_registry_stats_s {
+  uint64_t requests[KAVRO_REGISTRY_EP_COUNT]; /**< calls that went out */
+  uint64_t http_attempts; /**< HTTP exchanges, retries and failovers included */
+  uint64_t cache_hits;
+  uint64_t cache_misses;
+  uint64_t retries;     /**< attempts repeated after a backoff */
+  uint64_t failovers;   /**< moves to the next URL of the list */
+  uint64_t connections; /**< HTTP connections opened (keep-alive reuses) */
+  uint64_t errors;      /**< requests that failed in the end */
+} kavro_registry_stats_t;
+
+/** Copy the counters into @p stats.  Safe while other threads work; each
+ *  counter is read atomically, the set is not a snapshot. */
+KAVRO_EXPORT void kavro_registry_stats(const kavro_registry_t *registry,
+                                       kavro_registry_stats_t *stats);
+
+/** Empty every cache (the next lookups go to the registry). */
+KAVRO_EXPORT void kavro_registry_clear_caches(kavro_registry_t *registry);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAVRO_REGISTRY_H */

@@ -1,0 +1,567 @@
+/*
+ * kavro - configuration objects and the property table.
+ *
+ * The table below is the single source of truth: kavro_conf_set()
+ * validates against it, the typed accessors in conf_int.h read through it,
+ * kavro_conf_dump() lists it, and doc/CONFIGURATION.md is generated from it
+ * (tests/check_conf fails when the committed file is stale).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf_int.h"
+#include "config.h"
+#include "error_int.h"
+#include "strbuf_int.h"
+
+typedef enum kv_prop_type_e {
+  KV_PROP_STRING,
+  KV_PROP_SECRET, /* a string never printed */
+  KV_PROP_URLS,   /* comma-separated http(s):// or mock:// URLs */
+  KV_PROP_INT,
+  KV_PROP_BOOL,
+  KV_PROP_ENUM /* one of `values`, matched without case */
+} kv_prop_type_t;
+
+typedef struct kv_prop_s {
+  const char *name;
+  kv_prop_type_t type;
+  const char *defval;
+  int64_t min, max;        /* KV_PROP_INT */
+  const char *values;      /* KV_PROP_ENUM: "A|B|C" */
+  const char *unsupported; /* KV_PROP_ENUM: values refused, "A|B" */
+  const char *doc;
+} kv_prop_t;
+
+#define INT_PROP(n, d, lo, hi, doc)                                            \
+  { n, KV_PROP_INT, d, lo, hi, NULL, NULL, doc }
+#define BOOL_PROP(n, d, doc)                                                   \
+  { n, KV_PROP_BOOL, d, 0, 0, NULL, NULL, doc }
+#define STR_PROP(n, t, doc)                                                    \
+  { n, t, "", 0, 0, NULL, NULL, doc }
+#define ENUM_PROP(n, d, v, u, doc)                                             \
+  { n, KV_PROP_ENUM, d, 0, 0, v, u, doc }
+
+static const kv_prop_t props[] = {
+    /* ---- connection ---- */
+    {"schema.registry.url", KV_PROP_URLS, "", 0, 0, NULL, NULL,
+     "Comma-separated list of Schema Registry base URLs (`http://`, "
+     "`https://`, or `mock://SCOPE` for the in-process mock registry). "
+     "Requests go to the first URL that answers; connection errors and 5xx "
+     "replies fail over to the next one. Credentials in a URL "
+     "(`http://user:pass@host`) are used when "
+     "`basic.auth.credentials.source` is URL and are never printed."},
+    ENUM_PROP("basic.auth.credentials.source", "URL",
+              "URL|USER_INFO|SASL_INHERIT", "SASL_INHERIT",
+              "Where HTTP basic-auth credentials come from: URL (the user "
+              "info of `schema.registry.url`) or USER_INFO "
+              "(`basic.auth.user.info`). SASL_INHERIT is not supported."),
+    STR_PROP("basic.auth.user.info", KV_PROP_SECRET,
+             "`USER:PASSWORD` for HTTP basic auth when "
+             "`basic.auth.credentials.source` is USER_INFO. Secret."),
+    ENUM_PROP("bearer.auth.credentials.source", "STATIC_TOKEN",
+              "STATIC_TOKEN|CUSTOM|OAUTHBEARER|SASL_OAUTHBEARER_INHERIT",
+              "OAUTHBEARER|SASL_OAUTHBEARER_INHERIT",
+              "Where a bearer token comes from: STATIC_TOKEN "
+              "(`bearer.auth.token`, used when set) or CUSTOM (the callback "
+              "installed with kavro_conf_set_bearer_token_cb(), refreshed "
+              "when it expires or the registry answers 401). Bearer and "
+              "basic auth are exclusive."),
+    STR_PROP("bearer.auth.token", KV_PROP_SECRET,
+             "Static bearer token sent as `Authorization: Bearer TOKEN`. "
+             "Secret."),
+    STR_PROP("bearer.auth.logical.cluster", KV_PROP_STRING,
+             "With bearer auth: the registry's logical cluster id, sent as "
+             "the `target-sr-cluster` header (Confluent Cloud)."),
+    STR_PROP("bearer.auth.identity.pool.id", KV_PROP_STRING,
+             "With bearer auth: the identity pool id, sent as the "
+             "`Confluent-Identity-Pool-Id` header (Confluent Cloud)."),
+    /* ---- TLS ---- */
+    STR_PROP("schema.registry.ssl.ca.location", KV_PROP_STRING,
+             "File of CA certificates (PEM) to verify the registry with. "
+             "Empty: the system's CA store."),
+    STR_PROP("schema.registry.ssl.certificate.location", KV_PROP_STRING,
+             "Client certificate (PEM) for mutual TLS."),
+    STR_PROP("schema.registry.ssl.key.location", KV_PROP_STRING,
+             "Private key (PEM) of the client certificate."),
+    STR_PROP("schema.registry.ssl.key.password", KV_PROP_SECRET,
+             "Password of the private key. Secret."),
+    ENUM_PROP("schema.registry.ssl.endpoint.identification.algorithm", "https",
+              "https|none", NULL,
+              "`https` verifies that the registry's certificate names its "
+              "host; `none` skips only that check (the chain is always "
+              "verified)."),
+    /* ---- requests ---- */
+    INT_PROP("request.timeout.ms", "10000", 1, 3600000,
+             "Time-out of one HTTP request, connection included, in "
+             "milliseconds."),
+    INT_PROP("connection.timeout.ms", "10000", 1, 3600000,
+             "Time-out of establishing a connection, in milliseconds."),
+    INT_PROP("max.retries", "2", 0, 100,
+             "Retries of a request after a connection error, a time-out, a "
+             "5xx or a 429 reply (other 4xx replies are never retried). Each "
+             "retry tries every URL of the list once."),
+    INT_PROP("retries.wait.ms", "1000", 0, 3600000,
+             "Wait before the first retry, in milliseconds; doubled for each "
+             "further retry, with random jitter (50-100% of the wait)."),
+    INT_PROP("retries.max.wait.ms", "20000", 0, 3600000,
+             "Upper bound of a wait between retries, in milliseconds, a "
+             "`Retry-After` header included."),
+    INT_PROP("response.max.bytes", "33554432", 1024, 1073741824,
+             "Largest registry response body accepted, in bytes; a larger "
+             "one fails the request with KAVRO_ERR_LIMIT."),
+    /* ---- caches ---- */
+    INT_PROP("cache.capacity", "1000", 1, 10000000,
+             "Entries kept by each cache (id to schema, subject and schema to "
+             "id, subject and version to schema, latest versions, levels). "
+             "When full, the CLOCK rule evicts an entry not used since the "
+             "hand last passed it."),
+    INT_PROP("cache.latest.ttl.sec", "-1", -1, 31536000,
+             "Seconds a subject's latest version is cached; -1 keeps it until "
+             "evicted, 0 disables caching it."),
+    INT_PROP("cache.level.ttl.sec", "60", -1, 31536000,
+             "Seconds a subject's compatibility level is cached; -1 keeps it "
+             "until evicted, 0 disables caching it."),
+    /* ---- serializer and deserializer ---- */
+    BOOL_PROP("auto.register.schemas", "true",
+              "Serializer: register the schema under its subject when it is "
+              "not registered yet."),
+    BOOL_PROP("use.latest.version", "false",
+              "Serializer: use the subject's latest registered schema instead "
+              "of registering; deserializer: read with the latest version. "
+              "Set `auto.register.schemas` to false with it."),
+    BOOL_PROP("latest.compatibility.strict", "true",
+              "With `use.latest.version`: check that the latest version is "
+              "backward compatible with the schema being serialized."),
+    BOOL_PROP("normalize.schemas", "false",
+              "Ask the registry to normalize schemas when registering and "
+              "looking up."),
+    INT_PROP("use.schema.id", "-1", -1, 2147483647,
+             "Serializer: use this registered schema id instead of looking "
+             "the schema up; -1 disables."),
+    BOOL_PROP("id.compatibility.strict", "true",
+              "With `use.schema.id`: check that the schema of that id is "
+              "backward compatible with the schema being serialized."),
+    ENUM_PROP("subject.name.strategy", "TopicNameStrategy",
+              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
+              NULL,
+              "How the serializer names a subject: `TOPIC-key`/`TOPIC-value`, "
+              "the record's full name, or `TOPIC-FULLNAME`."),
+    ENUM_PROP("key.subject.name.strategy", "",
+              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
+              NULL,
+              "Subject name strategy for keys; empty: "
+              "`subject.name.strategy`."),
+    ENUM_PROP("value.subject.name.strategy", "",
+              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
+              NULL,
+              "Subject name strategy for values; empty: "
+              "`subject.name.strategy`."),
+};
+
+#define PROP_COUNT (sizeof(props) / sizeof(props[0]))
+
+struct kavro_conf_s {
+  char *values[PROP_COUNT]; /* NULL: the default */
+  kavro_bearer_token_cb_t bearer_cb;
+  void *bearer_opaque;
+};
+
+static const char secret_mark[] = "[redacted]";
+
+static const kv_prop_t *prop_find(const char *key, size_t *indexp) {
+  for (size_t i = 0; i < PROP_COUNT; i++)
+    if (strcmp(props[i].name, key) == 0) {
+      *indexp = i;
+      return &props[i];
+    }
+  return NULL;
+}
+
+kavro_conf_t *kavro_conf_new(void) { return calloc(1, sizeof(kavro_conf_t)); }
+
+void kavro_conf_destroy(kavro_conf_t *conf) {
+  if (!conf)
+    return;
+  for (size_t i = 0; i < PROP_COUNT; i++)
+    free(conf->values[i]);
+  free(conf);
+}
+
+kavro_conf_t *kavro_conf_dup(const kavro_conf_t *conf) {
+  if (!conf)
+    return NULL;
+  kavro_conf_t *copy = kavro_conf_new();
+  if (!copy)
+    return NULL;
+  copy->bearer_cb = conf->bearer_cb;
+  copy->bearer_opaque = conf->bearer_opaque;
+  for (size_t i = 0; i < PROP_COUNT; i++) {
+    if (conf->values[i] && !(copy->values[i] = strdup(conf->values[i]))) {
+      kavro_conf_destroy(copy);
+      return NULL;
+    }
+  }
+  return copy;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static bool parse_int(const char *text, int64_t *out) {
+  if (!*text)
+    return false;
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (errno || *end)
+    return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+static bool parse_bool(const char *text, bool *out) {
+  if (strcasecmp(text, "true") == 0)
+    *out = true;
+  else if (strcasecmp(text, "false") == 0)
+    *out = false;
+  else
+    return false;
+  return true;
+}
+
+/* Whether @value is one of the '|'-separated @list; when @canon is not
+ * NULL, the list's spelling is copied there (enum values are short). */
+static bool in_list(const char *list, const char *value, char *canon,
+                    size_t canon_size) {
+  size_t vlen = strlen(value);
+  for (const char *p = list; p && *p;) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    if (len == vlen && strncasecmp(p, value, len) == 0) {
+      if (canon && len < canon_size) {
+        memcpy(canon, p, len);
+        canon[len] = '\0';
+      }
+      return true;
+    }
+    p = bar ? bar + 1 : NULL;
+  }
+  return false;
+}
+
+static bool url_scheme_ok(const char *url, size_t len) {
+  static const char *const schemes[] = {"http://", "https://", "mock://"};
+  for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+    size_t slen = strlen(schemes[i]);
+    if (len > slen && strncasecmp(url, schemes[i], slen) == 0)
+      return true;
+  }
+  return false;
+}
+
+static kavro_err_t check_urls(const kv_prop_t *prop, const char *value,
+                              kavro_error_t *error) {
+  for (const char *p = value; *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    while (len && (*p == ' ' || *p == '\t')) {
+      p++;
+      len--;
+    }
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+      len--;
+    if (!url_scheme_ok(p, len))
+      /* The URL is not echoed: it may carry credentials. */
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: every URL must start with http://, https:// "
+                          "or mock:// and name a host",
+                          prop->name);
+    if (!comma)
+      break;
+    p = comma + 1;
+  }
+  return KAVRO_OK;
+}
+
+/* Validate @value for @prop; on success store its canonical spelling
+ * (enum case) in @canon, which is at least as long as @value. */
+static kavro_err_t check_value(const kv_prop_t *prop, const char *value,
+                               char *canon, kavro_error_t *error) {
+  strcpy(canon, value);
+  switch (prop->type) {
+  case KV_PROP_STRING:
+  case KV_PROP_SECRET:
+    if (strcmp(prop->name, "basic.auth.user.info") == 0 && *value &&
+        !strchr(value, ':'))
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: expected USER:PASSWORD", prop->name);
+    return KAVRO_OK;
+  case KV_PROP_URLS:
+    return check_urls(prop, value, error);
+  case KV_PROP_INT: {
+    int64_t v;
+    if (!parse_int(value, &v) || v < prop->min || v > prop->max)
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: \"%s\" is not an integer in [%" PRId64
+                          ", %" PRId64 "]",
+                          prop->name, value, prop->min, prop->max);
+    return KAVRO_OK;
+  }
+  case KV_PROP_BOOL: {
+    bool b;
+    if (!parse_bool(value, &b))
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: \"%s\" is not true or false", prop->name, value);
+    strcpy(canon, b ? "true" : "false");
+    return KAVRO_OK;
+  }
+  case KV_PROP_ENUM:
+    if (!in_list(prop->values, value, canon, strlen(value) + 1))
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: \"%s\" is not one of %s", prop->name, value,
+                          prop->values);
+    if (prop->unsupported && in_list(prop->unsupported, canon, NULL, 0))
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: %s is not supported by kavro", prop->name,
+                          canon);
+    return KAVRO_OK;
+  }
+  return KAVRO_ERR_CONF_INVALID;
+}
+
+kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
+                           const char *value, kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!conf || !key)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
+  size_t index;
+  const kv_prop_t *prop = prop_find(key, &index);
+  if (!prop)
+    return kv_error_set(error, KAVRO_ERR_CONF_UNKNOWN,
+                        "unknown configuration property \"%.200s\"", key);
+  if (!value) {
+    free(conf->values[index]);
+    conf->values[index] = NULL;
+    return KAVRO_OK;
+  }
+  char *canon = malloc(strlen(value) + 1);
+  if (!canon)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t err = check_value(prop, value, canon, error);
+  if (err != KAVRO_OK) {
+    free(canon);
+    return err;
+  }
+  free(conf->values[index]);
+  conf->values[index] = canon;
+  return KAVRO_OK;
+}
+
+static const char *value_of(const kavro_conf_t *conf, size_t index) {
+  return conf->values[index] ? conf->values[index] : props[index].defval;
+}
+
+kavro_err_t kavro_conf_get(const kavro_conf_t *conf, const char *key, char *buf,
+                           size_t *sizep) {
+  if (!conf || !key || !sizep)
+    return KAVRO_ERR_INVALID_ARG;
+  size_t index;
+  if (!prop_find(key, &index))
+    return KAVRO_ERR_CONF_UNKNOWN;
+  const char *value = value_of(conf, index);
+  size_t need = strlen(value) + 1;
+  size_t have = *sizep;
+  *sizep = need;
+  if (!buf)
+    return KAVRO_OK;
+  if (have < need)
+    return KAVRO_ERR_INVALID_ARG;
+  memcpy(buf, value, need);
+  return KAVRO_OK;
+}
+
+void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
+                                    kavro_bearer_token_cb_t cb, void *opaque) {
+  if (!conf)
+    return;
+  conf->bearer_cb = cb;
+  conf->bearer_opaque = cb ? opaque : NULL;
+  kavro_conf_set(conf, "bearer.auth.credentials.source", cb ? "CUSTOM" : NULL,
+                 NULL);
+}
+
+/* ---- URLs without credentials ------------------------------------------ */
+
+char *kv_url_strip_credentials(const char *url) {
+  const char *scheme_end = strstr(url, "://");
+  const char *host = scheme_end ? scheme_end + 3 : url;
+  size_t authority_len = strcspn(host, "/?#");
+  const char *at = NULL;
+  for (const char *p = host; p < host + authority_len; p++)
+    if (*p == '@')
+      at = p; /* the last '@' ends the user info */
+  if (!at)
+    return strdup(url);
+  size_t prefix = (size_t)(host - url);
+  size_t rest = strlen(at + 1);
+  char *out = malloc(prefix + rest + 1);
+  if (!out)
+    return NULL;
+  memcpy(out, url, prefix);
+  memcpy(out + prefix, at + 1, rest + 1);
+  return out;
+}
+
+/* A printable value: secrets masked, URL lists without credentials.
+ * Caller frees. */
+static char *printable_value(const kv_prop_t *prop, const char *value) {
+  if (prop->type == KV_PROP_SECRET)
+    return strdup(*value ? secret_mark : "");
+  if (prop->type != KV_PROP_URLS)
+    return strdup(value);
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_strbuf_puts(&sb, "");
+  for (const char *p = value; *p;) {
+    size_t len = strcspn(p, ",");
+    char *one = strndup(p, len);
+    char *clean = one ? kv_url_strip_credentials(one) : NULL;
+    if (!clean)
+      sb.failed = true;
+    else
+      kv_strbuf_puts(&sb, clean);
+    free(one);
+    free(clean);
+    if (!p[len])
+      break;
+    kv_strbuf_putc(&sb, ',');
+    p += len + 1;
+  }
+  return kv_strbuf_steal(&sb);
+}
+
+char **kavro_conf_dump(const kavro_conf_t *conf, size_t *countp) {
+  if (!conf || !countp)
+    return NULL;
+  char **out = calloc(2 * PROP_COUNT, sizeof(char *));
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < PROP_COUNT; i++) {
+    out[2 * i] = strdup(props[i].name);
+    out[2 * i + 1] = printable_value(&props[i], value_of(conf, i));
+    if (!out[2 * i] || !out[2 * i + 1]) {
+      kavro_conf_dump_free(out, 2 * PROP_COUNT);
+      return NULL;
+    }
+  }
+  *countp = 2 * PROP_COUNT;
+  return out;
+}
+
+void kavro_conf_dump_free(char **dump, size_t count) {
+  if (!dump)
+    return;
+  for (size_t i = 0; i < count; i++)
+    free(dump[i]);
+  free(dump);
+}
+
+/* ---- typed access (conf_int.h) ----------------------------------------- */
+
+/* Index of @key, which must name a property of a type in @types (a bit
+ * mask of 1 << kv_prop_type_t). */
+static size_t prop_index_typed(const char *key, unsigned types) {
+  size_t index;
+  const kv_prop_t *prop = prop_find(key, &index);
+  if (!prop || !(types & (1u << prop->type))) {
+    fprintf(stderr, "kavro: internal error: property %s misused\n", key);
+    abort();
+  }
+  return index;
+}
+
+#define TEXT_TYPES                                                             \
+  ((1u << KV_PROP_STRING) | (1u << KV_PROP_SECRET) | (1u << KV_PROP_URLS) |    \
+   (1u << KV_PROP_ENUM))
+
+const char *kv_conf_str(const kavro_conf_t *conf, const char *key) {
+  return value_of(conf, prop_index_typed(key, TEXT_TYPES));
+}
+
+int64_t kv_conf_int(const kavro_conf_t *conf, const char *key) {
+  int64_t v = 0;
+  parse_int(value_of(conf, prop_index_typed(key, 1u << KV_PROP_INT)), &v);
+  return v;
+}
+
+bool kv_conf_bool(const kavro_conf_t *conf, const char *key) {
+  bool b = false;
+  parse_bool(value_of(conf, prop_index_typed(key, 1u << KV_PROP_BOOL)), &b);
+  return b;
+}
+
+kavro_bearer_token_cb_t kv_conf_bearer_cb(const kavro_conf_t *conf,
+                                          void **opaquep) {
+  *opaquep = conf->bearer_opaque;
+  return conf->bearer_cb;
+}
+
+/* ---- documentation ----------------------------------------------------- */
+
+static const char *type_label(const kv_prop_t *prop) {
+  switch (prop->type) {
+  case KV_PROP_STRING:
+    return "string";
+  case KV_PROP_SECRET:
+    return "string (secret)";
+  case KV_PROP_URLS:
+    return "URL list";
+  case KV_PROP_INT:
+    return "integer";
+  case KV_PROP_BOOL:
+    return "boolean";
+  case KV_PROP_ENUM:
+    return "enum";
+  }
+  return "?";
+}
+
+static void doc_range(kv_strbuf_t *sb, const kv_prop_t *prop) {
+  if (prop->type == KV_PROP_INT)
+    kv_strbuf_printf(sb, "%" PRId64 " .. %" PRId64, prop->min, prop->max);
+  else if (prop->type == KV_PROP_BOOL)
+    kv_strbuf_puts(sb, "true, false");
+  else if (prop->type == KV_PROP_ENUM)
+    for (const char *p = prop->values; *p; p++)
+      kv_strbuf_puts(sb, *p == '|' ? ", " : (char[]){*p, '\0'});
+}
+
+char *kavro_conf_properties_markdown(void) {
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_strbuf_puts(&sb,
+                 "# kavro configuration properties\n\n"
+                 "Generated from the property table in `src/conf.c` "
+                 "(`kavro_conf_properties_markdown()`); do not edit by "
+                 "hand. Set them with `kavro_conf_set()`; unknown keys are "
+                 "an error.\n\n"
+                 "| Property | Type | Range | Default | Description |\n"
+                 "|---|---|---|---|---|\n");
+  for (size_t i = 0; i < PROP_COUNT; i++) {
+    const kv_prop_t *prop = &props[i];
+    kv_strbuf_printf(&sb, "| `%s` | %s | ", prop->name, type_label(prop));
+    doc_range(&sb, prop);
+    kv_strbuf_printf(&sb, " | %s%s%s | %s", *prop->defval ? "`" : "",
+                     prop->defval, *prop->defval ? "`" : "", prop->doc);
+    if (prop->unsupported) {
+      kv_strbuf_puts(&sb, " Refused as unsupported: ");
+      doc_range(
+          &sb, &(kv_prop_t){.type = KV_PROP_ENUM, .values = prop->unsupported});
+      kv_strbuf_putc(&sb, '.');
+    }
+    kv_strbuf_puts(&sb, " |\n");
+  }
+  return kv_strbuf_steal(&sb);
+}

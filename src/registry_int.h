@@ -1,0 +1,217 @@
+/*
+ * kavro - internals of the registry client, split by concern:
+ *
+ *   registry.c        the public API: endpoints, references, cache use
+ *   registry_http.c   transport: libcurl or mock://, auth, TLS, retries,
+ *                     failover, time-outs, the response size cap
+ *   registry_reply.c  parsers of the registry's JSON replies (fuzzed)
+ *   registry_cache.c  bounded caches, per-key in-flight requests, the
+ *                     per-thread counter slots
+ */
+#ifndef KAVRO_REGISTRY_INT_H
+#define KAVRO_REGISTRY_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inproc_int.h"
+#include "kavro/conf.h"
+#include "kavro/registry.h"
+
+/* ---- per-thread slots and counters (registry_cache.c) ------------------- */
+
+/* Threads are spread over this many slots (a thread keeps its slot for
+ * life).  Hot-path counters and cache read locks live per slot, so threads
+ * on different slots never write the same cache line. */
+#define KV_SLOTS 64
+
+/* This thread's slot, assigned round-robin at its first call. */
+unsigned kv_thread_slot(void);
+
+typedef struct kv_stat_slot_s {
+  atomic_uint_fast64_t hits;
+  atomic_uint_fast64_t misses;
+  char pad[64 - 2 * sizeof(atomic_uint_fast64_t)];
+} kv_stat_slot_t;
+
+typedef struct kv_stats_s {
+  kv_stat_slot_t slots[KV_SLOTS]; /* cache hits and misses, per slot */
+  atomic_uint_fast64_t requests[KAVRO_REGISTRY_EP_COUNT];
+  atomic_uint_fast64_t http_attempts;
+  atomic_uint_fast64_t retries;
+  atomic_uint_fast64_t failovers;
+  atomic_uint_fast64_t connections;
+  atomic_uint_fast64_t errors;
+} kv_stats_t;
+
+static inline void kv_stat_add(atomic_uint_fast64_t *counter) {
+  atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+/* Monotonic clock in milliseconds. */
+int64_t kv_now_ms(void);
+
+/* ---- caches (registry_cache.c) ------------------------------------------ */
+
+/* A cache key: a string (subject, may be empty), a number (id, version,
+ * flag) and optionally a SHA-256 schema fingerprint.  Borrowed for the
+ * call; entries copy it. */
+typedef struct kv_cache_key_s {
+  const char *str;
+  int64_t num;
+  const unsigned char *fp; /* 32 bytes, or NULL */
+} kv_cache_key_t;
+
+#define KV_FP_SIZE 32
+
+typedef struct kv_cache_value_s {
+  kavro_schema_t *schema; /* a reference, or NULL */
+  int id;
+  int version;                         /* 0: unknown */
+  char name[KAVRO_REGISTRY_NAME_SIZE]; /* a level */
+} kv_cache_value_t;
+
+typedef struct kv_cache_s kv_cache_t;
+
+/* A cache of at most @capacity entries.  NULL when out of memory. */
+kv_cache_t *kv_cache_new(size_t capacity);
+void kv_cache_destroy(kv_cache_t *cache);
+
+/* Look @key up.  On a hit copies the value into @out (with a new schema
+ * reference) and returns true.  Entries whose expiry is at or before
+ * @now_ms (when the entry has one) are misses.  Allocates nothing; takes
+ * only this thread's slot lock. */
+bool kv_cache_get(kv_cache_t *cache, const kv_cache_key_t *key, int64_t now_ms,
+                  kv_cache_value_t *out);
+
+/* Insert or replace @key's value (the schema reference is duplicated),
+ * expiring at @expires_ms (0: never), evicting by the CLOCK rule when
+ * full.  KAVRO_ERR_NOMEM when the key cannot be copied (nothing cached). */
+kavro_err_t kv_cache_put(kv_cache_t *cache, const kv_cache_key_t *key,
+                         const kv_cache_value_t *value, int64_t expires_ms);
+
+/* Remove every entry whose string is @str. */
+void kv_cache_remove_str(kv_cache_t *cache, const char *str);
+void kv_cache_clear(kv_cache_t *cache);
+
+void kv_cache_value_clear(kv_cache_value_t *value);
+
+/* ---- in-flight requests, one per key (registry_cache.c) ----------------- */
+
+typedef struct kv_flight_s kv_flight_t;
+
+/* Join the request in flight for @key in @cache's flight table, or start
+ * one.  Sets @*leader: the leader makes the request and calls
+ * kv_flight_finish(); others call kv_flight_wait().  NULL on OOM. */
+kv_flight_t *kv_flight_join(kv_cache_t *cache, const kv_cache_key_t *key,
+                            bool *leader);
+
+/* The leader's result: wake the waiters and release the leader's share. */
+void kv_flight_finish(kv_cache_t *cache, kv_flight_t *flight, kavro_err_t err,
+                      const kavro_error_t *error);
+
+/* Wait for the leader; returns its result (and copies its error details
+ * into @error), releasing this waiter's share. */
+kavro_err_t kv_flight_wait(kv_cache_t *cache, kv_flight_t *flight,
+                           kavro_error_t *error);
+
+/* ---- replies (registry_reply.c) ----------------------------------------- */
+
+/* Bound on references in one reply and on the nesting of references. */
+#define KV_MAX_REFERENCES 1024
+#define KV_MAX_REFERENCE_DEPTH 32
+
+typedef struct kv_answer_ref_s {
+  char *name;
+  char *subject;
+  int version;
+} kv_answer_ref_t;
+
+/* A schema reply: /schemas/ids/{id} (no subject, id, version), a version
+ * or a lookup (all four). */
+typedef struct kv_answer_schema_s {
+  char *subject; /* NULL when absent */
+  int id;        /* 0 when absent */
+  int version;   /* 0 when absent */
+  char *schema;
+  kv_answer_ref_t *refs;
+  size_t ref_count;
+} kv_answer_schema_t;
+
+/* Parse a schema reply.  With @full, subject, id and version are
+ * required.  Only AVRO schemas are accepted (schemaType absent or "AVRO").
+ * KAVRO_ERR_BAD_RESPONSE on any other shape. */
+kavro_err_t kv_answer_schema(const char *body, size_t length, bool full,
+                             kv_answer_schema_t *out, kavro_error_t *error);
+void kv_answer_schema_clear(kv_answer_schema_t *reply);
+
+/* {"id": N} with N >= 1. */
+kavro_err_t kv_answer_id(const char *body, size_t length, int *idp,
+                         kavro_error_t *error);
+
+/* A bare integer (the deleted version). */
+kavro_err_t kv_answer_int(const char *body, size_t length, int *valuep,
+                          kavro_error_t *error);
+
+/* [1, 2, 3] into a malloc'd array. */
+kavro_err_t kv_answer_int_array(const char *body, size_t length, int **valuesp,
+                                size_t *countp, kavro_error_t *error);
+
+/* ["a", "b"] into one malloc'd block (array and strings). */
+kavro_err_t kv_answer_string_array(const char *body, size_t length,
+                                   char ***stringsp, size_t *countp,
+                                   kavro_error_t *error);
+
+/* An object whose member @key (or @alt_key, may be NULL) is a short
+ * upper-case name (a level or a mode) copied into @name. */
+kavro_err_t kv_answer_name(const char *body, size_t length, const char *key,
+                           const char *alt_key, char *name,
+                           kavro_error_t *error);
+
+/* {"is_compatible": B[, "messages": [...]]}. */
+kavro_err_t kv_answer_compatibility(const char *body, size_t length,
+                                    bool *compatiblep, char ***messagesp,
+                                    size_t *countp, kavro_error_t *error);
+
+/* An error body {"error_code": N, "message": "..."}: true with both set
+ * when it is one, false otherwise. */
+bool kv_answer_error(const char *body, size_t length, int *codep, char *message,
+                     size_t message_size);
+
+/* ---- transport (registry_http.c) ---------------------------------------- */
+
+typedef struct kv_transport_s kv_transport_t;
+
+typedef struct kv_call_s {
+  kavro_registry_endpoint_t endpoint;
+  const char *method;
+  const char *path;  /* percent-encoded, starts with '/' */
+  const char *query; /* without '?', or NULL */
+  const char *body;  /* JSON, or NULL */
+} kv_call_t;
+
+/* Transport for @conf (borrowed for the transport's life).  Fills @error
+ * with KAVRO_ERR_CONF_INVALID for a missing URL or conflicting auth. */
+kavro_err_t kv_transport_new(const kavro_conf_t *conf, kv_stats_t *stats,
+                             kv_transport_t **transportp, kavro_error_t *error);
+void kv_transport_destroy(kv_transport_t *transport);
+
+/* Make @call with retries and failover.  On KAVRO_OK @response holds a
+ * 2xx reply (kv_http_response_clear() it); otherwise @error says what
+ * failed, where, with the registry's code and message when it gave
+ * them. */
+kavro_err_t kv_transport_call(kv_transport_t *transport, const kv_call_t *call,
+                              kv_http_response_t *response,
+                              kavro_error_t *error);
+
+/* Append @s percent-encoded as one path segment (RFC 3986 pchar kept). */
+struct kv_strbuf_s;
+void kv_path_segment(struct kv_strbuf_s *sb, const char *s);
+
+/* Append @s percent-encoded as a query parameter value. */
+void kv_query_value(struct kv_strbuf_s *sb, const char *s);
+
+#endif /* KAVRO_REGISTRY_INT_H */

@@ -1,0 +1,1455 @@
+/*
+ * kavro tests - the registry client against the mock registry, in the
+ * process (mock://) and over HTTP on loopback, and against a recording
+ * front that logs what the client sent (auth headers, paths) and can answer
+ * with canned replies (cycles, malformed shapes, 401).
+ */
+#include <check.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inproc_int.h"
+#include "kavro.h"
+#include "kavro/mock.h"
+#include "mock_int.h"
+#include "registry_int.h"
+#include "strbuf_int.h"
+
+/* ---- schemas ---------------------------------------------------------------
+ */
+
+static const char schema_a[] =
+    "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","
+    "\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}";
+static const char schema_b[] = /* A plus a field with a default: BACKWARD */
+    "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","
+    "\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"
+    "{\"name\":\"note\",\"type\":\"string\",\"default\":\"\"}]}";
+static const char schema_c[] = /* id becomes a string: incompatible */
+    "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","
+    "\"fields\":[{\"name\":\"id\",\"type\":\"string\"}]}";
+
+/* A subject that needs every kind of escaping: space, '/', non-ASCII. */
+static const char subject_odd[] = "orders value/\xce\xb1";
+static const char subject_odd_encoded[] = "orders%20value%2F%CE%B1";
+
+static kavro_schema_t *parse_refs(const char *text, kavro_schema_t *const *refs,
+                                  size_t count) {
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.references = refs;
+  options.reference_count = count;
+  kavro_schema_t *schema = NULL;
+  kavro_error_t error;
+  ck_assert_msg(kavro_schema_parse(text, strlen(text), &options, &schema,
+                                   &error) == KAVRO_OK,
+                "parse: %s", error.text);
+  return schema;
+}
+
+static kavro_schema_t *parse(const char *text) {
+  return parse_refs(text, NULL, 0);
+}
+
+/* ---- fixtures --------------------------------------------------------------
+ */
+
+static kavro_mock_t *mock;
+static const char scope[] = "regtest";
+
+static void mock_setup(void) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new(scope, &mock, &error), KAVRO_OK);
+}
+
+static void mock_teardown(void) {
+  kavro_mock_destroy(mock);
+  mock = NULL;
+}
+
+/* A client for @url with extra key/value pairs (NULL-terminated). */
+static kavro_registry_t *client_v(const char *url, va_list ap) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
+                   KAVRO_OK);
+  /* Fast retries unless a test says otherwise. */
+  ck_assert_int_eq(kavro_conf_set(conf, "retries.wait.ms", "5", NULL),
+                   KAVRO_OK);
+  for (const char *key; (key = va_arg(ap, const char *));) {
+    const char *value = va_arg(ap, const char *);
+    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
+                  error.text);
+  }
+  kavro_registry_t *reg = kavro_registry_new(conf, &error);
+  ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
+  return reg;
+}
+
+static kavro_registry_t *client(const char *url, ...) {
+  va_list ap;
+  va_start(ap, url);
+  kavro_registry_t *reg = client_v(url, ap);
+  va_end(ap);
+  return reg;
+}
+
+/* The URL of the mock for transport @which: 0 mock://, 1 HTTP. */
+static const char *mock_url(int which) {
+  if (which == 0)
+    return "mock://regtest";
+  if (!kavro_mock_url(mock))
+    ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  return kavro_mock_url(mock);
+}
+
+static uint64_t served(const char *endpoint) {
+  return kavro_mock_request_count(mock, endpoint);
+}
+
+static kavro_registry_stats_t stats_of(const kavro_registry_t *reg) {
+  kavro_registry_stats_t stats;
+  kavro_registry_stats(reg, &stats);
+  return stats;
+}
+
+static uint64_t total_requests(const kavro_registry_t *reg) {
+  kavro_registry_stats_t s = stats_of(reg);
+  uint64_t n = 0;
+  for (int i = 0; i < KAVRO_REGISTRY_EP_COUNT; i++)
+    n += s.requests[i];
+  return n;
+}
+
+static int64_t elapsed_ms(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - start->tv_sec) * 1000 +
+         (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static void push_fault(kavro_mock_fault_kind_t kind, const char *path,
+                       int status, int code, int retry_after, size_t count) {
+  kavro_mock_fault_t fault = {kind, NULL, path, status, code, retry_after};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, count, NULL), KAVRO_OK);
+}
+
+/* A loopback port nothing listens on: bound, then closed. */
+static unsigned closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sin = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+  socklen_t len = sizeof(sin);
+  getsockname(fd, (struct sockaddr *)&sin, &len);
+  close(fd);
+  return ntohs(sin.sin_port);
+}
+
+/* ---- counting allocations ----------------------------------------------- */
+
+/* glibc lets a program replace malloc; these count the calls made by the
+ * thread that set `counting` and hand the work to glibc's own allocator.
+ * Sanitizers bring their own allocator, so there the count is not kept. */
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) &&                    \
+    !defined(__SANITIZE_THREAD__)
+#define COUNTS_ALLOCATIONS 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static _Thread_local bool counting;
+static _Thread_local unsigned long allocations;
+
+void *malloc(size_t size) {
+  allocations += counting;
+  return __libc_malloc(size);
+}
+void *calloc(size_t n, size_t size) {
+  allocations += counting;
+  return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t size) {
+  allocations += counting;
+  return __libc_realloc(p, size);
+}
+void free(void *p) { __libc_free(p); }
+#else
+#define COUNTS_ALLOCATIONS 0
+static bool counting;
+static unsigned long allocations;
+#endif
+
+/* ---- the recording front ------------------------------------------------- */
+
+/* A canned answer for requests whose path starts with `path`. */
+typedef struct canned_s {
+  const char *path;
+  int status;
+  const char *body;
+  int times; /* answers left; -1: always */
+} canned_t;
+
+typedef struct recorder_s {
+  pthread_mutex_t lock;
+  const char *forward_scope; /* NULL: canned answers or 404 only */
+  canned_t canned[8];
+  size_t canned_count;
+  int requests;
+  char path[512];
+  char query[256];
+  char method[8];
+  char authorization[512];
+  char content_type[128];
+  char body[4096];
+  kv_http_server_t *http;
+} recorder_t;
+
+static recorder_t recorder = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void copy(char *dst, size_t size, const char *src) {
+  snprintf(dst, size, "%s", src ? src : "");
+}
+
+static const canned_t *canned_for(recorder_t *r, const char *path) {
+  for (size_t i = 0; i < r->canned_count; i++) {
+    canned_t *c = &r->canned[i];
+    if (c->times != 0 && strncmp(path, c->path, strlen(c->path)) == 0) {
+      if (c->times > 0)
+        c->times--;
+      return c;
+    }
+  }
+  return NULL;
+}
+
+static kavro_err_t record(void *opaque, const kv_http_request_t *request,
+                          long timeout_ms, kv_http_response_t *response) {
+  recorder_t *r = opaque;
+  pthread_mutex_lock(&r->lock);
+  r->requests++;
+  copy(r->path, sizeof(r->path), request->path);
+  copy(r->query, sizeof(r->query), request->query);
+  copy(r->method, sizeof(r->method), request->method);
+  copy(r->authorization, sizeof(r->authorization), request->authorization);
+  copy(r->content_type, sizeof(r->content_type), request->content_type);
+  snprintf(r->body, sizeof(r->body), "%.*s", (int)request->body_length,
+           request->body ? request->body : "");
+  const canned_t *c = canned_for(r, request->path);
+  canned_t answer = c ? *c : (canned_t){0};
+  pthread_mutex_unlock(&r->lock);
+  if (!c && r->forward_scope)
+    return kv_inproc_send(r->forward_scope, request, timeout_ms, response);
+  response->outcome = KV_HTTP_ANSWERED;
+  response->status = c ? answer.status : 404;
+  response->body =
+      strdup(c ? answer.body : "{\"error_code\":404,\"message\":\"no route\"}");
+  response->body_length = strlen(response->body);
+  snprintf(response->content_type, sizeof(response->content_type), "%s",
+           KV_MOCK_CONTENT_TYPE);
+  response->retry_after_seconds = -1;
+  return KAVRO_OK;
+}
+
+/* Start the recorder under mock://rec, forwarding to @forward (may be
+ * NULL); with @http also on a loopback port, whose URL goes to @url. */
+static void recorder_start(const char *forward, bool http, char *url,
+                           size_t url_size) {
+  recorder.forward_scope = forward;
+  recorder.canned_count = 0;
+  recorder.requests = 0;
+  ck_assert_int_eq(kv_inproc_register("rec", record, &recorder), KAVRO_OK);
+  if (http) {
+    ck_assert_int_eq(kv_http_server_start("127.0.0.1", 0, record, &recorder,
+                                          &recorder.http, NULL),
+                     KAVRO_OK);
+    snprintf(url, url_size, "http://127.0.0.1:%u",
+             kv_http_server_port(recorder.http));
+  } else if (url) {
+    snprintf(url, url_size, "mock://rec");
+  }
+}
+
+static void recorder_stop(void) {
+  kv_http_server_stop(recorder.http);
+  recorder.http = NULL;
+  kv_inproc_unregister("rec");
+}
+
+static void recorder_can(const char *path, int status, const char *body,
+                         int times) {
+  ck_assert_uint_lt(recorder.canned_count, 8);
+  recorder.canned[recorder.canned_count++] =
+      (canned_t){path, status, body, times};
+}
+
+/* ---- every endpoint ------------------------------------------------------ */
+
+/* _i: 0 mock://, 1 HTTP on loopback. */
+START_TEST(test_endpoints) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *a = parse(schema_a), *b = parse(schema_b),
+                 *c = parse(schema_c);
+  kavro_error_t error;
+  int id_a = 0, id_b = 0, id = 0, version = 0;
+
+  /* register, and again from the cache */
+  ck_assert_int_eq(kavro_registry_register(reg, subject_odd, a, NULL, 0, false,
+                                           &id_a, &error),
+                   KAVRO_OK);
+  ck_assert_int_ge(id_a, 1);
+  ck_assert_int_eq(
+      kavro_registry_register(reg, subject_odd, a, NULL, 0, false, &id, &error),
+      KAVRO_OK);
+  ck_assert_int_eq(id, id_a);
+  ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), 1);
+
+  /* the subject went out percent-encoded */
+  kavro_mock_request_t *log = NULL;
+  size_t log_count = 0;
+  ck_assert_int_eq(kavro_mock_requests(mock, &log, &log_count, NULL), KAVRO_OK);
+  ck_assert_uint_ge(log_count, 1);
+  char expected[128];
+  snprintf(expected, sizeof(expected), "/subjects/%s/versions",
+           subject_odd_encoded);
+  ck_assert_str_eq(log[0].path, expected);
+  kavro_mock_requests_free(log, log_count);
+
+  /* lookup: id and version */
+  ck_assert_int_eq(kavro_registry_lookup(reg, subject_odd, a, NULL, 0, false,
+                                         &id, &version, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, id_a);
+  ck_assert_int_eq(version, 1);
+
+  /* schema by id: the registering client already knows it */
+  kavro_schema_t *got = NULL, *again = NULL;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, id_a, NULL, &got, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_eq(got, a);
+  kavro_schema_destroy(got);
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), 0);
+
+  /* another client asks (with the subject hint), parses once, caches */
+  kavro_registry_t *fresh = client(mock_url(_i), NULL);
+  ck_assert_int_eq(
+      kavro_registry_schema_by_id(fresh, id_a, subject_odd, &got, &error),
+      KAVRO_OK);
+  ck_assert_str_eq(kavro_schema_canonical(got), kavro_schema_canonical(a));
+  ck_assert_int_eq(
+      kavro_registry_schema_by_id(fresh, id_a, NULL, &again, &error), KAVRO_OK);
+  ck_assert_ptr_eq(got, again);
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), 1);
+  kavro_schema_destroy(got);
+  kavro_schema_destroy(again);
+  kavro_registry_destroy(fresh);
+
+  /* a second version, the latest, a fixed version */
+  ck_assert_int_eq(kavro_registry_register(reg, subject_odd, b, NULL, 0, true,
+                                           &id_b, &error),
+                   KAVRO_OK);
+  ck_assert_int_ne(id_b, id_a);
+  ck_assert_int_eq(kavro_registry_get_version(reg, subject_odd,
+                                              KAVRO_REGISTRY_LATEST, &got, &id,
+                                              &version, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, id_b);
+  ck_assert_int_eq(version, 2);
+  ck_assert_str_eq(kavro_schema_canonical(got), kavro_schema_canonical(b));
+  kavro_schema_destroy(got);
+  ck_assert_int_eq(kavro_registry_get_version(reg, subject_odd, 1, &got, &id,
+                                              &version, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, id_a);
+  ck_assert_int_eq(version, 1);
+  kavro_schema_destroy(got);
+
+  /* versions and subjects */
+  int *versions = NULL;
+  size_t count = 0;
+  ck_assert_int_eq(kavro_registry_versions(reg, subject_odd, false, &versions,
+                                           &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 2);
+  ck_assert_int_eq(versions[0], 1);
+  ck_assert_int_eq(versions[1], 2);
+  free(versions);
+  char **subjects = NULL;
+  ck_assert_int_eq(
+      kavro_registry_subjects(reg, false, &subjects, &count, &error), KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(subjects[0], subject_odd);
+  free(subjects);
+
+  /* levels: global, per subject, defaultToGlobal */
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  ck_assert_int_eq(kavro_registry_get_level(reg, NULL, false, level, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(level, "BACKWARD");
+  ck_assert_int_eq(
+      kavro_registry_get_level(reg, subject_odd, false, level, &error),
+      KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND);
+  ck_assert_int_eq(error.http_status, 404);
+  ck_assert_int_eq(
+      kavro_registry_get_level(reg, subject_odd, true, level, &error),
+      KAVRO_OK);
+  ck_assert_str_eq(level, "BACKWARD");
+  ck_assert_int_eq(kavro_registry_set_level(reg, subject_odd, "FULL", &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(
+      kavro_registry_get_level(reg, subject_odd, false, level, &error),
+      KAVRO_OK);
+  ck_assert_str_eq(level, "FULL");
+  ck_assert_int_eq(
+      kavro_registry_set_level(reg, subject_odd, "SIDEWAYS", &error),
+      KAVRO_ERR_INVALID_COMPATIBILITY_LEVEL);
+  ck_assert_int_eq(kavro_registry_delete_level(reg, subject_odd, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(
+      kavro_registry_get_level(reg, subject_odd, false, level, &error),
+      KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND);
+  ck_assert_int_eq(kavro_registry_set_level(reg, NULL, "FORWARD", &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(
+      kavro_registry_get_level(reg, subject_odd, true, level, &error),
+      KAVRO_OK);
+  ck_assert_str_eq(level, "FORWARD");
+  ck_assert_int_eq(kavro_registry_set_level(reg, NULL, "BACKWARD", &error),
+                   KAVRO_OK);
+
+  /* mode */
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error), KAVRO_OK);
+  ck_assert_str_eq(mode, "READWRITE");
+  ck_assert_int_eq(kavro_registry_set_mode(reg, NULL, "READONLY", &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error), KAVRO_OK);
+  ck_assert_str_eq(mode, "READONLY");
+  ck_assert_int_eq(kavro_registry_set_mode(reg, NULL, "READWRITE", &error),
+                   KAVRO_OK);
+
+  /* the registry's compatibility test, and an incompatible registration */
+  bool compatible = true;
+  char **messages = NULL;
+  ck_assert_int_eq(kavro_registry_test_compatibility(
+                       reg, subject_odd, KAVRO_REGISTRY_LATEST, c, NULL, 0,
+                       &compatible, &messages, &count, &error),
+                   KAVRO_OK);
+  ck_assert(!compatible);
+  ck_assert_uint_ge(count, 1);
+  free(messages);
+  ck_assert_int_eq(kavro_registry_test_compatibility(reg, subject_odd, 1, b,
+                                                     NULL, 0, &compatible, NULL,
+                                                     NULL, &error),
+                   KAVRO_OK);
+  ck_assert(compatible);
+  ck_assert_int_eq(
+      kavro_registry_register(reg, subject_odd, c, NULL, 0, false, &id, &error),
+      KAVRO_ERR_REGISTRY_INCOMPATIBLE);
+  ck_assert_int_eq(error.http_status, 409);
+  ck_assert_int_eq(error.registry_code, 409);
+
+  /* deletes: soft, listing with deleted, permanent */
+  int deleted = 0;
+  ck_assert_int_eq(kavro_registry_delete_version(reg, subject_odd, 2, false,
+                                                 &deleted, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(deleted, 2);
+  ck_assert_int_eq(kavro_registry_versions(reg, subject_odd, true, &versions,
+                                           &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 2);
+  free(versions);
+  ck_assert_int_eq(kavro_registry_versions(reg, subject_odd, false, &versions,
+                                           &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  free(versions);
+  ck_assert_int_eq(kavro_registry_delete_version(reg, subject_odd, 2, true,
+                                                 &deleted, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(
+      kavro_registry_delete_subject(reg, subject_odd, true, NULL, NULL, &error),
+      KAVRO_ERR_SUBJECT_NOT_SOFT_DELETED);
+  ck_assert_int_eq(kavro_registry_delete_subject(reg, subject_odd, false,
+                                                 &versions, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_int_eq(versions[0], 1);
+  free(versions);
+  ck_assert_int_eq(
+      kavro_registry_delete_subject(reg, subject_odd, true, NULL, NULL, &error),
+      KAVRO_OK);
+  ck_assert_int_eq(
+      kavro_registry_get_version(reg, subject_odd, 1, &got, NULL, NULL, &error),
+      KAVRO_ERR_SUBJECT_NOT_FOUND);
+  ck_assert_int_eq(error.http_status, 404);
+  ck_assert_ptr_null(got);
+
+  /* unknown id */
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, 9999, NULL, &got, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(error.registry_code, 40403);
+  ck_assert_ptr_nonnull(strstr(error.text, "/schemas/ids/9999"));
+  ck_assert_ptr_nonnull(
+      strstr(error.source, _i ? "http://127.0.0.1" : "mock://regtest"));
+
+  kavro_schema_destroy(a);
+  kavro_schema_destroy(b);
+  kavro_schema_destroy(c);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- references ---------------------------------------------------------- */
+
+static const char ref_l0[] =
+    "{\"type\":\"enum\",\"name\":\"Level0\",\"namespace\":\"com.ref\","
+    "\"symbols\":[\"A\",\"B\"]}";
+static const char ref_l1[] =
+    "{\"type\":\"record\",\"name\":\"Level1\",\"namespace\":\"com.ref\","
+    "\"fields\":[{\"name\":\"l0\",\"type\":\"com.ref.Level0\"}]}";
+static const char ref_l2[] =
+    "{\"type\":\"record\",\"name\":\"Level2\",\"namespace\":\"com.ref\","
+    "\"fields\":[{\"name\":\"l1\",\"type\":\"com.ref.Level1\"},"
+    "{\"name\":\"again\",\"type\":\"com.ref.Level0\"}]}";
+
+/* Level2 uses Level1 (which uses Level0) and Level0 itself: a fresh client
+ * fetches each referenced subject/version once and parses the whole. */
+START_TEST(test_references_three_levels) {
+  kavro_registry_t *writer = client(mock_url(_i), NULL);
+  kavro_schema_t *l0 = parse(ref_l0);
+  kavro_schema_t *l1 = parse_refs(ref_l1, &l0, 1);
+  kavro_schema_t *l01[] = {l1, l0};
+  kavro_schema_t *l2 = parse_refs(ref_l2, l01, 2);
+  kavro_schema_ref_t r1[] = {{"com.ref.Level0", "ref-l0", 1}};
+  kavro_schema_ref_t r2[] = {{"com.ref.Level1", "ref-l1", 1},
+                             {"com.ref.Level0", "ref-l0", 1}};
+  kavro_error_t error;
+  int id0, id1, id2;
+  ck_assert_int_eq(kavro_registry_register(writer, "ref-l0", l0, NULL, 0, false,
+                                           &id0, &error),
+                   KAVRO_OK);
+  ck_assert_msg(kavro_registry_register(writer, "ref-l1", l1, r1, 1, false,
+                                        &id1, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_msg(kavro_registry_register(writer, "ref-l2", l2, r2, 2, false,
+                                        &id2, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_registry_destroy(writer);
+  kavro_mock_clear_requests(mock);
+
+  kavro_registry_t *reader = client(mock_url(_i), NULL);
+  kavro_schema_t *got = NULL;
+  ck_assert_msg(kavro_registry_schema_by_id(reader, id2, NULL, &got, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(kavro_schema_name(got), "com.ref.Level2");
+  ck_assert_str_eq(kavro_schema_canonical(got), kavro_schema_canonical(l2));
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), 1);
+  ck_assert_uint_eq(served("GET /subjects/{subject}/versions/{version}"), 2);
+  /* The referenced schemas are now known by id: no request, same object. */
+  kavro_schema_t *got0 = NULL;
+  ck_assert_int_eq(kavro_registry_get_version(reader, "ref-l0", 1, &got0, NULL,
+                                              NULL, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(served(NULL), 3);
+  kavro_schema_destroy(got0);
+  kavro_schema_destroy(got);
+  kavro_registry_destroy(reader);
+  kavro_schema_destroy(l2);
+  kavro_schema_destroy(l1);
+  kavro_schema_destroy(l0);
+}
+END_TEST
+
+/* A registry whose references loop (a -> b -> a) gets an error, not a
+ * hang or a stack overflow. */
+START_TEST(test_reference_cycle) {
+  recorder_start(NULL, false, NULL, 0);
+  recorder_can("/schemas/ids/5", 200,
+               "{\"schema\":\"\\\"string\\\"\",\"references\":"
+               "[{\"name\":\"x.A\",\"subject\":\"a\",\"version\":1}]}",
+               -1);
+  recorder_can("/subjects/a/versions/1", 200,
+               "{\"subject\":\"a\",\"id\":6,\"version\":1,\"schema\":\"1\","
+               "\"references\":[{\"name\":\"x.B\",\"subject\":\"b\","
+               "\"version\":1}]}",
+               -1);
+  recorder_can("/subjects/b/versions/1", 200,
+               "{\"subject\":\"b\",\"id\":7,\"version\":1,\"schema\":\"1\","
+               "\"references\":[{\"name\":\"x.A\",\"subject\":\"a\","
+               "\"version\":1}]}",
+               -1);
+  kavro_registry_t *reg = client("mock://rec", NULL);
+  kavro_schema_t *got = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, 5, NULL, &got, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_ptr_nonnull(strstr(error.text, "cycle"));
+  ck_assert_int_eq(recorder.requests, 3);
+  kavro_registry_destroy(reg);
+  recorder_stop();
+}
+END_TEST
+
+/* ---- authentication and credentials ----------------------------------------
+ */
+
+static kavro_err_t token_cb(void *opaque, char *token, size_t size,
+                            int64_t *expires_at_ms, kavro_error_t *error) {
+  int *calls = opaque;
+  snprintf(token, size, "tok-%d", ++*calls);
+  *expires_at_ms = 0;
+  return KAVRO_OK;
+}
+
+/* _i: 0 mock://, 1 HTTP. */
+START_TEST(test_auth_headers) {
+  char url[128];
+  recorder_start(scope, _i == 1, url, sizeof(url));
+  kavro_error_t error;
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+
+  kavro_registry_t *reg =
+      client(url, "basic.auth.credentials.source", "USER_INFO",
+             "basic.auth.user.info", "alice:s3cret", NULL);
+  ck_assert_int_eq(kavro_registry_get_level(reg, NULL, false, level, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(recorder.authorization, "Basic YWxpY2U6czNjcmV0");
+  kavro_registry_destroy(reg);
+
+  if (_i == 1) { /* user info in the URL, percent-decoded */
+    char with_creds[192];
+    snprintf(with_creds, sizeof(with_creds), "http://bob:p%%40ss@%s",
+             url + strlen("http://"));
+    reg = client(with_creds, NULL);
+    ck_assert_int_eq(kavro_registry_get_level(reg, NULL, false, level, &error),
+                     KAVRO_OK);
+    ck_assert_str_eq(recorder.authorization,
+                     "Basic Ym9iOnBAc3M="); /* bob:p@ss */
+    kavro_registry_destroy(reg);
+  }
+
+  reg = client(url, "bearer.auth.token", "static-token",
+               "bearer.auth.logical.cluster", "lsrc-1", NULL);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error), KAVRO_OK);
+  ck_assert_str_eq(recorder.authorization, "Bearer static-token");
+  kavro_registry_destroy(reg);
+
+  /* a callback token, refreshed once after a 401 */
+  int calls = 0;
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, NULL),
+                   KAVRO_OK);
+  kavro_conf_set_bearer_token_cb(conf, token_cb, &calls);
+  reg = kavro_registry_new(conf, &error);
+  ck_assert_ptr_nonnull(reg);
+  recorder_can("/mode", 401, "{\"error_code\":40101,\"message\":\"expired\"}",
+               1);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error), KAVRO_OK);
+  ck_assert_int_eq(calls, 2);
+  ck_assert_str_eq(recorder.authorization, "Bearer tok-2");
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error), KAVRO_OK);
+  ck_assert_int_eq(calls, 2); /* the token does not expire */
+  kavro_registry_destroy(reg);
+
+  /* the media type on bodies */
+  reg = client(url, NULL);
+  kavro_schema_t *a = parse(schema_a);
+  int id;
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "s", a, NULL, 0, false, &id, &error),
+      KAVRO_OK);
+  ck_assert_str_eq(recorder.content_type,
+                   "application/vnd.schemaregistry.v1+json");
+  ck_assert_str_eq(recorder.method, "POST");
+  ck_assert_ptr_nonnull(strstr(recorder.body, "\"schema\""));
+  ck_assert_str_eq(recorder.authorization, "");
+  /* the subject hint, encoded as a query value */
+  kavro_registry_t *fresh = client(url, NULL);
+  kavro_schema_t *got = NULL;
+  ck_assert_int_eq(
+      kavro_registry_schema_by_id(fresh, id, "a&b/c d", &got, &error),
+      KAVRO_OK);
+  char path[64];
+  snprintf(path, sizeof(path), "/schemas/ids/%d", id);
+  ck_assert_str_eq(recorder.path, path);
+  ck_assert_str_eq(recorder.query, "subject=a%26b/c%20d");
+  kavro_schema_destroy(got);
+  kavro_registry_destroy(fresh);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+  recorder_stop();
+}
+END_TEST
+
+static void assert_no_secret(const kavro_error_t *error) {
+  char line[2048];
+  kavro_error_format(error, line, sizeof(line));
+  static const char *const secrets[] = {"s3cret", "alice", "hunter2", "t0ken"};
+  for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+    ck_assert_msg(!strstr(line, secrets[i]), "secret in: %s", line);
+    ck_assert_msg(!strstr(error->source, secrets[i]), "secret in source");
+    ck_assert_msg(!strstr(error->text, secrets[i]), "secret in text");
+  }
+}
+
+/* Credentials never reach an error: refused connections, registry errors,
+ * time-outs, with credentials in the URL, in user info, in a token. */
+START_TEST(test_credentials_absent_from_errors) {
+  char dead[128];
+  snprintf(dead, sizeof(dead), "http://alice:s3cret@127.0.0.1:%u/",
+           closed_port());
+  kavro_error_t error;
+  kavro_schema_t *got = NULL;
+  kavro_registry_t *reg = client(dead, "max.retries", "0", NULL);
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, 1, NULL, &got, &error),
+                   KAVRO_ERR_TRANSPORT);
+  assert_no_secret(&error);
+  ck_assert_ptr_nonnull(strstr(error.source, "http://127.0.0.1:"));
+  kavro_registry_destroy(reg);
+
+  char live[192];
+  snprintf(live, sizeof(live), "http://alice:s3cret@%s",
+           mock_url(1) + strlen("http://"));
+  reg = client(live, NULL);
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, 77, NULL, &got, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  assert_no_secret(&error);
+  kavro_registry_destroy(reg);
+
+  reg = client(mock_url(1), "basic.auth.credentials.source", "USER_INFO",
+               "basic.auth.user.info", "alice:hunter2", "request.timeout.ms",
+               "100", "max.retries", "0", NULL);
+  ck_assert_int_eq(kavro_mock_set_latency(mock, NULL, NULL, 400, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, 1, NULL, &got, &error),
+                   KAVRO_ERR_TIMED_OUT);
+  assert_no_secret(&error);
+  kavro_mock_clear_faults(mock);
+  kavro_registry_destroy(reg);
+
+  reg = client("mock://regtest", "bearer.auth.token", "t0ken", NULL);
+  ck_assert_int_eq(
+      kavro_registry_get_version(reg, "none", 1, &got, NULL, NULL, &error),
+      KAVRO_ERR_SUBJECT_NOT_FOUND);
+  assert_no_secret(&error);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- failover, retries, time-outs ---------------------------------------- */
+
+START_TEST(test_failover_dead_to_live) {
+  char urls[256];
+  if (_i == 0)
+    snprintf(urls, sizeof(urls), "http://127.0.0.1:%u,%s", closed_port(),
+             mock_url(1));
+  else
+    snprintf(urls, sizeof(urls), "mock://nobody-here, mock://regtest");
+  kavro_registry_t *reg = client(urls, "max.retries", "0", NULL);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_get_level(reg, NULL, false, level, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_uint_eq(stats_of(reg).failovers, 1);
+  /* The live URL is now preferred: no second failover. */
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error), KAVRO_OK);
+  ck_assert_uint_eq(stats_of(reg).failovers, 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* 5xx fails over to the next URL too. */
+START_TEST(test_failover_on_5xx) {
+  recorder_start(NULL, false, NULL, 0);
+  recorder_can("/mode", 503, "{\"error_code\":50003,\"message\":\"down\"}", -1);
+  kavro_registry_t *reg =
+      client("mock://rec,mock://regtest", "max.retries", "0", NULL);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, NULL), KAVRO_OK);
+  ck_assert_int_eq(recorder.requests, 1);
+  ck_assert_uint_eq(stats_of(reg).failovers, 1);
+  kavro_registry_destroy(reg);
+  recorder_stop();
+}
+END_TEST
+
+START_TEST(test_retry_on_503) {
+  kavro_registry_t *reg = client(mock_url(_i), "max.retries", "2", NULL);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/mode", 503, 50001, -1, 2);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error), KAVRO_OK);
+  ck_assert_uint_eq(served("GET /mode"), 3);
+  ck_assert_uint_eq(stats_of(reg).retries, 2);
+  /* More failures than retries: the registry's error comes back. */
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/mode", 503, 50001, -1, 3);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error),
+                   KAVRO_ERR_REGISTRY_STORE);
+  ck_assert_int_eq(error.http_status, 503);
+  ck_assert(kavro_error_is_retriable(&error));
+  ck_assert_uint_eq(served("GET /mode"), 6);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_retry_after_on_429) {
+  kavro_registry_t *reg =
+      client(mock_url(_i), "max.retries", "1", "retries.wait.ms", "1", NULL);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/mode", 429, 42901, 1, 1);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, NULL), KAVRO_OK);
+  int64_t ms = elapsed_ms(&start);
+  ck_assert_msg(ms >= 1000 && ms < 3000, "waited %lld ms", (long long)ms);
+  ck_assert_uint_eq(served("GET /mode"), 2);
+  ck_assert_uint_eq(stats_of(reg).failovers, 0);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Backoff: retries.wait.ms doubled per retry with jitter (half to all of
+ * it), bounded by retries.max.wait.ms.  _i: 0 unbounded, 1 capped. */
+START_TEST(test_backoff_bounds) {
+  kavro_registry_t *reg =
+      client(mock_url(0), "max.retries", "2", "retries.wait.ms", "200",
+             "retries.max.wait.ms", _i ? "120" : "20000", NULL);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/mode", 503, 50001, -1, 3);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, NULL),
+                   KAVRO_ERR_REGISTRY_STORE);
+  int64_t ms = elapsed_ms(&start);
+  /* unbounded: 100..200 then 200..400; capped: two waits of 60..120 */
+  int64_t lo = _i ? 120 : 300, hi = _i ? 240 : 600;
+  ck_assert_msg(ms >= lo && ms < hi + 150, "waited %lld ms", (long long)ms);
+  ck_assert_uint_eq(stats_of(reg).retries, 2);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+static const int no_retry_status[][2] = {
+    {404, 40401}, {409, 409}, {422, 42201}, {401, 40101}, {400, 400}};
+
+START_TEST(test_no_retry_on_4xx) {
+  kavro_registry_t *reg = client(mock_url(0), "max.retries", "3", NULL);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/mode", no_retry_status[_i][0],
+             no_retry_status[_i][1], -1, 1);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error),
+                   (kavro_err_t)no_retry_status[_i][1]);
+  ck_assert_int_eq(error.http_status, no_retry_status[_i][0]);
+  ck_assert_int_eq(error.registry_code, no_retry_status[_i][1]);
+  ck_assert_uint_eq(served("GET /mode"), 1);
+  ck_assert_uint_eq(stats_of(reg).retries, 0);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_timeout_honoured) {
+  kavro_registry_t *reg = client(mock_url(_i), "request.timeout.ms", "150",
+                                 "max.retries", "1", NULL);
+  ck_assert_int_eq(kavro_mock_set_latency(mock, "GET", "/mode", 1000, NULL),
+                   KAVRO_OK);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error),
+                   KAVRO_ERR_TIMED_OUT);
+  int64_t ms = elapsed_ms(&start);
+  ck_assert_msg(ms >= 300 && ms < 900, "took %lld ms", (long long)ms);
+  ck_assert_uint_eq(stats_of(reg).retries, 1);
+  kavro_mock_clear_faults(mock);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A dropped connection is retried like a refused one. */
+START_TEST(test_dropped_connection_retried) {
+  kavro_registry_t *reg = client(mock_url(_i), "max.retries", "1", NULL);
+  push_fault(KAVRO_MOCK_FAULT_DROP, "/mode", 0, 0, -1, 1);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, NULL), KAVRO_OK);
+  ck_assert_uint_eq(stats_of(reg).retries, 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Sequential requests over HTTP share one kept-alive connection. */
+START_TEST(test_keep_alive) {
+  kavro_registry_t *reg = client(mock_url(1), NULL);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  for (int i = 0; i < 10; i++)
+    ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, NULL), KAVRO_OK);
+  ck_assert_uint_eq(stats_of(reg).http_attempts, 10);
+  ck_assert_uint_eq(stats_of(reg).connections, 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- TLS ------------------------------------------------------------------
+ */
+
+/* A self-signed certificate for "localhost" only (no IP address), so that
+ * https://127.0.0.1 fails host verification. */
+typedef struct tls_files_s {
+  char key_pem[4096];
+  char cert_pem[4096];
+  char cert_path[64];
+} tls_files_t;
+
+static void pem_of(int (*write)(BIO *, void *), void *object, char *out,
+                   size_t size) {
+  BIO *bio = BIO_new(BIO_s_mem());
+  ck_assert(write(bio, object) == 1);
+  char *data = NULL;
+  long n = BIO_get_mem_data(bio, &data);
+  ck_assert(n > 0 && (size_t)n < size);
+  memcpy(out, data, (size_t)n);
+  out[n] = '\0';
+  BIO_free(bio);
+}
+
+static int write_key(BIO *bio, void *key) {
+  return PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
+}
+
+static int write_cert(BIO *bio, void *cert) {
+  return PEM_write_bio_X509(bio, cert);
+}
+
+static void make_certificate(tls_files_t *files) {
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  X509 *cert = X509_new();
+  ck_assert(key && cert);
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME *name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             (const unsigned char *)"localhost", -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+  static const char *const exts[][2] = {
+      {"subjectAltName", "DNS:localhost"},
+      {"basicConstraints", "critical,CA:TRUE"},
+      {"keyUsage", "critical,digitalSignature,keyCertSign"}};
+  for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+    X509_EXTENSION *ext = X509V3_EXT_conf(NULL, &ctx, exts[i][0], exts[i][1]);
+    ck_assert_ptr_nonnull(ext);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  ck_assert(X509_sign(cert, key, EVP_sha256()) > 0);
+  pem_of(write_key, key, files->key_pem, sizeof(files->key_pem));
+  pem_of(write_cert, cert, files->cert_pem, sizeof(files->cert_pem));
+  snprintf(files->cert_path, sizeof(files->cert_path), "/tmp/kavro-tls-XXXXXX");
+  int fd = mkstemp(files->cert_path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert(write(fd, files->cert_pem, strlen(files->cert_pem)) ==
+            (ssize_t)strlen(files->cert_pem));
+  close(fd);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+static enum MHD_Result tls_answer(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **state) {
+  static const char body[] = "{\"mode\":\"READWRITE\"}";
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+  enum MHD_Result result = MHD_queue_response(c, 200, r);
+  MHD_destroy_response(r);
+  return result;
+}
+
+/* host, CA file?, identification, client certificate, expected: "ok" or
+ * the start of libcurl's reason. */
+static const char *const tls_cases[][5] = {
+    {"localhost", "ca", "https", "", "ok"},
+    {"localhost", "", "https", "", "SSL peer certificate"},   /* unknown CA */
+    {"127.0.0.1", "ca", "https", "", "SSL peer certificate"}, /* wrong name */
+    {"127.0.0.1", "ca", "none", "", "ok"},                 /* name unchecked */
+    {"127.0.0.1", "", "none", "", "SSL peer certificate"}, /* chain checked */
+    {"localhost", "ca", "https", "/nonexistent.pem", "Problem with the local"},
+};
+
+START_TEST(test_tls_verification) {
+  tls_files_t files;
+  make_certificate(&files);
+  struct MHD_Daemon *daemon = MHD_start_daemon(
+      MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
+          MHD_USE_THREAD_PER_CONNECTION,
+      0, NULL, NULL, tls_answer, NULL, MHD_OPTION_HTTPS_MEM_KEY, files.key_pem,
+      MHD_OPTION_HTTPS_MEM_CERT, files.cert_pem, MHD_OPTION_END);
+  ck_assert_ptr_nonnull(daemon);
+  unsigned port = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+  const char *const *tc = tls_cases[_i];
+  char url[128];
+  snprintf(url, sizeof(url), "https://%s:%u", tc[0], port);
+  kavro_registry_t *reg =
+      client(url, "max.retries", "0", "schema.registry.ssl.ca.location",
+             tc[1][0] ? files.cert_path : "",
+             "schema.registry.ssl.endpoint.identification.algorithm", tc[2],
+             "schema.registry.ssl.certificate.location", tc[3], NULL);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  kavro_err_t err = kavro_registry_get_mode(reg, NULL, mode, &error);
+  if (strcmp(tc[4], "ok") == 0) {
+    ck_assert_msg(err == KAVRO_OK, "%s", error.text);
+    ck_assert_str_eq(mode, "READWRITE");
+  } else {
+    ck_assert_int_eq(err, KAVRO_ERR_TRANSPORT);
+    ck_assert_msg(strstr(error.text, tc[4]) != NULL, "%s", error.text);
+  }
+  kavro_registry_destroy(reg);
+  MHD_stop_daemon(daemon);
+  unlink(files.cert_path);
+}
+END_TEST
+
+/* A chunked reply (no Content-Length) larger than the cap is cut off. */
+static ssize_t endless_json(void *cls, uint64_t pos, char *buf, size_t max) {
+  if (pos >= 8192)
+    return MHD_CONTENT_READER_END_OF_STREAM;
+  size_t n = max < 64 ? max : 64;
+  memset(buf, pos == 0 ? '[' : ' ', n);
+  return (ssize_t)n;
+}
+
+static enum MHD_Result chunked_answer(void *cls, struct MHD_Connection *c,
+                                      const char *url, const char *method,
+                                      const char *version, const char *upload,
+                                      size_t *upload_size, void **state) {
+  struct MHD_Response *r = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 64, endless_json, NULL, NULL);
+  enum MHD_Result result = MHD_queue_response(c, 200, r);
+  MHD_destroy_response(r);
+  return result;
+}
+
+START_TEST(test_oversized_chunked_reply) {
+  struct MHD_Daemon *daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+      NULL, chunked_answer, NULL, MHD_OPTION_END);
+  ck_assert_ptr_nonnull(daemon);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%u",
+           MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT)->port);
+  kavro_registry_t *reg = client(url, "response.max.bytes", "1024", NULL);
+  char **subjects = NULL;
+  size_t count = 0;
+  kavro_error_t error;
+  ck_assert_int_eq(
+      kavro_registry_subjects(reg, false, &subjects, &count, &error),
+      KAVRO_ERR_LIMIT);
+  ck_assert_ptr_null(subjects);
+  kavro_registry_destroy(reg);
+  MHD_stop_daemon(daemon);
+}
+END_TEST
+
+/* ---- bad replies ------------------------------------------------------------
+ */
+
+START_TEST(test_malformed_reply) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  push_fault(KAVRO_MOCK_FAULT_MALFORMED, "/mode", 200, 0, -1, 1);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  /* a non-JSON error body: the HTTP status, no registry code */
+  push_fault(KAVRO_MOCK_FAULT_MALFORMED, "/mode", 418, 0, -1, 1);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error),
+                   KAVRO_ERR_HTTP);
+  ck_assert_int_eq(error.http_status, 418);
+  ck_assert_int_eq(error.registry_code, 0);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_oversized_reply) {
+  /* a schema whose reply is larger than the 1 KiB cap */
+  char big[4096];
+  int n = snprintf(big, sizeof(big),
+                   "{\"type\":\"record\",\"name\":\"Big\",\"fields\":[");
+  for (int i = 0; i < 60; i++)
+    n += snprintf(big + n, sizeof(big) - (size_t)n,
+                  "%s{\"name\":\"field_%02d\",\"type\":\"long\"}", i ? "," : "",
+                  i);
+  snprintf(big + n, sizeof(big) - (size_t)n, "]}");
+  kavro_schema_t *schema = parse(big);
+  kavro_registry_t *writer = client(mock_url(_i), NULL);
+  int id;
+  ck_assert_int_eq(
+      kavro_registry_register(writer, "big", schema, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  kavro_registry_t *reader =
+      client(mock_url(_i), "response.max.bytes", "1024", NULL);
+  kavro_schema_t *got = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reader, id, NULL, &got, &error),
+                   KAVRO_ERR_LIMIT);
+  ck_assert_ptr_null(got);
+  ck_assert_uint_eq(stats_of(reader).retries, 0);
+  kavro_registry_destroy(reader);
+  kavro_registry_destroy(writer);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
+/* Replies of the wrong shape: an error each, never a crash. */
+static const char *const bad_shapes[][2] = {
+    {"/schemas/ids/1", "{\"schema\":5}"},
+    {"/schemas/ids/1", "[]"},
+    {"/schemas/ids/1",
+     "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}"},
+    {"/schemas/ids/1", "{\"schema\":\"{not json\"}"},
+    {"/schemas/ids/1", "{\"schema\":\"\\\"int\\\"\",\"references\":[{}]}"},
+    {"/schemas/ids/1", "{\"schema\":\"\\\"int\\\"\",\"references\":7}"},
+    {"/schemas/ids/1", "{\"schema\":\"\\\"int\\\"\",\"id\":-4}"},
+    {"/schemas/ids/1", "{\"schema\":\"\\\"a\\u0000b\\\"\"}"},
+    {"/schemas/ids/1", ""},
+};
+
+START_TEST(test_bad_reply_shapes) {
+  recorder_start(NULL, false, NULL, 0);
+  recorder_can(bad_shapes[_i][0], 200, bad_shapes[_i][1], -1);
+  kavro_registry_t *reg = client("mock://rec", NULL);
+  kavro_schema_t *got = NULL;
+  kavro_error_t error;
+  kavro_err_t err = kavro_registry_schema_by_id(reg, 1, NULL, &got, &error);
+  ck_assert_msg(err == KAVRO_ERR_BAD_RESPONSE || err == KAVRO_ERR_JSON ||
+                    err == KAVRO_ERR_SCHEMA_INVALID,
+                "%s: %d %s", bad_shapes[_i][1], err, error.text);
+  ck_assert_ptr_null(got);
+  /* not cached: a second call asks again */
+  kavro_registry_schema_by_id(reg, 1, NULL, &got, NULL);
+  ck_assert_int_eq(recorder.requests, 2);
+  kavro_registry_destroy(reg);
+  recorder_stop();
+}
+END_TEST
+
+/* ---- caches ----------------------------------------------------------------
+ */
+
+typedef struct race_s {
+  kavro_registry_t *reg;
+  int id;
+  pthread_barrier_t *barrier;
+  kavro_schema_t *got;
+  kavro_err_t err;
+} race_t;
+
+static void *resolve_id(void *opaque) {
+  race_t *race = opaque;
+  pthread_barrier_wait(race->barrier);
+  race->err =
+      kavro_registry_schema_by_id(race->reg, race->id, NULL, &race->got, NULL);
+  return NULL;
+}
+
+/* 64 threads miss the same id at once: one request, one schema object. */
+START_TEST(test_64_threads_one_request) {
+  kavro_schema_t *a = parse(schema_a);
+  kavro_registry_t *writer = client(mock_url(_i), NULL);
+  int id;
+  ck_assert_int_eq(
+      kavro_registry_register(writer, "race", a, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  kavro_registry_destroy(writer);
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  /* Latency keeps the first request in flight while the others arrive. */
+  ck_assert_int_eq(
+      kavro_mock_set_latency(mock, "GET", "/schemas/ids/", 200, NULL),
+      KAVRO_OK);
+  kavro_mock_clear_requests(mock);
+  enum { THREADS = 64 };
+  pthread_t threads[THREADS];
+  race_t races[THREADS];
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, THREADS);
+  for (int i = 0; i < THREADS; i++) {
+    races[i] = (race_t){reg, id, &barrier, NULL, KAVRO_ERR_INVALID_ARG};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, resolve_id, &races[i]),
+                     0);
+  }
+  for (int i = 0; i < THREADS; i++)
+    pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&barrier);
+  for (int i = 0; i < THREADS; i++) {
+    ck_assert_int_eq(races[i].err, KAVRO_OK);
+    ck_assert_ptr_eq(races[i].got, races[0].got);
+  }
+  for (int i = 0; i < THREADS; i++)
+    kavro_schema_destroy(races[i].got);
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), 1);
+  ck_assert_uint_eq(stats_of(reg).requests[KAVRO_REGISTRY_EP_SCHEMA_BY_ID], 1);
+  kavro_registry_destroy(reg);
+  kavro_schema_destroy(a);
+}
+END_TEST
+
+/* Waiters share a failed leader's error, and the failure is not cached. */
+START_TEST(test_failure_not_cached) {
+  kavro_registry_t *reg = client(mock_url(0), "max.retries", "0", NULL);
+  kavro_schema_t *a = parse(schema_a);
+  int id;
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/subjects/", 500, 50001, -1, 1);
+  kavro_error_t error;
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "s", a, NULL, 0, false, &id, &error),
+      KAVRO_ERR_REGISTRY_STORE);
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "s", a, NULL, 0, false, &id, &error),
+      KAVRO_OK);
+  ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), 2);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* One million warm lookups (by id and by subject and schema) make no
+ * request at all. */
+START_TEST(test_warm_cache_no_requests) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_schema_t *a = parse(schema_a);
+  int id;
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "warm", a, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  kavro_schema_t *got = NULL;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, id, NULL, &got, NULL),
+                   KAVRO_OK);
+  kavro_schema_destroy(got);
+  uint64_t before = served(NULL);
+  uint64_t requests = total_requests(reg);
+  uint64_t hits = stats_of(reg).cache_hits;
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 500000; i++) {
+    int again = 0;
+    kavro_registry_register(reg, "warm", a, NULL, 0, false, &again, NULL);
+    kavro_registry_schema_by_id(reg, id, NULL, &got, NULL);
+    if (again != id || !got)
+      ck_abort_msg("lookup %d failed", i);
+    kavro_schema_destroy(got);
+  }
+  counting = false;
+  if (COUNTS_ALLOCATIONS) /* a warm hit allocates nothing */
+    ck_assert_uint_eq(allocations, 0);
+  ck_assert_uint_eq(served(NULL), before);
+  ck_assert_uint_eq(total_requests(reg), requests);
+  ck_assert_uint_eq(stats_of(reg).cache_hits - hits, 1000000);
+  /* ... while a miss does (the count is live) */
+  kavro_registry_clear_caches(reg);
+  counting = true;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, id, NULL, &got, NULL),
+                   KAVRO_OK);
+  counting = false;
+  kavro_schema_destroy(got);
+  if (COUNTS_ALLOCATIONS)
+    ck_assert_uint_gt(allocations, 0);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* CLOCK: with room for two, a re-used entry survives and the other goes. */
+START_TEST(test_clock_eviction) {
+  kavro_registry_t *writer = client(mock_url(0), NULL);
+  kavro_schema_t *s[3] = {parse(schema_a), parse(ref_l0), parse("\"string\"")};
+  int ids[3];
+  const char *const subjects[3] = {"ev0", "ev1", "ev2"};
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(kavro_registry_register(writer, subjects[i], s[i], NULL, 0,
+                                             false, &ids[i], NULL),
+                     KAVRO_OK);
+  kavro_registry_destroy(writer);
+  kavro_registry_t *reg = client(mock_url(0), "cache.capacity", "2", NULL);
+  kavro_schema_t *got;
+  const int order[] = {0, 1, 0, 2}; /* 0 is used again before 2 comes */
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(
+        kavro_registry_schema_by_id(reg, ids[order[i]], NULL, &got, NULL),
+        KAVRO_OK);
+    kavro_schema_destroy(got);
+  }
+  uint64_t n = served("GET /schemas/ids/{id}");
+  ck_assert_uint_eq(n, 3);
+  kavro_registry_schema_by_id(reg, ids[0], NULL, &got, NULL); /* kept */
+  kavro_schema_destroy(got);
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), n);
+  kavro_registry_schema_by_id(reg, ids[1], NULL, &got, NULL); /* evicted */
+  kavro_schema_destroy(got);
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), n + 1);
+  for (int i = 0; i < 3; i++)
+    kavro_schema_destroy(s[i]);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The latest version is cached for cache.latest.ttl.sec, then asked
+ * again. */
+START_TEST(test_latest_ttl) {
+  kavro_registry_t *reg =
+      client(mock_url(0), "cache.latest.ttl.sec", "1", NULL);
+  kavro_registry_t *other = client(mock_url(0), NULL);
+  kavro_schema_t *a = parse(schema_a), *b = parse(schema_b);
+  int id, version;
+  ck_assert_int_eq(
+      kavro_registry_register(other, "ttl", a, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_version(reg, "ttl", KAVRO_REGISTRY_LATEST,
+                                              NULL, NULL, &version, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(version, 1);
+  ck_assert_int_eq(
+      kavro_registry_register(other, "ttl", b, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_version(reg, "ttl", KAVRO_REGISTRY_LATEST,
+                                              NULL, NULL, &version, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(version, 1); /* still cached */
+  usleep(1100 * 1000);
+  ck_assert_int_eq(kavro_registry_get_version(reg, "ttl", KAVRO_REGISTRY_LATEST,
+                                              NULL, NULL, &version, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(version, 2);
+  kavro_schema_destroy(a);
+  kavro_schema_destroy(b);
+  kavro_registry_destroy(other);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_invalid_arguments) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_schema_t *got = NULL;
+  int id;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, 0, NULL, &got, NULL),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "", NULL, NULL, 0, false, &id, NULL),
+      KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(
+      kavro_registry_get_version(reg, "s", 0, &got, NULL, NULL, NULL),
+      KAVRO_ERR_INVALID_ARG);
+  kavro_schema_t *a = parse(schema_a);
+  kavro_schema_ref_t bad = {"x.Y", NULL, 1};
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "s", a, &bad, 1, false, &id, NULL),
+      KAVRO_ERR_INVALID_ARG);
+  ck_assert_uint_eq(total_requests(reg), 0);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- path encoding ------------------------------------------------------ */
+
+START_TEST(test_path_segment_encoding) {
+  static const char *const cases[][2] = {
+      {"a.b-c_d~e", "a.b-c_d~e"},
+      {"x/y", "x%2Fy"},
+      {"with space", "with%20space"},
+      {"100%", "100%25"},
+      {"q?h#", "q%3Fh%23"},
+      {"\xc3\xa9", "%C3%A9"},
+      {"a:b@c!$&'()*+,;=", "a:b@c!$&'()*+,;="},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kv_strbuf_t sb = KV_STRBUF_INIT;
+    kv_strbuf_puts(&sb, "");
+    kv_path_segment(&sb, cases[i][0]);
+    ck_assert_str_eq(sb.data, cases[i][1]);
+    kv_strbuf_free(&sb);
+  }
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_query_value(&sb, "a&b=c+d;e/f g");
+  ck_assert_str_eq(sb.data, "a%26b%3Dc%2Bd%3Be/f%20g");
+  kv_strbuf_free(&sb);
+}
+END_TEST
+
+static Suite *registry_suite(void) {
+  Suite *s = suite_create("registry");
+  TCase *tc = tcase_create("endpoints");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_endpoints, 0, 2);
+  tcase_add_loop_test(tc, test_references_three_levels, 0, 2);
+  tcase_add_test(tc, test_reference_cycle);
+  tcase_add_test(tc, test_invalid_arguments);
+  tcase_add_test(tc, test_path_segment_encoding);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("transport");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_auth_headers, 0, 2);
+  tcase_add_test(tc, test_credentials_absent_from_errors);
+  tcase_add_loop_test(tc, test_failover_dead_to_live, 0, 2);
+  tcase_add_test(tc, test_failover_on_5xx);
+  tcase_add_loop_test(tc, test_retry_on_503, 0, 2);
+  tcase_add_loop_test(tc, test_retry_after_on_429, 0, 2);
+  tcase_add_loop_test(tc, test_no_retry_on_4xx, 0,
+                      sizeof(no_retry_status) / sizeof(no_retry_status[0]));
+  tcase_add_loop_test(tc, test_timeout_honoured, 0, 2);
+  tcase_add_loop_test(tc, test_dropped_connection_retried, 0, 2);
+  tcase_add_test(tc, test_keep_alive);
+  tcase_add_loop_test(tc, test_tls_verification, 0,
+                      sizeof(tls_cases) / sizeof(tls_cases[0]));
+  tcase_add_loop_test(tc, test_malformed_reply, 0, 2);
+  tcase_add_loop_test(tc, test_oversized_reply, 0, 2);
+  tcase_add_test(tc, test_oversized_chunked_reply);
+  tcase_add_loop_test(tc, test_backoff_bounds, 0, 2);
+  tcase_add_loop_test(tc, test_bad_reply_shapes, 0,
+                      sizeof(bad_shapes) / sizeof(bad_shapes[0]));
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("caches");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, test_64_threads_one_request, 0, 2);
+  tcase_add_test(tc, test_failure_not_cached);
+  tcase_add_test(tc, test_warm_cache_no_requests);
+  tcase_add_test(tc, test_clock_eviction);
+  tcase_add_test(tc, test_latest_ttl);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(registry_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
