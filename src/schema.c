@@ -121,15 +121,21 @@ static const char *named_key(const void *items, uint32_t i) {
   return ((kv_node_t *const *)items)[i]->fullname;
 }
 
-bool kv_record_index_fields(kv_node_t *record) {
+bool kv_record_index_fields(kv_node_t *record, size_t *duplicate) {
   size_t n = slots_size_for(record->field_count);
   uint32_t *slots = calloc(n, sizeof(*slots));
   if (!slots)
     return false;
-  for (size_t i = 0; i < record->field_count; i++)
-    slots_put(slots, n, record->fields[i].name, (uint32_t)i);
   record->field_slots = slots;
   record->field_slot_count = n;
+  *duplicate = SIZE_MAX;
+  for (size_t i = 0; i < record->field_count; i++) {
+    if (slots_find(slots, n, record->fields, field_key, record->fields[i].name) >= 0) {
+      *duplicate = i;
+      break;
+    }
+    slots_put(slots, n, record->fields[i].name, (uint32_t)i);
+  }
   return true;
 }
 

@@ -152,8 +152,10 @@ bool kv_schema_adopt_node(kavro_schema_t *schema, kv_node_t *node);
  * that the name is not yet visible. */
 bool kv_schema_add_named(kavro_schema_t *schema, kv_node_t *node);
 
-/* Build @record's field index; false on OOM. */
-bool kv_record_index_fields(kv_node_t *record);
+/* Build @record's field index; false on OOM.  Sets @duplicate to the
+ * index of the first field whose name an earlier field already has, or
+ * SIZE_MAX when names are unique. */
+bool kv_record_index_fields(kv_node_t *record, size_t *duplicate);
 
 /* Compute the canonical form and fingerprints into @schema (parse time). */
 kavro_err_t kv_schema_finish_canonical(kavro_schema_t *schema,

@@ -670,8 +670,7 @@ static bool parse_order(parser_t *p, json_t *jf, kv_field_t *f) {
   return false;
 }
 
-static bool parse_field_name(parser_t *p, kv_node_t *rec, json_t *jf,
-                             kv_field_t *f, size_t index) {
+static bool parse_field_name(parser_t *p, json_t *jf, kv_field_t *f) {
   const char *name = plain_string(json_object_get(jf, "name"));
   size_t mark = path_push(p, "name");
   if (!name || !valid_name(name)) {
@@ -681,12 +680,6 @@ static bool parse_field_name(parser_t *p, kv_node_t *rec, json_t *jf,
          name ? "\"" : "");
     return false;
   }
-  for (size_t i = 0; i < index; i++)
-    if (strcmp(rec->fields[i].name, name) == 0) {
-      fail(p, KAVRO_ERR_SCHEMA_INVALID, "field \"%s\" appears twice in %s",
-           name, rec->fullname);
-      return false;
-    }
   path_pop(p, mark);
   if (!(f->name = strdup(name))) {
     fail_nomem(p);
@@ -703,7 +696,7 @@ static bool parse_field(parser_t *p, kv_node_t *rec, json_t *jf, size_t index,
     fail(p, KAVRO_ERR_SCHEMA_INVALID, "a field must be a JSON object");
     return false;
   }
-  if (!parse_field_name(p, rec, jf, f, index))
+  if (!parse_field_name(p, jf, f))
     return false;
   json_t *jt = json_object_get(jf, "type");
   size_t mark = path_push(p, "type");
@@ -763,9 +756,16 @@ static kv_node_t *parse_record(parser_t *p, json_t *obj, const char *space,
       return NULL;
     path_pop(p, m);
   }
-  path_pop(p, mark);
-  if (!kv_record_index_fields(rec))
+  size_t duplicate;
+  if (!kv_record_index_fields(rec, &duplicate))
     return fail_nomem(p);
+  if (duplicate != SIZE_MAX) {
+    path_push_index(p, duplicate);
+    path_push(p, "name");
+    return fail(p, KAVRO_ERR_SCHEMA_INVALID, "field \"%s\" appears twice in %s",
+                rec->fields[duplicate].name, rec->fullname);
+  }
+  path_pop(p, mark);
   return finish_props(p, rec, obj, record_attrs) ? rec : NULL;
 }
 

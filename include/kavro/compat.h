@@ -65,7 +65,19 @@ typedef enum kavro_compat_role_e {
   KAVRO_COMPAT_PREVIOUS_READS   /**< previous = reader, candidate = writer */
 } kavro_compat_role_t;
 
-/** One incompatibility.  Pointers are valid as long as the result lives. */
+/**
+ * One incompatibility.  Pointers are valid as long as the result lives.
+ *
+ * Locations follow Apache Avro's checker: "/" for the top level, then
+ * "/fields/3/type", "/items", "/values", "/name", "/size", "/symbols"; a
+ * reader field without a default is "/fields/3"; a writer union branch that
+ * no branch of a reader union reads ends in the writer branch's index
+ * (reader and writer location alike).  A named type reached through a
+ * reference by name is located at its definition, so a location leads to
+ * text that kavro_schema_locate() finds, except a branch index the reader
+ * union does not have, and a type that comes from a referenced schema (then
+ * it leads as far as the reference).
+ */
 typedef struct kavro_incompat_s {
   kavro_incompat_kind_t kind;
   const char *reader_location; /**< JSON pointer into the reader schema */
@@ -81,7 +93,11 @@ typedef struct kavro_incompat_s {
  * Stores a new result in @p *resultp (free with
  * kavro_compat_result_destroy()); returns KAVRO_OK even when incompatible
  * (ask kavro_compat_result_is_compatible()), KAVRO_ERR_NOMEM or
- * KAVRO_ERR_INVALID_ARG otherwise.
+ * KAVRO_ERR_INVALID_ARG otherwise, and KAVRO_ERR_LIMIT for schemas whose
+ * comparison would exceed the engine's bounds (about a million reader/writer
+ * type pairs: only unions of thousands of branches on both sides get near).
+ * The schemas are only read; the result is the caller's.  Work is linear in
+ * the size of the schemas.
  */
 KAVRO_EXPORT kavro_err_t kavro_compat_check(const kavro_schema_t *reader,
                                             const kavro_schema_t *writer,
@@ -92,7 +108,12 @@ KAVRO_EXPORT kavro_err_t kavro_compat_check(const kavro_schema_t *reader,
  * Check @p candidate against a subject's @p previous versions (oldest
  * first, @p count of them) under @p level: the latest only, or all of them
  * for the _TRANSITIVE levels; as reader (BACKWARD), as writer (FORWARD) or
- * both (FULL).  NONE always passes.  Result as for kavro_compat_check().
+ * both (FULL).  NONE always passes, and so does an empty history.  Findings
+ * come oldest previous schema first, and are worded for the candidate's
+ * author: "consumers using this schema cannot read events written before
+ * it", with the previous schema called "the latest schema", or "previous
+ * schema N" (N = previous_index + 1) for the _TRANSITIVE levels.  Result
+ * and errors as for kavro_compat_check().
  */
 KAVRO_EXPORT kavro_err_t kavro_compat_check_level(kavro_compat_level_t level,
                                                   const kavro_schema_t *candidate,
