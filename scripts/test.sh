@@ -1,25 +1,37 @@
 #!/bin/sh
 # The whole test suite, from a fresh clone, as CI runs it:
-#   1. install the Debian packages (scripts/setup.sh),
-#   2. build with warnings as errors and run `make check`,
-#   3. build again under AddressSanitizer + UndefinedBehaviorSanitizer and
-#      run `make check` there,
-#   4. `make distcheck`.
-# Build trees go under build/ so the source tree stays clean.
-# Set KAVRO_TEST_QUICK=1 to stop after step 2.
+#   1. install the Debian packages (scripts/setup.sh);
+#   2. build with warnings as errors and run `make check`;
+#   3. run every test program again under valgrind memcheck (no leaks, no
+#      errors);
+#   4. build under AddressSanitizer + UndefinedBehaviorSanitizer and run
+#      `make check` there;
+#   5. build the libFuzzer harnesses with clang and run each for a bounded
+#      time (KAVRO_FUZZ_SECONDS, default 30);
+#   6. `make distcheck`.
+# Build trees go under build/ so the source tree stays clean.  The last
+# line counts the Check tests of steps 2 and 4: "N passed, N failed".
+# KAVRO_TEST_QUICK=1 stops after step 2.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
+started=$(date +%s)
+passed=0
+failed=0
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
-step "setup"
-./scripts/setup.sh
-
-step "autoreconf"
-autoreconf -fi >/dev/null
+# Add the Check totals of one build tree's test logs to passed/failed.
+count_checks() {
+  totals=$(cat "$1"/tests/*.log "$1"/fuzz/*.log 2>/dev/null |
+    sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)$/\1 \2 \3/p' |
+    awk '{c += $1; f += $2 + $3} END {print c + 0, f + 0}')
+  set -- $totals
+  passed=$((passed + $1 - $2))
+  failed=$((failed + $2))
+}
 
 run_suite() {  # name, configure flags...
   name=$1
@@ -27,27 +39,68 @@ run_suite() {  # name, configure flags...
   step "build and check: $name"
   rm -rf "build/$name"
   mkdir -p "build/$name"
-  (cd "build/$name" && "$top/configure" --enable-werror "$@" >configure.out &&
-     make -j"$jobs" >make.out 2>&1 || { cat make.out; exit 1; }
+  (cd "build/$name" &&
+   { "$top/configure" --enable-werror "$@" >configure.out 2>&1 ||
+       { tail -30 configure.out; exit 1; }; } &&
+   { make -j"$jobs" >make.out 2>&1 || { tail -60 make.out; exit 1; }; } &&
    if ! make -j"$jobs" check >check.out 2>&1; then
-     cat check.out
-     for log in tests/*.log; do echo "--- $log"; cat "$log"; done
+     grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS|#)' check.out
+     for log in tests/*.log fuzz/*.log; do
+       grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null || continue
+       echo "--- $log"; tail -40 "$log"
+     done
      exit 1
    fi
-   cat tests/*.log | grep -E '^[0-9]+%: Checks' || true
-   grep -E '^# (TOTAL|PASS|FAIL|ERROR)' check.out || true)
+   grep -E '^(SKIP|# (TOTAL|PASS|FAIL|ERROR|SKIP))' check.out)
+  count_checks "build/$name"
 }
 
+run_valgrind() {
+  step "valgrind memcheck"
+  (cd build/default &&
+   for t in tests/check_* fuzz/replay_*; do
+     case $t in *.log|*.trs|*.o) continue ;; esac
+     [ -x "$t" ] || continue
+     # CK_FORK=no keeps each test in one process, so leaks are seen.
+     if ! CK_FORK=no valgrind --quiet --error-exitcode=99 --leak-check=full \
+          --errors-for-leak-kinds=definite,indirect,possible \
+          --show-leak-kinds=definite,indirect,possible \
+          "./$t" >"$t.valgrind" 2>&1; then
+       echo "valgrind: $t failed"; tail -60 "$t.valgrind"; exit 1
+     fi
+     echo "valgrind clean: $t"
+   done)
+}
+
+run_fuzz() {
+  step "fuzz: each harness ${KAVRO_FUZZ_SECONDS:-30}s"
+  rm -rf build/fuzz
+  mkdir -p build/fuzz
+  (cd build/fuzz &&
+   { "$top/configure" CC=clang --enable-fuzzing CFLAGS='-g -O1' >configure.out 2>&1 ||
+       { tail -30 configure.out; exit 1; }; } &&
+   { make -j"$jobs" >make.out 2>&1 || { tail -60 make.out; exit 1; }; } &&
+   "$top/fuzz/run.sh" "${KAVRO_FUZZ_SECONDS:-30}" .)
+}
+
+step "setup"
+./scripts/setup.sh
+
+step "autoreconf"
+autoreconf -fi >/dev/null 2>&1
+
 run_suite default CFLAGS='-g -O2'
-[ "${KAVRO_TEST_QUICK:-0}" = 1 ] && exit 0
+if [ "${KAVRO_TEST_QUICK:-0}" != 1 ]; then
+  run_valgrind
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite sanitizers --enable-sanitizers CFLAGS='-g -O1'
+  run_fuzz
+  step "distcheck"
+  (cd build/default && { make -j"$jobs" distcheck >distcheck.out 2>&1 ||
+     { tail -60 distcheck.out; exit 1; }; } &&
+   grep -E 'archives ready|ready for distribution' distcheck.out)
+fi
 
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite sanitizers --enable-sanitizers CFLAGS='-g -O1'
-
-step "distcheck"
-(cd build/default && make -j"$jobs" distcheck >distcheck.out 2>&1 ||
-   { tail -50 distcheck.out; exit 1; }
- grep -E 'archives ready|are ready for distribution' distcheck.out || tail -3 distcheck.out)
-
-step "all tests passed"
+step "done"
+echo "$passed passed, $failed failed"
