@@ -15,6 +15,7 @@
 #include "config.h"
 #include "error_int.h"
 #include "registry_int.h"
+#include "schema_int.h"
 #include "strbuf_int.h"
 
 struct kavro_registry_s {
@@ -565,10 +566,9 @@ static kavro_err_t schema_call(kavro_registry_t *reg,
   if (!reg || !valid_subject(args->subject) || !args->schema ||
       (args->ref_count && !args->refs))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL or empty argument");
-  unsigned char fp[KV_FP_SIZE];
-  kavro_schema_fingerprint(args->schema, KAVRO_FINGERPRINT_SHA256, fp,
-                           sizeof(fp));
-  kv_cache_key_t key = {args->subject, 0, fp};
+  /* Keyed on identity, not the canonical fingerprint: schemas that differ
+   * only in a default are different schemas to the registry. */
+  kv_cache_key_t key = {args->subject, 0, kv_schema_identity(args->schema)};
   return cached(reg, reg->by_schema, &key, -1, lookup ? has_version : NULL,
                 lookup ? fetch_lookup : fetch_register, args, value, error);
 }

@@ -186,6 +186,20 @@ static bool digest(const EVP_MD *md, const char *data, size_t length,
          size == expected;
 }
 
+/* The identity digest covers everything the canonical form strips
+ * (defaults, aliases, doc, properties), because a registry tells such
+ * schemas apart: the same schema written with other whitespace or key
+ * order gets the same identity, one with another default does not. */
+static kavro_err_t finish_identity(kavro_schema_t *schema, kavro_error_t *error) {
+  char *json = kavro_schema_to_json(schema, KAVRO_JSON_COMPACT);
+  bool ok = json && digest(EVP_sha256(), json, strlen(json), schema->identity,
+                           sizeof(schema->identity));
+  free(json);
+  return ok ? KAVRO_OK
+            : kv_error_set(error, KAVRO_ERR_NOMEM,
+                           "out of memory computing the schema's identity");
+}
+
 kavro_err_t kv_schema_finish_canonical(kavro_schema_t *schema,
                                        kavro_error_t *error) {
   canon_writer_t w = {KV_STRBUF_INIT, json_object(), false};
@@ -211,7 +225,7 @@ kavro_err_t kv_schema_finish_canonical(kavro_schema_t *schema,
     return kv_error_set(error, KAVRO_ERR_NOMEM,
                         "libcrypto could not compute the MD5 and SHA-256 "
                         "fingerprints");
-  return KAVRO_OK;
+  return finish_identity(schema, error);
 }
 
 /* ---- public accessors ------------------------------------------------------ */

@@ -114,6 +114,9 @@ struct kavro_schema_s {
   uint64_t rabin;
   unsigned char md5[16];
   unsigned char sha256[32];
+  unsigned char identity[32]; /* SHA-256 of the compact JSON output: equal
+                                 exactly when a registry would call the two
+                                 schemas the same (see kv_schema_identity) */
 };
 
 static inline bool kv_type_is_named(kavro_type_t t) {
@@ -157,7 +160,16 @@ bool kv_schema_add_named(kavro_schema_t *schema, kv_node_t *node);
  * SIZE_MAX when names are unique. */
 bool kv_record_index_fields(kv_node_t *record, size_t *duplicate);
 
-/* Compute the canonical form and fingerprints into @schema (parse time). */
+/* 32 bytes that tell schemas apart the way a Schema Registry does: by
+ * every attribute (defaults, aliases, doc, properties), not by the
+ * canonical form, yet not by whitespace or key order either.  Key caches
+ * of registered schemas on it. */
+static inline const unsigned char *kv_schema_identity(const kavro_schema_t *schema) {
+  return schema->identity;
+}
+
+/* Compute the canonical form, fingerprints and identity into @schema
+ * (parse time). */
 kavro_err_t kv_schema_finish_canonical(kavro_schema_t *schema,
                                        kavro_error_t *error);
 

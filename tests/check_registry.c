@@ -1281,6 +1281,36 @@ START_TEST(test_warm_cache_no_requests) {
 }
 END_TEST
 
+/* The (subject, schema) cache tells schemas apart as the registry does:
+ * one that differs only in a default is another schema with another id,
+ * while the same schema laid out differently is a cache hit. */
+START_TEST(test_cache_keys_on_identity) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_schema_t *plain = parse("{\"type\":\"record\",\"name\":\"D\",\"fields\":["
+                                "{\"name\":\"n\",\"type\":\"int\"}]}");
+  kavro_schema_t *defaulted = parse("{\"type\":\"record\",\"name\":\"D\",\"fields\":["
+                                    "{\"name\":\"n\",\"type\":\"int\",\"default\":7}]}");
+  kavro_schema_t *spaced = parse("{ \"fields\": [ {\"type\": \"int\", \"name\": \"n\"} ],\n"
+                                 "  \"name\": \"D\", \"type\": \"record\" }");
+  ck_assert_str_eq(kavro_schema_canonical(plain), kavro_schema_canonical(defaulted));
+  int a = 0, b = 0, c = 0;
+  ck_assert_int_eq(kavro_registry_register(reg, "ident", plain, NULL, 0, false, &a, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_register(reg, "ident", defaulted, NULL, 0, false, &b, NULL),
+                   KAVRO_OK);
+  ck_assert_int_ne(a, b);
+  uint64_t requests = total_requests(reg);
+  ck_assert_int_eq(kavro_registry_register(reg, "ident", spaced, NULL, 0, false, &c, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(c, a);
+  ck_assert_uint_eq(total_requests(reg), requests);
+  kavro_schema_destroy(plain);
+  kavro_schema_destroy(defaulted);
+  kavro_schema_destroy(spaced);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 /* CLOCK: with room for two, a re-used entry survives and the other goes. */
 START_TEST(test_clock_eviction) {
   kavro_registry_t *writer = client(mock_url(0), NULL);
@@ -1440,6 +1470,7 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_64_threads_one_request, 0, 2);
   tcase_add_test(tc, test_failure_not_cached);
   tcase_add_test(tc, test_warm_cache_no_requests);
+  tcase_add_test(tc, test_cache_keys_on_identity);
   tcase_add_test(tc, test_clock_eviction);
   tcase_add_test(tc, test_latest_ttl);
   suite_add_tcase(s, tc);

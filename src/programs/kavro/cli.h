@@ -38,6 +38,11 @@ extern const cli_command_t cli_validate;
 extern const cli_command_t cli_canonical;
 extern const cli_command_t cli_fingerprint;
 extern const cli_command_t cli_mock_registry;
+extern const cli_command_t cli_gen;
+extern const cli_command_t cli_encode;
+extern const cli_command_t cli_decode;
+extern const cli_command_t cli_produce;
+extern const cli_command_t cli_consume;
 
 /* ---- command-line helpers -------------------------------------------- */
 
@@ -137,6 +142,42 @@ int cli_parse_schema(const cli_refs_t *refs, const char *path,
                      kavro_schema_t **schemap);
 
 void cli_refs_free(cli_refs_t *refs);
+
+/* ---- message input and output (encode, decode: serde_io.c) ---------- */
+
+/* Bounds on what the message subcommands read: one line, a whole input. */
+#define CLI_MAX_LINE (64u * 1024u * 1024u)
+#define CLI_MAX_INPUT (256u * 1024u * 1024u)
+
+/* Open @path for reading (NULL or "-": stdin); on failure a message and
+ * CLI_EXIT_USAGE. */
+int cli_open_input(const char *cmd, const char *path, FILE **inp);
+void cli_close_input(FILE *in);
+
+/* Read one line (without its "\n" or "\r\n") into @*line, grown as
+ * needed up to CLI_MAX_LINE.  Returns 1 for a line, 0 at the end, -1 when
+ * reading fails or the line is too long. */
+int cli_read_line(FILE *in, char **line, size_t *capacity, size_t *length);
+
+/* Read all of @in (at most CLI_MAX_INPUT bytes) into a new @*datap. */
+int cli_read_all(const char *cmd, FILE *in, unsigned char **datap,
+                 size_t *lengthp);
+
+/* Hex (either case, surrounding blanks ignored) to bytes; @out has room
+ * for @length / 2 bytes.  False when the text is not hex. */
+bool cli_hex_decode(const char *hex, size_t length, unsigned char *out,
+                    size_t *out_length);
+
+/* @data as lowercase hex and a newline, on stdout. */
+void cli_print_hex(const unsigned char *data, size_t length);
+
+/* A registry client for @url with the KEY=VALUE @settings (-X). */
+int cli_registry_new(const char *cmd, const char *url, char *const *settings,
+                     size_t count, kavro_registry_t **regp);
+
+/* "kavro CMD: [WHERE: ]ERROR" on stderr. */
+void cli_print_kavro_error(const char *cmd, const char *where,
+                           const kavro_error_t *error);
 
 /* The worse of two exit codes. */
 static inline int cli_worse(int a, int b) { return a > b ? a : b; }

@@ -1,0 +1,345 @@
+/*
+ * kavro - the serializer and the deserializer: avro-c generic values to and
+ * from Confluent-framed Kafka messages, with the Schema Registry behind
+ * them.
+ *
+ * The serializer names the subject (a subject name strategy), runs the
+ * compatibility gate, registers or looks the schema up, encodes the value
+ * and frames it (0x00 | id | body).  After the first message of a schema
+ * for a (topic, key-or-value) pair, the same call is the warm path: no
+ * registry request, no lock, no allocation (the frame goes into the
+ * caller's kavro_buf_t, which keeps its memory, or the caller's bytes).
+ *
+ * The deserializer unframes, finds the writer schema by id (its own cache,
+ * then the registry client's cache, then the registry), and decodes,
+ * resolving writer to reader when a reader schema applies.
+ *
+ * Settings, read from a kavro_conf_t when the object is made (property
+ * names as the Confluent clients name them; doc/CONFIGURATION.md):
+ *   auto.register.schemas, use.latest.version, latest.compatibility.strict,
+ *   normalize.schemas, use.schema.id, id.compatibility.strict,
+ *   subject.name.strategy, key.subject.name.strategy,
+ *   value.subject.name.strategy.
+ *
+ * Thread safety: a kavro_serializer_t or kavro_deserializer_t is used by one
+ * thread at a time (it is the per-thread state that lets the warm path take
+ * no lock); make one per producing or consuming thread.  The
+ * kavro_registry_t they share is thread-safe, so its caches are shared by
+ * all of them.  The subject-name functions keep no state.
+ */
+#ifndef KAVRO_SERIALIZER_H
+#define KAVRO_SERIALIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kavro/common.h>
+#include <kavro/compat.h>
+#include <kavro/conf.h>
+#include <kavro/registry.h>
+#include <kavro/schema.h>
+#include <kavro/serde.h>
+#include <kavro/wire.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct avro_value;
+
+/**
+ * @name Subject name strategies
+ * @{
+ */
+
+/** How a subject is named for a topic and a schema. */
+typedef enum kavro_subject_strategy_e {
+  KAVRO_SUBJECT_TOPIC = 0,    /**< TopicNameStrategy: "TOPIC-key"/"TOPIC-value" */
+  KAVRO_SUBJECT_RECORD,       /**< RecordNameStrategy: the record's full name */
+  KAVRO_SUBJECT_TOPIC_RECORD, /**< TopicRecordNameStrategy: "TOPIC-FULLNAME" */
+  KAVRO_SUBJECT_CUSTOM        /**< a kavro_subject_name_cb_t */
+} kavro_subject_strategy_t;
+
+/** Longest subject name kavro handles, NUL included. */
+#define KAVRO_SUBJECT_MAX 512
+
+/**
+ * Parse a strategy as the Confluent clients name it in configuration:
+ * "TopicNameStrategy", "RecordNameStrategy", "TopicRecordNameStrategy"
+ * (case-insensitive; a Java package prefix such as
+ * "io.confluent.kafka.serializers.subject." is accepted).
+ * KAVRO_ERR_INVALID_ARG when unknown.
+ */
+KAVRO_EXPORT kavro_err_t kavro_subject_strategy_parse(
+    const char *name, kavro_subject_strategy_t *strategy);
+
+/** The strategy's Confluent name ("TopicNameStrategy").  Static. */
+KAVRO_EXPORT const char *kavro_subject_strategy_name(
+    kavro_subject_strategy_t strategy);
+
+/**
+ * The subject for @p topic as a key (@p is_key) or a value with @p schema,
+ * by one of the three built-in strategies, written into @p buf (@p size
+ * bytes, NUL included).  The record strategies need a named schema
+ * (record, enum or fixed): KAVRO_ERR_INVALID_ARG otherwise; the topic
+ * strategies need a topic.  KAVRO_ERR_LIMIT when the name does not fit.
+ * Reentrant.
+ */
+KAVRO_EXPORT kavro_err_t kavro_subject_name(kavro_subject_strategy_t strategy,
+                                            const char *topic, bool is_key,
+                                            const kavro_schema_t *schema,
+                                            char *buf, size_t size,
+                                            kavro_error_t *error);
+
+/**
+ * A user's subject name strategy: write the subject for @p topic (may be
+ * NULL), @p is_key and @p schema into @p subject (@p size bytes, NUL
+ * included) and return KAVRO_OK; any other return fails the call that
+ * needed the name, with @p error (when the callback filled it).  Called on
+ * the cold path only (once per schema, topic and key-or-value), from the
+ * thread that uses the serializer or deserializer.
+ */
+typedef kavro_err_t (*kavro_subject_name_cb_t)(void *opaque, const char *topic,
+                                               bool is_key,
+                                               const kavro_schema_t *schema,
+                                               char *subject, size_t size,
+                                               kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Error classes
+ * @{
+ */
+
+/** What a consumer (or producer) should do about a failure. */
+typedef enum kavro_error_class_e {
+  KAVRO_ERROR_CLASS_NONE = 0,  /**< no error */
+  /** Will succeed later: the registry could not be reached, timed out,
+   *  answered 5xx or 429.  Retry; do not skip the message. */
+  KAVRO_ERROR_CLASS_TRANSIENT,
+  /** Will fail again: a malformed frame or body, an id the registry does
+   *  not know, an incompatible schema, a value that does not fit.  A
+   *  consumer skips the message (to a dead-letter queue). */
+  KAVRO_ERROR_CLASS_PERMANENT,
+  /** A problem of this process, not of the message: out of memory, a bad
+   *  argument or configuration, credentials the registry refuses (401,
+   *  403).  Neither retry blindly nor skip. */
+  KAVRO_ERROR_CLASS_LOCAL
+} kavro_error_class_t;
+
+/** The class of @p error (NULL or code KAVRO_OK: NONE).  TRANSIENT exactly
+ *  when kavro_error_is_retriable() is true. */
+KAVRO_EXPORT kavro_error_class_t kavro_error_classify(const kavro_error_t *error);
+
+/** "none", "transient", "permanent", "local".  Static. */
+KAVRO_EXPORT const char *kavro_error_class_name(kavro_error_class_t cls);
+/** @} */
+
+/**
+ * @name Serializer
+ * @{
+ */
+
+/** A serializer.  Opaque; one thread at a time. */
+typedef struct kavro_serializer_s kavro_serializer_t;
+
+/**
+ * A serializer that talks to @p registry (borrowed: it must outlive the
+ * serializer) with the settings of @p conf (copied: the caller keeps and
+ * frees @p conf; NULL: the registry's own configuration).  Returns NULL with @p error filled
+ * (KAVRO_ERR_INVALID_ARG, KAVRO_ERR_CONF_INVALID, KAVRO_ERR_NOMEM).  Free
+ * with kavro_serializer_destroy().
+ */
+KAVRO_EXPORT kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
+                                                      const kavro_conf_t *conf,
+                                                      kavro_error_t *error);
+
+/** Free @p serializer and its caches.  NULL-safe. */
+KAVRO_EXPORT void kavro_serializer_destroy(kavro_serializer_t *serializer);
+
+/**
+ * Name subjects with @p cb (and @p opaque, borrowed) instead of the
+ * configured strategy, for keys (@p is_key) or values.  A NULL @p cb goes
+ * back to the configured strategy.  Call before the first message.
+ */
+KAVRO_EXPORT void kavro_serializer_set_subject_name_cb(
+    kavro_serializer_t *serializer, bool is_key, kavro_subject_name_cb_t cb,
+    void *opaque);
+
+/**
+ * Make @p schema ready for @p topic as a key or a value, without a
+ * message: name the subject, run the compatibility gate, register or look
+ * up (or take `use.schema.id` / the latest version), and cache the
+ * outcome, so that the next serialization of @p schema for the pair is
+ * warm.  Stores the schema id the frames will carry in @p *idp (may be
+ * NULL).  @p schema is borrowed; the serializer keeps its own reference.
+ *
+ * The gate: unless the schema is already registered under the subject, the
+ * subject's level is read (BACKWARD when the registry has none) and the
+ * schema is checked locally against the latest version, or every version
+ * for a _TRANSITIVE level, before anything is registered.  An incompatible
+ * schema gives KAVRO_ERR_INCOMPATIBLE, @p error's text the first
+ * incompatibility (and how many there are), and the whole list through
+ * kavro_serializer_last_incompatibility(); nothing is registered.  The
+ * verdict is cached per (subject, schema fingerprint).
+ *
+ * Other errors: the registry's (KAVRO_ERR_SCHEMA_NOT_FOUND when
+ * `auto.register.schemas` is false and the schema is not registered,
+ * KAVRO_ERR_TRANSPORT when the registry is down and nothing is cached, ...),
+ * KAVRO_ERR_INVALID_ARG when the strategy cannot name the subject.
+ */
+KAVRO_EXPORT kavro_err_t kavro_serializer_prepare(kavro_serializer_t *serializer,
+                                                  const char *topic, bool is_key,
+                                                  kavro_schema_t *schema,
+                                                  int *idp,
+                                                  kavro_error_t *error);
+
+/**
+ * Serialize @p value, an avro-c generic value of @p schema (see serde.h),
+ * for @p topic as a key (@p is_key) or a value: @p out is emptied and then
+ * holds the whole frame (0x00 | 4-byte id | Avro body).  The first call
+ * for a (schema, topic, key-or-value) does what kavro_serializer_prepare()
+ * does, with its errors; later calls make no registry request, take no
+ * lock and allocate nothing once @p out has grown to the message size.
+ *
+ * With `use.latest.version` (or `use.schema.id`) the frame carries the id
+ * of the subject's latest version (or that id), and @p value is encoded
+ * with @p schema, which must then be that same schema (same canonical
+ * form), since a body is always written with the schema its id names.
+ * Otherwise: KAVRO_ERR_INCOMPATIBLE, as the gate refuses, when
+ * `latest.compatibility.strict` (`id.compatibility.strict`) is set and the
+ * target schema cannot read @p schema's data; else KAVRO_ERR_ENCODE.  The
+ * id is taken on the first call and kept.
+ *
+ * A tombstone: when @p value is NULL nothing is framed, @p out is left
+ * empty (length 0, which no frame has) and KAVRO_OK is returned without
+ * touching the registry; @p schema may be NULL then.  Produce a NULL
+ * payload.
+ *
+ * Encoding errors as kavro_encode() (KAVRO_ERR_ENCODE, KAVRO_ERR_LIMIT);
+ * on failure @p out is empty.
+ */
+KAVRO_EXPORT kavro_err_t kavro_serializer_serialize(
+    kavro_serializer_t *serializer, const char *topic, bool is_key,
+    kavro_schema_t *schema, const struct avro_value *value, kavro_buf_t *out,
+    kavro_error_t *error);
+
+/**
+ * As kavro_serializer_serialize(), into the caller's @p size bytes at
+ * @p dst; stores the frame's length in @p *written (0 for a tombstone).
+ * KAVRO_ERR_LIMIT when the frame does not fit.
+ */
+KAVRO_EXPORT kavro_err_t kavro_serializer_serialize_to(
+    kavro_serializer_t *serializer, const char *topic, bool is_key,
+    kavro_schema_t *schema, const struct avro_value *value, void *dst,
+    size_t size, size_t *written, kavro_error_t *error);
+
+/**
+ * The incompatibilities of the last call refused with
+ * KAVRO_ERR_INCOMPATIBLE, or NULL when the last call was not refused by the
+ * gate.  Borrowed: valid until the next call on @p serializer.
+ */
+KAVRO_EXPORT const kavro_compat_result_t *kavro_serializer_last_incompatibility(
+    const kavro_serializer_t *serializer);
+
+/**
+ * The subject the last call (successful or not) worked on, or "" when it
+ * did not get that far.  Borrowed: valid until the next call.
+ */
+KAVRO_EXPORT const char *kavro_serializer_last_subject(
+    const kavro_serializer_t *serializer);
+/** @} */
+
+/**
+ * @name Deserializer
+ * @{
+ */
+
+/** A deserializer.  Opaque; one thread at a time. */
+typedef struct kavro_deserializer_s kavro_deserializer_t;
+
+/**
+ * A deserializer that talks to @p registry (borrowed) with the settings of
+ * @p conf (copied; NULL: the registry's configuration) and the decode
+ * @p limits (copied; NULL: the defaults).  A reader schema applies, in this
+ * order: one given with kavro_deserializer_set_reader(); the schema of
+ * `use.schema.id` when set; the subject's latest version with
+ * `use.latest.version`; otherwise data is read with its writer schema.
+ * Returns NULL with @p error filled.  Free with
+ * kavro_deserializer_destroy().
+ */
+KAVRO_EXPORT kavro_deserializer_t *kavro_deserializer_new(
+    kavro_registry_t *registry, const kavro_conf_t *conf,
+    const kavro_decode_limits_t *limits, kavro_error_t *error);
+
+/** Free @p deserializer, its caches and the values it handed out.
+ *  NULL-safe. */
+KAVRO_EXPORT void kavro_deserializer_destroy(kavro_deserializer_t *deserializer);
+
+/**
+ * Read every message of keys (@p is_key) or values as @p reader (the
+ * deserializer keeps a reference; NULL: back to the configured source).
+ * The plan from each writer schema to @p reader is built once and cached.
+ */
+KAVRO_EXPORT void kavro_deserializer_set_reader(kavro_deserializer_t *deserializer,
+                                                bool is_key,
+                                                kavro_schema_t *reader);
+
+/** Name subjects (for `use.latest.version`) with @p cb, as for the
+ *  serializer.  NULL: the configured strategy. */
+KAVRO_EXPORT void kavro_deserializer_set_subject_name_cb(
+    kavro_deserializer_t *deserializer, bool is_key,
+    kavro_subject_name_cb_t cb, void *opaque);
+
+/** A decoded message.  Every pointer is borrowed from the deserializer and
+ *  valid until its next call or its destruction. */
+typedef struct kavro_deserialized_s {
+  const struct avro_value *value; /**< the datum; NULL for a tombstone */
+  const kavro_schema_t *schema;   /**< schema of @c value (reader or writer) */
+  const kavro_schema_t *writer;   /**< the writer schema */
+  kavro_schema_id_t writer_id;    /**< the id the message carried */
+  kavro_wire_format_t format;     /**< where the id was found */
+  bool resolved;                  /**< read through a resolution plan */
+} kavro_deserialized_t;
+
+/**
+ * Decode one message of @p topic (may be NULL unless a subject must be
+ * named), a key (@p is_key) or a value: @p payload (@p size bytes) with
+ * the schema-id header's value @p header_value (@p header_size bytes; NULL
+ * when the message has no such header), as kavro_wire_unframe_dual() takes
+ * them apart.  A NULL @p payload is a tombstone: @p out->value is NULL and
+ * KAVRO_OK is returned.
+ *
+ * Errors, to be read with kavro_error_classify(): a malformed frame
+ * (KAVRO_ERR_WIRE_SHORT, KAVRO_ERR_WIRE_MAGIC), body (KAVRO_ERR_DECODE,
+ * KAVRO_ERR_LIMIT) or an unknown id (KAVRO_ERR_SCHEMA_NOT_FOUND, also for a
+ * GUID id, which the registry client cannot look up) are permanent; a
+ * registry that cannot be reached (KAVRO_ERR_TRANSPORT, KAVRO_ERR_TIMED_OUT,
+ * 5xx) is transient.  A writer the reader can never read gives
+ * KAVRO_ERR_INCOMPATIBLE (permanent).  On failure every field of @p out is
+ * zero except @p out->writer_id and @p out->format, which are set whenever
+ * the id could be read (for a dead-letter header).
+ */
+KAVRO_EXPORT kavro_err_t kavro_deserializer_deserialize(
+    kavro_deserializer_t *deserializer, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserialized_t *out, kavro_error_t *error);
+
+/**
+ * Decode the prefix-framed message at the start of @p data (@p size bytes)
+ * when more may follow it, as in a stream of concatenated frames (what
+ * `kavro encode --registry` writes): as kavro_deserializer_deserialize()
+ * without a header, except that bytes after the message are not an error;
+ * stores the bytes the message took (prefix and body) in @p *consumed.
+ */
+KAVRO_EXPORT kavro_err_t kavro_deserializer_deserialize_next(
+    kavro_deserializer_t *deserializer, const char *topic, bool is_key,
+    const void *data, size_t size, kavro_deserialized_t *out,
+    size_t *consumed, kavro_error_t *error);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAVRO_SERIALIZER_H */

@@ -1,0 +1,398 @@
+/*
+ * kavro - the deserializer: frame -> writer schema by id -> (resolution
+ * plan ->) avro-c generic value; and the classes of errors that tell a
+ * consumer whether to retry or skip.
+ *
+ * Per deserializer (one thread) it keeps: writer schemas by id, one
+ * reusable generic value per schema it decodes into, and the resolution
+ * plans by (writer id, reader schema).  After the first message of a
+ * writer id nothing is looked up in the registry unless the reader is the
+ * subject's latest version (`use.latest.version`), which the registry
+ * client's cache answers.
+ */
+#include <avro.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_int.h"
+#include "config.h"
+#include "error_int.h"
+#include "serializer_int.h"
+
+/* A writer schema by its id. */
+typedef struct kv_writer_s {
+  struct kv_writer_s *next;
+  uint32_t id;
+  kavro_schema_t *schema;
+} kv_writer_t;
+
+/* A reusable value to decode into, per schema object. */
+typedef struct kv_slot_s {
+  struct kv_slot_s *next;
+  kavro_schema_t *schema;
+  avro_schema_t avro;
+  avro_value_iface_t *iface;
+  avro_value_t value;
+} kv_slot_t;
+
+/* How data of a writer id is read as a reader: a plan, or NULL when the
+ * two are one schema (plain decoding). */
+typedef struct kv_plan_s {
+  struct kv_plan_s *next;
+  uint32_t writer_id;
+  const kavro_schema_t *reader;
+  kavro_resolution_t *plan;
+} kv_plan_t;
+
+struct kavro_deserializer_s {
+  kavro_registry_t *registry;
+  kavro_conf_t *own_conf;
+  const kavro_conf_t *conf;
+  bool use_latest;
+  int64_t use_schema_id;
+  kavro_schema_t *readers[2]; /* [is_key], set by the caller */
+  kv_namer_t namers[2];
+  kavro_decoder_t *decoder;
+  kv_writer_t *writers;
+  kv_slot_t *slots;
+  kv_plan_t *plans;
+};
+
+/* ---- error classes ------------------------------------------------------- */
+
+kavro_error_class_t kavro_error_classify(const kavro_error_t *error) {
+  if (!error || error->code == KAVRO_OK)
+    return KAVRO_ERROR_CLASS_NONE;
+  if (kavro_error_is_retriable(error))
+    return KAVRO_ERROR_CLASS_TRANSIENT;
+  /* Refused credentials are this process's to fix: skipping the message
+   * would lose it, and retrying as is fails again. */
+  if (error->http_status == 401 || error->http_status == 403)
+    return KAVRO_ERROR_CLASS_LOCAL;
+  switch (error->code) {
+  case KAVRO_ERR_NOMEM:
+  case KAVRO_ERR_INVALID_ARG:
+  case KAVRO_ERR_IO:
+  case KAVRO_ERR_CONF_UNKNOWN:
+  case KAVRO_ERR_CONF_INVALID:
+  case KAVRO_ERR_AVRO_C:
+    return KAVRO_ERROR_CLASS_LOCAL;
+  default:
+    return KAVRO_ERROR_CLASS_PERMANENT;
+  }
+}
+
+const char *kavro_error_class_name(kavro_error_class_t cls) {
+  switch (cls) {
+  case KAVRO_ERROR_CLASS_NONE:
+    return "none";
+  case KAVRO_ERROR_CLASS_TRANSIENT:
+    return "transient";
+  case KAVRO_ERROR_CLASS_PERMANENT:
+    return "permanent";
+  case KAVRO_ERROR_CLASS_LOCAL:
+    return "local";
+  }
+  return "unknown";
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+kavro_deserializer_t *kavro_deserializer_new(kavro_registry_t *registry,
+                                             const kavro_conf_t *conf,
+                                             const kavro_decode_limits_t *limits,
+                                             kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!registry) {
+    kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no registry client");
+    return NULL;
+  }
+  kavro_deserializer_t *des = calloc(1, sizeof(*des));
+  if (!des || !(des->decoder = kavro_decoder_new(limits)) ||
+      (conf && !(des->own_conf = kavro_conf_dup(conf)))) {
+    kavro_deserializer_destroy(des);
+    kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  des->registry = registry;
+  des->conf = conf ? des->own_conf : kavro_registry_conf(registry);
+  des->use_latest = kv_conf_bool(des->conf, "use.latest.version");
+  des->use_schema_id = kv_conf_int(des->conf, "use.schema.id");
+  for (int side = 0; side < 2; side++)
+    if (kv_namer_init(&des->namers[side], des->conf, side, error) != KAVRO_OK) {
+      kavro_deserializer_destroy(des);
+      return NULL;
+    }
+  return des;
+}
+
+static void plans_free(kavro_deserializer_t *des) {
+  for (kv_plan_t *p = des->plans, *next; p; p = next) {
+    next = p->next;
+    kavro_resolution_destroy(p->plan);
+    free(p);
+  }
+  des->plans = NULL;
+}
+
+void kavro_deserializer_destroy(kavro_deserializer_t *des) {
+  if (!des)
+    return;
+  plans_free(des);
+  for (kv_slot_t *s = des->slots, *next; s; s = next) {
+    next = s->next;
+    avro_value_decref(&s->value);
+    avro_value_iface_decref(s->iface);
+    avro_schema_decref(s->avro);
+    kavro_schema_destroy(s->schema);
+    free(s);
+  }
+  for (kv_writer_t *w = des->writers, *next; w; w = next) {
+    next = w->next;
+    kavro_schema_destroy(w->schema);
+    free(w);
+  }
+  kavro_schema_destroy(des->readers[0]);
+  kavro_schema_destroy(des->readers[1]);
+  kavro_decoder_destroy(des->decoder);
+  kavro_conf_destroy(des->own_conf);
+  free(des);
+}
+
+void kavro_deserializer_set_reader(kavro_deserializer_t *des, bool is_key,
+                                   kavro_schema_t *reader) {
+  if (!des)
+    return;
+  kavro_schema_t *old = des->readers[is_key];
+  des->readers[is_key] = kavro_schema_dup(reader);
+  /* Plans are keyed by the reader's address: drop those of the old one
+   * before its address can be reused. */
+  if (old)
+    plans_free(des);
+  kavro_schema_destroy(old);
+}
+
+void kavro_deserializer_set_subject_name_cb(kavro_deserializer_t *des,
+                                            bool is_key,
+                                            kavro_subject_name_cb_t cb,
+                                            void *opaque) {
+  if (des)
+    kv_namer_set_cb(&des->namers[is_key], des->conf, is_key, cb, opaque);
+}
+
+/* ---- caches ---------------------------------------------------------------- */
+
+/* The writer schema of @id: kept, else from the registry (whose own cache
+ * comes first). */
+static kavro_err_t writer_for(kavro_deserializer_t *des, uint32_t id,
+                              kavro_schema_t **schemap, kavro_error_t *error) {
+  for (kv_writer_t *w = des->writers; w; w = w->next)
+    if (w->id == id) {
+      *schemap = w->schema;
+      return KAVRO_OK;
+    }
+  if (id == 0 || id > INT32_MAX)
+    return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
+                        "schema id %u is not a registry id", (unsigned)id);
+  kv_writer_t *w = calloc(1, sizeof(*w));
+  if (!w)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t err = kavro_registry_schema_by_id(des->registry, (int)id, NULL,
+                                                &w->schema, error);
+  if (err != KAVRO_OK) {
+    free(w);
+    return err;
+  }
+  w->id = id;
+  w->next = des->writers;
+  des->writers = w;
+  *schemap = w->schema;
+  return KAVRO_OK;
+}
+
+/* The reusable value of @schema, made at its first use. */
+static kavro_err_t slot_for(kavro_deserializer_t *des, kavro_schema_t *schema,
+                            kv_slot_t **slotp, kavro_error_t *error) {
+  for (kv_slot_t *s = des->slots; s; s = s->next)
+    if (s->schema == schema) {
+      *slotp = s;
+      return KAVRO_OK;
+    }
+  kv_slot_t *s = calloc(1, sizeof(*s));
+  if (!s)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t err = kavro_schema_to_avro(schema, &s->avro, error);
+  if (err != KAVRO_OK) {
+    free(s);
+    return err;
+  }
+  if (!(s->iface = avro_generic_class_from_schema(s->avro)) ||
+      avro_generic_value_new(s->iface, &s->value) != 0) {
+    avro_value_iface_decref(s->iface);
+    avro_schema_decref(s->avro);
+    free(s);
+    return kv_error_set(error, KAVRO_ERR_AVRO_C, "avro-c: %s", avro_strerror());
+  }
+  s->schema = kavro_schema_dup(schema);
+  s->next = des->slots;
+  des->slots = s;
+  *slotp = s;
+  return KAVRO_OK;
+}
+
+/* The plan from writer @id to @reader (NULL: the same schema), built once.
+ * The plan keeps its own references to both schemas. */
+static kavro_err_t plan_for(kavro_deserializer_t *des, uint32_t id,
+                            kavro_schema_t *writer, kavro_schema_t *reader,
+                            kavro_resolution_t **planp, kavro_error_t *error) {
+  for (kv_plan_t *p = des->plans; p; p = p->next)
+    if (p->writer_id == id && p->reader == reader) {
+      *planp = p->plan;
+      return KAVRO_OK;
+    }
+  kv_plan_t *p = calloc(1, sizeof(*p));
+  if (!p)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  if (strcmp(kavro_schema_canonical(writer), kavro_schema_canonical(reader))) {
+    kavro_err_t err = kavro_resolution_new(writer, reader, &p->plan, error);
+    if (err != KAVRO_OK) {
+      free(p);
+      return err;
+    }
+  }
+  p->writer_id = id;
+  p->reader = reader;
+  p->next = des->plans;
+  des->plans = p;
+  *planp = p->plan;
+  return KAVRO_OK;
+}
+
+/* The reader that applies, or NULL: read with the writer schema.  A
+ * reference is stored in @*readerp (the caller destroys it). */
+static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
+                              bool is_key, kavro_schema_t *writer,
+                              kavro_schema_t **readerp, kavro_error_t *error) {
+  *readerp = NULL;
+  if (des->readers[is_key]) {
+    *readerp = kavro_schema_dup(des->readers[is_key]);
+    return KAVRO_OK;
+  }
+  if (des->use_schema_id >= 0) {
+    kavro_schema_t *schema;
+    kavro_err_t err = writer_for(des, (uint32_t)des->use_schema_id, &schema,
+                                 error);
+    if (err == KAVRO_OK)
+      *readerp = kavro_schema_dup(schema);
+    return err;
+  }
+  if (!des->use_latest)
+    return KAVRO_OK;
+  char subject[KAVRO_SUBJECT_MAX];
+  kavro_err_t err = kv_namer_subject(&des->namers[is_key], topic, is_key,
+                                     writer, subject, error);
+  if (err == KAVRO_OK)
+    err = kavro_registry_get_version(des->registry, subject,
+                                     KAVRO_REGISTRY_LATEST, readerp, NULL,
+                                     NULL, error);
+  return err;
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+/* Decode @frame's body; with @consumed, bytes may follow the datum. */
+static kavro_err_t decode_body(kavro_deserializer_t *des, const char *topic,
+                               bool is_key, const kavro_wire_frame_t *frame,
+                               kavro_deserialized_t *out, size_t *consumed,
+                               kavro_error_t *error) {
+  if (frame->id.kind != KAVRO_SCHEMA_ID_INT)
+    return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
+                        "the message names its writer schema by GUID, which "
+                        "the registry client cannot look up");
+  kavro_schema_t *writer;
+  kavro_err_t err = writer_for(des, frame->id.id, &writer, error);
+  if (err != KAVRO_OK)
+    return err;
+  kavro_schema_t *reader = NULL;
+  err = reader_for(des, topic, is_key, writer, &reader, error);
+  kavro_resolution_t *plan = NULL;
+  if (err == KAVRO_OK && reader)
+    err = plan_for(des, frame->id.id, writer, reader, &plan, error);
+  kavro_schema_t *target = plan ? reader : writer;
+  kv_slot_t *slot = NULL;
+  if (err == KAVRO_OK)
+    err = slot_for(des, target, &slot, error);
+  if (err == KAVRO_OK)
+    err = plan ? kavro_decode_resolved(des->decoder, plan, frame->body,
+                                       frame->body_size, &slot->value,
+                                       consumed, error)
+               : kavro_decode(des->decoder, writer, frame->body,
+                              frame->body_size, &slot->value, consumed,
+                              error);
+  /* The slot and the writer table hold references that outlive @reader's:
+   * the pointers handed out stay valid until the next call. */
+  kavro_schema_destroy(reader);
+  if (err != KAVRO_OK)
+    return err;
+  out->value = &slot->value;
+  out->schema = slot->schema;
+  out->writer = writer;
+  out->resolved = plan != NULL;
+  return KAVRO_OK;
+}
+
+/* Unframe (@header_value NULL: from the prefix) and decode. */
+static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
+                               bool is_key, const void *header_value,
+                               size_t header_size, const void *payload,
+                               size_t size, kavro_deserialized_t *out,
+                               size_t *consumed, kavro_error_t *error) {
+  if (out)
+    memset(out, 0, sizeof(*out));
+  if (!des || !out)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "deserializer and out are required");
+  if (!payload)
+    return KAVRO_OK; /* a tombstone */
+  kavro_wire_frame_t frame;
+  kavro_err_t err = kavro_wire_unframe_dual(header_value, header_size, payload,
+                                            size, &frame, error);
+  if (err != KAVRO_OK)
+    return err;
+  out->writer_id = frame.id;
+  out->format = frame.format;
+  err = decode_body(des, topic, is_key, &frame, out, consumed, error);
+  if (err != KAVRO_OK) {
+    out->value = NULL;
+    out->schema = out->writer = NULL;
+    out->resolved = false;
+  } else if (consumed) {
+    *consumed += (size_t)(frame.body - (const unsigned char *)payload);
+  }
+  return err;
+}
+
+kavro_err_t kavro_deserializer_deserialize(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserialized_t *out, kavro_error_t *error) {
+  return deserialize(des, topic, is_key, header_value, header_size, payload,
+                     size, out, NULL, error);
+}
+
+kavro_err_t kavro_deserializer_deserialize_next(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *data, size_t size, kavro_deserialized_t *out,
+    size_t *consumed, kavro_error_t *error) {
+  size_t taken = 0;
+  if (consumed)
+    *consumed = 0;
+  if (!data || !consumed)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "data and consumed are required");
+  kavro_err_t err =
+      deserialize(des, topic, is_key, NULL, 0, data, size, out, &taken, error);
+  if (err == KAVRO_OK)
+    *consumed = taken;
+  return err;
+}

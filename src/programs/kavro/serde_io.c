@@ -1,0 +1,173 @@
+/*
+ * kavro (the program) - what `kavro encode` and `kavro decode` share:
+ * input read in bounded lines or whole, hex, and a registry client made
+ * from --registry and -X settings.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_open_input(const char *cmd, const char *path, FILE **inp) {
+  if (!path || strcmp(path, "-") == 0) {
+    *inp = stdin;
+    return CLI_EXIT_OK;
+  }
+  if (!(*inp = fopen(path, "rb"))) {
+    fprintf(stderr, "kavro %s: %s: %s\n", cmd, path, strerror(errno));
+    return CLI_EXIT_USAGE;
+  }
+  return CLI_EXIT_OK;
+}
+
+void cli_close_input(FILE *in) {
+  if (in && in != stdin)
+    fclose(in);
+}
+
+int cli_read_line(FILE *in, char **line, size_t *capacity, size_t *length) {
+  size_t n = 0;
+  int c;
+  while ((c = getc(in)) != EOF && c != '\n') {
+    if (n + 2 > *capacity) {
+      if (*capacity >= CLI_MAX_LINE)
+        return -1;
+      size_t grown = *capacity ? *capacity * 2 : 256;
+      if (grown > CLI_MAX_LINE)
+        grown = CLI_MAX_LINE;
+      char *p = realloc(*line, grown);
+      if (!p)
+        return -1;
+      *line = p;
+      *capacity = grown;
+    }
+    (*line)[n++] = (char)c;
+  }
+  if (ferror(in))
+    return -1;
+  if (c == EOF && n == 0)
+    return 0;
+  if (n > 0 && (*line)[n - 1] == '\r')
+    n--; /* a CRLF file */
+  if (!*line && !(*line = malloc(1)))
+    return -1;
+  (*line)[n] = '\0';
+  *length = n;
+  return 1;
+}
+
+int cli_read_all(const char *cmd, FILE *in, unsigned char **datap,
+                 size_t *lengthp) {
+  unsigned char *data = NULL;
+  size_t length = 0, capacity = 0;
+  for (;;) {
+    if (length == capacity) {
+      if (capacity >= CLI_MAX_INPUT) {
+        fprintf(stderr, "kavro %s: input larger than %u bytes\n", cmd,
+                (unsigned)CLI_MAX_INPUT);
+        free(data);
+        return CLI_EXIT_USAGE;
+      }
+      capacity = capacity ? capacity * 2 : 65536;
+      unsigned char *p = realloc(data, capacity);
+      if (!p) {
+        free(data);
+        fprintf(stderr, "kavro %s: out of memory\n", cmd);
+        return CLI_EXIT_USAGE;
+      }
+      data = p;
+    }
+    size_t got = fread(data + length, 1, capacity - length, in);
+    length += got;
+    if (got == 0)
+      break;
+  }
+  if (ferror(in)) {
+    fprintf(stderr, "kavro %s: reading the input failed: %s\n", cmd,
+            strerror(errno));
+    free(data);
+    return CLI_EXIT_USAGE;
+  }
+  *datap = data;
+  *lengthp = length;
+  return CLI_EXIT_OK;
+}
+
+static int hex_digit(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  c = tolower(c);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool cli_hex_decode(const char *hex, size_t length, unsigned char *out,
+                    size_t *out_length) {
+  while (length && isspace((unsigned char)hex[length - 1]))
+    length--;
+  while (length && isspace((unsigned char)*hex)) {
+    hex++;
+    length--;
+  }
+  if (length % 2)
+    return false;
+  for (size_t i = 0; i < length; i += 2) {
+    int hi = hex_digit((unsigned char)hex[i]);
+    int lo = hex_digit((unsigned char)hex[i + 1]);
+    if (hi < 0 || lo < 0)
+      return false;
+    out[i / 2] = (unsigned char)(hi << 4 | lo);
+  }
+  *out_length = length / 2;
+  return true;
+}
+
+void cli_print_hex(const unsigned char *data, size_t length) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < length; i++) {
+    putchar(digits[data[i] >> 4]);
+    putchar(digits[data[i] & 15]);
+  }
+  putchar('\n');
+}
+
+int cli_registry_new(const char *cmd, const char *url, char *const *settings,
+                     size_t count, kavro_registry_t **regp) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  if (!conf) {
+    fprintf(stderr, "kavro %s: out of memory\n", cmd);
+    return CLI_EXIT_USAGE;
+  }
+  if (kavro_conf_set(conf, "schema.registry.url", url, &error) != KAVRO_OK)
+    goto refused;
+  for (size_t i = 0; i < count; i++) {
+    char *eq = strchr(settings[i], '=');
+    if (!eq) {
+      kavro_conf_destroy(conf);
+      return cli_usage_error(cmd, "-X wants KEY=VALUE, not '%s'", settings[i]);
+    }
+    *eq = '\0';
+    kavro_err_t err = kavro_conf_set(conf, settings[i], eq + 1, &error);
+    *eq = '=';
+    if (err != KAVRO_OK)
+      goto refused;
+  }
+  if ((*regp = kavro_registry_new(conf, &error)))
+    return CLI_EXIT_OK;
+refused:
+  fprintf(stderr, "kavro %s: %s\n", cmd, error.text);
+  kavro_conf_destroy(conf);
+  return CLI_EXIT_USAGE;
+}
+
+void cli_print_kavro_error(const char *cmd, const char *where,
+                           const kavro_error_t *error) {
+  char text[1024];
+  kavro_error_format(error, text, sizeof(text));
+  if (where)
+    fprintf(stderr, "kavro %s: %s: %s\n", cmd, where, text);
+  else
+    fprintf(stderr, "kavro %s: %s\n", cmd, text);
+}

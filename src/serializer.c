@@ -1,0 +1,717 @@
+/*
+ * kavro - the serializer: subject, compatibility gate, schema id, frame.
+ *
+ * Two paths.  The cold path runs once per (schema, topic, key-or-value):
+ * it names the subject, finds or registers the schema (running the gate
+ * first when the schema is new to the subject) and stores the encoded id
+ * in a table entry.  The warm path is a lookup in that table by the schema
+ * object's address, the key flag and the topic text, followed by the
+ * encoding: no registry call, no lock (the serializer belongs to one
+ * thread), no allocation once the output buffer has grown.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_int.h"
+#include "conf_int.h"
+#include "config.h"
+#include "error_int.h"
+#include "serializer_int.h"
+
+#define INITIAL_BUCKETS 64u
+
+/* A warm-path entry: what a (schema, topic, key-or-value) frames with. */
+typedef struct kv_hot_s {
+  struct kv_hot_s *next;
+  kavro_schema_t *schema; /* a reference; matched by address */
+  char *topic;            /* "" stands for no topic */
+  uint64_t hash;
+  bool is_key;
+  unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE]; /* 0x00 and the id */
+  int id;
+  char subject[]; /* the subject the id belongs to */
+} kv_hot_t;
+
+/* The gate's verdict on a schema for a subject.  Never evicted: there are
+ * as many as the (subject, schema) pairs the process produces with.  The
+ * schema is keyed by its full JSON, not by the canonical form's
+ * fingerprint: defaults and aliases, which the canonical form drops,
+ * decide compatibility. */
+typedef struct kv_verdict_s {
+  struct kv_verdict_s *next;
+  uint64_t hash;                  /* of the JSON */
+  char *json;
+  kavro_compat_result_t *refusal; /* NULL: compatible */
+  char subject[];
+} kv_verdict_t;
+
+/* What the gate last learnt of a subject, to judge new schemas while the
+ * registry cannot be reached. */
+typedef struct kv_history_s {
+  struct kv_history_s *next;
+  kavro_compat_level_t level;
+  kavro_schema_t **schemas; /* oldest first; the latest only when the
+                               level is not transitive */
+  size_t count;
+  char subject[];
+} kv_history_t;
+
+struct kavro_serializer_s {
+  kavro_registry_t *registry;
+  const kavro_conf_t *conf; /* the registry's, for kv_namer_set_cb() */
+  kavro_conf_t *own_conf;   /* a copy of the caller's, when given */
+  bool auto_register;
+  bool use_latest;
+  bool latest_strict;
+  bool normalize;
+  bool id_strict;
+  int64_t use_schema_id;
+  kv_namer_t namers[2]; /* [is_key] */
+  kv_hot_t **buckets;
+  size_t bucket_count;
+  size_t entry_count;
+  kv_verdict_t *verdicts;
+  kv_history_t *histories;
+  const kavro_compat_result_t *last_refusal;
+  const char *last_subject;
+  char subject_scratch[KAVRO_SUBJECT_MAX];
+};
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
+                                         const kavro_conf_t *conf,
+                                         kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!registry) {
+    kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no registry client");
+    return NULL;
+  }
+  kavro_serializer_t *ser = calloc(1, sizeof(*ser));
+  if (!ser || !(ser->buckets = calloc(INITIAL_BUCKETS, sizeof(kv_hot_t *))) ||
+      (conf && !(ser->own_conf = kavro_conf_dup(conf)))) {
+    kavro_serializer_destroy(ser);
+    kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  ser->registry = registry;
+  ser->conf = conf ? ser->own_conf : kavro_registry_conf(registry);
+  ser->bucket_count = INITIAL_BUCKETS;
+  ser->auto_register = kv_conf_bool(ser->conf, "auto.register.schemas");
+  ser->use_latest = kv_conf_bool(ser->conf, "use.latest.version");
+  ser->latest_strict = kv_conf_bool(ser->conf, "latest.compatibility.strict");
+  ser->normalize = kv_conf_bool(ser->conf, "normalize.schemas");
+  ser->id_strict = kv_conf_bool(ser->conf, "id.compatibility.strict");
+  ser->use_schema_id = kv_conf_int(ser->conf, "use.schema.id");
+  ser->last_subject = "";
+  for (int side = 0; side < 2; side++)
+    if (kv_namer_init(&ser->namers[side], ser->conf, side, error) != KAVRO_OK) {
+      kavro_serializer_destroy(ser);
+      return NULL;
+    }
+  return ser;
+}
+
+static void history_free(kv_history_t *h) {
+  for (size_t i = 0; i < h->count; i++)
+    kavro_schema_destroy(h->schemas[i]);
+  free(h->schemas);
+  free(h);
+}
+
+void kavro_serializer_destroy(kavro_serializer_t *ser) {
+  if (!ser)
+    return;
+  for (size_t b = 0; ser->buckets && b < ser->bucket_count; b++)
+    for (kv_hot_t *e = ser->buckets[b], *next; e; e = next) {
+      next = e->next;
+      kavro_schema_destroy(e->schema);
+      free(e->topic);
+      free(e);
+    }
+  free(ser->buckets);
+  for (kv_verdict_t *v = ser->verdicts, *next; v; v = next) {
+    next = v->next;
+    kavro_compat_result_destroy(v->refusal);
+    free(v->json);
+    free(v);
+  }
+  for (kv_history_t *h = ser->histories, *next; h; h = next) {
+    next = h->next;
+    history_free(h);
+  }
+  kavro_conf_destroy(ser->own_conf);
+  free(ser);
+}
+
+void kavro_serializer_set_subject_name_cb(kavro_serializer_t *ser, bool is_key,
+                                          kavro_subject_name_cb_t cb,
+                                          void *opaque) {
+  if (ser)
+    kv_namer_set_cb(&ser->namers[is_key], ser->conf, is_key, cb, opaque);
+}
+
+const kavro_compat_result_t *kavro_serializer_last_incompatibility(
+    const kavro_serializer_t *ser) {
+  return ser ? ser->last_refusal : NULL;
+}
+
+const char *kavro_serializer_last_subject(const kavro_serializer_t *ser) {
+  return ser ? ser->last_subject : "";
+}
+
+/* ---- the warm-path table --------------------------------------------------- */
+
+/* FNV-1a over the topic, mixed with the schema's address and the flag. */
+static uint64_t hot_hash(const kavro_schema_t *schema, const char *topic,
+                         bool is_key) {
+  uint64_t h = 0xcbf29ce484222325u ^ (uint64_t)(uintptr_t)schema ^ is_key;
+  for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
+    h = (h ^ *p) * 0x100000001b3u;
+  return h ^ (h >> 29);
+}
+
+static kv_hot_t *hot_find(const kavro_serializer_t *ser,
+                          const kavro_schema_t *schema, const char *topic,
+                          bool is_key, uint64_t hash) {
+  for (kv_hot_t *e = ser->buckets[hash & (ser->bucket_count - 1)]; e;
+       e = e->next)
+    if (e->hash == hash && e->schema == schema && e->is_key == is_key &&
+        strcmp(e->topic, topic) == 0)
+      return e;
+  return NULL;
+}
+
+/* Double the buckets when the table is fuller than one entry per bucket.
+ * A failed allocation keeps the old table: longer chains, still correct. */
+static void hot_grow(kavro_serializer_t *ser) {
+  if (ser->entry_count < ser->bucket_count)
+    return;
+  size_t count = ser->bucket_count * 2;
+  kv_hot_t **buckets = calloc(count, sizeof(*buckets));
+  if (!buckets)
+    return;
+  for (size_t b = 0; b < ser->bucket_count; b++)
+    for (kv_hot_t *e = ser->buckets[b], *next; e; e = next) {
+      next = e->next;
+      e->next = buckets[e->hash & (count - 1)];
+      buckets[e->hash & (count - 1)] = e;
+    }
+  free(ser->buckets);
+  ser->buckets = buckets;
+  ser->bucket_count = count;
+}
+
+static kavro_err_t hot_add(kavro_serializer_t *ser, kavro_schema_t *schema,
+                           const char *topic, bool is_key, uint64_t hash,
+                           const char *subject, int id, kv_hot_t **entryp,
+                           kavro_error_t *error) {
+  size_t subject_size = strlen(subject) + 1;
+  kv_hot_t *e = calloc(1, sizeof(*e) + subject_size);
+  if (!e || !(e->topic = strdup(topic))) {
+    free(e);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  memcpy(e->subject, subject, subject_size);
+  e->schema = kavro_schema_dup(schema);
+  e->hash = hash;
+  e->is_key = is_key;
+  e->id = id;
+  kavro_schema_id_t sid = kavro_schema_id_int((uint32_t)id);
+  size_t length;
+  kavro_wire_write_id(&sid, e->prefix, sizeof(e->prefix), &length, NULL);
+  hot_grow(ser);
+  size_t b = hash & (ser->bucket_count - 1);
+  e->next = ser->buckets[b];
+  ser->buckets[b] = e;
+  ser->entry_count++;
+  *entryp = e;
+  return KAVRO_OK;
+}
+
+/* ---- the compatibility gate ----------------------------------------------- */
+
+static kv_history_t *history_find(const kavro_serializer_t *ser,
+                                  const char *subject) {
+  for (kv_history_t *h = ser->histories; h; h = h->next)
+    if (strcmp(h->subject, subject) == 0)
+      return h;
+  return NULL;
+}
+
+/* The subject's level: its own, else the global one, else BACKWARD (the
+ * registry's default when it says nothing). */
+static kavro_err_t read_level(kavro_serializer_t *ser, const char *subject,
+                              kavro_compat_level_t *level,
+                              kavro_error_t *error) {
+  char name[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_err_t err =
+      kavro_registry_get_level(ser->registry, subject, true, name, error);
+  if (kv_registry_absent(err)) {
+    kv_error_clear(error);
+    *level = KAVRO_COMPAT_BACKWARD;
+    return KAVRO_OK;
+  }
+  if (err != KAVRO_OK)
+    return err;
+  if (kavro_compat_level_parse(name, level) != KAVRO_OK)
+    return kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
+                        "subject %s has the unknown compatibility level '%s'",
+                        subject, name);
+  return KAVRO_OK;
+}
+
+static bool level_is_transitive(kavro_compat_level_t level) {
+  return level == KAVRO_COMPAT_BACKWARD_TRANSITIVE ||
+         level == KAVRO_COMPAT_FORWARD_TRANSITIVE ||
+         level == KAVRO_COMPAT_FULL_TRANSITIVE;
+}
+
+/* Append one version of @subject to @h's schemas. */
+static kavro_err_t history_add_version(kavro_serializer_t *ser,
+                                       kv_history_t *h, const char *subject,
+                                       int version, kavro_error_t *error) {
+  kavro_schema_t *schema = NULL;
+  kavro_err_t err = kavro_registry_get_version(ser->registry, subject, version,
+                                               &schema, NULL, NULL, error);
+  if (err != KAVRO_OK)
+    return err;
+  kavro_schema_t **grown =
+      realloc(h->schemas, (h->count + 1) * sizeof(*grown));
+  if (!grown) {
+    kavro_schema_destroy(schema);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  h->schemas = grown;
+  h->schemas[h->count++] = schema;
+  return KAVRO_OK;
+}
+
+/* The previous versions the level asks for: all of them, or the latest. */
+static kavro_err_t fetch_previous(kavro_serializer_t *ser, kv_history_t *h,
+                                  const char *subject, kavro_error_t *error) {
+  if (h->level == KAVRO_COMPAT_NONE)
+    return KAVRO_OK;
+  if (!level_is_transitive(h->level)) {
+    kavro_err_t err =
+        history_add_version(ser, h, subject, KAVRO_REGISTRY_LATEST, error);
+    if (kv_registry_absent(err)) {
+      kv_error_clear(error);
+      return KAVRO_OK;
+    }
+    return err;
+  }
+  int *versions = NULL;
+  size_t count = 0;
+  kavro_err_t err =
+      kavro_registry_versions(ser->registry, subject, false, &versions, &count,
+                              error);
+  if (kv_registry_absent(err)) {
+    kv_error_clear(error);
+    return KAVRO_OK;
+  }
+  for (size_t i = 0; err == KAVRO_OK && i < count; i++)
+    err = history_add_version(ser, h, subject, versions[i], error);
+  free(versions);
+  return err;
+}
+
+/* The subject's level and previous versions from the registry, replacing
+ * what was kept; when the registry cannot be reached, what was kept. */
+static kavro_err_t load_history(kavro_serializer_t *ser, const char *subject,
+                                kv_history_t **hp, kavro_error_t *error) {
+  size_t subject_size = strlen(subject) + 1;
+  kv_history_t *fresh = calloc(1, sizeof(*fresh) + subject_size);
+  if (!fresh)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  memcpy(fresh->subject, subject, subject_size);
+  kavro_err_t err = read_level(ser, subject, &fresh->level, error);
+  if (err == KAVRO_OK)
+    err = fetch_previous(ser, fresh, subject, error);
+  kv_history_t *kept = history_find(ser, subject);
+  if (err != KAVRO_OK) {
+    history_free(fresh);
+    if (kept && kavro_error_is_retriable(error)) {
+      kv_error_clear(error);
+      *hp = kept;
+      return KAVRO_OK;
+    }
+    return err;
+  }
+  kv_history_t **link = &ser->histories;
+  while (*link && *link != kept)
+    link = &(*link)->next;
+  fresh->next = kept ? kept->next : NULL;
+  *link = fresh;
+  if (kept)
+    history_free(kept);
+  *hp = fresh;
+  return KAVRO_OK;
+}
+
+/* A registered schema is the subject's newest version from now on. */
+static void history_note_registered(kavro_serializer_t *ser,
+                                    const char *subject,
+                                    kavro_schema_t *schema) {
+  kv_history_t *h = history_find(ser, subject);
+  if (!h || h->level == KAVRO_COMPAT_NONE)
+    return;
+  if (!level_is_transitive(h->level) && h->count == 1) {
+    kavro_schema_destroy(h->schemas[0]);
+    h->schemas[0] = kavro_schema_dup(schema);
+    return;
+  }
+  kavro_schema_t **grown =
+      realloc(h->schemas, (h->count + 1) * sizeof(*grown));
+  if (!grown)
+    return; /* the registry is asked again next time */
+  h->schemas = grown;
+  h->schemas[h->count++] = kavro_schema_dup(schema);
+}
+
+static kv_verdict_t *verdict_find(const kavro_serializer_t *ser,
+                                  const char *subject, const char *json,
+                                  uint64_t hash) {
+  for (kv_verdict_t *v = ser->verdicts; v; v = v->next)
+    if (v->hash == hash && strcmp(v->json, json) == 0 &&
+        strcmp(v->subject, subject) == 0)
+      return v;
+  return NULL;
+}
+
+/* Keep @result (NULL: compatible) as the verdict on @json for @subject;
+ * takes @json and @result, also on failure. */
+static kv_verdict_t *verdict_add(kavro_serializer_t *ser, const char *subject,
+                                 char *json, uint64_t hash,
+                                 kavro_compat_result_t *result) {
+  size_t subject_size = strlen(subject) + 1;
+  kv_verdict_t *v = calloc(1, sizeof(*v) + subject_size);
+  if (!v) {
+    free(json);
+    kavro_compat_result_destroy(result);
+    return NULL;
+  }
+  v->hash = hash;
+  v->json = json;
+  v->refusal = result;
+  memcpy(v->subject, subject, subject_size);
+  v->next = ser->verdicts;
+  ser->verdicts = v;
+  return v;
+}
+
+/* The verdict on @schema for @subject, judged by @judge on a miss. */
+typedef kavro_err_t (*kv_judge_fn)(kavro_serializer_t *ser, const char *subject,
+                                   const kavro_schema_t *schema,
+                                   const void *arg,
+                                   kavro_compat_result_t **resultp,
+                                   kavro_error_t *error);
+
+static kavro_err_t verdict_for(kavro_serializer_t *ser, const char *subject,
+                               const kavro_schema_t *schema, kv_judge_fn judge,
+                               const void *arg, kv_verdict_t **vp,
+                               kavro_error_t *error) {
+  char *json = kavro_schema_to_json(schema, KAVRO_JSON_COMPACT);
+  if (!json)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  uint64_t hash = kavro_rabin(json, strlen(json));
+  kv_verdict_t *v = verdict_find(ser, subject, json, hash);
+  if (v) {
+    free(json);
+    *vp = v;
+    return KAVRO_OK;
+  }
+  kavro_compat_result_t *result = NULL;
+  kavro_err_t err = judge(ser, subject, schema, arg, &result, error);
+  if (err != KAVRO_OK) {
+    free(json);
+    return err;
+  }
+  if (kavro_compat_result_is_compatible(result)) {
+    kavro_compat_result_destroy(result);
+    result = NULL;
+  }
+  if (!(*vp = verdict_add(ser, subject, json, hash, result)))
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  return KAVRO_OK;
+}
+
+/* KAVRO_ERR_INCOMPATIBLE with the first incompatibility as the summary. */
+static kavro_err_t refuse(kavro_serializer_t *ser, const char *subject,
+                          const char *what,
+                          const kavro_compat_result_t *refusal,
+                          kavro_error_t *error) {
+  ser->last_refusal = refusal;
+  size_t count = kavro_compat_result_count(refusal);
+  const kavro_incompat_t *first = kavro_compat_result_get(refusal, 0);
+  kv_error_set(error, KAVRO_ERR_INCOMPATIBLE,
+               "%s is incompatible with subject %s: %s: %s (%zu "
+               "incompatibilit%s)",
+               what, subject, kavro_incompat_kind_name(first->kind),
+               first->message, count, count == 1 ? "y" : "ies");
+  kv_error_set_path(error, first->reader_location);
+  kv_error_set_source(error, subject);
+  return KAVRO_ERR_INCOMPATIBLE;
+}
+
+/* Judge @schema under @subject's level against its previous versions. */
+static kavro_err_t judge_by_level(kavro_serializer_t *ser, const char *subject,
+                                  const kavro_schema_t *schema,
+                                  const void *arg,
+                                  kavro_compat_result_t **resultp,
+                                  kavro_error_t *error) {
+  (void)arg;
+  kv_history_t *h = NULL;
+  kavro_err_t err = load_history(ser, subject, &h, error);
+  if (err != KAVRO_OK)
+    return err;
+  return kavro_compat_check_level(h->level, schema, h->schemas, h->count,
+                                  resultp, error);
+}
+
+/* Judge whether @arg (a kavro_schema_t) can read data of @schema. */
+static kavro_err_t judge_by_target(kavro_serializer_t *ser,
+                                   const char *subject,
+                                   const kavro_schema_t *schema,
+                                   const void *arg,
+                                   kavro_compat_result_t **resultp,
+                                   kavro_error_t *error) {
+  (void)ser;
+  (void)subject;
+  return kavro_compat_check(arg, schema, resultp, error);
+}
+
+/* The gate: KAVRO_OK when @schema may be registered under @subject. */
+static kavro_err_t gate(kavro_serializer_t *ser, const char *subject,
+                        kavro_schema_t *schema, kavro_error_t *error) {
+  kv_verdict_t *v;
+  kavro_err_t err =
+      verdict_for(ser, subject, schema, judge_by_level, NULL, &v, error);
+  if (err != KAVRO_OK)
+    return err;
+  if (v->refusal)
+    return refuse(ser, subject, "the schema", v->refusal, error);
+  return KAVRO_OK;
+}
+
+/* ---- the cold path ------------------------------------------------------- */
+
+/* Frame @schema's data with @target's id only when both are one schema:
+ * a body is always encoded with the schema whose id it carries.  With
+ * @strict, a target that cannot read @schema's data is reported as the
+ * gate reports. */
+static kavro_err_t pin(kavro_serializer_t *ser, const char *subject,
+                       kavro_schema_t *schema, kavro_schema_t *target,
+                       int target_id, bool strict, const char *what,
+                       kavro_error_t *error) {
+  if (strcmp(kavro_schema_canonical(schema), kavro_schema_canonical(target)) ==
+      0)
+    return KAVRO_OK;
+  if (strict) {
+    kv_verdict_t *v;
+    kavro_err_t err =
+        verdict_for(ser, subject, schema, judge_by_target, target, &v, error);
+    if (err != KAVRO_OK)
+      return err;
+    if (v->refusal)
+      return refuse(ser, subject, what, v->refusal, error);
+  }
+  return kv_error_set(error, KAVRO_ERR_ENCODE,
+                      "the value's schema %s differs from %s (id %d) of "
+                      "subject %s; a body is encoded with the schema its id "
+                      "names",
+                      kavro_schema_name(schema), what, target_id, subject);
+}
+
+/* `use.schema.id` or `use.latest.version`: the id is given, not looked up. */
+static kavro_err_t pinned_id(kavro_serializer_t *ser, const char *subject,
+                             kavro_schema_t *schema, int *idp,
+                             kavro_error_t *error) {
+  kavro_schema_t *target = NULL;
+  kavro_err_t err;
+  bool strict;
+  const char *what;
+  if (ser->use_schema_id >= 0) {
+    *idp = (int)ser->use_schema_id;
+    err = kavro_registry_schema_by_id(ser->registry, *idp, subject, &target,
+                                      error);
+    strict = ser->id_strict;
+    what = "the schema of use.schema.id";
+  } else {
+    err = kavro_registry_get_version(ser->registry, subject,
+                                     KAVRO_REGISTRY_LATEST, &target, idp, NULL,
+                                     error);
+    strict = ser->latest_strict;
+    what = "the latest version";
+  }
+  if (err == KAVRO_OK)
+    err = pin(ser, subject, schema, target, *idp, strict, what, error);
+  kavro_schema_destroy(target);
+  return err;
+}
+
+/* Find the schema under the subject, or gate and register it. */
+static kavro_err_t registered_id(kavro_serializer_t *ser, const char *subject,
+                                 kavro_schema_t *schema, int *idp,
+                                 kavro_error_t *error) {
+  kavro_err_t err = kavro_registry_lookup(ser->registry, subject, schema, NULL,
+                                          0, ser->normalize, idp, NULL, error);
+  if (err == KAVRO_OK)
+    return KAVRO_OK;
+  bool unregistered = err == KAVRO_ERR_SCHEMA_NOT_FOUND ||
+                      err == KAVRO_ERR_SUBJECT_NOT_FOUND;
+  if (!ser->auto_register || (!unregistered && !kavro_error_is_retriable(error)))
+    return err;
+  /* Registering needs the registry; judging may not: an incompatible
+   * schema is refused as such even while the registry is away. */
+  kavro_error_t lookup_error = {0};
+  if (error)
+    lookup_error = *error;
+  kavro_err_t gate_err = gate(ser, subject, schema, error);
+  if (gate_err != KAVRO_OK)
+    return gate_err;
+  if (!unregistered) {
+    if (error)
+      *error = lookup_error;
+    return err;
+  }
+  err = kavro_registry_register(ser->registry, subject, schema, NULL, 0,
+                                ser->normalize, idp, error);
+  if (err == KAVRO_OK)
+    history_note_registered(ser, subject, schema);
+  return err;
+}
+
+static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
+                             bool is_key, kavro_schema_t *schema,
+                             uint64_t hash, kv_hot_t **entryp,
+                             kavro_error_t *error) {
+  char *subject = ser->subject_scratch;
+  ser->last_subject = subject;
+  kavro_err_t err = kv_namer_subject(&ser->namers[is_key],
+                                     *topic ? topic : NULL, is_key, schema,
+                                     subject, error);
+  if (err != KAVRO_OK)
+    return err;
+  int id = 0;
+  if (ser->use_schema_id >= 0 || ser->use_latest)
+    err = pinned_id(ser, subject, schema, &id, error);
+  else
+    err = registered_id(ser, subject, schema, &id, error);
+  if (err != KAVRO_OK)
+    return err;
+  err = hot_add(ser, schema, topic, is_key, hash, subject, id, entryp, error);
+  if (err == KAVRO_OK)
+    ser->last_subject = (*entryp)->subject;
+  return err;
+}
+
+/* The entry for the triple, made on the cold path when missing. */
+static kavro_err_t entry_for(kavro_serializer_t *ser, const char *topic,
+                             bool is_key, kavro_schema_t *schema,
+                             kv_hot_t **entryp, kavro_error_t *error) {
+  const char *t = topic ? topic : "";
+  uint64_t hash = hot_hash(schema, t, is_key);
+  kv_hot_t *e = hot_find(ser, schema, t, is_key, hash);
+  ser->last_refusal = NULL;
+  if (e) {
+    ser->last_subject = e->subject;
+    *entryp = e;
+    return KAVRO_OK;
+  }
+  kv_error_clear(error);
+  return cold_path(ser, t, is_key, schema, hash, entryp, error);
+}
+
+/* ---- public entry points ------------------------------------------------- */
+
+kavro_err_t kavro_serializer_prepare(kavro_serializer_t *ser, const char *topic,
+                                     bool is_key, kavro_schema_t *schema,
+                                     int *idp, kavro_error_t *error) {
+  if (!ser || !schema)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "serializer and schema are required");
+  kv_hot_t *e;
+  kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
+  if (err == KAVRO_OK && idp)
+    *idp = e->id;
+  return err;
+}
+
+/* The warm path encodes without error details; after a failure, encode
+ * again into a scratch buffer to say what went wrong. */
+static kavro_err_t explain_failure(const kavro_schema_t *schema,
+                                   const avro_value_t *value,
+                                   const kavro_buf_t *out, kavro_err_t err,
+                                   kavro_error_t *error) {
+  kavro_buf_t *scratch = kavro_buf_new(0, out->max_size);
+  if (!scratch)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t again = kavro_encode(schema, value, scratch, error);
+  size_t need = kavro_buf_length(scratch) + KAVRO_WIRE_PREFIX_SIZE;
+  kavro_buf_destroy(scratch);
+  if (again != KAVRO_OK)
+    return again;
+  if (err == KAVRO_ERR_LIMIT)
+    return kv_error_set(error, err, "the frame (%zu bytes) does not fit in "
+                        "%zu bytes", need, out->max_size);
+  return kv_error_set(error, err, "encoding failed");
+}
+
+/* Frame @value into @out (emptied first): prefix, then the body. */
+static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
+                              bool is_key, kavro_schema_t *schema,
+                              const avro_value_t *value, kavro_buf_t *out,
+                              kavro_error_t *error) {
+  out->length = 0;
+  if (!value)
+    return KAVRO_OK; /* a tombstone stays a NULL payload */
+  if (!ser || !schema)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "serializer and schema are required");
+  kv_hot_t *e;
+  kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
+  if (err != KAVRO_OK)
+    return err;
+  err = kv_buf_reserve(out, KAVRO_WIRE_PREFIX_SIZE);
+  if (err == KAVRO_OK) {
+    kv_put_bytes(out, e->prefix, KAVRO_WIRE_PREFIX_SIZE);
+    /* No error details on the way: clearing them costs as much as a small
+     * record.  A failure is encoded again below for its message. */
+    err = kv_encode_node(out, schema->root, value, 0, NULL);
+  }
+  if (err != KAVRO_OK) {
+    out->length = 0;
+    return explain_failure(schema, value, out, err, error);
+  }
+  return KAVRO_OK;
+}
+
+kavro_err_t kavro_serializer_serialize(kavro_serializer_t *ser,
+                                       const char *topic, bool is_key,
+                                       kavro_schema_t *schema,
+                                       const struct avro_value *value,
+                                       kavro_buf_t *out, kavro_error_t *error) {
+  if (!out)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no output buffer");
+  return frame_into(ser, topic, is_key, schema, value, out, error);
+}
+
+kavro_err_t kavro_serializer_serialize_to(kavro_serializer_t *ser,
+                                          const char *topic, bool is_key,
+                                          kavro_schema_t *schema,
+                                          const struct avro_value *value,
+                                          void *dst, size_t size,
+                                          size_t *written,
+                                          kavro_error_t *error) {
+  if (written)
+    *written = 0;
+  if (!dst && size)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "dst is NULL");
+  kavro_buf_t buf = kv_buf_over(dst, size);
+  kavro_err_t err = frame_into(ser, topic, is_key, schema, value, &buf, error);
+  if (err == KAVRO_OK && written)
+    *written = buf.length;
+  return err;
+}

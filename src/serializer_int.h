@@ -1,0 +1,40 @@
+/*
+ * kavro - what the serializer (serializer.c) and the deserializer
+ * (deserializer.c) share: subject naming as configured, and the schema
+ * fingerprint that keys their caches.
+ */
+#ifndef KAVRO_SERIALIZER_INT_H
+#define KAVRO_SERIALIZER_INT_H
+
+#include <stdbool.h>
+
+#include "kavro/serializer.h"
+
+/* How one side (keys or values) names its subjects. */
+typedef struct kv_namer_s {
+  kavro_subject_strategy_t strategy;
+  kavro_subject_name_cb_t cb; /* set: KAVRO_SUBJECT_CUSTOM */
+  void *opaque;
+} kv_namer_t;
+
+/* The strategy for keys (@is_key) or values from @conf: the
+ * `key.`/`value.subject.name.strategy` property when set, else
+ * `subject.name.strategy`. */
+kavro_err_t kv_namer_init(kv_namer_t *namer, const kavro_conf_t *conf,
+                          bool is_key, kavro_error_t *error);
+
+/* Install (@cb not NULL) or remove a user callback. */
+void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
+                     kavro_subject_name_cb_t cb, void *opaque);
+
+/* The subject for @topic, @is_key and @schema into @buf (KAVRO_SUBJECT_MAX
+ * bytes).  A callback that fails without a message gets one. */
+kavro_err_t kv_namer_subject(const kv_namer_t *namer, const char *topic,
+                             bool is_key, const kavro_schema_t *schema,
+                             char *buf, kavro_error_t *error);
+
+/* True when the registry says the subject or its level does not exist:
+ * the registry has nothing to say, which is not a failure. */
+bool kv_registry_absent(kavro_err_t err);
+
+#endif /* KAVRO_SERIALIZER_INT_H */

@@ -1,0 +1,159 @@
+/*
+ * kavro - subject name strategies: how a serializer names the subject a
+ * schema is registered under, as the Confluent clients name it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "conf_int.h"
+#include "error_int.h"
+#include "serializer_int.h"
+
+static const struct {
+  kavro_subject_strategy_t strategy;
+  const char *name;
+} strategy_names[] = {
+    {KAVRO_SUBJECT_TOPIC, "TopicNameStrategy"},
+    {KAVRO_SUBJECT_RECORD, "RecordNameStrategy"},
+    {KAVRO_SUBJECT_TOPIC_RECORD, "TopicRecordNameStrategy"},
+};
+
+#define STRATEGY_COUNT (sizeof(strategy_names) / sizeof(strategy_names[0]))
+
+kavro_err_t kavro_subject_strategy_parse(const char *name,
+                                         kavro_subject_strategy_t *strategy) {
+  if (!name || !strategy)
+    return KAVRO_ERR_INVALID_ARG;
+  /* Java configurations name the class; its simple name is what counts. */
+  const char *dot = strrchr(name, '.');
+  const char *simple = dot ? dot + 1 : name;
+  for (size_t i = 0; i < STRATEGY_COUNT; i++)
+    if (strcasecmp(simple, strategy_names[i].name) == 0) {
+      *strategy = strategy_names[i].strategy;
+      return KAVRO_OK;
+    }
+  return KAVRO_ERR_INVALID_ARG;
+}
+
+const char *kavro_subject_strategy_name(kavro_subject_strategy_t strategy) {
+  for (size_t i = 0; i < STRATEGY_COUNT; i++)
+    if (strategy_names[i].strategy == strategy)
+      return strategy_names[i].name;
+  return strategy == KAVRO_SUBJECT_CUSTOM ? "custom" : "unknown";
+}
+
+/* The schema's full name when it is a named type, else NULL. */
+static const char *record_name(const kavro_schema_t *schema) {
+  if (!schema)
+    return NULL;
+  switch (kavro_schema_type(schema)) {
+  case KAVRO_RECORD:
+  case KAVRO_ENUM:
+  case KAVRO_FIXED:
+    return kavro_schema_name(schema);
+  default:
+    return NULL;
+  }
+}
+
+kavro_err_t kavro_subject_name(kavro_subject_strategy_t strategy,
+                               const char *topic, bool is_key,
+                               const kavro_schema_t *schema, char *buf,
+                               size_t size, kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!buf || size == 0)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no output buffer");
+  buf[0] = '\0';
+  bool needs_topic = strategy == KAVRO_SUBJECT_TOPIC ||
+                     strategy == KAVRO_SUBJECT_TOPIC_RECORD;
+  bool needs_name = strategy == KAVRO_SUBJECT_RECORD ||
+                    strategy == KAVRO_SUBJECT_TOPIC_RECORD;
+  if (!needs_topic && !needs_name)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "%s cannot be computed without a callback",
+                        kavro_subject_strategy_name(strategy));
+  if (needs_topic && (!topic || !*topic))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "%s needs a topic", kavro_subject_strategy_name(strategy));
+  const char *name = record_name(schema);
+  if (needs_name && !name)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "%s needs a named schema (record, enum or fixed), "
+                        "not %s",
+                        kavro_subject_strategy_name(strategy),
+                        schema ? kavro_schema_name(schema) : "none");
+  int n;
+  if (strategy == KAVRO_SUBJECT_TOPIC)
+    n = snprintf(buf, size, "%s-%s", topic, is_key ? "key" : "value");
+  else if (strategy == KAVRO_SUBJECT_RECORD)
+    n = snprintf(buf, size, "%s", name);
+  else
+    n = snprintf(buf, size, "%s-%s", topic, name);
+  if (n < 0 || (size_t)n >= size) {
+    buf[0] = '\0';
+    return kv_error_set(error, KAVRO_ERR_LIMIT,
+                        "subject name longer than %zu bytes", size - 1);
+  }
+  return KAVRO_OK;
+}
+
+/* ---- configured naming, shared by the serializer and deserializer ------ */
+
+kavro_err_t kv_namer_init(kv_namer_t *namer, const kavro_conf_t *conf,
+                          bool is_key, kavro_error_t *error) {
+  const char *side = kv_conf_str(conf, is_key ? "key.subject.name.strategy"
+                                              : "value.subject.name.strategy");
+  const char *name = *side ? side : kv_conf_str(conf, "subject.name.strategy");
+  namer->cb = NULL;
+  namer->opaque = NULL;
+  if (kavro_subject_strategy_parse(name, &namer->strategy) != KAVRO_OK)
+    return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                        "unknown subject name strategy '%s'", name);
+  return KAVRO_OK;
+}
+
+void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
+                     kavro_subject_name_cb_t cb, void *opaque) {
+  if (cb) {
+    namer->strategy = KAVRO_SUBJECT_CUSTOM;
+    namer->cb = cb;
+    namer->opaque = opaque;
+  } else if (kv_namer_init(namer, conf, is_key, NULL) != KAVRO_OK) {
+    namer->strategy = KAVRO_SUBJECT_TOPIC;
+  }
+}
+
+kavro_err_t kv_namer_subject(const kv_namer_t *namer, const char *topic,
+                             bool is_key, const kavro_schema_t *schema,
+                             char *buf, kavro_error_t *error) {
+  if (namer->strategy != KAVRO_SUBJECT_CUSTOM)
+    return kavro_subject_name(namer->strategy, topic, is_key, schema, buf,
+                              KAVRO_SUBJECT_MAX, error);
+  kv_error_clear(error);
+  buf[0] = '\0';
+  kavro_err_t err = namer->cb(namer->opaque, topic, is_key, schema, buf,
+                              KAVRO_SUBJECT_MAX, error);
+  if (err != KAVRO_OK) {
+    buf[0] = '\0';
+    if (!error || !error->text[0])
+      return kv_error_set(error, err, "subject name callback failed (%s)",
+                          kavro_err2name(err));
+    error->code = err;
+    return err;
+  }
+  if (!memchr(buf, '\0', KAVRO_SUBJECT_MAX) || !buf[0]) {
+    buf[0] = '\0';
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "subject name callback gave an empty or unterminated "
+                        "name");
+  }
+  return KAVRO_OK;
+}
+
+bool kv_registry_absent(kavro_err_t err) {
+  return err == KAVRO_ERR_SUBJECT_NOT_FOUND ||
+         err == KAVRO_ERR_VERSION_NOT_FOUND ||
+         err == KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND;
+}

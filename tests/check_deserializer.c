@@ -1,0 +1,624 @@
+/*
+ * kavro tests - the deserializer against the mock registry (mock:// and
+ * HTTP): same-schema reads, resolution to a reader (given, latest, fixed
+ * id), error classes (unknown id permanent, registry down transient),
+ * hostile frames, tombstones; and round trips through `kavro encode` and
+ * `kavro decode`.
+ */
+#include <avro.h>
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kavro.h"
+#include "kavro/mock.h"
+#include "testutil.h"
+
+#define ORDER_HEAD                                                             \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","       \
+  "\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"                          \
+  "{\"name\":\"note\",\"type\":\"string\"}"
+
+static const char v1_text[] = ORDER_HEAD "]}";
+/* v1 plus defaulted fields of several types. */
+static const char v2_text[] =
+    ORDER_HEAD ",{\"name\":\"qty\",\"type\":\"int\",\"default\":1},"
+               "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":"
+               "\"string\"},\"default\":[\"new\"]},"
+               "{\"name\":\"why\",\"type\":[\"null\",\"string\"],"
+               "\"default\":null}]}";
+/* id as a string: cannot read v1. */
+static const char bad_reader_text[] =
+    "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","
+    "\"fields\":[{\"name\":\"id\",\"type\":\"string\"}]}";
+static const char v1_datum[] = "{\"id\": 7, \"note\": \"hello\"}";
+static const char v2_expected[] = "{\"id\": 7, \"note\": \"hello\", \"qty\": "
+                                  "1, \"tags\": [\"new\"], \"why\": null}";
+
+static kavro_schema_t *parse(const char *text) {
+  kavro_schema_t *schema = NULL;
+  kavro_error_t error;
+  ck_assert_msg(kavro_schema_parse(text, strlen(text), NULL, &schema,
+                                   &error) == KAVRO_OK,
+                "parse: %s", error.text);
+  return schema;
+}
+
+/* ---- fixtures ----------------------------------------------------------------- */
+
+static kavro_mock_t *mock;
+
+static void mock_setup(void) {
+  ck_assert_int_eq(kavro_mock_new("destest", &mock, NULL), KAVRO_OK);
+}
+
+static void mock_teardown(void) {
+  kavro_mock_destroy(mock);
+  mock = NULL;
+}
+
+static const char *mock_url(int which) {
+  if (which == 0)
+    return "mock://destest";
+  if (!kavro_mock_url(mock))
+    ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  return kavro_mock_url(mock);
+}
+
+static kavro_registry_t *client(const char *url, ...) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", NULL), KAVRO_OK);
+  va_list ap;
+  va_start(ap, url);
+  for (const char *key; (key = va_arg(ap, const char *));) {
+    const char *value = va_arg(ap, const char *);
+    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
+                  error.text);
+  }
+  va_end(ap);
+  kavro_registry_t *reg = kavro_registry_new(conf, &error);
+  ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
+  return reg;
+}
+
+static kavro_deserializer_t *deserializer(kavro_registry_t *reg) {
+  kavro_error_t error;
+  kavro_deserializer_t *des = kavro_deserializer_new(reg, NULL, NULL, &error);
+  ck_assert_msg(des != NULL, "deserializer_new: %s", error.text);
+  return des;
+}
+
+/* Frame @json of @text for "orders" values through a serializer on @reg;
+ * the frame goes into @out, the id is returned. */
+static int produce(kavro_registry_t *reg, const char *text, const char *json,
+                   kavro_buf_t *out) {
+  kavro_schema_t *schema = parse(text);
+  avro_schema_t avro;
+  ck_assert_int_eq(kavro_schema_to_avro(schema, &avro, NULL), KAVRO_OK);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(avro);
+  avro_value_t value;
+  ck_assert_int_eq(avro_generic_value_new(iface, &value), 0);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_value_from_json(schema, json, strlen(json), &value,
+                                         &error),
+                   KAVRO_OK);
+  kavro_serializer_t *ser = kavro_serializer_new(reg, NULL, &error);
+  ck_assert_ptr_nonnull(ser);
+  int id = 0;
+  ck_assert_msg(kavro_serializer_serialize(ser, "orders", false, schema,
+                                           &value, out, &error) == KAVRO_OK,
+                "serialize: %s", error.text);
+  ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, schema, &id,
+                                            NULL),
+                   KAVRO_OK);
+  kavro_serializer_destroy(ser);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(avro);
+  kavro_schema_destroy(schema);
+  return id;
+}
+
+/* Deserialize @frame and return its datum as Avro JSON (caller frees). */
+static char *consume(kavro_deserializer_t *des, const kavro_buf_t *frame,
+                     kavro_deserialized_t *msg) {
+  kavro_error_t error;
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, "orders", false, NULL, 0, kavro_buf_data(frame),
+                    kavro_buf_length(frame), msg, &error) == KAVRO_OK,
+                "deserialize: %s", error.text);
+  ck_assert_ptr_nonnull(msg->value);
+  char *json =
+      kavro_value_to_json(msg->schema, msg->value, KAVRO_DATUM_JSON_AVRO, NULL);
+  ck_assert_ptr_nonnull(json);
+  return json;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+START_TEST(same_schema) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  int id = produce(reg, v1_text, v1_datum, frame);
+  kavro_registry_t *reader_reg = client(mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(reader_reg);
+  kavro_deserialized_t msg;
+  for (int round = 0; round < 3; round++) {
+    char *json = consume(des, frame, &msg);
+    ck_assert_str_eq(json, v1_datum);
+    free(json);
+    ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_INT);
+    ck_assert_int_eq((int)msg.writer_id.id, id);
+    ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_PREFIX);
+    ck_assert(!msg.resolved);
+    ck_assert_ptr_eq(msg.schema, msg.writer);
+  }
+  /* The writer was fetched once. */
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "GET /schemas/ids/{id}"),
+                    1);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reader_reg);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Writer v1, reader v2 with added defaulted fields. */
+START_TEST(resolved_to_reader) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kavro_deserializer_t *des = deserializer(reg);
+  kavro_schema_t *v2 = parse(v2_text);
+  kavro_deserializer_set_reader(des, false, v2);
+  kavro_deserialized_t msg;
+  for (int round = 0; round < 2; round++) {
+    char *json = consume(des, frame, &msg);
+    ck_assert_str_eq(json, v2_expected);
+    free(json);
+    ck_assert(msg.resolved);
+    ck_assert_ptr_eq(msg.schema, v2);
+  }
+  /* Keys keep reading with the writer. */
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "orders", true, NULL, 0, kavro_buf_data(frame),
+                       kavro_buf_length(frame), &msg, &error),
+                   KAVRO_OK);
+  ck_assert(!msg.resolved);
+  /* A reader that cannot read the writer: permanent. */
+  kavro_schema_t *bad = parse(bad_reader_text);
+  kavro_deserializer_set_reader(des, false, bad);
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "orders", false, NULL, 0, kavro_buf_data(frame),
+                       kavro_buf_length(frame), &msg, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert_ptr_null(msg.value);
+  ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_INT);
+  kavro_schema_destroy(bad);
+  kavro_schema_destroy(v2);
+  kavro_deserializer_destroy(des);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(reader_latest_version) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kavro_buf_t *frame2 = kavro_buf_new(0, 0);
+  produce(reg, v2_text,
+          "{\"id\": 8, \"note\": \"x\", \"qty\": 2, \"tags\": [], \"why\": "
+          "{\"string\": \"y\"}}",
+          frame2);
+  kavro_registry_t *latest_reg =
+      client(mock_url(_i), "use.latest.version", "true", NULL);
+  kavro_deserializer_t *des = deserializer(latest_reg);
+  kavro_deserialized_t msg;
+  char *json = consume(des, frame, &msg);
+  ck_assert_str_eq(json, v2_expected);
+  ck_assert(msg.resolved);
+  free(json);
+  json = consume(des, frame2, &msg);
+  ck_assert(!msg.resolved);
+  ck_assert_str_eq(json, "{\"id\": 8, \"note\": \"x\", \"qty\": 2, \"tags\": "
+                         "[], \"why\": {\"string\": \"y\"}}");
+  free(json);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(latest_reg);
+  kavro_buf_destroy(frame);
+  kavro_buf_destroy(frame2);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(reader_fixed_id) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kavro_buf_t *frame2 = kavro_buf_new(0, 0);
+  int id2 = produce(reg, v2_text,
+                    "{\"id\": 1, \"note\": \"\", \"qty\": 2, \"tags\": [], "
+                    "\"why\": null}",
+                    frame2);
+  char text[16];
+  snprintf(text, sizeof(text), "%d", id2);
+  kavro_registry_t *fixed = client(mock_url(0), "use.schema.id", text, NULL);
+  kavro_deserializer_t *des = deserializer(fixed);
+  kavro_deserialized_t msg;
+  char *json = consume(des, frame, &msg);
+  ck_assert_str_eq(json, v2_expected);
+  free(json);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(fixed);
+  kavro_buf_destroy(frame);
+  kavro_buf_destroy(frame2);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- errors ----------------------------------------------------------------- */
+
+START_TEST(unknown_id_is_permanent) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  static const unsigned char frame[] = {0, 0, 0, 0, 99, 2, 2};
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                  0, frame, sizeof(frame),
+                                                  &msg, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert(!kavro_error_is_retriable(&error));
+  ck_assert_uint_eq(msg.writer_id.id, 99);
+  ck_assert_ptr_null(msg.value);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(registry_down_is_transient) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kavro_registry_t *cold = client(mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(cold);
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  kavro_err_t err = kavro_deserializer_deserialize(
+      des, "orders", false, NULL, 0, kavro_buf_data(frame),
+      kavro_buf_length(frame), &msg, &error);
+  ck_assert_msg(err == KAVRO_ERR_TRANSPORT || err == KAVRO_ERR_TIMED_OUT,
+                "%s", error.text);
+  ck_assert(kavro_error_is_retriable(&error));
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
+  /* 5xx too. */
+  ck_assert_int_eq(kavro_mock_set_down(mock, false, NULL), KAVRO_OK);
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET", "/schemas/ids/",
+                              503, 50001, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  kavro_deserializer_deserialize(des, "orders", false, NULL, 0,
+                                 kavro_buf_data(frame),
+                                 kavro_buf_length(frame), &msg, &error);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
+  /* Back up: the same message reads. */
+  char *json = consume(des, frame, &msg);
+  ck_assert_str_eq(json, v1_datum);
+  free(json);
+  /* Known writers keep reading while the registry is down. */
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  json = consume(des, frame, &msg);
+  free(json);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(cold);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(hostile_frames) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_buf_t *good = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, good);
+  kavro_deserializer_t *des = deserializer(reg);
+  const unsigned char *g = kavro_buf_data(good);
+  unsigned char id[4] = {g[1], g[2], g[3], g[4]};
+  static const struct {
+    unsigned char bytes[24];
+    size_t size;
+    kavro_err_t code;
+  } cases[] = {
+      {{0}, 0, KAVRO_ERR_WIRE_SHORT},
+      {{0, 0, 0}, 3, KAVRO_ERR_WIRE_SHORT},
+      {{7, 0, 0, 0, 1, 2}, 6, KAVRO_ERR_WIRE_MAGIC},
+      {{1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0}, 18,
+       KAVRO_ERR_SCHEMA_NOT_FOUND},       /* a GUID */
+      {{0, 0xff, 0xff, 0xff, 0xff, 2}, 6, KAVRO_ERR_SCHEMA_NOT_FOUND},
+      {{0, 0, 0, 0, 0, 2}, 6, KAVRO_ERR_SCHEMA_NOT_FOUND}, /* id 0 */
+  };
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    ck_assert_msg(kavro_deserializer_deserialize(
+                      des, "orders", false, NULL, 0, cases[i].bytes,
+                      cases[i].size, &msg, &error) == cases[i].code,
+                  "case %zu: %s", i, error.text);
+    ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+    ck_assert_ptr_null(msg.value);
+  }
+  /* Bodies of the right id that lie. */
+  static const struct {
+    unsigned char body[16];
+    size_t size;
+  } bodies[] = {
+      {{0}, 0},                                  /* empty */
+      {{0x0e}, 1},                               /* id, then nothing */
+      {{0x0e, 0x7f}, 2},                         /* string of -64 bytes */
+      {{0x0e, 0xfe, 0xff, 0xff, 0xff, 0x0f}, 6}, /* 2^31 bytes */
+      {{0x0e, 0x02, 'a', 'b'}, 4},               /* trailing byte */
+      {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+       11},                                      /* varint too long */
+  };
+  for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+    unsigned char frame[32] = {0, id[0], id[1], id[2], id[3]};
+    memcpy(frame + 5, bodies[i].body, bodies[i].size);
+    kavro_err_t err = kavro_deserializer_deserialize(
+        des, "orders", false, NULL, 0, frame, 5 + bodies[i].size, &msg,
+        &error);
+    ck_assert_msg(err == KAVRO_ERR_DECODE || err == KAVRO_ERR_LIMIT,
+                  "body %zu: %s", i, kavro_err2name(err));
+    ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  }
+  /* An id in a header: a GUID, which cannot be looked up (permanent). */
+  unsigned char guid_header[17] = {1};
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "orders", false, guid_header, sizeof(guid_header),
+                       g + 5, kavro_buf_length(good) - 5, &msg, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_HEADER);
+  ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_GUID);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  /* A header that is present but broken is an error, not a fall-back. */
+  static const unsigned char header[] = {1, 2, 3};
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "orders", false, header, sizeof(header), g,
+                       kavro_buf_length(good), &msg, &error),
+                   KAVRO_ERR_WIRE_SHORT);
+  /* Streams: a frame followed by another. */
+  unsigned char two[64];
+  size_t n = kavro_buf_length(good);
+  memcpy(two, g, n);
+  memcpy(two + n, g, n);
+  size_t consumed = 0;
+  ck_assert_int_eq(kavro_deserializer_deserialize_next(
+                       des, "orders", false, two, 2 * n, &msg, &consumed,
+                       &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(consumed, n);
+  ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                  0, two, 2 * n, &msg, &error),
+                   KAVRO_ERR_DECODE);
+  kavro_deserializer_destroy(des);
+  kavro_buf_destroy(good);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(tombstone) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                  0, NULL, 0, &msg, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_null(msg.value);
+  ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_NONE);
+  ck_assert_uint_eq(kavro_mock_request_count(mock, NULL), 0);
+  ck_assert_int_eq(kavro_deserializer_deserialize(NULL, "orders", false, NULL,
+                                                  0, NULL, 0, &msg, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- the kavro encode / decode programs --------------------------------------- */
+
+static char tmpdir[64];
+
+static void tmp_setup(void) {
+  mock_setup();
+  snprintf(tmpdir, sizeof(tmpdir), "/tmp/kavro-serde-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void) {
+  char command[128];
+  snprintf(command, sizeof(command), "rm -rf '%s'", tmpdir);
+  ck_assert_int_eq(system(command), 0);
+  mock_teardown();
+}
+
+static void write_tmp(const char *name, const char *text) {
+  char path[128];
+  snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static char *read_tmp(const char *name) {
+  char path[128];
+  snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+  char *text = kt_read_file(path, NULL);
+  ck_assert_ptr_nonnull(text);
+  return text;
+}
+
+/* Run `cd TMPDIR && KAVRO ARGS` in a shell; returns the exit status. */
+static int kavro(const char *fmt, ...) {
+  char args[1024], command[1400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof(args), fmt, ap);
+  va_end(ap);
+  snprintf(command, sizeof(command), "cd '%s' && %s %s", tmpdir, KAVRO_BIN,
+           args);
+  int status = system(command);
+  ck_assert(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+static const char datums[] =
+    "{\"id\": 1, \"note\": \"a\"}\n"
+    "\n"
+    "{\"id\": -2, \"note\": \"\\u00e9\\n\"}\n";
+
+static void write_inputs(void) {
+  write_tmp("v1.avsc", v1_text);
+  write_tmp("v2.avsc", v2_text);
+  write_tmp("bad.avsc", bad_reader_text);
+  write_tmp("in.jsonl", datums);
+}
+
+START_TEST(cli_round_trip_plain) {
+  write_inputs();
+  ck_assert_int_eq(kavro("encode --schema v1.avsc in.jsonl > bodies"), 0);
+  ck_assert_int_eq(kavro("decode --writer v1.avsc bodies > out.jsonl"), 0);
+  char *out = read_tmp("out.jsonl");
+  /* Non-ASCII is written as UTF-8, a newline escaped. */
+  ck_assert_str_eq(out, "{\"id\": 1, \"note\": \"a\"}\n"
+                        "{\"id\": -2, \"note\": \"\xc3\xa9\\u000a\"}\n");
+  free(out);
+  ck_assert_int_eq(kavro("encode --schema v1.avsc --hex < in.jsonl > hex"), 0);
+  char *hex = read_tmp("hex");
+  ck_assert_str_eq(hex, "020261\n0306c3a90a\n");
+  free(hex);
+  ck_assert_int_eq(
+      kavro("decode --writer v1.avsc --reader v2.avsc --hex hex > out2"), 0);
+  out = read_tmp("out2");
+  ck_assert_ptr_nonnull(strstr(out, "\"qty\": 1, \"tags\": [\"new\"]"));
+  free(out);
+  /* A datum that does not fit, a line that cannot be decoded. */
+  write_tmp("bad.jsonl", "{\"id\": 1, \"note\": \"a\"}\n{\"id\": \"x\"}\n");
+  ck_assert_int_eq(kavro("encode --schema v1.avsc bad.jsonl > o 2> e"), 1);
+  char *err = read_tmp("e");
+  ck_assert_ptr_nonnull(strstr(err, "line 2"));
+  free(err);
+  write_tmp("badhex", "020261\n02\nzz\n");
+  ck_assert_int_eq(kavro("decode --writer v1.avsc --hex badhex > o 2> e"), 1);
+  err = read_tmp("e");
+  ck_assert_ptr_nonnull(strstr(err, "line 2"));
+  ck_assert_ptr_nonnull(strstr(err, "line 3"));
+  free(err);
+  out = read_tmp("o");
+  ck_assert_str_eq(out, "{\"id\": 1, \"note\": \"a\"}\n");
+  free(out);
+  ck_assert_int_eq(kavro("decode --writer v1.avsc --reader bad.avsc hex "
+                         "> o 2> e"),
+                   1);
+  /* Usage errors. */
+  ck_assert_int_eq(kavro("encode in.jsonl 2> e"), 2);
+  ck_assert_int_eq(kavro("decode --hex hex 2> e"), 2);
+  ck_assert_int_eq(kavro("encode --schema v1.avsc --subject s 2> e"), 2);
+  ck_assert_int_eq(kavro("decode --writer missing.avsc hex 2> e"), 2);
+}
+END_TEST
+
+START_TEST(cli_round_trip_registry) {
+  write_inputs();
+  const char *url = mock_url(1);
+  ck_assert_int_eq(kavro("encode --schema v1.avsc --registry %s --subject "
+                         "orders-value --hex in.jsonl > frames",
+                         url),
+                   0);
+  char *frames = read_tmp("frames");
+  ck_assert_str_eq(frames, "0000000001020261\n00000000010306c3a90a\n");
+  free(frames);
+  ck_assert_int_eq(kavro("decode --registry %s --hex frames > out", url), 0);
+  char *out = read_tmp("out");
+  ck_assert_str_eq(out, "{\"id\": 1, \"note\": \"a\"}\n"
+                        "{\"id\": -2, \"note\": \"\xc3\xa9\\u000a\"}\n");
+  free(out);
+  /* Binary stream of frames, by topic, read as v2. */
+  ck_assert_int_eq(kavro("encode --schema v1.avsc --registry %s --topic "
+                         "orders in.jsonl > stream",
+                         url),
+                   0);
+  ck_assert_int_eq(
+      kavro("decode --registry %s --reader v2.avsc stream > out", url), 0);
+  out = read_tmp("out");
+  ck_assert_ptr_nonnull(strstr(out, "\"id\": -2"));
+  ck_assert_ptr_nonnull(strstr(out, "\"tags\": [\"new\"]"));
+  free(out);
+  /* The gate refuses an incompatible schema: exit 1 with the list. */
+  write_tmp("one.jsonl", "{\"id\": \"x\"}\n");
+  ck_assert_int_eq(kavro("encode --schema bad.avsc --registry %s --topic "
+                         "orders one.jsonl > o 2> e",
+                         url),
+                   1);
+  char *err = read_tmp("e");
+  ck_assert_ptr_nonnull(strstr(err, "TYPE_MISMATCH"));
+  free(err);
+  /* Unknown id: 1; unreachable registry: 2. */
+  write_tmp("unknown", "0000000063020261\n");
+  ck_assert_int_eq(kavro("decode --registry %s --hex unknown 2> e", url), 1);
+  ck_assert_int_eq(kavro("decode --registry http://127.0.0.1:1 -X "
+                         "max.retries=0 --hex frames 2> e"),
+                   2);
+  ck_assert_int_eq(kavro("encode --schema v1.avsc --registry %s --subject s "
+                         "-X auto.register.schemas=false in.jsonl > o 2> e",
+                         url),
+                   2);
+}
+END_TEST
+
+static Suite *deserializer_suite(void) {
+  Suite *s = suite_create("deserializer");
+  TCase *tc = tcase_create("read");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, same_schema, 0, 2);
+  tcase_add_loop_test(tc, resolved_to_reader, 0, 2);
+  tcase_add_loop_test(tc, reader_latest_version, 0, 2);
+  tcase_add_test(tc, reader_fixed_id);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, unknown_id_is_permanent, 0, 2);
+  tcase_add_loop_test(tc, registry_down_is_transient, 0, 2);
+  tcase_add_test(tc, hostile_frames);
+  tcase_add_test(tc, tombstone);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("cli");
+  tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, cli_round_trip_plain);
+  tcase_add_test(tc, cli_round_trip_registry);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(deserializer_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

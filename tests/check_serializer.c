@@ -1,0 +1,1019 @@
+/*
+ * kavro tests - the serializer against the mock registry (mock:// and
+ * HTTP): subject name strategies, auto-register and use.latest.version,
+ * the compatibility gate under every kind of level (also while the
+ * registry is down), the warm path (no request, no allocation) and
+ * tombstones.
+ *
+ * The program is linked with --wrap=malloc/calloc/realloc and installs a
+ * counting avro-c allocator, so that allocations by kavro's code and by
+ * avro-c are counted.
+ */
+#include <avro.h>
+#include <check.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kavro.h"
+#include "kavro/mock.h"
+
+/* ---- allocation counting -------------------------------------------------- */
+
+static atomic_ulong allocations;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t count, size_t size);
+void *__real_realloc(void *ptr, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t count, size_t size);
+void *__wrap_realloc(void *ptr, size_t size);
+
+void *__wrap_malloc(size_t size) {
+  atomic_fetch_add(&allocations, 1);
+  return __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t count, size_t size) {
+  atomic_fetch_add(&allocations, 1);
+  return __real_calloc(count, size);
+}
+
+void *__wrap_realloc(void *ptr, size_t size) {
+  atomic_fetch_add(&allocations, 1);
+  return __real_realloc(ptr, size);
+}
+
+static void *avro_counting_allocator(void *user_data, void *ptr, size_t osize,
+                                     size_t nsize) {
+  (void)user_data;
+  (void)osize;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, nsize); /* counted by the wrapper */
+}
+
+/* ---- schemas and values ----------------------------------------------------- */
+
+#define ORDER_HEAD                                                             \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","       \
+  "\"fields\":[{\"name\":\"id\",\"type\":\"long\"}"
+
+static const char v1_text[] =
+    ORDER_HEAD ",{\"name\":\"note\",\"type\":\"string\"}]}";
+/* v1 plus a defaulted field: compatible every way. */
+static const char v2_text[] =
+    ORDER_HEAD ",{\"name\":\"note\",\"type\":\"string\"},"
+               "{\"name\":\"qty\",\"type\":\"int\",\"default\":1}]}";
+/* A field without default added: a v1 body cannot be read (BACKWARD). */
+static const char no_backward_text[] =
+    ORDER_HEAD ",{\"name\":\"note\",\"type\":\"string\"},"
+               "{\"name\":\"qty\",\"type\":\"int\"}]}";
+/* `note` removed: v1 readers lack it (FORWARD). */
+static const char no_forward_text[] = ORDER_HEAD "]}";
+/* `note` retyped to int with a default: reads a body without `note`. */
+static const char note_int_text[] =
+    ORDER_HEAD ",{\"name\":\"note\",\"type\":\"int\",\"default\":0}]}";
+static const char key_text[] = "\"string\"";
+
+static kavro_schema_t *parse(const char *text) {
+  kavro_schema_t *schema = NULL;
+  kavro_error_t error;
+  ck_assert_msg(kavro_schema_parse(text, strlen(text), NULL, &schema,
+                                   &error) == KAVRO_OK,
+                "parse: %s", error.text);
+  return schema;
+}
+
+/* An avro-c value of @schema holding the Avro JSON datum @json. */
+typedef struct value_s {
+  avro_schema_t avro;
+  avro_value_iface_t *iface;
+  avro_value_t value;
+} value_t;
+
+static void value_init(value_t *v, const kavro_schema_t *schema,
+                       const char *json) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_schema_to_avro(schema, &v->avro, &error), KAVRO_OK);
+  v->iface = avro_generic_class_from_schema(v->avro);
+  ck_assert_ptr_nonnull(v->iface);
+  ck_assert_int_eq(avro_generic_value_new(v->iface, &v->value), 0);
+  ck_assert_msg(kavro_value_from_json(schema, json, strlen(json), &v->value,
+                                      &error) == KAVRO_OK,
+                "from_json: %s", error.text);
+}
+
+static void value_free(value_t *v) {
+  avro_value_decref(&v->value);
+  avro_value_iface_decref(v->iface);
+  avro_schema_decref(v->avro);
+}
+
+/* ---- fixtures ----------------------------------------------------------------- */
+
+static kavro_mock_t *mock;
+
+static void mock_setup(void) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new("sertest", &mock, &error), KAVRO_OK);
+}
+
+static void mock_teardown(void) {
+  kavro_mock_destroy(mock);
+  mock = NULL;
+}
+
+/* The mock's URL: 0 mock://, 1 HTTP on loopback. */
+static const char *mock_url(int which) {
+  if (which == 0)
+    return "mock://sertest";
+  if (!kavro_mock_url(mock))
+    ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  return kavro_mock_url(mock);
+}
+
+/* A registry client for @url with extra key/value pairs (NULL-ended). */
+static kavro_registry_t *client(const char *url, ...) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", NULL), KAVRO_OK);
+  va_list ap;
+  va_start(ap, url);
+  for (const char *key; (key = va_arg(ap, const char *));) {
+    const char *value = va_arg(ap, const char *);
+    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
+                  error.text);
+  }
+  va_end(ap);
+  kavro_registry_t *reg = kavro_registry_new(conf, &error);
+  ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
+  return reg;
+}
+
+static kavro_serializer_t *serializer(kavro_registry_t *reg) {
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, NULL, &error);
+  ck_assert_msg(ser != NULL, "serializer_new: %s", error.text);
+  return ser;
+}
+
+/* The id in a frame, checking its shape. */
+static int frame_id(const kavro_buf_t *buf) {
+  kavro_wire_frame_t frame;
+  ck_assert_int_eq(kavro_wire_unframe(kavro_buf_data(buf),
+                                      kavro_buf_length(buf), &frame, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame.id.kind, KAVRO_SCHEMA_ID_INT);
+  return (int)frame.id.id;
+}
+
+/* The id the registry holds for @subject's latest version, 0 if none. */
+static int latest_id(kavro_registry_t *reg, const char *subject) {
+  kavro_registry_clear_caches(reg);
+  int id = 0;
+  kavro_schema_t *schema = NULL;
+  if (kavro_registry_get_version(reg, subject, KAVRO_REGISTRY_LATEST, &schema,
+                                 &id, NULL, NULL) != KAVRO_OK)
+    return 0;
+  kavro_schema_destroy(schema);
+  return id;
+}
+
+static size_t version_count(kavro_registry_t *reg, const char *subject) {
+  int *versions = NULL;
+  size_t count = 0;
+  kavro_registry_versions(reg, subject, false, &versions, &count, NULL);
+  free(versions);
+  return count;
+}
+
+static int register_text(kavro_registry_t *reg, const char *subject,
+                         const char *text) {
+  kavro_schema_t *schema = parse(text);
+  int id = 0;
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_register(reg, subject, schema, NULL, 0, false,
+                                        &id, &error) == KAVRO_OK,
+                "register: %s", error.text);
+  kavro_schema_destroy(schema);
+  return id;
+}
+
+/* Serialize @json of @text for topic "orders"; returns the error code and
+ * leaves the frame in @out. */
+static kavro_err_t serialize_text(kavro_serializer_t *ser, const char *text,
+                                  const char *json, kavro_buf_t *out,
+                                  kavro_error_t *error) {
+  kavro_schema_t *schema = parse(text);
+  value_t v;
+  value_init(&v, schema, json);
+  kavro_err_t err =
+      kavro_serializer_serialize(ser, "orders", false, schema, &v.value, out,
+                                 error);
+  value_free(&v);
+  kavro_schema_destroy(schema);
+  return err;
+}
+
+static const char v1_datum[] = "{\"id\": 7, \"note\": \"hello\"}";
+static const char v2_datum[] = "{\"id\": 7, \"note\": \"hello\", \"qty\": 3}";
+
+/* ---- subject name strategies ------------------------------------------------- */
+
+START_TEST(strategy_names) {
+  kavro_schema_t *order = parse(v1_text);
+  kavro_schema_t *str = parse(key_text);
+  char buf[KAVRO_SUBJECT_MAX];
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_TOPIC, "orders", false,
+                                      order, buf, sizeof(buf), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(buf, "orders-value");
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_TOPIC, "orders", true, str,
+                                      buf, sizeof(buf), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(buf, "orders-key");
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_RECORD, NULL, false, order,
+                                      buf, sizeof(buf), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(buf, "com.acme.Order");
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_TOPIC_RECORD, "orders",
+                                      false, order, buf, sizeof(buf), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(buf, "orders-com.acme.Order");
+  /* A record strategy needs a named type; a topic strategy a topic. */
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_RECORD, "orders", true,
+                                      str, buf, sizeof(buf), &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(error.text, "named schema"));
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_TOPIC, NULL, true, str,
+                                      buf, sizeof(buf), &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_TOPIC, "orders", false,
+                                      order, buf, 8, &error),
+                   KAVRO_ERR_LIMIT);
+  ck_assert_str_eq(buf, "");
+  kavro_subject_strategy_t s;
+  ck_assert_int_eq(kavro_subject_strategy_parse(
+                       "io.confluent.kafka.serializers.subject."
+                       "TopicRecordNameStrategy",
+                       &s),
+                   KAVRO_OK);
+  ck_assert_int_eq(s, KAVRO_SUBJECT_TOPIC_RECORD);
+  ck_assert_int_eq(kavro_subject_strategy_parse("recordnamestrategy", &s),
+                   KAVRO_OK);
+  ck_assert_int_eq(s, KAVRO_SUBJECT_RECORD);
+  ck_assert_int_eq(kavro_subject_strategy_parse("Nope", &s),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_str_eq(kavro_subject_strategy_name(KAVRO_SUBJECT_TOPIC),
+                   "TopicNameStrategy");
+  kavro_schema_destroy(order);
+  kavro_schema_destroy(str);
+}
+END_TEST
+
+/* Each configured strategy registers under the subject it names, for keys
+ * and values, in the process and over HTTP. */
+START_TEST(strategy_registers) {
+  static const struct {
+    const char *key, *value, *subject;
+  } cases[] = {
+      {"subject.name.strategy", "TopicNameStrategy", "orders-value"},
+      {"subject.name.strategy", "RecordNameStrategy", "com.acme.Order"},
+      {"subject.name.strategy", "TopicRecordNameStrategy",
+       "orders-com.acme.Order"},
+      {"value.subject.name.strategy", "RecordNameStrategy", "com.acme.Order"},
+      {"key.subject.name.strategy", "RecordNameStrategy", "orders-value"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kavro_registry_t *reg =
+        client(mock_url(_i), cases[i].key, cases[i].value, NULL);
+    kavro_serializer_t *ser = serializer(reg);
+    kavro_buf_t *out = kavro_buf_new(0, 0);
+    kavro_error_t error;
+    ck_assert_msg(serialize_text(ser, v1_text, v1_datum, out, &error) ==
+                      KAVRO_OK,
+                  "case %zu: %s", i, error.text);
+    ck_assert_int_eq(frame_id(out), latest_id(reg, cases[i].subject));
+    ck_assert_str_eq(kavro_serializer_last_subject(ser), cases[i].subject);
+    kavro_buf_destroy(out);
+    kavro_serializer_destroy(ser);
+    kavro_registry_destroy(reg);
+  }
+}
+END_TEST
+
+static kavro_err_t subject_from_opaque(void *opaque, const char *topic,
+                                       bool is_key,
+                                       const kavro_schema_t *schema,
+                                       char *subject, size_t size,
+                                       kavro_error_t *error) {
+  (void)schema;
+  (void)error;
+  snprintf(subject, size, "%s.%s.%s", (const char *)opaque, topic,
+           is_key ? "k" : "v");
+  return KAVRO_OK;
+}
+
+static kavro_err_t subject_refused(void *opaque, const char *topic,
+                                   bool is_key, const kavro_schema_t *schema,
+                                   char *subject, size_t size,
+                                   kavro_error_t *error) {
+  (void)opaque, (void)topic, (void)is_key, (void)schema, (void)subject,
+      (void)size, (void)error;
+  return KAVRO_ERR_NOT_FOUND;
+}
+
+START_TEST(strategy_callback) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_serializer_set_subject_name_cb(ser, false, subject_from_opaque,
+                                       (void *)"team");
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), latest_id(reg, "team.orders.v"));
+  /* Keys keep the configured strategy. */
+  kavro_schema_t *key = parse(key_text);
+  value_t v;
+  value_init(&v, key, "\"k1\"");
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", true, key,
+                                              &v.value, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), latest_id(reg, "orders-key"));
+  /* A failing callback fails the call, with a message. */
+  kavro_serializer_set_subject_name_cb(ser, true, subject_refused, NULL);
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "other", true, key,
+                                              &v.value, out, &error),
+                   KAVRO_ERR_NOT_FOUND);
+  ck_assert_ptr_nonnull(strstr(error.text, "callback"));
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  value_free(&v);
+  kavro_schema_destroy(key);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- registration settings ---------------------------------------------------- */
+
+START_TEST(auto_register_off) {
+  kavro_registry_t *reg =
+      client(mock_url(_i), "auto.register.schemas", "false", NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  kavro_err_t err = serialize_text(ser, v1_text, v1_datum, out, &error);
+  ck_assert_msg(err == KAVRO_ERR_SUBJECT_NOT_FOUND ||
+                    err == KAVRO_ERR_SCHEMA_NOT_FOUND,
+                "%s", error.text);
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  ck_assert_uint_eq(kavro_mock_request_count(
+                        mock, "POST /subjects/{subject}/versions"),
+                    0);
+  /* Once registered by someone else, it is found. */
+  int id = register_text(reg, "orders-value", v1_text);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), id);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(auto_register_on) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  int id1 = frame_id(out);
+  ck_assert_int_eq(id1, latest_id(reg, "orders-value"));
+  ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_ne(frame_id(out), id1);
+  ck_assert_uint_eq(version_count(reg, "orders-value"), 2);
+  /* The body after the prefix is the value's encoding. */
+  kavro_schema_t *v2 = parse(v2_text);
+  value_t v;
+  value_init(&v, v2, "{\"id\": 0, \"note\": \"\"}");
+  ck_assert_int_eq(kavro_decode(NULL, v2, kavro_buf_data(out) + 5,
+                                kavro_buf_length(out) - 5, &v.value, NULL,
+                                &error),
+                   KAVRO_OK);
+  char *json = kavro_value_to_json(v2, &v.value, KAVRO_DATUM_JSON_AVRO, NULL);
+  ck_assert_str_eq(json, "{\"id\": 7, \"note\": \"hello\", \"qty\": 3}");
+  free(json);
+  value_free(&v);
+  kavro_schema_destroy(v2);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(use_latest_version) {
+  kavro_registry_t *reg =
+      client(mock_url(_i), "use.latest.version", "true",
+             "auto.register.schemas", "false", NULL);
+  register_text(reg, "orders-value", v1_text);
+  int id2 = register_text(reg, "orders-value", v2_text);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), id2);
+  /* v1 data cannot be framed with v2's id; the latest can read v1, so
+   * this is not a compatibility refusal but a mismatch. */
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_ERR_ENCODE);
+  ck_assert_ptr_nonnull(strstr(error.text, "latest version"));
+  /* A schema the latest cannot read is refused with the list. */
+  ck_assert_int_eq(serialize_text(ser, note_int_text,
+                                  "{\"id\": 1, \"note\": 2}", out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  ck_assert_ptr_nonnull(kavro_serializer_last_incompatibility(ser));
+  ck_assert_uint_eq(version_count(reg, "orders-value"), 2);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(use_schema_id) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  int id1 = register_text(reg, "elsewhere", v1_text);
+  kavro_registry_destroy(reg);
+  char text[16];
+  snprintf(text, sizeof(text), "%d", id1);
+  reg = client(mock_url(0), "use.schema.id", text, NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), id1);
+  ck_assert_int_eq(kavro_mock_request_count(
+                       mock, "POST /subjects/{subject}/versions"),
+                   1);
+  ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
+                   KAVRO_ERR_ENCODE);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- the gate ------------------------------------------------------------- */
+
+static void set_level(kavro_registry_t *reg, const char *subject,
+                      const char *level) {
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_set_level(reg, subject, level, &error) ==
+                    KAVRO_OK,
+                "set_level: %s", error.text);
+}
+
+/* Expect @text to be refused under @level after v1, with @kind first and
+ * nothing registered; and @ok_text to pass. */
+static void expect_refusal(const char *level, const char *text,
+                           const char *json, kavro_incompat_kind_t kind,
+                           const char *ok_text, const char *ok_json) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  set_level(reg, "orders-value", level);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  uint64_t registrations =
+      kavro_mock_request_count(mock, "POST /subjects/{subject}/versions");
+  ck_assert_int_eq(serialize_text(ser, text, json, out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert_msg(strstr(error.text, "orders-value") &&
+                    strstr(error.text, kavro_incompat_kind_name(kind)),
+                "%s: %s", level, error.text);
+  const kavro_compat_result_t *result =
+      kavro_serializer_last_incompatibility(ser);
+  ck_assert_ptr_nonnull(result);
+  ck_assert_uint_ge(kavro_compat_result_count(result), 1);
+  ck_assert_int_eq(kavro_compat_result_get(result, 0)->kind, kind);
+  ck_assert_uint_eq(kavro_mock_request_count(
+                        mock, "POST /subjects/{subject}/versions"),
+                    registrations);
+  ck_assert_uint_eq(version_count(reg, "orders-value"), 1);
+  /* The verdict is kept: asking again makes no request. */
+  uint64_t requests = kavro_mock_request_count(mock, NULL);
+  ck_assert_int_eq(serialize_text(ser, text, json, out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  ck_assert_ptr_nonnull(kavro_serializer_last_incompatibility(ser));
+  ck_assert_uint_le(kavro_mock_request_count(mock, NULL), requests + 1);
+  if (ok_text) {
+    ck_assert_msg(serialize_text(ser, ok_text, ok_json, out, &error) ==
+                      KAVRO_OK,
+                  "%s: %s", level, error.text);
+    ck_assert_ptr_null(kavro_serializer_last_incompatibility(ser));
+    ck_assert_uint_eq(version_count(reg, "orders-value"), 2);
+  }
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+
+START_TEST(gate_backward) {
+  expect_refusal("BACKWARD", no_backward_text,
+                 "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
+                 KAVRO_INCOMPAT_READER_FIELD_MISSING_DEFAULT_VALUE,
+                 no_forward_text, "{\"id\": 1}");
+}
+END_TEST
+
+START_TEST(gate_forward) {
+  expect_refusal("FORWARD", no_forward_text, "{\"id\": 1}",
+                 KAVRO_INCOMPAT_READER_FIELD_MISSING_DEFAULT_VALUE,
+                 no_backward_text, "{\"id\": 1, \"note\": \"x\", \"qty\": 2}");
+}
+END_TEST
+
+START_TEST(gate_full) {
+  expect_refusal("FULL", no_backward_text,
+                 "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
+                 KAVRO_INCOMPAT_READER_FIELD_MISSING_DEFAULT_VALUE, v2_text,
+                 v2_datum);
+  mock_teardown();
+  mock_setup();
+  expect_refusal("FULL", no_forward_text, "{\"id\": 1}",
+                 KAVRO_INCOMPAT_READER_FIELD_MISSING_DEFAULT_VALUE, NULL, NULL);
+}
+END_TEST
+
+/* v1 {id, note:string}, v2 {id}, candidate {id, note:int = 0}: compatible
+ * with v2 (BACKWARD passes), not with v1 (BACKWARD_TRANSITIVE refuses). */
+static void transitive_case(const char *level, kavro_err_t expected) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  set_level(reg, "orders-value", level);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_msg(serialize_text(ser, no_forward_text, "{\"id\": 1}", out,
+                               &error) == KAVRO_OK,
+                "%s: %s", level, error.text);
+  ck_assert_msg(serialize_text(ser, note_int_text, "{\"id\": 1, \"note\": 2}",
+                               out, &error) == expected,
+                "%s: %s", level, error.text);
+  if (expected == KAVRO_ERR_INCOMPATIBLE) {
+    const kavro_compat_result_t *r = kavro_serializer_last_incompatibility(ser);
+    ck_assert_ptr_nonnull(r);
+    const kavro_incompat_t *first = kavro_compat_result_get(r, 0);
+    ck_assert_int_eq(first->kind, KAVRO_INCOMPAT_TYPE_MISMATCH);
+    ck_assert_uint_eq(first->previous_index, 0); /* v1, the oldest */
+    ck_assert_uint_eq(version_count(reg, "orders-value"), 2);
+  }
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+
+START_TEST(gate_transitive) {
+  transitive_case("BACKWARD_TRANSITIVE", KAVRO_ERR_INCOMPATIBLE);
+  mock_teardown();
+  mock_setup();
+  /* The same chain under the plain level: only v2 counts. */
+  transitive_case("BACKWARD", KAVRO_OK);
+}
+END_TEST
+
+/* The registry says nothing about the level: BACKWARD. */
+START_TEST(gate_default_backward) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET", "/config", 404,
+                              40401, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 10, NULL), KAVRO_OK);
+  ck_assert_int_eq(serialize_text(ser, no_backward_text,
+                                  "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
+                                  out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* While the registry is down: warm schemas still serialize, an
+ * incompatible schema is still refused as such (from what was fetched
+ * before), and a compatible new one fails as transient. */
+START_TEST(gate_while_down) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  set_level(reg, "orders-value", _i ? "BACKWARD_TRANSITIVE" : "FULL");
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  /* Learn the subject's state through a refusal, then go down. */
+  ck_assert_int_eq(serialize_text(ser, no_backward_text,
+                                  "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
+                                  out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  kavro_schema_t *v1 = parse(v1_text);
+  value_t v;
+  value_init(&v, v1, v1_datum);
+  ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, v1, NULL,
+                                            &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", false, v1,
+                                              &v.value, out, &error),
+                   KAVRO_OK);
+  ck_assert_uint_gt(kavro_buf_length(out), 5);
+  kavro_registry_clear_caches(reg);
+  ck_assert_int_eq(serialize_text(ser, note_int_text,
+                                  "{\"id\": 1, \"note\": 2}", out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  kavro_err_t err = serialize_text(ser, v2_text, v2_datum, out, &error);
+  ck_assert_msg(err == KAVRO_ERR_TRANSPORT || err == KAVRO_ERR_TIMED_OUT,
+                "%s", error.text);
+  ck_assert(kavro_error_is_retriable(&error));
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
+  ck_assert_int_eq(kavro_mock_set_down(mock, false, NULL), KAVRO_OK);
+  ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
+                   KAVRO_OK);
+  value_free(&v);
+  kavro_schema_destroy(v1);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A new serializer on a client whose caches hold the level and the latest
+ * version judges while the registry is down. */
+START_TEST(gate_down_from_client_cache) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  register_text(reg, "orders-value", v1_text);
+  kavro_schema_t *latest = NULL;
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_registry_clear_caches(reg);
+  ck_assert_int_eq(kavro_registry_get_version(reg, "orders-value",
+                                              KAVRO_REGISTRY_LATEST, &latest,
+                                              NULL, NULL, NULL),
+                   KAVRO_OK);
+  kavro_schema_destroy(latest);
+  ck_assert_int_eq(kavro_registry_get_level(reg, "orders-value", true, level,
+                                            NULL),
+                   KAVRO_OK);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  ck_assert_int_eq(serialize_text(ser, no_backward_text,
+                                  "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
+                                  out, &error),
+                   KAVRO_ERR_INCOMPATIBLE);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* ---- the warm path -------------------------------------------------------- */
+
+#define WARM_ROUNDS 100000
+
+START_TEST(warm_no_requests) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_schema_t *v1 = parse(v1_text);
+  kavro_schema_t *key = parse(key_text);
+  value_t v, k;
+  value_init(&v, v1, v1_datum);
+  value_init(&k, key, "\"order-7\"");
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", false, v1,
+                                              &v.value, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", true, key,
+                                              &k.value, out, &error),
+                   KAVRO_OK);
+  uint64_t served = kavro_mock_request_count(mock, NULL);
+  kavro_registry_stats_t before, after;
+  kavro_registry_stats(reg, &before);
+  for (int i = 0; i < WARM_ROUNDS; i++) {
+    ck_assert(kavro_serializer_serialize(ser, "orders", false, v1, &v.value,
+                                         out, NULL) == KAVRO_OK);
+    ck_assert(kavro_serializer_serialize(ser, "orders", true, key, &k.value,
+                                         out, NULL) == KAVRO_OK);
+  }
+  kavro_registry_stats(reg, &after);
+  ck_assert_uint_eq(kavro_mock_request_count(mock, NULL), served);
+  ck_assert_uint_eq(after.cache_hits + after.cache_misses,
+                    before.cache_hits + before.cache_misses);
+  value_free(&v);
+  value_free(&k);
+  kavro_schema_destroy(v1);
+  kavro_schema_destroy(key);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(warm_no_allocations) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_schema_t *v2 = parse(v2_text);
+  value_t v;
+  value_init(&v, v2, v2_datum);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  unsigned char frame[256];
+  size_t written;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", false, v2,
+                                              &v.value, out, &error),
+                   KAVRO_OK);
+  unsigned long before = atomic_load(&allocations);
+  for (int i = 0; i < 1000; i++) {
+    kavro_serializer_serialize(ser, "orders", false, v2, &v.value, out, NULL);
+    kavro_serializer_serialize_to(ser, "orders", false, v2, &v.value, frame,
+                                  sizeof(frame), &written, NULL);
+  }
+  unsigned long used = atomic_load(&allocations) - before;
+  ck_assert_uint_eq(used, 0);
+  ck_assert_uint_eq(written, kavro_buf_length(out));
+  ck_assert_mem_eq(frame, kavro_buf_data(out), written);
+  /* The counter does count: a cold call allocates. */
+  before = atomic_load(&allocations);
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "other", false, v2,
+                                              &v.value, out, &error),
+                   KAVRO_OK);
+  ck_assert_uint_gt(atomic_load(&allocations) - before, 0);
+  value_free(&v);
+  kavro_schema_destroy(v2);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* One serializer per thread on a shared client: every thread frames with
+ * the one id, and the subject gets one version. */
+#define THREADS 4
+
+typedef struct worker_s {
+  kavro_registry_t *reg;
+  kavro_schema_t *schema;
+  int id;
+  int failures;
+} worker_t;
+
+static void *worker_run(void *arg) {
+  worker_t *w = arg;
+  kavro_serializer_t *ser = kavro_serializer_new(w->reg, NULL, NULL);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  value_t v;
+  value_init(&v, w->schema, v1_datum);
+  for (int i = 0; i < 10000; i++) {
+    if (kavro_serializer_serialize(ser, "orders", false, w->schema, &v.value,
+                                   out, NULL) != KAVRO_OK) {
+      w->failures++;
+      continue;
+    }
+    kavro_wire_frame_t frame;
+    if (kavro_wire_unframe(kavro_buf_data(out), kavro_buf_length(out), &frame,
+                           NULL) != KAVRO_OK ||
+        (w->id && (int)frame.id.id != w->id))
+      w->failures++;
+    w->id = (int)frame.id.id;
+  }
+  value_free(&v);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  return NULL;
+}
+
+START_TEST(threads_share_a_client) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_schema_t *v1 = parse(v1_text);
+  worker_t workers[THREADS];
+  pthread_t threads[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    workers[i] = (worker_t){reg, v1, 0, 0};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, worker_run,
+                                    &workers[i]),
+                     0);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(threads[i], NULL);
+    ck_assert_int_eq(workers[i].failures, 0);
+    ck_assert_int_eq(workers[i].id, workers[0].id);
+  }
+  ck_assert_int_eq(workers[0].id, latest_id(reg, "orders-value"));
+  ck_assert_uint_eq(version_count(reg, "orders-value"), 1);
+  kavro_schema_destroy(v1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(serialize_to_limits) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_schema_t *v1 = parse(v1_text);
+  value_t v;
+  value_init(&v, v1, v1_datum);
+  unsigned char frame[64];
+  size_t written = 99;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_serializer_serialize_to(ser, "orders", false, v1,
+                                                 &v.value, frame, 8, &written,
+                                                 &error),
+                   KAVRO_ERR_LIMIT);
+  ck_assert_uint_eq(written, 0);
+  ck_assert_ptr_nonnull(strstr(error.text, "does not fit"));
+  ck_assert_int_eq(kavro_serializer_serialize_to(ser, "orders", false, v1,
+                                                 &v.value, frame,
+                                                 sizeof(frame), &written,
+                                                 &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(written, 5 + 1 + 1 + 5); /* prefix, 7, "hello" */
+  /* A value of another schema is refused, with the encoder's reason. */
+  kavro_schema_t *key = parse(key_text);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "strings", false, key,
+                                              &v.value, out, &error),
+                   KAVRO_ERR_ENCODE);
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  ck_assert_str_ne(error.text, "");
+  kavro_buf_destroy(out);
+  kavro_schema_destroy(key);
+  value_free(&v);
+  kavro_schema_destroy(v1);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(tombstone) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_uint_gt(kavro_buf_length(out), 0);
+  uint64_t served = kavro_mock_request_count(mock, NULL);
+  ck_assert_int_eq(kavro_serializer_serialize(ser, "tombstones", false, NULL,
+                                              NULL, out, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  unsigned char frame[16];
+  size_t written = 99;
+  ck_assert_int_eq(kavro_serializer_serialize_to(ser, "tombstones", true, NULL,
+                                                 NULL, frame, sizeof(frame),
+                                                 &written, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(written, 0);
+  ck_assert_uint_eq(kavro_mock_request_count(mock, NULL), served);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(error_classes) {
+  kavro_error_t e = {0};
+  ck_assert_int_eq(kavro_error_classify(NULL), KAVRO_ERROR_CLASS_NONE);
+  ck_assert_int_eq(kavro_error_classify(&e), KAVRO_ERROR_CLASS_NONE);
+  static const struct {
+    kavro_err_t code;
+    int status;
+    kavro_error_class_t cls;
+  } cases[] = {
+      {KAVRO_ERR_TRANSPORT, 0, KAVRO_ERROR_CLASS_TRANSIENT},
+      {KAVRO_ERR_TIMED_OUT, 0, KAVRO_ERROR_CLASS_TRANSIENT},
+      {KAVRO_ERR_HTTP, 503, KAVRO_ERROR_CLASS_TRANSIENT},
+      {KAVRO_ERR_REGISTRY_STORE, 500, KAVRO_ERROR_CLASS_TRANSIENT},
+      {KAVRO_ERR_SCHEMA_NOT_FOUND, 404, KAVRO_ERROR_CLASS_PERMANENT},
+      {KAVRO_ERR_WIRE_MAGIC, 0, KAVRO_ERROR_CLASS_PERMANENT},
+      {KAVRO_ERR_DECODE, 0, KAVRO_ERROR_CLASS_PERMANENT},
+      {KAVRO_ERR_INCOMPATIBLE, 0, KAVRO_ERROR_CLASS_PERMANENT},
+      {KAVRO_ERR_NOMEM, 0, KAVRO_ERROR_CLASS_LOCAL},
+      {KAVRO_ERR_CONF_INVALID, 0, KAVRO_ERROR_CLASS_LOCAL},
+      {KAVRO_ERR_HTTP, 401, KAVRO_ERROR_CLASS_LOCAL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    e.code = cases[i].code;
+    e.http_status = cases[i].status;
+    ck_assert_msg(kavro_error_classify(&e) == cases[i].cls, "case %zu", i);
+    ck_assert_int_eq(kavro_error_is_retriable(&e),
+                     cases[i].cls == KAVRO_ERROR_CLASS_TRANSIENT);
+  }
+  ck_assert_str_eq(kavro_error_class_name(KAVRO_ERROR_CLASS_TRANSIENT),
+                   "transient");
+}
+END_TEST
+
+START_TEST(bad_arguments) {
+  kavro_error_t error;
+  ck_assert_ptr_null(kavro_serializer_new(NULL, NULL, &error));
+  ck_assert_int_eq(error.code, KAVRO_ERR_INVALID_ARG);
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "value.subject.name.strategy",
+                                  "NoSuchStrategy", NULL),
+                   KAVRO_ERR_CONF_INVALID);
+  kavro_conf_destroy(conf);
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_schema_t *v1 = parse(v1_text);
+  ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, NULL, NULL,
+                                            &error),
+                   KAVRO_ERR_INVALID_ARG);
+  int id = 0;
+  ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, v1, &id,
+                                            &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, latest_id(reg, "orders-value"));
+  ck_assert_int_eq(kavro_serializer_prepare(ser, NULL, false, v1, &id, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(error.text, "topic"));
+  kavro_schema_destroy(v1);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+  kavro_serializer_destroy(NULL);
+}
+END_TEST
+
+static Suite *serializer_suite(void) {
+  Suite *s = suite_create("serializer");
+  TCase *tc = tcase_create("strategies");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_test(tc, strategy_names);
+  tcase_add_loop_test(tc, strategy_registers, 0, 2);
+  tcase_add_test(tc, strategy_callback);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("registration");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_loop_test(tc, auto_register_off, 0, 2);
+  tcase_add_loop_test(tc, auto_register_on, 0, 2);
+  tcase_add_loop_test(tc, use_latest_version, 0, 2);
+  tcase_add_test(tc, use_schema_id);
+  tcase_add_test(tc, bad_arguments);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("gate");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, gate_backward);
+  tcase_add_test(tc, gate_forward);
+  tcase_add_test(tc, gate_full);
+  tcase_add_test(tc, gate_transitive);
+  tcase_add_test(tc, gate_default_backward);
+  tcase_add_loop_test(tc, gate_while_down, 0, 2);
+  tcase_add_test(tc, gate_down_from_client_cache);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("warm");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, warm_no_requests, 0, 2);
+  tcase_add_test(tc, warm_no_allocations);
+  tcase_add_test(tc, threads_share_a_client);
+  tcase_add_test(tc, serialize_to_limits);
+  tcase_add_test(tc, tombstone);
+  tcase_add_test(tc, error_classes);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  avro_set_allocator(avro_counting_allocator, NULL);
+  SRunner *sr = srunner_create(serializer_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
