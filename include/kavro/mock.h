@@ -1,0 +1,228 @@
+/*
+ * kavro - a mock Schema Registry for tests and development.
+ *
+ * A kavro_mock_t is an in-memory Schema Registry: subjects, versions,
+ * globally numbered schema ids (the same schema gets the same id under any
+ * subject), compatibility levels enforced with kavro's own compat engine,
+ * soft and permanent deletes, schema references.  It is reached in two
+ * ways, both served by the same store:
+ *
+ *  - in the process, through `mock://SCOPE` URLs: every kavro client in the
+ *    process that names SCOPE talks to it, without sockets;
+ *  - over real HTTP on a loopback address (kavro_mock_listen()), speaking
+ *    the registry's REST API closely enough for the official clients.
+ *
+ * For tests it injects faults (error replies, dropped connections,
+ * malformed bodies, latency, a registry that is down) and keeps counters
+ * and a log of the requests it served.
+ *
+ * This header is a test and development surface: it is NOT covered by
+ * kavro's ABI promise and may change between minor versions.  Include
+ * <kavro.h> first.
+ *
+ * Thread safety: every function may be called from any thread while other
+ * threads use the mock (directly, through clients, or over HTTP), except
+ * kavro_mock_destroy(), which must be the last call on a mock.
+ */
+#ifndef KAVRO_MOCK_H
+#define KAVRO_MOCK_H
+
+#ifndef KAVRO_H
+#error "include <kavro.h> before <kavro/mock.h>"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A mock Schema Registry.  Opaque. */
+typedef struct kavro_mock_s kavro_mock_t;
+
+/**
+ * @name Life cycle
+ * @{
+ */
+
+/**
+ * Create an empty registry (global level BACKWARD, mode READWRITE).  When
+ * @p scope is not NULL the registry also answers `mock://SCOPE` URLs in
+ * this process; KAVRO_ERR_INVALID_ARG if another mock holds that scope.
+ * The scope is copied.  On success stores the new mock in @p *mockp.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_new(const char *scope, kavro_mock_t **mockp,
+                                        kavro_error_t *error);
+
+/**
+ * Stop serving (HTTP and `mock://`), waiting for requests in progress, and
+ * free the mock.  NULL-safe.
+ */
+KAVRO_EXPORT void kavro_mock_destroy(kavro_mock_t *mock);
+
+/** The scope given to kavro_mock_new(), or NULL.  Owned by the mock. */
+KAVRO_EXPORT const char *kavro_mock_scope(const kavro_mock_t *mock);
+
+/**
+ * Serve the registry over HTTP on @p address (a dotted IPv4 address; NULL
+ * means 127.0.0.1) and @p port (0: chosen by the system).  Each connection
+ * gets its own thread, so slow (latency-injected) requests do not hold up
+ * others; request bodies over 16 MiB get 413.  KAVRO_ERR_INVALID_ARG if the
+ * mock already listens or the address is not IPv4, KAVRO_ERR_TRANSPORT if
+ * the socket cannot be bound.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_listen(kavro_mock_t *mock,
+                                           const char *address,
+                                           unsigned port,
+                                           kavro_error_t *error);
+
+/**
+ * The base URL of the HTTP server ("http://127.0.0.1:41234"), or NULL
+ * when not listening.  Owned by the mock, valid until it is destroyed.
+ */
+KAVRO_EXPORT const char *kavro_mock_url(const kavro_mock_t *mock);
+/** @} */
+
+/**
+ * @name Persistence
+ * @{
+ */
+
+/**
+ * Write every schema, subject, version (soft-deleted ones included),
+ * compatibility level and the mode to the JSON file @p path (through a
+ * temporary file renamed into place).  KAVRO_ERR_IO on failure.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_save(kavro_mock_t *mock, const char *path,
+                                         kavro_error_t *error);
+
+/**
+ * Replace the store with the one saved in @p path.  The ids, versions and
+ * levels are those saved; every schema is parsed again.  On failure
+ * (KAVRO_ERR_IO, KAVRO_ERR_JSON, KAVRO_ERR_BAD_RESPONSE for a file of the
+ * wrong shape, KAVRO_ERR_INVALID_SCHEMA) the store is left as it was.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_load(kavro_mock_t *mock, const char *path,
+                                         kavro_error_t *error);
+
+/**
+ * A number that grows each time the store changes (a registration, a
+ * delete, a level or mode change, a load), to know when to save again.
+ */
+KAVRO_EXPORT uint64_t kavro_mock_change_count(kavro_mock_t *mock);
+/** @} */
+
+/**
+ * @name Fault injection
+ *
+ * Faults and latency match requests by method ("GET", NULL for any) and by
+ * the start of the path as the client sent it (percent-encoded, without
+ * the query; NULL or "" for any), e.g. "/schemas/ids/".
+ * @{
+ */
+
+/** What an injected fault does to a request. */
+typedef enum kavro_mock_fault_kind_e {
+  /** Answer with http_status and a registry error body carrying
+   *  error_code, and a Retry-After header when retry_after_seconds >= 0. */
+  KAVRO_MOCK_FAULT_ERROR,
+  /** Close the connection without a reply. */
+  KAVRO_MOCK_FAULT_DROP,
+  /** Answer with http_status (200 when 0) and a body that is not JSON. */
+  KAVRO_MOCK_FAULT_MALFORMED
+} kavro_mock_fault_kind_t;
+
+/** A fault to inject.  Strings are copied by kavro_mock_push_fault(). */
+typedef struct kavro_mock_fault_s {
+  kavro_mock_fault_kind_t kind;
+  const char *method;       /**< NULL: any method */
+  const char *path_prefix;  /**< NULL or "": any path */
+  int http_status;          /**< ERROR: e.g. 503; MALFORMED: 0 = 200 */
+  int error_code;           /**< ERROR: the body's error_code, e.g. 50001 */
+  int retry_after_seconds;  /**< ERROR: Retry-After value, -1 = none */
+} kavro_mock_fault_t;
+
+/**
+ * Make the next @p count requests that match @p fault end as it says,
+ * instead of being served.  Faults pushed earlier are used first; a
+ * request that matches none is served normally.
+ * KAVRO_ERR_INVALID_ARG for a status outside 100..599.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_push_fault(kavro_mock_t *mock,
+                                               const kavro_mock_fault_t *fault,
+                                               size_t count,
+                                               kavro_error_t *error);
+
+/**
+ * Delay every request matching @p method and @p path_prefix by @p delay_ms
+ * before it is handled (the first matching rule counts).  A delay of 0
+ * removes the rule with that method and prefix.  Delays sleep in the
+ * thread serving that request only.  A `mock://` client's time-out ends
+ * the delay as a time-out.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_set_latency(kavro_mock_t *mock,
+                                                const char *method,
+                                                const char *path_prefix,
+                                                unsigned delay_ms,
+                                                kavro_error_t *error);
+
+/** Remove every pending fault and latency rule. */
+KAVRO_EXPORT void kavro_mock_clear_faults(kavro_mock_t *mock);
+
+/**
+ * Take the registry down (@p down true) or bring it back: while down, the
+ * HTTP port refuses connections and `mock://` requests fail as a dropped
+ * connection.  The store is kept.  Bringing it up binds the same port
+ * again; KAVRO_ERR_TRANSPORT if that fails.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_set_down(kavro_mock_t *mock, bool down,
+                                             kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Counters and the request log
+ * @{
+ */
+
+/** One request, as the mock saw it. */
+typedef struct kavro_mock_request_s {
+  char method[8];
+  char *path;           /**< as sent, percent-encoded, without the query */
+  const char *endpoint; /**< "GET /schemas/ids/{id}", static; "" unknown */
+  int status;           /**< HTTP status answered; 0 when dropped */
+  int error_code;       /**< the error body's error_code, 0 when none */
+} kavro_mock_request_t;
+
+/**
+ * Number of requests received for @p endpoint, named as the registry's
+ * documentation names it ("POST /subjects/{subject}/versions",
+ * "GET /schemas/ids/{id}", ...), or for all endpoints when @p endpoint is
+ * NULL.  Faulted and dropped requests count.
+ */
+KAVRO_EXPORT uint64_t kavro_mock_request_count(kavro_mock_t *mock,
+                                               const char *endpoint);
+
+/**
+ * A copy of the request log, oldest first (the last 65536 requests).
+ * Stores a new array in @p *requestsp (free it with
+ * kavro_mock_requests_free()) and its length in @p *countp.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_requests(kavro_mock_t *mock,
+                                             kavro_mock_request_t **requestsp,
+                                             size_t *countp,
+                                             kavro_error_t *error);
+
+/** Free an array from kavro_mock_requests().  NULL-safe. */
+KAVRO_EXPORT void kavro_mock_requests_free(kavro_mock_request_t *requests,
+                                           size_t count);
+
+/** Empty the request log and reset every counter. */
+KAVRO_EXPORT void kavro_mock_clear_requests(kavro_mock_t *mock);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAVRO_MOCK_H */

@@ -1,0 +1,189 @@
+/*
+ * kavro - internals of the mock Schema Registry.
+ *
+ * Three layers, one file each:
+ *  - mock_store.c: the registry itself (subjects, versions, ids, levels,
+ *    mode), its rules and its JSON file; every operation answers with a
+ *    kv_reply_t, status and body as the registry would send them;
+ *  - mock_rest.c: the REST surface: splits the path, decodes subjects and
+ *    query parameters, picks the endpoint and calls the store;
+ *  - mock.c: the public object: fault injection, latency, counters and the
+ *    request log around the REST handler, which it registers for mock://
+ *    and hands to mock_http.c, the libmicrohttpd server.
+ */
+#ifndef KAVRO_MOCK_INT_H
+#define KAVRO_MOCK_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <kavro.h>
+#include <kavro/mock.h>
+
+#include "inproc_int.h"
+
+/* The registry's media type, on every reply. */
+#define KV_MOCK_CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
+
+/* Bound on a request body (over HTTP: larger bodies get 413). */
+#define KV_MOCK_MAX_BODY (16u * 1024u * 1024u)
+
+/* ---- replies ---------------------------------------------------------- */
+
+/* What the registry answers: a JSON body, a raw body (the /schema
+ * endpoints answer with the schema text itself), or an error. */
+typedef struct kv_reply_s {
+  int status;
+  int error_code;   /* 0 on success */
+  json_t *json;     /* success body, owned; NULL when raw or an error */
+  char *raw;        /* raw success body, owned (malloc) */
+  char message[1024]; /* the error message */
+} kv_reply_t;
+
+/* Set @reply to the registry error @code with a printf-style message; the
+ * HTTP status follows from the code (40401 -> 404, 42201 -> 422, ...). */
+void kv_reply_error(kv_reply_t *reply, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Set @reply to 200 with @json (stolen; NULL means out of memory, which
+ * becomes a 500 50001). */
+void kv_reply_json(kv_reply_t *reply, json_t *json);
+
+void kv_reply_clear(kv_reply_t *reply);
+
+/* The HTTP status of registry error @code. */
+int kv_reply_status_of(int code);
+
+/* ---- the store (mock_store.c) ----------------------------------------- */
+
+typedef struct kv_store_s kv_store_t;
+
+kv_store_t *kv_store_new(void);
+void kv_store_free(kv_store_t *store);
+
+/* What GET /schemas/ids/{id}[/...] asks for. */
+typedef enum kv_id_view_e {
+  KV_ID_SCHEMA,   /* {"schema": ...} */
+  KV_ID_RAW,      /* the schema text */
+  KV_ID_VERSIONS, /* [{"subject", "version"}] */
+  KV_ID_SUBJECTS  /* ["subject"] */
+} kv_id_view_t;
+
+/* The operations, one per endpoint.  @version is the path text ("3",
+ * "latest", "-1"), validated here.  Thread safe: each takes the store's
+ * lock. */
+void kv_store_register(kv_store_t *store, const char *subject,
+                       const json_t *body, kv_reply_t *reply);
+void kv_store_lookup(kv_store_t *store, const char *subject,
+                     const json_t *body, bool deleted, kv_reply_t *reply);
+void kv_store_versions(kv_store_t *store, const char *subject, bool deleted,
+                       kv_reply_t *reply);
+void kv_store_get_version(kv_store_t *store, const char *subject,
+                          const char *version, bool deleted, bool raw,
+                          kv_reply_t *reply);
+void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
+                    bool deleted, kv_reply_t *reply);
+void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply);
+void kv_store_delete_subject(kv_store_t *store, const char *subject,
+                             bool permanent, kv_reply_t *reply);
+void kv_store_delete_version(kv_store_t *store, const char *subject,
+                             const char *version, bool permanent,
+                             kv_reply_t *reply);
+/* @subject NULL: the global level. */
+void kv_store_get_config(kv_store_t *store, const char *subject,
+                         bool default_to_global, kv_reply_t *reply);
+void kv_store_put_config(kv_store_t *store, const char *subject,
+                         const json_t *body, kv_reply_t *reply);
+void kv_store_delete_config(kv_store_t *store, const char *subject,
+                            kv_reply_t *reply);
+void kv_store_get_mode(kv_store_t *store, kv_reply_t *reply);
+void kv_store_put_mode(kv_store_t *store, const json_t *body,
+                       kv_reply_t *reply);
+/* @version NULL: against the versions the subject's level names. */
+void kv_store_test_compat(kv_store_t *store, const char *subject,
+                          const char *version, const json_t *body,
+                          bool verbose, kv_reply_t *reply);
+
+uint64_t kv_store_change_count(kv_store_t *store);
+kavro_err_t kv_store_save(kv_store_t *store, const char *path,
+                          kavro_error_t *error);
+kavro_err_t kv_store_load(kv_store_t *store, const char *path,
+                          kavro_error_t *error);
+
+/* ---- the REST surface (mock_rest.c) ----------------------------------- */
+
+/* The endpoints, for routing and counting. */
+typedef enum kv_endpoint_e {
+  KV_EP_UNKNOWN = 0,
+  KV_EP_ROOT,
+  KV_EP_SCHEMA_TYPES,
+  KV_EP_SCHEMA_BY_ID,
+  KV_EP_SCHEMA_BY_ID_RAW,
+  KV_EP_SCHEMA_ID_VERSIONS,
+  KV_EP_SCHEMA_ID_SUBJECTS,
+  KV_EP_SUBJECTS,
+  KV_EP_LOOKUP,
+  KV_EP_DELETE_SUBJECT,
+  KV_EP_VERSIONS,
+  KV_EP_REGISTER,
+  KV_EP_GET_VERSION,
+  KV_EP_GET_VERSION_SCHEMA,
+  KV_EP_DELETE_VERSION,
+  KV_EP_GET_CONFIG,
+  KV_EP_PUT_CONFIG,
+  KV_EP_DELETE_CONFIG,
+  KV_EP_GET_SUBJECT_CONFIG,
+  KV_EP_PUT_SUBJECT_CONFIG,
+  KV_EP_DELETE_SUBJECT_CONFIG,
+  KV_EP_GET_MODE,
+  KV_EP_PUT_MODE,
+  KV_EP_COMPAT_VERSION,
+  KV_EP_COMPAT_SUBJECT,
+  KV_EP_COUNT
+} kv_endpoint_t;
+
+/* "GET /schemas/ids/{id}", or "" for KV_EP_UNKNOWN.  Static. */
+const char *kv_endpoint_name(kv_endpoint_t endpoint);
+
+/* A request taken apart: its endpoint and the decoded path parameters. */
+typedef struct kv_route_s {
+  kv_endpoint_t endpoint;
+  int not_found_status;  /* KV_EP_UNKNOWN: 404 (no such path) or 405 */
+  char *subject;         /* decoded, owned; NULL when none */
+  char *version;         /* decoded, owned */
+  char *id;              /* decoded, owned */
+} kv_route_t;
+
+/* Find the endpoint of @method and raw @path.  KAVRO_ERR_NOMEM or
+ * KAVRO_OK (an unknown path is KV_EP_UNKNOWN, not an error). */
+kavro_err_t kv_route_find(const char *method, const char *path,
+                          kv_route_t *route);
+void kv_route_clear(kv_route_t *route);
+
+/* Serve @route of @request from @store into @reply. */
+void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
+                   const kv_http_request_t *request, kv_reply_t *reply);
+
+/* Turn @reply into the HTTP response: body text, status, content type.
+ * KAVRO_ERR_NOMEM when the body cannot be written. */
+kavro_err_t kv_reply_to_response(const kv_reply_t *reply,
+                                 kv_http_response_t *response);
+
+/* ---- the HTTP server (mock_http.c) ------------------------------------ */
+
+typedef struct kv_http_server_s kv_http_server_t;
+
+/* Serve @handler(@opaque, ...) on @address:@port.  The bound port is in
+ * kv_http_server_port(). */
+kavro_err_t kv_http_server_start(const char *address, unsigned port,
+                                 kv_inproc_handler_fn handler, void *opaque,
+                                 kv_http_server_t **serverp,
+                                 kavro_error_t *error);
+unsigned kv_http_server_port(const kv_http_server_t *server);
+/* Stop accepting, wait for the connections' threads, free.  NULL-safe. */
+void kv_http_server_stop(kv_http_server_t *server);
+
+#endif /* KAVRO_MOCK_INT_H */

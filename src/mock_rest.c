@@ -1,0 +1,473 @@
+/*
+ * kavro - the mock registry's REST surface: from method, path and query
+ * to a store operation, and from its reply to an HTTP response.
+ *
+ * The path is split on '/' before percent-decoding, so a subject sent with
+ * '/' as %2F stays one subject.  A subject sent with bare slashes (as
+ * Python's test_compatibility does) is found too: the segments after
+ * "subjects" up to the fixed tail of the route ("versions", a version,
+ * "schema") are the subject, joined again with '/'.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mock_int.h"
+#include "strbuf_int.h"
+
+/* Path segments a request may have at most; more is an unknown path. */
+#define MAX_SEGMENTS 64u
+
+static const char *const endpoint_names[KV_EP_COUNT] = {
+    [KV_EP_UNKNOWN] = "",
+    [KV_EP_ROOT] = "GET /",
+    [KV_EP_SCHEMA_TYPES] = "GET /schemas/types",
+    [KV_EP_SCHEMA_BY_ID] = "GET /schemas/ids/{id}",
+    [KV_EP_SCHEMA_BY_ID_RAW] = "GET /schemas/ids/{id}/schema",
+    [KV_EP_SCHEMA_ID_VERSIONS] = "GET /schemas/ids/{id}/versions",
+    [KV_EP_SCHEMA_ID_SUBJECTS] = "GET /schemas/ids/{id}/subjects",
+    [KV_EP_SUBJECTS] = "GET /subjects",
+    [KV_EP_LOOKUP] = "POST /subjects/{subject}",
+    [KV_EP_DELETE_SUBJECT] = "DELETE /subjects/{subject}",
+    [KV_EP_VERSIONS] = "GET /subjects/{subject}/versions",
+    [KV_EP_REGISTER] = "POST /subjects/{subject}/versions",
+    [KV_EP_GET_VERSION] = "GET /subjects/{subject}/versions/{version}",
+    [KV_EP_GET_VERSION_SCHEMA] = "GET /subjects/{subject}/versions/{version}/schema",
+    [KV_EP_DELETE_VERSION] = "DELETE /subjects/{subject}/versions/{version}",
+    [KV_EP_GET_CONFIG] = "GET /config",
+    [KV_EP_PUT_CONFIG] = "PUT /config",
+    [KV_EP_DELETE_CONFIG] = "DELETE /config",
+    [KV_EP_GET_SUBJECT_CONFIG] = "GET /config/{subject}",
+    [KV_EP_PUT_SUBJECT_CONFIG] = "PUT /config/{subject}",
+    [KV_EP_DELETE_SUBJECT_CONFIG] = "DELETE /config/{subject}",
+    [KV_EP_GET_MODE] = "GET /mode",
+    [KV_EP_PUT_MODE] = "PUT /mode",
+    [KV_EP_COMPAT_VERSION] = "POST /compatibility/subjects/{subject}/versions/{version}",
+    [KV_EP_COMPAT_SUBJECT] = "POST /compatibility/subjects/{subject}/versions",
+};
+
+const char *kv_endpoint_name(kv_endpoint_t endpoint) {
+  return endpoint > KV_EP_UNKNOWN && endpoint < KV_EP_COUNT
+             ? endpoint_names[endpoint]
+             : "";
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decode @length bytes of @text (and '+' as a space when @plus)
+ * into @sb.  A '%' not followed by two hex digits, or one that would make
+ * a NUL, stays as it is. */
+static void decode(kv_strbuf_t *sb, const char *text, size_t length, bool plus) {
+  for (size_t i = 0; i < length; i++) {
+    if (text[i] == '%' && i + 2 < length) {
+      int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+        kv_strbuf_putc(sb, (char)(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    kv_strbuf_putc(sb, plus && text[i] == '+' ? ' ' : text[i]);
+  }
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+typedef struct segments_s {
+  const char *start[MAX_SEGMENTS];
+  size_t length[MAX_SEGMENTS];
+  size_t count;
+} segments_t;
+
+/* Split @path ("/a/b/", leading and trailing '/' ignored).  False when it
+ * has too many segments. */
+static bool split_path(const char *path, segments_t *segs) {
+  segs->count = 0;
+  const char *p = path;
+  while (*p == '/')
+    p++;
+  while (*p) {
+    const char *slash = strchr(p, '/');
+    size_t length = slash ? (size_t)(slash - p) : strlen(p);
+    if (segs->count == MAX_SEGMENTS)
+      return false;
+    segs->start[segs->count] = p;
+    segs->length[segs->count++] = length;
+    p += length;
+    while (*p == '/')
+      p++;
+  }
+  return true;
+}
+
+static bool segment_is(const segments_t *segs, size_t i, const char *word) {
+  return i < segs->count && segs->length[i] == strlen(word) &&
+         memcmp(segs->start[i], word, segs->length[i]) == 0;
+}
+
+/* Decode segments [@from, @to) joined with '/'.  NULL on OOM. */
+static char *join_decoded(const segments_t *segs, size_t from, size_t to) {
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_strbuf_puts(&sb, "");
+  for (size_t i = from; i < to; i++) {
+    if (i > from)
+      kv_strbuf_putc(&sb, '/');
+    decode(&sb, segs->start[i], segs->length[i], false);
+  }
+  return kv_strbuf_steal(&sb);
+}
+
+typedef struct method_map_s {
+  const char *method;
+  kv_endpoint_t endpoint;
+} method_map_t;
+
+/* The endpoint among @map (up to 3) that serves @method; 405 otherwise. */
+static void pick(kv_route_t *route, const char *method, const method_map_t *map,
+                 size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (map[i].method && strcmp(map[i].method, method) == 0) {
+      route->endpoint = map[i].endpoint;
+      return;
+    }
+  }
+  route->not_found_status = 405;
+}
+
+/* /subjects/{subject}[/versions[/{version}[/schema]]], from segment
+ * @first (the one after "subjects"). */
+static bool route_subject_tail(const segments_t *segs, size_t first,
+                               size_t *subject_end, size_t *version_at,
+                               bool *schema_tail, bool *versions_tail) {
+  size_t n = segs->count;
+  *version_at = 0;
+  *schema_tail = *versions_tail = false;
+  if (n >= first + 4 && segment_is(segs, n - 1, "schema") &&
+      segment_is(segs, n - 3, "versions")) {
+    *subject_end = n - 3;
+    *version_at = n - 2;
+    *schema_tail = true;
+  } else if (n >= first + 3 && segment_is(segs, n - 2, "versions")) {
+    *subject_end = n - 2;
+    *version_at = n - 1;
+  } else if (n >= first + 2 && segment_is(segs, n - 1, "versions")) {
+    *subject_end = n - 1;
+    *versions_tail = true;
+  } else {
+    *subject_end = n;
+  }
+  return *subject_end > first;
+}
+
+static kavro_err_t route_subjects(const segments_t *segs, const char *method,
+                                  kv_route_t *route) {
+  size_t end, version_at;
+  bool schema_tail, versions_tail;
+  if (!route_subject_tail(segs, 1, &end, &version_at, &schema_tail,
+                          &versions_tail))
+    return KAVRO_OK;
+  if (schema_tail) {
+    pick(route, method, (method_map_t[]){{"GET", KV_EP_GET_VERSION_SCHEMA}}, 1);
+  } else if (version_at) {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_VERSION},
+                          {"DELETE", KV_EP_DELETE_VERSION}},
+         2);
+  } else if (versions_tail) {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_VERSIONS}, {"POST", KV_EP_REGISTER}}, 2);
+  } else {
+    pick(route, method,
+         (method_map_t[]){{"POST", KV_EP_LOOKUP},
+                          {"DELETE", KV_EP_DELETE_SUBJECT}},
+         2);
+  }
+  if (!(route->subject = join_decoded(segs, 1, end)))
+    return KAVRO_ERR_NOMEM;
+  if (version_at && !(route->version = join_decoded(segs, version_at, version_at + 1)))
+    return KAVRO_ERR_NOMEM;
+  return KAVRO_OK;
+}
+
+static kavro_err_t route_compat(const segments_t *segs, const char *method,
+                                kv_route_t *route) {
+  size_t end, version_at;
+  bool schema_tail, versions_tail;
+  if (!segment_is(segs, 1, "subjects") ||
+      !route_subject_tail(segs, 2, &end, &version_at, &schema_tail,
+                          &versions_tail) ||
+      schema_tail || (!version_at && !versions_tail))
+    return KAVRO_OK;
+  pick(route, method,
+       (method_map_t[]){{"POST", version_at ? KV_EP_COMPAT_VERSION
+                                            : KV_EP_COMPAT_SUBJECT}},
+       1);
+  if (!(route->subject = join_decoded(segs, 2, end)))
+    return KAVRO_ERR_NOMEM;
+  if (version_at && !(route->version = join_decoded(segs, version_at, version_at + 1)))
+    return KAVRO_ERR_NOMEM;
+  return KAVRO_OK;
+}
+
+static kavro_err_t route_schemas(const segments_t *segs, const char *method,
+                                 kv_route_t *route) {
+  if (segs->count == 2 && segment_is(segs, 1, "types")) {
+    pick(route, method, (method_map_t[]){{"GET", KV_EP_SCHEMA_TYPES}}, 1);
+    return KAVRO_OK;
+  }
+  if (!segment_is(segs, 1, "ids") || segs->count < 3 || segs->count > 4)
+    return KAVRO_OK;
+  kv_endpoint_t endpoint = KV_EP_SCHEMA_BY_ID;
+  if (segs->count == 4) {
+    if (segment_is(segs, 3, "schema"))
+      endpoint = KV_EP_SCHEMA_BY_ID_RAW;
+    else if (segment_is(segs, 3, "versions"))
+      endpoint = KV_EP_SCHEMA_ID_VERSIONS;
+    else if (segment_is(segs, 3, "subjects"))
+      endpoint = KV_EP_SCHEMA_ID_SUBJECTS;
+    else
+      return KAVRO_OK;
+  }
+  pick(route, method, (method_map_t[]){{"GET", endpoint}}, 1);
+  route->id = join_decoded(segs, 2, 3);
+  return route->id ? KAVRO_OK : KAVRO_ERR_NOMEM;
+}
+
+static kavro_err_t route_config(const segments_t *segs, const char *method,
+                                kv_route_t *route) {
+  if (segs->count == 1) {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_CONFIG},
+                          {"PUT", KV_EP_PUT_CONFIG},
+                          {"DELETE", KV_EP_DELETE_CONFIG}},
+         3);
+    return KAVRO_OK;
+  }
+  pick(route, method,
+       (method_map_t[]){{"GET", KV_EP_GET_SUBJECT_CONFIG},
+                        {"PUT", KV_EP_PUT_SUBJECT_CONFIG},
+                        {"DELETE", KV_EP_DELETE_SUBJECT_CONFIG}},
+       3);
+  route->subject = join_decoded(segs, 1, segs->count);
+  return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
+}
+
+kavro_err_t kv_route_find(const char *method, const char *path,
+                          kv_route_t *route) {
+  memset(route, 0, sizeof(*route));
+  route->not_found_status = 404;
+  segments_t segs;
+  if (!split_path(path ? path : "", &segs))
+    return KAVRO_OK;
+  if (segs.count == 0) {
+    pick(route, method, (method_map_t[]){{"GET", KV_EP_ROOT}}, 1);
+    return KAVRO_OK;
+  }
+  if (segment_is(&segs, 0, "subjects")) {
+    if (segs.count == 1) {
+      pick(route, method, (method_map_t[]){{"GET", KV_EP_SUBJECTS}}, 1);
+      return KAVRO_OK;
+    }
+    return route_subjects(&segs, method, route);
+  }
+  if (segment_is(&segs, 0, "schemas"))
+    return route_schemas(&segs, method, route);
+  if (segment_is(&segs, 0, "config"))
+    return route_config(&segs, method, route);
+  if (segment_is(&segs, 0, "mode") && segs.count == 1) {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_MODE}, {"PUT", KV_EP_PUT_MODE}}, 2);
+    return KAVRO_OK;
+  }
+  if (segment_is(&segs, 0, "compatibility"))
+    return route_compat(&segs, method, route);
+  return KAVRO_OK;
+}
+
+void kv_route_clear(kv_route_t *route) {
+  free(route->subject);
+  free(route->version);
+  free(route->id);
+  memset(route, 0, sizeof(*route));
+}
+
+/* ---- query parameters -------------------------------------------------- */
+
+/* Whether the query parameter @name is "true" (case-insensitive), as the
+ * registry reads its boolean parameters. */
+static bool query_flag(const char *query, const char *name) {
+  size_t name_length = strlen(name);
+  for (const char *p = query; p && *p;) {
+    const char *amp = strchr(p, '&');
+    size_t length = amp ? (size_t)(amp - p) : strlen(p);
+    if (length > name_length && memcmp(p, name, name_length) == 0 &&
+        p[name_length] == '=') {
+      kv_strbuf_t value = KV_STRBUF_INIT;
+      decode(&value, p + name_length + 1, length - name_length - 1, true);
+      bool yes = value.data && strcasecmp(value.data, "true") == 0;
+      kv_strbuf_free(&value);
+      return yes;
+    }
+    p = amp ? amp + 1 : NULL;
+  }
+  return false;
+}
+
+/* ---- serving ----------------------------------------------------------- */
+
+/* The request body as a JSON object, or NULL with @reply set. */
+static json_t *read_body(const kv_http_request_t *request, kv_reply_t *reply) {
+  json_error_t jerr;
+  json_t *body = request->body_length
+                     ? json_loadb(request->body, request->body_length,
+                                  JSON_REJECT_DUPLICATES, &jerr)
+                     : NULL;
+  if (!body) {
+    kv_reply_error(reply, 400, "Unrecognized request body: %s",
+                   request->body_length ? jerr.text : "empty body");
+    return NULL;
+  }
+  if (!json_is_object(body)) {
+    json_decref(body);
+    kv_reply_error(reply, 422, "Unrecognized request body: not a JSON object");
+    return NULL;
+  }
+  return body;
+}
+
+static void serve_with_body(kv_store_t *store, const kv_route_t *route,
+                            const kv_http_request_t *request, kv_reply_t *reply) {
+  json_t *body = read_body(request, reply);
+  if (!body)
+    return;
+  const char *q = request->query;
+  switch (route->endpoint) {
+  case KV_EP_REGISTER:
+    kv_store_register(store, route->subject, body, reply);
+    break;
+  case KV_EP_LOOKUP:
+    kv_store_lookup(store, route->subject, body, query_flag(q, "deleted"), reply);
+    break;
+  case KV_EP_PUT_CONFIG:
+  case KV_EP_PUT_SUBJECT_CONFIG:
+    kv_store_put_config(store, route->subject, body, reply);
+    break;
+  case KV_EP_PUT_MODE:
+    kv_store_put_mode(store, body, reply);
+    break;
+  case KV_EP_COMPAT_VERSION:
+  case KV_EP_COMPAT_SUBJECT:
+    kv_store_test_compat(store, route->subject, route->version, body,
+                         query_flag(q, "verbose"), reply);
+    break;
+  default:
+    break;
+  }
+  json_decref(body);
+}
+
+static void serve_by_id(kv_store_t *store, const kv_route_t *route,
+                        const char *query, kv_reply_t *reply) {
+  kv_id_view_t view = KV_ID_SCHEMA;
+  if (route->endpoint == KV_EP_SCHEMA_BY_ID_RAW)
+    view = KV_ID_RAW;
+  else if (route->endpoint == KV_EP_SCHEMA_ID_VERSIONS)
+    view = KV_ID_VERSIONS;
+  else if (route->endpoint == KV_EP_SCHEMA_ID_SUBJECTS)
+    view = KV_ID_SUBJECTS;
+  kv_store_by_id(store, route->id, view, query_flag(query, "deleted"), reply);
+}
+
+void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
+                   const kv_http_request_t *request, kv_reply_t *reply) {
+  const char *q = request->query;
+  const char *subject = route->subject;
+  switch (route->endpoint) {
+  case KV_EP_UNKNOWN:
+    if (route->not_found_status == 405)
+      kv_reply_error(reply, 405, "HTTP 405 Method Not Allowed");
+    else
+      kv_reply_error(reply, 404, "HTTP 404 Not Found");
+    break;
+  case KV_EP_ROOT:
+    kv_reply_json(reply, json_object());
+    break;
+  case KV_EP_SCHEMA_TYPES:
+    kv_reply_json(reply, json_pack("[s]", "AVRO"));
+    break;
+  case KV_EP_SCHEMA_BY_ID:
+  case KV_EP_SCHEMA_BY_ID_RAW:
+  case KV_EP_SCHEMA_ID_VERSIONS:
+  case KV_EP_SCHEMA_ID_SUBJECTS:
+    serve_by_id(store, route, q, reply);
+    break;
+  case KV_EP_SUBJECTS:
+    kv_store_subjects(store, query_flag(q, "deleted"), reply);
+    break;
+  case KV_EP_DELETE_SUBJECT:
+    kv_store_delete_subject(store, subject, query_flag(q, "permanent"), reply);
+    break;
+  case KV_EP_VERSIONS:
+    kv_store_versions(store, subject, query_flag(q, "deleted"), reply);
+    break;
+  case KV_EP_GET_VERSION:
+  case KV_EP_GET_VERSION_SCHEMA:
+    kv_store_get_version(store, subject, route->version,
+                         query_flag(q, "deleted"),
+                         route->endpoint == KV_EP_GET_VERSION_SCHEMA, reply);
+    break;
+  case KV_EP_DELETE_VERSION:
+    kv_store_delete_version(store, subject, route->version,
+                            query_flag(q, "permanent"), reply);
+    break;
+  case KV_EP_GET_CONFIG:
+  case KV_EP_GET_SUBJECT_CONFIG:
+    kv_store_get_config(store, subject, query_flag(q, "defaultToGlobal"), reply);
+    break;
+  case KV_EP_DELETE_CONFIG:
+  case KV_EP_DELETE_SUBJECT_CONFIG:
+    kv_store_delete_config(store, subject, reply);
+    break;
+  case KV_EP_GET_MODE:
+    kv_store_get_mode(store, reply);
+    break;
+  default:
+    serve_with_body(store, route, request, reply);
+    break;
+  }
+}
+
+kavro_err_t kv_reply_to_response(const kv_reply_t *reply,
+                                 kv_http_response_t *response) {
+  char *body;
+  if (reply->error_code) {
+    json_t *error = json_pack("{s:i, s:s}", "error_code", reply->error_code,
+                              "message", reply->message);
+    body = error ? json_dumps(error, JSON_COMPACT) : NULL;
+    json_decref(error);
+  } else if (reply->raw) {
+    body = strdup(reply->raw);
+  } else {
+    body = json_dumps(reply->json, JSON_COMPACT | JSON_ENCODE_ANY);
+  }
+  if (!body)
+    return KAVRO_ERR_NOMEM;
+  response->outcome = KV_HTTP_ANSWERED;
+  response->status = reply->status;
+  response->body = body;
+  response->body_length = strlen(body);
+  snprintf(response->content_type, sizeof(response->content_type), "%s",
+           KV_MOCK_CONTENT_TYPE);
+  response->retry_after_seconds = -1;
+  return KAVRO_OK;
+}

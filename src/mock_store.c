@@ -1,0 +1,1461 @@
+/*
+ * kavro - the mock registry's store: subjects, versions, schema ids,
+ * compatibility levels and mode, with the Schema Registry's rules.
+ *
+ * A distinct schema is an entry with one global id.  Two registrations are
+ * the same schema when their parsed forms written back as JSON (whitespace,
+ * key order and escapes no longer matter; docs, defaults and aliases still
+ * do) and their references are equal, so a pretty-printed copy gets the
+ * same id under any subject.  Entries are never removed: a schema whose
+ * versions were all deleted for good keeps its id if it comes back, as ids
+ * are never reused for another schema.
+ *
+ * One mutex guards everything; parsing and compatibility checks run under
+ * it, which is simple and fast enough for a test registry.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_int.h"
+#include "mock_int.h"
+#include "strbuf_int.h"
+
+/* Incompatibilities listed in one 409 message at most. */
+#define MAX_LISTED_INCOMPATIBILITIES 20u
+/* References one registration may name at most. */
+#define MAX_REFERENCES 1000u
+
+typedef enum registry_mode_e {
+  MODE_READWRITE,
+  MODE_READONLY,
+  MODE_READONLY_OVERRIDE,
+  MODE_IMPORT /* registrations skip the compatibility check */
+} registry_mode_t;
+
+static const char *const mode_names[] = {"READWRITE", "READONLY",
+                                         "READONLY_OVERRIDE", "IMPORT"};
+
+typedef struct ref_s {
+  char *name;
+  char *subject;
+  int version;
+} ref_t;
+
+typedef struct entry_s {
+  int id;
+  kavro_schema_t *schema;
+  char *text;    /* as served: the parsed schema written as compact JSON */
+  ref_t *refs;
+  size_t ref_count;
+  char *key;     /* text and references: equal keys, same schema */
+} entry_t;
+
+typedef struct version_s {
+  int version;
+  entry_t *entry; /* NULL only while a file is being loaded */
+  int id;         /* entry->id */
+  bool deleted;
+} version_t;
+
+typedef struct subject_s {
+  char *name;
+  version_t *versions; /* ascending */
+  size_t count, capacity;
+  bool has_level;
+  kavro_compat_level_t level;
+} subject_t;
+
+struct kv_store_s {
+  pthread_mutex_t lock;
+  entry_t **entries; /* entries[id - 1]; NULL for an id not in use */
+  size_t entry_count, entry_capacity;
+  subject_t **subjects;
+  size_t subject_count, subject_capacity;
+  kavro_compat_level_t level;
+  registry_mode_t mode;
+  uint64_t changes;
+};
+
+/* ---- replies ----------------------------------------------------------- */
+
+int kv_reply_status_of(int code) {
+  if (code >= 40000 && code < 60000)
+    return code / 100;
+  if (code >= 100 && code < 600)
+    return code;
+  return 500;
+}
+
+void kv_reply_error(kv_reply_t *reply, int code, const char *fmt, ...) {
+  json_decref(reply->json);
+  reply->json = NULL;
+  free(reply->raw);
+  reply->raw = NULL;
+  reply->error_code = code;
+  reply->status = kv_reply_status_of(code);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(reply->message, sizeof(reply->message), fmt, ap);
+  va_end(ap);
+}
+
+void kv_reply_json(kv_reply_t *reply, json_t *json) {
+  if (!json) {
+    kv_reply_error(reply, 50001, "Out of memory");
+    return;
+  }
+  json_decref(reply->json);
+  reply->json = json;
+  reply->status = 200;
+  reply->error_code = 0;
+}
+
+void kv_reply_clear(kv_reply_t *reply) {
+  json_decref(reply->json);
+  free(reply->raw);
+  memset(reply, 0, sizeof(*reply));
+}
+
+static void reply_out_of_memory(kv_reply_t *reply) {
+  kv_reply_error(reply, 50001, "Error in the backend data store: out of memory");
+}
+
+/* ---- the data structure ------------------------------------------------ */
+
+static void entry_free(entry_t *entry) {
+  if (!entry)
+    return;
+  kavro_schema_destroy(entry->schema);
+  free(entry->text);
+  for (size_t i = 0; i < entry->ref_count; i++) {
+    free(entry->refs[i].name);
+    free(entry->refs[i].subject);
+  }
+  free(entry->refs);
+  free(entry->key);
+  free(entry);
+}
+
+static void subject_free(subject_t *subject) {
+  if (!subject)
+    return;
+  free(subject->name);
+  free(subject->versions);
+  free(subject);
+}
+
+/* Grow *array (of @size-byte items) to hold one more than @count. */
+static bool reserve(void *array, size_t *capacity, size_t count, size_t size) {
+  if (count < *capacity)
+    return true;
+  size_t grown = *capacity ? *capacity * 2 : 8;
+  void *bigger = realloc(*(void **)array, grown * size);
+  if (!bigger)
+    return false;
+  *(void **)array = bigger;
+  *capacity = grown;
+  return true;
+}
+
+kv_store_t *kv_store_new(void) {
+  kv_store_t *store = calloc(1, sizeof(*store));
+  if (!store)
+    return NULL;
+  pthread_mutex_init(&store->lock, NULL);
+  store->level = KAVRO_COMPAT_BACKWARD;
+  store->mode = MODE_READWRITE;
+  return store;
+}
+
+static void store_empty(kv_store_t *store) {
+  for (size_t i = 0; i < store->entry_count; i++)
+    entry_free(store->entries[i]);
+  for (size_t i = 0; i < store->subject_count; i++)
+    subject_free(store->subjects[i]);
+  free(store->entries);
+  free(store->subjects);
+  store->entries = NULL;
+  store->subjects = NULL;
+  store->entry_count = store->entry_capacity = 0;
+  store->subject_count = store->subject_capacity = 0;
+}
+
+void kv_store_free(kv_store_t *store) {
+  if (!store)
+    return;
+  store_empty(store);
+  pthread_mutex_destroy(&store->lock);
+  free(store);
+}
+
+uint64_t kv_store_change_count(kv_store_t *store) {
+  pthread_mutex_lock(&store->lock);
+  uint64_t changes = store->changes;
+  pthread_mutex_unlock(&store->lock);
+  return changes;
+}
+
+static subject_t *find_subject(const kv_store_t *store, const char *name) {
+  for (size_t i = 0; i < store->subject_count; i++)
+    if (strcmp(store->subjects[i]->name, name) == 0)
+      return store->subjects[i];
+  return NULL;
+}
+
+static subject_t *add_subject(kv_store_t *store, const char *name) {
+  subject_t *subject = find_subject(store, name);
+  if (subject)
+    return subject;
+  if (!reserve(&store->subjects, &store->subject_capacity,
+               store->subject_count, sizeof(subject_t *)))
+    return NULL;
+  subject = calloc(1, sizeof(*subject));
+  if (!subject || !(subject->name = strdup(name))) {
+    free(subject);
+    return NULL;
+  }
+  store->subjects[store->subject_count++] = subject;
+  return subject;
+}
+
+/* Forget @subject when nothing is left of it (no version, no level). */
+static void drop_subject_if_empty(kv_store_t *store, subject_t *subject) {
+  if (subject->count > 0 || subject->has_level)
+    return;
+  for (size_t i = 0; i < store->subject_count; i++) {
+    if (store->subjects[i] == subject) {
+      store->subjects[i] = store->subjects[--store->subject_count];
+      subject_free(subject);
+      return;
+    }
+  }
+}
+
+static bool has_live_version(const subject_t *subject) {
+  for (size_t i = 0; i < subject->count; i++)
+    if (!subject->versions[i].deleted)
+      return true;
+  return false;
+}
+
+/* Whether @subject exists for a caller that sees soft-deleted versions
+ * (@deleted) or not. */
+static bool subject_visible(const subject_t *subject, bool deleted) {
+  return subject && (deleted ? subject->count > 0 : has_live_version(subject));
+}
+
+static version_t *find_version(subject_t *subject, int number) {
+  for (size_t i = 0; i < subject->count; i++)
+    if (subject->versions[i].version == number)
+      return &subject->versions[i];
+  return NULL;
+}
+
+static version_t *latest_version(subject_t *subject, bool deleted) {
+  for (size_t i = subject->count; i-- > 0;)
+    if (deleted || !subject->versions[i].deleted)
+      return &subject->versions[i];
+  return NULL;
+}
+
+/* Parse a version as the registry does: 1 .. 2^31-1, "latest" or -1 (both
+ * stored as -1).  False when it is none of these. */
+static bool parse_version(const char *text, int *number) {
+  if (strcmp(text, "latest") == 0 || strcmp(text, "-1") == 0) {
+    *number = -1;
+    return true;
+  }
+  if (*text < '0' || *text > '9')
+    return false;
+  errno = 0;
+  char *end;
+  long value = strtol(text, &end, 10);
+  if (*end || errno || value < 1 || value > INT_MAX)
+    return false;
+  *number = (int)value;
+  return true;
+}
+
+static void invalid_version(kv_reply_t *reply, const char *text) {
+  kv_reply_error(reply, 42202,
+                 "The specified version '%s' is not a valid version id. "
+                 "Allowed values are between [1, 2^31-1] and the string "
+                 "\"latest\"",
+                 text);
+}
+
+static void subject_not_found(kv_reply_t *reply, const char *name) {
+  kv_reply_error(reply, 40401, "Subject '%s' not found.", name);
+}
+
+static bool read_only(const kv_store_t *store) {
+  return store->mode == MODE_READONLY || store->mode == MODE_READONLY_OVERRIDE;
+}
+
+static bool refuse_if_read_only(const kv_store_t *store, const char *subject,
+                                kv_reply_t *reply) {
+  if (!read_only(store))
+    return false;
+  kv_reply_error(reply, 42205, "Subject %s is in read-only mode", subject);
+  return true;
+}
+
+static kavro_compat_level_t level_of(const kv_store_t *store,
+                                     const subject_t *subject) {
+  return subject && subject->has_level ? subject->level : store->level;
+}
+
+/* ---- JSON answers ------------------------------------------------------ */
+
+static json_t *refs_to_json(const entry_t *entry) {
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < entry->ref_count; i++) {
+    const ref_t *ref = &entry->refs[i];
+    if (json_array_append_new(array,
+                              json_pack("{s:s, s:s, s:i}", "name", ref->name,
+                                        "subject", ref->subject, "version",
+                                        ref->version)) != 0) {
+      json_decref(array);
+      return NULL;
+    }
+  }
+  return array;
+}
+
+/* Add "references" to @object when @entry has any.  False on OOM. */
+static bool add_refs(json_t *object, const entry_t *entry) {
+  if (entry->ref_count == 0)
+    return true;
+  return json_object_set_new(object, "references", refs_to_json(entry)) == 0;
+}
+
+static json_t *version_json(const subject_t *subject, const version_t *v) {
+  json_t *object = json_pack("{s:s, s:i, s:i, s:s}", "subject", subject->name,
+                             "version", v->version, "id", v->entry->id,
+                             "schema", v->entry->text);
+  if (object && !add_refs(object, v->entry)) {
+    json_decref(object);
+    return NULL;
+  }
+  return object;
+}
+
+/* ---- parsing a posted schema ------------------------------------------ */
+
+/* A posted schema: its parsed form, references, and key. */
+typedef struct candidate_s {
+  kavro_schema_t *schema;
+  ref_t *refs;
+  size_t ref_count;
+  char *text;
+  char *key;
+} candidate_t;
+
+static void candidate_free(candidate_t *c) {
+  kavro_schema_destroy(c->schema);
+  for (size_t i = 0; i < c->ref_count; i++) {
+    free(c->refs[i].name);
+    free(c->refs[i].subject);
+  }
+  free(c->refs);
+  free(c->text);
+  free(c->key);
+  memset(c, 0, sizeof(*c));
+}
+
+/* The schema a reference names, or NULL with @reply set. */
+static kavro_schema_t *resolve_ref(kv_store_t *store, const ref_t *ref,
+                                   kv_reply_t *reply) {
+  subject_t *subject = find_subject(store, ref->subject);
+  version_t *v = NULL;
+  if (subject)
+    v = ref->version == -1 ? latest_version(subject, false)
+                           : find_version(subject, ref->version);
+  if (!v || !v->entry) {
+    kv_reply_error(reply, 42201,
+                   "Invalid schema: reference '%s' names subject '%s' "
+                   "version %d, which does not exist",
+                   ref->name, ref->subject, ref->version);
+    return NULL;
+  }
+  return v->entry->schema;
+}
+
+/* Read the "references" member of @body into @c.  False with @reply set. */
+static bool read_refs(kv_store_t *store, const json_t *body, candidate_t *c,
+                      kavro_schema_t ***schemasp, kv_reply_t *reply) {
+  const json_t *refs = json_object_get(body, "references");
+  if (!refs || json_is_null(refs))
+    return true;
+  if (!json_is_array(refs) || json_array_size(refs) > MAX_REFERENCES) {
+    kv_reply_error(reply, 42201, "Invalid schema: \"references\" must be an "
+                                 "array of at most %u references",
+                   MAX_REFERENCES);
+    return false;
+  }
+  size_t n = json_array_size(refs);
+  c->refs = calloc(n ? n : 1, sizeof(ref_t));
+  *schemasp = calloc(n ? n : 1, sizeof(kavro_schema_t *));
+  if (!c->refs || !*schemasp) {
+    reply_out_of_memory(reply);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name, *subject;
+    json_int_t version;
+    if (json_unpack((json_t *)json_array_get(refs, i), "{s:s, s:s, s:I}",
+                    "name", &name, "subject", &subject, "version",
+                    &version) != 0 ||
+        version < -1 || version == 0 || version > INT_MAX) {
+      kv_reply_error(reply, 42201, "Invalid schema: reference %zu needs "
+                                   "\"name\", \"subject\" and a valid "
+                                   "\"version\"",
+                     i);
+      return false;
+    }
+    ref_t *ref = &c->refs[c->ref_count];
+    ref->name = strdup(name);
+    ref->subject = strdup(subject);
+    ref->version = (int)version;
+    c->ref_count++;
+    if (!ref->name || !ref->subject) {
+      reply_out_of_memory(reply);
+      return false;
+    }
+    if (!((*schemasp)[i] = resolve_ref(store, ref, reply)))
+      return false;
+  }
+  return true;
+}
+
+/* The identity of a schema: its text as served and its references. */
+static char *make_key(const char *text, const ref_t *refs, size_t count) {
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_strbuf_puts(&sb, text);
+  for (size_t i = 0; i < count; i++)
+    kv_strbuf_printf(&sb, "\n%s\n%s\n%d", refs[i].name, refs[i].subject,
+                     refs[i].version);
+  return kv_strbuf_steal(&sb);
+}
+
+/* Parse the schema posted in @body ({"schema", "schemaType",
+ * "references"}) into @c.  False with @reply set. */
+static bool read_candidate(kv_store_t *store, const json_t *body,
+                           candidate_t *c, kv_reply_t *reply) {
+  const json_t *schema = json_object_get(body, "schema");
+  if (!json_is_string(schema)) {
+    kv_reply_error(reply, 42201, "Invalid schema: the request has no "
+                                 "\"schema\" string");
+    return false;
+  }
+  const json_t *type = json_object_get(body, "schemaType");
+  if (type && !json_is_null(type) &&
+      !(json_is_string(type) && strcmp(json_string_value(type), "AVRO") == 0)) {
+    kv_reply_error(reply, 42201, "Invalid schema: schema type %s is not "
+                                 "supported; this registry serves AVRO",
+                   json_is_string(type) ? json_string_value(type) : "(not a string)");
+    return false;
+  }
+  kavro_schema_t **ref_schemas = NULL;
+  bool ok = read_refs(store, body, c, &ref_schemas, reply);
+  if (ok) {
+    kavro_parse_options_t options;
+    kavro_parse_options_init(&options);
+    options.source = "schema";
+    options.references = ref_schemas;
+    options.reference_count = c->ref_count;
+    kavro_error_t error = {0};
+    if (kavro_schema_parse(json_string_value(schema),
+                           json_string_length(schema), &options, &c->schema,
+                           &error) != KAVRO_OK) {
+      char text[600];
+      kv_reply_error(reply, error.code == KAVRO_ERR_NOMEM ? 50001 : 42201,
+                     "Invalid schema: %s",
+                     kavro_error_format(&error, text, sizeof(text)));
+      ok = false;
+    }
+  }
+  free(ref_schemas);
+  if (!ok)
+    return false;
+  c->text = kavro_schema_to_json(c->schema, KAVRO_JSON_COMPACT);
+  c->key = c->text ? make_key(c->text, c->refs, c->ref_count) : NULL;
+  if (!c->key) {
+    reply_out_of_memory(reply);
+    return false;
+  }
+  return true;
+}
+
+static entry_t *find_entry(const kv_store_t *store, const char *key) {
+  for (size_t i = 0; i < store->entry_count; i++)
+    if (store->entries[i] && strcmp(store->entries[i]->key, key) == 0)
+      return store->entries[i];
+  return NULL;
+}
+
+static entry_t *entry_by_id(const kv_store_t *store, long id) {
+  if (id < 1 || (size_t)id > store->entry_count)
+    return NULL;
+  return store->entries[id - 1];
+}
+
+/* Store @c (whose members move into it) under @id.  NULL on OOM. */
+static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id) {
+  while (store->entry_count < (size_t)id) {
+    if (!reserve(&store->entries, &store->entry_capacity, store->entry_count,
+                 sizeof(entry_t *)))
+      return NULL;
+    store->entries[store->entry_count++] = NULL;
+  }
+  entry_t *entry = calloc(1, sizeof(*entry));
+  if (!entry)
+    return NULL;
+  entry->id = id;
+  entry->schema = c->schema;
+  entry->text = c->text;
+  entry->refs = c->refs;
+  entry->ref_count = c->ref_count;
+  entry->key = c->key;
+  memset(c, 0, sizeof(*c));
+  store->entries[id - 1] = entry;
+  return entry;
+}
+
+/* ---- compatibility ----------------------------------------------------- */
+
+/* The live schemas of @subject that @level compares a candidate with:
+ * each version's, oldest first.  @only, when not NULL, is the one version
+ * to compare with.  Returns a new array (free it) or NULL on OOM. */
+static kavro_schema_t **previous_schemas(subject_t *subject,
+                                         const version_t *only, size_t *count) {
+  *count = 0;
+  size_t n = subject ? subject->count : 0;
+  kavro_schema_t **previous = calloc(n ? n : 1, sizeof(*previous));
+  if (!previous)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    const version_t *v = &subject->versions[i];
+    if (only ? v == only : !v->deleted)
+      previous[(*count)++] = v->entry->schema;
+  }
+  return previous;
+}
+
+/* Each incompatibility of @result as the registry words it. */
+static void describe_incompat(kv_strbuf_t *sb, const kavro_incompat_t *in) {
+  kv_strbuf_printf(sb, "{errorType:'%s', description:'%s', "
+                       "additionalInfo:'reader %s, writer %s'}",
+                   kavro_incompat_kind_name(in->kind), in->message,
+                   in->reader_location, in->writer_location);
+}
+
+/* Run the check of @candidate against @previous under @level.  On success
+ * *resultp holds the result; otherwise @reply is set. */
+static bool run_check(kavro_compat_level_t level, const kavro_schema_t *candidate,
+                      kavro_schema_t *const *previous, size_t count,
+                      kavro_compat_result_t **resultp, kv_reply_t *reply) {
+  kavro_error_t error = {0};
+  if (kavro_compat_check_level(level, candidate, previous, count, resultp,
+                               &error) == KAVRO_OK)
+    return true;
+  kv_reply_error(reply, 50001, "Error while checking compatibility: %s",
+                 error.text);
+  return false;
+}
+
+static void incompatible_reply(kv_reply_t *reply, const char *subject,
+                               kavro_compat_level_t level,
+                               const kavro_compat_result_t *result) {
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  size_t n = kavro_compat_result_count(result);
+  for (size_t i = 0; i < n && i < MAX_LISTED_INCOMPATIBILITIES; i++) {
+    describe_incompat(&sb, kavro_compat_result_get(result, i));
+    kv_strbuf_puts(&sb, ", ");
+  }
+  if (n > MAX_LISTED_INCOMPATIBILITIES)
+    kv_strbuf_printf(&sb, "(%zu more), ", n - MAX_LISTED_INCOMPATIBILITIES);
+  kv_strbuf_printf(&sb, "{compatibility: '%s'}", kavro_compat_level_name(level));
+  kv_reply_error(reply, 409,
+                 "Schema being registered is incompatible with an earlier "
+                 "schema for subject \"%s\", details: [%s]",
+                 subject, kv_strbuf_failed(&sb) ? "" : sb.data);
+  kv_strbuf_free(&sb);
+}
+
+/* ---- registration and lookup ------------------------------------------ */
+
+static version_t *live_version_with(subject_t *subject, const entry_t *entry) {
+  for (size_t i = subject ? subject->count : 0; i-- > 0;)
+    if (subject->versions[i].entry == entry && !subject->versions[i].deleted)
+      return &subject->versions[i];
+  return NULL;
+}
+
+/* Check @c against @subject under its level.  False with @reply set when
+ * incompatible or when the check fails. */
+static bool compatible_with_subject(kv_store_t *store, const char *name,
+                                    subject_t *subject, const candidate_t *c,
+                                    kv_reply_t *reply) {
+  size_t count;
+  kavro_schema_t **previous = previous_schemas(subject, NULL, &count);
+  if (!previous) {
+    reply_out_of_memory(reply);
+    return false;
+  }
+  kavro_compat_level_t level = level_of(store, subject);
+  kavro_compat_result_t *result = NULL;
+  bool ok = run_check(level, c->schema, previous, count, &result, reply);
+  if (ok && !kavro_compat_result_is_compatible(result)) {
+    incompatible_reply(reply, name, level, result);
+    ok = false;
+  }
+  kavro_compat_result_destroy(result);
+  free(previous);
+  return ok;
+}
+
+static bool append_version(subject_t *subject, entry_t *entry) {
+  if (!reserve(&subject->versions, &subject->capacity, subject->count,
+               sizeof(version_t)))
+    return false;
+  int next = subject->count ? subject->versions[subject->count - 1].version + 1 : 1;
+  subject->versions[subject->count++] = (version_t){next, entry, entry->id, false};
+  return true;
+}
+
+static void register_locked(kv_store_t *store, const char *name,
+                            const json_t *body, kv_reply_t *reply) {
+  if (refuse_if_read_only(store, name, reply))
+    return;
+  candidate_t c = {0};
+  if (!read_candidate(store, body, &c, reply))
+    goto done;
+  subject_t *subject = find_subject(store, name);
+  entry_t *entry = find_entry(store, c.key);
+  if (entry && live_version_with(subject, entry)) {
+    kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
+    goto done;
+  }
+  if (store->mode != MODE_IMPORT &&
+      !compatible_with_subject(store, name, subject, &c, reply))
+    goto done;
+  if (!entry && !(entry = add_entry(store, &c, (int)store->entry_count + 1))) {
+    reply_out_of_memory(reply);
+    goto done;
+  }
+  if (!(subject = add_subject(store, name)) || !append_version(subject, entry)) {
+    reply_out_of_memory(reply);
+    goto done;
+  }
+  store->changes++;
+  kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
+done:
+  candidate_free(&c);
+}
+
+void kv_store_register(kv_store_t *store, const char *subject,
+                       const json_t *body, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  register_locked(store, subject, body, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+static void lookup_locked(kv_store_t *store, const char *name,
+                          const json_t *body, bool deleted, kv_reply_t *reply) {
+  subject_t *subject = find_subject(store, name);
+  if (!subject_visible(subject, deleted)) {
+    subject_not_found(reply, name);
+    return;
+  }
+  candidate_t c = {0};
+  if (!read_candidate(store, body, &c, reply))
+    return;
+  entry_t *entry = find_entry(store, c.key);
+  candidate_free(&c);
+  for (size_t i = subject->count; entry && i-- > 0;) {
+    const version_t *v = &subject->versions[i];
+    if (v->entry == entry && (deleted || !v->deleted)) {
+      kv_reply_json(reply, version_json(subject, v));
+      return;
+    }
+  }
+  kv_reply_error(reply, 40403, "Schema not found");
+}
+
+void kv_store_lookup(kv_store_t *store, const char *subject,
+                     const json_t *body, bool deleted, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  lookup_locked(store, subject, body, deleted, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static void versions_locked(kv_store_t *store, const char *name, bool deleted,
+                            kv_reply_t *reply) {
+  subject_t *subject = find_subject(store, name);
+  if (!subject_visible(subject, deleted)) {
+    subject_not_found(reply, name);
+    return;
+  }
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < subject->count; i++) {
+    if (subject->versions[i].deleted && !deleted)
+      continue;
+    if (json_array_append_new(array, json_integer(subject->versions[i].version))) {
+      json_decref(array);
+      array = NULL;
+    }
+  }
+  kv_reply_json(reply, array);
+}
+
+void kv_store_versions(kv_store_t *store, const char *subject, bool deleted,
+                       kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  versions_locked(store, subject, deleted, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* The version @text of subject @name a reader sees, or NULL with @reply
+ * set. */
+static version_t *visible_version(kv_store_t *store, const char *name,
+                                  const char *text, bool deleted,
+                                  subject_t **subjectp, kv_reply_t *reply) {
+  int number;
+  if (!parse_version(text, &number)) {
+    invalid_version(reply, text);
+    return NULL;
+  }
+  subject_t *subject = find_subject(store, name);
+  if (!subject_visible(subject, deleted)) {
+    subject_not_found(reply, name);
+    return NULL;
+  }
+  version_t *v = number == -1 ? latest_version(subject, deleted)
+                              : find_version(subject, number);
+  if (!v || (v->deleted && !deleted)) {
+    kv_reply_error(reply, 40402, "Version %s not found.", text);
+    return NULL;
+  }
+  *subjectp = subject;
+  return v;
+}
+
+void kv_store_get_version(kv_store_t *store, const char *name,
+                          const char *version, bool deleted, bool raw,
+                          kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject;
+  version_t *v = visible_version(store, name, version, deleted, &subject, reply);
+  if (v && raw) {
+    if (!(reply->raw = strdup(v->entry->text)))
+      reply_out_of_memory(reply);
+    else
+      reply->status = 200;
+  } else if (v) {
+    kv_reply_json(reply, version_json(subject, v));
+  }
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* Whether some version (soft-deleted ones when @deleted) uses @entry. */
+static bool entry_in_use(const kv_store_t *store, const entry_t *entry,
+                         bool deleted) {
+  for (size_t i = 0; i < store->subject_count; i++) {
+    const subject_t *s = store->subjects[i];
+    for (size_t j = 0; j < s->count; j++)
+      if (s->versions[j].entry == entry && (deleted || !s->versions[j].deleted))
+        return true;
+  }
+  return false;
+}
+
+static int compare_strings(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Subjects that pass @keep, sorted by name, as a JSON array of names. */
+static json_t *subject_names(const kv_store_t *store,
+                             bool (*keep)(const subject_t *, const void *),
+                             const void *ctx) {
+  const char **names = calloc(store->subject_count + 1, sizeof(*names));
+  json_t *array = names ? json_array() : NULL;
+  size_t n = 0;
+  for (size_t i = 0; array && i < store->subject_count; i++)
+    if (keep(store->subjects[i], ctx))
+      names[n++] = store->subjects[i]->name;
+  qsort(names, n, sizeof(*names), compare_strings);
+  for (size_t i = 0; array && i < n; i++) {
+    if (json_array_append_new(array, json_string(names[i]))) {
+      json_decref(array);
+      array = NULL;
+    }
+  }
+  free(names);
+  return array;
+}
+
+typedef struct uses_s {
+  const entry_t *entry;
+  bool deleted;
+} uses_t;
+
+static bool subject_uses(const subject_t *subject, const void *ctx) {
+  const uses_t *uses = ctx;
+  for (size_t j = 0; j < subject->count; j++)
+    if (subject->versions[j].entry == uses->entry &&
+        (uses->deleted || !subject->versions[j].deleted))
+      return true;
+  return false;
+}
+
+static json_t *id_versions(const kv_store_t *store, const entry_t *entry,
+                           bool deleted) {
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < store->subject_count; i++) {
+    const subject_t *s = store->subjects[i];
+    for (size_t j = 0; j < s->count; j++) {
+      const version_t *v = &s->versions[j];
+      if (v->entry != entry || (v->deleted && !deleted))
+        continue;
+      if (json_array_append_new(array, json_pack("{s:s, s:i}", "subject",
+                                                 s->name, "version",
+                                                 v->version))) {
+        json_decref(array);
+        return NULL;
+      }
+    }
+  }
+  return array;
+}
+
+static void by_id_locked(kv_store_t *store, const char *text, kv_id_view_t view,
+                         bool deleted, kv_reply_t *reply) {
+  char *end;
+  errno = 0;
+  long id = strtol(text, &end, 10);
+  entry_t *entry = (*text >= '0' && *text <= '9' && !*end && !errno)
+                       ? entry_by_id(store, id)
+                       : NULL;
+  /* A soft-deleted version's id still resolves, as in the registry. */
+  if (!entry || !entry_in_use(store, entry, true)) {
+    kv_reply_error(reply, 40403, "Schema %s not found", text);
+    return;
+  }
+  json_t *json = NULL;
+  uses_t uses = {entry, deleted};
+  switch (view) {
+  case KV_ID_RAW:
+    if (!(reply->raw = strdup(entry->text)))
+      reply_out_of_memory(reply);
+    else
+      reply->status = 200;
+    return;
+  case KV_ID_SCHEMA:
+    json = json_pack("{s:s}", "schema", entry->text);
+    if (json && !add_refs(json, entry)) {
+      json_decref(json);
+      json = NULL;
+    }
+    break;
+  case KV_ID_VERSIONS:
+    json = id_versions(store, entry, deleted);
+    break;
+  case KV_ID_SUBJECTS:
+    json = subject_names(store, subject_uses, &uses);
+    break;
+  }
+  kv_reply_json(reply, json);
+}
+
+void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
+                    bool deleted, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  by_id_locked(store, id, view, deleted, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+static bool subject_listed(const subject_t *subject, const void *ctx) {
+  return subject_visible(subject, *(const bool *)ctx);
+}
+
+void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  kv_reply_json(reply, subject_names(store, subject_listed, &deleted));
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* ---- deleting ---------------------------------------------------------- */
+
+/* Whether a version of another subject (soft-deleted ones too when
+ * @deleted) references version @number of @subject: such a version cannot
+ * be deleted (42206). */
+static bool referenced(const kv_store_t *store, const subject_t *subject,
+                       int number, bool deleted) {
+  for (size_t i = 0; i < store->subject_count; i++) {
+    const subject_t *s = store->subjects[i];
+    for (size_t j = 0; s != subject && j < s->count; j++) {
+      const version_t *v = &s->versions[j];
+      if (v->deleted && !deleted)
+        continue;
+      for (size_t k = 0; k < v->entry->ref_count; k++) {
+        const ref_t *ref = &v->entry->refs[k];
+        if (ref->version == number && strcmp(ref->subject, subject->name) == 0)
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
+static bool refuse_if_referenced(const kv_store_t *store, const subject_t *subject,
+                                 const version_t *v, bool permanent,
+                                 kv_reply_t *reply) {
+  if (!referenced(store, subject, v->version, permanent))
+    return false;
+  kv_reply_error(reply, 42206,
+                 "One or more references exist to the schema "
+                 "{subject=%s,version=%d}.",
+                 subject->name, v->version);
+  return true;
+}
+
+static void delete_subject_locked(kv_store_t *store, const char *name,
+                                  bool permanent, kv_reply_t *reply) {
+  if (refuse_if_read_only(store, name, reply))
+    return;
+  subject_t *subject = find_subject(store, name);
+  if (!subject || subject->count == 0) {
+    subject_not_found(reply, name);
+    return;
+  }
+  bool live = has_live_version(subject);
+  if (!permanent && !live) {
+    kv_reply_error(reply, 40404, "Subject '%s' was soft deleted.", name);
+    return;
+  }
+  if (permanent && live) {
+    kv_reply_error(reply, 40405, "Subject '%s' was not deleted first before "
+                                 "being permanently deleted",
+                   name);
+    return;
+  }
+  for (size_t i = 0; i < subject->count; i++)
+    if ((permanent || !subject->versions[i].deleted) &&
+        refuse_if_referenced(store, subject, &subject->versions[i], permanent,
+                             reply))
+      return;
+  json_t *deleted = json_array();
+  for (size_t i = 0; deleted && i < subject->count; i++) {
+    version_t *v = &subject->versions[i];
+    if (!permanent && v->deleted)
+      continue;
+    v->deleted = true;
+    if (json_array_append_new(deleted, json_integer(v->version))) {
+      json_decref(deleted);
+      deleted = NULL;
+    }
+  }
+  if (permanent) {
+    subject->count = 0;
+    subject->has_level = false;
+    drop_subject_if_empty(store, subject);
+  }
+  store->changes++;
+  kv_reply_json(reply, deleted);
+}
+
+void kv_store_delete_subject(kv_store_t *store, const char *subject,
+                             bool permanent, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  delete_subject_locked(store, subject, permanent, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+static void delete_version_locked(kv_store_t *store, const char *name,
+                                  const char *text, bool permanent,
+                                  kv_reply_t *reply) {
+  if (refuse_if_read_only(store, name, reply))
+    return;
+  int number;
+  if (!parse_version(text, &number)) {
+    invalid_version(reply, text);
+    return;
+  }
+  subject_t *subject = find_subject(store, name);
+  if (!subject || subject->count == 0) {
+    subject_not_found(reply, name);
+    return;
+  }
+  version_t *v = number == -1 ? latest_version(subject, true)
+                              : find_version(subject, number);
+  if (!v) {
+    kv_reply_error(reply, 40402, "Version %s not found.", text);
+    return;
+  }
+  if (!permanent && v->deleted) {
+    kv_reply_error(reply, 40406, "Subject '%s' Version %d was soft deleted.",
+                   name, v->version);
+    return;
+  }
+  if (permanent && !v->deleted) {
+    kv_reply_error(reply, 40407, "Subject '%s' Version %d was not deleted "
+                                 "first before being permanently deleted",
+                   name, v->version);
+    return;
+  }
+  if (refuse_if_referenced(store, subject, v, permanent, reply))
+    return;
+  int deleted_number = v->version;
+  if (permanent) {
+    size_t at = (size_t)(v - subject->versions);
+    memmove(v, v + 1, (subject->count - at - 1) * sizeof(*v));
+    subject->count--;
+    if (subject->count == 0)
+      subject->has_level = false;
+    drop_subject_if_empty(store, subject);
+  } else {
+    v->deleted = true;
+  }
+  store->changes++;
+  kv_reply_json(reply, json_integer(deleted_number));
+}
+
+void kv_store_delete_version(kv_store_t *store, const char *subject,
+                             const char *version, bool permanent,
+                             kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  delete_version_locked(store, subject, version, permanent, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* ---- configuration and mode -------------------------------------------- */
+
+static json_t *level_json(const char *member, kavro_compat_level_t level) {
+  return json_pack("{s:s}", member, kavro_compat_level_name(level));
+}
+
+void kv_store_get_config(kv_store_t *store, const char *name,
+                         bool default_to_global, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject = name ? find_subject(store, name) : NULL;
+  if (!name || (subject && subject->has_level) || default_to_global)
+    kv_reply_json(reply, level_json("compatibilityLevel", level_of(store, subject)));
+  else
+    kv_reply_error(reply, 40408, "Subject '%s' does not have subject-level "
+                                 "compatibility configured",
+                   name);
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* The level named in a PUT /config body, or false with @reply set. */
+static bool read_level(const json_t *body, kavro_compat_level_t *level,
+                       kv_reply_t *reply) {
+  const json_t *value = json_object_get(body, "compatibility");
+  if (!value)
+    value = json_object_get(body, "compatibilityLevel");
+  if (json_is_string(value) &&
+      kavro_compat_level_parse(json_string_value(value), level) == KAVRO_OK)
+    return true;
+  kv_reply_error(reply, 42203, "Invalid compatibility level. Valid values are "
+                               "none, backward, forward, full, "
+                               "backward_transitive, forward_transitive, and "
+                               "full_transitive");
+  return false;
+}
+
+void kv_store_put_config(kv_store_t *store, const char *name,
+                         const json_t *body, kv_reply_t *reply) {
+  kavro_compat_level_t level;
+  if (!read_level(body, &level, reply))
+    return;
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject = name ? add_subject(store, name) : NULL;
+  if (name && !subject) {
+    reply_out_of_memory(reply);
+  } else {
+    if (subject) {
+      subject->has_level = true;
+      subject->level = level;
+    } else {
+      store->level = level;
+    }
+    store->changes++;
+    kv_reply_json(reply, level_json("compatibility", level));
+  }
+  pthread_mutex_unlock(&store->lock);
+}
+
+void kv_store_delete_config(kv_store_t *store, const char *name,
+                            kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject = name ? find_subject(store, name) : NULL;
+  if (name && !(subject && subject->has_level)) {
+    subject_not_found(reply, name);
+  } else {
+    kv_reply_json(reply, level_json("compatibilityLevel", level_of(store, subject)));
+    if (subject) {
+      subject->has_level = false;
+      drop_subject_if_empty(store, subject);
+    } else {
+      store->level = KAVRO_COMPAT_BACKWARD;
+    }
+    store->changes++;
+  }
+  pthread_mutex_unlock(&store->lock);
+}
+
+void kv_store_get_mode(kv_store_t *store, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[store->mode]));
+  pthread_mutex_unlock(&store->lock);
+}
+
+static bool parse_mode(const char *text, registry_mode_t *mode) {
+  for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+    if (text && strcmp(text, mode_names[i]) == 0) {
+      *mode = (registry_mode_t)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+void kv_store_put_mode(kv_store_t *store, const json_t *body,
+                       kv_reply_t *reply) {
+  registry_mode_t mode;
+  if (!parse_mode(json_string_value(json_object_get(body, "mode")), &mode)) {
+    kv_reply_error(reply, 42204, "Invalid mode. Valid values are READWRITE, "
+                                 "READONLY, READONLY_OVERRIDE, and IMPORT.");
+    return;
+  }
+  pthread_mutex_lock(&store->lock);
+  store->mode = mode;
+  store->changes++;
+  kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[mode]));
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* ---- the compatibility endpoint ---------------------------------------- */
+
+static json_t *compat_answer(const kavro_compat_result_t *result,
+                             const char *invalid, bool verbose) {
+  bool compatible = !invalid && kavro_compat_result_is_compatible(result);
+  json_t *answer = json_pack("{s:b}", "is_compatible", compatible);
+  if (!answer || !verbose)
+    return answer;
+  json_t *messages = json_array();
+  size_t n = result ? kavro_compat_result_count(result) : 0;
+  if (invalid)
+    json_array_append_new(messages, json_string(invalid));
+  for (size_t i = 0; messages && i < n; i++) {
+    kv_strbuf_t sb = KV_STRBUF_INIT;
+    describe_incompat(&sb, kavro_compat_result_get(result, i));
+    json_array_append_new(messages, json_string(sb.data ? sb.data : ""));
+    kv_strbuf_free(&sb);
+  }
+  if (json_object_set_new(answer, "messages", messages)) {
+    json_decref(answer);
+    return NULL;
+  }
+  return answer;
+}
+
+static void test_compat_locked(kv_store_t *store, const char *name,
+                               const char *text, const json_t *body,
+                               bool verbose, kv_reply_t *reply) {
+  subject_t *subject = find_subject(store, name);
+  version_t *only = NULL;
+  if (text) {
+    int number;
+    if (!parse_version(text, &number)) {
+      invalid_version(reply, text);
+      return;
+    }
+    if (subject)
+      only = number == -1 ? latest_version(subject, false)
+                          : find_version(subject, number);
+    if (only && only->deleted)
+      only = NULL;
+    if (!only && number != -1) {
+      kv_reply_error(reply, 40402, "Version %s not found.", text);
+      return;
+    }
+  }
+  candidate_t c = {0};
+  if (!read_candidate(store, body, &c, reply)) {
+    /* With verbose, an invalid schema is an answer, not an error. */
+    if (verbose && reply->error_code == 42201)
+      kv_reply_json(reply, compat_answer(NULL, reply->message, true));
+    return;
+  }
+  size_t count = 0;
+  kavro_schema_t **previous =
+      text && !only ? calloc(1, sizeof(*previous))
+                    : previous_schemas(subject, only, &count);
+  kavro_compat_result_t *result = NULL;
+  if (!previous)
+    reply_out_of_memory(reply);
+  else if (run_check(level_of(store, subject), c.schema, previous, count,
+                     &result, reply))
+    kv_reply_json(reply, compat_answer(result, NULL, verbose));
+  kavro_compat_result_destroy(result);
+  free(previous);
+  candidate_free(&c);
+}
+
+void kv_store_test_compat(kv_store_t *store, const char *subject,
+                          const char *version, const json_t *body,
+                          bool verbose, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  test_compat_locked(store, subject, version, body, verbose, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* ---- the JSON file ------------------------------------------------------
+ *
+ * {"format": "kavro-mock-registry", "version": 1,
+ *  "compatibilityLevel": "BACKWARD", "mode": "READWRITE",
+ *  "schemas": [{"id", "schema", "references"}],         (ascending ids)
+ *  "subjects": [{"subject", "compatibilityLevel"?,
+ *                "versions": [{"version", "id", "deleted"}]}]}
+ *
+ * A schema's references point at versions registered before it, so
+ * loading the version tables first and then parsing schemas by ascending id
+ * always finds what a reference names.
+ */
+
+#define FILE_FORMAT "kavro-mock-registry"
+
+static json_t *dump_subject(const subject_t *subject) {
+  json_t *versions = json_array();
+  for (size_t i = 0; versions && i < subject->count; i++) {
+    const version_t *v = &subject->versions[i];
+    if (json_array_append_new(versions,
+                              json_pack("{s:i, s:i, s:b}", "version", v->version,
+                                        "id", v->entry->id, "deleted",
+                                        v->deleted))) {
+      json_decref(versions);
+      versions = NULL;
+    }
+  }
+  json_t *object = json_pack("{s:s, s:o}", "subject", subject->name,
+                             "versions", versions);
+  if (object && subject->has_level &&
+      json_object_set_new(object, "compatibilityLevel",
+                          json_string(kavro_compat_level_name(subject->level)))) {
+    json_decref(object);
+    return NULL;
+  }
+  return object;
+}
+
+static json_t *dump_locked(const kv_store_t *store) {
+  json_t *schemas = json_array(), *subjects = json_array();
+  bool ok = schemas && subjects;
+  for (size_t i = 0; ok && i < store->entry_count; i++) {
+    const entry_t *e = store->entries[i];
+    if (!e || !entry_in_use(store, e, true))
+      continue;
+    json_t *object = json_pack("{s:i, s:s, s:o}", "id", e->id, "schema",
+                               e->text, "references", refs_to_json(e));
+    ok = json_array_append_new(schemas, object) == 0;
+  }
+  for (size_t i = 0; ok && i < store->subject_count; i++)
+    ok = json_array_append_new(subjects, dump_subject(store->subjects[i])) == 0;
+  if (!ok) {
+    json_decref(schemas);
+    json_decref(subjects);
+    return NULL;
+  }
+  return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "format", FILE_FORMAT,
+                   "version", 1, "compatibilityLevel",
+                   kavro_compat_level_name(store->level), "mode",
+                   mode_names[store->mode], "schemas", schemas, "subjects",
+                   subjects);
+}
+
+kavro_err_t kv_store_save(kv_store_t *store, const char *path,
+                          kavro_error_t *error) {
+  pthread_mutex_lock(&store->lock);
+  json_t *dump = dump_locked(store);
+  pthread_mutex_unlock(&store->lock);
+  if (!dump)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory saving the registry");
+  size_t length = strlen(path) + 8;
+  char *tmp = malloc(length);
+  kavro_err_t err = KAVRO_OK;
+  if (!tmp) {
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory saving the registry");
+  } else {
+    snprintf(tmp, length, "%s.tmp", path);
+    if (json_dump_file(dump, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+        rename(tmp, path) != 0) {
+      err = kv_error_set(error, KAVRO_ERR_IO, "cannot write %s: %s", path,
+                         strerror(errno));
+      remove(tmp);
+    }
+  }
+  free(tmp);
+  json_decref(dump);
+  return err;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+static kavro_err_t bad_file(kavro_error_t *error, const char *path,
+                            const char *what) {
+  return kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
+                      "%s is not a kavro mock registry file: %s", path, what);
+}
+
+/* Create @into's subjects and their versions from @subjects, with entries
+ * that are placeholders (id only) until the schemas are parsed. */
+static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
+                                 const char *path, kavro_error_t *error) {
+  size_t i;
+  const json_t *item;
+  json_array_foreach(subjects, i, item) {
+    const char *name, *level = NULL;
+    const json_t *versions;
+    if (json_unpack((json_t *)item, "{s:s, s:o, s?:s}", "subject", &name,
+                    "versions", &versions, "compatibilityLevel", &level) ||
+        !json_is_array(versions))
+      return bad_file(error, path, "a subject without \"subject\" or \"versions\"");
+    subject_t *subject = add_subject(into, name);
+    if (!subject)
+      return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    if (level && kavro_compat_level_parse(level, &subject->level) != KAVRO_OK)
+      return bad_file(error, path, "an unknown compatibility level");
+    subject->has_level = level != NULL;
+    size_t j;
+    const json_t *v;
+    json_array_foreach(versions, j, v) {
+      json_int_t number, id;
+      int deleted = 0;
+      if (json_unpack((json_t *)v, "{s:I, s:I, s?:b}", "version", &number, "id",
+                      &id, "deleted", &deleted) ||
+          number < 1 || number > INT_MAX || id < 1 || id > INT_MAX ||
+          (subject->count && subject->versions[subject->count - 1].version >= number))
+        return bad_file(error, path, "a version without a valid number or id, "
+                                     "or versions out of order");
+      if (!reserve(&subject->versions, &subject->capacity, subject->count,
+                   sizeof(version_t)))
+        return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+      subject->versions[subject->count++] =
+          (version_t){(int)number, NULL, (int)id, deleted != 0};
+    }
+  }
+  return KAVRO_OK;
+}
+
+static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
+                               const char *path, kavro_error_t *error) {
+  json_int_t id;
+  if (json_unpack((json_t *)item, "{s:I}", "id", &id) || id < 1 || id > INT_MAX ||
+      (size_t)id <= into->entry_count)
+    return bad_file(error, path, "schema ids missing or not ascending");
+  kv_reply_t reply = {0};
+  candidate_t c = {0};
+  kavro_err_t err = KAVRO_OK;
+  if (!read_candidate(into, item, &c, &reply))
+    err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
+                                                        : KAVRO_ERR_INVALID_SCHEMA,
+                       "%s: schema %d: %s", path, (int)id, reply.message);
+  else if (!add_entry(into, &c, (int)id))
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  candidate_free(&c);
+  kv_reply_clear(&reply);
+  return err;
+}
+
+/* Point the versions whose schema is now loaded at it.  With @final, a
+ * version left without one is an error. */
+static kavro_err_t link_versions(kv_store_t *into, bool final,
+                                 const char *path, kavro_error_t *error) {
+  for (size_t i = 0; i < into->subject_count; i++) {
+    subject_t *s = into->subjects[i];
+    for (size_t j = 0; j < s->count; j++) {
+      version_t *v = &s->versions[j];
+      if (!v->entry)
+        v->entry = entry_by_id(into, v->id);
+      if (!v->entry && final)
+        return bad_file(error, path, "a version names an id with no schema");
+    }
+  }
+  return KAVRO_OK;
+}
+
+static kavro_err_t load_into(kv_store_t *into, const json_t *root,
+                             const char *path, kavro_error_t *error) {
+  const char *format, *level, *mode;
+  const json_t *schemas, *subjects;
+  if (json_unpack((json_t *)root, "{s:s, s:s, s:s, s:o, s:o}", "format", &format,
+                  "compatibilityLevel", &level, "mode", &mode, "schemas",
+                  &schemas, "subjects", &subjects) ||
+      strcmp(format, FILE_FORMAT) != 0 || !json_is_array(schemas) ||
+      !json_is_array(subjects))
+    return bad_file(error, path, "missing members");
+  if (kavro_compat_level_parse(level, &into->level) != KAVRO_OK ||
+      !parse_mode(mode, &into->mode))
+    return bad_file(error, path, "an unknown level or mode");
+  kavro_err_t err = load_subjects(into, subjects, path, error);
+  size_t i;
+  const json_t *item;
+  json_array_foreach(schemas, i, item) {
+    if (err != KAVRO_OK)
+      break;
+    if ((err = link_versions(into, false, path, error)) == KAVRO_OK)
+      err = load_schema(into, item, path, error);
+  }
+  if (err == KAVRO_OK)
+    err = link_versions(into, true, path, error);
+  return err;
+}
+
+kavro_err_t kv_store_load(kv_store_t *store, const char *path,
+                          kavro_error_t *error) {
+  json_error_t jerr;
+  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+      return kv_error_set(error, KAVRO_ERR_IO, "cannot read %s: %s", path,
+                          strerror(errno));
+    fclose(f);
+    return kv_error_set(error, KAVRO_ERR_JSON, "%s:%d:%d: %s", path, jerr.line,
+                        jerr.column, jerr.text);
+  }
+  kv_store_t *fresh = kv_store_new();
+  kavro_err_t err = fresh ? load_into(fresh, root, path, error)
+                          : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  json_decref(root);
+  if (err != KAVRO_OK) {
+    kv_store_free(fresh);
+    return err;
+  }
+  pthread_mutex_lock(&store->lock);
+  store_empty(store);
+  store->entries = fresh->entries;
+  store->entry_count = fresh->entry_count;
+  store->entry_capacity = fresh->entry_capacity;
+  store->subjects = fresh->subjects;
+  store->subject_count = fresh->subject_count;
+  store->subject_capacity = fresh->subject_capacity;
+  store->level = fresh->level;
+  store->mode = fresh->mode;
+  store->changes++;
+  pthread_mutex_unlock(&store->lock);
+  fresh->entries = NULL;
+  fresh->subjects = NULL;
+  fresh->entry_count = fresh->subject_count = 0;
+  kv_store_free(fresh);
+  return KAVRO_OK;
+}

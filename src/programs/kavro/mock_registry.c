@@ -1,0 +1,177 @@
+/*
+ * kavro mock-registry - run kavro's mock Schema Registry as a development
+ * registry on a loopback port.
+ *
+ * The first line of output is the URL it serves, flushed at once, so that
+ * a script can start it with port 0 and read where it went.  With --data
+ * the store is loaded from FILE at start (when FILE exists) and saved to it
+ * after every change and at exit.  SIGINT and SIGTERM stop it cleanly: the
+ * signals are blocked before any server thread starts and waited for here,
+ * so no handler runs in the middle of a request.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include <kavro/mock.h>
+
+static const char usage[] =
+    "Usage: kavro mock-registry [--listen ADDR:PORT] [--data FILE]\n"
+    "\n"
+    "Serve an in-memory Confluent Schema Registry over HTTP until SIGINT or\n"
+    "SIGTERM.  The first line of output is 'listening on URL'.\n"
+    "\n"
+    "Options:\n"
+    "  -l, --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:0,\n"
+    "                          0 = a free port chosen by the system)\n"
+    "  -d, --data FILE         load schemas from FILE at start when it\n"
+    "                          exists; save them to it after each change\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Exit status: 0 stopped by a signal, 2 usage error or the port or FILE\n"
+    "could not be used.\n";
+
+/* How often the store is checked for changes to save, in milliseconds. */
+#define SAVE_INTERVAL_MS 200L
+
+typedef struct options_s {
+  char address[64];
+  unsigned port;
+  const char *data;
+} options_t;
+
+static int parse_listen(const char *arg, options_t *o) {
+  const char *colon = strrchr(arg, ':');
+  char *end;
+  errno = 0;
+  unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+  if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(o->address) ||
+      !colon[1] || *end || errno || port > 65535)
+    return cli_usage_error("mock-registry",
+                           "--listen wants ADDR:PORT (e.g. 127.0.0.1:8081), "
+                           "not '%s'",
+                           arg);
+  memcpy(o->address, arg, (size_t)(colon - arg));
+  o->address[colon - arg] = '\0';
+  o->port = (unsigned)port;
+  return CLI_EXIT_OK;
+}
+
+/* -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, options_t *o) {
+  static const struct option table[] = {
+      {"listen", required_argument, NULL, 'l'},
+      {"data", required_argument, NULL, 'd'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  opterr = 0;
+  optind = 1;
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":l:d:h", table, NULL)) != -1) {
+    int status = CLI_EXIT_OK;
+    if (opt == 'h') {
+      fputs(usage, stdout);
+      return cli_finish_output(CLI_EXIT_OK);
+    } else if (opt == 'l') {
+      status = parse_listen(optarg, o);
+    } else if (opt == 'd') {
+      o->data = optarg;
+    } else {
+      status = cli_usage_error("mock-registry", "unknown option or missing "
+                                                "value: '%s'",
+                               argv[optind - 1]);
+    }
+    if (status != CLI_EXIT_OK)
+      return status;
+  }
+  if (optind < argc)
+    return cli_usage_error("mock-registry", "unexpected argument '%s'",
+                           argv[optind]);
+  return -1;
+}
+
+static void report(const char *what, const kavro_error_t *error) {
+  char text[1024];
+  fprintf(stderr, "kavro mock-registry: %s: %s\n", what,
+          kavro_error_format(error, text, sizeof(text)));
+}
+
+/* Save when the store changed since @saved; true unless saving failed. */
+static bool save_if_changed(kavro_mock_t *mock, const char *path,
+                            uint64_t *saved) {
+  uint64_t now = kavro_mock_change_count(mock);
+  if (!path || now == *saved)
+    return true;
+  kavro_error_t error;
+  if (kavro_mock_save(mock, path, &error) != KAVRO_OK) {
+    report("saving failed", &error);
+    return false;
+  }
+  *saved = now;
+  return true;
+}
+
+/* Wait for SIGINT or SIGTERM (blocked in @signals), saving as we go. */
+static bool serve_until_signal(kavro_mock_t *mock, const char *data,
+                               const sigset_t *signals) {
+  uint64_t saved = kavro_mock_change_count(mock);
+  const struct timespec interval = {0, SAVE_INTERVAL_MS * 1000000L};
+  for (;;) {
+    int sig = sigtimedwait(signals, NULL, &interval);
+    if (sig == SIGINT || sig == SIGTERM)
+      break;
+    save_if_changed(mock, data, &saved);
+  }
+  return save_if_changed(mock, data, &saved);
+}
+
+static int start(kavro_mock_t *mock, const options_t *o) {
+  kavro_error_t error;
+  if (o->data && access(o->data, F_OK) == 0 &&
+      kavro_mock_load(mock, o->data, &error) != KAVRO_OK) {
+    report("loading failed", &error);
+    return CLI_EXIT_USAGE;
+  }
+  if (kavro_mock_listen(mock, o->address, o->port, &error) != KAVRO_OK) {
+    report("cannot listen", &error);
+    return CLI_EXIT_USAGE;
+  }
+  printf("listening on %s\n", kavro_mock_url(mock));
+  return cli_finish_output(CLI_EXIT_OK);
+}
+
+static int run(int argc, char **argv) {
+  options_t o = {.address = "127.0.0.1", .port = 0, .data = NULL};
+  int status = parse_options(argc, argv, &o);
+  if (status >= 0)
+    return status;
+  /* Blocked before the server's threads exist, so they inherit the mask
+   * and only sigtimedwait() below ever takes these signals. */
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, NULL);
+  kavro_mock_t *mock;
+  kavro_error_t error;
+  if (kavro_mock_new(NULL, &mock, &error) != KAVRO_OK) {
+    report("cannot start", &error);
+    return CLI_EXIT_USAGE;
+  }
+  status = start(mock, &o);
+  if (status == CLI_EXIT_OK && !serve_until_signal(mock, o.data, &signals))
+    status = CLI_EXIT_USAGE;
+  kavro_mock_destroy(mock);
+  return status;
+}
+
+const cli_command_t cli_mock_registry = {
+    .name = "mock-registry",
+    .summary = "serve a mock Schema Registry over HTTP",
+    .run = run,
+};

@@ -1,0 +1,1279 @@
+/*
+ * kavro tests - the mock Schema Registry: every endpoint, in the process
+ * (mock://) and over HTTP on loopback (libcurl as a plain client), the
+ * registry's rules (ids, versions, deletes, levels, references), fault
+ * injection, concurrency and the JSON file.
+ *
+ * Endpoint tests are loop tests: iteration 0 goes through the in-process
+ * seam, iteration 1 through HTTP, so both paths answer the same way.
+ */
+#include <check.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inproc_int.h"
+#include "mock_int.h"
+
+#define SCOPE "check-mock"
+
+/* ---- fixture and transports ------------------------------------------- */
+
+static kavro_mock_t *mock;
+static int over_http; /* the loop index: 0 in-process, 1 HTTP */
+
+static void setup(void) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, &error), KAVRO_OK);
+}
+
+static void teardown(void) {
+  kavro_mock_destroy(mock);
+  mock = NULL;
+}
+
+typedef struct answer_s {
+  kv_http_outcome_t outcome; /* DROPPED also for a refused connection */
+  int status;
+  char *body;
+  json_t *json;              /* the body parsed, or NULL */
+  int error_code;            /* the body's error_code, or 0 */
+  char content_type[128];
+  int retry_after;           /* -1 when absent */
+  CURLcode curl_code;
+  double seconds;
+} answer_t;
+
+static void answer_free(answer_t *a) {
+  free(a->body);
+  json_decref(a->json);
+  memset(a, 0, sizeof(*a));
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void parse_body(answer_t *a) {
+  a->json = a->body ? json_loads(a->body, JSON_DECODE_ANY, NULL) : NULL;
+  json_t *code = json_is_object(a->json) ? json_object_get(a->json, "error_code") : NULL;
+  a->error_code = code ? (int)json_integer_value(code) : 0;
+}
+
+static answer_t call_inproc(const char *method, const char *target,
+                            const char *body, long timeout_ms) {
+  char *path = strdup(target);
+  char *query = strchr(path, '?');
+  if (query)
+    *query++ = '\0';
+  kv_http_request_t request = {.method = method,
+                               .path = path,
+                               .query = query,
+                               .content_type = body ? KV_MOCK_CONTENT_TYPE : NULL,
+                               .body = body,
+                               .body_length = body ? strlen(body) : 0};
+  kv_http_response_t response;
+  answer_t a = {.retry_after = -1};
+  double start = now_seconds();
+  ck_assert_int_eq(kv_inproc_send(SCOPE, &request, timeout_ms, &response), KAVRO_OK);
+  a.seconds = now_seconds() - start;
+  a.outcome = response.outcome;
+  a.status = response.status;
+  a.body = response.body;
+  response.body = NULL;
+  snprintf(a.content_type, sizeof(a.content_type), "%s", response.content_type);
+  a.retry_after = response.retry_after_seconds;
+  kv_http_response_clear(&response);
+  free(path);
+  parse_body(&a);
+  return a;
+}
+
+typedef struct sink_s {
+  char *data;
+  size_t length;
+} sink_t;
+
+static size_t on_data(char *data, size_t size, size_t n, void *userdata) {
+  sink_t *sink = userdata;
+  char *bigger = realloc(sink->data, sink->length + size * n + 1);
+  ck_assert_ptr_nonnull(bigger);
+  memcpy(bigger + sink->length, data, size * n);
+  sink->length += size * n;
+  bigger[sink->length] = '\0';
+  sink->data = bigger;
+  return size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userdata) {
+  answer_t *a = userdata;
+  size_t length = size * n;
+  if (length > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
+    a->retry_after = atoi(data + 12);
+  return length;
+}
+
+/* Send over HTTP with @headers (NULL: a Content-Type when there is a
+ * body) on @curl (NULL: a new handle). */
+static answer_t call_http_with(CURL *curl, const char *method, const char *target,
+                               const char *body, size_t body_length,
+                               struct curl_slist *headers) {
+  const char *base = kavro_mock_url(mock);
+  char *url = malloc(strlen(base) + strlen(target) + 1);
+  strcpy(url, base);
+  strcat(url, target);
+  CURL *own = curl ? NULL : curl_easy_init();
+  CURL *h = curl ? curl : own;
+  struct curl_slist *default_headers = NULL;
+  if (!headers && body)
+    default_headers = curl_slist_append(NULL, "Content-Type: " KV_MOCK_CONTENT_TYPE);
+  answer_t a = {.retry_after = -1};
+  sink_t sink = {NULL, 0};
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers ? headers : default_headers);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &a);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+  if (body) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_length);
+  } else {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(h, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, strcmp(method, "GET") == 0 ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+  }
+  double start = now_seconds();
+  a.curl_code = curl_easy_perform(h);
+  a.seconds = now_seconds() - start;
+  if (a.curl_code == CURLE_OK) {
+    long status = 0;
+    char *type = NULL;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &type);
+    a.outcome = KV_HTTP_ANSWERED;
+    a.status = (int)status;
+    snprintf(a.content_type, sizeof(a.content_type), "%s", type ? type : "");
+    a.body = sink.data ? sink.data : strdup("");
+  } else {
+    a.outcome = KV_HTTP_DROPPED;
+    free(sink.data);
+  }
+  curl_slist_free_all(default_headers);
+  curl_easy_cleanup(own);
+  free(url);
+  parse_body(&a);
+  return a;
+}
+
+static answer_t call(const char *method, const char *target, const char *body) {
+  if (over_http)
+    return call_http_with(NULL, method, target, body, body ? strlen(body) : 0, NULL);
+  return call_inproc(method, target, body, 0);
+}
+
+/* Call and check the status (and, for errors, the registry code). */
+static answer_t expect(const char *method, const char *target, const char *body,
+                       int status, int error_code) {
+  answer_t a = call(method, target, body);
+  ck_assert_msg(a.outcome == KV_HTTP_ANSWERED, "%s %s: no answer", method, target);
+  ck_assert_msg(a.status == status && a.error_code == error_code,
+                "%s %s: got %d/%d (%s), want %d/%d", method, target, a.status,
+                a.error_code, a.body, status, error_code);
+  ck_assert_str_eq(a.content_type, KV_MOCK_CONTENT_TYPE);
+  return a;
+}
+
+static void expect_done(const char *method, const char *target, const char *body,
+                        int status, int error_code) {
+  answer_t a = expect(method, target, body, status, error_code);
+  answer_free(&a);
+}
+
+/* The body {"schema": @schema[, "references": @refs]} as text. */
+static char *schema_body(const char *schema, const char *refs) {
+  json_t *body = json_pack("{s:s}", "schema", schema);
+  if (refs)
+    json_object_set_new(body, "references", json_loads(refs, 0, NULL));
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  return text;
+}
+
+static int register_ok(const char *subject_path, const char *schema,
+                       const char *refs) {
+  char target[512], *body = schema_body(schema, refs);
+  snprintf(target, sizeof(target), "/subjects/%s/versions", subject_path);
+  answer_t a = expect("POST", target, body, 200, 0);
+  int id = (int)json_integer_value(json_object_get(a.json, "id"));
+  ck_assert_int_ge(id, 1);
+  answer_free(&a);
+  free(body);
+  return id;
+}
+
+static void register_fails(const char *subject_path, const char *schema,
+                           const char *refs, int status, int error_code) {
+  char target[512], *body = schema_body(schema, refs);
+  snprintf(target, sizeof(target), "/subjects/%s/versions", subject_path);
+  expect_done("POST", target, body, status, error_code);
+  free(body);
+}
+
+/* The JSON answer of a GET that must succeed. */
+static json_t *get_json(const char *target) {
+  answer_t a = expect("GET", target, NULL, 200, 0);
+  json_t *json = json_incref(a.json);
+  answer_free(&a);
+  return json;
+}
+
+/* Whether GET @target answers @expected (JSON text, compared as JSON). */
+static void get_equals(const char *target, const char *expected) {
+  json_t *got = get_json(target), *want = json_loads(expected, JSON_DECODE_ANY, NULL);
+  ck_assert_ptr_nonnull(want);
+  char *text = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+  ck_assert_msg(json_equal(got, want), "GET %s: got %s, want %s", target, text,
+                expected);
+  free(text);
+  json_decref(got);
+  json_decref(want);
+}
+
+static const char *field_int(const json_t *json, const char *name) {
+  static char text[32];
+  snprintf(text, sizeof(text), "%lld",
+           (long long)json_integer_value(json_object_get(json, name)));
+  return text;
+}
+
+/* ---- schemas ----------------------------------------------------------- */
+
+#define ORDER_V1 \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"id\",\"type\":\"string\"}]}"
+/* ORDER_V1 as a person might format it. */
+#define ORDER_V1_PRETTY                                                     \
+  "{\n  \"namespace\": \"com.acme\",\n  \"type\": \"record\",\n"            \
+  "  \"name\": \"Order\",\n  \"fields\": [ { \"type\": \"string\", "        \
+  "\"name\": \"id\" } ]\n}"
+#define ORDER_V2 \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"id\",\"type\":\"string\"}," \
+  "{\"name\":\"note\",\"type\":\"string\",\"default\":\"\"}]}"
+/* A field without a default: breaks BACKWARD against ORDER_V1/V2. */
+#define ORDER_BAD \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"id\",\"type\":\"string\"}," \
+  "{\"name\":\"customer\",\"type\":\"string\"}]}"
+/* ORDER_V2 with "note" required: BACKWARD against V2, not against V1. */
+#define ORDER_V3_STRICT \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"id\",\"type\":\"string\"}," \
+  "{\"name\":\"note\",\"type\":\"string\"}]}"
+/* ORDER_V1 without its field: breaks FORWARD. */
+#define ORDER_EMPTY \
+  "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[]}"
+
+#define MONEY \
+  "{\"type\":\"record\",\"name\":\"Money\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"cents\",\"type\":\"long\"}]}"
+#define PRICE \
+  "{\"type\":\"record\",\"name\":\"Price\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"amount\",\"type\":\"com.acme.Money\"}]}"
+#define INVOICE \
+  "{\"type\":\"record\",\"name\":\"Invoice\",\"namespace\":\"com.acme\"," \
+  "\"fields\":[{\"name\":\"price\",\"type\":\"com.acme.Price\"}," \
+  "{\"name\":\"paid\",\"type\":\"com.acme.Money\"}]}"
+#define MONEY_REF "[{\"name\":\"com.acme.Money\",\"subject\":\"money\",\"version\":1}]"
+#define PRICE_REF "[{\"name\":\"com.acme.Price\",\"subject\":\"price\",\"version\":1}]"
+
+/* ---- the endpoints ----------------------------------------------------- */
+
+START_TEST(test_root_and_types) {
+  over_http = _i;
+  get_equals("/", "{}");
+  get_equals("/schemas/types", "[\"AVRO\"]");
+  get_equals("/subjects", "[]");
+  get_equals("/config", "{\"compatibilityLevel\":\"BACKWARD\"}");
+  get_equals("/mode", "{\"mode\":\"READWRITE\"}");
+  expect_done("GET", "/nowhere", NULL, 404, 404);
+  expect_done("GET", "/schemas/ids/1/elsewhere", NULL, 404, 404);
+  expect_done("PUT", "/subjects", "{}", 405, 405);
+  expect_done("DELETE", "/schemas/types", NULL, 405, 405);
+}
+END_TEST
+
+START_TEST(test_ids_and_versions) {
+  over_http = _i;
+  int id1 = register_ok("orders-value", ORDER_V1, NULL);
+  ck_assert_int_eq(id1, 1);
+  /* The same schema, formatted differently, under another subject. */
+  ck_assert_int_eq(register_ok("other-value", ORDER_V1_PRETTY, NULL), id1);
+  int id2 = register_ok("orders-value", ORDER_V2, NULL);
+  ck_assert_int_eq(id2, 2);
+  /* Registering again is idempotent: no new version. */
+  ck_assert_int_eq(register_ok("orders-value", ORDER_V1, NULL), id1);
+  ck_assert_int_eq(register_ok("orders-value", ORDER_V2, NULL), id2);
+
+  get_equals("/subjects", "[\"orders-value\",\"other-value\"]");
+  get_equals("/subjects/orders-value/versions", "[1,2]");
+  get_equals("/subjects/other-value/versions", "[1]");
+  get_equals("/schemas/ids/1/versions",
+             "[{\"subject\":\"orders-value\",\"version\":1},"
+             "{\"subject\":\"other-value\",\"version\":1}]");
+  get_equals("/schemas/ids/1/subjects", "[\"orders-value\",\"other-value\"]");
+
+  json_t *latest = get_json("/subjects/orders-value/versions/latest");
+  ck_assert_str_eq(json_string_value(json_object_get(latest, "subject")), "orders-value");
+  ck_assert_str_eq(field_int(latest, "version"), "2");
+  ck_assert_str_eq(field_int(latest, "id"), "2");
+  ck_assert_ptr_null(json_object_get(latest, "references"));
+  ck_assert_ptr_null(json_object_get(latest, "schemaType"));
+  const char *served = json_string_value(json_object_get(latest, "schema"));
+  ck_assert_ptr_nonnull(served);
+  ck_assert_ptr_nonnull(strstr(served, "\"note\""));
+
+  json_t *by_id = get_json("/schemas/ids/1?subject=orders-value");
+  json_t *v1 = get_json("/subjects/orders-value/versions/1");
+  ck_assert_str_eq(json_string_value(json_object_get(by_id, "schema")),
+                   json_string_value(json_object_get(v1, "schema")));
+  /* The raw schema endpoints answer with the schema itself. */
+  json_t *raw = get_json("/subjects/orders-value/versions/1/schema");
+  json_t *raw_by_id = get_json("/schemas/ids/1/schema");
+  json_t *original = json_loads(ORDER_V1, 0, NULL);
+  ck_assert(json_equal(raw, raw_by_id));
+  ck_assert_str_eq(json_string_value(json_object_get(raw, "name")), "Order");
+  ck_assert(json_equal(json_object_get(raw, "fields"), json_object_get(original, "fields")));
+  json_decref(original);
+  json_decref(raw);
+  json_decref(raw_by_id);
+  json_decref(v1);
+  json_decref(by_id);
+  json_decref(latest);
+  json_t *minus_one = get_json("/subjects/orders-value/versions/-1");
+  ck_assert_str_eq(field_int(minus_one, "version"), "2");
+  json_decref(minus_one);
+}
+END_TEST
+
+START_TEST(test_read_errors) {
+  over_http = _i;
+  register_ok("orders-value", ORDER_V1, NULL);
+  expect_done("GET", "/subjects/nobody/versions", NULL, 404, 40401);
+  expect_done("GET", "/subjects/nobody/versions/1", NULL, 404, 40401);
+  expect_done("GET", "/subjects/orders-value/versions/7", NULL, 404, 40402);
+  expect_done("GET", "/subjects/orders-value/versions/abc", NULL, 422, 42202);
+  expect_done("GET", "/subjects/orders-value/versions/0", NULL, 422, 42202);
+  expect_done("GET", "/subjects/orders-value/versions/2147483648", NULL, 422, 42202);
+  expect_done("GET", "/schemas/ids/99", NULL, 404, 40403);
+  expect_done("GET", "/schemas/ids/x", NULL, 404, 40403);
+  expect_done("GET", "/schemas/ids/99/versions", NULL, 404, 40403);
+}
+END_TEST
+
+START_TEST(test_invalid_registrations) {
+  over_http = _i;
+  register_fails("s", "{\"type\":\"nope\"}", NULL, 422, 42201);
+  register_fails("s", "not json", NULL, 422, 42201);
+  expect_done("POST", "/subjects/s/versions", "{\"schema\":", 400, 400);
+  expect_done("POST", "/subjects/s/versions", "[1]", 422, 422);
+  expect_done("POST", "/subjects/s/versions", "{}", 422, 42201);
+  expect_done("POST", "/subjects/s/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"PROTOBUF\"}", 422, 42201);
+  /* Python sends schemaType AVRO with references. */
+  expect_done("POST", "/subjects/s/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"schemaType\":\"AVRO\",\"references\":[]}",
+              200, 0);
+  register_fails("t", PRICE, NULL, 422, 42201); /* Money unknown */
+  register_fails("t", PRICE, MONEY_REF, 422, 42201); /* no subject money */
+  register_fails("t", PRICE, "[{\"name\":\"x\"}]", 422, 42201);
+  get_equals("/subjects", "[\"s\"]");
+}
+END_TEST
+
+START_TEST(test_lookup) {
+  over_http = _i;
+  int id = register_ok("orders-value", ORDER_V1, NULL);
+  register_ok("orders-value", ORDER_V2, NULL);
+  char *pretty = schema_body(ORDER_V1_PRETTY, NULL);
+  answer_t a = expect("POST", "/subjects/orders-value", pretty, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "subject")), "orders-value");
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "version")), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "id")), id);
+  ck_assert(json_is_string(json_object_get(a.json, "schema")));
+  answer_free(&a);
+  char *bad = schema_body(ORDER_BAD, NULL);
+  expect_done("POST", "/subjects/orders-value", bad, 404, 40403);
+  expect_done("POST", "/subjects/nobody", pretty, 404, 40401);
+  /* A soft-deleted version is found only with deleted=true. */
+  expect_done("DELETE", "/subjects/orders-value/versions/1", NULL, 200, 0);
+  expect_done("POST", "/subjects/orders-value", pretty, 404, 40403);
+  expect_done("POST", "/subjects/orders-value?deleted=true", pretty, 200, 0);
+  free(bad);
+  free(pretty);
+}
+END_TEST
+
+START_TEST(test_delete_version_rules) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  register_ok("s", ORDER_V2, NULL);
+  expect_done("DELETE", "/subjects/s/versions/1?permanent=true", NULL, 404, 40407);
+  answer_t a = expect("DELETE", "/subjects/s/versions/1", NULL, 200, 0);
+  ck_assert_str_eq(a.body, "1");
+  answer_free(&a);
+  expect_done("DELETE", "/subjects/s/versions/1", NULL, 404, 40406);
+  get_equals("/subjects/s/versions", "[2]");
+  get_equals("/subjects/s/versions?deleted=true", "[1,2]");
+  expect_done("GET", "/subjects/s/versions/1", NULL, 404, 40402);
+  expect_done("GET", "/subjects/s/versions/1?deleted=true", NULL, 200, 0);
+  /* A soft-deleted version's id still resolves. */
+  expect_done("GET", "/schemas/ids/1", NULL, 200, 0);
+  get_equals("/schemas/ids/1/versions", "[]");
+  get_equals("/schemas/ids/1/versions?deleted=true",
+             "[{\"subject\":\"s\",\"version\":1}]");
+  expect_done("DELETE", "/subjects/s/versions/1?permanent=true", NULL, 200, 0);
+  expect_done("GET", "/subjects/s/versions/1?deleted=true", NULL, 404, 40402);
+  expect_done("GET", "/schemas/ids/1", NULL, 404, 40403);
+  expect_done("DELETE", "/subjects/s/versions/9", NULL, 404, 40402);
+  expect_done("DELETE", "/subjects/nobody/versions/1", NULL, 404, 40401);
+  expect_done("DELETE", "/subjects/s/versions/x", NULL, 422, 42202);
+  /* "latest" is the newest version. */
+  a = expect("DELETE", "/subjects/s/versions/latest", NULL, 200, 0);
+  ck_assert_str_eq(a.body, "2");
+  answer_free(&a);
+}
+END_TEST
+
+START_TEST(test_delete_subject_rules) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  register_ok("s", ORDER_V2, NULL);
+  register_ok("keep", ORDER_V1, NULL);
+  expect_done("DELETE", "/subjects/s?permanent=true", NULL, 404, 40405);
+  get_equals("/subjects/s/versions", "[1,2]");
+  answer_t a = expect("DELETE", "/subjects/s", NULL, 200, 0);
+  ck_assert_str_eq(a.body, "[1,2]");
+  answer_free(&a);
+  expect_done("DELETE", "/subjects/s", NULL, 404, 40404);
+  get_equals("/subjects", "[\"keep\"]");
+  get_equals("/subjects?deleted=true", "[\"keep\",\"s\"]");
+  expect_done("GET", "/subjects/s/versions", NULL, 404, 40401);
+  get_equals("/subjects/s/versions?deleted=true", "[1,2]");
+  a = expect("DELETE", "/subjects/s?permanent=true", NULL, 200, 0);
+  ck_assert_str_eq(a.body, "[1,2]");
+  answer_free(&a);
+  get_equals("/subjects?deleted=true", "[\"keep\"]");
+  expect_done("DELETE", "/subjects/s", NULL, 404, 40401);
+  /* Back from nothing: version 1 again, and the old id for the old schema. */
+  ck_assert_int_eq(register_ok("s", ORDER_V2, NULL), 2);
+  get_equals("/subjects/s/versions", "[1]");
+}
+END_TEST
+
+static void set_level(const char *subject, const char *level) {
+  char target[256], body[128];
+  snprintf(target, sizeof(target), subject ? "/config/%s" : "/config",
+           subject ? subject : "");
+  snprintf(body, sizeof(body), "{\"compatibility\":\"%s\"}", level);
+  answer_t a = expect("PUT", target, body, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "compatibility")), level);
+  answer_free(&a);
+}
+
+START_TEST(test_backward_refusal) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  char *bad = schema_body(ORDER_BAD, NULL);
+  answer_t a = expect("POST", "/subjects/s/versions", bad, 409, 409);
+  const char *message = json_string_value(json_object_get(a.json, "message"));
+  ck_assert_ptr_nonnull(strstr(message, "incompatible"));
+  ck_assert_ptr_nonnull(strstr(message, "customer"));
+  ck_assert_ptr_nonnull(strstr(message, "READER_FIELD_MISSING_DEFAULT_VALUE"));
+  ck_assert_ptr_nonnull(strstr(message, "BACKWARD"));
+  answer_free(&a);
+  get_equals("/subjects/s/versions", "[1]");
+  register_ok("s", ORDER_V2, NULL);
+  /* The refused schema is fine under NONE, and elsewhere. */
+  set_level("s", "NONE");
+  register_ok("s", ORDER_BAD, NULL);
+  register_ok("fresh", ORDER_BAD, NULL);
+  free(bad);
+}
+END_TEST
+
+START_TEST(test_other_levels) {
+  over_http = _i;
+  /* FORWARD: the old schema must read the new one. */
+  set_level("fwd", "FORWARD");
+  register_ok("fwd", ORDER_V1, NULL);
+  register_fails("fwd", ORDER_EMPTY, NULL, 409, 409);
+  register_ok("fwd", ORDER_BAD, NULL); /* the old reader ignores "customer" */
+  /* FULL: both ways. */
+  set_level("full", "FULL");
+  register_ok("full", ORDER_V1, NULL);
+  register_fails("full", ORDER_BAD, NULL, 409, 409);
+  register_fails("full", ORDER_EMPTY, NULL, 409, 409);
+  register_ok("full", ORDER_V2, NULL);
+  /* BACKWARD checks the latest only; BACKWARD_TRANSITIVE every version. */
+  register_ok("bt", ORDER_V1, NULL);
+  register_ok("bt", ORDER_V2, NULL);
+  set_level("bt", "BACKWARD_TRANSITIVE");
+  register_fails("bt", ORDER_V3_STRICT, NULL, 409, 409);
+  set_level("bt", "BACKWARD");
+  register_ok("bt", ORDER_V3_STRICT, NULL);
+  /* The global level applies to subjects without one. */
+  set_level(NULL, "FORWARD_TRANSITIVE");
+  register_ok("g", ORDER_V1, NULL);
+  register_fails("g", ORDER_EMPTY, NULL, 409, 409);
+  /* Soft-deleted versions no longer count. */
+  expect_done("DELETE", "/subjects/g/versions/1", NULL, 200, 0);
+  register_ok("g", ORDER_EMPTY, NULL);
+  get_equals("/subjects/g/versions?deleted=true", "[1,2]");
+}
+END_TEST
+
+START_TEST(test_config) {
+  over_http = _i;
+  set_level(NULL, "FULL");
+  get_equals("/config", "{\"compatibilityLevel\":\"FULL\"}");
+  expect_done("PUT", "/config", "{\"compatibility\":\"SIDEWAYS\"}", 422, 42203);
+  expect_done("PUT", "/config", "{}", 422, 42203);
+  expect_done("GET", "/config/s", NULL, 404, 40408);
+  get_equals("/config/s?defaultToGlobal=true", "{\"compatibilityLevel\":\"FULL\"}");
+  /* Lower case is accepted and answered in upper case. */
+  expect_done("PUT", "/config/s", "{\"compatibility\":\"none\"}", 200, 0);
+  get_equals("/config/s", "{\"compatibilityLevel\":\"NONE\"}");
+  get_equals("/subjects", "[]"); /* a level alone makes no subject */
+  get_equals("/config/s?defaultToGlobal=true", "{\"compatibilityLevel\":\"NONE\"}");
+  answer_t a = expect("DELETE", "/config/s", NULL, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "compatibilityLevel")), "NONE");
+  answer_free(&a);
+  expect_done("GET", "/config/s", NULL, 404, 40408);
+  expect_done("DELETE", "/config/s", NULL, 404, 40401);
+  a = expect("DELETE", "/config", NULL, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "compatibilityLevel")), "FULL");
+  answer_free(&a);
+  get_equals("/config", "{\"compatibilityLevel\":\"BACKWARD\"}");
+}
+END_TEST
+
+START_TEST(test_mode) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  expect_done("PUT", "/mode", "{\"mode\":\"READONLY\"}", 200, 0);
+  get_equals("/mode", "{\"mode\":\"READONLY\"}");
+  register_fails("s", ORDER_V2, NULL, 422, 42205);
+  expect_done("DELETE", "/subjects/s", NULL, 422, 42205);
+  expect_done("DELETE", "/subjects/s/versions/1", NULL, 422, 42205);
+  expect_done("GET", "/subjects/s/versions/1", NULL, 200, 0);
+  expect_done("PUT", "/mode", "{\"mode\":\"SOMETIMES\"}", 422, 42204);
+  /* IMPORT skips the compatibility check. */
+  expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
+  register_ok("s", ORDER_BAD, NULL);
+  expect_done("PUT", "/mode", "{\"mode\":\"READWRITE\"}", 200, 0);
+  register_ok("s", ORDER_V2, NULL);
+  get_equals("/subjects/s/versions", "[1,2,3]");
+}
+END_TEST
+
+static void expect_compat(const char *target, const char *schema, bool compatible) {
+  char *body = schema_body(schema, NULL);
+  answer_t a = expect("POST", target, body, 200, 0);
+  ck_assert_msg(json_is_boolean(json_object_get(a.json, "is_compatible")) &&
+                    json_is_true(json_object_get(a.json, "is_compatible")) == compatible,
+                "POST %s: %s", target, a.body);
+  json_t *messages = json_object_get(a.json, "messages");
+  if (strstr(target, "verbose=true")) {
+    ck_assert(json_is_array(messages));
+    ck_assert_int_eq(json_array_size(messages) > 0, !compatible);
+  } else {
+    ck_assert_ptr_null(messages);
+  }
+  answer_free(&a);
+  free(body);
+}
+
+START_TEST(test_compatibility_endpoint) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  register_ok("s", ORDER_V2, NULL);
+  expect_compat("/compatibility/subjects/s/versions/latest", ORDER_BAD, false);
+  expect_compat("/compatibility/subjects/s/versions/latest?verbose=true", ORDER_BAD, false);
+  expect_compat("/compatibility/subjects/s/versions/latest?verbose=true", ORDER_V2, true);
+  expect_compat("/compatibility/subjects/s/versions/latest", ORDER_V3_STRICT, true);
+  expect_compat("/compatibility/subjects/s/versions/1", ORDER_V3_STRICT, false);
+  /* Without a version: what registering would check. */
+  set_level("s", "BACKWARD_TRANSITIVE");
+  expect_compat("/compatibility/subjects/s/versions", ORDER_V3_STRICT, false);
+  expect_compat("/compatibility/subjects/s/versions/2", ORDER_V3_STRICT, true);
+  /* Nothing to compare with: compatible. */
+  expect_compat("/compatibility/subjects/nobody/versions/latest", ORDER_BAD, true);
+  char *body = schema_body(ORDER_V1, NULL);
+  expect_done("POST", "/compatibility/subjects/s/versions/9", body, 404, 40402);
+  expect_done("POST", "/compatibility/subjects/s/versions/x", body, 422, 42202);
+  free(body);
+  body = schema_body("{\"type\":\"nope\"}", NULL);
+  expect_done("POST", "/compatibility/subjects/s/versions/latest", body, 422, 42201);
+  answer_t a = expect("POST", "/compatibility/subjects/s/versions/latest?verbose=true",
+                      body, 200, 0);
+  ck_assert(json_is_false(json_object_get(a.json, "is_compatible")));
+  ck_assert_int_eq(json_array_size(json_object_get(a.json, "messages")), 1);
+  answer_free(&a);
+  free(body);
+}
+END_TEST
+
+START_TEST(test_subject_names) {
+  over_http = _i;
+  /* "a/b c.ü" percent-encoded, '/' as %2F. */
+  int id = register_ok("a%2Fb%20c.%C3%BC", ORDER_V1, NULL);
+  get_equals("/subjects", "[\"a/b c.\\u00fc\"]");
+  json_t *v = get_json("/subjects/a%2Fb%20c.%C3%BC/versions/1");
+  ck_assert_str_eq(json_string_value(json_object_get(v, "subject")), "a/b c.\xc3\xbc");
+  json_decref(v);
+  /* Sent with a bare slash, as Python's test_compatibility does. */
+  expect_compat("/compatibility/subjects/a/b%20c.%C3%BC/versions/latest", ORDER_V2, true);
+  expect_compat("/compatibility/subjects/a/b%20c.%C3%BC/versions/latest", ORDER_BAD, false);
+  get_equals("/subjects/a/b%20c.%C3%BC/versions", "[1]");
+  /* A subject that is itself named like a route word. */
+  ck_assert_int_eq(register_ok("versions", ORDER_V1, NULL), id);
+  get_equals("/subjects/versions/versions", "[1]");
+  /* %2F in one subject is not a path separator. */
+  ck_assert_int_eq(register_ok("x%2Fversions", ORDER_V1, NULL), id);
+  get_equals("/subjects/x%2Fversions/versions", "[1]");
+  /* A stray '%' is kept as it is; %00 is not decoded. */
+  register_ok("p%zz", ORDER_V1, NULL);
+  register_ok("n%00", ORDER_V1, NULL);
+  get_equals("/subjects", "[\"a/b c.\\u00fc\",\"n%00\",\"p%zz\",\"versions\",\"x/versions\"]");
+}
+END_TEST
+
+START_TEST(test_references) {
+  over_http = _i;
+  int money = register_ok("money", MONEY, NULL);
+  int price = register_ok("price", PRICE, MONEY_REF);
+  /* Invoice uses Price (by reference) and Money (through Price's). */
+  int invoice = register_ok("invoice", INVOICE, PRICE_REF);
+  ck_assert_int_eq(money, 1);
+  ck_assert_int_eq(price, 2);
+  ck_assert_int_eq(invoice, 3);
+  json_t *v = get_json("/subjects/invoice/versions/1");
+  json_t *want = json_loads(PRICE_REF, 0, NULL);
+  ck_assert(json_equal(json_object_get(v, "references"), want));
+  /* Referenced types are written by name, not inlined. */
+  const char *text = json_string_value(json_object_get(v, "schema"));
+  ck_assert_ptr_null(strstr(text, "cents"));
+  ck_assert_ptr_null(strstr(text, "amount"));
+  json_decref(v);
+  json_t *by_id = get_json("/schemas/ids/3");
+  ck_assert(json_equal(json_object_get(by_id, "references"), want));
+  json_decref(by_id);
+  json_decref(want);
+  /* The same text with the same references is the same schema. */
+  ck_assert_int_eq(register_ok("invoice2", INVOICE, PRICE_REF), invoice);
+  char *body = schema_body(INVOICE, PRICE_REF);
+  expect_done("POST", "/subjects/invoice", body, 200, 0);
+  free(body);
+  /* A referenced version cannot be deleted. */
+  expect_done("DELETE", "/subjects/price/versions/1", NULL, 422, 42206);
+  expect_done("DELETE", "/subjects/money", NULL, 422, 42206);
+  /* A new Money version is checked with the references of its users
+   * unchanged: they keep version 1. */
+  register_ok("money", "{\"type\":\"record\",\"name\":\"Money\",\"namespace\":"
+                       "\"com.acme\",\"fields\":[{\"name\":\"cents\",\"type\":"
+                       "\"long\"},{\"name\":\"ccy\",\"type\":\"string\","
+                       "\"default\":\"EUR\"}]}",
+              NULL);
+  /* Once its users are gone for good, it can go. */
+  expect_done("DELETE", "/subjects/invoice", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/invoice2", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/price/versions/1", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/price/versions/1?permanent=true", NULL, 422, 42206);
+  expect_done("DELETE", "/subjects/invoice?permanent=true", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/invoice2?permanent=true", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/price/versions/1?permanent=true", NULL, 200, 0);
+}
+END_TEST
+
+/* Odd paths, queries and bodies get an answer, never a crash. */
+START_TEST(test_hostile_requests) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  static const struct {
+    const char *method, *target, *body;
+  } cases[] = {
+      {"GET", "//", NULL},
+      {"GET", "/subjects//versions", NULL},
+      {"GET", "/subjects/%", NULL},
+      {"GET", "/subjects/%2/versions", NULL},
+      {"GET", "/subjects/s/versions/%31", NULL},
+      {"GET", "/subjects/s/versions/+1", NULL},
+      {"GET", "/subjects/s/versions/1%00", NULL},
+      {"GET", "/schemas/ids/-1", NULL},
+      {"GET", "/schemas/ids/99999999999999999999999", NULL},
+      {"GET", "/subjects?deleted", NULL},
+      {"GET", "/subjects?=&&deleted=&deleted=TRUE", NULL},
+      {"POST", "/subjects/s/versions", "null"},
+      {"POST", "/subjects/s/versions", "{\"schema\":1}"},
+      {"POST", "/subjects/s/versions", "{\"schema\":\"\\\"int\\\"\",\"references\":{}}"},
+      {"POST", "/subjects/s/versions",
+       "{\"schema\":\"\\\"int\\\"\",\"references\":[{\"name\":\"a\","
+       "\"subject\":\"s\",\"version\":0}]}"},
+      {"POST", "/subjects/s/versions", "{\"schema\":\"[[[[[[[[[[[[[[[[[[[[\"}"},
+      {"POST", "/subjects/s", ""},
+      {"PUT", "/config", "{\"compatibility\":7}"},
+      {"PUT", "/mode", "[]"},
+      {"POST", "/compatibility/subjects/s", "{}"},
+      {"POST", "/compatibility/subjects/versions/1", "{}"},
+      {"DELETE", "/config/", NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    answer_t a = call(cases[i].method, cases[i].target, cases[i].body);
+    ck_assert_msg(a.outcome == KV_HTTP_ANSWERED && a.status >= 200 && a.status < 600,
+                  "%s %s: no answer", cases[i].method, cases[i].target);
+    ck_assert_msg(a.json != NULL, "%s %s: not JSON: %s", cases[i].method,
+                  cases[i].target, a.body);
+    answer_free(&a);
+  }
+  /* A path of many segments. */
+  char *deep = malloc(4 * 1000 + 16);
+  strcpy(deep, "/subjects");
+  for (int i = 0; i < 1000; i++)
+    strcat(deep, "/a");
+  expect_done("GET", deep, NULL, 404, 404);
+  free(deep);
+  get_equals("/subjects/s/versions", "[1]");
+}
+END_TEST
+
+/* Node's @kafkajs/confluent-schema-registry register(): GET the subject's
+ * level (404 40408 the first time), POST the schema, PUT the level; with
+ * its headers: Content-Type on every request, no Accept, keep-alive, basic
+ * auth. */
+START_TEST(test_node_sequence) {
+  struct curl_slist *headers = NULL;
+  headers = curl_slist_append(headers, "Content-Type: " KV_MOCK_CONTENT_TYPE);
+  headers = curl_slist_append(headers, "Accept:");
+  headers = curl_slist_append(headers, "Connection: keep-alive");
+  headers = curl_slist_append(headers, "Authorization: Basic dXNlcjpwYXNz");
+  CURL *curl = curl_easy_init();
+  char *body = schema_body(ORDER_V1, NULL);
+  for (int round = 0; round < 2; round++) {
+    answer_t a = call_http_with(curl, "GET", "/config/field.orders-value", NULL, 0, headers);
+    if (round == 0) {
+      ck_assert_int_eq(a.status, 404);
+      ck_assert_int_eq(a.error_code, 40408);
+    } else {
+      ck_assert_int_eq(a.status, 200);
+      ck_assert_str_eq(json_string_value(json_object_get(a.json, "compatibilityLevel")),
+                       "BACKWARD");
+    }
+    answer_free(&a);
+    a = call_http_with(curl, "POST", "/subjects/field.orders-value/versions", body,
+                       strlen(body), headers);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert(json_is_integer(json_object_get(a.json, "id")));
+    ck_assert_int_eq(json_integer_value(json_object_get(a.json, "id")), 1);
+    answer_free(&a);
+    const char *put = "{\"compatibility\":\"BACKWARD\"}";
+    a = call_http_with(curl, "PUT", "/config/field.orders-value", put, strlen(put), headers);
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_str_eq(a.content_type, KV_MOCK_CONTENT_TYPE);
+    answer_free(&a);
+  }
+  /* Six requests on one kept-alive connection. */
+  long connects = -1;
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+  ck_assert_int_eq(connects, 0);
+  ck_assert_int_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"), 2);
+  free(body);
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(headers);
+}
+END_TEST
+
+/* ---- faults ------------------------------------------------------------ */
+
+START_TEST(test_fault_errors) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  kavro_mock_fault_t fault = {.kind = KAVRO_MOCK_FAULT_ERROR,
+                              .method = "GET",
+                              .path_prefix = "/schemas/ids/",
+                              .http_status = 503,
+                              .error_code = 50001,
+                              .retry_after_seconds = 2};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 2, NULL), KAVRO_OK);
+  fault.http_status = 429;
+  fault.error_code = 0;
+  fault.retry_after_seconds = -1;
+  fault.method = NULL;
+  fault.path_prefix = "/subjects/s/";
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  /* Other paths and methods are served. */
+  expect_done("GET", "/subjects", NULL, 200, 0);
+  for (int i = 0; i < 2; i++) {
+    answer_t a = expect("GET", "/schemas/ids/1", NULL, 503, 50001);
+    ck_assert_int_eq(a.retry_after, 2);
+    answer_free(&a);
+  }
+  expect_done("GET", "/schemas/ids/1", NULL, 200, 0);
+  answer_t a = expect("GET", "/subjects/s/versions/1", NULL, 429, 429);
+  ck_assert_int_eq(a.retry_after, -1);
+  answer_free(&a);
+  expect_done("GET", "/subjects/s/versions/1", NULL, 200, 0);
+  fault.http_status = 99;
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 0, NULL), KAVRO_ERR_INVALID_ARG);
+  /* Cleared faults no longer fire. */
+  fault.http_status = 500;
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 5, NULL), KAVRO_OK);
+  kavro_mock_clear_faults(mock);
+  expect_done("GET", "/subjects/s/versions/1", NULL, 200, 0);
+}
+END_TEST
+
+START_TEST(test_fault_drop_and_malformed) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  kavro_mock_fault_t drop = {.kind = KAVRO_MOCK_FAULT_DROP, .method = "POST"};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &drop, 1, NULL), KAVRO_OK);
+  expect_done("GET", "/subjects", NULL, 200, 0);
+  char *body = schema_body(ORDER_V2, NULL);
+  answer_t a = call("POST", "/subjects/s/versions", body);
+  ck_assert_int_eq(a.outcome, KV_HTTP_DROPPED);
+  if (over_http)
+    ck_assert_int_eq(a.curl_code, CURLE_GOT_NOTHING);
+  answer_free(&a);
+  /* The dropped registration never happened. */
+  get_equals("/subjects/s/versions", "[1]");
+
+  kavro_mock_fault_t malformed = {.kind = KAVRO_MOCK_FAULT_MALFORMED};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &malformed, 1, NULL), KAVRO_OK);
+  a = call("GET", "/schemas/ids/1", NULL);
+  ck_assert_int_eq(a.status, 200);
+  ck_assert_ptr_nonnull(a.body);
+  ck_assert_ptr_null(a.json);
+  answer_free(&a);
+  malformed.http_status = 500;
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &malformed, 1, NULL), KAVRO_OK);
+  a = call("GET", "/schemas/ids/1", NULL);
+  ck_assert_int_eq(a.status, 500);
+  ck_assert_ptr_null(a.json);
+  answer_free(&a);
+  expect_done("GET", "/schemas/ids/1", NULL, 200, 0);
+  free(body);
+}
+END_TEST
+
+START_TEST(test_latency) {
+  over_http = _i;
+  ck_assert_int_eq(kavro_mock_set_latency(mock, "GET", "/subjects", 300, NULL), KAVRO_OK);
+  answer_t a = expect("GET", "/subjects", NULL, 200, 0);
+  ck_assert_msg(a.seconds >= 0.29, "took %.3f s", a.seconds);
+  answer_free(&a);
+  a = expect("GET", "/config", NULL, 200, 0);
+  ck_assert_msg(a.seconds < 0.25, "took %.3f s", a.seconds);
+  answer_free(&a);
+  if (!over_http) {
+    /* A client's time-out ends the wait as a time-out. */
+    a = call_inproc("GET", "/subjects", NULL, 100);
+    ck_assert_int_eq(a.outcome, KV_HTTP_TIMED_OUT);
+    ck_assert_msg(a.seconds < 0.25, "took %.3f s", a.seconds);
+    answer_free(&a);
+  }
+  ck_assert_int_eq(kavro_mock_set_latency(mock, "GET", "/subjects", 0, NULL), KAVRO_OK);
+  a = expect("GET", "/subjects", NULL, 200, 0);
+  ck_assert_msg(a.seconds < 0.25, "took %.3f s", a.seconds);
+  answer_free(&a);
+}
+END_TEST
+
+static void *slow_request(void *arg) {
+  answer_t *a = arg;
+  *a = call_http_with(NULL, "GET", "/subjects", NULL, 0, NULL);
+  return NULL;
+}
+
+/* A delayed request holds up no other connection. */
+START_TEST(test_latency_does_not_block) {
+  ck_assert_int_eq(kavro_mock_set_latency(mock, NULL, "/subjects", 800, NULL), KAVRO_OK);
+  pthread_t thread;
+  answer_t slow;
+  double start = now_seconds();
+  pthread_create(&thread, NULL, slow_request, &slow);
+  usleep(100000);
+  answer_t fast = call_http_with(NULL, "GET", "/config", NULL, 0, NULL);
+  double fast_done = now_seconds() - start;
+  pthread_join(thread, NULL);
+  ck_assert_int_eq(fast.status, 200);
+  ck_assert_int_eq(slow.status, 200);
+  ck_assert_msg(fast_done < 0.6, "the fast request waited %.3f s", fast_done);
+  ck_assert_msg(slow.seconds >= 0.79, "the slow one took %.3f s", slow.seconds);
+  answer_free(&fast);
+  answer_free(&slow);
+}
+END_TEST
+
+START_TEST(test_down_and_up) {
+  register_ok("s", ORDER_V1, NULL);
+  const char *url = kavro_mock_url(mock);
+  char before[96];
+  snprintf(before, sizeof(before), "%s", url);
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  answer_t a = call_http_with(NULL, "GET", "/subjects", NULL, 0, NULL);
+  ck_assert_int_eq(a.outcome, KV_HTTP_DROPPED);
+  ck_assert_int_eq(a.curl_code, CURLE_COULDNT_CONNECT);
+  answer_free(&a);
+  a = call_inproc("GET", "/subjects", NULL, 0);
+  ck_assert_int_eq(a.outcome, KV_HTTP_DROPPED);
+  answer_free(&a);
+  ck_assert_int_eq(kavro_mock_set_down(mock, false, NULL), KAVRO_OK);
+  ck_assert_str_eq(kavro_mock_url(mock), before);
+  /* The port is the mock's alone: a second server cannot bind it. */
+  kavro_mock_t *twin;
+  ck_assert_int_eq(kavro_mock_new(NULL, &twin, NULL), KAVRO_OK);
+  unsigned port = (unsigned)atoi(strrchr(before, ':') + 1);
+  ck_assert_int_eq(kavro_mock_listen(twin, "127.0.0.1", port, NULL), KAVRO_ERR_TRANSPORT);
+  kavro_mock_destroy(twin);
+  over_http = 1;
+  get_equals("/subjects", "[\"s\"]");
+  over_http = 0;
+  get_equals("/subjects", "[\"s\"]");
+}
+END_TEST
+
+START_TEST(test_body_limit) {
+  size_t length = KV_MOCK_MAX_BODY + 1;
+  char *big = malloc(length);
+  memset(big, ' ', length);
+  answer_t a = call_http_with(NULL, "POST", "/subjects/s/versions", big, length, NULL);
+  ck_assert_int_eq(a.status, 413);
+  answer_free(&a);
+  free(big);
+  over_http = 1;
+  get_equals("/subjects", "[]");
+}
+END_TEST
+
+/* ---- counters, log, scopes --------------------------------------------- */
+
+START_TEST(test_counters_and_log) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  register_fails("s", ORDER_BAD, NULL, 409, 409);
+  expect_done("GET", "/schemas/ids/1", NULL, 200, 0);
+  expect_done("GET", "/nowhere", NULL, 404, 404);
+  ck_assert_int_eq(kavro_mock_request_count(mock, NULL), 4);
+  ck_assert_int_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"), 2);
+  ck_assert_int_eq(kavro_mock_request_count(mock, "GET /schemas/ids/{id}"), 1);
+  ck_assert_int_eq(kavro_mock_request_count(mock, "GET /subjects"), 0);
+  ck_assert_int_eq(kavro_mock_request_count(mock, "no such endpoint"), 0);
+  kavro_mock_request_t *log;
+  size_t n;
+  ck_assert_int_eq(kavro_mock_requests(mock, &log, &n, NULL), KAVRO_OK);
+  ck_assert_int_eq(n, 4);
+  ck_assert_str_eq(log[0].method, "POST");
+  ck_assert_str_eq(log[0].path, "/subjects/s/versions");
+  ck_assert_str_eq(log[0].endpoint, "POST /subjects/{subject}/versions");
+  ck_assert_int_eq(log[0].status, 200);
+  ck_assert_int_eq(log[1].status, 409);
+  ck_assert_int_eq(log[1].error_code, 409);
+  ck_assert_str_eq(log[2].path, "/schemas/ids/1");
+  ck_assert_str_eq(log[3].endpoint, "");
+  ck_assert_int_eq(log[3].status, 404);
+  kavro_mock_requests_free(log, n);
+  kavro_mock_clear_requests(mock);
+  ck_assert_int_eq(kavro_mock_request_count(mock, NULL), 0);
+  ck_assert_int_eq(kavro_mock_requests(mock, &log, &n, NULL), KAVRO_OK);
+  ck_assert_int_eq(n, 0);
+  kavro_mock_requests_free(log, n);
+}
+END_TEST
+
+START_TEST(test_scopes) {
+  kavro_mock_t *twin = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &twin, &error), KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_null(twin);
+  ck_assert_str_eq(kavro_mock_scope(mock), SCOPE);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, &error), KAVRO_ERR_INVALID_ARG);
+  /* Two scopes are two registries. */
+  ck_assert_int_eq(kavro_mock_new("other-scope", &twin, &error), KAVRO_OK);
+  register_ok("s", ORDER_V1, NULL);
+  kv_http_request_t request = {.method = "GET", .path = "/subjects"};
+  kv_http_response_t response;
+  ck_assert_int_eq(kv_inproc_send("other-scope", &request, 0, &response), KAVRO_OK);
+  ck_assert_str_eq(response.body, "[]");
+  kv_http_response_clear(&response);
+  kavro_mock_destroy(twin);
+  ck_assert_int_eq(kv_inproc_send("other-scope", &request, 0, &response),
+                   KAVRO_ERR_TRANSPORT);
+  /* A mock without a scope is reachable over HTTP only. */
+  ck_assert_int_eq(kavro_mock_new(NULL, &twin, &error), KAVRO_OK);
+  ck_assert_ptr_null(kavro_mock_scope(twin));
+  ck_assert_ptr_null(kavro_mock_url(twin));
+  ck_assert_int_eq(kavro_mock_listen(twin, "not-an-address", 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_mock_destroy(twin);
+  kavro_mock_destroy(NULL);
+}
+END_TEST
+
+/* ---- concurrency ------------------------------------------------------- */
+
+#define WORKERS 8
+#define ROUNDS 25
+
+typedef struct worker_s {
+  int index;
+  int http;
+  int shared_id; /* the id the shared schema got in this thread */
+  int failures;
+} worker_t;
+
+/* A schema of its own for round @r of worker @w. */
+static char *own_schema(int w, int r) {
+  char *text = malloc(256);
+  snprintf(text, 256,
+           "{\"type\":\"record\",\"name\":\"W%d\",\"fields\":[{\"name\":\"f%d\","
+           "\"type\":\"int\",\"default\":%d}]}",
+           w, r, r);
+  return text;
+}
+
+static answer_t worker_call(worker_t *w, CURL *curl, const char *method,
+                            const char *target, const char *body) {
+  if (w->http)
+    return call_http_with(curl, method, target, body, body ? strlen(body) : 0, NULL);
+  return call_inproc(method, target, body, 0);
+}
+
+static void *worker(void *arg) {
+  worker_t *w = arg;
+  CURL *curl = curl_easy_init();
+  char *shared = schema_body(ORDER_V1, NULL);
+  for (int r = 0; r < ROUNDS; r++) {
+    char target[128];
+    answer_t a = worker_call(w, curl, "POST", "/subjects/shared/versions", shared);
+    int id = (int)json_integer_value(json_object_get(a.json, "id"));
+    if (a.status != 200 || (w->shared_id && id != w->shared_id))
+      w->failures++;
+    w->shared_id = id;
+    answer_free(&a);
+    char *schema = own_schema(w->index, r), *body = schema_body(schema, NULL);
+    snprintf(target, sizeof(target), "/subjects/worker-%d/versions", w->index);
+    a = worker_call(w, curl, "POST", target, body);
+    if (a.status != 200)
+      w->failures++;
+    answer_free(&a);
+    snprintf(target, sizeof(target), "/subjects/worker-%d", w->index);
+    a = worker_call(w, curl, "POST", target, body);
+    if (a.status != 200 || json_integer_value(json_object_get(a.json, "version")) != r + 1)
+      w->failures++;
+    answer_free(&a);
+    a = worker_call(w, curl, "GET", "/schemas/ids/1", NULL);
+    if (a.status != 200)
+      w->failures++;
+    answer_free(&a);
+    free(body);
+    free(schema);
+  }
+  free(shared);
+  curl_easy_cleanup(curl);
+  return NULL;
+}
+
+/* Half the workers over HTTP, half in the process, all at once. */
+START_TEST(test_concurrency) {
+  /* The first registration fixes the shared schema's id at 1. */
+  over_http = 0;
+  ck_assert_int_eq(register_ok("shared", ORDER_V1, NULL), 1);
+  pthread_t threads[WORKERS];
+  worker_t workers[WORKERS];
+  for (int i = 0; i < WORKERS; i++) {
+    workers[i] = (worker_t){.index = i, .http = i % 2};
+    pthread_create(&threads[i], NULL, worker, &workers[i]);
+  }
+  for (int i = 0; i < WORKERS; i++) {
+    pthread_join(threads[i], NULL);
+    ck_assert_int_eq(workers[i].failures, 0);
+    ck_assert_int_eq(workers[i].shared_id, 1);
+  }
+  get_equals("/subjects/shared/versions", "[1]");
+  json_t *v = get_json("/subjects/worker-3/versions");
+  ck_assert_int_eq(json_array_size(v), ROUNDS);
+  json_decref(v);
+  ck_assert_int_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"),
+                   1 + WORKERS * ROUNDS * 2);
+  /* Every id from 1 to the last is in use, none twice. */
+  json_t *last = get_json("/subjects/worker-0/versions/latest");
+  ck_assert_int_eq(json_integer_value(json_object_get(last, "id")) <= 1 + WORKERS * ROUNDS, 1);
+  json_decref(last);
+  char target[64];
+  snprintf(target, sizeof(target), "/schemas/ids/%d", 1 + WORKERS * ROUNDS);
+  expect_done("GET", target, NULL, 200, 0);
+  snprintf(target, sizeof(target), "/schemas/ids/%d", 2 + WORKERS * ROUNDS);
+  expect_done("GET", target, NULL, 404, 40403);
+}
+END_TEST
+
+/* ---- the JSON file ----------------------------------------------------- */
+
+static char *temp_path(const char *name) {
+  char *path = malloc(256);
+  snprintf(path, 256, "%s/kavro-check-mock-%ld-%s", P_tmpdir, (long)getpid(), name);
+  return path;
+}
+
+/* Everything a client could see of the store, as one JSON value. */
+static json_t *snapshot(void) {
+  json_t *all = json_object();
+  json_object_set_new(all, "subjects", get_json("/subjects?deleted=true"));
+  json_object_set_new(all, "config", get_json("/config"));
+  json_object_set_new(all, "mode", get_json("/mode"));
+  json_object_set_new(all, "money", get_json("/subjects/money/versions?deleted=true"));
+  json_object_set_new(all, "price1", get_json("/subjects/price/versions/1"));
+  json_object_set_new(all, "s1", get_json("/subjects/s/versions/1?deleted=true"));
+  json_object_set_new(all, "s2", get_json("/subjects/s/versions/2"));
+  json_object_set_new(all, "level", get_json("/config/s"));
+  json_object_set_new(all, "id3", get_json("/schemas/ids/3"));
+  return all;
+}
+
+START_TEST(test_save_and_load) {
+  over_http = 0;
+  register_ok("money", MONEY, NULL);
+  register_ok("price", PRICE, MONEY_REF);
+  register_ok("s", ORDER_V1, NULL);
+  register_ok("s", ORDER_V2, NULL);
+  expect_done("DELETE", "/subjects/s/versions/1", NULL, 200, 0);
+  set_level("s", "FULL");
+  set_level(NULL, "NONE");
+  expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
+  json_t *before = snapshot();
+  char *path = temp_path("store.json");
+  uint64_t changes = kavro_mock_change_count(mock);
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+
+  /* Into a fresh mock under the same scope. */
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_load(mock, path, &error), KAVRO_OK);
+  ck_assert_int_ne(kavro_mock_change_count(mock), 0);
+  json_t *after = snapshot();
+  char *b = json_dumps(before, JSON_SORT_KEYS), *a = json_dumps(after, JSON_SORT_KEYS);
+  ck_assert_str_eq(a, b);
+  free(a);
+  free(b);
+  /* Ids continue after the loaded ones; references still resolve. */
+  expect_done("PUT", "/mode", "{\"mode\":\"READWRITE\"}", 200, 0);
+  ck_assert_int_eq(register_ok("invoice", INVOICE, PRICE_REF), 5);
+  ck_assert_int_eq(register_ok("again", ORDER_V1, NULL), 3);
+  (void)changes;
+
+  /* A bad file leaves the store as it was. */
+  char *bad = temp_path("bad.json");
+  FILE *f = fopen(bad, "w");
+  fputs("{\"format\":\"kavro-mock-registry\",\"version\":1}", f);
+  fclose(f);
+  ck_assert_int_eq(kavro_mock_load(mock, bad, &error), KAVRO_ERR_BAD_RESPONSE);
+  f = fopen(bad, "w");
+  fputs("{not json", f);
+  fclose(f);
+  ck_assert_int_eq(kavro_mock_load(mock, bad, &error), KAVRO_ERR_JSON);
+  f = fopen(bad, "w");
+  fputs("{\"format\":\"kavro-mock-registry\",\"version\":1,"
+        "\"compatibilityLevel\":\"NONE\",\"mode\":\"READWRITE\","
+        "\"schemas\":[{\"id\":1,\"schema\":\"\\\"int\\\"\"}],"
+        "\"subjects\":[{\"subject\":\"x\",\"versions\":[{\"version\":1,\"id\":2}]}]}",
+        f);
+  fclose(f);
+  ck_assert_int_eq(kavro_mock_load(mock, bad, &error), KAVRO_ERR_BAD_RESPONSE);
+  f = fopen(bad, "w");
+  fputs("{\"format\":\"kavro-mock-registry\",\"version\":1,"
+        "\"compatibilityLevel\":\"NONE\",\"mode\":\"READWRITE\","
+        "\"schemas\":[{\"id\":1,\"schema\":\"{\\\"type\\\":\\\"nope\\\"}\"}],"
+        "\"subjects\":[]}",
+        f);
+  fclose(f);
+  ck_assert_int_eq(kavro_mock_load(mock, bad, &error), KAVRO_ERR_INVALID_SCHEMA);
+  remove(bad);
+  ck_assert_int_eq(kavro_mock_load(mock, bad, &error), KAVRO_ERR_IO);
+  get_equals("/subjects/invoice/versions", "[1]");
+  remove(path);
+  free(path);
+  free(bad);
+  json_decref(before);
+  json_decref(after);
+}
+END_TEST
+
+static Suite *mock_suite(void) {
+  Suite *s = suite_create("mock");
+  TCase *tc = tcase_create("endpoints");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_root_and_types, 0, 2);
+  tcase_add_loop_test(tc, test_ids_and_versions, 0, 2);
+  tcase_add_loop_test(tc, test_read_errors, 0, 2);
+  tcase_add_loop_test(tc, test_invalid_registrations, 0, 2);
+  tcase_add_loop_test(tc, test_lookup, 0, 2);
+  tcase_add_loop_test(tc, test_delete_version_rules, 0, 2);
+  tcase_add_loop_test(tc, test_delete_subject_rules, 0, 2);
+  tcase_add_loop_test(tc, test_backward_refusal, 0, 2);
+  tcase_add_loop_test(tc, test_other_levels, 0, 2);
+  tcase_add_loop_test(tc, test_config, 0, 2);
+  tcase_add_loop_test(tc, test_mode, 0, 2);
+  tcase_add_loop_test(tc, test_compatibility_endpoint, 0, 2);
+  tcase_add_loop_test(tc, test_subject_names, 0, 2);
+  tcase_add_loop_test(tc, test_references, 0, 2);
+  tcase_add_loop_test(tc, test_hostile_requests, 0, 2);
+  tcase_add_test(tc, test_node_sequence);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("faults");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_fault_errors, 0, 2);
+  tcase_add_loop_test(tc, test_fault_drop_and_malformed, 0, 2);
+  tcase_add_loop_test(tc, test_latency, 0, 2);
+  tcase_add_test(tc, test_latency_does_not_block);
+  tcase_add_test(tc, test_down_and_up);
+  tcase_add_test(tc, test_body_limit);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("mock");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_counters_and_log, 0, 2);
+  tcase_add_test(tc, test_scopes);
+  tcase_add_test(tc, test_concurrency);
+  tcase_add_test(tc, test_save_and_load);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  curl_global_init(CURL_GLOBAL_ALL);
+  SRunner *runner = srunner_create(mock_suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  curl_global_cleanup();
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
