@@ -54,33 +54,6 @@ const char *kv_endpoint_name(kv_endpoint_t endpoint) {
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Percent-decode @length bytes of @text (and '+' as a space when @plus)
- * into @sb.  A '%' not followed by two hex digits, or one that would make
- * a NUL, stays as it is. */
-static void decode(kv_strbuf_t *sb, const char *text, size_t length, bool plus) {
-  for (size_t i = 0; i < length; i++) {
-    if (text[i] == '%' && i + 2 < length) {
-      int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-      if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
-        kv_strbuf_putc(sb, (char)(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    kv_strbuf_putc(sb, plus && text[i] == '+' ? ' ' : text[i]);
-  }
-}
-
 /* ---- routing ----------------------------------------------------------- */
 
 typedef struct segments_s {
@@ -122,7 +95,7 @@ static char *join_decoded(const segments_t *segs, size_t from, size_t to) {
   for (size_t i = from; i < to; i++) {
     if (i > from)
       kv_strbuf_putc(&sb, '/');
-    decode(&sb, segs->start[i], segs->length[i], false);
+    kv_strbuf_put_percent_decoded(&sb, segs->start[i], segs->length[i], false);
   }
   return kv_strbuf_steal(&sb);
 }
@@ -313,7 +286,8 @@ static bool query_flag(const char *query, const char *name) {
     if (length > name_length && memcmp(p, name, name_length) == 0 &&
         p[name_length] == '=') {
       kv_strbuf_t value = KV_STRBUF_INIT;
-      decode(&value, p + name_length + 1, length - name_length - 1, true);
+      kv_strbuf_put_percent_decoded(&value, p + name_length + 1,
+                                    length - name_length - 1, true);
       bool yes = value.data && strcasecmp(value.data, "true") == 0;
       kv_strbuf_free(&value);
       return yes;

@@ -96,33 +96,6 @@ static char *basic_header(const char *user_info, size_t length) {
   return out;
 }
 
-static int hex_value(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Percent-decode @s[0..len) into @out (at least @len bytes);
- * returns the decoded length. */
-static size_t percent_decode(const char *s, size_t len, char *out) {
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-        (lo = hex_value(s[i + 2])) >= 0) {
-      out[n++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      out[n++] = s[i];
-    }
-  }
-  return n;
-}
-
 /* Fill @url from one item of the URL list (@item, @len bytes). */
 static kavro_err_t url_init(kv_url_t *url, const char *item, size_t len,
                             kavro_error_t *error) {
@@ -136,14 +109,14 @@ static kavro_err_t url_init(kv_url_t *url, const char *item, size_t len,
     if (*p == '@')
       at = p;
   if (at) {
-    size_t info_len = (size_t)(at - host);
-    char *decoded = malloc(info_len + 1);
-    if (decoded) {
-      size_t n = percent_decode(host, info_len, decoded);
-      url->basic_auth = basic_header(decoded, n);
-      memset(decoded, 0, info_len + 1);
-      free(decoded);
-    }
+    kv_strbuf_t decoded = KV_STRBUF_INIT;
+    kv_strbuf_put_percent_decoded(&decoded, host, (size_t)(at - host), false);
+    if (!kv_strbuf_failed(&decoded))
+      url->basic_auth = basic_header(decoded.data ? decoded.data : "", decoded.length);
+    /* The user info is a credential: wipe it before the memory is reused. */
+    if (decoded.data)
+      memset(decoded.data, 0, decoded.capacity);
+    kv_strbuf_free(&decoded);
     if (!url->basic_auth) {
       free(raw);
       return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "strbuf_int.h"
+#include "text_int.h"
 
 static bool grow(kv_strbuf_t *sb, size_t extra) {
   if (sb->failed)
@@ -84,6 +85,21 @@ void kv_strbuf_put_json_string(kv_strbuf_t *sb, const char *s) {
   }
   kv_strbuf_puts(sb, run);
   kv_strbuf_putc(sb, '"');
+}
+
+void kv_strbuf_put_percent_decoded(kv_strbuf_t *sb, const char *text,
+                                   size_t length, bool plus) {
+  for (size_t i = 0; i < length; i++) {
+    if (text[i] == '%' && i + 2 < length) {
+      int hi = kv_hex_digit(text[i + 1]), lo = kv_hex_digit(text[i + 2]);
+      if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+        kv_strbuf_putc(sb, (char)(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    kv_strbuf_putc(sb, plus && text[i] == '+' ? ' ' : text[i]);
+  }
 }
 
 char *kv_strbuf_steal(kv_strbuf_t *sb) {

@@ -30,6 +30,13 @@ void kv_strbuf_put_json_string(kv_strbuf_t *sb, const char *s);
 
 static inline bool kv_strbuf_failed(const kv_strbuf_t *sb) { return sb->failed; }
 
+/* Append @length bytes of @text percent-decoded (RFC 3986), and '+' as a
+ * space when @plus (query strings).  A '%' not followed by two hex digits,
+ * or one that would make a NUL, is kept as it is: the result is a C
+ * string. */
+void kv_strbuf_put_percent_decoded(kv_strbuf_t *sb, const char *text,
+                                   size_t length, bool plus);
+
 /* Hand the buffer to the caller (free() it) and reset @sb.  NULL when the
  * buffer failed (it is freed then). */
 char *kv_strbuf_steal(kv_strbuf_t *sb);

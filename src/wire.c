@@ -11,6 +11,7 @@
 #include "config.h"
 #include "error_int.h"
 #include "kavro/wire.h"
+#include "text_int.h"
 
 /* Offsets inside a GUID's text form where a '-' stands. */
 static bool guid_dash_at(size_t i) {
@@ -71,16 +72,6 @@ char *kavro_schema_id_format(const kavro_schema_id_t *id, char *buf,
   return buf;
 }
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static bool parse_guid(const char *text,
                        unsigned char guid[KAVRO_WIRE_GUID_SIZE]) {
   if (strlen(text) != GUID_TEXT_LENGTH)
@@ -92,7 +83,7 @@ static bool parse_guid(const char *text,
         return false;
       continue;
     }
-    int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+    int hi = kv_hex_digit(text[i]), lo = kv_hex_digit(text[i + 1]);
     if (hi < 0 || lo < 0)
       return false;
     guid[byte++] = (unsigned char)(hi << 4 | lo);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "text_int.h"
 
 const char *kt_conformance_path(const char *name) {
   static char path[4096];
@@ -82,23 +83,13 @@ json_t *kt_load_jsonl(const char *path) {
   return rows;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 unsigned char *kt_hex_decode(const char *hex, size_t *length) {
   size_t n = strlen(hex);
   if (n % 2)
     return NULL;
   unsigned char *out = malloc(n / 2 + 1);
   for (size_t i = 0; out && i < n / 2; i++) {
-    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    int hi = kv_hex_digit(hex[2 * i]), lo = kv_hex_digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       free(out);
       return NULL;
