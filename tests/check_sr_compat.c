@@ -6,6 +6,9 @@
  * git repository made here), every output format against expected output,
  * line mapping on schemas written across many lines and on one line, the
  * catalog, each lint rule firing and each one silenced, and the exit codes.
+ * Registry mode (check --registry, register) runs against kavro's mock
+ * registry served over HTTP on loopback from this process, so that a test
+ * can set levels, inject faults and take the registry down.
  *
  * Expected incompatibilities come from the library itself (the program
  * must report exactly what the engine found, in its format); expected
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "kavro.h"
+#include "kavro/mock.h"
 #include "testutil.h"
 
 #ifndef SR_COMPAT_BIN
@@ -146,6 +150,11 @@ static run_t run_argv(const char *cwd, char *const *argv) {
   r.err = read_text(err_path);
   free(out_path);
   free(err_path);
+  /* Under --enable-sanitizers a memory error may end with the very status
+   * a test expects: look for the report itself. */
+  ck_assert_msg(strstr(r.err, "Sanitizer") == NULL &&
+                    strstr(r.err, "runtime error:") == NULL,
+                "%s reported a memory error:\n%s", argv[0], r.err);
   return r;
 }
 
@@ -1238,6 +1247,666 @@ END_TEST
 
 /* ---- suite -------------------------------------------------------------- */
 
+/* ---- registry mode ------------------------------------------------------ */
+
+static kavro_mock_t *mock;
+static char mock_url[128];
+
+static void registry_setup(void) {
+  setup();
+  /* Only what a test sets reaches the program. */
+  unsetenv("SCHEMA_REGISTRY_URL");
+  unsetenv("SR_COMPAT_BASIC_AUTH");
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  snprintf(mock_url, sizeof(mock_url), "%s", kavro_mock_url(mock));
+}
+
+static void registry_teardown(void) {
+  kavro_mock_destroy(mock);
+  mock = NULL;
+  teardown();
+}
+
+/* Set @subject's level through kavro's own client, as an operator would. */
+static void set_level(const char *subject, const char *level) {
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", mock_url, NULL),
+                   KAVRO_OK);
+  kavro_error_t error;
+  kavro_registry_t *registry = kavro_registry_new(conf, &error);
+  ck_assert_msg(registry != NULL, "%s", error.text);
+  ck_assert_int_eq(kavro_registry_set_level(registry, subject, level, NULL),
+                   KAVRO_OK);
+  kavro_registry_destroy(registry);
+}
+
+/* An order, its first version. */
+static const char order_v1[] =
+    "{\n"
+    "  \"type\": \"record\", \"name\": \"Order\", \"namespace\": \"shop\",\n"
+    "  \"fields\": [\n"
+    "    {\"name\": \"id\", \"type\": \"string\"},\n"
+    "    {\"name\": \"note\", \"type\": \"string\"}\n"
+    "  ]\n"
+    "}\n";
+/* A field added without a default: new readers cannot read old events
+ * (BACKWARD breaks), old readers ignore it (FORWARD holds). */
+static const char order_added[] =
+    "{\n"
+    "  \"type\": \"record\", \"name\": \"Order\", \"namespace\": \"shop\",\n"
+    "  \"fields\": [\n"
+    "    {\"name\": \"id\", \"type\": \"string\"},\n"
+    "    {\"name\": \"note\", \"type\": \"string\"},\n"
+    "    {\"name\": \"country\", \"type\": \"string\"}\n"
+    "  ]\n"
+    "}\n";
+/* A field without a default dropped: BACKWARD holds, FORWARD breaks. */
+static const char order_dropped[] =
+    "{\n"
+    "  \"type\": \"record\", \"name\": \"Order\", \"namespace\": \"shop\",\n"
+    "  \"fields\": [\n"
+    "    {\"name\": \"id\", \"type\": \"string\"}\n"
+    "  ]\n"
+    "}\n";
+
+/* What the engine says of @candidate against @previous under @level. */
+static bool engine_compatible(kavro_compat_level_t level, const char *candidate,
+                              const char *previous) {
+  kavro_schema_t *cand = NULL, *prev = NULL;
+  ck_assert_int_eq(kavro_schema_parse(candidate, strlen(candidate), NULL, &cand,
+                                      NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_parse(previous, strlen(previous), NULL, &prev,
+                                      NULL), KAVRO_OK);
+  kavro_compat_result_t *result = NULL;
+  ck_assert_int_eq(kavro_compat_check_level(level, cand, &prev, 1, &result, NULL),
+                   KAVRO_OK);
+  bool compatible = kavro_compat_result_is_compatible(result);
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  kavro_schema_destroy(prev);
+  return compatible;
+}
+
+/* Write the three orders to work/ and register v1 under shop-value. */
+static void register_order_v1(void) {
+  write_file(work, "v1.avsc", order_v1);
+  write_file(work, "added.avsc", order_added);
+  write_file(work, "dropped.avsc", order_dropped);
+  run_t r = sr(work, "register", "--no-catalog", "--registry", mock_url,
+               "--subject", "shop-value", "v1.avsc", NULL);
+  ck_assert_msg(r.status == 0, "register failed:\n%s%s", r.out, r.err);
+  assert_contains(r.out, "v1.avsc: registered: subject shop-value version 1 id ");
+  run_free(&r);
+}
+
+static json_t *only_result(json_t *root) {
+  json_t *results = json_object_get(root, "results");
+  ck_assert_uint_eq(json_array_size(results), 1);
+  return json_array_get(results, 0);
+}
+
+static const char *member_str(json_t *obj, const char *key) {
+  json_t *value = json_object_get(obj, key);
+  ck_assert_msg(json_is_string(value), "\"%s\" is not a string", key);
+  return json_string_value(value);
+}
+
+/* Files a run over @catalog reports on: one unit per topic, plus one per
+ * referenced file that is no topic's schema. */
+static size_t catalog_units(const char *catalog) {
+  json_t *root = json_load_file(catalog, 0, NULL);
+  ck_assert_ptr_nonnull(root);
+  json_t *topics = json_object_get(root, "topics");
+  json_t *topic_files = json_object(), *ref_files = json_object();
+  const char *name;
+  json_t *topic;
+  json_object_foreach(topics, name, topic) {
+    json_object_set(topic_files, member_str(topic, "file"), json_true());
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_object_get(topic, "references"), i, ref)
+      json_object_set(ref_files,
+                      json_is_string(ref) ? json_string_value(ref)
+                                          : member_str(ref, "file"),
+                      json_true());
+  }
+  size_t units = json_object_size(topics);
+  const char *file;
+  json_t *value;
+  json_object_foreach(ref_files, file, value)
+    units += json_object_get(topic_files, file) == NULL;
+  json_decref(topic_files);
+  json_decref(ref_files);
+  json_decref(root);
+  return units;
+}
+
+/* Index of the result for @file in @results, which must hold it. */
+static size_t result_index(json_t *results, const char *file) {
+  for (size_t i = 0; i < json_array_size(results); i++)
+    if (strcmp(member_str(json_array_get(results, i), "file"), file) == 0)
+      return i;
+  ck_abort_msg("no result for %s", file);
+  return 0;
+}
+
+/* Does the saved store hold a schema with reference {name, subject,
+ * version}? */
+static bool store_has_reference(const char *name, const char *subject,
+                                int version) {
+  char *path = path_in(tmp_root, "store.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  json_t *root = json_load_file(path, 0, NULL);
+  free(path);
+  ck_assert_ptr_nonnull(root);
+  bool found = false;
+  size_t i, k;
+  json_t *schema, *ref;
+  json_array_foreach(json_object_get(root, "schemas"), i, schema)
+    json_array_foreach(json_object_get(schema, "references"), k, ref)
+      found = found ||
+              (strcmp(member_str(ref, "name"), name) == 0 &&
+               strcmp(member_str(ref, "subject"), subject) == 0 &&
+               json_integer_value(json_object_get(ref, "version")) == version);
+  json_decref(root);
+  return found;
+}
+
+START_TEST(test_registry_register_catalog) {
+  char *avro = strdup(kt_src_path("avro"));
+  char *catalog = path_in(avro, "catalog.json");
+  size_t units = catalog_units(catalog);
+  run_t r = sr(avro, "register", "--catalog", "catalog.json", "--registry",
+               mock_url, "--format", "json", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  json_t *first = parse_json_output(&r);
+  run_free(&r);
+  json_t *results = json_object_get(first, "results");
+  ck_assert_uint_eq(json_array_size(results), units);
+  uint64_t registrations =
+      kavro_mock_request_count(mock, "POST /subjects/{subject}/versions");
+  ck_assert_uint_eq(registrations, units);
+  for (size_t i = 0; i < units; i++) {
+    json_t *unit = json_array_get(results, i);
+    ck_assert_str_eq(member_str(unit, "status"), "registered");
+    ck_assert_int_eq(json_integer_value(json_object_get(unit, "version")), 1);
+    ck_assert_int_gt(json_integer_value(json_object_get(unit, "id")), 0);
+  }
+  /* Referenced types first, under the subject the catalog gives them, and
+   * referenced by the schemas that use them. */
+  ck_assert_uint_lt(result_index(results, "common/Address.avsc"),
+                    result_index(results, "projects/ProjectCreated.avsc"));
+  ck_assert(store_has_reference("com.ahs.fsm.common.Address",
+                                "com.ahs.fsm.common.Address", 1));
+
+  /* Again: the same subjects, versions and ids, and nothing registered. */
+  r = sr(avro, "register", "--catalog", "catalog.json", "--registry", mock_url,
+         "--format", "json", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  json_t *second = parse_json_output(&r);
+  run_free(&r);
+  json_t *again = json_object_get(second, "results");
+  ck_assert_uint_eq(json_array_size(again), units);
+  for (size_t i = 0; i < units; i++) {
+    json_t *a = json_array_get(results, i), *b = json_array_get(again, i);
+    ck_assert_str_eq(member_str(b, "status"), "unchanged");
+    ck_assert_str_eq(member_str(a, "subject"), member_str(b, "subject"));
+    ck_assert(json_equal(json_object_get(a, "version"), json_object_get(b, "version")));
+    ck_assert(json_equal(json_object_get(a, "id"), json_object_get(b, "id")));
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"),
+                    registrations);
+  json_decref(first);
+  json_decref(second);
+
+  /* And the whole tree checks clean against what was registered, the
+   * registry agreeing. */
+  r = sr(avro, "check", "--catalog", "catalog.json", "--registry", mock_url,
+         "--confirm", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "0 incompatible, 0 new, 0 invalid, 0 errors, 0 "
+                         "disagreements with the registry");
+  assert_lacks(r.out, "registry disagrees");
+  run_free(&r);
+  free(catalog);
+  free(avro);
+}
+END_TEST
+
+/* The subject's level as the registry has it; what kavro and the registry
+ * say of each candidate under it. */
+static const struct {
+  const char *level;  /* set on the subject; NULL: the global BACKWARD */
+  kavro_compat_level_t engine_level;
+  bool added_ok, dropped_ok;
+} level_cases[] = {
+    {NULL, KAVRO_COMPAT_BACKWARD, false, true},
+    {"FORWARD", KAVRO_COMPAT_FORWARD, true, false},
+    {"FULL", KAVRO_COMPAT_FULL, false, false},
+    {"BACKWARD", KAVRO_COMPAT_BACKWARD, false, true},
+};
+
+static void check_verdict(const char *file, bool expected,
+                          kavro_compat_level_t level) {
+  run_t r = sr(work, "check", "--no-catalog", "--registry", mock_url, "--confirm",
+               "--subject", "shop-value", "--format", "json", file, NULL);
+  ck_assert_msg(r.status == (expected ? 0 : 1), "%s under %s: status %d\n%s%s",
+                file, kavro_compat_level_name(level), r.status, r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  json_t *unit = only_result(root);
+  ck_assert_str_eq(member_str(unit, "level"), kavro_compat_level_name(level));
+  ck_assert_str_eq(member_str(unit, "status"), expected ? "compatible" : "incompatible");
+  ck_assert_str_eq(member_str(unit, "subject"), "shop-value");
+  json_t *registry = json_object_get(unit, "registry");
+  ck_assert_str_eq(member_str(registry, "verdict"), "agrees");
+  ck_assert(json_is_true(json_object_get(registry, "compatible")) == expected);
+  ck_assert_str_eq(member_str(root, "registry"), mock_url);
+  json_decref(root);
+  run_free(&r);
+}
+
+START_TEST(test_registry_check_levels) {
+  register_order_v1();
+  for (size_t i = 0; i < sizeof(level_cases) / sizeof(level_cases[0]); i++) {
+    if (level_cases[i].level)
+      set_level("shop-value", level_cases[i].level);
+    kavro_compat_level_t level = level_cases[i].engine_level;
+    /* The expectations are the engine's, and they are what they should. */
+    ck_assert(engine_compatible(level, order_added, order_v1) ==
+              level_cases[i].added_ok);
+    ck_assert(engine_compatible(level, order_dropped, order_v1) ==
+              level_cases[i].dropped_ok);
+    check_verdict("added.avsc", level_cases[i].added_ok, level);
+    check_verdict("dropped.avsc", level_cases[i].dropped_ok, level);
+  }
+  /* --level overrides the subject's level (BACKWARD again); the registry,
+   * which would judge under BACKWARD, is not asked the same question. */
+  run_t r = sr(work, "check", "--registry", mock_url, "--level", "FORWARD",
+               "--confirm", "--subject", "shop-value", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "added.avsc: compatible under FORWARD with shop-value "
+                         "version 1 (subject shop-value)");
+  assert_contains(r.out, "registry not asked: checked under FORWARD (--level), but "
+                         "the registry judges subject shop-value under BACKWARD");
+  run_free(&r);
+  set_level("shop-value", "FORWARD");
+  r = sr(work, "check", "--registry", mock_url, "--level", "BACKWARD", "--subject",
+         "shop-value", "dropped.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "compatible under BACKWARD");
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_registry_transitive) {
+  /* Version 2 drops `note`; the candidate brings it back as a string with a
+   * default: readable after version 2, not after version 1's int. */
+  static const char v1[] = "{\"type\": \"record\", \"name\": \"T\", \"fields\": ["
+                           "{\"name\": \"id\", \"type\": \"string\"},"
+                           "{\"name\": \"note\", \"type\": \"int\"}]}";
+  static const char v2[] = "{\"type\": \"record\", \"name\": \"T\", \"fields\": ["
+                           "{\"name\": \"id\", \"type\": \"string\"}]}";
+  static const char v3[] = "{\"type\": \"record\", \"name\": \"T\", \"fields\": ["
+                           "{\"name\": \"id\", \"type\": \"string\"},"
+                           "{\"name\": \"note\", \"type\": \"string\", \"default\": \"\"}]}";
+  write_file(work, "v1.avsc", v1);
+  write_file(work, "v2.avsc", v2);
+  write_file(work, "v3.avsc", v3);
+  set_level("t-value", "NONE");
+  for (int i = 1; i <= 2; i++) {
+    run_t r = sr(work, "register", "--registry", mock_url, "--topic", "t",
+                 i == 1 ? "v1.avsc" : "v2.avsc", NULL);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    run_free(&r);
+  }
+  set_level("t-value", "BACKWARD");
+  run_t r = sr(work, "check", "--registry", mock_url, "--confirm", "--topic", "t",
+               "v3.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "v3.avsc: compatible under BACKWARD with t-value version 2");
+  assert_contains(r.out, "registry agrees: compatible");
+  run_free(&r);
+  set_level("t-value", "BACKWARD_TRANSITIVE");
+  r = sr(work, "check", "--registry", mock_url, "--confirm", "--topic", "t",
+         "--format", "json", "v3.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *root = parse_json_output(&r);
+  json_t *unit = only_result(root);
+  ck_assert_str_eq(member_str(unit, "topic"), "t");
+  ck_assert_uint_eq(json_array_size(json_object_get(unit, "previous")), 2);
+  json_t *finding = json_array_get(json_object_get(unit, "findings"), 0);
+  ck_assert_str_eq(member_str(finding, "kind"), "TYPE_MISMATCH");
+  ck_assert_str_eq(member_str(finding, "previous"), "t-value version 1");
+  /* The registry was asked about each version, and agrees. */
+  ck_assert_str_eq(member_str(json_object_get(unit, "registry"), "verdict"), "agrees");
+  ck_assert_uint_eq(kavro_mock_request_count(
+                        mock, "POST /compatibility/subjects/{subject}/versions/{version}"),
+                    3);
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_registry_disagreement) {
+  register_order_v1();
+  set_level("shop-value", "FORWARD");
+  /* The registry hides the subject's level from kavro once: kavro judges
+   * under BACKWARD, the registry under FORWARD. */
+  kavro_mock_fault_t hide = {KAVRO_MOCK_FAULT_ERROR, "GET", "/config/", 404,
+                             40408, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &hide, 1, NULL), KAVRO_OK);
+  run_t r = sr(work, "check", "--registry", mock_url, "--confirm", "--subject",
+               "shop-value", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.out, "added.avsc: incompatible under BACKWARD");
+  assert_contains(r.out, "registry disagrees: compatible");
+  assert_contains(r.out, "1 disagreement with the registry");
+  run_free(&r);
+
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &hide, 1, NULL), KAVRO_OK);
+  r = sr(work, "check", "--registry", mock_url, "--confirm", "--subject",
+         "shop-value", "--format", "json", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  json_t *root = parse_json_output(&r);
+  ck_assert_int_eq(json_integer_value(json_object_get(root, "exit_code")), 2);
+  ck_assert_int_eq(json_integer_value(json_object_get(
+                       json_object_get(root, "summary"), "disagreements")), 1);
+  ck_assert_str_eq(member_str(json_object_get(only_result(root), "registry"),
+                              "verdict"), "disagrees");
+  json_decref(root);
+  run_free(&r);
+
+  /* Told to warn, kavro's verdict decides. */
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &hide, 1, NULL), KAVRO_OK);
+  r = sr(work, "check", "--registry", mock_url, "--confirm", "--on-disagreement",
+         "warn", "--subject", "shop-value", "--format", "github", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "::warning file=added.avsc,title=sr-compat%3A registry "
+                         "disagrees::the registry says compatible, kavro says "
+                         "incompatible");
+  run_free(&r);
+  r = sr(work, "check", "--registry", mock_url, "--confirm", "--on-disagreement",
+         "sometimes", "--subject", "shop-value", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--on-disagreement takes error or warn");
+  run_free(&r);
+}
+END_TEST
+
+/* The catalog fixture as it was (registered) and as it is now (checked):
+ * Address gained a required postal_code, Ledger's amount became a string. */
+START_TEST(test_registry_references) {
+  copy_fixture("catalog/catalog.json", work, "catalog.json");
+  static const char *const files[] = {"Customer.avsc", "Ledger.avsc",
+                                      "common/Address.avsc"};
+  for (size_t i = 0; i < 3; i++) {
+    char *old = path_in("catalog-old", files[i]);
+    copy_fixture(old, work, files[i]);
+    free(old);
+  }
+  run_t r = sr(work, "register", "--catalog", "catalog.json", "--registry",
+               mock_url, NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "common/Address.avsc: registered: subject "
+                         "com.example.common.Address version 1");
+  assert_contains(r.out, "Customer.avsc: registered: subject "
+                         "crm.customer.created-value version 1");
+  assert_contains(r.out, "3 schemas: 3 registered, 0 unchanged");
+  run_free(&r);
+  ck_assert(store_has_reference("com.example.common.Address",
+                                "com.example.common.Address", 1));
+  for (size_t i = 0; i < 3; i++) {
+    char *now = path_in("catalog", files[i]);
+    copy_fixture(now, work, files[i]);
+    free(now);
+  }
+  r = sr(work, "check", "--catalog", "catalog.json", "--registry", mock_url,
+         "--confirm", "--format", "json", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *root = parse_json_output(&r);
+  json_t *results = json_object_get(root, "results");
+  ck_assert_uint_eq(json_array_size(results), 3);
+  /* Customer.avsc did not change, but the version registered was read with
+   * the Address it references, through the registry's reference. */
+  json_t *customer = json_array_get(results, result_index(results, "Customer.avsc"));
+  ck_assert_str_eq(member_str(customer, "status"), "incompatible");
+  json_t *finding = json_array_get(json_object_get(customer, "findings"), 0);
+  assert_contains(member_str(finding, "message"), "postal_code");
+  /* The registry cannot be asked about it: the Address it uses now is not
+   * registered. */
+  json_t *confirm = json_object_get(customer, "registry");
+  ck_assert_str_eq(member_str(confirm, "verdict"), "skipped");
+  assert_contains(member_str(confirm, "note"), "common/Address.avsc");
+  /* The registry's level wins over the catalog's NONE for audit-ledger. */
+  json_t *ledger = json_array_get(results, result_index(results, "Ledger.avsc"));
+  ck_assert_str_eq(member_str(ledger, "level"), "BACKWARD");
+  ck_assert_str_eq(member_str(ledger, "status"), "incompatible");
+  ck_assert_str_eq(member_str(json_object_get(ledger, "registry"), "verdict"),
+                   "agrees");
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_registry_new_subject) {
+  write_file(work, "v1.avsc", order_v1);
+  run_t r = sr(work, "check", "--registry", mock_url, "--confirm", "--subject",
+               "nobody-value", "v1.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  char *expected = NULL;
+  append(&expected, "v1.avsc: new, not in registry %s: nothing to break\n", mock_url);
+  assert_contains(r.out, expected);
+  free(expected);
+  run_free(&r);
+  /* The URL may come from the environment, and the subject from a topic. */
+  setenv("SCHEMA_REGISTRY_URL", mock_url, 1);
+  r = sr(work, "check", "--topic", "nobody", "--format", "json", "v1.avsc", NULL);
+  unsetenv("SCHEMA_REGISTRY_URL");
+  ck_assert_int_eq(r.status, 0);
+  json_t *root = parse_json_output(&r);
+  json_t *unit = only_result(root);
+  ck_assert_str_eq(member_str(unit, "status"), "new");
+  ck_assert_str_eq(member_str(unit, "subject"), "nobody-value");
+  json_decref(root);
+  run_free(&r);
+  /* A list of URLs fails over from a dead registry to a live one. */
+  char *list = NULL;
+  append(&list, "http://127.0.0.1:1,%s", mock_url);
+  r = sr(work, "check", "--registry", list, "--subject", "nobody-value", "v1.avsc",
+         NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "new, not in registry http://127.0.0.1:1,");
+  run_free(&r);
+  free(list);
+  /* A file with no subject at all cannot be checked against a registry. */
+  r = sr(work, "check", "--no-catalog", "--registry", mock_url, "v1.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.out, "v1.avsc: error: v1.avsc: no registry subject");
+  run_free(&r);
+}
+END_TEST
+
+/* Every output of @r, where no credential may appear. */
+static void assert_no_secrets(const run_t *r) {
+  static const char *const secrets[] = {"alice", "pw-in-url", "bob", "pw-in-env",
+                                        "carol", "pw-in-option"};
+  for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+    assert_lacks(r->out, secrets[i]);
+    assert_lacks(r->err, secrets[i]);
+  }
+}
+
+START_TEST(test_registry_down) {
+  write_file(work, "v1.avsc", order_v1);
+  char *plain = strdup(mock_url);
+  const char *host = strstr(plain, "://") + 3;
+  char *with_user = NULL;
+  append(&with_user, "http://alice:pw-in-url@%s", host);
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  static const char *const formats[] = {"text", "json", "junit", "github"};
+  for (int how = 0; how < 3; how++) {
+    const char *url = how == 0 ? with_user : plain;
+    if (how == 1)
+      setenv("SR_COMPAT_BASIC_AUTH", "bob:pw-in-env", 1);
+    for (size_t f = 0; f < 4; f++) {
+      run_t r = sr(work, "check", "--registry", url, "-X", "max.retries=0", "-X",
+             how == 2 ? "basic.auth.user.info=carol:pw-in-option"
+                      : "request.timeout.ms=5000",
+             "--format", formats[f], "--topic", "shop", "v1.avsc", NULL);
+      ck_assert_msg(r.status == 2, "%s%s", r.out, r.err);
+      /* The message names the registry, without its credentials. */
+      assert_contains(r.out, plain);
+      assert_no_secrets(&r);
+      run_free(&r);
+    }
+    run_t r = sr(work, "register", "--registry", url, "-X", "max.retries=0",
+                 "--subject", "shop-value", "v1.avsc", "-X",
+                 how == 2 ? "basic.auth.user.info=carol:pw-in-option"
+                          : "request.timeout.ms=5000", NULL);
+    ck_assert_int_eq(r.status, 2);
+    assert_contains(r.out, "v1.avsc: error: ");
+    assert_contains(r.out, host);
+    assert_no_secrets(&r);
+    run_free(&r);
+    unsetenv("SR_COMPAT_BASIC_AUTH");
+  }
+  /* Bad settings are refused without echoing their values. */
+  run_t r = sr(work, "check", "--registry", plain, "-X",
+               "basic.auth.user.info=pw-in-option", "--topic", "shop", "v1.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "basic.auth.user.info");
+  assert_no_secrets(&r);
+  run_free(&r);
+  r = sr(work, "check", "--registry", plain, "-X", "carol:pw-in-option", "--topic",
+         "shop", "v1.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "-X: expected KEY=VALUE");
+  assert_no_secrets(&r);
+  run_free(&r);
+  r = sr(work, "check", "--registry", plain, "-X", "no.such.key=1", "--topic",
+         "shop", "v1.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "no.such.key");
+  run_free(&r);
+  free(with_user);
+  free(plain);
+}
+END_TEST
+
+START_TEST(test_registry_formats) {
+  register_order_v1();
+  /* JUnit: valid, one failure per incompatibility, the registry's verdict
+   * as a note. */
+  run_t r = sr(work, "check", "--registry", mock_url, "--confirm", "--subject",
+               "shop-value", "--format", "junit", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  int failures;
+  const char *problem = xml_check(r.out, "failure", &failures);
+  ck_assert_msg(problem == NULL, "%s in:\n%s", problem, r.out);
+  ck_assert_int_eq(failures, 1);
+  assert_contains(r.out, "<system-out>registry agrees: incompatible");
+  run_free(&r);
+  /* GitHub: the finding on its line, then the summary. */
+  r = sr(work, "check", "--registry", mock_url, "--confirm", "--subject",
+         "shop-value", "--format", "github", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  int line, column;
+  position_of(order_added, "{\"name\": \"country\"", &line, &column);
+  char *expected = NULL;
+  append(&expected, "::error file=added.avsc,line=%d,col=%d,title=sr-compat%%3A "
+                    "READER_FIELD_MISSING_DEFAULT_VALUE::", line, column);
+  assert_contains(r.out, expected);
+  free(expected);
+  assert_contains(r.out, "\nsr-compat check: 1 checked: 0 compatible, 1 incompatible");
+  run_free(&r);
+
+  /* register in every format; refused as incompatible is exit 1. */
+  r = sr(work, "register", "--registry", mock_url, "--subject", "shop-value",
+         "--format", "junit", "v1.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_null(xml_check(r.out, "testcase", &failures));
+  ck_assert_int_eq(failures, 1);
+  assert_contains(r.out, "<system-out>unchanged: subject shop-value version 1 id ");
+  run_free(&r);
+  r = sr(work, "register", "--registry", mock_url, "--subject", "shop-value",
+         "--format", "github", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "::error file=added.avsc,title=sr-compat%3A incompatible::");
+  assert_contains(r.out, "sr-compat register: 1 schema: 0 registered, 0 unchanged, "
+                         "1 incompatible");
+  run_free(&r);
+  r = sr(work, "register", "--registry", mock_url, "--subject", "shop-value",
+         "--format", "json", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *root = parse_json_output(&r);
+  json_t *unit = only_result(root);
+  ck_assert_str_eq(member_str(unit, "status"), "incompatible");
+  ck_assert(json_is_null(json_object_get(unit, "version")));
+  assert_contains(member_str(json_object_get(unit, "error"), "message"), "country");
+  json_decref(root);
+  run_free(&r);
+  r = sr(work, "register", "--registry", mock_url, "--subject", "shop-value",
+         "--format", "junit", "added.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_null(xml_check(r.out, "failure", &failures));
+  ck_assert_int_eq(failures, 1);
+  run_free(&r);
+  /* Nothing was registered by the refused attempts. */
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"),
+                    4);
+}
+END_TEST
+
+static const struct {
+  const char *args[10];
+  const char *message;
+} registry_usage_cases[] = {
+    {{"check", "--confirm", "--against", "a.avsc", "a.avsc"}, "need a registry"},
+    {{"check", "-X", "max.retries=0", "--against-dir", ".", "a.avsc"}, "need a registry"},
+    {{"check", "--registry", "http://127.0.0.1:1", "--subject", "s", "a.avsc", "b.avsc"},
+     "exactly one FILE"},
+    {{"check", "--registry", "http://127.0.0.1:1", "--subject", "s", "--topic", "t",
+      "a.avsc"}, "give one --subject or --topic"},
+    {{"check", "--registry", "http://127.0.0.1:1", "--against-dir", ".", "a.avsc"},
+     "give one of"},
+    {{"register", "a.avsc"}, "say where to register"},
+    {{"register", "--registry", "http://127.0.0.1:1", "--topic", "t", "a.avsc",
+      "b.avsc"}, "exactly one FILE"},
+};
+
+START_TEST(test_registry_usage) {
+  write_file(work, "a.avsc", order_v1);
+  write_file(work, "b.avsc", order_v1);
+  char *argv[12] = {SR_COMPAT_BIN};
+  int n = 1;
+  for (int k = 0; registry_usage_cases[_i].args[k]; k++)
+    argv[n++] = (char *)registry_usage_cases[_i].args[k];
+  argv[n] = NULL;
+  run_t r = run_argv(work, argv);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, registry_usage_cases[_i].message);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_registry_help) {
+  run_t r = sr(work, "check", "--help", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "--registry URL");
+  assert_contains(r.out, "--confirm");
+  assert_contains(r.out, "SR_COMPAT_BASIC_AUTH");
+  run_free(&r);
+  r = sr(work, "help", "register", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "Usage: sr-compat register --registry URL");
+  run_free(&r);
+  r = sr(work, "--help", NULL);
+  assert_contains(r.out, "register  register schemas");
+  run_free(&r);
+}
+END_TEST
+
 static Suite *sr_compat_suite(void) {
   Suite *s = suite_create("sr-compat");
   TCase *t = tcase_create("cli");
@@ -1282,6 +1951,22 @@ static Suite *sr_compat_suite(void) {
   tcase_add_test(t, test_lint_formats);
   tcase_add_test(t, test_lint_unportable_names);
   tcase_add_test(t, test_lint_catalog);
+  suite_add_tcase(s, t);
+
+  t = tcase_create("registry");
+  tcase_add_checked_fixture(t, registry_setup, registry_teardown);
+  tcase_set_timeout(t, 60);
+  tcase_add_test(t, test_registry_register_catalog);
+  tcase_add_test(t, test_registry_check_levels);
+  tcase_add_test(t, test_registry_transitive);
+  tcase_add_test(t, test_registry_disagreement);
+  tcase_add_test(t, test_registry_references);
+  tcase_add_test(t, test_registry_new_subject);
+  tcase_add_test(t, test_registry_down);
+  tcase_add_test(t, test_registry_formats);
+  tcase_add_loop_test(t, test_registry_usage, 0,
+                      sizeof(registry_usage_cases) / sizeof(registry_usage_cases[0]));
+  tcase_add_test(t, test_registry_help);
   suite_add_tcase(s, t);
   return s;
 }

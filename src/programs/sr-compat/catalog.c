@@ -2,6 +2,7 @@
  * sr-compat - read the catalog (see catalog.h and doc/catalog.md).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,23 +159,44 @@ static sc_file_t *catalog_file(const loader_t *l, const char *relative,
   return file;
 }
 
+/* Record what a reference says of its target, @name and @version (either
+ * may be absent); the same file referenced twice must be named alike. */
+static kavro_err_t note_reference(const loader_t *l, sc_file_t *target,
+                                  const char *name, json_t *version,
+                                  const char *pointer) {
+  if (name && target->type_name && strcmp(name, target->type_name) != 0)
+    return bad(l, pointer, "%s is referenced as \"%s\" and as \"%s\"",
+               target->path, target->type_name, name);
+  if (name && !target->type_name)
+    target->type_name = sc_xstrdup(name);
+  int pinned = version ? (int)json_integer_value(version) : 0;
+  if (pinned && target->ref_version && pinned != target->ref_version)
+    return bad(l, pointer, "%s is referenced at version %d and at version %d",
+               target->path, target->ref_version, pinned);
+  if (pinned)
+    target->ref_version = pinned;
+  return KAVRO_OK;
+}
+
 static kavro_err_t load_reference(const loader_t *l, sc_file_t *file,
                                   json_t *ref, const char *pointer) {
   static const char *const members[] = {"name", "subject", "version", "file",
                                         NULL};
   kavro_err_t err = KAVRO_OK;
-  const char *relative = NULL, *subject = NULL;
+  const char *relative = NULL, *subject = NULL, *name = NULL;
+  json_t *version = NULL;
   if (json_is_string(ref)) {
     relative = json_string_value(ref);
   } else if (json_is_object(ref)) {
     if ((err = only_members(l, ref, pointer, members)) != KAVRO_OK)
       return err;
-    string_member(l, ref, "name", pointer, false, &err);
+    name = string_member(l, ref, "name", pointer, false, &err);
     subject = string_member(l, ref, "subject", pointer, false, &err);
     relative = string_member(l, ref, "file", pointer, true, &err);
-    json_t *version = json_object_get(ref, "version");
+    version = json_object_get(ref, "version");
     if (err == KAVRO_OK && version &&
-        !(json_is_integer(version) && json_integer_value(version) >= 1))
+        !(json_is_integer(version) && json_integer_value(version) >= 1 &&
+          json_integer_value(version) <= INT32_MAX))
       err = bad(l, pointer, "\"version\" must be an integer from 1 up");
   } else {
     err = bad(l, pointer, "a reference is a file name or an object");
@@ -191,7 +213,7 @@ static kavro_err_t load_reference(const loader_t *l, sc_file_t *file,
   sc_fileset_add_ref(file, target);
   if (subject && !target->subject)
     target->subject = sc_xstrdup(subject);
-  return KAVRO_OK;
+  return note_reference(l, target, name, version, pointer);
 }
 
 static kavro_err_t load_references(const loader_t *l, sc_file_t *file,

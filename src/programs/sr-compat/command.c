@@ -34,8 +34,30 @@ int sc_report_error(const kavro_error_t *error) {
   return SC_EXIT_ERROR;
 }
 
+void sc_common_clear(sc_common_t *common) {
+  free(common->topic_subject);
+  common->topic_subject = NULL;
+}
+
+/* --subject S or --topic T (the subject T-value, as the registry's default
+ * TopicNameStrategy names it), not both. */
+static int subject_option(sc_common_t *common, int opt, const char *arg) {
+  if (common->subject)
+    return sc_usage_error(common->command, "give one --subject or --topic");
+  if (opt == SC_OPT_TOPIC) {
+    common->topic = arg;
+    common->topic_subject = sc_xasprintf("%s-value", arg);
+    arg = common->topic_subject;
+  }
+  common->subject = arg;
+  return SC_EXIT_OK;
+}
+
 int sc_common_option(sc_common_t *common, int opt, const char *arg) {
   switch (opt) {
+  case SC_OPT_SUBJECT:
+  case SC_OPT_TOPIC:
+    return subject_option(common, opt, arg);
   case SC_OPT_FORMAT:
     common->format = sc_format_find(arg);
     if (!common->format)

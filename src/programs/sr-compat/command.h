@@ -16,6 +16,8 @@ enum {
   SC_OPT_FORMAT = 1000,
   SC_OPT_CATALOG,
   SC_OPT_NO_CATALOG,
+  SC_OPT_SUBJECT,
+  SC_OPT_TOPIC,
   SC_OPT_COMMAND_FIRST /* commands number their own options from here */
 };
 
@@ -26,15 +28,26 @@ enum {
   {"no-catalog", no_argument, NULL, SC_OPT_NO_CATALOG},                       \
   {"help", no_argument, NULL, 'h'}
 
+/* --subject and --topic, for the subcommands that talk to a registry. */
+#define SC_SUBJECT_LONG_OPTIONS                                               \
+  {"subject", required_argument, NULL, SC_OPT_SUBJECT},                       \
+  {"topic", required_argument, NULL, SC_OPT_TOPIC}
+
 typedef struct sc_common_s {
-  const char *command;    /* "check", "lint" */
+  const char *command;    /* "check", "lint", "register" */
   sc_format_fn format;
   const char *catalog;    /* --catalog, NULL for the default location */
   bool no_catalog;
+  const char *subject;    /* --subject S, or TOPIC-value for --topic TOPIC */
+  const char *topic;      /* --topic */
+  char *topic_subject;    /* owned: the subject --topic names */
 } sc_common_t;
 
 /* Initialise @common for @command (text format, default catalog). */
 void sc_common_init(sc_common_t *common, const char *command);
+
+/* Release what the options allocated. */
+void sc_common_clear(sc_common_t *common);
 
 /* Handle a shared option; returns SC_EXIT_OK when handled, SC_EXIT_ERROR
  * after printing a usage error, -1 when @opt is not a shared option. */

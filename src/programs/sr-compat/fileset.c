@@ -24,6 +24,7 @@ static void file_destroy(sc_file_t *file) {
   free(file->path);
   free(file->real);
   free(file->subject);
+  free(file->type_name);
   free(file->refs);
   free(file->text);
   kavro_schema_destroy(file->schema);
@@ -77,6 +78,20 @@ void sc_fileset_add_ref(sc_file_t *file, sc_file_t *ref) {
       return;
   SC_GROW(file->refs, file->ref_count, file->ref_capacity);
   file->refs[file->ref_count++] = ref;
+  ref->referenced = true;
+}
+
+const char *sc_file_subject(const sc_file_t *file) {
+  if (file->subject)
+    return file->subject;
+  return file->referenced && file->schema ? kavro_schema_name(file->schema)
+                                          : NULL;
+}
+
+const char *sc_file_type_name(const sc_file_t *file) {
+  if (file->type_name)
+    return file->type_name;
+  return file->schema ? kavro_schema_name(file->schema) : NULL;
 }
 
 enum { UNSEEN, ON_PATH, DONE };

@@ -19,6 +19,11 @@ struct sc_file_s {
                           directory */
   char *real;          /* canonical absolute path: the file's identity */
   char *subject;       /* registry subject, when the catalog gives one */
+  char *type_name;     /* the name registry references give it (the
+                          catalog's reference "name"), NULL when not given */
+  int ref_version;     /* the version references pin (the catalog's
+                          reference "version"), 0 when not given */
+  bool referenced;     /* another file of the set uses its types */
   sc_file_t **refs;    /* files whose named types this one uses */
   size_t ref_count, ref_capacity;
   bool requested;      /* to be checked or linted (not only referenced) */
@@ -88,6 +93,16 @@ kavro_err_t sc_fileset_parse(const sc_file_t *file, const char *text,
                              size_t length, const char *source,
                              kavro_schema_t *const *refs,
                              kavro_schema_t **schemap, kavro_error_t *error);
+
+/* The subject @file is registered under when other schemas reference it
+ * (and when it is checked against a registry without a topic): the
+ * catalog's subject, else, for a referenced file, the full name of its
+ * top-level type (the registry's RecordNameStrategy), else NULL. */
+const char *sc_file_subject(const sc_file_t *file);
+
+/* The name a registry reference to @file carries: the catalog's "name",
+ * else the full name of its top-level type; NULL when it does not parse. */
+const char *sc_file_type_name(const sc_file_t *file);
 
 /* The topics whose schema is @file, through @out (capacity
  * set->topic_count); returns how many. */

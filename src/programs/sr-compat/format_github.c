@@ -2,7 +2,8 @@
  * sr-compat - GitHub Actions workflow commands: one annotation per finding,
  * `::error file=PATH,line=N,col=M,title=TITLE::MESSAGE`, placed on the line
  * of the offending element in the new schema, so the pull request shows it
- * beside the change.  Lint findings are warnings.
+ * beside the change.  Lint findings are warnings; with --confirm, a
+ * disagreement of the registry is an error on the file.
  *
  * Escaping follows the runner's rules: in the message '%', CR and LF are
  * percent-encoded; in properties also ':' and ','.
@@ -70,18 +71,45 @@ static void annotate_problem(FILE *out, const sc_unit_t *unit) {
   char *text = sc_error_text(e);
   annotate(out, "error", file_of(unit), here ? e->line : 0, e->column,
            unit->status == SC_STATUS_INVALID ? "sr-compat: invalid schema"
+           : unit->status == SC_STATUS_FAIL  ? "sr-compat: incompatible"
                                              : "sr-compat: error",
            text);
   free(text);
 }
 
+/* check --confirm: a disagreement is an error (or a warning when it does
+ * not fail the run), a confirmation that could not be asked a notice. */
+static void annotate_confirmation(FILE *out, const sc_report_t *report,
+                                  const sc_unit_t *unit) {
+  if (unit->confirm == SC_CONFIRM_SKIPPED) {
+    annotate(out, "notice", file_of(unit), 0, 0, "sr-compat: registry not asked",
+             unit->confirm_note);
+    return;
+  }
+  if (unit->confirm != SC_CONFIRM_DISAGREE)
+    return;
+  char *message = sc_xasprintf(
+      "the registry says %s, kavro says %s",
+      unit->registry_compatible ? "compatible" : "incompatible",
+      unit->registry_compatible ? "incompatible" : "compatible");
+  for (size_t i = 0; i < unit->registry_message_count; i++) {
+    char *longer = sc_xasprintf("%s\n%s", message, unit->registry_messages[i]);
+    free(message);
+    message = longer;
+  }
+  annotate(out, report->disagreement_fails ? "error" : "warning", file_of(unit),
+           0, 0, "sr-compat: registry disagrees", message);
+  free(message);
+}
+
 void sc_format_github(const sc_report_t *report, FILE *out) {
   for (size_t i = 0; i < report->unit_count; i++) {
     const sc_unit_t *unit = report->units[i];
-    if (unit->status == SC_STATUS_INVALID || unit->status == SC_STATUS_ERROR)
+    if (sc_unit_has_error(unit))
       annotate_problem(out, unit);
     for (size_t k = 0; k < unit->finding_count; k++)
       annotate_finding(out, unit, &unit->findings[k]);
+    annotate_confirmation(out, report, unit);
   }
   sc_format_summary(report, out);
 }

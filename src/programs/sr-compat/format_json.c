@@ -33,7 +33,7 @@ static void set(json_t *obj, const char *key, json_t *value) {
 }
 
 static json_t *error_object(const sc_unit_t *unit) {
-  if (unit->status != SC_STATUS_INVALID && unit->status != SC_STATUS_ERROR)
+  if (!sc_unit_has_error(unit))
     return json_null();
   const kavro_error_t *e = &unit->error;
   json_t *obj = sc_xjson(json_object());
@@ -67,6 +67,34 @@ static json_t *finding_object(const sc_unit_t *unit, const sc_finding_t *f) {
   return obj;
 }
 
+/* check --confirm: the registry's verdict beside the local one. */
+static json_t *confirmation_object(const sc_unit_t *unit) {
+  if (unit->confirm == SC_CONFIRM_NONE)
+    return json_null();
+  json_t *obj = sc_xjson(json_object());
+  set(obj, "verdict", string_or_null(sc_confirm_name(unit->confirm)));
+  set(obj, "compatible", unit->confirm == SC_CONFIRM_SKIPPED
+                             ? json_null()
+                             : json_boolean(unit->registry_compatible));
+  json_t *messages = sc_xjson(json_array());
+  for (size_t i = 0; i < unit->registry_message_count; i++)
+    if (json_array_append_new(messages,
+                              string_or_null(unit->registry_messages[i])))
+      sc_xjson(NULL);
+  set(obj, "messages", messages);
+  set(obj, "note", string_or_null(unit->confirm_note));
+  return obj;
+}
+
+/* register: the subject, version and id the schema has. */
+static void registered_members(json_t *obj, const sc_unit_t *unit) {
+  set(obj, "topic", string_or_null(unit->topic));
+  set(obj, "subject", string_or_null(unit->subject));
+  set(obj, "version", unit->version > 0 ? sc_xjson(json_integer(unit->version))
+                                        : json_null());
+  set(obj, "id", unit->id > 0 ? sc_xjson(json_integer(unit->id)) : json_null());
+}
+
 static json_t *unit_object(const sc_report_t *report, const sc_unit_t *unit) {
   json_t *obj = sc_xjson(json_object());
   set(obj, "file", string_or_null(unit->file));
@@ -81,7 +109,11 @@ static json_t *unit_object(const sc_report_t *report, const sc_unit_t *unit) {
       if (json_array_append_new(previous, string_or_null(unit->previous[i])))
         sc_xjson(NULL);
     set(obj, "previous", previous);
+    if (report->registry)
+      set(obj, "registry", confirmation_object(unit));
   }
+  if (strcmp(report->command, "register") == 0)
+    registered_members(obj, unit);
   set(obj, "error", error_object(unit));
   json_t *findings = sc_xjson(json_array());
   for (size_t i = 0; i < unit->finding_count; i++)
@@ -101,6 +133,9 @@ static json_t *summary_object(const sc_report_t *report) {
     if (!(lint && s == SC_STATUS_NEW))
       set(obj, sc_status_name(report, (sc_status_t)s),
           sc_xjson(json_integer((json_int_t)counts[s])));
+  if (report->registry && strcmp(report->command, "check") == 0)
+    set(obj, "disagreements",
+        sc_xjson(json_integer((json_int_t)sc_report_disagreements(report))));
   return obj;
 }
 
@@ -110,6 +145,8 @@ void sc_format_json(const sc_report_t *report, FILE *out) {
   set(root, "format_version", sc_xjson(json_integer(FORMAT_VERSION)));
   set(root, "command", string_or_null(report->command));
   set(root, "exit_code", sc_xjson(json_integer(sc_report_exit_code(report))));
+  if (report->registry)
+    set(root, "registry", string_or_null(report->registry));
   set(root, "summary", summary_object(report));
   json_t *results = sc_xjson(json_array());
   for (size_t i = 0; i < report->unit_count; i++)

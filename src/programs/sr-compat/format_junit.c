@@ -75,13 +75,77 @@ static void put_finding(FILE *out, const sc_unit_t *unit,
 
 static void put_unit_problem(FILE *out, const sc_unit_t *unit) {
   char *text = sc_error_text(&unit->error);
-  bool invalid = unit->status == SC_STATUS_INVALID;
-  fputs(invalid ? "      <failure" : "      <error", out);
-  put_attribute(out, "type", invalid ? "invalid-schema"
-                                     : kavro_err2name(unit->error.code));
+  bool failure = unit->status != SC_STATUS_ERROR;
+  fputs(failure ? "      <failure" : "      <error", out);
+  put_attribute(out, "type",
+                unit->status == SC_STATUS_INVALID ? "invalid-schema"
+                : failure                         ? "incompatible"
+                                                  : kavro_err2name(unit->error.code));
   put_attribute(out, "message", text);
   fputs("/>\n", out);
   free(text);
+}
+
+static void put_system_out(FILE *out, const char *note) {
+  fputs("      <system-out>", out);
+  put_escaped(out, note, false);
+  fputs("</system-out>\n", out);
+}
+
+/* The registry's verdict as "registry agrees: compatible" plus its
+ * messages, one per line. */
+static char *confirmation_text(const sc_unit_t *unit) {
+  if (unit->confirm == SC_CONFIRM_SKIPPED)
+    return sc_xasprintf("registry not asked: %s", unit->confirm_note);
+  char *text = sc_xasprintf("registry %s: %s", sc_confirm_name(unit->confirm),
+                            unit->registry_compatible ? "compatible"
+                                                      : "incompatible");
+  for (size_t i = 0; i < unit->registry_message_count; i++) {
+    char *longer = sc_xasprintf("%s\n%s", text, unit->registry_messages[i]);
+    free(text);
+    text = longer;
+  }
+  return text;
+}
+
+/* A disagreement that fails the run is an error of the test case; any
+ * other confirmation is a note. */
+static bool disagreement_error(const sc_report_t *report, const sc_unit_t *unit) {
+  return report->disagreement_fails && unit->confirm == SC_CONFIRM_DISAGREE &&
+         unit->status != SC_STATUS_ERROR;
+}
+
+static void put_confirmation(FILE *out, const sc_report_t *report,
+                             const sc_unit_t *unit) {
+  char *text = confirmation_text(unit);
+  if (disagreement_error(report, unit)) {
+    fputs("      <error", out);
+    put_attribute(out, "type", "registry-disagrees");
+    put_attribute(out, "message", text);
+    fputs("/>\n", out);
+  } else {
+    put_system_out(out, text);
+  }
+  free(text);
+}
+
+/* What the testcase says besides its failures: new, registered, the
+ * registry's confirmation. */
+static void put_notes(FILE *out, const sc_report_t *report,
+                      const sc_unit_t *unit) {
+  if (unit->confirm != SC_CONFIRM_NONE) {
+    put_confirmation(out, report, unit);
+  } else if (unit->version > 0 && !sc_unit_has_error(unit)) {
+    char *note = sc_xasprintf("%s: subject %s version %d id %d",
+                              sc_status_name(report, unit->status),
+                              unit->subject, unit->version, unit->id);
+    put_system_out(out, note);
+    free(note);
+  } else if (unit->status == SC_STATUS_NEW) {
+    char *note = sc_xasprintf("new, not in %s: nothing to break", unit->against);
+    put_system_out(out, note);
+    free(note);
+  }
 }
 
 static void put_testcase(FILE *out, const sc_report_t *report,
@@ -94,17 +158,11 @@ static void put_testcase(FILE *out, const sc_report_t *report,
   put_attribute(out, "name", name);
   put_attribute(out, "file", unit->file);
   fputs(">\n", out);
-  if (unit->status == SC_STATUS_INVALID || unit->status == SC_STATUS_ERROR)
+  if (sc_unit_has_error(unit))
     put_unit_problem(out, unit);
   for (size_t i = 0; i < unit->finding_count; i++)
     put_finding(out, unit, &unit->findings[i]);
-  if (unit->status == SC_STATUS_NEW) {
-    char *note = sc_xasprintf("new, not in %s: nothing to break", unit->against);
-    fputs("      <system-out>", out);
-    put_escaped(out, note, false);
-    fputs("</system-out>\n", out);
-    free(note);
-  }
+  put_notes(out, report, unit);
   fputs("    </testcase>\n", out);
   free(name);
   free(classname);
@@ -114,11 +172,14 @@ void sc_format_junit(const sc_report_t *report, FILE *out) {
   size_t counts[SC_STATUS_COUNT];
   sc_report_count(report, counts);
   char *suite = sc_xasprintf("sr-compat %s", report->command);
+  size_t errors = counts[SC_STATUS_ERROR];
+  for (size_t i = 0; i < report->unit_count; i++)
+    errors += disagreement_error(report, report->units[i]);
   char totals[128];
   snprintf(totals, sizeof(totals),
            " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\"",
            report->unit_count, counts[SC_STATUS_FAIL] + counts[SC_STATUS_INVALID],
-           counts[SC_STATUS_ERROR]);
+           errors);
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", out);
   put_attribute(out, "name", suite);
   fprintf(out, "%s>\n  <testsuite", totals);

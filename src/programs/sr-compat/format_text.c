@@ -69,14 +69,45 @@ static void print_unit_header(FILE *out, const sc_report_t *report,
   fputc('\n', out);
 }
 
+/* register: where the file's schema is now. */
+static void print_registered(FILE *out, const sc_report_t *report,
+                             const sc_unit_t *unit) {
+  fprintf(out, "%s: %s: subject %s version %d id %d\n", unit->file,
+          sc_status_name(report, unit->status), unit->subject, unit->version,
+          unit->id);
+}
+
+/* check --confirm: what the registry's own test said. */
+static void print_confirmation(FILE *out, const sc_unit_t *unit) {
+  if (unit->confirm == SC_CONFIRM_SKIPPED) {
+    fprintf(out, "    registry not asked: %s\n", unit->confirm_note);
+    return;
+  }
+  fprintf(out, "    registry %s: %s\n", sc_confirm_name(unit->confirm),
+          unit->registry_compatible ? "compatible" : "incompatible");
+  for (size_t i = 0; i < unit->registry_message_count; i++)
+    fprintf(out, "    registry: %s\n", unit->registry_messages[i]);
+}
+
+static const char *problem_name(const sc_unit_t *unit) {
+  switch (unit->status) {
+  case SC_STATUS_INVALID:
+    return "invalid schema";
+  case SC_STATUS_FAIL:
+    return "incompatible";
+  default:
+    return "error";
+  }
+}
+
 static void print_unit(FILE *out, const sc_report_t *report,
                        const sc_unit_t *unit) {
-  if (unit->status == SC_STATUS_INVALID || unit->status == SC_STATUS_ERROR) {
+  if (sc_unit_has_error(unit)) {
     char *text = sc_error_text(&unit->error);
-    fprintf(out, "%s: %s: %s\n", unit->file,
-            unit->status == SC_STATUS_INVALID ? "invalid schema" : "error",
-            text);
+    fprintf(out, "%s: %s: %s\n", unit->file, problem_name(unit), text);
     free(text);
+  } else if (unit->version > 0) {
+    print_registered(out, report, unit);
   } else if (unit->level || unit->finding_count == 0) {
     print_unit_header(out, report, unit);
   }
@@ -86,11 +117,36 @@ static void print_unit(FILE *out, const sc_report_t *report,
     else
       print_lint_finding(out, unit, &unit->findings[i]);
   }
+  if (unit->confirm != SC_CONFIRM_NONE)
+    print_confirmation(out, unit);
+}
+
+/* register's summary: "3 schemas: 1 registered, 2 unchanged, ...". */
+static void print_register_summary(FILE *out, const sc_report_t *report,
+                                   const size_t counts[SC_STATUS_COUNT]) {
+  fprintf(out, "sr-compat register: %zu %s: %zu registered, %zu unchanged, "
+               "%zu incompatible, %zu invalid, %zu error%s\n",
+          report->unit_count, report->unit_count == 1 ? "schema" : "schemas",
+          counts[SC_STATUS_NEW], counts[SC_STATUS_PASS], counts[SC_STATUS_FAIL],
+          counts[SC_STATUS_INVALID], counts[SC_STATUS_ERROR],
+          counts[SC_STATUS_ERROR] == 1 ? "" : "s");
+}
+
+/* Units whose verdict the registry was asked to confirm. */
+static size_t confirmed_units(const sc_report_t *report) {
+  size_t n = 0;
+  for (size_t i = 0; i < report->unit_count; i++)
+    n += report->units[i]->confirm != SC_CONFIRM_NONE;
+  return n;
 }
 
 void sc_format_summary(const sc_report_t *report, FILE *out) {
   size_t counts[SC_STATUS_COUNT];
   sc_report_count(report, counts);
+  if (strcmp(report->command, "register") == 0) {
+    print_register_summary(out, report, counts);
+    return;
+  }
   bool lint = strcmp(report->command, "lint") == 0;
   fprintf(out, "sr-compat %s: %zu %s: %zu %s, %zu %s", report->command,
           report->unit_count,
@@ -100,8 +156,13 @@ void sc_format_summary(const sc_report_t *report, FILE *out) {
           lint ? "with warnings" : sc_status_name(report, SC_STATUS_FAIL));
   if (!lint)
     fprintf(out, ", %zu new", counts[SC_STATUS_NEW]);
-  fprintf(out, ", %zu invalid, %zu error%s\n", counts[SC_STATUS_INVALID],
+  fprintf(out, ", %zu invalid, %zu error%s", counts[SC_STATUS_INVALID],
           counts[SC_STATUS_ERROR], counts[SC_STATUS_ERROR] == 1 ? "" : "s");
+  if (confirmed_units(report)) {
+    size_t d = sc_report_disagreements(report);
+    fprintf(out, ", %zu disagreement%s with the registry", d, d == 1 ? "" : "s");
+  }
+  fputc('\n', out);
 }
 
 void sc_format_text(const sc_report_t *report, FILE *out) {

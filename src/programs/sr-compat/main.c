@@ -18,9 +18,12 @@ static const char main_help[] =
     "the kavro library applies before producing.\n"
     "\n"
     "Commands:\n"
-    "  check   compare schemas with their previous versions (a git ref, a\n"
-    "          directory, or one explicit pair) under a compatibility level\n"
-    "  lint    warn about legal Avro that breaks evolution or intent\n"
+    "  check     compare schemas with their previous versions (a git ref, a\n"
+    "            directory, one explicit pair, or a Schema Registry) under a\n"
+    "            compatibility level\n"
+    "  lint      warn about legal Avro that breaks evolution or intent\n"
+    "  register  register schemas in a Schema Registry, referenced types\n"
+    "            first; idempotent\n"
     "  help [COMMAND]  show help\n"
     "\n"
     "Options:\n"
@@ -30,15 +33,17 @@ static const char main_help[] =
     "'sr-compat COMMAND --help' describes a command.  The catalog format is\n"
     "in doc/catalog.md, the JSON output in doc/sr-compat.md.\n"
     "\n"
-    "Exit status: 0 compatible or clean, 1 incompatible, invalid or lint\n"
-    "warnings, 2 usage, I/O or git error.\n";
+    "Exit status: 0 compatible, clean or registered, 1 incompatible, invalid\n"
+    "or lint warnings, 2 usage, I/O, git or registry error.\n";
 
 typedef int (*command_fn)(int argc, char **argv);
 
 static const struct {
   const char *name;
   command_fn run;
-} commands[] = {{"check", sc_cmd_check}, {"lint", sc_cmd_lint}};
+} commands[] = {{"check", sc_cmd_check},
+                {"lint", sc_cmd_lint},
+                {"register", sc_cmd_register}};
 
 static command_fn find_command(const char *name) {
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -34,6 +34,10 @@ static void unit_free(sc_unit_t *unit) {
   free(unit->topic);
   free(unit->subject);
   free(unit->against);
+  for (size_t i = 0; i < unit->registry_message_count; i++)
+    free(unit->registry_messages[i]);
+  free(unit->registry_messages);
+  free(unit->confirm_note);
   free(unit);
 }
 
@@ -68,12 +72,49 @@ void sc_unit_fail(sc_unit_t *unit, sc_status_t status,
   unit->error = *error;
 }
 
+bool sc_unit_has_error(const sc_unit_t *unit) {
+  return unit->status == SC_STATUS_INVALID || unit->status == SC_STATUS_ERROR ||
+         (unit->status == SC_STATUS_FAIL && unit->error.code != KAVRO_OK);
+}
+
+void sc_unit_add_registry_message(sc_unit_t *unit, const char *message) {
+  size_t n = unit->registry_message_count;
+  unit->registry_messages = sc_xrealloc(unit->registry_messages,
+                                        (n + 1) * sizeof(char *));
+  unit->registry_messages[n] = sc_xstrdup(message);
+  unit->registry_message_count = n + 1;
+}
+
+const char *sc_confirm_name(sc_confirm_t confirm) {
+  switch (confirm) {
+  case SC_CONFIRM_AGREE:
+    return "agrees";
+  case SC_CONFIRM_DISAGREE:
+    return "disagrees";
+  case SC_CONFIRM_SKIPPED:
+    return "skipped";
+  default:
+    return NULL;
+  }
+}
+
+size_t sc_report_disagreements(const sc_report_t *report) {
+  size_t n = 0;
+  for (size_t i = 0; i < report->unit_count; i++)
+    n += report->units[i]->confirm == SC_CONFIRM_DISAGREE;
+  return n;
+}
+
 const char *sc_status_name(const sc_report_t *report, sc_status_t status) {
   static const char *const check[] = {"compatible", "new", "incompatible",
                                       "invalid", "error"};
   static const char *const lint[] = {"clean", "new", "warnings", "invalid",
                                      "error"};
-  return (strcmp(report->command, "lint") == 0 ? lint : check)[status];
+  static const char *const reg[] = {"unchanged", "registered", "incompatible",
+                                    "invalid", "error"};
+  if (strcmp(report->command, "lint") == 0)
+    return lint[status];
+  return (strcmp(report->command, "register") == 0 ? reg : check)[status];
 }
 
 const char *sc_role_name(sc_role_t role) {
@@ -96,7 +137,8 @@ void sc_report_count(const sc_report_t *report, size_t counts[SC_STATUS_COUNT]) 
 int sc_report_exit_code(const sc_report_t *report) {
   size_t counts[SC_STATUS_COUNT];
   sc_report_count(report, counts);
-  if (counts[SC_STATUS_ERROR])
+  if (counts[SC_STATUS_ERROR] ||
+      (report->disagreement_fails && sc_report_disagreements(report)))
     return SC_EXIT_ERROR;
   if (counts[SC_STATUS_FAIL] || counts[SC_STATUS_INVALID])
     return SC_EXIT_FINDINGS;

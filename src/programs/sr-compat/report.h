@@ -13,11 +13,14 @@
 #include <kavro.h>
 
 typedef enum sc_status_e {
-  SC_STATUS_PASS,    /* check: compatible; lint: clean */
-  SC_STATUS_NEW,     /* check: no previous version, nothing to break */
-  SC_STATUS_FAIL,    /* check: incompatible; lint: has findings */
+  SC_STATUS_PASS,    /* check: compatible; lint: clean; register: already
+                        registered, unchanged */
+  SC_STATUS_NEW,     /* check: no previous version, nothing to break;
+                        register: registered now (a new version) */
+  SC_STATUS_FAIL,    /* check: incompatible; lint: has findings; register:
+                        refused by the registry as incompatible */
   SC_STATUS_INVALID, /* a schema of the unit does not parse */
-  SC_STATUS_ERROR    /* could not be checked (I/O, git) */
+  SC_STATUS_ERROR    /* could not be checked (I/O, git, registry) */
 } sc_status_t;
 
 #define SC_STATUS_COUNT 5
@@ -44,6 +47,14 @@ typedef struct sc_finding_s {
   size_t previous_index; /* into the unit's previous versions */
 } sc_finding_t;
 
+/* check --confirm: what the registry's own compatibility test said. */
+typedef enum sc_confirm_e {
+  SC_CONFIRM_NONE,     /* not asked */
+  SC_CONFIRM_AGREE,    /* same verdict as the local engine */
+  SC_CONFIRM_DISAGREE, /* the other verdict */
+  SC_CONFIRM_SKIPPED   /* could not be asked meaningfully: see confirm_note */
+} sc_confirm_t;
+
 typedef struct sc_unit_s {
   char *file;            /* the (new) file, as shown */
   char *annotation_file; /* the same, relative to the repository top */
@@ -56,10 +67,21 @@ typedef struct sc_unit_s {
   kavro_error_t error;   /* INVALID and ERROR: what went wrong */
   sc_finding_t *findings;
   size_t finding_count, finding_capacity;
+  /* check --confirm */
+  sc_confirm_t confirm;
+  bool registry_compatible;  /* the registry's verdict (AGREE, DISAGREE) */
+  char **registry_messages;  /* its explanations, owned */
+  size_t registry_message_count;
+  char *confirm_note;        /* SKIPPED: why */
+  /* register: where the schema is registered; 0 when unknown */
+  int id, version;
 } sc_unit_t;
 
 typedef struct sc_report_s {
-  const char *command;   /* "check" or "lint" */
+  const char *command;   /* "check", "lint" or "register" */
+  const char *registry;  /* the registry's URL, credentials stripped; NULL
+                            when the run did not use one */
+  bool disagreement_fails; /* check --confirm: a disagreement is an error */
   sc_unit_t **units;
   size_t unit_count, unit_capacity;
 } sc_report_t;
@@ -73,11 +95,26 @@ sc_unit_t *sc_report_add_unit(sc_report_t *report, const char *file);
 /* A new zeroed finding appended to @unit; its strings are owned by it. */
 sc_finding_t *sc_unit_add_finding(sc_unit_t *unit);
 
-/* Set @unit to INVALID or ERROR with @error's details. */
+/* Set @unit to INVALID or ERROR (or, for register, FAIL: refused by the
+ * registry) with @error's details. */
 void sc_unit_fail(sc_unit_t *unit, sc_status_t status,
                   const kavro_error_t *error);
 
-/* How the status reads for this report's command ("compatible", "clean"). */
+/* Does @unit carry an error to show (INVALID, ERROR, or a FAIL the registry
+ * explained in an error rather than in findings)? */
+bool sc_unit_has_error(const sc_unit_t *unit);
+
+/* Append a copy of @message to @unit's registry messages. */
+void sc_unit_add_registry_message(sc_unit_t *unit, const char *message);
+
+/* "agrees", "disagrees", "skipped"; NULL for SC_CONFIRM_NONE. */
+const char *sc_confirm_name(sc_confirm_t confirm);
+
+/* Number of units whose confirmation disagrees. */
+size_t sc_report_disagreements(const sc_report_t *report);
+
+/* How the status reads for this report's command ("compatible", "clean",
+ * "registered"). */
 const char *sc_status_name(const sc_report_t *report, sc_status_t status);
 
 /* "candidate_reads", "previous_reads", NULL for SC_ROLE_NONE. */

@@ -2,13 +2,15 @@
  * sr-compat - a source of previous versions: where `check` finds what the
  * consumers of a schema already read.  Implementations: a git ref
  * (source_git.c), a directory of older copies (source_dir.c) and one
- * explicit file (source_pair.c).  A registry source (a subject's versions
- * in a running Schema Registry) has the same shape: it answers by subject
- * where the others answer by path.
+ * explicit file (source_pair.c), and a subject's versions in a running
+ * Schema Registry (source_registry.c), which answers by subject where the
+ * others answer by path, hands out schemas it has already parsed (with
+ * their registry references resolved) and knows each subject's level.
  */
 #ifndef SR_COMPAT_SOURCE_H
 #define SR_COMPAT_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <kavro.h>
@@ -18,6 +20,9 @@ typedef struct sc_target_s {
   const char *path;     /* as shown to people */
   const char *real;     /* canonical absolute path */
   const char *subject;  /* registry subject, NULL when unknown */
+  kavro_compat_level_t level; /* the level it is checked under: a registry
+                                 source fetches every version only for the
+                                 _TRANSITIVE levels */
 } sc_target_t;
 
 /* One previous version. */
@@ -25,6 +30,9 @@ typedef struct sc_version_s {
   char *text;           /* NUL-terminated */
   size_t length;
   char *label;          /* names the version in reports: "git:v1:avro/a.avsc" */
+  kavro_schema_t *schema; /* already parsed by the source, NULL when only
+                             the text is known */
+  int number;           /* the registry's version number, 0 for files */
 } sc_version_t;
 
 /* Previous versions of one target, oldest first; none for a new file. */
@@ -43,6 +51,13 @@ struct sc_source_s {
    * could not be read, git failed) name the target's path. */
   kavro_err_t (*previous)(sc_source_t *self, const sc_target_t *target,
                           sc_versions_t *out, kavro_error_t *error);
+  /* The subject's own compatibility level, for a source that knows it (a
+   * registry); NULL for the others. */
+  kavro_err_t (*level)(sc_source_t *self, const sc_target_t *target,
+                       kavro_compat_level_t *level, kavro_error_t *error);
+  /* Versions belong to a subject, not to a file: one file checked under
+   * two subjects has two histories. */
+  bool by_subject;
   void (*destroy)(sc_source_t *self);
 };
 
@@ -60,9 +75,21 @@ kavro_err_t sc_source_dir_new(const char *cwd, const char *dir,
 kavro_err_t sc_source_pair_new(const char *old, const char *new_path,
                                sc_source_t **sourcep, kavro_error_t *error);
 
+/* The versions of the subject of each target in the registry @registry
+ * (borrowed: it must outlive the source), which @shown_url names without
+ * credentials.  A subject the registry does not know is new. */
+kavro_err_t sc_source_registry_new(kavro_registry_t *registry,
+                                   const char *shown_url, sc_source_t **sourcep,
+                                   kavro_error_t *error);
+
 /* Append a version (takes ownership of @text and @label). */
 void sc_versions_add(sc_versions_t *versions, char *text, size_t length,
                      char *label);
+
+/* Append a parsed version, registry version @number (takes ownership of
+ * @schema and @label; the text is the schema's). */
+void sc_versions_add_schema(sc_versions_t *versions, kavro_schema_t *schema,
+                            int number, char *label);
 void sc_versions_clear(sc_versions_t *versions);
 
 /* Release a source.  NULL-safe. */

@@ -8,5 +8,6 @@
 
 int sc_cmd_check(int argc, char **argv);
 int sc_cmd_lint(int argc, char **argv);
+int sc_cmd_register(int argc, char **argv);
 
 #endif /* SR_COMPAT_SUBCOMMANDS_H */

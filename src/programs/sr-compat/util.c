@@ -10,7 +10,7 @@
 
 #include "util.h"
 
-static void out_of_memory(void) {
+void sc_out_of_memory(void) {
   fputs("sr-compat: out of memory\n", stderr);
   exit(SC_EXIT_ERROR);
 }
@@ -18,28 +18,28 @@ static void out_of_memory(void) {
 void *sc_xmalloc(size_t size) {
   void *p = malloc(size ? size : 1);
   if (!p)
-    out_of_memory();
+    sc_out_of_memory();
   return p;
 }
 
 void *sc_xcalloc(size_t count, size_t size) {
   void *p = calloc(count ? count : 1, size ? size : 1);
   if (!p)
-    out_of_memory();
+    sc_out_of_memory();
   return p;
 }
 
 void *sc_xrealloc(void *ptr, size_t size) {
   void *p = realloc(ptr, size ? size : 1);
   if (!p)
-    out_of_memory();
+    sc_out_of_memory();
   return p;
 }
 
 char *sc_xstrdup(const char *s) {
   char *p = strdup(s);
   if (!p)
-    out_of_memory();
+    sc_out_of_memory();
   return p;
 }
 
@@ -49,7 +49,7 @@ static char *xvasprintf(const char *fmt, va_list ap) {
   int n = vsnprintf(NULL, 0, fmt, copy);
   va_end(copy);
   if (n < 0)
-    out_of_memory();
+    sc_out_of_memory();
   char *s = sc_xmalloc((size_t)n + 1);
   vsnprintf(s, (size_t)n + 1, fmt, ap);
   return s;
@@ -65,7 +65,7 @@ char *sc_xasprintf(const char *fmt, ...) {
 
 json_t *sc_xjson(json_t *value) {
   if (!value)
-    out_of_memory();
+    sc_out_of_memory();
   return value;
 }
 
@@ -83,6 +83,19 @@ kavro_err_t sc_fail(kavro_error_t *error, kavro_err_t code, const char *source,
   vsnprintf(error->text, sizeof(error->text), fmt, ap);
   va_end(ap);
   return code;
+}
+
+void sc_note_unreachable(kavro_error_t *latch, const kavro_error_t *error) {
+  if (latch->code ||
+      (error->code != KAVRO_ERR_TRANSPORT && error->code != KAVRO_ERR_TIMED_OUT))
+    return;
+  kavro_error_t copy = *error;
+  /* The original text is cut to fit: its start names the request. */
+  snprintf(latch->text, sizeof(latch->text), "not asked: an earlier request "
+           "found the registry unreachable (%.400s)", copy.text);
+  latch->code = copy.code;
+  snprintf(latch->source, sizeof(latch->source), "%s", copy.source);
+  latch->position = -1;
 }
 
 char *sc_error_text(const kavro_error_t *error) {
@@ -150,7 +163,7 @@ char *sc_path_dirname(const char *path) {
     return sc_xstrdup("/");
   char *dir = strndup(path, (size_t)(slash - path));
   if (!dir)
-    out_of_memory();
+    sc_out_of_memory();
   return dir;
 }
 

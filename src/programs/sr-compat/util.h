@@ -20,11 +20,14 @@
 /* Exit statuses, the contract with CI pipelines. */
 #define SC_EXIT_OK 0       /* compatible, or lint found nothing */
 #define SC_EXIT_FINDINGS 1 /* incompatible, invalid schema, lint findings */
-#define SC_EXIT_ERROR 2    /* usage, I/O, git (later: registry) errors */
+#define SC_EXIT_ERROR 2    /* usage, I/O, git or registry errors */
 
 /* Bound on any file the program reads: a schema, a catalog, a version from
  * git.  The same bound the schema parser applies by default. */
 #define SC_MAX_FILE_SIZE ((size_t)KAVRO_SCHEMA_DEFAULT_MAX_SIZE)
+
+/* Print that memory ran out and exit with SC_EXIT_ERROR. */
+void sc_out_of_memory(void) __attribute__((noreturn));
 
 void *sc_xmalloc(size_t size);
 void *sc_xcalloc(size_t count, size_t size);
@@ -48,6 +51,13 @@ json_t *sc_xjson(json_t *value);
  * about, may be NULL) and the formatted text.  Returns @code. */
 kavro_err_t sc_fail(kavro_error_t *error, kavro_err_t code, const char *source,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* When @error says the registry could not be reached (a connection that
+ * failed or timed out), which the next request would find again, keep the
+ * first such error in @latch (zeroed at first), worded for the requests
+ * not made: they fail with it at once instead of waiting out the same
+ * time-outs. */
+void sc_note_unreachable(kavro_error_t *latch, const kavro_error_t *error);
 
 /* "source:line:col: path: text" of @error, in a new string. */
 char *sc_error_text(const kavro_error_t *error);

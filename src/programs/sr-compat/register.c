@@ -1,0 +1,278 @@
+/*
+ * sr-compat register - register schema files in a Schema Registry, for the
+ * merge pipeline: referenced files first, each under its subject, and the
+ * schemas that use them with registry references {name, subject, version}
+ * to the versions just registered.
+ *
+ * Idempotent: a schema already registered under its subject (the same
+ * text with the same references) is looked up, not registered again, so a
+ * second run reports the same versions and ids and creates nothing.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "connect.h"
+#include "registered.h"
+#include "subcommands.h"
+#include "util.h"
+
+static const char register_help[] =
+    "Usage: sr-compat register --registry URL [OPTIONS] [FILE...]\n"
+    "\n"
+    "Register each schema FILE under its subject in the Schema Registry at\n"
+    "URL (a comma-separated list fails over; default $SCHEMA_REGISTRY_URL),\n"
+    "after the files whose types it uses, which are registered first and\n"
+    "referenced as {name, subject, version}.  A schema already registered\n"
+    "under its subject is left alone: running twice changes nothing.\n"
+    "\n"
+    "Subjects: a topic's from the catalog (default TOPIC-value); a shared\n"
+    "file's from the catalog reference that names it, else the full name of\n"
+    "its type (com.example.common.Address); or --subject / --topic for the\n"
+    "one FILE.  Without FILE arguments every file of the catalog.\n"
+    "\n"
+    "Options:\n"
+    "  --registry URL     the Schema Registry\n"
+    "  --subject SUBJECT  the subject of the one FILE\n"
+    "  --topic TOPIC      the same as --subject TOPIC-value (TopicNameStrategy)\n"
+    "  --normalize        let the registry normalize the schemas\n"
+    "  -X KEY=VALUE       a kavro configuration property (time-outs, retries,\n"
+    "                     TLS, auth; see doc/CONFIGURATION.md), repeatable.\n"
+    "                     Credentials: -X basic.auth.user.info=USER:PASSWORD\n"
+    "                     or, kept out of process listings, the environment\n"
+    "                     variable SR_COMPAT_BASIC_AUTH=USER:PASSWORD\n"
+    "  --catalog FILE     the catalog (default: avro/catalog.json at the top of\n"
+    "                     the repository, when it exists; see doc/catalog.md)\n"
+    "  --no-catalog       ignore the default catalog\n"
+    "  --format FORMAT    text (default), json, junit or github\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Each file is reported with its subject, version and id: \"registered\"\n"
+    "(a new version) or \"unchanged\" (already there).\n"
+    "\n"
+    "Exit status: 0 registered or unchanged, 1 refused as incompatible or\n"
+    "invalid schema, 2 usage, I/O or registry error.\n";
+
+typedef struct registrar_s {
+  const sc_common_t *common;
+  sc_fileset_t *set;
+  kavro_registry_t *registry;
+  sc_registered_t *registered;
+  bool normalize;
+  sc_report_t *report;
+  char *top;
+  kavro_error_t unreachable; /* once set, later files fail at once */
+} registrar_t;
+
+static bool not_registered(kavro_err_t err) {
+  return err == KAVRO_ERR_SCHEMA_NOT_FOUND || err == KAVRO_ERR_SUBJECT_NOT_FOUND;
+}
+
+/* Register @file under @subject with @refs (looked up first, so that a
+ * schema already there is not registered again). */
+static kavro_err_t register_schema(registrar_t *r, sc_unit_t *unit,
+                                   const sc_file_t *file, const char *subject,
+                                   const kavro_schema_ref_t *refs,
+                                   kavro_error_t *error) {
+  kavro_err_t err =
+      kavro_registry_lookup(r->registry, subject, file->schema, refs,
+                            file->ref_count, r->normalize, &unit->id,
+                            &unit->version, error);
+  if (err == KAVRO_OK) {
+    unit->status = SC_STATUS_PASS;
+    return KAVRO_OK;
+  }
+  if (!not_registered(err))
+    return err;
+  err = kavro_registry_register(r->registry, subject, file->schema, refs,
+                                file->ref_count, r->normalize, &unit->id,
+                                error);
+  if (err == KAVRO_OK)
+    err = kavro_registry_lookup(r->registry, subject, file->schema, refs,
+                                file->ref_count, r->normalize, &unit->id,
+                                &unit->version, error);
+  if (err == KAVRO_OK)
+    unit->status = SC_STATUS_NEW;
+  return err;
+}
+
+/* How a failure reads: refused as incompatible (1), an invalid schema (1),
+ * or an error (2). */
+static sc_status_t failure_status(kavro_err_t err) {
+  switch (err) {
+  case KAVRO_ERR_REGISTRY_INCOMPATIBLE:
+  case KAVRO_ERR_REGISTRY_INCOMPATIBLE_SCHEMA:
+    return SC_STATUS_FAIL;
+  case KAVRO_ERR_INVALID_SCHEMA:
+    return SC_STATUS_INVALID;
+  default:
+    return SC_STATUS_ERROR;
+  }
+}
+
+static kavro_err_t register_unit(registrar_t *r, sc_unit_t *unit,
+                                 const sc_file_t *file, const char *subject,
+                                 kavro_error_t *error) {
+  if (r->unreachable.code) {
+    *error = r->unreachable;
+    return error->code;
+  }
+  if (!file->schema) {
+    *error = file->error;
+    return error->code;
+  }
+  if (!subject)
+    return sc_fail(error, KAVRO_ERR_INVALID_ARG, file->path,
+                   "no registry subject for this file: name one with "
+                   "--subject or --topic, or list the file in the catalog");
+  kavro_schema_ref_t *refs = NULL;
+  kavro_err_t err = sc_registered_refs(r->registered, file, &refs, error);
+  if (err == KAVRO_OK)
+    err = register_schema(r, unit, file, subject, refs, error);
+  free(refs);
+  if (err != KAVRO_OK)
+    sc_note_unreachable(&r->unreachable, error);
+  return err;
+}
+
+static void add_unit(registrar_t *r, const sc_file_t *file, const char *topic,
+                     const char *subject) {
+  sc_unit_t *unit = sc_command_add_unit(r->report, r->top, file);
+  unit->topic = topic ? sc_xstrdup(topic) : NULL;
+  unit->subject = subject ? sc_xstrdup(subject) : NULL;
+  kavro_error_t error;
+  kavro_err_t err = register_unit(r, unit, file, subject, &error);
+  if (err != KAVRO_OK) {
+    unit->id = unit->version = 0;
+    sc_unit_fail(unit, !file->schema && file->error.code != KAVRO_ERR_IO
+                           ? SC_STATUS_INVALID
+                           : failure_status(err),
+                 &error);
+    return;
+  }
+  /* The subject other schemas reference this file under. */
+  const char *referenced_as = sc_file_subject(file);
+  if (referenced_as && strcmp(referenced_as, subject) == 0)
+    sc_registered_record(r->registered, file, unit->version);
+}
+
+/* Is @subject the subject of one of the @n @topics? */
+static bool among_topics(const sc_topic_t *const *topics, size_t n,
+                         const char *subject) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(topics[i]->subject, subject) == 0)
+      return true;
+  return false;
+}
+
+/* Every subject @file goes to: --subject, its topics', and the subject
+ * other files reference it under. */
+static void register_file(registrar_t *r, const sc_file_t *file) {
+  if (r->common->subject && file->requested) {
+    add_unit(r, file, r->common->topic, r->common->subject);
+    return;
+  }
+  const sc_topic_t **topics = sc_xcalloc(r->set->topic_count, sizeof(*topics));
+  size_t n = sc_fileset_topics_of(r->set, file, topics);
+  for (size_t i = 0; i < n; i++)
+    add_unit(r, file, topics[i]->name, topics[i]->subject);
+  const char *referenced_as = sc_file_subject(file);
+  if (n == 0 || (file->referenced && referenced_as &&
+                 !among_topics(topics, n, referenced_as)))
+    add_unit(r, file, NULL, referenced_as);
+  free(topics);
+}
+
+static int run_register(registrar_t *r) {
+  r->top = sc_command_repo_top(r->common, r->set);
+  r->registered = sc_registered_new(r->registry, r->set, r->normalize);
+  for (size_t i = 0; i < r->set->file_count; i++)
+    if (r->set->files[i]->needed)
+      register_file(r, r->set->files[i]);
+  int status = sc_command_finish(r->common, r->report);
+  sc_registered_destroy(r->registered);
+  free(r->top);
+  return status;
+}
+
+enum { OPT_REGISTRY = SC_OPT_COMMAND_FIRST, OPT_NORMALIZE };
+
+typedef struct register_args_s {
+  sc_common_t common;
+  sc_connect_t connect;
+  bool normalize;
+} register_args_t;
+
+/* Parse the options; returns -1 to go on, else the exit status. */
+static int parse_args(register_args_t *a, int argc, char **argv) {
+  static const struct option options[] = {
+      {"registry", required_argument, NULL, OPT_REGISTRY},
+      {"normalize", no_argument, NULL, OPT_NORMALIZE},
+      SC_COMMON_LONG_OPTIONS,
+      SC_SUBJECT_LONG_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  int opt;
+  optind = 0; /* glibc: start over, whatever parsed argv before */
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "hX:", options, NULL)) != -1) {
+    if (opt == 'h') {
+      fputs(register_help, stdout);
+      return SC_EXIT_OK;
+    }
+    if (opt == '?')
+      return sc_usage_error("register", "unknown option or missing argument: %s",
+                            argv[optind - 1]);
+    int status = sc_common_option(&a->common, opt, optarg);
+    if (status > 0)
+      return status;
+    if (opt == 'X')
+      sc_connect_add_setting(&a->connect, optarg);
+    else if (opt == OPT_REGISTRY)
+      a->connect.url = optarg;
+    else if (opt == OPT_NORMALIZE)
+      a->normalize = true;
+  }
+  if (!sc_connect_url(&a->connect))
+    return sc_usage_error("register", "say where to register: --registry URL "
+                                      "(or " SC_ENV_REGISTRY_URL ")");
+  if (a->common.subject && argc - optind != 1)
+    return sc_usage_error("register", "--subject and --topic name the subject "
+                                      "of exactly one FILE");
+  return -1;
+}
+
+static int register_files(register_args_t *a, int count, char **files) {
+  registrar_t r = {.common = &a->common, .normalize = a->normalize};
+  kavro_error_t error;
+  r.set = sc_command_fileset(&a->common, files, count, &error);
+  if (!r.set)
+    return sc_report_error(&error);
+  char *shown = NULL;
+  r.registry = sc_connect_open(&a->connect, &shown, &error);
+  int status;
+  if (!r.registry) {
+    status = sc_report_error(&error);
+  } else {
+    r.report = sc_report_new("register");
+    r.report->registry = shown;
+    status = run_register(&r);
+    sc_report_destroy(r.report);
+  }
+  free(shown);
+  kavro_registry_destroy(r.registry);
+  sc_fileset_destroy(r.set);
+  return status;
+}
+
+int sc_cmd_register(int argc, char **argv) {
+  register_args_t a = {0};
+  sc_common_init(&a.common, "register");
+  int status = parse_args(&a, argc, argv);
+  if (status < 0)
+    status = register_files(&a, argc - optind, argv + optind);
+  sc_common_clear(&a.common);
+  sc_connect_clear(&a.connect);
+  return status;
+}
