@@ -64,6 +64,7 @@ struct kavro_mock_s {
   unsigned port;
   char url[96];
   bool has_url;
+  kv_http_tls_t *tls; /* NULL: plain HTTP */
 };
 
 /* ---- matching ---------------------------------------------------------- */
@@ -271,6 +272,7 @@ KAVRO_EXPORT void kavro_mock_destroy(kavro_mock_t *mock) {
   if (mock->scope)
     kv_inproc_unregister(mock->scope);
   kv_http_server_stop(mock->server);
+  kv_http_tls_free(mock->tls);
   kavro_mock_clear_faults(mock);
   kavro_mock_clear_requests(mock);
   free(mock->faults);
@@ -289,12 +291,11 @@ KAVRO_EXPORT const char *kavro_mock_scope(const kavro_mock_t *mock) {
 
 /* ---- HTTP -------------------------------------------------------------- */
 
-KAVRO_EXPORT kavro_err_t kavro_mock_listen(kavro_mock_t *mock,
-                                           const char *address, unsigned port,
-                                           kavro_error_t *error) {
-  kv_error_clear(error);
-  if (!mock)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "mock is NULL");
+/* Listen on @address:@port, over HTTPS when @tls (taken, also on
+ * failure) is not NULL. */
+static kavro_err_t listen_on(kavro_mock_t *mock, const char *address,
+                             unsigned port, kv_http_tls_t *tls,
+                             kavro_error_t *error) {
   if (!address)
     address = "127.0.0.1";
   pthread_mutex_lock(&mock->server_lock);
@@ -305,16 +306,43 @@ KAVRO_EXPORT kavro_err_t kavro_mock_listen(kavro_mock_t *mock,
                                      : "address too long: %s",
                        mock->has_url ? mock->url : address);
   } else {
-    err = kv_http_server_start(address, port, handle, mock, &mock->server, error);
+    err = kv_http_server_start_tls(address, port, tls, handle, mock,
+                                   &mock->server, error);
   }
   if (err == KAVRO_OK) {
     snprintf(mock->address, sizeof(mock->address), "%s", address);
     mock->port = kv_http_server_port(mock->server);
-    snprintf(mock->url, sizeof(mock->url), "http://%s:%u", address, mock->port);
+    snprintf(mock->url, sizeof(mock->url), "%s://%s:%u",
+             tls ? "https" : "http", address, mock->port);
     mock->has_url = true;
+    mock->tls = tls;
+  } else {
+    kv_http_tls_free(tls);
   }
   pthread_mutex_unlock(&mock->server_lock);
   return err;
+}
+
+KAVRO_EXPORT kavro_err_t kavro_mock_listen(kavro_mock_t *mock,
+                                           const char *address, unsigned port,
+                                           kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!mock)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "mock is NULL");
+  return listen_on(mock, address, port, NULL, error);
+}
+
+KAVRO_EXPORT kavro_err_t kavro_mock_listen_tls(
+    kavro_mock_t *mock, const char *address, unsigned port,
+    const char *cert_file, const char *key_file, const char *client_ca_file,
+    kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!mock)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "mock is NULL");
+  kv_http_tls_t *tls;
+  kavro_err_t err =
+      kv_http_tls_load(cert_file, key_file, client_ca_file, &tls, error);
+  return err == KAVRO_OK ? listen_on(mock, address, port, tls, error) : err;
 }
 
 KAVRO_EXPORT const char *kavro_mock_url(const kavro_mock_t *mock) {
@@ -336,8 +364,8 @@ KAVRO_EXPORT kavro_err_t kavro_mock_set_down(kavro_mock_t *mock, bool down,
     mock->server = NULL;
   } else {
     if (mock->has_url && !mock->server)
-      err = kv_http_server_start(mock->address, mock->port, handle, mock,
-                                 &mock->server, error);
+      err = kv_http_server_start_tls(mock->address, mock->port, mock->tls,
+                                     handle, mock, &mock->server, error);
     if (err == KAVRO_OK) {
       pthread_mutex_lock(&mock->lock);
       mock->down = false;

@@ -9,13 +9,22 @@
  *
  * A handler that drops the connection makes the access callback return
  * MHD_NO, on which MHD closes the socket without writing a byte.
+ *
+ * Over HTTPS (GnuTLS, through MHD) with a client CA, a client must present
+ * a certificate that CA signed: the handshake itself requires one (MHD
+ * only asks for it, so each new session is switched to "require" before
+ * its handshake), and the access callback verifies it again before
+ * serving, so that no request is answered on an unverified session.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "error_int.h"
@@ -26,8 +35,18 @@
  * this long, as a registry behind Jetty closes them after 30 s. */
 #define IDLE_TIMEOUT_SECONDS 60u
 
+/* Bound on a PEM file given to an HTTPS server (a long chain fits). */
+#define MAX_PEM_BYTES (1024u * 1024u)
+
+struct kv_http_tls_s {
+  char *cert;      /* PEM: the server's certificate (chain) */
+  char *key;       /* PEM: its private key, unencrypted */
+  char *client_ca; /* PEM: CAs for client certificates; NULL: none asked */
+};
+
 struct kv_http_server_s {
   struct MHD_Daemon *daemon;
+  const kv_http_tls_t *tls; /* borrowed; NULL: plain HTTP */
   kv_inproc_handler_fn handler;
   void *opaque;
   unsigned port;
@@ -129,6 +148,23 @@ static enum MHD_Result answer(kv_http_server_t *server, struct MHD_Connection *c
                response.content_type, response.retry_after_seconds);
 }
 
+/* Does the TLS session of @c carry a client certificate that verifies
+ * against the server's client CA?  Always true over plain HTTP or
+ * without a client CA. */
+static bool client_verified(const kv_http_server_t *server,
+                            struct MHD_Connection *c) {
+  if (!server->tls || !server->tls->client_ca)
+    return true;
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  unsigned status = 0;
+  return info && info->tls_session &&
+         gnutls_certificate_type_get(info->tls_session) == GNUTLS_CRT_X509 &&
+         gnutls_certificate_verify_peers2(info->tls_session, &status) ==
+             GNUTLS_E_SUCCESS &&
+         status == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -140,6 +176,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     return MHD_NO; /* out of memory in on_uri */
   if (!x->started) {
     x->started = true;
+    if (!client_verified(cls, c))
+      return MHD_NO; /* close: no request is served to an unknown client */
     return declared_too_large(c) ? too_large(c) : MHD_YES;
   }
   if (*upload_data_size) {
@@ -157,10 +195,108 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   return answer(cls, c, method, x);
 }
 
+/* Before the handshake of each new HTTPS session: with a client CA,
+ * require a client certificate and have GnuTLS verify it in the
+ * handshake, so that a client without a good one is refused there. */
+static void on_connection(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  (void)socket_context;
+  kv_http_server_t *server = cls;
+  if (toe != MHD_CONNECTION_NOTIFY_STARTED || !server->tls ||
+      !server->tls->client_ca)
+    return;
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (!info || !info->tls_session)
+    return;
+  gnutls_certificate_server_set_request(info->tls_session, GNUTLS_CERT_REQUIRE);
+  gnutls_session_set_verify_cert(info->tls_session, NULL, 0);
+}
+
+/* Read the PEM file @path (what it is for: @what) into @*textp. */
+static kavro_err_t read_pem(const char *path, const char *what, char **textp,
+                            kavro_error_t *error) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return kv_error_set(error, KAVRO_ERR_IO, "%s %s: %s", what, path,
+                        strerror(errno));
+  kv_strbuf_t text = KV_STRBUF_INIT;
+  char chunk[4096];
+  size_t got;
+  while (text.length <= MAX_PEM_BYTES &&
+         (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    kv_strbuf_append(&text, chunk, got);
+  bool failed = ferror(f) != 0;
+  fclose(f);
+  kavro_err_t err = KAVRO_OK;
+  if (failed)
+    err = kv_error_set(error, KAVRO_ERR_IO, "%s %s: read error", what, path);
+  else if (text.length > MAX_PEM_BYTES)
+    err = kv_error_set(error, KAVRO_ERR_LIMIT, "%s %s: larger than %u bytes",
+                       what, path, MAX_PEM_BYTES);
+  else if (kv_strbuf_failed(&text))
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  else if (text.length == 0)
+    err = kv_error_set(error, KAVRO_ERR_IO, "%s %s: empty file", what, path);
+  if (err != KAVRO_OK) {
+    kv_strbuf_free(&text);
+    return err;
+  }
+  *textp = kv_strbuf_steal(&text);
+  return KAVRO_OK;
+}
+
+kavro_err_t kv_http_tls_load(const char *cert_file, const char *key_file,
+                             const char *client_ca_file, kv_http_tls_t **tlsp,
+                             kavro_error_t *error) {
+  if (!cert_file || !key_file)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "HTTPS needs a certificate file and a key file");
+  if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "this libmicrohttpd was built without TLS");
+  kv_http_tls_t *tls = calloc(1, sizeof(*tls));
+  if (!tls)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t err = read_pem(cert_file, "certificate", &tls->cert, error);
+  if (err == KAVRO_OK)
+    err = read_pem(key_file, "key", &tls->key, error);
+  if (err == KAVRO_OK && client_ca_file)
+    err = read_pem(client_ca_file, "client CA", &tls->client_ca, error);
+  if (err != KAVRO_OK) {
+    kv_http_tls_free(tls);
+    return err;
+  }
+  *tlsp = tls;
+  return KAVRO_OK;
+}
+
+void kv_http_tls_free(kv_http_tls_t *tls) {
+  if (!tls)
+    return;
+  free(tls->cert);
+  if (tls->key) {
+    memset(tls->key, 0, strlen(tls->key)); /* a private key */
+    free(tls->key);
+  }
+  free(tls->client_ca);
+  free(tls);
+}
+
 kavro_err_t kv_http_server_start(const char *address, unsigned port,
                                  kv_inproc_handler_fn handler, void *opaque,
                                  kv_http_server_t **serverp,
                                  kavro_error_t *error) {
+  return kv_http_server_start_tls(address, port, NULL, handler, opaque,
+                                  serverp, error);
+}
+
+kavro_err_t kv_http_server_start_tls(const char *address, unsigned port,
+                                     const kv_http_tls_t *tls,
+                                     kv_inproc_handler_fn handler,
+                                     void *opaque, kv_http_server_t **serverp,
+                                     kavro_error_t *error) {
   struct sockaddr_in sin;
   memset(&sin, 0, sizeof(sin));
   sin.sin_family = AF_INET;
@@ -173,16 +309,37 @@ kavro_err_t kv_http_server_start(const char *address, unsigned port,
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   server->handler = handler;
   server->opaque = opaque;
+  server->tls = tls;
+  /* The TLS options, or none: MHD copies the PEM text into GnuTLS when
+   * the daemon starts. */
+  struct MHD_OptionItem tls_options[4];
+  size_t n = 0;
+  if (tls) {
+    tls_options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                               tls->cert};
+    tls_options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                               tls->key};
+    if (tls->client_ca)
+      tls_options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+                                                 tls->client_ca};
+  }
+  tls_options[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   server->daemon = MHD_start_daemon(
-      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+          (tls ? MHD_USE_TLS : 0),
       (uint16_t)port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-      MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
+      MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS, MHD_OPTION_ARRAY,
+      tls_options, MHD_OPTION_END);
   if (!server->daemon) {
     free(server);
     return kv_error_set(error, KAVRO_ERR_TRANSPORT,
-                        "cannot listen on %s:%u", address, port);
+                        tls ? "cannot listen on %s:%u over HTTPS (port in use, "
+                              "or a certificate, key or CA GnuTLS refused)"
+                            : "cannot listen on %s:%u",
+                        address, port);
   }
   const union MHD_DaemonInfo *info =
       MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -182,6 +182,25 @@ kavro_err_t kv_http_server_start(const char *address, unsigned port,
                                  kv_inproc_handler_fn handler, void *opaque,
                                  kv_http_server_t **serverp,
                                  kavro_error_t *error);
+/* The certificate, key and optional client CA of an HTTPS server, read
+ * from PEM files (each at most 1 MiB; the key unencrypted).  With a client
+ * CA, clients must present a certificate it signed.  KAVRO_ERR_IO,
+ * KAVRO_ERR_LIMIT, KAVRO_ERR_INVALID_ARG (no file named, or a
+ * libmicrohttpd without TLS), KAVRO_ERR_NOMEM. */
+typedef struct kv_http_tls_s kv_http_tls_t;
+kavro_err_t kv_http_tls_load(const char *cert_file, const char *key_file,
+                             const char *client_ca_file, kv_http_tls_t **tlsp,
+                             kavro_error_t *error);
+/* NULL-safe; wipes the key. */
+void kv_http_tls_free(kv_http_tls_t *tls);
+
+/* As kv_http_server_start(), over HTTPS with @tls (borrowed: it must
+ * outlive the server), or plain HTTP when @tls is NULL. */
+kavro_err_t kv_http_server_start_tls(const char *address, unsigned port,
+                                     const kv_http_tls_t *tls,
+                                     kv_inproc_handler_fn handler,
+                                     void *opaque, kv_http_server_t **serverp,
+                                     kavro_error_t *error);
 unsigned kv_http_server_port(const kv_http_server_t *server);
 /* Stop accepting, wait for the connections' threads, free.  NULL-safe. */
 void kv_http_server_stop(kv_http_server_t *server);

@@ -79,7 +79,27 @@ KAVRO_EXPORT kavro_err_t kavro_mock_listen(kavro_mock_t *mock,
                                            kavro_error_t *error);
 
 /**
- * The base URL of the HTTP server ("http://127.0.0.1:41234"), or NULL
+ * As kavro_mock_listen(), over HTTPS: the server presents the certificate
+ * (chain) in the PEM file @p cert_file with the unencrypted PEM private
+ * key in @p key_file.  When @p client_ca_file (PEM) is not NULL, every
+ * client must present a certificate signed by one of its CAs: the TLS
+ * handshake fails for a client without one, and a connection whose
+ * certificate does not verify is closed before any request is served.
+ * The files are read here (each at most 1 MiB) and may be removed
+ * afterwards.  The URL is "https://ADDRESS:PORT".  KAVRO_ERR_IO or
+ * KAVRO_ERR_LIMIT for a file that cannot be read, KAVRO_ERR_INVALID_ARG
+ * as kavro_mock_listen() and when libmicrohttpd lacks TLS support,
+ * KAVRO_ERR_TRANSPORT when the port cannot be bound or GnuTLS refuses the
+ * certificate, key or CA.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_listen_tls(
+    kavro_mock_t *mock, const char *address, unsigned port,
+    const char *cert_file, const char *key_file, const char *client_ca_file,
+    kavro_error_t *error);
+
+/**
+ * The base URL of the HTTP server ("http://127.0.0.1:41234", or
+ * "https://..." after kavro_mock_listen_tls()), or NULL
  * when not listening.  Owned by the mock, valid until it is destroyed.
  */
 KAVRO_EXPORT const char *kavro_mock_url(const kavro_mock_t *mock);

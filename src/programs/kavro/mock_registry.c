@@ -7,7 +7,9 @@
  * the store is loaded from FILE at start (when FILE exists) and saved to it
  * after every change and at exit.  SIGINT and SIGTERM stop it cleanly: the
  * signals are blocked before any server thread starts and waited for here,
- * so no handler runs in the middle of a request.
+ * so no handler runs in the middle of a request.  With --tls-cert and
+ * --tls-key it serves HTTPS, and with --tls-client-ca it requires client
+ * certificates signed by that CA.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,15 +23,21 @@
 
 static const char usage[] =
     "Usage: kavro mock-registry [--listen ADDR:PORT] [--data FILE]\n"
+    "                           [--tls-cert FILE --tls-key FILE\n"
+    "                            [--tls-client-ca FILE]]\n"
     "\n"
-    "Serve an in-memory Confluent Schema Registry over HTTP until SIGINT or\n"
-    "SIGTERM.  The first line of output is 'listening on URL'.\n"
+    "Serve an in-memory Confluent Schema Registry over HTTP (or HTTPS) until\n"
+    "SIGINT or SIGTERM.  The first line of output is 'listening on URL'.\n"
     "\n"
     "Options:\n"
     "  -l, --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:0,\n"
     "                          0 = a free port chosen by the system)\n"
     "  -d, --data FILE         load schemas from FILE at start when it\n"
     "                          exists; save them to it after each change\n"
+    "      --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
+    "      --tls-key FILE      and this unencrypted PEM private key\n"
+    "      --tls-client-ca FILE  require client certificates signed by a CA\n"
+    "                          in this PEM file\n"
     "  -h, --help              show this help\n"
     "\n"
     "Exit status: 0 stopped by a signal, 2 usage error or the port or FILE\n"
@@ -42,7 +50,12 @@ typedef struct options_s {
   char address[64];
   unsigned port;
   const char *data;
+  const char *tls_cert;      /* NULL: plain HTTP */
+  const char *tls_key;
+  const char *tls_client_ca; /* NULL: no client certificates asked */
 } options_t;
+
+enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_TLS_CLIENT_CA };
 
 static int parse_listen(const char *arg, options_t *o) {
   const char *colon = strrchr(arg, ':');
@@ -66,6 +79,9 @@ static int parse_options(int argc, char **argv, options_t *o) {
   static const struct option table[] = {
       {"listen", required_argument, NULL, 'l'},
       {"data", required_argument, NULL, 'd'},
+      {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+      {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+      {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -81,6 +97,12 @@ static int parse_options(int argc, char **argv, options_t *o) {
       status = parse_listen(optarg, o);
     } else if (opt == 'd') {
       o->data = optarg;
+    } else if (opt == OPT_TLS_CERT) {
+      o->tls_cert = optarg;
+    } else if (opt == OPT_TLS_KEY) {
+      o->tls_key = optarg;
+    } else if (opt == OPT_TLS_CLIENT_CA) {
+      o->tls_client_ca = optarg;
     } else {
       status = cli_usage_error("mock-registry", "unknown option or missing "
                                                 "value: '%s'",
@@ -92,6 +114,10 @@ static int parse_options(int argc, char **argv, options_t *o) {
   if (optind < argc)
     return cli_usage_error("mock-registry", "unexpected argument '%s'",
                            argv[optind]);
+  if (!o->tls_cert != !o->tls_key || (o->tls_client_ca && !o->tls_cert))
+    return cli_usage_error("mock-registry", "--tls-cert and --tls-key go "
+                                            "together, and --tls-client-ca "
+                                            "needs them");
   return -1;
 }
 
@@ -137,7 +163,12 @@ static int start(kavro_mock_t *mock, const options_t *o) {
     report("loading failed", &error);
     return CLI_EXIT_USAGE;
   }
-  if (kavro_mock_listen(mock, o->address, o->port, &error) != KAVRO_OK) {
+  kavro_err_t err =
+      o->tls_cert ? kavro_mock_listen_tls(mock, o->address, o->port,
+                                          o->tls_cert, o->tls_key,
+                                          o->tls_client_ca, &error)
+                  : kavro_mock_listen(mock, o->address, o->port, &error);
+  if (err != KAVRO_OK) {
     report("cannot listen", &error);
     return CLI_EXIT_USAGE;
   }
@@ -146,7 +177,7 @@ static int start(kavro_mock_t *mock, const options_t *o) {
 }
 
 static int run(int argc, char **argv) {
-  options_t o = {.address = "127.0.0.1", .port = 0, .data = NULL};
+  options_t o = {.address = "127.0.0.1", .port = 0};
   int status = parse_options(argc, argv, &o);
   if (status >= 0)
     return status;
@@ -172,6 +203,6 @@ static int run(int argc, char **argv) {
 
 const cli_command_t cli_mock_registry = {
     .name = "mock-registry",
-    .summary = "serve a mock Schema Registry over HTTP",
+    .summary = "serve a mock Schema Registry over HTTP or HTTPS",
     .run = run,
 };

@@ -1,0 +1,144 @@
+/*
+ * kavro tests - running the built programs (see proc_util.h).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proc_util.h"
+#include "testutil.h"
+
+extern char **environ;
+
+/* A file name under @workdir unique to this process. */
+static void capture_path(char *buf, size_t size, const char *workdir,
+                         const char *what) {
+  static unsigned counter;
+  snprintf(buf, size, "%s/%s-%ld-%u", workdir, what, (long)getpid(),
+           counter++);
+}
+
+static char *slurp(const char *path, size_t *length) {
+  char *text = kt_read_file(path, length);
+  ck_assert_msg(text != NULL, "cannot read %s", path);
+  unlink(path);
+  return text;
+}
+
+static int exit_status(pid_t pid) {
+  int wstatus;
+  pid_t got;
+  while ((got = waitpid(pid, &wstatus, 0)) < 0 && errno == EINTR)
+    ;
+  ck_assert_int_eq(got, pid);
+  return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+}
+
+kt_run_t kt_run(const char *workdir, const char *stdin_path,
+                const char *const *argv) {
+  char out_path[4200], err_path[4200];
+  capture_path(out_path, sizeof(out_path), workdir, "stdout");
+  capture_path(err_path, sizeof(err_path), workdir, "stderr");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, stdin_path ? stdin_path : "/dev/null",
+                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path,
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path,
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ck_assert_msg(rc == 0, "cannot run %s: %s", argv[0], strerror(rc));
+  kt_run_t run = {.status = exit_status(pid)};
+  run.out = slurp(out_path, &run.out_length);
+  run.err = slurp(err_path, &run.err_length);
+  return run;
+}
+
+void kt_run_free(kt_run_t *run) {
+  free(run->out);
+  free(run->err);
+  run->out = run->err = NULL;
+}
+
+/* Read one line from @fd into @buf, byte by byte so that nothing after
+ * it is consumed; false at the end of the stream. */
+static bool read_line(int fd, char *buf, size_t size) {
+  size_t n = 0;
+  char c;
+  ssize_t got;
+  while ((got = read(fd, &c, 1)) == 1 || (got < 0 && errno == EINTR)) {
+    if (got < 0)
+      continue;
+    if (c == '\n')
+      break;
+    if (n + 1 < size)
+      buf[n++] = c;
+  }
+  buf[n] = '\0';
+  return got == 1;
+}
+
+bool kt_server_start(kt_server_t *server, const char *workdir,
+                     const char *const *argv) {
+  memset(server, 0, sizeof(*server));
+  capture_path(server->err_path, sizeof(server->err_path), workdir, "server");
+  int pipe_fds[2];
+  ck_assert_int_eq(pipe(pipe_fds), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], 1);
+  posix_spawn_file_actions_addclose(&fa, pipe_fds[0]);
+  posix_spawn_file_actions_addclose(&fa, pipe_fds[1]);
+  posix_spawn_file_actions_addopen(&fa, 2, server->err_path,
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int rc = posix_spawn(&server->pid, argv[0], &fa, NULL, (char *const *)argv,
+                       environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(pipe_fds[1]);
+  ck_assert_msg(rc == 0, "cannot run %s: %s", argv[0], strerror(rc));
+  server->out_fd = pipe_fds[0];
+  char line[256];
+  static const char prefix[] = "listening on ";
+  if (read_line(server->out_fd, line, sizeof(line)) &&
+      strncmp(line, prefix, strlen(prefix)) == 0) {
+    snprintf(server->url, sizeof(server->url), "%s", line + strlen(prefix));
+    return true;
+  }
+  close(server->out_fd);
+  exit_status(server->pid);
+  return false;
+}
+
+kt_run_t kt_server_stop(kt_server_t *server) {
+  kill(server->pid, SIGTERM);
+  kt_run_t run = {.status = exit_status(server->pid)};
+  /* The child is gone, so the pipe ends after what it left in it. */
+  size_t capacity = 4096;
+  run.out = malloc(capacity);
+  ck_assert_ptr_nonnull(run.out);
+  ssize_t got;
+  while ((got = read(server->out_fd, run.out + run.out_length,
+                     capacity - run.out_length - 1)) > 0) {
+    run.out_length += (size_t)got;
+    if (capacity - run.out_length == 1) {
+      capacity *= 2;
+      run.out = realloc(run.out, capacity);
+      ck_assert_ptr_nonnull(run.out);
+    }
+  }
+  run.out[run.out_length] = '\0';
+  close(server->out_fd);
+  run.err = slurp(server->err_path, &run.err_length);
+  return run;
+}

@@ -1,0 +1,46 @@
+/*
+ * kavro tests - running the built programs: one run to completion with
+ * its output captured, or `kavro mock-registry` in the background.
+ */
+#ifndef KAVRO_PROC_UTIL_H
+#define KAVRO_PROC_UTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* What a finished run left: exit status (-1 when killed by a signal) and
+ * everything it wrote (malloc'd, NUL-terminated). */
+typedef struct kt_run_s {
+  int status;
+  char *out;
+  size_t out_length;
+  char *err;
+  size_t err_length;
+} kt_run_t;
+
+/* Run @argv (NULL-terminated, argv[0] a path) with standard input from
+ * @stdin_path (NULL: /dev/null), capturing standard output and error in
+ * files under @workdir.  Aborts the test when it cannot be run. */
+kt_run_t kt_run(const char *workdir, const char *stdin_path,
+                const char *const *argv);
+void kt_run_free(kt_run_t *run);
+
+/* `kavro mock-registry` running in the background. */
+typedef struct kt_server_s {
+  pid_t pid;
+  int out_fd;     /* read end of its standard output */
+  char url[256];  /* from its first line, "listening on URL" */
+  char err_path[4200];
+} kt_server_t;
+
+/* Start @argv (the program and its arguments) and wait for its first line
+ * of output; false (and the child reaped) when it exits before printing
+ * "listening on URL". */
+bool kt_server_start(kt_server_t *server, const char *workdir,
+                     const char *const *argv);
+
+/* SIGTERM, wait, and return what it wrote after the first line (@run's
+ * out) and to standard error (@run's err), and its exit status. */
+kt_run_t kt_server_stop(kt_server_t *server);
+
+#endif /* KAVRO_PROC_UTIL_H */
