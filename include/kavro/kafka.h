@@ -1,0 +1,387 @@
+/*
+ * kavro - Kafka glue: producing and consuming Avro records with librdkafka.
+ *
+ * This header is NOT included by <kavro.h>: it includes
+ * <librdkafka/rdkafka.h>, and a program that only handles schemas or
+ * frames should not need librdkafka's headers to build.  Include it after
+ * <kavro.h>; link with librdkafka (`pkg-config --libs rdkafka`).
+ *
+ * Three pieces:
+ *
+ *  - a producer helper (kavro_kafka_producer_t) that serializes a record's
+ *    key and value with a kavro_serializer_t and hands them, with the
+ *    record's headers, to rd_kafka_producev();
+ *  - a consumer helper (kavro_kafka_consumer_t) that polls an
+ *    rd_kafka_t consumer, decodes each message's key and value with
+ *    kavro_deserializer_t, and keeps the at-least-once promise: an offset
+ *    is stored only for a message the application has finished with or
+ *    that went to the dead-letter topic; a message that failed for a
+ *    transient reason (the registry is down) is fetched again, never
+ *    skipped;
+ *  - a dead-letter forwarder (kavro_kafka_dlq_t) that writes a message that
+ *    can never be decoded to a dead-letter topic unchanged, with headers
+ *    saying where it came from and why it failed.
+ *
+ * Values are avro-c generic values, or the typed records that `kavro gen`
+ * generates (kavro/typed.h): a record names its kavro_typed_type_t, and a
+ * consumer is told which type each topic's values decode into.
+ *
+ * kavro_kafka_decode() and kavro_kafka_decode_typed() are the stateless
+ * core of the consumer helper, for applications with their own poll loop.
+ *
+ * Thread safety: a producer helper, consumer helper or forwarder is used
+ * by one thread at a time (each owns a serializer or deserializers, which
+ * are per-thread).  The rd_kafka_t handles they borrow are librdkafka's and
+ * thread-safe as librdkafka says.  kavro_kafka_decode() is as thread-safe
+ * as the deserializer it is given.
+ */
+#ifndef KAVRO_KAFKA_H
+#define KAVRO_KAFKA_H
+
+#ifndef KAVRO_H
+#error "include <kavro.h> before <kavro/kafka.h>"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include <kavro/typed.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct avro_value;
+
+/**
+ * @name Producing
+ * @{
+ */
+
+/** One record to produce.  Fill it after kavro_kafka_record_init(). */
+typedef struct kavro_kafka_record_s {
+  const char *topic;     /**< required */
+  int32_t partition;     /**< RD_KAFKA_PARTITION_UA: the partitioner */
+  /** An Avro key: its schema and value (both set), serialized as a key
+   *  (subject TOPIC-key by default).  NULL: the key is @c key below. */
+  kavro_schema_t *key_schema;
+  const struct avro_value *key_value;
+  /** A plain key (a partition key text), used as is when @c key_schema is
+   *  NULL; NULL: no key.  Borrowed; librdkafka copies it. */
+  const void *key;
+  size_t key_size;
+  /** The value's schema and value; a NULL @c value is a tombstone (a
+   *  NULL payload), and @c value_schema may then be NULL. */
+  kavro_schema_t *value_schema;
+  const struct avro_value *value;
+  /** Or a typed record (code from `kavro gen`): when @c value_type is set,
+   *  @c value_record of that type is the value (NULL: a tombstone), and
+   *  @c value_schema and @c value are not used.  It is framed by
+   *  kavro_typed_serialize() over the helper's serializer: the type's own
+   *  schema is what the compatibility gate checks and the registry holds. */
+  const kavro_typed_type_t *value_type;
+  const void *value_record;
+  /** Headers to send (borrowed; copied), NULL: none. */
+  const rd_kafka_headers_t *headers;
+  int64_t timestamp;     /**< milliseconds since the epoch; 0: now */
+  void *opaque;          /**< the delivery report's per-message opaque */
+} kavro_kafka_record_t;
+
+/** Zero @p record and set its partition to RD_KAFKA_PARTITION_UA. */
+KAVRO_EXPORT void kavro_kafka_record_init(kavro_kafka_record_t *record);
+
+/** A producer helper.  Opaque; one thread at a time. */
+typedef struct kavro_kafka_producer_s kavro_kafka_producer_t;
+
+/**
+ * A producer helper that produces with @p rk (a producer, borrowed: it
+ * must outlive the helper; the application polls it for delivery reports
+ * and flushes it) and serializes with a serializer of its own, made from
+ * @p registry (borrowed) and @p conf (read now; NULL: the registry's
+ * configuration).  When librdkafka's queue is full, kavro_kafka_produce()
+ * polls @p rk and tries again for up to @p queue_full_wait_ms
+ * milliseconds (0: it returns at once).  Returns NULL with @p error filled
+ * (KAVRO_ERR_INVALID_ARG, KAVRO_ERR_CONF_INVALID, KAVRO_ERR_NOMEM).  Free
+ * with kavro_kafka_producer_destroy().
+ */
+KAVRO_EXPORT kavro_kafka_producer_t *
+kavro_kafka_producer_new(rd_kafka_t *rk, kavro_registry_t *registry,
+                         const kavro_conf_t *conf, int queue_full_wait_ms,
+                         kavro_error_t *error);
+
+/** Free @p producer (not its rd_kafka_t).  NULL-safe. */
+KAVRO_EXPORT void kavro_kafka_producer_destroy(kavro_kafka_producer_t *producer);
+
+/**
+ * The helper's serializer (borrowed, owned by @p producer): for
+ * kavro_serializer_prepare() before the first message, a subject name
+ * callback, or kavro_serializer_last_incompatibility() after a refusal.
+ */
+KAVRO_EXPORT kavro_serializer_t *
+kavro_kafka_producer_serializer(kavro_kafka_producer_t *producer);
+
+/**
+ * Serialize @p record's key (when it is Avro) and value and enqueue the
+ * message with rd_kafka_producev() (librdkafka copies the bytes; the
+ * helper keeps its buffers for the next record).  Serialization errors are
+ * the serializer's (KAVRO_ERR_INCOMPATIBLE when the compatibility gate
+ * refuses the schema, with kavro_serializer_last_incompatibility() set;
+ * KAVRO_ERR_TRANSPORT when the registry cannot be reached and nothing is
+ * cached; KAVRO_ERR_ENCODE ...): nothing is produced then.  When
+ * librdkafka refuses the message, returns KAVRO_ERR_TRANSPORT for a queue
+ * that stayed full (retry later) and KAVRO_ERR_INVALID_ARG otherwise (an
+ * unknown topic or partition, a message too large), with librdkafka's
+ * error in @p *kafka_errp (may be NULL; RD_KAFKA_RESP_ERR_NO_ERROR when
+ * the failure was kavro's) and its text in @p error.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_produce(kavro_kafka_producer_t *producer,
+                                             const kavro_kafka_record_t *record,
+                                             rd_kafka_resp_err_t *kafka_errp,
+                                             kavro_error_t *error);
+
+/**
+ * Fill the partition-key @p key_template (text with `{field}`
+ * placeholders, as avro/catalog.json writes them:
+ * "{country_code}_{service_order_id}") from the top-level fields of
+ * @p record, an avro-c record value, into @p buf (@p size bytes, NUL
+ * included) and store the key's length in @p *lengthp (may be NULL).
+ * A field must be a string, an int, a long or an enum (its symbol);
+ * anything else, a missing field, or unbalanced braces give
+ * KAVRO_ERR_INVALID_ARG naming the culprit; KAVRO_ERR_LIMIT when the key
+ * does not fit.  Reentrant.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_partition_key(const char *key_template,
+                                                   const struct avro_value *record,
+                                                   char *buf, size_t size,
+                                                   size_t *lengthp,
+                                                   kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Decoding one message
+ * @{
+ */
+
+/**
+ * Decode the key (@p is_key) or the value of @p message with
+ * @p deserializer, taking the schema id from the message's
+ * `__key_schema_id` / `__value_schema_id` header when it has one, else
+ * from the payload's prefix (as Confluent's DualSchemaIdDeserializer
+ * does).  A NULL key or payload is a tombstone: @p out->value is NULL.
+ * @p out's pointers are borrowed from @p deserializer (valid until its
+ * next call).  Errors and their classes are those of
+ * kavro_deserializer_deserialize(); KAVRO_ERR_INVALID_ARG when
+ * @p message carries a Kafka error instead of data.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
+                                            const rd_kafka_message_t *message,
+                                            bool is_key,
+                                            kavro_deserialized_t *out,
+                                            kavro_error_t *error);
+
+/**
+ * Decode the value of @p message into @p record, a @p type, with
+ * @p deserializer (kavro_typed_deserialize(): the writer schema the
+ * message names, in its `__value_schema_id` header or its payload's
+ * prefix, found by id through the registry's cache, and read through a
+ * resolution program when it is not the type's own).  Strings, arrays and
+ * maps live in @p arena.  Stores the writer id in @p *idp (may be NULL)
+ * as soon as it is read, also on failure.  A tombstone (NULL payload)
+ * leaves @p record initialised and returns KAVRO_OK.  Errors and their
+ * classes are kavro_typed_deserialize()'s: the frame's (KAVRO_ERR_WIRE_*),
+ * the registry's (KAVRO_ERR_SCHEMA_NOT_FOUND permanent,
+ * KAVRO_ERR_TRANSPORT transient), KAVRO_ERR_INCOMPATIBLE, KAVRO_ERR_DECODE;
+ * KAVRO_ERR_INVALID_ARG when @p message carries a Kafka error.  Thread
+ * safety: that of the deserializer and arena (one thread).
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_decode_typed(
+    kavro_typed_deserializer_t *deserializer, const rd_kafka_message_t *message,
+    const kavro_typed_type_t *type, kavro_arena_t *arena, void *record,
+    kavro_schema_id_t *idp, kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Dead-letter forwarder
+ *
+ * A message forwarded keeps its key, value and headers byte for byte and
+ * gains these headers (values as UTF-8 text, numbers in decimal):
+ * @{
+ */
+#define KAVRO_DLQ_HEADER_TOPIC "kavro.dlq.topic"         /**< origin topic */
+#define KAVRO_DLQ_HEADER_PARTITION "kavro.dlq.partition" /**< origin partition */
+#define KAVRO_DLQ_HEADER_OFFSET "kavro.dlq.offset"       /**< origin offset */
+/** Origin timestamp in milliseconds; absent when the message had none. */
+#define KAVRO_DLQ_HEADER_TIMESTAMP "kavro.dlq.timestamp"
+/** "key" or "value": the part that could not be decoded. */
+#define KAVRO_DLQ_HEADER_PART "kavro.dlq.part"
+/** The kavro_err_t in decimal ("-13"). */
+#define KAVRO_DLQ_HEADER_ERROR_CODE "kavro.dlq.error.code"
+/** The error's name (kavro_err2name(): "DECODE"). */
+#define KAVRO_DLQ_HEADER_ERROR_NAME "kavro.dlq.error.name"
+/** The error as kavro_error_format() writes it. */
+#define KAVRO_DLQ_HEADER_ERROR_MESSAGE "kavro.dlq.error.message"
+/** The writer schema id, when it could be read (kavro_schema_id_format()). */
+#define KAVRO_DLQ_HEADER_SCHEMA_ID "kavro.dlq.schema.id"
+
+/** A dead-letter forwarder.  Opaque; one thread at a time. */
+typedef struct kavro_kafka_dlq_s kavro_kafka_dlq_t;
+
+/**
+ * A forwarder that writes to @p topic (copied) with a producer of its own
+ * made from @p conf (librdkafka settings: at least bootstrap.servers).
+ * It takes @p conf on success only (like rd_kafka_new()) and sets its
+ * delivery report callback, so that a forward can wait for its message
+ * to be acknowledged.  Returns NULL with @p error filled
+ * (KAVRO_ERR_INVALID_ARG, KAVRO_ERR_CONF_INVALID with librdkafka's text,
+ * KAVRO_ERR_NOMEM).  Free with kavro_kafka_dlq_destroy().
+ */
+KAVRO_EXPORT kavro_kafka_dlq_t *kavro_kafka_dlq_new(rd_kafka_conf_t *conf,
+                                                    const char *topic,
+                                                    kavro_error_t *error);
+
+/** Flush what is in flight (up to 10 s) and free @p dlq.  NULL-safe. */
+KAVRO_EXPORT void kavro_kafka_dlq_destroy(kavro_kafka_dlq_t *dlq);
+
+/** The dead-letter topic.  Owned by @p dlq. */
+KAVRO_EXPORT const char *kavro_kafka_dlq_topic(const kavro_kafka_dlq_t *dlq);
+
+/** Messages forwarded and acknowledged since @p dlq was made. */
+KAVRO_EXPORT uint64_t kavro_kafka_dlq_count(const kavro_kafka_dlq_t *dlq);
+
+/**
+ * Forward @p message, whose key (@p is_key) or value failed to decode
+ * with @p cause, to the dead-letter topic, and wait up to @p timeout_ms
+ * for the broker to acknowledge it, so that the caller may then store the
+ * message's offset.  @p schema_id (may be NULL or of kind NONE) is the
+ * writer id the message carried.  Only a permanent failure may be
+ * forwarded (kavro_error_classify(cause) is PERMANENT): anything else is
+ * refused with KAVRO_ERR_INVALID_ARG, because a transient failure will
+ * pass if the message is read again.  KAVRO_ERR_TRANSPORT (with
+ * librdkafka's text) when the message was refused or failed, and
+ * KAVRO_ERR_TIMED_OUT when it was not acknowledged in time: then do not
+ * store its offset.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_forward(kavro_kafka_dlq_t *dlq,
+                                                 const rd_kafka_message_t *message,
+                                                 bool is_key,
+                                                 const kavro_error_t *cause,
+                                                 const kavro_schema_id_t *schema_id,
+                                                 int timeout_ms,
+                                                 kavro_error_t *error);
+/** @} */
+
+/**
+ * @name Consuming
+ * @{
+ */
+
+/** Keys of the consumed topics are Avro (decode them); otherwise they are
+ *  left as bytes. */
+#define KAVRO_KAFKA_KEY_AVRO 0x1u
+
+/** A consumer helper.  Opaque; one thread at a time. */
+typedef struct kavro_kafka_consumer_s kavro_kafka_consumer_t;
+
+/**
+ * A consumer helper over @p rk (a subscribed or assigned consumer,
+ * borrowed) that decodes with two deserializers of its own (keys and
+ * values) made from @p registry (borrowed), @p conf (read now; NULL: the
+ * registry's) and @p limits (copied; NULL: defaults), and forwards
+ * messages that can never be decoded to @p dlq (borrowed; NULL: such a
+ * message is handed to the application with its error).  @p flags:
+ * KAVRO_KAFKA_KEY_AVRO or 0.
+ *
+ * @p rk must have `enable.auto.offset.store=false` (KAVRO_ERR_CONF_INVALID
+ * otherwise): the helper stores an offset only when a message is done, so
+ * that auto-commit (or rd_kafka_commit()) never passes a message that was
+ * not handled.  Free with kavro_kafka_consumer_destroy().
+ */
+KAVRO_EXPORT kavro_kafka_consumer_t *kavro_kafka_consumer_new(
+    rd_kafka_t *rk, kavro_registry_t *registry, const kavro_conf_t *conf,
+    const kavro_decode_limits_t *limits, kavro_kafka_dlq_t *dlq,
+    unsigned flags, kavro_error_t *error);
+
+/** Free @p consumer (not its rd_kafka_t, not the forwarder).  NULL-safe. */
+KAVRO_EXPORT void kavro_kafka_consumer_destroy(kavro_kafka_consumer_t *consumer);
+
+/** The deserializer of keys (@p is_key) or values (borrowed, owned by
+ *  @p consumer), e.g. to give it a reader schema. */
+KAVRO_EXPORT kavro_deserializer_t *
+kavro_kafka_consumer_deserializer(kavro_kafka_consumer_t *consumer,
+                                  bool is_key);
+
+/**
+ * Decode the values of @p topic (copied; NULL: of every topic without a
+ * type of its own) into typed records of @p type (borrowed: generated
+ * code's const object) instead of generic values.  Writer schemas other
+ * than the type's own are read through a resolution program, built once
+ * per writer (a kavro_typed_deserializer_t of the helper's).  Call before
+ * polling.  KAVRO_ERR_NOMEM, or KAVRO_ERR_INVALID_ARG without a consumer
+ * or type.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_consumer_set_type(
+    kavro_kafka_consumer_t *consumer, const char *topic,
+    const kavro_typed_type_t *type, kavro_error_t *error);
+
+/** What kavro_kafka_consumer_poll() got. */
+typedef struct kavro_kafka_polled_s {
+  /** The message, decoded (or, without a forwarder, undecodable); NULL when
+   *  there is none.  Owned by the helper until kavro_kafka_consumer_done(). */
+  rd_kafka_message_t *message;
+  kavro_deserialized_t key;   /**< decoded key (value NULL: none or bytes) */
+  /** The decoded generic value (value NULL: a tombstone, or a typed
+   *  topic); for a typed topic only writer_id and format are set. */
+  kavro_deserialized_t value;
+  /** For a topic with a type: the decoded record (NULL: a tombstone) and
+   *  its type.  In the helper's arena, valid until the next poll. */
+  void *record;
+  const kavro_typed_type_t *record_type;
+  bool partition_eof;   /**< a partition's end was reached (no message) */
+  bool dead_lettered;   /**< a message went to the dead-letter topic */
+} kavro_kafka_polled_t;
+
+/**
+ * Poll @p consumer's rd_kafka_t for up to @p timeout_ms and decode what
+ * comes.  Returns:
+ *
+ *  - KAVRO_OK with @p out->message set: a decoded record; call
+ *    kavro_kafka_consumer_done() when finished with it;
+ *  - KAVRO_OK without a message: nothing arrived, a partition ended
+ *    (@p out->partition_eof), or an undecodable message was forwarded to
+ *    the dead-letter topic and its offset stored (@p out->dead_lettered);
+ *  - a transient error (kavro_error_classify(@p error) is TRANSIENT): the
+ *    registry could not be reached; the consumer was sought back to the
+ *    message, which comes again on a later poll (back off before polling
+ *    again), and no offset past it is stored;
+ *  - a permanent error without a forwarder: @p out->message is the
+ *    undecodable message; call kavro_kafka_consumer_done() to skip it;
+ *  - KAVRO_ERR_TRANSPORT with librdkafka's text for a consumer error
+ *    event, or when the forwarder could not write (the message comes
+ *    again); local errors (KAVRO_ERR_NOMEM, ...).
+ *
+ * The key, value and record are borrowed from the helper (its
+ * deserializers and arena): valid until the next poll.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_consumer_poll(kavro_kafka_consumer_t *consumer,
+                                                   int timeout_ms,
+                                                   kavro_kafka_polled_t *out,
+                                                   kavro_error_t *error);
+
+/**
+ * Finish with @p polled's message: store its offset + 1 for the next
+ * commit and free it.  Does nothing when there is no message.
+ * KAVRO_ERR_INVALID_ARG with librdkafka's text when the offset cannot be
+ * stored (the partition was revoked).
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_consumer_done(kavro_kafka_consumer_t *consumer,
+                                                   kavro_kafka_polled_t *polled,
+                                                   kavro_error_t *error);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KAVRO_KAFKA_H */

@@ -1,0 +1,395 @@
+/*
+ * kavro consume - print the Avro records of a topic as JSON lines: the C
+ * counterpart of Confluent's kafka-avro-console-consumer.
+ *
+ * Each record is one line: topic, partition, offset, timestamp, key,
+ * writer schema id and the value in the Avro JSON encoding (resolved to
+ * --reader when given).  A message that can never be decoded goes to the
+ * --dlq topic, or is reported on stderr and skipped; one that failed
+ * because the registry cannot be reached is read again, never skipped.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <avro.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "kafka_cli.h"
+
+/* How long to wait before reading a message again after a transient
+ * failure, so that a down registry is not hammered. */
+#define RETRY_PAUSE_MS 500
+#define POLL_MS 200
+
+static const char usage[] =
+    "Usage: kavro consume -t TOPIC (-b HOSTS | --mock-cluster N) -r URL\n"
+    "                     [--from-beginning] [--max-messages N]\n"
+    "                     [--timeout-ms MS] [--group G] [--reader FILE]\n"
+    "                     [--key-avro] [--dlq TOPIC] [-X K=V]...\n"
+    "\n"
+    "Print the records of TOPIC as JSON lines:\n"
+    "  {\"topic\":..,\"partition\":..,\"offset\":..,\"timestamp\":..,\"key\":..,\n"
+    "   \"schema_id\":..,\"value\":<Avro JSON>}\n"
+    "Offsets are committed only for records printed (or dead-lettered).\n"
+    "\n"
+    "Options:\n" KCLI_USAGE
+    "      --from-beginning    start at the earliest offset when the group\n"
+    "                          has none (default: the latest)\n"
+    "      --max-messages N    stop after N records\n"
+    "      --timeout-ms MS     stop when no record came for MS milliseconds\n"
+    "      --group G           consumer group (default kavro-consume-PID)\n"
+    "      --reader FILE       read values as this schema (resolution)\n"
+    "      --key-avro          keys are Avro too (default: text)\n"
+    "      --dlq TOPIC         send messages that can never be decoded to\n"
+    "                          TOPIC (default: report and skip them)\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Exit status: 0 done, 1 some message could not be decoded and was not\n"
+    "dead-lettered, 2 usage or connection error.\n";
+
+enum {
+  OPT_FROM_BEGINNING = 0x200,
+  OPT_MAX_MESSAGES,
+  OPT_TIMEOUT,
+  OPT_GROUP,
+  OPT_READER,
+  OPT_KEY_AVRO,
+  OPT_DLQ
+};
+
+static const struct option long_options[] = {
+    KCLI_LONG_OPTIONS,
+    {"from-beginning", no_argument, NULL, OPT_FROM_BEGINNING},
+    {"max-messages", required_argument, NULL, OPT_MAX_MESSAGES},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"reader", required_argument, NULL, OPT_READER},
+    {"key-avro", no_argument, NULL, OPT_KEY_AVRO},
+    {"dlq", required_argument, NULL, OPT_DLQ},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+typedef struct options_s {
+  bool from_beginning;
+  long max_messages; /* 0: no limit */
+  long timeout_ms;   /* 0: no limit */
+  const char *group;
+  const char *reader;
+  bool key_avro;
+  const char *dlq;
+} options_t;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static int positive(const char *option, const char *arg, long *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(arg, &end, 10);
+  if (*end || errno || n < 1)
+    return cli_usage_error("consume", "%s wants a positive number", option);
+  *out = n;
+  return CLI_EXIT_OK;
+}
+
+static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
+  opterr = 0;
+  optind = 1;
+  int opt, status;
+  while ((opt = getopt_long(argc, argv, KCLI_SHORT_OPTIONS "h", long_options,
+                            NULL)) != -1) {
+    status = CLI_EXIT_OK;
+    switch (opt) {
+    case 'h':
+      fputs(usage, stdout);
+      return cli_finish_output(CLI_EXIT_OK) == CLI_EXIT_OK ? -2 : CLI_EXIT_USAGE;
+    case OPT_FROM_BEGINNING: o->from_beginning = true; break;
+    case OPT_MAX_MESSAGES:
+      status = positive("--max-messages", optarg, &o->max_messages);
+      break;
+    case OPT_TIMEOUT:
+      status = positive("--timeout-ms", optarg, &o->timeout_ms);
+      break;
+    case OPT_GROUP: o->group = optarg; break;
+    case OPT_READER: o->reader = optarg; break;
+    case OPT_KEY_AVRO: o->key_avro = true; break;
+    case OPT_DLQ: o->dlq = optarg; break;
+    case '?':
+    case ':':
+      return cli_usage_error("consume", "bad option '%s'", argv[optind - 1]);
+    default:
+      status = kcli_option(k, opt, optarg);
+    }
+    if (status != CLI_EXIT_OK)
+      return status;
+  }
+  if (optind < argc)
+    return cli_usage_error("consume", "unexpected operand '%s'", argv[optind]);
+  return CLI_EXIT_OK;
+}
+
+/* The consumer's own settings: a group, where to start, and offsets
+ * stored by kavro's helper only. */
+static int consumer_settings(kcli_t *k, const options_t *o) {
+  char group[64];
+  if (!o->group)
+    snprintf(group, sizeof group, "kavro-consume-%ld", (long)getpid());
+  int status = kcli_kafka_set(k, "group.id", o->group ? o->group : group);
+  if (status == CLI_EXIT_OK)
+    status = kcli_kafka_set(k, "auto.offset.reset",
+                            o->from_beginning ? "earliest" : "latest");
+  if (status == CLI_EXIT_OK)
+    status = kcli_kafka_set(k, "enable.auto.offset.store", "false");
+  return status;
+}
+
+/* A raw key as a JSON string, its bytes as code points 0-255 (the Avro
+ * JSON encoding of bytes; plain text keys print as themselves). */
+static void print_raw_key(const unsigned char *key, size_t size) {
+  char *text = malloc(2 * size + 1);
+  if (!text) {
+    fputs("null", stdout);
+    return;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < size; i++) {
+    if (key[i] < 0x80) {
+      text[n++] = (char)key[i];
+    } else {
+      text[n++] = (char)(0xc0 | (key[i] >> 6));
+      text[n++] = (char)(0x80 | (key[i] & 0x3f));
+    }
+  }
+  json_t *s = json_stringn(text, n);
+  char *dumped = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+  fputs(dumped ? dumped : "null", stdout);
+  free(dumped);
+  json_decref(s);
+  free(text);
+}
+
+static void print_datum(const kavro_deserialized_t *d) {
+  if (!d->value) {
+    fputs("null", stdout);
+    return;
+  }
+  kavro_error_t error;
+  char *json = kavro_value_to_json(d->schema, d->value, KAVRO_DATUM_JSON_AVRO,
+                                   &error);
+  fputs(json ? json : "null", stdout);
+  free(json);
+}
+
+static void print_record(const kavro_kafka_polled_t *p, bool key_avro) {
+  const rd_kafka_message_t *m = p->message;
+  rd_kafka_timestamp_type_t ts_type;
+  int64_t ts = rd_kafka_message_timestamp(m, &ts_type);
+  json_t *topic = json_string(rd_kafka_topic_name(m->rkt));
+  char *topic_json = topic ? json_dumps(topic, JSON_ENCODE_ANY) : NULL;
+  printf("{\"topic\":%s,\"partition\":%d,\"offset\":%lld,\"timestamp\":",
+         topic_json ? topic_json : "null", (int)m->partition,
+         (long long)m->offset);
+  free(topic_json);
+  json_decref(topic);
+  if (ts_type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+    fputs("null", stdout);
+  else
+    printf("%lld", (long long)ts);
+  fputs(",\"key\":", stdout);
+  if (key_avro)
+    print_datum(&p->key);
+  else if (m->key)
+    print_raw_key(m->key, m->key_len);
+  else
+    fputs("null", stdout);
+  char id[KAVRO_SCHEMA_ID_STRING_SIZE];
+  if (p->value.writer_id.kind == KAVRO_SCHEMA_ID_INT)
+    printf(",\"schema_id\":%s,\"value\":",
+           kavro_schema_id_format(&p->value.writer_id, id, sizeof id));
+  else if (p->value.writer_id.kind == KAVRO_SCHEMA_ID_GUID)
+    printf(",\"schema_id\":\"%s\",\"value\":",
+           kavro_schema_id_format(&p->value.writer_id, id, sizeof id));
+  else
+    fputs(",\"schema_id\":null,\"value\":", stdout);
+  print_datum(&p->value);
+  fputs("}\n", stdout);
+}
+
+typedef struct counts_s {
+  long printed;
+  long dead_lettered;
+  long skipped;
+} counts_t;
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* One poll: print, count, or deal with the failure.  Returns false when
+ * the run must stop on a local error. */
+static bool consume_one(kavro_kafka_consumer_t *c, const options_t *o,
+                        counts_t *n, long *last_ms) {
+  kavro_kafka_polled_t p;
+  kavro_error_t error;
+  kavro_err_t err = kavro_kafka_consumer_poll(c, POLL_MS, &p, &error);
+  if (p.dead_lettered) {
+    n->dead_lettered++;
+    *last_ms = now_ms();
+  }
+  if (err == KAVRO_OK && p.message) {
+    print_record(&p, o->key_avro);
+    n->printed++;
+    *last_ms = now_ms();
+  } else if (err != KAVRO_OK) {
+    kcli_print_error("consume", &error, NULL);
+    switch (kavro_error_classify(&error)) {
+    case KAVRO_ERROR_CLASS_PERMANENT:
+      if (p.message) { /* no dead-letter topic: skip it */
+        n->skipped++;
+        *last_ms = now_ms();
+      }
+      break;
+    case KAVRO_ERROR_CLASS_TRANSIENT:
+      usleep(RETRY_PAUSE_MS * 1000);
+      break;
+    default:
+      return false;
+    }
+  }
+  kavro_kafka_consumer_done(c, &p, NULL);
+  return true;
+}
+
+static int consume_all(kcli_t *k, const options_t *o, rd_kafka_t *rk,
+                       kavro_kafka_consumer_t *c, counts_t *n) {
+  rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, k->topic, RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t kerr = rd_kafka_subscribe(rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (kerr) {
+    fprintf(stderr, "kavro consume: subscribe: %s\n", rd_kafka_err2str(kerr));
+    return CLI_EXIT_USAGE;
+  }
+  long last_ms = now_ms();
+  while (!stop_requested) {
+    if (o->max_messages && n->printed >= o->max_messages)
+      break;
+    if (o->timeout_ms && now_ms() - last_ms >= o->timeout_ms)
+      break;
+    if (!consume_one(c, o, n, &last_ms))
+      return CLI_EXIT_USAGE;
+    fflush(stdout);
+  }
+  return n->skipped ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+}
+
+static kavro_kafka_dlq_t *make_dlq(kcli_t *k, const char *topic) {
+  char brokers[1024];
+  size_t size = sizeof brokers;
+  char errstr[256];
+  kavro_error_t error;
+  /* The forwarder is a producer: only the brokers carry over. */
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (!conf ||
+      rd_kafka_conf_get(k->kafka_conf, "bootstrap.servers", brokers, &size) !=
+          RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
+                        sizeof errstr) != RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) !=
+          RD_KAFKA_CONF_OK) {
+    fprintf(stderr, "kavro consume: cannot configure the --dlq producer\n");
+    if (conf)
+      rd_kafka_conf_destroy(conf);
+    return NULL;
+  }
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(conf, topic, &error);
+  if (!dlq) {
+    kcli_print_error("consume", &error, NULL);
+    rd_kafka_conf_destroy(conf);
+  }
+  return dlq;
+}
+
+static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
+                 kavro_kafka_dlq_t **dlqp, kavro_kafka_consumer_t **cp) {
+  int status = consumer_settings(k, o);
+  if (status == CLI_EXIT_OK)
+    status = kcli_connect(k);
+  if (status != CLI_EXIT_OK)
+    return status;
+  if (o->dlq && k->mock_brokers)
+    return cli_usage_error("consume", "--dlq needs real brokers (-b)");
+  if (o->dlq && !(*dlqp = make_dlq(k, o->dlq)))
+    return CLI_EXIT_USAGE;
+  kavro_schema_t *reader = NULL;
+  kavro_error_t error;
+  if (o->reader &&
+      kavro_schema_parse_file(o->reader, NULL, &reader, &error) != KAVRO_OK) {
+    kcli_print_error("consume", &error, NULL);
+    return CLI_EXIT_USAGE;
+  }
+  if (!(*rkp = kcli_kafka_new(k, RD_KAFKA_CONSUMER))) {
+    kavro_schema_destroy(reader);
+    return CLI_EXIT_USAGE;
+  }
+  rd_kafka_poll_set_consumer(*rkp);
+  *cp = kavro_kafka_consumer_new(*rkp, k->registry, NULL, NULL, *dlqp,
+                                 o->key_avro ? KAVRO_KAFKA_KEY_AVRO : 0, &error);
+  if (*cp && reader)
+    kavro_deserializer_set_reader(kavro_kafka_consumer_deserializer(*cp, false),
+                                  false, reader);
+  kavro_schema_destroy(reader);
+  if (!*cp) {
+    kcli_print_error("consume", &error, NULL);
+    return CLI_EXIT_USAGE;
+  }
+  return CLI_EXIT_OK;
+}
+
+static int run(int argc, char **argv) {
+  kcli_t k;
+  options_t o = {0};
+  counts_t n = {0, 0, 0};
+  rd_kafka_t *rk = NULL;
+  kavro_kafka_dlq_t *dlq = NULL;
+  kavro_kafka_consumer_t *consumer = NULL;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  int status = kcli_init(&k, "consume");
+  if (status == CLI_EXIT_OK)
+    status = parse_options(argc, argv, &k, &o);
+  if (status == CLI_EXIT_OK)
+    status = setup(&k, &o, &rk, &dlq, &consumer);
+  if (status == CLI_EXIT_OK) {
+    status = consume_all(&k, &o, rk, consumer, &n);
+    fprintf(stderr,
+            "kavro consume: %ld records printed, %ld dead-lettered, %ld "
+            "skipped\n",
+            n.printed, n.dead_lettered, n.skipped);
+  }
+  kavro_kafka_consumer_destroy(consumer);
+  if (rk) {
+    rd_kafka_consumer_close(rk); /* commits the stored offsets */
+    rd_kafka_destroy(rk);
+  }
+  kavro_kafka_dlq_destroy(dlq);
+  kcli_free(&k);
+  return status == -2 ? CLI_EXIT_OK : cli_finish_output(status);
+}
+
+const cli_command_t cli_consume = {
+    "consume", "print the Avro records of a Kafka topic as JSON lines", run};

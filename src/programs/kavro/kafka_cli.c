@@ -1,0 +1,148 @@
+/*
+ * kavro (the program) - the options `kavro produce` and `kavro consume`
+ * share.  A -X setting goes to kavro when kavro knows the key and to
+ * librdkafka otherwise; a key neither knows is an error, as both
+ * libraries make unknown keys errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kafka_cli.h"
+
+int kcli_init(kcli_t *k, const char *cmd) {
+  memset(k, 0, sizeof *k);
+  k->cmd = cmd;
+  k->kafka_conf = rd_kafka_conf_new();
+  k->kavro_conf = kavro_conf_new();
+  if (!k->kafka_conf || !k->kavro_conf) {
+    fprintf(stderr, "kavro %s: out of memory\n", cmd);
+    return CLI_EXIT_USAGE;
+  }
+  /* librdkafka's own log lines would interleave with the records. */
+  return kcli_kafka_set(k, "log_level", "3");
+}
+
+int kcli_kafka_set(kcli_t *k, const char *key, const char *value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(k->kafka_conf, key, value, errstr, sizeof errstr) !=
+      RD_KAFKA_CONF_OK)
+    return cli_usage_error(k->cmd, "%s", errstr);
+  return CLI_EXIT_OK;
+}
+
+/* -X KEY=VALUE: kavro's key, else librdkafka's. */
+static int set_property(kcli_t *k, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg)
+    return cli_usage_error(k->cmd, "-X wants KEY=VALUE, not '%s'", arg);
+  char key[256];
+  size_t key_length = (size_t)(eq - arg);
+  if (key_length >= sizeof key)
+    return cli_usage_error(k->cmd, "-X key too long");
+  memcpy(key, arg, key_length);
+  key[key_length] = '\0';
+  kavro_error_t error;
+  kavro_err_t err = kavro_conf_set(k->kavro_conf, key, eq + 1, &error);
+  if (err == KAVRO_OK) {
+    if (strcmp(key, "schema.registry.url") == 0)
+      k->have_registry = true;
+    return CLI_EXIT_OK;
+  }
+  if (err != KAVRO_ERR_CONF_UNKNOWN)
+    return cli_usage_error(k->cmd, "-X %s: %s", key, error.text);
+  char errstr[512];
+  rd_kafka_conf_res_t res =
+      rd_kafka_conf_set(k->kafka_conf, key, eq + 1, errstr, sizeof errstr);
+  if (res == RD_KAFKA_CONF_UNKNOWN)
+    return cli_usage_error(k->cmd,
+                           "-X %s: neither a kavro nor a librdkafka setting",
+                           key);
+  if (res != RD_KAFKA_CONF_OK)
+    return cli_usage_error(k->cmd, "-X %s: %s", key, errstr);
+  if (strcmp(key, "bootstrap.servers") == 0)
+    k->have_brokers = true;
+  return CLI_EXIT_OK;
+}
+
+int kcli_option(kcli_t *k, int opt, const char *arg) {
+  kavro_error_t error;
+  char *end;
+  long n;
+  switch (opt) {
+  case 'b':
+    k->have_brokers = true;
+    return kcli_kafka_set(k, "bootstrap.servers", arg);
+  case 'r':
+    if (kavro_conf_set(k->kavro_conf, "schema.registry.url", arg, &error) !=
+        KAVRO_OK)
+      return cli_usage_error(k->cmd, "--registry: %s", error.text);
+    k->have_registry = true;
+    return CLI_EXIT_OK;
+  case 't':
+    k->topic = arg;
+    return CLI_EXIT_OK;
+  case 'X':
+    return set_property(k, arg);
+  case KCLI_OPT_MOCK:
+    n = strtol(arg, &end, 10);
+    if (*end || n < 1 || n > 16)
+      return cli_usage_error(k->cmd, "--mock-cluster wants 1 to 16 brokers");
+    k->mock_brokers = (int)n;
+    return kcli_kafka_set(k, "test.mock.num.brokers", arg);
+  default:
+    return -1;
+  }
+}
+
+int kcli_connect(kcli_t *k) {
+  if (!k->topic)
+    return cli_usage_error(k->cmd, "a topic is needed (-t TOPIC)");
+  if (!k->have_brokers && !k->mock_brokers)
+    return cli_usage_error(k->cmd, "brokers are needed (-b HOSTS or "
+                                   "--mock-cluster N)");
+  if (!k->have_registry)
+    return cli_usage_error(k->cmd, "a registry is needed (-r URL)");
+  kavro_error_t error;
+  k->registry = kavro_registry_new(k->kavro_conf, &error);
+  if (!k->registry) {
+    fprintf(stderr, "kavro %s: registry: %s\n", k->cmd, error.text);
+    return CLI_EXIT_USAGE;
+  }
+  /* The client took the configuration; serializers read it from there. */
+  k->kavro_conf = NULL;
+  return CLI_EXIT_OK;
+}
+
+rd_kafka_t *kcli_kafka_new(kcli_t *k, rd_kafka_type_t type) {
+  char errstr[512];
+  rd_kafka_t *rk = rd_kafka_new(type, k->kafka_conf, errstr, sizeof errstr);
+  if (!rk) {
+    fprintf(stderr, "kavro %s: %s\n", k->cmd, errstr);
+    return NULL;
+  }
+  k->kafka_conf = NULL; /* librdkafka's now */
+  return rk;
+}
+
+void kcli_print_error(const char *cmd, const kavro_error_t *error,
+                      const kavro_compat_result_t *result) {
+  char line[KAVRO_ERROR_TEXT_LENGTH + KAVRO_ERROR_SOURCE_LENGTH + 64];
+  fprintf(stderr, "kavro %s: %s\n", cmd,
+          kavro_error_format(error, line, sizeof line));
+  size_t count = result ? kavro_compat_result_count(result) : 0;
+  for (size_t i = 0; i < count; i++) {
+    const kavro_incompat_t *inc = kavro_compat_result_get(result, i);
+    fprintf(stderr, "  %s at %s: %s\n", kavro_incompat_kind_name(inc->kind),
+            inc->reader_location, inc->message);
+  }
+}
+
+void kcli_free(kcli_t *k) {
+  kavro_registry_destroy(k->registry);
+  kavro_conf_destroy(k->kavro_conf);
+  if (k->kafka_conf)
+    rd_kafka_conf_destroy(k->kafka_conf);
+  memset(k, 0, sizeof *k);
+}

@@ -1,0 +1,1057 @@
+/*
+ * End-to-end tests of the Kafka glue (kavro/kafka.h): librdkafka's mock
+ * cluster for Kafka, kavro's mock registry served over real HTTP for the
+ * Schema Registry, producers and consumers made with the helpers.
+ *
+ * Consumers are given their partitions with rd_kafka_assign() rather than
+ * a group subscription, so that no test waits for a rebalance; offsets are
+ * still committed to the group, which is what the outage test checks.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <avro.h>
+#include <jansson.h>
+
+#include "kavro.h"
+#include "kavro/kafka.h"
+#include "kavro/mock.h"
+#include <librdkafka/rdkafka_mock.h>
+
+/* Typed records from `kavro gen` of tests/gen/evolution_v1.avsc and
+ * evolution_v2.avsc (generated in the build tree). */
+#include "evo1_visit.h"
+#include "evo2_visit.h"
+
+#define PARTITIONS 3
+/* Upper bound on any one wait for messages, so a broken test ends. */
+#define WAIT_MS 15000
+
+static const char reading_v1[] =
+    "{\"type\":\"record\",\"name\":\"Reading\",\"namespace\":\"t.kafka\","
+    "\"fields\":[{\"name\":\"seq\",\"type\":\"long\"},"
+    "{\"name\":\"sensor\",\"type\":\"string\"}]}";
+
+/* v1 plus fields with defaults: BACKWARD compatible with v1. */
+static const char reading_v2[] =
+    "{\"type\":\"record\",\"name\":\"Reading\",\"namespace\":\"t.kafka\","
+    "\"fields\":[{\"name\":\"seq\",\"type\":\"long\"},"
+    "{\"name\":\"sensor\",\"type\":\"string\"},"
+    "{\"name\":\"unit\",\"type\":\"string\",\"default\":\"celsius\"},"
+    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+    "\"default\":[\"none\"]},"
+    "{\"name\":\"note\",\"type\":[\"null\",\"string\"],\"default\":null}]}";
+
+static const char key_schema_text[] =
+    "{\"type\":\"record\",\"name\":\"ReadingKey\",\"namespace\":\"t.kafka\","
+    "\"fields\":[{\"name\":\"sensor\",\"type\":\"string\"}]}";
+
+/* ---- the environment: mock registry, mock cluster ---------------------- */
+
+typedef struct env_s {
+  kavro_mock_t *mock;
+  rd_kafka_t *host;  /* the producer that owns the mock cluster */
+  const char *bootstraps;
+  kavro_registry_t *producer_registry;
+  kavro_registry_t *consumer_registry; /* its own cache, as in real life */
+  kavro_kafka_producer_t *producer;
+} env_t;
+
+static kavro_registry_t *registry_for(const kavro_mock_t *mock) {
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_ptr_nonnull(conf);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
+                                  kavro_mock_url(mock), &error),
+                   KAVRO_OK);
+  /* A down registry must fail fast, not after retries. */
+  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "request.timeout.ms", "2000", &error),
+                   KAVRO_OK);
+  kavro_registry_t *registry = kavro_registry_new(conf, &error);
+  ck_assert_msg(registry != NULL, "registry: %s", error.text);
+  return registry;
+}
+
+static void conf_set(rd_kafka_conf_t *conf, const char *key, const char *value) {
+  char errstr[256];
+  ck_assert_msg(rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) ==
+                    RD_KAFKA_CONF_OK,
+                "%s: %s", key, errstr);
+}
+
+static void env_init(env_t *env) {
+  memset(env, 0, sizeof *env);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new(NULL, &env->mock, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(env->mock, NULL, 0, &error), KAVRO_OK);
+
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  conf_set(conf, "test.mock.num.brokers", "1");
+  conf_set(conf, "log_level", "3");
+  char errstr[256];
+  env->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  ck_assert_msg(env->host != NULL, "%s", errstr);
+  rd_kafka_mock_cluster_t *cluster = rd_kafka_handle_mock_cluster(env->host);
+  ck_assert_ptr_nonnull(cluster);
+  env->bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
+  const char *topics[] = {"readings", "poison", "poison.dlq", "outage"};
+  for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
+    ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  env->producer_registry = registry_for(env->mock);
+  env->consumer_registry = registry_for(env->mock);
+  env->producer = kavro_kafka_producer_new(env->host, env->producer_registry,
+                                           NULL, 5000, &error);
+  ck_assert_msg(env->producer != NULL, "%s", error.text);
+}
+
+static void env_fini(env_t *env) {
+  kavro_kafka_producer_destroy(env->producer);
+  rd_kafka_flush(env->host, 10000);
+  rd_kafka_destroy(env->host);
+  kavro_registry_destroy(env->producer_registry);
+  kavro_registry_destroy(env->consumer_registry);
+  kavro_mock_destroy(env->mock);
+}
+
+static void flush(env_t *env) {
+  ck_assert_int_eq(rd_kafka_flush(env->host, WAIT_MS), RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/* A consumer of every partition of @topic from the start, offsets stored
+ * by the helper only. */
+static rd_kafka_t *consumer_new(const env_t *env, const char *topic,
+                                const char *group) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  conf_set(conf, "bootstrap.servers", env->bootstraps);
+  conf_set(conf, "group.id", group);
+  conf_set(conf, "enable.auto.commit", "false");
+  conf_set(conf, "enable.auto.offset.store", "false");
+  conf_set(conf, "log_level", "3");
+  char errstr[256];
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  ck_assert_msg(rk != NULL, "%s", errstr);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  ck_assert_int_eq(rd_kafka_assign(rk, parts), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(parts);
+  return rk;
+}
+
+static void consumer_close(rd_kafka_t *rk) {
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+/* A schema with an avro-c generic value of it. */
+typedef struct datum_s {
+  kavro_schema_t *schema;
+  avro_schema_t avro;
+  avro_value_iface_t *iface;
+  avro_value_t value;
+} datum_t;
+
+static void datum_init(datum_t *d, const char *schema_text) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_schema_parse(schema_text, strlen(schema_text), NULL,
+                                      &d->schema, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_to_avro(d->schema, &d->avro, &error), KAVRO_OK);
+  d->iface = avro_generic_class_from_schema(d->avro);
+  ck_assert_ptr_nonnull(d->iface);
+  ck_assert_int_eq(avro_generic_value_new(d->iface, &d->value), 0);
+}
+
+static void datum_fini(datum_t *d) {
+  avro_value_decref(&d->value);
+  avro_value_iface_decref(d->iface);
+  avro_schema_decref(d->avro);
+  kavro_schema_destroy(d->schema);
+}
+
+static void datum_set_json(datum_t *d, const char *json) {
+  kavro_error_t error;
+  ck_assert_msg(kavro_value_from_json(d->schema, json, strlen(json), &d->value,
+                                      &error) == KAVRO_OK,
+                "%s: %s", json, error.text);
+}
+
+static void reading_set(datum_t *d, long seq) {
+  char json[128];
+  snprintf(json, sizeof json, "{\"seq\": %ld, \"sensor\": \"s%ld\"}", seq,
+           seq % 7);
+  datum_set_json(d, json);
+}
+
+static void produce_reading(env_t *env, const char *topic, datum_t *d, long seq) {
+  reading_set(d, seq);
+  kavro_kafka_record_t record;
+  kavro_kafka_record_init(&record);
+  record.topic = topic;
+  char key[16];
+  snprintf(key, sizeof key, "s%ld", seq % 7);
+  record.key = key;
+  record.key_size = strlen(key);
+  record.value_schema = d->schema;
+  record.value = &d->value;
+  kavro_error_t error;
+  rd_kafka_resp_err_t kerr;
+  ck_assert_msg(kavro_kafka_produce(env->producer, &record, &kerr, &error) ==
+                    KAVRO_OK,
+                "produce %ld: %s", seq, error.text);
+}
+
+static void produce_raw(env_t *env, const char *topic, int32_t partition,
+                        const void *payload, size_t size,
+                        rd_kafka_headers_t *headers) {
+  ck_assert_int_eq(rd_kafka_producev(env->host, RD_KAFKA_V_TOPIC(topic),
+                                     RD_KAFKA_V_PARTITION(partition),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_KEY("raw", 3),
+                                     RD_KAFKA_V_VALUE((void *)payload, size),
+                                     RD_KAFKA_V_HEADERS(headers),
+                                     RD_KAFKA_V_END),
+                   RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+static long field_long(const avro_value_t *record, const char *name) {
+  avro_value_t field;
+  ck_assert_int_eq(avro_value_get_by_name(record, name, &field, NULL), 0);
+  int64_t v;
+  ck_assert_int_eq(avro_value_get_long(&field, &v), 0);
+  return (long)v;
+}
+
+static const char *field_string(const avro_value_t *record, const char *name) {
+  avro_value_t field;
+  ck_assert_int_eq(avro_value_get_by_name(record, name, &field, NULL), 0);
+  const char *s;
+  size_t size;
+  ck_assert_int_eq(avro_value_get_string(&field, &s, &size), 0);
+  return s;
+}
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Mark seq numbers seen; fail on one out of range or seen twice. */
+static void see(unsigned char *seen, long n, long seq) {
+  ck_assert_msg(seq >= 0 && seq < n, "seq %ld out of range", seq);
+  ck_assert_msg(!seen[seq], "seq %ld delivered twice", seq);
+  seen[seq] = 1;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+/* N records with Avro keys and values over 3 partitions: every one comes
+ * back, once, with its key, and the schema ids are those registered. */
+START_TEST(test_none_lost) {
+  enum { N = 1000 };
+  env_t env;
+  env_init(&env);
+  datum_t value, key;
+  datum_init(&value, reading_v1);
+  datum_init(&key, key_schema_text);
+  kavro_error_t error;
+  for (long i = 0; i < N; i++) {
+    reading_set(&value, i);
+    char json[64];
+    snprintf(json, sizeof json, "{\"sensor\": \"s%ld\"}", i % 7);
+    datum_set_json(&key, json);
+    kavro_kafka_record_t record;
+    kavro_kafka_record_init(&record);
+    record.topic = "readings";
+    record.key_schema = key.schema;
+    record.key_value = &key.value;
+    record.value_schema = value.schema;
+    record.value = &value.value;
+    ck_assert_msg(kavro_kafka_produce(env.producer, &record, NULL, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+  }
+  flush(&env);
+
+  rd_kafka_t *rk = consumer_new(&env, "readings", "none-lost");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, NULL, KAVRO_KAFKA_KEY_AVRO, &error);
+  ck_assert_msg(consumer != NULL, "%s", error.text);
+  unsigned char seen[N] = {0};
+  long got = 0, deadline = now_ms() + WAIT_MS;
+  while (got < N && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    if (!polled.message)
+      continue;
+    long seq = field_long(polled.value.value, "seq");
+    see(seen, N, seq);
+    char want[16];
+    snprintf(want, sizeof want, "s%ld", seq % 7);
+    ck_assert_str_eq(field_string(polled.key.value, "sensor"), want);
+    ck_assert_int_eq(polled.value.writer_id.kind, KAVRO_SCHEMA_ID_INT);
+    ck_assert(!polled.value.resolved);
+    ck_assert_int_eq(kavro_kafka_consumer_done(consumer, &polled, &error),
+                     KAVRO_OK);
+    got++;
+  }
+  ck_assert_int_eq(got, N);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  datum_fini(&key);
+  datum_fini(&value);
+  env_fini(&env);
+}
+END_TEST
+
+/* Written with v1, read as v2: the added fields take their defaults. */
+START_TEST(test_evolution) {
+  enum { N = 50 };
+  env_t env;
+  env_init(&env);
+  datum_t v1;
+  datum_init(&v1, reading_v1);
+  for (long i = 0; i < N; i++)
+    produce_reading(&env, "readings", &v1, i);
+  flush(&env);
+
+  kavro_schema_t *v2;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_schema_parse(reading_v2, strlen(reading_v2), NULL, &v2,
+                                      &error),
+                   KAVRO_OK);
+  rd_kafka_t *rk = consumer_new(&env, "readings", "evolution");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, NULL, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  kavro_deserializer_set_reader(kavro_kafka_consumer_deserializer(consumer, false),
+                                false, v2);
+  unsigned char seen[N] = {0};
+  long got = 0, deadline = now_ms() + WAIT_MS;
+  while (got < N && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_int_eq(kavro_kafka_consumer_poll(consumer, 100, &polled, &error),
+                     KAVRO_OK);
+    if (!polled.message)
+      continue;
+    const avro_value_t *v = polled.value.value;
+    ck_assert(polled.value.resolved);
+    ck_assert_ptr_eq(polled.value.schema, v2);
+    see(seen, N, field_long(v, "seq"));
+    ck_assert_str_eq(field_string(v, "unit"), "celsius");
+    avro_value_t tags, tag, note, branch;
+    ck_assert_int_eq(avro_value_get_by_name(v, "tags", &tags, NULL), 0);
+    size_t count;
+    ck_assert_int_eq(avro_value_get_size(&tags, &count), 0);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(avro_value_get_by_index(&tags, 0, &tag, NULL), 0);
+    const char *s;
+    size_t size;
+    ck_assert_int_eq(avro_value_get_string(&tag, &s, &size), 0);
+    ck_assert_str_eq(s, "none");
+    ck_assert_int_eq(avro_value_get_by_name(v, "note", &note, NULL), 0);
+    ck_assert_int_eq(avro_value_get_current_branch(&note, &branch), 0);
+    ck_assert_int_eq(avro_value_get_type(&branch), AVRO_NULL);
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+    got++;
+  }
+  ck_assert_int_eq(got, N);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_schema_destroy(v2);
+  datum_fini(&v1);
+  env_fini(&env);
+}
+END_TEST
+
+/* The value of header @name in @headers as text (static buffer), or NULL. */
+static const char *header_text(rd_kafka_headers_t *headers, const char *name) {
+  static char text[1024];
+  const void *value;
+  size_t size;
+  if (rd_kafka_header_get_last(headers, name, &value, &size))
+    return NULL;
+  ck_assert_uint_lt(size, sizeof text);
+  memcpy(text, value, size);
+  text[size] = '\0';
+  return text;
+}
+
+/* What the poison test sends to partition 0, in order. */
+static const unsigned char bad_magic[] = {'h', 'e', 'l', 'l', 'o'};
+static const unsigned char unknown_id[] = {0, 0, 0, 0x03, 0xe7, 2, 'x'};
+static const unsigned char too_short[] = {0, 0, 0};
+
+static void check_dead_letter(const rd_kafka_message_t *m, long want_offset,
+                              const char *want_name, const char *want_id,
+                              const void *payload, size_t size) {
+  ck_assert_uint_eq(m->len, size);
+  ck_assert(memcmp(m->payload, payload, size) == 0);
+  ck_assert_uint_eq(m->key_len, 3);
+  ck_assert(memcmp(m->key, "raw", 3) == 0);
+  rd_kafka_headers_t *h;
+  ck_assert_int_eq(rd_kafka_message_headers(m, &h), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ck_assert_str_eq(header_text(h, "trace"), "t-1");
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_TOPIC), "poison");
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_PARTITION), "0");
+  char offset[24];
+  snprintf(offset, sizeof offset, "%ld", want_offset);
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_OFFSET), offset);
+  ck_assert_ptr_nonnull(header_text(h, KAVRO_DLQ_HEADER_TIMESTAMP));
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_PART), "value");
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_ERROR_NAME), want_name);
+  const char *code = header_text(h, KAVRO_DLQ_HEADER_ERROR_CODE);
+  ck_assert(code && strtol(code, NULL, 10) != 0);
+  const char *message = header_text(h, KAVRO_DLQ_HEADER_ERROR_MESSAGE);
+  ck_assert(message && *message);
+  const char *id = header_text(h, KAVRO_DLQ_HEADER_SCHEMA_ID);
+  if (want_id)
+    ck_assert_str_eq(id, want_id);
+  else
+    ck_assert_ptr_null(id);
+}
+
+/* Three messages that can never be decoded, between good ones: the good
+ * ones are handed out, the bad ones land in the dead-letter topic unchanged
+ * with their origin and error, and every offset is stored. */
+START_TEST(test_poison_to_dlq) {
+  env_t env;
+  env_init(&env);
+  datum_t v1;
+  datum_init(&v1, reading_v1);
+  kavro_error_t error;
+  /* Partition 0: good, bad magic, good, unknown id, too short, good. */
+  const struct {
+    const unsigned char *payload;
+    size_t size;
+  } bad[] = {{bad_magic, sizeof bad_magic},
+             {unknown_id, sizeof unknown_id},
+             {too_short, sizeof too_short}};
+  for (int i = 0; i < 3; i++) {
+    reading_set(&v1, i);
+    kavro_kafka_record_t record;
+    kavro_kafka_record_init(&record);
+    record.topic = "poison";
+    record.partition = 0;
+    record.value_schema = v1.schema;
+    record.value = &v1.value;
+    ck_assert_int_eq(kavro_kafka_produce(env.producer, &record, NULL, &error),
+                     KAVRO_OK);
+    flush(&env); /* keep the order on the partition */
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    rd_kafka_header_add(h, "trace", -1, "t-1", -1);
+    produce_raw(&env, "poison", 0, bad[i].payload, bad[i].size, h);
+    flush(&env);
+  }
+
+  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
+  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
+  conf_set(dlq_conf, "log_level", "3");
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "poison.dlq", &error);
+  ck_assert_msg(dlq != NULL, "%s", error.text);
+  rd_kafka_t *rk = consumer_new(&env, "poison", "poison");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, dlq, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  long good = 0, dead = 0, deadline = now_ms() + WAIT_MS;
+  while (good + dead < 6 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    dead += polled.dead_lettered;
+    if (polled.message) {
+      ck_assert_int_eq(field_long(polled.value.value, "seq"), good);
+      good++;
+      kavro_kafka_consumer_done(consumer, &polled, NULL);
+    }
+  }
+  ck_assert_int_eq(good, 3);
+  ck_assert_int_eq(dead, 3);
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 3);
+  /* Every offset of partition 0 is stored: commit says 6. */
+  ck_assert_int_eq(rd_kafka_commit(rk, NULL, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, "poison", 0);
+  ck_assert_int_eq(rd_kafka_committed(rk, parts, WAIT_MS), 0);
+  ck_assert_int_eq(parts->elems[0].offset, 6);
+  rd_kafka_topic_partition_list_destroy(parts);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_kafka_dlq_destroy(dlq);
+
+  /* The dead-letter topic, read plainly. */
+  rd_kafka_t *dlq_rk = consumer_new(&env, "poison.dlq", "dlq-reader");
+  const char *names[] = {"WIRE_MAGIC", "SCHEMA_NOT_FOUND", "WIRE_SHORT"};
+  const char *ids[] = {NULL, "999", NULL};
+  const long offsets[] = {1, 3, 5};
+  int n = 0;
+  deadline = now_ms() + WAIT_MS;
+  while (n < 3 && now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(dlq_rk, 100);
+    if (!m)
+      continue;
+    if (!m->err) {
+      /* One partition gets them all: they are keyed alike. */
+      check_dead_letter(m, offsets[n], names[n], ids[n], bad[n].payload,
+                        bad[n].size);
+      n++;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  ck_assert_int_eq(n, 3);
+  consumer_close(dlq_rk);
+  datum_fini(&v1);
+  env_fini(&env);
+}
+END_TEST
+
+/* Without a forwarder, an undecodable message is handed out with its
+ * permanent error; done() skips it, and the next message follows. */
+START_TEST(test_poison_without_dlq) {
+  env_t env;
+  env_init(&env);
+  datum_t v1;
+  datum_init(&v1, reading_v1);
+  produce_raw(&env, "poison", 1, bad_magic, sizeof bad_magic, NULL);
+  flush(&env);
+  reading_set(&v1, 7);
+  kavro_kafka_record_t record;
+  kavro_kafka_record_init(&record);
+  record.topic = "poison";
+  record.partition = 1;
+  record.value_schema = v1.schema;
+  record.value = &v1.value;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_kafka_produce(env.producer, &record, NULL, &error),
+                   KAVRO_OK);
+  flush(&env);
+
+  rd_kafka_t *rk = consumer_new(&env, "poison", "no-dlq");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, NULL, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  int bad = 0, good = 0;
+  long deadline = now_ms() + WAIT_MS;
+  while (bad + good < 2 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    /* No error structure: the helper must still see that the failure is
+     * permanent and hand the message out, not read it again forever. */
+    kavro_err_t err = kavro_kafka_consumer_poll(consumer, 100, &polled, NULL);
+    if (!polled.message)
+      continue;
+    if (err != KAVRO_OK) {
+      ck_assert_int_eq(err, KAVRO_ERR_WIRE_MAGIC);
+      ck_assert_int_eq(polled.message->offset, 0);
+      ck_assert_ptr_null(polled.value.value);
+      bad++;
+    } else {
+      ck_assert_int_eq(bad, 1);
+      ck_assert_int_eq(field_long(polled.value.value, "seq"), 7);
+      good++;
+    }
+    ck_assert_int_eq(kavro_kafka_consumer_done(consumer, &polled, NULL),
+                     KAVRO_OK);
+    ck_assert_ptr_null(polled.message);
+  }
+  ck_assert_int_eq(bad, 1);
+  ck_assert_int_eq(good, 1);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  datum_fini(&v1);
+  env_fini(&env);
+}
+END_TEST
+
+/* The registry goes down between a first batch written with v1 and a
+ * second written with v2 (an id the consumer has never seen): the consumer
+ * gets transient errors, stores nothing past the first undecoded message,
+ * and reads everything once the registry is back. */
+START_TEST(test_registry_outage) {
+  enum { HALF = 60, N = 2 * HALF };
+  env_t env;
+  env_init(&env);
+  datum_t v1, v2;
+  datum_init(&v1, reading_v1);
+  datum_init(&v2, reading_v2);
+  for (long i = 0; i < HALF; i++)
+    produce_reading(&env, "outage", &v1, i);
+  flush(&env);
+
+  kavro_error_t error;
+  rd_kafka_t *rk = consumer_new(&env, "outage", "outage");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, NULL, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  unsigned char seen[N] = {0};
+  long got = 0, deadline = now_ms() + WAIT_MS;
+  while (got < HALF && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_int_eq(kavro_kafka_consumer_poll(consumer, 100, &polled, &error),
+                     KAVRO_OK);
+    if (!polled.message)
+      continue;
+    see(seen, N, field_long(polled.value.value, "seq"));
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+    got++;
+  }
+  ck_assert_int_eq(got, HALF);
+  ck_assert_int_eq(rd_kafka_commit(rk, NULL, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  for (long i = HALF; i < N; i++)
+    produce_reading(&env, "outage", &v2, i);
+  flush(&env);
+  ck_assert_int_eq(kavro_mock_set_down(env.mock, true, &error), KAVRO_OK);
+
+  /* While down: only transient errors, nothing handed out. */
+  int transient = 0;
+  deadline = now_ms() + WAIT_MS;
+  while (transient < 3 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    kavro_err_t err = kavro_kafka_consumer_poll(consumer, 100, &polled, &error);
+    ck_assert_ptr_null(polled.message);
+    if (err != KAVRO_OK) {
+      ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
+      transient++;
+    }
+  }
+  ck_assert_int_ge(transient, 3);
+  /* Nothing past the undecoded messages is committed: the committed
+   * offsets still add up to the first half. */
+  rd_kafka_commit(rk, NULL, 0);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_add(parts, "outage", p);
+  ck_assert_int_eq(rd_kafka_committed(rk, parts, WAIT_MS), 0);
+  long committed = 0;
+  for (int p = 0; p < PARTITIONS; p++)
+    committed += parts->elems[p].offset > 0 ? parts->elems[p].offset : 0;
+  ck_assert_int_eq(committed, HALF);
+
+  ck_assert_int_eq(kavro_mock_set_down(env.mock, false, &error), KAVRO_OK);
+  deadline = now_ms() + WAIT_MS;
+  while (got < N && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    kavro_err_t err = kavro_kafka_consumer_poll(consumer, 100, &polled, &error);
+    ck_assert_msg(err == KAVRO_OK ||
+                      kavro_error_classify(&error) == KAVRO_ERROR_CLASS_TRANSIENT,
+                  "%s", error.text);
+    if (!polled.message)
+      continue;
+    long seq = field_long(polled.value.value, "seq");
+    ck_assert_int_ge(seq, HALF);
+    see(seen, N, seq);
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+    got++;
+  }
+  ck_assert_int_eq(got, N);
+  ck_assert_int_eq(rd_kafka_commit(rk, NULL, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ck_assert_int_eq(rd_kafka_committed(rk, parts, WAIT_MS), 0);
+  committed = 0;
+  for (int p = 0; p < PARTITIONS; p++)
+    committed += parts->elems[p].offset;
+  ck_assert_int_eq(committed, N);
+  rd_kafka_topic_partition_list_destroy(parts);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  datum_fini(&v2);
+  datum_fini(&v1);
+  env_fini(&env);
+}
+END_TEST
+
+/* The rules the helpers enforce on their callers. */
+START_TEST(test_misuse_refused) {
+  env_t env;
+  env_init(&env);
+  kavro_error_t error;
+  /* A consumer that lets librdkafka store offsets is refused. */
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  conf_set(conf, "bootstrap.servers", env.bootstraps);
+  conf_set(conf, "group.id", "misuse");
+  char errstr[256];
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  ck_assert_ptr_nonnull(rk);
+  ck_assert_ptr_null(kavro_kafka_consumer_new(rk, env.consumer_registry, NULL,
+                                              NULL, NULL, 0, &error));
+  ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+  rd_kafka_destroy(rk);
+
+  /* A transient failure is never dead-lettered. */
+  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
+  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "poison.dlq", &error);
+  ck_assert_ptr_nonnull(dlq);
+  rd_kafka_message_t fake;
+  memset(&fake, 0, sizeof fake);
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(env.host, "poison", NULL);
+  fake.rkt = rkt;
+  kavro_error_t cause;
+  memset(&cause, 0, sizeof cause);
+  cause.code = KAVRO_ERR_TRANSPORT;
+  ck_assert_int_eq(kavro_kafka_dlq_forward(dlq, &fake, false, &cause, NULL,
+                                           1000, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
+  rd_kafka_topic_destroy(rkt);
+  kavro_kafka_dlq_destroy(dlq);
+
+  /* A tombstone is produced as a NULL payload. */
+  kavro_kafka_record_t record;
+  kavro_kafka_record_init(&record);
+  record.topic = "readings";
+  record.key = "k";
+  record.key_size = 1;
+  ck_assert_int_eq(kavro_kafka_produce(env.producer, &record, NULL, &error),
+                   KAVRO_OK);
+  env_fini(&env);
+}
+END_TEST
+
+/* Typed records: written as evo1 (generated from evolution_v1.avsc), read
+ * as evo2 (v2: a field renamed by alias, a promotion, added fields with
+ * defaults, an enum symbol gone to its default), tombstones kept, and a
+ * frame naming an unknown id dead-lettered. */
+START_TEST(test_typed_evolution) {
+  enum { N = 30 };
+  env_t env;
+  env_init(&env);
+  kavro_error_t error;
+  char id[N][16];
+  for (int i = 0; i <= N; i++) {
+    evo1_visit_t v;
+    evo1_visit_init(&v);
+    kavro_kafka_record_t record;
+    kavro_kafka_record_init(&record);
+    record.topic = "readings";
+    record.partition = 0;
+    record.value_type = &evo1_visit_type;
+    if (i < N) { /* the last one is a tombstone */
+      snprintf(id[i], sizeof id[i], "V-%d", i);
+      v.id = kavro_str(id[i]);
+      v.minutes = 10 * i;
+      v.outcome = (evo1_outcome_t)(i % 3);
+      v.legacy = kavro_str("old");
+      record.value_record = &v;
+    }
+    ck_assert_msg(kavro_kafka_produce(env.producer, &record, NULL, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+  }
+  flush(&env);
+  /* A frame naming an id the registry does not know: dead-lettered. */
+  produce_raw(&env, "readings", 0, unknown_id, sizeof unknown_id, NULL);
+  flush(&env);
+
+  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
+  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
+  conf_set(dlq_conf, "log_level", "3");
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "poison.dlq", &error);
+  ck_assert_ptr_nonnull(dlq);
+  rd_kafka_t *rk = consumer_new(&env, "readings", "typed");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, dlq, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  ck_assert_int_eq(kavro_kafka_consumer_set_type(consumer, "readings",
+                                                 &evo2_visit_type, &error),
+                   KAVRO_OK);
+  int got = 0, dead = 0;
+  bool tombstone = false;
+  long deadline = now_ms() + WAIT_MS;
+  while (got + tombstone + dead < N + 2 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    dead += polled.dead_lettered;
+    if (!polled.message)
+      continue;
+    ck_assert_ptr_eq(polled.record_type, &evo2_visit_type);
+    ck_assert_ptr_null(polled.value.value);
+    if (!polled.message->payload) {
+      ck_assert_ptr_null(polled.record);
+      tombstone = true;
+    } else {
+      const evo2_visit_t *v = polled.record;
+      ck_assert_int_eq(polled.message->offset, got);
+      ck_assert_str_eq(v->visit_id.data, id[got]);
+      ck_assert_int_eq(v->minutes, 10 * got);
+      /* YES, NO, LATER: LATER is gone from v2, read as its default. */
+      const evo2_outcome_t want[] = {EVO2_OUTCOME_YES, EVO2_OUTCOME_NO,
+                                     EVO2_OUTCOME_UNKNOWN};
+      ck_assert_int_eq(v->outcome, want[got % 3]);
+      ck_assert(!v->has_note);
+      ck_assert(v->rating == 4.5);
+      ck_assert_uint_eq(v->crew.count, 1);
+      ck_assert_str_eq(v->crew.items[0].data, "alpha");
+      ck_assert_int_eq(polled.value.writer_id.kind, KAVRO_SCHEMA_ID_INT);
+      got++;
+    }
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+  }
+  ck_assert_int_eq(got, N);
+  ck_assert(tombstone);
+  ck_assert_int_eq(dead, 1);
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 1);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_kafka_dlq_destroy(dlq);
+  env_fini(&env);
+}
+END_TEST
+
+/* ---- the kavro produce / consume programs ------------------------------- */
+
+#ifdef KAVRO_BIN
+/* Write @schema_text to a temporary file; returns its path (static). */
+static const char *schema_file(const char *schema_text) {
+  static char path[] = "/tmp/check_kafka_XXXXXX.avsc";
+  memcpy(path + strlen(path) - 11, "XXXXXX", 6);
+  int fd = mkstemps(path, 5);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(schema_text, f);
+  fclose(f);
+  return path;
+}
+
+/* `kavro produce` reads JSON lines with keys from a field; `kavro consume`
+ * prints them back as JSON lines with key, partition, offset, schema id. */
+START_TEST(test_cli_round_trip) {
+  enum { N = 20 };
+  env_t env;
+  env_init(&env);
+  const char *path = schema_file(reading_v1);
+  char command[2048];
+  snprintf(command, sizeof command,
+           "%s produce -b %s -r %s -t readings --schema %s --key-field sensor "
+           "-X linger.ms=1 2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock), path);
+  FILE *in = popen(command, "w");
+  ck_assert_ptr_nonnull(in);
+  for (int i = 0; i < N; i++)
+    fprintf(in, "{\"seq\": %d, \"sensor\": \"s%d\"}\n", i, i % 4);
+  ck_assert_int_eq(pclose(in), 0);
+  unlink(path);
+
+  snprintf(command, sizeof command,
+           "%s consume -b %s -r %s -t readings --from-beginning "
+           "--max-messages %d --timeout-ms 20000 --group cli 2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock), N);
+  FILE *out = popen(command, "r");
+  ck_assert_ptr_nonnull(out);
+  unsigned char seen[N] = {0};
+  char line[4096];
+  int lines = 0;
+  while (fgets(line, sizeof line, out)) {
+    json_error_t jerror;
+    json_t *record = json_loads(line, 0, &jerror);
+    ck_assert_msg(record != NULL, "not JSON: %s", line);
+    json_t *value = json_object_get(record, "value");
+    long seq = (long)json_integer_value(json_object_get(value, "seq"));
+    see(seen, N, seq);
+    char want[16];
+    snprintf(want, sizeof want, "s%ld", seq % 4);
+    ck_assert_str_eq(json_string_value(json_object_get(record, "key")), want);
+    ck_assert_str_eq(json_string_value(json_object_get(value, "sensor")), want);
+    ck_assert_str_eq(json_string_value(json_object_get(record, "topic")),
+                     "readings");
+    ck_assert(json_integer_value(json_object_get(record, "schema_id")) > 0);
+    ck_assert(json_is_integer(json_object_get(record, "partition")));
+    ck_assert(json_is_integer(json_object_get(record, "offset")));
+    json_decref(record);
+    lines++;
+  }
+  ck_assert_int_eq(pclose(out), 0);
+  ck_assert_int_eq(lines, N);
+
+  /* A schema the subject's level refuses: exit 1, nothing produced. */
+  path = schema_file("{\"type\":\"record\",\"name\":\"Reading\","
+                     "\"namespace\":\"t.kafka\",\"fields\":["
+                     "{\"name\":\"seq\",\"type\":\"long\"},"
+                     "{\"name\":\"site\",\"type\":\"string\"}]}");
+  snprintf(command, sizeof command,
+           "echo '{\"seq\": 1, \"site\": \"x\"}' | %s produce -b %s -r %s "
+           "-t readings --schema %s 2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock), path);
+  int status = system(command);
+  unlink(path);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  /* An -X key neither kavro nor librdkafka knows: a usage error. */
+  snprintf(command, sizeof command,
+           "%s consume -b %s -r %s -t readings -X no.such.key=1 2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock));
+  status = system(command);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+  env_fini(&env);
+}
+END_TEST
+
+/* Avro keys (--key-schema, --key-avro), a reader schema (--reader), and a
+ * poison message sent to --dlq while the good ones print. */
+START_TEST(test_cli_keys_reader_dlq) {
+  enum { N = 5 };
+  env_t env;
+  env_init(&env);
+  char key_path[64], value_path[64], reader_path[64];
+  snprintf(key_path, sizeof key_path, "%s", schema_file(key_schema_text));
+  snprintf(value_path, sizeof value_path, "%s", schema_file(reading_v1));
+  snprintf(reader_path, sizeof reader_path, "%s", schema_file(reading_v2));
+  char command[2048];
+  snprintf(command, sizeof command,
+           "%s produce -b %s -r %s -t poison --schema %s --key-schema %s "
+           "-X linger.ms=1 2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock), value_path,
+           key_path);
+  FILE *in = popen(command, "w");
+  ck_assert_ptr_nonnull(in);
+  for (int i = 0; i < N; i++)
+    fprintf(in, "{\"sensor\": \"k%d\"}\t{\"seq\": %d, \"sensor\": \"s\"}\n",
+            i, i);
+  ck_assert_int_eq(pclose(in), 0);
+  produce_raw(&env, "poison", 0, bad_magic, sizeof bad_magic, NULL);
+  flush(&env);
+
+  snprintf(command, sizeof command,
+           "%s consume -b %s -r %s -t poison --from-beginning --key-avro "
+           "--reader %s --dlq poison.dlq --timeout-ms 5000 --group cli-keys "
+           "2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock), reader_path);
+  FILE *out = popen(command, "r");
+  ck_assert_ptr_nonnull(out);
+  char line[4096];
+  int lines = 0;
+  while (fgets(line, sizeof line, out)) {
+    json_error_t jerror;
+    json_t *record = json_loads(line, 0, &jerror);
+    ck_assert_msg(record != NULL, "not JSON: %s", line);
+    json_t *value = json_object_get(record, "value");
+    long seq = (long)json_integer_value(json_object_get(value, "seq"));
+    char want[16];
+    snprintf(want, sizeof want, "k%ld", seq);
+    json_t *key = json_object_get(record, "key");
+    ck_assert_str_eq(json_string_value(json_object_get(key, "sensor")), want);
+    ck_assert_str_eq(json_string_value(json_object_get(value, "unit")),
+                     "celsius");
+    json_decref(record);
+    lines++;
+  }
+  /* The poison message went to the dead-letter topic: exit 0. */
+  ck_assert_int_eq(pclose(out), 0);
+  ck_assert_int_eq(lines, N);
+  unlink(key_path);
+  unlink(value_path);
+  unlink(reader_path);
+
+  rd_kafka_t *dlq_rk = consumer_new(&env, "poison.dlq", "cli-dlq-reader");
+  int dead = 0;
+  long deadline = now_ms() + WAIT_MS;
+  while (dead < 1 && now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(dlq_rk, 100);
+    if (!m)
+      continue;
+    if (!m->err) {
+      ck_assert_uint_eq(m->len, sizeof bad_magic);
+      dead++;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  ck_assert_int_eq(dead, 1);
+  consumer_close(dlq_rk);
+  env_fini(&env);
+}
+END_TEST
+#endif
+
+/* Partition keys from catalog templates: every field kind, every error. */
+START_TEST(test_partition_key) {
+  datum_t d;
+  datum_init(&d,
+             "{\"type\":\"record\",\"name\":\"K\",\"fields\":["
+             "{\"name\":\"country\",\"type\":\"string\"},"
+             "{\"name\":\"n\",\"type\":\"int\"},"
+             "{\"name\":\"l\",\"type\":\"long\"},"
+             "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\","
+             "\"symbols\":[\"A\",\"B\"]}},"
+             "{\"name\":\"d\",\"type\":\"double\"}]}");
+  datum_set_json(&d, "{\"country\": \"FR\", \"n\": -7, \"l\": "
+                     "9007199254740993, \"e\": \"B\", \"d\": 1.5}");
+  char key[64];
+  size_t length;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_kafka_partition_key("{country}_{n}", &d.value, key,
+                                             sizeof key, &length, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(key, "FR_-7");
+  ck_assert_uint_eq(length, 5);
+  ck_assert_int_eq(kavro_kafka_partition_key("k:{l}/{e}", &d.value, key,
+                                             sizeof key, &length, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(key, "k:9007199254740993/B");
+  ck_assert_int_eq(kavro_kafka_partition_key("plain", &d.value, key, sizeof key,
+                                             &length, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(key, "plain");
+  const char *bad[] = {"{missing}", "{d}", "{country", "country}", "{}",
+                       "{a{b}}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(kavro_kafka_partition_key(bad[i], &d.value, key,
+                                               sizeof key, &length, &error),
+                     KAVRO_ERR_INVALID_ARG);
+    ck_assert(error.text[0] != '\0');
+  }
+  ck_assert_int_eq(kavro_kafka_partition_key("{country}_{l}", &d.value, key, 8,
+                                             &length, &error),
+                   KAVRO_ERR_LIMIT);
+  datum_fini(&d);
+}
+END_TEST
+
+static Suite *kafka_suite(void) {
+  Suite *s = suite_create("kafka");
+  TCase *tc = tcase_create("end-to-end");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_none_lost);
+  tcase_add_test(tc, test_evolution);
+  tcase_add_test(tc, test_poison_to_dlq);
+  tcase_add_test(tc, test_poison_without_dlq);
+  tcase_add_test(tc, test_registry_outage);
+  tcase_add_test(tc, test_misuse_refused);
+  tcase_add_test(tc, test_typed_evolution);
+  suite_add_tcase(s, tc);
+#ifdef KAVRO_BIN
+  TCase *cli = tcase_create("programs");
+  tcase_set_timeout(cli, 30);
+  tcase_add_test(cli, test_cli_round_trip);
+  tcase_add_test(cli, test_cli_keys_reader_dlq);
+  suite_add_tcase(s, cli);
+#endif
+  TCase *keys = tcase_create("keys");
+  tcase_add_test(keys, test_partition_key);
+  suite_add_tcase(s, keys);
+  return s;
+}
+
+int main(void) {
+  SRunner *runner = srunner_create(kafka_suite());
+  srunner_run_all(runner, CK_NORMAL);
+  int failed = srunner_ntests_failed(runner);
+  srunner_free(runner);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
