@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -134,6 +135,8 @@ kavro_err_t kv_read_run(kv_reader_t *r, const unsigned char **data,
   if ((uint64_t)n > (uint64_t)(r->end - r->p))
     return kv_read_fail(r, "length %lld is more than the %zu bytes left",
                         (long long)n, (size_t)(r->end - r->p));
+  if ((uint64_t)n > r->decoder->limits.max_length)
+    return kv_read_limit(r, "string or bytes length", r->decoder->limits.max_length);
   *data = r->p;
   *length = (size_t)n;
   r->p += n;
@@ -178,7 +181,7 @@ bool kv_node_may_be_empty(const kv_node_t *node) {
 }
 
 kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item,
-                          size_t *count) {
+                          size_t *seen, size_t *count) {
   int64_t n;
   kavro_err_t err = kv_read_long(r, &n);
   if (err)
@@ -196,7 +199,8 @@ kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item,
                           (long long)bytes, (size_t)(r->end - r->p));
   }
   const kavro_decode_limits_t *lim = &r->decoder->limits;
-  if ((uint64_t)n > lim->max_collection)
+  /* The bound is on the whole collection, whatever its split in blocks. */
+  if ((uint64_t)n > lim->max_collection - *seen)
     return kv_read_limit(r, "collection size", lim->max_collection);
   if ((uint64_t)n > lim->max_elements - r->elements)
     return kv_read_limit(r, "number of collection items", lim->max_elements);
@@ -204,6 +208,7 @@ kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item,
     return kv_read_fail(r, "count %lld is more than the %zu bytes left",
                         (long long)n, (size_t)(r->end - r->p));
   r->elements += (size_t)n;
+  *seen += (size_t)n;
   *count = (size_t)n;
   return KAVRO_OK;
 }
@@ -535,8 +540,8 @@ kavro_err_t kv_decode_collection(kv_reader_t *r, const kv_node_t *node,
                                  kv_item_fn item, const void *arg,
                                  avro_value_t *v) {
   kavro_err_t err;
-  size_t count;
-  while (!(err = kv_read_block(r, node->items, &count)) && count > 0) {
+  size_t count, seen = 0;
+  while (!(err = kv_read_block(r, node->items, &seen, &count)) && count > 0) {
     for (size_t i = 0; i < count; i++) {
       avro_value_t child;
       int rc, is_new = 1;
@@ -638,8 +643,8 @@ kavro_err_t kv_decode_node(kv_reader_t *r, const kv_node_t *node,
 
 static kavro_err_t skip_collection(kv_reader_t *r, const kv_node_t *node) {
   kavro_err_t err;
-  size_t count;
-  while (!(err = kv_read_block(r, node->items, &count)) && count > 0) {
+  size_t count, seen = 0;
+  while (!(err = kv_read_block(r, node->items, &seen, &count)) && count > 0) {
     for (size_t i = 0; i < count; i++) {
       const unsigned char *key;
       size_t key_length;
@@ -724,7 +729,13 @@ void kavro_decode_limits_init(kavro_decode_limits_t *limits) {
   limits->max_depth = KAVRO_DECODE_DEFAULT_MAX_DEPTH;
   limits->max_collection = KAVRO_DECODE_DEFAULT_MAX_COLLECTION;
   limits->max_elements = KAVRO_DECODE_DEFAULT_MAX_ELEMENTS;
+  limits->max_length = KAVRO_DECODE_DEFAULT_MAX_LENGTH;
 }
+
+/* Whether the caller's limits struct is new enough to hold @member. */
+#define LIMITS_HAVE(limits, member)                                          \
+  ((limits)->struct_size >= offsetof(kavro_decode_limits_t, member) +        \
+                                sizeof((limits)->member))
 
 static void decoder_setup(kavro_decoder_t *d, const kavro_decode_limits_t *limits) {
   kavro_decode_limits_init(&d->limits);
@@ -735,6 +746,8 @@ static void decoder_setup(kavro_decoder_t *d, const kavro_decode_limits_t *limit
       d->limits.max_collection = limits->max_collection;
     if (limits->max_elements)
       d->limits.max_elements = limits->max_elements;
+    if (LIMITS_HAVE(limits, max_length) && limits->max_length)
+      d->limits.max_length = limits->max_length;
   }
   d->scratch = (kavro_buf_t){NULL, 0, 0, SIZE_MAX / 2, false};
 }

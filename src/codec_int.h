@@ -129,8 +129,10 @@ static inline void kv_read_leave(kv_reader_t *r) { r->depth--; }
 
 /* Read the item count of the next array or map block (0 at the end),
  * checking the limits; @item is the item type, to bound the count by the
- * bytes left when every item takes at least one byte. */
-kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item,
+ * bytes left when every item takes at least one byte.  @seen counts the
+ * items of this collection read so far (start it at 0): the collection
+ * bound covers all of its blocks. */
+kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item, size_t *seen,
                           size_t *count);
 
 /* Length of the valid UTF-8 sequence at @s (@n bytes left), 0 when the

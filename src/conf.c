@@ -253,12 +253,21 @@ static bool in_list(const char *list, const char *value, char *canon,
   return false;
 }
 
-static bool url_scheme_ok(const char *url, size_t len) {
+/* A known scheme followed by a host: "http://user:pw@" names none. */
+static bool url_ok(const char *url, size_t len) {
   static const char *const schemes[] = {"http://", "https://", "mock://"};
   for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
     size_t slen = strlen(schemes[i]);
-    if (len > slen && strncasecmp(url, schemes[i], slen) == 0)
-      return true;
+    if (len <= slen || strncasecmp(url, schemes[i], slen) != 0)
+      continue;
+    const char *host = url + slen, *end = url + len;
+    const char *authority_end = host;
+    while (authority_end < end && !strchr("/?#", *authority_end))
+      authority_end++;
+    for (const char *p = host; p < authority_end; p++)
+      if (*p == '@')
+        host = p + 1;
+    return host < authority_end;
   }
   return false;
 }
@@ -274,7 +283,7 @@ static kavro_err_t check_urls(const kv_prop_t *prop, const char *value,
     }
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
       len--;
-    if (!url_scheme_ok(p, len))
+    if (!url_ok(p, len))
       /* The URL is not echoed: it may carry credentials. */
       return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
                           "%s: every URL must start with http://, https:// "

@@ -96,6 +96,19 @@ static char *basic_header(const char *user_info, size_t length) {
   return out;
 }
 
+/* A transport failure in words.  curl's detail is left out when it holds
+ * an '@', the one sign it might quote user info. */
+static kavro_err_t transport_error(CURLcode rc, const char *detail,
+                                   kavro_error_t *error) {
+  size_t n = strlen(detail);
+  while (n && (detail[n - 1] == '\n' || detail[n - 1] == '\r'))
+    n--;
+  if (n == 0 || memchr(detail, '@', n))
+    return kv_error_set(error, KAVRO_ERR_TRANSPORT, "%s", curl_easy_strerror(rc));
+  return kv_error_set(error, KAVRO_ERR_TRANSPORT, "%s: %.*s",
+                      curl_easy_strerror(rc), (int)n, detail);
+}
+
 /* Fill @url from one item of the URL list (@item, @len bytes). */
 static kavro_err_t url_init(kv_url_t *url, const char *item, size_t len,
                             kavro_error_t *error) {
@@ -513,8 +526,14 @@ static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
   set_tls(t, curl);
+  /* curl's own detail names the cause ("SSL certificate problem: unable
+   * to get local issuer certificate"), where curl_easy_strerror() only
+   * names the class. */
+  char detail[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
   response->retry_after_seconds = -1;
   CURLcode rc = curl_easy_perform(curl);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL); /* detail is ours */
   long status = 0, connects = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
@@ -532,10 +551,10 @@ static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     err = kv_error_set(error, KAVRO_ERR_TIMED_OUT, "no reply within %ld ms",
                        t->timeout_ms);
-  else if (rc != CURLE_OK || kv_strbuf_failed(&sink.body))
-    err = kv_error_set(
-        error, rc == CURLE_OK ? KAVRO_ERR_NOMEM : KAVRO_ERR_TRANSPORT, "%s",
-        rc == CURLE_OK ? "out of memory" : curl_easy_strerror(rc));
+  else if (rc == CURLE_OK && kv_strbuf_failed(&sink.body))
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  else if (rc != CURLE_OK)
+    err = transport_error(rc, detail, error);
   if (err != KAVRO_OK) {
     kv_strbuf_free(&sink.body);
     return err;

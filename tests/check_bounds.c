@@ -12,6 +12,7 @@
  */
 #include <check.h>
 #include <curl/curl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,71 @@ START_TEST(test_decode_collection) {
 }
 END_TEST
 
+/* The collection bound covers all blocks of one array: two blocks of 600
+ * are 1200 items, past a bound of 1000; two of 500 are at it. */
+static unsigned char *two_blocks(size_t each, size_t *size) {
+  unsigned char *body = calloc(2 * each + 24, 1);
+  ck_assert_ptr_nonnull(body);
+  unsigned char *p = put_long(body, (int64_t)each);
+  p += each;
+  p = put_long(p, (int64_t)each);
+  p += each;
+  *p++ = 0;
+  *size = (size_t)(p - body);
+  return body;
+}
+
+START_TEST(test_decode_collection_blocks) {
+  kavro_schema_t *schema = parse_text("{\"type\":\"array\",\"items\":\"int\"}");
+  kavro_decode_limits_t limits;
+  kavro_decode_limits_init(&limits);
+  limits.max_collection = 1000;
+  kavro_error_t error;
+  size_t size;
+  unsigned char *body = two_blocks(500, &size);
+  ck_assert_int_eq(decode_with(schema, &limits, body, size, &error), KAVRO_OK);
+  free(body);
+  body = two_blocks(600, &size);
+  ck_assert_int_eq(decode_with(schema, &limits, body, size, &error), KAVRO_ERR_LIMIT);
+  ck_assert_ptr_nonnull(strstr(error.text, "collection size"));
+  free(body);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
+/* A string of @length 'x' bytes. */
+static unsigned char *string_body(size_t length, size_t *size) {
+  unsigned char *body = malloc(length + 12);
+  ck_assert_ptr_nonnull(body);
+  unsigned char *p = put_long(body, (int64_t)length);
+  memset(p, 'x', length);
+  *size = (size_t)(p - body) + length;
+  return body;
+}
+
+START_TEST(test_decode_string_length) {
+  kavro_schema_t *schema = parse_text("\"string\"");
+  kavro_decode_limits_t limits;
+  kavro_decode_limits_init(&limits);
+  ck_assert_uint_eq(limits.max_length, KAVRO_DECODE_DEFAULT_MAX_LENGTH);
+  limits.max_length = 4096;
+  kavro_error_t error;
+  size_t size;
+  unsigned char *body = string_body(4096, &size);
+  ck_assert_int_eq(decode_with(schema, &limits, body, size, &error), KAVRO_OK);
+  free(body);
+  body = string_body(4097, &size);
+  ck_assert_int_eq(decode_with(schema, &limits, body, size, &error), KAVRO_ERR_LIMIT);
+  ck_assert_ptr_nonnull(strstr(error.text, "string or bytes length"));
+  /* A caller built against limits without max_length keeps the default. */
+  kavro_decode_limits_t old = limits;
+  old.struct_size = offsetof(kavro_decode_limits_t, max_length);
+  ck_assert_int_eq(decode_with(schema, &old, body, size, &error), KAVRO_OK);
+  free(body);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
 /* An array of arrays of ints: one outer item holding @inner zeros. */
 static unsigned char *nested_block(size_t inner, size_t *size) {
   unsigned char *body = calloc(inner + 24, 1);
@@ -579,6 +645,8 @@ static Suite *bounds_suite(void) {
   tcase_add_test(tc, test_schema_file_size);
   tcase_add_test(tc, test_schema_depth);
   tcase_add_test(tc, test_decode_collection);
+  tcase_add_test(tc, test_decode_collection_blocks);
+  tcase_add_test(tc, test_decode_string_length);
   tcase_add_test(tc, test_decode_elements);
   tcase_add_test(tc, test_decode_depth);
   tcase_add_test(tc, test_decode_lengths);

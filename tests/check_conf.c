@@ -244,6 +244,14 @@ START_TEST(test_invalid_secret_not_echoed) {
                                   "ftp://alice:s3cret@x", &error),
                    KAVRO_ERR_CONF_INVALID);
   ck_assert_ptr_null(strstr(error.text, "s3cret"));
+  /* user info but no host */
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
+                                  "http://alice:s3cret@/subjects", &error),
+                   KAVRO_ERR_CONF_INVALID);
+  ck_assert_ptr_null(strstr(error.text, "s3cret"));
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
+                                  "http://alice:s3cret@host:1/a@b", &error),
+                   KAVRO_OK);
   kavro_conf_destroy(conf);
 }
 END_TEST

@@ -73,8 +73,8 @@ KAVRO_EXPORT kavro_err_t kavro_conf_get(const kavro_conf_t *conf,
                                         size_t *sizep);
 
 /**
- * All properties as key/value pairs: an array of 2 * @p *countp strings
- * (key, value, key, value, ...) in table order, with secrets shown as
+ * All properties as key/value pairs: an array of @p *countp strings (twice
+ * the number of properties: key, value, key, value, ...) in table order, with secrets shown as
  * "[redacted]" and credentials removed from URLs, so the dump may be
  * logged.  Free it with kavro_conf_dump_free().  NULL when out of memory.
  */

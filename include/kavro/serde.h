@@ -116,14 +116,20 @@ KAVRO_EXPORT kavro_err_t kavro_encode_to(const kavro_schema_t *schema,
 #define KAVRO_DECODE_DEFAULT_MAX_COLLECTION (1u << 24)
 /** Default bound on the array items and map entries of one datum. */
 #define KAVRO_DECODE_DEFAULT_MAX_ELEMENTS (1u << 26)
+/** Default bound on the bytes of one string, bytes value or map key. */
+#define KAVRO_DECODE_DEFAULT_MAX_LENGTH (64u << 20)
 
 /** Decode limits.  Initialise with kavro_decode_limits_init(); a field
  *  left 0 takes its default. */
 typedef struct kavro_decode_limits_s {
   size_t struct_size;     /**< set by kavro_decode_limits_init() */
   unsigned max_depth;     /**< records, arrays, maps, unions nested */
-  size_t max_collection;  /**< items of one array or entries of one map */
+  size_t max_collection;  /**< items of one array or entries of one map,
+                               over all its blocks */
   size_t max_elements;    /**< items and entries of one datum, in total */
+  size_t max_length;      /**< bytes of one string, bytes value or map key
+                               (added in 0.1; read only when struct_size
+                               covers it) */
 } kavro_decode_limits_t;
 
 /** Fill @p limits with the defaults. */

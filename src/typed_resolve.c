@@ -1,0 +1,517 @@
+/*
+ * kavro - typed records written with another schema.
+ *
+ * The resolution program of resolve.c decides everything once per
+ * (writer, reader) pair: field order, skips, defaults already in binary,
+ * enum maps, union choices.  Here it drives a transcoder instead of
+ * avro-c values: it reads the writer's bytes and writes the same datum in
+ * the reader's (the generated type's own) encoding, which the generated
+ * straight-line decoder then reads.  Most of a datum is copied as it is
+ * (parts where writer and reader agree), so the extra pass costs little
+ * more than a memcpy, and the results are those of kavro_decode_resolved()
+ * because the plan is the same.
+ *
+ * The transcoded bytes live in the caller's arena, next to the decoded
+ * record, so a warm resolver allocates nothing per message.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_int.h"
+#include "kavro/typed.h"
+#include "resolve_int.h"
+
+/* ---- the cache -------------------------------------------------------------
+ * Lookups take no lock: the table is an immutable snapshot, published
+ * with an atomic pointer; adding a writer schema copies it under a mutex.
+ * Old snapshots are kept until the resolver is destroyed (one per writer
+ * schema ever met, so few), so that a reader never sees freed memory. */
+
+typedef struct entry_s {
+  uint64_t writer_rabin;
+  const kavro_typed_type_t *type;
+  kavro_resolution_t *resolution;   /* holds the writer and reader schemas */
+  /* The commonest evolution: the reader appends fields with defaults to
+   * a record the writer's encoding matches exactly.  Then the reader's
+   * encoding is the writer's bytes followed by the defaults: no walk. */
+  bool append_only;
+  unsigned char *tail;              /* the defaults, in reader order */
+  size_t tail_length;
+} entry_t;
+
+typedef struct table_s {
+  struct table_s *previous;         /* older snapshot, freed at destroy */
+  size_t count;
+  entry_t entries[];
+} table_t;
+
+struct kavro_typed_resolver_s {
+  _Atomic(table_t *) table;
+  pthread_mutex_t lock;             /* writers of the table only */
+  kavro_decoder_t *decoder;         /* limits only: transcoding stages nothing */
+};
+
+kavro_typed_resolver_t *kavro_typed_resolver_new(const kavro_decode_limits_t *limits) {
+  kavro_typed_resolver_t *res = calloc(1, sizeof(*res));
+  if (!res)
+    return NULL;
+  atomic_init(&res->table, NULL);
+  if (!(res->decoder = kavro_decoder_new(limits))) {
+    free(res);
+    return NULL;
+  }
+  if (pthread_mutex_init(&res->lock, NULL) != 0) {
+    kavro_decoder_destroy(res->decoder);
+    free(res);
+    return NULL;
+  }
+  return res;
+}
+
+void kavro_typed_resolver_destroy(kavro_typed_resolver_t *res) {
+  if (!res)
+    return;
+  table_t *t = atomic_load(&res->table);
+  for (size_t i = 0; t && i < t->count; i++) {
+    kavro_resolution_destroy(t->entries[i].resolution);
+    free(t->entries[i].tail);
+  }
+  while (t) {
+    table_t *previous = t->previous;
+    free(t);
+    t = previous;
+  }
+  kavro_decoder_destroy(res->decoder);
+  pthread_mutex_destroy(&res->lock);
+  free(res);
+}
+
+static const entry_t *find_entry(const table_t *t, uint64_t rabin,
+                                 const kavro_typed_type_t *type) {
+  for (size_t i = 0; t && i < t->count; i++)
+    if (t->entries[i].writer_rabin == rabin && t->entries[i].type == type)
+      return &t->entries[i];
+  return NULL;
+}
+
+static kavro_err_t build_resolution(const kavro_typed_type_t *type,
+                                    kavro_schema_t *writer,
+                                    kavro_resolution_t **out,
+                                    kavro_error_t *error) {
+  kavro_schema_t *reader = NULL;
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.source = type->name;
+  kavro_err_t err = kavro_schema_parse(type->schema_text,
+                                       strlen(type->schema_text), &options,
+                                       &reader, error);
+  if (err)
+    return err;
+  err = kavro_resolution_new(writer, reader, out, error);
+  kavro_schema_destroy(reader);   /* the plan keeps its own reference */
+  return err;
+}
+
+/* Is @plan a record whose writer fields are the reader's first ones, read
+ * as they are, followed only by fields filled from defaults?  Then store
+ * the defaults' bytes, in reader order, in @e. */
+static bool find_append_only(const kv_plan_t *plan, entry_t *e) {
+  if (plan->op != KV_OP_RECORD)
+    return false;
+  for (size_t i = 0; i < plan->step_count; i++) {
+    const kv_step_t *s = &plan->steps[i];
+    if (!s->plan || s->plan->op != KV_OP_DIRECT || s->reader_index != i)
+      return false;
+  }
+  size_t length = 0;
+  for (size_t i = 0; i < plan->fill_count; i++) {
+    if (plan->fills[i].reader_index != plan->step_count + i)
+      return false;
+    length += plan->fills[i].length;
+  }
+  if (!(e->tail = malloc(length ? length : 1)))
+    return false;
+  for (size_t i = 0; i < plan->fill_count; i++) {
+    memcpy(e->tail + e->tail_length, plan->fills[i].bytes,
+           plan->fills[i].length);
+    e->tail_length += plan->fills[i].length;
+  }
+  return true;
+}
+
+/* Add @e to a new snapshot of the table; false when out of memory. */
+static bool publish(kavro_typed_resolver_t *res, const entry_t *e) {
+  table_t *old = atomic_load(&res->table);
+  size_t count = old ? old->count : 0;
+  table_t *t = malloc(sizeof(*t) + (count + 1) * sizeof(entry_t));
+  if (!t)
+    return false;
+  t->previous = old;
+  t->count = count + 1;
+  if (count)
+    memcpy(t->entries, old->entries, count * sizeof(entry_t));
+  t->entries[count] = *e;
+  atomic_store_explicit(&res->table, t, memory_order_release);
+  return true;
+}
+
+/* The entry for (@writer, @type): from the cache, else built and added. */
+static kavro_err_t lookup(kavro_typed_resolver_t *res,
+                          const kavro_typed_type_t *type,
+                          kavro_schema_t *writer, const entry_t **out,
+                          kavro_error_t *error) {
+  uint64_t rabin = kavro_schema_rabin(writer);
+  *out = find_entry(atomic_load_explicit(&res->table, memory_order_acquire),
+                    rabin, type);
+  if (*out)
+    return KAVRO_OK;
+  entry_t e = {rabin, type, NULL, false, NULL, 0};
+  KAVRO_TRY(build_resolution(type, writer, &e.resolution, error));
+  e.append_only = find_append_only(e.resolution->root, &e);
+  pthread_mutex_lock(&res->lock);
+  /* Another thread may have added it meanwhile: keep the first. */
+  if ((*out = find_entry(atomic_load(&res->table), rabin, type))) {
+    pthread_mutex_unlock(&res->lock);
+    kavro_resolution_destroy(e.resolution);
+    free(e.tail);
+    return KAVRO_OK;
+  }
+  bool ok = publish(res, &e);
+  if (ok)
+    *out = find_entry(atomic_load(&res->table), rabin, type);
+  pthread_mutex_unlock(&res->lock);
+  if (!ok) {
+    kavro_resolution_destroy(e.resolution);
+    free(e.tail);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  return KAVRO_OK;
+}
+
+/* ---- the transcoder ---------------------------------------------------------
+ * Output goes to a buffer over arena memory of a guessed size; when the
+ * guess is short, the buffer reports KAVRO_ERR_LIMIT without a message and
+ * the whole datum is transcoded again into twice the room. */
+
+typedef struct tx_s {
+  kv_reader_t r;
+  kavro_buf_t out;
+  kavro_arena_t *arena;
+  bool short_room;   /* the output ran out of room (not an error of the body) */
+} tx_t;
+
+static kavro_err_t tx_plan(tx_t *t, const kv_plan_t *plan);
+
+static kavro_err_t tx_room(tx_t *t, size_t n) {
+  if (kv_buf_reserve(&t->out, n) == KAVRO_OK)
+    return KAVRO_OK;
+  t->short_room = true;
+  return KAVRO_ERR_LIMIT;
+}
+
+static kavro_err_t tx_long(tx_t *t, int64_t v) {
+  KAVRO_TRY(tx_room(t, KV_MAX_VARINT));
+  kv_put_long(&t->out, v);
+  return KAVRO_OK;
+}
+
+static kavro_err_t tx_copy(tx_t *t, const unsigned char *from) {
+  size_t n = (size_t)(t->r.p - from);
+  KAVRO_TRY(tx_room(t, n));
+  kv_put_bytes(&t->out, from, n);
+  return KAVRO_OK;
+}
+
+static kavro_err_t tx_real(tx_t *t, double d, kavro_type_t to) {
+  unsigned char le[8];
+  unsigned n = to == KAVRO_FLOAT ? 4 : 8;
+  uint64_t bits;
+  if (to == KAVRO_FLOAT) {
+    float f = (float)d;
+    uint32_t b32;
+    memcpy(&b32, &f, sizeof(b32));
+    bits = b32;
+  } else {
+    memcpy(&bits, &d, sizeof(bits));
+  }
+  for (unsigned i = 0; i < n; i++)
+    le[i] = (unsigned char)(bits >> (8 * i));
+  KAVRO_TRY(tx_room(t, n));
+  kv_put_bytes(&t->out, le, n);
+  return KAVRO_OK;
+}
+
+/* Bytes read as a string: valid UTF-8, each byte that does not start a
+ * valid sequence replaced by U+FFFD, as resolve.c does. */
+static kavro_err_t tx_utf8(tx_t *t, const unsigned char *s, size_t n) {
+  size_t out = 0;
+  for (size_t i = 0; i < n;) {
+    size_t len = kv_utf8_sequence(s + i, n - i);
+    out += len ? len : 3;
+    i += len ? len : 1;
+  }
+  KAVRO_TRY(tx_long(t, (int64_t)out));
+  KAVRO_TRY(tx_room(t, out));
+  for (size_t i = 0; i < n;) {
+    size_t len = kv_utf8_sequence(s + i, n - i);
+    kv_put_bytes(&t->out, len ? (const void *)(s + i) : "\xef\xbf\xbd",
+                 len ? len : 3);
+    i += len ? len : 1;
+  }
+  return KAVRO_OK;
+}
+
+/* Widening: int and long to long, float or double; float to double; string
+ * and bytes to each other (the same bytes). */
+static kavro_err_t tx_promote(tx_t *t, const kv_plan_t *plan) {
+  kavro_type_t to = plan->reader->type;
+  const unsigned char *from = t->r.p;
+  const unsigned char *data;
+  size_t length;
+  switch (plan->writer->type) {
+  case KAVRO_INT: {
+    int32_t i;
+    KAVRO_TRY(kv_read_int(&t->r, &i));
+    return to == KAVRO_LONG ? tx_copy(t, from) : tx_real(t, (double)i, to);
+  }
+  case KAVRO_LONG: {
+    int64_t l;
+    KAVRO_TRY(kv_read_long(&t->r, &l));
+    /* Straight to float, not through double: one rounding, as resolve.c. */
+    if (to == KAVRO_FLOAT) {
+      float f = (float)l;
+      return tx_real(t, f, to);
+    }
+    return tx_real(t, (double)l, to);
+  }
+  case KAVRO_FLOAT: {
+    float f;
+    KAVRO_TRY(kv_read_float(&t->r, &f));
+    return tx_real(t, f, to);
+  }
+  case KAVRO_STRING: /* to bytes: the same bytes */
+    KAVRO_TRY(kv_read_run(&t->r, &data, &length));
+    return tx_copy(t, from);
+  default: /* bytes to string */
+    KAVRO_TRY(kv_read_run(&t->r, &data, &length));
+    return tx_utf8(t, data, length);
+  }
+}
+
+static kavro_err_t tx_enum(tx_t *t, const kv_plan_t *plan) {
+  int32_t i;
+  KAVRO_TRY(kv_read_int(&t->r, &i));
+  const kv_node_t *w = plan->writer;
+  if (i < 0 || (size_t)i >= w->symbol_count)
+    return kv_read_fail(&t->r, "enum %s has no symbol %d", w->fullname, i);
+  long j = plan->symbol_map[i];
+  if (j < 0)
+    return kv_read_fail(&t->r, "symbol %s is not in the reader's enum %s, "
+                               "which has no default",
+                        w->symbols[i], plan->reader->fullname);
+  return tx_long(t, j);
+}
+
+typedef struct segment_s {
+  size_t start, length;
+} segment_t;
+
+/* Put the fields written in writer order, at @segs, back in reader order. */
+static kavro_err_t tx_reorder(tx_t *t, size_t record_start,
+                              const segment_t *segs, size_t count) {
+  bool ordered = true;
+  for (size_t i = 1; i < count && ordered; i++)
+    ordered = segs[i].start >= segs[i - 1].start + segs[i - 1].length;
+  if (ordered)
+    return KAVRO_OK;
+  size_t n = t->out.length - record_start;
+  unsigned char *copy = kavro_arena_alloc(t->arena, n);
+  if (!copy)
+    return kv_error_set(t->r.error, KAVRO_ERR_NOMEM, "out of memory");
+  memcpy(copy, t->out.data + record_start, n);
+  t->out.length = record_start;
+  for (size_t i = 0; i < count; i++)
+    kv_put_bytes(&t->out, copy + (segs[i].start - record_start), segs[i].length);
+  return KAVRO_OK;
+}
+
+static kavro_err_t tx_record(tx_t *t, const kv_plan_t *plan) {
+  size_t count = plan->reader->field_count;
+  segment_t *segs = count ? kavro_arena_alloc(t->arena, count * sizeof(*segs))
+                          : NULL;
+  if (count && !segs)
+    return kv_error_set(t->r.error, KAVRO_ERR_NOMEM, "out of memory");
+  size_t record_start = t->out.length;
+  for (size_t i = 0; i < plan->step_count; i++) {
+    const kv_step_t *s = &plan->steps[i];
+    if (!s->plan) {
+      KAVRO_TRY(kv_skip_node(&t->r, s->writer_type));
+      continue;
+    }
+    size_t start = t->out.length;
+    KAVRO_TRY(tx_plan(t, s->plan));
+    segs[s->reader_index] = (segment_t){start, t->out.length - start};
+  }
+  for (size_t i = 0; i < plan->fill_count; i++) {
+    const kv_fill_t *f = &plan->fills[i];
+    KAVRO_TRY(tx_room(t, f->length));
+    segs[f->reader_index] = (segment_t){t->out.length, f->length};
+    kv_put_bytes(&t->out, f->bytes, f->length);
+  }
+  return tx_reorder(t, record_start, segs, count);
+}
+
+/* Blocks are written back with plain counts (no byte sizes). */
+static kavro_err_t tx_collection(tx_t *t, const kv_plan_t *plan) {
+  size_t seen = 0;
+  for (;;) {
+    size_t n;
+    KAVRO_TRY(kv_read_block(&t->r, plan->writer->items, &seen, &n));
+    KAVRO_TRY(tx_long(t, (int64_t)n));
+    if (n == 0)
+      return KAVRO_OK;
+    for (size_t i = 0; i < n; i++) {
+      if (plan->writer->type == KAVRO_MAP) {
+        const unsigned char *key = t->r.p, *data;
+        size_t length;
+        KAVRO_TRY(kv_read_run(&t->r, &data, &length));
+        KAVRO_TRY(tx_copy(t, key));
+      }
+      KAVRO_TRY(tx_plan(t, plan->items));
+    }
+  }
+}
+
+static const char *type_label(const kv_node_t *node) {
+  return node->fullname ? node->fullname : kavro_type_name(node->type);
+}
+
+static kavro_err_t tx_nested(tx_t *t, const kv_plan_t *plan) {
+  size_t d;
+  switch (plan->op) {
+  case KV_OP_RECORD:
+    return tx_record(t, plan);
+  case KV_OP_COLLECTION:
+    return tx_collection(t, plan);
+  case KV_OP_WRITER_UNION:
+    KAVRO_TRY(kv_read_branch(&t->r, plan->writer, &d));
+    if (!plan->branches[d])
+      return kv_read_fail(&t->r, "the writer's union branch %zu (%s) cannot be "
+                                 "read as the reader's %s",
+                          d, type_label(plan->writer->branches[d]),
+                          type_label(plan->reader));
+    return tx_plan(t, plan->branches[d]);
+  default: /* reader union */
+    KAVRO_TRY(tx_long(t, (int64_t)plan->reader_branch));
+    return tx_plan(t, plan->inner);
+  }
+}
+
+static kavro_err_t tx_plan(tx_t *t, const kv_plan_t *plan) {
+  const unsigned char *from = t->r.p;
+  switch (plan->op) {
+  case KV_OP_DIRECT:
+    KAVRO_TRY(kv_skip_node(&t->r, plan->writer));
+    return tx_copy(t, from);
+  case KV_OP_PROMOTE:
+    return tx_promote(t, plan);
+  case KV_OP_ENUM:
+    return tx_enum(t, plan);
+  default: {
+    KAVRO_TRY(kv_read_enter(&t->r));
+    kavro_err_t err = tx_nested(t, plan);
+    kv_read_leave(&t->r);
+    return err;
+  }
+  }
+}
+
+/* Transcode the datum at @data into arena memory: @out, @out_size. */
+static kavro_err_t transcode(kavro_typed_resolver_t *res,
+                             const kavro_resolution_t *resolution,
+                             const void *data, size_t size,
+                             kavro_arena_t *arena, const unsigned char **out,
+                             size_t *out_size, kavro_error_t *error) {
+  size_t room = size < SIZE_MAX / 4 ? 2 * size + 64 : size;
+  for (;;) {
+    tx_t t = {.arena = arena};
+    unsigned char *mem = kavro_arena_alloc(arena, room);
+    if (!mem)
+      return kv_error_set(error, KAVRO_ERR_NOMEM,
+                          "out of memory (or past the arena's bound)");
+    kv_reader_init(&t.r, res->decoder, data, size, error);
+    t.out = kv_buf_over(mem, room);
+    kavro_err_t err = tx_plan(&t, resolution->root);
+    if (!err && t.r.p != t.r.end)
+      return kv_error_set(error, KAVRO_ERR_DECODE,
+                          "at byte %zu: %zu bytes are left after the datum",
+                          (size_t)(t.r.p - t.r.start), (size_t)(t.r.end - t.r.p));
+    if (!t.short_room) {
+      *out = mem;
+      *out_size = t.out.length;
+      return err;
+    }
+    if (room > SIZE_MAX / 2)
+      return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
+    room *= 2;
+  }
+}
+
+/* The writer's bytes and then the defaults, in the arena.  The writer's
+ * datum is walked first, so that a body that ends early or goes on too
+ * long is refused as the generic resolver refuses it, never read into
+ * the defaults. */
+static kavro_err_t append_defaults(kavro_typed_resolver_t *res,
+                                   const entry_t *e, const void *data,
+                                   size_t size, kavro_arena_t *arena,
+                                   const unsigned char **out, size_t *out_size,
+                                   kavro_error_t *error) {
+  kv_reader_t r;
+  kv_reader_init(&r, res->decoder, data, size, error);
+  KAVRO_TRY(kv_skip_node(&r, e->resolution->root->writer));
+  if (r.p != r.end)
+    return kv_error_set(error, KAVRO_ERR_DECODE,
+                        "at byte %zu: %zu bytes are left after the datum",
+                        (size_t)(r.p - r.start), (size_t)(r.end - r.p));
+  if (size > SIZE_MAX - e->tail_length)
+    return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
+  unsigned char *mem = kavro_arena_alloc(arena, size + e->tail_length);
+  if (!mem)
+    return kv_error_set(error, KAVRO_ERR_NOMEM,
+                        "out of memory (or past the arena's bound)");
+  if (size)
+    memcpy(mem, data, size);
+  if (e->tail_length)
+    memcpy(mem + size, e->tail, e->tail_length);
+  *out = mem;
+  *out_size = size + e->tail_length;
+  return KAVRO_OK;
+}
+
+kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
+                                    const kavro_typed_type_t *type,
+                                    kavro_schema_t *writer, const void *data,
+                                    size_t size, kavro_arena_t *arena,
+                                    void *value, kavro_error_t *error) {
+  if (!res || !type || !writer || !arena || !value || (!data && size))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "resolver, type, writer, arena, value and data are "
+                        "required");
+  const kavro_decode_limits_t *limits = &res->decoder->limits;
+  if (kavro_schema_rabin(writer) == type->rabin)
+    return kavro_typed_decode(type, data, size, arena, limits, value, error);
+  const entry_t *e;
+  KAVRO_TRY(lookup(res, type, writer, &e, error));
+  const unsigned char *own = NULL;
+  size_t own_size = 0;
+  type->init(value);
+  if (e->append_only)
+    KAVRO_TRY(append_defaults(res, e, data, size, arena, &own, &own_size,
+                              error));
+  else
+    KAVRO_TRY(transcode(res, e->resolution, data, size, arena, &own,
+                        &own_size, error));
+  return kavro_typed_decode(type, own, own_size, arena, limits, value, error);
+}
