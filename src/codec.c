@@ -526,7 +526,7 @@ static kavro_err_t decode_run(kv_reader_t *r, const kv_node_t *node,
     return set_status(r, avro_value_set_fixed(v, (void *)data, node->size),
                       "a fixed");
   default: {
-    int32_t i;
+    int32_t i = 0;
     if ((err = kv_read_int(r, &i)))
       return err;
     if (i < 0 || (size_t)i >= node->symbol_count)
@@ -665,7 +665,7 @@ static kavro_err_t skip_nested(kv_reader_t *r, const kv_node_t *node) {
     return err;
   }
   if (node->type == KAVRO_UNION) {
-    size_t d;
+    size_t d = 0;
     return (err = kv_read_branch(r, node, &d)) ? err
                                             : kv_skip_node(r, node->branches[d]);
   }
@@ -681,7 +681,7 @@ kavro_err_t kv_skip_node(kv_reader_t *r, const kv_node_t *node) {
     int b;
     double d;
     float f;
-  } scratch;
+  } scratch = {0};
   kavro_err_t err;
   switch (node->type) {
   case KAVRO_NULL:
