@@ -16,5 +16,6 @@
 #include <kavro/registry.h>
 #include <kavro/serde.h>
 #include <kavro/serializer.h>
+#include <kavro/typed.h>
 
 #endif /* KAVRO_H */

@@ -49,7 +49,11 @@ kavro_err_t kv_buf_grow(kavro_buf_t *buf, size_t extra) {
   if (buf->fixed || extra > buf->max_size - buf->length)
     return KAVRO_ERR_LIMIT;
   size_t need = buf->length + extra;
+  /* Capacity never passes max_size, so the fast path above, which only
+   * compares with capacity, also keeps the bound. */
   size_t cap = buf->capacity ? buf->capacity : 256;
+  if (cap > buf->max_size)
+    cap = buf->max_size;
   while (cap < need)
     cap = cap > buf->max_size / 2 ? buf->max_size : cap * 2;
   unsigned char *p = realloc(buf->data, cap);

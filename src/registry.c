@@ -567,8 +567,11 @@ static kavro_err_t schema_call(kavro_registry_t *reg,
       (args->ref_count && !args->refs))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL or empty argument");
   /* Keyed on identity, not the canonical fingerprint: schemas that differ
-   * only in a default are different schemas to the registry. */
-  kv_cache_key_t key = {args->subject, 0, kv_schema_identity(args->schema)};
+   * only in a default are different schemas to the registry.  Lookups and
+   * registrations have keys of their own, so that a registration never
+   * waits on a concurrent lookup's flight and takes its "not found". */
+  kv_cache_key_t key = {args->subject, lookup ? 0 : 1,
+                        kv_schema_identity(args->schema)};
   return cached(reg, reg->by_schema, &key, -1, lookup ? has_version : NULL,
                 lookup ? fetch_lookup : fetch_register, args, value, error);
 }

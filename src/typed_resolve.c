@@ -39,6 +39,8 @@ typedef struct entry_s {
   bool append_only;
   unsigned char *tail;              /* the defaults, in reader order */
   size_t tail_length;
+  struct skip_step_s *skips;        /* how to walk the writer's fields */
+  size_t skip_count;
 } entry_t;
 
 typedef struct table_s {
@@ -77,6 +79,7 @@ void kavro_typed_resolver_destroy(kavro_typed_resolver_t *res) {
   for (size_t i = 0; t && i < t->count; i++) {
     kavro_resolution_destroy(t->entries[i].resolution);
     free(t->entries[i].tail);
+    free(t->entries[i].skips);
   }
   while (t) {
     table_t *previous = t->previous;
@@ -114,9 +117,102 @@ static kavro_err_t build_resolution(const kavro_typed_type_t *type,
   return err;
 }
 
+/* ---- walking the writer's fields of an append-only record ------------------
+ * Before its bytes are handed to the reader's decoder, the writer's datum
+ * must be known to end exactly where the body does.  Its fields are read
+ * by the reader as they are, so their values are checked there; here
+ * only their lengths matter, walked by a flat program of steps. */
+
+typedef enum skip_op_e {
+  SKIP_VARINT,   /* int, long, enum */
+  SKIP_RUN,      /* string, bytes */
+  SKIP_BYTES,    /* fixed, float, double, boolean: @size bytes */
+  SKIP_NODE      /* anything else: the codec's walk */
+} skip_op_t;
+
+typedef struct skip_step_s {
+  skip_op_t op;
+  size_t size;
+  const kv_node_t *node;
+} skip_step_t;
+
+static skip_step_t skip_step(const kv_node_t *n) {
+  switch (n->type) {
+  case KAVRO_INT:
+  case KAVRO_LONG:
+  case KAVRO_ENUM:
+    return (skip_step_t){SKIP_VARINT, 0, n};
+  case KAVRO_STRING:
+  case KAVRO_BYTES:
+    return (skip_step_t){SKIP_RUN, 0, n};
+  case KAVRO_NULL:
+  case KAVRO_BOOLEAN:
+  case KAVRO_FLOAT:
+  case KAVRO_DOUBLE:
+  case KAVRO_FIXED:
+    return (skip_step_t){SKIP_BYTES,
+                         n->type == KAVRO_NULL      ? 0
+                         : n->type == KAVRO_BOOLEAN ? 1
+                         : n->type == KAVRO_FLOAT   ? 4
+                         : n->type == KAVRO_DOUBLE  ? 8
+                                                    : n->size,
+                         n};
+  default:
+    return (skip_step_t){SKIP_NODE, 0, n};
+  }
+}
+
+/* The end of the varint at @p, or NULL when it runs past @end or 10 bytes. */
+static inline const unsigned char *varint_end(const unsigned char *p,
+                                              const unsigned char *end,
+                                              uint64_t *value) {
+  uint64_t z = 0;
+  for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+    unsigned char b = *p++;
+    z |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *value = z;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r) {
+  for (size_t i = 0; i < e->skip_count; i++) {
+    const skip_step_t *s = &e->skips[i];
+    const unsigned char *next;
+    uint64_t z;
+    switch (s->op) {
+    case SKIP_VARINT:
+      if (!(next = varint_end(r->p, r->end, &z)))
+        return kv_read_fail(r, "body ends inside a number");
+      r->p = next;
+      break;
+    case SKIP_RUN:
+      if (!(next = varint_end(r->p, r->end, &z)))
+        return kv_read_fail(r, "body ends inside a length");
+      /* zig-zag: a negative length has the low bit set */
+      if ((z & 1) || (z >> 1) > (uint64_t)(r->end - next))
+        return kv_read_fail(r, "bad length of a string or bytes value");
+      r->p = next + (z >> 1);
+      break;
+    case SKIP_BYTES:
+      if (s->size > (size_t)(r->end - r->p))
+        return kv_read_fail(r, "body ends inside a value");
+      r->p += s->size;
+      break;
+    default:
+      KAVRO_TRY(kv_skip_node(r, s->node));
+    }
+  }
+  return KAVRO_OK;
+}
+
 /* Is @plan a record whose writer fields are the reader's first ones, read
  * as they are, followed only by fields filled from defaults?  Then store
- * the defaults' bytes, in reader order, in @e. */
+ * the defaults' bytes, in reader order, and the walk of the writer's
+ * fields in @e. */
 static bool find_append_only(const kv_plan_t *plan, entry_t *e) {
   if (plan->op != KV_OP_RECORD)
     return false;
@@ -131,8 +227,13 @@ static bool find_append_only(const kv_plan_t *plan, entry_t *e) {
       return false;
     length += plan->fills[i].length;
   }
-  if (!(e->tail = malloc(length ? length : 1)))
+  if (!(e->tail = malloc(length ? length : 1)) ||
+      !(e->skips = malloc((plan->step_count ? plan->step_count : 1) *
+                          sizeof(*e->skips))))
     return false;
+  for (size_t i = 0; i < plan->step_count; i++)
+    e->skips[i] = skip_step(plan->steps[i].writer_type);
+  e->skip_count = plan->step_count;
   for (size_t i = 0; i < plan->fill_count; i++) {
     memcpy(e->tail + e->tail_length, plan->fills[i].bytes,
            plan->fills[i].length);
@@ -167,7 +268,7 @@ static kavro_err_t lookup(kavro_typed_resolver_t *res,
                     rabin, type);
   if (*out)
     return KAVRO_OK;
-  entry_t e = {rabin, type, NULL, false, NULL, 0};
+  entry_t e = {rabin, type, NULL, false, NULL, 0, NULL, 0};
   KAVRO_TRY(build_resolution(type, writer, &e.resolution, error));
   e.append_only = find_append_only(e.resolution->root, &e);
   pthread_mutex_lock(&res->lock);
@@ -176,6 +277,7 @@ static kavro_err_t lookup(kavro_typed_resolver_t *res,
     pthread_mutex_unlock(&res->lock);
     kavro_resolution_destroy(e.resolution);
     free(e.tail);
+    free(e.skips);
     return KAVRO_OK;
   }
   bool ok = publish(res, &e);
@@ -185,6 +287,7 @@ static kavro_err_t lookup(kavro_typed_resolver_t *res,
   if (!ok) {
     kavro_resolution_destroy(e.resolution);
     free(e.tail);
+    free(e.skips);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
   return KAVRO_OK;
@@ -470,7 +573,7 @@ static kavro_err_t append_defaults(kavro_typed_resolver_t *res,
                                    kavro_error_t *error) {
   kv_reader_t r;
   kv_reader_init(&r, res->decoder, data, size, error);
-  KAVRO_TRY(kv_skip_node(&r, e->resolution->root->writer));
+  KAVRO_TRY(run_skips(e, &r));
   if (r.p != r.end)
     return kv_error_set(error, KAVRO_ERR_DECODE,
                         "at byte %zu: %zu bytes are left after the datum",

@@ -788,6 +788,7 @@ typedef struct worker_s {
   kavro_schema_t *schema;
   int id;
   int failures;
+  char first_failure[600];
 } worker_t;
 
 static void *worker_run(void *arg) {
@@ -797,9 +798,12 @@ static void *worker_run(void *arg) {
   value_t v;
   value_init(&v, w->schema, v1_datum);
   for (int i = 0; i < 10000; i++) {
+    kavro_error_t error;
     if (kavro_serializer_serialize(ser, "orders", false, w->schema, &v.value,
-                                   out, NULL) != KAVRO_OK) {
-      w->failures++;
+                                   out, &error) != KAVRO_OK) {
+      if (w->failures++ == 0)
+        snprintf(w->first_failure, sizeof(w->first_failure), "call %d: %s: %s",
+                 i, kavro_err2name(error.code), error.text);
       continue;
     }
     kavro_wire_frame_t frame;
@@ -821,14 +825,15 @@ START_TEST(threads_share_a_client) {
   worker_t workers[THREADS];
   pthread_t threads[THREADS];
   for (int i = 0; i < THREADS; i++) {
-    workers[i] = (worker_t){reg, v1, 0, 0};
+    workers[i] = (worker_t){reg, v1, 0, 0, ""};
     ck_assert_int_eq(pthread_create(&threads[i], NULL, worker_run,
                                     &workers[i]),
                      0);
   }
   for (int i = 0; i < THREADS; i++) {
     pthread_join(threads[i], NULL);
-    ck_assert_int_eq(workers[i].failures, 0);
+    ck_assert_msg(workers[i].failures == 0, "worker %d: %d failures, first: %s", i,
+                  workers[i].failures, workers[i].first_failure);
     ck_assert_int_eq(workers[i].id, workers[0].id);
   }
   ck_assert_int_eq(workers[0].id, latest_id(reg, "orders-value"));

@@ -13,7 +13,12 @@ static const cli_command_t *const commands[] = {
     &cli_validate,
     &cli_canonical,
     &cli_fingerprint,
+    &cli_gen,
     &cli_mock_registry,
+    &cli_encode,
+    &cli_decode,
+    &cli_produce,
+    &cli_consume,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,36 @@
+/*
+ * kavro - internals of the typed part: the writer's start and end, inline
+ * for the library's own entry points (the exported kavro_writer_begin()
+ * and kavro_writer_end() are these, for generated code and users).
+ */
+#ifndef KAVRO_TYPED_INT_H
+#define KAVRO_TYPED_INT_H
+
+#include "codec_int.h"
+#include "kavro/typed.h"
+
+/* Past the buffer's bound: KAVRO_ERR_LIMIT with a message. */
+kavro_err_t kv_writer_over_bound(kavro_writer_t *w);
+
+static inline void kv_writer_begin(kavro_writer_t *w, kavro_buf_t *buf,
+                                   kavro_error_t *error) {
+  w->buf = buf;
+  w->start = buf->length;
+  w->depth = 0;
+  w->error = error;
+  w->p = buf->data ? buf->data + buf->length : NULL;
+  w->end = buf->data ? buf->data + buf->capacity : NULL;
+}
+
+/* Commit (@err == KAVRO_OK) or drop what was written.  The room may pass
+ * the bound (a first allocation is never smaller than the buffer's
+ * minimum); the bytes may not. */
+static inline kavro_err_t kv_writer_end(kavro_writer_t *w, kavro_err_t err) {
+  kavro_buf_t *buf = w->buf;
+  if (!err && buf->data && (size_t)(w->p - buf->data) > buf->max_size)
+    err = kv_writer_over_bound(w);
+  buf->length = err || !buf->data ? w->start : (size_t)(w->p - buf->data);
+  return err;
+}
+
+#endif /* KAVRO_TYPED_INT_H */
