@@ -58,6 +58,8 @@ static const err_desc_t err_descs[] = {
      "Registry: version must be soft deleted first"},
     {KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND, "SUBJECT_LEVEL_NOT_FOUND",
      "Registry: subject has no compatibility level"},
+    {KAVRO_ERR_SUBJECT_MODE_NOT_FOUND, "SUBJECT_MODE_NOT_FOUND",
+     "Registry: subject has no mode of its own"},
     {KAVRO_ERR_REGISTRY_INCOMPATIBLE_SCHEMA, "REGISTRY_INCOMPATIBLE_SCHEMA",
      "Registry: schema incompatible"},
     {KAVRO_ERR_INVALID_SCHEMA, "INVALID_SCHEMA", "Registry: invalid schema"},

@@ -99,8 +99,13 @@ void kv_store_put_config(kv_store_t *store, const char *subject,
                          const json_t *body, kv_reply_t *reply);
 void kv_store_delete_config(kv_store_t *store, const char *subject,
                             kv_reply_t *reply);
-void kv_store_get_mode(kv_store_t *store, kv_reply_t *reply);
-void kv_store_put_mode(kv_store_t *store, const json_t *body,
+/* The global mode (@subject NULL) or a subject's own; a subject without
+ * one answers 40409 unless @default_to_global. */
+void kv_store_get_mode(kv_store_t *store, const char *subject,
+                       bool default_to_global, kv_reply_t *reply);
+void kv_store_delete_mode(kv_store_t *store, const char *subject,
+                          kv_reply_t *reply);
+void kv_store_put_mode(kv_store_t *store, const char *subject, const json_t *body,
                        kv_reply_t *reply);
 /* @version NULL: against the versions the subject's level names. */
 void kv_store_test_compat(kv_store_t *store, const char *subject,
@@ -140,6 +145,9 @@ typedef enum kv_endpoint_e {
   KV_EP_DELETE_SUBJECT_CONFIG,
   KV_EP_GET_MODE,
   KV_EP_PUT_MODE,
+  KV_EP_GET_SUBJECT_MODE,
+  KV_EP_PUT_SUBJECT_MODE,
+  KV_EP_DELETE_SUBJECT_MODE,
   KV_EP_COMPAT_VERSION,
   KV_EP_COMPAT_SUBJECT,
   KV_EP_COUNT

@@ -42,6 +42,9 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_DELETE_SUBJECT_CONFIG] = "DELETE /config/{subject}",
     [KV_EP_GET_MODE] = "GET /mode",
     [KV_EP_PUT_MODE] = "PUT /mode",
+    [KV_EP_GET_SUBJECT_MODE] = "GET /mode/{subject}",
+    [KV_EP_PUT_SUBJECT_MODE] = "PUT /mode/{subject}",
+    [KV_EP_DELETE_SUBJECT_MODE] = "DELETE /mode/{subject}",
     [KV_EP_COMPAT_VERSION] = "POST /compatibility/subjects/{subject}/versions/{version}",
     [KV_EP_COMPAT_SUBJECT] = "POST /compatibility/subjects/{subject}/versions",
 };
@@ -235,6 +238,22 @@ static kavro_err_t route_config(const segments_t *segs, const char *method,
   return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
 }
 
+static kavro_err_t route_mode(const segments_t *segs, const char *method,
+                              kv_route_t *route) {
+  if (segs->count == 1) {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_MODE}, {"PUT", KV_EP_PUT_MODE}}, 2);
+    return KAVRO_OK;
+  }
+  pick(route, method,
+       (method_map_t[]){{"GET", KV_EP_GET_SUBJECT_MODE},
+                        {"PUT", KV_EP_PUT_SUBJECT_MODE},
+                        {"DELETE", KV_EP_DELETE_SUBJECT_MODE}},
+       3);
+  route->subject = join_decoded(segs, 1, segs->count);
+  return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
+}
+
 kavro_err_t kv_route_find(const char *method, const char *path,
                           kv_route_t *route) {
   memset(route, 0, sizeof(*route));
@@ -257,11 +276,8 @@ kavro_err_t kv_route_find(const char *method, const char *path,
     return route_schemas(&segs, method, route);
   if (segment_is(&segs, 0, "config"))
     return route_config(&segs, method, route);
-  if (segment_is(&segs, 0, "mode") && segs.count == 1) {
-    pick(route, method,
-         (method_map_t[]){{"GET", KV_EP_GET_MODE}, {"PUT", KV_EP_PUT_MODE}}, 2);
-    return KAVRO_OK;
-  }
+  if (segment_is(&segs, 0, "mode"))
+    return route_mode(&segs, method, route);
   if (segment_is(&segs, 0, "compatibility"))
     return route_compat(&segs, method, route);
   return KAVRO_OK;
@@ -337,7 +353,8 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
     kv_store_put_config(store, route->subject, body, reply);
     break;
   case KV_EP_PUT_MODE:
-    kv_store_put_mode(store, body, reply);
+  case KV_EP_PUT_SUBJECT_MODE:
+    kv_store_put_mode(store, route->subject, body, reply);
     break;
   case KV_EP_COMPAT_VERSION:
   case KV_EP_COMPAT_SUBJECT:
@@ -413,7 +430,11 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     kv_store_delete_config(store, subject, reply);
     break;
   case KV_EP_GET_MODE:
-    kv_store_get_mode(store, reply);
+  case KV_EP_GET_SUBJECT_MODE:
+    kv_store_get_mode(store, subject, query_flag(q, "defaultToGlobal"), reply);
+    break;
+  case KV_EP_DELETE_SUBJECT_MODE:
+    kv_store_delete_mode(store, subject, reply);
     break;
   default:
     serve_with_body(store, route, request, reply);

@@ -68,6 +68,8 @@ typedef struct subject_s {
   size_t count, capacity;
   bool has_level;
   kavro_compat_level_t level;
+  bool has_mode;
+  registry_mode_t mode;
 } subject_t;
 
 struct kv_store_s {
@@ -223,9 +225,9 @@ static subject_t *add_subject(kv_store_t *store, const char *name) {
   return subject;
 }
 
-/* Forget @subject when nothing is left of it (no version, no level). */
+/* Forget @subject when nothing is left of it (no version, level or mode). */
 static void drop_subject_if_empty(kv_store_t *store, subject_t *subject) {
-  if (subject->count > 0 || subject->has_level)
+  if (subject->count > 0 || subject->has_level || subject->has_mode)
     return;
   for (size_t i = 0; i < store->subject_count; i++) {
     if (store->subjects[i] == subject) {
@@ -293,13 +295,19 @@ static void subject_not_found(kv_reply_t *reply, const char *name) {
   kv_reply_error(reply, 40401, "Subject '%s' not found.", name);
 }
 
-static bool read_only(const kv_store_t *store) {
-  return store->mode == MODE_READONLY || store->mode == MODE_READONLY_OVERRIDE;
+/* A subject's own mode wins over the global one. */
+static registry_mode_t mode_of(const kv_store_t *store, const subject_t *subject) {
+  return subject && subject->has_mode ? subject->mode : store->mode;
+}
+
+static bool read_only(const kv_store_t *store, const char *subject) {
+  registry_mode_t mode = mode_of(store, subject ? find_subject(store, subject) : NULL);
+  return mode == MODE_READONLY || mode == MODE_READONLY_OVERRIDE;
 }
 
 static bool refuse_if_read_only(const kv_store_t *store, const char *subject,
                                 kv_reply_t *reply) {
-  if (!read_only(store))
+  if (!read_only(store, subject))
     return false;
   kv_reply_error(reply, 42205, "Subject %s is in read-only mode", subject);
   return true;
@@ -642,7 +650,7 @@ static void register_locked(kv_store_t *store, const char *name,
     kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
     goto done;
   }
-  if (store->mode != MODE_IMPORT &&
+  if (mode_of(store, subject) != MODE_IMPORT &&
       !compatible_with_subject(store, name, subject, &c, reply))
     goto done;
   if (!entry && !(entry = add_entry(store, &c, (int)store->entry_count + 1))) {
@@ -965,7 +973,7 @@ static void delete_subject_locked(kv_store_t *store, const char *name,
   }
   if (permanent) {
     subject->count = 0;
-    subject->has_level = false;
+    subject->has_level = subject->has_mode = false;
     drop_subject_if_empty(store, subject);
   }
   store->changes++;
@@ -1019,7 +1027,7 @@ static void delete_version_locked(kv_store_t *store, const char *name,
     memmove(v, v + 1, (subject->count - at - 1) * sizeof(*v));
     subject->count--;
     if (subject->count == 0)
-      subject->has_level = false;
+      subject->has_level = subject->has_mode = false;
     drop_subject_if_empty(store, subject);
   } else {
     v->deleted = true;
@@ -1112,9 +1120,32 @@ void kv_store_delete_config(kv_store_t *store, const char *name,
   pthread_mutex_unlock(&store->lock);
 }
 
-void kv_store_get_mode(kv_store_t *store, kv_reply_t *reply) {
+void kv_store_get_mode(kv_store_t *store, const char *name,
+                       bool default_to_global, kv_reply_t *reply) {
   pthread_mutex_lock(&store->lock);
-  kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[store->mode]));
+  subject_t *subject = name ? find_subject(store, name) : NULL;
+  if (!name || (subject && subject->has_mode) || default_to_global)
+    kv_reply_json(reply, json_pack("{s:s}", "mode",
+                                   mode_names[mode_of(store, subject)]));
+  else
+    kv_reply_error(reply, 40409, "Subject '%s' does not have subject-level "
+                                 "mode configured",
+                   name);
+  pthread_mutex_unlock(&store->lock);
+}
+
+void kv_store_delete_mode(kv_store_t *store, const char *name,
+                          kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject = find_subject(store, name);
+  if (!(subject && subject->has_mode)) {
+    subject_not_found(reply, name);
+  } else {
+    kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[subject->mode]));
+    subject->has_mode = false;
+    drop_subject_if_empty(store, subject);
+    store->changes++;
+  }
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -1128,8 +1159,8 @@ static bool parse_mode(const char *text, registry_mode_t *mode) {
   return false;
 }
 
-void kv_store_put_mode(kv_store_t *store, const json_t *body,
-                       kv_reply_t *reply) {
+void kv_store_put_mode(kv_store_t *store, const char *name,
+                       const json_t *body, kv_reply_t *reply) {
   registry_mode_t mode;
   if (!parse_mode(json_string_value(json_object_get(body, "mode")), &mode)) {
     kv_reply_error(reply, 42204, "Invalid mode. Valid values are READWRITE, "
@@ -1137,9 +1168,19 @@ void kv_store_put_mode(kv_store_t *store, const json_t *body,
     return;
   }
   pthread_mutex_lock(&store->lock);
-  store->mode = mode;
-  store->changes++;
-  kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[mode]));
+  subject_t *subject = name ? add_subject(store, name) : NULL;
+  if (name && !subject) {
+    reply_out_of_memory(reply);
+  } else {
+    if (subject) {
+      subject->has_mode = true;
+      subject->mode = mode;
+    } else {
+      store->mode = mode;
+    }
+    store->changes++;
+    kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[mode]));
+  }
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -1248,9 +1289,12 @@ static json_t *dump_subject(const subject_t *subject) {
   }
   json_t *object = json_pack("{s:s, s:o}", "subject", subject->name,
                              "versions", versions);
-  if (object && subject->has_level &&
-      json_object_set_new(object, "compatibilityLevel",
-                          json_string(kavro_compat_level_name(subject->level)))) {
+  if (object && ((subject->has_level &&
+                  json_object_set_new(object, "compatibilityLevel",
+                                      json_string(kavro_compat_level_name(subject->level)))) ||
+                 (subject->has_mode &&
+                  json_object_set_new(object, "mode",
+                                      json_string(mode_names[subject->mode]))))) {
     json_decref(object);
     return NULL;
   }
@@ -1323,10 +1367,11 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
   size_t i;
   const json_t *item;
   json_array_foreach(subjects, i, item) {
-    const char *name, *level = NULL;
+    const char *name, *level = NULL, *mode = NULL;
     const json_t *versions;
-    if (json_unpack((json_t *)item, "{s:s, s:o, s?:s}", "subject", &name,
-                    "versions", &versions, "compatibilityLevel", &level) ||
+    if (json_unpack((json_t *)item, "{s:s, s:o, s?:s, s?:s}", "subject", &name,
+                    "versions", &versions, "compatibilityLevel", &level,
+                    "mode", &mode) ||
         !json_is_array(versions))
       return bad_file(error, path, "a subject without \"subject\" or \"versions\"");
     subject_t *subject = add_subject(into, name);
@@ -1335,6 +1380,9 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
     if (level && kavro_compat_level_parse(level, &subject->level) != KAVRO_OK)
       return bad_file(error, path, "an unknown compatibility level");
     subject->has_level = level != NULL;
+    if (mode && !parse_mode(mode, &subject->mode))
+      return bad_file(error, path, "an unknown mode");
+    subject->has_mode = mode != NULL;
     size_t j;
     const json_t *v;
     json_array_foreach(versions, j, v) {

@@ -588,6 +588,32 @@ START_TEST(test_mode) {
 }
 END_TEST
 
+/* A subject's own mode wins over the global one, for that subject only. */
+START_TEST(test_subject_mode) {
+  over_http = _i;
+  register_ok("s", ORDER_V1, NULL);
+  expect_done("GET", "/mode/s", NULL, 404, 40409);
+  get_equals("/mode/s?defaultToGlobal=true", "{\"mode\":\"READWRITE\"}");
+  expect_done("PUT", "/mode/s", "{\"mode\":\"READONLY\"}", 200, 0);
+  get_equals("/mode/s", "{\"mode\":\"READONLY\"}");
+  get_equals("/mode", "{\"mode\":\"READWRITE\"}");
+  register_fails("s", ORDER_V2, NULL, 422, 42205);
+  register_ok("t", ORDER_V2, NULL);
+  expect_done("PUT", "/mode/t", "{\"mode\":\"SOMETIMES\"}", 422, 42204);
+  /* IMPORT on one subject skips its compatibility check only. */
+  expect_done("PUT", "/mode/t", "{\"mode\":\"IMPORT\"}", 200, 0);
+  register_ok("t", ORDER_BAD, NULL);
+  expect_done("DELETE", "/mode/s", NULL, 200, 0);
+  expect_done("DELETE", "/mode/s", NULL, 404, 40401);
+  register_ok("s", ORDER_V2, NULL);
+  /* A mode alone keeps a subject known to /mode. */
+  expect_done("PUT", "/mode/empty", "{\"mode\":\"READONLY\"}", 200, 0);
+  get_equals("/mode/empty", "{\"mode\":\"READONLY\"}");
+  expect_done("DELETE", "/mode/empty", NULL, 200, 0);
+  expect_done("GET", "/mode/empty", NULL, 404, 40409);
+}
+END_TEST
+
 static void expect_compat(const char *target, const char *schema, bool compatible) {
   char *body = schema_body(schema, NULL);
   answer_t a = expect("POST", target, body, 200, 0);
@@ -1149,6 +1175,7 @@ static json_t *snapshot(void) {
   json_object_set_new(all, "s1", get_json("/subjects/s/versions/1?deleted=true"));
   json_object_set_new(all, "s2", get_json("/subjects/s/versions/2"));
   json_object_set_new(all, "level", get_json("/config/s"));
+  json_object_set_new(all, "s_mode", get_json("/mode/s"));
   json_object_set_new(all, "id3", get_json("/schemas/ids/3"));
   return all;
 }
@@ -1162,6 +1189,7 @@ START_TEST(test_save_and_load) {
   expect_done("DELETE", "/subjects/s/versions/1", NULL, 200, 0);
   set_level("s", "FULL");
   set_level(NULL, "NONE");
+  expect_done("PUT", "/mode/s", "{\"mode\":\"READONLY\"}", 200, 0);
   expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
   json_t *before = snapshot();
   char *path = temp_path("store.json");
@@ -1239,6 +1267,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_other_levels, 0, 2);
   tcase_add_loop_test(tc, test_config, 0, 2);
   tcase_add_loop_test(tc, test_mode, 0, 2);
+  tcase_add_loop_test(tc, test_subject_mode, 0, 2);
   tcase_add_loop_test(tc, test_compatibility_endpoint, 0, 2);
   tcase_add_loop_test(tc, test_subject_names, 0, 2);
   tcase_add_loop_test(tc, test_references, 0, 2);

@@ -439,6 +439,16 @@ START_TEST(test_endpoints) {
   ck_assert_str_eq(mode, "READONLY");
   ck_assert_int_eq(kavro_registry_set_mode(reg, NULL, "READWRITE", &error),
                    KAVRO_OK);
+  /* a subject's own mode */
+  ck_assert_int_eq(kavro_registry_get_mode(reg, "sub/ject", mode, &error),
+                   KAVRO_ERR_SUBJECT_MODE_NOT_FOUND);
+  ck_assert_int_eq(error.registry_code, 40409);
+  ck_assert_int_eq(kavro_registry_set_mode(reg, "sub/ject", "READONLY", &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, "sub/ject", mode, &error), KAVRO_OK);
+  ck_assert_str_eq(mode, "READONLY");
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error), KAVRO_OK);
+  ck_assert_str_eq(mode, "READWRITE");
 
   /* the registry's compatibility test, and an incompatible registration */
   bool compatible = true;
