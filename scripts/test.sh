@@ -46,7 +46,7 @@ run_suite() {  # name, configure flags...
    if ! make -j"$jobs" check >check.out 2>&1; then
      grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS|#)' check.out
      for log in tests/*.log fuzz/*.log; do
-       grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null || continue
+       grep -qE '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null || continue
        echo "--- $log"; tail -40 "$log"
      done
      exit 1
