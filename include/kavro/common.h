@@ -7,6 +7,10 @@
  * argument (NULL when the caller does not want details).  The structure
  * lives on the caller's stack, like jansson's json_error_t: nothing to free.
  * Credentials never appear in any text kavro writes there.
+ *
+ * Thread safety: every function in this header may be called from any
+ * thread at any time (they read static tables or only the arguments).  A
+ * kavro_error_t belongs to its caller; give each thread its own.
  */
 #ifndef KAVRO_COMMON_H
 #define KAVRO_COMMON_H
