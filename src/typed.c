@@ -195,7 +195,7 @@ kavro_err_t kavro_writer_end(kavro_writer_t *w, kavro_err_t err) {
 
 kavro_err_t kavro_writer_grow(kavro_writer_t *w, size_t n) {
   kavro_buf_t *buf = w->buf;
-  if (n == SIZE_MAX)   /* what kavro_room_run() makes of a bad value */
+  if (n == SIZE_MAX)   /* what a run of a bad string or bytes value asks */
     return kv_error_set(w->error, KAVRO_ERR_ENCODE,
                         "a string or bytes value has a length but no data, "
                         "or is too long");

@@ -9,6 +9,14 @@
 #include "codec_int.h"
 #include "kavro/typed.h"
 
+/* A function beside a hot path: kept out of line (and out of the way of
+ * the caller's registers) where the compiler allows saying so. */
+#if defined(__GNUC__) || defined(__clang__)
+#define KV_NOINLINE __attribute__((noinline))
+#else
+#define KV_NOINLINE
+#endif
+
 /* Past the buffer's bound: KAVRO_ERR_LIMIT with a message. */
 kavro_err_t kv_writer_over_bound(kavro_writer_t *w);
 

@@ -5,7 +5,8 @@
  * decoder or a resolution program).
  *
  * Both keep a small table of what the first message of a kind learned;
- * later messages scan it (a handful of entries per producer or consumer),
+ * later messages find it there (a handful of entries per producer or
+ * consumer; the serializer tries the previous message's entry first),
  * so the warm path makes no registry call, takes no lock and allocates
  * nothing.
  */
@@ -31,6 +32,11 @@ struct kavro_typed_serializer_s {
   kavro_registry_t *registry;
   ser_entry_t *entries;
   size_t count, capacity;
+  /* The entry of the previous message (NULL: none yet), tried before the
+   * table is scanned: a run of messages of one kind costs one comparison
+   * each.  Points into @entries, which move only in ser_learn(), which
+   * then resets it. */
+  const ser_entry_t *last;
 };
 
 kavro_typed_serializer_t *kavro_typed_serializer_new(kavro_serializer_t *serializer,
@@ -60,14 +66,17 @@ void kavro_typed_serializer_destroy(kavro_typed_serializer_t *ts) {
   free(ts);
 }
 
+static inline bool ser_matches(const ser_entry_t *e, const char *topic,
+                               bool is_key, const kavro_typed_type_t *type) {
+  return e->type == type && e->is_key == is_key && strcmp(e->topic, topic) == 0;
+}
+
 static const ser_entry_t *ser_find(const kavro_typed_serializer_t *ts,
                                    const char *topic, bool is_key,
                                    const kavro_typed_type_t *type) {
-  for (size_t i = 0; i < ts->count; i++) {
-    const ser_entry_t *e = &ts->entries[i];
-    if (e->type == type && e->is_key == is_key && strcmp(e->topic, topic) == 0)
-      return e;
-  }
+  for (size_t i = 0; i < ts->count; i++)
+    if (ser_matches(&ts->entries[i], topic, is_key, type))
+      return &ts->entries[i];
   return NULL;
 }
 
@@ -111,6 +120,7 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
     ts->entries = e;
     ts->capacity = cap;
   }
+  ts->last = NULL;   /* the table may have moved */
   ser_entry_t *e = &ts->entries[ts->count];
   if (!(e->topic = strdup(topic)))
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
@@ -121,6 +131,21 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
     e->header[1 + i] = (unsigned char)((uint32_t)id >> (24 - 8 * i));
   ts->count++;
   *out = e;
+  return KAVRO_OK;
+}
+
+/* The entry of (@topic, @is_key, @type) when it is not the previous
+ * message's: from the table, else learned.  Out of line, so that the warm
+ * path keeps its registers. */
+static KV_NOINLINE kavro_err_t ser_entry(kavro_typed_serializer_t *ts,
+                                         const char *topic, bool is_key,
+                                         const kavro_typed_type_t *type,
+                                         const ser_entry_t **out,
+                                         kavro_error_t *error) {
+  const ser_entry_t *e = ser_find(ts, topic, is_key, type);
+  if (!e)
+    KAVRO_TRY(ser_learn(ts, topic, is_key, type, &e, error));
+  ts->last = *out = e;
   return KAVRO_OK;
 }
 
@@ -135,9 +160,9 @@ kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
   out->length = 0;
   if (!value)
     return KAVRO_OK;
-  const ser_entry_t *e = ser_find(ts, topic, is_key, type);
-  if (!e)
-    KAVRO_TRY(ser_learn(ts, topic, is_key, type, &e, error));
+  const ser_entry_t *e = ts->last;
+  if (!e || !ser_matches(e, topic, is_key, type))
+    KAVRO_TRY(ser_entry(ts, topic, is_key, type, &e, error));
   kavro_writer_t w;
   kv_writer_begin(&w, out, error);
   kavro_err_t err = kavro_w_raw(&w, e->header, sizeof(e->header));

@@ -24,9 +24,12 @@
 #include <librdkafka/rdkafka_mock.h>
 
 /* Typed records from `kavro gen` of tests/gen/evolution_v1.avsc and
- * evolution_v2.avsc (generated in the build tree). */
+ * evolution_v2.avsc (generated in the build tree), */
 #include "evo1_visit.h"
 #include "evo2_visit.h"
+/* And of the topic catalog, avro/catalog.json: every event type. */
+#include "catalog.h"
+#include "random_datum.h"
 
 #define PARTITIONS 3
 /* Upper bound on any one wait for messages, so a broken test ends. */
@@ -125,10 +128,11 @@ static void flush(env_t *env) {
   ck_assert_int_eq(rd_kafka_flush(env->host, WAIT_MS), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
-/* A consumer of every partition of @topic from the start, offsets stored
- * by the helper only. */
-static rd_kafka_t *consumer_new(const env_t *env, const char *topic,
-                                const char *group) {
+/* A consumer of the first @partitions partitions of each of @topics from
+ * the start, offsets stored by the helper only. */
+static rd_kafka_t *consumer_of(const env_t *env, const char *const *topics,
+                               size_t topic_count, int partitions,
+                               const char *group) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   conf_set(conf, "bootstrap.servers", env->bootstraps);
   conf_set(conf, "group.id", group);
@@ -139,13 +143,21 @@ static rd_kafka_t *consumer_new(const env_t *env, const char *topic,
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   ck_assert_msg(rk != NULL, "%s", errstr);
   rd_kafka_poll_set_consumer(rk);
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
-  for (int p = 0; p < PARTITIONS; p++)
-    rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_topic_partition_list_t *parts =
+      rd_kafka_topic_partition_list_new((int)topic_count * partitions);
+  for (size_t t = 0; t < topic_count; t++)
+    for (int p = 0; p < partitions; p++)
+      rd_kafka_topic_partition_list_add(parts, topics[t], p)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
   ck_assert_int_eq(rd_kafka_assign(rk, parts), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_topic_partition_list_destroy(parts);
   return rk;
+}
+
+/* A consumer of every partition of @topic (one of env_init()'s). */
+static rd_kafka_t *consumer_new(const env_t *env, const char *topic,
+                                const char *group) {
+  return consumer_of(env, &topic, 1, PARTITIONS, group);
 }
 
 static void consumer_close(rd_kafka_t *rk) {
@@ -815,6 +827,161 @@ START_TEST(test_typed_evolution) {
 }
 END_TEST
 
+/* ---- every catalog event over Kafka ------------------------------------ */
+
+/* Messages produced per catalog event type. */
+#define CATALOG_MESSAGES 4
+
+/* What was produced to one catalog topic, kept to compare with what comes
+ * back: the values (random datums of the event's schema, decoded into its
+ * struct, in @arena) and their partition keys. */
+typedef struct catalog_sent_s {
+  kavro_arena_t *arena;
+  void *values[CATALOG_MESSAGES];
+  char keys[CATALOG_MESSAGES][256];
+  size_t key_sizes[CATALOG_MESSAGES];
+  bool received[CATALOG_MESSAGES];
+} catalog_sent_t;
+
+/* A value of @root's event drawn from @state into @sent's arena, produced
+ * with the typed serializer to partition 0 of its topic, keyed by the
+ * catalog's partition key. */
+static void produce_catalog_event(env_t *env, const kavro_typed_root_t *root,
+                                  const kavro_schema_t *schema,
+                                  catalog_sent_t *sent, int n,
+                                  uint32_t *state) {
+  kavro_error_t error;
+  kavro_buf_t *body = kavro_buf_new(0, 0);
+  ck_assert_ptr_nonnull(body);
+  kt_random_datum(schema, body, state);
+  void *value = kavro_arena_alloc(sent->arena, root->type->size);
+  ck_assert_ptr_nonnull(value);
+  ck_assert_msg(kavro_typed_decode(root->type, kavro_buf_data(body),
+                                   kavro_buf_length(body), sent->arena, NULL,
+                                   value, &error) == KAVRO_OK,
+                "%s: %s", root->topic, error.text);
+  kavro_buf_destroy(body);
+  sent->values[n] = value;
+
+  kavro_kafka_record_t record;
+  kavro_kafka_record_init(&record);
+  record.topic = root->topic;
+  record.partition = 0;
+  if (root->partition_key) {
+    sent->key_sizes[n] =
+        root->partition_key(value, sent->keys[n], sizeof sent->keys[n]);
+    ck_assert_uint_lt(sent->key_sizes[n], sizeof sent->keys[n]);
+    record.key = sent->keys[n];
+    record.key_size = sent->key_sizes[n];
+  }
+  record.value_type = root->type;
+  record.value_record = value;
+  ck_assert_msg(kavro_kafka_produce(env->producer, &record, NULL, &error) ==
+                    KAVRO_OK,
+                "%s: %s", root->topic, error.text);
+}
+
+/* A consumed catalog message: the record of its topic's type, equal to
+ * the value produced at its offset, under the same key. */
+static void check_catalog_message(const kavro_kafka_polled_t *polled,
+                                  catalog_sent_t *sent) {
+  const rd_kafka_message_t *m = polled->message;
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  size_t t = 0;
+  while (t < CATALOG_ROOT_COUNT && strcmp(catalog_roots[t].topic, topic) != 0)
+    t++;
+  ck_assert_msg(t < CATALOG_ROOT_COUNT, "a message on %s", topic);
+  const kavro_typed_root_t *root = &catalog_roots[t];
+  ck_assert_int_eq(m->partition, 0);
+  ck_assert_int_ge(m->offset, 0);
+  ck_assert_int_lt(m->offset, CATALOG_MESSAGES);
+  int n = (int)m->offset;
+  ck_assert_msg(!sent[t].received[n], "%s offset %d came twice", topic, n);
+  sent[t].received[n] = true;
+  ck_assert_ptr_eq(polled->record_type, root->type);
+  ck_assert_ptr_nonnull(polled->record);
+  ck_assert_int_eq(polled->value.writer_id.kind, KAVRO_SCHEMA_ID_INT);
+  ck_assert_msg(root->type->equal(sent[t].values[n], polled->record),
+                "%s offset %d: decoded record differs from the one produced",
+                topic, n);
+  ck_assert_uint_eq(m->key_len, sent[t].key_sizes[n]);
+  if (m->key_len)
+    ck_assert_mem_eq(m->key, sent[t].keys[n], m->key_len);
+}
+
+/* Every event type of the catalog: a struct in, through the typed
+ * serializer (registered under its subject in the HTTP mock registry),
+ * the mock cluster and a consumer helper with the topic's type, the same
+ * struct out. */
+START_TEST(test_catalog_over_kafka) {
+  env_t env;
+  env_init(&env);
+  rd_kafka_mock_cluster_t *cluster = rd_kafka_handle_mock_cluster(env.host);
+  ck_assert_uint_gt(CATALOG_ROOT_COUNT, 20);
+  catalog_sent_t *sent = calloc(CATALOG_ROOT_COUNT, sizeof *sent);
+  const char *topics[CATALOG_ROOT_COUNT];
+  kavro_schema_t *schemas[CATALOG_ROOT_COUNT];
+  uint32_t states[CATALOG_ROOT_COUNT];
+  ck_assert_ptr_nonnull(sent);
+  kavro_error_t error;
+  for (size_t t = 0; t < CATALOG_ROOT_COUNT; t++) {
+    const kavro_typed_root_t *root = &catalog_roots[t];
+    topics[t] = root->topic;
+    ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, root->topic, 1, 1),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    ck_assert_msg(kavro_schema_parse(root->type->schema_text,
+                                     strlen(root->type->schema_text), NULL,
+                                     &schemas[t], &error) == KAVRO_OK,
+                  "%s: %s", root->topic, error.text);
+    sent[t].arena = kavro_arena_new(0, 0);
+    ck_assert_ptr_nonnull(sent[t].arena);
+    states[t] = 2654435761u * (uint32_t)(t + 1);
+  }
+  /* Round after round of one message of each type, as a service producing
+   * many kinds of event does: the serializer's table is searched, not just
+   * its previous entry. */
+  for (int n = 0; n < CATALOG_MESSAGES; n++)
+    for (size_t t = 0; t < CATALOG_ROOT_COUNT; t++)
+      produce_catalog_event(&env, &catalog_roots[t], schemas[t], &sent[t], n,
+                            &states[t]);
+  flush(&env);
+  for (size_t t = 0; t < CATALOG_ROOT_COUNT; t++)
+    kavro_schema_destroy(schemas[t]);
+
+  rd_kafka_t *rk = consumer_of(&env, topics, CATALOG_ROOT_COUNT, 1, "catalog");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, NULL, 0, &error);
+  ck_assert_msg(consumer != NULL, "%s", error.text);
+  for (size_t t = 0; t < CATALOG_ROOT_COUNT; t++)
+    ck_assert_int_eq(kavro_kafka_consumer_set_type(consumer, topics[t],
+                                                   catalog_roots[t].type,
+                                                   &error),
+                     KAVRO_OK);
+  size_t got = 0;
+  long deadline = now_ms() + WAIT_MS;
+  while (got < CATALOG_ROOT_COUNT * CATALOG_MESSAGES && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    ck_assert(!polled.dead_lettered);
+    if (!polled.message)
+      continue;
+    check_catalog_message(&polled, sent);
+    got++;
+    ck_assert_int_eq(kavro_kafka_consumer_done(consumer, &polled, &error),
+                     KAVRO_OK);
+  }
+  ck_assert_uint_eq(got, CATALOG_ROOT_COUNT * CATALOG_MESSAGES);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  for (size_t t = 0; t < CATALOG_ROOT_COUNT; t++)
+    kavro_arena_destroy(sent[t].arena);
+  free(sent);
+  env_fini(&env);
+}
+END_TEST
+
 /* ---- the kavro produce / consume programs ------------------------------- */
 
 #ifdef KAVRO_BIN
@@ -1035,6 +1202,10 @@ static Suite *kafka_suite(void) {
   tcase_add_test(tc, test_misuse_refused);
   tcase_add_test(tc, test_typed_evolution);
   suite_add_tcase(s, tc);
+  TCase *catalog = tcase_create("catalog");
+  tcase_set_timeout(catalog, 30);
+  tcase_add_test(catalog, test_catalog_over_kafka);
+  suite_add_tcase(s, catalog);
 #ifdef KAVRO_BIN
   TCase *cli = tcase_create("programs");
   tcase_set_timeout(cli, 30);

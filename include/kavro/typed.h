@@ -180,15 +180,20 @@ KAVRO_INLINE kavro_err_t kavro_w_reserve(kavro_writer_t *w, size_t n) {
   return n <= (size_t)(w->end - w->p) ? KAVRO_OK : kavro_writer_grow(w, n);
 }
 
-/** The zig-zag varint of @p value at @p p (room reserved); returns the end. */
-KAVRO_INLINE unsigned char *kavro_put_varint(unsigned char *p, int64_t value) {
-  uint64_t z = ((uint64_t)value << 1) ^ (uint64_t)(value >> 63);
+/** The varint of @p z, already in zig-zag form, at @p p (room reserved);
+ *  returns the end. */
+KAVRO_INLINE unsigned char *kavro_put_zigzag(unsigned char *p, uint64_t z) {
   while (z > 0x7f) {
     *p++ = (unsigned char)(z | 0x80);
     z >>= 7;
   }
   *p++ = (unsigned char)z;
   return p;
+}
+
+/** The zig-zag varint of @p value at @p p (room reserved); returns the end. */
+KAVRO_INLINE unsigned char *kavro_put_varint(unsigned char *p, int64_t value) {
+  return kavro_put_zigzag(p, ((uint64_t)value << 1) ^ (uint64_t)(value >> 63));
 }
 
 KAVRO_INLINE kavro_err_t kavro_w_long(kavro_writer_t *w, int64_t value) {
@@ -266,19 +271,48 @@ KAVRO_INLINE kavro_err_t kavro_w_bytes(kavro_writer_t *w, kavro_bytes_t b) {
 
 /* Runs of fields of bounded size: generated code adds up the room a run
  * needs, reserves it once and writes with a local cursor, unchecked, as a
- * hand-written encoder would. */
+ * hand-written encoder would.  The strings and bytes of a run are checked
+ * once for the whole run, not one by one: their lengths are added to the
+ * room as they are and folded into a kavro_run_check_t, which
+ * kavro_w_reserve_run() tests before the run is written; a value with a
+ * length but no data is noted as it is put (where its data pointer is
+ * tested anyway) and refused by kavro_w_end_run(). */
 
-/** @p a + @p b, or SIZE_MAX (which no reserve grants) on overflow. */
-KAVRO_INLINE size_t kavro_size_add(size_t a, size_t b) {
-  return b > SIZE_MAX - a ? SIZE_MAX : a + b;
+/** What a run's strings and bytes need checked. */
+typedef struct kavro_run_check_s {
+  size_t lengths;   /**< the OR of the lengths: at least the longest */
+  size_t holes;     /**< non-zero when a value has a length but no data */
+} kavro_run_check_t;
+
+/** Account a string or bytes value of @p n bytes in @p check; returns
+ *  @p n, the room it takes besides its length's varint. */
+KAVRO_INLINE size_t kavro_run_length(kavro_run_check_t *check, size_t n) {
+  check->lengths |= n;
+  return n;
 }
 
-/** @p room plus a string or bytes value of @p n bytes at @p data; SIZE_MAX
- *  for a value with a length but no data (refused by the reserve).  (A
- *  length past INT64_MAX needs no check of its own: no buffer grants that
- *  room.) */
-KAVRO_INLINE size_t kavro_room_run(size_t room, const void *data, size_t n) {
-  return !data && n ? SIZE_MAX : kavro_size_add(room, n);
+/** Reserve @p room for a run of @p runs strings and bytes accounted in
+ *  @p check.  Each length is at most @p check->lengths; when that is at
+ *  most SIZE_MAX / 2 / @p runs, the lengths' sum (and the room, whose
+ *  bounded part is small) cannot have wrapped and every length fits a
+ *  varint.  Longer values are refused (KAVRO_ERR_ENCODE): no buffer could
+ *  hold them. */
+KAVRO_INLINE kavro_err_t kavro_w_reserve_run(kavro_writer_t *w, size_t room,
+                                             const kavro_run_check_t *check,
+                                             size_t runs) {
+  if (check->lengths > SIZE_MAX / 2 / runs)
+    return kavro_writer_grow(w, SIZE_MAX);
+  return kavro_w_reserve(w, room);
+}
+
+/** End a run written up to @p p: commit it, or refuse it (KAVRO_ERR_ENCODE,
+ *  the buffer left as it was) when a value had a length but no data. */
+KAVRO_INLINE kavro_err_t kavro_w_end_run(kavro_writer_t *w, unsigned char *p,
+                                         const kavro_run_check_t *check) {
+  if (check->holes)
+    return kavro_writer_grow(w, SIZE_MAX);
+  w->p = p;
+  return KAVRO_OK;
 }
 
 KAVRO_INLINE unsigned char *kavro_put_raw(unsigned char *p, const void *data,
@@ -288,9 +322,17 @@ KAVRO_INLINE unsigned char *kavro_put_raw(unsigned char *p, const void *data,
   return p + n;
 }
 
+/** A run's length and bytes, in room reserved by kavro_w_reserve_run()
+ *  (so @p n fits a varint and its zig-zag form is a shift).  Without
+ *  data, nothing is copied and a non-zero @p n is noted in @p check. */
 KAVRO_INLINE unsigned char *kavro_put_run(unsigned char *p, const void *data,
-                                           size_t n) {
-  return kavro_put_raw(kavro_put_varint(p, (int64_t)n), data, n);
+                                           size_t n, kavro_run_check_t *check) {
+  p = kavro_put_zigzag(p, (uint64_t)n << 1);
+  if (data)
+    memcpy(p, data, n);
+  else
+    check->holes |= n;
+  return p + n;
 }
 
 KAVRO_INLINE unsigned char *kavro_put_bool(unsigned char *p, bool value) {

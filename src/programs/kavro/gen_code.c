@@ -658,7 +658,8 @@ static void put_value(FILE *out, const gen_type_t *t, const char *e,
     return;
   case KAVRO_STRING:
   case KAVRO_BYTES:
-    line(out, level, "p = kavro_put_run(p, %s.data, %s.length);", e, e);
+    line(out, level, "p = kavro_put_run(p, %s.data, %s.length, &check);", e,
+         e);
     return;
   case KAVRO_FIXED:
     line(out, level, "p = kavro_put_raw(p, %s.bytes, %zu);", e, t->size);
@@ -671,12 +672,12 @@ static void put_value(FILE *out, const gen_type_t *t, const char *e,
 
 static void emit_run(FILE *out, const gen_type_t *r, size_t from, size_t to,
                      size_t max) {
-  bool lengths = false;
+  size_t lengths = 0;   /* strings and bytes in the run */
   for (size_t i = from; i < to; i++) {
     bool nullable;
     size_t m;
     const gen_type_t *t = bounded_field(&r->fields[i], &nullable, &m);
-    lengths |= t->type == KAVRO_STRING || t->type == KAVRO_BYTES;
+    lengths += t->type == KAVRO_STRING || t->type == KAVRO_BYTES;
   }
   char *names = to - from == 1
                     ? gen_xstrdup(r->fields[from].name)
@@ -702,8 +703,10 @@ static void emit_run(FILE *out, const gen_type_t *r, size_t from, size_t to,
       free(count);
     }
   }
-  if (lengths)
+  if (lengths) {
     line(out, 2, "size_t room = %zu;", max);
+    line(out, 2, "kavro_run_check_t check = {0, 0};");
+  }
   for (size_t i = from; i < to && lengths; i++) {
     bool nullable;
     size_t m;
@@ -714,10 +717,11 @@ static void emit_run(FILE *out, const gen_type_t *r, size_t from, size_t to,
     if (nullable)
       line(out, 2, "if (v->has_%s)", f);
     line(out, nullable ? 3 : 2,
-         "room = kavro_room_run(room, v->%s.data, v->%s.length);", f, f);
+         "room += kavro_run_length(&check, v->%s.length);", f);
   }
   if (lengths)
-    line(out, 2, "KAVRO_TRY(kavro_w_reserve(w, room));");
+    line(out, 2, "KAVRO_TRY(kavro_w_reserve_run(w, room, &check, %zu));",
+         lengths);
   else
     line(out, 2, "KAVRO_TRY(kavro_w_reserve(w, %zu));", max);
   line(out, 2, "unsigned char *p = w->p;");
@@ -740,7 +744,10 @@ static void emit_run(FILE *out, const gen_type_t *r, size_t from, size_t to,
     }
     free(e);
   }
-  line(out, 2, "w->p = p;");
+  if (lengths)
+    line(out, 2, "KAVRO_TRY(kavro_w_end_run(w, p, &check));");
+  else
+    line(out, 2, "w->p = p;");
   line(out, 1, "}");
 }
 

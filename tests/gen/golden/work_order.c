@@ -17,15 +17,16 @@ kavro_err_t work_order_write(kavro_writer_t *w, const work_order_t *v) {
   {
     /* id to weight: at most 30 bytes and the strings' lengths */
     size_t room = 30;
-    room = kavro_room_run(room, v->id.data, v->id.length);
-    KAVRO_TRY(kavro_w_reserve(w, room));
+    kavro_run_check_t check = {0, 0};
+    room += kavro_run_length(&check, v->id.length);
+    KAVRO_TRY(kavro_w_reserve_run(w, room, &check, 1));
     unsigned char *p = w->p;
-    p = kavro_put_run(p, v->id.data, v->id.length);
+    p = kavro_put_run(p, v->id.data, v->id.length, &check);
     p = kavro_put_varint(p, v->created_at);
     p = kavro_put_varint(p, v->due);
     p = kavro_put_bool(p, v->urgent);
     p = kavro_put_float(p, v->weight);
-    w->p = p;
+    KAVRO_TRY(kavro_w_end_run(w, p, &check));
   }
   KAVRO_TRY(kavro_w_decimal(w, v->price, 2));
   {
@@ -61,17 +62,18 @@ kavro_err_t work_order_write(kavro_writer_t *w, const work_order_t *v) {
   {
     /* note: at most 11 bytes and the strings' lengths */
     size_t room = 11;
+    kavro_run_check_t check = {0, 0};
     if (v->has_note)
-      room = kavro_room_run(room, v->note.data, v->note.length);
-    KAVRO_TRY(kavro_w_reserve(w, room));
+      room += kavro_run_length(&check, v->note.length);
+    KAVRO_TRY(kavro_w_reserve_run(w, room, &check, 1));
     unsigned char *p = w->p;
     if (v->has_note) {
       p = kavro_put_varint(p, 1);
-      p = kavro_put_run(p, v->note.data, v->note.length);
+      p = kavro_put_run(p, v->note.data, v->note.length, &check);
     } else {
       p = kavro_put_varint(p, 0);
     }
-    w->p = p;
+    KAVRO_TRY(kavro_w_end_run(w, p, &check));
   }
   if (v->backup_site) {
     KAVRO_TRY(kavro_w_long(w, 1));
@@ -690,18 +692,19 @@ kavro_err_t step_write(kavro_writer_t *w, const step_t *v) {
   {
     /* seq to minutes: at most 21 bytes and the strings' lengths */
     size_t room = 21;
-    room = kavro_room_run(room, v->label.data, v->label.length);
-    KAVRO_TRY(kavro_w_reserve(w, room));
+    kavro_run_check_t check = {0, 0};
+    room += kavro_run_length(&check, v->label.length);
+    KAVRO_TRY(kavro_w_reserve_run(w, room, &check, 1));
     unsigned char *p = w->p;
     p = kavro_put_varint(p, v->seq);
-    p = kavro_put_run(p, v->label.data, v->label.length);
+    p = kavro_put_run(p, v->label.data, v->label.length, &check);
     if (v->has_minutes) {
       p = kavro_put_varint(p, 1);
       p = kavro_put_varint(p, v->minutes);
     } else {
       p = kavro_put_varint(p, 0);
     }
-    w->p = p;
+    KAVRO_TRY(kavro_w_end_run(w, p, &check));
   }
   return KAVRO_OK;
 }
