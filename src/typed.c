@@ -434,23 +434,34 @@ kavro_err_t kavro_r_block(kavro_reader_t *r, size_t *count,
   return KAVRO_OK;
 }
 
+/* The item capacity of an array block holding @count items: the next power
+ * of two.  Deriving it from the count means it never has to be stored, and
+ * growing by doubling keeps the arena used by an array read in many small
+ * blocks linear in its size (copying at every block made it quadratic). */
+static size_t items_capacity(size_t count) {
+  size_t cap = 1;
+  while (cap < count)
+    cap *= 2;
+  return count ? cap : 0;
+}
+
 kavro_err_t kavro_r_items(kavro_reader_t *r, void **items, size_t have,
                           size_t add, size_t item_size) {
-  if (item_size && add > (SIZE_MAX / item_size) - have)
+  if (item_size && add > (SIZE_MAX / 4 / item_size) - have)
     return reader_nomem(r);
   size_t old = have * item_size, size = (have + add) * item_size;
-  if (size > SIZE_MAX - KAVRO_ARENA_ALIGN)
-    return reader_nomem(r);
   unsigned char *p = *items;
-  /* The latest allocation grows in place while the lent memory lasts. */
-  if (p && p == r->heap_last &&
-      align_up(size) <= (size_t)(r->heap_end - p)) {
-    r->heap = p + align_up(size);
-  } else {
-    if (!(p = reader_take(r, align_up(size ? size : 1))))
-      return reader_nomem(r);
-    if (old)
-      memcpy(p, *items, old);
+  if (!p || have + add > items_capacity(have)) {
+    size_t room = align_up(items_capacity(have + add) * item_size);
+    /* The latest allocation grows in place while the lent memory lasts. */
+    if (p && p == r->heap_last && room <= (size_t)(r->heap_end - p)) {
+      r->heap = p + room;
+    } else {
+      if (!(p = reader_take(r, room ? room : KAVRO_ARENA_ALIGN)))
+        return reader_nomem(r);
+      if (old)
+        memcpy(p, *items, old);
+    }
   }
   memset(p + old, 0, size - old);
   *items = p;
