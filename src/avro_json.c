@@ -16,6 +16,7 @@
 #include "codec_int.h"
 #include "error_int.h"
 #include "strbuf_int.h"
+#include "text_int.h"
 
 /* ---- JSON to binary -------------------------------------------------------------- */
 
@@ -489,36 +490,16 @@ static void put_bytes(json_out_t *o, const void *data, size_t n) {
     put_code_points(&o->sb, data, n);
 }
 
-static bool reads_back(const char *text, double d, bool as_float) {
-  return as_float ? strtof(text, NULL) == (float)d : strtod(text, NULL) == d;
-}
-
-/* The shortest text that reads back to @d (to @d as a float when
- * @as_float): the fewest significant digits that round-trip, written
- * without an exponent from 1e-4 up to 1e16 as Python's repr does, and
- * always with a '.' or an exponent so that it reads as a real. */
+/* Non-finite values as the spec's strings (or the vectors' tagged form);
+ * the rest as kv_format_real() writes them. */
 static void put_real(json_out_t *o, double d, bool as_float) {
   if (!isfinite(d)) {
     const char *name = isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
     kv_strbuf_printf(&o->sb, plain(o) ? "{\"$float\": \"%s\"}" : "\"%s\"", name);
     return;
   }
-  char text[400];
-  int digits = 1;
-  for (; digits < 17; digits++) {
-    snprintf(text, sizeof(text), "%.*e", digits - 1, d);
-    if (reads_back(text, d, as_float))
-      break;
-  }
-  snprintf(text, sizeof(text), "%.*e", digits - 1, d);
-  int exponent = atoi(strchr(text, 'e') + 1);
-  if (exponent >= -4 && exponent < 16) {
-    int decimals = digits - 1 - exponent;
-    snprintf(text, sizeof(text), "%.*f", decimals > 0 ? decimals : 0, d);
-  }
-  kv_strbuf_puts(&o->sb, text);
-  if (!strpbrk(text, ".e"))
-    kv_strbuf_puts(&o->sb, ".0");
+  char text[KV_REAL_TEXT_SIZE];
+  kv_strbuf_append(&o->sb, text, kv_format_real(text, d, as_float));
 }
 
 static kavro_err_t write_scalar(json_out_t *o, const kv_node_t *node,

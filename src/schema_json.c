@@ -21,6 +21,7 @@
 #include "config.h"
 #include "schema_int.h"
 #include "strbuf_int.h"
+#include "text_int.h"
 
 /* ---- a small JSON emitter: compact or two-space indentation ------------ */
 
@@ -78,34 +79,9 @@ static void put_string_member(json_writer_t *w, const char *key,
 
 /* ---- JSON values (defaults, properties) ------------------------------------ */
 
-/* The shortest text that reads back as @value: the fewest significant
- * digits that round-trip, in plain notation for everyday magnitudes and
- * in exponent notation beyond them, with a decimal point or an exponent so
- * that it reads back as a real and not an integer. */
 static void put_real(json_writer_t *w, double value) {
-  char text[48];
-  int digits = 1;
-  for (; digits < 17; digits++) {
-    snprintf(text, sizeof(text), "%.*e", digits - 1, value);
-    if (strtod(text, NULL) == value)
-      break;
-  }
-  snprintf(text, sizeof(text), "%.*e", digits - 1, value);
-  int exponent = atoi(strchr(text, 'e') + 1);
-  if (exponent >= -4 && exponent < 17) {
-    int decimals = digits - 1 - exponent;
-    snprintf(text, sizeof(text), "%.*f", decimals > 0 ? decimals : 0, value);
-  }
-  /* printf follows the locale; JSON wants '.'. */
-  const char *point = localeconv()->decimal_point;
-  char *p = (point && point[0] && point[0] != '.' && !point[1])
-                ? strchr(text, point[0])
-                : NULL;
-  if (p)
-    *p = '.';
-  kv_strbuf_puts(&w->out, text);
-  if (!strpbrk(text, ".e"))
-    kv_strbuf_puts(&w->out, ".0");
+  char text[KV_REAL_TEXT_SIZE];
+  kv_strbuf_append(&w->out, text, kv_format_real(text, value, false));
 }
 
 /* Strings in values may hold NUL characters (the parser allows them

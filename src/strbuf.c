@@ -1,6 +1,7 @@
 /*
  * kavro - growable byte string (see strbuf_int.h).
  */
+#include <locale.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +101,39 @@ void kv_strbuf_put_percent_decoded(kv_strbuf_t *sb, const char *text,
     }
     kv_strbuf_putc(sb, plus && text[i] == '+' ? ' ' : text[i]);
   }
+}
+
+static bool reads_back(const char *text, double d, bool as_float) {
+  return as_float ? strtof(text, NULL) == (float)d : strtod(text, NULL) == d;
+}
+
+size_t kv_format_real(char *out, double d, bool as_float) {
+  int digits = 1;
+  for (; digits < 17; digits++) {
+    snprintf(out, KV_REAL_TEXT_SIZE, "%.*e", digits - 1, d);
+    if (reads_back(out, d, as_float))
+      break;
+  }
+  snprintf(out, KV_REAL_TEXT_SIZE, "%.*e", digits - 1, d);
+  const char *e = strchr(out, 'e');
+  int exponent = e ? atoi(e + 1) : 0;
+  if (exponent >= -4 && exponent < 16) {
+    int decimals = digits - 1 - exponent;
+    snprintf(out, KV_REAL_TEXT_SIZE, "%.*f", decimals > 0 ? decimals : 0, d);
+  }
+  /* printf follows the locale; JSON wants '.'. */
+  const char *point = localeconv()->decimal_point;
+  if (point && point[0] && point[0] != '.' && !point[1]) {
+    char *p = strchr(out, point[0]);
+    if (p)
+      *p = '.';
+  }
+  size_t n = strlen(out);
+  if (!strpbrk(out, ".e") && n + 2 < KV_REAL_TEXT_SIZE) {
+    memcpy(out + n, ".0", 3);
+    n += 2;
+  }
+  return n;
 }
 
 char *kv_strbuf_steal(kv_strbuf_t *sb) {

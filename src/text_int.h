@@ -15,4 +15,18 @@ static inline int kv_hex_digit(int c) {
   return -1;
 }
 
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Room kv_format_real() needs, NUL included. */
+#define KV_REAL_TEXT_SIZE 64
+
+/* Write finite @d into @out (KV_REAL_TEXT_SIZE bytes) as the shortest text
+ * that reads back to it (to its float value when @as_float): the fewest
+ * significant digits that round-trip, without an exponent from 1e-4 up to
+ * 1e16 as Python's repr does, always with a '.' or an exponent so that it
+ * reads back as a real, and with '.' whatever the locale.  Returns the
+ * length.  DESIGN.md's rule for every number kavro prints. */
+size_t kv_format_real(char *out, double d, bool as_float);
+
 #endif /* KAVRO_TEXT_INT_H */

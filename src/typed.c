@@ -12,6 +12,7 @@
 
 #include "error_int.h"
 #include "typed_int.h"
+#include "text_int.h"
 
 /* ---- arena ----------------------------------------------------------------- */
 
@@ -286,31 +287,12 @@ kavro_err_t kavro_w_json_long(kavro_writer_t *w, int64_t value) {
   return kavro_w_raw(w, text, (size_t)n);
 }
 
-static bool reads_back(const char *text, double d, bool as_float) {
-  return as_float ? strtof(text, NULL) == (float)d : strtod(text, NULL) == d;
-}
-
-/* The fewest significant digits that read back, without an exponent from
- * 1e-4 up to 1e16, always with a '.' or an exponent. */
 kavro_err_t kavro_w_json_real(kavro_writer_t *w, double d, bool as_float) {
   if (!isfinite(d))
     return kavro_w_text(w, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\""
                                                         : "\"-Infinity\"");
-  char text[400];
-  int digits = 1;
-  for (; digits < 17; digits++) {
-    snprintf(text, sizeof(text), "%.*e", digits - 1, d);
-    if (reads_back(text, d, as_float))
-      break;
-  }
-  snprintf(text, sizeof(text), "%.*e", digits - 1, d);
-  int exponent = atoi(strchr(text, 'e') + 1);
-  if (exponent >= -4 && exponent < 16) {
-    int decimals = digits - 1 - exponent;
-    snprintf(text, sizeof(text), "%.*f", decimals > 0 ? decimals : 0, d);
-  }
-  KAVRO_TRY(kavro_w_text(w, text));
-  return strpbrk(text, ".e") ? KAVRO_OK : kavro_w_raw(w, ".0", 2);
+  char text[KV_REAL_TEXT_SIZE];
+  return kavro_w_raw(w, text, kv_format_real(text, d, as_float));
 }
 
 /* ---- reader ---------------------------------------------------------------- */
