@@ -667,7 +667,8 @@ typedef struct kavro_typed_type_s {
 typedef struct kavro_typed_root_s {
   const char *topic;      /**< NULL outside a catalog */
   const char *subject;    /**< NULL outside a catalog */
-  const char *file;       /**< the schema file */
+  const char *file;       /**< the schema file: its path in the catalog,
+                               or its base name outside one */
   const kavro_typed_type_t *type;
   /** The partition key from the catalog's template (NULL: none): writes
    *  at most @p size bytes with a NUL, returns the key's full length. */

@@ -294,7 +294,11 @@ static int run(int argc, char **argv) {
   }
   status = o.catalog ? read_catalog(o.catalog, &jobs, &refs) : CLI_EXIT_OK;
   for (int i = first; i < argc && status == CLI_EXIT_OK; i++) {
-    job_t job = {gen_xstrdup(argv[i]), NULL, NULL, NULL, argv[i]};
+    /* Only the base name goes into the generated code: where the schema
+     * happened to lie must not change it (a fresh checkout elsewhere would
+     * otherwise generate different code). */
+    const char *slash = strrchr(argv[i], '/');
+    job_t job = {gen_xstrdup(argv[i]), NULL, NULL, NULL, slash ? slash + 1 : argv[i]};
     GEN_PUSH(jobs.items, jobs.count, jobs.capacity, job);
   }
   if (status == CLI_EXIT_OK && jobs.count == 0)

@@ -809,5 +809,5 @@ const kavro_typed_type_t step_type = {
     .json = step_json_any};
 
 const kavro_typed_root_t work_order_roots[WORK_ORDER_ROOT_COUNT] = {
-    {NULL, NULL, "/work/main/tests/gen/work_order.avsc", &work_order_type, NULL},
+    {NULL, NULL, "work_order.avsc", &work_order_type, NULL},
 };
