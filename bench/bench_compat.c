@@ -26,14 +26,14 @@
  *
  * Built and run by `make bench`, never by `make check`.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kavro.h>
+
+#include "bench_util.h"
 
 #include "compat_int.h"
 
@@ -41,108 +41,99 @@
 #define GOAL_SECONDS 1e-3
 #define MIN_SECONDS 1.0
 
-typedef struct text_s {
-  char *data;
-  size_t length, capacity;
-} text_t;
-
-static void put(text_t *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void put(text_t *t, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = t->capacity - t->length;
-    int n = vsnprintf(t->data ? t->data + t->length : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-      abort();
-    if ((size_t)n < room) {
-      t->length += (size_t)n;
-      return;
-    }
-    t->capacity = 2 * t->capacity + (size_t)n + 1;
-    if (!(t->data = realloc(t->data, t->capacity)))
-      abort();
-  }
-}
-
 /* Field @i of version @version (0 the oldest).  Fields come in groups of
  * ten, one of each kind; each version evolves a fifth more of the groups,
  * in a backward-compatible way, so version 5 has evolved them all. */
-static void put_field(text_t *t, size_t i, int version) {
+static void put_field(kb_text_t *t, size_t i, int version) {
   bool evolved = (int)(i / 10 % 5) < version;
   switch (i % 10) {
   case 0:
-    put(t, "{\"name\": \"f%zu\", \"type\": \"%s\"}", i, evolved ? "long" : "int");
+    kb_put(t, "{\"name\": \"f%zu\", \"type\": \"%s\"}", i,
+           evolved ? "long" : "int");
     break;
   case 1:
-    put(t, "{\"name\": \"at%zu\", \"type\": {\"type\": \"long\", "
-           "\"logicalType\": \"timestamp-millis\"}}", i);
+    kb_put(t,
+           "{\"name\": \"at%zu\", \"type\": {\"type\": \"long\", "
+           "\"logicalType\": \"timestamp-millis\"}}",
+           i);
     break;
   case 2:
-    put(t, "{\"name\": \"note%zu\", \"type\": [\"null\", \"string\"], "
-           "\"default\": null}", i);
+    kb_put(t,
+           "{\"name\": \"note%zu\", \"type\": [\"null\", \"string\"], "
+           "\"default\": null}",
+           i);
     break;
   case 3:
-    put(t, "{\"name\": \"status%zu\", \"type\": {\"type\": \"enum\", \"name\": "
+    kb_put(t,
+           "{\"name\": \"status%zu\", \"type\": {\"type\": \"enum\", \"name\": "
            "\"Status%zu\", \"symbols\": [\"NEW\", \"OPEN\", \"DONE\"%s]}}",
-        i, i, evolved ? ", \"FAILED\"" : "");
+           i, i, evolved ? ", \"FAILED\"" : "");
     break;
   case 4:
-    put(t, "{\"name\": \"lines%zu\", \"type\": {\"type\": \"array\", \"items\": "
-           "{\"type\": \"record\", \"name\": \"Line%zu\", \"fields\": ["
-           "{\"name\": \"sku\", \"type\": \"string\"}, {\"name\": \"qty\", "
-           "\"type\": \"int\"}%s]}}}",
-        i, i, evolved ? ", {\"name\": \"unit\", \"type\": \"string\", "
-                        "\"default\": \"pcs\"}" : "");
+    kb_put(
+        t,
+        "{\"name\": \"lines%zu\", \"type\": {\"type\": \"array\", \"items\": "
+        "{\"type\": \"record\", \"name\": \"Line%zu\", \"fields\": ["
+        "{\"name\": \"sku\", \"type\": \"string\"}, {\"name\": \"qty\", "
+        "\"type\": \"int\"}%s]}}}",
+        i, i,
+        evolved ? ", {\"name\": \"unit\", \"type\": \"string\", "
+                  "\"default\": \"pcs\"}"
+                : "");
     break;
   case 5:
-    put(t, "{\"name\": \"attrs%zu\", \"type\": {\"type\": \"map\", \"values\": "
-           "\"double\"}}", i);
+    kb_put(t,
+           "{\"name\": \"attrs%zu\", \"type\": {\"type\": \"map\", \"values\": "
+           "\"double\"}}",
+           i);
     break;
   case 6:
-    put(t, "{\"name\": \"id%zu\", \"type\": {\"type\": \"fixed\", \"name\": "
-           "\"Id%zu\", \"size\": 16}}", i, i);
+    kb_put(t,
+           "{\"name\": \"id%zu\", \"type\": {\"type\": \"fixed\", \"name\": "
+           "\"Id%zu\", \"size\": 16}}",
+           i, i);
     break;
   case 7:
     if (evolved)
-      put(t, "{\"name\": \"code%zu_v\", \"aliases\": [\"code%zu\"], "
-             "\"type\": \"string\"}", i, i);
+      kb_put(t,
+             "{\"name\": \"code%zu_v\", \"aliases\": [\"code%zu\"], "
+             "\"type\": \"string\"}",
+             i, i);
     else
-      put(t, "{\"name\": \"code%zu\", \"type\": \"string\"}", i);
+      kb_put(t, "{\"name\": \"code%zu\", \"type\": \"string\"}", i);
     break;
   case 8:
-    put(t, "{\"name\": \"ref%zu\", \"type\": [\"null\", \"Line%zu\"], "
-           "\"default\": null}", i, i - 4);
+    kb_put(t,
+           "{\"name\": \"ref%zu\", \"type\": [\"null\", \"Line%zu\"], "
+           "\"default\": null}",
+           i, i - 4);
     break;
   default:
-    put(t, "{\"name\": \"amount%zu\", \"type\": {\"type\": \"bytes\", "
-           "\"logicalType\": \"decimal\", \"precision\": 12, \"scale\": 2}}", i);
+    kb_put(t,
+           "{\"name\": \"amount%zu\", \"type\": {\"type\": \"bytes\", "
+           "\"logicalType\": \"decimal\", \"precision\": 12, \"scale\": 2}}",
+           i);
   }
   if (evolved && i % 10 == 2)
-    put(t, ", {\"name\": \"added%zu\", \"type\": \"string\", \"default\": \"\"}",
+    kb_put(
+        t,
+        ", {\"name\": \"added%zu\", \"type\": \"string\", \"default\": \"\"}",
         i);
 }
 
 static kavro_schema_t *make_version(size_t fields, int version) {
-  text_t t = {NULL, 0, 0};
-  put(&t, "{\"type\": \"record\", \"name\": \"Event\", \"namespace\": "
-          "\"com.bench\", \"fields\": [\n");
+  kb_text_t t = {NULL, 0, 0};
+  kb_put(&t, "{\"type\": \"record\", \"name\": \"Event\", \"namespace\": "
+             "\"com.bench\", \"fields\": [\n");
   for (size_t i = 0; i < fields; i++) {
     put_field(&t, i, version);
-    put(&t, i + 1 < fields ? ",\n" : "\n");
+    kb_put(&t, i + 1 < fields ? ",\n" : "\n");
   }
-  put(&t, "]}\n");
+  kb_put(&t, "]}\n");
   kavro_schema_t *schema = NULL;
   kavro_error_t error;
-  if (kavro_schema_parse(t.data, t.length, NULL, &schema, &error) != KAVRO_OK) {
-    char line[1024];
-    fprintf(stderr, "bench_compat: %s\n",
-            kavro_error_format(&error, line, sizeof(line)));
-    exit(EXIT_FAILURE);
-  }
+  if (kavro_schema_parse(t.data, t.length, NULL, &schema, &error) != KAVRO_OK)
+    kb_die("schema", &error);
   free(t.data);
   return schema;
 }
@@ -163,12 +154,6 @@ static void count_work(const kavro_schema_t *reader,
   kv_compat_graph_free(&g);
 }
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One measured check: a level of @candidate against @previous. */
 typedef struct check_s {
   const char *name;
@@ -184,25 +169,19 @@ static void run_once(check_t *c) {
   kavro_compat_result_t *res;
   kavro_error_t error;
   if (kavro_compat_check_level(c->level, c->candidate, c->previous, c->count,
-                               &res, &error) != KAVRO_OK) {
-    fprintf(stderr, "bench_compat: %s: %s\n", c->name, error.text);
-    exit(EXIT_FAILURE);
-  }
+                               &res, &error) != KAVRO_OK)
+    kb_die(c->name, &error);
   c->findings = kavro_compat_result_count(res);
   kavro_compat_result_destroy(res);
 }
 
+static void run_checks(void *ctx, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    run_once(ctx);
+}
+
 static void measure(check_t *c) {
-  run_once(c); /* warm caches and the allocator */
-  size_t done = 0;
-  double start = now(), elapsed;
-  do {
-    for (int i = 0; i < 16; i++)
-      run_once(c);
-    done += 16;
-    elapsed = now() - start;
-  } while (elapsed < MIN_SECONDS);
-  c->seconds = elapsed / (double)done;
+  c->seconds = kb_ns_per_op(run_checks, c, 16, MIN_SECONDS) / 1e9;
 }
 
 int main(void) {
@@ -237,20 +216,20 @@ int main(void) {
            checks[i].findings);
   printf("\n");
   for (size_t i = 0; i < n; i++)
-    printf("FIGURE %s %.3f us\n", checks[i].name, checks[i].seconds * 1e6);
-  printf("RATIO compat_backward_1000_fields_vs_1ms_goal %.4f\n",
-         checks[0].seconds / GOAL_SECONDS);
-  printf("RATIO compat_10000_vs_1000_fields %.2f\n",
-         checks[1].seconds / checks[0].seconds);
+    kb_figure(checks[i].name, 3, checks[i].seconds * 1e6, "us");
+  kb_ratio("compat_backward_1000_fields_vs_1ms_goal", 4,
+           checks[0].seconds / GOAL_SECONDS, NULL);
+  kb_ratio("compat_10000_vs_1000_fields", 2,
+           checks[1].seconds / checks[0].seconds, NULL);
   size_t pairs, edges;
   count_work(small[1], small[0], &pairs, &edges);
-  printf("COUNT compat_pairs_1000_fields %zu\n", pairs);
-  printf("COUNT compat_links_1000_fields %zu\n", edges);
+  kb_count("compat_pairs_1000_fields", pairs, NULL);
+  kb_count("compat_links_1000_fields", edges, NULL);
   count_work(large[1], large[0], &pairs, &edges);
-  printf("COUNT compat_pairs_10000_fields %zu\n", pairs);
-  printf("COUNT compat_links_10000_fields %zu\n", edges);
-  printf("COUNT compat_forward_1000_fields_findings %zu\n", checks[2].findings);
-  printf("COUNT compat_backward_1000_fields_findings %zu\n", checks[0].findings);
+  kb_count("compat_pairs_10000_fields", pairs, NULL);
+  kb_count("compat_links_10000_fields", edges, NULL);
+  kb_count("compat_forward_1000_fields_findings", checks[2].findings, NULL);
+  kb_count("compat_backward_1000_fields_findings", checks[0].findings, NULL);
 
   for (int v = 0; v < HISTORY; v++)
     kavro_schema_destroy(small[v]);

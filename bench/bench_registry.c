@@ -19,10 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kavro.h>
 #include <kavro/mock.h>
+
+#include "bench_util.h"
 
 #define LOOKUPS 2000000
 
@@ -40,19 +41,13 @@ typedef struct bench_s {
   double ns; /* per lookup, measured by this thread */
 } bench_t;
 
-/* CPU time of the calling thread: on a shared machine, time spent waiting
- * for a core is not the lookup's; cache-line contention still counts. */
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void *run(void *opaque) {
   bench_t *b = opaque;
   if (b->start)
     pthread_barrier_wait(b->start);
-  double t0 = now_ns();
+  /* CPU time of this thread: on a shared machine, time spent waiting for a
+   * core is not the lookup's; cache-line contention still counts. */
+  double t0 = kb_thread_now();
   for (int i = 0; i < LOOKUPS; i++) {
     if (b->by_id) {
       kavro_schema_t *got = NULL;
@@ -68,7 +63,7 @@ static void *run(void *opaque) {
         abort();
     }
   }
-  b->ns = (now_ns() - t0) / LOOKUPS;
+  b->ns = (kb_thread_now() - t0) * 1e9 / LOOKUPS;
   return NULL;
 }
 
@@ -96,34 +91,33 @@ static double measure(bench_t *proto, int threads) {
 int main(void) {
   kavro_mock_t *mock = NULL;
   kavro_error_t error;
-  if (kavro_mock_new("bench", &mock, &error) != KAVRO_OK) {
-    fprintf(stderr, "mock: %s\n", error.text);
-    return 1;
-  }
+  if (kavro_mock_new("bench", &mock, &error) != KAVRO_OK)
+    kb_die("mock", &error);
   kavro_conf_t *conf = kavro_conf_new();
   kavro_conf_set(conf, "schema.registry.url", "mock://bench", NULL);
   kavro_registry_t *reg = kavro_registry_new(conf, &error);
   kavro_schema_t *schema = NULL;
   if (!reg || kavro_schema_parse(schema_text, strlen(schema_text), NULL,
-                                 &schema, &error) != KAVRO_OK) {
-    fprintf(stderr, "set-up: %s\n", error.text);
-    return 1;
-  }
+                                 &schema, &error) != KAVRO_OK)
+    kb_die("set-up", &error);
   bench_t proto = {reg, schema, 0, false, NULL, 0};
   if (kavro_registry_register(reg, "bench-value", schema, NULL, 0, false,
-                              &proto.id, &error) != KAVRO_OK) {
-    fprintf(stderr, "register: %s\n", error.text);
-    return 1;
-  }
+                              &proto.id, &error) != KAVRO_OK)
+    kb_die("register", &error);
   uint64_t served = kavro_mock_request_count(mock, NULL);
 
   proto.by_id = false;
   double subject_1 = measure(&proto, 1), subject_2 = measure(&proto, 2);
   proto.by_id = true;
   double id_1 = measure(&proto, 1), id_2 = measure(&proto, 2);
-  /* Warming by id took one request; nothing else may have gone out. */
-  if (kavro_mock_request_count(mock, NULL) != served + 1) {
-    fprintf(stderr, "warm lookups made requests\n");
+  /* Warming by id takes at most one request (none when registering has
+   * already taught the cache the id); nothing else may have gone out. */
+  uint64_t made = kavro_mock_request_count(mock, NULL) - served;
+  if (made > 1) {
+    fprintf(stderr,
+            "bench_registry: warm lookups made %llu requests, at most 1 "
+            "expected\n",
+            (unsigned long long)made);
     return 1;
   }
 
@@ -131,13 +125,13 @@ int main(void) {
   printf("%-34s %8.1f ns %8.1f ns\n", "by id (schema reference)", id_1, id_2);
   printf("%-34s %8.1f ns %8.1f ns\n", "by subject and schema", subject_1,
          subject_2);
-  printf("FIGURE registry_lookup_by_id_1t %.1f ns\n", id_1);
-  printf("FIGURE registry_lookup_by_id_2t %.1f ns\n", id_2);
-  printf("FIGURE registry_lookup_by_schema_1t %.1f ns\n", subject_1);
-  printf("FIGURE registry_lookup_by_schema_2t %.1f ns\n", subject_2);
-  printf("RATIO registry_lookup_by_schema_2t_vs_1t %.2f 1.50\n",
-         subject_2 / subject_1);
-  printf("RATIO registry_lookup_by_id_2t_vs_1t %.2f 3.00\n", id_2 / id_1);
+  kb_figure("registry_lookup_by_id_1t", 1, id_1, "ns");
+  kb_figure("registry_lookup_by_id_2t", 1, id_2, "ns");
+  kb_figure("registry_lookup_by_schema_1t", 1, subject_1, "ns");
+  kb_figure("registry_lookup_by_schema_2t", 1, subject_2, "ns");
+  kb_ratio("registry_lookup_by_schema_2t_vs_1t", 2, subject_2 / subject_1,
+           "1.50");
+  kb_ratio("registry_lookup_by_id_2t_vs_1t", 2, id_2 / id_1, "3.00");
 
   kavro_schema_destroy(schema);
   kavro_registry_destroy(reg);

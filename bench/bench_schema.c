@@ -12,14 +12,14 @@
  * (RATIO/COUNT lines against goals join these once goals are set.)
  * Built and run by `make bench`, never by `make check`.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kavro.h>
+
+#include "bench_util.h"
 
 /* The generated schema: GROUPS records of LEAVES fields and one nested
  * record of SUB_FIELDS fields each, under one top-level record. */
@@ -33,121 +33,90 @@
 
 /* ---- building the schema text ---------------------------------------- */
 
-typedef struct text_s {
-  char *data;
-  size_t length, capacity;
-} text_t;
-
-static void put(text_t *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void put(text_t *t, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = t->capacity - t->length;
-    int n = vsnprintf(t->data ? t->data + t->length : NULL, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-      abort();
-    if ((size_t)n < room) {
-      t->length += (size_t)n;
-      return;
-    }
-    t->capacity = 2 * t->capacity + (size_t)n + 1;
-    t->data = realloc(t->data, t->capacity);
-    if (!t->data)
-      abort();
-  }
-}
-
 /* The leaf field types, in turn: every kind of type a real event uses. */
-static void put_leaf(text_t *t, int group, int leaf) {
-  put(t, "{\"name\": \"f%d_%d\", \"doc\": \"field %d of group %d\", \"type\": ",
-      group, leaf, leaf, group);
+static void put_leaf(kb_text_t *t, int group, int leaf) {
+  kb_put(t,
+         "{\"name\": \"f%d_%d\", \"doc\": \"field %d of group %d\", \"type\": ",
+         group, leaf, leaf, group);
   switch (leaf % 10) {
   case 0:
-    put(t, "\"string\"");
+    kb_put(t, "\"string\"");
     break;
   case 1:
-    put(t, "{\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}");
+    kb_put(t, "{\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}");
     break;
   case 2:
-    put(t, "[\"null\", \"string\"], \"default\": null");
+    kb_put(t, "[\"null\", \"string\"], \"default\": null");
     break;
   case 3:
     if (leaf == 3)
-      put(t,
-          "{\"type\": \"enum\", \"name\": \"Status%d\", \"symbols\": "
-          "[\"NEW\", \"OPEN\", \"DONE\", \"FAILED\"], \"default\": \"NEW\"}",
-          group);
+      kb_put(t,
+             "{\"type\": \"enum\", \"name\": \"Status%d\", \"symbols\": "
+             "[\"NEW\", \"OPEN\", \"DONE\", \"FAILED\"], \"default\": \"NEW\"}",
+             group);
     else
-      put(t, "\"Status%d\"", group);
+      kb_put(t, "\"Status%d\"", group);
     break;
   case 4:
-    put(t, "{\"type\": \"array\", \"items\": \"int\"}, \"default\": []");
+    kb_put(t, "{\"type\": \"array\", \"items\": \"int\"}, \"default\": []");
     break;
   case 5:
-    put(t, "{\"type\": \"map\", \"values\": \"double\"}");
+    kb_put(t, "{\"type\": \"map\", \"values\": \"double\"}");
     break;
   case 6:
-    put(t, "{\"type\": \"bytes\", \"logicalType\": \"decimal\", "
-           "\"precision\": 12, \"scale\": 2}");
+    kb_put(t, "{\"type\": \"bytes\", \"logicalType\": \"decimal\", "
+              "\"precision\": 12, \"scale\": 2}");
     break;
   case 7:
     if (leaf == 7)
-      put(t, "{\"type\": \"fixed\", \"name\": \"Id%d\", \"size\": 16}", group);
+      kb_put(t, "{\"type\": \"fixed\", \"name\": \"Id%d\", \"size\": 16}",
+             group);
     else
-      put(t, "\"Id%d\"", group);
+      kb_put(t, "\"Id%d\"", group);
     break;
   case 8:
-    put(t, "\"int\", \"default\": 0, \"aliases\": [\"old%d_%d\"]", group, leaf);
+    kb_put(t, "\"int\", \"default\": 0, \"aliases\": [\"old%d_%d\"]", group,
+           leaf);
     break;
   default:
-    put(t, "[\"null\", \"long\", \"string\"], \"default\": null");
+    kb_put(t, "[\"null\", \"long\", \"string\"], \"default\": null");
   }
-  put(t, "}");
+  kb_put(t, "}");
 }
 
-static void put_group(text_t *t, int group) {
-  put(t,
-      "{\"name\": \"g%d\", \"type\": {\"type\": \"record\", \"name\": "
-      "\"Group%d\", \"fields\": [",
-      group, group);
+static void put_group(kb_text_t *t, int group) {
+  kb_put(t,
+         "{\"name\": \"g%d\", \"type\": {\"type\": \"record\", \"name\": "
+         "\"Group%d\", \"fields\": [",
+         group, group);
   for (int leaf = 0; leaf < LEAVES; leaf++) {
     put_leaf(t, group, leaf);
-    put(t, ",\n");
+    kb_put(t, ",\n");
   }
-  put(t,
-      "{\"name\": \"sub\", \"type\": {\"type\": \"record\", \"name\": "
-      "\"Sub%d\", \"namespace\": \"com.bench.sub\", \"fields\": [",
-      group);
+  kb_put(t,
+         "{\"name\": \"sub\", \"type\": {\"type\": \"record\", \"name\": "
+         "\"Sub%d\", \"namespace\": \"com.bench.sub\", \"fields\": [",
+         group);
   for (int f = 0; f < SUB_FIELDS; f++)
-    put(t, "%s{\"name\": \"s%d\", \"type\": \"%s\"}", f ? ", " : "", f,
-        f % 2 ? "long" : "string");
-  put(t, "]}}]}}");
+    kb_put(t, "%s{\"name\": \"s%d\", \"type\": \"%s\"}", f ? ", " : "", f,
+           f % 2 ? "long" : "string");
+  kb_put(t, "]}}]}}");
 }
 
 static char *make_schema(size_t *length) {
-  text_t t = {NULL, 0, 0};
-  put(&t, "{\"type\": \"record\", \"name\": \"Big\", \"namespace\": "
-          "\"com.bench\", \"doc\": \"generated\", \"fields\": [\n");
+  kb_text_t t = {NULL, 0, 0};
+  kb_put(&t, "{\"type\": \"record\", \"name\": \"Big\", \"namespace\": "
+             "\"com.bench\", \"doc\": \"generated\", \"fields\": [\n");
   for (int g = 0; g < GROUPS; g++) {
     put_group(&t, g);
-    put(&t, g + 1 < GROUPS ? ",\n" : "\n");
+    kb_put(&t, g + 1 < GROUPS ? ",\n" : "\n");
   }
-  put(&t, "]}\n");
+  kb_put(&t, "]}\n");
   *length = t.length;
   return t.data;
 }
 
 /* ---- timing ----------------------------------------------------------- */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct measure_s {
   const char *name;
@@ -158,18 +127,10 @@ typedef struct measure_s {
 } measure_t;
 
 /* Run @op in batches of @batch until MIN_SECONDS have passed. */
-static void measure(measure_t *m, void (*op)(void *ctx, size_t batch),
-                    void *ctx, size_t batch) {
-  op(ctx, batch); /* warm caches and the allocator */
-  size_t done = 0;
-  double start = now(), elapsed;
-  do {
-    op(ctx, batch);
-    done += batch;
-    elapsed = now() - start;
-  } while (elapsed < MIN_SECONDS);
-  m->per_op = elapsed / (double)done * m->scale;
-  m->ops_per_s = (double)done / elapsed;
+static void measure(measure_t *m, kb_batch_fn op, void *ctx, size_t batch) {
+  double ns = kb_ns_per_op(op, ctx, batch, MIN_SECONDS);
+  m->per_op = ns / 1e9 * m->scale;
+  m->ops_per_s = 1e9 / ns;
 }
 
 /* ---- the operations ---------------------------------------------------- */
@@ -180,13 +141,6 @@ typedef struct schema_ctx_s {
   size_t canonical_length;
 } schema_ctx_t;
 
-static void fail(const char *what, const kavro_error_t *error) {
-  char line[1024];
-  fprintf(stderr, "bench_schema: %s: %s\n", what,
-          error ? kavro_error_format(error, line, sizeof(line)) : "failed");
-  exit(EXIT_FAILURE);
-}
-
 static void parse_schema(void *ctx, size_t batch) {
   schema_ctx_t *c = ctx;
   for (size_t i = 0; i < batch; i++) {
@@ -194,7 +148,7 @@ static void parse_schema(void *ctx, size_t batch) {
     kavro_error_t error;
     if (kavro_schema_parse(c->text, c->length, NULL, &schema, &error) !=
         KAVRO_OK)
-      fail("parse", &error);
+      kb_die("parse", &error);
     unsigned char md5[16], sha256[32];
     c->canonical_length = strlen(kavro_schema_canonical(schema));
     volatile uint64_t rabin = kavro_schema_rabin(schema);
@@ -203,7 +157,7 @@ static void parse_schema(void *ctx, size_t batch) {
                                  sizeof(md5)) != KAVRO_OK ||
         kavro_schema_fingerprint(schema, KAVRO_FINGERPRINT_SHA256, sha256,
                                  sizeof(sha256)) != KAVRO_OK)
-      fail("fingerprint", NULL);
+      kb_die("fingerprint", NULL);
     kavro_schema_destroy(schema);
   }
 }
@@ -227,7 +181,7 @@ static void build_frames(wire_ctx_t *w) {
     kavro_schema_id_t id = kavro_schema_id_int((uint32_t)(1 + i % 50));
     if (kavro_wire_frame(&id, body, body_size, w->frames[i],
                          sizeof(w->frames[i]), &w->sizes[i], NULL) != KAVRO_OK)
-      fail("frame", NULL);
+      kb_die("frame", NULL);
   }
 }
 
@@ -238,7 +192,7 @@ static void unframe_messages(void *ctx, size_t batch) {
     kavro_wire_frame_t frame;
     size_t k = i % FRAME_COUNT;
     if (kavro_wire_unframe(w->frames[k], w->sizes[k], &frame, NULL) != KAVRO_OK)
-      fail("unframe", NULL);
+      kb_die("unframe", NULL);
     total += frame.body_size + frame.id.id;
   }
   w->sink = total;
@@ -253,7 +207,7 @@ static void frame_messages(void *ctx, size_t batch) {
     if (kavro_wire_frame(&id, w->frames[k] + KAVRO_WIRE_PREFIX_SIZE,
                          w->sizes[k] - KAVRO_WIRE_PREFIX_SIZE, w->out,
                          sizeof(w->out), &length, NULL) != KAVRO_OK)
-      fail("frame", NULL);
+      kb_die("frame", NULL);
     total += length + w->out[length - 1];
   }
   w->sink = total;
@@ -286,9 +240,9 @@ int main(void) {
   printf("%-38s %11.1f MB/s\n\n", "schema text parsed", mb_per_s);
 
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-    printf("FIGURE %s %.3f %s\n", all[i]->name, all[i]->per_op, all[i]->unit);
-  printf("FIGURE schema_parse_throughput %.2f MB/s\n", mb_per_s);
-  printf("FIGURE schema_fields %d fields\n", FIELD_TOTAL);
+    kb_figure(all[i]->name, 3, all[i]->per_op, all[i]->unit);
+  kb_figure("schema_parse_throughput", 2, mb_per_s, "MB/s");
+  kb_figure("schema_fields", 0, FIELD_TOTAL, "fields");
   free(text);
   return EXIT_SUCCESS;
 }

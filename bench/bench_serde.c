@@ -18,38 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <avro.h>
 #include <kavro.h>
 
-/* ---- counting allocations ------------------------------------------------------------------ */
-
-/* glibc's own entry points, so that the wrappers below can count every
- * allocation of the process, avro-c's and jansson's included: the wrappers
- * are exported (the build hides symbols by default) so that the shared
- * libraries bind to them. */
-#define COUNTED __attribute__((visibility("default")))
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-
-static size_t allocations;
-
-COUNTED void *malloc(size_t size) {
-  allocations++;
-  return __libc_malloc(size);
-}
-
-COUNTED void *calloc(size_t n, size_t size) {
-  allocations++;
-  return __libc_calloc(n, size);
-}
-
-COUNTED void *realloc(void *p, size_t size) {
-  allocations++;
-  return __libc_realloc(p, size);
-}
+#include "bench_alloc.h"
+#include "bench_util.h"
 
 /* ---- the schemas and the event -------------------------------------------------------------- */
 
@@ -107,12 +81,6 @@ static const char *event_json =
 #define MIN_SECONDS 0.4
 #define ROUNDS 3
 
-static void die(const char *what, const kavro_error_t *error) {
-  fprintf(stderr, "bench_serde: %s: %s\n", what,
-          error ? error->text : avro_strerror());
-  exit(1);
-}
-
 typedef struct subject_s {
   kavro_schema_t *schema;
   avro_schema_t avro;
@@ -124,10 +92,10 @@ static void subject_init(subject_t *s, const char *text) {
   kavro_error_t error;
   if (kavro_schema_parse(text, strlen(text), NULL, &s->schema, &error) ||
       kavro_schema_to_avro(s->schema, &s->avro, &error))
-    die("schema", &error);
+    kb_die("schema", &error);
   s->iface = avro_generic_class_from_schema(s->avro);
   if (!s->iface || avro_generic_value_new(s->iface, &s->value))
-    die("avro-c value", NULL);
+    kb_die("avro-c value", NULL);
 }
 
 static void subject_free(subject_t *s) {
@@ -150,73 +118,47 @@ typedef struct bench_s {
   size_t body_size;
 } bench_t;
 
-typedef void (*op_fn)(bench_t *b);
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Nanoseconds per call of @op, the best of ROUNDS rounds. */
-static double measure(bench_t *b, op_fn op) {
-  double best = 0;
-  for (int round = 0; round < ROUNDS; round++) {
-    size_t calls = 0, batch = 1000;
-    double start = now(), elapsed;
-    do {
-      for (size_t i = 0; i < batch; i++)
-        op(b);
-      calls += batch;
-      elapsed = now() - start;
-    } while (elapsed < MIN_SECONDS);
-    double per = elapsed * 1e9 / (double)calls;
-    if (round == 0 || per < best)
-      best = per;
-  }
-  return best;
-}
-
-static void kavro_encode_op(bench_t *b) {
+static void kavro_encode_op(void *ctx) {
+  bench_t *b = ctx;
   kavro_buf_reset(b->out);
   if (kavro_encode(b->writer.schema, &b->writer.value, b->out, NULL))
-    die("kavro_encode", NULL);
+    kb_die("kavro_encode", NULL);
 }
 
-static void avroc_encode_op(bench_t *b) {
+static void avroc_encode_op(void *ctx) {
+  bench_t *b = ctx;
   avro_writer_reset(b->avro_writer);
   if (avro_value_write(b->avro_writer, &b->writer.value))
-    die("avro_value_write", NULL);
+    kb_die("avro_value_write", NULL);
 }
 
-static void kavro_decode_op(bench_t *b) {
+static void kavro_decode_op(void *ctx) {
+  bench_t *b = ctx;
   if (kavro_decode(b->decoder, b->writer.schema, b->body, b->body_size,
                    &b->writer.value, NULL, NULL))
-    die("kavro_decode", NULL);
+    kb_die("kavro_decode", NULL);
 }
 
-static void avroc_decode_op(bench_t *b) {
+static void avroc_decode_op(void *ctx) {
+  bench_t *b = ctx;
   avro_reader_t reader = avro_reader_memory((const char *)b->body, (int64_t)b->body_size);
   avro_value_reset(&b->writer.value);
   if (avro_value_read(reader, &b->writer.value))
-    die("avro_value_read", NULL);
+    kb_die("avro_value_read", NULL);
   avro_reader_free(reader);
 }
 
-static void kavro_resolve_op(bench_t *b) {
+static void kavro_resolve_op(void *ctx) {
+  bench_t *b = ctx;
   if (kavro_decode_resolved(b->decoder, b->plan, b->body, b->body_size,
                             &b->reader.value, NULL, NULL))
-    die("kavro_decode_resolved", NULL);
+    kb_die("kavro_decode_resolved", NULL);
 }
 
 /* Allocations per call of @op once it is warm. */
-static double allocations_per_call(bench_t *b, op_fn op) {
+static double allocations_per_call(bench_t *b, kb_call_fn op) {
   enum { CALLS = 10000 };
-  op(b);
-  size_t before = allocations;
-  for (int i = 0; i < CALLS; i++)
-    op(b);
-  return (double)(allocations - before) / CALLS;
+  return (double)kb_allocations_in_calls(op, b, 1, CALLS) / CALLS;
 }
 
 static void setup(bench_t *b) {
@@ -225,22 +167,22 @@ static void setup(bench_t *b) {
   subject_init(&b->reader, reader_text);
   if (kavro_value_from_json(b->writer.schema, event_json, strlen(event_json),
                             &b->writer.value, &error))
-    die("event", &error);
+    kb_die("event", &error);
   if (kavro_resolution_new(b->writer.schema, b->reader.schema, &b->plan, &error))
-    die("resolution", &error);
+    kb_die("resolution", &error);
   b->decoder = kavro_decoder_new(NULL);
   b->out = kavro_buf_new(0, 0);
   b->avro_writer = avro_writer_memory(b->avro_buf, sizeof(b->avro_buf));
   if (!b->decoder || !b->out || !b->avro_writer)
-    die("setup", NULL);
+    kb_die("setup", NULL);
   if (kavro_encode_to(b->writer.schema, &b->writer.value, b->body,
                       sizeof(b->body), &b->body_size, &error))
-    die("encode", &error);
+    kb_die("encode", &error);
   /* Both encoders must agree before their speed means anything. */
   avroc_encode_op(b);
   if ((size_t)avro_writer_tell(b->avro_writer) != b->body_size ||
       memcmp(b->avro_buf, b->body, b->body_size) != 0)
-    die("kavro and avro-c encode differently", NULL);
+    kb_die("kavro and avro-c encode differently", NULL);
 }
 
 static void teardown(bench_t *b) {
@@ -257,7 +199,7 @@ int main(void) {
   setup(&b);
   struct {
     const char *name;
-    op_fn op;
+    kb_call_fn op;
     double ns;
   } ops[] = {
       {"encode_kavro", kavro_encode_op, 0},
@@ -268,7 +210,7 @@ int main(void) {
   };
   size_t n = sizeof(ops) / sizeof(ops[0]);
   for (size_t i = 0; i < n; i++)
-    ops[i].ns = measure(&b, ops[i].op);
+    ops[i].ns = kb_best_ns_per_call(ops[i].op, &b, ROUNDS, MIN_SECONDS);
   double encode_allocs = allocations_per_call(&b, kavro_encode_op);
   double decode_allocs = allocations_per_call(&b, kavro_decode_op);
   double resolve_allocs = allocations_per_call(&b, kavro_resolve_op);
@@ -285,13 +227,13 @@ int main(void) {
          "decode_resolved_kavro", resolve_allocs, "decode_avroc", avroc_decode_allocs);
 
   for (size_t i = 0; i < n; i++)
-    printf("FIGURE %s %.1f ns\n", ops[i].name, ops[i].ns);
-  printf("FIGURE decode_kavro_allocs %.2f allocations\n", decode_allocs);
-  printf("FIGURE decode_avroc_allocs %.2f allocations\n", avroc_decode_allocs);
-  printf("RATIO generic_encode_vs_avroc %.2f 1.10\n", ops[0].ns / ops[1].ns);
-  printf("RATIO generic_decode_vs_avroc %.2f 1.10\n", ops[2].ns / ops[3].ns);
-  printf("RATIO resolve_vs_same_schema_decode %.2f 2.0\n", ops[4].ns / ops[2].ns);
-  printf("COUNT warm_encode_allocs %.0f 0\n", encode_allocs);
+    kb_figure(ops[i].name, 1, ops[i].ns, "ns");
+  kb_figure("decode_kavro_allocs", 2, decode_allocs, "allocations");
+  kb_figure("decode_avroc_allocs", 2, avroc_decode_allocs, "allocations");
+  kb_ratio("generic_encode_vs_avroc", 2, ops[0].ns / ops[1].ns, "1.10");
+  kb_ratio("generic_decode_vs_avroc", 2, ops[2].ns / ops[3].ns, "1.10");
+  kb_ratio("resolve_vs_same_schema_decode", 2, ops[4].ns / ops[2].ns, "2.0");
+  kb_count("warm_encode_allocs", encode_allocs, "0");
   teardown(&b);
   return 0;
 }

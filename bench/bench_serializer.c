@@ -22,38 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <avro.h>
 #include <kavro.h>
 #include <kavro/mock.h>
 
-/* ---- counting allocations ------------------------------------------------ */
-
-/* glibc's own entry points: the replacements below count every allocation
- * of the process (avro-c's included); they are exported so that the
- * shared libraries bind to them. */
-#define COUNTED __attribute__((visibility("default")))
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-
-static size_t allocations;
-
-COUNTED void *malloc(size_t size) {
-  allocations++;
-  return __libc_malloc(size);
-}
-
-COUNTED void *calloc(size_t n, size_t size) {
-  allocations++;
-  return __libc_calloc(n, size);
-}
-
-COUNTED void *realloc(void *p, size_t size) {
-  allocations++;
-  return __libc_realloc(p, size);
-}
+#include "bench_alloc.h"
+#include "bench_util.h"
 
 /* ---- the schemas and the event ------------------------------------------ */
 
@@ -99,12 +74,6 @@ static const char event_json[] =
 #define MIN_SECONDS 0.4
 #define ROUNDS 3
 
-static void die(const char *what, const kavro_error_t *error) {
-  fprintf(stderr, "bench_serializer: %s: %s\n", what,
-          error ? error->text : avro_strerror());
-  exit(1);
-}
-
 typedef struct bench_s {
   kavro_mock_t *mock;
   kavro_registry_t *registry;
@@ -121,120 +90,90 @@ typedef struct bench_s {
   size_t frame_size;
 } bench_t;
 
-typedef void (*op_fn)(bench_t *b);
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Nanoseconds per call of @op, the best of ROUNDS rounds (the machine is
- * shared). */
-static double measure(bench_t *b, op_fn op) {
-  double best = 0;
-  for (int round = 0; round < ROUNDS; round++) {
-    size_t calls = 0, batch = 1000;
-    double start = now(), elapsed;
-    do {
-      for (size_t i = 0; i < batch; i++)
-        op(b);
-      calls += batch;
-      elapsed = now() - start;
-    } while (elapsed < MIN_SECONDS);
-    double per = elapsed * 1e9 / (double)calls;
-    if (round == 0 || per < best)
-      best = per;
-  }
-  return best;
-}
-
-static void serialize_op(bench_t *b) {
+static void serialize_op(void *ctx) {
+  bench_t *b = ctx;
   if (kavro_serializer_serialize(b->serializer, TOPIC, false, b->writer,
                                  &b->value, b->out, NULL))
-    die("serialize", NULL);
+    kb_die("serialize", NULL);
 }
 
-static void avroc_write_op(bench_t *b) {
+static void avroc_write_op(void *ctx) {
+  bench_t *b = ctx;
   avro_writer_reset(b->avro_writer);
   if (avro_value_write(b->avro_writer, &b->value))
-    die("avro_value_write", NULL);
+    kb_die("avro_value_write", NULL);
 }
 
 static void deserialize(kavro_deserializer_t *des, bench_t *b) {
   kavro_deserialized_t msg;
   if (kavro_deserializer_deserialize(des, TOPIC, false, NULL, 0, b->frame,
                                      b->frame_size, &msg, NULL))
-    die("deserialize", NULL);
+    kb_die("deserialize", NULL);
 }
 
-static void deserialize_same_op(bench_t *b) { deserialize(b->same, b); }
+static void deserialize_same_op(void *ctx) {
+  bench_t *b = ctx;
+  deserialize(b->same, b);
+}
 
-static void deserialize_resolved_op(bench_t *b) {
+static void deserialize_resolved_op(void *ctx) {
+  bench_t *b = ctx;
   deserialize(b->resolving, b);
 }
 
-#define ALLOC_CALLS 10000
-
-/* Allocations made by ALLOC_CALLS warm calls of @op (not averaged, so
+/* Allocations are counted over ALLOC_CALLS warm calls (not averaged, so
  * that a single one shows). */
-static size_t allocations_in_calls(bench_t *b, op_fn op) {
-  op(b);
-  size_t before = allocations;
-  for (int i = 0; i < ALLOC_CALLS; i++)
-    op(b);
-  return allocations - before;
-}
+#define ALLOC_CALLS 10000
 
 static kavro_schema_t *parse(const char *text) {
   kavro_schema_t *schema = NULL;
   kavro_error_t error;
   if (kavro_schema_parse(text, strlen(text), NULL, &schema, &error))
-    die("schema", &error);
+    kb_die("schema", &error);
   return schema;
 }
 
 static void setup(bench_t *b) {
   kavro_error_t error;
   if (kavro_mock_new("bench-serializer", &b->mock, &error))
-    die("mock", &error);
+    kb_die("mock", &error);
   kavro_conf_t *conf = kavro_conf_new();
   if (!conf ||
       kavro_conf_set(conf, "schema.registry.url", "mock://bench-serializer",
                      &error) ||
       !(b->registry = kavro_registry_new(conf, &error)))
-    die("registry", &error);
+    kb_die("registry", &error);
   b->writer = parse(writer_text);
   b->reader = parse(reader_text);
   if (kavro_schema_to_avro(b->writer, &b->avro, &error))
-    die("avro schema", &error);
+    kb_die("avro schema", &error);
   b->iface = avro_generic_class_from_schema(b->avro);
   if (!b->iface || avro_generic_value_new(b->iface, &b->value))
-    die("avro-c value", NULL);
+    kb_die("avro-c value", NULL);
   if (kavro_value_from_json(b->writer, event_json, strlen(event_json),
                             &b->value, &error))
-    die("event", &error);
+    kb_die("event", &error);
   if (!(b->serializer = kavro_serializer_new(b->registry, NULL, &error)) ||
       !(b->same = kavro_deserializer_new(b->registry, NULL, NULL, &error)) ||
       !(b->resolving =
             kavro_deserializer_new(b->registry, NULL, NULL, &error)))
-    die("serializer", &error);
+    kb_die("serializer", &error);
   kavro_deserializer_set_reader(b->resolving, false, b->reader);
   b->out = kavro_buf_new(0, 0);
   b->avro_writer = avro_writer_memory(b->avro_buf, sizeof(b->avro_buf));
   if (!b->out || !b->avro_writer)
-    die("setup", NULL);
+    kb_die("setup", NULL);
   if (kavro_serializer_serialize_to(b->serializer, TOPIC, false, b->writer,
                                     &b->value, b->frame, sizeof(b->frame),
                                     &b->frame_size, &error))
-    die("first serialization", &error);
+    kb_die("first serialization", &error);
   /* The body must be what avro-c writes before speeds mean anything. */
   avroc_write_op(b);
   if ((size_t)avro_writer_tell(b->avro_writer) + KAVRO_WIRE_PREFIX_SIZE !=
           b->frame_size ||
       memcmp(b->avro_buf, b->frame + KAVRO_WIRE_PREFIX_SIZE,
              b->frame_size - KAVRO_WIRE_PREFIX_SIZE) != 0)
-    die("kavro and avro-c encode differently", NULL);
+    kb_die("kavro and avro-c encode differently", NULL);
   deserialize_same_op(b);
   deserialize_resolved_op(b);
 }
@@ -259,13 +198,20 @@ int main(void) {
   memset(&b, 0, sizeof(b));
   setup(&b);
   uint64_t requests = kavro_mock_request_count(b.mock, NULL);
-  double serialize_ns = measure(&b, serialize_op);
-  double avroc_ns = measure(&b, avroc_write_op);
-  double same_ns = measure(&b, deserialize_same_op);
-  double resolved_ns = measure(&b, deserialize_resolved_op);
-  size_t serialize_allocs = allocations_in_calls(&b, serialize_op);
-  size_t same_allocs = allocations_in_calls(&b, deserialize_same_op);
-  size_t resolved_allocs = allocations_in_calls(&b, deserialize_resolved_op);
+  double serialize_ns =
+      kb_best_ns_per_call(serialize_op, &b, ROUNDS, MIN_SECONDS);
+  double avroc_ns =
+      kb_best_ns_per_call(avroc_write_op, &b, ROUNDS, MIN_SECONDS);
+  double same_ns =
+      kb_best_ns_per_call(deserialize_same_op, &b, ROUNDS, MIN_SECONDS);
+  double resolved_ns =
+      kb_best_ns_per_call(deserialize_resolved_op, &b, ROUNDS, MIN_SECONDS);
+  size_t serialize_allocs =
+      kb_allocations_in_calls(serialize_op, &b, 1, ALLOC_CALLS);
+  size_t same_allocs =
+      kb_allocations_in_calls(deserialize_same_op, &b, 1, ALLOC_CALLS);
+  size_t resolved_allocs =
+      kb_allocations_in_calls(deserialize_resolved_op, &b, 1, ALLOC_CALLS);
   uint64_t warm_requests = kavro_mock_request_count(b.mock, NULL) - requests;
 
   printf("kavro serializer bench: check-in event, %zu-byte frame\n\n",
@@ -282,17 +228,15 @@ int main(void) {
   printf("registry requests during the warm runs: %llu\n\n",
          (unsigned long long)warm_requests);
 
-  printf("FIGURE serialize_frame_ns %.1f ns\n", serialize_ns);
-  printf("FIGURE avroc_write_ns %.1f ns\n", avroc_ns);
-  printf("FIGURE deserialize_same_ns %.1f ns\n", same_ns);
-  printf("FIGURE deserialize_resolved_ns %.1f ns\n", resolved_ns);
-  printf("FIGURE warm_registry_requests %llu count\n",
-         (unsigned long long)warm_requests);
-  printf("RATIO serialize_frame_vs_avroc_write %.2f 1.10\n",
-         serialize_ns / avroc_ns);
-  printf("RATIO deserialize_resolved_vs_same %.2f 2.0\n",
-         resolved_ns / same_ns);
-  printf("COUNT warm_serialize_allocs %zu 0\n", serialize_allocs);
+  kb_figure("serialize_frame_ns", 1, serialize_ns, "ns");
+  kb_figure("avroc_write_ns", 1, avroc_ns, "ns");
+  kb_figure("deserialize_same_ns", 1, same_ns, "ns");
+  kb_figure("deserialize_resolved_ns", 1, resolved_ns, "ns");
+  kb_figure("warm_registry_requests", 0, (double)warm_requests, "count");
+  kb_ratio("serialize_frame_vs_avroc_write", 2, serialize_ns / avroc_ns,
+           "1.10");
+  kb_ratio("deserialize_resolved_vs_same", 2, resolved_ns / same_ns, "2.0");
+  kb_count("warm_serialize_allocs", serialize_allocs, "0");
   teardown(&b);
   return 0;
 }

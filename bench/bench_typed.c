@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <avro.h>
 #include <jansson.h>
 
+#include "bench_alloc.h"
+#include "bench_util.h"
 #include "catalog.h"
 #include "kavro.h"
 #include "kavro/mock.h"
@@ -32,30 +33,6 @@
 #include "kavro/typed.h"
 #include "service_order_hand.h"
 #include "work_order.h"
-
-/* ---- counting allocations ------------------------------------------------- */
-
-#define COUNTED __attribute__((visibility("default")))
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t size);
-
-static size_t allocations;
-
-COUNTED void *malloc(size_t size) {
-  allocations++;
-  return __libc_malloc(size);
-}
-
-COUNTED void *calloc(size_t n, size_t size) {
-  allocations++;
-  return __libc_calloc(n, size);
-}
-
-COUNTED void *realloc(void *p, size_t size) {
-  allocations++;
-  return __libc_realloc(p, size);
-}
 
 /* ---- the data -------------------------------------------------------------- */
 
@@ -97,12 +74,6 @@ typedef struct bench_s {
   unsigned char work_body[2048];
   size_t work_size;
 } bench_t;
-
-static void die(const char *what, const kavro_error_t *error) {
-  fprintf(stderr, "bench_typed: %s: %s\n", what,
-          error ? error->text : avro_strerror());
-  exit(1);
-}
 
 static void fill_order(bench_t *b) {
   service_order_created_t *v = &b->order;
@@ -151,8 +122,6 @@ static void fill_work(bench_t *b) {
 
 /* ---- operations ------------------------------------------------------------ */
 
-typedef void (*op_fn)(bench_t *b);
-
 static const unsigned char frame_header[5] = {0, 0, 0, 0, SCHEMA_ID};
 
 /* A mock registry in the process: the serializer's first message registers
@@ -165,19 +134,21 @@ static void setup_serializer(bench_t *b) {
       !(b->registry = kavro_registry_new(conf, &error)) ||
       !(b->serializer = kavro_serializer_new(b->registry, NULL, &error)) ||
       !(b->ts = kavro_typed_serializer_new(b->serializer, b->registry, &error)))
-    die("serializer", &error);
+    kb_die("serializer", &error);
 }
 
 /* The typed serializer, warm: id from its table, frame, body. */
-static void typed_encode_op(bench_t *b) {
+static void typed_encode_op(void *ctx) {
+  bench_t *b = ctx;
   if (kavro_typed_serialize(b->ts, "projects.service_order.created", false,
                             &service_order_created_type, &b->order, b->out,
                             NULL))
-    die("typed serialize", NULL);
+    kb_die("typed serialize", NULL);
 }
 
 /* The generated encoder alone: frame header and body through a writer. */
-static void typed_body_op(bench_t *b) {
+static void typed_body_op(void *ctx) {
+  bench_t *b = ctx;
   kavro_writer_t w;
   kavro_buf_reset(b->out);
   kavro_writer_begin(&w, b->out, NULL);
@@ -185,16 +156,18 @@ static void typed_body_op(bench_t *b) {
   if (!err)
     err = service_order_created_write(&w, &b->order);
   if (kavro_writer_end(&w, err))
-    die("typed encode", NULL);
+    kb_die("typed encode", NULL);
 }
 
-static void hand_encode_op(bench_t *b) {
+static void hand_encode_op(void *ctx) {
+  bench_t *b = ctx;
   if (!hand_encode(&b->hand, SCHEMA_ID, b->frame, sizeof(b->frame)))
-    die("hand encode", NULL);
+    kb_die("hand encode", NULL);
 }
 
 /* What a C user of avro-c writes today: set every field, then write. */
-static void avroc_fill_write_op(bench_t *b) {
+static void avroc_fill_write_op(void *ctx) {
+  bench_t *b = ctx;
   const service_order_created_t *v = &b->order;
   avro_value_t f, branch;
   avro_value_t *r = &b->value;
@@ -219,97 +192,83 @@ static void avroc_fill_write_op(bench_t *b) {
   avro_writer_reset(b->writer);
   if (rc || avro_write(b->writer, (void *)frame_header, 5) ||
       avro_value_write(b->writer, r))
-    die("avro-c fill and write", NULL);
+    kb_die("avro-c fill and write", NULL);
 }
 
-static void typed_decode_op(bench_t *b) {
+static void typed_decode_op(void *ctx) {
+  bench_t *b = ctx;
   service_order_created_t v;
   kavro_arena_reset(b->arena);
   if (b->frame_size < 5 || b->frame[0] != 0 ||
       kavro_typed_decode(&service_order_created_type, b->frame + 5,
                          b->frame_size - 5, b->arena, NULL, &v, NULL))
-    die("typed decode", NULL);
+    kb_die("typed decode", NULL);
 }
 
-static void typed_decode_new_op(bench_t *b) {
+static void typed_decode_new_op(void *ctx) {
+  bench_t *b = ctx;
   service_order_created_t *v = service_order_created_decode_new(
       b->frame + 5, b->frame_size - 5, NULL);
   if (!v)
-    die("typed decode_new", NULL);
+    kb_die("typed decode_new", NULL);
   service_order_created_free(v);
 }
 
-static void hand_decode_op(bench_t *b) {
+static void hand_decode_op(void *ctx) {
+  bench_t *b = ctx;
   hand_order_t v;
   if (!hand_decode(b->frame, b->frame_size, &v, b->scratch, sizeof(b->scratch)))
-    die("hand decode", NULL);
+    kb_die("hand decode", NULL);
 }
 
-static void typed_resolve_op(bench_t *b) {
+static void typed_resolve_op(void *ctx) {
+  bench_t *b = ctx;
   service_order_created_t v;
   kavro_arena_reset(b->arena);
   if (kavro_typed_decode_from(b->resolver, &service_order_created_type,
                               b->old_schema, b->old_body, b->old_size, b->arena,
                               &v, NULL))
-    die("typed resolved decode", NULL);
+    kb_die("typed resolved decode", NULL);
 }
 
-static void typed_resolve_general_op(bench_t *b) {
+static void typed_resolve_general_op(void *ctx) {
+  bench_t *b = ctx;
   service_order_created_t v;
   kavro_arena_reset(b->arena);
   if (kavro_typed_decode_from(b->resolver, &service_order_created_type,
                               b->reversed_schema, b->reversed_body,
                               b->reversed_size, b->arena, &v, NULL))
-    die("typed resolved decode (reordered)", NULL);
+    kb_die("typed resolved decode (reordered)", NULL);
 }
 
-static void nested_encode_op(bench_t *b) {
+static void nested_encode_op(void *ctx) {
+  bench_t *b = ctx;
   kavro_buf_reset(b->out);
   if (work_order_encode(&b->work, b->out, NULL))
-    die("nested encode", NULL);
+    kb_die("nested encode", NULL);
 }
 
-static void nested_decode_op(bench_t *b) {
+static void nested_decode_op(void *ctx) {
+  bench_t *b = ctx;
   work_order_t v;
   kavro_arena_reset(b->arena);
   if (work_order_decode(b->work_body, b->work_size, b->arena, &v, NULL))
-    die("nested decode", NULL);
+    kb_die("nested decode", NULL);
 }
 
 /* ---- timing ---------------------------------------------------------------- */
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+/* Nanoseconds per call of @op, the best of ROUNDS rounds. */
+static double measure(bench_t *b, kb_call_fn op) {
+  return kb_best_ns_per_call(op, b, ROUNDS, MIN_SECONDS);
 }
 
-/* Nanoseconds per call, the best of ROUNDS rounds (the machine is shared). */
-static double measure(bench_t *b, op_fn op) {
-  double best = 0;
-  for (int round = 0; round < ROUNDS; round++) {
-    size_t calls = 0;
-    double start = now(), elapsed;
-    do {
-      for (int i = 0; i < 1000; i++)
-        op(b);
-      calls += 1000;
-      elapsed = now() - start;
-    } while (elapsed < MIN_SECONDS);
-    double per = elapsed * 1e9 / (double)calls;
-    if (round == 0 || per < best)
-      best = per;
-  }
-  return best;
-}
+/* ---- counting allocations ---------------------------------------------- */
 
-static double allocations_per_call(bench_t *b, op_fn op) {
-  for (int i = 0; i < 10; i++)
-    op(b);   /* warm */
-  size_t before = allocations;
-  for (int i = 0; i < 1000; i++)
-    op(b);
-  return (double)(allocations - before) / 1000.0;
+/* Allocations per call of @op once it is warm. */
+static double allocations_per_call(bench_t *b, kb_call_fn op) {
+  enum { WARM = 10, CALLS = 1000 };
+  return (double)kb_allocations_in_calls(op, b, WARM, CALLS) / CALLS;
 }
 
 /* ---- setup ------------------------------------------------------------------- */
@@ -319,10 +278,10 @@ static void setup_avroc(bench_t *b) {
   const char *text = service_order_created_type.schema_text;
   if (kavro_schema_parse(text, strlen(text), NULL, &b->schema, &error) ||
       kavro_schema_to_avro(b->schema, &b->avro, &error))
-    die("schema", &error);
+    kb_die("schema", &error);
   b->iface = avro_generic_class_from_schema(b->avro);
   if (!b->iface || avro_generic_value_new(b->iface, &b->value))
-    die("avro-c value", NULL);
+    kb_die("avro-c value", NULL);
   b->writer = avro_writer_memory(b->avro_buf, sizeof(b->avro_buf));
 }
 
@@ -337,17 +296,17 @@ static void setup_resolution(bench_t *b) {
   char *old = json_dumps(j, JSON_COMPACT);
   json_decref(j);
   if (!old || kavro_schema_parse(old, strlen(old), NULL, &b->old_schema, &error))
-    die("old schema", &error);
+    kb_die("old schema", &error);
   free(old);
   service_order_created_t v = b->order;
   v.has_depends_on_order_id = false;
   kavro_buf_reset(b->out);
   if (service_order_created_encode(&v, b->out, &error))
-    die("encode", &error);
+    kb_die("encode", &error);
   b->old_size = kavro_buf_length(b->out) - 1;
   memcpy(b->old_body, kavro_buf_data(b->out), b->old_size);
   if (!(b->resolver = kavro_typed_resolver_new(NULL)))
-    die("resolver", NULL);
+    kb_die("resolver", NULL);
   /* The same event from a writer that lists the fields the other way
    * round: written from its Avro JSON with that schema. */
   j = json_loads(text, 0, NULL);
@@ -360,17 +319,17 @@ static void setup_resolution(bench_t *b) {
   json_decref(j);
   if (!rtext || kavro_schema_parse(rtext, strlen(rtext), NULL,
                                    &b->reversed_schema, &error))
-    die("reversed schema", &error);
+    kb_die("reversed schema", &error);
   free(rtext);
   kavro_buf_reset(b->out);
   if (service_order_created_to_json(&b->order, b->out, &error))
-    die("json", &error);
+    kb_die("json", &error);
   char json[1024];
   size_t n = kavro_buf_length(b->out);
   memcpy(json, kavro_buf_data(b->out), n);
   kavro_buf_reset(b->out);
   if (kavro_json_to_binary(b->reversed_schema, json, n, b->out, &error))
-    die("reversed body", &error);
+    kb_die("reversed body", &error);
   b->reversed_size = kavro_buf_length(b->out);
   memcpy(b->reversed_body, kavro_buf_data(b->out), b->reversed_size);
 }
@@ -383,10 +342,11 @@ static avro_schema_t work_avro;
 static avro_value_iface_t *work_iface;
 static avro_value_t work_value;
 
-static void generic_nested_op(bench_t *b) {
+static void generic_nested_op(void *ctx) {
+  bench_t *b = ctx;
   if (kavro_decode(NULL, work_schema, b->work_body, b->work_size, &work_value,
                    NULL, NULL))
-    die("generic nested decode", NULL);
+    kb_die("generic nested decode", NULL);
 }
 
 static void nested_generic_setup(void) {
@@ -394,10 +354,10 @@ static void nested_generic_setup(void) {
   const char *text = work_order_type.schema_text;
   if (kavro_schema_parse(text, strlen(text), NULL, &work_schema, &error) ||
       kavro_schema_to_avro(work_schema, &work_avro, &error))
-    die("work order schema", &error);
+    kb_die("work order schema", &error);
   work_iface = avro_generic_class_from_schema(work_avro);
   if (!work_iface || avro_generic_value_new(work_iface, &work_value))
-    die("avro-c value", NULL);
+    kb_die("avro-c value", NULL);
 }
 
 int main(void) {
@@ -406,18 +366,18 @@ int main(void) {
   fill_order(b);
   fill_work(b);
   if (!(b->out = kavro_buf_new(4096, 0)) || !(b->arena = kavro_arena_new(0, 0)))
-    die("setup", NULL);
+    kb_die("setup", NULL);
   b->frame_size = hand_encode(&b->hand, SCHEMA_ID, b->frame, sizeof(b->frame));
   setup_serializer(b);
   typed_encode_op(b);
   if (kavro_buf_length(b->out) != b->frame_size ||
       memcmp(kavro_buf_data(b->out), b->frame, b->frame_size) != 0)
-    die("typed and hand-written encodings differ", NULL);
+    kb_die("typed and hand-written encodings differ", NULL);
   setup_avroc(b);
   setup_resolution(b);
   kavro_buf_reset(b->out);
   if (work_order_encode(&b->work, b->out, &error))
-    die("work order", &error);
+    kb_die("work order", &error);
   b->work_size = kavro_buf_length(b->out);
   memcpy(b->work_body, kavro_buf_data(b->out), b->work_size);
   nested_generic_setup();
@@ -459,23 +419,22 @@ int main(void) {
          "decode_new %.2f, resolved decode %.2f\n\n",
          enc_allocs, dec_allocs, dec_new_allocs, res_allocs);
 
-  printf("FIGURE typed_encode_ns %.1f ns\n", typed_enc);
-  printf("FIGURE typed_body_encode_ns %.1f ns\n", typed_body);
-  printf("FIGURE hand_encode_ns %.1f ns\n", hand_enc);
-  printf("FIGURE avroc_fill_write_ns %.1f ns\n", avroc_enc);
-  printf("FIGURE typed_decode_ns %.1f ns\n", typed_dec);
-  printf("FIGURE hand_decode_ns %.1f ns\n", hand_dec);
-  printf("FIGURE typed_resolve_ns %.1f ns\n", typed_res);
-  printf("FIGURE typed_resolve_reordered_ns %.1f ns\n", typed_res_general);
-  printf("FIGURE typed_encode_nested20_ns %.1f ns\n", nested_enc);
-  printf("FIGURE typed_decode_nested20_ns %.1f ns\n", nested_dec);
-  printf("FIGURE generic_decode_nested20_ns %.1f ns\n", nested_gen);
-  printf("RATIO typed_encode_vs_hand %.2f 1.3\n", typed_enc / hand_enc);
-  printf("RATIO avroc_fill_write_vs_typed_encode %.2f 5.0\n",
-         avroc_enc / typed_enc);
-  printf("RATIO typed_decode_vs_hand %.2f 1.5\n", typed_dec / hand_dec);
-  printf("RATIO typed_resolve_vs_decode %.2f 2.0\n", typed_res / typed_dec);
-  printf("COUNT typed_encode_allocs %.0f 0\n", enc_allocs);
-  printf("COUNT typed_decode_allocs %.0f 1\n", dec_new_allocs);
+  kb_figure("typed_encode_ns", 1, typed_enc, "ns");
+  kb_figure("typed_body_encode_ns", 1, typed_body, "ns");
+  kb_figure("hand_encode_ns", 1, hand_enc, "ns");
+  kb_figure("avroc_fill_write_ns", 1, avroc_enc, "ns");
+  kb_figure("typed_decode_ns", 1, typed_dec, "ns");
+  kb_figure("hand_decode_ns", 1, hand_dec, "ns");
+  kb_figure("typed_resolve_ns", 1, typed_res, "ns");
+  kb_figure("typed_resolve_reordered_ns", 1, typed_res_general, "ns");
+  kb_figure("typed_encode_nested20_ns", 1, nested_enc, "ns");
+  kb_figure("typed_decode_nested20_ns", 1, nested_dec, "ns");
+  kb_figure("generic_decode_nested20_ns", 1, nested_gen, "ns");
+  kb_ratio("typed_encode_vs_hand", 2, typed_enc / hand_enc, "1.3");
+  kb_ratio("avroc_fill_write_vs_typed_encode", 2, avroc_enc / typed_enc, "5.0");
+  kb_ratio("typed_decode_vs_hand", 2, typed_dec / hand_dec, "1.5");
+  kb_ratio("typed_resolve_vs_decode", 2, typed_res / typed_dec, "2.0");
+  kb_count("typed_encode_allocs", enc_allocs, "0");
+  kb_count("typed_decode_allocs", dec_new_allocs, "1");
   return 0;
 }

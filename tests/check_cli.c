@@ -8,28 +8,17 @@
  * `kavro canonical` and `kavro fingerprint`.
  */
 #include <check.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kavro.h"
+#include "proc_util.h"
 #include "testutil.h"
 
-extern char **environ;
-
 /* ---- running the program ---------------------------------------------- */
-
-typedef struct run_s {
-  int status; /* exit status, or -1 when it did not exit normally */
-  char *out;  /* all of stdout */
-  char *err;  /* all of stderr */
-} run_t;
 
 static char workdir[] = "/tmp/kavro-cli-XXXXXX";
 
@@ -39,59 +28,14 @@ static const char *kavro_path(void) {
   return path;
 }
 
-static char *work_path(const char *name) {
-  static char path[8][4096];
-  static unsigned next;
-  char *p = path[next++ % 8];
-  snprintf(p, sizeof(path[0]), "%s/%s", workdir, name);
-  return p;
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  ck_assert_msg(f != NULL, "cannot write %s", path);
-  fputs(text, f);
-  ck_assert_int_eq(fclose(f), 0);
-}
-
 /* Run kavro with @args (NULL-terminated, without argv[0]); stdout goes to
- * @stdout_path (a capture file when NULL). */
-static run_t run_to(const char *stdout_path, const char *const *args) {
-  const char *argv[64] = {kavro_path()};
-  size_t n = 1;
-  for (; args[n - 1]; n++) {
-    ck_assert_uint_lt(n, 63);
-    argv[n] = args[n - 1];
-  }
-  argv[n] = NULL;
-  char out_path[4200], err_path[4200];
-  snprintf(out_path, sizeof(out_path), "%s/stdout", workdir);
-  snprintf(err_path, sizeof(err_path), "%s/stderr", workdir);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, stdout_path ? stdout_path : out_path,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid;
-  int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ck_assert_msg(rc == 0, "cannot run %s", argv[0]);
-  int wstatus;
-  ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-  run_t r = {WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, NULL, NULL};
-  r.out = stdout_path ? strdup("") : kt_read_file(out_path, NULL);
-  r.err = kt_read_file(err_path, NULL);
-  ck_assert(r.out && r.err);
-  return r;
+ * @stdout_path (captured when NULL). */
+static kt_run_t run_to(const char *stdout_path, const char *const *args) {
+  const char *const lead[] = {kavro_path(), NULL};
+  return kt_run_args(workdir, stdout_path, lead, args);
 }
 
 #define RUN(...) run_to(NULL, (const char *const[]){__VA_ARGS__, NULL})
-
-static void run_free(run_t *r) {
-  free(r->out);
-  free(r->err);
-}
 
 #define ck_assert_contains(haystack, needle)                                   \
   ck_assert_msg(strstr((haystack), (needle)) != NULL,                          \
@@ -137,31 +81,25 @@ static void setup(void) {
   char dir[4200];
   snprintf(dir, sizeof(dir), "%s/refs", workdir);
   ck_assert_int_eq(mkdir(dir, 0700), 0);
-  write_file(work_path("refs/a_price.avsc"), price_avsc);
-  write_file(work_path("refs/b_money.avsc"), money_avsc);
-  write_file(work_path("refs/notes.txt"), "not a schema, not .avsc\n");
-  write_file(work_path("order.avsc"), order_avsc);
-  write_file(work_path("bad.avsc"),
-             "{\"type\": \"record\", \"name\": \"Bad\",\n"
-             " \"fields\": [{\"name\": \"x\", \"type\": \"int\"},\n"
-             "            {\"name\": \"x\", \"type\": \"long\"}]}\n");
+  kt_write_file(kt_work_path(workdir, "refs/a_price.avsc"), price_avsc);
+  kt_write_file(kt_work_path(workdir, "refs/b_money.avsc"), money_avsc);
+  kt_write_file(kt_work_path(workdir, "refs/notes.txt"),
+                "not a schema, not .avsc\n");
+  kt_write_file(kt_work_path(workdir, "order.avsc"), order_avsc);
+  kt_write_file(kt_work_path(workdir, "bad.avsc"),
+                "{\"type\": \"record\", \"name\": \"Bad\",\n"
+                " \"fields\": [{\"name\": \"x\", \"type\": \"int\"},\n"
+                "            {\"name\": \"x\", \"type\": \"long\"}]}\n");
 }
 
 static void teardown(void) {
   /* Everything setup and the tests made, then the directory. */
-  static const char *const names[] = {"refs/a_price.avsc",
-                                      "refs/b_money.avsc",
-                                      "refs/notes.txt",
-                                      "refs/order.avsc",
-                                      "order.avsc",
-                                      "bad.avsc",
-                                      "warn.avsc",
-                                      "stdout",
-                                      "stderr",
-                                      "row.avsc",
-                                      "refs"};
+  static const char *const names[] = {
+      "refs/a_price.avsc", "refs/b_money.avsc", "refs/notes.txt",
+      "refs/order.avsc",   "order.avsc",        "bad.avsc",
+      "warn.avsc",         "row.avsc",          "refs"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    remove(work_path(names[i]));
+    remove(kt_work_path(workdir, names[i]));
   rmdir(workdir);
   memcpy(workdir + strlen(workdir) - 6, "XXXXXX", 6);
 }
@@ -169,33 +107,33 @@ static void teardown(void) {
 /* ---- top level --------------------------------------------------------- */
 
 START_TEST(test_help_and_version) {
-  run_t r = RUN("--help");
+  kt_run_t r = RUN("--help");
   ck_assert_int_eq(r.status, 0);
   ck_assert_contains(r.out, "Usage: kavro COMMAND");
   ck_assert_contains(r.out, "validate");
   ck_assert_contains(r.out, "canonical");
   ck_assert_contains(r.out, "fingerprint");
   ck_assert_str_eq(r.err, "");
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN("--version");
   ck_assert_int_eq(r.status, 0);
   char want[64];
   snprintf(want, sizeof(want), "kavro %s\n", KAVRO_VERSION_STR);
   ck_assert_str_eq(r.out, want);
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_usage_errors) {
-  run_t r = run_to(NULL, (const char *const[]){NULL});
+  kt_run_t r = run_to(NULL, (const char *const[]){NULL});
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "Usage: kavro COMMAND");
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN("frobnicate");
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "'frobnicate' is not a kavro command");
   ck_assert_str_eq(r.out, "");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
@@ -207,67 +145,68 @@ static const char *const subcommands[] = {"validate", "canonical",
 START_TEST(test_subcommand_usage) {
   const char *cmd = subcommands[_i];
   char want[128];
-  run_t r = RUN(cmd, "--help");
+  kt_run_t r = RUN(cmd, "--help");
   ck_assert_int_eq(r.status, 0);
   snprintf(want, sizeof(want), "Usage: kavro %s", cmd);
   ck_assert_contains(r.out, want);
   ck_assert_contains(r.out, "--references DIR");
   ck_assert_contains(r.out, "--schema FILE");
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN(cmd, "--no-such-option", "x.avsc");
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "unknown option '--no-such-option'");
   snprintf(want, sizeof(want), "Try 'kavro %s --help'", cmd);
   ck_assert_contains(r.err, want);
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN(cmd, "-z", "x.avsc");
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "unknown option '-z'");
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN(cmd);
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "missing FILE operand");
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN(cmd, "x.avsc", "--references");
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "option '--references' needs a value");
-  run_free(&r);
-  r = RUN(cmd, "--references", work_path("no-such-dir"),
-          work_path("order.avsc"));
+  kt_run_free(&r);
+  r = RUN(cmd, "--references", kt_work_path(workdir, "no-such-dir"),
+          kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "cannot open directory");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* ---- validate ---------------------------------------------------------- */
 
 START_TEST(test_validate_ok_is_quiet) {
-  run_t r = RUN("validate", KAVRO_SRCDIR "/avro/projects/ServiceOrderCreated.avsc",
-                KAVRO_SRCDIR "/avro/execution/CheckinCompleted.avsc");
+  kt_run_t r =
+      RUN("validate", KAVRO_SRCDIR "/avro/projects/ServiceOrderCreated.avsc",
+          KAVRO_SRCDIR "/avro/execution/CheckinCompleted.avsc");
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.out, "");
   ck_assert_str_eq(r.err, "");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* The seed writes logicalType beside the field: valid, but warned about. */
 START_TEST(test_validate_warns_logical_beside_field) {
-  run_t r = RUN("validate", seed_path("ProjectCreated.avsc"));
+  kt_run_t r = RUN("validate", seed_path("ProjectCreated.avsc"));
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.out, "");
   ck_assert_contains(r.err, "ProjectCreated.avsc:7:5: /fields/1: warning: logicalType on field "
                             "\"event_timestamp\"");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* Each bad file gets its line; good files around it do not hide it. */
 START_TEST(test_validate_reports_each_file) {
-  const char *bad = work_path("bad.avsc");
+  const char *bad = kt_work_path(workdir, "bad.avsc");
   const char *tempo = seed_path("TempoServiceRequested.avsc");
-  run_t r = RUN("validate", bad, seed_path("WcfSigned.avsc"), tempo);
+  kt_run_t r = RUN("validate", bad, seed_path("WcfSigned.avsc"), tempo);
   ck_assert_int_eq(r.status, 1);
   char want[4200];
   snprintf(want, sizeof(want), "%s:3:14: /fields/1/name: ", bad);
@@ -276,39 +215,39 @@ START_TEST(test_validate_reports_each_file) {
   snprintf(want, sizeof(want), "%s:9:32: /fields/3/type: ", tempo);
   ck_assert_contains(r.err, want);
   ck_assert_str_eq(r.out, "");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_validate_io_error) {
-  const char *missing = work_path("missing.avsc");
+  const char *missing = kt_work_path(workdir, "missing.avsc");
   /* The unreadable file does not stop the verdict on the next one. */
-  run_t r = RUN("validate", missing, work_path("bad.avsc"));
+  kt_run_t r = RUN("validate", missing, kt_work_path(workdir, "bad.avsc"));
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, missing);
   ck_assert_contains(r.err, "bad.avsc:3:14: /fields/1/name: ");
-  run_free(&r);
+  kt_run_free(&r);
   /* A directory is not a schema file either. */
-  r = RUN("validate", work_path("refs"));
+  r = RUN("validate", kt_work_path(workdir, "refs"));
   ck_assert_int_eq(r.status, 2);
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* A warning (here: a logical type on the wrong type, ignored as the
  * specification says) is printed where it lies, and the file stays valid. */
 START_TEST(test_validate_warning) {
-  const char *path = work_path("warn.avsc");
-  write_file(path, "{\"type\": \"record\", \"name\": \"W\", \"fields\": [\n"
-                   "  {\"name\": \"d\", \"type\": {\"type\": \"string\", "
-                   "\"logicalType\": \"date\"}}]}\n");
-  run_t r = RUN("validate", path);
+  const char *path = kt_work_path(workdir, "warn.avsc");
+  kt_write_file(path, "{\"type\": \"record\", \"name\": \"W\", \"fields\": [\n"
+                      "  {\"name\": \"d\", \"type\": {\"type\": \"string\", "
+                      "\"logicalType\": \"date\"}}]}\n");
+  kt_run_t r = RUN("validate", path);
   ck_assert_int_eq(r.status, 0);
   char want[4200];
   snprintf(want, sizeof(want), "%s:2:17: /fields/0/type: warning: ", path);
   ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "got %s", r.err);
   ck_assert_contains(r.err, "date");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
@@ -316,72 +255,73 @@ END_TEST
 
 /* Without references the chain's top cannot stand alone. */
 START_TEST(test_refs_needed) {
-  run_t r = RUN("validate", work_path("order.avsc"));
+  kt_run_t r = RUN("validate", kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 1);
   ck_assert_contains(r.err, "/fields/1/type: ");
   ck_assert_contains(r.err, "com.acme.Price");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* A directory whose files use each other, listed against their dependency
  * order: price (a_) needs money (b_). */
 START_TEST(test_refs_directory_chain) {
-  run_t r = RUN("validate", "--references", work_path("refs"),
-                work_path("order.avsc"));
+  kt_run_t r = RUN("validate", "--references", kt_work_path(workdir, "refs"),
+                   kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.err, "");
-  run_free(&r);
-  r = RUN("canonical", "-r", work_path("refs"), work_path("order.avsc"));
+  kt_run_free(&r);
+  r = RUN("canonical", "-r", kt_work_path(workdir, "refs"),
+          kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.out, order_canonical);
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_refs_schema_files) {
   /* Repeated --schema, in the wrong order, and options after the file. */
-  run_t r =
-      RUN("canonical", work_path("order.avsc"), "--schema",
-          work_path("refs/a_price.avsc"), "-s", work_path("refs/b_money.avsc"));
+  kt_run_t r = RUN("canonical", kt_work_path(workdir, "order.avsc"), "--schema",
+                   kt_work_path(workdir, "refs/a_price.avsc"), "-s",
+                   kt_work_path(workdir, "refs/b_money.avsc"));
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.out, order_canonical);
-  run_free(&r);
+  kt_run_free(&r);
   /* Half the chain is not enough, and the message says what is missing. */
-  r = RUN("validate", "--schema", work_path("refs/a_price.avsc"),
-          work_path("order.avsc"));
+  r = RUN("validate", "--schema", kt_work_path(workdir, "refs/a_price.avsc"),
+          kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 1);
   ck_assert_contains(r.err, "a_price.avsc:2:29: /fields/0/type: ");
   ck_assert_contains(r.err, "com.acme.Money");
-  run_free(&r);
-  r = RUN("validate", "--schema", work_path("missing.avsc"),
-          work_path("order.avsc"));
+  kt_run_free(&r);
+  r = RUN("validate", "--schema", kt_work_path(workdir, "missing.avsc"),
+          kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 2);
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* A file given to validate that also lies in the references directory is
  * not its own reference (that would define its types twice). */
 START_TEST(test_refs_target_in_directory) {
-  write_file(work_path("refs/order.avsc"), order_avsc);
-  run_t r =
-      RUN("validate", "-r", work_path("refs"), work_path("refs/order.avsc"));
+  kt_write_file(kt_work_path(workdir, "refs/order.avsc"), order_avsc);
+  kt_run_t r = RUN("validate", "-r", kt_work_path(workdir, "refs"),
+                   kt_work_path(workdir, "refs/order.avsc"));
   ck_assert_int_eq(r.status, 0);
   ck_assert_str_eq(r.err, "");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 /* An invalid reference fails the run and is reported, even when the file
  * itself could do without it. */
 START_TEST(test_refs_invalid_reference) {
-  run_t r = RUN("fingerprint", "--schema", work_path("bad.avsc"),
-                seed_path("WcfSigned.avsc"));
+  kt_run_t r = RUN("fingerprint", "--schema", kt_work_path(workdir, "bad.avsc"),
+                   seed_path("WcfSigned.avsc"));
   ck_assert_int_eq(r.status, 1);
   ck_assert_str_eq(r.out, "");
   ck_assert_contains(r.err, "bad.avsc:3:14: /fields/1/name: ");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
@@ -441,7 +381,7 @@ START_TEST(test_seed004_catalog) {
   for (size_t i = 0; i < n; i++) {
     const expectation_t *e = &expected[i];
     const char *path = seed_path(e->file);
-    run_t r = RUN("validate", path);
+    kt_run_t r = RUN("validate", path);
     ck_assert_str_eq(r.out, "");
     if (e->valid) {
       ck_assert_msg(r.status == 0, "%s: %s", e->file, r.err);
@@ -459,7 +399,7 @@ START_TEST(test_seed004_catalog) {
                     "%s: expected \"%s...\", got %s", e->file, want, r.err);
       ck_assert_contains(r.err, e->reason);
     }
-    run_free(&r);
+    kt_run_free(&r);
   }
   ck_assert_uint_eq(invalid, 6);
 }
@@ -469,15 +409,15 @@ END_TEST
  * PyxisOrderCreated, Tempo's types resolve; SalesOrderNormalized's short
  * "SalesChannel" still looks in its own namespace and still fails. */
 START_TEST(test_seed004_with_reference) {
-  run_t r = RUN("validate", "--schema", seed_path("PyxisOrderCreated.avsc"),
-                seed_path("TempoServiceRequested.avsc"));
+  kt_run_t r = RUN("validate", "--schema", seed_path("PyxisOrderCreated.avsc"),
+                   seed_path("TempoServiceRequested.avsc"));
   ck_assert_int_eq(r.status, 0);
-  run_free(&r);
+  kt_run_free(&r);
   r = RUN("validate", "--schema", seed_path("PyxisOrderCreated.avsc"),
           seed_path("SalesOrderNormalized.avsc"));
   ck_assert_int_eq(r.status, 1);
   ck_assert_contains(r.err, "com.ahs.fsm.events.integration.SalesChannel");
-  run_free(&r);
+  kt_run_free(&r);
   /* A reference that is itself broken: both get reported. */
   r = RUN("validate", "--schema", seed_path("SalesOrderNormalized.avsc"),
           seed_path("SalesOrderFailed.avsc"));
@@ -485,7 +425,7 @@ START_TEST(test_seed004_with_reference) {
   ck_assert_contains(r.err,
                      "SalesOrderNormalized.avsc:11:32: /fields/5/type: ");
   ck_assert_contains(r.err, "SalesOrderFailed.avsc:8:32: /fields/2/type: ");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
@@ -495,16 +435,16 @@ static json_t *canonical_rows;
 
 static void check_output(const char *algorithm, const char *want,
                          const char *id) {
-  const char *path = work_path("row.avsc");
-  run_t r = algorithm ? RUN("fingerprint", "--algorithm", algorithm, path)
-                      : RUN("canonical", path);
+  const char *path = kt_work_path(workdir, "row.avsc");
+  kt_run_t r = algorithm ? RUN("fingerprint", "--algorithm", algorithm, path)
+                         : RUN("canonical", path);
   ck_assert_msg(r.status == 0, "%s: %s", id, r.err);
   size_t len = strlen(r.out);
   ck_assert_msg(len > 0 && r.out[len - 1] == '\n', "%s: no newline", id);
   r.out[len - 1] = '\0';
   ck_assert_msg(strcmp(r.out, want) == 0, "%s %s: got %s, want %s", id,
                 algorithm ? algorithm : "canonical", r.out, want);
-  run_free(&r);
+  kt_run_free(&r);
 }
 
 START_TEST(test_conformance_canonical_rows) {
@@ -512,8 +452,8 @@ START_TEST(test_conformance_canonical_rows) {
   json_t *row;
   json_array_foreach(canonical_rows, i, row) {
     const char *id = json_string_value(json_object_get(row, "id"));
-    write_file(work_path("row.avsc"),
-               json_string_value(json_object_get(row, "schema_text")));
+    kt_write_file(kt_work_path(workdir, "row.avsc"),
+                  json_string_value(json_object_get(row, "schema_text")));
     check_output(NULL, json_string_value(json_object_get(row, "canonical")),
                  id);
     check_output("rabin",
@@ -529,42 +469,44 @@ END_TEST
 /* Without --algorithm the fingerprint is rabin; a bad one is a usage error. */
 START_TEST(test_fingerprint_default_and_bad_algorithm) {
   json_t *row = json_array_get(canonical_rows, 0);
-  write_file(work_path("row.avsc"),
-             json_string_value(json_object_get(row, "schema_text")));
-  run_t r = RUN("fingerprint", work_path("row.avsc"));
+  kt_write_file(kt_work_path(workdir, "row.avsc"),
+                json_string_value(json_object_get(row, "schema_text")));
+  kt_run_t r = RUN("fingerprint", kt_work_path(workdir, "row.avsc"));
   ck_assert_int_eq(r.status, 0);
   char want[64];
   snprintf(want, sizeof(want), "%s\n",
            json_string_value(json_object_get(row, "rabin_fp_hex")));
   ck_assert_str_eq(r.out, want);
-  run_free(&r);
-  r = RUN("fingerprint", "-a", "crc32", work_path("row.avsc"));
+  kt_run_free(&r);
+  r = RUN("fingerprint", "-a", "crc32", kt_work_path(workdir, "row.avsc"));
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "unknown algorithm 'crc32'");
   ck_assert_str_eq(r.out, "");
-  run_free(&r);
-  r = RUN("fingerprint", "--algorithm=md5", work_path("order.avsc"));
+  kt_run_free(&r);
+  r = RUN("fingerprint", "--algorithm=md5",
+          kt_work_path(workdir, "order.avsc"));
   ck_assert_int_eq(r.status, 1);
   ck_assert_str_eq(r.out, "");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_canonical_errors) {
-  run_t r = RUN("canonical", work_path("bad.avsc"));
+  kt_run_t r = RUN("canonical", kt_work_path(workdir, "bad.avsc"));
   ck_assert_int_eq(r.status, 1);
   ck_assert_str_eq(r.out, "");
   ck_assert_contains(r.err, "/fields/1/name: ");
-  run_free(&r);
-  r = RUN("canonical", work_path("order.avsc"), work_path("bad.avsc"));
+  kt_run_free(&r);
+  r = RUN("canonical", kt_work_path(workdir, "order.avsc"),
+          kt_work_path(workdir, "bad.avsc"));
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "too many operands");
-  run_free(&r);
+  kt_run_free(&r);
   /* A file named like an option goes after "--". */
   r = RUN("canonical", "--", "--help");
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "--help");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 
@@ -572,12 +514,12 @@ END_TEST
 START_TEST(test_output_write_failure) {
   if (access("/dev/full", W_OK) != 0)
     return;
-  run_t r = run_to(
+  kt_run_t r = run_to(
       "/dev/full",
       (const char *const[]){"canonical", seed_path("WcfSigned.avsc"), NULL});
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "writing the output failed");
-  run_free(&r);
+  kt_run_free(&r);
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 
 #include "kavro.h"
 #include "kavro/mock.h"
+#include "serde_fixture.h"
 #include "testutil.h"
 
 #define ORDER_HEAD                                                             \
@@ -39,54 +40,9 @@ static const char v1_datum[] = "{\"id\": 7, \"note\": \"hello\"}";
 static const char v2_expected[] = "{\"id\": 7, \"note\": \"hello\", \"qty\": "
                                   "1, \"tags\": [\"new\"], \"why\": null}";
 
-static kavro_schema_t *parse(const char *text) {
-  kavro_schema_t *schema = NULL;
-  kavro_error_t error;
-  ck_assert_msg(kavro_schema_parse(text, strlen(text), NULL, &schema,
-                                   &error) == KAVRO_OK,
-                "parse: %s", error.text);
-  return schema;
-}
-
 /* ---- fixtures ----------------------------------------------------------------- */
 
-static kavro_mock_t *mock;
-
-static void mock_setup(void) {
-  ck_assert_int_eq(kavro_mock_new("destest", &mock, NULL), KAVRO_OK);
-}
-
-static void mock_teardown(void) {
-  kavro_mock_destroy(mock);
-  mock = NULL;
-}
-
-static const char *mock_url(int which) {
-  if (which == 0)
-    return "mock://destest";
-  if (!kavro_mock_url(mock))
-    ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
-  return kavro_mock_url(mock);
-}
-
-static kavro_registry_t *client(const char *url, ...) {
-  kavro_conf_t *conf = kavro_conf_new();
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
-                   KAVRO_OK);
-  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", NULL), KAVRO_OK);
-  va_list ap;
-  va_start(ap, url);
-  for (const char *key; (key = va_arg(ap, const char *));) {
-    const char *value = va_arg(ap, const char *);
-    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
-                  error.text);
-  }
-  va_end(ap);
-  kavro_registry_t *reg = kavro_registry_new(conf, &error);
-  ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
-  return reg;
-}
+static void mock_setup(void) { kt_mock_start("destest"); }
 
 static kavro_deserializer_t *deserializer(kavro_registry_t *reg) {
   kavro_error_t error;
@@ -99,29 +55,22 @@ static kavro_deserializer_t *deserializer(kavro_registry_t *reg) {
  * the frame goes into @out, the id is returned. */
 static int produce(kavro_registry_t *reg, const char *text, const char *json,
                    kavro_buf_t *out) {
-  kavro_schema_t *schema = parse(text);
-  avro_schema_t avro;
-  ck_assert_int_eq(kavro_schema_to_avro(schema, &avro, NULL), KAVRO_OK);
-  avro_value_iface_t *iface = avro_generic_class_from_schema(avro);
-  avro_value_t value;
-  ck_assert_int_eq(avro_generic_value_new(iface, &value), 0);
+  kavro_schema_t *schema = kt_parse(text);
+  kt_value_t value;
+  kt_value_init(&value, schema, json);
   kavro_error_t error;
-  ck_assert_int_eq(kavro_value_from_json(schema, json, strlen(json), &value,
-                                         &error),
-                   KAVRO_OK);
   kavro_serializer_t *ser = kavro_serializer_new(reg, NULL, &error);
   ck_assert_ptr_nonnull(ser);
   int id = 0;
   ck_assert_msg(kavro_serializer_serialize(ser, "orders", false, schema,
-                                           &value, out, &error) == KAVRO_OK,
+                                           &value.value, out,
+                                           &error) == KAVRO_OK,
                 "serialize: %s", error.text);
   ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, schema, &id,
                                             NULL),
                    KAVRO_OK);
   kavro_serializer_destroy(ser);
-  avro_value_decref(&value);
-  avro_value_iface_decref(iface);
-  avro_schema_decref(avro);
+  kt_value_free(&value);
   kavro_schema_destroy(schema);
   return id;
 }
@@ -144,10 +93,10 @@ static char *consume(kavro_deserializer_t *des, const kavro_buf_t *frame,
 /* ---- reading ------------------------------------------------------------------ */
 
 START_TEST(same_schema) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   int id = produce(reg, v1_text, v1_datum, frame);
-  kavro_registry_t *reader_reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reader_reg = kt_client(kt_mock_url(_i), NULL);
   kavro_deserializer_t *des = deserializer(reader_reg);
   kavro_deserialized_t msg;
   for (int round = 0; round < 3; round++) {
@@ -161,7 +110,7 @@ START_TEST(same_schema) {
     ck_assert_ptr_eq(msg.schema, msg.writer);
   }
   /* The writer was fetched once. */
-  ck_assert_uint_eq(kavro_mock_request_count(mock, "GET /schemas/ids/{id}"),
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, "GET /schemas/ids/{id}"),
                     1);
   kavro_deserializer_destroy(des);
   kavro_registry_destroy(reader_reg);
@@ -172,11 +121,11 @@ END_TEST
 
 /* Writer v1, reader v2 with added defaulted fields. */
 START_TEST(resolved_to_reader) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, frame);
   kavro_deserializer_t *des = deserializer(reg);
-  kavro_schema_t *v2 = parse(v2_text);
+  kavro_schema_t *v2 = kt_parse(v2_text);
   kavro_deserializer_set_reader(des, false, v2);
   kavro_deserialized_t msg;
   for (int round = 0; round < 2; round++) {
@@ -194,7 +143,7 @@ START_TEST(resolved_to_reader) {
                    KAVRO_OK);
   ck_assert(!msg.resolved);
   /* A reader that cannot read the writer: permanent. */
-  kavro_schema_t *bad = parse(bad_reader_text);
+  kavro_schema_t *bad = kt_parse(bad_reader_text);
   kavro_deserializer_set_reader(des, false, bad);
   ck_assert_int_eq(kavro_deserializer_deserialize(
                        des, "orders", false, NULL, 0, kavro_buf_data(frame),
@@ -212,7 +161,7 @@ START_TEST(resolved_to_reader) {
 END_TEST
 
 START_TEST(reader_latest_version) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, frame);
   kavro_buf_t *frame2 = kavro_buf_new(0, 0);
@@ -221,7 +170,7 @@ START_TEST(reader_latest_version) {
           "{\"string\": \"y\"}}",
           frame2);
   kavro_registry_t *latest_reg =
-      client(mock_url(_i), "use.latest.version", "true", NULL);
+      kt_client(kt_mock_url(_i), "use.latest.version", "true", NULL);
   kavro_deserializer_t *des = deserializer(latest_reg);
   kavro_deserialized_t msg;
   char *json = consume(des, frame, &msg);
@@ -242,7 +191,7 @@ START_TEST(reader_latest_version) {
 END_TEST
 
 START_TEST(reader_fixed_id) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, frame);
   kavro_buf_t *frame2 = kavro_buf_new(0, 0);
@@ -252,7 +201,8 @@ START_TEST(reader_fixed_id) {
                     frame2);
   char text[16];
   snprintf(text, sizeof(text), "%d", id2);
-  kavro_registry_t *fixed = client(mock_url(0), "use.schema.id", text, NULL);
+  kavro_registry_t *fixed =
+      kt_client(kt_mock_url(0), "use.schema.id", text, NULL);
   kavro_deserializer_t *des = deserializer(fixed);
   kavro_deserialized_t msg;
   char *json = consume(des, frame, &msg);
@@ -269,7 +219,7 @@ END_TEST
 /* ---- errors ----------------------------------------------------------------- */
 
 START_TEST(unknown_id_is_permanent) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_deserializer_t *des = deserializer(reg);
   static const unsigned char frame[] = {0, 0, 0, 0, 99, 2, 2};
   kavro_deserialized_t msg;
@@ -288,12 +238,12 @@ START_TEST(unknown_id_is_permanent) {
 END_TEST
 
 START_TEST(registry_down_is_transient) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, frame);
-  kavro_registry_t *cold = client(mock_url(_i), NULL);
+  kavro_registry_t *cold = kt_client(kt_mock_url(_i), NULL);
   kavro_deserializer_t *des = deserializer(cold);
-  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(kt_mock, true, NULL), KAVRO_OK);
   kavro_deserialized_t msg;
   kavro_error_t error;
   kavro_err_t err = kavro_deserializer_deserialize(
@@ -304,10 +254,10 @@ START_TEST(registry_down_is_transient) {
   ck_assert(kavro_error_is_retriable(&error));
   ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
   /* 5xx too. */
-  ck_assert_int_eq(kavro_mock_set_down(mock, false, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(kt_mock, false, NULL), KAVRO_OK);
   kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET", "/schemas/ids/",
                               503, 50001, -1};
-  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_push_fault(kt_mock, &fault, 1, NULL), KAVRO_OK);
   kavro_deserializer_deserialize(des, "orders", false, NULL, 0,
                                  kavro_buf_data(frame),
                                  kavro_buf_length(frame), &msg, &error);
@@ -317,7 +267,7 @@ START_TEST(registry_down_is_transient) {
   ck_assert_str_eq(json, v1_datum);
   free(json);
   /* Known writers keep reading while the registry is down. */
-  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(kt_mock, true, NULL), KAVRO_OK);
   json = consume(des, frame, &msg);
   free(json);
   kavro_deserializer_destroy(des);
@@ -328,7 +278,7 @@ START_TEST(registry_down_is_transient) {
 END_TEST
 
 START_TEST(hostile_frames) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_buf_t *good = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, good);
   kavro_deserializer_t *des = deserializer(reg);
@@ -416,7 +366,7 @@ START_TEST(hostile_frames) {
 END_TEST
 
 START_TEST(tombstone) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_deserializer_t *des = deserializer(reg);
   kavro_deserialized_t msg;
   kavro_error_t error;
@@ -425,7 +375,7 @@ START_TEST(tombstone) {
                    KAVRO_OK);
   ck_assert_ptr_null(msg.value);
   ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_NONE);
-  ck_assert_uint_eq(kavro_mock_request_count(mock, NULL), 0);
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, NULL), 0);
   ck_assert_int_eq(kavro_deserializer_deserialize(NULL, "orders", false, NULL,
                                                   0, NULL, 0, &msg, &error),
                    KAVRO_ERR_INVALID_ARG);
@@ -448,7 +398,7 @@ static void tmp_teardown(void) {
   char command[128];
   snprintf(command, sizeof(command), "rm -rf '%s'", tmpdir);
   ck_assert_int_eq(system(command), 0);
-  mock_teardown();
+  kt_mock_stop();
 }
 
 static void write_tmp(const char *name, const char *text) {
@@ -540,7 +490,7 @@ END_TEST
 
 START_TEST(cli_round_trip_registry) {
   write_inputs();
-  const char *url = mock_url(1);
+  const char *url = kt_mock_url(1);
   ck_assert_int_eq(kavro("encode --schema v1.avsc --registry %s --subject "
                          "orders-value --hex in.jsonl > frames",
                          url),
@@ -589,7 +539,7 @@ END_TEST
 static Suite *deserializer_suite(void) {
   Suite *s = suite_create("deserializer");
   TCase *tc = tcase_create("read");
-  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, same_schema, 0, 2);
   tcase_add_loop_test(tc, resolved_to_reader, 0, 2);
@@ -598,7 +548,7 @@ static Suite *deserializer_suite(void) {
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
-  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, unknown_id_is_permanent, 0, 2);
   tcase_add_loop_test(tc, registry_down_is_transient, 0, 2);

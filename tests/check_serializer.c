@@ -12,7 +12,6 @@
 #include <avro.h>
 #include <check.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "kavro.h"
 #include "kavro/mock.h"
+#include "serde_fixture.h"
 
 /* ---- allocation counting -------------------------------------------------- */
 
@@ -81,82 +81,9 @@ static const char note_int_text[] =
     ORDER_HEAD ",{\"name\":\"note\",\"type\":\"int\",\"default\":0}]}";
 static const char key_text[] = "\"string\"";
 
-static kavro_schema_t *parse(const char *text) {
-  kavro_schema_t *schema = NULL;
-  kavro_error_t error;
-  ck_assert_msg(kavro_schema_parse(text, strlen(text), NULL, &schema,
-                                   &error) == KAVRO_OK,
-                "parse: %s", error.text);
-  return schema;
-}
-
-/* An avro-c value of @schema holding the Avro JSON datum @json. */
-typedef struct value_s {
-  avro_schema_t avro;
-  avro_value_iface_t *iface;
-  avro_value_t value;
-} value_t;
-
-static void value_init(value_t *v, const kavro_schema_t *schema,
-                       const char *json) {
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_schema_to_avro(schema, &v->avro, &error), KAVRO_OK);
-  v->iface = avro_generic_class_from_schema(v->avro);
-  ck_assert_ptr_nonnull(v->iface);
-  ck_assert_int_eq(avro_generic_value_new(v->iface, &v->value), 0);
-  ck_assert_msg(kavro_value_from_json(schema, json, strlen(json), &v->value,
-                                      &error) == KAVRO_OK,
-                "from_json: %s", error.text);
-}
-
-static void value_free(value_t *v) {
-  avro_value_decref(&v->value);
-  avro_value_iface_decref(v->iface);
-  avro_schema_decref(v->avro);
-}
-
 /* ---- fixtures ----------------------------------------------------------------- */
 
-static kavro_mock_t *mock;
-
-static void mock_setup(void) {
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_mock_new("sertest", &mock, &error), KAVRO_OK);
-}
-
-static void mock_teardown(void) {
-  kavro_mock_destroy(mock);
-  mock = NULL;
-}
-
-/* The mock's URL: 0 mock://, 1 HTTP on loopback. */
-static const char *mock_url(int which) {
-  if (which == 0)
-    return "mock://sertest";
-  if (!kavro_mock_url(mock))
-    ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
-  return kavro_mock_url(mock);
-}
-
-/* A registry client for @url with extra key/value pairs (NULL-ended). */
-static kavro_registry_t *client(const char *url, ...) {
-  kavro_conf_t *conf = kavro_conf_new();
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
-                   KAVRO_OK);
-  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", NULL), KAVRO_OK);
-  va_list ap;
-  va_start(ap, url);
-  for (const char *key; (key = va_arg(ap, const char *));) {
-    const char *value = va_arg(ap, const char *);
-    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
-                  error.text);
-  }
-  va_end(ap);
-  kavro_registry_t *reg = kavro_registry_new(conf, &error);
-  ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
-  return reg;
-}
+static void mock_setup(void) { kt_mock_start("sertest"); }
 
 static kavro_serializer_t *serializer(kavro_registry_t *reg) {
   kavro_error_t error;
@@ -197,7 +124,7 @@ static size_t version_count(kavro_registry_t *reg, const char *subject) {
 
 static int register_text(kavro_registry_t *reg, const char *subject,
                          const char *text) {
-  kavro_schema_t *schema = parse(text);
+  kavro_schema_t *schema = kt_parse(text);
   int id = 0;
   kavro_error_t error;
   ck_assert_msg(kavro_registry_register(reg, subject, schema, NULL, 0, false,
@@ -212,13 +139,13 @@ static int register_text(kavro_registry_t *reg, const char *subject,
 static kavro_err_t serialize_text(kavro_serializer_t *ser, const char *text,
                                   const char *json, kavro_buf_t *out,
                                   kavro_error_t *error) {
-  kavro_schema_t *schema = parse(text);
-  value_t v;
-  value_init(&v, schema, json);
+  kavro_schema_t *schema = kt_parse(text);
+  kt_value_t v;
+  kt_value_init(&v, schema, json);
   kavro_err_t err =
       kavro_serializer_serialize(ser, "orders", false, schema, &v.value, out,
                                  error);
-  value_free(&v);
+  kt_value_free(&v);
   kavro_schema_destroy(schema);
   return err;
 }
@@ -229,8 +156,8 @@ static const char v2_datum[] = "{\"id\": 7, \"note\": \"hello\", \"qty\": 3}";
 /* ---- subject name strategies ------------------------------------------------- */
 
 START_TEST(strategy_names) {
-  kavro_schema_t *order = parse(v1_text);
-  kavro_schema_t *str = parse(key_text);
+  kavro_schema_t *order = kt_parse(v1_text);
+  kavro_schema_t *str = kt_parse(key_text);
   char buf[KAVRO_SUBJECT_MAX];
   kavro_error_t error;
   ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_TOPIC, "orders", false,
@@ -295,7 +222,7 @@ START_TEST(strategy_registers) {
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     kavro_registry_t *reg =
-        client(mock_url(_i), cases[i].key, cases[i].value, NULL);
+        kt_client(kt_mock_url(_i), cases[i].key, cases[i].value, NULL);
     kavro_serializer_t *ser = serializer(reg);
     kavro_buf_t *out = kavro_buf_new(0, 0);
     kavro_error_t error;
@@ -333,7 +260,7 @@ static kavro_err_t subject_refused(void *opaque, const char *topic,
 }
 
 START_TEST(strategy_callback) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
   kavro_serializer_set_subject_name_cb(ser, false, subject_from_opaque,
                                        (void *)"team");
@@ -343,9 +270,9 @@ START_TEST(strategy_callback) {
                    KAVRO_OK);
   ck_assert_int_eq(frame_id(out), latest_id(reg, "team.orders.v"));
   /* Keys keep the configured strategy. */
-  kavro_schema_t *key = parse(key_text);
-  value_t v;
-  value_init(&v, key, "\"k1\"");
+  kavro_schema_t *key = kt_parse(key_text);
+  kt_value_t v;
+  kt_value_init(&v, key, "\"k1\"");
   ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", true, key,
                                               &v.value, out, &error),
                    KAVRO_OK);
@@ -357,7 +284,7 @@ START_TEST(strategy_callback) {
                    KAVRO_ERR_NOT_FOUND);
   ck_assert_ptr_nonnull(strstr(error.text, "callback"));
   ck_assert_uint_eq(kavro_buf_length(out), 0);
-  value_free(&v);
+  kt_value_free(&v);
   kavro_schema_destroy(key);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
@@ -369,7 +296,7 @@ END_TEST
 
 START_TEST(auto_register_off) {
   kavro_registry_t *reg =
-      client(mock_url(_i), "auto.register.schemas", "false", NULL);
+      kt_client(kt_mock_url(_i), "auto.register.schemas", "false", NULL);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
@@ -378,9 +305,9 @@ START_TEST(auto_register_off) {
                     err == KAVRO_ERR_SCHEMA_NOT_FOUND,
                 "%s", error.text);
   ck_assert_uint_eq(kavro_buf_length(out), 0);
-  ck_assert_uint_eq(kavro_mock_request_count(
-                        mock, "POST /subjects/{subject}/versions"),
-                    0);
+  ck_assert_uint_eq(
+      kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions"),
+      0);
   /* Once registered by someone else, it is found. */
   int id = register_text(reg, "orders-value", v1_text);
   ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
@@ -393,7 +320,7 @@ START_TEST(auto_register_off) {
 END_TEST
 
 START_TEST(auto_register_on) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
@@ -406,9 +333,9 @@ START_TEST(auto_register_on) {
   ck_assert_int_ne(frame_id(out), id1);
   ck_assert_uint_eq(version_count(reg, "orders-value"), 2);
   /* The body after the prefix is the value's encoding. */
-  kavro_schema_t *v2 = parse(v2_text);
-  value_t v;
-  value_init(&v, v2, "{\"id\": 0, \"note\": \"\"}");
+  kavro_schema_t *v2 = kt_parse(v2_text);
+  kt_value_t v;
+  kt_value_init(&v, v2, "{\"id\": 0, \"note\": \"\"}");
   ck_assert_int_eq(kavro_decode(NULL, v2, kavro_buf_data(out) + 5,
                                 kavro_buf_length(out) - 5, &v.value, NULL,
                                 &error),
@@ -416,7 +343,7 @@ START_TEST(auto_register_on) {
   char *json = kavro_value_to_json(v2, &v.value, KAVRO_DATUM_JSON_AVRO, NULL);
   ck_assert_str_eq(json, "{\"id\": 7, \"note\": \"hello\", \"qty\": 3}");
   free(json);
-  value_free(&v);
+  kt_value_free(&v);
   kavro_schema_destroy(v2);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
@@ -426,8 +353,8 @@ END_TEST
 
 START_TEST(use_latest_version) {
   kavro_registry_t *reg =
-      client(mock_url(_i), "use.latest.version", "true",
-             "auto.register.schemas", "false", NULL);
+      kt_client(kt_mock_url(_i), "use.latest.version", "true",
+                "auto.register.schemas", "false", NULL);
   register_text(reg, "orders-value", v1_text);
   int id2 = register_text(reg, "orders-value", v2_text);
   kavro_serializer_t *ser = serializer(reg);
@@ -454,21 +381,21 @@ START_TEST(use_latest_version) {
 END_TEST
 
 START_TEST(use_schema_id) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   int id1 = register_text(reg, "elsewhere", v1_text);
   kavro_registry_destroy(reg);
   char text[16];
   snprintf(text, sizeof(text), "%d", id1);
-  reg = client(mock_url(0), "use.schema.id", text, NULL);
+  reg = kt_client(kt_mock_url(0), "use.schema.id", text, NULL);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
   ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
                    KAVRO_OK);
   ck_assert_int_eq(frame_id(out), id1);
-  ck_assert_int_eq(kavro_mock_request_count(
-                       mock, "POST /subjects/{subject}/versions"),
-                   1);
+  ck_assert_int_eq(
+      kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions"),
+      1);
   ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
                    KAVRO_ERR_ENCODE);
   kavro_buf_destroy(out);
@@ -492,7 +419,7 @@ static void set_level(kavro_registry_t *reg, const char *subject,
 static void expect_refusal(const char *level, const char *text,
                            const char *json, kavro_incompat_kind_t kind,
                            const char *ok_text, const char *ok_json) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   set_level(reg, "orders-value", level);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
@@ -500,7 +427,7 @@ static void expect_refusal(const char *level, const char *text,
   ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
                    KAVRO_OK);
   uint64_t registrations =
-      kavro_mock_request_count(mock, "POST /subjects/{subject}/versions");
+      kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions");
   ck_assert_int_eq(serialize_text(ser, text, json, out, &error),
                    KAVRO_ERR_INCOMPATIBLE);
   ck_assert_uint_eq(kavro_buf_length(out), 0);
@@ -513,16 +440,16 @@ static void expect_refusal(const char *level, const char *text,
   ck_assert_ptr_nonnull(result);
   ck_assert_uint_ge(kavro_compat_result_count(result), 1);
   ck_assert_int_eq(kavro_compat_result_get(result, 0)->kind, kind);
-  ck_assert_uint_eq(kavro_mock_request_count(
-                        mock, "POST /subjects/{subject}/versions"),
-                    registrations);
+  ck_assert_uint_eq(
+      kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions"),
+      registrations);
   ck_assert_uint_eq(version_count(reg, "orders-value"), 1);
   /* The verdict is kept: asking again makes no request. */
-  uint64_t requests = kavro_mock_request_count(mock, NULL);
+  uint64_t requests = kavro_mock_request_count(kt_mock, NULL);
   ck_assert_int_eq(serialize_text(ser, text, json, out, &error),
                    KAVRO_ERR_INCOMPATIBLE);
   ck_assert_ptr_nonnull(kavro_serializer_last_incompatibility(ser));
-  ck_assert_uint_le(kavro_mock_request_count(mock, NULL), requests + 1);
+  ck_assert_uint_le(kavro_mock_request_count(kt_mock, NULL), requests + 1);
   if (ok_text) {
     ck_assert_msg(serialize_text(ser, ok_text, ok_json, out, &error) ==
                       KAVRO_OK,
@@ -555,7 +482,7 @@ START_TEST(gate_full) {
                  "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
                  KAVRO_INCOMPAT_READER_FIELD_MISSING_DEFAULT_VALUE, v2_text,
                  v2_datum);
-  mock_teardown();
+  kt_mock_stop();
   mock_setup();
   expect_refusal("FULL", no_forward_text, "{\"id\": 1}",
                  KAVRO_INCOMPAT_READER_FIELD_MISSING_DEFAULT_VALUE, NULL, NULL);
@@ -565,7 +492,7 @@ END_TEST
 /* v1 {id, note:string}, v2 {id}, candidate {id, note:int = 0}: compatible
  * with v2 (BACKWARD passes), not with v1 (BACKWARD_TRANSITIVE refuses). */
 static void transitive_case(const char *level, kavro_err_t expected) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   set_level(reg, "orders-value", level);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
@@ -593,7 +520,7 @@ static void transitive_case(const char *level, kavro_err_t expected) {
 
 START_TEST(gate_transitive) {
   transitive_case("BACKWARD_TRANSITIVE", KAVRO_ERR_INCOMPATIBLE);
-  mock_teardown();
+  kt_mock_stop();
   mock_setup();
   /* The same chain under the plain level: only v2 counts. */
   transitive_case("BACKWARD", KAVRO_OK);
@@ -602,7 +529,7 @@ END_TEST
 
 /* The registry says nothing about the level: BACKWARD. */
 START_TEST(gate_default_backward) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
@@ -610,7 +537,7 @@ START_TEST(gate_default_backward) {
                    KAVRO_OK);
   kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET", "/config", 404,
                               40401, -1};
-  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 10, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_push_fault(kt_mock, &fault, 10, NULL), KAVRO_OK);
   ck_assert_int_eq(serialize_text(ser, no_backward_text,
                                   "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
                                   out, &error),
@@ -625,7 +552,7 @@ END_TEST
  * incompatible schema is still refused as such (from what was fetched
  * before), and a compatible new one fails as transient. */
 START_TEST(gate_while_down) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   set_level(reg, "orders-value", _i ? "BACKWARD_TRANSITIVE" : "FULL");
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
@@ -637,13 +564,13 @@ START_TEST(gate_while_down) {
                                   "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
                                   out, &error),
                    KAVRO_ERR_INCOMPATIBLE);
-  kavro_schema_t *v1 = parse(v1_text);
-  value_t v;
-  value_init(&v, v1, v1_datum);
+  kavro_schema_t *v1 = kt_parse(v1_text);
+  kt_value_t v;
+  kt_value_init(&v, v1, v1_datum);
   ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, v1, NULL,
                                             &error),
                    KAVRO_OK);
-  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(kt_mock, true, NULL), KAVRO_OK);
   ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", false, v1,
                                               &v.value, out, &error),
                    KAVRO_OK);
@@ -658,10 +585,10 @@ START_TEST(gate_while_down) {
                 "%s", error.text);
   ck_assert(kavro_error_is_retriable(&error));
   ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
-  ck_assert_int_eq(kavro_mock_set_down(mock, false, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(kt_mock, false, NULL), KAVRO_OK);
   ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
                    KAVRO_OK);
-  value_free(&v);
+  kt_value_free(&v);
   kavro_schema_destroy(v1);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
@@ -672,7 +599,7 @@ END_TEST
 /* A new serializer on a client whose caches hold the level and the latest
  * version judges while the registry is down. */
 START_TEST(gate_down_from_client_cache) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   register_text(reg, "orders-value", v1_text);
   kavro_schema_t *latest = NULL;
   char level[KAVRO_REGISTRY_NAME_SIZE];
@@ -688,7 +615,7 @@ START_TEST(gate_down_from_client_cache) {
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
-  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_set_down(kt_mock, true, NULL), KAVRO_OK);
   ck_assert_int_eq(serialize_text(ser, no_backward_text,
                                   "{\"id\": 1, \"note\": \"x\", \"qty\": 2}",
                                   out, &error),
@@ -704,13 +631,13 @@ END_TEST
 #define WARM_ROUNDS 100000
 
 START_TEST(warm_no_requests) {
-  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_serializer_t *ser = serializer(reg);
-  kavro_schema_t *v1 = parse(v1_text);
-  kavro_schema_t *key = parse(key_text);
-  value_t v, k;
-  value_init(&v, v1, v1_datum);
-  value_init(&k, key, "\"order-7\"");
+  kavro_schema_t *v1 = kt_parse(v1_text);
+  kavro_schema_t *key = kt_parse(key_text);
+  kt_value_t v, k;
+  kt_value_init(&v, v1, v1_datum);
+  kt_value_init(&k, key, "\"order-7\"");
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
   ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", false, v1,
@@ -719,7 +646,7 @@ START_TEST(warm_no_requests) {
   ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", true, key,
                                               &k.value, out, &error),
                    KAVRO_OK);
-  uint64_t served = kavro_mock_request_count(mock, NULL);
+  uint64_t served = kavro_mock_request_count(kt_mock, NULL);
   kavro_registry_stats_t before, after;
   kavro_registry_stats(reg, &before);
   for (int i = 0; i < WARM_ROUNDS; i++) {
@@ -729,11 +656,11 @@ START_TEST(warm_no_requests) {
                                          out, NULL) == KAVRO_OK);
   }
   kavro_registry_stats(reg, &after);
-  ck_assert_uint_eq(kavro_mock_request_count(mock, NULL), served);
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, NULL), served);
   ck_assert_uint_eq(after.cache_hits + after.cache_misses,
                     before.cache_hits + before.cache_misses);
-  value_free(&v);
-  value_free(&k);
+  kt_value_free(&v);
+  kt_value_free(&k);
   kavro_schema_destroy(v1);
   kavro_schema_destroy(key);
   kavro_buf_destroy(out);
@@ -743,11 +670,11 @@ START_TEST(warm_no_requests) {
 END_TEST
 
 START_TEST(warm_no_allocations) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
-  kavro_schema_t *v2 = parse(v2_text);
-  value_t v;
-  value_init(&v, v2, v2_datum);
+  kavro_schema_t *v2 = kt_parse(v2_text);
+  kt_value_t v;
+  kt_value_init(&v, v2, v2_datum);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   unsigned char frame[256];
   size_t written;
@@ -771,7 +698,7 @@ START_TEST(warm_no_allocations) {
                                               &v.value, out, &error),
                    KAVRO_OK);
   ck_assert_uint_gt(atomic_load(&allocations) - before, 0);
-  value_free(&v);
+  kt_value_free(&v);
   kavro_schema_destroy(v2);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
@@ -795,8 +722,8 @@ static void *worker_run(void *arg) {
   worker_t *w = arg;
   kavro_serializer_t *ser = kavro_serializer_new(w->reg, NULL, NULL);
   kavro_buf_t *out = kavro_buf_new(0, 0);
-  value_t v;
-  value_init(&v, w->schema, v1_datum);
+  kt_value_t v;
+  kt_value_init(&v, w->schema, v1_datum);
   for (int i = 0; i < 10000; i++) {
     kavro_error_t error;
     if (kavro_serializer_serialize(ser, "orders", false, w->schema, &v.value,
@@ -813,15 +740,15 @@ static void *worker_run(void *arg) {
       w->failures++;
     w->id = (int)frame.id.id;
   }
-  value_free(&v);
+  kt_value_free(&v);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
   return NULL;
 }
 
 START_TEST(threads_share_a_client) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
-  kavro_schema_t *v1 = parse(v1_text);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  kavro_schema_t *v1 = kt_parse(v1_text);
   worker_t workers[THREADS];
   pthread_t threads[THREADS];
   for (int i = 0; i < THREADS; i++) {
@@ -844,11 +771,11 @@ START_TEST(threads_share_a_client) {
 END_TEST
 
 START_TEST(serialize_to_limits) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
-  kavro_schema_t *v1 = parse(v1_text);
-  value_t v;
-  value_init(&v, v1, v1_datum);
+  kavro_schema_t *v1 = kt_parse(v1_text);
+  kt_value_t v;
+  kt_value_init(&v, v1, v1_datum);
   unsigned char frame[64];
   size_t written = 99;
   kavro_error_t error;
@@ -865,7 +792,7 @@ START_TEST(serialize_to_limits) {
                    KAVRO_OK);
   ck_assert_uint_eq(written, 5 + 1 + 1 + 5); /* prefix, 7, "hello" */
   /* A value of another schema is refused, with the encoder's reason. */
-  kavro_schema_t *key = parse(key_text);
+  kavro_schema_t *key = kt_parse(key_text);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   ck_assert_int_eq(kavro_serializer_serialize(ser, "strings", false, key,
                                               &v.value, out, &error),
@@ -874,7 +801,7 @@ START_TEST(serialize_to_limits) {
   ck_assert_str_ne(error.text, "");
   kavro_buf_destroy(out);
   kavro_schema_destroy(key);
-  value_free(&v);
+  kt_value_free(&v);
   kavro_schema_destroy(v1);
   kavro_serializer_destroy(ser);
   kavro_registry_destroy(reg);
@@ -882,14 +809,14 @@ START_TEST(serialize_to_limits) {
 END_TEST
 
 START_TEST(tombstone) {
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
   ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
                    KAVRO_OK);
   ck_assert_uint_gt(kavro_buf_length(out), 0);
-  uint64_t served = kavro_mock_request_count(mock, NULL);
+  uint64_t served = kavro_mock_request_count(kt_mock, NULL);
   ck_assert_int_eq(kavro_serializer_serialize(ser, "tombstones", false, NULL,
                                               NULL, out, &error),
                    KAVRO_OK);
@@ -901,7 +828,7 @@ START_TEST(tombstone) {
                                                  &written, &error),
                    KAVRO_OK);
   ck_assert_uint_eq(written, 0);
-  ck_assert_uint_eq(kavro_mock_request_count(mock, NULL), served);
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, NULL), served);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
   kavro_registry_destroy(reg);
@@ -950,9 +877,9 @@ START_TEST(bad_arguments) {
                                   "NoSuchStrategy", NULL),
                    KAVRO_ERR_CONF_INVALID);
   kavro_conf_destroy(conf);
-  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
-  kavro_schema_t *v1 = parse(v1_text);
+  kavro_schema_t *v1 = kt_parse(v1_text);
   ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, NULL, NULL,
                                             &error),
                    KAVRO_ERR_INVALID_ARG);
@@ -974,14 +901,14 @@ END_TEST
 static Suite *serializer_suite(void) {
   Suite *s = suite_create("serializer");
   TCase *tc = tcase_create("strategies");
-  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_add_test(tc, strategy_names);
   tcase_add_loop_test(tc, strategy_registers, 0, 2);
   tcase_add_test(tc, strategy_callback);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("registration");
-  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_add_loop_test(tc, auto_register_off, 0, 2);
   tcase_add_loop_test(tc, auto_register_on, 0, 2);
   tcase_add_loop_test(tc, use_latest_version, 0, 2);
@@ -990,7 +917,7 @@ static Suite *serializer_suite(void) {
   suite_add_tcase(s, tc);
 
   tc = tcase_create("gate");
-  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, gate_backward);
   tcase_add_test(tc, gate_forward);
@@ -1002,7 +929,7 @@ static Suite *serializer_suite(void) {
   suite_add_tcase(s, tc);
 
   tc = tcase_create("warm");
-  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, warm_no_requests, 0, 2);
   tcase_add_test(tc, warm_no_allocations);

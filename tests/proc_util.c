@@ -43,6 +43,11 @@ static int exit_status(pid_t pid) {
 
 kt_run_t kt_run(const char *workdir, const char *stdin_path,
                 const char *const *argv) {
+  return kt_run_to(workdir, stdin_path, NULL, argv);
+}
+
+kt_run_t kt_run_to(const char *workdir, const char *stdin_path,
+                   const char *stdout_path, const char *const *argv) {
   char out_path[4200], err_path[4200];
   capture_path(out_path, sizeof(out_path), workdir, "stdout");
   capture_path(err_path, sizeof(err_path), workdir, "stderr");
@@ -50,7 +55,7 @@ kt_run_t kt_run(const char *workdir, const char *stdin_path,
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, stdin_path ? stdin_path : "/dev/null",
                                    O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path,
+  posix_spawn_file_actions_addopen(&fa, 1, stdout_path ? stdout_path : out_path,
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err_path,
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -59,15 +64,55 @@ kt_run_t kt_run(const char *workdir, const char *stdin_path,
   posix_spawn_file_actions_destroy(&fa);
   ck_assert_msg(rc == 0, "cannot run %s: %s", argv[0], strerror(rc));
   kt_run_t run = {.status = exit_status(pid)};
-  run.out = slurp(out_path, &run.out_length);
+  if (stdout_path) {
+    run.out = strdup("");
+    ck_assert_ptr_nonnull(run.out);
+  } else {
+    run.out = slurp(out_path, &run.out_length);
+  }
   run.err = slurp(err_path, &run.err_length);
   return run;
+}
+
+enum { MAX_WORDS = 63 };
+
+/* Append the NULL-terminated @words to @argv, which holds @n of them. */
+static size_t append_words(const char **argv, size_t n,
+                           const char *const *words) {
+  for (; *words; words++) {
+    ck_assert_uint_lt(n, MAX_WORDS);
+    argv[n++] = *words;
+  }
+  return n;
+}
+
+kt_run_t kt_run_args(const char *workdir, const char *stdout_path,
+                     const char *const *lead, const char *const *args) {
+  const char *argv[MAX_WORDS + 1];
+  size_t n = append_words(argv, append_words(argv, 0, lead), args);
+  argv[n] = NULL;
+  return kt_run_to(workdir, NULL, stdout_path, argv);
 }
 
 void kt_run_free(kt_run_t *run) {
   free(run->out);
   free(run->err);
   run->out = run->err = NULL;
+}
+
+char *kt_work_path(const char *workdir, const char *name) {
+  static char path[8][4096];
+  static unsigned next;
+  char *p = path[next++ % 8];
+  snprintf(p, sizeof(path[0]), "%s/%s", workdir, name);
+  return p;
+}
+
+void kt_write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_msg(f != NULL, "cannot write %s", path);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
 }
 
 /* Read one line from @fd into @buf, byte by byte so that nothing after

@@ -23,7 +23,25 @@ typedef struct kt_run_s {
  * files under @workdir.  Aborts the test when it cannot be run. */
 kt_run_t kt_run(const char *workdir, const char *stdin_path,
                 const char *const *argv);
+
+/* As kt_run, but standard output goes to @stdout_path (created or
+ * truncated) when that is not NULL; the run's out is then empty. */
+kt_run_t kt_run_to(const char *workdir, const char *stdin_path,
+                   const char *stdout_path, const char *const *argv);
+
+/* As kt_run_to with standard input from /dev/null, the command line being
+ * @lead (the program's path and its first arguments) followed by @args;
+ * both are NULL-terminated, at most 63 words in all. */
+kt_run_t kt_run_args(const char *workdir, const char *stdout_path,
+                     const char *const *lead, const char *const *args);
 void kt_run_free(kt_run_t *run);
+
+/* @workdir/@name in one of 8 rotating static buffers: valid until 8 more
+ * calls. */
+char *kt_work_path(const char *workdir, const char *name);
+
+/* Write @text to the file @path, failing the test when it cannot. */
+void kt_write_file(const char *path, const char *text);
 
 /* `kavro mock-registry` running in the background. */
 typedef struct kt_server_s {
