@@ -217,10 +217,11 @@ static kavro_err_t key_field(const avro_value_t *record, const char *name,
                         field_name);
   char number[32];
   const char *text = number;
-  size_t n;
-  int32_t i32;
-  int64_t i64;
-  int symbol;
+  /* avro-c's getters may leave their outputs unset on failure. */
+  size_t n = 0;
+  int32_t i32 = 0;
+  int64_t i64 = 0;
+  int symbol = 0;
   switch (avro_value_get_type(&field)) {
   case AVRO_STRING:
     avro_value_get_string(&field, &text, &n);
