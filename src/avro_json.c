@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "codec_int.h"
+#include "serde_value_int.h"
 #include "error_int.h"
 #include "strbuf_int.h"
 #include "text_int.h"
@@ -121,11 +121,11 @@ static kavro_err_t encode_code_points(json_in_t *in, const kv_node_t *node,
   size_t n = json_string_length(json);
   const unsigned char *s = (const unsigned char *)json_string_value(json);
   const unsigned char *end = s + n;
-  kavro_err_t err = kv_buf_reserve(in->out, KV_MAX_VARINT + n);
+  kavro_err_t err = kv_buf_reserve(in->out, KAVRO_MAX_VARINT + n);
   if (err)
     return in_out(in, err);
   size_t mark = in->out->length, count = 0;
-  unsigned char *bytes = in->out->data + mark + KV_MAX_VARINT;
+  unsigned char *bytes = in->out->data + mark + KAVRO_MAX_VARINT;
   while (s < end) {
     uint32_t cp = next_code_point(&s);
     if (cp > 255)
@@ -202,9 +202,9 @@ static kavro_err_t encode_primitive(json_in_t *in, const kv_node_t *node,
 static kavro_err_t encode_enum(json_in_t *in, const kv_node_t *node,
                                const json_t *json) {
   const char *s = json_string_value(json);
-  for (size_t i = 0; s && i < node->symbol_count; i++)
-    if (strcmp(node->symbols[i], s) == 0)
-      return in_out(in, kv_write_long(in->out, (int64_t)i));
+  long i = s ? kv_enum_symbol(node, s) : -1;
+  if (i >= 0)
+    return in_out(in, kv_write_long(in->out, (int64_t)i));
   return in_fail(in, "expected a symbol of enum %s", node->fullname);
 }
 
@@ -377,6 +377,9 @@ static kavro_err_t parse_datum(const char *text, size_t length, json_t **out,
   *out = json_loadb(text, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
   if (*out)
     return KAVRO_OK;
+  /* jansson gives no text only when it ran out of memory. */
+  if (!jerr.text[0])
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory parsing JSON");
   kv_error_set(error, KAVRO_ERR_JSON, "%s", jerr.text);
   if (error) {
     error->line = jerr.line;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "error_int.h"
 #include "strbuf_int.h"
+#include "text_int.h"
 
 typedef enum kv_prop_type_e {
   KV_PROP_STRING,
@@ -54,7 +55,10 @@ static const kv_prop_t props[] = {
      "Requests go to the first URL that answers; connection errors and 5xx "
      "replies fail over to the next one. Credentials in a URL "
      "(`http://user:pass@host`) are used when "
-     "`basic.auth.credentials.source` is URL and are never printed."},
+     "`basic.auth.credentials.source` is URL and are never printed; the "
+     "user info ends at the URL's last `@`, so a password may hold `/`, "
+     "`?` or `#` unencoded, and an `@` after the host must be written "
+     "`%40`."},
     ENUM_PROP("basic.auth.credentials.source", "URL",
               "URL|USER_INFO|SASL_INHERIT", "SASL_INHERIT",
               "Where HTTP basic-auth credentials come from: URL (the user "
@@ -113,7 +117,7 @@ static const kv_prop_t props[] = {
              "`Retry-After` header included."),
     INT_PROP("response.max.bytes", "33554432", 1024, 1073741824,
              "Largest registry response body accepted, in bytes; a larger "
-             "one fails the request with KAVRO_ERR_LIMIT."),
+             "one fails the request with KAVRO_ERR_BAD_RESPONSE (retriable)."),
     /* ---- caches ---- */
     INT_PROP("cache.capacity", "1000", 1, 10000000,
              "Entries kept by each cache (id to schema, subject and schema to "
@@ -261,13 +265,10 @@ static bool url_ok(const char *url, size_t len) {
     if (len <= slen || strncasecmp(url, schemes[i], slen) != 0)
       continue;
     const char *host = url + slen, *end = url + len;
-    const char *authority_end = host;
-    while (authority_end < end && !strchr("/?#", *authority_end))
-      authority_end++;
-    for (const char *p = host; p < authority_end; p++)
-      if (*p == '@')
-        host = p + 1;
-    return host < authority_end;
+    const char *at = kv_url_user_info_end(host, end);
+    if (at)
+      host = at + 1;
+    return host < end && !strchr("/?#", *host);
   }
   return false;
 }
@@ -342,6 +343,55 @@ static kavro_err_t check_value(const kv_prop_t *prop, const char *value,
   return KAVRO_ERR_CONF_INVALID;
 }
 
+/* ---- secret names ------------------------------------------------------ */
+
+/* Parts of a key that make it a secret, kavro's or another library's
+ * (librdkafka's sasl.password, ssl.key.pem, sasl.oauthbearer.config ...),
+ * matched without case. */
+static const char *const secret_name_parts[] = {
+    "password", "passwd", "secret", "token", "user.info", "userinfo",
+    "ssl.key", "sasl.oauthbearer.config", "jaas"};
+
+static bool contains_nocase(const char *s, const char *part) {
+  size_t n = strlen(part);
+  for (; *s; s++)
+    if (strncasecmp(s, part, n) == 0)
+      return true;
+  return false;
+}
+
+int kavro_conf_is_secret(const char *key) {
+  if (!key)
+    return 0;
+  size_t index;
+  const kv_prop_t *prop = prop_find(key, &index);
+  if (prop && prop->type == KV_PROP_SECRET)
+    return 1;
+  for (size_t i = 0; i < sizeof(secret_name_parts) / sizeof(*secret_name_parts);
+       i++)
+    if (contains_nocase(key, secret_name_parts[i]))
+      return 1;
+  return 0;
+}
+
+/* The characters of a key name; a "key" holding others is a mistyped
+ * KEY=VALUE pair whose value must not be echoed. */
+static const char key_chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+/* An unknown key, echoed only as far as it looks like a key name. */
+static kavro_err_t unknown_key(const char *key, kavro_error_t *error) {
+  size_t name = strspn(key, key_chars);
+  if (name > 200)
+    name = 200;
+  return kv_error_set(error, KAVRO_ERR_CONF_UNKNOWN,
+                      "unknown configuration property \"%.*s%s\"%s", (int)name,
+                      key, key[name] ? "..." : "",
+                      key[name] ? " (the rest is not shown: it may hold a "
+                                  "secret)"
+                                : "");
+}
+
 kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
                            const char *value, kavro_error_t *error) {
   kv_error_clear(error);
@@ -350,8 +400,7 @@ kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
   size_t index;
   const kv_prop_t *prop = prop_find(key, &index);
   if (!prop)
-    return kv_error_set(error, KAVRO_ERR_CONF_UNKNOWN,
-                        "unknown configuration property \"%.200s\"", key);
+    return unknown_key(key, error);
   if (!value) {
     free(conf->values[index]);
     conf->values[index] = NULL;
@@ -408,11 +457,7 @@ void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
 char *kv_url_strip_credentials(const char *url) {
   const char *scheme_end = strstr(url, "://");
   const char *host = scheme_end ? scheme_end + 3 : url;
-  size_t authority_len = strcspn(host, "/?#");
-  const char *at = NULL;
-  for (const char *p = host; p < host + authority_len; p++)
-    if (*p == '@')
-      at = p; /* the last '@' ends the user info */
+  const char *at = kv_url_user_info_end(host, host + strlen(host));
   if (!at)
     return strdup(url);
   size_t prefix = (size_t)(host - url);

@@ -3,11 +3,23 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "error_int.h"
 #include "kavro/version.h"
+#include "text_int.h"
+
+/* What every text put into a kavro_error_t goes through: error texts
+ * quote registry replies, URLs and file names, and are printed as one
+ * line by kavro_error_format(). */
+#define ERROR_TEXT_FLAGS (KV_TEXT_REDACT_URLS | KV_TEXT_ESCAPE_CONTROLS)
+
+_Static_assert(KAVRO_TEXT_REDACT_URLS == KV_TEXT_REDACT_URLS &&
+                   KAVRO_TEXT_ESCAPE_CONTROLS == KV_TEXT_ESCAPE_CONTROLS &&
+                   KAVRO_TEXT_KEEP_NEWLINES == KV_TEXT_KEEP_NEWLINES,
+               "public and internal text flags differ");
 
 typedef struct err_desc_s {
   kavro_err_t code;
@@ -33,9 +45,10 @@ static const err_desc_t err_descs[] = {
     {KAVRO_ERR_NOT_FOUND, "NOT_FOUND", "Not found"},
     {KAVRO_ERR_TRANSPORT, "TRANSPORT", "Schema Registry unreachable"},
     {KAVRO_ERR_TIMED_OUT, "TIMED_OUT", "Request timed out"},
-    {KAVRO_ERR_BAD_RESPONSE, "BAD_RESPONSE", "Malformed registry response"},
+    {KAVRO_ERR_BAD_RESPONSE, "BAD_RESPONSE", "Unusable registry response"},
     {KAVRO_ERR_HTTP, "HTTP", "HTTP error"},
     {KAVRO_ERR_AVRO_C, "AVRO_C", "avro-c error"},
+    {KAVRO_ERR_UNSUPPORTED, "UNSUPPORTED", "Not supported by this build"},
     {KAVRO_ERR_REGISTRY_INCOMPATIBLE, "REGISTRY_INCOMPATIBLE",
      "Registry: schema incompatible"},
     {KAVRO_ERR_UNAUTHORIZED, "UNAUTHORIZED",
@@ -94,20 +107,41 @@ const char *kavro_err2name(kavro_err_t err) {
   return d ? d->name : "UNKNOWN";
 }
 
-int kavro_error_is_retriable(const kavro_error_t *error) {
-  if (!error)
-    return 0;
-  switch (error->code) {
+/* Codes that say the registry gave no usable answer, whatever its shape:
+ * nothing reached it, nothing came back in time, what came back is not a
+ * registry reply (not JSON, a redirect, a proxy's page, over
+ * response.max.bytes), or the registry says it failed itself.  None of them
+ * says anything about the message, so none may cost it. */
+static int no_registry_answer(kavro_err_t code) {
+  switch (code) {
   case KAVRO_ERR_TRANSPORT:
   case KAVRO_ERR_TIMED_OUT:
+  case KAVRO_ERR_BAD_RESPONSE:
+  case KAVRO_ERR_HTTP:
   case KAVRO_ERR_REGISTRY_STORE:
   case KAVRO_ERR_REGISTRY_TIMEOUT:
   case KAVRO_ERR_REGISTRY_FORWARD:
   case KAVRO_ERR_RATE_LIMITED:
     return 1;
   default:
-    return error->http_status >= 500 || error->http_status == 429;
+    return 0;
   }
+}
+
+int kavro_error_is_retriable(const kavro_error_t *error) {
+  if (!error || error->code == KAVRO_OK)
+    return 0;
+  /* Refused credentials fail the same way until someone fixes them. */
+  if (error->http_status == 401 || error->http_status == 403)
+    return 0;
+  if (no_registry_answer(error->code))
+    return 1;
+  if (error->http_status >= 500 || error->http_status == 429)
+    return 1;
+  /* An error_code the registry protocol does not define (a gateway's, or
+   * the HTTP status echoed as error_code, as a registry does for a path it
+   * does not serve) is no definite answer either. */
+  return error->registry_code != 0 && !err_desc(error->code);
 }
 
 char *kavro_error_format(const kavro_error_t *error, char *buf, size_t size) {
@@ -150,20 +184,36 @@ kavro_err_t kv_error_set(kavro_error_t *error, kavro_err_t code,
   if (!error)
     return code;
   error->code = code;
+  /* Formatted with room to spare, so that a URL running past the end of
+   * error->text is still seen whole, and one cut even here is masked. */
+  char formatted[4 * KAVRO_ERROR_TEXT_LENGTH];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(error->text, sizeof(error->text), fmt, ap);
+  int n = vsnprintf(formatted, sizeof(formatted), fmt, ap);
   va_end(ap);
+  if (n < 0)
+    formatted[0] = '\0';
+  unsigned flags = ERROR_TEXT_FLAGS;
+  if (n >= (int)sizeof(formatted))
+    flags |= KV_TEXT_CUT;
+  kv_text_printable(error->text, sizeof(error->text), formatted, flags);
   return code;
 }
 
 static void copy_truncated(char *dst, size_t size, const char *src) {
-  size_t n = src ? strlen(src) : 0;
-  if (n >= size)
-    n = size - 1;
-  if (n)
-    memcpy(dst, src, n);
-  dst[n] = '\0';
+  kv_text_printable(dst, size, src ? src : "", ERROR_TEXT_FLAGS);
+}
+
+char *kavro_text_printable(const char *text, unsigned flags) {
+  if (!text)
+    return NULL;
+  flags &= KAVRO_TEXT_REDACT_URLS | KAVRO_TEXT_ESCAPE_CONTROLS |
+           KAVRO_TEXT_KEEP_NEWLINES;
+  size_t size = kv_text_printable(NULL, 0, text, flags) + 1;
+  char *out = malloc(size);
+  if (out)
+    kv_text_printable(out, size, text, flags);
+  return out;
 }
 
 void kv_error_set_path(kavro_error_t *error, const char *path) {

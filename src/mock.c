@@ -35,6 +35,9 @@ typedef struct fault_s {
   int http_status;
   int error_code;
   int retry_after;
+  /* Kept in place, not pointed to: a plan copies its fault and uses the
+   * copy after the fault has been removed. */
+  char message[KAVRO_MOCK_FAULT_MESSAGE_MAX + 1]; /* "": the default */
   size_t remaining;
 } fault_t;
 
@@ -176,8 +179,11 @@ static kavro_err_t apply_fault(const fault_t *fault, kv_http_response_t *respons
     err = reply.raw ? kv_reply_to_response(&reply, response) : KAVRO_ERR_NOMEM;
   } else {
     *error_code = fault->error_code ? fault->error_code : fault->http_status;
-    kv_reply_error(&reply, *error_code, "Injected fault: %d %d",
-                   fault->http_status, *error_code);
+    if (fault->message[0])
+      kv_reply_error(&reply, *error_code, "%s", fault->message);
+    else
+      kv_reply_error(&reply, *error_code, "Injected fault: %d %d",
+                     fault->http_status, *error_code);
     reply.status = fault->http_status;
     err = kv_reply_to_response(&reply, response);
     response->retry_after_seconds = fault->retry_after;
@@ -190,6 +196,7 @@ static kavro_err_t serve(kavro_mock_t *mock, const kv_route_t *route,
                          const kv_http_request_t *request,
                          kv_http_response_t *response, int *error_code) {
   kv_reply_t reply = {0};
+  kv_store_retry_save(mock->store);
   kv_rest_serve(mock->store, route, request, &reply);
   *error_code = reply.error_code;
   kavro_err_t err = kv_reply_to_response(&reply, response);
@@ -386,6 +393,15 @@ KAVRO_EXPORT kavro_err_t kavro_mock_save(kavro_mock_t *mock, const char *path,
   return kv_store_save(mock->store, path, error);
 }
 
+KAVRO_EXPORT kavro_err_t kavro_mock_persist(kavro_mock_t *mock,
+                                            const char *path,
+                                            kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!mock || !path)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "mock or path is NULL");
+  return kv_store_persist(mock->store, path, error);
+}
+
 KAVRO_EXPORT kavro_err_t kavro_mock_load(kavro_mock_t *mock, const char *path,
                                          kavro_error_t *error) {
   kv_error_clear(error);
@@ -404,6 +420,12 @@ KAVRO_EXPORT kavro_err_t kavro_mock_push_fault(kavro_mock_t *mock,
                                                const kavro_mock_fault_t *fault,
                                                size_t count,
                                                kavro_error_t *error) {
+  return kavro_mock_push_fault_message(mock, fault, count, NULL, error);
+}
+
+KAVRO_EXPORT kavro_err_t kavro_mock_push_fault_message(
+    kavro_mock_t *mock, const kavro_mock_fault_t *fault, size_t count,
+    const char *message, kavro_error_t *error) {
   kv_error_clear(error);
   if (!mock || !fault || count == 0)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
@@ -419,6 +441,7 @@ KAVRO_EXPORT kavro_err_t kavro_mock_push_fault(kavro_mock_t *mock,
                .error_code = fault->error_code,
                .retry_after = fault->retry_after_seconds,
                .remaining = count};
+  snprintf(f.message, sizeof(f.message), "%s", message ? message : "");
   if (!match_init(&f.match, fault->method, fault->path_prefix)) {
     match_free(&f.match);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");

@@ -5,6 +5,7 @@
  *  - mock_store.c: the registry itself (subjects, versions, ids, levels,
  *    mode), its rules and its JSON file; every operation answers with a
  *    kv_reply_t, status and body as the registry would send them;
+ *    mock_file.c replaces that file durably;
  *  - mock_rest.c: the REST surface: splits the path, decodes subjects and
  *    query parameters, picks the endpoint and calls the store;
  *  - mock.c: the public object: fault injection, latency, counters and the
@@ -113,10 +114,42 @@ void kv_store_test_compat(kv_store_t *store, const char *subject,
                           bool verbose, kv_reply_t *reply);
 
 uint64_t kv_store_change_count(kv_store_t *store);
+/* Write the store to @path (kv_file_replace()).  A subject whose name is
+ * not UTF-8 cannot be written: the file holds everything else and the
+ * answer is KAVRO_ERR_IO naming what was left out. */
 kavro_err_t kv_store_save(kv_store_t *store, const char *path,
                           kavro_error_t *error);
+/* Replace the store with the file @path; with a file of its own (below),
+ * the store loaded is written to it first, and stays as it was if that
+ * fails. */
 kavro_err_t kv_store_load(kv_store_t *store, const char *path,
                           kavro_error_t *error);
+/* Keep the store in the file @path from now on: load it when it exists,
+ * write it at once, then write it after every change before the change is
+ * answered.  A change that cannot be written is undone and answered 500
+ * 50001.  A write that failed or left a subject out is reported on stderr
+ * and made again at the next change, or at kv_store_retry_save() once a
+ * delay has passed (0.1 s, doubling up to 10 s).  KAVRO_ERR_INVALID_ARG
+ * when the store already has a file; else as kv_store_load(), or
+ * KAVRO_ERR_IO when the file cannot be written. */
+kavro_err_t kv_store_persist(kv_store_t *store, const char *path,
+                             kavro_error_t *error);
+/* Write the store again if its last write failed and the delay is over. */
+void kv_store_retry_save(kv_store_t *store);
+
+/* Called by each registration, without the lock, just before its
+ * compatibility check: how tests see that the check holds up no other
+ * request.  Set it before the store is shared. */
+typedef void (*kv_store_check_hook_fn)(void *opaque);
+void kv_store_set_check_hook(kv_store_t *store, kv_store_check_hook_fn hook,
+                             void *opaque);
+
+/* Replace @path with @length bytes of @data so that a crash at any point
+ * leaves the old file or the new one whole, and the new one survives once
+ * this returns KAVRO_OK: a temporary file in the same directory, fsync(),
+ * rename() over @path, fsync() of the directory (mock_file.c). */
+kavro_err_t kv_file_replace(const char *path, const char *data, size_t length,
+                            kavro_error_t *error);
 
 /* ---- the REST surface (mock_rest.c) ----------------------------------- */
 

@@ -379,10 +379,24 @@ static void serve_by_id(kv_store_t *store, const kv_route_t *route,
   kv_store_by_id(store, route->id, view, query_flag(query, "deleted"), reply);
 }
 
+/* Whether @name can be a subject: text that is UTF-8 (jansson's check),
+ * since a subject becomes a JSON string in every answer and in the file,
+ * where bytes that are not UTF-8 cannot be written. */
+static bool subject_name_valid(const char *name) {
+  json_t *probe = json_string(name);
+  json_decref(probe);
+  return probe != NULL;
+}
+
 void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
                    const kv_http_request_t *request, kv_reply_t *reply) {
   const char *q = request->query;
   const char *subject = route->subject;
+  if (subject && !subject_name_valid(subject)) {
+    kv_reply_error(reply, 42208, "The specified subject is not valid: its "
+                                 "name is not UTF-8");
+    return;
+  }
   switch (route->endpoint) {
   case KV_EP_UNKNOWN:
     if (route->not_found_status == 405)

@@ -10,8 +10,16 @@
  * versions were all deleted for good keeps its id if it comes back, as ids
  * are never reused for another schema.
  *
- * One mutex guards everything; parsing and compatibility checks run under
- * it, which is simple and fast enough for a test registry.
+ * One mutex guards the data.  Parsing a posted schema and checking its
+ * compatibility run outside it, on references to the schemas they need (a
+ * kavro_schema_t is reference counted), so that a big schema holds up no
+ * other request; a registration then takes the lock again and registers
+ * only if what its check read is still what the subject holds.
+ *
+ * With a file (kv_store_persist()), every change is written to it before
+ * its request is answered; a change that cannot be written is undone and
+ * answered 500, so that what the registry said it stored is on disk and
+ * what it refused is nowhere.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "error_int.h"
 #include "mock_int.h"
@@ -81,7 +91,21 @@ struct kv_store_s {
   kavro_compat_level_t level;
   registry_mode_t mode;
   uint64_t changes;
+  /* The file every change is written to (NULL: none), and whether the
+   * last write of it failed or left something out: then it is written
+   * again at the next change, or at the first request after retry_at. */
+  char *path;
+  bool unsaved;
+  size_t omitted; /* subjects the last accepted write had to leave out */
+  unsigned retry_delay_ms;
+  struct timespec retry_at;
+  kv_store_check_hook_fn check_hook; /* NULL: none */
+  void *check_hook_opaque;
 };
+
+/* Write the store to its file; see the end of this file. */
+static kavro_err_t save_locked(kv_store_t *store, bool accept_omissions,
+                               kavro_error_t *error);
 
 /* ---- replies ----------------------------------------------------------- */
 
@@ -93,6 +117,32 @@ int kv_reply_status_of(int code) {
   return 500;
 }
 
+/* Drop the UTF-8 sequence that a cut at the end of @text left unfinished
+ * (or, when the last one was whole, that one too: the text is cut anyway). */
+static void drop_cut_sequence(char *text) {
+  size_t n = strlen(text);
+  while (n > 0 && ((unsigned char)text[n - 1] & 0xC0u) == 0x80u)
+    n--;
+  if (n > 0 && (unsigned char)text[n - 1] >= 0xC0u)
+    n--;
+  text[n] = '\0';
+}
+
+/* Make @text fit a JSON string: a message that quotes a client's bytes
+ * (a subject, a version) may hold bytes that are not UTF-8, and jansson
+ * refuses to write those, which would leave the reply without a body.
+ * Such a message keeps its ASCII and shows every other byte as '?'. */
+static void make_json_safe(char *text) {
+  json_t *probe = json_string(text);
+  if (probe) {
+    json_decref(probe);
+    return;
+  }
+  for (char *p = text; *p; p++)
+    if ((unsigned char)*p >= 0x80u)
+      *p = '?';
+}
+
 void kv_reply_error(kv_reply_t *reply, int code, const char *fmt, ...) {
   json_decref(reply->json);
   reply->json = NULL;
@@ -102,8 +152,11 @@ void kv_reply_error(kv_reply_t *reply, int code, const char *fmt, ...) {
   reply->status = kv_reply_status_of(code);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(reply->message, sizeof(reply->message), fmt, ap);
+  int length = vsnprintf(reply->message, sizeof(reply->message), fmt, ap);
   va_end(ap);
+  if (length >= (int)sizeof(reply->message))
+    drop_cut_sequence(reply->message);
+  make_json_safe(reply->message);
 }
 
 void kv_reply_json(kv_reply_t *reply, json_t *json) {
@@ -190,9 +243,21 @@ static void store_empty(kv_store_t *store) {
 void kv_store_free(kv_store_t *store) {
   if (!store)
     return;
+  /* A last try for a file that missed changes: nothing retries later. */
+  if (store->path && store->unsaved) {
+    kavro_error_t error = {0};
+    save_locked(store, true, &error);
+  }
+  free(store->path);
   store_empty(store);
   pthread_mutex_destroy(&store->lock);
   free(store);
+}
+
+void kv_store_set_check_hook(kv_store_t *store, kv_store_check_hook_fn hook,
+                             void *opaque) {
+  store->check_hook = hook;
+  store->check_hook_opaque = opaque;
 }
 
 uint64_t kv_store_change_count(kv_store_t *store) {
@@ -318,6 +383,113 @@ static kavro_compat_level_t level_of(const kv_store_t *store,
   return subject && subject->has_level ? subject->level : store->level;
 }
 
+/* ---- changes and the file ---------------------------------------------- */
+
+/* The store as it was before a change, to put back when the change cannot
+ * be written to the file.  Entries are only ever appended, so their count
+ * is enough to undo them; subjects are copied. */
+typedef struct change_s {
+  bool saving; /* the store has a file: write the change to it */
+  uint64_t changes;
+  subject_t **subjects;
+  size_t subject_count;
+  size_t entry_count;
+  kavro_compat_level_t level;
+  registry_mode_t mode;
+} change_t;
+
+static subject_t *subject_copy(const subject_t *from) {
+  subject_t *copy = malloc(sizeof(*copy));
+  if (!copy)
+    return NULL;
+  *copy = *from;
+  copy->capacity = from->count;
+  copy->name = strdup(from->name);
+  copy->versions = malloc((from->count ? from->count : 1) * sizeof(version_t));
+  if (!copy->name || !copy->versions) {
+    subject_free(copy);
+    return NULL;
+  }
+  if (from->count)
+    memcpy(copy->versions, from->versions, from->count * sizeof(version_t));
+  return copy;
+}
+
+static void drop_subject_copies(change_t *change) {
+  for (size_t i = 0; i < change->subject_count; i++)
+    subject_free(change->subjects[i]);
+  free(change->subjects);
+  change->subjects = NULL;
+  change->subject_count = 0;
+}
+
+/* Remember @store in @change (the lock held).  False when out of memory. */
+static bool remember(const kv_store_t *store, change_t *change) {
+  change->entry_count = store->entry_count;
+  change->level = store->level;
+  change->mode = store->mode;
+  change->subjects = calloc(store->subject_count + 1, sizeof(subject_t *));
+  if (!change->subjects)
+    return false;
+  for (size_t i = 0; i < store->subject_count; i++) {
+    if (!(change->subjects[i] = subject_copy(store->subjects[i]))) {
+      drop_subject_copies(change);
+      return false;
+    }
+    change->subject_count++;
+  }
+  return true;
+}
+
+/* Put @store back as @change remembered it (the copies move into it). */
+static void undo(kv_store_t *store, change_t *change) {
+  for (size_t i = 0; i < store->subject_count; i++)
+    subject_free(store->subjects[i]);
+  free(store->subjects);
+  store->subjects = change->subjects;
+  store->subject_count = store->subject_capacity = change->subject_count;
+  change->subjects = NULL;
+  change->subject_count = 0;
+  for (size_t i = change->entry_count; i < store->entry_count; i++) {
+    entry_free(store->entries[i]);
+    store->entries[i] = NULL;
+  }
+  store->entry_count = change->entry_count;
+  store->level = change->level;
+  store->mode = change->mode;
+}
+
+/* Take the lock for an operation that may change the store.  False, with
+ * the lock released and @reply set, when the store cannot be remembered
+ * (and so a change could not be undone). */
+static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply) {
+  memset(change, 0, sizeof(*change));
+  pthread_mutex_lock(&store->lock);
+  change->changes = store->changes;
+  change->saving = store->path != NULL;
+  if (change->saving && !remember(store, change)) {
+    pthread_mutex_unlock(&store->lock);
+    reply_out_of_memory(reply);
+    return false;
+  }
+  return true;
+}
+
+/* End what change_begin() began: when the operation changed the store,
+ * write it to the file before @reply goes out; when that fails, undo the
+ * change and answer 500 instead.  Releases the lock. */
+static void change_end(kv_store_t *store, change_t *change, kv_reply_t *reply) {
+  kavro_error_t error = {0};
+  if (change->saving && store->changes != change->changes &&
+      save_locked(store, false, &error) != KAVRO_OK) {
+    undo(store, change);
+    kv_reply_error(reply, 50001, "Error in the backend data store: %s",
+                   error.text);
+  }
+  drop_subject_copies(change);
+  pthread_mutex_unlock(&store->lock);
+}
+
 /* ---- JSON answers ------------------------------------------------------ */
 
 static json_t *refs_to_json(const entry_t *entry) {
@@ -355,10 +527,13 @@ static json_t *version_json(const subject_t *subject, const version_t *v) {
 
 /* ---- parsing a posted schema ------------------------------------------ */
 
-/* A posted schema: its parsed form, references, and key. */
+/* A posted schema: its references, the schemas they name, its parsed form
+ * and key.  The named schemas are references of the candidate's own, so a
+ * delete or a load while it is parsed without the lock frees none of them. */
 typedef struct candidate_s {
   kavro_schema_t *schema;
   ref_t *refs;
+  kavro_schema_t **ref_schemas; /* one per reference, owned */
   size_t ref_count;
   char *text;
   char *key;
@@ -369,34 +544,54 @@ static void candidate_free(candidate_t *c) {
   for (size_t i = 0; i < c->ref_count; i++) {
     free(c->refs[i].name);
     free(c->refs[i].subject);
+    kavro_schema_destroy(c->ref_schemas[i]);
   }
   free(c->refs);
+  free(c->ref_schemas);
   free(c->text);
   free(c->key);
   memset(c, 0, sizeof(*c));
 }
 
-/* The schema a reference names, or NULL with @reply set. */
-static kavro_schema_t *resolve_ref(kv_store_t *store, const ref_t *ref,
-                                   kv_reply_t *reply) {
+/* The schema a reference names now, or NULL. */
+static kavro_schema_t *ref_target(kv_store_t *store, const ref_t *ref) {
   subject_t *subject = find_subject(store, ref->subject);
   version_t *v = NULL;
   if (subject)
     v = ref->version == -1 ? latest_version(subject, false)
                            : find_version(subject, ref->version);
-  if (!v || !v->entry) {
-    kv_reply_error(reply, 42201,
-                   "Invalid schema: reference '%s' names subject '%s' "
-                   "version %d, which does not exist",
-                   ref->name, ref->subject, ref->version);
-    return NULL;
+  return v && v->entry ? v->entry->schema : NULL;
+}
+
+/* Point each reference of @c at a new reference to the schema it names.
+ * False with @reply set when one names nothing.  Takes no lock. */
+static bool resolve_refs(kv_store_t *store, candidate_t *c, kv_reply_t *reply) {
+  for (size_t i = 0; i < c->ref_count; i++) {
+    const ref_t *ref = &c->refs[i];
+    kavro_schema_t *target = ref_target(store, ref);
+    if (!target) {
+      kv_reply_error(reply, 42201,
+                     "Invalid schema: reference '%s' names subject '%s' "
+                     "version %d, which does not exist",
+                     ref->name, ref->subject, ref->version);
+      return false;
+    }
+    c->ref_schemas[i] = kavro_schema_dup(target);
   }
-  return v->entry->schema;
+  return true;
+}
+
+/* Whether a reference of @c names another schema now than when @c was
+ * parsed ("latest" moved, or the version went away). */
+static bool refs_moved(kv_store_t *store, const candidate_t *c) {
+  for (size_t i = 0; i < c->ref_count; i++)
+    if (ref_target(store, &c->refs[i]) != c->ref_schemas[i])
+      return true;
+  return false;
 }
 
 /* Read the "references" member of @body into @c.  False with @reply set. */
-static bool read_refs(kv_store_t *store, const json_t *body, candidate_t *c,
-                      kavro_schema_t ***schemasp, kv_reply_t *reply) {
+static bool read_refs(const json_t *body, candidate_t *c, kv_reply_t *reply) {
   const json_t *refs = json_object_get(body, "references");
   if (!refs || json_is_null(refs))
     return true;
@@ -408,8 +603,8 @@ static bool read_refs(kv_store_t *store, const json_t *body, candidate_t *c,
   }
   size_t n = json_array_size(refs);
   c->refs = calloc(n ? n : 1, sizeof(ref_t));
-  *schemasp = calloc(n ? n : 1, sizeof(kavro_schema_t *));
-  if (!c->refs || !*schemasp) {
+  c->ref_schemas = calloc(n ? n : 1, sizeof(kavro_schema_t *));
+  if (!c->refs || !c->ref_schemas) {
     reply_out_of_memory(reply);
     return false;
   }
@@ -426,17 +621,14 @@ static bool read_refs(kv_store_t *store, const json_t *body, candidate_t *c,
                      i);
       return false;
     }
-    ref_t *ref = &c->refs[c->ref_count];
+    ref_t *ref = &c->refs[c->ref_count++];
     ref->name = strdup(name);
     ref->subject = strdup(subject);
     ref->version = (int)version;
-    c->ref_count++;
     if (!ref->name || !ref->subject) {
       reply_out_of_memory(reply);
       return false;
     }
-    if (!((*schemasp)[i] = resolve_ref(store, ref, reply)))
-      return false;
   }
   return true;
 }
@@ -451,10 +643,9 @@ static char *make_key(const char *text, const ref_t *refs, size_t count) {
   return kv_strbuf_steal(&sb);
 }
 
-/* Parse the schema posted in @body ({"schema", "schemaType",
- * "references"}) into @c.  False with @reply set. */
-static bool read_candidate(kv_store_t *store, const json_t *body,
-                           candidate_t *c, kv_reply_t *reply) {
+/* The "schema" and "schemaType" members of @body are a schema this
+ * registry serves.  False with @reply set. */
+static bool check_schema_members(const json_t *body, kv_reply_t *reply) {
   const json_t *schema = json_object_get(body, "schema");
   if (!json_is_string(schema)) {
     kv_reply_error(reply, 42201, "Invalid schema: the request has no "
@@ -469,28 +660,28 @@ static bool read_candidate(kv_store_t *store, const json_t *body,
                    json_is_string(type) ? json_string_value(type) : "(not a string)");
     return false;
   }
-  kavro_schema_t **ref_schemas = NULL;
-  bool ok = read_refs(store, body, c, &ref_schemas, reply);
-  if (ok) {
-    kavro_parse_options_t options;
-    kavro_parse_options_init(&options);
-    options.source = "schema";
-    options.references = ref_schemas;
-    options.reference_count = c->ref_count;
-    kavro_error_t error = {0};
-    if (kavro_schema_parse(json_string_value(schema),
-                           json_string_length(schema), &options, &c->schema,
-                           &error) != KAVRO_OK) {
-      char text[600];
-      kv_reply_error(reply, error.code == KAVRO_ERR_NOMEM ? 50001 : 42201,
-                     "Invalid schema: %s",
-                     kavro_error_format(&error, text, sizeof(text)));
-      ok = false;
-    }
-  }
-  free(ref_schemas);
-  if (!ok)
+  return true;
+}
+
+/* Parse the schema of @body against @c's resolved references: the slow
+ * part, which runs without the lock.  False with @reply set. */
+static bool parse_candidate(const json_t *body, candidate_t *c,
+                            kv_reply_t *reply) {
+  const json_t *schema = json_object_get(body, "schema");
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.source = "schema";
+  options.references = c->ref_schemas;
+  options.reference_count = c->ref_count;
+  kavro_error_t error = {0};
+  if (kavro_schema_parse(json_string_value(schema), json_string_length(schema),
+                         &options, &c->schema, &error) != KAVRO_OK) {
+    char text[600];
+    kv_reply_error(reply, error.code == KAVRO_ERR_NOMEM ? 50001 : 42201,
+                   "Invalid schema: %s",
+                   kavro_error_format(&error, text, sizeof(text)));
     return false;
+  }
   c->text = kavro_schema_to_json(c->schema, KAVRO_JSON_COMPACT);
   c->key = c->text ? make_key(c->text, c->refs, c->ref_count) : NULL;
   if (!c->key) {
@@ -498,6 +689,19 @@ static bool read_candidate(kv_store_t *store, const json_t *body,
     return false;
   }
   return true;
+}
+
+/* Read the schema posted in @body ({"schema", "schemaType",
+ * "references"}) into @c: the references are looked up under the lock,
+ * the schema is parsed outside it.  False with @reply set. */
+static bool prepare_candidate(kv_store_t *store, const json_t *body,
+                              candidate_t *c, kv_reply_t *reply) {
+  if (!check_schema_members(body, reply) || !read_refs(body, c, reply))
+    return false;
+  pthread_mutex_lock(&store->lock);
+  bool resolved = resolve_refs(store, c, reply);
+  pthread_mutex_unlock(&store->lock);
+  return resolved && parse_candidate(body, c, reply);
 }
 
 static entry_t *find_entry(const kv_store_t *store, const char *key) {
@@ -515,21 +719,28 @@ static entry_t *entry_by_id(const kv_store_t *store, long id) {
 
 /* Store @c (whose members move into it) under @id.  NULL on OOM. */
 static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id) {
-  while (store->entry_count < (size_t)id) {
-    if (!reserve(&store->entries, &store->entry_capacity, store->entry_count,
-                 sizeof(entry_t *)))
-      return NULL;
-    store->entries[store->entry_count++] = NULL;
-  }
+  /* Allocated first: a failure must not leave @id taken by no schema. */
   entry_t *entry = calloc(1, sizeof(*entry));
   if (!entry)
     return NULL;
+  while (store->entry_count < (size_t)id) {
+    if (!reserve(&store->entries, &store->entry_capacity, store->entry_count,
+                 sizeof(entry_t *))) {
+      free(entry);
+      return NULL;
+    }
+    store->entries[store->entry_count++] = NULL;
+  }
   entry->id = id;
   entry->schema = c->schema;
   entry->text = c->text;
   entry->refs = c->refs;
   entry->ref_count = c->ref_count;
   entry->key = c->key;
+  /* The parsed schema holds its own references to what it references. */
+  for (size_t i = 0; i < c->ref_count; i++)
+    kavro_schema_destroy(c->ref_schemas[i]);
+  free(c->ref_schemas);
   memset(c, 0, sizeof(*c));
   store->entries[id - 1] = entry;
   return entry;
@@ -596,6 +807,62 @@ static void incompatible_reply(kv_reply_t *reply, const char *subject,
   kv_strbuf_free(&sb);
 }
 
+/* What a compatibility check reads from the store: taken under the lock,
+ * with a reference to each schema, so that the check runs without it. */
+typedef struct basis_s {
+  registry_mode_t mode;
+  kavro_compat_level_t level;
+  kavro_schema_t **previous; /* owned references, oldest first */
+  size_t count;
+} basis_t;
+
+static void basis_clear(basis_t *basis) {
+  for (size_t i = 0; i < basis->count; i++)
+    kavro_schema_destroy(basis->previous[i]);
+  free(basis->previous);
+  memset(basis, 0, sizeof(*basis));
+}
+
+/* The basis of a check for @subject (its mode and level) against the
+ * versions of @history (NULL: none; @only: that one version).  False on
+ * OOM. */
+static bool take_basis(const kv_store_t *store, const subject_t *subject,
+                       subject_t *history, const version_t *only,
+                       basis_t *basis) {
+  basis->mode = mode_of(store, subject);
+  basis->level = level_of(store, subject);
+  basis->previous = previous_schemas(history, only, &basis->count);
+  if (!basis->previous)
+    return false;
+  for (size_t i = 0; i < basis->count; i++)
+    kavro_schema_dup(basis->previous[i]);
+  return true;
+}
+
+static bool same_basis(const basis_t *a, const basis_t *b) {
+  return a->mode == b->mode && a->level == b->level && a->count == b->count &&
+         (a->count == 0 ||
+          memcmp(a->previous, b->previous, a->count * sizeof(*a->previous)) == 0);
+}
+
+/* Whether @c may become the next version of subject @name, whose state
+ * @basis holds.  False with @reply set when incompatible or when the
+ * check fails.  Takes no lock. */
+static bool passes_check(const char *name, const basis_t *basis,
+                         const candidate_t *c, kv_reply_t *reply) {
+  if (basis->mode == MODE_IMPORT)
+    return true;
+  kavro_compat_result_t *result = NULL;
+  bool ok = run_check(basis->level, c->schema, basis->previous, basis->count,
+                      &result, reply);
+  if (ok && !kavro_compat_result_is_compatible(result)) {
+    incompatible_reply(reply, name, basis->level, result);
+    ok = false;
+  }
+  kavro_compat_result_destroy(result);
+  return ok;
+}
+
 /* ---- registration and lookup ------------------------------------------ */
 
 static version_t *live_version_with(subject_t *subject, const entry_t *entry) {
@@ -603,29 +870,6 @@ static version_t *live_version_with(subject_t *subject, const entry_t *entry) {
     if (subject->versions[i].entry == entry && !subject->versions[i].deleted)
       return &subject->versions[i];
   return NULL;
-}
-
-/* Check @c against @subject under its level.  False with @reply set when
- * incompatible or when the check fails. */
-static bool compatible_with_subject(kv_store_t *store, const char *name,
-                                    subject_t *subject, const candidate_t *c,
-                                    kv_reply_t *reply) {
-  size_t count;
-  kavro_schema_t **previous = previous_schemas(subject, NULL, &count);
-  if (!previous) {
-    reply_out_of_memory(reply);
-    return false;
-  }
-  kavro_compat_level_t level = level_of(store, subject);
-  kavro_compat_result_t *result = NULL;
-  bool ok = run_check(level, c->schema, previous, count, &result, reply);
-  if (ok && !kavro_compat_result_is_compatible(result)) {
-    incompatible_reply(reply, name, level, result);
-    ok = false;
-  }
-  kavro_compat_result_destroy(result);
-  free(previous);
-  return ok;
 }
 
 static bool append_version(subject_t *subject, entry_t *entry) {
@@ -637,55 +881,121 @@ static bool append_version(subject_t *subject, entry_t *entry) {
   return true;
 }
 
-static void register_locked(kv_store_t *store, const char *name,
-                            const json_t *body, kv_reply_t *reply) {
-  if (refuse_if_read_only(store, name, reply))
+/* Add @c as the next version of subject @name. */
+static void add_version(kv_store_t *store, const char *name, candidate_t *c,
+                        entry_t *entry, kv_reply_t *reply) {
+  subject_t *subject;
+  if ((!entry && !(entry = add_entry(store, c, (int)store->entry_count + 1))) ||
+      !(subject = add_subject(store, name)) || !append_version(subject, entry)) {
+    reply_out_of_memory(reply);
     return;
-  candidate_t c = {0};
-  if (!read_candidate(store, body, &c, reply))
-    goto done;
-  subject_t *subject = find_subject(store, name);
-  entry_t *entry = find_entry(store, c.key);
-  if (entry && live_version_with(subject, entry)) {
-    kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
-    goto done;
-  }
-  if (mode_of(store, subject) != MODE_IMPORT &&
-      !compatible_with_subject(store, name, subject, &c, reply))
-    goto done;
-  if (!entry && !(entry = add_entry(store, &c, (int)store->entry_count + 1))) {
-    reply_out_of_memory(reply);
-    goto done;
-  }
-  if (!(subject = add_subject(store, name)) || !append_version(subject, entry)) {
-    reply_out_of_memory(reply);
-    goto done;
   }
   store->changes++;
   kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
-done:
+}
+
+/* Where a registration stands after a pass under the lock. */
+typedef enum register_step_e {
+  REGISTER_DONE,  /* @reply holds the answer */
+  REGISTER_CHECK, /* check the candidate against the basis taken */
+  REGISTER_PARSE  /* a reference moved: parse the schema again */
+} register_step_t;
+
+/* One pass of a registration, under the lock: answer what needs no check
+ * (read-only mode, a schema the subject already has), or register @c when
+ * @checked, the basis its check passed against (NULL: none yet), is still
+ * the subject's.  The lock was released since @checked was taken, so
+ * anything may have changed: then *@basis is what the next check reads. */
+static register_step_t register_locked(kv_store_t *store, const char *name,
+                                       candidate_t *c, const basis_t *checked,
+                                       basis_t *basis, kv_reply_t *reply) {
+  if (refuse_if_read_only(store, name, reply))
+    return REGISTER_DONE;
+  if (refs_moved(store, c))
+    return REGISTER_PARSE;
+  subject_t *subject = find_subject(store, name);
+  entry_t *entry = find_entry(store, c->key);
+  if (entry && live_version_with(subject, entry)) {
+    kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
+    return REGISTER_DONE;
+  }
+  if (!take_basis(store, subject, subject, NULL, basis)) {
+    reply_out_of_memory(reply);
+    return REGISTER_DONE;
+  }
+  if (basis->mode != MODE_IMPORT && !(checked && same_basis(checked, basis)))
+    return REGISTER_CHECK;
+  add_version(store, name, c, entry, reply);
+  return REGISTER_DONE;
+}
+
+/* Whether subject @name refuses writes now (42205 in @reply).  Checked
+ * before the schema is parsed, as the registry does. */
+static bool read_only_now(kv_store_t *store, const char *name, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  bool refused = refuse_if_read_only(store, name, reply);
+  pthread_mutex_unlock(&store->lock);
+  return refused;
+}
+
+void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
+                       kv_reply_t *reply) {
+  if (read_only_now(store, name, reply))
+    return;
+  candidate_t c = {0};
+  basis_t checked = {0}, basis = {0};
+  bool has_checked = false;
+  register_step_t step = REGISTER_PARSE;
+  while (step != REGISTER_DONE) {
+    if (step == REGISTER_PARSE) {
+      candidate_free(&c);
+      has_checked = false;
+      if (!prepare_candidate(store, body, &c, reply))
+        break;
+    }
+    change_t change;
+    if (!change_begin(store, &change, reply))
+      break;
+    step = register_locked(store, name, &c, has_checked ? &checked : NULL,
+                           &basis, reply);
+    change_end(store, &change, reply);
+    if (step == REGISTER_CHECK) {
+      basis_clear(&checked);
+      checked = basis;
+      memset(&basis, 0, sizeof(basis));
+      has_checked = true;
+      if (store->check_hook)
+        store->check_hook(store->check_hook_opaque);
+      if (!passes_check(name, &checked, &c, reply))
+        break;
+    }
+    basis_clear(&basis);
+  }
+  basis_clear(&checked);
+  basis_clear(&basis);
   candidate_free(&c);
 }
 
-void kv_store_register(kv_store_t *store, const char *subject,
-                       const json_t *body, kv_reply_t *reply) {
+/* Whether subject @name shows (soft-deleted versions too when @deleted);
+ * 40401 in @reply when not. */
+static bool subject_shows(kv_store_t *store, const char *name, bool deleted,
+                          kv_reply_t *reply) {
   pthread_mutex_lock(&store->lock);
-  register_locked(store, subject, body, reply);
+  bool shows = subject_visible(find_subject(store, name), deleted);
   pthread_mutex_unlock(&store->lock);
+  if (!shows)
+    subject_not_found(reply, name);
+  return shows;
 }
 
 static void lookup_locked(kv_store_t *store, const char *name,
-                          const json_t *body, bool deleted, kv_reply_t *reply) {
+                          const candidate_t *c, bool deleted, kv_reply_t *reply) {
   subject_t *subject = find_subject(store, name);
   if (!subject_visible(subject, deleted)) {
     subject_not_found(reply, name);
     return;
   }
-  candidate_t c = {0};
-  if (!read_candidate(store, body, &c, reply))
-    return;
-  entry_t *entry = find_entry(store, c.key);
-  candidate_free(&c);
+  entry_t *entry = find_entry(store, c->key);
   for (size_t i = subject->count; entry && i-- > 0;) {
     const version_t *v = &subject->versions[i];
     if (v->entry == entry && (deleted || !v->deleted)) {
@@ -698,9 +1008,15 @@ static void lookup_locked(kv_store_t *store, const char *name,
 
 void kv_store_lookup(kv_store_t *store, const char *subject,
                      const json_t *body, bool deleted, kv_reply_t *reply) {
-  pthread_mutex_lock(&store->lock);
-  lookup_locked(store, subject, body, deleted, reply);
-  pthread_mutex_unlock(&store->lock);
+  if (!subject_shows(store, subject, deleted, reply))
+    return;
+  candidate_t c = {0};
+  if (prepare_candidate(store, body, &c, reply)) {
+    pthread_mutex_lock(&store->lock);
+    lookup_locked(store, subject, &c, deleted, reply);
+    pthread_mutex_unlock(&store->lock);
+  }
+  candidate_free(&c);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -982,9 +1298,11 @@ static void delete_subject_locked(kv_store_t *store, const char *name,
 
 void kv_store_delete_subject(kv_store_t *store, const char *subject,
                              bool permanent, kv_reply_t *reply) {
-  pthread_mutex_lock(&store->lock);
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
   delete_subject_locked(store, subject, permanent, reply);
-  pthread_mutex_unlock(&store->lock);
+  change_end(store, &change, reply);
 }
 
 static void delete_version_locked(kv_store_t *store, const char *name,
@@ -1039,9 +1357,11 @@ static void delete_version_locked(kv_store_t *store, const char *name,
 void kv_store_delete_version(kv_store_t *store, const char *subject,
                              const char *version, bool permanent,
                              kv_reply_t *reply) {
-  pthread_mutex_lock(&store->lock);
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
   delete_version_locked(store, subject, version, permanent, reply);
-  pthread_mutex_unlock(&store->lock);
+  change_end(store, &change, reply);
 }
 
 /* ---- configuration and mode -------------------------------------------- */
@@ -1084,7 +1404,9 @@ void kv_store_put_config(kv_store_t *store, const char *name,
   kavro_compat_level_t level;
   if (!read_level(body, &level, reply))
     return;
-  pthread_mutex_lock(&store->lock);
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
   subject_t *subject = name ? add_subject(store, name) : NULL;
   if (name && !subject) {
     reply_out_of_memory(reply);
@@ -1098,12 +1420,14 @@ void kv_store_put_config(kv_store_t *store, const char *name,
     store->changes++;
     kv_reply_json(reply, level_json("compatibility", level));
   }
-  pthread_mutex_unlock(&store->lock);
+  change_end(store, &change, reply);
 }
 
 void kv_store_delete_config(kv_store_t *store, const char *name,
                             kv_reply_t *reply) {
-  pthread_mutex_lock(&store->lock);
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
   subject_t *subject = name ? find_subject(store, name) : NULL;
   if (name && !(subject && subject->has_level)) {
     subject_not_found(reply, name);
@@ -1117,7 +1441,7 @@ void kv_store_delete_config(kv_store_t *store, const char *name,
     }
     store->changes++;
   }
-  pthread_mutex_unlock(&store->lock);
+  change_end(store, &change, reply);
 }
 
 void kv_store_get_mode(kv_store_t *store, const char *name,
@@ -1136,7 +1460,9 @@ void kv_store_get_mode(kv_store_t *store, const char *name,
 
 void kv_store_delete_mode(kv_store_t *store, const char *name,
                           kv_reply_t *reply) {
-  pthread_mutex_lock(&store->lock);
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
   subject_t *subject = find_subject(store, name);
   if (!(subject && subject->has_mode)) {
     subject_not_found(reply, name);
@@ -1146,7 +1472,7 @@ void kv_store_delete_mode(kv_store_t *store, const char *name,
     drop_subject_if_empty(store, subject);
     store->changes++;
   }
-  pthread_mutex_unlock(&store->lock);
+  change_end(store, &change, reply);
 }
 
 static bool parse_mode(const char *text, registry_mode_t *mode) {
@@ -1167,7 +1493,9 @@ void kv_store_put_mode(kv_store_t *store, const char *name,
                                  "READONLY, READONLY_OVERRIDE, and IMPORT.");
     return;
   }
-  pthread_mutex_lock(&store->lock);
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
   subject_t *subject = name ? add_subject(store, name) : NULL;
   if (name && !subject) {
     reply_out_of_memory(reply);
@@ -1181,7 +1509,7 @@ void kv_store_put_mode(kv_store_t *store, const char *name,
     store->changes++;
     kv_reply_json(reply, json_pack("{s:s}", "mode", mode_names[mode]));
   }
-  pthread_mutex_unlock(&store->lock);
+  change_end(store, &change, reply);
 }
 
 /* ---- the compatibility endpoint ---------------------------------------- */
@@ -1209,16 +1537,19 @@ static json_t *compat_answer(const kavro_compat_result_t *result,
   return answer;
 }
 
-static void test_compat_locked(kv_store_t *store, const char *name,
-                               const char *text, const json_t *body,
-                               bool verbose, kv_reply_t *reply) {
+/* The basis of a compatibility test of subject @name against version
+ * @text (NULL: the versions its level names), under the lock.  False with
+ * @reply set when the version does not exist. */
+static bool compat_basis_locked(kv_store_t *store, const char *name,
+                                const char *text, basis_t *basis,
+                                kv_reply_t *reply) {
   subject_t *subject = find_subject(store, name);
   version_t *only = NULL;
   if (text) {
     int number;
     if (!parse_version(text, &number)) {
       invalid_version(reply, text);
-      return;
+      return false;
     }
     if (subject)
       only = number == -1 ? latest_version(subject, false)
@@ -1227,37 +1558,40 @@ static void test_compat_locked(kv_store_t *store, const char *name,
       only = NULL;
     if (!only && number != -1) {
       kv_reply_error(reply, 40402, "Version %s not found.", text);
-      return;
+      return false;
     }
   }
-  candidate_t c = {0};
-  if (!read_candidate(store, body, &c, reply)) {
-    /* With verbose, an invalid schema is an answer, not an error. */
-    if (verbose && reply->error_code == 42201)
-      kv_reply_json(reply, compat_answer(NULL, reply->message, true));
-    return;
-  }
-  size_t count = 0;
-  kavro_schema_t **previous =
-      text && !only ? calloc(1, sizeof(*previous))
-                    : previous_schemas(subject, only, &count);
-  kavro_compat_result_t *result = NULL;
-  if (!previous)
+  /* "latest" of a subject without live versions: nothing to compare. */
+  subject_t *history = text && !only ? NULL : subject;
+  if (!take_basis(store, subject, history, only, basis)) {
     reply_out_of_memory(reply);
-  else if (run_check(level_of(store, subject), c.schema, previous, count,
-                     &result, reply))
-    kv_reply_json(reply, compat_answer(result, NULL, verbose));
-  kavro_compat_result_destroy(result);
-  free(previous);
-  candidate_free(&c);
+    return false;
+  }
+  return true;
 }
 
 void kv_store_test_compat(kv_store_t *store, const char *subject,
                           const char *version, const json_t *body,
                           bool verbose, kv_reply_t *reply) {
+  basis_t basis = {0};
   pthread_mutex_lock(&store->lock);
-  test_compat_locked(store, subject, version, body, verbose, reply);
+  bool found = compat_basis_locked(store, subject, version, &basis, reply);
   pthread_mutex_unlock(&store->lock);
+  if (!found)
+    return;
+  candidate_t c = {0};
+  kavro_compat_result_t *result = NULL;
+  if (!prepare_candidate(store, body, &c, reply)) {
+    /* With verbose, an invalid schema is an answer, not an error. */
+    if (verbose && reply->error_code == 42201)
+      kv_reply_json(reply, compat_answer(NULL, reply->message, true));
+  } else if (run_check(basis.level, c.schema, basis.previous, basis.count,
+                       &result, reply)) {
+    kv_reply_json(reply, compat_answer(result, NULL, verbose));
+  }
+  kavro_compat_result_destroy(result);
+  candidate_free(&c);
+  basis_clear(&basis);
 }
 
 /* ---- the JSON file ------------------------------------------------------
@@ -1301,9 +1635,49 @@ static json_t *dump_subject(const subject_t *subject) {
   return object;
 }
 
-static json_t *dump_locked(const kv_store_t *store) {
-  json_t *schemas = json_array(), *subjects = json_array();
-  bool ok = schemas && subjects;
+/* Name @name in @sb so that any byte shows: bytes outside printable ASCII
+ * as \xHH (a name that cannot be written is not UTF-8). */
+static void describe_name(kv_strbuf_t *sb, const char *name) {
+  kv_strbuf_putc(sb, '\'');
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+    if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+      kv_strbuf_putc(sb, (char)*p);
+    else
+      kv_strbuf_printf(sb, "\\x%02x", *p);
+  }
+  kv_strbuf_putc(sb, '\'');
+}
+
+/* The subjects of @store as the file's array.  A subject whose name
+ * cannot be written as JSON (not UTF-8) is left out, named in @omitted and
+ * counted in *@omitted_count, so that it never costs the others their
+ * place in the file; none can be a reference's target, whose names come
+ * from JSON.  NULL when out of memory. */
+static json_t *dump_subjects(const kv_store_t *store, kv_strbuf_t *omitted,
+                             size_t *omitted_count) {
+  json_t *subjects = json_array();
+  for (size_t i = 0; subjects && i < store->subject_count; i++) {
+    const subject_t *subject = store->subjects[i];
+    json_t *name = json_string(subject->name);
+    json_decref(name);
+    if (!name) {
+      kv_strbuf_puts(omitted, *omitted_count ? ", " : "");
+      describe_name(omitted, subject->name);
+      (*omitted_count)++;
+      continue;
+    }
+    if (json_array_append_new(subjects, dump_subject(subject))) {
+      json_decref(subjects);
+      subjects = NULL;
+    }
+  }
+  return subjects;
+}
+
+static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
+                           size_t *omitted_count) {
+  json_t *schemas = json_array();
+  bool ok = schemas != NULL;
   for (size_t i = 0; ok && i < store->entry_count; i++) {
     const entry_t *e = store->entries[i];
     if (!e || !entry_in_use(store, e, true))
@@ -1312,11 +1686,9 @@ static json_t *dump_locked(const kv_store_t *store) {
                                e->text, "references", refs_to_json(e));
     ok = json_array_append_new(schemas, object) == 0;
   }
-  for (size_t i = 0; ok && i < store->subject_count; i++)
-    ok = json_array_append_new(subjects, dump_subject(store->subjects[i])) == 0;
-  if (!ok) {
+  json_t *subjects = ok ? dump_subjects(store, omitted, omitted_count) : NULL;
+  if (!subjects) {
     json_decref(schemas);
-    json_decref(subjects);
     return NULL;
   }
   return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "format", FILE_FORMAT,
@@ -1326,30 +1698,113 @@ static json_t *dump_locked(const kv_store_t *store) {
                    subjects);
 }
 
+/* Write @store to @path through kv_file_replace() (the lock held).  The
+ * subjects left out are named in @omitted and counted in *@omitted_count;
+ * the file holds everything else.  Returns how writing the file went. */
+static kavro_err_t write_locked(const kv_store_t *store, const char *path,
+                                kv_strbuf_t *omitted, size_t *omitted_count,
+                                kavro_error_t *error) {
+  *omitted_count = 0;
+  json_t *dump = dump_locked(store, omitted, omitted_count);
+  char *text = dump ? json_dumps(dump, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+  json_decref(dump);
+  kavro_err_t err =
+      text ? kv_file_replace(path, text, strlen(text), error)
+           : kv_error_set(error, KAVRO_ERR_NOMEM,
+                          "out of memory writing the registry to %s", path);
+  free(text);
+  return err;
+}
+
+static kavro_err_t omission_error(kavro_error_t *error, const char *path,
+                                  size_t count, const kv_strbuf_t *omitted) {
+  return kv_error_set(error, KAVRO_ERR_IO,
+                      "%s holds everything but %zu subject(s) whose name is "
+                      "not UTF-8: %s",
+                      path, count, kv_strbuf_failed(omitted) ? "" : omitted->data);
+}
+
 kavro_err_t kv_store_save(kv_store_t *store, const char *path,
                           kavro_error_t *error) {
+  kv_strbuf_t omitted = KV_STRBUF_INIT;
+  size_t count;
   pthread_mutex_lock(&store->lock);
-  json_t *dump = dump_locked(store);
+  kavro_err_t err = write_locked(store, path, &omitted, &count, error);
   pthread_mutex_unlock(&store->lock);
-  if (!dump)
-    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory saving the registry");
-  size_t length = strlen(path) + 8;
-  char *tmp = malloc(length);
-  kavro_err_t err = KAVRO_OK;
-  if (!tmp) {
-    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory saving the registry");
-  } else {
-    snprintf(tmp, length, "%s.tmp", path);
-    if (json_dump_file(dump, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
-        rename(tmp, path) != 0) {
-      err = kv_error_set(error, KAVRO_ERR_IO, "cannot write %s: %s", path,
-                         strerror(errno));
-      remove(tmp);
-    }
-  }
-  free(tmp);
-  json_decref(dump);
+  if (err == KAVRO_OK && count)
+    err = omission_error(error, path, count, &omitted);
+  kv_strbuf_free(&omitted);
   return err;
+}
+
+/* Bounds of the wait between two writes of a file that failed. */
+#define RETRY_FIRST_MS 100u
+#define RETRY_MAX_MS 10000u
+
+static struct timespec after_ms(unsigned ms) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_sec += ms / 1000u;
+  t.tv_nsec += (long)(ms % 1000u) * 1000000L;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
+static bool time_reached(const struct timespec *t) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec > t->tv_sec ||
+         (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* A write of the file failed or left something out: say so where the
+ * person running the registry sees it, and write again later, waiting
+ * twice as long after each failure in a row. */
+static void write_failed(kv_store_t *store, const kavro_error_t *error) {
+  fprintf(stderr, "kavro mock registry: cannot save to %s: %s\n", store->path,
+          error->text);
+  store->unsaved = true;
+  unsigned delay = store->retry_delay_ms ? store->retry_delay_ms : RETRY_FIRST_MS;
+  store->retry_at = after_ms(delay);
+  store->retry_delay_ms = delay >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : delay * 2;
+}
+
+/* Write the store to its file (the lock held).  KAVRO_OK when the file
+ * holds the store but for subjects left out: any when @accept_omissions,
+ * else only as many as the last accepted write left out (so a change that
+ * adds one is not saved). */
+static kavro_err_t save_locked(kv_store_t *store, bool accept_omissions,
+                               kavro_error_t *error) {
+  kv_strbuf_t omitted = KV_STRBUF_INIT;
+  size_t count;
+  kavro_err_t err = write_locked(store, store->path, &omitted, &count, error);
+  if (err == KAVRO_OK && count)
+    omission_error(error, store->path, count, &omitted);
+  kv_strbuf_free(&omitted);
+  if (err != KAVRO_OK || count) {
+    write_failed(store, error);
+  } else {
+    store->unsaved = false;
+    store->retry_delay_ms = 0;
+  }
+  if (err != KAVRO_OK)
+    return err;
+  if (!accept_omissions && count > store->omitted)
+    return KAVRO_ERR_IO;
+  store->omitted = count;
+  return KAVRO_OK;
+}
+
+void kv_store_retry_save(kv_store_t *store) {
+  pthread_mutex_lock(&store->lock);
+  if (store->path && store->unsaved && time_reached(&store->retry_at)) {
+    kavro_error_t error = {0};
+    save_locked(store, true, &error);
+  }
+  pthread_mutex_unlock(&store->lock);
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -1413,7 +1868,7 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
   kv_reply_t reply = {0};
   candidate_t c = {0};
   kavro_err_t err = KAVRO_OK;
-  if (!read_candidate(into, item, &c, &reply))
+  if (!prepare_candidate(into, item, &c, &reply))
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);
@@ -1468,8 +1923,11 @@ static kavro_err_t load_into(kv_store_t *into, const json_t *root,
   return err;
 }
 
-kavro_err_t kv_store_load(kv_store_t *store, const char *path,
-                          kavro_error_t *error) {
+/* Parse the file @path into a new store in *@freshp (no lock is needed:
+ * nobody else sees it). */
+static kavro_err_t load_fresh(const char *path, kv_store_t **freshp,
+                              kavro_error_t *error) {
+  *freshp = NULL;
   json_error_t jerr;
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   if (!root) {
@@ -1485,25 +1943,88 @@ kavro_err_t kv_store_load(kv_store_t *store, const char *path,
   kavro_err_t err = fresh ? load_into(fresh, root, path, error)
                           : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   json_decref(root);
-  if (err != KAVRO_OK) {
+  if (err != KAVRO_OK)
     kv_store_free(fresh);
+  else
+    *freshp = fresh;
+  return err;
+}
+
+/* Exchange what @a and @b hold (not their locks, files or counters). */
+static void swap_contents(kv_store_t *a, kv_store_t *b) {
+  kv_store_t held = *a;
+  a->entries = b->entries;
+  a->entry_count = b->entry_count;
+  a->entry_capacity = b->entry_capacity;
+  a->subjects = b->subjects;
+  a->subject_count = b->subject_count;
+  a->subject_capacity = b->subject_capacity;
+  a->level = b->level;
+  a->mode = b->mode;
+  b->entries = held.entries;
+  b->entry_count = held.entry_count;
+  b->entry_capacity = held.entry_capacity;
+  b->subjects = held.subjects;
+  b->subject_count = held.subject_count;
+  b->subject_capacity = held.subject_capacity;
+  b->level = held.level;
+  b->mode = held.mode;
+}
+
+kavro_err_t kv_store_load(kv_store_t *store, const char *path,
+                          kavro_error_t *error) {
+  kv_store_t *fresh;
+  kavro_err_t err = load_fresh(path, &fresh, error);
+  if (err != KAVRO_OK)
     return err;
+  pthread_mutex_lock(&store->lock);
+  swap_contents(store, fresh);
+  /* With a file of its own, the store loaded is on disk before it
+   * serves; if it cannot be, the store stays as it was. */
+  if (store->path && (err = save_locked(store, true, error)) != KAVRO_OK)
+    swap_contents(store, fresh);
+  else
+    store->changes++;
+  pthread_mutex_unlock(&store->lock);
+  kv_store_free(fresh);
+  return err;
+}
+
+kavro_err_t kv_store_persist(kv_store_t *store, const char *path,
+                             kavro_error_t *error) {
+  kv_store_t *fresh = NULL;
+  kavro_err_t err = access(path, F_OK) == 0 ? load_fresh(path, &fresh, error)
+                                            : KAVRO_OK;
+  if (err != KAVRO_OK)
+    return err;
+  char *own = strdup(path);
+  if (!own) {
+    kv_store_free(fresh);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
   pthread_mutex_lock(&store->lock);
-  store_empty(store);
-  store->entries = fresh->entries;
-  store->entry_count = fresh->entry_count;
-  store->entry_capacity = fresh->entry_capacity;
-  store->subjects = fresh->subjects;
-  store->subject_count = fresh->subject_count;
-  store->subject_capacity = fresh->subject_capacity;
-  store->level = fresh->level;
-  store->mode = fresh->mode;
-  store->changes++;
+  if (store->path) {
+    err = kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                       "the registry is already saved to %s", store->path);
+  } else {
+    if (fresh)
+      swap_contents(store, fresh);
+    store->path = own;
+    own = NULL;
+    /* Written at once, so that a file that cannot be written is known
+     * now rather than at the first registration. */
+    if ((err = save_locked(store, true, error)) != KAVRO_OK) {
+      own = store->path;
+      store->path = NULL;
+      store->unsaved = false;
+      if (fresh)
+        swap_contents(store, fresh);
+    } else if (fresh) {
+      store->changes++;
+    }
+  }
   pthread_mutex_unlock(&store->lock);
-  fresh->entries = NULL;
-  fresh->subjects = NULL;
-  fresh->entry_count = fresh->subject_count = 0;
+  free(own);
   kv_store_free(fresh);
-  return KAVRO_OK;
+  return err;
 }

@@ -290,6 +290,8 @@ static kavro_err_t parse_with_refs(kavro_registry_t *reg,
     options.reference_count = reply->ref_count;
     err = kavro_schema_parse(reply->schema, strlen(reply->schema), &options,
                              out, error);
+    if (err != KAVRO_OK) /* the registry's schema text, quoted */
+      kv_transport_scrub_error(reg->transport, error);
   }
   for (size_t i = 0; i < reply->ref_count; i++)
     kavro_schema_destroy(refs[i]);
@@ -887,5 +889,7 @@ kavro_err_t kavro_registry_test_compatibility(
   err = kv_answer_compatibility(response.body, response.body_length,
                                 compatiblep, messagesp, countp, error);
   kv_http_response_clear(&response);
+  for (size_t i = 0; err == KAVRO_OK && messagesp && i < *countp; i++)
+    kv_transport_scrub(reg->transport, (*messagesp)[i]);
   return err;
 }

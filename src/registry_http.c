@@ -31,6 +31,7 @@
 #include "error_int.h"
 #include "registry_int.h"
 #include "strbuf_int.h"
+#include "text_int.h"
 
 static const char media_type[] = "application/vnd.schemaregistry.v1+json";
 static const char accept_header[] =
@@ -116,11 +117,7 @@ static kavro_err_t url_init(kv_url_t *url, const char *item, size_t len,
   if (!raw)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   const char *host = strstr(raw, "://") + 3;
-  size_t authority = strcspn(host, "/?#");
-  const char *at = NULL;
-  for (const char *p = host; p < host + authority; p++)
-    if (*p == '@')
-      at = p;
+  const char *at = kv_url_user_info_end(host, host + strlen(host));
   if (at) {
     kv_strbuf_t decoded = KV_STRBUF_INIT;
     kv_strbuf_put_percent_decoded(&decoded, host, (size_t)(at - host), false);
@@ -545,7 +542,7 @@ static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
 
   kavro_err_t err = KAVRO_OK;
   if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-    err = kv_error_set(error, KAVRO_ERR_LIMIT,
+    err = kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
                        "reply larger than response.max.bytes (%zu)",
                        t->max_bytes);
   else if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -596,25 +593,33 @@ static kavro_err_t mock_attempt(kv_transport_t *t, const kv_url_t *url,
     return kv_error_set(error, KAVRO_ERR_TIMED_OUT, "no reply within %ld ms",
                         t->timeout_ms);
   if (response->body_length > t->max_bytes)
-    return kv_error_set(error, KAVRO_ERR_LIMIT,
+    return kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
                         "reply larger than response.max.bytes (%zu)",
                         t->max_bytes);
   return KAVRO_OK;
 }
 
 /* Turn a non-2xx reply into @error: the registry's error_code when the body
- * carries one, else KAVRO_ERR_HTTP. */
-static kavro_err_t reply_error(const kv_http_response_t *response,
+ * carries one, else KAVRO_ERR_HTTP.  The registry's message is scrubbed
+ * of the credentials sent: some registries and proxies quote the request
+ * headers back. */
+static kavro_err_t reply_error(kv_transport_t *t,
+                               const kv_http_response_t *response,
                                kavro_error_t *error) {
   int code = 0;
-  char message[256];
+  char *message = NULL;
   if (error)
     error->http_status = response->status;
-  if (kv_answer_error(response->body, response->body_length, &code, message,
-                      sizeof(message))) {
+  if (kv_answer_error(response->body, response->body_length, &code,
+                      &message)) {
+    if (message)
+      kv_transport_scrub(t, message);
     if (error)
       error->registry_code = code;
-    return kv_error_set(error, (kavro_err_t)code, "%d %s", code, message);
+    kv_error_set(error, (kavro_err_t)code, "%d %s", code,
+                 message ? message : "");
+    free(message);
+    return (kavro_err_t)code;
   }
   return kv_error_set(error, KAVRO_ERR_HTTP, "HTTP status %d",
                       response->status);
@@ -661,7 +666,7 @@ static kv_attempt_t attempt(kv_transport_t *t, size_t index,
   free_secret(auth);
   kv_attempt_t outcome = classify(err, response, t->bearer_cb != NULL);
   if (err == KAVRO_OK && outcome != ATTEMPT_OK)
-    reply_error(response, error);
+    reply_error(t, response, error);
   return outcome;
 }
 
@@ -751,6 +756,7 @@ kavro_err_t kv_transport_call(kv_transport_t *t, const kv_call_t *call,
   kv_error_set(e, e->code, "%s %s%s%s: %s", call->method, call->path,
                call->query ? "?" : "", call->query ? call->query : "", text);
   kv_error_set_source(e, t->urls[url].base);
+  kv_transport_scrub_error(t, e);
   return e->code;
 }
 
@@ -778,4 +784,77 @@ void kv_query_value(kv_strbuf_t *sb, const char *s) {
   /* As a path segment, but '&', '=', '+' and ';' would split or change
    * the query as servers parse it. */
   percent_encode(sb, s, "!$'()*,:@/");
+}
+
+/* ---- credentials in registry text ---------------------------------------- */
+
+/* Mask every occurrence of @secret in @text in place, matched without case
+ * (percent-encodings differ in the case of their hex digits). */
+static void mask_secret(char *text, const char *secret) {
+  size_t length = strlen(secret);
+  if (length == 0)
+    return;
+  for (char *p = text; *p;) {
+    if (strncasecmp(p, secret, length) == 0) {
+      memset(p, '*', length);
+      p += length;
+    } else {
+      p++;
+    }
+  }
+}
+
+/* Mask @secret in @text as it is and as it travels in a URL. */
+static void mask_secret_forms(char *text, const char *secret) {
+  mask_secret(text, secret);
+  kv_strbuf_t encoded = KV_STRBUF_INIT;
+  percent_encode(&encoded, secret, "");
+  if (encoded.data && !kv_strbuf_failed(&encoded)) {
+    mask_secret(text, encoded.data);
+    memset(encoded.data, 0, encoded.length);
+  }
+  kv_strbuf_free(&encoded);
+}
+
+/* Mask what Authorization value @auth ("Basic B64" or "Bearer TOKEN")
+ * carries: the token, and for basic auth the decoded USER:PASSWORD and the
+ * password alone. */
+static void mask_authorization(char *text, const char *auth) {
+  const char *token = auth ? strchr(auth, ' ') : NULL;
+  if (!token)
+    return;
+  token++;
+  mask_secret_forms(text, token);
+  if (strncmp(auth, "Basic ", 6) != 0)
+    return;
+  size_t length = strlen(token);
+  unsigned char *user_info = calloc(1, length / 4 * 3 + 4);
+  if (!user_info)
+    return;
+  if (EVP_DecodeBlock(user_info, (const unsigned char *)token, (int)length) >
+      0) {
+    mask_secret_forms(text, (const char *)user_info);
+    const char *password = strchr((const char *)user_info, ':');
+    if (password)
+      mask_secret_forms(text, password + 1);
+  }
+  memset(user_info, 0, length / 4 * 3 + 4);
+  free(user_info);
+}
+
+void kv_transport_scrub(kv_transport_t *t, char *text) {
+  mask_authorization(text, t->static_auth);
+  for (size_t i = 0; i < t->url_count; i++)
+    mask_authorization(text, t->urls[i].basic_auth);
+  pthread_mutex_lock(&t->bearer_lock);
+  mask_authorization(text, t->bearer_auth);
+  pthread_mutex_unlock(&t->bearer_lock);
+}
+
+void kv_transport_scrub_error(kv_transport_t *t, kavro_error_t *error) {
+  if (!error)
+    return;
+  kv_transport_scrub(t, error->text);
+  kv_transport_scrub(t, error->source);
+  kv_transport_scrub(t, error->path);
 }

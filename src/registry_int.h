@@ -177,9 +177,10 @@ kavro_err_t kv_answer_compatibility(const char *body, size_t length,
                                     size_t *countp, kavro_error_t *error);
 
 /* An error body {"error_code": N, "message": "..."}: true with both set
- * when it is one, false otherwise. */
-bool kv_answer_error(const char *body, size_t length, int *codep, char *message,
-                     size_t message_size);
+ * when it is one (the message a new string, NULL when memory ran out),
+ * false otherwise. */
+bool kv_answer_error(const char *body, size_t length, int *codep,
+                     char **messagep);
 
 /* ---- transport (registry_http.c) ---------------------------------------- */
 
@@ -206,6 +207,15 @@ void kv_transport_destroy(kv_transport_t *transport);
 kavro_err_t kv_transport_call(kv_transport_t *transport, const kv_call_t *call,
                               kv_http_response_t *response,
                               kavro_error_t *error);
+
+/* Mask in @text, in place, every credential @transport sends (tokens, the
+ * base64 of USER:PASSWORD, USER:PASSWORD and the password, raw and
+ * percent-encoded): for text the registry wrote, which may quote the
+ * request.  Takes the bearer lock. */
+void kv_transport_scrub(kv_transport_t *transport, char *text);
+
+/* kv_transport_scrub() on @error's text, source and path (NULL-safe). */
+void kv_transport_scrub_error(kv_transport_t *transport, kavro_error_t *error);
 
 /* Append @s percent-encoded as one path segment (RFC 3986 pchar kept). */
 struct kv_strbuf_s;

@@ -22,15 +22,24 @@ static kavro_err_t bad(kavro_error_t *error, const char *what) {
                       "malformed registry reply: %s", what);
 }
 
-static json_t *load(const char *body, size_t length, kavro_error_t *error) {
+/* The reply as JSON, or NULL with the error in @errp and @error. */
+static json_t *load(const char *body, size_t length, kavro_err_t *errp,
+                    kavro_error_t *error) {
   json_error_t jerr;
   json_t *root = json_loadb(
       body ? body : "", length,
       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-  if (!root)
-    kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
-                 "malformed registry reply: not JSON (%s at line %d)",
-                 jerr.text, jerr.line);
+  if (!root && !jerr.text[0])
+    /* jansson gives no text only when it ran out of memory. */
+    *errp =
+        kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory parsing a reply");
+  else if (!root)
+    /* Only the position: jansson's text quotes the body, which may quote
+     * what the client sent. */
+    *errp = kv_error_set(
+        error, KAVRO_ERR_BAD_RESPONSE,
+        "malformed registry reply: not JSON (line %d, column %d)", jerr.line,
+        jerr.column);
   return root;
 }
 
@@ -133,10 +142,11 @@ static kavro_err_t schema_fields(const json_t *root, bool full,
 kavro_err_t kv_answer_schema(const char *body, size_t length, bool full,
                              kv_answer_schema_t *out, kavro_error_t *error) {
   memset(out, 0, sizeof(*out));
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = schema_fields(root, full, out, error);
+    return err;
+  err = schema_fields(root, full, out, error);
   json_decref(root);
   if (err != KAVRO_OK)
     kv_answer_schema_clear(out);
@@ -145,10 +155,11 @@ kavro_err_t kv_answer_schema(const char *body, size_t length, bool full,
 
 kavro_err_t kv_answer_id(const char *body, size_t length, int *idp,
                          kavro_error_t *error) {
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = KAVRO_OK;
+    return err;
+  err = KAVRO_OK;
   if (!json_is_object(root) ||
       !int_in(json_object_get(root, "id"), 1, INT32_MAX, idp))
     err = bad(error, "no positive \"id\"");
@@ -158,10 +169,11 @@ kavro_err_t kv_answer_id(const char *body, size_t length, int *idp,
 
 kavro_err_t kv_answer_int(const char *body, size_t length, int *valuep,
                           kavro_error_t *error) {
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = KAVRO_OK;
+    return err;
+  err = KAVRO_OK;
   if (!int_in(root, 1, INT32_MAX, valuep))
     err = bad(error, "expected a positive integer");
   json_decref(root);
@@ -188,10 +200,11 @@ static kavro_err_t int_array(const json_t *root, int **valuesp, size_t *countp,
 
 kavro_err_t kv_answer_int_array(const char *body, size_t length, int **valuesp,
                                 size_t *countp, kavro_error_t *error) {
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = int_array(root, valuesp, countp, error);
+    return err;
+  err = int_array(root, valuesp, countp, error);
   json_decref(root);
   return err;
 }
@@ -229,10 +242,11 @@ static kavro_err_t string_array(const json_t *root, char ***stringsp,
 kavro_err_t kv_answer_string_array(const char *body, size_t length,
                                    char ***stringsp, size_t *countp,
                                    kavro_error_t *error) {
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = string_array(root, stringsp, countp, error);
+    return err;
+  err = string_array(root, stringsp, countp, error);
   json_decref(root);
   return err;
 }
@@ -250,10 +264,11 @@ static bool is_name(const char *s) {
 kavro_err_t kv_answer_name(const char *body, size_t length, const char *key,
                            const char *alt_key, char *name,
                            kavro_error_t *error) {
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = KAVRO_OK;
+    return err;
+  err = KAVRO_OK;
   const json_t *v = json_is_object(root) ? json_object_get(root, key) : NULL;
   if (!v && alt_key && json_is_object(root))
     v = json_object_get(root, alt_key);
@@ -270,10 +285,11 @@ kavro_err_t kv_answer_name(const char *body, size_t length, const char *key,
 kavro_err_t kv_answer_compatibility(const char *body, size_t length,
                                     bool *compatiblep, char ***messagesp,
                                     size_t *countp, kavro_error_t *error) {
-  json_t *root = load(body, length, error);
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, error);
   if (!root)
-    return KAVRO_ERR_BAD_RESPONSE;
-  kavro_err_t err = KAVRO_OK;
+    return err;
+  err = KAVRO_OK;
   const json_t *verdict =
       json_is_object(root) ? json_object_get(root, "is_compatible") : NULL;
   if (!json_is_boolean(verdict)) {
@@ -293,9 +309,10 @@ kavro_err_t kv_answer_compatibility(const char *body, size_t length,
   return err;
 }
 
-bool kv_answer_error(const char *body, size_t length, int *codep, char *message,
-                     size_t message_size) {
-  json_t *root = load(body, length, NULL);
+bool kv_answer_error(const char *body, size_t length, int *codep,
+                     char **messagep) {
+  kavro_err_t err;
+  json_t *root = load(body, length, &err, NULL);
   if (!root)
     return false;
   bool ok = false;
@@ -303,7 +320,7 @@ bool kv_answer_error(const char *body, size_t length, int *codep, char *message,
       json_is_object(root) ? json_object_get(root, "error_code") : NULL;
   if (int_in(code, 1, INT32_MAX, codep)) {
     const char *msg = plain_string(json_object_get(root, "message"));
-    snprintf(message, message_size, "%s", msg ? msg : "");
+    *messagep = strdup(msg ? msg : "");
     ok = true;
   }
   json_decref(root);

@@ -324,13 +324,10 @@ static const kv_plan_t *build_enum(builder_t *b, const kv_node_t *w,
     return plan;
   if (!(plan->symbol_map = malloc((w->symbol_count + 1) * sizeof(long))))
     return out_of_memory(b);
+  /* One index probe per writer symbol: linear in the symbols. */
   for (size_t i = 0; i < w->symbol_count; i++) {
-    plan->symbol_map[i] = r->enum_default;
-    for (size_t j = 0; j < r->symbol_count; j++)
-      if (strcmp(w->symbols[i], r->symbols[j]) == 0) {
-        plan->symbol_map[i] = (long)j;
-        break;
-      }
+    long j = kv_enum_symbol(r, w->symbols[i]);
+    plan->symbol_map[i] = j >= 0 ? j : r->enum_default;
   }
   return plan;
 }
@@ -452,7 +449,7 @@ kavro_err_t kavro_resolution_new(kavro_schema_t *writer, kavro_schema_t *reader,
 /* ---- running ------------------------------------------------------------------ */
 
 static kavro_err_t set_status(kv_reader_t *r, int rc, const char *what) {
-  return kv_value_status(r->error, rc, what);
+  return kv_value_status(r->c.error, rc, what);
 }
 
 static kavro_err_t set_double(kv_reader_t *r, avro_value_t *v, double d,
@@ -470,7 +467,7 @@ static kavro_err_t stage_utf8(kv_reader_t *r, const unsigned char *s, size_t n,
   sc->length = 0;
   /* At most three bytes out per byte in, plus the NUL. */
   if (n > (SIZE_MAX - 1) / 3 || kv_buf_reserve(sc, 3 * n + 1) != KAVRO_OK)
-    return kv_error_set(r->error, KAVRO_ERR_NOMEM, "out of memory staging a string");
+    return kv_error_set(r->c.error, KAVRO_ERR_NOMEM, "out of memory staging a string");
   for (size_t i = 0; i < n;) {
     size_t len = kv_utf8_sequence(s + i, n - i);
     if (len) {
@@ -491,35 +488,35 @@ static kavro_err_t run_promote(kv_reader_t *r, const kv_plan_t *plan,
                                avro_value_t *v) {
   kavro_type_t to = plan->reader->type;
   kavro_err_t err;
-  const unsigned char *data;
-  size_t length;
+  const unsigned char *data = NULL;
+  size_t length = 0;
   switch (plan->writer->type) {
   case KAVRO_INT: {
-    int32_t i;
-    if ((err = kv_read_int(r, &i)))
+    int32_t i = 0;
+    if ((err = kavro_cursor_int(&r->c, &i)))
       return err;
     return to == KAVRO_LONG ? set_status(r, avro_value_set_long(v, i), "a long")
                             : set_double(r, v, (double)i, to);
   }
   case KAVRO_LONG: {
-    int64_t l;
-    if ((err = kv_read_long(r, &l)))
+    int64_t l = 0;
+    if ((err = kavro_cursor_long(&r->c, &l)))
       return err;
     /* Straight to float, not through double: one rounding, as Java. */
     return to == KAVRO_FLOAT ? set_status(r, avro_value_set_float(v, (float)l), "a float")
                              : set_double(r, v, (double)l, to);
   }
   case KAVRO_FLOAT: {
-    float f;
-    return (err = kv_read_float(r, &f)) ? err : set_double(r, v, f, to);
+    float f = 0;
+    return (err = kavro_cursor_float(&r->c, &f)) ? err : set_double(r, v, f, to);
   }
   case KAVRO_STRING:
-    if ((err = kv_read_run(r, &data, &length)))
+    if ((err = kavro_cursor_run(&r->c, &data, &length)))
       return err;
     return set_status(r, avro_value_set_bytes(v, (void *)data, length), "bytes");
   default: { /* bytes to string */
     const char *s;
-    if ((err = kv_read_run(r, &data, &length)) ||
+    if ((err = kavro_cursor_run(&r->c, &data, &length)) ||
         (err = stage_utf8(r, data, length, &s, &length)))
       return err;
     return set_status(r, avro_value_set_string_len(v, s, length + 1), "a string");
@@ -530,14 +527,14 @@ static kavro_err_t run_promote(kv_reader_t *r, const kv_plan_t *plan,
 static kavro_err_t run_fill(kv_reader_t *r, const kv_fill_t *fill,
                             avro_value_t *field) {
   kv_reader_t fr;
-  kv_reader_init(&fr, r->decoder, fill->bytes, fill->length, r->error);
-  fr.depth = r->depth;
+  kv_reader_init(&fr, r->decoder, fill->bytes, fill->length, r->c.error);
+  fr.c.depth = r->c.depth;
   return kv_decode_node(&fr, fill->reader_type, field);
 }
 
 static kavro_err_t run_record(kv_reader_t *r, const kv_plan_t *plan,
                               avro_value_t *v) {
-  kavro_err_t err = kv_check_record(plan->reader, v, r->error);
+  kavro_err_t err = kv_check_record(plan->reader, v, r->c.error);
   avro_value_t field;
   for (size_t i = 0; i < plan->step_count && !err; i++) {
     const kv_step_t *s = &plan->steps[i];
@@ -557,17 +554,17 @@ static kavro_err_t run_record(kv_reader_t *r, const kv_plan_t *plan,
 
 static kavro_err_t run_enum(kv_reader_t *r, const kv_plan_t *plan,
                             avro_value_t *v) {
-  int32_t i;
-  kavro_err_t err = kv_read_int(r, &i);
+  const kv_node_t *w = plan->writer;
+  uint32_t i = 0;
+  kavro_err_t err = kavro_cursor_symbol(&r->c, &i, (uint32_t)w->symbol_count,
+                                        w->fullname);
   if (err)
     return err;
-  const kv_node_t *w = plan->writer;
-  if (i < 0 || (size_t)i >= w->symbol_count)
-    return kv_read_fail(r, "enum %s has no symbol %d", w->fullname, i);
   long j = plan->symbol_map[i];
   if (j < 0)
-    return kv_read_fail(r, "symbol %s is not in the reader's enum %s, which "
-                           "has no default", w->symbols[i], plan->reader->fullname);
+    return kavro_cursor_fail(&r->c, "symbol %s is not in the reader's enum %s, "
+                             "which has no default",
+                             w->symbols[i], plan->reader->fullname);
   return set_status(r, avro_value_set_enum(v, (int)j), "an enum");
 }
 
@@ -577,13 +574,13 @@ static kavro_err_t run_item(kv_reader_t *r, const void *plan, avro_value_t *v) {
 
 static kavro_err_t run_writer_union(kv_reader_t *r, const kv_plan_t *plan,
                                     avro_value_t *v) {
-  size_t d;
+  size_t d = 0;
   kavro_err_t err = kv_read_branch(r, plan->writer, &d);
   if (err)
     return err;
   if (!plan->branches[d])
-    return kv_read_fail(r, "the writer's union branch %zu (%s) cannot be read "
-                           "as the reader's %s", d,
+    return kavro_cursor_fail(&r->c, "the writer's union branch %zu (%s) "
+                             "cannot be read as the reader's %s", d,
                         type_label(plan->writer->branches[d]),
                         type_label(plan->reader));
   return kv_plan_run(r, plan->branches[d], v);
@@ -617,11 +614,11 @@ kavro_err_t kv_plan_run(kv_reader_t *r, const kv_plan_t *plan,
   case KV_OP_ENUM:
     return run_enum(r, plan, value);
   default: {
-    kavro_err_t err = kv_read_enter(r);
+    kavro_err_t err = kavro_cursor_enter(&r->c);
     if (err)
       return err;
     err = run_nested(r, plan, value);
-    kv_read_leave(r);
+    kavro_cursor_leave(&r->c);
     return err;
   }
   }

@@ -66,6 +66,7 @@ void kavro_parse_options_init(kavro_parse_options_t *options) {
   options->struct_size = sizeof(*options);
   options->max_size = KAVRO_SCHEMA_DEFAULT_MAX_SIZE;
   options->max_depth = KAVRO_SCHEMA_DEFAULT_MAX_DEPTH;
+  options->max_fixed_size = KAVRO_SCHEMA_DEFAULT_MAX_FIXED_SIZE;
 }
 
 /* ---- open-addressed string indexes ------------------------------------ */
@@ -79,115 +80,155 @@ uint32_t kv_hash_string(const char *s) {
   return h;
 }
 
-/* A slot table maps a key to an index i, stored as i + 1 (0 = empty).  The
- * keys live in the caller's array; @key_of reads key i. */
-typedef const char *(*key_of_fn)(const void *items, uint32_t i);
-
-static long slots_find(const uint32_t *slots, size_t slot_count,
-                       const void *items, key_of_fn key_of, const char *key) {
-  if (slot_count == 0)
-    return -1;
-  size_t mask = slot_count - 1;
-  for (size_t s = kv_hash_string(key) & mask;; s = (s + 1) & mask) {
-    if (slots[s] == 0)
-      return -1;
-    if (strcmp(key_of(items, slots[s] - 1), key) == 0)
-      return (long)(slots[s] - 1);
-  }
-}
-
-static void slots_put(uint32_t *slots, size_t slot_count, const char *key,
-                      uint32_t index) {
-  size_t mask = slot_count - 1;
-  size_t s = kv_hash_string(key) & mask;
-  while (slots[s] != 0)
-    s = (s + 1) & mask;
-  slots[s] = index + 1;
-}
-
 /* A table at most half full for @count keys. */
-static size_t slots_size_for(size_t count) {
+static size_t slots_for(size_t count) {
   size_t n = 8;
   while (n < count * 2)
     n *= 2;
   return n;
 }
 
-static const char *field_key(const void *items, uint32_t i) {
-  return ((const kv_field_t *)items)[i].name;
-}
-
-static const char *named_key(const void *items, uint32_t i) {
-  return ((kv_node_t *const *)items)[i]->fullname;
-}
-
-bool kv_record_index_fields(kv_node_t *record, size_t *duplicate) {
-  size_t n = slots_size_for(record->field_count);
-  uint32_t *slots = calloc(n, sizeof(*slots));
-  if (!slots)
+bool kv_index_init(kv_index_t *index, size_t count) {
+  *index = (kv_index_t){NULL, 0};
+  if (count > KV_INDEX_MAX_KEYS)
     return false;
-  record->field_slots = slots;
-  record->field_slot_count = n;
-  *duplicate = SIZE_MAX;
-  for (size_t i = 0; i < record->field_count; i++) {
-    if (slots_find(slots, n, record->fields, field_key, record->fields[i].name) >= 0) {
-      *duplicate = i;
-      break;
-    }
-    slots_put(slots, n, record->fields[i].name, (uint32_t)i);
-  }
+  size_t n = slots_for(count);
+  if (!(index->slots = calloc(n, sizeof(*index->slots))))
+    return false;
+  index->slot_count = n;
   return true;
 }
 
+void kv_index_free(kv_index_t *index) {
+  free(index->slots);
+  *index = (kv_index_t){NULL, 0};
+}
+
+long kv_index_find(const kv_index_t *index, const void *items,
+                   kv_key_of_fn key_of, const char *key) {
+  if (index->slot_count == 0)
+    return -1;
+  size_t mask = index->slot_count - 1;
+  for (size_t s = kv_hash_string(key) & mask;; s = (s + 1) & mask) {
+    uint32_t slot = index->slots[s];
+    if (slot == 0)
+      return -1;
+    if (strcmp(key_of(items, slot - 1), key) == 0)
+      return (long)(slot - 1);
+  }
+}
+
+void kv_index_put(kv_index_t *index, const char *key, size_t position) {
+  size_t mask = index->slot_count - 1;
+  size_t s = kv_hash_string(key) & mask;
+  while (index->slots[s] != 0)
+    s = (s + 1) & mask;
+  index->slots[s] = (uint32_t)(position + 1);
+}
+
+/* Make room for key number @count of @items, whose first @count - 1 are
+ * in @index already: the table doubles, so adding n keys costs O(n). */
+static bool index_grow(kv_index_t *index, const void *items, size_t count,
+                       kv_key_of_fn key_of) {
+  if (count * 2 <= index->slot_count)
+    return true;
+  kv_index_t bigger;
+  if (!kv_index_init(&bigger, count))
+    return false;
+  for (size_t i = 0; i + 1 < count; i++)
+    kv_index_put(&bigger, key_of(items, i), i);
+  kv_index_free(index);
+  *index = bigger;
+  return true;
+}
+
+const char *kv_field_key(const void *fields, size_t i) {
+  return ((const kv_field_t *)fields)[i].name;
+}
+
+const char *kv_symbol_key(const void *symbols, size_t i) {
+  return ((char *const *)symbols)[i];
+}
+
+const char *kv_named_key(const void *nodes, size_t i) {
+  return ((kv_node_t *const *)nodes)[i]->fullname;
+}
+
 const kv_field_t *kv_record_field(const kv_node_t *record, const char *name) {
-  long i = slots_find(record->field_slots, record->field_slot_count,
-                      record->fields, field_key, name);
+  long i = kv_index_find(&record->field_index, record->fields, kv_field_key,
+                         name);
   return i < 0 ? NULL : &record->fields[i];
 }
 
-static bool rehash_named(kavro_schema_t *schema, size_t slot_count) {
-  uint32_t *slots = calloc(slot_count, sizeof(*slots));
-  if (!slots)
+long kv_enum_symbol(const kv_node_t *enumeration, const char *symbol) {
+  return kv_index_find(&enumeration->symbol_index, enumeration->symbols,
+                       kv_symbol_key, symbol);
+}
+
+/* Append @node to the growable array @nodes and to its @index. */
+static bool append_indexed(kv_node_t ***nodes, size_t *count, size_t *capacity,
+                           kv_index_t *index, kv_node_t *node) {
+  if (*count == *capacity) {
+    size_t cap = *capacity ? *capacity * 2 : 8;
+    kv_node_t **p = realloc(*nodes, cap * sizeof(*p));
+    if (!p)
+      return false;
+    *nodes = p;
+    *capacity = cap;
+  }
+  (*nodes)[*count] = node;
+  if (!index_grow(index, *nodes, *count + 1, kv_named_key))
     return false;
-  for (size_t i = 0; i < schema->named_count; i++)
-    slots_put(slots, slot_count, schema->named[i]->fullname, (uint32_t)i);
-  free(schema->named_slots);
-  schema->named_slots = slots;
-  schema->named_slot_count = slot_count;
+  kv_index_put(index, node->fullname, *count);
+  (*count)++;
   return true;
 }
 
 bool kv_schema_add_named(kavro_schema_t *schema, kv_node_t *node) {
-  if (schema->named_count == schema->named_capacity) {
-    size_t cap = schema->named_capacity ? schema->named_capacity * 2 : 8;
-    kv_node_t **p = realloc(schema->named, cap * sizeof(*p));
-    if (!p)
+  return append_indexed(&schema->named, &schema->named_count,
+                        &schema->named_capacity, &schema->named_index, node);
+}
+
+/* Add the named types @nodes to @schema's visible ones, except names
+ * already there: an earlier definition hides a later one. */
+static bool add_visible(kavro_schema_t *schema, kv_node_t *const *nodes,
+                        size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (kv_index_find(&schema->visible_index, schema->visible, kv_named_key,
+                      nodes[i]->fullname) >= 0)
+      continue;
+    if (!append_indexed(&schema->visible, &schema->visible_count,
+                        &schema->visible_capacity, &schema->visible_index,
+                        nodes[i]))
       return false;
-    schema->named = p;
-    schema->named_capacity = cap;
   }
-  schema->named[schema->named_count++] = node;
-  if (schema->named_count * 2 > schema->named_slot_count)
-    return rehash_named(schema, slots_size_for(schema->named_count));
-  slots_put(schema->named_slots, schema->named_slot_count, node->fullname,
-            (uint32_t)(schema->named_count - 1));
   return true;
 }
 
-/* References form a DAG (a schema can only reference schemas that existed
- * before it), so this recursion ends; its depth is the reference depth. */
+/* A reference's own definitions come before those its references make
+ * visible to it, in reference order: the order in which a depth-first
+ * search through the references would meet them.  Each reference has its
+ * own visible set already, so nothing is visited twice however the
+ * references share schemas among themselves. */
+bool kv_schema_index_references(kavro_schema_t *schema) {
+  for (size_t r = 0; r < schema->reference_count; r++) {
+    const kavro_schema_t *ref = schema->references[r];
+    if (!add_visible(schema, ref->named, ref->named_count) ||
+        !add_visible(schema, ref->visible, ref->visible_count))
+      return false;
+  }
+  return true;
+}
+
 const kv_node_t *kv_schema_find_named(const kavro_schema_t *schema,
                                       const char *fullname) {
-  long i = slots_find(schema->named_slots, schema->named_slot_count,
-                      schema->named, named_key, fullname);
+  long i = kv_index_find(&schema->named_index, schema->named, kv_named_key,
+                         fullname);
   if (i >= 0)
     return schema->named[i];
-  for (size_t r = 0; r < schema->reference_count; r++) {
-    const kv_node_t *n = kv_schema_find_named(schema->references[r], fullname);
-    if (n)
-      return n;
-  }
-  return NULL;
+  i = kv_index_find(&schema->visible_index, schema->visible, kv_named_key,
+                    fullname);
+  return i >= 0 ? schema->visible[i] : NULL;
 }
 
 bool kv_schema_adopt_node(kavro_schema_t *schema, kv_node_t *node) {
@@ -229,8 +270,9 @@ static void free_node(kv_node_t *node) {
   for (size_t i = 0; i < node->field_count; i++)
     free_field(&node->fields[i]);
   free(node->fields);
-  free(node->field_slots);
+  kv_index_free(&node->field_index);
   free_strings(node->symbols, node->symbol_count);
+  kv_index_free(&node->symbol_index);
   free(node->branches);
   free(node);
 }
@@ -250,7 +292,9 @@ void kavro_schema_destroy(kavro_schema_t *schema) {
     free_node(schema->nodes[i]);
   free(schema->nodes);
   free(schema->named);
-  free(schema->named_slots);
+  kv_index_free(&schema->named_index);
+  free(schema->visible);
+  kv_index_free(&schema->visible_index);
   for (size_t i = 0; i < schema->reference_count; i++)
     kavro_schema_destroy(schema->references[i]);
   free(schema->references);

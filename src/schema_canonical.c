@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "config.h"
@@ -179,11 +180,17 @@ static void write_node(canon_writer_t *w, const kv_node_t *node) {
 
 /* ---- parse-time computation ----------------------------------------------- */
 
+/* A failure (out of memory) is reported to the caller; the entry OpenSSL
+ * queued for it, with memory of its own, is cleared, so that it is not
+ * left for the next OpenSSL user of the thread (libcurl's TLS) to find. */
 static bool digest(const EVP_MD *md, const char *data, size_t length,
                    unsigned char *out, unsigned expected) {
   unsigned size = 0;
-  return md && EVP_Digest(data, length, out, &size, md, NULL) == 1 &&
-         size == expected;
+  bool ok = md && EVP_Digest(data, length, out, &size, md, NULL) == 1 &&
+            size == expected;
+  if (!ok)
+    ERR_clear_error();
+  return ok;
 }
 
 /* The identity digest covers everything the canonical form strips

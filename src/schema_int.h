@@ -27,6 +27,18 @@
 
 typedef struct kv_node_s kv_node_t;
 
+/* An open-addressed index from strings to positions in an array its owner
+ * keeps: a slot holds position + 1 (0 = empty).  At most half full, so a
+ * lookup probes a slot or two whatever the number of keys: every name,
+ * field and symbol check stays linear in the size of the schema. */
+typedef struct kv_index_s {
+  uint32_t *slots;
+  size_t slot_count;        /* power of two, 0 when empty */
+} kv_index_t;
+
+/* Most keys one index holds (positions are stored in 32 bits). */
+#define KV_INDEX_MAX_KEYS ((size_t)1 << 30)
+
 typedef enum kv_order_e {
   KV_ORDER_ASCENDING = 0,
   KV_ORDER_DESCENDING,
@@ -69,12 +81,15 @@ struct kv_node_s {
   /* Record. */
   kv_field_t *fields;
   size_t field_count;
-  uint32_t *field_slots;    /* open-addressed index: field index + 1 */
-  size_t field_slot_count;  /* power of two, 0 when no index */
+  kv_index_t field_index;   /* field names */
+  size_t required_field_count; /* fields without a default */
+  bool defining;            /* fields still being parsed: a default of
+                               this record cannot be checked yet */
 
   /* Enum. */
   char **symbols;
   size_t symbol_count;
+  kv_index_t symbol_index;
   long enum_default;        /* symbol index, -1 when none */
 
   /* Fixed. */
@@ -100,8 +115,14 @@ struct kavro_schema_s {
 
   kv_node_t **named;        /* named types this schema defines, in order */
   size_t named_count, named_capacity;
-  uint32_t *named_slots;    /* open-addressed index into named: i + 1 */
-  size_t named_slot_count;  /* power of two */
+  kv_index_t named_index;
+
+  /* Named types the references define, each name once (the first in
+   * depth-first reference order), so that a lookup costs one probe however
+   * many schemas the references reach. */
+  kv_node_t **visible;
+  size_t visible_count, visible_capacity;
+  kv_index_t visible_index;
 
   kavro_schema_t **references; /* schemas whose types it uses (owned refs) */
   size_t reference_count;
@@ -131,8 +152,32 @@ static inline const kv_node_t *kv_schema_root(const kavro_schema_t *schema) {
   return schema->root;
 }
 
+/* Reads the key of item @i of an indexed array. */
+typedef const char *(*kv_key_of_fn)(const void *items, size_t i);
+
+/* Size @index for @count keys; false when out of memory or @count is more
+ * than KV_INDEX_MAX_KEYS. */
+bool kv_index_init(kv_index_t *index, size_t count);
+
+void kv_index_free(kv_index_t *index);
+
+/* The position of @key in @items, or -1. */
+long kv_index_find(const kv_index_t *index, const void *items,
+                   kv_key_of_fn key_of, const char *key);
+
+/* Record that @key is at @position; the index was sized for it. */
+void kv_index_put(kv_index_t *index, const char *key, size_t position);
+
+/* Key readers for the arrays of the model. */
+const char *kv_field_key(const void *fields, size_t i);
+const char *kv_symbol_key(const void *symbols, size_t i);
+const char *kv_named_key(const void *nodes, size_t i);
+
 /* The record field called @name, or NULL.  O(1). */
 const kv_field_t *kv_record_field(const kv_node_t *record, const char *name);
+
+/* The position of @symbol among @enumeration's symbols, or -1.  O(1). */
+long kv_enum_symbol(const kv_node_t *enumeration, const char *symbol);
 
 /* The named type @fullname visible in @schema (its own definitions, then
  * those of its references), or NULL. */
@@ -155,10 +200,9 @@ bool kv_schema_adopt_node(kavro_schema_t *schema, kv_node_t *node);
  * that the name is not yet visible. */
 bool kv_schema_add_named(kavro_schema_t *schema, kv_node_t *node);
 
-/* Build @record's field index; false on OOM.  Sets @duplicate to the
- * index of the first field whose name an earlier field already has, or
- * SIZE_MAX when names are unique. */
-bool kv_record_index_fields(kv_node_t *record, size_t *duplicate);
+/* Gather the named types of @schema's references into its visible index
+ * (parse time, before any lookup); false on OOM. */
+bool kv_schema_index_references(kavro_schema_t *schema);
 
 /* 32 bytes that tell schemas apart the way a Schema Registry does: by
  * every attribute (defaults, aliases, doc, properties), not by the

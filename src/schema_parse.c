@@ -30,6 +30,7 @@ typedef struct parser_s {
   kavro_error_t *error;
   kv_strbuf_t path;       /* JSON pointer of the element being parsed */
   unsigned max_depth;
+  size_t max_fixed_size;
   bool failed;
   kavro_err_t code;       /* of the first failure */
 } parser_t;
@@ -179,6 +180,24 @@ static kv_node_t *new_node(parser_t *p, kavro_type_t type) {
   n->type = type;
   n->enum_default = -1;
   return n;
+}
+
+/* The members of a record, enum or union are indexed by position in 32
+ * bits; the text size bound keeps counts far below this, unless a caller
+ * raises it to gigabytes. */
+static bool check_member_count(parser_t *p, size_t count, const char *what) {
+  if (count <= KV_INDEX_MAX_KEYS)
+    return true;
+  fail(p, KAVRO_ERR_LIMIT, "%zu %s, more than the limit of %zu", count, what,
+       KV_INDEX_MAX_KEYS);
+  return false;
+}
+
+static bool new_index(parser_t *p, kv_index_t *index, size_t count) {
+  if (kv_index_init(index, count))
+    return true;
+  fail_nomem(p);
+  return false;
 }
 
 /* Keep every attribute of @obj not in @known (NULL-terminated) in
@@ -403,26 +422,51 @@ static long latin1_length(json_t *j) {
 static bool check_default(parser_t *p, const kv_node_t *type, json_t *value,
                           unsigned depth);
 
+/* The first field of @record without a default that @value lacks. */
+static const kv_field_t *first_missing_field(const kv_node_t *record,
+                                             json_t *value) {
+  for (size_t i = 0; i < record->field_count; i++) {
+    const kv_field_t *f = &record->fields[i];
+    if (!f->default_value && !json_object_get(value, f->name))
+      return f;
+  }
+  return NULL;
+}
+
+/* Walks the members of the value rather than the fields of the type, so
+ * that a default costs its own size: a record of many fields, each with a
+ * default, used as the type of many fields whose default is {} would
+ * otherwise cost fields times uses.  Members that are no field are
+ * ignored, as the Java implementation does. */
 static bool check_record_default(parser_t *p, const kv_node_t *type,
                                  json_t *value, unsigned depth) {
+  if (type->defining) {
+    fail(p, KAVRO_ERR_SCHEMA_INVALID,
+         "default for record %s given inside the definition of %s: its "
+         "fields are not all known yet", type->fullname, type->fullname);
+    return false;
+  }
   if (!json_is_object(value)) {
     fail(p, KAVRO_ERR_SCHEMA_INVALID,
          "default for record %s must be a JSON object", type->fullname);
     return false;
   }
-  for (size_t i = 0; i < type->field_count; i++) {
-    const kv_field_t *f = &type->fields[i];
-    json_t *v = json_object_get(value, f->name);
-    if (!v && f->default_value)
+  size_t required_present = 0;
+  const char *key;
+  json_t *member;
+  json_object_foreach(value, key, member) {
+    const kv_field_t *f = kv_record_field(type, key);
+    if (!f)
       continue;
-    if (!v) {
-      fail(p, KAVRO_ERR_SCHEMA_INVALID,
-           "default for record %s lacks field \"%s\", which has no default",
-           type->fullname, f->name);
+    if (!check_default(p, f->type, member, depth + 1))
       return false;
-    }
-    if (!check_default(p, f->type, v, depth + 1))
-      return false;
+    required_present += !f->default_value;
+  }
+  if (required_present < type->required_field_count) {
+    fail(p, KAVRO_ERR_SCHEMA_INVALID,
+         "default for record %s lacks field \"%s\", which has no default",
+         type->fullname, first_missing_field(type, value)->name);
+    return false;
   }
   return true;
 }
@@ -502,12 +546,11 @@ static bool check_default(parser_t *p, const kv_node_t *type, json_t *value,
                "a string of %zu code points 0-255 (one per byte)", type->size);
       return default_mismatch(p, type, want);
     }
-  case KAVRO_ENUM:
-    if (json_is_string(value))
-      for (size_t i = 0; i < type->symbol_count; i++)
-        if (strcmp(type->symbols[i], json_string_value(value)) == 0)
-          return true;
-    return default_mismatch(p, type, "one of its symbols");
+  case KAVRO_ENUM: {
+    const char *symbol = plain_string(value);
+    return (symbol && kv_enum_symbol(type, symbol) >= 0) ||
+           default_mismatch(p, type, "one of its symbols");
+  }
   case KAVRO_RECORD:
     return check_record_default(p, type, value, depth);
   case KAVRO_ARRAY:
@@ -670,7 +713,10 @@ static bool parse_order(parser_t *p, json_t *jf, kv_field_t *f) {
   return false;
 }
 
-static bool parse_field_name(parser_t *p, json_t *jf, kv_field_t *f) {
+/* The name of field @f of @rec, checked and indexed: a name an earlier
+ * field has is refused here, at the second field. */
+static bool parse_field_name(parser_t *p, kv_node_t *rec, json_t *jf,
+                             kv_field_t *f) {
   const char *name = plain_string(json_object_get(jf, "name"));
   size_t mark = path_push(p, "name");
   if (!name || !valid_name(name)) {
@@ -680,11 +726,17 @@ static bool parse_field_name(parser_t *p, json_t *jf, kv_field_t *f) {
          name ? "\"" : "");
     return false;
   }
+  if (kv_record_field(rec, name)) {
+    fail(p, KAVRO_ERR_SCHEMA_INVALID, "field \"%s\" appears twice in %s",
+         name, rec->fullname);
+    return false;
+  }
   path_pop(p, mark);
   if (!(f->name = strdup(name))) {
     fail_nomem(p);
     return false;
   }
+  kv_index_put(&rec->field_index, f->name, f->index);
   return true;
 }
 
@@ -696,7 +748,7 @@ static bool parse_field(parser_t *p, kv_node_t *rec, json_t *jf, size_t index,
     fail(p, KAVRO_ERR_SCHEMA_INVALID, "a field must be a JSON object");
     return false;
   }
-  if (!parse_field_name(p, jf, f))
+  if (!parse_field_name(p, rec, jf, f))
     return false;
   json_t *jt = json_object_get(jf, "type");
   size_t mark = path_push(p, "type");
@@ -716,6 +768,8 @@ static bool parse_field(parser_t *p, kv_node_t *rec, json_t *jf, size_t index,
       return false;
     path_pop(p, mark);
     f->default_value = json_incref(jd);
+  } else {
+    rec->required_field_count++;
   }
   /* Legal, but almost always a mistake: the attribute belongs inside the
    * type, and as a field property no reader applies it. */
@@ -747,8 +801,12 @@ static kv_node_t *parse_record(parser_t *p, json_t *obj, const char *space,
     return fail(p, KAVRO_ERR_SCHEMA_INVALID,
                 "record %s needs a \"fields\" array", rec->fullname);
   size_t n = json_array_size(jfields);
+  if (!check_member_count(p, n, "fields") ||
+      !new_index(p, &rec->field_index, n))
+    return NULL;
   if (n && !(rec->fields = calloc(n, sizeof(*rec->fields))))
     return fail_nomem(p);
+  rec->defining = true;
   for (size_t i = 0; i < n; i++) {
     size_t m = path_push_index(p, i);
     rec->field_count = i + 1; /* so a failure frees what was built */
@@ -756,15 +814,7 @@ static kv_node_t *parse_record(parser_t *p, json_t *obj, const char *space,
       return NULL;
     path_pop(p, m);
   }
-  size_t duplicate;
-  if (!kv_record_index_fields(rec, &duplicate))
-    return fail_nomem(p);
-  if (duplicate != SIZE_MAX) {
-    path_push_index(p, duplicate);
-    path_push(p, "name");
-    return fail(p, KAVRO_ERR_SCHEMA_INVALID, "field \"%s\" appears twice in %s",
-                rec->fields[duplicate].name, rec->fullname);
-  }
+  rec->defining = false;
   path_pop(p, mark);
   return finish_props(p, rec, obj, record_attrs) ? rec : NULL;
 }
@@ -780,6 +830,9 @@ static bool parse_symbols(parser_t *p, kv_node_t *en, json_t *obj) {
     return false;
   }
   size_t n = json_array_size(js);
+  if (!check_member_count(p, n, "symbols") ||
+      !new_index(p, &en->symbol_index, n))
+    return false;
   if (n && !(en->symbols = calloc(n, sizeof(*en->symbols)))) {
     fail_nomem(p);
     return false;
@@ -793,16 +846,16 @@ static bool parse_symbols(parser_t *p, kv_node_t *en, json_t *obj) {
            sym ? sym : "(not a string)", sym ? "\"" : "");
       return false;
     }
-    for (size_t k = 0; k < i; k++)
-      if (strcmp(en->symbols[k], sym) == 0) {
-        fail(p, KAVRO_ERR_SCHEMA_INVALID, "enum symbol \"%s\" appears twice", sym);
-        return false;
-      }
+    if (kv_enum_symbol(en, sym) >= 0) {
+      fail(p, KAVRO_ERR_SCHEMA_INVALID, "enum symbol \"%s\" appears twice", sym);
+      return false;
+    }
     if (!(en->symbols[i] = strdup(sym))) {
       fail_nomem(p);
       return false;
     }
     en->symbol_count = i + 1;
+    kv_index_put(&en->symbol_index, en->symbols[i], i);
     path_pop(p, m);
   }
   path_pop(p, mark);
@@ -814,11 +867,8 @@ static bool parse_enum_default(parser_t *p, kv_node_t *en, json_t *obj) {
   if (!jd)
     return true;
   const char *d = plain_string(jd);
-  for (size_t i = 0; d && i < en->symbol_count; i++)
-    if (strcmp(en->symbols[i], d) == 0) {
-      en->enum_default = (long)i;
-      return true;
-    }
+  if (d && (en->enum_default = kv_enum_symbol(en, d)) >= 0)
+    return true;
   size_t mark = path_push(p, "default");
   fail(p, KAVRO_ERR_SCHEMA_INVALID,
        "enum default %s%s%s is not one of the symbols of %s", d ? "\"" : "",
@@ -856,6 +906,16 @@ static kv_node_t *parse_fixed(parser_t *p, json_t *obj, const char *space) {
     return NULL;
   }
   fx->size = (size_t)json_integer_value(js);
+  /* Every value of the type holds that many bytes, and avro-c's generic
+   * values allocate them before reading a byte of the body. */
+  if (fx->size > p->max_fixed_size) {
+    size_t mark = path_push(p, "size");
+    fail(p, KAVRO_ERR_LIMIT,
+         "fixed %s has a size of %zu bytes, larger than the limit of %zu",
+         fx->fullname, fx->size, p->max_fixed_size);
+    path_pop(p, mark);
+    return NULL;
+  }
   return finish_props(p, fx, obj, fixed_attrs) ? fx : NULL;
 }
 
@@ -881,11 +941,59 @@ static kv_node_t *parse_collection(parser_t *p, json_t *obj, kavro_type_t type,
 }
 
 /* Two branches of one union may not be of the same unnamed type, nor the
- * same named type. */
-static bool same_branch_kind(const kv_node_t *a, const kv_node_t *b) {
-  if (a->type != b->type)
-    return false;
-  return !kv_type_is_named(a->type) || strcmp(a->fullname, b->fullname) == 0;
+ * same named type.  The branches met so far, by type for unnamed types and
+ * by full name for named ones, so that the check is linear in the number
+ * of branches. */
+typedef struct branches_seen_s {
+  size_t by_type[KAVRO_FIXED + 1]; /* first branch of each type, or SIZE_MAX */
+  kv_index_t named;                /* full names, positions in the union */
+} branches_seen_t;
+
+/* The earlier branch of union @u of the same kind as @b, or -1. */
+static long same_kind_branch(const branches_seen_t *seen, const kv_node_t *u,
+                             const kv_node_t *b) {
+  if (kv_type_is_named(b->type))
+    return kv_index_find(&seen->named, u->branches, kv_named_key, b->fullname);
+  return seen->by_type[b->type] == SIZE_MAX ? -1 : (long)seen->by_type[b->type];
+}
+
+static void remember_branch(branches_seen_t *seen, const kv_node_t *b,
+                            size_t i) {
+  if (kv_type_is_named(b->type))
+    kv_index_put(&seen->named, b->fullname, i);
+  else
+    seen->by_type[b->type] = i;
+}
+
+static bool parse_branches(parser_t *p, kv_node_t *u, json_t *arr,
+                           const char *space, unsigned depth,
+                           branches_seen_t *seen) {
+  for (size_t i = 0; i < json_array_size(arr); i++) {
+    size_t mark = path_push_index(p, i);
+    /* Checked on the parsed node, not the JSON: {"type": [...]} is a union
+     * too. */
+    kv_node_t *b = parse_type(p, json_array_get(arr, i), space, depth + 1);
+    if (!b)
+      return false;
+    if (b->type == KAVRO_UNION) {
+      fail(p, KAVRO_ERR_SCHEMA_INVALID,
+           "a union may not contain a union directly");
+      return false;
+    }
+    long k = same_kind_branch(seen, u, b);
+    if (k >= 0) {
+      fail(p, KAVRO_ERR_SCHEMA_INVALID,
+           "union has two branches of type %s (branches %ld and %zu)",
+           kv_type_is_named(b->type) ? b->fullname : kavro_type_name(b->type),
+           k, i);
+      return false;
+    }
+    u->branches[i] = b;
+    u->branch_count = i + 1;
+    remember_branch(seen, b, i);
+    path_pop(p, mark);
+  }
+  return true;
 }
 
 static kv_node_t *parse_union(parser_t *p, json_t *arr, const char *space,
@@ -894,30 +1002,20 @@ static kv_node_t *parse_union(parser_t *p, json_t *arr, const char *space,
   if (!u)
     return NULL;
   size_t n = json_array_size(arr);
-  if (n && !(u->branches = calloc(n, sizeof(*u->branches))))
-    return fail_nomem(p);
-  for (size_t i = 0; i < n; i++) {
-    size_t mark = path_push_index(p, i);
-    /* Checked on the parsed node, not the JSON: {"type": [...]} is a union
-     * too. */
-    kv_node_t *b = parse_type(p, json_array_get(arr, i), space, depth + 1);
-    if (!b)
-      return NULL;
-    if (b->type == KAVRO_UNION)
-      return fail(p, KAVRO_ERR_SCHEMA_INVALID,
-                  "a union may not contain a union directly");
-    for (size_t k = 0; k < i; k++)
-      if (same_branch_kind(u->branches[k], b))
-        return fail(p, KAVRO_ERR_SCHEMA_INVALID,
-                    "union has two branches of type %s (branches %zu and %zu)",
-                    kv_type_is_named(b->type) ? b->fullname
-                                              : kavro_type_name(b->type),
-                    k, i);
-    u->branches[i] = b;
-    u->branch_count = i + 1;
-    path_pop(p, mark);
+  branches_seen_t seen;
+  for (size_t t = 0; t <= KAVRO_FIXED; t++)
+    seen.by_type[t] = SIZE_MAX;
+  if (!check_member_count(p, n, "union branches") ||
+      !new_index(p, &seen.named, n))
+    return NULL;
+  bool ok = true;
+  if (n && !(u->branches = calloc(n, sizeof(*u->branches)))) {
+    fail_nomem(p);
+    ok = false;
   }
-  return u;
+  ok = ok && parse_branches(p, u, arr, space, depth, &seen);
+  kv_index_free(&seen.named);
+  return ok ? u : NULL;
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
@@ -936,22 +1034,32 @@ static kv_node_t *parse_object(parser_t *p, json_t *obj, const char *space,
   json_t *jt = json_object_get(obj, "type");
   if (!jt)
     return fail(p, KAVRO_ERR_SCHEMA_INVALID, "a schema object needs \"type\"");
-  if (json_is_object(jt) || json_is_array(jt)) {
-    /* {"type": {...}} and {"type": [...]} wrap a type; the wrapper's other
-     * attributes have nowhere to go, so only a bare wrapper is allowed. */
+  if (json_is_object(jt)) {
+    /* The "type" of a schema object names a type; only a field's "type"
+     * may be a whole schema.  Java and Python refuse this too. */
+    size_t mark = path_push(p, "type");
+    fail(p, KAVRO_ERR_SCHEMA_INVALID,
+         "the \"type\" of a schema object must name a type (a string), not "
+         "be a schema object; only a field's \"type\" may be a schema");
+    path_pop(p, mark);
+    return NULL;
+  }
+  if (json_is_array(jt)) {
+    /* {"type": [...]} wraps a union; the wrapper's other attributes have
+     * nowhere to go, so only a bare wrapper is allowed. */
     size_t mark = path_push(p, "type");
     kv_node_t *n = parse_type(p, jt, space, depth + 1);
     path_pop(p, mark);
     if (n && json_object_size(obj) != 1)
       return fail(p, KAVRO_ERR_SCHEMA_INVALID,
-                  "a schema object whose \"type\" is itself a schema may have "
-                  "no other attributes");
+                  "a schema object whose \"type\" is a union may have no "
+                  "other attributes");
     return n;
   }
   const char *type = plain_string(jt);
   if (!type) {
     size_t mark = path_push(p, "type");
-    fail(p, KAVRO_ERR_SCHEMA_INVALID, "\"type\" must be a string, object or array");
+    fail(p, KAVRO_ERR_SCHEMA_INVALID, "\"type\" must be a string or an array");
     path_pop(p, mark);
     return NULL;
   }
@@ -1020,6 +1128,10 @@ static kavro_schema_t *schema_alloc(const char *text, size_t length,
   for (size_t i = 0; i < opts->reference_count; i++)
     if (opts->references[i])
       s->references[s->reference_count++] = kavro_schema_dup(opts->references[i]);
+  if (!kv_schema_index_references(s)) {
+    kavro_schema_destroy(s);
+    return NULL;
+  }
   return s;
 }
 
@@ -1043,6 +1155,9 @@ static kavro_err_t parse_json(const char *text, size_t length, json_t **rootp,
                       &jerr);
   if (*rootp)
     return KAVRO_OK;
+  /* jansson gives no text only when it ran out of memory. */
+  if (!jerr.text[0])
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory parsing JSON");
   kv_error_set(error, KAVRO_ERR_JSON, "invalid JSON: %s", jerr.text);
   if (error) {
     error->line = jerr.line > 0 ? jerr.line : 1;
@@ -1063,6 +1178,8 @@ static void options_with_defaults(const kavro_parse_options_t *in,
     out->max_size = KAVRO_SCHEMA_DEFAULT_MAX_SIZE;
   if (!out->max_depth)
     out->max_depth = KAVRO_SCHEMA_DEFAULT_MAX_DEPTH;
+  if (!out->max_fixed_size)
+    out->max_fixed_size = KAVRO_SCHEMA_DEFAULT_MAX_FIXED_SIZE;
 }
 
 kavro_err_t kavro_schema_parse(const char *text, size_t length,
@@ -1089,7 +1206,8 @@ kavro_err_t kavro_schema_parse(const char *text, size_t length,
     json_decref(root);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
-  parser_t p = {.schema = s, .error = error, .max_depth = opts.max_depth};
+  parser_t p = {.schema = s, .error = error, .max_depth = opts.max_depth,
+                .max_fixed_size = opts.max_fixed_size};
   s->root = parse_type(&p, root, NULL, 0);
   json_decref(root);
   if (s->root && kv_strbuf_failed(&p.path))

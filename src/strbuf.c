@@ -136,6 +136,102 @@ size_t kv_format_real(char *out, double d, bool as_float) {
   return n;
 }
 
+/* ---- printable text (text_int.h) --------------------------------------- */
+
+const char *kv_url_user_info_end(const char *authority, const char *end) {
+  const char *at = NULL;
+  for (const char *p = authority; p < end; p++)
+    if (*p == '@')
+      at = p;
+  return at;
+}
+
+/* A fixed buffer that takes whole pieces only and counts what all of them
+ * would need. */
+typedef struct kv_piece_out_s {
+  char *data;
+  size_t size, written, needed;
+  bool full; /* a piece did not fit: nothing more is written */
+} kv_piece_out_t;
+
+static void put_piece(kv_piece_out_t *o, const char *s, size_t n) {
+  if (!o->full && o->written + n < o->size) {
+    memcpy(o->data + o->written, s, n);
+    o->written += n;
+  } else {
+    o->full = true;
+  }
+  o->needed += n;
+}
+
+/* Blanks end a URL in running text: a URL cannot hold one unencoded. */
+static bool is_blank(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Put the URL whose "://" is at @p, its user info masked; returns where
+ * the text goes on (at the '@', so that the host follows the mask). */
+static const char *put_url_start(kv_piece_out_t *o, const char *p,
+                                 unsigned flags) {
+  const char *authority = p + 3;
+  const char *end = authority;
+  while (*end && !is_blank((unsigned char)*end))
+    end++;
+  const char *at = kv_url_user_info_end(authority, end);
+  put_piece(o, "://", 3);
+  if (!at && (flags & KV_TEXT_CUT) && !*end && end > authority)
+    at = end; /* the '@' may have been cut off: mask all of it */
+  if (!at)
+    return authority;
+  put_piece(o, "[redacted]", 10);
+  return at;
+}
+
+/* Put the character at @p, escaped when it is a control character and
+ * @flags say so; returns the number of bytes it took. */
+static size_t put_char(kv_piece_out_t *o, const char *p, unsigned flags) {
+  unsigned char c = (unsigned char)p[0], next = (unsigned char)p[1];
+  char escape[8];
+  bool escaping = flags & KV_TEXT_ESCAPE_CONTROLS;
+  if (escaping && c == 0xC2 && next >= 0x80 && next <= 0x9F) {
+    /* A C1 control in UTF-8: some terminals obey U+009B as CSI. */
+    snprintf(escape, sizeof(escape), "\\u%04x", next);
+    put_piece(o, escape, 6);
+    return 2;
+  }
+  bool control = c < 0x20 || c == 0x7F;
+  if (!escaping || !control ||
+      (c == '\n' && (flags & KV_TEXT_KEEP_NEWLINES))) {
+    put_piece(o, p, 1);
+    return 1;
+  }
+  if (c == '\n')
+    put_piece(o, "\\n", 2);
+  else if (c == '\r')
+    put_piece(o, "\\r", 2);
+  else if (c == '\t')
+    put_piece(o, "\\t", 2);
+  else {
+    snprintf(escape, sizeof(escape), "\\x%02x", c);
+    put_piece(o, escape, 4);
+  }
+  return 1;
+}
+
+size_t kv_text_printable(char *out, size_t size, const char *text,
+                         unsigned flags) {
+  kv_piece_out_t o = {out, size, 0, 0, false};
+  for (const char *p = text; *p;) {
+    if ((flags & KV_TEXT_REDACT_URLS) && strncmp(p, "://", 3) == 0)
+      p = put_url_start(&o, p, flags);
+    else
+      p += put_char(&o, p, flags);
+  }
+  if (size)
+    out[o.written] = '\0';
+  return o.needed;
+}
+
 char *kv_strbuf_steal(kv_strbuf_t *sb) {
   char *p = sb->failed ? NULL : sb->data;
   if (sb->failed)

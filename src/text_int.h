@@ -29,4 +29,33 @@ static inline int kv_hex_digit(int c) {
  * length.  DESIGN.md's rule for every number kavro prints. */
 size_t kv_format_real(char *out, double d, bool as_float);
 
+/* Where the user info of a URL ends: the last '@' in [@authority, @end),
+ * or NULL when there is none.  @authority is what follows "://".
+ *
+ * The last '@', not the first '/', '?' or '#' as RFC 3986 would have it:
+ * passwords (API secrets in particular) often hold those characters
+ * unencoded, and any reading that stops earlier leaves part of the
+ * password in the host or the path, where it is sent to the wrong host
+ * and printed.  The price is that an '@' in a path must be written %40. */
+const char *kv_url_user_info_end(const char *authority, const char *end);
+
+/* What kv_text_printable() does (the public KAVRO_TEXT_* flags). */
+#define KV_TEXT_REDACT_URLS 0x1u
+#define KV_TEXT_ESCAPE_CONTROLS 0x2u
+#define KV_TEXT_KEEP_NEWLINES 0x4u
+/* Internal: @text is the start of a longer text that was cut, so a URL
+ * that runs into its end may have lost its '@': redact all of it. */
+#define KV_TEXT_CUT 0x100u
+
+/* Write @text into @out (@size bytes, NUL included; 0 with a NULL @out to
+ * measure) as @flags say: with KV_TEXT_REDACT_URLS the user info of every URL ("scheme://"
+ * up to the last '@' before a blank or the end) replaced by "[redacted]";
+ * with KV_TEXT_ESCAPE_CONTROLS control characters (C0, DEL and the UTF-8
+ * C1 range) written as "\n", "\r", "\t" or "\xHH" ("\u0080"..
+ * "\u009f"), except '\n' with KV_TEXT_KEEP_NEWLINES.  What does not fit
+ * is cut, never in the middle of an escape or a mask.  Returns the length
+ * the whole result needs, as snprintf() does. */
+size_t kv_text_printable(char *out, size_t size, const char *text,
+                         unsigned flags);
+
 #endif /* KAVRO_TEXT_INT_H */

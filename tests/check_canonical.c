@@ -157,9 +157,9 @@ static const struct {
     {"[{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":4},"
      "{\"type\":\"string\",\"logicalType\":\"no-such-type\"}]",
      "[\"bytes\",\"string\"]"},
-    /* A wrapped type and a reference in object form. */
-    {"{\"type\":{\"type\":\"record\",\"name\":\"W\",\"fields\":[{\"name\":\"w\","
-     "\"type\":[\"null\",{\"type\":\"W\"}]}]}}",
+    /* A reference in object form. */
+    {"{\"type\":\"record\",\"name\":\"W\",\"fields\":[{\"name\":\"w\","
+     "\"type\":[\"null\",{\"type\":\"W\"}]}]}",
      "{\"name\":\"W\",\"type\":\"record\",\"fields\":[{\"name\":\"w\",\"type\":"
      "[\"null\",\"W\"]}]}"},
 };

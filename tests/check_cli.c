@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kavro.h"
+#include "kavro/mock.h"
 #include "proc_util.h"
 #include "testutil.h"
 
@@ -97,7 +98,9 @@ static void teardown(void) {
   static const char *const names[] = {
       "refs/a_price.avsc", "refs/b_money.avsc", "refs/notes.txt",
       "refs/order.avsc",   "order.avsc",        "bad.avsc",
-      "warn.avsc",         "row.avsc",          "refs"};
+      "warn.avsc",         "row.avsc",          "int.avsc",
+      "null.avsc",         "lines.in",          "big.avsc",
+      "frames.hex",        "refs"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     remove(kt_work_path(workdir, names[i]));
   rmdir(workdir);
@@ -523,6 +526,119 @@ START_TEST(test_output_write_failure) {
 }
 END_TEST
 
+/* ---- every input line processed or reported; one exit rule ----------- */
+
+/* Write @length bytes of @data, NULs included, to @name in the work dir. */
+static const char *write_bytes(const char *name, const char *data,
+                               size_t length) {
+  const char *path = kt_work_path(workdir, name);
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(data, 1, length, f), length);
+  ck_assert_int_eq(fclose(f), 0);
+  return path;
+}
+
+#define WRITE_BYTES(name, literal) write_bytes(name, literal, sizeof(literal) - 1)
+
+/* A line that starts with NUL is not blank: it is reported, the lines
+ * around it are processed, and the exit status says a line failed. */
+START_TEST(test_nul_lines_reported) {
+  const char *schema = WRITE_BYTES("int.avsc", "\"int\"\n");
+  const char *in = WRITE_BYTES("lines.in", "1\n\0" "2\n3\n");
+  kt_run_t r = RUN("encode", "--schema", schema, "--hex", in);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "02\n06\n");
+  ck_assert_contains(r.err, "line 2");
+  kt_run_free(&r);
+  in = WRITE_BYTES("lines.in", "02\n\0" "04\n06\n");
+  r = RUN("decode", "--writer", schema, "--hex", in);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "1\n3\n");
+  ck_assert_contains(r.err, "line 2");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* With --hex every line is a datum: an empty line is the zero-byte body,
+ * which is a whole datum of "null" and a truncated one of "int". */
+START_TEST(test_hex_empty_line_is_a_datum) {
+  const char *null_schema = WRITE_BYTES("null.avsc", "\"null\"\n");
+  const char *in = WRITE_BYTES("lines.in", "\n\n");
+  kt_run_t r = RUN("decode", "--writer", null_schema, "--hex", in);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_str_eq(r.out, "null\nnull\n");
+  kt_run_free(&r);
+  const char *int_schema = WRITE_BYTES("int.avsc", "\"int\"\n");
+  in = WRITE_BYTES("lines.in", "02\n\n04\n");
+  r = RUN("decode", "--writer", int_schema, "--hex", in);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "1\n2\n");
+  ck_assert_contains(r.err, "line 2");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* A registry that gives no usable answer is a registry error (2), never
+ * bad input (1), in encode and decode alike; an id the registry confirms
+ * it does not know is bad input. */
+START_TEST(test_registry_fault_exit_status) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(mock);
+  /* A schema whose registry reply is over 1 KiB. */
+  char big[2048];
+  snprintf(big, sizeof(big),
+           "{\"type\":\"record\",\"name\":\"R\",\"doc\":\"%01200d\","
+           "\"fields\":[{\"name\":\"n\",\"type\":\"int\"}]}\n", 0);
+  const char *schema = write_bytes("big.avsc", big, strlen(big));
+  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n");
+  kt_run_t r = RUN("encode", "--schema", schema, "--hex", "--registry", url,
+                   "--subject", "s", in);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  const char *frames = write_bytes("frames.hex", r.out, r.out_length);
+  kt_run_free(&r);
+
+  static const kavro_mock_fault_t faults[] = {
+      {.kind = KAVRO_MOCK_FAULT_MALFORMED, .retry_after_seconds = -1},
+      {.kind = KAVRO_MOCK_FAULT_MALFORMED, .http_status = 302,
+       .retry_after_seconds = -1},
+      {.kind = KAVRO_MOCK_FAULT_ERROR, .http_status = 404, .error_code = 404,
+       .retry_after_seconds = -1},
+  };
+  for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+    ck_assert_int_eq(kavro_mock_push_fault(mock, &faults[i], 1000, NULL),
+                     KAVRO_OK);
+    r = RUN("encode", "--schema", schema, "--hex", "--registry", url,
+            "--subject", "t", in);
+    ck_assert_msg(r.status == 2, "encode, fault %zu: exit %d: %s", i,
+                  r.status, r.err);
+    kt_run_free(&r);
+    r = RUN("decode", "--hex", "--registry", url, frames);
+    ck_assert_msg(r.status == 2, "decode, fault %zu: exit %d: %s", i,
+                  r.status, r.err);
+    kt_run_free(&r);
+    kavro_mock_clear_faults(mock);
+  }
+  r = RUN("decode", "--hex", "--registry", url, "-X",
+          "response.max.bytes=1024", frames);
+  ck_assert_msg(r.status == 2, "decode, oversize reply: exit %d: %s",
+                r.status, r.err);
+  ck_assert_contains(r.err, "response.max.bytes");
+  kt_run_free(&r);
+  r = RUN("decode", "--hex", "--registry", url, frames);
+  ck_assert_msg(r.status == 0, "decode: %s", r.err);
+  kt_run_free(&r);
+  in = WRITE_BYTES("lines.in", "00000f423f02\n");
+  r = RUN("decode", "--hex", "--registry", url, in);
+  ck_assert_msg(r.status == 1, "decode, unknown id: exit %d: %s", r.status,
+                r.err);
+  kt_run_free(&r);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 static Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("program");
@@ -548,6 +664,9 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_fingerprint_default_and_bad_algorithm);
   tcase_add_test(tc, test_canonical_errors);
   tcase_add_test(tc, test_output_write_failure);
+  tcase_add_test(tc, test_nul_lines_reported);
+  tcase_add_test(tc, test_hex_empty_line_is_a_datum);
+  tcase_add_test(tc, test_registry_fault_exit_status);
   suite_add_tcase(s, tc);
   return s;
 }

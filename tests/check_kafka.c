@@ -65,10 +65,16 @@ typedef struct env_s {
   kavro_kafka_producer_t *producer;
 } env_t;
 
-static kavro_registry_t *registry_for(const kavro_mock_t *mock) {
+/* A client of @mock; @max_reply: its response.max.bytes, NULL default. */
+static kavro_registry_t *registry_capped(const kavro_mock_t *mock,
+                                         const char *max_reply) {
   kavro_conf_t *conf = kavro_conf_new();
   ck_assert_ptr_nonnull(conf);
   kavro_error_t error;
+  if (max_reply)
+    ck_assert_int_eq(kavro_conf_set(conf, "response.max.bytes", max_reply,
+                                    &error),
+                     KAVRO_OK);
   ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
                                   kavro_mock_url(mock), &error),
                    KAVRO_OK);
@@ -79,6 +85,10 @@ static kavro_registry_t *registry_for(const kavro_mock_t *mock) {
   kavro_registry_t *registry = kavro_registry_new(conf, &error);
   ck_assert_msg(registry != NULL, "registry: %s", error.text);
   return registry;
+}
+
+static kavro_registry_t *registry_for(const kavro_mock_t *mock) {
+  return registry_capped(mock, NULL);
 }
 
 static void conf_set(rd_kafka_conf_t *conf, const char *key, const char *value) {
@@ -103,7 +113,8 @@ static void env_init(env_t *env) {
   rd_kafka_mock_cluster_t *cluster = rd_kafka_handle_mock_cluster(env->host);
   ck_assert_ptr_nonnull(cluster);
   env->bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
-  const char *topics[] = {"readings", "poison", "poison.dlq", "outage"};
+  const char *topics[] = {"readings", "poison", "poison.dlq", "outage",
+                          "faults", "faults.dlq"};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -1190,6 +1201,159 @@ START_TEST(test_partition_key) {
 }
 END_TEST
 
+/* ---- registry faults never cost a message ------------------------------ */
+
+#define FAULTED 12
+
+/* Committed offsets of @group on every partition of "faults", summed. */
+static long committed_faults(const env_t *env, const char *group) {
+  rd_kafka_t *rk = consumer_new(env, "faults", group);
+  rd_kafka_topic_partition_list_t *parts =
+      rd_kafka_topic_partition_list_new(PARTITIONS);
+  for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_add(parts, "faults", p);
+  ck_assert_int_eq(rd_kafka_committed(rk, parts, WAIT_MS), 0);
+  long committed = 0;
+  for (int p = 0; p < PARTITIONS; p++)
+    committed += parts->elems[p].offset > 0 ? parts->elems[p].offset : 0;
+  rd_kafka_topic_partition_list_destroy(parts);
+  consumer_close(rk);
+  return committed;
+}
+
+/* Poll @consumer while the registry misbehaves: every failure is
+ * transient, nothing is handed out or dead-lettered, and a commit finds
+ * no offset stored. */
+static void poll_through_fault(rd_kafka_t *rk, kavro_kafka_consumer_t *consumer,
+                               const char *what) {
+  int transient = 0;
+  long deadline = now_ms() + WAIT_MS;
+  while (transient < 3 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    kavro_error_t error;
+    kavro_err_t err = kavro_kafka_consumer_poll(consumer, 100, &polled, &error);
+    ck_assert_msg(!polled.message, "%s: a message was handed out", what);
+    ck_assert_msg(!polled.dead_lettered, "%s: a valid message was "
+                  "dead-lettered (%s)", what, error.text);
+    if (err == KAVRO_OK)
+      continue;
+    ck_assert_msg(kavro_error_classify(&error) == KAVRO_ERROR_CLASS_TRANSIENT,
+                  "%s: %s is %s", what, error.text,
+                  kavro_error_class_name(kavro_error_classify(&error)));
+    transient++;
+  }
+  ck_assert_msg(transient >= 3, "%s: no failure seen", what);
+  rd_kafka_commit(rk, NULL, 0);
+}
+
+/* Read all FAULTED readings with @registry, each once. */
+static void read_all_faulted(const env_t *env, const char *group,
+                             kavro_registry_t *registry) {
+  rd_kafka_t *rk = consumer_new(env, "faults", group);
+  kavro_error_t error;
+  kavro_kafka_consumer_t *consumer =
+      kavro_kafka_consumer_new(rk, registry, NULL, NULL, NULL, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  unsigned char seen[FAULTED] = {0};
+  long got = 0, deadline = now_ms() + WAIT_MS;
+  while (got < FAULTED && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK, "%s", error.text);
+    if (!polled.message)
+      continue;
+    see(seen, FAULTED, field_long(polled.value.value, "seq"));
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+    got++;
+  }
+  ck_assert_int_eq(got, FAULTED);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+}
+
+/* A registry that gives no usable answer says nothing about the message,
+ * whatever the shape of its failure: a 200 whose body is not JSON, a
+ * redirect, a proxy's page, an error code the protocol does not define,
+ * a reply over response.max.bytes.  With a dead-letter forwarder in place,
+ * nothing is dead-lettered, nothing is committed, and every message comes
+ * through once the registry answers. */
+START_TEST(test_registry_faults_keep_messages) {
+  env_t env;
+  env_init(&env);
+  /* A reading whose registry reply is over 1 KiB, for the capped client. */
+  char padded[2048];
+  snprintf(padded, sizeof padded,
+           "{\"type\":\"record\",\"name\":\"Reading\","
+           "\"namespace\":\"t.kafka\",\"doc\":\"%01200d\","
+           "\"fields\":[{\"name\":\"seq\",\"type\":\"long\"},"
+           "{\"name\":\"sensor\",\"type\":\"string\"}]}", 0);
+  datum_t v;
+  datum_init(&v, padded);
+  for (long i = 0; i < FAULTED; i++)
+    produce_reading(&env, "faults", &v, i);
+  flush(&env);
+  kavro_error_t error;
+  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
+  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
+  conf_set(dlq_conf, "log_level", "3");
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "faults.dlq", &error);
+  ck_assert_msg(dlq != NULL, "%s", error.text);
+
+  static const struct {
+    const char *what;
+    kavro_mock_fault_t fault;
+  } faults[] = {
+      {"200 not JSON",
+       {.kind = KAVRO_MOCK_FAULT_MALFORMED, .method = "GET",
+        .path_prefix = "/schemas/ids/", .retry_after_seconds = -1}},
+      {"302 redirect",
+       {.kind = KAVRO_MOCK_FAULT_MALFORMED, .method = "GET",
+        .path_prefix = "/schemas/ids/", .http_status = 302,
+        .retry_after_seconds = -1}},
+      {"404 page",
+       {.kind = KAVRO_MOCK_FAULT_MALFORMED, .method = "GET",
+        .path_prefix = "/schemas/ids/", .http_status = 404,
+        .retry_after_seconds = -1}},
+      {"404 code 404",
+       {.kind = KAVRO_MOCK_FAULT_ERROR, .method = "GET",
+        .path_prefix = "/schemas/ids/", .http_status = 404,
+        .error_code = 404, .retry_after_seconds = -1}},
+      {"400 code 400",
+       {.kind = KAVRO_MOCK_FAULT_ERROR, .method = "GET",
+        .path_prefix = "/schemas/ids/", .http_status = 400,
+        .error_code = 400, .retry_after_seconds = -1}},
+  };
+  for (size_t i = 0; i <= sizeof faults / sizeof *faults; i++) {
+    bool oversize = i == sizeof faults / sizeof *faults;
+    const char *what = oversize ? "over response.max.bytes" : faults[i].what;
+    char group[32];
+    snprintf(group, sizeof group, "faults-%zu", i);
+    kavro_registry_t *registry = registry_capped(env.mock,
+                                                 oversize ? "1024" : NULL);
+    if (!oversize)
+      ck_assert_int_eq(kavro_mock_push_fault(env.mock, &faults[i].fault,
+                                             100000, &error),
+                       KAVRO_OK);
+    rd_kafka_t *rk = consumer_new(&env, "faults", group);
+    kavro_kafka_consumer_t *consumer =
+        kavro_kafka_consumer_new(rk, registry, NULL, NULL, dlq, 0, &error);
+    ck_assert_ptr_nonnull(consumer);
+    poll_through_fault(rk, consumer, what);
+    kavro_kafka_consumer_destroy(consumer);
+    consumer_close(rk);
+    kavro_registry_destroy(registry);
+    kavro_mock_clear_faults(env.mock);
+    ck_assert_msg(committed_faults(&env, group) == 0, "%s: offsets committed",
+                  what);
+    read_all_faulted(&env, group, env.consumer_registry);
+  }
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
+  kavro_kafka_dlq_destroy(dlq);
+  datum_fini(&v);
+  env_fini(&env);
+}
+END_TEST
+
 static Suite *kafka_suite(void) {
   Suite *s = suite_create("kafka");
   TCase *tc = tcase_create("end-to-end");
@@ -1199,6 +1363,7 @@ static Suite *kafka_suite(void) {
   tcase_add_test(tc, test_poison_to_dlq);
   tcase_add_test(tc, test_poison_without_dlq);
   tcase_add_test(tc, test_registry_outage);
+  tcase_add_test(tc, test_registry_faults_keep_messages);
   tcase_add_test(tc, test_misuse_refused);
   tcase_add_test(tc, test_typed_evolution);
   suite_add_tcase(s, tc);

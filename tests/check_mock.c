@@ -10,13 +10,20 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "inproc_int.h"
 #include "mock_int.h"
+#include "strbuf_int.h"
+#include "testutil.h"
 
 #define SCOPE "check-mock"
 
@@ -1251,6 +1258,259 @@ START_TEST(test_save_and_load) {
 }
 END_TEST
 
+/* ---- names, durability, failed writes ----------------------------------- */
+
+/* A subject that is not UTF-8 is refused (42208), not stored where it
+ * would make every listing and every save fail; a message quoting such
+ * bytes still has a JSON body. */
+START_TEST(test_invalid_subject) {
+  over_http = _i;
+  register_fails("bad%FF", ORDER_V1, NULL, 422, 42208);
+  expect_done("PUT", "/config/bad%C3", "{\"compatibility\":\"NONE\"}", 422, 42208);
+  expect_done("PUT", "/mode/bad%FE", "{\"mode\":\"READONLY\"}", 422, 42208);
+  expect_done("POST", "/compatibility/subjects/%FF/versions/latest",
+              "{\"schema\":\"\\\"int\\\"\"}", 422, 42208);
+  get_equals("/subjects", "[]");
+  register_ok("s", ORDER_V1, NULL);
+  expect_done("GET", "/subjects/s/versions/%FF", NULL, 422, 42202);
+  expect_done("GET", "/schemas/ids/%FF%FE", NULL, 404, 40403);
+  get_equals("/subjects", "[\"s\"]");
+}
+END_TEST
+
+static char *temp_path(const char *name);
+
+/* The subjects of the registry saved in @path, as JSON text. */
+static char *subjects_in_file(const char *path) {
+  kavro_mock_t *reader;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new("check-mock-reader", &reader, &error), KAVRO_OK);
+  ck_assert_msg(kavro_mock_load(reader, path, &error) == KAVRO_OK, "%s", error.text);
+  kv_http_request_t request = {.method = "GET", .path = "/subjects"};
+  kv_http_response_t response;
+  ck_assert_int_eq(kv_inproc_send("check-mock-reader", &request, 0, &response),
+                   KAVRO_OK);
+  char *subjects = strdup(response.body);
+  kv_http_response_clear(&response);
+  kavro_mock_destroy(reader);
+  return subjects;
+}
+
+static void file_has_subjects(const char *path, const char *expected) {
+  char *subjects = subjects_in_file(path);
+  ck_assert_str_eq(subjects, expected);
+  free(subjects);
+}
+
+/* After a refused name, registrations go on reaching the file. */
+START_TEST(test_invalid_subject_persisted) {
+  over_http = _i;
+  char *path = temp_path("names.json");
+  remove(path);
+  ck_assert_int_eq(kavro_mock_persist(mock, path, NULL), KAVRO_OK);
+  register_fails("bad%FF", ORDER_V1, NULL, 422, 42208);
+  register_ok("later", ORDER_V1, NULL);
+  file_has_subjects(path, "[\"later\"]");
+  remove(path);
+  free(path);
+}
+END_TEST
+
+/* Every answered change is in the file before the answer: a process
+ * killed right after a 200 loses nothing. */
+START_TEST(test_durable_before_answer) {
+  char *path = temp_path("durable.json");
+  remove(path);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    kavro_mock_t *doomed;
+    if (kavro_mock_new("check-mock-doomed", &doomed, NULL) != KAVRO_OK ||
+        kavro_mock_persist(doomed, path, NULL) != KAVRO_OK)
+      _exit(1);
+    char *body = schema_body(ORDER_V1, NULL);
+    kv_http_request_t request = {.method = "POST",
+                                 .path = "/subjects/kept/versions",
+                                 .body = body,
+                                 .body_length = strlen(body)};
+    kv_http_response_t response;
+    if (kv_inproc_send("check-mock-doomed", &request, 0, &response) != KAVRO_OK ||
+        response.status != 200)
+      _exit(2);
+    raise(SIGKILL);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                "the child did not get its 200 (status %d)", status);
+  file_has_subjects(path, "[\"kept\"]");
+  /* In this process too: each change is there without a save. */
+  ck_assert_int_eq(kavro_mock_persist(mock, path, NULL), KAVRO_OK);
+  over_http = 1;
+  register_ok("more", ORDER_V1, NULL);
+  file_has_subjects(path, "[\"kept\",\"more\"]");
+  expect_done("DELETE", "/subjects/kept", NULL, 200, 0);
+  file_has_subjects(path, "[\"more\"]");
+  remove(path);
+  free(path);
+}
+END_TEST
+
+/* Run @fn with stderr going to a file; returns what it wrote. */
+static char *stderr_of(void (*fn)(void)) {
+  char *path = temp_path("stderr.txt");
+  fflush(stderr);
+  int saved = dup(2);
+  FILE *f = fopen(path, "w+");
+  ck_assert_ptr_nonnull(f);
+  dup2(fileno(f), 2);
+  fn();
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  fclose(f);
+  char *text = kt_read_file(path, NULL);
+  remove(path);
+  free(path);
+  return text;
+}
+
+static void register_refused_by_disk(void) {
+  register_fails("refused", ORDER_V1, NULL, 500, 50001);
+}
+
+/* A change that cannot be written is undone and answered 500, said on
+ * stderr, and the file is written again once it can be. */
+START_TEST(test_unwritable_file) {
+  over_http = 0;
+  char *path = temp_path("unwritable.json");
+  remove(path);
+  ck_assert_int_eq(kavro_mock_persist(mock, path, NULL), KAVRO_OK);
+  register_ok("a", ORDER_V1, NULL);
+  /* A directory where the file goes: rename() fails, for root too. */
+  ck_assert_int_eq(remove(path), 0);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  char *said = stderr_of(register_refused_by_disk);
+  ck_assert_msg(said && strstr(said, path), "stderr: %s", said ? said : "(none)");
+  free(said);
+  get_equals("/subjects", "[\"a\"]");
+  /* Once the file can be written, a request after the delay writes it. */
+  ck_assert_int_eq(rmdir(path), 0);
+  usleep(300000);
+  get_equals("/subjects", "[\"a\"]");
+  file_has_subjects(path, "[\"a\"]");
+  register_ok("b", ORDER_V1, NULL);
+  file_has_subjects(path, "[\"a\",\"b\"]");
+  remove(path);
+  free(path);
+}
+END_TEST
+
+/* The body of kv_store_* replies, as JSON text. */
+static char *reply_text(const kv_reply_t *reply) {
+  kv_http_response_t response = {0};
+  ck_assert_int_eq(kv_reply_to_response(reply, &response), KAVRO_OK);
+  return response.body;
+}
+
+static void store_register(kv_store_t *store, const char *subject, int status) {
+  json_t *body = json_pack("{s:s}", "schema", ORDER_V1);
+  kv_reply_t reply = {0};
+  kv_store_register(store, subject, body, &reply);
+  char *text = reply_text(&reply);
+  ck_assert_msg(reply.status == status, "%s: %d %s", subject, reply.status, text);
+  free(text);
+  kv_reply_clear(&reply);
+  json_decref(body);
+}
+
+static void store_has_subject(kv_store_t *store, const char *subject, bool has) {
+  kv_reply_t reply = {0};
+  kv_store_versions(store, subject, false, &reply);
+  ck_assert_int_eq(reply.status, has ? 200 : 404);
+  kv_reply_clear(&reply);
+}
+
+/* A store that already holds a subject it cannot write (one that came in
+ * before names were checked) still saves everything else, names what it
+ * left out, and keeps saving later changes. */
+START_TEST(test_save_skips_unwritable_subject) {
+  kv_store_t *store = kv_store_new();
+  store_register(store, "bad\xff", 200);
+  store_register(store, "good", 200);
+  char *path = temp_path("skip.json"), *kept = temp_path("kept.json");
+  kavro_error_t error;
+  ck_assert_int_eq(kv_store_save(store, path, &error), KAVRO_ERR_IO);
+  ck_assert_msg(strstr(error.text, "bad\\xff"), "%s", error.text);
+  file_has_subjects(path, "[\"good\"]");
+  remove(kept);
+  ck_assert_int_eq(kv_store_persist(store, kept, &error), KAVRO_OK);
+  store_register(store, "later", 200);
+  /* A change that would add another such subject is not saved: undone. */
+  store_register(store, "worse\xfe", 500);
+  store_has_subject(store, "worse\xfe", false);
+  file_has_subjects(kept, "[\"good\",\"later\"]");
+  kv_store_free(store);
+  remove(path);
+  remove(kept);
+  free(path);
+  free(kept);
+}
+END_TEST
+
+typedef struct checking_s {
+  kv_store_t *store;
+  json_t *body;
+  atomic_bool in_check, answered;
+  int status;
+} checking_t;
+
+/* The check hook: hold the registration in its check until the other
+ * thread has been answered. */
+static void hold_check(void *opaque) {
+  checking_t *c = opaque;
+  atomic_store(&c->in_check, true);
+  while (!atomic_load(&c->answered))
+    sched_yield();
+}
+
+static void *register_held(void *arg) {
+  checking_t *c = arg;
+  kv_reply_t reply = {0};
+  kv_store_register(c->store, "s", c->body, &reply);
+  c->status = reply.status;
+  kv_reply_clear(&reply);
+  return NULL;
+}
+
+/* A request is answered while a registration is in its compatibility
+ * check (a big schema's check can be long).  Were the check to hold the
+ * store's lock, the request would wait for the check, which waits for the
+ * request: the test would hang until Check's time-out. */
+START_TEST(test_check_runs_unlocked) {
+  kv_store_t *store = kv_store_new();
+  checking_t c = {.store = store, .body = json_pack("{s:s}", "schema", ORDER_V1)};
+  register_held(&c);
+  ck_assert_int_eq(c.status, 200);
+  json_decref(c.body);
+  c.body = json_pack("{s:s}", "schema", ORDER_V2);
+  kv_store_set_check_hook(store, hold_check, &c);
+  pthread_t thread;
+  pthread_create(&thread, NULL, register_held, &c);
+  while (!atomic_load(&c.in_check))
+    sched_yield();
+  kv_reply_t reply = {0};
+  kv_store_versions(store, "s", false, &reply);
+  ck_assert_int_eq(reply.status, 200);
+  kv_reply_clear(&reply);
+  atomic_store(&c.answered, true);
+  pthread_join(thread, NULL);
+  ck_assert_int_eq(c.status, 200);
+  json_decref(c.body);
+  kv_store_free(store);
+}
+END_TEST
+
 static Suite *mock_suite(void) {
   Suite *s = suite_create("mock");
   TCase *tc = tcase_create("endpoints");
@@ -1293,6 +1553,12 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_scopes);
   tcase_add_test(tc, test_concurrency);
   tcase_add_test(tc, test_save_and_load);
+  tcase_add_loop_test(tc, test_invalid_subject, 0, 2);
+  tcase_add_loop_test(tc, test_invalid_subject_persisted, 0, 2);
+  tcase_add_test(tc, test_durable_before_answer);
+  tcase_add_test(tc, test_unwritable_file);
+  tcase_add_test(tc, test_save_skips_unwritable_subject);
+  tcase_add_test(tc, test_check_runs_unlocked);
   suite_add_tcase(s, tc);
   return s;
 }

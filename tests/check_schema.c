@@ -175,6 +175,25 @@ static const struct {
     /* found by fuzz_schema: a wrapped union inside a union */
     {"[{\"type\": [\"null\",\"int\"]}]", KAVRO_ERR_SCHEMA_INVALID, "/0",
      "union directly"},
+    /* The "type" of a schema object names a type; only a field's "type" is
+     * a schema (Java and Python agree). */
+    {"{\"type\": {\"type\": \"int\"}}", KAVRO_ERR_SCHEMA_INVALID, "/type",
+     "must name a type"},
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":"
+     "{\"type\":{\"type\":\"record\",\"name\":\"S\",\"fields\":[]}}}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/type/type", "must name a type"},
+    /* A default of a record inside that record's own definition, where
+     * the field being parsed has no type yet: it crashed the parser. */
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":"
+     "{\"type\":\"record\",\"name\":\"S\",\"fields\":[{\"name\":\"r\",\"type\":"
+     "\"R\",\"default\":{\"a\":{}}}]}}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/type/fields/0/default",
+     "inside the definition of R"},
+    /* An enum default is a whole symbol, not one cut short by a NUL. */
+    {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"e\",\"type\":"
+     "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]},"
+     "\"default\":\"A\\u0000B\"}]}",
+     KAVRO_ERR_SCHEMA_INVALID, "/fields/0/default", "one of its symbols"},
 };
 
 START_TEST(test_invalid_cases) {
@@ -577,6 +596,217 @@ START_TEST(test_project_schemas) {
 }
 END_TEST
 
+/* ---- large schemas ------------------------------------------------------
+ *
+ * Members of records, enums and unions are checked against each other
+ * through hash indexes.  These schemas are large enough that a check that
+ * compares each member with every earlier one runs past the test case's
+ * time-out; the tests themselves check only results.  A duplicate goes
+ * last, where it is found only after every other member was indexed.
+ */
+
+#define LARGE_COUNT 200000
+
+/* Parse the JSON @schema (stolen) with a text bound fitting its size. */
+static kavro_err_t parse_json_value(json_t *schema, kavro_schema_t **s,
+                                    kavro_error_t *err) {
+  char *text = json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(schema);
+  ck_assert_ptr_nonnull(text);
+  kavro_parse_options_t opts;
+  kavro_parse_options_init(&opts);
+  opts.max_size = strlen(text);
+  kavro_err_t rc = kavro_schema_parse(text, strlen(text), &opts, s, err);
+  free(text);
+  return rc;
+}
+
+/* "<prefix><i>" as a new JSON string. */
+static json_t *numbered(const char *prefix, size_t i) {
+  char name[32];
+  snprintf(name, sizeof(name), "%s%zu", prefix, i);
+  return json_string(name);
+}
+
+/* An enum of @count symbols S0, S1, ...; then S0 again when @duplicate. */
+static json_t *large_enum(size_t count, bool duplicate) {
+  json_t *symbols = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(symbols, numbered("S", i));
+  if (duplicate)
+    json_array_append_new(symbols, json_string("S0"));
+  char last[32];
+  snprintf(last, sizeof(last), "S%zu", count - 1);
+  return json_pack("{s:s, s:s, s:o, s:s}", "type", "enum", "name", "E",
+                   "symbols", symbols, "default", last);
+}
+
+START_TEST(test_large_enum) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_json_value(large_enum(LARGE_COUNT, false), &s, &err),
+                   KAVRO_OK);
+  const kv_node_t *root = kv_schema_root(s);
+  ck_assert_uint_eq(root->symbol_count, LARGE_COUNT);
+  ck_assert_int_eq(root->enum_default, LARGE_COUNT - 1);
+  ck_assert_int_eq(kv_enum_symbol(root, "S12345"), 12345);
+  ck_assert_int_eq(kv_enum_symbol(root, "S200000"), -1);
+  kavro_schema_destroy(s);
+
+  ck_assert_int_eq(parse_json_value(large_enum(LARGE_COUNT, true), &s, &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.path, "/symbols/200000");
+  ck_assert_str_eq(err.text, "enum symbol \"S0\" appears twice");
+}
+END_TEST
+
+/* {"name": "<prefix><i>", "type": @type} with a default when @value. */
+static json_t *field(const char *prefix, size_t i, const char *type,
+                     json_t *value) {
+  json_t *f = json_pack("{s:o, s:s}", "name", numbered(prefix, i), "type", type);
+  if (value)
+    json_object_set_new(f, "default", value);
+  return f;
+}
+
+/* A record of @count fields f0, f1, ... of the enum E of @count symbols,
+ * field i with the default S<i>, so that every symbol is looked up once;
+ * then f0 again when @duplicate. */
+static json_t *large_record(size_t count, bool duplicate) {
+  json_t *fields = json_array();
+  json_t *first = json_pack("{s:s, s:o, s:s}", "name", "f0", "type",
+                            large_enum(count, false), "default", "S0");
+  json_array_append_new(fields, first);
+  for (size_t i = 1; i < count; i++)
+    json_array_append_new(fields, field("f", i, "E", numbered("S", i)));
+  if (duplicate)
+    json_array_append_new(fields, field("f", 0, "long", NULL));
+  return json_pack("{s:s, s:s, s:o}", "type", "record", "name", "R", "fields",
+                   fields);
+}
+
+START_TEST(test_large_record) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_json_value(large_record(LARGE_COUNT, false), &s, &err),
+                   KAVRO_OK);
+  const kv_node_t *root = kv_schema_root(s);
+  ck_assert_uint_eq(root->field_count, LARGE_COUNT);
+  const kv_field_t *last = kv_record_field(root, "f199999");
+  ck_assert_uint_eq(last->index, LARGE_COUNT - 1);
+  ck_assert_str_eq(json_string_value(last->default_value), "S199999");
+  kavro_schema_destroy(s);
+
+  ck_assert_int_eq(parse_json_value(large_record(LARGE_COUNT, true), &s, &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.path, "/fields/200000/name");
+  ck_assert_str_eq(err.text, "field \"f0\" appears twice in R");
+}
+END_TEST
+
+/* A union of @count fixed types F0, F1, ...; then F0 by name when
+ * @duplicate. */
+static json_t *large_union(size_t count, bool duplicate) {
+  json_t *branches = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(branches,
+                          json_pack("{s:s, s:o, s:i}", "type", "fixed", "name",
+                                    numbered("F", i), "size", 1));
+  if (duplicate)
+    json_array_append_new(branches, json_string("F0"));
+  return branches;
+}
+
+START_TEST(test_large_union) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_json_value(large_union(LARGE_COUNT, false), &s, &err),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kv_schema_root(s)->branch_count, LARGE_COUNT);
+  ck_assert_ptr_eq(kv_schema_find_named(s, "F199999"),
+                   kv_schema_root(s)->branches[LARGE_COUNT - 1]);
+  kavro_schema_destroy(s);
+
+  ck_assert_int_eq(parse_json_value(large_union(LARGE_COUNT, true), &s, &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.path, "/200000");
+  ck_assert_str_eq(err.text,
+                   "union has two branches of type F0 (branches 0 and 200000)");
+}
+END_TEST
+
+/* A record W of @count fields that all have defaults, used as the type of
+ * @count more fields whose default holds no field of W: each such default
+ * is checked in the time its own size takes, not in the time W's fields
+ * take.  A member that is no field of W is ignored, as in Java. */
+static json_t *wide_defaults(size_t count, bool missing_required) {
+  json_t *wide = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(wide, field("w", i, "int", json_integer(0)));
+  if (missing_required)
+    json_array_append_new(wide, field("w", count, "int", NULL));
+  json_t *fields = json_array();
+  json_array_append_new(fields, json_pack("{s:s, s:{s:s, s:s, s:o}}", "name",
+                                          "first", "type", "type", "record",
+                                          "name", "W", "fields", wide));
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(fields, field("u", i, "W", json_pack("{s:i}", "x", 1)));
+  return json_pack("{s:s, s:s, s:o}", "type", "record", "name", "R", "fields",
+                   fields);
+}
+
+START_TEST(test_wide_record_defaults) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_json_value(wide_defaults(LARGE_COUNT / 2, false), &s,
+                                    &err),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kv_schema_root(s)->field_count, LARGE_COUNT / 2 + 1);
+  kavro_schema_destroy(s);
+
+  ck_assert_int_eq(parse_json_value(wide_defaults(LARGE_COUNT / 2, true), &s,
+                                    &err),
+                   KAVRO_ERR_SCHEMA_INVALID);
+  ck_assert_str_eq(err.path, "/fields/1/default");
+  ck_assert_str_eq(err.text,
+                   "default for record W lacks field \"w100000\", which has no "
+                   "default");
+}
+END_TEST
+
+/* Each schema of a chain references the one before twice, so that a
+ * search through references that revisits shared schemas would take 2^n
+ * steps for a name none of them defines. */
+START_TEST(test_shared_references) {
+  enum { LEVELS = 48 };
+  kavro_schema_t *chain[LEVELS];
+  kavro_error_t err;
+  kavro_parse_options_t opts;
+  kavro_parse_options_init(&opts);
+  for (int level = 0; level < LEVELS; level++) {
+    char text[128];
+    snprintf(text, sizeof(text),
+             "{\"type\":\"fixed\",\"name\":\"F%d\",\"size\":1}", level);
+    kavro_schema_t *twice[2] = {level ? chain[level - 1] : NULL,
+                                level ? chain[level - 1] : NULL};
+    opts.references = twice;
+    opts.reference_count = level ? 2 : 0;
+    ck_assert_int_eq(kavro_schema_parse(text, strlen(text), &opts,
+                                        &chain[level], &err),
+                     KAVRO_OK);
+  }
+  /* Every level's type is visible at the top, the nearest reference's
+   * definition first. */
+  ck_assert_ptr_eq(kv_schema_find_named(chain[LEVELS - 1], "F0"),
+                   kv_schema_root(chain[0]));
+  ck_assert_ptr_eq(kv_schema_find_named(chain[LEVELS - 1], "F46"),
+                   kv_schema_root(chain[46]));
+  ck_assert_ptr_null(kv_schema_find_named(chain[LEVELS - 1], "Nowhere"));
+  for (int level = 0; level < LEVELS; level++)
+    kavro_schema_destroy(chain[level]);
+}
+END_TEST
+
 static Suite *schema_suite(void) {
   Suite *s = suite_create("schema");
   TCase *tc = tcase_create("parse");
@@ -597,6 +827,14 @@ static Suite *schema_suite(void) {
   tcase_add_test(tc, test_refcount_and_errors);
   tcase_add_test(tc, test_project_schemas);
   suite_add_tcase(s, tc);
+  TCase *large = tcase_create("large");
+  tcase_set_timeout(large, 60);
+  tcase_add_test(large, test_large_enum);
+  tcase_add_test(large, test_large_record);
+  tcase_add_test(large, test_large_union);
+  tcase_add_test(large, test_wide_record_defaults);
+  tcase_add_test(large, test_shared_references);
+  suite_add_tcase(s, large);
   return s;
 }
 

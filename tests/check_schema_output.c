@@ -313,7 +313,6 @@ START_TEST(test_json_error_and_primitives) {
       {"{\"type\":\"error\",\"name\":\"Oops\",\"fields\":[]}",
        "{\"type\":\"error\",\"name\":\"Oops\",\"fields\":[]}"},
       {"{\"type\":\"long\"}", "\"long\""},
-      {"{\"type\":{\"type\":\"int\"}}", "\"int\""},
       {"[\"null\",{\"type\":\"string\",\"avro.java.string\":\"String\"}]",
        "[\"null\",{\"type\":\"string\",\"avro.java.string\":\"String\"}]"},
       {"{\"type\":\"string\",\"x\":\"a\\u0000b\"}",

@@ -10,6 +10,11 @@
  * percent-encoded user info): kavro_error_t's text, source and path, the
  * formatted error, kavro_conf_dump(), the mock's request log, and all the
  * output of `kavro encode`, `kavro decode` and `kavro mock-registry`.
+ *
+ * Then the shapes that slip past a parser: passwords holding '/', '#', '?'
+ * or '@' unencoded, -X settings mistyped with ':' for '=', a registry that
+ * quotes the Authorization header back or sends control characters; the
+ * output of `kavro` and `sr-compat check` in every format is searched.
  */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
@@ -530,12 +535,291 @@ START_TEST(test_cli_bad_settings) {
 }
 END_TEST
 
+/* ---- URLs of any shape, mistyped settings, a hostile registry ---------- */
+
+static const char sr_compat_bin[] = SR_COMPAT_BIN;
+
+/* Passwords holding, unencoded, each character that would end a URL's
+ * authority by RFC 3986, so that a parser reading it that way takes part
+ * of the password for the host or the path. */
+static const char *const raw_passwords[] = {
+    "Pw/Kv7q9ZxLeak", "Pw#Kv7q9ZxLeak", "Pw?Kv7q9ZxLeak", "P/w#K?v@7q9ZxLeak"};
+#define RAW_PASSWORD_COUNT (sizeof(raw_passwords) / sizeof(raw_passwords[0]))
+
+static const char *const sr_formats[] = {"text", "json", "junit", "github"};
+
+/* Fail when @text holds a control character other than a line feed: a
+ * terminal or a CI log would obey it. */
+static void assert_no_controls(const char *what, const char *text,
+                               size_t length) {
+  for (size_t i = 0; i < length; i++) {
+    unsigned char c = (unsigned char)text[i];
+    ck_assert_msg((c >= 0x20 && c != 0x7f) || c == '\n',
+                  "%s: control character 0x%02x at %zu:\n%.*s", what, c, i,
+                  (int)length, text);
+  }
+}
+
+/* Fail when a line of @text starts with @forged. */
+static void assert_no_line_starts(const char *what, const char *text,
+                                  const char *forged) {
+  for (const char *line = text; line; line = strchr(line, '\n')) {
+    if (*line == '\n')
+      line++;
+    ck_assert_msg(strncmp(line, forged, strlen(forged)) != 0,
+                  "%s: forged line \"%s\":\n%s", what, forged, text);
+  }
+}
+
+/* `sr-compat check` of ping.avsc against the registry at @url in
+ * @format, with the -X @setting when not NULL. */
+static kt_run_t run_sr_check(const char *url, const char *format,
+                             const char *setting) {
+  const char *argv[24] = {sr_compat_bin, "check", "--no-catalog",
+                          "--registry", url, "--subject", "sec-value",
+                          "--format", format, "-X", "max.retries=0"};
+  size_t n = 11;
+  if (setting) {
+    argv[n++] = "-X";
+    argv[n++] = setting;
+  }
+  argv[n++] = schema_path;
+  argv[n] = NULL;
+  return kt_run(workdir, NULL, argv);
+}
+
+START_TEST(test_text_printable) {
+  make_needles();
+  char text[256];
+  for (size_t i = 0; i < RAW_PASSWORD_COUNT; i++) {
+    snprintf(text, sizeof(text), "GET http://" USER ":%s@127.0.0.1:1/x: "
+             "refused", raw_passwords[i]);
+    char *shown = kavro_text_printable(text, KAVRO_TEXT_REDACT_URLS);
+    ck_assert_ptr_nonnull(shown);
+    assert_clean_str("kavro_text_printable", shown);
+    ck_assert_str_eq(shown, "GET http://[redacted]@127.0.0.1:1/x: refused");
+    free(shown);
+  }
+  char *shown = kavro_text_printable("a\x1b[2J\a\r\n::error::x\xc2\x9b\x7f",
+                                     KAVRO_TEXT_ESCAPE_CONTROLS);
+  ck_assert_str_eq(shown, "a\\x1b[2J\\x07\\r\\n::error::x\\u009b\\x7f");
+  free(shown);
+}
+END_TEST
+
+START_TEST(test_url_password_delimiters_library) {
+  make_needles();
+  char url[256];
+  for (size_t i = 0; i < RAW_PASSWORD_COUNT; i++) {
+    snprintf(url, sizeof(url), "http://" USER ":%s@127.0.0.1:%u",
+             raw_passwords[i], closed_port());
+    kavro_conf_t *conf = auth_conf(AUTH_URL, url);
+    assert_dump_clean(conf);
+    kavro_error_t error;
+    kavro_registry_t *registry = kavro_registry_new(conf, &error);
+    ck_assert_msg(registry != NULL, "%s", error.text);
+    kavro_schema_t *found = NULL;
+    ck_assert_int_eq(
+        kavro_registry_schema_by_id(registry, 1, NULL, &found, &error),
+        KAVRO_ERR_TRANSPORT);
+    assert_error_clean(raw_passwords[i], &error);
+    /* The host is the one after the last '@', not one in the password. */
+    ck_assert_msg(strncmp(error.source, "http://127.0.0.1:", 17) == 0, "%s",
+                  error.source);
+    kavro_registry_destroy(registry);
+  }
+}
+END_TEST
+
+START_TEST(test_cli_url_password_delimiters) {
+  make_needles();
+  char url[256], list[512], what[160];
+  for (size_t i = 0; i < RAW_PASSWORD_COUNT; i++) {
+    snprintf(url, sizeof(url), "http://" USER ":%s@127.0.0.1:%u",
+             raw_passwords[i], closed_port());
+    snprintf(what, sizeof(what), "kavro encode, password %s", raw_passwords[i]);
+    kt_run_t run = run_encode(what, url, AUTH_URL);
+    assert_failed(what, &run);
+    kt_run_free(&run);
+    /* A list, as schema.registry.url takes it. */
+    snprintf(list, sizeof(list), "%s,http://bob:%s@127.0.0.1:%u", url,
+             raw_passwords[i], closed_port());
+    for (size_t f = 0; f < sizeof(sr_formats) / sizeof(*sr_formats); f++) {
+      for (int use_list = 0; use_list < 2; use_list++) {
+        snprintf(what, sizeof(what), "sr-compat check --format %s, %s %s",
+                 sr_formats[f], use_list ? "URL list" : "URL",
+                 raw_passwords[i]);
+        run = run_sr_check(use_list ? list : url, sr_formats[f], NULL);
+        ck_assert_msg(run.status == 2, "%s: exit %d", what, run.status);
+        assert_clean(what, run.out, run.out_length);
+        assert_clean(what, run.err, run.err_length);
+        kt_run_free(&run);
+      }
+    }
+  }
+}
+END_TEST
+
+/* A -X argument with ':' where '=' belongs, and a key made of a mistyped
+ * pair, are refused without a word of the secret. */
+START_TEST(test_cli_mistyped_settings) {
+  make_needles();
+  static const char *const settings[] = {
+      "basic.auth.user.info:" USER ":" PASSWORD,
+      "basic.auth.user.info:" USER ":" PASSWORD "=x",
+      "bearer.auth.token:" TOKEN,
+      "sasl.password:" PASSWORD "=x",
+  };
+  for (size_t i = 0; i < sizeof(settings) / sizeof(*settings); i++) {
+    const char *const encode[] = {kavro_bin, "encode", "--schema", schema_path,
+                                  "--subject", "sec-value", "--registry",
+                                  "http://127.0.0.1:1", "-X", settings[i],
+                                  NULL};
+    const char *const produce[] = {kavro_bin, "produce", "-t", "t",
+                                   "--schema", schema_path, "-X", settings[i],
+                                   NULL};
+    const char *const *argvs[] = {encode, produce};
+    for (size_t k = 0; k < 2; k++) {
+      kt_run_t run = kt_run(workdir, datum_path, argvs[k]);
+      ck_assert_msg(run.status == 2, "%s -X %s: exit %d", argvs[k][1],
+                    settings[i], run.status);
+      ck_assert_uint_gt(run.err_length, 0);
+      assert_clean(argvs[k][1], run.out, run.out_length);
+      assert_clean(argvs[k][1], run.err, run.err_length);
+      kt_run_free(&run);
+    }
+    kt_run_t run = run_sr_check("http://127.0.0.1:1", "text", settings[i]);
+    ck_assert_msg(run.status == 2, "sr-compat -X %s: exit %d", settings[i],
+                  run.status);
+    assert_clean("sr-compat -X", run.out, run.out_length);
+    assert_clean("sr-compat -X", run.err, run.err_length);
+    kt_run_free(&run);
+  }
+}
+END_TEST
+
+/* The next requests to @mock fail with @status and @code and the error
+ * message @message. */
+static void push_message(kavro_mock_t *mock, int status, int code,
+                         const char *message) {
+  kavro_mock_fault_t fault = {.kind = KAVRO_MOCK_FAULT_ERROR,
+                              .http_status = status,
+                              .error_code = code,
+                              .retry_after_seconds = -1};
+  ck_assert_int_eq(kavro_mock_push_fault_message(mock, &fault, 64, message,
+                                                 NULL),
+                   KAVRO_OK);
+}
+
+/* What a registry that quotes the request back says to a client using
+ * @auth: every form of the credential it sent. */
+static void echo_message(auth_t auth, char *buf, size_t size) {
+  unsigned char b64[128];
+  const char *user_info = USER ":" PASSWORD;
+  EVP_EncodeBlock(b64, (const unsigned char *)user_info,
+                  (int)strlen(user_info));
+  if (auth == AUTH_TOKEN || auth == AUTH_CALLBACK)
+    snprintf(buf, size, "denied: Authorization: Bearer %s", TOKEN);
+  else
+    snprintf(buf, size, "denied: Authorization: Basic %s (%s, %s, %s)", b64,
+             user_info, PASSWORD, PASSWORD_IN_URL);
+}
+
+START_TEST(test_registry_echoes_credentials) {
+  auth_t auth = (auth_t)_i;
+  make_needles();
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  kavro_schema_t *schema = NULL;
+  ck_assert_int_eq(kavro_schema_parse(schema_text, strlen(schema_text), NULL,
+                                      &schema, NULL),
+                   KAVRO_OK);
+  char url[256], message[512];
+  failure_url(mock, FAIL_COUNT, auth == AUTH_URL, url, sizeof(url));
+  echo_message(auth, message, sizeof(message));
+  push_message(mock, 403, 40301, message);
+  kavro_conf_t *conf = auth_conf(auth, url);
+  kavro_error_t error;
+  kavro_registry_t *registry = kavro_registry_new(conf, &error);
+  ck_assert_msg(registry != NULL, "%s", error.text);
+  int id = 0;
+  ck_assert_int_eq(kavro_registry_register(registry, "sec-value", schema, NULL,
+                                           0, false, &id, &error),
+                   KAVRO_ERR_FORBIDDEN);
+  ck_assert_ptr_nonnull(strstr(error.text, "denied: Authorization:"));
+  assert_error_clean(auth_names[auth], &error);
+  kavro_registry_destroy(registry);
+  if (auth != AUTH_CALLBACK) {
+    kt_run_t run = run_encode("kavro encode, registry echoing", url, auth);
+    assert_failed("kavro encode, registry echoing", &run);
+    kt_run_free(&run);
+  }
+  kavro_schema_destroy(schema);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
+/* A registry message that would clear the screen, ring, and forge a
+ * GitHub annotation on a line of its own. */
+static const char hostile_message[] =
+    "bad\x1b[2J\a\r\n::error file=forged.avsc::forged\x1b]0;title\a";
+
+START_TEST(test_registry_control_characters) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(mock);
+  push_message(mock, 422, 42201, hostile_message);
+  kavro_conf_t *conf = auth_conf(AUTH_TOKEN, url);
+  kavro_error_t error;
+  kavro_registry_t *registry = kavro_registry_new(conf, &error);
+  ck_assert_msg(registry != NULL, "%s", error.text);
+  kavro_schema_t *schema = NULL;
+  ck_assert_int_eq(kavro_schema_parse(schema_text, strlen(schema_text), NULL,
+                                      &schema, NULL),
+                   KAVRO_OK);
+  int id = 0;
+  ck_assert_int_eq(kavro_registry_register(registry, "sec-value", schema, NULL,
+                                           0, false, &id, &error),
+                   KAVRO_ERR_INVALID_SCHEMA);
+  ck_assert_ptr_nonnull(strstr(error.text, "bad\\x1b[2J"));
+  assert_no_controls("kavro_error_t text", error.text, strlen(error.text));
+  kavro_registry_destroy(registry);
+  kavro_schema_destroy(schema);
+
+  kt_run_t run = run_encode("kavro encode, hostile registry", url, AUTH_TOKEN);
+  assert_failed("kavro encode, hostile registry", &run);
+  assert_no_controls("kavro encode", run.err, run.err_length);
+  assert_no_line_starts("kavro encode", run.err, "::error");
+  kt_run_free(&run);
+  kavro_mock_clear_faults(mock);
+  push_message(mock, 500, 50001, hostile_message);
+  for (size_t f = 0; f < sizeof(sr_formats) / sizeof(*sr_formats); f++) {
+    run = run_sr_check(url, sr_formats[f], NULL);
+    ck_assert_msg(run.status == 2, "sr-compat %s: exit %d", sr_formats[f],
+                  run.status);
+    ck_assert_msg(strstr(run.out, "forged") || strstr(run.err, "forged"),
+                  "sr-compat %s does not show the registry's message:\n%s%s",
+                  sr_formats[f], run.out, run.err);
+    assert_no_controls(sr_formats[f], run.out, run.out_length);
+    assert_no_controls(sr_formats[f], run.err, run.err_length);
+    assert_no_line_starts(sr_formats[f], run.out, "::error file=forged");
+    assert_no_line_starts(sr_formats[f], run.err, "::error file=forged");
+    kt_run_free(&run);
+  }
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 static Suite *security_suite(void) {
   Suite *s = suite_create("security");
   TCase *tc = tcase_create("library");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_library_errors, 0, AUTH_COUNT);
   tcase_add_test(tc, test_conf_errors);
+  tcase_add_test(tc, test_text_printable);
+  tcase_add_test(tc, test_url_password_delimiters_library);
   suite_add_tcase(s, tc);
   tc = tcase_create("programs");
   tcase_add_unchecked_fixture(tc, make_workdir, remove_workdir);
@@ -543,6 +827,10 @@ static Suite *security_suite(void) {
   tcase_add_loop_test(tc, test_cli_encode_decode, 0, AUTH_CALLBACK);
   tcase_add_test(tc, test_cli_mock_registry_log);
   tcase_add_test(tc, test_cli_bad_settings);
+  tcase_add_test(tc, test_cli_url_password_delimiters);
+  tcase_add_test(tc, test_cli_mistyped_settings);
+  tcase_add_loop_test(tc, test_registry_echoes_credentials, 0, AUTH_COUNT);
+  tcase_add_test(tc, test_registry_control_characters);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -58,9 +58,13 @@ typedef enum kavro_err_e {
   KAVRO_ERR_NOT_FOUND = -14,       /**< a named thing does not exist */
   KAVRO_ERR_TRANSPORT = -15,       /**< the registry could not be reached */
   KAVRO_ERR_TIMED_OUT = -16,       /**< a request ran out of time */
-  KAVRO_ERR_BAD_RESPONSE = -17,    /**< the registry's reply is malformed */
+  KAVRO_ERR_BAD_RESPONSE = -17,    /**< the registry's reply is not a usable
+                                        answer: not JSON, the wrong shape, or
+                                        over response.max.bytes */
   KAVRO_ERR_HTTP = -18,            /**< an HTTP error without registry code */
   KAVRO_ERR_AVRO_C = -19,          /**< avro-c reported an error */
+  KAVRO_ERR_UNSUPPORTED = -20,     /**< valid input this version cannot
+                                        handle yet */
 
   /* Registry errors: the registry's error_code. */
   KAVRO_ERR_REGISTRY_INCOMPATIBLE = 409,
@@ -118,9 +122,14 @@ typedef struct kavro_error_s {
 } kavro_error_t;
 
 /**
- * True when retrying the same call later may succeed (a registry that could
- * not be reached, a time-out, a 5xx or 429); false for errors that will
- * repeat (bad input, unknown id, incompatible schema).
+ * True when retrying the same call later may succeed: the registry gave no
+ * usable answer, whatever its shape (not reached, timed out, a 5xx or 429,
+ * a reply that is not JSON or not of the expected shape, a redirect, an
+ * HTTP error without a registry error code or with a code the registry
+ * protocol does not define, a reply over response.max.bytes).  False for
+ * errors that will repeat: bad input, a definite registry answer (an
+ * unknown id confirmed by 404 with error code 40403, an incompatible
+ * schema), credentials refused (401, 403).
  */
 KAVRO_EXPORT int kavro_error_is_retriable(const kavro_error_t *error);
 
@@ -131,6 +140,36 @@ KAVRO_EXPORT int kavro_error_is_retriable(const kavro_error_t *error);
  */
 KAVRO_EXPORT char *kavro_error_format(const kavro_error_t *error, char *buf,
                                       size_t size);
+/** @} */
+
+/**
+ * @name Printable text
+ *
+ * What kavro itself applies to every text it puts into a kavro_error_t,
+ * offered to programs for the text they print from other sources (command
+ * lines, file names, registry replies): no credentials, and nothing a
+ * terminal or a CI log would take as a command.
+ * @{
+ */
+
+/** Remove the user info of every URL: "scheme://" up to the last '@'
+ *  before a blank (or the end) becomes "scheme://[redacted]@".  The last
+ *  '@', because a password may hold '/', '?', '#' or '@' unencoded. */
+#define KAVRO_TEXT_REDACT_URLS 0x1u
+/** Write control characters (C0, DEL, and C1 in UTF-8) as C escapes: a
+ *  line feed as backslash-n, CR and tab likewise, ESC as backslash-x1b,
+ *  U+009B as backslash-u009b. */
+#define KAVRO_TEXT_ESCAPE_CONTROLS 0x2u
+/** With KAVRO_TEXT_ESCAPE_CONTROLS: keep line feeds as they are, for a
+ *  caller that encodes line breaks its own way. */
+#define KAVRO_TEXT_KEEP_NEWLINES 0x4u
+
+/**
+ * A copy of @p text made printable as the KAVRO_TEXT_* bits of @p flags
+ * say.  New string owned by the caller: free() it.  NULL when @p text is
+ * NULL or memory runs out.
+ */
+KAVRO_EXPORT char *kavro_text_printable(const char *text, unsigned flags);
 /** @} */
 
 /** Run-time version, as the KAVRO_VERSION number. */

@@ -82,6 +82,15 @@ KAVRO_EXPORT char **kavro_conf_dump(const kavro_conf_t *conf, size_t *countp);
 
 /** Free what kavro_conf_dump() returned.  NULL-safe. */
 KAVRO_EXPORT void kavro_conf_dump_free(char **dump, size_t count);
+
+/**
+ * Whether the value of property @p key must never be echoed: one of
+ * kavro's secret properties, or any key (kavro's, librdkafka's, or a
+ * mistyped one) whose name holds "password", "secret", "token",
+ * "user.info", "ssl.key" and the like, matched without case.  For programs
+ * that report a bad setting.  Any thread.
+ */
+KAVRO_EXPORT int kavro_conf_is_secret(const char *key);
 /** @} */
 
 /**

@@ -112,20 +112,47 @@ KAVRO_EXPORT const char *kavro_mock_url(const kavro_mock_t *mock);
 
 /**
  * Write every schema, subject, version (soft-deleted ones included),
- * compatibility level and the mode to the JSON file @p path (through a
- * temporary file renamed into place).  KAVRO_ERR_IO on failure.
+ * compatibility level and the mode to the JSON file @p path: to a
+ * temporary file in the same directory, flushed to disk (fsync), renamed
+ * over @p path, and the directory flushed, so that a crash leaves the old
+ * file or the new one, whole.  KAVRO_ERR_IO on failure, and also when a
+ * subject had to be left out because its name is not UTF-8 (the file then
+ * holds everything else; the error names what is missing).
  */
 KAVRO_EXPORT kavro_err_t kavro_mock_save(kavro_mock_t *mock, const char *path,
                                          kavro_error_t *error);
 
 /**
  * Replace the store with the one saved in @p path.  The ids, versions and
- * levels are those saved; every schema is parsed again.  On failure
+ * levels are those saved; every schema is parsed again.  With a file of
+ * its own (kavro_mock_persist()), the store loaded is written to it before
+ * it serves.  On failure
  * (KAVRO_ERR_IO, KAVRO_ERR_JSON, KAVRO_ERR_BAD_RESPONSE for a file of the
  * wrong shape, KAVRO_ERR_INVALID_SCHEMA) the store is left as it was.
  */
 KAVRO_EXPORT kavro_err_t kavro_mock_load(kavro_mock_t *mock, const char *path,
                                          kavro_error_t *error);
+
+/**
+ * Keep the registry in the JSON file @p path (copied): load it now when it
+ * exists (as kavro_mock_load()), write it at once, and from then on write
+ * it (as kavro_mock_save()) after every change and before the request that
+ * made the change is answered, so that a registration answered 200 is on
+ * disk even if the process is killed right after.  A change that cannot
+ * be written is undone and answered 500 with error_code 50001: what the
+ * registry said it stored is on disk, what it refused is nowhere.  A write
+ * that failed, or that had to leave a subject out, is reported on stderr
+ * and made again at the next change, or by the first request after a
+ * delay (0.1 s, doubling after each failure up to 10 s), and at
+ * kavro_mock_destroy().
+ *
+ * KAVRO_ERR_INVALID_ARG when the mock already has a file; otherwise the
+ * errors of kavro_mock_load(), or KAVRO_ERR_IO when the file cannot be
+ * written (the mock is then left as it was, without a file).
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_persist(kavro_mock_t *mock,
+                                            const char *path,
+                                            kavro_error_t *error);
 
 /**
  * A number that grows each time the store changes (a registration, a
@@ -174,6 +201,20 @@ KAVRO_EXPORT kavro_err_t kavro_mock_push_fault(kavro_mock_t *mock,
                                                const kavro_mock_fault_t *fault,
                                                size_t count,
                                                kavro_error_t *error);
+
+/** Bytes of a kavro_mock_push_fault_message() message kept. */
+#define KAVRO_MOCK_FAULT_MESSAGE_MAX 1023
+
+/**
+ * As kavro_mock_push_fault(), but an ERROR fault's body carries
+ * @p message (copied, at most KAVRO_MOCK_FAULT_MESSAGE_MAX bytes) instead
+ * of a message naming the status and code: the words of a registry or
+ * proxy, for tests of what clients do with them (a quoted request header,
+ * control characters).  A NULL @p message is the default one.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_push_fault_message(
+    kavro_mock_t *mock, const kavro_mock_fault_t *fault, size_t count,
+    const char *message, kavro_error_t *error);
 
 /**
  * Delay every request matching @p method and @p path_prefix by @p delay_ms

@@ -70,6 +70,10 @@ KAVRO_EXPORT const char *kavro_type_name(kavro_type_t type);
 #define KAVRO_SCHEMA_DEFAULT_MAX_SIZE (16u * 1024u * 1024u)
 /** Default bound on type nesting depth (records, arrays, maps, unions). */
 #define KAVRO_SCHEMA_DEFAULT_MAX_DEPTH 64u
+/** Default bound on the "size" of a fixed type, in bytes (64 MiB, the
+ *  default bound on one bytes value when decoding,
+ *  KAVRO_DECODE_DEFAULT_MAX_LENGTH). */
+#define KAVRO_SCHEMA_DEFAULT_MAX_FIXED_SIZE (64u << 20)
 
 /**
  * Options for kavro_schema_parse().  Initialise with
@@ -86,6 +90,11 @@ typedef struct kavro_parse_options_s {
   size_t reference_count;
   size_t max_size;        /**< bound on text size; 0 = default */
   unsigned max_depth;     /**< bound on nesting depth; 0 = default */
+  /** Bound on the "size" of a fixed type; 0 = default.  Every value of a
+   *  fixed holds that many bytes, which avro-c's generic values allocate
+   *  up front, so a larger one is refused with KAVRO_ERR_LIMIT.  (Added
+   *  in 0.1; read only when struct_size covers it.) */
+  size_t max_fixed_size;
 } kavro_parse_options_t;
 
 /** Fill @p options with defaults. */
@@ -98,7 +107,8 @@ KAVRO_EXPORT void kavro_parse_options_init(kavro_parse_options_t *options);
  * On success stores a new reference in @p *schemap (release it with
  * kavro_schema_destroy()) and returns KAVRO_OK.  On failure returns
  * KAVRO_ERR_JSON (not JSON), KAVRO_ERR_SCHEMA_INVALID (JSON, but not a valid
- * schema), KAVRO_ERR_LIMIT (too large or too deep) or KAVRO_ERR_NOMEM, sets
+ * schema), KAVRO_ERR_LIMIT (too large, too deep, or a fixed larger than
+ * max_fixed_size) or KAVRO_ERR_NOMEM, sets
  * @p *schemap to NULL, and fills @p error with the line, column and JSON
  * pointer of the offending element.
  */

@@ -12,13 +12,44 @@
 /* Room for the common options, a subcommand's own, and the terminator. */
 #define MAX_LONG_OPTIONS 32
 
+/* @fmt and @ap formatted into a new string; NULL when memory ran out. */
+static char *format_v(const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(NULL, 0, fmt, again);
+  va_end(again);
+  char *text = n < 0 ? NULL : malloc((size_t)n + 1);
+  if (text)
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+  return text;
+}
+
+/* Whole, not piecewise: a URL's user info is found only in the whole. */
+static void print_line_v(const char *fmt, va_list ap) {
+  char *text = format_v(fmt, ap);
+  char *shown = text ? kavro_text_printable(text, KAVRO_TEXT_REDACT_URLS |
+                                                      KAVRO_TEXT_ESCAPE_CONTROLS)
+                     : NULL;
+  fprintf(stderr, "%s\n", shown ? shown : "kavro: out of memory");
+  free(shown);
+  free(text);
+}
+
+void cli_print_line(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  print_line_v(fmt, ap);
+  va_end(ap);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "kavro %s: ", cmd);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  char *message = format_v(fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nTry 'kavro %s --help'.\n", cmd);
+  cli_print_line("kavro %s: %s", cmd, message ? message : "out of memory");
+  free(message);
+  fprintf(stderr, "Try 'kavro %s --help'.\n", cmd);
   return CLI_EXIT_USAGE;
 }
 

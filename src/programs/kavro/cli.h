@@ -82,8 +82,16 @@ typedef struct cli_spec_s {
 int cli_parse_args(const cli_spec_t *spec, void *ctx, int argc, char **argv,
                    struct cli_refs_s *refs, int *first_arg);
 
-/* Report a command-line mistake of subcommand @cmd on stderr, with a hint
- * to --help, and return CLI_EXIT_USAGE. */
+/* Print one line on stderr, formatted as printf() does and then made
+ * printable: URLs without user info, control characters escaped.  For
+ * every message that quotes what the program did not write itself (error
+ * texts, file names, settings, registry replies), which could otherwise
+ * leak a password or drive the terminal. */
+void cli_print_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Report a command-line mistake of subcommand @cmd on stderr (as
+ * cli_print_line() does), with a hint to --help, and return
+ * CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -159,6 +167,10 @@ void cli_close_input(FILE *in);
  * reading fails or the line is too long. */
 int cli_read_line(FILE *in, char **line, size_t *capacity, size_t *length);
 
+/* True when the @length bytes of @line are all white space.  A NUL byte
+ * is not: such a line is input to report, never to skip. */
+bool cli_blank_line(const char *line, size_t length);
+
 /* Read all of @in (at most CLI_MAX_INPUT bytes) into a new @*datap. */
 int cli_read_all(const char *cmd, FILE *in, unsigned char **datap,
                  size_t *lengthp);
@@ -171,6 +183,11 @@ bool cli_hex_decode(const char *hex, size_t length, unsigned char *out,
 /* @data as lowercase hex and a newline, on stdout. */
 void cli_print_hex(const unsigned char *data, size_t length);
 
+/* What a -X argument without '=' gets: nothing of it is echoed, since a
+ * mistyped "basic.auth.user.info:USER:PASSWORD" holds a secret. */
+#define CLI_SETTING_MALFORMED                                                  \
+  "-X wants KEY=VALUE (the argument is not shown: it may hold a secret)"
+
 /* A registry client for @url with the KEY=VALUE @settings (-X). */
 int cli_registry_new(const char *cmd, const char *url, char *const *settings,
                      size_t count, kavro_registry_t **regp);
@@ -178,6 +195,18 @@ int cli_registry_new(const char *cmd, const char *url, char *const *settings,
 /* "kavro CMD: [WHERE: ]ERROR" on stderr. */
 void cli_print_kavro_error(const char *cmd, const char *where,
                            const kavro_error_t *error);
+
+/* The exit status of a failed datum or message, one rule for every
+ * command: 1 when the input is at fault (kavro_error_classify() says
+ * PERMANENT: a datum that does not fit, a body that cannot be decoded, an
+ * id the registry confirms it does not know, a schema the gate refuses),
+ * 2 for the rest: memory, configuration, credentials, and any failure to
+ * get an answer from the registry, the brokers or the network. */
+static inline int cli_exit_status_of(const kavro_error_t *error) {
+  return kavro_error_classify(error) == KAVRO_ERROR_CLASS_PERMANENT
+             ? CLI_EXIT_INVALID
+             : CLI_EXIT_USAGE;
+}
 
 /* The worse of two exit codes. */
 static inline int cli_worse(int a, int b) { return a > b ? a : b; }

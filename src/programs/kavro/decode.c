@@ -28,7 +28,8 @@ static const char usage[] =
     "      --reader FILE      the schema to read them as\n"
     "      --references DIR   named types may come from every .avsc in DIR\n"
     "                         (repeatable)\n"
-    "  -x, --hex              one hex body (or message) per line\n"
+    "  -x, --hex              one hex body (or message) per line; an\n"
+    "                         empty line is the zero-byte body\n"
     "      --registry URL     Schema Registry to find writer schemas in\n"
     "      --topic TOPIC      the topic (for use.latest.version)\n"
     "      --key              the messages are keys\n"
@@ -207,13 +208,6 @@ static int print_datum(const kavro_schema_t *schema,
   return CLI_EXIT_OK;
 }
 
-/* The exit status for a failed datum: bad data is 1, the rest 2. */
-static int status_of(const kavro_error_t *error) {
-  return kavro_error_classify(error) == KAVRO_ERROR_CLASS_PERMANENT
-             ? CLI_EXIT_INVALID
-             : CLI_EXIT_USAGE;
-}
-
 /* Decode the datum at the start of @data; with @consumed, more may follow
  * (stream input), else it must fill @data exactly (one hex line). */
 static int decode_one(decode_t *d, const unsigned char *data, size_t size,
@@ -239,10 +233,12 @@ static int decode_one(decode_t *d, const unsigned char *data, size_t size,
       return print_datum(d->reader ? d->reader : d->writer, &d->value);
   }
   cli_print_kavro_error("decode", where, &error);
-  return status_of(&error);
+  return cli_exit_status_of(&error);
 }
 
-/* --hex: one body or message per line; a bad line is reported and
+/* --hex: one body or message per line, every line, so that nothing is
+ * dropped unseen: an empty line is the zero-byte datum (null, a record
+ * without fields, a fixed of size 0), and a bad line is reported and
  * skipped. */
 static int decode_hex_lines(decode_t *d, FILE *in) {
   char *line = NULL;
@@ -254,8 +250,6 @@ static int decode_hex_lines(decode_t *d, FILE *in) {
   while ((got = cli_read_line(in, &line, &capacity, &length)) > 0) {
     number++;
     snprintf(where, sizeof(where), "line %lu", number);
-    if (line[strspn(line, " \t\r\f\v")] == '\0')
-      continue;
     unsigned char *grown = realloc(bytes, length / 2 + 1);
     if (!grown) {
       status = CLI_EXIT_USAGE;

@@ -177,9 +177,9 @@ static int open_serializer(encode_t *e) {
 static void print_refusal(const kavro_compat_result_t *result) {
   for (size_t i = 0; result && i < kavro_compat_result_count(result); i++) {
     const kavro_incompat_t *inc = kavro_compat_result_get(result, i);
-    fprintf(stderr, "  %s at %s: %s\n", kavro_incompat_kind_name(inc->kind),
-            inc->reader_location[0] ? inc->reader_location : "/",
-            inc->message);
+    cli_print_line("  %s at %s: %s", kavro_incompat_kind_name(inc->kind),
+                   inc->reader_location[0] ? inc->reader_location : "/",
+                   inc->message);
   }
 }
 
@@ -200,11 +200,11 @@ static int frame_line(encode_t *e, const char *line, size_t length,
   cli_print_kavro_error("encode", where, &error);
   if (err == KAVRO_ERR_INCOMPATIBLE)
     print_refusal(kavro_serializer_last_incompatibility(e->serializer));
-  return kavro_error_classify(&error) == KAVRO_ERROR_CLASS_PERMANENT &&
-                 err != KAVRO_ERR_SCHEMA_NOT_FOUND &&
-                 err != KAVRO_ERR_SUBJECT_NOT_FOUND
-             ? CLI_EXIT_INVALID
-             : CLI_EXIT_USAGE;
+  /* Here the registry's "not found" is about what the options name
+   * (use.schema.id, use.latest.version), not about the datum. */
+  if (err == KAVRO_ERR_SCHEMA_NOT_FOUND || err == KAVRO_ERR_SUBJECT_NOT_FOUND)
+    return CLI_EXIT_USAGE;
+  return cli_exit_status_of(&error);
 }
 
 static int encode_line(encode_t *e, const char *line, size_t length,
@@ -234,9 +234,6 @@ static int encode_line(encode_t *e, const char *line, size_t length,
   return CLI_EXIT_OK;
 }
 
-static bool blank(const char *line) {
-  return line[strspn(line, " \t\r\f\v")] == '\0';
-}
 
 /* Every line of @in; a datum that does not fit is reported and skipped,
  * a registry failure stops. */
@@ -247,7 +244,7 @@ static int encode_lines(encode_t *e, FILE *in) {
   unsigned long number = 0;
   while ((got = cli_read_line(in, &line, &capacity, &length)) > 0) {
     number++;
-    if (blank(line))
+    if (cli_blank_line(line, length))
       continue;
     int one = encode_line(e, line, length, number);
     status = cli_worse(status, one);

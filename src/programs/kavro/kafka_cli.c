@@ -36,7 +36,7 @@ int kcli_kafka_set(kcli_t *k, const char *key, const char *value) {
 static int set_property(kcli_t *k, const char *arg) {
   const char *eq = strchr(arg, '=');
   if (!eq || eq == arg)
-    return cli_usage_error(k->cmd, "-X wants KEY=VALUE, not '%s'", arg);
+    return cli_usage_error(k->cmd, "%s", CLI_SETTING_MALFORMED);
   char key[256];
   size_t key_length = (size_t)(eq - arg);
   if (key_length >= sizeof key)
@@ -55,10 +55,14 @@ static int set_property(kcli_t *k, const char *arg) {
   char errstr[512];
   rd_kafka_conf_res_t res =
       rd_kafka_conf_set(k->kafka_conf, key, eq + 1, errstr, sizeof errstr);
+  /* kavro's message names as much of the key as is safe to show. */
   if (res == RD_KAFKA_CONF_UNKNOWN)
-    return cli_usage_error(k->cmd,
-                           "-X %s: neither a kavro nor a librdkafka setting",
-                           key);
+    return cli_usage_error(k->cmd, "-X: %s, nor a librdkafka setting",
+                           error.text);
+  /* librdkafka's message quotes the value. */
+  if (res != RD_KAFKA_CONF_OK && kavro_conf_is_secret(key))
+    return cli_usage_error(k->cmd, "-X %s: invalid value (not shown: a "
+                                   "secret)", key);
   if (res != RD_KAFKA_CONF_OK)
     return cli_usage_error(k->cmd, "-X %s: %s", key, errstr);
   if (strcmp(key, "bootstrap.servers") == 0)
@@ -107,7 +111,7 @@ int kcli_connect(kcli_t *k) {
   kavro_error_t error;
   k->registry = kavro_registry_new(k->kavro_conf, &error);
   if (!k->registry) {
-    fprintf(stderr, "kavro %s: registry: %s\n", k->cmd, error.text);
+    cli_print_line("kavro %s: registry: %s", k->cmd, error.text);
     return CLI_EXIT_USAGE;
   }
   /* The client took the configuration; serializers read it from there. */
@@ -119,7 +123,7 @@ rd_kafka_t *kcli_kafka_new(kcli_t *k, rd_kafka_type_t type) {
   char errstr[512];
   rd_kafka_t *rk = rd_kafka_new(type, k->kafka_conf, errstr, sizeof errstr);
   if (!rk) {
-    fprintf(stderr, "kavro %s: %s\n", k->cmd, errstr);
+    cli_print_line("kavro %s: %s", k->cmd, errstr);
     return NULL;
   }
   k->kafka_conf = NULL; /* librdkafka's now */
@@ -129,13 +133,13 @@ rd_kafka_t *kcli_kafka_new(kcli_t *k, rd_kafka_type_t type) {
 void kcli_print_error(const char *cmd, const kavro_error_t *error,
                       const kavro_compat_result_t *result) {
   char line[KAVRO_ERROR_TEXT_LENGTH + KAVRO_ERROR_SOURCE_LENGTH + 64];
-  fprintf(stderr, "kavro %s: %s\n", cmd,
-          kavro_error_format(error, line, sizeof line));
+  cli_print_line("kavro %s: %s", cmd,
+                 kavro_error_format(error, line, sizeof line));
   size_t count = result ? kavro_compat_result_count(result) : 0;
   for (size_t i = 0; i < count; i++) {
     const kavro_incompat_t *inc = kavro_compat_result_get(result, i);
-    fprintf(stderr, "  %s at %s: %s\n", kavro_incompat_kind_name(inc->kind),
-            inc->reader_location, inc->message);
+    cli_print_line("  %s at %s: %s", kavro_incompat_kind_name(inc->kind),
+                   inc->reader_location, inc->message);
   }
 }
 

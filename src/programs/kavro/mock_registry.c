@@ -4,8 +4,10 @@
  *
  * The first line of output is the URL it serves, flushed at once, so that
  * a script can start it with port 0 and read where it went.  With --data
- * the store is loaded from FILE at start (when FILE exists) and saved to it
- * after every change and at exit.  SIGINT and SIGTERM stop it cleanly: the
+ * the store is loaded from FILE at start (when FILE exists) and every
+ * change is on disk in FILE before it is answered (kavro_mock_persist()),
+ * so that even kill -9 loses nothing answered 200.  SIGINT and SIGTERM
+ * stop it cleanly: the
  * signals are blocked before any server thread starts and waited for here,
  * so no handler runs in the middle of a request.  With --tls-cert and
  * --tls-key it serves HTTPS, and with --tls-client-ca it requires client
@@ -15,8 +17,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include <kavro/mock.h>
@@ -33,7 +33,9 @@ static const char usage[] =
     "  -l, --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:0,\n"
     "                          0 = a free port chosen by the system)\n"
     "  -d, --data FILE         load schemas from FILE at start when it\n"
-    "                          exists; save them to it after each change\n"
+    "                          exists; write each change to it before\n"
+    "                          answering (a change that cannot be written\n"
+    "                          is refused with 500)\n"
     "      --tls-cert FILE     serve HTTPS with this PEM certificate (chain)\n"
     "      --tls-key FILE      and this unencrypted PEM private key\n"
     "      --tls-client-ca FILE  require client certificates signed by a CA\n"
@@ -42,9 +44,6 @@ static const char usage[] =
     "\n"
     "Exit status: 0 stopped by a signal, 2 usage error or the port or FILE\n"
     "could not be used.\n";
-
-/* How often the store is checked for changes to save, in milliseconds. */
-#define SAVE_INTERVAL_MS 200L
 
 typedef struct options_s {
   char address[64];
@@ -123,44 +122,21 @@ static int parse_options(int argc, char **argv, options_t *o) {
 
 static void report(const char *what, const kavro_error_t *error) {
   char text[1024];
-  fprintf(stderr, "kavro mock-registry: %s: %s\n", what,
-          kavro_error_format(error, text, sizeof(text)));
+  cli_print_line("kavro mock-registry: %s: %s", what,
+                 kavro_error_format(error, text, sizeof(text)));
 }
 
-/* Save when the store changed since @saved; true unless saving failed. */
-static bool save_if_changed(kavro_mock_t *mock, const char *path,
-                            uint64_t *saved) {
-  uint64_t now = kavro_mock_change_count(mock);
-  if (!path || now == *saved)
-    return true;
-  kavro_error_t error;
-  if (kavro_mock_save(mock, path, &error) != KAVRO_OK) {
-    report("saving failed", &error);
-    return false;
-  }
-  *saved = now;
-  return true;
-}
-
-/* Wait for SIGINT or SIGTERM (blocked in @signals), saving as we go. */
-static bool serve_until_signal(kavro_mock_t *mock, const char *data,
-                               const sigset_t *signals) {
-  uint64_t saved = kavro_mock_change_count(mock);
-  const struct timespec interval = {0, SAVE_INTERVAL_MS * 1000000L};
-  for (;;) {
-    int sig = sigtimedwait(signals, NULL, &interval);
-    if (sig == SIGINT || sig == SIGTERM)
-      break;
-    save_if_changed(mock, data, &saved);
-  }
-  return save_if_changed(mock, data, &saved);
+/* Wait for SIGINT or SIGTERM (blocked in @signals). */
+static void wait_for_signal(const sigset_t *signals) {
+  int sig;
+  while (sigwait(signals, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
+    ;
 }
 
 static int start(kavro_mock_t *mock, const options_t *o) {
   kavro_error_t error;
-  if (o->data && access(o->data, F_OK) == 0 &&
-      kavro_mock_load(mock, o->data, &error) != KAVRO_OK) {
-    report("loading failed", &error);
+  if (o->data && kavro_mock_persist(mock, o->data, &error) != KAVRO_OK) {
+    report("cannot keep the registry in its file", &error);
     return CLI_EXIT_USAGE;
   }
   kavro_err_t err =
@@ -195,8 +171,8 @@ static int run(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   status = start(mock, &o);
-  if (status == CLI_EXIT_OK && !serve_until_signal(mock, o.data, &signals))
-    status = CLI_EXIT_USAGE;
+  if (status == CLI_EXIT_OK)
+    wait_for_signal(&signals);
   kavro_mock_destroy(mock);
   return status;
 }

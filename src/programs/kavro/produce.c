@@ -149,7 +149,7 @@ static int datum_make(datum_t *d, kavro_schema_t *schema) {
   kavro_error_t error;
   d->schema = schema;
   if (kavro_schema_to_avro(schema, &d->avro, &error) != KAVRO_OK) {
-    fprintf(stderr, "kavro produce: %s\n", error.text);
+    cli_print_line("kavro produce: %s", error.text);
     return CLI_EXIT_USAGE;
   }
   d->iface = avro_generic_class_from_schema(d->avro);
@@ -237,9 +237,7 @@ static int fetch_schema(kcli_t *k, const options_t *o, kavro_schema_t **schemap)
   if (err == KAVRO_OK)
     return CLI_EXIT_OK;
   kcli_print_error("produce", &error, NULL);
-  return kavro_error_classify(&error) == KAVRO_ERROR_CLASS_PERMANENT
-             ? CLI_EXIT_INVALID
-             : CLI_EXIT_USAGE;
+  return cli_exit_status_of(&error);
 }
 
 /* Read one line of at most MAX_LINE bytes into @line (grown as needed).
@@ -286,9 +284,7 @@ static int refused(run_t *r, const kavro_error_t *error) {
           ? kavro_serializer_last_incompatibility(
                 kavro_kafka_producer_serializer(r->producer))
           : NULL);
-  return kavro_error_classify(error) == KAVRO_ERROR_CLASS_PERMANENT
-             ? CLI_EXIT_INVALID
-             : CLI_EXIT_USAGE;
+  return cli_exit_status_of(error);
 }
 
 /* Parse one line (KEY<sep>VALUE with --key-schema) and produce it. */

@@ -114,7 +114,7 @@ static int exit_code_for(kavro_err_t err) {
 static void print_error(const kavro_error_t *error) {
   char line[KAVRO_ERROR_SOURCE_LENGTH + KAVRO_ERROR_PATH_LENGTH +
             KAVRO_ERROR_TEXT_LENGTH + 64];
-  fprintf(stderr, "%s\n", kavro_error_format(error, line, sizeof(line)));
+  cli_print_line("%s", kavro_error_format(error, line, sizeof(line)));
 }
 
 /* A warning is "/json/pointer: text"; print it where that pointer lies. */
@@ -127,12 +127,12 @@ static void print_warning(const kavro_schema_t *schema, const char *path,
     snprintf(pointer, sizeof(pointer), "%.*s", (int)(sep - warning), warning);
     kavro_schema_locate(schema, pointer, &line, &column);
     if (line > 0) {
-      fprintf(stderr, "%s:%d:%d: %.*s: warning: %s\n", path, line, column,
-              (int)(sep - warning), warning, sep + 2);
+      cli_print_line("%s:%d:%d: %.*s: warning: %s", path, line, column,
+                     (int)(sep - warning), warning, sep + 2);
       return;
     }
   }
-  fprintf(stderr, "%s: warning: %s\n", path, warning);
+  cli_print_line("%s: warning: %s", path, warning);
 }
 
 static kavro_err_t parse_with(kavro_schema_t *const *references, size_t count,

@@ -16,7 +16,7 @@ int cli_open_input(const char *cmd, const char *path, FILE **inp) {
     return CLI_EXIT_OK;
   }
   if (!(*inp = fopen(path, "rb"))) {
-    fprintf(stderr, "kavro %s: %s: %s\n", cmd, path, strerror(errno));
+    cli_print_line("kavro %s: %s: %s", cmd, path, strerror(errno));
     return CLI_EXIT_USAGE;
   }
   return CLI_EXIT_OK;
@@ -56,6 +56,13 @@ int cli_read_line(FILE *in, char **line, size_t *capacity, size_t *length) {
   (*line)[n] = '\0';
   *length = n;
   return 1;
+}
+
+bool cli_blank_line(const char *line, size_t length) {
+  for (size_t i = 0; i < length; i++)
+    if (!strchr(" \t\r\f\v", line[i]) || line[i] == '\0')
+      return false;
+  return true;
 }
 
 int cli_read_all(const char *cmd, FILE *in, unsigned char **datap,
@@ -146,7 +153,7 @@ int cli_registry_new(const char *cmd, const char *url, char *const *settings,
     char *eq = strchr(settings[i], '=');
     if (!eq) {
       kavro_conf_destroy(conf);
-      return cli_usage_error(cmd, "-X wants KEY=VALUE, not '%s'", settings[i]);
+      return cli_usage_error(cmd, "%s", CLI_SETTING_MALFORMED);
     }
     *eq = '\0';
     kavro_err_t err = kavro_conf_set(conf, settings[i], eq + 1, &error);
@@ -157,7 +164,7 @@ int cli_registry_new(const char *cmd, const char *url, char *const *settings,
   if ((*regp = kavro_registry_new(conf, &error)))
     return CLI_EXIT_OK;
 refused:
-  fprintf(stderr, "kavro %s: %s\n", cmd, error.text);
+  cli_print_line("kavro %s: %s", cmd, error.text);
   kavro_conf_destroy(conf);
   return CLI_EXIT_USAGE;
 }
@@ -167,7 +174,7 @@ void cli_print_kavro_error(const char *cmd, const char *where,
   char text[1024];
   kavro_error_format(error, text, sizeof(text));
   if (where)
-    fprintf(stderr, "kavro %s: %s: %s\n", cmd, where, text);
+    cli_print_line("kavro %s: %s: %s", cmd, where, text);
   else
-    fprintf(stderr, "kavro %s: %s\n", cmd, text);
+    cli_print_line("kavro %s: %s", cmd, text);
 }

@@ -19,17 +19,18 @@ void sc_common_init(sc_common_t *common, const char *command) {
 
 int sc_usage_error(const char *command, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "sr-compat %s: ", command);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  char *message = sc_xvasprintf(fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nTry 'sr-compat %s --help'.\n", command);
+  sc_print_line(stderr, "sr-compat %s: %s", command, message);
+  free(message);
+  fprintf(stderr, "Try 'sr-compat %s --help'.\n", command);
   return SC_EXIT_ERROR;
 }
 
 int sc_report_error(const kavro_error_t *error) {
   char *text = sc_error_text(error);
-  fprintf(stderr, "sr-compat: %s\n", text);
+  sc_print_line(stderr, "sr-compat: %s", text);
   free(text);
   return SC_EXIT_ERROR;
 }

@@ -14,8 +14,11 @@
 #include "report.h"
 #include "util.h"
 
-static void put_escaped(FILE *out, const char *s, bool property) {
-  for (; *s; s++) {
+/* Line breaks are the runner's to encode; every other control character
+ * (ESC would colour or hide the log) is escaped first. */
+static void put_escaped(FILE *out, const char *text, bool property) {
+  char *shown = sc_printable(text, SC_TEXT_LINE | KAVRO_TEXT_KEEP_NEWLINES);
+  for (const char *s = shown; *s; s++) {
     switch (*s) {
     case '%': fputs("%25", out); break;
     case '\r': fputs("%0D", out); break;
@@ -25,6 +28,7 @@ static void put_escaped(FILE *out, const char *s, bool property) {
     default: fputc(*s, out);
     }
   }
+  free(shown);
 }
 
 static void annotate(FILE *out, const char *command, const char *file,

@@ -16,9 +16,12 @@
 static json_t *string_or_null(const char *s) {
   if (!s)
     return json_null();
-  char *clean = sc_utf8_clean(s);
+  /* JSON escapes control characters itself; URLs it cannot help. */
+  char *redacted = sc_printable(s, KAVRO_TEXT_REDACT_URLS);
+  char *clean = sc_utf8_clean(redacted);
   json_t *value = sc_xjson(json_string(clean));
   free(clean);
+  free(redacted);
   return value;
 }
 

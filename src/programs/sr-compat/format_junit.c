@@ -11,11 +11,13 @@
 #include "util.h"
 
 /* Write @s escaped for XML 1.0 content (@attribute false) or a quoted
- * attribute value (@attribute true).  Characters XML 1.0 cannot carry at
- * all (control characters other than tab and newlines, U+FFFE, U+FFFF,
- * invalid UTF-8) become '?'. */
+ * attribute value (@attribute true), URLs without user info.  Characters
+ * XML 1.0 cannot carry at all (control characters other than tab and
+ * newlines, U+FFFE, U+FFFF, invalid UTF-8) become '?'. */
 static void put_escaped(FILE *out, const char *s, bool attribute) {
-  char *clean = sc_utf8_clean(s ? s : "");
+  char *redacted = sc_printable(s ? s : "", KAVRO_TEXT_REDACT_URLS);
+  char *clean = sc_utf8_clean(redacted);
+  free(redacted);
   for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
     switch (*p) {
     case '&': fputs("&amp;", out); break;

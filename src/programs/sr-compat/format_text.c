@@ -1,7 +1,8 @@
 /*
  * sr-compat - the text format, for people.  Finding lines start with
  * "file:line:column:" as compilers print them, so editors and terminals
- * jump to the spot.
+ * jump to the spot.  Every line is printed through sc_print_line(): the
+ * text quotes file names, schemas and registry replies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,84 +10,92 @@
 #include "report.h"
 #include "util.h"
 
-static void print_location(FILE *out, const sc_unit_t *unit,
-                           const sc_finding_t *f) {
+/* "file:line:column" of a finding, or the file alone. */
+static char *location(const sc_unit_t *unit, const sc_finding_t *f) {
   if (f->line > 0)
-    fprintf(out, "%s:%d:%d: ", unit->file, f->line, f->column);
-  else
-    fprintf(out, "%s: ", unit->file);
+    return sc_xasprintf("%s:%d:%d", unit->file, f->line, f->column);
+  return sc_xstrdup(unit->file);
 }
 
 /* "v1:a.avsc" or "3 previous versions (v1 ... v3)". */
-static void print_previous(FILE *out, const sc_unit_t *unit) {
-  if (unit->previous_count == 1) {
-    fputs(unit->previous[0], out);
-    return;
-  }
-  fprintf(out, "%zu previous versions (%s ... %s)", unit->previous_count,
-          unit->previous[0], unit->previous[unit->previous_count - 1]);
+static char *previous_text(const sc_unit_t *unit) {
+  if (unit->previous_count == 1)
+    return sc_xstrdup(unit->previous[0]);
+  return sc_xasprintf("%zu previous versions (%s ... %s)",
+                      unit->previous_count, unit->previous[0],
+                      unit->previous[unit->previous_count - 1]);
 }
 
 static void print_check_finding(FILE *out, const sc_unit_t *unit,
                                 const sc_finding_t *f) {
-  print_location(out, unit, f);
-  fprintf(out, "%s: %s\n    at %s; ", f->kind, f->message,
-          *f->pointer ? f->pointer : "/");
+  char *where = location(unit, f);
+  sc_print_line(out, "%s: %s: %s", where, f->kind, f->message);
+  const char *pointer = *f->pointer ? f->pointer : "/";
   const char *previous = unit->previous[f->previous_index];
   if (f->role == SC_ROLE_CANDIDATE_READS)
-    fprintf(out, "the new schema reads data written with %s\n", previous);
+    sc_print_line(out, "    at %s; the new schema reads data written with %s",
+                  pointer, previous);
   else
-    fprintf(out, "%s reads data written with the new schema\n", previous);
+    sc_print_line(out, "    at %s; %s reads data written with the new schema",
+                  pointer, previous);
+  free(where);
 }
 
 static void print_lint_finding(FILE *out, const sc_unit_t *unit,
                                const sc_finding_t *f) {
-  print_location(out, unit, f);
-  fprintf(out, "%s: %s: %s\n    fix: %s (at %s)\n",
-          f->severity == SC_SEVERITY_ERROR ? "error" : "warning", f->kind,
-          f->message, f->fix, *f->pointer ? f->pointer : "/");
+  char *where = location(unit, f);
+  sc_print_line(out, "%s: %s: %s: %s", where,
+                f->severity == SC_SEVERITY_ERROR ? "error" : "warning", f->kind,
+                f->message);
+  sc_print_line(out, "    fix: %s (at %s)", f->fix,
+                *f->pointer ? f->pointer : "/");
+  free(where);
 }
 
 static void print_unit_header(FILE *out, const sc_report_t *report,
                               const sc_unit_t *unit) {
   const char *status = sc_status_name(report, unit->status);
   if (!unit->level) {
-    fprintf(out, "%s: %s\n", unit->file, status);
+    sc_print_line(out, "%s: %s", unit->file, status);
     return;
   }
   if (unit->status == SC_STATUS_NEW) {
-    fprintf(out, "%s: new, not in %s: nothing to break\n", unit->file,
-            unit->against);
+    sc_print_line(out, "%s: new, not in %s: nothing to break", unit->file,
+                  unit->against);
     return;
   }
-  fprintf(out, "%s: %s under %s with ", unit->file, status, unit->level);
-  print_previous(out, unit);
-  if (unit->subject)
-    fprintf(out, " (subject %s)", unit->subject);
-  if (unit->finding_count)
-    fprintf(out, ": %zu problem%s", unit->finding_count,
-            unit->finding_count == 1 ? "" : "s");
-  fputc('\n', out);
+  char *previous = previous_text(unit);
+  char *subject = unit->subject ? sc_xasprintf(" (subject %s)", unit->subject)
+                                : sc_xstrdup("");
+  char *problems = unit->finding_count
+                       ? sc_xasprintf(": %zu problem%s", unit->finding_count,
+                                      unit->finding_count == 1 ? "" : "s")
+                       : sc_xstrdup("");
+  sc_print_line(out, "%s: %s under %s with %s%s%s", unit->file, status,
+                unit->level, previous, subject, problems);
+  free(problems);
+  free(subject);
+  free(previous);
 }
 
 /* register: where the file's schema is now. */
 static void print_registered(FILE *out, const sc_report_t *report,
                              const sc_unit_t *unit) {
-  fprintf(out, "%s: %s: subject %s version %d id %d\n", unit->file,
-          sc_status_name(report, unit->status), unit->subject, unit->version,
-          unit->id);
+  sc_print_line(out, "%s: %s: subject %s version %d id %d", unit->file,
+                sc_status_name(report, unit->status), unit->subject,
+                unit->version, unit->id);
 }
 
 /* check --confirm: what the registry's own test said. */
 static void print_confirmation(FILE *out, const sc_unit_t *unit) {
   if (unit->confirm == SC_CONFIRM_SKIPPED) {
-    fprintf(out, "    registry not asked: %s\n", unit->confirm_note);
+    sc_print_line(out, "    registry not asked: %s", unit->confirm_note);
     return;
   }
-  fprintf(out, "    registry %s: %s\n", sc_confirm_name(unit->confirm),
-          unit->registry_compatible ? "compatible" : "incompatible");
+  sc_print_line(out, "    registry %s: %s", sc_confirm_name(unit->confirm),
+                unit->registry_compatible ? "compatible" : "incompatible");
   for (size_t i = 0; i < unit->registry_message_count; i++)
-    fprintf(out, "    registry: %s\n", unit->registry_messages[i]);
+    sc_print_line(out, "    registry: %s", unit->registry_messages[i]);
 }
 
 static const char *problem_name(const sc_unit_t *unit) {
@@ -104,7 +113,7 @@ static void print_unit(FILE *out, const sc_report_t *report,
                        const sc_unit_t *unit) {
   if (sc_unit_has_error(unit)) {
     char *text = sc_error_text(&unit->error);
-    fprintf(out, "%s: %s: %s\n", unit->file, problem_name(unit), text);
+    sc_print_line(out, "%s: %s: %s", unit->file, problem_name(unit), text);
     free(text);
   } else if (unit->version > 0) {
     print_registered(out, report, unit);

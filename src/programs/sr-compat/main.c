@@ -60,7 +60,7 @@ static int help(int argc, char **argv) {
   }
   command_fn run = find_command(argv[1]);
   if (!run) {
-    fprintf(stderr, "sr-compat: no command \"%s\"\n", argv[1]);
+    sc_print_line(stderr, "sr-compat: no command \"%s\"", argv[1]);
     return SC_EXIT_ERROR;
   }
   static char help_flag[] = "--help";
@@ -84,8 +84,8 @@ int main(int argc, char **argv) {
   }
   command_fn run = find_command(name);
   if (!run) {
-    fprintf(stderr, "sr-compat: unknown command \"%s\"\nTry 'sr-compat "
-                    "--help'.\n", name);
+    sc_print_line(stderr, "sr-compat: unknown command \"%s\"", name);
+    fputs("Try 'sr-compat --help'.\n", stderr);
     return SC_EXIT_ERROR;
   }
   return run(argc - 1, argv + 1);

@@ -43,7 +43,7 @@ char *sc_xstrdup(const char *s) {
   return p;
 }
 
-static char *xvasprintf(const char *fmt, va_list ap) {
+char *sc_xvasprintf(const char *fmt, va_list ap) {
   va_list copy;
   va_copy(copy, ap);
   int n = vsnprintf(NULL, 0, fmt, copy);
@@ -58,9 +58,27 @@ static char *xvasprintf(const char *fmt, va_list ap) {
 char *sc_xasprintf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *s = xvasprintf(fmt, ap);
+  char *s = sc_xvasprintf(fmt, ap);
   va_end(ap);
   return s;
+}
+
+char *sc_printable(const char *s, unsigned flags) {
+  char *shown = kavro_text_printable(s, flags);
+  if (!shown)
+    sc_out_of_memory();
+  return shown;
+}
+
+void sc_print_line(FILE *out, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *line = sc_xvasprintf(fmt, ap);
+  va_end(ap);
+  char *shown = sc_printable(line, SC_TEXT_LINE);
+  fprintf(out, "%s\n", shown);
+  free(shown);
+  free(line);
 }
 
 json_t *sc_xjson(json_t *value) {

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 #include <kavro.h>
@@ -34,6 +35,23 @@ void *sc_xcalloc(size_t count, size_t size);
 void *sc_xrealloc(void *ptr, size_t size);
 char *sc_xstrdup(const char *s);
 char *sc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sc_xvasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+/* What text made for people (stderr, the text and GitHub formats) goes
+ * through: it may quote registry replies, file names and URLs, so URLs
+ * lose their user info and control characters, which could drive a
+ * terminal or forge a CI log line, are escaped. */
+#define SC_TEXT_LINE (KAVRO_TEXT_REDACT_URLS | KAVRO_TEXT_ESCAPE_CONTROLS)
+
+/* kavro_text_printable() of @s with @flags, which cannot fail. */
+char *sc_printable(const char *s, unsigned flags);
+
+/* Print one line on @out: formatted as printf() does, then made printable
+ * (SC_TEXT_LINE) as a whole, since a URL's user info is found only in the
+ * whole; then a newline. */
+void sc_print_line(FILE *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* A jansson value that must exist (constructors return NULL only when out
  * of memory). */
 json_t *sc_xjson(json_t *value);
