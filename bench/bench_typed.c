@@ -133,7 +133,7 @@ static void setup_serializer(bench_t *b) {
       kavro_conf_set(conf, "schema.registry.url", "mock://benchtyped", &error) ||
       !(b->registry = kavro_registry_new(conf, &error)) ||
       !(b->serializer = kavro_serializer_new(b->registry, NULL, &error)) ||
-      !(b->ts = kavro_typed_serializer_new(b->serializer, b->registry, &error)))
+      !(b->ts = kavro_typed_serializer_new(b->serializer, &error)))
     kb_die("serializer", &error);
 }
 

@@ -67,8 +67,8 @@ kavro_err_t kv_buf_grow(kavro_buf_t *buf, size_t extra) {
 /* The common case reserves the longest varint without measuring; only a
  * nearly full buffer measures, so that a caller's buffer fills exactly. */
 kavro_err_t kv_write_long(kavro_buf_t *buf, int64_t value) {
-  if (buf->capacity - buf->length < KV_MAX_VARINT) {
-    kavro_err_t err = kv_buf_grow(buf, kv_long_size(value));
+  if (buf->capacity - buf->length < KAVRO_MAX_VARINT) {
+    kavro_err_t err = kv_buf_grow(buf, kavro_varint_size(value));
     if (err)
       return err;
   }
@@ -77,9 +77,9 @@ kavro_err_t kv_write_long(kavro_buf_t *buf, int64_t value) {
 }
 
 kavro_err_t kv_write_bytes(kavro_buf_t *buf, const void *data, size_t length) {
-  if (length > INT64_MAX || length > SIZE_MAX - KV_MAX_VARINT)
+  if (length > INT64_MAX || length > SIZE_MAX - KAVRO_MAX_VARINT)
     return KAVRO_ERR_LIMIT;
-  kavro_err_t err = kv_buf_reserve(buf, kv_long_size((int64_t)length) + length);
+  kavro_err_t err = kv_buf_reserve(buf, kavro_varint_size((int64_t)length) + length);
   if (err)
     return err;
   kv_put_long(buf, (int64_t)length);

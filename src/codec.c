@@ -17,26 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "codec_int.h"
+#include "serde_value_int.h"
 #include "error_int.h"
 
 /* ---- errors ----------------------------------------------------------------- */
-
-kavro_err_t kv_read_fail(kv_reader_t *r, const char *fmt, ...) {
-  char text[KAVRO_ERROR_TEXT_LENGTH];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof(text), fmt, ap);
-  va_end(ap);
-  return kv_error_set(r->error, KAVRO_ERR_DECODE, "at byte %zu: %s",
-                      (size_t)(r->p - r->start), text);
-}
-
-kavro_err_t kv_read_limit(kv_reader_t *r, const char *what, size_t bound) {
-  return kv_error_set(r->error, KAVRO_ERR_LIMIT,
-                      "at byte %zu: %s exceeds the limit of %zu",
-                      (size_t)(r->p - r->start), what, bound);
-}
 
 kavro_err_t kv_value_fail(kavro_error_t *error, kavro_err_t code,
                           const char *what) {
@@ -59,88 +43,8 @@ kavro_err_t kv_value_status(kavro_error_t *error, int rc, const char *what) {
 
 void kv_reader_init(kv_reader_t *r, kavro_decoder_t *decoder,
                     const void *data, size_t size, kavro_error_t *error) {
-  r->start = r->p = data;
-  r->end = r->start + size;
+  kavro_cursor_init(&r->c, data, size, &decoder->limits, error);
   r->decoder = decoder;
-  r->depth = 0;
-  r->elements = 0;
-  r->error = error;
-}
-
-kavro_err_t kv_read_long(kv_reader_t *r, int64_t *out) {
-  uint64_t z = 0;
-  for (unsigned shift = 0; shift < 64; shift += 7) {
-    if (r->p == r->end)
-      return kv_read_fail(r, "body ends inside a number");
-    unsigned char b = *r->p++;
-    /* The tenth byte may only carry the top bit of 64. */
-    if (shift == 63 && b > 1)
-      return kv_read_fail(r, "number is longer than 64 bits");
-    z |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-      return KAVRO_OK;
-    }
-  }
-  return kv_read_fail(r, "number is longer than 64 bits");
-}
-
-kavro_err_t kv_read_int(kv_reader_t *r, int32_t *out) {
-  int64_t v;
-  kavro_err_t err = kv_read_long(r, &v);
-  if (err)
-    return err;
-  if (v < INT32_MIN || v > INT32_MAX)
-    return kv_read_fail(r, "int %lld is outside the 32-bit range", (long long)v);
-  *out = (int32_t)v;
-  return KAVRO_OK;
-}
-
-kavro_err_t kv_read_boolean(kv_reader_t *r, int *out) {
-  if (r->p == r->end)
-    return kv_read_fail(r, "body ends before a boolean");
-  if (*r->p > 1)
-    return kv_read_fail(r, "boolean byte is %u, not 0 or 1", *r->p);
-  *out = *r->p++;
-  return KAVRO_OK;
-}
-
-static kavro_err_t read_exact(kv_reader_t *r, void *out, size_t n,
-                              const char *what) {
-  if ((size_t)(r->end - r->p) < n)
-    return kv_read_fail(r, "body ends inside a %s", what);
-  memcpy(out, r->p, n);
-  r->p += n;
-  return KAVRO_OK;
-}
-
-/* Avro writes floats little-endian; so does every host kavro builds on, and
- * configure would have to say otherwise for a big-endian one. */
-kavro_err_t kv_read_float(kv_reader_t *r, float *out) {
-  return read_exact(r, out, sizeof(*out), "float");
-}
-
-kavro_err_t kv_read_double(kv_reader_t *r, double *out) {
-  return read_exact(r, out, sizeof(*out), "double");
-}
-
-kavro_err_t kv_read_run(kv_reader_t *r, const unsigned char **data,
-                        size_t *length) {
-  int64_t n;
-  kavro_err_t err = kv_read_long(r, &n);
-  if (err)
-    return err;
-  if (n < 0)
-    return kv_read_fail(r, "length %lld is negative", (long long)n);
-  if ((uint64_t)n > (uint64_t)(r->end - r->p))
-    return kv_read_fail(r, "length %lld is more than the %zu bytes left",
-                        (long long)n, (size_t)(r->end - r->p));
-  if ((uint64_t)n > r->decoder->limits.max_length)
-    return kv_read_limit(r, "string or bytes length", r->decoder->limits.max_length);
-  *data = r->p;
-  *length = (size_t)n;
-  r->p += n;
-  return KAVRO_OK;
 }
 
 kavro_err_t kv_stage(kv_reader_t *r, const void *data, size_t length,
@@ -148,7 +52,7 @@ kavro_err_t kv_stage(kv_reader_t *r, const void *data, size_t length,
   kavro_buf_t *s = &r->decoder->scratch;
   s->length = 0;
   if (kv_buf_reserve(s, length + 1) != KAVRO_OK)
-    return kv_error_set(r->error, KAVRO_ERR_NOMEM, "out of memory staging a string");
+    return kv_error_set(r->c.error, KAVRO_ERR_NOMEM, "out of memory staging a string");
   kv_put_bytes(s, data, length);
   s->data[s->length] = '\0';
   *out = (const char *)s->data;
@@ -156,80 +60,42 @@ kavro_err_t kv_stage(kv_reader_t *r, const void *data, size_t length,
 }
 
 kavro_err_t kv_read_cstring(kv_reader_t *r, const char **str, size_t *length) {
-  const unsigned char *data;
-  kavro_err_t err = kv_read_run(r, &data, length);
+  const unsigned char *data = NULL;
+  kavro_err_t err = kavro_cursor_run(&r->c, &data, length);
   return err ? err : kv_stage(r, data, *length, str);
 }
 
-kavro_err_t kv_read_enter(kv_reader_t *r) {
-  if (r->depth >= r->decoder->limits.max_depth)
-    return kv_read_limit(r, "nesting depth", r->decoder->limits.max_depth);
-  r->depth++;
-  return KAVRO_OK;
-}
-
-bool kv_node_may_be_empty(const kv_node_t *node) {
+/* The walk below @depth records deep: a record that holds itself through
+ * record fields alone has no finite datum, so the bound only ends it. */
+static bool may_be_empty(const kv_node_t *node, unsigned depth) {
   switch (node->type) {
   case KAVRO_NULL:
-  case KAVRO_RECORD:   /* all its fields might be empty; not worth a walk */
     return true;
   case KAVRO_FIXED:
     return node->size == 0;
+  case KAVRO_RECORD:
+    /* Stops at the first field that takes a byte, usually the first. */
+    for (size_t i = 0; i < node->field_count; i++)
+      if (depth >= KAVRO_DECODE_DEFAULT_MAX_DEPTH ||
+          !may_be_empty(node->fields[i].type, depth + 1))
+        return false;
+    return true;
   default:
     return false;
   }
 }
 
-kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item,
-                          size_t *seen, size_t *count) {
-  int64_t n;
-  kavro_err_t err = kv_read_long(r, &n);
-  if (err)
-    return err;
-  if (n < 0) {
-    /* A negative count is followed by the block's size in bytes. */
-    int64_t bytes;
-    if (n == INT64_MIN)
-      return kv_read_fail(r, "block count is out of range");
-    n = -n;
-    if ((err = kv_read_long(r, &bytes)))
-      return err;
-    if (bytes < 0 || (uint64_t)bytes > (uint64_t)(r->end - r->p))
-      return kv_read_fail(r, "block size %lld does not fit the %zu bytes left",
-                          (long long)bytes, (size_t)(r->end - r->p));
-  }
-  const kavro_decode_limits_t *lim = &r->decoder->limits;
-  /* The bound is on the whole collection, whatever its split in blocks. */
-  if ((uint64_t)n > lim->max_collection - *seen)
-    return kv_read_limit(r, "collection size", lim->max_collection);
-  if ((uint64_t)n > lim->max_elements - r->elements)
-    return kv_read_limit(r, "number of collection items", lim->max_elements);
-  if (!kv_node_may_be_empty(item) && (uint64_t)n > (uint64_t)(r->end - r->p))
-    return kv_read_fail(r, "count %lld is more than the %zu bytes left",
-                        (long long)n, (size_t)(r->end - r->p));
-  r->elements += (size_t)n;
-  *seen += (size_t)n;
-  *count = (size_t)n;
-  return KAVRO_OK;
+/* The rule `kavro gen` follows too, so that a count is bounded by the
+ * bytes left on both paths alike. */
+bool kv_node_may_be_empty(const kv_node_t *node) {
+  return may_be_empty(node, 0);
 }
 
-size_t kv_utf8_sequence(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                          : (c >> 3) == 30 && c <= 0xf4 ? 4 : 0;
-  if (len == 0 || len > n || (len == 2 && c < 0xc2))
-    return 0;
-  for (size_t i = 1; i < len; i++)
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-  for (size_t i = 1; i < len; i++)
-    cp = (cp << 6) | (s[i] & 0x3fu);
-  static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < least[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return len;
+kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item,
+                          size_t *seen, size_t *count) {
+  return kavro_cursor_block(&r->c, seen, count, kv_node_may_be_empty(item));
 }
+
 
 
 /* ---- encoding ---------------------------------------------------------------- */
@@ -465,7 +331,7 @@ kavro_err_t kavro_encode_to(const kavro_schema_t *schema,
 /* ---- decoding ---------------------------------------------------------------- */
 
 static kavro_err_t set_status(kv_reader_t *r, int rc, const char *what) {
-  return kv_value_status(r->error, rc, what);
+  return kv_value_status(r->c.error, rc, what);
 }
 
 static kavro_err_t decode_scalar(kv_reader_t *r, const kv_node_t *node,
@@ -475,28 +341,28 @@ static kavro_err_t decode_scalar(kv_reader_t *r, const kv_node_t *node,
   case KAVRO_NULL:
     return set_status(r, avro_value_set_null(v), "a null");
   case KAVRO_BOOLEAN: {
-    int b;
-    return (err = kv_read_boolean(r, &b)) ? err
+    bool b = false;
+    return (err = kavro_cursor_bool(&r->c, &b)) ? err
            : set_status(r, avro_value_set_boolean(v, b), "a boolean");
   }
   case KAVRO_INT: {
-    int32_t i;
-    return (err = kv_read_int(r, &i)) ? err
+    int32_t i = 0;
+    return (err = kavro_cursor_int(&r->c, &i)) ? err
            : set_status(r, avro_value_set_int(v, i), "an int");
   }
   case KAVRO_LONG: {
-    int64_t l;
-    return (err = kv_read_long(r, &l)) ? err
+    int64_t l = 0;
+    return (err = kavro_cursor_long(&r->c, &l)) ? err
            : set_status(r, avro_value_set_long(v, l), "a long");
   }
   case KAVRO_FLOAT: {
-    float f;
-    return (err = kv_read_float(r, &f)) ? err
+    float f = 0;
+    return (err = kavro_cursor_float(&r->c, &f)) ? err
            : set_status(r, avro_value_set_float(v, f), "a float");
   }
   default: {
-    double d;
-    return (err = kv_read_double(r, &d)) ? err
+    double d = 0;
+    return (err = kavro_cursor_double(&r->c, &d)) ? err
            : set_status(r, avro_value_set_double(v, d), "a double");
   }
   }
@@ -504,12 +370,12 @@ static kavro_err_t decode_scalar(kv_reader_t *r, const kv_node_t *node,
 
 static kavro_err_t decode_run(kv_reader_t *r, const kv_node_t *node,
                               avro_value_t *v) {
-  const unsigned char *data;
-  size_t length;
+  const unsigned char *data = NULL;
+  size_t length = 0;
   kavro_err_t err;
   switch (node->type) {
   case KAVRO_BYTES:
-    if ((err = kv_read_run(r, &data, &length)))
+    if ((err = kavro_cursor_run(&r->c, &data, &length)))
       return err;
     return set_status(r, avro_value_set_bytes(v, (void *)data, length), "bytes");
   case KAVRO_STRING: {
@@ -519,19 +385,16 @@ static kavro_err_t decode_run(kv_reader_t *r, const kv_node_t *node,
     return set_status(r, avro_value_set_string_len(v, s, length + 1), "a string");
   }
   case KAVRO_FIXED:
-    if ((size_t)(r->end - r->p) < node->size)
-      return kv_read_fail(r, "body ends inside fixed %s", node->fullname);
-    data = r->p;
-    r->p += node->size;
+    if ((err = kavro_cursor_fixed(&r->c, &data, node->size, node->fullname)))
+      return err;
     return set_status(r, avro_value_set_fixed(v, (void *)data, node->size),
                       "a fixed");
   default: {
-    int32_t i = 0;
-    if ((err = kv_read_int(r, &i)))
+    uint32_t i = 0;
+    if ((err = kavro_cursor_symbol(&r->c, &i, (uint32_t)node->symbol_count,
+                                   node->fullname)))
       return err;
-    if (i < 0 || (size_t)i >= node->symbol_count)
-      return kv_read_fail(r, "enum %s has no symbol %d", node->fullname, i);
-    return set_status(r, avro_value_set_enum(v, i), "an enum");
+    return set_status(r, avro_value_set_enum(v, (int)i), "an enum");
   }
   }
 }
@@ -549,7 +412,7 @@ kavro_err_t kv_decode_collection(kv_reader_t *r, const kv_node_t *node,
         rc = avro_value_append(v, &child, NULL);
       } else {
         const char *key;
-        size_t key_length;
+        size_t key_length = 0;
         if ((err = kv_read_cstring(r, &key, &key_length)))
           return err;
         rc = avro_value_add(v, key, &child, NULL, &is_new);
@@ -573,7 +436,7 @@ static kavro_err_t decode_item(kv_reader_t *r, const void *node,
 
 static kavro_err_t decode_record(kv_reader_t *r, const kv_node_t *node,
                                  avro_value_t *v) {
-  kavro_err_t err = kv_check_record(node, v, r->error);
+  kavro_err_t err = kv_check_record(node, v, r->c.error);
   if (err)
     return err;
   for (size_t i = 0; i < node->field_count; i++) {
@@ -589,20 +452,16 @@ static kavro_err_t decode_record(kv_reader_t *r, const kv_node_t *node,
 
 kavro_err_t kv_read_branch(kv_reader_t *r, const kv_node_t *node,
                            size_t *index) {
-  int64_t d;
-  kavro_err_t err = kv_read_long(r, &d);
-  if (err)
-    return err;
-  if (d < 0 || (uint64_t)d >= node->branch_count)
-    return kv_read_fail(r, "union branch %lld does not exist (%zu branches)",
-                        (long long)d, node->branch_count);
-  *index = (size_t)d;
-  return KAVRO_OK;
+  uint32_t d = 0;
+  kavro_err_t err =
+      kavro_cursor_branch(&r->c, &d, (uint32_t)node->branch_count);
+  *index = d;
+  return err;
 }
 
 static kavro_err_t decode_union(kv_reader_t *r, const kv_node_t *node,
                                 avro_value_t *v) {
-  size_t d;
+  size_t d = 0;
   avro_value_t branch;
   kavro_err_t err = kv_read_branch(r, node, &d);
   if (err)
@@ -621,13 +480,13 @@ kavro_err_t kv_decode_node(kv_reader_t *r, const kv_node_t *node,
   case KAVRO_ARRAY:
   case KAVRO_MAP:
   case KAVRO_UNION:
-    if ((err = kv_read_enter(r)))
+    if ((err = kavro_cursor_enter(&r->c)))
       return err;
     err = node->type == KAVRO_RECORD  ? decode_record(r, node, value)
           : node->type == KAVRO_UNION ? decode_union(r, node, value)
                                       : kv_decode_collection(r, node, decode_item,
                                                              node->items, value);
-    kv_read_leave(r);
+    kavro_cursor_leave(&r->c);
     return err;
   case KAVRO_BYTES:
   case KAVRO_STRING:
@@ -646,9 +505,9 @@ static kavro_err_t skip_collection(kv_reader_t *r, const kv_node_t *node) {
   size_t count, seen = 0;
   while (!(err = kv_read_block(r, node->items, &seen, &count)) && count > 0) {
     for (size_t i = 0; i < count; i++) {
-      const unsigned char *key;
-      size_t key_length;
-      if (node->type == KAVRO_MAP && (err = kv_read_run(r, &key, &key_length)))
+      const unsigned char *key = NULL;
+      size_t key_length = 0;
+      if (node->type == KAVRO_MAP && (err = kavro_cursor_run(&r->c, &key, &key_length)))
         return err;
       if ((err = kv_skip_node(r, node->items)))
         return err;
@@ -673,12 +532,13 @@ static kavro_err_t skip_nested(kv_reader_t *r, const kv_node_t *node) {
 }
 
 kavro_err_t kv_skip_node(kv_reader_t *r, const kv_node_t *node) {
-  const unsigned char *data;
-  size_t length;
+  const unsigned char *data = NULL;
+  size_t length = 0;
   union {
     int32_t i;
+    uint32_t u;
     int64_t l;
-    int b;
+    bool b;
     double d;
     float f;
   } scratch = {0};
@@ -687,68 +547,36 @@ kavro_err_t kv_skip_node(kv_reader_t *r, const kv_node_t *node) {
   case KAVRO_NULL:
     return KAVRO_OK;
   case KAVRO_BOOLEAN:
-    return kv_read_boolean(r, &scratch.b);
+    return kavro_cursor_bool(&r->c, &scratch.b);
   case KAVRO_INT:
-    return kv_read_int(r, &scratch.i);
+    return kavro_cursor_int(&r->c, &scratch.i);
   case KAVRO_LONG:
-    return kv_read_long(r, &scratch.l);
+    return kavro_cursor_long(&r->c, &scratch.l);
   case KAVRO_FLOAT:
-    return kv_read_float(r, &scratch.f);
+    return kavro_cursor_float(&r->c, &scratch.f);
   case KAVRO_DOUBLE:
-    return kv_read_double(r, &scratch.d);
+    return kavro_cursor_double(&r->c, &scratch.d);
   case KAVRO_BYTES:
   case KAVRO_STRING:
-    return kv_read_run(r, &data, &length);
+    return kavro_cursor_run(&r->c, &data, &length);
   case KAVRO_FIXED:
-    if ((size_t)(r->end - r->p) < node->size)
-      return kv_read_fail(r, "body ends inside fixed %s", node->fullname);
-    r->p += node->size;
-    return KAVRO_OK;
+    return kavro_cursor_fixed(&r->c, &data, node->size, node->fullname);
   case KAVRO_ENUM:
-    if ((err = kv_read_int(r, &scratch.i)))
-      return err;
-    if (scratch.i < 0 || (size_t)scratch.i >= node->symbol_count)
-      return kv_read_fail(r, "enum %s has no symbol %d", node->fullname,
-                          scratch.i);
-    return KAVRO_OK;
+    return kavro_cursor_symbol(&r->c, &scratch.u, (uint32_t)node->symbol_count,
+                               node->fullname);
   default:
-    if ((err = kv_read_enter(r)))
+    if ((err = kavro_cursor_enter(&r->c)))
       return err;
     err = skip_nested(r, node);
-    kv_read_leave(r);
+    kavro_cursor_leave(&r->c);
     return err;
   }
 }
 
 /* ---- decoder objects and the public entry points ------------------------------ */
 
-void kavro_decode_limits_init(kavro_decode_limits_t *limits) {
-  if (!limits)
-    return;
-  limits->struct_size = sizeof(*limits);
-  limits->max_depth = KAVRO_DECODE_DEFAULT_MAX_DEPTH;
-  limits->max_collection = KAVRO_DECODE_DEFAULT_MAX_COLLECTION;
-  limits->max_elements = KAVRO_DECODE_DEFAULT_MAX_ELEMENTS;
-  limits->max_length = KAVRO_DECODE_DEFAULT_MAX_LENGTH;
-}
-
-/* Whether the caller's limits struct is new enough to hold @member. */
-#define LIMITS_HAVE(limits, member)                                          \
-  ((limits)->struct_size >= offsetof(kavro_decode_limits_t, member) +        \
-                                sizeof((limits)->member))
-
 static void decoder_setup(kavro_decoder_t *d, const kavro_decode_limits_t *limits) {
-  kavro_decode_limits_init(&d->limits);
-  if (limits) {
-    if (limits->max_depth)
-      d->limits.max_depth = limits->max_depth;
-    if (limits->max_collection)
-      d->limits.max_collection = limits->max_collection;
-    if (limits->max_elements)
-      d->limits.max_elements = limits->max_elements;
-    if (LIMITS_HAVE(limits, max_length) && limits->max_length)
-      d->limits.max_length = limits->max_length;
-  }
+  kv_limits_complete(limits, &d->limits);
   d->scratch = (kavro_buf_t){NULL, 0, 0, SIZE_MAX / 2, false};
 }
 
@@ -785,11 +613,9 @@ kavro_err_t kv_decode_pass(kavro_decoder_t *decoder, kv_item_fn pass,
   kavro_err_t err = rc ? kv_value_status(error, rc, "to reset the value")
                        : pass(&r, arg, value);
   if (!err && consumed)
-    *consumed = (size_t)(r.p - r.start);
-  else if (!err && r.p != r.end)
-    err = kv_error_set(error, KAVRO_ERR_DECODE,
-                       "%zu trailing bytes after the datum (%zu bytes)",
-                       (size_t)(r.end - r.p), (size_t)(r.p - r.start));
+    *consumed = (size_t)(r.c.p - r.c.start);
+  else if (!err && r.c.p != r.c.end)
+    err = kavro_cursor_trailing(&r.c);
   if (decoder == &temporary)
     free(temporary.scratch.data);
   return err;

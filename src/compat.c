@@ -171,7 +171,7 @@ kavro_err_t kavro_compat_check(const kavro_schema_t *reader,
   return run_checks(&check, 1, resultp, error);
 }
 
-static bool level_is_transitive(kavro_compat_level_t level) {
+bool kavro_compat_level_is_transitive(kavro_compat_level_t level) {
   return level == KAVRO_COMPAT_BACKWARD_TRANSITIVE ||
          level == KAVRO_COMPAT_FORWARD_TRANSITIVE ||
          level == KAVRO_COMPAT_FULL_TRANSITIVE;
@@ -209,7 +209,7 @@ kavro_err_t kavro_compat_check_level(kavro_compat_level_t level,
       return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                           "previous schema %zu is NULL", i + 1);
   /* NONE checks nothing, and a first version has nothing to break. */
-  size_t first = level_is_transitive(level) || count == 0 ? 0 : count - 1;
+  size_t first = kavro_compat_level_is_transitive(level) || count == 0 ? 0 : count - 1;
   if (level == KAVRO_COMPAT_NONE)
     first = count;
   kv_pair_check_t *checks = calloc(2 * (count - first) + 1, sizeof(*checks));
@@ -218,7 +218,7 @@ kavro_err_t kavro_compat_check_level(kavro_compat_level_t level,
   size_t n = 0;
   for (size_t i = first; i < count; i++) {
     kv_wording_t wording = {KV_VOICE_CANDIDATE_READS, i,
-                            !level_is_transitive(level)};
+                            !kavro_compat_level_is_transitive(level)};
     if (level_candidate_reads(level))
       checks[n++] = (kv_pair_check_t){candidate, previous[i], wording};
     wording.voice = KV_VOICE_PREVIOUS_READS;

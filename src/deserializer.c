@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "serde_value_int.h"
 #include "conf_int.h"
 #include "config.h"
 #include "error_int.h"
@@ -76,6 +77,7 @@ kavro_error_class_t kavro_error_classify(const kavro_error_t *error) {
   case KAVRO_ERR_CONF_UNKNOWN:
   case KAVRO_ERR_CONF_INVALID:
   case KAVRO_ERR_AVRO_C:
+  case KAVRO_ERR_UNSUPPORTED:
     return KAVRO_ERROR_CLASS_LOCAL;
   default:
     return KAVRO_ERROR_CLASS_PERMANENT;
@@ -300,38 +302,62 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
 
 /* ---- decoding ---------------------------------------------------------------- */
 
-/* Decode @frame's body; with @consumed, bytes may follow the datum. */
-static kavro_err_t decode_body(kavro_deserializer_t *des, const char *topic,
-                               bool is_key, const kavro_wire_frame_t *frame,
-                               kavro_deserialized_t *out, size_t *consumed,
-                               kavro_error_t *error) {
-  if (frame->id.kind != KAVRO_SCHEMA_ID_INT)
-    return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
+/* Unframe @payload and find its writer schema and the reader that
+ * applies: the part of deserializing every decoder shares, typed records'
+ * included.  @out->reader is a reference for the caller. */
+static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
+                           bool is_key, const void *header_value,
+                           size_t header_size, const void *payload,
+                           size_t size, kavro_deserializer_frame_t *out,
+                           kavro_error_t *error) {
+  memset(out, 0, sizeof(*out));
+  kavro_wire_frame_t frame;
+  kavro_err_t err = kavro_wire_unframe_dual(header_value, header_size, payload,
+                                            size, &frame, error);
+  if (err != KAVRO_OK)
+    return err;
+  out->writer_id = frame.id;
+  out->format = frame.format;
+  if (frame.id.kind != KAVRO_SCHEMA_ID_INT)
+    /* A valid message this version cannot read yet: not the message's
+     * fault, so it must not be skipped or dead-lettered. */
+    return kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
                         "the message names its writer schema by GUID, which "
                         "the registry client cannot look up");
   kavro_schema_t *writer;
-  kavro_err_t err = writer_for(des, frame->id.id, &writer, error);
+  err = writer_for(des, frame.id.id, &writer, error);
+  if (err == KAVRO_OK)
+    err = reader_for(des, topic, is_key, writer, &out->reader, error);
   if (err != KAVRO_OK)
     return err;
-  kavro_schema_t *reader = NULL;
-  err = reader_for(des, topic, is_key, writer, &reader, error);
+  out->writer = writer;
+  out->body = frame.body;
+  out->body_size = frame.body_size;
+  return KAVRO_OK;
+}
+
+/* Decode the body @f locates; with @consumed, bytes may follow the datum. */
+static kavro_err_t decode_body(kavro_deserializer_t *des,
+                               const kavro_deserializer_frame_t *f,
+                               kavro_deserialized_t *out, size_t *consumed,
+                               kavro_error_t *error) {
+  /* The writer table owns the writer: the cast gives the caches the
+   * non-const schema they key on. */
+  kavro_schema_t *writer = (kavro_schema_t *)f->writer;
   kavro_resolution_t *plan = NULL;
-  if (err == KAVRO_OK && reader)
-    err = plan_for(des, frame->id.id, writer, reader, &plan, error);
-  kavro_schema_t *target = plan ? reader : writer;
+  kavro_err_t err = KAVRO_OK;
+  if (f->reader)
+    err = plan_for(des, f->writer_id.id, writer, f->reader, &plan, error);
+  kavro_schema_t *target = plan ? f->reader : writer;
   kv_slot_t *slot = NULL;
   if (err == KAVRO_OK)
     err = slot_for(des, target, &slot, error);
   if (err == KAVRO_OK)
-    err = plan ? kavro_decode_resolved(des->decoder, plan, frame->body,
-                                       frame->body_size, &slot->value,
-                                       consumed, error)
-               : kavro_decode(des->decoder, writer, frame->body,
-                              frame->body_size, &slot->value, consumed,
-                              error);
-  /* The slot and the writer table hold references that outlive @reader's:
-   * the pointers handed out stay valid until the next call. */
-  kavro_schema_destroy(reader);
+    err = plan ? kavro_decode_resolved(des->decoder, plan, f->body,
+                                       f->body_size, &slot->value, consumed,
+                                       error)
+               : kavro_decode(des->decoder, writer, f->body, f->body_size,
+                              &slot->value, consumed, error);
   if (err != KAVRO_OK)
     return err;
   out->value = &slot->value;
@@ -354,22 +380,52 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
                         "deserializer and out are required");
   if (!payload)
     return KAVRO_OK; /* a tombstone */
-  kavro_wire_frame_t frame;
-  kavro_err_t err = kavro_wire_unframe_dual(header_value, header_size, payload,
-                                            size, &frame, error);
-  if (err != KAVRO_OK)
-    return err;
-  out->writer_id = frame.id;
-  out->format = frame.format;
-  err = decode_body(des, topic, is_key, &frame, out, consumed, error);
+  kavro_deserializer_frame_t f;
+  kavro_err_t err = unframe(des, topic, is_key, header_value, header_size,
+                            payload, size, &f, error);
+  out->writer_id = f.writer_id;
+  out->format = f.format;
+  if (err == KAVRO_OK)
+    err = decode_body(des, &f, out, consumed, error);
+  /* The slot and the writer table hold references that outlive the
+   * reader's: the pointers handed out stay valid until the next call. */
+  kavro_schema_destroy(f.reader);
   if (err != KAVRO_OK) {
     out->value = NULL;
     out->schema = out->writer = NULL;
     out->resolved = false;
   } else if (consumed) {
-    *consumed += (size_t)(frame.body - (const unsigned char *)payload);
+    *consumed += (size_t)(f.body - (const unsigned char *)payload);
   }
   return err;
+}
+
+kavro_err_t kavro_deserializer_unframe(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
+  if (!out)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "out is required");
+  memset(out, 0, sizeof(*out));
+  if (!des || !payload)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a deserializer and a payload are required");
+  kavro_err_t err = unframe(des, topic, is_key, header_value, header_size,
+                            payload, size, out, error);
+  if (err != KAVRO_OK) {
+    kavro_schema_destroy(out->reader);
+    kavro_schema_id_t id = out->writer_id;
+    kavro_wire_format_t format = out->format;
+    memset(out, 0, sizeof(*out));
+    out->writer_id = id;
+    out->format = format;
+  }
+  return err;
+}
+
+const kavro_decode_limits_t *kavro_deserializer_limits(
+    const kavro_deserializer_t *des) {
+  return des ? &des->decoder->limits : NULL;
 }
 
 kavro_err_t kavro_deserializer_deserialize(

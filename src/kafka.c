@@ -71,7 +71,7 @@ kavro_kafka_producer_t *kavro_kafka_producer_new(rd_kafka_t *rk,
   }
   p->serializer = kavro_serializer_new(registry, conf, error);
   if (p->serializer)
-    p->typed = kavro_typed_serializer_new(p->serializer, registry, error);
+    p->typed = kavro_typed_serializer_new(p->serializer, error);
   if (!p->typed) {
     kavro_kafka_producer_destroy(p);
     return NULL;
@@ -348,9 +348,10 @@ kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
                         rd_kafka_err2str(message->err));
   size_t header_size = 0;
   const void *header = id_header(message, false, &header_size);
-  return kavro_typed_deserialize(deserializer, type, header, header_size,
-                                 message->payload, message->len, arena, record,
-                                 idp, error);
+  const char *topic = message->rkt ? rd_kafka_topic_name(message->rkt) : NULL;
+  return kavro_typed_deserialize(deserializer, topic, false, type, header,
+                                 header_size, message->payload, message->len,
+                                 arena, record, idp, error);
 }
 
 /* ---- consuming -------------------------------------------------------- */
@@ -368,10 +369,10 @@ struct kavro_kafka_consumer_s {
   kavro_deserializer_t *values;
   kavro_kafka_dlq_t *dlq;
   unsigned flags;
-  kavro_decode_limits_t limits;
   kv_topic_type_t *types;
   size_t type_count;
-  kavro_typed_deserializer_t *typed; /* made with the first type */
+  /* Typed values, over @values: made with the first type. */
+  kavro_typed_deserializer_t *typed;
   kavro_arena_t *arena;              /* typed records; reset every poll */
 };
 
@@ -412,10 +413,6 @@ kavro_kafka_consumer_t *kavro_kafka_consumer_new(
   c->registry = registry;
   c->dlq = dlq;
   c->flags = flags;
-  if (limits)
-    c->limits = *limits;
-  else
-    kavro_decode_limits_init(&c->limits);
   c->keys = kavro_deserializer_new(registry, conf, limits, error);
   c->values = c->keys ? kavro_deserializer_new(registry, conf, limits, error)
                       : NULL;
@@ -455,8 +452,8 @@ kavro_err_t kavro_kafka_consumer_set_type(kavro_kafka_consumer_t *consumer,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "a typed topic needs a consumer and a type");
   if (!consumer->typed &&
-      !(consumer->typed = kavro_typed_deserializer_new(
-            consumer->registry, &consumer->limits, error)))
+      !(consumer->typed =
+            kavro_typed_deserializer_new(consumer->values, error)))
     return error ? error->code : KAVRO_ERR_NOMEM;
   if (!consumer->arena)
     consumer->arena = kavro_arena_new(0, 0);

@@ -13,7 +13,7 @@
 #ifndef KAVRO_RESOLVE_INT_H
 #define KAVRO_RESOLVE_INT_H
 
-#include "codec_int.h"
+#include "serde_value_int.h"
 
 typedef enum kv_op_e {
   KV_OP_DIRECT,        /* writer and reader agree: decode the writer node */

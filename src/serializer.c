@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec_int.h"
+#include "serde_value_int.h"
 #include "conf_int.h"
 #include "config.h"
 #include "error_int.h"
@@ -51,9 +51,7 @@ typedef struct kv_verdict_s {
 typedef struct kv_history_s {
   struct kv_history_s *next;
   kavro_compat_level_t level;
-  kavro_schema_t **schemas; /* oldest first; the latest only when the
-                               level is not transitive */
-  size_t count;
+  kavro_subject_versions_t previous; /* what the level checks against */
   char subject[];
 } kv_history_t;
 
@@ -114,9 +112,7 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
 }
 
 static void history_free(kv_history_t *h) {
-  for (size_t i = 0; i < h->count; i++)
-    kavro_schema_destroy(h->schemas[i]);
-  free(h->schemas);
+  kavro_subject_versions_clear(&h->previous);
   free(h);
 }
 
@@ -240,83 +236,6 @@ static kv_history_t *history_find(const kavro_serializer_t *ser,
   return NULL;
 }
 
-/* The subject's level: its own, else the global one, else BACKWARD (the
- * registry's default when it says nothing). */
-static kavro_err_t read_level(kavro_serializer_t *ser, const char *subject,
-                              kavro_compat_level_t *level,
-                              kavro_error_t *error) {
-  char name[KAVRO_REGISTRY_NAME_SIZE];
-  kavro_err_t err =
-      kavro_registry_get_level(ser->registry, subject, true, name, error);
-  if (kv_registry_absent(err)) {
-    kv_error_clear(error);
-    *level = KAVRO_COMPAT_BACKWARD;
-    return KAVRO_OK;
-  }
-  if (err != KAVRO_OK)
-    return err;
-  if (kavro_compat_level_parse(name, level) != KAVRO_OK)
-    return kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
-                        "subject %s has the unknown compatibility level '%s'",
-                        subject, name);
-  return KAVRO_OK;
-}
-
-static bool level_is_transitive(kavro_compat_level_t level) {
-  return level == KAVRO_COMPAT_BACKWARD_TRANSITIVE ||
-         level == KAVRO_COMPAT_FORWARD_TRANSITIVE ||
-         level == KAVRO_COMPAT_FULL_TRANSITIVE;
-}
-
-/* Append one version of @subject to @h's schemas. */
-static kavro_err_t history_add_version(kavro_serializer_t *ser,
-                                       kv_history_t *h, const char *subject,
-                                       int version, kavro_error_t *error) {
-  kavro_schema_t *schema = NULL;
-  kavro_err_t err = kavro_registry_get_version(ser->registry, subject, version,
-                                               &schema, NULL, NULL, error);
-  if (err != KAVRO_OK)
-    return err;
-  kavro_schema_t **grown =
-      realloc(h->schemas, (h->count + 1) * sizeof(*grown));
-  if (!grown) {
-    kavro_schema_destroy(schema);
-    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  }
-  h->schemas = grown;
-  h->schemas[h->count++] = schema;
-  return KAVRO_OK;
-}
-
-/* The previous versions the level asks for: all of them, or the latest. */
-static kavro_err_t fetch_previous(kavro_serializer_t *ser, kv_history_t *h,
-                                  const char *subject, kavro_error_t *error) {
-  if (h->level == KAVRO_COMPAT_NONE)
-    return KAVRO_OK;
-  if (!level_is_transitive(h->level)) {
-    kavro_err_t err =
-        history_add_version(ser, h, subject, KAVRO_REGISTRY_LATEST, error);
-    if (kv_registry_absent(err)) {
-      kv_error_clear(error);
-      return KAVRO_OK;
-    }
-    return err;
-  }
-  int *versions = NULL;
-  size_t count = 0;
-  kavro_err_t err =
-      kavro_registry_versions(ser->registry, subject, false, &versions, &count,
-                              error);
-  if (kv_registry_absent(err)) {
-    kv_error_clear(error);
-    return KAVRO_OK;
-  }
-  for (size_t i = 0; err == KAVRO_OK && i < count; i++)
-    err = history_add_version(ser, h, subject, versions[i], error);
-  free(versions);
-  return err;
-}
-
 /* The subject's level and previous versions from the registry, replacing
  * what was kept; when the registry cannot be reached, what was kept. */
 static kavro_err_t load_history(kavro_serializer_t *ser, const char *subject,
@@ -326,9 +245,11 @@ static kavro_err_t load_history(kavro_serializer_t *ser, const char *subject,
   if (!fresh)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   memcpy(fresh->subject, subject, subject_size);
-  kavro_err_t err = read_level(ser, subject, &fresh->level, error);
+  kavro_err_t err = kavro_subject_level(ser->registry, subject, &fresh->level,
+                                        error);
   if (err == KAVRO_OK)
-    err = fetch_previous(ser, fresh, subject, error);
+    err = kavro_subject_previous(ser->registry, subject, fresh->level,
+                                 &fresh->previous, error);
   kv_history_t *kept = history_find(ser, subject);
   if (err != KAVRO_OK) {
     history_free(fresh);
@@ -357,17 +278,15 @@ static void history_note_registered(kavro_serializer_t *ser,
   kv_history_t *h = history_find(ser, subject);
   if (!h || h->level == KAVRO_COMPAT_NONE)
     return;
-  if (!level_is_transitive(h->level) && h->count == 1) {
-    kavro_schema_destroy(h->schemas[0]);
-    h->schemas[0] = kavro_schema_dup(schema);
+  kavro_subject_versions_t *previous = &h->previous;
+  if (!kavro_compat_level_is_transitive(h->level) && previous->count == 1) {
+    kavro_schema_destroy(previous->schemas[0]);
+    previous->schemas[0] = kavro_schema_dup(schema);
+    previous->numbers[0] = 0; /* not known here; the gate reads schemas */
     return;
   }
-  kavro_schema_t **grown =
-      realloc(h->schemas, (h->count + 1) * sizeof(*grown));
-  if (!grown)
-    return; /* the registry is asked again next time */
-  h->schemas = grown;
-  h->schemas[h->count++] = kavro_schema_dup(schema);
+  /* On failure the registry is asked again next time. */
+  (void)kavro_subject_versions_add(previous, schema, 0);
 }
 
 static kv_verdict_t *verdict_find(const kavro_serializer_t *ser,
@@ -466,8 +385,8 @@ static kavro_err_t judge_by_level(kavro_serializer_t *ser, const char *subject,
   kavro_err_t err = load_history(ser, subject, &h, error);
   if (err != KAVRO_OK)
     return err;
-  return kavro_compat_check_level(h->level, schema, h->schemas, h->count,
-                                  resultp, error);
+  return kavro_compat_check_level(h->level, schema, h->previous.schemas,
+                                  h->previous.count, resultp, error);
 }
 
 /* Judge whether @arg (a kavro_schema_t) can read data of @schema. */
@@ -636,6 +555,20 @@ kavro_err_t kavro_serializer_prepare(kavro_serializer_t *ser, const char *topic,
   kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
   if (err == KAVRO_OK && idp)
     *idp = e->id;
+  return err;
+}
+
+kavro_err_t kavro_serializer_prefix(kavro_serializer_t *ser, const char *topic,
+                                    bool is_key, kavro_schema_t *schema,
+                                    unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE],
+                                    kavro_error_t *error) {
+  if (!ser || !schema || !prefix)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "serializer, schema and prefix are required");
+  kv_hot_t *e;
+  kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
+  if (err == KAVRO_OK)
+    memcpy(prefix, e->prefix, KAVRO_WIRE_PREFIX_SIZE);
   return err;
 }
 

@@ -300,55 +300,16 @@ kavro_err_t kavro_w_json_real(kavro_writer_t *w, double d, bool as_float) {
 void kavro_reader_init(kavro_reader_t *r, const void *data, size_t size,
                        kavro_arena_t *arena, const kavro_decode_limits_t *limits,
                        kavro_error_t *error) {
-  r->start = r->p = data;
-  r->end = data ? r->start + size : r->start;
+  kavro_cursor_init(&r->c, data, size, limits, error);
   r->arena = arena;
   arena_lend(arena, &r->heap, &r->heap_end);
   r->heap_last = NULL;
-  r->error = error;
-  r->depth = 0;
-  r->elements = 0;
-  if (limits)
-    r->limits = *limits;
-  else
-    kavro_decode_limits_init(&r->limits);
-}
-
-kavro_err_t kavro_reader_fail(kavro_reader_t *r, const char *what) {
-  return kv_error_set(r->error, KAVRO_ERR_DECODE, "at byte %zu: %s",
-                      (size_t)(r->p - r->start), what);
-}
-
-static kavro_err_t reader_limit(kavro_reader_t *r, const char *what,
-                                size_t bound) {
-  return kv_error_set(r->error, KAVRO_ERR_LIMIT,
-                      "at byte %zu: %s exceeds the limit of %zu",
-                      (size_t)(r->p - r->start), what, bound);
 }
 
 static kavro_err_t reader_nomem(kavro_reader_t *r) {
-  return kv_error_set(r->error, KAVRO_ERR_NOMEM,
+  return kv_error_set(r->c.error, KAVRO_ERR_NOMEM,
                       "at byte %zu: out of memory (or past the arena's bound)",
-                      (size_t)(r->p - r->start));
-}
-
-kavro_err_t kavro_r_long_slow(kavro_reader_t *r, int64_t *out) {
-  uint64_t z = 0;
-  const unsigned char *p = r->p;
-  for (unsigned shift = 0; shift < 64; shift += 7) {
-    if (p == r->end)
-      return kavro_reader_fail(r, "body ends inside a number");
-    unsigned char b = *p++;
-    if (shift == 63 && b > 1)
-      break;
-    z |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      r->p = p;
-      *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-      return KAVRO_OK;
-    }
-  }
-  return kavro_reader_fail(r, "varint is longer than 64 bits");
+                      (size_t)(r->c.p - r->c.start));
 }
 
 void kavro_reader_finish(kavro_reader_t *r) {
@@ -370,49 +331,14 @@ static unsigned char *reader_take(kavro_reader_t *r, size_t n) {
   return r->heap_last = p;
 }
 
-kavro_err_t kavro_r_run_slow(kavro_reader_t *r, int64_t length,
-                             const unsigned char **data, size_t *n) {
-  if (length < 0)
-    return kavro_reader_fail(r, "negative length");
-  if ((uint64_t)length > kavro_r_left(r))
-    return kavro_reader_fail(r, "length is more than the bytes left");
-  unsigned char *copy = reader_take(r, align_up((size_t)length + 1));
+kavro_err_t kavro_r_copy_slow(kavro_reader_t *r, const unsigned char *src,
+                              size_t n, const unsigned char **data) {
+  unsigned char *copy = reader_take(r, align_up(n + 1));
   if (!copy)
     return reader_nomem(r);
-  memcpy(copy, r->p, (size_t)length);
-  copy[length] = 0;
-  r->p += length;
+  memcpy(copy, src, n);
+  copy[n] = 0;
   *data = copy;
-  *n = (size_t)length;
-  return KAVRO_OK;
-}
-
-kavro_err_t kavro_r_too_deep(kavro_reader_t *r) {
-  return reader_limit(r, "nesting depth", r->limits.max_depth);
-}
-
-kavro_err_t kavro_r_block(kavro_reader_t *r, size_t *count,
-                          bool item_may_be_empty) {
-  int64_t n;
-  KAVRO_TRY(kavro_r_long(r, &n));
-  if (n < 0) {
-    /* A negative count is followed by the block's size in bytes. */
-    int64_t bytes;
-    if (n == INT64_MIN)
-      return kavro_reader_fail(r, "block count is out of range");
-    n = -n;
-    KAVRO_TRY(kavro_r_long(r, &bytes));
-    if (bytes < 0 || (uint64_t)bytes > kavro_r_left(r))
-      return kavro_reader_fail(r, "block size does not fit the bytes left");
-  }
-  if ((uint64_t)n > r->limits.max_collection)
-    return reader_limit(r, "collection size", r->limits.max_collection);
-  if ((uint64_t)n > r->limits.max_elements - r->elements)
-    return reader_limit(r, "number of collection items", r->limits.max_elements);
-  if (!item_may_be_empty && (uint64_t)n > kavro_r_left(r))
-    return kavro_reader_fail(r, "count is more than the bytes left");
-  r->elements += (size_t)n;
-  *count = (size_t)n;
   return KAVRO_OK;
 }
 
@@ -514,15 +440,26 @@ kavro_err_t kavro_typed_decode(const kavro_typed_type_t *type,
   if (!type || !value || !arena || (!data && size))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "type, value, arena and data are required");
+  if (!limits)
+    return kv_typed_decode_under(type, data, size, arena, NULL, value, error);
+  kavro_decode_limits_t complete;
+  kv_limits_complete(limits, &complete);
+  return kv_typed_decode_under(type, data, size, arena, &complete, value,
+                               error);
+}
+
+kavro_err_t kv_typed_decode_under(const kavro_typed_type_t *type,
+                                  const void *data, size_t size,
+                                  kavro_arena_t *arena,
+                                  const kavro_decode_limits_t *complete,
+                                  void *value, kavro_error_t *error) {
   kavro_reader_t r;
-  kavro_reader_init(&r, data, size, arena, limits, error);
+  kavro_reader_init(&r, data, size, arena, complete, error);
   type->init(value);
   kavro_err_t err = type->read(&r, value);
   kavro_reader_finish(&r);
-  if (!err && r.p != r.end)
-    err = kv_error_set(error, KAVRO_ERR_DECODE,
-                       "at byte %zu: %zu bytes are left after the datum",
-                       (size_t)(r.p - r.start), (size_t)(r.end - r.p));
+  if (!err && r.c.p != r.c.end)
+    err = kavro_cursor_trailing(&r.c);
   return err;
 }
 

@@ -7,7 +7,7 @@
 #define KAVRO_TYPED_INT_H
 
 #include "codec_int.h"
-#include "kavro/typed.h"
+#include "kavro/typed_gen.h"
 
 /* A function beside a hot path: kept out of line (and out of the way of
  * the caller's registers) where the compiler allows saying so. */
@@ -40,5 +40,13 @@ static inline kavro_err_t kv_writer_end(kavro_writer_t *w, kavro_err_t err) {
   buf->length = err || !buf->data ? w->start : (size_t)(w->p - buf->data);
   return err;
 }
+
+/* kavro_typed_decode() under limits already complete (a decoder's, or
+ * NULL for the defaults), which the reader points at as they are. */
+kavro_err_t kv_typed_decode_under(const kavro_typed_type_t *type,
+                                  const void *data, size_t size,
+                                  kavro_arena_t *arena,
+                                  const kavro_decode_limits_t *complete,
+                                  void *value, kavro_error_t *error);
 
 #endif /* KAVRO_TYPED_INT_H */

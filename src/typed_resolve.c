@@ -22,6 +22,7 @@
 #include "error_int.h"
 #include "kavro/typed.h"
 #include "resolve_int.h"
+#include "typed_int.h"
 
 /* ---- the cache -------------------------------------------------------------
  * Lookups take no lock: the table is an immutable snapshot, published
@@ -126,13 +127,12 @@ static kavro_err_t build_resolution(const kavro_typed_type_t *type,
 typedef enum skip_op_e {
   SKIP_VARINT,   /* int, long, enum */
   SKIP_RUN,      /* string, bytes */
-  SKIP_BYTES,    /* fixed, float, double, boolean: @size bytes */
+  SKIP_FIXED,    /* a fixed: its size in bytes */
   SKIP_NODE      /* anything else: the codec's walk */
 } skip_op_t;
 
 typedef struct skip_step_s {
   skip_op_t op;
-  size_t size;
   const kv_node_t *node;
 } skip_step_t;
 
@@ -141,66 +141,33 @@ static skip_step_t skip_step(const kv_node_t *n) {
   case KAVRO_INT:
   case KAVRO_LONG:
   case KAVRO_ENUM:
-    return (skip_step_t){SKIP_VARINT, 0, n};
+    return (skip_step_t){SKIP_VARINT, n};
   case KAVRO_STRING:
   case KAVRO_BYTES:
-    return (skip_step_t){SKIP_RUN, 0, n};
-  case KAVRO_NULL:
-  case KAVRO_BOOLEAN:
-  case KAVRO_FLOAT:
-  case KAVRO_DOUBLE:
+    return (skip_step_t){SKIP_RUN, n};
   case KAVRO_FIXED:
-    return (skip_step_t){SKIP_BYTES,
-                         n->type == KAVRO_NULL      ? 0
-                         : n->type == KAVRO_BOOLEAN ? 1
-                         : n->type == KAVRO_FLOAT   ? 4
-                         : n->type == KAVRO_DOUBLE  ? 8
-                                                    : n->size,
-                         n};
+    return (skip_step_t){SKIP_FIXED, n};
   default:
-    return (skip_step_t){SKIP_NODE, 0, n};
+    return (skip_step_t){SKIP_NODE, n};
   }
-}
-
-/* The end of the varint at @p, or NULL when it runs past @end or 10 bytes. */
-static inline const unsigned char *varint_end(const unsigned char *p,
-                                              const unsigned char *end,
-                                              uint64_t *value) {
-  uint64_t z = 0;
-  for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
-    unsigned char b = *p++;
-    z |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *value = z;
-      return p;
-    }
-  }
-  return NULL;
 }
 
 static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r) {
   for (size_t i = 0; i < e->skip_count; i++) {
     const skip_step_t *s = &e->skips[i];
-    const unsigned char *next;
-    uint64_t z;
+    const unsigned char *data = NULL;
+    size_t length = 0;
+    int64_t number = 0;
     switch (s->op) {
     case SKIP_VARINT:
-      if (!(next = varint_end(r->p, r->end, &z)))
-        return kv_read_fail(r, "body ends inside a number");
-      r->p = next;
+      KAVRO_TRY(kavro_cursor_long(&r->c, &number));
       break;
     case SKIP_RUN:
-      if (!(next = varint_end(r->p, r->end, &z)))
-        return kv_read_fail(r, "body ends inside a length");
-      /* zig-zag: a negative length has the low bit set */
-      if ((z & 1) || (z >> 1) > (uint64_t)(r->end - next))
-        return kv_read_fail(r, "bad length of a string or bytes value");
-      r->p = next + (z >> 1);
+      KAVRO_TRY(kavro_cursor_run(&r->c, &data, &length));
       break;
-    case SKIP_BYTES:
-      if (s->size > (size_t)(r->end - r->p))
-        return kv_read_fail(r, "body ends inside a value");
-      r->p += s->size;
+    case SKIP_FIXED:
+      KAVRO_TRY(kavro_cursor_fixed(&r->c, &data, s->node->size,
+                                   s->node->fullname));
       break;
     default:
       KAVRO_TRY(kv_skip_node(r, s->node));
@@ -315,13 +282,13 @@ static kavro_err_t tx_room(tx_t *t, size_t n) {
 }
 
 static kavro_err_t tx_long(tx_t *t, int64_t v) {
-  KAVRO_TRY(tx_room(t, KV_MAX_VARINT));
+  KAVRO_TRY(tx_room(t, KAVRO_MAX_VARINT));
   kv_put_long(&t->out, v);
   return KAVRO_OK;
 }
 
 static kavro_err_t tx_copy(tx_t *t, const unsigned char *from) {
-  size_t n = (size_t)(t->r.p - from);
+  size_t n = (size_t)(t->r.c.p - from);
   KAVRO_TRY(tx_room(t, n));
   kv_put_bytes(&t->out, from, n);
   return KAVRO_OK;
@@ -333,7 +300,7 @@ static kavro_err_t tx_real(tx_t *t, double d, kavro_type_t to) {
   uint64_t bits;
   if (to == KAVRO_FLOAT) {
     float f = (float)d;
-    uint32_t b32;
+    uint32_t b32 = 0;
     memcpy(&b32, &f, sizeof(b32));
     bits = b32;
   } else {
@@ -370,18 +337,18 @@ static kavro_err_t tx_utf8(tx_t *t, const unsigned char *s, size_t n) {
  * and bytes to each other (the same bytes). */
 static kavro_err_t tx_promote(tx_t *t, const kv_plan_t *plan) {
   kavro_type_t to = plan->reader->type;
-  const unsigned char *from = t->r.p;
-  const unsigned char *data;
-  size_t length;
+  const unsigned char *from = t->r.c.p;
+  const unsigned char *data = NULL;
+  size_t length = 0;
   switch (plan->writer->type) {
   case KAVRO_INT: {
-    int32_t i;
-    KAVRO_TRY(kv_read_int(&t->r, &i));
+    int32_t i = 0;
+    KAVRO_TRY(kavro_cursor_int(&t->r.c, &i));
     return to == KAVRO_LONG ? tx_copy(t, from) : tx_real(t, (double)i, to);
   }
   case KAVRO_LONG: {
-    int64_t l;
-    KAVRO_TRY(kv_read_long(&t->r, &l));
+    int64_t l = 0;
+    KAVRO_TRY(kavro_cursor_long(&t->r.c, &l));
     /* Straight to float, not through double: one rounding, as resolve.c. */
     if (to == KAVRO_FLOAT) {
       float f = (float)l;
@@ -390,28 +357,27 @@ static kavro_err_t tx_promote(tx_t *t, const kv_plan_t *plan) {
     return tx_real(t, (double)l, to);
   }
   case KAVRO_FLOAT: {
-    float f;
-    KAVRO_TRY(kv_read_float(&t->r, &f));
+    float f = 0;
+    KAVRO_TRY(kavro_cursor_float(&t->r.c, &f));
     return tx_real(t, f, to);
   }
   case KAVRO_STRING: /* to bytes: the same bytes */
-    KAVRO_TRY(kv_read_run(&t->r, &data, &length));
+    KAVRO_TRY(kavro_cursor_run(&t->r.c, &data, &length));
     return tx_copy(t, from);
   default: /* bytes to string */
-    KAVRO_TRY(kv_read_run(&t->r, &data, &length));
+    KAVRO_TRY(kavro_cursor_run(&t->r.c, &data, &length));
     return tx_utf8(t, data, length);
   }
 }
 
 static kavro_err_t tx_enum(tx_t *t, const kv_plan_t *plan) {
-  int32_t i;
-  KAVRO_TRY(kv_read_int(&t->r, &i));
   const kv_node_t *w = plan->writer;
-  if (i < 0 || (size_t)i >= w->symbol_count)
-    return kv_read_fail(&t->r, "enum %s has no symbol %d", w->fullname, i);
+  uint32_t i = 0;
+  KAVRO_TRY(kavro_cursor_symbol(&t->r.c, &i, (uint32_t)w->symbol_count,
+                                w->fullname));
   long j = plan->symbol_map[i];
   if (j < 0)
-    return kv_read_fail(&t->r, "symbol %s is not in the reader's enum %s, "
+    return kavro_cursor_fail(&t->r.c, "symbol %s is not in the reader's enum %s, "
                                "which has no default",
                         w->symbols[i], plan->reader->fullname);
   return tx_long(t, j);
@@ -432,7 +398,7 @@ static kavro_err_t tx_reorder(tx_t *t, size_t record_start,
   size_t n = t->out.length - record_start;
   unsigned char *copy = kavro_arena_alloc(t->arena, n);
   if (!copy)
-    return kv_error_set(t->r.error, KAVRO_ERR_NOMEM, "out of memory");
+    return kv_error_set(t->r.c.error, KAVRO_ERR_NOMEM, "out of memory");
   memcpy(copy, t->out.data + record_start, n);
   t->out.length = record_start;
   for (size_t i = 0; i < count; i++)
@@ -445,7 +411,7 @@ static kavro_err_t tx_record(tx_t *t, const kv_plan_t *plan) {
   segment_t *segs = count ? kavro_arena_alloc(t->arena, count * sizeof(*segs))
                           : NULL;
   if (count && !segs)
-    return kv_error_set(t->r.error, KAVRO_ERR_NOMEM, "out of memory");
+    return kv_error_set(t->r.c.error, KAVRO_ERR_NOMEM, "out of memory");
   size_t record_start = t->out.length;
   for (size_t i = 0; i < plan->step_count; i++) {
     const kv_step_t *s = &plan->steps[i];
@@ -470,16 +436,16 @@ static kavro_err_t tx_record(tx_t *t, const kv_plan_t *plan) {
 static kavro_err_t tx_collection(tx_t *t, const kv_plan_t *plan) {
   size_t seen = 0;
   for (;;) {
-    size_t n;
+    size_t n = 0;
     KAVRO_TRY(kv_read_block(&t->r, plan->writer->items, &seen, &n));
     KAVRO_TRY(tx_long(t, (int64_t)n));
     if (n == 0)
       return KAVRO_OK;
     for (size_t i = 0; i < n; i++) {
       if (plan->writer->type == KAVRO_MAP) {
-        const unsigned char *key = t->r.p, *data;
-        size_t length;
-        KAVRO_TRY(kv_read_run(&t->r, &data, &length));
+        const unsigned char *key = t->r.c.p, *data;
+        size_t length = 0;
+        KAVRO_TRY(kavro_cursor_run(&t->r.c, &data, &length));
         KAVRO_TRY(tx_copy(t, key));
       }
       KAVRO_TRY(tx_plan(t, plan->items));
@@ -492,7 +458,7 @@ static const char *type_label(const kv_node_t *node) {
 }
 
 static kavro_err_t tx_nested(tx_t *t, const kv_plan_t *plan) {
-  size_t d;
+  size_t d = 0;
   switch (plan->op) {
   case KV_OP_RECORD:
     return tx_record(t, plan);
@@ -501,7 +467,7 @@ static kavro_err_t tx_nested(tx_t *t, const kv_plan_t *plan) {
   case KV_OP_WRITER_UNION:
     KAVRO_TRY(kv_read_branch(&t->r, plan->writer, &d));
     if (!plan->branches[d])
-      return kv_read_fail(&t->r, "the writer's union branch %zu (%s) cannot be "
+      return kavro_cursor_fail(&t->r.c, "the writer's union branch %zu (%s) cannot be "
                                  "read as the reader's %s",
                           d, type_label(plan->writer->branches[d]),
                           type_label(plan->reader));
@@ -513,7 +479,7 @@ static kavro_err_t tx_nested(tx_t *t, const kv_plan_t *plan) {
 }
 
 static kavro_err_t tx_plan(tx_t *t, const kv_plan_t *plan) {
-  const unsigned char *from = t->r.p;
+  const unsigned char *from = t->r.c.p;
   switch (plan->op) {
   case KV_OP_DIRECT:
     KAVRO_TRY(kv_skip_node(&t->r, plan->writer));
@@ -523,9 +489,9 @@ static kavro_err_t tx_plan(tx_t *t, const kv_plan_t *plan) {
   case KV_OP_ENUM:
     return tx_enum(t, plan);
   default: {
-    KAVRO_TRY(kv_read_enter(&t->r));
+    KAVRO_TRY(kavro_cursor_enter(&t->r.c));
     kavro_err_t err = tx_nested(t, plan);
-    kv_read_leave(&t->r);
+    kavro_cursor_leave(&t->r.c);
     return err;
   }
   }
@@ -547,10 +513,8 @@ static kavro_err_t transcode(kavro_typed_resolver_t *res,
     kv_reader_init(&t.r, res->decoder, data, size, error);
     t.out = kv_buf_over(mem, room);
     kavro_err_t err = tx_plan(&t, resolution->root);
-    if (!err && t.r.p != t.r.end)
-      return kv_error_set(error, KAVRO_ERR_DECODE,
-                          "at byte %zu: %zu bytes are left after the datum",
-                          (size_t)(t.r.p - t.r.start), (size_t)(t.r.end - t.r.p));
+    if (!err && t.r.c.p != t.r.c.end)
+      return kavro_cursor_trailing(&t.r.c);
     if (!t.short_room) {
       *out = mem;
       *out_size = t.out.length;
@@ -574,10 +538,8 @@ static kavro_err_t append_defaults(kavro_typed_resolver_t *res,
   kv_reader_t r;
   kv_reader_init(&r, res->decoder, data, size, error);
   KAVRO_TRY(run_skips(e, &r));
-  if (r.p != r.end)
-    return kv_error_set(error, KAVRO_ERR_DECODE,
-                        "at byte %zu: %zu bytes are left after the datum",
-                        (size_t)(r.p - r.start), (size_t)(r.end - r.p));
+  if (r.c.p != r.c.end)
+    return kavro_cursor_trailing(&r.c);
   if (size > SIZE_MAX - e->tail_length)
     return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
   unsigned char *mem = kavro_arena_alloc(arena, size + e->tail_length);
@@ -604,7 +566,7 @@ kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
                         "required");
   const kavro_decode_limits_t *limits = &res->decoder->limits;
   if (kavro_schema_rabin(writer) == type->rabin)
-    return kavro_typed_decode(type, data, size, arena, limits, value, error);
+    return kv_typed_decode_under(type, data, size, arena, limits, value, error);
   const entry_t *e;
   KAVRO_TRY(lookup(res, type, writer, &e, error));
   const unsigned char *own = NULL;
@@ -616,5 +578,6 @@ kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
   else
     KAVRO_TRY(transcode(res, e->resolution, data, size, arena, &own,
                         &own_size, error));
-  return kavro_typed_decode(type, own, own_size, arena, limits, value, error);
+  return kv_typed_decode_under(type, own, own_size, arena, limits, value,
+                               error);
 }

@@ -1,20 +1,23 @@
 /*
- * kavro - typed records and the registry: the typed serializer (frame a
- * struct through the generic serializer's subject strategy, gate and
- * registration) and deserializer (writer schema by id, then the type's
- * decoder or a resolution program).
+ * kavro - typed records on the one serializer and deserializer.
  *
- * Both keep a small table of what the first message of a kind learned;
- * later messages find it there (a handful of entries per producer or
- * consumer; the serializer tries the previous message's entry first),
- * so the warm path makes no registry call, takes no lock and allocates
- * nothing.
+ * The typed serializer asks kavro_serializer_prefix() for the frame prefix
+ * of a type's schema, so that every serializer setting (subject strategy,
+ * gate, auto-registration, use.latest.version, use.schema.id) holds for
+ * typed records as for generic values, and only writes the body itself.
+ * The typed deserializer asks kavro_deserializer_unframe() for the writer
+ * schema and the reader that applies, with every deserializer setting, and
+ * only decodes: directly, or through its resolution program.
+ *
+ * The serializer keeps a small table of what the first message of a kind
+ * learned; later messages find it there (a handful of entries per
+ * producer; the previous message's entry is tried first), so the warm path
+ * makes no registry call, takes no lock and allocates nothing.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "error_int.h"
-#include "kavro/registry.h"
 #include "kavro/serializer.h"
 #include "typed_int.h"
 
@@ -24,12 +27,11 @@ typedef struct ser_entry_s {
   const kavro_typed_type_t *type;
   bool is_key;
   char *topic;
-  unsigned char header[5];   /* magic byte and big-endian id */
+  unsigned char header[KAVRO_WIRE_PREFIX_SIZE]; /* from the serializer */
 } ser_entry_t;
 
 struct kavro_typed_serializer_s {
   kavro_serializer_t *serializer;
-  kavro_registry_t *registry;
   ser_entry_t *entries;
   size_t count, capacity;
   /* The entry of the previous message (NULL: none yet), tried before the
@@ -40,11 +42,9 @@ struct kavro_typed_serializer_s {
 };
 
 kavro_typed_serializer_t *kavro_typed_serializer_new(kavro_serializer_t *serializer,
-                                                     kavro_registry_t *registry,
                                                      kavro_error_t *error) {
-  if (!serializer || !registry) {
-    kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                 "a serializer and its registry are required");
+  if (!serializer) {
+    kv_error_set(error, KAVRO_ERR_INVALID_ARG, "a serializer is required");
     return NULL;
   }
   kavro_typed_serializer_t *ts = calloc(1, sizeof(*ts));
@@ -53,7 +53,6 @@ kavro_typed_serializer_t *kavro_typed_serializer_new(kavro_serializer_t *seriali
     return NULL;
   }
   ts->serializer = serializer;
-  ts->registry = registry;
   return ts;
 }
 
@@ -89,27 +88,18 @@ static kavro_err_t parse_type(const kavro_typed_type_t *type,
                             &options, out, error);
 }
 
-/* The first message of (@topic, @is_key, @type): prepare the schema with
- * the serializer, check that the id it gives names the type's schema. */
+/* The first message of (@topic, @is_key, @type): the serializer prepares
+ * the type's schema and hands out the prefix its bodies go behind. */
 static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
                              bool is_key, const kavro_typed_type_t *type,
                              const ser_entry_t **out, kavro_error_t *error) {
-  kavro_schema_t *schema = NULL, *named = NULL;
-  int id = 0;
+  unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE];
+  kavro_schema_t *schema = NULL;
   kavro_err_t err = parse_type(type, &schema, error);
   if (!err)
-    err = kavro_serializer_prepare(ts->serializer, topic, is_key, schema, &id,
-                                   error);
-  if (!err)
-    err = kavro_registry_schema_by_id(ts->registry, id, NULL, &named, error);
-  if (!err && kavro_schema_rabin(named) != type->rabin)
-    err = kv_error_set(error, KAVRO_ERR_ENCODE,
-                       "schema id %d, which the serializer gives %s, names "
-                       "another schema: the type's data cannot be framed "
-                       "with it",
-                       id, type->name);
-  kavro_schema_destroy(named);
-  kavro_schema_destroy(schema);
+    err = kavro_serializer_prefix(ts->serializer, topic, is_key, schema,
+                                  prefix, error);
+  kavro_schema_destroy(schema); /* the serializer keeps its own */
   if (err)
     return err;
   if (ts->count == ts->capacity) {
@@ -126,9 +116,7 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   e->type = type;
   e->is_key = is_key;
-  e->header[0] = 0;
-  for (int i = 0; i < 4; i++)
-    e->header[1 + i] = (unsigned char)((uint32_t)id >> (24 - 8 * i));
+  memcpy(e->header, prefix, sizeof(e->header));
   ts->count++;
   *out = e;
   return KAVRO_OK;
@@ -173,73 +161,53 @@ kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
 
 /* ---- deserializer ------------------------------------------------------------ */
 
-typedef struct de_entry_s {
-  uint32_t id;
-  kavro_schema_t *writer;
-} de_entry_t;
-
 struct kavro_typed_deserializer_s {
-  kavro_registry_t *registry;
+  kavro_deserializer_t *deserializer;
   kavro_typed_resolver_t *resolver;
-  de_entry_t *entries;
-  size_t count, capacity;
 };
 
-kavro_typed_deserializer_t *kavro_typed_deserializer_new(kavro_registry_t *registry,
-                                                         const kavro_decode_limits_t *limits,
-                                                         kavro_error_t *error) {
-  if (!registry) {
-    kv_error_set(error, KAVRO_ERR_INVALID_ARG, "a registry is required");
+kavro_typed_deserializer_t *kavro_typed_deserializer_new(
+    kavro_deserializer_t *deserializer, kavro_error_t *error) {
+  if (!deserializer) {
+    kv_error_set(error, KAVRO_ERR_INVALID_ARG, "a deserializer is required");
     return NULL;
   }
   kavro_typed_deserializer_t *td = calloc(1, sizeof(*td));
-  if (!td || !(td->resolver = kavro_typed_resolver_new(limits))) {
+  if (!td || !(td->resolver = kavro_typed_resolver_new(
+                   kavro_deserializer_limits(deserializer)))) {
     free(td);
     kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
     return NULL;
   }
-  td->registry = registry;
+  td->deserializer = deserializer;
   return td;
 }
 
 void kavro_typed_deserializer_destroy(kavro_typed_deserializer_t *td) {
   if (!td)
     return;
-  for (size_t i = 0; i < td->count; i++)
-    kavro_schema_destroy(td->entries[i].writer);
-  free(td->entries);
   kavro_typed_resolver_destroy(td->resolver);
   free(td);
 }
 
-/* The writer schema of @id: from the table, else from the registry. */
-static kavro_err_t writer_schema(kavro_typed_deserializer_t *td, uint32_t id,
-                                 kavro_schema_t **out, kavro_error_t *error) {
-  for (size_t i = 0; i < td->count; i++)
-    if (td->entries[i].id == id) {
-      *out = td->entries[i].writer;
-      return KAVRO_OK;
-    }
-  if (id > INT32_MAX)
-    return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
-                        "schema id %u is out of the registry's range", id);
-  if (td->count == td->capacity) {
-    size_t cap = td->capacity ? 2 * td->capacity : 8;
-    de_entry_t *e = realloc(td->entries, cap * sizeof(*e));
-    if (!e)
-      return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-    td->entries = e;
-    td->capacity = cap;
-  }
-  kavro_schema_t *writer = NULL;
-  KAVRO_TRY(kavro_registry_schema_by_id(td->registry, (int)id, NULL, &writer,
-                                        error));
-  td->entries[td->count++] = (de_entry_t){id, writer};
-  *out = writer;
-  return KAVRO_OK;
+/* A reader schema set on the deserializer (or chosen by use.latest.version
+ * or use.schema.id) is what the application reads as; a type is its own
+ * reader, so the two must be one schema. */
+static kavro_err_t check_reader(const kavro_schema_t *reader,
+                                const kavro_typed_type_t *type,
+                                kavro_error_t *error) {
+  if (!reader || kavro_schema_rabin(reader) == type->rabin)
+    return KAVRO_OK;
+  return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                      "the deserializer reads these messages as %s, not as "
+                      "the type %s: a typed record is read as its own schema",
+                      kavro_schema_name(reader) ? kavro_schema_name(reader)
+                                                : "another schema",
+                      type->name);
 }
 
 kavro_err_t kavro_typed_deserialize(kavro_typed_deserializer_t *td,
+                                    const char *topic, bool is_key,
                                     const kavro_typed_type_t *type,
                                     const void *header_value,
                                     size_t header_size, const void *payload,
@@ -255,19 +223,19 @@ kavro_err_t kavro_typed_deserialize(kavro_typed_deserializer_t *td,
     type->init(value);
     return KAVRO_OK;
   }
-  kavro_wire_frame_t frame;
-  /* Without an error to clear first; again with it only on failure. */
-  if (kavro_wire_unframe_dual(header_value, header_size, payload, size, &frame,
-                              NULL) != KAVRO_OK)
-    return kavro_wire_unframe_dual(header_value, header_size, payload, size,
-                                   &frame, error);
+  kavro_deserializer_frame_t f;
+  kavro_err_t err = kavro_deserializer_unframe(td->deserializer, topic, is_key,
+                                               header_value, header_size,
+                                               payload, size, &f, error);
   if (writer_id)
-    *writer_id = frame.id;
-  if (frame.id.kind != KAVRO_SCHEMA_ID_INT)
-    return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
-                        "a GUID schema id cannot be looked up by id");
-  kavro_schema_t *writer = NULL;
-  KAVRO_TRY(writer_schema(td, frame.id.id, &writer, error));
-  return kavro_typed_decode_from(td->resolver, type, writer, frame.body,
-                                 frame.body_size, arena, value, error);
+    *writer_id = f.writer_id;
+  if (err == KAVRO_OK)
+    err = check_reader(f.reader, type, error);
+  kavro_schema_destroy(f.reader);
+  if (err != KAVRO_OK)
+    return err;
+  /* The deserializer owns the writer for as long as it lives. */
+  return kavro_typed_decode_from(td->resolver, type,
+                                 (kavro_schema_t *)f.writer, f.body,
+                                 f.body_size, arena, value, error);
 }

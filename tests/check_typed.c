@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "codec_int.h"
+#include "serde_value_int.h"
 #include "datum_util.h"
 #include "evo1_visit.h"
 #include "evo2_visit.h"
@@ -360,9 +360,8 @@ START_TEST(fixture_encode_errors) {
 }
 END_TEST
 
-/* Every prefix of a body fails cleanly; so do trailing bytes and a nesting
- * limit. */
-START_TEST(fixture_decode_errors) {
+/* The encoding of the filled work order, in a new buffer. */
+static kavro_buf_t *work_order_body(void) {
   work_order_t v;
   step_t steps[2], payload;
   site_t backup;
@@ -372,6 +371,14 @@ START_TEST(fixture_decode_errors) {
   kavro_buf_t *buf = kavro_buf_new(0, 0);
   kavro_error_t error;
   ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_OK);
+  return buf;
+}
+
+/* Every prefix of a body fails cleanly; so do trailing bytes and a nesting
+ * limit. */
+START_TEST(fixture_decode_errors) {
+  kavro_buf_t *buf = work_order_body();
+  kavro_error_t error;
   const unsigned char *data = kavro_buf_data(buf);
   size_t size = kavro_buf_length(buf);
   kavro_arena_t *arena = kavro_arena_new(0, 0);
@@ -393,6 +400,103 @@ START_TEST(fixture_decode_errors) {
                    KAVRO_ERR_LIMIT);
   kavro_arena_destroy(arena);
   kavro_buf_destroy(buf);
+}
+END_TEST
+
+/* The verdict and the error text of a body through the generic decoder
+ * and through the generated one, under @limits: they must agree. */
+static void same_verdict(const kavro_typed_type_t *type, kavro_schema_t *schema,
+                         const kavro_decode_limits_t *limits,
+                         const unsigned char *data, size_t size,
+                         const char *what) {
+  kavro_decoder_t *decoder = kavro_decoder_new(limits);
+  kt_value_t v;
+  kt_value_init(&v, schema);
+  kavro_error_t ge, te;
+  memset(&ge, 0, sizeof(ge));
+  memset(&te, 0, sizeof(te));
+  kavro_err_t g = kavro_decode(decoder, schema, data, size, &v.value, NULL,
+                               &ge);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  void *record = malloc(type->size);
+  kavro_err_t t = kavro_typed_decode(type, data, size, arena, limits, record,
+                                     &te);
+  ck_assert_msg(g == t && (g == KAVRO_OK || strcmp(ge.text, te.text) == 0),
+                "%s: generic %s \"%s\", typed %s \"%s\"", what,
+                kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
+                t ? te.text : "");
+  free(record);
+  kavro_arena_destroy(arena);
+  kt_value_free(&v);
+  kavro_decoder_destroy(decoder);
+}
+
+/* Hostile bodies get the same verdicts, limits and error texts from the
+ * generic decoder and the generated one: every truncation and every byte
+ * replaced by values that break varints, lengths, booleans, indexes and
+ * block counts; and the limits, collection bound over all blocks first. */
+START_TEST(hostile_bodies_same_verdicts) {
+  kavro_buf_t *buf = work_order_body();
+  kavro_error_t error;
+  size_t size = kavro_buf_length(buf);
+  unsigned char *body = malloc(size);
+  memcpy(body, kavro_buf_data(buf), size);
+  kavro_schema_t *schema = parse_type(&work_order_type);
+  char what[64];
+  for (size_t n = 0; n <= size; n++) {
+    snprintf(what, sizeof(what), "first %zu bytes", n);
+    same_verdict(&work_order_type, schema, NULL, body, n, what);
+  }
+  static const unsigned char evil[] = {0x00, 0x01, 0x02, 0x03, 0x7f, 0x80,
+                                       0xfe, 0xff};
+  for (size_t i = 0; i < size; i++) {
+    unsigned char kept = body[i];
+    for (size_t e = 0; e < sizeof(evil); e++) {
+      body[i] = evil[e];
+      snprintf(what, sizeof(what), "byte %zu as 0x%02x", i, evil[e]);
+      same_verdict(&work_order_type, schema, NULL, body, size, what);
+    }
+    body[i] = kept;
+  }
+  /* Every limit at the value that just fails. */
+  kavro_decode_limits_t limits;
+  static const char *const names[] = {"max_depth", "max_collection",
+                                      "max_elements", "max_length"};
+  for (size_t k = 0; k < 4; k++) {
+    kavro_decode_limits_init(&limits);
+    if (k == 0)
+      limits.max_depth = 2;
+    else if (k == 1)
+      limits.max_collection = 1;
+    else if (k == 2)
+      limits.max_elements = 2;
+    else
+      limits.max_length = 2;
+    same_verdict(&work_order_type, schema, &limits, body, size, names[k]);
+  }
+  kavro_schema_destroy(schema);
+  free(body);
+  kavro_buf_destroy(buf);
+  /* A v2 visit whose crew is four names in two blocks of two, under
+   * max_collection 3: the bound is on the collection, not on each block. */
+  kavro_schema_t *visit = parse_type(&evo2_visit_type);
+  static const unsigned char blocks[] = {
+      0x00, 0x00, 0x00, 0x00,                         /* "", 0, UNKNOWN, null */
+      0, 0, 0, 0, 0, 0, 0, 0,                         /* rating */
+      0x04, 0x02, 'a', 0x02, 'b', 0x04, 0x02, 'c', 0x02, 'd', 0x00};
+  kavro_decode_limits_init(&limits);
+  same_verdict(&evo2_visit_type, visit, &limits, blocks, sizeof(blocks),
+               "two blocks of two, no bound");
+  limits.max_collection = 3;
+  same_verdict(&evo2_visit_type, visit, &limits, blocks, sizeof(blocks),
+               "two blocks of two");
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  evo2_visit_t out;
+  ck_assert_int_eq(kavro_typed_decode(&evo2_visit_type, blocks, sizeof(blocks),
+                                      arena, &limits, &out, &error),
+                   KAVRO_ERR_LIMIT);
+  kavro_arena_destroy(arena);
+  kavro_schema_destroy(visit);
 }
 END_TEST
 
@@ -634,6 +738,7 @@ typedef struct registry_fixture_s {
   kavro_mock_t *mock;
   kavro_registry_t *registry;
   kavro_serializer_t *serializer;
+  kavro_deserializer_t *deserializer;
   kavro_typed_serializer_t *ts;
   kavro_typed_deserializer_t *td;
 } registry_fixture_t;
@@ -649,14 +754,17 @@ static void registry_open(registry_fixture_t *f) {
   ck_assert_msg(f->registry != NULL, "%s", error.text);
   f->serializer = kavro_serializer_new(f->registry, NULL, &error);
   ck_assert_msg(f->serializer != NULL, "%s", error.text);
-  f->ts = kavro_typed_serializer_new(f->serializer, f->registry, &error);
-  f->td = kavro_typed_deserializer_new(f->registry, NULL, &error);
+  f->deserializer = kavro_deserializer_new(f->registry, NULL, NULL, &error);
+  ck_assert_msg(f->deserializer != NULL, "%s", error.text);
+  f->ts = kavro_typed_serializer_new(f->serializer, &error);
+  f->td = kavro_typed_deserializer_new(f->deserializer, &error);
   ck_assert(f->ts && f->td);
 }
 
 static void registry_close(registry_fixture_t *f) {
   kavro_typed_deserializer_destroy(f->td);
   kavro_typed_serializer_destroy(f->ts);
+  kavro_deserializer_destroy(f->deserializer);
   kavro_serializer_destroy(f->serializer);
   kavro_registry_destroy(f->registry);
   kavro_mock_destroy(f->mock);
@@ -687,7 +795,8 @@ START_TEST(catalog_through_registry) {
                                           in, frame, &error) == KAVRO_OK,
                     "%s: %s", root->topic, error.text);
       kavro_schema_id_t id;
-      ck_assert_msg(kavro_typed_deserialize(f.td, root->type, NULL, 0,
+      ck_assert_msg(kavro_typed_deserialize(f.td, root->topic, false,
+                                            root->type, NULL, 0,
                                             kavro_buf_data(frame),
                                             kavro_buf_length(frame), arena, out,
                                             &id, &error) == KAVRO_OK,
@@ -724,7 +833,8 @@ START_TEST(evolution_through_registry) {
                                          &evo1_visit_type, &v1, frame, &error),
                    KAVRO_OK);
   evo2_visit_t v2;
-  ck_assert_int_eq(kavro_typed_deserialize(f.td, &evo2_visit_type, NULL, 0,
+  ck_assert_int_eq(kavro_typed_deserialize(f.td, "visits", false,
+                                           &evo2_visit_type, NULL, 0,
                                            kavro_buf_data(frame),
                                            kavro_buf_length(frame), arena, &v2,
                                            NULL, &error),
@@ -746,13 +856,274 @@ START_TEST(evolution_through_registry) {
                                          &evo2_visit_type, NULL, frame, &error),
                    KAVRO_OK);
   ck_assert_uint_eq(kavro_buf_length(frame), 0);
-  ck_assert_int_eq(kavro_typed_deserialize(f.td, &evo2_visit_type, NULL, 0,
+  ck_assert_int_eq(kavro_typed_deserialize(f.td, "visits", false,
+                                           &evo2_visit_type, NULL, 0,
                                            "\007abc", 4, arena, &v2, NULL,
                                            &error),
                    KAVRO_ERR_WIRE_MAGIC);
   kavro_arena_destroy(arena);
   kavro_buf_destroy(frame);
   registry_close(&f);
+}
+END_TEST
+
+/* ---- one stack: every setting holds for typed and generic alike ------------ */
+
+/* A registry with the serializer and deserializer on it, each with a typed
+ * layer; @settings (key, value, ..., NULL) configure them all. */
+typedef struct stack_s {
+  kavro_mock_t *mock;
+  kavro_registry_t *registry;
+  kavro_serializer_t *serializer;
+  kavro_deserializer_t *deserializer;
+  kavro_typed_serializer_t *ts;
+  kavro_typed_deserializer_t *td;
+  kt_value_t v1, v2;     /* generic values of the two fixture versions */
+  evo1_visit_t t1;       /* the same datum as a typed v1 record */
+  kavro_schema_t *s1, *s2;
+} stack_t;
+
+static const char v1_json[] =
+    "{\"id\": \"V-1\", \"minutes\": 7, \"outcome\": \"NO\", "
+    "\"note\": {\"string\": \"late\"}, \"legacy\": \"x\"}";
+
+static void stack_open(stack_t *st, const kavro_decode_limits_t *limits,
+                       const char *const *settings) {
+  memset(st, 0, sizeof(*st));
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_new("onestack", &st->mock, &error), KAVRO_OK);
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
+                                  "mock://onestack", &error),
+                   KAVRO_OK);
+  for (size_t i = 0; settings && settings[i]; i += 2)
+    ck_assert_msg(kavro_conf_set(conf, settings[i], settings[i + 1], &error) ==
+                      KAVRO_OK, "%s: %s", settings[i], error.text);
+  st->registry = kavro_registry_new(conf, &error);
+  ck_assert_msg(st->registry != NULL, "%s", error.text);
+  st->serializer = kavro_serializer_new(st->registry, NULL, &error);
+  st->deserializer = kavro_deserializer_new(st->registry, NULL, limits, &error);
+  ck_assert(st->serializer && st->deserializer);
+  st->ts = kavro_typed_serializer_new(st->serializer, &error);
+  st->td = kavro_typed_deserializer_new(st->deserializer, &error);
+  ck_assert(st->ts && st->td);
+  st->s1 = parse_type(&evo1_visit_type);
+  st->s2 = parse_type(&evo2_visit_type);
+  kt_value_init(&st->v1, st->s1);
+  kt_value_init(&st->v2, st->s2);
+  ck_assert_int_eq(kavro_value_from_json(st->s1, v1_json, strlen(v1_json),
+                                         &st->v1.value, &error),
+                   KAVRO_OK);
+  evo1_visit_init(&st->t1);
+  st->t1.id = kavro_str("V-1");
+  st->t1.minutes = 7;
+  st->t1.outcome = EVO1_OUTCOME_NO;
+  st->t1.note = kavro_str("late");
+  st->t1.has_note = true;
+  st->t1.legacy = kavro_str("x");
+}
+
+static void stack_close(stack_t *st) {
+  kt_value_free(&st->v1);
+  kt_value_free(&st->v2);
+  kavro_schema_destroy(st->s1);
+  kavro_schema_destroy(st->s2);
+  kavro_typed_deserializer_destroy(st->td);
+  kavro_typed_serializer_destroy(st->ts);
+  kavro_deserializer_destroy(st->deserializer);
+  kavro_serializer_destroy(st->serializer);
+  kavro_registry_destroy(st->registry);
+  kavro_mock_destroy(st->mock);
+}
+
+static int stack_register(stack_t *st, const char *subject,
+                          const kavro_schema_t *schema) {
+  int id = 0;
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_register(st->registry, subject, schema, NULL, 0,
+                                        false, &id, &error) == KAVRO_OK,
+                "%s", error.text);
+  return id;
+}
+
+/* Frame the v1 datum both ways: the same verdict, and on success the same
+ * bytes, which are left in @frame.  Returns the verdict. */
+static kavro_err_t both_serialize(stack_t *st, const char *what,
+                                  kavro_buf_t *frame) {
+  kavro_buf_t *typed = kavro_buf_new(0, 0);
+  kavro_error_t ge, te;
+  kavro_err_t g = kavro_serializer_serialize(st->serializer, "visits", false,
+                                             st->s1, &st->v1.value, frame, &ge);
+  kavro_err_t t = kavro_typed_serialize(st->ts, "visits", false,
+                                        &evo1_visit_type, &st->t1, typed, &te);
+  ck_assert_msg(g == t, "%s: generic %s (%s), typed %s (%s)", what,
+                kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
+                t ? te.text : "");
+  if (g == KAVRO_OK)
+    ck_assert_msg(kavro_buf_length(frame) == kavro_buf_length(typed) &&
+                      memcmp(kavro_buf_data(frame), kavro_buf_data(typed),
+                             kavro_buf_length(frame)) == 0,
+                  "%s: the frames differ", what);
+  kavro_buf_destroy(typed);
+  return g;
+}
+
+/* Read the message @data both ways, typed as @type: the same verdict, and
+ * on success the same datum (as JSON).  Returns the verdict. */
+static kavro_err_t both_read(stack_t *st, const char *what,
+                             const unsigned char *data, size_t size,
+                             const kavro_typed_type_t *type) {
+  kavro_deserialized_t msg;
+  kavro_error_t ge, te;
+  kavro_err_t g = kavro_deserializer_deserialize(
+      st->deserializer, "visits", false, NULL, 0, data, size, &msg, &ge);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  void *record = malloc(type->size);
+  kavro_err_t t = kavro_typed_deserialize(st->td, "visits", false, type,
+                                          NULL, 0, data, size, arena, record,
+                                          NULL, &te);
+  if (g == KAVRO_OK && t == KAVRO_OK) {
+    char *generic = kavro_value_to_json(msg.schema, msg.value,
+                                        KAVRO_DATUM_JSON_AVRO, &ge);
+    char *mine = typed_json(type, record);
+    ck_assert_msg(generic && strcmp(generic, mine) == 0,
+                  "%s: generic %s, typed %s", what, generic, mine);
+    free(generic);
+    free(mine);
+  } else {
+    ck_assert_msg(g == t, "%s: generic %s (%s), typed %s (%s)", what,
+                  kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
+                  t ? te.text : "");
+  }
+  free(record);
+  kavro_arena_destroy(arena);
+  return t;
+}
+
+static kavro_err_t both_deserialize(stack_t *st, const char *what,
+                                    const kavro_buf_t *frame,
+                                    const kavro_typed_type_t *type) {
+  return both_read(st, what, kavro_buf_data(frame), kavro_buf_length(frame),
+                   type);
+}
+
+START_TEST(one_stack_serializer_settings) {
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  stack_t st;
+  /* The defaults: TopicNameStrategy, registered on first use. */
+  stack_open(&st, NULL, NULL);
+  ck_assert_int_eq(both_serialize(&st, "defaults", frame), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_lookup(st.registry, "visits-value", st.s1,
+                                         NULL, 0, false, NULL, NULL, NULL),
+                   KAVRO_OK);
+  stack_close(&st);
+  /* auto.register.schemas=false: refused alike until it is registered. */
+  stack_open(&st, NULL,
+             (const char *const[]){"auto.register.schemas", "false", NULL});
+  ck_assert_int_ne(both_serialize(&st, "not registered", frame), KAVRO_OK);
+  stack_register(&st, "visits-value", st.s1);
+  ck_assert_int_eq(both_serialize(&st, "registered", frame), KAVRO_OK);
+  stack_close(&st);
+  /* RecordNameStrategy names the subject after the record. */
+  stack_open(&st, NULL,
+             (const char *const[]){"value.subject.name.strategy",
+                                   "RecordNameStrategy", NULL});
+  ck_assert_int_eq(both_serialize(&st, "record name", frame), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_lookup(st.registry,
+                                         "com.example.evolution.Visit", st.s1,
+                                         NULL, 0, false, NULL, NULL, NULL),
+                   KAVRO_OK);
+  stack_close(&st);
+  /* use.latest.version: the latest is v2, so a v1 body cannot go under
+   * its id; with v1 latest, the frames carry v1's id. */
+  const char *const latest[] = {"use.latest.version", "true",
+                                "auto.register.schemas", "false", NULL};
+  stack_open(&st, NULL, latest);
+  stack_register(&st, "visits-value", st.s1);
+  stack_register(&st, "visits-value", st.s2);
+  ck_assert_int_ne(both_serialize(&st, "latest is v2", frame), KAVRO_OK);
+  stack_close(&st);
+  stack_open(&st, NULL, latest);
+  int id1 = stack_register(&st, "visits-value", st.s1);
+  ck_assert_int_eq(both_serialize(&st, "latest is v1", frame), KAVRO_OK);
+  ck_assert_uint_eq(kavro_buf_data(frame)[4], (unsigned)id1);
+  stack_close(&st);
+  /* use.schema.id, and normalize.schemas. */
+  stack_open(&st, NULL,
+             (const char *const[]){"use.schema.id", "1",
+                                   "auto.register.schemas", "false", NULL});
+  ck_assert_int_eq(stack_register(&st, "visits-value", st.s1), 1);
+  ck_assert_int_eq(both_serialize(&st, "use.schema.id", frame), KAVRO_OK);
+  stack_close(&st);
+  stack_open(&st, NULL,
+             (const char *const[]){"normalize.schemas", "true", NULL});
+  ck_assert_int_eq(both_serialize(&st, "normalize", frame), KAVRO_OK);
+  stack_close(&st);
+  kavro_buf_destroy(frame);
+}
+END_TEST
+
+START_TEST(one_stack_deserializer_settings) {
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  stack_t st;
+  /* Read as written. */
+  stack_open(&st, NULL, NULL);
+  ck_assert_int_eq(both_serialize(&st, "v1", frame), KAVRO_OK);
+  ck_assert_int_eq(both_deserialize(&st, "as written", frame,
+                                    &evo1_visit_type), KAVRO_OK);
+  /* A reader set on the deserializer: v1 data read as v2; a type that is
+   * not the reader is refused, not read as something else. */
+  kavro_deserializer_set_reader(st.deserializer, false, st.s2);
+  ck_assert_int_eq(both_deserialize(&st, "reader v2", frame,
+                                    &evo2_visit_type), KAVRO_OK);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  evo1_visit_t v1;
+  ck_assert_int_eq(kavro_typed_deserialize(st.td, "visits", false,
+                                           &evo1_visit_type, NULL, 0,
+                                           kavro_buf_data(frame),
+                                           kavro_buf_length(frame), arena, &v1,
+                                           NULL, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_arena_destroy(arena);
+  stack_close(&st);
+  /* use.latest.version and use.schema.id choose v2 as the reader. */
+  const char *const *readers[] = {
+      (const char *const[]){"use.latest.version", "true", NULL},
+      (const char *const[]){"use.schema.id", "2", NULL},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    stack_open(&st, NULL, readers[i]);
+    ck_assert_int_eq(stack_register(&st, "visits-value", st.s1), 1);
+    ck_assert_int_eq(stack_register(&st, "visits-value", st.s2), 2);
+    /* Written by a producer with the default settings. */
+    kavro_conf_t *defaults = kavro_conf_new();
+    kavro_serializer_t *plain =
+        kavro_serializer_new(st.registry, defaults, &error);
+    ck_assert_ptr_nonnull(plain);
+    ck_assert_int_eq(kavro_serializer_serialize(plain, "visits", false, st.s1,
+                                                &st.v1.value, frame, &error),
+                     KAVRO_OK);
+    kavro_serializer_destroy(plain);
+    kavro_conf_destroy(defaults);
+    ck_assert_int_eq(both_deserialize(&st, readers[i][0], frame,
+                                      &evo2_visit_type), KAVRO_OK);
+    stack_close(&st);
+  }
+  /* The deserializer's decode limits hold for typed records too. */
+  kavro_decode_limits_t limits;
+  kavro_decode_limits_init(&limits);
+  limits.max_length = 2; /* "V-1" is three bytes */
+  stack_open(&st, &limits, NULL);
+  ck_assert_int_eq(both_serialize(&st, "v1", frame), KAVRO_OK);
+  ck_assert_int_eq(both_deserialize(&st, "max_length", frame,
+                                    &evo1_visit_type), KAVRO_ERR_LIMIT);
+  /* Ids no registry hands out are refused alike. */
+  static const unsigned char id0[] = {0, 0, 0, 0, 0, 2};
+  ck_assert_int_eq(both_read(&st, "id 0", id0, sizeof(id0), &evo1_visit_type),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  stack_close(&st);
+  kavro_buf_destroy(frame);
 }
 END_TEST
 
@@ -833,6 +1204,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, fixture_round_trip);
   tcase_add_test(tc, fixture_encode_errors);
   tcase_add_test(tc, fixture_decode_errors);
+  tcase_add_test(tc, hostile_bodies_same_verdicts);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
   tcase_add_test(tc, evolution_appended_field);
@@ -842,6 +1214,8 @@ static Suite *typed_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, catalog_through_registry);
   tcase_add_test(tc, evolution_through_registry);
+  tcase_add_test(tc, one_stack_serializer_settings);
+  tcase_add_test(tc, one_stack_deserializer_settings);
   suite_add_tcase(s, tc);
   tc = tcase_create("vectors");
   tcase_set_timeout(tc, 60);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec_int.h"
+#include "serde_value_int.h"
 #include "random_datum.h"
 
 static uint32_t next_random(uint32_t *state) {

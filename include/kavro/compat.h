@@ -37,6 +37,10 @@ typedef enum kavro_compat_level_e {
 /** "BACKWARD", ...  Static storage. */
 KAVRO_EXPORT const char *kavro_compat_level_name(kavro_compat_level_t level);
 
+/** True for the _TRANSITIVE levels, which hold a new schema against every
+ *  earlier version rather than the latest only. */
+KAVRO_EXPORT bool kavro_compat_level_is_transitive(kavro_compat_level_t level);
+
 /** Parse a level name (case-insensitive).  KAVRO_ERR_INVALID_ARG if
  *  unknown. */
 KAVRO_EXPORT kavro_err_t kavro_compat_level_parse(const char *name,

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kavro/codec.h>
 #include <kavro/common.h>
 #include <kavro/schema.h>
 
@@ -32,42 +33,6 @@ extern "C" {
 #endif
 
 struct avro_value;
-
-/**
- * @name Output buffer
- *
- * A growable byte buffer that keeps its memory across messages: reset it
- * and encode again, and once it has grown to the largest message it never
- * allocates again.
- * @{
- */
-
-/** A reusable output buffer.  Opaque. */
-typedef struct kavro_buf_s kavro_buf_t;
-
-/** Default bound on a buffer's size (64 MiB). */
-#define KAVRO_BUF_DEFAULT_MAX_SIZE (64u * 1024u * 1024u)
-
-/**
- * A new empty buffer with room for @p capacity bytes (0: allocate on first
- * use) that refuses to grow past @p max_size bytes (0: the default), with
- * KAVRO_ERR_LIMIT.  Returns NULL when out of memory.  The caller frees it
- * with kavro_buf_destroy().
- */
-KAVRO_EXPORT kavro_buf_t *kavro_buf_new(size_t capacity, size_t max_size);
-
-/** Free @p buf and its memory.  NULL-safe. */
-KAVRO_EXPORT void kavro_buf_destroy(kavro_buf_t *buf);
-
-/** Empty @p buf, keeping its memory. */
-KAVRO_EXPORT void kavro_buf_reset(kavro_buf_t *buf);
-
-/** The bytes in @p buf.  Valid until the next call that changes @p buf. */
-KAVRO_EXPORT const unsigned char *kavro_buf_data(const kavro_buf_t *buf);
-
-/** Number of bytes in @p buf. */
-KAVRO_EXPORT size_t kavro_buf_length(const kavro_buf_t *buf);
-/** @} */
 
 /**
  * @name Binary encoding
@@ -110,30 +75,6 @@ KAVRO_EXPORT kavro_err_t kavro_encode_to(const kavro_schema_t *schema,
  * that the caller can refuse trailing bytes.
  * @{
  */
-
-#define KAVRO_DECODE_DEFAULT_MAX_DEPTH 128u
-/** Default bound on the items of one array or map. */
-#define KAVRO_DECODE_DEFAULT_MAX_COLLECTION (1u << 24)
-/** Default bound on the array items and map entries of one datum. */
-#define KAVRO_DECODE_DEFAULT_MAX_ELEMENTS (1u << 26)
-/** Default bound on the bytes of one string, bytes value or map key. */
-#define KAVRO_DECODE_DEFAULT_MAX_LENGTH (64u << 20)
-
-/** Decode limits.  Initialise with kavro_decode_limits_init(); a field
- *  left 0 takes its default. */
-typedef struct kavro_decode_limits_s {
-  size_t struct_size;     /**< set by kavro_decode_limits_init() */
-  unsigned max_depth;     /**< records, arrays, maps, unions nested */
-  size_t max_collection;  /**< items of one array or entries of one map,
-                               over all its blocks */
-  size_t max_elements;    /**< items and entries of one datum, in total */
-  size_t max_length;      /**< bytes of one string, bytes value or map key
-                               (added in 0.1; read only when struct_size
-                               covers it) */
-} kavro_decode_limits_t;
-
-/** Fill @p limits with the defaults. */
-KAVRO_EXPORT void kavro_decode_limits_init(kavro_decode_limits_t *limits);
 
 /**
  * Decoding scratch state: the limits and a staging buffer for strings

@@ -115,8 +115,8 @@ typedef kavro_err_t (*kavro_subject_name_cb_t)(void *opaque, const char *topic,
 /** What a consumer (or producer) should do about a failure. */
 typedef enum kavro_error_class_e {
   KAVRO_ERROR_CLASS_NONE = 0,  /**< no error */
-  /** Will succeed later: the registry could not be reached, timed out,
-   *  answered 5xx or 429.  Retry; do not skip the message. */
+  /** May succeed later: the registry gave no usable answer (see
+   *  kavro_error_is_retriable()).  Retry; do not skip the message. */
   KAVRO_ERROR_CLASS_TRANSIENT,
   /** Will fail again: a malformed frame or body, an id the registry does
    *  not know, an incompatible schema, a value that does not fit.  A
@@ -124,7 +124,8 @@ typedef enum kavro_error_class_e {
   KAVRO_ERROR_CLASS_PERMANENT,
   /** A problem of this process, not of the message: out of memory, a bad
    *  argument or configuration, credentials the registry refuses (401,
-   *  403).  Neither retry blindly nor skip. */
+   *  403), a valid message this version cannot handle
+   *  (KAVRO_ERR_UNSUPPORTED).  Neither retry blindly nor skip. */
   KAVRO_ERROR_CLASS_LOCAL
 } kavro_error_class_t;
 
@@ -134,6 +135,55 @@ KAVRO_EXPORT kavro_error_class_t kavro_error_classify(const kavro_error_t *error
 
 /** "none", "transient", "permanent", "local".  Static. */
 KAVRO_EXPORT const char *kavro_error_class_name(kavro_error_class_t cls);
+/** @} */
+
+/**
+ * @name The compatibility gate's rules
+ *
+ * What a new schema of a subject is judged against, as the registry has
+ * it: the serializer's gate and `sr-compat check --registry` both use
+ * these, so that they judge alike.
+ * @{
+ */
+
+/**
+ * The level that governs @p subject: its own, else the registry's global
+ * one, else BACKWARD (the registry's default when it says nothing).
+ * KAVRO_ERR_BAD_RESPONSE for a level kavro does not know; the registry's
+ * errors.
+ */
+KAVRO_EXPORT kavro_err_t kavro_subject_level(kavro_registry_t *registry,
+                                             const char *subject,
+                                             kavro_compat_level_t *level,
+                                             kavro_error_t *error);
+
+/** Versions of a subject: parallel arrays, oldest first.  Clear with
+ *  kavro_subject_versions_clear(). */
+typedef struct kavro_subject_versions_s {
+  size_t count;
+  kavro_schema_t **schemas; /**< a reference each */
+  int *numbers;             /**< their version numbers */
+} kavro_subject_versions_t;
+
+/**
+ * The versions of @p subject a new schema is checked against under
+ * @p level: none for NONE, the latest, or every one for a _TRANSITIVE
+ * level; none when the registry does not know the subject.  @p out is
+ * filled (and must be cleared) on success, empty on failure.
+ */
+KAVRO_EXPORT kavro_err_t kavro_subject_previous(
+    kavro_registry_t *registry, const char *subject,
+    kavro_compat_level_t level, kavro_subject_versions_t *out,
+    kavro_error_t *error);
+
+/** Append @p schema (a new reference is kept) as version @p number.
+ *  KAVRO_ERR_NOMEM, leaving @p versions as it was. */
+KAVRO_EXPORT kavro_err_t kavro_subject_versions_add(
+    kavro_subject_versions_t *versions, kavro_schema_t *schema, int number);
+
+/** Release the schemas and arrays of @p versions and zero it.  NULL-safe. */
+KAVRO_EXPORT void kavro_subject_versions_clear(
+    kavro_subject_versions_t *versions);
 /** @} */
 
 /**
@@ -194,6 +244,21 @@ KAVRO_EXPORT kavro_err_t kavro_serializer_prepare(kavro_serializer_t *serializer
                                                   kavro_schema_t *schema,
                                                   int *idp,
                                                   kavro_error_t *error);
+
+/**
+ * As kavro_serializer_prepare(), and copy the frame prefix the serializer
+ * writes before every body of @p schema for the pair (the magic byte and
+ * the 4-byte id: KAVRO_WIRE_PREFIX_SIZE bytes) into @p prefix.  For
+ * encoders that write the body themselves, such as typed records: every
+ * serializer setting (subject strategy, `auto.register.schemas`,
+ * `use.latest.version`, `use.schema.id`, the gate) applies to them as to
+ * generic values, and the body must be written with @p schema.  Errors as
+ * kavro_serializer_prepare().
+ */
+KAVRO_EXPORT kavro_err_t kavro_serializer_prefix(
+    kavro_serializer_t *serializer, const char *topic, bool is_key,
+    kavro_schema_t *schema, unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE],
+    kavro_error_t *error);
 
 /**
  * Serialize @p value, an avro-c generic value of @p schema (see serde.h),
@@ -313,11 +378,13 @@ typedef struct kavro_deserialized_s {
  *
  * Errors, to be read with kavro_error_classify(): a malformed frame
  * (KAVRO_ERR_WIRE_SHORT, KAVRO_ERR_WIRE_MAGIC), body (KAVRO_ERR_DECODE,
- * KAVRO_ERR_LIMIT) or an unknown id (KAVRO_ERR_SCHEMA_NOT_FOUND, also for a
- * GUID id, which the registry client cannot look up) are permanent; a
- * registry that cannot be reached (KAVRO_ERR_TRANSPORT, KAVRO_ERR_TIMED_OUT,
- * 5xx) is transient.  A writer the reader can never read gives
- * KAVRO_ERR_INCOMPATIBLE (permanent).  On failure every field of @p out is
+ * KAVRO_ERR_LIMIT) or an id the registry confirms it does not know
+ * (KAVRO_ERR_SCHEMA_NOT_FOUND from a 404 with error code 40403) are
+ * permanent; any failure to get an answer from the registry (not reached,
+ * timed out, 5xx, 429, a reply that is not a registry answer) is transient;
+ * a GUID id, which the registry client cannot look up yet, is
+ * KAVRO_ERR_UNSUPPORTED (local: the message is kept).  A writer the reader
+ * can never read gives KAVRO_ERR_INCOMPATIBLE (permanent).  On failure every field of @p out is
  * zero except @p out->writer_id and @p out->format, which are set whenever
  * the id could be read (for a dead-letter header).
  */
@@ -325,6 +392,44 @@ KAVRO_EXPORT kavro_err_t kavro_deserializer_deserialize(
     kavro_deserializer_t *deserializer, const char *topic, bool is_key,
     const void *header_value, size_t header_size, const void *payload,
     size_t size, kavro_deserialized_t *out, kavro_error_t *error);
+
+/**
+ * A message taken apart but not decoded, for decoders of their own (typed
+ * records): the writer schema its id names and the reader schema the
+ * deserializer's settings choose.
+ */
+typedef struct kavro_deserializer_frame_s {
+  kavro_schema_id_t writer_id;   /**< the id the message carried */
+  kavro_wire_format_t format;    /**< where the id was found */
+  /** The writer schema; borrowed, valid until the deserializer is
+   *  destroyed. */
+  const kavro_schema_t *writer;
+  /** The reader schema that applies (see kavro_deserializer_new()), or
+   *  NULL when data is read with its writer schema.  A reference: release
+   *  it with kavro_schema_destroy(). */
+  kavro_schema_t *reader;
+  const unsigned char *body;     /**< the Avro body, inside the payload */
+  size_t body_size;              /**< its length in bytes */
+} kavro_deserializer_frame_t;
+
+/**
+ * Take the message @p payload (@p size bytes; @p header_value as for
+ * kavro_deserializer_deserialize()) apart as kavro_deserializer_deserialize()
+ * does before decoding: unframe it, find the writer schema by its id and
+ * the reader schema that applies, with the same settings, caches and
+ * errors.  @p payload must not be NULL (a tombstone has no frame).  On
+ * failure @p out is zeroed except @p out->writer_id and @p out->format,
+ * set whenever the id could be read.
+ */
+KAVRO_EXPORT kavro_err_t kavro_deserializer_unframe(
+    kavro_deserializer_t *deserializer, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error);
+
+/** The decode limits @p deserializer was made with.  Borrowed: valid until
+ *  it is destroyed. */
+KAVRO_EXPORT const kavro_decode_limits_t *kavro_deserializer_limits(
+    const kavro_deserializer_t *deserializer);
 
 /**
  * Decode the prefix-framed message at the start of @p data (@p size bytes)

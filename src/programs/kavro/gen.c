@@ -25,7 +25,7 @@ static const char usage[] =
     "and OUTDIR/BASE.c, with per record a struct and NAME_init, NAME_encode,\n"
     "NAME_decode, NAME_decode_new/NAME_free, NAME_equal, NAME_to_json, the\n"
     "schema text and fingerprint, and for a catalog topic\n"
-    "NAME_partition_key.  The code needs <kavro/typed.h> and libkavro.\n"
+    "NAME_partition_key.  The code needs <kavro/typed_gen.h> and libkavro.\n"
     "\n"
     "C names: a named type's short name in snake case after the prefix\n"
     "(ServiceOrderCreated -> service_order_created_t; when two types share\n"

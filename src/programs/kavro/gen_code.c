@@ -182,10 +182,11 @@ static void read_collection(FILE *out, const gen_type_t *t, const char *e,
   const char *member = map ? "entries" : "items";
   bool empty = !map && gen_may_be_empty(t->items);
   line(out, level, "KAVRO_TRY(kavro_r_enter(r));");
+  line(out, level, "size_t seen%d = 0;", depth);
   line(out, level, "for (;;) {");
   line(out, level + 1, "size_t n%d = 0;", depth);
-  line(out, level + 1, "KAVRO_TRY(kavro_r_block(r, &n%d, %s));", depth,
-       empty ? "true" : "false");
+  line(out, level + 1, "KAVRO_TRY(kavro_r_block(r, &seen%d, &n%d, %s));",
+       depth, depth, empty ? "true" : "false");
   line(out, level + 1, "if (n%d == 0)", depth);
   line(out, level + 2, "break;");
   line(out, level + 1, "void *p%d = %s.%s;", depth, e, member);
@@ -224,7 +225,7 @@ static void read_union(FILE *out, const gen_type_t *t, const char *e, int depth,
                        int level) {
   line(out, level, "uint32_t b%d = 0;", depth);
   line(out, level, "KAVRO_TRY(kavro_r_enter(r));");
-  line(out, level, "KAVRO_TRY(kavro_r_index(r, &b%d, %zu));", depth,
+  line(out, level, "KAVRO_TRY(kavro_r_branch(r, &b%d, %zu));", depth,
        t->branch_count);
   line(out, level, "%s.branch = (%s_branch_t)b%d;", e, t->cname, depth);
   line(out, level, "switch (%s.branch) {", e);
@@ -271,14 +272,15 @@ void gen_emit_read(FILE *out, const gen_type_t *t, const char *e, int depth,
       line(out, level, "KAVRO_TRY(kavro_r_bytes(r, &%s));", e);
     return;
   case KAVRO_FIXED:
-    line(out, level, "KAVRO_TRY(kavro_r_fixed(r, %s.bytes, %zu));", e,
-         fixed_size(t));
+    line(out, level, "KAVRO_TRY(kavro_r_fixed(r, %s.bytes, %zu, \"%s\"));",
+         e, fixed_size(t), t->fullname);
     return;
   case KAVRO_ENUM: {
     char *count = symbol_count(t);
     line(out, level, "{");
     line(out, level + 1, "uint32_t s%d = 0;", depth);
-    line(out, level + 1, "KAVRO_TRY(kavro_r_index(r, &s%d, %s));", depth, count);
+    line(out, level + 1, "KAVRO_TRY(kavro_r_symbol(r, &s%d, %s, \"%s\"));",
+         depth, count, t->fullname);
     line(out, level + 1, "%s = (%s_t)s%d;", e, t->cname, depth);
     line(out, level, "}");
     free(count);
@@ -313,7 +315,7 @@ static void emit_field_read(FILE *out, const gen_field_t *f, int level) {
   line(out, level, "{");
   line(out, level + 1, "uint32_t b1 = 0;");
   line(out, level + 1, "KAVRO_TRY(kavro_r_enter(r));");
-  line(out, level + 1, "KAVRO_TRY(kavro_r_index(r, &b1, 2));");
+  line(out, level + 1, "KAVRO_TRY(kavro_r_branch(r, &b1, 2));");
   line(out, level + 1, "if (b1 == %zu) {", vb);
   if (value->type == KAVRO_RECORD) {
     read_record_pointer(out, value, e, 2, level + 2);

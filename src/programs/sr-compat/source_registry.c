@@ -4,10 +4,10 @@
  * by the kavro client (which resolves their references), and the
  * subject's compatibility level as the registry has it.
  *
- * Only the latest version is fetched unless the level is _TRANSITIVE,
- * which checks against every version.  A subject the registry does not
- * know is new: nothing to break.
+ * Which versions and which level: kavro_subject_previous() and
+ * kavro_subject_level(), the rules the serializer's gate follows.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,73 +19,46 @@ typedef struct registry_source_s {
   kavro_registry_t *registry; /* borrowed */
 } registry_source_t;
 
-static bool transitive(kavro_compat_level_t level) {
-  return level == KAVRO_COMPAT_BACKWARD_TRANSITIVE ||
-         level == KAVRO_COMPAT_FORWARD_TRANSITIVE ||
-         level == KAVRO_COMPAT_FULL_TRANSITIVE;
-}
-
 static kavro_err_t no_subject(const sc_target_t *target, kavro_error_t *error) {
   return sc_fail(error, KAVRO_ERR_INVALID_ARG, target->path,
                  "no registry subject for this file: name one with --subject "
                  "or --topic, or list the file in the catalog");
 }
 
-static kavro_err_t fetch_version(registry_source_t *r, const char *subject,
-                                 int number, sc_versions_t *out,
-                                 kavro_error_t *error) {
-  kavro_schema_t *schema = NULL;
-  int id = 0;
-  kavro_err_t err = kavro_registry_get_version(r->registry, subject, number,
-                                               &schema, &id, NULL, error);
-  if (err == KAVRO_OK)
-    sc_versions_add_schema(out, schema, number,
-                           sc_xasprintf("%s version %d", subject, number));
-  return err;
-}
-
+/* The versions the target's level checks against, by the gate's rule. */
 static kavro_err_t registry_previous(sc_source_t *self,
                                      const sc_target_t *target,
                                      sc_versions_t *out, kavro_error_t *error) {
   registry_source_t *r = (registry_source_t *)self;
   if (!target->subject)
     return no_subject(target, error);
-  int *numbers = NULL;
-  size_t count = 0;
-  kavro_err_t err = kavro_registry_versions(r->registry, target->subject, false,
-                                            &numbers, &count, error);
-  if (err == KAVRO_ERR_SUBJECT_NOT_FOUND)
-    return KAVRO_OK;
-  size_t first = transitive(target->level) || count == 0 ? 0 : count - 1;
-  for (size_t i = first; err == KAVRO_OK && i < count; i++)
-    err = fetch_version(r, target->subject, numbers[i], out, error);
-  free(numbers);
+  kavro_subject_versions_t previous;
+  kavro_err_t err = kavro_subject_previous(r->registry, target->subject,
+                                           target->level, &previous, error);
+  for (size_t i = 0; err == KAVRO_OK && i < previous.count; i++)
+    sc_versions_add_schema(out, kavro_schema_dup(previous.schemas[i]),
+                           previous.numbers[i],
+                           sc_xasprintf("%s version %d", target->subject,
+                                        previous.numbers[i]));
+  kavro_subject_versions_clear(&previous);
   return err;
 }
 
-/* The subject's level, else the global one; BACKWARD (the registry's own
- * default) when the registry has neither. */
+/* The subject's level, by the gate's rule. */
 static kavro_err_t registry_level(sc_source_t *self, const sc_target_t *target,
                                   kavro_compat_level_t *level,
                                   kavro_error_t *error) {
   registry_source_t *r = (registry_source_t *)self;
   if (!target->subject)
     return no_subject(target, error);
-  char name[KAVRO_REGISTRY_NAME_SIZE];
-  kavro_err_t err =
-      kavro_registry_get_level(r->registry, target->subject, true, name, error);
-  if (err == KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND ||
-      err == KAVRO_ERR_SUBJECT_NOT_FOUND) {
-    *level = KAVRO_COMPAT_BACKWARD;
-    return KAVRO_OK;
+  kavro_err_t err = kavro_subject_level(r->registry, target->subject, level,
+                                        error);
+  if (err == KAVRO_ERR_BAD_RESPONSE && error) {
+    char text[KAVRO_ERROR_TEXT_LENGTH]; /* sc_fail() rewrites error->text */
+    snprintf(text, sizeof(text), "%s", error->text);
+    sc_fail(error, err, self->description, "%s", text);
   }
-  if (err != KAVRO_OK)
-    return err;
-  if (kavro_compat_level_parse(name, level) != KAVRO_OK)
-    return sc_fail(error, KAVRO_ERR_BAD_RESPONSE, self->description,
-                   "subject %s has the compatibility level \"%s\", which "
-                   "kavro does not know", target->subject, name);
-  return KAVRO_OK;
+  return err;
 }
 
 static void registry_destroy(sc_source_t *self) { free(self); }

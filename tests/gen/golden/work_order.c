@@ -132,18 +132,19 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
   KAVRO_TRY(kavro_r_bool(r, &v->urgent));
   KAVRO_TRY(kavro_r_float(r, &v->weight));
   KAVRO_TRY(kavro_r_decimal(r, &v->price, 2));
-  KAVRO_TRY(kavro_r_fixed(r, v->checksum.bytes, 16));
+  KAVRO_TRY(kavro_r_fixed(r, v->checksum.bytes, 16, "com.example.gen.Md5"));
   {
     uint32_t s1 = 0;
-    KAVRO_TRY(kavro_r_index(r, &s1, STATE_SYMBOL_COUNT));
+    KAVRO_TRY(kavro_r_symbol(r, &s1, STATE_SYMBOL_COUNT, "com.example.gen.State"));
     v->state = (state_t)s1;
   }
   KAVRO_TRY(site_read(r, &v->site));
   {
     KAVRO_TRY(kavro_r_enter(r));
+    size_t seen1 = 0;
     for (;;) {
       size_t n1 = 0;
-      KAVRO_TRY(kavro_r_block(r, &n1, false));
+      KAVRO_TRY(kavro_r_block(r, &seen1, &n1, false));
       if (n1 == 0)
         break;
       void *p1 = v->steps.items;
@@ -158,9 +159,10 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
   }
   {
     KAVRO_TRY(kavro_r_enter(r));
+    size_t seen1 = 0;
     for (;;) {
       size_t n1 = 0;
-      KAVRO_TRY(kavro_r_block(r, &n1, false));
+      KAVRO_TRY(kavro_r_block(r, &seen1, &n1, false));
       if (n1 == 0)
         break;
       void *p1 = v->tags.entries;
@@ -177,7 +179,7 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
   {
     uint32_t b1 = 0;
     KAVRO_TRY(kavro_r_enter(r));
-    KAVRO_TRY(kavro_r_index(r, &b1, 2));
+    KAVRO_TRY(kavro_r_branch(r, &b1, 2));
     if (b1 == 1) {
       v->has_note = true;
       KAVRO_TRY(kavro_r_string(r, &v->note));
@@ -187,7 +189,7 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
   {
     uint32_t b1 = 0;
     KAVRO_TRY(kavro_r_enter(r));
-    KAVRO_TRY(kavro_r_index(r, &b1, 2));
+    KAVRO_TRY(kavro_r_branch(r, &b1, 2));
     if (b1 == 1) {
       void *p2;
       KAVRO_TRY(kavro_r_alloc(r, &p2, sizeof(site_t)));
@@ -199,7 +201,7 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
   {
     uint32_t b1 = 0;
     KAVRO_TRY(kavro_r_enter(r));
-    KAVRO_TRY(kavro_r_index(r, &b1, 5));
+    KAVRO_TRY(kavro_r_branch(r, &b1, 5));
     v->payload.branch = (work_order_payload_branch_t)b1;
     switch (v->payload.branch) {
     case WORK_ORDER_PAYLOAD_NULL: {
@@ -223,9 +225,10 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
     case WORK_ORDER_PAYLOAD_ARRAY: {
       {
         KAVRO_TRY(kavro_r_enter(r));
+        size_t seen2 = 0;
         for (;;) {
           size_t n2 = 0;
-          KAVRO_TRY(kavro_r_block(r, &n2, false));
+          KAVRO_TRY(kavro_r_block(r, &seen2, &n2, false));
           if (n2 == 0)
             break;
           void *p2 = v->payload.u.array_value.items;
@@ -716,7 +719,7 @@ kavro_err_t step_read(kavro_reader_t *r, step_t *v) {
   {
     uint32_t b1 = 0;
     KAVRO_TRY(kavro_r_enter(r));
-    KAVRO_TRY(kavro_r_index(r, &b1, 2));
+    KAVRO_TRY(kavro_r_branch(r, &b1, 2));
     if (b1 == 1) {
       v->has_minutes = true;
       KAVRO_TRY(kavro_r_int(r, &v->minutes));

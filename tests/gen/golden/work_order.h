@@ -6,7 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <kavro/typed.h>
+#include <kavro/typed_gen.h>
+
+/* Made for this version of the generated-code ABI. */
+#if KAVRO_TYPED_ABI_VERSION != 2
+#error "generated for another kavro: run kavro gen again"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
