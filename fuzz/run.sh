@@ -36,14 +36,20 @@ for harness in "$builddir"/fuzz/fuzz_*; do
   for extra in "$srcdir/fuzz/corpus/$name" "$srcdir/fuzz/regressions/$name"; do
     [ -d "$extra" ] && corpora="$corpora $extra"
   done
-  echo "== $name: $seconds s"
+  log="$builddir/fuzz/$name.fuzz.log"
   # -rss_limit_mb and -malloc_limit_mb make an unbounded allocation a
-  # finding; -max_len keeps inputs at the size of real schemas.
+  # finding; -max_len keeps inputs at the size of real schemas.  The
+  # fuzzer's progress goes to its log; one line here says how it went.
   # shellcheck disable=SC2086
-  if ! "$harness" -max_total_time="$seconds" -print_final_stats=1 \
+  if "$harness" -max_total_time="$seconds" -print_final_stats=1 \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
-      -artifact_prefix="$artifacts/$name-" $corpora; then
-    echo "== $name: FAILED (see $artifacts)" >&2
+      -artifact_prefix="$artifacts/$name-" $corpora >"$log" 2>&1; then
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    echo "fuzz ok: $name, ${seconds}s, ${runs:-?} runs, ${cov:-cov: ?}"
+  else
+    echo "fuzz FAILED: $name (log $log, inputs in $artifacts)" >&2
+    tail -40 "$log" >&2
     failed=$((failed + 1))
   fi
 done

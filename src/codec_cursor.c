@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "codec_int.h"
-#include "error_int.h"
+#include "common_error_int.h"
 
 void kavro_decode_limits_init(kavro_decode_limits_t *limits) {
   if (!limits)

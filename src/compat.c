@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "compat_int.h"
-#include "error_int.h"
+#include "common_error_int.h"
 
 struct kavro_compat_result_s {
   kavro_incompat_t *items;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "compat_int.h"
-#include "error_int.h"
+#include "common_error_int.h"
 
 /* The symbol set of one reader enum (see kv_compat_graph_t). */
 typedef struct kv_symbol_set_s {

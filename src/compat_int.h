@@ -25,7 +25,7 @@
 
 #include "kavro/compat.h"
 #include "schema_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 /* Bound on the pairs one check may visit.  Real schemas pair almost every
  * reader node with one writer node; only unions of many branches on both

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "compat_int.h"
-#include "error_int.h"
+#include "common_error_int.h"
 
 /* What a message says it is about. */
 typedef struct kv_context_s {

@@ -18,7 +18,7 @@
 #include "kavro.h"
 #include "kavro/kafka.h"
 
-#include "error_int.h"
+#include "common_error_int.h"
 
 /* How long a seek back to an undecoded message may take. */
 #define KV_SEEK_TIMEOUT_MS 10000

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "mock_int.h"
 
 /* Requests the log keeps (the oldest are forgotten first). */

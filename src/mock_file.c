@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "mock_int.h"
 
 /* Temporary names of this process: path.tmp-PID-N, one N per write, so

@@ -27,9 +27,9 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "mock_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 /* An idle keep-alive connection (each holds a thread) is closed after
  * this long, as a registry behind Jetty closes them after 30 s. */

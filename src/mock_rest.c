@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "mock_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 /* Path segments a request may have at most; more is an unknown path. */
 #define MAX_SEGMENTS 64u

@@ -31,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "mock_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 /* Incompatibilities listed in one 409 message at most. */
 #define MAX_LISTED_INCOMPATIBILITIES 20u

@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf_int.h"
+#include "common_conf_int.h"
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "registry_int.h"
 #include "schema_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 struct kavro_registry_s {
   kv_stats_t stats; /* first: aligned with the structure */

@@ -26,7 +26,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "registry_int.h"
 
 #define NO_ENTRY UINT32_MAX

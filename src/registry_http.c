@@ -26,12 +26,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "conf_int.h"
+#include "common_conf_int.h"
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "registry_int.h"
-#include "strbuf_int.h"
-#include "text_int.h"
+#include "common_strbuf_int.h"
+#include "common_text_int.h"
 
 static const char media_type[] = "application/vnd.schemaregistry.v1+json";
 static const char accept_header[] =

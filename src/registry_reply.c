@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "registry_int.h"
 
 static kavro_err_t bad(kavro_error_t *error, const char *what) {

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "config.h"
-#include "error_int.h"
-#include "json_locate_int.h"
+#include "common_error_int.h"
+#include "common_json_locate_int.h"
 #include "schema_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 static const char *const type_names[] = {
     [KAVRO_NULL] = "null",     [KAVRO_BOOLEAN] = "boolean",

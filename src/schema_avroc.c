@@ -27,7 +27,7 @@
 #include <avro.h>
 
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "schema_int.h"
 
 typedef struct avro_builder_s {

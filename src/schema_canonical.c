@@ -24,9 +24,9 @@
 #include <openssl/evp.h>
 
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "schema_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 /* ---- CRC-64-AVRO ---------------------------------------------------------- */
 

@@ -20,8 +20,8 @@
 
 #include "config.h"
 #include "schema_int.h"
-#include "strbuf_int.h"
-#include "text_int.h"
+#include "common_strbuf_int.h"
+#include "common_text_int.h"
 
 /* ---- a small JSON emitter: compact or two-space indentation ------------ */
 

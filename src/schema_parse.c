@@ -20,10 +20,10 @@
 #include <string.h>
 
 #include "config.h"
-#include "error_int.h"
-#include "json_locate_int.h"
+#include "common_error_int.h"
+#include "common_json_locate_int.h"
 #include "schema_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 typedef struct parser_s {
   kavro_schema_t *schema;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "kavro/serializer.h"
-#include "serializer_int.h"
+#include "serde_serializer_int.h"
 
 kavro_err_t kavro_subject_level(kavro_registry_t *registry,
                                 const char *subject,

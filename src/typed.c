@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "typed_int.h"
-#include "text_int.h"
+#include "common_text_int.h"
 
 /* ---- arena ----------------------------------------------------------------- */
 

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "kavro/typed.h"
-#include "resolve_int.h"
+#include "serde_resolve_int.h"
 #include "typed_int.h"
 
 /* ---- the cache -------------------------------------------------------------

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error_int.h"
+#include "common_error_int.h"
 #include "kavro/serializer.h"
 #include "typed_int.h"
 

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "kavro/wire.h"
-#include "text_int.h"
+#include "common_text_int.h"
 
 /* Offsets inside a GUID's text form where a '-' stands. */
 static bool guid_dash_at(size_t i) {

@@ -22,7 +22,7 @@
 
 #include "inproc_int.h"
 #include "mock_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 #include "testutil.h"
 
 #define SCOPE "check-mock"

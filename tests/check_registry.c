@@ -25,7 +25,7 @@
 #include "kavro/mock.h"
 #include "mock_int.h"
 #include "registry_int.h"
-#include "strbuf_int.h"
+#include "common_strbuf_int.h"
 
 /* ---- schemas ---------------------------------------------------------------
  */

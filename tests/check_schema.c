@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json_locate_int.h"
+#include "common_json_locate_int.h"
 #include "kavro.h"
 #include "schema_int.h"
 #include "testutil.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "text_int.h"
+#include "common_text_int.h"
 
 const char *kt_conformance_path(const char *name) {
   static char path[4096];

@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "serde_value_int.h"
-#include "conf_int.h"
+#include "common_conf_int.h"
 #include "config.h"
-#include "error_int.h"
-#include "serializer_int.h"
+#include "common_error_int.h"
+#include "serde_serializer_int.h"
 
 /* A writer schema by its id. */
 typedef struct kv_writer_s {

@@ -21,8 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "error_int.h"
-#include "resolve_int.h"
+#include "common_error_int.h"
+#include "serde_resolve_int.h"
 
 /* ---- building ----------------------------------------------------------------- */
 

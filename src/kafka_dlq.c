@@ -15,7 +15,7 @@
 #include "kavro.h"
 #include "kavro/kafka.h"
 
-#include "error_int.h"
+#include "common_error_int.h"
 
 /* How long one poll waits for the acknowledgement of a forward. */
 #define KV_DLQ_POLL_MS 100

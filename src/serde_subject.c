@@ -7,9 +7,9 @@
 #include <strings.h>
 
 #include "config.h"
-#include "conf_int.h"
-#include "error_int.h"
-#include "serializer_int.h"
+#include "common_conf_int.h"
+#include "common_error_int.h"
+#include "serde_serializer_int.h"
 
 static const struct {
   kavro_subject_strategy_t strategy;

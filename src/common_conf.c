@@ -13,11 +13,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf_int.h"
+#include "common_conf_int.h"
 #include "config.h"
-#include "error_int.h"
-#include "strbuf_int.h"
-#include "text_int.h"
+#include "common_error_int.h"
+#include "common_strbuf_int.h"
+#include "common_text_int.h"
 
 typedef enum kv_prop_type_e {
   KV_PROP_STRING,
@@ -597,7 +597,7 @@ char *kavro_conf_properties_markdown(void) {
   kv_strbuf_t sb = KV_STRBUF_INIT;
   kv_strbuf_puts(&sb,
                  "# kavro configuration properties\n\n"
-                 "Generated from the property table in `src/conf.c` "
+                 "Generated from the property table in `src/common_conf.c` "
                  "(`kavro_conf_properties_markdown()`); do not edit by "
                  "hand. Set them with `kavro_conf_set()`; unknown keys are "
                  "an error.\n\n"

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 
 #include "serde_value_int.h"
-#include "error_int.h"
-#include "strbuf_int.h"
-#include "text_int.h"
+#include "common_error_int.h"
+#include "common_strbuf_int.h"
+#include "common_text_int.h"
 
 /* ---- JSON to binary -------------------------------------------------------------- */
 

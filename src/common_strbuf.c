@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf_int.h"
-#include "text_int.h"
+#include "common_strbuf_int.h"
+#include "common_text_int.h"
 
 static bool grow(kv_strbuf_t *sb, size_t extra) {
   if (sb->failed)

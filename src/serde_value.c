@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "serde_value_int.h"
-#include "error_int.h"
+#include "common_error_int.h"
 
 /* ---- errors ----------------------------------------------------------------- */
 

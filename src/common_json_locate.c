@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "json_locate_int.h"
+#include "common_json_locate_int.h"
 
 typedef struct scan_s {
   const char *text;

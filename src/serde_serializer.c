@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "serde_value_int.h"
-#include "conf_int.h"
+#include "common_conf_int.h"
 #include "config.h"
-#include "error_int.h"
-#include "serializer_int.h"
+#include "common_error_int.h"
+#include "serde_serializer_int.h"
 
 #define INITIAL_BUCKETS 64u
 

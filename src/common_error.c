@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "error_int.h"
+#include "common_error_int.h"
 #include "kavro/version.h"
-#include "text_int.h"
+#include "common_text_int.h"
 
 /* What every text put into a kavro_error_t goes through: error texts
  * quote registry replies, URLs and file names, and are printed as one
