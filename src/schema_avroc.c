@@ -204,6 +204,33 @@ static avro_schema_t build(avro_builder_t *b, const kv_node_t *node) {
   }
 }
 
+#define INLINE_RECORD_DEPTH 4096u
+
+/* The bytes of fixed data a generic value of @node holds from the start:
+ * avro-c allocates a record's fields, and a fixed's whole size, when the
+ * value is made, before any body is read; a union's, array's or map's
+ * contents come later, one datum at a time.  False when the sum passes
+ * @bound (or the records nest without end). */
+static bool inline_fixed_within(const kv_node_t *node, size_t bound,
+                                unsigned depth, size_t *total) {
+  if (node->type == KAVRO_FIXED) {
+    if (node->size > bound - *total)
+      return false;
+    *total += node->size;
+    return true;
+  }
+  if (node->type != KAVRO_RECORD)
+    return true;
+  /* Deeper than any schema the parser lets through: a record that holds
+   * itself through record fields alone, which has no finite value. */
+  if (depth >= INLINE_RECORD_DEPTH)
+    return false;
+  for (size_t i = 0; i < node->field_count; i++)
+    if (!inline_fixed_within(node->fields[i].type, bound, depth + 1, total))
+      return false;
+  return true;
+}
+
 kavro_err_t kavro_schema_to_avro(const kavro_schema_t *schema,
                                  struct avro_obj_t **out,
                                  kavro_error_t *error) {
@@ -213,6 +240,15 @@ kavro_err_t kavro_schema_to_avro(const kavro_schema_t *schema,
   if (!schema || !out)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "schema and out are required");
+  /* A schema of many large fixed fields, each within the parse limit,
+   * would still cost their sum for a three-byte body: bound the sum. */
+  size_t inline_bytes = 0;
+  if (!inline_fixed_within(schema->root, KAVRO_SCHEMA_DEFAULT_MAX_FIXED_SIZE,
+                           0, &inline_bytes))
+    return kv_error_set(error, KAVRO_ERR_LIMIT,
+                        "a value of this schema holds more than %u bytes of "
+                        "fixed data before anything is read",
+                        (unsigned)KAVRO_SCHEMA_DEFAULT_MAX_FIXED_SIZE);
   avro_builder_t b = {json_object(), NULL, 0, 0, error, KAVRO_OK};
   if (!b.index)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");

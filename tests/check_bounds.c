@@ -288,6 +288,39 @@ static kavro_schema_t *parse_text(const char *text) {
   return schema;
 }
 
+/* A generic value holds its fixed fields from the start: many large fixed
+ * fields, each within the parse limit, must not reach avro-c, or a
+ * three-byte body would cost their sum.  The sum is bounded like one. */
+START_TEST(test_inline_fixed_bytes) {
+  char text[512];
+  unsigned half = KAVRO_SCHEMA_DEFAULT_MAX_FIXED_SIZE / 2;
+  static const char shape[] =
+      "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+      "{\"name\":\"a\",\"type\":{\"type\":\"fixed\",\"name\":\"F\","
+      "\"size\":%u}},{\"name\":\"b\",\"type\":{\"type\":\"record\","
+      "\"name\":\"S\",\"fields\":[{\"name\":\"c\",\"type\":\"F\"},"
+      "{\"name\":\"d\",\"type\":{\"type\":\"fixed\",\"name\":\"G\","
+      "\"size\":%u}}]}},{\"name\":\"e\",\"type\":{\"type\":\"array\","
+      "\"items\":\"F\"}}]}";
+  kavro_error_t error;
+  avro_schema_t avro = NULL;
+  /* Two halves and one byte inline (the array's items come later). */
+  snprintf(text, sizeof(text), shape, half / 2, half + 1);
+  kavro_schema_t *schema = parse_text(text);
+  ck_assert_int_eq(kavro_schema_to_avro(schema, &avro, &error),
+                   KAVRO_ERR_LIMIT);
+  ck_assert_ptr_null(avro);
+  ck_assert_ptr_nonnull(strstr(error.text, "fixed data"));
+  kavro_schema_destroy(schema);
+  /* Exactly the bound. */
+  snprintf(text, sizeof(text), shape, half / 2, half);
+  schema = parse_text(text);
+  ck_assert_int_eq(kavro_schema_to_avro(schema, &avro, &error), KAVRO_OK);
+  avro_schema_decref(avro);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
 /* Decode @size bytes of @body as @schema with @limits (NULL: defaults),
  * directly and through a resolution to the same schema; both must give
  * the same answer, which is returned. */
@@ -689,6 +722,7 @@ static Suite *bounds_suite(void) {
   tcase_add_test(tc, test_schema_file_size);
   tcase_add_test(tc, test_schema_depth);
   tcase_add_test(tc, test_schema_fixed_size);
+  tcase_add_test(tc, test_inline_fixed_bytes);
   tcase_add_test(tc, test_decode_collection);
   tcase_add_test(tc, test_decode_collection_blocks);
   tcase_add_test(tc, test_decode_string_length);
