@@ -308,7 +308,7 @@ static void build_frames(wire_ctx_t *w) {
     size_t body_size = 16 + i % (BODY_SIZE - 16);
     for (size_t b = 0; b < body_size; b++)
       body[b] = (unsigned char)(i + b);
-    kavro_schema_id_t id = kavro_schema_id_int((uint32_t)(1 + i % 50));
+    kavro_schema_id_t id = kavro_schema_id_int((int32_t)(1 + i % 50));
     if (kavro_wire_frame(&id, body, body_size, w->frames[i],
                          sizeof(w->frames[i]), &w->sizes[i], NULL) != KAVRO_OK)
       kb_die("frame", NULL);
@@ -333,7 +333,7 @@ static void frame_messages(void *ctx, size_t batch) {
   size_t total = 0;
   for (size_t i = 0; i < batch; i++) {
     size_t k = i % FRAME_COUNT, length;
-    kavro_schema_id_t id = kavro_schema_id_int((uint32_t)k);
+    kavro_schema_id_t id = kavro_schema_id_int((int32_t)k);
     if (kavro_wire_frame(&id, w->frames[k] + KAVRO_WIRE_PREFIX_SIZE,
                          w->sizes[k] - KAVRO_WIRE_PREFIX_SIZE, w->out,
                          sizeof(w->out), &length, NULL) != KAVRO_OK)

@@ -336,7 +336,7 @@ static kavro_err_t fetch_by_id(kavro_registry_t *reg, const void *opaque,
   return err;
 }
 
-kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int id,
+kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
                                         const char *subject_hint,
                                         kavro_schema_t **schemap,
                                         kavro_error_t *error) {
@@ -443,7 +443,7 @@ static bool valid_subject(const char *subject) { return subject && *subject; }
 
 kavro_err_t kavro_registry_get_version(kavro_registry_t *reg,
                                        const char *subject, int version,
-                                       kavro_schema_t **schemap, int *idp,
+                                       kavro_schema_t **schemap, int32_t *idp,
                                        int *versionp, kavro_error_t *error) {
   kv_error_clear(error);
   if (schemap)
@@ -581,7 +581,7 @@ static kavro_err_t schema_call(kavro_registry_t *reg,
 kavro_err_t kavro_registry_register(kavro_registry_t *reg, const char *subject,
                                     const kavro_schema_t *schema,
                                     const kavro_schema_ref_t *refs,
-                                    size_t ref_count, bool normalize, int *idp,
+                                    size_t ref_count, bool normalize, int32_t *idp,
                                     kavro_error_t *error) {
   kv_schema_args_t args = {subject, schema, refs, ref_count, normalize};
   kv_cache_value_t value = {0};
@@ -594,7 +594,7 @@ kavro_err_t kavro_registry_register(kavro_registry_t *reg, const char *subject,
 kavro_err_t kavro_registry_lookup(kavro_registry_t *reg, const char *subject,
                                   const kavro_schema_t *schema,
                                   const kavro_schema_ref_t *refs,
-                                  size_t ref_count, bool normalize, int *idp,
+                                  size_t ref_count, bool normalize, int32_t *idp,
                                   int *versionp, kavro_error_t *error) {
   kv_schema_args_t args = {subject, schema, refs, ref_count, normalize};
   kv_cache_value_t value = {0};

@@ -23,7 +23,7 @@
 /* A writer schema by its id. */
 typedef struct kv_writer_s {
   struct kv_writer_s *next;
-  uint32_t id;
+  int32_t id;
   kavro_schema_t *schema;
 } kv_writer_t;
 
@@ -40,7 +40,7 @@ typedef struct kv_slot_s {
  * two are one schema (plain decoding). */
 typedef struct kv_plan_s {
   struct kv_plan_s *next;
-  uint32_t writer_id;
+  int32_t writer_id;
   const kavro_schema_t *reader;
   kavro_resolution_t *plan;
 } kv_plan_t;
@@ -186,20 +186,20 @@ void kavro_deserializer_set_subject_name_cb(kavro_deserializer_t *des,
 
 /* The writer schema of @id: kept, else from the registry (whose own cache
  * comes first). */
-static kavro_err_t writer_for(kavro_deserializer_t *des, uint32_t id,
+static kavro_err_t writer_for(kavro_deserializer_t *des, int32_t id,
                               kavro_schema_t **schemap, kavro_error_t *error) {
   for (kv_writer_t *w = des->writers; w; w = w->next)
     if (w->id == id) {
       *schemap = w->schema;
       return KAVRO_OK;
     }
-  if (id == 0 || id > INT32_MAX)
+  if (id <= 0)
     return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
-                        "schema id %u is not a registry id", (unsigned)id);
+                        "schema id %ld is not a registry id", (long)id);
   kv_writer_t *w = calloc(1, sizeof(*w));
   if (!w)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  kavro_err_t err = kavro_registry_schema_by_id(des->registry, (int)id, NULL,
+  kavro_err_t err = kavro_registry_schema_by_id(des->registry, id, NULL,
                                                 &w->schema, error);
   if (err != KAVRO_OK) {
     free(w);
@@ -244,7 +244,7 @@ static kavro_err_t slot_for(kavro_deserializer_t *des, kavro_schema_t *schema,
 
 /* The plan from writer @id to @reader (NULL: the same schema), built once.
  * The plan keeps its own references to both schemas. */
-static kavro_err_t plan_for(kavro_deserializer_t *des, uint32_t id,
+static kavro_err_t plan_for(kavro_deserializer_t *des, int32_t id,
                             kavro_schema_t *writer, kavro_schema_t *reader,
                             kavro_resolution_t **planp, kavro_error_t *error) {
   for (kv_plan_t *p = des->plans; p; p = p->next)
@@ -282,7 +282,7 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   }
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
-    kavro_err_t err = writer_for(des, (uint32_t)des->use_schema_id, &schema,
+    kavro_err_t err = writer_for(des, (int32_t)des->use_schema_id, &schema,
                                  error);
     if (err == KAVRO_OK)
       *readerp = kavro_schema_dup(schema);

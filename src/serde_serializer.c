@@ -547,7 +547,7 @@ static kavro_err_t entry_for(kavro_serializer_t *ser, const char *topic,
 
 kavro_err_t kavro_serializer_prepare(kavro_serializer_t *ser, const char *topic,
                                      bool is_key, kavro_schema_t *schema,
-                                     int *idp, kavro_error_t *error) {
+                                     int32_t *idp, kavro_error_t *error) {
   if (!ser || !schema)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "serializer and schema are required");

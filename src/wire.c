@@ -19,7 +19,15 @@ static bool guid_dash_at(size_t i) {
 }
 #define GUID_TEXT_LENGTH 36
 
-kavro_schema_id_t kavro_schema_id_int(uint32_t id) {
+/* Four big-endian bytes as a two's complement int32_t, without relying
+ * on how the compiler converts an unsigned value out of range. */
+static int32_t id_from_bytes(const unsigned char *p) {
+  uint32_t u = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+               (uint32_t)p[2] << 8 | (uint32_t)p[3];
+  return u <= INT32_MAX ? (int32_t)u : (int32_t)((int64_t)u - 4294967296LL);
+}
+
+kavro_schema_id_t kavro_schema_id_int(int32_t id) {
   kavro_schema_id_t sid;
   memset(&sid, 0, sizeof(sid));
   sid.kind = KAVRO_SCHEMA_ID_INT;
@@ -56,7 +64,7 @@ char *kavro_schema_id_format(const kavro_schema_id_t *id, char *buf,
     return buf;
   char text[KAVRO_SCHEMA_ID_STRING_SIZE] = "";
   if (id && id->kind == KAVRO_SCHEMA_ID_INT) {
-    snprintf(text, sizeof(text), "%lu", (unsigned long)id->id);
+    snprintf(text, sizeof(text), "%ld", (long)id->id);
   } else if (id && id->kind == KAVRO_SCHEMA_ID_GUID) {
     static const char hex[] = "0123456789abcdef";
     size_t out = 0;
@@ -93,8 +101,8 @@ static bool parse_guid(const char *text,
 }
 
 /* Decimal digits only: no sign, no spaces, no leading '+', at most
- * UINT32_MAX (strtoul would accept all of those and wrap negatives). */
-static bool parse_uint32(const char *text, uint32_t *value) {
+ * INT32_MAX (strtoul would accept all of those and wrap negatives). */
+static bool parse_id_number(const char *text, int32_t *value) {
   uint64_t v = 0;
   if (!*text)
     return false;
@@ -102,10 +110,10 @@ static bool parse_uint32(const char *text, uint32_t *value) {
     if (*p < '0' || *p > '9')
       return false;
     v = v * 10 + (uint64_t)(*p - '0');
-    if (v > UINT32_MAX)
+    if (v > INT32_MAX)
       return false;
   }
-  *value = (uint32_t)v;
+  *value = (int32_t)v;
   return true;
 }
 
@@ -114,9 +122,9 @@ kavro_err_t kavro_schema_id_parse(const char *text, kavro_schema_id_t *id,
   kv_error_clear(error);
   if (!text || !id)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no id text given");
-  uint32_t number;
+  int32_t number;
   unsigned char guid[KAVRO_WIRE_GUID_SIZE];
-  if (parse_uint32(text, &number)) {
+  if (parse_id_number(text, &number)) {
     *id = kavro_schema_id_int(number);
     return KAVRO_OK;
   }
@@ -162,10 +170,11 @@ static kavro_err_t check_room(const kavro_schema_id_t *id, size_t needed,
 static void put_id(const kavro_schema_id_t *id, unsigned char *out) {
   if (id->kind == KAVRO_SCHEMA_ID_INT) {
     out[0] = KAVRO_WIRE_MAGIC_ID;
-    out[1] = (unsigned char)(id->id >> 24);
-    out[2] = (unsigned char)(id->id >> 16);
-    out[3] = (unsigned char)(id->id >> 8);
-    out[4] = (unsigned char)id->id;
+    uint32_t bits = (uint32_t)id->id; /* two's complement, as read */
+    out[1] = (unsigned char)(bits >> 24);
+    out[2] = (unsigned char)(bits >> 16);
+    out[3] = (unsigned char)(bits >> 8);
+    out[4] = (unsigned char)bits;
   } else {
     out[0] = KAVRO_WIRE_MAGIC_GUID;
     memcpy(out + 1, id->guid, KAVRO_WIRE_GUID_SIZE);
@@ -235,8 +244,7 @@ kavro_err_t kavro_wire_read_id(const void *data, size_t size,
                         "frame of %zu bytes ends inside its %zu-byte schema id",
                         size, need);
   if (p[0] == KAVRO_WIRE_MAGIC_ID)
-    *id = kavro_schema_id_int((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-                              (uint32_t)p[3] << 8 | (uint32_t)p[4]);
+    *id = kavro_schema_id_int(id_from_bytes(p + 1));
   else
     *id = kavro_schema_id_guid(p + 1);
   if (consumed)

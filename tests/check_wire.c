@@ -19,7 +19,7 @@ static const unsigned char body[] = {0x06, 'a', 'b', 'c', 0x00, 0xff};
 /* ---- framing ---------------------------------------------------------- */
 
 START_TEST(test_frame_int_bytes) {
-  kavro_schema_id_t id = kavro_schema_id_int(0x01020304u);
+  kavro_schema_id_t id = kavro_schema_id_int(0x01020304);
   unsigned char buf[32];
   size_t len = 0;
   ck_assert_int_eq(
@@ -48,8 +48,10 @@ END_TEST
 
 /* Ids at the edges of the 32-bit field survive a round trip, and the body
  * comes back as a pointer into the frame, not a copy. */
-static const uint32_t edge_ids[] = {
-    0u, 1u, 255u, 256u, 65536u, 0x7fffffffu, 0x80000000u, 0xffffffffu};
+/* The four bytes of a frame read as the registry's int32_t: the last two
+ * are 0x80000000 and 0xffffffff, which no registry hands out. */
+static const int32_t edge_ids[] = {0,         1,         255, 256, 65536,
+                                   INT32_MAX, INT32_MIN, -1};
 
 START_TEST(test_round_trip_int) {
   kavro_schema_id_t id = kavro_schema_id_int(edge_ids[_i]);
@@ -62,7 +64,7 @@ START_TEST(test_round_trip_int) {
   ck_assert_int_eq(kavro_wire_unframe(buf, len, &frame, NULL), KAVRO_OK);
   ck_assert_int_eq(frame.format, KAVRO_WIRE_FORMAT_PREFIX);
   ck_assert_int_eq(frame.id.kind, KAVRO_SCHEMA_ID_INT);
-  ck_assert_uint_eq(frame.id.id, edge_ids[_i]);
+  ck_assert_int_eq(frame.id.id, edge_ids[_i]);
   ck_assert_ptr_eq(frame.body, buf + KAVRO_WIRE_PREFIX_SIZE);
   ck_assert_uint_eq(frame.body_size, sizeof(body));
   ck_assert(kavro_schema_id_equal(&frame.id, &id));
@@ -133,7 +135,8 @@ START_TEST(test_frame_buffer_too_small) {
 END_TEST
 
 START_TEST(test_write_id) {
-  kavro_schema_id_t id = kavro_schema_id_int(0xdeadbeefu);
+  /* 0xdeadbeef, read as the int32_t it is on the wire. */
+  kavro_schema_id_t id = kavro_schema_id_int(-559038737);
   unsigned char buf[KAVRO_WIRE_MAX_ID_SIZE];
   size_t len = 0;
   ck_assert_int_eq(kavro_wire_write_id(&id, buf, sizeof(buf), &len, NULL),
@@ -385,14 +388,20 @@ START_TEST(test_id_text_round_trip) {
                                          &back, NULL),
                    KAVRO_OK);
   ck_assert(kavro_schema_id_equal(&id, &back));
+  /* A registry's ids read back from their text; a negative one is shown
+   * as it is, and refused as an id to look up. */
   for (size_t i = 0; i < sizeof(edge_ids) / sizeof(edge_ids[0]); i++) {
     id = kavro_schema_id_int(edge_ids[i]);
     kavro_schema_id_format(&id, text, sizeof(text));
+    if (edge_ids[i] < 0) {
+      ck_assert_int_eq(kavro_schema_id_parse(text, &back, NULL),
+                       KAVRO_ERR_INVALID_ARG);
+      continue;
+    }
     ck_assert_int_eq(kavro_schema_id_parse(text, &back, NULL), KAVRO_OK);
-    ck_assert_uint_eq(back.id, edge_ids[i]);
+    ck_assert_int_eq(back.id, edge_ids[i]);
   }
-  ck_assert_str_eq(kavro_schema_id_format(&id, text, sizeof(text)),
-                   "4294967295");
+  ck_assert_str_eq(kavro_schema_id_format(&id, text, sizeof(text)), "-1");
 }
 END_TEST
 
@@ -402,6 +411,7 @@ static const char *const bad_id_texts[] = {
     "+5",
     " 5",
     "5 ",
+    "2147483648",
     "4294967296",
     "99999999999999999999",
     "0x10",

@@ -69,7 +69,7 @@
 #define POISON_MAX 4096
 #define POISON_BYTES 256
 /* An unknown schema id: far above any the mock hands out. */
-#define UNKNOWN_ID_BASE 0x7ff00000u
+#define UNKNOWN_ID_BASE 0x7ff00000
 /* Every RESEND_EVERY-th event is produced twice, as a producer retry after
  * a lost acknowledgement would: the consumer must see the repeat and
  * recognise it by its event_id. */
@@ -303,7 +303,7 @@ typedef struct poison_s {
   size_t size;
   kavro_err_t expected; /* the error the consumer must give */
   bool has_id;          /* the schema id could be read */
-  uint32_t id;
+  int32_t id;
   bool delivered;
   bool resend; /* its delivery failed: produce it again */
   int32_t partition;
@@ -331,7 +331,7 @@ typedef struct soak_s {
   /* Separate clients, as a producing and a consuming service would have. */
   kavro_registry_t *producer_registry;
   kavro_registry_t *consumer_registry;
-  uint32_t ids[TOPIC_COUNT]; /* the schema id of each topic's values */
+  int32_t ids[TOPIC_COUNT]; /* the schema id of each topic's values */
   long start_ms;
 
   /* The schedule: bumped at each fault phase, seen by both threads. */
@@ -623,14 +623,14 @@ static int register_topics(soak_t *s) {
   int status = serializer ? 0 : -1;
   for (int t = 0; status == 0 && t < TOPIC_COUNT; t++) {
     kavro_schema_t *schema = NULL;
-    int id = -1;
+    int32_t id = -1;
     const char *schema_text = topics[t].type->schema_text;
     if (kavro_schema_parse(schema_text, strlen(schema_text), NULL, &schema,
                            &error) != KAVRO_OK ||
         kavro_serializer_prepare(serializer, topics[t].name, false, schema, &id,
                                  &error) != KAVRO_OK)
       status = -1;
-    s->ids[t] = (uint32_t)id;
+    s->ids[t] = id;
     kavro_schema_destroy(schema);
   }
   if (status != 0)
@@ -802,7 +802,7 @@ static bool make_poison(soak_t *s, poison_t *p, long index, poison_kind_t kind,
   topics[t].make(s->options.messages + index, &e);
   p->has_id = true;
   p->id =
-      kind == POISON_UNKNOWN_ID ? UNKNOWN_ID_BASE + (uint32_t)index : s->ids[t];
+      kind == POISON_UNKNOWN_ID ? UNKNOWN_ID_BASE + (int32_t)index : s->ids[t];
   kavro_schema_id_t id = kavro_schema_id_int(p->id);
   size_t length = 0;
   kavro_error_t error;
@@ -960,8 +960,8 @@ static void check_event(soak_t *s, const kavro_kafka_polled_t *p) {
   const kavro_schema_id_t *id = &p->value.writer_id;
   if (id->kind != KAVRO_SCHEMA_ID_INT || id->id != s->ids[t])
     violation(s,
-              "%s offset %" PRId64 ": framed with schema id %" PRIu32
-              ", the topic's is %" PRIu32,
+              "%s offset %" PRId64 ": framed with schema id %" PRId32
+              ", the topic's is %" PRId32,
               name, p->message->offset, id->id, s->ids[t]);
   kavro_str_t event_id_text = topics[t].event_id(p->record);
   int id_topic;
@@ -1159,7 +1159,7 @@ static void check_dead_letter(soak_t *s, const rd_kafka_message_t *m) {
   snprintf(partition, sizeof partition, "%" PRId32, p->partition);
   snprintf(offset, sizeof offset, "%" PRId64, p->offset);
   snprintf(code, sizeof code, "%d", (int)p->expected);
-  snprintf(id, sizeof id, "%" PRIu32, p->id);
+  snprintf(id, sizeof id, "%" PRId32, p->id);
   bool has_id = header_text(m, KAVRO_DLQ_HEADER_SCHEMA_ID, text, sizeof text);
   if (!header_is(m, KAVRO_DLQ_HEADER_TOPIC, topics[p->topic].name) ||
       !header_is(m, KAVRO_DLQ_HEADER_PARTITION, partition) ||

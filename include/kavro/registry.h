@@ -101,7 +101,7 @@ typedef struct kavro_schema_ref_s {
 KAVRO_EXPORT kavro_err_t kavro_registry_register(
     kavro_registry_t *registry, const char *subject,
     const kavro_schema_t *schema, const kavro_schema_ref_t *refs,
-    size_t ref_count, bool normalize, int *idp, kavro_error_t *error);
+    size_t ref_count, bool normalize, int32_t *idp, kavro_error_t *error);
 
 /**
  * Is @p schema registered under @p subject (POST /subjects/{subject})?
@@ -114,7 +114,7 @@ KAVRO_EXPORT kavro_err_t kavro_registry_lookup(kavro_registry_t *registry,
                                                const kavro_schema_t *schema,
                                                const kavro_schema_ref_t *refs,
                                                size_t ref_count, bool normalize,
-                                               int *idp, int *versionp,
+                                               int32_t *idp, int *versionp,
                                                kavro_error_t *error);
 
 /**
@@ -124,7 +124,7 @@ KAVRO_EXPORT kavro_err_t kavro_registry_lookup(kavro_registry_t *registry,
  * Cached.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *registry,
-                                                     int id,
+                                                     int32_t id,
                                                      const char *subject_hint,
                                                      kavro_schema_t **schemap,
                                                      kavro_error_t *error);
@@ -137,7 +137,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *registry,
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_get_version(
     kavro_registry_t *registry, const char *subject, int version,
-    kavro_schema_t **schemap, int *idp, int *versionp, kavro_error_t *error);
+    kavro_schema_t **schemap, int32_t *idp, int *versionp,
+    kavro_error_t *error);
 
 /**
  * The versions of @p subject (GET /subjects/{subject}/versions), soft-deleted

@@ -242,7 +242,7 @@ KAVRO_EXPORT void kavro_serializer_set_subject_name_cb(
 KAVRO_EXPORT kavro_err_t kavro_serializer_prepare(kavro_serializer_t *serializer,
                                                   const char *topic, bool is_key,
                                                   kavro_schema_t *schema,
-                                                  int *idp,
+                                                  int32_t *idp,
                                                   kavro_error_t *error);
 
 /**

@@ -76,12 +76,17 @@ typedef enum kavro_schema_id_kind_e {
  */
 typedef struct kavro_schema_id_s {
   kavro_schema_id_kind_t kind;
-  uint32_t id;                              /**< when kind is INT */
+  int32_t id;                               /**< when kind is INT; the
+                                                 registry's are 1 ..
+                                                 INT32_MAX */
   unsigned char guid[KAVRO_WIRE_GUID_SIZE]; /**< when kind is GUID */
 } kavro_schema_id_t;
 
-/** An integer schema id. */
-KAVRO_EXPORT kavro_schema_id_t kavro_schema_id_int(uint32_t id);
+/** An integer schema id.  Schema ids are int32_t across the API, as the
+ *  registry's protocol has them; a frame's four bytes are read as the
+ *  Java clients read them (two's complement), so that an id no registry
+ *  hands out (0, negative) is seen as such. */
+KAVRO_EXPORT kavro_schema_id_t kavro_schema_id_int(int32_t id);
 
 /** A GUID schema id; copies the 16 bytes at @p guid. */
 KAVRO_EXPORT kavro_schema_id_t kavro_schema_id_guid(const unsigned char *guid);
@@ -101,7 +106,7 @@ KAVRO_EXPORT char *kavro_schema_id_format(const kavro_schema_id_t *id,
                                           char *buf, size_t size);
 
 /**
- * Read an id from @p text: a decimal integer from 0 to 4294967295, or a
+ * Read an id from @p text: a decimal integer from 0 to 2147483647, or a
  * GUID in the 8-4-4-4-12 hex form (either case).  Returns KAVRO_OK, or
  * KAVRO_ERR_INVALID_ARG (and leaves @p *id untouched) when the text is
  * neither.
