@@ -57,7 +57,7 @@ static int produce(kavro_registry_t *reg, const char *text, const char *json,
                    kavro_buf_t *out) {
   kavro_schema_t *schema = kt_parse(text);
   kt_value_t value;
-  kt_value_init(&value, schema, json);
+  kt_value_from_json(&value, schema, json);
   kavro_error_t error;
   kavro_serializer_t *ser = kavro_serializer_new(reg, NULL, &error);
   ck_assert_ptr_nonnull(ser);

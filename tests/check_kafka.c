@@ -30,6 +30,7 @@
 /* And of the topic catalog, avro/catalog.json: every event type. */
 #include "catalog.h"
 #include "random_datum.h"
+#include "serde_fixture.h"
 
 #define PARTITIONS 3
 /* Upper bound on any one wait for messages, so a broken test ends. */
@@ -65,26 +66,12 @@ typedef struct env_s {
   kavro_kafka_producer_t *producer;
 } env_t;
 
-/* A client of @mock; @max_reply: its response.max.bytes, NULL default. */
+/* A client of @mock that fails fast when the registry is down (no retry,
+ * a short time-out); @max_reply: its response.max.bytes, NULL default. */
 static kavro_registry_t *registry_capped(const kavro_mock_t *mock,
                                          const char *max_reply) {
-  kavro_conf_t *conf = kavro_conf_new();
-  ck_assert_ptr_nonnull(conf);
-  kavro_error_t error;
-  if (max_reply)
-    ck_assert_int_eq(kavro_conf_set(conf, "response.max.bytes", max_reply,
-                                    &error),
-                     KAVRO_OK);
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
-                                  kavro_mock_url(mock), &error),
-                   KAVRO_OK);
-  /* A down registry must fail fast, not after retries. */
-  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", &error), KAVRO_OK);
-  ck_assert_int_eq(kavro_conf_set(conf, "request.timeout.ms", "2000", &error),
-                   KAVRO_OK);
-  kavro_registry_t *registry = kavro_registry_new(conf, &error);
-  ck_assert_msg(registry != NULL, "registry: %s", error.text);
-  return registry;
+  return kt_client(kavro_mock_url(mock), "request.timeout.ms", "2000",
+                   max_reply ? "response.max.bytes" : NULL, max_reply, NULL);
 }
 
 static kavro_registry_t *registry_for(const kavro_mock_t *mock) {

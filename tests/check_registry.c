@@ -25,6 +25,7 @@
 #include "kavro/mock.h"
 #include "mock_int.h"
 #include "registry_int.h"
+#include "serde_fixture.h"
 #include "common_strbuf_int.h"
 
 /* ---- schemas ---------------------------------------------------------------
@@ -79,31 +80,17 @@ static void mock_teardown(void) {
   mock = NULL;
 }
 
-/* A client for @url with extra key/value pairs (NULL-terminated). */
-static kavro_registry_t *client_v(const char *url, va_list ap) {
-  kavro_conf_t *conf = kavro_conf_new();
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
-                   KAVRO_OK);
-  /* Fast retries unless a test says otherwise. */
-  ck_assert_int_eq(kavro_conf_set(conf, "retries.wait.ms", "5", NULL),
-                   KAVRO_OK);
-  for (const char *key; (key = va_arg(ap, const char *));) {
-    const char *value = va_arg(ap, const char *);
-    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
-                  error.text);
-  }
-  kavro_registry_t *reg = kavro_registry_new(conf, &error);
-  ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
-  return reg;
-}
-
+/* A client for @url with extra key/value pairs (NULL-terminated), retrying
+ * fast unless a test says otherwise. */
 static kavro_registry_t *client(const char *url, ...) {
+  static const char *const fast_retries[] = {"retries.wait.ms", "5", NULL};
+  const char *settings[35];
   va_list ap;
   va_start(ap, url);
-  kavro_registry_t *reg = client_v(url, ap);
+  kt_settings_collect(settings, sizeof(settings) / sizeof(settings[0]),
+                      fast_retries, ap);
   va_end(ap);
-  return reg;
+  return kt_client_settings(url, settings);
 }
 
 /* The URL of the mock for transport @which: 0 mock://, 1 HTTP. */

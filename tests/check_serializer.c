@@ -141,7 +141,7 @@ static kavro_err_t serialize_text(kavro_serializer_t *ser, const char *text,
                                   kavro_error_t *error) {
   kavro_schema_t *schema = kt_parse(text);
   kt_value_t v;
-  kt_value_init(&v, schema, json);
+  kt_value_from_json(&v, schema, json);
   kavro_err_t err =
       kavro_serializer_serialize(ser, "orders", false, schema, &v.value, out,
                                  error);
@@ -272,7 +272,7 @@ START_TEST(strategy_callback) {
   /* Keys keep the configured strategy. */
   kavro_schema_t *key = kt_parse(key_text);
   kt_value_t v;
-  kt_value_init(&v, key, "\"k1\"");
+  kt_value_from_json(&v, key, "\"k1\"");
   ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", true, key,
                                               &v.value, out, &error),
                    KAVRO_OK);
@@ -335,7 +335,7 @@ START_TEST(auto_register_on) {
   /* The body after the prefix is the value's encoding. */
   kavro_schema_t *v2 = kt_parse(v2_text);
   kt_value_t v;
-  kt_value_init(&v, v2, "{\"id\": 0, \"note\": \"\"}");
+  kt_value_from_json(&v, v2, "{\"id\": 0, \"note\": \"\"}");
   ck_assert_int_eq(kavro_decode(NULL, v2, kavro_buf_data(out) + 5,
                                 kavro_buf_length(out) - 5, &v.value, NULL,
                                 &error),
@@ -566,7 +566,7 @@ START_TEST(gate_while_down) {
                    KAVRO_ERR_INCOMPATIBLE);
   kavro_schema_t *v1 = kt_parse(v1_text);
   kt_value_t v;
-  kt_value_init(&v, v1, v1_datum);
+  kt_value_from_json(&v, v1, v1_datum);
   ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", false, v1, NULL,
                                             &error),
                    KAVRO_OK);
@@ -636,8 +636,8 @@ START_TEST(warm_no_requests) {
   kavro_schema_t *v1 = kt_parse(v1_text);
   kavro_schema_t *key = kt_parse(key_text);
   kt_value_t v, k;
-  kt_value_init(&v, v1, v1_datum);
-  kt_value_init(&k, key, "\"order-7\"");
+  kt_value_from_json(&v, v1, v1_datum);
+  kt_value_from_json(&k, key, "\"order-7\"");
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kavro_error_t error;
   ck_assert_int_eq(kavro_serializer_serialize(ser, "orders", false, v1,
@@ -674,7 +674,7 @@ START_TEST(warm_no_allocations) {
   kavro_serializer_t *ser = serializer(reg);
   kavro_schema_t *v2 = kt_parse(v2_text);
   kt_value_t v;
-  kt_value_init(&v, v2, v2_datum);
+  kt_value_from_json(&v, v2, v2_datum);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   unsigned char frame[256];
   size_t written;
@@ -723,7 +723,7 @@ static void *worker_run(void *arg) {
   kavro_serializer_t *ser = kavro_serializer_new(w->reg, NULL, NULL);
   kavro_buf_t *out = kavro_buf_new(0, 0);
   kt_value_t v;
-  kt_value_init(&v, w->schema, v1_datum);
+  kt_value_from_json(&v, w->schema, v1_datum);
   for (int i = 0; i < 10000; i++) {
     kavro_error_t error;
     if (kavro_serializer_serialize(ser, "orders", false, w->schema, &v.value,
@@ -775,7 +775,7 @@ START_TEST(serialize_to_limits) {
   kavro_serializer_t *ser = serializer(reg);
   kavro_schema_t *v1 = kt_parse(v1_text);
   kt_value_t v;
-  kt_value_init(&v, v1, v1_datum);
+  kt_value_from_json(&v, v1, v1_datum);
   unsigned char frame[64];
   size_t written = 99;
   kavro_error_t error;

@@ -35,6 +35,7 @@
 #include "kavro/mock.h"
 #include "kavro/typed.h"
 #include "registry_int.h"
+#include "serde_fixture.h"
 #include "testutil.h"
 #include "work_order.h"
 
@@ -595,20 +596,9 @@ static kavro_deserializer_t *deserializer;
 static kavro_buf_t *frame;
 static kavro_deserialized_t message;
 
-static kavro_registry_t *client_or_fail(void) {
-  kavro_conf_t *conf = kavro_conf_new();
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
-                                  "mock://torture", &error), KAVRO_OK);
-  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", &error), KAVRO_OK);
-  kavro_registry_t *registry = kavro_registry_new(conf, &error);
-  ck_assert_msg(registry != NULL, "%s", error.text);
-  return registry;
-}
-
 static void prepare_serializer(void) {
   ck_assert_int_eq(kavro_mock_new("torture", &mock, NULL), KAVRO_OK);
-  client = client_or_fail();
+  client = kt_client("mock://torture", NULL);
   serializer = kavro_serializer_new(client, NULL, NULL);
   ck_assert_ptr_nonnull(serializer);
   frame = kavro_buf_new(0, 0);
@@ -664,7 +654,7 @@ static void prepare_deserializer(void) {
   avro_value_decref(&work_order_value.value);
   kavro_serializer_destroy(serializer);
   kavro_registry_destroy(client);
-  client = client_or_fail();
+  client = kt_client("mock://torture", NULL);
   deserializer = kavro_deserializer_new(client, NULL, NULL, NULL);
   ck_assert_ptr_nonnull(deserializer);
 }

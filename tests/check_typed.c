@@ -17,6 +17,7 @@
 #include "kavro/mock.h"
 #include "node.h"
 #include "random_datum.h"
+#include "serde_fixture.h"
 #include "kavro/registry.h"
 #include "kavro/serializer.h"
 #include "kavro/typed.h"
@@ -746,12 +747,7 @@ typedef struct registry_fixture_s {
 static void registry_open(registry_fixture_t *f) {
   kavro_error_t error;
   ck_assert_int_eq(kavro_mock_new("typedtest", &f->mock, &error), KAVRO_OK);
-  kavro_conf_t *conf = kavro_conf_new();
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
-                                  "mock://typedtest", &error),
-                   KAVRO_OK);
-  f->registry = kavro_registry_new(conf, &error);
-  ck_assert_msg(f->registry != NULL, "%s", error.text);
+  f->registry = kt_client("mock://typedtest", NULL);
   f->serializer = kavro_serializer_new(f->registry, NULL, &error);
   ck_assert_msg(f->serializer != NULL, "%s", error.text);
   f->deserializer = kavro_deserializer_new(f->registry, NULL, NULL, &error);
@@ -892,15 +888,7 @@ static void stack_open(stack_t *st, const kavro_decode_limits_t *limits,
   memset(st, 0, sizeof(*st));
   kavro_error_t error;
   ck_assert_int_eq(kavro_mock_new("onestack", &st->mock, &error), KAVRO_OK);
-  kavro_conf_t *conf = kavro_conf_new();
-  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
-                                  "mock://onestack", &error),
-                   KAVRO_OK);
-  for (size_t i = 0; settings && settings[i]; i += 2)
-    ck_assert_msg(kavro_conf_set(conf, settings[i], settings[i + 1], &error) ==
-                      KAVRO_OK, "%s: %s", settings[i], error.text);
-  st->registry = kavro_registry_new(conf, &error);
-  ck_assert_msg(st->registry != NULL, "%s", error.text);
+  st->registry = kt_client_settings("mock://onestack", settings);
   st->serializer = kavro_serializer_new(st->registry, NULL, &error);
   st->deserializer = kavro_deserializer_new(st->registry, NULL, limits, &error);
   ck_assert(st->serializer && st->deserializer);

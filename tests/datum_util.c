@@ -9,6 +9,8 @@
 
 #include "datum_util.h"
 
+#include <check.h>
+
 kavro_schema_t *kt_schema_from_json(const json_t *schema, kavro_error_t *error) {
   char *text = json_dumps(schema, JSON_ENCODE_ANY | JSON_COMPACT);
   kavro_schema_t *s = NULL;
@@ -29,6 +31,15 @@ void kt_value_init(kt_value_t *v, const kavro_schema_t *schema) {
     fprintf(stderr, "avro-c: %s\n", avro_strerror());
     abort();
   }
+}
+
+void kt_value_from_json(kt_value_t *v, const kavro_schema_t *schema,
+                        const char *json) {
+  kt_value_init(v, schema);
+  kavro_error_t error;
+  ck_assert_msg(kavro_value_from_json(schema, json, strlen(json), &v->value,
+                                      &error) == KAVRO_OK,
+                "from_json: %s", error.text);
 }
 
 void kt_value_free(kt_value_t *v) {

@@ -27,6 +27,10 @@ typedef struct kt_value_s {
 
 /* Make @v a new value of @schema; aborts the test when avro-c fails. */
 void kt_value_init(kt_value_t *v, const kavro_schema_t *schema);
+/* As kt_value_init, holding the Avro JSON datum @json; the running Check
+ * test fails when the datum does not fit. */
+void kt_value_from_json(kt_value_t *v, const kavro_schema_t *schema,
+                        const char *json);
 void kt_value_free(kt_value_t *v);
 
 /* Compare two datums in the plain convention: numbers by value (5 equals

@@ -32,23 +32,45 @@ const char *kt_mock_url(int which) {
   return kavro_mock_url(kt_mock);
 }
 
-kavro_registry_t *kt_client(const char *url, ...) {
+void kt_settings_collect(const char **out, size_t capacity,
+                         const char *const *first, va_list ap) {
+  size_t n = 0;
+  for (; first && first[n]; n++) {
+    ck_assert_uint_lt(n + 1, capacity);
+    out[n] = first[n];
+  }
+  for (const char *item; (item = va_arg(ap, const char *));) {
+    ck_assert_uint_lt(n + 2, capacity);
+    out[n++] = item;
+    out[n++] = va_arg(ap, const char *);
+  }
+  out[n] = NULL;
+}
+
+kavro_registry_t *kt_client_settings(const char *url,
+                                     const char *const *settings) {
   kavro_conf_t *conf = kavro_conf_new();
   kavro_error_t error;
   ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", url, &error),
                    KAVRO_OK);
-  ck_assert_int_eq(kavro_conf_set(conf, "max.retries", "0", NULL), KAVRO_OK);
-  va_list ap;
-  va_start(ap, url);
-  for (const char *key; (key = va_arg(ap, const char *));) {
-    const char *value = va_arg(ap, const char *);
-    ck_assert_msg(kavro_conf_set(conf, key, value, &error) == KAVRO_OK, "%s",
-                  error.text);
-  }
-  va_end(ap);
+  for (size_t i = 0; settings && settings[i]; i += 2)
+    ck_assert_msg(kavro_conf_set(conf, settings[i], settings[i + 1], &error) ==
+                      KAVRO_OK,
+                  "%s: %s", settings[i], error.text);
   kavro_registry_t *reg = kavro_registry_new(conf, &error);
   ck_assert_msg(reg != NULL, "registry_new: %s", error.text);
   return reg;
+}
+
+kavro_registry_t *kt_client(const char *url, ...) {
+  static const char *const no_retries[] = {"max.retries", "0", NULL};
+  const char *settings[35];
+  va_list ap;
+  va_start(ap, url);
+  kt_settings_collect(settings, sizeof(settings) / sizeof(settings[0]),
+                      no_retries, ap);
+  va_end(ap);
+  return kt_client_settings(url, settings);
 }
 
 kavro_schema_t *kt_parse(const char *text) {
@@ -58,22 +80,4 @@ kavro_schema_t *kt_parse(const char *text) {
                     KAVRO_OK,
                 "parse: %s", error.text);
   return schema;
-}
-
-void kt_value_init(kt_value_t *v, const kavro_schema_t *schema,
-                   const char *json) {
-  kavro_error_t error;
-  ck_assert_int_eq(kavro_schema_to_avro(schema, &v->avro, &error), KAVRO_OK);
-  v->iface = avro_generic_class_from_schema(v->avro);
-  ck_assert_ptr_nonnull(v->iface);
-  ck_assert_int_eq(avro_generic_value_new(v->iface, &v->value), 0);
-  ck_assert_msg(kavro_value_from_json(schema, json, strlen(json), &v->value,
-                                      &error) == KAVRO_OK,
-                "from_json: %s", error.text);
-}
-
-void kt_value_free(kt_value_t *v) {
-  avro_value_decref(&v->value);
-  avro_value_iface_decref(v->iface);
-  avro_schema_decref(v->avro);
 }

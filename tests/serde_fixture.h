@@ -7,8 +7,12 @@
 #ifndef KAVRO_TESTS_SERDE_FIXTURE_H
 #define KAVRO_TESTS_SERDE_FIXTURE_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include <avro.h>
 
+#include "datum_util.h"
 #include "kavro.h"
 #include "kavro/mock.h"
 
@@ -26,24 +30,25 @@ void kt_mock_stop(void);
  * starts listening on first use). */
 const char *kt_mock_url(int which);
 
+/* A registry client for @url with the configuration key/value pairs of
+ * @settings (key, value, ..., NULL; NULL for none).  The caller destroys
+ * it. */
+kavro_registry_t *kt_client_settings(const char *url,
+                                     const char *const *settings);
+
 /* A registry client for @url that never retries, with extra configuration
- * key/value pairs ending with NULL.  The caller destroys it. */
+ * key/value pairs ending with NULL (at most 16 pairs).  The caller
+ * destroys it. */
 kavro_registry_t *kt_client(const char *url, ...);
+
+/* Collect the key/value pairs of @ap (ending with a NULL key) after the
+ * @first ones (NULL-terminated, may be NULL) into @out, which holds
+ * @capacity pointers and is NULL-terminated; fails the test when they do
+ * not fit. */
+void kt_settings_collect(const char **out, size_t capacity,
+                         const char *const *first, va_list ap);
 
 /* @text parsed as a schema; the caller destroys it. */
 kavro_schema_t *kt_parse(const char *text);
-
-/* An avro-c value of a schema holding an Avro JSON datum. */
-typedef struct kt_value_s {
-  avro_schema_t avro;
-  avro_value_iface_t *iface;
-  avro_value_t value;
-} kt_value_t;
-
-/* Fill @v with the datum @json of @schema; release it with kt_value_free. */
-void kt_value_init(kt_value_t *v, const kavro_schema_t *schema,
-                   const char *json);
-
-void kt_value_free(kt_value_t *v);
 
 #endif
