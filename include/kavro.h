@@ -11,6 +11,7 @@
 #include <kavro/common.h>
 #include <kavro/schema.h>
 #include <kavro/wire.h>
+#include <kavro/codec.h>
 #include <kavro/compat.h>
 #include <kavro/conf.h>
 #include <kavro/registry.h>
