@@ -530,18 +530,12 @@ static kavro_err_t seek_back(rd_kafka_t *rk, const rd_kafka_message_t *m,
 }
 
 /* Store @m's offset + 1: the message is finished. */
-static kavro_err_t store_offset(rd_kafka_t *rk, const rd_kafka_message_t *m,
+/* Store the offset after @m's, on the message's own topic handle: no
+ * partition list to build per message (librdkafka stores offset + 1). */
+static kavro_err_t store_offset(const rd_kafka_message_t *m,
                                 kavro_error_t *error) {
-  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
-  if (!list)
-    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  rd_kafka_topic_partition_list_add(list, rd_kafka_topic_name(m->rkt),
-                                    m->partition)
-      ->offset = m->offset + 1;
-  rd_kafka_resp_err_t kerr = rd_kafka_offsets_store(rk, list);
-  if (!kerr)
-    kerr = list->elems[0].err;
-  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_resp_err_t kerr = rd_kafka_offset_store(m->rkt, m->partition,
+                                                   m->offset);
   if (kerr)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "could not store the offset of %s [%d] @ %lld: %s",
@@ -579,7 +573,7 @@ static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
                                              KV_DLQ_ACK_TIMEOUT_MS,
                                              &forward_error);
   if (ferr == KAVRO_OK)
-    ferr = store_offset(c->rk, m, &forward_error);
+    ferr = store_offset(m, &forward_error);
   if (ferr != KAVRO_OK) {
     /* Not safe in the dead-letter topic: read it again later. */
     seek_back(c->rk, m, NULL);
@@ -658,7 +652,7 @@ kavro_err_t kavro_kafka_consumer_done(kavro_kafka_consumer_t *consumer,
                         "done needs a consumer and what it polled");
   if (!polled->message)
     return KAVRO_OK;
-  kavro_err_t err = store_offset(consumer->rk, polled->message, error);
+  kavro_err_t err = store_offset(polled->message, error);
   rd_kafka_message_destroy(polled->message);
   polled_clear(polled);
   return err;
