@@ -404,32 +404,66 @@ START_TEST(fixture_decode_errors) {
 }
 END_TEST
 
+/* The two decoders of one type under one set of limits, made once for
+ * the many bodies a test runs through them. */
+typedef struct decoders_s {
+  const kavro_typed_type_t *type;
+  kavro_schema_t *schema;
+  const kavro_decode_limits_t *limits;
+  kavro_decoder_t *generic;
+  kt_value_t value;
+  kavro_arena_t *arena;
+  void *record;
+} decoders_t;
+
+static void decoders_open(decoders_t *d, const kavro_typed_type_t *type,
+                          kavro_schema_t *schema,
+                          const kavro_decode_limits_t *limits) {
+  d->type = type;
+  d->schema = schema;
+  d->limits = limits;
+  d->generic = kavro_decoder_new(limits);
+  kt_value_init(&d->value, schema);
+  d->arena = kavro_arena_new(0, 0);
+  d->record = malloc(type->size);
+  ck_assert(d->generic && d->arena && d->record);
+}
+
+static void decoders_close(decoders_t *d) {
+  free(d->record);
+  kavro_arena_destroy(d->arena);
+  kt_value_free(&d->value);
+  kavro_decoder_destroy(d->generic);
+}
+
 /* The verdict and the error text of a body through the generic decoder
- * and through the generated one, under @limits: they must agree. */
-static void same_verdict(const kavro_typed_type_t *type, kavro_schema_t *schema,
-                         const kavro_decode_limits_t *limits,
-                         const unsigned char *data, size_t size,
+ * and through the generated one: they must agree. */
+static void same_verdict(decoders_t *d, const unsigned char *data, size_t size,
                          const char *what) {
-  kavro_decoder_t *decoder = kavro_decoder_new(limits);
-  kt_value_t v;
-  kt_value_init(&v, schema);
   kavro_error_t ge, te;
   memset(&ge, 0, sizeof(ge));
   memset(&te, 0, sizeof(te));
-  kavro_err_t g = kavro_decode(decoder, schema, data, size, &v.value, NULL,
-                               &ge);
-  kavro_arena_t *arena = kavro_arena_new(0, 0);
-  void *record = malloc(type->size);
-  kavro_err_t t = kavro_typed_decode(type, data, size, arena, limits, record,
-                                     &te);
+  kavro_err_t g = kavro_decode(d->generic, d->schema, data, size,
+                               &d->value.value, NULL, &ge);
+  kavro_arena_reset(d->arena);
+  kavro_err_t t = kavro_typed_decode(d->type, data, size, d->arena, d->limits,
+                                     d->record, &te);
   ck_assert_msg(g == t && (g == KAVRO_OK || strcmp(ge.text, te.text) == 0),
                 "%s: generic %s \"%s\", typed %s \"%s\"", what,
                 kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
                 t ? te.text : "");
-  free(record);
-  kavro_arena_destroy(arena);
-  kt_value_free(&v);
-  kavro_decoder_destroy(decoder);
+}
+
+/* One body under @limits. */
+static void same_verdict_under(const kavro_typed_type_t *type,
+                               kavro_schema_t *schema,
+                               const kavro_decode_limits_t *limits,
+                               const unsigned char *data, size_t size,
+                               const char *what) {
+  decoders_t d;
+  decoders_open(&d, type, schema, limits);
+  same_verdict(&d, data, size, what);
+  decoders_close(&d);
 }
 
 /* Hostile bodies get the same verdicts, limits and error texts from the
@@ -444,9 +478,11 @@ START_TEST(hostile_bodies_same_verdicts) {
   memcpy(body, kavro_buf_data(buf), size);
   kavro_schema_t *schema = parse_type(&work_order_type);
   char what[64];
+  decoders_t d;
+  decoders_open(&d, &work_order_type, schema, NULL);
   for (size_t n = 0; n <= size; n++) {
     snprintf(what, sizeof(what), "first %zu bytes", n);
-    same_verdict(&work_order_type, schema, NULL, body, n, what);
+    same_verdict(&d, body, n, what);
   }
   static const unsigned char evil[] = {0x00, 0x01, 0x02, 0x03, 0x7f, 0x80,
                                        0xfe, 0xff};
@@ -455,10 +491,11 @@ START_TEST(hostile_bodies_same_verdicts) {
     for (size_t e = 0; e < sizeof(evil); e++) {
       body[i] = evil[e];
       snprintf(what, sizeof(what), "byte %zu as 0x%02x", i, evil[e]);
-      same_verdict(&work_order_type, schema, NULL, body, size, what);
+      same_verdict(&d, body, size, what);
     }
     body[i] = kept;
   }
+  decoders_close(&d);
   /* Every limit at the value that just fails. */
   kavro_decode_limits_t limits;
   static const char *const names[] = {"max_depth", "max_collection",
@@ -473,7 +510,8 @@ START_TEST(hostile_bodies_same_verdicts) {
       limits.max_elements = 2;
     else
       limits.max_length = 2;
-    same_verdict(&work_order_type, schema, &limits, body, size, names[k]);
+    same_verdict_under(&work_order_type, schema, &limits, body, size,
+                       names[k]);
   }
   kavro_schema_destroy(schema);
   free(body);
@@ -486,11 +524,11 @@ START_TEST(hostile_bodies_same_verdicts) {
       0, 0, 0, 0, 0, 0, 0, 0,                         /* rating */
       0x04, 0x02, 'a', 0x02, 'b', 0x04, 0x02, 'c', 0x02, 'd', 0x00};
   kavro_decode_limits_init(&limits);
-  same_verdict(&evo2_visit_type, visit, &limits, blocks, sizeof(blocks),
-               "two blocks of two, no bound");
+  same_verdict_under(&evo2_visit_type, visit, &limits, blocks,
+                     sizeof(blocks), "two blocks of two, no bound");
   limits.max_collection = 3;
-  same_verdict(&evo2_visit_type, visit, &limits, blocks, sizeof(blocks),
-               "two blocks of two");
+  same_verdict_under(&evo2_visit_type, visit, &limits, blocks,
+                     sizeof(blocks), "two blocks of two");
   kavro_arena_t *arena = kavro_arena_new(0, 0);
   evo2_visit_t out;
   ck_assert_int_eq(kavro_typed_decode(&evo2_visit_type, blocks, sizeof(blocks),
@@ -1030,6 +1068,26 @@ START_TEST(one_stack_serializer_settings) {
   stack_register(&st, "visits-value", st.s1);
   stack_register(&st, "visits-value", st.s2);
   ck_assert_int_ne(both_serialize(&st, "latest is v2", frame), KAVRO_OK);
+  stack_close(&st);
+  /* Without the strict check the verdict may differ in kind, never
+   * between the two paths. */
+  stack_open(&st, NULL,
+             (const char *const[]){"use.latest.version", "true",
+                                   "latest.compatibility.strict", "false",
+                                   "auto.register.schemas", "false", NULL});
+  stack_register(&st, "visits-value", st.s1);
+  stack_register(&st, "visits-value", st.s2);
+  ck_assert_int_ne(both_serialize(&st, "latest is v2, not strict", frame),
+                   KAVRO_OK);
+  stack_close(&st);
+  stack_open(&st, NULL,
+             (const char *const[]){"use.schema.id", "2",
+                                   "id.compatibility.strict", "false",
+                                   "auto.register.schemas", "false", NULL});
+  stack_register(&st, "visits-value", st.s1);
+  stack_register(&st, "visits-value", st.s2);
+  ck_assert_int_ne(both_serialize(&st, "use.schema.id of v2", frame),
+                   KAVRO_OK);
   stack_close(&st);
   stack_open(&st, NULL, latest);
   int id1 = stack_register(&st, "visits-value", st.s1);
