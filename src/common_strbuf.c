@@ -136,6 +136,45 @@ size_t kv_format_real(char *out, double d, bool as_float) {
   return n;
 }
 
+/* ---- GUIDs (text_int.h) ------------------------------------------------ */
+
+/* Offsets inside a GUID's text form where a '-' stands. */
+static bool guid_dash_at(size_t i) {
+  return i == 8 || i == 13 || i == 18 || i == 23;
+}
+
+void kv_guid_format(const unsigned char guid[KV_GUID_SIZE],
+                    char text[KV_GUID_TEXT_SIZE]) {
+  static const char hex[] = "0123456789abcdef";
+  size_t out = 0;
+  for (size_t i = 0; i < KV_GUID_SIZE; i++) {
+    if (guid_dash_at(out))
+      text[out++] = '-';
+    text[out++] = hex[guid[i] >> 4];
+    text[out++] = hex[guid[i] & 0x0f];
+  }
+  text[out] = '\0';
+}
+
+bool kv_guid_parse(const char *text, unsigned char guid[KV_GUID_SIZE]) {
+  if (strlen(text) != KV_GUID_TEXT_SIZE - 1)
+    return false;
+  size_t byte = 0;
+  for (size_t i = 0; i < KV_GUID_TEXT_SIZE - 1;) {
+    if (guid_dash_at(i)) {
+      if (text[i++] != '-')
+        return false;
+      continue;
+    }
+    int hi = kv_hex_digit(text[i]), lo = kv_hex_digit(text[i + 1]);
+    if (hi < 0 || lo < 0)
+      return false;
+    guid[byte++] = (unsigned char)(hi << 4 | lo);
+    i += 2;
+  }
+  return true;
+}
+
 /* ---- printable text (text_int.h) --------------------------------------- */
 
 const char *kv_url_user_info_end(const char *authority, const char *end) {

@@ -18,6 +18,20 @@ static inline int kv_hex_digit(int c) {
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A schema GUID's 16 bytes and its text form "xxxxxxxx-xxxx-xxxx-xxxx-
+ * xxxxxxxxxxxx" (36 characters; the bytes in text order), shared by the
+ * wire, the registry client and the mock registry, which all speak it. */
+#define KV_GUID_SIZE 16
+#define KV_GUID_TEXT_SIZE 37 /* NUL included */
+
+/* Write @guid in lowercase text form into @text. */
+void kv_guid_format(const unsigned char guid[KV_GUID_SIZE],
+                    char text[KV_GUID_TEXT_SIZE]);
+
+/* Read the text form (either case, nothing before or after) into @guid;
+ * false (and @guid in an unspecified state) when @text is not one. */
+bool kv_guid_parse(const char *text, unsigned char guid[KV_GUID_SIZE]);
+
 /* Room kv_format_real() needs, NUL included. */
 #define KV_REAL_TEXT_SIZE 64
 

@@ -65,12 +65,14 @@ typedef struct kv_store_s kv_store_t;
 kv_store_t *kv_store_new(void);
 void kv_store_free(kv_store_t *store);
 
-/* What GET /schemas/ids/{id}[/...] asks for. */
+/* What GET /schemas/ids/{id}[/...] or /schemas/guids/{guid}[/ids] asks
+ * for. */
 typedef enum kv_id_view_e {
-  KV_ID_SCHEMA,   /* {"schema": ...} */
+  KV_ID_SCHEMA,   /* {"guid", "schema"[, "references"]} */
   KV_ID_RAW,      /* the schema text */
   KV_ID_VERSIONS, /* [{"subject", "version"}] */
-  KV_ID_SUBJECTS  /* ["subject"] */
+  KV_ID_SUBJECTS, /* ["subject"] */
+  KV_ID_IDS       /* [{"context", "id"}] */
 } kv_id_view_t;
 
 /* The operations, one per endpoint.  @version is the path text ("3",
@@ -87,6 +89,10 @@ void kv_store_get_version(kv_store_t *store, const char *subject,
                           kv_reply_t *reply);
 void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
                     bool deleted, kv_reply_t *reply);
+/* As kv_store_by_id() for the schema whose GUID is @guid (text form,
+ * either case); 40403 when no schema has it. */
+void kv_store_by_guid(kv_store_t *store, const char *guid, kv_id_view_t view,
+                      bool deleted, kv_reply_t *reply);
 void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply);
 void kv_store_delete_subject(kv_store_t *store, const char *subject,
                              bool permanent, kv_reply_t *reply);
@@ -183,6 +189,8 @@ typedef enum kv_endpoint_e {
   KV_EP_DELETE_SUBJECT_MODE,
   KV_EP_COMPAT_VERSION,
   KV_EP_COMPAT_SUBJECT,
+  KV_EP_SCHEMA_BY_GUID,
+  KV_EP_SCHEMA_GUID_IDS,
   KV_EP_COUNT
 } kv_endpoint_t;
 
@@ -195,7 +203,7 @@ typedef struct kv_route_s {
   int not_found_status;  /* KV_EP_UNKNOWN: 404 (no such path) or 405 */
   char *subject;         /* decoded, owned; NULL when none */
   char *version;         /* decoded, owned */
-  char *id;              /* decoded, owned */
+  char *id;              /* decoded, owned: an id or a GUID */
 } kv_route_t;
 
 /* Find the endpoint of @method and raw @path.  KAVRO_ERR_NOMEM or

@@ -47,6 +47,8 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_DELETE_SUBJECT_MODE] = "DELETE /mode/{subject}",
     [KV_EP_COMPAT_VERSION] = "POST /compatibility/subjects/{subject}/versions/{version}",
     [KV_EP_COMPAT_SUBJECT] = "POST /compatibility/subjects/{subject}/versions",
+    [KV_EP_SCHEMA_BY_GUID] = "GET /schemas/guids/{guid}",
+    [KV_EP_SCHEMA_GUID_IDS] = "GET /schemas/guids/{guid}/ids",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
@@ -201,10 +203,16 @@ static kavro_err_t route_schemas(const segments_t *segs, const char *method,
     pick(route, method, (method_map_t[]){{"GET", KV_EP_SCHEMA_TYPES}}, 1);
     return KAVRO_OK;
   }
-  if (!segment_is(segs, 1, "ids") || segs->count < 3 || segs->count > 4)
+  bool by_guid = segment_is(segs, 1, "guids");
+  if ((!by_guid && !segment_is(segs, 1, "ids")) || segs->count < 3 ||
+      segs->count > 4)
     return KAVRO_OK;
-  kv_endpoint_t endpoint = KV_EP_SCHEMA_BY_ID;
-  if (segs->count == 4) {
+  kv_endpoint_t endpoint = by_guid ? KV_EP_SCHEMA_BY_GUID : KV_EP_SCHEMA_BY_ID;
+  if (by_guid && segs->count == 4) {
+    if (!segment_is(segs, 3, "ids"))
+      return KAVRO_OK;
+    endpoint = KV_EP_SCHEMA_GUID_IDS;
+  } else if (segs->count == 4) {
     if (segment_is(segs, 3, "schema"))
       endpoint = KV_EP_SCHEMA_BY_ID_RAW;
     else if (segment_is(segs, 3, "versions"))
@@ -370,6 +378,14 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
 static void serve_by_id(kv_store_t *store, const kv_route_t *route,
                         const char *query, kv_reply_t *reply) {
   kv_id_view_t view = KV_ID_SCHEMA;
+  if (route->endpoint == KV_EP_SCHEMA_BY_GUID ||
+      route->endpoint == KV_EP_SCHEMA_GUID_IDS) {
+    kv_store_by_guid(store, route->id,
+                     route->endpoint == KV_EP_SCHEMA_GUID_IDS ? KV_ID_IDS
+                                                              : KV_ID_SCHEMA,
+                     query_flag(query, "deleted"), reply);
+    return;
+  }
   if (route->endpoint == KV_EP_SCHEMA_BY_ID_RAW)
     view = KV_ID_RAW;
   else if (route->endpoint == KV_EP_SCHEMA_ID_VERSIONS)
@@ -414,6 +430,8 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
   case KV_EP_SCHEMA_BY_ID_RAW:
   case KV_EP_SCHEMA_ID_VERSIONS:
   case KV_EP_SCHEMA_ID_SUBJECTS:
+  case KV_EP_SCHEMA_BY_GUID:
+  case KV_EP_SCHEMA_GUID_IDS:
     serve_by_id(store, route, q, reply);
     break;
   case KV_EP_SUBJECTS:

@@ -8,7 +8,10 @@
  * do) and their references are equal, so a pretty-printed copy gets the
  * same id under any subject.  Entries are never removed: a schema whose
  * versions were all deleted for good keeps its id if it comes back, as ids
- * are never reused for another schema.
+ * are never reused for another schema.  Each entry also has a GUID, the
+ * identity Confluent Platform 8 gives a schema's content: a random
+ * (version 4) UUID made when the content is first registered, kept with the
+ * schema in the file, and the same under every subject.
  *
  * One mutex guards the data.  Parsing a posted schema and checking its
  * compatibility run outside it, on references to the schemas they need (a
@@ -28,12 +31,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common_error_int.h"
 #include "mock_int.h"
 #include "common_strbuf_int.h"
+#include "common_text_int.h"
 
 /* Incompatibilities listed in one 409 message at most. */
 #define MAX_LISTED_INCOMPATIBILITIES 20u
@@ -63,6 +68,7 @@ typedef struct entry_s {
   ref_t *refs;
   size_t ref_count;
   char *key;     /* text and references: equal keys, same schema */
+  char guid[KV_GUID_TEXT_SIZE]; /* lowercase text form */
 } entry_t;
 
 typedef struct version_s {
@@ -515,9 +521,10 @@ static bool add_refs(json_t *object, const entry_t *entry) {
 }
 
 static json_t *version_json(const subject_t *subject, const version_t *v) {
-  json_t *object = json_pack("{s:s, s:i, s:i, s:s}", "subject", subject->name,
-                             "version", v->version, "id", v->entry->id,
-                             "schema", v->entry->text);
+  json_t *object = json_pack("{s:s, s:i, s:i, s:s, s:s}", "subject",
+                             subject->name, "version", v->version, "id",
+                             v->entry->id, "guid", v->entry->guid, "schema",
+                             v->entry->text);
   if (object && !add_refs(object, v->entry)) {
     json_decref(object);
     return NULL;
@@ -717,12 +724,53 @@ static entry_t *entry_by_id(const kv_store_t *store, long id) {
   return store->entries[id - 1];
 }
 
-/* Store @c (whose members move into it) under @id.  NULL on OOM. */
-static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id) {
+/* The entry whose GUID is @text (either case), or NULL. */
+static entry_t *entry_by_guid(const kv_store_t *store, const char *text) {
+  unsigned char guid[KV_GUID_SIZE];
+  char canonical[KV_GUID_TEXT_SIZE];
+  if (!kv_guid_parse(text, guid))
+    return NULL;
+  kv_guid_format(guid, canonical);
+  for (size_t i = 0; i < store->entry_count; i++)
+    if (store->entries[i] && strcmp(store->entries[i]->guid, canonical) == 0)
+      return store->entries[i];
+  return NULL;
+}
+
+/* A new random (version 4, RFC 9562) GUID in text form.  False when the
+ * kernel gives no random bytes, which a new schema cannot do without. */
+static bool make_guid(char text[KV_GUID_TEXT_SIZE]) {
+  unsigned char guid[KV_GUID_SIZE];
+  size_t got = 0;
+  while (got < sizeof(guid)) {
+    ssize_t n = getrandom(guid + got, sizeof(guid) - got, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    got += (size_t)n;
+  }
+  guid[6] = (unsigned char)((guid[6] & 0x0f) | 0x40); /* version 4 */
+  guid[8] = (unsigned char)((guid[8] & 0x3f) | 0x80); /* RFC variant */
+  kv_guid_format(guid, text);
+  return true;
+}
+
+/* Store @c (whose members move into it) under @id with the GUID @guid (text
+ * form; NULL: a new one).  NULL on OOM or when no GUID can be made. */
+static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id,
+                          const char *guid) {
   /* Allocated first: a failure must not leave @id taken by no schema. */
   entry_t *entry = calloc(1, sizeof(*entry));
   if (!entry)
     return NULL;
+  unsigned char bytes[KV_GUID_SIZE];
+  if (guid ? !kv_guid_parse(guid, bytes) : !make_guid(entry->guid)) {
+    free(entry);
+    return NULL;
+  }
+  if (guid)
+    kv_guid_format(bytes, entry->guid);
   while (store->entry_count < (size_t)id) {
     if (!reserve(&store->entries, &store->entry_capacity, store->entry_count,
                  sizeof(entry_t *))) {
@@ -872,6 +920,12 @@ static version_t *live_version_with(subject_t *subject, const entry_t *entry) {
   return NULL;
 }
 
+/* The answer to a registration: the id, and the GUID that Confluent
+ * Platform 8 adds (its clients' header-id serializers need it). */
+static json_t *register_json(const entry_t *entry) {
+  return json_pack("{s:i, s:s}", "id", entry->id, "guid", entry->guid);
+}
+
 static bool append_version(subject_t *subject, entry_t *entry) {
   if (!reserve(&subject->versions, &subject->capacity, subject->count,
                sizeof(version_t)))
@@ -885,13 +939,14 @@ static bool append_version(subject_t *subject, entry_t *entry) {
 static void add_version(kv_store_t *store, const char *name, candidate_t *c,
                         entry_t *entry, kv_reply_t *reply) {
   subject_t *subject;
-  if ((!entry && !(entry = add_entry(store, c, (int)store->entry_count + 1))) ||
+  if ((!entry &&
+       !(entry = add_entry(store, c, (int)store->entry_count + 1, NULL))) ||
       !(subject = add_subject(store, name)) || !append_version(subject, entry)) {
     reply_out_of_memory(reply);
     return;
   }
   store->changes++;
-  kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
+  kv_reply_json(reply, register_json(entry));
 }
 
 /* Where a registration stands after a pass under the lock. */
@@ -916,7 +971,7 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
   subject_t *subject = find_subject(store, name);
   entry_t *entry = find_entry(store, c->key);
   if (entry && live_version_with(subject, entry)) {
-    kv_reply_json(reply, json_pack("{s:i}", "id", entry->id));
+    kv_reply_json(reply, register_json(entry));
     return REGISTER_DONE;
   }
   if (!take_basis(store, subject, subject, NULL, basis)) {
@@ -1160,14 +1215,10 @@ static json_t *id_versions(const kv_store_t *store, const entry_t *entry,
   return array;
 }
 
-static void by_id_locked(kv_store_t *store, const char *text, kv_id_view_t view,
-                         bool deleted, kv_reply_t *reply) {
-  char *end;
-  errno = 0;
-  long id = strtol(text, &end, 10);
-  entry_t *entry = (*text >= '0' && *text <= '9' && !*end && !errno)
-                       ? entry_by_id(store, id)
-                       : NULL;
+/* Answer @view of @entry, found by id or GUID @text. */
+static void entry_view_locked(kv_store_t *store, entry_t *entry,
+                              const char *text, kv_id_view_t view, bool deleted,
+                              kv_reply_t *reply) {
   /* A soft-deleted version's id still resolves, as in the registry. */
   if (!entry || !entry_in_use(store, entry, true)) {
     kv_reply_error(reply, 40403, "Schema %s not found", text);
@@ -1183,7 +1234,7 @@ static void by_id_locked(kv_store_t *store, const char *text, kv_id_view_t view,
       reply->status = 200;
     return;
   case KV_ID_SCHEMA:
-    json = json_pack("{s:s}", "schema", entry->text);
+    json = json_pack("{s:s, s:s}", "guid", entry->guid, "schema", entry->text);
     if (json && !add_refs(json, entry)) {
       json_decref(json);
       json = NULL;
@@ -1195,14 +1246,37 @@ static void by_id_locked(kv_store_t *store, const char *text, kv_id_view_t view,
   case KV_ID_SUBJECTS:
     json = subject_names(store, subject_uses, &uses);
     break;
+  case KV_ID_IDS:
+    /* Ids per context; this registry has the default context only. */
+    json = json_pack("[{s:s, s:i}]", "context", ".", "id", entry->id);
+    break;
   }
   kv_reply_json(reply, json);
+}
+
+static void by_id_locked(kv_store_t *store, const char *text, kv_id_view_t view,
+                         bool deleted, kv_reply_t *reply) {
+  char *end;
+  errno = 0;
+  long id = strtol(text, &end, 10);
+  entry_t *entry = (*text >= '0' && *text <= '9' && !*end && !errno)
+                       ? entry_by_id(store, id)
+                       : NULL;
+  entry_view_locked(store, entry, text, view, deleted, reply);
 }
 
 void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
                     bool deleted, kv_reply_t *reply) {
   pthread_mutex_lock(&store->lock);
   by_id_locked(store, id, view, deleted, reply);
+  pthread_mutex_unlock(&store->lock);
+}
+
+void kv_store_by_guid(kv_store_t *store, const char *guid, kv_id_view_t view,
+                      bool deleted, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  entry_view_locked(store, entry_by_guid(store, guid), guid, view, deleted,
+                    reply);
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -1682,8 +1756,9 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
     const entry_t *e = store->entries[i];
     if (!e || !entry_in_use(store, e, true))
       continue;
-    json_t *object = json_pack("{s:i, s:s, s:o}", "id", e->id, "schema",
-                               e->text, "references", refs_to_json(e));
+    json_t *object = json_pack("{s:i, s:s, s:s, s:o}", "id", e->id, "guid",
+                               e->guid, "schema", e->text, "references",
+                               refs_to_json(e));
     ok = json_array_append_new(schemas, object) == 0;
   }
   json_t *subjects = ok ? dump_subjects(store, omitted, omitted_count) : NULL;
@@ -1859,12 +1934,18 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
   return KAVRO_OK;
 }
 
+/* Load one schema of the file.  Files written before schemas had GUIDs
+ * have none: such a schema gets a new one, which the next write keeps. */
 static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
                                const char *path, kavro_error_t *error) {
   json_int_t id;
-  if (json_unpack((json_t *)item, "{s:I}", "id", &id) || id < 1 || id > INT_MAX ||
-      (size_t)id <= into->entry_count)
+  const char *guid = NULL;
+  unsigned char bytes[KV_GUID_SIZE];
+  if (json_unpack((json_t *)item, "{s:I, s?:s}", "id", &id, "guid", &guid) ||
+      id < 1 || id > INT_MAX || (size_t)id <= into->entry_count)
     return bad_file(error, path, "schema ids missing or not ascending");
+  if (guid && (!kv_guid_parse(guid, bytes) || entry_by_guid(into, guid)))
+    return bad_file(error, path, "a schema GUID malformed or given twice");
   kv_reply_t reply = {0};
   candidate_t c = {0};
   kavro_err_t err = KAVRO_OK;
@@ -1872,8 +1953,9 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);
-  else if (!add_entry(into, &c, (int)id))
-    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  else if (!add_entry(into, &c, (int)id, guid))
+    err = kv_error_set(error, KAVRO_ERR_NOMEM,
+                       "out of memory, or no random bytes for a GUID");
   candidate_free(&c);
   kv_reply_clear(&reply);
   return err;

@@ -23,6 +23,7 @@ struct kavro_registry_s {
   kavro_conf_t *conf;
   kv_transport_t *transport;
   kv_cache_t *by_id;      /* ("", id) -> schema */
+  kv_cache_t *by_guid;    /* (GUID text, 0) -> schema */
   kv_cache_t *by_schema;  /* (subject, 0, fingerprint) -> id, version */
   kv_cache_t *by_version; /* (subject, version) -> schema, id */
   kv_cache_t *latest;     /* (subject, 0) -> schema, id, version; TTL */
@@ -65,8 +66,8 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
     return NULL;
   }
   size_t capacity = (size_t)kv_conf_int(conf, "cache.capacity");
-  kv_cache_t **caches[] = {&reg->by_id, &reg->by_schema, &reg->by_version,
-                           &reg->latest, &reg->levels};
+  kv_cache_t **caches[] = {&reg->by_id,      &reg->by_guid, &reg->by_schema,
+                           &reg->by_version, &reg->latest,  &reg->levels};
   for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
     if (!(*caches[i] = kv_cache_new(capacity))) {
       kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
@@ -83,6 +84,7 @@ void kavro_registry_destroy(kavro_registry_t *reg) {
   if (!reg)
     return;
   kv_cache_destroy(reg->by_id);
+  kv_cache_destroy(reg->by_guid);
   kv_cache_destroy(reg->by_schema);
   kv_cache_destroy(reg->by_version);
   kv_cache_destroy(reg->latest);
@@ -119,6 +121,7 @@ void kavro_registry_clear_caches(kavro_registry_t *reg) {
   if (!reg)
     return;
   kv_cache_clear(reg->by_id);
+  kv_cache_clear(reg->by_guid);
   kv_cache_clear(reg->by_schema);
   kv_cache_clear(reg->by_version);
   kv_cache_clear(reg->latest);
@@ -299,6 +302,40 @@ static kavro_err_t parse_with_refs(kavro_registry_t *reg,
   return err;
 }
 
+/* GET @path?@query (a schema by id or by GUID): the schema, parsed with
+ * its references into @out->schema.  @guid (may be NULL) is the GUID asked
+ * for, which a reply that names one must name.  @label as for
+ * parse_with_refs(). */
+static kavro_err_t fetch_schema_at(kavro_registry_t *reg,
+                                   kavro_registry_endpoint_t ep,
+                                   kv_strbuf_t *path, const kv_strbuf_t *query,
+                                   const unsigned char *guid, const char *label,
+                                   kv_cache_value_t *out,
+                                   kavro_error_t *error) {
+  kv_http_response_t response;
+  kavro_err_t err = kv_strbuf_failed(query)
+                        ? kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory")
+                        : call(reg, ep, "GET", path, query->data, NULL,
+                               &response, error);
+  if (err != KAVRO_OK)
+    return err;
+  kv_answer_schema_t reply;
+  err = kv_answer_schema(response.body, response.body_length, false, &reply,
+                         error);
+  kv_http_response_clear(&response);
+  if (err != KAVRO_OK)
+    return err;
+  if (guid && reply.has_guid && memcmp(reply.guid, guid, KV_GUID_SIZE) != 0)
+    err = kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
+                       "malformed registry reply: %s answered with another "
+                       "GUID",
+                       label);
+  else
+    err = parse_with_refs(reg, &reply, NULL, label, &out->schema, error);
+  kv_answer_schema_clear(&reply);
+  return err;
+}
+
 typedef struct kv_id_args_s {
   int id;
   const char *subject_hint;
@@ -313,26 +350,48 @@ static kavro_err_t fetch_by_id(kavro_registry_t *reg, const void *opaque,
     kv_strbuf_puts(&query, "subject=");
     kv_query_value(&query, args->subject_hint);
   }
-  kv_http_response_t response;
-  kavro_err_t err = kv_strbuf_failed(&query)
-                        ? kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory")
-                        : call(reg, KAVRO_REGISTRY_EP_SCHEMA_BY_ID, "GET",
-                               &path, query.data, NULL, &response, error);
-  kv_strbuf_free(&path);
-  kv_strbuf_free(&query);
-  if (err != KAVRO_OK)
-    return err;
-  kv_answer_schema_t reply;
-  err = kv_answer_schema(response.body, response.body_length, false, &reply,
-                         error);
-  kv_http_response_clear(&response);
-  if (err != KAVRO_OK)
-    return err;
   char label[48];
   snprintf(label, sizeof(label), "registry schema id %d", args->id);
   out->id = args->id;
-  err = parse_with_refs(reg, &reply, NULL, label, &out->schema, error);
-  kv_answer_schema_clear(&reply);
+  kavro_err_t err = fetch_schema_at(reg, KAVRO_REGISTRY_EP_SCHEMA_BY_ID, &path,
+                                    &query, NULL, label, out, error);
+  kv_strbuf_free(&path);
+  kv_strbuf_free(&query);
+  return err;
+}
+
+static kavro_err_t fetch_by_guid(kavro_registry_t *reg, const void *opaque,
+                                 kv_cache_value_t *out, kavro_error_t *error) {
+  const unsigned char *guid = opaque;
+  char text[KV_GUID_TEXT_SIZE];
+  kv_guid_format(guid, text);
+  kv_strbuf_t path = KV_STRBUF_INIT, query = KV_STRBUF_INIT;
+  kv_strbuf_printf(&path, "/schemas/guids/%s", text);
+  char label[64];
+  snprintf(label, sizeof(label), "registry schema GUID %s", text);
+  kavro_err_t err = fetch_schema_at(reg, KAVRO_REGISTRY_EP_SCHEMA_BY_GUID,
+                                    &path, &query, guid, label, out, error);
+  kv_strbuf_free(&path);
+  kv_strbuf_free(&query);
+  return err;
+}
+
+kavro_err_t kavro_registry_schema_by_guid(kavro_registry_t *reg,
+                                          const unsigned char guid[16],
+                                          kavro_schema_t **schemap,
+                                          kavro_error_t *error) {
+  kv_error_clear(error);
+  if (schemap)
+    *schemap = NULL;
+  if (!reg || !guid || !schemap)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
+  char text[KV_GUID_TEXT_SIZE];
+  kv_guid_format(guid, text);
+  kv_cache_key_t key = {text, 0, NULL};
+  kv_cache_value_t value = {0};
+  kavro_err_t err = cached(reg, reg->by_guid, &key, -1, NULL, fetch_by_guid,
+                           guid, &value, error);
+  *schemap = value.schema;
   return err;
 }
 

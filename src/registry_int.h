@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common_text_int.h"
 #include "inproc_int.h"
 #include "kavro/conf.h"
 #include "kavro/registry.h"
@@ -130,19 +131,22 @@ typedef struct kv_answer_ref_s {
   int version;
 } kv_answer_ref_t;
 
-/* A schema reply: /schemas/ids/{id} (no subject, id, version), a version
- * or a lookup (all four). */
+/* A schema reply: /schemas/ids/{id} or /schemas/guids/{guid} (no
+ * subject, id, version), a version or a lookup (all four); any of them
+ * with the schema's GUID from Confluent Platform 8 on. */
 typedef struct kv_answer_schema_s {
   char *subject; /* NULL when absent */
   int id;        /* 0 when absent */
   int version;   /* 0 when absent */
+  bool has_guid;
+  unsigned char guid[KV_GUID_SIZE]; /* when has_guid */
   char *schema;
   kv_answer_ref_t *refs;
   size_t ref_count;
 } kv_answer_schema_t;
 
 /* Parse a schema reply.  With @full, subject, id and version are
- * required.  Only AVRO schemas are accepted (schemaType absent or "AVRO").
+ * required; "guid", when present, must be a GUID.  Only AVRO schemas are accepted (schemaType absent or "AVRO").
  * KAVRO_ERR_BAD_RESPONSE on any other shape. */
 kavro_err_t kv_answer_schema(const char *body, size_t length, bool full,
                              kv_answer_schema_t *out, kavro_error_t *error);

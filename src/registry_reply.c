@@ -16,6 +16,7 @@
 #include "config.h"
 #include "common_error_int.h"
 #include "registry_int.h"
+#include "common_text_int.h"
 
 static kavro_err_t bad(kavro_error_t *error, const char *what) {
   return kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
@@ -131,6 +132,13 @@ static kavro_err_t schema_fields(const json_t *root, bool full,
     return bad(error, "\"id\" is not a positive 32-bit integer");
   if (version && !int_in(version, 1, INT32_MAX, &out->version))
     return bad(error, "\"version\" is not a positive 32-bit integer");
+  /* Registries before Confluent Platform 8 send no GUID. */
+  const json_t *guid = json_object_get(root, "guid");
+  if (guid && !json_is_null(guid)) {
+    if (!plain_string(guid) || !kv_guid_parse(json_string_value(guid), out->guid))
+      return bad(error, "\"guid\" is not a GUID");
+    out->has_guid = true;
+  }
   out->schema = dup_string(json_object_get(root, "schema"));
   if (plain_string(subject))
     out->subject = dup_string(subject);

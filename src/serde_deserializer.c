@@ -3,7 +3,8 @@
  * plan ->) avro-c generic value; and the classes of errors that tell a
  * consumer whether to retry or skip.
  *
- * Per deserializer (one thread) it keeps: writer schemas by id, one
+ * Per deserializer (one thread) it keeps: writer schemas by id (an
+ * integer id or a GUID, looked up by the registry endpoint of its kind), one
  * reusable generic value per schema it decodes into, and the resolution
  * plans by (writer id, reader schema).  After the first message of a
  * writer id nothing is looked up in the registry unless the reader is the
@@ -23,7 +24,7 @@
 /* A writer schema by its id. */
 typedef struct kv_writer_s {
   struct kv_writer_s *next;
-  int32_t id;
+  kavro_schema_id_t id;
   kavro_schema_t *schema;
 } kv_writer_t;
 
@@ -40,7 +41,7 @@ typedef struct kv_slot_s {
  * two are one schema (plain decoding). */
 typedef struct kv_plan_s {
   struct kv_plan_s *next;
-  int32_t writer_id;
+  kavro_schema_id_t writer_id;
   const kavro_schema_t *reader;
   kavro_resolution_t *plan;
 } kv_plan_t;
@@ -186,26 +187,31 @@ void kavro_deserializer_set_subject_name_cb(kavro_deserializer_t *des,
 
 /* The writer schema of @id: kept, else from the registry (whose own cache
  * comes first). */
-static kavro_err_t writer_for(kavro_deserializer_t *des, int32_t id,
+static kavro_err_t writer_for(kavro_deserializer_t *des,
+                              const kavro_schema_id_t *id,
                               kavro_schema_t **schemap, kavro_error_t *error) {
   for (kv_writer_t *w = des->writers; w; w = w->next)
-    if (w->id == id) {
+    if (kavro_schema_id_equal(&w->id, id)) {
       *schemap = w->schema;
       return KAVRO_OK;
     }
-  if (id <= 0)
+  if (id->kind == KAVRO_SCHEMA_ID_INT && id->id <= 0)
     return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
-                        "schema id %ld is not a registry id", (long)id);
+                        "schema id %ld is not a registry id", (long)id->id);
   kv_writer_t *w = calloc(1, sizeof(*w));
   if (!w)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  kavro_err_t err = kavro_registry_schema_by_id(des->registry, id, NULL,
-                                                &w->schema, error);
+  kavro_err_t err =
+      id->kind == KAVRO_SCHEMA_ID_GUID
+          ? kavro_registry_schema_by_guid(des->registry, id->guid, &w->schema,
+                                          error)
+          : kavro_registry_schema_by_id(des->registry, id->id, NULL,
+                                        &w->schema, error);
   if (err != KAVRO_OK) {
     free(w);
     return err;
   }
-  w->id = id;
+  w->id = *id;
   w->next = des->writers;
   des->writers = w;
   *schemap = w->schema;
@@ -244,11 +250,12 @@ static kavro_err_t slot_for(kavro_deserializer_t *des, kavro_schema_t *schema,
 
 /* The plan from writer @id to @reader (NULL: the same schema), built once.
  * The plan keeps its own references to both schemas. */
-static kavro_err_t plan_for(kavro_deserializer_t *des, int32_t id,
-                            kavro_schema_t *writer, kavro_schema_t *reader,
-                            kavro_resolution_t **planp, kavro_error_t *error) {
+static kavro_err_t plan_for(kavro_deserializer_t *des,
+                            const kavro_schema_id_t *id, kavro_schema_t *writer,
+                            kavro_schema_t *reader, kavro_resolution_t **planp,
+                            kavro_error_t *error) {
   for (kv_plan_t *p = des->plans; p; p = p->next)
-    if (p->writer_id == id && p->reader == reader) {
+    if (kavro_schema_id_equal(&p->writer_id, id) && p->reader == reader) {
       *planp = p->plan;
       return KAVRO_OK;
     }
@@ -262,7 +269,7 @@ static kavro_err_t plan_for(kavro_deserializer_t *des, int32_t id,
       return err;
     }
   }
-  p->writer_id = id;
+  p->writer_id = *id;
   p->reader = reader;
   p->next = des->plans;
   des->plans = p;
@@ -282,8 +289,8 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   }
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
-    kavro_err_t err = writer_for(des, (int32_t)des->use_schema_id, &schema,
-                                 error);
+    kavro_schema_id_t id = kavro_schema_id_int((int32_t)des->use_schema_id);
+    kavro_err_t err = writer_for(des, &id, &schema, error);
     if (err == KAVRO_OK)
       *readerp = kavro_schema_dup(schema);
     return err;
@@ -318,14 +325,8 @@ static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
     return err;
   out->writer_id = frame.id;
   out->format = frame.format;
-  if (frame.id.kind != KAVRO_SCHEMA_ID_INT)
-    /* A valid message this version cannot read yet: not the message's
-     * fault, so it must not be skipped or dead-lettered. */
-    return kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
-                        "the message names its writer schema by GUID, which "
-                        "the registry client cannot look up");
   kavro_schema_t *writer;
-  err = writer_for(des, frame.id.id, &writer, error);
+  err = writer_for(des, &frame.id, &writer, error);
   if (err == KAVRO_OK)
     err = reader_for(des, topic, is_key, writer, &out->reader, error);
   if (err != KAVRO_OK)
@@ -347,7 +348,7 @@ static kavro_err_t decode_body(kavro_deserializer_t *des,
   kavro_resolution_t *plan = NULL;
   kavro_err_t err = KAVRO_OK;
   if (f->reader)
-    err = plan_for(des, f->writer_id.id, writer, f->reader, &plan, error);
+    err = plan_for(des, &f->writer_id, writer, f->reader, &plan, error);
   kavro_schema_t *target = plan ? f->reader : writer;
   kv_slot_t *slot = NULL;
   if (err == KAVRO_OK)

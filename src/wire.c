@@ -13,11 +13,9 @@
 #include "kavro/wire.h"
 #include "common_text_int.h"
 
-/* Offsets inside a GUID's text form where a '-' stands. */
-static bool guid_dash_at(size_t i) {
-  return i == 8 || i == 13 || i == 18 || i == 23;
-}
-#define GUID_TEXT_LENGTH 36
+_Static_assert(KV_GUID_SIZE == KAVRO_WIRE_GUID_SIZE &&
+                   KV_GUID_TEXT_SIZE <= KAVRO_SCHEMA_ID_STRING_SIZE,
+               "the shared GUID helpers fit the wire's GUIDs");
 
 /* Four big-endian bytes as a two's complement int32_t, without relying
  * on how the compiler converts an unsigned value out of range. */
@@ -66,38 +64,10 @@ char *kavro_schema_id_format(const kavro_schema_id_t *id, char *buf,
   if (id && id->kind == KAVRO_SCHEMA_ID_INT) {
     snprintf(text, sizeof(text), "%ld", (long)id->id);
   } else if (id && id->kind == KAVRO_SCHEMA_ID_GUID) {
-    static const char hex[] = "0123456789abcdef";
-    size_t out = 0;
-    for (size_t i = 0; i < KAVRO_WIRE_GUID_SIZE; i++) {
-      if (guid_dash_at(out))
-        text[out++] = '-';
-      text[out++] = hex[id->guid[i] >> 4];
-      text[out++] = hex[id->guid[i] & 0x0f];
-    }
-    text[out] = '\0';
+    kv_guid_format(id->guid, text);
   }
   snprintf(buf, size, "%s", text);
   return buf;
-}
-
-static bool parse_guid(const char *text,
-                       unsigned char guid[KAVRO_WIRE_GUID_SIZE]) {
-  if (strlen(text) != GUID_TEXT_LENGTH)
-    return false;
-  size_t byte = 0;
-  for (size_t i = 0; i < GUID_TEXT_LENGTH;) {
-    if (guid_dash_at(i)) {
-      if (text[i++] != '-')
-        return false;
-      continue;
-    }
-    int hi = kv_hex_digit(text[i]), lo = kv_hex_digit(text[i + 1]);
-    if (hi < 0 || lo < 0)
-      return false;
-    guid[byte++] = (unsigned char)(hi << 4 | lo);
-    i += 2;
-  }
-  return true;
 }
 
 /* Decimal digits only: no sign, no spaces, no leading '+', at most
@@ -128,7 +98,7 @@ kavro_err_t kavro_schema_id_parse(const char *text, kavro_schema_id_t *id,
     *id = kavro_schema_id_int(number);
     return KAVRO_OK;
   }
-  if (parse_guid(text, guid)) {
+  if (kv_guid_parse(text, guid)) {
     *id = kavro_schema_id_guid(guid);
     return KAVRO_OK;
   }

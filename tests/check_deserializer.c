@@ -277,6 +277,111 @@ START_TEST(registry_down_is_transient) {
 }
 END_TEST
 
+/* The frame of @id's GUID followed by the body of the integer-id frame
+ * @frame, into @out (KAVRO_WIRE_MAX_ID_SIZE + body bytes). */
+static size_t guid_frame_of(const kavro_buf_t *frame, const unsigned char *guid,
+                            unsigned char *out, size_t size) {
+  kavro_schema_id_t id = kavro_schema_id_guid(guid);
+  size_t length = 0;
+  ck_assert_int_eq(kavro_wire_frame(&id, kavro_buf_data(frame) + 5,
+                                    kavro_buf_length(frame) - 5, out, size,
+                                    &length, NULL),
+                   KAVRO_OK);
+  return length;
+}
+
+/* A writer named by GUID, in the prefix or in a header, reads like one
+ * named by its integer id: fetched once, resolved to a reader. */
+START_TEST(guid_writer) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  int id = produce(reg, v1_text, v1_datum, frame);
+  unsigned char guid[16];
+  kt_mock_guid(kt_mock, id, guid);
+  unsigned char prefixed[256];
+  size_t prefixed_size = guid_frame_of(frame, guid, prefixed, sizeof(prefixed));
+  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE];
+  size_t header_size = 0;
+  kavro_schema_id_t guid_id = kavro_schema_id_guid(guid);
+  ck_assert_int_eq(kavro_wire_write_id(&guid_id, header, sizeof(header),
+                                       &header_size, NULL),
+                   KAVRO_OK);
+  kavro_registry_t *cold = kt_client(kt_mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(cold);
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  for (int round = 0; round < 2; round++) {
+    const bool in_header = round == 1;
+    ck_assert_msg(kavro_deserializer_deserialize(
+                      des, "orders", false, in_header ? header : NULL,
+                      in_header ? header_size : 0,
+                      in_header ? kavro_buf_data(frame) + 5 : prefixed,
+                      in_header ? kavro_buf_length(frame) - 5 : prefixed_size,
+                      &msg, &error) == KAVRO_OK,
+                  "round %d: %s", round, error.text);
+    char *json = kavro_value_to_json(msg.schema, msg.value,
+                                     KAVRO_DATUM_JSON_AVRO, NULL);
+    ck_assert_str_eq(json, v1_datum);
+    free(json);
+    ck_assert(kavro_schema_id_equal(&msg.writer_id, &guid_id));
+    ck_assert_int_eq(msg.format, in_header ? KAVRO_WIRE_FORMAT_HEADER
+                                           : KAVRO_WIRE_FORMAT_PREFIX);
+  }
+  ck_assert_uint_eq(
+      kavro_mock_request_count(kt_mock, "GET /schemas/guids/{guid}"), 1);
+  /* Resolution plans are keyed by the GUID id as well. */
+  kavro_schema_t *v2 = kt_parse(v2_text);
+  kavro_deserializer_set_reader(des, false, v2);
+  ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                  0, prefixed, prefixed_size,
+                                                  &msg, &error),
+                   KAVRO_OK);
+  char *json =
+      kavro_value_to_json(msg.schema, msg.value, KAVRO_DATUM_JSON_AVRO, NULL);
+  ck_assert_str_eq(json, v2_expected);
+  free(json);
+  ck_assert(msg.resolved);
+  kavro_schema_destroy(v2);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(cold);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A registry fault while a GUID is looked up is transient; the message
+ * reads once the registry answers. */
+START_TEST(guid_registry_fault_is_transient) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  int id = produce(reg, v1_text, v1_datum, frame);
+  unsigned char guid[16];
+  kt_mock_guid(kt_mock, id, guid);
+  unsigned char prefixed[256];
+  size_t prefixed_size = guid_frame_of(frame, guid, prefixed, sizeof(prefixed));
+  kavro_registry_t *cold = kt_client(kt_mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(cold);
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET", "/schemas/guids/",
+                              503, 50001, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(kt_mock, &fault, 1, NULL), KAVRO_OK);
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  ck_assert_int_ne(kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                  0, prefixed, prefixed_size,
+                                                  &msg, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_TRANSIENT);
+  ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                  0, prefixed, prefixed_size,
+                                                  &msg, &error),
+                   KAVRO_OK);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(cold);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(hostile_frames) {
   kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_buf_t *good = kavro_buf_new(0, 0);
@@ -328,25 +433,26 @@ START_TEST(hostile_frames) {
                   "body %zu: %s", i, kavro_err2name(err));
     ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
   }
-  /* A GUID id, in the prefix or in a header, is valid: the client cannot
-   * look it up yet, which is this process's limit, never the message's
-   * fault (local: kept, not skipped). */
+  /* A GUID id the registry does not know, in the prefix or in a header:
+   * the registry's 40403 is a definite answer, so the message is at fault
+   * (permanent), as for an unknown integer id. */
   static const unsigned char guid_frame[] = {1, 1, 2, 3, 4, 5, 6, 7, 8, 9,
                                              10, 11, 12, 13, 14, 15, 16, 0};
   ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false, NULL,
                                                   0, guid_frame,
                                                   sizeof(guid_frame), &msg,
                                                   &error),
-                   KAVRO_ERR_UNSUPPORTED);
-  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_LOCAL);
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(error.registry_code, 40403);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
   unsigned char guid_header[17] = {1};
   ck_assert_int_eq(kavro_deserializer_deserialize(
                        des, "orders", false, guid_header, sizeof(guid_header),
                        g + 5, kavro_buf_length(good) - 5, &msg, &error),
-                   KAVRO_ERR_UNSUPPORTED);
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
   ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_HEADER);
   ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_GUID);
-  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_LOCAL);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
   /* A header that is present but broken is an error, not a fall-back. */
   static const unsigned char header[] = {1, 2, 3};
   ck_assert_int_eq(kavro_deserializer_deserialize(
@@ -561,6 +667,8 @@ static Suite *deserializer_suite(void) {
   tcase_add_loop_test(tc, unknown_id_is_permanent, 0, 2);
   tcase_add_loop_test(tc, registry_down_is_transient, 0, 2);
   tcase_add_test(tc, hostile_frames);
+  tcase_add_loop_test(tc, guid_writer, 0, 2);
+  tcase_add_loop_test(tc, guid_registry_fault_is_transient, 0, 2);
   tcase_add_test(tc, tombstone);
   suite_add_tcase(s, tc);
 

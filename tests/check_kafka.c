@@ -101,7 +101,7 @@ static void env_init(env_t *env) {
   ck_assert_ptr_nonnull(cluster);
   env->bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
   const char *topics[] = {"readings", "poison", "poison.dlq", "outage",
-                          "faults", "faults.dlq"};
+                          "faults", "faults.dlq", "guids", "guids.dlq"};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -1341,6 +1341,85 @@ START_TEST(test_registry_faults_keep_messages) {
 }
 END_TEST
 
+/* A message that names its writer schema by GUID, in the value's schema-id
+ * header with the body unframed as Confluent's header serializer writes
+ * it, or in a 0x01 prefix: consumed and decoded, never dead-lettered. */
+START_TEST(test_guid_writer_ids) {
+  env_t env;
+  env_init(&env);
+  datum_t v1;
+  datum_init(&v1, reading_v1);
+  kavro_error_t error;
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_register(env.producer_registry,
+                                           "guids-value", v1.schema, NULL, 0,
+                                           false, &id, &error),
+                   KAVRO_OK);
+  unsigned char guid[KAVRO_WIRE_GUID_SIZE];
+  kt_mock_guid(env.mock, id, guid);
+  kavro_schema_id_t sid = kavro_schema_id_guid(guid);
+  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE], frame[256];
+  size_t header_size = 0, frame_size = 0;
+  ck_assert_int_eq(kavro_wire_write_id(&sid, header, sizeof header,
+                                       &header_size, &error),
+                   KAVRO_OK);
+  kavro_buf_t *body = kavro_buf_new(0, 0);
+  for (long seq = 0; seq < 2; seq++) {
+    reading_set(&v1, seq);
+    kavro_buf_reset(body);
+    ck_assert_int_eq(kavro_encode(v1.schema, &v1.value, body, &error),
+                     KAVRO_OK);
+    if (seq == 0) { /* the id in the header, the body alone */
+      rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+      rd_kafka_header_add(h, kavro_wire_header_name(false), -1, header,
+                          (ssize_t)header_size);
+      produce_raw(&env, "guids", 0, kavro_buf_data(body),
+                  kavro_buf_length(body), h);
+    } else { /* the id in the prefix */
+      ck_assert_int_eq(kavro_wire_frame(&sid, kavro_buf_data(body),
+                                        kavro_buf_length(body), frame,
+                                        sizeof frame, &frame_size, &error),
+                       KAVRO_OK);
+      produce_raw(&env, "guids", 0, frame, frame_size, NULL);
+    }
+    flush(&env);
+  }
+  kavro_buf_destroy(body);
+  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
+  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
+  conf_set(dlq_conf, "log_level", "3");
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "guids.dlq", &error);
+  ck_assert_msg(dlq != NULL, "%s", error.text);
+  rd_kafka_t *rk = consumer_new(&env, "guids", "guids");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, dlq, 0, &error);
+  ck_assert_ptr_nonnull(consumer);
+  long got = 0, deadline = now_ms() + WAIT_MS;
+  while (got < 2 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    ck_assert(!polled.dead_lettered);
+    if (!polled.message)
+      continue;
+    ck_assert_int_eq(field_long(polled.value.value, "seq"), got);
+    ck_assert_int_eq(polled.value.writer_id.kind, KAVRO_SCHEMA_ID_GUID);
+    ck_assert_int_eq(polled.value.format, got == 0 ? KAVRO_WIRE_FORMAT_HEADER
+                                                   : KAVRO_WIRE_FORMAT_PREFIX);
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+    got++;
+  }
+  ck_assert_int_eq(got, 2);
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_kafka_dlq_destroy(dlq);
+  datum_fini(&v1);
+  env_fini(&env);
+}
+END_TEST
+
 static Suite *kafka_suite(void) {
   Suite *s = suite_create("kafka");
   TCase *tc = tcase_create("end-to-end");
@@ -1351,6 +1430,7 @@ static Suite *kafka_suite(void) {
   tcase_add_test(tc, test_poison_without_dlq);
   tcase_add_test(tc, test_registry_outage);
   tcase_add_test(tc, test_registry_faults_keep_messages);
+  tcase_add_test(tc, test_guid_writer_ids);
   tcase_add_test(tc, test_misuse_refused);
   tcase_add_test(tc, test_typed_evolution);
   suite_add_tcase(s, tc);

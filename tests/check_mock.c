@@ -8,6 +8,7 @@
  * seam, iteration 1 through HTTP, so both paths answer the same way.
  */
 #include <check.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1258,6 +1259,105 @@ START_TEST(test_save_and_load) {
 }
 END_TEST
 
+/* One GUID per schema content: a random v4 UUID, the same under every
+ * subject, in the register, by-id and version answers; by GUID the schema
+ * and its ids; an unknown or malformed GUID is 40403. */
+START_TEST(test_guids) {
+  over_http = _i;
+  char *body = schema_body(ORDER_V1, NULL);
+  answer_t a = expect("POST", "/subjects/g1/versions", body, 200, 0);
+  char guid[64];
+  snprintf(guid, sizeof(guid), "%s",
+           json_string_value(json_object_get(a.json, "guid")));
+  int id = (int)json_integer_value(json_object_get(a.json, "id"));
+  answer_free(&a);
+  free(body);
+  kavro_schema_id_t parsed;
+  ck_assert_int_eq(kavro_schema_id_parse(guid, &parsed, NULL), KAVRO_OK);
+  ck_assert_int_eq(parsed.kind, KAVRO_SCHEMA_ID_GUID);
+  ck_assert_int_eq(guid[14], '4'); /* version 4 */
+  ck_assert(strchr("89ab", guid[19]) != NULL); /* RFC variant */
+  /* Pretty-printed under another subject: the same content, same GUID. */
+  body = schema_body(ORDER_V1_PRETTY, NULL);
+  a = expect("POST", "/subjects/g2/versions", body, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "guid")), guid);
+  answer_free(&a);
+  free(body);
+  body = schema_body(ORDER_V2, NULL);
+  a = expect("POST", "/subjects/g3/versions", body, 200, 0);
+  ck_assert_str_ne(json_string_value(json_object_get(a.json, "guid")), guid);
+  answer_free(&a);
+  free(body);
+  char target[128];
+  snprintf(target, sizeof(target), "/schemas/ids/%d", id);
+  json_t *by_id = get_json(target);
+  ck_assert_str_eq(json_string_value(json_object_get(by_id, "guid")), guid);
+  json_t *version = get_json("/subjects/g2/versions/1");
+  ck_assert_str_eq(json_string_value(json_object_get(version, "guid")), guid);
+  json_decref(version);
+  /* By GUID, in either case: the by-id answer. */
+  for (char *p = guid; *p; p++)
+    *p = (char)toupper((unsigned char)*p);
+  snprintf(target, sizeof(target), "/schemas/guids/%s", guid);
+  json_t *by_guid = get_json(target);
+  ck_assert(json_equal(by_guid, by_id));
+  json_decref(by_guid);
+  json_decref(by_id);
+  char ids[64];
+  snprintf(ids, sizeof(ids), "[{\"context\":\".\",\"id\":%d}]", id);
+  snprintf(target, sizeof(target), "/schemas/guids/%s/ids", guid);
+  get_equals(target, ids);
+  expect_done("GET", "/schemas/guids/00000000-0000-4000-8000-000000000000",
+              NULL, 404, 40403);
+  expect_done("GET", "/schemas/guids/not-a-guid/ids", NULL, 404, 40403);
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "GET /schemas/guids/{guid}"),
+                    2);
+  ck_assert_uint_eq(
+      kavro_mock_request_count(mock, "GET /schemas/guids/{guid}/ids"), 2);
+}
+END_TEST
+
+/* GUIDs survive a save and a load; a file written before schemas had
+ * GUIDs still loads, and its schemas get GUIDs that the next save keeps. */
+START_TEST(test_guids_saved) {
+  over_http = 0;
+  register_ok("g", ORDER_V1, NULL);
+  json_t *before = get_json("/schemas/ids/1");
+  char *path = temp_path("guids.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_load(mock, path, &error) == KAVRO_OK, "%s",
+                error.text);
+  json_t *after = get_json("/schemas/ids/1");
+  ck_assert(json_equal(before, after));
+  json_decref(after);
+  /* The same file without its GUIDs. */
+  json_t *file = json_load_file(path, 0, NULL);
+  size_t i;
+  json_t *schema;
+  json_array_foreach(json_object_get(file, "schemas"), i, schema)
+    json_object_del(schema, "guid");
+  ck_assert_int_eq(json_dump_file(file, path, 0), 0);
+  json_decref(file);
+  ck_assert_msg(kavro_mock_load(mock, path, &error) == KAVRO_OK, "%s",
+                error.text);
+  json_t *fresh = get_json("/schemas/ids/1");
+  const char *guid = json_string_value(json_object_get(fresh, "guid"));
+  ck_assert_ptr_nonnull(guid);
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_load(mock, path, NULL), KAVRO_OK);
+  after = get_json("/schemas/ids/1");
+  ck_assert_str_eq(json_string_value(json_object_get(after, "guid")), guid);
+  json_decref(after);
+  json_decref(fresh);
+  json_decref(before);
+  remove(path);
+  free(path);
+}
+END_TEST
+
 /* ---- names, durability, failed writes ----------------------------------- */
 
 /* A subject that is not UTF-8 is refused (42208), not stored where it
@@ -1553,6 +1653,8 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_scopes);
   tcase_add_test(tc, test_concurrency);
   tcase_add_test(tc, test_save_and_load);
+  tcase_add_loop_test(tc, test_guids, 0, 2);
+  tcase_add_test(tc, test_guids_saved);
   tcase_add_loop_test(tc, test_invalid_subject, 0, 2);
   tcase_add_loop_test(tc, test_invalid_subject_persisted, 0, 2);
   tcase_add_test(tc, test_durable_before_answer);

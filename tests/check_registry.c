@@ -574,6 +574,69 @@ END_TEST
 
 /* A registry whose references loop (a -> b -> a) gets an error, not a
  * hang or a stack overflow. */
+/* A schema by its GUID: references resolved, cached (one request), an
+ * unknown GUID a definite 40403, a malformed reply BAD_RESPONSE. */
+START_TEST(test_schema_by_guid) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *money = parse("{\"type\":\"record\",\"name\":\"Money\","
+                                "\"fields\":[{\"name\":\"cents\","
+                                "\"type\":\"long\"}]}");
+  kavro_error_t error;
+  int money_id = 0, price_id = 0;
+  ck_assert_int_eq(kavro_registry_register(reg, "money", money, NULL, 0, false,
+                                           &money_id, &error),
+                   KAVRO_OK);
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.references = &money;
+  options.reference_count = 1;
+  static const char price_text[] =
+      "{\"type\":\"record\",\"name\":\"Price\",\"fields\":"
+      "[{\"name\":\"amount\",\"type\":\"Money\"}]}";
+  kavro_schema_t *price = NULL;
+  ck_assert_int_eq(kavro_schema_parse(price_text, strlen(price_text), &options,
+                                      &price, &error),
+                   KAVRO_OK);
+  kavro_schema_ref_t ref = {"Money", "money", 1};
+  ck_assert_int_eq(kavro_registry_register(reg, "price", price, &ref, 1, false,
+                                           &price_id, &error),
+                   KAVRO_OK);
+  unsigned char guid[16];
+  kt_mock_guid(mock, price_id, guid);
+
+  kavro_registry_t *fresh = client(mock_url(_i), NULL);
+  kavro_schema_t *got = NULL, *again = NULL;
+  ck_assert_msg(kavro_registry_schema_by_guid(fresh, guid, &got, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(kavro_schema_canonical(got), kavro_schema_canonical(price));
+  ck_assert_int_eq(
+      kavro_registry_schema_by_guid(fresh, guid, &again, &error), KAVRO_OK);
+  ck_assert_ptr_eq(got, again);
+  ck_assert_uint_eq(served("GET /schemas/guids/{guid}"), 1);
+  kavro_schema_destroy(got);
+  kavro_schema_destroy(again);
+
+  unsigned char unknown[16] = {0xde, 0xad};
+  ck_assert_int_eq(kavro_registry_schema_by_guid(fresh, unknown, &got, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(error.registry_code, 40403);
+  ck_assert_ptr_null(got);
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_MALFORMED, "GET",
+                              "/schemas/guids/", 200, 0, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  unsigned char other[16] = {0xbe, 0xef};
+  ck_assert_int_eq(kavro_registry_schema_by_guid(fresh, other, &got, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_int_eq(kavro_registry_schema_by_guid(NULL, guid, &got, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_registry_destroy(fresh);
+  kavro_schema_destroy(price);
+  kavro_schema_destroy(money);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(test_reference_cycle) {
   recorder_start(NULL, false, NULL, 0);
   recorder_can("/schemas/ids/5", 200,
@@ -1435,6 +1498,7 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_endpoints, 0, 2);
   tcase_add_loop_test(tc, test_references_three_levels, 0, 2);
   tcase_add_test(tc, test_reference_cycle);
+  tcase_add_loop_test(tc, test_schema_by_guid, 0, 2);
   tcase_add_test(tc, test_invalid_arguments);
   tcase_add_test(tc, test_path_segment_encoding);
   suite_add_tcase(s, tc);

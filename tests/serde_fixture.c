@@ -4,9 +4,11 @@
 #include "serde_fixture.h"
 
 #include <check.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 kavro_mock_t *kt_mock;
 
@@ -71,6 +73,30 @@ kavro_registry_t *kt_client(const char *url, ...) {
                       no_retries, ap);
   va_end(ap);
   return kt_client_settings(url, settings);
+}
+
+void kt_mock_guid(kavro_mock_t *mock, int id, unsigned char guid[16]) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/kavro-fixture-guid-%ld.json", P_tmpdir,
+           (long)getpid());
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_save(mock, path, &error) == KAVRO_OK, "save: %s",
+                error.text);
+  json_t *root = json_load_file(path, 0, NULL);
+  unlink(path);
+  ck_assert_ptr_nonnull(root);
+  const char *text = NULL;
+  size_t i;
+  json_t *schema;
+  json_array_foreach(json_object_get(root, "schemas"), i, schema)
+    if (json_integer_value(json_object_get(schema, "id")) == id)
+      text = json_string_value(json_object_get(schema, "guid"));
+  ck_assert_msg(text != NULL, "the mock has no GUID for id %d", id);
+  kavro_schema_id_t parsed;
+  ck_assert_int_eq(kavro_schema_id_parse(text, &parsed, NULL), KAVRO_OK);
+  ck_assert_int_eq(parsed.kind, KAVRO_SCHEMA_ID_GUID);
+  memcpy(guid, parsed.guid, 16);
+  json_decref(root);
 }
 
 kavro_schema_t *kt_parse(const char *text) {

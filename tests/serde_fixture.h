@@ -48,6 +48,11 @@ kavro_registry_t *kt_client(const char *url, ...);
 void kt_settings_collect(const char **out, size_t capacity,
                          const char *const *first, va_list ap);
 
+/* The GUID @mock gave the schema of id @id, read from a copy of its
+ * store saved to a temporary file (the registry client hands out no
+ * GUIDs). */
+void kt_mock_guid(kavro_mock_t *mock, int id, unsigned char guid[16]);
+
 /* @text parsed as a schema; the caller destroys it. */
 kavro_schema_t *kt_parse(const char *text);
 

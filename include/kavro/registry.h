@@ -8,7 +8,7 @@
  * and jitter, reuses connections, and answers repeated questions from
  * bounded caches without touching the network:
  *
- *   id -> schema, (subject, schema) -> id and version,
+ *   id -> schema, GUID -> schema, (subject, schema) -> id and version,
  *   (subject, version) -> schema, subject -> latest (TTL),
  *   subject -> compatibility level (TTL).
  *
@@ -128,6 +128,22 @@ KAVRO_EXPORT kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *registry,
                                                      const char *subject_hint,
                                                      kavro_schema_t **schemap,
                                                      kavro_error_t *error);
+
+/**
+ * The schema whose GUID is @p guid (GET /schemas/guids/{guid}): the
+ * identity Confluent Platform 8 and Confluent Cloud registries give each
+ * schema content, the same under every subject.  @p guid is the 16 bytes
+ * in text order (as kavro_schema_id_t holds them; borrowed for the call).
+ * Stores a new reference in @p *schemap (kavro_schema_destroy() it);
+ * references are resolved as kavro_registry_schema_by_id() resolves them.
+ * A GUID the registry does not know is KAVRO_ERR_SCHEMA_NOT_FOUND (40403);
+ * a reply that is no schema, or names another GUID, KAVRO_ERR_BAD_RESPONSE.
+ * Cached for the client's life; concurrent misses for one GUID make one
+ * request.  Thread safe, like every call on a client.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_schema_by_guid(
+    kavro_registry_t *registry, const unsigned char guid[16],
+    kavro_schema_t **schemap, kavro_error_t *error);
 
 /**
  * Version @p version of @p subject (GET /subjects/{subject}/versions/{v});
@@ -261,6 +277,7 @@ typedef enum kavro_registry_endpoint_e {
   KAVRO_REGISTRY_EP_CONFIG,         /**< GET, PUT, DELETE /config[/{s}] */
   KAVRO_REGISTRY_EP_MODE,           /**< GET, PUT /mode[/{s}] */
   KAVRO_REGISTRY_EP_COMPATIBILITY,  /**< POST /compatibility/... */
+  KAVRO_REGISTRY_EP_SCHEMA_BY_GUID, /**< GET /schemas/guids/{guid} */
   KAVRO_REGISTRY_EP_COUNT
 } kavro_registry_endpoint_t;
 

@@ -381,9 +381,10 @@ typedef struct kavro_deserialized_s {
  * KAVRO_ERR_LIMIT) or an id the registry confirms it does not know
  * (KAVRO_ERR_SCHEMA_NOT_FOUND from a 404 with error code 40403) are
  * permanent; any failure to get an answer from the registry (not reached,
- * timed out, 5xx, 429, a reply that is not a registry answer) is transient;
- * a GUID id, which the registry client cannot look up yet, is
- * KAVRO_ERR_UNSUPPORTED (local: the message is kept).  A writer the reader
+ * timed out, 5xx, 429, a reply that is not a registry answer) is transient.
+ * A writer named by GUID (in the prefix or the header) is looked up with
+ * kavro_registry_schema_by_guid() and read like one named by an integer
+ * id, with the same error classes.  A writer the reader
  * can never read gives KAVRO_ERR_INCOMPATIBLE (permanent).  On failure every field of @p out is
  * zero except @p out->writer_id and @p out->format, which are set whenever
  * the id could be read (for a dead-letter header).
