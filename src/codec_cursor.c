@@ -41,7 +41,7 @@ void kv_limits_complete(const kavro_decode_limits_t *given,
     out->max_length = given->max_length;
 }
 
-static const kavro_decode_limits_t default_limits = {
+const kavro_decode_limits_t kv_default_limits = {
     sizeof(kavro_decode_limits_t), KAVRO_DECODE_DEFAULT_MAX_DEPTH,
     KAVRO_DECODE_DEFAULT_MAX_COLLECTION, KAVRO_DECODE_DEFAULT_MAX_ELEMENTS,
     KAVRO_DECODE_DEFAULT_MAX_LENGTH};
@@ -49,12 +49,7 @@ static const kavro_decode_limits_t default_limits = {
 void kavro_cursor_init(kavro_cursor_t *c, const void *data, size_t size,
                        const kavro_decode_limits_t *limits,
                        kavro_error_t *error) {
-  c->start = c->p = data;
-  c->end = data ? c->start + size : c->start;
-  c->limits = limits ? limits : &default_limits;
-  c->error = error;
-  c->depth = 0;
-  c->elements = 0;
+  kv_cursor_setup(c, data, size, limits, error);
 }
 
 kavro_err_t kavro_cursor_fail(kavro_cursor_t *c, const char *fmt, ...) {
@@ -105,8 +100,7 @@ kavro_err_t kavro_cursor_bad_run(kavro_cursor_t *c, int64_t n) {
   if ((uint64_t)n > kavro_cursor_left(c))
     return kavro_cursor_fail(c, "length %lld is more than the %zu bytes left",
                              (long long)n, kavro_cursor_left(c));
-  return kavro_cursor_limit(c, "string or bytes length",
-                            c->limits->max_length);
+  return kavro_cursor_limit(c, "string or bytes length", c->max_length);
 }
 
 kavro_err_t kavro_cursor_block(kavro_cursor_t *c, size_t *seen, size_t *count,

@@ -56,6 +56,27 @@ kavro_err_t kv_write_long(kavro_buf_t *buf, int64_t value);
 /* Reserve and write a length-prefixed byte string. */
 kavro_err_t kv_write_bytes(kavro_buf_t *buf, const void *data, size_t length);
 
+/* ---- the cursor ------------------------------------------------------------- */
+
+/* The defaults, complete. */
+extern const kavro_decode_limits_t kv_default_limits;
+
+/* kavro_cursor_init(), inline for the library's own decoders, which set
+ * up a cursor per message. */
+static inline void kv_cursor_setup(kavro_cursor_t *c, const void *data,
+                                   size_t size,
+                                   const kavro_decode_limits_t *limits,
+                                   kavro_error_t *error) {
+  c->start = c->p = data;
+  c->end = data ? c->start + size : c->start;
+  c->limits = limits ? limits : &kv_default_limits;
+  c->error = error;
+  c->depth = 0;
+  c->elements = 0;
+  c->max_length = c->limits->max_length;
+  c->max_depth = c->limits->max_depth;
+}
+
 /* ---- limits ---------------------------------------------------------------- */
 
 /* @given (NULL: none) with every field it leaves 0, or is too old to

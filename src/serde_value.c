@@ -43,7 +43,7 @@ kavro_err_t kv_value_status(kavro_error_t *error, int rc, const char *what) {
 
 void kv_reader_init(kv_reader_t *r, kavro_decoder_t *decoder,
                     const void *data, size_t size, kavro_error_t *error) {
-  kavro_cursor_init(&r->c, data, size, &decoder->limits, error);
+  kv_cursor_setup(&r->c, data, size, &decoder->limits, error);
   r->decoder = decoder;
 }
 

@@ -297,13 +297,22 @@ kavro_err_t kavro_w_json_real(kavro_writer_t *w, double d, bool as_float) {
 
 /* ---- reader ---------------------------------------------------------------- */
 
-void kavro_reader_init(kavro_reader_t *r, const void *data, size_t size,
-                       kavro_arena_t *arena, const kavro_decode_limits_t *limits,
-                       kavro_error_t *error) {
-  kavro_cursor_init(&r->c, data, size, limits, error);
+/* kavro_reader_init(), for the entry points here without a call through
+ * the exported symbol. */
+static void reader_setup(kavro_reader_t *r, const void *data, size_t size,
+                         kavro_arena_t *arena,
+                         const kavro_decode_limits_t *limits,
+                         kavro_error_t *error) {
+  kv_cursor_setup(&r->c, data, size, limits, error);
   r->arena = arena;
   arena_lend(arena, &r->heap, &r->heap_end);
   r->heap_last = NULL;
+}
+
+void kavro_reader_init(kavro_reader_t *r, const void *data, size_t size,
+                       kavro_arena_t *arena, const kavro_decode_limits_t *limits,
+                       kavro_error_t *error) {
+  reader_setup(r, data, size, arena, limits, error);
 }
 
 static kavro_err_t reader_nomem(kavro_reader_t *r) {
@@ -454,7 +463,7 @@ kavro_err_t kv_typed_decode_under(const kavro_typed_type_t *type,
                                   const kavro_decode_limits_t *complete,
                                   void *value, kavro_error_t *error) {
   kavro_reader_t r;
-  kavro_reader_init(&r, data, size, arena, complete, error);
+  reader_setup(&r, data, size, arena, complete, error);
   type->init(value);
   kavro_err_t err = type->read(&r, value);
   kavro_reader_finish(&r);

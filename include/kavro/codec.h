@@ -209,6 +209,10 @@ typedef struct kavro_cursor_s {
   kavro_error_t *error;        /**< where a failure is told; may be NULL */
   unsigned depth;              /**< records, arrays, maps, unions entered */
   size_t elements;             /**< array items and map entries so far */
+  /** The two limits the inline reads test, copied from @c limits so that
+   *  a string or a nested value costs no extra load. */
+  size_t max_length;
+  unsigned max_depth;
 } kavro_cursor_t;
 
 /**
@@ -343,7 +347,7 @@ KAVRO_INLINE kavro_err_t kavro_cursor_run(kavro_cursor_t *c,
   /* One test for the three ways a length can be wrong: negative (huge as
    * unsigned), past the body, past the limit. */
   if ((uint64_t)length > kavro_cursor_left(c) ||
-      (uint64_t)length > c->limits->max_length)
+      (uint64_t)length > c->max_length)
     return kavro_cursor_bad_run(c, length);
   *data = c->p;
   *n = (size_t)length;
@@ -389,8 +393,8 @@ KAVRO_INLINE kavro_err_t kavro_cursor_branch(kavro_cursor_t *c, uint32_t *out,
 
 /** Enter a nested record, array, map or union (the depth bound). */
 KAVRO_INLINE kavro_err_t kavro_cursor_enter(kavro_cursor_t *c) {
-  if (c->depth >= c->limits->max_depth)
-    return kavro_cursor_limit(c, "nesting depth", c->limits->max_depth);
+  if (c->depth >= c->max_depth)
+    return kavro_cursor_limit(c, "nesting depth", c->max_depth);
   c->depth++;
   return KAVRO_OK;
 }
