@@ -140,18 +140,20 @@ static kavro_err_t encode_scalar(kavro_buf_t *out, const kv_node_t *node,
     float f = 0;
     if ((rc = avro_value_get_float(v, &f)))
       return kv_value_status(error, rc, "a float");
-    kavro_err_t err = kv_buf_reserve(out, sizeof(f));
+    kavro_err_t err = kv_buf_reserve(out, 4);
     if (!err)
-      kv_put_bytes(out, &f, sizeof(f));
+      out->length = (size_t)(kavro_put_float(out->data + out->length, f) -
+                             out->data);
     return out_status(error, err);
   }
   default: {
     double d = 0;
     if ((rc = avro_value_get_double(v, &d)))
       return kv_value_status(error, rc, "a double");
-    kavro_err_t err = kv_buf_reserve(out, sizeof(d));
+    kavro_err_t err = kv_buf_reserve(out, 8);
     if (!err)
-      kv_put_bytes(out, &d, sizeof(d));
+      out->length = (size_t)(kavro_put_double(out->data + out->length, d) -
+                             out->data);
     return out_status(error, err);
   }
   }
