@@ -41,6 +41,7 @@
 
 #include "bench_util.h"
 #include "catalog.h"
+#include "sample_order.h"
 
 /* Messages per round: enough that a round lasts tens of milliseconds, well
  * above the clock's and the scheduler's grain, few enough that the whole
@@ -107,18 +108,7 @@ static void conf_set(rd_kafka_conf_t *conf, const char *key,
 /* The event bench_typed measures, so that the two benches' figures meet. */
 static void fill_order(bench_t *b) {
   service_order_created_t *v = &b->order;
-  service_order_created_init(v);
-  v->event_id = kavro_str("6f1c2d3e-0000-4000-8000-000000000002");
-  v->event_timestamp = 1710408413589;
-  v->service_order_id = kavro_str("SO-2001");
-  v->project_id = kavro_str("PRJ-1001");
-  v->service_type = kavro_str("INSTALLATION");
-  v->country_code = kavro_str("FR");
-  v->bu_code = kavro_str("LM-FR");
-  v->estimated_duration_min = 240;
-  v->requires_confirmation_tv = true;
-  v->has_depends_on_order_id = true;
-  v->depends_on_order_id = kavro_str("SO-1999");
+  kb_sample_order(v);
   b->key_size = service_order_created_partition_key(v, b->key, sizeof b->key);
   if (b->key_size >= sizeof b->key)
     die_kafka("partition key", "too long");
