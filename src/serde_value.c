@@ -108,6 +108,20 @@ static kavro_err_t out_status(kavro_error_t *error, kavro_err_t err) {
   return err;
 }
 
+
+/* A float (4 bytes) or a double (8), little-endian, through the codec's
+ * writes: a float widened to double and back is the same float. */
+static kavro_err_t write_real(kavro_buf_t *out, double value, bool as_float) {
+  kavro_err_t err = kv_buf_reserve(out, as_float ? 4 : 8);
+  if (err)
+    return err;
+  unsigned char *p = out->data + out->length;
+  unsigned char *end = as_float ? kavro_put_float(p, (float)value)
+                                : kavro_put_double(p, value);
+  out->length += (size_t)(end - p);
+  return KAVRO_OK;
+}
+
 static kavro_err_t encode_scalar(kavro_buf_t *out, const kv_node_t *node,
                                  const avro_value_t *v, kavro_error_t *error) {
   int rc;
@@ -140,21 +154,13 @@ static kavro_err_t encode_scalar(kavro_buf_t *out, const kv_node_t *node,
     float f = 0;
     if ((rc = avro_value_get_float(v, &f)))
       return kv_value_status(error, rc, "a float");
-    kavro_err_t err = kv_buf_reserve(out, 4);
-    if (!err)
-      out->length = (size_t)(kavro_put_float(out->data + out->length, f) -
-                             out->data);
-    return out_status(error, err);
+    return out_status(error, write_real(out, f, true));
   }
   default: {
     double d = 0;
     if ((rc = avro_value_get_double(v, &d)))
       return kv_value_status(error, rc, "a double");
-    kavro_err_t err = kv_buf_reserve(out, 8);
-    if (!err)
-      out->length = (size_t)(kavro_put_double(out->data + out->length, d) -
-                             out->data);
-    return out_status(error, err);
+    return out_status(error, write_real(out, d, false));
   }
   }
 }

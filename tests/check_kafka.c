@@ -126,6 +126,17 @@ static void flush(env_t *env) {
   ck_assert_int_eq(rd_kafka_flush(env->host, WAIT_MS), RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
+/* A dead-letter forwarder to @topic on the mock cluster. */
+static kavro_kafka_dlq_t *dlq_new(const env_t *env, const char *topic) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  conf_set(conf, "bootstrap.servers", env->bootstraps);
+  conf_set(conf, "log_level", "3");
+  kavro_error_t error;
+  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(conf, topic, &error);
+  ck_assert_msg(dlq != NULL, "%s", error.text);
+  return dlq;
+}
+
 /* A consumer of the first @partitions partitions of each of @topics from
  * the start, offsets stored by the helper only. */
 static rd_kafka_t *consumer_of(const env_t *env, const char *const *topics,
@@ -469,11 +480,7 @@ START_TEST(test_poison_to_dlq) {
     flush(&env);
   }
 
-  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
-  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
-  conf_set(dlq_conf, "log_level", "3");
-  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "poison.dlq", &error);
-  ck_assert_msg(dlq != NULL, "%s", error.text);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "poison.dlq");
   rd_kafka_t *rk = consumer_new(&env, "poison", "poison");
   kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
       rk, env.consumer_registry, NULL, NULL, dlq, 0, &error);
@@ -703,10 +710,7 @@ START_TEST(test_misuse_refused) {
   rd_kafka_destroy(rk);
 
   /* A transient failure is never dead-lettered. */
-  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
-  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
-  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "poison.dlq", &error);
-  ck_assert_ptr_nonnull(dlq);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "poison.dlq");
   rd_kafka_message_t fake;
   memset(&fake, 0, sizeof fake);
   rd_kafka_topic_t *rkt = rd_kafka_topic_new(env.host, "poison", NULL);
@@ -768,11 +772,7 @@ START_TEST(test_typed_evolution) {
   produce_raw(&env, "readings", 0, unknown_id, sizeof unknown_id, NULL);
   flush(&env);
 
-  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
-  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
-  conf_set(dlq_conf, "log_level", "3");
-  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "poison.dlq", &error);
-  ck_assert_ptr_nonnull(dlq);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "poison.dlq");
   rd_kafka_t *rk = consumer_new(&env, "readings", "typed");
   kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
       rk, env.consumer_registry, NULL, NULL, dlq, 0, &error);
@@ -1280,11 +1280,7 @@ START_TEST(test_registry_faults_keep_messages) {
     produce_reading(&env, "faults", &v, i);
   flush(&env);
   kavro_error_t error;
-  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
-  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
-  conf_set(dlq_conf, "log_level", "3");
-  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "faults.dlq", &error);
-  ck_assert_msg(dlq != NULL, "%s", error.text);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "faults.dlq");
 
   static const struct {
     const char *what;
@@ -1385,11 +1381,7 @@ START_TEST(test_guid_writer_ids) {
     flush(&env);
   }
   kavro_buf_destroy(body);
-  rd_kafka_conf_t *dlq_conf = rd_kafka_conf_new();
-  conf_set(dlq_conf, "bootstrap.servers", env.bootstraps);
-  conf_set(dlq_conf, "log_level", "3");
-  kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(dlq_conf, "guids.dlq", &error);
-  ck_assert_msg(dlq != NULL, "%s", error.text);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "guids.dlq");
   rd_kafka_t *rk = consumer_new(&env, "guids", "guids");
   kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
       rk, env.consumer_registry, NULL, NULL, dlq, 0, &error);
