@@ -74,24 +74,26 @@ kavro_err_t kavro_cursor_trailing(kavro_cursor_t *c) {
                            kavro_cursor_left(c));
 }
 
-/* Near the end of the body: the bytes left, padded with continuation
- * bits, so that the scan runs off what is there exactly when the varint
- * would run off the body. */
+/* Near the end of the body fewer than KAVRO_MAX_VARINT bytes are left, so
+ * kavro_varint_scan() may not look ahead: read byte by byte, with the fast
+ * path's verdicts (a tenth byte above 1 is too long a number). */
 kavro_err_t kavro_cursor_long_slow(kavro_cursor_t *c, int64_t *out) {
-  unsigned char padded[KAVRO_MAX_VARINT];
-  size_t left = kavro_cursor_left(c);
-  memset(padded, 0x80, sizeof(padded));
-  if (left)
-    memcpy(padded, c->p, left < sizeof(padded) ? left : sizeof(padded));
   uint64_t z = 0;
-  size_t n = kavro_varint_scan(padded, &z);
-  if (n > left || (n == 0 && left < sizeof(padded)))
-    return kavro_cursor_fail(c, "body ends inside a number");
-  if (n == 0)
-    return kavro_cursor_fail(c, "number is longer than 64 bits");
-  c->p += n;
-  *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-  return KAVRO_OK;
+  const unsigned char *p = c->p;
+  for (unsigned i = 0; i < KAVRO_MAX_VARINT; i++) {
+    if (p == c->end)
+      return kavro_cursor_fail(c, "body ends inside a number");
+    unsigned char b = *p++;
+    if (i == KAVRO_MAX_VARINT - 1 && b > 1)
+      break;
+    z |= (uint64_t)(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) {
+      c->p = p;
+      *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+      return KAVRO_OK;
+    }
+  }
+  return kavro_cursor_fail(c, "number is longer than 64 bits");
 }
 
 kavro_err_t kavro_cursor_bad_run(kavro_cursor_t *c, int64_t n) {

@@ -134,7 +134,7 @@ static arena_block_t *arena_add_block(kavro_arena_t *a, size_t need) {
 }
 
 /* @size bytes as they are (the caller fills them), or NULL. */
-static void *arena_take(kavro_arena_t *arena, size_t size) {
+void *kv_arena_take(kavro_arena_t *arena, size_t size) {
   if (!arena || size > arena->max_size)
     return NULL;
   size_t n = align_up(size ? size : 1);
@@ -150,7 +150,7 @@ static void *arena_take(kavro_arena_t *arena, size_t size) {
 }
 
 void *kavro_arena_alloc(kavro_arena_t *arena, size_t size) {
-  void *p = arena_take(arena, size);
+  void *p = kv_arena_take(arena, size);
   if (p)
     memset(p, 0, size);
   return p;
@@ -335,7 +335,7 @@ static unsigned char *reader_take(kavro_reader_t *r, size_t n) {
     return r->heap_last = p;
   }
   arena_settle(r->arena, r->heap);
-  unsigned char *p = arena_take(r->arena, n);
+  unsigned char *p = kv_arena_take(r->arena, n);
   arena_lend(r->arena, &r->heap, &r->heap_end);
   return r->heap_last = p;
 }

@@ -49,4 +49,8 @@ kavro_err_t kv_typed_decode_under(const kavro_typed_type_t *type,
                                   const kavro_decode_limits_t *complete,
                                   void *value, kavro_error_t *error);
 
+/* kavro_arena_alloc() without the zeroing: for memory the caller fills at
+ * once (a resolved body), where clearing it first is wasted work. */
+void *kv_arena_take(kavro_arena_t *arena, size_t size);
+
 #endif /* KAVRO_TYPED_INT_H */

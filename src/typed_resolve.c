@@ -259,9 +259,8 @@ static bool publish(kavro_typed_resolver_t *res, const entry_t *e) {
 /* The entry for (@writer, @type): from the cache, else built and added. */
 static kavro_err_t lookup(kavro_typed_resolver_t *res,
                           const kavro_typed_type_t *type,
-                          kavro_schema_t *writer, const entry_t **out,
-                          kavro_error_t *error) {
-  uint64_t rabin = kavro_schema_rabin(writer);
+                          kavro_schema_t *writer, uint64_t rabin,
+                          const entry_t **out, kavro_error_t *error) {
   *out = find_entry(atomic_load_explicit(&res->table, memory_order_acquire),
                     rabin, type);
   if (*out)
@@ -537,7 +536,7 @@ static kavro_err_t transcode(kavro_typed_resolver_t *res,
   size_t room = size < SIZE_MAX / 4 ? 2 * size + 64 : size;
   for (;;) {
     tx_t t = {.arena = arena};
-    unsigned char *mem = kavro_arena_alloc(arena, room);
+    unsigned char *mem = kv_arena_take(arena, room);
     if (!mem)
       return kv_error_set(error, KAVRO_ERR_NOMEM,
                           "out of memory (or past the arena's bound)");
@@ -573,7 +572,7 @@ static kavro_err_t append_defaults(kavro_typed_resolver_t *res,
     return kavro_cursor_trailing(&r.c);
   if (size > SIZE_MAX - e->tail_length)
     return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
-  unsigned char *mem = kavro_arena_alloc(arena, size + e->tail_length);
+  unsigned char *mem = kv_arena_take(arena, size + e->tail_length);
   if (!mem)
     return kv_error_set(error, KAVRO_ERR_NOMEM,
                         "out of memory (or past the arena's bound)");
@@ -596,10 +595,11 @@ kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
                         "resolver, type, writer, arena, value and data are "
                         "required");
   const kavro_decode_limits_t *limits = &res->decoder->limits;
-  if (kavro_schema_rabin(writer) == type->rabin)
+  uint64_t rabin = kavro_schema_rabin(writer);
+  if (rabin == type->rabin)
     return kv_typed_decode_under(type, data, size, arena, limits, value, error);
   const entry_t *e;
-  KAVRO_TRY(lookup(res, type, writer, &e, error));
+  KAVRO_TRY(lookup(res, type, writer, rabin, &e, error));
   const unsigned char *own = NULL;
   size_t own_size = 0;
   type->init(value);
