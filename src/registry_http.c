@@ -993,8 +993,7 @@ static void mask_secret(char *text, const char *secret) {
   }
 }
 
-/* Mask @secret in @text as it is and as it travels in a URL. */
-static void mask_secret_forms(char *text, const char *secret) {
+void kv_mask_secret_forms(char *text, const char *secret) {
   mask_secret(text, secret);
   kv_strbuf_t encoded = KV_STRBUF_INIT;
   percent_encode(&encoded, secret, "");
@@ -1013,7 +1012,7 @@ static void mask_authorization(char *text, const char *auth) {
   if (!token)
     return;
   token++;
-  mask_secret_forms(text, token);
+  kv_mask_secret_forms(text, token);
   if (strncmp(auth, "Basic ", 6) != 0)
     return;
   size_t length = strlen(token);
@@ -1022,10 +1021,10 @@ static void mask_authorization(char *text, const char *auth) {
     return;
   if (EVP_DecodeBlock(user_info, (const unsigned char *)token, (int)length) >
       0) {
-    mask_secret_forms(text, (const char *)user_info);
+    kv_mask_secret_forms(text, (const char *)user_info);
     const char *password = strchr((const char *)user_info, ':');
     if (password)
-      mask_secret_forms(text, password + 1);
+      kv_mask_secret_forms(text, password + 1);
   }
   memset(user_info, 0, length / 4 * 3 + 4);
   free(user_info);

@@ -221,6 +221,10 @@ void kv_transport_scrub(kv_transport_t *transport, char *text);
 /* kv_transport_scrub() on @error's text, source and path (NULL-safe). */
 void kv_transport_scrub_error(kv_transport_t *transport, kavro_error_t *error);
 
+/* Mask @secret in @text, in place, as it is and percent-encoded (matched
+ * without case). */
+void kv_mask_secret_forms(char *text, const char *secret);
+
 /* Wipe and free @s (NULL-safe): for credentials. */
 void kv_free_secret(char *s);
 

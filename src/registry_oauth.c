@@ -123,11 +123,8 @@ void kv_oauth_destroy(kv_oauth_t *o) {
 }
 
 void kv_oauth_scrub(const kv_oauth_t *o, char *text) {
-  if (!o || !*o->secret)
-    return;
-  size_t length = strlen(o->secret);
-  for (char *p = text; (p = strstr(p, o->secret)) != NULL; p += length)
-    memset(p, '*', length);
+  if (o)
+    kv_mask_secret_forms(text, o->secret);
 }
 
 /* ---- the reply ---------------------------------------------------------- */
