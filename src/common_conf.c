@@ -60,24 +60,58 @@ static const kv_prop_t props[] = {
      "`?` or `#` unencoded, and an `@` after the host must be written "
      "`%40`."},
     ENUM_PROP("basic.auth.credentials.source", "URL",
-              "URL|USER_INFO|SASL_INHERIT", "SASL_INHERIT",
+              "URL|USER_INFO|SASL_INHERIT", NULL,
               "Where HTTP basic-auth credentials come from: URL (the user "
-              "info of `schema.registry.url`) or USER_INFO "
-              "(`basic.auth.user.info`). SASL_INHERIT is not supported."),
+              "info of `schema.registry.url`), USER_INFO "
+              "(`basic.auth.user.info`) or SASL_INHERIT (the Kafka client's "
+              "`sasl.username` and `sasl.password`, handed over with "
+              "kavro_kafka_conf_inherit_sasl() or "
+              "kavro_conf_set_sasl_credentials())."),
     STR_PROP("basic.auth.user.info", KV_PROP_SECRET,
              "`USER:PASSWORD` for HTTP basic auth when "
              "`basic.auth.credentials.source` is USER_INFO. Secret."),
     ENUM_PROP("bearer.auth.credentials.source", "STATIC_TOKEN",
               "STATIC_TOKEN|CUSTOM|OAUTHBEARER|SASL_OAUTHBEARER_INHERIT",
-              "OAUTHBEARER|SASL_OAUTHBEARER_INHERIT",
+              "SASL_OAUTHBEARER_INHERIT",
               "Where a bearer token comes from: STATIC_TOKEN "
-              "(`bearer.auth.token`, used when set) or CUSTOM (the callback "
-              "installed with kavro_conf_set_bearer_token_cb(), refreshed "
-              "when it expires or the registry answers 401). Bearer and "
-              "basic auth are exclusive."),
+              "(`bearer.auth.token`, used when set), CUSTOM (the callback "
+              "installed with kavro_conf_set_bearer_token_cb()) or "
+              "OAUTHBEARER (the OAuth 2.0 client-credentials grant at "
+              "`bearer.auth.issuer.endpoint.url`). CUSTOM and OAUTHBEARER "
+              "tokens are shared by every thread of a client, fetched by one "
+              "thread at a time, refreshed ahead of their expiry (see "
+              "`bearer.auth.cache.expiry.buffer.seconds`) and once more when "
+              "the registry answers 401. Bearer and basic auth are "
+              "exclusive."),
     STR_PROP("bearer.auth.token", KV_PROP_SECRET,
              "Static bearer token sent as `Authorization: Bearer TOKEN`. "
              "Secret."),
+    STR_PROP("bearer.auth.issuer.endpoint.url", KV_PROP_STRING,
+             "With OAUTHBEARER: the `http://` or `https://` URL of the OAuth "
+             "token endpoint, asked with `grant_type=client_credentials` "
+             "(the client id and secret as HTTP basic auth). The "
+             "`schema.registry.ssl.*`, time-out and proxy settings apply "
+             "to it too."),
+    STR_PROP("bearer.auth.client.id", KV_PROP_STRING,
+             "With OAUTHBEARER: the OAuth client id."),
+    STR_PROP("bearer.auth.client.secret", KV_PROP_SECRET,
+             "With OAUTHBEARER: the OAuth client secret. Secret."),
+    STR_PROP("bearer.auth.scope", KV_PROP_STRING,
+             "With OAUTHBEARER: the scope asked for (sent as `scope`), "
+             "empty: none."),
+    {"bearer.auth.scope.claim.name", KV_PROP_STRING, "scope", 0, 0, NULL,
+     NULL,
+     "With OAUTHBEARER and a JWT access token: the claim holding the "
+     "token's scope, which must be a string or an array of strings when "
+     "present."},
+    {"bearer.auth.sub.claim.name", KV_PROP_STRING, "sub", 0, 0, NULL, NULL,
+     "With OAUTHBEARER and a JWT access token: the claim naming the "
+     "token's subject, which the token must carry."},
+    INT_PROP("bearer.auth.cache.expiry.buffer.seconds", "300", 0, 86400,
+             "CUSTOM and OAUTHBEARER tokens are fetched again this many "
+             "seconds before they expire, but no more than a fifth of the "
+             "token's lifetime ahead. The expiry is the JWT `exp` claim or "
+             "the token endpoint's `expires_in`, whichever comes first."),
     STR_PROP("bearer.auth.logical.cluster", KV_PROP_STRING,
              "With bearer auth: the registry's logical cluster id, sent as "
              "the `target-sr-cluster` header (Confluent Cloud)."),
@@ -99,6 +133,14 @@ static const kv_prop_t props[] = {
               "`https` verifies that the registry's certificate names its "
               "host; `none` skips only that check (the chain is always "
               "verified)."),
+    /* ---- proxy ---- */
+    STR_PROP("proxy.host", KV_PROP_STRING,
+             "Host of an HTTP proxy for the registry and the token "
+             "endpoint; empty: libcurl's default (the `http_proxy`, "
+             "`https_proxy` and `no_proxy` environment variables)."),
+    INT_PROP("proxy.port", "-1", -1, 65535,
+             "Port of the proxy of `proxy.host`; -1: 1080, libcurl's "
+             "default."),
     /* ---- requests ---- */
     INT_PROP("request.timeout.ms", "10000", 1, 3600000,
              "Time-out of one HTTP request, connection included, in "
@@ -173,6 +215,8 @@ struct kavro_conf_s {
   char *values[PROP_COUNT]; /* NULL: the default */
   kavro_bearer_token_cb_t bearer_cb;
   void *bearer_opaque;
+  char *sasl_username; /* SASL_INHERIT credentials, NULL: none handed over */
+  char *sasl_password;
 };
 
 static const char secret_mark[] = "[redacted]";
@@ -186,13 +230,23 @@ static const kv_prop_t *prop_find(const char *key, size_t *indexp) {
   return NULL;
 }
 
+/* Free @s after wiping it: values may be credentials. */
+static void free_secret(char *s) {
+  if (s) {
+    memset(s, 0, strlen(s));
+    free(s);
+  }
+}
+
 kavro_conf_t *kavro_conf_new(void) { return calloc(1, sizeof(kavro_conf_t)); }
 
 void kavro_conf_destroy(kavro_conf_t *conf) {
   if (!conf)
     return;
   for (size_t i = 0; i < PROP_COUNT; i++)
-    free(conf->values[i]);
+    free_secret(conf->values[i]);
+  free_secret(conf->sasl_username);
+  free_secret(conf->sasl_password);
   free(conf);
 }
 
@@ -204,6 +258,11 @@ kavro_conf_t *kavro_conf_dup(const kavro_conf_t *conf) {
     return NULL;
   copy->bearer_cb = conf->bearer_cb;
   copy->bearer_opaque = conf->bearer_opaque;
+  if (kavro_conf_set_sasl_credentials(copy, conf->sasl_username,
+                                      conf->sasl_password, NULL) != KAVRO_OK) {
+    kavro_conf_destroy(copy);
+    return NULL;
+  }
   for (size_t i = 0; i < PROP_COUNT; i++) {
     if (conf->values[i] && !(copy->values[i] = strdup(conf->values[i]))) {
       kavro_conf_destroy(copy);
@@ -450,6 +509,38 @@ void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
   conf->bearer_opaque = cb ? opaque : NULL;
   kavro_conf_set(conf, "bearer.auth.credentials.source", cb ? "CUSTOM" : NULL,
                  NULL);
+}
+
+kavro_err_t kavro_conf_set_sasl_credentials(kavro_conf_t *conf,
+                                            const char *username,
+                                            const char *password,
+                                            kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!conf || (!username && password))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a SASL password needs a SASL user name");
+  if (username && strchr(username, ':'))
+    return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                        "the SASL user name holds a ':', which HTTP basic "
+                        "auth cannot carry");
+  char *user = username ? strdup(username) : NULL;
+  char *pass = username ? strdup(password ? password : "") : NULL;
+  if (username && (!user || !pass)) {
+    free_secret(user);
+    free_secret(pass);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  free_secret(conf->sasl_username);
+  free_secret(conf->sasl_password);
+  conf->sasl_username = user;
+  conf->sasl_password = pass;
+  return KAVRO_OK;
+}
+
+const char *kv_conf_sasl_credentials(const kavro_conf_t *conf,
+                                     const char **passwordp) {
+  *passwordp = conf->sasl_password;
+  return conf->sasl_username;
 }
 
 /* ---- URLs without credentials ------------------------------------------ */

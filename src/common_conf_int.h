@@ -25,6 +25,11 @@ bool kv_conf_bool(const kavro_conf_t *conf, const char *key);
 kavro_bearer_token_cb_t kv_conf_bearer_cb(const kavro_conf_t *conf,
                                           void **opaquep);
 
+/* The SASL credentials handed over for SASL_INHERIT: the user name (NULL
+ * when none were) and, in @*passwordp, the password.  Borrowed. */
+const char *kv_conf_sasl_credentials(const kavro_conf_t *conf,
+                                     const char **passwordp);
+
 /* Copy of @url without "user:password@" (caller frees).  NULL on OOM. */
 char *kv_url_strip_credentials(const char *url);
 

@@ -376,6 +376,49 @@ struct kavro_kafka_consumer_s {
   kavro_arena_t *arena;              /* typed records; reset every poll */
 };
 
+/* ---- registry credentials ---------------------------------------------- */
+
+/* @key of @kafka_conf into a new string ("" when unset); NULL on OOM. */
+static char *kafka_conf_value(const rd_kafka_conf_t *kafka_conf,
+                              const char *key) {
+  size_t size = 0;
+  if (rd_kafka_conf_get(kafka_conf, key, NULL, &size) != RD_KAFKA_CONF_OK ||
+      size == 0)
+    return strdup("");
+  char *value = malloc(size);
+  if (value &&
+      rd_kafka_conf_get(kafka_conf, key, value, &size) != RD_KAFKA_CONF_OK)
+    value[0] = '\0';
+  return value;
+}
+
+kavro_err_t kavro_kafka_conf_inherit_sasl(kavro_conf_t *conf,
+                                          const rd_kafka_conf_t *kafka_conf,
+                                          kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!conf || !kafka_conf)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a registry and a Kafka configuration are needed");
+  char *user = kafka_conf_value(kafka_conf, "sasl.username");
+  char *password = kafka_conf_value(kafka_conf, "sasl.password");
+  kavro_err_t err;
+  if (!user || !password)
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  else if (!*user)
+    err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                       "the Kafka configuration has no sasl.username to "
+                       "inherit");
+  else
+    err = kavro_conf_set_sasl_credentials(conf, user, password, error);
+  if (user)
+    memset(user, 0, strlen(user));
+  if (password)
+    memset(password, 0, strlen(password));
+  free(user);
+  free(password);
+  return err;
+}
+
 /* The helper stores offsets itself; librdkafka must not store them when a
  * message is handed out, or a commit could pass an unhandled message. */
 static kavro_err_t check_offset_store(rd_kafka_t *rk, kavro_error_t *error) {

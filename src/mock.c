@@ -48,6 +48,7 @@ typedef struct latency_s {
 
 struct kavro_mock_s {
   kv_store_t *store;
+  kv_mock_auth_t *auth;
   char *scope;
 
   pthread_mutex_t lock;
@@ -197,7 +198,13 @@ static kavro_err_t serve(kavro_mock_t *mock, const kv_route_t *route,
                          kv_http_response_t *response, int *error_code) {
   kv_reply_t reply = {0};
   kv_store_retry_save(mock->store);
-  kv_rest_serve(mock->store, route, request, &reply);
+  if (route->endpoint == KV_EP_OAUTH_TOKEN && kv_mock_auth_serving(mock->auth))
+    kv_mock_auth_token(mock->auth, request, &reply);
+  else if (route->endpoint != KV_EP_OAUTH_TOKEN &&
+           !kv_mock_auth_allows(mock->auth, request->authorization))
+    kv_reply_error(&reply, 401, "Unauthorized");
+  else
+    kv_rest_serve(mock->store, route, request, &reply);
   *error_code = reply.error_code;
   kavro_err_t err = kv_reply_to_response(&reply, response);
   kv_reply_clear(&reply);
@@ -254,9 +261,12 @@ KAVRO_EXPORT kavro_err_t kavro_mock_new(const char *scope, kavro_mock_t **mockp,
   *mockp = NULL;
   kavro_mock_t *mock = calloc(1, sizeof(*mock));
   if (!mock || !(mock->store = kv_store_new()) ||
+      !(mock->auth = kv_mock_auth_new()) ||
       (scope && !(mock->scope = strdup(scope)))) {
-    if (mock)
+    if (mock) {
       kv_store_free(mock->store);
+      kv_mock_auth_free(mock->auth);
+    }
     free(mock);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
@@ -286,6 +296,7 @@ KAVRO_EXPORT void kavro_mock_destroy(kavro_mock_t *mock) {
   free(mock->latencies);
   free(mock->log);
   kv_store_free(mock->store);
+  kv_mock_auth_free(mock->auth);
   pthread_mutex_destroy(&mock->lock);
   pthread_mutex_destroy(&mock->server_lock);
   free(mock->scope);
@@ -590,4 +601,41 @@ KAVRO_EXPORT void kavro_mock_clear_requests(kavro_mock_t *mock) {
   memset(mock->counts, 0, sizeof(mock->counts));
   mock->total = 0;
   pthread_mutex_unlock(&mock->lock);
+}
+
+/* ---- authentication ---------------------------------------------------- */
+
+KAVRO_EXPORT kavro_err_t kavro_mock_require_basic_auth(kavro_mock_t *mock,
+                                                       const char *user_info,
+                                                       kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!mock || (user_info && !strchr(user_info, ':')))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "basic auth wants USER:PASSWORD");
+  kavro_err_t err = kv_mock_auth_basic(mock->auth, user_info);
+  return err == KAVRO_OK ? err : kv_error_set(error, err, "out of memory");
+}
+
+KAVRO_EXPORT void kavro_mock_require_bearer_auth(kavro_mock_t *mock,
+                                                 bool required) {
+  if (mock)
+    kv_mock_auth_bearer(mock->auth, required);
+}
+
+KAVRO_EXPORT kavro_err_t kavro_mock_serve_tokens(kavro_mock_t *mock,
+                                                 const char *client_id,
+                                                 const char *client_secret,
+                                                 unsigned lifetime_seconds,
+                                                 kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!mock || lifetime_seconds > 86400)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a token lifetime is at most 86400 seconds");
+  kavro_err_t err = kv_mock_auth_serve_tokens(mock->auth, client_id,
+                                              client_secret, lifetime_seconds);
+  return err == KAVRO_OK ? err : kv_error_set(error, err, "out of memory");
+}
+
+KAVRO_EXPORT uint64_t kavro_mock_tokens_issued(kavro_mock_t *mock) {
+  return mock ? kv_mock_auth_tokens_issued(mock->auth) : 0;
 }

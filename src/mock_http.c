@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <gnutls/gnutls.h>
@@ -119,6 +120,19 @@ static bool declared_too_large(struct MHD_Connection *c) {
   return length && strtoull(length, NULL, 10) > KV_MOCK_MAX_BODY;
 }
 
+/* The path of @target: an absolute-form target ("http://host:port/path",
+ * RFC 7230 5.3.2, what clients send to an HTTP proxy) is served as its
+ * path, so that the mock stands in for a proxy in front of itself. */
+static char *origin_form(char *target) {
+  if (strncasecmp(target, "http://", 7) != 0)
+    return target;
+  char *path = strchr(target + 7, '/');
+  if (path)
+    return path;
+  static char root[] = "/";
+  return root;
+}
+
 /* Run the handler on the complete request and queue its answer. */
 static enum MHD_Result answer(kv_http_server_t *server, struct MHD_Connection *c,
                               const char *method, exchange_t *x) {
@@ -127,7 +141,7 @@ static enum MHD_Result answer(kv_http_server_t *server, struct MHD_Connection *c
     *query++ = '\0';
   kv_http_request_t request = {
       .method = method,
-      .path = x->target,
+      .path = origin_form(x->target),
       .query = query,
       .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_CONTENT_TYPE),

@@ -191,6 +191,7 @@ typedef enum kv_endpoint_e {
   KV_EP_COMPAT_SUBJECT,
   KV_EP_SCHEMA_BY_GUID,
   KV_EP_SCHEMA_GUID_IDS,
+  KV_EP_OAUTH_TOKEN, /* the test token endpoint (mock_auth.c) */
   KV_EP_COUNT
 } kv_endpoint_t;
 
@@ -220,6 +221,35 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
  * KAVRO_ERR_NOMEM when the body cannot be written. */
 kavro_err_t kv_reply_to_response(const kv_reply_t *reply,
                                  kv_http_response_t *response);
+
+/* ---- authentication (mock_auth.c) ------------------------------------ */
+
+/* What the registry requires of a request's Authorization, and the test
+ * token endpoint.  Thread safe (its own lock). */
+typedef struct kv_mock_auth_s kv_mock_auth_t;
+
+kv_mock_auth_t *kv_mock_auth_new(void);
+void kv_mock_auth_free(kv_mock_auth_t *auth);
+
+/* Require basic auth with @user_info ("USER:PASSWORD"; NULL: not). */
+kavro_err_t kv_mock_auth_basic(kv_mock_auth_t *auth, const char *user_info);
+/* Require a bearer token issued by the token endpoint (or not). */
+void kv_mock_auth_bearer(kv_mock_auth_t *auth, bool required);
+/* Serve POST /oauth/token with tokens living @lifetime_seconds (0: stop
+ * serving), to the client @client_id / @client_secret (NULL id: any). */
+kavro_err_t kv_mock_auth_serve_tokens(kv_mock_auth_t *auth,
+                                      const char *client_id,
+                                      const char *client_secret,
+                                      unsigned lifetime_seconds);
+bool kv_mock_auth_serving(kv_mock_auth_t *auth);
+uint64_t kv_mock_auth_tokens_issued(kv_mock_auth_t *auth);
+
+/* Whether a request with @authorization (NULL: none) may be served. */
+bool kv_mock_auth_allows(kv_mock_auth_t *auth, const char *authorization);
+
+/* Answer the token endpoint: a token, or an OAuth error (400, 401). */
+void kv_mock_auth_token(kv_mock_auth_t *auth, const kv_http_request_t *request,
+                        kv_reply_t *reply);
 
 /* ---- the HTTP server (mock_http.c) ------------------------------------ */
 

@@ -49,6 +49,7 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_COMPAT_SUBJECT] = "POST /compatibility/subjects/{subject}/versions",
     [KV_EP_SCHEMA_BY_GUID] = "GET /schemas/guids/{guid}",
     [KV_EP_SCHEMA_GUID_IDS] = "GET /schemas/guids/{guid}/ids",
+    [KV_EP_OAUTH_TOKEN] = "POST /oauth/token",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
@@ -288,6 +289,9 @@ kavro_err_t kv_route_find(const char *method, const char *path,
     return route_mode(&segs, method, route);
   if (segment_is(&segs, 0, "compatibility"))
     return route_compat(&segs, method, route);
+  if (segs.count == 2 && segment_is(&segs, 0, "oauth") &&
+      segment_is(&segs, 1, "token"))
+    pick(route, method, (method_map_t[]){{"POST", KV_EP_OAUTH_TOKEN}}, 1);
   return KAVRO_OK;
 }
 
@@ -414,8 +418,9 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     return;
   }
   switch (route->endpoint) {
+  case KV_EP_OAUTH_TOKEN: /* served by mock.c when tokens are on */
   case KV_EP_UNKNOWN:
-    if (route->not_found_status == 405)
+    if (route->not_found_status == 405 && route->endpoint == KV_EP_UNKNOWN)
       kv_reply_error(reply, 405, "HTTP 405 Method Not Allowed");
     else
       kv_reply_error(reply, 404, "HTTP 404 Not Found");

@@ -44,6 +44,25 @@ typedef struct kv_url_s {
   char *basic_auth; /* "Basic ..." from the URL's user info, or NULL */
 } kv_url_t;
 
+/* The bearer token shared by every thread of a client.  One thread at a
+ * time fetches (`fetching`); the others wait on `fetched`, or go on with
+ * the current token while it is still valid.  A request answered 401
+ * names the generation of the token it carried, so that only the first of
+ * many such requests fetches again. */
+typedef struct kv_token_cache_s {
+  pthread_mutex_t lock;
+  pthread_cond_t fetched;
+  bool fetching;
+  char *auth;          /* "Bearer TOKEN", or NULL before the first fetch */
+  uint64_t generation; /* of `auth`: 1, 2, ... */
+  int64_t expires_ms;  /* wall clock; 0: never */
+  int64_t refresh_ms;  /* wall clock to fetch again at; 0: never */
+  int64_t buffer_ms;   /* bearer.auth.cache.expiry.buffer.seconds */
+  uint64_t fetches;    /* fetches finished, for waiters */
+  kavro_err_t last_err; /* of the last fetch */
+  kavro_error_t last_error;
+} kv_token_cache_t;
+
 struct kv_transport_s {
   kv_url_t *urls;
   size_t url_count;
@@ -52,16 +71,16 @@ struct kv_transport_s {
 
   char *static_auth; /* "Basic ..." or "Bearer ..." or NULL */
   bool url_auth;     /* basic auth from each URL's user info */
-  kavro_bearer_token_cb_t bearer_cb;
+  kavro_bearer_token_cb_t bearer_cb; /* CUSTOM's, or kv_oauth_fetch() */
   void *bearer_opaque;
-  pthread_mutex_t bearer_lock;
-  char *bearer_auth;         /* "Bearer TOKEN" from the callback */
-  int64_t bearer_expires_ms; /* wall clock; 0: never */
+  kv_oauth_t *oauth; /* OAUTHBEARER's token endpoint, or NULL */
+  kv_token_cache_t bearer;
   char *cluster_header;      /* "target-sr-cluster: ..." or NULL */
   char *pool_id_header;      /* "Confluent-Identity-Pool-Id: ..." or NULL */
 
   const char *ca, *cert, *key, *key_password;
   bool verify_host;
+  char *proxy; /* "HOST:PORT" or "HOST", NULL: libcurl's default */
   long timeout_ms, connect_timeout_ms;
   int max_retries;
   long wait_ms, max_wait_ms;
@@ -86,14 +105,20 @@ typedef enum kv_attempt_e {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+char *kv_base64(const char *data, size_t length) {
+  char *out = malloc(4 * ((length + 2) / 3) + 1);
+  if (out)
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data,
+                    (int)length);
+  return out;
+}
+
 static char *basic_header(const char *user_info, size_t length) {
-  size_t enc_len = 4 * ((length + 2) / 3);
-  char *out = malloc(sizeof("Basic ") + enc_len);
-  if (!out)
-    return NULL;
-  strcpy(out, "Basic ");
-  EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)user_info,
-                  (int)length);
+  char *b64 = kv_base64(user_info, length);
+  char *out = b64 ? malloc(sizeof("Basic ") + strlen(b64)) : NULL;
+  if (out)
+    sprintf(out, "Basic %s", b64);
+  kv_free_secret(b64);
   return out;
 }
 
@@ -190,54 +215,120 @@ static kavro_err_t conf_error(kavro_error_t *error, const char *what) {
   return kv_error_set(error, KAVRO_ERR_CONF_INVALID, "%s", what);
 }
 
-/* Work out the Authorization header from the auth properties, refusing
- * combinations that would make the choice ambiguous. */
-static kavro_err_t auth_init(kv_transport_t *t, const kavro_conf_t *conf,
-                             kavro_error_t *error) {
-  const char *basic_source = kv_conf_str(conf, "basic.auth.credentials.source");
-  const char *user_info = kv_conf_str(conf, "basic.auth.user.info");
-  const char *bearer_source =
-      kv_conf_str(conf, "bearer.auth.credentials.source");
-  const char *token = kv_conf_str(conf, "bearer.auth.token");
-  t->bearer_cb = kv_conf_bearer_cb(conf, &t->bearer_opaque);
-  bool url_creds = false;
-  for (size_t i = 0; i < t->url_count; i++)
-    url_creds |= t->urls[i].basic_auth != NULL;
-  bool custom = strcmp(bearer_source, "CUSTOM") == 0;
-  bool bearer = custom || *token;
-  bool basic = *user_info || url_creds;
+/* "Basic BASE64(USER:PASSWORD)" into @t->static_auth. */
+static kavro_err_t static_basic(kv_transport_t *t, const char *user,
+                                const char *password, kavro_error_t *error) {
+  size_t length = strlen(user) + 1 + strlen(password);
+  char *user_info = malloc(length + 1);
+  if (user_info) {
+    snprintf(user_info, length + 1, "%s:%s", user, password);
+    t->static_auth = basic_header(user_info, length);
+    memset(user_info, 0, length);
+    free(user_info);
+  }
+  return t->static_auth ? KAVRO_OK
+                        : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+}
 
-  if (custom && !t->bearer_cb)
-    return conf_error(error, "bearer.auth.credentials.source is CUSTOM but no "
-                             "token callback is set");
-  if (bearer && basic)
-    return conf_error(error, "both bearer and basic auth are configured");
-  if (strcmp(basic_source, "USER_INFO") == 0) {
+/* Basic auth from basic.auth.credentials.source: USER_INFO, SASL_INHERIT,
+ * or URL (each URL's own user info). */
+static kavro_err_t basic_init(kv_transport_t *t, const kavro_conf_t *conf,
+                              bool url_creds, kavro_error_t *error) {
+  const char *source = kv_conf_str(conf, "basic.auth.credentials.source");
+  const char *user_info = kv_conf_str(conf, "basic.auth.user.info");
+  if (*user_info && strcmp(source, "USER_INFO") != 0)
+    return conf_error(error, "basic.auth.user.info is set but "
+                             "basic.auth.credentials.source is not USER_INFO");
+  if (strcmp(source, "USER_INFO") == 0) {
     if (!*user_info)
       return conf_error(error, "basic.auth.credentials.source is USER_INFO "
                                "but basic.auth.user.info is empty");
     t->static_auth = basic_header(user_info, strlen(user_info));
     if (!t->static_auth)
       return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  } else if (*user_info) {
-    return conf_error(error, "basic.auth.user.info is set but "
-                             "basic.auth.credentials.source is not USER_INFO");
+  } else if (strcmp(source, "SASL_INHERIT") == 0) {
+    const char *password;
+    const char *user = kv_conf_sasl_credentials(conf, &password);
+    if (!user)
+      return conf_error(error, "basic.auth.credentials.source is "
+                               "SASL_INHERIT but no SASL credentials were "
+                               "handed over (kavro_kafka_conf_inherit_sasl())");
+    return static_basic(t, user, password, error);
   }
-  t->url_auth = strcmp(basic_source, "URL") == 0 && url_creds;
-  if (*token && !custom) {
+  t->url_auth = strcmp(source, "URL") == 0 && url_creds;
+  return KAVRO_OK;
+}
+
+/* Bearer auth from bearer.auth.credentials.source. */
+static kavro_err_t bearer_init(kv_transport_t *t, const kavro_conf_t *conf,
+                               kavro_error_t *error) {
+  const char *source = kv_conf_str(conf, "bearer.auth.credentials.source");
+  const char *token = kv_conf_str(conf, "bearer.auth.token");
+  t->bearer.buffer_ms =
+      kv_conf_int(conf, "bearer.auth.cache.expiry.buffer.seconds") * 1000;
+  if (strcmp(source, "CUSTOM") == 0) {
+    t->bearer_cb = kv_conf_bearer_cb(conf, &t->bearer_opaque);
+    if (!t->bearer_cb)
+      return conf_error(error, "bearer.auth.credentials.source is CUSTOM but "
+                               "no token callback is set");
+  } else if (strcmp(source, "OAUTHBEARER") == 0) {
+    kavro_err_t err = kv_oauth_new(conf, t, &t->oauth, error);
+    if (err != KAVRO_OK)
+      return err;
+    t->bearer_cb = kv_oauth_fetch;
+    t->bearer_opaque = t->oauth;
+  } else if (*token) {
     t->static_auth = malloc(strlen(token) + sizeof("Bearer "));
     if (!t->static_auth)
       return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
     sprintf(t->static_auth, "Bearer %s", token);
   }
-  if (bearer) {
-    const char *cluster = kv_conf_str(conf, "bearer.auth.logical.cluster");
-    const char *pool = kv_conf_str(conf, "bearer.auth.identity.pool.id");
-    t->cluster_header = header_line("target-sr-cluster", cluster);
-    t->pool_id_header = header_line("Confluent-Identity-Pool-Id", pool);
-    if ((*cluster && !t->cluster_header) || (*pool && !t->pool_id_header))
-      return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  }
+  const char *cluster = kv_conf_str(conf, "bearer.auth.logical.cluster");
+  const char *pool = kv_conf_str(conf, "bearer.auth.identity.pool.id");
+  t->cluster_header = header_line("target-sr-cluster", cluster);
+  t->pool_id_header = header_line("Confluent-Identity-Pool-Id", pool);
+  if ((*cluster && !t->cluster_header) || (*pool && !t->pool_id_header))
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  return KAVRO_OK;
+}
+
+/* Work out the Authorization header from the auth properties, refusing
+ * combinations that would make the choice ambiguous. */
+static kavro_err_t auth_init(kv_transport_t *t, const kavro_conf_t *conf,
+                             kavro_error_t *error) {
+  const char *basic_source = kv_conf_str(conf, "basic.auth.credentials.source");
+  const char *bearer_source =
+      kv_conf_str(conf, "bearer.auth.credentials.source");
+  bool url_creds = false;
+  for (size_t i = 0; i < t->url_count; i++)
+    url_creds |= t->urls[i].basic_auth != NULL;
+  bool bearer = strcmp(bearer_source, "STATIC_TOKEN") != 0 ||
+                *kv_conf_str(conf, "bearer.auth.token");
+  bool basic = *kv_conf_str(conf, "basic.auth.user.info") || url_creds ||
+               strcmp(basic_source, "SASL_INHERIT") == 0;
+  if (bearer && basic)
+    return conf_error(error, "both bearer and basic auth are configured");
+  return bearer ? bearer_init(t, conf, error)
+                : basic_init(t, conf, url_creds, error);
+}
+
+/* proxy.host and proxy.port as libcurl's "HOST:PORT". */
+static kavro_err_t proxy_init(kv_transport_t *t, const kavro_conf_t *conf,
+                              kavro_error_t *error) {
+  const char *host = kv_conf_str(conf, "proxy.host");
+  int64_t port = kv_conf_int(conf, "proxy.port");
+  if (!*host)
+    return port < 0 ? KAVRO_OK
+                    : conf_error(error, "proxy.port is set but proxy.host "
+                                        "is empty");
+  size_t size = strlen(host) + 16;
+  t->proxy = malloc(size);
+  if (!t->proxy)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  if (port < 0)
+    snprintf(t->proxy, size, "%s", host);
+  else
+    snprintf(t->proxy, size, "%s:%d", host, (int)port);
   return KAVRO_OK;
 }
 
@@ -252,7 +343,8 @@ kavro_err_t kv_transport_new(const kavro_conf_t *conf, kv_stats_t *stats,
   kv_transport_t *t = calloc(1, sizeof(*t));
   if (!t)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  pthread_mutex_init(&t->bearer_lock, NULL);
+  pthread_mutex_init(&t->bearer.lock, NULL);
+  pthread_cond_init(&t->bearer.fetched, NULL);
   pthread_mutex_init(&t->pool_lock, NULL);
   t->stats = stats;
   t->ca = kv_conf_str(conf, "schema.registry.ssl.ca.location");
@@ -270,6 +362,8 @@ kavro_err_t kv_transport_new(const kavro_conf_t *conf, kv_stats_t *stats,
   t->max_bytes = (size_t)kv_conf_int(conf, "response.max.bytes");
   kavro_err_t err = urls_init(t, urls, error);
   if (err == KAVRO_OK)
+    err = proxy_init(t, conf, error);
+  if (err == KAVRO_OK)
     err = auth_init(t, conf, error);
   if (err != KAVRO_OK) {
     kv_transport_destroy(t);
@@ -279,7 +373,7 @@ kavro_err_t kv_transport_new(const kavro_conf_t *conf, kv_stats_t *stats,
   return KAVRO_OK;
 }
 
-static void free_secret(char *s) {
+void kv_free_secret(char *s) {
   if (s) {
     memset(s, 0, strlen(s));
     free(s);
@@ -292,18 +386,21 @@ void kv_transport_destroy(kv_transport_t *t) {
   for (size_t i = 0; i < t->url_count; i++) {
     free(t->urls[i].base);
     free(t->urls[i].mock_scope);
-    free_secret(t->urls[i].basic_auth);
+    kv_free_secret(t->urls[i].basic_auth);
   }
   free(t->urls);
-  free_secret(t->static_auth);
-  free_secret(t->bearer_auth);
+  kv_free_secret(t->static_auth);
+  kv_free_secret(t->bearer.auth);
+  kv_oauth_destroy(t->oauth);
+  free(t->proxy);
   free(t->cluster_header);
   free(t->pool_id_header);
   for (size_t i = 0; i < t->pool_count; i++)
     curl_easy_cleanup(t->pool[i]);
   free(t->pool);
   pthread_mutex_destroy(&t->pool_lock);
-  pthread_mutex_destroy(&t->bearer_lock);
+  pthread_cond_destroy(&t->bearer.fetched);
+  pthread_mutex_destroy(&t->bearer.lock);
   free(t);
 }
 
@@ -315,47 +412,123 @@ static int64_t wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Copy the callback's current token header into @out (caller frees),
- * calling the callback first when there is none, it expired, or @force. */
-static kavro_err_t bearer_header(kv_transport_t *t, bool force, char **out,
-                                 kavro_error_t *error) {
-  kavro_err_t err = KAVRO_OK;
-  pthread_mutex_lock(&t->bearer_lock);
-  bool expired = t->bearer_expires_ms && wall_ms() >= t->bearer_expires_ms;
-  if (!t->bearer_auth || expired || force) {
-    char *token = calloc(1, KAVRO_BEARER_TOKEN_MAX);
-    int64_t expires = 0;
-    kavro_error_t cb_error;
-    kv_error_clear(&cb_error);
-    if (!token)
-      err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-    else if ((err =
-                  t->bearer_cb(t->bearer_opaque, token, KAVRO_BEARER_TOKEN_MAX,
-                               &expires, &cb_error)) != KAVRO_OK)
-      kv_error_set(error, err, "bearer token callback failed: %s",
-                   cb_error.text[0] ? cb_error.text : kavro_err2str(err));
-    else if (!memchr(token, '\0', KAVRO_BEARER_TOKEN_MAX) || !*token)
-      err = kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                         "bearer token callback gave no token");
-    if (err == KAVRO_OK) {
-      free_secret(t->bearer_auth);
-      t->bearer_auth = malloc(strlen(token) + sizeof("Bearer "));
-      if (t->bearer_auth)
-        sprintf(t->bearer_auth, "Bearer %s", token);
-      t->bearer_expires_ms = expires;
-    }
-    if (token) {
-      memset(token, 0, KAVRO_BEARER_TOKEN_MAX);
-      free(token);
-    }
+/* Call the token source (the CUSTOM callback or the OAuth token
+ * endpoint) without the cache's lock: "Bearer TOKEN" into @*authp. */
+static kavro_err_t fetch_token(kv_transport_t *t, char **authp,
+                               int64_t *expiresp, kavro_error_t *error) {
+  *authp = NULL;
+  *expiresp = 0;
+  char *token = calloc(1, KAVRO_BEARER_TOKEN_MAX);
+  if (!token)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_error_t cb_error;
+  kv_error_clear(&cb_error);
+  kavro_err_t err = t->bearer_cb(t->bearer_opaque, token,
+                                 KAVRO_BEARER_TOKEN_MAX, expiresp, &cb_error);
+  if (err != KAVRO_OK && t->oauth) {
+    if (error)
+      *error = cb_error; /* already says what and where */
+  } else if (err != KAVRO_OK) {
+    kv_error_set(error, err, "bearer token callback failed: %s",
+                 cb_error.text[0] ? cb_error.text : kavro_err2str(err));
+    if (error)
+      error->http_status = cb_error.http_status;
+  } else if (!memchr(token, '\0', KAVRO_BEARER_TOKEN_MAX) || !*token) {
+    err = kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                       "bearer token callback gave no token");
+  } else if (!(*authp = malloc(strlen(token) + sizeof("Bearer ")))) {
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  } else {
+    sprintf(*authp, "Bearer %s", token);
   }
-  if (err == KAVRO_OK) {
-    *out = t->bearer_auth ? strdup(t->bearer_auth) : NULL;
-    if (!*out)
-      err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  }
-  pthread_mutex_unlock(&t->bearer_lock);
+  memset(token, 0, KAVRO_BEARER_TOKEN_MAX);
+  free(token);
   return err;
+}
+
+/* When a token expiring at @expires_ms, fetched at @now_ms, is fetched
+ * again: bearer.auth.cache.expiry.buffer.seconds ahead, but no more than
+ * a fifth of its lifetime, so that short-lived tokens are still used. */
+static int64_t refresh_time(const kv_token_cache_t *c, int64_t now_ms,
+                            int64_t expires_ms) {
+  if (!expires_ms)
+    return 0;
+  int64_t lifetime = expires_ms - now_ms;
+  int64_t margin = lifetime > 0 ? lifetime / 5 : 0;
+  if (margin > c->buffer_ms)
+    margin = c->buffer_ms;
+  return expires_ms - margin;
+}
+
+/* Store the outcome of this thread's fetch and wake the waiters.  Takes
+ * and needs `lock`. */
+static void token_fetched(kv_token_cache_t *c, kavro_err_t err, char *auth,
+                          int64_t expires_ms, const kavro_error_t *error) {
+  c->fetching = false;
+  c->fetches++;
+  c->last_err = err;
+  if (err == KAVRO_OK) {
+    kv_free_secret(c->auth);
+    c->auth = auth;
+    c->generation++;
+    c->expires_ms = expires_ms;
+    c->refresh_ms = refresh_time(c, wall_ms(), expires_ms);
+  } else if (error) {
+    c->last_error = *error;
+  } else {
+    kv_error_clear(&c->last_error);
+    c->last_error.code = err;
+  }
+  pthread_cond_broadcast(&c->fetched);
+}
+
+/* A copy of the current token header into @out (caller frees) and its
+ * generation into @*generationp.  Fetches one first when there is none,
+ * it is due for refresh, or it is of generation @stale (a 401 answered
+ * it; 0: none).  One thread fetches at a time: the others wait for its
+ * result (its error too), or keep using a token that has not expired. */
+static kavro_err_t bearer_header(kv_transport_t *t, uint64_t stale, char **out,
+                                 uint64_t *generationp, kavro_error_t *error) {
+  kv_token_cache_t *c = &t->bearer;
+  *out = NULL;
+  pthread_mutex_lock(&c->lock);
+  for (;;) {
+    int64_t now = wall_ms();
+    bool valid = c->auth && (!c->expires_ms || now < c->expires_ms) &&
+                 c->generation != stale;
+    bool due = !valid || (c->refresh_ms && now >= c->refresh_ms);
+    if (valid && (!due || c->fetching))
+      break;
+    if (!c->fetching) {
+      c->fetching = true;
+      pthread_mutex_unlock(&c->lock);
+      char *auth;
+      int64_t expires;
+      kavro_err_t err = fetch_token(t, &auth, &expires, error);
+      pthread_mutex_lock(&c->lock);
+      token_fetched(c, err, auth, expires, error);
+      if (err != KAVRO_OK) {
+        pthread_mutex_unlock(&c->lock);
+        return err;
+      }
+      break;
+    }
+    uint64_t seen = c->fetches;
+    while (c->fetching)
+      pthread_cond_wait(&c->fetched, &c->lock);
+    if (c->fetches != seen && c->last_err != KAVRO_OK) {
+      kavro_err_t err = c->last_err;
+      if (error)
+        *error = c->last_error;
+      pthread_mutex_unlock(&c->lock);
+      return err;
+    }
+  }
+  *out = strdup(c->auth);
+  *generationp = c->generation;
+  pthread_mutex_unlock(&c->lock);
+  return *out ? KAVRO_OK
+              : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
 }
 
 /* ---- one attempt -------------------------------------------------------- */
@@ -455,7 +628,7 @@ static struct curl_slist *request_headers(const kv_transport_t *t,
     char *line = header_line("Authorization", auth);
     ok = ok && line;
     h = add_header(h, line, &ok);
-    free_secret(line);
+    kv_free_secret(line);
   }
   h = add_header(h, t->cluster_header, &ok);
   h = add_header(h, t->pool_id_header, &ok);
@@ -479,49 +652,27 @@ static void set_tls(const kv_transport_t *t, CURL *curl) {
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, t->verify_host ? 2L : 0L);
 }
 
-static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
-                                const kv_call_t *call, const char *auth,
-                                kv_http_response_t *response,
-                                kavro_error_t *error) {
-  kv_strbuf_t target = KV_STRBUF_INIT;
-  kv_strbuf_printf(&target, "%s%s%s%s", url->base, call->path,
-                   call->query ? "?" : "", call->query ? call->query : "");
-  CURL *curl = pool_take(t);
-  struct curl_slist *headers = curl ? request_headers(t, call, auth) : NULL;
-  if (kv_strbuf_failed(&target) || !curl || !headers) {
-    kv_strbuf_free(&target);
-    curl_slist_free_all(headers);
-    if (curl)
-      curl_easy_cleanup(curl);
-    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  }
-  kv_sink_t sink = {response, t->max_bytes, false, KV_STRBUF_INIT};
-  curl_easy_setopt(curl, CURLOPT_URL, target.data);
+kavro_err_t kv_curl_perform(kv_transport_t *t, void *curl, size_t max_bytes,
+                            kv_http_response_t *response,
+                            kavro_error_t *error) {
+  kv_sink_t sink = {response, max_bytes, false, KV_STRBUF_INIT};
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call->method);
-  if (call->body) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->body);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(call->body));
-  } else if (strcmp(call->method, "GET") != 0) {
-    /* A bodiless DELETE still says Content-Length: 0. */
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, t->timeout_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_ms);
   /* Refuses a declared Content-Length over the cap before any body comes;
    * on_body enforces the cap on chunked replies. */
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_bytes);
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+  if (t->proxy)
+    curl_easy_setopt(curl, CURLOPT_PROXY, t->proxy);
   set_tls(t, curl);
   /* curl's own detail names the cause ("SSL certificate problem: unable
    * to get local issuer certificate"), where curl_easy_strerror() only
@@ -536,15 +687,11 @@ static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
   atomic_fetch_add_explicit(&t->stats->connections, (uint_fast64_t)connects,
                             memory_order_relaxed);
-  curl_slist_free_all(headers);
-  kv_strbuf_free(&target);
-  pool_give(t, curl);
 
   kavro_err_t err = KAVRO_OK;
   if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED)
     err = kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
-                       "reply larger than response.max.bytes (%zu)",
-                       t->max_bytes);
+                       "reply larger than %zu bytes", max_bytes);
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     err = kv_error_set(error, KAVRO_ERR_TIMED_OUT, "no reply within %ld ms",
                        t->timeout_ms);
@@ -562,6 +709,43 @@ static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
   response->body = sink.body.data ? kv_strbuf_steal(&sink.body) : strdup("");
   return response->body ? KAVRO_OK
                         : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+}
+
+static kavro_err_t curl_attempt(kv_transport_t *t, const kv_url_t *url,
+                                const kv_call_t *call, const char *auth,
+                                kv_http_response_t *response,
+                                kavro_error_t *error) {
+  kv_strbuf_t target = KV_STRBUF_INIT;
+  kv_strbuf_printf(&target, "%s%s%s%s", url->base, call->path,
+                   call->query ? "?" : "", call->query ? call->query : "");
+  CURL *curl = pool_take(t);
+  struct curl_slist *headers = curl ? request_headers(t, call, auth) : NULL;
+  if (kv_strbuf_failed(&target) || !curl || !headers) {
+    kv_strbuf_free(&target);
+    curl_slist_free_all(headers);
+    if (curl)
+      curl_easy_cleanup(curl);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, target.data);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call->method);
+  if (call->body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(call->body));
+  } else if (strcmp(call->method, "GET") != 0) {
+    /* A bodiless DELETE still says Content-Length: 0. */
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  kavro_err_t err = kv_curl_perform(t, curl, t->max_bytes, response, error);
+  curl_slist_free_all(headers);
+  kv_strbuf_free(&target);
+  pool_give(t, curl);
+  if (err == KAVRO_ERR_BAD_RESPONSE)
+    kv_error_set(error, err, "reply larger than response.max.bytes (%zu)",
+                 t->max_bytes);
+  return err;
 }
 
 static kavro_err_t mock_attempt(kv_transport_t *t, const kv_url_t *url,
@@ -642,9 +826,11 @@ static kv_attempt_t classify(kavro_err_t err, const kv_http_response_t *r,
   return ATTEMPT_FINAL;
 }
 
-/* One attempt on URL @index; @error gets what failed. */
+/* One attempt on URL @index; @error gets what failed.  With a refreshable
+ * token, @*generation names the token sent; on entry, a non-zero one is a
+ * token a 401 refused. */
 static kv_attempt_t attempt(kv_transport_t *t, size_t index,
-                            const kv_call_t *call, bool refresh,
+                            const kv_call_t *call, uint64_t *generation,
                             kv_http_response_t *response,
                             kavro_error_t *error) {
   const kv_url_t *url = &t->urls[index];
@@ -653,7 +839,7 @@ static kv_attempt_t attempt(kv_transport_t *t, size_t index,
   char *auth = NULL;
   kavro_err_t err = KAVRO_OK;
   if (t->bearer_cb)
-    err = bearer_header(t, refresh, &auth, error);
+    err = bearer_header(t, *generation, &auth, generation, error);
   else if (t->url_auth)
     auth = url->basic_auth ? strdup(url->basic_auth) : NULL;
   else if (t->static_auth)
@@ -663,7 +849,7 @@ static kv_attempt_t attempt(kv_transport_t *t, size_t index,
   kv_stat_add(&t->stats->http_attempts);
   err = url->mock_scope ? mock_attempt(t, url, call, auth, response, error)
                         : curl_attempt(t, url, call, auth, response, error);
-  free_secret(auth);
+  kv_free_secret(auth);
   kv_attempt_t outcome = classify(err, response, t->bearer_cb != NULL);
   if (err == KAVRO_OK && outcome != ATTEMPT_OK)
     reply_error(t, response, error);
@@ -681,9 +867,10 @@ static kv_attempt_t round_of_urls(kv_transport_t *t, const kv_call_t *call,
     if (k > 0)
       kv_stat_add(&t->stats->failovers);
     *urlp = index;
-    outcome = attempt(t, index, call, false, response, error);
+    uint64_t generation = 0;
+    outcome = attempt(t, index, call, &generation, response, error);
     if (outcome == ATTEMPT_UNAUTHORIZED)
-      outcome = attempt(t, index, call, true, response, error);
+      outcome = attempt(t, index, call, &generation, response, error);
     if (outcome == ATTEMPT_UNAUTHORIZED)
       outcome = ATTEMPT_FINAL;
     if (outcome != ATTEMPT_FAILOVER) {
@@ -780,6 +967,8 @@ void kv_path_segment(kv_strbuf_t *sb, const char *s) {
   percent_encode(sb, s, "!$&'()*+,;=:@");
 }
 
+void kv_form_value(kv_strbuf_t *sb, const char *s) { percent_encode(sb, s, ""); }
+
 void kv_query_value(kv_strbuf_t *sb, const char *s) {
   /* As a path segment, but '&', '=', '+' and ';' would split or change
    * the query as servers parse it. */
@@ -804,8 +993,7 @@ static void mask_secret(char *text, const char *secret) {
   }
 }
 
-/* Mask @secret in @text as it is and as it travels in a URL. */
-static void mask_secret_forms(char *text, const char *secret) {
+void kv_mask_secret_forms(char *text, const char *secret) {
   mask_secret(text, secret);
   kv_strbuf_t encoded = KV_STRBUF_INIT;
   percent_encode(&encoded, secret, "");
@@ -824,7 +1012,7 @@ static void mask_authorization(char *text, const char *auth) {
   if (!token)
     return;
   token++;
-  mask_secret_forms(text, token);
+  kv_mask_secret_forms(text, token);
   if (strncmp(auth, "Basic ", 6) != 0)
     return;
   size_t length = strlen(token);
@@ -833,10 +1021,10 @@ static void mask_authorization(char *text, const char *auth) {
     return;
   if (EVP_DecodeBlock(user_info, (const unsigned char *)token, (int)length) >
       0) {
-    mask_secret_forms(text, (const char *)user_info);
+    kv_mask_secret_forms(text, (const char *)user_info);
     const char *password = strchr((const char *)user_info, ':');
     if (password)
-      mask_secret_forms(text, password + 1);
+      kv_mask_secret_forms(text, password + 1);
   }
   memset(user_info, 0, length / 4 * 3 + 4);
   free(user_info);
@@ -846,9 +1034,10 @@ void kv_transport_scrub(kv_transport_t *t, char *text) {
   mask_authorization(text, t->static_auth);
   for (size_t i = 0; i < t->url_count; i++)
     mask_authorization(text, t->urls[i].basic_auth);
-  pthread_mutex_lock(&t->bearer_lock);
-  mask_authorization(text, t->bearer_auth);
-  pthread_mutex_unlock(&t->bearer_lock);
+  pthread_mutex_lock(&t->bearer.lock);
+  mask_authorization(text, t->bearer.auth);
+  pthread_mutex_unlock(&t->bearer.lock);
+  kv_oauth_scrub(t->oauth, text);
 }
 
 void kv_transport_scrub_error(kv_transport_t *t, kavro_error_t *error) {

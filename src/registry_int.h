@@ -221,6 +221,54 @@ void kv_transport_scrub(kv_transport_t *transport, char *text);
 /* kv_transport_scrub() on @error's text, source and path (NULL-safe). */
 void kv_transport_scrub_error(kv_transport_t *transport, kavro_error_t *error);
 
+/* Mask @secret in @text, in place, as it is and percent-encoded (matched
+ * without case). */
+void kv_mask_secret_forms(char *text, const char *secret);
+
+/* Wipe and free @s (NULL-safe): for credentials. */
+void kv_free_secret(char *s);
+
+/* Perform @curl (URL, method, headers and body set by the caller) with
+ * the transport's time-outs, TLS settings and proxy, keeping at most
+ * @max_bytes of reply into @response (status and body).  On failure
+ * @error says what failed: KAVRO_ERR_TRANSPORT, KAVRO_ERR_TIMED_OUT,
+ * KAVRO_ERR_BAD_RESPONSE (too big), KAVRO_ERR_NOMEM. */
+kavro_err_t kv_curl_perform(kv_transport_t *transport, void *curl,
+                            size_t max_bytes, kv_http_response_t *response,
+                            kavro_error_t *error);
+
+/* Base64 of @length bytes of @data, NUL-terminated (caller frees with
+ * kv_free_secret()).  NULL on OOM. */
+char *kv_base64(const char *data, size_t length);
+
+/* Append @s percent-encoded with only RFC 3986 unreserved bytes kept. */
+struct kv_strbuf_s;
+void kv_form_value(struct kv_strbuf_s *sb, const char *s);
+
+/* ---- OAuth client credentials (registry_oauth.c) ------------------------ */
+
+typedef struct kv_oauth_s kv_oauth_t;
+
+/* The token endpoint of @conf's bearer.auth.issuer.endpoint.url, asked
+ * through @transport's curl settings (borrowed for the oauth's life).
+ * KAVRO_ERR_CONF_INVALID when the URL, client id or secret is missing or
+ * the URL is not http(s). */
+kavro_err_t kv_oauth_new(const kavro_conf_t *conf, kv_transport_t *transport,
+                         kv_oauth_t **oauthp, kavro_error_t *error);
+void kv_oauth_destroy(kv_oauth_t *oauth);
+
+/* A kavro_bearer_token_cb_t: asks the token endpoint (client-credentials
+ * grant) for a token.  Errors: KAVRO_ERR_TRANSPORT or KAVRO_ERR_TIMED_OUT
+ * (not reached), KAVRO_ERR_HTTP (5xx, 429: retriable),
+ * KAVRO_ERR_UNAUTHORIZED or KAVRO_ERR_FORBIDDEN (the issuer refused the
+ * client: 400, 401, 403), KAVRO_ERR_BAD_RESPONSE (no usable token).  The
+ * text never holds the secret nor a token. */
+kavro_err_t kv_oauth_fetch(void *opaque, char *token, size_t size,
+                           int64_t *expires_at_ms, kavro_error_t *error);
+
+/* Mask the client secret in @text (NULL @oauth: nothing). */
+void kv_oauth_scrub(const kv_oauth_t *oauth, char *text);
+
 /* Append @s percent-encoded as one path segment (RFC 3986 pchar kept). */
 struct kv_strbuf_s;
 void kv_path_segment(struct kv_strbuf_s *sb, const char *s);

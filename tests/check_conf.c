@@ -23,11 +23,20 @@ typedef struct conf_case_s {
 static const conf_case_t cases[] = {
     {"schema.registry.url", "http://a:8081, https://b",
      "http://a:8081, https://b", "ftp://a"},
-    {"basic.auth.credentials.source", "user_info", "USER_INFO", "SASL_INHERIT"},
+    {"basic.auth.credentials.source", "sasl_inherit", "SASL_INHERIT",
+     "JAAS"},
     {"basic.auth.user.info", "u:p", "u:p", "no-colon"},
-    {"bearer.auth.credentials.source", "static_token", "STATIC_TOKEN",
-     "OAUTHBEARER"},
+    {"bearer.auth.credentials.source", "oauthbearer", "OAUTHBEARER",
+     "SASL_OAUTHBEARER_INHERIT"},
     {"bearer.auth.token", "tok", "tok", NULL},
+    {"bearer.auth.issuer.endpoint.url", "http://idp/token",
+     "http://idp/token", NULL},
+    {"bearer.auth.client.id", "cid", "cid", NULL},
+    {"bearer.auth.client.secret", "cs", "cs", NULL},
+    {"bearer.auth.scope", "sr.read sr.write", "sr.read sr.write", NULL},
+    {"bearer.auth.scope.claim.name", "scp", "scp", NULL},
+    {"bearer.auth.sub.claim.name", "client_id", "client_id", NULL},
+    {"bearer.auth.cache.expiry.buffer.seconds", "60", "60", "-1"},
     {"bearer.auth.logical.cluster", "lsrc-1", "lsrc-1", NULL},
     {"bearer.auth.identity.pool.id", "pool-1", "pool-1", NULL},
     {"schema.registry.ssl.ca.location", "/etc/ca.pem", "/etc/ca.pem", NULL},
@@ -36,6 +45,8 @@ static const conf_case_t cases[] = {
     {"schema.registry.ssl.key.password", "pw", "pw", NULL},
     {"schema.registry.ssl.endpoint.identification.algorithm", "NONE", "none",
      "sometimes"},
+    {"proxy.host", "proxy.local", "proxy.local", NULL},
+    {"proxy.port", "3128", "3128", "65536"},
     {"request.timeout.ms", "500", "500", "0"},
     {"connection.timeout.ms", "250", "250", "-5"},
     {"max.retries", "5", "5", "101"},
@@ -288,6 +299,19 @@ static const char *const refused[][6] = {
      "u:p", "bearer.auth.token", "t"},
     {"bearer.auth.credentials.source", "CUSTOM"},
     {"schema.registry.url", "http://u:p@127.0.0.1:1", "bearer.auth.token", "t"},
+    /* SASL_INHERIT without credentials handed over */
+    {"basic.auth.credentials.source", "SASL_INHERIT"},
+    /* OAUTHBEARER without an issuer, with one that is not HTTP, without a
+     * secret */
+    {"bearer.auth.credentials.source", "OAUTHBEARER", "bearer.auth.client.id",
+     "c", "bearer.auth.client.secret", "s"},
+    {"bearer.auth.credentials.source", "OAUTHBEARER",
+     "bearer.auth.issuer.endpoint.url", "ftp://idp/token",
+     "bearer.auth.client.id", "c"},
+    {"bearer.auth.credentials.source", "OAUTHBEARER",
+     "bearer.auth.issuer.endpoint.url", "http://127.0.0.1:1/token",
+     "bearer.auth.client.id", "c"},
+    {"proxy.port", "3128"},
 };
 
 START_TEST(test_registry_new_refuses) {

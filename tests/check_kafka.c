@@ -1412,6 +1412,72 @@ START_TEST(test_guid_writer_ids) {
 }
 END_TEST
 
+/* SASL_INHERIT: the registry client sends the Kafka client's
+ * sasl.username and sasl.password as basic auth, handed over from the
+ * librdkafka configuration; they never reach an error text. */
+START_TEST(test_sasl_inherit) {
+  kt_mock_start("sasl_inherit");
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_require_basic_auth(kt_mock, "kuser:Kpw-q9Zx/Leak",
+                                                 &error),
+                   KAVRO_OK);
+  char errstr[256];
+  rd_kafka_conf_t *kafka_conf = rd_kafka_conf_new();
+  ck_assert_int_eq(rd_kafka_conf_set(kafka_conf, "sasl.username", "kuser",
+                                     errstr, sizeof(errstr)),
+                   RD_KAFKA_CONF_OK);
+  ck_assert_int_eq(rd_kafka_conf_set(kafka_conf, "sasl.password",
+                                     "Kpw-q9Zx/Leak", errstr, sizeof(errstr)),
+                   RD_KAFKA_CONF_OK);
+
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
+                                  kt_mock_url(0), NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "basic.auth.credentials.source",
+                                  "SASL_INHERIT", NULL),
+                   KAVRO_OK);
+  kavro_conf_t *copy = kavro_conf_dup(conf); /* before: nothing to inherit */
+  ck_assert_ptr_null(kavro_registry_new(copy, &error));
+  ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+  kavro_conf_destroy(copy);
+
+  ck_assert_int_eq(kavro_kafka_conf_inherit_sasl(conf, kafka_conf, &error),
+                   KAVRO_OK);
+  copy = kavro_conf_dup(conf); /* the credentials come along */
+  kavro_registry_t *reg = kavro_registry_new(copy, &error);
+  ck_assert_ptr_nonnull(reg);
+  char mode[KAVRO_REGISTRY_NAME_SIZE];
+  ck_assert_msg(kavro_registry_get_mode(reg, NULL, mode, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_registry_destroy(reg);
+
+  /* the wrong password: refused, and not quoted */
+  ck_assert_int_eq(rd_kafka_conf_set(kafka_conf, "sasl.password",
+                                     "Wrong-q9Zx/Leak", errstr, sizeof(errstr)),
+                   RD_KAFKA_CONF_OK);
+  ck_assert_int_eq(kavro_kafka_conf_inherit_sasl(conf, kafka_conf, &error),
+                   KAVRO_OK);
+  reg = kavro_registry_new(conf, &error);
+  ck_assert_ptr_nonnull(reg);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, mode, &error), 401);
+  char text[2048];
+  kavro_error_format(&error, text, sizeof(text));
+  ck_assert_msg(!strstr(text, "q9Zx"), "%s", text);
+  kavro_registry_destroy(reg);
+
+  /* a Kafka configuration without SASL user */
+  rd_kafka_conf_t *bare = rd_kafka_conf_new();
+  conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_kafka_conf_inherit_sasl(conf, bare, &error),
+                   KAVRO_ERR_CONF_INVALID);
+  kavro_conf_destroy(conf);
+  rd_kafka_conf_destroy(bare);
+  rd_kafka_conf_destroy(kafka_conf);
+  kt_mock_stop();
+}
+END_TEST
+
 static Suite *kafka_suite(void) {
   Suite *s = suite_create("kafka");
   TCase *tc = tcase_create("end-to-end");
@@ -1439,6 +1505,7 @@ static Suite *kafka_suite(void) {
 #endif
   TCase *keys = tcase_create("keys");
   tcase_add_test(keys, test_partition_key);
+  tcase_add_test(keys, test_sasl_inherit);
   suite_add_tcase(s, keys);
   return s;
 }

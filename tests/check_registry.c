@@ -759,7 +759,8 @@ END_TEST
 static void assert_no_secret(const kavro_error_t *error) {
   char line[2048];
   kavro_error_format(error, line, sizeof(line));
-  static const char *const secrets[] = {"s3cret", "alice", "hunter2", "t0ken"};
+  static const char *const secrets[] = {"s3cret", "alice", "hunter2", "t0ken",
+                                        "Kv7q9ZxOauth"};
   for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
     ck_assert_msg(!strstr(line, secrets[i]), "secret in: %s", line);
     ck_assert_msg(!strstr(error->source, secrets[i]), "secret in source");
@@ -1490,6 +1491,272 @@ START_TEST(test_path_segment_encoding) {
 }
 END_TEST
 
+/* ---- OAuth, proxy, required auth -------------------------------------------
+ */
+
+#define OAUTH_ID "sr-client"
+#define OAUTH_SECRET "Sec-Kv7q9ZxOauth/+"
+
+/* A client of the registry at @url with OAuth client credentials from the
+ * mock's token endpoint at @issuer (NULL: the mock's), a secret @secret,
+ * and extra key/value pairs (NULL-terminated). */
+static kavro_registry_t *oauth_client(const char *url, const char *issuer,
+                                      const char *secret, ...) {
+  char token_url[160];
+  if (!issuer) {
+    snprintf(token_url, sizeof(token_url), "%s/oauth/token", mock_url(1));
+    issuer = token_url;
+  }
+  const char *first[] = {"retries.wait.ms",
+                         "5",
+                         "bearer.auth.credentials.source",
+                         "OAUTHBEARER",
+                         "bearer.auth.issuer.endpoint.url",
+                         issuer,
+                         "bearer.auth.client.id",
+                         OAUTH_ID,
+                         "bearer.auth.client.secret",
+                         secret,
+                         "bearer.auth.scope",
+                         "schema_registry read",
+                         NULL};
+  const char *settings[35];
+  va_list ap;
+  va_start(ap, secret);
+  kt_settings_collect(settings, sizeof(settings) / sizeof(settings[0]), first,
+                      ap);
+  va_end(ap);
+  return kt_client_settings(url, settings);
+}
+
+static void serve_tokens(unsigned lifetime_seconds) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_serve_tokens(mock, OAUTH_ID, OAUTH_SECRET,
+                                           lifetime_seconds, &error),
+                   KAVRO_OK);
+  kavro_mock_require_bearer_auth(mock, true);
+}
+
+/* _i: the registry over 0 mock://, 1 HTTP (the issuer is HTTP). */
+START_TEST(test_oauth_token_used_and_cached) {
+  serve_tokens(60);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  kavro_registry_t *plain = client(mock_url(_i), NULL);
+  ck_assert_int_eq(kavro_registry_get_mode(plain, NULL, level, &error), 401);
+  ck_assert_int_eq(error.http_status, 401);
+  ck_assert_int_eq(error.registry_code, 401);
+  kavro_registry_destroy(plain);
+
+  kavro_registry_t *reg = oauth_client(mock_url(_i), NULL, OAUTH_SECRET, NULL);
+  for (int i = 0; i < 3; i++)
+    ck_assert_msg(kavro_registry_get_mode(reg, NULL, level, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A 401 from the registry fetches one new token; a second 401 is final. */
+START_TEST(test_oauth_401_refetches_once) {
+  serve_tokens(60);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  kavro_registry_t *reg = oauth_client(mock_url(1), NULL, OAUTH_SECRET, NULL);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error), KAVRO_OK);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET", "/mode", 401,
+                              40101, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error), KAVRO_OK);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 2);
+
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 2, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error),
+                   KAVRO_ERR_UNAUTHORIZED);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 3);
+  ck_assert(!kavro_error_is_retriable(&error));
+  assert_no_secret(&error);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+typedef struct oauth_worker_s {
+  kavro_registry_t *reg;
+  int64_t deadline_ms;
+  unsigned calls, failures;
+  kavro_error_t error;
+} oauth_worker_t;
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *oauth_worker(void *arg) {
+  oauth_worker_t *w = arg;
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  /* bounded by the deadline and by a count */
+  while (mono_ms() < w->deadline_ms && w->calls < 100000) {
+    kavro_error_t error;
+    w->calls++;
+    if (kavro_registry_get_mode(w->reg, NULL, level, &error) != KAVRO_OK) {
+      if (!w->failures++)
+        w->error = error;
+    }
+  }
+  return NULL;
+}
+
+/* 32 threads share one token: tokens living 2 s are fetched about once per
+ * lifetime (refreshed a fifth of it ahead), never once per thread, and no
+ * call fails. */
+START_TEST(test_oauth_threads_share_token) {
+  /* Under valgrind, whose threads take turns on one core, a request can
+   * outlast a fifth of a 2 s lifetime: fewer threads, longer tokens. */
+  bool slow = getenv("KAVRO_UNDER_VALGRIND") != NULL;
+  enum { MAX_THREADS = 32 };
+  const int threads_n = slow ? 8 : MAX_THREADS;
+  const int64_t RUN_MS = slow ? 10000 : 5000;
+  const unsigned LIFETIME_S = slow ? 4 : 2;
+  serve_tokens(LIFETIME_S);
+  kavro_registry_t *reg = oauth_client(mock_url(1), NULL, OAUTH_SECRET, NULL);
+  oauth_worker_t workers[MAX_THREADS];
+  pthread_t threads[MAX_THREADS];
+  int64_t start = mono_ms();
+  for (int i = 0; i < threads_n; i++) {
+    workers[i] = (oauth_worker_t){reg, start + RUN_MS, 0, 0, {0}};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, oauth_worker,
+                                    &workers[i]),
+                     0);
+  }
+  unsigned calls = 0;
+  for (int i = 0; i < threads_n; i++) {
+    pthread_join(threads[i], NULL);
+    ck_assert_msg(workers[i].failures == 0, "thread %d: %u failures: %s", i,
+                  workers[i].failures, workers[i].error.text);
+    calls += workers[i].calls;
+  }
+  int64_t elapsed = mono_ms() - start;
+  uint64_t issued = kavro_mock_tokens_issued(mock);
+  /* Every call, up to the deadline, was accepted: tokens covered the
+   * whole run ... */
+  ck_assert_uint_ge(issued, (uint64_t)(RUN_MS / (LIFETIME_S * 1000)) + 1);
+  /* ... and were fetched again only after 80% of their lifetime. */
+  ck_assert_msg(issued <= 2 + (uint64_t)elapsed / (LIFETIME_S * 800),
+                "%llu tokens in %lld ms for %u calls",
+                (unsigned long long)issued, (long long)elapsed, calls);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The issuer's failures: classed retriable or not, never quoting the
+ * secret.  _i: 0 down, 1 answering 503, 2 refusing the secret, 3 a reply
+ * without a token. */
+START_TEST(test_oauth_issuer_failures) {
+  serve_tokens(60);
+  char issuer[160];
+  if (_i == 0)
+    snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%u/oauth/token",
+             closed_port());
+  else
+    snprintf(issuer, sizeof(issuer), "%s/oauth/token", mock_url(1));
+  kavro_mock_fault_t unavailable = {KAVRO_MOCK_FAULT_ERROR, "POST",
+                                    "/oauth/token", 503, 50301, -1};
+  kavro_mock_fault_t malformed = {KAVRO_MOCK_FAULT_MALFORMED, "POST",
+                                  "/oauth/token", 200, 0, -1};
+  if (_i == 1)
+    ck_assert_int_eq(kavro_mock_push_fault(mock, &unavailable, 1, NULL),
+                     KAVRO_OK);
+  if (_i == 3)
+    ck_assert_int_eq(kavro_mock_push_fault(mock, &malformed, 1, NULL),
+                     KAVRO_OK);
+  kavro_registry_t *reg = oauth_client(
+      mock_url(0), issuer, _i == 2 ? "wrong-Kv7q9ZxOauth" : OAUTH_SECRET, NULL);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  kavro_err_t err = kavro_registry_get_mode(reg, NULL, level, &error);
+  static const kavro_err_t expected[] = {KAVRO_ERR_TRANSPORT, KAVRO_ERR_HTTP,
+                                         KAVRO_ERR_UNAUTHORIZED,
+                                         KAVRO_ERR_BAD_RESPONSE};
+  ck_assert_msg(err == expected[_i], "%d: %s", err, error.text);
+  ck_assert_int_eq(kavro_error_is_retriable(&error), _i != 2);
+  ck_assert_msg(strstr(error.text, "token endpoint"), "%s", error.text);
+  if (_i == 2)
+    ck_assert_msg(strstr(error.text, "invalid_client"), "%s", error.text);
+  assert_no_secret(&error);
+  ck_assert_uint_eq(served("GET /mode"), 0); /* no token, no request */
+  /* the issuer back: the next call fetches */
+  kavro_mock_clear_faults(mock);
+  if (_i == 1 || _i == 3) {
+    ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error),
+                     KAVRO_OK);
+    ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+  }
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The mock's basic auth: 401 with the registry's error body unless the
+ * credentials are right.  _i: 0 mock://, 1 HTTP. */
+START_TEST(test_mock_requires_basic_auth) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_require_basic_auth(mock, "alice:s3cret", &error),
+                   KAVRO_OK);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  static const char *const user_infos[] = {NULL, "alice:wrong", "alice:s3cret"};
+  for (int k = 0; k < 3; k++) {
+    kavro_registry_t *reg =
+        user_infos[k] ? client(mock_url(_i), "basic.auth.credentials.source",
+                               "USER_INFO", "basic.auth.user.info",
+                               user_infos[k], NULL)
+                      : client(mock_url(_i), NULL);
+    kavro_err_t err = kavro_registry_get_mode(reg, NULL, level, &error);
+    if (k < 2) {
+      ck_assert_int_eq(err, 401);
+      ck_assert_int_eq(error.http_status, 401);
+      ck_assert_int_eq(error.registry_code, 401);
+    } else {
+      ck_assert_int_eq(err, KAVRO_OK);
+    }
+    kavro_registry_destroy(reg);
+  }
+  ck_assert_int_eq(kavro_mock_require_basic_auth(mock, "no-colon", &error),
+                   KAVRO_ERR_INVALID_ARG);
+}
+END_TEST
+
+/* proxy.host/proxy.port: the request goes to the proxy (the mock, which
+ * serves absolute-form targets as a proxy in front of itself would), for
+ * a registry whose name does not even resolve; a closed proxy port fails
+ * although the registry is up. */
+START_TEST(test_proxy) {
+  const char *url = mock_url(1);
+  char port[16];
+  snprintf(port, sizeof(port), "%s", strrchr(url, ':') + 1);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  kavro_registry_t *reg = client("http://registry.invalid:8081", "proxy.host",
+                                 "127.0.0.1", "proxy.port", port, NULL);
+  ck_assert_msg(kavro_registry_get_mode(reg, NULL, level, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_uint_eq(served("GET /mode"), 1);
+  kavro_registry_destroy(reg);
+
+  char closed[16];
+  snprintf(closed, sizeof(closed), "%u", closed_port());
+  reg = client(url, "proxy.host", "127.0.0.1", "proxy.port", closed,
+               "max.retries", "0", NULL);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error),
+                   KAVRO_ERR_TRANSPORT);
+  ck_assert_uint_eq(served("GET /mode"), 1); /* nothing reached the registry */
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 static Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
   TCase *tc = tcase_create("endpoints");
@@ -1525,6 +1792,17 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_backoff_bounds, 0, 2);
   tcase_add_loop_test(tc, test_bad_reply_shapes, 0,
                       sizeof(bad_shapes) / sizeof(bad_shapes[0]));
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("auth");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, test_oauth_token_used_and_cached, 0, 2);
+  tcase_add_test(tc, test_oauth_401_refetches_once);
+  tcase_add_test(tc, test_oauth_threads_share_token);
+  tcase_add_loop_test(tc, test_oauth_issuer_failures, 0, 4);
+  tcase_add_loop_test(tc, test_mock_requires_basic_auth, 0, 2);
+  tcase_add_test(tc, test_proxy);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("caches");

@@ -105,8 +105,11 @@ KAVRO_EXPORT int kavro_conf_is_secret(const char *key);
  * does not expire), and return KAVRO_OK; any other return fails the request
  * that needed the token, with @p error's text (if the callback set it).
  * Called from whichever thread makes a request, one call at a time per
- * registry client: before the first request, when the token has expired,
- * and once more after a 401 reply.
+ * registry client (other threads wait for its token): before the first
+ * request, ahead of the token's expiry (by
+ * `bearer.auth.cache.expiry.buffer.seconds`, at most a fifth of the
+ * token's lifetime), and once after a 401 reply to a request that carried
+ * the current token.
  */
 typedef kavro_err_t (*kavro_bearer_token_cb_t)(void *opaque, char *token,
                                                size_t size,
@@ -125,6 +128,23 @@ typedef kavro_err_t (*kavro_bearer_token_cb_t)(void *opaque, char *token,
 KAVRO_EXPORT void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
                                                  kavro_bearer_token_cb_t cb,
                                                  void *opaque);
+
+/**
+ * Hand over the Kafka client's SASL credentials for
+ * `basic.auth.credentials.source` SASL_INHERIT: @p username and
+ * @p password (both copied; the password may be NULL for an empty one) are
+ * sent as HTTP basic auth.  NULL @p username forgets them.  The kafka part
+ * reads them from a librdkafka configuration for you:
+ * kavro_kafka_conf_inherit_sasl().  They are never printed, dumped nor
+ * returned by kavro_conf_get(); kavro_conf_dup() copies them.  Returns
+ * KAVRO_OK, KAVRO_ERR_INVALID_ARG (NULL @p conf, or a password without
+ * a user name), KAVRO_ERR_CONF_INVALID (a user name holding ':') or
+ * KAVRO_ERR_NOMEM.  Not thread-safe, like every setter of @p conf.
+ */
+KAVRO_EXPORT kavro_err_t kavro_conf_set_sasl_credentials(kavro_conf_t *conf,
+                                                         const char *username,
+                                                         const char *password,
+                                                         kavro_error_t *error);
 /** @} */
 
 /**

@@ -226,6 +226,24 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_decode_typed(
 /** The writer schema id, when it could be read (kavro_schema_id_format()). */
 #define KAVRO_DLQ_HEADER_SCHEMA_ID "kavro.dlq.schema.id"
 
+/**
+ * Hand the SASL credentials of the Kafka client configuration @p kafka_conf
+ * (its `sasl.username` and `sasl.password`, read with rd_kafka_conf_get())
+ * to the registry configuration @p conf, for
+ * `basic.auth.credentials.source=SASL_INHERIT`: the registry client made
+ * from @p conf then sends them as HTTP basic auth, as Confluent's clients
+ * do.  Call it before kavro_registry_new(); with an rd_kafka_t, pass
+ * rd_kafka_conf(rk).  Both configurations are only read and copied
+ * from.  Returns KAVRO_OK, KAVRO_ERR_INVALID_ARG for a NULL argument,
+ * KAVRO_ERR_CONF_INVALID when @p kafka_conf has no `sasl.username` (or one
+ * HTTP basic auth cannot carry), KAVRO_ERR_NOMEM.  The values are never
+ * put in @p error.
+ */
+KAVRO_EXPORT kavro_err_t
+kavro_kafka_conf_inherit_sasl(kavro_conf_t *conf,
+                              const rd_kafka_conf_t *kafka_conf,
+                              kavro_error_t *error);
+
 /** A dead-letter forwarder.  Opaque; one thread at a time. */
 typedef struct kavro_kafka_dlq_s kavro_kafka_dlq_t;
 

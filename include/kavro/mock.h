@@ -243,6 +243,54 @@ KAVRO_EXPORT kavro_err_t kavro_mock_set_down(kavro_mock_t *mock, bool down,
 /** @} */
 
 /**
+ * @name Authentication
+ *
+ * The registry can require credentials the way a secured registry does:
+ * a request without them, or with wrong ones, is answered 401 with
+ * `{"error_code": 401, "message": "Unauthorized"}`.  When both basic and
+ * bearer auth are required, either one passes.  The token endpoint is
+ * never behind them.
+ * @{
+ */
+
+/**
+ * Require HTTP basic auth with @p user_info ("USER:PASSWORD", copied);
+ * NULL stops requiring it.  KAVRO_ERR_INVALID_ARG without a ':'.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_require_basic_auth(kavro_mock_t *mock,
+                                                       const char *user_info,
+                                                       kavro_error_t *error);
+
+/** Require (or stop requiring) a bearer token issued by this mock's token
+ *  endpoint and not yet expired. */
+KAVRO_EXPORT void kavro_mock_require_bearer_auth(kavro_mock_t *mock,
+                                                 bool required);
+
+/**
+ * Serve an OAuth 2.0 token endpoint at `POST /oauth/token` (the
+ * client-credentials grant, over HTTP and `mock://` alike): it answers
+ * `{"access_token", "token_type": "Bearer", "expires_in"}` with a fresh
+ * unsigned JWT (claims `sub`, `scope` as asked, `iat`, `exp`) that the
+ * registry accepts for @p lifetime_seconds (1 .. 86400; 0 stops serving).
+ * When @p client_id is not NULL the client must authenticate with it and
+ * @p client_secret (copied) as HTTP basic auth, each part percent-encoded
+ * (RFC 6749 2.3.1), or gets 401 `invalid_client`; a grant type other than
+ * client_credentials gets 400 `unsupported_grant_type`.  The last 1024
+ * tokens issued are remembered.  Faults and latency apply to the endpoint
+ * like to any other path.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_serve_tokens(kavro_mock_t *mock,
+                                                 const char *client_id,
+                                                 const char *client_secret,
+                                                 unsigned lifetime_seconds,
+                                                 kavro_error_t *error);
+
+/** Tokens issued by the token endpoint so far (not reset by
+ *  kavro_mock_clear_requests()). */
+KAVRO_EXPORT uint64_t kavro_mock_tokens_issued(kavro_mock_t *mock);
+/** @} */
+
+/**
  * @name Counters and the request log
  * @{
  */
