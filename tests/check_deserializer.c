@@ -761,6 +761,39 @@ START_TEST(legacy_enum_default_never_used) {
 }
 END_TEST
 
+/* JSON to binary with a legacy schema: a field given is written; a field
+ * left out whose default is invalid is an error naming the defect, not a
+ * made-up value. */
+START_TEST(legacy_json_encoding) {
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.lenient = true;
+  kavro_schema_t *schema;
+  const char *text = kt_legacy[0].text;
+  ck_assert_int_eq(kavro_schema_parse(text, strlen(text), &options, &schema,
+                                      NULL),
+                   KAVRO_OK);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  const char *full = "{\"id\": 7, \"x\": true}";
+  ck_assert_int_eq(kavro_json_to_binary(schema, full, strlen(full), out, &error),
+                   KAVRO_OK);
+  char *hex = kt_hex_encode(kavro_buf_data(out), kavro_buf_length(out));
+  ck_assert_str_eq(hex, kt_legacy[0].body_hex);
+  free(hex);
+  kavro_buf_reset(out);
+  const char *partial = "{\"id\": 7}";
+  ck_assert_int_eq(kavro_json_to_binary(schema, partial, strlen(partial), out,
+                                        &error),
+                   KAVRO_ERR_DECODE);
+  ck_assert_msg(strstr(error.text, "default cannot be used") &&
+                    strstr(error.text, "true or false"),
+                "%s", error.text);
+  kavro_buf_destroy(out);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
 static Suite *deserializer_suite(void) {
   Suite *s = suite_create("deserializer");
   TCase *tc = tcase_create("read");
@@ -772,6 +805,7 @@ static Suite *deserializer_suite(void) {
   tcase_add_test(tc, reader_fixed_id);
   tcase_add_loop_test(tc, legacy_writer_schemas, 0, 2);
   tcase_add_loop_test(tc, legacy_enum_default_never_used, 0, 2);
+  tcase_add_test(tc, legacy_json_encoding);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");
