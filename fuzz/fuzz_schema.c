@@ -4,8 +4,12 @@
  * Besides "no crash, no leak, no undefined behaviour", every schema that
  * parses must survive the trip through kavro's own JSON output: the
  * compact and pretty texts parse again to the same Parsing Canonical Form
- * and fingerprint.  A difference aborts, so the fuzzer reports it.
+ * and fingerprint.  A difference aborts, so the fuzzer reports it.  The
+ * same holds for a lenient parse (a schema as a registry holds it), whose
+ * output parses leniently again; and whatever parses strictly parses
+ * leniently to the same canonical form, with nothing relaxed.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +17,22 @@
 
 #include <kavro.h>
 
-static void check_round_trip(const kavro_schema_t *schema, unsigned flags) {
+static kavro_err_t parse(const char *text, size_t length, bool lenient,
+                         kavro_schema_t **schema, kavro_error_t *error) {
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.lenient = lenient;
+  return kavro_schema_parse(text, length, &options, schema, error);
+}
+
+static void check_round_trip(const kavro_schema_t *schema, unsigned flags,
+                             bool lenient) {
   char *json = kavro_schema_to_json(schema, flags);
   if (!json)
     abort(); /* only out of memory may fail, and the fuzzer bounds memory */
   kavro_schema_t *again = NULL;
   kavro_error_t error;
-  if (kavro_schema_parse(json, strlen(json), NULL, &again, &error) !=
-      KAVRO_OK) {
+  if (parse(json, strlen(json), lenient, &again, &error) != KAVRO_OK) {
     fprintf(stderr, "own JSON output does not parse: %s\n%s\n", error.text,
             json);
     abort();
@@ -60,18 +72,32 @@ static void inspect(const kavro_schema_t *schema) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+/* Parse @data as @lenient says; the schema, or NULL when it is refused. */
+static kavro_schema_t *parse_checked(const uint8_t *data, size_t size,
+                                     bool lenient) {
   kavro_schema_t *schema = NULL;
   kavro_error_t error;
-  if (kavro_schema_parse((const char *)data, size, NULL, &schema, &error) !=
-      KAVRO_OK) {
+  if (parse((const char *)data, size, lenient, &schema, &error) != KAVRO_OK) {
     if (schema || !error.text[0])
       abort(); /* a failure must leave no schema and say why */
-    return 0;
+    return NULL;
   }
   inspect(schema);
-  check_round_trip(schema, KAVRO_JSON_COMPACT);
-  check_round_trip(schema, KAVRO_JSON_PRETTY);
-  kavro_schema_destroy(schema);
+  check_round_trip(schema, KAVRO_JSON_COMPACT, lenient);
+  check_round_trip(schema, KAVRO_JSON_PRETTY, lenient);
+  return schema;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  kavro_schema_t *strict = parse_checked(data, size, false);
+  kavro_schema_t *lenient = parse_checked(data, size, true);
+  if (strict && (!lenient || kavro_schema_relaxed_count(lenient) != 0 ||
+                 strcmp(kavro_schema_canonical(strict),
+                        kavro_schema_canonical(lenient)) != 0)) {
+    fprintf(stderr, "a valid schema reads differently when lenient\n");
+    abort();
+  }
+  kavro_schema_destroy(strict);
+  kavro_schema_destroy(lenient);
   return 0;
 }

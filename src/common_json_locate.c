@@ -6,10 +6,14 @@
  * It trusts nothing: on malformed text it stops where it is.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "config.h"
 #include "common_json_locate_int.h"
+#include "common_strbuf_int.h"
 
 typedef struct scan_s {
   const char *text;
@@ -204,4 +208,126 @@ bool kv_json_locate(const char *text, size_t length, const char *pointer,
 bool kv_json_locate_key(const char *text, size_t length, const char *pointer,
                         kv_json_pos_t *pos) {
   return locate(text, length, pointer, true, pos);
+}
+
+/* ---- repeated keys -------------------------------------------------------- */
+
+typedef struct dup_walk_s {
+  scan_t s;
+  kv_strbuf_t path;
+  kv_json_duplicate_fn fn;
+  void *opaque;
+  bool stopped;
+} dup_walk_t;
+
+static bool walk_value(dup_walk_t *d);
+
+/* The key at d->s.at, unescaped into a jansson string (moves past it).
+ * jansson parsed this text already, so the quoted key is valid JSON. */
+static json_t *read_key(dup_walk_t *d) {
+  size_t start = d->s.at;
+  skip_string(&d->s);
+  return json_loadb(d->s.text + start, d->s.at - start,
+                    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+/* Extend the path by @key as a pointer segment ('~' as ~0, '/' as ~1). */
+static void push_key(kv_strbuf_t *path, const char *key, size_t length) {
+  kv_strbuf_putc(path, '/');
+  for (size_t i = 0; i < length; i++) {
+    if (key[i] == '~')
+      kv_strbuf_puts(path, "~0");
+    else if (key[i] == '/')
+      kv_strbuf_puts(path, "~1");
+    else
+      kv_strbuf_putc(path, key[i]);
+  }
+}
+
+static void pop_path(kv_strbuf_t *path, size_t mark) {
+  path->length = mark;
+  if (path->data)
+    path->data[mark] = '\0';
+}
+
+static bool walk_member(dup_walk_t *d, json_t *seen) {
+  json_t *key = read_key(d);
+  if (!key)
+    return false;
+  const char *k = json_string_value(key);
+  size_t n = json_string_length(key);
+  size_t mark = d->path.length;
+  push_key(&d->path, k, n);
+  bool ok = !kv_strbuf_failed(&d->path);
+  if (ok && json_object_getn(seen, k, n)) {
+    if (!d->fn(d->opaque, d->path.data, k))
+      d->stopped = true;
+  } else if (ok) {
+    ok = json_object_setn_new(seen, k, n, json_true()) == 0;
+  }
+  json_decref(key);
+  skip_ws(&d->s);
+  d->s.at++; /* ':' */
+  ok = ok && !d->stopped && walk_value(d);
+  pop_path(&d->path, mark);
+  return ok;
+}
+
+static bool walk_object(dup_walk_t *d) {
+  json_t *seen = json_object();
+  bool ok = seen != NULL;
+  d->s.at++; /* '{' */
+  for (;;) {
+    skip_ws(&d->s);
+    if (!ok || d->s.at >= d->s.length || d->s.text[d->s.at] != '"')
+      break;
+    ok = walk_member(d, seen);
+    skip_ws(&d->s);
+    if (d->s.at < d->s.length && d->s.text[d->s.at] == ',')
+      d->s.at++;
+  }
+  if (d->s.at < d->s.length && d->s.text[d->s.at] == '}')
+    d->s.at++;
+  json_decref(seen);
+  return ok;
+}
+
+static bool walk_array(dup_walk_t *d) {
+  d->s.at++; /* '[' */
+  for (size_t i = 0;; i++) {
+    skip_ws(&d->s);
+    if (d->s.at >= d->s.length || d->s.text[d->s.at] == ']')
+      break;
+    size_t mark = d->path.length;
+    kv_strbuf_printf(&d->path, "/%zu", i);
+    bool ok = walk_value(d);
+    pop_path(&d->path, mark);
+    if (!ok)
+      return false;
+    skip_ws(&d->s);
+    if (d->s.at < d->s.length && d->s.text[d->s.at] == ',')
+      d->s.at++;
+  }
+  if (d->s.at < d->s.length)
+    d->s.at++;
+  return true;
+}
+
+static bool walk_value(dup_walk_t *d) {
+  skip_ws(&d->s);
+  char c = d->s.at < d->s.length ? d->s.text[d->s.at] : '\0';
+  if (c == '{')
+    return walk_object(d);
+  if (c == '[')
+    return walk_array(d);
+  skip_value(&d->s);
+  return true;
+}
+
+bool kv_json_duplicate_keys(const char *text, size_t length,
+                            kv_json_duplicate_fn fn, void *opaque) {
+  dup_walk_t d = {{text, length, 0}, KV_STRBUF_INIT, fn, opaque, false};
+  bool ok = walk_value(&d) && !d.stopped && !kv_strbuf_failed(&d.path);
+  kv_strbuf_free(&d.path);
+  return ok;
 }

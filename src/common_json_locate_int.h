@@ -37,4 +37,21 @@ bool kv_json_locate(const char *text, size_t length, const char *pointer,
 bool kv_json_locate_key(const char *text, size_t length, const char *pointer,
                         kv_json_pos_t *pos);
 
+/* Called for each key that an object of the text holds a second time:
+ * @pointer is the JSON pointer of that member, @key the key (unescaped). */
+typedef bool (*kv_json_duplicate_fn)(void *opaque, const char *pointer,
+                                     const char *key);
+
+/*
+ * Call @fn for every repeated key of every object in @text, in text order,
+ * until it returns false.  The text must be JSON that jansson parsed
+ * (without JSON_REJECT_DUPLICATES): jansson bounds its depth, which bounds
+ * this walk's recursion; only then is it run, so valid schemas pay
+ * nothing.  Each object's keys go into a jansson object used as a set, so
+ * the walk stays linear however many keys an object has.  Returns false
+ * when @fn stopped it or memory ran out.
+ */
+bool kv_json_duplicate_keys(const char *text, size_t length,
+                            kv_json_duplicate_fn fn, void *opaque);
+
 #endif /* KAVRO_JSON_LOCATE_INT_H */

@@ -399,6 +399,11 @@ static kavro_err_t explore_record(kv_compat_graph_t *g, uint32_t i,
       if (err)
         return err;
     } else if (!rf->default_value) {
+      /* A default a lenient parse kept though it does not fit its type
+       * (rf->default_defect) counts as a default: Avro's
+       * SchemaCompatibility, which registries run with default validation
+       * off for schemas they hold, asks only whether there is one.  The
+       * verdict is the registry's; the decoder still refuses to use it. */
       g->pairs[i].local |= KV_LOCAL_FIELDS;
     }
   }
@@ -413,7 +418,9 @@ static kavro_err_t explore_enum(kv_compat_graph_t *g, uint32_t i,
   size_t missing;
   if (kv_compat_missing_symbols(g, r, w, &missing, NULL, 0))
     return nomem(error);
-  /* Spec 1.9+: a reader enum default stands in for unknown symbols. */
+  /* Spec 1.9+: a reader enum default stands in for unknown symbols; one
+   * that is no symbol (kept by a lenient parse) does not, as in Avro's
+   * SchemaCompatibility. */
   if (missing && r->enum_default < 0)
     local |= KV_LOCAL_SYMBOLS;
   g->pairs[i].local = local;

@@ -670,16 +670,23 @@ static bool check_schema_members(const json_t *body, kv_reply_t *reply) {
   return true;
 }
 
+/* How a posted schema is read, as a registry reads it: a schema to
+ * register or to test is new and must pass every rule; one looked up or
+ * loaded is one the registry may already hold, read as it was accepted
+ * (Confluent's registry validates defaults only for new schemas). */
+typedef enum reading_e { READ_NEW, READ_HELD } reading_t;
+
 /* Parse the schema of @body against @c's resolved references: the slow
  * part, which runs without the lock.  False with @reply set. */
 static bool parse_candidate(const json_t *body, candidate_t *c,
-                            kv_reply_t *reply) {
+                            reading_t reading, kv_reply_t *reply) {
   const json_t *schema = json_object_get(body, "schema");
   kavro_parse_options_t options;
   kavro_parse_options_init(&options);
   options.source = "schema";
   options.references = c->ref_schemas;
   options.reference_count = c->ref_count;
+  options.lenient = reading == READ_HELD;
   kavro_error_t error = {0};
   if (kavro_schema_parse(json_string_value(schema), json_string_length(schema),
                          &options, &c->schema, &error) != KAVRO_OK) {
@@ -702,13 +709,14 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
  * "references"}) into @c: the references are looked up under the lock,
  * the schema is parsed outside it.  False with @reply set. */
 static bool prepare_candidate(kv_store_t *store, const json_t *body,
-                              candidate_t *c, kv_reply_t *reply) {
+                              candidate_t *c, reading_t reading,
+                              kv_reply_t *reply) {
   if (!check_schema_members(body, reply) || !read_refs(body, c, reply))
     return false;
   pthread_mutex_lock(&store->lock);
   bool resolved = resolve_refs(store, c, reply);
   pthread_mutex_unlock(&store->lock);
-  return resolved && parse_candidate(body, c, reply);
+  return resolved && parse_candidate(body, c, reading, reply);
 }
 
 static entry_t *find_entry(const kv_store_t *store, const char *key) {
@@ -1005,7 +1013,7 @@ void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
     if (step == REGISTER_PARSE) {
       candidate_free(&c);
       has_checked = false;
-      if (!prepare_candidate(store, body, &c, reply))
+      if (!prepare_candidate(store, body, &c, READ_NEW, reply))
         break;
     }
     change_t change;
@@ -1066,7 +1074,7 @@ void kv_store_lookup(kv_store_t *store, const char *subject,
   if (!subject_shows(store, subject, deleted, reply))
     return;
   candidate_t c = {0};
-  if (prepare_candidate(store, body, &c, reply)) {
+  if (prepare_candidate(store, body, &c, READ_HELD, reply)) {
     pthread_mutex_lock(&store->lock);
     lookup_locked(store, subject, &c, deleted, reply);
     pthread_mutex_unlock(&store->lock);
@@ -1655,7 +1663,7 @@ void kv_store_test_compat(kv_store_t *store, const char *subject,
     return;
   candidate_t c = {0};
   kavro_compat_result_t *result = NULL;
-  if (!prepare_candidate(store, body, &c, reply)) {
+  if (!prepare_candidate(store, body, &c, READ_NEW, reply)) {
     /* With verbose, an invalid schema is an answer, not an error. */
     if (verbose && reply->error_code == 42201)
       kv_reply_json(reply, compat_answer(NULL, reply->message, true));
@@ -1949,7 +1957,7 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
   kv_reply_t reply = {0};
   candidate_t c = {0};
   kavro_err_t err = KAVRO_OK;
-  if (!prepare_candidate(into, item, &c, &reply))
+  if (!prepare_candidate(into, item, &c, READ_HELD, &reply))
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);

@@ -291,6 +291,10 @@ static kavro_err_t parse_with_refs(kavro_registry_t *reg,
     options.source = label;
     options.references = refs;
     options.reference_count = reply->ref_count;
+    /* A schema the registry holds is read as the registry reads it: it
+     * may predate the rules a new one must pass, and the messages written
+     * with it are valid all the same. */
+    options.lenient = true;
     err = kavro_schema_parse(reply->schema, strlen(reply->schema), &options,
                              out, error);
     if (err != KAVRO_OK) /* the registry's schema text, quoted */

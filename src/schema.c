@@ -255,6 +255,7 @@ static void free_strings(char **strings, size_t count) {
 static void free_field(kv_field_t *field) {
   free(field->name);
   json_decref(field->default_value);
+  free(field->default_defect);
   free_strings(field->aliases, field->alias_count);
   free(field->doc);
   json_decref(field->props);
@@ -272,6 +273,8 @@ static void free_node(kv_node_t *node) {
   free(node->fields);
   kv_index_free(&node->field_index);
   free_strings(node->symbols, node->symbol_count);
+  json_decref(node->bad_enum_default);
+  free(node->enum_default_defect);
   kv_index_free(&node->symbol_index);
   free(node->branches);
   free(node);
@@ -299,6 +302,7 @@ void kavro_schema_destroy(kavro_schema_t *schema) {
     kavro_schema_destroy(schema->references[i]);
   free(schema->references);
   free_strings(schema->warnings, schema->warning_count);
+  free(schema->relaxed);
   free(schema->canonical);
   free(schema->text);
   free(schema->source);
@@ -315,6 +319,16 @@ const char *kavro_schema_warning(const kavro_schema_t *schema, size_t i) {
   if (!schema || i >= schema->warning_count)
     return NULL;
   return schema->warnings[i];
+}
+
+size_t kavro_schema_relaxed_count(const kavro_schema_t *schema) {
+  return schema ? schema->relaxed_count : 0;
+}
+
+const char *kavro_schema_relaxed(const kavro_schema_t *schema, size_t i) {
+  if (!schema || i >= schema->relaxed_count)
+    return NULL;
+  return schema->warnings[schema->relaxed[i]];
 }
 
 kavro_type_t kavro_schema_type(const kavro_schema_t *schema) {

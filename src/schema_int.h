@@ -49,6 +49,9 @@ typedef struct kv_field_s {
   char *name;
   kv_node_t *type;
   json_t *default_value;   /* validated against type; NULL when none */
+  char *default_defect;    /* why default_value does not fit the type (a
+                              lenient parse kept it), NULL when it fits:
+                              such a default is never used */
   char **aliases;          /* field aliases (plain names) */
   size_t alias_count;
   char *doc;               /* NULL when none */
@@ -91,6 +94,9 @@ struct kv_node_s {
   size_t symbol_count;
   kv_index_t symbol_index;
   long enum_default;        /* symbol index, -1 when none */
+  json_t *bad_enum_default; /* a "default" that is no symbol (lenient
+                               parse), kept for output; NULL when none */
+  char *enum_default_defect; /* why, when bad_enum_default is set */
 
   /* Fixed. */
   size_t size;
@@ -129,6 +135,9 @@ struct kavro_schema_s {
 
   char **warnings;
   size_t warning_count;
+  size_t *relaxed;          /* positions among the warnings of the
+                               defects a lenient parse accepted */
+  size_t relaxed_count;
 
   char *canonical;          /* Parsing Canonical Form */
   size_t canonical_length;

@@ -155,11 +155,13 @@ static bool same_space(const char *a, const char *b) {
 
 /* A reference by name: the short name when it resolves in the enclosing
  * namespace @space, else the full name. */
+/* A short name that is a primitive's (a type "com.acme.string" a lenient
+ * parse accepted) would read back as the primitive: it goes in full. */
 static void put_reference(json_writer_t *w, const kv_node_t *node,
                           const char *space) {
-  kv_strbuf_put_json_string(&w->out, same_space(node->space, space)
-                                         ? node->name
-                                         : node->fullname);
+  bool short_name = same_space(node->space, space) &&
+                    kv_primitive_from_name(node->name) < 0;
+  kv_strbuf_put_json_string(&w->out, short_name ? node->name : node->fullname);
 }
 
 /* Aliases are kept as full names; one in the type's own namespace is
@@ -249,6 +251,10 @@ static void put_named_body(json_writer_t *w, const kv_node_t *node) {
     close_container(w, ']');
     if (node->enum_default >= 0)
       put_string_member(w, "default", node->symbols[node->enum_default]);
+    else if (node->bad_enum_default) {
+      put_key(w, "default");
+      put_value(w, node->bad_enum_default);
+    }
   } else {
     put_key(w, "size");
     kv_strbuf_printf(&w->out, "%zu", node->size);

@@ -11,6 +11,11 @@
  * must match their type (a union's default its first branch), a namespace
  * must be a string.  A logical type that does not fit its underlying type
  * is ignored with a warning, as the specification requires.
+ *
+ * A lenient parse (kavro_parse_options_t.lenient) reads a schema as a
+ * Schema Registry reads one it already holds: the few defects registries
+ * are known to hold (relax()) become warnings, and an invalid default is
+ * kept, marked with its defect, so that no resolution ever uses it.
  */
 #include <limits.h>
 #include <math.h>
@@ -25,12 +30,16 @@
 #include "schema_int.h"
 #include "common_strbuf_int.h"
 
+/* Most defects one lenient parse accepts. */
+#define KV_MAX_RELAXED 1000
+
 typedef struct parser_s {
   kavro_schema_t *schema;
   kavro_error_t *error;
   kv_strbuf_t path;       /* JSON pointer of the element being parsed */
   unsigned max_depth;
   size_t max_fixed_size;
+  bool lenient;           /* accept what a registry holds (see relax()) */
   bool failed;
   kavro_err_t code;       /* of the first failure */
 } parser_t;
@@ -88,18 +97,14 @@ static void path_pop(parser_t *p, size_t mark) {
     p->path.data[mark] = '\0';
 }
 
-static bool warn(parser_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static bool warn(parser_t *p, const char *fmt, ...) {
+/* Add "@at: @text" to the schema's warnings (@at NULL: the current
+ * path). */
+static bool add_warning(parser_t *p, const char *at, const char *text) {
   kavro_schema_t *s = p->schema;
-  char text[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof(text), fmt, ap);
-  va_end(ap);
+  if (!at)
+    at = p->path.length ? p->path.data : "/";
   kv_strbuf_t sb = KV_STRBUF_INIT;
-  kv_strbuf_printf(&sb, "%s: %s", p->path.length ? p->path.data : "/", text);
+  kv_strbuf_printf(&sb, "%s: %s", *at ? at : "/", text);
   char *msg = kv_strbuf_steal(&sb);
   char **w = msg ? realloc(s->warnings, (s->warning_count + 1) * sizeof(*w)) : NULL;
   if (!w) {
@@ -110,6 +115,65 @@ static bool warn(parser_t *p, const char *fmt, ...) {
   w[s->warning_count++] = msg;
   s->warnings = w;
   return true;
+}
+
+static bool warn(parser_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool warn(parser_t *p, const char *fmt, ...) {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  return add_warning(p, NULL, text);
+}
+
+/* The warning that says a lenient parse accepted @defect at @at (NULL:
+ * the current path), with what it made of it. */
+static bool relaxed(parser_t *p, const char *at, const char *defect,
+                    const char *outcome) {
+  char text[KAVRO_ERROR_TEXT_LENGTH + 160];
+  snprintf(text, sizeof(text), "%s; accepted as a registry does: %s", defect,
+           outcome);
+  kavro_schema_t *s = p->schema;
+  /* Each costs a warning: hostile text full of repeated keys must not
+   * cost ten times its size. */
+  if (s->relaxed_count >= KV_MAX_RELAXED) {
+    fail(p, KAVRO_ERR_LIMIT, "more than %d defects to accept leniently",
+         KV_MAX_RELAXED);
+    return false;
+  }
+  size_t *r = realloc(s->relaxed, (s->relaxed_count + 1) * sizeof(*r));
+  if (!r) {
+    fail_nomem(p);
+    return false;
+  }
+  s->relaxed = r;
+  if (!add_warning(p, at, text))
+    return false;
+  r[s->relaxed_count++] = s->warning_count - 1;
+  return true;
+}
+
+static bool relax(parser_t *p, const char *outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A defect that the 1.11 specification forbids but Schema Registries hold
+ * (older versions accepted it, or default validation was off).  Strictly,
+ * an error; leniently, a warning naming it, and the parse goes on with
+ * @outcome (what the schema is read as).  True when the parse goes on. */
+static bool relax(parser_t *p, const char *outcome, const char *fmt, ...) {
+  char text[KAVRO_ERROR_TEXT_LENGTH];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  if (!p->lenient) {
+    fail(p, KAVRO_ERR_SCHEMA_INVALID, "%s", text);
+    return false;
+  }
+  return relaxed(p, NULL, text, outcome);
 }
 
 /* ---- names ------------------------------------------------------------------ */
@@ -421,6 +485,7 @@ static long latin1_length(json_t *j) {
 
 static bool check_default(parser_t *p, const kv_node_t *type, json_t *value,
                           unsigned depth);
+static void explain_union_default(parser_t *p);
 
 /* The first field of @record without a default that @value lacks. */
 static const kv_field_t *first_missing_field(const kv_node_t *record,
@@ -560,9 +625,23 @@ static bool check_default(parser_t *p, const kv_node_t *type, json_t *value,
     /* 1.11: a union's default corresponds to its first branch. */
     if (type->branch_count == 0)
       return default_mismatch(p, type, "absent: an empty union has no values");
-    return check_default(p, type->branches[0], value, depth + 1);
+    if (check_default(p, type->branches[0], value, depth + 1))
+      return true;
+    explain_union_default(p);
+    return false;
   }
   return false;
+}
+
+/* A union default that another branch would hold is the usual mistake
+ * (["string","null"] with null): say which rule refused it. */
+static void explain_union_default(parser_t *p) {
+  if (!p->error || p->code != KAVRO_ERR_SCHEMA_INVALID)
+    return;
+  char inner[KAVRO_ERROR_TEXT_LENGTH];
+  memcpy(inner, p->error->text, sizeof(inner));
+  snprintf(p->error->text, sizeof(p->error->text),
+           "a union's default is a value of its first branch: %.400s", inner);
 }
 
 /* ---- named types ---------------------------------------------------------------------- */
@@ -647,11 +726,20 @@ static bool define_named(parser_t *p, kv_node_t *node, json_t *obj,
   const char *space = enclosing_space;
   if (js && !strchr(name, '.')) {
     mark = path_push(p, "namespace");
-    space = plain_string(js);
-    if (!space || (*space && !valid_dotted(space))) {
-      fail(p, KAVRO_ERR_SCHEMA_INVALID,
-           "\"namespace\" must be a string of dot-separated names");
-      return false;
+    const char *given = plain_string(js);
+    if (!given) {
+      /* Java reads a namespace that is no string as absent. */
+      if (!relax(p, "read as if absent",
+                 "\"namespace\" must be a string of dot-separated names, "
+                 "not %s", json_is_null(js) ? "null" : "another JSON type"))
+        return false;
+    } else {
+      if (*given && !valid_dotted(given) &&
+          !relax(p, "kept as written",
+                 "\"namespace\" must be a string of dot-separated names, "
+                 "not \"%.200s\"", given))
+        return false;
+      space = given;
     }
     path_pop(p, mark);
   }
@@ -667,7 +755,14 @@ static bool define_named(parser_t *p, kv_node_t *node, json_t *obj,
     return false;
   }
   mark = path_push(p, "name");
-  if (kv_primitive_from_name(node->name) >= 0) {
+  /* Java and Python refuse only a full name that is a primitive's: in a
+   * namespace, the type is reached by its full name. */
+  if (kv_primitive_from_name(node->name) >= 0 &&
+      (!node->space ||
+       !relax(p, "the type is reached by its full name only",
+              "\"%s\" is a primitive type name and cannot name a %s, not "
+              "even in a namespace (%s)", node->name,
+              kavro_type_name(node->type), node->fullname))) {
     fail(p, KAVRO_ERR_SCHEMA_INVALID,
          "\"%s\" is a primitive type name and cannot name a %s", node->name,
          kavro_type_name(node->type));
@@ -740,6 +835,36 @@ static bool parse_field_name(parser_t *p, kv_node_t *rec, json_t *jf,
   return true;
 }
 
+/* Check the default @value of field @f.  Leniently, a default that does
+ * not fit is kept with its defect in f->default_defect (a warning says
+ * so); running out of memory or a limit still fails. */
+static bool check_field_default(parser_t *p, kv_field_t *f, json_t *value) {
+  if (!p->lenient)
+    return check_default(p, f->type, value, 0);
+  kavro_error_t *caller = p->error, probe;
+  if (caller)
+    probe = *caller;
+  else
+    kv_error_clear(&probe);
+  p->error = &probe;
+  bool ok = check_default(p, f->type, value, 0);
+  p->error = caller;
+  if (ok)
+    return true;
+  if (p->code != KAVRO_ERR_SCHEMA_INVALID) {
+    if (caller)
+      *caller = probe;
+    return false;
+  }
+  p->failed = false;
+  if (!(f->default_defect = strdup(probe.text))) {
+    fail_nomem(p);
+    return false;
+  }
+  return relaxed(p, probe.path, probe.text,
+                 "kept, but a read that needs it fails");
+}
+
 static bool parse_field(parser_t *p, kv_node_t *rec, json_t *jf, size_t index,
                         unsigned depth) {
   kv_field_t *f = &rec->fields[index];
@@ -764,9 +889,10 @@ static bool parse_field(parser_t *p, kv_node_t *rec, json_t *jf, size_t index,
   json_t *jd = json_object_get(jf, "default");
   if (jd) {
     mark = path_push(p, "default");
-    if (!check_default(p, f->type, jd, 0))
-      return false;
+    bool ok = check_field_default(p, f, jd);
     path_pop(p, mark);
+    if (!ok)
+      return false;
     f->default_value = json_incref(jd);
   } else {
     rec->required_field_count++;
@@ -869,12 +995,22 @@ static bool parse_enum_default(parser_t *p, kv_node_t *en, json_t *obj) {
   const char *d = plain_string(jd);
   if (d && (en->enum_default = kv_enum_symbol(en, d)) >= 0)
     return true;
+  en->enum_default = -1;
+  char defect[KAVRO_ERROR_TEXT_LENGTH];
+  snprintf(defect, sizeof(defect),
+           "enum default %s%.200s%s is not one of the symbols of %.200s",
+           d ? "\"" : "", d ? d : "(not a string)", d ? "\"" : "", en->fullname);
   size_t mark = path_push(p, "default");
-  fail(p, KAVRO_ERR_SCHEMA_INVALID,
-       "enum default %s%s%s is not one of the symbols of %s", d ? "\"" : "",
-       d ? d : "(not a string)", d ? "\"" : "", en->fullname);
+  bool ok = relax(p, "kept, but a read that needs it fails", "%s", defect);
   path_pop(p, mark);
-  return false;
+  if (!ok)
+    return false;
+  en->bad_enum_default = json_incref(jd);
+  if (!(en->enum_default_defect = strdup(defect))) {
+    fail_nomem(p);
+    return false;
+  }
+  return true;
 }
 
 static const char *const enum_attrs[] = {"type", "name", "namespace", "doc",
@@ -1147,12 +1283,20 @@ static void locate_error(const kavro_schema_t *s, kavro_error_t *error) {
   error->position = pos.offset;
 }
 
-static kavro_err_t parse_json(const char *text, size_t length, json_t **rootp,
+/* The text as JSON.  A key given twice in an object is an error, except
+ * when @lenient: then *@duplicatesp says there are some (the last value
+ * of each is used, as Jackson does), and the parse goes on. */
+static kavro_err_t parse_json(const char *text, size_t length, bool lenient,
+                              json_t **rootp, bool *duplicatesp,
                               kavro_error_t *error) {
   json_error_t jerr;
-  *rootp = json_loadb(text, length,
-                      JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                      &jerr);
+  size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
+  *duplicatesp = false;
+  *rootp = json_loadb(text, length, flags | JSON_REJECT_DUPLICATES, &jerr);
+  if (!*rootp && lenient && json_error_code(&jerr) == json_error_duplicate_key) {
+    *duplicatesp = true;
+    *rootp = json_loadb(text, length, flags, &jerr);
+  }
   if (*rootp)
     return KAVRO_OK;
   /* jansson gives no text only when it ran out of memory. */
@@ -1165,6 +1309,22 @@ static kavro_err_t parse_json(const char *text, size_t length, json_t **rootp,
     error->position = jerr.position;
   }
   return KAVRO_ERR_JSON;
+}
+
+static bool warn_duplicate(void *opaque, const char *pointer,
+                           const char *key) {
+  parser_t *p = opaque;
+  char defect[KAVRO_ERROR_TEXT_LENGTH];
+  snprintf(defect, sizeof(defect), "key \"%.200s\" appears twice in one "
+           "JSON object", key);
+  return relaxed(p, pointer, defect, "the last value is used");
+}
+
+/* One warning per repeated key, at its second occurrence. */
+static void warn_duplicates(parser_t *p) {
+  const kavro_schema_t *s = p->schema;
+  if (!kv_json_duplicate_keys(s->text, s->text_length, warn_duplicate, p))
+    fail_nomem(p);
 }
 
 static void options_with_defaults(const kavro_parse_options_t *in,
@@ -1198,7 +1358,9 @@ kavro_err_t kavro_schema_parse(const char *text, size_t length,
                         "schema text is %zu bytes, larger than the limit of %zu",
                         length, opts.max_size);
   json_t *root;
-  kavro_err_t err = parse_json(text, length, &root, error);
+  bool duplicates;
+  kavro_err_t err = parse_json(text, length, opts.lenient, &root, &duplicates,
+                               error);
   if (err)
     return err;
   kavro_schema_t *s = schema_alloc(text, length, &opts);
@@ -1207,8 +1369,11 @@ kavro_err_t kavro_schema_parse(const char *text, size_t length,
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
   parser_t p = {.schema = s, .error = error, .max_depth = opts.max_depth,
-                .max_fixed_size = opts.max_fixed_size};
-  s->root = parse_type(&p, root, NULL, 0);
+                .max_fixed_size = opts.max_fixed_size,
+                .lenient = opts.lenient};
+  if (duplicates)
+    warn_duplicates(&p);
+  s->root = p.failed ? NULL : parse_type(&p, root, NULL, 0);
   json_decref(root);
   if (s->root && kv_strbuf_failed(&p.path))
     fail_nomem(&p);

@@ -264,6 +264,9 @@ static kavro_err_t encode_record(json_in_t *in, const kv_node_t *node,
     kavro_err_t err;
     if (v) {
       err = encode_json(in, f->type, v, depth + 1);
+    } else if (f->default_defect) {
+      err = in_fail(in, "field is missing and its default cannot be used: %s",
+                    f->default_defect);
     } else if (f->default_value) {
       /* A default is written in the default convention, whatever the
        * datum's own. */

@@ -15,7 +15,10 @@
  *  - bytes read as a string become UTF-8, each byte that cannot be read as
  *    UTF-8 turning into U+FFFD, as Java does;
  *  - an enum symbol the reader lacks becomes the reader enum's default
- *    (1.9 and later), and is an error for the datum when there is none.
+ *    (1.9 and later), and is an error for the datum when there is none;
+ *  - a default a lenient parse kept though it does not fit its type is
+ *    never used: a plan that needs a field's default refuses to build, an
+ *    enum symbol that needs the enum's default fails its datum.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -229,7 +232,14 @@ static bool add_fill(builder_t *b, kv_plan_t *plan, const kv_field_t *rf) {
   if (!rf->default_value)
     incompatible(b, "reader field \"%s\" is not in the writer's record and "
                     "has no default", rf->name);
-  else if (kv_json_encode(rf->type, rf->default_value, KV_JSON_DEFAULT, &bytes,
+  else if (rf->default_defect) {
+    /* Kept by a lenient parse, never used: a made-up value would be
+     * silent data corruption. */
+    kv_error_set(b->error, KAVRO_ERR_SCHEMA_INVALID,
+                 "reader field \"%s\" is not in the writer's record and its "
+                 "default cannot be used: %s", rf->name, rf->default_defect);
+    kv_error_set_path(b->error, b->path);
+  } else if (kv_json_encode(rf->type, rf->default_value, KV_JSON_DEFAULT, &bytes,
                           b->error) == KAVRO_OK)
     ok = true;
   else if (b->error->code != KAVRO_ERR_NOMEM) {
@@ -563,8 +573,9 @@ static kavro_err_t run_enum(kv_reader_t *r, const kv_plan_t *plan,
   long j = plan->symbol_map[i];
   if (j < 0)
     return kavro_cursor_fail(&r->c, "symbol %s is not in the reader's enum %s, "
-                             "which has no default",
-                             w->symbols[i], plan->reader->fullname);
+                             "%s%s", w->symbols[i], plan->reader->fullname,
+                             kv_enum_default_state(plan->reader),
+                             kv_enum_default_defect(plan->reader));
   return set_status(r, avro_value_set_enum(v, (int)j), "an enum");
 }
 

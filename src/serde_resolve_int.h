@@ -70,6 +70,18 @@ struct kavro_resolution_s {
   size_t plan_count, plan_capacity;
 };
 
+/* Why reader enum @r cannot hold a symbol it lacks, as two strings for
+ * "%s%s" in a datum's error: no default, or one a lenient parse kept
+ * though it is no symbol (never used). */
+static inline const char *kv_enum_default_state(const kv_node_t *r) {
+  return r->enum_default_defect ? "whose default cannot be used: "
+                                : "which has no default";
+}
+
+static inline const char *kv_enum_default_defect(const kv_node_t *r) {
+  return r->enum_default_defect ? r->enum_default_defect : "";
+}
+
 /* Read one datum of the plan's writer into @value (of its reader). */
 kavro_err_t kv_plan_run(kv_reader_t *r, const kv_plan_t *plan,
                         avro_value_t *value);

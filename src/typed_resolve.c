@@ -408,8 +408,9 @@ static kavro_err_t tx_enum(tx_t *t, const kv_plan_t *plan) {
   long j = plan->symbol_map[i];
   if (j < 0)
     return kavro_cursor_fail(&t->r.c, "symbol %s is not in the reader's enum %s, "
-                               "which has no default",
-                        w->symbols[i], plan->reader->fullname);
+                               "%s%s", w->symbols[i], plan->reader->fullname,
+                             kv_enum_default_state(plan->reader),
+                             kv_enum_default_defect(plan->reader));
   return tx_long(t, j);
 }
 

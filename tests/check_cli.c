@@ -8,6 +8,7 @@
  * `kavro canonical` and `kavro fingerprint`.
  */
 #include <check.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "kavro.h"
 #include "kavro/mock.h"
+#include "legacy_schemas.h"
 #include "proc_util.h"
 #include "testutil.h"
 
@@ -100,7 +102,7 @@ static void teardown(void) {
       "refs/order.avsc",   "order.avsc",        "bad.avsc",
       "warn.avsc",         "row.avsc",          "int.avsc",
       "null.avsc",         "lines.in",          "big.avsc",
-      "frames.hex",        "refs"};
+      "frames.hex",        "legacy.avsc",       "refs"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     remove(kt_work_path(workdir, names[i]));
   rmdir(workdir);
@@ -218,6 +220,53 @@ START_TEST(test_validate_reports_each_file) {
   snprintf(want, sizeof(want), "%s:9:32: /fields/3/type: ", tempo);
   ck_assert_contains(r.err, want);
   ck_assert_str_eq(r.out, "");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* A schema a registry holds though the specification forbids it:
+ * canonical and fingerprint describe it (warning about the defect);
+ * validate refuses it and names the rule a registry relaxes. */
+START_TEST(test_legacy_schemas) {
+  const char *path = kt_work_path(workdir, "legacy.avsc");
+  for (size_t i = 0; i < kt_legacy_count; i++) {
+    const kt_legacy_t *c = &kt_legacy[i];
+    kt_write_file(path, c->text);
+    kavro_parse_options_t options;
+    kavro_parse_options_init(&options);
+    options.lenient = true;
+    kavro_schema_t *schema;
+    ck_assert_int_eq(kavro_schema_parse(c->text, strlen(c->text), &options,
+                                        &schema, NULL),
+                     KAVRO_OK);
+
+    kt_run_t r = RUN("canonical", path);
+    ck_assert_msg(r.status == 0, "%s: %s", c->name, r.err);
+    ck_assert(strncmp(r.out, kavro_schema_canonical(schema),
+                      strlen(kavro_schema_canonical(schema))) == 0);
+    ck_assert_contains(r.err, "warning: ");
+    ck_assert_contains(r.err, c->says);
+    kt_run_free(&r);
+
+    r = RUN("fingerprint", path);
+    ck_assert_msg(r.status == 0, "%s: %s", c->name, r.err);
+    char rabin[32];
+    snprintf(rabin, sizeof(rabin), "%016" PRIx64 "\n", kavro_schema_rabin(schema));
+    ck_assert_str_eq(r.out, rabin);
+    kt_run_free(&r);
+
+    r = RUN("validate", path);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_contains(r.err, "a registry would accept this with a warning: ");
+    ck_assert_contains(r.err, c->pointer);
+    ck_assert_contains(r.err, c->says);
+    kt_run_free(&r);
+    kavro_schema_destroy(schema);
+  }
+  /* A schema no registry accepts gets no such note. */
+  kt_run_t r = RUN("validate", kt_work_path(workdir, "bad.avsc"));
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_null(strstr(r.err, "registry would accept"));
   kt_run_free(&r);
 }
 END_TEST
@@ -652,6 +701,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_validate_warns_logical_beside_field);
   tcase_add_test(tc, test_validate_reports_each_file);
   tcase_add_test(tc, test_validate_io_error);
+  tcase_add_test(tc, test_legacy_schemas);
   tcase_add_test(tc, test_validate_warning);
   tcase_add_test(tc, test_refs_needed);
   tcase_add_test(tc, test_refs_directory_chain);

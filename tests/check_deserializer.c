@@ -16,6 +16,7 @@
 
 #include "kavro.h"
 #include "kavro/mock.h"
+#include "legacy_schemas.h"
 #include "serde_fixture.h"
 #include "testutil.h"
 
@@ -650,6 +651,149 @@ START_TEST(cli_round_trip_registry) {
 }
 END_TEST
 
+/* ---- schemas a registry holds though the specification forbids them ------- */
+
+/* Deserialize the frame of @id and @body_hex with @des. */
+static kavro_err_t read_frame(kavro_deserializer_t *des, int id,
+                              const char *body_hex, kavro_deserialized_t *msg,
+                              kavro_error_t *error) {
+  size_t length;
+  unsigned char *frame = kt_frame_hex(id, body_hex, &length);
+  kavro_err_t err = kavro_deserializer_deserialize(des, "orders", false, NULL,
+                                                   0, frame, length, msg, error);
+  free(frame);
+  return err;
+}
+
+static char *datum_json(const kavro_deserialized_t *msg) {
+  char *json =
+      kavro_value_to_json(msg->schema, msg->value, KAVRO_DATUM_JSON_AVRO, NULL);
+  ck_assert_ptr_nonnull(json);
+  return json;
+}
+
+/* Each legacy writer schema, served by the registry: its messages decode
+ * (it is read leniently); a reader that needs its invalid default (the
+ * latest version, reading a message of the version before, which lacks the
+ * field) fails naming the field and the defect; reading its own messages,
+ * which need no default, still works. */
+START_TEST(legacy_writer_schemas) {
+  for (size_t i = 0; i < kt_legacy_count; i++) {
+    const kt_legacy_t *c = &kt_legacy[i];
+    const char *texts[] = {kt_legacy_v1, c->text};
+    kt_mock_hold(kt_mock, "orders-value", texts, 2);
+    kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+    kavro_deserializer_t *des = deserializer(reg);
+    kavro_deserialized_t msg;
+    kavro_error_t error;
+    ck_assert_msg(read_frame(des, 2, c->body_hex, &msg, &error) == KAVRO_OK,
+                  "%s: %s", c->name, error.text);
+    char *json = datum_json(&msg);
+    ck_assert_str_eq(json, c->json);
+    free(json);
+    ck_assert_msg(kavro_schema_relaxed_count(msg.writer) ==
+                      (c->rewritten_away ? 0u : 1u),
+                  "%s: %s", c->name, kavro_schema_text(msg.writer));
+
+    kavro_registry_t *latest =
+        kt_client(kt_mock_url(_i), "use.latest.version", "true", NULL);
+    kavro_deserializer_t *by_latest = deserializer(latest);
+    kavro_err_t err = read_frame(by_latest, 1, "0e", &msg, &error);
+    if (c->field_default) {
+      ck_assert_msg(err == KAVRO_ERR_SCHEMA_INVALID, "%s: %s (%s)", c->name,
+                    kavro_err2name(err), error.text);
+      ck_assert_msg(strstr(error.text, "reader field \"x\"") &&
+                        strstr(error.text, "default cannot be used") &&
+                        strstr(error.text, c->says),
+                    "%s: %s", c->name, error.text);
+      ck_assert_str_eq(error.path, "/fields/1");
+      ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+    } else {
+      ck_assert_int_eq(err, KAVRO_ERR_INCOMPATIBLE);
+    }
+    ck_assert_ptr_null(msg.value);
+    ck_assert_msg(read_frame(by_latest, 2, c->body_hex, &msg, &error) ==
+                      KAVRO_OK, "%s: %s", c->name, error.text);
+    json = datum_json(&msg);
+    ck_assert_str_eq(json, c->json);
+    free(json);
+    kavro_deserializer_destroy(by_latest);
+    kavro_registry_destroy(latest);
+    kavro_deserializer_destroy(des);
+    kavro_registry_destroy(reg);
+  }
+}
+END_TEST
+
+/* A reader enum whose default is no symbol: symbols it has are read, one
+ * it lacks fails its message naming the defect, never a made-up symbol. */
+START_TEST(legacy_enum_default_never_used) {
+  static const char writer[] =
+      "{\"type\":\"record\",\"name\":\"Legacy\",\"namespace\":\"com.acme\","
+      "\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"x\",\"type\":"
+      "{\"type\":\"enum\",\"name\":\"Mood\",\"symbols\":[\"HAPPY\",\"SAD\","
+      "\"ANGRY\"]}}]}";
+  const kt_legacy_t *c = NULL;
+  for (size_t i = 0; i < kt_legacy_count; i++)
+    if (strstr(kt_legacy[i].text, "\"MEH\""))
+      c = &kt_legacy[i];
+  ck_assert_ptr_nonnull(c);
+  const char *texts[] = {writer, c->text};
+  kt_mock_hold(kt_mock, "orders-value", texts, 2);
+  kavro_registry_t *latest =
+      kt_client(kt_mock_url(_i), "use.latest.version", "true", NULL);
+  kavro_deserializer_t *des = deserializer(latest);
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  ck_assert_int_eq(read_frame(des, 1, "0e02", &msg, &error), KAVRO_OK);
+  char *json = datum_json(&msg);
+  ck_assert_str_eq(json, "{\"id\": 7, \"x\": \"SAD\"}");
+  free(json);
+  ck_assert(msg.resolved);
+  ck_assert_int_ne(read_frame(des, 1, "0e04", &msg, &error), KAVRO_OK);
+  ck_assert_msg(strstr(error.text, "ANGRY") &&
+                    strstr(error.text, "default cannot be used") &&
+                    strstr(error.text, "\"MEH\""),
+                "%s", error.text);
+  ck_assert_ptr_null(msg.value);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(latest);
+}
+END_TEST
+
+/* JSON to binary with a legacy schema: a field given is written; a field
+ * left out whose default is invalid is an error naming the defect, not a
+ * made-up value. */
+START_TEST(legacy_json_encoding) {
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.lenient = true;
+  kavro_schema_t *schema;
+  const char *text = kt_legacy[0].text;
+  ck_assert_int_eq(kavro_schema_parse(text, strlen(text), &options, &schema,
+                                      NULL),
+                   KAVRO_OK);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  const char *full = "{\"id\": 7, \"x\": true}";
+  ck_assert_int_eq(kavro_json_to_binary(schema, full, strlen(full), out, &error),
+                   KAVRO_OK);
+  char *hex = kt_hex_encode(kavro_buf_data(out), kavro_buf_length(out));
+  ck_assert_str_eq(hex, kt_legacy[0].body_hex);
+  free(hex);
+  kavro_buf_reset(out);
+  const char *partial = "{\"id\": 7}";
+  ck_assert_int_eq(kavro_json_to_binary(schema, partial, strlen(partial), out,
+                                        &error),
+                   KAVRO_ERR_DECODE);
+  ck_assert_msg(strstr(error.text, "default cannot be used") &&
+                    strstr(error.text, "true or false"),
+                "%s", error.text);
+  kavro_buf_destroy(out);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
 static Suite *deserializer_suite(void) {
   Suite *s = suite_create("deserializer");
   TCase *tc = tcase_create("read");
@@ -659,6 +803,9 @@ static Suite *deserializer_suite(void) {
   tcase_add_loop_test(tc, resolved_to_reader, 0, 2);
   tcase_add_loop_test(tc, reader_latest_version, 0, 2);
   tcase_add_test(tc, reader_fixed_id);
+  tcase_add_loop_test(tc, legacy_writer_schemas, 0, 2);
+  tcase_add_loop_test(tc, legacy_enum_default_never_used, 0, 2);
+  tcase_add_test(tc, legacy_json_encoding);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

@@ -24,6 +24,8 @@
 #include "inproc_int.h"
 #include "mock_int.h"
 #include "common_strbuf_int.h"
+#include "legacy_schemas.h"
+#include "serde_fixture.h"
 #include "testutil.h"
 
 #define SCOPE "check-mock"
@@ -430,6 +432,38 @@ START_TEST(test_lookup) {
   expect_done("POST", "/subjects/orders-value?deleted=true", pretty, 200, 0);
   free(bad);
   free(pretty);
+}
+END_TEST
+
+/* A schema the specification forbids, held from long ago (a stored file
+ * loaded): the mock serves it, finds it on lookup and checks against it,
+ * as a registry reads the schemas it holds; registering it anew, or
+ * testing it as a new version, is refused, as for any new schema. */
+START_TEST(test_legacy_schema_held) {
+  over_http = _i;
+  const char *text = kt_legacy[0].text;
+  kt_mock_hold(mock, "old-value", &text, 1);
+  answer_t a = expect("GET", "/schemas/ids/1", NULL, 200, 0);
+  ck_assert_ptr_nonnull(
+      strstr(json_string_value(json_object_get(a.json, "schema")),
+             "\"default\":\"true\""));
+  answer_free(&a);
+  char *body = schema_body(text, NULL);
+  a = expect("POST", "/subjects/old-value", body, 200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "id")), 1);
+  answer_free(&a);
+  expect_done("POST", "/subjects/old-value/versions", body, 422, 42201);
+  expect_done("POST", "/subjects/other-value/versions", body, 422, 42201);
+  expect_done("POST", "/compatibility/subjects/old-value/versions/latest", body,
+              422, 42201);
+  char *next = schema_body(kt_legacy_v1, NULL);
+  a = expect("POST", "/compatibility/subjects/old-value/versions/latest", next,
+             200, 0);
+  ck_assert(json_is_true(json_object_get(a.json, "is_compatible")));
+  answer_free(&a);
+  ck_assert_int_ge(register_ok("old-value", kt_legacy_v1, NULL), 2);
+  free(next);
+  free(body);
 }
 END_TEST
 
@@ -1621,6 +1655,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_read_errors, 0, 2);
   tcase_add_loop_test(tc, test_invalid_registrations, 0, 2);
   tcase_add_loop_test(tc, test_lookup, 0, 2);
+  tcase_add_loop_test(tc, test_legacy_schema_held, 0, 2);
   tcase_add_loop_test(tc, test_delete_version_rules, 0, 2);
   tcase_add_loop_test(tc, test_delete_subject_rules, 0, 2);
   tcase_add_loop_test(tc, test_backward_refusal, 0, 2);

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "common_json_locate_int.h"
+#include "common_strbuf_int.h"
 #include "kavro.h"
+#include "legacy_schemas.h"
 #include "schema_int.h"
 #include "testutil.h"
 
@@ -807,6 +809,171 @@ START_TEST(test_shared_references) {
 }
 END_TEST
 
+/* ---- lenient parsing: what registries hold ------------------------------------ */
+
+static kavro_err_t parse_lenient(const char *text, kavro_schema_t **s,
+                                 kavro_error_t *err) {
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.lenient = true;
+  return kavro_schema_parse(text, strlen(text), &options, s, err);
+}
+
+/* Each defect: refused strictly at its place, accepted leniently with one
+ * warning that names it at the same place. */
+START_TEST(test_lenient_defects) {
+  for (size_t i = 0; i < kt_legacy_count; i++) {
+    const kt_legacy_t *c = &kt_legacy[i];
+    kavro_schema_t *s = NULL;
+    kavro_error_t err;
+    kavro_err_t rc = parse_text(c->text, &s, &err);
+    ck_assert_msg(rc == KAVRO_ERR_SCHEMA_INVALID || rc == KAVRO_ERR_JSON,
+                  "%s: strict parse gave %s", c->name, kavro_err2name(rc));
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(err.text, c->says) ||
+                      (rc == KAVRO_ERR_JSON && strstr(err.text, "duplicate")),
+                  "%s: strict error '%s'", c->name, err.text);
+    if (rc == KAVRO_ERR_SCHEMA_INVALID)
+      ck_assert_str_eq(err.path, c->pointer);
+
+    rc = parse_lenient(c->text, &s, &err);
+    ck_assert_msg(rc == KAVRO_OK, "%s: lenient parse: %s at %s", c->name,
+                  err.text, err.path);
+    ck_assert_uint_eq(kavro_schema_relaxed_count(s), 1);
+    const char *w = kavro_schema_relaxed(s, 0);
+    ck_assert_uint_eq(kavro_schema_warning_count(s), 1);
+    ck_assert_str_eq(kavro_schema_warning(s, 0), w);
+    ck_assert_msg(strncmp(w, c->pointer, strlen(c->pointer)) == 0 &&
+                      w[strlen(c->pointer)] == ':',
+                  "%s: warning '%s' not at %s", c->name, w, c->pointer);
+    ck_assert_msg(strstr(w, c->says) && strstr(w, "accepted as a registry does"),
+                  "%s: warning '%s'", c->name, w);
+    ck_assert_ptr_null(kavro_schema_relaxed(s, 1));
+    /* The canonical form and fingerprint exist; the JSON output parses
+     * back leniently to the same identity (invalid defaults kept). */
+    ck_assert_ptr_nonnull(kavro_schema_canonical(s));
+    char *out = kavro_schema_to_json(s, KAVRO_JSON_COMPACT);
+    kavro_schema_t *again = NULL;
+    ck_assert_msg(parse_lenient(out, &again, &err) == KAVRO_OK, "%s: %s: %s",
+                  c->name, out, err.text);
+    ck_assert_str_eq(kavro_schema_canonical(again), kavro_schema_canonical(s));
+    ck_assert(memcmp(kv_schema_identity(again), kv_schema_identity(s), 32) == 0);
+    free(out);
+    kavro_schema_destroy(again);
+    kavro_schema_destroy(s);
+  }
+}
+END_TEST
+
+/* An invalid default is kept as written with its defect, not coerced. */
+START_TEST(test_lenient_default_kept_invalid) {
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(parse_lenient(kt_legacy[0].text, &s, &err), KAVRO_OK);
+  const kv_field_t *x = kv_record_field(kv_schema_root(s), "x");
+  ck_assert_str_eq(json_string_value(x->default_value), "true");
+  ck_assert_ptr_nonnull(strstr(x->default_defect, "true or false"));
+  ck_assert_ptr_null(kv_record_field(kv_schema_root(s), "id")->default_defect);
+  char *out = kavro_schema_to_json(s, KAVRO_JSON_COMPACT);
+  ck_assert_ptr_nonnull(strstr(out, "\"default\":\"true\""));
+  free(out);
+  kavro_schema_destroy(s);
+
+  /* The enum's own default: no symbol index, the text kept for output. */
+  ck_assert_int_eq(parse_lenient(kt_legacy[5].text, &s, &err), KAVRO_OK);
+  const kv_node_t *mood = kv_record_field(kv_schema_root(s), "x")->type;
+  ck_assert_int_eq(mood->enum_default, -1);
+  ck_assert_str_eq(json_string_value(mood->bad_enum_default), "MEH");
+  ck_assert_ptr_nonnull(mood->enum_default_defect);
+  out = kavro_schema_to_json(s, KAVRO_JSON_COMPACT);
+  ck_assert_ptr_nonnull(strstr(out, "\"default\":\"MEH\""));
+  free(out);
+  kavro_schema_destroy(s);
+
+  /* A valid schema has nothing relaxed, lenient or not. */
+  ck_assert_int_eq(parse_lenient(kt_legacy_v1, &s, &err), KAVRO_OK);
+  ck_assert_uint_eq(kavro_schema_relaxed_count(s), 0);
+  kavro_schema_destroy(s);
+}
+END_TEST
+
+/* What stays an error leniently: a bare primitive name (no reference to it
+ * could work), JSON that is not JSON, and what no registry accepts. */
+START_TEST(test_lenient_limits) {
+  static const char *const still_invalid[] = {
+      "{\"type\":\"record\",\"name\":\"string\",\"fields\":[]}",
+      "{\"type\":\"record\",\"name\":\"R\",\"fields\":[",
+      "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"A\"]}",
+      "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"1a\",\"type\":\"int\"}]}",
+      "[\"int\",\"int\"]",
+  };
+  for (size_t i = 0; i < sizeof(still_invalid) / sizeof(still_invalid[0]); i++) {
+    kavro_schema_t *s = NULL;
+    kavro_error_t err;
+    ck_assert_msg(parse_lenient(still_invalid[i], &s, &err) != KAVRO_OK,
+                  "case %zu parsed", i);
+    ck_assert_ptr_null(s);
+  }
+  /* Several repeated keys: one warning each, with its pointer (escaped). */
+  kavro_schema_t *s;
+  kavro_error_t err;
+  ck_assert_int_eq(
+      parse_lenient("{\"type\":\"record\",\"name\":\"R\",\"a/b\":1,\"a/b\":2,"
+                    "\"fields\":[{\"name\":\"f\",\"type\":\"int\",\"x\":[{\"k\":"
+                    "1,\"k\":2}],\"doc\":\"a\",\"doc\":\"b\"}],\"type\":\"record\"}",
+                    &s, &err),
+      KAVRO_OK);
+  ck_assert_uint_eq(kavro_schema_relaxed_count(s), 4);
+  ck_assert_ptr_nonnull(strstr(kavro_schema_relaxed(s, 0), "/a~1b: "));
+  ck_assert_ptr_nonnull(strstr(kavro_schema_relaxed(s, 1), "/fields/0/x/0/k: "));
+  ck_assert_ptr_nonnull(strstr(kavro_schema_relaxed(s, 2), "/fields/0/doc: "));
+  ck_assert_ptr_nonnull(strstr(kavro_schema_relaxed(s, 3), "/type: "));
+  ck_assert_str_eq(kv_schema_root(s)->fields[0].doc, "b");
+  kavro_schema_destroy(s);
+  /* Hostile text of many repeated keys is a limit, not ten times its
+   * size in warnings. */
+  kv_strbuf_t big = KV_STRBUF_INIT;
+  kv_strbuf_puts(&big, "{\"type\":\"int\"");
+  for (int i = 0; i < 1500; i++)
+    kv_strbuf_puts(&big, ",\"k\":0");
+  kv_strbuf_puts(&big, "}");
+  ck_assert_int_eq(parse_lenient(big.data, &s, &err), KAVRO_ERR_LIMIT);
+  ck_assert_ptr_null(s);
+  kv_strbuf_free(&big);
+}
+END_TEST
+
+/* A registry with default validation off is Java's parser with default
+ * settings: every `kind: parse` row Java 1.8.2 accepts there and the 1.11
+ * rules kavro keeps even leniently (field names, aliases) allow parses
+ * leniently, and every row both references refuse stays refused. */
+START_TEST(test_lenient_conformance) {
+  json_t *rows = kt_load_jsonl(kt_conformance_path("compat.jsonl"));
+  size_t i, accepted = 0;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    if (strcmp(json_string_value(json_object_get(row, "kind")), "parse") != 0)
+      continue;
+    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *text = json_string_value(json_object_get(row, "schema_text"));
+    bool java = json_is_true(json_object_get(row, "java182_valid"));
+    bool python = json_is_true(json_object_get(row, "py_valid"));
+    kavro_schema_t *s = NULL;
+    kavro_error_t err;
+    kavro_err_t rc = parse_lenient(text, &s, &err);
+    if (java)
+      ck_assert_msg(rc == KAVRO_OK, "%s: Java accepts it; lenient: %s", id,
+                    err.text);
+    if (!java && !python)
+      ck_assert_msg(rc != KAVRO_OK, "%s: both refuse it; lenient accepts", id);
+    accepted += rc == KAVRO_OK;
+    kavro_schema_destroy(s);
+  }
+  ck_assert_uint_ge(accepted, 6);
+  json_decref(rows);
+}
+END_TEST
+
 static Suite *schema_suite(void) {
   Suite *s = suite_create("schema");
   TCase *tc = tcase_create("parse");
@@ -826,6 +993,10 @@ static Suite *schema_suite(void) {
   tcase_add_test(tc, test_parse_file);
   tcase_add_test(tc, test_refcount_and_errors);
   tcase_add_test(tc, test_project_schemas);
+  tcase_add_test(tc, test_lenient_defects);
+  tcase_add_test(tc, test_lenient_default_kept_invalid);
+  tcase_add_test(tc, test_lenient_limits);
+  tcase_add_test(tc, test_lenient_conformance);
   suite_add_tcase(s, tc);
   /* These prove time linear in the members of 200k-member schemas; the
    * plain and sanitizer runs do that, and under valgrind they would only

@@ -33,6 +33,8 @@
 
 #include "kavro.h"
 #include "kavro/mock.h"
+#include "legacy_schemas.h"
+#include "serde_fixture.h"
 #include "testutil.h"
 
 #ifndef SR_COMPAT_BIN
@@ -746,10 +748,17 @@ START_TEST(test_github_format) {
 END_TEST
 
 /* An invalid new schema is a finding (exit 1) placed on its line; an
- * invalid previous version is named, without a line in the new file. */
+ * invalid previous version is named, without a line in the new file.  A
+ * previous version is read as a registry reads what it holds, so only a
+ * defect no registry accepts makes it invalid (an invalid default does
+ * not). */
 START_TEST(test_invalid_schemas) {
   copy_fixture("order_v1.avsc", work, "old.avsc");
   copy_fixture("invalid.avsc", work, "broken.avsc");
+  write_file(work, "unreadable.avsc",
+             "{\"type\": \"record\", \"name\": \"Broken\", \"fields\": [\n"
+             "  {\"name\": \"count\", \"type\": \"int\"},\n"
+             "  {\"name\": \"count\", \"type\": \"int\"}]}\n");
   char *text = fixture_text("invalid.avsc");
   int line, column;
   position_of(text, "\"default\": \"ten\"", &line, &column);
@@ -764,19 +773,28 @@ START_TEST(test_invalid_schemas) {
   ck_assert_msg(strncmp(r.out, prefix, strlen(prefix)) == 0, "expected %s in:\n%s",
                 prefix, r.out);
   run_free(&r);
-  r = sr(work, "check", "--format", "github", "--against", "broken.avsc", "old.avsc",
-         NULL);
+  r = sr(work, "check", "--format", "github", "--against", "unreadable.avsc",
+         "old.avsc", NULL);
   ck_assert_int_eq(r.status, 1);
-  assert_contains(r.out, "::error file=old.avsc,title=sr-compat%3A invalid schema::broken.avsc:");
+  assert_contains(r.out, "::error file=old.avsc,title=sr-compat%3A invalid schema::unreadable.avsc:");
   run_free(&r);
-  r = sr(work, "check", "--format", "json", "--against", "broken.avsc", "old.avsc", NULL);
+  r = sr(work, "check", "--format", "json", "--against", "unreadable.avsc",
+         "old.avsc", NULL);
   json_t *root = parse_json_output(&r);
   json_t *unit = json_array_get(json_object_get(root, "results"), 0);
   ck_assert_str_eq(json_string_value(json_object_get(unit, "status")), "invalid");
   json_t *error = json_object_get(unit, "error");
-  ck_assert_str_eq(json_string_value(json_object_get(error, "source")), "broken.avsc");
-  ck_assert_str_eq(json_string_value(json_object_get(error, "pointer")), "/fields/0/default");
-  ck_assert_int_eq(json_integer_value(json_object_get(error, "line")), line);
+  ck_assert_str_eq(json_string_value(json_object_get(error, "source")), "unreadable.avsc");
+  ck_assert_str_eq(json_string_value(json_object_get(error, "pointer")), "/fields/1/name");
+  ck_assert_int_eq(json_integer_value(json_object_get(error, "line")), 3);
+  json_decref(root);
+  run_free(&r);
+  /* The invalid default as a previous version: checked, not refused. */
+  r = sr(work, "check", "--format", "json", "--against", "broken.avsc", "old.avsc",
+         NULL);
+  root = parse_json_output(&r);
+  unit = json_array_get(json_object_get(root, "results"), 0);
+  ck_assert_str_ne(json_string_value(json_object_get(unit, "status")), "invalid");
   json_decref(root);
   run_free(&r);
 }
@@ -1539,6 +1557,45 @@ START_TEST(test_registry_check_levels) {
 }
 END_TEST
 
+/* A subject holding a schema the specification forbids (registries hold
+ * them): a change is checked against it, from a file as from the
+ * registry, and the registry agrees with the verdict. */
+START_TEST(test_registry_legacy_subject) {
+  static const char worse[] =
+      "{\"type\":\"record\",\"name\":\"Legacy\",\"namespace\":\"com.acme\","
+      "\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"
+      "{\"name\":\"w\",\"type\":\"string\"}]}";
+  write_file(work, "new.avsc", kt_legacy_v1);
+  write_file(work, "worse.avsc", worse);
+  for (size_t i = 0; i < kt_legacy_count; i++) {
+    const kt_legacy_t *c = &kt_legacy[i];
+    write_file(work, "old.avsc", c->text);
+    run_t r = sr(work, "check", "--no-catalog", "--against", "old.avsc",
+                 "new.avsc", NULL);
+    ck_assert_msg(r.status == 0, "%s: status %d\n%s%s", c->name, r.status,
+                  r.out, r.err);
+    run_free(&r);
+    r = sr(work, "check", "--no-catalog", "--against", "old.avsc", "worse.avsc",
+           NULL);
+    ck_assert_msg(r.status == 1, "%s: status %d\n%s%s", c->name, r.status,
+                  r.out, r.err);
+    assert_contains(r.out, "incompatible");
+    run_free(&r);
+
+    kt_mock_hold(mock, "shop-value", &c->text, 1);
+    check_verdict("new.avsc", true, KAVRO_COMPAT_BACKWARD);
+    check_verdict("worse.avsc", false, KAVRO_COMPAT_BACKWARD);
+  }
+  /* The candidate itself stays strict: a legacy schema is refused as a
+   * new version. */
+  write_file(work, "legacy.avsc", kt_legacy[0].text);
+  run_t r = sr(work, "check", "--no-catalog", "--against", "new.avsc",
+               "legacy.avsc", NULL);
+  ck_assert_int_ne(r.status, 0);
+  run_free(&r);
+}
+END_TEST
+
 START_TEST(test_registry_transitive) {
   /* Version 2 drops `note`; the candidate brings it back as a string with a
    * default: readable after version 2, not after version 1's int. */
@@ -1958,6 +2015,7 @@ static Suite *sr_compat_suite(void) {
   tcase_set_timeout(t, 60);
   tcase_add_test(t, test_registry_register_catalog);
   tcase_add_test(t, test_registry_check_levels);
+  tcase_add_test(t, test_registry_legacy_subject);
   tcase_add_test(t, test_registry_transitive);
   tcase_add_test(t, test_registry_disagreement);
   tcase_add_test(t, test_registry_references);

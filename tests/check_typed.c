@@ -901,6 +901,57 @@ START_TEST(evolution_through_registry) {
 }
 END_TEST
 
+/* A writer schema the registry holds though the specification forbids it
+ * (an invalid union default, an enum default that is no symbol, a boolean
+ * default given as a string): its messages decode into generated structs
+ * through the typed path, which never needs a writer's defaults.  (A
+ * generated type is parsed strictly, so a typed reader has no invalid
+ * default of its own; the generic suite covers one that does, on the
+ * resolution plan both paths share.) */
+START_TEST(legacy_writer_through_registry) {
+  static const char legacy_v1[] =
+      "{\"type\":\"record\",\"name\":\"Visit\",\"namespace\":"
+      "\"com.example.evolution\",\"fields\":["
+      "{\"name\":\"id\",\"type\":\"string\"},"
+      "{\"name\":\"minutes\",\"type\":\"int\"},"
+      "{\"name\":\"outcome\",\"type\":{\"type\":\"enum\",\"name\":\"Outcome\","
+      "\"symbols\":[\"YES\",\"NO\",\"LATER\"],\"default\":\"MAYBE\"}},"
+      "{\"name\":\"note\",\"type\":[\"null\",\"string\"],\"default\":\"none\"},"
+      "{\"name\":\"legacy\",\"type\":\"string\"},"
+      "{\"name\":\"flag\",\"type\":\"boolean\",\"default\":\"true\"}]}";
+  registry_fixture_t f;
+  registry_open(&f);
+  const char *texts[] = {legacy_v1};
+  kt_mock_hold(f.mock, "visits-value", texts, 1);
+  size_t length;
+  /* id "V-1", 7 minutes, NO, no note, legacy "x", flag true */
+  unsigned char *frame = kt_frame_hex(1, "06562d310e02000278" "01", &length);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  kavro_error_t error;
+  evo2_visit_t v2;
+  kavro_schema_id_t id;
+  ck_assert_msg(kavro_typed_deserialize(f.td, "visits", false, &evo2_visit_type,
+                                        NULL, 0, frame, length, arena, &v2, &id,
+                                        &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(v2.visit_id.data, "V-1");
+  ck_assert_int_eq(v2.minutes, 7);
+  ck_assert_int_eq(v2.outcome, EVO2_OUTCOME_NO);
+  ck_assert_uint_eq(v2.crew.count, 1);
+  ck_assert_int_eq((int)id.id, 1);
+  /* A symbol the reader lacks takes the reader's (valid) default. */
+  frame[5 + 4 + 1] = 0x04; /* LATER */
+  ck_assert_int_eq(kavro_typed_deserialize(f.td, "visits", false,
+                                           &evo2_visit_type, NULL, 0, frame,
+                                           length, arena, &v2, NULL, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(v2.outcome, EVO2_OUTCOME_UNKNOWN);
+  free(frame);
+  kavro_arena_destroy(arena);
+  registry_close(&f);
+}
+END_TEST
+
 /* ---- one stack: every setting holds for typed and generic alike ------------ */
 
 /* A registry with the serializer and deserializer on it, each with a typed
@@ -1256,6 +1307,7 @@ static Suite *typed_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, catalog_through_registry);
   tcase_add_test(tc, evolution_through_registry);
+  tcase_add_test(tc, legacy_writer_through_registry);
   tcase_add_test(tc, one_stack_serializer_settings);
   tcase_add_test(tc, one_stack_deserializer_settings);
   suite_add_tcase(s, tc);

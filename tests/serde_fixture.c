@@ -7,8 +7,11 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "testutil.h"
 
 kavro_mock_t *kt_mock;
 
@@ -97,6 +100,47 @@ void kt_mock_guid(kavro_mock_t *mock, int id, unsigned char guid[16]) {
   ck_assert_int_eq(parsed.kind, KAVRO_SCHEMA_ID_GUID);
   memcpy(guid, parsed.guid, 16);
   json_decref(root);
+}
+
+void kt_mock_hold(kavro_mock_t *mock, const char *subject,
+                  const char *const *texts, size_t count) {
+  json_t *schemas = json_array(), *versions = json_array();
+  for (size_t i = 0; i < count; i++) {
+    json_array_append_new(schemas, json_pack("{s:i, s:s}", "id", (int)i + 1,
+                                             "schema", texts[i]));
+    json_array_append_new(versions, json_pack("{s:i, s:i}", "version",
+                                              (int)i + 1, "id", (int)i + 1));
+  }
+  json_t *root = json_pack(
+      "{s:s, s:i, s:s, s:s, s:o, s:[{s:s, s:o}]}", "format",
+      "kavro-mock-registry", "version", 1, "compatibilityLevel", "BACKWARD",
+      "mode", "READWRITE", "schemas", schemas, "subjects", "subject", subject,
+      "versions", versions);
+  ck_assert_ptr_nonnull(root);
+  char path[256];
+  snprintf(path, sizeof(path), "%s/kavro-fixture-hold-%ld.json", P_tmpdir,
+           (long)getpid());
+  ck_assert_int_eq(json_dump_file(root, path, 0), 0);
+  json_decref(root);
+  kavro_error_t error;
+  kavro_err_t err = kavro_mock_load(mock, path, &error);
+  unlink(path);
+  ck_assert_msg(err == KAVRO_OK, "load: %s", error.text);
+}
+
+unsigned char *kt_frame_hex(int id, const char *body_hex, size_t *length) {
+  size_t body_length;
+  unsigned char *body = kt_hex_decode(body_hex, &body_length);
+  ck_assert_ptr_nonnull(body);
+  unsigned char *frame = malloc(body_length + 5);
+  ck_assert_ptr_nonnull(frame);
+  frame[0] = 0;
+  for (int i = 0; i < 4; i++)
+    frame[1 + i] = (unsigned char)((unsigned)id >> (24 - 8 * i));
+  memcpy(frame + 5, body, body_length);
+  free(body);
+  *length = body_length + 5;
+  return frame;
 }
 
 kavro_schema_t *kt_parse(const char *text) {

@@ -53,6 +53,18 @@ void kt_settings_collect(const char **out, size_t capacity,
  * GUIDs). */
 void kt_mock_guid(kavro_mock_t *mock, int id, unsigned char guid[16]);
 
+/* Make @mock hold @count schemas as a registry holds what it accepted
+ * long ago: versions 1..@count of @subject, ids 1..@count, loaded from a
+ * store file, so that schemas the mock would refuse to register (it
+ * registers only what is valid today) can be held.  @mock must be
+ * empty. */
+void kt_mock_hold(kavro_mock_t *mock, const char *subject,
+                  const char *const *texts, size_t count);
+
+/* A frame: magic byte, @id, and the body given as hex; *@length is set.
+ * The caller frees it. */
+unsigned char *kt_frame_hex(int id, const char *body_hex, size_t *length);
+
 /* @text parsed as a schema; the caller destroys it. */
 kavro_schema_t *kt_parse(const char *text);
 

@@ -95,6 +95,31 @@ typedef struct kavro_parse_options_s {
    *  up front, so a larger one is refused with KAVRO_ERR_LIMIT.  (Added
    *  in 0.1; read only when struct_size covers it.) */
   size_t max_fixed_size;
+  /** Read the schema as a Schema Registry reads one it already holds
+   *  (false = strict, the default).  Registries hold schemas the 1.11
+   *  specification forbids, accepted by older versions or with default
+   *  validation off; refusing them would refuse valid messages written
+   *  with them.  With this set, these defects are accepted, each with a
+   *  warning (kavro_schema_warning()) that names it and its JSON pointer,
+   *  and counted by kavro_schema_relaxed_count():
+   *   - a field default that does not match the field's type (a boolean
+   *     default "true", an int default "5", a record default missing a
+   *     field, a union default that matches a branch other than the
+   *     first, or none);
+   *   - an enum "default" that is not one of its symbols;
+   *   - a "namespace" that is null or not a string (read as absent), or
+   *     not dot-separated names (kept as written);
+   *   - a named type whose name is a primitive type name in a namespace
+   *     ("com.acme.string"; a bare "string" stays an error);
+   *   - a key given twice in one JSON object (the last value is used, as
+   *     Jackson and jansson do).
+   *  An invalid default is kept as written (JSON output and identity keep
+   *  it) but never used: a resolution that needs it fails with an error
+   *  naming the field and the defect; the canonical form has no defaults,
+   *  so it and the fingerprints are unaffected.  Schemas being registered
+   *  or produced should be parsed strictly.  (Added in 0.1; read only when
+   *  struct_size covers it.) */
+  bool lenient;
 } kavro_parse_options_t;
 
 /** Fill @p options with defaults. */
@@ -138,6 +163,20 @@ KAVRO_EXPORT size_t kavro_schema_warning_count(const kavro_schema_t *schema);
 
 /** Warning @p i as "path: text".  Valid as long as the schema lives. */
 KAVRO_EXPORT const char *kavro_schema_warning(const kavro_schema_t *schema,
+                                              size_t i);
+
+/**
+ * Number of specification defects a lenient parse
+ * (kavro_parse_options_t.lenient) accepted in @p schema; 0 for a schema
+ * that is valid by the 1.11 specification (every strict parse).  Each one
+ * is also among the warnings, as "path: text".  NULL-safe.
+ */
+KAVRO_EXPORT size_t kavro_schema_relaxed_count(const kavro_schema_t *schema);
+
+/** Relaxed defect @p i (below kavro_schema_relaxed_count()) as its warning,
+ *  "path: text"; NULL when out of range.  Valid as long as the schema
+ *  lives. */
+KAVRO_EXPORT const char *kavro_schema_relaxed(const kavro_schema_t *schema,
                                               size_t i);
 /** @} */
 

@@ -108,10 +108,12 @@ typedef struct cli_refs_s {
   size_t path_capacity;
   kavro_schema_t **schemas; /* parsed, each after those it uses */
   size_t schema_count;
+  bool lenient; /* read every file as a registry reads the schemas it
+                   holds (kavro_parse_options_t.lenient) */
 } cli_refs_t;
 
 #define CLI_REFS_INIT                                                          \
-  { NULL, 0, 0, NULL, 0 }
+  { NULL, 0, 0, NULL, 0, false }
 
 /* Handle option @opt (CLI_OPT_REFERENCES or CLI_OPT_SCHEMA) with its
  * argument: collect the file, or every .avsc of the directory (sorted by
@@ -135,7 +137,10 @@ typedef void (*cli_print_fn)(const kavro_schema_t *schema, void *ctx);
  * The whole run of a subcommand that reads one schema FILE (with its
  * references) and prints something about it: reads the command line as
  * @spec says (@ctx goes to its option handler), loads the schema and calls
- * @print with it and @ctx.  Returns the exit status.
+ * @print with it and @ctx.  Returns the exit status.  The schema is read
+ * leniently, as a registry reads the schemas it holds: these subcommands
+ * (canonical, fingerprint) describe any schema a registry may hold, and
+ * the canonical form has no defaults.
  */
 int cli_run_on_schema(const cli_spec_t *spec, void *ctx, int argc, char **argv,
                       cli_print_fn print);
@@ -148,6 +153,15 @@ int cli_run_on_schema(const cli_spec_t *spec, void *ctx, int argc, char **argv,
  */
 int cli_parse_schema(const cli_refs_t *refs, const char *path,
                      kavro_schema_t **schemap);
+
+/*
+ * After a strict parse of @path failed: when a lenient one
+ * (kavro_parse_options_t.lenient) succeeds, say so on stderr, one line per
+ * rule it relaxes ("a registry would accept this with a warning: ..."),
+ * so that a person knows the schema is one registries hold though it may
+ * not be registered anew.  Prints nothing otherwise.
+ */
+void cli_note_lenient(const cli_refs_t *refs, const char *path);
 
 void cli_refs_free(cli_refs_t *refs);
 

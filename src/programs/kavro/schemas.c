@@ -135,23 +135,34 @@ static void print_warning(const kavro_schema_t *schema, const char *path,
   cli_print_line("%s: warning: %s", path, warning);
 }
 
-static kavro_err_t parse_with(kavro_schema_t *const *references, size_t count,
+static kavro_err_t parse_with(const cli_refs_t *refs, bool lenient,
                               const char *path, kavro_schema_t **schemap,
                               kavro_error_t *error) {
   kavro_parse_options_t options;
   kavro_parse_options_init(&options);
   options.source = path;
-  options.references = references;
-  options.reference_count = count;
+  options.references = refs->schemas;
+  options.reference_count = refs->schema_count;
+  options.lenient = lenient;
   return kavro_schema_parse_file(path, &options, schemap, error);
+}
+
+void cli_note_lenient(const cli_refs_t *refs, const char *path) {
+  kavro_schema_t *schema = NULL;
+  kavro_error_t error;
+  if (parse_with(refs, true, path, &schema, &error) == KAVRO_OK) {
+    for (size_t i = 0; i < kavro_schema_relaxed_count(schema); i++)
+      cli_print_line("%s: note: a registry would accept this with a warning: "
+                     "%s", path, kavro_schema_relaxed(schema, i));
+  }
+  kavro_schema_destroy(schema);
 }
 
 int cli_parse_schema(const cli_refs_t *refs, const char *path,
                      kavro_schema_t **schemap) {
   kavro_error_t error;
   *schemap = NULL;
-  kavro_err_t err =
-      parse_with(refs->schemas, refs->schema_count, path, schemap, &error);
+  kavro_err_t err = parse_with(refs, refs->lenient, path, schemap, &error);
   if (err != KAVRO_OK) {
     print_error(&error);
     return exit_code_for(err);
@@ -185,8 +196,8 @@ static long load_round(cli_refs_t *refs, char **pending, size_t count,
     if (!pending[i])
       continue;
     kavro_schema_t *schema;
-    codes[i] = parse_with(refs->schemas, refs->schema_count, pending[i],
-                          &schema, &errors[i]);
+    codes[i] = parse_with(refs, refs->lenient, pending[i], &schema,
+                          &errors[i]);
     if (codes[i] == KAVRO_OK) {
       refs->schemas[refs->schema_count++] = schema;
       pending[i] = NULL;
@@ -260,6 +271,7 @@ int cli_run_on_schema(const cli_spec_t *spec, void *ctx, int argc, char **argv,
   kavro_schema_t *schema = NULL;
   int first;
   int status = cli_parse_args(spec, ctx, argc, argv, &refs, &first);
+  refs.lenient = true;
   if (status < 0) {
     status = load_schema(&refs, argv[first], &schema);
     if (status == CLI_EXIT_OK)

@@ -142,8 +142,11 @@ static kavro_err_t parse_version(const sc_file_t *file, history_t *h, size_t i,
     h->schemas[i] = kavro_schema_dup(v->schema);
     return KAVRO_OK;
   }
+  /* A previous version may be one a registry holds though the
+   * specification forbids it (versions from the registry source are
+   * read so by the client): checking a change against it must work. */
   return sc_fileset_parse(file, v->text, v->length, v->label, refs,
-                          &h->schemas[i], &h->error);
+                          SC_READ_LENIENT, &h->schemas[i], &h->error);
 }
 
 /* Fetch and parse the previous versions of @target (@file's). */

@@ -176,13 +176,14 @@ kavro_err_t sc_fileset_order(sc_fileset_t *set, kavro_error_t *error) {
 
 kavro_err_t sc_fileset_parse(const sc_file_t *file, const char *text,
                              size_t length, const char *source,
-                             kavro_schema_t *const *refs,
+                             kavro_schema_t *const *refs, sc_reading_t reading,
                              kavro_schema_t **schemap, kavro_error_t *error) {
   kavro_parse_options_t options;
   kavro_parse_options_init(&options);
   options.source = source;
   options.references = refs;
   options.reference_count = file->ref_count;
+  options.lenient = reading == SC_READ_LENIENT;
   return kavro_schema_parse(text, length, &options, schemap, error);
 }
 
@@ -207,7 +208,7 @@ static void load_file(sc_file_t *file) {
     }
   }
   sc_fileset_parse(file, file->text, file->length, file->path, refs,
-                   &file->schema, &file->error);
+                   SC_READ_STRICT, &file->schema, &file->error);
   free(refs);
 }
 

@@ -87,11 +87,16 @@ kavro_err_t sc_fileset_order(sc_fileset_t *set, kavro_error_t *error);
  * the file (its error); only running out of resources fails the call. */
 void sc_fileset_load(sc_fileset_t *set);
 
+/* How a version is read: the file as it is now must pass every rule; a
+ * previous version, which a registry may hold, is read as a registry
+ * reads it (kavro_parse_options_t.lenient). */
+typedef enum sc_reading_e { SC_READ_STRICT, SC_READ_LENIENT } sc_reading_t;
+
 /* Parse @text (a version of @file) with @refs (@file->ref_count schemas in
  * the order of @file->refs) as references; @source names it in errors. */
 kavro_err_t sc_fileset_parse(const sc_file_t *file, const char *text,
                              size_t length, const char *source,
-                             kavro_schema_t *const *refs,
+                             kavro_schema_t *const *refs, sc_reading_t reading,
                              kavro_schema_t **schemap, kavro_error_t *error);
 
 /* The subject @file is registered under when other schemas reference it
