@@ -536,6 +536,13 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
   kavro_err_t err = kavro_kafka_decode_typed(c->typed, m, type, c->arena,
                                              record, &out->value.writer_id,
                                              error);
+  /* Where the id was read: the header when there is one (a malformed one
+   * is an error, never skipped for the prefix), else the prefix. */
+  size_t header_size;
+  if (out->value.writer_id.kind != KAVRO_SCHEMA_ID_NONE)
+    out->value.format = id_header(m, false, &header_size)
+                            ? KAVRO_WIRE_FORMAT_HEADER
+                            : KAVRO_WIRE_FORMAT_PREFIX;
   if (err == KAVRO_OK)
     out->record = record;
   return err;
