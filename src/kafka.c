@@ -601,6 +601,7 @@ static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
                                kavro_kafka_polled_t *out) {
   if (kavro_error_classify(error) != KAVRO_ERROR_CLASS_PERMANENT) {
     kavro_error_t seek_error;
+    kv_error_clear(&seek_error); /* every field read once it is copied */
     if (seek_back(c->rk, m, &seek_error) != KAVRO_OK)
       *error = seek_error;
     rd_kafka_message_destroy(m);
@@ -611,6 +612,7 @@ static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
     return err;
   }
   kavro_error_t forward_error;
+  kv_error_clear(&forward_error);
   kavro_err_t ferr = kavro_kafka_dlq_forward(c->dlq, m, is_key, error,
                                              &partial->writer_id,
                                              KV_DLQ_ACK_TIMEOUT_MS,
