@@ -47,7 +47,7 @@ static void string_list(char **strings, size_t count) {
 
 static void simple_replies(const char *body, size_t size) {
   int value = 0;
-  kavro_err_t err = kv_answer_id(body, size, &value, NULL);
+  kavro_err_t err = kv_answer_id(body, size, &value, NULL, NULL, NULL);
   check_err(err);
   if (err == KAVRO_OK && value < 1)
     abort();

@@ -189,9 +189,30 @@ static const kv_prop_t props[] = {
     INT_PROP("use.schema.id", "-1", -1, 2147483647,
              "Serializer: use this registered schema id instead of looking "
              "the schema up; -1 disables."),
+    STR_PROP("use.schema.guid", KV_PROP_STRING,
+             "Serializer: use the registered schema with this GUID "
+             "(`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`) instead of looking "
+             "the schema up, as `use.schema.id` does with an id (which wins "
+             "when both are set); empty disables. With the id in a prefix, "
+             "the id is that schema's under the subject."),
     BOOL_PROP("id.compatibility.strict", "true",
-              "With `use.schema.id`: check that the schema of that id is "
-              "backward compatible with the schema being serialized."),
+              "With `use.schema.id` or `use.schema.guid`: check that the "
+              "schema they name is backward compatible with the schema being "
+              "serialized."),
+    ENUM_PROP("key.schema.id.serializer", "prefix", "prefix|header", NULL,
+              "Serializer: where a key's schema id goes. `prefix`: before "
+              "the body (magic byte 0 and the 4-byte id, the classic "
+              "Confluent wire format); `header`: the body alone, and the "
+              "schema's GUID in the `__key_schema_id` record header (magic "
+              "byte 1 and the 16 bytes), as Confluent's "
+              "HeaderSchemaIdSerializer writes it (needs a registry that "
+              "gives GUIDs: Confluent Platform 8 or later). Confluent's Java "
+              "class names are not accepted: write `prefix` or `header`. "
+              "Consumers always read both (the header first)."),
+    ENUM_PROP("value.schema.id.serializer", "prefix", "prefix|header", NULL,
+              "Serializer: where a value's schema id goes, as "
+              "`key.schema.id.serializer` says for keys; the header is "
+              "`__value_schema_id`."),
     ENUM_PROP("subject.name.strategy", "TopicNameStrategy",
               "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
               NULL,
@@ -368,6 +389,12 @@ static kavro_err_t check_value(const kv_prop_t *prop, const char *value,
         !strchr(value, ':'))
       return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
                           "%s: expected USER:PASSWORD", prop->name);
+    if (strcmp(prop->name, "use.schema.guid") == 0 && *value &&
+        !kv_guid_parse(value, (unsigned char[KV_GUID_SIZE]){0}))
+      return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                          "%s: \"%.64s\" is not a GUID "
+                          "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                          prop->name, value);
     return KAVRO_OK;
   case KV_PROP_URLS:
     return check_urls(prop, value, error);

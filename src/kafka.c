@@ -138,6 +138,38 @@ static rd_kafka_resp_err_t enqueue_waiting(kavro_kafka_producer_t *p,
   }
 }
 
+/* The record's headers and, for each of @framings (@count) that puts its
+ * id in a header, that header, in a new list for librdkafka (NULL when
+ * there are none). */
+static kavro_err_t message_headers(const kavro_kafka_record_t *r,
+                                   const kavro_serializer_framing_t *framings,
+                                   size_t count, rd_kafka_headers_t **out,
+                                   kavro_error_t *error) {
+  size_t extra = 0;
+  for (size_t i = 0; i < count; i++)
+    extra += framings[i].header_name != NULL;
+  *out = NULL;
+  if (!r->headers && !extra)
+    return KAVRO_OK;
+  rd_kafka_headers_t *headers = r->headers ? rd_kafka_headers_copy(r->headers)
+                                           : rd_kafka_headers_new(extra);
+  if (!headers)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < count; i++) {
+    const kavro_serializer_framing_t *f = &framings[i];
+    if (f->header_name &&
+        rd_kafka_header_add(headers, f->header_name, -1, f->header_value,
+                            (ssize_t)f->header_size) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_headers_destroy(headers);
+      return kv_error_set(error, KAVRO_ERR_NOMEM,
+                          "cannot add the %s header", f->header_name);
+    }
+  }
+  *out = headers;
+  return KAVRO_OK;
+}
+
 kavro_err_t kavro_kafka_produce(kavro_kafka_producer_t *producer,
                                 const kavro_kafka_record_t *record,
                                 rd_kafka_resp_err_t *kafka_errp,
@@ -153,29 +185,33 @@ kavro_err_t kavro_kafka_produce(kavro_kafka_producer_t *producer,
                         "a record with a key schema needs a key value");
   const void *key = record->key;
   size_t key_size = record->key ? record->key_size : 0;
+  /* [0] the key's, [1] the value's: a prefix, or a header to send. */
+  kavro_serializer_framing_t framings[2] = {{0}};
   kavro_err_t err;
   if (record->key_schema) {
-    err = kavro_serializer_serialize(producer->serializer, record->topic, true,
-                                     record->key_schema, record->key_value,
-                                     producer->key_buf, error);
+    err = kavro_serializer_serialize_message(
+        producer->serializer, record->topic, true, record->key_schema,
+        record->key_value, producer->key_buf, &framings[0], error);
     if (err != KAVRO_OK)
       return err;
     key = kavro_buf_data(producer->key_buf);
     key_size = kavro_buf_length(producer->key_buf);
   }
   if (record->value_type)
-    err = kavro_typed_serialize(producer->typed, record->topic, false,
-                                record->value_type, record->value_record,
-                                producer->value_buf, error);
+    err = kavro_typed_serialize_message(
+        producer->typed, record->topic, false, record->value_type,
+        record->value_record, producer->value_buf, &framings[1], error);
   else
-    err = kavro_serializer_serialize(producer->serializer, record->topic, false,
-                                     record->value_schema, record->value,
-                                     producer->value_buf, error);
+    err = kavro_serializer_serialize_message(
+        producer->serializer, record->topic, false, record->value_schema,
+        record->value, producer->value_buf, &framings[1], error);
   if (err != KAVRO_OK)
     return err;
 
-  rd_kafka_headers_t *headers =
-      record->headers ? rd_kafka_headers_copy(record->headers) : NULL;
+  rd_kafka_headers_t *headers;
+  err = message_headers(record, framings, 2, &headers, error);
+  if (err != KAVRO_OK)
+    return err;
   rd_kafka_resp_err_t kerr =
       enqueue_waiting(producer, record, key, key_size, headers);
   if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -543,6 +579,13 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
   kavro_err_t err = kavro_kafka_decode_typed(c->typed, m, type, c->arena,
                                              record, &out->value.writer_id,
                                              error);
+  /* Where the id was read: the header when there is one (a malformed one
+   * is an error, never skipped for the prefix), else the prefix. */
+  size_t header_size;
+  if (out->value.writer_id.kind != KAVRO_SCHEMA_ID_NONE)
+    out->value.format = id_header(m, false, &header_size)
+                            ? KAVRO_WIRE_FORMAT_HEADER
+                            : KAVRO_WIRE_FORMAT_PREFIX;
   if (err == KAVRO_OK)
     out->record = record;
   return err;
@@ -601,6 +644,7 @@ static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
                                kavro_kafka_polled_t *out) {
   if (kavro_error_classify(error) != KAVRO_ERROR_CLASS_PERMANENT) {
     kavro_error_t seek_error;
+    kv_error_clear(&seek_error); /* every field read once it is copied */
     if (seek_back(c->rk, m, &seek_error) != KAVRO_OK)
       *error = seek_error;
     rd_kafka_message_destroy(m);
@@ -611,6 +655,7 @@ static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
     return err;
   }
   kavro_error_t forward_error;
+  kv_error_clear(&forward_error);
   kavro_err_t ferr = kavro_kafka_dlq_forward(c->dlq, m, is_key, error,
                                              &partial->writer_id,
                                              KV_DLQ_ACK_TIMEOUT_MS,

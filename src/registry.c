@@ -336,6 +336,10 @@ static kavro_err_t fetch_schema_at(kavro_registry_t *reg,
                        label);
   else
     err = parse_with_refs(reg, &reply, NULL, label, &out->schema, error);
+  if (err == KAVRO_OK && (guid || reply.has_guid)) {
+    out->has_guid = true;
+    memcpy(out->guid, guid ? guid : reply.guid, KV_GUID_SIZE);
+  }
   kv_answer_schema_clear(&reply);
   return err;
 }
@@ -418,6 +422,34 @@ kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
   return err;
 }
 
+static bool has_guid(const kv_cache_value_t *value) { return value->has_guid; }
+
+kavro_err_t kavro_registry_guid_by_id(kavro_registry_t *reg, int32_t id,
+                                      const char *subject_hint,
+                                      unsigned char guid[16],
+                                      kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!reg || !guid || id < 1)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "NULL argument or id below 1");
+  kv_id_args_t args = {id, subject_hint};
+  kv_cache_key_t key = {"", id, NULL};
+  kv_cache_value_t value = {0};
+  /* An entry without a GUID (from a registration's answer before CP 8,
+   * or a reply by version) is asked again: the reply by id may have it. */
+  kavro_err_t err = cached(reg, reg->by_id, &key, -1, has_guid, fetch_by_id,
+                           &args, &value, error);
+  if (err == KAVRO_OK && !value.has_guid)
+    err = kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
+                       "the registry gives no GUID for schema id %d (GUIDs "
+                       "come with Confluent Platform 8 and later)",
+                       (int)id);
+  if (err == KAVRO_OK)
+    memcpy(guid, value.guid, KV_GUID_SIZE);
+  kv_cache_value_clear(&value);
+  return err;
+}
+
 /* GET /subjects/{s}/versions/{v} without the caches: the reply, parsed
  * (reusing the schema of a known id), into @out. */
 static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
@@ -440,10 +472,14 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
     return err;
   out->id = reply.id;
   out->version = reply.version;
+  out->has_guid = reply.has_guid;
+  memcpy(out->guid, reply.guid, KV_GUID_SIZE);
   kv_cache_key_t id_key = {"", reply.id, NULL};
   kv_cache_value_t known = {0};
   if (kv_cache_get(reg->by_id, &id_key, 0, &known)) {
     out->schema = known.schema; /* one schema object per id */
+    if (out->has_guid && !known.has_guid)
+      kv_cache_put(reg->by_id, &id_key, out, 0);
   } else {
     char label[KAVRO_ERROR_SOURCE_LENGTH];
     snprintf(label, sizeof(label), "registry subject %.180s version %d",
@@ -565,19 +601,29 @@ static kavro_err_t post_schema(kavro_registry_t *reg,
   return err;
 }
 
-/* The caller's schema now has a known id: later lookups by that id (a
- * consumer in the same process) answer with it instead of a request.  The
- * cast only lets the cache take a reference; schemas are immutable. */
-static void remember_id(kavro_registry_t *reg, int id,
+/* The caller's schema now has a known id (and, from Confluent Platform 8
+ * on, a GUID: @answer's): later lookups by that id (a consumer in the same
+ * process, a serializer that puts GUIDs in headers) answer from the cache
+ * instead of a request.  An entry without the GUID gains it.  The cast
+ * only lets the cache take a reference; schemas are immutable. */
+static void remember_id(kavro_registry_t *reg, const kv_cache_value_t *answer,
                         const kavro_schema_t *schema) {
-  kv_cache_key_t key = {"", id, NULL};
+  kv_cache_key_t key = {"", answer->id, NULL};
   kv_cache_value_t known = {0};
   if (kv_cache_get(reg->by_id, &key, 0, &known)) {
+    bool gains_guid = answer->has_guid && !known.has_guid;
+    if (gains_guid) {
+      known.has_guid = true;
+      memcpy(known.guid, answer->guid, KV_GUID_SIZE);
+      kv_cache_put(reg->by_id, &key, &known, 0);
+    }
     kv_cache_value_clear(&known);
     return;
   }
   known.schema = (kavro_schema_t *)schema;
-  known.id = id;
+  known.id = answer->id;
+  known.has_guid = answer->has_guid;
+  memcpy(known.guid, answer->guid, KV_GUID_SIZE);
   kv_cache_put(reg->by_id, &key, &known, 0);
 }
 
@@ -589,10 +635,11 @@ static kavro_err_t fetch_register(kavro_registry_t *reg, const void *opaque,
       post_schema(reg, KAVRO_REGISTRY_EP_REGISTER, args, &response, error);
   if (err != KAVRO_OK)
     return err;
-  err = kv_answer_id(response.body, response.body_length, &out->id, error);
+  err = kv_answer_id(response.body, response.body_length, &out->id,
+                     &out->has_guid, out->guid, error);
   kv_http_response_clear(&response);
   if (err == KAVRO_OK) {
-    remember_id(reg, out->id, args->schema);
+    remember_id(reg, out, args->schema);
     /* A new version may now be the latest. */
     kv_cache_remove_str(reg->latest, args->subject);
   }
@@ -614,8 +661,10 @@ static kavro_err_t fetch_lookup(kavro_registry_t *reg, const void *opaque,
   if (err == KAVRO_OK) {
     out->id = reply.id;
     out->version = reply.version;
+    out->has_guid = reply.has_guid;
+    memcpy(out->guid, reply.guid, KV_GUID_SIZE);
     kv_answer_schema_clear(&reply);
-    remember_id(reg, out->id, args->schema);
+    remember_id(reg, out, args->schema);
   }
   return err;
 }

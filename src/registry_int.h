@@ -73,6 +73,8 @@ typedef struct kv_cache_value_s {
   int id;
   int version;                         /* 0: unknown */
   char name[KAVRO_REGISTRY_NAME_SIZE]; /* a level */
+  bool has_guid;                       /* the schema's GUID is known */
+  unsigned char guid[KV_GUID_SIZE];    /* when has_guid */
 } kv_cache_value_t;
 
 typedef struct kv_cache_s kv_cache_t;
@@ -152,8 +154,11 @@ kavro_err_t kv_answer_schema(const char *body, size_t length, bool full,
                              kv_answer_schema_t *out, kavro_error_t *error);
 void kv_answer_schema_clear(kv_answer_schema_t *reply);
 
-/* {"id": N} with N >= 1. */
+/* {"id": N[, "guid": G]} with N >= 1: a registration's answer.  The GUID
+ * (Confluent Platform 8 on) goes to @guid with @*has_guidp set when both
+ * are not NULL; a "guid" that is not a GUID is a bad reply either way. */
 kavro_err_t kv_answer_id(const char *body, size_t length, int *idp,
+                         bool *has_guidp, unsigned char *guid,
                          kavro_error_t *error);
 
 /* A bare integer (the deleted version). */

@@ -111,6 +111,21 @@ static kavro_err_t parse_refs(const json_t *refs, kv_answer_schema_t *out,
   return KAVRO_OK;
 }
 
+/* The optional "guid" of @root into @guid (@*has_guidp set when there is
+ * one); false when it is there but no GUID.  Registries before Confluent
+ * Platform 8 send none. */
+static bool guid_field(const json_t *root, bool *has_guidp,
+                       unsigned char *guid) {
+  const json_t *value = json_object_get(root, "guid");
+  *has_guidp = false;
+  if (!value || json_is_null(value))
+    return true;
+  if (!plain_string(value) || !kv_guid_parse(json_string_value(value), guid))
+    return false;
+  *has_guidp = true;
+  return true;
+}
+
 static kavro_err_t schema_fields(const json_t *root, bool full,
                                  kv_answer_schema_t *out,
                                  kavro_error_t *error) {
@@ -132,13 +147,8 @@ static kavro_err_t schema_fields(const json_t *root, bool full,
     return bad(error, "\"id\" is not a positive 32-bit integer");
   if (version && !int_in(version, 1, INT32_MAX, &out->version))
     return bad(error, "\"version\" is not a positive 32-bit integer");
-  /* Registries before Confluent Platform 8 send no GUID. */
-  const json_t *guid = json_object_get(root, "guid");
-  if (guid && !json_is_null(guid)) {
-    if (!plain_string(guid) || !kv_guid_parse(json_string_value(guid), out->guid))
-      return bad(error, "\"guid\" is not a GUID");
-    out->has_guid = true;
-  }
+  if (!guid_field(root, &out->has_guid, out->guid))
+    return bad(error, "\"guid\" is not a GUID");
   out->schema = dup_string(json_object_get(root, "schema"));
   if (plain_string(subject))
     out->subject = dup_string(subject);
@@ -162,15 +172,24 @@ kavro_err_t kv_answer_schema(const char *body, size_t length, bool full,
 }
 
 kavro_err_t kv_answer_id(const char *body, size_t length, int *idp,
+                         bool *has_guidp, unsigned char *guid,
                          kavro_error_t *error) {
   kavro_err_t err;
   json_t *root = load(body, length, &err, error);
   if (!root)
     return err;
   err = KAVRO_OK;
+  bool has_guid;
+  unsigned char bytes[KV_GUID_SIZE];
   if (!json_is_object(root) ||
       !int_in(json_object_get(root, "id"), 1, INT32_MAX, idp))
     err = bad(error, "no positive \"id\"");
+  else if (!guid_field(root, &has_guid, bytes))
+    err = bad(error, "\"guid\" is not a GUID");
+  else if (has_guidp && guid) {
+    *has_guidp = has_guid;
+    memcpy(guid, bytes, sizeof(bytes));
+  }
   json_decref(root);
   return err;
 }

@@ -4,7 +4,9 @@
  * Two paths.  The cold path runs once per (schema, topic, key-or-value):
  * it names the subject, finds or registers the schema (running the gate
  * first when the schema is new to the subject) and stores the encoded id
- * in a table entry.  The warm path is a lookup in that table by the schema
+ * in a table entry: the prefix to put before bodies, or the value of the
+ * schema-id header (the GUID) when `key.`/`value.schema.id.serializer` is
+ * header.  The warm path is a lookup in that table by the schema
  * object's address, the key flag and the topic text, followed by the
  * encoding: no registry call, no lock (the serializer belongs to one
  * thread), no allocation once the output buffer has grown.
@@ -21,17 +23,32 @@
 
 #define INITIAL_BUCKETS 64u
 
-/* A warm-path entry: what a (schema, topic, key-or-value) frames with. */
+/* A warm-path entry: what a (schema, topic, key-or-value) frames with.
+ * Entries never move or go before the serializer does, so the pointers of
+ * @framing (into @encoded_id) can be handed out for its life. */
 typedef struct kv_hot_s {
   struct kv_hot_s *next;
   kavro_schema_t *schema; /* a reference; matched by address */
   char *topic;            /* "" stands for no topic */
   uint64_t hash;
   bool is_key;
-  unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE]; /* 0x00 and the id */
-  int id;
+  /* The prefix (0x00 and the id) or the header's value (0x01 and the
+   * GUID), as @framing says. */
+  unsigned char encoded_id[KAVRO_WIRE_MAX_ID_SIZE];
+  kavro_serializer_framing_t framing;
+  int id; /* 0: not known (use.schema.guid with the id in a header) */
   char subject[]; /* the subject the id belongs to */
 } kv_hot_t;
+
+/* What the cold path learnt of the schema the frames name: its integer id
+ * (0: not known), its GUID (when @has_guid), and the schema itself when
+ * it was given by id, GUID or as the latest (a reference, or NULL). */
+typedef struct kv_found_s {
+  int id;
+  bool has_guid;
+  unsigned char guid[KAVRO_WIRE_GUID_SIZE];
+  kavro_schema_t *target;
+} kv_found_t;
 
 /* The gate's verdict on a schema for a subject.  Never evicted: there are
  * as many as the (subject, schema) pairs the process produces with.  The
@@ -65,6 +82,9 @@ struct kavro_serializer_s {
   bool normalize;
   bool id_strict;
   int64_t use_schema_id;
+  bool use_guid; /* use.schema.guid is set */
+  unsigned char use_schema_guid[KAVRO_WIRE_GUID_SIZE];
+  kavro_wire_format_t id_formats[2]; /* [is_key]: prefix or header */
   kv_namer_t namers[2]; /* [is_key] */
   kv_hot_t **buckets;
   size_t bucket_count;
@@ -102,6 +122,19 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
   ser->normalize = kv_conf_bool(ser->conf, "normalize.schemas");
   ser->id_strict = kv_conf_bool(ser->conf, "id.compatibility.strict");
   ser->use_schema_id = kv_conf_int(ser->conf, "use.schema.id");
+  kavro_schema_id_t guid;
+  ser->use_guid = kavro_schema_id_parse(kv_conf_str(ser->conf,
+                                                    "use.schema.guid"),
+                                        &guid, NULL) == KAVRO_OK &&
+                  guid.kind == KAVRO_SCHEMA_ID_GUID;
+  memcpy(ser->use_schema_guid, guid.guid, sizeof(ser->use_schema_guid));
+  for (int side = 0; side < 2; side++)
+    ser->id_formats[side] =
+        strcmp(kv_conf_str(ser->conf, side ? "key.schema.id.serializer"
+                                           : "value.schema.id.serializer"),
+               "header") == 0
+            ? KAVRO_WIRE_FORMAT_HEADER
+            : KAVRO_WIRE_FORMAT_PREFIX;
   ser->last_subject = "";
   for (int side = 0; side < 2; side++)
     if (kv_namer_init(&ser->namers[side], ser->conf, side, error) != KAVRO_OK) {
@@ -199,10 +232,33 @@ static void hot_grow(kavro_serializer_t *ser) {
   ser->bucket_count = count;
 }
 
+/* How @e's messages carry @found's id in @format: the encoded id, and
+ * the framing that points at it. */
+static void hot_set_framing(kv_hot_t *e, kavro_wire_format_t format,
+                            const kv_found_t *found) {
+  kavro_serializer_framing_t *f = &e->framing;
+  memset(f, 0, sizeof(*f));
+  f->format = format;
+  f->id = format == KAVRO_WIRE_FORMAT_HEADER
+              ? kavro_schema_id_guid(found->guid)
+              : kavro_schema_id_int(found->id);
+  size_t length = 0;
+  kavro_wire_write_id(&f->id, e->encoded_id, sizeof(e->encoded_id), &length,
+                      NULL);
+  if (format == KAVRO_WIRE_FORMAT_HEADER) {
+    f->header_name = kavro_wire_header_name(e->is_key);
+    f->header_value = e->encoded_id;
+    f->header_size = length;
+  } else {
+    f->prefix = e->encoded_id;
+    f->prefix_size = length;
+  }
+}
+
 static kavro_err_t hot_add(kavro_serializer_t *ser, kavro_schema_t *schema,
                            const char *topic, bool is_key, uint64_t hash,
-                           const char *subject, int id, kv_hot_t **entryp,
-                           kavro_error_t *error) {
+                           const char *subject, const kv_found_t *found,
+                           kv_hot_t **entryp, kavro_error_t *error) {
   size_t subject_size = strlen(subject) + 1;
   kv_hot_t *e = calloc(1, sizeof(*e) + subject_size);
   if (!e || !(e->topic = strdup(topic))) {
@@ -213,10 +269,8 @@ static kavro_err_t hot_add(kavro_serializer_t *ser, kavro_schema_t *schema,
   e->schema = kavro_schema_dup(schema);
   e->hash = hash;
   e->is_key = is_key;
-  e->id = id;
-  kavro_schema_id_t sid = kavro_schema_id_int((uint32_t)id);
-  size_t length;
-  kavro_wire_write_id(&sid, e->prefix, sizeof(e->prefix), &length, NULL);
+  e->id = found->id;
+  hot_set_framing(e, ser->id_formats[is_key], found);
   hot_grow(ser);
   size_t b = hash & (ser->bucket_count - 1);
   e->next = ser->buckets[b];
@@ -422,7 +476,7 @@ static kavro_err_t gate(kavro_serializer_t *ser, const char *subject,
  * gate reports. */
 static kavro_err_t pin(kavro_serializer_t *ser, const char *subject,
                        kavro_schema_t *schema, kavro_schema_t *target,
-                       int target_id, bool strict, const char *what,
+                       const char *target_id, bool strict, const char *what,
                        kavro_error_t *error) {
   if (strcmp(kavro_schema_canonical(schema), kavro_schema_canonical(target)) ==
       0)
@@ -437,42 +491,81 @@ static kavro_err_t pin(kavro_serializer_t *ser, const char *subject,
       return refuse(ser, subject, what, v->refusal, error);
   }
   return kv_error_set(error, KAVRO_ERR_ENCODE,
-                      "the value's schema %s differs from %s (id %d) of "
+                      "the value's schema %s differs from %s (id %s) of "
                       "subject %s; a body is encoded with the schema its id "
                       "names",
                       kavro_schema_name(schema), what, target_id, subject);
 }
 
-/* `use.schema.id` or `use.latest.version`: the id is given, not looked up. */
+/* `use.schema.id`, `use.schema.guid` or `use.latest.version`: the schema
+ * is given, not looked up; @found->target keeps it. */
 static kavro_err_t pinned_id(kavro_serializer_t *ser, const char *subject,
-                             kavro_schema_t *schema, int *idp,
+                             kavro_schema_t *schema, kv_found_t *found,
                              kavro_error_t *error) {
-  kavro_schema_t *target = NULL;
   kavro_err_t err;
-  bool strict;
+  bool strict = ser->id_strict;
   const char *what;
+  kavro_schema_id_t given;
   if (ser->use_schema_id >= 0) {
-    *idp = (int)ser->use_schema_id;
-    err = kavro_registry_schema_by_id(ser->registry, *idp, subject, &target,
-                                      error);
-    strict = ser->id_strict;
+    found->id = (int)ser->use_schema_id;
+    given = kavro_schema_id_int(found->id);
+    err = kavro_registry_schema_by_id(ser->registry, found->id, subject,
+                                      &found->target, error);
     what = "the schema of use.schema.id";
+  } else if (ser->use_guid) {
+    found->has_guid = true;
+    memcpy(found->guid, ser->use_schema_guid, sizeof(found->guid));
+    given = kavro_schema_id_guid(found->guid);
+    err = kavro_registry_schema_by_guid(ser->registry, found->guid,
+                                        &found->target, error);
+    what = "the schema of use.schema.guid";
   } else {
     err = kavro_registry_get_version(ser->registry, subject,
-                                     KAVRO_REGISTRY_LATEST, &target, idp, NULL,
-                                     error);
+                                     KAVRO_REGISTRY_LATEST, &found->target,
+                                     &found->id, NULL, error);
+    given = kavro_schema_id_int(found->id);
     strict = ser->latest_strict;
     what = "the latest version";
   }
+  char id_text[KAVRO_SCHEMA_ID_STRING_SIZE];
+  kavro_schema_id_format(&given, id_text, sizeof(id_text));
   if (err == KAVRO_OK)
-    err = pin(ser, subject, schema, target, *idp, strict, what, error);
-  kavro_schema_destroy(target);
+    err = pin(ser, subject, schema, found->target, id_text, strict, what,
+              error);
   return err;
+}
+
+/* The kind of id @format needs when the route found only the other kind:
+ * the GUID of an integer id for a header, the id under @subject of the
+ * schema of `use.schema.guid` for a prefix. */
+static kavro_err_t complete_id(kavro_serializer_t *ser, const char *subject,
+                               kavro_wire_format_t format,
+                               kavro_schema_t *schema, kv_found_t *found,
+                               kavro_error_t *error) {
+  if (format == KAVRO_WIRE_FORMAT_HEADER && !found->has_guid) {
+    kavro_err_t err = kavro_registry_guid_by_id(ser->registry, found->id,
+                                                subject, found->guid, error);
+    found->has_guid = err == KAVRO_OK;
+    return err;
+  }
+  if (format == KAVRO_WIRE_FORMAT_PREFIX && found->id == 0) {
+    kavro_schema_t *registered = found->target ? found->target : schema;
+    kavro_err_t err =
+        kavro_registry_lookup(ser->registry, subject, registered, NULL, 0,
+                              ser->normalize, &found->id, NULL, error);
+    if (err == KAVRO_ERR_SCHEMA_NOT_FOUND || err == KAVRO_ERR_SUBJECT_NOT_FOUND)
+      kv_error_set(error, err,
+                   "the schema of use.schema.guid is not registered under "
+                   "subject %s: a prefix carries the id it has there",
+                   subject);
+    return err;
+  }
+  return KAVRO_OK;
 }
 
 /* Find the schema under the subject, or gate and register it. */
 static kavro_err_t registered_id(kavro_serializer_t *ser, const char *subject,
-                                 kavro_schema_t *schema, int *idp,
+                                 kavro_schema_t *schema, int32_t *idp,
                                  kavro_error_t *error) {
   kavro_err_t err = kavro_registry_lookup(ser->registry, subject, schema, NULL,
                                           0, ser->normalize, idp, NULL, error);
@@ -513,16 +606,20 @@ static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
                                      subject, error);
   if (err != KAVRO_OK)
     return err;
-  int id = 0;
-  if (ser->use_schema_id >= 0 || ser->use_latest)
-    err = pinned_id(ser, subject, schema, &id, error);
+  kv_found_t found = {0};
+  if (ser->use_schema_id >= 0 || ser->use_guid || ser->use_latest)
+    err = pinned_id(ser, subject, schema, &found, error);
   else
-    err = registered_id(ser, subject, schema, &id, error);
-  if (err != KAVRO_OK)
-    return err;
-  err = hot_add(ser, schema, topic, is_key, hash, subject, id, entryp, error);
+    err = registered_id(ser, subject, schema, &found.id, error);
+  if (err == KAVRO_OK)
+    err = complete_id(ser, subject, ser->id_formats[is_key], schema, &found,
+                      error);
+  if (err == KAVRO_OK)
+    err = hot_add(ser, schema, topic, is_key, hash, subject, &found, entryp,
+                  error);
   if (err == KAVRO_OK)
     ser->last_subject = (*entryp)->subject;
+  kavro_schema_destroy(found.target);
   return err;
 }
 
@@ -558,31 +655,57 @@ kavro_err_t kavro_serializer_prepare(kavro_serializer_t *ser, const char *topic,
   return err;
 }
 
+kavro_err_t kv_serializer_header_refused(bool is_key, kavro_error_t *error) {
+  return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                      "%s.schema.id.serializer is header: the schema id "
+                      "travels in the %s header, which this call cannot "
+                      "hand out (use the _message variant)",
+                      is_key ? "key" : "value",
+                      kavro_wire_header_name(is_key));
+}
+
+kavro_err_t kavro_serializer_framing(kavro_serializer_t *ser, const char *topic,
+                                     bool is_key, kavro_schema_t *schema,
+                                     kavro_serializer_framing_t *framing,
+                                     kavro_error_t *error) {
+  if (!ser || !schema || !framing)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "serializer, schema and framing are required");
+  kv_hot_t *e;
+  kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
+  if (err == KAVRO_OK)
+    *framing = e->framing;
+  return err;
+}
+
 kavro_err_t kavro_serializer_prefix(kavro_serializer_t *ser, const char *topic,
                                     bool is_key, kavro_schema_t *schema,
                                     unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE],
                                     kavro_error_t *error) {
-  if (!ser || !schema || !prefix)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "serializer, schema and prefix are required");
-  kv_hot_t *e;
-  kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
-  if (err == KAVRO_OK)
-    memcpy(prefix, e->prefix, KAVRO_WIRE_PREFIX_SIZE);
-  return err;
+  if (!prefix)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no prefix buffer");
+  kavro_serializer_framing_t framing;
+  kavro_err_t err =
+      kavro_serializer_framing(ser, topic, is_key, schema, &framing, error);
+  if (err != KAVRO_OK)
+    return err;
+  if (framing.header_name)
+    return kv_serializer_header_refused(is_key, error);
+  memcpy(prefix, framing.prefix, KAVRO_WIRE_PREFIX_SIZE);
+  return KAVRO_OK;
 }
 
 /* The warm path encodes without error details; after a failure, encode
  * again into a scratch buffer to say what went wrong. */
 static kavro_err_t explain_failure(const kavro_schema_t *schema,
                                    const avro_value_t *value,
-                                   const kavro_buf_t *out, kavro_err_t err,
-                                   kavro_error_t *error) {
+                                   const kavro_buf_t *out, size_t prefix_size,
+                                   kavro_err_t err, kavro_error_t *error) {
   kavro_buf_t *scratch = kavro_buf_new(0, out->max_size);
   if (!scratch)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_err_t again = kavro_encode(schema, value, scratch, error);
-  size_t need = kavro_buf_length(scratch) + KAVRO_WIRE_PREFIX_SIZE;
+  size_t need = kavro_buf_length(scratch) + prefix_size;
   kavro_buf_destroy(scratch);
   if (again != KAVRO_OK)
     return again;
@@ -592,12 +715,17 @@ static kavro_err_t explain_failure(const kavro_schema_t *schema,
   return kv_error_set(error, err, "encoding failed");
 }
 
-/* Frame @value into @out (emptied first): prefix, then the body. */
+/* Frame @value into @out (emptied first): the prefix, if the id goes
+ * there, then the body.  The framing goes to @framing; a NULL @framing is
+ * a caller that cannot send a header, refused when the id goes in one. */
 static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
                               bool is_key, kavro_schema_t *schema,
                               const avro_value_t *value, kavro_buf_t *out,
+                              kavro_serializer_framing_t *framing,
                               kavro_error_t *error) {
   out->length = 0;
+  if (framing)
+    memset(framing, 0, sizeof(*framing));
   if (!value)
     return KAVRO_OK; /* a tombstone stays a NULL payload */
   if (!ser || !schema)
@@ -607,17 +735,23 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
   kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
   if (err != KAVRO_OK)
     return err;
-  err = kv_buf_reserve(out, KAVRO_WIRE_PREFIX_SIZE);
+  const kavro_serializer_framing_t *f = &e->framing;
+  if (!framing && f->header_name)
+    return kv_serializer_header_refused(is_key, error);
+  err = kv_buf_reserve(out, f->prefix_size);
   if (err == KAVRO_OK) {
-    kv_put_bytes(out, e->prefix, KAVRO_WIRE_PREFIX_SIZE);
+    if (f->prefix_size)
+      kv_put_bytes(out, f->prefix, f->prefix_size);
     /* No error details on the way: clearing them costs as much as a small
      * record.  A failure is encoded again below for its message. */
     err = kv_encode_node(out, schema->root, value, 0, NULL);
   }
   if (err != KAVRO_OK) {
     out->length = 0;
-    return explain_failure(schema, value, out, err, error);
+    return explain_failure(schema, value, out, f->prefix_size, err, error);
   }
+  if (framing)
+    *framing = *f;
   return KAVRO_OK;
 }
 
@@ -628,7 +762,17 @@ kavro_err_t kavro_serializer_serialize(kavro_serializer_t *ser,
                                        kavro_buf_t *out, kavro_error_t *error) {
   if (!out)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no output buffer");
-  return frame_into(ser, topic, is_key, schema, value, out, error);
+  return frame_into(ser, topic, is_key, schema, value, out, NULL, error);
+}
+
+kavro_err_t kavro_serializer_serialize_message(
+    kavro_serializer_t *ser, const char *topic, bool is_key,
+    kavro_schema_t *schema, const struct avro_value *value, kavro_buf_t *out,
+    kavro_serializer_framing_t *framing, kavro_error_t *error) {
+  if (!out || !framing)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "an output buffer and a framing are required");
+  return frame_into(ser, topic, is_key, schema, value, out, framing, error);
 }
 
 kavro_err_t kavro_serializer_serialize_to(kavro_serializer_t *ser,
@@ -643,7 +787,8 @@ kavro_err_t kavro_serializer_serialize_to(kavro_serializer_t *ser,
   if (!dst && size)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "dst is NULL");
   kavro_buf_t buf = kv_buf_over(dst, size);
-  kavro_err_t err = frame_into(ser, topic, is_key, schema, value, &buf, error);
+  kavro_err_t err =
+      frame_into(ser, topic, is_key, schema, value, &buf, NULL, error);
   if (err == KAVRO_OK && written)
     *written = buf.length;
   return err;

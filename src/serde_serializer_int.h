@@ -33,6 +33,10 @@ kavro_err_t kv_namer_subject(const kv_namer_t *namer, const char *topic,
                              bool is_key, const kavro_schema_t *schema,
                              char *buf, kavro_error_t *error);
 
+/* KAVRO_ERR_INVALID_ARG: a call that hands out no header was made for
+ * keys (@is_key) or values whose schema id goes in a header. */
+kavro_err_t kv_serializer_header_refused(bool is_key, kavro_error_t *error);
+
 /* True when the registry says the subject or its level does not exist:
  * the registry has nothing to say, which is not a failure. */
 bool kv_registry_absent(kavro_err_t err);

@@ -1,10 +1,12 @@
 /*
  * kavro - typed records on the one serializer and deserializer.
  *
- * The typed serializer asks kavro_serializer_prefix() for the frame prefix
- * of a type's schema, so that every serializer setting (subject strategy,
- * gate, auto-registration, use.latest.version, use.schema.id) holds for
- * typed records as for generic values, and only writes the body itself.
+ * The typed serializer asks kavro_serializer_framing() how a type's
+ * messages carry their schema id (a prefix to write before the body, or a
+ * header to hand out with it), so that every serializer setting (subject
+ * strategy, gate, auto-registration, use.latest.version, use.schema.id,
+ * use.schema.guid, prefix or header) holds for typed records as for
+ * generic values, and only writes the body itself.
  * The typed deserializer asks kavro_deserializer_unframe() for the writer
  * schema and the reader that applies, with every deserializer setting, and
  * only decodes: directly, or through its resolution program.
@@ -19,6 +21,7 @@
 
 #include "common_error_int.h"
 #include "kavro/serializer.h"
+#include "serde_serializer_int.h"
 #include "typed_int.h"
 
 /* ---- serializer ------------------------------------------------------------ */
@@ -27,7 +30,8 @@ typedef struct ser_entry_s {
   const kavro_typed_type_t *type;
   bool is_key;
   char *topic;
-  unsigned char header[KAVRO_WIRE_PREFIX_SIZE]; /* from the serializer */
+  /* From the serializer; its pointers live as long as the serializer. */
+  kavro_serializer_framing_t framing;
 } ser_entry_t;
 
 struct kavro_typed_serializer_s {
@@ -89,16 +93,16 @@ static kavro_err_t parse_type(const kavro_typed_type_t *type,
 }
 
 /* The first message of (@topic, @is_key, @type): the serializer prepares
- * the type's schema and hands out the prefix its bodies go behind. */
+ * the type's schema and says how its messages carry the id. */
 static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
                              bool is_key, const kavro_typed_type_t *type,
                              const ser_entry_t **out, kavro_error_t *error) {
-  unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE];
+  kavro_serializer_framing_t framing;
   kavro_schema_t *schema = NULL;
   kavro_err_t err = parse_type(type, &schema, error);
   if (!err)
-    err = kavro_serializer_prefix(ts->serializer, topic, is_key, schema,
-                                  prefix, error);
+    err = kavro_serializer_framing(ts->serializer, topic, is_key, schema,
+                                   &framing, error);
   kavro_schema_destroy(schema); /* the serializer keeps its own */
   if (err)
     return err;
@@ -116,7 +120,7 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   e->type = type;
   e->is_key = is_key;
-  memcpy(e->header, prefix, sizeof(e->header));
+  e->framing = framing;
   ts->count++;
   *out = e;
   return KAVRO_OK;
@@ -137,11 +141,15 @@ static KV_NOINLINE kavro_err_t ser_entry(kavro_typed_serializer_t *ts,
   return KAVRO_OK;
 }
 
-kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
-                                  const char *topic, bool is_key,
-                                  const kavro_typed_type_t *type,
-                                  const void *value, kavro_buf_t *out,
-                                  kavro_error_t *error) {
+/* Frame @value into @out; a NULL @framing is a caller that cannot send a
+ * header, refused (as the serializer refuses) when the id goes in one. */
+static kavro_err_t typed_frame(kavro_typed_serializer_t *ts, const char *topic,
+                               bool is_key, const kavro_typed_type_t *type,
+                               const void *value, kavro_buf_t *out,
+                               kavro_serializer_framing_t *framing,
+                               kavro_error_t *error) {
+  if (framing)
+    memset(framing, 0, sizeof(*framing));
   if (!ts || !topic || !type || !out)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "serializer, topic, type and buffer are required");
@@ -151,12 +159,39 @@ kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
   const ser_entry_t *e = ts->last;
   if (!e || !ser_matches(e, topic, is_key, type))
     KAVRO_TRY(ser_entry(ts, topic, is_key, type, &e, error));
+  if (!framing && e->framing.header_name)
+    return kv_serializer_header_refused(is_key, error);
   kavro_writer_t w;
   kv_writer_begin(&w, out, error);
-  kavro_err_t err = kavro_w_raw(&w, e->header, sizeof(e->header));
+  kavro_err_t err = e->framing.prefix_size
+                        ? kavro_w_raw(&w, e->framing.prefix,
+                                      e->framing.prefix_size)
+                        : KAVRO_OK;
   if (!err)
     err = type->write(&w, value);
-  return kv_writer_end(&w, err);
+  err = kv_writer_end(&w, err);
+  if (err == KAVRO_OK && framing)
+    *framing = e->framing;
+  return err;
+}
+
+kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
+                                  const char *topic, bool is_key,
+                                  const kavro_typed_type_t *type,
+                                  const void *value, kavro_buf_t *out,
+                                  kavro_error_t *error) {
+  return typed_frame(ts, topic, is_key, type, value, out, NULL, error);
+}
+
+kavro_err_t kavro_typed_serialize_message(kavro_typed_serializer_t *ts,
+                                          const char *topic, bool is_key,
+                                          const kavro_typed_type_t *type,
+                                          const void *value, kavro_buf_t *out,
+                                          kavro_serializer_framing_t *framing,
+                                          kavro_error_t *error) {
+  if (!framing)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no framing given");
+  return typed_frame(ts, topic, is_key, type, value, out, framing, error);
 }
 
 /* ---- deserializer ------------------------------------------------------------ */

@@ -19,6 +19,7 @@
 #include "kavro/mock.h"
 #include "legacy_schemas.h"
 #include "proc_util.h"
+#include "serde_fixture.h"
 #include "testutil.h"
 
 /* ---- running the program ---------------------------------------------- */
@@ -102,7 +103,8 @@ static void teardown(void) {
       "refs/order.avsc",   "order.avsc",        "bad.avsc",
       "warn.avsc",         "row.avsc",          "int.avsc",
       "null.avsc",         "lines.in",          "big.avsc",
-      "frames.hex",        "legacy.avsc",       "refs"};
+      "frames.hex",        "headers.hex",       "mixed.hex",
+      "rec.avsc",          "legacy.avsc",       "refs"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     remove(kt_work_path(workdir, names[i]));
   rmdir(workdir);
@@ -688,6 +690,133 @@ START_TEST(test_registry_fault_exit_status) {
 }
 END_TEST
 
+/* ---- the schema id in a header ------------------------------------------ */
+
+static const char rec_avsc[] =
+    "{\"type\":\"record\",\"name\":\"R\",\"fields\":"
+    "[{\"name\":\"n\",\"type\":\"int\"}]}\n";
+
+/* `encode --schema-id-format header --hex` writes "HEADERHEX PAYLOADHEX"
+ * per datum: 0x01 and the registry's GUID of the schema, and the bare
+ * body, which is what follows the prefix in the default output; `decode
+ * --hex` reads such lines and framed ones alike, and reports a line it
+ * cannot take, going on with the others. */
+START_TEST(test_schema_id_in_header) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(mock);
+  const char *schema = WRITE_BYTES("rec.avsc", rec_avsc);
+  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n{\"n\": -2}\n");
+  kt_run_t prefix = RUN("encode", "--registry", url, "--subject", "s",
+                        "--schema", schema, "--hex", in);
+  ck_assert_msg(prefix.status == 0, "%s", prefix.err);
+  ck_assert_str_eq(prefix.out, "000000000102\n000000000103\n");
+  kt_run_t header = RUN("encode", "--registry", url, "--subject", "s",
+                        "--schema", schema, "--hex", "--schema-id-format",
+                        "header", in);
+  ck_assert_msg(header.status == 0, "%s", header.err);
+  unsigned char guid[16];
+  kt_mock_guid(mock, 1, guid);
+  char *guid_hex = kt_hex_encode(guid, sizeof guid);
+  char expected[256];
+  snprintf(expected, sizeof expected, "01%s 02\n01%s 03\n", guid_hex,
+           guid_hex);
+  ck_assert_str_eq(header.out, expected);
+  free(guid_hex);
+  /* -X sets the same serializer property. */
+  kt_run_t x = RUN("encode", "--registry", url, "--subject", "s", "--schema",
+                   schema, "--hex", "-X", "value.schema.id.serializer=header",
+                   in);
+  ck_assert_msg(x.status == 0, "%s", x.err);
+  ck_assert_str_eq(x.out, expected);
+  kt_run_free(&x);
+  /* Without --hex there is nowhere to put the header. */
+  x = RUN("encode", "--registry", url, "--subject", "s", "--schema", schema,
+          "--schema-id-format", "header", in);
+  ck_assert_int_eq(x.status, 2);
+  ck_assert_contains(x.err, "--hex");
+  kt_run_free(&x);
+
+  /* Both shapes in one input decode alike. */
+  char mixed[512];
+  snprintf(mixed, sizeof mixed, "%s%s", header.out, prefix.out);
+  const char *frames = write_bytes("mixed.hex", mixed, strlen(mixed));
+  kt_run_t r = RUN("decode", "--registry", url, "--hex", frames);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_str_eq(r.out, "{\"n\": 1}\n{\"n\": -2}\n{\"n\": 1}\n"
+                          "{\"n\": -2}\n");
+  kt_run_free(&r);
+  /* Bad lines are reported one by one; the good ones still come out. */
+  char bad[1024];
+  snprintf(bad, sizeof bad,
+           "%.35s 02\n"      /* good */
+           "01abcd 02\n"     /* a header that ends inside its GUID */
+           "%.35s zz\n"      /* a payload that is not hex */
+           "xy 02\n"         /* a header that is not hex */
+           "%.35s 02 04\n"   /* three words */
+           "000000000104\n", /* good */
+           header.out, header.out, header.out);
+  frames = write_bytes("headers.hex", bad, strlen(bad));
+  r = RUN("decode", "--registry", url, "--hex", frames);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "{\"n\": 1}\n{\"n\": 2}\n");
+  ck_assert_contains(r.err, "line 2: header");
+  ck_assert_contains(r.err, "line 3: the payload is not hex");
+  ck_assert_contains(r.err, "line 4: the header is not hex");
+  ck_assert_contains(r.err, "line 5: 3 words");
+  kt_run_free(&r);
+  /* Without a registry a header means nothing. */
+  r = RUN("decode", "--writer", schema, "--hex", frames);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_contains(r.err, "line 1: a schema-id header (two words) needs "
+                            "--registry");
+  kt_run_free(&r);
+  kt_run_free(&header);
+  kt_run_free(&prefix);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
+/* -X takes any kavro property in encode, decode, produce and consume; an
+ * unknown key or a bad value is a usage error naming the key. */
+START_TEST(test_setting_errors_name_the_key) {
+  const char *schema = WRITE_BYTES("rec.avsc", rec_avsc);
+  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n");
+  const char *url = "http://127.0.0.1:9";
+  const char *const *const runs[] = {
+      (const char *const[]){"encode", "--registry", url, "--subject", "s",
+                            "--schema", schema, in, NULL},
+      (const char *const[]){"decode", "--registry", url, "--hex", in, NULL},
+      (const char *const[]){"produce", "-b", "127.0.0.1:9", "-r", url, "-t",
+                            "t", "--schema", schema, in, NULL},
+      (const char *const[]){"consume", "-b", "127.0.0.1:9", "-r", url, "-t",
+                            "t", NULL},
+  };
+  static const char *const settings[][2] = {
+      {"no.such.key=1", "no.such.key"},
+      {"auto.register.schemas=maybe", "auto.register.schemas"},
+      {"value.schema.id.serializer=dual", "value.schema.id.serializer"},
+  };
+  for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+    for (size_t j = 0; j < sizeof settings / sizeof settings[0]; j++) {
+      const char *args[24];
+      size_t n = 0;
+      for (; runs[i][n]; n++)
+        args[n] = runs[i][n];
+      args[n++] = "-X";
+      args[n++] = settings[j][0];
+      args[n] = NULL;
+      kt_run_t r = run_to(NULL, args);
+      ck_assert_msg(r.status == 2, "%s %s: exit %d: %s", runs[i][0],
+                    settings[j][0], r.status, r.err);
+      ck_assert_msg(strstr(r.err, settings[j][1]) != NULL, "%s %s: %s",
+                    runs[i][0], settings[j][0], r.err);
+      kt_run_free(&r);
+    }
+}
+END_TEST
+
 static Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("program");
@@ -717,6 +846,8 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_nul_lines_reported);
   tcase_add_test(tc, test_hex_empty_line_is_a_datum);
   tcase_add_test(tc, test_registry_fault_exit_status);
+  tcase_add_test(tc, test_schema_id_in_header);
+  tcase_add_test(tc, test_setting_errors_name_the_key);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -61,7 +61,12 @@ static const conf_case_t cases[] = {
     {"latest.compatibility.strict", "false", "false", "yes"},
     {"normalize.schemas", "true", "true", "maybe"},
     {"use.schema.id", "42", "42", "-7"},
+    {"use.schema.guid", "0A1B2C3D-0000-4000-8000-00000000000F",
+     "0A1B2C3D-0000-4000-8000-00000000000F", "0a1b2c3d"},
     {"id.compatibility.strict", "false", "false", "off"},
+    {"key.schema.id.serializer", "HEADER", "header", "io.confluent.kafka."
+     "serializers.schema.id.HeaderSchemaIdSerializer"},
+    {"value.schema.id.serializer", "prefix", "prefix", "dual"},
     {"subject.name.strategy", "recordnamestrategy", "RecordNameStrategy",
      "Topic"},
     {"key.subject.name.strategy", "TopicRecordNameStrategy",

@@ -101,7 +101,8 @@ static void env_init(env_t *env) {
   ck_assert_ptr_nonnull(cluster);
   env->bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
   const char *topics[] = {"readings", "poison", "poison.dlq", "outage",
-                          "faults", "faults.dlq", "guids", "guids.dlq"};
+                          "faults", "faults.dlq", "guids", "guids.dlq",
+                          "headers", "headers.typed"};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -1478,6 +1479,158 @@ START_TEST(test_sasl_inherit) {
 }
 END_TEST
 
+/* The header a message carries under @name must be 0x01 and @guid. */
+static void expect_id_header(const rd_kafka_message_t *m, const char *name,
+                             const unsigned char *guid) {
+  rd_kafka_headers_t *headers = NULL;
+  ck_assert_int_eq(rd_kafka_message_headers(m, &headers),
+                   RD_KAFKA_RESP_ERR_NO_ERROR);
+  const void *value;
+  size_t size;
+  ck_assert_int_eq(rd_kafka_header_get_last(headers, name, &value, &size),
+                   RD_KAFKA_RESP_ERR_NO_ERROR);
+  ck_assert_uint_eq(size, KAVRO_WIRE_MAX_ID_SIZE);
+  ck_assert_uint_eq(((const unsigned char *)value)[0], KAVRO_WIRE_MAGIC_GUID);
+  ck_assert_mem_eq((const unsigned char *)value + 1, guid, 16);
+}
+
+/* key.schema.id.serializer and value.schema.id.serializer = header: the
+ * producer helper sends the bodies bare and the GUIDs in __key_schema_id
+ * and __value_schema_id, beside the record's own headers, for a generic
+ * value and a typed record; the consumer helper reads them back. */
+START_TEST(test_ids_in_headers) {
+  env_t env;
+  env_init(&env);
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "key.schema.id.serializer", "header",
+                                  &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "value.schema.id.serializer",
+                                  "header", &error),
+                   KAVRO_OK);
+  kavro_kafka_producer_t *producer = kavro_kafka_producer_new(
+      env.host, env.producer_registry, conf, 5000, &error);
+  kavro_conf_destroy(conf);
+  ck_assert_msg(producer != NULL, "%s", error.text);
+  datum_t key, value;
+  datum_init(&key, key_schema_text);
+  datum_init(&value, reading_v1);
+  datum_set_json(&key, "{\"sensor\": \"s1\"}");
+  reading_set(&value, 1);
+  evo1_visit_t visit;
+  evo1_visit_init(&visit);
+  visit.id = kavro_str("V-1");
+  visit.minutes = 7;
+  visit.legacy = kavro_str("old");
+  rd_kafka_headers_t *own = rd_kafka_headers_new(1);
+  rd_kafka_header_add(own, "trace", -1, "t-1", 3);
+  for (int typed = 0; typed < 2; typed++) {
+    kavro_kafka_record_t record;
+    kavro_kafka_record_init(&record);
+    record.topic = typed ? "headers.typed" : "headers";
+    record.partition = 0;
+    record.key_schema = key.schema;
+    record.key_value = &key.value;
+    if (typed) {
+      record.value_type = &evo1_visit_type;
+      record.value_record = &visit;
+    } else {
+      record.value_schema = value.schema;
+      record.value = &value.value;
+    }
+    record.headers = own;
+    ck_assert_msg(kavro_kafka_produce(producer, &record, NULL, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+  }
+  rd_kafka_headers_destroy(own);
+  flush(&env);
+  kavro_kafka_producer_destroy(producer);
+
+  /* The GUIDs the registry gave the three schemas. */
+  unsigned char key_guid[16], value_guid[16], visit_guid[16];
+  int32_t id;
+  ck_assert_int_eq(kavro_registry_lookup(env.producer_registry, "headers-key",
+                                         key.schema, NULL, 0, false, &id,
+                                         NULL, &error),
+                   KAVRO_OK);
+  kt_mock_guid(env.mock, id, key_guid);
+  ck_assert_int_eq(kavro_registry_lookup(env.producer_registry,
+                                         "headers-value", value.schema, NULL,
+                                         0, false, &id, NULL, &error),
+                   KAVRO_OK);
+  kt_mock_guid(env.mock, id, value_guid);
+  kavro_schema_t *visit_schema = NULL;
+  ck_assert_int_eq(kavro_schema_parse(evo1_visit_type.schema_text,
+                                      strlen(evo1_visit_type.schema_text),
+                                      NULL, &visit_schema, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_lookup(env.producer_registry,
+                                         "headers.typed-value", visit_schema,
+                                         NULL, 0, false, &id, NULL, &error),
+                   KAVRO_OK);
+  kt_mock_guid(env.mock, id, visit_guid);
+  kavro_schema_destroy(visit_schema);
+
+  const char *topics[] = {"headers", "headers.typed"};
+  rd_kafka_t *rk = consumer_of(&env, topics, 2, 1, "headers");
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      rk, env.consumer_registry, NULL, NULL, NULL, KAVRO_KAFKA_KEY_AVRO,
+      &error);
+  ck_assert_ptr_nonnull(consumer);
+  ck_assert_int_eq(kavro_kafka_consumer_set_type(consumer, "headers.typed",
+                                                 &evo1_visit_type, &error),
+                   KAVRO_OK);
+  kavro_buf_t *body = kavro_buf_new(0, 0);
+  ck_assert_int_eq(kavro_encode(value.schema, &value.value, body, &error),
+                   KAVRO_OK);
+  int got = 0;
+  long deadline = now_ms() + WAIT_MS;
+  while (got < 2 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    if (!polled.message)
+      continue;
+    const rd_kafka_message_t *m = polled.message;
+    bool typed = strcmp(rd_kafka_topic_name(m->rkt), "headers.typed") == 0;
+    expect_id_header(m, KAVRO_WIRE_KEY_HEADER, key_guid);
+    expect_id_header(m, KAVRO_WIRE_VALUE_HEADER,
+                     typed ? visit_guid : value_guid);
+    rd_kafka_headers_t *headers = NULL;
+    rd_kafka_message_headers(m, &headers);
+    ck_assert_str_eq(header_text(headers, "trace"), "t-1");
+    ck_assert_int_eq(polled.key.format, KAVRO_WIRE_FORMAT_HEADER);
+    ck_assert_int_eq(polled.key.writer_id.kind, KAVRO_SCHEMA_ID_GUID);
+    ck_assert_str_eq(field_string(polled.key.value, "sensor"), "s1");
+    ck_assert_int_eq(polled.value.format, KAVRO_WIRE_FORMAT_HEADER);
+    ck_assert_int_eq(polled.value.writer_id.kind, KAVRO_SCHEMA_ID_GUID);
+    if (typed) {
+      const evo1_visit_t *v = polled.record;
+      ck_assert_ptr_nonnull(v);
+      ck_assert_str_eq(v->id.data, "V-1");
+      ck_assert_int_eq(v->minutes, 7);
+    } else {
+      /* The payload is the bare body. */
+      ck_assert_uint_eq(m->len, kavro_buf_length(body));
+      ck_assert_mem_eq(m->payload, kavro_buf_data(body), m->len);
+      ck_assert_int_eq(field_long(polled.value.value, "seq"), 1);
+    }
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+    got++;
+  }
+  ck_assert_int_eq(got, 2);
+  kavro_buf_destroy(body);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  datum_fini(&key);
+  datum_fini(&value);
+  env_fini(&env);
+}
+END_TEST
+
 static Suite *kafka_suite(void) {
   Suite *s = suite_create("kafka");
   TCase *tc = tcase_create("end-to-end");
@@ -1489,6 +1642,7 @@ static Suite *kafka_suite(void) {
   tcase_add_test(tc, test_registry_outage);
   tcase_add_test(tc, test_registry_faults_keep_messages);
   tcase_add_test(tc, test_guid_writer_ids);
+  tcase_add_test(tc, test_ids_in_headers);
   tcase_add_test(tc, test_misuse_refused);
   tcase_add_test(tc, test_typed_evolution);
   suite_add_tcase(s, tc);

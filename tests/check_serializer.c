@@ -2,8 +2,9 @@
  * kavro tests - the serializer against the mock registry (mock:// and
  * HTTP): subject name strategies, auto-register and use.latest.version,
  * the compatibility gate under every kind of level (also while the
- * registry is down), the warm path (no request, no allocation) and
- * tombstones.
+ * registry is down), the warm path (no request, no allocation),
+ * tombstones, and where the schema id goes (a prefix, or the GUID in a
+ * header; use.schema.guid) for generic values and typed records alike.
  *
  * The program is linked with --wrap=malloc/calloc/realloc and installs a
  * counting avro-c allocator, so that allocations by kavro's code and by
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evo1_visit.h"
 #include "kavro.h"
 #include "kavro/mock.h"
 #include "serde_fixture.h"
@@ -961,6 +963,322 @@ START_TEST(bad_arguments) {
 }
 END_TEST
 
+/* ---- where the schema id goes: prefix or header -------------------------- */
+
+/* The evolution fixture's Visit as a generic value and as a typed record,
+ * on one serializer: the framing cases run over both (_i: 0 generic, 1
+ * typed) and must not tell them apart. */
+typedef struct visit_s {
+  kavro_registry_t *reg;
+  kavro_serializer_t *ser;
+  kavro_typed_serializer_t *ts;
+  kavro_schema_t *schema;
+  kt_value_t value;
+  evo1_visit_t record;
+} visit_t;
+
+static const char visit_json[] =
+    "{\"id\": \"V-1\", \"minutes\": 7, \"outcome\": \"NO\", "
+    "\"note\": {\"string\": \"late\"}, \"legacy\": \"x\"}";
+
+/* A visit stack on a client of the mock with the settings @... (key,
+ * value, ..., NULL). */
+static void visit_open(visit_t *v, ...) {
+  const char *settings[40];
+  va_list ap;
+  va_start(ap, v);
+  kt_settings_collect(settings, 40, NULL, ap);
+  va_end(ap);
+  v->reg = kt_client_settings(kt_mock_url(0), settings);
+  v->ser = serializer(v->reg);
+  kavro_error_t error;
+  v->ts = kavro_typed_serializer_new(v->ser, &error);
+  ck_assert_ptr_nonnull(v->ts);
+  v->schema = kt_parse(evo1_visit_type.schema_text);
+  kt_value_from_json(&v->value, v->schema, visit_json);
+  evo1_visit_init(&v->record);
+  v->record.id = kavro_str("V-1");
+  v->record.minutes = 7;
+  v->record.outcome = EVO1_OUTCOME_NO;
+  v->record.note = kavro_str("late");
+  v->record.has_note = true;
+  v->record.legacy = kavro_str("x");
+}
+
+static void visit_close(visit_t *v) {
+  kt_value_free(&v->value);
+  kavro_schema_destroy(v->schema);
+  kavro_typed_serializer_destroy(v->ts);
+  kavro_serializer_destroy(v->ser);
+  kavro_registry_destroy(v->reg);
+}
+
+/* Serialize the visit for topic "visits", generic or @typed, as a key or
+ * a value; a NULL @framing makes the prefix-only call. */
+static kavro_err_t visit_serialize(visit_t *v, bool typed, bool is_key,
+                                   kavro_buf_t *out,
+                                   kavro_serializer_framing_t *framing,
+                                   kavro_error_t *error) {
+  if (typed)
+    return framing ? kavro_typed_serialize_message(v->ts, "visits", is_key,
+                                                   &evo1_visit_type,
+                                                   &v->record, out, framing,
+                                                   error)
+                   : kavro_typed_serialize(v->ts, "visits", is_key,
+                                           &evo1_visit_type, &v->record, out,
+                                           error);
+  return framing ? kavro_serializer_serialize_message(
+                       v->ser, "visits", is_key, v->schema, &v->value.value,
+                       out, framing, error)
+                 : kavro_serializer_serialize(v->ser, "visits", is_key,
+                                              v->schema, &v->value.value, out,
+                                              error);
+}
+
+/* The visit's bare Avro body. */
+static kavro_buf_t *visit_body(const visit_t *v) {
+  kavro_buf_t *body = kavro_buf_new(0, 0);
+  ck_assert_int_eq(kavro_encode(v->schema, &v->value.value, body, NULL),
+                   KAVRO_OK);
+  return body;
+}
+
+/* The id @subject gives the visit's schema. */
+static int visit_id(visit_t *v, const char *subject) {
+  int id = 0;
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_lookup(v->reg, subject, v->schema, NULL, 0,
+                                      false, &id, NULL, &error) == KAVRO_OK,
+                "lookup %s: %s", subject, error.text);
+  return id;
+}
+
+/* Expect @framing to put the GUID @guid in @side's header and @out to be
+ * the bare @body. */
+static void expect_header(const kavro_serializer_framing_t *framing,
+                          bool is_key, const unsigned char *guid,
+                          const kavro_buf_t *out, const kavro_buf_t *body) {
+  ck_assert_int_eq(framing->format, KAVRO_WIRE_FORMAT_HEADER);
+  ck_assert_str_eq(framing->header_name,
+                   is_key ? "__key_schema_id" : "__value_schema_id");
+  ck_assert_ptr_null(framing->prefix);
+  ck_assert_uint_eq(framing->prefix_size, 0);
+  ck_assert_uint_eq(framing->header_size, 17);
+  ck_assert_uint_eq(framing->header_value[0], 0x01);
+  ck_assert_mem_eq(framing->header_value + 1, guid, 16);
+  ck_assert_int_eq(framing->id.kind, KAVRO_SCHEMA_ID_GUID);
+  ck_assert_mem_eq(framing->id.guid, guid, 16);
+  ck_assert_uint_eq(kavro_buf_length(out), kavro_buf_length(body));
+  ck_assert_mem_eq(kavro_buf_data(out), kavro_buf_data(body),
+                   kavro_buf_length(body));
+}
+
+START_TEST(id_in_header) {
+  bool typed = _i;
+  visit_t v;
+  visit_open(&v, "value.schema.id.serializer", "header",
+             "key.schema.id.serializer", "header", NULL);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_buf_t *body = visit_body(&v);
+  kavro_serializer_framing_t framing;
+  kavro_error_t error;
+  unsigned char guid[16];
+  for (int is_key = 0; is_key < 2; is_key++) {
+    ck_assert_msg(visit_serialize(&v, typed, is_key, out, &framing, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    kt_mock_guid(kt_mock, visit_id(&v, is_key ? "visits-key" : "visits-value"),
+                 guid);
+    expect_header(&framing, is_key, guid, out, body);
+    /* A call that hands out no header refuses rather than lose the id. */
+    ck_assert_int_eq(visit_serialize(&v, typed, is_key, out, NULL, &error),
+                     KAVRO_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(error.text, framing.header_name));
+    ck_assert_uint_eq(kavro_buf_length(out), 0);
+  }
+  unsigned char prefix[KAVRO_WIRE_PREFIX_SIZE];
+  ck_assert_int_eq(kavro_serializer_prefix(v.ser, "visits", false, v.schema,
+                                           prefix, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  /* The consumer's side reads it back from the header. */
+  kavro_deserializer_t *des = kavro_deserializer_new(v.reg, NULL, NULL, &error);
+  kavro_deserialized_t msg;
+  ck_assert_int_eq(visit_serialize(&v, typed, false, out, &framing, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "visits", false, framing.header_value,
+                       framing.header_size, kavro_buf_data(out),
+                       kavro_buf_length(out), &msg, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_HEADER);
+  char *json = kavro_value_to_json(msg.schema, msg.value,
+                                   KAVRO_DATUM_JSON_AVRO, NULL);
+  ck_assert_str_eq(json, visit_json);
+  free(json);
+  kavro_deserializer_destroy(des);
+  /* Warm: no request, no cache look-up, no allocation. */
+  uint64_t served = kavro_mock_request_count(kt_mock, NULL);
+  kavro_registry_stats_t before, after;
+  kavro_registry_stats(v.reg, &before);
+  unsigned long allocated = atomic_load(&allocations);
+  int failures = 0; /* counted, not asserted: Check's asserts allocate */
+  for (int i = 0; i < 1000; i++)
+    for (int is_key = 0; is_key < 2; is_key++)
+      failures += visit_serialize(&v, typed, is_key, out, &framing, NULL) !=
+                  KAVRO_OK;
+  ck_assert_uint_eq(atomic_load(&allocations), allocated);
+  ck_assert_int_eq(failures, 0);
+  kavro_registry_stats(v.reg, &after);
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, NULL), served);
+  ck_assert_uint_eq(after.cache_hits + after.cache_misses,
+                    before.cache_hits + before.cache_misses);
+  expect_header(&framing, true, guid, out, body);
+  kavro_buf_destroy(body);
+  kavro_buf_destroy(out);
+  visit_close(&v);
+}
+END_TEST
+
+/* The default is unchanged: 0x00, the id, the body; no header. */
+START_TEST(id_in_prefix_by_default) {
+  bool typed = _i;
+  visit_t v;
+  visit_open(&v, NULL);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_buf_t *framed = kavro_buf_new(0, 0);
+  kavro_buf_t *body = visit_body(&v);
+  kavro_serializer_framing_t framing;
+  kavro_error_t error;
+  ck_assert_msg(visit_serialize(&v, typed, false, out, &framing, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  int id = visit_id(&v, "visits-value");
+  ck_assert_int_eq(framing.format, KAVRO_WIRE_FORMAT_PREFIX);
+  ck_assert_ptr_null(framing.header_name);
+  ck_assert_ptr_null(framing.header_value);
+  ck_assert_uint_eq(framing.header_size, 0);
+  ck_assert_uint_eq(framing.prefix_size, KAVRO_WIRE_PREFIX_SIZE);
+  ck_assert_int_eq(framing.id.kind, KAVRO_SCHEMA_ID_INT);
+  ck_assert_int_eq(framing.id.id, id);
+  ck_assert_int_eq(frame_id(out), id);
+  ck_assert_uint_eq(kavro_buf_length(out),
+                    KAVRO_WIRE_PREFIX_SIZE + kavro_buf_length(body));
+  ck_assert_mem_eq(kavro_buf_data(out), framing.prefix, KAVRO_WIRE_PREFIX_SIZE);
+  ck_assert_mem_eq(kavro_buf_data(out) + KAVRO_WIRE_PREFIX_SIZE,
+                   kavro_buf_data(body), kavro_buf_length(body));
+  /* The prefix-only call gives the same bytes. */
+  ck_assert_int_eq(visit_serialize(&v, typed, false, framed, NULL, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kavro_buf_length(framed), kavro_buf_length(out));
+  ck_assert_mem_eq(kavro_buf_data(framed), kavro_buf_data(out),
+                   kavro_buf_length(out));
+  kavro_buf_destroy(body);
+  kavro_buf_destroy(framed);
+  kavro_buf_destroy(out);
+  visit_close(&v);
+}
+END_TEST
+
+/* use.schema.guid names the schema; nothing is registered under the
+ * topic's subject.  With the id in a prefix, the frames carry the id the
+ * schema has under the subject. */
+START_TEST(use_schema_guid) {
+  bool typed = _i;
+  visit_t v;
+  visit_open(&v, NULL);
+  int id = 0;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_register(v.reg, "elsewhere", v.schema, NULL,
+                                           0, false, &id, &error),
+                   KAVRO_OK);
+  visit_close(&v);
+  unsigned char guid[16];
+  kt_mock_guid(kt_mock, id, guid);
+  kavro_schema_id_t sid = kavro_schema_id_guid(guid);
+  char text[KAVRO_SCHEMA_ID_STRING_SIZE];
+  kavro_schema_id_format(&sid, text, sizeof(text));
+  visit_open(&v, "use.schema.guid", text, "auto.register.schemas", "false",
+             "value.schema.id.serializer", "header", NULL);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_buf_t *body = visit_body(&v);
+  kavro_serializer_framing_t framing;
+  uint64_t registered =
+      kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions");
+  ck_assert_msg(visit_serialize(&v, typed, false, out, &framing, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  expect_header(&framing, false, guid, out, body);
+  ck_assert_uint_eq(
+      kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions"),
+      registered);
+  int32_t prepared = -1;
+  ck_assert_int_eq(kavro_serializer_prepare(v.ser, "visits", false, v.schema,
+                                            &prepared, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(prepared, 0); /* only the GUID is known */
+  visit_close(&v);
+  /* In a prefix: the id under the subject, once it is registered there. */
+  visit_open(&v, "use.schema.guid", text, "auto.register.schemas", "false",
+             NULL);
+  kavro_err_t err = visit_serialize(&v, typed, false, out, &framing, &error);
+  ck_assert_msg(err == KAVRO_ERR_SCHEMA_NOT_FOUND ||
+                    err == KAVRO_ERR_SUBJECT_NOT_FOUND,
+                "%s", error.text);
+  ck_assert_ptr_nonnull(strstr(error.text, "use.schema.guid"));
+  ck_assert_int_eq(kavro_registry_register(v.reg, "visits-value", v.schema,
+                                           NULL, 0, false, &id, &error),
+                   KAVRO_OK);
+  ck_assert_msg(visit_serialize(&v, typed, false, out, &framing, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(frame_id(out), id);
+  visit_close(&v);
+  /* A GUID the registry does not know: permanent. */
+  visit_open(&v, "use.schema.guid", "0a1b2c3d-0000-4000-8000-00000000000f",
+             "value.schema.id.serializer", "header", NULL);
+  ck_assert_int_eq(visit_serialize(&v, typed, false, out, &framing, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  ck_assert_ptr_null(framing.header_name);
+  visit_close(&v);
+  kavro_buf_destroy(body);
+  kavro_buf_destroy(out);
+}
+END_TEST
+
+/* use.schema.guid is checked as use.schema.id is: another schema is
+ * refused, as incompatible when it cannot read the data and
+ * id.compatibility.strict is on. */
+START_TEST(use_schema_guid_strict) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  int note_int = register_text(reg, "elsewhere-a", note_int_text);
+  int v2 = register_text(reg, "elsewhere-b", v2_text);
+  kavro_registry_destroy(reg);
+  unsigned char guid[16];
+  char text[KAVRO_SCHEMA_ID_STRING_SIZE];
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  const struct {
+    int id;
+    kavro_err_t expected;
+  } cases[] = {{note_int, KAVRO_ERR_INCOMPATIBLE}, {v2, KAVRO_ERR_ENCODE}};
+  for (size_t i = 0; i < 2; i++) {
+    kt_mock_guid(kt_mock, cases[i].id, guid);
+    kavro_schema_id_t sid = kavro_schema_id_guid(guid);
+    kavro_schema_id_format(&sid, text, sizeof(text));
+    reg = kt_client(kt_mock_url(0), "use.schema.guid", text, NULL);
+    kavro_serializer_t *ser = serializer(reg);
+    ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                     cases[i].expected);
+    ck_assert_ptr_nonnull(strstr(error.text, "use.schema.guid"));
+    kavro_serializer_destroy(ser);
+    kavro_registry_destroy(reg);
+  }
+  kavro_buf_destroy(out);
+}
+END_TEST
+
 static Suite *serializer_suite(void) {
   Suite *s = suite_create("serializer");
   TCase *tc = tcase_create("strategies");
@@ -1000,6 +1318,15 @@ static Suite *serializer_suite(void) {
   tcase_add_test(tc, serialize_to_limits);
   tcase_add_test(tc, tombstone);
   tcase_add_test(tc, error_classes);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("framing");
+  tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, id_in_header, 0, 2);
+  tcase_add_loop_test(tc, id_in_prefix_by_default, 0, 2);
+  tcase_add_loop_test(tc, use_schema_guid, 0, 2);
+  tcase_add_test(tc, use_schema_guid_strict);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -743,7 +743,8 @@ static bool compatible;
 
 static kavro_err_t run_small_replies(kavro_error_t *error) {
   kavro_err_t err;
-  if ((err = kv_answer_id(REPLY("{\"id\":12}"), &answered_id, error)) ||
+  if ((err = kv_answer_id(REPLY("{\"id\":12}"), &answered_id, NULL, NULL,
+                           error)) ||
       (err = kv_answer_int_array(REPLY("[1,2,5]"), &versions, &version_count,
                                  error)) ||
       (err = kv_answer_string_array(REPLY("[\"a-value\",\"b-key\"]"),

@@ -49,8 +49,8 @@ void kt_settings_collect(const char **out, size_t capacity,
                          const char *const *first, va_list ap);
 
 /* The GUID @mock gave the schema of id @id, read from a copy of its
- * store saved to a temporary file (the registry client hands out no
- * GUIDs). */
+ * store saved to a temporary file: a source independent of the registry
+ * client's kavro_registry_guid_by_id(). */
 void kt_mock_guid(kavro_mock_t *mock, int id, unsigned char guid[16]);
 
 /* Make @mock hold @count schemas as a registry holds what it accepted

@@ -126,7 +126,12 @@ kavro_kafka_producer_serializer(kavro_kafka_producer_t *producer);
 /**
  * Serialize @p record's key (when it is Avro) and value and enqueue the
  * message with rd_kafka_producev() (librdkafka copies the bytes; the
- * helper keeps its buffers for the next record).  Serialization errors are
+ * helper keeps its buffers for the next record).  Where the schema ids go
+ * is the serializer's `key.schema.id.serializer` /
+ * `value.schema.id.serializer`: in the payload's prefix, or in a
+ * `__key_schema_id` / `__value_schema_id` header added after the
+ * record's own headers (kavro_serializer_serialize_message()), for
+ * generic values and typed records alike.  Serialization errors are
  * the serializer's (KAVRO_ERR_INCOMPATIBLE when the compatibility gate
  * refuses the schema, with kavro_serializer_last_incompatibility() set;
  * KAVRO_ERR_TRANSPORT when the registry cannot be reached and nothing is

@@ -146,6 +146,23 @@ KAVRO_EXPORT kavro_err_t kavro_registry_schema_by_guid(
     kavro_schema_t **schemap, kavro_error_t *error);
 
 /**
+ * The GUID of the schema with global id @p id, into @p guid (16 bytes in
+ * text order, as kavro_schema_id_t holds them): the id a message carries
+ * in its `__value_schema_id` / `__key_schema_id` header.  Registering or
+ * looking a schema up caches its GUID when the registry's answer has one
+ * (Confluent Platform 8 and later), so that this call then makes no
+ * request; otherwise it asks GET /schemas/ids/{id} (with @p subject_hint,
+ * may be NULL, as for kavro_registry_schema_by_id()) and caches the
+ * answer.  A registry that gives no GUID: KAVRO_ERR_UNSUPPORTED; the
+ * registry's errors as kavro_registry_schema_by_id().  Thread safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_guid_by_id(kavro_registry_t *registry,
+                                                   int32_t id,
+                                                   const char *subject_hint,
+                                                   unsigned char guid[16],
+                                                   kavro_error_t *error);
+
+/**
  * Version @p version of @p subject (GET /subjects/{subject}/versions/{v});
  * KAVRO_REGISTRY_LATEST for the latest, cached for `cache.latest.ttl.sec`.
  * Stores a new schema reference in @p *schemap and the id and version

@@ -5,7 +5,10 @@
  *
  * The serializer names the subject (a subject name strategy), runs the
  * compatibility gate, registers or looks the schema up, encodes the value
- * and frames it (0x00 | id | body).  After the first message of a schema
+ * and frames it: 0x00 | id | body, or, with `value.schema.id.serializer`
+ * (`key.schema.id.serializer`) set to header, the bare body with the
+ * schema's GUID in a record header for the caller to send (see
+ * kavro_serializer_serialize_message()).  After the first message of a schema
  * for a (topic, key-or-value) pair, the same call is the warm path: no
  * registry request, no lock, no allocation (the frame goes into the
  * caller's kavro_buf_t, which keeps its memory, or the caller's bytes).
@@ -17,9 +20,13 @@
  * Settings, read from a kavro_conf_t when the object is made (property
  * names as the Confluent clients name them; doc/CONFIGURATION.md):
  *   auto.register.schemas, use.latest.version, latest.compatibility.strict,
- *   normalize.schemas, use.schema.id, id.compatibility.strict,
- *   subject.name.strategy, key.subject.name.strategy,
- *   value.subject.name.strategy.
+ *   normalize.schemas, use.schema.id, use.schema.guid,
+ *   id.compatibility.strict, key.schema.id.serializer,
+ *   value.schema.id.serializer, subject.name.strategy,
+ *   key.subject.name.strategy, value.subject.name.strategy.
+ * The deserializer has no schema-id setting: it always reads the header
+ * first and the prefix when there is no header, as Confluent's default
+ * (DualSchemaIdDeserializer) does.
  *
  * Thread safety: a kavro_serializer_t or kavro_deserializer_t is used by one
  * thread at a time (it is the per-thread state that lets the warm path take
@@ -220,10 +227,12 @@ KAVRO_EXPORT void kavro_serializer_set_subject_name_cb(
 /**
  * Make @p schema ready for @p topic as a key or a value, without a
  * message: name the subject, run the compatibility gate, register or look
- * up (or take `use.schema.id` / the latest version), and cache the
+ * up (or take `use.schema.id`, `use.schema.guid` or the latest version),
+ * and, when the id goes in a header, find the schema's GUID, and cache the
  * outcome, so that the next serialization of @p schema for the pair is
- * warm.  Stores the schema id the frames will carry in @p *idp (may be
- * NULL).  @p schema is borrowed; the serializer keeps its own reference.
+ * warm.  Stores the schema's integer id in @p *idp (may be NULL; 0 when
+ * only its GUID is known: `use.schema.guid` with the id in a header).
+ * @p schema is borrowed; the serializer keeps its own reference.
  *
  * The gate: unless the schema is already registered under the subject, the
  * subject's level is read (BACKWARD when the registry has none) and the
@@ -234,10 +243,18 @@ KAVRO_EXPORT void kavro_serializer_set_subject_name_cb(
  * kavro_serializer_last_incompatibility(); nothing is registered.  The
  * verdict is cached per (subject, schema fingerprint).
  *
+ * `use.schema.guid` names the schema by its GUID
+ * (kavro_registry_schema_by_guid()) and is checked as `use.schema.id` is
+ * (`id.compatibility.strict`); a GUID the registry does not know is
+ * KAVRO_ERR_SCHEMA_NOT_FOUND (permanent).  With the id in a prefix, the
+ * frames carry the id that schema has under the subject (looked up).
+ *
  * Other errors: the registry's (KAVRO_ERR_SCHEMA_NOT_FOUND when
  * `auto.register.schemas` is false and the schema is not registered,
  * KAVRO_ERR_TRANSPORT when the registry is down and nothing is cached, ...),
- * KAVRO_ERR_INVALID_ARG when the strategy cannot name the subject.
+ * KAVRO_ERR_INVALID_ARG when the strategy cannot name the subject,
+ * KAVRO_ERR_UNSUPPORTED when the id goes in a header and the registry
+ * gives no GUIDs (before Confluent Platform 8).
  */
 KAVRO_EXPORT kavro_err_t kavro_serializer_prepare(kavro_serializer_t *serializer,
                                                   const char *topic, bool is_key,
@@ -246,14 +263,55 @@ KAVRO_EXPORT kavro_err_t kavro_serializer_prepare(kavro_serializer_t *serializer
                                                   kavro_error_t *error);
 
 /**
- * As kavro_serializer_prepare(), and copy the frame prefix the serializer
- * writes before every body of @p schema for the pair (the magic byte and
- * the 4-byte id: KAVRO_WIRE_PREFIX_SIZE bytes) into @p prefix.  For
- * encoders that write the body themselves, such as typed records: every
+ * Where the schema id of a message goes, as the serializer's
+ * `key.schema.id.serializer` / `value.schema.id.serializer` says: before
+ * the body (PREFIX), or in a record header (HEADER).  Exactly one of
+ * @c prefix and @c header_name is set (neither for a tombstone).  The
+ * pointers are borrowed from the serializer: valid, unchanged, until it
+ * is destroyed, so a caller may keep them.
+ */
+typedef struct kavro_serializer_framing_s {
+  kavro_wire_format_t format; /**< where the id goes */
+  /** The id the message carries: the integer id (PREFIX) or the
+   *  schema's GUID (HEADER); kind NONE for a tombstone. */
+  kavro_schema_id_t id;
+  /** PREFIX: the bytes before the body (0x00 and the 4-byte id); NULL
+   *  otherwise. */
+  const unsigned char *prefix;
+  size_t prefix_size; /**< KAVRO_WIRE_PREFIX_SIZE, or 0 */
+  /** HEADER: the header to add to the record, KAVRO_WIRE_VALUE_HEADER or
+   *  KAVRO_WIRE_KEY_HEADER (static); NULL otherwise. */
+  const char *header_name;
+  /** HEADER: the header's value, 0x01 and the 16-byte GUID, as
+   *  kavro_wire_unframe_dual() reads it; NULL otherwise. */
+  const unsigned char *header_value;
+  size_t header_size; /**< KAVRO_WIRE_MAX_ID_SIZE, or 0 */
+} kavro_serializer_framing_t;
+
+/**
+ * As kavro_serializer_prepare(), and store in @p framing how every
+ * message of @p schema for the pair carries its id: the prefix to write
+ * before the body, or the header to send with it.  For encoders that
+ * write the body themselves, such as typed records (kavro/typed.h): every
  * serializer setting (subject strategy, `auto.register.schemas`,
- * `use.latest.version`, `use.schema.id`, the gate) applies to them as to
- * generic values, and the body must be written with @p schema.  Errors as
+ * `use.latest.version`, `use.schema.id`, `use.schema.guid`, the gate, the
+ * id's place) applies to them as to generic values, and the body must be
+ * written with @p schema.  The warm path (the pair seen before) makes no
+ * registry request, takes no lock and allocates nothing.  Errors as
  * kavro_serializer_prepare().
+ */
+KAVRO_EXPORT kavro_err_t kavro_serializer_framing(
+    kavro_serializer_t *serializer, const char *topic, bool is_key,
+    kavro_schema_t *schema, kavro_serializer_framing_t *framing,
+    kavro_error_t *error);
+
+/**
+ * As kavro_serializer_framing(), for the prefix alone: copy the frame
+ * prefix the serializer writes before every body of @p schema for the
+ * pair (the magic byte and the 4-byte id: KAVRO_WIRE_PREFIX_SIZE bytes)
+ * into @p prefix.  When the id goes in a header for this side
+ * (`key.`/`value.schema.id.serializer` is header) there is no prefix:
+ * KAVRO_ERR_INVALID_ARG.  Errors otherwise as kavro_serializer_prepare().
  */
 KAVRO_EXPORT kavro_err_t kavro_serializer_prefix(
     kavro_serializer_t *serializer, const char *topic, bool is_key,
@@ -283,7 +341,10 @@ KAVRO_EXPORT kavro_err_t kavro_serializer_prefix(
  * payload.
  *
  * Encoding errors as kavro_encode() (KAVRO_ERR_ENCODE, KAVRO_ERR_LIMIT);
- * on failure @p out is empty.
+ * on failure @p out is empty.  When the id of this side goes in a header
+ * (`key.`/`value.schema.id.serializer` is header), this call, which hands
+ * out no header, refuses with KAVRO_ERR_INVALID_ARG rather than produce a
+ * body nobody can read: use kavro_serializer_serialize_message().
  */
 KAVRO_EXPORT kavro_err_t kavro_serializer_serialize(
     kavro_serializer_t *serializer, const char *topic, bool is_key,
@@ -291,9 +352,28 @@ KAVRO_EXPORT kavro_err_t kavro_serializer_serialize(
     kavro_error_t *error);
 
 /**
+ * As kavro_serializer_serialize(), with the id wherever the serializer's
+ * settings put it: @p out holds the payload to produce (the prefix and the
+ * body, or the bare body) and @p framing says where the id went; when
+ * @p framing->header_name is set, send the header it names with
+ * @p framing->header_value as its value (rd_kafka_header_add()), else
+ * the payload is the whole message.  Prefix or header, keys or values,
+ * generic values or typed records (kavro_typed_serialize_message()): one
+ * path, one cache.  The warm path makes no request, takes no lock and
+ * allocates nothing.  A tombstone (@p value NULL) leaves @p out empty and
+ * @p framing zeroed.  Errors as kavro_serializer_serialize(); on failure
+ * @p out is empty and @p framing zeroed.
+ */
+KAVRO_EXPORT kavro_err_t kavro_serializer_serialize_message(
+    kavro_serializer_t *serializer, const char *topic, bool is_key,
+    kavro_schema_t *schema, const struct avro_value *value, kavro_buf_t *out,
+    kavro_serializer_framing_t *framing, kavro_error_t *error);
+
+/**
  * As kavro_serializer_serialize(), into the caller's @p size bytes at
  * @p dst; stores the frame's length in @p *written (0 for a tombstone).
- * KAVRO_ERR_LIMIT when the frame does not fit.
+ * KAVRO_ERR_LIMIT when the frame does not fit.  Prefix framing only, as
+ * kavro_serializer_serialize().
  */
 KAVRO_EXPORT kavro_err_t kavro_serializer_serialize_to(
     kavro_serializer_t *serializer, const char *topic, bool is_key,

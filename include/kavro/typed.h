@@ -243,10 +243,11 @@ KAVRO_EXPORT kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *resolve
  * theirs (subject strategy, compatibility gate, `auto.register.schemas`,
  * `use.latest.version`, `use.schema.id`, reader schemas, decode limits)
  * holds for typed records as for generic values.  A struct in, a framed
- * message out: the serializer gives the frame's prefix for the type's
- * schema (kavro_serializer_prefix(): the first message of a (topic, key or
- * value, type) does everything; later ones only look the prefix up in a
- * small table, take no lock and allocate nothing).  A framed message in, a
+ * message out: the serializer says how the type's messages carry their
+ * schema id, a prefix before the body or a header beside it
+ * (kavro_serializer_framing(): the first message of a (topic, key or
+ * value, type) does everything; later ones only look it up in a small
+ * table, take no lock and allocate nothing).  A framed message in, a
  * struct out: the deserializer finds the writer schema and the reader
  * (kavro_deserializer_unframe()), and the type's own decoder or a cached
  * resolution program reads the body.  A type's schema is registered as
@@ -280,7 +281,10 @@ KAVRO_EXPORT void kavro_typed_serializer_destroy(kavro_typed_serializer_t *ts);
  * KAVRO_ERR_INCOMPATIBLE from the gate, KAVRO_ERR_ENCODE when
  * `use.latest.version` or `use.schema.id` names another schema, ...) and
  * the body.  A NULL @p value is a tombstone: @p out is left empty and
- * KAVRO_OK returned.
+ * KAVRO_OK returned.  When the serializer puts this side's id in a header
+ * (`key.`/`value.schema.id.serializer` is header), this call, which hands
+ * out no header, refuses with KAVRO_ERR_INVALID_ARG: use
+ * kavro_typed_serialize_message().
  */
 KAVRO_EXPORT kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
                                                const char *topic, bool is_key,
@@ -288,6 +292,20 @@ KAVRO_EXPORT kavro_err_t kavro_typed_serialize(kavro_typed_serializer_t *ts,
                                                const void *value,
                                                kavro_buf_t *out,
                                                kavro_error_t *error);
+
+/**
+ * As kavro_typed_serialize(), with the id wherever the serializer's
+ * settings put it, as kavro_serializer_serialize_message() does for
+ * generic values: @p out holds the payload (prefix and body, or the bare
+ * body) and @p framing says where the id went (send the header it names,
+ * when it names one).  Its pointers are the serializer's, valid until it
+ * is destroyed.  The warm path takes no lock and allocates nothing once
+ * @p out has grown.  A tombstone leaves @p out empty and @p framing zeroed.
+ */
+KAVRO_EXPORT kavro_err_t kavro_typed_serialize_message(
+    kavro_typed_serializer_t *ts, const char *topic, bool is_key,
+    const kavro_typed_type_t *type, const void *value, kavro_buf_t *out,
+    kavro_serializer_framing_t *framing, kavro_error_t *error);
 
 /** A typed deserializer.  Opaque; one thread at a time. */
 typedef struct kavro_typed_deserializer_s kavro_typed_deserializer_t;

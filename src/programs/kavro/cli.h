@@ -194,7 +194,9 @@ int cli_read_all(const char *cmd, FILE *in, unsigned char **datap,
 bool cli_hex_decode(const char *hex, size_t length, unsigned char *out,
                     size_t *out_length);
 
-/* @data as lowercase hex and a newline, on stdout. */
+/* @data as lowercase hex, on stdout: cli_put_hex() alone, cli_print_hex()
+ * with a newline. */
+void cli_put_hex(const unsigned char *data, size_t length);
 void cli_print_hex(const unsigned char *data, size_t length);
 
 /* What a -X argument without '=' gets: nothing of it is echoed, since a
@@ -202,9 +204,28 @@ void cli_print_hex(const unsigned char *data, size_t length);
 #define CLI_SETTING_MALFORMED                                                  \
   "-X wants KEY=VALUE (the argument is not shown: it may hold a secret)"
 
-/* A registry client for @url with the KEY=VALUE @settings (-X). */
-int cli_registry_new(const char *cmd, const char *url, char *const *settings,
-                     size_t count, kavro_registry_t **regp);
+/* What cli_conf_setting() returns for a key kavro does not know. */
+#define CLI_SETTING_UNKNOWN (-1)
+
+/*
+ * Apply one -X argument, @arg ("KEY=VALUE"), to @conf: the one way every
+ * subcommand reads -X.  Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after
+ * reporting a malformed argument or a value kavro refuses (naming the key,
+ * never a secret's value).  A key kavro does not know gives
+ * CLI_SETTING_UNKNOWN, unreported, with the key in @key (@key_size bytes)
+ * and kavro's message in @error, for a caller that offers the key to
+ * another library; others report it with cli_setting_unknown().
+ */
+int cli_conf_setting(const char *cmd, kavro_conf_t *conf, const char *arg,
+                     char *key, size_t key_size, kavro_error_t *error);
+
+/* Report the unknown key of a CLI_SETTING_UNKNOWN; returns CLI_EXIT_USAGE. */
+int cli_setting_unknown(const char *cmd, const kavro_error_t *error);
+
+/* A registry client for @url with the settings of @*confp (-X), which it
+ * takes (sets to NULL) when the client is made. */
+int cli_registry_new(const char *cmd, const char *url, kavro_conf_t **confp,
+                     kavro_registry_t **regp);
 
 /* "kavro CMD: [WHERE: ]ERROR" on stderr. */
 void cli_print_kavro_error(const char *cmd, const char *where,

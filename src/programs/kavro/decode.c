@@ -20,8 +20,12 @@ static const char usage[] =
     "bare bodies written with the schema in FILE; with --registry it is\n"
     "Confluent-framed messages whose writer schema is fetched by id.  The\n"
     "input is a stream of bodies (or messages) one after the other, or with\n"
-    "--hex one hex-encoded body (or message) per line.  With --reader each\n"
-    "datum is resolved to that schema (defaults filled, promotions, ...).\n"
+    "--hex one hex-encoded body (or message) per line.  With --registry a\n"
+    "hex line may also be two words, HEADERHEX PAYLOADHEX: the value of the\n"
+    "message's __value_schema_id (or __key_schema_id) header, which names\n"
+    "the writer schema, and the bare body (what `kavro encode\n"
+    "--schema-id-format header --hex` writes).  With --reader each datum is\n"
+    "resolved to that schema (defaults filled, promotions, ...).\n"
     "\n"
     "Options:\n"
     "  -w, --writer FILE      the schema the bodies were written with\n"
@@ -29,7 +33,8 @@ static const char usage[] =
     "      --references DIR   named types may come from every .avsc in DIR\n"
     "                         (repeatable)\n"
     "  -x, --hex              one hex body (or message) per line; an\n"
-    "                         empty line is the zero-byte body\n"
+    "                         empty line is the zero-byte body; with\n"
+    "                         --registry, or HEADERHEX PAYLOADHEX\n"
     "      --registry URL     Schema Registry to find writer schemas in\n"
     "      --topic TOPIC      the topic (for use.latest.version)\n"
     "      --key              the messages are keys\n"
@@ -55,8 +60,6 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define MAX_SETTINGS 64
-
 typedef struct decode_s {
   const char *writer_path;
   const char *reader_path;
@@ -65,7 +68,7 @@ typedef struct decode_s {
   const char *registry_url;
   const char *topic;
   bool is_key;
-  char *settings[MAX_SETTINGS];
+  kavro_conf_t *conf; /* -X settings, until the client takes them */
   size_t setting_count;
   cli_refs_t refs;
   /* while running */
@@ -109,12 +112,16 @@ static int parse_args(decode_t *d, int argc, char **argv) {
     case OPT_KEY:
       d->is_key = true;
       break;
-    case 'X':
-      if (d->setting_count == MAX_SETTINGS)
-        return cli_usage_error("decode", "more than %d -X settings",
-                               MAX_SETTINGS);
-      d->settings[d->setting_count++] = optarg;
+    case 'X': {
+      char key[256];
+      kavro_error_t error;
+      d->setting_count++;
+      status = cli_conf_setting("decode", d->conf, optarg, key, sizeof key,
+                                &error);
+      if (status == CLI_SETTING_UNKNOWN)
+        status = cli_setting_unknown("decode", &error);
       break;
+    }
     case 'h':
       fputs(usage, stdout);
       return cli_finish_output(CLI_EXIT_OK);
@@ -180,8 +187,8 @@ static int open_plain(decode_t *d) {
 }
 
 static int open_registry(decode_t *d) {
-  int status = cli_registry_new("decode", d->registry_url, d->settings,
-                                d->setting_count, &d->registry);
+  int status =
+      cli_registry_new("decode", d->registry_url, &d->conf, &d->registry);
   if (status != CLI_EXIT_OK)
     return status;
   kavro_error_t error;
@@ -208,9 +215,17 @@ static int print_datum(const kavro_schema_t *schema,
   return CLI_EXIT_OK;
 }
 
+/* The schema-id header of a two-word hex line (NULL: none). */
+typedef struct header_s {
+  const unsigned char *value;
+  size_t size;
+} header_t;
+
 /* Decode the datum at the start of @data; with @consumed, more may follow
- * (stream input), else it must fill @data exactly (one hex line). */
-static int decode_one(decode_t *d, const unsigned char *data, size_t size,
+ * (stream input), else it must fill @data exactly (one hex line), its
+ * schema id in @header when that names one. */
+static int decode_one(decode_t *d, const header_t *header,
+                      const unsigned char *data, size_t size,
                       size_t *consumed, const char *where) {
   kavro_error_t error;
   kavro_err_t err;
@@ -219,9 +234,9 @@ static int decode_one(decode_t *d, const unsigned char *data, size_t size,
     err = consumed ? kavro_deserializer_deserialize_next(
                          d->deserializer, d->topic, d->is_key, data, size,
                          &msg, consumed, &error)
-                   : kavro_deserializer_deserialize(d->deserializer, d->topic,
-                                                    d->is_key, NULL, 0, data,
-                                                    size, &msg, &error);
+                   : kavro_deserializer_deserialize(
+                         d->deserializer, d->topic, d->is_key, header->value,
+                         header->size, data, size, &msg, &error);
     if (err == KAVRO_OK)
       return print_datum(msg.schema, msg.value);
   } else {
@@ -236,6 +251,65 @@ static int decode_one(decode_t *d, const unsigned char *data, size_t size,
   return cli_exit_status_of(&error);
 }
 
+/* The blank-separated words of @line (@length bytes): up to @max of them
+ * in @words (start, length); returns how many there are, counting on past
+ * @max so that a caller sees there were too many. */
+static size_t split_words(const char *line, size_t length, size_t max,
+                          size_t words[][2]) {
+  size_t count = 0;
+  for (size_t i = 0; i < length;) {
+    if (strchr(" \t\r\f\v", line[i]) && line[i] != '\0') {
+      i++;
+      continue;
+    }
+    size_t start = i;
+    while (i < length && !(strchr(" \t\r\f\v", line[i]) && line[i] != '\0'))
+      i++;
+    if (count < max) {
+      words[count][0] = start;
+      words[count][1] = i - start;
+    }
+    count++;
+  }
+  return count;
+}
+
+/* One hex line: PAYLOADHEX, or HEADERHEX PAYLOADHEX with --registry.
+ * @bytes has room for the line's length / 2 bytes. */
+static int decode_hex_line(decode_t *d, const char *line, size_t length,
+                           unsigned char *bytes, const char *where) {
+  size_t words[2][2], size, header_size = 0;
+  size_t count = split_words(line, length, 2, words);
+  if (count > 2) {
+    cli_print_line("kavro decode: %s: %zu words; a line is PAYLOADHEX or "
+                   "HEADERHEX PAYLOADHEX", where, count);
+    return CLI_EXIT_INVALID;
+  }
+  if (count == 2 && !d->deserializer) {
+    cli_print_line("kavro decode: %s: a schema-id header (two words) needs "
+                   "--registry", where);
+    return CLI_EXIT_INVALID;
+  }
+  header_t header = {NULL, 0};
+  if (count == 2) {
+    if (!cli_hex_decode(line + words[0][0], words[0][1], bytes,
+                        &header_size)) {
+      cli_print_line("kavro decode: %s: the header is not hex", where);
+      return CLI_EXIT_INVALID;
+    }
+    header.value = bytes;
+    header.size = header_size;
+    line += words[1][0];
+    length = words[1][1];
+  }
+  if (!cli_hex_decode(line, length, bytes + header_size, &size)) {
+    cli_print_line("kavro decode: %s: %s", where,
+                   count == 2 ? "the payload is not hex" : "not hex");
+    return CLI_EXIT_INVALID;
+  }
+  return decode_one(d, &header, bytes + header_size, size, NULL, where);
+}
+
 /* --hex: one body or message per line, every line, so that nothing is
  * dropped unseen: an empty line is the zero-byte datum (null, a record
  * without fields, a fixed of size 0), and a bad line is reported and
@@ -243,7 +317,7 @@ static int decode_one(decode_t *d, const unsigned char *data, size_t size,
 static int decode_hex_lines(decode_t *d, FILE *in) {
   char *line = NULL;
   unsigned char *bytes = NULL;
-  size_t capacity = 0, length, size;
+  size_t capacity = 0, length;
   int status = CLI_EXIT_OK, got;
   unsigned long number = 0;
   char where[64];
@@ -256,12 +330,7 @@ static int decode_hex_lines(decode_t *d, FILE *in) {
       break;
     }
     bytes = grown;
-    if (!cli_hex_decode(line, length, bytes, &size)) {
-      fprintf(stderr, "kavro decode: %s: not hex\n", where);
-      status = cli_worse(status, CLI_EXIT_INVALID);
-      continue;
-    }
-    int one = decode_one(d, bytes, size, NULL, where);
+    int one = decode_hex_line(d, line, length, bytes, where);
     status = cli_worse(status, one);
     if (one == CLI_EXIT_USAGE)
       break;
@@ -289,7 +358,8 @@ static int decode_stream(decode_t *d, FILE *in) {
        n++) {
     size_t consumed = 0;
     snprintf(where, sizeof(where), "datum %zu at byte %zu", n, offset);
-    status = decode_one(d, data + offset, size - offset, &consumed, where);
+    status =
+        decode_one(d, NULL, data + offset, size - offset, &consumed, where);
     if (status == CLI_EXIT_OK && consumed == 0) {
       fprintf(stderr, "kavro decode: %s: a datum of zero bytes cannot be "
                       "told apart in a stream; use --hex\n", where);
@@ -314,6 +384,7 @@ static void decode_free(decode_t *d) {
   kavro_decoder_destroy(d->decoder);
   kavro_schema_destroy(d->writer);
   kavro_schema_destroy(d->reader);
+  kavro_conf_destroy(d->conf);
   cli_refs_free(&d->refs);
 }
 
@@ -322,9 +393,13 @@ static int run(int argc, char **argv) {
   memset(&d, 0, sizeof(d));
   cli_refs_t init = CLI_REFS_INIT;
   d.refs = init;
+  if (!(d.conf = kavro_conf_new())) {
+    fprintf(stderr, "kavro decode: out of memory\n");
+    return CLI_EXIT_USAGE;
+  }
   int status = parse_args(&d, argc, argv);
   if (status >= 0) {
-    cli_refs_free(&d.refs);
+    decode_free(&d);
     return status;
   }
   status = load_schemas(&d);

@@ -1,7 +1,8 @@
 /*
  * kavro encode - Avro JSON datums (one per line) to Avro binary bodies, or,
  * with --registry, to Confluent-framed messages through the serializer
- * (subject, compatibility gate, registration).
+ * (subject, compatibility gate, registration); with the schema id in a
+ * header, to "HEADERHEX PAYLOADHEX" lines.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,7 +19,11 @@ static const char usage[] =
     "(default: standard input; blank lines are skipped) and write each as\n"
     "its Avro binary body, one after the other.  With --registry, register\n"
     "or look up the schema and write Confluent-framed messages instead\n"
-    "(0x00, the 4-byte schema id, the body).\n"
+    "(0x00, the 4-byte schema id, the body).  With --schema-id-format\n"
+    "header (and --hex) the id travels as Kafka's __value_schema_id (or\n"
+    "__key_schema_id) header would carry it: each line is the header's\n"
+    "value in hex (0x01 and the schema's GUID), a space, and the bare body\n"
+    "in hex.\n"
     "\n"
     "Options:\n"
     "  -s, --schema FILE      the schema of the datums (required)\n"
@@ -31,6 +36,11 @@ static const char usage[] =
     "                         configured strategy (TopicNameStrategy:\n"
     "                         TOPIC-value)\n"
     "      --key              with --topic: the datums are keys\n"
+    "      --schema-id-format prefix|header\n"
+    "                         where the schema id goes (with --registry):\n"
+    "                         before the body (default), or in a header\n"
+    "                         (needs --hex; sets value.schema.id.serializer,\n"
+    "                         or key.schema.id.serializer with --key)\n"
     "  -X KEY=VALUE           a registry or serializer setting, e.g.\n"
     "                         auto.register.schemas=false (repeatable)\n"
     "  -h, --help             show this help\n"
@@ -39,7 +49,14 @@ static const char usage[] =
     "or the schema is incompatible with the subject, 2 usage, I/O or\n"
     "registry error.\n";
 
-enum { OPT_REFERENCES = 256, OPT_REGISTRY, OPT_SUBJECT, OPT_TOPIC, OPT_KEY };
+enum {
+  OPT_REFERENCES = 256,
+  OPT_REGISTRY,
+  OPT_SUBJECT,
+  OPT_TOPIC,
+  OPT_KEY,
+  OPT_ID_FORMAT
+};
 
 static const struct option options[] = {
     {"schema", required_argument, NULL, 's'},
@@ -49,11 +66,10 @@ static const struct option options[] = {
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"topic", required_argument, NULL, OPT_TOPIC},
     {"key", no_argument, NULL, OPT_KEY},
+    {"schema-id-format", required_argument, NULL, OPT_ID_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-#define MAX_SETTINGS 64
 
 typedef struct encode_s {
   const char *schema_path;
@@ -63,7 +79,8 @@ typedef struct encode_s {
   const char *subject;
   const char *topic;
   bool is_key;
-  char *settings[MAX_SETTINGS];
+  const char *id_format;  /* --schema-id-format, NULL: not given */
+  kavro_conf_t *conf;     /* -X settings, until the client takes them */
   size_t setting_count;
   cli_refs_t refs;
   /* while running */
@@ -75,7 +92,33 @@ typedef struct encode_s {
   avro_value_t value;
   bool has_value;
   kavro_buf_t *out;
+  kavro_serializer_framing_t framing; /* of the last datum framed */
 } encode_t;
+
+/* --schema-id-format: the serializer setting of the side encoded. */
+static int apply_id_format(encode_t *e) {
+  if (strcmp(e->id_format, "prefix") != 0 &&
+      strcmp(e->id_format, "header") != 0)
+    return cli_usage_error("encode", "--schema-id-format is prefix or "
+                                     "header, not '%s'", e->id_format);
+  kavro_error_t error;
+  const char *key = e->is_key ? "key.schema.id.serializer"
+                              : "value.schema.id.serializer";
+  if (kavro_conf_set(e->conf, key, e->id_format, &error) != KAVRO_OK)
+    return cli_usage_error("encode", "%s", error.text);
+  return -1;
+}
+
+/* Whether the serializer puts the id of the side encoded in a header
+ * (--schema-id-format header or -X ...schema.id.serializer=header). */
+static bool id_in_header(const encode_t *e) {
+  char value[16];
+  size_t size = sizeof value;
+  return kavro_conf_get(e->conf, e->is_key ? "key.schema.id.serializer"
+                                           : "value.schema.id.serializer",
+                        value, &size) == KAVRO_OK &&
+         strcmp(value, "header") == 0;
+}
 
 static int parse_args(encode_t *e, int argc, char **argv) {
   opterr = 0;
@@ -105,12 +148,19 @@ static int parse_args(encode_t *e, int argc, char **argv) {
     case OPT_KEY:
       e->is_key = true;
       break;
-    case 'X':
-      if (e->setting_count == MAX_SETTINGS)
-        return cli_usage_error("encode", "more than %d -X settings",
-                               MAX_SETTINGS);
-      e->settings[e->setting_count++] = optarg;
+    case OPT_ID_FORMAT:
+      e->id_format = optarg;
       break;
+    case 'X': {
+      char key[256];
+      kavro_error_t error;
+      e->setting_count++;
+      status = cli_conf_setting("encode", e->conf, optarg, key, sizeof key,
+                                &error);
+      if (status == CLI_SETTING_UNKNOWN)
+        status = cli_setting_unknown("encode", &error);
+      break;
+    }
     case 'h':
       fputs(usage, stdout);
       return cli_finish_output(CLI_EXIT_OK);
@@ -132,10 +182,11 @@ static int parse_args(encode_t *e, int argc, char **argv) {
   if (e->registry_url && !e->subject == !e->topic)
     return cli_usage_error("encode",
                            "--registry needs --subject or --topic (one)");
-  if (!e->registry_url && (e->subject || e->topic || e->setting_count))
-    return cli_usage_error("encode",
-                           "--subject, --topic and -X need --registry");
-  return -1;
+  if (!e->registry_url &&
+      (e->subject || e->topic || e->setting_count || e->id_format))
+    return cli_usage_error("encode", "--subject, --topic, --schema-id-format "
+                                     "and -X need --registry");
+  return e->id_format ? apply_id_format(e) : -1;
 }
 
 /* The subject callback for --subject: the subject as given. */
@@ -151,8 +202,8 @@ static kavro_err_t fixed_subject(void *opaque, const char *topic, bool is_key,
 }
 
 static int open_serializer(encode_t *e) {
-  int status = cli_registry_new("encode", e->registry_url, e->settings,
-                                e->setting_count, &e->registry);
+  int status = cli_registry_new("encode", e->registry_url, &e->conf,
+                                &e->registry);
   if (status != CLI_EXIT_OK)
     return status;
   kavro_error_t error;
@@ -193,8 +244,9 @@ static int frame_line(encode_t *e, const char *line, size_t length,
     cli_print_kavro_error("encode", where, &error);
     return err == KAVRO_ERR_NOMEM ? CLI_EXIT_USAGE : CLI_EXIT_INVALID;
   }
-  err = kavro_serializer_serialize(e->serializer, e->topic, e->is_key,
-                                   e->schema, &e->value, e->out, &error);
+  err = kavro_serializer_serialize_message(e->serializer, e->topic, e->is_key,
+                                           e->schema, &e->value, e->out,
+                                           &e->framing, &error);
   if (err == KAVRO_OK)
     return CLI_EXIT_OK;
   cli_print_kavro_error("encode", where, &error);
@@ -227,6 +279,10 @@ static int encode_line(encode_t *e, const char *line, size_t length,
   }
   if (status != CLI_EXIT_OK)
     return status;
+  if (e->hex && e->framing.header_name) { /* "HEADERHEX PAYLOADHEX" */
+    cli_put_hex(e->framing.header_value, e->framing.header_size);
+    putchar(' ');
+  }
   if (e->hex)
     cli_print_hex(kavro_buf_data(e->out), kavro_buf_length(e->out));
   else
@@ -271,6 +327,7 @@ static void encode_free(encode_t *e) {
   kavro_registry_destroy(e->registry);
   kavro_schema_destroy(e->schema);
   kavro_buf_destroy(e->out);
+  kavro_conf_destroy(e->conf);
   cli_refs_free(&e->refs);
 }
 
@@ -279,9 +336,16 @@ static int run(int argc, char **argv) {
   memset(&e, 0, sizeof(e));
   cli_refs_t init = CLI_REFS_INIT;
   e.refs = init;
+  if (!(e.conf = kavro_conf_new())) {
+    fprintf(stderr, "kavro encode: out of memory\n");
+    return CLI_EXIT_USAGE;
+  }
   int status = parse_args(&e, argc, argv);
+  if (status < 0 && !e.hex && id_in_header(&e))
+    status = cli_usage_error("encode", "a schema id in a header needs --hex "
+                                       "(a binary stream has no headers)");
   if (status >= 0) {
-    cli_refs_free(&e.refs);
+    encode_free(&e);
     return status;
   }
   char *target = (char *)e.schema_path;

@@ -34,27 +34,18 @@ int kcli_kafka_set(kcli_t *k, const char *key, const char *value) {
 
 /* -X KEY=VALUE: kavro's key, else librdkafka's. */
 static int set_property(kcli_t *k, const char *arg) {
-  const char *eq = strchr(arg, '=');
-  if (!eq || eq == arg)
-    return cli_usage_error(k->cmd, "%s", CLI_SETTING_MALFORMED);
   char key[256];
-  size_t key_length = (size_t)(eq - arg);
-  if (key_length >= sizeof key)
-    return cli_usage_error(k->cmd, "-X key too long");
-  memcpy(key, arg, key_length);
-  key[key_length] = '\0';
   kavro_error_t error;
-  kavro_err_t err = kavro_conf_set(k->kavro_conf, key, eq + 1, &error);
-  if (err == KAVRO_OK) {
-    if (strcmp(key, "schema.registry.url") == 0)
-      k->have_registry = true;
-    return CLI_EXIT_OK;
-  }
-  if (err != KAVRO_ERR_CONF_UNKNOWN)
-    return cli_usage_error(k->cmd, "-X %s: %s", key, error.text);
+  int status = cli_conf_setting(k->cmd, k->kavro_conf, arg, key, sizeof key,
+                                &error);
+  if (status == CLI_EXIT_OK && strcmp(key, "schema.registry.url") == 0)
+    k->have_registry = true;
+  if (status != CLI_SETTING_UNKNOWN)
+    return status;
+  const char *value = strchr(arg, '=') + 1;
   char errstr[512];
   rd_kafka_conf_res_t res =
-      rd_kafka_conf_set(k->kafka_conf, key, eq + 1, errstr, sizeof errstr);
+      rd_kafka_conf_set(k->kafka_conf, key, value, errstr, sizeof errstr);
   /* kavro's message names as much of the key as is safe to show. */
   if (res == RD_KAFKA_CONF_UNKNOWN)
     return cli_usage_error(k->cmd, "-X: %s, nor a librdkafka setting",

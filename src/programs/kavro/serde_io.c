@@ -130,42 +130,51 @@ bool cli_hex_decode(const char *hex, size_t length, unsigned char *out,
   return true;
 }
 
-void cli_print_hex(const unsigned char *data, size_t length) {
+void cli_put_hex(const unsigned char *data, size_t length) {
   static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < length; i++) {
     putchar(digits[data[i] >> 4]);
     putchar(digits[data[i] & 15]);
   }
+}
+
+void cli_print_hex(const unsigned char *data, size_t length) {
+  cli_put_hex(data, length);
   putchar('\n');
 }
 
-int cli_registry_new(const char *cmd, const char *url, char *const *settings,
-                     size_t count, kavro_registry_t **regp) {
-  kavro_conf_t *conf = kavro_conf_new();
+int cli_conf_setting(const char *cmd, kavro_conf_t *conf, const char *arg,
+                     char *key, size_t key_size, kavro_error_t *error) {
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg)
+    return cli_usage_error(cmd, "%s", CLI_SETTING_MALFORMED);
+  size_t key_length = (size_t)(eq - arg);
+  if (key_length >= key_size)
+    return cli_usage_error(cmd, "-X key too long");
+  memcpy(key, arg, key_length);
+  key[key_length] = '\0';
+  kavro_err_t err = kavro_conf_set(conf, key, eq + 1, error);
+  if (err == KAVRO_ERR_CONF_UNKNOWN)
+    return CLI_SETTING_UNKNOWN;
+  /* kavro's message names the key and shows no secret value. */
+  if (err != KAVRO_OK)
+    return cli_usage_error(cmd, "-X %s: %s", key, error->text);
+  return CLI_EXIT_OK;
+}
+
+int cli_setting_unknown(const char *cmd, const kavro_error_t *error) {
+  return cli_usage_error(cmd, "-X: %s", error->text);
+}
+
+int cli_registry_new(const char *cmd, const char *url, kavro_conf_t **confp,
+                     kavro_registry_t **regp) {
   kavro_error_t error;
-  if (!conf) {
-    fprintf(stderr, "kavro %s: out of memory\n", cmd);
-    return CLI_EXIT_USAGE;
-  }
-  if (kavro_conf_set(conf, "schema.registry.url", url, &error) != KAVRO_OK)
-    goto refused;
-  for (size_t i = 0; i < count; i++) {
-    char *eq = strchr(settings[i], '=');
-    if (!eq) {
-      kavro_conf_destroy(conf);
-      return cli_usage_error(cmd, "%s", CLI_SETTING_MALFORMED);
-    }
-    *eq = '\0';
-    kavro_err_t err = kavro_conf_set(conf, settings[i], eq + 1, &error);
-    *eq = '=';
-    if (err != KAVRO_OK)
-      goto refused;
-  }
-  if ((*regp = kavro_registry_new(conf, &error)))
+  if (kavro_conf_set(*confp, "schema.registry.url", url, &error) == KAVRO_OK &&
+      (*regp = kavro_registry_new(*confp, &error))) {
+    *confp = NULL; /* the client's now */
     return CLI_EXIT_OK;
-refused:
+  }
   cli_print_line("kavro %s: %s", cmd, error.text);
-  kavro_conf_destroy(conf);
   return CLI_EXIT_USAGE;
 }
 
