@@ -1,6 +1,9 @@
 #!/bin/sh
-# Install every Debian package that kavro's build, tests and demo need.
-# Idempotent: packages already present are left alone.  Run as root.
+# Install every Debian package that kavro's build, tests and demo need,
+# then the npm packages of the JavaScript interop test (npm ci in
+# tests/interop/js, from its committed package-lock.json).
+# Idempotent: packages already present are left alone.  Run as root (the
+# npm step alone needs no root).
 set -eu
 
 PACKAGES="
@@ -8,28 +11,43 @@ PACKAGES="
   libavro-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev
   libmicrohttpd-dev libgnutls28-dev libssl-dev check
   python3 python3-avro python3-confluent-kafka python3-requests
+  nodejs npm
   clang valgrind
   groff-base
 "
 
+# A package counts as present when dpkg has it, or, for nodejs and npm,
+# when the command is there (a node installed from elsewhere will do).
 missing=""
 for p in $PACKAGES; do
+  case $p in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing="$missing $p"
 done
 
 if [ -z "$missing" ]; then
   echo "setup: all packages present"
-  exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
   echo "setup: missing packages:$missing" >&2
   echo "setup: run as root (or: sudo apt-get install$missing)" >&2
   exit 1
+else
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+  echo "setup: installed$missing"
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing
-echo "setup: installed$missing"
+# The JavaScript client of tests/js_interop.sh, exactly as locked; again
+# only when the lock file changed since the last install.
+js=$(cd "$(dirname "$0")/.." && pwd)/tests/interop/js
+if [ ! -f "$js/node_modules/.package-lock.json" ] ||
+   [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "setup: npm ci in tests/interop/js"
+else
+  echo "setup: tests/interop/js/node_modules up to date"
+fi

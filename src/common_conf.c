@@ -172,6 +172,27 @@ static const kv_prop_t props[] = {
     INT_PROP("cache.level.ttl.sec", "60", -1, 31536000,
              "Seconds a subject's compatibility level is cached; -1 keeps it "
              "until evicted, 0 disables caching it."),
+    INT_PROP("missing.id.cache.ttl.sec", "0", 0, 31536000,
+             "Seconds a schema id or GUID the registry answered as unknown "
+             "(404, error code 40403) is remembered, so that frames with an "
+             "unknown id cost one request per id and period, not one per "
+             "frame; 0 remembers nothing. Transient failures are never "
+             "remembered."),
+    INT_PROP("missing.version.cache.ttl.sec", "0", 0, 31536000,
+             "Seconds a subject version (the latest included) the registry "
+             "answered as unknown (40401 subject, 40402 version) is "
+             "remembered; 0 remembers nothing. Registering under the subject "
+             "through the same client forgets it."),
+    INT_PROP("missing.schema.cache.ttl.sec", "0", 0, 31536000,
+             "Seconds a schema lookup under a subject the registry answered "
+             "as not found (40403 schema, 40401 subject) is remembered; 0 "
+             "remembers nothing. Registering under the subject through the "
+             "same client forgets it."),
+    INT_PROP("missing.cache.size", "10000", 1, 10000000,
+             "Entries kept by each negative cache (unknown ids, GUIDs, "
+             "versions, schema lookups), evicted by the CLOCK rule like "
+             "`cache.capacity`; used only when a `missing.*.ttl.sec` is "
+             "set."),
     /* ---- serializer and deserializer ---- */
     BOOL_PROP("auto.register.schemas", "true",
               "Serializer: register the schema under its subject when it is "

@@ -4,7 +4,11 @@
  *
  * Every cached lookup goes through cached(): a hit answers from the cache;
  * a miss joins the key's in-flight request, so that concurrent misses for
- * one key make one request, and only a successful answer is cached.
+ * one key make one request.  A successful answer is cached; so is, for
+ * the missing.*.cache.ttl.sec settings' time, a definite "not found" (a
+ * 404 with the error code that says the key itself does not exist), in a
+ * negative cache asked only after the positive one missed.  Transient
+ * failures are never cached.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -18,6 +22,15 @@
 #include "schema_int.h"
 #include "common_strbuf_int.h"
 
+/* A negative cache: keys the registry said do not exist, remembered for
+ * a while so that a stream of frames with an unknown id costs a request
+ * per id and TTL, not one per frame. */
+typedef struct kv_missing_s {
+  kv_cache_t *cache; /* NULL: not remembered (a TTL of 0) */
+  int64_t ttl_ms;
+  const char *setting; /* the TTL's configuration key, for error texts */
+} kv_missing_t;
+
 struct kavro_registry_s {
   kv_stats_t stats; /* first: aligned with the structure */
   kavro_conf_t *conf;
@@ -30,6 +43,10 @@ struct kavro_registry_s {
   kv_cache_t *levels;     /* (subject or "", defaultToGlobal) -> level; TTL */
   int64_t latest_ttl_ms;  /* -1: no expiry, 0: not cached */
   int64_t level_ttl_ms;
+  kv_missing_t missing_id;      /* ("", id) */
+  kv_missing_t missing_guid;    /* (GUID text, 0) */
+  kv_missing_t missing_version; /* (subject, version; 0 the latest) */
+  kv_missing_t missing_schema;  /* lookups, keyed as in by_schema */
 };
 
 /* A (subject, version) being resolved, linked up the C stack to find
@@ -46,6 +63,36 @@ typedef struct kv_ref_stack_s {
 
 static int64_t ttl_ms(int64_t seconds) {
   return seconds < 0 ? -1 : seconds * 1000;
+}
+
+/* The negative cache whose TTL is @setting: no table when the TTL is 0,
+ * so that an unused one costs neither memory nor a look on a miss.  False
+ * when out of memory. */
+static bool missing_init(const kavro_conf_t *conf, const char *setting,
+                         kv_missing_t *missing) {
+  missing->ttl_ms = kv_conf_int(conf, setting) * 1000;
+  missing->setting = setting;
+  if (missing->ttl_ms == 0)
+    return true;
+  missing->cache =
+      kv_cache_new((size_t)kv_conf_int(conf, "missing.cache.size"));
+  return missing->cache != NULL;
+}
+
+static void missing_clear(kv_missing_t *missing) {
+  if (missing->cache)
+    kv_cache_clear(missing->cache);
+}
+
+/* @key exists now (this client registered it): forget its "not found". */
+static void missing_forget(kv_missing_t *missing, const kv_cache_key_t *key) {
+  if (missing->cache)
+    kv_cache_remove(missing->cache, key);
+}
+
+static void missing_forget_str(kv_missing_t *missing, const char *str) {
+  if (missing->cache)
+    kv_cache_remove_str(missing->cache, str);
 }
 
 kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
@@ -74,6 +121,16 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
       kavro_registry_destroy(reg); /* conf not attached yet: not freed */
       return NULL;
     }
+  if (!missing_init(conf, "missing.id.cache.ttl.sec", &reg->missing_id) ||
+      !missing_init(conf, "missing.id.cache.ttl.sec", &reg->missing_guid) ||
+      !missing_init(conf, "missing.version.cache.ttl.sec",
+                    &reg->missing_version) ||
+      !missing_init(conf, "missing.schema.cache.ttl.sec",
+                    &reg->missing_schema)) {
+    kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    kavro_registry_destroy(reg);
+    return NULL;
+  }
   reg->latest_ttl_ms = ttl_ms(kv_conf_int(conf, "cache.latest.ttl.sec"));
   reg->level_ttl_ms = ttl_ms(kv_conf_int(conf, "cache.level.ttl.sec"));
   reg->conf = conf;
@@ -89,6 +146,10 @@ void kavro_registry_destroy(kavro_registry_t *reg) {
   kv_cache_destroy(reg->by_version);
   kv_cache_destroy(reg->latest);
   kv_cache_destroy(reg->levels);
+  kv_cache_destroy(reg->missing_id.cache);
+  kv_cache_destroy(reg->missing_guid.cache);
+  kv_cache_destroy(reg->missing_version.cache);
+  kv_cache_destroy(reg->missing_schema.cache);
   kv_transport_destroy(reg->transport);
   kavro_conf_destroy(reg->conf);
   free(reg);
@@ -126,6 +187,10 @@ void kavro_registry_clear_caches(kavro_registry_t *reg) {
   kv_cache_clear(reg->by_version);
   kv_cache_clear(reg->latest);
   kv_cache_clear(reg->levels);
+  missing_clear(&reg->missing_id);
+  missing_clear(&reg->missing_guid);
+  missing_clear(&reg->missing_version);
+  missing_clear(&reg->missing_schema);
 }
 
 /* Forget what the caches know about @subject (not its ids: an id keeps
@@ -155,18 +220,67 @@ static bool cache_get(kv_cache_t *cache, const kv_cache_key_t *key, int64_t now,
   return false;
 }
 
+/* The "not found" remembered for @key in @missing (NULL: none), into
+ * @*errp and @error: true when there is one. */
+static bool missing_get(const kv_missing_t *missing, const kv_cache_key_t *key,
+                        kavro_err_t *errp, kavro_error_t *error) {
+  kv_cache_value_t value = {0};
+  if (!missing || !missing->cache ||
+      !kv_cache_get(missing->cache, key, kv_now_ms(), &value))
+    return false;
+  kavro_err_t code = (kavro_err_t)value.missing_code;
+  kv_error_set(error, code,
+               "%d %s (the registry's earlier answer, remembered for %s = "
+               "%lld)",
+               value.missing_code, kavro_err2str(code), missing->setting,
+               (long long)(missing->ttl_ms / 1000));
+  if (error) {
+    error->http_status = 404;
+    error->registry_code = value.missing_code;
+  }
+  *errp = code;
+  return true;
+}
+
+static void missing_put(const kv_missing_t *missing, const kv_cache_key_t *key,
+                        int code) {
+  if (!missing || !missing->cache)
+    return;
+  kv_cache_value_t value = {.missing_code = code};
+  kv_cache_put(missing->cache, key, &value, kv_now_ms() + missing->ttl_ms);
+}
+
+/* Mark @out when @err is the registry's definite answer that what the
+ * call asked for does not exist: a 404 with error code @code or @alt.
+ * Returns @err. */
+static kavro_err_t note_missing(kavro_err_t err, const kavro_error_t *error,
+                                kv_cache_value_t *out, kavro_err_t code,
+                                kavro_err_t alt) {
+  if ((err == code || err == alt) && error && error->http_status == 404)
+    out->missing_code = err;
+  return err;
+}
+
 /* Answer @key from @cache, or fetch it (once for all concurrent callers)
- * and cache it for @ttl (-1: no expiry, 0: not cached). */
+ * and cache it for @ttl (-1: no expiry, 0: not cached).  With @missing
+ * (may be NULL), a "not found" the fetch marked is remembered there, and
+ * answers later calls until it expires. */
 static kavro_err_t cached(kavro_registry_t *reg, kv_cache_t *cache,
+                          const kv_missing_t *missing,
                           const kv_cache_key_t *key, int64_t ttl,
                           kv_usable_fn usable, kv_fetch_fn fetch,
                           const void *args, kv_cache_value_t *out,
                           kavro_error_t *error) {
   int64_t now = ttl > 0 ? kv_now_ms() : 0;
   kv_stat_slot_t *stat = &reg->stats.slots[kv_thread_slot()];
+  kavro_err_t err;
   if (ttl != 0 && cache_get(cache, key, now, usable, out)) {
     kv_stat_add(&stat->hits);
     return KAVRO_OK;
+  }
+  if (missing_get(missing, key, &err, error)) {
+    kv_stat_add(&stat->hits);
+    return err;
   }
   kv_stat_add(&stat->misses);
   for (;;) {
@@ -175,23 +289,25 @@ static kavro_err_t cached(kavro_registry_t *reg, kv_cache_t *cache,
     if (!flight)
       return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
     if (!leader) {
-      kavro_err_t err = kv_flight_wait(cache, flight, error);
+      err = kv_flight_wait(cache, flight, error);
       if (err != KAVRO_OK || ttl == 0)
         return err != KAVRO_OK ? err : fetch(reg, args, out, error);
       if (cache_get(cache, key, now, usable, out))
         return KAVRO_OK;
       continue; /* evicted meanwhile: fetch it ourselves */
     }
-    /* A flight that ended between our miss and our join left its answer. */
-    if (ttl != 0 && cache_get(cache, key, now, usable, out)) {
-      kv_flight_finish(cache, flight, KAVRO_OK, NULL);
-      return KAVRO_OK;
-    }
     kavro_error_t local;
     kv_error_clear(&local);
-    kavro_err_t err = fetch(reg, args, out, &local);
-    if (err == KAVRO_OK && ttl != 0)
-      kv_cache_put(cache, key, out, ttl > 0 ? kv_now_ms() + ttl : 0);
+    /* A flight that ended between our miss and our join left its answer. */
+    if (ttl != 0 && cache_get(cache, key, now, usable, out)) {
+      err = KAVRO_OK;
+    } else if (!missing_get(missing, key, &err, &local)) {
+      err = fetch(reg, args, out, &local);
+      if (err == KAVRO_OK && ttl != 0)
+        kv_cache_put(cache, key, out, ttl > 0 ? kv_now_ms() + ttl : 0);
+      else if (err != KAVRO_OK && out->missing_code == (int)err)
+        missing_put(missing, key, out->missing_code);
+    }
     kv_flight_finish(cache, flight, err, &local);
     if (error && err != KAVRO_OK)
       *error = local;
@@ -322,7 +438,8 @@ static kavro_err_t fetch_schema_at(kavro_registry_t *reg,
                         : call(reg, ep, "GET", path, query->data, NULL,
                                &response, error);
   if (err != KAVRO_OK)
-    return err;
+    return note_missing(err, error, out, KAVRO_ERR_SCHEMA_NOT_FOUND,
+                        KAVRO_ERR_SCHEMA_NOT_FOUND);
   kv_answer_schema_t reply;
   err = kv_answer_schema(response.body, response.body_length, false, &reply,
                          error);
@@ -397,8 +514,8 @@ kavro_err_t kavro_registry_schema_by_guid(kavro_registry_t *reg,
   kv_guid_format(guid, text);
   kv_cache_key_t key = {text, 0, NULL};
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, reg->by_guid, &key, -1, NULL, fetch_by_guid,
-                           guid, &value, error);
+  kavro_err_t err = cached(reg, reg->by_guid, &reg->missing_guid, &key, -1,
+                           NULL, fetch_by_guid, guid, &value, error);
   *schemap = value.schema;
   return err;
 }
@@ -416,8 +533,8 @@ kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
   kv_id_args_t args = {id, subject_hint};
   kv_cache_key_t key = {"", id, NULL};
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, reg->by_id, &key, -1, NULL, fetch_by_id, &args,
-                           &value, error);
+  kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1, NULL,
+                           fetch_by_id, &args, &value, error);
   *schemap = value.schema;
   return err;
 }
@@ -463,7 +580,8 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
                          NULL, &response, error);
   kv_strbuf_free(&path);
   if (err != KAVRO_OK)
-    return err;
+    return note_missing(err, error, out, KAVRO_ERR_SUBJECT_NOT_FOUND,
+                        KAVRO_ERR_VERSION_NOT_FOUND);
   kv_answer_schema_t reply;
   err = kv_answer_schema(response.body, response.body_length, true, &reply,
                          error);
@@ -555,7 +673,8 @@ kavro_err_t kavro_registry_get_version(kavro_registry_t *reg,
   kv_version_args_t args = {subject, version};
   kv_cache_key_t key = {subject, latest ? 0 : version, NULL};
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, latest ? reg->latest : reg->by_version, &key,
+  kavro_err_t err = cached(reg, latest ? reg->latest : reg->by_version,
+                           &reg->missing_version, &key,
                            latest ? reg->latest_ttl_ms : -1, NULL,
                            fetch_version_top, &args, &value, error);
   if (err != KAVRO_OK)
@@ -625,6 +744,7 @@ static void remember_id(kavro_registry_t *reg, const kv_cache_value_t *answer,
   known.has_guid = answer->has_guid;
   memcpy(known.guid, answer->guid, KV_GUID_SIZE);
   kv_cache_put(reg->by_id, &key, &known, 0);
+  missing_forget(&reg->missing_id, &key);
 }
 
 static kavro_err_t fetch_register(kavro_registry_t *reg, const void *opaque,
@@ -640,8 +760,11 @@ static kavro_err_t fetch_register(kavro_registry_t *reg, const void *opaque,
   kv_http_response_clear(&response);
   if (err == KAVRO_OK) {
     remember_id(reg, out, args->schema);
-    /* A new version may now be the latest. */
+    /* A new version may now be the latest, and what was missing under
+     * the subject may exist now. */
     kv_cache_remove_str(reg->latest, args->subject);
+    missing_forget_str(&reg->missing_version, args->subject);
+    missing_forget_str(&reg->missing_schema, args->subject);
   }
   return err;
 }
@@ -653,7 +776,8 @@ static kavro_err_t fetch_lookup(kavro_registry_t *reg, const void *opaque,
   kavro_err_t err =
       post_schema(reg, KAVRO_REGISTRY_EP_LOOKUP, args, &response, error);
   if (err != KAVRO_OK)
-    return err;
+    return note_missing(err, error, out, KAVRO_ERR_SCHEMA_NOT_FOUND,
+                        KAVRO_ERR_SUBJECT_NOT_FOUND);
   kv_answer_schema_t reply;
   err = kv_answer_schema(response.body, response.body_length, true, &reply,
                          error);
@@ -683,10 +807,12 @@ static kavro_err_t schema_call(kavro_registry_t *reg,
   /* Keyed on identity, not the canonical fingerprint: schemas that differ
    * only in a default are different schemas to the registry.  Lookups and
    * registrations have keys of their own, so that a registration never
-   * waits on a concurrent lookup's flight and takes its "not found". */
-  kv_cache_key_t key = {args->subject, lookup ? 0 : 1,
+   * waits on a concurrent lookup's flight and takes its "not found";
+   * a normalized lookup may find what a plain one does not. */
+  kv_cache_key_t key = {args->subject, lookup ? (args->normalize ? 2 : 0) : 1,
                         kv_schema_identity(args->schema)};
-  return cached(reg, reg->by_schema, &key, -1, lookup ? has_version : NULL,
+  return cached(reg, reg->by_schema, lookup ? &reg->missing_schema : NULL,
+                &key, -1, lookup ? has_version : NULL,
                 lookup ? fetch_lookup : fetch_register, args, value, error);
 }
 
@@ -875,8 +1001,8 @@ kavro_err_t kavro_registry_get_level(kavro_registry_t *reg, const char *subject,
   kv_level_args_t args = {subject, default_to_global};
   kv_cache_key_t key = {subject ? subject : "", default_to_global, NULL};
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, reg->levels, &key, reg->level_ttl_ms, NULL,
-                           fetch_level, &args, &value, error);
+  kavro_err_t err = cached(reg, reg->levels, NULL, &key, reg->level_ttl_ms,
+                           NULL, fetch_level, &args, &value, error);
   if (err == KAVRO_OK)
     strcpy(level, value.name);
   return err;

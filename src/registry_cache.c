@@ -17,6 +17,10 @@
  * first entry whose bit is clear: an entry not used since the hand last
  * passed it.  Expired TTL entries are misses and are replaced in place.
  *
+ * Negative caches (keys the registry answered "not found" for) are the
+ * same tables holding values that carry only the registry's error code,
+ * every entry with an expiry.
+ *
  * In-flight table: per cache, a mutex-protected list of keys being fetched.
  * The first caller to miss a key leads; later callers for the same key
  * wait on the flight's condition variable and take its result.
@@ -269,6 +273,15 @@ kavro_err_t kv_cache_put(kv_cache_t *cache, const kv_cache_key_t *key,
   atomic_store_explicit(&e->referenced, false, memory_order_relaxed);
   write_unlock(cache);
   return KAVRO_OK;
+}
+
+void kv_cache_remove(kv_cache_t *cache, const kv_cache_key_t *key) {
+  uint64_t hash = key_hash(key);
+  write_lock(cache);
+  kv_entry_t *e = find(cache, key, hash);
+  if (e)
+    unlink_entry(cache, (uint32_t)(e - cache->entries));
+  write_unlock(cache);
 }
 
 void kv_cache_remove_str(kv_cache_t *cache, const char *str) {

@@ -75,6 +75,10 @@ typedef struct kv_cache_value_s {
   char name[KAVRO_REGISTRY_NAME_SIZE]; /* a level */
   bool has_guid;                       /* the schema's GUID is known */
   unsigned char guid[KV_GUID_SIZE];    /* when has_guid */
+  /* Set by a fetch that the registry answered with a definite "not
+   * found" for the key itself (404 with this error_code); the only field
+   * of an entry in a negative cache. */
+  int missing_code;
 } kv_cache_value_t;
 
 typedef struct kv_cache_s kv_cache_t;
@@ -95,6 +99,9 @@ bool kv_cache_get(kv_cache_t *cache, const kv_cache_key_t *key, int64_t now_ms,
  * full.  KAVRO_ERR_NOMEM when the key cannot be copied (nothing cached). */
 kavro_err_t kv_cache_put(kv_cache_t *cache, const kv_cache_key_t *key,
                          const kv_cache_value_t *value, int64_t expires_ms);
+
+/* Remove @key's entry, if any. */
+void kv_cache_remove(kv_cache_t *cache, const kv_cache_key_t *key);
 
 /* Remove every entry whose string is @str. */
 void kv_cache_remove_str(kv_cache_t *cache, const char *str);

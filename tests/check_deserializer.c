@@ -238,6 +238,38 @@ START_TEST(unknown_id_is_permanent) {
 }
 END_TEST
 
+/* With missing.id.cache.ttl.sec, a stream of frames naming an unknown id
+ * costs one request per id and TTL, each frame failing as before; after
+ * the TTL the id is asked again (eventually: no timing is asserted). */
+START_TEST(unknown_id_remembered) {
+  kavro_registry_t *reg =
+      kt_client(kt_mock_url(_i), "missing.id.cache.ttl.sec", "1", NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  static const unsigned char frame[] = {0, 0, 0, 0, 99, 2, 2};
+  const char *ep = "GET /schemas/ids/{id}";
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  for (int i = 0; i < 200; i++) {
+    ck_assert_int_eq(kavro_deserializer_deserialize(des, "orders", false,
+                                                    NULL, 0, frame,
+                                                    sizeof(frame), &msg,
+                                                    &error),
+                     KAVRO_ERR_SCHEMA_NOT_FOUND);
+    ck_assert_int_eq(kavro_error_classify(&error),
+                     KAVRO_ERROR_CLASS_PERMANENT);
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, ep), 1);
+  while (kavro_mock_request_count(kt_mock, ep) < 2) {
+    usleep(50 * 1000);
+    kavro_deserializer_deserialize(des, "orders", false, NULL, 0, frame,
+                                   sizeof(frame), &msg, NULL);
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, ep), 2);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(registry_down_is_transient) {
   kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   kavro_buf_t *frame = kavro_buf_new(0, 0);
@@ -812,6 +844,7 @@ static Suite *deserializer_suite(void) {
   tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, unknown_id_is_permanent, 0, 2);
+  tcase_add_loop_test(tc, unknown_id_remembered, 0, 2);
   tcase_add_loop_test(tc, registry_down_is_transient, 0, 2);
   tcase_add_test(tc, hostile_frames);
   tcase_add_loop_test(tc, guid_writer, 0, 2);

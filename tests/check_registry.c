@@ -1442,6 +1442,174 @@ START_TEST(test_latest_ttl) {
 }
 END_TEST
 
+/* ---- the negative caches ------------------------------------------------ */
+
+/* Wait until the mock has served @endpoint @count times, asking with
+ * @ask between looks: an expiry is "eventually", not a timing. */
+static void await_served(const char *endpoint, uint64_t count,
+                         void (*ask)(kavro_registry_t *), kavro_registry_t *reg) {
+  while (served(endpoint) < count) {
+    usleep(50 * 1000);
+    ask(reg);
+  }
+  ck_assert_uint_eq(served(endpoint), count);
+}
+
+static kavro_err_t ask_id(kavro_registry_t *reg, int id, kavro_error_t *error) {
+  kavro_schema_t *got = NULL;
+  kavro_err_t err = kavro_registry_schema_by_id(reg, id, NULL, &got, error);
+  kavro_schema_destroy(got);
+  return err;
+}
+
+static void ask_unknown_id(kavro_registry_t *reg) { ask_id(reg, 4242, NULL); }
+
+/* An unknown id costs one request per missing.id.cache.ttl.sec, not one
+ * per call, and answers each call with the registry's code; after the
+ * TTL it is asked again.  Without the setting every call asks. */
+START_TEST(test_missing_id_remembered) {
+  const char *ep = "GET /schemas/ids/{id}";
+  kavro_registry_t *plain = client(mock_url(_i), NULL);
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_eq(ask_id(plain, 4242, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_uint_eq(served(ep), 3);
+  kavro_registry_destroy(plain);
+  kavro_mock_clear_requests(mock);
+  kavro_registry_t *reg =
+      client(mock_url(_i), "missing.id.cache.ttl.sec", "1", NULL);
+  kavro_error_t error;
+  for (int i = 0; i < 100; i++) {
+    ck_assert_int_eq(ask_id(reg, 4242, &error), KAVRO_ERR_SCHEMA_NOT_FOUND);
+    ck_assert_int_eq(error.http_status, 404);
+    ck_assert_int_eq(error.registry_code, 40403);
+    ck_assert_int_eq(kavro_error_is_retriable(&error), 0);
+  }
+  ck_assert_uint_eq(served(ep), 1);
+  ck_assert_ptr_nonnull(strstr(error.text, "missing.id.cache.ttl.sec"));
+  ck_assert_uint_eq(stats_of(reg).requests[KAVRO_REGISTRY_EP_SCHEMA_BY_ID], 1);
+  await_served(ep, 2, ask_unknown_id, reg); /* expired: asked again */
+  /* Registering through this client makes the id known at once. */
+  kavro_schema_t *a = parse(schema_a);
+  int id;
+  kavro_registry_clear_caches(reg);
+  ck_assert_int_eq(ask_id(reg, 1, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "known", a, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+  ck_assert_int_eq(ask_id(reg, 1, NULL), KAVRO_OK);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Only a definite 404 40403 is remembered: a 5xx, a 404 with another
+ * code, a dropped connection are asked again on the next call. */
+START_TEST(test_missing_transient_not_cached) {
+  const char *ep = "GET /schemas/ids/{id}";
+  kavro_registry_t *reg = client(mock_url(0), "missing.id.cache.ttl.sec",
+                                 "3600", "max.retries", "0", NULL);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/schemas/ids/", 500, 50001, -1, 1);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/schemas/ids/", 404, 40401, -1, 1);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/schemas/ids/", 404, 404, -1, 1);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/schemas/ids/", 503, 40403, -1, 1);
+  push_fault(KAVRO_MOCK_FAULT_MALFORMED, "/schemas/ids/", 404, 0, -1, 1);
+  const kavro_err_t expected[] = {KAVRO_ERR_REGISTRY_STORE,
+                                  KAVRO_ERR_SUBJECT_NOT_FOUND, 404,
+                                  KAVRO_ERR_SCHEMA_NOT_FOUND, KAVRO_ERR_HTTP};
+  for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+    ck_assert_int_eq(ask_id(reg, 4242, NULL), expected[i]);
+  uint64_t asked = served(ep);
+  /* The real answer, now remembered. */
+  ck_assert_int_eq(ask_id(reg, 4242, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(ask_id(reg, 4242, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_uint_eq(stats_of(reg).requests[KAVRO_REGISTRY_EP_SCHEMA_BY_ID],
+                    6);
+  ck_assert_uint_eq(served(ep), asked + 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* missing.cache.size bounds the remembered ids; CLOCK evicts the one not
+ * asked again. */
+START_TEST(test_missing_size_bound) {
+  const char *ep = "GET /schemas/ids/{id}";
+  kavro_registry_t *reg = client(mock_url(0), "missing.id.cache.ttl.sec",
+                                 "3600", "missing.cache.size", "2", NULL);
+  for (int id = 901; id <= 903; id++)
+    ck_assert_int_eq(ask_id(reg, id, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_uint_eq(served(ep), 3);
+  ck_assert_int_eq(ask_id(reg, 902, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(ask_id(reg, 903, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_uint_eq(served(ep), 3);
+  ck_assert_int_eq(ask_id(reg, 901, NULL), KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_uint_eq(served(ep), 4); /* 901 was evicted */
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Unknown subjects, versions, schemas and GUIDs are remembered for their
+ * TTLs; registering under the subject through the client forgets them. */
+START_TEST(test_missing_versions_lookups_guids) {
+  kavro_registry_t *reg = client(
+      mock_url(_i), "missing.version.cache.ttl.sec", "3600",
+      "missing.schema.cache.ttl.sec", "3600", "missing.id.cache.ttl.sec",
+      "3600", NULL);
+  kavro_schema_t *a = parse(schema_a), *b = parse(schema_b);
+  int id = 0, version = 0;
+  for (int i = 0; i < 5; i++) {
+    ck_assert_int_eq(kavro_registry_get_version(reg, "gone", 1, NULL, NULL,
+                                                NULL, NULL),
+                     KAVRO_ERR_SUBJECT_NOT_FOUND);
+    ck_assert_int_eq(kavro_registry_get_version(reg, "gone",
+                                                KAVRO_REGISTRY_LATEST, NULL,
+                                                NULL, NULL, NULL),
+                     KAVRO_ERR_SUBJECT_NOT_FOUND);
+    ck_assert_int_eq(kavro_registry_lookup(reg, "gone", a, NULL, 0, false,
+                                           &id, &version, NULL),
+                     KAVRO_ERR_SUBJECT_NOT_FOUND);
+  }
+  ck_assert_uint_eq(served("GET /subjects/{subject}/versions/{version}"), 2);
+  ck_assert_uint_eq(served("POST /subjects/{subject}"), 1);
+  /* A normalized lookup is another question. */
+  ck_assert_int_eq(kavro_registry_lookup(reg, "gone", a, NULL, 0, true, &id,
+                                         &version, NULL),
+                   KAVRO_ERR_SUBJECT_NOT_FOUND);
+  ck_assert_uint_eq(served("POST /subjects/{subject}"), 2);
+  ck_assert_int_eq(
+      kavro_registry_register(reg, "gone", a, NULL, 0, false, &id, NULL),
+      KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_lookup(reg, "gone", a, NULL, 0, false, &id,
+                                         &version, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_version(reg, "gone", 1, NULL, NULL,
+                                              &version, NULL),
+                   KAVRO_OK);
+  /* Version 2 and schema B under the subject: 40402 and 40403. */
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(kavro_registry_get_version(reg, "gone", 2, NULL, NULL,
+                                                NULL, NULL),
+                     KAVRO_ERR_VERSION_NOT_FOUND);
+    ck_assert_int_eq(kavro_registry_lookup(reg, "gone", b, NULL, 0, false,
+                                           &id, &version, NULL),
+                     KAVRO_ERR_SCHEMA_NOT_FOUND);
+  }
+  ck_assert_uint_eq(served("GET /subjects/{subject}/versions/{version}"), 4);
+  ck_assert_uint_eq(served("POST /subjects/{subject}"), 4);
+  unsigned char guid[16];
+  memset(guid, 0x5a, sizeof(guid));
+  for (int i = 0; i < 3; i++) {
+    kavro_schema_t *got = NULL;
+    ck_assert_int_eq(kavro_registry_schema_by_guid(reg, guid, &got, NULL),
+                     KAVRO_ERR_SCHEMA_NOT_FOUND);
+  }
+  ck_assert_uint_eq(served("GET /schemas/guids/{guid}"), 1);
+  kavro_schema_destroy(a);
+  kavro_schema_destroy(b);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(test_invalid_arguments) {
   kavro_registry_t *reg = client(mock_url(0), NULL);
   kavro_schema_t *got = NULL;
@@ -1814,6 +1982,10 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_cache_keys_on_identity);
   tcase_add_test(tc, test_clock_eviction);
   tcase_add_test(tc, test_latest_ttl);
+  tcase_add_loop_test(tc, test_missing_id_remembered, 0, 2);
+  tcase_add_test(tc, test_missing_transient_not_cached);
+  tcase_add_test(tc, test_missing_size_bound);
+  tcase_add_loop_test(tc, test_missing_versions_lookups_guids, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

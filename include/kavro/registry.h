@@ -303,7 +303,8 @@ typedef enum kavro_registry_endpoint_e {
 typedef struct kavro_registry_stats_s {
   uint64_t requests[KAVRO_REGISTRY_EP_COUNT]; /**< calls that went out */
   uint64_t http_attempts; /**< HTTP exchanges, retries and failovers included */
-  uint64_t cache_hits;
+  uint64_t cache_hits;   /**< answered from a cache, a remembered "not
+                              found" (missing.*.cache.ttl.sec) included */
   uint64_t cache_misses;
   uint64_t retries;     /**< attempts repeated after a backoff */
   uint64_t failovers;   /**< moves to the next URL of the list */
@@ -316,7 +317,8 @@ typedef struct kavro_registry_stats_s {
 KAVRO_EXPORT void kavro_registry_stats(const kavro_registry_t *registry,
                                        kavro_registry_stats_t *stats);
 
-/** Empty every cache (the next lookups go to the registry). */
+/** Empty every cache, the negative ones included (the next lookups go
+ *  to the registry). */
 KAVRO_EXPORT void kavro_registry_clear_caches(kavro_registry_t *registry);
 /** @} */
 

@@ -1,0 +1,182 @@
+// kavro against Confluent's JavaScript Schema Registry client
+// (@confluentinc/schemaregistry), run by tests/js_interop.sh.
+//
+// Usage: node interop.mjs REGISTRY-URL KAVRO HEADER-DECODE WORKDIR
+//
+// Each case prints one line, "ok CASE" or "FAIL CASE (details in LOG)";
+// the details of a failure go to WORKDIR/js_interop.log.  Exit status 0
+// when every case passed, 1 otherwise.
+//
+// The data keeps longs within +-2^52: avsc, the client's Avro library,
+// refuses or misreads longer ones.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import avro from 'avsc';
+import {
+  AvroDeserializer, AvroSerializer, HeaderSchemaIdSerializer,
+  SchemaRegistryClient, SerdeType, VALUE_SCHEMA_ID_HEADER,
+} from '@confluentinc/schemaregistry';
+
+const [url, kavro, headerDecode, work] = process.argv.slice(2);
+if (!work) {
+  console.error('usage: node interop.mjs REGISTRY-URL KAVRO HEADER-DECODE WORKDIR');
+  process.exit(2);
+}
+const log = join(work, 'js_interop.log');
+writeFileSync(log, '');
+
+const schema = {
+  type: 'record', name: 'ServiceOrder', namespace: 'interop.js',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'qty', type: 'int' },
+    { name: 'title', type: 'string' },
+    { name: 'price', type: 'double' },
+    { name: 'urgent', type: 'boolean' },
+    { name: 'state', type: { type: 'enum', name: 'State', symbols: ['OPEN', 'DONE'] } },
+    { name: 'tags', type: { type: 'array', items: 'string' } },
+    { name: 'attrs', type: { type: 'map', values: 'long' } },
+    { name: 'note', type: ['null', 'string'], default: null },
+    { name: 'blob', type: 'bytes' },
+  ],
+};
+const type = avro.Type.forSchema(schema);
+const values = [
+  { id: 2 ** 52, qty: -7, title: 'π and ümlauts', price: 0.1, urgent: true,
+    state: 'OPEN', tags: ['a', ''], attrs: { k: -(2 ** 52), z: 0 },
+    note: 'hello', blob: Buffer.from([0, 1, 0xfe, 0xff]) },
+  { id: -1, qty: 2147483647, title: '', price: -1.5e300, urgent: false,
+    state: 'DONE', tags: [], attrs: {}, note: null, blob: Buffer.alloc(0) },
+];
+const schemaInfo = { schemaType: 'AVRO', schema: JSON.stringify(schema) };
+const subject = 'interop-value';
+const topic = 'interop';
+const client = new SchemaRegistryClient({ baseURLs: [url], maxRetries: 0 });
+
+let failures = 0;
+async function check(name, body) {
+  try {
+    await body();
+    console.log(`ok ${name}`);
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${name} (details in ${log})`);
+    appendFileSync(log, `--- ${name}\n${e && e.stack ? e.stack : e}\n`);
+  }
+}
+
+function expect(what, got, want) {
+  const g = JSON.stringify(got), w = JSON.stringify(want);
+  if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
+}
+
+function isGuid(text) {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text);
+}
+
+// Run a program with @input on standard input; its standard output, or
+// an error carrying its standard error.
+function run(program, args, input) {
+  try {
+    return execFileSync(program, args, { input, encoding: 'utf8', stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`${program} ${args.join(' ')}: ${e.status === null ? e.message : `exit ${e.status}`}\n${e.stderr || ''}`);
+  }
+}
+
+// Each Avro JSON line kavro printed must be the value of the same index.
+function expectValues(output) {
+  const lines = output.trim().split('\n');
+  expect('datums', lines.length, values.length);
+  lines.forEach((line, i) => {
+    const got = type.fromString(line);
+    if (!type.toBuffer(got).equals(type.toBuffer(values[i])))
+      throw new Error(`datum ${i}: kavro printed ${line}, want ${type.toString(values[i])}`);
+  });
+}
+
+let registered;
+await check('register (full response, CP 8 form with guid)', async () => {
+  registered = await client.registerFullResponse(subject, schemaInfo, false);
+  if (!(registered.id >= 1)) throw new Error(`id ${registered.id}`);
+  if (!isGuid(registered.guid)) throw new Error(`guid ${registered.guid}`);
+  expect('id of register', await client.register(subject, schemaInfo, false), registered.id);
+});
+
+await check('getBySubjectAndId', async () => {
+  const info = await client.getBySubjectAndId(subject, registered.id);
+  expect('schema', type.equals(avro.Type.forSchema(JSON.parse(info.schema))), true);
+});
+
+await check('lookup (getId, getIdFullResponse)', async () => {
+  expect('id', await client.getId(subject, schemaInfo, false), registered.id);
+  const full = await client.getIdFullResponse(subject, schemaInfo, false);
+  expect('lookup', [full.id, full.version, full.guid], [registered.id, 1, registered.guid]);
+});
+
+await check('getLatestSchemaMetadata', async () => {
+  const latest = await client.getLatestSchemaMetadata(subject);
+  expect('latest', [latest.id, latest.version, latest.guid], [registered.id, 1, registered.guid]);
+});
+
+await check('getByGuid and GET /schemas/guids/{guid}', async () => {
+  const info = await client.getByGuid(registered.guid);
+  expect('schema', type.equals(avro.Type.forSchema(JSON.parse(info.schema))), true);
+  const rest = await fetch(`${url}/schemas/guids/${registered.guid}/ids`);
+  expect('status', rest.status, 200);
+});
+
+await check('config get and put', async () => {
+  expect('put subject', (await client.updateConfig(subject, { compatibility: 'FULL' })).compatibility, 'FULL');
+  expect('get subject', (await client.getConfig(subject)).compatibilityLevel, 'FULL');
+  expect('put global', (await client.updateDefaultConfig({ compatibility: 'BACKWARD_TRANSITIVE' })).compatibility,
+    'BACKWARD_TRANSITIVE');
+  expect('get global', (await client.getDefaultConfig()).compatibilityLevel, 'BACKWARD_TRANSITIVE');
+  expect('compatibility', await client.getCompatibility(subject), 'FULL');
+});
+
+await check('JS serializer (prefix) -> kavro decode', async () => {
+  const ser = new AvroSerializer(client, SerdeType.VALUE, { autoRegisterSchemas: false, useLatestVersion: true });
+  const lines = [];
+  for (const v of values) {
+    const frame = await ser.serialize(topic, v);
+    expect('magic and id', [frame[0], frame.readInt32BE(1)], [0, registered.id]);
+    lines.push(frame.toString('hex'));
+  }
+  expectValues(run(kavro, ['decode', '--registry', url, '--hex'], lines.join('\n') + '\n'));
+});
+
+await check('JS serializer (header id) -> kavro deserializer with header', async () => {
+  const ser = new AvroSerializer(client, SerdeType.VALUE,
+    { autoRegisterSchemas: false, useLatestVersion: true, schemaIdSerializer: HeaderSchemaIdSerializer });
+  const lines = [];
+  for (const v of values) {
+    const headers = {};
+    const body = await ser.serialize(topic, v, headers);
+    const header = Buffer.from(headers[VALUE_SCHEMA_ID_HEADER]);
+    expect('header', [header.length, header[0]], [17, 1]);
+    expect('guid in header', header.subarray(1).toString('hex'), registered.guid.replaceAll('-', ''));
+    lines.push(`${header.toString('hex')} ${body.toString('hex')}`);
+  }
+  expectValues(run(headerDecode, [url], lines.join('\n') + '\n'));
+});
+
+await check('kavro encode -> JS deserializer', async () => {
+  const schemaFile = join(work, 'interop.avsc');
+  writeFileSync(schemaFile, JSON.stringify(schema));
+  const input = values.map((v) => type.toString(v)).join('\n') + '\n';
+  const out = run(kavro, ['encode', '--registry', url, '--subject', subject,
+    '--schema', schemaFile, '--hex'], input).trim().split('\n');
+  expect('frames', out.length, values.length);
+  const des = new AvroDeserializer(client, SerdeType.VALUE, {});
+  for (let i = 0; i < out.length; i++) {
+    const frame = Buffer.from(out[i], 'hex');
+    expect('id', frame.readInt32BE(1), registered.id);
+    const got = await des.deserialize(topic, frame);
+    if (!type.toBuffer(got).equals(type.toBuffer(values[i])))
+      throw new Error(`datum ${i}: JS read ${type.toString(got)}, want ${type.toString(values[i])}`);
+  }
+});
+
+process.exit(failures ? 1 : 0);
