@@ -554,8 +554,8 @@ kavro_err_t kavro_registry_guid_by_id(kavro_registry_t *reg, int32_t id,
   kv_cache_value_t value = {0};
   /* An entry without a GUID (from a registration's answer before CP 8,
    * or a reply by version) is asked again: the reply by id may have it. */
-  kavro_err_t err = cached(reg, reg->by_id, &key, -1, has_guid, fetch_by_id,
-                           &args, &value, error);
+  kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1,
+                           has_guid, fetch_by_id, &args, &value, error);
   if (err == KAVRO_OK && !value.has_guid)
     err = kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
                        "the registry gives no GUID for schema id %d (GUIDs "

@@ -684,7 +684,7 @@ kavro_err_t kavro_serializer_prefix(kavro_serializer_t *ser, const char *topic,
                                     kavro_error_t *error) {
   if (!prefix)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no prefix buffer");
-  kavro_serializer_framing_t framing;
+  kavro_serializer_framing_t framing = {0};
   kavro_err_t err =
       kavro_serializer_framing(ser, topic, is_key, schema, &framing, error);
   if (err != KAVRO_OK)

@@ -2,8 +2,8 @@
 # Confluent's JavaScript client (@confluentinc/schemaregistry, pinned in
 # tests/interop/js/package-lock.json) against `kavro mock-registry` over
 # HTTP: its registry calls, its Avro serializer (prefix and header ids)
-# into `kavro decode` and the header-reading deserializer, and `kavro
-# encode` into its Avro deserializer (tests/interop/js/interop.mjs).
+# into `kavro decode`, and `kavro encode` (prefix and header ids) into its
+# Avro deserializer (tests/interop/js/interop.mjs).
 # One line per case; the details of a failure in
 # tests/js_interop.details.log.  Skips
 # (77) when node or the client's node_modules are missing: scripts/setup.sh
@@ -11,7 +11,6 @@
 srcdir=${srcdir:-$(dirname "$0")/..}
 js=$srcdir/tests/interop/js
 kavro=$PWD/src/programs/kavro/kavro
-header_decode=$PWD/tests/interop/js/header_decode
 
 if ! command -v node >/dev/null 2>&1; then
   echo "SKIP: node not found (scripts/setup.sh installs nodejs and npm)"
@@ -38,7 +37,7 @@ if [ -z "$url" ]; then
   echo "FAIL: kavro mock-registry printed no URL:"; cat "$work/out"; exit 1
 fi
 
-node "$js/interop.mjs" "$url" "$kavro" "$header_decode" "$work"
+node "$js/interop.mjs" "$url" "$kavro" "$work"
 status=$?
 if [ "$status" -ne 0 ]; then
   mkdir -p tests && cp "$work/js_interop.log" tests/js_interop.details.log

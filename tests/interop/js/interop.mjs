@@ -18,9 +18,9 @@ import {
   SchemaRegistryClient, SerdeType, VALUE_SCHEMA_ID_HEADER,
 } from '@confluentinc/schemaregistry';
 
-const [url, kavro, headerDecode, work] = process.argv.slice(2);
+const [url, kavro, work] = process.argv.slice(2);
 if (!work) {
-  console.error('usage: node interop.mjs REGISTRY-URL KAVRO HEADER-DECODE WORKDIR');
+  console.error('usage: node interop.mjs REGISTRY-URL KAVRO WORKDIR');
   process.exit(2);
 }
 const log = join(work, 'js_interop.log');
@@ -147,7 +147,7 @@ await check('JS serializer (prefix) -> kavro decode', async () => {
   expectValues(run(kavro, ['decode', '--registry', url, '--hex'], lines.join('\n') + '\n'));
 });
 
-await check('JS serializer (header id) -> kavro deserializer with header', async () => {
+await check('JS serializer (header id) -> kavro decode', async () => {
   const ser = new AvroSerializer(client, SerdeType.VALUE,
     { autoRegisterSchemas: false, useLatestVersion: true, schemaIdSerializer: HeaderSchemaIdSerializer });
   const lines = [];
@@ -159,24 +159,39 @@ await check('JS serializer (header id) -> kavro deserializer with header', async
     expect('guid in header', header.subarray(1).toString('hex'), registered.guid.replaceAll('-', ''));
     lines.push(`${header.toString('hex')} ${body.toString('hex')}`);
   }
-  expectValues(run(headerDecode, [url], lines.join('\n') + '\n'));
+  expectValues(run(kavro, ['decode', '--registry', url, '--hex'], lines.join('\n') + '\n'));
 });
 
-await check('kavro encode -> JS deserializer', async () => {
-  const schemaFile = join(work, 'interop.avsc');
-  writeFileSync(schemaFile, JSON.stringify(schema));
-  const input = values.map((v) => type.toString(v)).join('\n') + '\n';
-  const out = run(kavro, ['encode', '--registry', url, '--subject', subject,
-    '--schema', schemaFile, '--hex'], input).trim().split('\n');
-  expect('frames', out.length, values.length);
-  const des = new AvroDeserializer(client, SerdeType.VALUE, {});
-  for (let i = 0; i < out.length; i++) {
-    const frame = Buffer.from(out[i], 'hex');
-    expect('id', frame.readInt32BE(1), registered.id);
-    const got = await des.deserialize(topic, frame);
-    if (!type.toBuffer(got).equals(type.toBuffer(values[i])))
-      throw new Error(`datum ${i}: JS read ${type.toString(got)}, want ${type.toString(values[i])}`);
-  }
-});
+/* kavro encode in either id format, read back by the JS deserializer
+ * (which, like Confluent's other clients, reads the header first). */
+for (const format of ['prefix', 'header']) {
+  await check(`kavro encode (${format} id) -> JS deserializer`, async () => {
+    const schemaFile = join(work, 'interop.avsc');
+    writeFileSync(schemaFile, JSON.stringify(schema));
+    const input = values.map((v) => type.toString(v)).join('\n') + '\n';
+    const out = run(kavro, ['encode', '--registry', url, '--subject', subject,
+      '--schema', schemaFile, '--hex', '--schema-id-format', format], input).trim().split('\n');
+    expect('frames', out.length, values.length);
+    const des = new AvroDeserializer(client, SerdeType.VALUE, {});
+    for (let i = 0; i < out.length; i++) {
+      const words = out[i].split(' ');
+      let got;
+      if (format === 'prefix') {
+        expect('words', words.length, 1);
+        const frame = Buffer.from(words[0], 'hex');
+        expect('id', frame.readInt32BE(1), registered.id);
+        got = await des.deserialize(topic, frame);
+      } else {
+        expect('words', words.length, 2);
+        const header = Buffer.from(words[0], 'hex');
+        expect('guid in header', header.subarray(1).toString('hex'), registered.guid.replaceAll('-', ''));
+        got = await des.deserialize(topic, Buffer.from(words[1], 'hex'),
+          { [VALUE_SCHEMA_ID_HEADER]: header });
+      }
+      if (!type.toBuffer(got).equals(type.toBuffer(values[i])))
+        throw new Error(`datum ${i}: JS read ${type.toString(got)}, want ${type.toString(values[i])}`);
+    }
+  });
+}
 
 process.exit(failures ? 1 : 0);
