@@ -66,6 +66,26 @@ struct sc_source_s {
 kavro_err_t sc_source_git_new(const char *cwd, const char *ref,
                               sc_source_t **sourcep, kavro_error_t *error);
 
+/* Is @arg of --against a git URL ("https://...", "git@host:...", "ssh://",
+ * "file://", or a path ending in ".git", each with an optional
+ * "#branch=B" or "#tag=T") rather than a file? */
+bool sc_source_is_git_url(const char *arg);
+
+/* Versions of the files in the repository at the git URL @arg (see
+ * sc_source_is_git_url()), cloned with depth 1 into a temporary directory
+ * removed by sc_source_destroy(), each at its path relative to the top of
+ * the work tree holding @cwd (or to @cwd outside one). */
+kavro_err_t sc_source_remote_new(const char *cwd, const char *arg,
+                                 sc_source_t **sourcep, kavro_error_t *error);
+
+/* Versions in the .tar(.gz|.bz2|.xz|.zst) or .zip archive named by @spec
+ * ("FILE" or "FILE#strip_components=N"), each at its path relative to the
+ * top of the work tree holding @cwd (or to @cwd outside one), after the
+ * first N components of the archive's names are dropped.  The archive is
+ * read with libarchive, entry by entry, never extracted to disk. */
+kavro_err_t sc_source_archive_new(const char *cwd, const char *spec,
+                                  sc_source_t **sourcep, kavro_error_t *error);
+
 /* Versions under @dir, at each target's path relative to @cwd. */
 kavro_err_t sc_source_dir_new(const char *cwd, const char *dir,
                               sc_source_t **sourcep, kavro_error_t *error);
