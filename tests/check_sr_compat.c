@@ -2555,6 +2555,255 @@ START_TEST(test_register_dry_run) {
 }
 END_TEST
 
+/* ---- download, get-compatibility, set-compatibility --------------------- */
+
+/* Register the old versions of the fixture catalog (a schema referencing a
+ * shared type), then put the new ones in work/. */
+static void register_old_catalog(void) {
+  copy_fixture("catalog/catalog.json", work, "catalog.json");
+  static const char *const files[] = {"Customer.avsc", "Ledger.avsc",
+                                      "common/Address.avsc"};
+  for (size_t i = 0; i < 3; i++) {
+    char *old = path_in("catalog-old", files[i]);
+    copy_fixture(old, work, files[i]);
+    free(old);
+  }
+  run_t r = sr(work, "register", "--catalog", "catalog.json", "--registry",
+               mock_url, NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  run_free(&r);
+  for (size_t i = 0; i < 3; i++) {
+    char *now = path_in("catalog", files[i]);
+    copy_fixture(now, work, files[i]);
+    free(now);
+  }
+}
+
+/* The verdict of one result: status, level and findings, without where
+ * the previous versions came from. */
+static json_t *verdict(json_t *result) {
+  json_t *findings = json_array();
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(result, "findings"), i, f)
+    json_array_append_new(findings, json_pack("{s:O, s:O}", "kind",
+                                              json_object_get(f, "kind"),
+                                              "message",
+                                              json_object_get(f, "message")));
+  return json_pack("{s:O, s:O, s:O, s:O, s:o}", "file",
+                   json_object_get(result, "file"), "subject",
+                   json_object_get(result, "subject"), "status",
+                   json_object_get(result, "status"), "level",
+                   json_object_get(result, "level"), "findings", findings);
+}
+
+static json_t *check_verdicts(const char *against_option, const char *against,
+                              int expected_status) {
+  run_t r = sr(work, "check", "--catalog", "catalog.json", against_option,
+               against, "--format", "json", NULL);
+  ck_assert_msg(r.status == expected_status, "%s%s", r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  run_free(&r);
+  json_t *verdicts = json_array();
+  size_t i;
+  json_t *result;
+  json_array_foreach(json_object_get(root, "results"), i, result)
+    json_array_append_new(verdicts, verdict(result));
+  json_decref(root);
+  return verdicts;
+}
+
+START_TEST(test_download_baseline) {
+  register_old_catalog();
+  set_level("audit-ledger", "FULL");
+  run_t r = sr(work, "download", "--registry", mock_url, "--output", "dl/snap",
+               "--format", "json", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  run_free(&r);
+  /* Three subjects, each once, each at version 1. */
+  json_t *files = json_object_get(root, "files");
+  ck_assert_uint_eq(json_array_size(files), 3);
+  json_decref(root);
+  /* The registry's text of the schema registered. */
+  char *address = path_in(work, "dl/snap/com.example.common.Address/v1.avsc");
+  char *text = read_text(address);
+  kavro_schema_t *downloaded = NULL;
+  ck_assert_int_eq(kavro_schema_parse(text, strlen(text), NULL, &downloaded,
+                                      NULL), KAVRO_OK);
+  kavro_schema_t *registered = parse_fixture("catalog-old/common/Address.avsc");
+  ck_assert_str_eq(kavro_schema_canonical(downloaded),
+                   kavro_schema_canonical(registered));
+  kavro_schema_destroy(downloaded);
+  kavro_schema_destroy(registered);
+  free(text);
+  free(address);
+  /* The catalog maps the referencing schema to the file of its reference. */
+  char *catalog = path_in(work, "dl/snap/sr-compat-download.json");
+  json_t *cat = json_load_file(catalog, 0, NULL);
+  ck_assert_ptr_nonnull(cat);
+  json_t *customer = json_object_get(json_object_get(cat, "topics"),
+                                     "crm.customer.created-value");
+  ck_assert_ptr_nonnull(customer);
+  json_t *ref = json_array_get(json_object_get(customer, "references"), 0);
+  ck_assert_str_eq(member_str(ref, "file"),
+                   "com.example.common.Address/v1.avsc");
+  ck_assert_str_eq(member_str(json_object_get(json_object_get(cat, "topics"),
+                                              "audit-ledger"), "level"),
+                   "FULL");
+  json_decref(cat);
+  free(catalog);
+
+  /* The download as a baseline judges as the registry does. */
+  json_t *by_registry = check_verdicts("--registry", mock_url, 1);
+  json_t *by_download = check_verdicts("--against-dir", "dl/snap", 1);
+  char *a = json_dumps(by_registry, JSON_INDENT(1));
+  char *b = json_dumps(by_download, JSON_INDENT(1));
+  ck_assert_str_eq(b, a);
+  /* Not vacuous: the referencing schema is incompatible through its
+   * reference, and audit-ledger is judged under the registry's FULL. */
+  assert_contains(a, "postal_code");
+  assert_contains(a, "FULL");
+  free(a);
+  free(b);
+  json_decref(by_registry);
+  json_decref(by_download);
+}
+END_TEST
+
+START_TEST(test_download_select) {
+  register_old_catalog();
+  /* One subject by glob at a fixed version: its reference comes along. */
+  run_t r = sr(work, "download", "--registry", mock_url, "--output", "one",
+               "--version", "1", "crm.*", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "subject crm.customer.created-value version 1");
+  assert_contains(r.out, "subject com.example.common.Address version 1 id ");
+  assert_contains(r.out, "(referenced)");
+  assert_lacks(r.out, "audit-ledger");
+  assert_contains(r.out, "2 files written to one");
+  run_free(&r);
+  /* A pattern that selects nothing, a version that is not there. */
+  r = sr(work, "download", "--registry", mock_url, "--output", "none",
+         "nothing.*", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "no subject of the registry matches \"nothing.*\"");
+  run_free(&r);
+  r = sr(work, "download", "--registry", mock_url, "--output", "none",
+         "--version", "7", "crm.customer.created-value", NULL);
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+  r = sr(work, "download", "--registry", mock_url, "--output", "none",
+         "--version", "first", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--version takes a number from 1 up or latest");
+  run_free(&r);
+  r = sr(work, "download", "--registry", mock_url, NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--output DIR");
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_compatibility_levels) {
+  register_order_v1();
+  run_t r = sr(work, "get-compatibility", "--registry", mock_url, NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "BACKWARD (global)\n");
+  run_free(&r);
+  /* A subject without its own level falls back on the global one. */
+  r = sr(work, "get-compatibility", "--registry", mock_url, "shop-value", NULL);
+  ck_assert_str_eq(r.out, "shop-value: BACKWARD (global)\n");
+  run_free(&r);
+  r = sr(work, "set-compatibility", "--registry", mock_url, "full_transitive",
+         "shop-value", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "shop-value: FULL_TRANSITIVE (subject), was "
+                          "BACKWARD (global)\n");
+  run_free(&r);
+  r = sr(work, "get-compatibility", "--registry", mock_url, "shop-value",
+         "--format", "json", NULL);
+  ck_assert_int_eq(r.status, 0);
+  json_t *root = parse_json_output(&r);
+  ck_assert_str_eq(member_str(root, "subject"), "shop-value");
+  ck_assert_str_eq(member_str(root, "level"), "FULL_TRANSITIVE");
+  ck_assert_str_eq(member_str(root, "from"), "subject");
+  json_decref(root);
+  run_free(&r);
+  /* The global level, through the environment's registry. */
+  setenv("SCHEMA_REGISTRY_URL", mock_url, 1);
+  r = sr(work, "set-compatibility", "NONE", "--format", "json", NULL);
+  unsetenv("SCHEMA_REGISTRY_URL");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  root = parse_json_output(&r);
+  ck_assert(json_is_null(json_object_get(root, "subject")));
+  ck_assert_str_eq(member_str(root, "level"), "NONE");
+  ck_assert_str_eq(member_str(json_object_get(root, "previous"), "level"),
+                   "BACKWARD");
+  json_decref(root);
+  run_free(&r);
+  r = sr(work, "get-compatibility", "--registry", mock_url, NULL);
+  ck_assert_str_eq(r.out, "NONE (global)\n");
+  run_free(&r);
+  /* What check --registry applies is what was set. */
+  r = sr(work, "check", "--no-catalog", "--registry", mock_url, "--subject",
+         "shop-value", "--format", "json", "added.avsc", NULL);
+  root = parse_json_output(&r);
+  ck_assert_str_eq(member_str(only_result(root), "level"), "FULL_TRANSITIVE");
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_compatibility_errors) {
+  /* An unknown level is refused before the registry is asked. */
+  run_t r = sr(work, "set-compatibility", "--registry", mock_url, "LENIENT",
+               "shop-value", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "unknown compatibility level \"LENIENT\"");
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "PUT /config/{subject}"), 0);
+  run_free(&r);
+  r = sr(work, "get-compatibility", "--registry", mock_url, "--format", "xml",
+         NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "unknown format \"xml\"");
+  run_free(&r);
+  r = sr(work, "get-compatibility", "a", "b", NULL);
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+  r = sr(work, "get-compatibility", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--registry URL");
+  run_free(&r);
+  /* The registry down: a registry error, exit status 2, for each. */
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  static const char *const commands[][4] = {
+      {"get-compatibility", "shop-value", NULL},
+      {"set-compatibility", "FULL", NULL},
+      {"download", "--output", "dl", NULL}};
+  for (size_t i = 0; i < 3; i++) {
+    char *argv[12] = {SR_COMPAT_BIN, (char *)commands[i][0], "--registry",
+                      mock_url, "-X", "max.retries=0"};
+    int n = 6;
+    for (int k = 1; commands[i][k]; k++)
+      argv[n++] = (char *)commands[i][k];
+    argv[n] = NULL;
+    r = run_argv(work, argv);
+    ck_assert_msg(r.status == 2, "%s: %s%s", commands[i][0], r.out, r.err);
+    assert_contains(r.err, "sr-compat: ");
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+  }
+  r = sr(work, "help", "download", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "--output DIR");
+  run_free(&r);
+  r = sr(work, "--help", NULL);
+  assert_contains(r.out, "set-compatibility LEVEL [SUBJECT]");
+  run_free(&r);
+}
+END_TEST
+
 static Suite *sr_compat_suite(void) {
   Suite *s = suite_create("sr-compat");
   TCase *t = tcase_create("cli");
@@ -2634,6 +2883,10 @@ static Suite *sr_compat_suite(void) {
   tcase_add_loop_test(t, test_registry_usage, 0,
                       sizeof(registry_usage_cases) / sizeof(registry_usage_cases[0]));
   tcase_add_test(t, test_registry_help);
+  tcase_add_test(t, test_download_baseline);
+  tcase_add_test(t, test_download_select);
+  tcase_add_test(t, test_compatibility_levels);
+  tcase_add_test(t, test_compatibility_errors);
   tcase_add_loop_test(t, test_register_dry_run, 0,
                       (int)(sizeof(dry_run_cases) / sizeof(dry_run_cases[0])));
   suite_add_tcase(s, t);

@@ -304,7 +304,7 @@ static void check_unit(checker_t *c, const sc_file_t *file,
   sc_unit_t *unit = sc_command_add_unit(c->report, c->top, file);
   const char *subject = c->subject    ? c->subject
                         : topic       ? topic->subject
-                        : c->registry ? sc_file_subject(file)
+                        : c->source->by_subject ? sc_file_subject(file)
                                       : file->subject;
   unit->topic = c->topic ? sc_xstrdup(c->topic)
                 : topic  ? sc_xstrdup(topic->name)
@@ -495,6 +495,9 @@ static kavro_err_t make_source(const check_args_t *a, checker_t *c,
   case OPT_GIT:
     return sc_source_git_new(c->set->cwd, a->source_arg, &c->source, error);
   case OPT_DIR:
+    /* What `sr-compat download` wrote is answered by subject. */
+    if (sc_source_is_download(a->source_arg))
+      return sc_source_download_new(a->source_arg, &c->source, error);
     return sc_source_dir_new(c->set->cwd, a->source_arg, &c->source, error);
   case OPT_PAIR:
     return sc_source_pair_new(a->source_arg, files[0], &c->source, error);

@@ -90,6 +90,20 @@ kavro_err_t sc_source_archive_new(const char *cwd, const char *spec,
 kavro_err_t sc_source_dir_new(const char *cwd, const char *dir,
                               sc_source_t **sourcep, kavro_error_t *error);
 
+/* The catalog `sr-compat download` writes at the top of its output. */
+#define SC_DOWNLOAD_CATALOG "sr-compat-download.json"
+
+/* Does @dir hold what `sr-compat download` wrote (its catalog)? */
+bool sc_source_is_download(const char *dir);
+
+/* Versions from the output of `sr-compat download` in @dir, by subject as
+ * a registry answers: the versions downloaded for each target's subject
+ * (parsed with the downloaded schemas they reference, as the download's
+ * catalog maps them), under the level the registry had for the subject.
+ * A subject not downloaded is new. */
+kavro_err_t sc_source_download_new(const char *dir, sc_source_t **sourcep,
+                                   kavro_error_t *error);
+
 /* The file @old as the previous version of the target at @new, and no
  * previous version of anything else. */
 kavro_err_t sc_source_pair_new(const char *old, const char *new_path,
