@@ -690,6 +690,63 @@ kavro_err_t kavro_registry_get_version(kavro_registry_t *reg,
   return KAVRO_OK;
 }
 
+/* @count references of a reply in one block: the array, then the strings. */
+static kavro_schema_ref_t *pack_refs(const kv_answer_ref_t *refs,
+                                     size_t count) {
+  size_t size = count * sizeof(kavro_schema_ref_t);
+  for (size_t i = 0; i < count; i++)
+    size += strlen(refs[i].name) + strlen(refs[i].subject) + 2;
+  kavro_schema_ref_t *out = malloc(size);
+  if (!out)
+    return NULL;
+  char *p = (char *)(out + count);
+  for (size_t i = 0; i < count; i++) {
+    size_t n = strlen(refs[i].name) + 1, m = strlen(refs[i].subject) + 1;
+    out[i].name = memcpy(p, refs[i].name, n);
+    out[i].subject = memcpy(p + n, refs[i].subject, m);
+    out[i].version = refs[i].version;
+    p += n + m;
+  }
+  return out;
+}
+
+kavro_err_t kavro_registry_version_refs(kavro_registry_t *reg,
+                                        const char *subject, int version,
+                                        kavro_schema_ref_t **refsp,
+                                        size_t *countp, int *versionp,
+                                        kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!reg || !valid_subject(subject) || !refsp || !countp ||
+      (version < 1 && version != KAVRO_REGISTRY_LATEST))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "NULL or empty argument, or version below 1");
+  *refsp = NULL;
+  *countp = 0;
+  kv_strbuf_t path = KV_STRBUF_INIT;
+  subject_path(&path, "/subjects/", subject, "/versions/");
+  version_segment(&path, version);
+  kv_http_response_t response;
+  kavro_err_t err = call(reg, KAVRO_REGISTRY_EP_VERSION, "GET", &path, NULL,
+                         NULL, &response, error);
+  kv_strbuf_free(&path);
+  if (err != KAVRO_OK)
+    return err;
+  kv_answer_schema_t reply;
+  err = kv_answer_schema(response.body, response.body_length, true, &reply,
+                         error);
+  kv_http_response_clear(&response);
+  if (err != KAVRO_OK)
+    return err;
+  if (reply.ref_count && !(*refsp = pack_refs(reply.refs, reply.ref_count)))
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  else
+    *countp = reply.ref_count;
+  if (err == KAVRO_OK && versionp)
+    *versionp = reply.version;
+  kv_answer_schema_clear(&reply);
+  return err;
+}
+
 /* ---- register and look up ---------------------------------------------- */
 
 typedef struct kv_schema_args_s {

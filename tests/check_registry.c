@@ -565,6 +565,35 @@ START_TEST(test_references_three_levels) {
   ck_assert_uint_eq(served(NULL), 3);
   kavro_schema_destroy(got0);
   kavro_schema_destroy(got);
+  /* The references a version was registered with, as recorded: one block,
+   * the latest resolved to its number, none for a schema without any. */
+  kavro_schema_ref_t *refs = NULL;
+  size_t ref_count = 0;
+  int number = 0;
+  ck_assert_msg(kavro_registry_version_refs(reader, "ref-l2",
+                                            KAVRO_REGISTRY_LATEST, &refs,
+                                            &ref_count, &number, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(number, 1);
+  ck_assert_uint_eq(ref_count, 2);
+  for (size_t i = 0; i < 2; i++) {
+    ck_assert_str_eq(refs[i].name, r2[i].name);
+    ck_assert_str_eq(refs[i].subject, r2[i].subject);
+    ck_assert_int_eq(refs[i].version, r2[i].version);
+  }
+  free(refs);
+  ck_assert_int_eq(kavro_registry_version_refs(reader, "ref-l0", 1, &refs,
+                                               &ref_count, NULL, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_null(refs);
+  ck_assert_uint_eq(ref_count, 0);
+  ck_assert_int_eq(kavro_registry_version_refs(reader, "ref-l0", 9, &refs,
+                                               &ref_count, NULL, &error),
+                   KAVRO_ERR_VERSION_NOT_FOUND);
+  ck_assert_int_eq(kavro_registry_version_refs(reader, "", 1, &refs,
+                                               &ref_count, NULL, &error),
+                   KAVRO_ERR_INVALID_ARG);
   kavro_registry_destroy(reader);
   kavro_schema_destroy(l2);
   kavro_schema_destroy(l1);

@@ -1964,6 +1964,903 @@ START_TEST(test_registry_help) {
 }
 END_TEST
 
+/* ---- configuration, path filters and paths as given --------------------- */
+
+/* work/avro/order.avsc is v2, old/avro/order.avsc v1: one
+ * READER_FIELD_MISSING_DEFAULT_VALUE under BACKWARD. */
+static void make_old_and_new(void) {
+  copy_fixture("order_v1.avsc", work, "old/avro/order.avsc");
+  copy_fixture("order_v2.avsc", work, "avro/order.avsc");
+}
+
+static const struct {
+  const char *config;
+  int status;            /* exit status with it */
+  const char *reason;    /* of the ignored finding, NULL: not ignored */
+} ignore_cases[] = {
+    {"{\"ignore\": [{\"kind\": \"READER_FIELD_MISSING_DEFAULT_VALUE\", "
+     "\"reason\": \"by kind\"}]}", 0, "by kind"},
+    {"{\"ignore\": [{\"path\": \"avro/*.avsc\", \"reason\": \"by glob\"}]}", 0,
+     "by glob"},
+    {"{\"ignore\": [{\"path\": \"avro\", \"reason\": \"by directory\"}]}", 0,
+     "by directory"},
+    {"{\"ignore\": [{\"subject\": \"shop-*\", \"reason\": \"by subject\"}]}", 0,
+     "by subject"},
+    {"{\"ignore\": [{\"kind\": \"READER_FIELD_MISSING_DEFAULT_VALUE\", "
+     "\"path\": \"other/*\"}]}", 1, NULL},
+    {"{\"ignore\": [{\"kind\": \"TYPE_MISMATCH\"}]}", 1, NULL},
+    {"{\"ignore\": [{\"subject\": \"billing-*\"}]}", 1, NULL},
+    {"{\"ignore\": []}", 1, NULL},
+};
+
+START_TEST(test_config_ignore) {
+  make_old_and_new();
+  write_file(work, "sr-compat.json", ignore_cases[_i].config);
+  run_t r = sr(work, "check", "--no-catalog", "--format", "json", "--subject",
+               "shop-value", "--against-dir", "old", "avro/order.avsc", NULL);
+  ck_assert_msg(r.status == ignore_cases[_i].status, "case %d: exit %d\n%s%s", _i,
+                r.status, r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  ck_assert_str_eq(json_string_value(json_object_get(root, "config")),
+                   "sr-compat.json");
+  json_t *unit = json_array_get(json_object_get(root, "results"), 0);
+  json_t *ignored = json_object_get(unit, "ignored");
+  json_t *findings = json_object_get(unit, "findings");
+  if (ignore_cases[_i].reason) {
+    ck_assert_str_eq(json_string_value(json_object_get(unit, "status")), "compatible");
+    ck_assert_uint_eq(json_array_size(findings), 0);
+    ck_assert_uint_eq(json_array_size(ignored), 1);
+    json_t *f = json_array_get(ignored, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "kind")),
+                     "READER_FIELD_MISSING_DEFAULT_VALUE");
+    ck_assert_str_eq(json_string_value(json_object_get(f, "reason")),
+                     ignore_cases[_i].reason);
+    ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "ignore[0]");
+  } else {
+    ck_assert_str_eq(json_string_value(json_object_get(unit, "status")),
+                     "incompatible");
+    ck_assert_uint_eq(json_array_size(findings), 1);
+    ck_assert_uint_eq(json_array_size(ignored), 0);
+  }
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+/* Text: ignored findings are silent, shown with --verbose and their
+ * reason; --no-config and --config FILE choose the configuration. */
+START_TEST(test_config_verbose_and_choice) {
+  make_old_and_new();
+  write_file(work, "sr-compat.json",
+             "{\"ignore\": [{\"kind\": \"READER_FIELD_MISSING_DEFAULT_VALUE\", "
+             "\"reason\": \"replayed from S3 only\"}]}");
+  write_file(work, "strict.json", "{\"ignore\": [{\"kind\": \"TYPE_MISMATCH\"}]}");
+  run_t r = sr(work, "check", "--no-catalog", "--against-dir", "old",
+               "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "avro/order.avsc: compatible under BACKWARD");
+  assert_lacks(r.out, "READER_FIELD_MISSING_DEFAULT_VALUE");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--verbose", "--against-dir", "old",
+         "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, ": READER_FIELD_MISSING_DEFAULT_VALUE: ");
+  assert_contains(r.out, "    ignored by sr-compat.json ignore[0]: replayed from S3 only\n");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--no-config", "--against-dir", "old",
+         "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--config", "strict.json", "--against-dir",
+         "old", "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  /* From a subdirectory of a repository: found at the top, its paths
+   * relative to it. */
+  git(work, "-c", "init.defaultBranch=main", "init", "-q", NULL);
+  char *avro = path_in(work, "avro");
+  write_file(work, "sr-compat.json",
+             "{\"ignore\": [{\"path\": \"avro/order.avsc\", \"reason\": \"r\"}]}");
+  r = sr(avro, "check", "--no-catalog", "--against", "../old/avro/order.avsc",
+         "order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  run_free(&r);
+  free(avro);
+}
+END_TEST
+
+static const struct {
+  const char *config;
+  const char *says;
+} bad_configs[] = {
+    {"{\"ignore\": [{\"kind\": \"NO_SUCH_KIND\"}]}", "unknown kind \"NO_SUCH_KIND\""},
+    {"{\"ignore\": [{\"kinds\": \"TYPE_MISMATCH\"}]}", "unknown member \"kinds\""},
+    {"{\"ignore\": [{\"reason\": \"everything\"}]}", "would ignore every finding"},
+    {"{\"ignore\": [{\"path\": 7}]}", "must be a non-empty string"},
+    {"{\"ignore\": {}}", "must be an array"},
+    {"{\"exclude\": []}", "unknown member \"exclude\""},
+    {"{\"ignore\": [", "invalid JSON"},
+};
+
+START_TEST(test_config_errors) {
+  make_old_and_new();
+  write_file(work, "sr-compat.json", bad_configs[_i].config);
+  run_t r = sr(work, "check", "--no-catalog", "--against-dir", "old",
+               "avro/order.avsc", NULL);
+  ck_assert_msg(r.status == 2, "case %d: exit %d", _i, r.status);
+  assert_contains(r.err, "sr-compat.json");
+  assert_contains(r.err, bad_configs[_i].says);
+  ck_assert_str_eq(r.out, "");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--config", "missing.json", "--against-dir",
+         "old", "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "missing.json");
+  run_free(&r);
+}
+END_TEST
+
+/* Lint findings are ignored by rule id the same way. */
+START_TEST(test_config_lint) {
+  copy_fixture("lint/enum_without_default.avsc", work, "e.avsc");
+  run_t r = sr(work, "lint", "--no-catalog", "e.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  write_file(work, "sr-compat.json",
+             "{\"ignore\": [{\"kind\": \"enum-without-default\", \"reason\": \"x\"}]}");
+  r = sr(work, "lint", "--no-catalog", "e.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s", r.out);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_path_filters) {
+  copy_fixture("order_v1.avsc", work, "old/avro/a/order.avsc");
+  copy_fixture("order_v2.avsc", work, "avro/a/order.avsc");
+  copy_fixture("order_v1.avsc", work, "old/avro/b/order.avsc");
+  copy_fixture("order_v1.avsc", work, "avro/b/order.avsc");
+  run_t r = sr(work, "check", "--no-catalog", "--against-dir", "old", "--path",
+               "avro/b", "avro/a/order.avsc", "avro/b/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "avro/b/order.avsc: compatible");
+  assert_lacks(r.out, "avro/a/");
+  assert_contains(r.out, "1 checked");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--against-dir", "old", "--exclude-path",
+         "avro/a", "avro/a/order.avsc", "avro/b/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_lacks(r.out, "avro/a/");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--against-dir", "old", "--path", "avro",
+         "--exclude-path", "avro/b/order.avsc", "avro/a/order.avsc",
+         "avro/b/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "avro/a/order.avsc: incompatible");
+  assert_lacks(r.out, "avro/b/");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--against-dir", "old", "--path",
+         "no-such-dir", "avro/a/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "no-such-dir");
+  run_free(&r);
+}
+END_TEST
+
+/* File paths are printed as given: ./x stays ./x, ../ and absolute paths
+ * stay as written. */
+START_TEST(test_paths_as_given) {
+  make_old_and_new();
+  char *sub = path_in(work, "old");
+  char *absolute = path_in(work, "avro/order.avsc");
+  const char *given[] = {"./avro/order.avsc", "avro//order.avsc", absolute};
+  for (size_t i = 0; i < 3; i++) {
+    run_t r = sr(work, "check", "--no-catalog", "--against", "./old/avro/order.avsc",
+                 given[i], NULL);
+    ck_assert_int_eq(r.status, 1);
+    char *expected = NULL;
+    append(&expected, "%s: incompatible under BACKWARD with ./old/avro/order.avsc",
+           given[i]);
+    assert_contains(r.out, expected);
+    free(expected);
+    expected = NULL;
+    append(&expected, "\n%s:", given[i]);
+    assert_contains(r.out, expected);
+    free(expected);
+    run_free(&r);
+  }
+  run_t r = sr(sub, "check", "--no-catalog", "--format", "msvs", "--against",
+               "avro/order.avsc", "../avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strncmp(r.out, "../avro/order.avsc(", 19) == 0, "%s", r.out);
+  run_free(&r);
+  free(absolute);
+  free(sub);
+}
+END_TEST
+
+/* ---- the formats added for other CI systems ----------------------------- */
+
+START_TEST(test_msvs_format) {
+  run_t r = sr(data_dir(), "check", "--no-catalog", "--level", "FULL", "--format",
+               "msvs", "--against", "order_v1.avsc", "./order_v2.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(KAVRO_COMPAT_FULL, "order_v2.avsc",
+                                                "order_v1.avsc", &cand);
+  regex_t re;
+  ck_assert_int_eq(regcomp(&re, "^\\./order_v2\\.avsc\\(([0-9]+),([0-9]+)\\) : error "
+                                "([A-Z_]+) : .+$", REG_EXTENDED), 0);
+  size_t lines = 0;
+  char *copy = strdup(r.out);
+  for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "sr-compat check: ", 17) == 0)
+      continue;
+    regmatch_t m[4];
+    ck_assert_msg(regexec(&re, line, 4, m, 0) == 0, "bad line: %s", line);
+    const kavro_incompat_t *inc = kavro_compat_result_get(result, lines);
+    int l, c;
+    kavro_schema_locate(cand, new_side(inc), &l, &c);
+    ck_assert_int_eq(atoi(line + m[1].rm_so), l);
+    ck_assert_int_eq(atoi(line + m[2].rm_so), c);
+    ck_assert(strncmp(line + m[3].rm_so, kavro_incompat_kind_name(inc->kind),
+                      (size_t)(m[3].rm_eo - m[3].rm_so)) == 0);
+    lines++;
+  }
+  ck_assert_uint_eq(lines, kavro_compat_result_count(result));
+  regfree(&re);
+  free(copy);
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  run_free(&r);
+  /* Lint: warnings. */
+  r = sr(data_dir(), "lint", "--no-catalog", "--format", "msvs",
+         "lint/enum_without_default.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  assert_contains(r.out, "lint/enum_without_default.avsc(");
+  assert_contains(r.out, ") : warning enum-without-default : ");
+  run_free(&r);
+}
+END_TEST
+
+/* The structure GitLab's Code Quality report schema requires of every
+ * issue: description, check_name, fingerprint (unique), severity (one of
+ * five), location.path (relative) and location.lines.begin (>= 1); NULL
+ * when @report conforms, else what is wrong. */
+static const char *code_quality_problem(json_t *report) {
+  static const char *const severities[] = {"info", "minor", "major", "critical",
+                                           "blocker"};
+  if (!json_is_array(report))
+    return "the report is not an array";
+  size_t i;
+  json_t *issue;
+  json_array_foreach(report, i, issue) {
+    if (!json_is_object(issue))
+      return "an issue is not an object";
+    static const char *const strings[] = {"description", "check_name", "fingerprint",
+                                          "severity"};
+    for (size_t k = 0; k < 4; k++) {
+      json_t *s = json_object_get(issue, strings[k]);
+      if (!json_is_string(s) || json_string_length(s) == 0)
+        return "a required string is missing or empty";
+    }
+    const char *severity = json_string_value(json_object_get(issue, "severity"));
+    bool known = false;
+    for (size_t k = 0; k < 5; k++)
+      known = known || strcmp(severity, severities[k]) == 0;
+    if (!known)
+      return "an unknown severity";
+    json_t *location = json_object_get(issue, "location");
+    json_t *path = json_object_get(location, "path");
+    json_t *begin = json_object_get(json_object_get(location, "lines"), "begin");
+    if (!json_is_object(location) || !json_is_string(path) ||
+        json_string_value(path)[0] == '/' || json_string_length(path) == 0)
+      return "location.path is missing or absolute";
+    if (!json_is_integer(begin) || json_integer_value(begin) < 1)
+      return "location.lines.begin is missing or below 1";
+    for (size_t k = 0; k < i; k++)
+      if (json_equal(json_object_get(json_array_get(report, k), "fingerprint"),
+                     json_object_get(issue, "fingerprint")))
+        return "two issues share a fingerprint";
+  }
+  return NULL;
+}
+
+START_TEST(test_gitlab_format) {
+  /* The checker itself refuses what the schema refuses. */
+  const char *bad[] = {
+      "{}",
+      "[{\"description\": \"d\", \"check_name\": \"c\", \"fingerprint\": \"f\", "
+      "\"severity\": \"fatal\", \"location\": {\"path\": \"a\", \"lines\": {\"begin\": 1}}}]",
+      "[{\"description\": \"d\", \"check_name\": \"c\", \"fingerprint\": \"f\", "
+      "\"severity\": \"major\", \"location\": {\"path\": \"a\", \"lines\": {\"begin\": 0}}}]",
+      "[{\"description\": \"d\", \"check_name\": \"c\", \"severity\": \"major\", "
+      "\"location\": {\"path\": \"a\", \"lines\": {\"begin\": 1}}}]"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    json_t *j = json_loads(bad[i], 0, NULL);
+    ck_assert_ptr_nonnull(code_quality_problem(j));
+    json_decref(j);
+  }
+  make_repository();
+  copy_fixture("invalid.avsc", work, "avro/broken.avsc");
+  char *avro = path_in(work, "avro");
+  run_t r = sr(avro, "check", "--no-catalog", "--level", "FULL", "--format", "gitlab",
+               "--against-git", "v1", "order.avsc", "broken.avsc", "keep.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  json_t *report = parse_json_output(&r);
+  const char *problem = code_quality_problem(report);
+  ck_assert_msg(problem == NULL, "%s in:\n%s", problem, r.out);
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(KAVRO_COMPAT_FULL, "order_v2.avsc",
+                                                "order_v1.avsc", &cand);
+  size_t findings = kavro_compat_result_count(result);
+  /* One issue per finding, plus the invalid schema. */
+  ck_assert_uint_eq(json_array_size(report), findings + 1);
+  json_t *first = json_array_get(report, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(first, "location"),
+                                                     "path")), "avro/order.avsc");
+  ck_assert_str_eq(json_string_value(json_object_get(first, "check_name")),
+                   kavro_incompat_kind_name(kavro_compat_result_get(result, 0)->kind));
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(report, findings),
+                                                     "check_name")), "invalid-schema");
+  /* Fingerprints are the same run after run. */
+  run_t again = sr(avro, "check", "--no-catalog", "--level", "FULL", "--format",
+                   "gitlab", "--against-git", "v1", "order.avsc", "broken.avsc",
+                   "keep.avsc", NULL);
+  json_t *second = parse_json_output(&again);
+  ck_assert(json_equal(report, second));
+  json_decref(second);
+  run_free(&again);
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  json_decref(report);
+  run_free(&r);
+  /* Nothing to report: an empty array. */
+  r = sr(avro, "check", "--no-catalog", "--format", "gitlab", "--against-git", "v1",
+         "keep.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, "[]\n");
+  run_free(&r);
+  free(avro);
+}
+END_TEST
+
+START_TEST(test_markdown_format) {
+  const char *name = "a|b<i>.avsc";
+  copy_fixture("order_v1.avsc", work, "old.avsc");
+  copy_fixture("order_v2.avsc", work, name);
+  copy_fixture("order_v1.avsc", work, "same.avsc");
+  run_t r = sr(work, "check", "--level", "FULL", "--format", "markdown", "--against",
+               "old.avsc", name, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strncmp(r.out, "### sr-compat check: failed\n\n", 29) == 0, "%s", r.out);
+  assert_contains(r.out, "\nsr-compat check: 1 checked: 0 compatible, 1 incompatible");
+  assert_contains(r.out, "| File | Line | Subject | Severity | Kind | Message |\n");
+  kavro_schema_t *cand;
+  kavro_compat_result_t *result = engine_result(KAVRO_COMPAT_FULL, "order_v2.avsc",
+                                                "order_v1.avsc", &cand);
+  /* One row per finding, each with the escaped name and its line. */
+  size_t rows = 0;
+  for (const char *p = strstr(r.out, "| a\\|b&lt;i&gt;.avsc | "); p;
+       p = strstr(p + 1, "| a\\|b&lt;i&gt;.avsc | "))
+    rows++;
+  ck_assert_uint_eq(rows, kavro_compat_result_count(result));
+  int line, column;
+  kavro_schema_locate(cand, new_side(kavro_compat_result_get(result, 0)), &line,
+                      &column);
+  char cell[64];
+  snprintf(cell, sizeof(cell), "| a\\|b&lt;i&gt;.avsc | %d |", line);
+  assert_contains(r.out, cell);
+  /* The full text report, folded. */
+  const char *details = strstr(r.out, "<details>\n<summary>");
+  ck_assert_ptr_nonnull(details);
+  assert_contains(details, "\n```text\na|b<i>.avsc: incompatible under FULL");
+  assert_contains(details, "\n```\n\n</details>\n");
+  kavro_compat_result_destroy(result);
+  kavro_schema_destroy(cand);
+  run_free(&r);
+  r = sr(work, "check", "--format", "markdown", "--against", "old.avsc", "same.avsc",
+         NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "### sr-compat check: passed\n");
+  assert_contains(r.out, "No problems found.\n");
+  run_free(&r);
+}
+END_TEST
+
+/* xmllint --schema of @xml against the committed JUnit XSD; its exit
+ * status (0: valid). */
+static int junit_validate(const char *xml) {
+  write_file(tmp_root, "report.xml", xml);
+  char *report = path_in(tmp_root, "report.xml");
+  char *xsd = path_in(data_dir(), "junit.xsd");
+  run_t r = run_argv(tmp_root, (char *[]){"xmllint", "--noout", "--schema", xsd,
+                                          report, NULL});
+  int status = r.status;
+  if (status != 0)
+    fprintf(stderr, "xmllint: %s\n", r.err);
+  run_free(&r);
+  free(xsd);
+  free(report);
+  return status;
+}
+
+START_TEST(test_junit_schema) {
+  /* The XSD refuses what it should. */
+  ck_assert_int_ne(junit_validate("<testsuites><testsuite name=\"s\"><testcase/>"
+                                  "</testsuite></testsuites>"), 0);
+  ck_assert_int_ne(junit_validate("<testsuites tests=\"x\"/>"), 0);
+  ck_assert_int_ne(junit_validate("<testsuites><testsuite name=\"s\"><testcase "
+                                  "name=\"t\"><oops/></testcase></testsuite>"
+                                  "</testsuites>"), 0);
+  copy_fixture("order_v1.avsc", work, "old.avsc");
+  copy_fixture("order_v2.avsc", work, "new&<\"it's\">.avsc");
+  copy_fixture("invalid.avsc", work, "broken.avsc");
+  copy_fixture("order_v1.avsc", work, "same.avsc");
+  copy_fixture("lint/enum_without_default.avsc", work, "lint.avsc");
+  const char *const candidates[] = {"new&<\"it's\">.avsc", "broken.avsc", "same.avsc",
+                                    "gone.avsc"};
+  for (size_t i = 0; i < 3; i++) {
+    run_t r = sr(work, "check", "--level", "FULL", "--format", "junit", "--against",
+                 "old.avsc", candidates[i], NULL);
+    ck_assert_msg(junit_validate(r.out) == 0, "invalid JUnit:\n%s", r.out);
+    run_free(&r);
+  }
+  run_t r = sr(work, "check", "--format", "junit", "--against", "gone.avsc",
+               "same.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.out, "<error");
+  ck_assert_msg(junit_validate(r.out) == 0, "invalid JUnit:\n%s", r.out);
+  run_free(&r);
+  r = sr(work, "lint", "--no-catalog", "--format", "junit", "lint.avsc", "broken.avsc",
+         NULL);
+  ck_assert_msg(junit_validate(r.out) == 0, "invalid JUnit:\n%s", r.out);
+  run_free(&r);
+}
+END_TEST
+
+/* ---- baselines: archives and remote repositories ------------------------ */
+
+/* The v1 tree of make_repository() in @dir (which must not exist). */
+static void v1_tree(const char *dir) {
+  copy_fixture("order_v1.avsc", dir, "avro/order.avsc");
+  copy_fixture("order_v1.avsc", dir, "avro/keep.avsc");
+}
+
+static void assert_v1_verdicts(const run_t *r, const char *label) {
+  ck_assert_msg(r->status == 1, "exit %d\n%s%s", r->status, r->out, r->err);
+  char *expected = NULL;
+  append(&expected, "avro/order.avsc: incompatible under BACKWARD with %s:avro/order.avsc: "
+                    "1 problem\n", label);
+  assert_contains(r->out, expected);
+  free(expected);
+  expected = NULL;
+  append(&expected, "avro/keep.avsc: compatible under BACKWARD with %s:avro/keep.avsc\n",
+         label);
+  assert_contains(r->out, expected);
+  free(expected);
+  assert_contains(r->out, "avro/fresh.avsc: new, not in ");
+  assert_contains(r->out, "3 checked: 1 compatible, 1 incompatible, 1 new");
+}
+
+START_TEST(test_against_archive) {
+  char *src = path_in(tmp_root, "src");
+  char *project = path_in(src, "project-v1");
+  ck_assert_int_eq(mkdir(src, 0700), 0);
+  ck_assert_int_eq(mkdir(project, 0700), 0);
+  v1_tree(project);
+  run_t t = run_argv(src, (char *[]){"tar", "czf", "../v1.tar.gz", "project-v1", NULL});
+  ck_assert_int_eq(t.status, 0);
+  run_free(&t);
+  t = run_argv(project, (char *[]){"zip", "-qr", "../../v1.zip", "avro", NULL});
+  ck_assert_int_eq(t.status, 0);
+  run_free(&t);
+  copy_fixture("order_v2.avsc", work, "avro/order.avsc");
+  copy_fixture("order_v1.avsc", work, "avro/keep.avsc");
+  copy_fixture("order_v2_optional.avsc", work, "avro/fresh.avsc");
+  run_t r = sr(work, "check", "--no-catalog", "--against-archive",
+               "../v1.tar.gz#strip_components=1", "avro/order.avsc", "avro/keep.avsc",
+               "avro/fresh.avsc", NULL);
+  assert_v1_verdicts(&r, "../v1.tar.gz");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--against-archive", "../v1.zip",
+         "avro/order.avsc", "avro/keep.avsc", "avro/fresh.avsc", NULL);
+  assert_v1_verdicts(&r, "../v1.zip");
+  run_free(&r);
+  /* Without stripping, the archive's names do not match: all new. */
+  r = sr(work, "check", "--no-catalog", "--against-archive", "../v1.tar.gz",
+         "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "avro/order.avsc: new, not in archive ../v1.tar.gz");
+  run_free(&r);
+  /* Errors: no archive, not an archive, a bad option. */
+  static const char *const bad[][2] = {
+      {"../none.tar.gz", "none.tar.gz"},
+      {"avro/keep.avsc", "cannot read the archive"},
+      {"../v1.tar.gz#strip_components=-1", "strip_components takes a number"}};
+  for (size_t i = 0; i < 3; i++) {
+    r = sr(work, "check", "--no-catalog", "--against-archive", bad[i][0],
+           "avro/order.avsc", NULL);
+    ck_assert_msg(r.status == 2, "%s: exit %d", bad[i][0], r.status);
+    assert_contains(r.err, bad[i][1]);
+    run_free(&r);
+  }
+  free(project);
+  free(src);
+}
+END_TEST
+
+/* Is the directory @dir empty? */
+static bool dir_empty(const char *dir) {
+  run_t r = run_argv(dir, (char *[]){"ls", "-A", (char *)dir, NULL});
+  bool empty = r.out[0] == '\0';
+  run_free(&r);
+  return empty;
+}
+
+START_TEST(test_against_git_url) {
+  make_repository();
+  copy_fixture("order_v2_optional.avsc", work, "avro/fresh.avsc");
+  char *bare = path_in(tmp_root, "remote.git");
+  git(work, "clone", "-q", "--bare", ".", bare, NULL);
+  /* The clone goes to $TMPDIR and is removed afterwards. */
+  char *scratch = path_in(tmp_root, "scratch");
+  ck_assert_int_eq(mkdir(scratch, 0700), 0);
+  setenv("TMPDIR", scratch, 1);
+  char url[PATH_MAX + 32];
+  snprintf(url, sizeof(url), "file://%s", bare);
+  run_t r = sr(work, "check", "--no-catalog", "--against", url, "avro/order.avsc",
+               "avro/keep.avsc", "avro/fresh.avsc", NULL);
+  assert_v1_verdicts(&r, url);
+  run_free(&r);
+  ck_assert(dir_empty(scratch));
+  snprintf(url, sizeof(url), "file://%s#branch=main", bare);
+  r = sr(work, "check", "--no-catalog", "--against", url, "avro/order.avsc",
+         "avro/keep.avsc", "avro/fresh.avsc", NULL);
+  assert_v1_verdicts(&r, url);
+  run_free(&r);
+  snprintf(url, sizeof(url), "file://%s#tag=v1", bare);
+  r = sr(work, "check", "--no-catalog", "--against", url, "avro/order.avsc",
+         "avro/keep.avsc", "avro/fresh.avsc", NULL);
+  assert_v1_verdicts(&r, url);
+  run_free(&r);
+  /* Errors: a branch that is not there, an unknown option, no repository. */
+  snprintf(url, sizeof(url), "file://%s#branch=nope", bare);
+  r = sr(work, "check", "--no-catalog", "--against", url, "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "git clone failed");
+  run_free(&r);
+  snprintf(url, sizeof(url), "file://%s#commit=abc", bare);
+  r = sr(work, "check", "--no-catalog", "--against", url, "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "#branch=NAME or #tag=NAME");
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--against", "file:///nonexistent/x.git",
+         "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "git clone failed");
+  run_free(&r);
+  ck_assert(dir_empty(scratch));
+  unsetenv("TMPDIR");
+  free(scratch);
+  free(bare);
+}
+END_TEST
+
+/* ---- register --dry-run ---------------------------------------------------- */
+
+/* No request of the run changed anything: every one was a GET. */
+static void assert_reads_only(void) {
+  kavro_mock_request_t *requests;
+  size_t count;
+  ck_assert_int_eq(kavro_mock_requests(mock, &requests, &count, NULL), KAVRO_OK);
+  ck_assert_uint_gt(count, 0);
+  for (size_t i = 0; i < count; i++)
+    ck_assert_msg(strcmp(requests[i].method, "GET") == 0, "%s %s",
+                  requests[i].method, requests[i].path);
+  kavro_mock_requests_free(requests, count);
+}
+
+static const struct {
+  const char *file;
+  const char *subject;
+  int status;
+  const char *json_status;
+  const char *says;
+} dry_run_cases[] = {
+    {"v1.avsc", "shop-value", 0, "unchanged",
+     "v1.avsc: unchanged: subject shop-value version 1\n"},
+    {"dropped.avsc", "shop-value", 0, "registered",
+     "dropped.avsc: would register: subject shop-value, a new version\n"},
+    {"added.avsc", "shop-value", 1, "incompatible",
+     "would be refused: incompatible under BACKWARD with shop-value version 1"},
+    {"added.avsc", "fresh-value", 0, "registered",
+     "added.avsc: would register: subject fresh-value, a new version\n"},
+};
+
+START_TEST(test_register_dry_run) {
+  register_order_v1();
+  kavro_mock_clear_requests(mock);
+  run_t r = sr(work, "register", "--dry-run", "--no-catalog", "--registry", mock_url,
+               "--subject", dry_run_cases[_i].subject, dry_run_cases[_i].file, NULL);
+  ck_assert_msg(r.status == dry_run_cases[_i].status, "exit %d\n%s%s", r.status,
+                r.out, r.err);
+  assert_contains(r.out, dry_run_cases[_i].says);
+  assert_contains(r.out, "sr-compat register --dry-run: 1 schema: ");
+  run_free(&r);
+  r = sr(work, "register", "--dry-run", "--no-catalog", "--registry", mock_url,
+         "--format", "json", "--subject", dry_run_cases[_i].subject,
+         dry_run_cases[_i].file, NULL);
+  json_t *root = parse_json_output(&r);
+  ck_assert(json_is_true(json_object_get(root, "dry_run")));
+  ck_assert_str_eq(member_str(only_result(root), "status"),
+                   dry_run_cases[_i].json_status);
+  json_decref(root);
+  run_free(&r);
+  assert_reads_only();
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"),
+                    0);
+  /* The registry is as it was: a real run still finds v1 alone. */
+  r = sr(work, "check", "--no-catalog", "--registry", mock_url, "--subject",
+         "shop-value", "--format", "json", "v1.avsc", NULL);
+  root = parse_json_output(&r);
+  ck_assert_uint_eq(json_array_size(json_object_get(only_result(root), "previous")), 1);
+  ck_assert_str_eq(json_string_value(json_array_get(
+                       json_object_get(only_result(root), "previous"), 0)),
+                   "shop-value version 1");
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+/* ---- download, get-compatibility, set-compatibility --------------------- */
+
+/* Register the old versions of the fixture catalog (a schema referencing a
+ * shared type), then put the new ones in work/. */
+static void register_old_catalog(void) {
+  copy_fixture("catalog/catalog.json", work, "catalog.json");
+  static const char *const files[] = {"Customer.avsc", "Ledger.avsc",
+                                      "common/Address.avsc"};
+  for (size_t i = 0; i < 3; i++) {
+    char *old = path_in("catalog-old", files[i]);
+    copy_fixture(old, work, files[i]);
+    free(old);
+  }
+  run_t r = sr(work, "register", "--catalog", "catalog.json", "--registry",
+               mock_url, NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  run_free(&r);
+  for (size_t i = 0; i < 3; i++) {
+    char *now = path_in("catalog", files[i]);
+    copy_fixture(now, work, files[i]);
+    free(now);
+  }
+}
+
+/* The verdict of one result: status, level and findings, without where
+ * the previous versions came from. */
+static json_t *verdict(json_t *result) {
+  json_t *findings = json_array();
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(result, "findings"), i, f)
+    json_array_append_new(findings, json_pack("{s:O, s:O}", "kind",
+                                              json_object_get(f, "kind"),
+                                              "message",
+                                              json_object_get(f, "message")));
+  return json_pack("{s:O, s:O, s:O, s:O, s:o}", "file",
+                   json_object_get(result, "file"), "subject",
+                   json_object_get(result, "subject"), "status",
+                   json_object_get(result, "status"), "level",
+                   json_object_get(result, "level"), "findings", findings);
+}
+
+static json_t *check_verdicts(const char *against_option, const char *against,
+                              int expected_status) {
+  run_t r = sr(work, "check", "--catalog", "catalog.json", against_option,
+               against, "--format", "json", NULL);
+  ck_assert_msg(r.status == expected_status, "%s%s", r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  run_free(&r);
+  json_t *verdicts = json_array();
+  size_t i;
+  json_t *result;
+  json_array_foreach(json_object_get(root, "results"), i, result)
+    json_array_append_new(verdicts, verdict(result));
+  json_decref(root);
+  return verdicts;
+}
+
+START_TEST(test_download_baseline) {
+  register_old_catalog();
+  set_level("audit-ledger", "FULL");
+  run_t r = sr(work, "download", "--registry", mock_url, "--output", "dl/snap",
+               "--format", "json", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  run_free(&r);
+  /* Three subjects, each once, each at version 1. */
+  json_t *files = json_object_get(root, "files");
+  ck_assert_uint_eq(json_array_size(files), 3);
+  json_decref(root);
+  /* The registry's text of the schema registered. */
+  char *address = path_in(work, "dl/snap/com.example.common.Address/v1.avsc");
+  char *text = read_text(address);
+  kavro_schema_t *downloaded = NULL;
+  ck_assert_int_eq(kavro_schema_parse(text, strlen(text), NULL, &downloaded,
+                                      NULL), KAVRO_OK);
+  kavro_schema_t *registered = parse_fixture("catalog-old/common/Address.avsc");
+  ck_assert_str_eq(kavro_schema_canonical(downloaded),
+                   kavro_schema_canonical(registered));
+  kavro_schema_destroy(downloaded);
+  kavro_schema_destroy(registered);
+  free(text);
+  free(address);
+  /* The catalog maps the referencing schema to the file of its reference. */
+  char *catalog = path_in(work, "dl/snap/sr-compat-download.json");
+  json_t *cat = json_load_file(catalog, 0, NULL);
+  ck_assert_ptr_nonnull(cat);
+  json_t *customer = json_object_get(json_object_get(cat, "topics"),
+                                     "crm.customer.created-value");
+  ck_assert_ptr_nonnull(customer);
+  json_t *ref = json_array_get(json_object_get(customer, "references"), 0);
+  ck_assert_str_eq(member_str(ref, "file"),
+                   "com.example.common.Address/v1.avsc");
+  ck_assert_str_eq(member_str(json_object_get(json_object_get(cat, "topics"),
+                                              "audit-ledger"), "level"),
+                   "FULL");
+  json_decref(cat);
+  free(catalog);
+
+  /* The download as a baseline judges as the registry does. */
+  json_t *by_registry = check_verdicts("--registry", mock_url, 1);
+  json_t *by_download = check_verdicts("--against-dir", "dl/snap", 1);
+  char *a = json_dumps(by_registry, JSON_INDENT(1));
+  char *b = json_dumps(by_download, JSON_INDENT(1));
+  ck_assert_str_eq(b, a);
+  /* Not vacuous: the referencing schema is incompatible through its
+   * reference, and audit-ledger is judged under the registry's FULL. */
+  assert_contains(a, "postal_code");
+  assert_contains(a, "FULL");
+  free(a);
+  free(b);
+  json_decref(by_registry);
+  json_decref(by_download);
+}
+END_TEST
+
+START_TEST(test_download_select) {
+  register_old_catalog();
+  /* One subject by glob at a fixed version: its reference comes along. */
+  run_t r = sr(work, "download", "--registry", mock_url, "--output", "one",
+               "--version", "1", "crm.*", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "subject crm.customer.created-value version 1");
+  assert_contains(r.out, "subject com.example.common.Address version 1 id ");
+  assert_contains(r.out, "(referenced)");
+  assert_lacks(r.out, "audit-ledger");
+  assert_contains(r.out, "2 files written to one");
+  run_free(&r);
+  /* A pattern that selects nothing, a version that is not there. */
+  r = sr(work, "download", "--registry", mock_url, "--output", "none",
+         "nothing.*", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "no subject of the registry matches \"nothing.*\"");
+  run_free(&r);
+  r = sr(work, "download", "--registry", mock_url, "--output", "none",
+         "--version", "7", "crm.customer.created-value", NULL);
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+  r = sr(work, "download", "--registry", mock_url, "--output", "none",
+         "--version", "first", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--version takes a number from 1 up or latest");
+  run_free(&r);
+  r = sr(work, "download", "--registry", mock_url, NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--output DIR");
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_compatibility_levels) {
+  register_order_v1();
+  run_t r = sr(work, "get-compatibility", "--registry", mock_url, NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "BACKWARD (global)\n");
+  run_free(&r);
+  /* A subject without its own level falls back on the global one. */
+  r = sr(work, "get-compatibility", "--registry", mock_url, "shop-value", NULL);
+  ck_assert_str_eq(r.out, "shop-value: BACKWARD (global)\n");
+  run_free(&r);
+  r = sr(work, "set-compatibility", "--registry", mock_url, "full_transitive",
+         "shop-value", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "shop-value: FULL_TRANSITIVE (subject), was "
+                          "BACKWARD (global)\n");
+  run_free(&r);
+  r = sr(work, "get-compatibility", "--registry", mock_url, "shop-value",
+         "--format", "json", NULL);
+  ck_assert_int_eq(r.status, 0);
+  json_t *root = parse_json_output(&r);
+  ck_assert_str_eq(member_str(root, "subject"), "shop-value");
+  ck_assert_str_eq(member_str(root, "level"), "FULL_TRANSITIVE");
+  ck_assert_str_eq(member_str(root, "from"), "subject");
+  json_decref(root);
+  run_free(&r);
+  /* The global level, through the environment's registry. */
+  setenv("SCHEMA_REGISTRY_URL", mock_url, 1);
+  r = sr(work, "set-compatibility", "NONE", "--format", "json", NULL);
+  unsetenv("SCHEMA_REGISTRY_URL");
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  root = parse_json_output(&r);
+  ck_assert(json_is_null(json_object_get(root, "subject")));
+  ck_assert_str_eq(member_str(root, "level"), "NONE");
+  ck_assert_str_eq(member_str(json_object_get(root, "previous"), "level"),
+                   "BACKWARD");
+  json_decref(root);
+  run_free(&r);
+  r = sr(work, "get-compatibility", "--registry", mock_url, NULL);
+  ck_assert_str_eq(r.out, "NONE (global)\n");
+  run_free(&r);
+  /* What check --registry applies is what was set. */
+  r = sr(work, "check", "--no-catalog", "--registry", mock_url, "--subject",
+         "shop-value", "--format", "json", "added.avsc", NULL);
+  root = parse_json_output(&r);
+  ck_assert_str_eq(member_str(only_result(root), "level"), "FULL_TRANSITIVE");
+  json_decref(root);
+  run_free(&r);
+}
+END_TEST
+
+START_TEST(test_compatibility_errors) {
+  /* An unknown level is refused before the registry is asked. */
+  run_t r = sr(work, "set-compatibility", "--registry", mock_url, "LENIENT",
+               "shop-value", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "unknown compatibility level \"LENIENT\"");
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "PUT /config/{subject}"), 0);
+  run_free(&r);
+  r = sr(work, "get-compatibility", "--registry", mock_url, "--format", "xml",
+         NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "unknown format \"xml\"");
+  run_free(&r);
+  r = sr(work, "get-compatibility", "a", "b", NULL);
+  ck_assert_int_eq(r.status, 2);
+  run_free(&r);
+  r = sr(work, "get-compatibility", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "--registry URL");
+  run_free(&r);
+  /* The registry down: a registry error, exit status 2, for each. */
+  ck_assert_int_eq(kavro_mock_set_down(mock, true, NULL), KAVRO_OK);
+  static const char *const commands[][4] = {
+      {"get-compatibility", "shop-value", NULL},
+      {"set-compatibility", "FULL", NULL},
+      {"download", "--output", "dl", NULL}};
+  for (size_t i = 0; i < 3; i++) {
+    char *argv[12] = {SR_COMPAT_BIN, (char *)commands[i][0], "--registry",
+                      mock_url, "-X", "max.retries=0"};
+    int n = 6;
+    for (int k = 1; commands[i][k]; k++)
+      argv[n++] = (char *)commands[i][k];
+    argv[n] = NULL;
+    r = run_argv(work, argv);
+    ck_assert_msg(r.status == 2, "%s: %s%s", commands[i][0], r.out, r.err);
+    assert_contains(r.err, "sr-compat: ");
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+  }
+  r = sr(work, "help", "download", NULL);
+  ck_assert_int_eq(r.status, 0);
+  assert_contains(r.out, "--output DIR");
+  run_free(&r);
+  r = sr(work, "--help", NULL);
+  assert_contains(r.out, "set-compatibility LEVEL [SUBJECT]");
+  run_free(&r);
+}
+END_TEST
+
 static Suite *sr_compat_suite(void) {
   Suite *s = suite_create("sr-compat");
   TCase *t = tcase_create("cli");
@@ -1993,6 +2890,25 @@ static Suite *sr_compat_suite(void) {
   tcase_add_test(t, test_against_dir_catalog);
   tcase_add_loop_test(t, test_catalog_errors, 0,
                       (int)(sizeof(catalog_errors) / sizeof(catalog_errors[0])));
+  suite_add_tcase(s, t);
+
+  t = tcase_create("adoption");
+  tcase_add_checked_fixture(t, setup, teardown);
+  tcase_set_timeout(t, 60);
+  tcase_add_loop_test(t, test_config_ignore, 0,
+                      (int)(sizeof(ignore_cases) / sizeof(ignore_cases[0])));
+  tcase_add_test(t, test_config_verbose_and_choice);
+  tcase_add_loop_test(t, test_config_errors, 0,
+                      (int)(sizeof(bad_configs) / sizeof(bad_configs[0])));
+  tcase_add_test(t, test_config_lint);
+  tcase_add_test(t, test_path_filters);
+  tcase_add_test(t, test_paths_as_given);
+  tcase_add_test(t, test_msvs_format);
+  tcase_add_test(t, test_gitlab_format);
+  tcase_add_test(t, test_markdown_format);
+  tcase_add_test(t, test_junit_schema);
+  tcase_add_test(t, test_against_archive);
+  tcase_add_test(t, test_against_git_url);
   suite_add_tcase(s, t);
 
   t = tcase_create("lint");
@@ -2025,6 +2941,12 @@ static Suite *sr_compat_suite(void) {
   tcase_add_loop_test(t, test_registry_usage, 0,
                       sizeof(registry_usage_cases) / sizeof(registry_usage_cases[0]));
   tcase_add_test(t, test_registry_help);
+  tcase_add_test(t, test_download_baseline);
+  tcase_add_test(t, test_download_select);
+  tcase_add_test(t, test_compatibility_levels);
+  tcase_add_test(t, test_compatibility_errors);
+  tcase_add_loop_test(t, test_register_dry_run, 0,
+                      (int)(sizeof(dry_run_cases) / sizeof(dry_run_cases[0])));
   suite_add_tcase(s, t);
   return s;
 }

@@ -174,6 +174,23 @@ KAVRO_EXPORT kavro_err_t kavro_registry_get_version(
     kavro_error_t *error);
 
 /**
+ * The references {name, subject, version} version @p version of @p subject
+ * (KAVRO_REGISTRY_LATEST allowed) was registered with, as the registry
+ * records them (GET /subjects/{subject}/versions/{v}; not cached): what a
+ * tool needs to copy a subject with its references, the schema itself
+ * coming from kavro_registry_get_version() (kavro_schema_text() is the
+ * registry's text).  Stores in @p *refsp one malloc'd block holding the
+ * array and its strings (free the whole with one free(); NULL when there
+ * are none), its length in @p *countp, and the version number (the
+ * latest's, for KAVRO_REGISTRY_LATEST) in @p *versionp (may be NULL).
+ * Thread safe, like every call on a client.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_version_refs(
+    kavro_registry_t *registry, const char *subject, int version,
+    kavro_schema_ref_t **refsp, size_t *countp, int *versionp,
+    kavro_error_t *error);
+
+/**
  * The versions of @p subject (GET /subjects/{subject}/versions), soft-deleted
  * ones too when @p deleted.  Stores a malloc'd array in @p *versionsp (caller
  * frees with free()) and its length in @p *countp.  Not cached.

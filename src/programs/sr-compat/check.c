@@ -24,6 +24,8 @@ static const char check_help[] =
     "Usage: sr-compat check [OPTIONS] --against-git REF [FILE...]\n"
     "       sr-compat check [OPTIONS] --against-dir DIR [FILE...]\n"
     "       sr-compat check [OPTIONS] --against OLD NEW\n"
+    "       sr-compat check [OPTIONS] --against GIT-URL[#branch=B] [FILE...]\n"
+    "       sr-compat check [OPTIONS] --against-archive ARCHIVE [FILE...]\n"
     "       sr-compat check [OPTIONS] --registry URL [--confirm] [FILE...]\n"
     "\n"
     "Check that each schema FILE can replace its previous version without\n"
@@ -34,9 +36,19 @@ static const char check_help[] =
     "                     (its path relative to the top of the work tree);\n"
     "                     a file that did not exist at REF is new\n"
     "  --against-dir DIR  DIR/PATH for the FILE at PATH (relative to the\n"
-    "                     current directory); a file missing there is new\n"
+    "                     current directory); a file missing there is new.\n"
+    "                     A DIR written by 'sr-compat download' is read by\n"
+    "                     subject, under the levels the registry had\n"
     "  --against OLD      OLD is the version consumers already read, NEW the\n"
     "                     candidate\n"
+    "  --against GIT-URL  the files in a remote repository (https://, ssh://,\n"
+    "                     git@host:, file://, or a path ending in .git), at\n"
+    "                     its default branch or at #branch=NAME / #tag=NAME;\n"
+    "                     cloned with depth 1 into a temporary directory\n"
+    "  --against-archive ARCHIVE[#strip_components=N]\n"
+    "                     the files in a .tar(.gz|.bz2|.xz|.zst) or .zip of the\n"
+    "                     repository, after dropping N leading directories\n"
+    "                     from its names; a file missing there is new\n"
     "  --registry URL     the versions registered under each file's subject in\n"
     "                     the Schema Registry at URL (a comma-separated list\n"
     "                     fails over); a subject it does not know is new.\n"
@@ -66,7 +78,9 @@ static const char check_help[] =
     "                     references (default: avro/catalog.json at the top of\n"
     "                     the repository, when it exists; see doc/catalog.md)\n"
     "  --no-catalog       ignore the default catalog\n"
-    "  --format FORMAT    text (default), json, junit or github\n"
+    "  --format FORMAT    text (default), json, junit, github, gitlab,\n"
+    "                     markdown or msvs\n"
+    SC_COMMON_FILTER_HELP
     "  -h, --help         show this help\n"
     "\n"
     "Levels: under BACKWARD the new schema must read data written with the\n"
@@ -84,7 +98,9 @@ static const char check_help[] =
     "Formats: text for people; json for machines (fields documented in\n"
     "doc/sr-compat.md); junit, JUnit XML for CI test reports; github,\n"
     "workflow annotations on the line of the offending element of the new\n"
-    "schema (::error file=PATH,line=N,col=M,title=...::MESSAGE).\n"
+    "schema (::error file=PATH,line=N,col=M,title=...::MESSAGE); gitlab, a\n"
+    "GitLab Code Quality report; markdown, a pull-request comment; msvs,\n"
+    "PATH(LINE,COL) : error KIND : MESSAGE lines as Visual Studio reads them.\n"
     "\n"
     "Exit status: 0 compatible (or new), 1 incompatible or invalid schema,\n"
     "2 usage, I/O, git or registry error, or a disagreement with the\n"
@@ -293,7 +309,7 @@ static void check_unit(checker_t *c, const sc_file_t *file,
   sc_unit_t *unit = sc_command_add_unit(c->report, c->top, file);
   const char *subject = c->subject    ? c->subject
                         : topic       ? topic->subject
-                        : c->registry ? sc_file_subject(file)
+                        : c->source->by_subject ? sc_file_subject(file)
                                       : file->subject;
   unit->topic = c->topic ? sc_xstrdup(c->topic)
                 : topic  ? sc_xstrdup(topic->name)
@@ -364,13 +380,16 @@ enum {
   OPT_PAIR,
   OPT_REGISTRY,
   OPT_CONFIRM,
-  OPT_DISAGREEMENT
+  OPT_DISAGREEMENT,
+  OPT_ARCHIVE,
+  OPT_REMOTE /* --against with a git URL */
 };
 
 typedef struct check_args_s {
   sc_common_t common;
   const char *level;
-  int source_opt;           /* OPT_GIT, OPT_DIR, OPT_PAIR, OPT_REGISTRY; 0 none */
+  int source_opt;           /* OPT_GIT, OPT_DIR, OPT_PAIR, OPT_ARCHIVE,
+                               OPT_REGISTRY; 0 none */
   const char *source_arg;
   sc_connect_t connect;
   bool confirm;
@@ -407,7 +426,8 @@ static int command_option(check_args_t *a, int opt, const char *arg) {
   }
   if (a->source_opt)
     return sc_usage_error("check", "give one of --against-git, --against-dir, "
-                                   "--against and --registry");
+                                   "--against, --against-archive and "
+                                   "--registry");
   a->source_opt = opt;
   a->source_arg = arg;
   return SC_EXIT_OK;
@@ -419,8 +439,11 @@ static int check_combination(check_args_t *a, int files) {
     a->source_opt = OPT_REGISTRY;
   if (!a->source_opt)
     return sc_usage_error("check", "say what to compare with: --against-git "
-                                   "REF, --against-dir DIR, --against OLD or "
+                                   "REF, --against-dir DIR, --against OLD, "
+                                   "--against URL, --against-archive FILE or "
                                    "--registry URL");
+  if (a->source_opt == OPT_PAIR && sc_source_is_git_url(a->source_arg))
+    a->source_opt = OPT_REMOTE;
   if (a->source_opt == OPT_PAIR && files != 1)
     return sc_usage_error("check", "--against OLD takes exactly one NEW file");
   if (a->source_opt != OPT_REGISTRY &&
@@ -440,6 +463,7 @@ static int parse_args(check_args_t *a, int argc, char **argv) {
       {"against-git", required_argument, NULL, OPT_GIT},
       {"against-dir", required_argument, NULL, OPT_DIR},
       {"against", required_argument, NULL, OPT_PAIR},
+      {"against-archive", required_argument, NULL, OPT_ARCHIVE},
       {"registry", required_argument, NULL, OPT_REGISTRY},
       {"confirm", no_argument, NULL, OPT_CONFIRM},
       {"on-disagreement", required_argument, NULL, OPT_DISAGREEMENT},
@@ -476,9 +500,16 @@ static kavro_err_t make_source(const check_args_t *a, checker_t *c,
   case OPT_GIT:
     return sc_source_git_new(c->set->cwd, a->source_arg, &c->source, error);
   case OPT_DIR:
+    /* What `sr-compat download` wrote is answered by subject. */
+    if (sc_source_is_download(a->source_arg))
+      return sc_source_download_new(a->source_arg, &c->source, error);
     return sc_source_dir_new(c->set->cwd, a->source_arg, &c->source, error);
   case OPT_PAIR:
     return sc_source_pair_new(a->source_arg, files[0], &c->source, error);
+  case OPT_REMOTE:
+    return sc_source_remote_new(c->set->cwd, a->source_arg, &c->source, error);
+  case OPT_ARCHIVE:
+    return sc_source_archive_new(c->set->cwd, a->source_arg, &c->source, error);
   default:
     break;
   }

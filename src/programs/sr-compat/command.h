@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "fileset.h"
 #include "report.h"
 
@@ -18,6 +19,11 @@ enum {
   SC_OPT_NO_CATALOG,
   SC_OPT_SUBJECT,
   SC_OPT_TOPIC,
+  SC_OPT_CONFIG,
+  SC_OPT_NO_CONFIG,
+  SC_OPT_PATH,
+  SC_OPT_EXCLUDE_PATH,
+  SC_OPT_VERBOSE,
   SC_OPT_COMMAND_FIRST /* commands number their own options from here */
 };
 
@@ -26,12 +32,27 @@ enum {
   {"format", required_argument, NULL, SC_OPT_FORMAT},                         \
   {"catalog", required_argument, NULL, SC_OPT_CATALOG},                       \
   {"no-catalog", no_argument, NULL, SC_OPT_NO_CATALOG},                       \
+  {"config", required_argument, NULL, SC_OPT_CONFIG},                         \
+  {"no-config", no_argument, NULL, SC_OPT_NO_CONFIG},                         \
+  {"path", required_argument, NULL, SC_OPT_PATH},                             \
+  {"exclude-path", required_argument, NULL, SC_OPT_EXCLUDE_PATH},             \
+  {"verbose", no_argument, NULL, SC_OPT_VERBOSE},                             \
   {"help", no_argument, NULL, 'h'}
 
 /* --subject and --topic, for the subcommands that talk to a registry. */
 #define SC_SUBJECT_LONG_OPTIONS                                               \
   {"subject", required_argument, NULL, SC_OPT_SUBJECT},                       \
   {"topic", required_argument, NULL, SC_OPT_TOPIC}
+
+/* The help lines of the shared filter and configuration options. */
+#define SC_COMMON_FILTER_HELP                                                 \
+  "  --path PATH        check only the files at or under PATH (repeatable)\n"  \
+  "  --exclude-path PATH\n"                                                  \
+  "                     skip the files at or under PATH (repeatable)\n"      \
+  "  --config FILE      ignore rules (default: sr-compat.json at the top of\n" \
+  "                     the repository, when it exists; see doc/sr-compat.md)\n" \
+  "  --no-config        ignore the default configuration\n"                  \
+  "  --verbose          also show the findings the configuration ignores\n"
 
 typedef struct sc_common_s {
   const char *command;    /* "check", "lint", "register" */
@@ -41,6 +62,14 @@ typedef struct sc_common_s {
   const char *subject;    /* --subject S, or TOPIC-value for --topic TOPIC */
   const char *topic;      /* --topic */
   char *topic_subject;    /* owned: the subject --topic names */
+  const char *config_path; /* --config, NULL for the default location */
+  bool no_config;
+  sc_config_t *config;    /* owned: loaded by sc_command_fileset() */
+  const char **paths;     /* --path, as given (borrowed from argv) */
+  size_t path_count, path_capacity;
+  const char **excludes;  /* --exclude-path */
+  size_t exclude_count, exclude_capacity;
+  bool verbose;
 } sc_common_t;
 
 /* Initialise @common for @command (text format, default catalog). */
@@ -65,10 +94,13 @@ int sc_report_error(const kavro_error_t *error);
 /*
  * Build the file set of a run: the catalog (explicit, or the default one
  * when present, unless disabled), then the @count files in @files marked
- * requested (all the catalog's topic files when @count is 0), ordered by
- * their references and loaded.  On failure returns NULL with @error set.
+ * requested (all the catalog's topic files when @count is 0) and kept when
+ * the --path and --exclude-path filters let them through, ordered by their
+ * references and loaded.  Loads the configuration (explicit, or the
+ * default one when present, unless disabled) into @common.  On failure
+ * returns NULL with @error set.
  */
-sc_fileset_t *sc_command_fileset(const sc_common_t *common, char *const *files,
+sc_fileset_t *sc_command_fileset(sc_common_t *common, char *const *files,
                                  int count, kavro_error_t *error);
 
 /* The top of the git work tree when the format needs repository-relative
@@ -80,7 +112,8 @@ char *sc_command_repo_top(const sc_common_t *common, const sc_fileset_t *set);
 sc_unit_t *sc_command_add_unit(sc_report_t *report, const char *top,
                                const sc_file_t *file);
 
-/* Print @report in the chosen format; returns its exit code. */
-int sc_command_finish(const sc_common_t *common, const sc_report_t *report);
+/* Apply the configuration's ignore rules to @report and print it in the
+ * chosen format; returns its exit code. */
+int sc_command_finish(const sc_common_t *common, sc_report_t *report);
 
 #endif /* SR_COMPAT_COMMAND_H */

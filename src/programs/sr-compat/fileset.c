@@ -57,14 +57,26 @@ sc_file_t *sc_fileset_add(sc_fileset_t *set, const char *path,
               path);
     return NULL;
   }
-  for (size_t i = 0; i < set->file_count; i++)
-    if (strcmp(set->files[i]->real, real) == 0) {
-      free(real);
-      return set->files[i];
+  for (size_t i = 0; i < set->file_count; i++) {
+    sc_file_t *known = set->files[i];
+    if (strcmp(known->real, real) != 0)
+      continue;
+    free(real);
+    /* The catalog found it first; the user's own spelling wins. */
+    if (!source && !known->given) {
+      free(known->path);
+      known->path = sc_xstrdup(path);
+      known->given = true;
     }
+    return known;
+  }
   sc_file_t *file = sc_xcalloc(1, sizeof(*file));
   file->real = real;
-  file->path = sc_path_display(set->cwd, real);
+  /* A path from the command line is shown as the user wrote it (relative
+   * stays relative, ./x stays ./x); one from the catalog as seen from the
+   * current directory. */
+  file->given = !source;
+  file->path = source ? sc_path_display(set->cwd, real) : sc_xstrdup(path);
   SC_GROW(set->files, set->file_count, set->file_capacity);
   set->files[set->file_count++] = file;
   return file;

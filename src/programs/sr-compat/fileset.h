@@ -15,8 +15,9 @@
 typedef struct sc_file_s sc_file_t;
 
 struct sc_file_s {
-  char *path;          /* as shown to people: relative to the current
-                          directory */
+  char *path;          /* as shown to people: as given on the command
+                          line, else relative to the current directory */
+  bool given;          /* path is the command line's spelling */
   char *real;          /* canonical absolute path: the file's identity */
   char *subject;       /* registry subject, when the catalog gives one */
   char *type_name;     /* the name registry references give it (the

@@ -70,6 +70,15 @@ static json_t *finding_object(const sc_unit_t *unit, const sc_finding_t *f) {
   return obj;
 }
 
+/* A finding the configuration ignores: the finding, and which rule
+ * ignored it for what reason. */
+static json_t *ignored_object(const sc_unit_t *unit, const sc_finding_t *f) {
+  json_t *obj = finding_object(unit, f);
+  set(obj, "rule", string_or_null(f->ignore_rule));
+  set(obj, "reason", string_or_null(f->ignore_reason));
+  return obj;
+}
+
 /* check --confirm: the registry's verdict beside the local one. */
 static json_t *confirmation_object(const sc_unit_t *unit) {
   if (unit->confirm == SC_CONFIRM_NONE)
@@ -123,6 +132,11 @@ static json_t *unit_object(const sc_report_t *report, const sc_unit_t *unit) {
     if (json_array_append_new(findings, finding_object(unit, &unit->findings[i])))
       sc_xjson(NULL);
   set(obj, "findings", findings);
+  json_t *ignored = sc_xjson(json_array());
+  for (size_t i = 0; i < unit->ignored_count; i++)
+    if (json_array_append_new(ignored, ignored_object(unit, &unit->ignored[i])))
+      sc_xjson(NULL);
+  set(obj, "ignored", ignored);
   return obj;
 }
 
@@ -150,6 +164,9 @@ void sc_format_json(const sc_report_t *report, FILE *out) {
   set(root, "exit_code", sc_xjson(json_integer(sc_report_exit_code(report))));
   if (report->registry)
     set(root, "registry", string_or_null(report->registry));
+  set(root, "config", string_or_null(report->config));
+  if (strcmp(report->command, "register") == 0)
+    set(root, "dry_run", json_boolean(report->dry_run));
   set(root, "summary", summary_object(report));
   json_t *results = sc_xjson(json_array());
   for (size_t i = 0; i < report->unit_count; i++)

@@ -86,6 +86,16 @@ static void print_registered(FILE *out, const sc_report_t *report,
                 unit->version, unit->id);
 }
 
+/* register --dry-run: what registering would do. */
+static void print_dry_run(FILE *out, const sc_unit_t *unit) {
+  if (unit->status == SC_STATUS_PASS)
+    sc_print_line(out, "%s: unchanged: subject %s version %d", unit->file,
+                  unit->subject, unit->version);
+  else
+    sc_print_line(out, "%s: would register: subject %s, a new version",
+                  unit->file, unit->subject);
+}
+
 /* check --confirm: what the registry's own test said. */
 static void print_confirmation(FILE *out, const sc_unit_t *unit) {
   if (unit->confirm == SC_CONFIRM_SKIPPED) {
@@ -96,6 +106,16 @@ static void print_confirmation(FILE *out, const sc_unit_t *unit) {
                 unit->registry_compatible ? "compatible" : "incompatible");
   for (size_t i = 0; i < unit->registry_message_count; i++)
     sc_print_line(out, "    registry: %s", unit->registry_messages[i]);
+}
+
+/* --verbose: a finding the configuration ignores, and why. */
+static void print_ignored(FILE *out, const sc_report_t *report,
+                          const sc_unit_t *unit, const sc_finding_t *f) {
+  char *where = location(unit, f);
+  sc_print_line(out, "%s: %s: %s", where, f->kind, f->message);
+  sc_print_line(out, "    ignored by %s %s: %s", report->config, f->ignore_rule,
+                f->ignore_reason ? f->ignore_reason : "no reason given");
+  free(where);
 }
 
 static const char *problem_name(const sc_unit_t *unit) {
@@ -115,6 +135,8 @@ static void print_unit(FILE *out, const sc_report_t *report,
     char *text = sc_error_text(&unit->error);
     sc_print_line(out, "%s: %s: %s", unit->file, problem_name(unit), text);
     free(text);
+  } else if (report->dry_run) {
+    print_dry_run(out, unit);
   } else if (unit->version > 0) {
     print_registered(out, report, unit);
   } else if (unit->level || unit->finding_count == 0) {
@@ -128,15 +150,20 @@ static void print_unit(FILE *out, const sc_report_t *report,
   }
   if (unit->confirm != SC_CONFIRM_NONE)
     print_confirmation(out, unit);
+  if (report->verbose)
+    for (size_t i = 0; i < unit->ignored_count; i++)
+      print_ignored(out, report, unit, &unit->ignored[i]);
 }
 
 /* register's summary: "3 schemas: 1 registered, 2 unchanged, ...". */
 static void print_register_summary(FILE *out, const sc_report_t *report,
                                    const size_t counts[SC_STATUS_COUNT]) {
-  fprintf(out, "sr-compat register: %zu %s: %zu registered, %zu unchanged, "
+  fprintf(out, "sr-compat register%s: %zu %s: %zu %s, %zu unchanged, "
                "%zu incompatible, %zu invalid, %zu error%s\n",
-          report->unit_count, report->unit_count == 1 ? "schema" : "schemas",
-          counts[SC_STATUS_NEW], counts[SC_STATUS_PASS], counts[SC_STATUS_FAIL],
+          report->dry_run ? " --dry-run" : "", report->unit_count,
+          report->unit_count == 1 ? "schema" : "schemas", counts[SC_STATUS_NEW],
+          report->dry_run ? "would register" : "registered",
+          counts[SC_STATUS_PASS], counts[SC_STATUS_FAIL],
           counts[SC_STATUS_INVALID], counts[SC_STATUS_ERROR],
           counts[SC_STATUS_ERROR] == 1 ? "" : "s");
 }

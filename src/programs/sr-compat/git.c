@@ -3,7 +3,8 @@
  *
  * Only plumbing commands (rev-parse, cat-file), whose output does not
  * change with the user's configuration, and always `git -C TOP` so that
- * the current directory of sr-compat does not matter.
+ * the current directory of sr-compat does not matter; and `git clone` for
+ * a remote baseline.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -119,5 +120,28 @@ kavro_err_t sc_git_file_at(const char *top, const char *ref, const char *path,
   }
   free(type);
   free(spec);
+  return err;
+}
+
+kavro_err_t sc_git_clone(const char *url, const char *branch, const char *dest,
+                         const char *source, kavro_error_t *error) {
+  /* An URL or branch that starts with '-' would read as an option. */
+  if (!*url || url[0] == '-' || (branch && (!*branch || branch[0] == '-')))
+    return sc_fail(error, KAVRO_ERR_INVALID_ARG, source,
+                   "not a git URL and branch");
+  /* A pipeline has no one to type a password: fail instead of waiting. */
+  setenv("GIT_TERMINAL_PROMPT", "0", 1);
+  const char *argv[] = {"git", "clone", "--quiet", "--depth", "1",
+                        "--no-tags", branch ? "--branch" : "--",
+                        branch ? branch : url, branch ? "--" : dest,
+                        branch ? url : NULL, branch ? dest : NULL, NULL};
+  sc_run_result_t run;
+  kavro_err_t err = sc_run(argv, SMALL_OUTPUT, source, &run, error);
+  if (err != KAVRO_OK)
+    return err;
+  if (run.status != 0)
+    err = sc_fail(error, KAVRO_ERR_IO, source, "git clone failed: %s",
+                  first_line(run.err));
+  sc_run_result_free(&run);
   return err;
 }

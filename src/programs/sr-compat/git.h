@@ -30,4 +30,12 @@ kavro_err_t sc_git_file_at(const char *top, const char *ref, const char *path,
                            const char *source, char **textp, size_t *lengthp,
                            kavro_error_t *error);
 
+/*
+ * Clone @url shallowly (`git clone --depth 1`, of @branch when not NULL:
+ * a branch or a tag) into the new directory @dest.  Git never prompts for
+ * credentials.  Errors name @source (the option's argument as shown).
+ */
+kavro_err_t sc_git_clone(const char *url, const char *branch, const char *dest,
+                         const char *source, kavro_error_t *error);
+
 #endif /* SR_COMPAT_GIT_H */

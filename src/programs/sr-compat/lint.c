@@ -33,7 +33,9 @@ static const char lint_help[] =
     "  --catalog FILE     the catalog (default: avro/catalog.json at the top\n"
     "                     of the repository, when it exists)\n"
     "  --no-catalog       ignore the default catalog\n"
-    "  --format FORMAT    text (default), json, junit or github\n"
+    "  --format FORMAT    text (default), json, junit, github, gitlab,\n"
+    "                     markdown or msvs\n"
+    SC_COMMON_FILTER_HELP
     "  -h, --help         show this help\n"
     "\n"
     "In a schema, \"" SC_LINT_DISABLE_PROPERTY "\": [\"ID\", ...] on a record,\n"

@@ -24,6 +24,14 @@ static const char main_help[] =
     "  lint      warn about legal Avro that breaks evolution or intent\n"
     "  register  register schemas in a Schema Registry, referenced types\n"
     "            first; idempotent\n"
+    "  download  write the registered schemas of subjects (and the schemas\n"
+    "            they reference) to a directory that check takes as a\n"
+    "            baseline (--against-dir DIR)\n"
+    "  get-compatibility [SUBJECT]\n"
+    "            print the level that governs SUBJECT (or the global one)\n"
+    "            and where it comes from\n"
+    "  set-compatibility LEVEL [SUBJECT]\n"
+    "            set the level of SUBJECT (or the global one)\n"
     "  help [COMMAND]  show help\n"
     "\n"
     "Options:\n"
@@ -33,8 +41,9 @@ static const char main_help[] =
     "'sr-compat COMMAND --help' describes a command.  The catalog format is\n"
     "in doc/catalog.md, the JSON output in doc/sr-compat.md.\n"
     "\n"
-    "Exit status: 0 compatible, clean or registered, 1 incompatible, invalid\n"
-    "or lint warnings, 2 usage, I/O, git or registry error.\n";
+    "Exit status: 0 compatible, clean, registered, downloaded or set,\n"
+    "1 incompatible, invalid or lint warnings, 2 usage, I/O, git or registry\n"
+    "error.\n";
 
 typedef int (*command_fn)(int argc, char **argv);
 
@@ -43,7 +52,10 @@ static const struct {
   command_fn run;
 } commands[] = {{"check", sc_cmd_check},
                 {"lint", sc_cmd_lint},
-                {"register", sc_cmd_register}};
+                {"register", sc_cmd_register},
+                {"download", sc_cmd_download},
+                {"get-compatibility", sc_cmd_get_compatibility},
+                {"set-compatibility", sc_cmd_set_compatibility}};
 
 static command_fn find_command(const char *name) {
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

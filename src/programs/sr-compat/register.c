@@ -16,6 +16,7 @@
 #include "command.h"
 #include "connect.h"
 #include "registered.h"
+#include "source.h"
 #include "subcommands.h"
 #include "util.h"
 
@@ -38,6 +39,10 @@ static const char register_help[] =
     "  --subject SUBJECT  the subject of the one FILE\n"
     "  --topic TOPIC      the same as --subject TOPIC-value (TopicNameStrategy)\n"
     "  --normalize        let the registry normalize the schemas\n"
+    "  --dry-run          change nothing: report which subjects would get a\n"
+    "                     new version, which are unchanged and which would be\n"
+    "                     refused as incompatible (judged by kavro's engine\n"
+    "                     under each subject's level), with reads alone\n"
     "  -X KEY=VALUE       a kavro configuration property (time-outs, retries,\n"
     "                     TLS, auth; see doc/CONFIGURATION.md), repeatable.\n"
     "                     Credentials: -X basic.auth.user.info=USER:PASSWORD\n"
@@ -46,7 +51,9 @@ static const char register_help[] =
     "  --catalog FILE     the catalog (default: avro/catalog.json at the top of\n"
     "                     the repository, when it exists; see doc/catalog.md)\n"
     "  --no-catalog       ignore the default catalog\n"
-    "  --format FORMAT    text (default), json, junit or github\n"
+    "  --format FORMAT    text (default), json, junit, github, gitlab,\n"
+    "                     markdown or msvs\n"
+    SC_COMMON_FILTER_HELP
     "  -h, --help         show this help\n"
     "\n"
     "Each file is reported with its subject, version and id: \"registered\"\n"
@@ -61,6 +68,8 @@ typedef struct registrar_s {
   kavro_registry_t *registry;
   sc_registered_t *registered;
   bool normalize;
+  bool dry_run;
+  sc_source_t *history;      /* --dry-run: the subjects' versions and levels */
   sc_report_t *report;
   char *top;
   kavro_error_t unreachable; /* once set, later files fail at once */
@@ -98,6 +107,79 @@ static kavro_err_t register_schema(registrar_t *r, sc_unit_t *unit,
   return err;
 }
 
+/* The version of @versions whose schema is @schema's, by canonical form;
+ * NULL when none. */
+static const sc_version_t *same_version(const sc_versions_t *versions,
+                                        const kavro_schema_t *schema) {
+  const char *canonical = kavro_schema_canonical(schema);
+  for (size_t i = 0; i < versions->count; i++)
+    if (strcmp(kavro_schema_canonical(versions->items[i].schema), canonical) == 0)
+      return &versions->items[i];
+  return NULL;
+}
+
+/* Would the registry refuse @file under @subject's @level, judged by
+ * kavro's engine against the versions the level checks? */
+static kavro_err_t judge_locally(const sc_file_t *file, const char *subject,
+                                 kavro_compat_level_t level,
+                                 const sc_versions_t *all, kavro_error_t *error) {
+  bool transitive = level == KAVRO_COMPAT_BACKWARD_TRANSITIVE ||
+                    level == KAVRO_COMPAT_FORWARD_TRANSITIVE ||
+                    level == KAVRO_COMPAT_FULL_TRANSITIVE;
+  size_t first = transitive || all->count == 0 ? 0 : all->count - 1;
+  size_t n = all->count - first;
+  kavro_schema_t **previous = sc_xcalloc(n + 1, sizeof(*previous));
+  for (size_t i = 0; i < n; i++)
+    previous[i] = all->items[first + i].schema;
+  kavro_compat_result_t *result = NULL;
+  kavro_err_t err = kavro_compat_check_level(level, file->schema, previous, n,
+                                             &result, error);
+  free(previous);
+  if (err != KAVRO_OK)
+    return err;
+  if (!kavro_compat_result_is_compatible(result)) {
+    const kavro_incompat_t *first_problem = kavro_compat_result_get(result, 0);
+    size_t problems = kavro_compat_result_count(result);
+    err = sc_fail(error, KAVRO_ERR_REGISTRY_INCOMPATIBLE, file->path,
+                  "would be refused: incompatible under %s with %s version %d "
+                  "(%zu problem%s; sr-compat check --registry shows them): %s",
+                  kavro_compat_level_name(level), subject,
+                  all->items[all->count - 1].number, problems,
+                  problems == 1 ? "" : "s",
+                  first_problem && first_problem->message
+                      ? first_problem->message : "");
+  }
+  kavro_compat_result_destroy(result);
+  return err;
+}
+
+/* --dry-run: what registering @file under @subject would do, found with
+ * reads alone (the subject's versions and level), never a POST: unchanged
+ * when a version has the same schema, else refused when kavro's engine
+ * finds it incompatible under the subject's level, else a new version. */
+static kavro_err_t dry_run_schema(registrar_t *r, sc_unit_t *unit,
+                                  const sc_file_t *file, const char *subject,
+                                  kavro_error_t *error) {
+  sc_target_t target = {file->path, file->real, subject,
+                        KAVRO_COMPAT_BACKWARD_TRANSITIVE};
+  sc_versions_t all = {0};
+  kavro_compat_level_t level = KAVRO_COMPAT_BACKWARD;
+  kavro_err_t err = r->history->previous(r->history, &target, &all, error);
+  if (err == KAVRO_OK)
+    err = r->history->level(r->history, &target, &level, error);
+  const sc_version_t *same = err == KAVRO_OK ? same_version(&all, file->schema)
+                                             : NULL;
+  if (same) {
+    unit->status = SC_STATUS_PASS;
+    unit->version = same->number;
+  } else if (err == KAVRO_OK) {
+    err = judge_locally(file, subject, level, &all, error);
+    unit->status = SC_STATUS_NEW;
+  }
+  sc_versions_clear(&all);
+  return err;
+}
+
 /* How a failure reads: refused as incompatible (1), an invalid schema (1),
  * or an error (2). */
 static sc_status_t failure_status(kavro_err_t err) {
@@ -127,6 +209,12 @@ static kavro_err_t register_unit(registrar_t *r, sc_unit_t *unit,
     return sc_fail(error, KAVRO_ERR_INVALID_ARG, file->path,
                    "no registry subject for this file: name one with "
                    "--subject or --topic, or list the file in the catalog");
+  if (r->dry_run) {
+    kavro_err_t err = dry_run_schema(r, unit, file, subject, error);
+    if (err != KAVRO_OK)
+      sc_note_unreachable(&r->unreachable, error);
+    return err;
+  }
   kavro_schema_ref_t *refs = NULL;
   kavro_err_t err = sc_registered_refs(r->registered, file, &refs, error);
   if (err == KAVRO_OK)
@@ -154,7 +242,7 @@ static void add_unit(registrar_t *r, const sc_file_t *file, const char *topic,
   }
   /* The subject other schemas reference this file under. */
   const char *referenced_as = sc_file_subject(file);
-  if (referenced_as && strcmp(referenced_as, subject) == 0)
+  if (!r->dry_run && referenced_as && strcmp(referenced_as, subject) == 0)
     sc_registered_record(r->registered, file, unit->version);
 }
 
@@ -197,12 +285,13 @@ static int run_register(registrar_t *r) {
   return status;
 }
 
-enum { OPT_REGISTRY = SC_OPT_COMMAND_FIRST, OPT_NORMALIZE };
+enum { OPT_REGISTRY = SC_OPT_COMMAND_FIRST, OPT_NORMALIZE, OPT_DRY_RUN };
 
 typedef struct register_args_s {
   sc_common_t common;
   sc_connect_t connect;
   bool normalize;
+  bool dry_run;
 } register_args_t;
 
 /* Parse the options; returns -1 to go on, else the exit status. */
@@ -210,6 +299,7 @@ static int parse_args(register_args_t *a, int argc, char **argv) {
   static const struct option options[] = {
       {"registry", required_argument, NULL, OPT_REGISTRY},
       {"normalize", no_argument, NULL, OPT_NORMALIZE},
+      {"dry-run", no_argument, NULL, OPT_DRY_RUN},
       SC_COMMON_LONG_OPTIONS,
       SC_SUBJECT_LONG_OPTIONS,
       {NULL, 0, NULL, 0}};
@@ -233,6 +323,8 @@ static int parse_args(register_args_t *a, int argc, char **argv) {
       a->connect.url = optarg;
     else if (opt == OPT_NORMALIZE)
       a->normalize = true;
+    else if (opt == OPT_DRY_RUN)
+      a->dry_run = true;
   }
   if (!sc_connect_url(&a->connect))
     return sc_usage_error("register", "say where to register: --registry URL "
@@ -244,7 +336,8 @@ static int parse_args(register_args_t *a, int argc, char **argv) {
 }
 
 static int register_files(register_args_t *a, int count, char **files) {
-  registrar_t r = {.common = &a->common, .normalize = a->normalize};
+  registrar_t r = {.common = &a->common, .normalize = a->normalize,
+                   .dry_run = a->dry_run};
   kavro_error_t error;
   r.set = sc_command_fileset(&a->common, files, count, &error);
   if (!r.set)
@@ -257,7 +350,13 @@ static int register_files(register_args_t *a, int count, char **files) {
   } else {
     r.report = sc_report_new("register");
     r.report->registry = shown;
-    status = run_register(&r);
+    r.report->dry_run = a->dry_run;
+    if (a->dry_run &&
+        sc_source_registry_new(r.registry, shown, &r.history, &error) != KAVRO_OK)
+      status = sc_report_error(&error);
+    else
+      status = run_register(&r);
+    sc_source_destroy(r.history);
     sc_report_destroy(r.report);
   }
   free(shown);

@@ -20,11 +20,17 @@ static void finding_free(sc_finding_t *f) {
   free(f->pointer);
   free(f->reader_location);
   free(f->writer_location);
+  free(f->ignore_reason);
+  free(f->ignore_rule);
 }
 
 static void unit_free(sc_unit_t *unit) {
   for (size_t i = 0; i < unit->finding_count; i++)
     finding_free(&unit->findings[i]);
+  for (size_t i = 0; i < unit->ignored_count; i++)
+    finding_free(&unit->ignored[i]);
+  free(unit->ignored);
+  free(unit->real);
   for (size_t i = 0; i < unit->previous_count; i++)
     free(unit->previous[i]);
   free(unit->previous);
@@ -64,6 +70,31 @@ sc_finding_t *sc_unit_add_finding(sc_unit_t *unit) {
   sc_finding_t *f = &unit->findings[unit->finding_count++];
   memset(f, 0, sizeof(*f));
   return f;
+}
+
+void sc_unit_ignore_finding(sc_unit_t *unit, size_t index, const char *reason,
+                            const char *rule) {
+  sc_finding_t f = unit->findings[index];
+  memmove(&unit->findings[index], &unit->findings[index + 1],
+          (unit->finding_count - index - 1) * sizeof(f));
+  unit->finding_count--;
+  f.ignore_reason = reason ? sc_xstrdup(reason) : NULL;
+  f.ignore_rule = sc_xstrdup(rule);
+  SC_GROW(unit->ignored, unit->ignored_count, unit->ignored_capacity);
+  unit->ignored[unit->ignored_count++] = f;
+}
+
+char *sc_finding_context(const sc_unit_t *unit, const sc_finding_t *f) {
+  if (f->role == SC_ROLE_NONE)
+    return sc_xasprintf("fix: %s", f->fix ? f->fix : "");
+  const char *previous = unit->previous[f->previous_index];
+  if (f->role == SC_ROLE_CANDIDATE_READS)
+    return sc_xasprintf("the new schema reads data written with %s", previous);
+  return sc_xasprintf("%s reads data written with the new schema", previous);
+}
+
+const char *sc_severity_name(sc_severity_t severity) {
+  return severity == SC_SEVERITY_ERROR ? "error" : "warning";
 }
 
 void sc_unit_fail(sc_unit_t *unit, sc_status_t status,
@@ -145,18 +176,37 @@ int sc_report_exit_code(const sc_report_t *report) {
   return SC_EXIT_OK;
 }
 
+static const struct {
+  const char *name;
+  sc_format_fn fn;
+} formats[] = {{"text", sc_format_text},         {"json", sc_format_json},
+               {"junit", sc_format_junit},       {"github", sc_format_github},
+               {"gitlab", sc_format_gitlab},     {"markdown", sc_format_markdown},
+               {"msvs", sc_format_msvs}};
+
+const char sc_format_names[] = "text, json, junit, github, gitlab, markdown, msvs";
+
 sc_format_fn sc_format_find(const char *name) {
-  static const struct {
-    const char *name;
-    sc_format_fn fn;
-  } formats[] = {{"text", sc_format_text},
-                 {"json", sc_format_json},
-                 {"junit", sc_format_junit},
-                 {"github", sc_format_github}};
   for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
     if (strcmp(name, formats[i].name) == 0)
       return formats[i].fn;
   return NULL;
+}
+
+bool sc_format_wants_repo_paths(sc_format_fn format) {
+  return format == sc_format_github || format == sc_format_gitlab;
+}
+
+char *sc_format_to_string(sc_format_fn format_fn, const sc_report_t *report) {
+  char *text = NULL;
+  size_t length = 0;
+  FILE *out = open_memstream(&text, &length);
+  if (!out)
+    sc_out_of_memory();
+  format_fn(report, out);
+  if (fclose(out) != 0 || !text)
+    sc_out_of_memory();
+  return text;
 }
 
 /* Length of the valid UTF-8 sequence at @s (RFC 3629: no overlong forms,

@@ -45,6 +45,9 @@ typedef struct sc_finding_s {
   char *reader_location, *writer_location;
   sc_role_t role;
   size_t previous_index; /* into the unit's previous versions */
+  /* An ignored finding (sr-compat.json): why, and which rule said so */
+  char *ignore_reason;   /* the rule's "reason", NULL when it gives none */
+  char *ignore_rule;     /* "ignore[2]": the rule in the configuration */
 } sc_finding_t;
 
 /* check --confirm: what the registry's own compatibility test said. */
@@ -57,6 +60,7 @@ typedef enum sc_confirm_e {
 
 typedef struct sc_unit_s {
   char *file;            /* the (new) file, as shown */
+  char *real;            /* its canonical absolute path, NULL when unknown */
   char *annotation_file; /* the same, relative to the repository top */
   char *topic, *subject; /* NULL when the catalog says nothing */
   const char *level;     /* check: level name; lint: NULL */
@@ -67,6 +71,9 @@ typedef struct sc_unit_s {
   kavro_error_t error;   /* INVALID and ERROR: what went wrong */
   sc_finding_t *findings;
   size_t finding_count, finding_capacity;
+  /* findings the configuration ignores: not part of the verdict */
+  sc_finding_t *ignored;
+  size_t ignored_count, ignored_capacity;
   /* check --confirm */
   sc_confirm_t confirm;
   bool registry_compatible;  /* the registry's verdict (AGREE, DISAGREE) */
@@ -82,6 +89,10 @@ typedef struct sc_report_s {
   const char *registry;  /* the registry's URL, credentials stripped; NULL
                             when the run did not use one */
   bool disagreement_fails; /* check --confirm: a disagreement is an error */
+  bool verbose;          /* --verbose: the text formats show ignored findings */
+  bool dry_run;          /* register --dry-run: nothing was changed */
+  const char *config;    /* the configuration file applied, as shown; NULL
+                            when none */
   sc_unit_t **units;
   size_t unit_count, unit_capacity;
 } sc_report_t;
@@ -94,6 +105,19 @@ sc_unit_t *sc_report_add_unit(sc_report_t *report, const char *file);
 
 /* A new zeroed finding appended to @unit; its strings are owned by it. */
 sc_finding_t *sc_unit_add_finding(sc_unit_t *unit);
+
+/* Move the finding at @index of @unit's findings to its ignored ones,
+ * with @reason (may be NULL) and @rule, both copied. */
+void sc_unit_ignore_finding(sc_unit_t *unit, size_t index, const char *reason,
+                            const char *rule);
+
+/* "the new schema reads data written with V1", "V1 reads data written
+ * with the new schema" or, for lint, "fix: ...": what a finding's message
+ * needs beside it to be understood, in a new string. */
+char *sc_finding_context(const sc_unit_t *unit, const sc_finding_t *f);
+
+/* A finding's severity as a word: "error" or "warning". */
+const char *sc_severity_name(sc_severity_t severity);
 
 /* Set @unit to INVALID or ERROR (or, for register, FAIL: refused by the
  * registry) with @error's details. */
@@ -129,8 +153,8 @@ int sc_report_exit_code(const sc_report_t *report);
 /* A renderer of a report onto a stream. */
 typedef void (*sc_format_fn)(const sc_report_t *report, FILE *out);
 
-/* The renderer called @name ("text", "json", "junit", "github"), NULL when
- * there is none. */
+/* The renderer called @name ("text", "json", "junit", "github", "gitlab",
+ * "markdown", "msvs"), NULL when there is none. */
 sc_format_fn sc_format_find(const char *name);
 
 /* The renderers, one file each. */
@@ -138,10 +162,24 @@ void sc_format_text(const sc_report_t *report, FILE *out);
 void sc_format_json(const sc_report_t *report, FILE *out);
 void sc_format_junit(const sc_report_t *report, FILE *out);
 void sc_format_github(const sc_report_t *report, FILE *out);
+void sc_format_gitlab(const sc_report_t *report, FILE *out);
+void sc_format_markdown(const sc_report_t *report, FILE *out);
+void sc_format_msvs(const sc_report_t *report, FILE *out);
+
+/* The names of the formats, for usage messages: "text, json, ...". */
+extern const char sc_format_names[];
+
+/* Do paths in @format's output start at the top of the repository (the
+ * annotations of github and gitlab) rather than at the current directory? */
+bool sc_format_wants_repo_paths(sc_format_fn format);
 
 /* The one-line summary the text format ends with ("sr-compat check: 3
  * checked: ..."). */
 void sc_format_summary(const sc_report_t *report, FILE *out);
+
+/* What @format_fn would print of @report, in a new string (the markdown
+ * format quotes the text format). */
+char *sc_format_to_string(sc_format_fn format_fn, const sc_report_t *report);
 
 /* Copy of @s where every byte sequence that is not valid UTF-8 is replaced
  * by '?', for formats that must be valid UTF-8 (JSON, XML). */

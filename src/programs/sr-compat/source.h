@@ -66,9 +66,43 @@ struct sc_source_s {
 kavro_err_t sc_source_git_new(const char *cwd, const char *ref,
                               sc_source_t **sourcep, kavro_error_t *error);
 
+/* Is @arg of --against a git URL ("https://...", "git@host:...", "ssh://",
+ * "file://", or a path ending in ".git", each with an optional
+ * "#branch=B" or "#tag=T") rather than a file? */
+bool sc_source_is_git_url(const char *arg);
+
+/* Versions of the files in the repository at the git URL @arg (see
+ * sc_source_is_git_url()), cloned with depth 1 into a temporary directory
+ * removed by sc_source_destroy(), each at its path relative to the top of
+ * the work tree holding @cwd (or to @cwd outside one). */
+kavro_err_t sc_source_remote_new(const char *cwd, const char *arg,
+                                 sc_source_t **sourcep, kavro_error_t *error);
+
+/* Versions in the .tar(.gz|.bz2|.xz|.zst) or .zip archive named by @spec
+ * ("FILE" or "FILE#strip_components=N"), each at its path relative to the
+ * top of the work tree holding @cwd (or to @cwd outside one), after the
+ * first N components of the archive's names are dropped.  The archive is
+ * read with libarchive, entry by entry, never extracted to disk. */
+kavro_err_t sc_source_archive_new(const char *cwd, const char *spec,
+                                  sc_source_t **sourcep, kavro_error_t *error);
+
 /* Versions under @dir, at each target's path relative to @cwd. */
 kavro_err_t sc_source_dir_new(const char *cwd, const char *dir,
                               sc_source_t **sourcep, kavro_error_t *error);
+
+/* The catalog `sr-compat download` writes at the top of its output. */
+#define SC_DOWNLOAD_CATALOG "sr-compat-download.json"
+
+/* Does @dir hold what `sr-compat download` wrote (its catalog)? */
+bool sc_source_is_download(const char *dir);
+
+/* Versions from the output of `sr-compat download` in @dir, by subject as
+ * a registry answers: the versions downloaded for each target's subject
+ * (parsed with the downloaded schemas they reference, as the download's
+ * catalog maps them), under the level the registry had for the subject.
+ * A subject not downloaded is new. */
+kavro_err_t sc_source_download_new(const char *dir, sc_source_t **sourcep,
+                                   kavro_error_t *error);
 
 /* The file @old as the previous version of the target at @new, and no
  * previous version of anything else. */

@@ -9,5 +9,8 @@
 int sc_cmd_check(int argc, char **argv);
 int sc_cmd_lint(int argc, char **argv);
 int sc_cmd_register(int argc, char **argv);
+int sc_cmd_download(int argc, char **argv);
+int sc_cmd_get_compatibility(int argc, char **argv);
+int sc_cmd_set_compatibility(int argc, char **argv);
 
 #endif /* SR_COMPAT_SUBCOMMANDS_H */
