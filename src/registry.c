@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common_conf_int.h"
+#include "common_context_int.h"
 #include "config.h"
 #include "common_error_int.h"
 #include "registry_int.h"
@@ -22,7 +23,7 @@ struct kavro_registry_s {
   kv_stats_t stats; /* first: aligned with the structure */
   kavro_conf_t *conf;
   kv_transport_t *transport;
-  kv_cache_t *by_id;      /* ("", id) -> schema */
+  kv_cache_t *by_id;      /* (context or "", id) -> schema */
   kv_cache_t *by_guid;    /* (GUID text, 0) -> schema */
   kv_cache_t *by_schema;  /* (subject, 0, fingerprint) -> id, version */
   kv_cache_t *by_version; /* (subject, version) -> schema, id */
@@ -135,6 +136,28 @@ static void forget_subject(kavro_registry_t *reg, const char *subject) {
   kv_cache_remove_str(reg->by_version, subject);
   kv_cache_remove_str(reg->latest, subject);
   kv_cache_remove_str(reg->levels, subject);
+}
+
+/* The id space of @subject (NULL: none) as a by_id key string in @buf
+ * (KV_ID_SPACE_SIZE bytes): "" for the default context, ".ctx" for a
+ * subject ":.ctx:name", since each context numbers its schemas itself.
+ * False when the context's name does not fit. */
+#define KV_ID_SPACE_SIZE 256
+static bool id_space(const char *subject, char *buf) {
+  buf[0] = '\0';
+  if (!subject || !kv_subject_in_context(subject))
+    return true;
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  if (parts.context_length >= KV_ID_SPACE_SIZE)
+    return false;
+  memcpy(buf, parts.context, parts.context_length);
+  buf[parts.context_length] = '\0';
+  return true;
+}
+
+kv_transport_t *kv_registry_transport(kavro_registry_t *reg) {
+  return reg->transport;
 }
 
 /* ---- the cache protocol ------------------------------------------------- */
@@ -406,7 +429,11 @@ kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument or id below 1");
   kv_id_args_t args = {id, subject_hint};
-  kv_cache_key_t key = {"", id, NULL};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject_hint, space))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "the context of the subject is too long");
+  kv_cache_key_t key = {space, id, NULL};
   kv_cache_value_t value = {0};
   kavro_err_t err = cached(reg, reg->by_id, &key, -1, NULL, fetch_by_id, &args,
                            &value, error);
@@ -436,9 +463,12 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
     return err;
   out->id = reply.id;
   out->version = reply.version;
-  kv_cache_key_t id_key = {"", reply.id, NULL};
+  /* A context too long for a key string is fetched, never cached. */
+  char space[KV_ID_SPACE_SIZE];
+  bool keyed = id_space(subject, space);
+  kv_cache_key_t id_key = {space, reply.id, NULL};
   kv_cache_value_t known = {0};
-  if (kv_cache_get(reg->by_id, &id_key, 0, &known)) {
+  if (keyed && kv_cache_get(reg->by_id, &id_key, 0, &known)) {
     out->schema = known.schema; /* one schema object per id */
   } else {
     char label[KAVRO_ERROR_SOURCE_LENGTH];
@@ -447,7 +477,7 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
     kv_ref_stack_t here = {subject, reply.version, stack,
                            stack ? stack->depth + 1 : 1};
     err = parse_with_refs(reg, &reply, &here, label, &out->schema, error);
-    if (err == KAVRO_OK)
+    if (err == KAVRO_OK && keyed)
       kv_cache_put(reg->by_id, &id_key, out, 0);
   }
   kv_answer_schema_clear(&reply);
@@ -561,12 +591,16 @@ static kavro_err_t post_schema(kavro_registry_t *reg,
   return err;
 }
 
-/* The caller's schema now has a known id: later lookups by that id (a
- * consumer in the same process) answer with it instead of a request.  The
+/* The caller's schema now has a known id in the context of @subject: later
+ * lookups by that id there (a consumer in the same process) answer with it
+ * instead of a request.  The
  * cast only lets the cache take a reference; schemas are immutable. */
-static void remember_id(kavro_registry_t *reg, int id,
+static void remember_id(kavro_registry_t *reg, const char *subject, int id,
                         const kavro_schema_t *schema) {
-  kv_cache_key_t key = {"", id, NULL};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject, space))
+    return;
+  kv_cache_key_t key = {space, id, NULL};
   kv_cache_value_t known = {0};
   if (kv_cache_get(reg->by_id, &key, 0, &known)) {
     kv_cache_value_clear(&known);
@@ -588,7 +622,7 @@ static kavro_err_t fetch_register(kavro_registry_t *reg, const void *opaque,
   err = kv_answer_id(response.body, response.body_length, &out->id, error);
   kv_http_response_clear(&response);
   if (err == KAVRO_OK) {
-    remember_id(reg, out->id, args->schema);
+    remember_id(reg, args->subject, out->id, args->schema);
     /* A new version may now be the latest. */
     kv_cache_remove_str(reg->latest, args->subject);
   }
@@ -611,7 +645,7 @@ static kavro_err_t fetch_lookup(kavro_registry_t *reg, const void *opaque,
     out->id = reply.id;
     out->version = reply.version;
     kv_answer_schema_clear(&reply);
-    remember_id(reg, out->id, args->schema);
+    remember_id(reg, args->subject, out->id, args->schema);
   }
   return err;
 }

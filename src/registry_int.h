@@ -221,6 +221,10 @@ void kv_transport_scrub(kv_transport_t *transport, char *text);
 /* kv_transport_scrub() on @error's text, source and path (NULL-safe). */
 void kv_transport_scrub_error(kv_transport_t *transport, kavro_error_t *error);
 
+/* The client's transport, for the endpoints served outside registry.c
+ * (registry_assoc.c). */
+kv_transport_t *kv_registry_transport(kavro_registry_t *reg);
+
 /* Append @s percent-encoded as one path segment (RFC 3986 pchar kept). */
 struct kv_strbuf_s;
 void kv_path_segment(struct kv_strbuf_s *sb, const char *s);
