@@ -40,8 +40,11 @@ static int64_t now_ms(void) {
 
 void kv_namer_clear(kv_namer_t *namer) {
   kv_assoc_cache_t *cache = &namer->cache;
-  for (size_t i = 0; cache->answers && i < cache->capacity; i++)
+  for (size_t i = 0; cache->answers && i < cache->capacity; i++) {
+    if (cache->answers[i])
+      free(cache->answers[i]->topic);
     free(cache->answers[i]);
+  }
   free(cache->answers);
   cache->answers = NULL;
   cache->next = 0;

@@ -281,7 +281,7 @@ KAVRO_EXPORT kavro_err_t kavro_registry_test_compatibility(
  * The registry's contexts (GET /contexts): "." first, then the others.
  * Stores them as kavro_registry_subjects() stores subjects (one block;
  * free()).  Not cached.  A registry without contexts answers 404
- * (KAVRO_ERR_NOT_FOUND or the registry's code).
+ * (the registry's code, or KAVRO_ERR_HTTP; error->http_status 404).
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_contexts(kavro_registry_t *registry,
                                                  char ***contextsp,
@@ -334,8 +334,8 @@ typedef struct kavro_association_spec_s {
  * Associate the topic @p name (cluster @p namespace_, topic id
  * @p resource_id) with subjects (POST /associations): @p count specs, one
  * per association type.  The registry refuses a second association of a
- * type (KAVRO_ERR_CONFLICT family, registry code 40903), a subject without
- * a live version (40907) and an invalid request (42212).  Borrowed
+ * type (the registry's code 40903, HTTP 409, as the kavro_err_t), a
+ * subject without a live version (40907) and an invalid request (42212).  Borrowed
  * arguments; nothing cached.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_create_associations(
