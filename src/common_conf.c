@@ -235,20 +235,55 @@ static const kv_prop_t props[] = {
               "`key.schema.id.serializer` says for keys; the header is "
               "`__value_schema_id`."),
     ENUM_PROP("subject.name.strategy", "TopicNameStrategy",
-              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
+              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy|"
+              "AssociatedNameStrategy",
               NULL,
               "How the serializer names a subject: `TOPIC-key`/`TOPIC-value`, "
-              "the record's full name, or `TOPIC-FULLNAME`."),
+              "the record's full name, `TOPIC-FULLNAME`, or the subject the "
+              "registry associates with the topic (`GET /associations/"
+              "resources/NAMESPACE/TOPIC`), falling back to "
+              "`subject.name.strategy.fallback.type` when there is none or the "
+              "registry answers 404. Java and JavaScript clients 8.x default to "
+              "AssociatedNameStrategy; kavro keeps TopicNameStrategy, which "
+              "names the same subjects when the registry has no associations "
+              "but needs no registry request to do it: with the registry "
+              "unreachable the association lookup fails the call, where "
+              "TopicNameStrategy still names the subject and the compatibility "
+              "gate still judges a new schema."),
     ENUM_PROP("key.subject.name.strategy", "",
-              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
+              "AssociatedNameStrategy|TopicNameStrategy|RecordNameStrategy|"
+              "TopicRecordNameStrategy",
               NULL,
               "Subject name strategy for keys; empty: "
               "`subject.name.strategy`."),
     ENUM_PROP("value.subject.name.strategy", "",
-              "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy",
+              "AssociatedNameStrategy|TopicNameStrategy|RecordNameStrategy|"
+              "TopicRecordNameStrategy",
               NULL,
               "Subject name strategy for values; empty: "
               "`subject.name.strategy`."),
+    STR_PROP("subject.name.strategy.kafka.cluster.id", KV_PROP_STRING,
+             "AssociatedNameStrategy: the Kafka cluster id, sent as the "
+             "resource namespace of the association lookup; empty: `-` (any "
+             "namespace)."),
+    ENUM_PROP("subject.name.strategy.fallback.type", "TOPIC",
+              "TOPIC|RECORD|TOPIC_RECORD|NONE", NULL,
+              "AssociatedNameStrategy: the strategy used when the topic has "
+              "no association; NONE makes that an error."),
+    INT_PROP("subject.name.strategy.cache.size", "1000", 1, 10000000,
+             "AssociatedNameStrategy: answers kept per serializer side (topic, "
+             "key or value, schema); the oldest goes first when full."),
+    INT_PROP("subject.name.strategy.cache.expiry.secs", "-1", -1, 31536000,
+             "AssociatedNameStrategy: seconds an answer is kept; -1 keeps it "
+             "until evicted."),
+    ENUM_PROP("context.name.strategy", "NullContextNameStrategy",
+              "NullContextNameStrategy", NULL,
+              "The schema context the serializers' subjects live in, as Java's "
+              "`context.name.strategy` class computes it from the topic: "
+              "NullContextNameStrategy (the default context) is the built-in "
+              "one; set a callback with kavro_serializer_set_context_name_cb() "
+              "for another. A context `.ctx` prefixes every subject with "
+              "`:.ctx:`."),
 };
 
 #define PROP_COUNT (sizeof(props) / sizeof(props[0]))

@@ -94,6 +94,64 @@ void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
 void kv_store_by_guid(kv_store_t *store, const char *guid, kv_id_view_t view,
                       bool deleted, kv_reply_t *reply);
 void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply);
+
+/* ---- contexts ---------------------------------------------------------
+ *
+ * A qualified subject ":.ctx:name" lives in context ".ctx", with ids of
+ * its own from 1; unqualified subjects live in the default context ".". */
+
+/* As kv_store_by_id() for a request naming @subject (`?subject=`; NULL:
+ * none): the id is looked up in the subject's context; for an unqualified
+ * subject in the default context first, then in the contexts that have
+ * ":.ctx:@subject" with that id, as the registry does. */
+void kv_store_by_id_in(kv_store_t *store, const char *id, const char *subject,
+                       kv_id_view_t view, bool deleted, kv_reply_t *reply);
+/* GET /subjects?subjectPrefix=@prefix: the subjects whose qualified name
+ * starts with @prefix; ":*:" (and NULL) stands for every context. */
+void kv_store_subjects_prefixed(kv_store_t *store, const char *prefix,
+                                bool deleted, kv_reply_t *reply);
+/* GET /contexts: "." first, then the other contexts, sorted. */
+void kv_store_contexts(kv_store_t *store, kv_reply_t *reply);
+
+/* ---- associations (mock_assoc.c) ---------------------------------------- */
+
+/* A topic-subject association; every string owned. */
+typedef struct kv_assoc_s {
+  char *subject;
+  char *resource_name;
+  char *resource_namespace;
+  char *resource_id;
+  char *resource_type;
+  char *association_type; /* "key" or "value" */
+  bool strong;            /* lifecycle STRONG, else WEAK */
+  bool frozen;
+} kv_assoc_t;
+
+/* The store's associations. */
+typedef struct kv_assocs_s {
+  kv_assoc_t *items;
+  size_t count, capacity;
+} kv_assocs_t;
+
+void kv_assocs_clear(kv_assocs_t *assocs);
+/* Copy @from into @to (which is overwritten).  False on OOM (@to empty). */
+bool kv_assocs_copy(kv_assocs_t *to, const kv_assocs_t *from);
+/* The file's "associations" array; NULL on OOM. */
+json_t *kv_assocs_dump(const kv_assocs_t *assocs);
+/* Add the file's @array to @assocs; NULL, or what is wrong with it. */
+const char *kv_assocs_load(kv_assocs_t *assocs, const json_t *array);
+
+/* Run @fn on the store's associations under its lock.  With @change, as a
+ * change: when @fn returns true (it changed them) the store is written to
+ * its file before @reply goes out, and undone with a 500 when it cannot
+ * be. */
+typedef bool (*kv_assoc_fn)(kv_store_t *store, kv_assocs_t *assocs,
+                            void *opaque, kv_reply_t *reply);
+void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
+                          void *opaque, kv_reply_t *reply);
+/* Whether subject @name has a live version (the lock held, from a
+ * kv_assoc_fn). */
+bool kv_store_subject_live_locked(const kv_store_t *store, const char *name);
 void kv_store_delete_subject(kv_store_t *store, const char *subject,
                              bool permanent, kv_reply_t *reply);
 void kv_store_delete_version(kv_store_t *store, const char *subject,
@@ -192,6 +250,12 @@ typedef enum kv_endpoint_e {
   KV_EP_SCHEMA_BY_GUID,
   KV_EP_SCHEMA_GUID_IDS,
   KV_EP_OAUTH_TOKEN, /* the test token endpoint (mock_auth.c) */
+  KV_EP_CONTEXTS,
+  KV_EP_CREATE_ASSOCIATION,
+  KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME,
+  KV_EP_ASSOCIATIONS_BY_RESOURCE_ID,
+  KV_EP_ASSOCIATIONS_BY_SUBJECT,
+  KV_EP_DELETE_ASSOCIATIONS,
   KV_EP_COUNT
 } kv_endpoint_t;
 
@@ -204,7 +268,9 @@ typedef struct kv_route_s {
   int not_found_status;  /* KV_EP_UNKNOWN: 404 (no such path) or 405 */
   char *subject;         /* decoded, owned; NULL when none */
   char *version;         /* decoded, owned */
-  char *id;              /* decoded, owned: an id or a GUID */
+  char *id;              /* decoded, owned: an id or a GUID, or an
+                            association's resource id or name */
+  char *resource_namespace; /* decoded, owned: an association's */
 } kv_route_t;
 
 /* Find the endpoint of @method and raw @path.  KAVRO_ERR_NOMEM or
@@ -216,6 +282,10 @@ void kv_route_clear(kv_route_t *route);
 /* Serve @route of @request from @store into @reply. */
 void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
                    const kv_http_request_t *request, kv_reply_t *reply);
+
+/* Serve the /associations endpoints of @route (mock_assoc.c). */
+void kv_assoc_serve(kv_store_t *store, const kv_route_t *route,
+                    const kv_http_request_t *request, kv_reply_t *reply);
 
 /* Turn @reply into the HTTP response: body text, status, content type.
  * KAVRO_ERR_NOMEM when the body cannot be written. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common_context_int.h"
 #include "mock_int.h"
 #include "common_strbuf_int.h"
 
@@ -50,6 +51,13 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_SCHEMA_BY_GUID] = "GET /schemas/guids/{guid}",
     [KV_EP_SCHEMA_GUID_IDS] = "GET /schemas/guids/{guid}/ids",
     [KV_EP_OAUTH_TOKEN] = "POST /oauth/token",
+    [KV_EP_CONTEXTS] = "GET /contexts",
+    [KV_EP_CREATE_ASSOCIATION] = "POST /associations",
+    [KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME] =
+        "GET /associations/resources/{namespace}/{name}",
+    [KV_EP_ASSOCIATIONS_BY_RESOURCE_ID] = "GET /associations/resources/{id}",
+    [KV_EP_ASSOCIATIONS_BY_SUBJECT] = "GET /associations/subjects/{subject}",
+    [KV_EP_DELETE_ASSOCIATIONS] = "DELETE /associations/resources/{id}",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
@@ -263,8 +271,63 @@ static kavro_err_t route_mode(const segments_t *segs, const char *method,
   return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
 }
 
+/* /contexts and /associations/... */
+static kavro_err_t route_contexts_and_associations(const segments_t *segs,
+                                                   const char *method,
+                                                   kv_route_t *route) {
+  if (segment_is(segs, 0, "contexts")) {
+    if (segs->count == 1)
+      pick(route, method, (method_map_t[]){{"GET", KV_EP_CONTEXTS}}, 1);
+    return KAVRO_OK;
+  }
+  if (segs->count == 1) {
+    pick(route, method, (method_map_t[]){{"POST", KV_EP_CREATE_ASSOCIATION}}, 1);
+    return KAVRO_OK;
+  }
+  if (segment_is(segs, 1, "subjects") && segs->count >= 3) {
+    pick(route, method, (method_map_t[]){{"GET", KV_EP_ASSOCIATIONS_BY_SUBJECT}},
+         1);
+    route->subject = join_decoded(segs, 2, segs->count);
+    return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
+  }
+  if (!segment_is(segs, 1, "resources") || segs->count < 3 || segs->count > 4)
+    return KAVRO_OK;
+  if (segs->count == 4) {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME}}, 1);
+    route->resource_namespace = join_decoded(segs, 2, 3);
+    route->id = join_decoded(segs, 3, 4);
+  } else {
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_ASSOCIATIONS_BY_RESOURCE_ID},
+                          {"DELETE", KV_EP_DELETE_ASSOCIATIONS}},
+         2);
+    route->id = join_decoded(segs, 2, 3);
+  }
+  return route->id && (segs->count == 3 || route->resource_namespace)
+             ? KAVRO_OK
+             : KAVRO_ERR_NOMEM;
+}
+
+static kavro_err_t route_find(const char *method, const char *path,
+                              kv_route_t *route);
+
+/* The registry stores a subject of the default context without its
+ * ":.:" prefix: ":.:orders" is "orders". */
+static void drop_default_context(char *subject) {
+  if (subject && strncmp(subject, ":.:", 3) == 0)
+    memmove(subject, subject + 3, strlen(subject + 3) + 1);
+}
+
 kavro_err_t kv_route_find(const char *method, const char *path,
                           kv_route_t *route) {
+  kavro_err_t err = route_find(method, path, route);
+  drop_default_context(route->subject);
+  return err;
+}
+
+static kavro_err_t route_find(const char *method, const char *path,
+                              kv_route_t *route) {
   memset(route, 0, sizeof(*route));
   route->not_found_status = 404;
   segments_t segs;
@@ -292,6 +355,8 @@ kavro_err_t kv_route_find(const char *method, const char *path,
   if (segs.count == 2 && segment_is(&segs, 0, "oauth") &&
       segment_is(&segs, 1, "token"))
     pick(route, method, (method_map_t[]){{"POST", KV_EP_OAUTH_TOKEN}}, 1);
+  if (segment_is(&segs, 0, "contexts") || segment_is(&segs, 0, "associations"))
+    return route_contexts_and_associations(&segs, method, route);
   return KAVRO_OK;
 }
 
@@ -299,6 +364,7 @@ void kv_route_clear(kv_route_t *route) {
   free(route->subject);
   free(route->version);
   free(route->id);
+  free(route->resource_namespace);
   memset(route, 0, sizeof(*route));
 }
 
@@ -323,6 +389,44 @@ static bool query_flag(const char *query, const char *name) {
     p = amp ? amp + 1 : NULL;
   }
   return false;
+}
+
+/* The decoded value of query parameter @name (a new string), or NULL when
+ * absent or out of memory. */
+static char *query_text(const char *query, const char *name) {
+  size_t name_length = strlen(name);
+  for (const char *p = query; p && *p;) {
+    const char *amp = strchr(p, '&');
+    size_t length = amp ? (size_t)(amp - p) : strlen(p);
+    if (length > name_length && memcmp(p, name, name_length) == 0 &&
+        p[name_length] == '=') {
+      kv_strbuf_t value = KV_STRBUF_INIT;
+      kv_strbuf_puts(&value, "");
+      kv_strbuf_put_percent_decoded(&value, p + name_length + 1,
+                                    length - name_length - 1, true);
+      return kv_strbuf_steal(&value);
+    }
+    p = amp ? amp + 1 : NULL;
+  }
+  return NULL;
+}
+
+/* GET /schemas/ids/{id}[...]?subject=S: looked up in S's context. */
+static void serve_by_id_in(kv_store_t *store, const kv_route_t *route,
+                           kv_id_view_t view, const char *query,
+                           kv_reply_t *reply) {
+  char *subject = query_text(query, "subject");
+  drop_default_context(subject);
+  kv_store_by_id_in(store, route->id, subject, view, query_flag(query, "deleted"),
+                    reply);
+  free(subject);
+}
+
+static void serve_subjects(kv_store_t *store, const char *query,
+                           kv_reply_t *reply) {
+  char *prefix = query_text(query, "subjectPrefix");
+  kv_store_subjects_prefixed(store, prefix, query_flag(query, "deleted"), reply);
+  free(prefix);
 }
 
 /* ---- serving ----------------------------------------------------------- */
@@ -396,7 +500,7 @@ static void serve_by_id(kv_store_t *store, const kv_route_t *route,
     view = KV_ID_VERSIONS;
   else if (route->endpoint == KV_EP_SCHEMA_ID_SUBJECTS)
     view = KV_ID_SUBJECTS;
-  kv_store_by_id(store, route->id, view, query_flag(query, "deleted"), reply);
+  serve_by_id_in(store, route, view, query, reply);
 }
 
 /* Whether @name can be a subject: text that is UTF-8 (jansson's check),
@@ -440,7 +544,17 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     serve_by_id(store, route, q, reply);
     break;
   case KV_EP_SUBJECTS:
-    kv_store_subjects(store, query_flag(q, "deleted"), reply);
+    serve_subjects(store, q, reply);
+    break;
+  case KV_EP_CONTEXTS:
+    kv_store_contexts(store, reply);
+    break;
+  case KV_EP_CREATE_ASSOCIATION:
+  case KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME:
+  case KV_EP_ASSOCIATIONS_BY_RESOURCE_ID:
+  case KV_EP_ASSOCIATIONS_BY_SUBJECT:
+  case KV_EP_DELETE_ASSOCIATIONS:
+    kv_assoc_serve(store, route, request, reply);
     break;
   case KV_EP_DELETE_SUBJECT:
     kv_store_delete_subject(store, subject, query_flag(q, "permanent"), reply);

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common_context_int.h"
 #include "common_error_int.h"
 #include "mock_int.h"
 #include "common_strbuf_int.h"
@@ -69,6 +70,7 @@ typedef struct entry_s {
   size_t ref_count;
   char *key;     /* text and references: equal keys, same schema */
   char guid[KV_GUID_TEXT_SIZE]; /* lowercase text form */
+  char *context; /* NULL: the default context; else ".name" */
 } entry_t;
 
 typedef struct version_s {
@@ -92,10 +94,15 @@ struct kv_store_s {
   pthread_mutex_t lock;
   entry_t **entries; /* entries[id - 1]; NULL for an id not in use */
   size_t entry_count, entry_capacity;
+  /* The schemas of the other contexts, each with ids of its own, in the
+   * order they were added (so a change is undone by their count). */
+  entry_t **context_entries;
+  size_t context_entry_count, context_entry_capacity;
   subject_t **subjects;
   size_t subject_count, subject_capacity;
   kavro_compat_level_t level;
   registry_mode_t mode;
+  kv_assocs_t assocs; /* topic-subject associations (mock_assoc.c) */
   uint64_t changes;
   /* The file every change is written to (NULL: none), and whether the
    * last write of it failed or left something out: then it is written
@@ -199,6 +206,7 @@ static void entry_free(entry_t *entry) {
   }
   free(entry->refs);
   free(entry->key);
+  free(entry->context);
   free(entry);
 }
 
@@ -238,12 +246,18 @@ static void store_empty(kv_store_t *store) {
     entry_free(store->entries[i]);
   for (size_t i = 0; i < store->subject_count; i++)
     subject_free(store->subjects[i]);
+  for (size_t i = 0; i < store->context_entry_count; i++)
+    entry_free(store->context_entries[i]);
+  free(store->context_entries);
+  store->context_entries = NULL;
+  store->context_entry_count = store->context_entry_capacity = 0;
   free(store->entries);
   free(store->subjects);
   store->entries = NULL;
   store->subjects = NULL;
   store->entry_count = store->entry_capacity = 0;
   store->subject_count = store->subject_capacity = 0;
+  kv_assocs_clear(&store->assocs);
 }
 
 void kv_store_free(kv_store_t *store) {
@@ -400,8 +414,10 @@ typedef struct change_s {
   subject_t **subjects;
   size_t subject_count;
   size_t entry_count;
+  size_t context_entry_count;
   kavro_compat_level_t level;
   registry_mode_t mode;
+  kv_assocs_t assocs;
 } change_t;
 
 static subject_t *subject_copy(const subject_t *from) {
@@ -432,8 +448,11 @@ static void drop_subject_copies(change_t *change) {
 /* Remember @store in @change (the lock held).  False when out of memory. */
 static bool remember(const kv_store_t *store, change_t *change) {
   change->entry_count = store->entry_count;
+  change->context_entry_count = store->context_entry_count;
   change->level = store->level;
   change->mode = store->mode;
+  if (!kv_assocs_copy(&change->assocs, &store->assocs))
+    return false;
   change->subjects = calloc(store->subject_count + 1, sizeof(subject_t *));
   if (!change->subjects)
     return false;
@@ -461,8 +480,14 @@ static void undo(kv_store_t *store, change_t *change) {
     store->entries[i] = NULL;
   }
   store->entry_count = change->entry_count;
+  for (size_t i = change->context_entry_count; i < store->context_entry_count; i++)
+    entry_free(store->context_entries[i]);
+  store->context_entry_count = change->context_entry_count;
   store->level = change->level;
   store->mode = change->mode;
+  kv_assocs_t held = store->assocs;
+  store->assocs = change->assocs;
+  change->assocs = held;
 }
 
 /* Take the lock for an operation that may change the store.  False, with
@@ -474,6 +499,7 @@ static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply)
   change->changes = store->changes;
   change->saving = store->path != NULL;
   if (change->saving && !remember(store, change)) {
+    kv_assocs_clear(&change->assocs);
     pthread_mutex_unlock(&store->lock);
     reply_out_of_memory(reply);
     return false;
@@ -493,6 +519,7 @@ static void change_end(kv_store_t *store, change_t *change, kv_reply_t *reply) {
                    error.text);
   }
   drop_subject_copies(change);
+  kv_assocs_clear(&change->assocs);
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -719,7 +746,95 @@ static bool prepare_candidate(kv_store_t *store, const json_t *body,
   return resolved && parse_candidate(body, c, reading, reply);
 }
 
-static entry_t *find_entry(const kv_store_t *store, const char *key) {
+/* ---- contexts ------------------------------------------------------------
+ *
+ * Each context has its own ids, from 1: the default context's schemas are
+ * store->entries (entries[id - 1]), the others' store->context_entries,
+ * each entry naming its context.  The same schema in two contexts is two
+ * entries with two ids and one GUID, as the GUID is the content's. */
+
+static bool is_default_context(const kv_subject_parts_t *parts) {
+  return parts->context_length == 1 && parts->context[0] == '.';
+}
+
+/* Whether @entry is in the context of @parts. */
+static bool entry_in_context(const entry_t *entry,
+                             const kv_subject_parts_t *parts) {
+  if (!entry->context)
+    return is_default_context(parts);
+  return strlen(entry->context) == parts->context_length &&
+         memcmp(entry->context, parts->context, parts->context_length) == 0;
+}
+
+/* The entry with @id in the context of @parts (not the default one). */
+static entry_t *context_entry_by_id(const kv_store_t *store,
+                                    const kv_subject_parts_t *parts, long id) {
+  for (size_t i = 0; i < store->context_entry_count; i++) {
+    entry_t *e = store->context_entries[i];
+    if (e->id == id && entry_in_context(e, parts))
+      return e;
+  }
+  return NULL;
+}
+
+/* The highest id in use in the context of @parts (not the default one). */
+static int context_max_id(const kv_store_t *store,
+                          const kv_subject_parts_t *parts) {
+  int max = 0;
+  for (size_t i = 0; i < store->context_entry_count; i++) {
+    const entry_t *e = store->context_entries[i];
+    if (e->id > max && entry_in_context(e, parts))
+      max = e->id;
+  }
+  return max;
+}
+
+/* An entry of any context with @key, or NULL: its GUID is the content's. */
+static const entry_t *entry_with_key(const kv_store_t *store, const char *key) {
+  for (size_t i = 0; i < store->entry_count; i++)
+    if (store->entries[i] && strcmp(store->entries[i]->key, key) == 0)
+      return store->entries[i];
+  for (size_t i = 0; i < store->context_entry_count; i++)
+    if (strcmp(store->context_entries[i]->key, key) == 0)
+      return store->context_entries[i];
+  return NULL;
+}
+
+static entry_t *default_entry(const kv_store_t *store, const char *key);
+
+/* The entry of schema @key in the context of subject @subject. */
+static entry_t *find_entry(const kv_store_t *store, const char *subject,
+                           const char *key) {
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  if (is_default_context(&parts))
+    return default_entry(store, key);
+  for (size_t i = 0; i < store->context_entry_count; i++) {
+    entry_t *e = store->context_entries[i];
+    if (strcmp(e->key, key) == 0 && entry_in_context(e, &parts))
+      return e;
+  }
+  return NULL;
+}
+
+/* The next id of the context of subject @subject. */
+static int next_id(const kv_store_t *store, const char *subject) {
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  return is_default_context(&parts) ? (int)store->entry_count + 1
+                                    : context_max_id(store, &parts) + 1;
+}
+
+/* Add @entry (its context set) to the context entries.  False on OOM. */
+static bool add_context_entry(kv_store_t *store, entry_t *entry) {
+  if (!reserve(&store->context_entries, &store->context_entry_capacity,
+               store->context_entry_count, sizeof(entry_t *)))
+    return false;
+  store->context_entries[store->context_entry_count++] = entry;
+  return true;
+}
+
+static entry_t *default_entry(const kv_store_t *store, const char *key) {
   for (size_t i = 0; i < store->entry_count; i++)
     if (store->entries[i] && strcmp(store->entries[i]->key, key) == 0)
       return store->entries[i];
@@ -732,7 +847,8 @@ static entry_t *entry_by_id(const kv_store_t *store, long id) {
   return store->entries[id - 1];
 }
 
-/* The entry whose GUID is @text (either case), or NULL. */
+/* The entry whose GUID is @text (either case), or NULL: the default
+ * context's first, then the other contexts', as the registry looks. */
 static entry_t *entry_by_guid(const kv_store_t *store, const char *text) {
   unsigned char guid[KV_GUID_SIZE];
   char canonical[KV_GUID_TEXT_SIZE];
@@ -742,6 +858,9 @@ static entry_t *entry_by_guid(const kv_store_t *store, const char *text) {
   for (size_t i = 0; i < store->entry_count; i++)
     if (store->entries[i] && strcmp(store->entries[i]->guid, canonical) == 0)
       return store->entries[i];
+  for (size_t i = 0; i < store->context_entry_count; i++)
+    if (strcmp(store->context_entries[i]->guid, canonical) == 0)
+      return store->context_entries[i];
   return NULL;
 }
 
@@ -764,14 +883,19 @@ static bool make_guid(char text[KV_GUID_TEXT_SIZE]) {
   return true;
 }
 
-/* Store @c (whose members move into it) under @id with the GUID @guid (text
- * form; NULL: a new one).  NULL on OOM or when no GUID can be made. */
+/* Store @c (whose members move into it) under @id of the context of
+ * subject @subject with the GUID @guid (text form; NULL: the one the same
+ * schema has in another context, else a new one).  NULL on OOM or when no
+ * GUID can be made. */
 static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id,
-                          const char *guid) {
+                          const char *guid, const char *subject) {
   /* Allocated first: a failure must not leave @id taken by no schema. */
   entry_t *entry = calloc(1, sizeof(*entry));
   if (!entry)
     return NULL;
+  const entry_t *same = guid ? NULL : entry_with_key(store, c->key);
+  if (same)
+    guid = same->guid;
   unsigned char bytes[KV_GUID_SIZE];
   if (guid ? !kv_guid_parse(guid, bytes) : !make_guid(entry->guid)) {
     free(entry);
@@ -779,6 +903,17 @@ static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id,
   }
   if (guid)
     kv_guid_format(bytes, entry->guid);
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  if (!is_default_context(&parts)) {
+    if (!(entry->context = strndup(parts.context, parts.context_length)) ||
+        !add_context_entry(store, entry)) {
+      free(entry->context);
+      free(entry);
+      return NULL;
+    }
+    goto take;
+  }
   while (store->entry_count < (size_t)id) {
     if (!reserve(&store->entries, &store->entry_capacity, store->entry_count,
                  sizeof(entry_t *))) {
@@ -787,6 +922,8 @@ static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id,
     }
     store->entries[store->entry_count++] = NULL;
   }
+  store->entries[id - 1] = entry;
+take:
   entry->id = id;
   entry->schema = c->schema;
   entry->text = c->text;
@@ -798,7 +935,6 @@ static entry_t *add_entry(kv_store_t *store, candidate_t *c, int id,
     kavro_schema_destroy(c->ref_schemas[i]);
   free(c->ref_schemas);
   memset(c, 0, sizeof(*c));
-  store->entries[id - 1] = entry;
   return entry;
 }
 
@@ -948,7 +1084,7 @@ static void add_version(kv_store_t *store, const char *name, candidate_t *c,
                         entry_t *entry, kv_reply_t *reply) {
   subject_t *subject;
   if ((!entry &&
-       !(entry = add_entry(store, c, (int)store->entry_count + 1, NULL))) ||
+       !(entry = add_entry(store, c, next_id(store, name), NULL, name))) ||
       !(subject = add_subject(store, name)) || !append_version(subject, entry)) {
     reply_out_of_memory(reply);
     return;
@@ -977,7 +1113,7 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
   if (refs_moved(store, c))
     return REGISTER_PARSE;
   subject_t *subject = find_subject(store, name);
-  entry_t *entry = find_entry(store, c->key);
+  entry_t *entry = find_entry(store, name, c->key);
   if (entry && live_version_with(subject, entry)) {
     kv_reply_json(reply, register_json(entry));
     return REGISTER_DONE;
@@ -1058,7 +1194,7 @@ static void lookup_locked(kv_store_t *store, const char *name,
     subject_not_found(reply, name);
     return;
   }
-  entry_t *entry = find_entry(store, c->key);
+  entry_t *entry = find_entry(store, name, c->key);
   for (size_t i = subject->count; entry && i-- > 0;) {
     const version_t *v = &subject->versions[i];
     if (v->entry == entry && (deleted || !v->deleted)) {
@@ -1223,6 +1359,30 @@ static json_t *id_versions(const kv_store_t *store, const entry_t *entry,
   return array;
 }
 
+/* The ids the schema of @guid has, one per context: [{"context", "id"}],
+ * the default context first. */
+static json_t *ids_of_guid(const kv_store_t *store, const char *guid) {
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < store->entry_count; i++) {
+    const entry_t *e = store->entries[i];
+    if (e && strcmp(e->guid, guid) == 0 &&
+        json_array_append_new(array, json_pack("{s:s, s:i}", "context",
+                                               KV_DEFAULT_CONTEXT, "id", e->id)))
+      goto fail;
+  }
+  for (size_t i = 0; array && i < store->context_entry_count; i++) {
+    const entry_t *e = store->context_entries[i];
+    if (strcmp(e->guid, guid) == 0 &&
+        json_array_append_new(array, json_pack("{s:s, s:i}", "context",
+                                               e->context, "id", e->id)))
+      goto fail;
+  }
+  return array;
+fail:
+  json_decref(array);
+  return NULL;
+}
+
 /* Answer @view of @entry, found by id or GUID @text. */
 static void entry_view_locked(kv_store_t *store, entry_t *entry,
                               const char *text, kv_id_view_t view, bool deleted,
@@ -1255,28 +1415,76 @@ static void entry_view_locked(kv_store_t *store, entry_t *entry,
     json = subject_names(store, subject_uses, &uses);
     break;
   case KV_ID_IDS:
-    /* Ids per context; this registry has the default context only. */
-    json = json_pack("[{s:s, s:i}]", "context", ".", "id", entry->id);
+    json = ids_of_guid(store, entry->guid);
     break;
   }
   kv_reply_json(reply, json);
 }
 
-static void by_id_locked(kv_store_t *store, const char *text, kv_id_view_t view,
-                         bool deleted, kv_reply_t *reply) {
+/* Whether some version of @subject uses @entry. */
+static bool subject_has_entry(const subject_t *subject, const entry_t *entry) {
+  for (size_t j = 0; subject && j < subject->count; j++)
+    if (subject->versions[j].entry == entry)
+      return true;
+  return false;
+}
+
+/* Id @id of another context, for the unqualified subject @name: the
+ * registry tries ":.ctx:@name" in each context and takes the first whose
+ * subject has a version with that id. */
+static entry_t *id_in_other_contexts(const kv_store_t *store, long id,
+                                     const char *name) {
+  for (size_t i = 0; i < store->context_entry_count; i++) {
+    entry_t *e = store->context_entries[i];
+    if (e->id != id)
+      continue;
+    kv_strbuf_t qualified = KV_STRBUF_INIT;
+    kv_strbuf_printf(&qualified, ":%s:%s", e->context, name);
+    bool found = !kv_strbuf_failed(&qualified) &&
+                 subject_has_entry(find_subject(store, qualified.data), e);
+    kv_strbuf_free(&qualified);
+    if (found)
+      return e;
+  }
+  return NULL;
+}
+
+/* Id @id as a request naming @subject (NULL: none) sees it: in the
+ * subject's context; for an unqualified subject, in the default context,
+ * else in another context that has the subject with that id. */
+static entry_t *entry_for_id(const kv_store_t *store, long id,
+                             const char *subject) {
+  kv_subject_parts_t parts;
+  kv_subject_split(subject ? subject : "", &parts);
+  if (!is_default_context(&parts))
+    return context_entry_by_id(store, &parts, id);
+  entry_t *entry = entry_by_id(store, id);
+  if (!entry && subject && *subject)
+    entry = id_in_other_contexts(store, id, parts.name);
+  return entry;
+}
+
+static void by_id_locked(kv_store_t *store, const char *text,
+                         const char *subject, kv_id_view_t view, bool deleted,
+                         kv_reply_t *reply) {
   char *end;
   errno = 0;
   long id = strtol(text, &end, 10);
   entry_t *entry = (*text >= '0' && *text <= '9' && !*end && !errno)
-                       ? entry_by_id(store, id)
+                       ? entry_for_id(store, id, subject)
                        : NULL;
   entry_view_locked(store, entry, text, view, deleted, reply);
 }
 
 void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
                     bool deleted, kv_reply_t *reply) {
+  kv_store_by_id_in(store, id, NULL, view, deleted, reply);
+}
+
+void kv_store_by_id_in(kv_store_t *store, const char *id, const char *subject,
+                       kv_id_view_t view, bool deleted, kv_reply_t *reply) {
   pthread_mutex_lock(&store->lock);
-  by_id_locked(store, id, view, deleted, reply);
+  by_id_locked(store, id, subject, view, deleted, reply);
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -1296,6 +1504,110 @@ void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply) {
   pthread_mutex_lock(&store->lock);
   kv_reply_json(reply, subject_names(store, subject_listed, &deleted));
   pthread_mutex_unlock(&store->lock);
+}
+
+typedef struct prefixed_s {
+  bool deleted;
+  const char *prefix;
+} prefixed_t;
+
+/* Whether @subject is listed under the prefix: ":*:" stands for every
+ * context (what follows it prefixes the name within the context). */
+static bool subject_prefixed(const subject_t *subject, const void *ctx) {
+  const prefixed_t *p = ctx;
+  if (!subject_visible(subject, p->deleted))
+    return false;
+  if (strncmp(p->prefix, ":*:", 3) != 0)
+    return strncmp(subject->name, p->prefix, strlen(p->prefix)) == 0;
+  kv_subject_parts_t parts;
+  kv_subject_split(subject->name, &parts);
+  return strncmp(parts.name, p->prefix + 3, strlen(p->prefix + 3)) == 0;
+}
+
+void kv_store_subjects_prefixed(kv_store_t *store, const char *prefix,
+                                bool deleted, kv_reply_t *reply) {
+  prefixed_t p = {deleted, prefix ? prefix : ":*:"};
+  pthread_mutex_lock(&store->lock);
+  kv_reply_json(reply, subject_names(store, subject_prefixed, &p));
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* Add the context of subject @name to @names (a set of @count, the
+ * default context left out).  False on OOM. */
+static bool note_context(char ***names, size_t *count, size_t *capacity,
+                         const char *context, size_t length) {
+  if (length == 1 && context[0] == '.')
+    return true;
+  for (size_t i = 0; i < *count; i++)
+    if (strlen((*names)[i]) == length && memcmp((*names)[i], context, length) == 0)
+      return true;
+  char *copy = strndup(context, length);
+  if (!copy || !reserve(names, capacity, *count, sizeof(char *))) {
+    free(copy);
+    return false;
+  }
+  (*names)[(*count)++] = copy;
+  return true;
+}
+
+/* The contexts: the default one first, then those holding schemas or
+ * subjects, sorted, as GET /contexts lists them. */
+static json_t *contexts_locked(const kv_store_t *store) {
+  char **names = NULL;
+  size_t count = 0, capacity = 0;
+  bool ok = true;
+  for (size_t i = 0; ok && i < store->context_entry_count; i++) {
+    const char *c = store->context_entries[i]->context;
+    ok = note_context(&names, &count, &capacity, c, strlen(c));
+  }
+  for (size_t i = 0; ok && i < store->subject_count; i++) {
+    kv_subject_parts_t parts;
+    kv_subject_split(store->subjects[i]->name, &parts);
+    if (store->subjects[i]->count)
+      ok = note_context(&names, &count, &capacity, parts.context,
+                        parts.context_length);
+  }
+  if (count)
+    qsort(names, count, sizeof(*names), compare_strings);
+  json_t *array = ok ? json_pack("[s]", KV_DEFAULT_CONTEXT) : NULL;
+  for (size_t i = 0; i < count; i++) {
+    if (array && json_array_append_new(array, json_string(names[i]))) {
+      json_decref(array);
+      array = NULL;
+    }
+    free(names[i]);
+  }
+  free(names);
+  return array;
+}
+
+void kv_store_contexts(kv_store_t *store, kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  kv_reply_json(reply, contexts_locked(store));
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* ---- associations (their rules are mock_assoc.c's) ----------------------- */
+
+bool kv_store_subject_live_locked(const kv_store_t *store, const char *name) {
+  const subject_t *subject = find_subject(store, name);
+  return subject && has_live_version(subject);
+}
+
+void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
+                          void *opaque, kv_reply_t *reply) {
+  if (!change) {
+    pthread_mutex_lock(&store->lock);
+    fn(store, &store->assocs, opaque, reply);
+    pthread_mutex_unlock(&store->lock);
+    return;
+  }
+  change_t c;
+  if (!change_begin(store, &c, reply))
+    return;
+  if (fn(store, &store->assocs, opaque, reply))
+    store->changes++;
+  change_end(store, &c, reply);
 }
 
 /* ---- deleting ---------------------------------------------------------- */
@@ -1680,7 +1992,9 @@ void kv_store_test_compat(kv_store_t *store, const char *subject,
  *
  * {"format": "kavro-mock-registry", "version": 1,
  *  "compatibilityLevel": "BACKWARD", "mode": "READWRITE",
- *  "schemas": [{"id", "schema", "references"}],         (ascending ids)
+ *  "schemas": [{"id", "guid", "schema", "references",   (ascending ids
+ *               "context"?}],          within a context; absent: ".")
+ *  "associations"?: [{"subject", "resourceName", ...}],   (when any)
  *  "subjects": [{"subject", "compatibilityLevel"?,
  *                "versions": [{"version", "id", "deleted"}]}]}
  *
@@ -1756,6 +2070,22 @@ static json_t *dump_subjects(const kv_store_t *store, kv_strbuf_t *omitted,
   return subjects;
 }
 
+/* Append the schemas of the contexts other than the default one to
+ * @schemas, each with its "context".  False on OOM. */
+static bool dump_context_entries(const kv_store_t *store, json_t *schemas) {
+  for (size_t i = 0; i < store->context_entry_count; i++) {
+    const entry_t *e = store->context_entries[i];
+    if (!entry_in_use(store, e, true))
+      continue;
+    json_t *object = json_pack("{s:s, s:i, s:s, s:s, s:o}", "context",
+                               e->context, "id", e->id, "guid", e->guid,
+                               "schema", e->text, "references", refs_to_json(e));
+    if (json_array_append_new(schemas, object) != 0)
+      return false;
+  }
+  return true;
+}
+
 static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
                            size_t *omitted_count) {
   json_t *schemas = json_array();
@@ -1769,16 +2099,27 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
                                refs_to_json(e));
     ok = json_array_append_new(schemas, object) == 0;
   }
+  ok = ok && dump_context_entries(store, schemas);
   json_t *subjects = ok ? dump_subjects(store, omitted, omitted_count) : NULL;
-  if (!subjects) {
+  json_t *assocs = subjects ? kv_assocs_dump(&store->assocs) : NULL;
+  if (!assocs) {
+    json_decref(subjects);
     json_decref(schemas);
     return NULL;
   }
-  return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "format", FILE_FORMAT,
+  json_t *root = json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "format", FILE_FORMAT,
                    "version", 1, "compatibilityLevel",
                    kavro_compat_level_name(store->level), "mode",
                    mode_names[store->mode], "schemas", schemas, "subjects",
                    subjects);
+  /* Only when there are any: files without them stay as they were. */
+  if (root && json_array_size(assocs) &&
+      json_object_set(root, "associations", assocs)) {
+    json_decref(root);
+    root = NULL;
+  }
+  json_decref(assocs);
+  return root;
 }
 
 /* Write @store to @path through kv_file_replace() (the lock held).  The
@@ -1942,17 +2283,55 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
   return KAVRO_OK;
 }
 
+/* Room for the subject ":.ctx:" naming a context in a file. */
+#define KV_CONTEXT_SUBJECT_MAX 256
+
+/* The highest id loaded so far in the context of @subject. */
+static long context_last_id(const kv_store_t *store, const char *subject) {
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  return is_default_context(&parts) ? (long)store->entry_count
+                                    : context_max_id(store, &parts);
+}
+
+/* Whether a schema of the context of @subject has the GUID @guid. */
+static bool guid_taken(const kv_store_t *store, const char *guid,
+                       const char *subject) {
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  unsigned char bytes[KV_GUID_SIZE];
+  char canonical[KV_GUID_TEXT_SIZE];
+  kv_guid_parse(guid, bytes);
+  kv_guid_format(bytes, canonical);
+  for (size_t i = 0; i < store->entry_count; i++) {
+    const entry_t *e = store->entries[i];
+    if (e && is_default_context(&parts) && strcmp(e->guid, canonical) == 0)
+      return true;
+  }
+  for (size_t i = 0; i < store->context_entry_count; i++) {
+    const entry_t *e = store->context_entries[i];
+    if (entry_in_context(e, &parts) && strcmp(e->guid, canonical) == 0)
+      return true;
+  }
+  return false;
+}
+
 /* Load one schema of the file.  Files written before schemas had GUIDs
  * have none: such a schema gets a new one, which the next write keeps. */
 static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
                                const char *path, kavro_error_t *error) {
   json_int_t id;
-  const char *guid = NULL;
+  const char *guid = NULL, *context = NULL;
   unsigned char bytes[KV_GUID_SIZE];
-  if (json_unpack((json_t *)item, "{s:I, s?:s}", "id", &id, "guid", &guid) ||
-      id < 1 || id > INT_MAX || (size_t)id <= into->entry_count)
+  char subject[KV_CONTEXT_SUBJECT_MAX]; /* ":.ctx:", naming the context */
+  if (json_unpack((json_t *)item, "{s:I, s?:s, s?:s}", "id", &id, "guid",
+                  &guid, "context", &context) ||
+      !kv_context_prefix(context ? context : "", subject, sizeof(subject)))
+    return bad_file(error, path, "a schema without an id, or with a bad "
+                                 "context");
+  if (id < 1 || id > INT_MAX || id <= context_last_id(into, subject))
     return bad_file(error, path, "schema ids missing or not ascending");
-  if (guid && (!kv_guid_parse(guid, bytes) || entry_by_guid(into, guid)))
+  if (guid && (!kv_guid_parse(guid, bytes) || guid_taken(into, guid, subject)))
     return bad_file(error, path, "a schema GUID malformed or given twice");
   kv_reply_t reply = {0};
   candidate_t c = {0};
@@ -1961,12 +2340,21 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);
-  else if (!add_entry(into, &c, (int)id, guid))
+  else if (!add_entry(into, &c, (int)id, guid, subject))
     err = kv_error_set(error, KAVRO_ERR_NOMEM,
                        "out of memory, or no random bytes for a GUID");
   candidate_free(&c);
   kv_reply_clear(&reply);
   return err;
+}
+
+/* The schema of a version of subject @name with @id: in its context. */
+static entry_t *version_entry(const kv_store_t *store, const char *name,
+                              int id) {
+  kv_subject_parts_t parts;
+  kv_subject_split(name, &parts);
+  return is_default_context(&parts) ? entry_by_id(store, id)
+                                    : context_entry_by_id(store, &parts, id);
 }
 
 /* Point the versions whose schema is now loaded at it.  With @final, a
@@ -1978,7 +2366,7 @@ static kavro_err_t link_versions(kv_store_t *into, bool final,
     for (size_t j = 0; j < s->count; j++) {
       version_t *v = &s->versions[j];
       if (!v->entry)
-        v->entry = entry_by_id(into, v->id);
+        v->entry = version_entry(into, s->name, v->id);
       if (!v->entry && final)
         return bad_file(error, path, "a version names an id with no schema");
     }
@@ -2000,6 +2388,11 @@ static kavro_err_t load_into(kv_store_t *into, const json_t *root,
       !parse_mode(mode, &into->mode))
     return bad_file(error, path, "an unknown level or mode");
   kavro_err_t err = load_subjects(into, subjects, path, error);
+  const json_t *assocs = json_object_get(root, "associations");
+  const char *wrong = NULL;
+  if (err == KAVRO_OK && assocs &&
+      (!json_is_array(assocs) || (wrong = kv_assocs_load(&into->assocs, assocs))))
+    err = bad_file(error, path, wrong ? wrong : "associations not an array");
   size_t i;
   const json_t *item;
   json_array_foreach(schemas, i, item) {
@@ -2046,6 +2439,10 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   a->entries = b->entries;
   a->entry_count = b->entry_count;
   a->entry_capacity = b->entry_capacity;
+  a->context_entries = b->context_entries;
+  a->context_entry_count = b->context_entry_count;
+  a->context_entry_capacity = b->context_entry_capacity;
+  a->assocs = b->assocs;
   a->subjects = b->subjects;
   a->subject_count = b->subject_count;
   a->subject_capacity = b->subject_capacity;
@@ -2054,6 +2451,10 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   b->entries = held.entries;
   b->entry_count = held.entry_count;
   b->entry_capacity = held.entry_capacity;
+  b->context_entries = held.context_entries;
+  b->context_entry_count = held.context_entry_count;
+  b->context_entry_capacity = held.context_entry_capacity;
+  b->assocs = held.assocs;
   b->subjects = held.subjects;
   b->subject_count = held.subject_count;
   b->subject_capacity = held.subject_capacity;

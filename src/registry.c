@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common_conf_int.h"
+#include "common_context_int.h"
 #include "config.h"
 #include "common_error_int.h"
 #include "registry_int.h"
@@ -35,7 +36,7 @@ struct kavro_registry_s {
   kv_stats_t stats; /* first: aligned with the structure */
   kavro_conf_t *conf;
   kv_transport_t *transport;
-  kv_cache_t *by_id;      /* ("", id) -> schema */
+  kv_cache_t *by_id;      /* (context or "", id) -> schema */
   kv_cache_t *by_guid;    /* (GUID text, 0) -> schema */
   kv_cache_t *by_schema;  /* (subject, 0, fingerprint) -> id, version */
   kv_cache_t *by_version; /* (subject, version) -> schema, id */
@@ -43,7 +44,7 @@ struct kavro_registry_s {
   kv_cache_t *levels;     /* (subject or "", defaultToGlobal) -> level; TTL */
   int64_t latest_ttl_ms;  /* -1: no expiry, 0: not cached */
   int64_t level_ttl_ms;
-  kv_missing_t missing_id;      /* ("", id) */
+  kv_missing_t missing_id;      /* (context, id), as in by_id */
   kv_missing_t missing_guid;    /* (GUID text, 0) */
   kv_missing_t missing_version; /* (subject, version; 0 the latest) */
   kv_missing_t missing_schema;  /* lookups, keyed as in by_schema */
@@ -200,6 +201,28 @@ static void forget_subject(kavro_registry_t *reg, const char *subject) {
   kv_cache_remove_str(reg->by_version, subject);
   kv_cache_remove_str(reg->latest, subject);
   kv_cache_remove_str(reg->levels, subject);
+}
+
+/* The id space of @subject (NULL: none) as a by_id key string in @buf
+ * (KV_ID_SPACE_SIZE bytes): "" for the default context, ".ctx" for a
+ * subject ":.ctx:name", since each context numbers its schemas itself.
+ * False when the context's name does not fit. */
+#define KV_ID_SPACE_SIZE 256
+static bool id_space(const char *subject, char *buf) {
+  buf[0] = '\0';
+  if (!subject || !kv_subject_in_context(subject))
+    return true;
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  if (parts.context_length >= KV_ID_SPACE_SIZE)
+    return false;
+  memcpy(buf, parts.context, parts.context_length);
+  buf[parts.context_length] = '\0';
+  return true;
+}
+
+kv_transport_t *kv_registry_transport(kavro_registry_t *reg) {
+  return reg->transport;
 }
 
 /* ---- the cache protocol ------------------------------------------------- */
@@ -531,7 +554,11 @@ kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument or id below 1");
   kv_id_args_t args = {id, subject_hint};
-  kv_cache_key_t key = {"", id, NULL};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject_hint, space))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "the context of the subject is too long");
+  kv_cache_key_t key = {space, id, NULL};
   kv_cache_value_t value = {0};
   kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1, NULL,
                            fetch_by_id, &args, &value, error);
@@ -550,7 +577,11 @@ kavro_err_t kavro_registry_guid_by_id(kavro_registry_t *reg, int32_t id,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument or id below 1");
   kv_id_args_t args = {id, subject_hint};
-  kv_cache_key_t key = {"", id, NULL};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject_hint, space))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "the context of the subject is too long");
+  kv_cache_key_t key = {space, id, NULL};
   kv_cache_value_t value = {0};
   /* An entry without a GUID (from a registration's answer before CP 8,
    * or a reply by version) is asked again: the reply by id may have it. */
@@ -592,9 +623,12 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
   out->version = reply.version;
   out->has_guid = reply.has_guid;
   memcpy(out->guid, reply.guid, KV_GUID_SIZE);
-  kv_cache_key_t id_key = {"", reply.id, NULL};
+  /* A context too long for a key string is fetched, never cached. */
+  char space[KV_ID_SPACE_SIZE];
+  bool keyed = id_space(subject, space);
+  kv_cache_key_t id_key = {space, reply.id, NULL};
   kv_cache_value_t known = {0};
-  if (kv_cache_get(reg->by_id, &id_key, 0, &known)) {
+  if (keyed && kv_cache_get(reg->by_id, &id_key, 0, &known)) {
     out->schema = known.schema; /* one schema object per id */
     if (out->has_guid && !known.has_guid)
       kv_cache_put(reg->by_id, &id_key, out, 0);
@@ -605,7 +639,7 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
     kv_ref_stack_t here = {subject, reply.version, stack,
                            stack ? stack->depth + 1 : 1};
     err = parse_with_refs(reg, &reply, &here, label, &out->schema, error);
-    if (err == KAVRO_OK)
+    if (err == KAVRO_OK && keyed)
       kv_cache_put(reg->by_id, &id_key, out, 0);
   }
   kv_answer_schema_clear(&reply);
@@ -777,14 +811,19 @@ static kavro_err_t post_schema(kavro_registry_t *reg,
   return err;
 }
 
-/* The caller's schema now has a known id (and, from Confluent Platform 8
- * on, a GUID: @answer's): later lookups by that id (a consumer in the same
- * process, a serializer that puts GUIDs in headers) answer from the cache
- * instead of a request.  An entry without the GUID gains it.  The cast
- * only lets the cache take a reference; schemas are immutable. */
-static void remember_id(kavro_registry_t *reg, const kv_cache_value_t *answer,
+/* The caller's schema now has a known id in the context of @subject (and,
+ * from Confluent Platform 8 on, a GUID: @answer's): later lookups by that
+ * id there (a consumer in the same process, a serializer that puts GUIDs
+ * in headers) answer from the cache instead of a request.  An entry
+ * without the GUID gains it.  The cast only lets the cache take a
+ * reference; schemas are immutable. */
+static void remember_id(kavro_registry_t *reg, const char *subject,
+                        const kv_cache_value_t *answer,
                         const kavro_schema_t *schema) {
-  kv_cache_key_t key = {"", answer->id, NULL};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject, space))
+    return;
+  kv_cache_key_t key = {space, answer->id, NULL};
   kv_cache_value_t known = {0};
   if (kv_cache_get(reg->by_id, &key, 0, &known)) {
     bool gains_guid = answer->has_guid && !known.has_guid;
@@ -816,7 +855,7 @@ static kavro_err_t fetch_register(kavro_registry_t *reg, const void *opaque,
                      &out->has_guid, out->guid, error);
   kv_http_response_clear(&response);
   if (err == KAVRO_OK) {
-    remember_id(reg, out, args->schema);
+    remember_id(reg, args->subject, out, args->schema);
     /* A new version may now be the latest, and what was missing under
      * the subject may exist now. */
     kv_cache_remove_str(reg->latest, args->subject);
@@ -845,7 +884,7 @@ static kavro_err_t fetch_lookup(kavro_registry_t *reg, const void *opaque,
     out->has_guid = reply.has_guid;
     memcpy(out->guid, reply.guid, KV_GUID_SIZE);
     kv_answer_schema_clear(&reply);
-    remember_id(reg, out, args->schema);
+    remember_id(reg, args->subject, out, args->schema);
   }
   return err;
 }

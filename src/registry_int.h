@@ -281,6 +281,10 @@ kavro_err_t kv_oauth_fetch(void *opaque, char *token, size_t size,
 /* Mask the client secret in @text (NULL @oauth: nothing). */
 void kv_oauth_scrub(const kv_oauth_t *oauth, char *text);
 
+/* The client's transport, for the endpoints served outside registry.c
+ * (registry_assoc.c). */
+kv_transport_t *kv_registry_transport(kavro_registry_t *reg);
+
 /* Append @s percent-encoded as one path segment (RFC 3986 pchar kept). */
 struct kv_strbuf_s;
 void kv_path_segment(struct kv_strbuf_s *sb, const char *s);

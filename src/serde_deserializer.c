@@ -19,6 +19,7 @@
 #include "common_conf_int.h"
 #include "config.h"
 #include "common_error_int.h"
+#include "common_context_int.h"
 #include "serde_serializer_int.h"
 
 /* A writer schema by its id. */
@@ -26,6 +27,7 @@ typedef struct kv_writer_s {
   struct kv_writer_s *next;
   kavro_schema_id_t id;
   kavro_schema_t *schema;
+  char *context; /* the context of a qualified subject; NULL: default */
 } kv_writer_t;
 
 /* A reusable value to decode into, per schema object. */
@@ -42,6 +44,7 @@ typedef struct kv_slot_s {
 typedef struct kv_plan_s {
   struct kv_plan_s *next;
   kavro_schema_id_t writer_id;
+  const kavro_schema_t *writer; /* ids repeat across contexts */
   const kavro_schema_t *reader;
   kavro_resolution_t *plan;
 } kv_plan_t;
@@ -121,11 +124,13 @@ kavro_deserializer_t *kavro_deserializer_new(kavro_registry_t *registry,
   des->conf = conf ? des->own_conf : kavro_registry_conf(registry);
   des->use_latest = kv_conf_bool(des->conf, "use.latest.version");
   des->use_schema_id = kv_conf_int(des->conf, "use.schema.id");
-  for (int side = 0; side < 2; side++)
+  for (int side = 0; side < 2; side++) {
     if (kv_namer_init(&des->namers[side], des->conf, side, error) != KAVRO_OK) {
       kavro_deserializer_destroy(des);
       return NULL;
     }
+    kv_namer_attach(&des->namers[side], registry);
+  }
   return des;
 }
 
@@ -153,8 +158,11 @@ void kavro_deserializer_destroy(kavro_deserializer_t *des) {
   for (kv_writer_t *w = des->writers, *next; w; w = next) {
     next = w->next;
     kavro_schema_destroy(w->schema);
+    free(w->context);
     free(w);
   }
+  kv_namer_clear(&des->namers[0]);
+  kv_namer_clear(&des->namers[1]);
   kavro_schema_destroy(des->readers[0]);
   kavro_schema_destroy(des->readers[1]);
   kavro_decoder_destroy(des->decoder);
@@ -183,15 +191,37 @@ void kavro_deserializer_set_subject_name_cb(kavro_deserializer_t *des,
     kv_namer_set_cb(&des->namers[is_key], des->conf, is_key, cb, opaque);
 }
 
+void kavro_deserializer_set_context_name_cb(kavro_deserializer_t *des,
+                                            kavro_context_name_cb_t cb,
+                                            void *opaque) {
+  for (int side = 0; des && side < 2; side++) {
+    des->namers[side].context_cb = cb;
+    des->namers[side].context_opaque = opaque;
+  }
+}
+
 /* ---- caches ---------------------------------------------------------------- */
 
-/* The writer schema of @id: kept, else from the registry (whose own cache
- * comes first). */
+/* Whether @w is the writer @id names in the context of @subject. */
+static bool writer_is(const kv_writer_t *w, const kavro_schema_id_t *id,
+                      const char *subject) {
+  if (!kavro_schema_id_equal(&w->id, id))
+    return false;
+  if (id->kind == KAVRO_SCHEMA_ID_GUID || !subject)
+    return !w->context;
+  kv_subject_parts_t parts;
+  kv_subject_split(subject, &parts);
+  return w->context && strlen(w->context) == parts.context_length &&
+         memcmp(w->context, parts.context, parts.context_length) == 0;
+}
+
+/* The writer schema of @id in the context of @subject (NULL: the default
+ * context): kept, else from the registry (whose own cache comes first). */
 static kavro_err_t writer_for(kavro_deserializer_t *des,
-                              const kavro_schema_id_t *id,
+                              const kavro_schema_id_t *id, const char *subject,
                               kavro_schema_t **schemap, kavro_error_t *error) {
   for (kv_writer_t *w = des->writers; w; w = w->next)
-    if (kavro_schema_id_equal(&w->id, id)) {
+    if (writer_is(w, id, subject)) {
       *schemap = w->schema;
       return KAVRO_OK;
     }
@@ -205,9 +235,16 @@ static kavro_err_t writer_for(kavro_deserializer_t *des,
       id->kind == KAVRO_SCHEMA_ID_GUID
           ? kavro_registry_schema_by_guid(des->registry, id->guid, &w->schema,
                                           error)
-          : kavro_registry_schema_by_id(des->registry, id->id, NULL,
+          : kavro_registry_schema_by_id(des->registry, id->id, subject,
                                         &w->schema, error);
+  if (err == KAVRO_OK && id->kind == KAVRO_SCHEMA_ID_INT && subject) {
+    kv_subject_parts_t parts;
+    kv_subject_split(subject, &parts);
+    if (!(w->context = strndup(parts.context, parts.context_length)))
+      err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
   if (err != KAVRO_OK) {
+    kavro_schema_destroy(w->schema);
     free(w);
     return err;
   }
@@ -255,7 +292,8 @@ static kavro_err_t plan_for(kavro_deserializer_t *des,
                             kavro_schema_t *reader, kavro_resolution_t **planp,
                             kavro_error_t *error) {
   for (kv_plan_t *p = des->plans; p; p = p->next)
-    if (kavro_schema_id_equal(&p->writer_id, id) && p->reader == reader) {
+    if (kavro_schema_id_equal(&p->writer_id, id) && p->writer == writer &&
+        p->reader == reader) {
       *planp = p->plan;
       return KAVRO_OK;
     }
@@ -270,6 +308,7 @@ static kavro_err_t plan_for(kavro_deserializer_t *des,
     }
   }
   p->writer_id = *id;
+  p->writer = writer;
   p->reader = reader;
   p->next = des->plans;
   des->plans = p;
@@ -290,7 +329,7 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
     kavro_schema_id_t id = kavro_schema_id_int((int32_t)des->use_schema_id);
-    kavro_err_t err = writer_for(des, &id, &schema, error);
+    kavro_err_t err = writer_for(des, &id, NULL, &schema, error);
     if (err == KAVRO_OK)
       *readerp = kavro_schema_dup(schema);
     return err;
@@ -304,6 +343,28 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
     err = kavro_registry_get_version(des->registry, subject,
                                      KAVRO_REGISTRY_LATEST, readerp, NULL,
                                      NULL, error);
+  return err;
+}
+
+/* The subject in whose context the writer's id is looked up, as Java's
+ * deserializer names it: the subject when the strategy does not depend on
+ * the schema, else its context alone; *@hintp NULL for the default
+ * context (an unqualified subject, or no topic).  Only a context callback
+ * or AssociatedNameStrategy can name another context. */
+static kavro_err_t id_subject(kavro_deserializer_t *des, const char *topic,
+                              bool is_key, char *buf, const char **hintp,
+                              kavro_error_t *error) {
+  kv_namer_t *namer = &des->namers[is_key];
+  *hintp = NULL;
+  if (!topic || !*topic ||
+      (!namer->context_cb && namer->strategy != KAVRO_SUBJECT_ASSOCIATED))
+    return KAVRO_OK;
+  kavro_err_t err =
+      kv_namer_uses_schema(namer)
+          ? kv_namer_context(namer, topic, buf, error)
+          : kv_namer_subject(namer, topic, is_key, NULL, buf, error);
+  if (err == KAVRO_OK && kv_subject_in_context(buf))
+    *hintp = buf;
   return err;
 }
 
@@ -325,8 +386,13 @@ static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
     return err;
   out->writer_id = frame.id;
   out->format = frame.format;
+  char subject[KAVRO_SUBJECT_MAX];
+  const char *hint = NULL;
+  err = id_subject(des, topic, is_key, subject, &hint, error);
+  if (err != KAVRO_OK)
+    return err;
   kavro_schema_t *writer;
-  err = writer_for(des, &frame.id, &writer, error);
+  err = writer_for(des, &frame.id, hint, &writer, error);
   if (err == KAVRO_OK)
     err = reader_for(des, topic, is_key, writer, &out->reader, error);
   if (err != KAVRO_OK)

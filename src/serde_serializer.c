@@ -136,11 +136,13 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
             ? KAVRO_WIRE_FORMAT_HEADER
             : KAVRO_WIRE_FORMAT_PREFIX;
   ser->last_subject = "";
-  for (int side = 0; side < 2; side++)
+  for (int side = 0; side < 2; side++) {
     if (kv_namer_init(&ser->namers[side], ser->conf, side, error) != KAVRO_OK) {
       kavro_serializer_destroy(ser);
       return NULL;
     }
+    kv_namer_attach(&ser->namers[side], registry);
+  }
   return ser;
 }
 
@@ -170,6 +172,8 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
     next = h->next;
     history_free(h);
   }
+  kv_namer_clear(&ser->namers[0]);
+  kv_namer_clear(&ser->namers[1]);
   kavro_conf_destroy(ser->own_conf);
   free(ser);
 }
@@ -179,6 +183,15 @@ void kavro_serializer_set_subject_name_cb(kavro_serializer_t *ser, bool is_key,
                                           void *opaque) {
   if (ser)
     kv_namer_set_cb(&ser->namers[is_key], ser->conf, is_key, cb, opaque);
+}
+
+void kavro_serializer_set_context_name_cb(kavro_serializer_t *ser,
+                                          kavro_context_name_cb_t cb,
+                                          void *opaque) {
+  for (int side = 0; ser && side < 2; side++) {
+    ser->namers[side].context_cb = cb;
+    ser->namers[side].context_opaque = opaque;
+  }
 }
 
 const kavro_compat_result_t *kavro_serializer_last_incompatibility(

@@ -8,13 +8,35 @@
 
 #include <stdbool.h>
 
+#include "kavro/registry.h"
 #include "kavro/serializer.h"
+
+/* AssociatedNameStrategy's answers (serde_assoc.c): (topic, schema
+ * fingerprint) -> subject, at most @capacity, the oldest out first. */
+typedef struct kv_assoc_answer_s kv_assoc_answer_t;
+typedef struct kv_assoc_cache_s {
+  kv_assoc_answer_t **answers; /* a ring of @capacity slots */
+  size_t capacity, next;
+  int64_t expiry_ms;           /* -1: never */
+} kv_assoc_cache_t;
 
 /* How one side (keys or values) names its subjects. */
 typedef struct kv_namer_s {
   kavro_subject_strategy_t strategy;
   kavro_subject_name_cb_t cb; /* set: KAVRO_SUBJECT_CUSTOM */
   void *opaque;
+  /* KAVRO_SUBJECT_ASSOCIATED: the registry asked, the namespace (the
+   * conf's string, "" for any), the strategy when there is no
+   * association (@no_fallback: none) and the answers kept. */
+  kavro_registry_t *registry;
+  const char *cluster_id;
+  kavro_subject_strategy_t fallback;
+  bool no_fallback;
+  kv_assoc_cache_t cache;
+  /* The context every subject is put in (context.name.strategy); NULL:
+   * the default context. */
+  kavro_context_name_cb_t context_cb;
+  void *context_opaque;
 } kv_namer_t;
 
 /* The strategy for keys (@is_key) or values from @conf: the
@@ -23,13 +45,35 @@ typedef struct kv_namer_s {
 kavro_err_t kv_namer_init(kv_namer_t *namer, const kavro_conf_t *conf,
                           bool is_key, kavro_error_t *error);
 
+/* Let @namer ask @registry (borrowed) for associations. */
+void kv_namer_attach(kv_namer_t *namer, kavro_registry_t *registry);
+
+/* Free what @namer keeps (its answers). */
+void kv_namer_clear(kv_namer_t *namer);
+
+/* Whether the subject depends on the schema (the record strategies, a
+ * callback, or AssociatedNameStrategy falling back to one), as Java's
+ * SubjectNameStrategy.usesSchema(). */
+bool kv_namer_uses_schema(const kv_namer_t *namer);
+
+/* The subject of @topic as AssociatedNameStrategy names it into @buf
+ * (serde_assoc.c). */
+kavro_err_t kv_namer_associated(kv_namer_t *namer, const char *topic,
+                                bool is_key, const kavro_schema_t *schema,
+                                char *buf, kavro_error_t *error);
+
+/* The prefix ":.ctx:" of the context @namer puts subjects of @topic in,
+ * or "" (the default context), into @buf (KAVRO_SUBJECT_MAX bytes). */
+kavro_err_t kv_namer_context(const kv_namer_t *namer, const char *topic,
+                             char *buf, kavro_error_t *error);
+
 /* Install (@cb not NULL) or remove a user callback. */
 void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
                      kavro_subject_name_cb_t cb, void *opaque);
 
 /* The subject for @topic, @is_key and @schema into @buf (KAVRO_SUBJECT_MAX
  * bytes).  A callback that fails without a message gets one. */
-kavro_err_t kv_namer_subject(const kv_namer_t *namer, const char *topic,
+kavro_err_t kv_namer_subject(kv_namer_t *namer, const char *topic,
                              bool is_key, const kavro_schema_t *schema,
                              char *buf, kavro_error_t *error);
 

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "common_conf_int.h"
+#include "common_context_int.h"
 #include "common_error_int.h"
 #include "serde_serializer_int.h"
 
@@ -18,6 +19,7 @@ static const struct {
     {KAVRO_SUBJECT_TOPIC, "TopicNameStrategy"},
     {KAVRO_SUBJECT_RECORD, "RecordNameStrategy"},
     {KAVRO_SUBJECT_TOPIC_RECORD, "TopicRecordNameStrategy"},
+    {KAVRO_SUBJECT_ASSOCIATED, "AssociatedNameStrategy"},
 };
 
 #define STRATEGY_COUNT (sizeof(strategy_names) / sizeof(strategy_names[0]))
@@ -72,8 +74,10 @@ kavro_err_t kavro_subject_name(kavro_subject_strategy_t strategy,
                     strategy == KAVRO_SUBJECT_TOPIC_RECORD;
   if (!needs_topic && !needs_name)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "%s cannot be computed without a callback",
-                        kavro_subject_strategy_name(strategy));
+                        "%s cannot be computed without a %s",
+                        kavro_subject_strategy_name(strategy),
+                        strategy == KAVRO_SUBJECT_ASSOCIATED ? "registry"
+                                                             : "callback");
   if (needs_topic && (!topic || !*topic))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "%s needs a topic", kavro_subject_strategy_name(strategy));
@@ -101,8 +105,9 @@ kavro_err_t kavro_subject_name(kavro_subject_strategy_t strategy,
 
 /* ---- configured naming, shared by the serializer and deserializer ------ */
 
-kavro_err_t kv_namer_init(kv_namer_t *namer, const kavro_conf_t *conf,
-                          bool is_key, kavro_error_t *error) {
+/* The configured strategy of one side into @namer. */
+static kavro_err_t namer_strategy(kv_namer_t *namer, const kavro_conf_t *conf,
+                                  bool is_key, kavro_error_t *error) {
   const char *side = kv_conf_str(conf, is_key ? "key.subject.name.strategy"
                                               : "value.subject.name.strategy");
   const char *name = *side ? side : kv_conf_str(conf, "subject.name.strategy");
@@ -114,20 +119,114 @@ kavro_err_t kv_namer_init(kv_namer_t *namer, const kavro_conf_t *conf,
   return KAVRO_OK;
 }
 
+/* AssociatedNameStrategy's settings, as Java's subject.name.strategy.*
+ * configuration names them. */
+static void namer_associated_conf(kv_namer_t *namer, const kavro_conf_t *conf) {
+  static const struct {
+    const char *name;
+    kavro_subject_strategy_t strategy;
+  } fallbacks[] = {{"TOPIC", KAVRO_SUBJECT_TOPIC},
+                   {"RECORD", KAVRO_SUBJECT_RECORD},
+                   {"TOPIC_RECORD", KAVRO_SUBJECT_TOPIC_RECORD}};
+  const char *fallback = kv_conf_str(conf, "subject.name.strategy.fallback.type");
+  namer->fallback = KAVRO_SUBJECT_TOPIC;
+  namer->no_fallback = strcasecmp(fallback, "NONE") == 0;
+  for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++)
+    if (strcasecmp(fallback, fallbacks[i].name) == 0)
+      namer->fallback = fallbacks[i].strategy;
+  namer->cluster_id = kv_conf_str(conf, "subject.name.strategy.kafka.cluster.id");
+  int64_t secs = kv_conf_int(conf, "subject.name.strategy.cache.expiry.secs");
+  namer->cache.capacity =
+      (size_t)kv_conf_int(conf, "subject.name.strategy.cache.size");
+  namer->cache.expiry_ms = secs < 0 ? -1 : secs * 1000;
+}
+
+kavro_err_t kv_namer_init(kv_namer_t *namer, const kavro_conf_t *conf,
+                          bool is_key, kavro_error_t *error) {
+  memset(namer, 0, sizeof(*namer));
+  namer_associated_conf(namer, conf);
+  return namer_strategy(namer, conf, is_key, error);
+}
+
+void kv_namer_attach(kv_namer_t *namer, kavro_registry_t *registry) {
+  namer->registry = registry;
+}
+
 void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
                      kavro_subject_name_cb_t cb, void *opaque) {
   if (cb) {
     namer->strategy = KAVRO_SUBJECT_CUSTOM;
     namer->cb = cb;
     namer->opaque = opaque;
-  } else if (kv_namer_init(namer, conf, is_key, NULL) != KAVRO_OK) {
+  } else if (namer_strategy(namer, conf, is_key, NULL) != KAVRO_OK) {
     namer->strategy = KAVRO_SUBJECT_TOPIC;
   }
 }
 
-kavro_err_t kv_namer_subject(const kv_namer_t *namer, const char *topic,
+bool kv_namer_uses_schema(const kv_namer_t *namer) {
+  kavro_subject_strategy_t s = namer->strategy;
+  if (s == KAVRO_SUBJECT_ASSOCIATED)
+    s = namer->no_fallback ? KAVRO_SUBJECT_TOPIC : namer->fallback;
+  return s != KAVRO_SUBJECT_TOPIC;
+}
+
+kavro_err_t kv_namer_context(const kv_namer_t *namer, const char *topic,
+                             char *buf, kavro_error_t *error) {
+  buf[0] = '\0';
+  if (!namer->context_cb)
+    return KAVRO_OK;
+  char context[KAVRO_SUBJECT_MAX] = "";
+  kavro_err_t err = namer->context_cb(namer->context_opaque, topic, context,
+                                      sizeof(context), error);
+  if (err != KAVRO_OK) {
+    if (!error || !error->text[0])
+      return kv_error_set(error, err, "context name callback failed (%s)",
+                          kavro_err2name(err));
+    error->code = err;
+    return err;
+  }
+  if (!memchr(context, '\0', sizeof(context)) ||
+      !kv_context_prefix(context, buf, KAVRO_SUBJECT_MAX)) {
+    buf[0] = '\0';
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "context name callback gave an unterminated name, or "
+                        "one with a ':' inside");
+  }
+  return KAVRO_OK;
+}
+
+/* The subject of the strategy, before any context. */
+static kavro_err_t base_subject(kv_namer_t *namer, const char *topic,
+                                bool is_key, const kavro_schema_t *schema,
+                                char *buf, kavro_error_t *error);
+
+kavro_err_t kv_namer_subject(kv_namer_t *namer, const char *topic,
                              bool is_key, const kavro_schema_t *schema,
                              char *buf, kavro_error_t *error) {
+  kv_error_clear(error);
+  char prefix[KAVRO_SUBJECT_MAX];
+  kavro_err_t err = kv_namer_context(namer, topic, prefix, error);
+  if (err == KAVRO_OK)
+    err = base_subject(namer, topic, is_key, schema, buf, error);
+  if (err != KAVRO_OK || !prefix[0])
+    return err;
+  size_t p = strlen(prefix), n = strlen(buf);
+  if (p + n >= KAVRO_SUBJECT_MAX) {
+    buf[0] = '\0';
+    return kv_error_set(error, KAVRO_ERR_LIMIT,
+                        "subject name longer than %d bytes with its context",
+                        KAVRO_SUBJECT_MAX - 1);
+  }
+  memmove(buf + p, buf, n + 1);
+  memcpy(buf, prefix, p);
+  return KAVRO_OK;
+}
+
+static kavro_err_t base_subject(kv_namer_t *namer, const char *topic,
+                                bool is_key, const kavro_schema_t *schema,
+                                char *buf, kavro_error_t *error) {
+  if (namer->strategy == KAVRO_SUBJECT_ASSOCIATED)
+    return kv_namer_associated(namer, topic, is_key, schema, buf, error);
   if (namer->strategy != KAVRO_SUBJECT_CUSTOM)
     return kavro_subject_name(namer->strategy, topic, is_key, schema, buf,
                               KAVRO_SUBJECT_MAX, error);

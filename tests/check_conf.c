@@ -75,8 +75,14 @@ static const conf_case_t cases[] = {
      "Topic"},
     {"key.subject.name.strategy", "TopicRecordNameStrategy",
      "TopicRecordNameStrategy", "io.confluent.Custom"},
-    {"value.subject.name.strategy", "topicnamestrategy", "TopicNameStrategy",
-     ""},
+    {"value.subject.name.strategy", "associatednamestrategy",
+     "AssociatedNameStrategy", ""},
+    {"subject.name.strategy.kafka.cluster.id", "lkc-1", "lkc-1", NULL},
+    {"subject.name.strategy.fallback.type", "record", "RECORD", "ASSOCIATED"},
+    {"subject.name.strategy.cache.size", "10", "10", "0"},
+    {"subject.name.strategy.cache.expiry.secs", "60", "60", "-2"},
+    {"context.name.strategy", "nullcontextnamestrategy",
+     "NullContextNameStrategy", "FixedContextNameStrategy"},
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
@@ -173,6 +179,10 @@ START_TEST(test_defaults_and_reset) {
       {"latest.compatibility.strict", "true"},
       {"use.schema.id", "-1"},
       {"subject.name.strategy", "TopicNameStrategy"},
+      {"subject.name.strategy.fallback.type", "TOPIC"},
+      {"subject.name.strategy.cache.size", "1000"},
+      {"subject.name.strategy.cache.expiry.secs", "-1"},
+      {"context.name.strategy", "NullContextNameStrategy"},
       {"schema.registry.ssl.endpoint.identification.algorithm", "https"},
       {"schema.registry.url", ""},
   };

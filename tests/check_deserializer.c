@@ -826,6 +826,120 @@ START_TEST(legacy_json_encoding) {
 }
 END_TEST
 
+/* ---- contexts and associations ------------------------------------------------ */
+
+static kavro_err_t context_from_opaque(void *opaque, const char *topic,
+                                       char *context, size_t size,
+                                       kavro_error_t *error) {
+  (void)topic, (void)error;
+  snprintf(context, size, "%s", (const char *)opaque);
+  return KAVRO_OK;
+}
+
+/* Frame v1_datum for "orders" values with a serializer set up by @setup. */
+static void produce_with(kavro_registry_t *reg, const char *context,
+                         kavro_buf_t *out) {
+  kavro_schema_t *schema = kt_parse(v1_text);
+  kt_value_t value;
+  kt_value_from_json(&value, schema, v1_datum);
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, NULL, &error);
+  ck_assert_ptr_nonnull(ser);
+  if (context)
+    kavro_serializer_set_context_name_cb(ser, context_from_opaque,
+                                         (void *)context);
+  ck_assert_msg(kavro_serializer_serialize(ser, "orders", false, schema,
+                                           &value.value, out,
+                                           &error) == KAVRO_OK,
+                "serialize: %s", error.text);
+  kavro_serializer_destroy(ser);
+  kt_value_free(&value);
+  kavro_schema_destroy(schema);
+}
+
+/* Id 1 of context ".prod" is read as such by a deserializer with the same
+ * context strategy, while id 1 of the default context is another schema. */
+START_TEST(context_writer) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_schema_t *other = kt_parse(bad_reader_text);
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_register(reg, "x", other, NULL, 0, false, &id,
+                                           NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+  kavro_schema_destroy(other);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce_with(reg, "prod", frame);
+  kavro_registry_t *reader_reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(reader_reg);
+  kavro_deserializer_set_context_name_cb(des, context_from_opaque, ".prod");
+  kavro_deserialized_t msg;
+  for (int round = 0; round < 3; round++) {
+    char *json = consume(des, frame, &msg);
+    ck_assert_str_eq(json, v1_datum);
+    free(json);
+    ck_assert_int_eq((int)msg.writer_id.id, 1);
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, "GET /schemas/ids/{id}"),
+                    1);
+  /* Without the context, id 1 is the default context's schema. */
+  kavro_deserializer_t *plain = deserializer(reader_reg);
+  kavro_error_t error;
+  kavro_err_t err = kavro_deserializer_deserialize(
+      plain, "orders", false, NULL, 0, kavro_buf_data(frame),
+      kavro_buf_length(frame), &msg, &error);
+  ck_assert(err != KAVRO_OK ||
+            strstr(kavro_schema_canonical(msg.writer), "\"string\"") != NULL);
+  kavro_deserializer_destroy(plain);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reader_reg);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A STRONG association puts the topic's subject in the cluster's context
+ * (":.lkc-1:orders-value"): the deserializer's AssociatedNameStrategy
+ * finds it, asks once, and reads the writer's id in that context. */
+START_TEST(associated_writer) {
+  kavro_registry_t *admin = kt_client(kt_mock_url(_i), NULL);
+  kavro_schema_t *other = kt_parse(bad_reader_text), *v1 = kt_parse(v1_text);
+  ck_assert_int_eq(kavro_registry_register(admin, "x", other, NULL, 0, false,
+                                           NULL, NULL),
+                   KAVRO_OK);
+  kavro_association_spec_t spec = {NULL, "value", "STRONG", v1};
+  ck_assert_int_eq(kavro_registry_create_associations(admin, "lkc-1", "orders",
+                                                      "t-1", &spec, 1, NULL),
+                   KAVRO_OK);
+  kavro_registry_t *reg = kt_client(
+      kt_mock_url(_i), "subject.name.strategy", "AssociatedNameStrategy",
+      "auto.register.schemas", "false", NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce_with(reg, NULL, frame);
+  kavro_registry_t *reader_reg = kt_client(kt_mock_url(_i),
+                                           "subject.name.strategy",
+                                           "AssociatedNameStrategy", NULL);
+  kavro_deserializer_t *des = deserializer(reader_reg);
+  kavro_mock_clear_requests(kt_mock);
+  kavro_deserialized_t msg;
+  for (int round = 0; round < 3; round++) {
+    char *json = consume(des, frame, &msg);
+    ck_assert_str_eq(json, v1_datum);
+    free(json);
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(
+                        kt_mock, "GET /associations/resources/{namespace}/{name}"),
+                    1);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reader_reg);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+  kavro_schema_destroy(other);
+  kavro_schema_destroy(v1);
+  kavro_registry_destroy(admin);
+}
+END_TEST
+
 static Suite *deserializer_suite(void) {
   Suite *s = suite_create("deserializer");
   TCase *tc = tcase_create("read");
@@ -838,6 +952,8 @@ static Suite *deserializer_suite(void) {
   tcase_add_loop_test(tc, legacy_writer_schemas, 0, 2);
   tcase_add_loop_test(tc, legacy_enum_default_never_used, 0, 2);
   tcase_add_test(tc, legacy_json_encoding);
+  tcase_add_loop_test(tc, context_writer, 0, 2);
+  tcase_add_loop_test(tc, associated_writer, 0, 2);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

@@ -1645,6 +1645,249 @@ START_TEST(test_check_runs_unlocked) {
 }
 END_TEST
 
+/* ---- contexts ------------------------------------------------------------ */
+
+/* The "schema" member of GET @target. */
+static char *schema_at(const char *target) {
+  json_t *json = get_json(target);
+  char *text = strdup(json_string_value(json_object_get(json, "schema")));
+  json_decref(json);
+  return text;
+}
+
+/* Each context has ids of its own from 1; the same schema gets an id in
+ * each; ?subject= looks an id up in the subject's context (an unqualified
+ * subject in the default context first, then in the contexts that have
+ * it); GET /contexts lists "." first, then the others sorted. */
+START_TEST(test_contexts) {
+  over_http = _i;
+  get_equals("/contexts", "[\".\"]");
+  ck_assert_int_eq(register_ok("orders-value", ORDER_V1, NULL), 1);
+  ck_assert_int_eq(register_ok(":.prod:orders-value", ORDER_V1, NULL), 1);
+  ck_assert_int_eq(register_ok(":.prod:orders-value", ORDER_V2, NULL), 2);
+  ck_assert_int_eq(register_ok("money", MONEY, NULL), 2);
+  ck_assert_int_eq(register_ok(":.staging:x", ORDER_V2, NULL), 1);
+  ck_assert_int_eq(register_ok(":.staging:y", ORDER_BAD, NULL), 2);
+  ck_assert_int_eq(register_ok(":.staging:z", ORDER_EMPTY, NULL), 3);
+  /* ":.:name" is the default context's "name". */
+  ck_assert_int_eq(register_ok(":.:orders-value", ORDER_V1, NULL), 1);
+  get_equals("/subjects/:.:orders-value/versions", "[1]");
+  get_equals("/contexts", "[\".\", \".prod\", \".staging\"]");
+
+  char *money = schema_at("/schemas/ids/2");
+  char *v2 = schema_at("/schemas/ids/2?subject=%3A.prod%3Aorders-value");
+  ck_assert_ptr_nonnull(strstr(money, "Money"));
+  ck_assert_ptr_nonnull(strstr(v2, "note"));
+  free(money);
+  free(v2);
+  expect_done("GET", "/schemas/ids/3?subject=:.prod:orders-value", NULL, 404,
+              40403);
+  expect_done("GET", "/schemas/ids/3", NULL, 404, 40403);
+  char *empty = schema_at("/schemas/ids/3?subject=z");
+  ck_assert_ptr_nonnull(strstr(empty, "\"fields\":[]"));
+  free(empty);
+  get_equals("/schemas/ids/2/subjects?subject=:.prod:x",
+             "[\":.prod:orders-value\"]");
+
+  get_equals("/subjects", "[\":.prod:orders-value\", \":.staging:x\", "
+                          "\":.staging:y\", \":.staging:z\", \"money\", "
+                          "\"orders-value\"]");
+  get_equals("/subjects?subjectPrefix=:.staging:", "[\":.staging:x\", "
+                                                  "\":.staging:y\", "
+                                                  "\":.staging:z\"]");
+  get_equals("/subjects?subjectPrefix=%3A*%3Ao",
+             "[\":.prod:orders-value\", \"orders-value\"]");
+  get_equals("/subjects?subjectPrefix=mo", "[\"money\"]");
+
+  /* Lookups answer in the subject's context. */
+  char *body = schema_body(ORDER_V2, NULL);
+  answer_t a = expect("POST", "/subjects/:.prod:orders-value", body, 200, 0);
+  ck_assert_str_eq(field_int(a.json, "id"), "2");
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "subject")),
+                   ":.prod:orders-value");
+  answer_free(&a);
+  free(body);
+
+  /* One GUID for one content, with its id in each context. */
+  json_t *v1 = get_json("/subjects/orders-value/versions/1");
+  json_t *p1 = get_json("/subjects/:.prod:orders-value/versions/1");
+  const char *guid = json_string_value(json_object_get(v1, "guid"));
+  ck_assert_str_eq(guid, json_string_value(json_object_get(p1, "guid")));
+  char target[128];
+  snprintf(target, sizeof(target), "/schemas/guids/%s/ids", guid);
+  get_equals(target, "[{\"context\":\".\",\"id\":1},"
+                     "{\"context\":\".prod\",\"id\":1}]");
+  json_decref(v1);
+  json_decref(p1);
+}
+END_TEST
+
+/* Contexts survive a save and a load: the schemas keep their ids in their
+ * contexts, and new ones continue each context's ids. */
+START_TEST(test_contexts_saved) {
+  over_http = 0;
+  register_ok("a", ORDER_V1, NULL);
+  register_ok("b", MONEY, NULL);
+  register_ok(":.prod:a", MONEY, NULL);
+  register_ok(":.prod:b", ORDER_V2, NULL);
+  json_t *before = json_pack("{s:o, s:o, s:o}", "contexts", get_json("/contexts"),
+                             "id2", get_json("/schemas/ids/2?subject=:.prod:a"),
+                             "subjects", get_json("/subjects"));
+  char *path = temp_path("contexts.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_load(mock, path, &error), KAVRO_OK);
+  json_t *after = json_pack("{s:o, s:o, s:o}", "contexts", get_json("/contexts"),
+                            "id2", get_json("/schemas/ids/2?subject=:.prod:a"),
+                            "subjects", get_json("/subjects"));
+  ck_assert(json_equal(before, after));
+  ck_assert_int_eq(register_ok(":.prod:c", ORDER_EMPTY, NULL), 3);
+  ck_assert_int_eq(register_ok("c", ORDER_EMPTY, NULL), 3);
+  /* A file whose context schema names a context with a colon is refused. */
+  FILE *f = fopen(path, "w");
+  fputs("{\"format\":\"kavro-mock-registry\",\"version\":1,"
+        "\"compatibilityLevel\":\"NONE\",\"mode\":\"READWRITE\","
+        "\"schemas\":[{\"id\":1,\"context\":\".a:b\",\"schema\":\"\\\"int\\\"\"}],"
+        "\"subjects\":[]}",
+        f);
+  fclose(f);
+  ck_assert_int_eq(kavro_mock_load(mock, path, &error), KAVRO_ERR_BAD_RESPONSE);
+  remove(path);
+  free(path);
+  json_decref(before);
+  json_decref(after);
+}
+END_TEST
+
+/* ---- associations -------------------------------------------------------- */
+
+#define ASSOC_WEAK                                                           \
+  "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","            \
+  "\"resourceId\":\"t-1\",\"associations\":[{\"subject\":\"orders-value\"}]}"
+
+START_TEST(test_associations) {
+  over_http = _i;
+  /* A WEAK association needs a subject with a live version. */
+  expect_done("POST", "/associations", ASSOC_WEAK, 409, 40907);
+  register_ok("orders-value", ORDER_V1, NULL);
+  answer_t a = expect("POST", "/associations", ASSOC_WEAK, 200, 0);
+  json_t *want = json_loads(
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
+      "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
+      "\"lifecycle\":\"WEAK\",\"frozen\":false}]}",
+      0, NULL);
+  ck_assert(json_equal(a.json, want));
+  json_decref(want);
+  answer_free(&a);
+  /* The same again is no change; another subject for the type is 40903. */
+  expect_done("POST", "/associations", ASSOC_WEAK, 200, 0);
+  register_ok("other", ORDER_V1, NULL);
+  expect_done("POST", "/associations",
+              "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+              "\"resourceId\":\"t-1\",\"associations\":[{\"subject\":\"other\"}]}",
+              409, 40903);
+
+  const char *one = "[{\"subject\":\"orders-value\",\"resourceName\":\"orders\","
+                    "\"resourceNamespace\":\"lkc-1\",\"resourceId\":\"t-1\","
+                    "\"resourceType\":\"topic\",\"associationType\":\"value\","
+                    "\"lifecycle\":\"WEAK\",\"frozen\":false}]";
+  get_equals("/associations/resources/-/orders", one);
+  get_equals("/associations/resources/lkc-1/orders?resourceType=topic&"
+             "associationType=value",
+             one);
+  get_equals("/associations/resources/-/orders?associationType=key", "[]");
+  get_equals("/associations/resources/lkc-2/orders", "[]");
+  get_equals("/associations/resources/-/-", one);
+  get_equals("/associations/resources/t-1", one);
+  get_equals("/associations/subjects/orders-value", one);
+  get_equals("/associations/resources/-/orders?offset=1", "[]");
+
+  /* A STRONG association with its schema: registered under the default
+   * subject, in the namespace's context. */
+  char *schema = schema_body(ORDER_V1, NULL);
+  char body[1024];
+  snprintf(body, sizeof(body),
+           "{\"resourceName\":\"pay\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"t-2\",\"associations\":[{\"associationType\":"
+           "\"key\",\"schema\":%s}]}",
+           schema);
+  free(schema);
+  a = expect("POST", "/associations", body, 200, 0);
+  json_t *made = json_array_get(json_object_get(a.json, "associations"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(made, "subject")),
+                   ":.lkc-1:pay-key");
+  ck_assert_str_eq(json_string_value(json_object_get(made, "lifecycle")),
+                   "STRONG");
+  ck_assert(json_is_true(json_object_get(made, "frozen")));
+  answer_free(&a);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  get_equals("/contexts", "[\".\", \".lkc-1\"]");
+  /* A WEAK association to a subject with a STRONG one is refused. */
+  expect_done("POST", "/associations",
+              "{\"resourceName\":\"x\",\"resourceNamespace\":\"lkc-1\","
+              "\"resourceId\":\"t-3\",\"associations\":[{\"subject\":"
+              "\":.lkc-1:pay-key\"}]}",
+              409, 40905);
+
+  /* Requests the registry refuses as invalid (42212). */
+  const char *invalid[] = {
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"associations\":[{\"subject\":\"orders-value\"}]}",
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-9\",\"associations\":[]}",
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-9\",\"resourceType\":\"table\",\"associations\":"
+      "[{\"subject\":\"orders-value\"}]}",
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-9\",\"associations\":[{\"subject\":\"orders-value\","
+      "\"associationType\":\"both\"}]}",
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-9\",\"associations\":[{\"subject\":\"orders-value\","
+      "\"frozen\":true}]}",
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-9\",\"associations\":[{}]}",
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-9\",\"associations\":[{\"subject\":\"a\"},"
+      "{\"subject\":\"b\"}]}",
+  };
+  for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+    expect_done("POST", "/associations", invalid[i], 422, 42212);
+  expect_done("POST", "/associations", "[1]", 400, 400);
+
+  expect_done("DELETE", "/associations/resources/t-1?associationType=key",
+              NULL, 404, 40410);
+  a = expect("DELETE", "/associations/resources/t-1", NULL, 204, 0);
+  answer_free(&a);
+  expect_done("DELETE", "/associations/resources/t-1", NULL, 404, 40410);
+  get_equals("/associations/resources/-/orders", "[]");
+  expect_done("PUT", "/associations/resources/t-1", "{}", 405, 405);
+}
+END_TEST
+
+/* Associations are in the file, and a load brings them back. */
+START_TEST(test_associations_saved) {
+  over_http = 0;
+  register_ok("orders-value", ORDER_V1, NULL);
+  expect_done("POST", "/associations", ASSOC_WEAK, 200, 0);
+  json_t *before = get_json("/associations/resources/-/orders");
+  char *path = temp_path("associations.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_load(mock, path, NULL), KAVRO_OK);
+  json_t *after = get_json("/associations/resources/-/orders");
+  ck_assert(json_equal(before, after));
+  ck_assert_int_eq(json_array_size(after), 1);
+  remove(path);
+  free(path);
+  json_decref(before);
+  json_decref(after);
+}
+END_TEST
+
 static Suite *mock_suite(void) {
   Suite *s = suite_create("mock");
   TCase *tc = tcase_create("endpoints");
@@ -1696,6 +1939,10 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_unwritable_file);
   tcase_add_test(tc, test_save_skips_unwritable_subject);
   tcase_add_test(tc, test_check_runs_unlocked);
+  tcase_add_loop_test(tc, test_contexts, 0, 2);
+  tcase_add_test(tc, test_contexts_saved);
+  tcase_add_loop_test(tc, test_associations, 0, 2);
+  tcase_add_test(tc, test_associations_saved);
   suite_add_tcase(s, tc);
   return s;
 }

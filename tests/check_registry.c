@@ -1954,6 +1954,157 @@ START_TEST(test_proxy) {
 }
 END_TEST
 
+/* ---- contexts and associations ------------------------------------------- */
+
+/* Qualified subjects pass through (':' and '.' unencoded, as the path
+ * allows them); an id is looked up and cached in its subject's context, so
+ * id 1 of ".prod" and id 1 of the default context stay apart. */
+START_TEST(test_contexts) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *a = parse(schema_a), *b = parse(schema_c);
+  int32_t id_a = 0, id_b = 0;
+  ck_assert_int_eq(kavro_registry_register(reg, "orders-value", a, NULL, 0,
+                                           false, &id_a, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_register(reg, ":.prod:orders-value", b, NULL,
+                                           0, false, &id_b, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id_a, 1);
+  ck_assert_int_eq(id_b, 1);
+  kavro_mock_request_t *log = NULL;
+  size_t count = 0;
+  ck_assert_int_eq(kavro_mock_requests(mock, &log, &count, NULL), KAVRO_OK);
+  ck_assert_str_eq(log[count - 1].path, "/subjects/:.prod:orders-value/versions");
+  kavro_mock_requests_free(log, count);
+
+  /* A second client, whose caches are empty. */
+  kavro_registry_t *reader = client(mock_url(_i), NULL);
+  kavro_schema_t *got_b = NULL, *got_a = NULL, *again = NULL;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reader, 1, ":.prod:x", &got_b,
+                                               NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_schema_by_id(reader, 1, NULL, &got_a, NULL),
+                   KAVRO_OK);
+  ck_assert_str_eq(kavro_schema_canonical(got_b), kavro_schema_canonical(b));
+  ck_assert_str_eq(kavro_schema_canonical(got_a), kavro_schema_canonical(a));
+  uint64_t before = served("GET /schemas/ids/{id}");
+  ck_assert_uint_eq(before, 2);
+  ck_assert_int_eq(kavro_registry_schema_by_id(reader, 1, ":.prod:y", &again,
+                                               NULL),
+                   KAVRO_OK);
+  ck_assert_ptr_eq(again, got_b);
+  ck_assert_uint_eq(served("GET /schemas/ids/{id}"), before);
+
+  char **contexts = NULL;
+  ck_assert_int_eq(kavro_registry_contexts(reader, &contexts, &count, NULL),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 2);
+  ck_assert_str_eq(contexts[0], ".");
+  ck_assert_str_eq(contexts[1], ".prod");
+  free(contexts);
+
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_get_version(reader, ":.prod:orders-value", 1,
+                                              NULL, &id, NULL, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+  kavro_schema_destroy(got_a);
+  kavro_schema_destroy(got_b);
+  kavro_schema_destroy(again);
+  kavro_schema_destroy(a);
+  kavro_schema_destroy(b);
+  kavro_registry_destroy(reader);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_associations) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *a = parse(schema_a);
+  ck_assert_int_eq(kavro_registry_register(reg, "orders-value", a, NULL, 0,
+                                           false, NULL, NULL),
+                   KAVRO_OK);
+  kavro_association_spec_t weak = {"orders-value", "value", NULL, NULL};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &weak, 1, &error),
+                   KAVRO_OK);
+  kavro_association_t *list = NULL;
+  size_t count = 0;
+  ck_assert_int_eq(kavro_registry_associations(reg, NULL, "orders", "value",
+                                               &list, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(list[0].subject, "orders-value");
+  ck_assert_str_eq(list[0].resource_namespace, "lkc-1");
+  ck_assert_str_eq(list[0].resource_id, "t-1");
+  ck_assert_str_eq(list[0].association_type, "value");
+  ck_assert_str_eq(list[0].lifecycle, "WEAK");
+  ck_assert(!list[0].frozen);
+  kavro_associations_destroy(list, count);
+  ck_assert_int_eq(kavro_registry_associations(reg, "lkc-1", "orders", "key",
+                                               &list, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 0);
+  kavro_associations_destroy(list, count);
+
+  /* A STRONG association registers its schema in the namespace's context. */
+  kavro_association_spec_t strong = {NULL, "key", "STRONG", a};
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &strong, 1, &error),
+                   KAVRO_OK);
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
+                                              NULL, &id, NULL, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+
+  kavro_association_spec_t other = {"orders-value", "value", NULL, NULL};
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-2", &other, 1, &error),
+                   KAVRO_OK);
+  weak.subject = ":.lkc-1:orders-key";
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &weak, 1, &error),
+                   (kavro_err_t)40903);
+  ck_assert_int_eq(error.http_status, 409);
+
+  ck_assert_int_eq(kavro_registry_delete_associations(reg, "t-1", "value",
+                                                      &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_associations(reg, "t-1", "value",
+                                                      &error),
+                   (kavro_err_t)40410);
+  ck_assert_int_eq(error.http_status, 404);
+  ck_assert_int_eq(kavro_registry_associations(reg, "-", "orders", NULL, &list,
+                                               &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 2); /* t-1's key, t-2's value */
+  kavro_associations_destroy(list, count);
+  ck_assert_int_eq(kavro_registry_associations(reg, "-", "", NULL, &list,
+                                               &count, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Replies that are no list of associations are errors, never a crash. */
+START_TEST(test_associations_malformed) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_association_t *list = NULL;
+  size_t count = 0;
+  push_fault(KAVRO_MOCK_FAULT_MALFORMED, "/associations/resources/-/t", 0, 0, 0,
+             1);
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_associations(reg, NULL, "t", NULL, &list,
+                                               &count, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_ptr_null(list);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 static Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
   TCase *tc = tcase_create("endpoints");
@@ -2015,6 +2166,9 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_missing_transient_not_cached);
   tcase_add_test(tc, test_missing_size_bound);
   tcase_add_loop_test(tc, test_missing_versions_lookups_guids, 0, 2);
+  tcase_add_loop_test(tc, test_contexts, 0, 2);
+  tcase_add_loop_test(tc, test_associations, 0, 2);
+  tcase_add_test(tc, test_associations_malformed);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1279,6 +1279,198 @@ START_TEST(use_schema_guid_strict) {
 }
 END_TEST
 
+/* ---- contexts and associations ------------------------------------------------ */
+
+static const char assoc_endpoint[] =
+    "GET /associations/resources/{namespace}/{name}";
+
+static kavro_err_t context_from_opaque(void *opaque, const char *topic,
+                                       char *context, size_t size,
+                                       kavro_error_t *error) {
+  (void)topic, (void)error;
+  snprintf(context, size, "%s", (const char *)opaque);
+  return KAVRO_OK;
+}
+
+static kavro_err_t context_refused(void *opaque, const char *topic,
+                                   char *context, size_t size,
+                                   kavro_error_t *error) {
+  (void)opaque, (void)topic, (void)context, (void)size, (void)error;
+  return KAVRO_ERR_NOT_FOUND;
+}
+
+/* A context name callback puts the subject in its context, whose ids are
+ * its own: the schema gets id 1 there although the default context has an
+ * id 1 already. */
+START_TEST(context_strategy) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  ck_assert_int_eq(register_text(reg, "elsewhere", key_text), 1);
+  ck_assert_int_eq(register_text(reg, "other", no_forward_text), 2);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_serializer_set_context_name_cb(ser, context_from_opaque, "prod");
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error), KAVRO_OK);
+  ck_assert_str_eq(kavro_serializer_last_subject(ser), ":.prod:orders-value");
+  ck_assert_int_eq(frame_id(out), 1);
+  ck_assert_int_eq(latest_id(reg, ":.prod:orders-value"), 1);
+  ck_assert_uint_eq(version_count(reg, "orders-value"), 0);
+  /* ":.prod:" and ".prod" name the context too; NULL goes back to none. */
+  kavro_serializer_destroy(ser);
+  ser = serializer(reg);
+  kavro_serializer_set_context_name_cb(ser, context_from_opaque, ":.prod:");
+  kavro_buf_reset(out);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error), KAVRO_OK);
+  ck_assert_str_eq(kavro_serializer_last_subject(ser), ":.prod:orders-value");
+  kavro_serializer_destroy(ser);
+  ser = serializer(reg);
+  kavro_serializer_set_context_name_cb(ser, context_from_opaque, "a:b");
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_serializer_set_context_name_cb(ser, context_refused, NULL);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_ERR_NOT_FOUND);
+  kavro_serializer_set_context_name_cb(ser, NULL, NULL);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error), KAVRO_OK);
+  ck_assert_str_eq(kavro_serializer_last_subject(ser), "orders-value");
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Serialize v1 for "orders" with a new serializer on @reg; the subject it
+ * named goes into @subject. */
+static kavro_err_t serialize_once(kavro_registry_t *reg, char *subject,
+                                  size_t size, kavro_error_t *error) {
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_err_t err = serialize_text(ser, v1_text, v1_datum, out, error);
+  snprintf(subject, size, "%s", kavro_serializer_last_subject(ser));
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  return err;
+}
+
+/* AssociatedNameStrategy: no association -> the topic strategy's subject;
+ * one answer per topic and schema, so N serializations ask once; the
+ * associated subject when there is one. */
+START_TEST(associated_strategy) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), "subject.name.strategy",
+                                    "AssociatedNameStrategy", NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  for (int i = 0; i < 5; i++) {
+    kavro_buf_reset(out);
+    ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                     KAVRO_OK);
+    ck_assert_str_eq(kavro_serializer_last_subject(ser), "orders-value");
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, assoc_endpoint), 1);
+  /* The answer is per schema, as Java's and JavaScript's caches key it. */
+  kavro_buf_reset(out);
+  ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error), KAVRO_OK);
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, assoc_endpoint), 2);
+  kavro_serializer_destroy(ser);
+
+  register_text(reg, "orders-contract", v1_text);
+  kavro_association_spec_t spec = {"orders-contract", "value", NULL, NULL};
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &spec, 1, &error),
+                   KAVRO_OK);
+  char subject[KAVRO_SUBJECT_MAX];
+  ck_assert_int_eq(serialize_once(reg, subject, sizeof(subject), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(subject, "orders-contract");
+  ck_assert_uint_eq(version_count(reg, "orders-contract"), 1);
+  /* Keys have no association: TopicNameStrategy. */
+  ser = serializer(reg);
+  kavro_schema_t *key = kt_parse(key_text);
+  ck_assert_int_eq(kavro_serializer_prepare(ser, "orders", true, key, NULL,
+                                            &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(kavro_serializer_last_subject(ser), "orders-key");
+  kavro_schema_destroy(key);
+  kavro_serializer_destroy(ser);
+  kavro_buf_destroy(out);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A registry without the associations endpoint answers 404: the topic
+ * strategy's subject.  Other failures fail the call. */
+START_TEST(associated_fallback_on_404) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), "subject.name.strategy",
+                                    "AssociatedNameStrategy", NULL);
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "GET",
+                              "/associations/resources/-/orders", 404, 404, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(kt_mock, &fault, 1, NULL), KAVRO_OK);
+  char subject[KAVRO_SUBJECT_MAX];
+  kavro_error_t error;
+  ck_assert_int_eq(serialize_once(reg, subject, sizeof(subject), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(subject, "orders-value");
+  fault.http_status = 403;
+  fault.error_code = 40301;
+  ck_assert_int_eq(kavro_mock_push_fault(kt_mock, &fault, 1, NULL), KAVRO_OK);
+  ck_assert_int_eq(serialize_once(reg, subject, sizeof(subject), &error),
+                   (kavro_err_t)40301);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The cluster id is the namespace asked for; two associations for the
+ * topic are an error; fallback NONE makes no association an error. */
+START_TEST(associated_settings) {
+  kavro_registry_t *admin = kt_client(kt_mock_url(0), NULL);
+  register_text(admin, "a-subject", v1_text);
+  register_text(admin, "b-subject", v1_text);
+  kavro_association_spec_t a = {"a-subject", NULL, NULL, NULL};
+  kavro_association_spec_t b = {"b-subject", NULL, NULL, NULL};
+  ck_assert_int_eq(kavro_registry_create_associations(admin, "lkc-a", "orders",
+                                                      "t-a", &a, 1, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_create_associations(admin, "lkc-b", "orders",
+                                                      "t-b", &b, 1, NULL),
+                   KAVRO_OK);
+  char subject[KAVRO_SUBJECT_MAX];
+  kavro_error_t error;
+  kavro_registry_t *any = kt_client(kt_mock_url(0), "subject.name.strategy",
+                                    "AssociatedNameStrategy", NULL);
+  ck_assert_int_eq(serialize_once(any, subject, sizeof(subject), &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(error.text, "multiple associated subjects"));
+  kavro_registry_t *b_only = kt_client(
+      kt_mock_url(0), "subject.name.strategy", "AssociatedNameStrategy",
+      "subject.name.strategy.kafka.cluster.id", "lkc-b", NULL);
+  ck_assert_int_eq(serialize_once(b_only, subject, sizeof(subject), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(subject, "b-subject");
+  kavro_registry_t *none = kt_client(
+      kt_mock_url(0), "subject.name.strategy", "AssociatedNameStrategy",
+      "subject.name.strategy.kafka.cluster.id", "lkc-c",
+      "subject.name.strategy.fallback.type", "NONE", NULL);
+  ck_assert_int_eq(serialize_once(none, subject, sizeof(subject), &error),
+                   KAVRO_ERR_NOT_FOUND);
+  kavro_registry_t *record = kt_client(
+      kt_mock_url(0), "subject.name.strategy", "AssociatedNameStrategy",
+      "subject.name.strategy.kafka.cluster.id", "lkc-c",
+      "subject.name.strategy.fallback.type", "RECORD", NULL);
+  ck_assert_int_eq(serialize_once(record, subject, sizeof(subject), &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(subject, "com.acme.Order");
+  ck_assert_int_eq(kavro_subject_name(KAVRO_SUBJECT_ASSOCIATED, "orders", false,
+                                      NULL, subject, sizeof(subject), &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_registry_destroy(record);
+  kavro_registry_destroy(none);
+  kavro_registry_destroy(b_only);
+  kavro_registry_destroy(any);
+  kavro_registry_destroy(admin);
+}
+END_TEST
+
 static Suite *serializer_suite(void) {
   Suite *s = suite_create("serializer");
   TCase *tc = tcase_create("strategies");
@@ -1286,6 +1478,10 @@ static Suite *serializer_suite(void) {
   tcase_add_test(tc, strategy_names);
   tcase_add_loop_test(tc, strategy_registers, 0, 2);
   tcase_add_test(tc, strategy_callback);
+  tcase_add_loop_test(tc, context_strategy, 0, 2);
+  tcase_add_loop_test(tc, associated_strategy, 0, 2);
+  tcase_add_loop_test(tc, associated_fallback_on_404, 0, 2);
+  tcase_add_test(tc, associated_settings);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("registration");

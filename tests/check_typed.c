@@ -952,6 +952,55 @@ START_TEST(legacy_writer_through_registry) {
 }
 END_TEST
 
+static kavro_err_t context_prod(void *opaque, const char *topic, char *context,
+                                size_t size, kavro_error_t *error) {
+  (void)opaque, (void)topic, (void)error;
+  snprintf(context, size, ".prod");
+  return KAVRO_OK;
+}
+
+/* Typed records ride the one serializer: a context name callback puts
+ * their subject in its context, and the deserializer with the same
+ * callback reads the id there (id 1 of the default context is another
+ * schema). */
+START_TEST(context_through_registry) {
+  registry_fixture_t f;
+  registry_open(&f);
+  kavro_schema_t *other = kt_parse("\"string\"");
+  ck_assert_int_eq(kavro_registry_register(f.registry, "x", other, NULL, 0,
+                                           false, NULL, NULL),
+                   KAVRO_OK);
+  kavro_schema_destroy(other);
+  kavro_serializer_set_context_name_cb(f.serializer, context_prod, NULL);
+  kavro_deserializer_set_context_name_cb(f.deserializer, context_prod, NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  kavro_error_t error;
+  evo1_visit_t v1, back;
+  evo1_visit_init(&v1);
+  v1.id = kavro_str("V-9");
+  v1.minutes = 3;
+  v1.legacy = kavro_str("y");
+  ck_assert_int_eq(kavro_typed_serialize(f.ts, "visits", false,
+                                         &evo1_visit_type, &v1, frame, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(kavro_serializer_last_subject(f.serializer),
+                   ":.prod:visits-value");
+  kavro_schema_id_t id;
+  ck_assert_int_eq(kavro_typed_deserialize(f.td, "visits", false,
+                                           &evo1_visit_type, NULL, 0,
+                                           kavro_buf_data(frame),
+                                           kavro_buf_length(frame), arena,
+                                           &back, &id, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq((int)id.id, 1);
+  ck_assert(evo1_visit_type.equal(&v1, &back));
+  kavro_arena_destroy(arena);
+  kavro_buf_destroy(frame);
+  registry_close(&f);
+}
+END_TEST
+
 /* ---- one stack: every setting holds for typed and generic alike ------------ */
 
 /* A registry with the serializer and deserializer on it, each with a typed
@@ -1308,6 +1357,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, catalog_through_registry);
   tcase_add_test(tc, evolution_through_registry);
   tcase_add_test(tc, legacy_writer_through_registry);
+  tcase_add_test(tc, context_through_registry);
   tcase_add_test(tc, one_stack_serializer_settings);
   tcase_add_test(tc, one_stack_deserializer_settings);
   suite_add_tcase(s, tc);

@@ -294,6 +294,101 @@ KAVRO_EXPORT kavro_err_t kavro_registry_test_compatibility(
 /** @} */
 
 /**
+ * @name Contexts and topic-subject associations
+ *
+ * A schema context is a namespace of subjects and ids inside one registry:
+ * the subject ":.ctx:orders-value" lives in context ".ctx", whose ids
+ * count from 1 independently of the default context "." (unqualified
+ * subjects).  Pass qualified subjects to every function of this header
+ * as they are; kavro_registry_schema_by_id() with a qualified
+ * @p subject_hint finds the id in that subject's context (an id without a
+ * hint, or with an unqualified one, is the default context's), and its
+ * cache keeps the contexts apart.
+ *
+ * An association (Confluent Platform 8.1+, Confluent Cloud) links a
+ * resource, a Kafka topic, to the subject of its keys or of its values;
+ * the AssociatedNameStrategy of the serializers asks for it.
+ * @{
+ */
+
+/**
+ * The registry's contexts (GET /contexts): "." first, then the others.
+ * Stores them as kavro_registry_subjects() stores subjects (one block;
+ * free()).  Not cached.  A registry without contexts answers 404
+ * (the registry's code, or KAVRO_ERR_HTTP; error->http_status 404).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_contexts(kavro_registry_t *registry,
+                                                 char ***contextsp,
+                                                 size_t *countp,
+                                                 kavro_error_t *error);
+
+/** An association between a resource and a subject, as the registry
+ *  lists it.  Every string is owned by the array that holds it. */
+typedef struct kavro_association_s {
+  char *subject;            /**< the associated subject */
+  char *resource_name;      /**< the topic */
+  char *resource_namespace; /**< the Kafka cluster id */
+  char *resource_id;        /**< the topic's id */
+  char *resource_type;      /**< "topic" */
+  char *association_type;   /**< "key" or "value" */
+  char *lifecycle;          /**< "STRONG" or "WEAK" */
+  bool frozen;              /**< STRONG associations are */
+} kavro_association_t;
+
+/** Free @p count associations of @p list and the array (NULL-safe). */
+KAVRO_EXPORT void kavro_associations_destroy(kavro_association_t *list,
+                                             size_t count);
+
+/**
+ * The associations of the resource @p name in @p namespace_ (GET
+ * /associations/resources/{namespace}/{name}?resourceType=topic
+ * [&associationType=T]).  @p namespace_ NULL or "-" matches any namespace;
+ * @p association_type "key", "value" or NULL for both.  Stores a new array
+ * in @p *listp (kavro_associations_destroy() it) and its length in
+ * @p *countp; none is an empty array.  Not cached (the serializer's
+ * AssociatedNameStrategy caches its answers).  A registry without the
+ * endpoint answers 404.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_associations(
+    kavro_registry_t *registry, const char *namespace_, const char *name,
+    const char *association_type, kavro_association_t **listp,
+    size_t *countp, kavro_error_t *error);
+
+/** One association of a kavro_registry_create_associations() request. */
+typedef struct kavro_association_spec_s {
+  const char *subject;          /**< NULL: ":.NAMESPACE:NAME-TYPE" */
+  const char *association_type; /**< "key", "value"; NULL: "value" */
+  const char *lifecycle;        /**< "STRONG", "WEAK"; NULL: the registry's
+                                     default (STRONG with a schema) */
+  const kavro_schema_t *schema; /**< registered under the subject first;
+                                     NULL: none (the subject must exist) */
+} kavro_association_spec_t;
+
+/**
+ * Associate the topic @p name (cluster @p namespace_, topic id
+ * @p resource_id) with subjects (POST /associations): @p count specs, one
+ * per association type.  The registry refuses a second association of a
+ * type (the registry's code 40903, HTTP 409, as the kavro_err_t), a
+ * subject without a live version (40907) and an invalid request (42212).  Borrowed
+ * arguments; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_create_associations(
+    kavro_registry_t *registry, const char *namespace_, const char *name,
+    const char *resource_id, const kavro_association_spec_t *specs,
+    size_t count, kavro_error_t *error);
+
+/**
+ * Delete the associations of the resource @p resource_id (DELETE
+ * /associations/resources/{id}[?associationType=T]), of type
+ * @p association_type ("key", "value") or all (NULL).  None there:
+ * the registry's 40410.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations(
+    kavro_registry_t *registry, const char *resource_id,
+    const char *association_type, kavro_error_t *error);
+/** @} */
+
+/**
  * @name Counters
  * @{
  */
@@ -312,6 +407,8 @@ typedef enum kavro_registry_endpoint_e {
   KAVRO_REGISTRY_EP_MODE,           /**< GET, PUT /mode[/{s}] */
   KAVRO_REGISTRY_EP_COMPATIBILITY,  /**< POST /compatibility/... */
   KAVRO_REGISTRY_EP_SCHEMA_BY_GUID, /**< GET /schemas/guids/{guid} */
+  KAVRO_REGISTRY_EP_CONTEXTS,       /**< GET /contexts */
+  KAVRO_REGISTRY_EP_ASSOCIATIONS,   /**< /associations... */
   KAVRO_REGISTRY_EP_COUNT
 } kavro_registry_endpoint_t;
 

@@ -65,7 +65,12 @@ typedef enum kavro_subject_strategy_e {
   KAVRO_SUBJECT_TOPIC = 0,    /**< TopicNameStrategy: "TOPIC-key"/"TOPIC-value" */
   KAVRO_SUBJECT_RECORD,       /**< RecordNameStrategy: the record's full name */
   KAVRO_SUBJECT_TOPIC_RECORD, /**< TopicRecordNameStrategy: "TOPIC-FULLNAME" */
-  KAVRO_SUBJECT_CUSTOM        /**< a kavro_subject_name_cb_t */
+  KAVRO_SUBJECT_CUSTOM,       /**< a kavro_subject_name_cb_t */
+  /** AssociatedNameStrategy: the subject the registry associates with the
+   *  topic (GET /associations/resources/{namespace}/{topic}), else the
+   *  `subject.name.strategy.fallback.type` strategy; needs a registry, so
+   *  kavro_subject_name() cannot compute it. */
+  KAVRO_SUBJECT_ASSOCIATED
 } kavro_subject_strategy_t;
 
 /** Longest subject name kavro handles, NUL included. */
@@ -111,6 +116,20 @@ typedef kavro_err_t (*kavro_subject_name_cb_t)(void *opaque, const char *topic,
                                                bool is_key,
                                                const kavro_schema_t *schema,
                                                char *subject, size_t size,
+                                               kavro_error_t *error);
+
+/**
+ * A context name strategy, as Java's `context.name.strategy` class: write
+ * the schema context of @p topic (".ctx", "ctx" or ":.ctx:"; "" for the
+ * default context) into @p context (@p size bytes, NUL included) and
+ * return KAVRO_OK; any other return fails the call that needed it.  The
+ * subject the strategy names is then put in that context (":.ctx:" is
+ * put before it), where its ids live.  Called on the cold path of the
+ * serializer, and by the deserializer for each (topic, key or value) it
+ * meets, from the thread that uses it.
+ */
+typedef kavro_err_t (*kavro_context_name_cb_t)(void *opaque, const char *topic,
+                                               char *context, size_t size,
                                                kavro_error_t *error);
 /** @} */
 
@@ -223,6 +242,16 @@ KAVRO_EXPORT void kavro_serializer_destroy(kavro_serializer_t *serializer);
 KAVRO_EXPORT void kavro_serializer_set_subject_name_cb(
     kavro_serializer_t *serializer, bool is_key, kavro_subject_name_cb_t cb,
     void *opaque);
+
+/**
+ * Put subjects (keys' and values') in the context @p cb names (with
+ * @p opaque, borrowed) instead of the default context (Java's
+ * NullContextNameStrategy, `context.name.strategy`'s only built-in value).
+ * A NULL @p cb goes back to the default context.  Call before the first
+ * message.
+ */
+KAVRO_EXPORT void kavro_serializer_set_context_name_cb(
+    kavro_serializer_t *serializer, kavro_context_name_cb_t cb, void *opaque);
 
 /**
  * Make @p schema ready for @p topic as a key or a value, without a
@@ -436,6 +465,13 @@ KAVRO_EXPORT void kavro_deserializer_set_reader(kavro_deserializer_t *deserializ
 KAVRO_EXPORT void kavro_deserializer_set_subject_name_cb(
     kavro_deserializer_t *deserializer, bool is_key,
     kavro_subject_name_cb_t cb, void *opaque);
+
+/** Put subjects in the context @p cb names, as for the serializer: the
+ *  writer's id is then looked up in that context (GET /schemas/ids/{id}
+ *  ?subject=:.ctx:SUBJECT).  NULL: the default context. */
+KAVRO_EXPORT void kavro_deserializer_set_context_name_cb(
+    kavro_deserializer_t *deserializer, kavro_context_name_cb_t cb,
+    void *opaque);
 
 /** A decoded message.  Every pointer is borrowed from the deserializer and
  *  valid until its next call or its destruction. */

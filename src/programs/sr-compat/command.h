@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "config_file.h"
 #include "fileset.h"
 #include "report.h"
 

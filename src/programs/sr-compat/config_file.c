@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "config_file.h"
 #include "git.h"
 #include "lint.h"
 #include "util.h"

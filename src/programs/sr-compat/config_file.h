@@ -1,0 +1,58 @@
+/*
+ * sr-compat - the configuration file, sr-compat.json: which findings a
+ * repository has decided to live with.  Each ignore rule names a finding
+ * kind (an incompatibility kind as the compat part names it, or a lint
+ * rule id), a path glob and/or a subject glob, with an optional reason
+ * shown wherever the ignored finding is reported.
+ *
+ *   {"ignore": [{"kind": "TYPE_MISMATCH", "path": "avro/legacy",
+ *                "subject": "legacy-*", "reason": "replayed from S3 only"}]}
+ *
+ * Found at the top of the git work tree that holds the current directory
+ * (else in the current directory), or given with --config.
+ */
+#ifndef SR_COMPAT_CONFIG_FILE_H
+#define SR_COMPAT_CONFIG_FILE_H
+
+#include <stddef.h>
+
+#include <kavro.h>
+
+#include "report.h"
+
+/* The file name looked for at the top of the repository. */
+#define SC_CONFIG_FILE "sr-compat.json"
+
+typedef struct sc_ignore_rule_s {
+  char *kind;     /* exact kind or rule id, NULL: any */
+  char *path;     /* fnmatch(3) glob on the path relative to the
+                     configuration's directory, NULL: any */
+  char *subject;  /* fnmatch(3) glob on the subject, NULL: any */
+  char *reason;   /* NULL when none given */
+} sc_ignore_rule_t;
+
+typedef struct sc_config_s {
+  char *path;              /* as shown */
+  char *base;              /* canonical directory holding it */
+  sc_ignore_rule_t *rules;
+  size_t rule_count;
+} sc_config_t;
+
+/* The default configuration of a run from @cwd (canonical): the path of
+ * SC_CONFIG_FILE at the top of the work tree, or in @cwd outside one, as
+ * shown from @cwd; NULL when there is none.  Free it. */
+char *sc_config_default(const char *cwd);
+
+/* Read and check the configuration at @path.  Unknown members, wrong types,
+ * a rule that matches everything and an unknown kind are errors that name
+ * the file and the JSON pointer.  NULL (with @error) on failure. */
+sc_config_t *sc_config_load(const char *path, kavro_error_t *error);
+
+void sc_config_destroy(sc_config_t *config);
+
+/* Move every finding of @report that a rule of @config matches to its
+ * unit's ignored findings; a unit that failed only on ignored findings
+ * passes. */
+void sc_config_apply(const sc_config_t *config, sc_report_t *report);
+
+#endif /* SR_COMPAT_CONFIG_FILE_H */

@@ -1,0 +1,184 @@
+/*
+ * kavro - AssociatedNameStrategy, the default subject name strategy of
+ * Confluent's current Java and JavaScript clients.
+ *
+ * The subject of a topic's keys or values is the one the registry
+ * associates with the topic: GET /associations/resources/{namespace}/
+ * {topic}?resourceType=topic&associationType=key|value, the namespace being
+ * `subject.name.strategy.kafka.cluster.id` or "-" (any).  One association
+ * gives its subject; more than one is an error; none, or a 404 (a registry
+ * that has no such endpoint), gives the fallback strategy's subject
+ * (`subject.name.strategy.fallback.type`, TopicNameStrategy by default),
+ * or an error with NONE.  So with a registry that knows no associations it
+ * names the subjects TopicNameStrategy names.
+ *
+ * Answers, fallbacks included, are kept per (topic, schema) as Java keeps
+ * them (`subject.name.strategy.cache.size` of them, for
+ * `subject.name.strategy.cache.expiry.secs`), so that a topic costs one
+ * request per schema; failures are not kept.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common_error_int.h"
+#include "serde_serializer_int.h"
+
+struct kv_assoc_answer_s {
+  char *topic;
+  bool has_schema;
+  unsigned char fingerprint[32]; /* SHA-256 of the schema, when any */
+  int64_t expires_ms;            /* -1: never */
+  char subject[];
+};
+
+static int64_t now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void kv_namer_clear(kv_namer_t *namer) {
+  kv_assoc_cache_t *cache = &namer->cache;
+  for (size_t i = 0; cache->answers && i < cache->capacity; i++) {
+    if (cache->answers[i])
+      free(cache->answers[i]->topic);
+    free(cache->answers[i]);
+  }
+  free(cache->answers);
+  cache->answers = NULL;
+  cache->next = 0;
+}
+
+/* The key of a question: the topic and the schema's fingerprint. */
+typedef struct question_s {
+  const char *topic;
+  bool has_schema;
+  unsigned char fingerprint[32];
+} question_t;
+
+static void question_make(question_t *q, const char *topic,
+                          const kavro_schema_t *schema) {
+  q->topic = topic;
+  q->has_schema = schema != NULL;
+  if (schema)
+    kavro_schema_fingerprint(schema, KAVRO_FINGERPRINT_SHA256, q->fingerprint,
+                             sizeof(q->fingerprint));
+}
+
+static const kv_assoc_answer_t *cache_find(const kv_assoc_cache_t *cache,
+                                           const question_t *q) {
+  int64_t now = cache->expiry_ms >= 0 ? now_ms() : 0;
+  for (size_t i = 0; cache->answers && i < cache->capacity; i++) {
+    const kv_assoc_answer_t *a = cache->answers[i];
+    if (a && a->has_schema == q->has_schema && strcmp(a->topic, q->topic) == 0 &&
+        (!q->has_schema ||
+         memcmp(a->fingerprint, q->fingerprint, sizeof(a->fingerprint)) == 0) &&
+        (a->expires_ms < 0 || a->expires_ms > now))
+      return a;
+  }
+  return NULL;
+}
+
+/* Keep @subject as the answer to @q, over the oldest answer when full.
+ * An answer that cannot be kept is asked again next time. */
+static void cache_put(kv_assoc_cache_t *cache, const question_t *q,
+                      const char *subject) {
+  if (!cache->answers &&
+      !(cache->answers = calloc(cache->capacity, sizeof(*cache->answers))))
+    return;
+  size_t length = strlen(subject);
+  kv_assoc_answer_t *a = malloc(sizeof(*a) + length + 1);
+  if (!a || !(a->topic = strdup(q->topic))) {
+    free(a);
+    return;
+  }
+  a->has_schema = q->has_schema;
+  memcpy(a->fingerprint, q->fingerprint, sizeof(a->fingerprint));
+  a->expires_ms = cache->expiry_ms >= 0 ? now_ms() + cache->expiry_ms : -1;
+  memcpy(a->subject, subject, length + 1);
+  kv_assoc_answer_t *old = cache->answers[cache->next];
+  if (old)
+    free(old->topic);
+  free(old);
+  cache->answers[cache->next] = a;
+  cache->next = (cache->next + 1) % cache->capacity;
+}
+
+/* Ask the registry; *@countp associations, the one subject in @buf. */
+static kavro_err_t ask(kv_namer_t *namer, const char *topic, bool is_key,
+                       char *buf, size_t *countp, kavro_error_t *error) {
+  kavro_association_t *list = NULL;
+  *countp = 0;
+  kavro_err_t err = kavro_registry_associations(
+      namer->registry, *namer->cluster_id ? namer->cluster_id : "-", topic,
+      is_key ? "key" : "value", &list, countp, error);
+  if (err != KAVRO_OK) {
+    /* A registry without associations: as if the topic had none. */
+    if (error && error->http_status == 404) {
+      kv_error_clear(error);
+      return KAVRO_OK;
+    }
+    return err;
+  }
+  if (*countp == 1 && strlen(list[0].subject) >= KAVRO_SUBJECT_MAX)
+    err = kv_error_set(error, KAVRO_ERR_LIMIT,
+                       "the subject associated with topic %.200s is longer "
+                       "than %d bytes",
+                       topic, KAVRO_SUBJECT_MAX - 1);
+  else if (*countp == 1 && !list[0].subject[0])
+    err = kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
+                       "malformed registry reply: an empty associated subject");
+  else if (*countp == 1)
+    strcpy(buf, list[0].subject);
+  kavro_associations_destroy(list, *countp);
+  return err;
+}
+
+/* The subject of @topic without the cache. */
+static kavro_err_t load(kv_namer_t *namer, const char *topic, bool is_key,
+                        const kavro_schema_t *schema, char *buf,
+                        kavro_error_t *error) {
+  size_t count = 0;
+  kavro_err_t err = namer->registry
+                        ? ask(namer, topic, is_key, buf, &count, error)
+                        : KAVRO_OK;
+  if (err != KAVRO_OK || count == 1)
+    return err;
+  if (count > 1)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "multiple associated subjects found for topic %.200s",
+                        topic);
+  if (namer->no_fallback)
+    return kv_error_set(error, KAVRO_ERR_NOT_FOUND,
+                        "no associated subject found for topic %.200s", topic);
+  return kavro_subject_name(namer->fallback, topic, is_key, schema, buf,
+                            KAVRO_SUBJECT_MAX, error);
+}
+
+kavro_err_t kv_namer_associated(kv_namer_t *namer, const char *topic,
+                                bool is_key, const kavro_schema_t *schema,
+                                char *buf, kavro_error_t *error) {
+  buf[0] = '\0';
+  /* Without a topic there is nothing to ask about. */
+  if (!topic || !*topic) {
+    if (namer->no_fallback)
+      return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                          "AssociatedNameStrategy needs a topic");
+    return kavro_subject_name(namer->fallback, topic, is_key, schema, buf,
+                              KAVRO_SUBJECT_MAX, error);
+  }
+  question_t q;
+  question_make(&q, topic, schema);
+  const kv_assoc_answer_t *known = cache_find(&namer->cache, &q);
+  if (known) {
+    strcpy(buf, known->subject);
+    return KAVRO_OK;
+  }
+  kavro_err_t err = load(namer, topic, is_key, schema, buf, error);
+  if (err == KAVRO_OK)
+    cache_put(&namer->cache, &q, buf);
+  else
+    buf[0] = '\0';
+  return err;
+}
