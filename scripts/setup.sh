@@ -1,6 +1,8 @@
 #!/bin/sh
-# Install every Debian package that kavro's build, tests and demo need.
-# Idempotent: packages already present are left alone.  Run as root.
+# Install every Debian package that kavro's build, tests, demo and Debian
+# packaging (debian/, scripts/test-packages.sh) need.
+# Idempotent: packages already present are left alone.  Quiet: apt's
+# output goes to a log, shown only when it fails.  Run as root.
 set -eu
 
 PACKAGES="
@@ -10,6 +12,7 @@ PACKAGES="
   python3 python3-avro python3-confluent-kafka python3-requests
   clang valgrind
   groff-base
+  debhelper dpkg-dev fakeroot lintian
 "
 
 missing=""
@@ -30,6 +33,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && \
+       apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: apt-get failed installing$missing" >&2
+  exit 1
+fi
 echo "setup: installed$missing"
