@@ -56,6 +56,7 @@ remove_packages() {
   installed=0
 }
 trap remove_packages EXIT
+trap 'exit 1' HUP INT TERM
 
 if [ "$(id -u)" -ne 0 ]; then
   summary "FAIL: run as root (it installs packages)"
