@@ -1,9 +1,11 @@
 #!/bin/sh
-# Install every Debian package that kavro's build, tests and demo need,
-# then the npm packages of the JavaScript interop test (npm ci in
-# tests/interop/js, from its committed package-lock.json).
-# Idempotent: packages already present are left alone.  Run as root (the
-# npm step alone needs no root).
+# Install every Debian package that kavro's build, tests, demo and Debian
+# packaging (debian/, scripts/test-packages.sh) need, then the npm packages
+# of the JavaScript interop test (npm ci in tests/interop/js, from its
+# committed package-lock.json).
+# Idempotent: packages already present are left alone.  Quiet: apt's
+# output goes to a log, shown only when it fails.  Run as root (the npm
+# step alone needs no root).
 set -eu
 
 PACKAGES="
@@ -15,6 +17,7 @@ PACKAGES="
   nodejs npm
   clang valgrind
   groff-base
+  debhelper dpkg-dev fakeroot lintian
 "
 
 # A package counts as present when dpkg has it, or, for nodejs and npm,
@@ -37,8 +40,14 @@ elif [ "$(id -u)" -ne 0 ]; then
   exit 1
 else
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing
+  log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  if ! { apt-get update -qq &&
+         apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: apt-get failed installing$missing" >&2
+    exit 1
+  fi
   echo "setup: installed$missing"
 fi
 

@@ -11,7 +11,10 @@
 #      connection threads) under ThreadSanitizer and run them;
 #   6. build the libFuzzer harnesses with clang and run each for a bounded
 #      time (KAVRO_FUZZ_SECONDS, default 20), one line per harness;
-#   7. `make distcheck`, running the tests that prove the tarball whole.
+#   7. `make distcheck`, running the tests that prove the tarball whole;
+#   8. in CI (CI=true) or with KAVRO_TEST_PACKAGES=1, and as root: the
+#      Debian packages built, linted, installed, used and removed
+#      (scripts/test-packages.sh, one line; its log on failure).
 # Build trees go under build/ so the source tree stays clean.  The last
 # line counts the Check tests of steps 2, 4 and 5: "N passed, N failed".
 # KAVRO_TEST_QUICK=1 stops after step 2.
@@ -134,6 +137,16 @@ if [ "${KAVRO_TEST_QUICK:-0}" != 1 ]; then
        >distcheck.out 2>&1 ||
      { tail -60 distcheck.out; exit 1; }; } &&
    grep -E 'archives ready|ready for distribution' distcheck.out)
+fi
+
+if [ "${CI:-}" = true ] || [ "${KAVRO_TEST_PACKAGES:-0}" = 1 ]; then
+  step "Debian packages (scripts/test-packages.sh)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "packages: skipped: it installs packages, run as root"
+  elif ! ./scripts/test-packages.sh; then
+    tail -60 build/packages/test-packages.log
+    exit 1
+  fi
 fi
 
 step "done"
