@@ -952,3 +952,35 @@ kavro_err_t kavro_registry_test_compatibility(
     kv_transport_scrub(reg->transport, (*messagesp)[i]);
   return err;
 }
+
+/* ---- for registry_contract.c --------------------------------------------- */
+
+kavro_err_t kv_registry_call(kavro_registry_t *reg,
+                             kavro_registry_endpoint_t ep, const char *method,
+                             kv_strbuf_t *path, const char *query,
+                             const char *body, kv_http_response_t *response,
+                             kavro_error_t *error) {
+  return call(reg, ep, method, path, query, body, response, error);
+}
+
+kavro_err_t kv_registry_schema_body(const kavro_schema_t *schema,
+                                    const kavro_schema_ref_t *refs,
+                                    size_t ref_count, char **bodyp,
+                                    kavro_error_t *error) {
+  return schema_body(schema, refs, ref_count, bodyp, error);
+}
+
+kavro_err_t kv_registry_parse_schema(kavro_registry_t *reg,
+                                     const kv_answer_schema_t *reply,
+                                     const char *label, kavro_schema_t **out,
+                                     kavro_error_t *error) {
+  return parse_with_refs(reg, reply, NULL, label, out, error);
+}
+
+void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject) {
+  kv_cache_remove_str(reg->latest, subject);
+}
+
+void kv_registry_forget_levels(kavro_registry_t *reg, const char *subject) {
+  forget_levels(reg, subject);
+}

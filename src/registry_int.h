@@ -228,4 +228,34 @@ void kv_path_segment(struct kv_strbuf_s *sb, const char *s);
 /* Append @s percent-encoded as a query parameter value. */
 void kv_query_value(struct kv_strbuf_s *sb, const char *s);
 
+/* ---- what registry_contract.c borrows of registry.c --------------------- */
+
+/* A request (@path percent-encoded; KAVRO_ERR_NOMEM when it failed to
+ * build), as every endpoint makes it. */
+kavro_err_t kv_registry_call(kavro_registry_t *reg,
+                             kavro_registry_endpoint_t ep, const char *method,
+                             struct kv_strbuf_s *path, const char *query,
+                             const char *body, kv_http_response_t *response,
+                             kavro_error_t *error);
+
+/* The body {"schema"[, "references"]} of a registration or lookup. */
+kavro_err_t kv_registry_schema_body(const kavro_schema_t *schema,
+                                    const kavro_schema_ref_t *refs,
+                                    size_t ref_count, char **bodyp,
+                                    kavro_error_t *error);
+
+/* Parse the schema of @reply with its references resolved (fetched and
+ * cached as for kavro_registry_get_version()); @label names it in errors. */
+kavro_err_t kv_registry_parse_schema(kavro_registry_t *reg,
+                                     const kv_answer_schema_t *reply,
+                                     const char *label, kavro_schema_t **out,
+                                     kavro_error_t *error);
+
+/* Drop the cached latest version of @subject (a registration moved it). */
+void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject);
+
+/* Drop the cached levels a config change of @subject (NULL: global) may
+ * change. */
+void kv_registry_forget_levels(kavro_registry_t *reg, const char *subject);
+
 #endif /* KAVRO_REGISTRY_INT_H */

@@ -637,6 +637,92 @@ START_TEST(test_schema_by_guid) {
 }
 END_TEST
 
+/* Data contracts through the client: register and look up with metadata
+ * and a rule set, the registry's merged contract in the answer, the latest
+ * version with given metadata, and the whole config. */
+START_TEST(test_contracts) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *money = parse("{\"type\":\"record\",\"name\":\"Money\","
+                                "\"fields\":[{\"name\":\"cents\","
+                                "\"type\":\"long\"}]}");
+  kavro_error_t error;
+  char *config = NULL;
+  ck_assert_msg(kavro_registry_put_config(
+                    reg, "money",
+                    "{\"overrideMetadata\":{\"properties\":{\"owner\":\"ops\"}}}",
+                    &config, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_ptr_nonnull(strstr(config, "\"owner\":\"ops\""));
+  free(config);
+  kavro_schema_contract_t v1 = {
+      "{\"properties\":{\"app\":\"v1\"}}",
+      "{\"domainRules\":[{\"name\":\"enc\",\"type\":\"ENCRYPT\"}]}"};
+  kavro_schema_info_t *info = NULL;
+  ck_assert_msg(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                 false, &v1, &info, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  int32_t id1 = kavro_schema_info_id(info);
+  ck_assert_int_ge(id1, 1);
+  ck_assert_ptr_eq(kavro_schema_info_schema(info), money);
+  ck_assert_str_eq(kavro_schema_info_metadata(info),
+                   "{\"properties\":{\"app\":\"v1\",\"owner\":\"ops\"}}");
+  ck_assert_ptr_nonnull(strstr(kavro_schema_info_rule_set(info), "\"ENCRYPT\""));
+  kavro_schema_info_destroy(info);
+
+  /* The same schema with other metadata: another id. */
+  kavro_schema_contract_t v2 = {"{\"properties\":{\"app\":\"v2\"}}", NULL};
+  ck_assert_int_eq(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                    false, &v2, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_ne(kavro_schema_info_id(info), id1);
+  kavro_schema_info_destroy(info);
+
+  ck_assert_int_eq(kavro_registry_lookup_contract(reg, "money", money, NULL, 0,
+                                                  false, &v1, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_info_version(info), 1);
+  ck_assert_int_eq(kavro_schema_info_id(info), id1);
+  kavro_schema_info_destroy(info);
+
+  const char *keys[] = {"app"}, *values[] = {"v1"};
+  ck_assert_int_eq(kavro_registry_latest_with_metadata(
+                       reg, "money", keys, values, 1, false, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_info_version(info), 1);
+  ck_assert_str_eq(kavro_schema_canonical(kavro_schema_info_schema(info)),
+                   kavro_schema_canonical(money));
+  ck_assert_ptr_nonnull(kavro_schema_info_rule_set(info));
+  kavro_schema_info_destroy(info);
+  values[0] = "v9";
+  ck_assert_int_eq(kavro_registry_latest_with_metadata(
+                       reg, "money", keys, values, 1, false, &info, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(error.registry_code, 40403);
+  ck_assert_ptr_null(info);
+
+  /* A rule set the registry refuses: its code. */
+  kavro_schema_contract_t bad = {NULL, "{\"domainRules\":[{\"name\":\"x\"}]}"};
+  ck_assert_int_ne(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                    false, &bad, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(error.registry_code, 42210);
+  kavro_schema_contract_t not_json = {"[1]", NULL};
+  ck_assert_int_eq(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                    false, &not_json, &info,
+                                                    &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_registry_get_config(reg, "money", false, &config, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(strstr(config, "overrideMetadata"));
+  free(config);
+  ck_assert_int_eq(kavro_registry_put_config(reg, NULL, "nope", NULL, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_schema_destroy(money);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(test_reference_cycle) {
   recorder_start(NULL, false, NULL, 0);
   recorder_can("/schemas/ids/5", 200,
@@ -1499,6 +1585,7 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_references_three_levels, 0, 2);
   tcase_add_test(tc, test_reference_cycle);
   tcase_add_loop_test(tc, test_schema_by_guid, 0, 2);
+  tcase_add_loop_test(tc, test_contracts, 0, 2);
   tcase_add_test(tc, test_invalid_arguments);
   tcase_add_test(tc, test_path_segment_encoding);
   suite_add_tcase(s, tc);
