@@ -333,7 +333,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_lookup_contract(
  * The latest version of @p subject whose metadata has every property
  * @p keys[i] = @p values[i] (@p count pairs; GET
  * /subjects/{subject}/metadata?key=..&value=..), soft-deleted versions too
- * when @p deleted.  KAVRO_ERR_SUBJECT_NOT_FOUND (40401) or
+ * when @p deleted.  Stores a new info in @p *infop, which the caller owns
+ * (kavro_schema_info_destroy() it).  KAVRO_ERR_SUBJECT_NOT_FOUND (40401) or
  * KAVRO_ERR_SCHEMA_NOT_FOUND (40403, no version matches).  Not cached.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_latest_with_metadata(
