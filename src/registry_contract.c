@@ -8,6 +8,7 @@
  * are untrusted: a contract that is not an object is a malformed reply.
  */
 #include <jansson.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,80 @@ static kavro_err_t version_info(kavro_registry_t *reg,
   err = kv_registry_parse_schema(reg, &reply, label, &info->schema, error);
   kv_answer_schema_clear(&reply);
   return err == KAVRO_OK ? read_contract(response, info, error) : err;
+}
+
+/* ---- contracts kept by the caches ------------------------------------- */
+
+kv_contract_t *kv_contract_ref(kv_contract_t *contract) {
+  if (contract)
+    atomic_fetch_add_explicit(&contract->refs, 1, memory_order_relaxed);
+  return contract;
+}
+
+void kv_contract_unref(kv_contract_t *contract) {
+  if (!contract ||
+      atomic_fetch_sub_explicit(&contract->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  free(contract->metadata);
+  free(contract->rule_set);
+  free(contract);
+}
+
+kavro_err_t kv_contract_read(const char *body, size_t length,
+                             kv_contract_t **contractp, kavro_error_t *error) {
+  kv_http_response_t response = {0};
+  response.body = (char *)body;
+  response.body_length = length;
+  kavro_schema_info_t parts = {0};
+  *contractp = NULL;
+  kavro_err_t err = read_contract(&response, &parts, error);
+  if (err != KAVRO_OK || (!parts.metadata && !parts.rule_set))
+    return err;
+  kv_contract_t *contract = calloc(1, sizeof(*contract));
+  if (!contract) {
+    free(parts.metadata);
+    free(parts.rule_set);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  atomic_init(&contract->refs, 1);
+  contract->metadata = parts.metadata;
+  contract->rule_set = parts.rule_set;
+  *contractp = contract;
+  return KAVRO_OK;
+}
+
+bool kv_reply_has(const char *body, size_t length, const char *name) {
+  json_t *root = json_loadb(body ? body : "", length, 0, NULL);
+  bool has = json_is_object(root) && json_object_get(root, name);
+  json_decref(root);
+  return has;
+}
+
+static char *dup_or_null(const char *text, bool *failed) {
+  char *copy = text ? strdup(text) : NULL;
+  if (text && !copy)
+    *failed = true;
+  return copy;
+}
+
+kavro_err_t kv_schema_info_from(const kv_cache_value_t *value,
+                                kavro_schema_info_t **infop,
+                                kavro_error_t *error) {
+  kavro_schema_info_t *info = calloc(1, sizeof(*info));
+  bool failed = !info;
+  if (info && value->contract) {
+    info->metadata = dup_or_null(value->contract->metadata, &failed);
+    info->rule_set = dup_or_null(value->contract->rule_set, &failed);
+  }
+  if (failed) {
+    kavro_schema_info_destroy(info);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  info->schema = kavro_schema_dup(value->schema);
+  info->id = value->id;
+  info->version = value->version;
+  *infop = info;
+  return KAVRO_OK;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -233,6 +308,50 @@ kavro_err_t kavro_registry_lookup_contract(
                        contract, infop, error);
 }
 
+typedef struct kv_metadata_args_s {
+  const char *subject;
+  kv_strbuf_t *path;
+  const char *query;
+} kv_metadata_args_t;
+
+/* GET /subjects/{s}/metadata?..: the version into @out. */
+static kavro_err_t fetch_metadata(kavro_registry_t *reg, const void *opaque,
+                                  kv_cache_value_t *out, kavro_error_t *error) {
+  const kv_metadata_args_t *args = opaque;
+  kv_http_response_t response;
+  kavro_err_t err = kv_registry_call(reg, KAVRO_REGISTRY_EP_VERSION, "GET",
+                                     args->path, args->query, NULL, &response,
+                                     error);
+  if (err != KAVRO_OK)
+    return err;
+  kavro_schema_info_t info = {0};
+  err = version_info(reg, &response, args->subject, &info, error);
+  kv_http_response_clear(&response);
+  kv_contract_t *contract = NULL;
+  if (err == KAVRO_OK && (info.metadata || info.rule_set)) {
+    if (!(contract = calloc(1, sizeof(*contract))))
+      err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    else {
+      atomic_init(&contract->refs, 1);
+      contract->metadata = info.metadata;
+      contract->rule_set = info.rule_set;
+      info.metadata = info.rule_set = NULL;
+    }
+  }
+  if (err == KAVRO_OK) {
+    out->schema = info.schema;
+    out->id = info.id;
+    out->version = info.version;
+    out->contract = contract;
+    out->has_contract = true;
+  } else {
+    kavro_schema_destroy(info.schema);
+  }
+  free(info.metadata);
+  free(info.rule_set);
+  return err;
+}
+
 kavro_err_t kavro_registry_latest_with_metadata(
     kavro_registry_t *reg, const char *subject, const char *const *keys,
     const char *const *values, size_t count, bool deleted,
@@ -258,26 +377,27 @@ kavro_err_t kavro_registry_latest_with_metadata(
     kv_strbuf_puts(&query, "&value=");
     kv_query_value(&query, values[i]);
   }
-  kv_http_response_t response;
-  kavro_schema_info_t *info = calloc(1, sizeof(*info));
-  kavro_err_t err =
-      !info || kv_strbuf_failed(&query)
-          ? kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory")
-          : kv_registry_call(reg, KAVRO_REGISTRY_EP_VERSION, "GET", &path,
-                             query.length ? query.data : NULL, NULL, &response,
-                             error);
+  kavro_err_t err = KAVRO_OK;
+  kv_cache_value_t value = {0};
+  if (kv_strbuf_failed(&query)) {
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  } else {
+    /* Cached as the latest version is, keyed by the subject and the
+     * digest of the question (number -1: no version has it). */
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    const char *q = query.length ? query.data : "";
+    SHA256((const unsigned char *)q, strlen(q), digest);
+    kv_cache_key_t key = {subject, -1, digest};
+    kv_metadata_args_t args = {subject, &path, query.length ? query.data : NULL};
+    err = kv_registry_cached_latest(reg, &key, fetch_metadata, &args, &value,
+                                    error);
+    if (err == KAVRO_OK)
+      err = kv_schema_info_from(&value, infop, error);
+    kv_cache_value_clear(&value);
+  }
   kv_strbuf_free(&path);
   kv_strbuf_free(&query);
-  if (err == KAVRO_OK) {
-    err = version_info(reg, &response, subject, info, error);
-    kv_http_response_clear(&response);
-  }
-  if (err != KAVRO_OK) {
-    kavro_schema_info_destroy(info);
-    return err;
-  }
-  *infop = info;
-  return KAVRO_OK;
+  return err;
 }
 
 /* ---- the config ---------------------------------------------------------- */

@@ -68,8 +68,32 @@ typedef struct kv_cache_key_s {
 
 #define KV_FP_SIZE 32
 
+/* A schema's data contract as the registry answered it: compact JSON texts
+ * (NULL: absent).  Immutable and shared by reference between cache entries
+ * and the values read from them (registry_contract.c). */
+typedef struct kv_contract_s {
+  atomic_int refs;
+  char *metadata;
+  char *rule_set;
+} kv_contract_t;
+
+/* Another reference to @contract (NULL-safe); allocates nothing. */
+kv_contract_t *kv_contract_ref(kv_contract_t *contract);
+void kv_contract_unref(kv_contract_t *contract);
+
+/* The "metadata" and "ruleSet" members of a reply @body into a new
+ * contract (NULL when it has neither).  KAVRO_ERR_BAD_RESPONSE when either
+ * is not an object. */
+kavro_err_t kv_contract_read(const char *body, size_t length,
+                             kv_contract_t **contractp, kavro_error_t *error);
+
+/* Whether the reply @body is an object with member @name. */
+bool kv_reply_has(const char *body, size_t length, const char *name);
+
 typedef struct kv_cache_value_s {
   kavro_schema_t *schema; /* a reference, or NULL */
+  kv_contract_t *contract; /* a reference, or NULL */
+  bool has_contract;       /* the contract is known (NULL: none) */
   int id;
   int version;                         /* 0: unknown */
   char name[KAVRO_REGISTRY_NAME_SIZE]; /* a level */
@@ -250,6 +274,24 @@ kavro_err_t kv_registry_parse_schema(kavro_registry_t *reg,
                                      const kv_answer_schema_t *reply,
                                      const char *label, kavro_schema_t **out,
                                      kavro_error_t *error);
+
+/* A new info from a cache value (its id, version, schema and contract). */
+kavro_err_t kv_schema_info_from(const kv_cache_value_t *value,
+                                kavro_schema_info_t **infop,
+                                kavro_error_t *error);
+
+/* How a cache miss is answered: a request, parsed into @out. */
+typedef kavro_err_t (*kv_fetch_fn)(kavro_registry_t *reg, const void *args,
+                                   kv_cache_value_t *out, kavro_error_t *error);
+
+/* @key answered from the latest-version cache (cache.latest.ttl.sec), or
+ * by @fetch (one request in flight per key).  @key's string must be the
+ * subject, so that a registration under it forgets the answer. */
+kavro_err_t kv_registry_cached_latest(kavro_registry_t *reg,
+                                      const kv_cache_key_t *key,
+                                      kv_fetch_fn fetch, const void *args,
+                                      kv_cache_value_t *out,
+                                      kavro_error_t *error);
 
 /* Drop the cached latest version of @subject (a registration moved it). */
 void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "common_error_int.h"
 #include "serde_serializer_int.h"
+#include "rules_int.h"
 
 #define INITIAL_BUCKETS 64u
 
@@ -65,6 +66,7 @@ struct kavro_serializer_s {
   bool normalize;
   bool id_strict;
   int64_t use_schema_id;
+  kv_metadata_want_t metadata; /* use.latest.with.metadata */
   kv_namer_t namers[2]; /* [is_key] */
   kv_hot_t **buckets;
   size_t bucket_count;
@@ -103,6 +105,10 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
   ser->id_strict = kv_conf_bool(ser->conf, "id.compatibility.strict");
   ser->use_schema_id = kv_conf_int(ser->conf, "use.schema.id");
   ser->last_subject = "";
+  if (kv_metadata_want_init(&ser->metadata, ser->conf, error) != KAVRO_OK) {
+    kavro_serializer_destroy(ser);
+    return NULL;
+  }
   for (int side = 0; side < 2; side++)
     if (kv_namer_init(&ser->namers[side], ser->conf, side, error) != KAVRO_OK) {
       kavro_serializer_destroy(ser);
@@ -137,6 +143,7 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
     next = h->next;
     history_free(h);
   }
+  kv_metadata_want_clear(&ser->metadata);
   kavro_conf_destroy(ser->own_conf);
   free(ser);
 }
@@ -443,31 +450,47 @@ static kavro_err_t pin(kavro_serializer_t *ser, const char *subject,
                       kavro_schema_name(schema), what, target_id, subject);
 }
 
-/* `use.schema.id` or `use.latest.version`: the id is given, not looked up. */
+/* The rules of the schema data is written with: refused when one applies
+ * that cannot be executed.  Judged once per warm-path entry. */
+static kavro_err_t check_rules(const kavro_schema_info_t *info,
+                               const char *subject, kavro_error_t *error) {
+  char what[KAVRO_ERROR_SOURCE_LENGTH];
+  snprintf(what, sizeof(what), "schema id %d of subject %.180s",
+           (int)kavro_schema_info_id(info), subject);
+  return kv_rules_check(kavro_schema_info_rule_set(info), KV_RULE_WRITE, what,
+                        error);
+}
+
+/* `use.schema.id`, `use.latest.with.metadata` or `use.latest.version`:
+ * the schema is given, not looked up (Java's order). */
 static kavro_err_t pinned_id(kavro_serializer_t *ser, const char *subject,
                              kavro_schema_t *schema, int *idp,
+                             kavro_schema_info_t **infop,
                              kavro_error_t *error) {
-  kavro_schema_t *target = NULL;
   kavro_err_t err;
   bool strict;
   const char *what;
   if (ser->use_schema_id >= 0) {
-    *idp = (int)ser->use_schema_id;
-    err = kavro_registry_schema_by_id(ser->registry, *idp, subject, &target,
-                                      error);
+    err = kavro_registry_schema_info_by_id(
+        ser->registry, (int32_t)ser->use_schema_id, subject, infop, error);
     strict = ser->id_strict;
     what = "the schema of use.schema.id";
+  } else if (ser->metadata.count) {
+    err = kv_metadata_latest(ser->registry, &ser->metadata, subject, infop,
+                             error);
+    strict = false; /* Java checks no compatibility here */
+    what = "the latest version with the metadata";
   } else {
-    err = kavro_registry_get_version(ser->registry, subject,
-                                     KAVRO_REGISTRY_LATEST, &target, idp, NULL,
-                                     error);
+    err = kavro_registry_version_info(ser->registry, subject,
+                                      KAVRO_REGISTRY_LATEST, infop, error);
     strict = ser->latest_strict;
     what = "the latest version";
   }
-  if (err == KAVRO_OK)
-    err = pin(ser, subject, schema, target, *idp, strict, what, error);
-  kavro_schema_destroy(target);
-  return err;
+  if (err != KAVRO_OK)
+    return err;
+  *idp = kavro_schema_info_id(*infop);
+  return pin(ser, subject, schema, kavro_schema_info_schema(*infop), *idp,
+             strict, what, error);
 }
 
 /* Find the schema under the subject, or gate and register it. */
@@ -502,6 +525,21 @@ static kavro_err_t registered_id(kavro_serializer_t *ser, const char *subject,
   return err;
 }
 
+/* The id to frame with and the registered schema's info (its contract as
+ * the registry keeps it, what the config merged in included). */
+static kavro_err_t writer_info(kavro_serializer_t *ser, const char *subject,
+                               kavro_schema_t *schema, int *idp,
+                               kavro_schema_info_t **infop,
+                               kavro_error_t *error) {
+  if (ser->use_schema_id >= 0 || ser->metadata.count || ser->use_latest)
+    return pinned_id(ser, subject, schema, idp, infop, error);
+  kavro_err_t err = registered_id(ser, subject, schema, idp, error);
+  if (err == KAVRO_OK)
+    err = kavro_registry_schema_info_by_id(ser->registry, *idp, subject, infop,
+                                           error);
+  return err;
+}
+
 static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
                              bool is_key, kavro_schema_t *schema,
                              uint64_t hash, kv_hot_t **entryp,
@@ -514,10 +552,11 @@ static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
   if (err != KAVRO_OK)
     return err;
   int id = 0;
-  if (ser->use_schema_id >= 0 || ser->use_latest)
-    err = pinned_id(ser, subject, schema, &id, error);
-  else
-    err = registered_id(ser, subject, schema, &id, error);
+  kavro_schema_info_t *info = NULL;
+  err = writer_info(ser, subject, schema, &id, &info, error);
+  if (err == KAVRO_OK)
+    err = check_rules(info, subject, error);
+  kavro_schema_info_destroy(info);
   if (err != KAVRO_OK)
     return err;
   err = hot_add(ser, schema, topic, is_key, hash, subject, id, entryp, error);

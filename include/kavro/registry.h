@@ -268,7 +268,9 @@ KAVRO_EXPORT kavro_err_t kavro_registry_test_compatibility(
  * config (`defaultMetadata`, `overrideMetadata`, `defaultRuleSet`,
  * `overrideRuleSet`) or inherited from the previous version.  A schema
  * that differs only in them is another schema with its own id.  They
- * travel as JSON text.  These calls are not cached.
+ * travel as JSON text.  Registrations, lookups with a contract and config
+ * calls are not cached; the info calls below answer from the caches the
+ * schema calls fill, which keep each schema's contract.
  * @{
  */
 
@@ -330,12 +332,42 @@ KAVRO_EXPORT kavro_err_t kavro_registry_lookup_contract(
     kavro_schema_info_t **infop, kavro_error_t *error);
 
 /**
+ * The schema of global id @p id with its contract: as
+ * kavro_registry_schema_by_id(), from the same cache (which keeps the
+ * contract the registry answered with; an id this client registered
+ * against a registry whose reply does not carry the contract is asked for
+ * once).  The caller owns @p *infop.  Version 0 in the info.  Thread-safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_schema_info_by_id(
+    kavro_registry_t *registry, int32_t id, const char *subject_hint,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/** As kavro_registry_schema_info_by_id(), by GUID
+ *  (kavro_registry_schema_by_guid()'s cache).  Thread-safe. */
+KAVRO_EXPORT kavro_err_t kavro_registry_schema_info_by_guid(
+    kavro_registry_t *registry, const unsigned char guid[16],
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
+ * Version @p version (or KAVRO_REGISTRY_LATEST) of @p subject with its id
+ * and contract: as kavro_registry_get_version(), from the same caches (the
+ * latest for `cache.latest.ttl.sec`).  The caller owns @p *infop.
+ * Thread-safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_version_info(
+    kavro_registry_t *registry, const char *subject, int version,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
  * The latest version of @p subject whose metadata has every property
  * @p keys[i] = @p values[i] (@p count pairs; GET
  * /subjects/{subject}/metadata?key=..&value=..), soft-deleted versions too
  * when @p deleted.  Stores a new info in @p *infop, which the caller owns
  * (kavro_schema_info_destroy() it).  KAVRO_ERR_SUBJECT_NOT_FOUND (40401) or
- * KAVRO_ERR_SCHEMA_NOT_FOUND (40403, no version matches).  Not cached.
+ * KAVRO_ERR_SCHEMA_NOT_FOUND (40403, no version matches).  Cached as the
+ * latest version is (`cache.latest.ttl.sec`, per subject and question;
+ * a registration under the subject through this client forgets it).
+ * Thread-safe.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_latest_with_metadata(
     kavro_registry_t *registry, const char *subject, const char *const *keys,
