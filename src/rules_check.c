@@ -28,8 +28,6 @@ static const char *member(const json_t *rule, const char *name, bool *bad) {
 /* Whether a rule of @mode applies to @dir; -1 for an unknown mode. */
 static int mode_applies(const char *mode, kv_rule_dir_t dir) {
   static const char *const known[] = {"UPGRADE", "DOWNGRADE", "UPDOWN", NULL};
-  if (!mode)
-    return -1;
   if (strcmp(mode, "WRITEREAD") == 0)
     return 1;
   if (strcmp(mode, dir == KV_RULE_WRITE ? "WRITE" : "READ") == 0)
@@ -74,15 +72,18 @@ static kavro_err_t judge_rule(const json_t *rule, kv_rule_dir_t dir,
     return malformed(what, "a rule member has the wrong type", error);
   if (json_is_true(disabled))
     return KAVRO_OK;
+  /* A rule's defaults, as Java's Rule has them. */
+  mode = mode ? mode : "WRITEREAD";
+  kind = kind ? kind : "TRANSFORM";
   int applies = mode_applies(mode, dir);
   if (applies < 0)
-    return malformed(what, "a rule has no known mode", error);
+    return malformed(what, "a rule has an unknown mode", error);
   if (!applies || action_passes(on_failure, mode, dir))
     return KAVRO_OK;
   kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
                "rule \"%.100s\" (%.32s, %.32s) cannot be executed: no "
                "executor for type %.32s",
-               name ? name : "", kind ? kind : "", type ? type : "",
+               name ? name : "", kind, type ? type : "",
                type ? type : "");
   kv_error_set_source(error, what);
   return KAVRO_ERR_UNSUPPORTED;

@@ -22,7 +22,8 @@ typedef enum kv_rule_dir_e { KV_RULE_WRITE, KV_RULE_READ } kv_rule_dir_t;
  * which kavro does not perform, and are skipped.  An applicable rule has
  * no executor here, so its onFailure action (for WRITEREAD, the part
  * before or after the comma) decides: NONE passes, anything else, unset
- * included, fails.  KAVRO_ERR_UNSUPPORTED naming the first rule that
+ * included, fails.  A rule without mode is WRITEREAD, without kind
+ * TRANSFORM (Java's defaults).  KAVRO_ERR_UNSUPPORTED naming the first rule that
  * fails, with @what (a schema's description) as the error's source;
  * KAVRO_ERR_BAD_RESPONSE when the rule set has the wrong shape.
  */
