@@ -201,6 +201,12 @@ static const kv_prop_t props[] = {
               "Serializer: use the subject's latest registered schema instead "
               "of registering; deserializer: read with the latest version. "
               "Set `auto.register.schemas` to false with it."),
+    STR_PROP("use.latest.with.metadata", KV_PROP_STRING,
+             "Serializer: write with the subject's latest version whose "
+             "metadata has these properties (`key1=value1,key2=value2`, CSV "
+             "with `'` as the quote character); deserializer: read with it. "
+             "Comes before `use.latest.version`; cached for "
+             "`cache.latest.ttl.sec`. Empty: off."),
     BOOL_PROP("latest.compatibility.strict", "true",
               "With `use.latest.version`: check that the latest version is "
               "backward compatible with the schema being serialized."),

@@ -87,6 +87,12 @@ void kv_store_versions(kv_store_t *store, const char *subject, bool deleted,
 void kv_store_get_version(kv_store_t *store, const char *subject,
                           const char *version, bool deleted, bool raw,
                           kv_reply_t *reply);
+/* The latest version of @subject whose metadata has every property of
+ * @wanted ({key: value}); 40401 when the subject has no version to show,
+ * 40403 when none matches. */
+void kv_store_latest_with_metadata(kv_store_t *store, const char *subject,
+                                   const json_t *wanted, bool deleted,
+                                   kv_reply_t *reply);
 void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
                     bool deleted, kv_reply_t *reply);
 /* As kv_store_by_id() for the schema whose GUID is @guid (text form,
@@ -215,6 +221,39 @@ void kv_store_set_check_hook(kv_store_t *store, kv_store_check_hook_fn hook,
 kavro_err_t kv_file_replace(const char *path, const char *data, size_t length,
                             kavro_error_t *error);
 
+/* ---- data contracts (mock_metadata.c) --------------------------------- */
+
+/* Read a "metadata" or "ruleSet" value (of a registration, a lookup or a
+ * config) into *@outp in its normal form (a new reference), NULL when
+ * absent or null.  False with @reply set: 422 for a value of the wrong
+ * shape, 42210 for a rule set the registry refuses (RuleSet.validate()). */
+bool kv_contract_read_metadata(const json_t *value, json_t **outp,
+                               kv_reply_t *reply);
+bool kv_contract_read_rule_set(const json_t *value, json_t **outp,
+                               kv_reply_t *reply);
+
+/* The registry's merges (Metadata.mergeMetadata(), RuleSet.mergeRuleSets()):
+ * @new_ wins where both say something.  Either may be NULL; *@outp is a
+ * new reference or NULL when both are.  False on OOM. */
+bool kv_metadata_merge(const json_t *old, const json_t *new_, json_t **outp);
+bool kv_rule_set_merge(const json_t *old, const json_t *new_, json_t **outp);
+
+/* The property @name of @metadata (NULL-safe), or NULL. */
+const char *kv_metadata_property(const json_t *metadata, const char *name);
+
+/* Whether @metadata has every property of @wanted ({key: value}). */
+bool kv_metadata_matches(const json_t *metadata, const json_t *wanted);
+
+/* Whether a PUT /config body names a member beside the level. */
+bool kv_contract_config_present(const json_t *body);
+
+/* @old (the config members beside the level; may be NULL) updated by a PUT
+ * /config @body as the registry updates a config: a member absent keeps
+ * its value, null removes it, anything else replaces it.  *@outp is a new
+ * object.  False with @reply set. */
+bool kv_contract_config_update(const json_t *old, const json_t *body,
+                               json_t **outp, kv_reply_t *reply);
+
 /* ---- the REST surface (mock_rest.c) ----------------------------------- */
 
 /* The endpoints, for routing and counting. */
@@ -256,6 +295,7 @@ typedef enum kv_endpoint_e {
   KV_EP_ASSOCIATIONS_BY_RESOURCE_ID,
   KV_EP_ASSOCIATIONS_BY_SUBJECT,
   KV_EP_DELETE_ASSOCIATIONS,
+  KV_EP_SUBJECT_METADATA,
   KV_EP_COUNT
 } kv_endpoint_t;
 

@@ -58,6 +58,7 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_ASSOCIATIONS_BY_RESOURCE_ID] = "GET /associations/resources/{id}",
     [KV_EP_ASSOCIATIONS_BY_SUBJECT] = "GET /associations/subjects/{subject}",
     [KV_EP_DELETE_ASSOCIATIONS] = "DELETE /associations/resources/{id}",
+    [KV_EP_SUBJECT_METADATA] = "GET /subjects/{subject}/metadata",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
@@ -184,6 +185,15 @@ static kavro_err_t route_subjects(const segments_t *segs, const char *method,
   if (version_at && !(route->version = join_decoded(segs, version_at, version_at + 1)))
     return KAVRO_ERR_NOMEM;
   return KAVRO_OK;
+}
+
+/* /subjects/{subject}/metadata (getLatestWithMetadata). */
+static kavro_err_t route_subject_metadata(const segments_t *segs,
+                                          const char *method,
+                                          kv_route_t *route) {
+  pick(route, method, (method_map_t[]){{"GET", KV_EP_SUBJECT_METADATA}}, 1);
+  route->subject = join_decoded(segs, 1, segs->count - 1);
+  return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
 }
 
 static kavro_err_t route_compat(const segments_t *segs, const char *method,
@@ -342,6 +352,8 @@ static kavro_err_t route_find(const char *method, const char *path,
       pick(route, method, (method_map_t[]){{"GET", KV_EP_SUBJECTS}}, 1);
       return KAVRO_OK;
     }
+    if (segs.count >= 3 && segment_is(&segs, segs.count - 1, "metadata"))
+      return route_subject_metadata(&segs, method, route);
     return route_subjects(&segs, method, route);
   }
   if (segment_is(&segs, 0, "schemas"))
@@ -427,6 +439,58 @@ static void serve_subjects(kv_store_t *store, const char *query,
   char *prefix = query_text(query, "subjectPrefix");
   kv_store_subjects_prefixed(store, prefix, query_flag(query, "deleted"), reply);
   free(prefix);
+}
+
+/* The values of every query parameter @name, in order, decoded, as a
+ * JSON array of strings; NULL on OOM.  Values that are not UTF-8 are
+ * left out (they cannot match a property). */
+static json_t *query_values(const char *query, const char *name) {
+  json_t *values = json_array();
+  size_t name_length = strlen(name);
+  for (const char *p = query; values && p && *p;) {
+    const char *amp = strchr(p, '&');
+    size_t length = amp ? (size_t)(amp - p) : strlen(p);
+    if (length > name_length && memcmp(p, name, name_length) == 0 &&
+        p[name_length] == '=') {
+      kv_strbuf_t value = KV_STRBUF_INIT;
+      kv_strbuf_puts(&value, "");
+      kv_strbuf_put_percent_decoded(&value, p + name_length + 1,
+                                    length - name_length - 1, true);
+      json_t *text = value.data ? json_string(value.data) : NULL;
+      bool failed = kv_strbuf_failed(&value);
+      kv_strbuf_free(&value);
+      if (failed || (text && json_array_append_new(values, text))) {
+        json_decref(values);
+        return NULL;
+      }
+    }
+    p = amp ? amp + 1 : NULL;
+  }
+  return values;
+}
+
+/* GET /subjects/{subject}/metadata?key=k&value=v...: the keys and values
+ * pair up in order, as the registry pairs them (extra ones are ignored). */
+static void serve_metadata(kv_store_t *store, const kv_route_t *route,
+                           const char *query, kv_reply_t *reply) {
+  json_t *keys = query_values(query, "key");
+  json_t *values = query_values(query, "value");
+  json_t *wanted = json_object();
+  bool ok = keys && values && wanted;
+  size_t n = ok ? json_array_size(keys) : 0;
+  if (ok && json_array_size(values) < n)
+    n = json_array_size(values);
+  for (size_t i = 0; ok && i < n; i++)
+    ok = json_object_set(wanted, json_string_value(json_array_get(keys, i)),
+                         json_array_get(values, i)) == 0;
+  if (ok)
+    kv_store_latest_with_metadata(store, route->subject, wanted,
+                                  query_flag(query, "deleted"), reply);
+  else
+    kv_reply_error(reply, 50001, "Out of memory");
+  json_decref(keys);
+  json_decref(values);
+  json_decref(wanted);
 }
 
 /* ---- serving ----------------------------------------------------------- */
@@ -586,6 +650,9 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     break;
   case KV_EP_DELETE_SUBJECT_MODE:
     kv_store_delete_mode(store, subject, reply);
+    break;
+  case KV_EP_SUBJECT_METADATA:
+    serve_metadata(store, route, q, reply);
     break;
   default:
     serve_with_body(store, route, request, reply);

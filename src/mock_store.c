@@ -71,6 +71,8 @@ typedef struct entry_s {
   char *key;     /* text and references: equal keys, same schema */
   char guid[KV_GUID_TEXT_SIZE]; /* lowercase text form */
   char *context; /* NULL: the default context; else ".name" */
+  json_t *metadata; /* the data contract, normal form; NULL: none */
+  json_t *rule_set;
 } entry_t;
 
 typedef struct version_s {
@@ -88,6 +90,7 @@ typedef struct subject_s {
   kavro_compat_level_t level;
   bool has_mode;
   registry_mode_t mode;
+  json_t *config; /* config members beside the level; NULL: none */
 } subject_t;
 
 struct kv_store_s {
@@ -103,6 +106,7 @@ struct kv_store_s {
   kavro_compat_level_t level;
   registry_mode_t mode;
   kv_assocs_t assocs; /* topic-subject associations (mock_assoc.c) */
+  json_t *config; /* global config members beside the level; NULL: none */
   uint64_t changes;
   /* The file every change is written to (NULL: none), and whether the
    * last write of it failed or left something out: then it is written
@@ -207,6 +211,8 @@ static void entry_free(entry_t *entry) {
   free(entry->refs);
   free(entry->key);
   free(entry->context);
+  json_decref(entry->metadata);
+  json_decref(entry->rule_set);
   free(entry);
 }
 
@@ -215,6 +221,7 @@ static void subject_free(subject_t *subject) {
     return;
   free(subject->name);
   free(subject->versions);
+  json_decref(subject->config);
   free(subject);
 }
 
@@ -270,6 +277,7 @@ void kv_store_free(kv_store_t *store) {
   }
   free(store->path);
   store_empty(store);
+  json_decref(store->config);
   pthread_mutex_destroy(&store->lock);
   free(store);
 }
@@ -312,7 +320,8 @@ static subject_t *add_subject(kv_store_t *store, const char *name) {
 
 /* Forget @subject when nothing is left of it (no version, level or mode). */
 static void drop_subject_if_empty(kv_store_t *store, subject_t *subject) {
-  if (subject->count > 0 || subject->has_level || subject->has_mode)
+  if (subject->count > 0 || subject->has_level || subject->has_mode ||
+      subject->config)
     return;
   for (size_t i = 0; i < store->subject_count; i++) {
     if (store->subjects[i] == subject) {
@@ -418,6 +427,7 @@ typedef struct change_s {
   kavro_compat_level_t level;
   registry_mode_t mode;
   kv_assocs_t assocs;
+  json_t *config;
 } change_t;
 
 static subject_t *subject_copy(const subject_t *from) {
@@ -426,6 +436,7 @@ static subject_t *subject_copy(const subject_t *from) {
     return NULL;
   *copy = *from;
   copy->capacity = from->count;
+  json_incref(copy->config); /* shared: configs are replaced, never changed */
   copy->name = strdup(from->name);
   copy->versions = malloc((from->count ? from->count : 1) * sizeof(version_t));
   if (!copy->name || !copy->versions) {
@@ -443,6 +454,8 @@ static void drop_subject_copies(change_t *change) {
   free(change->subjects);
   change->subjects = NULL;
   change->subject_count = 0;
+  json_decref(change->config);
+  change->config = NULL;
 }
 
 /* Remember @store in @change (the lock held).  False when out of memory. */
@@ -453,6 +466,7 @@ static bool remember(const kv_store_t *store, change_t *change) {
   change->mode = store->mode;
   if (!kv_assocs_copy(&change->assocs, &store->assocs))
     return false;
+  change->config = json_incref(store->config);
   change->subjects = calloc(store->subject_count + 1, sizeof(subject_t *));
   if (!change->subjects)
     return false;
@@ -488,6 +502,9 @@ static void undo(kv_store_t *store, change_t *change) {
   kv_assocs_t held = store->assocs;
   store->assocs = change->assocs;
   change->assocs = held;
+  json_decref(store->config);
+  store->config = change->config;
+  change->config = NULL;
 }
 
 /* Take the lock for an operation that may change the store.  False, with
@@ -499,6 +516,7 @@ static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply)
   change->changes = store->changes;
   change->saving = store->path != NULL;
   if (change->saving && !remember(store, change)) {
+    drop_subject_copies(change);
     kv_assocs_clear(&change->assocs);
     pthread_mutex_unlock(&store->lock);
     reply_out_of_memory(reply);
@@ -547,12 +565,21 @@ static bool add_refs(json_t *object, const entry_t *entry) {
   return json_object_set_new(object, "references", refs_to_json(entry)) == 0;
 }
 
+/* Add "metadata" and "ruleSet" to @object when @entry has them.  False on
+ * OOM. */
+static bool add_contract(json_t *object, const entry_t *entry) {
+  return (!entry->metadata ||
+          json_object_set(object, "metadata", entry->metadata) == 0) &&
+         (!entry->rule_set ||
+          json_object_set(object, "ruleSet", entry->rule_set) == 0);
+}
+
 static json_t *version_json(const subject_t *subject, const version_t *v) {
   json_t *object = json_pack("{s:s, s:i, s:i, s:s, s:s}", "subject",
                              subject->name, "version", v->version, "id",
                              v->entry->id, "guid", v->entry->guid, "schema",
                              v->entry->text);
-  if (object && !add_refs(object, v->entry)) {
+  if (object && (!add_refs(object, v->entry) || !add_contract(object, v->entry))) {
     json_decref(object);
     return NULL;
   }
@@ -571,6 +598,8 @@ typedef struct candidate_s {
   size_t ref_count;
   char *text;
   char *key;
+  json_t *sent_metadata, *sent_rule_set; /* as posted, normal form */
+  json_t *metadata, *rule_set; /* as it would be registered (merged) */
 } candidate_t;
 
 static void candidate_free(candidate_t *c) {
@@ -584,6 +613,10 @@ static void candidate_free(candidate_t *c) {
   free(c->ref_schemas);
   free(c->text);
   free(c->key);
+  json_decref(c->sent_metadata);
+  json_decref(c->sent_rule_set);
+  json_decref(c->metadata);
+  json_decref(c->rule_set);
   memset(c, 0, sizeof(*c));
 }
 
@@ -677,6 +710,55 @@ static char *make_key(const char *text, const ref_t *refs, size_t count) {
   return kv_strbuf_steal(&sb);
 }
 
+/* ---- data contracts ------------------------------------------------------
+ *
+ * A schema's metadata and rule set are part of what it is: two
+ * registrations that differ only there get two ids, as in the registry.
+ * The posted contract is kept apart from the one the schema would be
+ * registered with, which the subject's config and its latest version add
+ * (mock_metadata.c has the JSON side).
+ */
+
+/* Read the "metadata" and "ruleSet" members of @body into @c (the merged
+ * contract starts as the posted one).  False with @reply set. */
+static bool read_contract(const json_t *body, candidate_t *c, kv_reply_t *reply) {
+  if (!kv_contract_read_metadata(json_object_get(body, "metadata"),
+                                 &c->sent_metadata, reply) ||
+      !kv_contract_read_rule_set(json_object_get(body, "ruleSet"),
+                                 &c->sent_rule_set, reply))
+    return false;
+  c->metadata = json_incref(c->sent_metadata);
+  c->rule_set = json_incref(c->sent_rule_set);
+  return true;
+}
+
+/* Append @json to @sb as sorted compact text ("-" for none). */
+static void put_contract_part(kv_strbuf_t *sb, const json_t *json) {
+  char *text = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  if (json && !text)
+    sb->failed = true; /* out of memory: no key rather than a wrong one */
+  kv_strbuf_printf(sb, "\n%s", text ? text : "-");
+  free(text);
+}
+
+/* (Re)make @c's key from its text, references and contract.  False on
+ * OOM. */
+static bool candidate_key(candidate_t *c) {
+  free(c->key);
+  c->key = make_key(c->text, c->refs, c->ref_count);
+  if (!c->key)
+    return false;
+  if (!c->metadata && !c->rule_set)
+    return true; /* keys of schemas without a contract stay as they were */
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_strbuf_puts(&sb, c->key);
+  put_contract_part(&sb, c->metadata);
+  put_contract_part(&sb, c->rule_set);
+  free(c->key);
+  c->key = kv_strbuf_steal(&sb);
+  return c->key != NULL;
+}
+
 /* The "schema" and "schemaType" members of @body are a schema this
  * registry serves.  False with @reply set. */
 static bool check_schema_members(const json_t *body, kv_reply_t *reply) {
@@ -724,8 +806,7 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
     return false;
   }
   c->text = kavro_schema_to_json(c->schema, KAVRO_JSON_COMPACT);
-  c->key = c->text ? make_key(c->text, c->refs, c->ref_count) : NULL;
-  if (!c->key) {
+  if (!c->text || !candidate_key(c)) {
     reply_out_of_memory(reply);
     return false;
   }
@@ -738,7 +819,8 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
 static bool prepare_candidate(kv_store_t *store, const json_t *body,
                               candidate_t *c, reading_t reading,
                               kv_reply_t *reply) {
-  if (!check_schema_members(body, reply) || !read_refs(body, c, reply))
+  if (!check_schema_members(body, reply) || !read_refs(body, c, reply) ||
+      !read_contract(body, c, reply))
     return false;
   pthread_mutex_lock(&store->lock);
   bool resolved = resolve_refs(store, c, reply);
@@ -930,6 +1012,10 @@ take:
   entry->refs = c->refs;
   entry->ref_count = c->ref_count;
   entry->key = c->key;
+  entry->metadata = c->metadata;
+  entry->rule_set = c->rule_set;
+  json_decref(c->sent_metadata);
+  json_decref(c->sent_rule_set);
   /* The parsed schema holds its own references to what it references. */
   for (size_t i = 0; i < c->ref_count; i++)
     kavro_schema_destroy(c->ref_schemas[i]);
@@ -940,11 +1026,28 @@ take:
 
 /* ---- compatibility ----------------------------------------------------- */
 
+/* A compatibility group (the config's `compatibilityGroup`): only versions
+ * whose metadata property @name has the candidate's @value (both may be
+ * absent) are compared with it. */
+typedef struct group_s {
+  const char *name;  /* NULL: no group, every version */
+  const char *value; /* the candidate's; NULL: it has none */
+} group_t;
+
+static bool in_group(const group_t *group, const entry_t *entry) {
+  if (!group || !group->name)
+    return true;
+  const char *value = kv_metadata_property(entry->metadata, group->name);
+  return value && group->value ? strcmp(value, group->value) == 0
+                               : value == group->value;
+}
+
 /* The live schemas of @subject that @level compares a candidate with:
  * each version's, oldest first.  @only, when not NULL, is the one version
  * to compare with.  Returns a new array (free it) or NULL on OOM. */
 static kavro_schema_t **previous_schemas(subject_t *subject,
-                                         const version_t *only, size_t *count) {
+                                         const version_t *only,
+                                         const group_t *group, size_t *count) {
   *count = 0;
   size_t n = subject ? subject->count : 0;
   kavro_schema_t **previous = calloc(n ? n : 1, sizeof(*previous));
@@ -952,7 +1055,7 @@ static kavro_schema_t **previous_schemas(subject_t *subject,
     return NULL;
   for (size_t i = 0; i < n; i++) {
     const version_t *v = &subject->versions[i];
-    if (only ? v == only : !v->deleted)
+    if ((only ? v == only : !v->deleted) && in_group(group, v->entry))
       previous[(*count)++] = v->entry->schema;
   }
   return previous;
@@ -1006,12 +1109,14 @@ typedef struct basis_s {
   kavro_compat_level_t level;
   kavro_schema_t **previous; /* owned references, oldest first */
   size_t count;
+  char *key; /* the candidate's key as checked (its contract), or NULL */
 } basis_t;
 
 static void basis_clear(basis_t *basis) {
   for (size_t i = 0; i < basis->count; i++)
     kavro_schema_destroy(basis->previous[i]);
   free(basis->previous);
+  free(basis->key);
   memset(basis, 0, sizeof(*basis));
 }
 
@@ -1020,10 +1125,10 @@ static void basis_clear(basis_t *basis) {
  * OOM. */
 static bool take_basis(const kv_store_t *store, const subject_t *subject,
                        subject_t *history, const version_t *only,
-                       basis_t *basis) {
+                       const group_t *group, basis_t *basis) {
   basis->mode = mode_of(store, subject);
   basis->level = level_of(store, subject);
-  basis->previous = previous_schemas(history, only, &basis->count);
+  basis->previous = previous_schemas(history, only, group, &basis->count);
   if (!basis->previous)
     return false;
   for (size_t i = 0; i < basis->count; i++)
@@ -1033,6 +1138,7 @@ static bool take_basis(const kv_store_t *store, const subject_t *subject,
 
 static bool same_basis(const basis_t *a, const basis_t *b) {
   return a->mode == b->mode && a->level == b->level && a->count == b->count &&
+         (a->key && b->key ? strcmp(a->key, b->key) == 0 : a->key == b->key) &&
          (a->count == 0 ||
           memcmp(a->previous, b->previous, a->count * sizeof(*a->previous)) == 0);
 }
@@ -1055,6 +1161,67 @@ static bool passes_check(const char *name, const basis_t *basis,
   return ok;
 }
 
+/* ---- the contract a registration gets ---------------------------------- */
+
+/* The config member @name (beside the level) that applies to @subject
+ * (NULL: the global one), as AbstractSchemaRegistry.getConfigInScope()
+ * finds it: a subject with a config of its own takes its metadata and rule
+ * sets from it alone, even when it sets none; `normalize` and
+ * `compatibilityGroup` fall back to the global config member by member. */
+static const json_t *config_member(const kv_store_t *store,
+                                   const subject_t *subject, const char *name) {
+  bool own = subject && (subject->has_level || subject->config);
+  const json_t *value = own ? json_object_get(subject->config, name) : NULL;
+  bool per_member = strcmp(name, "normalize") == 0 ||
+                    strcmp(name, "compatibilityGroup") == 0;
+  if (!value && (!own || per_member))
+    value = json_object_get(store->config, name);
+  return value;
+}
+
+static const char *config_member_text(const kv_store_t *store,
+                                      const subject_t *subject,
+                                      const char *name) {
+  return json_string_value(config_member(store, subject, name));
+}
+
+/* Give @c the contract it gets when registered under @subject now
+ * (maybeSetMetadataRuleSet()): the posted metadata and rule set, or else
+ * those of the subject's latest live version, each merged over the
+ * config's default and under its override.  False on OOM. */
+static bool merge_contract(const kv_store_t *store, subject_t *subject,
+                           candidate_t *c) {
+  version_t *latest = subject ? latest_version(subject, false) : NULL;
+  const entry_t *previous = latest ? latest->entry : NULL;
+  const json_t *metadata = c->sent_metadata ? c->sent_metadata
+                           : previous       ? previous->metadata
+                                            : NULL;
+  const json_t *rule_set = c->sent_rule_set ? c->sent_rule_set
+                           : previous       ? previous->rule_set
+                                            : NULL;
+  json_t *m = NULL, *mm = NULL, *r = NULL, *rr = NULL;
+  bool ok =
+      kv_metadata_merge(config_member(store, subject, "defaultMetadata"),
+                        metadata, &m) &&
+      kv_metadata_merge(m, config_member(store, subject, "overrideMetadata"),
+                        &mm) &&
+      kv_rule_set_merge(config_member(store, subject, "defaultRuleSet"),
+                        rule_set, &r) &&
+      kv_rule_set_merge(r, config_member(store, subject, "overrideRuleSet"),
+                        &rr);
+  json_decref(m);
+  json_decref(r);
+  json_decref(c->metadata);
+  json_decref(c->rule_set);
+  c->metadata = ok ? mm : NULL;
+  c->rule_set = ok ? rr : NULL;
+  if (!ok) {
+    json_decref(mm);
+    json_decref(rr);
+  }
+  return ok && candidate_key(c);
+}
+
 /* ---- registration and lookup ------------------------------------------ */
 
 static version_t *live_version_with(subject_t *subject, const entry_t *entry) {
@@ -1067,7 +1234,14 @@ static version_t *live_version_with(subject_t *subject, const entry_t *entry) {
 /* The answer to a registration: the id, and the GUID that Confluent
  * Platform 8 adds (its clients' header-id serializers need it). */
 static json_t *register_json(const entry_t *entry) {
-  return json_pack("{s:i, s:s}", "id", entry->id, "guid", entry->guid);
+  json_t *object = json_pack("{s:i, s:s}", "id", entry->id, "guid", entry->guid);
+  /* The registry answers with the contract it registered, which the
+   * config and the previous version may have added to the posted one. */
+  if (object && !add_contract(object, entry)) {
+    json_decref(object);
+    return NULL;
+  }
+  return object;
 }
 
 static bool append_version(subject_t *subject, entry_t *entry) {
@@ -1113,12 +1287,20 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
   if (refs_moved(store, c))
     return REGISTER_PARSE;
   subject_t *subject = find_subject(store, name);
+  if (mode_of(store, subject) != MODE_IMPORT &&
+      !merge_contract(store, subject, c)) {
+    reply_out_of_memory(reply);
+    return REGISTER_DONE;
+  }
   entry_t *entry = find_entry(store, name, c->key);
   if (entry && live_version_with(subject, entry)) {
     kv_reply_json(reply, register_json(entry));
     return REGISTER_DONE;
   }
-  if (!take_basis(store, subject, subject, NULL, basis)) {
+  group_t group = {config_member_text(store, subject, "compatibilityGroup"), NULL};
+  group.value = group.name ? kv_metadata_property(c->metadata, group.name) : NULL;
+  if (!take_basis(store, subject, subject, NULL, &group, basis) ||
+      !(basis->key = strdup(c->key))) {
     reply_out_of_memory(reply);
     return REGISTER_DONE;
   }
@@ -1187,22 +1369,49 @@ static bool subject_shows(kv_store_t *store, const char *name, bool deleted,
   return shows;
 }
 
+/* The latest version of @subject whose schema has @c's key (soft-deleted
+ * ones too when @deleted), or NULL. */
+static const version_t *version_with_key(const kv_store_t *store,
+                                         const subject_t *subject,
+                                         const candidate_t *c, bool deleted) {
+  entry_t *entry = find_entry(store, subject->name, c->key);
+  for (size_t i = subject->count; entry && i-- > 0;) {
+    const version_t *v = &subject->versions[i];
+    if (v->entry == entry && (deleted || !v->deleted))
+      return v;
+  }
+  return NULL;
+}
+
 static void lookup_locked(kv_store_t *store, const char *name,
-                          const candidate_t *c, bool deleted, kv_reply_t *reply) {
+                          candidate_t *c, bool deleted, kv_reply_t *reply) {
   subject_t *subject = find_subject(store, name);
   if (!subject_visible(subject, deleted)) {
     subject_not_found(reply, name);
     return;
   }
-  entry_t *entry = find_entry(store, name, c->key);
-  for (size_t i = subject->count; entry && i-- > 0;) {
-    const version_t *v = &subject->versions[i];
-    if (v->entry == entry && (deleted || !v->deleted)) {
-      kv_reply_json(reply, version_json(subject, v));
+  const version_t *v = version_with_key(store, subject, c, deleted);
+  /* Not found as posted: as the registry does, look again for the schema
+   * with the contract a registration would give it. */
+  char *posted = v ? NULL : strdup(c->key);
+  if (!v && !posted) {
+    reply_out_of_memory(reply);
+    return;
+  }
+  if (!v && latest_version(subject, false)) {
+    if (!merge_contract(store, subject, c)) {
+      free(posted);
+      reply_out_of_memory(reply);
       return;
     }
+    if (strcmp(posted, c->key) != 0)
+      v = version_with_key(store, subject, c, deleted);
   }
-  kv_reply_error(reply, 40403, "Schema not found");
+  free(posted);
+  if (v)
+    kv_reply_json(reply, version_json(subject, v));
+  else
+    kv_reply_error(reply, 40403, "Schema not found");
 }
 
 void kv_store_lookup(kv_store_t *store, const char *subject,
@@ -1285,6 +1494,28 @@ void kv_store_get_version(kv_store_t *store, const char *name,
   } else if (v) {
     kv_reply_json(reply, version_json(subject, v));
   }
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* GET /subjects/{subject}/metadata (getLatestWithMetadata()): the latest
+ * version whose metadata has every property of @wanted. */
+void kv_store_latest_with_metadata(kv_store_t *store, const char *name,
+                                   const json_t *wanted, bool deleted,
+                                   kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject = find_subject(store, name);
+  const version_t *match = NULL;
+  for (size_t i = subject ? subject->count : 0; !match && i-- > 0;) {
+    const version_t *v = &subject->versions[i];
+    if ((deleted || !v->deleted) && kv_metadata_matches(v->entry->metadata, wanted))
+      match = v;
+  }
+  if (match)
+    kv_reply_json(reply, version_json(subject, match));
+  else if (!subject_visible(subject, deleted))
+    subject_not_found(reply, name);
+  else
+    kv_reply_error(reply, 40403, "Schema not found");
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -1403,7 +1634,7 @@ static void entry_view_locked(kv_store_t *store, entry_t *entry,
     return;
   case KV_ID_SCHEMA:
     json = json_pack("{s:s, s:s}", "guid", entry->guid, "schema", entry->text);
-    if (json && !add_refs(json, entry)) {
+    if (json && (!add_refs(json, entry) || !add_contract(json, entry))) {
       json_decref(json);
       json = NULL;
     }
@@ -1760,16 +1991,59 @@ void kv_store_delete_version(kv_store_t *store, const char *subject,
 
 /* ---- configuration and mode -------------------------------------------- */
 
-static json_t *level_json(const char *member, kavro_compat_level_t level) {
-  return json_pack("{s:s}", member, kavro_compat_level_name(level));
+/* The config of @subject (NULL: the global one) as GET and PUT /config
+ * answer it, the level under @level_member: with @in_scope, what applies
+ * to the subject (its own members, else the global ones); otherwise what
+ * the subject itself sets (the level only when it has one). */
+static json_t *config_json(const kv_store_t *store, const subject_t *subject,
+                           const char *level_member, bool in_scope) {
+  json_t *object = json_object();
+  const json_t *own = subject ? subject->config : store->config;
+  bool ok = object != NULL;
+  if (ok && (!subject || subject->has_level || in_scope))
+    ok = json_object_set_new(object, level_member,
+                             json_string(kavro_compat_level_name(
+                                 level_of(store, subject)))) == 0;
+  static const char *const members[] = {
+      "normalize", "compatibilityGroup", "defaultMetadata",
+      "overrideMetadata", "defaultRuleSet", "overrideRuleSet", NULL};
+  for (size_t i = 0; ok && members[i]; i++) {
+    const json_t *value = in_scope ? config_member(store, subject, members[i])
+                                   : json_object_get(own, members[i]);
+    if (value)
+      ok = json_object_set(object, members[i], (json_t *)value) == 0;
+  }
+  if (!ok) {
+    json_decref(object);
+    return NULL;
+  }
+  return object;
+}
+
+/* Apply the members of a PUT /config @body beside the level to @subject
+ * (NULL: the global config), replacing its config object (copies made
+ * for an undo share the old one).  False with @reply set. */
+static bool put_config_members(kv_store_t *store, subject_t *subject,
+                               const json_t *body, kv_reply_t *reply) {
+  json_t **config = subject ? &subject->config : &store->config;
+  json_t *updated;
+  if (!kv_contract_config_update(*config, body, &updated, reply))
+    return false;
+  json_decref(*config);
+  *config = json_object_size(updated) ? updated : NULL;
+  if (!*config)
+    json_decref(updated);
+  return true;
 }
 
 void kv_store_get_config(kv_store_t *store, const char *name,
                          bool default_to_global, kv_reply_t *reply) {
   pthread_mutex_lock(&store->lock);
   subject_t *subject = name ? find_subject(store, name) : NULL;
-  if (!name || (subject && subject->has_level) || default_to_global)
-    kv_reply_json(reply, level_json("compatibilityLevel", level_of(store, subject)));
+  if (!name || (subject && (subject->has_level || subject->config)) ||
+      default_to_global)
+    kv_reply_json(reply, config_json(store, subject, "compatibilityLevel",
+                                     default_to_global));
   else
     kv_reply_error(reply, 40408, "Subject '%s' does not have subject-level "
                                  "compatibility configured",
@@ -1796,7 +2070,11 @@ static bool read_level(const json_t *body, kavro_compat_level_t *level,
 void kv_store_put_config(kv_store_t *store, const char *name,
                          const json_t *body, kv_reply_t *reply) {
   kavro_compat_level_t level;
-  if (!read_level(body, &level, reply))
+  /* The level may be left out when other members are given. */
+  bool sets_level = json_object_get(body, "compatibility") ||
+                    json_object_get(body, "compatibilityLevel") ||
+                    !kv_contract_config_present(body);
+  if (sets_level && !read_level(body, &level, reply))
     return;
   change_t change;
   if (!change_begin(store, &change, reply))
@@ -1804,15 +2082,17 @@ void kv_store_put_config(kv_store_t *store, const char *name,
   subject_t *subject = name ? add_subject(store, name) : NULL;
   if (name && !subject) {
     reply_out_of_memory(reply);
-  } else {
-    if (subject) {
+  } else if (put_config_members(store, subject, body, reply)) {
+    if (subject && sets_level) {
       subject->has_level = true;
       subject->level = level;
-    } else {
+    } else if (sets_level) {
       store->level = level;
     }
     store->changes++;
-    kv_reply_json(reply, level_json("compatibility", level));
+    kv_reply_json(reply, config_json(store, subject, "compatibility", false));
+  } else if (subject) {
+    drop_subject_if_empty(store, subject);
   }
   change_end(store, &change, reply);
 }
@@ -1823,10 +2103,13 @@ void kv_store_delete_config(kv_store_t *store, const char *name,
   if (!change_begin(store, &change, reply))
     return;
   subject_t *subject = name ? find_subject(store, name) : NULL;
-  if (name && !(subject && subject->has_level)) {
+  if (name && !(subject && (subject->has_level || subject->config))) {
     subject_not_found(reply, name);
   } else {
-    kv_reply_json(reply, level_json("compatibilityLevel", level_of(store, subject)));
+    kv_reply_json(reply, config_json(store, subject, "compatibilityLevel", false));
+    json_t **config = subject ? &subject->config : &store->config;
+    json_decref(*config);
+    *config = NULL;
     if (subject) {
       subject->has_level = false;
       drop_subject_if_empty(store, subject);
@@ -1957,7 +2240,7 @@ static bool compat_basis_locked(kv_store_t *store, const char *name,
   }
   /* "latest" of a subject without live versions: nothing to compare. */
   subject_t *history = text && !only ? NULL : subject;
-  if (!take_basis(store, subject, history, only, basis)) {
+  if (!take_basis(store, subject, history, only, NULL, basis)) {
     reply_out_of_memory(reply);
     return false;
   }
@@ -2024,7 +2307,9 @@ static json_t *dump_subject(const subject_t *subject) {
                                       json_string(kavro_compat_level_name(subject->level)))) ||
                  (subject->has_mode &&
                   json_object_set_new(object, "mode",
-                                      json_string(mode_names[subject->mode]))))) {
+                                      json_string(mode_names[subject->mode]))) ||
+                 (subject->config &&
+                  json_object_set(object, "config", subject->config)))) {
     json_decref(object);
     return NULL;
   }
@@ -2097,7 +2382,8 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
     json_t *object = json_pack("{s:i, s:s, s:s, s:o}", "id", e->id, "guid",
                                e->guid, "schema", e->text, "references",
                                refs_to_json(e));
-    ok = json_array_append_new(schemas, object) == 0;
+    ok = object && add_contract(object, e) &&
+         json_array_append_new(schemas, object) == 0;
   }
   ok = ok && dump_context_entries(store, schemas);
   json_t *subjects = ok ? dump_subjects(store, omitted, omitted_count) : NULL;
@@ -2107,11 +2393,11 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
     json_decref(schemas);
     return NULL;
   }
-  json_t *root = json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "format", FILE_FORMAT,
-                   "version", 1, "compatibilityLevel",
-                   kavro_compat_level_name(store->level), "mode",
-                   mode_names[store->mode], "schemas", schemas, "subjects",
-                   subjects);
+  json_t *root = json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "format",
+                           FILE_FORMAT, "version", 1, "compatibilityLevel",
+                           kavro_compat_level_name(store->level), "mode",
+                           mode_names[store->mode], "schemas", schemas,
+                           "subjects", subjects);
   /* Only when there are any: files without them stay as they were. */
   if (root && json_array_size(assocs) &&
       json_object_set(root, "associations", assocs)) {
@@ -2119,6 +2405,11 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
     root = NULL;
   }
   json_decref(assocs);
+  if (root && store->config &&
+      json_object_set(root, "config", store->config)) {
+    json_decref(root);
+    return NULL;
+  }
   return root;
 }
 
@@ -2239,6 +2530,28 @@ static kavro_err_t bad_file(kavro_error_t *error, const char *path,
                       "%s is not a kavro mock registry file: %s", path, what);
 }
 
+/* Read a saved config (the members beside the level; files written
+ * before configs had them have none) into *@configp, checked as a PUT
+ * /config body is. */
+static kavro_err_t load_config(const json_t *config, json_t **configp,
+                               const char *path, kavro_error_t *error) {
+  if (!config)
+    return KAVRO_OK;
+  kv_reply_t reply = {0};
+  json_t *loaded = NULL;
+  kavro_err_t err = KAVRO_OK;
+  if (!json_is_object(config) ||
+      !kv_contract_config_update(NULL, config, &loaded, &reply))
+    err = reply.error_code == 50001
+              ? kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory")
+              : bad_file(error, path, "a config that is not valid");
+  kv_reply_clear(&reply);
+  json_decref(*configp);
+  *configp = loaded && json_object_size(loaded) ? json_incref(loaded) : NULL;
+  json_decref(loaded);
+  return err;
+}
+
 /* Create @into's subjects and their versions from @subjects, with entries
  * that are placeholders (id only) until the schemas are parsed. */
 static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
@@ -2247,15 +2560,18 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
   const json_t *item;
   json_array_foreach(subjects, i, item) {
     const char *name, *level = NULL, *mode = NULL;
-    const json_t *versions;
-    if (json_unpack((json_t *)item, "{s:s, s:o, s?:s, s?:s}", "subject", &name,
-                    "versions", &versions, "compatibilityLevel", &level,
-                    "mode", &mode) ||
+    const json_t *versions, *config = NULL;
+    if (json_unpack((json_t *)item, "{s:s, s:o, s?:s, s?:s, s?:o}", "subject",
+                    &name, "versions", &versions, "compatibilityLevel", &level,
+                    "mode", &mode, "config", &config) ||
         !json_is_array(versions))
       return bad_file(error, path, "a subject without \"subject\" or \"versions\"");
     subject_t *subject = add_subject(into, name);
     if (!subject)
       return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    kavro_err_t err = load_config(config, &subject->config, path, error);
+    if (err != KAVRO_OK)
+      return err;
     if (level && kavro_compat_level_parse(level, &subject->level) != KAVRO_OK)
       return bad_file(error, path, "an unknown compatibility level");
     subject->has_level = level != NULL;
@@ -2387,7 +2703,10 @@ static kavro_err_t load_into(kv_store_t *into, const json_t *root,
   if (kavro_compat_level_parse(level, &into->level) != KAVRO_OK ||
       !parse_mode(mode, &into->mode))
     return bad_file(error, path, "an unknown level or mode");
-  kavro_err_t err = load_subjects(into, subjects, path, error);
+  kavro_err_t err = load_config(json_object_get(root, "config"), &into->config,
+                                path, error);
+  if (err == KAVRO_OK)
+    err = load_subjects(into, subjects, path, error);
   const json_t *assocs = json_object_get(root, "associations");
   const char *wrong = NULL;
   if (err == KAVRO_OK && assocs &&
@@ -2448,6 +2767,7 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   a->subject_capacity = b->subject_capacity;
   a->level = b->level;
   a->mode = b->mode;
+  a->config = b->config;
   b->entries = held.entries;
   b->entry_count = held.entry_count;
   b->entry_capacity = held.entry_capacity;
@@ -2460,6 +2780,7 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   b->subject_capacity = held.subject_capacity;
   b->level = held.level;
   b->mode = held.mode;
+  b->config = held.config;
 }
 
 kavro_err_t kv_store_load(kv_store_t *store, const char *path,

@@ -227,8 +227,6 @@ kv_transport_t *kv_registry_transport(kavro_registry_t *reg) {
 
 /* ---- the cache protocol ------------------------------------------------- */
 
-typedef kavro_err_t (*kv_fetch_fn)(kavro_registry_t *reg, const void *args,
-                                   kv_cache_value_t *out, kavro_error_t *error);
 
 /* Whether a cached value answers the question (NULL: any value does). */
 typedef bool (*kv_usable_fn)(const kv_cache_value_t *value);
@@ -423,6 +421,7 @@ static kavro_err_t parse_with_refs(kavro_registry_t *reg,
     err = version_schema(reg, reply->refs[i].subject, reply->refs[i].version,
                          stack, &v, error);
     refs[i] = v.schema;
+    kv_contract_unref(v.contract);
   }
   if (err == KAVRO_OK) {
     kavro_parse_options_t options;
@@ -442,6 +441,20 @@ static kavro_err_t parse_with_refs(kavro_registry_t *reg,
   for (size_t i = 0; i < reply->ref_count; i++)
     kavro_schema_destroy(refs[i]);
   free(refs);
+  return err;
+}
+
+/* The contract a schema reply carries into @out, which then knows it. */
+static kavro_err_t read_contract(kavro_registry_t *reg,
+                                 const kv_http_response_t *response,
+                                 kv_cache_value_t *out, kavro_error_t *error) {
+  kv_contract_unref(out->contract);
+  out->contract = NULL;
+  kavro_err_t err = kv_contract_read(response->body, response->body_length,
+                                     &out->contract, error);
+  if (err != KAVRO_OK) /* may quote the registry's text */
+    kv_transport_scrub_error(reg->transport, error);
+  out->has_contract = err == KAVRO_OK;
   return err;
 }
 
@@ -466,9 +479,13 @@ static kavro_err_t fetch_schema_at(kavro_registry_t *reg,
   kv_answer_schema_t reply;
   err = kv_answer_schema(response.body, response.body_length, false, &reply,
                          error);
+  if (err == KAVRO_OK)
+    err = read_contract(reg, &response, out, error);
   kv_http_response_clear(&response);
-  if (err != KAVRO_OK)
+  if (err != KAVRO_OK) {
+    kv_answer_schema_clear(&reply);
     return err;
+  }
   if (guid && reply.has_guid && memcmp(reply.guid, guid, KV_GUID_SIZE) != 0)
     err = kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
                        "malformed registry reply: %s answered with another "
@@ -481,6 +498,8 @@ static kavro_err_t fetch_schema_at(kavro_registry_t *reg,
     memcpy(out->guid, guid ? guid : reply.guid, KV_GUID_SIZE);
   }
   kv_answer_schema_clear(&reply);
+  if (err != KAVRO_OK)
+    kv_cache_value_clear(out);
   return err;
 }
 
@@ -540,6 +559,7 @@ kavro_err_t kavro_registry_schema_by_guid(kavro_registry_t *reg,
   kavro_err_t err = cached(reg, reg->by_guid, &reg->missing_guid, &key, -1,
                            NULL, fetch_by_guid, guid, &value, error);
   *schemap = value.schema;
+  kv_contract_unref(value.contract);
   return err;
 }
 
@@ -563,6 +583,7 @@ kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
   kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1, NULL,
                            fetch_by_id, &args, &value, error);
   *schemap = value.schema;
+  kv_contract_unref(value.contract);
   return err;
 }
 
@@ -616,9 +637,13 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
   kv_answer_schema_t reply;
   err = kv_answer_schema(response.body, response.body_length, true, &reply,
                          error);
+  if (err == KAVRO_OK)
+    err = read_contract(reg, &response, out, error);
   kv_http_response_clear(&response);
-  if (err != KAVRO_OK)
+  if (err != KAVRO_OK) {
+    kv_answer_schema_clear(&reply);
     return err;
+  }
   out->id = reply.id;
   out->version = reply.version;
   out->has_guid = reply.has_guid;
@@ -630,8 +655,11 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
   kv_cache_value_t known = {0};
   if (keyed && kv_cache_get(reg->by_id, &id_key, 0, &known)) {
     out->schema = known.schema; /* one schema object per id */
-    if (out->has_guid && !known.has_guid)
+    known.schema = NULL;
+    /* the id learns its contract, or its GUID */
+    if (!known.has_contract || (out->has_guid && !known.has_guid))
       kv_cache_put(reg->by_id, &id_key, out, 0);
+    kv_cache_value_clear(&known);
   } else {
     char label[KAVRO_ERROR_SOURCE_LENGTH];
     snprintf(label, sizeof(label), "registry subject %.180s version %d",
@@ -643,6 +671,8 @@ static kavro_err_t fetch_version(kavro_registry_t *reg, const char *subject,
       kv_cache_put(reg->by_id, &id_key, out, 0);
   }
   kv_answer_schema_clear(&reply);
+  if (err != KAVRO_OK)
+    kv_cache_value_clear(out);
   return err;
 }
 
@@ -692,13 +722,17 @@ static kavro_err_t fetch_version_top(kavro_registry_t *reg, const void *opaque,
 
 static bool valid_subject(const char *subject) { return subject && *subject; }
 
-kavro_err_t kavro_registry_get_version(kavro_registry_t *reg,
-                                       const char *subject, int version,
-                                       kavro_schema_t **schemap, int32_t *idp,
-                                       int *versionp, kavro_error_t *error) {
+/* Whether a cached value knows its schema's contract. */
+static bool knows_contract(const kv_cache_value_t *value) {
+  return value->has_contract;
+}
+
+/* A version of @subject (or its latest) from the caches or the registry. */
+static kavro_err_t version_value(kavro_registry_t *reg, const char *subject,
+                                 int version, kv_usable_fn usable,
+                                 kv_cache_value_t *value,
+                                 kavro_error_t *error) {
   kv_error_clear(error);
-  if (schemap)
-    *schemap = NULL;
   if (!reg || !valid_subject(subject) ||
       (version < 1 && version != KAVRO_REGISTRY_LATEST))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
@@ -706,13 +740,85 @@ kavro_err_t kavro_registry_get_version(kavro_registry_t *reg,
   bool latest = version == KAVRO_REGISTRY_LATEST;
   kv_version_args_t args = {subject, version};
   kv_cache_key_t key = {subject, latest ? 0 : version, NULL};
+  return cached(reg, latest ? reg->latest : reg->by_version,
+                &reg->missing_version, &key, latest ? reg->latest_ttl_ms : -1,
+                usable, fetch_version_top, &args, value, error);
+}
+
+/* The info of a cache lookup's @value (cleared) when @err is KAVRO_OK. */
+static kavro_err_t info_of(kavro_err_t err, kv_cache_value_t *value,
+                           kavro_schema_info_t **infop, kavro_error_t *error) {
+  if (err == KAVRO_OK)
+    err = kv_schema_info_from(value, infop, error);
+  kv_cache_value_clear(value);
+  return err;
+}
+
+kavro_err_t kavro_registry_version_info(kavro_registry_t *reg,
+                                        const char *subject, int version,
+                                        kavro_schema_info_t **infop,
+                                        kavro_error_t *error) {
+  if (infop)
+    *infop = NULL;
+  if (!infop)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, latest ? reg->latest : reg->by_version,
-                           &reg->missing_version, &key,
-                           latest ? reg->latest_ttl_ms : -1, NULL,
-                           fetch_version_top, &args, &value, error);
+  kavro_err_t err =
+      version_value(reg, subject, version, knows_contract, &value, error);
+  return info_of(err, &value, infop, error);
+}
+
+kavro_err_t kavro_registry_schema_info_by_id(kavro_registry_t *reg, int32_t id,
+                                             const char *subject_hint,
+                                             kavro_schema_info_t **infop,
+                                             kavro_error_t *error) {
+  kv_error_clear(error);
+  if (infop)
+    *infop = NULL;
+  if (!reg || !infop || id < 1)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "NULL argument or id below 1");
+  kv_id_args_t args = {id, subject_hint};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject_hint, space))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "the context of the subject is too long");
+  kv_cache_key_t key = {space, id, NULL};
+  kv_cache_value_t value = {0};
+  kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1,
+                           knows_contract, fetch_by_id, &args, &value, error);
+  return info_of(err, &value, infop, error);
+}
+
+kavro_err_t kavro_registry_schema_info_by_guid(kavro_registry_t *reg,
+                                               const unsigned char guid[16],
+                                               kavro_schema_info_t **infop,
+                                               kavro_error_t *error) {
+  kv_error_clear(error);
+  if (infop)
+    *infop = NULL;
+  if (!reg || !guid || !infop)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
+  char text[KV_GUID_TEXT_SIZE];
+  kv_guid_format(guid, text);
+  kv_cache_key_t key = {text, 0, NULL};
+  kv_cache_value_t value = {0};
+  kavro_err_t err = cached(reg, reg->by_guid, &reg->missing_guid, &key, -1,
+                           knows_contract, fetch_by_guid, guid, &value, error);
+  return info_of(err, &value, infop, error);
+}
+
+kavro_err_t kavro_registry_get_version(kavro_registry_t *reg,
+                                       const char *subject, int version,
+                                       kavro_schema_t **schemap, int32_t *idp,
+                                       int *versionp, kavro_error_t *error) {
+  if (schemap)
+    *schemap = NULL;
+  kv_cache_value_t value = {0};
+  kavro_err_t err = version_value(reg, subject, version, NULL, &value, error);
   if (err != KAVRO_OK)
     return err;
+  kv_contract_unref(value.contract);
   if (idp)
     *idp = value.id;
   if (versionp)
@@ -812,34 +918,38 @@ static kavro_err_t post_schema(kavro_registry_t *reg,
 }
 
 /* The caller's schema now has a known id in the context of @subject (and,
- * from Confluent Platform 8 on, a GUID: @answer's): later lookups by that
- * id there (a consumer in the same process, a serializer that puts GUIDs
- * in headers) answer from the cache instead of a request.  An entry
- * without the GUID gains it.  The cast only lets the cache take a
- * reference; schemas are immutable. */
+ * from Confluent Platform 8 on, a GUID and the contract the registry gave
+ * it: @answer's, @response's): later lookups by that id there (a consumer
+ * in the same process, a serializer that puts GUIDs in headers) answer
+ * from the cache instead of a request.  An entry learns what it lacked.
+ * The cast only lets the cache take a reference; schemas are immutable. */
 static void remember_id(kavro_registry_t *reg, const char *subject,
                         const kv_cache_value_t *answer,
-                        const kavro_schema_t *schema) {
+                        const kavro_schema_t *schema,
+                        const kv_http_response_t *response,
+                        bool contract_known) {
   char space[KV_ID_SPACE_SIZE];
   if (!id_space(subject, space))
     return;
   kv_cache_key_t key = {space, answer->id, NULL};
   kv_cache_value_t known = {0};
   if (kv_cache_get(reg->by_id, &key, 0, &known)) {
-    bool gains_guid = answer->has_guid && !known.has_guid;
-    if (gains_guid) {
-      known.has_guid = true;
-      memcpy(known.guid, answer->guid, KV_GUID_SIZE);
-      kv_cache_put(reg->by_id, &key, &known, 0);
-    }
+    bool learns = (contract_known && !known.has_contract) ||
+                  (answer->has_guid && !known.has_guid);
     kv_cache_value_clear(&known);
-    return;
+    if (!learns)
+      return;
   }
-  known.schema = (kavro_schema_t *)schema;
   known.id = answer->id;
   known.has_guid = answer->has_guid;
   memcpy(known.guid, answer->guid, KV_GUID_SIZE);
+  /* A contract that cannot be read stays unknown: asked for by id. */
+  if (contract_known)
+    (void)read_contract(reg, response, &known, NULL);
+  known.schema = (kavro_schema_t *)schema;
   kv_cache_put(reg->by_id, &key, &known, 0);
+  known.schema = NULL;
+  kv_cache_value_clear(&known);
   missing_forget(&reg->missing_id, &key);
 }
 
@@ -853,15 +963,18 @@ static kavro_err_t fetch_register(kavro_registry_t *reg, const void *opaque,
     return err;
   err = kv_answer_id(response.body, response.body_length, &out->id,
                      &out->has_guid, out->guid, error);
-  kv_http_response_clear(&response);
   if (err == KAVRO_OK) {
-    remember_id(reg, args->subject, out, args->schema);
+    /* A reply with the GUID (Confluent Platform 8, the mock) has the
+     * contract the registry merged in; an older one says nothing of it. */
+    remember_id(reg, args->subject, out, args->schema, &response,
+                out->has_guid);
     /* A new version may now be the latest, and what was missing under
      * the subject may exist now. */
     kv_cache_remove_str(reg->latest, args->subject);
     missing_forget_str(&reg->missing_version, args->subject);
     missing_forget_str(&reg->missing_schema, args->subject);
   }
+  kv_http_response_clear(&response);
   return err;
 }
 
@@ -877,15 +990,15 @@ static kavro_err_t fetch_lookup(kavro_registry_t *reg, const void *opaque,
   kv_answer_schema_t reply;
   err = kv_answer_schema(response.body, response.body_length, true, &reply,
                          error);
-  kv_http_response_clear(&response);
   if (err == KAVRO_OK) {
     out->id = reply.id;
     out->version = reply.version;
     out->has_guid = reply.has_guid;
     memcpy(out->guid, reply.guid, KV_GUID_SIZE);
     kv_answer_schema_clear(&reply);
-    remember_id(reg, args->subject, out, args->schema);
+    remember_id(reg, args->subject, out, args->schema, &response, true);
   }
+  kv_http_response_clear(&response);
   return err;
 }
 
@@ -1226,4 +1339,45 @@ kavro_err_t kavro_registry_test_compatibility(
   for (size_t i = 0; err == KAVRO_OK && messagesp && i < *countp; i++)
     kv_transport_scrub(reg->transport, (*messagesp)[i]);
   return err;
+}
+
+/* ---- for registry_contract.c --------------------------------------------- */
+
+kavro_err_t kv_registry_call(kavro_registry_t *reg,
+                             kavro_registry_endpoint_t ep, const char *method,
+                             kv_strbuf_t *path, const char *query,
+                             const char *body, kv_http_response_t *response,
+                             kavro_error_t *error) {
+  return call(reg, ep, method, path, query, body, response, error);
+}
+
+kavro_err_t kv_registry_schema_body(const kavro_schema_t *schema,
+                                    const kavro_schema_ref_t *refs,
+                                    size_t ref_count, char **bodyp,
+                                    kavro_error_t *error) {
+  return schema_body(schema, refs, ref_count, bodyp, error);
+}
+
+kavro_err_t kv_registry_parse_schema(kavro_registry_t *reg,
+                                     const kv_answer_schema_t *reply,
+                                     const char *label, kavro_schema_t **out,
+                                     kavro_error_t *error) {
+  return parse_with_refs(reg, reply, NULL, label, out, error);
+}
+
+kavro_err_t kv_registry_cached_latest(kavro_registry_t *reg,
+                                      const kv_cache_key_t *key,
+                                      kv_fetch_fn fetch, const void *args,
+                                      kv_cache_value_t *out,
+                                      kavro_error_t *error) {
+  return cached(reg, reg->latest, NULL, key, reg->latest_ttl_ms, NULL, fetch,
+                args, out, error);
+}
+
+void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject) {
+  kv_cache_remove_str(reg->latest, subject);
+}
+
+void kv_registry_forget_levels(kavro_registry_t *reg, const char *subject) {
+  forget_levels(reg, subject);
 }

@@ -148,6 +148,7 @@ kv_cache_t *kv_cache_new(size_t capacity) {
 
 void kv_cache_value_clear(kv_cache_value_t *value) {
   kavro_schema_destroy(value->schema);
+  kv_contract_unref(value->contract);
   memset(value, 0, sizeof(*value));
 }
 
@@ -207,6 +208,7 @@ bool kv_cache_get(kv_cache_t *cache, const kv_cache_key_t *key, int64_t now_ms,
       atomic_store_explicit(&e->referenced, true, memory_order_relaxed);
     *out = e->value;
     out->schema = kavro_schema_dup(e->value.schema);
+    out->contract = kv_contract_ref(e->value.contract);
   }
   pthread_mutex_unlock(lock);
   return hit;
@@ -269,6 +271,7 @@ kavro_err_t kv_cache_put(kv_cache_t *cache, const kv_cache_key_t *key,
   }
   e->value = *value;
   e->value.schema = kavro_schema_dup(value->schema);
+  e->value.contract = kv_contract_ref(value->contract);
   e->expires_ms = expires_ms;
   atomic_store_explicit(&e->referenced, false, memory_order_relaxed);
   write_unlock(cache);

@@ -68,8 +68,32 @@ typedef struct kv_cache_key_s {
 
 #define KV_FP_SIZE 32
 
+/* A schema's data contract as the registry answered it: compact JSON texts
+ * (NULL: absent).  Immutable and shared by reference between cache entries
+ * and the values read from them (registry_contract.c). */
+typedef struct kv_contract_s {
+  atomic_int refs;
+  char *metadata;
+  char *rule_set;
+} kv_contract_t;
+
+/* Another reference to @contract (NULL-safe); allocates nothing. */
+kv_contract_t *kv_contract_ref(kv_contract_t *contract);
+void kv_contract_unref(kv_contract_t *contract);
+
+/* The "metadata" and "ruleSet" members of a reply @body into a new
+ * contract (NULL when it has neither).  KAVRO_ERR_BAD_RESPONSE when either
+ * is not an object. */
+kavro_err_t kv_contract_read(const char *body, size_t length,
+                             kv_contract_t **contractp, kavro_error_t *error);
+
+/* Whether the reply @body is an object with member @name. */
+bool kv_reply_has(const char *body, size_t length, const char *name);
+
 typedef struct kv_cache_value_s {
   kavro_schema_t *schema; /* a reference, or NULL */
+  kv_contract_t *contract; /* a reference, or NULL */
+  bool has_contract;       /* the contract is known (NULL: none) */
   int id;
   int version;                         /* 0: unknown */
   char name[KAVRO_REGISTRY_NAME_SIZE]; /* a level */
@@ -291,5 +315,53 @@ void kv_path_segment(struct kv_strbuf_s *sb, const char *s);
 
 /* Append @s percent-encoded as a query parameter value. */
 void kv_query_value(struct kv_strbuf_s *sb, const char *s);
+
+/* ---- what registry_contract.c borrows of registry.c --------------------- */
+
+/* A request (@path percent-encoded; KAVRO_ERR_NOMEM when it failed to
+ * build), as every endpoint makes it. */
+kavro_err_t kv_registry_call(kavro_registry_t *reg,
+                             kavro_registry_endpoint_t ep, const char *method,
+                             struct kv_strbuf_s *path, const char *query,
+                             const char *body, kv_http_response_t *response,
+                             kavro_error_t *error);
+
+/* The body {"schema"[, "references"]} of a registration or lookup. */
+kavro_err_t kv_registry_schema_body(const kavro_schema_t *schema,
+                                    const kavro_schema_ref_t *refs,
+                                    size_t ref_count, char **bodyp,
+                                    kavro_error_t *error);
+
+/* Parse the schema of @reply with its references resolved (fetched and
+ * cached as for kavro_registry_get_version()); @label names it in errors. */
+kavro_err_t kv_registry_parse_schema(kavro_registry_t *reg,
+                                     const kv_answer_schema_t *reply,
+                                     const char *label, kavro_schema_t **out,
+                                     kavro_error_t *error);
+
+/* A new info from a cache value (its id, version, schema and contract). */
+kavro_err_t kv_schema_info_from(const kv_cache_value_t *value,
+                                kavro_schema_info_t **infop,
+                                kavro_error_t *error);
+
+/* How a cache miss is answered: a request, parsed into @out. */
+typedef kavro_err_t (*kv_fetch_fn)(kavro_registry_t *reg, const void *args,
+                                   kv_cache_value_t *out, kavro_error_t *error);
+
+/* @key answered from the latest-version cache (cache.latest.ttl.sec), or
+ * by @fetch (one request in flight per key).  @key's string must be the
+ * subject, so that a registration under it forgets the answer. */
+kavro_err_t kv_registry_cached_latest(kavro_registry_t *reg,
+                                      const kv_cache_key_t *key,
+                                      kv_fetch_fn fetch, const void *args,
+                                      kv_cache_value_t *out,
+                                      kavro_error_t *error);
+
+/* Drop the cached latest version of @subject (a registration moved it). */
+void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject);
+
+/* Drop the cached levels a config change of @subject (NULL: global) may
+ * change. */
+void kv_registry_forget_levels(kavro_registry_t *reg, const char *subject);
 
 #endif /* KAVRO_REGISTRY_INT_H */

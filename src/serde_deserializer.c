@@ -12,6 +12,7 @@
  * client's cache answers.
  */
 #include <avro.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "common_error_int.h"
 #include "common_context_int.h"
 #include "serde_serializer_int.h"
+#include "rules_int.h"
 
 /* A writer schema by its id. */
 typedef struct kv_writer_s {
@@ -28,7 +30,16 @@ typedef struct kv_writer_s {
   kavro_schema_id_t id;
   kavro_schema_t *schema;
   char *context; /* the context of a qualified subject; NULL: default */
+  kavro_error_t *refusal; /* its rule set's verdict on reading; NULL: pass */
 } kv_writer_t;
+
+/* The reader last chosen from the registry for a side (use.latest.version,
+ * use.latest.with.metadata) and its rule set's verdict, judged once per
+ * schema object the registry client's cache hands out. */
+typedef struct kv_latest_s {
+  kavro_schema_t *schema; /* a reference, or NULL */
+  kavro_error_t *refusal; /* NULL: pass */
+} kv_latest_t;
 
 /* A reusable value to decode into, per schema object. */
 typedef struct kv_slot_s {
@@ -57,6 +68,8 @@ struct kavro_deserializer_s {
   int64_t use_schema_id;
   kavro_schema_t *readers[2]; /* [is_key], set by the caller */
   kv_namer_t namers[2];
+  kv_metadata_want_t metadata; /* use.latest.with.metadata */
+  kv_latest_t latest[2];       /* [is_key] */
   kavro_decoder_t *decoder;
   kv_writer_t *writers;
   kv_slot_t *slots;
@@ -124,6 +137,10 @@ kavro_deserializer_t *kavro_deserializer_new(kavro_registry_t *registry,
   des->conf = conf ? des->own_conf : kavro_registry_conf(registry);
   des->use_latest = kv_conf_bool(des->conf, "use.latest.version");
   des->use_schema_id = kv_conf_int(des->conf, "use.schema.id");
+  if (kv_metadata_want_init(&des->metadata, des->conf, error) != KAVRO_OK) {
+    kavro_deserializer_destroy(des);
+    return NULL;
+  }
   for (int side = 0; side < 2; side++) {
     if (kv_namer_init(&des->namers[side], des->conf, side, error) != KAVRO_OK) {
       kavro_deserializer_destroy(des);
@@ -159,8 +176,14 @@ void kavro_deserializer_destroy(kavro_deserializer_t *des) {
     next = w->next;
     kavro_schema_destroy(w->schema);
     free(w->context);
+    free(w->refusal);
     free(w);
   }
+  for (int side = 0; side < 2; side++) {
+    kavro_schema_destroy(des->latest[side].schema);
+    free(des->latest[side].refusal);
+  }
+  kv_metadata_want_clear(&des->metadata);
   kv_namer_clear(&des->namers[0]);
   kv_namer_clear(&des->namers[1]);
   kavro_schema_destroy(des->readers[0]);
@@ -215,15 +238,44 @@ static bool writer_is(const kv_writer_t *w, const kavro_schema_id_t *id,
          memcmp(w->context, parts.context, parts.context_length) == 0;
 }
 
+/* Judge the rule set of @info for reading (@what names the schema):
+ * KAVRO_OK with @*refusalp the error to report for every message (a copy,
+ * NULL when the rules pass); an error only when memory ran out. */
+static kavro_err_t judge_read(const kavro_schema_info_t *info,
+                              const char *what, kavro_error_t **refusalp,
+                              kavro_error_t *error) {
+  *refusalp = NULL;
+  kavro_error_t verdict;
+  kv_error_clear(&verdict);
+  if (kv_rules_check(kavro_schema_info_rule_set(info), KV_RULE_READ, what,
+                     &verdict) == KAVRO_OK)
+    return KAVRO_OK;
+  if (!(*refusalp = malloc(sizeof(verdict))))
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  **refusalp = verdict;
+  return KAVRO_OK;
+}
+
+/* @refusal (may be NULL: KAVRO_OK) reported in @error. */
+static kavro_err_t refuse(const kavro_error_t *refusal, kavro_error_t *error) {
+  if (!refusal)
+    return KAVRO_OK;
+  if (error)
+    *error = *refusal;
+  return refusal->code;
+}
+
 /* The writer schema of @id in the context of @subject (NULL: the default
- * context): kept, else from the registry (whose own cache comes first). */
+ * context): kept, else from the registry (whose own cache comes first),
+ * with its rule set judged for reading once.  A writer whose rules refuse
+ * reading is kept, and refused for every message. */
 static kavro_err_t writer_for(kavro_deserializer_t *des,
                               const kavro_schema_id_t *id, const char *subject,
                               kavro_schema_t **schemap, kavro_error_t *error) {
   for (kv_writer_t *w = des->writers; w; w = w->next)
     if (writer_is(w, id, subject)) {
       *schemap = w->schema;
-      return KAVRO_OK;
+      return refuse(w->refusal, error);
     }
   if (id->kind == KAVRO_SCHEMA_ID_INT && id->id <= 0)
     return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
@@ -231,28 +283,38 @@ static kavro_err_t writer_for(kavro_deserializer_t *des,
   kv_writer_t *w = calloc(1, sizeof(*w));
   if (!w)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_schema_info_t *info = NULL;
   kavro_err_t err =
       id->kind == KAVRO_SCHEMA_ID_GUID
-          ? kavro_registry_schema_by_guid(des->registry, id->guid, &w->schema,
-                                          error)
-          : kavro_registry_schema_by_id(des->registry, id->id, subject,
-                                        &w->schema, error);
+          ? kavro_registry_schema_info_by_guid(des->registry, id->guid, &info,
+                                               error)
+          : kavro_registry_schema_info_by_id(des->registry, id->id, subject,
+                                             &info, error);
   if (err == KAVRO_OK && id->kind == KAVRO_SCHEMA_ID_INT && subject) {
     kv_subject_parts_t parts;
     kv_subject_split(subject, &parts);
     if (!(w->context = strndup(parts.context, parts.context_length)))
       err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
+  if (err == KAVRO_OK) {
+    char text[KAVRO_SCHEMA_ID_STRING_SIZE], what[64];
+    snprintf(what, sizeof(what), "schema %s",
+             kavro_schema_id_format(id, text, sizeof(text)));
+    err = judge_read(info, what, &w->refusal, error);
+  }
   if (err != KAVRO_OK) {
-    kavro_schema_destroy(w->schema);
+    kavro_schema_info_destroy(info);
+    free(w->context);
     free(w);
     return err;
   }
+  w->schema = kavro_schema_dup(kavro_schema_info_schema(info));
+  kavro_schema_info_destroy(info);
   w->id = *id;
   w->next = des->writers;
   des->writers = w;
   *schemap = w->schema;
-  return KAVRO_OK;
+  return refuse(w->refusal, error);
 }
 
 /* The reusable value of @schema, made at its first use. */
@@ -316,6 +378,65 @@ static kavro_err_t plan_for(kavro_deserializer_t *des,
   return KAVRO_OK;
 }
 
+/* Judge @info, the side's reader from the registry, unless it is the
+ * schema judged last time. */
+static kavro_err_t judge_latest(kv_latest_t *latest,
+                                const kavro_schema_info_t *info,
+                                const char *subject, kavro_error_t *error) {
+  kavro_schema_t *schema = kavro_schema_info_schema(info);
+  if (latest->schema == schema)
+    return KAVRO_OK;
+  char what[KAVRO_ERROR_SOURCE_LENGTH];
+  snprintf(what, sizeof(what), "schema id %d of subject %.180s",
+           (int)kavro_schema_info_id(info), subject);
+  kavro_error_t *refusal;
+  kavro_err_t err = judge_read(info, what, &refusal, error);
+  if (err != KAVRO_OK)
+    return err;
+  kavro_schema_destroy(latest->schema);
+  free(latest->refusal);
+  latest->schema = kavro_schema_dup(schema);
+  latest->refusal = refusal;
+  return KAVRO_OK;
+}
+
+/* The reader the registry chooses for @subject: the latest version with
+ * the metadata (use.latest.with.metadata, first, as in Java) or the latest
+ * version.  Both come from the registry client's cache on the warm path;
+ * the rules are judged again only when the schema changed. */
+static kavro_err_t latest_reader(kavro_deserializer_t *des, bool is_key,
+                                 const char *subject, kavro_schema_t **readerp,
+                                 kavro_error_t *error) {
+  kv_latest_t *latest = &des->latest[is_key];
+  kavro_schema_info_t *info = NULL;
+  kavro_err_t err;
+  if (des->metadata.count) {
+    err = kv_metadata_latest(des->registry, &des->metadata, subject, &info,
+                             error);
+  } else {
+    kavro_schema_t *schema = NULL;
+    err = kavro_registry_get_version(des->registry, subject,
+                                     KAVRO_REGISTRY_LATEST, &schema, NULL,
+                                     NULL, error);
+    if (err == KAVRO_OK && schema == latest->schema) {
+      *readerp = schema; /* judged: no copy of the contract needed */
+      return refuse(latest->refusal, error);
+    }
+    kavro_schema_destroy(schema);
+    if (err == KAVRO_OK)
+      err = kavro_registry_version_info(des->registry, subject,
+                                        KAVRO_REGISTRY_LATEST, &info, error);
+  }
+  if (err == KAVRO_OK)
+    err = judge_latest(latest, info, subject, error);
+  if (err == KAVRO_OK) {
+    *readerp = kavro_schema_dup(kavro_schema_info_schema(info));
+    err = refuse(latest->refusal, error);
+  }
+  kavro_schema_info_destroy(info);
+  return err;
+}
+
 /* The reader that applies, or NULL: read with the writer schema.  A
  * reference is stored in @*readerp (the caller destroys it). */
 static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
@@ -334,15 +455,13 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
       *readerp = kavro_schema_dup(schema);
     return err;
   }
-  if (!des->use_latest)
+  if (!des->use_latest && !des->metadata.count)
     return KAVRO_OK;
   char subject[KAVRO_SUBJECT_MAX];
   kavro_err_t err = kv_namer_subject(&des->namers[is_key], topic, is_key,
                                      writer, subject, error);
   if (err == KAVRO_OK)
-    err = kavro_registry_get_version(des->registry, subject,
-                                     KAVRO_REGISTRY_LATEST, readerp, NULL,
-                                     NULL, error);
+    err = latest_reader(des, is_key, subject, readerp, error);
   return err;
 }
 

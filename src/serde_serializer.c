@@ -20,6 +20,7 @@
 #include "config.h"
 #include "common_error_int.h"
 #include "serde_serializer_int.h"
+#include "rules_int.h"
 
 #define INITIAL_BUCKETS 64u
 
@@ -41,13 +42,13 @@ typedef struct kv_hot_s {
 } kv_hot_t;
 
 /* What the cold path learnt of the schema the frames name: its integer id
- * (0: not known), its GUID (when @has_guid), and the schema itself when
- * it was given by id, GUID or as the latest (a reference, or NULL). */
+ * (0: not known), its GUID (when @has_guid), and its info (schema and
+ * contract) as the registry keeps it (owned, or NULL). */
 typedef struct kv_found_s {
   int id;
   bool has_guid;
   unsigned char guid[KAVRO_WIRE_GUID_SIZE];
-  kavro_schema_t *target;
+  kavro_schema_info_t *info;
 } kv_found_t;
 
 /* The gate's verdict on a schema for a subject.  Never evicted: there are
@@ -85,6 +86,7 @@ struct kavro_serializer_s {
   bool use_guid; /* use.schema.guid is set */
   unsigned char use_schema_guid[KAVRO_WIRE_GUID_SIZE];
   kavro_wire_format_t id_formats[2]; /* [is_key]: prefix or header */
+  kv_metadata_want_t metadata; /* use.latest.with.metadata */
   kv_namer_t namers[2]; /* [is_key] */
   kv_hot_t **buckets;
   size_t bucket_count;
@@ -128,6 +130,11 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
                                         &guid, NULL) == KAVRO_OK &&
                   guid.kind == KAVRO_SCHEMA_ID_GUID;
   memcpy(ser->use_schema_guid, guid.guid, sizeof(ser->use_schema_guid));
+  ser->last_subject = "";
+  if (kv_metadata_want_init(&ser->metadata, ser->conf, error) != KAVRO_OK) {
+    kavro_serializer_destroy(ser);
+    return NULL;
+  }
   for (int side = 0; side < 2; side++)
     ser->id_formats[side] =
         strcmp(kv_conf_str(ser->conf, side ? "key.schema.id.serializer"
@@ -174,6 +181,7 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
   }
   kv_namer_clear(&ser->namers[0]);
   kv_namer_clear(&ser->namers[1]);
+  kv_metadata_want_clear(&ser->metadata);
   kavro_conf_destroy(ser->own_conf);
   free(ser);
 }
@@ -510,42 +518,62 @@ static kavro_err_t pin(kavro_serializer_t *ser, const char *subject,
                       kavro_schema_name(schema), what, target_id, subject);
 }
 
-/* `use.schema.id`, `use.schema.guid` or `use.latest.version`: the schema
- * is given, not looked up; @found->target keeps it. */
+/* The rules of the schema data is written with: refused when one applies
+ * that cannot be executed.  Judged once per warm-path entry. */
+static kavro_err_t check_rules(const kavro_schema_info_t *info,
+                               const char *subject, kavro_error_t *error) {
+  char what[KAVRO_ERROR_SOURCE_LENGTH];
+  snprintf(what, sizeof(what), "schema id %d of subject %.180s",
+           (int)kavro_schema_info_id(info), subject);
+  return kv_rules_check(kavro_schema_info_rule_set(info), KV_RULE_WRITE, what,
+                        error);
+}
+
+/* `use.schema.id`, `use.schema.guid`, `use.latest.with.metadata` or
+ * `use.latest.version` (Java's order): the schema is given, not looked
+ * up; @found->info keeps it. */
 static kavro_err_t pinned_id(kavro_serializer_t *ser, const char *subject,
                              kavro_schema_t *schema, kv_found_t *found,
                              kavro_error_t *error) {
   kavro_err_t err;
   bool strict = ser->id_strict;
   const char *what;
-  kavro_schema_id_t given;
   if (ser->use_schema_id >= 0) {
     found->id = (int)ser->use_schema_id;
-    given = kavro_schema_id_int(found->id);
-    err = kavro_registry_schema_by_id(ser->registry, found->id, subject,
-                                      &found->target, error);
+    err = kavro_registry_schema_info_by_id(ser->registry, found->id, subject,
+                                           &found->info, error);
     what = "the schema of use.schema.id";
   } else if (ser->use_guid) {
     found->has_guid = true;
     memcpy(found->guid, ser->use_schema_guid, sizeof(found->guid));
-    given = kavro_schema_id_guid(found->guid);
-    err = kavro_registry_schema_by_guid(ser->registry, found->guid,
-                                        &found->target, error);
+    err = kavro_registry_schema_info_by_guid(ser->registry, found->guid,
+                                             &found->info, error);
     what = "the schema of use.schema.guid";
+  } else if (ser->metadata.count) {
+    err = kv_metadata_latest(ser->registry, &ser->metadata, subject,
+                             &found->info, error);
+    strict = false; /* Java checks no compatibility here */
+    what = "the latest version with the metadata";
   } else {
-    err = kavro_registry_get_version(ser->registry, subject,
-                                     KAVRO_REGISTRY_LATEST, &found->target,
-                                     &found->id, NULL, error);
-    given = kavro_schema_id_int(found->id);
+    err = kavro_registry_version_info(ser->registry, subject,
+                                      KAVRO_REGISTRY_LATEST, &found->info,
+                                      error);
     strict = ser->latest_strict;
     what = "the latest version";
   }
+  if (err != KAVRO_OK)
+    return err;
+  /* A GUID names the schema by content: its id under the subject, when a
+   * prefix needs one, is found by complete_id(). */
+  if (!found->has_guid)
+    found->id = kavro_schema_info_id(found->info);
+  kavro_schema_id_t given = found->has_guid
+                                ? kavro_schema_id_guid(found->guid)
+                                : kavro_schema_id_int(found->id);
   char id_text[KAVRO_SCHEMA_ID_STRING_SIZE];
   kavro_schema_id_format(&given, id_text, sizeof(id_text));
-  if (err == KAVRO_OK)
-    err = pin(ser, subject, schema, found->target, id_text, strict, what,
-              error);
-  return err;
+  return pin(ser, subject, schema, kavro_schema_info_schema(found->info),
+             id_text, strict, what, error);
 }
 
 /* The kind of id @format needs when the route found only the other kind:
@@ -562,7 +590,8 @@ static kavro_err_t complete_id(kavro_serializer_t *ser, const char *subject,
     return err;
   }
   if (format == KAVRO_WIRE_FORMAT_PREFIX && found->id == 0) {
-    kavro_schema_t *registered = found->target ? found->target : schema;
+    kavro_schema_t *registered =
+        found->info ? kavro_schema_info_schema(found->info) : schema;
     kavro_err_t err =
         kavro_registry_lookup(ser->registry, subject, registered, NULL, 0,
                               ser->normalize, &found->id, NULL, error);
@@ -620,10 +649,19 @@ static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
   if (err != KAVRO_OK)
     return err;
   kv_found_t found = {0};
-  if (ser->use_schema_id >= 0 || ser->use_guid || ser->use_latest)
+  if (ser->use_schema_id >= 0 || ser->use_guid || ser->metadata.count ||
+      ser->use_latest) {
     err = pinned_id(ser, subject, schema, &found, error);
-  else
+  } else {
     err = registered_id(ser, subject, schema, &found.id, error);
+    /* The registered schema's info: its contract as the registry keeps
+     * it, what the config merged in included. */
+    if (err == KAVRO_OK)
+      err = kavro_registry_schema_info_by_id(ser->registry, found.id, subject,
+                                             &found.info, error);
+  }
+  if (err == KAVRO_OK)
+    err = check_rules(found.info, subject, error);
   if (err == KAVRO_OK)
     err = complete_id(ser, subject, ser->id_formats[is_key], schema, &found,
                       error);
@@ -632,7 +670,7 @@ static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
                   error);
   if (err == KAVRO_OK)
     ser->last_subject = (*entryp)->subject;
-  kavro_schema_destroy(found.target);
+  kavro_schema_info_destroy(found.info);
   return err;
 }
 

@@ -85,4 +85,31 @@ kavro_err_t kv_serializer_header_refused(bool is_key, kavro_error_t *error);
  * the registry has nothing to say, which is not a failure. */
 bool kv_registry_absent(kavro_err_t err);
 
+/* `use.latest.with.metadata`: the metadata properties a version must
+ * have, parsed once per serializer or deserializer. */
+#define KV_METADATA_MAX_PAIRS 64
+
+typedef struct kv_metadata_want_s {
+  size_t count; /* 0: the setting is off */
+  char *keys[KV_METADATA_MAX_PAIRS];
+  char *values[KV_METADATA_MAX_PAIRS];
+  char *text; /* as configured, for errors */
+} kv_metadata_want_t;
+
+/* Parse `use.latest.with.metadata` of @conf ("k1=v1,k2=v2", CSV with ' as
+ * the quote character, as Confluent's Java client reads it) into @want.
+ * KAVRO_ERR_CONF_INVALID for an entry without '=' or an empty key. */
+kavro_err_t kv_metadata_want_init(kv_metadata_want_t *want,
+                                  const kavro_conf_t *conf,
+                                  kavro_error_t *error);
+void kv_metadata_want_clear(kv_metadata_want_t *want);
+
+/* The latest version of @subject with @want's metadata (cached by the
+ * registry client as the latest version is); an absent one reported as
+ * such, with its original code. */
+kavro_err_t kv_metadata_latest(kavro_registry_t *registry,
+                               const kv_metadata_want_t *want,
+                               const char *subject, kavro_schema_info_t **infop,
+                               kavro_error_t *error);
+
 #endif /* KAVRO_SERIALIZER_INT_H */

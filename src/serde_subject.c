@@ -3,6 +3,7 @@
  * schema is registered under, as the Confluent clients name it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -255,4 +256,103 @@ bool kv_registry_absent(kavro_err_t err) {
   return err == KAVRO_ERR_SUBJECT_NOT_FOUND ||
          err == KAVRO_ERR_VERSION_NOT_FOUND ||
          err == KAVRO_ERR_SUBJECT_LEVEL_NOT_FOUND;
+}
+
+/* ---- use.latest.with.metadata ------------------------------------------ */
+
+/* The next CSV field of @*p into @out (at most @size bytes with the NUL):
+ * ' quotes, '' in quotes is one '.  False when it does not fit or a quote
+ * is not closed. */
+static bool csv_field(const char **p, char *out, size_t size) {
+  size_t n = 0;
+  bool quoted = false;
+  const char *s = *p;
+  for (; *s && (quoted || *s != ','); s++) {
+    if (*s == '\'') {
+      if (quoted && s[1] == '\'') {
+        s++;
+      } else {
+        quoted = !quoted;
+        continue;
+      }
+    }
+    if (n + 1 >= size)
+      return false;
+    out[n++] = *s;
+  }
+  out[n] = '\0';
+  *p = *s ? s + 1 : s;
+  return !quoted;
+}
+
+void kv_metadata_want_clear(kv_metadata_want_t *want) {
+  for (size_t i = 0; i < want->count; i++) {
+    free(want->keys[i]);
+    free(want->values[i]);
+  }
+  free(want->text);
+  memset(want, 0, sizeof(*want));
+}
+
+kavro_err_t kv_metadata_want_init(kv_metadata_want_t *want,
+                                  const kavro_conf_t *conf,
+                                  kavro_error_t *error) {
+  memset(want, 0, sizeof(*want));
+  const char *text = kv_conf_str(conf, "use.latest.with.metadata");
+  if (!text || !*text)
+    return KAVRO_OK;
+  size_t size = strlen(text) + 1;
+  char *field = malloc(size);
+  if (!field || !(want->text = strdup(text))) {
+    free(field);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  kavro_err_t err = KAVRO_OK;
+  for (const char *p = text; err == KAVRO_OK && *p;) {
+    char *eq = NULL;
+    if (!csv_field(&p, field, size) || !(eq = strchr(field, '=')) ||
+        eq == field)
+      err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                         "use.latest.with.metadata: '%s' is not "
+                         "key=value[,key=value...]",
+                         text);
+    else if (want->count == KV_METADATA_MAX_PAIRS)
+      err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                         "use.latest.with.metadata: more than %d properties",
+                         KV_METADATA_MAX_PAIRS);
+    else if (!(want->keys[want->count] = strndup(field, (size_t)(eq - field))) ||
+             !(want->values[want->count] = strdup(eq + 1))) {
+      free(want->keys[want->count]);
+      err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    } else {
+      want->count++;
+    }
+  }
+  free(field);
+  if (err == KAVRO_OK && want->count == 0)
+    err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                       "use.latest.with.metadata: '%s' names no property",
+                       text);
+  if (err != KAVRO_OK)
+    kv_metadata_want_clear(want);
+  return err;
+}
+
+kavro_err_t kv_metadata_latest(kavro_registry_t *registry,
+                               const kv_metadata_want_t *want,
+                               const char *subject, kavro_schema_info_t **infop,
+                               kavro_error_t *error) {
+  kavro_err_t err = kavro_registry_latest_with_metadata(
+      registry, subject, (const char *const *)want->keys,
+      (const char *const *)want->values, want->count, false, infop, error);
+  if ((err == KAVRO_ERR_SCHEMA_NOT_FOUND || err == KAVRO_ERR_SUBJECT_NOT_FOUND) &&
+      error) {
+    char cause[KAVRO_ERROR_TEXT_LENGTH];
+    snprintf(cause, sizeof(cause), "%s", error->text);
+    kv_error_set(error, err,
+                 "no version of subject %s has the metadata %s "
+                 "(use.latest.with.metadata): %s",
+                 subject, want->text, cause);
+  }
+  return err;
 }

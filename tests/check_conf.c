@@ -62,6 +62,7 @@ static const conf_case_t cases[] = {
     {"missing.cache.size", "2", "2", "0"},
     {"auto.register.schemas", "FALSE", "false", "no"},
     {"use.latest.version", "true", "true", "1"},
+    {"use.latest.with.metadata", "app=a,'k,1'=v", "app=a,'k,1'=v", NULL},
     {"latest.compatibility.strict", "false", "false", "yes"},
     {"normalize.schemas", "true", "true", "maybe"},
     {"use.schema.id", "42", "42", "-7"},

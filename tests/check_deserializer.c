@@ -217,6 +217,138 @@ START_TEST(reader_fixed_id) {
 }
 END_TEST
 
+
+/* ---- data contracts ---------------------------------------------------------- */
+
+/* use.latest.with.metadata reads into the matching version, not the
+ * latest; the warm path asks nothing. */
+START_TEST(reader_latest_with_metadata) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  int id1 = kt_register_contract(reg, "orders-value", v1_text,
+                                 "{\"properties\":{\"app\":\"a\"}}", NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  ck_assert_int_eq(produce(reg, v1_text, v1_datum, frame), id1);
+  kt_register_contract(reg, "orders-value", v2_text,
+                       "{\"properties\":{\"app\":\"b\"}}", NULL);
+  const char *wants[] = {"app=b", "app=a"};
+  for (int w = 0; w < 2; w++) {
+    kavro_registry_t *meta_reg = kt_client(
+        kt_mock_url(_i), "use.latest.with.metadata", wants[w],
+        "use.latest.version", "true", NULL);
+    kavro_deserializer_t *des = deserializer(meta_reg);
+    kavro_deserialized_t msg;
+    char *json = consume(des, frame, &msg);
+    ck_assert_str_eq(json, w == 0 ? v2_expected : v1_datum);
+    ck_assert(msg.resolved == (w == 0));
+    free(json);
+    uint64_t before = kt_requests(meta_reg);
+    json = consume(des, frame, &msg);
+    ck_assert_uint_eq(kt_requests(meta_reg), before);
+    free(json);
+    kavro_deserializer_destroy(des);
+    kavro_registry_destroy(meta_reg);
+  }
+  kavro_registry_t *meta_reg =
+      kt_client(kt_mock_url(_i), "use.latest.with.metadata", "app=zzz", NULL);
+  kavro_deserializer_t *des = deserializer(meta_reg);
+  kavro_deserialized_t msg;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "orders", false, NULL, 0, kavro_buf_data(frame),
+                       kavro_buf_length(frame), &msg, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_msg(strstr(error.text, "app=zzz"), "%s", error.text);
+  ck_assert_ptr_null(msg.value);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(meta_reg);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+static kavro_err_t deserialize_frame(kavro_deserializer_t *des,
+                                     const kavro_buf_t *frame,
+                                     kavro_error_t *error) {
+  kavro_deserialized_t msg;
+  return kavro_deserializer_deserialize(des, "orders", false, NULL, 0,
+                                        kavro_buf_data(frame),
+                                        kavro_buf_length(frame), &msg, error);
+}
+
+/* A READ rule does not stop writing but stops reading, by the writer
+ * schema (the refusal judged once, no request on the warm path); with
+ * onFailure NONE, or disabled, it reads. */
+START_TEST(read_rule_refused) {
+  static const struct {
+    const char *on_failure;
+    bool disabled;
+    bool passes;
+  } cases[] = {{NULL, false, false}, {"NONE", false, true}, {"ERROR", true, true}};
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  kt_register_contract(reg, "orders-value", v1_text, NULL,
+                       kt_cel_rule_set("READ", cases[_i].on_failure,
+                                       cases[_i].disabled));
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kavro_registry_t *read_reg = kt_client(kt_mock_url(0), NULL);
+  kavro_deserializer_t *des = deserializer(read_reg);
+  kavro_error_t error;
+  for (int round = 0; round < 2; round++) {
+    uint64_t before = kt_requests(read_reg);
+    kavro_err_t err = deserialize_frame(des, frame, &error);
+    if (round == 1)
+      ck_assert_uint_eq(kt_requests(read_reg), before);
+    if (cases[_i].passes) {
+      ck_assert_msg(err == KAVRO_OK, "%s", error.text);
+      continue;
+    }
+    ck_assert_int_eq(err, KAVRO_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, CEL) "
+                                     "cannot be executed"),
+                  "%s", error.text);
+    /* Not dropped nor dead-lettered: this build lacks the executor. */
+    ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_LOCAL);
+  }
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(read_reg);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The reader chosen by use.latest.version is judged too: v1 data without
+ * rules, read into a latest version carrying a READ rule, is refused. */
+START_TEST(read_rule_on_latest_reader) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kt_register_contract(reg, "orders-value", v2_text, NULL,
+                       kt_cel_rule_set("READ", "ERROR", false));
+  kavro_registry_t *plain_reg = kt_client(kt_mock_url(0), NULL);
+  kavro_deserializer_t *des = deserializer(plain_reg);
+  kavro_error_t error;
+  ck_assert_msg(deserialize_frame(des, frame, &error) == KAVRO_OK, "%s",
+                error.text);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(plain_reg);
+  kavro_registry_t *latest_reg =
+      kt_client(kt_mock_url(0), "use.latest.version", "true", NULL);
+  des = deserializer(latest_reg);
+  for (int round = 0; round < 2; round++) {
+    uint64_t before = kt_requests(latest_reg);
+    ck_assert_int_eq(deserialize_frame(des, frame, &error),
+                     KAVRO_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(error.text, "checkSsn"), "%s", error.text);
+    if (round == 1)
+      ck_assert_uint_eq(kt_requests(latest_reg), before);
+  }
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(latest_reg);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 /* ---- errors ----------------------------------------------------------------- */
 
 START_TEST(unknown_id_is_permanent) {
@@ -954,6 +1086,9 @@ static Suite *deserializer_suite(void) {
   tcase_add_test(tc, legacy_json_encoding);
   tcase_add_loop_test(tc, context_writer, 0, 2);
   tcase_add_loop_test(tc, associated_writer, 0, 2);
+  tcase_add_loop_test(tc, reader_latest_with_metadata, 0, 2);
+  tcase_add_loop_test(tc, read_rule_refused, 0, 3);
+  tcase_add_test(tc, read_rule_on_latest_reader);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("errors");

@@ -1888,6 +1888,308 @@ START_TEST(test_associations_saved) {
 }
 END_TEST
 
+/* ---- data contracts: metadata and rule sets ----------------------------- */
+
+/* POST @body (JSON text) to /subjects/@subject/versions; the answer. */
+static json_t *register_body(const char *subject, const char *body) {
+  char target[256];
+  snprintf(target, sizeof(target), "/subjects/%s/versions", subject);
+  answer_t a = expect("POST", target, body, 200, 0);
+  json_t *json = json_incref(a.json);
+  answer_free(&a);
+  return json;
+}
+
+/* {"schema": @schema} with the members of @extra (JSON object text). */
+static char *contract_body(const char *schema, const char *extra) {
+  json_t *body = json_loads(extra, 0, NULL);
+  ck_assert_ptr_nonnull(body);
+  json_object_set_new(body, "schema", json_string(schema));
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  return text;
+}
+
+static void member_equals(const json_t *json, const char *member,
+                          const char *expected) {
+  json_t *want = json_loads(expected, 0, NULL);
+  ck_assert_ptr_nonnull(want);
+  char *got = json_dumps(json_object_get(json, member), JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_msg(json_equal(json_object_get(json, member), want), "%s: got %s, want %s",
+                member, got ? got : "(none)", expected);
+  free(got);
+  json_decref(want);
+}
+
+#define META_A "{\"properties\":{\"app\":\"v1\"},\"tags\":{\"$.id\":[\"PII\",\"KEY\",\"PII\"]}}"
+#define RULES_A "{\"domainRules\":[{\"name\":\"checkId\",\"type\":\"CEL\"," \
+  "\"expr\":\"message.id != ''\"}]}"
+/* RULES_A as the registry keeps it. */
+#define RULES_A_NORMAL "{\"domainRules\":[{\"name\":\"checkId\",\"kind\":\"TRANSFORM\"," \
+  "\"mode\":\"WRITEREAD\",\"type\":\"CEL\",\"expr\":\"message.id != ''\"," \
+  "\"disabled\":false}]}"
+
+/* Metadata and rule sets are stored, normalized and returned by every
+ * answer that shows a schema; they are part of its identity. */
+START_TEST(test_contract_roundtrip) {
+  over_http = _i;
+  char *body = contract_body(ORDER_V1, "{\"metadata\":" META_A ",\"ruleSet\":" RULES_A "}");
+  json_t *reg = register_body("s", body);
+  member_equals(reg, "metadata",
+                "{\"properties\":{\"app\":\"v1\"},\"tags\":{\"$.id\":[\"KEY\",\"PII\"]}}");
+  member_equals(reg, "ruleSet", RULES_A_NORMAL);
+  int id = (int)json_integer_value(json_object_get(reg, "id"));
+  json_t *v1 = get_json("/subjects/s/versions/1");
+  member_equals(v1, "ruleSet", RULES_A_NORMAL);
+  member_equals(v1, "metadata", "{\"properties\":{\"app\":\"v1\"},\"tags\":{\"$.id\":[\"KEY\",\"PII\"]}}");
+  char target[64];
+  snprintf(target, sizeof(target), "/schemas/ids/%d", id);
+  json_t *by_id = get_json(target);
+  member_equals(by_id, "ruleSet", RULES_A_NORMAL);
+  /* The same registration again: the same id; a lookup finds it. */
+  json_t *again = register_body("s", body);
+  ck_assert_int_eq(json_integer_value(json_object_get(again, "id")), id);
+  answer_t a = expect("POST", "/subjects/s", body, 200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "version")), 1);
+  answer_free(&a);
+  /* Only the metadata differs: another schema, another id and version. */
+  char *other = contract_body(ORDER_V1, "{\"metadata\":{\"properties\":{\"app\":\"v2\"}}}");
+  json_t *second = register_body("s", other);
+  ck_assert_int_ne(json_integer_value(json_object_get(second, "id")), id);
+  /* It kept the rule set of the version before it. */
+  member_equals(second, "ruleSet", RULES_A_NORMAL);
+  get_equals("/subjects/s/versions", "[1,2]");
+  /* A lookup without a contract finds the schema with the latest one. */
+  char *plain = schema_body(ORDER_V1, NULL);
+  a = expect("POST", "/subjects/s", plain, 200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "version")), 2);
+  answer_free(&a);
+  /* Without any contract, a schema keeps its old answer shape. */
+  register_ok("plain", ORDER_V2, NULL);
+  json_t *p1 = get_json("/subjects/plain/versions/1");
+  ck_assert_ptr_null(json_object_get(p1, "metadata"));
+  ck_assert_ptr_null(json_object_get(p1, "ruleSet"));
+  json_decref(p1);
+  free(plain);
+  free(other);
+  free(body);
+  json_decref(reg);
+  json_decref(v1);
+  json_decref(by_id);
+  json_decref(again);
+  json_decref(second);
+}
+END_TEST
+
+/* Rule sets the registry refuses (RuleSet.validate()) get 42210; contracts
+ * of the wrong shape 422; nothing is registered. */
+START_TEST(test_contract_errors) {
+  over_http = _i;
+  static const char *const refused[] = {
+      "{\"domainRules\":[{\"name\":\"a\",\"type\":\"CEL\"},{\"name\":\"a\",\"type\":\"CEL\"}]}",
+      "{\"domainRules\":[{\"name\":\"a\",\"type\":\"CEL\",\"mode\":\"UPGRADE\"}]}",
+      "{\"migrationRules\":[{\"name\":\"a\",\"type\":\"JSONATA\",\"mode\":\"WRITE\"}]}",
+      "{\"domainRules\":[{\"name\":\"a\"}]}",
+      "{\"domainRules\":[{\"type\":\"CEL\"}]}",
+      "{\"domainRules\":[{\"name\":\"1a\",\"type\":\"CEL\"}]}",
+      "{\"domainRules\":[{\"name\":\"a b\",\"type\":\"CEL\"}]}",
+      "{\"domainRules\":[{\"name\":\"a\",\"type\":\"CEL\",\"mode\":\"WRITE\","
+      "\"onFailure\":\"ERROR,NONE\"}]}",
+  };
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    char extra[512];
+    snprintf(extra, sizeof(extra), "{\"ruleSet\":%s}", refused[i]);
+    char *body = contract_body(ORDER_V1, extra);
+    expect_done("POST", "/subjects/s/versions", body, 422, 42210);
+    free(body);
+  }
+  static const char *const malformed[] = {
+      "{\"metadata\":{\"properties\":{\"a\":1}}}",
+      "{\"metadata\":[]}",
+      "{\"metadata\":{\"tags\":{\"x\":\"PII\"}}}",
+      "{\"ruleSet\":{\"domainRules\":[{\"name\":\"a\",\"type\":\"CEL\",\"kind\":\"NOPE\"}]}}",
+      "{\"ruleSet\":{\"domainRules\":{}}}",
+  };
+  for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+    char *body = contract_body(ORDER_V1, malformed[i]);
+    expect_done("POST", "/subjects/s/versions", body, 422, 422);
+    free(body);
+  }
+  expect_done("PUT", "/config/s",
+              "{\"defaultRuleSet\":{\"domainRules\":[{\"name\":\"a\"}]}}", 422, 42210);
+  expect_done("PUT", "/config", "{\"normalize\":\"yes\"}", 422, 422);
+  expect_done("GET", "/subjects/s/versions", NULL, 404, 40401);
+  expect_done("GET", "/config/s", NULL, 404, 40408);
+}
+END_TEST
+
+/* GET /subjects/{s}/metadata: the latest version whose metadata has every
+ * property asked for. */
+START_TEST(test_latest_with_metadata) {
+  over_http = _i;
+  const char *schemas[] = {ORDER_V1, ORDER_V2, ORDER_V2};
+  const char *metadata[] = {
+      "{\"metadata\":{\"properties\":{\"app\":\"v1\",\"team\":\"a\"}}}",
+      "{\"metadata\":{\"properties\":{\"app\":\"v2\",\"team\":\"a\"}}}",
+      "{\"metadata\":{\"properties\":{\"app\":\"v1\",\"team\":\"b\"}}}"};
+  for (int i = 0; i < 3; i++) {
+    char *body = contract_body(schemas[i], metadata[i]);
+    json_decref(register_body("s", body));
+    free(body);
+  }
+  json_t *v = get_json("/subjects/s/metadata?key=app&value=v1");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "version")), 3);
+  json_decref(v);
+  v = get_json("/subjects/s/metadata?key=app&value=v1&key=team&value=a");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "version")), 1);
+  member_equals(v, "metadata", "{\"properties\":{\"app\":\"v1\",\"team\":\"a\"}}");
+  json_decref(v);
+  v = get_json("/subjects/s/metadata?key=app&value=v2");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "version")), 2);
+  json_decref(v);
+  expect_done("GET", "/subjects/s/metadata?key=app&value=v9", NULL, 404, 40403);
+  expect_done("GET", "/subjects/none/metadata?key=app&value=v1", NULL, 404, 40401);
+  /* A soft-deleted version is found only with deleted=true. */
+  expect_done("DELETE", "/subjects/s/versions/2", NULL, 200, 0);
+  expect_done("GET", "/subjects/s/metadata?key=app&value=v2", NULL, 404, 40403);
+  v = get_json("/subjects/s/metadata?key=app&value=v2&deleted=true");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "version")), 2);
+  json_decref(v);
+}
+END_TEST
+
+/* The config's default and override metadata and rule sets are merged
+ * into every registration: default, then the posted (or the previous
+ * version's) contract, then the override. */
+START_TEST(test_contract_config_merge) {
+  over_http = _i;
+  const char *config =
+      "{\"defaultMetadata\":{\"properties\":{\"owner\":\"ops\",\"tier\":\"1\"}},"
+      "\"overrideMetadata\":{\"properties\":{\"tier\":\"2\"},\"sensitive\":[\"ssn\"]},"
+      "\"defaultRuleSet\":{\"domainRules\":[{\"name\":\"d\",\"type\":\"CEL\"},"
+      "{\"name\":\"shared\",\"type\":\"CEL\",\"expr\":\"default\"}]},"
+      "\"overrideRuleSet\":{\"domainRules\":[{\"name\":\"o\",\"type\":\"ENCRYPT\"}]}}";
+  answer_t a = expect("PUT", "/config/s", config, 200, 0);
+  member_equals(a.json, "defaultMetadata",
+                "{\"properties\":{\"owner\":\"ops\",\"tier\":\"1\"}}");
+  ck_assert_ptr_null(json_object_get(a.json, "compatibility"));
+  answer_free(&a);
+  json_t *got = get_json("/config/s");
+  member_equals(got, "overrideMetadata",
+                "{\"properties\":{\"tier\":\"2\"},\"sensitive\":[\"ssn\"]}");
+  ck_assert_ptr_null(json_object_get(got, "compatibilityLevel"));
+  json_decref(got);
+  char *body = contract_body(ORDER_V1,
+                             "{\"metadata\":{\"properties\":{\"owner\":\"me\"}},"
+                             "\"ruleSet\":{\"domainRules\":[{\"name\":\"shared\","
+                             "\"type\":\"CEL\",\"expr\":\"mine\"}]}}");
+  json_t *reg = register_body("s", body);
+  member_equals(reg, "metadata",
+                "{\"properties\":{\"owner\":\"me\",\"tier\":\"2\"},\"sensitive\":[\"ssn\"]}");
+  json_t *rules = json_object_get(json_object_get(reg, "ruleSet"), "domainRules");
+  ck_assert_int_eq(json_array_size(rules), 3);
+  const char *order[] = {"d", "shared", "o"};
+  for (size_t i = 0; i < 3; i++)
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rules, i), "name")),
+                     order[i]);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rules, 1), "expr")),
+                   "mine");
+  /* The next version, posted without a contract, inherits this one's. */
+  char *plain = schema_body(ORDER_V2, NULL);
+  json_t *next = register_body("s", plain);
+  char *inherited = json_dumps(json_object_get(reg, "metadata"), 0);
+  member_equals(next, "metadata", inherited);
+  free(inherited);
+  ck_assert_int_eq(json_array_size(json_object_get(
+                       json_object_get(next, "ruleSet"), "domainRules")), 3);
+  /* null removes a member; absent keeps it. */
+  expect_done("PUT", "/config/s", "{\"overrideMetadata\":null,\"compatibility\":\"NONE\"}",
+              200, 0);
+  got = get_json("/config/s");
+  ck_assert_ptr_null(json_object_get(got, "overrideMetadata"));
+  ck_assert_ptr_nonnull(json_object_get(got, "defaultMetadata"));
+  ck_assert_str_eq(json_string_value(json_object_get(got, "compatibilityLevel")), "NONE");
+  json_decref(got);
+  /* A global default reaches a subject without a config of its own. */
+  expect_done("PUT", "/config", "{\"defaultMetadata\":{\"properties\":{\"g\":\"1\"}}}",
+              200, 0);
+  json_t *other = register_body("other", plain);
+  member_equals(other, "metadata", "{\"properties\":{\"g\":\"1\"}}");
+  got = get_json("/config/other?defaultToGlobal=true");
+  member_equals(got, "defaultMetadata", "{\"properties\":{\"g\":\"1\"}}");
+  json_decref(got);
+  expect_done("DELETE", "/config", NULL, 200, 0);
+  got = get_json("/config");
+  ck_assert_ptr_null(json_object_get(got, "defaultMetadata"));
+  json_decref(got);
+  free(body);
+  free(plain);
+  json_decref(reg);
+  json_decref(next);
+  json_decref(other);
+}
+END_TEST
+
+/* With a compatibilityGroup, a registration is checked only against the
+ * versions whose metadata has its value of that property. */
+START_TEST(test_compatibility_group) {
+  over_http = _i;
+  expect_done("PUT", "/config/s", "{\"compatibilityGroup\":\"major\"}", 200, 0);
+  get_equals("/config/s", "{\"compatibilityGroup\":\"major\"}");
+  char *v1 = contract_body(ORDER_V1, "{\"metadata\":{\"properties\":{\"major\":\"1\"}}}");
+  char *bad1 = contract_body(ORDER_BAD, "{\"metadata\":{\"properties\":{\"major\":\"1\"}}}");
+  char *bad2 = contract_body(ORDER_BAD, "{\"metadata\":{\"properties\":{\"major\":\"2\"}}}");
+  json_decref(register_body("s", v1));
+  expect_done("POST", "/subjects/s/versions", bad1, 409, 409);
+  json_decref(register_body("s", bad2));
+  /* Without the group the same break is refused. */
+  expect_done("PUT", "/config/t", "{\"compatibility\":\"BACKWARD\"}", 200, 0);
+  json_decref(register_body("t", v1));
+  expect_done("POST", "/subjects/t/versions", bad2, 409, 409);
+  free(v1);
+  free(bad1);
+  free(bad2);
+}
+END_TEST
+
+/* Contracts and config members survive a save and a load. */
+START_TEST(test_contract_saved) {
+  over_http = 0;
+  expect_done("PUT", "/config", "{\"compatibilityGroup\":\"major\",\"normalize\":true}",
+              200, 0);
+  expect_done("PUT", "/config/s", "{\"defaultRuleSet\":" RULES_A "}", 200, 0);
+  char *body = contract_body(ORDER_V1, "{\"metadata\":" META_A "}");
+  json_t *reg = register_body("s", body);
+  json_t *before = json_pack("{s:o, s:o, s:o}", "v1", get_json("/subjects/s/versions/1"),
+                             "config", get_json("/config"), "s", get_json("/config/s"));
+  char *path = temp_path("contracts.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_load(mock, path, &error) == KAVRO_OK, "%s", error.text);
+  json_t *after = json_pack("{s:o, s:o, s:o}", "v1", get_json("/subjects/s/versions/1"),
+                            "config", get_json("/config"), "s", get_json("/config/s"));
+  char *b = json_dumps(before, JSON_SORT_KEYS), *a = json_dumps(after, JSON_SORT_KEYS);
+  ck_assert_str_eq(a, b);
+  member_equals(json_object_get(after, "v1"), "ruleSet", RULES_A_NORMAL);
+  /* The loaded schema keeps its identity: registering it again is a no-op. */
+  json_t *again = register_body("s", body);
+  ck_assert_int_eq(json_integer_value(json_object_get(again, "id")),
+                   json_integer_value(json_object_get(reg, "id")));
+  get_equals("/subjects/s/versions", "[1]");
+  remove(path);
+  free(path);
+  free(a);
+  free(b);
+  free(body);
+  json_decref(reg);
+  json_decref(again);
+  json_decref(before);
+  json_decref(after);
+}
+END_TEST
+
 static Suite *mock_suite(void) {
   Suite *s = suite_create("mock");
   TCase *tc = tcase_create("endpoints");
@@ -1943,6 +2245,17 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_contexts_saved);
   tcase_add_loop_test(tc, test_associations, 0, 2);
   tcase_add_test(tc, test_associations_saved);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("contracts");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_contract_roundtrip, 0, 2);
+  tcase_add_loop_test(tc, test_contract_errors, 0, 2);
+  tcase_add_loop_test(tc, test_latest_with_metadata, 0, 2);
+  tcase_add_loop_test(tc, test_contract_config_merge, 0, 2);
+  tcase_add_loop_test(tc, test_compatibility_group, 0, 2);
+  tcase_add_test(tc, test_contract_saved);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -666,6 +666,159 @@ START_TEST(test_schema_by_guid) {
 }
 END_TEST
 
+/* Data contracts through the client: register and look up with metadata
+ * and a rule set, the registry's merged contract in the answer, the latest
+ * version with given metadata, and the whole config. */
+/* The caches keep each schema's contract: by id, by version and the
+ * latest with metadata answer it without a request once known. */
+START_TEST(test_contract_caches) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  static const char text[] = "{\"type\":\"record\",\"name\":\"Cash\","
+                             "\"fields\":[{\"name\":\"cents\","
+                             "\"type\":\"long\"}]}";
+  int id = kt_register_contract(
+      reg, "cash", text, "{\"properties\":{\"app\":\"a\"}}",
+      "{\"domainRules\":[{\"name\":\"enc\",\"type\":\"ENCRYPT\"}]}");
+  kavro_error_t error;
+  kavro_schema_info_t *info = NULL;
+  /* A plain registration whose reply has the contract (the subject's
+   * default rule set merged in) makes it known by id at once. */
+  char *answer = NULL;
+  ck_assert_int_eq(kavro_registry_put_config(
+                       reg, "till",
+                       "{\"defaultRuleSet\":{\"domainRules\":[{\"name\":"
+                       "\"enc\",\"type\":\"ENCRYPT\"}]}}",
+                       &answer, &error),
+                   KAVRO_OK);
+  free(answer);
+  kavro_schema_t *till = parse(text);
+  int32_t till_id = 0;
+  ck_assert_int_eq(kavro_registry_register(reg, "till", till, NULL, 0, false,
+                                           &till_id, &error),
+                   KAVRO_OK);
+  uint64_t before = kt_requests(reg);
+  ck_assert_int_eq(kavro_registry_schema_info_by_id(reg, till_id, NULL, &info,
+                                                    &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kt_requests(reg), before);
+  ck_assert_ptr_nonnull(strstr(kavro_schema_info_rule_set(info), "ENCRYPT"));
+  ck_assert_ptr_eq(kavro_schema_info_schema(info), till);
+  kavro_schema_info_destroy(info);
+  kavro_schema_destroy(till);
+  kavro_registry_t *other = client(mock_url(_i), NULL);
+  for (int round = 0; round < 2; round++) {
+    before = kt_requests(other);
+    ck_assert_int_eq(kavro_registry_schema_info_by_id(other, id, NULL, &info,
+                                                      &error),
+                     KAVRO_OK);
+    ck_assert_str_eq(kavro_schema_info_metadata(info),
+                     "{\"properties\":{\"app\":\"a\"}}");
+    kavro_schema_info_destroy(info);
+    ck_assert_int_eq(kavro_registry_version_info(other, "cash",
+                                                 KAVRO_REGISTRY_LATEST, &info,
+                                                 &error),
+                     KAVRO_OK);
+    ck_assert_int_eq(kavro_schema_info_id(info), id);
+    ck_assert_int_eq(kavro_schema_info_version(info), 1);
+    ck_assert_ptr_nonnull(strstr(kavro_schema_info_rule_set(info), "enc"));
+    kavro_schema_info_destroy(info);
+    const char *key = "app", *value = "a";
+    ck_assert_int_eq(kavro_registry_latest_with_metadata(
+                         other, "cash", &key, &value, 1, false, &info, &error),
+                     KAVRO_OK);
+    ck_assert_int_eq(kavro_schema_info_id(info), id);
+    kavro_schema_info_destroy(info);
+    if (round == 1) /* warm: nothing asked */
+      ck_assert_uint_eq(kt_requests(other), before);
+  }
+  kavro_registry_destroy(other);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_contracts) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *money = parse("{\"type\":\"record\",\"name\":\"Money\","
+                                "\"fields\":[{\"name\":\"cents\","
+                                "\"type\":\"long\"}]}");
+  kavro_error_t error;
+  char *config = NULL;
+  ck_assert_msg(kavro_registry_put_config(
+                    reg, "money",
+                    "{\"overrideMetadata\":{\"properties\":{\"owner\":\"ops\"}}}",
+                    &config, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_ptr_nonnull(strstr(config, "\"owner\":\"ops\""));
+  free(config);
+  kavro_schema_contract_t v1 = {
+      "{\"properties\":{\"app\":\"v1\"}}",
+      "{\"domainRules\":[{\"name\":\"enc\",\"type\":\"ENCRYPT\"}]}"};
+  kavro_schema_info_t *info = NULL;
+  ck_assert_msg(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                 false, &v1, &info, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  int32_t id1 = kavro_schema_info_id(info);
+  ck_assert_int_ge(id1, 1);
+  ck_assert_ptr_eq(kavro_schema_info_schema(info), money);
+  ck_assert_str_eq(kavro_schema_info_metadata(info),
+                   "{\"properties\":{\"app\":\"v1\",\"owner\":\"ops\"}}");
+  ck_assert_ptr_nonnull(strstr(kavro_schema_info_rule_set(info), "\"ENCRYPT\""));
+  kavro_schema_info_destroy(info);
+
+  /* The same schema with other metadata: another id. */
+  kavro_schema_contract_t v2 = {"{\"properties\":{\"app\":\"v2\"}}", NULL};
+  ck_assert_int_eq(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                    false, &v2, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_ne(kavro_schema_info_id(info), id1);
+  kavro_schema_info_destroy(info);
+
+  ck_assert_int_eq(kavro_registry_lookup_contract(reg, "money", money, NULL, 0,
+                                                  false, &v1, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_info_version(info), 1);
+  ck_assert_int_eq(kavro_schema_info_id(info), id1);
+  kavro_schema_info_destroy(info);
+
+  const char *keys[] = {"app"}, *values[] = {"v1"};
+  ck_assert_int_eq(kavro_registry_latest_with_metadata(
+                       reg, "money", keys, values, 1, false, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_schema_info_version(info), 1);
+  ck_assert_str_eq(kavro_schema_canonical(kavro_schema_info_schema(info)),
+                   kavro_schema_canonical(money));
+  ck_assert_ptr_nonnull(kavro_schema_info_rule_set(info));
+  kavro_schema_info_destroy(info);
+  values[0] = "v9";
+  ck_assert_int_eq(kavro_registry_latest_with_metadata(
+                       reg, "money", keys, values, 1, false, &info, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_int_eq(error.registry_code, 40403);
+  ck_assert_ptr_null(info);
+
+  /* A rule set the registry refuses: its code. */
+  kavro_schema_contract_t bad = {NULL, "{\"domainRules\":[{\"name\":\"x\"}]}"};
+  ck_assert_int_ne(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                    false, &bad, &info, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(error.registry_code, 42210);
+  kavro_schema_contract_t not_json = {"[1]", NULL};
+  ck_assert_int_eq(kavro_registry_register_contract(reg, "money", money, NULL, 0,
+                                                    false, &not_json, &info,
+                                                    &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_registry_get_config(reg, "money", false, &config, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(strstr(config, "overrideMetadata"));
+  free(config);
+  ck_assert_int_eq(kavro_registry_put_config(reg, NULL, "nope", NULL, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_schema_destroy(money);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(test_reference_cycle) {
   recorder_start(NULL, false, NULL, 0);
   recorder_can("/schemas/ids/5", 200,
@@ -2114,6 +2267,8 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_references_three_levels, 0, 2);
   tcase_add_test(tc, test_reference_cycle);
   tcase_add_loop_test(tc, test_schema_by_guid, 0, 2);
+  tcase_add_loop_test(tc, test_contracts, 0, 2);
+  tcase_add_loop_test(tc, test_contract_caches, 0, 2);
   tcase_add_test(tc, test_invalid_arguments);
   tcase_add_test(tc, test_path_segment_encoding);
   suite_add_tcase(s, tc);

@@ -1471,6 +1471,169 @@ START_TEST(associated_settings) {
 }
 END_TEST
 
+
+/* ---- data contracts ------------------------------------------------------ */
+
+static const char meta_a[] = "{\"properties\":{\"app\":\"a\"}}";
+static const char meta_b[] = "{\"properties\":{\"app\":\"b\"}}";
+
+/* use.latest.with.metadata writes with the matching version, not the
+ * latest, before use.latest.version; the answer is cached. */
+START_TEST(latest_with_metadata) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  int id1 = kt_register_contract(reg, "orders-value", v1_text, meta_a, NULL);
+  int id2 = kt_register_contract(reg, "orders-value", v2_text, meta_b, NULL);
+  ck_assert_int_ne(id1, id2);
+  kavro_registry_t *meta_reg =
+      kt_client(kt_mock_url(_i), "use.latest.with.metadata", "app=a",
+                "use.latest.version", "true", "auto.register.schemas",
+                "false", NULL);
+  kavro_serializer_t *ser = serializer(meta_reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_msg(serialize_text(ser, v1_text, v1_datum, out, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(frame_id(out), id1);
+  /* The warm path asks nothing; a new serializer on the same client is
+   * answered from its cache. */
+  uint64_t before = kt_requests(meta_reg);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  kavro_serializer_t *again = serializer(meta_reg);
+  ck_assert_int_eq(serialize_text(again, v1_text, v1_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), id1);
+  ck_assert_uint_eq(kt_requests(meta_reg), before);
+  kavro_serializer_destroy(again);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(meta_reg);
+  /* The other version for the other value. */
+  meta_reg = kt_client(kt_mock_url(_i), "use.latest.with.metadata",
+                       "'app'=b", NULL);
+  ser = serializer(meta_reg);
+  ck_assert_int_eq(serialize_text(ser, v2_text, v2_datum, out, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(frame_id(out), id2);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(meta_reg);
+  /* No version has it: a clear error, nothing registered. */
+  meta_reg = kt_client(kt_mock_url(_i), "use.latest.with.metadata", "app=zzz",
+                       NULL);
+  ser = serializer(meta_reg);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_msg(strstr(error.text, "app=zzz") &&
+                    strstr(error.text, "use.latest.with.metadata"),
+                "%s", error.text);
+  ck_assert_uint_eq(version_count(reg, "orders-value"), 2);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(meta_reg);
+  kavro_buf_destroy(out);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(latest_with_metadata_bad_setting) {
+  static const char *const bad[] = {"app", "=a", "app=a,'b=c", ""};
+  for (size_t i = 0; i < 3; i++) {
+    kavro_registry_t *reg =
+        kt_client(kt_mock_url(0), "use.latest.with.metadata", bad[i], NULL);
+    kavro_error_t error;
+    ck_assert_ptr_null(kavro_serializer_new(reg, NULL, &error));
+    ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+    ck_assert_ptr_nonnull(strstr(error.text, "use.latest.with.metadata"));
+    ck_assert_ptr_null(kavro_deserializer_new(reg, NULL, NULL, &error));
+    ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+    kavro_registry_destroy(reg);
+  }
+}
+END_TEST
+
+/* Rules on the write path, by the schema written with: a rule set (mode,
+ * onFailure, disabled) and whether serializing passes. */
+static const struct {
+  const char *mode;
+  const char *on_failure;
+  bool disabled;
+  bool passes;
+} rule_cases[] = {
+    {"WRITE", NULL, false, false},      {"WRITE", "ERROR", false, false},
+    {"WRITEREAD", "DLQ", false, false}, {"WRITE", "NONE", false, true},
+    {"WRITE", "ERROR", true, true},     {"READ", NULL, false, true},
+    {"WRITEREAD", "NONE,ERROR", false, true},
+    {"WRITEREAD", "ERROR,NONE", false, false},
+};
+#define RULE_CASES (int)(sizeof(rule_cases) / sizeof(rule_cases[0]))
+
+static void expect_rule_verdict(kavro_registry_t *ser_reg, int c, int id) {
+  kavro_serializer_t *ser = serializer(ser_reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  kavro_err_t err = serialize_text(ser, v1_text, v1_datum, out, &error);
+  if (rule_cases[c].passes) {
+    ck_assert_msg(err == KAVRO_OK, "case %d: %s", c, error.text);
+    ck_assert_int_eq(frame_id(out), id);
+  } else {
+    ck_assert_int_eq(err, KAVRO_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, CEL) "
+                                     "cannot be executed: no executor for "
+                                     "type CEL"),
+                  "case %d: %s", c, error.text);
+    ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_LOCAL);
+    ck_assert_uint_eq(kavro_buf_length(out), 0);
+    /* Judged once: refused again without a request. */
+    uint64_t before = kt_requests(ser_reg);
+    ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                     KAVRO_ERR_UNSUPPORTED);
+    ck_assert_uint_eq(kt_requests(ser_reg), before);
+  }
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+}
+
+START_TEST(rules_on_latest) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  int id = kt_register_contract(
+      reg, "orders-value", v1_text, NULL,
+      kt_cel_rule_set(rule_cases[_i].mode, rule_cases[_i].on_failure,
+                      rule_cases[_i].disabled));
+  kavro_registry_t *ser_reg =
+      kt_client(kt_mock_url(0), "use.latest.version", "true",
+                "auto.register.schemas", "false", NULL);
+  expect_rule_verdict(ser_reg, _i, id);
+  kavro_registry_destroy(ser_reg);
+  /* use.schema.id names the same schema. */
+  char text[16];
+  snprintf(text, sizeof(text), "%d", id);
+  ser_reg = kt_client(kt_mock_url(0), "use.schema.id", text, NULL);
+  expect_rule_verdict(ser_reg, _i, id);
+  kavro_registry_destroy(ser_reg);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A schema registered by the serializer gets the subject's default rule
+ * set from the registry: the rule it merged in is judged. */
+START_TEST(rules_merged_on_register) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  char config[640];
+  snprintf(config, sizeof(config), "{\"defaultRuleSet\":%s}",
+           kt_cel_rule_set("WRITE", "ERROR", false));
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_put_config(reg, "orders-value", config, NULL,
+                                          &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  ck_assert_int_eq(serialize_text(ser, v1_text, v1_datum, out, &error),
+                   KAVRO_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(error.text, "checkSsn"));
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 static Suite *serializer_suite(void) {
   Suite *s = suite_create("serializer");
   TCase *tc = tcase_create("strategies");
@@ -1491,6 +1654,10 @@ static Suite *serializer_suite(void) {
   tcase_add_loop_test(tc, use_latest_version, 0, 2);
   tcase_add_test(tc, use_schema_id);
   tcase_add_test(tc, bad_arguments);
+  tcase_add_loop_test(tc, latest_with_metadata, 0, 2);
+  tcase_add_test(tc, latest_with_metadata_bad_setting);
+  tcase_add_loop_test(tc, rules_on_latest, 0, RULE_CASES);
+  tcase_add_loop_test(tc, rules_merged_on_register, 0, 2);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("gate");

@@ -1205,6 +1205,56 @@ START_TEST(one_stack_serializer_settings) {
 }
 END_TEST
 
+/* Register @schema under visits-value with a contract; returns its id. */
+static int stack_register_contract(stack_t *st, const kavro_schema_t *schema,
+                                   const char *metadata, const char *rule_set) {
+  char *text = kavro_schema_to_json(schema, KAVRO_JSON_COMPACT);
+  ck_assert_ptr_nonnull(text);
+  int id = kt_register_contract(st->registry, "visits-value", text, metadata,
+                                rule_set);
+  free(text);
+  return id;
+}
+
+/* use.latest.with.metadata and rules that cannot be executed: the same
+ * verdicts for typed records and generic values. */
+START_TEST(one_stack_contracts) {
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  stack_t st;
+  stack_open(&st, NULL,
+             (const char *const[]){"use.latest.with.metadata", "app=a",
+                                   "auto.register.schemas", "false", NULL});
+  int id1 = stack_register_contract(&st, st.s1,
+                                    "{\"properties\":{\"app\":\"a\"}}", NULL);
+  stack_register_contract(&st, st.s2, "{\"properties\":{\"app\":\"b\"}}",
+                          NULL);
+  ck_assert_int_eq(both_serialize(&st, "with metadata", frame), KAVRO_OK);
+  ck_assert_uint_eq(kavro_buf_data(frame)[4], (unsigned)id1);
+  ck_assert_int_eq(both_deserialize(&st, "with metadata", frame,
+                                    &evo1_visit_type),
+                   KAVRO_OK);
+  stack_close(&st);
+  /* A WRITE rule refuses writing. */
+  stack_open(&st, NULL,
+             (const char *const[]){"use.latest.version", "true",
+                                   "auto.register.schemas", "false", NULL});
+  stack_register_contract(&st, st.s1, NULL,
+                          kt_cel_rule_set("WRITE", NULL, false));
+  ck_assert_int_eq(both_serialize(&st, "write rule", frame),
+                   KAVRO_ERR_UNSUPPORTED);
+  stack_close(&st);
+  /* A READ rule lets writing pass and refuses reading. */
+  stack_open(&st, NULL, NULL);
+  stack_register_contract(&st, st.s1, NULL,
+                          kt_cel_rule_set("READ", "ERROR", false));
+  ck_assert_int_eq(both_serialize(&st, "read rule", frame), KAVRO_OK);
+  ck_assert_int_eq(both_deserialize(&st, "read rule", frame, &evo1_visit_type),
+                   KAVRO_ERR_UNSUPPORTED);
+  stack_close(&st);
+  kavro_buf_destroy(frame);
+}
+END_TEST
+
 START_TEST(one_stack_deserializer_settings) {
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   kavro_error_t error;
@@ -1360,6 +1410,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, context_through_registry);
   tcase_add_test(tc, one_stack_serializer_settings);
   tcase_add_test(tc, one_stack_deserializer_settings);
+  tcase_add_test(tc, one_stack_contracts);
   suite_add_tcase(s, tc);
   tc = tcase_create("vectors");
   tcase_set_timeout(tc, 60);

@@ -151,3 +151,43 @@ kavro_schema_t *kt_parse(const char *text) {
                 "parse: %s", error.text);
   return schema;
 }
+
+int kt_register_contract(kavro_registry_t *reg, const char *subject,
+                         const char *text, const char *metadata,
+                         const char *rule_set) {
+  kavro_schema_t *schema = kt_parse(text);
+  kavro_schema_contract_t contract = {metadata, rule_set};
+  kavro_schema_info_t *info = NULL;
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_register_contract(reg, subject, schema, NULL, 0,
+                                                 false, &contract, &info,
+                                                 &error) == KAVRO_OK,
+                "register_contract: %s", error.text);
+  int id = kavro_schema_info_id(info);
+  kavro_schema_info_destroy(info);
+  kavro_schema_destroy(schema);
+  return id;
+}
+
+uint64_t kt_requests(const kavro_registry_t *reg) {
+  kavro_registry_stats_t stats;
+  kavro_registry_stats(reg, &stats);
+  uint64_t total = 0;
+  for (int i = 0; i < KAVRO_REGISTRY_EP_COUNT; i++)
+    total += stats.requests[i];
+  return total;
+}
+
+const char *kt_cel_rule_set(const char *mode, const char *on_failure,
+                            bool disabled) {
+  static char text[512];
+  char action[64] = "";
+  if (on_failure)
+    snprintf(action, sizeof(action), ",\"onFailure\":\"%s\"", on_failure);
+  snprintf(text, sizeof(text),
+           "{\"domainRules\":[{\"name\":\"checkSsn\",\"kind\":"
+           "\"CONDITION\",\"type\":\"CEL\",\"mode\":\"%s\",\"expr\":"
+           "\"message.id > 0\",\"disabled\":%s%s}]}",
+           mode, disabled ? "true" : "false", action);
+  return text;
+}

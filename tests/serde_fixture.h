@@ -8,7 +8,9 @@
 #define KAVRO_TESTS_SERDE_FIXTURE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <avro.h>
 
@@ -67,5 +69,19 @@ unsigned char *kt_frame_hex(int id, const char *body_hex, size_t *length);
 
 /* @text parsed as a schema; the caller destroys it. */
 kavro_schema_t *kt_parse(const char *text);
+
+/* Register @text under @subject with the contract @metadata and
+ * @rule_set (JSON object texts, either may be NULL); returns its id. */
+int kt_register_contract(kavro_registry_t *reg, const char *subject,
+                         const char *text, const char *metadata,
+                         const char *rule_set);
+
+/* The requests @reg sent, over every endpoint. */
+uint64_t kt_requests(const kavro_registry_t *reg);
+
+/* A rule set of one domain rule named "checkSsn" (CONDITION, CEL) with
+ * @mode, @on_failure (NULL: unset) and @disabled, in a static buffer. */
+const char *kt_cel_rule_set(const char *mode, const char *on_failure,
+                            bool disabled);
 
 #endif

@@ -389,6 +389,148 @@ KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations(
 /** @} */
 
 /**
+ * @name Data contracts: schema metadata and rule sets
+ *
+ * A registered schema may carry `metadata` ({"tags", "properties",
+ * "sensitive"}) and a `ruleSet` ({"migrationRules", "domainRules",
+ * "encodingRules"}), given at registration or added by the subject's
+ * config (`defaultMetadata`, `overrideMetadata`, `defaultRuleSet`,
+ * `overrideRuleSet`) or inherited from the previous version.  A schema
+ * that differs only in them is another schema with its own id.  They
+ * travel as JSON text.  Registrations, lookups with a contract and config
+ * calls are not cached; the info calls below answer from the caches the
+ * schema calls fill, which keep each schema's contract.
+ * @{
+ */
+
+/** A registered schema with its id, version and data contract.  Opaque,
+ *  immutable; free with kavro_schema_info_destroy(). */
+typedef struct kavro_schema_info_s kavro_schema_info_t;
+
+/** The schema (borrowed: valid while @p info lives; kavro_schema_dup() it
+ *  to keep it longer). */
+KAVRO_EXPORT kavro_schema_t *
+kavro_schema_info_schema(const kavro_schema_info_t *info);
+/** The global id. */
+KAVRO_EXPORT int32_t kavro_schema_info_id(const kavro_schema_info_t *info);
+/** The version under the subject asked about, 0 when the reply gave none. */
+KAVRO_EXPORT int kavro_schema_info_version(const kavro_schema_info_t *info);
+/** The metadata as compact JSON text with sorted keys, or NULL when the
+ *  schema has none.  Owned by @p info. */
+KAVRO_EXPORT const char *
+kavro_schema_info_metadata(const kavro_schema_info_t *info);
+/** The rule set as compact JSON text with sorted keys, or NULL when the
+ *  schema has none.  Owned by @p info. */
+KAVRO_EXPORT const char *
+kavro_schema_info_rule_set(const kavro_schema_info_t *info);
+/** Free @p info.  NULL-safe. */
+KAVRO_EXPORT void kavro_schema_info_destroy(kavro_schema_info_t *info);
+
+/** The contract sent with a registration or a lookup: JSON object texts,
+ *  either may be NULL (not sent).  Borrowed for the call. */
+typedef struct kavro_schema_contract_s {
+  const char *metadata; /**< {"tags", "properties", "sensitive"} */
+  const char *rule_set; /**< {"migrationRules", "domainRules", ...} */
+} kavro_schema_contract_t;
+
+/**
+ * As kavro_registry_register(), sending @p contract (may be NULL) with the
+ * schema; stores in @p *infop what the registry registered: the id, and
+ * the version and contract when the reply carries them (Confluent
+ * Platform 8 and the mock answer with the contract after the config's
+ * defaults and overrides were merged in).  The schema in the info is
+ * @p schema.  KAVRO_ERR_INVALID_ARG for contract text that is not a JSON
+ * object; the registry's 42210 for a rule set it refuses.  Not cached
+ * (the registration also drops the subject's cached latest version).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_register_contract(
+    kavro_registry_t *registry, const char *subject,
+    const kavro_schema_t *schema, const kavro_schema_ref_t *refs,
+    size_t ref_count, bool normalize, const kavro_schema_contract_t *contract,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
+ * As kavro_registry_lookup() (POST /subjects/{subject}), sending
+ * @p contract (may be NULL); stores the version found, with its contract,
+ * in @p *infop.  Not cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_lookup_contract(
+    kavro_registry_t *registry, const char *subject,
+    const kavro_schema_t *schema, const kavro_schema_ref_t *refs,
+    size_t ref_count, bool normalize, const kavro_schema_contract_t *contract,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
+ * The schema of global id @p id with its contract: as
+ * kavro_registry_schema_by_id(), from the same cache (which keeps the
+ * contract the registry answered with; an id this client registered
+ * against a registry whose reply does not carry the contract is asked for
+ * once).  The caller owns @p *infop.  Version 0 in the info.  Thread-safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_schema_info_by_id(
+    kavro_registry_t *registry, int32_t id, const char *subject_hint,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/** As kavro_registry_schema_info_by_id(), by GUID
+ *  (kavro_registry_schema_by_guid()'s cache).  Thread-safe. */
+KAVRO_EXPORT kavro_err_t kavro_registry_schema_info_by_guid(
+    kavro_registry_t *registry, const unsigned char guid[16],
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
+ * Version @p version (or KAVRO_REGISTRY_LATEST) of @p subject with its id
+ * and contract: as kavro_registry_get_version(), from the same caches (the
+ * latest for `cache.latest.ttl.sec`).  The caller owns @p *infop.
+ * Thread-safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_version_info(
+    kavro_registry_t *registry, const char *subject, int version,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
+ * The latest version of @p subject whose metadata has every property
+ * @p keys[i] = @p values[i] (@p count pairs; GET
+ * /subjects/{subject}/metadata?key=..&value=..), soft-deleted versions too
+ * when @p deleted.  Stores a new info in @p *infop, which the caller owns
+ * (kavro_schema_info_destroy() it).  KAVRO_ERR_SUBJECT_NOT_FOUND (40401) or
+ * KAVRO_ERR_SCHEMA_NOT_FOUND (40403, no version matches).  Cached as the
+ * latest version is (`cache.latest.ttl.sec`, per subject and question;
+ * a registration under the subject through this client forgets it).
+ * Thread-safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_latest_with_metadata(
+    kavro_registry_t *registry, const char *subject, const char *const *keys,
+    const char *const *values, size_t count, bool deleted,
+    kavro_schema_info_t **infop, kavro_error_t *error);
+
+/**
+ * The whole config (GET /config[/{subject}][?defaultToGlobal=true]) as
+ * JSON text in @p *jsonp (malloc'd; free()): `compatibilityLevel`,
+ * `normalize`, `compatibilityGroup`, `defaultMetadata`,
+ * `overrideMetadata`, `defaultRuleSet`, `overrideRuleSet`, as the
+ * registry answers.  Not cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_get_config(kavro_registry_t *registry,
+                                                   const char *subject,
+                                                   bool default_to_global,
+                                                   char **jsonp,
+                                                   kavro_error_t *error);
+
+/**
+ * Update the config (PUT /config[/{subject}]) with the members of
+ * @p json (a JSON object text: a member absent keeps its value, null
+ * removes it).  The registry's answer (the config) is stored in
+ * @p *answerp when not NULL (malloc'd; free()).  Drops the cached levels
+ * it may change.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_put_config(kavro_registry_t *registry,
+                                                   const char *subject,
+                                                   const char *json,
+                                                   char **answerp,
+                                                   kavro_error_t *error);
+/** @} */
+
+/**
  * @name Counters
  * @{
  */
