@@ -3,8 +3,9 @@
  *
  * Two paths.  The cold path runs once per (schema, topic, key-or-value):
  * it names the subject, finds or registers the schema (running the gate
- * first when the schema is new to the subject) and stores the encoded id
- * in a table entry.  The warm path is a lookup in that table by the schema
+ * first when the schema is new to the subject), judges the rule set of
+ * the schema it writes with (rules_int.h) and stores the encoded id in a
+ * table entry.  The warm path is a lookup in that table by the schema
  * object's address, the key flag and the topic text, followed by the
  * encoding: no registry call, no lock (the serializer belongs to one
  * thread), no allocation once the output buffer has grown.
