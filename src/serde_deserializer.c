@@ -8,8 +8,11 @@
  * reusable generic value per schema it decodes into, and the resolution
  * plans by (writer id, reader schema).  After the first message of a
  * writer id nothing is looked up in the registry unless the reader is the
- * subject's latest version (`use.latest.version`), which the registry
- * client's cache answers.
+ * subject's latest version (`use.latest.version`) or its latest with given
+ * metadata (`use.latest.with.metadata`), which the registry client's cache
+ * answers.  The rule sets of the writer and of such a reader are judged
+ * once per schema (rules_int.h): a refusal is kept and reported for every
+ * message of that schema.
  */
 #include <avro.h>
 #include <stdio.h>

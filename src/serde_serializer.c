@@ -3,8 +3,9 @@
  *
  * Two paths.  The cold path runs once per (schema, topic, key-or-value):
  * it names the subject, finds or registers the schema (running the gate
- * first when the schema is new to the subject) and stores the encoded id
- * in a table entry: the prefix to put before bodies, or the value of the
+ * first when the schema is new to the subject), judges the rule set of
+ * the schema it writes with (rules_int.h) and stores the encoded id in a
+ * table entry: the prefix to put before bodies, or the value of the
  * schema-id header (the GUID) when `key.`/`value.schema.id.serializer` is
  * header.  The warm path is a lookup in that table by the schema
  * object's address, the key flag and the topic text, followed by the

@@ -19,9 +19,9 @@
  *
  * Settings, read from a kavro_conf_t when the object is made (property
  * names as the Confluent clients name them; doc/CONFIGURATION.md):
- *   auto.register.schemas, use.latest.version, latest.compatibility.strict,
- *   normalize.schemas, use.schema.id, use.schema.guid,
- *   id.compatibility.strict, key.schema.id.serializer,
+ *   auto.register.schemas, use.latest.version, use.latest.with.metadata,
+ *   latest.compatibility.strict, normalize.schemas, use.schema.id,
+ *   use.schema.guid, id.compatibility.strict, key.schema.id.serializer,
  *   value.schema.id.serializer, subject.name.strategy,
  *   key.subject.name.strategy, value.subject.name.strategy.
  * The deserializer has no schema-id setting: it always reads the header
@@ -355,8 +355,14 @@ KAVRO_EXPORT kavro_err_t kavro_serializer_prefix(
  * does, with its errors; later calls make no registry request, take no
  * lock and allocate nothing once @p out has grown to the message size.
  *
- * With `use.latest.version` (or `use.schema.id`) the frame carries the id
- * of the subject's latest version (or that id), and @p value is encoded
+ * The rule set of the schema the frame's id names is judged for writing
+ * (doc/API.md, Errors): a rule that applies and cannot be executed is
+ * KAVRO_ERR_UNSUPPORTED, nothing written.
+ *
+ * With `use.latest.version` (or `use.schema.id`, or
+ * `use.latest.with.metadata`, which comes first and checks no
+ * compatibility) the frame carries the id of the subject's latest version
+ * (or that id, or the latest version with that metadata), and @p value is encoded
  * with @p schema, which must then be that same schema (same canonical
  * form), since a body is always written with the schema its id names.
  * Otherwise: KAVRO_ERR_INCOMPATIBLE, as the gate refuses, when
@@ -438,8 +444,12 @@ typedef struct kavro_deserializer_s kavro_deserializer_t;
  * @p conf (copied; NULL: the registry's configuration) and the decode
  * @p limits (copied; NULL: the defaults).  A reader schema applies, in this
  * order: one given with kavro_deserializer_set_reader(); the schema of
- * `use.schema.id` when set; the subject's latest version with
- * `use.latest.version`; otherwise data is read with its writer schema.
+ * `use.schema.id` when set; the subject's latest version whose metadata
+ * has the properties of `use.latest.with.metadata`; the subject's latest
+ * version with `use.latest.version`; otherwise data is read with its
+ * writer schema.  The rule sets of the writer schema and of a reader
+ * chosen from the registry are judged for reading (doc/API.md, Errors):
+ * a rule that applies and cannot be executed is KAVRO_ERR_UNSUPPORTED.
  * Returns NULL with @p error filled.  Free with
  * kavro_deserializer_destroy().
  */
