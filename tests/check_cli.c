@@ -817,6 +817,132 @@ START_TEST(test_setting_errors_name_the_key) {
 }
 END_TEST
 
+/* ---- the first hour: help, messages, gen's output directory ---------- */
+
+/* The column where the summary of @line ("  NAME  SUMMARY") starts. */
+static size_t summary_column(const char *line) {
+  size_t i = 2;
+  while (line[i] && !(line[i] == ' ' && line[i + 1] == ' '))
+    i++;
+  while (line[i] == ' ')
+    i++;
+  return i;
+}
+
+/* `kavro help` is `kavro --help`, with commands and summaries in a column
+ * each; `kavro help COMMAND` is `kavro COMMAND --help`. */
+START_TEST(test_help_command) {
+  kt_run_t all = RUN("--help");
+  kt_run_t r = RUN("help");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, all.out);
+  kt_run_free(&r);
+  const char *list = strstr(all.out, "Commands:\n");
+  ck_assert_ptr_nonnull(list);
+  ck_assert_contains(list, "\n  mock-registry  ");
+  ck_assert_contains(list, "\n  help [COMMAND]  ");
+  size_t column = 0, rows = 0;
+  for (const char *line = strchr(list, '\n') + 1; strncmp(line, "  ", 2) == 0;
+       line = strchr(line, '\n') + 1, rows++) {
+    size_t at = summary_column(line);
+    if (rows == 0)
+      column = at;
+    ck_assert_msg(at == column, "summary at %zu, not %zu: %.40s", at, column,
+                  line);
+  }
+  ck_assert_uint_eq(rows, 10);
+  kt_run_free(&all);
+
+  kt_run_t own = RUN("gen", "--help");
+  r = RUN("help", "gen");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, own.out);
+  ck_assert_contains(r.out, "Usage: kavro gen");
+  kt_run_free(&r);
+  kt_run_free(&own);
+  r = RUN("help", "frobnicate");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "kavro help: 'frobnicate' is not a kavro command");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* Every message starts with "kavro COMMAND: ", usage errors, I/O errors and
+ * a failed write of the output alike. */
+START_TEST(test_errors_name_the_subcommand) {
+  kt_run_t r = RUN("encode", "--no-such-option");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strncmp(r.err, "kavro encode: ", 14) == 0, "%s", r.err);
+  kt_run_free(&r);
+  const char *schema = write_bytes("rec.avsc", rec_avsc, strlen(rec_avsc));
+  const char *file = WRITE_BYTES("plain.txt", "not a directory\n");
+  char under_file[4096];
+  snprintf(under_file, sizeof(under_file), "%s/out", file);
+  r = RUN("gen", "--output", under_file, schema);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strncmp(r.err, "kavro gen: ", 11) == 0, "%s", r.err);
+  ck_assert_contains(r.err, "plain.txt/out");
+  kt_run_free(&r);
+  if (access("/dev/full", W_OK) == 0) {
+    r = run_to("/dev/full",
+               (const char *const[]){"canonical", schema, NULL});
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_contains(r.err, "kavro canonical: writing the output failed");
+    kt_run_free(&r);
+  }
+}
+END_TEST
+
+/* `gen --output DIR` makes DIR and its missing parents. */
+START_TEST(test_gen_makes_output_dir) {
+  const char *schema = write_bytes("rec.avsc", rec_avsc, strlen(rec_avsc));
+  char dir[4096];
+  snprintf(dir, sizeof(dir), "%s", kt_work_path(workdir, "gen/new/deeper"));
+  kt_run_t r = RUN("gen", "--output", dir, schema);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  kt_run_free(&r);
+  struct stat st;
+  ck_assert_int_eq(stat(kt_work_path(workdir, "gen/new/deeper/rec.h"), &st), 0);
+  ck_assert_int_eq(stat(kt_work_path(workdir, "gen/new/deeper/rec.c"), &st), 0);
+  /* Again into the directory now there: no error. */
+  r = RUN("gen", "--output", dir, schema);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  kt_run_free(&r);
+}
+END_TEST
+
+/* `consume` with no broker to reach ends with 2 (a broker error), not 0
+ * as if the topic were empty. */
+START_TEST(test_consume_brokers_down_exit_status) {
+  kt_run_t r = RUN("consume", "-t", "t", "-b", "127.0.0.1:1", "-r",
+                   "http://127.0.0.1:1", "--timeout-ms", "1000");
+  ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err, "kavro consume: no broker could be reached\n");
+  ck_assert_contains(r.err, "kavro consume: 0 records printed");
+  ck_assert_str_eq(r.out, "");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* Counts read as English: one record delivered is "1 record". */
+START_TEST(test_produce_counts_in_english) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *schema = write_bytes("rec.avsc", rec_avsc, strlen(rec_avsc));
+  char in[4096];
+  snprintf(in, sizeof(in), "%s", WRITE_BYTES("one.in", "{\"n\": 1}\n"));
+  const char *const argv[] = {kavro_path(), "produce", "-t", "counts",
+                              "--mock-cluster", "1", "-r",
+                              kavro_mock_url(mock), "--schema", schema, NULL};
+  kt_run_t r = kt_run(workdir, in, argv);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err, "kavro produce: 1 record delivered to counts\n");
+  kt_run_free(&r);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 static Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("program");
@@ -848,6 +974,11 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_registry_fault_exit_status);
   tcase_add_test(tc, test_schema_id_in_header);
   tcase_add_test(tc, test_setting_errors_name_the_key);
+  tcase_add_test(tc, test_help_command);
+  tcase_add_test(tc, test_errors_name_the_subcommand);
+  tcase_add_test(tc, test_gen_makes_output_dir);
+  tcase_add_test(tc, test_produce_counts_in_english);
+  tcase_add_test(tc, test_consume_brokers_down_exit_status);
   suite_add_tcase(s, tc);
   return s;
 }

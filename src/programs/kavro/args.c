@@ -24,6 +24,11 @@ static char *format_v(const char *fmt, va_list ap) {
   return text;
 }
 
+/* The subcommand running, for messages that do not know it. */
+static const char *current_command;
+
+void cli_set_command(const char *name) { current_command = name; }
+
 /* Whole, not piecewise: a URL's user info is found only in the whole. */
 static void print_line_v(const char *fmt, va_list ap) {
   char *text = format_v(fmt, ap);
@@ -42,6 +47,17 @@ void cli_print_line(const char *fmt, ...) {
   va_end(ap);
 }
 
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *message = format_v(fmt, ap);
+  va_end(ap);
+  cli_print_line("kavro%s%s: %s", current_command ? " " : "",
+                 current_command ? current_command : "",
+                 message ? message : "out of memory");
+  free(message);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -55,7 +71,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 
 int cli_finish_output(int status) {
   if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "kavro: writing the output failed: %s\n", strerror(errno));
+    cli_error("writing the output failed: %s", strerror(errno));
     return CLI_EXIT_USAGE;
   }
   return status;

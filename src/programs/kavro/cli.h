@@ -89,6 +89,20 @@ int cli_parse_args(const cli_spec_t *spec, void *ctx, int argc, char **argv,
  * leak a password or drive the terminal. */
 void cli_print_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Every message of the program starts "kavro CMD: " (CMD the subcommand),
+ * so that a script's log tells which step failed.  main() names the
+ * subcommand it runs here; cli_error() prints "kavro CMD: " and the
+ * message formatted as printf() does, made printable as by
+ * cli_print_line(), for messages whose code is not told the subcommand. */
+void cli_set_command(const char *name);
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The "s" a count's noun takes: "%lu record%s" with cli_plural_s(n)
+ * reads "1 record", "2 records". */
+static inline const char *cli_plural_s(unsigned long count) {
+  return count == 1 ? "" : "s";
+}
+
 /* Report a command-line mistake of subcommand @cmd on stderr (as
  * cli_print_line() does), with a hint to --help, and return
  * CLI_EXIT_USAGE. */

@@ -25,6 +25,8 @@
  * failure, so that a down registry is not hammered. */
 #define RETRY_PAUSE_MS 500
 #define POLL_MS 200
+/* How long the last look for a broker waits, after all were down. */
+#define BROKER_CHECK_MS 2000
 
 static const char usage[] =
     "Usage: kavro consume -t TOPIC (-b HOSTS | --mock-cluster N) -r URL\n"
@@ -139,7 +141,37 @@ static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
 
 /* The consumer's own settings: a group, where to start, and offsets
  * stored by kavro's helper only. */
+/* Set when librdkafka says every broker is down, cleared by a record:
+ * the poll loop alone cannot tell an unreachable cluster from a quiet
+ * topic.  Only the polling thread touches it (error events are served by
+ * rd_kafka_consumer_poll()). */
+static bool brokers_down;
+
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason,
+                           void *opaque) {
+  (void)rk;
+  (void)opaque;
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+    brokers_down = true;
+  cli_print_line("kavro consume: %s", reason);
+}
+
+/* After the loop: brokers that were down and still answer no metadata
+ * request are a broker error (exit 2), not an empty topic. */
+static bool brokers_unreachable(rd_kafka_t *rk) {
+  if (!brokers_down)
+    return false;
+  const struct rd_kafka_metadata *md = NULL;
+  if (rd_kafka_metadata(rk, 0, NULL, &md, BROKER_CHECK_MS) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(md);
+    return false;
+  }
+  return true;
+}
+
 static int consumer_settings(kcli_t *k, const options_t *o) {
+  rd_kafka_conf_set_error_cb(k->kafka_conf, on_kafka_error);
   char group[64];
   if (!o->group)
     snprintf(group, sizeof group, "kavro-consume-%ld", (long)getpid());
@@ -247,6 +279,8 @@ static bool consume_one(kavro_kafka_consumer_t *c, const options_t *o,
     n->dead_lettered++;
     *last_ms = now_ms();
   }
+  if (p.message)
+    brokers_down = false; /* a broker answered */
   if (err == KAVRO_OK && p.message) {
     print_record(&p, o->key_avro);
     n->printed++;
@@ -290,6 +324,10 @@ static int consume_all(kcli_t *k, const options_t *o, rd_kafka_t *rk,
     if (!consume_one(c, o, n, &last_ms))
       return CLI_EXIT_USAGE;
     fflush(stdout);
+  }
+  if (!stop_requested && brokers_unreachable(rk)) {
+    fprintf(stderr, "kavro consume: no broker could be reached\n");
+    return CLI_EXIT_USAGE;
   }
   return n->skipped ? CLI_EXIT_INVALID : CLI_EXIT_OK;
 }
@@ -377,9 +415,10 @@ static int run(int argc, char **argv) {
   if (status == CLI_EXIT_OK) {
     status = consume_all(&k, &o, rk, consumer, &n);
     fprintf(stderr,
-            "kavro consume: %ld records printed, %ld dead-lettered, %ld "
+            "kavro consume: %ld record%s printed, %ld dead-lettered, %ld "
             "skipped\n",
-            n.printed, n.dead_lettered, n.skipped);
+            n.printed, cli_plural_s((unsigned long)n.printed), n.dead_lettered,
+            n.skipped);
   }
   kavro_kafka_consumer_destroy(consumer);
   if (rk) {

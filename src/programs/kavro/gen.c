@@ -8,9 +8,11 @@
  * for in one run, so that a type shared by several schemas is defined
  * once.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "gen.h"
@@ -232,6 +234,28 @@ static int build_model(gen_t *g, cli_refs_t *refs, const jobs_t *jobs,
   return status;
 }
 
+/* Create @dir and its missing parents, as `mkdir -p` does: a build that
+ * generates into a fresh directory need not make it first. */
+static int make_dirs(const char *dir) {
+  char *path = gen_xstrdup(dir);
+  int status = CLI_EXIT_OK;
+  for (char *p = path + (*path ? 1 : 0); status == CLI_EXIT_OK; p++) {
+    bool end = *p == '\0';
+    if (!end && *p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+      cli_print_line("kavro gen: %s: %s", path, strerror(errno));
+      status = CLI_EXIT_USAGE;
+    }
+    if (end)
+      break;
+    *p = '/';
+  }
+  free(path);
+  return status;
+}
+
 static int write_file(gen_t *g, const char *dir, const char *base,
                       const char *ext,
                       bool (*write)(gen_t *, FILE *, const char *)) {
@@ -239,7 +263,7 @@ static int write_file(gen_t *g, const char *dir, const char *base,
   FILE *out = fopen(path, "w");
   int status = CLI_EXIT_OK;
   if (!out) {
-    perror(path);
+    cli_print_line("kavro gen: %s: %s", path, strerror(errno));
     status = CLI_EXIT_USAGE;
   } else {
     bool ok = write(g, out, base);
@@ -268,6 +292,8 @@ static int generate(const gen_options_t *o, cli_refs_t *refs, jobs_t *jobs) {
     status = CLI_EXIT_INVALID;
   char *full_base = gen_strf("%s%s", g->prefix, base);
   const char *dir = o->output ? o->output : ".";
+  if (status == CLI_EXIT_OK)
+    status = make_dirs(dir);
   if (status == CLI_EXIT_OK)
     status = write_file(g, dir, full_base, "h", gen_write_header);
   if (status == CLI_EXIT_OK)

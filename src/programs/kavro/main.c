@@ -23,12 +23,28 @@ static const cli_command_t *const commands[] = {
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
+/* `kavro help`'s own row, listed after the commands. */
+static const char help_name[] = "help";
+static const char help_summary[] = "list the commands, or describe COMMAND";
+
+/* One column of names, one of summaries: as wide as the longest name. */
+static int name_width(void) {
+  size_t width = strlen(help_name) + strlen(" [COMMAND]");
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    if (strlen(commands[i]->name) > width)
+      width = strlen(commands[i]->name);
+  return (int)width;
+}
+
 static void usage(FILE *out) {
   fprintf(out, "Usage: kavro COMMAND [OPTIONS] [ARGS]\n"
-               "       kavro --help | --version\n\n"
+               "       kavro help [COMMAND] | --help | --version\n\n"
                "Commands:\n");
+  int width = name_width();
   for (size_t i = 0; i < COMMAND_COUNT; i++)
-    fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "  %-*s  %s\n", width, commands[i]->name,
+            commands[i]->summary);
+  fprintf(out, "  %-*s  %s\n", width, "help [COMMAND]", help_summary);
   fprintf(out, "\n'kavro COMMAND --help' describes a command.\n"
                "Exit status: 0 success, 1 invalid input, 2 usage or I/O "
                "error.\n");
@@ -41,6 +57,24 @@ static const cli_command_t *find_command(const char *name) {
   return NULL;
 }
 
+/* `kavro help [COMMAND]`: the list, or what `kavro COMMAND --help` says. */
+static int help(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stdout);
+    return cli_finish_output(CLI_EXIT_OK);
+  }
+  const cli_command_t *command = find_command(argv[1]);
+  if (!command) {
+    cli_print_line("kavro help: '%s' is not a kavro command", argv[1]);
+    fprintf(stderr, "Try 'kavro --help'.\n");
+    return CLI_EXIT_USAGE;
+  }
+  cli_set_command(command->name);
+  static char help_flag[] = "--help";
+  char *args[] = {argv[1], help_flag, NULL};
+  return command->run(2, args);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
@@ -51,6 +85,8 @@ int main(int argc, char **argv) {
     usage(stdout);
     return cli_finish_output(CLI_EXIT_OK);
   }
+  if (strcmp(word, help_name) == 0)
+    return help(argc - 1, argv + 1);
   if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
     printf("kavro %s\n", kavro_version_str());
     return cli_finish_output(CLI_EXIT_OK);
@@ -63,5 +99,6 @@ int main(int argc, char **argv) {
             word);
     return CLI_EXIT_USAGE;
   }
+  cli_set_command(command->name);
   return command->run(argc - 1, argv + 1);
 }

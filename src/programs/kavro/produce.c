@@ -408,8 +408,8 @@ static int run(int argc, char **argv) {
     rd_kafka_flush(rk, 30000);
     unsigned long lost = (unsigned long)rd_kafka_outq_len(rk) + delivery.failed;
     if (status != -2)
-      fprintf(stderr, "kavro produce: %lu records delivered to %s%s\n",
-              delivery.delivered, k.topic,
+      fprintf(stderr, "kavro produce: %lu record%s delivered to %s%s\n",
+              delivery.delivered, cli_plural_s(delivery.delivered), k.topic,
               lost ? ", some NOT delivered" : "");
     if (lost && status == CLI_EXIT_OK)
       status = CLI_EXIT_INVALID;

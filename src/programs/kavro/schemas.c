@@ -220,7 +220,7 @@ int cli_refs_load(cli_refs_t *refs, char *const *targets, size_t target_count) {
   refs->schemas = calloc(n, sizeof(*refs->schemas));
   int status = CLI_EXIT_OK;
   if (!pending || !errors || !codes || !refs->schemas) {
-    fprintf(stderr, "kavro: out of memory\n");
+    cli_error("out of memory");
     status = CLI_EXIT_USAGE;
     goto done;
   }
