@@ -8,6 +8,7 @@
  * `kavro canonical` and `kavro fingerprint`.
  */
 #include <check.h>
+#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -943,6 +944,205 @@ START_TEST(test_produce_counts_in_english) {
 }
 END_TEST
 
+/* ---- kavro mock-registry with credentials -------------------------------- */
+
+#define MOCK_PASSWORD "pw-Zq81x"
+#define MOCK_SECRET "sec-Kd70w"
+
+/* `kavro mock-registry --listen 127.0.0.1:0` with @args (NULL-terminated)
+ * running in @server. */
+static void start_mock_registry(kt_server_t *server, const char *const *args) {
+  const char *argv[16] = {kavro_path(), "mock-registry", "--listen",
+                          "127.0.0.1:0"};
+  size_t n = 4;
+  for (; *args; args++) {
+    ck_assert_uint_lt(n, sizeof(argv) / sizeof(argv[0]) - 1);
+    argv[n++] = *args;
+  }
+  argv[n] = NULL;
+  ck_assert_msg(kt_server_start(server, workdir, argv),
+                "kavro mock-registry did not start");
+}
+
+/* Stop @server, which must exit 0 having printed no secret. */
+static void stop_mock_registry(kt_server_t *server) {
+  kt_run_t r = kt_server_stop(server);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ck_assert_ptr_null(strstr(r.out, MOCK_PASSWORD));
+  ck_assert_ptr_null(strstr(r.err, MOCK_PASSWORD));
+  ck_assert_ptr_null(strstr(r.out, MOCK_SECRET));
+  ck_assert_ptr_null(strstr(r.err, MOCK_SECRET));
+  kt_run_free(&r);
+}
+
+/* GET /subjects through a client for @url with the settings (key, value,
+ * ..., NULL): the HTTP status, 200 when it succeeded.  A refusal must
+ * carry the registry's 401 error body. */
+static int list_subjects(const char *url, ...) {
+  static const char *const no_retries[] = {"max.retries", "0", NULL};
+  const char *settings[35];
+  va_list ap;
+  va_start(ap, url);
+  kt_settings_collect(settings, sizeof(settings) / sizeof(settings[0]),
+                      no_retries, ap);
+  va_end(ap);
+  kavro_registry_t *reg = kt_client_settings(url, settings);
+  char **subjects = NULL;
+  size_t count = 0;
+  kavro_error_t error;
+  kavro_err_t err = kavro_registry_subjects(reg, false, &subjects, &count,
+                                            &error);
+  kavro_registry_destroy(reg);
+  free(subjects);
+  if (err == KAVRO_OK)
+    return 200;
+  if (error.http_status == 401)
+    ck_assert_int_eq(error.registry_code, 401);
+  return error.http_status;
+}
+
+typedef struct body_s {
+  char *data;
+  size_t length;
+} body_t;
+
+static size_t collect(char *data, size_t size, size_t n, void *userdata) {
+  body_t *body = userdata;
+  char *bigger = realloc(body->data, body->length + size * n + 1);
+  ck_assert_ptr_nonnull(bigger);
+  memcpy(bigger + body->length, data, size * n);
+  body->length += size * n;
+  bigger[body->length] = '\0';
+  body->data = bigger;
+  return size * n;
+}
+
+/* POST a client-credentials grant to @url's /oauth/token as @client
+ * ("ID:SECRET"): its HTTP status, and its JSON body in *@jsonp (NULL when
+ * it is not JSON; the caller decrefs it). */
+static long post_token(const char *url, const char *client, json_t **jsonp) {
+  char target[512];
+  snprintf(target, sizeof(target), "%s/oauth/token", url);
+  body_t body = {NULL, 0};
+  CURL *curl = curl_easy_init();
+  ck_assert_ptr_nonnull(curl);
+  curl_easy_setopt(curl, CURLOPT_URL, target);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "grant_type=client_credentials");
+  curl_easy_setopt(curl, CURLOPT_USERPWD, client);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  ck_assert_int_eq(curl_easy_perform(curl), CURLE_OK);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  *jsonp = body.data ? json_loads(body.data, 0, NULL) : NULL;
+  free(body.data);
+  return status;
+}
+
+/* --basic-auth: 401 with the registry's error body without the
+ * credentials or with wrong ones, 200 with them. */
+START_TEST(test_mock_registry_basic_auth) {
+  kt_server_t server;
+  start_mock_registry(&server, (const char *const[]){
+                                   "--basic-auth", "ann:" MOCK_PASSWORD, NULL});
+  ck_assert_int_eq(list_subjects(server.url, NULL), 401);
+  ck_assert_int_eq(list_subjects(server.url, "basic.auth.credentials.source",
+                                 "USER_INFO", "basic.auth.user.info",
+                                 "ann:wrong", NULL),
+                   401);
+  ck_assert_int_eq(list_subjects(server.url, "basic.auth.credentials.source",
+                                 "USER_INFO", "basic.auth.user.info",
+                                 "ann:" MOCK_PASSWORD, NULL),
+                   200);
+  stop_mock_registry(&server);
+}
+END_TEST
+
+/* --oauth: the token endpoint issues tokens of the lifetime asked (3600 s
+ * by default) to that client alone, and the registry wants one of them. */
+START_TEST(test_mock_registry_oauth) {
+  kt_server_t server;
+  start_mock_registry(&server, (const char *const[]){
+                                   "--oauth", "tool:" MOCK_SECRET ":120", NULL});
+  json_t *json;
+  ck_assert_int_eq(post_token(server.url, "tool:wrong", &json), 401);
+  json_decref(json);
+  ck_assert_int_eq(post_token(server.url, "tool:" MOCK_SECRET, &json), 200);
+  ck_assert_ptr_nonnull(json);
+  ck_assert_str_eq(json_string_value(json_object_get(json, "token_type")),
+                   "Bearer");
+  ck_assert_int_eq(json_integer_value(json_object_get(json, "expires_in")),
+                   120);
+  const char *token = json_string_value(json_object_get(json, "access_token"));
+  ck_assert_ptr_nonnull(token);
+  ck_assert_int_eq(list_subjects(server.url, "bearer.auth.token", token, NULL),
+                   200);
+  json_decref(json);
+  ck_assert_int_eq(list_subjects(server.url, NULL), 401);
+  ck_assert_int_eq(
+      list_subjects(server.url, "bearer.auth.token", "not-issued", NULL), 401);
+  /* The client's own OAuth flow against the endpoint. */
+  char issuer[512];
+  snprintf(issuer, sizeof(issuer), "%s/oauth/token", server.url);
+  ck_assert_int_eq(list_subjects(server.url, "bearer.auth.credentials.source",
+                                 "OAUTHBEARER",
+                                 "bearer.auth.issuer.endpoint.url", issuer,
+                                 "bearer.auth.client.id", "tool",
+                                 "bearer.auth.client.secret", MOCK_SECRET,
+                                 NULL),
+                   200);
+  stop_mock_registry(&server);
+
+  /* Without a lifetime: 3600 s; a ':' inside the secret is the secret's. */
+  start_mock_registry(&server, (const char *const[]){
+                                   "--oauth", "tool:a:" MOCK_SECRET, NULL});
+  ck_assert_int_eq(post_token(server.url, "tool:a:" MOCK_SECRET, &json), 200);
+  ck_assert_int_eq(json_integer_value(json_object_get(json, "expires_in")),
+                   3600);
+  json_decref(json);
+  stop_mock_registry(&server);
+}
+END_TEST
+
+/* Bad credential options are usage errors that do not quote the value. */
+START_TEST(test_mock_registry_auth_usage) {
+  static const char *const bad[][2] = {
+      {"--basic-auth", MOCK_PASSWORD},
+      {"--oauth", MOCK_SECRET},
+      {"--oauth", ":" MOCK_SECRET},
+      {"--oauth", "tool:" MOCK_SECRET ":0"},
+      {"--oauth", "tool:" MOCK_SECRET ":86401"},
+      {"--basicauth=ann:" MOCK_PASSWORD, "x"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    kt_run_t r = RUN("mock-registry", bad[i][0], bad[i][1]);
+    ck_assert_msg(r.status == 2, "%s: exit %d: %s", bad[i][0], r.status,
+                  r.err);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_msg(strstr(r.err, "kavro mock-registry") != NULL, "%s",
+                  r.err);
+    ck_assert_msg(!strstr(r.err, MOCK_PASSWORD) && !strstr(r.err, MOCK_SECRET),
+                  "secret printed: %s", r.err);
+    kt_run_free(&r);
+  }
+}
+END_TEST
+
+/* A mock:// URL names a mock the program made itself; kavro makes none,
+ * as man/kavro.1 says, so the first request fails with a clear error. */
+START_TEST(test_mock_url_names_no_registry) {
+  const char *schema = WRITE_BYTES("rec.avsc", rec_avsc);
+  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n");
+  kt_run_t r = RUN("encode", "--registry", "mock://cli-nowhere", "--subject",
+                   "s", "--schema", schema, "--hex", in);
+  ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "");
+  ck_assert_contains(r.err, "no mock registry has scope \"cli-nowhere\"");
+  kt_run_free(&r);
+}
+END_TEST
+
 static Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("program");
@@ -979,6 +1179,10 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_gen_makes_output_dir);
   tcase_add_test(tc, test_produce_counts_in_english);
   tcase_add_test(tc, test_consume_brokers_down_exit_status);
+  tcase_add_test(tc, test_mock_registry_basic_auth);
+  tcase_add_test(tc, test_mock_registry_oauth);
+  tcase_add_test(tc, test_mock_registry_auth_usage);
+  tcase_add_test(tc, test_mock_url_names_no_registry);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -11,10 +11,14 @@
  * signals are blocked before any server thread starts and waited for here,
  * so no handler runs in the middle of a request.  With --tls-cert and
  * --tls-key it serves HTTPS, and with --tls-client-ca it requires client
- * certificates signed by that CA.
+ * certificates signed by that CA.  --basic-auth and --oauth make it
+ * require credentials (kavro_mock_require_basic_auth(), a bearer token
+ * from its own token endpoint); they are set before it listens, so no
+ * request is ever served without them, and they are never printed.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +29,8 @@ static const char usage[] =
     "Usage: kavro mock-registry [--listen ADDR:PORT] [--data FILE]\n"
     "                           [--tls-cert FILE --tls-key FILE\n"
     "                            [--tls-client-ca FILE]]\n"
+    "                           [--basic-auth USER:PASSWORD]\n"
+    "                           [--oauth CLIENT_ID:SECRET[:LIFETIME]]\n"
     "\n"
     "Serve an in-memory Confluent Schema Registry over HTTP (or HTTPS) until\n"
     "SIGINT or SIGTERM.  The first line of output is 'listening on URL'.\n"
@@ -40,6 +46,11 @@ static const char usage[] =
     "      --tls-key FILE      and this unencrypted PEM private key\n"
     "      --tls-client-ca FILE  require client certificates signed by a CA\n"
     "                          in this PEM file\n"
+    "      --basic-auth USER:PASSWORD  require HTTP basic auth (else 401)\n"
+    "      --oauth CLIENT_ID:SECRET[:LIFETIME]  serve POST /oauth/token\n"
+    "                          (client credentials) issuing tokens valid\n"
+    "                          LIFETIME seconds (1..86400, default 3600),\n"
+    "                          and require one of them (else 401)\n"
     "  -h, --help              show this help\n"
     "\n"
     "Exit status: 0 stopped by a signal, 2 usage error or the port or FILE\n"
@@ -52,9 +63,29 @@ typedef struct options_s {
   const char *tls_cert;      /* NULL: plain HTTP */
   const char *tls_key;
   const char *tls_client_ca; /* NULL: no client certificates asked */
+  const char *basic_auth;    /* "USER:PASSWORD"; NULL: none required */
+  char *oauth_client_id;     /* malloc'd; NULL: no token endpoint */
+  char *oauth_secret;        /* malloc'd with oauth_client_id */
+  unsigned oauth_lifetime;
 } options_t;
 
-enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_TLS_CLIENT_CA };
+enum {
+  OPT_TLS_CERT = 256,
+  OPT_TLS_KEY,
+  OPT_TLS_CLIENT_CA,
+  OPT_BASIC_AUTH,
+  OPT_OAUTH
+};
+
+/* Default lifetime of the tokens --oauth issues, and the longest the
+ * mock's token endpoint accepts (kavro_mock_serve_tokens()). */
+#define OAUTH_LIFETIME_DEFAULT 3600u
+#define OAUTH_LIFETIME_MAX 86400u
+
+static void options_free(options_t *o) {
+  free(o->oauth_client_id);
+  free(o->oauth_secret);
+}
 
 static int parse_listen(const char *arg, options_t *o) {
   const char *colon = strrchr(arg, ':');
@@ -73,6 +104,54 @@ static int parse_listen(const char *arg, options_t *o) {
   return CLI_EXIT_OK;
 }
 
+/* The messages below never quote the value: it holds a secret. */
+static int parse_basic_auth(const char *arg, options_t *o) {
+  if (!strchr(arg, ':'))
+    return cli_usage_error("mock-registry",
+                           "--basic-auth wants USER:PASSWORD");
+  o->basic_auth = arg;
+  return CLI_EXIT_OK;
+}
+
+/* Whether @text is decimal digits alone (a lifetime, checked later). */
+static bool all_digits(const char *text) {
+  size_t n = strspn(text, "0123456789");
+  return n > 0 && text[n] == '\0';
+}
+
+/* CLIENT_ID:SECRET[:LIFETIME]: the id ends at the first ':', and a last
+ * ':' followed by digits alone gives the lifetime (so a secret that ends
+ * in ":DIGITS" must be followed by the lifetime). */
+static int parse_oauth(const char *arg, options_t *o) {
+  const char *colon = strchr(arg, ':');
+  if (!colon || colon == arg)
+    return cli_usage_error("mock-registry",
+                           "--oauth wants CLIENT_ID:SECRET[:LIFETIME]");
+  const char *secret = colon + 1;
+  const char *last = strrchr(secret, ':');
+  size_t secret_length = strlen(secret);
+  unsigned long lifetime = OAUTH_LIFETIME_DEFAULT;
+  if (last && all_digits(last + 1)) {
+    secret_length = (size_t)(last - secret);
+    lifetime = strtoul(last + 1, NULL, 10);
+    if (lifetime < 1 || lifetime > OAUTH_LIFETIME_MAX)
+      return cli_usage_error("mock-registry",
+                             "--oauth: the token lifetime must be 1 to %u "
+                             "seconds",
+                             OAUTH_LIFETIME_MAX);
+  }
+  free(o->oauth_client_id);
+  free(o->oauth_secret);
+  o->oauth_client_id = strndup(arg, (size_t)(colon - arg));
+  o->oauth_secret = strndup(secret, secret_length);
+  o->oauth_lifetime = (unsigned)lifetime;
+  if (!o->oauth_client_id || !o->oauth_secret) {
+    cli_print_line("kavro mock-registry: out of memory");
+    return CLI_EXIT_USAGE;
+  }
+  return CLI_EXIT_OK;
+}
+
 /* -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, options_t *o) {
   static const struct option table[] = {
@@ -81,6 +160,8 @@ static int parse_options(int argc, char **argv, options_t *o) {
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+      {"basic-auth", required_argument, NULL, OPT_BASIC_AUTH},
+      {"oauth", required_argument, NULL, OPT_OAUTH},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -102,10 +183,17 @@ static int parse_options(int argc, char **argv, options_t *o) {
       o->tls_key = optarg;
     } else if (opt == OPT_TLS_CLIENT_CA) {
       o->tls_client_ca = optarg;
+    } else if (opt == OPT_BASIC_AUTH) {
+      status = parse_basic_auth(optarg, o);
+    } else if (opt == OPT_OAUTH) {
+      status = parse_oauth(optarg, o);
     } else {
+      /* Up to an '=' only: a mistyped --basic-auth=USER:PASSWORD must
+       * not print the password. */
+      const char *word = argv[optind - 1];
       status = cli_usage_error("mock-registry", "unknown option or missing "
-                                                "value: '%s'",
-                               argv[optind - 1]);
+                                                "value: '%.*s'",
+                               (int)strcspn(word, "="), word);
     }
     if (status != CLI_EXIT_OK)
       return status;
@@ -133,10 +221,30 @@ static void wait_for_signal(const sigset_t *signals) {
     ;
 }
 
+/* Require the credentials of @o; before listening, so that no request is
+ * served without them. */
+static kavro_err_t require_auth(kavro_mock_t *mock, const options_t *o,
+                                kavro_error_t *error) {
+  if (o->basic_auth &&
+      kavro_mock_require_basic_auth(mock, o->basic_auth, error) != KAVRO_OK)
+    return error->code;
+  if (o->oauth_client_id) {
+    if (kavro_mock_serve_tokens(mock, o->oauth_client_id, o->oauth_secret,
+                                o->oauth_lifetime, error) != KAVRO_OK)
+      return error->code;
+    kavro_mock_require_bearer_auth(mock, true);
+  }
+  return KAVRO_OK;
+}
+
 static int start(kavro_mock_t *mock, const options_t *o) {
   kavro_error_t error;
   if (o->data && kavro_mock_persist(mock, o->data, &error) != KAVRO_OK) {
     report("cannot keep the registry in its file", &error);
+    return CLI_EXIT_USAGE;
+  }
+  if (require_auth(mock, o, &error) != KAVRO_OK) {
+    report("cannot require credentials", &error);
     return CLI_EXIT_USAGE;
   }
   kavro_err_t err =
@@ -155,8 +263,10 @@ static int start(kavro_mock_t *mock, const options_t *o) {
 static int run(int argc, char **argv) {
   options_t o = {.address = "127.0.0.1", .port = 0};
   int status = parse_options(argc, argv, &o);
-  if (status >= 0)
+  if (status >= 0) {
+    options_free(&o);
     return status;
+  }
   /* Blocked before the server's threads exist, so they inherit the mask
    * and only sigtimedwait() below ever takes these signals. */
   sigset_t signals;
@@ -168,12 +278,14 @@ static int run(int argc, char **argv) {
   kavro_error_t error;
   if (kavro_mock_new(NULL, &mock, &error) != KAVRO_OK) {
     report("cannot start", &error);
+    options_free(&o);
     return CLI_EXIT_USAGE;
   }
   status = start(mock, &o);
   if (status == CLI_EXIT_OK)
     wait_for_signal(&signals);
   kavro_mock_destroy(mock);
+  options_free(&o);
   return status;
 }
 
