@@ -163,9 +163,11 @@ static kavro_err_t typed_frame(kavro_typed_serializer_t *ts, const char *topic,
     return kv_serializer_header_refused(is_key, error);
   kavro_writer_t w;
   kv_writer_begin(&w, out, error);
+  /* A prefix is KAVRO_WIRE_PREFIX_SIZE bytes or none: the constant size
+   * lets the copy be a few moves instead of a memcpy() call. */
   kavro_err_t err = e->framing.prefix_size
                         ? kavro_w_raw(&w, e->framing.prefix,
-                                      e->framing.prefix_size)
+                                      KAVRO_WIRE_PREFIX_SIZE)
                         : KAVRO_OK;
   if (!err)
     err = type->write(&w, value);
