@@ -260,15 +260,18 @@ int sc_cmd_lint(int argc, char **argv) {
   sc_common_init(&common, "lint");
   linter_t l = {.common = &common};
   int status = parse_args(&common, l.enabled, argc, argv);
-  if (status >= 0)
-    return status;
-  kavro_error_t error;
-  l.set = sc_command_fileset(&common, argv + optind, argc - optind, &error);
-  if (!l.set)
-    return sc_report_error(&error);
-  l.report = sc_report_new("lint");
-  status = run_lint(&l);
-  sc_report_destroy(l.report);
-  sc_fileset_destroy(l.set);
+  if (status < 0) {
+    kavro_error_t error;
+    l.set = sc_command_fileset(&common, argv + optind, argc - optind, &error);
+    if (l.set) {
+      l.report = sc_report_new("lint");
+      status = run_lint(&l);
+      sc_report_destroy(l.report);
+      sc_fileset_destroy(l.set);
+    } else {
+      status = sc_report_error(&error);
+    }
+  }
+  sc_common_clear(&common); /* the configuration file's rules too */
   return status;
 }

@@ -148,11 +148,12 @@ kavro_err_t sc_source_remote_new(const char *cwd, const char *arg,
   git->clone = dir;
   git->repo = dest;
   git->label = sc_xstrdup(arg);
-  git->base.description = sc_xasprintf("git %s", arg);
   if (err != KAVRO_OK) {
     git_destroy(&git->base);
     return err;
   }
+  /* sc_source_destroy() frees it; git_destroy() alone does not. */
+  git->base.description = sc_xasprintf("git %s", arg);
   *sourcep = &git->base;
   return KAVRO_OK;
 }
