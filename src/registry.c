@@ -563,6 +563,23 @@ kavro_err_t kavro_registry_schema_by_guid(kavro_registry_t *reg,
   return err;
 }
 
+/* The cached entry of @id in the context of @subject_hint, fetched when
+ * missing or not @usable (NULL: any entry will do). */
+static kavro_err_t id_value(kavro_registry_t *reg, int32_t id,
+                            const char *subject_hint, kv_usable_fn usable,
+                            kv_cache_value_t *value, kavro_error_t *error) {
+  if (id < 1)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "id below 1");
+  kv_id_args_t args = {id, subject_hint};
+  char space[KV_ID_SPACE_SIZE];
+  if (!id_space(subject_hint, space))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "the context of the subject is too long");
+  kv_cache_key_t key = {space, id, NULL};
+  return cached(reg, reg->by_id, &reg->missing_id, &key, -1, usable,
+                fetch_by_id, &args, value, error);
+}
+
 kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
                                         const char *subject_hint,
                                         kavro_schema_t **schemap,
@@ -570,18 +587,10 @@ kavro_err_t kavro_registry_schema_by_id(kavro_registry_t *reg, int32_t id,
   kv_error_clear(error);
   if (schemap)
     *schemap = NULL;
-  if (!reg || !schemap || id < 1)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "NULL argument or id below 1");
-  kv_id_args_t args = {id, subject_hint};
-  char space[KV_ID_SPACE_SIZE];
-  if (!id_space(subject_hint, space))
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "the context of the subject is too long");
-  kv_cache_key_t key = {space, id, NULL};
+  if (!reg || !schemap)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1, NULL,
-                           fetch_by_id, &args, &value, error);
+  kavro_err_t err = id_value(reg, id, subject_hint, NULL, &value, error);
   *schemap = value.schema;
   kv_contract_unref(value.contract);
   return err;
@@ -594,20 +603,12 @@ kavro_err_t kavro_registry_guid_by_id(kavro_registry_t *reg, int32_t id,
                                       unsigned char guid[16],
                                       kavro_error_t *error) {
   kv_error_clear(error);
-  if (!reg || !guid || id < 1)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "NULL argument or id below 1");
-  kv_id_args_t args = {id, subject_hint};
-  char space[KV_ID_SPACE_SIZE];
-  if (!id_space(subject_hint, space))
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "the context of the subject is too long");
-  kv_cache_key_t key = {space, id, NULL};
+  if (!reg || !guid)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
   kv_cache_value_t value = {0};
   /* An entry without a GUID (from a registration's answer before CP 8,
    * or a reply by version) is asked again: the reply by id may have it. */
-  kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1,
-                           has_guid, fetch_by_id, &args, &value, error);
+  kavro_err_t err = id_value(reg, id, subject_hint, has_guid, &value, error);
   if (err == KAVRO_OK && !value.has_guid)
     err = kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
                        "the registry gives no GUID for schema id %d (GUIDs "
@@ -775,18 +776,11 @@ kavro_err_t kavro_registry_schema_info_by_id(kavro_registry_t *reg, int32_t id,
   kv_error_clear(error);
   if (infop)
     *infop = NULL;
-  if (!reg || !infop || id < 1)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "NULL argument or id below 1");
-  kv_id_args_t args = {id, subject_hint};
-  char space[KV_ID_SPACE_SIZE];
-  if (!id_space(subject_hint, space))
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "the context of the subject is too long");
-  kv_cache_key_t key = {space, id, NULL};
+  if (!reg || !infop)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
   kv_cache_value_t value = {0};
-  kavro_err_t err = cached(reg, reg->by_id, &reg->missing_id, &key, -1,
-                           knows_contract, fetch_by_id, &args, &value, error);
+  kavro_err_t err =
+      id_value(reg, id, subject_hint, knows_contract, &value, error);
   return info_of(err, &value, infop, error);
 }
 
