@@ -17,6 +17,14 @@
 #define KV_NOINLINE
 #endif
 
+/* A hot path shared by a few public functions: copied into each, so that
+ * the arguments they fix (a NULL out-parameter, say) fold away. */
+#if defined(__GNUC__) || defined(__clang__)
+#define KV_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define KV_ALWAYS_INLINE inline
+#endif
+
 /* Past the buffer's bound: KAVRO_ERR_LIMIT with a message. */
 kavro_err_t kv_writer_over_bound(kavro_writer_t *w);
 
