@@ -16,6 +16,7 @@
 #include "common_error_int.h"
 #include "common_strbuf_int.h"
 #include "registry_int.h"
+#include "registry_serde_int.h"
 
 struct kavro_schema_info_s {
   kavro_schema_t *schema;
@@ -309,20 +310,77 @@ kavro_err_t kavro_registry_lookup_contract(
                        contract, infop, error);
 }
 
+/* A latest-with-metadata question, prepared once (kv_metadata_query_new()):
+ * a warm lookup then builds no string and allocates nothing. */
+struct kv_metadata_query_s {
+  char *query; /* "key=..&value=..", with "deleted=true" first when asked */
+  /* The cache key's digest of @query: each question is cached as the
+   * latest version is, keyed by the subject and it (number -1). */
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+};
+
+kavro_err_t kv_metadata_query_new(const char *const *keys,
+                                  const char *const *values, size_t count,
+                                  bool deleted, kv_metadata_query_t **qp,
+                                  kavro_error_t *error) {
+  *qp = NULL;
+  if (count && (!keys || !values))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL keys or values");
+  kv_strbuf_t query = KV_STRBUF_INIT;
+  kv_strbuf_puts(&query, deleted ? "deleted=true" : "");
+  for (size_t i = 0; i < count; i++) {
+    if (!keys[i] || !values[i]) {
+      kv_strbuf_free(&query);
+      return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL key or value");
+    }
+    kv_strbuf_puts(&query, query.length ? "&key=" : "key=");
+    kv_query_value(&query, keys[i]);
+    kv_strbuf_puts(&query, "&value=");
+    kv_query_value(&query, values[i]);
+  }
+  kv_metadata_query_t *q = calloc(1, sizeof(*q));
+  if (q)
+    q->query = kv_strbuf_steal(&query); /* "" for an empty question */
+  kv_strbuf_free(&query);
+  if (!q || !q->query) {
+    kv_metadata_query_destroy(q);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  SHA256((const unsigned char *)q->query, strlen(q->query), q->digest);
+  *qp = q;
+  return KAVRO_OK;
+}
+
+void kv_metadata_query_destroy(kv_metadata_query_t *q) {
+  if (!q)
+    return;
+  free(q->query);
+  free(q);
+}
+
 typedef struct kv_metadata_args_s {
   const char *subject;
-  kv_strbuf_t *path;
-  const char *query;
+  const char *query; /* NULL: none */
 } kv_metadata_args_t;
 
-/* GET /subjects/{s}/metadata?..: the version into @out. */
+/* GET /subjects/{s}/metadata?..: the version into @out.  The path is
+ * built here, on a miss, so that a hit builds nothing. */
 static kavro_err_t fetch_metadata(kavro_registry_t *reg, const void *opaque,
                                   kv_cache_value_t *out, kavro_error_t *error) {
   const kv_metadata_args_t *args = opaque;
+  kv_strbuf_t path = KV_STRBUF_INIT;
+  kv_strbuf_puts(&path, "/subjects/");
+  kv_path_segment(&path, args->subject);
+  kv_strbuf_puts(&path, "/metadata");
+  if (kv_strbuf_failed(&path)) {
+    kv_strbuf_free(&path);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
   kv_http_response_t response;
   kavro_err_t err = kv_registry_call(reg, KAVRO_REGISTRY_EP_VERSION, "GET",
-                                     args->path, args->query, NULL, &response,
+                                     &path, args->query, NULL, &response,
                                      error);
+  kv_strbuf_free(&path);
   if (err != KAVRO_OK)
     return err;
   kavro_schema_info_t info = {0};
@@ -353,6 +411,25 @@ static kavro_err_t fetch_metadata(kavro_registry_t *reg, const void *opaque,
   return err;
 }
 
+kavro_err_t kv_registry_latest_with_metadata_prepared(
+    kavro_registry_t *reg, const char *subject, const kv_metadata_query_t *q,
+    kavro_schema_t **schemap, kavro_schema_info_t **infop,
+    kavro_error_t *error) {
+  kv_cache_key_t key = {subject, -1, q->digest};
+  kv_metadata_args_t args = {subject, q->query[0] ? q->query : NULL};
+  kv_cache_value_t value = {0};
+  kavro_err_t err = kv_registry_cached_latest(reg, &key, fetch_metadata, &args,
+                                              &value, error);
+  if (err == KAVRO_OK && infop)
+    err = kv_schema_info_from(&value, infop, error);
+  if (err == KAVRO_OK && schemap) {
+    *schemap = value.schema; /* the reference moves to the caller */
+    value.schema = NULL;
+  }
+  kv_cache_value_clear(&value);
+  return err;
+}
+
 kavro_err_t kavro_registry_latest_with_metadata(
     kavro_registry_t *reg, const char *subject, const char *const *keys,
     const char *const *values, size_t count, bool deleted,
@@ -360,44 +437,15 @@ kavro_err_t kavro_registry_latest_with_metadata(
   kv_error_clear(error);
   if (infop)
     *infop = NULL;
-  if (!reg || !valid_name(subject) || !infop || (count && (!keys || !values)))
+  if (!reg || !valid_name(subject) || !infop)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL or empty argument");
-  kv_strbuf_t path = KV_STRBUF_INIT, query = KV_STRBUF_INIT;
-  kv_strbuf_puts(&path, "/subjects/");
-  kv_path_segment(&path, subject);
-  kv_strbuf_puts(&path, "/metadata");
-  kv_strbuf_puts(&query, deleted ? "deleted=true" : "");
-  for (size_t i = 0; i < count; i++) {
-    if (!keys[i] || !values[i]) {
-      kv_strbuf_free(&path);
-      kv_strbuf_free(&query);
-      return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL key or value");
-    }
-    kv_strbuf_puts(&query, query.length ? "&key=" : "key=");
-    kv_query_value(&query, keys[i]);
-    kv_strbuf_puts(&query, "&value=");
-    kv_query_value(&query, values[i]);
-  }
-  kavro_err_t err = KAVRO_OK;
-  kv_cache_value_t value = {0};
-  if (kv_strbuf_failed(&query)) {
-    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  } else {
-    /* Cached as the latest version is, keyed by the subject and the
-     * digest of the question (number -1: no version has it). */
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    const char *q = query.length ? query.data : "";
-    SHA256((const unsigned char *)q, strlen(q), digest);
-    kv_cache_key_t key = {subject, -1, digest};
-    kv_metadata_args_t args = {subject, &path, query.length ? query.data : NULL};
-    err = kv_registry_cached_latest(reg, &key, fetch_metadata, &args, &value,
-                                    error);
-    if (err == KAVRO_OK)
-      err = kv_schema_info_from(&value, infop, error);
-    kv_cache_value_clear(&value);
-  }
-  kv_strbuf_free(&path);
-  kv_strbuf_free(&query);
+  kv_metadata_query_t *q;
+  kavro_err_t err =
+      kv_metadata_query_new(keys, values, count, deleted, &q, error);
+  if (err == KAVRO_OK)
+    err = kv_registry_latest_with_metadata_prepared(reg, subject, q, NULL,
+                                                    infop, error);
+  kv_metadata_query_destroy(q);
   return err;
 }
 

@@ -412,24 +412,27 @@ static kavro_err_t latest_reader(kavro_deserializer_t *des, bool is_key,
                                  kavro_error_t *error) {
   kv_latest_t *latest = &des->latest[is_key];
   kavro_schema_info_t *info = NULL;
-  kavro_err_t err;
-  if (des->metadata.count) {
-    err = kv_metadata_latest(des->registry, &des->metadata, subject, &info,
-                             error);
-  } else {
-    kavro_schema_t *schema = NULL;
-    err = kavro_registry_get_version(des->registry, subject,
-                                     KAVRO_REGISTRY_LATEST, &schema, NULL,
-                                     NULL, error);
-    if (err == KAVRO_OK && schema == latest->schema) {
-      *readerp = schema; /* judged: no copy of the contract needed */
-      return refuse(latest->refusal, error);
-    }
-    kavro_schema_destroy(schema);
-    if (err == KAVRO_OK)
-      err = kavro_registry_version_info(des->registry, subject,
-                                        KAVRO_REGISTRY_LATEST, &info, error);
+  kavro_schema_t *schema = NULL;
+  kavro_err_t err =
+      des->metadata.count
+          ? kv_metadata_latest(des->registry, &des->metadata, subject,
+                               &schema, NULL, error)
+          : kavro_registry_get_version(des->registry, subject,
+                                       KAVRO_REGISTRY_LATEST, &schema, NULL,
+                                       NULL, error);
+  if (err == KAVRO_OK && schema == latest->schema) {
+    *readerp = schema; /* judged: no copy of the contract needed */
+    return refuse(latest->refusal, error);
   }
+  kavro_schema_destroy(schema);
+  if (err != KAVRO_OK)
+    return err;
+  /* A new latest version (or the first): its contract, to judge. */
+  err = des->metadata.count
+            ? kv_metadata_latest(des->registry, &des->metadata, subject, NULL,
+                                 &info, error)
+            : kavro_registry_version_info(des->registry, subject,
+                                          KAVRO_REGISTRY_LATEST, &info, error);
   if (err == KAVRO_OK)
     err = judge_latest(latest, info, subject, error);
   if (err == KAVRO_OK) {

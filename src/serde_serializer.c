@@ -551,7 +551,7 @@ static kavro_err_t pinned_id(kavro_serializer_t *ser, const char *subject,
                                              &found->info, error);
     what = "the schema of use.schema.guid";
   } else if (ser->metadata.count) {
-    err = kv_metadata_latest(ser->registry, &ser->metadata, subject,
+    err = kv_metadata_latest(ser->registry, &ser->metadata, subject, NULL,
                              &found->info, error);
     strict = false; /* Java checks no compatibility here */
     what = "the latest version with the metadata";

@@ -10,6 +10,7 @@
 
 #include "kavro/registry.h"
 #include "kavro/serializer.h"
+#include "registry_serde_int.h"
 
 /* AssociatedNameStrategy's answers (serde_assoc.c): (topic, schema
  * fingerprint) -> subject, at most @capacity, the oldest out first. */
@@ -94,6 +95,7 @@ typedef struct kv_metadata_want_s {
   char *keys[KV_METADATA_MAX_PAIRS];
   char *values[KV_METADATA_MAX_PAIRS];
   char *text; /* as configured, for errors */
+  kv_metadata_query_t *query; /* the registry's question, prepared once */
 } kv_metadata_want_t;
 
 /* Parse `use.latest.with.metadata` of @conf ("k1=v1,k2=v2", CSV with ' as
@@ -105,11 +107,14 @@ kavro_err_t kv_metadata_want_init(kv_metadata_want_t *want,
 void kv_metadata_want_clear(kv_metadata_want_t *want);
 
 /* The latest version of @subject with @want's metadata (cached by the
- * registry client as the latest version is); an absent one reported as
+ * registry client as the latest version is): its schema (a new reference)
+ * in @*schemap and its info in @*infop, each when not NULL (with @infop
+ * NULL a cached answer allocates nothing); an absent one reported as
  * such, with its original code. */
 kavro_err_t kv_metadata_latest(kavro_registry_t *registry,
                                const kv_metadata_want_t *want,
-                               const char *subject, kavro_schema_info_t **infop,
+                               const char *subject, kavro_schema_t **schemap,
+                               kavro_schema_info_t **infop,
                                kavro_error_t *error);
 
 #endif /* KAVRO_SERIALIZER_INT_H */

@@ -291,6 +291,7 @@ void kv_metadata_want_clear(kv_metadata_want_t *want) {
     free(want->values[i]);
   }
   free(want->text);
+  kv_metadata_query_destroy(want->query);
   memset(want, 0, sizeof(*want));
 }
 
@@ -333,6 +334,10 @@ kavro_err_t kv_metadata_want_init(kv_metadata_want_t *want,
     err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
                        "use.latest.with.metadata: '%s' names no property",
                        text);
+  if (err == KAVRO_OK)
+    err = kv_metadata_query_new((const char *const *)want->keys,
+                                (const char *const *)want->values, want->count,
+                                false, &want->query, error);
   if (err != KAVRO_OK)
     kv_metadata_want_clear(want);
   return err;
@@ -340,11 +345,11 @@ kavro_err_t kv_metadata_want_init(kv_metadata_want_t *want,
 
 kavro_err_t kv_metadata_latest(kavro_registry_t *registry,
                                const kv_metadata_want_t *want,
-                               const char *subject, kavro_schema_info_t **infop,
+                               const char *subject, kavro_schema_t **schemap,
+                               kavro_schema_info_t **infop,
                                kavro_error_t *error) {
-  kavro_err_t err = kavro_registry_latest_with_metadata(
-      registry, subject, (const char *const *)want->keys,
-      (const char *const *)want->values, want->count, false, infop, error);
+  kavro_err_t err = kv_registry_latest_with_metadata_prepared(
+      registry, subject, want->query, schemap, infop, error);
   if ((err == KAVRO_ERR_SCHEMA_NOT_FOUND || err == KAVRO_ERR_SUBJECT_NOT_FOUND) &&
       error) {
     char cause[KAVRO_ERROR_TEXT_LENGTH];

@@ -1533,6 +1533,56 @@ START_TEST(latest_with_metadata) {
 }
 END_TEST
 
+/* Allocations of @count warm reads of @frame by a new deserializer on
+ * @reg (the first read, cold, not counted). */
+static unsigned long warm_read_allocations(kavro_registry_t *reg,
+                                           const kavro_buf_t *frame,
+                                           int count) {
+  kavro_error_t error;
+  kavro_deserializer_t *des = kavro_deserializer_new(reg, NULL, NULL, &error);
+  ck_assert_msg(des != NULL, "%s", error.text);
+  kavro_deserialized_t msg;
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, "orders", false, NULL, 0, kavro_buf_data(frame),
+                    kavro_buf_length(frame), &msg, &error) == KAVRO_OK,
+                "%s", error.text);
+  int failures = 0; /* counted, not asserted: Check's asserts allocate */
+  unsigned long before = atomic_load(&allocations);
+  for (int i = 0; i < count; i++)
+    failures += kavro_deserializer_deserialize(
+                    des, "orders", false, NULL, 0, kavro_buf_data(frame),
+                    kavro_buf_length(frame), &msg, NULL) != KAVRO_OK;
+  unsigned long used = atomic_load(&allocations) - before;
+  ck_assert_int_eq(failures, 0);
+  kavro_deserializer_destroy(des);
+  return used;
+}
+
+/* The reader chosen by use.latest.with.metadata costs a warm read no
+ * allocation more than the writer schema does: the question is prepared
+ * once, and the contract is judged again only when the version changes. */
+START_TEST(latest_with_metadata_warm_read) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kt_register_contract(reg, "orders-value", v1_text, meta_a, NULL);
+  kt_register_contract(reg, "orders-value", v2_text, meta_b, NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  kavro_serializer_t *ser = serializer(reg);
+  ck_assert_msg(serialize_text(ser, v1_text, v1_datum, frame, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  kavro_registry_t *meta_reg = kt_client(kt_mock_url(_i),
+                                         "use.latest.with.metadata", "app=a",
+                                         NULL);
+  unsigned long plain = warm_read_allocations(reg, frame, 100);
+  ck_assert_uint_eq(warm_read_allocations(meta_reg, frame, 100), plain);
+  kavro_registry_destroy(meta_reg);
+  kavro_serializer_destroy(ser);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(latest_with_metadata_bad_setting) {
   static const char *const bad[] = {"app", "=a", "app=a,'b=c", ""};
   for (size_t i = 0; i < 3; i++) {
@@ -1655,6 +1705,7 @@ static Suite *serializer_suite(void) {
   tcase_add_test(tc, use_schema_id);
   tcase_add_test(tc, bad_arguments);
   tcase_add_loop_test(tc, latest_with_metadata, 0, 2);
+  tcase_add_loop_test(tc, latest_with_metadata_warm_read, 0, 2);
   tcase_add_test(tc, latest_with_metadata_bad_setting);
   tcase_add_loop_test(tc, rules_on_latest, 0, RULE_CASES);
   tcase_add_loop_test(tc, rules_merged_on_register, 0, 2);
