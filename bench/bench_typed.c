@@ -1,8 +1,13 @@
 /*
  * kavro bench - typed records: generated code for ServiceOrderCreated
- * (the catalog, generated into the build tree) against a hand-written
- * encoder and decoder (the practical limit) and against avro-c's generic
- * value, filled field by field and written (what C users have today);
+ * (the catalog, generated into the build tree) against the real limit
+ * (service_order_limit.h: straight-line code for exactly this record) and
+ * against avro-c's generic value, filled field by field and written (what
+ * C users have today).  Encoders and decoders cycle through a pool of
+ * KB_POOL_SIZE varied events, so that branches are not all predicted; a
+ * start-up check proves every encoder writes the same frames.  Cases run
+ * in interleaved rounds and a ratio is the median of the ratios within a
+ * round.  Also:
  * decoding through a resolution program against same-schema decoding;
  * and a record with an array of 20 nested records (tests/gen/work_order).
  * The resolution ratio is the commonest evolution (a field appended with a
@@ -32,27 +37,30 @@
 #include "kavro/serde.h"
 #include "kavro/serializer.h"
 #include "kavro/typed.h"
-#include "service_order_hand.h"
+#include "service_order_limit.h"
 #include "work_order.h"
 
 /* ---- the data -------------------------------------------------------------- */
 
 #define SCHEMA_ID 1u
-#define MIN_SECONDS 0.3
 #define ROUNDS 3
+#define FRAME_MAX 256
 
 typedef struct bench_s {
   kavro_mock_t *mock;
   kavro_registry_t *registry;
   kavro_serializer_t *serializer;
   kavro_typed_serializer_t *ts;
-  service_order_created_t order;
-  hand_order_t hand;
+  service_order_created_t order; /* the sample: resolution, allocations */
+  /* The pool, as generated structs, as the limit's, and framed. */
+  service_order_created_t orders[KB_POOL_SIZE];
+  limit_order_t limits[KB_POOL_SIZE];
+  unsigned char frames[KB_POOL_SIZE][FRAME_MAX];
+  size_t frame_sizes[KB_POOL_SIZE];
+  unsigned next; /* the pool entry of the next call */
   kavro_buf_t *out;
   kavro_arena_t *arena;
-  unsigned char frame[512];
-  size_t frame_size;
-  char scratch[512];
+  unsigned char frame[FRAME_MAX];
   /* avro-c */
   kavro_schema_t *schema;
   avro_schema_t avro;
@@ -76,23 +84,39 @@ typedef struct bench_s {
   size_t work_size;
 } bench_t;
 
-static void fill_order(bench_t *b) {
-  service_order_created_t *v = &b->order;
-  kb_sample_order(v);
-  hand_order_t *h = &b->hand;
-#define COPY(f) h->f = (hand_str_t){v->f.data, v->f.length}
-  COPY(event_id);
-  COPY(service_order_id);
-  COPY(project_id);
-  COPY(service_type);
-  COPY(country_code);
-  COPY(bu_code);
-  COPY(depends_on_order_id);
-#undef COPY
+static limit_str_t limit_str(kavro_str_t s) {
+  return (limit_str_t){s.data, s.length};
+}
+
+static void fill_limit(limit_order_t *h, const service_order_created_t *v) {
+  h->event_id = limit_str(v->event_id);
   h->event_timestamp = v->event_timestamp;
+  h->service_order_id = limit_str(v->service_order_id);
+  h->project_id = limit_str(v->project_id);
+  h->service_type = limit_str(v->service_type);
+  h->country_code = limit_str(v->country_code);
+  h->bu_code = limit_str(v->bu_code);
   h->estimated_duration_min = v->estimated_duration_min;
   h->requires_confirmation_tv = v->requires_confirmation_tv;
   h->has_depends_on_order_id = v->has_depends_on_order_id;
+  h->depends_on_order_id = limit_str(v->depends_on_order_id);
+}
+
+static void fill_orders(bench_t *b) {
+  kb_sample_order(&b->order);
+  kb_order_pool(b->orders);
+  for (size_t i = 0; i < KB_POOL_SIZE; i++) {
+    fill_limit(&b->limits[i], &b->orders[i]);
+    b->frame_sizes[i] =
+        limit_encode(&b->limits[i], SCHEMA_ID, b->frames[i], FRAME_MAX);
+    if (!b->frame_sizes[i])
+      kb_die("limit encode", NULL);
+  }
+}
+
+/* The pool entry of this call: every call takes the next one. */
+static inline unsigned pool_next(bench_t *b) {
+  return b->next++ % KB_POOL_SIZE;
 }
 
 static void fill_work(bench_t *b) {
@@ -131,8 +155,8 @@ static void setup_serializer(bench_t *b) {
 static void typed_encode_op(void *ctx) {
   bench_t *b = ctx;
   if (kavro_typed_serialize(b->ts, "projects.service_order.created", false,
-                            &service_order_created_type, &b->order, b->out,
-                            NULL))
+                            &service_order_created_type,
+                            &b->orders[pool_next(b)], b->out, NULL))
     kb_die("typed serialize", NULL);
 }
 
@@ -144,21 +168,22 @@ static void typed_body_op(void *ctx) {
   kavro_writer_begin(&w, b->out, NULL);
   kavro_err_t err = kavro_w_raw(&w, frame_header, 5);
   if (!err)
-    err = service_order_created_write(&w, &b->order);
+    err = service_order_created_write(&w, &b->orders[pool_next(b)]);
   if (kavro_writer_end(&w, err))
     kb_die("typed encode", NULL);
 }
 
-static void hand_encode_op(void *ctx) {
+static void limit_encode_op(void *ctx) {
   bench_t *b = ctx;
-  if (!hand_encode(&b->hand, SCHEMA_ID, b->frame, sizeof(b->frame)))
-    kb_die("hand encode", NULL);
+  if (!limit_encode(&b->limits[pool_next(b)], SCHEMA_ID, b->frame,
+                    sizeof(b->frame)))
+    kb_die("limit encode", NULL);
 }
 
 /* What a C user of avro-c writes today: set every field, then write. */
 static void avroc_fill_write_op(void *ctx) {
   bench_t *b = ctx;
-  const service_order_created_t *v = &b->order;
+  const service_order_created_t *v = &b->orders[pool_next(b)];
   avro_value_t f, branch;
   avro_value_t *r = &b->value;
   avro_value_reset(r);
@@ -175,9 +200,13 @@ static void avroc_fill_write_op(void *ctx) {
            avro_value_get_by_index(r, 8, &f, NULL) ||
            avro_value_set_boolean(&f, v->requires_confirmation_tv) ||
            avro_value_get_by_index(r, 9, &f, NULL) ||
-           avro_value_set_branch(&f, 1, &branch) ||
-           avro_value_set_string_len(&branch, v->depends_on_order_id.data,
-                                     v->depends_on_order_id.length + 1);
+           (v->has_depends_on_order_id
+                ? avro_value_set_branch(&f, 1, &branch) ||
+                      avro_value_set_string_len(
+                          &branch, v->depends_on_order_id.data,
+                          v->depends_on_order_id.length + 1)
+                : avro_value_set_branch(&f, 0, &branch) ||
+                      avro_value_set_null(&branch));
 #undef SET_STR
   avro_writer_reset(b->writer);
   if (rc || avro_write(b->writer, (void *)frame_header, 5) ||
@@ -187,28 +216,31 @@ static void avroc_fill_write_op(void *ctx) {
 
 static void typed_decode_op(void *ctx) {
   bench_t *b = ctx;
+  unsigned i = pool_next(b);
   service_order_created_t v;
   kavro_arena_reset(b->arena);
-  if (b->frame_size < 5 || b->frame[0] != 0 ||
-      kavro_typed_decode(&service_order_created_type, b->frame + 5,
-                         b->frame_size - 5, b->arena, NULL, &v, NULL))
+  if (b->frame_sizes[i] < 5 || b->frames[i][0] != 0 ||
+      kavro_typed_decode(&service_order_created_type, b->frames[i] + 5,
+                         b->frame_sizes[i] - 5, b->arena, NULL, &v, NULL))
     kb_die("typed decode", NULL);
 }
 
 static void typed_decode_new_op(void *ctx) {
   bench_t *b = ctx;
+  unsigned i = pool_next(b);
   service_order_created_t *v = service_order_created_decode_new(
-      b->frame + 5, b->frame_size - 5, NULL);
+      b->frames[i] + 5, b->frame_sizes[i] - 5, NULL);
   if (!v)
     kb_die("typed decode_new", NULL);
   service_order_created_free(v);
 }
 
-static void hand_decode_op(void *ctx) {
+static void limit_decode_op(void *ctx) {
   bench_t *b = ctx;
-  hand_order_t v;
-  if (!hand_decode(b->frame, b->frame_size, &v, b->scratch, sizeof(b->scratch)))
-    kb_die("hand decode", NULL);
+  unsigned i = pool_next(b);
+  limit_order_t v;
+  if (!limit_decode(b->frames[i], b->frame_sizes[i], SCHEMA_ID, &v))
+    kb_die("limit decode", NULL);
 }
 
 static void typed_resolve_op(void *ctx) {
@@ -244,13 +276,6 @@ static void nested_decode_op(void *ctx) {
   kavro_arena_reset(b->arena);
   if (work_order_decode(b->work_body, b->work_size, b->arena, &v, NULL))
     kb_die("nested decode", NULL);
-}
-
-/* ---- timing ---------------------------------------------------------------- */
-
-/* Nanoseconds per call of @op, the best of ROUNDS rounds. */
-static double measure(bench_t *b, kb_call_fn op) {
-  return kb_best_ns_per_call(op, b, ROUNDS, MIN_SECONDS);
 }
 
 /* ---- counting allocations ---------------------------------------------- */
@@ -350,20 +375,74 @@ static void nested_generic_setup(void) {
     kb_die("avro-c value", NULL);
 }
 
+/* Every encoder writes the limit's frame for every event of the pool. */
+static void check_same_frames(bench_t *b) {
+  for (unsigned i = 0; i < KB_POOL_SIZE; i++) {
+    b->next = i;
+    typed_encode_op(b);
+    if (kavro_buf_length(b->out) != b->frame_sizes[i] ||
+        memcmp(kavro_buf_data(b->out), b->frames[i], b->frame_sizes[i]) != 0)
+      kb_die("the typed and the limit's frames differ", NULL);
+    b->next = i;
+    avroc_fill_write_op(b);
+    if ((size_t)avro_writer_tell(b->writer) != b->frame_sizes[i] ||
+        memcmp(b->avro_buf, b->frames[i], b->frame_sizes[i]) != 0)
+      kb_die("avro-c's and the limit's frames differ", NULL);
+  }
+  b->next = 0;
+}
+
+enum {
+  TYPED_ENCODE, TYPED_BODY, LIMIT_ENCODE, AVROC_ENCODE, TYPED_DECODE,
+  TYPED_DECODE_NEW, LIMIT_DECODE, TYPED_RESOLVE, TYPED_RESOLVE_REORDERED,
+  NESTED_ENCODE, NESTED_DECODE, GENERIC_NESTED, CASE_COUNT
+};
+
+static kb_case_t cases[CASE_COUNT] = {
+    [TYPED_ENCODE] = {"typed serializer (encode + frame)", typed_encode_op, {0}},
+    [TYPED_BODY] = {"generated encoder + frame, no registry", typed_body_op, {0}},
+    [LIMIT_ENCODE] = {"the limit: encode + frame", limit_encode_op, {0}},
+    [AVROC_ENCODE] = {"avro-c fill + write", avroc_fill_write_op, {0}},
+    [TYPED_DECODE] = {"typed decode (arena reused)", typed_decode_op, {0}},
+    [TYPED_DECODE_NEW] = {"typed decode_new + free", typed_decode_new_op, {0}},
+    [LIMIT_DECODE] = {"the limit: decode (string views)", limit_decode_op, {0}},
+    [TYPED_RESOLVE] = {"typed decode via resolution", typed_resolve_op, {0}},
+    [TYPED_RESOLVE_REORDERED] = {"  the same, fields reordered",
+                                 typed_resolve_general_op, {0}},
+    [NESTED_ENCODE] = {"typed encode", nested_encode_op, {0}},
+    [NESTED_DECODE] = {"typed decode", nested_decode_op, {0}},
+    [GENERIC_NESTED] = {"generic kavro_decode (avro-c value)", generic_nested_op,
+                        {0}},
+};
+
+static double median_ns(int which) {
+  return kb_case_median(&cases[which], ROUNDS);
+}
+
+static double ratio(int a, int b) {
+  return kb_median_ratio(&cases[a], &cases[b], ROUNDS);
+}
+
+static void print_table(const bench_t *b) {
+  printf("ServiceOrderCreated, a pool of %d events           ns/message\n",
+         KB_POOL_SIZE);
+  for (int i = TYPED_ENCODE; i <= TYPED_RESOLVE_REORDERED; i++)
+    printf("  %-44s %10.1f\n", cases[i].name, median_ns(i));
+  printf("WorkOrder with 20 nested records, %zu bytes\n", b->work_size);
+  for (int i = NESTED_ENCODE; i <= GENERIC_NESTED; i++)
+    printf("  %-44s %10.1f\n", cases[i].name, median_ns(i));
+}
+
 int main(void) {
   bench_t *b = &bench;
   kavro_error_t error;
-  fill_order(b);
+  fill_orders(b);
   fill_work(b);
   if (!(b->out = kavro_buf_new(4096, 0)) || !(b->arena = kavro_arena_new(0, 0)))
     kb_die("setup", NULL);
-  b->frame_size = hand_encode(&b->hand, SCHEMA_ID, b->frame, sizeof(b->frame));
   setup_serializer(b);
-  typed_encode_op(b);
-  if (kavro_buf_length(b->out) != b->frame_size ||
-      memcmp(kavro_buf_data(b->out), b->frame, b->frame_size) != 0)
-    kb_die("typed and hand-written encodings differ", NULL);
   setup_avroc(b);
+  check_same_frames(b);
   setup_resolution(b);
   kavro_buf_reset(b->out);
   if (work_order_encode(&b->work, b->out, &error))
@@ -372,58 +451,35 @@ int main(void) {
   memcpy(b->work_body, kavro_buf_data(b->out), b->work_size);
   nested_generic_setup();
 
-  double typed_enc = measure(b, typed_encode_op);
-  double typed_body = measure(b, typed_body_op);
-  double hand_enc = measure(b, hand_encode_op);
-  double avroc_enc = measure(b, avroc_fill_write_op);
-  double typed_dec = measure(b, typed_decode_op);
-  double typed_dec_new = measure(b, typed_decode_new_op);
-  double hand_dec = measure(b, hand_decode_op);
-  double typed_res = measure(b, typed_resolve_op);
-  double typed_res_general = measure(b, typed_resolve_general_op);
-  double nested_enc = measure(b, nested_encode_op);
-  double nested_dec = measure(b, nested_decode_op);
-  double nested_gen = measure(b, generic_nested_op);
+  kb_rounds(cases, CASE_COUNT, b, ROUNDS, kb_case_seconds(1.0));
   double enc_allocs = allocations_per_call(b, typed_encode_op);
   double dec_allocs = allocations_per_call(b, typed_decode_op);
   double dec_new_allocs = allocations_per_call(b, typed_decode_new_op);
   double res_allocs = allocations_per_call(b, typed_resolve_op);
 
-  printf("ServiceOrderCreated, %zu-byte frame          ns/message\n",
-         b->frame_size);
-  printf("  %-40s %10.1f\n", "typed serializer (encode + frame)", typed_enc);
-  printf("  %-40s %10.1f\n", "generated encoder + frame, no registry",
-         typed_body);
-  printf("  %-40s %10.1f\n", "hand-written encode + frame", hand_enc);
-  printf("  %-40s %10.1f\n", "avro-c fill + write", avroc_enc);
-  printf("  %-40s %10.1f\n", "typed decode (arena reused)", typed_dec);
-  printf("  %-40s %10.1f\n", "typed decode_new + free", typed_dec_new);
-  printf("  %-40s %10.1f\n", "hand-written decode", hand_dec);
-  printf("  %-40s %10.1f\n", "typed decode via resolution", typed_res);
-  printf("  %-40s %10.1f\n", "  the same, fields reordered", typed_res_general);
-  printf("WorkOrder with 20 nested records, %zu bytes\n", b->work_size);
-  printf("  %-40s %10.1f\n", "typed encode", nested_enc);
-  printf("  %-40s %10.1f\n", "typed decode", nested_dec);
-  printf("  %-40s %10.1f\n", "generic kavro_decode (avro-c value)", nested_gen);
+  print_table(b);
   printf("allocations per message (warm): encode %.2f, decode %.2f, "
          "decode_new %.2f, resolved decode %.2f\n\n",
          enc_allocs, dec_allocs, dec_new_allocs, res_allocs);
 
-  kb_figure("typed_encode_ns", 1, typed_enc, "ns");
-  kb_figure("typed_body_encode_ns", 1, typed_body, "ns");
-  kb_figure("hand_encode_ns", 1, hand_enc, "ns");
-  kb_figure("avroc_fill_write_ns", 1, avroc_enc, "ns");
-  kb_figure("typed_decode_ns", 1, typed_dec, "ns");
-  kb_figure("hand_decode_ns", 1, hand_dec, "ns");
-  kb_figure("typed_resolve_ns", 1, typed_res, "ns");
-  kb_figure("typed_resolve_reordered_ns", 1, typed_res_general, "ns");
-  kb_figure("typed_encode_nested20_ns", 1, nested_enc, "ns");
-  kb_figure("typed_decode_nested20_ns", 1, nested_dec, "ns");
-  kb_figure("generic_decode_nested20_ns", 1, nested_gen, "ns");
-  kb_ratio("typed_encode_vs_hand", 2, typed_enc / hand_enc, "1.3");
-  kb_ratio("avroc_fill_write_vs_typed_encode", 2, avroc_enc / typed_enc, "5.0");
-  kb_ratio("typed_decode_vs_hand", 2, typed_dec / hand_dec, "1.5");
-  kb_ratio("typed_resolve_vs_decode", 2, typed_res / typed_dec, "2.0");
+  kb_figure("typed_encode_ns", 1, median_ns(TYPED_ENCODE), "ns");
+  kb_figure("typed_body_encode_ns", 1, median_ns(TYPED_BODY), "ns");
+  kb_figure("limit_encode_ns", 1, median_ns(LIMIT_ENCODE), "ns");
+  kb_figure("avroc_fill_write_ns", 1, median_ns(AVROC_ENCODE), "ns");
+  kb_figure("typed_decode_ns", 1, median_ns(TYPED_DECODE), "ns");
+  kb_figure("limit_decode_ns", 1, median_ns(LIMIT_DECODE), "ns");
+  kb_figure("typed_resolve_ns", 1, median_ns(TYPED_RESOLVE), "ns");
+  kb_figure("typed_resolve_reordered_ns", 1, median_ns(TYPED_RESOLVE_REORDERED),
+            "ns");
+  kb_figure("typed_encode_nested20_ns", 1, median_ns(NESTED_ENCODE), "ns");
+  kb_figure("typed_decode_nested20_ns", 1, median_ns(NESTED_DECODE), "ns");
+  kb_figure("generic_decode_nested20_ns", 1, median_ns(GENERIC_NESTED), "ns");
+  kb_ratio("typed_encode_vs_limit", 2, ratio(TYPED_ENCODE, LIMIT_ENCODE), "1.2");
+  kb_ratio("avroc_fill_write_vs_typed_encode", 2,
+           ratio(AVROC_ENCODE, TYPED_ENCODE), "5.0");
+  kb_ratio("typed_decode_vs_limit", 2, ratio(TYPED_DECODE, LIMIT_DECODE), "1.3");
+  kb_ratio("typed_resolve_vs_decode", 2, ratio(TYPED_RESOLVE, TYPED_DECODE),
+           "2.0");
   kb_count("typed_encode_allocs", enc_allocs, "0");
   kb_count("typed_decode_allocs", dec_new_allocs, "1");
   return 0;

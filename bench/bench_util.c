@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <avro.h>
@@ -84,6 +85,50 @@ double kb_best_ns_per_call(kb_call_fn op, void *ctx, int rounds,
       best = per;
   }
   return best;
+}
+
+/* ---- interleaved rounds ------------------------------------------------ */
+
+double kb_case_seconds(double fallback) {
+  const char *text = getenv("KAVRO_BENCH_SECONDS");
+  char *end;
+  double seconds = text ? strtod(text, &end) : 0;
+  return text && end != text && seconds > 0 ? seconds : fallback;
+}
+
+void kb_rounds(kb_case_t *cases, size_t count, void *ctx, int rounds,
+               double min_seconds) {
+  if (rounds > KB_MAX_ROUNDS)
+    rounds = KB_MAX_ROUNDS;
+  for (int round = 0; round < rounds; round++)
+    for (size_t i = 0; i < count; i++) {
+      call_batch_t calls = {cases[i].op, ctx};
+      cases[i].ns[round] = kb_ns_per_op(run_calls, &calls, 1000, min_seconds);
+    }
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *values, int count) {
+  qsort(values, (size_t)count, sizeof(*values), compare_doubles);
+  return count % 2 ? values[count / 2]
+                   : (values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
+double kb_case_median(const kb_case_t *c, int rounds) {
+  double values[KB_MAX_ROUNDS];
+  memcpy(values, c->ns, sizeof(values));
+  return median(values, rounds);
+}
+
+double kb_median_ratio(const kb_case_t *a, const kb_case_t *b, int rounds) {
+  double ratios[KB_MAX_ROUNDS];
+  for (int round = 0; round < rounds; round++)
+    ratios[round] = a->ns[round] / b->ns[round];
+  return median(ratios, rounds);
 }
 
 /* ---- reporting --------------------------------------------------------- */

@@ -60,6 +60,35 @@ double kb_ns_per_op(kb_batch_fn op, void *ctx, size_t batch,
 double kb_best_ns_per_call(kb_call_fn op, void *ctx, int rounds,
                            double min_seconds);
 
+/* ---- interleaved rounds ------------------------------------------------ */
+
+#define KB_MAX_ROUNDS 9
+
+/* One measured case: @op's nanoseconds per call in each round. */
+typedef struct kb_case_s {
+  const char *name;
+  kb_call_fn op;
+  double ns[KB_MAX_ROUNDS];
+} kb_case_t;
+
+/* Seconds each case runs per round: $KAVRO_BENCH_SECONDS when set (a
+ * quick look), else @fallback. */
+double kb_case_seconds(double fallback);
+
+/* Measure the @count @cases on @ctx in @rounds rounds (at most
+ * KB_MAX_ROUNDS), every case for @min_seconds per round.  The rounds
+ * interleave the cases, so that a busy minute of a shared machine slows
+ * all of them alike and the ratios taken within a round stay fair. */
+void kb_rounds(kb_case_t *cases, size_t count, void *ctx, int rounds,
+               double min_seconds);
+
+/* The median of @c's nanoseconds per call over @rounds rounds. */
+double kb_case_median(const kb_case_t *c, int rounds);
+
+/* The median over @rounds rounds of @a's time over @b's in the same
+ * round. */
+double kb_median_ratio(const kb_case_t *a, const kb_case_t *b, int rounds);
+
 /* ---- reporting --------------------------------------------------------- */
 
 /* "FIGURE <name> <value> <unit>", the value with @decimals decimals. */
