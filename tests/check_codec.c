@@ -459,6 +459,24 @@ END_TEST
 
 /* ---- encoding edges and buffers --------------------------------------------------- */
 
+/* kavro_copy() writes exactly the @n bytes it is given, whatever the
+ * width of the moves it uses for that length. */
+START_TEST(test_copy_every_short_length) {
+  unsigned char src[64], dst[80];
+  for (size_t i = 0; i < sizeof(src); i++)
+    src[i] = (unsigned char)(i * 7 + 1);
+  for (size_t n = 0; n <= sizeof(src); n++) {
+    memset(dst, 0xee, sizeof(dst));
+    kavro_copy(dst + 8, src, n);
+    for (size_t i = 0; i < 8; i++)
+      ck_assert_uint_eq(dst[i], 0xee);
+    ck_assert_msg(memcmp(dst + 8, src, n) == 0, "length %zu", n);
+    for (size_t i = 8 + n; i < sizeof(dst); i++)
+      ck_assert_msg(dst[i] == 0xee, "length %zu wrote byte %zu", n, i - 8);
+  }
+}
+END_TEST
+
 START_TEST(test_buffers) {
   const char *text = "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
                      "{\"name\":\"s\",\"type\":\"string\"},{\"name\":\"u\",\"type\":[\"null\",\"long\"]}]}";
@@ -672,6 +690,7 @@ static Suite *codec_suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("api");
   tcase_add_test(tc, test_buffers);
+  tcase_add_test(tc, test_copy_every_short_length);
   tcase_add_test(tc, test_avro_json_round_trip);
   tcase_add_loop_test(tc, test_avro_json_errors, 0,
                       (int)(sizeof(bad_json) / sizeof(bad_json[0])));

@@ -208,7 +208,7 @@ KAVRO_INLINE unsigned char *kavro_put_run(unsigned char *p, const void *data,
                                            size_t n, kavro_run_check_t *check) {
   p = kavro_put_zigzag(p, (uint64_t)n << 1);
   if (data)
-    memcpy(p, data, n);
+    kavro_copy(p, data, n);
   else
     check->holes |= n;
   return p + n;
