@@ -84,15 +84,17 @@ check_build() {
   exit 1
 }
 
+# (Run by step() inside an `if`, where set -e does not act: each command
+# that can fail returns by itself.)
 configure_tree() {
-  [ -x configure ] || autoreconf -fi
+  [ -x configure ] || autoreconf -fi || return 1
   [ -f "$build/Makefile" ] && return 0
-  mkdir -p "$build"
+  mkdir -p "$build" || return 1
   (cd "$build" && "$top/configure" --prefix="$prefix" CFLAGS='-O2')
 }
 
 install_tree() {
-  make -C "$build" install
+  make -C "$build" install || return 1
   # A new library in a directory of the system's search path (/usr/local/lib)
   # is found once the linker's cache knows it.
   if [ -z "$root" ] && [ "$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then

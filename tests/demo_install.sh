@@ -84,21 +84,33 @@ found=$(PKG_CONFIG_PATH=$pc_dir pkg-config --variable=prefix kavro 2>&1)
 [ "$found" = "$prefix" ] || fail "the installed kavro.pc names prefix '$found', not $prefix"
 
 # ---- 3. a step that fails -----------------------------------------------------
-# A tree whose make fails after some chatter: the chatter stays in the log
-# and its last lines come out on stderr with the step's name.
-broken=$tmp/broken
-mkdir -p "$broken"
-printf 'prefix = %s\nall:\n\t@echo "compiler chatter"\n\t@echo "the error that matters" >&2; exit 1\n' \
-  "$prefix" >"$broken/Makefile"
-if demo DESTDIR="$tmp/root2" KAVRO_DEMO_BUILD="$broken" KAVRO_DEMO_LOG="$tmp/broken.log"; then
-  fail "the demo succeeded on a tree whose make fails"
-fi
-grep -q "chatter" "$tmp/out" && fail "a failed step's output went to stdout"
-grep -q "^demo: FAILED: building" "$tmp/err" ||
-  fail "the failed step is not named on stderr: $(cat "$tmp/err")"
-grep -q "the error that matters" "$tmp/err" ||
-  fail "the log's last lines are not on stderr: $(cat "$tmp/err")"
-[ -e "$tmp/root2$prefix/bin/kavro" ] && fail "the demo installed after a failed build"
+# Trees whose make fails after some chatter, in the build and in the
+# install: the chatter stays in the log, and its last lines come out on
+# stderr with the step's name.
+for target in all install; do
+  broken=$tmp/broken-$target
+  mkdir -p "$broken"
+  {
+    echo "prefix = $prefix"
+    printf 'all:\n\t@echo "compiler chatter"\n'
+    [ "$target" = all ] && printf '\t@echo "the error that matters" >&2; exit 1\n'
+    printf 'install:\n\t@echo "installer chatter"\n'
+    printf '\t@echo "the error that matters" >&2; exit 1\n'
+  } >"$broken/Makefile"
+  case $target in
+    all) failed_step=building ;;
+    install) failed_step="installing into" ;;
+  esac
+  if demo DESTDIR="$tmp/root-$target" KAVRO_DEMO_BUILD="$broken" \
+       KAVRO_DEMO_LOG="$tmp/broken.log"; then
+    fail "the demo succeeded on a tree whose make $target fails"
+  fi
+  grep -q "chatter" "$tmp/out" && fail "a failed step's output went to stdout"
+  grep -q "^demo: FAILED: $failed_step" "$tmp/err" ||
+    fail "the failed step ($failed_step) is not named on stderr: $(cat "$tmp/err")"
+  grep -q "the error that matters" "$tmp/err" ||
+    fail "the log's last lines are not on stderr: $(cat "$tmp/err")"
+done
 
 # ---- 4. a tree configured for another prefix ---------------------------------
 # Its kavro.pc would name the other prefix: refused before anything runs.
