@@ -957,6 +957,36 @@ START_TEST(test_produce_on_error_usage) {
 }
 END_TEST
 
+/* A line over produce's bound (4 MiB) fails alone: with --on-error
+ * continue the line after it is produced, its tail not taken for a line
+ * of its own. */
+START_TEST(test_produce_long_line_continue) {
+  const char *schema = write_bytes("rec.avsc", rec_avsc, strlen(rec_avsc));
+  char schema_path[4096];
+  snprintf(schema_path, sizeof schema_path, "%s", schema);
+  size_t long_length = 4u * 1024u * 1024u + 16u;
+  char *input = malloc(long_length + 64);
+  ck_assert_ptr_nonnull(input);
+  size_t n = (size_t)sprintf(input, "{\"n\": 1}\n{\"n\": 2");
+  memset(input + n, ' ', long_length);
+  n += long_length;
+  n += (size_t)sprintf(input + n, "}\n{\"n\": 3}\n");
+  char in[4096];
+  snprintf(in, sizeof in, "%s", write_bytes("lines.in", input, n));
+  free(input);
+  const char *const argv[] = {kavro_path(), "produce", "-t", "long",
+                              "--mock-cluster", "1", "-r", "mock://cli-long",
+                              "--schema", schema_path, "--on-error",
+                              "continue", NULL};
+  kt_run_t r = kt_run(workdir, in, argv);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err, "kavro produce: line 2: longer than ");
+  ck_assert_contains(r.err, "kavro produce: 2 records delivered to long\n");
+  ck_assert_contains(r.err, "kavro produce: 1 of 3 lines failed\n");
+  kt_run_free(&r);
+}
+END_TEST
+
 /* ---- kavro mock-registry with credentials -------------------------------- */
 
 #define MOCK_PASSWORD "pw-Zq81x"
@@ -1218,6 +1248,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_gen_makes_output_dir);
   tcase_add_test(tc, test_produce_counts_in_english);
   tcase_add_test(tc, test_produce_on_error_usage);
+  tcase_add_test(tc, test_produce_long_line_continue);
   tcase_add_test(tc, test_consume_brokers_down_exit_status);
   tcase_add_test(tc, test_mock_registry_basic_auth);
   tcase_add_test(tc, test_mock_registry_oauth);

@@ -282,6 +282,12 @@ static long read_line(FILE *in, char **line, size_t *capacity) {
   return (long)length;
 }
 
+static void skip_rest_of_line(FILE *in) {
+  int c;
+  while ((c = getc(in)) != EOF && c != '\n')
+    ;
+}
+
 typedef struct run_s {
   kcli_t *k;
   const options_t *o;
@@ -364,6 +370,7 @@ static int produce_all(run_t *r, rd_kafka_t *rk) {
       fprintf(stderr, "kavro produce: line %lu: longer than %u bytes\n",
               r->lines, MAX_LINE);
       line_status = CLI_EXIT_INVALID;
+      skip_rest_of_line(stdin); /* its tail is not the next line */
     } else if (length > 0) {
       line_status = produce_line(r, line, (size_t)length);
     }
