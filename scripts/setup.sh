@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install every Debian package that kavro's build, tests, demo and Debian
-# packaging (debian/, scripts/test-packages.sh) need, then the npm packages
+# Install every Debian package that kavro's build, tests, demo (man-db, so
+# that `man kavro` works after it), API reference (doxygen, `make docs`) and
+# Debian packaging (debian/, scripts/test-packages.sh) need, then the npm packages
 # of the JavaScript interop test (npm ci in tests/interop/js, from its
 # committed package-lock.json).
 # Idempotent: packages already present are left alone.  Quiet: apt's
@@ -16,7 +17,8 @@ PACKAGES="
   python3 python3-avro python3-confluent-kafka python3-requests
   nodejs npm
   clang valgrind
-  groff-base
+  groff-base man-db
+  doxygen
   debhelper dpkg-dev fakeroot lintian
 "
 

@@ -105,7 +105,8 @@ static void teardown(void) {
       "warn.avsc",         "row.avsc",          "int.avsc",
       "null.avsc",         "lines.in",          "big.avsc",
       "frames.hex",        "headers.hex",       "mixed.hex",
-      "rec.avsc",          "legacy.avsc",       "refs"};
+      "rec.avsc",          "legacy.avsc",       "one.in",
+      "refs"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     remove(kt_work_path(workdir, names[i]));
   rmdir(workdir);
@@ -944,6 +945,48 @@ START_TEST(test_produce_counts_in_english) {
 }
 END_TEST
 
+/* --on-error takes stop or continue, nothing else. */
+START_TEST(test_produce_on_error_usage) {
+  kt_run_t r = RUN("produce", "-t", "t", "--mock-cluster", "1", "-r",
+                   "mock://cli-usage", "--schema", "x.avsc", "--on-error",
+                   "skip");
+  ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err,
+                     "kavro produce: --on-error wants stop or continue");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* A line over produce's bound (4 MiB) fails alone: with --on-error
+ * continue the line after it is produced, its tail not taken for a line
+ * of its own. */
+START_TEST(test_produce_long_line_continue) {
+  const char *schema = write_bytes("rec.avsc", rec_avsc, strlen(rec_avsc));
+  char schema_path[4096];
+  snprintf(schema_path, sizeof schema_path, "%s", schema);
+  size_t long_length = 4u * 1024u * 1024u + 16u;
+  char *input = malloc(long_length + 64);
+  ck_assert_ptr_nonnull(input);
+  size_t n = (size_t)sprintf(input, "{\"n\": 1}\n{\"n\": 2");
+  memset(input + n, ' ', long_length);
+  n += long_length;
+  n += (size_t)sprintf(input + n, "}\n{\"n\": 3}\n");
+  char in[4096];
+  snprintf(in, sizeof in, "%s", write_bytes("lines.in", input, n));
+  free(input);
+  const char *const argv[] = {kavro_path(), "produce", "-t", "long",
+                              "--mock-cluster", "1", "-r", "mock://cli-long",
+                              "--schema", schema_path, "--on-error",
+                              "continue", NULL};
+  kt_run_t r = kt_run(workdir, in, argv);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err, "kavro produce: line 2: longer than ");
+  ck_assert_contains(r.err, "kavro produce: 2 records delivered to long\n");
+  ck_assert_contains(r.err, "kavro produce: 1 of 3 lines failed\n");
+  kt_run_free(&r);
+}
+END_TEST
+
 /* ---- kavro mock-registry with credentials -------------------------------- */
 
 #define MOCK_PASSWORD "pw-Zq81x"
@@ -1129,16 +1172,42 @@ START_TEST(test_mock_registry_auth_usage) {
 }
 END_TEST
 
-/* A mock:// URL names a mock the program made itself; kavro makes none,
- * as man/kavro.1 says, so the first request fails with a clear error. */
-START_TEST(test_mock_url_names_no_registry) {
+/* A mock:// URL names a mock registry of the program's own, made empty
+ * for the command and gone when it exits (man/kavro.1), in every
+ * subcommand that takes a registry: encode registers and frames with
+ * id 1; produce registers and delivers through it; decode gets a
+ * definite "not found" (1) for an id no mock of its own holds, not a
+ * connection error (2). */
+START_TEST(test_mock_url_is_an_inproc_registry) {
   const char *schema = WRITE_BYTES("rec.avsc", rec_avsc);
-  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n");
-  kt_run_t r = RUN("encode", "--registry", "mock://cli-nowhere", "--subject",
+  char in[4096];
+  snprintf(in, sizeof in, "%s", WRITE_BYTES("lines.in", "{\"n\": 1}\n"));
+  kt_run_t r = RUN("encode", "--registry", "mock://cli-encode", "--subject",
                    "s", "--schema", schema, "--hex", in);
-  ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "000000000102\n"); /* magic, id 1, the int 1 */
+  kt_run_free(&r);
+  /* The same scope twice in a list is one registry. */
+  r = RUN("encode", "--registry", "mock://cli-twice, mock://cli-twice",
+          "--subject", "s", "--schema", schema, "--hex", in);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "000000000102\n");
+  kt_run_free(&r);
+
+  const char *const argv[] = {kavro_path(), "produce", "-t", "inproc",
+                              "--mock-cluster", "1", "-r",
+                              "mock://cli-produce", "--schema", schema, NULL};
+  r = kt_run(workdir, in, argv);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err, "kavro produce: 1 record delivered to inproc\n");
+  kt_run_free(&r);
+
+  const char *frames = WRITE_BYTES("frames.hex", "000000000102\n");
+  r = RUN("decode", "--hex", "--registry", "mock://cli-decode", frames);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
   ck_assert_str_eq(r.out, "");
-  ck_assert_contains(r.err, "no mock registry has scope \"cli-nowhere\"");
+  ck_assert_contains(r.err, "kavro decode: ");
+  ck_assert_ptr_null(strstr(r.err, "no mock registry has scope"));
   kt_run_free(&r);
 }
 END_TEST
@@ -1178,11 +1247,13 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_errors_name_the_subcommand);
   tcase_add_test(tc, test_gen_makes_output_dir);
   tcase_add_test(tc, test_produce_counts_in_english);
+  tcase_add_test(tc, test_produce_on_error_usage);
+  tcase_add_test(tc, test_produce_long_line_continue);
   tcase_add_test(tc, test_consume_brokers_down_exit_status);
   tcase_add_test(tc, test_mock_registry_basic_auth);
   tcase_add_test(tc, test_mock_registry_oauth);
   tcase_add_test(tc, test_mock_registry_auth_usage);
-  tcase_add_test(tc, test_mock_url_names_no_registry);
+  tcase_add_test(tc, test_mock_url_is_an_inproc_registry);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -29,6 +29,7 @@
 #include "evo2_visit.h"
 /* And of the topic catalog, avro/catalog.json: every event type. */
 #include "catalog.h"
+#include "proc_util.h"
 #include "random_datum.h"
 #include "serde_fixture.h"
 
@@ -102,7 +103,8 @@ static void env_init(env_t *env) {
   env->bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
   const char *topics[] = {"readings", "poison", "poison.dlq", "outage",
                           "faults", "faults.dlq", "guids", "guids.dlq",
-                          "headers", "headers.typed"};
+                          "headers", "headers.typed", "bad.stop",
+                          "bad.continue", "bad.default"};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -1069,6 +1071,100 @@ START_TEST(test_cli_round_trip) {
 }
 END_TEST
 
+/* `kavro produce` with lines that fail among good ones: a line that is
+ * not JSON, a datum the schema refuses.  Each is reported on stderr with
+ * its number; --on-error stop (the default) ends the run at the first,
+ * --on-error continue goes on; either way the exit status is 1, and what
+ * `kavro consume` reads back is exactly the good lines produced. */
+typedef struct bad_lines_case_s {
+  const char *flag; /* --on-error's value, NULL: none given */
+  const char *topic;
+  long delivered;   /* the seqs 0 .. delivered - 1 */
+} bad_lines_case_t;
+
+static const bad_lines_case_t bad_lines_cases[] = {
+    {NULL, "bad.default", 1},
+    {"stop", "bad.stop", 1},
+    {"continue", "bad.continue", 3},
+};
+
+START_TEST(test_cli_produce_bad_lines) {
+  const bad_lines_case_t *c = &bad_lines_cases[_i];
+  env_t env;
+  env_init(&env);
+  char dir[] = "/tmp/check_kafka_cli_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char schema[64], in[64];
+  snprintf(schema, sizeof schema, "%s", schema_file(reading_v1));
+  snprintf(in, sizeof in, "%s/lines.in", dir);
+  kt_write_file(in, "{\"seq\": 0, \"sensor\": \"a\"}\n"
+                    "not json\n"
+                    "{\"seq\": 1, \"sensor\": \"b\"}\n"
+                    "{\"seq\": \"two\", \"sensor\": \"c\"}\n"
+                    "{\"seq\": 2, \"sensor\": \"d\"}\n");
+  char flag[32];
+  snprintf(flag, sizeof flag, "--on-error=%s", c->flag ? c->flag : "stop");
+  const char *produce[] = {KAVRO_BIN, "produce", "-b", env.bootstraps, "-r",
+                           kavro_mock_url(env.mock), "-t", c->topic,
+                           "--schema", schema, "-X", "linger.ms=1",
+                           c->flag ? flag : NULL, NULL};
+  kt_run_t r = kt_run(dir, in, produce);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  ck_assert_msg(strstr(r.err, "kavro produce: line 2: ") != NULL, "%s", r.err);
+  bool keep_going = c->delivered == 3;
+  ck_assert_msg((strstr(r.err, "kavro produce: line 4: /seq") != NULL) ==
+                    keep_going, "%s", r.err);
+  char summary[128];
+  snprintf(summary, sizeof summary, "kavro produce: %ld record%s delivered to %s\n",
+           c->delivered, c->delivered == 1 ? "" : "s", c->topic);
+  ck_assert_msg(strstr(r.err, summary) != NULL, "%s", r.err);
+  ck_assert_msg(strstr(r.err, keep_going
+                                  ? "kavro produce: 2 of 5 lines failed\n"
+                                  : "kavro produce: stopped at line 2") != NULL,
+                "%s", r.err);
+  kt_run_free(&r);
+  unlink(schema);
+
+  /* The topic holds as many messages as good lines were produced, and
+   * those are the good lines. */
+  long held = 0;
+  for (int p = 0; p < PARTITIONS; p++) {
+    int64_t low, high;
+    ck_assert_int_eq(rd_kafka_query_watermark_offsets(env.host, c->topic, p,
+                                                      &low, &high, WAIT_MS),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    held += (long)(high - low);
+  }
+  ck_assert_int_eq(held, c->delivered);
+  char max[16];
+  snprintf(max, sizeof max, "%ld", c->delivered);
+  const char *consume[] = {KAVRO_BIN, "consume", "-b", env.bootstraps, "-r",
+                           kavro_mock_url(env.mock), "-t", c->topic,
+                           "--from-beginning", "--max-messages", max,
+                           "--timeout-ms", "20000", "--group", c->topic, NULL};
+  r = kt_run(dir, NULL, consume);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  unsigned char seen[3] = {0};
+  long lines = 0;
+  for (char *line = r.out; *line; lines++) {
+    char *end = strchr(line, '\n');
+    ck_assert_ptr_nonnull(end);
+    json_error_t jerror;
+    json_t *record = json_loadb(line, (size_t)(end - line), 0, &jerror);
+    ck_assert_msg(record != NULL, "not JSON: %s", line);
+    json_t *value = json_object_get(record, "value");
+    see(seen, c->delivered, (long)json_integer_value(json_object_get(value, "seq")));
+    json_decref(record);
+    line = end + 1;
+  }
+  ck_assert_int_eq(lines, c->delivered);
+  kt_run_free(&r);
+  unlink(in);
+  ck_assert_int_eq(rmdir(dir), 0);
+  env_fini(&env);
+}
+END_TEST
+
 /* Avro keys (--key-schema, --key-avro), a reader schema (--reader), and a
  * poison message sent to --dlq while the good ones print. */
 START_TEST(test_cli_keys_reader_dlq) {
@@ -1655,6 +1751,8 @@ static Suite *kafka_suite(void) {
   tcase_set_timeout(cli, 30);
   tcase_add_test(cli, test_cli_round_trip);
   tcase_add_test(cli, test_cli_keys_reader_dlq);
+  tcase_add_loop_test(cli, test_cli_produce_bad_lines, 0,
+                      sizeof bad_lines_cases / sizeof *bad_lines_cases);
   suite_add_tcase(s, cli);
 #endif
   TCase *keys = tcase_create("keys");

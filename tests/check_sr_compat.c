@@ -900,6 +900,99 @@ START_TEST(test_default_catalog) {
 }
 END_TEST
 
+/* ---- the README's sample ------------------------------------------------ */
+
+/* README.md's Guide shows `sr-compat check` refusing a new field without a
+ * default in avro/projects/ServiceOrderCreated.avsc; its sample output is
+ * the real one: a clone of avro/ whose origin/main is the committed schema
+ * and whose work tree has README_FIELD inserted after README_AFTER.  Set
+ * KAVRO_UPDATE_DOCS=1 to write the real output into README.md. */
+#define README_SCHEMA "avro/projects/ServiceOrderCreated.avsc"
+#define README_COMMAND                                                        \
+  "$ sr-compat check --against-git origin/main " README_SCHEMA "\n"
+#define README_FIELD "{ \"name\": \"priority\", \"type\": \"int\" }"
+#define README_FIELD_DEFAULT                                                  \
+  "{ \"name\": \"priority\", \"type\": \"int\", \"default\": 0 }"
+#define README_AFTER "\"requires_confirmation_tv\""
+
+/* @text with the line @field (indented as the fields are, and a comma)
+ * inserted after the line holding README_AFTER; a new string. */
+static char *with_field(const char *text, const char *field) {
+  const char *at = strstr(text, README_AFTER);
+  ck_assert_ptr_nonnull(at);
+  const char *eol = strchr(at, '\n');
+  ck_assert_ptr_nonnull(eol);
+  char *out = NULL;
+  append(&out, "%.*s    %s,%s", (int)(eol + 1 - text), text, field, eol + 1);
+  return out;
+}
+
+START_TEST(test_readme_sample) {
+  char *avro = path_in(work, "avro");
+  char *from = strdup(kt_src_path("avro"));
+  char *const copy[] = {"cp", "-R", from, avro, NULL};
+  run_t r = run_argv(work, copy);
+  ck_assert_msg(r.status == 0, "cp: %s", r.err);
+  run_free(&r);
+  git(work, "-c", "init.defaultBranch=main", "init", "-q", NULL);
+  git(work, "add", "-A", NULL);
+  git(work, "-c", "user.name=kavro", "-c", "user.email=kavro@example.invalid",
+      "commit", "-q", "-m", "catalog", NULL);
+  git(work, "update-ref", "refs/remotes/origin/main", "HEAD", NULL);
+
+  char *schema_path = path_in(work, README_SCHEMA);
+  char *committed = read_text(schema_path);
+  char *changed = with_field(committed, README_FIELD);
+  write_file(work, README_SCHEMA, changed);
+  r = sr(work, "check", "--against-git", "origin/main", README_SCHEMA, NULL);
+  ck_assert_msg(r.status == 1, "exit %d: %s%s", r.status, r.out, r.err);
+  ck_assert_str_eq(r.err, "");
+
+  const char *readme_path = kt_src_path("README.md");
+  char *readme = read_text(readme_path);
+  ck_assert_msg(strstr(readme, README_FIELD) != NULL,
+                "README.md does not show the change it checks: %s",
+                README_FIELD);
+  char *sample = strstr(readme, README_COMMAND);
+  ck_assert_msg(sample != NULL, "no \"%s\" in README.md", README_COMMAND);
+  sample += strlen(README_COMMAND);
+  char *sample_end = strstr(sample, "```\n");
+  ck_assert_ptr_nonnull(sample_end);
+  if (getenv("KAVRO_UPDATE_DOCS")) {
+    char *updated = NULL;
+    append(&updated, "%.*s%s%s", (int)(sample - readme), readme, r.out,
+           sample_end);
+    FILE *f = fopen(readme_path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(updated, f);
+    ck_assert_int_eq(fclose(f), 0);
+    free(updated);
+  } else {
+    ck_assert_msg(strlen(r.out) == (size_t)(sample_end - sample) &&
+                      strncmp(sample, r.out, strlen(r.out)) == 0,
+                  "README.md's sample output of sr-compat check is stale "
+                  "(run KAVRO_UPDATE_DOCS=1 tests/check_sr_compat); the real "
+                  "output is:\n%s",
+                  r.out);
+  }
+  run_free(&r);
+
+  /* "With "default": 0 on the new field the check passes." */
+  free(changed);
+  changed = with_field(committed, README_FIELD_DEFAULT);
+  write_file(work, README_SCHEMA, changed);
+  r = sr(work, "check", "--against-git", "origin/main", README_SCHEMA, NULL);
+  ck_assert_msg(r.status == 0, "exit %d: %s%s", r.status, r.out, r.err);
+  run_free(&r);
+  free(readme);
+  free(changed);
+  free(committed);
+  free(schema_path);
+  free(from);
+  free(avro);
+}
+END_TEST
+
 /* ---- check: a directory and the catalog ---------------------------------- */
 
 START_TEST(test_against_dir_catalog) {
@@ -2887,6 +2980,7 @@ static Suite *sr_compat_suite(void) {
   tcase_add_test(t, test_against_git);
   tcase_add_test(t, test_against_git_errors);
   tcase_add_test(t, test_default_catalog);
+  tcase_add_test(t, test_readme_sample);
   tcase_add_test(t, test_against_dir_catalog);
   tcase_add_loop_test(t, test_catalog_errors, 0,
                       (int)(sizeof(catalog_errors) / sizeof(catalog_errors[0])));

@@ -241,6 +241,16 @@ int cli_setting_unknown(const char *cmd, const kavro_error_t *error);
 int cli_registry_new(const char *cmd, const char *url, kavro_conf_t **confp,
                      kavro_registry_t **regp);
 
+/* For each mock://SCOPE URL in @urls (a schema.registry.url list), an
+ * in-process mock registry of that scope (kavro/mock.h), made once per
+ * scope and living until cli_mocks_destroy(), which main() calls when the
+ * command is done: in a program of its own, a mock:// URL names a registry
+ * of that very process.  Other URLs are left alone.  Returns CLI_EXIT_OK,
+ * or CLI_EXIT_USAGE after a message.  Not thread-safe: call it from the
+ * main thread before the registry client is made. */
+int cli_mocks_for_urls(const char *cmd, const char *urls);
+void cli_mocks_destroy(void);
+
 /* "kavro CMD: [WHERE: ]ERROR" on stderr. */
 void cli_print_kavro_error(const char *cmd, const char *where,
                            const kavro_error_t *error);

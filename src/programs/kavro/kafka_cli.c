@@ -91,6 +91,26 @@ int kcli_option(kcli_t *k, int opt, const char *arg) {
   }
 }
 
+/* The mock registries the registry URL (-r, -X schema.registry.url)
+ * names with mock://SCOPE. */
+static int mocks_for_registry(kcli_t *k) {
+  size_t size = 0;
+  if (kavro_conf_get(k->kavro_conf, "schema.registry.url", NULL, &size) !=
+      KAVRO_OK)
+    return CLI_EXIT_OK;
+  char *urls = malloc(size);
+  if (!urls) {
+    fprintf(stderr, "kavro %s: out of memory\n", k->cmd);
+    return CLI_EXIT_USAGE;
+  }
+  int status = CLI_EXIT_OK;
+  if (kavro_conf_get(k->kavro_conf, "schema.registry.url", urls, &size) ==
+      KAVRO_OK)
+    status = cli_mocks_for_urls(k->cmd, urls);
+  free(urls);
+  return status;
+}
+
 int kcli_connect(kcli_t *k) {
   if (!k->topic)
     return cli_usage_error(k->cmd, "a topic is needed (-t TOPIC)");
@@ -99,6 +119,9 @@ int kcli_connect(kcli_t *k) {
                                    "--mock-cluster N)");
   if (!k->have_registry)
     return cli_usage_error(k->cmd, "a registry is needed (-r URL)");
+  int status = mocks_for_registry(k);
+  if (status != CLI_EXIT_OK)
+    return status;
   kavro_error_t error;
   k->registry = kavro_registry_new(k->kavro_conf, &error);
   if (!k->registry) {

@@ -100,5 +100,7 @@ int main(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   cli_set_command(command->name);
-  return command->run(argc - 1, argv + 1);
+  int status = command->run(argc - 1, argv + 1);
+  cli_mocks_destroy(); /* those the command's mock:// URLs made */
+  return status;
 }

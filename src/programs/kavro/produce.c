@@ -8,7 +8,11 @@
  * latest version, or from a schema id.  A key is optional: the text of a
  * field of the value (--key-field, a partition key), or an Avro key in
  * front of each line (--key-schema, "KEY<TAB>VALUE" as the Confluent
- * producer's parse.key).  The first line that fails stops the run.
+ * producer's parse.key).  A line that fails (not JSON, a datum the
+ * schema refuses, a refusal of the gate, a registry error) is reported
+ * with its number; by default it stops the run, as it always has, and
+ * --on-error=continue goes on with the next line instead.  Either way the
+ * exit status says that a line failed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@ static const char usage[] =
     "Usage: kavro produce -t TOPIC (-b HOSTS | --mock-cluster N) -r URL\n"
     "                     (--schema FILE | --subject S | --schema-id N)\n"
     "                     [--key-field NAME | --key-schema FILE] [-X K=V]...\n"
+    "                     [--on-error stop|continue]\n"
     "\n"
     "Read Avro JSON records from standard input, one per line, and produce\n"
     "them to TOPIC, serialized with the Schema Registry (subject TOPIC-value\n"
@@ -41,10 +46,13 @@ static const char usage[] =
     "      --key-schema FILE   lines are KEY<separator>VALUE, KEY an Avro JSON\n"
     "                          datum of FILE's schema\n"
     "      --key-separator S   the separator for --key-schema (default TAB)\n"
+    "      --on-error WHAT     after a line that fails (reported with its\n"
+    "                          number): stop (the default) or continue\n"
     "  -h, --help              show this help\n"
     "\n"
-    "Exit status: 0 every record delivered, 1 a record or schema refused or\n"
-    "not delivered, 2 usage or connection error.\n";
+    "Exit status: 0 every line delivered, 1 a line or schema refused or a\n"
+    "record not delivered, 2 usage or connection error (the worst of the\n"
+    "lines' with --on-error continue).\n";
 
 enum {
   OPT_SCHEMA = 0x200,
@@ -52,7 +60,8 @@ enum {
   OPT_SCHEMA_ID,
   OPT_KEY_FIELD,
   OPT_KEY_SCHEMA,
-  OPT_KEY_SEPARATOR
+  OPT_KEY_SEPARATOR,
+  OPT_ON_ERROR
 };
 
 static const struct option long_options[] = {
@@ -63,6 +72,7 @@ static const struct option long_options[] = {
     {"key-field", required_argument, NULL, OPT_KEY_FIELD},
     {"key-schema", required_argument, NULL, OPT_KEY_SCHEMA},
     {"key-separator", required_argument, NULL, OPT_KEY_SEPARATOR},
+    {"on-error", required_argument, NULL, OPT_ON_ERROR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -73,6 +83,7 @@ typedef struct options_s {
   const char *key_field;
   const char *key_schema_file;
   const char *key_separator;
+  bool keep_going; /* --on-error continue */
 } options_t;
 
 /* A schema with a reusable avro-c generic value of it. */
@@ -119,6 +130,11 @@ static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
     case OPT_KEY_FIELD: o->key_field = optarg; break;
     case OPT_KEY_SCHEMA: o->key_schema_file = optarg; break;
     case OPT_KEY_SEPARATOR: o->key_separator = optarg; break;
+    case OPT_ON_ERROR:
+      if (strcmp(optarg, "stop") != 0 && strcmp(optarg, "continue") != 0)
+        return cli_usage_error("produce", "--on-error wants stop or continue");
+      o->keep_going = strcmp(optarg, "continue") == 0;
+      break;
     case '?':
     case ':':
       return cli_usage_error("produce", "bad option '%s'", argv[optind - 1]);
@@ -266,6 +282,12 @@ static long read_line(FILE *in, char **line, size_t *capacity) {
   return (long)length;
 }
 
+static void skip_rest_of_line(FILE *in) {
+  int c;
+  while ((c = getc(in)) != EOF && c != '\n')
+    ;
+}
+
 typedef struct run_s {
   kcli_t *k;
   const options_t *o;
@@ -274,12 +296,16 @@ typedef struct run_s {
   datum_t key;
   char *key_template; /* "{FIELD}" for --key-field */
   unsigned long lines;
+  unsigned long failed_lines;
 } run_t;
 
+/* "kavro produce: line N: REASON", then for a refusal of the gate every
+ * incompatibility. */
 static int refused(run_t *r, const kavro_error_t *error) {
-  fprintf(stderr, "kavro produce: line %lu:\n", r->lines);
+  char where[64];
+  snprintf(where, sizeof where, "produce: line %lu", r->lines);
   kcli_print_error(
-      "produce", error,
+      where, error,
       error->code == KAVRO_ERR_INCOMPATIBLE
           ? kavro_serializer_last_incompatibility(
                 kavro_kafka_producer_serializer(r->producer))
@@ -329,21 +355,28 @@ static int produce_line(run_t *r, char *line, size_t length) {
   return CLI_EXIT_OK;
 }
 
+/* Every line of stdin, until the end, or the first line that fails
+ * unless --on-error continue.  The worst status of the lines. */
 static int produce_all(run_t *r, rd_kafka_t *rk) {
   char *line = NULL;
   size_t capacity = 0;
   long length;
   int status = CLI_EXIT_OK;
-  while (status == CLI_EXIT_OK &&
+  while ((status == CLI_EXIT_OK || r->o->keep_going) &&
          (length = read_line(stdin, &line, &capacity)) != -1) {
     r->lines++;
+    int line_status = CLI_EXIT_OK;
     if (length == -2) {
-      fprintf(stderr, "kavro produce: line %lu is longer than %u bytes\n",
+      fprintf(stderr, "kavro produce: line %lu: longer than %u bytes\n",
               r->lines, MAX_LINE);
-      status = CLI_EXIT_INVALID;
+      line_status = CLI_EXIT_INVALID;
+      skip_rest_of_line(stdin); /* its tail is not the next line */
     } else if (length > 0) {
-      status = produce_line(r, line, (size_t)length);
+      line_status = produce_line(r, line, (size_t)length);
     }
+    if (line_status != CLI_EXIT_OK)
+      r->failed_lines++;
+    status = cli_worse(status, line_status);
     rd_kafka_poll(rk, 0);
   }
   free(line);
@@ -411,6 +444,12 @@ static int run(int argc, char **argv) {
       fprintf(stderr, "kavro produce: %lu record%s delivered to %s%s\n",
               delivery.delivered, cli_plural_s(delivery.delivered), k.topic,
               lost ? ", some NOT delivered" : "");
+    if (r.failed_lines && o.keep_going)
+      fprintf(stderr, "kavro produce: %lu of %lu line%s failed\n",
+              r.failed_lines, r.lines, cli_plural_s(r.lines));
+    else if (r.failed_lines)
+      fprintf(stderr, "kavro produce: stopped at line %lu, which failed "
+                      "(--on-error continue goes on)\n", r.lines);
     if (lost && status == CLI_EXIT_OK)
       status = CLI_EXIT_INVALID;
   }

@@ -169,13 +169,19 @@ int cli_setting_unknown(const char *cmd, const kavro_error_t *error) {
 int cli_registry_new(const char *cmd, const char *url, kavro_conf_t **confp,
                      kavro_registry_t **regp) {
   kavro_error_t error;
-  if (kavro_conf_set(*confp, "schema.registry.url", url, &error) == KAVRO_OK &&
-      (*regp = kavro_registry_new(*confp, &error))) {
-    *confp = NULL; /* the client's now */
-    return CLI_EXIT_OK;
+  if (kavro_conf_set(*confp, "schema.registry.url", url, &error) != KAVRO_OK) {
+    cli_print_line("kavro %s: %s", cmd, error.text);
+    return CLI_EXIT_USAGE;
   }
-  cli_print_line("kavro %s: %s", cmd, error.text);
-  return CLI_EXIT_USAGE;
+  int status = cli_mocks_for_urls(cmd, url);
+  if (status != CLI_EXIT_OK)
+    return status;
+  if (!(*regp = kavro_registry_new(*confp, &error))) {
+    cli_print_line("kavro %s: %s", cmd, error.text);
+    return CLI_EXIT_USAGE;
+  }
+  *confp = NULL; /* the client's now */
+  return CLI_EXIT_OK;
 }
 
 void cli_print_kavro_error(const char *cmd, const char *where,
