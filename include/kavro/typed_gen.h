@@ -313,7 +313,7 @@ KAVRO_INLINE kavro_err_t kavro_r_run(kavro_reader_t *r,
   if (need > (size_t)(r->heap_end - r->heap))
     return kavro_r_copy_slow(r, src, *n, data);
   unsigned char *copy = r->heap;
-  memcpy(copy, src, *n);
+  kavro_copy(copy, src, *n);
   copy[*n] = 0;
   r->heap_last = copy;
   r->heap += need;
