@@ -1,7 +1,8 @@
 /*
  * kavro tests - the CEL engine (src/rules_cel_int.h): parsing and
  * compile-time refusals, evaluation, the avro-c binding both ways, scratch
- * reuse.
+ * reuse, and every case of cel-spec's conformance files
+ * (tests/data/cel-spec).
  */
 #include <check.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cel_textproto.h"
 #include "rules_cel_impl_int.h"
 #include "testutil.h"
 
@@ -426,6 +428,268 @@ START_TEST(test_scratch_bound) {
 }
 END_TEST
 
+/* ---- cel-spec conformance -------------------------------------------- */
+
+static const char *const spec_files[] = {
+    "basic", "comparisons", "conversions", "fp_math", "integer_math",
+    "lists", "logic", "macros", "macros2", "parse", "plumbing", "string",
+    "timestamps"};
+
+/* Memory of one case's expected and bound values. */
+typedef struct pool_s {
+  void *p[4096];
+  size_t n;
+} pool_t;
+
+static void *pool_alloc(pool_t *pool, size_t size) {
+  ck_assert_uint_lt(pool->n, 4096);
+  void *p = calloc(1, size ? size : 1);
+  ck_assert_ptr_nonnull(p);
+  return pool->p[pool->n++] = p;
+}
+
+static void pool_clear(pool_t *pool) {
+  while (pool->n)
+    free(pool->p[--pool->n]);
+}
+
+static const char *scalar(const tp_node_t *n, const char *name) {
+  const tp_node_t *k = tp_get(n, name);
+  return k && k->scalar ? k->scalar : NULL;
+}
+
+static double parse_double(const char *s) {
+  if (strcmp(s, "inf") == 0 || strcmp(s, "infinity") == 0)
+    return INFINITY;
+  if (strcmp(s, "-inf") == 0 || strcmp(s, "-infinity") == 0)
+    return -INFINITY;
+  if (strcmp(s, "nan") == 0)
+    return NAN;
+  return strtod(s, NULL);
+}
+
+/* cel-spec's Value message as a CEL value; false when the engine has no
+ * such value (protobuf messages, enums). */
+static bool spec_value(pool_t *pool, const tp_node_t *v, kv_cel_val_t *out) {
+  const char *s;
+  const tp_node_t *k;
+  if (!v->nkids)
+    return false;
+  k = v->kids[0];
+  if (k->scalar && strcmp(k->name, "int64_value") == 0)
+    *out = kv_cel_int(strtoll(k->scalar, NULL, 0));
+  else if (k->scalar && strcmp(k->name, "uint64_value") == 0)
+    *out = kv_cel_uint(strtoull(k->scalar, NULL, 0));
+  else if (k->scalar && strcmp(k->name, "double_value") == 0)
+    *out = kv_cel_double(parse_double(k->scalar));
+  else if (k->scalar && (strcmp(k->name, "string_value") == 0 ||
+                         strcmp(k->name, "bytes_value") == 0))
+    *out = kv_cel_str(k->name[0] == 's' ? KV_CEL_STRING : KV_CEL_BYTES,
+                      k->scalar, k->scalar_len);
+  else if (k->scalar && strcmp(k->name, "bool_value") == 0)
+    *out = kv_cel_bool(strcmp(k->scalar, "true") == 0);
+  else if (strcmp(k->name, "null_value") == 0)
+    *out = (kv_cel_val_t){.kind = KV_CEL_NULL};
+  else if (k->scalar && strcmp(k->name, "type_value") == 0) {
+    int t;
+    for (t = 0; t < KV_CEL_ERROR; t++)
+      if (strcmp(kv_cel_type_name(t), k->scalar) == 0)
+        break;
+    if (t == KV_CEL_ERROR)
+      return false;
+    *out = kv_cel_type((kv_cel_kind_t)t);
+  } else if (strcmp(k->name, "list_value") == 0) {
+    kv_cel_val_t *items = pool_alloc(pool, k->nkids * sizeof *items);
+    for (size_t i = 0; i < k->nkids; i++)
+      if (!spec_value(pool, k->kids[i], &items[i]))
+        return false;
+    *out = (kv_cel_val_t){.kind = KV_CEL_LIST, .rep = KV_CEL_REP_ARENA};
+    out->u.list.v = items;
+    out->u.list.n = k->nkids;
+  } else if (strcmp(k->name, "map_value") == 0) {
+    kv_cel_val_t *kv = pool_alloc(pool, 2 * k->nkids * sizeof *kv);
+    for (size_t i = 0; i < k->nkids; i++) {
+      const tp_node_t *key = tp_get(k->kids[i], "key");
+      const tp_node_t *val = tp_get(k->kids[i], "value");
+      if (!key || !val || !spec_value(pool, key, &kv[2 * i]) ||
+          !spec_value(pool, val, &kv[2 * i + 1]))
+        return false;
+    }
+    *out = (kv_cel_val_t){.kind = KV_CEL_MAP, .rep = KV_CEL_REP_ARENA};
+    out->u.map.kv = kv;
+    out->u.map.n = k->nkids;
+  } else if (strcmp(k->name, "object_value") == 0 && k->nkids == 1) {
+    const tp_node_t *any = k->kids[0];
+    bool ts = strstr(any->name, "google.protobuf.Timestamp") != NULL;
+    if (!ts && !strstr(any->name, "google.protobuf.Duration"))
+      return false;
+    s = scalar(any, "seconds");
+    const char *ns = scalar(any, "nanos");
+    int64_t sec = s ? strtoll(s, NULL, 10) : 0, nsec = ns ? atoll(ns) : 0;
+    if (nsec < 0)
+      nsec += 1000000000, sec--;
+    *out = kv_cel_time(ts ? KV_CEL_TIMESTAMP : KV_CEL_DURATION, sec,
+                       (int32_t)nsec);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* The same value, kinds compared too (no heterogeneous equality). */
+static bool same(kv_cel_scratch_t *s, const kv_cel_val_t *a,
+                 const kv_cel_val_t *b) {
+  if (a->kind != b->kind)
+    return false;
+  if (a->kind == KV_CEL_DOUBLE && isnan(a->u.d))
+    return isnan(b->u.d);
+  if (a->kind == KV_CEL_LIST) {
+    size_t n = kv_cel_list_size(a);
+    if (n != kv_cel_list_size(b))
+      return false;
+    for (size_t i = 0; i < n; i++) {
+      kv_cel_val_t x = kv_cel_list_get(s, a, i), y = kv_cel_list_get(s, b, i);
+      if (!same(s, &x, &y))
+        return false;
+    }
+    return true;
+  }
+  if (a->kind == KV_CEL_MAP) {
+    size_t n = kv_cel_map_size(a);
+    if (n != kv_cel_map_size(b))
+      return false;
+    for (size_t i = 0; i < n; i++) {
+      kv_cel_val_t key = kv_cel_map_key(s, a, i), x, y;
+      if (!kv_cel_map_find(s, a, &key, &x) ||
+          !kv_cel_map_find(s, b, &key, &y) || !same(s, &x, &y))
+        return false;
+    }
+    return true;
+  }
+  return kv_cel_equal(s, a, b);
+}
+
+typedef struct tally_s {
+  int passed, refused, wrong;
+} tally_t;
+
+static void run_case(const tp_node_t *t, kv_cel_scratch_t *s, tally_t *tally,
+                     const char *file) {
+  pool_t *pool = calloc(1, sizeof *pool);
+  const char *expr = scalar(t, "expr"), *name = scalar(t, "name");
+  const char *vars[64];
+  kv_cel_binding_t binds[64];
+  size_t nvars = 0;
+  bool representable = true;
+  memset(binds, 0, sizeof binds);
+  for (size_t i = 0; i < t->nkids && nvars < 64; i++) {
+    const tp_node_t *k = t->kids[i];
+    const char *var = NULL;
+    if (strcmp(k->name, "type_env") == 0)
+      var = scalar(k, "name");
+    else if (strcmp(k->name, "bindings") == 0)
+      var = scalar(k, "key");
+    if (!var)
+      continue;
+    size_t at;
+    for (at = 0; at < nvars && strcmp(vars[at], var) != 0; at++)
+      ;
+    if (at == nvars)
+      vars[nvars++] = var;
+    const tp_node_t *val = tp_get(tp_get(k, "value"), "value");
+    if (strcmp(k->name, "bindings") == 0) {
+      kv_cel_val_t *v = pool_alloc(pool, sizeof *v);
+      if (!val || !spec_value(pool, val, v))
+        representable = false;
+      binds[at].kind = KV_CEL_BIND_VALUE;
+      binds[at].value = v;
+    }
+  }
+  const tp_node_t *want_value = tp_get(t, "value");
+  bool want_error = tp_get(t, "eval_error") || tp_get(t, "any_eval_errors");
+  kv_cel_val_t want = kv_cel_bool(true);
+  if (tp_get(t, "unknown") || tp_get(t, "typed_result") ||
+      (want_value && !spec_value(pool, want_value, &want)))
+    representable = false;
+  kv_cel_program_t *p = NULL;
+  kavro_error_t e;
+  const tp_node_t *expr_node = tp_get(t, "expr");
+  kavro_err_t err = kv_cel_compile_len(expr, expr_node->scalar_len, vars,
+                                       nvars, &p, &e);
+  const char *verdict = NULL;
+  /* Cases run without cel-spec's checker may name variables they never
+   * declare; the engine always refuses those when compiling. */
+  bool unchecked_refusal = err == KAVRO_ERR_INVALID_ARG &&
+                           tp_get(t, "disable_check") &&
+                           strstr(e.text, "undeclared reference");
+  if (err == KAVRO_ERR_UNSUPPORTED || (unchecked_refusal && !want_error) ||
+      (!err && !representable)) {
+    tally->refused++;
+  } else if (err) {
+    if (want_error)
+      tally->passed++;
+    else
+      verdict = e.text;
+  } else {
+    kv_cel_val_t got;
+    ck_assert_int_eq(kv_cel_eval_value(p, s, binds, &got, &e), KAVRO_OK);
+    if (want_error ? got.kind == KV_CEL_ERROR : same(s, &got, &want))
+      tally->passed++;
+    else
+      verdict = got.kind == KV_CEL_ERROR ? got.u.err
+                                         : kv_cel_type_name(got.kind);
+  }
+  if (verdict) {
+    tally->wrong++;
+    printf("cel-spec %s: %s: `%s` wrong (%s)\n", file, name, expr, verdict);
+  }
+  kv_cel_program_destroy(p);
+  pool_clear(pool);
+  free(pool);
+}
+
+START_TEST(test_cel_spec) {
+  const char *file = spec_files[_i];
+  char path[512];
+  snprintf(path, sizeof path, "%s/tests/data/cel-spec/%s.textproto",
+           KAVRO_SRCDIR, file);
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "%s", path);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  rewind(f);
+  char *text = malloc((size_t)size + 1);
+  ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+  text[size] = '\0';
+  fclose(f);
+  char err[200];
+  tp_node_t *root = tp_parse(text, err, sizeof err);
+  ck_assert_msg(root != NULL, "%s: %s", file, err);
+  kv_cel_scratch_t *s = kv_cel_scratch_new();
+  tally_t tally = {0, 0, 0};
+  int cases = 0;
+  for (size_t i = 0; i < root->nkids; i++) {
+    const tp_node_t *sec = root->kids[i];
+    if (strcmp(sec->name, "section") != 0)
+      continue;
+    for (size_t j = 0; j < sec->nkids; j++)
+      if (strcmp(sec->kids[j]->name, "test") == 0) {
+        run_case(sec->kids[j], s, &tally, file);
+        cases++;
+      }
+  }
+  printf("cel-spec %s: %d passed, %d refused as unsupported, %d wrong\n",
+         file, tally.passed, tally.refused, tally.wrong);
+  fflush(stdout);
+  ck_assert_int_gt(cases, 0);
+  ck_assert_int_eq(tally.passed + tally.refused + tally.wrong, cases);
+  ck_assert_int_eq(tally.wrong, 0);
+  kv_cel_scratch_destroy(s);
+  tp_free(root);
+  free(text);
+}
+END_TEST
+
 static Suite *cel_suite(void) {
   Suite *s = suite_create("cel");
   TCase *tc = tcase_create("parse");
@@ -450,6 +714,11 @@ static Suite *cel_suite(void) {
   tcase_add_test(tc, test_scratch_bound);
   suite_add_tcase(s, tc);
 
+  tc = tcase_create("conformance");
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, test_cel_spec, 0,
+                      (int)(sizeof spec_files / sizeof spec_files[0]));
+  suite_add_tcase(s, tc);
   return s;
 }
 
