@@ -425,91 +425,184 @@ static bool has_sub(const kv_cel_val_t *h, const kv_cel_val_t *n,
   return false;
 }
 
-/* The escapes RE2 and PCRE2 read alike (after a backslash). */
-static const char re2_escapes[] = "afnrtdDsSwWbBAzpPQEx0";
+/*
+ * RE2 (the syntax cel-spec prescribes for matches()) and PCRE2 (the
+ * library that runs it) agree on most of a pattern, not all of it.  The
+ * pattern is read here as RE2 reads it: what RE2 refuses, or PCRE2 reads
+ * otherwise, is refused; \s and \S, whose class RE2 draws without the
+ * vertical tab, are written out as RE2's class for PCRE2.
+ */
 
-pcre2_code *kv_cel_regex_compile(const char *pat, size_t n,
-                                 pcre2_general_context *gctx, char *why,
-                                 size_t why_size) {
-  bool in_class = false, quoted = false, quantified = false;
-  const char *bad = NULL;
-  for (size_t i = 0; i < n && !bad; i++) {
-    char c = pat[i];
-    if (quoted) { /* \Q ... \E: literal text */
-      if (c == '\\' && i + 1 < n && pat[i + 1] == 'E')
-        quoted = false, i++;
-      continue;
+/* Escapes both read alike outside a class (after the backslash); \Q and
+ * \E are handled apart. */
+static const char re2_escapes[] = "afnrtdDwWbBAzpPx0";
+/* ... and inside a class. */
+static const char re2_class_escapes[] = "afnrtdDwWpPx0";
+
+static void emit(char *out, size_t *o, const char *text, size_t n) {
+  memcpy(out + *o, text, n);
+  *o += n;
+}
+
+/* A repetition count {n}, {n,} or {n,m} at @p (after the brace): its end
+ * (after the closing brace), NULL when it is none RE2 reads as one. */
+static const char *repeat_count(const char *p, const char *end, bool *bad) {
+  long lo = -1, hi = -1;
+  const char *q = p;
+  for (; q < end && *q >= '0' && *q <= '9'; q++)
+    lo = (lo < 0 ? 0 : lo) * 10 + (*q - '0'), lo = lo > 100000 ? 100000 : lo;
+  if (q < end && *q == ',') {
+    if (lo < 0) { /* {,n}: literal in RE2 and in PCRE2 < 10.43 only */
+      *bad = true;
+      return NULL;
     }
+    for (q++; q < end && *q >= '0' && *q <= '9'; q++)
+      hi = (hi < 0 ? 0 : hi) * 10 + (*q - '0'), hi = hi > 100000 ? 100000 : hi;
+  } else {
+    hi = lo;
+  }
+  if (lo < 0 || q >= end || *q != '}')
+    return NULL;
+  if (lo > 1000 || hi > 1000)
+    *bad = true; /* RE2's limit */
+  return q + 1;
+}
+
+/* Translate @pat into @out (room for 12 bytes per pattern byte); the
+ * construct RE2 would refuse or read otherwise, NULL when none. */
+static const char *re2_translate(const char *pat, size_t n, char *out,
+                                 size_t *out_len) {
+  const char *p = pat, *end = pat + n;
+  bool in_class = false, quantified = false;
+  size_t o = 0;
+  while (p < end) {
     bool was_quantified = quantified;
     quantified = false;
+    const char *start = p;
+    char c = *p++;
     if (c == '\\') {
-      char e = i + 1 < n ? pat[i + 1] : '\0';
-      i++;
-      if (e == 'Q')
-        quoted = true;
-      else if (e >= '1' && e <= '9')
-        bad = "backreferences";
-      else if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
-        if (!strchr(re2_escapes, e) || (e == 's' || e == 'S'))
-          bad = e == 's' || e == 'S'
-                    ? "\\s and \\S (PCRE2 counts \\v as a space, RE2 not)"
-                    : "an escape RE2 does not have (\\C \\G \\K \\Z \\R "
-                      "\\X \\h \\v \\e \\c \\g \\k ...)";
-      } else if (e == '\0')
-        bad = "a trailing backslash";
+      char e = p < end ? *p++ : '\0';
+      if (e == 'Q') { /* literal up to \E */
+        const char *q = p;
+        while (q < end && !(q[0] == '\\' && q + 1 < end && q[1] == 'E'))
+          q++;
+        emit(out, &o, start, (size_t)(q - start));
+        if (q < end)
+          emit(out, &o, "\\E", 2), q += 2;
+        p = q;
+        continue;
+      }
+      if (e == 's' || e == 'S') {
+        if (in_class && e == 'S')
+          return "\\S inside a character class";
+        const char *cls = in_class ? "\\t\\n\\f\\r " :
+                          e == 's' ? "[\\t\\n\\f\\r ]" : "[^\\t\\n\\f\\r ]";
+        emit(out, &o, cls, strlen(cls));
+        continue;
+      }
+      if (e >= '1' && e <= '9')
+        return "backreferences";
+      if (e == '\0')
+        return "a trailing backslash";
+      if (e == 'x' && !(p < end && (isxdigit((unsigned char)*p) || *p == '{')))
+        return "\\x without hexadecimal digits";
+      if (((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) &&
+          !strchr(in_class ? re2_class_escapes : re2_escapes, e))
+        return "an escape RE2 does not have or reads otherwise (\\C \\G "
+               "\\K \\Z \\R \\X \\N \\h \\v \\e \\c \\g \\k \\E, \\b in a "
+               "class, ...)";
+      emit(out, &o, start, (size_t)(p - start));
       continue;
     }
     if (in_class) {
-      if (c == ']')
+      if (c == '[' && p < end && *p == ':') { /* [:alpha:] */
+        const char *q = p + 1;
+        while (q < end && *q >= 'a' && *q <= 'z')
+          q++;
+        if (q + 1 < end && q[0] == ':' && q[1] == ']')
+          p = q + 2;
+      } else if (c == ']') {
         in_class = false;
+      }
+      emit(out, &o, start, (size_t)(p - start));
       continue;
     }
     if (c == '[') {
       in_class = true;
-      if (i + 1 < n && pat[i + 1] == '^')
-        i++;
-      if (i + 1 < n && pat[i + 1] == ']')
-        i++; /* a leading ] is literal */
-      continue;
-    }
-    if (c == '(' && i + 1 < n && pat[i + 1] == '*')
-      bad = "backtracking verbs";
-    else if (c == '(' && i + 1 < n && pat[i + 1] == '?') {
-      char g = i + 2 < n ? pat[i + 2] : '\0';
-      if (g == 'P' && i + 3 < n && pat[i + 3] == '<')
-        continue; /* (?P<name> */
-      if (g == '<' && i + 3 < n && pat[i + 3] != '=' && pat[i + 3] != '!')
-        continue; /* (?<name> */
-      /* (?:...), (?flags) and (?flags:...) with RE2's flags i m s U. */
-      size_t k = i + 2;
-      while (k < n && strchr("imsU-", pat[k]) && pat[k])
-        k++;
-      if (k >= n || (pat[k] != ':' && pat[k] != ')') ||
-          (k == i + 2 && pat[k] == ')'))
-        bad = "lookaround, atomic groups, conditionals, recursion or "
-              "callouts";
-    } else if (c == '*' || c == '+' || c == '?' || c == '}') {
+      if (p < end && *p == '^')
+        p++;
+      if (p < end && *p == ']')
+        p++; /* a leading ] is literal */
+    } else if (c == '(' && p < end && *p == '*') {
+      return "backtracking verbs";
+    } else if (c == '(' && p < end && *p == '?') {
+      const char *q = p + 1;
+      if (q < end && *q == 'P' && q + 1 < end && q[1] == '<')
+        q += 2;
+      else if (q < end && *q == '<' && q + 1 < end && q[1] != '=' &&
+               q[1] != '!')
+        q += 1;
+      if (q > p + 1) { /* a named group: (?P<name> or (?<name> */
+        while (q < end && (isalnum((unsigned char)*q) || *q == '_'))
+          q++;
+        if (q >= end || *q != '>')
+          return "a malformed group name";
+        p = q + 1;
+      } else { /* (?:, (?flags) and (?flags: with RE2's flags */
+        while (q < end && *q && strchr("imsU-", *q))
+          q++;
+        if (q >= end || (*q != ':' && *q != ')') || (q == p + 1 && *q == ')'))
+          return "lookaround, atomic groups, conditionals, recursion, "
+                 "comments, callouts or flags RE2 does not have";
+        p = q + 1;
+      }
+    } else if (c == '*' || c == '+' || c == '?') {
       if (was_quantified && c != '?')
-        bad = "possessive or repeated quantifiers";
-      else if (!(was_quantified && c == '?'))
+        return "possessive or repeated quantifiers";
+      quantified = !(was_quantified && c == '?');
+    } else if (c == '{') {
+      bool bad = false;
+      const char *q = repeat_count(p, end, &bad);
+      if (bad)
+        return "a repetition count RE2 refuses ({,n} or more than 1000)";
+      if (q) {
+        if (was_quantified)
+          return "possessive or repeated quantifiers";
+        p = q;
         quantified = true;
+      } else {
+        emit(out, &o, "\\{", 2); /* RE2: a brace that starts no count */
+        continue;
+      }
     }
+    emit(out, &o, start, (size_t)(p - start));
   }
+  out[o] = '\0';
+  *out_len = o;
+  return NULL;
+}
+
+pcre2_code *kv_cel_regex_compile(const char *pat, size_t n,
+                                 pcre2_general_context *gctx, char *buf,
+                                 char *why, size_t why_size) {
+  size_t len = 0;
+  const char *bad = re2_translate(pat, n, buf, &len);
   if (bad) {
     snprintf(why, why_size, "regular expression uses %s, which RE2 does not "
              "accept or reads otherwise", bad);
     return NULL;
   }
-  /* RE2's defaults: UTF-8, $ only at the very end, no \C. */
+  /* RE2's defaults: UTF-8, $ only at the very end, lines end at \n. */
   pcre2_compile_context *cctx = pcre2_compile_context_create(gctx);
   if (!cctx) {
     snprintf(why, why_size, "out of memory");
     return NULL;
   }
+  pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
   int code;
   PCRE2_SIZE off;
   pcre2_code *re = pcre2_compile(
-      (PCRE2_SPTR)pat, n,
+      (PCRE2_SPTR)buf, len,
       PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C, &code, &off,
       cctx);
   pcre2_compile_context_free(cctx);
@@ -527,10 +620,11 @@ static kv_cel_val_t matches(kv_cel_scratch_t *s, const kv_cel_node_t *node,
   const pcre2_code *re = node->re;
   if (!re) {
     char *why = kv_cel_alloc(s, 200);
-    if (!why)
+    char *buf = kv_cel_alloc(s, pat->u.s.n * 12 + 1);
+    if (!why || !buf)
       return kv_cel_err("out of scratch memory");
     re = kv_cel_regex_compile(pat->u.s.p, pat->u.s.n, kv_cel_scratch_pcre2(s),
-                              why, 200);
+                              buf, why, 200);
     if (!re)
       return kv_cel_err(why);
   }

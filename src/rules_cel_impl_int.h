@@ -264,11 +264,12 @@ kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
 kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
                          const kv_cel_val_t *args, size_t nargs);
 /* Compile @pat (@n bytes) as RE2 reads it, with @gctx's allocator (NULL:
- * malloc); NULL with @why set when RE2 would refuse it or PCRE2 read it
- * otherwise (@why static, or in @why_buf). */
+ * malloc), through @buf (room for 12 * @n + 1 bytes: the pattern as PCRE2
+ * is given it); NULL with @why set when RE2 would refuse it or PCRE2 read
+ * it otherwise. */
 pcre2_code *kv_cel_regex_compile(const char *pat, size_t n,
-                                 pcre2_general_context *gctx,
-                                 char *why_buf, size_t why_size);
+                                 pcre2_general_context *gctx, char *buf,
+                                 char *why, size_t why_size);
 /* Whether @tz is a time zone the engine knows (UTC, Z, +hh:mm, -hh:mm). */
 bool kv_cel_tz_supported(const char *tz, size_t n);
 /* Valid UTF-8? */

@@ -303,6 +303,9 @@ kavro_err_t kv_cel_lex(kv_cel_lexer_t *lx, kv_cel_token_t *tok) {
     return lex_number(lx, tok);
   if (*p == '"' || *p == '\'')
     return lex_string(lx, tok, false, false);
+  if (*p == '`') /* a later grammar's quoted field names (a.`b-c`) */
+    return kv_cel_fail(lx->error, KAVRO_ERR_UNSUPPORTED, src, tok->pos,
+                       "backtick-quoted field names are not supported");
   tok->kind = KV_CEL_T_PUNCT;
   for (int i = 0; two[i]; i++)
     if (end - p >= 2 && memcmp(p, two[i], 2) == 0) {

@@ -771,8 +771,12 @@ static bool check_constants(parser_t *ps, kv_cel_node_t *n) {
     return true;
   if (n->fn == KV_CEL_F_MATCHES) {
     char why[160];
-    n->re = kv_cel_regex_compile(last->val.u.s.p, last->val.u.s.n, NULL, why,
-                                 sizeof why);
+    char *buf = malloc(last->val.u.s.n * 12 + 1);
+    if (!buf)
+      return fail(ps, KAVRO_ERR_NOMEM, last->pos, "out of memory");
+    n->re = kv_cel_regex_compile(last->val.u.s.p, last->val.u.s.n, NULL, buf,
+                                 why, sizeof why);
+    free(buf);
     if (!n->re)
       return fail(ps, KAVRO_ERR_UNSUPPORTED, last->pos, why);
   } else if (n->fn >= KV_CEL_F_FULLYEAR && n->nargs == 2 &&
