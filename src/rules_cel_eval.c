@@ -451,6 +451,11 @@ static kv_cel_val_t bound(kv_cel_scratch_t *s, const kv_cel_binding_t *b,
     return v;
   case KV_CEL_BIND_NULL:
     return v;
+  case KV_CEL_BIND_TIMESTAMP:
+    if (b->sec < KV_CEL_TS_MIN || b->sec > KV_CEL_TS_MAX || b->nsec < 0 ||
+        b->nsec > 999999999)
+      return kv_cel_err("timestamp out of range");
+    return kv_cel_time(KV_CEL_TIMESTAMP, b->sec, b->nsec);
   case KV_CEL_BIND_VALUE:
     return *b->value;
   default:

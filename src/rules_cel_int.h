@@ -25,15 +25,25 @@
  * Refused when compiled (KAVRO_ERR_UNSUPPORTED): message construction
  * (`T{f: v}`), optional syntax (`a.?b`, `[?x]`), functions outside the
  * standard set above (extension libraries: strings, math, encoders, ...),
- * two-variable comprehensions, protobuf types and enums, IANA time zone
- * names given as constants, and regular expressions that RE2 (the syntax
- * CEL prescribes) does not accept or that PCRE2 (the library matching
- * them) would read differently: backreferences, lookaround, atomic
- * groups, possessive quantifiers, recursion, conditionals, callouts,
- * backtracking verbs, \C \G \K \Z \R \X \h \v \e \c.  A pattern that is
- * not a constant is checked the same way when evaluated, and an error
- * then.  Syntax errors and references to undeclared variables are
- * KAVRO_ERR_INVALID_ARG with the 1-based column of the fault.
+ * two-variable comprehensions and the later macros (existsOne,
+ * transformList, transformMap), backtick-quoted field names, protobuf
+ * types and enums, IANA time zone names given as constants, and regular
+ * expressions that RE2 (the syntax CEL prescribes) does not accept or that
+ * PCRE2 (the library matching them) would read differently:
+ * backreferences, lookaround, atomic groups, possessive quantifiers,
+ * recursion, conditionals, comments, callouts, backtracking verbs, the
+ * (?x) flag, {,n}, counts over 1000, \S inside a class, \C \G \K \Z \R
+ * \X \N \h \v \e \c \g \k, \b inside a class.  (\s and \S are given to
+ * PCRE2 as RE2's class [\t\n\f\r ], without the vertical tab PCRE2
+ * adds.)  A pattern that is not a constant is checked the same way when
+ * evaluated, and an error then.  Syntax errors and references to
+ * undeclared variables are KAVRO_ERR_INVALID_ARG with the 1-based column
+ * of the fault.
+ *
+ * Where cel-spec's text and its conformance cases (written against
+ * cel-go) part, the cases win: an int or uint is compared with a double
+ * after conversion to double, and a duration holds at most an int64 of
+ * nanoseconds (about 292 years).
  *
  * How Avro values look in CEL (as Confluent's Java executor presents them,
  * CelUtils.toCelValue): a record is a map from field name to field value
@@ -118,6 +128,9 @@ typedef enum kv_cel_bind_kind_e {
   KV_CEL_BIND_STRING,   /* .str: a NUL-terminated UTF-8 string */
   KV_CEL_BIND_STRINGS,  /* .strs[0 .. .nstrs-1]: a list of strings */
   KV_CEL_BIND_NULL,     /* null */
+  KV_CEL_BIND_TIMESTAMP,/* .sec, .nsec: seconds since the epoch and
+                           nanoseconds (0 to 999999999), e.g. Java's
+                           `now` */
   KV_CEL_BIND_VALUE     /* .value: a CEL value (rules_cel_impl_int.h) */
 } kv_cel_bind_kind_t;
 
@@ -127,6 +140,8 @@ typedef struct kv_cel_binding_s {
   const char *str;
   const char *const *strs;
   size_t nstrs;
+  int64_t sec;
+  int32_t nsec;
   const struct kv_cel_val_s *value;
 } kv_cel_binding_t;
 
@@ -146,11 +161,11 @@ kavro_err_t kv_cel_eval_bool(const kv_cel_program_t *program,
 /*
  * Evaluate @program as kv_cel_eval_bool() does and write the result into
  * @dst, an avro-c value of the field's type (a CEL_FIELD transform).  The
- * result is converted as Java's CelFieldExecutor does: an int to an Avro
- * int (range-checked) or long, a double to float or double, a string to a
- * string or an enum symbol of the type, bytes to bytes or a fixed of the
- * same size, null to null; into a union it goes to the first branch that
- * takes it.  KAVRO_ERR_ENCODE naming both types when the result does not
+ * result is converted as Java's CelFieldExecutor does: an int or uint to
+ * an Avro int (range-checked) or long, any number to float or double, a
+ * string to a string or an enum symbol of the type, bytes to bytes or a
+ * fixed of the same size, null to null; into a union it goes to the first
+ * branch that takes it.  Arrays, maps and records are not written.  KAVRO_ERR_ENCODE naming both types when the result does not
  * fit @dst.  @dst may be the very value a binding reads.
  */
 kavro_err_t kv_cel_eval_to_avro(const kv_cel_program_t *program,

@@ -378,6 +378,26 @@ START_TEST(test_avro_field_transform) {
 }
 END_TEST
 
+START_TEST(test_bind_timestamp) {
+  static const char *const vars[] = {"now"};
+  kv_cel_program_t *p = compile_ok(
+      "now > timestamp('2009-02-13T23:31:29Z') && now.getSeconds() == 30 && "
+      "now.getMilliseconds() == 250",
+      vars, 1);
+  kv_cel_scratch_t *s = kv_cel_scratch_new();
+  kv_cel_binding_t b = {.kind = KV_CEL_BIND_TIMESTAMP, .sec = 1234567890,
+                        .nsec = 250000000};
+  kavro_error_t e;
+  bool r = false;
+  ck_assert_int_eq(kv_cel_eval_bool(p, s, &b, &r, &e), KAVRO_OK);
+  ck_assert(r);
+  b.nsec = 1000000000;
+  ck_assert_int_eq(kv_cel_eval_bool(p, s, &b, &r, &e), KAVRO_ERR_INVALID_ARG);
+  kv_cel_scratch_destroy(s);
+  kv_cel_program_destroy(p);
+}
+END_TEST
+
 START_TEST(test_unbound_and_non_bool) {
   static const char *const vars[] = {"message", "value"};
   kv_cel_scratch_t *s = kv_cel_scratch_new();
@@ -739,6 +759,7 @@ static Suite *cel_suite(void) {
   tcase_add_test(tc, test_avro_record);
   tcase_add_test(tc, test_avro_field_transform);
   tcase_add_test(tc, test_unbound_and_non_bool);
+  tcase_add_test(tc, test_bind_timestamp);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("scratch");
