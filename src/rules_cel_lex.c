@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common_error_int.h"
+#include "common_text_int.h"
 #include "rules_cel_impl_int.h"
 
 kavro_err_t kv_cel_fail(kavro_error_t *error, kavro_err_t code,
@@ -33,15 +34,6 @@ static int is_ident_start(int c) {
   return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int hex_value(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 /* Append code point @cp as UTF-8 to @out (room for 4 bytes assured). */
 static size_t put_utf8(char *out, uint32_t cp) {
@@ -102,7 +94,7 @@ static size_t escape(const char *p, const char *end, bool bytes, char *out,
   }
   uint32_t cp = 0;
   for (int i = 0; i < digits; i++) {
-    int v = hex_value(p[skip + i]);
+    int v = kv_hex_digit(p[skip + i]);
     if (v < 0 || v >= base) {
       *why = "invalid escape sequence";
       return 0;
@@ -190,13 +182,13 @@ static kavro_err_t lex_number(kv_cel_lexer_t *lx, kv_cel_token_t *tok) {
   const char *src = lx->src, *p = src + lx->at, *end = src + lx->len;
   const char *start = p;
   if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
-      hex_value(p[2]) >= 0) {
+      kv_hex_digit(p[2]) >= 0) {
     uint64_t v = 0;
-    for (p += 2; p < end && hex_value(*p) >= 0; p++) {
+    for (p += 2; p < end && kv_hex_digit(*p) >= 0; p++) {
       if (v >> 60)
         return kv_cel_fail(lx->error, KAVRO_ERR_INVALID_ARG, src, tok->pos,
                            "integer literal out of range");
-      v = v * 16 + (uint64_t)hex_value(*p);
+      v = v * 16 + (uint64_t)kv_hex_digit(*p);
     }
     tok->u = v;
     tok->kind = KV_CEL_T_INT;
