@@ -110,7 +110,7 @@ static size_t format_seconds(int64_t sec, int32_t nsec, char *out,
 /* ---- civil time ------------------------------------------------------ */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
+int64_t kv_cel_days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
   int64_t yoe = y - era * 400;
@@ -119,7 +119,7 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+void kv_cel_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   int64_t doe = z - era * 146097;
@@ -141,10 +141,9 @@ static int digits(const char *p, int n) {
   return v;
 }
 
-/* A fixed offset "+hh:mm", "-hh:mm", "Z" or "UTC" in seconds. */
-static bool parse_offset(const char *p, size_t n, int64_t *off) {
-  if ((n == 1 && (*p == 'Z' || *p == 'z')) ||
-      (n == 3 && memcmp(p, "UTC", 3) == 0)) {
+/* An RFC 3339 offset: "Z" or "+hh:mm", "-hh:mm", in seconds. */
+static bool rfc3339_offset(const char *p, size_t n, int64_t *off) {
+  if (n == 1 && (*p == 'Z' || *p == 'z')) {
     *off = 0;
     return true;
   }
@@ -155,11 +154,6 @@ static bool parse_offset(const char *p, size_t n, int64_t *off) {
     return false;
   *off = (h * 3600 + m * 60) * (p[0] == '-' ? -1 : 1);
   return true;
-}
-
-bool kv_cel_tz_supported(const char *tz, size_t n) {
-  int64_t off;
-  return parse_offset(tz, n, &off);
 }
 
 /* RFC 3339: 2006-01-02T15:04:05[.999999999](Z|+07:00). */
@@ -187,10 +181,10 @@ static kv_cel_val_t parse_timestamp(const char *p, size_t n) {
       nsec *= 10;
   }
   int64_t off;
-  if (!parse_offset(p + i, n - i, &off) || (n - i == 3))
+  if (!rfc3339_offset(p + i, n - i, &off))
     return kv_cel_err("timestamp: not an RFC 3339 time");
-  int64_t sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
-                off;
+  int64_t sec = kv_cel_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+                mi * 60 + s - off;
   if (sec < KV_CEL_TS_MIN || sec > KV_CEL_TS_MAX)
     return kv_cel_err("timestamp out of range");
   return kv_cel_time(KV_CEL_TIMESTAMP, sec, (int32_t)nsec);
@@ -202,7 +196,7 @@ static size_t format_timestamp(const kv_cel_val_t *t, char *out,
   if (rem < 0)
     rem += 86400, days--;
   int m, d;
-  civil_from_days(days, &y, &m, &d);
+  kv_cel_civil_from_days(days, &y, &m, &d);
   size_t len = (size_t)snprintf(out, size, "%04lld-%02d-%02dT%02d:%02d:%02d",
                                 (long long)y, m, d, (int)(rem / 3600),
                                 (int)(rem / 60 % 60), (int)(rem % 60));
@@ -639,8 +633,10 @@ static kv_cel_val_t matches(kv_cel_scratch_t *s, const kv_cel_node_t *node,
 
 /* ---- time accessors -------------------------------------------------- */
 
-static kv_cel_val_t time_part(kv_cel_fn_t fn, const kv_cel_val_t *t,
+static kv_cel_val_t time_part(const kv_cel_node_t *node,
+                              const kv_cel_val_t *t,
                               const kv_cel_val_t *tz) {
+  kv_cel_fn_t fn = (kv_cel_fn_t)node->fn;
   if (t->kind == KV_CEL_DURATION) {
     if (tz)
       return kv_cel_err(KV_CEL_NO_OVERLOAD);
@@ -659,14 +655,17 @@ static kv_cel_val_t time_part(kv_cel_fn_t fn, const kv_cel_val_t *t,
   if (t->kind != KV_CEL_TIMESTAMP || (tz && tz->kind != KV_CEL_STRING))
     return kv_cel_err(KV_CEL_NO_OVERLOAD);
   int64_t off = 0;
-  if (tz && !parse_offset(tz->u.s.p, tz->u.s.n, &off))
-    return kv_cel_err("unsupported time zone");
+  if (node->tz) /* a constant zone name, read when compiled */
+    off = kv_cel_tz_offset(node->tz, t->u.t.sec);
+  else if (tz && !kv_cel_tz_fixed(tz->u.s.p, tz->u.s.n, &off))
+    return kv_cel_err("time zone: a zone name must be a constant; computed "
+                      "zones may only be fixed offsets (+05:30)");
   int64_t local = t->u.t.sec + off, days = local / 86400, rem = local % 86400;
   if (rem < 0)
     rem += 86400, days--;
   int64_t y;
   int m, d;
-  civil_from_days(days, &y, &m, &d);
+  kv_cel_civil_from_days(days, &y, &m, &d);
   switch (fn) {
   case KV_CEL_F_FULLYEAR: return kv_cel_int(y);
   case KV_CEL_F_MONTH: return kv_cel_int(m - 1);
@@ -674,7 +673,8 @@ static kv_cel_val_t time_part(kv_cel_fn_t fn, const kv_cel_val_t *t,
   case KV_CEL_F_DAYOFMONTH: return kv_cel_int(d - 1);
   case KV_CEL_F_DAYOFWEEK: /* 1970-01-01 was a Thursday */
     return kv_cel_int(((days % 7) + 11) % 7);
-  case KV_CEL_F_DAYOFYEAR: return kv_cel_int(days - days_from_civil(y, 1, 1));
+  case KV_CEL_F_DAYOFYEAR:
+    return kv_cel_int(days - kv_cel_days_from_civil(y, 1, 1));
   case KV_CEL_F_HOURS: return kv_cel_int(rem / 3600);
   case KV_CEL_F_MINUTES: return kv_cel_int(rem / 60 % 60);
   case KV_CEL_F_SECONDS: return kv_cel_int(rem % 60);
@@ -735,6 +735,6 @@ kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
     return fn == KV_CEL_F_MATCHES ? matches(s, node, a, &args[1])
                                   : kv_cel_bool(has_sub(a, &args[1], fn));
   default:
-    return time_part(fn, a, nargs > 1 ? &args[1] : NULL);
+    return time_part(node, a, nargs > 1 ? &args[1] : NULL);
   }
 }

@@ -187,6 +187,7 @@ typedef struct kv_cel_node_s {
   size_t name_len;
   kv_cel_val_t val;  /* constants (strings owned by the node) */
   pcre2_code *re;    /* a constant pattern of matches() */
+  struct kv_cel_tz_s *tz; /* a constant IANA zone of an accessor */
 } kv_cel_node_t;
 
 struct kv_cel_program_s {
@@ -270,8 +271,23 @@ kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
 pcre2_code *kv_cel_regex_compile(const char *pat, size_t n,
                                  pcre2_general_context *gctx, char *buf,
                                  char *why, size_t why_size);
-/* Whether @tz is a time zone the engine knows (UTC, Z, +hh:mm, -hh:mm). */
-bool kv_cel_tz_supported(const char *tz, size_t n);
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t kv_cel_days_from_civil(int64_t y, int m, int d);
+void kv_cel_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
+/* ---- time zones (rules_cel_tz.c) ------------------------------------- */
+
+typedef struct kv_cel_tz_s kv_cel_tz_t;
+/* IANA zone @name (@n bytes) from the zoneinfo directory ($TZDIR, else
+ * /usr/share/zoneinfo); NULL when there is no such zone or its file is
+ * not one this reader trusts. */
+kv_cel_tz_t *kv_cel_tz_load(const char *name, size_t n);
+void kv_cel_tz_free(kv_cel_tz_t *tz);
+/* The offset east of UTC, in seconds, of @tz at instant @t. */
+int32_t kv_cel_tz_offset(const kv_cel_tz_t *tz, int64_t t);
+/* A fixed zone as cel-go reads one: "UTC", or [+-]hh:mm (sign optional);
+ * false when @p is none. */
+bool kv_cel_tz_fixed(const char *p, size_t n, int64_t *off);
 /* Valid UTF-8? */
 bool kv_cel_utf8_valid(const char *p, size_t n);
 

@@ -19,15 +19,19 @@
  * arguments) and filter, contains/startsWith/endsWith/matches, the
  * conversions int(), uint(), double(), string(), bytes(), bool(), type(),
  * dyn(), timestamp() and duration() with their arithmetic, comparisons
- * and accessors (getFullYear ... getMilliseconds, with an optional fixed
- * UTC offset such as "+05:30" or "UTC" as time zone).
+ * and accessors (getFullYear ... getMilliseconds, with an optional time
+ * zone: an IANA name such as "Europe/Paris", read from the system's
+ * tzdata when the rule is compiled, or a fixed offset such as "+05:30",
+ * "05:30" or "UTC").
  *
  * Refused when compiled (KAVRO_ERR_UNSUPPORTED): message construction
  * (`T{f: v}`), optional syntax (`a.?b`, `[?x]`), functions outside the
  * standard set above (extension libraries: strings, math, encoders, ...),
  * two-variable comprehensions and the later macros (existsOne,
  * transformList, transformMap), backtick-quoted field names, protobuf
- * types and enums, IANA time zone names given as constants, and regular
+ * types and enums, time zone names this system's tzdata does not have
+ * (a computed zone name is an evaluation error: only constant names are
+ * read, when compiling, so that evaluation never touches a file), regular
  * expressions that RE2 (the syntax CEL prescribes) does not accept or that
  * PCRE2 (the library matching them) would read differently:
  * backreferences, lookaround, atomic groups, possessive quantifiers,

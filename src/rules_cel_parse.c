@@ -34,6 +34,7 @@ static void node_free(kv_cel_node_t *n) {
     free((char *)n->val.u.s.p);
   if (n->re)
     pcre2_code_free(n->re);
+  kv_cel_tz_free(n->tz);
   free(n);
 }
 
@@ -779,11 +780,15 @@ static bool check_constants(parser_t *ps, kv_cel_node_t *n) {
     free(buf);
     if (!n->re)
       return fail(ps, KAVRO_ERR_UNSUPPORTED, last->pos, why);
-  } else if (n->fn >= KV_CEL_F_FULLYEAR && n->nargs == 2 &&
-             !kv_cel_tz_supported(last->val.u.s.p, last->val.u.s.n)) {
-    return fail(ps, KAVRO_ERR_UNSUPPORTED, last->pos,
-                "time zones other than UTC and fixed offsets (+hh:mm) are "
-                "not supported");
+  } else if (n->fn >= KV_CEL_F_FULLYEAR && n->nargs == 2) {
+    int64_t off;
+    if (kv_cel_tz_fixed(last->val.u.s.p, last->val.u.s.n, &off))
+      return true;
+    /* A zone name: read once, here, never while evaluating. */
+    if (!(n->tz = kv_cel_tz_load(last->val.u.s.p, last->val.u.s.n)))
+      return fail(ps, KAVRO_ERR_UNSUPPORTED, last->pos,
+                  "unknown time zone (neither an IANA zone of this "
+                  "system's zoneinfo nor a fixed offset such as +05:30)");
   }
   return true;
 }
