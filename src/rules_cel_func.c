@@ -230,13 +230,16 @@ static kv_cel_val_t parse_duration(const char *p, size_t n) {
   while (p < end) {
     __int128 whole = 0, frac = 0, scale = 1;
     const char *start = p;
+    /* Bounded so that no product below overflows: a whole part past
+     * 2^64 is out of range whatever its unit, and digits past the 18th
+     * of a fraction are below a nanosecond of any unit. */
     for (; p < end && *p >= '0' && *p <= '9'; p++)
-      if ((whole = whole * 10 + (*p - '0')) > (__int128)1 << 100)
+      if ((whole = whole * 10 + (*p - '0')) > (__int128)1 << 64)
         return kv_cel_err("duration out of range");
     bool had_whole = p > start;
     if (p < end && *p == '.')
       for (p++; p < end && *p >= '0' && *p <= '9'; p++)
-        if (scale < (__int128)1 << 90)
+        if (scale < 1000000000000000000LL)
           frac = frac * 10 + (*p - '0'), scale *= 10;
     if (!had_whole && scale == 1)
       return kv_cel_err("duration: invalid text");

@@ -183,6 +183,13 @@ START_TEST(test_errors_and_absorption) {
   ck_assert_str_eq(eval_error("1 + 1u"), KV_CEL_NO_OVERLOAD);
   ck_assert_str_eq(eval_error("{'a': 1}.b"), "no such key: b");
   ck_assert_str_eq(eval_error("{1: 1, 1u: 2}"), "Failed with repeated key");
+  ck_assert_str_eq(eval_error("duration('11111111111111111111111111111m')"),
+                   "duration out of range");
+  ck_assert(eval_true("duration('1.00000000000000000000000000009s') == "
+                      "duration('1s') && duration('2562047h') > "
+                      "duration('0')"));
+  ck_assert_str_eq(eval_error("duration('2562048h')"),
+                   "duration out of range");
 }
 END_TEST
 
