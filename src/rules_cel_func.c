@@ -626,11 +626,15 @@ static kv_cel_val_t matches(kv_cel_scratch_t *s, const kv_cel_node_t *node,
       return kv_cel_err(why);
   }
   int rc = pcre2_match(re, (PCRE2_SPTR)str->u.s.p, str->u.s.n, 0, 0,
-                       kv_cel_scratch_match_data(s), NULL);
+                       kv_cel_scratch_match_data(s),
+                       kv_cel_scratch_match_context(s));
   if (rc >= 0) /* 0: matched, offsets not all kept */
     return kv_cel_bool(true);
   if (rc == PCRE2_ERROR_NOMATCH)
     return kv_cel_bool(false);
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+    return kv_cel_err("matches: the match takes too many steps (PCRE2 "
+                      "backtracks where RE2 would not)");
   return kv_cel_err("matches: the regular expression could not be matched");
 }
 

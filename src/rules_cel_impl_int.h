@@ -124,9 +124,13 @@ static inline kv_cel_val_t kv_cel_time(kv_cel_kind_t kind, int64_t sec,
 void *kv_cel_alloc(kv_cel_scratch_t *scratch, size_t size);
 /* Start a new evaluation: everything allocated before is given back. */
 void kv_cel_scratch_reset(kv_cel_scratch_t *scratch);
-/* The scratch's match data and its PCRE2 context allocating from it. */
+/* The scratch's match data, its match context (the limits below) and its
+ * PCRE2 context allocating from it. */
 pcre2_match_data *kv_cel_scratch_match_data(kv_cel_scratch_t *scratch);
+pcre2_match_context *kv_cel_scratch_match_context(kv_cel_scratch_t *scratch);
 pcre2_general_context *kv_cel_scratch_pcre2(kv_cel_scratch_t *scratch);
+/* How many backtracking steps one matches() may take. */
+#define KV_CEL_MATCH_LIMIT 10000000
 /* A printf-formatted error message in @scratch (a fixed one if none). */
 kv_cel_val_t kv_cel_errf(kv_cel_scratch_t *scratch, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -24,6 +24,7 @@ struct kv_cel_scratch_s {
   block_t *first, *cur;
   size_t total, growths;
   pcre2_match_data *md;
+  pcre2_match_context *mctx;
   pcre2_general_context *gctx;
 };
 
@@ -47,7 +48,14 @@ kv_cel_scratch_t *kv_cel_scratch_new(void) {
    * backtracking frames in the match data, so they are reused too. */
   s->md = pcre2_match_data_create(1, NULL);
   s->gctx = pcre2_general_context_create(arena_malloc, arena_free, s);
-  if (!s->md || !s->gctx) {
+  /* PCRE2 backtracks where RE2 would not: a pattern and a subject chosen
+   * to explode are cut off (an error, never a verdict). */
+  s->mctx = pcre2_match_context_create(NULL);
+  if (s->mctx) {
+    pcre2_set_match_limit(s->mctx, KV_CEL_MATCH_LIMIT);
+    pcre2_set_heap_limit(s->mctx, 8192); /* KiB */
+  }
+  if (!s->md || !s->gctx || !s->mctx) {
     kv_cel_scratch_destroy(s);
     return NULL;
   }
@@ -62,6 +70,7 @@ void kv_cel_scratch_destroy(kv_cel_scratch_t *s) {
     free(b);
   }
   pcre2_match_data_free(s->md);
+  pcre2_match_context_free(s->mctx);
   pcre2_general_context_free(s->gctx);
   free(s);
 }
@@ -81,6 +90,9 @@ pcre2_match_data *kv_cel_scratch_match_data(kv_cel_scratch_t *s) {
 }
 pcre2_general_context *kv_cel_scratch_pcre2(kv_cel_scratch_t *s) {
   return s->gctx;
+}
+pcre2_match_context *kv_cel_scratch_match_context(kv_cel_scratch_t *s) {
+  return s->mctx;
 }
 
 void *kv_cel_alloc(kv_cel_scratch_t *s, size_t size) {

@@ -143,6 +143,10 @@ START_TEST(test_regex_dialect) {
       "'a'.matches('(*ANY)a')", "'a'.matches('(?#c)a')"};
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
     assert_refused(refused[i], KAVRO_ERR_UNSUPPORTED, "regular expression");
+  /* Backtracking that RE2 would not do is cut off, an error. */
+  ck_assert(strstr(eval_error("'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'"
+                              ".matches('^(a|a)*$')"),
+                   "too many steps"));
   /* The same refusal, as an error, for a pattern made while evaluating. */
   ck_assert(strstr(eval_error("'a'.matches('a' + '(?=b)')"), "lookaround"));
 }
