@@ -40,7 +40,9 @@
  * \X \N \h \v \e \c \g \k, \b inside a class.  (\s and \S are given to
  * PCRE2 as RE2's class [\t\n\f\r ], without the vertical tab PCRE2
  * adds.)  A pattern that is not a constant is checked the same way when
- * evaluated, and an error then.  Syntax errors and references to
+ * evaluated, and an error then.  PCRE2 backtracks where RE2 runs in
+ * linear time: a match that takes more than KV_CEL_MATCH_LIMIT steps is
+ * an evaluation error.  Syntax errors and references to
  * undeclared variables are KAVRO_ERR_INVALID_ARG with the 1-based column
  * of the fault.
  *

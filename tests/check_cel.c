@@ -671,6 +671,8 @@ static bool same(kv_cel_scratch_t *s, const kv_cel_val_t *a,
   return kv_cel_equal(s, a, b);
 }
 
+/* CEL_SHOW_REFUSED=1 in the environment lists every case not run and
+ * why, and every expected error met at compile time. */
 typedef struct tally_s {
   int passed, refused, wrong;
 } tally_t;
@@ -744,8 +746,9 @@ static void run_case(const tp_node_t *t, kv_cel_scratch_t *s, tally_t *tally,
   if (verdict) {
     tally->wrong++;
     printf("cel-spec %s: %s: `%s` wrong (%s)\n", file, name, expr, verdict);
-  } else if (getenv("CEL_SHOW_REFUSED") && err) {
-    printf("refused %s: %s: `%s`: %s\n", file, name, expr, e.text);
+  } else if (getenv("CEL_SHOW_REFUSED") && (err || !representable)) {
+    printf("refused %s: %s: `%s`: %s\n", file, name, expr,
+           err ? e.text : "a binding or result of a type the engine lacks");
   }
   kv_cel_program_destroy(p);
   pool_clear(pool);
