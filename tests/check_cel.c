@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,7 +242,13 @@ static const char order_schema[] =
     "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"
     "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"long\"}},"
     "{\"name\":\"site\",\"type\":{\"type\":\"record\",\"name\":\"Site\","
-    "\"fields\":[{\"name\":\"code\",\"type\":\"string\"}]}}]}";
+    "\"fields\":[{\"name\":\"code\",\"type\":\"string\"}]}},"
+    "{\"name\":\"visits\",\"type\":{\"type\":\"array\",\"items\":"
+    "{\"type\":\"record\",\"name\":\"Visit\",\"fields\":["
+    "{\"name\":\"at\",\"type\":\"long\"},"
+    "{\"name\":\"done\",\"type\":[\"null\",\"boolean\"]}]}}},"
+    "{\"name\":\"crews\",\"type\":{\"type\":\"map\",\"values\":"
+    "{\"type\":\"array\",\"items\":\"string\"}}}]}";
 
 typedef struct order_s {
   avro_schema_t schema;
@@ -278,6 +285,25 @@ static void order_make(order_t *o) {
   avro_value_get_by_name(&o->value, "site", &f, NULL);
   avro_value_get_by_name(&f, "code", &e, NULL);
   avro_value_set_string(&e, "BER");
+  avro_value_get_by_name(&o->value, "visits", &f, NULL);
+  for (int i = 0; i < 2; i++) {
+    avro_value_t visit, field;
+    avro_value_append(&f, &visit, NULL);
+    avro_value_get_by_name(&visit, "at", &field, NULL);
+    avro_value_set_long(&field, 1000 + i);
+    avro_value_get_by_name(&visit, "done", &field, NULL);
+    avro_value_set_branch(&field, i, &b); /* null, then true */
+    if (i)
+      avro_value_set_boolean(&b, 1);
+    else
+      avro_value_set_null(&b);
+  }
+  avro_value_get_by_name(&o->value, "crews", &f, NULL);
+  avro_value_add(&f, "night", &e, NULL, NULL);
+  avro_value_append(&e, &b, NULL);
+  avro_value_set_string(&b, "ana");
+  avro_value_append(&e, &b, NULL);
+  avro_value_set_string(&b, "bo");
 }
 
 static void order_free(order_t *o) {
@@ -314,8 +340,18 @@ START_TEST(test_avro_record) {
   ck_assert(message_true(&o, "message.attrs.w == 7 && 'w' in message.attrs "
                              "&& message.attrs.all(k, k == 'w')"));
   ck_assert(message_true(&o, "message.site.code.startsWith('BE')"));
-  ck_assert(message_true(&o, "size(message) == 9 && "
+  ck_assert(message_true(&o, "size(message) == 11 && "
                              "message.exists(f, f == 'site')"));
+  ck_assert(message_true(&o, "message.visits[0].done == null && "
+                             "message.visits[1].done && "
+                             "message.visits.all(v, v.at >= 1000) && "
+                             "message.visits.map(v, v.at) == [1000, 1001]"));
+  ck_assert(message_true(&o, "message.crews.night[1] == 'bo' && "
+                             "size(message.crews['night']) == 2 && "
+                             "message.crews == {'night': ['ana', 'bo']}"));
+  ck_assert(message_true(&o, "message.site == {'code': 'BER'} && "
+                             "type(message.site) == map && "
+                             "type(message.visits) == list"));
   ck_assert(!message_true(&o, "message.qty > 3"));
   order_free(&o);
 }
@@ -508,6 +544,51 @@ START_TEST(test_scratch_warm_path) {
   ck_assert_uint_eq(after, before);
   ck_assert_uint_eq(kv_cel_scratch_growths(s), growths);
   kv_cel_scratch_destroy(s);
+  kv_cel_program_destroy(p);
+  order_free(&o);
+}
+END_TEST
+
+/* One program, one scratch per thread, one message read by all. */
+typedef struct share_s {
+  const kv_cel_program_t *program;
+  const avro_value_t *message;
+  int wrong;
+} share_t;
+
+static void *evaluate_often(void *arg) {
+  share_t *sh = arg;
+  kv_cel_scratch_t *s = kv_cel_scratch_new();
+  kv_cel_binding_t b = {.kind = KV_CEL_BIND_AVRO, .avro = sh->message};
+  for (int i = 0; i < 2000; i++) {
+    kavro_error_t e;
+    bool r = false;
+    if (kv_cel_eval_bool(sh->program, s, &b, &r, &e) != KAVRO_OK || !r)
+      sh->wrong++;
+  }
+  kv_cel_scratch_destroy(s);
+  return NULL;
+}
+
+START_TEST(test_threads_share_program) {
+  static const char *const vars[] = {"message"};
+  order_t o;
+  order_make(&o);
+  kv_cel_program_t *p = compile_ok(
+      "message.id.matches('^o-[0-9]+$') && message.tags.map(t, t + '!') == "
+      "['pii!'] && message.visits.exists(v, v.done == true)",
+      vars, 1);
+  pthread_t threads[4];
+  share_t shares[4];
+  for (int i = 0; i < 4; i++) {
+    shares[i] = (share_t){.program = p, .message = &o.value};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, evaluate_often,
+                                    &shares[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(threads[i], NULL);
+    ck_assert_int_eq(shares[i].wrong, 0);
+  }
   kv_cel_program_destroy(p);
   order_free(&o);
 }
@@ -822,6 +903,7 @@ static Suite *cel_suite(void) {
   tc = tcase_create("scratch");
   tcase_add_test(tc, test_scratch_warm_path);
   tcase_add_test(tc, test_scratch_bound);
+  tcase_add_test(tc, test_threads_share_program);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("conformance");
