@@ -141,24 +141,27 @@ static int digits(const char *p, int n) {
   return v;
 }
 
-/* An RFC 3339 offset: "Z" or "+hh:mm", "-hh:mm", in seconds. */
+/* An RFC 3339 offset as Go's time.Parse(time.RFC3339) reads it: "Z" or
+ * "+hh:mm", "-hh:mm" (hours up to 24), in seconds. */
 static bool rfc3339_offset(const char *p, size_t n, int64_t *off) {
-  if (n == 1 && (*p == 'Z' || *p == 'z')) {
+  if (n == 1 && *p == 'Z') {
     *off = 0;
     return true;
   }
   if (n != 6 || (p[0] != '+' && p[0] != '-') || p[3] != ':')
     return false;
   int h = digits(p + 1, 2), m = digits(p + 4, 2);
-  if (h < 0 || m < 0 || h > 23 || m > 59)
+  if (h < 0 || m < 0 || h > 24 || m > 59)
     return false;
   *off = (h * 3600 + m * 60) * (p[0] == '-' ? -1 : 1);
   return true;
 }
 
-/* RFC 3339: 2006-01-02T15:04:05[.999999999](Z|+07:00). */
+/* RFC 3339 as Go's time.Parse(time.RFC3339) reads it, which cel-go uses:
+ * 2006-01-02T15:04:05[.999999999](Z|+07:00), a fraction after '.' or ','
+ * of any length (truncated to nanoseconds), upper-case T and Z. */
 static kv_cel_val_t parse_timestamp(const char *p, size_t n) {
-  if (n < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't') ||
+  if (n < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' ||
       p[13] != ':' || p[16] != ':')
     return kv_cel_err("timestamp: not an RFC 3339 time");
   int y = digits(p, 4), mo = digits(p + 5, 2), d = digits(p + 8, 2);
@@ -170,12 +173,12 @@ static kv_cel_val_t parse_timestamp(const char *p, size_t n) {
     return kv_cel_err("timestamp: not an RFC 3339 time");
   size_t i = 19;
   int64_t nsec = 0;
-  if (i < n && p[i] == '.') {
+  if (i < n && (p[i] == '.' || p[i] == ',')) {
     int nd = 0;
     for (i++; i < n && p[i] >= '0' && p[i] <= '9'; i++, nd++)
       if (nd < 9)
         nsec = nsec * 10 + (p[i] - '0');
-    if (nd == 0 || nd > 9)
+    if (nd == 0)
       return kv_cel_err("timestamp: not an RFC 3339 time");
     for (; nd < 9; nd++)
       nsec *= 10;
@@ -344,10 +347,16 @@ static kv_cel_val_t to_double(const kv_cel_val_t *a) {
       return kv_cel_err("double: invalid number text");
     memcpy(buf, a->u.s.p, a->u.s.n);
     buf[a->u.s.n] = '\0';
-    /* strtod's hexadecimal floats Go also reads; its "inf"/"nan" too. */
+    /* strtod reads what Go's strconv.ParseFloat reads ("inf", "NaN",
+     * hexadecimal floats) and more, which is refused: blanks, "nan(...)",
+     * a hexadecimal float without its p exponent. */
     char *end;
+    bool hex = strpbrk(buf, "xX") != NULL;
+    if (isspace((unsigned char)buf[0]) || strchr(buf, '(') ||
+        (hex && !strpbrk(buf, "pP")))
+      return kv_cel_err("double: invalid number text");
     double d = strtod(buf, &end);
-    if (*end || isspace((unsigned char)buf[0]))
+    if (*end)
       return kv_cel_err("double: invalid number text");
     return kv_cel_double(d);
   }

@@ -218,6 +218,14 @@ START_TEST(test_equality_and_functions) {
   ck_assert(eval_true("timestamp('2009-02-13T23:31:30Z').getFullYear() == "
                       "2009 && timestamp('2009-02-13T23:31:30Z')"
                       ".getHours('+01:00') == 0"));
+  ck_assert(eval_true("timestamp('2009-02-13T23:31:30,1234567891Z') == "
+                      "timestamp('2009-02-13T23:31:30.123456789Z')"));
+  ck_assert_str_eq(eval_error("timestamp('2009-02-13t23:31:30Z')"),
+                   "timestamp: not an RFC 3339 time");
+  ck_assert_str_eq(eval_error("double('0x1')"), "double: invalid number text");
+  ck_assert_str_eq(eval_error("double('nan(1)')"),
+                   "double: invalid number text");
+  ck_assert(eval_true("double('0x1p-2') == 0.25 && double('-Inf') < 0.0"));
   ck_assert(eval_true("duration('1h30m') == duration('90m') && "
                       "string(duration('-1.5s')) == '-1.5s'"));
   ck_assert(eval_true("timestamp('2009-02-13T23:31:30Z') + duration('1s') - "
