@@ -171,8 +171,9 @@ kavro_err_t kv_cel_eval_bool(const kv_cel_program_t *program,
  * an Avro int (range-checked) or long, any number to float or double, a
  * string to a string or an enum symbol of the type, bytes to bytes or a
  * fixed of the same size, null to null; into a union it goes to the first
- * branch that takes it.  Arrays, maps and records are not written.  KAVRO_ERR_ENCODE naming both types when the result does not
- * fit @dst.  @dst may be the very value a binding reads.
+ * branch that takes it.  Arrays, maps and records are not written.
+ * KAVRO_ERR_ENCODE naming both types when the result does not fit @dst.
+ * @dst may be the very value a binding reads.
  */
 kavro_err_t kv_cel_eval_to_avro(const kv_cel_program_t *program,
                                 kv_cel_scratch_t *scratch,

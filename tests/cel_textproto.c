@@ -1,6 +1,7 @@
 /*
  * kavro tests - the protobuf text format reader of cel_textproto.h.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,9 @@ static bool read_string(reader_t *r, char *out, size_t *n) {
     if (r->p >= r->end)
       return fail(r, "truncated escape");
     c = *r->p++;
-    const char *simple = strchr("n\nt\tr\ra\ab\bf\fv\v\\\\''\"\"??", c);
-    if (c && simple && (simple - "n\nt\tr\ra\ab\bf\fv\v\\\\''\"\"??") % 2 == 0) {
+    static const char pairs[] = "n\nt\tr\ra\ab\bf\fv\v\\\\''\"\"??";
+    const char *simple = strchr(pairs, c);
+    if (c && simple && (simple - pairs) % 2 == 0) {
       out[(*n)++] = simple[1];
     } else if (octal(c) >= 0) {
       int v = octal(c);
@@ -155,8 +157,7 @@ static bool read_fields(reader_t *r, tp_node_t *parent, char close) {
         r->p++;
     } else {
       while (r->p < r->end && (*r->p == '_' || *r->p == '.' ||
-                               (*r->p >= '0' && *r->p <= '9') ||
-                               ((*r->p | 0x20) >= 'a' && (*r->p | 0x20) <= 'z')))
+                               isalnum((unsigned char)*r->p)))
         r->p++;
     }
     if (r->p == start)

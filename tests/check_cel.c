@@ -128,13 +128,16 @@ END_TEST
 
 /* Patterns are read as RE2 reads them, whatever PCRE2 would accept. */
 START_TEST(test_regex_dialect) {
-  ck_assert(eval_true("'a b'.matches(r'^a\\sb$') && 'a\\tb'.matches(r'a[\\s]b')"));
-  ck_assert(eval_true("!'a\\vb'.matches(r'a\\sb') && 'a\\vb'.matches(r'a\\Sb')"));
+  ck_assert(eval_true("'a b'.matches(r'^a\\sb$') && "
+                      "'a\\tb'.matches(r'a[\\s]b')"));
+  ck_assert(eval_true("!'a\\vb'.matches(r'a\\sb') && "
+                      "'a\\vb'.matches(r'a\\Sb')"));
   ck_assert(eval_true("'x{'.matches('x{') && 'aa'.matches('^a{2}$')"));
   ck_assert(eval_true("'AB'.matches('(?i)ab') && 'ab'.matches('(?P<n>a)b')"));
   ck_assert(eval_true("'a\\n'.matches('a$') == false"));
   ck_assert(eval_true("'\\u00e9'.matches('^.$') && '9'.matches(r'\\d')"));
-  ck_assert(eval_true("'a.b'.matches(r'\\Q.\\E') && !'ab'.matches(r'\\Q.\\E')"));
+  ck_assert(eval_true("'a.b'.matches(r'\\Q.\\E') && "
+                      "!'ab'.matches(r'\\Q.\\E')"));
   static const char *const refused[] = {
       "'a'.matches('a{,2}')",  "'a'.matches('a{1001}')",
       "'a'.matches(r'[\\S]')",  "'a'.matches(r'[\\b]')",
