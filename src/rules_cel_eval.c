@@ -436,7 +436,14 @@ static kv_cel_val_t eval(ctx_t *c, const kv_cel_node_t *n) {
 static kv_cel_val_t bound(kv_cel_scratch_t *s, const kv_cel_binding_t *b,
                           const char *name) {
   kv_cel_val_t v = {.kind = KV_CEL_NULL};
-  switch (b ? b->kind : KV_CEL_BIND_NONE) {
+  kv_cel_bind_kind_t kind = b ? b->kind : KV_CEL_BIND_NONE;
+  /* A binding without its pointer is no binding. */
+  if ((kind == KV_CEL_BIND_AVRO && !b->avro) ||
+      (kind == KV_CEL_BIND_STRING && !b->str) ||
+      (kind == KV_CEL_BIND_STRINGS && !b->strs && b->nstrs) ||
+      (kind == KV_CEL_BIND_VALUE && !b->value))
+    kind = KV_CEL_BIND_NONE;
+  switch (kind) {
   case KV_CEL_BIND_AVRO:
     return kv_cel_from_avro(s, b->avro);
   case KV_CEL_BIND_STRING:

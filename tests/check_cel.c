@@ -511,6 +511,9 @@ START_TEST(test_unbound_and_non_bool) {
   p = compile_ok("value + 1 == 2", vars, 2);
   ck_assert_int_eq(kv_cel_eval_bool(p, s, b, &r, &e), KAVRO_ERR_INVALID_ARG);
   ck_assert(strstr(e.text, "no value bound to 'value'"));
+  b[1] = (kv_cel_binding_t){.kind = KV_CEL_BIND_AVRO}; /* no value */
+  ck_assert_int_eq(kv_cel_eval_bool(p, s, b, &r, &e), KAVRO_ERR_INVALID_ARG);
+  ck_assert(strstr(e.text, "no value bound to 'value'"));
   kv_cel_program_destroy(p);
   p = compile_ok("1", vars, 2);
   ck_assert_int_eq(kv_cel_eval_bool(p, s, b, &r, &e), KAVRO_ERR_INVALID_ARG);
