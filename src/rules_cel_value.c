@@ -1,0 +1,557 @@
+/*
+ * kavro - CEL values: the scratch arena evaluations allocate from, lists
+ * and maps whatever holds them, equality and ordering as cel-spec defines
+ * them, and the binding to avro-c values both ways.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common_error_int.h"
+#include "rules_cel_impl_int.h"
+
+/* ---- scratch --------------------------------------------------------- */
+
+typedef struct block_s {
+  struct block_s *next;
+  size_t cap, used;
+  _Alignas(16) unsigned char data[];
+} block_t;
+
+struct kv_cel_scratch_s {
+  block_t *first, *cur;
+  size_t total, growths;
+  pcre2_match_data *md;
+  pcre2_match_context *mctx;
+  pcre2_general_context *gctx;
+};
+
+/* PCRE2's allocator: the scratch, but for the context itself, which
+ * must outlive every reset (it is made while s->gctx is still NULL). */
+static void *arena_malloc(PCRE2_SIZE size, void *data) {
+  kv_cel_scratch_t *s = data;
+  return s->gctx ? kv_cel_alloc(s, size) : malloc(size);
+}
+static void arena_free(void *p, void *data) {
+  kv_cel_scratch_t *s = data;
+  if (p == (void *)s->gctx)
+    free(p);
+}
+
+kv_cel_scratch_t *kv_cel_scratch_new(void) {
+  kv_cel_scratch_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  /* One pair of offsets is all matches() needs; PCRE2 keeps its
+   * backtracking frames in the match data, so they are reused too. */
+  s->md = pcre2_match_data_create(1, NULL);
+  s->gctx = pcre2_general_context_create(arena_malloc, arena_free, s);
+  /* PCRE2 backtracks where RE2 would not: a pattern and a subject chosen
+   * to explode are cut off (an error, never a verdict). */
+  s->mctx = pcre2_match_context_create(NULL);
+  if (s->mctx) {
+    pcre2_set_match_limit(s->mctx, KV_CEL_MATCH_LIMIT);
+    pcre2_set_heap_limit(s->mctx, 8192); /* KiB */
+  }
+  if (!s->md || !s->gctx || !s->mctx) {
+    kv_cel_scratch_destroy(s);
+    return NULL;
+  }
+  return s;
+}
+
+void kv_cel_scratch_destroy(kv_cel_scratch_t *s) {
+  if (!s)
+    return;
+  for (block_t *b = s->first, *next; b; b = next) {
+    next = b->next;
+    free(b);
+  }
+  pcre2_match_data_free(s->md);
+  pcre2_match_context_free(s->mctx);
+  pcre2_general_context_free(s->gctx);
+  free(s);
+}
+
+size_t kv_cel_scratch_growths(const kv_cel_scratch_t *s) {
+  return s->growths;
+}
+
+void kv_cel_scratch_reset(kv_cel_scratch_t *s) {
+  for (block_t *b = s->first; b; b = b->next)
+    b->used = 0;
+  s->cur = s->first;
+}
+
+pcre2_match_data *kv_cel_scratch_match_data(kv_cel_scratch_t *s) {
+  return s->md;
+}
+pcre2_general_context *kv_cel_scratch_pcre2(kv_cel_scratch_t *s) {
+  return s->gctx;
+}
+pcre2_match_context *kv_cel_scratch_match_context(kv_cel_scratch_t *s) {
+  return s->mctx;
+}
+
+void *kv_cel_alloc(kv_cel_scratch_t *s, size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  if (size == 0)
+    size = 16;
+  for (;;) {
+    block_t *b = s->cur;
+    if (b && b->cap - b->used >= size) {
+      void *p = b->data + b->used;
+      b->used += size;
+      return p;
+    }
+    if (b && b->next) { /* blocks of an earlier evaluation, in order */
+      s->cur = b->next;
+      continue;
+    }
+    size_t cap = s->total < 65536 ? 65536 : s->total;
+    if (cap < size)
+      cap = size;
+    if (size > KV_CEL_SCRATCH_MAX || s->total + cap > KV_CEL_SCRATCH_MAX)
+      return NULL;
+    block_t *nb = malloc(sizeof *nb + cap);
+    if (!nb)
+      return NULL;
+    nb->next = NULL;
+    nb->cap = cap;
+    nb->used = 0;
+    s->total += cap;
+    s->growths++;
+    if (b)
+      b->next = nb;
+    else
+      s->first = nb;
+    s->cur = nb;
+  }
+}
+
+kv_cel_val_t kv_cel_errf(kv_cel_scratch_t *s, const char *fmt, ...) {
+  char *buf = kv_cel_alloc(s, 256);
+  if (!buf)
+    return kv_cel_err("out of scratch memory");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, 256, fmt, ap);
+  va_end(ap);
+  return kv_cel_err(buf);
+}
+
+/* A NUL-terminated copy of @n bytes at @p in the scratch. */
+static char *scratch_cstr(kv_cel_scratch_t *s, const char *p, size_t n) {
+  char *c = kv_cel_alloc(s, n + 1);
+  if (c) {
+    memcpy(c, p, n);
+    c[n] = '\0';
+  }
+  return c;
+}
+
+/* ---- avro-c values as CEL values ------------------------------------- */
+
+kv_cel_val_t kv_cel_from_avro(kv_cel_scratch_t *s, const avro_value_t *av) {
+  kv_cel_val_t v = {.kind = KV_CEL_NULL};
+  const char *p;
+  const void *bp;
+  size_t n;
+  int32_t i32;
+  int64_t i64;
+  float f;
+  double d;
+  int b;
+  avro_value_t branch;
+  switch (avro_value_get_type(av)) {
+  case AVRO_NULL:
+    return v;
+  case AVRO_BOOLEAN:
+    avro_value_get_boolean(av, &b);
+    return kv_cel_bool(b != 0);
+  case AVRO_INT32:
+    avro_value_get_int(av, &i32);
+    return kv_cel_int(i32);
+  case AVRO_INT64:
+    avro_value_get_long(av, &i64);
+    return kv_cel_int(i64);
+  case AVRO_FLOAT:
+    avro_value_get_float(av, &f);
+    return kv_cel_double(f);
+  case AVRO_DOUBLE:
+    avro_value_get_double(av, &d);
+    return kv_cel_double(d);
+  case AVRO_STRING:
+    if (avro_value_get_string(av, &p, &n) != 0 || !p)
+      p = "", n = 1;
+    n = n ? n - 1 : 0; /* avro-c counts the terminating NUL */
+    if (!kv_cel_utf8_valid(p, n))
+      return kv_cel_err("string is not valid UTF-8");
+    return kv_cel_str(KV_CEL_STRING, p, n);
+  case AVRO_BYTES:
+    if (avro_value_get_bytes(av, &bp, &n) != 0 || !bp)
+      bp = "", n = 0;
+    return kv_cel_str(KV_CEL_BYTES, bp, n);
+  case AVRO_FIXED:
+    if (avro_value_get_fixed(av, &bp, &n) != 0 || !bp)
+      bp = "", n = 0;
+    return kv_cel_str(KV_CEL_BYTES, bp, n);
+  case AVRO_ENUM: {
+    int idx = 0;
+    avro_value_get_enum(av, &idx);
+    p = avro_schema_enum_get(avro_value_get_schema(av), idx);
+    return p ? kv_cel_str(KV_CEL_STRING, p, strlen(p))
+             : kv_cel_err("enum value out of its symbols");
+  }
+  case AVRO_ARRAY:
+    v.kind = KV_CEL_LIST;
+    v.rep = KV_CEL_REP_AVRO;
+    v.u.avro = *av;
+    return v;
+  case AVRO_MAP:
+  case AVRO_RECORD:
+    v.kind = KV_CEL_MAP;
+    v.rep = avro_value_get_type(av) == AVRO_MAP ? KV_CEL_REP_AVRO
+                                                : KV_CEL_REP_RECORD;
+    v.u.avro = *av;
+    return v;
+  case AVRO_UNION:
+    if (avro_value_get_current_branch(av, &branch) != 0)
+      return kv_cel_err("union without a branch");
+    return kv_cel_from_avro(s, &branch);
+  default:
+    return kv_cel_err("unsupported Avro type");
+  }
+}
+
+/* ---- lists and maps -------------------------------------------------- */
+
+size_t kv_cel_list_size(const kv_cel_val_t *list) {
+  size_t n = 0;
+  switch (list->rep) {
+  case KV_CEL_REP_ARENA:
+    return list->u.list.n;
+  case KV_CEL_REP_CSTRS:
+    return list->u.strs.n;
+  default:
+    avro_value_get_size(&list->u.avro, &n);
+    return n;
+  }
+}
+
+kv_cel_val_t kv_cel_list_get(kv_cel_scratch_t *s, const kv_cel_val_t *list,
+                             size_t i) {
+  avro_value_t child;
+  switch (list->rep) {
+  case KV_CEL_REP_ARENA:
+    return list->u.list.v[i];
+  case KV_CEL_REP_CSTRS: {
+    const char *p = list->u.strs.v[i];
+    if (!kv_cel_utf8_valid(p, strlen(p)))
+      return kv_cel_err("string is not valid UTF-8");
+    return kv_cel_str(KV_CEL_STRING, p, strlen(p));
+  }
+  default:
+    if (avro_value_get_by_index(&list->u.avro, i, &child, NULL) != 0)
+      return kv_cel_err("index out of range");
+    return kv_cel_from_avro(s, &child);
+  }
+}
+
+size_t kv_cel_map_size(const kv_cel_val_t *map) {
+  size_t n = 0;
+  if (map->rep == KV_CEL_REP_ARENA)
+    return map->u.map.n;
+  avro_value_get_size(&map->u.avro, &n);
+  return n;
+}
+
+kv_cel_val_t kv_cel_map_key(kv_cel_scratch_t *s, const kv_cel_val_t *map,
+                            size_t i) {
+  avro_value_t child;
+  const char *name = NULL;
+  if (map->rep == KV_CEL_REP_ARENA)
+    return map->u.map.kv[2 * i];
+  if (map->rep == KV_CEL_REP_RECORD)
+    name = avro_schema_record_field_name(avro_value_get_schema(&map->u.avro),
+                                         (int)i);
+  else if (avro_value_get_by_index(&map->u.avro, i, &child, &name) != 0)
+    name = NULL;
+  (void)s;
+  if (!name)
+    return kv_cel_err("index out of range");
+  return kv_cel_str(KV_CEL_STRING, name, strlen(name));
+}
+
+bool kv_cel_map_find(kv_cel_scratch_t *s, const kv_cel_val_t *map,
+                     const kv_cel_val_t *key, kv_cel_val_t *out) {
+  if (!kv_cel_key_kind(key) && key->kind != KV_CEL_DOUBLE)
+    return false;
+  if (map->rep == KV_CEL_REP_ARENA) {
+    for (size_t i = 0; i < map->u.map.n; i++)
+      if (kv_cel_equal(s, &map->u.map.kv[2 * i], key)) {
+        *out = map->u.map.kv[2 * i + 1];
+        return true;
+      }
+    return false;
+  }
+  if (key->kind != KV_CEL_STRING || memchr(key->u.s.p, 0, key->u.s.n))
+    return false;
+  char small[128];
+  const char *name = small;
+  if (key->u.s.n < sizeof small) {
+    memcpy(small, key->u.s.p, key->u.s.n);
+    small[key->u.s.n] = '\0';
+  } else if (!(name = scratch_cstr(s, key->u.s.p, key->u.s.n))) {
+    *out = kv_cel_err("out of scratch memory");
+    return true;
+  }
+  avro_value_t child;
+  if (avro_value_get_by_name(&map->u.avro, name, &child, NULL) != 0)
+    return false;
+  *out = kv_cel_from_avro(s, &child);
+  return true;
+}
+
+bool kv_cel_key_kind(const kv_cel_val_t *v) {
+  return v->kind == KV_CEL_INT || v->kind == KV_CEL_UINT ||
+         v->kind == KV_CEL_BOOL || v->kind == KV_CEL_STRING;
+}
+
+/* ---- equality and ordering ------------------------------------------- */
+
+static bool is_number(const kv_cel_val_t *v) {
+  return v->kind == KV_CEL_INT || v->kind == KV_CEL_UINT ||
+         v->kind == KV_CEL_DOUBLE;
+}
+
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
+
+/* An int or uint against a double: the integer is converted to double,
+ * as cel-go does and cel-spec's conformance cases expect
+ * (dyn(9223372036854775807) < 9223372036854775808.0 is false). */
+static int cmp_int_double(int64_t i, double d) {
+  return isnan(d) ? 2 : CMP((double)i, d);
+}
+
+static int cmp_uint_double(uint64_t u, double d) {
+  return isnan(d) ? 2 : CMP((double)u, d);
+}
+
+static int cmp_numbers(const kv_cel_val_t *a, const kv_cel_val_t *b) {
+  switch (a->kind * 16 + b->kind) {
+  case KV_CEL_INT * 16 + KV_CEL_INT:
+    return CMP(a->u.i, b->u.i);
+  case KV_CEL_UINT * 16 + KV_CEL_UINT:
+    return CMP(a->u.u, b->u.u);
+  case KV_CEL_DOUBLE * 16 + KV_CEL_DOUBLE:
+    if (isnan(a->u.d) || isnan(b->u.d))
+      return 2;
+    return CMP(a->u.d, b->u.d);
+  case KV_CEL_INT * 16 + KV_CEL_UINT:
+    return a->u.i < 0 ? -1 : CMP((uint64_t)a->u.i, b->u.u);
+  case KV_CEL_UINT * 16 + KV_CEL_INT:
+    return b->u.i < 0 ? 1 : CMP(a->u.u, (uint64_t)b->u.i);
+  case KV_CEL_INT * 16 + KV_CEL_DOUBLE:
+    return cmp_int_double(a->u.i, b->u.d);
+  case KV_CEL_UINT * 16 + KV_CEL_DOUBLE:
+    return cmp_uint_double(a->u.u, b->u.d);
+  case KV_CEL_DOUBLE * 16 + KV_CEL_INT: {
+    int c = cmp_int_double(b->u.i, a->u.d);
+    return c == 2 ? 2 : -c;
+  }
+  default: { /* double, uint */
+    int c = cmp_uint_double(b->u.u, a->u.d);
+    return c == 2 ? 2 : -c;
+  }
+  }
+}
+
+static int cmp_bytes(const kv_cel_val_t *a, const kv_cel_val_t *b) {
+  size_t n = a->u.s.n < b->u.s.n ? a->u.s.n : b->u.s.n;
+  int c = n ? memcmp(a->u.s.p, b->u.s.p, n) : 0;
+  return c ? (c < 0 ? -1 : 1) : CMP(a->u.s.n, b->u.s.n);
+}
+
+int kv_cel_compare(const kv_cel_val_t *a, const kv_cel_val_t *b) {
+  if (is_number(a) && is_number(b))
+    return cmp_numbers(a, b);
+  if (a->kind != b->kind)
+    return 3;
+  switch (a->kind) {
+  case KV_CEL_BOOL:
+    return CMP(a->u.b, b->u.b);
+  case KV_CEL_STRING: /* UTF-8 byte order is code point order */
+  case KV_CEL_BYTES:
+    return cmp_bytes(a, b);
+  case KV_CEL_TIMESTAMP:
+  case KV_CEL_DURATION:
+    return a->u.t.sec != b->u.t.sec ? CMP(a->u.t.sec, b->u.t.sec)
+                                    : CMP(a->u.t.nsec, b->u.t.nsec);
+  default:
+    return 3;
+  }
+}
+
+bool kv_cel_equal(kv_cel_scratch_t *s, const kv_cel_val_t *a,
+                  const kv_cel_val_t *b) {
+  if (is_number(a) && is_number(b))
+    return cmp_numbers(a, b) == 0;
+  if (a->kind != b->kind)
+    return false;
+  switch (a->kind) {
+  case KV_CEL_NULL:
+    return true;
+  case KV_CEL_TYPE:
+    return a->u.type == b->u.type;
+  case KV_CEL_LIST: {
+    size_t n = kv_cel_list_size(a);
+    if (n != kv_cel_list_size(b))
+      return false;
+    for (size_t i = 0; i < n; i++) {
+      kv_cel_val_t x = kv_cel_list_get(s, a, i), y = kv_cel_list_get(s, b, i);
+      if (!kv_cel_equal(s, &x, &y))
+        return false;
+    }
+    return true;
+  }
+  case KV_CEL_MAP: {
+    size_t n = kv_cel_map_size(a);
+    if (n != kv_cel_map_size(b))
+      return false;
+    for (size_t i = 0; i < n; i++) {
+      kv_cel_val_t k = kv_cel_map_key(s, a, i), x, y;
+      if (!kv_cel_map_find(s, a, &k, &x) || !kv_cel_map_find(s, b, &k, &y) ||
+          !kv_cel_equal(s, &x, &y))
+        return false;
+    }
+    return true;
+  }
+  case KV_CEL_ERROR:
+    return false;
+  default:
+    return kv_cel_compare(a, b) == 0;
+  }
+}
+
+const char *kv_cel_type_name(int type) {
+  static const char *const names[] = {
+      [KV_CEL_NULL] = "null_type",
+      [KV_CEL_BOOL] = "bool",
+      [KV_CEL_INT] = "int",
+      [KV_CEL_UINT] = "uint",
+      [KV_CEL_DOUBLE] = "double",
+      [KV_CEL_STRING] = "string",
+      [KV_CEL_BYTES] = "bytes",
+      [KV_CEL_LIST] = "list",
+      [KV_CEL_MAP] = "map",
+      [KV_CEL_TIMESTAMP] = "google.protobuf.Timestamp",
+      [KV_CEL_DURATION] = "google.protobuf.Duration",
+      [KV_CEL_TYPE] = "type",
+      [KV_CEL_ERROR] = "error"};
+  return type >= 0 && type <= KV_CEL_ERROR ? names[type] : "?";
+}
+
+/* ---- CEL results into avro-c values ---------------------------------- */
+
+/* Whether @v can go into a value of @schema, as kv_cel_to_avro writes. */
+static bool fits(const kv_cel_val_t *v, avro_schema_t schema) {
+  switch (avro_typeof(schema)) {
+  case AVRO_NULL:
+    return v->kind == KV_CEL_NULL;
+  case AVRO_BOOLEAN:
+    return v->kind == KV_CEL_BOOL;
+  case AVRO_INT32:
+    return (v->kind == KV_CEL_INT && v->u.i >= INT32_MIN &&
+            v->u.i <= INT32_MAX) ||
+           (v->kind == KV_CEL_UINT && v->u.u <= INT32_MAX);
+  case AVRO_INT64:
+    return v->kind == KV_CEL_INT ||
+           (v->kind == KV_CEL_UINT && v->u.u <= INT64_MAX);
+  case AVRO_FLOAT:
+  case AVRO_DOUBLE:
+    return is_number(v);
+  case AVRO_STRING:
+    return v->kind == KV_CEL_STRING;
+  case AVRO_BYTES:
+    return v->kind == KV_CEL_BYTES;
+  case AVRO_FIXED:
+    return v->kind == KV_CEL_BYTES &&
+           (int64_t)v->u.s.n == avro_schema_fixed_size(schema);
+  case AVRO_ENUM: {
+    char sym[256];
+    if (v->kind != KV_CEL_STRING || v->u.s.n >= sizeof sym)
+      return false;
+    memcpy(sym, v->u.s.p, v->u.s.n);
+    sym[v->u.s.n] = '\0';
+    return avro_schema_enum_get_by_name(schema, sym) >= 0;
+  }
+  default:
+    return false;
+  }
+}
+
+static double as_double(const kv_cel_val_t *v) {
+  return v->kind == KV_CEL_INT    ? (double)v->u.i
+         : v->kind == KV_CEL_UINT ? (double)v->u.u
+                                  : v->u.d;
+}
+
+kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
+                           avro_value_t *dst, kavro_error_t *error) {
+  avro_schema_t schema = avro_value_get_schema(dst);
+  avro_value_t branch;
+  if (avro_typeof(schema) == AVRO_UNION) {
+    size_t n = avro_schema_union_size(schema);
+    for (size_t i = 0; i < n; i++)
+      if (fits(v, avro_schema_union_branch(schema, (int)i))) {
+        if (avro_value_set_branch(dst, (int)i, &branch) != 0)
+          break;
+        return kv_cel_to_avro(s, v, &branch, error);
+      }
+  }
+  if (!fits(v, schema))
+    return kv_error_set(error, KAVRO_ERR_ENCODE,
+                        "CEL: a result of type %s does not fit the Avro "
+                        "type %s",
+                        v->kind == KV_CEL_TYPE ? "type"
+                                               : kv_cel_type_name(v->kind),
+                        avro_schema_type_name(schema));
+  int rc = 0;
+  char *copy = NULL;
+  if (v->kind == KV_CEL_STRING || v->kind == KV_CEL_BYTES) {
+    /* A copy first: the result may point into @dst itself. */
+    copy = scratch_cstr(s, v->u.s.p, v->u.s.n);
+    if (!copy)
+      return kv_error_set(error, KAVRO_ERR_LIMIT,
+                          "CEL: out of scratch memory");
+  }
+  switch (avro_typeof(schema)) {
+  case AVRO_NULL: rc = avro_value_set_null(dst); break;
+  case AVRO_BOOLEAN: rc = avro_value_set_boolean(dst, v->u.b); break;
+  case AVRO_INT32:
+    rc = avro_value_set_int(dst, v->kind == KV_CEL_INT ? (int32_t)v->u.i
+                                                       : (int32_t)v->u.u);
+    break;
+  case AVRO_INT64:
+    rc = avro_value_set_long(dst, v->kind == KV_CEL_INT ? v->u.i
+                                                        : (int64_t)v->u.u);
+    break;
+  case AVRO_FLOAT: rc = avro_value_set_float(dst, (float)as_double(v)); break;
+  case AVRO_DOUBLE: rc = avro_value_set_double(dst, as_double(v)); break;
+  case AVRO_STRING:
+    rc = avro_value_set_string_len(dst, copy, v->u.s.n + 1);
+    break;
+  case AVRO_BYTES: rc = avro_value_set_bytes(dst, copy, v->u.s.n); break;
+  case AVRO_FIXED: rc = avro_value_set_fixed(dst, copy, v->u.s.n); break;
+  default: /* enum */
+    rc = avro_value_set_enum(dst, avro_schema_enum_get_by_name(schema, copy));
+    break;
+  }
+  if (rc != 0)
+    return kv_error_set(error, KAVRO_ERR_AVRO_C, "CEL: avro-c: %s",
+                        avro_strerror());
+  return KAVRO_OK;
+}
