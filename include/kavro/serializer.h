@@ -145,8 +145,9 @@ typedef enum kavro_error_class_e {
    *  kavro_error_is_retriable()).  Retry; do not skip the message. */
   KAVRO_ERROR_CLASS_TRANSIENT,
   /** Will fail again: a malformed frame or body, an id the registry does
-   *  not know, an incompatible schema, a value that does not fit.  A
-   *  consumer skips the message (to a dead-letter queue). */
+   *  not know, an incompatible schema, a value that does not fit, a data
+   *  contract rule the message breaks (KAVRO_ERR_RULE).  A consumer skips
+   *  the message (to a dead-letter queue). */
   KAVRO_ERROR_CLASS_PERMANENT,
   /** A problem of this process, not of the message: out of memory, a bad
    *  argument or configuration, credentials the registry refuses (401,
