@@ -103,7 +103,7 @@ KAVRO_EXPORT const char *kavro_rule_mode_name(kavro_rule_mode_t mode);
 /** Opaque; valid during one callback. */
 typedef struct kavro_rule_ctx_s kavro_rule_ctx_t;
 
-/** The rule's `name`. */
+/** The rule's `name` (borrowed for the callback). */
 KAVRO_EXPORT const char *kavro_rule_ctx_rule_name(const kavro_rule_ctx_t *ctx);
 /** The rule's `kind`. */
 KAVRO_EXPORT kavro_rule_kind_t kavro_rule_ctx_kind(const kavro_rule_ctx_t *ctx);
@@ -112,19 +112,22 @@ KAVRO_EXPORT kavro_rule_mode_t
 kavro_rule_ctx_rule_mode(const kavro_rule_ctx_t *ctx);
 /** The mode the rule runs in now: WRITE, READ, UPGRADE or DOWNGRADE. */
 KAVRO_EXPORT kavro_rule_mode_t kavro_rule_ctx_mode(const kavro_rule_ctx_t *ctx);
-/** The rule's `type` ("CEL", "JSONATA", a user's). */
+/** The rule's `type` ("CEL", "JSONATA", a user's); borrowed for the
+ *  callback. */
 KAVRO_EXPORT const char *kavro_rule_ctx_type(const kavro_rule_ctx_t *ctx);
-/** The rule's `expr`, or NULL when it has none. */
+/** The rule's `expr` (borrowed for the callback), or NULL when it has
+ *  none. */
 KAVRO_EXPORT const char *kavro_rule_ctx_expr(const kavro_rule_ctx_t *ctx);
 /** How many `tags` the rule has. */
 KAVRO_EXPORT size_t kavro_rule_ctx_tag_count(const kavro_rule_ctx_t *ctx);
-/** The rule's tag @p i (< kavro_rule_ctx_tag_count()), else NULL. */
+/** The rule's tag @p i (< kavro_rule_ctx_tag_count()), borrowed for the
+ *  callback; else NULL. */
 KAVRO_EXPORT const char *kavro_rule_ctx_tag(const kavro_rule_ctx_t *ctx,
                                             size_t i);
 /**
  * The rule's parameter @p name (its `params`), else the property of that
  * name in the schema's metadata (`metadata.properties`), else NULL: Java's
- * RuleContext.getParameter().
+ * RuleContext.getParameter().  Borrowed for the callback.
  */
 KAVRO_EXPORT const char *kavro_rule_ctx_param(const kavro_rule_ctx_t *ctx,
                                               const char *name);
@@ -138,13 +141,14 @@ KAVRO_EXPORT const char *kavro_rule_ctx_param(const kavro_rule_ctx_t *ctx,
  */
 KAVRO_EXPORT const char *kavro_rule_ctx_config(const kavro_rule_ctx_t *ctx,
                                                const char *name);
-/** The subject of the schema. */
+/** The subject of the schema (borrowed for the callback). */
 KAVRO_EXPORT const char *kavro_rule_ctx_subject(const kavro_rule_ctx_t *ctx);
-/** The topic ("" when the call named none). */
+/** The topic ("" when the call named none); borrowed for the callback. */
 KAVRO_EXPORT const char *kavro_rule_ctx_topic(const kavro_rule_ctx_t *ctx);
 /** Whether the message is a key. */
 KAVRO_EXPORT bool kavro_rule_ctx_is_key(const kavro_rule_ctx_t *ctx);
-/** The schema of the message the rule runs on (Java's target). */
+/** The schema of the message the rule runs on (Java's target); borrowed:
+ *  kavro_schema_dup() it to keep it. */
 KAVRO_EXPORT const kavro_schema_t *
 kavro_rule_ctx_schema(const kavro_rule_ctx_t *ctx);
 /** The schema migrated from (a migration's source); otherwise the same
@@ -154,7 +158,8 @@ kavro_rule_ctx_source(const kavro_rule_ctx_t *ctx);
 /**
  * The message as it arrived, on read: the payload handed to the
  * deserializer (frame included), @p *sizep its size.  NULL on write,
- * where the message is the value the action is given.
+ * where the message is the value the action is given.  Borrowed for the
+ * callback.
  */
 KAVRO_EXPORT const void *kavro_rule_ctx_payload(const kavro_rule_ctx_t *ctx,
                                                 size_t *sizep);
