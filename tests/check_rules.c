@@ -616,6 +616,99 @@ START_TEST(field_condition_path) {
 }
 END_TEST
 
+
+/* Fields reached through arrays, maps and nested records: a transform
+ * runs on each item; a tag on a record field reaches its untagged
+ * primitive fields (Java's enterField() keeps the enclosing context); a
+ * failed condition on an array item does not fail the rule (as in Java)
+ * while one on a nested record's field does. */
+static const char crew_text[] =
+    "{\"type\":\"record\",\"name\":\"Crew\",\"namespace\":\"fs\","
+    "\"fields\":["
+    "{\"name\":\"phones\",\"type\":{\"type\":\"array\",\"items\":"
+    "\"string\"},\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"emails\",\"type\":{\"type\":\"map\",\"values\":"
+    "\"string\"},\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"lead\",\"type\":{\"type\":\"record\",\"name\":"
+    "\"Person\",\"fields\":[{\"name\":\"phone\",\"type\":\"string\"}]},"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"code\",\"type\":\"string\"}]}";
+
+static kavro_err_t write_crew(kavro_serializer_t *ser, const char *json,
+                              kavro_buf_t *out, json_t **plainp,
+                              kavro_error_t *error) {
+  kavro_schema_t *schema = kt_parse(crew_text);
+  kt_value_t v;
+  kt_value_from_json(&v, schema, json);
+  kavro_err_t err = kavro_serializer_serialize(ser, "crews", false, schema,
+                                               &v.value, out, error);
+  if (err == KAVRO_OK && plainp) {
+    kavro_decoder_t *decoder = kavro_decoder_new(NULL);
+    kt_value_t back;
+    kt_value_init(&back, schema);
+    ck_assert_int_eq(kavro_decode(decoder, schema, kavro_buf_data(out) + 5,
+                                  kavro_buf_length(out) - 5, &back.value,
+                                  NULL, error),
+                     KAVRO_OK);
+    *plainp = kt_value_plain(schema, &back.value);
+    kt_value_free(&back);
+    kavro_decoder_destroy(decoder);
+  }
+  kt_value_free(&v);
+  kavro_schema_destroy(schema);
+  return err;
+}
+
+START_TEST(fields_in_collections) {
+  static const char crew[] =
+      "{\"phones\":[\"555-1\",\"555-2\"],\"emails\":{\"a\":\"x@y\"},"
+      "\"lead\":{\"phone\":\"555-3\"},\"code\":\"c1\"}";
+  char r[256], rs[512];
+  kt_register_contract(reg, "crews-value", crew_text, NULL,
+                       domain_rules(rs, sizeof(rs),
+                                    rule(r, sizeof(r), "maskPii", "TRANSFORM",
+                                         "WRITE", "MASK", "\"tags\":[\"PII\"]"),
+                                    NULL, NULL));
+  kavro_conf_t *conf = rules_conf();
+  kavro_serializer_t *ser = serializer_with(conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  json_t *plain = NULL;
+  ck_assert_msg(write_crew(ser, crew, out, &plain, &error) == KAVRO_OK, "%s",
+                error.text);
+  char *text = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_str_eq(text, "{\"code\":\"c1\",\"emails\":{\"a\":\"***\"},"
+                         "\"lead\":{\"phone\":\"***\"},\"phones\":"
+                         "[\"***\",\"***\"]}");
+  free(text);
+  json_decref(plain);
+  ck_assert_int_eq(seen.field_calls, 4);
+  /* the lead's context: Person.phone has no tag of its own */
+  ck_assert_str_eq(seen.field_full_name, "fs.Crew.lead");
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+
+  kt_register_contract(reg, "crews-value", crew_text, NULL,
+                       domain_rules(rs, sizeof(rs),
+                                    rule(r, sizeof(r), "noDigits", "CONDITION",
+                                         "WRITE", "DIGITS", "\"tags\":[\"PII\"]"),
+                                    NULL, NULL));
+  conf = rules_conf();
+  conf_set(conf, "use.latest.version", "true"); /* the version just made */
+  ser = serializer_with(conf);
+  static const char listed[] =
+      "{\"phones\":[\"555-1\"],\"emails\":{},\"lead\":{\"phone\":\"none\"},"
+      "\"code\":\"c1\"}";
+  ck_assert_msg(write_crew(ser, listed, out, NULL, &error) == KAVRO_OK, "%s",
+                error.text);
+  ck_assert_int_eq(write_crew(ser, crew, out, NULL, &error), KAVRO_ERR_RULE);
+  ck_assert_str_eq(error.path, "/lead/phone");
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
 /* ---- refusals --------------------------------------------------------------------------- */
 
 /* A rule whose type has no executor still refuses (naming rule, kind and
@@ -974,6 +1067,7 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, field_transform_by_tags);
   tcase_add_test(tc, field_transforms_same_tags);
   tcase_add_test(tc, field_condition_path);
+  tcase_add_test(tc, fields_in_collections);
   tcase_add_test(tc, unexecutable_refused);
   tcase_add_test(tc, encoding_rule_refused);
   tcase_add_test(tc, typed_records);
