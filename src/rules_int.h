@@ -77,7 +77,8 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
                            avro_value_t *message, kavro_error_t *error);
 
 /*
- * The migration from @writer (registered under @subject) to @reader_info
+ * The migration from @writer_info (its schema and contract, registered
+ * under @subject) to @reader_info
  * (a version of @subject), as Java's getMigrations(): *@migp NULL when the
  * versions are equal or no version between them has migration rules for
  * the direction.  Otherwise compiled like a rule set (refused when a rule
@@ -85,7 +86,7 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
  */
 kavro_err_t kv_migration_new(const kv_rules_t *rules,
                              kavro_registry_t *registry, const char *subject,
-                             kavro_schema_t *writer,
+                             const kavro_schema_info_t *writer_info,
                              const kavro_schema_info_t *reader_info,
                              kv_migration_t **migp, kavro_error_t *error);
 void kv_migration_destroy(kv_migration_t *mig);

@@ -388,15 +388,21 @@ static kavro_err_t make_steps(const kv_rules_t *engine, const char *subject,
 
 kavro_err_t kv_migration_new(const kv_rules_t *rules,
                              kavro_registry_t *registry, const char *subject,
-                             kavro_schema_t *writer,
+                             const kavro_schema_info_t *writer_info,
                              const kavro_schema_info_t *reader_info,
                              kv_migration_t **migp, kavro_error_t *error) {
   *migp = NULL;
-  int32_t id = 0;
-  int writer_version = 0;
   int reader_version = kavro_schema_info_version(reader_info);
-  kavro_err_t err = kavro_registry_lookup(registry, subject, writer, NULL, 0,
-                                          false, &id, &writer_version, error);
+  /* The writer's version under the subject: its schema and contract
+   * looked up there (the contract tells versions of one schema apart). */
+  kavro_schema_contract_t contract = {kavro_schema_info_metadata(writer_info),
+                                      kavro_schema_info_rule_set(writer_info)};
+  kavro_schema_info_t *found = NULL;
+  kavro_err_t err = kavro_registry_lookup_contract(
+      registry, subject, kavro_schema_info_schema(writer_info), NULL, 0, false,
+      &contract, &found, error);
+  int writer_version = found ? kavro_schema_info_version(found) : 0;
+  kavro_schema_info_destroy(found);
   if (err != KAVRO_OK)
     return err;
   if (!reader_version || !writer_version || writer_version == reader_version)

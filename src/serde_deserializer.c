@@ -468,7 +468,9 @@ static kavro_err_t latest_reader(kavro_deserializer_t *des, bool is_key,
 /* The migration from @writer to the side's latest reader, found once per
  * pair.  A writer that is no version of @subject has none. */
 static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
-                                 const char *subject, kavro_schema_t *writer,
+                                 const char *subject,
+                                 const kavro_schema_id_t *id,
+                                 kavro_schema_t *writer,
                                  kavro_error_t *error) {
   kv_latest_t *latest = &des->latest[is_key];
   if (!latest->info ||
@@ -483,9 +485,17 @@ static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
   kv_migrate_t *m = calloc(1, sizeof(*m));
   if (!m)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  kavro_err_t err = kv_migration_new(des->rules, des->registry, subject,
-                                     writer, latest->info, &m->migration,
-                                     error);
+  kavro_schema_info_t *info = NULL;
+  kavro_err_t err =
+      id->kind == KAVRO_SCHEMA_ID_GUID
+          ? kavro_registry_schema_info_by_guid(des->registry, id->guid, &info,
+                                               error)
+          : kavro_registry_schema_info_by_id(des->registry, id->id, subject,
+                                             &info, error);
+  if (err == KAVRO_OK)
+    err = kv_migration_new(des->rules, des->registry, subject, info,
+                           latest->info, &m->migration, error);
+  kavro_schema_info_destroy(info);
   /* A writer that is no version of the subject (registered elsewhere,
    * or with other metadata) has no path of versions to migrate along. */
   if (kv_registry_absent(err) || err == KAVRO_ERR_SCHEMA_NOT_FOUND) {
@@ -507,8 +517,9 @@ static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
 /* The reader that applies, or NULL: read with the writer schema.  A
  * reference is stored in @*readerp (the caller destroys it). */
 static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
-                              bool is_key, kavro_schema_t *writer,
-                              kavro_schema_t **readerp, kavro_error_t *error) {
+                              bool is_key, const kavro_schema_id_t *id,
+                              kavro_schema_t *writer, kavro_schema_t **readerp,
+                              kavro_error_t *error) {
   *readerp = NULL;
   if (des->readers[is_key]) {
     *readerp = kavro_schema_dup(des->readers[is_key]);
@@ -516,9 +527,10 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   }
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
-    kavro_schema_id_t id = kavro_schema_id_int((int32_t)des->use_schema_id);
+    kavro_schema_id_t pinned =
+        kavro_schema_id_int((int32_t)des->use_schema_id);
     kavro_err_t err =
-        writer_for(des, &id, NULL, &schema, &des->pending.rules, error);
+        writer_for(des, &pinned, NULL, &schema, &des->pending.rules, error);
     if (err == KAVRO_OK)
       *readerp = kavro_schema_dup(schema);
     return err;
@@ -531,7 +543,7 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   if (err == KAVRO_OK)
     err = latest_reader(des, is_key, subject, readerp, error);
   if (err == KAVRO_OK)
-    err = migration_for(des, is_key, subject, writer, error);
+    err = migration_for(des, is_key, subject, id, writer, error);
   return err;
 }
 
@@ -584,7 +596,8 @@ static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
   memset(&des->pending, 0, sizeof(des->pending));
   err = writer_for(des, &frame.id, hint, &writer, &des->pending.rules, error);
   if (err == KAVRO_OK)
-    err = reader_for(des, topic, is_key, writer, &out->reader, error);
+    err = reader_for(des, topic, is_key, &frame.id, writer, &out->reader,
+                     error);
   if (err != KAVRO_OK)
     return err;
   out->writer = writer;
@@ -680,14 +693,17 @@ static kavro_err_t decode_body(kavro_deserializer_t *des,
   kavro_schema_t *writer = (kavro_schema_t *)f->writer;
   kavro_resolution_t *plan = NULL;
   kavro_err_t err = KAVRO_OK;
-  if (f->reader)
+  bool migrates = des->pending.migration && f->reader;
+  /* A migration reads the writer as it is and the result as the reader:
+   * no resolution between the two, which it may not allow. */
+  if (f->reader && !migrates)
     err = plan_for(des, &f->writer_id, writer, f->reader, &plan, error);
   kavro_schema_t *target = plan ? f->reader : writer;
   const kv_ruleset_t *rules = des->pending.rules;
   kv_slot_t *slot = NULL;
   if (err != KAVRO_OK)
     return err;
-  if (des->pending.migration && f->reader) {
+  if (migrates) {
     err = decode_migrated(des, f, call, &slot, consumed, error);
     target = f->reader;
   } else if (rules && kv_ruleset_schema(rules) != target && plan) {

@@ -927,6 +927,56 @@ START_TEST(migration_rules) {
 }
 END_TEST
 
+
+/* A consumer reading v2 data as v1 (chosen by use.latest.with.metadata)
+ * runs v2's DOWNGRADE rule, from v2 into v1. */
+START_TEST(migration_downgrade) {
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_put_config(reg, "jobs-value",
+                                             "{\"compatibility\":\"NONE\"}",
+                                             NULL, &error),
+                   KAVRO_OK);
+  kt_register_contract(reg, "jobs-value", mig_v1,
+                       "{\"properties\":{\"major\":\"1\"}}", NULL);
+  kt_register_contract(reg, "jobs-value", mig_v2,
+                       "{\"properties\":{\"major\":\"2\"}}",
+                       "{\"migrationRules\":[{\"name\":\"renameBack\","
+                       "\"kind\":\"TRANSFORM\",\"mode\":\"DOWNGRADE\","
+                       "\"type\":\"JSONATA\"}]}");
+  kavro_conf_t *wconf = kavro_conf_new();
+  conf_set(wconf, "use.latest.version", "true");
+  kavro_serializer_t *ser = serializer_with(wconf);
+  kavro_schema_t *v2 = kt_parse(mig_v2);
+  kt_value_t v;
+  kt_value_from_json(&v, v2, "{\"id\":\"j-2\",\"minutes\":7}");
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  ck_assert_msg(kavro_serializer_serialize(ser, "jobs", false, v2, &v.value,
+                                           out, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_conf_t *conf = kavro_conf_new();
+  conf_set(conf, "use.latest.with.metadata", "major=1");
+  kavro_rule_executor_t jsonata = {.migrate = rename_field};
+  add_executor(conf, "JSONATA", NULL, &jsonata);
+  kavro_deserializer_t *des = deserializer_with(conf);
+  kavro_deserialized_t msg;
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, "jobs", false, NULL, 0, kavro_buf_data(out),
+                    kavro_buf_length(out), &msg, &error) == KAVRO_OK,
+                "%s", error.text);
+  json_t *plain = kt_value_plain(msg.schema, msg.value);
+  ck_assert_int_eq(json_integer_value(json_object_get(plain, "mins")), 7);
+  json_decref(plain);
+  ck_assert_str_eq(seen.trace, "renameBack");
+  kavro_deserializer_destroy(des);
+  kavro_conf_destroy(conf);
+  kt_value_free(&v);
+  kavro_schema_destroy(v2);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(wconf);
+}
+END_TEST
+
 /* ---- the DLQ action over librdkafka's mock cluster ------------------------------------ */
 
 static rd_kafka_t *kafka_new(rd_kafka_type_t type, const char *bootstraps,
@@ -1072,6 +1122,7 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, encoding_rule_refused);
   tcase_add_test(tc, typed_records);
   tcase_add_test(tc, migration_rules);
+  tcase_add_test(tc, migration_downgrade);
   tcase_add_test(tc, dlq_action);
   suite_add_tcase(s, tc);
   return s;
