@@ -173,22 +173,24 @@ static bool mode_applies(kavro_rule_mode_t rule_mode, kavro_rule_mode_t mode) {
 }
 
 /* The side of "A,B" an action of a WRITEREAD or UPDOWN rule takes when it
- * runs as @mode (Java's getRuleActionName()), into @buf. */
-static const char *action_side(const char *action, kavro_rule_mode_t rule_mode,
-                               kavro_rule_mode_t mode, char *buf, size_t size) {
-  const char *comma = action ? strchr(action, ',') : NULL;
-  if (!comma || (rule_mode != KAVRO_RULE_WRITEREAD &&
-                 rule_mode != KAVRO_RULE_UPDOWN))
-    return action;
-  if (mode == KAVRO_RULE_READ || mode == KAVRO_RULE_DOWNGRADE) {
-    const char *second = comma + 1;
-    const char *end = strchr(second, ',');
-    snprintf(buf, size, "%.*s", (int)(end ? end - second : (long)strlen(second)),
-             second);
-  } else {
-    snprintf(buf, size, "%.*s", (int)(comma - action), action);
+ * runs as @mode (Java's getRuleActionName()), into @buf ("" for NULL);
+ * false when it does not fit. */
+static bool action_side(const char *action, kavro_rule_mode_t rule_mode,
+                        kavro_rule_mode_t mode, char *buf, size_t size) {
+  const char *from = action ? action : "";
+  size_t len = strlen(from);
+  const char *comma = strchr(from, ',');
+  if (comma &&
+      (rule_mode == KAVRO_RULE_WRITEREAD || rule_mode == KAVRO_RULE_UPDOWN)) {
+    bool second = mode == KAVRO_RULE_READ || mode == KAVRO_RULE_DOWNGRADE;
+    from = second ? comma + 1 : from;
+    len = second ? strcspn(from, ",") : (size_t)(comma - action);
   }
-  return buf;
+  if (len >= size)
+    return false;
+  memcpy(buf, from, len);
+  buf[len] = '\0';
+  return true;
 }
 
 /* The tags of a rule, into an array of its JSON's strings. */
@@ -305,13 +307,13 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
     return KAVRO_OK;
   const char *s = rule_override(engine, r->name, r->type, "onSuccess");
   const char *f = rule_override(engine, r->name, r->type, "onFailure");
-  r->on_success = s ? s : on_success;
-  r->on_failure = f ? f : on_failure;
+  if (!action_side(s ? s : on_success, r->mode, c->mode, r->on_success,
+                   sizeof(r->on_success)) ||
+      !action_side(f ? f : on_failure, r->mode, c->mode, r->on_failure,
+                   sizeof(r->on_failure)))
+    return malformed(c->verdict, c->what, "an action name is too long");
   *keep = true;
-  char side[64];
-  const char *failure =
-      action_side(r->on_failure, r->mode, c->mode, side, sizeof(side));
-  bool failure_passes = failure && strcmp(failure, "NONE") == 0;
+  bool failure_passes = strcmp(r->on_failure, "NONE") == 0;
   if (c->encoding)
     return failure_passes
                ? (*keep = false, KAVRO_OK)

@@ -32,6 +32,9 @@ typedef struct kv_field_tags_s {
   size_t count;
 } kv_field_tags_t;
 
+/* Longest action name, NUL included. */
+#define KV_RULE_ACTION_MAX 64
+
 /* One rule, resolved for a direction. */
 typedef struct kv_rule_s {
   const char *name, *type, *expr; /* into the rule set's JSON; expr NULL */
@@ -40,7 +43,8 @@ typedef struct kv_rule_s {
   const char **tags;
   size_t tag_count;
   const json_t *params; /* object or NULL */
-  const char *on_success, *on_failure; /* this direction's side, NULL unset */
+  /* The actions for this direction (one side of "A,B"); "" unset. */
+  char on_success[KV_RULE_ACTION_MAX], on_failure[KV_RULE_ACTION_MAX];
   const kv_conf_plugin_t *executor;    /* NULL: none (onFailure NONE) */
   bool shadowed; /* a field transform an earlier one with its tags hides */
 } kv_rule_t;

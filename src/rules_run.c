@@ -37,28 +37,14 @@ static kavro_err_t rule_error(const kavro_rule_ctx_t *ctx, const char *path,
   return KAVRO_ERR_RULE;
 }
 
-/* Run the action @action (one side of "A,B" already taken; NULL: the
- * default @fallback, NULL for none) after the rule of @ctx. */
+/* Run the action @action (this direction's, "" unset: the default
+ * @fallback, NULL for none) after the rule of @ctx. */
 static kavro_err_t run_action(kavro_rule_ctx_t *ctx, const char *action,
                               const char *fallback, const avro_value_t *message,
                               const char *path, const kavro_error_t *cause,
                               kavro_error_t *error) {
-  char side[64];
   const kv_rule_t *r = ctx->rule;
-  const char *name = action ? action : NULL;
-  if (name) {
-    /* the side of "A,B" for this direction */
-    const char *comma = strchr(name, ',');
-    if (comma && (r->mode == KAVRO_RULE_WRITEREAD ||
-                  r->mode == KAVRO_RULE_UPDOWN)) {
-      bool second = ctx->set->list.mode == KAVRO_RULE_READ ||
-                    ctx->set->list.mode == KAVRO_RULE_DOWNGRADE;
-      const char *from = second ? comma + 1 : name;
-      size_t len = second ? strcspn(from, ",") : (size_t)(comma - name);
-      snprintf(side, sizeof(side), "%.*s", (int)len, from);
-      name = side;
-    }
-  }
+  const char *name = *action ? action : NULL;
   if (!name)
     name = fallback;
   if (!name || strcmp(name, "NONE") == 0)
