@@ -385,43 +385,57 @@ static kavro_err_t compile_list(kv_compile_t *c, const char *member_name,
 /* ---- field tags -------------------------------------------------------------- */
 
 /* Java's WildcardMatcher: `**` any run, `*` any run without '.', `?` one
- * character but '.', `\` takes the next character as it is. */
+ * character but '.', `\\` takes the next character as it is ("**.*" is
+ * "**").  Matched token by token over a row of the string's positions, so
+ * that a pattern from the registry costs its length times the name's,
+ * whatever its stars. */
 static bool wildcard(const char *p, const char *s) {
-  for (;;) {
-    if (!*p)
-      return !*s;
-    if (p[0] == '*' && p[1] == '*') {
-      /* "**.*" is "**" */
-      const char *rest = p + 2;
-      if (rest[0] == '.' && rest[1] == '*' && rest[2] != '*')
-        rest += 2;
-      for (const char *t = s;; t++) {
-        if (wildcard(rest, t))
-          return true;
-        if (!*t)
-          return false;
+  size_t n = strlen(s);
+  bool *row = calloc(2 * (n + 1), sizeof(*row));
+  if (!row)
+    return false;
+  bool *old = row, *cur = row + n + 1;
+  old[0] = true; /* the empty pattern matches the empty prefix */
+  while (*p) {
+    enum { LIT, ONE, STAR, DSTAR } kind = LIT;
+    char c = *p++;
+    if (c == '*' && *p == '*') {
+      kind = DSTAR;
+      p++;
+      if (p[0] == '.' && p[1] == '*' && p[2] != '*')
+        p += 2;
+    } else if (c == '*') {
+      kind = STAR;
+    } else if (c == '?') {
+      kind = ONE;
+    } else if (c == '\\' && *p) {
+      c = *p++;
+    }
+    for (size_t j = 0; j <= n; j++) {
+      bool prev = j > 0 && old[j - 1];
+      char at = j > 0 ? s[j - 1] : '\0';
+      switch (kind) {
+      case DSTAR:
+        cur[j] = old[j] || (j > 0 && cur[j - 1]);
+        break;
+      case STAR:
+        cur[j] = old[j] || (j > 0 && cur[j - 1] && at != '.');
+        break;
+      case ONE:
+        cur[j] = prev && at != '.';
+        break;
+      case LIT:
+        cur[j] = prev && at == c;
+        break;
       }
     }
-    if (*p == '*') {
-      for (const char *t = s;; t++) {
-        if (wildcard(p + 1, t))
-          return true;
-        if (!*t || *t == '.')
-          return false;
-      }
-    }
-    if (*p == '?') {
-      if (!*s || *s == '.')
-        return false;
-    } else {
-      if (*p == '\\' && p[1])
-        p++;
-      if (*p != *s)
-        return false;
-    }
-    p++;
-    s++;
+    bool *t = old;
+    old = cur;
+    cur = t;
   }
+  bool matched = old[n];
+  free(row);
+  return matched;
 }
 
 static bool has_tag(const char **tags, size_t n, const char *tag) {

@@ -709,6 +709,41 @@ START_TEST(fields_in_collections) {
 }
 END_TEST
 
+/* metadata.tags paths as Java's WildcardMatcher reads them: `**` crosses
+ * dots, `*` does not, `?` is one character. */
+START_TEST(metadata_tag_wildcards) {
+  static const char crew[] =
+      "{\"phones\":[\"555-1\"],\"emails\":{\"a\":\"x@y\"},"
+      "\"lead\":{\"phone\":\"555-3\"},\"code\":\"c1\"}";
+  char r[256], rs[512];
+  kt_register_contract(
+      reg, "crews-value", crew_text,
+      "{\"tags\":{\"**.phone\":[\"T\"],\"fs.*\":[\"T\"],"
+      "\"fs.Crew.c?de\":[\"T\"]}}",
+      domain_rules(rs, sizeof(rs),
+                   rule(r, sizeof(r), "maskT", "TRANSFORM", "WRITE", "MASK",
+                        "\"tags\":[\"T\"]"),
+                   NULL, NULL));
+  kavro_conf_t *conf = rules_conf();
+  kavro_serializer_t *ser = serializer_with(conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  json_t *plain = NULL;
+  ck_assert_msg(write_crew(ser, crew, out, &plain, &error) == KAVRO_OK, "%s",
+                error.text);
+  char *text = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_str_eq(text, "{\"code\":\"***\",\"emails\":{\"a\":\"x@y\"},"
+                         "\"lead\":{\"phone\":\"***\"},\"phones\":"
+                         "[\"555-1\"]}");
+  free(text);
+  json_decref(plain);
+  ck_assert_int_eq(seen.field_calls, 2);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
 /* ---- refusals --------------------------------------------------------------------------- */
 
 /* A rule whose type has no executor still refuses (naming rule, kind and
@@ -1118,6 +1153,7 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, field_transforms_same_tags);
   tcase_add_test(tc, field_condition_path);
   tcase_add_test(tc, fields_in_collections);
+  tcase_add_test(tc, metadata_tag_wildcards);
   tcase_add_test(tc, unexecutable_refused);
   tcase_add_test(tc, encoding_rule_refused);
   tcase_add_test(tc, typed_records);
