@@ -18,5 +18,6 @@
 #include <kavro/serde.h>
 #include <kavro/serializer.h>
 #include <kavro/typed.h>
+#include <kavro/rules.h>
 
 #endif /* KAVRO_H */

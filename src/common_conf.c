@@ -290,12 +290,85 @@ static const kv_prop_t props[] = {
               "one; set a callback with kavro_serializer_set_context_name_cb() "
               "for another. A context `.ctx` prefixes every subject with "
               "`:.ctx:`."),
+    /* ---- data contract rules ---- */
+    STR_PROP("rule.executors.<name>.param.<param>", KV_PROP_STRING,
+             "Serializer and deserializer: parameter `<param>` handed to the "
+             "rule executor registered under `<name>` "
+             "(kavro_conf_add_rule_executor()); `<name>` `_default_` gives it "
+             "to every executor, `_TYPE_` (e.g. `_CEL_`) to those of a rule "
+             "type; the named one wins over the type's, which wins over the "
+             "default. Executors read it with kavro_rule_ctx_config(). Java's "
+             "`rule.executors` list and `rule.executors.<name>.class` name "
+             "classes to load: in C an executor is registered with "
+             "kavro_conf_add_rule_executor() instead."),
+    STR_PROP("rule.executors.<name>.onSuccess", KV_PROP_STRING,
+             "Serializer and deserializer: the action run when rule `<name>` "
+             "succeeds, instead of the rule's `onSuccess` (`_TYPE_` for the "
+             "rules of a type, `_default_` for all; in that order after the "
+             "rule's name). `A,B` for a WRITEREAD or UPDOWN rule: A on write "
+             "or upgrade, B on read or downgrade."),
+    STR_PROP("rule.executors.<name>.onFailure", KV_PROP_STRING,
+             "Serializer and deserializer: the action run when rule `<name>` "
+             "fails, instead of the rule's `onFailure` (`_TYPE_`, `_default_` "
+             "as for `onSuccess`). Unset everywhere: ERROR."),
+    BOOL_PROP("rule.executors.<name>.disabled", "false",
+              "Serializer and deserializer: skip rule `<name>` (`_TYPE_`, "
+              "`_default_` as for `onSuccess`) whatever its `disabled` says. "
+              "Unset: the rule's own `disabled`."),
+    STR_PROP("rule.actions.<name>.param.<param>", KV_PROP_STRING,
+             "Serializer and deserializer: parameter `<param>` handed to the "
+             "rule action of type `<name>` (kavro_conf_add_rule_action(); "
+             "`_default_` for every action), read with "
+             "kavro_rule_ctx_config(). An action also sees the serializer's "
+             "own properties (`dlq.topic`), which a parameter overrides."),
+    STR_PROP("dlq.topic", KV_PROP_STRING,
+             "The DLQ rule action (kavro_kafka_dlq_action_add()): the topic "
+             "a message a rule refused is written to, with the headers "
+             "`__rule.name`, `__rule.mode`, `__rule.subject`, `__rule.topic` "
+             "and `__rule.exception`. Empty: the rule's `dlq.topic` "
+             "parameter (or the schema's metadata property of that name)."),
+    BOOL_PROP("dlq.auto.flush", "false",
+              "The DLQ rule action: wait until the dead-lettered message is "
+              "acknowledged before the refused call returns."),
 };
 
 #define PROP_COUNT (sizeof(props) / sizeof(props[0]))
 
+/* A property of the table whose name holds `<...>` placeholders stands
+ * for every key that fills them (each with one character or more); such
+ * keys are kept in a list of their own. */
+static bool is_pattern(const kv_prop_t *prop) {
+  return strchr(prop->name, '<') != NULL;
+}
+
+/* Whether @key fills the placeholders of @pattern. */
+static bool pattern_matches(const char *pattern, const char *key) {
+  if (!*pattern)
+    return !*key;
+  if (*pattern != '<')
+    return *pattern == *key && pattern_matches(pattern + 1, key + 1);
+  const char *close = strchr(pattern, '>');
+  const char *rest = close ? close + 1 : "";
+  for (const char *k = key + 1; k[-1]; k++)
+    if (pattern_matches(rest, k))
+      return true;
+  return false;
+}
+
+/* A key of a pattern property and its value. */
+typedef struct kv_conf_extra_s {
+  char *key, *value;
+} kv_conf_extra_t;
+
+/* Longest list of pattern keys a configuration holds. */
+#define KV_CONF_EXTRA_MAX 1024
+
 struct kavro_conf_s {
   char *values[PROP_COUNT]; /* NULL: the default */
+  kv_conf_extra_t *extras;  /* keys of pattern properties */
+  size_t extra_count;
+  kv_conf_plugin_t *plugins; /* registered callbacks (rules) */
+  size_t plugin_count;
   kavro_bearer_token_cb_t bearer_cb;
   void *bearer_opaque;
   char *sasl_username; /* SASL_INHERIT credentials, NULL: none handed over */
@@ -310,6 +383,18 @@ static const kv_prop_t *prop_find(const char *key, size_t *indexp) {
       *indexp = i;
       return &props[i];
     }
+  for (size_t i = 0; i < PROP_COUNT; i++)
+    if (is_pattern(&props[i]) && pattern_matches(props[i].name, key)) {
+      *indexp = i;
+      return &props[i];
+    }
+  return NULL;
+}
+
+static kv_conf_extra_t *extra_find(const kavro_conf_t *conf, const char *key) {
+  for (size_t i = 0; i < conf->extra_count; i++)
+    if (strcmp(conf->extras[i].key, key) == 0)
+      return &conf->extras[i];
   return NULL;
 }
 
@@ -328,6 +413,17 @@ void kavro_conf_destroy(kavro_conf_t *conf) {
     return;
   for (size_t i = 0; i < PROP_COUNT; i++)
     free_secret(conf->values[i]);
+  for (size_t i = 0; i < conf->extra_count; i++) {
+    free(conf->extras[i].key);
+    free_secret(conf->extras[i].value);
+  }
+  free(conf->extras);
+  for (size_t i = 0; i < conf->plugin_count; i++) {
+    free(conf->plugins[i].type);
+    free(conf->plugins[i].name);
+    free(conf->plugins[i].data);
+  }
+  free(conf->plugins);
   free_secret(conf->sasl_username);
   free_secret(conf->sasl_password);
   free(conf);
@@ -348,6 +444,20 @@ kavro_conf_t *kavro_conf_dup(const kavro_conf_t *conf) {
   }
   for (size_t i = 0; i < PROP_COUNT; i++) {
     if (conf->values[i] && !(copy->values[i] = strdup(conf->values[i]))) {
+      kavro_conf_destroy(copy);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < conf->extra_count; i++)
+    if (kavro_conf_set(copy, conf->extras[i].key, conf->extras[i].value,
+                       NULL) != KAVRO_OK) {
+      kavro_conf_destroy(copy);
+      return NULL;
+    }
+  for (size_t i = 0; i < conf->plugin_count; i++) {
+    const kv_conf_plugin_t *p = &conf->plugins[i];
+    if (kv_conf_plugin_add(copy, p->kind, p->type, p->name, p->data, p->size,
+                           NULL) != KAVRO_OK) {
       kavro_conf_destroy(copy);
       return NULL;
     }
@@ -540,6 +650,44 @@ static kavro_err_t unknown_key(const char *key, kavro_error_t *error) {
                                 : "");
 }
 
+/* Store @value (taken; NULL: remove) under the pattern key @key. */
+static kavro_err_t set_extra(kavro_conf_t *conf, const char *key, char *value,
+                             kavro_error_t *error) {
+  kv_conf_extra_t *x = extra_find(conf, key);
+  if (x) {
+    free_secret(x->value);
+    if (value) {
+      x->value = value;
+      return KAVRO_OK;
+    }
+    free(x->key);
+    *x = conf->extras[--conf->extra_count];
+    return KAVRO_OK;
+  }
+  if (!value)
+    return KAVRO_OK;
+  if (conf->extra_count >= KV_CONF_EXTRA_MAX) {
+    free_secret(value);
+    return kv_error_set(error, KAVRO_ERR_LIMIT,
+                        "more than %d rule properties", KV_CONF_EXTRA_MAX);
+  }
+  kv_conf_extra_t *grown =
+      realloc(conf->extras, (conf->extra_count + 1) * sizeof(*grown));
+  char *k = strdup(key);
+  if (!grown || !k) {
+    if (grown)
+      conf->extras = grown;
+    free(k);
+    free_secret(value);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  conf->extras = grown;
+  grown[conf->extra_count].key = k;
+  grown[conf->extra_count].value = value;
+  conf->extra_count++;
+  return KAVRO_OK;
+}
+
 kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
                            const char *value, kavro_error_t *error) {
   kv_error_clear(error);
@@ -550,6 +698,8 @@ kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
   if (!prop)
     return unknown_key(key, error);
   if (!value) {
+    if (is_pattern(prop))
+      return set_extra(conf, key, NULL, error);
     free(conf->values[index]);
     conf->values[index] = NULL;
     return KAVRO_OK;
@@ -562,9 +712,58 @@ kavro_err_t kavro_conf_set(kavro_conf_t *conf, const char *key,
     free(canon);
     return err;
   }
+  if (is_pattern(prop))
+    return set_extra(conf, key, canon, error);
   free(conf->values[index]);
   conf->values[index] = canon;
   return KAVRO_OK;
+}
+
+const char *kv_conf_pattern_value(const kavro_conf_t *conf, const char *key) {
+  const kv_conf_extra_t *x = conf ? extra_find(conf, key) : NULL;
+  return x ? x->value : NULL;
+}
+
+const char *kv_conf_lookup(const kavro_conf_t *conf, const char *key) {
+  size_t index;
+  const kv_prop_t *prop = conf ? prop_find(key, &index) : NULL;
+  if (!prop)
+    return NULL;
+  if (is_pattern(prop))
+    return kv_conf_pattern_value(conf, key);
+  return conf->values[index];
+}
+
+kavro_err_t kv_conf_plugin_add(kavro_conf_t *conf, int kind, const char *type,
+                               const char *name, const void *data, size_t size,
+                               kavro_error_t *error) {
+  if (conf->plugin_count >= KV_CONF_EXTRA_MAX)
+    return kv_error_set(error, KAVRO_ERR_LIMIT,
+                        "more than %d registrations", KV_CONF_EXTRA_MAX);
+  kv_conf_plugin_t *grown = realloc(
+      conf->plugins, (conf->plugin_count + 1) * sizeof(*conf->plugins));
+  if (!grown)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  conf->plugins = grown;
+  kv_conf_plugin_t *p = &grown[conf->plugin_count];
+  memset(p, 0, sizeof(*p));
+  p->kind = kind;
+  p->size = size;
+  if (!(p->type = strdup(type)) || (name && !(p->name = strdup(name))) ||
+      !(p->data = malloc(size ? size : 1))) {
+    free(p->type);
+    free(p->name);
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  }
+  memcpy(p->data, data, size);
+  conf->plugin_count++;
+  return KAVRO_OK;
+}
+
+const kv_conf_plugin_t *kv_conf_plugins(const kavro_conf_t *conf,
+                                        size_t *countp) {
+  *countp = conf ? conf->plugin_count : 0;
+  return conf ? conf->plugins : NULL;
 }
 
 static const char *value_of(const kavro_conf_t *conf, size_t index) {
@@ -576,9 +775,14 @@ kavro_err_t kavro_conf_get(const kavro_conf_t *conf, const char *key, char *buf,
   if (!conf || !key || !sizep)
     return KAVRO_ERR_INVALID_ARG;
   size_t index;
-  if (!prop_find(key, &index))
+  const kv_prop_t *prop = prop_find(key, &index);
+  if (!prop)
     return KAVRO_ERR_CONF_UNKNOWN;
   const char *value = value_of(conf, index);
+  if (is_pattern(prop)) {
+    const kv_conf_extra_t *x = extra_find(conf, key);
+    value = x ? x->value : prop->defval;
+  }
   size_t need = strlen(value) + 1;
   size_t have = *sizep;
   *sizep = need;
@@ -680,18 +884,30 @@ static char *printable_value(const kv_prop_t *prop, const char *value) {
 char **kavro_conf_dump(const kavro_conf_t *conf, size_t *countp) {
   if (!conf || !countp)
     return NULL;
-  char **out = calloc(2 * PROP_COUNT, sizeof(char *));
+  size_t total = 2 * (PROP_COUNT + conf->extra_count);
+  char **out = calloc(total, sizeof(char *));
   if (!out)
     return NULL;
   for (size_t i = 0; i < PROP_COUNT; i++) {
     out[2 * i] = strdup(props[i].name);
     out[2 * i + 1] = printable_value(&props[i], value_of(conf, i));
     if (!out[2 * i] || !out[2 * i + 1]) {
-      kavro_conf_dump_free(out, 2 * PROP_COUNT);
+      kavro_conf_dump_free(out, total);
       return NULL;
     }
   }
-  *countp = 2 * PROP_COUNT;
+  /* The keys set for pattern properties, their values masked when the
+   * key names a secret (a KMS password handed to an executor). */
+  for (size_t i = 0, at = 2 * PROP_COUNT; i < conf->extra_count; i++, at += 2) {
+    const kv_conf_extra_t *x = &conf->extras[i];
+    out[at] = strdup(x->key);
+    out[at + 1] = strdup(kavro_conf_is_secret(x->key) ? secret_mark : x->value);
+    if (!out[at] || !out[at + 1]) {
+      kavro_conf_dump_free(out, total);
+      return NULL;
+    }
+  }
+  *countp = total;
   return out;
 }
 

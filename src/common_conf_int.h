@@ -9,6 +9,7 @@
 #define KAVRO_CONF_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kavro/conf.h"
@@ -32,5 +33,32 @@ const char *kv_conf_sasl_credentials(const kavro_conf_t *conf,
 
 /* Copy of @url without "user:password@" (caller frees).  NULL on OOM. */
 char *kv_url_strip_credentials(const char *url);
+
+/* The value set for @key, a key of a pattern property of the table
+ * ("rule.executors.<name>.param.<param>"), or NULL when not set. */
+const char *kv_conf_pattern_value(const kavro_conf_t *conf, const char *key);
+
+/* The value set for any known @key (pattern or not), or NULL when @key is
+ * unknown or not set (its default then applies). */
+const char *kv_conf_lookup(const kavro_conf_t *conf, const char *key);
+
+/* A registration of callbacks another part keeps in a configuration (the
+ * rules' executors and actions): @kind is that part's, @data a copy of
+ * its @size bytes.  Copied by kavro_conf_dup(). */
+typedef struct kv_conf_plugin_s {
+  int kind;
+  char *type;
+  char *name; /* NULL: none */
+  void *data;
+  size_t size;
+} kv_conf_plugin_t;
+
+kavro_err_t kv_conf_plugin_add(kavro_conf_t *conf, int kind, const char *type,
+                               const char *name, const void *data, size_t size,
+                               kavro_error_t *error);
+
+/* The registrations of @conf, in the order they were made. */
+const kv_conf_plugin_t *kv_conf_plugins(const kavro_conf_t *conf,
+                                        size_t *countp);
 
 #endif /* KAVRO_CONF_INT_H */

@@ -49,6 +49,7 @@ static const err_desc_t err_descs[] = {
     {KAVRO_ERR_HTTP, "HTTP", "HTTP error"},
     {KAVRO_ERR_AVRO_C, "AVRO_C", "avro-c error"},
     {KAVRO_ERR_UNSUPPORTED, "UNSUPPORTED", "Not supported by this build"},
+    {KAVRO_ERR_RULE, "RULE", "Refused by a data contract rule"},
     {KAVRO_ERR_REGISTRY_INCOMPATIBLE, "REGISTRY_INCOMPATIBLE",
      "Registry: schema incompatible"},
     {KAVRO_ERR_UNAUTHORIZED, "UNAUTHORIZED",

@@ -10,9 +10,11 @@
  * writer id nothing is looked up in the registry unless the reader is the
  * subject's latest version (`use.latest.version`) or its latest with given
  * metadata (`use.latest.with.metadata`), which the registry client's cache
- * answers.  The rule sets of the writer and of such a reader are judged
- * once per schema (rules_int.h): a refusal is kept and reported for every
- * message of that schema.
+ * answers.  The rule set of the schema a message is read as (the reader
+ * the registry chose, else the writer: Java's target) is compiled once per
+ * schema (rules_int.h) and run over every message, or its refusal
+ * reported; between a writer and a latest reader of other versions, the
+ * migration rules of the versions between them run first.
  */
 #include <avro.h>
 #include <stdio.h>
@@ -33,7 +35,7 @@ typedef struct kv_writer_s {
   kavro_schema_id_t id;
   kavro_schema_t *schema;
   char *context; /* the context of a qualified subject; NULL: default */
-  kavro_error_t *refusal; /* its rule set's verdict on reading; NULL: pass */
+  kv_ruleset_t *rules; /* its rules for reading; NULL: none */
 } kv_writer_t;
 
 /* The reader last chosen from the registry for a side (use.latest.version,
@@ -41,8 +43,24 @@ typedef struct kv_writer_s {
  * schema object the registry client's cache hands out. */
 typedef struct kv_latest_s {
   kavro_schema_t *schema; /* a reference, or NULL */
-  kavro_error_t *refusal; /* NULL: pass */
+  kv_ruleset_t *rules;    /* NULL: none */
+  kavro_schema_info_t *info; /* its version, for migrations */
 } kv_latest_t;
+
+/* The migration from a writer to a latest reader, found once per pair
+ * (the schemas are matched by address: the caches keep them). */
+typedef struct kv_migrate_s {
+  struct kv_migrate_s *next;
+  const kavro_schema_t *writer;
+  kavro_schema_t *reader; /* a reference */
+  kv_migration_t *migration; /* NULL: none */
+} kv_migrate_t;
+
+/* What the message being read runs: the target's rules and a migration. */
+typedef struct kv_pending_s {
+  const kv_ruleset_t *rules;
+  const kv_migration_t *migration;
+} kv_pending_t;
 
 /* A reusable value to decode into, per schema object. */
 typedef struct kv_slot_s {
@@ -73,6 +91,10 @@ struct kavro_deserializer_s {
   kv_namer_t namers[2];
   kv_metadata_want_t metadata; /* use.latest.with.metadata */
   kv_latest_t latest[2];       /* [is_key] */
+  kv_rules_t *rules;           /* the conf's executors and actions */
+  kv_migrate_t *migrations;
+  kv_pending_t pending;        /* set by unframe() */
+  kavro_buf_t *body;           /* typed records through rules */
   kavro_decoder_t *decoder;
   kv_writer_t *writers;
   kv_slot_t *slots;
@@ -90,6 +112,8 @@ kavro_error_class_t kavro_error_classify(const kavro_error_t *error) {
    * would lose it, and retrying as is fails again. */
   if (error->http_status == 401 || error->http_status == 403)
     return KAVRO_ERROR_CLASS_LOCAL;
+  /* KAVRO_ERR_RULE, a business rule the message breaks, is permanent: it
+   * goes to the dead-letter queue at once. */
   switch (error->code) {
   case KAVRO_ERR_NOMEM:
   case KAVRO_ERR_INVALID_ARG:
@@ -140,7 +164,8 @@ kavro_deserializer_t *kavro_deserializer_new(kavro_registry_t *registry,
   des->conf = conf ? des->own_conf : kavro_registry_conf(registry);
   des->use_latest = kv_conf_bool(des->conf, "use.latest.version");
   des->use_schema_id = kv_conf_int(des->conf, "use.schema.id");
-  if (kv_metadata_want_init(&des->metadata, des->conf, error) != KAVRO_OK) {
+  if (!(des->rules = kv_rules_new(des->conf, error)) ||
+      kv_metadata_want_init(&des->metadata, des->conf, error) != KAVRO_OK) {
     kavro_deserializer_destroy(des);
     return NULL;
   }
@@ -179,13 +204,22 @@ void kavro_deserializer_destroy(kavro_deserializer_t *des) {
     next = w->next;
     kavro_schema_destroy(w->schema);
     free(w->context);
-    free(w->refusal);
+    kv_ruleset_destroy(w->rules);
     free(w);
+  }
+  for (kv_migrate_t *m = des->migrations, *next; m; m = next) {
+    next = m->next;
+    kavro_schema_destroy(m->reader);
+    kv_migration_destroy(m->migration);
+    free(m);
   }
   for (int side = 0; side < 2; side++) {
     kavro_schema_destroy(des->latest[side].schema);
-    free(des->latest[side].refusal);
+    kv_ruleset_destroy(des->latest[side].rules);
+    kavro_schema_info_destroy(des->latest[side].info);
   }
+  kv_rules_destroy(des->rules);
+  kavro_buf_destroy(des->body);
   kv_metadata_want_clear(&des->metadata);
   kv_namer_clear(&des->namers[0]);
   kv_namer_clear(&des->namers[1]);
@@ -241,44 +275,29 @@ static bool writer_is(const kv_writer_t *w, const kavro_schema_id_t *id,
          memcmp(w->context, parts.context, parts.context_length) == 0;
 }
 
-/* Judge the rule set of @info for reading (@what names the schema):
- * KAVRO_OK with @*refusalp the error to report for every message (a copy,
- * NULL when the rules pass); an error only when memory ran out. */
-static kavro_err_t judge_read(const kavro_schema_info_t *info,
-                              const char *what, kavro_error_t **refusalp,
-                              kavro_error_t *error) {
-  *refusalp = NULL;
-  kavro_error_t verdict;
-  kv_error_clear(&verdict);
-  if (kv_rules_check(kavro_schema_info_rule_set(info), KV_RULE_READ, what,
-                     &verdict) == KAVRO_OK)
-    return KAVRO_OK;
-  if (!(*refusalp = malloc(sizeof(verdict))))
-    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  **refusalp = verdict;
-  return KAVRO_OK;
-}
-
-/* @refusal (may be NULL: KAVRO_OK) reported in @error. */
-static kavro_err_t refuse(const kavro_error_t *refusal, kavro_error_t *error) {
-  if (!refusal)
-    return KAVRO_OK;
-  if (error)
-    *error = *refusal;
-  return refusal->code;
+/* Compile the rule set of @info for reading (@what names the schema,
+ * @subject the subject its rules see). */
+static kavro_err_t compile_read(kavro_deserializer_t *des,
+                                const kavro_schema_info_t *info,
+                                const char *subject, const char *what,
+                                kv_ruleset_t **rulesp, kavro_error_t *error) {
+  return kv_ruleset_compile(des->rules, info, subject ? subject : "",
+                            KV_RULE_READ, what, rulesp, error);
 }
 
 /* The writer schema of @id in the context of @subject (NULL: the default
  * context): kept, else from the registry (whose own cache comes first),
- * with its rule set judged for reading once.  A writer whose rules refuse
- * reading is kept, and refused for every message. */
+ * with its rule set compiled for reading once (*@rulesp). */
 static kavro_err_t writer_for(kavro_deserializer_t *des,
                               const kavro_schema_id_t *id, const char *subject,
-                              kavro_schema_t **schemap, kavro_error_t *error) {
+                              kavro_schema_t **schemap,
+                              const kv_ruleset_t **rulesp,
+                              kavro_error_t *error) {
   for (kv_writer_t *w = des->writers; w; w = w->next)
     if (writer_is(w, id, subject)) {
       *schemap = w->schema;
-      return refuse(w->refusal, error);
+      *rulesp = w->rules;
+      return KAVRO_OK;
     }
   if (id->kind == KAVRO_SCHEMA_ID_INT && id->id <= 0)
     return kv_error_set(error, KAVRO_ERR_SCHEMA_NOT_FOUND,
@@ -303,7 +322,7 @@ static kavro_err_t writer_for(kavro_deserializer_t *des,
     char text[KAVRO_SCHEMA_ID_STRING_SIZE], what[64];
     snprintf(what, sizeof(what), "schema %s",
              kavro_schema_id_format(id, text, sizeof(text)));
-    err = judge_read(info, what, &w->refusal, error);
+    err = compile_read(des, info, subject, what, &w->rules, error);
   }
   if (err != KAVRO_OK) {
     kavro_schema_info_destroy(info);
@@ -317,7 +336,8 @@ static kavro_err_t writer_for(kavro_deserializer_t *des,
   w->next = des->writers;
   des->writers = w;
   *schemap = w->schema;
-  return refuse(w->refusal, error);
+  *rulesp = w->rules;
+  return KAVRO_OK;
 }
 
 /* The reusable value of @schema, made at its first use. */
@@ -381,25 +401,29 @@ static kavro_err_t plan_for(kavro_deserializer_t *des,
   return KAVRO_OK;
 }
 
-/* Judge @info, the side's reader from the registry, unless it is the
- * schema judged last time. */
-static kavro_err_t judge_latest(kv_latest_t *latest,
-                                const kavro_schema_info_t *info,
-                                const char *subject, kavro_error_t *error) {
+/* Keep @info, the side's reader from the registry, with its rules
+ * compiled, unless it is the schema kept last time. */
+static kavro_err_t keep_latest(kavro_deserializer_t *des, kv_latest_t *latest,
+                               kavro_schema_info_t **infop,
+                               const char *subject, kavro_error_t *error) {
+  kavro_schema_info_t *info = *infop;
   kavro_schema_t *schema = kavro_schema_info_schema(info);
   if (latest->schema == schema)
     return KAVRO_OK;
   char what[KAVRO_ERROR_SOURCE_LENGTH];
   snprintf(what, sizeof(what), "schema id %d of subject %.180s",
            (int)kavro_schema_info_id(info), subject);
-  kavro_error_t *refusal;
-  kavro_err_t err = judge_read(info, what, &refusal, error);
+  kv_ruleset_t *rules;
+  kavro_err_t err = compile_read(des, info, subject, what, &rules, error);
   if (err != KAVRO_OK)
     return err;
   kavro_schema_destroy(latest->schema);
-  free(latest->refusal);
+  kv_ruleset_destroy(latest->rules);
+  kavro_schema_info_destroy(latest->info);
   latest->schema = kavro_schema_dup(schema);
-  latest->refusal = refusal;
+  latest->rules = rules;
+  latest->info = info;
+  *infop = NULL;
   return KAVRO_OK;
 }
 
@@ -421,8 +445,9 @@ static kavro_err_t latest_reader(kavro_deserializer_t *des, bool is_key,
                                        KAVRO_REGISTRY_LATEST, &schema, NULL,
                                        NULL, error);
   if (err == KAVRO_OK && schema == latest->schema) {
-    *readerp = schema; /* judged: no copy of the contract needed */
-    return refuse(latest->refusal, error);
+    *readerp = schema; /* compiled: no copy of the contract needed */
+    des->pending.rules = latest->rules;
+    return KAVRO_OK;
   }
   kavro_schema_destroy(schema);
   if (err != KAVRO_OK)
@@ -434,20 +459,70 @@ static kavro_err_t latest_reader(kavro_deserializer_t *des, bool is_key,
             : kavro_registry_version_info(des->registry, subject,
                                           KAVRO_REGISTRY_LATEST, &info, error);
   if (err == KAVRO_OK)
-    err = judge_latest(latest, info, subject, error);
+    err = keep_latest(des, latest, &info, subject, error);
   if (err == KAVRO_OK) {
-    *readerp = kavro_schema_dup(kavro_schema_info_schema(info));
-    err = refuse(latest->refusal, error);
+    *readerp = kavro_schema_dup(latest->schema);
+    des->pending.rules = latest->rules;
   }
   kavro_schema_info_destroy(info);
   return err;
 }
 
+/* The migration from @writer to the side's latest reader, found once per
+ * pair.  A writer that is no version of @subject has none. */
+static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
+                                 const char *subject,
+                                 const kavro_schema_id_t *id,
+                                 kavro_schema_t *writer,
+                                 kavro_error_t *error) {
+  kv_latest_t *latest = &des->latest[is_key];
+  if (!latest->info ||
+      strcmp(kavro_schema_canonical(writer),
+             kavro_schema_canonical(latest->schema)) == 0)
+    return KAVRO_OK;
+  for (kv_migrate_t *m = des->migrations; m; m = m->next)
+    if (m->writer == writer && m->reader == latest->schema) {
+      des->pending.migration = m->migration;
+      return KAVRO_OK;
+    }
+  kv_migrate_t *m = calloc(1, sizeof(*m));
+  if (!m)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_schema_info_t *info = NULL;
+  kavro_err_t err =
+      id->kind == KAVRO_SCHEMA_ID_GUID
+          ? kavro_registry_schema_info_by_guid(des->registry, id->guid, &info,
+                                               error)
+          : kavro_registry_schema_info_by_id(des->registry, id->id, subject,
+                                             &info, error);
+  if (err == KAVRO_OK)
+    err = kv_migration_new(des->rules, des->registry, subject, info,
+                           latest->info, &m->migration, error);
+  kavro_schema_info_destroy(info);
+  /* A writer that is no version of the subject (registered elsewhere,
+   * or with other metadata) has no path of versions to migrate along. */
+  if (kv_registry_absent(err) || err == KAVRO_ERR_SCHEMA_NOT_FOUND) {
+    kv_error_clear(error);
+    err = KAVRO_OK;
+  }
+  if (err != KAVRO_OK) {
+    free(m);
+    return err;
+  }
+  m->writer = writer;
+  m->reader = kavro_schema_dup(latest->schema);
+  m->next = des->migrations;
+  des->migrations = m;
+  des->pending.migration = m->migration;
+  return KAVRO_OK;
+}
+
 /* The reader that applies, or NULL: read with the writer schema.  A
  * reference is stored in @*readerp (the caller destroys it). */
 static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
-                              bool is_key, kavro_schema_t *writer,
-                              kavro_schema_t **readerp, kavro_error_t *error) {
+                              bool is_key, const kavro_schema_id_t *id,
+                              kavro_schema_t *writer, kavro_schema_t **readerp,
+                              kavro_error_t *error) {
   *readerp = NULL;
   if (des->readers[is_key]) {
     *readerp = kavro_schema_dup(des->readers[is_key]);
@@ -455,8 +530,10 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   }
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
-    kavro_schema_id_t id = kavro_schema_id_int((int32_t)des->use_schema_id);
-    kavro_err_t err = writer_for(des, &id, NULL, &schema, error);
+    kavro_schema_id_t pinned =
+        kavro_schema_id_int((int32_t)des->use_schema_id);
+    kavro_err_t err =
+        writer_for(des, &pinned, NULL, &schema, &des->pending.rules, error);
     if (err == KAVRO_OK)
       *readerp = kavro_schema_dup(schema);
     return err;
@@ -468,6 +545,8 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
                                      writer, subject, error);
   if (err == KAVRO_OK)
     err = latest_reader(des, is_key, subject, readerp, error);
+  if (err == KAVRO_OK)
+    err = migration_for(des, is_key, subject, id, writer, error);
   return err;
 }
 
@@ -517,9 +596,11 @@ static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
   if (err != KAVRO_OK)
     return err;
   kavro_schema_t *writer;
-  err = writer_for(des, &frame.id, hint, &writer, error);
+  memset(&des->pending, 0, sizeof(des->pending));
+  err = writer_for(des, &frame.id, hint, &writer, &des->pending.rules, error);
   if (err == KAVRO_OK)
-    err = reader_for(des, topic, is_key, writer, &out->reader, error);
+    err = reader_for(des, topic, is_key, &frame.id, writer, &out->reader,
+                     error);
   if (err != KAVRO_OK)
     return err;
   out->writer = writer;
@@ -528,9 +609,86 @@ static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
   return KAVRO_OK;
 }
 
-/* Decode the body @f locates; with @consumed, bytes may follow the datum. */
+/* Decode the body @f locates into the slot of @target, through @plan
+ * when not NULL; with @consumed, bytes may follow the datum. */
+static kavro_err_t decode_into(kavro_deserializer_t *des,
+                               kavro_schema_t *writer, kavro_schema_t *target,
+                               kavro_resolution_t *plan, const void *body,
+                               size_t body_size, kv_slot_t **slotp,
+                               size_t *consumed, kavro_error_t *error) {
+  kavro_err_t err = slot_for(des, target, slotp, error);
+  if (err == KAVRO_OK)
+    err = plan ? kavro_decode_resolved(des->decoder, plan, body, body_size,
+                                       &(*slotp)->value, consumed, error)
+               : kavro_decode(des->decoder, writer, body, body_size,
+                              &(*slotp)->value, consumed, error);
+  return err;
+}
+
+/* The buffer typed records and rules re-encode into, made at first use. */
+static kavro_err_t body_buf(kavro_deserializer_t *des, kavro_error_t *error) {
+  if (!des->body && !(des->body = kavro_buf_new(0, 0)))
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_buf_reset(des->body);
+  return KAVRO_OK;
+}
+
+/* A migration (kv_migration_run()): the writer's value, as JSON, through
+ * the migration rules, read back as the reader's. */
+static kavro_err_t decode_migrated(kavro_deserializer_t *des,
+                                   const kavro_deserializer_frame_t *f,
+                                   const kv_rule_call_t *call,
+                                   kv_slot_t **slotp, size_t *consumed,
+                                   kavro_error_t *error) {
+  kavro_schema_t *writer = (kavro_schema_t *)f->writer;
+  kv_slot_t *ws;
+  kavro_err_t err = decode_into(des, writer, writer, NULL, f->body,
+                                f->body_size, &ws, consumed, error);
+  if (err != KAVRO_OK)
+    return err;
+  char *json = kavro_value_to_json(writer, &ws->value, KAVRO_DATUM_JSON_AVRO,
+                                   error);
+  if (!json)
+    return error ? error->code : KAVRO_ERR_ENCODE;
+  err = kv_migration_run(des->pending.migration, call, &json, error);
+  if (err == KAVRO_OK)
+    err = slot_for(des, f->reader, slotp, error);
+  if (err == KAVRO_OK)
+    err = kavro_value_from_json(f->reader, json, strlen(json),
+                                &(*slotp)->value, error);
+  free(json);
+  return err;
+}
+
+/* Rules of the writer and a reader the caller set (no registry reader):
+ * the rules run over the writer's value, which is then encoded and read
+ * as the reader. */
+static kavro_err_t decode_detour(kavro_deserializer_t *des,
+                                 const kavro_deserializer_frame_t *f,
+                                 kavro_resolution_t *plan,
+                                 const kv_rule_call_t *call, kv_slot_t **slotp,
+                                 size_t *consumed, kavro_error_t *error) {
+  kavro_schema_t *writer = (kavro_schema_t *)f->writer;
+  kv_slot_t *ws;
+  kavro_err_t err = decode_into(des, writer, writer, NULL, f->body,
+                                f->body_size, &ws, consumed, error);
+  if (err == KAVRO_OK)
+    err = kv_ruleset_run(des->pending.rules, call, &ws->value, error);
+  if (err == KAVRO_OK)
+    err = body_buf(des, error);
+  if (err == KAVRO_OK)
+    err = kavro_encode(writer, &ws->value, des->body, error);
+  if (err == KAVRO_OK)
+    err = decode_into(des, writer, f->reader, plan, kavro_buf_data(des->body),
+                      kavro_buf_length(des->body), slotp, NULL, error);
+  return err;
+}
+
+/* Decode the body @f locates and run the rules of the schema it is read
+ * as; with @consumed, bytes may follow the datum. */
 static kavro_err_t decode_body(kavro_deserializer_t *des,
                                const kavro_deserializer_frame_t *f,
+                               const kv_rule_call_t *call,
                                kavro_deserialized_t *out, size_t *consumed,
                                kavro_error_t *error) {
   /* The writer table owns the writer: the cast gives the caches the
@@ -538,25 +696,40 @@ static kavro_err_t decode_body(kavro_deserializer_t *des,
   kavro_schema_t *writer = (kavro_schema_t *)f->writer;
   kavro_resolution_t *plan = NULL;
   kavro_err_t err = KAVRO_OK;
-  if (f->reader)
+  bool migrates = des->pending.migration && f->reader;
+  /* A migration reads the writer as it is and the result as the reader:
+   * no resolution between the two, which it may not allow. */
+  if (f->reader && !migrates)
     err = plan_for(des, &f->writer_id, writer, f->reader, &plan, error);
   kavro_schema_t *target = plan ? f->reader : writer;
+  const kv_ruleset_t *rules = des->pending.rules;
   kv_slot_t *slot = NULL;
-  if (err == KAVRO_OK)
-    err = slot_for(des, target, &slot, error);
-  if (err == KAVRO_OK)
-    err = plan ? kavro_decode_resolved(des->decoder, plan, f->body,
-                                       f->body_size, &slot->value, consumed,
-                                       error)
-               : kavro_decode(des->decoder, writer, f->body, f->body_size,
-                              &slot->value, consumed, error);
+  if (err != KAVRO_OK)
+    return err;
+  if (migrates) {
+    err = decode_migrated(des, f, call, &slot, consumed, error);
+    target = f->reader;
+  } else if (rules && kv_ruleset_schema(rules) != target && plan) {
+    err = decode_detour(des, f, plan, call, &slot, consumed, error);
+    rules = NULL; /* ran */
+  } else {
+    err = decode_into(des, writer, target, plan, f->body, f->body_size, &slot,
+                      consumed, error);
+  }
+  if (err == KAVRO_OK && rules)
+    err = kv_ruleset_run(rules, call, &slot->value, error);
   if (err != KAVRO_OK)
     return err;
   out->value = &slot->value;
   out->schema = slot->schema;
   out->writer = writer;
-  out->resolved = plan != NULL;
+  out->resolved = plan != NULL || target != writer;
   return KAVRO_OK;
+}
+
+/* Whether the message unframe() found has rules or a migration to run. */
+static bool pending_work(const kavro_deserializer_t *des) {
+  return des->pending.rules || des->pending.migration;
 }
 
 /* Unframe (@header_value NULL: from the prefix) and decode. */
@@ -577,8 +750,13 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
                             payload, size, &f, error);
   out->writer_id = f.writer_id;
   out->format = f.format;
+  char subject[KAVRO_SUBJECT_MAX] = "";
+  if (err == KAVRO_OK && pending_work(des))
+    err = kv_namer_subject(&des->namers[is_key], topic, is_key, f.writer,
+                           subject, error);
+  kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject};
   if (err == KAVRO_OK)
-    err = decode_body(des, &f, out, consumed, error);
+    err = decode_body(des, &f, &call, out, consumed, error);
   /* The slot and the writer table hold references that outlive the
    * reader's: the pointers handed out stay valid until the next call. */
   kavro_schema_destroy(f.reader);
@@ -592,7 +770,9 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
   return err;
 }
 
-kavro_err_t kavro_deserializer_unframe(
+/* unframe() for a caller: the frame emptied (but its id and format) on
+ * failure. */
+static kavro_err_t unframe_for_caller(
     kavro_deserializer_t *des, const char *topic, bool is_key,
     const void *header_value, size_t header_size, const void *payload,
     size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
@@ -602,17 +782,75 @@ kavro_err_t kavro_deserializer_unframe(
   if (!des || !payload)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "a deserializer and a payload are required");
-  kavro_err_t err = unframe(des, topic, is_key, header_value, header_size,
-                            payload, size, out, error);
-  if (err != KAVRO_OK) {
-    kavro_schema_destroy(out->reader);
-    kavro_schema_id_t id = out->writer_id;
-    kavro_wire_format_t format = out->format;
-    memset(out, 0, sizeof(*out));
-    out->writer_id = id;
-    out->format = format;
-  }
+  return unframe(des, topic, is_key, header_value, header_size, payload, size,
+                 out, error);
+}
+
+static kavro_err_t frame_failed(kavro_deserializer_frame_t *out,
+                                kavro_err_t err) {
+  kavro_schema_destroy(out->reader);
+  kavro_schema_id_t id = out->writer_id;
+  kavro_wire_format_t format = out->format;
+  memset(out, 0, sizeof(*out));
+  out->writer_id = id;
+  out->format = format;
   return err;
+}
+
+kavro_err_t kavro_deserializer_unframe(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
+  kavro_err_t err = unframe_for_caller(des, topic, is_key, header_value,
+                                       header_size, payload, size, out, error);
+  if (err == KAVRO_OK && pending_work(des)) {
+    /* A caller that decodes the body itself would skip the rules: fail
+     * closed. */
+    const kavro_error_t *refusal = kv_ruleset_refusal(des->pending.rules);
+    if (refusal) {
+      if (error)
+        *error = *refusal;
+      err = refusal->code;
+    } else {
+      err = kv_error_set(error, KAVRO_ERR_UNSUPPORTED,
+                         "the schema these messages are read as has data "
+                         "contract rules to run on read, which decoding the "
+                         "body apart would skip: use "
+                         "kavro_deserializer_deserialize() or "
+                         "kavro_typed_deserialize()");
+    }
+  }
+  return err == KAVRO_OK || !out ? err : frame_failed(out, err);
+}
+
+kavro_err_t kv_deserializer_typed_frame(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
+  kavro_err_t err = unframe_for_caller(des, topic, is_key, header_value,
+                                       header_size, payload, size, out, error);
+  if (err != KAVRO_OK || !pending_work(des))
+    return err == KAVRO_OK || !out ? err : frame_failed(out, err);
+  /* Rules run over a generic value; the typed record is read from its
+   * encoding afterwards. */
+  char subject[KAVRO_SUBJECT_MAX] = "";
+  err = kv_namer_subject(&des->namers[is_key], topic, is_key, out->writer,
+                         subject, error);
+  kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject};
+  kavro_deserialized_t msg;
+  memset(&msg, 0, sizeof(msg));
+  if (err == KAVRO_OK)
+    err = decode_body(des, out, &call, &msg, NULL, error);
+  if (err == KAVRO_OK)
+    err = body_buf(des, error);
+  if (err == KAVRO_OK)
+    err = kavro_encode(msg.schema, msg.value, des->body, error);
+  if (err != KAVRO_OK)
+    return frame_failed(out, err);
+  out->writer = msg.schema;
+  out->body = kavro_buf_data(des->body);
+  out->body_size = kavro_buf_length(des->body);
+  return KAVRO_OK;
 }
 
 const kavro_decode_limits_t *kavro_deserializer_limits(

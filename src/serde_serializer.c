@@ -4,13 +4,16 @@
  * Two paths.  The cold path runs once per (schema, topic, key-or-value):
  * it names the subject, finds or registers the schema (running the gate
  * first when the schema is new to the subject), judges the rule set of
- * the schema it writes with (rules_int.h) and stores the encoded id in a
+ * the schema it writes with once (rules_int.h) and stores the encoded id in a
  * table entry: the prefix to put before bodies, or the value of the
  * schema-id header (the GUID) when `key.`/`value.schema.id.serializer` is
  * header.  The warm path is a lookup in that table by the schema
  * object's address, the key flag and the topic text, followed by the
  * encoding: no registry call, no lock (the serializer belongs to one
- * thread), no allocation once the output buffer has grown.
+ * thread), no allocation once the output buffer has grown.  A schema
+ * whose rule set has rules for writing keeps them compiled in its entry,
+ * with a generic value to transform a copy of the message in; a schema
+ * without keeps the warm path as it was.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,13 @@ typedef struct kv_hot_s {
   unsigned char encoded_id[KAVRO_WIRE_MAX_ID_SIZE];
   kavro_serializer_framing_t framing;
   int id; /* 0: not known (use.schema.guid with the id in a header) */
+  kv_ruleset_t *rules; /* NULL: no rule to run */
+  /* When @rules may change the message or typed records are written
+   * through it: a generic value of the schema (@has_scratch). */
+  avro_schema_t avro;
+  avro_value_iface_t *iface;
+  avro_value_t scratch;
+  bool has_scratch;
   char subject[]; /* the subject the id belongs to */
 } kv_hot_t;
 
@@ -89,6 +99,8 @@ struct kavro_serializer_s {
   kavro_wire_format_t id_formats[2]; /* [is_key]: prefix or header */
   kv_metadata_want_t metadata; /* use.latest.with.metadata */
   kv_namer_t namers[2]; /* [is_key] */
+  kv_rules_t *rules;    /* the conf's executors and actions */
+  kavro_decoder_t *decoder; /* typed records with rules, made at first use */
   kv_hot_t **buckets;
   size_t bucket_count;
   size_t entry_count;
@@ -132,7 +144,8 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
                   guid.kind == KAVRO_SCHEMA_ID_GUID;
   memcpy(ser->use_schema_guid, guid.guid, sizeof(ser->use_schema_guid));
   ser->last_subject = "";
-  if (kv_metadata_want_init(&ser->metadata, ser->conf, error) != KAVRO_OK) {
+  if (!(ser->rules = kv_rules_new(ser->conf, error)) ||
+      kv_metadata_want_init(&ser->metadata, ser->conf, error) != KAVRO_OK) {
     kavro_serializer_destroy(ser);
     return NULL;
   }
@@ -154,6 +167,18 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
   return ser;
 }
 
+static void hot_free(kv_hot_t *e) {
+  kavro_schema_destroy(e->schema);
+  kv_ruleset_destroy(e->rules);
+  if (e->has_scratch) {
+    avro_value_decref(&e->scratch);
+    avro_value_iface_decref(e->iface);
+    avro_schema_decref(e->avro);
+  }
+  free(e->topic);
+  free(e);
+}
+
 static void history_free(kv_history_t *h) {
   kavro_subject_versions_clear(&h->previous);
   free(h);
@@ -165,9 +190,7 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
   for (size_t b = 0; ser->buckets && b < ser->bucket_count; b++)
     for (kv_hot_t *e = ser->buckets[b], *next; e; e = next) {
       next = e->next;
-      kavro_schema_destroy(e->schema);
-      free(e->topic);
-      free(e);
+      hot_free(e);
     }
   free(ser->buckets);
   for (kv_verdict_t *v = ser->verdicts, *next; v; v = next) {
@@ -183,6 +206,8 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
   kv_namer_clear(&ser->namers[0]);
   kv_namer_clear(&ser->namers[1]);
   kv_metadata_want_clear(&ser->metadata);
+  kv_rules_destroy(ser->rules);
+  kavro_decoder_destroy(ser->decoder);
   kavro_conf_destroy(ser->own_conf);
   free(ser);
 }
@@ -277,21 +302,49 @@ static void hot_set_framing(kv_hot_t *e, kavro_wire_format_t format,
   }
 }
 
+/* The generic value @e transforms copies of messages in. */
+static kavro_err_t hot_scratch(kv_hot_t *e, kavro_error_t *error) {
+  if (e->has_scratch)
+    return KAVRO_OK;
+  kavro_err_t err = kavro_schema_to_avro(e->schema, &e->avro, error);
+  if (err != KAVRO_OK)
+    return err;
+  if (!(e->iface = avro_generic_class_from_schema(e->avro)) ||
+      avro_generic_value_new(e->iface, &e->scratch) != 0) {
+    avro_value_iface_decref(e->iface);
+    avro_schema_decref(e->avro);
+    return kv_error_set(error, KAVRO_ERR_AVRO_C, "avro-c: %s", avro_strerror());
+  }
+  e->has_scratch = true;
+  return KAVRO_OK;
+}
+
+/* Takes @rules, also on failure. */
 static kavro_err_t hot_add(kavro_serializer_t *ser, kavro_schema_t *schema,
                            const char *topic, bool is_key, uint64_t hash,
                            const char *subject, const kv_found_t *found,
-                           kv_hot_t **entryp, kavro_error_t *error) {
+                           kv_ruleset_t *rules, kv_hot_t **entryp,
+                           kavro_error_t *error) {
   size_t subject_size = strlen(subject) + 1;
   kv_hot_t *e = calloc(1, sizeof(*e) + subject_size);
   if (!e || !(e->topic = strdup(topic))) {
     free(e);
+    kv_ruleset_destroy(rules);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
+  e->rules = rules;
   memcpy(e->subject, subject, subject_size);
   e->schema = kavro_schema_dup(schema);
   e->hash = hash;
   e->is_key = is_key;
   e->id = found->id;
+  if (kv_ruleset_transforms(rules)) {
+    kavro_err_t err = hot_scratch(e, error);
+    if (err != KAVRO_OK) {
+      hot_free(e);
+      return err;
+    }
+  }
   hot_set_framing(e, ser->id_formats[is_key], found);
   hot_grow(ser);
   size_t b = hash & (ser->bucket_count - 1);
@@ -519,15 +572,27 @@ static kavro_err_t pin(kavro_serializer_t *ser, const char *subject,
                       kavro_schema_name(schema), what, target_id, subject);
 }
 
-/* The rules of the schema data is written with: refused when one applies
- * that cannot be executed.  Judged once per warm-path entry. */
-static kavro_err_t check_rules(const kavro_schema_info_t *info,
-                               const char *subject, kavro_error_t *error) {
+/* The rules of the schema data is written with, compiled once per
+ * warm-path entry (*@rulesp NULL when none applies): refused when one
+ * applies that cannot be executed. */
+static kavro_err_t compile_rules(kavro_serializer_t *ser,
+                                 const kavro_schema_info_t *info,
+                                 const char *subject, kv_ruleset_t **rulesp,
+                                 kavro_error_t *error) {
   char what[KAVRO_ERROR_SOURCE_LENGTH];
   snprintf(what, sizeof(what), "schema id %d of subject %.180s",
            (int)kavro_schema_info_id(info), subject);
-  return kv_rules_check(kavro_schema_info_rule_set(info), KV_RULE_WRITE, what,
-                        error);
+  kavro_err_t err = kv_ruleset_compile(ser->rules, info, subject,
+                                       KV_RULE_WRITE, what, rulesp, error);
+  const kavro_error_t *refusal = kv_ruleset_refusal(*rulesp);
+  if (err == KAVRO_OK && refusal) {
+    if (error)
+      *error = *refusal;
+    err = refusal->code;
+    kv_ruleset_destroy(*rulesp);
+    *rulesp = NULL;
+  }
+  return err;
 }
 
 /* `use.schema.id`, `use.schema.guid`, `use.latest.with.metadata` or
@@ -661,14 +726,18 @@ static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
       err = kavro_registry_schema_info_by_id(ser->registry, found.id, subject,
                                              &found.info, error);
   }
+  kv_ruleset_t *rules = NULL;
   if (err == KAVRO_OK)
-    err = check_rules(found.info, subject, error);
+    err = compile_rules(ser, found.info, subject, &rules, error);
   if (err == KAVRO_OK)
     err = complete_id(ser, subject, ser->id_formats[is_key], schema, &found,
                       error);
-  if (err == KAVRO_OK)
-    err = hot_add(ser, schema, topic, is_key, hash, subject, &found, entryp,
-                  error);
+  if (err == KAVRO_OK) {
+    err = hot_add(ser, schema, topic, is_key, hash, subject, &found, rules,
+                  entryp, error);
+    rules = NULL;
+  }
+  kv_ruleset_destroy(rules);
   if (err == KAVRO_OK)
     ser->last_subject = (*entryp)->subject;
   kavro_schema_info_destroy(found.info);
@@ -767,6 +836,57 @@ static kavro_err_t explain_failure(const kavro_schema_t *schema,
   return kv_error_set(error, err, "encoding failed");
 }
 
+/* Run @e's rules over the message *@valuep: over a copy when they may
+ * change it (*@valuep then points at the copy), so that the caller's
+ * value stays as it was. */
+static kavro_err_t run_rules(kv_hot_t *e, const char *topic, bool is_key,
+                             const avro_value_t **valuep,
+                             kavro_error_t *error) {
+  kv_rule_call_t call = {topic ? topic : "", is_key, NULL, 0, e->subject};
+  if (!kv_ruleset_transforms(e->rules))
+    /* Conditions only: they read the message and leave it alone. */
+    return kv_ruleset_run(e->rules, &call, (avro_value_t *)*valuep, error);
+  if (avro_value_copy(&e->scratch, *valuep) != 0)
+    return kv_error_set(error, KAVRO_ERR_ENCODE,
+                        "the value does not fit %s: %s",
+                        kavro_schema_name(e->schema), avro_strerror());
+  *valuep = &e->scratch;
+  return kv_ruleset_run(e->rules, &call, &e->scratch, error);
+}
+
+/* ---- typed records with rules (serde_serializer_int.h) ------------------- */
+
+const void *kv_serializer_rules_entry(kavro_serializer_t *ser,
+                                      const char *topic, bool is_key,
+                                      kavro_schema_t *schema) {
+  const char *t = topic ? topic : "";
+  kv_hot_t *e = hot_find(ser, schema, t, is_key, hot_hash(schema, t, is_key));
+  return e && e->rules ? e : NULL;
+}
+
+kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
+                                      const void *entry, const char *topic,
+                                      kavro_buf_t *out, size_t prefix_size,
+                                      kavro_error_t *error) {
+  kv_hot_t *e = (kv_hot_t *)entry;
+  if (!ser->decoder && !(ser->decoder = kavro_decoder_new(NULL)))
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t err = hot_scratch(e, error);
+  if (err == KAVRO_OK)
+    err = kavro_decode(ser->decoder, e->schema, out->data + prefix_size,
+                       out->length - prefix_size, &e->scratch, NULL, error);
+  kv_rule_call_t call = {topic ? topic : "", e->is_key, NULL, 0, e->subject};
+  if (err == KAVRO_OK)
+    err = kv_ruleset_run(e->rules, &call, &e->scratch, error);
+  if (err == KAVRO_OK && kv_ruleset_transforms(e->rules)) {
+    out->length = prefix_size;
+    err = kv_encode_node(out, e->schema->root, &e->scratch, 0, error);
+  }
+  if (err != KAVRO_OK)
+    out->length = 0;
+  return err;
+}
+
 /* Frame @value into @out (emptied first): the prefix, if the id goes
  * there, then the body.  The framing goes to @framing; a NULL @framing is
  * a caller that cannot send a header, refused when the id goes in one. */
@@ -790,6 +910,11 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
   const kavro_serializer_framing_t *f = &e->framing;
   if (!framing && f->header_name)
     return kv_serializer_header_refused(is_key, error);
+  if (e->rules) {
+    err = run_rules(e, topic, is_key, &value, error);
+    if (err != KAVRO_OK)
+      return err;
+  }
   err = kv_buf_reserve(out, f->prefix_size);
   if (err == KAVRO_OK) {
     if (f->prefix_size)

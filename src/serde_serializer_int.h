@@ -82,6 +82,29 @@ kavro_err_t kv_namer_subject(kv_namer_t *namer, const char *topic,
  * keys (@is_key) or values whose schema id goes in a header. */
 kavro_err_t kv_serializer_header_refused(bool is_key, kavro_error_t *error);
 
+/* The warm-path entry of (@topic, @is_key, @schema) when the schema has
+ * rules to run on write, else NULL (typed_serde.c asks once per kind). */
+const void *kv_serializer_rules_entry(kavro_serializer_t *ser,
+                                      const char *topic, bool is_key,
+                                      kavro_schema_t *schema);
+
+/* Run the rules of @entry over the body @out holds after @prefix_size
+ * bytes (a typed record's encoding): decoded into a generic value, the
+ * rules run, and encoded again in its place when they may change it. */
+kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
+                                      const void *entry, const char *topic,
+                                      kavro_buf_t *out, size_t prefix_size,
+                                      kavro_error_t *error);
+
+/* As kavro_deserializer_unframe(), for typed records: when the schema
+ * read as has rules (or a migration) to run, the body is decoded into a
+ * generic value, the rules run, and @out points at its encoding again
+ * (writer: the schema read as; valid until the next call). */
+kavro_err_t kv_deserializer_typed_frame(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error);
+
 /* True when the registry says the subject or its level does not exist:
  * the registry has nothing to say, which is not a failure. */
 bool kv_registry_absent(kavro_err_t err);

@@ -7,9 +7,12 @@
  * strategy, gate, auto-registration, use.latest.version, use.schema.id,
  * use.schema.guid, prefix or header) holds for typed records as for
  * generic values, and only writes the body itself.
- * The typed deserializer asks kavro_deserializer_unframe() for the writer
- * schema and the reader that applies, with every deserializer setting, and
- * only decodes: directly, or through its resolution program.
+ * The typed deserializer asks the deserializer for the writer schema and
+ * the reader that applies, with every deserializer setting, and only
+ * decodes: directly, or through its resolution program.  A schema with
+ * data contract rules goes through a generic value, on both sides, only
+ * when it has rules: the rules run over it and the record is written from
+ * (or read from) its encoding.
  *
  * The serializer keeps a small table of what the first message of a kind
  * learned; later messages find it there (a handful of entries per
@@ -32,6 +35,7 @@ typedef struct ser_entry_s {
   char *topic;
   /* From the serializer; its pointers live as long as the serializer. */
   kavro_serializer_framing_t framing;
+  const void *rules; /* the serializer's entry when rules run on write */
 } ser_entry_t;
 
 struct kavro_typed_serializer_s {
@@ -103,6 +107,9 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
   if (!err)
     err = kavro_serializer_framing(ts->serializer, topic, is_key, schema,
                                    &framing, error);
+  const void *rules =
+      err ? NULL
+          : kv_serializer_rules_entry(ts->serializer, topic, is_key, schema);
   kavro_schema_destroy(schema); /* the serializer keeps its own */
   if (err)
     return err;
@@ -121,6 +128,7 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
   e->type = type;
   e->is_key = is_key;
   e->framing = framing;
+  e->rules = rules;
   ts->count++;
   *out = e;
   return KAVRO_OK;
@@ -174,6 +182,10 @@ static KV_ALWAYS_INLINE kavro_err_t typed_frame(kavro_typed_serializer_t *ts, co
   if (!err)
     err = type->write(&w, value);
   err = kv_writer_end(&w, err);
+  /* A schema with rules: they run over the record as a generic value. */
+  if (err == KAVRO_OK && e->rules)
+    err = kv_serializer_rules_apply(ts->serializer, e->rules, topic, out,
+                                    e->framing.prefix_size, error);
   if (err == KAVRO_OK && framing)
     *framing = e->framing;
   return err;
@@ -263,9 +275,10 @@ kavro_err_t kavro_typed_deserialize(kavro_typed_deserializer_t *td,
     return KAVRO_OK;
   }
   kavro_deserializer_frame_t f;
-  kavro_err_t err = kavro_deserializer_unframe(td->deserializer, topic, is_key,
-                                               header_value, header_size,
-                                               payload, size, &f, error);
+  kavro_err_t err = kv_deserializer_typed_frame(td->deserializer, topic,
+                                                is_key, header_value,
+                                                header_size, payload, size, &f,
+                                                error);
   if (writer_id)
     *writer_id = f.writer_id;
   if (err == KAVRO_OK)

@@ -84,6 +84,13 @@ static const conf_case_t cases[] = {
     {"subject.name.strategy.cache.expiry.secs", "60", "60", "-2"},
     {"context.name.strategy", "nullcontextnamestrategy",
      "NullContextNameStrategy", "FixedContextNameStrategy"},
+    {"rule.executors.<name>.param.<param>", "x", "x", NULL},
+    {"rule.executors.<name>.onSuccess", "NONE", "NONE", NULL},
+    {"rule.executors.<name>.onFailure", "DLQ,ERROR", "DLQ,ERROR", NULL},
+    {"rule.executors.<name>.disabled", "TRUE", "true", "yes"},
+    {"rule.actions.<name>.param.<param>", "y", "y", NULL},
+    {"dlq.topic", "orders.dlq", "orders.dlq", NULL},
+    {"dlq.auto.flush", "true", "true", "always"},
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
@@ -223,6 +230,52 @@ START_TEST(test_dup_is_deep) {
   ck_assert_str_eq(v, "9");
   free(v);
   kavro_conf_destroy(copy);
+}
+END_TEST
+
+/* A property with placeholders takes every key that fills them: kept,
+ * copied, dumped (secret-looking ones masked), removed; a key that fills
+ * none is unknown. */
+START_TEST(test_pattern_keys) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "rule.executors.mask.param.kms.password",
+                                  "s3cret", &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "rule.executors._CEL_.disabled", "TRUE",
+                                  &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "rule.executors.x", "1", &error),
+                   KAVRO_ERR_CONF_UNKNOWN);
+  ck_assert_int_eq(kavro_conf_set(conf, "rule.executors..disabled", "true",
+                                  &error),
+                   KAVRO_ERR_CONF_UNKNOWN);
+  kavro_conf_t *copy = kavro_conf_dup(conf);
+  char *v = get(copy, "rule.executors._CEL_.disabled");
+  ck_assert_str_eq(v, "true");
+  free(v);
+  v = get(copy, "rule.executors.other.onFailure"); /* unset: the default */
+  ck_assert_str_eq(v, "");
+  free(v);
+  size_t count = 0;
+  char **dump = kavro_conf_dump(copy, &count);
+  ck_assert_uint_eq(count, 2 * CASE_COUNT + 4);
+  bool found = false;
+  for (size_t i = 0; i < count; i++)
+    ck_assert_ptr_null(strstr(dump[i], "s3cret"));
+  for (size_t i = 0; i < count; i += 2)
+    found |= strcmp(dump[i], "rule.executors.mask.param.kms.password") == 0 &&
+             strcmp(dump[i + 1], "[redacted]") == 0;
+  ck_assert(found);
+  kavro_conf_dump_free(dump, count);
+  ck_assert_int_eq(kavro_conf_set(copy, "rule.executors._CEL_.disabled", NULL,
+                                  &error),
+                   KAVRO_OK);
+  dump = kavro_conf_dump(copy, &count);
+  ck_assert_uint_eq(count, 2 * CASE_COUNT + 2);
+  kavro_conf_dump_free(dump, count);
+  kavro_conf_destroy(copy);
+  kavro_conf_destroy(conf);
 }
 END_TEST
 
@@ -396,6 +449,7 @@ static Suite *conf_suite(void) {
   tcase_add_test(tc, test_get_buffer_too_small);
   tcase_add_test(tc, test_dup_is_deep);
   tcase_add_test(tc, test_dump_hides_secrets);
+  tcase_add_test(tc, test_pattern_keys);
   tcase_add_test(tc, test_invalid_secret_not_echoed);
   tcase_add_test(tc, test_bearer_callback_sets_custom);
   tcase_add_loop_test(tc, test_registry_new_refuses, 0,

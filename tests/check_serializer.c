@@ -894,6 +894,7 @@ START_TEST(error_classes) {
       {KAVRO_ERR_ENCODE, 0, 0, P},
       {KAVRO_ERR_DECODE, 0, 0, P},
       {KAVRO_ERR_NOT_FOUND, 0, 0, P},
+      {KAVRO_ERR_RULE, 0, 0, P}, /* a business rule: to the DLQ at once */
       /* This process's to fix. */
       {KAVRO_ERR_NOMEM, 0, 0, L},
       {KAVRO_ERR_INVALID_ARG, 0, 0, L},

@@ -65,6 +65,8 @@ typedef enum kavro_err_e {
   KAVRO_ERR_AVRO_C = -19,          /**< avro-c reported an error */
   KAVRO_ERR_UNSUPPORTED = -20,     /**< valid input this version cannot
                                         handle yet */
+  KAVRO_ERR_RULE = -21,            /**< a data contract rule refused the
+                                        message (kavro/rules.h) */
 
   /* Registry errors: the registry's error_code. */
   KAVRO_ERR_REGISTRY_INCOMPATIBLE = 409,

@@ -297,6 +297,36 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_forward(kavro_kafka_dlq_t *dlq,
 /** @} */
 
 /**
+ * @name The DLQ rule action
+ * @{
+ */
+
+/**
+ * Register the `DLQ` rule action (Java's DlqAction) in @p conf
+ * (kavro/rules.h), producing with @p producer (borrowed: it must outlive
+ * every serializer and deserializer made with @p conf).  A rule whose
+ * onSuccess or onFailure says DLQ writes the message to the topic
+ * `dlq.topic` names (a `rule.actions.DLQ.param.dlq.topic` parameter,
+ * else the conf's `dlq.topic`, else the rule's `dlq.topic` parameter or
+ * the schema's metadata property of that name) with the headers
+ * `__rule.name`, `__rule.mode`, `__rule.subject`, `__rule.topic` and, when
+ * the rule failed, `__rule.exception` (the failure's text), as Java's
+ * action does; with `dlq.auto.flush` true it waits for the producer's
+ * flush (up to 10 s).  The message is the payload as received on read and
+ * the value's Avro JSON encoding on write (the key is not known to a
+ * serializer: none is sent).  The call then fails with KAVRO_ERR_RULE
+ * naming the rule, whose class is permanent (kavro_error_classify()).  A
+ * message that could not be produced is reported in that error's text
+ * (Java only logs it).  Returns KAVRO_ERR_INVALID_ARG, KAVRO_ERR_NOMEM.
+ * Not thread-safe (a conf is filled by one thread); the action itself is
+ * as thread-safe as rd_kafka_producev().
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_action_add(kavro_conf_t *conf,
+                                                    rd_kafka_t *producer,
+                                                    kavro_error_t *error);
+/** @} */
+
+/**
  * @name Consuming
  * @{
  */

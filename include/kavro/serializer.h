@@ -23,7 +23,12 @@
  *   latest.compatibility.strict, normalize.schemas, use.schema.id,
  *   use.schema.guid, id.compatibility.strict, key.schema.id.serializer,
  *   value.schema.id.serializer, subject.name.strategy,
- *   key.subject.name.strategy, value.subject.name.strategy.
+ *   key.subject.name.strategy, value.subject.name.strategy, and the data
+ *   contract rules' rule.executors.*, rule.actions.*, dlq.topic,
+ *   dlq.auto.flush with the executors and actions registered in the conf
+ *   (kavro/rules.h).  A schema's rule set runs on write and on read:
+ *   KAVRO_ERR_RULE when a rule refuses a message, KAVRO_ERR_UNSUPPORTED
+ *   when a rule that applies has no executor.
  * The deserializer has no schema-id setting: it always reads the header
  * first and the prefix when there is no header, as Confluent's default
  * (DualSchemaIdDeserializer) does.
@@ -145,8 +150,9 @@ typedef enum kavro_error_class_e {
    *  kavro_error_is_retriable()).  Retry; do not skip the message. */
   KAVRO_ERROR_CLASS_TRANSIENT,
   /** Will fail again: a malformed frame or body, an id the registry does
-   *  not know, an incompatible schema, a value that does not fit.  A
-   *  consumer skips the message (to a dead-letter queue). */
+   *  not know, an incompatible schema, a value that does not fit, a data
+   *  contract rule the message breaks (KAVRO_ERR_RULE).  A consumer skips
+   *  the message (to a dead-letter queue). */
   KAVRO_ERROR_CLASS_PERMANENT,
   /** A problem of this process, not of the message: out of memory, a bad
    *  argument or configuration, credentials the registry refuses (401,
@@ -546,7 +552,12 @@ typedef struct kavro_deserializer_frame_s {
  * the reader schema that applies, with the same settings, caches and
  * errors.  @p payload must not be NULL (a tombstone has no frame).  On
  * failure @p out is zeroed except @p out->writer_id and @p out->format,
- * set whenever the id could be read.
+ * set whenever the id could be read.  When the schema the message is read
+ * as has data contract rules to run on read (kavro/rules.h), or a
+ * migration applies, the caller's own decoding would skip them: refused
+ * with the rule set's refusal or KAVRO_ERR_UNSUPPORTED (use
+ * kavro_deserializer_deserialize() or kavro_typed_deserialize(), which
+ * run them).
  */
 KAVRO_EXPORT kavro_err_t kavro_deserializer_unframe(
     kavro_deserializer_t *deserializer, const char *topic, bool is_key,

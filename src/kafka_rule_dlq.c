@@ -1,0 +1,111 @@
+/*
+ * kavro - the DLQ rule action (kavro/kafka.h): Java's DlqAction, over
+ * librdkafka, registered through the public action API (kavro/rules.h),
+ * so that the rules part never needs Kafka.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kavro.h"
+#include "kavro/kafka.h"
+
+#include "common_error_int.h"
+
+/* How long `dlq.auto.flush` waits. */
+#define KV_RULE_DLQ_FLUSH_MS 10000
+
+/* The topic the action writes to, as Java's run() looks it up. */
+static const char *dlq_topic(const kavro_rule_ctx_t *ctx) {
+  const char *topic = kavro_rule_ctx_config(ctx, "dlq.topic");
+  if (!topic || !*topic)
+    topic = kavro_rule_ctx_param(ctx, "dlq.topic");
+  return topic && *topic ? topic : NULL;
+}
+
+static void add_header(rd_kafka_headers_t *headers, const char *name,
+                       const char *value) {
+  rd_kafka_header_add(headers, name, -1, value ? value : "",
+                      value ? -1 : 0);
+}
+
+/* The headers Java's populateHeaders() adds. */
+static rd_kafka_headers_t *rule_headers(const kavro_rule_ctx_t *ctx,
+                                        const kavro_error_t *cause) {
+  rd_kafka_headers_t *headers = rd_kafka_headers_new(5);
+  add_header(headers, "__rule.name", kavro_rule_ctx_rule_name(ctx));
+  add_header(headers, "__rule.mode",
+             kavro_rule_mode_name(kavro_rule_ctx_mode(ctx)));
+  add_header(headers, "__rule.subject", kavro_rule_ctx_subject(ctx));
+  add_header(headers, "__rule.topic", kavro_rule_ctx_topic(ctx));
+  if (cause)
+    add_header(headers, "__rule.exception", cause->text);
+  return headers;
+}
+
+/* Produce the message to @topic; a librdkafka error's name, or NULL. */
+static const char *produce(rd_kafka_t *producer, const char *topic,
+                           const kavro_rule_ctx_t *ctx,
+                           const struct avro_value *message,
+                           const kavro_error_t *cause, bool flush) {
+  size_t size = 0;
+  const void *payload = kavro_rule_ctx_payload(ctx, &size);
+  char *json = NULL;
+  if (!payload && message) {
+    /* On write: the message as Java's toJson() writes it. */
+    json = kavro_value_to_json(kavro_rule_ctx_schema(ctx), message,
+                               KAVRO_DATUM_JSON_AVRO, NULL);
+    if (!json)
+      return "the message could not be written as JSON";
+    payload = json;
+    size = strlen(json);
+  }
+  rd_kafka_headers_t *headers = rule_headers(ctx, cause);
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer, RD_KAFKA_V_TOPIC(topic),
+      RD_KAFKA_V_VALUE((void *)payload, size),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+      RD_KAFKA_V_END);
+  free(json);
+  if (err) {
+    rd_kafka_headers_destroy(headers); /* not taken on failure */
+    return rd_kafka_err2str(err);
+  }
+  if (flush &&
+      (err = rd_kafka_flush(producer, KV_RULE_DLQ_FLUSH_MS)) != 0)
+    return rd_kafka_err2str(err);
+  return NULL;
+}
+
+static kavro_err_t dlq_run(void *opaque, const kavro_rule_ctx_t *ctx,
+                           const struct avro_value *message,
+                           const kavro_error_t *cause, kavro_error_t *error) {
+  const char *name = kavro_rule_ctx_rule_name(ctx);
+  const char *topic = dlq_topic(ctx);
+  if (!topic)
+    return kv_error_set(error, KAVRO_ERR_RULE,
+                        "rule \"%.100s\" failed: could not send to DLQ as no "
+                        "topic is configured",
+                        name);
+  const char *flush = kavro_rule_ctx_config(ctx, "dlq.auto.flush");
+  const char *failed = produce(opaque, topic, ctx, message, cause,
+                               flush && strcmp(flush, "true") == 0);
+  if (failed)
+    return kv_error_set(error, KAVRO_ERR_RULE,
+                        "rule \"%.100s\" failed; the message could not be "
+                        "sent to DLQ topic %.200s: %.200s",
+                        name, topic, failed);
+  return kv_error_set(error, KAVRO_ERR_RULE,
+                      "rule \"%.100s\" failed; the message went to DLQ topic "
+                      "%.200s%s%.300s",
+                      name, topic, cause ? ": " : "",
+                      cause ? cause->text : "");
+}
+
+kavro_err_t kavro_kafka_dlq_action_add(kavro_conf_t *conf,
+                                       rd_kafka_t *producer,
+                                       kavro_error_t *error) {
+  if (!producer)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no producer");
+  return kavro_conf_add_rule_action(conf, "DLQ", dlq_run, producer, error);
+}

@@ -1,0 +1,116 @@
+/*
+ * kavro - the compiled rule model the rules part's files share
+ * (rules_model.c compiles, rules_run.c runs, rules_api.c is the public
+ * face: registration and the context's accessors).
+ */
+#ifndef KAVRO_RULES_MODEL_INT_H
+#define KAVRO_RULES_MODEL_INT_H
+
+#include <jansson.h>
+
+#include "common_conf_int.h"
+#include "rules_int.h"
+#include "schema_int.h"
+
+/* The kinds of registration rules keep in a conf (kv_conf_plugin_t). */
+enum { KV_PLUGIN_EXECUTOR = 1, KV_PLUGIN_ACTION = 2 };
+
+/* A registered action (the data of a KV_PLUGIN_ACTION registration). */
+typedef struct kv_action_reg_s {
+  kavro_rule_action_cb_t cb;
+  void *opaque;
+} kv_action_reg_t;
+
+struct kv_rules_s {
+  const kavro_conf_t *conf;
+};
+
+/* The tags of a field, as the rule set's schema and metadata give them. */
+typedef struct kv_field_tags_s {
+  const kv_field_t *field;
+  const char **tags; /* the strings live in the schema's or metadata's JSON */
+  size_t count;
+} kv_field_tags_t;
+
+/* Longest action name, NUL included. */
+#define KV_RULE_ACTION_MAX 64
+
+/* One rule, resolved for a direction. */
+typedef struct kv_rule_s {
+  const char *name, *type, *expr; /* into the rule set's JSON; expr NULL */
+  kavro_rule_kind_t kind;
+  kavro_rule_mode_t mode;
+  const char **tags;
+  size_t tag_count;
+  const json_t *params; /* object or NULL */
+  /* The actions for this direction (one side of "A,B"); "" unset. */
+  char on_success[KV_RULE_ACTION_MAX], on_failure[KV_RULE_ACTION_MAX];
+  const kv_conf_plugin_t *executor;    /* NULL: none (onFailure NONE) */
+  bool shadowed; /* a field transform an earlier one with its tags hides */
+} kv_rule_t;
+
+/* The rules of one schema for one direction or migration step. */
+typedef struct kv_rule_list_s {
+  kv_rule_t *rules;
+  size_t count;
+  kavro_rule_mode_t mode; /* what they run as: WRITE, READ, UPGRADE ... */
+} kv_rule_list_t;
+
+struct kv_ruleset_s {
+  const kv_rules_t *engine;
+  json_t *rule_set;       /* the parsed ruleSet (owns the rules' strings) */
+  json_t *metadata;       /* the parsed metadata, or NULL */
+  kavro_schema_t *schema; /* a reference: the target */
+  kavro_schema_t *source; /* a reference: a migration's source, or NULL */
+  char *subject;
+  kv_rule_list_t list;
+  kv_field_tags_t *field_tags; /* sorted by field address */
+  size_t field_tag_count;
+  bool transforms;
+  kavro_error_t *refusal; /* NULL: runs */
+};
+
+struct kv_migration_s {
+  kv_ruleset_t **steps; /* in the order they run */
+  size_t count;
+  kavro_error_t *refusal;
+};
+
+/* What a callback is handed: the rule and the call. */
+struct kavro_rule_ctx_s {
+  const kv_ruleset_t *set;
+  const kv_rule_t *rule;
+  const kv_rule_call_t *call;
+  /* The registration whose parameters kavro_rule_ctx_config() reads, and
+   * its conf prefix ("rule.executors" or "rule.actions"). */
+  const kv_conf_plugin_t *plugin;
+  const char *config_prefix;
+  char config_key[512]; /* scratch for the lookups */
+};
+
+/* Compile the rules of @info's rule set that run as @mode (rules_model.c)
+ * over messages of @target (NULL: @info's schema), migrated from @source
+ * (NULL: none); used for rule sets and migration steps. */
+kavro_err_t kv_ruleset_make(const kv_rules_t *engine,
+                            const kavro_schema_info_t *info,
+                            kavro_schema_t *target, kavro_schema_t *source,
+                            const char *subject,
+                            kavro_rule_mode_t mode, const char *what,
+                            kv_ruleset_t **setp, kavro_error_t *error);
+
+/* The tags of @field in @set (a sorted lookup), NULL when none. */
+const kv_field_tags_t *kv_ruleset_field_tags(const kv_ruleset_t *set,
+                                             const kv_field_t *field);
+
+/* The executor registered for a rule of @type named @rule_name under
+ * @subject, as Java's getRuleObject() picks it; NULL when none. */
+const kv_conf_plugin_t *kv_rules_executor(const kv_rules_t *engine,
+                                          const char *type,
+                                          const char *subject,
+                                          const char *rule_name);
+
+/* The action registered as @type, NULL when none. */
+const kv_conf_plugin_t *kv_rules_action(const kv_rules_t *engine,
+                                        const char *type);
+
+#endif /* KAVRO_RULES_MODEL_INT_H */
