@@ -391,7 +391,7 @@ END_TEST
  * a READ transform changes the value handed out; rules run in order on
  * write and in reverse order on read. */
 START_TEST(transforms_and_order) {
-  char r1[256], r2[256], r3[256], r4[256], rs[1024];
+  char r1[256], r2[256], r3[256], r4[256], rs[4 * 256 + 64];
   rule(r1, sizeof(r1), "a", "TRANSFORM", "WRITE", "STAMP", NULL);
   rule(r2, sizeof(r2), "b", "TRANSFORM", "WRITEREAD", "STAMP", NULL);
   rule(r3, sizeof(r3), "c", "TRANSFORM", "READ", "STAMP", NULL);
