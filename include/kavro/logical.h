@@ -204,7 +204,8 @@ KAVRO_EXPORT kavro_err_t kavro_decimal_format(const unsigned char *unscaled,
  * sign and point, no exponent) for a `decimal` on bytes of @p precision
  * and @p scale: the value at that scale ("12.3" at scale 2 is 1230), in
  * the fewest bytes of two's complement, stored in a new buffer
- * @p *unscaled (caller frees with free()) of @p *length bytes.  Fraction
+ * @p *unscaled (caller frees with free()) of @p *unscaled_length bytes
+ * (set them as a kavro_decimal_t's unscaled and length).  Fraction
  * digits beyond @p scale are refused unless they are zeros, as is a value
  * of more than @p precision digits (both KAVRO_ERR_ENCODE).
  */
@@ -232,8 +233,9 @@ KAVRO_EXPORT kavro_err_t kavro_decimal_parse_fixed(const char *text,
  * Avro writes a bytes value, a zig-zag varint length then big-endian two's
  * complement, followed by the scale as a zig-zag varint int, as Java's
  * Conversions.BigDecimalConversion writes it) as text, as
- * kavro_decimal_format() writes it.  KAVRO_ERR_DECODE when @p data is not
- * exactly such a value.
+ * kavro_decimal_format() writes it: a new string in @p *text that the
+ * caller frees with free().  KAVRO_ERR_DECODE when @p data is not exactly
+ * such a value.
  */
 KAVRO_EXPORT kavro_err_t kavro_big_decimal_format(const unsigned char *data,
                                                   size_t length, char **text,
