@@ -95,10 +95,14 @@ static unsigned days_in_month(int64_t y, unsigned m) {
   return m == 2 && leap ? 29 : days[m - 1];
 }
 
-static kavro_err_t check_out(const void *buf, size_t size, size_t need,
+/* A buffer of @size bytes for a text of @need (NUL included); a short one
+ * is left holding "" so that no caller prints a stale text. */
+static kavro_err_t check_out(char *buf, size_t size, size_t need,
                              kavro_error_t *error) {
   if (!buf)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no output buffer");
+  if (size > 0)
+    buf[0] = '\0';
   if (size < need)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "the buffer has %zu bytes, the text needs %zu", size,
@@ -290,7 +294,6 @@ static kavro_err_t format_timestamp(int64_t value, kavro_time_unit_t unit,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "unknown time unit");
   size_t need = 21 + (size_t)fraction_digits(unit) + !local;
   TRY(check_out(buf, size, need, error));
-  buf[0] = '\0';
   int64_t per = per_second(unit);
   int64_t seconds = floor_div(value, per), ticks = value - seconds * per;
   int64_t days = floor_div(seconds, SECONDS_PER_DAY);
@@ -368,7 +371,6 @@ kavro_err_t kavro_time_format(int64_t value, kavro_time_unit_t unit, char *buf,
   if (!per)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "unknown time unit");
   TRY(check_out(buf, size, 10 + (size_t)fraction_digits(unit), error));
-  buf[0] = '\0';
   if (value < 0 || value >= SECONDS_PER_DAY * per)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "%" PRId64 " %s is not a time of day (0 to one day)",
@@ -397,7 +399,6 @@ kavro_err_t kavro_time_parse(const char *text, size_t length,
 kavro_err_t kavro_date_format(int32_t days, char *buf, size_t size,
                               kavro_error_t *error) {
   TRY(check_out(buf, size, KAVRO_DATE_TEXT_SIZE, error));
-  buf[0] = '\0';
   return put_date(buf, size, days, error);
 }
 

@@ -212,9 +212,12 @@ START_TEST(test_timestamp_format_refusals) {
   ck_assert_int_eq(kavro_timestamp_format(INT64_MAX, KAVRO_TIME_MILLIS, buf,
                                           sizeof(buf), &err),
                    KAVRO_ERR_INVALID_ARG);
-  /* a buffer one byte short; exactly enough */
+  /* a buffer one byte short (left holding ""); exactly enough */
+  strcpy(buf, "stale");
   ck_assert_int_eq(kavro_timestamp_format(0, KAVRO_TIME_MILLIS, buf, 24, &err),
                    KAVRO_ERR_INVALID_ARG);
+  ck_assert_str_eq(buf, "");
+  ck_assert_ptr_nonnull(strstr(err.text, "the text needs 25"));
   ck_assert_int_eq(kavro_timestamp_format(0, KAVRO_TIME_MILLIS, buf, 25, &err),
                    KAVRO_OK);
   ck_assert_int_eq(kavro_timestamp_format(0, (kavro_time_unit_t)7, buf,
@@ -634,6 +637,46 @@ START_TEST(test_duration) {
 }
 END_TEST
 
+/* NULL where an argument is needed: a clear error, never a crash. */
+START_TEST(test_null_arguments) {
+  kavro_error_t err;
+  int64_t v;
+  int32_t d;
+  char *text = NULL;
+  unsigned char *bytes = NULL, out[16];
+  size_t n;
+  struct timespec ts = {0, 0};
+  ck_assert_int_eq(kavro_timestamp_parse(NULL, 0, KAVRO_TIME_MILLIS, &v, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_timestamp_parse("x", 1, KAVRO_TIME_MILLIS, NULL, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_timestamp_format(0, KAVRO_TIME_MILLIS, NULL, 40, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_timestamp_to_timespec(0, KAVRO_TIME_MILLIS, NULL, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_timestamp_from_timespec(&ts, (kavro_time_unit_t)-1, &v,
+                                                 &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_time_parse(NULL, 0, KAVRO_TIME_MILLIS, &v, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_date_parse("1970-01-01", 10, NULL, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_decimal_format(NULL, 1, 0, &text, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_decimal_parse(NULL, 0, 5, 2, &bytes, &n, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_decimal_parse_fixed(NULL, 0, 5, 2, out, 4, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_big_decimal_parse(NULL, 0, &bytes, &n, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_big_decimal_format(NULL, 3, &text, &err),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_uuid_parse(NULL, 36, out, &err), KAVRO_ERR_INVALID_ARG);
+  /* and without a kavro_error_t */
+  ck_assert_int_eq(kavro_date_parse("x", 1, &d, NULL), KAVRO_ERR_INVALID_ARG);
+}
+END_TEST
+
 static Suite *logical_suite(void) {
   Suite *s = suite_create("logical");
   TCase *tc = tcase_create("time");
@@ -660,6 +703,7 @@ static Suite *logical_suite(void) {
   tc = tcase_create("uuid_duration");
   tcase_add_test(tc, test_uuid);
   tcase_add_test(tc, test_duration);
+  tcase_add_test(tc, test_null_arguments);
   suite_add_tcase(s, tc);
   return s;
 }
