@@ -10,6 +10,7 @@
 #include <kavro/version.h>
 #include <kavro/common.h>
 #include <kavro/schema.h>
+#include <kavro/logical.h>
 #include <kavro/wire.h>
 #include <kavro/codec.h>
 #include <kavro/compat.h>

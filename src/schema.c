@@ -51,6 +51,9 @@ static const char *const logical_names[] = {
     [KAVRO_LOGICAL_LOCAL_TIMESTAMP_MILLIS] = "local-timestamp-millis",
     [KAVRO_LOGICAL_LOCAL_TIMESTAMP_MICROS] = "local-timestamp-micros",
     [KAVRO_LOGICAL_DURATION] = "duration",
+    [KAVRO_LOGICAL_TIMESTAMP_NANOS] = "timestamp-nanos",
+    [KAVRO_LOGICAL_LOCAL_TIMESTAMP_NANOS] = "local-timestamp-nanos",
+    [KAVRO_LOGICAL_BIG_DECIMAL] = "big-decimal",
 };
 
 const char *kv_logical_name(kavro_logical_t logical) {

@@ -1,5 +1,6 @@
 /*
- * kavro - parse and validate an Avro schema (Avro 1.11 specification).
+ * kavro - parse and validate an Avro schema (Avro 1.11 specification,
+ * with the logical types of 1.12).
  *
  * jansson turns the text into a JSON tree; this file turns the tree into
  * kv_node_t objects, checking every rule of the specification on the way,
@@ -345,7 +346,7 @@ typedef struct logical_rule_s {
 
 static const logical_rule_t logical_rules[] = {
     {"decimal", KAVRO_LOGICAL_DECIMAL, KAVRO_BYTES, KAVRO_FIXED},
-    {"uuid", KAVRO_LOGICAL_UUID, KAVRO_STRING, KAVRO_STRING},
+    {"uuid", KAVRO_LOGICAL_UUID, KAVRO_STRING, KAVRO_FIXED},
     {"date", KAVRO_LOGICAL_DATE, KAVRO_INT, KAVRO_INT},
     {"time-millis", KAVRO_LOGICAL_TIME_MILLIS, KAVRO_INT, KAVRO_INT},
     {"time-micros", KAVRO_LOGICAL_TIME_MICROS, KAVRO_LONG, KAVRO_LONG},
@@ -356,6 +357,11 @@ static const logical_rule_t logical_rules[] = {
     {"local-timestamp-micros", KAVRO_LOGICAL_LOCAL_TIMESTAMP_MICROS, KAVRO_LONG,
      KAVRO_LONG},
     {"duration", KAVRO_LOGICAL_DURATION, KAVRO_FIXED, KAVRO_FIXED},
+    /* Avro 1.12 */
+    {"timestamp-nanos", KAVRO_LOGICAL_TIMESTAMP_NANOS, KAVRO_LONG, KAVRO_LONG},
+    {"local-timestamp-nanos", KAVRO_LOGICAL_LOCAL_TIMESTAMP_NANOS, KAVRO_LONG,
+     KAVRO_LONG},
+    {"big-decimal", KAVRO_LOGICAL_BIG_DECIMAL, KAVRO_BYTES, KAVRO_BYTES},
 };
 
 /* Largest decimal precision a fixed of @size bytes holds:
@@ -417,6 +423,9 @@ static bool apply_logical(parser_t *p, kv_node_t *node, json_t *obj,
     why = check_decimal(node, obj);
   else if (rule->logical == KAVRO_LOGICAL_DURATION && node->size != 12)
     why = "duration needs a fixed of size 12";
+  else if (rule->logical == KAVRO_LOGICAL_UUID && node->type == KAVRO_FIXED &&
+           node->size != 16)
+    why = "uuid on a fixed needs size 16";
   if (why)
     return warn(p, "ignored logicalType \"%s\": %s", name, why);
   node->logical = rule->logical;

@@ -804,6 +804,44 @@ START_TEST(test_recursive_union_choice) {
 END_TEST
 
 /* A named type used twice is reported once, at its definition. */
+/* Avro 1.12's logical types resolve on their underlying types, as the
+ * others do (and as the conformance rows show both references doing for
+ * decimals of another scale): a timestamp-nanos reads as a long, a
+ * big-decimal's bytes as a string; a uuid on fixed(16) is no string. */
+START_TEST(test_logical_avro_1_12) {
+  static const struct {
+    const char *reader, *writer;
+    bool compatible;
+  } pairs[] = {
+      {"\"long\"", "{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}",
+       true},
+      {"{\"type\":\"long\",\"logicalType\":\"local-timestamp-nanos\"}",
+       "{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}", true},
+      {"{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}", "\"int\"",
+       true},
+      {"\"string\"", "{\"type\":\"bytes\",\"logicalType\":\"big-decimal\"}",
+       true},
+      {"{\"type\":\"fixed\",\"name\":\"Id\",\"size\":16,\"logicalType\":\"uuid\"}",
+       "{\"type\":\"fixed\",\"name\":\"Id\",\"size\":16}", true},
+      {"{\"type\":\"string\",\"logicalType\":\"uuid\"}",
+       "{\"type\":\"fixed\",\"name\":\"Id\",\"size\":16,\"logicalType\":\"uuid\"}",
+       false},
+      {"{\"type\":\"bytes\",\"logicalType\":\"big-decimal\"}",
+       "{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}", false},
+  };
+  for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+    kavro_schema_t *reader = parse(pairs[i].reader);
+    kavro_schema_t *writer = parse(pairs[i].writer);
+    kavro_compat_result_t *res = check_pair(reader, writer);
+    ck_assert_msg(kavro_compat_result_is_compatible(res) == pairs[i].compatible,
+                  "reader %s, writer %s", pairs[i].reader, pairs[i].writer);
+    kavro_compat_result_destroy(res);
+    kavro_schema_destroy(reader);
+    kavro_schema_destroy(writer);
+  }
+}
+END_TEST
+
 START_TEST(test_named_type_reused) {
   const char *fmt =
       "{\"type\":\"record\",\"name\":\"Person\",\"fields\":["
@@ -1077,6 +1115,7 @@ static Suite *compat_suite(void) {
   tcase_add_test(tc, test_recursive_mutual);
   tcase_add_test(tc, test_recursive_union_choice);
   tcase_add_test(tc, test_named_type_reused);
+  tcase_add_test(tc, test_logical_avro_1_12);
   tcase_add_test(tc, test_locations_follow_definitions);
   tcase_add_test(tc, test_location_line);
   tcase_add_test(tc, test_messages_name_field_and_record);

@@ -64,8 +64,11 @@ START_TEST(compiles_without_warnings) {
   ck_assert_int_eq(GEN(NULL, "-o", workdir, "--catalog",
                        kt_src_path("avro/catalog.json")),
                    0);
-  const char *files[] = {"work_order.c", "catalog.c"};
-  for (size_t i = 0; i < 2; i++) {
+  ck_assert_int_eq(GEN(NULL, "-o", workdir,
+                       kt_src_path("tests/gen/logical_types.avsc")),
+                   0);
+  const char *files[] = {"work_order.c", "catalog.c", "logical_types.c"};
+  for (size_t i = 0; i < 3; i++) {
     char command[8192];
     snprintf(command, sizeof(command),
              "%s -std=c11 -Wall -Wextra -Wconversion -Wshadow "
@@ -118,6 +121,53 @@ START_TEST(refusals) {
 }
 END_TEST
 
+/* Members of a logical type keep their integer, bytes or fixed type and
+ * say in a comment what they hold and which kavro/logical.h function
+ * converts them; an ignored logicalType (uuid on a fixed of 8) says
+ * nothing. */
+START_TEST(logical_comments) {
+  ck_assert_int_eq(GEN(NULL, "-o", workdir,
+                       kt_src_path("tests/gen/logical_types.avsc")),
+                   0);
+  char *header = kt_read_file(kt_work_path(workdir, "logical_types.h"), NULL);
+  ck_assert_ptr_nonnull(header);
+  static const char *const members[] = {
+      "int32_t day;  /* date: days since 1970-01-01; see kavro_date_format() */",
+      "int32_t t_ms;  /* time-millis: milliseconds after midnight; see "
+      "kavro_time_format() */",
+      "int64_t ts_ns;  /* timestamp-nanos: nanoseconds since the epoch, UTC; "
+      "see kavro_timestamp_format() */",
+      "int64_t local_ns;  /* local-timestamp-nanos: nanoseconds since "
+      "1970-01-01T00:00, local time; see kavro_local_timestamp_format() */",
+      "kavro_decimal_t amount;  /* decimal, scale 4; see "
+      "kavro_decimal_format() */",
+      "rate_t rate;  /* decimal on fixed, scale 6; see kavro_decimal_format() */",
+      "kavro_bytes_t measure;  /* big-decimal: unscaled value and scale; see "
+      "kavro_big_decimal_format() */",
+      "kavro_str_t id;  /* uuid: its text; kavro_uuid_parse() checks it */",
+      "raw_id_t raw_id;  /* uuid: 16 bytes; see kavro_uuid_format() */",
+      "span_t span;  /* duration: months, days, milliseconds; see "
+      "kavro_duration_decode() */",
+      "int64_t maybe_at;  /* timestamp-nanos:",
+      "uint8_t bytes[16];",
+  };
+  for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+    ck_assert_msg(strstr(header, members[i]), "missing: %s", members[i]);
+  free(header);
+  kt_write_file(kt_work_path(workdir, "short_uuid.avsc"),
+                "{\"type\": \"record\", \"name\": \"ShortUuid\", \"fields\": "
+                "[{\"name\": \"id\", \"type\": {\"type\": \"fixed\", "
+                "\"name\": \"Eight\", \"size\": 8, \"logicalType\": "
+                "\"uuid\"}}]}");
+  ck_assert_int_eq(
+      GEN(NULL, "-o", workdir, kt_work_path(workdir, "short_uuid.avsc")), 0);
+  header = kt_read_file(kt_work_path(workdir, "short_uuid.h"), NULL);
+  ck_assert_ptr_nonnull(header);
+  ck_assert_ptr_nonnull(strstr(header, "eight_t id;\n"));
+  free(header);
+}
+END_TEST
+
 /* A schema that is not a record: a type named by --name. */
 START_TEST(non_record_root) {
   kt_write_file(kt_work_path(workdir, "ids.avsc"),
@@ -142,6 +192,7 @@ static Suite *gen_suite(void) {
   tcase_add_test(tc, compiles_without_warnings);
   tcase_add_test(tc, refusals);
   tcase_add_test(tc, non_record_root);
+  tcase_add_test(tc, logical_comments);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -324,6 +324,13 @@ START_TEST(test_logical_fallback_warns) {
       "{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":2,\"scale\":3}",
       "{\"type\":\"fixed\",\"name\":\"D\",\"size\":2,\"logicalType\":\"decimal\",\"precision\":5}",
       "{\"type\":\"fixed\",\"name\":\"D\",\"size\":8,\"logicalType\":\"duration\"}",
+      /* Avro 1.12's types, on types they do not annotate */
+      "{\"type\":\"int\",\"logicalType\":\"timestamp-nanos\"}",
+      "{\"type\":\"string\",\"logicalType\":\"local-timestamp-nanos\"}",
+      "{\"type\":\"fixed\",\"name\":\"B\",\"size\":8,\"logicalType\":\"big-decimal\"}",
+      "{\"type\":\"string\",\"logicalType\":\"big-decimal\"}",
+      "{\"type\":\"fixed\",\"name\":\"U\",\"size\":15,\"logicalType\":\"uuid\"}",
+      "{\"type\":\"bytes\",\"logicalType\":\"uuid\"}",
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     kavro_schema_t *s;
@@ -336,6 +343,55 @@ START_TEST(test_logical_fallback_warns) {
     ck_assert_ptr_nonnull(json_object_get(kv_schema_root(s)->props, "logicalType"));
     kavro_schema_destroy(s);
   }
+}
+END_TEST
+
+/* Avro 1.12: timestamp-nanos and local-timestamp-nanos on long,
+ * big-decimal on bytes, uuid on fixed(16) as well as on string.  Recognised
+ * without a warning, kept in JSON output, dropped from the canonical form. */
+START_TEST(test_logical_avro_1_12) {
+  static const struct {
+    const char *text;
+    kavro_logical_t logical;
+    const char *canonical;
+  } cases[] = {
+      {"{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}",
+       KAVRO_LOGICAL_TIMESTAMP_NANOS, "\"long\""},
+      {"{\"type\":\"long\",\"logicalType\":\"local-timestamp-nanos\"}",
+       KAVRO_LOGICAL_LOCAL_TIMESTAMP_NANOS, "\"long\""},
+      {"{\"type\":\"bytes\",\"logicalType\":\"big-decimal\"}",
+       KAVRO_LOGICAL_BIG_DECIMAL, "\"bytes\""},
+      {"{\"type\":\"fixed\",\"name\":\"Id\",\"size\":16,\"logicalType\":\"uuid\"}",
+       KAVRO_LOGICAL_UUID, "{\"name\":\"Id\",\"type\":\"fixed\",\"size\":16}"},
+      {"{\"type\":\"string\",\"logicalType\":\"uuid\"}", KAVRO_LOGICAL_UUID,
+       "\"string\""},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kavro_schema_t *s;
+    kavro_error_t err;
+    ck_assert_int_eq(parse_text(cases[i].text, &s, &err), KAVRO_OK);
+    ck_assert_int_eq(kv_schema_root(s)->logical, cases[i].logical);
+    ck_assert_uint_eq(kavro_schema_warning_count(s), 0);
+    ck_assert_ptr_null(kv_schema_root(s)->props);
+    ck_assert_str_eq(kavro_schema_canonical(s), cases[i].canonical);
+    char *json = kavro_schema_to_json(s, KAVRO_JSON_COMPACT);
+    char want[64];
+    snprintf(want, sizeof(want), "\"logicalType\":\"%s\"",
+             kv_logical_name(cases[i].logical));
+    ck_assert_msg(strstr(json, want), "%s", json);
+    /* the output reads back as the same logical type */
+    kavro_schema_t *again;
+    ck_assert_int_eq(parse_text(json, &again, &err), KAVRO_OK);
+    ck_assert_int_eq(kv_schema_root(again)->logical, cases[i].logical);
+    kavro_schema_destroy(again);
+    free(json);
+    kavro_schema_destroy(s);
+  }
+  /* the enum keeps its values: new ones were appended */
+  ck_assert_int_eq(KAVRO_LOGICAL_DURATION, 10);
+  ck_assert_int_eq(KAVRO_LOGICAL_TIMESTAMP_NANOS, 11);
+  ck_assert_int_eq(KAVRO_LOGICAL_LOCAL_TIMESTAMP_NANOS, 12);
+  ck_assert_int_eq(KAVRO_LOGICAL_BIG_DECIMAL, 13);
 }
 END_TEST
 
@@ -986,6 +1042,7 @@ static Suite *schema_suite(void) {
   tcase_add_test(tc, test_model);
   tcase_add_test(tc, test_logical_fallback_warns);
   tcase_add_test(tc, test_logical_beside_field_warns);
+  tcase_add_test(tc, test_logical_avro_1_12);
   tcase_add_test(tc, test_references);
   tcase_add_test(tc, test_namespaces);
   tcase_add_test(tc, test_limits);

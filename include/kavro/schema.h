@@ -1,6 +1,7 @@
 /*
- * kavro - the schema model: parse and validate Avro schemas (Avro 1.11),
- * Parsing Canonical Form, fingerprints, JSON output, conversion to avro-c.
+ * kavro - the schema model: parse and validate Avro schemas (Avro 1.11, and
+ * the logical types of 1.12), Parsing Canonical Form, fingerprints, JSON
+ * output, conversion to avro-c.
  *
  * A kavro_schema_t is immutable once parsed and reference-counted, so one
  * parsed schema is shared by caches, serializers and threads without copies.
@@ -43,7 +44,9 @@ typedef enum kavro_type_e {
   KAVRO_FIXED
 } kavro_type_t;
 
-/** Logical types recognised on their underlying types. */
+/** Logical types recognised on their underlying types (Avro 1.12's set).
+ *  The values are ABI: new ones are appended.  kavro/logical.h converts
+ *  their values to C types and text. */
 typedef enum kavro_logical_e {
   KAVRO_LOGICAL_NONE,
   KAVRO_LOGICAL_DECIMAL,
@@ -55,7 +58,11 @@ typedef enum kavro_logical_e {
   KAVRO_LOGICAL_TIMESTAMP_MICROS,
   KAVRO_LOGICAL_LOCAL_TIMESTAMP_MILLIS,
   KAVRO_LOGICAL_LOCAL_TIMESTAMP_MICROS,
-  KAVRO_LOGICAL_DURATION
+  KAVRO_LOGICAL_DURATION,
+  /* Avro 1.12; appended, so the values above keep their numbers. */
+  KAVRO_LOGICAL_TIMESTAMP_NANOS,
+  KAVRO_LOGICAL_LOCAL_TIMESTAMP_NANOS,
+  KAVRO_LOGICAL_BIG_DECIMAL
 } kavro_logical_t;
 
 /** Name of a type ("record", "int", ...).  Static storage. */

@@ -77,23 +77,68 @@ static void member(FILE *out, const gen_type_t *t, const char *name,
   fputc('\n', out);
 }
 
+/* What a logical type's integer or bytes mean, and the kavro/logical.h
+ * helper that converts them. */
+static const struct {
+  const char *logical;
+  kavro_type_t type;
+  const char *comment;
+} logical_comments[] = {
+    {"date", KAVRO_INT, "date: days since 1970-01-01; see kavro_date_format()"},
+    {"time-millis", KAVRO_INT,
+     "time-millis: milliseconds after midnight; see kavro_time_format()"},
+    {"time-micros", KAVRO_LONG,
+     "time-micros: microseconds after midnight; see kavro_time_format()"},
+    {"timestamp-millis", KAVRO_LONG,
+     "timestamp-millis: milliseconds since the epoch, UTC; see "
+     "kavro_timestamp_format()"},
+    {"timestamp-micros", KAVRO_LONG,
+     "timestamp-micros: microseconds since the epoch, UTC; see "
+     "kavro_timestamp_format()"},
+    {"timestamp-nanos", KAVRO_LONG,
+     "timestamp-nanos: nanoseconds since the epoch, UTC; see "
+     "kavro_timestamp_format()"},
+    {"local-timestamp-millis", KAVRO_LONG,
+     "local-timestamp-millis: milliseconds since 1970-01-01T00:00, local "
+     "time; see kavro_local_timestamp_format()"},
+    {"local-timestamp-micros", KAVRO_LONG,
+     "local-timestamp-micros: microseconds since 1970-01-01T00:00, local "
+     "time; see kavro_local_timestamp_format()"},
+    {"local-timestamp-nanos", KAVRO_LONG,
+     "local-timestamp-nanos: nanoseconds since 1970-01-01T00:00, local "
+     "time; see kavro_local_timestamp_format()"},
+    {"big-decimal", KAVRO_BYTES,
+     "big-decimal: unscaled value and scale; see kavro_big_decimal_format()"},
+    {"uuid", KAVRO_STRING, "uuid: its text; kavro_uuid_parse() checks it"},
+};
+
 static const char *logical_comment(const gen_type_t *t, char *buf, size_t size) {
   if (t->decimal) {
-    snprintf(buf, size, "decimal, scale %d", t->scale);
+    snprintf(buf, size, "decimal, scale %d; see kavro_decimal_format()",
+             t->scale);
     return buf;
   }
   if (!t->logical)
     return t->type == KAVRO_NULL ? "null: carries nothing" : NULL;
-  if (!strcmp(t->logical, "timestamp-millis"))
-    return "timestamp-millis: milliseconds since the epoch, UTC";
-  if (!strcmp(t->logical, "timestamp-micros"))
-    return "timestamp-micros: microseconds since the epoch, UTC";
-  if (!strcmp(t->logical, "date"))
-    return "date: days since 1970-01-01";
-  if (!strcmp(t->logical, "time-millis"))
-    return "time-millis: milliseconds after midnight";
-  if (!strcmp(t->logical, "time-micros"))
-    return "time-micros: microseconds after midnight";
+  if (t->type == KAVRO_FIXED) {
+    if (!strcmp(t->logical, "decimal")) {
+      snprintf(buf, size,
+               "decimal on fixed, scale %d; see kavro_decimal_format()",
+               t->scale);
+      return buf;
+    }
+    if (!strcmp(t->logical, "uuid") && t->size == 16)
+      return "uuid: 16 bytes; see kavro_uuid_format()";
+    if (!strcmp(t->logical, "duration") && t->size == 12)
+      return "duration: months, days, milliseconds; see "
+             "kavro_duration_decode()";
+    return NULL;  /* an ignored logicalType says nothing */
+  }
+  for (size_t i = 0; i < sizeof(logical_comments) / sizeof(logical_comments[0]);
+       i++)
+    if (logical_comments[i].type == t->type &&
+        !strcmp(logical_comments[i].logical, t->logical))
+      return logical_comments[i].comment;
   snprintf(buf, size, "%s", t->logical);
   return buf;
 }

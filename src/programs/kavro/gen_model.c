@@ -178,6 +178,9 @@ static gen_type_t *walk_named(gen_t *g, json_t *def, const char *kind,
     return walk_fields(g, t, def) ? t : NULL;
   if (type == KAVRO_FIXED) {
     t->size = (size_t)json_integer_value(json_object_get(def, "size"));
+    t->logical = str_member(def, "logicalType");  /* for comments only */
+    json_t *scale = json_object_get(def, "scale");
+    t->scale = json_is_integer(scale) ? (int)json_integer_value(scale) : 0;
     return t;
   }
   json_t *symbols = json_object_get(def, "symbols");

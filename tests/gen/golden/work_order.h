@@ -98,11 +98,11 @@ struct work_order_payload_s {
  * of every kind kavro gen maps. */
 struct work_order_s {
   kavro_str_t id;
-  int64_t created_at;  /* timestamp-millis: milliseconds since the epoch, UTC */
-  int32_t due;  /* date: days since 1970-01-01 */
+  int64_t created_at;  /* timestamp-millis: milliseconds since the epoch, UTC; see kavro_timestamp_format() */
+  int32_t due;  /* date: days since 1970-01-01; see kavro_date_format() */
   bool urgent;
   float weight;
-  kavro_decimal_t price;  /* decimal, scale 2 */
+  kavro_decimal_t price;  /* decimal, scale 2; see kavro_decimal_format() */
   md5_t checksum;
   state_t state;
   site_t site;
