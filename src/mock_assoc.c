@@ -624,11 +624,7 @@ static bool delete_locked(kv_store_t *store, kv_assocs_t *assocs, void *opaque,
     kv_reply_error(reply, 40410, "Association for '%s' not found.", d->id);
     return false;
   }
-  reply->raw = strdup("");
-  if (!reply->raw)
-    kv_reply_error(reply, 50001, "Out of memory");
-  else
-    reply->status = 204;
+  kv_reply_no_content(reply);
   return true;
 }
 

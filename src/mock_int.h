@@ -53,6 +53,9 @@ void kv_reply_error(kv_reply_t *reply, int code, const char *fmt, ...)
  * becomes a 500 50001). */
 void kv_reply_json(kv_reply_t *reply, json_t *json);
 
+/* Set @reply to 204 with an empty body (OOM: a 500 50001). */
+void kv_reply_no_content(kv_reply_t *reply);
+
 void kv_reply_clear(kv_reply_t *reply);
 
 /* The HTTP status of registry error @code. */
@@ -118,6 +121,12 @@ void kv_store_subjects_prefixed(kv_store_t *store, const char *prefix,
                                 bool deleted, kv_reply_t *reply);
 /* GET /contexts: "." first, then the other contexts, sorted. */
 void kv_store_contexts(kv_store_t *store, kv_reply_t *reply);
+/* DELETE /contexts/{context} (".ctx", "ctx" or ":.ctx:"): 204 when no
+ * subject of it has a version (soft-deleted ones count), else 42211; the
+ * context is no longer listed until a version is registered in it again,
+ * and its schemas keep their ids. */
+void kv_store_delete_context(kv_store_t *store, const char *context,
+                             kv_reply_t *reply);
 
 /* ---- associations (mock_assoc.c) ---------------------------------------- */
 
@@ -290,6 +299,7 @@ typedef enum kv_endpoint_e {
   KV_EP_SCHEMA_GUID_IDS,
   KV_EP_OAUTH_TOKEN, /* the test token endpoint (mock_auth.c) */
   KV_EP_CONTEXTS,
+  KV_EP_DELETE_CONTEXT,
   KV_EP_CREATE_ASSOCIATION,
   KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME,
   KV_EP_ASSOCIATIONS_BY_RESOURCE_ID,

@@ -48,6 +48,25 @@ kavro_err_t kavro_registry_contexts(kavro_registry_t *reg, char ***contextsp,
   return err;
 }
 
+kavro_err_t kavro_registry_delete_context(kavro_registry_t *reg,
+                                          const char *context,
+                                          kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!reg || !context || !*context)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "NULL argument or empty context");
+  kv_strbuf_t path = KV_STRBUF_INIT;
+  kv_strbuf_puts(&path, "/contexts/");
+  kv_path_segment(&path, context);
+  kv_http_response_t response;
+  kavro_err_t err = request(reg, KAVRO_REGISTRY_EP_CONTEXTS, "DELETE", &path,
+                            NULL, NULL, &response, error);
+  kv_strbuf_free(&path);
+  if (err == KAVRO_OK)
+    kv_http_response_clear(&response);
+  return err;
+}
+
 /* ---- associations -------------------------------------------------------- */
 
 static void association_clear(kavro_association_t *a) {

@@ -1722,6 +1722,129 @@ START_TEST(test_contexts) {
 }
 END_TEST
 
+/* A subject of a context takes its level, mode and config from the
+ * context (":.ctx:") when it sets none itself, then from ":.__GLOBAL:",
+ * then the registry's defaults -- the default context's global config is
+ * not its scope (InMemoryCache.config()). */
+START_TEST(test_context_settings) {
+  over_http = _i;
+  expect_done("PUT", "/config", "{\"compatibility\":\"NONE\"}", 200, 0);
+  register_ok(":.prod:o", ORDER_V1, NULL);
+  /* BACKWARD, the default, not the default context's NONE. */
+  register_fails(":.prod:o", ORDER_BAD, NULL, 409, 409);
+  get_equals("/config/:.prod:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"BACKWARD\"}");
+  expect_done("PUT", "/config/:.__GLOBAL:", "{\"compatibility\":\"FORWARD\"}",
+              200, 0);
+  get_equals("/config/:.prod:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"FORWARD\"}");
+  expect_done("PUT", "/config/:.prod:",
+              "{\"compatibility\":\"NONE\",\"normalize\":true}", 200, 0);
+  get_equals("/config/:.prod:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"NONE\",\"normalize\":true}");
+  expect_done("GET", "/config/:.prod:o", NULL, 404, 40408);
+  ck_assert_int_eq(register_ok(":.prod:o", ORDER_BAD, NULL), 2);
+  /* The subject's own level wins over its context's. */
+  expect_done("PUT", "/config/:.prod:o", "{\"compatibility\":\"BACKWARD\"}",
+              200, 0);
+  register_fails(":.prod:o", ORDER_V3_STRICT, NULL, 409, 409);
+  /* Another context is not in .prod's scope; the default context keeps
+   * its own global level. */
+  get_equals("/config/:.dev:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"FORWARD\"}");
+  get_equals("/config/o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"NONE\"}");
+
+  /* Mode: the context's, then ":.__GLOBAL:"'s. */
+  expect_done("PUT", "/mode/:.prod:", "{\"mode\":\"READONLY\"}", 200, 0);
+  get_equals("/mode/:.prod:o?defaultToGlobal=true", "{\"mode\":\"READONLY\"}");
+  register_fails(":.prod:p", ORDER_V1, NULL, 422, 42205);
+  get_equals("/mode/:.dev:o?defaultToGlobal=true", "{\"mode\":\"READWRITE\"}");
+  expect_done("PUT", "/mode/:.__GLOBAL:", "{\"mode\":\"READONLY\"}", 200, 0);
+  register_fails(":.dev:o", ORDER_V1, NULL, 422, 42205);
+  ck_assert_int_eq(register_ok("o", ORDER_V1, NULL), 1);
+  expect_done("DELETE", "/mode/:.prod:", NULL, 200, 0);
+  get_equals("/mode/:.prod:o?defaultToGlobal=true", "{\"mode\":\"READONLY\"}");
+}
+END_TEST
+
+/* A reference to an unqualified subject, from a schema of a context, names
+ * the subject of that context (qualifySubjectWithParent()); deleting the
+ * referenced version is refused there, not in the default context. */
+START_TEST(test_context_references) {
+  over_http = _i;
+  register_ok("money", ORDER_V1, NULL); /* the default context's: no Money */
+  ck_assert_int_eq(register_ok(":.prod:money", MONEY, NULL), 1);
+  ck_assert_int_eq(register_ok(":.prod:price", PRICE, MONEY_REF), 2);
+  expect_done("DELETE", "/subjects/:.prod:money/versions/1", NULL, 422, 42206);
+  expect_done("DELETE", "/subjects/money/versions/1", NULL, 200, 0);
+  /* In the default context, "money" names the default context's subject. */
+  register_fails("price", PRICE, MONEY_REF, 422, 42201);
+  /* A qualified reference is taken as it is. */
+  const char *refs = "[{\"name\":\"com.acme.Money\",\"subject\":"
+                     "\":.prod:money\",\"version\":1}]";
+  ck_assert_int_eq(register_ok("price", PRICE, refs), 2);
+}
+END_TEST
+
+/* DELETE /contexts/{context}: 42211 while a subject of it has a version
+ * (soft-deleted ones count), else 204 and the context is no longer listed,
+ * until a version is registered in it again; its ids are not given out
+ * again.  GET /contexts filters by contextPrefix and pages by offset and
+ * limit. */
+START_TEST(test_delete_context) {
+  over_http = _i;
+  register_ok(":.prod:o", ORDER_V1, NULL);
+  register_ok(":.staging:o", ORDER_V1, NULL);
+  register_ok(":.stale:o", ORDER_V1, NULL);
+  get_equals("/contexts", "[\".\", \".prod\", \".staging\", \".stale\"]");
+  get_equals("/contexts?contextPrefix=.sta", "[\".staging\", \".stale\"]");
+  get_equals("/contexts?offset=1&limit=2", "[\".prod\", \".staging\"]");
+  get_equals("/contexts?contextPrefix=.sta&offset=1", "[\".stale\"]");
+  get_equals("/contexts?limit=0", "[]");
+  expect_done("GET", "/contexts?offset=x", NULL, 404, 404);
+
+  expect_done("DELETE", "/contexts/.prod", NULL, 422, 42211);
+  expect_done("DELETE", "/subjects/:.prod:o", NULL, 200, 0);
+  expect_done("DELETE", "/contexts/.prod", NULL, 422, 42211);
+  expect_done("DELETE", "/subjects/:.prod:o?permanent=true", NULL, 200, 0);
+  answer_t a = expect("DELETE", "/contexts/.prod", NULL, 204, 0);
+  ck_assert_str_eq(a.body, "");
+  answer_free(&a);
+  get_equals("/contexts", "[\".\", \".staging\", \".stale\"]");
+  /* ":.ctx:" names it too; a context never used is deleted as well. */
+  expect_done("DELETE", "/subjects/:.stale:o", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/:.stale:o?permanent=true", NULL, 200, 0);
+  expect_done("DELETE", "/contexts/%3A.stale%3A", NULL, 204, 0);
+  expect_done("DELETE", "/contexts/.never", NULL, 204, 0);
+  get_equals("/contexts", "[\".\", \".staging\"]");
+  expect_done("DELETE", "/contexts/.a:b", NULL, 422, 42208);
+  expect_done("GET", "/contexts/.prod", NULL, 405, 405);
+
+  /* Registered again: listed, and the old id is not given out again. */
+  ck_assert_int_eq(register_ok(":.prod:o", ORDER_V2, NULL), 2);
+  get_equals("/contexts", "[\".\", \".prod\", \".staging\"]");
+}
+END_TEST
+
+/* A deleted context stays deleted across a save and a load. */
+START_TEST(test_delete_context_saved) {
+  register_ok(":.prod:o", ORDER_V1, NULL);
+  expect_done("DELETE", "/subjects/:.prod:o", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/:.prod:o?permanent=true", NULL, 200, 0);
+  expect_done("DELETE", "/contexts/.prod", NULL, 204, 0);
+  char *path = temp_path("deleted-contexts.json");
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_save(mock, path, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_load(mock, path, &error), KAVRO_OK);
+  get_equals("/contexts", "[\".\"]");
+  register_ok(":.prod:o", ORDER_V2, NULL);
+  get_equals("/contexts", "[\".\", \".prod\"]");
+  unlink(path);
+  free(path);
+}
+END_TEST
+
 /* Contexts survive a save and a load: the schemas keep their ids in their
  * contexts, and new ones continue each context's ids. */
 START_TEST(test_contexts_saved) {
@@ -2242,6 +2365,10 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_save_skips_unwritable_subject);
   tcase_add_test(tc, test_check_runs_unlocked);
   tcase_add_loop_test(tc, test_contexts, 0, 2);
+  tcase_add_loop_test(tc, test_context_settings, 0, 2);
+  tcase_add_loop_test(tc, test_context_references, 0, 2);
+  tcase_add_loop_test(tc, test_delete_context, 0, 2);
+  tcase_add_test(tc, test_delete_context_saved);
   tcase_add_test(tc, test_contexts_saved);
   tcase_add_loop_test(tc, test_associations, 0, 2);
   tcase_add_test(tc, test_associations_saved);

@@ -2156,11 +2156,32 @@ START_TEST(test_contexts) {
   ck_assert_str_eq(contexts[1], ".prod");
   free(contexts);
 
+  /* A context with subjects is not deleted (42211); an empty one is. */
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_delete_context(reader, ".prod", &error), 42211);
+  ck_assert_int_eq(error.http_status, 422);
+  ck_assert_int_eq(error.registry_code, 42211);
+  ck_assert_int_eq(kavro_registry_delete_context(reader, ".empty", NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_context(reader, "", &error),
+                   KAVRO_ERR_INVALID_ARG);
+
   int32_t id = 0;
   ck_assert_int_eq(kavro_registry_get_version(reader, ":.prod:orders-value", 1,
                                               NULL, &id, NULL, NULL),
                    KAVRO_OK);
   ck_assert_int_eq(id, 1);
+  /* Its subject gone for good, the context can be deleted. */
+  for (int permanent = 0; permanent < 2; permanent++)
+    ck_assert_int_eq(kavro_registry_delete_subject(reader, ":.prod:orders-value",
+                                                   permanent, NULL, NULL, NULL),
+                     KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_context(reader, ":.prod:", NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_contexts(reader, &contexts, &count, NULL),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  free(contexts);
   kavro_schema_destroy(got_a);
   kavro_schema_destroy(got_b);
   kavro_schema_destroy(again);
