@@ -1645,6 +1645,54 @@ START_TEST(test_check_runs_unlocked) {
 }
 END_TEST
 
+/* ---- the token endpoint ---------------------------------------------------- */
+
+/* The client authenticates with HTTP basic auth or with client_id and
+ * client_secret in the form (RFC 6749 2.3.1), not both. */
+START_TEST(test_token_endpoint_form_credentials) {
+  over_http = _i;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_serve_tokens(mock, "cid", "c/secret+1", 60, &error),
+                   KAVRO_OK);
+  answer_t a = expect("POST", "/oauth/token",
+                      "grant_type=client_credentials&client_id=cid&"
+                      "client_secret=c%2Fsecret%2B1",
+                      200, 0);
+  ck_assert_ptr_nonnull(json_string_value(json_object_get(a.json, "access_token")));
+  answer_free(&a);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+  a = expect("POST", "/oauth/token",
+             "grant_type=client_credentials&client_id=cid&client_secret=nope",
+             401, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "error")),
+                   "invalid_client");
+  answer_free(&a);
+  expect_done("POST", "/oauth/token",
+              "grant_type=client_credentials&client_id=cid", 401, 0);
+  expect_done("POST", "/oauth/token", "grant_type=client_credentials", 401, 0);
+  if (over_http) {
+    /* Basic auth alone is good; with form credentials too, 400. */
+    struct curl_slist *headers = curl_slist_append(
+        NULL, "Authorization: Basic Y2lkOmMlMkZzZWNyZXQlMkIx"); /* cid:c%2Fsecret%2B1 */
+    const char *grant = "grant_type=client_credentials";
+    a = call_http_with(NULL, "POST", "/oauth/token", grant, strlen(grant),
+                       headers);
+    ck_assert_int_eq(a.status, 200);
+    answer_free(&a);
+    const char *both = "grant_type=client_credentials&client_id=cid&"
+                       "client_secret=c%2Fsecret%2B1";
+    a = call_http_with(NULL, "POST", "/oauth/token", both, strlen(both),
+                       headers);
+    ck_assert_int_eq(a.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(a.json, "error")),
+                     "invalid_request");
+    answer_free(&a);
+    curl_slist_free_all(headers);
+  }
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), over_http ? 2 : 1);
+}
+END_TEST
+
 /* ---- contexts ------------------------------------------------------------ */
 
 /* The "schema" member of GET @target. */
@@ -2364,6 +2412,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_unwritable_file);
   tcase_add_test(tc, test_save_skips_unwritable_subject);
   tcase_add_test(tc, test_check_runs_unlocked);
+  tcase_add_loop_test(tc, test_token_endpoint_form_credentials, 0, 2);
   tcase_add_loop_test(tc, test_contexts, 0, 2);
   tcase_add_loop_test(tc, test_context_settings, 0, 2);
   tcase_add_loop_test(tc, test_context_references, 0, 2);
