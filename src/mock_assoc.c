@@ -578,7 +578,7 @@ static bool register_schemas(kv_store_t *store, const request_t *r,
     if (!r->wanted[i].schema)
       continue;
     kv_store_register(store, r->wanted[i].assoc.subject, r->wanted[i].schema,
-                      reply);
+                      false, reply);
     if (reply->error_code)
       return false;
     kv_reply_clear(reply);

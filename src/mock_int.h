@@ -79,12 +79,16 @@ typedef enum kv_id_view_e {
 } kv_id_view_t;
 
 /* The operations, one per endpoint.  @version is the path text ("3",
- * "latest", "-1"), validated here.  Thread safe: each takes the store's
- * lock. */
+ * "latest", "-1"), validated here.  With @normalize (`?normalize=true`),
+ * or the config "normalize" in the subject's scope, a posted schema is
+ * normalized (KAVRO_JSON_NORMALIZED, its references sorted) before it is
+ * looked up or given an id, as the registry does.  Thread safe: each
+ * takes the store's lock. */
 void kv_store_register(kv_store_t *store, const char *subject,
-                       const json_t *body, kv_reply_t *reply);
+                       const json_t *body, bool normalize, kv_reply_t *reply);
 void kv_store_lookup(kv_store_t *store, const char *subject,
-                     const json_t *body, bool deleted, kv_reply_t *reply);
+                     const json_t *body, bool deleted, bool normalize,
+                     kv_reply_t *reply);
 void kv_store_versions(kv_store_t *store, const char *subject, bool deleted,
                        kv_reply_t *reply);
 void kv_store_get_version(kv_store_t *store, const char *subject,
@@ -190,7 +194,7 @@ void kv_store_put_mode(kv_store_t *store, const char *subject, const json_t *bod
 /* @version NULL: against the versions the subject's level names. */
 void kv_store_test_compat(kv_store_t *store, const char *subject,
                           const char *version, const json_t *body,
-                          bool verbose, kv_reply_t *reply);
+                          bool verbose, bool normalize, kv_reply_t *reply);
 
 uint64_t kv_store_change_count(kv_store_t *store);
 /* Write the store to @path (kv_file_replace()).  A subject whose name is

@@ -576,10 +576,12 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
   const char *q = request->query;
   switch (route->endpoint) {
   case KV_EP_REGISTER:
-    kv_store_register(store, route->subject, body, reply);
+    kv_store_register(store, route->subject, body, query_flag(q, "normalize"),
+                      reply);
     break;
   case KV_EP_LOOKUP:
-    kv_store_lookup(store, route->subject, body, query_flag(q, "deleted"), reply);
+    kv_store_lookup(store, route->subject, body, query_flag(q, "deleted"),
+                    query_flag(q, "normalize"), reply);
     break;
   case KV_EP_PUT_CONFIG:
   case KV_EP_PUT_SUBJECT_CONFIG:
@@ -592,7 +594,8 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
   case KV_EP_COMPAT_VERSION:
   case KV_EP_COMPAT_SUBJECT:
     kv_store_test_compat(store, route->subject, route->version, body,
-                         query_flag(q, "verbose"), reply);
+                         query_flag(q, "verbose"), query_flag(q, "normalize"),
+                         reply);
     break;
   default:
     break;

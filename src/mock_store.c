@@ -711,6 +711,7 @@ typedef struct candidate_s {
   kavro_schema_t *schema;
   ref_t *refs;
   const char *subject;          /* posted under it; borrowed, NULL: none */
+  bool normalize;               /* written in the normalized form */
   kavro_schema_t **ref_schemas; /* one per reference, owned */
   size_t ref_count;
   char *text;
@@ -955,7 +956,9 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
                    kavro_error_format(&error, text, sizeof(text)));
     return false;
   }
-  c->text = kavro_schema_to_json(c->schema, KAVRO_JSON_COMPACT);
+  c->text = kavro_schema_to_json(c->schema, c->normalize
+                                                 ? KAVRO_JSON_NORMALIZED
+                                                 : KAVRO_JSON_COMPACT);
   if (!c->text || !candidate_key(c)) {
     reply_out_of_memory(reply);
     return false;
@@ -963,18 +966,47 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
   return true;
 }
 
+/* Whether a posted schema is normalized: `?normalize=true` asks for it,
+ * else the config "normalize" in the subject's scope says; a schema read
+ * from the file is taken as stored. */
+typedef enum normalizing_e {
+  NORMALIZE_NEVER,
+  NORMALIZE_IF_CONFIGURED,
+  NORMALIZE_ASKED
+} normalizing_t;
+
+static normalizing_t normalizing(bool asked) {
+  return asked ? NORMALIZE_ASKED : NORMALIZE_IF_CONFIGURED;
+}
+
+/* References in the normalized order (AvroSchema.normalize() sorts them):
+ * by name, subject, version. */
+static int compare_refs(const void *a, const void *b) {
+  const ref_t *x = a, *y = b;
+  int by = strcmp(x->name, y->name);
+  if (!by)
+    by = strcmp(x->subject, y->subject);
+  return by ? by : (x->version > y->version) - (x->version < y->version);
+}
+
 /* Read the schema posted in @body ({"schema", "schemaType",
  * "references"}) under subject @subject (borrowed: it must outlive @c)
  * into @c: the references are looked up under the lock, in the subject's
  * context, the schema is parsed outside it.  False with @reply set. */
 static bool prepare_candidate(kv_store_t *store, const char *subject,
-                              const json_t *body, candidate_t *c,
-                              reading_t reading, kv_reply_t *reply) {
+                              const json_t *body, normalizing_t normalizing,
+                              candidate_t *c, reading_t reading,
+                              kv_reply_t *reply) {
   c->subject = subject;
   if (!check_schema_members(body, reply) || !read_refs(body, c, reply) ||
       !read_contract(body, c, reply))
     return false;
   pthread_mutex_lock(&store->lock);
+  c->normalize = normalizing == NORMALIZE_ASKED ||
+                 (normalizing == NORMALIZE_IF_CONFIGURED &&
+                  json_is_true(config_member(store, subject, "normalize")));
+  if (c->normalize)
+    qsort(c->refs, c->ref_count, sizeof(*c->refs), compare_refs);
   bool resolved = resolve_refs(store, c, reply);
   pthread_mutex_unlock(&store->lock);
   return resolved && parse_candidate(body, c, reading, reply);
@@ -1490,7 +1522,7 @@ static bool read_only_now(kv_store_t *store, const char *name, kv_reply_t *reply
 }
 
 void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
-                       kv_reply_t *reply) {
+                       bool normalize, kv_reply_t *reply) {
   if (read_only_now(store, name, reply))
     return;
   candidate_t c = {0};
@@ -1501,7 +1533,8 @@ void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
     if (step == REGISTER_PARSE) {
       candidate_free(&c);
       has_checked = false;
-      if (!prepare_candidate(store, name, body, &c, READ_NEW, reply))
+      if (!prepare_candidate(store, name, body, normalizing(normalize), &c,
+                             READ_NEW, reply))
         break;
     }
     change_t change;
@@ -1585,11 +1618,13 @@ static void lookup_locked(kv_store_t *store, const char *name,
 }
 
 void kv_store_lookup(kv_store_t *store, const char *subject,
-                     const json_t *body, bool deleted, kv_reply_t *reply) {
+                     const json_t *body, bool deleted, bool normalize,
+                     kv_reply_t *reply) {
   if (!subject_shows(store, subject, deleted, reply))
     return;
   candidate_t c = {0};
-  if (prepare_candidate(store, subject, body, &c, READ_HELD, reply)) {
+  if (prepare_candidate(store, subject, body, normalizing(normalize), &c,
+                        READ_HELD, reply)) {
     pthread_mutex_lock(&store->lock);
     lookup_locked(store, subject, &c, deleted, reply);
     pthread_mutex_unlock(&store->lock);
@@ -2481,7 +2516,7 @@ static bool compat_basis_locked(kv_store_t *store, const char *name,
 
 void kv_store_test_compat(kv_store_t *store, const char *subject,
                           const char *version, const json_t *body,
-                          bool verbose, kv_reply_t *reply) {
+                          bool verbose, bool normalize, kv_reply_t *reply) {
   basis_t basis = {0};
   pthread_mutex_lock(&store->lock);
   bool found = compat_basis_locked(store, subject, version, &basis, reply);
@@ -2490,7 +2525,8 @@ void kv_store_test_compat(kv_store_t *store, const char *subject,
     return;
   candidate_t c = {0};
   kavro_compat_result_t *result = NULL;
-  if (!prepare_candidate(store, subject, body, &c, READ_NEW, reply)) {
+  if (!prepare_candidate(store, subject, body, normalizing(normalize), &c,
+                         READ_NEW, reply)) {
     /* With verbose, an invalid schema is an answer, not an error. */
     if (verbose && reply->error_code == 42201)
       kv_reply_json(reply, compat_answer(NULL, reply->message, true));
@@ -2927,7 +2963,8 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
   kv_reply_t reply = {0};
   candidate_t c = {0};
   kavro_err_t err = KAVRO_OK;
-  if (!prepare_candidate(into, subject, item, &c, READ_HELD, &reply))
+  if (!prepare_candidate(into, subject, item, NORMALIZE_NEVER, &c, READ_HELD,
+                         &reply))
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);

@@ -1550,7 +1550,7 @@ static char *reply_text(const kv_reply_t *reply) {
 static void store_register(kv_store_t *store, const char *subject, int status) {
   json_t *body = json_pack("{s:s}", "schema", ORDER_V1);
   kv_reply_t reply = {0};
-  kv_store_register(store, subject, body, &reply);
+  kv_store_register(store, subject, body, false, &reply);
   char *text = reply_text(&reply);
   ck_assert_msg(reply.status == status, "%s: %d %s", subject, reply.status, text);
   free(text);
@@ -1611,7 +1611,7 @@ static void hold_check(void *opaque) {
 static void *register_held(void *arg) {
   checking_t *c = arg;
   kv_reply_t reply = {0};
-  kv_store_register(c->store, "s", c->body, &reply);
+  kv_store_register(c->store, "s", c->body, false, &reply);
   c->status = reply.status;
   kv_reply_clear(&reply);
   return NULL;
@@ -1642,6 +1642,59 @@ START_TEST(test_check_runs_unlocked) {
   ck_assert_int_eq(c.status, 200);
   json_decref(c.body);
   kv_store_free(store);
+}
+END_TEST
+
+/* ---- normalize ------------------------------------------------------------ */
+
+static char *schema_at(const char *target);
+
+/* Two spellings of one schema: aliases and properties in another order,
+ * an empty doc. */
+#define SPELLING_A \
+  "{\"type\":\"record\",\"name\":\"N\",\"doc\":\"\",\"aliases\":[\"Q\",\"P\"]," \
+  "\"x-b\":1,\"x-a\":2,\"fields\":[{\"name\":\"f\",\"type\":\"int\"}]}"
+#define SPELLING_B \
+  "{\"type\":\"record\",\"name\":\"N\",\"aliases\":[\"P\",\"Q\"],\"x-a\":2," \
+  "\"x-b\":1,\"fields\":[{\"name\":\"f\",\"type\":\"int\"}]}"
+
+/* normalize=true (the query parameter, or the config in the subject's
+ * scope) gives two spellings of one schema one id, and stores the
+ * normalized form; without it they are two schemas. */
+START_TEST(test_normalize) {
+  over_http = _i;
+  ck_assert_int_eq(register_ok("plain", SPELLING_A, NULL), 1);
+  ck_assert_int_eq(register_ok("plain", SPELLING_B, NULL), 2);
+
+  /* Normalized, A is B as written (id 2). */
+  char *a = schema_body(SPELLING_A, NULL), *b = schema_body(SPELLING_B, NULL);
+  answer_t r = expect("POST", "/subjects/n/versions?normalize=true", a, 200, 0);
+  ck_assert_str_eq(field_int(r.json, "id"), "2");
+  answer_free(&r);
+  r = expect("POST", "/subjects/n/versions?normalize=true", b, 200, 0);
+  ck_assert_str_eq(field_int(r.json, "id"), "2");
+  answer_free(&r);
+  get_equals("/subjects/n/versions", "[1]");
+  r = expect("POST", "/subjects/n?normalize=true", b, 200, 0);
+  ck_assert_str_eq(field_int(r.json, "id"), "2");
+  answer_free(&r);
+  expect_done("POST", "/subjects/n", a, 404, 40403);
+  char *text = schema_at("/schemas/ids/2");
+  ck_assert_ptr_nonnull(strstr(text, "\"aliases\":[\"P\",\"Q\"]"));
+  ck_assert_ptr_nonnull(strstr(text, "\"x-a\":2,\"x-b\":1"));
+  ck_assert_ptr_null(strstr(text, "\"doc\""));
+  free(text);
+
+  /* The config, the subject's own or its context's. */
+  expect_done("PUT", "/config/c", "{\"normalize\":true}", 200, 0);
+  ck_assert_int_eq(register_ok("c", SPELLING_A, NULL), 2);
+  ck_assert_int_eq(register_ok("c", SPELLING_B, NULL), 2);
+  get_equals("/subjects/c/versions", "[1]");
+  expect_done("PUT", "/config/:.x:", "{\"normalize\":true}", 200, 0);
+  ck_assert_int_eq(register_ok(":.x:c", SPELLING_B, NULL), 1);
+  ck_assert_int_eq(register_ok(":.x:c", SPELLING_A, NULL), 1);
+  free(a);
+  free(b);
 }
 END_TEST
 
@@ -2413,6 +2466,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_save_skips_unwritable_subject);
   tcase_add_test(tc, test_check_runs_unlocked);
   tcase_add_loop_test(tc, test_token_endpoint_form_credentials, 0, 2);
+  tcase_add_loop_test(tc, test_normalize, 0, 2);
   tcase_add_loop_test(tc, test_contexts, 0, 2);
   tcase_add_loop_test(tc, test_context_settings, 0, 2);
   tcase_add_loop_test(tc, test_context_references, 0, 2);
