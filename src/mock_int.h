@@ -171,6 +171,16 @@ void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
 /* Whether subject @name has a live version (the lock held, from a
  * kv_assoc_fn). */
 bool kv_store_subject_live_locked(const kv_store_t *store, const char *name);
+/* Whether subject @name is read-only (READONLY or READONLY_OVERRIDE), or
+ * in IMPORT mode, in its scope (the lock held). */
+bool kv_store_read_only_locked(const kv_store_t *store, const char *name);
+bool kv_store_import_mode_locked(const kv_store_t *store, const char *name);
+/* Delete subject @name soft, when it has a live version, then for good
+ * (the lock held, from a changing kv_assoc_fn).  False with @reply set
+ * (42206 when a version is referenced...); a kv_assoc_fn that returns
+ * false with an error has its whole change undone. */
+bool kv_store_delete_subject_locked(kv_store_t *store, const char *name,
+                                    kv_reply_t *reply);
 void kv_store_delete_subject(kv_store_t *store, const char *subject,
                              bool permanent, kv_reply_t *reply);
 void kv_store_delete_version(kv_store_t *store, const char *subject,

@@ -626,12 +626,13 @@ static void undo(kv_store_t *store, change_t *change) {
 /* Take the lock for an operation that may change the store.  False, with
  * the lock released and @reply set, when the store cannot be remembered
  * (and so a change could not be undone). */
-static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply) {
+static bool change_begin_as(kv_store_t *store, change_t *change,
+                            bool undoable, kv_reply_t *reply) {
   memset(change, 0, sizeof(*change));
   pthread_mutex_lock(&store->lock);
   change->changes = store->changes;
   change->saving = store->path != NULL;
-  if (change->saving && !remember(store, change)) {
+  if ((change->saving || undoable) && !remember(store, change)) {
     drop_subject_copies(change);
     kv_assocs_clear(&change->assocs);
     pthread_mutex_unlock(&store->lock);
@@ -639,6 +640,10 @@ static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply)
     return false;
   }
   return true;
+}
+
+static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply) {
+  return change_begin_as(store, change, false, reply);
 }
 
 /* End what change_begin() began: when the operation changed the store,
@@ -2099,12 +2104,24 @@ void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
     pthread_mutex_unlock(&store->lock);
     return;
   }
+  /* Remembered, so that a change that fails half-way (a cascade that
+   * cannot delete a subject) is undone as a whole. */
   change_t c;
-  if (!change_begin(store, &c, reply))
+  if (!change_begin_as(store, &c, true, reply))
     return;
   if (fn(store, &store->assocs, opaque, reply))
     store->changes++;
+  else if (reply->error_code)
+    undo(store, &c);
   change_end(store, &c, reply);
+}
+
+bool kv_store_read_only_locked(const kv_store_t *store, const char *name) {
+  return read_only(store, name);
+}
+
+bool kv_store_import_mode_locked(const kv_store_t *store, const char *name) {
+  return mode_of(store, name) == MODE_IMPORT;
 }
 
 /* ---- deleting ---------------------------------------------------------- */
@@ -2185,6 +2202,24 @@ static void delete_subject_locked(kv_store_t *store, const char *name,
   }
   store->changes++;
   kv_reply_json(reply, deleted);
+}
+
+bool kv_store_delete_subject_locked(kv_store_t *store, const char *name,
+                                    kv_reply_t *reply) {
+  const subject_t *subject = find_subject(store, name);
+  if (subject && has_live_version(subject)) {
+    delete_subject_locked(store, name, false, reply);
+    if (reply->error_code)
+      return false;
+    kv_reply_clear(reply);
+  }
+  if (find_subject(store, name)) {
+    delete_subject_locked(store, name, true, reply);
+    if (reply->error_code)
+      return false;
+    kv_reply_clear(reply);
+  }
+  return true;
 }
 
 void kv_store_delete_subject(kv_store_t *store, const char *subject,

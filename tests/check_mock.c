@@ -2091,6 +2091,70 @@ START_TEST(test_associations) {
 }
 END_TEST
 
+/* Create the STRONG key association of topic @name (id @id) in
+ * namespace lkc-1, with @schema registered under ":.lkc-1:@name-key". */
+static void strong_association(const char *name, const char *id,
+                               const char *schema_text) {
+  char *schema = schema_body(schema_text, NULL);
+  char body[1024];
+  snprintf(body, sizeof(body),
+           "{\"resourceName\":\"%s\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"%s\",\"associations\":[{\"associationType\":"
+           "\"key\",\"schema\":%s}]}",
+           name, id, schema);
+  free(schema);
+  expect_done("POST", "/associations", body, 200, 0);
+}
+
+/* DELETE /associations/resources/{id}: a frozen (STRONG) association only
+ * with cascadeLifecycle=true, which deletes its subject too; dryRun=true
+ * checks and changes nothing; a read-only subject is refused; a subject
+ * that cannot be deleted fails the request and nothing changes. */
+START_TEST(test_associations_delete) {
+  over_http = _i;
+  strong_association("pay", "t-2", MONEY);
+  expect_done("DELETE", "/associations/resources/t-2", NULL, 409, 40908);
+  expect_done("DELETE", "/associations/resources/t-2?dryRun=true", NULL, 409,
+              40908);
+  answer_t a = expect("DELETE",
+                      "/associations/resources/t-2?cascadeLifecycle=true&"
+                      "dryRun=true",
+                      NULL, 204, 0);
+  answer_free(&a);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  json_t *kept = get_json("/associations/resources/t-2");
+  ck_assert_int_eq(json_array_size(kept), 1);
+  json_decref(kept);
+
+  /* A version referencing the subject: the cascade fails, nothing goes. */
+  const char *refs = "[{\"name\":\"com.acme.Money\",\"subject\":"
+                     "\":.lkc-1:pay-key\",\"version\":1}]";
+  register_ok(":.lkc-1:price", PRICE, refs);
+  expect_done("DELETE", "/associations/resources/t-2?cascadeLifecycle=true",
+              NULL, 422, 42206);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  json_t *left = get_json("/associations/resources/t-2");
+  ck_assert_int_eq(json_array_size(left), 1);
+  json_decref(left);
+  expect_done("DELETE", "/subjects/:.lkc-1:price", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/:.lkc-1:price?permanent=true", NULL, 200, 0);
+
+  /* Read-only: refused. */
+  expect_done("PUT", "/mode/:.lkc-1:pay-key", "{\"mode\":\"READONLY\"}", 200,
+              0);
+  expect_done("DELETE", "/associations/resources/t-2?cascadeLifecycle=true",
+              NULL, 422, 42205);
+  expect_done("DELETE", "/mode/:.lkc-1:pay-key", NULL, 200, 0);
+
+  a = expect("DELETE", "/associations/resources/t-2?cascadeLifecycle=true",
+             NULL, 204, 0);
+  answer_free(&a);
+  expect_done("GET", "/subjects/:.lkc-1:pay-key/versions?deleted=true", NULL,
+              404, 40401);
+  expect_done("DELETE", "/associations/resources/t-2", NULL, 404, 40410);
+}
+END_TEST
+
 /* Associations are in the file, and a load brings them back. */
 START_TEST(test_associations_saved) {
   over_http = 0;
@@ -2474,6 +2538,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_delete_context_saved);
   tcase_add_test(tc, test_contexts_saved);
   tcase_add_loop_test(tc, test_associations, 0, 2);
+  tcase_add_loop_test(tc, test_associations_delete, 0, 2);
   tcase_add_test(tc, test_associations_saved);
   suite_add_tcase(s, tc);
 

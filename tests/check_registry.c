@@ -2329,6 +2329,28 @@ START_TEST(test_associations) {
                    KAVRO_OK);
   ck_assert_uint_eq(count, 2); /* t-1's key, t-2's value */
   kavro_associations_destroy(list, count);
+  /* t-1's key is frozen: it goes only with its subject (cascade); a dry
+   * run changes nothing. */
+  ck_assert_int_eq(kavro_registry_delete_associations(reg, "t-1", "key", &error),
+                   (kavro_err_t)40908);
+  ck_assert_int_eq(error.http_status, 409);
+  ck_assert_int_eq(kavro_registry_delete_associations_flags(
+                       reg, "t-1", "key",
+                       KAVRO_ASSOC_CASCADE_LIFECYCLE | KAVRO_ASSOC_DRY_RUN,
+                       &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
+                                              NULL, &id, NULL, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_associations_flags(
+                       reg, "t-1", "key", KAVRO_ASSOC_CASCADE_LIFECYCLE, &error),
+                   KAVRO_OK);
+  int *versions = NULL;
+  size_t version_count = 0;
+  ck_assert_int_eq(kavro_registry_versions(reg, ":.lkc-1:orders-key", true,
+                                           &versions, &version_count, &error),
+                   (kavro_err_t)40401);
+  free(versions);
   ck_assert_int_eq(kavro_registry_associations(reg, "-", "", NULL, &list,
                                                &count, &error),
                    KAVRO_ERR_INVALID_ARG);

@@ -396,6 +396,24 @@ KAVRO_EXPORT kavro_err_t kavro_registry_create_associations(
 KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations(
     kavro_registry_t *registry, const char *resource_id,
     const char *association_type, kavro_error_t *error);
+
+/** Flags of kavro_registry_delete_associations_flags(). */
+#define KAVRO_ASSOC_CASCADE_LIFECYCLE 0x1u /**< `cascadeLifecycle=true`: a
+    frozen (STRONG) association may go, and its subject is deleted (soft,
+    then for good) with it */
+#define KAVRO_ASSOC_DRY_RUN 0x2u /**< `dryRun=true`: the registry checks the
+    deletion and changes nothing */
+
+/**
+ * As kavro_registry_delete_associations(), with @p flags
+ * (KAVRO_ASSOC_*).  Without KAVRO_ASSOC_CASCADE_LIFECYCLE a frozen
+ * association is refused (40908); a read-only subject is refused (42205);
+ * a subject the cascade cannot delete (42206: a version is referenced)
+ * fails the request.  Thread safe; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations_flags(
+    kavro_registry_t *registry, const char *resource_id,
+    const char *association_type, unsigned flags, kavro_error_t *error);
 /** @} */
 
 /**
