@@ -72,13 +72,19 @@ static const kv_prop_t props[] = {
              "`basic.auth.credentials.source` is USER_INFO. Secret."),
     ENUM_PROP("bearer.auth.credentials.source", "STATIC_TOKEN",
               "STATIC_TOKEN|CUSTOM|OAUTHBEARER|SASL_OAUTHBEARER_INHERIT",
-              "SASL_OAUTHBEARER_INHERIT",
+              NULL,
               "Where a bearer token comes from: STATIC_TOKEN "
               "(`bearer.auth.token`, used when set), CUSTOM (the callback "
-              "installed with kavro_conf_set_bearer_token_cb()) or "
+              "installed with kavro_conf_set_bearer_token_cb()), "
               "OAUTHBEARER (the OAuth 2.0 client-credentials grant at "
-              "`bearer.auth.issuer.endpoint.url`). CUSTOM and OAUTHBEARER "
-              "tokens are shared by every thread of a client, fetched by one "
+              "`bearer.auth.issuer.endpoint.url`) or SASL_OAUTHBEARER_INHERIT "
+              "(the same grant with the Kafka client's OAUTHBEARER settings: "
+              "`sasl.oauthbearer.token.endpoint.url`, `.client.id`, "
+              "`.client.secret`, `.scope` and the `identityPoolId` of "
+              "`.extensions`, handed over with kavro_kafka_conf_inherit_sasl() "
+              "or kavro_conf_set_sasl_oauthbearer(), each used where the "
+              "matching `bearer.auth.*` property is empty). CUSTOM and "
+              "OAuth tokens are shared by every thread of a client, fetched by one "
               "thread at a time, refreshed ahead of their expiry (see "
               "`bearer.auth.cache.expiry.buffer.seconds`) and once more when "
               "the registry answers 401. Bearer and basic auth are "
@@ -373,6 +379,8 @@ struct kavro_conf_s {
   void *bearer_opaque;
   char *sasl_username; /* SASL_INHERIT credentials, NULL: none handed over */
   char *sasl_password;
+  /* SASL_OAUTHBEARER_INHERIT settings; all NULL: none handed over */
+  char *sasl_oauth[KV_SASL_OAUTH_COUNT];
 };
 
 static const char secret_mark[] = "[redacted]";
@@ -426,6 +434,8 @@ void kavro_conf_destroy(kavro_conf_t *conf) {
   free(conf->plugins);
   free_secret(conf->sasl_username);
   free_secret(conf->sasl_password);
+  for (size_t i = 0; i < KV_SASL_OAUTH_COUNT; i++)
+    free_secret(conf->sasl_oauth[i]);
   free(conf);
 }
 
@@ -437,8 +447,13 @@ kavro_conf_t *kavro_conf_dup(const kavro_conf_t *conf) {
     return NULL;
   copy->bearer_cb = conf->bearer_cb;
   copy->bearer_opaque = conf->bearer_opaque;
+  char *const *oauth = conf->sasl_oauth;
   if (kavro_conf_set_sasl_credentials(copy, conf->sasl_username,
-                                      conf->sasl_password, NULL) != KAVRO_OK) {
+                                      conf->sasl_password, NULL) != KAVRO_OK ||
+      kavro_conf_set_sasl_oauthbearer(
+          copy, oauth[KV_SASL_OAUTH_URL], oauth[KV_SASL_OAUTH_CLIENT_ID],
+          oauth[KV_SASL_OAUTH_CLIENT_SECRET], oauth[KV_SASL_OAUTH_SCOPE],
+          oauth[KV_SASL_OAUTH_POOL_ID], NULL) != KAVRO_OK) {
     kavro_conf_destroy(copy);
     return NULL;
   }
@@ -828,6 +843,41 @@ kavro_err_t kavro_conf_set_sasl_credentials(kavro_conf_t *conf,
   conf->sasl_username = user;
   conf->sasl_password = pass;
   return KAVRO_OK;
+}
+
+kavro_err_t kavro_conf_set_sasl_oauthbearer(
+    kavro_conf_t *conf, const char *token_endpoint_url, const char *client_id,
+    const char *client_secret, const char *scope, const char *identity_pool_id,
+    kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!conf || (client_id && (!token_endpoint_url || !client_secret)))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "an OAUTHBEARER client id needs a token endpoint and "
+                        "a client secret");
+  const char *given[KV_SASL_OAUTH_COUNT] = {
+      [KV_SASL_OAUTH_URL] = token_endpoint_url,
+      [KV_SASL_OAUTH_CLIENT_ID] = client_id,
+      [KV_SASL_OAUTH_CLIENT_SECRET] = client_secret,
+      [KV_SASL_OAUTH_SCOPE] = scope,
+      [KV_SASL_OAUTH_POOL_ID] = identity_pool_id};
+  char *copy[KV_SASL_OAUTH_COUNT] = {NULL};
+  bool ok = true;
+  for (size_t i = 0; client_id && i < KV_SASL_OAUTH_COUNT; i++)
+    if (given[i] && !(copy[i] = strdup(given[i])))
+      ok = false;
+  for (size_t i = 0; i < KV_SASL_OAUTH_COUNT; i++) {
+    if (ok) {
+      free_secret(conf->sasl_oauth[i]);
+      conf->sasl_oauth[i] = copy[i];
+    } else {
+      free_secret(copy[i]);
+    }
+  }
+  return ok ? KAVRO_OK : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+}
+
+const char *kv_conf_sasl_oauth(const kavro_conf_t *conf, kv_sasl_oauth_t which) {
+  return conf->sasl_oauth[which];
 }
 
 const char *kv_conf_sasl_credentials(const kavro_conf_t *conf,

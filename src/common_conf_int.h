@@ -31,6 +31,21 @@ kavro_bearer_token_cb_t kv_conf_bearer_cb(const kavro_conf_t *conf,
 const char *kv_conf_sasl_credentials(const kavro_conf_t *conf,
                                      const char **passwordp);
 
+/* The Kafka client's OAUTHBEARER settings handed over for
+ * SASL_OAUTHBEARER_INHERIT (kavro_conf_set_sasl_oauthbearer()). */
+typedef enum kv_sasl_oauth_e {
+  KV_SASL_OAUTH_URL,
+  KV_SASL_OAUTH_CLIENT_ID,
+  KV_SASL_OAUTH_CLIENT_SECRET,
+  KV_SASL_OAUTH_SCOPE,
+  KV_SASL_OAUTH_POOL_ID,
+  KV_SASL_OAUTH_COUNT
+} kv_sasl_oauth_t;
+
+/* Setting @which handed over, or NULL when none were (or it was NULL).
+ * Borrowed. */
+const char *kv_conf_sasl_oauth(const kavro_conf_t *conf, kv_sasl_oauth_t which);
+
 /* Copy of @url without "user:password@" (caller frees).  NULL on OOM. */
 char *kv_url_strip_credentials(const char *url);
 

@@ -428,6 +428,55 @@ static char *kafka_conf_value(const rd_kafka_conf_t *kafka_conf,
   return value;
 }
 
+static void free_wiped(char *s) {
+  if (s)
+    memset(s, 0, strlen(s));
+  free(s);
+}
+
+/* The value of @key in librdkafka's `sasl.oauthbearer.extensions`
+ * ("k1=v1,k2=v2"), as a new string; NULL when absent or on OOM. */
+static char *extension_value(const char *extensions, const char *key) {
+  size_t key_length = strlen(key);
+  for (const char *p = extensions; p && *p;) {
+    const char *comma = strchr(p, ',');
+    size_t length = comma ? (size_t)(comma - p) : strlen(p);
+    if (length > key_length && p[key_length] == '=' &&
+        strncmp(p, key, key_length) == 0)
+      return strndup(p + key_length + 1, length - key_length - 1);
+    p = comma ? comma + 1 : NULL;
+  }
+  return NULL;
+}
+
+/* Hand over the `sasl.oauthbearer.*` (OIDC) settings of @kafka_conf when
+ * it names a client id; *@found tells whether it did. */
+static kavro_err_t inherit_oauthbearer(kavro_conf_t *conf,
+                                       const rd_kafka_conf_t *kafka_conf,
+                                       bool *found, kavro_error_t *error) {
+  static const char *const keys[] = {
+      "sasl.oauthbearer.token.endpoint.url", "sasl.oauthbearer.client.id",
+      "sasl.oauthbearer.client.secret", "sasl.oauthbearer.scope",
+      "sasl.oauthbearer.extensions"};
+  enum { N = sizeof(keys) / sizeof(keys[0]) };
+  char *v[N];
+  bool ok = true;
+  for (size_t i = 0; i < N; i++)
+    ok &= (v[i] = kafka_conf_value(kafka_conf, keys[i])) != NULL;
+  char *pool = ok ? extension_value(v[4], "identityPoolId") : NULL;
+  kavro_err_t err = KAVRO_OK;
+  *found = ok && *v[1];
+  if (!ok)
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  else if (*found)
+    err = kavro_conf_set_sasl_oauthbearer(conf, v[0], v[1], v[2],
+                                          *v[3] ? v[3] : NULL, pool, error);
+  for (size_t i = 0; i < N; i++)
+    free_wiped(v[i]);
+  free(pool);
+  return err;
+}
+
 kavro_err_t kavro_kafka_conf_inherit_sasl(kavro_conf_t *conf,
                                           const rd_kafka_conf_t *kafka_conf,
                                           kavro_error_t *error) {
@@ -435,23 +484,22 @@ kavro_err_t kavro_kafka_conf_inherit_sasl(kavro_conf_t *conf,
   if (!conf || !kafka_conf)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "a registry and a Kafka configuration are needed");
+  bool oauth = false;
+  kavro_err_t err = inherit_oauthbearer(conf, kafka_conf, &oauth, error);
+  if (err != KAVRO_OK)
+    return err;
   char *user = kafka_conf_value(kafka_conf, "sasl.username");
   char *password = kafka_conf_value(kafka_conf, "sasl.password");
-  kavro_err_t err;
   if (!user || !password)
     err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  else if (!*user)
-    err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
-                       "the Kafka configuration has no sasl.username to "
-                       "inherit");
-  else
+  else if (*user)
     err = kavro_conf_set_sasl_credentials(conf, user, password, error);
-  if (user)
-    memset(user, 0, strlen(user));
-  if (password)
-    memset(password, 0, strlen(password));
-  free(user);
-  free(password);
+  else if (!oauth)
+    err = kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                       "the Kafka configuration has no sasl.username nor "
+                       "sasl.oauthbearer.client.id to inherit");
+  free_wiped(user);
+  free_wiped(password);
   return err;
 }
 

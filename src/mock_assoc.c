@@ -18,11 +18,13 @@
  *    /associations/subjects/{subject} list associations (namespace "-"
  *    and name "-" match any), filtered by resourceType (default "topic"),
  *    associationType (repeatable) and lifecycle, paged by offset and limit;
- *  - DELETE /associations/resources/{id} removes them: 204, or 40410.
+ *  - DELETE /associations/resources/{id} removes them: 204, or 40410;
+ *    40908 for a frozen one, unless cascadeLifecycle=true, which deletes
+ *    a STRONG association's subject too; dryRun=true only checks.
  *
  * Associations live in the store (kv_store_with_assocs()), so they are in
  * its file and a change that cannot be written is undone.  Not served:
- * PUT (upsert), the batch endpoints, dryRun and cascadeLifecycle.
+ * PUT (upsert), the batch endpoints, and dryRun on POST.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -578,7 +580,7 @@ static bool register_schemas(kv_store_t *store, const request_t *r,
     if (!r->wanted[i].schema)
       continue;
     kv_store_register(store, r->wanted[i].assoc.subject, r->wanted[i].schema,
-                      reply);
+                      false, reply);
     if (reply->error_code)
       return false;
     kv_reply_clear(reply);
@@ -606,29 +608,83 @@ static void create(kv_store_t *store, const json_t *body, kv_reply_t *reply) {
 typedef struct deleting_s {
   const char *id;
   filter_t filter;
+  bool cascade; /* cascadeLifecycle: a STRONG association's subject too */
+  bool dry_run; /* dryRun: check only */
 } deleting_t;
 
+static bool deleting_param(void *ctx, const char *name, const char *value) {
+  deleting_t *d = ctx;
+  bool *flag = strcmp(name, "cascadeLifecycle") == 0 ? &d->cascade
+               : strcmp(name, "dryRun") == 0         ? &d->dry_run
+                                                     : NULL;
+  if (flag)
+    *flag = strcasecmp(value, "true") == 0;
+  return true;
+}
+
+static bool deleted_by(const deleting_t *d, const kv_assoc_t *a) {
+  return strcmp(a->resource_id, d->id) == 0 && filter_keeps(&d->filter, a);
+}
+
+/* What deleteAssociations() checks of each association first
+ * (checkDeleteAssociation()): its subject not read-only (42205), and a
+ * frozen one only with cascadeLifecycle (40908). */
+static bool may_delete(const kv_store_t *store, const deleting_t *d,
+                       const kv_assoc_t *a, kv_reply_t *reply) {
+  if (kv_store_read_only_locked(store, a->subject)) {
+    kv_reply_error(reply, 42205, "Subject %s is in read-only mode", a->subject);
+    return false;
+  }
+  if (a->frozen && !d->cascade) {
+    kv_reply_error(reply, 40908,
+                   "The association of type  '%s' is frozen for subject '%s'",
+                   a->association_type, a->subject);
+    return false;
+  }
+  return true;
+}
+
+/* DELETE /associations/resources/{id}: 40410 when none matches; each
+ * checked, then (unless dryRun) removed, and with cascadeLifecycle the
+ * subject of a STRONG one deleted soft and then for good (not in IMPORT
+ * mode).  A subject that cannot be deleted (42206) fails the request and
+ * the whole change is undone (kv_store_with_assocs()). */
 static bool delete_locked(kv_store_t *store, kv_assocs_t *assocs, void *opaque,
                           kv_reply_t *reply) {
   const deleting_t *d = opaque;
-  size_t kept = 0, before = assocs->count;
+  size_t matched = 0;
   for (size_t i = 0; i < assocs->count; i++) {
-    kv_assoc_t *a = &assocs->items[i];
-    if (strcmp(a->resource_id, d->id) == 0 && filter_keeps(&d->filter, a))
-      assoc_free(a);
-    else
-      assocs->items[kept++] = *a;
+    if (!deleted_by(d, &assocs->items[i]))
+      continue;
+    matched++;
+    if (!may_delete(store, d, &assocs->items[i], reply))
+      return false;
   }
-  assocs->count = kept;
-  if (kept == before) {
+  if (!matched) {
     kv_reply_error(reply, 40410, "Association for '%s' not found.", d->id);
     return false;
   }
-  reply->raw = strdup("");
-  if (!reply->raw)
-    kv_reply_error(reply, 50001, "Out of memory");
-  else
-    reply->status = 204;
+  if (d->dry_run) {
+    kv_reply_no_content(reply);
+    return false;
+  }
+  size_t kept = 0, count = assocs->count;
+  bool failed = false;
+  for (size_t i = 0; i < count; i++) {
+    kv_assoc_t *a = &assocs->items[i];
+    if (!deleted_by(d, a)) {
+      assocs->items[kept++] = *a;
+      continue;
+    }
+    if (!failed && d->cascade && a->strong &&
+        !kv_store_import_mode_locked(store, a->subject))
+      failed = !kv_store_delete_subject_locked(store, a->subject, reply);
+    assoc_free(a);
+  }
+  assocs->count = kept;
+  if (failed)
+    return false;
+  kv_reply_no_content(reply);
   return true;
 }
 
@@ -652,7 +708,8 @@ void kv_assoc_serve(kv_store_t *store, const kv_route_t *route,
   if (!read_filter(request->query, &l.filter)) {
     kv_reply_error(reply, 50001, "Out of memory");
   } else if (route->endpoint == KV_EP_DELETE_ASSOCIATIONS) {
-    deleting_t d = {route->id, l.filter};
+    deleting_t d = {route->id, l.filter, false, false};
+    each_param(request->query, deleting_param, &d);
     kv_store_with_assocs(store, true, delete_locked, &d, reply);
   } else {
     if (route->endpoint == KV_EP_ASSOCIATIONS_BY_SUBJECT)

@@ -181,12 +181,22 @@ static char *form_field(const char *body, size_t length, const char *name) {
   return NULL;
 }
 
+/* Whether @id and @secret (@id_length and @secret_length bytes, decoded)
+ * are the configured client's.  Needs `lock`. */
+static bool client_is(const kv_mock_auth_t *auth, const char *id,
+                      size_t id_length, const char *secret,
+                      size_t secret_length) {
+  return id_length == strlen(auth->client_id) &&
+         memcmp(id, auth->client_id, id_length) == 0 &&
+         secret_length == strlen(auth->client_secret) &&
+         memcmp(secret, auth->client_secret, secret_length) == 0;
+}
+
 /* Whether @authorization is "Basic B64(ENC(ID):ENC(SECRET))" for the
  * configured client (RFC 6749 2.3.1).  Needs `lock`. */
-static bool client_ok(const kv_mock_auth_t *auth, const char *authorization) {
-  if (!auth->client_id)
-    return true;
-  if (!authorization || strncmp(authorization, "Basic ", 6) != 0)
+static bool basic_client_ok(const kv_mock_auth_t *auth,
+                            const char *authorization) {
+  if (strncmp(authorization, "Basic ", 6) != 0)
     return false;
   const char *b64 = authorization + 6;
   size_t length = strlen(b64);
@@ -197,24 +207,45 @@ static bool client_ok(const kv_mock_auth_t *auth, const char *authorization) {
   if (raw && EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)length) > 0) {
     const char *colon = strchr((char *)raw, ':');
     if (colon) {
-      kv_strbuf_t want = KV_STRBUF_INIT, got = KV_STRBUF_INIT;
-      kv_strbuf_puts(&want, auth->client_id);
-      kv_strbuf_putc(&want, ':');
-      kv_strbuf_puts(&want, auth->client_secret);
+      kv_strbuf_t id = KV_STRBUF_INIT, secret = KV_STRBUF_INIT;
       const char *user_info = (const char *)raw;
-      kv_strbuf_put_percent_decoded(&got, user_info,
+      kv_strbuf_puts(&id, "");
+      kv_strbuf_puts(&secret, "");
+      kv_strbuf_put_percent_decoded(&id, user_info,
                                     (size_t)(colon - user_info), true);
-      kv_strbuf_putc(&got, ':');
-      kv_strbuf_put_percent_decoded(&got, colon + 1, strlen(colon + 1), true);
-      ok = !kv_strbuf_failed(&want) && !kv_strbuf_failed(&got) &&
-           want.length == got.length &&
-           memcmp(want.data, got.data, want.length) == 0;
-      kv_strbuf_free(&want);
-      kv_strbuf_free(&got);
+      kv_strbuf_put_percent_decoded(&secret, colon + 1, strlen(colon + 1),
+                                    true);
+      ok = !kv_strbuf_failed(&id) && !kv_strbuf_failed(&secret) &&
+           client_is(auth, id.data, id.length, secret.data, secret.length);
+      kv_strbuf_free(&id);
+      kv_strbuf_free(&secret);
     }
   }
   free(raw);
   return ok;
+}
+
+/* How the client authenticates at the token endpoint (RFC 6749 2.3.1):
+ * HTTP basic auth, or client_id and client_secret in the form, as real
+ * OAuth servers accept both; never both at once (400). */
+typedef enum client_auth_e { CLIENT_OK, CLIENT_REFUSED, CLIENT_TWO_WAYS } client_auth_t;
+
+/* Needs `lock`. */
+static client_auth_t client_auth(const kv_mock_auth_t *auth,
+                                 const char *authorization, const char *form_id,
+                                 const char *form_secret) {
+  bool in_form = form_id || form_secret;
+  if (authorization && in_form)
+    return CLIENT_TWO_WAYS;
+  if (!auth->client_id)
+    return CLIENT_OK;
+  if (authorization)
+    return basic_client_ok(auth, authorization) ? CLIENT_OK : CLIENT_REFUSED;
+  if (form_id && form_secret &&
+      client_is(auth, form_id, strlen(form_id), form_secret,
+                strlen(form_secret)))
+    return CLIENT_OK;
+  return CLIENT_REFUSED;
 }
 
 static char *base64url_json(json_t *json) {
@@ -268,8 +299,14 @@ void kv_mock_auth_token(kv_mock_auth_t *auth, const kv_http_request_t *request,
   const char *body = request->body ? request->body : "";
   char *grant = form_field(body, request->body_length, "grant_type");
   char *scope = form_field(body, request->body_length, "scope");
+  char *id = form_field(body, request->body_length, "client_id");
+  char *secret = form_field(body, request->body_length, "client_secret");
   pthread_mutex_lock(&auth->lock);
-  if (!client_ok(auth, request->authorization)) {
+  client_auth_t client = client_auth(auth, request->authorization, id, secret);
+  if (client == CLIENT_TWO_WAYS) {
+    oauth_error(reply, 400, "invalid_request",
+                "more than one client authentication method");
+  } else if (client == CLIENT_REFUSED) {
     oauth_error(reply, 401, "invalid_client", "client authentication failed");
   } else if (!grant || strcmp(grant, "client_credentials") != 0) {
     oauth_error(reply, 400, "unsupported_grant_type",
@@ -296,4 +333,8 @@ void kv_mock_auth_token(kv_mock_auth_t *auth, const kv_http_request_t *request,
   pthread_mutex_unlock(&auth->lock);
   free(grant);
   free(scope);
+  free(id);
+  if (secret)
+    memset(secret, 0, strlen(secret));
+  free(secret);
 }

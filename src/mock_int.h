@@ -53,6 +53,9 @@ void kv_reply_error(kv_reply_t *reply, int code, const char *fmt, ...)
  * becomes a 500 50001). */
 void kv_reply_json(kv_reply_t *reply, json_t *json);
 
+/* Set @reply to 204 with an empty body (OOM: a 500 50001). */
+void kv_reply_no_content(kv_reply_t *reply);
+
 void kv_reply_clear(kv_reply_t *reply);
 
 /* The HTTP status of registry error @code. */
@@ -76,12 +79,16 @@ typedef enum kv_id_view_e {
 } kv_id_view_t;
 
 /* The operations, one per endpoint.  @version is the path text ("3",
- * "latest", "-1"), validated here.  Thread safe: each takes the store's
- * lock. */
+ * "latest", "-1"), validated here.  With @normalize (`?normalize=true`),
+ * or the config "normalize" in the subject's scope, a posted schema is
+ * normalized (KAVRO_JSON_NORMALIZED, its references sorted) before it is
+ * looked up or given an id, as the registry does.  Thread safe: each
+ * takes the store's lock. */
 void kv_store_register(kv_store_t *store, const char *subject,
-                       const json_t *body, kv_reply_t *reply);
+                       const json_t *body, bool normalize, kv_reply_t *reply);
 void kv_store_lookup(kv_store_t *store, const char *subject,
-                     const json_t *body, bool deleted, kv_reply_t *reply);
+                     const json_t *body, bool deleted, bool normalize,
+                     kv_reply_t *reply);
 void kv_store_versions(kv_store_t *store, const char *subject, bool deleted,
                        kv_reply_t *reply);
 void kv_store_get_version(kv_store_t *store, const char *subject,
@@ -118,6 +125,12 @@ void kv_store_subjects_prefixed(kv_store_t *store, const char *prefix,
                                 bool deleted, kv_reply_t *reply);
 /* GET /contexts: "." first, then the other contexts, sorted. */
 void kv_store_contexts(kv_store_t *store, kv_reply_t *reply);
+/* DELETE /contexts/{context} (".ctx", "ctx" or ":.ctx:"): 204 when no
+ * subject of it has a version (soft-deleted ones count), else 42211; the
+ * context is no longer listed until a version is registered in it again,
+ * and its schemas keep their ids. */
+void kv_store_delete_context(kv_store_t *store, const char *context,
+                             kv_reply_t *reply);
 
 /* ---- associations (mock_assoc.c) ---------------------------------------- */
 
@@ -158,6 +171,16 @@ void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
 /* Whether subject @name has a live version (the lock held, from a
  * kv_assoc_fn). */
 bool kv_store_subject_live_locked(const kv_store_t *store, const char *name);
+/* Whether subject @name is read-only (READONLY or READONLY_OVERRIDE), or
+ * in IMPORT mode, in its scope (the lock held). */
+bool kv_store_read_only_locked(const kv_store_t *store, const char *name);
+bool kv_store_import_mode_locked(const kv_store_t *store, const char *name);
+/* Delete subject @name soft, when it has a live version, then for good
+ * (the lock held, from a changing kv_assoc_fn).  False with @reply set
+ * (42206 when a version is referenced...); a kv_assoc_fn that returns
+ * false with an error has its whole change undone. */
+bool kv_store_delete_subject_locked(kv_store_t *store, const char *name,
+                                    kv_reply_t *reply);
 void kv_store_delete_subject(kv_store_t *store, const char *subject,
                              bool permanent, kv_reply_t *reply);
 void kv_store_delete_version(kv_store_t *store, const char *subject,
@@ -181,7 +204,7 @@ void kv_store_put_mode(kv_store_t *store, const char *subject, const json_t *bod
 /* @version NULL: against the versions the subject's level names. */
 void kv_store_test_compat(kv_store_t *store, const char *subject,
                           const char *version, const json_t *body,
-                          bool verbose, kv_reply_t *reply);
+                          bool verbose, bool normalize, kv_reply_t *reply);
 
 uint64_t kv_store_change_count(kv_store_t *store);
 /* Write the store to @path (kv_file_replace()).  A subject whose name is
@@ -290,6 +313,7 @@ typedef enum kv_endpoint_e {
   KV_EP_SCHEMA_GUID_IDS,
   KV_EP_OAUTH_TOKEN, /* the test token endpoint (mock_auth.c) */
   KV_EP_CONTEXTS,
+  KV_EP_DELETE_CONTEXT,
   KV_EP_CREATE_ASSOCIATION,
   KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME,
   KV_EP_ASSOCIATIONS_BY_RESOURCE_ID,

@@ -8,6 +8,7 @@
  * "subjects" up to the fixed tail of the route ("versions", a version,
  * "schema") are the subject, joined again with '/'.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,6 +53,7 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_SCHEMA_GUID_IDS] = "GET /schemas/guids/{guid}/ids",
     [KV_EP_OAUTH_TOKEN] = "POST /oauth/token",
     [KV_EP_CONTEXTS] = "GET /contexts",
+    [KV_EP_DELETE_CONTEXT] = "DELETE /contexts/{context}",
     [KV_EP_CREATE_ASSOCIATION] = "POST /associations",
     [KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME] =
         "GET /associations/resources/{namespace}/{name}",
@@ -288,7 +290,11 @@ static kavro_err_t route_contexts_and_associations(const segments_t *segs,
   if (segment_is(segs, 0, "contexts")) {
     if (segs->count == 1)
       pick(route, method, (method_map_t[]){{"GET", KV_EP_CONTEXTS}}, 1);
-    return KAVRO_OK;
+    if (segs->count != 2)
+      return KAVRO_OK;
+    pick(route, method, (method_map_t[]){{"DELETE", KV_EP_DELETE_CONTEXT}}, 1);
+    route->id = join_decoded(segs, 1, 2);
+    return route->id ? KAVRO_OK : KAVRO_ERR_NOMEM;
   }
   if (segs->count == 1) {
     pick(route, method, (method_map_t[]){{"POST", KV_EP_CREATE_ASSOCIATION}}, 1);
@@ -441,6 +447,53 @@ static void serve_subjects(kv_store_t *store, const char *query,
   free(prefix);
 }
 
+/* Query parameter @name as an int (@fallback when absent).  False when it
+ * is not one: the registry's JAX-RS layer answers that with a 404. */
+static bool query_int(const char *query, const char *name, long fallback,
+                      long *value) {
+  char *text = query_text(query, name);
+  char *end = NULL;
+  *value = text ? strtol(text, &end, 10) : fallback;
+  bool ok = !text || (*text && !*end && *value >= INT_MIN && *value <= INT_MAX);
+  free(text);
+  return ok;
+}
+
+/* GET /contexts?contextPrefix=P&offset=N&limit=M: the contexts starting
+ * with P, then N skipped and M at most (a negative M: all), as
+ * ContextsResource.listContexts() pages them. */
+static void serve_contexts(kv_store_t *store, const char *query,
+                           kv_reply_t *reply) {
+  long offset, limit;
+  if (!query_int(query, "offset", 0, &offset) ||
+      !query_int(query, "limit", -1, &limit)) {
+    kv_reply_error(reply, 404, "HTTP 404 Not Found");
+    return;
+  }
+  kv_store_contexts(store, reply);
+  char *prefix = query_text(query, "contextPrefix");
+  json_t *all = reply->json, *page = json_array();
+  size_t i, skipped = 0;
+  json_t *item;
+  json_array_foreach(all, i, item) {
+    const char *name = json_string_value(item);
+    if (!page || (prefix && strncmp(name, prefix, strlen(prefix)) != 0))
+      continue;
+    if ((long)skipped++ < offset ||
+        (limit >= 0 && (long)json_array_size(page) >= limit))
+      continue;
+    if (json_array_append(page, item)) {
+      json_decref(page);
+      page = NULL;
+    }
+  }
+  free(prefix);
+  if (!reply->error_code)
+    kv_reply_json(reply, page);
+  else
+    json_decref(page);
+}
+
 /* The values of every query parameter @name, in order, decoded, as a
  * JSON array of strings; NULL on OOM.  Values that are not UTF-8 are
  * left out (they cannot match a property). */
@@ -523,10 +576,12 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
   const char *q = request->query;
   switch (route->endpoint) {
   case KV_EP_REGISTER:
-    kv_store_register(store, route->subject, body, reply);
+    kv_store_register(store, route->subject, body, query_flag(q, "normalize"),
+                      reply);
     break;
   case KV_EP_LOOKUP:
-    kv_store_lookup(store, route->subject, body, query_flag(q, "deleted"), reply);
+    kv_store_lookup(store, route->subject, body, query_flag(q, "deleted"),
+                    query_flag(q, "normalize"), reply);
     break;
   case KV_EP_PUT_CONFIG:
   case KV_EP_PUT_SUBJECT_CONFIG:
@@ -539,7 +594,8 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
   case KV_EP_COMPAT_VERSION:
   case KV_EP_COMPAT_SUBJECT:
     kv_store_test_compat(store, route->subject, route->version, body,
-                         query_flag(q, "verbose"), reply);
+                         query_flag(q, "verbose"), query_flag(q, "normalize"),
+                         reply);
     break;
   default:
     break;
@@ -611,7 +667,10 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     serve_subjects(store, q, reply);
     break;
   case KV_EP_CONTEXTS:
-    kv_store_contexts(store, reply);
+    serve_contexts(store, q, reply);
+    break;
+  case KV_EP_DELETE_CONTEXT:
+    kv_store_delete_context(store, route->id, reply);
     break;
   case KV_EP_CREATE_ASSOCIATION:
   case KV_EP_ASSOCIATIONS_BY_RESOURCE_NAME:

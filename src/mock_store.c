@@ -107,6 +107,11 @@ struct kv_store_s {
   registry_mode_t mode;
   kv_assocs_t assocs; /* topic-subject associations (mock_assoc.c) */
   json_t *config; /* global config members beside the level; NULL: none */
+  /* The contexts deleted (DELETE /contexts/{context}) since a version was
+   * last registered in them: {".ctx": true}; NULL: none.  Their schemas
+   * stay (their ids are not given out again), unlisted.  Replaced, never
+   * changed, as config is. */
+  json_t *deleted_contexts;
   uint64_t changes;
   /* The file every change is written to (NULL: none), and whether the
    * last write of it failed or left something out: then it is written
@@ -184,6 +189,16 @@ void kv_reply_json(kv_reply_t *reply, json_t *json) {
   json_decref(reply->json);
   reply->json = json;
   reply->status = 200;
+  reply->error_code = 0;
+}
+
+void kv_reply_no_content(kv_reply_t *reply) {
+  free(reply->raw);
+  if (!(reply->raw = strdup(""))) {
+    kv_reply_error(reply, 50001, "Out of memory");
+    return;
+  }
+  reply->status = 204;
   reply->error_code = 0;
 }
 
@@ -278,6 +293,7 @@ void kv_store_free(kv_store_t *store) {
   free(store->path);
   store_empty(store);
   json_decref(store->config);
+  json_decref(store->deleted_contexts);
   pthread_mutex_destroy(&store->lock);
   free(store);
 }
@@ -389,13 +405,111 @@ static void subject_not_found(kv_reply_t *reply, const char *name) {
   kv_reply_error(reply, 40401, "Subject '%s' not found.", name);
 }
 
-/* A subject's own mode wins over the global one. */
-static registry_mode_t mode_of(const kv_store_t *store, const subject_t *subject) {
-  return subject && subject->has_mode ? subject->mode : store->mode;
+/* ---- the scope of a subject's settings ----------------------------------
+ *
+ * A subject's level, mode and config are its own when it sets them, else
+ * those of its scope, as the registry looks them up (InMemoryCache.config()
+ * and mode()): a subject of the default context falls back to the global
+ * settings; a subject of another context to the context's own (set on the
+ * subject ":.ctx:"), then to those of ":.__GLOBAL:" (every context), then
+ * to the registry's defaults (BACKWARD, READWRITE) -- not to the default
+ * context's global settings. */
+
+#define ALL_CONTEXTS_SUBJECT ":.__GLOBAL:"
+
+/* Room for the subject ":.ctx:" naming a context. */
+#define KV_CONTEXT_SUBJECT_MAX 256
+
+typedef struct scope_s {
+  const subject_t *own;     /* the subject's own settings; NULL: none */
+  bool default_context;     /* falls back to the global settings */
+  const subject_t *context; /* ":.ctx:"; NULL: none, or default_context */
+  const subject_t *all;     /* ":.__GLOBAL:"; NULL: none, or default_context */
+} scope_t;
+
+/* The scope of subject @name (NULL: the global settings themselves). */
+static scope_t scope_of(const kv_store_t *store, const char *name) {
+  scope_t scope = {NULL, true, NULL, NULL};
+  if (!name)
+    return scope;
+  scope.own = find_subject(store, name);
+  kv_subject_parts_t parts;
+  kv_subject_split(name, &parts);
+  if (parts.context_length == 1 && parts.context[0] == '.')
+    return scope;
+  scope.default_context = false;
+  char context[KV_CONTEXT_SUBJECT_MAX];
+  if (parts.context_length + 3 <= sizeof(context)) {
+    snprintf(context, sizeof(context), ":%.*s:", (int)parts.context_length,
+             parts.context);
+    scope.context = find_subject(store, context);
+  }
+  scope.all = find_subject(store, ALL_CONTEXTS_SUBJECT);
+  return scope;
+}
+
+static bool sets_level(const subject_t *subject) {
+  return subject && subject->has_level;
+}
+
+static bool sets_config(const subject_t *subject) {
+  return subject && (subject->has_level || subject->config);
+}
+
+static bool sets_mode(const subject_t *subject) {
+  return subject && subject->has_mode;
+}
+
+/* The first of @scope's context and all-contexts subjects that @sets,
+ * or NULL. */
+static const subject_t *scope_fallback(const scope_t *scope,
+                                       bool (*sets)(const subject_t *)) {
+  if (sets(scope->context))
+    return scope->context;
+  return sets(scope->all) ? scope->all : NULL;
+}
+
+static registry_mode_t mode_of(const kv_store_t *store, const char *name) {
+  scope_t scope = scope_of(store, name);
+  if (sets_mode(scope.own))
+    return scope.own->mode;
+  if (scope.default_context)
+    return store->mode;
+  const subject_t *fallback = scope_fallback(&scope, sets_mode);
+  return fallback ? fallback->mode : MODE_READWRITE;
+}
+
+static kavro_compat_level_t level_of(const kv_store_t *store, const char *name) {
+  scope_t scope = scope_of(store, name);
+  if (sets_level(scope.own))
+    return scope.own->level;
+  if (scope.default_context)
+    return store->level;
+  const subject_t *fallback = scope_fallback(&scope, sets_level);
+  return fallback ? fallback->level : KAVRO_COMPAT_BACKWARD;
+}
+
+/* Config member @member in scope for @name: the subject's own; else, for
+ * "normalize" and "compatibilityGroup", or when the subject sets no
+ * config, the scope's (the registry merges a subject's config over the
+ * global one member by member only for those two). */
+static const json_t *config_member(const kv_store_t *store, const char *name,
+                                   const char *member) {
+  scope_t scope = scope_of(store, name);
+  bool own = sets_config(scope.own);
+  const json_t *value = own ? json_object_get(scope.own->config, member) : NULL;
+  bool per_member = strcmp(member, "normalize") == 0 ||
+                    strcmp(member, "compatibilityGroup") == 0;
+  if (value || (own && !per_member))
+    return value;
+  if (own || scope.default_context)
+    return json_object_get(store->config, member);
+  const subject_t *fallback = scope_fallback(&scope, sets_config);
+  return fallback ? json_object_get(fallback->config, member) : NULL;
 }
 
 static bool read_only(const kv_store_t *store, const char *subject) {
-  registry_mode_t mode = mode_of(store, subject ? find_subject(store, subject) : NULL);
+  registry_mode_t mode = mode_of(store, subject);
   return mode == MODE_READONLY || mode == MODE_READONLY_OVERRIDE;
 }
 
@@ -405,11 +519,6 @@ static bool refuse_if_read_only(const kv_store_t *store, const char *subject,
     return false;
   kv_reply_error(reply, 42205, "Subject %s is in read-only mode", subject);
   return true;
-}
-
-static kavro_compat_level_t level_of(const kv_store_t *store,
-                                     const subject_t *subject) {
-  return subject && subject->has_level ? subject->level : store->level;
 }
 
 /* ---- changes and the file ---------------------------------------------- */
@@ -428,6 +537,7 @@ typedef struct change_s {
   registry_mode_t mode;
   kv_assocs_t assocs;
   json_t *config;
+  json_t *deleted_contexts;
 } change_t;
 
 static subject_t *subject_copy(const subject_t *from) {
@@ -456,6 +566,8 @@ static void drop_subject_copies(change_t *change) {
   change->subject_count = 0;
   json_decref(change->config);
   change->config = NULL;
+  json_decref(change->deleted_contexts);
+  change->deleted_contexts = NULL;
 }
 
 /* Remember @store in @change (the lock held).  False when out of memory. */
@@ -467,6 +579,7 @@ static bool remember(const kv_store_t *store, change_t *change) {
   if (!kv_assocs_copy(&change->assocs, &store->assocs))
     return false;
   change->config = json_incref(store->config);
+  change->deleted_contexts = json_incref(store->deleted_contexts);
   change->subjects = calloc(store->subject_count + 1, sizeof(subject_t *));
   if (!change->subjects)
     return false;
@@ -505,17 +618,21 @@ static void undo(kv_store_t *store, change_t *change) {
   json_decref(store->config);
   store->config = change->config;
   change->config = NULL;
+  json_decref(store->deleted_contexts);
+  store->deleted_contexts = change->deleted_contexts;
+  change->deleted_contexts = NULL;
 }
 
 /* Take the lock for an operation that may change the store.  False, with
  * the lock released and @reply set, when the store cannot be remembered
  * (and so a change could not be undone). */
-static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply) {
+static bool change_begin_as(kv_store_t *store, change_t *change,
+                            bool undoable, kv_reply_t *reply) {
   memset(change, 0, sizeof(*change));
   pthread_mutex_lock(&store->lock);
   change->changes = store->changes;
   change->saving = store->path != NULL;
-  if (change->saving && !remember(store, change)) {
+  if ((change->saving || undoable) && !remember(store, change)) {
     drop_subject_copies(change);
     kv_assocs_clear(&change->assocs);
     pthread_mutex_unlock(&store->lock);
@@ -523,6 +640,10 @@ static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply)
     return false;
   }
   return true;
+}
+
+static bool change_begin(kv_store_t *store, change_t *change, kv_reply_t *reply) {
+  return change_begin_as(store, change, false, reply);
 }
 
 /* End what change_begin() began: when the operation changed the store,
@@ -594,6 +715,8 @@ static json_t *version_json(const subject_t *subject, const version_t *v) {
 typedef struct candidate_s {
   kavro_schema_t *schema;
   ref_t *refs;
+  const char *subject;          /* posted under it; borrowed, NULL: none */
+  bool normalize;               /* written in the normalized form */
   kavro_schema_t **ref_schemas; /* one per reference, owned */
   size_t ref_count;
   char *text;
@@ -620,9 +743,42 @@ static void candidate_free(candidate_t *c) {
   memset(c, 0, sizeof(*c));
 }
 
-/* The schema a reference names now, or NULL. */
-static kavro_schema_t *ref_target(kv_store_t *store, const ref_t *ref) {
-  subject_t *subject = find_subject(store, ref->subject);
+/* Whether @name is in a context other than the default one. */
+static bool in_other_context(const char *name, kv_subject_parts_t *parts) {
+  kv_subject_split(name, parts);
+  return !(parts->context_length == 1 && parts->context[0] == '.');
+}
+
+/* The subject @ref names from a schema of subject @referrer (NULL: none),
+ * as a new string (NULL on OOM): an unqualified subject lies in the
+ * referrer's context, as the registry qualifies it
+ * (QualifiedSubject.qualifySubjectWithParent()). */
+static char *ref_subject(const char *referrer, const ref_t *ref) {
+  kv_subject_parts_t parts, own;
+  if (!referrer || in_other_context(ref->subject, &own) ||
+      !in_other_context(referrer, &parts))
+    return strdup(ref->subject);
+  kv_strbuf_t sb = KV_STRBUF_INIT;
+  kv_strbuf_printf(&sb, ":%.*s:%s", (int)parts.context_length, parts.context,
+                   ref->subject);
+  return kv_strbuf_steal(&sb);
+}
+
+/* Whether @ref of a schema of subject @referrer names subject @name. */
+static bool ref_names(const char *referrer, const ref_t *ref, const char *name) {
+  char *subject = ref_subject(referrer, ref);
+  bool names = subject && strcmp(subject, name) == 0;
+  free(subject);
+  return names;
+}
+
+/* The schema a reference of a schema of subject @referrer names now, or
+ * NULL. */
+static kavro_schema_t *ref_target(kv_store_t *store, const char *referrer,
+                                  const ref_t *ref) {
+  char *name = ref_subject(referrer, ref);
+  subject_t *subject = name ? find_subject(store, name) : NULL;
+  free(name);
   version_t *v = NULL;
   if (subject)
     v = ref->version == -1 ? latest_version(subject, false)
@@ -635,7 +791,7 @@ static kavro_schema_t *ref_target(kv_store_t *store, const ref_t *ref) {
 static bool resolve_refs(kv_store_t *store, candidate_t *c, kv_reply_t *reply) {
   for (size_t i = 0; i < c->ref_count; i++) {
     const ref_t *ref = &c->refs[i];
-    kavro_schema_t *target = ref_target(store, ref);
+    kavro_schema_t *target = ref_target(store, c->subject, ref);
     if (!target) {
       kv_reply_error(reply, 42201,
                      "Invalid schema: reference '%s' names subject '%s' "
@@ -652,7 +808,7 @@ static bool resolve_refs(kv_store_t *store, candidate_t *c, kv_reply_t *reply) {
  * parsed ("latest" moved, or the version went away). */
 static bool refs_moved(kv_store_t *store, const candidate_t *c) {
   for (size_t i = 0; i < c->ref_count; i++)
-    if (ref_target(store, &c->refs[i]) != c->ref_schemas[i])
+    if (ref_target(store, c->subject, &c->refs[i]) != c->ref_schemas[i])
       return true;
   return false;
 }
@@ -805,7 +961,9 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
                    kavro_error_format(&error, text, sizeof(text)));
     return false;
   }
-  c->text = kavro_schema_to_json(c->schema, KAVRO_JSON_COMPACT);
+  c->text = kavro_schema_to_json(c->schema, c->normalize
+                                                 ? KAVRO_JSON_NORMALIZED
+                                                 : KAVRO_JSON_COMPACT);
   if (!c->text || !candidate_key(c)) {
     reply_out_of_memory(reply);
     return false;
@@ -813,16 +971,47 @@ static bool parse_candidate(const json_t *body, candidate_t *c,
   return true;
 }
 
+/* Whether a posted schema is normalized: `?normalize=true` asks for it,
+ * else the config "normalize" in the subject's scope says; a schema read
+ * from the file is taken as stored. */
+typedef enum normalizing_e {
+  NORMALIZE_NEVER,
+  NORMALIZE_IF_CONFIGURED,
+  NORMALIZE_ASKED
+} normalizing_t;
+
+static normalizing_t normalizing(bool asked) {
+  return asked ? NORMALIZE_ASKED : NORMALIZE_IF_CONFIGURED;
+}
+
+/* References in the normalized order (AvroSchema.normalize() sorts them):
+ * by name, subject, version. */
+static int compare_refs(const void *a, const void *b) {
+  const ref_t *x = a, *y = b;
+  int by = strcmp(x->name, y->name);
+  if (!by)
+    by = strcmp(x->subject, y->subject);
+  return by ? by : (x->version > y->version) - (x->version < y->version);
+}
+
 /* Read the schema posted in @body ({"schema", "schemaType",
- * "references"}) into @c: the references are looked up under the lock,
- * the schema is parsed outside it.  False with @reply set. */
-static bool prepare_candidate(kv_store_t *store, const json_t *body,
+ * "references"}) under subject @subject (borrowed: it must outlive @c)
+ * into @c: the references are looked up under the lock, in the subject's
+ * context, the schema is parsed outside it.  False with @reply set. */
+static bool prepare_candidate(kv_store_t *store, const char *subject,
+                              const json_t *body, normalizing_t normalizing,
                               candidate_t *c, reading_t reading,
                               kv_reply_t *reply) {
+  c->subject = subject;
   if (!check_schema_members(body, reply) || !read_refs(body, c, reply) ||
       !read_contract(body, c, reply))
     return false;
   pthread_mutex_lock(&store->lock);
+  c->normalize = normalizing == NORMALIZE_ASKED ||
+                 (normalizing == NORMALIZE_IF_CONFIGURED &&
+                  json_is_true(config_member(store, subject, "normalize")));
+  if (c->normalize)
+    qsort(c->refs, c->ref_count, sizeof(*c->refs), compare_refs);
   bool resolved = resolve_refs(store, c, reply);
   pthread_mutex_unlock(&store->lock);
   return resolved && parse_candidate(body, c, reading, reply);
@@ -1120,14 +1309,14 @@ static void basis_clear(basis_t *basis) {
   memset(basis, 0, sizeof(*basis));
 }
 
-/* The basis of a check for @subject (its mode and level) against the
+/* The basis of a check for subject @name (its mode and level) against the
  * versions of @history (NULL: none; @only: that one version).  False on
  * OOM. */
-static bool take_basis(const kv_store_t *store, const subject_t *subject,
+static bool take_basis(const kv_store_t *store, const char *name,
                        subject_t *history, const version_t *only,
                        const group_t *group, basis_t *basis) {
-  basis->mode = mode_of(store, subject);
-  basis->level = level_of(store, subject);
+  basis->mode = mode_of(store, name);
+  basis->level = level_of(store, name);
   basis->previous = previous_schemas(history, only, group, &basis->count);
   if (!basis->previous)
     return false;
@@ -1168,29 +1357,18 @@ static bool passes_check(const char *name, const basis_t *basis,
  * finds it: a subject with a config of its own takes its metadata and rule
  * sets from it alone, even when it sets none; `normalize` and
  * `compatibilityGroup` fall back to the global config member by member. */
-static const json_t *config_member(const kv_store_t *store,
-                                   const subject_t *subject, const char *name) {
-  bool own = subject && (subject->has_level || subject->config);
-  const json_t *value = own ? json_object_get(subject->config, name) : NULL;
-  bool per_member = strcmp(name, "normalize") == 0 ||
-                    strcmp(name, "compatibilityGroup") == 0;
-  if (!value && (!own || per_member))
-    value = json_object_get(store->config, name);
-  return value;
-}
-
 static const char *config_member_text(const kv_store_t *store,
-                                      const subject_t *subject,
-                                      const char *name) {
-  return json_string_value(config_member(store, subject, name));
+                                      const char *name, const char *member) {
+  return json_string_value(config_member(store, name, member));
 }
 
-/* Give @c the contract it gets when registered under @subject now
- * (maybeSetMetadataRuleSet()): the posted metadata and rule set, or else
- * those of the subject's latest live version, each merged over the
- * config's default and under its override.  False on OOM. */
-static bool merge_contract(const kv_store_t *store, subject_t *subject,
-                           candidate_t *c) {
+/* Give @c the contract it gets when registered under subject @name
+ * (@subject; NULL when it has none yet) now (maybeSetMetadataRuleSet()):
+ * the posted metadata and rule set, or else those of the subject's latest
+ * live version, each merged over the config's default and under its
+ * override.  False on OOM. */
+static bool merge_contract(const kv_store_t *store, const char *name,
+                           subject_t *subject, candidate_t *c) {
   version_t *latest = subject ? latest_version(subject, false) : NULL;
   const entry_t *previous = latest ? latest->entry : NULL;
   const json_t *metadata = c->sent_metadata ? c->sent_metadata
@@ -1201,13 +1379,13 @@ static bool merge_contract(const kv_store_t *store, subject_t *subject,
                                             : NULL;
   json_t *m = NULL, *mm = NULL, *r = NULL, *rr = NULL;
   bool ok =
-      kv_metadata_merge(config_member(store, subject, "defaultMetadata"),
+      kv_metadata_merge(config_member(store, name, "defaultMetadata"),
                         metadata, &m) &&
-      kv_metadata_merge(m, config_member(store, subject, "overrideMetadata"),
+      kv_metadata_merge(m, config_member(store, name, "overrideMetadata"),
                         &mm) &&
-      kv_rule_set_merge(config_member(store, subject, "defaultRuleSet"),
+      kv_rule_set_merge(config_member(store, name, "defaultRuleSet"),
                         rule_set, &r) &&
-      kv_rule_set_merge(r, config_member(store, subject, "overrideRuleSet"),
+      kv_rule_set_merge(r, config_member(store, name, "overrideRuleSet"),
                         &rr);
   json_decref(m);
   json_decref(r);
@@ -1253,13 +1431,42 @@ static bool append_version(subject_t *subject, entry_t *entry) {
   return true;
 }
 
+/* The name of the context of subject @name (".ctx", or "." for the
+ * default one), as a new string; NULL on OOM. */
+static char *context_name_of(const char *name) {
+  kv_subject_parts_t parts;
+  kv_subject_split(name, &parts);
+  return strndup(parts.context, parts.context_length);
+}
+
+/* The context of subject @name exists again (a version is registered in
+ * it): no longer deleted.  False on OOM. */
+static bool context_undeleted(kv_store_t *store, const char *name) {
+  if (!store->deleted_contexts)
+    return true;
+  char *context = context_name_of(name);
+  json_t *copy = context ? json_copy(store->deleted_contexts) : NULL;
+  bool ok = copy != NULL;
+  if (ok)
+    json_object_del(copy, context);
+  free(context);
+  if (ok) {
+    json_decref(store->deleted_contexts);
+    store->deleted_contexts = json_object_size(copy) ? copy : NULL;
+    if (!store->deleted_contexts)
+      json_decref(copy);
+  }
+  return ok;
+}
+
 /* Add @c as the next version of subject @name. */
 static void add_version(kv_store_t *store, const char *name, candidate_t *c,
                         entry_t *entry, kv_reply_t *reply) {
   subject_t *subject;
   if ((!entry &&
        !(entry = add_entry(store, c, next_id(store, name), NULL, name))) ||
-      !(subject = add_subject(store, name)) || !append_version(subject, entry)) {
+      !(subject = add_subject(store, name)) || !append_version(subject, entry) ||
+      !context_undeleted(store, name)) {
     reply_out_of_memory(reply);
     return;
   }
@@ -1287,8 +1494,8 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
   if (refs_moved(store, c))
     return REGISTER_PARSE;
   subject_t *subject = find_subject(store, name);
-  if (mode_of(store, subject) != MODE_IMPORT &&
-      !merge_contract(store, subject, c)) {
+  if (mode_of(store, name) != MODE_IMPORT &&
+      !merge_contract(store, name, subject, c)) {
     reply_out_of_memory(reply);
     return REGISTER_DONE;
   }
@@ -1297,9 +1504,9 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
     kv_reply_json(reply, register_json(entry));
     return REGISTER_DONE;
   }
-  group_t group = {config_member_text(store, subject, "compatibilityGroup"), NULL};
+  group_t group = {config_member_text(store, name, "compatibilityGroup"), NULL};
   group.value = group.name ? kv_metadata_property(c->metadata, group.name) : NULL;
-  if (!take_basis(store, subject, subject, NULL, &group, basis) ||
+  if (!take_basis(store, name, subject, NULL, &group, basis) ||
       !(basis->key = strdup(c->key))) {
     reply_out_of_memory(reply);
     return REGISTER_DONE;
@@ -1320,7 +1527,7 @@ static bool read_only_now(kv_store_t *store, const char *name, kv_reply_t *reply
 }
 
 void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
-                       kv_reply_t *reply) {
+                       bool normalize, kv_reply_t *reply) {
   if (read_only_now(store, name, reply))
     return;
   candidate_t c = {0};
@@ -1331,7 +1538,8 @@ void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
     if (step == REGISTER_PARSE) {
       candidate_free(&c);
       has_checked = false;
-      if (!prepare_candidate(store, body, &c, READ_NEW, reply))
+      if (!prepare_candidate(store, name, body, normalizing(normalize), &c,
+                             READ_NEW, reply))
         break;
     }
     change_t change;
@@ -1399,7 +1607,7 @@ static void lookup_locked(kv_store_t *store, const char *name,
     return;
   }
   if (!v && latest_version(subject, false)) {
-    if (!merge_contract(store, subject, c)) {
+    if (!merge_contract(store, name, subject, c)) {
       free(posted);
       reply_out_of_memory(reply);
       return;
@@ -1415,11 +1623,13 @@ static void lookup_locked(kv_store_t *store, const char *name,
 }
 
 void kv_store_lookup(kv_store_t *store, const char *subject,
-                     const json_t *body, bool deleted, kv_reply_t *reply) {
+                     const json_t *body, bool deleted, bool normalize,
+                     kv_reply_t *reply) {
   if (!subject_shows(store, subject, deleted, reply))
     return;
   candidate_t c = {0};
-  if (prepare_candidate(store, body, &c, READ_HELD, reply)) {
+  if (prepare_candidate(store, subject, body, normalizing(normalize), &c,
+                        READ_HELD, reply)) {
     pthread_mutex_lock(&store->lock);
     lookup_locked(store, subject, &c, deleted, reply);
     pthread_mutex_unlock(&store->lock);
@@ -1789,7 +1999,8 @@ static json_t *contexts_locked(const kv_store_t *store) {
   bool ok = true;
   for (size_t i = 0; ok && i < store->context_entry_count; i++) {
     const char *c = store->context_entries[i]->context;
-    ok = note_context(&names, &count, &capacity, c, strlen(c));
+    if (!json_object_get(store->deleted_contexts, c))
+      ok = note_context(&names, &count, &capacity, c, strlen(c));
   }
   for (size_t i = 0; ok && i < store->subject_count; i++) {
     kv_subject_parts_t parts;
@@ -1810,6 +2021,66 @@ static json_t *contexts_locked(const kv_store_t *store) {
   }
   free(names);
   return array;
+}
+
+/* Whether a subject of context @context (".ctx") has a version, soft-deleted
+ * ones too. */
+static bool context_has_subjects(const kv_store_t *store, const char *context) {
+  for (size_t i = 0; i < store->subject_count; i++) {
+    kv_subject_parts_t parts;
+    kv_subject_split(store->subjects[i]->name, &parts);
+    if (store->subjects[i]->count && strlen(context) == parts.context_length &&
+        memcmp(context, parts.context, parts.context_length) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* DELETE /contexts/{context} under the lock (deleteContextOrForward()). */
+static bool delete_context_locked(kv_store_t *store, const char *context,
+                                  kv_reply_t *reply) {
+  char prefix[KV_CONTEXT_SUBJECT_MAX];
+  if (!kv_context_prefix(context, prefix, sizeof(prefix))) {
+    kv_reply_error(reply, 42208, "The specified context '%s' is not valid",
+                   context);
+    return false;
+  }
+  char *name = context_name_of(prefix);
+  if (!name) {
+    reply_out_of_memory(reply);
+    return false;
+  }
+  bool deleted = false;
+  if (context_has_subjects(store, name)) {
+    kv_reply_error(reply, 42211, "The specified context '%s' is not empty.",
+                   prefix[0] ? prefix : KV_DEFAULT_CONTEXT);
+  } else if (strcmp(name, KV_DEFAULT_CONTEXT) == 0) {
+    kv_reply_no_content(reply); /* the default context stays */
+  } else {
+    json_t *copy = store->deleted_contexts ? json_copy(store->deleted_contexts)
+                                           : json_object();
+    if (copy && json_object_set_new(copy, name, json_true()) == 0) {
+      json_decref(store->deleted_contexts);
+      store->deleted_contexts = copy;
+      deleted = true;
+      kv_reply_no_content(reply);
+    } else {
+      json_decref(copy);
+      reply_out_of_memory(reply);
+    }
+  }
+  free(name);
+  return deleted;
+}
+
+void kv_store_delete_context(kv_store_t *store, const char *context,
+                             kv_reply_t *reply) {
+  change_t change;
+  if (!change_begin(store, &change, reply))
+    return;
+  if (delete_context_locked(store, context, reply))
+    store->changes++;
+  change_end(store, &change, reply);
 }
 
 void kv_store_contexts(kv_store_t *store, kv_reply_t *reply) {
@@ -1833,12 +2104,24 @@ void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
     pthread_mutex_unlock(&store->lock);
     return;
   }
+  /* Remembered, so that a change that fails half-way (a cascade that
+   * cannot delete a subject) is undone as a whole. */
   change_t c;
-  if (!change_begin(store, &c, reply))
+  if (!change_begin_as(store, &c, true, reply))
     return;
   if (fn(store, &store->assocs, opaque, reply))
     store->changes++;
+  else if (reply->error_code)
+    undo(store, &c);
   change_end(store, &c, reply);
+}
+
+bool kv_store_read_only_locked(const kv_store_t *store, const char *name) {
+  return read_only(store, name);
+}
+
+bool kv_store_import_mode_locked(const kv_store_t *store, const char *name) {
+  return mode_of(store, name) == MODE_IMPORT;
 }
 
 /* ---- deleting ---------------------------------------------------------- */
@@ -1856,7 +2139,7 @@ static bool referenced(const kv_store_t *store, const subject_t *subject,
         continue;
       for (size_t k = 0; k < v->entry->ref_count; k++) {
         const ref_t *ref = &v->entry->refs[k];
-        if (ref->version == number && strcmp(ref->subject, subject->name) == 0)
+        if (ref->version == number && ref_names(s->name, ref, subject->name))
           return true;
       }
     }
@@ -1919,6 +2202,24 @@ static void delete_subject_locked(kv_store_t *store, const char *name,
   }
   store->changes++;
   kv_reply_json(reply, deleted);
+}
+
+bool kv_store_delete_subject_locked(kv_store_t *store, const char *name,
+                                    kv_reply_t *reply) {
+  const subject_t *subject = find_subject(store, name);
+  if (subject && has_live_version(subject)) {
+    delete_subject_locked(store, name, false, reply);
+    if (reply->error_code)
+      return false;
+    kv_reply_clear(reply);
+  }
+  if (find_subject(store, name)) {
+    delete_subject_locked(store, name, true, reply);
+    if (reply->error_code)
+      return false;
+    kv_reply_clear(reply);
+  }
+  return true;
 }
 
 void kv_store_delete_subject(kv_store_t *store, const char *subject,
@@ -1991,24 +2292,25 @@ void kv_store_delete_version(kv_store_t *store, const char *subject,
 
 /* ---- configuration and mode -------------------------------------------- */
 
-/* The config of @subject (NULL: the global one) as GET and PUT /config
- * answer it, the level under @level_member: with @in_scope, what applies
- * to the subject (its own members, else the global ones); otherwise what
- * the subject itself sets (the level only when it has one). */
-static json_t *config_json(const kv_store_t *store, const subject_t *subject,
+/* The config of subject @name (NULL: the global one) as GET and PUT
+ * /config answer it, the level under @level_member: with @in_scope, what
+ * applies to the subject (its own members, else its scope's); otherwise
+ * what the subject itself sets (the level only when it has one). */
+static json_t *config_json(const kv_store_t *store, const char *name,
                            const char *level_member, bool in_scope) {
+  const subject_t *subject = name ? find_subject(store, name) : NULL;
   json_t *object = json_object();
   const json_t *own = subject ? subject->config : store->config;
   bool ok = object != NULL;
   if (ok && (!subject || subject->has_level || in_scope))
     ok = json_object_set_new(object, level_member,
                              json_string(kavro_compat_level_name(
-                                 level_of(store, subject)))) == 0;
+                                 level_of(store, name)))) == 0;
   static const char *const members[] = {
       "normalize", "compatibilityGroup", "defaultMetadata",
       "overrideMetadata", "defaultRuleSet", "overrideRuleSet", NULL};
   for (size_t i = 0; ok && members[i]; i++) {
-    const json_t *value = in_scope ? config_member(store, subject, members[i])
+    const json_t *value = in_scope ? config_member(store, name, members[i])
                                    : json_object_get(own, members[i]);
     if (value)
       ok = json_object_set(object, members[i], (json_t *)value) == 0;
@@ -2042,7 +2344,7 @@ void kv_store_get_config(kv_store_t *store, const char *name,
   subject_t *subject = name ? find_subject(store, name) : NULL;
   if (!name || (subject && (subject->has_level || subject->config)) ||
       default_to_global)
-    kv_reply_json(reply, config_json(store, subject, "compatibilityLevel",
+    kv_reply_json(reply, config_json(store, name, "compatibilityLevel",
                                      default_to_global));
   else
     kv_reply_error(reply, 40408, "Subject '%s' does not have subject-level "
@@ -2090,7 +2392,7 @@ void kv_store_put_config(kv_store_t *store, const char *name,
       store->level = level;
     }
     store->changes++;
-    kv_reply_json(reply, config_json(store, subject, "compatibility", false));
+    kv_reply_json(reply, config_json(store, name, "compatibility", false));
   } else if (subject) {
     drop_subject_if_empty(store, subject);
   }
@@ -2106,7 +2408,7 @@ void kv_store_delete_config(kv_store_t *store, const char *name,
   if (name && !(subject && (subject->has_level || subject->config))) {
     subject_not_found(reply, name);
   } else {
-    kv_reply_json(reply, config_json(store, subject, "compatibilityLevel", false));
+    kv_reply_json(reply, config_json(store, name, "compatibilityLevel", false));
     json_t **config = subject ? &subject->config : &store->config;
     json_decref(*config);
     *config = NULL;
@@ -2127,7 +2429,7 @@ void kv_store_get_mode(kv_store_t *store, const char *name,
   subject_t *subject = name ? find_subject(store, name) : NULL;
   if (!name || (subject && subject->has_mode) || default_to_global)
     kv_reply_json(reply, json_pack("{s:s}", "mode",
-                                   mode_names[mode_of(store, subject)]));
+                                   mode_names[mode_of(store, name)]));
   else
     kv_reply_error(reply, 40409, "Subject '%s' does not have subject-level "
                                  "mode configured",
@@ -2240,7 +2542,7 @@ static bool compat_basis_locked(kv_store_t *store, const char *name,
   }
   /* "latest" of a subject without live versions: nothing to compare. */
   subject_t *history = text && !only ? NULL : subject;
-  if (!take_basis(store, subject, history, only, NULL, basis)) {
+  if (!take_basis(store, name, history, only, NULL, basis)) {
     reply_out_of_memory(reply);
     return false;
   }
@@ -2249,7 +2551,7 @@ static bool compat_basis_locked(kv_store_t *store, const char *name,
 
 void kv_store_test_compat(kv_store_t *store, const char *subject,
                           const char *version, const json_t *body,
-                          bool verbose, kv_reply_t *reply) {
+                          bool verbose, bool normalize, kv_reply_t *reply) {
   basis_t basis = {0};
   pthread_mutex_lock(&store->lock);
   bool found = compat_basis_locked(store, subject, version, &basis, reply);
@@ -2258,7 +2560,8 @@ void kv_store_test_compat(kv_store_t *store, const char *subject,
     return;
   candidate_t c = {0};
   kavro_compat_result_t *result = NULL;
-  if (!prepare_candidate(store, body, &c, READ_NEW, reply)) {
+  if (!prepare_candidate(store, subject, body, normalizing(normalize), &c,
+                         READ_NEW, reply)) {
     /* With verbose, an invalid schema is an answer, not an error. */
     if (verbose && reply->error_code == 42201)
       kv_reply_json(reply, compat_answer(NULL, reply->message, true));
@@ -2410,6 +2713,20 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
     json_decref(root);
     return NULL;
   }
+  json_t *deleted = store->deleted_contexts ? json_array() : NULL;
+  const char *context;
+  json_t *value;
+  json_object_foreach(store->deleted_contexts, context, value) {
+    if (deleted && json_array_append_new(deleted, json_string(context))) {
+      json_decref(deleted);
+      deleted = NULL;
+    }
+  }
+  if (root && store->deleted_contexts &&
+      (!deleted || json_object_set_new(root, "deletedContexts", deleted))) {
+    json_decref(root);
+    return NULL;
+  }
   return root;
 }
 
@@ -2552,6 +2869,38 @@ static kavro_err_t load_config(const json_t *config, json_t **configp,
   return err;
 }
 
+/* The file's "deletedContexts" (NULL: none), an array of context names,
+ * into *@deletedp. */
+static kavro_err_t load_deleted_contexts(const json_t *array, json_t **deletedp,
+                                         const char *path,
+                                         kavro_error_t *error) {
+  if (!array)
+    return KAVRO_OK;
+  if (!json_is_array(array))
+    return bad_file(error, path, "deletedContexts not an array");
+  json_t *deleted = json_object();
+  size_t i;
+  const json_t *item;
+  json_array_foreach(array, i, item) {
+    char prefix[KV_CONTEXT_SUBJECT_MAX];
+    const char *name = json_string_value(item);
+    if (!name || name[0] != '.' ||
+        !kv_context_prefix(name, prefix, sizeof(prefix))) {
+      json_decref(deleted);
+      return bad_file(error, path, "a deleted context that is not a context");
+    }
+    if (!deleted || json_object_set_new(deleted, name, json_true())) {
+      json_decref(deleted);
+      return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+    }
+  }
+  json_decref(*deletedp);
+  *deletedp = json_object_size(deleted) ? deleted : NULL;
+  if (!*deletedp)
+    json_decref(deleted);
+  return KAVRO_OK;
+}
+
 /* Create @into's subjects and their versions from @subjects, with entries
  * that are placeholders (id only) until the schemas are parsed. */
 static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
@@ -2598,9 +2947,6 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
   }
   return KAVRO_OK;
 }
-
-/* Room for the subject ":.ctx:" naming a context in a file. */
-#define KV_CONTEXT_SUBJECT_MAX 256
 
 /* The highest id loaded so far in the context of @subject. */
 static long context_last_id(const kv_store_t *store, const char *subject) {
@@ -2652,7 +2998,8 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
   kv_reply_t reply = {0};
   candidate_t c = {0};
   kavro_err_t err = KAVRO_OK;
-  if (!prepare_candidate(into, item, &c, READ_HELD, &reply))
+  if (!prepare_candidate(into, subject, item, NORMALIZE_NEVER, &c, READ_HELD,
+                         &reply))
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);
@@ -2705,6 +3052,9 @@ static kavro_err_t load_into(kv_store_t *into, const json_t *root,
     return bad_file(error, path, "an unknown level or mode");
   kavro_err_t err = load_config(json_object_get(root, "config"), &into->config,
                                 path, error);
+  if (err == KAVRO_OK)
+    err = load_deleted_contexts(json_object_get(root, "deletedContexts"),
+                                &into->deleted_contexts, path, error);
   if (err == KAVRO_OK)
     err = load_subjects(into, subjects, path, error);
   const json_t *assocs = json_object_get(root, "associations");
@@ -2768,6 +3118,7 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   a->level = b->level;
   a->mode = b->mode;
   a->config = b->config;
+  a->deleted_contexts = b->deleted_contexts;
   b->entries = held.entries;
   b->entry_count = held.entry_count;
   b->entry_capacity = held.entry_capacity;
@@ -2781,6 +3132,7 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   b->level = held.level;
   b->mode = held.mode;
   b->config = held.config;
+  b->deleted_contexts = held.deleted_contexts;
 }
 
 kavro_err_t kv_store_load(kv_store_t *store, const char *path,

@@ -48,6 +48,25 @@ kavro_err_t kavro_registry_contexts(kavro_registry_t *reg, char ***contextsp,
   return err;
 }
 
+kavro_err_t kavro_registry_delete_context(kavro_registry_t *reg,
+                                          const char *context,
+                                          kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!reg || !context || !*context)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "NULL argument or empty context");
+  kv_strbuf_t path = KV_STRBUF_INIT;
+  kv_strbuf_puts(&path, "/contexts/");
+  kv_path_segment(&path, context);
+  kv_http_response_t response;
+  kavro_err_t err = request(reg, KAVRO_REGISTRY_EP_CONTEXTS, "DELETE", &path,
+                            NULL, NULL, &response, error);
+  kv_strbuf_free(&path);
+  if (err == KAVRO_OK)
+    kv_http_response_clear(&response);
+  return err;
+}
+
 /* ---- associations -------------------------------------------------------- */
 
 static void association_clear(kavro_association_t *a) {
@@ -227,6 +246,13 @@ kavro_err_t kavro_registry_delete_associations(kavro_registry_t *reg,
                                                const char *resource_id,
                                                const char *association_type,
                                                kavro_error_t *error) {
+  return kavro_registry_delete_associations_flags(reg, resource_id,
+                                                  association_type, 0, error);
+}
+
+kavro_err_t kavro_registry_delete_associations_flags(
+    kavro_registry_t *reg, const char *resource_id,
+    const char *association_type, unsigned flags, kavro_error_t *error) {
   kv_error_clear(error);
   if (!reg || !resource_id || !*resource_id)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
@@ -239,6 +265,10 @@ kavro_err_t kavro_registry_delete_associations(kavro_registry_t *reg,
     kv_strbuf_puts(&query, "&associationType=");
     kv_query_value(&query, association_type);
   }
+  if (flags & KAVRO_ASSOC_CASCADE_LIFECYCLE)
+    kv_strbuf_puts(&query, "&cascadeLifecycle=true");
+  if (flags & KAVRO_ASSOC_DRY_RUN)
+    kv_strbuf_puts(&query, "&dryRun=true");
   kv_http_response_t response;
   kavro_err_t err = request(reg, KAVRO_REGISTRY_EP_ASSOCIATIONS, "DELETE",
                             &path, &query, NULL, &response, error);

@@ -271,7 +271,8 @@ static kavro_err_t bearer_init(kv_transport_t *t, const kavro_conf_t *conf,
     if (!t->bearer_cb)
       return conf_error(error, "bearer.auth.credentials.source is CUSTOM but "
                                "no token callback is set");
-  } else if (strcmp(source, "OAUTHBEARER") == 0) {
+  } else if (strcmp(source, "OAUTHBEARER") == 0 ||
+             strcmp(source, "SASL_OAUTHBEARER_INHERIT") == 0) {
     kavro_err_t err = kv_oauth_new(conf, t, &t->oauth, error);
     if (err != KAVRO_OK)
       return err;
@@ -284,7 +285,8 @@ static kavro_err_t bearer_init(kv_transport_t *t, const kavro_conf_t *conf,
     sprintf(t->static_auth, "Bearer %s", token);
   }
   const char *cluster = kv_conf_str(conf, "bearer.auth.logical.cluster");
-  const char *pool = kv_conf_str(conf, "bearer.auth.identity.pool.id");
+  const char *pool = kv_oauth_setting(conf, "bearer.auth.identity.pool.id",
+                                      KV_SASL_OAUTH_POOL_ID);
   t->cluster_header = header_line("target-sr-cluster", cluster);
   t->pool_id_header = header_line("Confluent-Identity-Pool-Id", pool);
   if ((*cluster && !t->cluster_header) || (*pool && !t->pool_id_header))

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common_conf_int.h"
 #include "common_text_int.h"
 #include "inproc_int.h"
 #include "kavro/conf.h"
@@ -285,7 +286,15 @@ void kv_form_value(struct kv_strbuf_s *sb, const char *s);
 
 typedef struct kv_oauth_s kv_oauth_t;
 
-/* The token endpoint of @conf's bearer.auth.issuer.endpoint.url, asked
+/* The bearer.auth.* property @key of @conf; with SASL_OAUTHBEARER_INHERIT
+ * and @key empty, the Kafka client's setting @inherited when handed over
+ * (the registry's own settings win, as in Java's
+ * SaslOauthCredentialProvider).  Borrowed; never NULL. */
+const char *kv_oauth_setting(const kavro_conf_t *conf, const char *key,
+                             kv_sasl_oauth_t inherited);
+
+/* The token endpoint of @conf's bearer.auth.issuer.endpoint.url (or the
+ * inherited one, kv_oauth_setting()), asked
  * through @transport's curl settings (borrowed for the oauth's life).
  * KAVRO_ERR_CONF_INVALID when the URL, client id or secret is missing or
  * the URL is not http(s). */

@@ -1,6 +1,8 @@
 /*
  * kavro - OAuth 2.0 client credentials for the registry client
- * (`bearer.auth.credentials.source` OAUTHBEARER), as Confluent's Java
+ * (`bearer.auth.credentials.source` OAUTHBEARER, or SASL_OAUTHBEARER_INHERIT
+ * with the Kafka client's sasl.oauthbearer.* settings where the
+ * bearer.auth.* ones are empty), as Confluent's Java
  * client asks for them: a POST of `grant_type=client_credentials` (and
  * `scope` when set) to `bearer.auth.issuer.endpoint.url`, with the client
  * id and secret, each percent-encoded, as HTTP basic auth.  The reply's
@@ -41,10 +43,6 @@ struct kv_oauth_s {
   char *sub_claim;
 };
 
-static kavro_err_t conf_error(kavro_error_t *error, const char *what) {
-  return kv_error_set(error, KAVRO_ERR_CONF_INVALID, "%s", what);
-}
-
 /* "Authorization: Basic BASE64(ENC(ID):ENC(SECRET))", as the Java client
  * (Kafka's HttpAccessTokenRetriever) sends it. */
 static char *client_authorization(const char *id, const char *secret) {
@@ -76,21 +74,48 @@ static char *grant_form(const char *scope) {
   return kv_strbuf_steal(&form);
 }
 
+const char *kv_oauth_setting(const kavro_conf_t *conf, const char *key,
+                             kv_sasl_oauth_t inherited) {
+  const char *own = kv_conf_str(conf, key);
+  const char *kafka = kv_conf_sasl_oauth(conf, inherited);
+  bool inherit = strcmp(kv_conf_str(conf, "bearer.auth.credentials.source"),
+                        "SASL_OAUTHBEARER_INHERIT") == 0;
+  return *own || !inherit || !kafka ? own : kafka;
+}
+
 kavro_err_t kv_oauth_new(const kavro_conf_t *conf, kv_transport_t *transport,
                          kv_oauth_t **oauthp, kavro_error_t *error) {
   *oauthp = NULL;
-  const char *url = kv_conf_str(conf, "bearer.auth.issuer.endpoint.url");
-  const char *id = kv_conf_str(conf, "bearer.auth.client.id");
-  const char *secret = kv_conf_str(conf, "bearer.auth.client.secret");
+  const char *source = kv_conf_str(conf, "bearer.auth.credentials.source");
+  const char *url = kv_oauth_setting(conf, "bearer.auth.issuer.endpoint.url",
+                                     KV_SASL_OAUTH_URL);
+  const char *id =
+      kv_oauth_setting(conf, "bearer.auth.client.id", KV_SASL_OAUTH_CLIENT_ID);
+  const char *secret = kv_oauth_setting(conf, "bearer.auth.client.secret",
+                                        KV_SASL_OAUTH_CLIENT_SECRET);
+  const char *scope =
+      kv_oauth_setting(conf, "bearer.auth.scope", KV_SASL_OAUTH_SCOPE);
   if (strncasecmp(url, "http://", 7) != 0 &&
       strncasecmp(url, "https://", 8) != 0)
-    return conf_error(error, "bearer.auth.credentials.source is OAUTHBEARER "
-                             "but bearer.auth.issuer.endpoint.url is not an "
-                             "http:// or https:// URL");
+    return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                        "bearer.auth.credentials.source is %s but the token "
+                        "endpoint (bearer.auth.issuer.endpoint.url%s) is not "
+                        "an http:// or https:// URL",
+                        source,
+                        strcmp(source, "OAUTHBEARER") == 0
+                            ? ""
+                            : ", or the Kafka client's "
+                              "sasl.oauthbearer.token.endpoint.url");
   if (!*id || !*secret)
-    return conf_error(error, "bearer.auth.credentials.source is OAUTHBEARER "
-                             "but bearer.auth.client.id or "
-                             "bearer.auth.client.secret is empty");
+    return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                        "bearer.auth.credentials.source is %s but the client "
+                        "id or secret (bearer.auth.client.id, "
+                        "bearer.auth.client.secret%s) is empty",
+                        source,
+                        strcmp(source, "OAUTHBEARER") == 0
+                            ? ""
+                            : ", or the Kafka client's "
+                              "sasl.oauthbearer.client.id and .client.secret");
   kv_oauth_t *o = calloc(1, sizeof(*o));
   if (!o)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
@@ -98,7 +123,7 @@ kavro_err_t kv_oauth_new(const kavro_conf_t *conf, kv_transport_t *transport,
   o->url = strdup(url);
   o->authorization = client_authorization(id, secret);
   o->secret = strdup(secret);
-  o->body = grant_form(kv_conf_str(conf, "bearer.auth.scope"));
+  o->body = grant_form(scope);
   o->scope_claim = strdup(kv_conf_str(conf, "bearer.auth.scope.claim.name"));
   o->sub_claim = strdup(kv_conf_str(conf, "bearer.auth.sub.claim.name"));
   if (!o->url || !o->authorization || !o->secret || !o->body ||

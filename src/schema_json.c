@@ -30,6 +30,7 @@ typedef struct json_writer_s {
   const kavro_schema_t *schema;
   json_t *written;  /* full names of named types already written in full */
   bool pretty;
+  bool normalized;  /* KAVRO_JSON_NORMALIZED */
   bool first;       /* the next member is the first of its container */
   unsigned depth;
   bool failed;      /* out of memory outside the buffer */
@@ -164,17 +165,39 @@ static void put_reference(json_writer_t *w, const kv_node_t *node,
   kv_strbuf_put_json_string(&w->out, short_name ? node->name : node->fullname);
 }
 
+static int compare_texts(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* @texts (@count) in the order written: as given, or sorted when
+ * normalizing.  A new array (free()); NULL on OOM. */
+static const char **written_order(const json_writer_t *w,
+                                  const char *const *texts, size_t count) {
+  const char **order = malloc((count ? count : 1) * sizeof(*order));
+  if (!order)
+    return NULL;
+  memcpy(order, texts, count * sizeof(*order));
+  if (w->normalized)
+    qsort(order, count, sizeof(*order), compare_texts);
+  return order;
+}
+
 /* Aliases are kept as full names; one in the type's own namespace is
  * written short, as it usually was in the text. */
 static void put_aliases(json_writer_t *w, char *const *aliases, size_t count,
                         const char *space) {
   if (count == 0)
     return;
+  const char **order = written_order(w, (const char *const *)aliases, count);
+  if (!order) {
+    w->failed = true;
+    return;
+  }
   size_t prefix = space ? strlen(space) : 0;
   put_key(w, "aliases");
   open_container(w, '[');
   for (size_t i = 0; i < count; i++) {
-    const char *alias = aliases[i];
+    const char *alias = order[i];
     if (space && strncmp(alias, space, prefix) == 0 && alias[prefix] == '.' &&
         !strchr(alias + prefix + 1, '.'))
       alias += prefix + 1;
@@ -182,6 +205,7 @@ static void put_aliases(json_writer_t *w, char *const *aliases, size_t count,
     kv_strbuf_put_json_string(&w->out, alias);
   }
   close_container(w, ']');
+  free(order);
 }
 
 static void put_doc(json_writer_t *w, const char *doc) {
@@ -204,9 +228,29 @@ static void put_logical(json_writer_t *w, const kv_node_t *node) {
   }
 }
 
+/* Custom properties, in their order or, normalizing, sorted by name. */
 static void put_props(json_writer_t *w, const json_t *props) {
-  if (props)
+  size_t count = json_object_size(props), i = 0;
+  if (count == 0)
+    return;
+  if (!w->normalized) {
     put_object_members(w, props);
+    return;
+  }
+  const char **names = malloc(count * sizeof(*names));
+  if (!names) {
+    w->failed = true;
+    return;
+  }
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)props, key, value) names[i++] = key;
+  qsort(names, count, sizeof(*names), compare_texts);
+  for (i = 0; i < count; i++) {
+    put_key(w, names[i]);
+    put_value(w, json_object_get(props, names[i]));
+  }
+  free(names);
 }
 
 static const char *order_name(kv_order_t order) {
@@ -279,7 +323,10 @@ static void put_named(json_writer_t *w, const kv_node_t *node,
   put_string_member(w, "name", node->name);
   if (!same_space(node->space, space))
     put_string_member(w, "namespace", node->space ? node->space : "");
-  put_doc(w, node->doc);
+  /* Normalizing, an empty doc of a named type is none (the registry's
+   * AvroSchemaUtils.setComplexProps()). */
+  if (!(w->normalized && node->doc && !*node->doc))
+    put_doc(w, node->doc);
   put_aliases(w, node->aliases, node->alias_count, node->space);
   put_named_body(w, node);
   put_props(w, node->props);
@@ -330,8 +377,14 @@ static void put_node(json_writer_t *w, const kv_node_t *node,
 char *kavro_schema_to_json(const kavro_schema_t *schema, unsigned flags) {
   if (!schema)
     return NULL;
-  json_writer_t w = {KV_STRBUF_INIT, schema, json_object(),
-                     (flags & KAVRO_JSON_PRETTY) != 0, true, 0, false};
+  json_writer_t w = {KV_STRBUF_INIT,
+                     schema,
+                     json_object(),
+                     (flags & KAVRO_JSON_PRETTY) != 0,
+                     (flags & KAVRO_JSON_NORMALIZED) != 0,
+                     true,
+                     0,
+                     false};
   if (!w.written)
     return NULL;
   put_node(&w, schema->root, NULL);

@@ -275,6 +275,52 @@ START_TEST(test_legacy_schemas) {
 }
 END_TEST
 
+/* decode --writer reads a schema the user wrote: strictly, as validate
+ * does, so a defect is an error naming it.  The same schema held by a
+ * registry and fetched by id is read leniently, with a warning. */
+START_TEST(test_decode_writer_strict_registry_lenient) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *path = kt_work_path(workdir, "legacy.avsc");
+  const char *body_path = kt_work_path(workdir, "frames.hex");
+  for (size_t i = 0; i < kt_legacy_count; i++) {
+    const kt_legacy_t *c = &kt_legacy[i];
+    kt_write_file(path, c->text);
+    char line[256];
+    snprintf(line, sizeof line, "%s\n", c->body_hex);
+    kt_write_file(body_path, line);
+    /* The error is validate's, which is strict. */
+    kt_run_t v = RUN("validate", path);
+    ck_assert_int_eq(v.status, 1);
+    char *note = strstr(v.err, "\n");
+    ck_assert_ptr_nonnull(note);
+    *note = '\0';
+    ck_assert_contains(note + 1, c->says);
+    kt_run_t r = RUN("decode", "--writer", path, "--hex", body_path);
+    ck_assert_msg(r.status == 1, "%s: status %d", c->name, r.status);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_contains(r.err, v.err);
+    ck_assert_ptr_null(strstr(r.err, "warning"));
+    kt_run_free(&r);
+    kt_run_free(&v);
+
+    char subject[32];
+    snprintf(subject, sizeof subject, "legacy-%zu", i);
+    kt_mock_hold(mock, subject, &c->text, 1);
+    snprintf(line, sizeof line, "0000000001%s\n", c->body_hex);
+    kt_write_file(body_path, line);
+    r = RUN("decode", "--registry", kavro_mock_url(mock), "--hex", body_path);
+    ck_assert_msg(r.status == 0, "%s: %s", c->name, r.err);
+    char want[256];
+    snprintf(want, sizeof want, "%s\n", c->json);
+    ck_assert_str_eq(r.out, want);
+    kt_run_free(&r);
+  }
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 START_TEST(test_validate_io_error) {
   const char *missing = kt_work_path(workdir, "missing.avsc");
   /* The unreadable file does not stop the verdict on the next one. */
@@ -1226,6 +1272,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_validate_reports_each_file);
   tcase_add_test(tc, test_validate_io_error);
   tcase_add_test(tc, test_legacy_schemas);
+  tcase_add_test(tc, test_decode_writer_strict_registry_lenient);
   tcase_add_test(tc, test_validate_warning);
   tcase_add_test(tc, test_refs_needed);
   tcase_add_test(tc, test_refs_directory_chain);

@@ -1550,7 +1550,7 @@ static char *reply_text(const kv_reply_t *reply) {
 static void store_register(kv_store_t *store, const char *subject, int status) {
   json_t *body = json_pack("{s:s}", "schema", ORDER_V1);
   kv_reply_t reply = {0};
-  kv_store_register(store, subject, body, &reply);
+  kv_store_register(store, subject, body, false, &reply);
   char *text = reply_text(&reply);
   ck_assert_msg(reply.status == status, "%s: %d %s", subject, reply.status, text);
   free(text);
@@ -1611,7 +1611,7 @@ static void hold_check(void *opaque) {
 static void *register_held(void *arg) {
   checking_t *c = arg;
   kv_reply_t reply = {0};
-  kv_store_register(c->store, "s", c->body, &reply);
+  kv_store_register(c->store, "s", c->body, false, &reply);
   c->status = reply.status;
   kv_reply_clear(&reply);
   return NULL;
@@ -1642,6 +1642,107 @@ START_TEST(test_check_runs_unlocked) {
   ck_assert_int_eq(c.status, 200);
   json_decref(c.body);
   kv_store_free(store);
+}
+END_TEST
+
+/* ---- normalize ------------------------------------------------------------ */
+
+static char *schema_at(const char *target);
+
+/* Two spellings of one schema: aliases and properties in another order,
+ * an empty doc. */
+#define SPELLING_A \
+  "{\"type\":\"record\",\"name\":\"N\",\"doc\":\"\",\"aliases\":[\"Q\",\"P\"]," \
+  "\"x-b\":1,\"x-a\":2,\"fields\":[{\"name\":\"f\",\"type\":\"int\"}]}"
+#define SPELLING_B \
+  "{\"type\":\"record\",\"name\":\"N\",\"aliases\":[\"P\",\"Q\"],\"x-a\":2," \
+  "\"x-b\":1,\"fields\":[{\"name\":\"f\",\"type\":\"int\"}]}"
+
+/* normalize=true (the query parameter, or the config in the subject's
+ * scope) gives two spellings of one schema one id, and stores the
+ * normalized form; without it they are two schemas. */
+START_TEST(test_normalize) {
+  over_http = _i;
+  ck_assert_int_eq(register_ok("plain", SPELLING_A, NULL), 1);
+  ck_assert_int_eq(register_ok("plain", SPELLING_B, NULL), 2);
+
+  /* Normalized, A is B as written (id 2). */
+  char *a = schema_body(SPELLING_A, NULL), *b = schema_body(SPELLING_B, NULL);
+  answer_t r = expect("POST", "/subjects/n/versions?normalize=true", a, 200, 0);
+  ck_assert_str_eq(field_int(r.json, "id"), "2");
+  answer_free(&r);
+  r = expect("POST", "/subjects/n/versions?normalize=true", b, 200, 0);
+  ck_assert_str_eq(field_int(r.json, "id"), "2");
+  answer_free(&r);
+  get_equals("/subjects/n/versions", "[1]");
+  r = expect("POST", "/subjects/n?normalize=true", b, 200, 0);
+  ck_assert_str_eq(field_int(r.json, "id"), "2");
+  answer_free(&r);
+  expect_done("POST", "/subjects/n", a, 404, 40403);
+  char *text = schema_at("/schemas/ids/2");
+  ck_assert_ptr_nonnull(strstr(text, "\"aliases\":[\"P\",\"Q\"]"));
+  ck_assert_ptr_nonnull(strstr(text, "\"x-a\":2,\"x-b\":1"));
+  ck_assert_ptr_null(strstr(text, "\"doc\""));
+  free(text);
+
+  /* The config, the subject's own or its context's. */
+  expect_done("PUT", "/config/c", "{\"normalize\":true}", 200, 0);
+  ck_assert_int_eq(register_ok("c", SPELLING_A, NULL), 2);
+  ck_assert_int_eq(register_ok("c", SPELLING_B, NULL), 2);
+  get_equals("/subjects/c/versions", "[1]");
+  expect_done("PUT", "/config/:.x:", "{\"normalize\":true}", 200, 0);
+  ck_assert_int_eq(register_ok(":.x:c", SPELLING_B, NULL), 1);
+  ck_assert_int_eq(register_ok(":.x:c", SPELLING_A, NULL), 1);
+  free(a);
+  free(b);
+}
+END_TEST
+
+/* ---- the token endpoint ---------------------------------------------------- */
+
+/* The client authenticates with HTTP basic auth or with client_id and
+ * client_secret in the form (RFC 6749 2.3.1), not both. */
+START_TEST(test_token_endpoint_form_credentials) {
+  over_http = _i;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_serve_tokens(mock, "cid", "c/secret+1", 60, &error),
+                   KAVRO_OK);
+  answer_t a = expect("POST", "/oauth/token",
+                      "grant_type=client_credentials&client_id=cid&"
+                      "client_secret=c%2Fsecret%2B1",
+                      200, 0);
+  ck_assert_ptr_nonnull(json_string_value(json_object_get(a.json, "access_token")));
+  answer_free(&a);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+  a = expect("POST", "/oauth/token",
+             "grant_type=client_credentials&client_id=cid&client_secret=nope",
+             401, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "error")),
+                   "invalid_client");
+  answer_free(&a);
+  expect_done("POST", "/oauth/token",
+              "grant_type=client_credentials&client_id=cid", 401, 0);
+  expect_done("POST", "/oauth/token", "grant_type=client_credentials", 401, 0);
+  if (over_http) {
+    /* Basic auth alone is good; with form credentials too, 400. */
+    struct curl_slist *headers = curl_slist_append(
+        NULL, "Authorization: Basic Y2lkOmMlMkZzZWNyZXQlMkIx"); /* cid:c%2Fsecret%2B1 */
+    const char *grant = "grant_type=client_credentials";
+    a = call_http_with(NULL, "POST", "/oauth/token", grant, strlen(grant),
+                       headers);
+    ck_assert_int_eq(a.status, 200);
+    answer_free(&a);
+    const char *both = "grant_type=client_credentials&client_id=cid&"
+                       "client_secret=c%2Fsecret%2B1";
+    a = call_http_with(NULL, "POST", "/oauth/token", both, strlen(both),
+                       headers);
+    ck_assert_int_eq(a.status, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(a.json, "error")),
+                     "invalid_request");
+    answer_free(&a);
+    curl_slist_free_all(headers);
+  }
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), over_http ? 2 : 1);
 }
 END_TEST
 
@@ -1719,6 +1820,129 @@ START_TEST(test_contexts) {
                      "{\"context\":\".prod\",\"id\":1}]");
   json_decref(v1);
   json_decref(p1);
+}
+END_TEST
+
+/* A subject of a context takes its level, mode and config from the
+ * context (":.ctx:") when it sets none itself, then from ":.__GLOBAL:",
+ * then the registry's defaults -- the default context's global config is
+ * not its scope (InMemoryCache.config()). */
+START_TEST(test_context_settings) {
+  over_http = _i;
+  expect_done("PUT", "/config", "{\"compatibility\":\"NONE\"}", 200, 0);
+  register_ok(":.prod:o", ORDER_V1, NULL);
+  /* BACKWARD, the default, not the default context's NONE. */
+  register_fails(":.prod:o", ORDER_BAD, NULL, 409, 409);
+  get_equals("/config/:.prod:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"BACKWARD\"}");
+  expect_done("PUT", "/config/:.__GLOBAL:", "{\"compatibility\":\"FORWARD\"}",
+              200, 0);
+  get_equals("/config/:.prod:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"FORWARD\"}");
+  expect_done("PUT", "/config/:.prod:",
+              "{\"compatibility\":\"NONE\",\"normalize\":true}", 200, 0);
+  get_equals("/config/:.prod:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"NONE\",\"normalize\":true}");
+  expect_done("GET", "/config/:.prod:o", NULL, 404, 40408);
+  ck_assert_int_eq(register_ok(":.prod:o", ORDER_BAD, NULL), 2);
+  /* The subject's own level wins over its context's. */
+  expect_done("PUT", "/config/:.prod:o", "{\"compatibility\":\"BACKWARD\"}",
+              200, 0);
+  register_fails(":.prod:o", ORDER_V3_STRICT, NULL, 409, 409);
+  /* Another context is not in .prod's scope; the default context keeps
+   * its own global level. */
+  get_equals("/config/:.dev:o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"FORWARD\"}");
+  get_equals("/config/o?defaultToGlobal=true",
+             "{\"compatibilityLevel\":\"NONE\"}");
+
+  /* Mode: the context's, then ":.__GLOBAL:"'s. */
+  expect_done("PUT", "/mode/:.prod:", "{\"mode\":\"READONLY\"}", 200, 0);
+  get_equals("/mode/:.prod:o?defaultToGlobal=true", "{\"mode\":\"READONLY\"}");
+  register_fails(":.prod:p", ORDER_V1, NULL, 422, 42205);
+  get_equals("/mode/:.dev:o?defaultToGlobal=true", "{\"mode\":\"READWRITE\"}");
+  expect_done("PUT", "/mode/:.__GLOBAL:", "{\"mode\":\"READONLY\"}", 200, 0);
+  register_fails(":.dev:o", ORDER_V1, NULL, 422, 42205);
+  ck_assert_int_eq(register_ok("o", ORDER_V1, NULL), 1);
+  expect_done("DELETE", "/mode/:.prod:", NULL, 200, 0);
+  get_equals("/mode/:.prod:o?defaultToGlobal=true", "{\"mode\":\"READONLY\"}");
+}
+END_TEST
+
+/* A reference to an unqualified subject, from a schema of a context, names
+ * the subject of that context (qualifySubjectWithParent()); deleting the
+ * referenced version is refused there, not in the default context. */
+START_TEST(test_context_references) {
+  over_http = _i;
+  register_ok("money", ORDER_V1, NULL); /* the default context's: no Money */
+  ck_assert_int_eq(register_ok(":.prod:money", MONEY, NULL), 1);
+  ck_assert_int_eq(register_ok(":.prod:price", PRICE, MONEY_REF), 2);
+  expect_done("DELETE", "/subjects/:.prod:money/versions/1", NULL, 422, 42206);
+  expect_done("DELETE", "/subjects/money/versions/1", NULL, 200, 0);
+  /* In the default context, "money" names the default context's subject. */
+  register_fails("price", PRICE, MONEY_REF, 422, 42201);
+  /* A qualified reference is taken as it is. */
+  const char *refs = "[{\"name\":\"com.acme.Money\",\"subject\":"
+                     "\":.prod:money\",\"version\":1}]";
+  ck_assert_int_eq(register_ok("price", PRICE, refs), 2);
+}
+END_TEST
+
+/* DELETE /contexts/{context}: 42211 while a subject of it has a version
+ * (soft-deleted ones count), else 204 and the context is no longer listed,
+ * until a version is registered in it again; its ids are not given out
+ * again.  GET /contexts filters by contextPrefix and pages by offset and
+ * limit. */
+START_TEST(test_delete_context) {
+  over_http = _i;
+  register_ok(":.prod:o", ORDER_V1, NULL);
+  register_ok(":.staging:o", ORDER_V1, NULL);
+  register_ok(":.stale:o", ORDER_V1, NULL);
+  get_equals("/contexts", "[\".\", \".prod\", \".staging\", \".stale\"]");
+  get_equals("/contexts?contextPrefix=.sta", "[\".staging\", \".stale\"]");
+  get_equals("/contexts?offset=1&limit=2", "[\".prod\", \".staging\"]");
+  get_equals("/contexts?contextPrefix=.sta&offset=1", "[\".stale\"]");
+  get_equals("/contexts?limit=0", "[]");
+  expect_done("GET", "/contexts?offset=x", NULL, 404, 404);
+
+  expect_done("DELETE", "/contexts/.prod", NULL, 422, 42211);
+  expect_done("DELETE", "/subjects/:.prod:o", NULL, 200, 0);
+  expect_done("DELETE", "/contexts/.prod", NULL, 422, 42211);
+  expect_done("DELETE", "/subjects/:.prod:o?permanent=true", NULL, 200, 0);
+  answer_t a = expect("DELETE", "/contexts/.prod", NULL, 204, 0);
+  ck_assert_str_eq(a.body, "");
+  answer_free(&a);
+  get_equals("/contexts", "[\".\", \".staging\", \".stale\"]");
+  /* ":.ctx:" names it too; a context never used is deleted as well. */
+  expect_done("DELETE", "/subjects/:.stale:o", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/:.stale:o?permanent=true", NULL, 200, 0);
+  expect_done("DELETE", "/contexts/%3A.stale%3A", NULL, 204, 0);
+  expect_done("DELETE", "/contexts/.never", NULL, 204, 0);
+  get_equals("/contexts", "[\".\", \".staging\"]");
+  expect_done("DELETE", "/contexts/.a:b", NULL, 422, 42208);
+  expect_done("GET", "/contexts/.prod", NULL, 405, 405);
+
+  /* Registered again: listed, and the old id is not given out again. */
+  ck_assert_int_eq(register_ok(":.prod:o", ORDER_V2, NULL), 2);
+  get_equals("/contexts", "[\".\", \".prod\", \".staging\"]");
+}
+END_TEST
+
+/* A deleted context stays deleted across a save and a load. */
+START_TEST(test_delete_context_saved) {
+  register_ok(":.prod:o", ORDER_V1, NULL);
+  expect_done("DELETE", "/subjects/:.prod:o", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/:.prod:o?permanent=true", NULL, 200, 0);
+  expect_done("DELETE", "/contexts/.prod", NULL, 204, 0);
+  char *path = temp_path("deleted-contexts.json");
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_save(mock, path, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_load(mock, path, &error), KAVRO_OK);
+  get_equals("/contexts", "[\".\"]");
+  register_ok(":.prod:o", ORDER_V2, NULL);
+  get_equals("/contexts", "[\".\", \".prod\"]");
+  unlink(path);
+  free(path);
 }
 END_TEST
 
@@ -1864,6 +2088,70 @@ START_TEST(test_associations) {
   expect_done("DELETE", "/associations/resources/t-1", NULL, 404, 40410);
   get_equals("/associations/resources/-/orders", "[]");
   expect_done("PUT", "/associations/resources/t-1", "{}", 405, 405);
+}
+END_TEST
+
+/* Create the STRONG key association of topic @name (id @id) in
+ * namespace lkc-1, with @schema registered under ":.lkc-1:@name-key". */
+static void strong_association(const char *name, const char *id,
+                               const char *schema_text) {
+  char *schema = schema_body(schema_text, NULL);
+  char body[1024];
+  snprintf(body, sizeof(body),
+           "{\"resourceName\":\"%s\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"%s\",\"associations\":[{\"associationType\":"
+           "\"key\",\"schema\":%s}]}",
+           name, id, schema);
+  free(schema);
+  expect_done("POST", "/associations", body, 200, 0);
+}
+
+/* DELETE /associations/resources/{id}: a frozen (STRONG) association only
+ * with cascadeLifecycle=true, which deletes its subject too; dryRun=true
+ * checks and changes nothing; a read-only subject is refused; a subject
+ * that cannot be deleted fails the request and nothing changes. */
+START_TEST(test_associations_delete) {
+  over_http = _i;
+  strong_association("pay", "t-2", MONEY);
+  expect_done("DELETE", "/associations/resources/t-2", NULL, 409, 40908);
+  expect_done("DELETE", "/associations/resources/t-2?dryRun=true", NULL, 409,
+              40908);
+  answer_t a = expect("DELETE",
+                      "/associations/resources/t-2?cascadeLifecycle=true&"
+                      "dryRun=true",
+                      NULL, 204, 0);
+  answer_free(&a);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  json_t *kept = get_json("/associations/resources/t-2");
+  ck_assert_int_eq(json_array_size(kept), 1);
+  json_decref(kept);
+
+  /* A version referencing the subject: the cascade fails, nothing goes. */
+  const char *refs = "[{\"name\":\"com.acme.Money\",\"subject\":"
+                     "\":.lkc-1:pay-key\",\"version\":1}]";
+  register_ok(":.lkc-1:price", PRICE, refs);
+  expect_done("DELETE", "/associations/resources/t-2?cascadeLifecycle=true",
+              NULL, 422, 42206);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  json_t *left = get_json("/associations/resources/t-2");
+  ck_assert_int_eq(json_array_size(left), 1);
+  json_decref(left);
+  expect_done("DELETE", "/subjects/:.lkc-1:price", NULL, 200, 0);
+  expect_done("DELETE", "/subjects/:.lkc-1:price?permanent=true", NULL, 200, 0);
+
+  /* Read-only: refused. */
+  expect_done("PUT", "/mode/:.lkc-1:pay-key", "{\"mode\":\"READONLY\"}", 200,
+              0);
+  expect_done("DELETE", "/associations/resources/t-2?cascadeLifecycle=true",
+              NULL, 422, 42205);
+  expect_done("DELETE", "/mode/:.lkc-1:pay-key", NULL, 200, 0);
+
+  a = expect("DELETE", "/associations/resources/t-2?cascadeLifecycle=true",
+             NULL, 204, 0);
+  answer_free(&a);
+  expect_done("GET", "/subjects/:.lkc-1:pay-key/versions?deleted=true", NULL,
+              404, 40401);
+  expect_done("DELETE", "/associations/resources/t-2", NULL, 404, 40410);
 }
 END_TEST
 
@@ -2241,9 +2529,16 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_unwritable_file);
   tcase_add_test(tc, test_save_skips_unwritable_subject);
   tcase_add_test(tc, test_check_runs_unlocked);
+  tcase_add_loop_test(tc, test_token_endpoint_form_credentials, 0, 2);
+  tcase_add_loop_test(tc, test_normalize, 0, 2);
   tcase_add_loop_test(tc, test_contexts, 0, 2);
+  tcase_add_loop_test(tc, test_context_settings, 0, 2);
+  tcase_add_loop_test(tc, test_context_references, 0, 2);
+  tcase_add_loop_test(tc, test_delete_context, 0, 2);
+  tcase_add_test(tc, test_delete_context_saved);
   tcase_add_test(tc, test_contexts_saved);
   tcase_add_loop_test(tc, test_associations, 0, 2);
+  tcase_add_loop_test(tc, test_associations_delete, 0, 2);
   tcase_add_test(tc, test_associations_saved);
   suite_add_tcase(s, tc);
 

@@ -1908,6 +1908,80 @@ START_TEST(test_oauth_token_used_and_cached) {
 }
 END_TEST
 
+/* A configuration for SASL_OAUTHBEARER_INHERIT at the registry @url, with
+ * extra key/value pairs (NULL-terminated). */
+static kavro_conf_t *inherit_conf(const char *url, const char *const *extra) {
+  kavro_conf_t *conf = kavro_conf_new();
+  const char *settings[] = {"schema.registry.url", url, "retries.wait.ms", "5",
+                            "bearer.auth.credentials.source",
+                            "SASL_OAUTHBEARER_INHERIT", NULL};
+  kavro_error_t error;
+  for (size_t i = 0; settings[i]; i += 2)
+    ck_assert_int_eq(kavro_conf_set(conf, settings[i], settings[i + 1], &error),
+                     KAVRO_OK);
+  for (size_t i = 0; extra && extra[i]; i += 2)
+    ck_assert_int_eq(kavro_conf_set(conf, extra[i], extra[i + 1], &error),
+                     KAVRO_OK);
+  return conf;
+}
+
+/* SASL_OAUTHBEARER_INHERIT: the token endpoint, client and scope the Kafka
+ * client's sasl.oauthbearer.* settings hand over; a bearer.auth.* property
+ * that is set wins over them.  _i: the registry over 0 mock://, 1 HTTP. */
+START_TEST(test_oauth_inherited_from_kafka) {
+  serve_tokens(60);
+  char token_url[160];
+  snprintf(token_url, sizeof(token_url), "%s/oauth/token", mock_url(1));
+  kavro_error_t error;
+  /* Nothing handed over: no token endpoint. */
+  kavro_conf_t *conf = inherit_conf(mock_url(_i), NULL);
+  ck_assert_ptr_null(kavro_registry_new(conf, &error));
+  ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+  ck_assert_msg(strstr(error.text, "sasl.oauthbearer.token.endpoint.url"),
+                "%s", error.text);
+  ck_assert_int_eq(kavro_conf_set_sasl_oauthbearer(conf, token_url, OAUTH_ID,
+                                                   NULL, NULL, NULL, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_conf_set_sasl_oauthbearer(
+                       conf, token_url, OAUTH_ID, OAUTH_SECRET,
+                       "schema_registry read", "pool-7", &error),
+                   KAVRO_OK);
+  /* The secret is not in the dump; a copy keeps the settings. */
+  size_t count;
+  char **dump = kavro_conf_dump(conf, &count);
+  ck_assert_ptr_nonnull(dump);
+  for (size_t i = 0; i < count; i++)
+    ck_assert_ptr_null(strstr(dump[i], "Sec-Kv7q9Zx"));
+  kavro_conf_dump_free(dump, count);
+  kavro_conf_t *copy = kavro_conf_dup(conf);
+  kavro_conf_destroy(conf);
+  kavro_registry_t *reg = kavro_registry_new(copy, &error);
+  ck_assert_msg(reg != NULL, "%s", error.text);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(kavro_registry_get_mode(reg, NULL, level, &error) == KAVRO_OK,
+                  "%s", error.text);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+  kavro_registry_destroy(reg);
+
+  /* The registry's own client secret wins: here a wrong one. */
+  const char *wrong[] = {"bearer.auth.client.secret", "wrong-Kv7q9Zx", NULL};
+  conf = inherit_conf(mock_url(_i), wrong);
+  ck_assert_int_eq(kavro_conf_set_sasl_oauthbearer(conf, token_url, OAUTH_ID,
+                                                   OAUTH_SECRET, NULL, NULL,
+                                                   &error),
+                   KAVRO_OK);
+  reg = kavro_registry_new(conf, &error);
+  ck_assert_ptr_nonnull(reg);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error),
+                   KAVRO_ERR_UNAUTHORIZED);
+  ck_assert_msg(strstr(error.text, "invalid_client"), "%s", error.text);
+  assert_no_secret(&error);
+  kavro_registry_destroy(reg);
+  ck_assert_uint_eq(kavro_mock_tokens_issued(mock), 1);
+}
+END_TEST
+
 /* A 401 from the registry fetches one new token; a second 401 is final. */
 START_TEST(test_oauth_401_refetches_once) {
   serve_tokens(60);
@@ -2156,11 +2230,32 @@ START_TEST(test_contexts) {
   ck_assert_str_eq(contexts[1], ".prod");
   free(contexts);
 
+  /* A context with subjects is not deleted (42211); an empty one is. */
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_delete_context(reader, ".prod", &error), 42211);
+  ck_assert_int_eq(error.http_status, 422);
+  ck_assert_int_eq(error.registry_code, 42211);
+  ck_assert_int_eq(kavro_registry_delete_context(reader, ".empty", NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_context(reader, "", &error),
+                   KAVRO_ERR_INVALID_ARG);
+
   int32_t id = 0;
   ck_assert_int_eq(kavro_registry_get_version(reader, ":.prod:orders-value", 1,
                                               NULL, &id, NULL, NULL),
                    KAVRO_OK);
   ck_assert_int_eq(id, 1);
+  /* Its subject gone for good, the context can be deleted. */
+  for (int permanent = 0; permanent < 2; permanent++)
+    ck_assert_int_eq(kavro_registry_delete_subject(reader, ":.prod:orders-value",
+                                                   permanent, NULL, NULL, NULL),
+                     KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_context(reader, ":.prod:", NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_contexts(reader, &contexts, &count, NULL),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  free(contexts);
   kavro_schema_destroy(got_a);
   kavro_schema_destroy(got_b);
   kavro_schema_destroy(again);
@@ -2234,6 +2329,28 @@ START_TEST(test_associations) {
                    KAVRO_OK);
   ck_assert_uint_eq(count, 2); /* t-1's key, t-2's value */
   kavro_associations_destroy(list, count);
+  /* t-1's key is frozen: it goes only with its subject (cascade); a dry
+   * run changes nothing. */
+  ck_assert_int_eq(kavro_registry_delete_associations(reg, "t-1", "key", &error),
+                   (kavro_err_t)40908);
+  ck_assert_int_eq(error.http_status, 409);
+  ck_assert_int_eq(kavro_registry_delete_associations_flags(
+                       reg, "t-1", "key",
+                       KAVRO_ASSOC_CASCADE_LIFECYCLE | KAVRO_ASSOC_DRY_RUN,
+                       &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
+                                              NULL, &id, NULL, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_associations_flags(
+                       reg, "t-1", "key", KAVRO_ASSOC_CASCADE_LIFECYCLE, &error),
+                   KAVRO_OK);
+  int *versions = NULL;
+  size_t version_count = 0;
+  ck_assert_int_eq(kavro_registry_versions(reg, ":.lkc-1:orders-key", true,
+                                           &versions, &version_count, &error),
+                   (kavro_err_t)40401);
+  free(versions);
   ck_assert_int_eq(kavro_registry_associations(reg, "-", "", NULL, &list,
                                                &count, &error),
                    KAVRO_ERR_INVALID_ARG);
@@ -2301,6 +2418,7 @@ static Suite *registry_suite(void) {
   tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, test_oauth_token_used_and_cached, 0, 2);
+  tcase_add_loop_test(tc, test_oauth_inherited_from_kafka, 0, 2);
   tcase_add_test(tc, test_oauth_401_refetches_once);
   tcase_add_test(tc, test_oauth_threads_share_token);
   tcase_add_loop_test(tc, test_oauth_issuer_failures, 0, 4);

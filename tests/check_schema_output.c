@@ -210,6 +210,44 @@ START_TEST(test_json_pretty_layout) {
 END_TEST
 
 /* Numbers read back to the same value, in their shortest form. */
+/* KAVRO_JSON_NORMALIZED writes two spellings of one schema alike: aliases
+ * and custom properties sorted, no empty doc on a named type; without it
+ * each keeps its own. */
+START_TEST(test_json_normalized) {
+  const char *a =
+      "{\"type\":\"record\",\"name\":\"N\",\"doc\":\"\",\"aliases\":[\"Q\",\"P\"],"
+      "\"x-b\":1,\"x-a\":{\"z\":1,\"y\":2},\"fields\":[{\"name\":\"f\",\"doc\":\"\","
+      "\"aliases\":[\"h\",\"g\"],\"type\":\"int\"}]}";
+  const char *b =
+      "{\"type\":\"record\",\"name\":\"N\",\"aliases\":[\"P\",\"Q\"],"
+      "\"x-a\":{\"z\":1,\"y\":2},\"x-b\":1,\"fields\":[{\"name\":\"f\",\"doc\":\"\","
+      "\"aliases\":[\"g\",\"h\"],\"type\":\"int\"}]}";
+  kavro_schema_t *sa = parse_ok(a, "a"), *sb = parse_ok(b, "b");
+  char *plain_a = kavro_schema_to_json(sa, KAVRO_JSON_COMPACT);
+  char *plain_b = kavro_schema_to_json(sb, KAVRO_JSON_COMPACT);
+  ck_assert_str_ne(plain_a, plain_b);
+  char *norm_a = kavro_schema_to_json(sa, KAVRO_JSON_NORMALIZED);
+  char *norm_b = kavro_schema_to_json(sb, KAVRO_JSON_NORMALIZED);
+  ck_assert_str_eq(norm_a, norm_b);
+  /* A field's empty doc stays, as in the registry's form; nested
+   * property values keep their order. */
+  ck_assert_str_eq(norm_a,
+                   "{\"type\":\"record\",\"name\":\"N\",\"aliases\":[\"P\",\"Q\"],"
+                   "\"fields\":[{\"name\":\"f\",\"type\":\"int\",\"doc\":\"\","
+                   "\"aliases\":[\"g\",\"h\"]}],\"x-a\":{\"z\":1,\"y\":2},"
+                   "\"x-b\":1}");
+  char *pretty = kavro_schema_to_json(sa, KAVRO_JSON_NORMALIZED | KAVRO_JSON_PRETTY);
+  ck_assert_ptr_nonnull(strchr(pretty, '\n'));
+  free(pretty);
+  free(plain_a);
+  free(plain_b);
+  free(norm_a);
+  free(norm_b);
+  kavro_schema_destroy(sa);
+  kavro_schema_destroy(sb);
+}
+END_TEST
+
 START_TEST(test_json_numbers_exact) {
   kavro_schema_t *s = parse_ok(
       "{\"type\":\"record\",\"name\":\"N\",\"fields\":["
@@ -643,6 +681,7 @@ static Suite *output_suite(void) {
   tcase_add_test(tc, test_json_round_trip_coverage);
   tcase_add_test(tc, test_json_keeps_every_attribute);
   tcase_add_test(tc, test_json_pretty_layout);
+  tcase_add_test(tc, test_json_normalized);
   tcase_add_test(tc, test_json_numbers_exact);
   tcase_add_test(tc, test_json_references_by_name);
   tcase_add_test(tc, test_json_namespaces);

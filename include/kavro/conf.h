@@ -145,6 +145,30 @@ KAVRO_EXPORT kavro_err_t kavro_conf_set_sasl_credentials(kavro_conf_t *conf,
                                                          const char *username,
                                                          const char *password,
                                                          kavro_error_t *error);
+
+/**
+ * Hand over the Kafka client's OAUTHBEARER (OIDC) settings for
+ * `bearer.auth.credentials.source` SASL_OAUTHBEARER_INHERIT, as Confluent's
+ * Java client takes them from the Kafka client's configuration: the token
+ * endpoint @p token_endpoint_url (`sasl.oauthbearer.token.endpoint.url`),
+ * @p client_id and @p client_secret (`sasl.oauthbearer.client.id`,
+ * `sasl.oauthbearer.client.secret`), @p scope (`sasl.oauthbearer.scope`;
+ * NULL: none) and @p identity_pool_id (the `identityPoolId` of
+ * `sasl.oauthbearer.extensions`; NULL: none).  Each is used where the
+ * matching `bearer.auth.*` property (issuer.endpoint.url, client.id,
+ * client.secret, scope, identity.pool.id) is empty: the registry's own
+ * settings win, as in Java.  All copied; NULL @p client_id forgets them.
+ * kavro_kafka_conf_inherit_sasl() reads them from a librdkafka
+ * configuration for you.  The secret is never printed, dumped nor
+ * returned by kavro_conf_get(); kavro_conf_dup() copies them.  Returns
+ * KAVRO_OK, KAVRO_ERR_INVALID_ARG (NULL @p conf, or a client id without a
+ * token endpoint or secret) or KAVRO_ERR_NOMEM.  Not thread-safe, like
+ * every setter of @p conf.
+ */
+KAVRO_EXPORT kavro_err_t kavro_conf_set_sasl_oauthbearer(
+    kavro_conf_t *conf, const char *token_endpoint_url, const char *client_id,
+    const char *client_secret, const char *scope, const char *identity_pool_id,
+    kavro_error_t *error);
 /** @} */
 
 /**

@@ -237,12 +237,18 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_decode_typed(
  * to the registry configuration @p conf, for
  * `basic.auth.credentials.source=SASL_INHERIT`: the registry client made
  * from @p conf then sends them as HTTP basic auth, as Confluent's clients
- * do.  Call it before kavro_registry_new(); with an rd_kafka_t, pass
- * rd_kafka_conf(rk).  Both configurations are only read and copied
- * from.  Returns KAVRO_OK, KAVRO_ERR_INVALID_ARG for a NULL argument,
- * KAVRO_ERR_CONF_INVALID when @p kafka_conf has no `sasl.username` (or one
- * HTTP basic auth cannot carry), KAVRO_ERR_NOMEM.  The values are never
- * put in @p error.
+ * do.  Its OAUTHBEARER (OIDC) settings, when it names a
+ * `sasl.oauthbearer.client.id`, are handed over too, for
+ * `bearer.auth.credentials.source=SASL_OAUTHBEARER_INHERIT`
+ * (kavro_conf_set_sasl_oauthbearer(): the token endpoint, client id and
+ * secret, scope, and the `identityPoolId` of `sasl.oauthbearer.extensions`;
+ * a librdkafka built without OIDC support has none).  Call it before
+ * kavro_registry_new(); with an rd_kafka_t, pass rd_kafka_conf(rk).  Both
+ * configurations are only read and copied from.  Returns KAVRO_OK,
+ * KAVRO_ERR_INVALID_ARG for a NULL argument, KAVRO_ERR_CONF_INVALID when
+ * @p kafka_conf has neither a `sasl.username` nor a
+ * `sasl.oauthbearer.client.id` (or a user name HTTP basic auth cannot
+ * carry), KAVRO_ERR_NOMEM.  The values are never put in @p error.
  */
 KAVRO_EXPORT kavro_err_t
 kavro_kafka_conf_inherit_sasl(kavro_conf_t *conf,

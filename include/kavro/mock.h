@@ -273,8 +273,10 @@ KAVRO_EXPORT void kavro_mock_require_bearer_auth(kavro_mock_t *mock,
  * unsigned JWT (claims `sub`, `scope` as asked, `iat`, `exp`) that the
  * registry accepts for @p lifetime_seconds (1 .. 86400; 0 stops serving).
  * When @p client_id is not NULL the client must authenticate with it and
- * @p client_secret (copied) as HTTP basic auth, each part percent-encoded
- * (RFC 6749 2.3.1), or gets 401 `invalid_client`; a grant type other than
+ * @p client_secret (copied) as HTTP basic auth, each part percent-encoded,
+ * or as the form fields `client_id` and `client_secret` (RFC 6749 2.3.1),
+ * or gets 401 `invalid_client` (both ways at once: 400
+ * `invalid_request`); a grant type other than
  * client_credentials gets 400 `unsupported_grant_type`.  The last 1024
  * tokens issued are remembered.  Faults and latency apply to the endpoint
  * like to any other path.

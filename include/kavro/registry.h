@@ -322,6 +322,16 @@ KAVRO_EXPORT kavro_err_t kavro_registry_contexts(kavro_registry_t *registry,
                                                  size_t *countp,
                                                  kavro_error_t *error);
 
+/**
+ * Delete the context @p context (".ctx"; "ctx" and ":.ctx:" name it too:
+ * DELETE /contexts/{context}).  The registry refuses a context that still
+ * has subjects, soft-deleted ones included (422, error code 42211): delete
+ * them permanently first.  Its schemas keep their ids.  Thread safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_context(kavro_registry_t *registry,
+                                                       const char *context,
+                                                       kavro_error_t *error);
+
 /** An association between a resource and a subject, as the registry
  *  lists it.  Every string is owned by the array that holds it. */
 typedef struct kavro_association_s {
@@ -386,6 +396,24 @@ KAVRO_EXPORT kavro_err_t kavro_registry_create_associations(
 KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations(
     kavro_registry_t *registry, const char *resource_id,
     const char *association_type, kavro_error_t *error);
+
+/** Flags of kavro_registry_delete_associations_flags(). */
+#define KAVRO_ASSOC_CASCADE_LIFECYCLE 0x1u /**< `cascadeLifecycle=true`: a
+    frozen (STRONG) association may go, and its subject is deleted (soft,
+    then for good) with it */
+#define KAVRO_ASSOC_DRY_RUN 0x2u /**< `dryRun=true`: the registry checks the
+    deletion and changes nothing */
+
+/**
+ * As kavro_registry_delete_associations(), with @p flags
+ * (KAVRO_ASSOC_*).  Without KAVRO_ASSOC_CASCADE_LIFECYCLE a frozen
+ * association is refused (40908); a read-only subject is refused (42205);
+ * a subject the cascade cannot delete (42206: a version is referenced)
+ * fails the request.  Thread safe; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations_flags(
+    kavro_registry_t *registry, const char *resource_id,
+    const char *association_type, unsigned flags, kavro_error_t *error);
 /** @} */
 
 /**
@@ -549,7 +577,7 @@ typedef enum kavro_registry_endpoint_e {
   KAVRO_REGISTRY_EP_MODE,           /**< GET, PUT /mode[/{s}] */
   KAVRO_REGISTRY_EP_COMPATIBILITY,  /**< POST /compatibility/... */
   KAVRO_REGISTRY_EP_SCHEMA_BY_GUID, /**< GET /schemas/guids/{guid} */
-  KAVRO_REGISTRY_EP_CONTEXTS,       /**< GET /contexts */
+  KAVRO_REGISTRY_EP_CONTEXTS,       /**< GET /contexts, DELETE /contexts/{c} */
   KAVRO_REGISTRY_EP_ASSOCIATIONS,   /**< /associations... */
   KAVRO_REGISTRY_EP_COUNT
 } kavro_registry_endpoint_t;

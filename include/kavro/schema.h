@@ -261,6 +261,11 @@ KAVRO_EXPORT uint64_t kavro_rabin(const void *data, size_t length);
 /** Flags for kavro_schema_to_json(). */
 #define KAVRO_JSON_COMPACT 0x0u /**< one line, no spaces */
 #define KAVRO_JSON_PRETTY 0x1u  /**< two-space indentation */
+/** The Schema Registry's normalized form (`normalize=true`, Java's
+ *  AvroSchema.normalize()): aliases and custom properties sorted, the empty
+ *  doc of a named type left out, so that two spellings of one schema are
+ *  written alike.  Combines with either of the above. */
+#define KAVRO_JSON_NORMALIZED 0x2u
 
 /**
  * The schema as JSON with every attribute kept (doc, aliases, defaults,
