@@ -285,6 +285,20 @@ static kavro_err_t compile_read(kavro_deserializer_t *des,
                             KV_RULE_READ, what, rulesp, error);
 }
 
+/* The registry's schema and contract for the writer id @id: an integer id
+ * (asked under @subject, which names its context) or a GUID. */
+static kavro_err_t writer_info(kavro_deserializer_t *des,
+                               const kavro_schema_id_t *id,
+                               const char *subject,
+                               kavro_schema_info_t **infop,
+                               kavro_error_t *error) {
+  return id->kind == KAVRO_SCHEMA_ID_GUID
+             ? kavro_registry_schema_info_by_guid(des->registry, id->guid,
+                                                  infop, error)
+             : kavro_registry_schema_info_by_id(des->registry, id->id,
+                                                subject, infop, error);
+}
+
 /* The writer schema of @id in the context of @subject (NULL: the default
  * context): kept, else from the registry (whose own cache comes first),
  * with its rule set compiled for reading once (*@rulesp). */
@@ -306,12 +320,7 @@ static kavro_err_t writer_for(kavro_deserializer_t *des,
   if (!w)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_schema_info_t *info = NULL;
-  kavro_err_t err =
-      id->kind == KAVRO_SCHEMA_ID_GUID
-          ? kavro_registry_schema_info_by_guid(des->registry, id->guid, &info,
-                                               error)
-          : kavro_registry_schema_info_by_id(des->registry, id->id, subject,
-                                             &info, error);
+  kavro_err_t err = writer_info(des, id, subject, &info, error);
   if (err == KAVRO_OK && id->kind == KAVRO_SCHEMA_ID_INT && subject) {
     kv_subject_parts_t parts;
     kv_subject_split(subject, &parts);
@@ -489,12 +498,7 @@ static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
   if (!m)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_schema_info_t *info = NULL;
-  kavro_err_t err =
-      id->kind == KAVRO_SCHEMA_ID_GUID
-          ? kavro_registry_schema_info_by_guid(des->registry, id->guid, &info,
-                                               error)
-          : kavro_registry_schema_info_by_id(des->registry, id->id, subject,
-                                             &info, error);
+  kavro_err_t err = writer_info(des, id, subject, &info, error);
   if (err == KAVRO_OK)
     err = kv_migration_new(des->rules, des->registry, subject, info,
                            latest->info, &m->migration, error);
