@@ -285,7 +285,8 @@ static bool list_locked(kv_store_t *store, kv_assocs_t *assocs, void *opaque,
     if (match_keeps(&l->match, &assocs->items[i]) &&
         filter_keeps(&l->filter, &assocs->items[i]))
       kept[n++] = &assocs->items[i];
-  qsort(kept, n, sizeof(*kept), compare_assocs);
+  if (n)
+    qsort(kept, n, sizeof(*kept), compare_assocs);
   size_t from = l->filter.offset > 0 ? (size_t)l->filter.offset : 0;
   for (size_t i = from; array && i < n; i++) {
     if (l->filter.limit >= 0 && i - from >= (size_t)l->filter.limit)

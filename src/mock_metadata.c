@@ -66,7 +66,7 @@ static json_t *sorted_strings(const json_t *array, bool *oom) {
     if (ok)
       keys[k++] = key;
   }
-  if (ok)
+  if (ok && k)
     qsort(keys, k, sizeof(*keys), compare_strings);
   for (size_t j = 0; ok && j < k; j++)
     ok = json_array_append_new(out, json_string(keys[j])) == 0;

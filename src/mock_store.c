@@ -1010,7 +1010,7 @@ static bool prepare_candidate(kv_store_t *store, const char *subject,
   c->normalize = normalizing == NORMALIZE_ASKED ||
                  (normalizing == NORMALIZE_IF_CONFIGURED &&
                   json_is_true(config_member(store, subject, "normalize")));
-  if (c->normalize)
+  if (c->normalize && c->ref_count) /* qsort() wants a table, even empty */
     qsort(c->refs, c->ref_count, sizeof(*c->refs), compare_refs);
   bool resolved = resolve_refs(store, c, reply);
   pthread_mutex_unlock(&store->lock);
@@ -1755,7 +1755,8 @@ static json_t *subject_names(const kv_store_t *store,
   for (size_t i = 0; array && i < store->subject_count; i++)
     if (keep(store->subjects[i], ctx))
       names[n++] = store->subjects[i]->name;
-  qsort(names, n, sizeof(*names), compare_strings);
+  if (n)
+    qsort(names, n, sizeof(*names), compare_strings);
   for (size_t i = 0; array && i < n; i++) {
     if (json_array_append_new(array, json_string(names[i]))) {
       json_decref(array);

@@ -176,8 +176,9 @@ static const char **written_order(const json_writer_t *w,
   const char **order = malloc((count ? count : 1) * sizeof(*order));
   if (!order)
     return NULL;
-  memcpy(order, texts, count * sizeof(*order));
-  if (w->normalized)
+  if (count)
+    memcpy(order, texts, count * sizeof(*order));
+  if (w->normalized && count)
     qsort(order, count, sizeof(*order), compare_texts);
   return order;
 }

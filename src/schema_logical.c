@@ -65,6 +65,14 @@ static int64_t floor_div(int64_t a, int64_t b) {
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+/* The remainder of floor_div(): 0 <= result < @b for @b > 0.  Computed
+ * from C's remainder, not as a - floor_div(a, b) * b, which overflows
+ * near INT64_MIN. */
+static int64_t floor_mod(int64_t a, int64_t b) {
+  int64_t r = a % b;
+  return r < 0 ? r + b : r;
+}
+
 /* Days since 1970-01-01 of year @y, month @m (1-12), day @d. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -295,7 +303,7 @@ static kavro_err_t format_timestamp(int64_t value, kavro_time_unit_t unit,
   size_t need = 21 + (size_t)fraction_digits(unit) + !local;
   TRY(check_out(buf, size, need, error));
   int64_t per = per_second(unit);
-  int64_t seconds = floor_div(value, per), ticks = value - seconds * per;
+  int64_t seconds = floor_div(value, per), ticks = floor_mod(value, per);
   int64_t days = floor_div(seconds, SECONDS_PER_DAY);
   TRY(put_date(buf, size, days, error));
   buf[10] = 'T';
@@ -319,7 +327,7 @@ kavro_err_t kavro_timestamp_to_timespec(int64_t value, kavro_time_unit_t unit,
     return kv_error_set(error, KAVRO_ERR_ENCODE,
                         "%" PRId64 " seconds do not fit in time_t", seconds);
   out->tv_sec = (time_t)seconds;
-  out->tv_nsec = (long)((value - seconds * per) * (NANOS_PER_SECOND / per));
+  out->tv_nsec = (long)(floor_mod(value, per) * (NANOS_PER_SECOND / per));
   return KAVRO_OK;
 }
 
