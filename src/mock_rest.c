@@ -388,45 +388,49 @@ void kv_route_clear(kv_route_t *route) {
 
 /* ---- query parameters -------------------------------------------------- */
 
+/* The next query parameter @name at or after @*cursor (a query string):
+ * its value, percent-decoded, into @value (emptied first), and @*cursor
+ * moved past it.  False when no such parameter is left.  The one walk of
+ * a query string that the readers below share. */
+static bool next_param(const char **cursor, const char *name,
+                       kv_strbuf_t *value) {
+  size_t name_length = strlen(name);
+  for (const char *p = *cursor; p && *p;) {
+    const char *amp = strchr(p, '&');
+    size_t length = amp ? (size_t)(amp - p) : strlen(p);
+    const char *next = amp ? amp + 1 : NULL;
+    if (length > name_length && memcmp(p, name, name_length) == 0 &&
+        p[name_length] == '=') {
+      kv_strbuf_free(value);
+      kv_strbuf_puts(value, "");
+      kv_strbuf_put_percent_decoded(value, p + name_length + 1,
+                                    length - name_length - 1, true);
+      *cursor = next;
+      return true;
+    }
+    p = next;
+  }
+  *cursor = NULL;
+  return false;
+}
+
 /* Whether the query parameter @name is "true" (case-insensitive), as the
  * registry reads its boolean parameters. */
 static bool query_flag(const char *query, const char *name) {
-  size_t name_length = strlen(name);
-  for (const char *p = query; p && *p;) {
-    const char *amp = strchr(p, '&');
-    size_t length = amp ? (size_t)(amp - p) : strlen(p);
-    if (length > name_length && memcmp(p, name, name_length) == 0 &&
-        p[name_length] == '=') {
-      kv_strbuf_t value = KV_STRBUF_INIT;
-      kv_strbuf_put_percent_decoded(&value, p + name_length + 1,
-                                    length - name_length - 1, true);
-      bool yes = value.data && strcasecmp(value.data, "true") == 0;
-      kv_strbuf_free(&value);
-      return yes;
-    }
-    p = amp ? amp + 1 : NULL;
-  }
-  return false;
+  kv_strbuf_t value = KV_STRBUF_INIT;
+  bool yes = next_param(&query, name, &value) && value.data &&
+             strcasecmp(value.data, "true") == 0;
+  kv_strbuf_free(&value);
+  return yes;
 }
 
 /* The decoded value of query parameter @name (a new string), or NULL when
  * absent or out of memory. */
 static char *query_text(const char *query, const char *name) {
-  size_t name_length = strlen(name);
-  for (const char *p = query; p && *p;) {
-    const char *amp = strchr(p, '&');
-    size_t length = amp ? (size_t)(amp - p) : strlen(p);
-    if (length > name_length && memcmp(p, name, name_length) == 0 &&
-        p[name_length] == '=') {
-      kv_strbuf_t value = KV_STRBUF_INIT;
-      kv_strbuf_puts(&value, "");
-      kv_strbuf_put_percent_decoded(&value, p + name_length + 1,
-                                    length - name_length - 1, true);
-      return kv_strbuf_steal(&value);
-    }
-    p = amp ? amp + 1 : NULL;
-  }
-  return NULL;
+  kv_strbuf_t value = KV_STRBUF_INIT;
+  if (!next_param(&query, name, &value))
+    return NULL;
+  return kv_strbuf_steal(&value);
 }
 
 /* GET /schemas/ids/{id}[...]?subject=S: looked up in S's context. */
@@ -499,26 +503,16 @@ static void serve_contexts(kv_store_t *store, const char *query,
  * left out (they cannot match a property). */
 static json_t *query_values(const char *query, const char *name) {
   json_t *values = json_array();
-  size_t name_length = strlen(name);
-  for (const char *p = query; values && p && *p;) {
-    const char *amp = strchr(p, '&');
-    size_t length = amp ? (size_t)(amp - p) : strlen(p);
-    if (length > name_length && memcmp(p, name, name_length) == 0 &&
-        p[name_length] == '=') {
-      kv_strbuf_t value = KV_STRBUF_INIT;
-      kv_strbuf_puts(&value, "");
-      kv_strbuf_put_percent_decoded(&value, p + name_length + 1,
-                                    length - name_length - 1, true);
-      json_t *text = value.data ? json_string(value.data) : NULL;
-      bool failed = kv_strbuf_failed(&value);
-      kv_strbuf_free(&value);
-      if (failed || (text && json_array_append_new(values, text))) {
-        json_decref(values);
-        return NULL;
-      }
+  kv_strbuf_t value = KV_STRBUF_INIT;
+  while (values && next_param(&query, name, &value)) {
+    json_t *text = value.data ? json_string(value.data) : NULL;
+    if (kv_strbuf_failed(&value) ||
+        (text && json_array_append_new(values, text))) {
+      json_decref(values);
+      values = NULL;
     }
-    p = amp ? amp + 1 : NULL;
   }
+  kv_strbuf_free(&value);
   return values;
 }
 
