@@ -153,11 +153,11 @@ static KV_NOINLINE kavro_err_t ser_entry(kavro_typed_serializer_t *ts,
  * header, refused (as the serializer refuses) when the id goes in one.
  * Inlined into its two callers: kavro_typed_serialize() is the warm path
  * the bench holds to the hand-written limit. */
-static KV_ALWAYS_INLINE kavro_err_t typed_frame(kavro_typed_serializer_t *ts, const char *topic,
-                               bool is_key, const kavro_typed_type_t *type,
-                               const void *value, kavro_buf_t *out,
-                               kavro_serializer_framing_t *framing,
-                               kavro_error_t *error) {
+static KV_ALWAYS_INLINE kavro_err_t
+typed_frame(kavro_typed_serializer_t *ts, const char *topic, bool is_key,
+            const kavro_typed_type_t *type, const void *value,
+            kavro_buf_t *out, kavro_serializer_framing_t *framing,
+            kavro_error_t *error) {
   if (framing)
     memset(framing, 0, sizeof(*framing));
   if (!ts || !topic || !type || !out)
