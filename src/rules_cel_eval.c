@@ -525,6 +525,20 @@ kavro_err_t kv_cel_eval_bool(const kv_cel_program_t *program,
   return KAVRO_OK;
 }
 
+kavro_err_t kv_cel_eval_truth(const kv_cel_program_t *program,
+                              kv_cel_scratch_t *scratch,
+                              const kv_cel_binding_t *bindings,
+                              kv_cel_truth_t *out, kavro_error_t *error) {
+  kv_cel_val_t v;
+  kavro_err_t err = evaluate(program, scratch, bindings, &v, error);
+  if (err)
+    return err;
+  *out = v.kind != KV_CEL_BOOL ? KV_CEL_TRUTH_OTHER
+         : v.u.b              ? KV_CEL_TRUTH_TRUE
+                              : KV_CEL_TRUTH_FALSE;
+  return KAVRO_OK;
+}
+
 kavro_err_t kv_cel_eval_to_avro(const kv_cel_program_t *program,
                                 kv_cel_scratch_t *scratch,
                                 const kv_cel_binding_t *bindings,

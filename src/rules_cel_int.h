@@ -164,6 +164,22 @@ kavro_err_t kv_cel_eval_bool(const kv_cel_program_t *program,
                              const kv_cel_binding_t *bindings, bool *out,
                              kavro_error_t *error);
 
+/* What an expression yielded, as a rule's verdict reads it. */
+typedef enum kv_cel_truth_e {
+  KV_CEL_TRUTH_TRUE,
+  KV_CEL_TRUTH_FALSE,
+  KV_CEL_TRUTH_OTHER /* a value that is not a bool */
+} kv_cel_truth_t;
+
+/* Evaluate @program as kv_cel_eval_bool() does, except that a result that
+ * is not a bool is no error but KV_CEL_TRUTH_OTHER: Java's conditions
+ * read non-bool results (as failures of a CEL condition, passes of a
+ * CEL_FIELD one). */
+kavro_err_t kv_cel_eval_truth(const kv_cel_program_t *program,
+                              kv_cel_scratch_t *scratch,
+                              const kv_cel_binding_t *bindings,
+                              kv_cel_truth_t *out, kavro_error_t *error);
+
 /*
  * Evaluate @program as kv_cel_eval_bool() does and write the result into
  * @dst, an avro-c value of the field's type (a CEL_FIELD transform).  The

@@ -69,7 +69,11 @@ const kv_conf_plugin_t *kv_rules_executor(const kv_rules_t *engine,
     if (!first)
       first = p;
   }
-  return by_rule ? by_rule : first;
+  if (by_rule || first)
+    return by_rule ? by_rule : first;
+  /* A user's executor for CEL or CEL_FIELD takes the place of kavro's. */
+  const kv_builtin_t *builtin = kv_builtin_executor(type);
+  return builtin ? &builtin->plugin : NULL;
 }
 
 const kv_conf_plugin_t *kv_rules_action(const kv_rules_t *engine,
@@ -101,11 +105,18 @@ static const char *rule_override(const kv_rules_t *engine, const char *name,
 
 /* ---- rule sets ------------------------------------------------------------- */
 
+/* Free what @r owns (not @r). */
+static void rule_clear(kv_rule_t *r) {
+  free(r->tags);
+  if (r->release)
+    r->release(r->prepared);
+}
+
 void kv_ruleset_destroy(kv_ruleset_t *set) {
   if (!set)
     return;
   for (size_t i = 0; i < set->list.count; i++)
-    free(set->list.rules[i].tags);
+    rule_clear(&set->list.rules[i]);
   free(set->list.rules);
   for (size_t i = 0; i < set->field_tag_count; i++)
     free(set->field_tags[i].tags);
@@ -332,9 +343,12 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
                  : "");
     return unexecutable(r, why, c->what, c->verdict);
   }
-  if (!r->executor)
+  if (!r->executor) {
     *keep = false; /* onFailure NONE: what Java does, nothing */
-  return KAVRO_OK;
+    return KAVRO_OK;
+  }
+  const kv_builtin_t *builtin = kv_builtin_of(r->executor);
+  return builtin ? builtin->prepare(c->set, r, c->verdict) : KAVRO_OK;
 }
 
 /* Compile the rule list @member of the rule set into @c->set->list,
@@ -358,7 +372,7 @@ static kavro_err_t compile_list(kv_compile_t *c, const char *member_name,
     bool keep;
     kavro_err_t err = compile_rule(c, json_array_get(rules, i), &r, &keep);
     if (err != KAVRO_OK || !keep) {
-      free(r.tags);
+      rule_clear(&r);
       if (err != KAVRO_OK)
         return err;
       continue;

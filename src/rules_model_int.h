@@ -47,6 +47,10 @@ typedef struct kv_rule_s {
   char on_success[KV_RULE_ACTION_MAX], on_failure[KV_RULE_ACTION_MAX];
   const kv_conf_plugin_t *executor;    /* NULL: none (onFailure NONE) */
   bool shadowed; /* a field transform an earlier one with its tags hides */
+  /* What a built-in executor compiled for the rule (kv_builtin_t), freed
+   * with @release. */
+  void *prepared;
+  void (*release)(void *prepared);
 } kv_rule_t;
 
 /* The rules of one schema for one direction or migration step. */
@@ -87,6 +91,24 @@ struct kavro_rule_ctx_s {
   const char *config_prefix;
   char config_key[512]; /* scratch for the lookups */
 };
+
+/* An executor kavro has built in (rules_cel_exec.c): registered like a
+ * user's, and compiling each of its rules with the rule set. */
+typedef struct kv_builtin_s {
+  kv_conf_plugin_t plugin; /* its data: &executor */
+  kavro_rule_executor_t executor;
+  /* Compile @r (setting r->prepared and r->release) for @set; any other
+   * return than KAVRO_OK is the verdict refusing the set, in @verdict. */
+  kavro_err_t (*prepare)(const kv_ruleset_t *set, kv_rule_t *r,
+                         kavro_error_t *verdict);
+} kv_builtin_t;
+
+/* The built-in executor for rules of @type (matched without case), NULL
+ * when none. */
+const kv_builtin_t *kv_builtin_executor(const char *type);
+
+/* The built-in executor @plugin is, NULL when it is a user's. */
+const kv_builtin_t *kv_builtin_of(const kv_conf_plugin_t *plugin);
 
 /* Compile the rules of @info's rule set that run as @mode (rules_model.c)
  * over messages of @target (NULL: @info's schema), migrated from @source

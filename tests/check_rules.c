@@ -274,10 +274,9 @@ static kavro_err_t read_visit(kavro_deserializer_t *des, const kavro_buf_t *fram
   return KAVRO_OK;
 }
 
-/* The field @field of the frame's body as the plain registry client reads
- * it (no rules: a deserializer without executors would refuse). */
-static void frame_field(const kavro_buf_t *frame, const char *field, char *buf,
-                        size_t size) {
+/* The frame's body as the plain registry client reads it, as plain JSON
+ * (no rules: a deserializer without executors would refuse). */
+static json_t *frame_plain(const kavro_buf_t *frame) {
   kavro_schema_t *schema = kt_parse(visit_text);
   kavro_decoder_t *decoder = kavro_decoder_new(NULL);
   kt_value_t v;
@@ -288,12 +287,19 @@ static void frame_field(const kavro_buf_t *frame, const char *field, char *buf,
                              &error) == KAVRO_OK,
                 "%s", error.text);
   json_t *plain = kt_value_plain(schema, &v.value);
-  const json_t *f = json_object_get(plain, field);
-  snprintf(buf, size, "%s", json_is_string(f) ? json_string_value(f) : "");
-  json_decref(plain);
   kt_value_free(&v);
   kavro_decoder_destroy(decoder);
   kavro_schema_destroy(schema);
+  return plain;
+}
+
+/* The string member @field of the frame's body, "" when not a string. */
+static void frame_field(const kavro_buf_t *frame, const char *field, char *buf,
+                        size_t size) {
+  json_t *plain = frame_plain(frame);
+  const json_t *f = json_object_get(plain, field);
+  snprintf(buf, size, "%s", json_is_string(f) ? json_string_value(f) : "");
+  json_decref(plain);
 }
 
 /* One rule as JSON. */
@@ -753,8 +759,8 @@ START_TEST(unexecutable_refused) {
   char r[256], rs[512];
   register_visit(NULL, domain_rules(rs, sizeof(rs),
                                     rule(r, sizeof(r), "checkSsn", "CONDITION",
-                                         "WRITEREAD", "CEL",
-                                         "\"expr\":\"message.id != ''\""),
+                                         "WRITEREAD", "JSONATA",
+                                         "\"expr\":\"$\""),
                                     NULL, NULL));
   kavro_conf_t *conf = rules_conf();
   kavro_serializer_t *ser = serializer_with(conf);
@@ -762,11 +768,12 @@ START_TEST(unexecutable_refused) {
   kavro_error_t error;
   ck_assert_int_eq(write_visit(ser, visit_ok, out, &error),
                    KAVRO_ERR_UNSUPPORTED);
-  ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, CEL) cannot "
-                                   "be executed: no executor for type CEL"),
+  ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, JSONATA) "
+                                   "cannot be executed: no executor for type "
+                                   "JSONATA"),
                 "%s", error.text);
   kavro_serializer_destroy(ser);
-  conf_set(conf, "rule.executors._CEL_.onFailure", "NONE");
+  conf_set(conf, "rule.executors._JSONATA_.onFailure", "NONE");
   ser = serializer_with(conf);
   ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
                 error.text);
@@ -1138,6 +1145,254 @@ START_TEST(dlq_action) {
 }
 END_TEST
 
+/* ---- the built-in CEL executors ------------------------------------------------ */
+
+/* Register the Visit with one rule of @type and @expr (and @tag, @params:
+ * a JSON object, when not NULL) under SUBJECT. */
+static void register_cel(const char *name, const char *kind, const char *mode,
+                         const char *type, const char *expr, const char *tag,
+                         const char *params) {
+  json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", name, "kind", kind,
+                        "mode", mode, "type", type, "expr", expr);
+  if (tag)
+    json_object_set_new(r, "tags", json_pack("[s]", tag));
+  if (params)
+    json_object_set_new(r, "params", json_loads(params, 0, NULL));
+  json_t *set = json_pack("{s:[o]}", "domainRules", r);
+  char *text = json_dumps(set, JSON_COMPACT);
+  register_visit(NULL, text);
+  free(text);
+  json_decref(set);
+}
+
+/* A conf without executors of its own: the built-in ones run. */
+static kavro_serializer_t *cel_serializer(kavro_conf_t **confp) {
+  *confp = kavro_conf_new();
+  return serializer_with(*confp);
+}
+
+/* A CEL condition over the message: true passes, false refuses with
+ * Java's cause naming the expression; compiled once (no request and no
+ * new compile on the warm path). */
+START_TEST(cel_condition) {
+  register_cel("minutesNotNegative", "CONDITION", "WRITE", "CEL",
+               "message.minutes >= 0 && message.outcome in ['YES', 'NO']",
+               NULL, NULL);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
+                error.text);
+  uint64_t before = kt_requests(reg);
+  ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_uint_eq(kt_requests(reg), before);
+  ck_assert_msg(strstr(error.text, "rule \"minutesNotNegative\" (CONDITION, "
+                                   "CEL) failed on WRITE") &&
+                    strstr(error.text, "Expr failed: 'message.minutes >= 0"),
+                "%s", error.text);
+  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  /* A result that is not a bool fails a CEL condition, as in Java. */
+  kavro_serializer_destroy(ser);
+  register_cel("notBool", "CONDITION", "WRITE", "CEL", "message.id", NULL,
+               NULL);
+  conf_set(conf, "use.latest.version", "true");
+  ser = serializer_with(conf);
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A READ condition runs in the deserializer only. */
+START_TEST(cel_read_condition) {
+  register_cel("minutesOnRead", "CONDITION", "READ", "CEL",
+               "message.minutes >= 0", NULL, NULL);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_deserializer_t *des = deserializer_with(conf);
+  kavro_buf_t *good = kavro_buf_new(0, 0), *bad = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_visit(ser, visit_ok, good, &error), KAVRO_OK);
+  ck_assert_int_eq(write_visit(ser, visit_negative, bad, &error), KAVRO_OK);
+  ck_assert_int_eq(read_visit(des, good, NULL, NULL, 0, &error), KAVRO_OK);
+  ck_assert_int_eq(read_visit(des, bad, NULL, NULL, 0, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "failed on READ"), "%s", error.text);
+  kavro_buf_destroy(good);
+  kavro_buf_destroy(bad);
+  kavro_deserializer_destroy(des);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* The guard before ';' decides whether the body runs; with
+ * cel.ignore.guard.separator the whole text is the expression (here one
+ * that does not parse: every message fails the rule). */
+START_TEST(cel_guard) {
+  static const char expr[] = "message.outcome == 'NO'; message.minutes > 0";
+  register_cel("laterOnly", "CONDITION", "WRITE", "CEL", expr, NULL, NULL);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_OK);
+  ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
+                   KAVRO_ERR_RULE);
+  kavro_serializer_destroy(ser);
+  register_cel("laterOnly", "CONDITION", "WRITE", "CEL", expr, NULL,
+               "{\"cel.ignore.guard.separator\":\"true\"}");
+  conf_set(conf, "use.latest.version", "true");
+  ser = serializer_with(conf);
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "laterOnly"), "%s", error.text);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* An expression that does not parse fails the rule per message, as Java's
+ * compile error does: its onFailure action decides (NONE lets it pass). */
+START_TEST(cel_syntax_error) {
+  register_cel("broken", "CONDITION", "WRITE", "CEL", "message.minutes >=",
+               NULL, NULL);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "rule \"broken\""), "%s", error.text);
+  kavro_serializer_destroy(ser);
+  conf_set(conf, "rule.executors._CEL_.onFailure", "NONE");
+  ser = serializer_with(conf);
+  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
+                error.text);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* What the engine does not implement refuses the schema when it is first
+ * met (never a verdict): an extension function, a CEL transform of the
+ * whole message. */
+START_TEST(cel_unsupported_refused) {
+  register_cel("upper", "CONDITION", "WRITE", "CEL",
+               "message.id.upperAscii() == 'V-1'", NULL, NULL);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error),
+                   KAVRO_ERR_UNSUPPORTED);
+  ck_assert_msg(strstr(error.text, "rule \"upper\" (CONDITION, CEL) cannot "
+                                   "be executed") &&
+                    strstr(error.text, "upperAscii"),
+                "%s", error.text);
+  kavro_serializer_destroy(ser);
+  register_cel("whole", "TRANSFORM", "WRITE", "CEL", "message", NULL, NULL);
+  conf_set(conf, "use.latest.version", "true");
+  ser = serializer_with(conf);
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error),
+                   KAVRO_ERR_UNSUPPORTED);
+  ck_assert_msg(strstr(error.text, "a CEL transform of the whole message"),
+                "%s", error.text);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* CEL_FIELD binds name, fullName, typeName, tags, value and the record
+ * that holds the field; it fails on false only, at the field's path. */
+START_TEST(cel_field_condition) {
+  register_cel("noteBindings", "CONDITION", "WRITE", "CEL_FIELD",
+               "name == 'note' && fullName == 'com.example.evolution.Visit."
+               "note' && 'PII' in tags && message.id == 'v-1' && "
+               "(typeName == 'NULL' || !value.matches('[0-9]'))",
+               "PII", NULL);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  static const char plain_note[] =
+      "{\"id\":\"v-1\",\"minutes\":30,\"outcome\":\"YES\","
+      "\"note\":{\"string\":\"call back\"},\"legacy\":\"old\"}";
+  ck_assert_msg(write_visit(ser, plain_note, out, &error) == KAVRO_OK, "%s",
+                error.text);
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
+  ck_assert_str_eq(error.path, "/note");
+  /* v-2's note is null: typeName NULL, but message.id is not v-1. */
+  ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
+                   KAVRO_ERR_RULE);
+  kavro_serializer_destroy(ser);
+  /* A result that is not a bool passes a field condition, as in Java. */
+  register_cel("notBool", "CONDITION", "WRITE", "CEL_FIELD", "name", "PII",
+               NULL);
+  conf_set(conf, "use.latest.version", "true");
+  ser = serializer_with(conf);
+  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
+                error.text);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* CEL_FIELD transforms change the bytes written: the PII note masked, an
+ * untagged rule guarded to int fields doubling the minutes; enum fields
+ * are not CEL_FIELD's (Java: primitive types only). */
+START_TEST(cel_field_transform) {
+  json_t *set = json_pack(
+      "{s:[{s:s,s:s,s:s,s:s,s:s,s:[s]},{s:s,s:s,s:s,s:s,s:s}]}",
+      "domainRules", "name", "maskPii", "kind", "TRANSFORM", "mode", "WRITE",
+      "type", "CEL_FIELD", "expr", "typeName == 'STRING' ; 'XXX'", "tags",
+      "PII", "name", "double", "kind", "TRANSFORM", "mode", "WRITE", "type",
+      "CEL_FIELD", "expr", "typeName == 'INT' || typeName == 'ENUM' ; "
+      "value * 2");
+  char *text = json_dumps(set, JSON_COMPACT);
+  register_visit(NULL, text);
+  free(text);
+  json_decref(set);
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser = cel_serializer(&conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
+                error.text);
+  json_t *plain = frame_plain(out);
+  char *got = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_str_eq(got, "{\"id\":\"v-1\",\"legacy\":\"old\",\"minutes\":60,"
+                        "\"note\":\"XXX\",\"outcome\":\"YES\"}");
+  free(got);
+  json_decref(plain);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A user's executor registered for CEL takes the built-in one's place. */
+START_TEST(cel_user_executor_wins) {
+  register_cel("minutes", "CONDITION", "WRITE", "CEL", "false", NULL, NULL);
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_rule_executor_t cond = {.execute = minutes_ok};
+  add_executor(conf, "CEL", NULL, &cond);
+  kavro_serializer_t *ser = serializer_with(conf);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_OK);
+  ck_assert_int_eq(seen.calls, 1);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
 static Suite *rules_suite(void) {
   Suite *s = suite_create("rules");
   TCase *tc = tcase_create("rules");
@@ -1160,6 +1415,18 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, migration_rules);
   tcase_add_test(tc, migration_downgrade);
   tcase_add_test(tc, dlq_action);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("cel");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, cel_condition);
+  tcase_add_test(tc, cel_read_condition);
+  tcase_add_test(tc, cel_guard);
+  tcase_add_test(tc, cel_syntax_error);
+  tcase_add_test(tc, cel_unsupported_refused);
+  tcase_add_test(tc, cel_field_condition);
+  tcase_add_test(tc, cel_field_transform);
+  tcase_add_test(tc, cel_user_executor_wins);
   suite_add_tcase(s, tc);
   return s;
 }
