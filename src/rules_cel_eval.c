@@ -217,7 +217,9 @@ static kv_cel_val_t select_field(ctx_t *c, const kv_cel_node_t *n,
     return kv_cel_errf(c->s, "type '%s' has no fields ('%s')",
                        kv_cel_type_name(a->kind), n->name);
   kv_cel_val_t key = kv_cel_str(KV_CEL_STRING, n->name, n->name_len), out;
-  bool found = kv_cel_map_find(c->s, a, &key, &out);
+  bool found = a->rep == KV_CEL_REP_RECORD
+                   ? kv_cel_record_field(c->s, n, &a->u.avro, n->name, &out)
+                   : kv_cel_map_find(c->s, a, &key, &out);
   if (n->test_only)
     return kv_cel_bool(found);
   return found ? out : kv_cel_errf(c->s, "no such key: %s", n->name);
@@ -480,9 +482,13 @@ kavro_err_t kv_cel_eval_value(const kv_cel_program_t *program,
   kv_cel_val_t *globals = alloc_vals(&c, program->nvars);
   c.locals = alloc_vals(&c, (size_t)program->nlocals);
   if (globals) {
+    /* Only what the expression reads: an unread binding may be left
+     * unset, and costs nothing. */
     for (size_t i = 0; i < program->nvars; i++)
-      globals[i] = bound(scratch, bindings ? &bindings[i] : NULL,
-                         program->vars[i]);
+      globals[i] = program->used >> (i < 64 ? i : 63) & 1
+                       ? bound(scratch, bindings ? &bindings[i] : NULL,
+                               program->vars[i])
+                       : (kv_cel_val_t){.kind = KV_CEL_NULL};
     c.globals = globals;
   }
   if (!c.exhausted)

@@ -46,6 +46,7 @@ typedef struct cel_rule_s {
   kv_cel_program_t *body;
   kavro_error_t *broken; /* the body's syntax error, reported per message */
   kv_cel_scratch_t *scratch;
+  bool reads_now; /* the guard or the body reads `now` */
 } cel_rule_t;
 
 /* The variables of each executor, in the order of their bindings. */
@@ -145,7 +146,13 @@ static kavro_err_t prepare(const kv_ruleset_t *set, kv_rule_t *r,
         err = kv_error_set(&why, KAVRO_ERR_NOMEM, "out of memory");
     }
   }
-  return err == KAVRO_OK ? KAVRO_OK : refuse_rule(set, r, &why, verdict);
+  if (err != KAVRO_OK)
+    return refuse_rule(set, r, &why, verdict);
+  /* `now` is the last variable of both lists. */
+  int now = (int)nvars - 1;
+  cr->reads_now = (cr->guard && kv_cel_program_uses(cr->guard, now)) ||
+                  (cr->body && kv_cel_program_uses(cr->body, now));
+  return KAVRO_OK;
 }
 
 static kavro_err_t prepare_message(const kv_ruleset_t *set, kv_rule_t *r,
@@ -170,7 +177,10 @@ static kavro_err_t prepare_field(const kv_ruleset_t *set, kv_rule_t *r,
 
 /* ---- evaluating --------------------------------------------------------- */
 
-static kv_cel_binding_t now_binding(void) {
+/* `now`, read from the clock only for a rule that uses it. */
+static kv_cel_binding_t now_binding(const cel_rule_t *cr) {
+  if (!cr->reads_now)
+    return (kv_cel_binding_t){.kind = KV_CEL_BIND_NONE};
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (kv_cel_binding_t){.kind = KV_CEL_BIND_TIMESTAMP,
@@ -206,7 +216,7 @@ static kavro_err_t cel_execute(void *opaque, const kavro_rule_ctx_t *ctx,
   const cel_rule_t *cr = ctx->rule->prepared;
   kv_cel_binding_t bindings[MSG_VARS] = {
       [MSG_MESSAGE] = {.kind = KV_CEL_BIND_AVRO, .avro = message},
-      [MSG_NOW] = now_binding()};
+      [MSG_NOW] = now_binding(cr)};
   if (!guard_passes(cr, bindings))
     return KAVRO_OK;
   if (cr->broken)
@@ -249,7 +259,7 @@ static kavro_err_t cel_execute_field(void *opaque, const kavro_rule_ctx_t *ctx,
                       .strs = field->tags,
                       .nstrs = field->tag_count},
       [FIELD_MESSAGE] = {.kind = KV_CEL_BIND_AVRO, .avro = field->message},
-      [FIELD_NOW] = now_binding()};
+      [FIELD_NOW] = now_binding(cr)};
   if (!guard_passes(cr, bindings))
     return KAVRO_OK;
   if (cr->broken)

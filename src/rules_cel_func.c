@@ -634,9 +634,21 @@ static kv_cel_val_t matches(kv_cel_scratch_t *s, const kv_cel_node_t *node,
     if (!re)
       return kv_cel_err(why);
   }
-  int rc = pcre2_match(re, (PCRE2_SPTR)str->u.s.p, str->u.s.n, 0, 0,
-                       kv_cel_scratch_match_data(s),
-                       kv_cel_scratch_match_context(s));
+  /* Every CEL string is valid UTF-8 (checked where it came from), so
+   * PCRE2 need not check the subject again; the JIT entry skips the
+   * interpreter's set-up. */
+  pcre2_match_data *md = kv_cel_scratch_match_data(s);
+  pcre2_match_context *mc = kv_cel_scratch_match_context(s);
+  PCRE2_SPTR subject = (PCRE2_SPTR)str->u.s.p;
+  int rc = node->re && node->jit
+               ? pcre2_jit_match(re, subject, str->u.s.n, 0, 0, md, mc)
+               : pcre2_match(re, subject, str->u.s.n, 0, PCRE2_NO_UTF_CHECK,
+                             md, mc);
+  /* JIT code runs on a small stack of its own; a match too deep for it
+   * goes again through the interpreter, whose bounds are the scratch's. */
+  if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+    rc = pcre2_match(re, subject, str->u.s.n, 0,
+                     PCRE2_NO_JIT | PCRE2_NO_UTF_CHECK, md, mc);
   if (rc >= 0) /* 0: matched, offsets not all kept */
     return kv_cel_bool(true);
   if (rc == PCRE2_ERROR_NOMATCH)

@@ -191,6 +191,7 @@ typedef struct kv_cel_node_s {
   size_t name_len;
   kv_cel_val_t val;  /* constants (strings owned by the node) */
   pcre2_code *re;    /* a constant pattern of matches() */
+  bool jit;          /* ... compiled to machine code */
   struct kv_cel_tz_s *tz; /* a constant IANA zone of an accessor */
 } kv_cel_node_t;
 
@@ -199,6 +200,7 @@ struct kv_cel_program_s {
   char **vars;
   size_t nvars;
   int nlocals; /* comprehension variables in use at once, at most */
+  uint64_t used; /* bit i: the expression reads variable i (63: i >= 63) */
 };
 
 /* ---- lexer (rules_cel_lex.c) ----------------------------------------- */
@@ -239,6 +241,12 @@ kavro_err_t kv_cel_fail(kavro_error_t *error, kavro_err_t code,
 
 /* An avro-c value as CEL sees it (rules_cel_int.h); containers in place. */
 kv_cel_val_t kv_cel_from_avro(kv_cel_scratch_t *s, const avro_value_t *av);
+/* The field @name of @record (an avro-c record) into *@out, false when it
+ * has none; @node (the select that asks, constant for a program) keys
+ * the scratch's cache of field indexes. */
+bool kv_cel_record_field(kv_cel_scratch_t *s, const void *node,
+                         const avro_value_t *record, const char *name,
+                         kv_cel_val_t *out);
 /* Lists and maps, whatever holds them. */
 size_t kv_cel_list_size(const kv_cel_val_t *list);
 kv_cel_val_t kv_cel_list_get(kv_cel_scratch_t *s, const kv_cel_val_t *list,

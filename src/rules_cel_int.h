@@ -120,6 +120,10 @@ void kv_cel_program_destroy(kv_cel_program_t *program);
  * -1 when it has none of that name. */
 int kv_cel_program_var(const kv_cel_program_t *program, const char *name);
 
+/* Whether @program reads variable @var (an index kv_cel_program_var()
+ * gave): a binding it does not read need not be computed. */
+bool kv_cel_program_uses(const kv_cel_program_t *program, int var);
+
 /* A new scratch for one thread's evaluations; NULL when out of memory. */
 kv_cel_scratch_t *kv_cel_scratch_new(void);
 void kv_cel_scratch_destroy(kv_cel_scratch_t *scratch);

@@ -20,12 +20,23 @@ typedef struct block_s {
   _Alignas(16) unsigned char data[];
 } block_t;
 
+/* Slots of the scratch's cache of record field indexes. */
+#define FIELD_CACHE_SIZE 16
+
 struct kv_cel_scratch_s {
   block_t *first, *cur;
   size_t total, growths;
   pcre2_match_data *md;
   pcre2_match_context *mctx;
   pcre2_general_context *gctx;
+  /* Which field a select node (`message.f`) found in records of a
+   * schema: the same on every message, so looked up by name once.  Kept
+   * across resets; the scratch's thread is its only user. */
+  struct {
+    const void *node;
+    avro_schema_t schema;
+    int index;
+  } fields[FIELD_CACHE_SIZE];
 };
 
 /* PCRE2's allocator: the scratch, but for the context itself, which
@@ -224,6 +235,33 @@ kv_cel_val_t kv_cel_from_avro(kv_cel_scratch_t *s, const avro_value_t *av) {
   default:
     return kv_cel_err("unsupported Avro type");
   }
+}
+
+bool kv_cel_record_field(kv_cel_scratch_t *s, const void *node,
+                         const avro_value_t *record, const char *name,
+                         kv_cel_val_t *out) {
+  avro_schema_t schema = avro_value_get_schema(record);
+  size_t slot = ((uintptr_t)node >> 4) % FIELD_CACHE_SIZE;
+  const char *cached;
+  /* The name is checked too: a schema freed and another made at its
+   * address must not be read through the old one's index. */
+  if (s->fields[slot].node != node || s->fields[slot].schema != schema ||
+      !(cached = avro_schema_record_field_name(schema,
+                                               s->fields[slot].index)) ||
+      strcmp(cached, name) != 0) {
+    int index = avro_schema_record_field_get_index(schema, name);
+    if (index < 0)
+      return false;
+    s->fields[slot].node = node;
+    s->fields[slot].schema = schema;
+    s->fields[slot].index = index;
+  }
+  avro_value_t child;
+  if (avro_value_get_by_index(record, (size_t)s->fields[slot].index, &child,
+                              NULL) != 0)
+    return false;
+  *out = kv_cel_from_avro(s, &child);
+  return true;
 }
 
 /* ---- lists and maps -------------------------------------------------- */

@@ -272,6 +272,32 @@ static void walk(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
 
 /* ---- running ------------------------------------------------------------------- */
 
+/* The context of rule @r of @set for @call.  Field by field: an
+ * initializer would clear the lookup scratch on every message. */
+static void ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
+                     const kv_rule_t *r, const kv_rule_call_t *call) {
+  ctx->set = set;
+  ctx->rule = r;
+  ctx->call = call;
+  ctx->plugin = r->executor;
+  ctx->config_prefix = "rule.executors";
+  ctx->config_key[0] = '\0';
+}
+
+/* Run the field executor of @ctx->rule over @message; true when it
+ * failed, with the path of the failure in @failed_at. */
+static bool run_fields(kavro_rule_ctx_t *ctx, avro_value_t *message,
+                       kavro_error_t *cause,
+                       char failed_at[KAVRO_ERROR_PATH_LENGTH]) {
+  const kv_rule_t *r = ctx->rule;
+  kv_walk_t w = {ctx, executor_of(r), cause, KAVRO_OK, true, "", 0, ""};
+  walk(&w, kv_schema_root(ctx->set->schema), message, NULL, false);
+  memcpy(failed_at, w.failed_at, sizeof(w.failed_at));
+  if (w.err != KAVRO_OK && !*cause->text)
+    kv_error_set(cause, w.err, "the %s executor failed", r->type);
+  return w.err != KAVRO_OK || !w.passed;
+}
+
 /* Run rule @ctx->rule over @message: its executor, then its action. */
 static kavro_err_t run_rule(kavro_rule_ctx_t *ctx, avro_value_t *message,
                             kavro_error_t *error) {
@@ -280,16 +306,12 @@ static kavro_err_t run_rule(kavro_rule_ctx_t *ctx, avro_value_t *message,
   kavro_error_t cause;
   kv_error_clear(&cause);
   bool failed = false;
-  const char *path = "";
-  kv_walk_t w = {ctx, x, &cause, KAVRO_OK, true, "", 0, ""};
+  char path[KAVRO_ERROR_PATH_LENGTH];
+  path[0] = '\0';
   if (r->shadowed) {
     /* Java's FieldRuleExecutor returns the message as it is: a success. */
   } else if (x->execute_field) {
-    walk(&w, kv_schema_root(ctx->set->schema), message, NULL, false);
-    failed = w.err != KAVRO_OK || !w.passed;
-    path = w.failed_at;
-    if (w.err != KAVRO_OK && !*cause.text)
-      kv_error_set(&cause, w.err, "the %s executor failed", r->type);
+    failed = run_fields(ctx, message, &cause, path);
   } else {
     bool passed = true;
     kavro_err_t err = x->execute(x->opaque, ctx, message, &passed, &cause);
@@ -310,8 +332,8 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
     return set->refusal->code;
   }
   for (size_t i = 0; i < set->list.count; i++) {
-    kavro_rule_ctx_t ctx = {set, &set->list.rules[i], call,
-                            set->list.rules[i].executor, "rule.executors", ""};
+    kavro_rule_ctx_t ctx;
+    ctx_init(&ctx, set, &set->list.rules[i], call);
     kavro_err_t err = run_rule(&ctx, message, error);
     if (err != KAVRO_OK)
       return err;
@@ -466,9 +488,8 @@ kavro_err_t kv_migration_run(const kv_migration_t *mig,
       return set->refusal->code;
     }
     for (size_t i = 0; i < set->list.count; i++) {
-      kavro_rule_ctx_t ctx = {set, &set->list.rules[i], call,
-                              set->list.rules[i].executor, "rule.executors",
-                              ""};
+      kavro_rule_ctx_t ctx;
+      ctx_init(&ctx, set, &set->list.rules[i], call);
       kavro_err_t err = migrate_rule(&ctx, jsonp, error);
       if (err != KAVRO_OK)
         return err;

@@ -1,0 +1,193 @@
+/*
+ * kavro bench - data contract rules on the warm produce path.
+ *
+ * A ServiceOrderCreated (the catalog's record) is serialized by one warm
+ * kavro_serializer_t to two topics whose subjects hold the same schema:
+ * one without rules, one whose rule set has a single CEL condition, the
+ * catalog's own need: a valid country code
+ * (`message.country_code.matches('^[A-Z]{2}$')`).  Both as an avro-c
+ * generic value (the rule reads the value in place) and as the generated
+ * typed record (the serializer reads the body it wrote back into a
+ * generic value for the rule).  The rule set is compiled when the
+ * serializer first meets the schema; after warm-up no request reaches the
+ * registry (kavro's mock, in the process).  Cases run in interleaved
+ * rounds; a ratio is the median of the ratios within a round.
+ *
+ * Machine lines (measured must not exceed goal):
+ *   FIGURE <name> <value> <unit>
+ *   RATIO produce_one_cel_condition_vs_none <measured> 2.0
+ *   RATIO typed_produce_one_cel_condition_vs_none <measured>
+ *   COUNT warm_cel_produce_allocs <measured> 0
+ *   COUNT warm_cel_typed_produce_allocs <measured> 0
+ * Allocations are counted by wrapping malloc.
+ *
+ * Built and run by `make bench`, never by `make check`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avro.h>
+
+#include "bench_alloc.h"
+#include "bench_util.h"
+#include "catalog.h"
+#include "sample_order.h"
+#include "kavro.h"
+#include "kavro/mock.h"
+
+#define ROUNDS 5
+#define WARM 1000
+#define CALLS 20000
+
+#define PLAIN_TOPIC "orders.plain"
+#define CEL_TOPIC "orders.checked"
+
+static const char country_rule_set[] =
+    "{\"domainRules\":[{\"name\":\"validCountryCode\",\"kind\":"
+    "\"CONDITION\",\"mode\":\"WRITE\",\"type\":\"CEL\",\"expr\":"
+    "\"message.country_code.matches('^[A-Z]{2}$')\"}]}";
+
+typedef struct bench_s {
+  kavro_mock_t *mock;
+  kavro_registry_t *registry;
+  kavro_serializer_t *serializer;
+  kavro_typed_serializer_t *typed;
+  kavro_schema_t *schema;
+  service_order_created_t order;
+  avro_schema_t avro;
+  avro_value_iface_t *iface;
+  avro_value_t value; /* the order as a generic value */
+  kavro_buf_t *out;
+} bench_t;
+
+static bench_t bench;
+
+/* Register the record under @topic's subject with @rule_set (NULL: none). */
+static void register_for(bench_t *b, const char *topic, const char *rule_set) {
+  char subject[128];
+  snprintf(subject, sizeof(subject), "%s-value", topic);
+  kavro_schema_contract_t contract = {NULL, rule_set};
+  kavro_schema_info_t *info = NULL;
+  kavro_error_t error;
+  if (kavro_registry_register_contract(b->registry, subject, b->schema, NULL,
+                                       0, false, &contract, &info, &error))
+    kb_die("register", &error);
+  kavro_schema_info_destroy(info);
+}
+
+static void setup(bench_t *b) {
+  kavro_error_t error;
+  /* The registry takes its conf; the serializer copies its own. */
+  kavro_conf_t *registry_conf = kavro_conf_new(), *conf = kavro_conf_new();
+  if (kavro_mock_new("benchrules", &b->mock, &error) ||
+      kavro_conf_set(registry_conf, "schema.registry.url", "mock://benchrules",
+                     &error) ||
+      !(b->registry = kavro_registry_new(registry_conf, &error)) ||
+      kavro_conf_set(conf, "auto.register.schemas", "false", &error) ||
+      !(b->serializer = kavro_serializer_new(b->registry, conf, &error)) ||
+      !(b->typed = kavro_typed_serializer_new(b->serializer, &error)) ||
+      kavro_schema_parse(service_order_created_type.schema_text,
+                         strlen(service_order_created_type.schema_text), NULL,
+                         &b->schema, &error) ||
+      kavro_schema_to_avro(b->schema, &b->avro, &error))
+    kb_die("setup", &error);
+  kavro_conf_destroy(conf);
+  register_for(b, PLAIN_TOPIC, NULL);
+  register_for(b, CEL_TOPIC, country_rule_set);
+
+  /* The sample event as a generic value: its typed encoding, decoded. */
+  kb_sample_order(&b->order);
+  kavro_decoder_t *decoder = kavro_decoder_new(NULL);
+  if (!(b->out = kavro_buf_new(512, 0)) || !decoder ||
+      !(b->iface = avro_generic_class_from_schema(b->avro)) ||
+      avro_generic_value_new(b->iface, &b->value) ||
+      kavro_typed_encode(&service_order_created_type, &b->order, b->out,
+                         &error) ||
+      kavro_decode(decoder, b->schema, kavro_buf_data(b->out),
+                   kavro_buf_length(b->out), &b->value, NULL, &error))
+    kb_die("the sample event", &error);
+  kavro_decoder_destroy(decoder);
+}
+
+static void generic_op(bench_t *b, const char *topic) {
+  kavro_error_t error;
+  if (kavro_serializer_serialize(b->serializer, topic, false, b->schema,
+                                 &b->value, b->out, &error))
+    kb_die("serialize", &error);
+}
+
+static void typed_op(bench_t *b, const char *topic) {
+  kavro_error_t error;
+  if (kavro_typed_serialize(b->typed, topic, false,
+                            &service_order_created_type, &b->order, b->out,
+                            &error))
+    kb_die("typed serialize", &error);
+}
+
+static void generic_plain_op(void *ctx) { generic_op(ctx, PLAIN_TOPIC); }
+static void generic_cel_op(void *ctx) { generic_op(ctx, CEL_TOPIC); }
+static void typed_plain_op(void *ctx) { typed_op(ctx, PLAIN_TOPIC); }
+static void typed_cel_op(void *ctx) { typed_op(ctx, CEL_TOPIC); }
+
+enum { GENERIC_PLAIN, GENERIC_CEL, TYPED_PLAIN, TYPED_CEL, CASE_COUNT };
+
+static kb_case_t cases[CASE_COUNT] = {
+    [GENERIC_PLAIN] = {"produce, generic value, no rules", generic_plain_op,
+                       {0}},
+    [GENERIC_CEL] = {"produce, generic value, one CEL condition",
+                     generic_cel_op,
+                     {0}},
+    [TYPED_PLAIN] = {"produce, typed record, no rules", typed_plain_op, {0}},
+    [TYPED_CEL] = {"produce, typed record, one CEL condition", typed_cel_op,
+                   {0}},
+};
+
+int main(void) {
+  bench_t *b = &bench;
+  setup(b);
+  /* The first call of each meets the schema: lookup, rule set compiled. */
+  for (int i = 0; i < CASE_COUNT; i++)
+    cases[i].op(b);
+  kb_rounds(cases, CASE_COUNT, b, ROUNDS, kb_case_seconds(0.5));
+  size_t generic_allocs =
+      kb_allocations_in_calls(generic_cel_op, b, WARM, CALLS);
+  size_t typed_allocs = kb_allocations_in_calls(typed_cel_op, b, WARM, CALLS);
+
+  printf("ServiceOrderCreated, warm serializer, medians of %d rounds\n",
+         ROUNDS);
+  printf("  %-48s %10s\n", "ns per message", "median");
+  for (int i = 0; i < CASE_COUNT; i++)
+    printf("  %-48s %10.1f\n", cases[i].name,
+           kb_case_median(&cases[i], ROUNDS));
+  printf("allocations in %d warm calls: generic %zu, typed %zu\n\n", CALLS,
+         generic_allocs, typed_allocs);
+
+  kb_figure("produce_no_rules_ns", 1, kb_case_median(&cases[GENERIC_PLAIN],
+                                                     ROUNDS), "ns");
+  kb_figure("produce_one_cel_condition_ns", 1,
+            kb_case_median(&cases[GENERIC_CEL], ROUNDS), "ns");
+  kb_figure("typed_produce_one_cel_condition_ns", 1,
+            kb_case_median(&cases[TYPED_CEL], ROUNDS), "ns");
+  kb_ratio("produce_one_cel_condition_vs_none", 2,
+           kb_median_ratio(&cases[GENERIC_CEL], &cases[GENERIC_PLAIN], ROUNDS),
+           "2.0");
+  /* Typed records pay for reading their body back into a generic value,
+   * what the rule is run over: no goal of its own. */
+  kb_ratio("typed_produce_one_cel_condition_vs_none", 2,
+           kb_median_ratio(&cases[TYPED_CEL], &cases[TYPED_PLAIN], ROUNDS),
+           NULL);
+  kb_count("warm_cel_produce_allocs", (double)generic_allocs, "0");
+  kb_count("warm_cel_typed_produce_allocs", (double)typed_allocs, "0");
+
+  avro_value_decref(&b->value);
+  avro_value_iface_decref(b->iface);
+  avro_schema_decref(b->avro);
+  kavro_buf_destroy(b->out);
+  kavro_schema_destroy(b->schema);
+  kavro_typed_serializer_destroy(b->typed);
+  kavro_serializer_destroy(b->serializer);
+  kavro_registry_destroy(b->registry);
+  kavro_mock_destroy(b->mock);
+  return 0;
+}
