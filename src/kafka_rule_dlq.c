@@ -84,20 +84,20 @@ static kavro_err_t dlq_run(void *opaque, const kavro_rule_ctx_t *ctx,
   const char *topic = dlq_topic(ctx);
   if (!topic)
     return kv_error_set(error, KAVRO_ERR_RULE,
-                        "rule \"%.100s\" failed: could not send to DLQ as no "
-                        "topic is configured",
+                        "rule \"%.100s\" failed, action DLQ: could not send "
+                        "to DLQ as no topic is configured",
                         name);
   const char *flush = kavro_rule_ctx_config(ctx, "dlq.auto.flush");
   const char *failed = produce(opaque, topic, ctx, message, cause,
                                flush && strcmp(flush, "true") == 0);
   if (failed)
     return kv_error_set(error, KAVRO_ERR_RULE,
-                        "rule \"%.100s\" failed; the message could not be "
-                        "sent to DLQ topic %.200s: %.200s",
+                        "rule \"%.100s\" failed, action DLQ: the message "
+                        "could not be sent to topic %.200s: %.200s",
                         name, topic, failed);
   return kv_error_set(error, KAVRO_ERR_RULE,
-                      "rule \"%.100s\" failed; the message went to DLQ topic "
-                      "%.200s%s%.300s",
+                      "rule \"%.100s\" failed, action DLQ: the message went "
+                      "to topic %.200s%s%.300s",
                       name, topic, cause ? ": " : "",
                       cause ? cause->text : "");
 }

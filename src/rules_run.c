@@ -21,16 +21,18 @@ static const kavro_rule_executor_t *executor_of(const kv_rule_t *r) {
 
 /* ---- actions ------------------------------------------------------------------ */
 
-/* The failure of a rule: what the ERROR action reports. */
+/* The failure of a rule after @action: what the ERROR action reports,
+ * and any action that gave no reason of its own. */
 static kavro_err_t rule_error(const kavro_rule_ctx_t *ctx, const char *path,
-                              const kavro_error_t *cause,
+                              const kavro_error_t *cause, const char *action,
                               kavro_error_t *error) {
   const kv_rule_t *r = ctx->rule;
   kv_error_set(error, KAVRO_ERR_RULE,
-               "rule \"%.100s\" (%s, %.32s) failed on %s at %.200s: %.300s",
+               "rule \"%.100s\" (%s, %.32s) failed on %s at %.200s, action "
+               "%.64s: %.300s",
                r->name, kavro_rule_kind_name(r->kind), r->type,
                kavro_rule_mode_name(ctx->set->list.mode),
-               *path ? path : "the message",
+               *path ? path : "the message", action,
                cause && *cause->text ? cause->text : "no reason given");
   kv_error_set_path(error, path);
   kv_error_set_source(error, kavro_rule_ctx_subject(ctx));
@@ -50,7 +52,7 @@ static kavro_err_t run_action(kavro_rule_ctx_t *ctx, const char *action,
   if (!name || strcmp(name, "NONE") == 0)
     return KAVRO_OK;
   if (strcmp(name, "ERROR") == 0)
-    return rule_error(ctx, path, cause, error);
+    return rule_error(ctx, path, cause, name, error);
   const kv_conf_plugin_t *p = kv_rules_action(ctx->set->engine, name);
   if (!p)
     return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
@@ -65,7 +67,7 @@ static kavro_err_t run_action(kavro_rule_ctx_t *ctx, const char *action,
   kavro_err_t err = reg->cb(reg->opaque, &actx, message, cause, error);
   if (err != KAVRO_OK && error) {
     if (error->code == KAVRO_OK || !*error->text)
-      rule_error(ctx, path, cause, error);
+      rule_error(ctx, path, cause, name, error);
     error->code = err;
     if (!*error->path)
       kv_error_set_path(error, path);

@@ -576,6 +576,23 @@ static kavro_err_t id_subject(kavro_deserializer_t *des, const char *topic,
   return err;
 }
 
+/* The subject the rules of a message see (Java's: the one the strategy
+ * names).  A caller that names no topic (a program decoding frames alone)
+ * may have a strategy that needs one: the rules then see the subject
+ * their rule set was compiled under. */
+static kavro_err_t rules_subject(kavro_deserializer_t *des, const char *topic,
+                                 bool is_key, const kavro_schema_t *writer,
+                                 char *subject, kavro_error_t *error) {
+  kavro_err_t err = kv_namer_subject(&des->namers[is_key], topic, is_key,
+                                     writer, subject, error);
+  if (err != KAVRO_OK && (!topic || !*topic)) {
+    subject[0] = '\0';
+    kv_error_clear(error);
+    return KAVRO_OK;
+  }
+  return err;
+}
+
 /* ---- decoding ---------------------------------------------------------------- */
 
 /* Unframe @payload and find its writer schema and the reader that
@@ -756,8 +773,7 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
   out->format = f.format;
   char subject[KAVRO_SUBJECT_MAX] = "";
   if (err == KAVRO_OK && pending_work(des))
-    err = kv_namer_subject(&des->namers[is_key], topic, is_key, f.writer,
-                           subject, error);
+    err = rules_subject(des, topic, is_key, f.writer, subject, error);
   kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject};
   if (err == KAVRO_OK)
     err = decode_body(des, &f, &call, out, consumed, error);
@@ -838,8 +854,7 @@ kavro_err_t kv_deserializer_typed_frame(
   /* Rules run over a generic value; the typed record is read from its
    * encoding afterwards. */
   char subject[KAVRO_SUBJECT_MAX] = "";
-  err = kv_namer_subject(&des->namers[is_key], topic, is_key, out->writer,
-                         subject, error);
+  err = rules_subject(des, topic, is_key, out->writer, subject, error);
   kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject};
   kavro_deserialized_t msg;
   memset(&msg, 0, sizeof(msg));

@@ -744,6 +744,53 @@ static const char rec_avsc[] =
     "{\"type\":\"record\",\"name\":\"R\",\"fields\":"
     "[{\"name\":\"n\",\"type\":\"int\"}]}\n";
 
+/* encode and decode run the rules of the schemas they use (here a CEL
+ * condition of the latest version, -X use.latest.version=true): a refused
+ * datum prints nothing on stdout, names the rule, the action taken and
+ * the path on stderr, the others go on, and the exit status is 1. */
+START_TEST(test_rules_refuse_datum) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(mock);
+  kavro_registry_t *reg = kt_client(url, NULL);
+  kt_register_contract(reg, "s", rec_avsc, NULL,
+                       "{\"domainRules\":[{\"name\":\"nonNegative\",\"kind\":"
+                       "\"CONDITION\",\"mode\":\"WRITEREAD\",\"type\":"
+                       "\"CEL\",\"expr\":\"message.n >= 0\"}]}");
+  kavro_registry_destroy(reg);
+  const char *schema = WRITE_BYTES("rec.avsc", rec_avsc);
+  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n{\"n\": -2}\n"
+                                           "{\"n\": 3}\n");
+  kt_run_t r = RUN("encode", "--registry", url, "--subject", "s", "--schema",
+                   schema, "--hex", "-X", "auto.register.schemas=false", "-X",
+                   "use.latest.version=true", in);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "000000000102\n000000000106\n");
+  ck_assert_contains(r.err, "line 2");
+  ck_assert_contains(r.err, "rule \"nonNegative\" (CONDITION, CEL) failed on "
+                            "WRITE at the message, action ERROR: Expr "
+                            "failed: 'message.n >= 0'");
+  kt_run_free(&r);
+  /* Frames written with the rule disabled are refused on read alike. */
+  r = RUN("encode", "--registry", url, "--subject", "s", "--schema", schema,
+          "--hex", "-X", "auto.register.schemas=false", "-X",
+          "use.latest.version=true", "-X",
+          "rule.executors.nonNegative.disabled=true", in);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  const char *frames = write_bytes("frames.hex", r.out, r.out_length);
+  kt_run_free(&r);
+  r = RUN("decode", "--registry", url, "--hex", frames);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "{\"n\": 1}\n{\"n\": 3}\n");
+  ck_assert_contains(r.err, "rule \"nonNegative\" (CONDITION, CEL) failed on "
+                            "READ");
+  ck_assert_contains(r.err, "action ERROR");
+  kt_run_free(&r);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 /* `encode --schema-id-format header --hex` writes "HEADERHEX PAYLOADHEX"
  * per datum: 0x01 and the registry's GUID of the schema, and the bare
  * body, which is what follows the prefix in the default output; `decode
@@ -1289,6 +1336,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_hex_empty_line_is_a_datum);
   tcase_add_test(tc, test_registry_fault_exit_status);
   tcase_add_test(tc, test_schema_id_in_header);
+  tcase_add_test(tc, test_rules_refuse_datum);
   tcase_add_test(tc, test_setting_errors_name_the_key);
   tcase_add_test(tc, test_help_command);
   tcase_add_test(tc, test_errors_name_the_subcommand);

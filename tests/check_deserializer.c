@@ -286,7 +286,7 @@ START_TEST(read_rule_refused) {
   } cases[] = {{NULL, false, false}, {"NONE", false, true}, {"ERROR", true, true}};
   kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kt_register_contract(reg, "orders-value", v1_text, NULL,
-                       kt_cel_rule_set("READ", cases[_i].on_failure,
+                       kt_unexecutable_rule_set("READ", cases[_i].on_failure,
                                        cases[_i].disabled));
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, frame);
@@ -303,7 +303,7 @@ START_TEST(read_rule_refused) {
       continue;
     }
     ck_assert_int_eq(err, KAVRO_ERR_UNSUPPORTED);
-    ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, CEL) "
+    ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, JSONATA) "
                                      "cannot be executed"),
                   "%s", error.text);
     /* Not dropped nor dead-lettered: this build lacks the executor. */
@@ -323,7 +323,7 @@ START_TEST(read_rule_on_latest_reader) {
   kavro_buf_t *frame = kavro_buf_new(0, 0);
   produce(reg, v1_text, v1_datum, frame);
   kt_register_contract(reg, "orders-value", v2_text, NULL,
-                       kt_cel_rule_set("READ", "ERROR", false));
+                       kt_unexecutable_rule_set("READ", "ERROR", false));
   kavro_registry_t *plain_reg = kt_client(kt_mock_url(0), NULL);
   kavro_deserializer_t *des = deserializer(plain_reg);
   kavro_error_t error;

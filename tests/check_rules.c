@@ -1074,8 +1074,9 @@ START_TEST(dlq_action) {
   kavro_buf_t *out = kavro_buf_new(0, 0);
   ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
                    KAVRO_ERR_RULE);
-  ck_assert_msg(strstr(error.text, "rule \"minutesNotNegative\" failed; the "
-                                   "message went to DLQ topic visits.dlq"),
+  ck_assert_msg(strstr(error.text, "rule \"minutesNotNegative\" failed, "
+                                   "action DLQ: the message went to topic "
+                                   "visits.dlq"),
                 "%s", error.text);
   ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
   /* Read: a frame written before the rule set (by hand) goes as it is. */

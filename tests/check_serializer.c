@@ -1626,9 +1626,9 @@ static void expect_rule_verdict(kavro_registry_t *ser_reg, int c, int id) {
     ck_assert_int_eq(frame_id(out), id);
   } else {
     ck_assert_int_eq(err, KAVRO_ERR_UNSUPPORTED);
-    ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, CEL) "
-                                     "cannot be executed: no executor for "
-                                     "type CEL"),
+    ck_assert_msg(strstr(error.text, "rule \"checkSsn\" (CONDITION, "
+                                     "JSONATA) cannot be executed: no "
+                                     "executor for type JSONATA"),
                   "case %d: %s", c, error.text);
     ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_LOCAL);
     ck_assert_uint_eq(kavro_buf_length(out), 0);
@@ -1646,7 +1646,7 @@ START_TEST(rules_on_latest) {
   kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   int id = kt_register_contract(
       reg, "orders-value", v1_text, NULL,
-      kt_cel_rule_set(rule_cases[_i].mode, rule_cases[_i].on_failure,
+      kt_unexecutable_rule_set(rule_cases[_i].mode, rule_cases[_i].on_failure,
                       rule_cases[_i].disabled));
   kavro_registry_t *ser_reg =
       kt_client(kt_mock_url(0), "use.latest.version", "true",
@@ -1669,7 +1669,7 @@ START_TEST(rules_merged_on_register) {
   kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
   char config[640];
   snprintf(config, sizeof(config), "{\"defaultRuleSet\":%s}",
-           kt_cel_rule_set("WRITE", "ERROR", false));
+           kt_unexecutable_rule_set("WRITE", "ERROR", false));
   kavro_error_t error;
   ck_assert_msg(kavro_registry_put_config(reg, "orders-value", config, NULL,
                                           &error) == KAVRO_OK,

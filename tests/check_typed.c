@@ -1374,14 +1374,14 @@ START_TEST(one_stack_contracts) {
              (const char *const[]){"use.latest.version", "true",
                                    "auto.register.schemas", "false", NULL});
   stack_register_contract(&st, st.s1, NULL,
-                          kt_cel_rule_set("WRITE", NULL, false));
+                          kt_unexecutable_rule_set("WRITE", NULL, false));
   ck_assert_int_eq(both_serialize(&st, "write rule", frame),
                    KAVRO_ERR_UNSUPPORTED);
   stack_close(&st);
   /* A READ rule lets writing pass and refuses reading. */
   stack_open(&st, NULL, NULL);
   stack_register_contract(&st, st.s1, NULL,
-                          kt_cel_rule_set("READ", "ERROR", false));
+                          kt_unexecutable_rule_set("READ", "ERROR", false));
   ck_assert_int_eq(both_serialize(&st, "read rule", frame), KAVRO_OK);
   ck_assert_int_eq(both_deserialize(&st, "read rule", frame, &evo1_visit_type),
                    KAVRO_ERR_UNSUPPORTED);

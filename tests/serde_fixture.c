@@ -178,16 +178,16 @@ uint64_t kt_requests(const kavro_registry_t *reg) {
   return total;
 }
 
-const char *kt_cel_rule_set(const char *mode, const char *on_failure,
-                            bool disabled) {
+const char *kt_unexecutable_rule_set(const char *mode,
+                                     const char *on_failure, bool disabled) {
   static char text[512];
   char action[64] = "";
   if (on_failure)
     snprintf(action, sizeof(action), ",\"onFailure\":\"%s\"", on_failure);
   snprintf(text, sizeof(text),
            "{\"domainRules\":[{\"name\":\"checkSsn\",\"kind\":"
-           "\"CONDITION\",\"type\":\"CEL\",\"mode\":\"%s\",\"expr\":"
-           "\"message.id > 0\",\"disabled\":%s%s}]}",
+           "\"CONDITION\",\"type\":\"JSONATA\",\"mode\":\"%s\","
+           "\"expr\":\"id > 0\",\"disabled\":%s%s}]}",
            mode, disabled ? "true" : "false", action);
   return text;
 }

@@ -79,9 +79,10 @@ int kt_register_contract(kavro_registry_t *reg, const char *subject,
 /* The requests @reg sent, over every endpoint. */
 uint64_t kt_requests(const kavro_registry_t *reg);
 
-/* A rule set of one domain rule named "checkSsn" (CONDITION, CEL) with
- * @mode, @on_failure (NULL: unset) and @disabled, in a static buffer. */
-const char *kt_cel_rule_set(const char *mode, const char *on_failure,
-                            bool disabled);
+/* A rule set of one domain rule named "checkSsn" (CONDITION, JSONATA: a
+ * type kavro has no executor for) with @mode, @on_failure (NULL: unset)
+ * and @disabled, in a static buffer. */
+const char *kt_unexecutable_rule_set(const char *mode,
+                                     const char *on_failure, bool disabled);
 
 #endif
