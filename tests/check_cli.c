@@ -1038,6 +1038,38 @@ START_TEST(test_produce_counts_in_english) {
 }
 END_TEST
 
+/* produce runs the rules of the schema it uses: a record a rule refuses
+ * with the DLQ action goes to dlq.topic through the same producer, the
+ * others are produced (--on-error continue), and the exit status is 1. */
+START_TEST(test_produce_rule_dlq) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(mock);
+  kavro_registry_t *reg = kt_client(url, NULL);
+  kt_register_contract(reg, "counts-value", rec_avsc, NULL,
+                       "{\"domainRules\":[{\"name\":\"nonNegative\",\"kind\":"
+                       "\"CONDITION\",\"mode\":\"WRITE\",\"type\":\"CEL\","
+                       "\"expr\":\"message.n >= 0\",\"onFailure\":\"DLQ\"}]}");
+  kavro_registry_destroy(reg);
+  const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n{\"n\": -2}\n"
+                                           "{\"n\": 3}\n");
+  const char *const argv[] = {kavro_path(), "produce", "-t", "counts",
+                              "--mock-cluster", "1", "-r", url, "--subject",
+                              "counts-value", "-X", "dlq.topic=counts.dlq",
+                              "--on-error", "continue", NULL};
+  kt_run_t r = kt_run(workdir, in, argv);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  ck_assert_contains(r.err, "rule \"nonNegative\" failed, action DLQ: the "
+                            "message went to topic counts.dlq");
+  ck_assert_contains(r.err, "kavro produce: 2 records delivered to counts\n");
+  ck_assert_contains(r.err, "kavro produce: 1 refused record sent to the dead "
+                            "letter topic\n");
+  kt_run_free(&r);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 /* --on-error takes stop or continue, nothing else. */
 START_TEST(test_produce_on_error_usage) {
   kt_run_t r = RUN("produce", "-t", "t", "--mock-cluster", "1", "-r",
@@ -1337,6 +1369,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_registry_fault_exit_status);
   tcase_add_test(tc, test_schema_id_in_header);
   tcase_add_test(tc, test_rules_refuse_datum);
+  tcase_add_test(tc, test_produce_rule_dlq);
   tcase_add_test(tc, test_setting_errors_name_the_key);
   tcase_add_test(tc, test_help_command);
   tcase_add_test(tc, test_errors_name_the_subcommand);

@@ -123,6 +123,10 @@ int kcli_connect(kcli_t *k) {
   if (status != CLI_EXIT_OK)
     return status;
   kavro_error_t error;
+  if (!(k->serde_conf = kavro_conf_dup(k->kavro_conf))) {
+    cli_print_line("kavro %s: out of memory", k->cmd);
+    return CLI_EXIT_USAGE;
+  }
   k->registry = kavro_registry_new(k->kavro_conf, &error);
   if (!k->registry) {
     cli_print_line("kavro %s: registry: %s", k->cmd, error.text);
@@ -160,6 +164,7 @@ void kcli_print_error(const char *cmd, const kavro_error_t *error,
 void kcli_free(kcli_t *k) {
   kavro_registry_destroy(k->registry);
   kavro_conf_destroy(k->kavro_conf);
+  kavro_conf_destroy(k->serde_conf);
   if (k->kafka_conf)
     rd_kafka_conf_destroy(k->kafka_conf);
   memset(k, 0, sizeof *k);

@@ -42,6 +42,9 @@ typedef struct kcli_s {
   rd_kafka_conf_t *kafka_conf; /* librdkafka settings */
   kavro_conf_t *kavro_conf;    /* kavro settings, until kcli_connect() */
   kavro_registry_t *registry;  /* made by kcli_connect() */
+  /* The kavro settings for the serializer or deserializer, where rule
+   * actions are registered: a copy kcli_connect() keeps. */
+  kavro_conf_t *serde_conf;
 } kcli_t;
 
 /* Start with empty configurations.  CLI_EXIT_OK or CLI_EXIT_USAGE. */

@@ -36,6 +36,9 @@ static const char usage[] =
     "them to TOPIC, serialized with the Schema Registry (subject TOPIC-value\n"
     "by default).  A schema the subject's compatibility level refuses is\n"
     "refused before anything is registered or produced, with every reason.\n"
+    "The schema's data contract rules run on each record: a record a rule\n"
+    "refuses is reported (rule, action, path) and not produced; with the\n"
+    "DLQ action it goes to the topic -X dlq.topic=TOPIC names.\n"
     "\n"
     "Options:\n" KCLI_USAGE
     "      --schema FILE       the value schema (.avsc)\n"
@@ -96,8 +99,10 @@ typedef struct datum_s {
 } datum_t;
 
 typedef struct delivery_s {
+  const char *topic; /* the records'; others are dead letters */
   unsigned long delivered;
   unsigned long failed;
+  unsigned long dead_letters; /* sent by a rule's DLQ action */
 } delivery_t;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -108,6 +113,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
     d->failed++;
     fprintf(stderr, "kavro produce: not delivered: %s\n",
             rd_kafka_err2str(m->err));
+  } else if (strcmp(rd_kafka_topic_name(m->rkt), d->topic) != 0) {
+    d->dead_letters++;
   } else {
     d->delivered++;
   }
@@ -406,7 +413,12 @@ static int setup(run_t *r, rd_kafka_t **rkp, delivery_t *delivery) {
   if (!(*rkp = kcli_kafka_new(k, RD_KAFKA_PRODUCER)))
     return CLI_EXIT_USAGE;
   kavro_error_t error;
-  r->producer = kavro_kafka_producer_new(*rkp, k->registry, NULL, 30000, &error);
+  /* A rule whose action is DLQ sends the refused record to dlq.topic
+   * through this same producer. */
+  if (kavro_kafka_dlq_action_add(k->serde_conf, *rkp, &error) == KAVRO_OK)
+    r->producer =
+        kavro_kafka_producer_new(*rkp, k->registry, k->serde_conf, 30000,
+                                 &error);
   if (!r->producer) {
     kcli_print_error("produce", &error, NULL);
     return CLI_EXIT_USAGE;
@@ -428,13 +440,15 @@ static int run(int argc, char **argv) {
   kcli_t k;
   options_t o = {0};
   run_t r = {.k = &k, .o = &o};
-  delivery_t delivery = {0, 0};
+  delivery_t delivery = {.topic = ""};
   rd_kafka_t *rk = NULL;
   int status = kcli_init(&k, "produce");
   if (status == CLI_EXIT_OK)
     status = parse_options(argc, argv, &k, &o);
-  if (status == CLI_EXIT_OK)
+  if (status == CLI_EXIT_OK) {
+    delivery.topic = k.topic;
     status = setup(&r, &rk, &delivery);
+  }
   if (status == CLI_EXIT_OK)
     status = produce_all(&r, rk);
   if (rk) {
@@ -444,6 +458,10 @@ static int run(int argc, char **argv) {
       fprintf(stderr, "kavro produce: %lu record%s delivered to %s%s\n",
               delivery.delivered, cli_plural_s(delivery.delivered), k.topic,
               lost ? ", some NOT delivered" : "");
+    if (delivery.dead_letters)
+      fprintf(stderr, "kavro produce: %lu refused record%s sent to the "
+                      "dead letter topic\n",
+              delivery.dead_letters, cli_plural_s(delivery.dead_letters));
     if (r.failed_lines && o.keep_going)
       fprintf(stderr, "kavro produce: %lu of %lu line%s failed\n",
               r.failed_lines, r.lines, cli_plural_s(r.lines));
