@@ -12,7 +12,7 @@ set -eu
 PACKAGES="
   build-essential autoconf automake libtool pkg-config make git
   libavro-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev
-  libmicrohttpd-dev libgnutls28-dev libssl-dev libarchive-dev libpcre2-dev check tzdata
+  libmicrohttpd-dev libgnutls28-dev libssl-dev libarchive-dev libpcre2-dev libyaml-dev check tzdata
   libxml2-utils unzip zip
   python3 python3-avro python3-confluent-kafka python3-requests
   nodejs npm

@@ -2067,39 +2067,61 @@ static void make_old_and_new(void) {
 }
 
 static const struct {
-  const char *config;
+  const char *config;    /* sr-compat.json */
+  const char *yaml;      /* the same rules as .sr-compat.yaml */
   int status;            /* exit status with it */
   const char *reason;    /* of the ignored finding, NULL: not ignored */
 } ignore_cases[] = {
     {"{\"ignore\": [{\"kind\": \"READER_FIELD_MISSING_DEFAULT_VALUE\", "
-     "\"reason\": \"by kind\"}]}", 0, "by kind"},
-    {"{\"ignore\": [{\"path\": \"avro/*.avsc\", \"reason\": \"by glob\"}]}", 0,
-     "by glob"},
-    {"{\"ignore\": [{\"path\": \"avro\", \"reason\": \"by directory\"}]}", 0,
-     "by directory"},
-    {"{\"ignore\": [{\"subject\": \"shop-*\", \"reason\": \"by subject\"}]}", 0,
-     "by subject"},
+     "\"reason\": \"by kind\"}]}",
+     "# accepted findings\n"
+     "ignore:\n"
+     "  - kind: READER_FIELD_MISSING_DEFAULT_VALUE\n"
+     "    reason: by kind\n", 0, "by kind"},
+    {"{\"ignore\": [{\"path\": \"avro/*.avsc\", \"reason\": \"by glob\"}]}",
+     "ignore: [{path: avro/*.avsc, reason: by glob}]\n", 0, "by glob"},
+    {"{\"ignore\": [{\"path\": \"avro\", \"reason\": \"by directory\"}]}",
+     "ignore:\n"
+     "- path: avro  # the whole directory\n"
+     "  reason: >-\n"
+     "    by\n"
+     "    directory\n", 0, "by directory"},
+    {"{\"ignore\": [{\"subject\": \"shop-*\", \"reason\": \"by subject\"}]}",
+     "%YAML 1.2\n---\nignore:\n  - {\"subject\": \"shop-*\", reason: 'by subject'}\n"
+     "...\n", 0, "by subject"},
+    /* YAML 1.1 would read yes as true, which is not a reason. */
     {"{\"ignore\": [{\"kind\": \"READER_FIELD_MISSING_DEFAULT_VALUE\", "
-     "\"path\": \"other/*\"}]}", 1, NULL},
-    {"{\"ignore\": [{\"kind\": \"TYPE_MISMATCH\"}]}", 1, NULL},
-    {"{\"ignore\": [{\"subject\": \"billing-*\"}]}", 1, NULL},
-    {"{\"ignore\": []}", 1, NULL},
+     "\"reason\": \"yes\"}]}",
+     "ignore:\n  - kind: READER_FIELD_MISSING_DEFAULT_VALUE\n    reason: yes\n", 0,
+     "yes"},
+    {"{\"ignore\": [{\"kind\": \"READER_FIELD_MISSING_DEFAULT_VALUE\", "
+     "\"path\": \"other/*\"}]}",
+     "ignore:\n  - kind: READER_FIELD_MISSING_DEFAULT_VALUE\n    path: other/*\n",
+     1, NULL},
+    {"{\"ignore\": [{\"kind\": \"TYPE_MISMATCH\"}]}",
+     "ignore: [{kind: TYPE_MISMATCH}]", 1, NULL},
+    {"{\"ignore\": [{\"subject\": \"billing-*\"}]}",
+     "ignore:\n- subject: billing-*\n", 1, NULL},
+    {"{\"ignore\": []}", "ignore: []\n", 1, NULL},
+    {"{}", "{}\n", 1, NULL},
 };
 
-START_TEST(test_config_ignore) {
-  make_old_and_new();
-  write_file(work, "sr-compat.json", ignore_cases[_i].config);
+/* The JSON report of case @i's check with the configuration @text written
+ * as @name at the top of work, the case's verdict asserted; without its
+ * "config" member, which names the file. */
+static json_t *ignore_case_report(int i, const char *name, const char *text) {
+  write_file(work, name, text);
   run_t r = sr(work, "check", "--no-catalog", "--format", "json", "--subject",
                "shop-value", "--against-dir", "old", "avro/order.avsc", NULL);
-  ck_assert_msg(r.status == ignore_cases[_i].status, "case %d: exit %d\n%s%s", _i,
-                r.status, r.out, r.err);
+  ck_assert_msg(r.status == ignore_cases[i].status, "case %d, %s: exit %d\n%s%s",
+                i, name, r.status, r.out, r.err);
   json_t *root = parse_json_output(&r);
-  ck_assert_str_eq(json_string_value(json_object_get(root, "config")),
-                   "sr-compat.json");
+  ck_assert_str_eq(json_string_value(json_object_get(root, "config")), name);
+  json_object_del(root, "config");
   json_t *unit = json_array_get(json_object_get(root, "results"), 0);
   json_t *ignored = json_object_get(unit, "ignored");
   json_t *findings = json_object_get(unit, "findings");
-  if (ignore_cases[_i].reason) {
+  if (ignore_cases[i].reason) {
     ck_assert_str_eq(json_string_value(json_object_get(unit, "status")), "compatible");
     ck_assert_uint_eq(json_array_size(findings), 0);
     ck_assert_uint_eq(json_array_size(ignored), 1);
@@ -2107,7 +2129,7 @@ START_TEST(test_config_ignore) {
     ck_assert_str_eq(json_string_value(json_object_get(f, "kind")),
                      "READER_FIELD_MISSING_DEFAULT_VALUE");
     ck_assert_str_eq(json_string_value(json_object_get(f, "reason")),
-                     ignore_cases[_i].reason);
+                     ignore_cases[i].reason);
     ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), "ignore[0]");
   } else {
     ck_assert_str_eq(json_string_value(json_object_get(unit, "status")),
@@ -2115,8 +2137,27 @@ START_TEST(test_config_ignore) {
     ck_assert_uint_eq(json_array_size(findings), 1);
     ck_assert_uint_eq(json_array_size(ignored), 0);
   }
-  json_decref(root);
   run_free(&r);
+  return root;
+}
+
+START_TEST(test_config_ignore) {
+  make_old_and_new();
+  json_decref(ignore_case_report(_i, "sr-compat.json", ignore_cases[_i].config));
+}
+END_TEST
+
+/* The same rules in YAML give the very same report. */
+START_TEST(test_config_yaml_same_as_json) {
+  make_old_and_new();
+  json_t *from_json = ignore_case_report(_i, "sr-compat.json", ignore_cases[_i].config);
+  char *json_file = path_in(work, "sr-compat.json");
+  ck_assert_int_eq(unlink(json_file), 0);
+  free(json_file);
+  json_t *from_yaml = ignore_case_report(_i, ".sr-compat.yaml", ignore_cases[_i].yaml);
+  ck_assert_msg(json_equal(from_json, from_yaml), "case %d: reports differ", _i);
+  json_decref(from_json);
+  json_decref(from_yaml);
 }
 END_TEST
 
@@ -2189,6 +2230,157 @@ START_TEST(test_config_errors) {
          "old", "avro/order.avsc", NULL);
   ck_assert_int_eq(r.status, 2);
   assert_contains(r.err, "missing.json");
+  run_free(&r);
+}
+END_TEST
+
+static const struct {
+  const char *yaml;
+  const char *at;    /* ".sr-compat.yaml:LINE:COLUMN: " */
+  const char *says;
+} bad_yaml[] = {
+    /* What YAML has and the JSON file does not. */
+    {"ignore:\n  - kind: &k TYPE_MISMATCH\n  - kind: *k\n", ":2:11: ",
+     "an anchor (&k): anchors and aliases are not supported"},
+    {"ignore: *rules\n", ":1:9: ", "an alias (*rules): anchors and aliases"},
+    {"ignore:\n  - kind: !!str TYPE_MISMATCH\n", ":2:11: ",
+     "a tag (tag:yaml.org,2002:str): tags are not supported"},
+    {"ignore: !rules []\n", ":1:9: ", "a tag (!rules): tags are not supported"},
+    {"%TAG !k! tag:example.com,2026:\n---\nignore: []\n", ":1:1: ",
+     "a %TAG directive: tags are not supported"},
+    {"ignore: []\n---\nignore: []\n", ":2:1: ",
+     "a second document: the configuration is one document"},
+    {"ignore:\n  - kind: TYPE_MISMATCH\n    kind: TYPE_MISMATCH\n", ":3:5: ",
+     "duplicate key \"kind\""},
+    {"ignore:\n  - {? [kind]: TYPE_MISMATCH}\n", ":2:8: ",
+     "a key that is a sequence: keys are strings"},
+    {"ignore:\n  - path: \"avro\\0x\"\n", ":2:11: ",
+     "a string with a NUL character"},
+    {"ignore:\n  - path: \"\xff\"\n", ":2:12: ", "invalid YAML: invalid leading UTF-8"},
+    {"ignore:\n  - path: 99999999999999999999\n", ":2:11: ",
+     "integer 99999999999999999999 out of range"},
+    {"ignore:\n  - path: .nan\n", ":2:11: ", ".nan is not a finite number"},
+    {"ignore: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]"
+     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+     ":1:72: ", "nested deeper than 64 levels"},
+    {"# no rules yet\n", ":2:1: ", "no document: the configuration is a mapping"},
+    /* Malformed YAML. */
+    {"ignore:\n  - kind: X\n   bad: [\n", ":3:4: ",
+     "invalid YAML: did not find expected '-' indicator (while parsing a "
+     "block collection at 2:3)"},
+    {"ignore: [{kind: TYPE_MISMATCH\n", ":2:1: ",
+     "invalid YAML: did not find expected ',' or '}'"},
+    /* The checks the JSON file gets, placed on the line. */
+    {"ignore:\n  - path: avro\n  - kind: NO_SUCH_KIND\n", ":3:5: /ignore/1/kind: ",
+     "unknown kind \"NO_SUCH_KIND\""},
+    {"ignore:\n  - kinds: TYPE_MISMATCH\n", ":2:5: /ignore/0/kinds: ",
+     "unknown member \"kinds\""},
+    {"ignore:\n  - path: 7\n", ":2:5: /ignore/0/path: ", "must be a non-empty string"},
+    {"ignore:\n  - path: true\n", ":2:5: /ignore/0/path: ",
+     "must be a non-empty string"},
+    {"ignore:\n  - reason: everything\n", ":2:5: /ignore/0: ",
+     "a rule needs \"kind\", \"path\" or \"subject\": this one would ignore "
+     "every finding"},
+    {"ignore:\n  - TYPE_MISMATCH\n", ":2:5: /ignore/0: ",
+     "an ignore rule is a mapping"},
+    {"ignore: {}\n", ":1:1: /ignore: ", "must be a sequence of rules"},
+    {"- ignore: []\n", ":1:1: ", "must be a mapping"},
+};
+
+START_TEST(test_config_yaml_errors) {
+  make_old_and_new();
+  write_file(work, ".sr-compat.yaml", bad_yaml[_i].yaml);
+  run_t r = sr(work, "check", "--no-catalog", "--against-dir", "old",
+               "avro/order.avsc", NULL);
+  ck_assert_msg(r.status == 2, "case %d: exit %d\n%s", _i, r.status, r.err);
+  char *where = NULL;
+  append(&where, "sr-compat: .sr-compat.yaml%s%s", bad_yaml[_i].at, bad_yaml[_i].says);
+  assert_contains(r.err, where);
+  free(where);
+  ck_assert_str_eq(r.out, "");
+  run_free(&r);
+}
+END_TEST
+
+/* Which file is the configuration: the YAML names at the top of the
+ * repository, the format by the name --config gives, and a refusal to
+ * guess between two files. */
+START_TEST(test_config_discovery) {
+  make_old_and_new();
+  git(work, "-c", "init.defaultBranch=main", "init", "-q", NULL);
+  char *avro = path_in(work, "avro");
+  static const char *const names[] = {".sr-compat.yaml", ".sr-compat.yml"};
+  for (size_t i = 0; i < 2; i++) {
+    write_file(work, names[i], "ignore:\n  - path: avro/order.avsc\n");
+    run_t r = sr(avro, "check", "--no-catalog", "--format", "json", "--against",
+                 "../old/avro/order.avsc", "order.avsc", NULL);
+    ck_assert_msg(r.status == 0, "%s: %s%s", names[i], r.out, r.err);
+    json_t *root = parse_json_output(&r);
+    char *shown = NULL;
+    append(&shown, "../%s", names[i]);
+    ck_assert_str_eq(json_string_value(json_object_get(root, "config")), shown);
+    free(shown);
+    json_decref(root);
+    run_free(&r);
+    char *file = path_in(work, names[i]);
+    ck_assert_int_eq(unlink(file), 0);
+    free(file);
+  }
+  /* Two of them: which one holds the rules would be a guess. */
+  write_file(work, "sr-compat.json", "{\"ignore\": [{\"path\": \"avro\"}]}");
+  write_file(work, ".sr-compat.yaml", "ignore: [{kind: TYPE_MISMATCH}]\n");
+  run_t r = sr(avro, "check", "--no-catalog", "--against", "../old/avro/order.avsc",
+               "order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "more than one configuration file: ../sr-compat.json and "
+                         "../.sr-compat.yaml; keep one (or choose one with --config)");
+  ck_assert_str_eq(r.out, "");
+  run_free(&r);
+  write_file(work, ".sr-compat.yml", "ignore: []\n");
+  r = sr(work, "lint", "--no-catalog", "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "sr-compat.json, .sr-compat.yaml and .sr-compat.yml; ");
+  run_free(&r);
+  /* --config chooses; --no-config reads none. */
+  r = sr(work, "check", "--no-catalog", "--config", ".sr-compat.yaml",
+         "--against-dir", "old", "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--config", "sr-compat.json",
+         "--against-dir", "old", "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 0);
+  run_free(&r);
+  r = sr(work, "check", "--no-catalog", "--no-config", "--against-dir", "old",
+         "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 1);
+  run_free(&r);
+  /* The format goes by the name: YAML in a file named .json is bad JSON. */
+  write_file(work, "rules.json", "ignore: [{path: avro}]\n");
+  r = sr(work, "check", "--no-catalog", "--config", "rules.json",
+         "--against-dir", "old", "avro/order.avsc", NULL);
+  ck_assert_int_eq(r.status, 2);
+  assert_contains(r.err, "rules.json:1:6: invalid JSON");
+  run_free(&r);
+  write_file(work, "rules.yml", "ignore: [{path: avro}]\n");
+  r = sr(work, "check", "--no-catalog", "--config", "rules.yml",
+         "--against-dir", "old", "avro/order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  run_free(&r);
+  free(avro);
+}
+END_TEST
+
+/* Outside a repository: the current directory's .sr-compat.yaml. */
+START_TEST(test_config_yaml_outside_repository) {
+  make_old_and_new();
+  write_file(work, ".sr-compat.yaml",
+             "ignore:\n  - kind: READER_FIELD_MISSING_DEFAULT_VALUE\n"
+             "    reason: \"replayed from S3 only\"\n");
+  run_t r = sr(work, "check", "--no-catalog", "--verbose", "--against-dir", "old",
+               "avro/order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out,
+                  "    ignored by .sr-compat.yaml ignore[0]: replayed from S3 only\n");
   run_free(&r);
 }
 END_TEST
@@ -2991,9 +3183,15 @@ static Suite *sr_compat_suite(void) {
   tcase_set_timeout(t, 60);
   tcase_add_loop_test(t, test_config_ignore, 0,
                       (int)(sizeof(ignore_cases) / sizeof(ignore_cases[0])));
+  tcase_add_loop_test(t, test_config_yaml_same_as_json, 0,
+                      (int)(sizeof(ignore_cases) / sizeof(ignore_cases[0])));
   tcase_add_test(t, test_config_verbose_and_choice);
   tcase_add_loop_test(t, test_config_errors, 0,
                       (int)(sizeof(bad_configs) / sizeof(bad_configs[0])));
+  tcase_add_loop_test(t, test_config_yaml_errors, 0,
+                      (int)(sizeof(bad_yaml) / sizeof(bad_yaml[0])));
+  tcase_add_test(t, test_config_discovery);
+  tcase_add_test(t, test_config_yaml_outside_repository);
   tcase_add_test(t, test_config_lint);
   tcase_add_test(t, test_path_filters);
   tcase_add_test(t, test_paths_as_given);

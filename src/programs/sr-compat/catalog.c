@@ -53,25 +53,6 @@ static kavro_err_t bad(const loader_t *l, const char *pointer, const char *fmt,
   return KAVRO_ERR_INVALID_ARG;
 }
 
-/* @base + "/" + @token, the token escaped as RFC 6901 says ('~' and '/'). */
-static char *pointer_append(const char *base, const char *token) {
-  size_t extra = 0;
-  for (const char *c = token; *c; c++)
-    extra += (*c == '~' || *c == '/');
-  char *out = sc_xmalloc(strlen(base) + strlen(token) + extra + 2);
-  char *o = out + sprintf(out, "%s/", base);
-  for (const char *c = token; *c; c++) {
-    if (*c == '~' || *c == '/') {
-      *o++ = '~';
-      *o++ = *c == '~' ? '0' : '1';
-    } else {
-      *o++ = *c;
-    }
-  }
-  *o = '\0';
-  return out;
-}
-
 static kavro_err_t only_members(const loader_t *l, json_t *obj,
                                 const char *pointer,
                                 const char *const *allowed) {
@@ -223,14 +204,14 @@ static kavro_err_t load_references(const loader_t *l, sc_file_t *file,
     return KAVRO_OK;
   if (!json_is_array(refs))
     return bad(l, pointer, "\"references\" must be an array");
-  char *base = pointer_append(pointer, "references");
+  char *base = sc_pointer_append(pointer, "references");
   kavro_err_t err = KAVRO_OK;
   size_t i;
   json_t *ref;
   json_array_foreach(refs, i, ref) {
     char index[32];
     snprintf(index, sizeof(index), "%zu", i);
-    char *at = pointer_append(base, index);
+    char *at = sc_pointer_append(base, index);
     err = load_reference(l, file, ref, at);
     free(at);
     if (err != KAVRO_OK)
@@ -293,7 +274,7 @@ static kavro_err_t load_catalog(const loader_t *l, json_t *root) {
   const char *name;
   json_t *entry;
   json_object_foreach(topics, name, entry) {
-    char *pointer = pointer_append("/topics", name);
+    char *pointer = sc_pointer_append("/topics", name);
     err = load_topic(l, name, entry, pointer);
     free(pointer);
     if (err != KAVRO_OK)

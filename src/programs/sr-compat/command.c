@@ -137,8 +137,11 @@ static kavro_err_t load_config(sc_common_t *common, const sc_fileset_t *set,
                                kavro_error_t *error) {
   if (common->no_config)
     return KAVRO_OK;
-  char *path = common->config_path ? sc_xstrdup(common->config_path)
-                                   : sc_config_default(set->cwd);
+  char *path = NULL;
+  if (common->config_path)
+    path = sc_xstrdup(common->config_path);
+  else if (sc_config_default(set->cwd, &path, error) != KAVRO_OK)
+    return error->code;
   if (!path)
     return KAVRO_OK;
   common->config = sc_config_load(path, error);

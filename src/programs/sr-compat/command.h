@@ -49,8 +49,9 @@ enum {
   "  --path PATH        check only the files at or under PATH (repeatable)\n"  \
   "  --exclude-path PATH\n"                                                  \
   "                     skip the files at or under PATH (repeatable)\n"      \
-  "  --config FILE      ignore rules (default: sr-compat.json at the top of\n" \
-  "                     the repository, when it exists; see doc/sr-compat.md)\n" \
+  "  --config FILE      ignore rules, YAML when FILE ends in .yaml or .yml\n" \
+  "                     (default: sr-compat.json or .sr-compat.yaml at the\n" \
+  "                     top of the repository; see doc/sr-compat.md)\n"    \
   "  --no-config        ignore the default configuration\n"                  \
   "  --verbose          also show the findings the configuration ignores\n"
 

@@ -1,7 +1,9 @@
 /*
- * sr-compat - the configuration file (see config.h).
+ * sr-compat - the configuration file (see config_file.h).
  */
 #include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,21 +11,51 @@
 #include <jansson.h>
 
 #include "config_file.h"
+#include "config_yaml.h"
 #include "git.h"
 #include "lint.h"
 #include "util.h"
 
-char *sc_config_default(const char *cwd) {
-  char *top = sc_git_toplevel(cwd, NULL);
-  char *path = sc_path_join(top ? top : cwd, SC_CONFIG_FILE);
-  free(top);
-  if (access(path, F_OK) != 0) {
-    free(path);
-    return NULL;
+/* The names looked for at the top of the repository.  One of them at most:
+ * with two, which one holds the rules would be a guess. */
+static const char *const default_names[] = {"sr-compat.json", ".sr-compat.yaml",
+                                            ".sr-compat.yml", NULL};
+
+/* "A", "A and B", "A, B and C": the @count names of @found. */
+static char *name_list(char *const *found, size_t count) {
+  char *list = sc_xstrdup(found[0]);
+  for (size_t i = 1; i < count; i++) {
+    char *longer = sc_xasprintf("%s%s%s", list, i + 1 < count ? ", " : " and ",
+                                found[i]);
+    free(list);
+    list = longer;
   }
-  char *shown = sc_path_display(cwd, path);
-  free(path);
-  return shown;
+  return list;
+}
+
+kavro_err_t sc_config_default(const char *cwd, char **pathp,
+                              kavro_error_t *error) {
+  char *top = sc_git_toplevel(cwd, NULL);
+  char *found[sizeof(default_names) / sizeof(default_names[0])];
+  size_t count = 0;
+  for (size_t i = 0; default_names[i]; i++) {
+    char *path = sc_path_join(top ? top : cwd, default_names[i]);
+    if (access(path, F_OK) == 0)
+      found[count++] = sc_path_display(cwd, path);
+    free(path);
+  }
+  free(top);
+  *pathp = count == 1 ? found[0] : NULL;
+  if (count <= 1)
+    return KAVRO_OK;
+  char *list = name_list(found, count);
+  kavro_err_t err = sc_fail(error, KAVRO_ERR_INVALID_ARG, NULL,
+                            "more than one configuration file: %s; keep "
+                            "one (or choose one with --config)", list);
+  free(list);
+  for (size_t i = 0; i < count; i++)
+    free(found[i]);
+  return err;
 }
 
 void sc_config_destroy(sc_config_t *config) {
@@ -42,12 +74,35 @@ void sc_config_destroy(sc_config_t *config) {
   free(config);
 }
 
-/* An error in the configuration at JSON pointer @pointer. */
-static kavro_err_t bad(const sc_config_t *config, const char *pointer,
-                       kavro_error_t *error, const char *text) {
-  sc_fail(error, KAVRO_ERR_INVALID_ARG, config->path, "%s", text);
-  if (error)
-    snprintf(error->path, sizeof(error->path), "%s", pointer);
+/* One reading of a configuration file into its sc_config_t. */
+typedef struct loader_s {
+  sc_config_t *config;
+  json_t *positions;    /* YAML: JSON pointer -> [line, column]; JSON: NULL */
+  const char *object;   /* what the format calls an object ... */
+  const char *array;    /* ... and an array */
+  kavro_error_t *error;
+} loader_t;
+
+/* An error in the configuration at JSON pointer @pointer, at its line and
+ * column when the format gives them. */
+static kavro_err_t bad(const loader_t *l, const char *pointer, const char *fmt,
+                       ...) __attribute__((format(printf, 3, 4)));
+static kavro_err_t bad(const loader_t *l, const char *pointer, const char *fmt,
+                       ...) {
+  if (!l->error)
+    return KAVRO_ERR_INVALID_ARG;
+  char text[KAVRO_ERROR_TEXT_LENGTH];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  sc_fail(l->error, KAVRO_ERR_INVALID_ARG, l->config->path, "%s", text);
+  snprintf(l->error->path, sizeof(l->error->path), "%s", pointer);
+  json_t *at = json_object_get(l->positions, pointer);
+  if (at) {
+    l->error->line = (int)json_integer_value(json_array_get(at, 0));
+    l->error->column = (int)json_integer_value(json_array_get(at, 1));
+  }
   return KAVRO_ERR_INVALID_ARG;
 }
 
@@ -61,90 +116,106 @@ static bool known_kind(const char *kind) {
 }
 
 /* The string member @key of rule @index into @out; absent leaves NULL. */
-static kavro_err_t rule_string(const sc_config_t *config, json_t *rule,
-                               size_t index, const char *key, char **out,
-                               kavro_error_t *error) {
+static kavro_err_t rule_string(const loader_t *l, json_t *rule, size_t index,
+                               const char *key, char **out) {
   json_t *value = json_object_get(rule, key);
   if (!value)
     return KAVRO_OK;
   char pointer[64];
   snprintf(pointer, sizeof(pointer), "/ignore/%zu/%s", index, key);
   if (!json_is_string(value) || json_string_length(value) == 0)
-    return bad(config, pointer, error, "must be a non-empty string");
+    return bad(l, pointer, "must be a non-empty string");
   *out = sc_xstrdup(json_string_value(value));
   return KAVRO_OK;
 }
 
-static kavro_err_t load_rule(sc_config_t *config, json_t *rule, size_t index,
-                             kavro_error_t *error) {
+/* Every member of @object at @pointer one of @allowed (a NULL-terminated
+ * list, shown in the error as @shown)? */
+static kavro_err_t known_members(const loader_t *l, json_t *object,
+                                 const char *pointer,
+                                 const char *const *allowed, const char *shown) {
+  const char *key;
+  json_t *value;
+  json_object_foreach(object, key, value) {
+    if (!sc_str_in(key, allowed)) {
+      char *member = sc_pointer_append(pointer, key);
+      kavro_err_t err = bad(l, member, "unknown member \"%s\" (%s)", key, shown);
+      free(member);
+      return err;
+    }
+  }
+  return KAVRO_OK;
+}
+
+static kavro_err_t load_rule(const loader_t *l, json_t *rule, size_t index) {
   static const char *const keys[] = {"kind", "path", "subject", "reason", NULL};
   char pointer[64];
   snprintf(pointer, sizeof(pointer), "/ignore/%zu", index);
   if (!json_is_object(rule))
-    return bad(config, pointer, error,
-               "an ignore rule is an object with \"kind\", \"path\", "
-               "\"subject\" and \"reason\"");
-  const char *key;
-  json_t *value;
-  json_object_foreach(rule, key, value) {
-    if (!sc_str_in(key, keys)) {
-      char *text = sc_xasprintf("unknown member \"%s\" (kind, path, subject, "
-                                "reason)", key);
-      kavro_err_t err = bad(config, pointer, error, text);
-      free(text);
-      return err;
-    }
-  }
-  sc_ignore_rule_t *r = &config->rules[index];
-  kavro_err_t err = KAVRO_OK;
+    return bad(l, pointer, "an ignore rule is %s with \"kind\", \"path\", "
+               "\"subject\" and \"reason\"", l->object);
+  kavro_err_t err = known_members(l, rule, pointer, keys,
+                                  "kind, path, subject, reason");
+  sc_ignore_rule_t *r = &l->config->rules[index];
   for (size_t k = 0; keys[k] && err == KAVRO_OK; k++) {
     char **field = k == 0 ? &r->kind : k == 1 ? &r->path
                    : k == 2 ? &r->subject : &r->reason;
-    err = rule_string(config, rule, index, keys[k], field, error);
+    err = rule_string(l, rule, index, keys[k], field);
   }
   if (err != KAVRO_OK)
     return err;
   if (!r->kind && !r->path && !r->subject)
-    return bad(config, pointer, error,
-               "a rule needs \"kind\", \"path\" or \"subject\": this one "
-               "would ignore every finding");
+    return bad(l, pointer, "a rule needs \"kind\", \"path\" or \"subject\": "
+               "this one would ignore every finding");
   if (r->kind && !known_kind(r->kind)) {
-    char *text = sc_xasprintf("unknown kind \"%s\": an incompatibility kind "
-                              "(TYPE_MISMATCH, ...) or a lint rule id", r->kind);
     snprintf(pointer, sizeof(pointer), "/ignore/%zu/kind", index);
-    err = bad(config, pointer, error, text);
-    free(text);
+    err = bad(l, pointer, "unknown kind \"%s\": an incompatibility kind "
+              "(TYPE_MISMATCH, ...) or a lint rule id", r->kind);
   }
   return err;
 }
 
-static kavro_err_t load_config(sc_config_t *config, json_t *root,
-                               kavro_error_t *error) {
+static kavro_err_t load_config(const loader_t *l, json_t *root) {
+  static const char *const keys[] = {"ignore", NULL};
   if (!json_is_object(root))
-    return bad(config, "", error, "must be a JSON object");
-  const char *key;
-  json_t *value;
-  json_object_foreach(root, key, value) {
-    if (strcmp(key, "ignore") != 0) {
-      char *text = sc_xasprintf("unknown member \"%s\" (ignore)", key);
-      kavro_err_t err = bad(config, "", error, text);
-      free(text);
-      return err;
-    }
-  }
+    return bad(l, "", "must be %s", l->object);
+  kavro_err_t err = known_members(l, root, "", keys, "ignore");
+  if (err != KAVRO_OK)
+    return err;
   json_t *rules = json_object_get(root, "ignore");
   if (!rules)
     return KAVRO_OK;
   if (!json_is_array(rules))
-    return bad(config, "/ignore", error, "must be an array of rules");
+    return bad(l, "/ignore", "must be %s of rules", l->array);
+  sc_config_t *config = l->config;
   config->rule_count = json_array_size(rules);
   config->rules = sc_xcalloc(config->rule_count + 1, sizeof(*config->rules));
-  for (size_t i = 0; i < config->rule_count; i++) {
-    kavro_err_t err = load_rule(config, json_array_get(rules, i), i, error);
-    if (err != KAVRO_OK)
-      return err;
+  for (size_t i = 0; i < config->rule_count && err == KAVRO_OK; i++)
+    err = load_rule(l, json_array_get(rules, i), i);
+  return err;
+}
+
+/* Is @path a YAML file by its name (.yaml, .yml)?  Anything else is read
+ * as JSON, as --config FILE always was. */
+static bool yaml_named(const char *path) {
+  size_t n = strlen(path);
+  return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+         (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+/* The value of the JSON file @path holding @text. */
+static json_t *parse_json(const char *path, const char *text, size_t length,
+                          kavro_error_t *error) {
+  json_error_t jerr;
+  json_t *root = json_loadb(text, length, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    sc_fail(error, KAVRO_ERR_JSON, path, "invalid JSON: %s", jerr.text);
+    if (error) {
+      error->line = jerr.line;
+      error->column = jerr.column;
+    }
   }
-  return KAVRO_OK;
+  return root;
 }
 
 sc_config_t *sc_config_load(const char *path, kavro_error_t *error) {
@@ -161,20 +232,21 @@ sc_config_t *sc_config_load(const char *path, kavro_error_t *error) {
   config->path = sc_xstrdup(path);
   config->base = sc_path_dirname(real);
   free(real);
-  json_error_t jerr;
-  json_t *root = json_loadb(text, length, JSON_REJECT_DUPLICATES, &jerr);
-  free(text);
-  kavro_err_t err;
-  if (!root) {
-    err = sc_fail(error, KAVRO_ERR_JSON, path, "invalid JSON: %s", jerr.text);
-    if (error) {
-      error->line = jerr.line;
-      error->column = jerr.column;
-    }
+  loader_t l = {config, NULL, "a JSON object", "an array", error};
+  json_t *root;
+  if (yaml_named(path)) {
+    /* One model: the YAML becomes the JSON file's value, checked below. */
+    root = sc_yaml_load(path, text, length, &l.positions, error);
+    l.object = "a mapping";
+    l.array = "a sequence";
   } else {
-    err = load_config(config, root, error);
-    json_decref(root);
+    root = parse_json(path, text, length, error);
   }
+  free(text);
+  kavro_err_t err = root ? load_config(&l, root)
+                         : error ? error->code : KAVRO_ERR_INVALID_ARG;
+  json_decref(root);
+  json_decref(l.positions);
   if (err != KAVRO_OK) {
     sc_config_destroy(config);
     return NULL;

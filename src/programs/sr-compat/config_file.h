@@ -1,12 +1,18 @@
 /*
- * sr-compat - the configuration file, sr-compat.json: which findings a
- * repository has decided to live with.  Each ignore rule names a finding
- * kind (an incompatibility kind as the compat part names it, or a lint
- * rule id), a path glob and/or a subject glob, with an optional reason
- * shown wherever the ignored finding is reported.
+ * sr-compat - the configuration file, sr-compat.json or .sr-compat.yaml:
+ * which findings a repository has decided to live with.  Each ignore rule
+ * names a finding kind (an incompatibility kind as the compat part names
+ * it, or a lint rule id), a path glob and/or a subject glob, with an
+ * optional reason shown wherever the ignored finding is reported.
  *
  *   {"ignore": [{"kind": "TYPE_MISMATCH", "path": "avro/legacy",
  *                "subject": "legacy-*", "reason": "replayed from S3 only"}]}
+ *
+ * or in YAML (read into the same value, config_yaml.h):
+ *
+ *   ignore:
+ *     - {kind: TYPE_MISMATCH, path: avro/legacy, subject: legacy-*,
+ *        reason: replayed from S3 only}
  *
  * Found at the top of the git work tree that holds the current directory
  * (else in the current directory), or given with --config.
@@ -19,9 +25,6 @@
 #include <kavro.h>
 
 #include "report.h"
-
-/* The file name looked for at the top of the repository. */
-#define SC_CONFIG_FILE "sr-compat.json"
 
 typedef struct sc_ignore_rule_s {
   char *kind;     /* exact kind or rule id, NULL: any */
@@ -38,14 +41,18 @@ typedef struct sc_config_s {
   size_t rule_count;
 } sc_config_t;
 
-/* The default configuration of a run from @cwd (canonical): the path of
- * SC_CONFIG_FILE at the top of the work tree, or in @cwd outside one, as
- * shown from @cwd; NULL when there is none.  Free it. */
-char *sc_config_default(const char *cwd);
+/* The default configuration of a run from @cwd (canonical) into @path:
+ * sr-compat.json, .sr-compat.yaml or .sr-compat.yml at the top of the work
+ * tree, or in @cwd outside one, as shown from @cwd; NULL when there is
+ * none.  More than one of them is an error naming each.  Free @path. */
+kavro_err_t sc_config_default(const char *cwd, char **path,
+                              kavro_error_t *error);
 
-/* Read and check the configuration at @path.  Unknown members, wrong types,
- * a rule that matches everything and an unknown kind are errors that name
- * the file and the JSON pointer.  NULL (with @error) on failure. */
+/* Read and check the configuration at @path: YAML when its name ends in
+ * .yaml or .yml, else JSON.  Unknown members, wrong types, a rule that
+ * matches everything and an unknown kind are errors that name the file
+ * and the JSON pointer (and, in YAML, the line and column).  NULL (with
+ * @error) on failure. */
 sc_config_t *sc_config_load(const char *path, kavro_error_t *error);
 
 void sc_config_destroy(sc_config_t *config);

@@ -241,3 +241,21 @@ bool sc_str_in(const char *name, const char *const *list) {
       return true;
   return false;
 }
+
+char *sc_pointer_append(const char *base, const char *token) {
+  size_t extra = 0;
+  for (const char *c = token; *c; c++)
+    extra += (*c == '~' || *c == '/');
+  char *out = sc_xmalloc(strlen(base) + strlen(token) + extra + 2);
+  char *o = out + sprintf(out, "%s/", base);
+  for (const char *c = token; *c; c++) {
+    if (*c == '~' || *c == '/') {
+      *o++ = '~';
+      *o++ = *c == '~' ? '0' : '1';
+    } else {
+      *o++ = *c;
+    }
+  }
+  *o = '\0';
+  return out;
+}

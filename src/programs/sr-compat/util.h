@@ -88,6 +88,10 @@ kavro_err_t sc_read_file(const char *path, char **textp, size_t *lengthp,
 /* @dir joined with the relative path @name ("." and "" leave @name alone). */
 char *sc_path_join(const char *dir, const char *name);
 
+/* @base + "/" + @token, the token escaped as RFC 6901 says ('~' and
+ * '/'): the JSON pointer of a member or an element.  Free it. */
+char *sc_pointer_append(const char *base, const char *token);
+
 /* The directory part of @path ("." when there is none). */
 char *sc_path_dirname(const char *path);
 
