@@ -13,8 +13,10 @@
  *    second association of a type for a resource on create unless it is
  *    the same one (40903), a change to a frozen one on upsert (40908), a
  *    WEAK association to a subject without a live version (40907), a
- *    STRONG one to a subject another association names (40904) and a WEAK
- *    one to a subject that has a STRONG one (40905); a schema given with
+ *    STRONG one to a subject another association names (40904), a WEAK
+ *    one to a subject that has a STRONG one (40905), two lifecycles on one
+ *    resource (42212) and a frozen one to a subject that holds other
+ *    schemas (42212); a schema given with
  *    an association (create only) is registered under its subject first;
  *    dryRun=true checks all of it, the schema's validity and compatibility
  *    included, and stores nothing;
@@ -30,9 +32,8 @@
  *
  * Associations live in the store (kv_store_with_assocs()), so they are in
  * its file and a change that cannot be written is undone.  Not kept from
- * the registry: one lifecycle per resource across its types, the refusal
- * of a frozen association to a subject that already has other schemas,
- * and the exclusion of STRONG associations and schema references.
+ * the registry: the refusal of a STRONG association to a subject that
+ * schema references name (42206).
  */
 #include <ctype.h>
 #include <limits.h>
@@ -121,6 +122,15 @@ static json_t *assoc_json(const kv_assoc_t *a) {
                    a->resource_id, "resourceType", a->resource_type,
                    "associationType", a->association_type, "lifecycle",
                    lifecycle_name(a), "frozen", a->frozen);
+}
+
+/* An Association as the registry lists it: "frozen" left out where it is
+ * the lifecycle's default (the file keeps it). */
+static json_t *listed_json(const kv_assoc_t *a) {
+  json_t *item = assoc_json(a);
+  if (item && a->frozen == a->strong)
+    json_object_del(item, "frozen");
+  return item;
 }
 
 json_t *kv_assocs_dump(const kv_assocs_t *assocs) {
@@ -330,7 +340,7 @@ static bool list_locked(kv_store_t *store, kv_assocs_t *assocs, void *opaque,
   for (size_t i = from; array && i < n; i++) {
     if (l->filter.limit >= 0 && i - from >= (size_t)l->filter.limit)
       break;
-    if (json_array_append_new(array, assoc_json(kept[i]))) {
+    if (json_array_append_new(array, listed_json(kept[i]))) {
       json_decref(array);
       array = NULL;
     }
@@ -831,6 +841,43 @@ static bool check_subject(const kv_store_t *store, const kv_assocs_t *assocs,
   return false;
 }
 
+/* One lifecycle per resource across its association types (the
+ * registry's checkUniformLifecycle()): for each type the request's, or
+ * the stored one where the request leaves it as it is; named in the
+ * order the registry names them, the stored ones first. */
+static bool check_uniform(const kv_assocs_t *assocs, const char *id,
+                          const request_t *r, kv_reply_t *reply) {
+  const char *type[2];
+  bool strong[2];
+  size_t n = 0;
+  for (size_t i = 0; i < assocs->count + r->count; i++) {
+    bool stored = i < assocs->count;
+    const kv_assoc_t *a = stored ? &assocs->items[i] : NULL;
+    const wanted_t *w = stored ? NULL : &r->wanted[i - assocs->count];
+    if (stored ? !id || strcmp(a->resource_id, id) ||
+                     strcmp(a->resource_type, r->type)
+               : w->lifecycle == LIFECYCLE_UNSET)
+      continue;
+    const char *t = stored ? a->association_type : w->type;
+    size_t at = 0;
+    while (at < n && strcmp(type[at], t))
+      at++;
+    if (at == 2) /* a third type: none is stored or let through */
+      continue;
+    if (at == n)
+      type[n++] = t;
+    strong[at] = stored ? a->strong : w->lifecycle == LIFECYCLE_STRONG;
+  }
+  if (n < 2 || strong[0] == strong[1])
+    return true;
+  invalid(reply, "lifecycle",
+          "all associations for a resource must have the "
+          "same lifecycle, but got %s=%s, %s=%s",
+          type[0], strong[0] ? "STRONG" : "WEAK", type[1],
+          strong[1] ? "STRONG" : "WEAK");
+  return false;
+}
+
 /* Every check of the request that reads the store. */
 static bool check_locked(kv_store_t *store, kv_assocs_t *assocs, request_t *r,
                          bool registered, kv_reply_t *reply) {
@@ -840,6 +887,8 @@ static bool check_locked(kv_store_t *store, kv_assocs_t *assocs, request_t *r,
     if (!resolve(store, r, w, existing(assocs, id, r->type, w->type), reply))
       return false;
   }
+  if (!check_uniform(assocs, id, r, reply))
+    return false;
   for (size_t i = 0; i < r->count; i++)
     if (!r->wanted[i].skip &&
         !check_subject(store, assocs, id, &r->wanted[i], registered, reply))
@@ -977,10 +1026,36 @@ static bool test_schemas(kv_store_t *store, const request_t *r,
   return true;
 }
 
+/* Whether the schema of @w may start its subject: the registry creates a
+ * frozen association only with a subject that holds no version yet, or
+ * only that schema as version 1.  False with @reply set otherwise. */
+static bool frozen_subject_free(kv_store_t *store, const wanted_t *w,
+                                kv_reply_t *reply) {
+  kv_reply_t latest = {0}, found = {0};
+  kv_store_get_version(store, w->subject, "latest", false, false, &latest);
+  bool taken = !latest.error_code &&
+               json_integer_value(json_object_get(latest.json, "version")) != 1;
+  if (!latest.error_code && !taken)
+    kv_store_lookup(store, w->subject, w->schema, false, w->normalize, &found);
+  kv_reply_clear(&latest);
+  if (found.error_code && found.error_code != 40403 &&
+      found.error_code != 40401)
+    kv_reply_error(reply, found.error_code, "%s", found.message);
+  else if (taken || found.error_code)
+    invalid(reply, "frozen",
+            "cannot create a frozen association when schemas "
+            "already exist in the subject");
+  kv_reply_clear(&found);
+  return !reply->error_code;
+}
+
 static void request_apply(kv_store_t *store, request_t *r, kv_reply_t *reply) {
   /* Checked before any schema is registered, and again with the schemas
    * in place. */
   kv_store_with_assocs(store, false, check_only, r, reply);
+  for (size_t i = 0; !reply->error_code && r->create && i < r->count; i++)
+    if (!r->wanted[i].skip && r->wanted[i].assoc.frozen && r->wanted[i].schema)
+      frozen_subject_free(store, &r->wanted[i], reply);
   if (reply->error_code)
     return;
   if (r->dry_run) {

@@ -150,9 +150,9 @@ static kavro_err_t read_associations(const json_t *array, const json_t *parent,
   kavro_association_t *list = calloc(n ? n : 1, sizeof(*list));
   bool bad = false;
   size_t done = 0;
-  while (list && done < n &&
-         read_association(json_array_get(array, done), parent, &list[done],
-                          &bad))
+  while (
+      list && done < n &&
+      read_association(json_array_get(array, done), parent, &list[done], &bad))
     done++;
   if (!list || done < n) {
     kavro_associations_destroy(list, done < n ? done + 1 : done);
@@ -226,11 +226,13 @@ static json_t *spec_json(const kavro_association_spec_t *spec) {
     ok = json_object_set_new(info, "associationType",
                              json_string(spec->association_type)) == 0;
   if (ok && spec->lifecycle)
-    ok = json_object_set_new(info, "lifecycle", json_string(spec->lifecycle)) == 0;
+    ok = json_object_set_new(info, "lifecycle",
+                             json_string(spec->lifecycle)) == 0;
   if (ok && spec->schema)
     ok = json_object_set_new(info, "schema",
                              json_pack("{s:s, s:s}", "schemaType", "AVRO",
-                                       "schema", kavro_schema_text(spec->schema))) == 0;
+                                       "schema",
+                                       kavro_schema_text(spec->schema))) == 0;
   if (!ok) {
     json_decref(info);
     return NULL;
@@ -242,12 +244,11 @@ static json_t *spec_json(const kavro_association_spec_t *spec) {
  * and @associations (stolen).  NULL on OOM or a string not UTF-8. */
 static json_t *resource_json(const char *namespace_, const char *name,
                              const char *resource_id, json_t *associations) {
-  json_t *root = associations
-                     ? json_pack("{s:s, s:s, s:s, s:O}", "resourceName", name,
-                                 "resourceNamespace", namespace_,
-                                 "resourceType", "topic", "associations",
-                                 associations)
-                     : NULL;
+  json_t *root =
+      associations ? json_pack("{s:s, s:s, s:s, s:O}", "resourceName", name,
+                               "resourceNamespace", namespace_, "resourceType",
+                               "topic", "associations", associations)
+                   : NULL;
   if (root && resource_id &&
       json_object_set_new(root, "resourceId", json_string(resource_id))) {
     json_decref(root);
@@ -290,8 +291,9 @@ static kavro_err_t send_json(kavro_registry_t *reg, const char *method,
     kv_strbuf_puts(&query, query.length ? "&includeSchemas=true"
                                         : "includeSchemas=true");
   kv_http_response_t dropped;
-  kavro_err_t err = request(reg, KAVRO_REGISTRY_EP_ASSOCIATIONS, method, path,
-                            &query, body, response ? response : &dropped, error);
+  kavro_err_t err =
+      request(reg, KAVRO_REGISTRY_EP_ASSOCIATIONS, method, path, &query, body,
+              response ? response : &dropped, error);
   if (err == KAVRO_OK && !response)
     kv_http_response_clear(&dropped);
   kv_strbuf_free(path);
@@ -308,9 +310,8 @@ kavro_err_t kavro_registry_create_associations(
     kv_error_clear(error);
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
   }
-  return kavro_registry_create_associations_flags(reg, namespace_, name,
-                                                  resource_id, specs, count, 0,
-                                                  error);
+  return kavro_registry_create_associations_flags(
+      reg, namespace_, name, resource_id, specs, count, 0, error);
 }
 
 kavro_err_t kavro_registry_create_associations_flags(
@@ -323,10 +324,10 @@ kavro_err_t kavro_registry_create_associations_flags(
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
   kv_strbuf_t path = KV_STRBUF_INIT;
   kv_strbuf_puts(&path, "/associations");
-  return send_json(reg, "POST", &path, flags & KAVRO_ASSOC_DRY_RUN,
-                   resource_json(namespace_, name, resource_id,
-                                 specs_json(specs, count)),
-                   NULL, error);
+  return send_json(
+      reg, "POST", &path, flags & KAVRO_ASSOC_DRY_RUN,
+      resource_json(namespace_, name, resource_id, specs_json(specs, count)),
+      NULL, error);
 }
 
 kavro_err_t kavro_registry_upsert_associations(
@@ -341,10 +342,10 @@ kavro_err_t kavro_registry_upsert_associations(
   kv_strbuf_t path = KV_STRBUF_INIT;
   kv_strbuf_puts(&path, "/associations/resources/");
   kv_path_segment(&path, resource_id);
-  return send_json(reg, "PUT", &path, flags & KAVRO_ASSOC_DRY_RUN,
-                   resource_json(namespace_, name, resource_id,
-                                 specs_json(specs, count)),
-                   NULL, error);
+  return send_json(
+      reg, "PUT", &path, flags & KAVRO_ASSOC_DRY_RUN,
+      resource_json(namespace_, name, resource_id, specs_json(specs, count)),
+      NULL, error);
 }
 
 kavro_err_t kavro_registry_delete_associations(kavro_registry_t *reg,
@@ -404,9 +405,8 @@ void kavro_association_results_destroy(kavro_association_result_t *results,
 static bool read_schemas(const json_t *infos, kavro_association_result_t *r) {
   r->schemas = calloc(r->count ? r->count : 1, sizeof(*r->schemas));
   for (size_t i = 0; r->schemas && i < r->count; i++) {
-    const char *text = json_string_value(
-        json_object_get(json_object_get(json_array_get(infos, i), "schema"),
-                        "schema"));
+    const char *text = json_string_value(json_object_get(
+        json_object_get(json_array_get(infos, i), "schema"), "schema"));
     if (text && !(r->schemas[i] = strdup(text)))
       return false;
   }
@@ -425,17 +425,17 @@ static kavro_err_t read_result(const json_t *item,
     json_int_t code = json_integer_value(json_object_get(failed, "error_code"));
     r->error_code = code > 0 && code < INT32_MAX ? (int)code : -1;
     r->error_message = strdup(message ? message : "");
-    return r->error_message ? KAVRO_OK
-                            : kv_error_set(error, KAVRO_ERR_NOMEM,
-                                           "out of memory");
+    return r->error_message
+               ? KAVRO_OK
+               : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
   if (!json_is_object(result))
     return kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
                         "malformed registry reply: a batch result without "
                         "its result or error");
   const json_t *infos = json_object_get(result, "associations");
-  kavro_err_t err = read_associations(infos, result, &r->associations,
-                                      &r->count, error);
+  kavro_err_t err =
+      read_associations(infos, result, &r->associations, &r->count, error);
   if (err == KAVRO_OK && !read_schemas(infos, r))
     err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   return err;
@@ -452,8 +452,9 @@ static kavro_err_t answer_results(const kv_http_response_t *response,
   const json_t *items = json_object_get(root, "results");
   size_t n = json_array_size(items);
   kavro_association_result_t *results =
-      json_is_array(items) && n == expected ? calloc(n ? n : 1, sizeof(*results))
-                                            : NULL;
+      json_is_array(items) && n == expected
+          ? calloc(n ? n : 1, sizeof(*results))
+          : NULL;
   kavro_err_t err = results ? KAVRO_OK
                     : json_is_array(items) && n == expected
                         ? kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory")
@@ -481,7 +482,8 @@ static kavro_err_t batch_call(kavro_registry_t *reg, const char *path_text,
   kv_strbuf_t path = KV_STRBUF_INIT;
   kv_strbuf_puts(&path, path_text);
   kv_http_response_t response;
-  kavro_err_t err = send_json(reg, "POST", &path, flags, root, &response, error);
+  kavro_err_t err =
+      send_json(reg, "POST", &path, flags, root, &response, error);
   if (err == KAVRO_OK) {
     err = answer_results(&response, expected, resultsp, countp, error);
     kv_http_response_clear(&response);
@@ -517,8 +519,7 @@ static json_t *batch_json(const void *items, size_t size, size_t count,
                           json_t *(*make)(const void *item)) {
   json_t *requests = json_array();
   for (size_t i = 0; requests && i < count; i++)
-    if (json_array_append_new(requests,
-                              make((const char *)items + i * size))) {
+    if (json_array_append_new(requests, make((const char *)items + i * size))) {
       json_decref(requests);
       requests = NULL;
     }
@@ -548,8 +549,8 @@ static const char *const op_names[] = {"CREATE", "UPSERT", "DELETE"};
 /* An AssociationOp: a create or upsert's spec, or a delete's type and
  * cascade.  NULL on OOM. */
 static json_t *op_json(const kavro_association_op_t *op) {
-  json_t *item = op->type == KAVRO_ASSOC_OP_DELETE ? json_object()
-                                                   : spec_json(&op->spec);
+  json_t *item =
+      op->type == KAVRO_ASSOC_OP_DELETE ? json_object() : spec_json(&op->spec);
   bool ok = item && set_text(item, "opType", op_names[op->type]);
   if (ok && op->type == KAVRO_ASSOC_OP_DELETE) {
     ok = set_text(item, "associationType", op->spec.association_type);
@@ -572,8 +573,8 @@ static json_t *make_mutation(const void *item) {
       json_decref(ops);
       ops = NULL;
     }
-  return resource_json(m->resource_namespace, m->resource_name,
-                       m->resource_id, ops);
+  return resource_json(m->resource_namespace, m->resource_name, m->resource_id,
+                       ops);
 }
 
 /* Whether each mutation names its resource and has ops of known types. */
@@ -601,9 +602,8 @@ kavro_err_t kavro_registry_mutate_associations(
                         "NULL argument or no mutation");
   *resultsp = NULL;
   *countp = 0;
-  return batch_call(reg, "/associations:batchMutate",
-                    flags & KAVRO_ASSOC_DRY_RUN,
-                    batch_json(mutations, sizeof(*mutations), count,
-                               make_mutation),
-                    count, resultsp, countp, error);
+  return batch_call(
+      reg, "/associations:batchMutate", flags & KAVRO_ASSOC_DRY_RUN,
+      batch_json(mutations, sizeof(*mutations), count, make_mutation), count,
+      resultsp, countp, error);
 }

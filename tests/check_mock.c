@@ -2020,7 +2020,7 @@ START_TEST(test_associations) {
   const char *one = "[{\"subject\":\"orders-value\",\"resourceName\":\"orders\","
                     "\"resourceNamespace\":\"lkc-1\",\"resourceId\":\"t-1\","
                     "\"resourceType\":\"topic\",\"associationType\":\"value\","
-                    "\"lifecycle\":\"WEAK\",\"frozen\":false}]";
+                    "\"lifecycle\":\"WEAK\"}]";
   get_equals("/associations/resources/-/orders", one);
   get_equals("/associations/resources/lkc-1/orders?resourceType=topic&"
              "associationType=value",
@@ -2313,6 +2313,23 @@ START_TEST(test_associations_dry_run) {
   json_t *list = get_json("/associations/resources/t-1");
   ck_assert_int_eq(json_array_size(list), 1);
   json_decref(list);
+
+  /* One lifecycle per resource: no STRONG key beside t-1's WEAK value. */
+  schema = schema_body(MONEY, NULL);
+  snprintf(associations, sizeof(associations),
+           "[{\"associationType\":\"key\",\"schema\":%s}]", schema);
+  free(schema);
+  assoc_request(body, sizeof(body), "orders", "t-1", associations);
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42212);
+  expect_done("POST", "/associations", body, 422, 42212);
+  /* A frozen association starts its subject: one that holds another
+   * schema is refused, one whose version 1 is the schema given is not. */
+  register_ok(":.lkc-1:shop-key", ORDER_V1, NULL);
+  assoc_request(body, sizeof(body), "shop", "t-6", associations);
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42212);
+  expect_done("POST", "/associations", body, 422, 42212);
+  get_equals("/subjects/:.lkc-1:shop-key/versions", "[1]");
+  strong_association("shop", "t-6", ORDER_V1);
 }
 END_TEST
 

@@ -2296,17 +2296,6 @@ START_TEST(test_associations) {
   ck_assert_uint_eq(count, 0);
   kavro_associations_destroy(list, count);
 
-  /* A STRONG association registers its schema in the namespace's context. */
-  kavro_association_spec_t strong = {NULL, "key", "STRONG", a};
-  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
-                                                      "t-1", &strong, 1, &error),
-                   KAVRO_OK);
-  int32_t id = 0;
-  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
-                                              NULL, &id, NULL, NULL),
-                   KAVRO_OK);
-  ck_assert_int_eq(id, 1);
-
   kavro_association_spec_t other = {"orders-value", "value", NULL, NULL};
   ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
                                                       "t-2", &other, 1, &error),
@@ -2316,6 +2305,11 @@ START_TEST(test_associations) {
                                                       "t-1", &weak, 1, &error),
                    (kavro_err_t)40903);
   ck_assert_int_eq(error.http_status, 409);
+  /* One lifecycle per topic: no STRONG key beside a WEAK value. */
+  kavro_association_spec_t strong = {NULL, "key", "STRONG", a};
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &strong, 1, &error),
+                   (kavro_err_t)42212);
 
   ck_assert_int_eq(kavro_registry_delete_associations(reg, "t-1", "value",
                                                       &error),
@@ -2324,6 +2318,23 @@ START_TEST(test_associations) {
                                                       &error),
                    (kavro_err_t)40410);
   ck_assert_int_eq(error.http_status, 404);
+  /* A STRONG association registers its schema in the namespace's context. */
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &strong, 1, &error),
+                   KAVRO_OK);
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
+                                              NULL, &id, NULL, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+  /* The registry lists a STRONG association without "frozen": frozen. */
+  ck_assert_int_eq(kavro_registry_associations(reg, "lkc-1", "orders", "key",
+                                               &list, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(list[0].lifecycle, "STRONG");
+  ck_assert(list[0].frozen);
+  kavro_associations_destroy(list, count);
   ck_assert_int_eq(kavro_registry_associations(reg, "-", "orders", NULL, &list,
                                                &count, &error),
                    KAVRO_OK);

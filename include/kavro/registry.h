@@ -476,7 +476,8 @@ typedef struct kavro_association_op_s {
   kavro_association_spec_t spec; /**< CREATE, UPSERT: the association;
                                       DELETE: only its association_type
                                       (NULL: "value") */
-  bool cascade_lifecycle;        /**< DELETE: as KAVRO_ASSOC_CASCADE_LIFECYCLE */
+  bool cascade_lifecycle;        /**< DELETE: cascadeLifecycle, as
+                                      KAVRO_ASSOC_CASCADE_LIFECYCLE */
 } kavro_association_op_t;
 
 /** The operations of kavro_registry_mutate_associations() on one topic. */
