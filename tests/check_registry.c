@@ -2480,15 +2480,17 @@ START_TEST(test_associations_batch) {
       {NULL, "pay", "lkc-1", "key", "STRONG"},
       {"unknown", NULL, NULL, NULL, NULL},
       {NULL, NULL, NULL, NULL, NULL},
+      {"t-2", NULL, NULL, "value", NULL},
+      {"t-2", NULL, NULL, NULL, "WEAK"},
   };
   kavro_association_result_t *results = NULL;
   size_t count = 0;
   kavro_error_t error;
   ck_assert_int_eq(kavro_registry_batch_get_associations(
-                       reg, queries, 4, KAVRO_ASSOC_INCLUDE_SCHEMAS, &results,
+                       reg, queries, 6, KAVRO_ASSOC_INCLUDE_SCHEMAS, &results,
                        &count, &error),
                    KAVRO_OK);
-  ck_assert_uint_eq(count, 4);
+  ck_assert_uint_eq(count, 6);
   const kavro_association_t *got = first_of(&results[0]);
   ck_assert_str_eq(got->subject, "orders-value");
   ck_assert_str_eq(got->resource_name, "orders");
@@ -2506,6 +2508,11 @@ START_TEST(test_associations_batch) {
   ck_assert_uint_eq(results[2].count, 0);
   ck_assert_int_eq(results[3].error_code, 500);
   ck_assert_ptr_nonnull(results[3].error_message);
+  for (int i = 4; i < 6; i++) { /* t-2 has a STRONG key only */
+    ck_assert_int_eq(results[i].error_code, 0);
+    ck_assert_uint_eq(results[i].count, 0);
+  }
+  ck_assert_uint_eq(served("POST /associations:batchGet"), 1);
   kavro_association_results_destroy(results, count);
   ck_assert_int_eq(kavro_registry_batch_get_associations(
                        reg, queries, 0, 0, &results, &count, &error),
