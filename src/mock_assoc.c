@@ -463,9 +463,9 @@ static bool read_members(const json_t *info, wanted_t *w, kv_reply_t *reply) {
 static bool apply_defaults(wanted_t *w, bool create, kv_reply_t *reply) {
   if (!create && w->schema) {
     invalid(reply, "schema",
-            "cannot be provided when adding an association "
-            "to an existing topic; an association with a "
-            "schema must be created with the topic");
+            "cannot be provided when adding an association to an existing "
+            "topic; an association with a schema must be created with the "
+            "topic");
     return false;
   }
   if (w->schema && w->lifecycle == LIFECYCLE_WEAK) {
@@ -700,15 +700,13 @@ static bool check_new(const kv_store_t *store, const request_t *r,
   bool import = kv_store_import_mode_locked(store, subject);
   if (!r->create && strong && !import) {
     invalid(reply, "lifecycle",
-            "cannot be STRONG when creating an "
-            "association; STRONG associations must be "
-            "created with the topic");
+            "cannot be STRONG when creating an association; STRONG "
+            "associations must be created with the topic");
     return false;
   }
   if (r->create && w->frozen == 1 && !w->schema && !import) {
     invalid(reply, "schema",
-            "schema must be provided when creating a frozen "
-            "association");
+            "schema must be provided when creating a frozen association");
     return false;
   }
   return true;
@@ -721,23 +719,19 @@ static bool check_update(const wanted_t *w, const kv_assoc_t *old,
                          kv_reply_t *reply) {
   if (w->lifecycle == LIFECYCLE_UNSET && !w->schema)
     invalid(reply, "lifecycle",
-            "at least lifecycle or schema must be "
-            "provided for update");
+            "at least lifecycle or schema must be provided for update");
   else if (w->subject && strcmp(old->subject, w->subject))
     invalid(reply, "subject",
-            "subject of association cannot be changed from "
-            "'%s' to '%s'",
+            "subject of association cannot be changed from '%s' to '%s'",
             old->subject, w->subject);
   else if (old->strong && w->lifecycle == LIFECYCLE_WEAK &&
            !strcmp(old->subject, w->default_subject))
     invalid(reply, "lifecycle",
-            "cannot change to WEAK when subject matches "
-            "default format '%s'",
+            "cannot change to WEAK when subject matches default format '%s'",
             w->default_subject);
   else if (w->frozen >= 0 && w->frozen != old->frozen)
     invalid(reply, "frozen",
-            "frozen attribute of association cannot be "
-            "changed");
+            "frozen attribute of association cannot be changed");
   else if (old->frozen)
     kv_reply_error(reply, 40908,
                    "The association of type  '%s' is frozen for subject '%s'",
@@ -1078,9 +1072,8 @@ static void create_or_update(kv_store_t *store, json_t *body,
       json_object_set_new(body, "resourceId", json_string(path_id));
     } else if (!json_is_string(id) || strcmp(json_string_value(id), path_id)) {
       invalid(reply, "resourceId",
-              "Resource ID in the path parameter does "
-              "not match the resource ID in the request "
-              "body");
+              "Resource ID in the path parameter does not match the resource "
+              "ID in the request body");
       return;
     }
   }
