@@ -32,8 +32,9 @@
  *
  * Associations live in the store (kv_store_with_assocs()), so they are in
  * its file and a change that cannot be written is undone.  Not kept from
- * the registry: the refusal of a STRONG association to a subject that
- * schema references name (42206).
+ * the registry: the refusal of a STRONG association to a subject that a
+ * schema of the same request references (one already registered that
+ * references it is refused, 42206).
  */
 #include <ctype.h>
 #include <limits.h>
@@ -805,15 +806,16 @@ static bool resolve(const kv_store_t *store, const request_t *r, wanted_t *w,
 /* What the registry checks of the subject of @w: no schema for one in
  * IMPORT mode, a live version unless a schema comes with it (or was
  * @registered), a STRONG association only to a subject no other resource
- * names (40904), a WEAK one not to a subject with a STRONG one (40905). */
+ * names (40904) and no schema references (42206: a topic-owned subject
+ * is nobody's dependency), a WEAK one not to a subject with a STRONG one
+ * (40905). */
 static bool check_subject(const kv_store_t *store, const kv_assocs_t *assocs,
                           const char *id, const wanted_t *w, bool registered,
                           kv_reply_t *reply) {
   const char *subject = w->assoc.subject;
   if (w->schema && kv_store_import_mode_locked(store, subject))
     invalid(reply, "schema",
-            "cannot be provided while subject '%s' is in "
-            "IMPORT mode",
+            "cannot be provided while subject '%s' is in IMPORT mode",
             subject);
   else if ((!w->schema || registered) &&
            !kv_store_subject_live_locked(store, subject))
@@ -822,13 +824,14 @@ static bool check_subject(const kv_store_t *store, const kv_assocs_t *assocs,
                    subject);
   else if (w->assoc.strong && subject_taken(assocs, id, subject, false))
     kv_reply_error(reply, 40904,
-                   "An association already exists for subject "
-                   "'%s'",
-                   subject);
+                   "An association already exists for subject '%s'", subject);
+  else if (w->assoc.strong &&
+           kv_store_subject_referenced_locked(store, subject))
+    kv_reply_error(reply, 42206,
+                   "One or more references exist to the schema %s.", subject);
   else if (!w->assoc.strong && subject_taken(assocs, id, subject, true))
     kv_reply_error(reply, 40905,
-                   "A strong association already exists for "
-                   "subject '%s'",
+                   "A strong association already exists for subject '%s'",
                    subject);
   else
     return true;

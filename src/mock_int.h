@@ -175,6 +175,10 @@ bool kv_store_subject_live_locked(const kv_store_t *store, const char *name);
  * in IMPORT mode, in its scope (the lock held). */
 bool kv_store_read_only_locked(const kv_store_t *store, const char *name);
 bool kv_store_import_mode_locked(const kv_store_t *store, const char *name);
+/* Whether a version of another subject, soft-deleted or not, references a
+ * version of subject @name (the lock held). */
+bool kv_store_subject_referenced_locked(const kv_store_t *store,
+                                        const char *name);
 /* Delete subject @name soft, when it has a live version, then for good
  * (the lock held, from a changing kv_assoc_fn).  False with @reply set
  * (42206 when a version is referenced...); a kv_assoc_fn that returns

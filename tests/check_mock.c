@@ -2330,6 +2330,19 @@ START_TEST(test_associations_dry_run) {
   expect_done("POST", "/associations", body, 422, 42212);
   get_equals("/subjects/:.lkc-1:shop-key/versions", "[1]");
   strong_association("shop", "t-6", ORDER_V1);
+  /* A STRONG association's subject is nobody's dependency (42206). */
+  register_ok(":.lkc-1:bank-key", MONEY, NULL);
+  register_ok(":.lkc-1:price", PRICE,
+              "[{\"name\":\"com.acme.Money\",\"subject\":"
+              "\":.lkc-1:bank-key\",\"version\":1}]");
+  schema = schema_body(MONEY, NULL);
+  snprintf(associations, sizeof(associations),
+           "[{\"associationType\":\"key\",\"schema\":%s}]", schema);
+  free(schema);
+  assoc_request(body, sizeof(body), "bank", "t-8", associations);
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42206);
+  expect_done("POST", "/associations", body, 422, 42206);
+  get_equals("/associations/resources/t-8", "[]");
 }
 END_TEST
 
