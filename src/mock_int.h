@@ -175,6 +175,10 @@ bool kv_store_subject_live_locked(const kv_store_t *store, const char *name);
  * in IMPORT mode, in its scope (the lock held). */
 bool kv_store_read_only_locked(const kv_store_t *store, const char *name);
 bool kv_store_import_mode_locked(const kv_store_t *store, const char *name);
+/* Whether a version of another subject, soft-deleted or not, references a
+ * version of subject @name (the lock held). */
+bool kv_store_subject_referenced_locked(const kv_store_t *store,
+                                        const char *name);
 /* Delete subject @name soft, when it has a live version, then for good
  * (the lock held, from a changing kv_assoc_fn).  False with @reply set
  * (42206 when a version is referenced...); a kv_assoc_fn that returns
@@ -319,6 +323,9 @@ typedef enum kv_endpoint_e {
   KV_EP_ASSOCIATIONS_BY_RESOURCE_ID,
   KV_EP_ASSOCIATIONS_BY_SUBJECT,
   KV_EP_DELETE_ASSOCIATIONS,
+  KV_EP_UPSERT_ASSOCIATION,
+  KV_EP_ASSOCIATIONS_BATCH_GET,
+  KV_EP_ASSOCIATIONS_BATCH_MUTATE,
   KV_EP_SUBJECT_METADATA,
   KV_EP_COUNT
 } kv_endpoint_t;

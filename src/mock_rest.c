@@ -60,6 +60,9 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_ASSOCIATIONS_BY_RESOURCE_ID] = "GET /associations/resources/{id}",
     [KV_EP_ASSOCIATIONS_BY_SUBJECT] = "GET /associations/subjects/{subject}",
     [KV_EP_DELETE_ASSOCIATIONS] = "DELETE /associations/resources/{id}",
+    [KV_EP_UPSERT_ASSOCIATION] = "PUT /associations/resources/{id}",
+    [KV_EP_ASSOCIATIONS_BATCH_GET] = "POST /associations:batchGet",
+    [KV_EP_ASSOCIATIONS_BATCH_MUTATE] = "POST /associations:batchMutate",
     [KV_EP_SUBJECT_METADATA] = "GET /subjects/{subject}/metadata",
 };
 
@@ -283,7 +286,7 @@ static kavro_err_t route_mode(const segments_t *segs, const char *method,
   return route->subject ? KAVRO_OK : KAVRO_ERR_NOMEM;
 }
 
-/* /contexts and /associations/... */
+/* /contexts, /associations/... and /associations:batchGet|batchMutate */
 static kavro_err_t route_contexts_and_associations(const segments_t *segs,
                                                    const char *method,
                                                    kv_route_t *route) {
@@ -297,9 +300,16 @@ static kavro_err_t route_contexts_and_associations(const segments_t *segs,
     return route->id ? KAVRO_OK : KAVRO_ERR_NOMEM;
   }
   if (segs->count == 1) {
-    pick(route, method, (method_map_t[]){{"POST", KV_EP_CREATE_ASSOCIATION}}, 1);
+    kv_endpoint_t endpoint = segment_is(segs, 0, "associations:batchGet")
+                                 ? KV_EP_ASSOCIATIONS_BATCH_GET
+                             : segment_is(segs, 0, "associations:batchMutate")
+                                 ? KV_EP_ASSOCIATIONS_BATCH_MUTATE
+                                 : KV_EP_CREATE_ASSOCIATION;
+    pick(route, method, (method_map_t[]){{"POST", endpoint}}, 1);
     return KAVRO_OK;
   }
+  if (!segment_is(segs, 0, "associations"))
+    return KAVRO_OK;
   if (segment_is(segs, 1, "subjects") && segs->count >= 3) {
     pick(route, method, (method_map_t[]){{"GET", KV_EP_ASSOCIATIONS_BY_SUBJECT}},
          1);
@@ -316,8 +326,9 @@ static kavro_err_t route_contexts_and_associations(const segments_t *segs,
   } else {
     pick(route, method,
          (method_map_t[]){{"GET", KV_EP_ASSOCIATIONS_BY_RESOURCE_ID},
+                          {"PUT", KV_EP_UPSERT_ASSOCIATION},
                           {"DELETE", KV_EP_DELETE_ASSOCIATIONS}},
-         2);
+         3);
     route->id = join_decoded(segs, 2, 3);
   }
   return route->id && (segs->count == 3 || route->resource_namespace)
@@ -373,7 +384,10 @@ static kavro_err_t route_find(const char *method, const char *path,
   if (segs.count == 2 && segment_is(&segs, 0, "oauth") &&
       segment_is(&segs, 1, "token"))
     pick(route, method, (method_map_t[]){{"POST", KV_EP_OAUTH_TOKEN}}, 1);
-  if (segment_is(&segs, 0, "contexts") || segment_is(&segs, 0, "associations"))
+  if (segment_is(&segs, 0, "contexts") ||
+      segment_is(&segs, 0, "associations") ||
+      segment_is(&segs, 0, "associations:batchGet") ||
+      segment_is(&segs, 0, "associations:batchMutate"))
     return route_contexts_and_associations(&segs, method, route);
   return KAVRO_OK;
 }
@@ -671,6 +685,9 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
   case KV_EP_ASSOCIATIONS_BY_RESOURCE_ID:
   case KV_EP_ASSOCIATIONS_BY_SUBJECT:
   case KV_EP_DELETE_ASSOCIATIONS:
+  case KV_EP_UPSERT_ASSOCIATION:
+  case KV_EP_ASSOCIATIONS_BATCH_GET:
+  case KV_EP_ASSOCIATIONS_BATCH_MUTATE:
     kv_assoc_serve(store, route, request, reply);
     break;
   case KV_EP_DELETE_SUBJECT:

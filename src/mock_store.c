@@ -2148,6 +2148,15 @@ static bool referenced(const kv_store_t *store, const subject_t *subject,
   return false;
 }
 
+bool kv_store_subject_referenced_locked(const kv_store_t *store,
+                                        const char *name) {
+  const subject_t *subject = find_subject(store, name);
+  for (size_t i = 0; subject && i < subject->count; i++)
+    if (referenced(store, subject, subject->versions[i].version, true))
+      return true;
+  return false;
+}
+
 static bool refuse_if_referenced(const kv_store_t *store, const subject_t *subject,
                                  const version_t *v, bool permanent,
                                  kv_reply_t *reply) {

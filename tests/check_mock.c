@@ -2001,13 +2001,16 @@ START_TEST(test_associations) {
       "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
       "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
       "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
-      "\"lifecycle\":\"WEAK\",\"frozen\":false}]}",
+      "\"lifecycle\":\"WEAK\"}]}",
       0, NULL);
   ck_assert(json_equal(a.json, want));
   json_decref(want);
   answer_free(&a);
-  /* The same again is no change; another subject for the type is 40903. */
-  expect_done("POST", "/associations", ASSOC_WEAK, 200, 0);
+  /* The same again is no change (and writes nothing, so the answer lists
+   * none); another subject for the type is 40903. */
+  a = expect("POST", "/associations", ASSOC_WEAK, 200, 0);
+  ck_assert_ptr_null(json_object_get(a.json, "associations"));
+  answer_free(&a);
   register_ok("other", ORDER_V1, NULL);
   expect_done("POST", "/associations",
               "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
@@ -2017,7 +2020,7 @@ START_TEST(test_associations) {
   const char *one = "[{\"subject\":\"orders-value\",\"resourceName\":\"orders\","
                     "\"resourceNamespace\":\"lkc-1\",\"resourceId\":\"t-1\","
                     "\"resourceType\":\"topic\",\"associationType\":\"value\","
-                    "\"lifecycle\":\"WEAK\",\"frozen\":false}]";
+                    "\"lifecycle\":\"WEAK\"}]";
   get_equals("/associations/resources/-/orders", one);
   get_equals("/associations/resources/lkc-1/orders?resourceType=topic&"
              "associationType=value",
@@ -2045,7 +2048,12 @@ START_TEST(test_associations) {
                    ":.lkc-1:pay-key");
   ck_assert_str_eq(json_string_value(json_object_get(made, "lifecycle")),
                    "STRONG");
-  ck_assert(json_is_true(json_object_get(made, "frozen")));
+  /* "frozen" is left out where it is the lifecycle's default; the
+   * schema registered for the association comes with it. */
+  ck_assert_ptr_null(json_object_get(made, "frozen"));
+  ck_assert_int_eq(json_integer_value(json_object_get(
+                       json_object_get(made, "schema"), "version")),
+                   1);
   answer_free(&a);
   get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
   get_equals("/contexts", "[\".\", \".lkc-1\"]");
@@ -2087,7 +2095,7 @@ START_TEST(test_associations) {
   answer_free(&a);
   expect_done("DELETE", "/associations/resources/t-1", NULL, 404, 40410);
   get_equals("/associations/resources/-/orders", "[]");
-  expect_done("PUT", "/associations/resources/t-1", "{}", 405, 405);
+  expect_done("PATCH", "/associations/resources/t-1", "{}", 405, 405);
 }
 END_TEST
 
@@ -2173,6 +2181,323 @@ START_TEST(test_associations_saved) {
   free(path);
   json_decref(before);
   json_decref(after);
+}
+END_TEST
+
+/* The request body of resource @name (namespace lkc-1, id @id; NULL: none)
+ * with @associations (JSON text), into @body. */
+static void assoc_request(char *body, size_t size, const char *name,
+                          const char *id, const char *associations) {
+  char id_member[64] = "";
+  if (id)
+    snprintf(id_member, sizeof(id_member), "\"resourceId\":\"%s\",", id);
+  snprintf(body, size,
+           "{\"resourceName\":\"%s\",\"resourceNamespace\":\"lkc-1\",%s"
+           "\"associations\":%s}",
+           name, id_member, associations);
+}
+
+/* PUT /associations/resources/{id}: creates a WEAK association for a
+ * topic or leaves one as it is; the registry's rules for an upsert. */
+START_TEST(test_associations_upsert) {
+  over_http = _i;
+  register_ok("orders-value", ORDER_V1, NULL);
+  register_ok("other", ORDER_V1, NULL);
+  char body[1024];
+  assoc_request(body, sizeof(body), "orders", NULL,
+                "[{\"subject\":\"orders-value\"}]");
+  answer_t a = expect("PUT", "/associations/resources/t-1", body, 200, 0);
+  json_t *want = json_loads(
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
+      "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
+      "\"lifecycle\":\"WEAK\"}]}",
+      0, NULL);
+  ck_assert(json_equal(a.json, want));
+  json_decref(want);
+  answer_free(&a);
+  json_t *list = get_json("/associations/resources/t-1");
+  ck_assert_int_eq(json_array_size(list), 1);
+  json_decref(list);
+  /* The same again, or with the subject left out: no change. */
+  a = expect("PUT", "/associations/resources/t-1", body, 200, 0);
+  ck_assert_ptr_null(json_object_get(a.json, "associations"));
+  answer_free(&a);
+  assoc_request(body, sizeof(body), "orders", "t-1",
+                "[{\"lifecycle\":\"WEAK\"}]");
+  expect_done("PUT", "/associations/resources/t-1", body, 200, 0);
+
+  /* A dry run stores nothing. */
+  assoc_request(body, sizeof(body), "pay", NULL, "[{\"subject\":\"other\"}]");
+  a = expect("PUT", "/associations/resources/t-3?dryRun=true", body, 200, 0);
+  ck_assert_ptr_null(json_object_get(a.json, "associations"));
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "resourceId")),
+                   "t-3");
+  answer_free(&a);
+  get_equals("/associations/resources/t-3", "[]");
+
+  /* Refused (42212): another resource id in the body than in the path, a
+   * changed subject, a STRONG or a schema-carrying new association (only
+   * a create with the topic makes those), a WEAK one without a subject,
+   * frozen for a WEAK one, an update that asks for nothing. */
+  const char *refused[][2] = {
+      {"t-9", "[{\"subject\":\"orders-value\"}]"},
+      {NULL, "[{\"subject\":\"other\"}]"},
+      {NULL, "[{\"associationType\":\"key\",\"lifecycle\":\"STRONG\"}]"},
+      {NULL, "[{\"associationType\":\"key\",\"schema\":{\"schema\":\"\\\"int\\\"\"}}]"},
+      {NULL, "[{\"associationType\":\"key\"}]"},
+      {NULL, "[{\"frozen\":true}]"},
+      {NULL, "[{\"subject\":\"orders-value\",\"frozen\":false,"
+             "\"associationType\":\"key\",\"lifecycle\":\"WEAK\"},"
+             "{\"subject\":\"other\",\"associationType\":\"key\"}]"},
+  };
+  for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+    assoc_request(body, sizeof(body), "orders", refused[i][0], refused[i][1]);
+    expect_done("PUT", "/associations/resources/t-1", body, 422, 42212);
+  }
+  list = get_json("/associations/resources/t-1");
+  ck_assert_int_eq(json_array_size(list), 1);
+  json_decref(list);
+  /* A WEAK association to a subject a STRONG one holds: 40905. */
+  strong_association("pay", "t-2", MONEY);
+  assoc_request(body, sizeof(body), "x", NULL,
+                "[{\"subject\":\":.lkc-1:pay-key\"}]");
+  expect_done("PUT", "/associations/resources/t-7", body, 409, 40905);
+  get_equals("/associations/resources/t-7", "[]");
+}
+END_TEST
+
+/* POST /associations?dryRun=true checks everything a create checks (the
+ * resource id may be missing: the topic may not exist yet) and stores
+ * nothing, not even the schema it carries. */
+START_TEST(test_associations_dry_run) {
+  over_http = _i;
+  char body[1024];
+  assoc_request(body, sizeof(body), "orders", NULL,
+                "[{\"subject\":\"orders-value\"}]");
+  expect_done("POST", "/associations?dryRun=true", body, 409, 40907);
+  expect_done("POST", "/associations", body, 422, 42212);
+  register_ok("orders-value", ORDER_V1, NULL);
+  answer_t a = expect("POST", "/associations?dryRun=true", body, 200, 0);
+  get_equals("/associations/resources/-/orders", "[]");
+  json_t *want = json_loads("{\"resourceName\":\"orders\",\"resourceNamespace\":"
+                            "\"lkc-1\",\"resourceType\":\"topic\"}",
+                            0, NULL);
+  ck_assert(json_equal(a.json, want));
+  json_decref(want);
+  answer_free(&a);
+
+  char *schema = schema_body(MONEY, NULL), associations[512];
+  snprintf(associations, sizeof(associations),
+           "[{\"associationType\":\"key\",\"schema\":%s}]", schema);
+  free(schema);
+  assoc_request(body, sizeof(body), "pay", "t-2", associations);
+  expect_done("POST", "/associations?dryRun=TRUE", body, 200, 0);
+  expect_done("GET", "/subjects/:.lkc-1:pay-key/versions", NULL, 404, 40401);
+  get_equals("/associations/resources/t-2", "[]");
+  /* An invalid schema is found without being registered. */
+  assoc_request(body, sizeof(body), "pay", "t-2",
+                "[{\"associationType\":\"key\",\"schema\":{\"schema\":"
+                "\"{\\\"type\\\":\\\"nope\\\"}\"}}]");
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42201);
+  /* The refusals of a create hold in a dry run. */
+  assoc_request(body, sizeof(body), "orders", NULL, "[{\"lifecycle\":\"WEAK\"}]");
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42212);
+  assoc_request(body, sizeof(body), "ord ers", NULL,
+                "[{\"subject\":\"orders-value\"}]");
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42212);
+  /* With dryRun=false it is stored. */
+  assoc_request(body, sizeof(body), "orders", "t-1",
+                "[{\"subject\":\"orders-value\"}]");
+  expect_done("POST", "/associations?dryRun=false", body, 200, 0);
+  json_t *list = get_json("/associations/resources/t-1");
+  ck_assert_int_eq(json_array_size(list), 1);
+  json_decref(list);
+
+  /* One lifecycle per resource: no STRONG key beside t-1's WEAK value. */
+  schema = schema_body(MONEY, NULL);
+  snprintf(associations, sizeof(associations),
+           "[{\"associationType\":\"key\",\"schema\":%s}]", schema);
+  free(schema);
+  assoc_request(body, sizeof(body), "orders", "t-1", associations);
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42212);
+  expect_done("POST", "/associations", body, 422, 42212);
+  /* A frozen association starts its subject: one that holds another
+   * schema is refused, one whose version 1 is the schema given is not. */
+  register_ok(":.lkc-1:shop-key", ORDER_V1, NULL);
+  assoc_request(body, sizeof(body), "shop", "t-6", associations);
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42212);
+  expect_done("POST", "/associations", body, 422, 42212);
+  get_equals("/subjects/:.lkc-1:shop-key/versions", "[1]");
+  strong_association("shop", "t-6", ORDER_V1);
+  /* A STRONG association's subject is nobody's dependency (42206). */
+  register_ok(":.lkc-1:bank-key", MONEY, NULL);
+  register_ok(":.lkc-1:price", PRICE,
+              "[{\"name\":\"com.acme.Money\",\"subject\":"
+              "\":.lkc-1:bank-key\",\"version\":1}]");
+  schema = schema_body(MONEY, NULL);
+  snprintf(associations, sizeof(associations),
+           "[{\"associationType\":\"key\",\"schema\":%s}]", schema);
+  free(schema);
+  assoc_request(body, sizeof(body), "bank", "t-8", associations);
+  expect_done("POST", "/associations?dryRun=true", body, 422, 42206);
+  expect_done("POST", "/associations", body, 422, 42206);
+  get_equals("/associations/resources/t-8", "[]");
+}
+END_TEST
+
+/* The @i-th result of a batch answer, and its "result" or "error" @member. */
+static json_t *batch_member(const answer_t *a, size_t i, const char *member) {
+  return json_object_get(
+      json_array_get(json_object_get(a->json, "results"), i), member);
+}
+
+static int batch_error_code(const answer_t *a, size_t i) {
+  return (int)json_integer_value(
+      json_object_get(batch_member(a, i, "error"), "error_code"));
+}
+
+/* POST /associations:batchGet answers 207, one result per query: by id or
+ * by name and namespace, filtered; with includeSchemas=true each
+ * association carries its subject's latest schema. */
+START_TEST(test_associations_batch_get) {
+  over_http = _i;
+  register_ok("orders-value", ORDER_V1, NULL);
+  expect_done("POST", "/associations", ASSOC_WEAK, 200, 0);
+  strong_association("pay", "t-2", MONEY);
+  const char *queries =
+      "{\"requests\":[{\"resourceId\":\"t-1\"},{\"resourceId\":\"t-2\","
+      "\"associationTypes\":[\"key\"]},{\"resourceId\":\"unknown\"},"
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\"},"
+      "{\"resourceId\":\"t-1\",\"lifecycle\":\"STRONG\"},"
+      "{\"resourceName\":\"orders\"},{}]}";
+  answer_t a = expect("POST", "/associations:batchGet", queries, 207, 0);
+  json_t *want = json_loads(
+      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+      "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
+      "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
+      "\"lifecycle\":\"WEAK\"}]}",
+      0, NULL);
+  ck_assert(json_equal(batch_member(&a, 0, "result"), want));
+  ck_assert(json_equal(batch_member(&a, 3, "result"), want));
+  json_decref(want);
+  json_t *strong = json_array_get(
+      json_object_get(batch_member(&a, 1, "result"), "associations"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(strong, "lifecycle")),
+                   "STRONG");
+  ck_assert_ptr_null(json_object_get(strong, "schema"));
+  want = json_loads("{\"resourceId\":\"unknown\",\"resourceType\":\"topic\"}",
+                    0, NULL);
+  ck_assert(json_equal(batch_member(&a, 2, "result"), want));
+  json_decref(want);
+  ck_assert_ptr_null(
+      json_object_get(batch_member(&a, 4, "result"), "associations"));
+  ck_assert_int_eq(batch_error_code(&a, 5), 500);
+  ck_assert_int_eq(batch_error_code(&a, 6), 500);
+  ck_assert_ptr_null(batch_member(&a, 6, "result"));
+  answer_free(&a);
+
+  a = expect("POST", "/associations:batchGet?includeSchemas=true",
+             "{\"requests\":[{\"resourceId\":\"t-2\"}]}", 207, 0);
+  json_t *schema = json_object_get(
+      json_array_get(json_object_get(batch_member(&a, 0, "result"),
+                                     "associations"),
+                     0),
+      "schema");
+  ck_assert_str_eq(json_string_value(json_object_get(schema, "subject")),
+                   ":.lkc-1:pay-key");
+  ck_assert_int_eq(json_integer_value(json_object_get(schema, "version")), 1);
+  answer_free(&a);
+  expect_done("POST", "/associations:batchGet", "{\"requests\":[]}", 422, 42212);
+  expect_done("POST", "/associations:batchGet", "{}", 422, 42212);
+  expect_done("POST", "/associations:batchGet", "[]", 400, 400);
+  expect_done("GET", "/associations:batchGet", NULL, 405, 405);
+}
+END_TEST
+
+/* POST /associations:batchMutate: per resource, CREATE, UPSERT and
+ * DELETE ops applied in order; each request its own result; an error
+ * stops that request only. */
+START_TEST(test_associations_batch_mutate) {
+  over_http = _i;
+  register_ok("orders-value", ORDER_V1, NULL);
+  register_ok("other", ORDER_V1, NULL);
+  char *schema = schema_body(MONEY, NULL), body[4096];
+  snprintf(body, sizeof(body),
+           "{\"requests\":["
+           "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"t-1\",\"associations\":[{\"opType\":\"CREATE\","
+           "\"subject\":\"orders-value\"}]},"
+           "{\"resourceName\":\"pay\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"t-2\",\"associations\":[{\"opType\":\"CREATE\","
+           "\"associationType\":\"key\",\"schema\":%s}]},"
+           "{\"resourceName\":\"bad\",\"resourceNamespace\":\"lkc-1\","
+           "\"associations\":[{\"opType\":\"CREATE\",\"subject\":\"other\"}]},"
+           "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"t-1\",\"associations\":[{\"opType\":\"UPSERT\","
+           "\"subject\":\"orders-value\"},{\"opType\":\"DELETE\"}]},"
+           "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
+           "\"resourceId\":\"t-1\",\"associations\":[{\"opType\":\"CREATE\","
+           "\"subject\":\"other\"}]}]}",
+           schema);
+  free(schema);
+  answer_t a = expect("POST", "/associations:batchMutate", body, 207, 0);
+  json_t *made = json_object_get(batch_member(&a, 0, "result"), "associations");
+  ck_assert_int_eq(json_array_size(made), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(json_array_get(made, 0),
+                                                     "subject")),
+                   "orders-value");
+  made = json_array_get(
+      json_object_get(batch_member(&a, 1, "result"), "associations"), 0);
+  ck_assert_str_eq(json_string_value(json_object_get(made, "lifecycle")),
+                   "STRONG");
+  ck_assert_ptr_nonnull(json_object_get(made, "schema"));
+  ck_assert_int_eq(batch_error_code(&a, 2), 42212); /* no resource id */
+  ck_assert_int_eq(batch_error_code(&a, 3), 42212); /* "value" twice */
+  ck_assert_int_eq(batch_error_code(&a, 4), 40903);
+  answer_free(&a);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  json_t *list = get_json("/associations/resources/t-1");
+  ck_assert_int_eq(json_array_size(list), 1);
+  json_decref(list);
+
+  /* DELETE: a frozen association only with cascadeLifecycle; a dry run
+   * changes nothing. */
+  const char *del = "{\"requests\":[{\"resourceName\":\"pay\","
+                    "\"resourceNamespace\":\"lkc-1\",\"resourceId\":\"t-2\","
+                    "\"associations\":[{\"opType\":\"DELETE\","
+                    "\"associationType\":\"key\"%s}]}]}";
+  snprintf(body, sizeof(body), del, "");
+  a = expect("POST", "/associations:batchMutate", body, 207, 0);
+  ck_assert_int_eq(batch_error_code(&a, 0), 40908);
+  answer_free(&a);
+  snprintf(body, sizeof(body), del, ",\"cascadeLifecycle\":true");
+  a = expect("POST", "/associations:batchMutate?dryRun=true", body, 207, 0);
+  ck_assert_ptr_nonnull(batch_member(&a, 0, "result"));
+  answer_free(&a);
+  get_equals("/subjects/:.lkc-1:pay-key/versions", "[1]");
+  a = expect("POST", "/associations:batchMutate", body, 207, 0);
+  ck_assert_ptr_null(
+      json_object_get(batch_member(&a, 0, "result"), "associations"));
+  answer_free(&a);
+  get_equals("/associations/resources/t-2", "[]");
+  expect_done("GET", "/subjects/:.lkc-1:pay-key/versions", NULL, 404, 40401);
+
+  /* A dry run CREATE stores nothing; a body the registry cannot read. */
+  a = expect("POST", "/associations:batchMutate?dryRun=true",
+             "{\"requests\":[{\"resourceName\":\"inv\",\"resourceNamespace\":"
+             "\"lkc-1\",\"associations\":[{\"opType\":\"CREATE\","
+             "\"subject\":\"other\"}]}]}",
+             207, 0);
+  ck_assert_ptr_nonnull(batch_member(&a, 0, "result"));
+  answer_free(&a);
+  get_equals("/associations/resources/-/inv", "[]");
+  expect_done("POST", "/associations:batchMutate",
+              "{\"requests\":[{\"resourceName\":\"inv\",\"associations\":"
+              "[{\"opType\":\"MOVE\"}]}]}",
+              400, 400);
+  expect_done("POST", "/associations:batchMutate", "{\"requests\":[]}", 422,
+              42212);
 }
 END_TEST
 
@@ -2540,6 +2865,10 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_associations, 0, 2);
   tcase_add_loop_test(tc, test_associations_delete, 0, 2);
   tcase_add_test(tc, test_associations_saved);
+  tcase_add_loop_test(tc, test_associations_upsert, 0, 2);
+  tcase_add_loop_test(tc, test_associations_dry_run, 0, 2);
+  tcase_add_loop_test(tc, test_associations_batch_get, 0, 2);
+  tcase_add_loop_test(tc, test_associations_batch_mutate, 0, 2);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("contracts");

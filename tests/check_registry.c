@@ -2296,17 +2296,6 @@ START_TEST(test_associations) {
   ck_assert_uint_eq(count, 0);
   kavro_associations_destroy(list, count);
 
-  /* A STRONG association registers its schema in the namespace's context. */
-  kavro_association_spec_t strong = {NULL, "key", "STRONG", a};
-  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
-                                                      "t-1", &strong, 1, &error),
-                   KAVRO_OK);
-  int32_t id = 0;
-  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
-                                              NULL, &id, NULL, NULL),
-                   KAVRO_OK);
-  ck_assert_int_eq(id, 1);
-
   kavro_association_spec_t other = {"orders-value", "value", NULL, NULL};
   ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
                                                       "t-2", &other, 1, &error),
@@ -2316,6 +2305,11 @@ START_TEST(test_associations) {
                                                       "t-1", &weak, 1, &error),
                    (kavro_err_t)40903);
   ck_assert_int_eq(error.http_status, 409);
+  /* One lifecycle per topic: no STRONG key beside a WEAK value. */
+  kavro_association_spec_t strong = {NULL, "key", "STRONG", a};
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &strong, 1, &error),
+                   (kavro_err_t)42212);
 
   ck_assert_int_eq(kavro_registry_delete_associations(reg, "t-1", "value",
                                                       &error),
@@ -2324,6 +2318,23 @@ START_TEST(test_associations) {
                                                       &error),
                    (kavro_err_t)40410);
   ck_assert_int_eq(error.http_status, 404);
+  /* A STRONG association registers its schema in the namespace's context. */
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &strong, 1, &error),
+                   KAVRO_OK);
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:orders-key", 1,
+                                              NULL, &id, NULL, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+  /* The registry lists a STRONG association without "frozen": frozen. */
+  ck_assert_int_eq(kavro_registry_associations(reg, "lkc-1", "orders", "key",
+                                               &list, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(list[0].lifecycle, "STRONG");
+  ck_assert(list[0].frozen);
+  kavro_associations_destroy(list, count);
   ck_assert_int_eq(kavro_registry_associations(reg, "-", "orders", NULL, &list,
                                                &count, &error),
                    KAVRO_OK);
@@ -2354,6 +2365,205 @@ START_TEST(test_associations) {
   ck_assert_int_eq(kavro_registry_associations(reg, "-", "", NULL, &list,
                                                &count, &error),
                    KAVRO_ERR_INVALID_ARG);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Upserts (PUT /associations/resources/{id}) and dry runs of creates and
+ * upserts: a dry run stores nothing, not even a schema it carries. */
+START_TEST(test_associations_upsert) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *a = parse(schema_a);
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(kavro_registry_register(reg, i ? "other" : "orders-value",
+                                             a, NULL, 0, false, NULL, NULL),
+                     KAVRO_OK);
+  kavro_association_spec_t weak = {"orders-value", "value", NULL, NULL};
+  kavro_error_t error;
+  kavro_association_t *list = NULL;
+  size_t count = 0;
+  /* A dry run of a create, before the topic has an id. */
+  ck_assert_int_eq(kavro_registry_create_associations_flags(
+                       reg, "lkc-1", "orders", NULL, &weak, 1,
+                       KAVRO_ASSOC_DRY_RUN, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_create_associations_flags(
+                       reg, "lkc-1", "orders", NULL, &weak, 1, 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_registry_associations(reg, NULL, "orders", NULL,
+                                               &list, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 0);
+  kavro_associations_destroy(list, count);
+
+  /* An upsert makes a WEAK association, and again changes nothing. */
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(kavro_registry_upsert_associations(
+                         reg, "lkc-1", "orders", "t-1", &weak, 1, 0, &error),
+                     KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_associations(reg, "lkc-1", "orders", NULL,
+                                               &list, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(list[0].resource_id, "t-1");
+  ck_assert_str_eq(list[0].lifecycle, "WEAK");
+  ck_assert(!list[0].frozen);
+  kavro_associations_destroy(list, count);
+  kavro_association_spec_t other = {"other", "value", NULL, NULL};
+  ck_assert_int_eq(kavro_registry_upsert_associations(
+                       reg, "lkc-1", "pay", "t-3", &other, 1,
+                       KAVRO_ASSOC_DRY_RUN, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_associations(reg, NULL, "pay", NULL, &list,
+                                               &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 0);
+  kavro_associations_destroy(list, count);
+
+  /* Refused: another subject for t-1's value, a new STRONG association. */
+  ck_assert_int_eq(kavro_registry_upsert_associations(
+                       reg, "lkc-1", "orders", "t-1", &other, 1, 0, &error),
+                   (kavro_err_t)42212);
+  ck_assert_int_eq(error.http_status, 422);
+  kavro_association_spec_t strong = {NULL, "key", "STRONG", NULL};
+  ck_assert_int_eq(kavro_registry_upsert_associations(
+                       reg, "lkc-1", "orders", "t-1", &strong, 1,
+                       KAVRO_ASSOC_DRY_RUN, &error),
+                   (kavro_err_t)42212);
+  ck_assert_int_eq(kavro_registry_upsert_associations(
+                       reg, "lkc-1", "orders", "", &weak, 1, 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+
+  /* A dry run of a STRONG create registers nothing. */
+  strong.schema = a;
+  ck_assert_int_eq(kavro_registry_create_associations_flags(
+                       reg, "lkc-1", "inv", "t-4", &strong, 1,
+                       KAVRO_ASSOC_DRY_RUN, &error),
+                   KAVRO_OK);
+  int *versions = NULL;
+  ck_assert_int_eq(kavro_registry_versions(reg, ":.lkc-1:inv-key", false,
+                                           &versions, &count, &error),
+                   (kavro_err_t)40401);
+  free(versions);
+  kavro_schema_destroy(a);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The first association of result @r. */
+static const kavro_association_t *first_of(const kavro_association_result_t *r) {
+  ck_assert_int_eq(r->error_code, 0);
+  ck_assert_uint_ge(r->count, 1);
+  return &r->associations[0];
+}
+
+/* POST /associations:batchGet and :batchMutate: one result per request,
+ * in order, each its associations or its own error. */
+START_TEST(test_associations_batch) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *a = parse(schema_a);
+  ck_assert_int_eq(kavro_registry_register(reg, "orders-value", a, NULL, 0,
+                                           false, NULL, NULL),
+                   KAVRO_OK);
+  kavro_association_spec_t weak = {"orders-value", "value", NULL, NULL};
+  kavro_association_spec_t strong = {NULL, "key", NULL, a};
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "orders",
+                                                      "t-1", &weak, 1, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_create_associations(reg, "lkc-1", "pay",
+                                                      "t-2", &strong, 1, NULL),
+                   KAVRO_OK);
+
+  kavro_association_query_t queries[] = {
+      {"t-1", NULL, NULL, NULL, NULL},
+      {NULL, "pay", "lkc-1", "key", "STRONG"},
+      {"unknown", NULL, NULL, NULL, NULL},
+      {NULL, NULL, NULL, NULL, NULL},
+      {"t-2", NULL, NULL, "value", NULL},
+      {"t-2", NULL, NULL, NULL, "WEAK"},
+  };
+  kavro_association_result_t *results = NULL;
+  size_t count = 0;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_batch_get_associations(
+                       reg, queries, 6, KAVRO_ASSOC_INCLUDE_SCHEMAS, &results,
+                       &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 6);
+  const kavro_association_t *got = first_of(&results[0]);
+  ck_assert_str_eq(got->subject, "orders-value");
+  ck_assert_str_eq(got->resource_name, "orders");
+  ck_assert_str_eq(got->resource_id, "t-1");
+  ck_assert_ptr_nonnull(results[0].schemas[0]);
+  /* The registry leaves "frozen" out for STRONG: frozen all the same. */
+  got = first_of(&results[1]);
+  ck_assert_str_eq(got->subject, ":.lkc-1:pay-key");
+  ck_assert_str_eq(got->resource_id, "t-2");
+  ck_assert(got->frozen);
+  kavro_schema_t *included = parse(results[1].schemas[0]);
+  ck_assert_str_eq(kavro_schema_canonical(included), kavro_schema_canonical(a));
+  kavro_schema_destroy(included);
+  ck_assert_int_eq(results[2].error_code, 0);
+  ck_assert_uint_eq(results[2].count, 0);
+  ck_assert_int_eq(results[3].error_code, 500);
+  ck_assert_ptr_nonnull(results[3].error_message);
+  for (int i = 4; i < 6; i++) { /* t-2 has a STRONG key only */
+    ck_assert_int_eq(results[i].error_code, 0);
+    ck_assert_uint_eq(results[i].count, 0);
+  }
+  ck_assert_uint_eq(served("POST /associations:batchGet"), 1);
+  kavro_association_results_destroy(results, count);
+  ck_assert_int_eq(kavro_registry_batch_get_associations(
+                       reg, queries, 0, 0, &results, &count, &error),
+                   KAVRO_ERR_INVALID_ARG);
+
+  kavro_association_op_t drop_value = {KAVRO_ASSOC_OP_DELETE, {0}, false};
+  kavro_association_op_t drop_key = {KAVRO_ASSOC_OP_DELETE,
+                                     {NULL, "key", NULL, NULL}, false};
+  kavro_association_op_t create = {KAVRO_ASSOC_OP_CREATE, weak, false};
+  kavro_association_mutation_t mutations[] = {
+      {"lkc-1", "orders", "t-1", &drop_value, 1},
+      {"lkc-1", "pay", "t-2", &drop_key, 1},
+      {"lkc-1", "shop", "t-5", &create, 1},
+  };
+  ck_assert_int_eq(kavro_registry_mutate_associations(reg, mutations, 3, 0,
+                                                      &results, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 3);
+  ck_assert_int_eq(results[0].error_code, 0);
+  ck_assert_uint_eq(results[0].count, 0);
+  ck_assert_int_eq(results[1].error_code, 40908); /* frozen */
+  ck_assert_uint_eq(results[1].count, 0);
+  got = first_of(&results[2]);
+  ck_assert_str_eq(got->resource_id, "t-5");
+  ck_assert_str_eq(got->lifecycle, "WEAK");
+  kavro_association_results_destroy(results, count);
+
+  /* A dry run of the cascade changes nothing. */
+  drop_key.cascade_lifecycle = true;
+  ck_assert_int_eq(kavro_registry_mutate_associations(
+                       reg, &mutations[1], 1, KAVRO_ASSOC_DRY_RUN, &results,
+                       &count, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(results[0].error_code, 0);
+  kavro_association_results_destroy(results, count);
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_get_version(reg, ":.lkc-1:pay-key", 1, NULL,
+                                              &id, NULL, NULL),
+                   KAVRO_OK);
+  kavro_association_op_t unknown = {(kavro_association_op_type_t)7, {0}, false};
+  mutations[0].ops = &unknown;
+  ck_assert_int_eq(kavro_registry_mutate_associations(reg, mutations, 1, 0,
+                                                      &results, &count, &error),
+                   KAVRO_ERR_INVALID_ARG);
+
+  /* A reply that is no batch answer: an error, never a crash. */
+  push_fault(KAVRO_MOCK_FAULT_MALFORMED, "/associations:batchGet", 0, 0, 0, 1);
+  ck_assert_int_eq(kavro_registry_batch_get_associations(
+                       reg, queries, 1, 0, &results, &count, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_ptr_null(results);
   kavro_schema_destroy(a);
   kavro_registry_destroy(reg);
 }
@@ -2442,6 +2652,8 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_contexts, 0, 2);
   tcase_add_loop_test(tc, test_associations, 0, 2);
   tcase_add_test(tc, test_associations_malformed);
+  tcase_add_loop_test(tc, test_associations_upsert, 0, 2);
+  tcase_add_loop_test(tc, test_associations_batch, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -387,6 +387,44 @@ KAVRO_EXPORT kavro_err_t kavro_registry_create_associations(
     const char *resource_id, const kavro_association_spec_t *specs,
     size_t count, kavro_error_t *error);
 
+/** Flag of the association calls: `dryRun=true`, the registry checks
+ *  the request as it would apply it (the schemas given included: valid
+ *  and compatible) and stores nothing. */
+#define KAVRO_ASSOC_DRY_RUN 0x2u
+/** Flag of kavro_registry_batch_get_associations(): each association
+ *  comes with the latest schema of its subject (`includeSchemas=true`). */
+#define KAVRO_ASSOC_INCLUDE_SCHEMAS 0x4u
+
+/**
+ * As kavro_registry_create_associations(), with @p flags: with
+ * KAVRO_ASSOC_DRY_RUN nothing is stored, and @p resource_id may be NULL
+ * (a topic checked before it exists; the registry then compares with the
+ * resource of that name).  Its refusals are a create's, dry run or not.
+ * Thread safe; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_create_associations_flags(
+    kavro_registry_t *registry, const char *namespace_, const char *name,
+    const char *resource_id, const kavro_association_spec_t *specs,
+    size_t count, unsigned flags, kavro_error_t *error);
+
+/**
+ * Create or update associations of the topic @p name (cluster
+ * @p namespace_, topic id @p resource_id): PUT
+ * /associations/resources/{resource_id} (the registry's "upsert"), with
+ * KAVRO_ASSOC_DRY_RUN in @p flags or 0.  A spec's NULL subject or
+ * lifecycle keeps the existing association's; a new one is WEAK and
+ * needs its subject.  An association that exists as asked is left as it
+ * is.  The registry refuses (42212, HTTP 422) a schema in a spec, a new
+ * STRONG association (those come only with a create), a changed subject
+ * or frozen flag, an update that asks for nothing; (40908) a change to a
+ * frozen association; (40907, 40905) as kavro_registry_create_associations().
+ * Borrowed arguments; thread safe; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_upsert_associations(
+    kavro_registry_t *registry, const char *namespace_, const char *name,
+    const char *resource_id, const kavro_association_spec_t *specs,
+    size_t count, unsigned flags, kavro_error_t *error);
+
 /**
  * Delete the associations of the resource @p resource_id (DELETE
  * /associations/resources/{id}[?associationType=T]), of type
@@ -401,8 +439,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations(
 #define KAVRO_ASSOC_CASCADE_LIFECYCLE 0x1u /**< `cascadeLifecycle=true`: a
     frozen (STRONG) association may go, and its subject is deleted (soft,
     then for good) with it */
-#define KAVRO_ASSOC_DRY_RUN 0x2u /**< `dryRun=true`: the registry checks the
-    deletion and changes nothing */
+/* KAVRO_ASSOC_DRY_RUN (above): the registry checks the deletion and
+ * changes nothing. */
 
 /**
  * As kavro_registry_delete_associations(), with @p flags
@@ -414,6 +452,93 @@ KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations(
 KAVRO_EXPORT kavro_err_t kavro_registry_delete_associations_flags(
     kavro_registry_t *registry, const char *resource_id,
     const char *association_type, unsigned flags, kavro_error_t *error);
+
+/** One query of kavro_registry_batch_get_associations(): a topic by its
+ *  id, or by its name and namespace. */
+typedef struct kavro_association_query_s {
+  const char *resource_id;        /**< the topic's id, or NULL: by name */
+  const char *resource_name;      /**< the topic (needs the namespace) */
+  const char *resource_namespace; /**< its cluster id ("-": any) */
+  const char *association_type;   /**< "key", "value"; NULL: both */
+  const char *lifecycle;          /**< "STRONG", "WEAK"; NULL: both */
+} kavro_association_query_t;
+
+/** The kinds of kavro_association_op_t. */
+typedef enum kavro_association_op_type_e {
+  KAVRO_ASSOC_OP_CREATE, /**< as kavro_registry_create_associations() */
+  KAVRO_ASSOC_OP_UPSERT, /**< as kavro_registry_upsert_associations() */
+  KAVRO_ASSOC_OP_DELETE  /**< as kavro_registry_delete_associations() */
+} kavro_association_op_type_t;
+
+/** One operation of a kavro_association_mutation_t. */
+typedef struct kavro_association_op_s {
+  kavro_association_op_type_t type;
+  kavro_association_spec_t spec; /**< CREATE, UPSERT: the association;
+                                      DELETE: only its association_type
+                                      (NULL: "value") */
+  bool cascade_lifecycle;        /**< DELETE: cascadeLifecycle, as
+                                      KAVRO_ASSOC_CASCADE_LIFECYCLE */
+} kavro_association_op_t;
+
+/** The operations of kavro_registry_mutate_associations() on one topic. */
+typedef struct kavro_association_mutation_s {
+  const char *resource_namespace; /**< the cluster id */
+  const char *resource_name;      /**< the topic */
+  const char *resource_id;        /**< the topic's id (NULL: only in a
+                                       dry run) */
+  const kavro_association_op_t *ops; /**< applied in order */
+  size_t count;
+} kavro_association_mutation_t;
+
+/** The registry's answer to one request of a batch: the topic's
+ *  associations, or the error that request met. */
+typedef struct kavro_association_result_s {
+  int error_code;        /**< 0, or the registry's code (42212, 40903 ...) */
+  char *error_message;   /**< the registry's message; NULL when none */
+  kavro_association_t *associations; /**< resource members filled from the
+                                          result ("" when it has none) */
+  size_t count;          /**< of associations (0 for an error) */
+  char **schemas;        /**< @c count schema texts, one per association:
+                              the registered or included schema, or NULL */
+} kavro_association_result_t;
+
+/** Free @p count results of @p results and the array (NULL-safe). */
+KAVRO_EXPORT void
+kavro_association_results_destroy(kavro_association_result_t *results,
+                                  size_t count);
+
+/**
+ * Look up the associations of @p count topics in one request (POST
+ * /associations:batchGet), with KAVRO_ASSOC_INCLUDE_SCHEMAS in @p flags or
+ * 0.  On KAVRO_OK @p *resultsp holds @p count results in the order of
+ * @p queries (kavro_association_results_destroy() them): an unknown topic
+ * has none, a query the registry cannot answer (no id and no name, a
+ * name without a namespace) carries its error (500).  The call fails as a
+ * whole only when the request does (an empty batch is KAVRO_ERR_INVALID_ARG
+ * here; the registry's answer is 42212).  Thread safe; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_batch_get_associations(
+    kavro_registry_t *registry, const kavro_association_query_t *queries,
+    size_t count, unsigned flags, kavro_association_result_t **resultsp,
+    size_t *countp, kavro_error_t *error);
+
+/**
+ * Apply the operations of @p count topics in one request (POST
+ * /associations:batchMutate), with KAVRO_ASSOC_DRY_RUN in @p flags or 0.
+ * Each topic's operations run in order, adjacent CREATEs (or UPSERTs) as
+ * one request, an association type at most once per topic; the first that
+ * fails stops that topic (what ran before it stays) and its result
+ * carries the error the single call would give (42212, 40903, 40908 ...).
+ * A topic's result lists all its associations afterwards (none in a dry
+ * run) with the schemas registered for them.  Results as
+ * kavro_registry_batch_get_associations().  KAVRO_ERR_INVALID_ARG for a
+ * mutation without namespace or name, or an unknown op type.  Thread
+ * safe; nothing cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_mutate_associations(
+    kavro_registry_t *registry, const kavro_association_mutation_t *mutations,
+    size_t count, unsigned flags, kavro_association_result_t **resultsp,
+    size_t *countp, kavro_error_t *error);
 /** @} */
 
 /**
