@@ -748,17 +748,26 @@ static const char rec_avsc[] =
  * condition of the latest version, -X use.latest.version=true): a refused
  * datum prints nothing on stdout, names the rule, the action taken and
  * the path on stderr, the others go on, and the exit status is 1. */
+/* A mock registry over HTTP holding rec_avsc under @subject with the rule
+ * set @rule_set; its URL. */
+static const char *mock_with_rules(kavro_mock_t **mockp, const char *subject,
+                                   const char *rule_set) {
+  ck_assert_int_eq(kavro_mock_new(NULL, mockp, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(*mockp, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(*mockp);
+  kavro_registry_t *reg = kt_client(url, NULL);
+  kt_register_contract(reg, subject, rec_avsc, NULL, rule_set);
+  kavro_registry_destroy(reg);
+  return url;
+}
+
 START_TEST(test_rules_refuse_datum) {
   kavro_mock_t *mock;
-  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
-  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
-  const char *url = kavro_mock_url(mock);
-  kavro_registry_t *reg = kt_client(url, NULL);
-  kt_register_contract(reg, "s", rec_avsc, NULL,
-                       "{\"domainRules\":[{\"name\":\"nonNegative\",\"kind\":"
-                       "\"CONDITION\",\"mode\":\"WRITEREAD\",\"type\":"
-                       "\"CEL\",\"expr\":\"message.n >= 0\"}]}");
-  kavro_registry_destroy(reg);
+  const char *url = mock_with_rules(
+      &mock, "s",
+      "{\"domainRules\":[{\"name\":\"nonNegative\",\"kind\":"
+      "\"CONDITION\",\"mode\":\"WRITEREAD\",\"type\":\"CEL\",\"expr\":"
+      "\"message.n >= 0\"}]}");
   const char *schema = WRITE_BYTES("rec.avsc", rec_avsc);
   const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n{\"n\": -2}\n"
                                            "{\"n\": 3}\n");
@@ -1043,15 +1052,11 @@ END_TEST
  * others are produced (--on-error continue), and the exit status is 1. */
 START_TEST(test_produce_rule_dlq) {
   kavro_mock_t *mock;
-  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
-  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
-  const char *url = kavro_mock_url(mock);
-  kavro_registry_t *reg = kt_client(url, NULL);
-  kt_register_contract(reg, "counts-value", rec_avsc, NULL,
-                       "{\"domainRules\":[{\"name\":\"nonNegative\",\"kind\":"
-                       "\"CONDITION\",\"mode\":\"WRITE\",\"type\":\"CEL\","
-                       "\"expr\":\"message.n >= 0\",\"onFailure\":\"DLQ\"}]}");
-  kavro_registry_destroy(reg);
+  const char *url = mock_with_rules(
+      &mock, "counts-value",
+      "{\"domainRules\":[{\"name\":\"nonNegative\",\"kind\":"
+      "\"CONDITION\",\"mode\":\"WRITE\",\"type\":\"CEL\",\"expr\":"
+      "\"message.n >= 0\",\"onFailure\":\"DLQ\"}]}");
   const char *in = WRITE_BYTES("lines.in", "{\"n\": 1}\n{\"n\": -2}\n"
                                            "{\"n\": 3}\n");
   const char *const argv[] = {kavro_path(), "produce", "-t", "counts",

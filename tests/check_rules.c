@@ -1166,10 +1166,43 @@ static void register_cel(const char *name, const char *kind, const char *mode,
   json_decref(set);
 }
 
-/* A conf without executors of its own: the built-in ones run. */
-static kavro_serializer_t *cel_serializer(kavro_conf_t **confp) {
-  *confp = kavro_conf_new();
-  return serializer_with(*confp);
+/* A CEL test's state: a conf without executors of its own (the built-in
+ * ones run), a serializer made with it, and a frame buffer. */
+typedef struct cel_case_s {
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser;
+  kavro_buf_t *out;
+  kavro_error_t error;
+} cel_case_t;
+
+static void cel_open(cel_case_t *c) {
+  c->conf = kavro_conf_new();
+  c->ser = serializer_with(c->conf);
+  c->out = kavro_buf_new(0, 0);
+}
+
+/* Register a next version of the Visit with one rule (register_cel()'s
+ * arguments), and serialize with the subject's latest version from now
+ * on. */
+static void cel_next_version(cel_case_t *c, const char *name,
+                             const char *kind, const char *type,
+                             const char *expr, const char *tag,
+                             const char *params) {
+  register_cel(name, kind, "WRITE", type, expr, tag, params);
+  conf_set(c->conf, "use.latest.version", "true");
+  kavro_serializer_destroy(c->ser);
+  c->ser = serializer_with(c->conf);
+}
+
+/* Serialize the Visit @json. */
+static kavro_err_t cel_write(cel_case_t *c, const char *json) {
+  return write_visit(c->ser, json, c->out, &c->error);
+}
+
+static void cel_close(cel_case_t *c) {
+  kavro_buf_destroy(c->out);
+  kavro_serializer_destroy(c->ser);
+  kavro_conf_destroy(c->conf);
 }
 
 /* A CEL condition over the message: true passes, false refuses with
@@ -1179,31 +1212,23 @@ START_TEST(cel_condition) {
   register_cel("minutesNotNegative", "CONDITION", "WRITE", "CEL",
                "message.minutes >= 0 && message.outcome in ['YES', 'NO']",
                NULL, NULL);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  kavro_error_t error;
-  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
-                error.text);
+  cel_case_t c;
+  cel_open(&c);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
   uint64_t before = kt_requests(reg);
-  ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
-                   KAVRO_ERR_RULE);
+  ck_assert_int_eq(cel_write(&c, visit_negative), KAVRO_ERR_RULE);
   ck_assert_uint_eq(kt_requests(reg), before);
-  ck_assert_msg(strstr(error.text, "rule \"minutesNotNegative\" (CONDITION, "
-                                   "CEL) failed on WRITE") &&
-                    strstr(error.text, "Expr failed: 'message.minutes >= 0"),
-                "%s", error.text);
-  ck_assert_uint_eq(kavro_buf_length(out), 0);
+  ck_assert_msg(strstr(c.error.text, "rule \"minutesNotNegative\" "
+                                     "(CONDITION, CEL) failed on WRITE") &&
+                    strstr(c.error.text,
+                           "Expr failed: 'message.minutes >= 0"),
+                "%s", c.error.text);
+  ck_assert_uint_eq(kavro_buf_length(c.out), 0);
   /* A result that is not a bool fails a CEL condition, as in Java. */
-  kavro_serializer_destroy(ser);
-  register_cel("notBool", "CONDITION", "WRITE", "CEL", "message.id", NULL,
-               NULL);
-  conf_set(conf, "use.latest.version", "true");
-  ser = serializer_with(conf);
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
-  kavro_buf_destroy(out);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_next_version(&c, "notBool", "CONDITION", "CEL", "message.id", NULL,
+                   NULL);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_RULE);
+  cel_close(&c);
 }
 END_TEST
 
@@ -1211,22 +1236,19 @@ END_TEST
 START_TEST(cel_read_condition) {
   register_cel("minutesOnRead", "CONDITION", "READ", "CEL",
                "message.minutes >= 0", NULL, NULL);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_deserializer_t *des = deserializer_with(conf);
-  kavro_buf_t *good = kavro_buf_new(0, 0), *bad = kavro_buf_new(0, 0);
-  kavro_error_t error;
-  ck_assert_int_eq(write_visit(ser, visit_ok, good, &error), KAVRO_OK);
-  ck_assert_int_eq(write_visit(ser, visit_negative, bad, &error), KAVRO_OK);
-  ck_assert_int_eq(read_visit(des, good, NULL, NULL, 0, &error), KAVRO_OK);
-  ck_assert_int_eq(read_visit(des, bad, NULL, NULL, 0, &error),
+  cel_case_t c;
+  cel_open(&c);
+  kavro_deserializer_t *des = deserializer_with(c.conf);
+  kavro_buf_t *good = kavro_buf_new(0, 0);
+  ck_assert_int_eq(write_visit(c.ser, visit_ok, good, &c.error), KAVRO_OK);
+  ck_assert_int_eq(cel_write(&c, visit_negative), KAVRO_OK);
+  ck_assert_int_eq(read_visit(des, good, NULL, NULL, 0, &c.error), KAVRO_OK);
+  ck_assert_int_eq(read_visit(des, c.out, NULL, NULL, 0, &c.error),
                    KAVRO_ERR_RULE);
-  ck_assert_msg(strstr(error.text, "failed on READ"), "%s", error.text);
+  ck_assert_msg(strstr(c.error.text, "failed on READ"), "%s", c.error.text);
   kavro_buf_destroy(good);
-  kavro_buf_destroy(bad);
   kavro_deserializer_destroy(des);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_close(&c);
 }
 END_TEST
 
@@ -1236,23 +1258,15 @@ END_TEST
 START_TEST(cel_guard) {
   static const char expr[] = "message.outcome == 'NO'; message.minutes > 0";
   register_cel("laterOnly", "CONDITION", "WRITE", "CEL", expr, NULL, NULL);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  kavro_error_t error;
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_OK);
-  ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
-                   KAVRO_ERR_RULE);
-  kavro_serializer_destroy(ser);
-  register_cel("laterOnly", "CONDITION", "WRITE", "CEL", expr, NULL,
-               "{\"cel.ignore.guard.separator\":\"true\"}");
-  conf_set(conf, "use.latest.version", "true");
-  ser = serializer_with(conf);
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
-  ck_assert_msg(strstr(error.text, "laterOnly"), "%s", error.text);
-  kavro_buf_destroy(out);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_case_t c;
+  cel_open(&c);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_OK);
+  ck_assert_int_eq(cel_write(&c, visit_negative), KAVRO_ERR_RULE);
+  cel_next_version(&c, "laterOnly", "CONDITION", "CEL", expr, NULL,
+                   "{\"cel.ignore.guard.separator\":\"true\"}");
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(c.error.text, "laterOnly"), "%s", c.error.text);
+  cel_close(&c);
 }
 END_TEST
 
@@ -1261,20 +1275,15 @@ END_TEST
 START_TEST(cel_syntax_error) {
   register_cel("broken", "CONDITION", "WRITE", "CEL", "message.minutes >=",
                NULL, NULL);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  kavro_error_t error;
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
-  ck_assert_msg(strstr(error.text, "rule \"broken\""), "%s", error.text);
-  kavro_serializer_destroy(ser);
-  conf_set(conf, "rule.executors._CEL_.onFailure", "NONE");
-  ser = serializer_with(conf);
-  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
-                error.text);
-  kavro_buf_destroy(out);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_case_t c;
+  cel_open(&c);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(c.error.text, "rule \"broken\""), "%s", c.error.text);
+  kavro_serializer_destroy(c.ser);
+  conf_set(c.conf, "rule.executors._CEL_.onFailure", "NONE");
+  c.ser = serializer_with(c.conf);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  cel_close(&c);
 }
 END_TEST
 
@@ -1284,27 +1293,18 @@ END_TEST
 START_TEST(cel_unsupported_refused) {
   register_cel("upper", "CONDITION", "WRITE", "CEL",
                "message.id.upperAscii() == 'V-1'", NULL, NULL);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  kavro_error_t error;
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error),
-                   KAVRO_ERR_UNSUPPORTED);
-  ck_assert_msg(strstr(error.text, "rule \"upper\" (CONDITION, CEL) cannot "
-                                   "be executed") &&
-                    strstr(error.text, "upperAscii"),
-                "%s", error.text);
-  kavro_serializer_destroy(ser);
-  register_cel("whole", "TRANSFORM", "WRITE", "CEL", "message", NULL, NULL);
-  conf_set(conf, "use.latest.version", "true");
-  ser = serializer_with(conf);
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error),
-                   KAVRO_ERR_UNSUPPORTED);
-  ck_assert_msg(strstr(error.text, "a CEL transform of the whole message"),
-                "%s", error.text);
-  kavro_buf_destroy(out);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_case_t c;
+  cel_open(&c);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_UNSUPPORTED);
+  ck_assert_msg(strstr(c.error.text, "rule \"upper\" (CONDITION, CEL) "
+                                     "cannot be executed") &&
+                    strstr(c.error.text, "upperAscii"),
+                "%s", c.error.text);
+  cel_next_version(&c, "whole", "TRANSFORM", "CEL", "message", NULL, NULL);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_UNSUPPORTED);
+  ck_assert_msg(strstr(c.error.text, "a CEL transform of the whole message"),
+                "%s", c.error.text);
+  cel_close(&c);
 }
 END_TEST
 
@@ -1316,31 +1316,21 @@ START_TEST(cel_field_condition) {
                "note' && 'PII' in tags && message.id == 'v-1' && "
                "(typeName == 'NULL' || !value.matches('[0-9]'))",
                "PII", NULL);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  kavro_error_t error;
+  cel_case_t c;
+  cel_open(&c);
   static const char plain_note[] =
       "{\"id\":\"v-1\",\"minutes\":30,\"outcome\":\"YES\","
       "\"note\":{\"string\":\"call back\"},\"legacy\":\"old\"}";
-  ck_assert_msg(write_visit(ser, plain_note, out, &error) == KAVRO_OK, "%s",
-                error.text);
-  ck_assert_int_eq(write_visit(ser, visit_ok, out, &error), KAVRO_ERR_RULE);
-  ck_assert_str_eq(error.path, "/note");
+  ck_assert_msg(cel_write(&c, plain_note) == KAVRO_OK, "%s", c.error.text);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_RULE);
+  ck_assert_str_eq(c.error.path, "/note");
   /* v-2's note is null: typeName NULL, but message.id is not v-1. */
-  ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
-                   KAVRO_ERR_RULE);
-  kavro_serializer_destroy(ser);
+  ck_assert_int_eq(cel_write(&c, visit_negative), KAVRO_ERR_RULE);
   /* A result that is not a bool passes a field condition, as in Java. */
-  register_cel("notBool", "CONDITION", "WRITE", "CEL_FIELD", "name", "PII",
-               NULL);
-  conf_set(conf, "use.latest.version", "true");
-  ser = serializer_with(conf);
-  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
-                error.text);
-  kavro_buf_destroy(out);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_next_version(&c, "notBool", "CONDITION", "CEL_FIELD", "name", "PII",
+                   NULL);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  cel_close(&c);
 }
 END_TEST
 
@@ -1359,21 +1349,16 @@ START_TEST(cel_field_transform) {
   register_visit(NULL, text);
   free(text);
   json_decref(set);
-  kavro_conf_t *conf;
-  kavro_serializer_t *ser = cel_serializer(&conf);
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  kavro_error_t error;
-  ck_assert_msg(write_visit(ser, visit_ok, out, &error) == KAVRO_OK, "%s",
-                error.text);
-  json_t *plain = frame_plain(out);
+  cel_case_t c;
+  cel_open(&c);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  json_t *plain = frame_plain(c.out);
   char *got = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
   ck_assert_str_eq(got, "{\"id\":\"v-1\",\"legacy\":\"old\",\"minutes\":60,"
                         "\"note\":\"XXX\",\"outcome\":\"YES\"}");
   free(got);
   json_decref(plain);
-  kavro_buf_destroy(out);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  cel_close(&c);
 }
 END_TEST
 
