@@ -296,6 +296,7 @@ static void check_action(checker_t *c, const char *name, const char *at,
             name, action);
     return;
   }
+  bool two = strchr(action, ',') != NULL; /* "A,B": say which side */
   char sides[2][KV_RULE_ACTION_MAX];
   for (size_t i = 0; i < n; i++) {
     if (!kv_rule_action_side(action, mode, dirs[i], sides[i],
@@ -315,8 +316,8 @@ static void check_action(checker_t *c, const char *name, const char *at,
             "rule \"%.100s\": %s action \"%.64s\"%s%s is none of NONE, "
             "ERROR, DLQ and the registered actions%s: the message fails "
             "with it",
-            name, member, sides[i], n == 2 ? " on " : "",
-            n == 2 ? kavro_rule_mode_name(dirs[i]) : "",
+            name, member, sides[i], two ? " on " : "",
+            two ? kavro_rule_mode_name(dirs[i]) : "",
             miscased ? " (NONE and ERROR are upper case)" : "");
   }
 }
