@@ -79,14 +79,14 @@ const char *kavro_rule_problem_name(kavro_rule_problem_t kind) {
              : "UNKNOWN";
 }
 
-/* ---- the result ------------------------------------------------------------ */
+/* ---- the result ---------------------------------------------------------- */
 
 size_t kavro_rule_check_count(const kavro_rule_check_t *result) {
   return result ? result->count : 0;
 }
 
-const kavro_rule_finding_t *kavro_rule_check_get(const kavro_rule_check_t *result,
-                                                 size_t i) {
+const kavro_rule_finding_t *
+kavro_rule_check_get(const kavro_rule_check_t *result, size_t i) {
   return result && i < result->count ? &result->items[i] : NULL;
 }
 
@@ -142,6 +142,22 @@ static void finding(checker_t *c, kavro_rule_problem_t kind, const char *rule,
   result->items[result->count++] = f;
 }
 
+/* @base, '/' and @key as a JSON pointer token ('~' as "~0", '/' as "~1",
+ * RFC 6901) into @buf, truncated to fit. */
+static void pointer_to(char *buf, size_t size, const char *base,
+                       const char *key) {
+  size_t n = (size_t)snprintf(buf, size, "%s/", base);
+  for (const char *k = key; *k && n + 3 < size; k++) {
+    if (*k == '~' || *k == '/') {
+      buf[n++] = '~';
+      buf[n++] = *k == '~' ? '0' : '1';
+    } else {
+      buf[n++] = *k;
+    }
+  }
+  buf[n < size ? n : size - 1] = '\0';
+}
+
 /* Remember @key in the set @set; false when out of memory. */
 static bool set_add(checker_t *c, json_t *set, const char *key) {
   if (json_object_set_new(set, key, json_null()) != 0)
@@ -149,7 +165,7 @@ static bool set_add(checker_t *c, json_t *set, const char *key) {
   return !c->nomem;
 }
 
-/* ---- the fields' tags ------------------------------------------------------ */
+/* ---- the fields' tags ---------------------------------------------------- */
 
 /* Every tag a field of the schema has, into c->field_tags: the compiler's
  * own walk (confluent:tags and the metadata's tags paths). */
@@ -167,7 +183,7 @@ static void collect_field_tags(checker_t *c) {
         return;
 }
 
-/* ---- one rule ------------------------------------------------------------------ */
+/* ---- one rule ------------------------------------------------------------ */
 
 /* Every member of @rule is one a rule has, and of its type. */
 static void check_members(checker_t *c, const json_t *rule, const char *name,
@@ -184,7 +200,7 @@ static void check_members(checker_t *c, const json_t *rule, const char *name,
       known = known || strcmp(key, rule_members[i]) == 0;
     for (size_t i = 0; strings[i]; i++)
       string = string || strcmp(key, strings[i]) == 0;
-    snprintf(pointer, sizeof(pointer), "%s/%s", at, key);
+    pointer_to(pointer, sizeof(pointer), at, key);
     const char *problem = NULL;
     if (!known)
       problem = "is not a member of a rule, which has name, doc, kind, "
@@ -207,7 +223,9 @@ static void check_members(checker_t *c, const json_t *rule, const char *name,
   const char *param;
   json_object_foreach(json_object_get(rule, "params"), param, value) {
     if (!json_is_string(value)) {
-      snprintf(pointer, sizeof(pointer), "%s/params/%s", at, param);
+      char params[KAVRO_ERROR_PATH_LENGTH];
+      snprintf(params, sizeof(params), "%s/params", at);
+      pointer_to(pointer, sizeof(pointer), params, param);
       finding(c, KAVRO_RULE_PROBLEM_MALFORMED, name, pointer,
               "rule \"%.100s\": parameter \"%.64s\" must be a string", name,
               param);
@@ -530,7 +548,7 @@ static void check_rule(checker_t *c, const rule_list_t *list, size_t index,
     check_cel(c, builtin, &r, kind_known, at);
 }
 
-/* ---- the rule set ---------------------------------------------------------- */
+/* ---- the rule set -------------------------------------------------------- */
 
 static void check_lists(checker_t *c) {
   const json_t *rule_set = c->set->rule_set;
@@ -542,7 +560,7 @@ static void check_lists(checker_t *c) {
       known = known || strcmp(key, rule_lists[i].member) == 0;
     if (!known) {
       char pointer[KAVRO_ERROR_PATH_LENGTH];
-      snprintf(pointer, sizeof(pointer), "/%s", key);
+      pointer_to(pointer, sizeof(pointer), "", key);
       finding(c, KAVRO_RULE_PROBLEM_MALFORMED, "", pointer,
               "\"%.64s\" is not a rule list (domainRules, migrationRules, "
               "encodingRules): its rules never run",

@@ -207,6 +207,11 @@ static const struct {
      " \"expression\": \"true\", \"expr\": \"true\"}",
      NULL, KAVRO_RULE_PROBLEM_MALFORMED, "/domainRules/0/expression",
      "\"expression\"", "not a member of a rule"},
+    /* A member's name is a JSON pointer token: '/' and '~' escaped. */
+    {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"CEL\",\n"
+     " \"a/b~c\": 1, \"expr\": \"true\"}",
+     NULL, KAVRO_RULE_PROBLEM_MALFORMED, "/domainRules/0/a~1b~0c",
+     "\"a/b~c\"", "not a member of a rule"},
     {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"CEL\",\n"
      " \"expr\": 42}",
      NULL, KAVRO_RULE_PROBLEM_MALFORMED, "/domainRules/0/expr", "\"expr\"",
