@@ -459,8 +459,8 @@ static void check_cel(checker_t *c, const kv_builtin_t *b, kv_rule_t *r,
   if (err == KAVRO_ERR_NOMEM)
     c->nomem = true;
   else if (err != KAVRO_OK)
-    finding(c, KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED, r->name, pointer, "%s",
-            verdict.text);
+    finding(c, KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED, r->name, pointer,
+            "%s; a schema with this rule set is refused", verdict.text);
 }
 
 /* The tags: strings, each one a field has. */

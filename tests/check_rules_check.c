@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datum_util.h"
 #include "kavro.h"
+#include "serde_fixture.h"
 
 /* An order: a CEL_FIELD rule reaches `customer.email` (tagged PII in the
  * schema) and `customer.phone` (tagged by metadata paths, when given). */
@@ -471,6 +473,77 @@ START_TEST(test_refused_input) {
 }
 END_TEST
 
+/* ---- the check and the serializer agree ----------------------------------- */
+
+/* Rule sets the check finds a refusal in, or none: the serializer refuses
+ * exactly those (KAVRO_ERR_UNSUPPORTED, when it compiles the rule set). */
+static const struct {
+  const char *rule; /* one domain rule */
+  bool refused;
+} verdicts[] = {
+    {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"CEL\","
+     " \"expr\": \"message.amount >= 0.0\"}",
+     false},
+    {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"CEL\","
+     " \"expr\": \"message.?note == 'x'\"}",
+     true},
+    {"{\"name\": \"r\", \"kind\": \"TRANSFORM\", \"type\": \"CEL\","
+     " \"expr\": \"message\"}",
+     true},
+    {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"JSONATA\","
+     " \"expr\": \"$\"}",
+     true},
+    {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"JSONATA\","
+     " \"expr\": \"$\", \"onFailure\": \"NONE\"}",
+     false},
+};
+
+START_TEST(test_agrees_with_serializer) {
+  char text[512];
+  snprintf(text, sizeof(text), "{\"domainRules\": [%s]}", verdicts[_i].rule);
+  kavro_rule_check_t *result = check_with(text, NULL, NULL);
+  bool refusal = false;
+  for (size_t i = 0; i < kavro_rule_check_count(result); i++) {
+    const kavro_rule_finding_t *f = kavro_rule_check_get(result, i);
+    refusal = refusal || f->kind == KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED ||
+              (f->kind == KAVRO_RULE_PROBLEM_NO_EXECUTOR &&
+               strstr(f->message, "never runs") == NULL);
+  }
+  ck_assert_msg(refusal == verdicts[_i].refused, "case %d:\n%s", _i,
+                describe(result));
+  kavro_rule_check_destroy(result);
+
+  kt_mock_start("rules_check");
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  kt_register_contract(reg, "orders-value", order_schema, NULL, text);
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "auto.register.schemas", "false",
+                                  NULL),
+                   KAVRO_OK);
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, conf, &error);
+  ck_assert_msg(ser != NULL, "%s", error.text);
+  kavro_schema_t *schema = order();
+  kt_value_t v;
+  kt_value_from_json(&v, schema,
+                     "{\"id\": \"o-1\", \"amount\": 1.5, \"note\": \"n\","
+                     " \"customer\": {\"email\": \"a@b.c\","
+                     " \"phone\": null}}");
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_err_t err = kavro_serializer_serialize(ser, "orders", false, schema,
+                                               &v.value, out, &error);
+  ck_assert_msg(err == (verdicts[_i].refused ? KAVRO_ERR_UNSUPPORTED
+                                             : KAVRO_OK),
+                "case %d: %s: %s", _i, kavro_err2name(err), error.text);
+  kavro_buf_destroy(out);
+  kt_value_free(&v);
+  kavro_schema_destroy(schema);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+  kt_mock_stop();
+}
+END_TEST
+
 static Suite *rules_check_suite(void) {
   Suite *s = suite_create("rules_check");
   TCase *t = tcase_create("check");
@@ -482,6 +555,8 @@ static Suite *rules_check_suite(void) {
   tcase_add_test(t, test_tags_from_metadata);
   tcase_add_test(t, test_registered_executors_and_actions);
   tcase_add_test(t, test_refused_input);
+  tcase_add_loop_test(t, test_agrees_with_serializer, 0,
+                      (int)(sizeof(verdicts) / sizeof(*verdicts)));
   suite_add_tcase(s, t);
   return s;
 }
