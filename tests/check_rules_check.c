@@ -523,6 +523,7 @@ START_TEST(test_agrees_with_serializer) {
   kavro_error_t error;
   kavro_serializer_t *ser = kavro_serializer_new(reg, conf, &error);
   ck_assert_msg(ser != NULL, "%s", error.text);
+  kavro_conf_destroy(conf); /* copied */
   kavro_schema_t *schema = order();
   kt_value_t v;
   kt_value_from_json(&v, schema,
