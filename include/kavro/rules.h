@@ -288,11 +288,13 @@ KAVRO_EXPORT kavro_err_t kavro_conf_add_rule_action(kavro_conf_t *conf,
 
 /** What is wrong with a rule. */
 typedef enum kavro_rule_problem_e {
-  /** Not the shape the registry takes: the set or a rule not an object, a
-   *  member of the wrong type, a rule without a name or a type, two rules
-   *  of one name, a mode its list does not allow (domain and encoding
-   *  rules: WRITE, READ, WRITEREAD; migration rules: UPGRADE, DOWNGRADE,
-   *  UPDOWN), "A,B" actions on a rule of one direction. */
+  /** Not the shape the registry takes: a rule list or a rule that is not
+   *  an array or an object, a member of the wrong type, one the registry
+   *  does not know and drops (a misspelt "expression" or "domainrules"),
+   *  a rule without a name or a type, two rules of one name, a mode its
+   *  list does not allow (domain and encoding rules: WRITE, READ,
+   *  WRITEREAD; migration rules: UPGRADE, DOWNGRADE, UPDOWN), "A,B"
+   *  actions on a rule of one direction. */
   KAVRO_RULE_PROBLEM_MALFORMED = 0,
   /** A `kind` other than CONDITION and TRANSFORM. */
   KAVRO_RULE_PROBLEM_UNKNOWN_KIND,
