@@ -108,6 +108,24 @@ static kavro_err_t refuse_rule(const kv_ruleset_t *set, const kv_rule_t *r,
   return verdict->code;
 }
 
+void kv_cel_rule_split(const kv_ruleset_t *set, const kv_rule_t *r,
+                       kv_cel_part_t *guard, kv_cel_part_t *body) {
+  const char *expr = r->expr ? r->expr : "";
+  kavro_rule_ctx_t ctx = {.set = set, .rule = r};
+  const char *ignore = kavro_rule_ctx_param(&ctx, IGNORE_GUARD_PARAM);
+  const char *semicolon =
+      ignore && strcasecmp(ignore, "true") == 0 ? NULL : strchr(expr, ';');
+  *guard = (kv_cel_part_t){NULL, 0, 0};
+  *body = (kv_cel_part_t){expr, strlen(expr), 0};
+  if (!semicolon)
+    return;
+  size_t guard_length = (size_t)(semicolon - expr);
+  if (!only_blanks(expr, guard_length))
+    *guard = (kv_cel_part_t){expr, guard_length, 0};
+  *body = (kv_cel_part_t){semicolon + 1, body->length - guard_length - 1,
+                          guard_length + 1};
+}
+
 static kavro_err_t prepare(const kv_ruleset_t *set, kv_rule_t *r,
                            const char *const *vars, size_t nvars,
                            kavro_error_t *verdict) {
@@ -118,27 +136,19 @@ static kavro_err_t prepare(const kv_ruleset_t *set, kv_rule_t *r,
   }
   r->prepared = cr;
   r->release = cel_rule_release;
-  const char *expr = r->expr ? r->expr : "";
-  size_t length = strlen(expr);
-  kavro_rule_ctx_t ctx = {.set = set, .rule = r};
-  const char *ignore = kavro_rule_ctx_param(&ctx, IGNORE_GUARD_PARAM);
-  const char *semicolon =
-      ignore && strcasecmp(ignore, "true") == 0 ? NULL : strchr(expr, ';');
+  kv_cel_part_t guard, body;
+  kv_cel_rule_split(set, r, &guard, &body);
   kavro_error_t why;
   kv_error_clear(&why);
   kavro_err_t err = KAVRO_OK;
-  if (semicolon) {
-    size_t guard_length = (size_t)(semicolon - expr);
-    if (!only_blanks(expr, guard_length)) {
-      err = compile_part(expr, guard_length, vars, nvars, &cr->guard, &why);
-      cr->guard_broken = err == KAVRO_OK && !cr->guard;
-    }
-    length -= guard_length + 1;
-    expr = semicolon + 1;
+  if (guard.text) {
+    err = compile_part(guard.text, guard.length, vars, nvars, &cr->guard,
+                       &why);
+    cr->guard_broken = err == KAVRO_OK && !cr->guard;
   }
   if (err == KAVRO_OK) {
     kv_error_clear(&why);
-    err = compile_part(expr, length, vars, nvars, &cr->body, &why);
+    err = compile_part(body.text, body.length, vars, nvars, &cr->body, &why);
     if (err == KAVRO_OK && !cr->body) {
       if ((cr->broken = malloc(sizeof(*cr->broken))))
         *cr->broken = why;
@@ -280,11 +290,15 @@ static const kv_builtin_t builtins[] = {
     {{KV_PLUGIN_EXECUTOR, "CEL", NULL, (void *)&builtins[0].executor,
       sizeof(kavro_rule_executor_t)},
      {cel_execute, NULL, NULL, NULL},
-     prepare_message},
+     prepare_message,
+     message_vars,
+     MSG_VARS},
     {{KV_PLUGIN_EXECUTOR, "CEL_FIELD", NULL, (void *)&builtins[1].executor,
       sizeof(kavro_rule_executor_t)},
      {NULL, cel_execute_field, NULL, NULL},
-     prepare_field},
+     prepare_field,
+     field_vars,
+     FIELD_VARS},
 };
 
 const kv_builtin_t *kv_builtin_executor(const char *type) {

@@ -167,7 +167,7 @@ static const char *member(const json_t *rule, const char *name, bool *bad) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int parse_mode(const char *text) {
+int kv_rule_mode_parse(const char *text) {
   for (int i = 0; i < 6; i++)
     if (strcmp(text, mode_names[i]) == 0)
       return i;
@@ -183,11 +183,8 @@ static bool mode_applies(kavro_rule_mode_t rule_mode, kavro_rule_mode_t mode) {
   return rule_mode == mode;
 }
 
-/* The side of "A,B" an action of a WRITEREAD or UPDOWN rule takes when it
- * runs as @mode (Java's getRuleActionName()), into @buf ("" for NULL);
- * false when it does not fit. */
-static bool action_side(const char *action, kavro_rule_mode_t rule_mode,
-                        kavro_rule_mode_t mode, char *buf, size_t size) {
+bool kv_rule_action_side(const char *action, kavro_rule_mode_t rule_mode,
+                         kavro_rule_mode_t mode, char *buf, size_t size) {
   const char *from = action ? action : "";
   size_t len = strlen(from);
   const char *comma = strchr(from, ',');
@@ -259,9 +256,7 @@ static kavro_err_t unexecutable(const kv_rule_t *r, const char *why,
   return KAVRO_ERR_UNSUPPORTED;
 }
 
-/* Whether @p fits the phase: a migration needs `migrate`, others one of
- * the two message callbacks. */
-static bool executor_fits(const kv_conf_plugin_t *p, kavro_rule_mode_t mode) {
+bool kv_rule_executor_fits(const kv_conf_plugin_t *p, kavro_rule_mode_t mode) {
   const kavro_rule_executor_t *x = p->data;
   if (mode == KAVRO_RULE_UPGRADE || mode == KAVRO_RULE_DOWNGRADE)
     return x->migrate != NULL;
@@ -304,7 +299,7 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
   r->name = r->name ? r->name : "";
   r->type = r->type ? r->type : "";
   /* A rule's defaults, as Java's Rule has them. */
-  int m = mode ? parse_mode(mode) : KAVRO_RULE_WRITEREAD;
+  int m = mode ? kv_rule_mode_parse(mode) : KAVRO_RULE_WRITEREAD;
   if (m < 0)
     return malformed(c->verdict, c->what, "a rule has an unknown mode");
   r->mode = (kavro_rule_mode_t)m;
@@ -318,10 +313,10 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
     return KAVRO_OK;
   const char *s = rule_override(engine, r->name, r->type, "onSuccess");
   const char *f = rule_override(engine, r->name, r->type, "onFailure");
-  if (!action_side(s ? s : on_success, r->mode, c->mode, r->on_success,
-                   sizeof(r->on_success)) ||
-      !action_side(f ? f : on_failure, r->mode, c->mode, r->on_failure,
-                   sizeof(r->on_failure)))
+  if (!kv_rule_action_side(s ? s : on_success, r->mode, c->mode,
+                           r->on_success, sizeof(r->on_success)) ||
+      !kv_rule_action_side(f ? f : on_failure, r->mode, c->mode,
+                           r->on_failure, sizeof(r->on_failure)))
     return malformed(c->verdict, c->what, "an action name is too long");
   *keep = true;
   bool failure_passes = strcmp(r->on_failure, "NONE") == 0;
@@ -332,7 +327,7 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
                                  "bytes, which kavro does not support",
                               c->what, c->verdict);
   r->executor = kv_rules_executor(engine, r->type, c->set->subject, r->name);
-  if (r->executor && !executor_fits(r->executor, c->mode))
+  if (r->executor && !kv_rule_executor_fits(r->executor, c->mode))
     r->executor = NULL;
   if (!r->executor && !failure_passes) {
     char why[160];
@@ -567,7 +562,7 @@ const kv_field_tags_t *kv_ruleset_field_tags(const kv_ruleset_t *set,
                  sizeof(key), by_field);
 }
 
-static bool compile_tags(kv_ruleset_t *set) {
+bool kv_ruleset_compile_tags(kv_ruleset_t *set) {
   kv_tag_walk_t w = {set, NULL, NULL, 0, false};
   const json_t *paths = json_object_get(set->metadata, "tags");
   w.paths = json_is_object(paths) ? paths : NULL;
@@ -635,7 +630,7 @@ kavro_err_t kv_ruleset_make(const kv_rules_t *engine,
   kavro_err_t err = json_is_object(set->rule_set)
                         ? compile_phases(&c)
                         : malformed(&verdict, what, "not a JSON object");
-  if (err == KAVRO_OK && set->list.count && !compile_tags(set))
+  if (err == KAVRO_OK && set->list.count && !kv_ruleset_compile_tags(set))
     err = kv_error_set(&verdict, KAVRO_ERR_NOMEM, "out of memory");
   if (err == KAVRO_ERR_NOMEM) {
     kv_ruleset_destroy(set);

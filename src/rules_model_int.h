@@ -101,7 +101,22 @@ typedef struct kv_builtin_s {
    * return than KAVRO_OK is the verdict refusing the set, in @verdict. */
   kavro_err_t (*prepare)(const kv_ruleset_t *set, kv_rule_t *r,
                          kavro_error_t *verdict);
+  /* The CEL variables its expressions may use, in binding order. */
+  const char *const *vars;
+  size_t nvars;
 } kv_builtin_t;
+
+/* A CEL rule's expression as the built-in executors split it (Java's
+ * guard: the text before the first ';', unless the rule's parameter
+ * `cel.ignore.guard.separator` is "true"): @guard (NULL when there is
+ * none or it is blank) and @body, each with its length and its offset in
+ * the expression. */
+typedef struct kv_cel_part_s {
+  const char *text;
+  size_t length, offset;
+} kv_cel_part_t;
+void kv_cel_rule_split(const kv_ruleset_t *set, const kv_rule_t *r,
+                       kv_cel_part_t *guard, kv_cel_part_t *body);
 
 /* The built-in executor for rules of @type (matched without case), NULL
  * when none. */
@@ -134,5 +149,27 @@ const kv_conf_plugin_t *kv_rules_executor(const kv_rules_t *engine,
 /* The action registered as @type, NULL when none. */
 const kv_conf_plugin_t *kv_rules_action(const kv_rules_t *engine,
                                         const char *type);
+
+/* What rules_model.c compiles with, shared with the checker
+ * (rules_check.c) so that both read a rule set alike. */
+
+/* The mode called @text ("WRITE" ... "UPDOWN", as written), -1 when
+ * there is none of that name. */
+int kv_rule_mode_parse(const char *text);
+
+/* The side of "A,B" an action of a WRITEREAD or UPDOWN rule takes when it
+ * runs as @mode (Java's getRuleActionName()), into @buf ("" for NULL);
+ * false when it does not fit. */
+bool kv_rule_action_side(const char *action, kavro_rule_mode_t rule_mode,
+                         kavro_rule_mode_t mode, char *buf, size_t size);
+
+/* Whether executor @p fits rules run as @mode: a migration (UPGRADE,
+ * DOWNGRADE) needs `migrate`, others one of the two message callbacks. */
+bool kv_rule_executor_fits(const kv_conf_plugin_t *p, kavro_rule_mode_t mode);
+
+/* Fill @set->field_tags with the tags of every field of @set->schema
+ * (its `confluent:tags`, and the tags @set->metadata's `tags` paths give
+ * it); false when out of memory. */
+bool kv_ruleset_compile_tags(kv_ruleset_t *set);
 
 #endif /* KAVRO_RULES_MODEL_INT_H */

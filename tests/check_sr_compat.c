@@ -446,7 +446,9 @@ START_TEST(test_help) {
   ck_assert_int_eq(r.status, 0);
   static const char *const ids[] = {"logical-type-on-field", "nullable-without-default",
       "null-not-first", "enum-without-default", "unportable-name", "missing-doc",
-      "duplicate-type", "schema-warning", "invalid-disable"};
+      "duplicate-type", "schema-warning", "invalid-disable", "rule-malformed",
+      "rule-unknown-kind", "rule-unknown-mode", "rule-no-executor", "rule-cel-syntax",
+      "rule-cel-unsupported", "rule-unknown-tag", "rule-unknown-action"};
   for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
     assert_contains(r.out, ids[i]);
   run_free(&r);
@@ -3146,6 +3148,287 @@ START_TEST(test_compatibility_errors) {
 }
 END_TEST
 
+/* ---- data contracts: register --metadata --rule-set, lint --rule-set ---- */
+
+/* An order whose e-mail is tagged PII in the schema; its phone is tagged
+ * CONTACT by the metadata's tags paths. */
+static const char contract_order[] =
+    "{\"type\": \"record\", \"name\": \"Order\", \"namespace\": \"shop\",\n"
+    " \"doc\": \"An order.\", \"fields\": [\n"
+    "  {\"name\": \"id\", \"type\": \"string\"},\n"
+    "  {\"name\": \"amount\", \"type\": \"double\"},\n"
+    "  {\"name\": \"email\", \"type\": \"string\", \"confluent:tags\": [\"PII\"]},\n"
+    "  {\"name\": \"phone\", \"type\": \"string\"}]}\n";
+static const char contract_metadata[] =
+    "{\"properties\": {\"owner\": \"billing\"},\n"
+    " \"tags\": {\"shop.Order.phone\": [\"CONTACT\"]}}\n";
+static const char contract_rules[] =
+    "{\"domainRules\": [\n"
+    "  {\"name\": \"nonNegativeAmount\", \"kind\": \"CONDITION\", \"mode\": \"WRITE\",\n"
+    "   \"type\": \"CEL\", \"expr\": \"message.amount >= 0.0\", \"onFailure\": \"DLQ\"},\n"
+    "  {\"name\": \"maskContact\", \"kind\": \"TRANSFORM\", \"mode\": \"WRITE\",\n"
+    "   \"type\": \"CEL_FIELD\", \"tags\": [\"PII\", \"CONTACT\"],\n"
+    "   \"expr\": \"typeName == 'STRING' ; 'xxx'\"}]}\n";
+
+/* The contract files in work/. */
+static void write_contract(void) {
+  write_file(work, "order.avsc", contract_order);
+  write_file(work, "meta.json", contract_metadata);
+  write_file(work, "rules.json", contract_rules);
+}
+
+/* Version @version of @subject as kavro's client reads it back. */
+static kavro_schema_info_t *registered_info(const char *subject, int version) {
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url", mock_url, NULL),
+                   KAVRO_OK);
+  kavro_error_t error;
+  kavro_registry_t *registry = kavro_registry_new(conf, &error);
+  ck_assert_msg(registry != NULL, "%s", error.text);
+  kavro_schema_info_t *info = NULL;
+  ck_assert_int_eq(kavro_registry_version_info(registry, subject, version, &info,
+                                               &error),
+                   KAVRO_OK);
+  kavro_registry_destroy(registry);
+  return info;
+}
+
+/* A contract is registered with the schema and read back; a second run
+ * finds it there; another rule set makes a new version of the same text. */
+START_TEST(test_register_contract) {
+  write_contract();
+  run_t r = sr(work, "register", "--no-catalog", "--registry", mock_url,
+               "--subject", "shop-value", "--metadata", "meta.json",
+               "--rule-set", "rules.json", "order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "order.avsc: registered: subject shop-value version 1 id ");
+  run_free(&r);
+  kavro_schema_info_t *info = registered_info("shop-value", 1);
+  json_t *metadata = json_loads(kavro_schema_info_metadata(info), 0, NULL);
+  json_t *rule_set = json_loads(kavro_schema_info_rule_set(info), 0, NULL);
+  ck_assert_ptr_nonnull(metadata);
+  ck_assert_ptr_nonnull(rule_set);
+  ck_assert_str_eq(json_string_value(json_object_get(
+                       json_object_get(metadata, "properties"), "owner")),
+                   "billing");
+  ck_assert_ptr_nonnull(json_object_get(json_object_get(metadata, "tags"),
+                                        "shop.Order.phone"));
+  json_t *rules = json_object_get(rule_set, "domainRules");
+  ck_assert_uint_eq(json_array_size(rules), 2);
+  ck_assert_str_eq(member_str(json_array_get(rules, 0), "name"), "nonNegativeAmount");
+  ck_assert_str_eq(member_str(json_array_get(rules, 1), "expr"),
+                   "typeName == 'STRING' ; 'xxx'");
+  json_decref(metadata);
+  json_decref(rule_set);
+  kavro_schema_info_destroy(info);
+  uint64_t posts = kavro_mock_request_count(mock, "POST /subjects/{subject}/versions");
+  ck_assert_uint_eq(posts, 1);
+
+  /* Again: unchanged, nothing registered. */
+  r = sr(work, "register", "--no-catalog", "--registry", mock_url, "--subject",
+         "shop-value", "--metadata", "meta.json", "--rule-set", "rules.json",
+         "--format", "json", "order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  json_t *unit = only_result(root);
+  ck_assert_str_eq(member_str(unit, "status"), "unchanged");
+  ck_assert_int_eq(json_integer_value(json_object_get(unit, "version")), 1);
+  json_decref(root);
+  run_free(&r);
+  ck_assert_uint_eq(kavro_mock_request_count(mock, "POST /subjects/{subject}/versions"),
+                    posts);
+
+  /* The same schema with another rule set is a new version. */
+  write_file(work, "rules2.json",
+             "{\"domainRules\": [{\"name\": \"hasId\", \"kind\": \"CONDITION\","
+             " \"type\": \"CEL\", \"expr\": \"message.id != ''\"}]}");
+  r = sr(work, "register", "--no-catalog", "--registry", mock_url, "--subject",
+         "shop-value", "--rule-set", "rules2.json", "order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  assert_contains(r.out, "order.avsc: registered: subject shop-value version 2 id ");
+  run_free(&r);
+  info = registered_info("shop-value", 2);
+  assert_contains(kavro_schema_info_rule_set(info), "\"hasId\"");
+  kavro_schema_info_destroy(info);
+}
+END_TEST
+
+/* Contract files that are not JSON objects, or options that do not fit,
+ * are refused before any request, naming the file; exit 2 as usage errors. */
+static const struct {
+  const char *args[6]; /* after register --no-catalog --registry URL */
+  const char *says;
+} contract_refusals[] = {
+    {{"--rule-set", "broken.json", "order.avsc"}, "broken.json:2:"},
+    {{"--rule-set", "array.json", "order.avsc"}, "array.json: not a rule set: a rule set is a JSON object"},
+    {{"--metadata", "twice.json", "order.avsc"}, "twice.json:1:"},
+    {{"--metadata", "absent.json", "order.avsc"}, "absent.json: cannot open"},
+    {{"--rule-set", "rules.json", "order.avsc", "order.avsc"},
+     "--metadata and --rule-set go with exactly one FILE"},
+    {{"--rule-set", "rules.json", "--dry-run", "order.avsc"}, "--dry-run"},
+};
+
+START_TEST(test_register_contract_refused) {
+  write_contract();
+  write_file(work, "broken.json", "{\"domainRules\": [\n  {\"name\": }]}\n");
+  write_file(work, "array.json", "[]\n");
+  write_file(work, "twice.json", "{\"tags\": {}, \"tags\": {}}\n");
+  char *argv[MAX_ARGS] = {SR_COMPAT_BIN, "register", "--no-catalog", "--registry",
+                          mock_url};
+  int n = 5;
+  for (const char *const *a = contract_refusals[_i].args; *a; a++)
+    argv[n++] = (char *)*a;
+  argv[n] = NULL;
+  run_t r = run_argv(work, argv);
+  ck_assert_msg(r.status == 2, "case %d: exit %d: %s", _i, r.status, r.err);
+  assert_contains(r.err, contract_refusals[_i].says);
+  ck_assert_str_eq(r.out, "");
+  run_free(&r);
+  kavro_mock_request_t *requests;
+  size_t count;
+  ck_assert_int_eq(kavro_mock_requests(mock, &requests, &count, NULL), KAVRO_OK);
+  ck_assert_uint_eq(count, 0);
+  kavro_mock_requests_free(requests, count);
+}
+END_TEST
+
+/* One rule set per lint rule id, each with exactly that finding. */
+static const struct {
+  const char *id;
+  const char *rules;   /* the rule set */
+  const char *pointer; /* of the finding */
+  const char *needle;  /* where it is placed in the file */
+} rule_set_cases[] = {
+    {"rule-malformed",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDITION\",\n"
+     "  \"mode\": \"UPGRADE\", \"type\": \"CEL\", \"expr\": \"true\"}]}\n",
+     "/domainRules/0/mode", "\"mode\""},
+    {"rule-unknown-kind",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDTION\",\n"
+     "  \"type\": \"CEL\", \"expr\": \"true\"}]}\n",
+     "/domainRules/0/kind", "\"kind\""},
+    {"rule-unknown-mode",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDITION\",\n"
+     "  \"mode\": \"ALWAYS\", \"type\": \"CEL\", \"expr\": \"true\"}]}\n",
+     "/domainRules/0/mode", "\"mode\""},
+    {"rule-no-executor",
+     "{\"migrationRules\": [\n {\"name\": \"r\", \"kind\": \"TRANSFORM\",\n"
+     "  \"mode\": \"UPGRADE\", \"type\": \"JSONATA\", \"expr\": \"$\"}]}\n",
+     "/migrationRules/0/type", "\"type\""},
+    {"rule-cel-syntax",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDITION\",\n"
+     "  \"type\": \"CEL\", \"expr\": \"message.amount >\"}]}\n",
+     "/domainRules/0/expr", "\"expr\""},
+    {"rule-cel-unsupported",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDITION\",\n"
+     "  \"type\": \"CEL\", \"expr\": \"message.?id == 'x'\"}]}\n",
+     "/domainRules/0/expr", "\"expr\""},
+    {"rule-unknown-tag",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"TRANSFORM\",\n"
+     "  \"type\": \"CEL_FIELD\", \"tags\": [\"PII\", \"SECRET\"], \"expr\": \"value\"}]}\n",
+     "/domainRules/0/tags/1", "\"SECRET\""},
+    {"rule-unknown-action",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDITION\",\n"
+     "  \"type\": \"CEL\", \"expr\": \"true\", \"onFailure\": \"PAGE\"}]}\n",
+     "/domainRules/0/onFailure", "\"onFailure\""},
+};
+
+START_TEST(test_lint_rule_set_fires) {
+  write_contract();
+  write_file(work, "case.json", rule_set_cases[_i].rules);
+  run_t r = sr(work, "lint", "--no-catalog", "--format", "json", "--rule-set",
+               "case.json", "--metadata", "meta.json", "order.avsc", NULL);
+  ck_assert_msg(r.status == 1, "%s: exit %d\n%s%s", rule_set_cases[_i].id,
+                r.status, r.out, r.err);
+  json_t *root = parse_json_output(&r);
+  json_t *results = json_object_get(root, "results");
+  ck_assert_uint_eq(json_array_size(results), 2);
+  json_t *schema_unit = json_array_get(results, 0);
+  ck_assert_str_eq(member_str(schema_unit, "file"), "order.avsc");
+  ck_assert_str_eq(member_str(schema_unit, "status"), "clean");
+  json_t *unit = json_array_get(results, 1);
+  ck_assert_str_eq(member_str(unit, "file"), "case.json");
+  ck_assert_str_eq(member_str(unit, "status"), "warnings");
+  json_t *findings = json_object_get(unit, "findings");
+  ck_assert_msg(json_array_size(findings) == 1, "%s", r.out);
+  json_t *f = json_array_get(findings, 0);
+  ck_assert_str_eq(member_str(f, "kind"), rule_set_cases[_i].id);
+  ck_assert_str_eq(member_str(f, "severity"), "warning");
+  ck_assert_str_eq(member_str(f, "pointer"), rule_set_cases[_i].pointer);
+  ck_assert_uint_gt(strlen(member_str(f, "fix")), 10);
+  assert_contains(member_str(f, "message"), "rule \"r\"");
+  int line, column;
+  position_of(rule_set_cases[_i].rules, rule_set_cases[_i].needle, &line, &column);
+  ck_assert_int_eq(json_integer_value(json_object_get(f, "line")), line);
+  ck_assert_int_eq(json_integer_value(json_object_get(f, "column")), column);
+  json_decref(root);
+  run_free(&r);
+  /* Silenced by its id, the rule set is clean. */
+  r = sr(work, "lint", "--no-catalog", "--disable", rule_set_cases[_i].id,
+         "--rule-set", "case.json", "--metadata", "meta.json", "order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s", r.out);
+  assert_contains(r.out, "case.json: clean\n");
+  run_free(&r);
+}
+END_TEST
+
+/* A sound contract lints clean; CONTACT comes from the metadata only, so
+ * without it the tag names no field; the text format places the finding. */
+START_TEST(test_lint_rule_set_text) {
+  write_contract();
+  run_t r = sr(work, "lint", "--no-catalog", "--rule-set", "rules.json",
+               "--metadata", "meta.json", "order.avsc", NULL);
+  ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+  ck_assert_str_eq(r.out, "order.avsc: clean\nrules.json: clean\nsr-compat lint: 2 "
+                          "files: 2 clean, 0 with warnings, 0 invalid, 0 errors\n");
+  run_free(&r);
+  r = sr(work, "lint", "--no-catalog", "--rule-set", "rules.json", "order.avsc",
+         NULL);
+  ck_assert_int_eq(r.status, 1);
+  int line, column;
+  position_of(contract_rules, "\"CONTACT\"", &line, &column);
+  char expected[256];
+  snprintf(expected, sizeof(expected),
+           "rules.json:%d:%d: warning: rule-unknown-tag: rule \"maskContact\": "
+           "no field of the schema has tag \"CONTACT\"", line, column);
+  assert_contains(r.out, expected);
+  assert_contains(r.out, "(at /domainRules/1/tags/1)");
+  run_free(&r);
+}
+END_TEST
+
+/* Bad contract files and options: exit 2, the file named, nothing on
+ * standard output. */
+static const struct {
+  const char *args[6]; /* after lint --no-catalog */
+  const char *says;
+} lint_contract_refusals[] = {
+    {{"--rule-set", "broken.json", "order.avsc"}, "broken.json:2:"},
+    {{"--rule-set", "rules.json", "--metadata", "array.json", "order.avsc"},
+     "array.json: not a metadata: a metadata is a JSON object"},
+    {{"--metadata", "meta.json", "order.avsc"}, "--metadata goes with --rule-set"},
+    {{"--rule-set", "rules.json", "order.avsc", "order.avsc"},
+     "--rule-set goes with exactly one schema FILE"},
+    {{"--rule-set", "absent.json", "order.avsc"}, "absent.json: cannot open"},
+};
+
+START_TEST(test_lint_rule_set_refused) {
+  write_contract();
+  write_file(work, "broken.json", "{\"domainRules\": [\n  {\"name\": }]}\n");
+  write_file(work, "array.json", "[]\n");
+  char *argv[MAX_ARGS] = {SR_COMPAT_BIN, "lint", "--no-catalog"};
+  int n = 3;
+  for (const char *const *a = lint_contract_refusals[_i].args; *a; a++)
+    argv[n++] = (char *)*a;
+  argv[n] = NULL;
+  run_t r = run_argv(work, argv);
+  ck_assert_msg(r.status == 2, "case %d: exit %d: %s", _i, r.status, r.err);
+  assert_contains(r.err, lint_contract_refusals[_i].says);
+  ck_assert_str_eq(r.out, "");
+  run_free(&r);
+}
+END_TEST
+
 static Suite *sr_compat_suite(void) {
   Suite *s = suite_create("sr-compat");
   TCase *t = tcase_create("cli");
@@ -3216,6 +3499,12 @@ static Suite *sr_compat_suite(void) {
   tcase_add_test(t, test_lint_formats);
   tcase_add_test(t, test_lint_unportable_names);
   tcase_add_test(t, test_lint_catalog);
+  tcase_add_loop_test(t, test_lint_rule_set_fires, 0,
+                      (int)(sizeof(rule_set_cases) / sizeof(rule_set_cases[0])));
+  tcase_add_test(t, test_lint_rule_set_text);
+  tcase_add_loop_test(t, test_lint_rule_set_refused, 0,
+                      (int)(sizeof(lint_contract_refusals) /
+                            sizeof(lint_contract_refusals[0])));
   suite_add_tcase(s, t);
 
   t = tcase_create("registry");
@@ -3239,6 +3528,9 @@ static Suite *sr_compat_suite(void) {
   tcase_add_test(t, test_compatibility_errors);
   tcase_add_loop_test(t, test_register_dry_run, 0,
                       (int)(sizeof(dry_run_cases) / sizeof(dry_run_cases[0])));
+  tcase_add_test(t, test_register_contract);
+  tcase_add_loop_test(t, test_register_contract_refused, 0,
+                      (int)(sizeof(contract_refusals) / sizeof(contract_refusals[0])));
   suite_add_tcase(s, t);
   return s;
 }

@@ -275,6 +275,106 @@ KAVRO_EXPORT kavro_err_t kavro_conf_add_rule_action(kavro_conf_t *conf,
                                                     kavro_error_t *error);
 /** @} */
 
+/**
+ * @name Checking a rule set
+ *
+ * What a rule set would do before it is registered: kavro_rule_set_check()
+ * reads it as the serializer and deserializer compile it (and as the
+ * registry validates it) and lists every problem found, where
+ * compiling stops at the first one and refuses the schema.  CI tools
+ * (`sr-compat lint`) report the findings against the rule set's file.
+ * @{
+ */
+
+/** What is wrong with a rule. */
+typedef enum kavro_rule_problem_e {
+  /** Not the shape the registry takes: a rule list or a rule that is not
+   *  an array or an object, a member of the wrong type, one the registry
+   *  does not know and drops (a misspelt "expression" or "domainrules"),
+   *  a rule without a name or a type, two rules of one name, a mode its
+   *  list does not allow (domain and encoding rules: WRITE, READ,
+   *  WRITEREAD; migration rules: UPGRADE, DOWNGRADE, UPDOWN), "A,B"
+   *  actions on a rule of one direction. */
+  KAVRO_RULE_PROBLEM_MALFORMED = 0,
+  /** A `kind` other than CONDITION and TRANSFORM. */
+  KAVRO_RULE_PROBLEM_UNKNOWN_KIND,
+  /** A `mode` other than WRITE, READ, WRITEREAD, UPGRADE, DOWNGRADE and
+   *  UPDOWN. */
+  KAVRO_RULE_PROBLEM_UNKNOWN_MODE,
+  /** A `type` no executor runs: neither built in (CEL, CEL_FIELD) nor
+   *  registered in the conf with one that fits the rule (a migration
+   *  needs `migrate`); also every encoding rule, which kavro does not
+   *  run.  The schema is refused unless the rule's onFailure is NONE,
+   *  which makes the rule a no-op. */
+  KAVRO_RULE_PROBLEM_NO_EXECUTOR,
+  /** A CEL or CEL_FIELD expression, or its guard, that does not parse or
+   *  uses a variable the executor does not bind (CEL: `message`, `now`;
+   *  CEL_FIELD: `value`, `fullName`, `name`, `typeName`, `tags`,
+   *  `message`, `now`).  A body that does not parse fails the rule on
+   *  every message; a guard, makes the rule never run. */
+  KAVRO_RULE_PROBLEM_CEL_SYNTAX,
+  /** A CEL or CEL_FIELD rule kavro's CEL engine refuses (a construct it
+   *  does not implement, a CEL transform of the whole message): the
+   *  schema is refused. */
+  KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED,
+  /** A rule tag no field of the schema has: neither in a field's
+   *  `confluent:tags` nor given to a field by a `metadata.tags` path. */
+  KAVRO_RULE_PROBLEM_UNKNOWN_TAG,
+  /** An onSuccess or onFailure action (either side of "A,B") other than
+   *  NONE, ERROR, DLQ and the actions registered in the conf. */
+  KAVRO_RULE_PROBLEM_UNKNOWN_ACTION
+} kavro_rule_problem_t;
+
+/** "MALFORMED", "UNKNOWN_KIND", ...  Static storage; "UNKNOWN" for a
+ *  value out of range. */
+KAVRO_EXPORT const char *kavro_rule_problem_name(kavro_rule_problem_t kind);
+
+/** One problem.  Pointers are valid as long as the result lives. */
+typedef struct kavro_rule_finding_s {
+  kavro_rule_problem_t kind;
+  const char *rule_name; /**< the rule's name, "" when none (or the set) */
+  /** JSON pointer into the rule set: "/domainRules/2/expr", "" the set. */
+  const char *location;
+  const char *message; /**< for a person: names the rule and the cause */
+  int line;   /**< 1-based line of @c location in the rule set text */
+  int column; /**< 1-based column (bytes) there */
+} kavro_rule_finding_t;
+
+/** The findings of a check.  Opaque; one thread at a time. */
+typedef struct kavro_rule_check_s kavro_rule_check_t;
+
+/**
+ * Check the rule set @p rule_set (JSON text of the object the registry
+ * takes as `ruleSet`) of a schema with @p metadata (JSON text of
+ * `metadata`, or NULL) and @p schema (NULL: tags are not checked),
+ * against the executors and actions registered in @p conf (NULL: the
+ * built-in ones): every rule of every list, disabled ones too (enabling
+ * one must not break the contract).  Stores a new result in @p *resultp
+ * (free with kavro_rule_check_destroy()), in the order of the rule set;
+ * returns KAVRO_OK whatever it found.  KAVRO_ERR_JSON (with line and
+ * column) for text that is not JSON or holds a key twice,
+ * KAVRO_ERR_INVALID_ARG for JSON that is not an object or a NULL
+ * argument, KAVRO_ERR_NOMEM.  Reads @p schema and @p conf only;
+ * thread-safe as long as no thread changes @p conf.
+ */
+KAVRO_EXPORT kavro_err_t kavro_rule_set_check(const char *rule_set,
+                                              const char *metadata,
+                                              const kavro_schema_t *schema,
+                                              const kavro_conf_t *conf,
+                                              kavro_rule_check_t **resultp,
+                                              kavro_error_t *error);
+
+/** How many findings (0: the rule set is sound). */
+KAVRO_EXPORT size_t kavro_rule_check_count(const kavro_rule_check_t *result);
+
+/** Finding @p i (< count), borrowed from the result; NULL past the end. */
+KAVRO_EXPORT const kavro_rule_finding_t *
+kavro_rule_check_get(const kavro_rule_check_t *result, size_t i);
+
+/** Free a result.  NULL-safe. */
+KAVRO_EXPORT void kavro_rule_check_destroy(kavro_rule_check_t *result);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

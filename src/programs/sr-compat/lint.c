@@ -5,6 +5,9 @@
  * Rules are silenced for a run with --disable ID, or in the schema with a
  * "sr-compat.disable": ["ID", ...] property on any schema or field object,
  * which covers that object and everything inside it.
+ *
+ * With --rule-set (and --metadata), the data contract of the one schema
+ * FILE is linted too, as a unit of its own (lint_contract.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,6 +30,11 @@ static const char lint_help[] =
     "the catalog is linted; catalog references are parsed first.\n"
     "\n"
     "Options:\n"
+    "  --rule-set FILE    also lint this rule set (the JSON object the\n"
+    "                     registry takes as \"ruleSet\") of the one schema\n"
+    "                     FILE: kinds, modes, executors, CEL, tags, actions\n"
+    "  --metadata FILE    its metadata (\"metadata\"), whose tags paths give\n"
+    "                     fields tags\n"
     "  --disable ID       do not apply rule ID (repeatable)\n"
     "  --enable ID        apply rule ID, also one that is off by default\n"
     "                     (repeatable)\n"
@@ -67,6 +75,7 @@ typedef struct linter_s {
   sc_lint_defs_t *defs;     /* per file */
   sc_report_t *report;
   char *top;
+  sc_lint_contract_t contract; /* --rule-set, --metadata */
 } linter_t;
 
 /* "file:line:col" of a definition, for a message about another file. */
@@ -200,9 +209,14 @@ static int run_lint(linter_t *l) {
   l->defs = sc_xcalloc(n, sizeof(*l->defs));
   l->top = sc_command_repo_top(l->common, l->set);
   analyse(l);
+  const kavro_schema_t *linted = NULL;
   for (size_t f = 0; f < n; f++)
-    if (l->set->files[f]->requested)
+    if (l->set->files[f]->requested) {
       lint_unit(l, f);
+      linted = l->set->files[f]->schema;
+    }
+  if (l->contract.rule_set_path)
+    sc_lint_contract(&l->contract, linted, l->enabled, l->top, l->report);
   int status = sc_command_finish(l->common, l->report);
   for (size_t f = 0; f < n; f++) {
     json_decref(l->raw[f]);
@@ -216,15 +230,42 @@ static int run_lint(linter_t *l) {
   return status;
 }
 
-enum { OPT_DISABLE = SC_OPT_COMMAND_FIRST, OPT_ENABLE };
+enum {
+  OPT_DISABLE = SC_OPT_COMMAND_FIRST,
+  OPT_ENABLE,
+  OPT_RULE_SET,
+  OPT_METADATA
+};
 
-/* Parse the options into @common and @enabled; returns -1 to go on, else
- * the exit status. */
-static int parse_args(sc_common_t *common, bool *enabled, int argc,
-                      char **argv) {
+/* --rule-set and --metadata: with one FILE, and files that hold JSON
+ * objects; returns -1 to go on, else the exit status. */
+static int contract_args(sc_lint_contract_t *contract, int files) {
+  if (!contract->rule_set_path)
+    return contract->metadata_path
+               ? sc_usage_error("lint", "--metadata goes with --rule-set")
+               : -1;
+  if (files != 1)
+    return sc_usage_error("lint", "--rule-set goes with exactly one schema "
+                                  "FILE, the one whose fields its tags name");
+  kavro_error_t error;
+  if (sc_read_json_object(contract->rule_set_path, "rule set",
+                          &contract->rule_set, &error) != KAVRO_OK ||
+      (contract->metadata_path &&
+       sc_read_json_object(contract->metadata_path, "metadata",
+                           &contract->metadata, &error) != KAVRO_OK))
+    return sc_report_error(&error);
+  return -1;
+}
+
+/* Parse the options into @common, @enabled and @contract; returns -1 to
+ * go on, else the exit status. */
+static int parse_args(sc_common_t *common, bool *enabled,
+                      sc_lint_contract_t *contract, int argc, char **argv) {
   static const struct option options[] = {
       {"disable", required_argument, NULL, OPT_DISABLE},
       {"enable", required_argument, NULL, OPT_ENABLE},
+      {"rule-set", required_argument, NULL, OPT_RULE_SET},
+      {"metadata", required_argument, NULL, OPT_METADATA},
       SC_COMMON_LONG_OPTIONS,
       {NULL, 0, NULL, 0}};
   for (int i = 0; i < SC_LINT_RULE_COUNT; i++)
@@ -246,20 +287,25 @@ static int parse_args(sc_common_t *common, bool *enabled, int argc,
         return common_status;
       continue;
     }
+    if (opt == OPT_RULE_SET || opt == OPT_METADATA) {
+      *(opt == OPT_RULE_SET ? &contract->rule_set_path
+                            : &contract->metadata_path) = optarg;
+      continue;
+    }
     int rule = sc_lint_rule_find(optarg);
     if (rule < 0)
       return sc_usage_error("lint", "unknown rule \"%s\" (--help lists them)",
                             optarg);
     enabled[rule] = opt == OPT_ENABLE;
   }
-  return -1;
+  return contract_args(contract, argc - optind);
 }
 
 int sc_cmd_lint(int argc, char **argv) {
   sc_common_t common;
   sc_common_init(&common, "lint");
   linter_t l = {.common = &common};
-  int status = parse_args(&common, l.enabled, argc, argv);
+  int status = parse_args(&common, l.enabled, &l.contract, argc, argv);
   if (status < 0) {
     kavro_error_t error;
     l.set = sc_command_fileset(&common, argv + optind, argc - optind, &error);
@@ -273,5 +319,7 @@ int sc_cmd_lint(int argc, char **argv) {
     }
   }
   sc_common_clear(&common); /* the configuration file's rules too */
+  free(l.contract.rule_set);
+  free(l.contract.metadata);
   return status;
 }

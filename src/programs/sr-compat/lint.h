@@ -11,6 +11,9 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <kavro.h>
+
+#include "report.h"
 
 typedef enum sc_lint_rule_e {
   SC_LINT_LOGICAL_TYPE_ON_FIELD,
@@ -22,6 +25,16 @@ typedef enum sc_lint_rule_e {
   SC_LINT_DUPLICATE_TYPE,
   SC_LINT_SCHEMA_WARNING,
   SC_LINT_INVALID_DISABLE,
+  /* A data contract's rule set (--rule-set), one per
+   * kavro_rule_problem_t, in its order. */
+  SC_LINT_RULE_MALFORMED,
+  SC_LINT_RULE_UNKNOWN_KIND,
+  SC_LINT_RULE_UNKNOWN_MODE,
+  SC_LINT_RULE_NO_EXECUTOR,
+  SC_LINT_RULE_CEL_SYNTAX,
+  SC_LINT_RULE_CEL_UNSUPPORTED,
+  SC_LINT_RULE_UNKNOWN_TAG,
+  SC_LINT_RULE_UNKNOWN_ACTION,
   SC_LINT_RULE_COUNT
 } sc_lint_rule_t;
 
@@ -88,5 +101,22 @@ bool sc_lint_valid_name(const char *name);
 /* Is the rule @id silenced by a "sr-compat.disable" property on an object
  * on the way from @root to @pointer? */
 bool sc_lint_disabled_at(json_t *root, const char *pointer, const char *id);
+
+/* The data contract a run lints: --rule-set and --metadata, read and
+ * checked to be JSON objects. */
+typedef struct sc_lint_contract_s {
+  const char *rule_set_path; /* as given; NULL: no contract to lint */
+  const char *metadata_path; /* NULL: none */
+  char *rule_set, *metadata; /* their text */
+} sc_lint_contract_t;
+
+/* Lint @contract's rule set for @schema (NULL when it does not parse:
+ * tags are then not checked) with kavro_rule_set_check(): a unit of
+ * @report for the rule set's file, each finding of an @enabled rule with
+ * its fix and its place in the file (@top: the repository's top, for
+ * annotations; NULL none). */
+void sc_lint_contract(const sc_lint_contract_t *contract,
+                      const kavro_schema_t *schema, const bool *enabled,
+                      const char *top, sc_report_t *report);
 
 #endif /* SR_COMPAT_LINT_H */

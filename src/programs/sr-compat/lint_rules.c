@@ -44,6 +44,36 @@ const sc_lint_rule_info_t sc_lint_rules[SC_LINT_RULE_COUNT] = {
         {"invalid-disable", true,
          "a \"" SC_LINT_DISABLE_PROPERTY "\" property that is not a list of "
          "rule ids"},
+    [SC_LINT_RULE_MALFORMED] =
+        {"rule-malformed", true,
+         "--rule-set: a rule set or rule the registry refuses or drops (no "
+         "name or type, a duplicate name, a member of the wrong type or "
+         "unknown, a mode its list does not allow)"},
+    [SC_LINT_RULE_UNKNOWN_KIND] =
+        {"rule-unknown-kind", true,
+         "--rule-set: a rule kind other than CONDITION and TRANSFORM"},
+    [SC_LINT_RULE_UNKNOWN_MODE] =
+        {"rule-unknown-mode", true,
+         "--rule-set: a rule mode other than WRITE, READ, WRITEREAD, "
+         "UPGRADE, DOWNGRADE and UPDOWN"},
+    [SC_LINT_RULE_NO_EXECUTOR] =
+        {"rule-no-executor", true,
+         "--rule-set: a rule type kavro has no executor for (built in: CEL, "
+         "CEL_FIELD), or an encoding rule"},
+    [SC_LINT_RULE_CEL_SYNTAX] =
+        {"rule-cel-syntax", true,
+         "--rule-set: a CEL or CEL_FIELD expression (or guard) that does not "
+         "parse or uses a variable the rule does not have"},
+    [SC_LINT_RULE_CEL_UNSUPPORTED] =
+        {"rule-cel-unsupported", true,
+         "--rule-set: a CEL or CEL_FIELD rule kavro's CEL engine refuses"},
+    [SC_LINT_RULE_UNKNOWN_TAG] =
+        {"rule-unknown-tag", true,
+         "--rule-set: a rule tag that no field of the schema has"},
+    [SC_LINT_RULE_UNKNOWN_ACTION] =
+        {"rule-unknown-action", true,
+         "--rule-set: an onSuccess or onFailure action other than NONE, "
+         "ERROR and DLQ"},
 };
 
 int sc_lint_rule_find(const char *id) {

@@ -7,6 +7,11 @@
  * Idempotent: a schema already registered under its subject (the same
  * text with the same references) is looked up, not registered again, so a
  * second run reports the same versions and ids and creates nothing.
+ *
+ * With --metadata and --rule-set, the one FILE goes with that data
+ * contract (the registry's `metadata` and `ruleSet`): looked up and
+ * registered with it, so that the same schema with another contract is a
+ * new version.  The files are read and checked before any request.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -43,6 +48,12 @@ static const char register_help[] =
     "                     new version, which are unchanged and which would be\n"
     "                     refused as incompatible (judged by kavro's engine\n"
     "                     under each subject's level), with reads alone\n"
+    "  --metadata FILE    register the one FILE with this metadata (the JSON\n"
+    "                     object the registry takes as \"metadata\": tags,\n"
+    "                     properties, sensitive)\n"
+    "  --rule-set FILE    register the one FILE with this rule set (the JSON\n"
+    "                     object the registry takes as \"ruleSet\"); check\n"
+    "                     it first with sr-compat lint --rule-set\n"
     "  -X KEY=VALUE       a kavro configuration property (time-outs, retries,\n"
     "                     TLS, auth; see doc/CONFIGURATION.md), repeatable.\n"
     "                     Credentials: -X basic.auth.user.info=USER:PASSWORD\n"
@@ -73,10 +84,47 @@ typedef struct registrar_s {
   sc_report_t *report;
   char *top;
   kavro_error_t unreachable; /* once set, later files fail at once */
+  /* --metadata, --rule-set: the requested file's contract; NULL none */
+  const kavro_schema_contract_t *contract;
 } registrar_t;
 
 static bool not_registered(kavro_err_t err) {
   return err == KAVRO_ERR_SCHEMA_NOT_FOUND || err == KAVRO_ERR_SUBJECT_NOT_FOUND;
+}
+
+/* Register @file under @subject with @refs and r->contract (looked up
+ * with it first, so that a schema already there with that contract is
+ * not registered again). */
+static kavro_err_t register_contract(registrar_t *r, sc_unit_t *unit,
+                                     const sc_file_t *file,
+                                     const char *subject,
+                                     const kavro_schema_ref_t *refs,
+                                     kavro_error_t *error) {
+  kavro_schema_info_t *info = NULL;
+  kavro_err_t err = kavro_registry_lookup_contract(
+      r->registry, subject, file->schema, refs, file->ref_count, r->normalize,
+      r->contract, &info, error);
+  unit->status = SC_STATUS_PASS;
+  if (not_registered(err)) {
+    unit->status = SC_STATUS_NEW;
+    err = kavro_registry_register_contract(r->registry, subject, file->schema,
+                                           refs, file->ref_count, r->normalize,
+                                           r->contract, &info, error);
+    /* A registry whose reply has no version is asked for it. */
+    if (err == KAVRO_OK && kavro_schema_info_version(info) == 0) {
+      kavro_schema_info_destroy(info);
+      info = NULL;
+      err = kavro_registry_lookup_contract(
+          r->registry, subject, file->schema, refs, file->ref_count,
+          r->normalize, r->contract, &info, error);
+    }
+  }
+  if (err == KAVRO_OK) {
+    unit->id = kavro_schema_info_id(info);
+    unit->version = kavro_schema_info_version(info);
+  }
+  kavro_schema_info_destroy(info);
+  return err;
 }
 
 /* Register @file under @subject with @refs (looked up first, so that a
@@ -218,7 +266,9 @@ static kavro_err_t register_unit(registrar_t *r, sc_unit_t *unit,
   kavro_schema_ref_t *refs = NULL;
   kavro_err_t err = sc_registered_refs(r->registered, file, &refs, error);
   if (err == KAVRO_OK)
-    err = register_schema(r, unit, file, subject, refs, error);
+    err = r->contract && file->requested
+              ? register_contract(r, unit, file, subject, refs, error)
+              : register_schema(r, unit, file, subject, refs, error);
   free(refs);
   if (err != KAVRO_OK)
     sc_note_unreachable(&r->unreachable, error);
@@ -285,14 +335,43 @@ static int run_register(registrar_t *r) {
   return status;
 }
 
-enum { OPT_REGISTRY = SC_OPT_COMMAND_FIRST, OPT_NORMALIZE, OPT_DRY_RUN };
+enum {
+  OPT_REGISTRY = SC_OPT_COMMAND_FIRST,
+  OPT_NORMALIZE,
+  OPT_DRY_RUN,
+  OPT_METADATA,
+  OPT_RULE_SET
+};
 
 typedef struct register_args_s {
   sc_common_t common;
   sc_connect_t connect;
   bool normalize;
   bool dry_run;
+  const char *metadata_path, *rule_set_path; /* --metadata, --rule-set */
+  char *metadata, *rule_set;                 /* their text, checked */
 } register_args_t;
+
+/* --metadata and --rule-set: with one FILE, not in a dry run, and files
+ * that hold JSON objects; returns -1 to go on, else the exit status. */
+static int contract_args(register_args_t *a, int files) {
+  if (files != 1)
+    return sc_usage_error("register", "--metadata and --rule-set go with "
+                                      "exactly one FILE");
+  if (a->dry_run)
+    return sc_usage_error("register", "--dry-run does not judge a data "
+                                      "contract: leave out --metadata and "
+                                      "--rule-set, or --dry-run");
+  kavro_error_t error;
+  if ((a->metadata_path &&
+       sc_read_json_object(a->metadata_path, "metadata", &a->metadata,
+                           &error) != KAVRO_OK) ||
+      (a->rule_set_path &&
+       sc_read_json_object(a->rule_set_path, "rule set", &a->rule_set,
+                           &error) != KAVRO_OK))
+    return sc_report_error(&error);
+  return -1;
+}
 
 /* Parse the options; returns -1 to go on, else the exit status. */
 static int parse_args(register_args_t *a, int argc, char **argv) {
@@ -300,6 +379,8 @@ static int parse_args(register_args_t *a, int argc, char **argv) {
       {"registry", required_argument, NULL, OPT_REGISTRY},
       {"normalize", no_argument, NULL, OPT_NORMALIZE},
       {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+      {"metadata", required_argument, NULL, OPT_METADATA},
+      {"rule-set", required_argument, NULL, OPT_RULE_SET},
       SC_COMMON_LONG_OPTIONS,
       SC_SUBJECT_LONG_OPTIONS,
       {NULL, 0, NULL, 0}};
@@ -325,6 +406,10 @@ static int parse_args(register_args_t *a, int argc, char **argv) {
       a->normalize = true;
     else if (opt == OPT_DRY_RUN)
       a->dry_run = true;
+    else if (opt == OPT_METADATA)
+      a->metadata_path = optarg;
+    else if (opt == OPT_RULE_SET)
+      a->rule_set_path = optarg;
   }
   if (!sc_connect_url(&a->connect))
     return sc_usage_error("register", "say where to register: --registry URL "
@@ -332,12 +417,16 @@ static int parse_args(register_args_t *a, int argc, char **argv) {
   if (a->common.subject && argc - optind != 1)
     return sc_usage_error("register", "--subject and --topic name the subject "
                                       "of exactly one FILE");
+  if (a->metadata_path || a->rule_set_path)
+    return contract_args(a, argc - optind);
   return -1;
 }
 
 static int register_files(register_args_t *a, int count, char **files) {
+  kavro_schema_contract_t contract = {a->metadata, a->rule_set};
   registrar_t r = {.common = &a->common, .normalize = a->normalize,
-                   .dry_run = a->dry_run};
+                   .dry_run = a->dry_run,
+                   .contract = a->metadata || a->rule_set ? &contract : NULL};
   kavro_error_t error;
   r.set = sc_command_fileset(&a->common, files, count, &error);
   if (!r.set)
@@ -373,5 +462,7 @@ int sc_cmd_register(int argc, char **argv) {
     status = register_files(&a, argc - optind, argv + optind);
   sc_common_clear(&a.common);
   sc_connect_clear(&a.connect);
+  free(a.metadata);
+  free(a.rule_set);
   return status;
 }

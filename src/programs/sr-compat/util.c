@@ -166,6 +166,31 @@ kavro_err_t sc_read_file(const char *path, char **textp, size_t *lengthp,
   return KAVRO_OK;
 }
 
+kavro_err_t sc_read_json_object(const char *path, const char *what,
+                                char **textp, kavro_error_t *error) {
+  size_t length;
+  kavro_err_t err = sc_read_file(path, textp, &length, error);
+  if (err != KAVRO_OK)
+    return err;
+  json_error_t jerr;
+  json_t *root = json_loadb(*textp, length, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    err = sc_fail(error, KAVRO_ERR_JSON, path, "not a %s: not valid JSON: %s",
+                  what, jerr.text);
+    error->line = jerr.line;
+    error->column = jerr.column;
+  } else if (!json_is_object(root)) {
+    err = sc_fail(error, KAVRO_ERR_JSON, path,
+                  "not a %s: a %s is a JSON object", what, what);
+  }
+  json_decref(root);
+  if (err != KAVRO_OK) {
+    free(*textp);
+    *textp = NULL;
+  }
+  return err;
+}
+
 char *sc_path_join(const char *dir, const char *name) {
   if (!dir || !*dir || strcmp(dir, ".") == 0)
     return sc_xstrdup(name);

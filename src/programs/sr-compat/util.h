@@ -85,6 +85,13 @@ char *sc_error_text(const kavro_error_t *error);
 kavro_err_t sc_read_file(const char *path, char **textp, size_t *lengthp,
                          kavro_error_t *error);
 
+/* Read the file at @path as sc_read_file() does and check that it holds
+ * one JSON object (@what names what it should be, "rule set", in
+ * errors, which name the file and, for text that is not JSON, the line
+ * and column); the text in *@textp. */
+kavro_err_t sc_read_json_object(const char *path, const char *what,
+                                char **textp, kavro_error_t *error);
+
 /* @dir joined with the relative path @name ("." and "" leave @name alone). */
 char *sc_path_join(const char *dir, const char *name);
 
