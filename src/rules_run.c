@@ -71,6 +71,8 @@ static kavro_err_t run_action(kavro_rule_ctx_t *ctx, const char *action,
     error->code = err;
     if (!*error->path)
       kv_error_set_path(error, path);
+    if (!*error->source)
+      kv_error_set_source(error, kavro_rule_ctx_subject(ctx));
   }
   return err;
 }
