@@ -479,9 +479,11 @@ kavro_err_t kv_cel_eval_value(const kv_cel_program_t *program,
   kv_error_clear(error);
   kv_cel_scratch_reset(scratch);
   ctx_t c = {.s = scratch};
-  kv_cel_val_t *globals = alloc_vals(&c, program->nvars);
-  c.locals = alloc_vals(&c, (size_t)program->nlocals);
+  /* The variables, then the comprehensions' locals, in one piece. */
+  kv_cel_val_t *globals =
+      alloc_vals(&c, program->nvars + (size_t)program->nlocals);
   if (globals) {
+    c.locals = globals + program->nvars;
     /* Only what the expression reads: an unread binding may be left
      * unset, and costs nothing. */
     for (size_t i = 0; i < program->nvars; i++)

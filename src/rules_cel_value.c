@@ -31,7 +31,9 @@ struct kv_cel_scratch_s {
   pcre2_general_context *gctx;
   /* Which field a select node (`message.f`) found in records of a
    * schema: the same on every message, so looked up by name once.  Kept
-   * across resets; the scratch's thread is its only user. */
+   * across resets; the scratch's thread is its only user.  A cached
+   * schema is referenced, so that no other schema can take its address
+   * while its index is kept. */
   struct {
     const void *node;
     avro_schema_t schema;
@@ -83,6 +85,9 @@ void kv_cel_scratch_destroy(kv_cel_scratch_t *s) {
   pcre2_match_data_free(s->md);
   pcre2_match_context_free(s->mctx);
   pcre2_general_context_free(s->gctx);
+  for (size_t i = 0; i < FIELD_CACHE_SIZE; i++)
+    if (s->fields[i].schema)
+      avro_schema_decref(s->fields[i].schema);
   free(s);
 }
 
@@ -242,18 +247,14 @@ bool kv_cel_record_field(kv_cel_scratch_t *s, const void *node,
                          kv_cel_val_t *out) {
   avro_schema_t schema = avro_value_get_schema(record);
   size_t slot = ((uintptr_t)node >> 4) % FIELD_CACHE_SIZE;
-  const char *cached;
-  /* The name is checked too: a schema freed and another made at its
-   * address must not be read through the old one's index. */
-  if (s->fields[slot].node != node || s->fields[slot].schema != schema ||
-      !(cached = avro_schema_record_field_name(schema,
-                                               s->fields[slot].index)) ||
-      strcmp(cached, name) != 0) {
+  if (s->fields[slot].node != node || s->fields[slot].schema != schema) {
     int index = avro_schema_record_field_get_index(schema, name);
     if (index < 0)
       return false;
+    if (s->fields[slot].schema)
+      avro_schema_decref(s->fields[slot].schema);
     s->fields[slot].node = node;
-    s->fields[slot].schema = schema;
+    s->fields[slot].schema = avro_schema_incref(schema);
     s->fields[slot].index = index;
   }
   avro_value_t child;
