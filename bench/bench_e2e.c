@@ -26,6 +26,7 @@
  * Output: a table, then machine lines (measured must not exceed goal)
  *   FIGURE <name> <value> <unit>
  *   RATIO e2e_produce_typed_vs_plain <measured> 1.05
+ *   RATIO e2e_produce_limit_vs_plain <measured>
  *   RATIO e2e_consume_typed_vs_plain <measured> 1.5
  *
  * Built and run by `make bench`, never by `make check`.
@@ -62,7 +63,11 @@
 #define PRODUCE_TOPIC "projects.service_order.created"
 #define CONSUME_TOPIC "bench.service_order.created"
 
-enum { TYPED, PLAIN, PATHS };
+/* The paths: the helper with a typed record, librdkafka with the helper's
+ * frame, and (producing only) the hand-written limit's encoder
+ * (service_order_limit.h) in front of librdkafka: the least any encoder
+ * of this record can add. */
+enum { TYPED, PLAIN, LIMIT, PATHS };
 
 typedef struct bench_s {
   kavro_mock_t *mock;
@@ -75,6 +80,8 @@ typedef struct bench_s {
   char key[64]; /* the catalog's partition key of order */
   size_t key_size;
   kavro_buf_t *frame; /* order as the helper frames it */
+  limit_order_t limit; /* order as the limit's encoder takes it */
+  uint32_t schema_id;  /* the frame's */
 } bench_t;
 
 /* One round of one path: wall seconds; CPU seconds of the calling thread
@@ -110,6 +117,7 @@ static void conf_set(rd_kafka_conf_t *conf, const char *key,
 static void fill_order(bench_t *b) {
   service_order_created_t *v = &b->order;
   kb_sample_order(v);
+  kb_limit_order(&b->limit, v);
   b->key_size = service_order_created_partition_key(v, b->key, sizeof b->key);
   if (b->key_size >= sizeof b->key)
     die_kafka("partition key", "too long");
@@ -171,6 +179,9 @@ static void setup(bench_t *b) {
                             &service_order_created_type, &b->order, b->frame,
                             &error))
     kb_die("frame", ts ? &error : NULL);
+  const unsigned char *f = kavro_buf_data(b->frame);
+  b->schema_id = (uint32_t)f[1] << 24 | (uint32_t)f[2] << 16 |
+                 (uint32_t)f[3] << 8 | f[4];
   kavro_typed_serializer_destroy(ts);
 }
 
@@ -215,11 +226,29 @@ static void produce_plain(bench_t *b, const char *topic) {
   }
 }
 
+static void produce_limit(bench_t *b, const char *topic) {
+  unsigned char frame[256];
+  for (int i = 0; i < MESSAGES; i++) {
+    size_t size = limit_encode(&b->limit, b->schema_id, frame, sizeof frame);
+    if (!size)
+      die_kafka("the limit's encoder", "the frame does not fit");
+    rd_kafka_resp_err_t kerr = rd_kafka_producev(
+        b->host, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(b->key, b->key_size),
+        RD_KAFKA_V_VALUE(frame, size), RD_KAFKA_V_END);
+    if (kerr)
+      die_kafka("produce with librdkafka", rd_kafka_err2str(kerr));
+  }
+}
+
 /* MESSAGES events on @path, until the broker has acknowledged them all. */
 static round_t produce_round(bench_t *b, int path) {
   double wall = kb_now(), thread = kb_thread_now(), process = process_now();
   if (path == TYPED)
     produce_typed(b, PRODUCE_TOPIC);
+  else if (path == LIMIT)
+    produce_limit(b, PRODUCE_TOPIC);
   else
     produce_plain(b, PRODUCE_TOPIC);
   rd_kafka_resp_err_t kerr = rd_kafka_flush(b->host, WAIT_MS);
@@ -414,8 +443,8 @@ int main(void) {
   /* Warm-up, untimed: the first produce registers the schema and fetches
    * the topic's metadata; the consume topic is filled by the helper, so
    * the consumers read the helper's frames. */
-  produce_round(b, TYPED);
-  produce_round(b, PLAIN);
+  for (int path = 0; path < PATHS; path++)
+    produce_round(b, path);
   produce_typed(b, CONSUME_TOPIC);
   if (rd_kafka_flush(b->host, WAIT_MS))
     die_kafka("flush", "the consume topic was not acknowledged");
@@ -423,11 +452,14 @@ int main(void) {
   consume_plain(b);
 
   enum { PRODUCE, CONSUME, SIDES };
+  /* Consuming has no limit path: decoding is measured by bench_typed. */
+  static const int side_paths[SIDES] = {PATHS, LIMIT};
   round_t rounds[SIDES][PATHS][ROUNDS];
   for (int side = 0; side < SIDES; side++)
     for (int i = 0; i < ROUNDS; i++)
-      for (int k = 0; k < PATHS; k++) {
-        int path = (i + k) % PATHS; /* each path goes first in turn */
+      for (int k = 0; k < side_paths[side]; k++) {
+        /* each path goes first in turn */
+        int path = (i + k) % side_paths[side];
         rounds[side][path][i] =
             side == PRODUCE ? produce_round(b, path)
             : path == TYPED ? consume_typed(b)
@@ -440,16 +472,18 @@ int main(void) {
    * consume round the MESSAGES - 1 after its first. */
   double ns[SIDES][PATHS][CLOCKS];
   for (int side = 0; side < SIDES; side++)
-    for (int path = 0; path < PATHS; path++)
+    for (int path = 0; path < side_paths[side]; path++)
       for (int clock = 0; clock < CLOCKS; clock++)
         ns[side][path][clock] = median(rounds[side][path], clock) * 1e9 /
                                 (side == PRODUCE ? MESSAGES : MESSAGES - 1);
 
   static const char *const sides[SIDES] = {"produce", "consume"};
-  static const char *const paths[PATHS] = {"typed", "plain"};
+  static const char *const paths[PATHS] = {"typed", "plain", "limit"};
   static const char *const rows[SIDES][PATHS] = {
-      {"produce: helper, typed record", "produce: librdkafka, same frame"},
-      {"consume: helper, typed record", "consume: librdkafka, same frame"}};
+      {"produce: helper, typed record", "produce: librdkafka, same frame",
+       "produce: hand-written encoder, librdkafka"},
+      {"consume: helper, typed record", "consume: librdkafka, same frame",
+       NULL}};
   static const char *const suffixes[CLOCKS] = {"", "_thread", "_cpu"};
   printf("ServiceOrderCreated over librdkafka's mock cluster: %d messages "
          "of %zu bytes a round, medians of %d rounds\n",
@@ -457,14 +491,14 @@ int main(void) {
   printf("  %-40s %10s %10s %10s\n", "ns per message", "wall", "app CPU",
          "all CPU");
   for (int side = 0; side < SIDES; side++)
-    for (int path = 0; path < PATHS; path++)
+    for (int path = 0; path < side_paths[side]; path++)
       printf("  %-40s %10.1f %10.1f %10.1f\n", rows[side][path],
              ns[side][path][WALL], ns[side][path][THREAD],
              ns[side][path][PROCESS]);
   printf("\n");
 
   for (int side = 0; side < SIDES; side++)
-    for (int path = 0; path < PATHS; path++)
+    for (int path = 0; path < side_paths[side]; path++)
       for (int clock = 0; clock < CLOCKS; clock++) {
         char name[64];
         snprintf(name, sizeof name, "e2e_%s_%s%s_ns", sides[side], paths[path],
@@ -484,6 +518,11 @@ int main(void) {
    * (fetch, parse, queue, offset store, free).  Half of the plain path's
    * time is what that decode and the helper's bookkeeping (the schema id's
    * lookup, the arena, the offset store) may cost. */
+  /* What the best possible encoder adds: the floor under the line
+   * above. */
+  kb_ratio("e2e_produce_limit_vs_plain", 2,
+           median_ratio(rounds[PRODUCE][LIMIT], rounds[PRODUCE][PLAIN]),
+           NULL);
   kb_ratio("e2e_consume_typed_vs_plain", 2,
            median_ratio(rounds[CONSUME][TYPED], rounds[CONSUME][PLAIN]),
            "1.5");

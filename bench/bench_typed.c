@@ -84,29 +84,11 @@ typedef struct bench_s {
   size_t work_size;
 } bench_t;
 
-static limit_str_t limit_str(kavro_str_t s) {
-  return (limit_str_t){s.data, s.length};
-}
-
-static void fill_limit(limit_order_t *h, const service_order_created_t *v) {
-  h->event_id = limit_str(v->event_id);
-  h->event_timestamp = v->event_timestamp;
-  h->service_order_id = limit_str(v->service_order_id);
-  h->project_id = limit_str(v->project_id);
-  h->service_type = limit_str(v->service_type);
-  h->country_code = limit_str(v->country_code);
-  h->bu_code = limit_str(v->bu_code);
-  h->estimated_duration_min = v->estimated_duration_min;
-  h->requires_confirmation_tv = v->requires_confirmation_tv;
-  h->has_depends_on_order_id = v->has_depends_on_order_id;
-  h->depends_on_order_id = limit_str(v->depends_on_order_id);
-}
-
 static void fill_orders(bench_t *b) {
   kb_sample_order(&b->order);
   kb_order_pool(b->orders);
   for (size_t i = 0; i < KB_POOL_SIZE; i++) {
-    fill_limit(&b->limits[i], &b->orders[i]);
+    kb_limit_order(&b->limits[i], &b->orders[i]);
     b->frame_sizes[i] =
         limit_encode(&b->limits[i], SCHEMA_ID, b->frames[i], FRAME_MAX);
     if (!b->frame_sizes[i])

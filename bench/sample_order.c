@@ -21,6 +21,24 @@ void kb_sample_order(service_order_created_t *v) {
   v->depends_on_order_id = kavro_str("SO-1999");
 }
 
+static limit_str_t limit_str(kavro_str_t s) {
+  return (limit_str_t){s.data, s.length};
+}
+
+void kb_limit_order(limit_order_t *h, const service_order_created_t *v) {
+  h->event_id = limit_str(v->event_id);
+  h->event_timestamp = v->event_timestamp;
+  h->service_order_id = limit_str(v->service_order_id);
+  h->project_id = limit_str(v->project_id);
+  h->service_type = limit_str(v->service_type);
+  h->country_code = limit_str(v->country_code);
+  h->bu_code = limit_str(v->bu_code);
+  h->estimated_duration_min = v->estimated_duration_min;
+  h->requires_confirmation_tv = v->requires_confirmation_tv;
+  h->has_depends_on_order_id = v->has_depends_on_order_id;
+  h->depends_on_order_id = limit_str(v->depends_on_order_id);
+}
+
 /* ---- the pool ------------------------------------------------------------ */
 
 /* splitmix64 (Steele, Lea, Flood 2014): small, fast, and every seed gives

@@ -6,6 +6,11 @@
 #define KAVRO_BENCH_SAMPLE_ORDER_H
 
 #include "catalog.h"
+#include "service_order_limit.h"
+
+/* @v as the hand-written limit's struct (service_order_limit.h), its
+ * strings borrowed from @v. */
+void kb_limit_order(limit_order_t *h, const service_order_created_t *v);
 
 /* Fill @v with the sample event; its strings are static. */
 void kb_sample_order(service_order_created_t *v);
