@@ -13,14 +13,14 @@
 #   5. build the concurrency tests (caches, single flight, the mock's
 #      connection threads) under ThreadSanitizer and run them;
 #   6. build the libFuzzer harnesses with clang and run each for a bounded
-#      time (KAVRO_FUZZ_SECONDS, default 15), one line per harness;
+#      time (KAVRO_FUZZ_SECONDS, default 10), one line per harness;
 #   7. `make distcheck`, running the tests that prove the tarball whole;
 #   8. in CI (CI=true) or with KAVRO_TEST_PACKAGES=1, and as root: the
 #      Debian packages built, linted, installed, used and removed
 #      (scripts/test-packages.sh, one line; its log on failure).
 # Build trees go under build/ so the source tree stays clean.  The last
 # line counts the Check tests of steps 2, 4 and 5: "N passed, N failed".
-# KAVRO_TEST_QUICK=1 stops after step 2.  About 27 minutes on an idle
+# KAVRO_TEST_QUICK=1 stops after step 2.  About 26 minutes on an idle
 # 2-core machine (28 with the packages step), longer on a loaded one.
 set -eu
 
@@ -103,7 +103,7 @@ run_tsan() {
 }
 
 run_fuzz() {
-  step "fuzz: each harness ${KAVRO_FUZZ_SECONDS:-15}s"
+  step "fuzz: each harness ${KAVRO_FUZZ_SECONDS:-10}s"
   rm -rf build/fuzz
   mkdir -p build/fuzz
   (cd build/fuzz &&
@@ -111,7 +111,7 @@ run_fuzz() {
        { tail -30 configure.out; exit 1; }; } &&
    { make -j"$jobs" fuzz-harnesses >make.out 2>&1 ||
        { tail -60 make.out; exit 1; }; } &&
-   "$top/fuzz/run.sh" "${KAVRO_FUZZ_SECONDS:-15}" .)
+   "$top/fuzz/run.sh" "${KAVRO_FUZZ_SECONDS:-10}" .)
 }
 
 step "setup"
