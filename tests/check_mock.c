@@ -1991,20 +1991,31 @@ END_TEST
   "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","            \
   "\"resourceId\":\"t-1\",\"associations\":[{\"subject\":\"orders-value\"}]}"
 
+/* The answer to a WEAK association of orders-value with topic t-1. */
+#define ORDERS_WEAK                                                          \
+  "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","            \
+  "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"    \
+  "[{\"subject\":\"orders-value\",\"associationType\":\"value\","         \
+  "\"lifecycle\":\"WEAK\"}]}"
+
+/* @json is the JSON text @expected (members in any order). */
+static void json_is(const json_t *json, const char *expected) {
+  json_t *want = json_loads(expected, 0, NULL);
+  ck_assert_ptr_nonnull(want);
+  char *got = json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+  ck_assert_msg(json_equal(json, want), "got %s, want %s",
+                got ? got : "(none)", expected);
+  free(got);
+  json_decref(want);
+}
+
 START_TEST(test_associations) {
   over_http = _i;
   /* A WEAK association needs a subject with a live version. */
   expect_done("POST", "/associations", ASSOC_WEAK, 409, 40907);
   register_ok("orders-value", ORDER_V1, NULL);
   answer_t a = expect("POST", "/associations", ASSOC_WEAK, 200, 0);
-  json_t *want = json_loads(
-      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
-      "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
-      "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
-      "\"lifecycle\":\"WEAK\"}]}",
-      0, NULL);
-  ck_assert(json_equal(a.json, want));
-  json_decref(want);
+  json_is(a.json, ORDERS_WEAK);
   answer_free(&a);
   /* The same again is no change (and writes nothing, so the answer lists
    * none); another subject for the type is 40903. */
@@ -2207,14 +2218,7 @@ START_TEST(test_associations_upsert) {
   assoc_request(body, sizeof(body), "orders", NULL,
                 "[{\"subject\":\"orders-value\"}]");
   answer_t a = expect("PUT", "/associations/resources/t-1", body, 200, 0);
-  json_t *want = json_loads(
-      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
-      "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
-      "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
-      "\"lifecycle\":\"WEAK\"}]}",
-      0, NULL);
-  ck_assert(json_equal(a.json, want));
-  json_decref(want);
+  json_is(a.json, ORDERS_WEAK);
   answer_free(&a);
   json_t *list = get_json("/associations/resources/t-1");
   ck_assert_int_eq(json_array_size(list), 1);
@@ -2280,11 +2284,8 @@ START_TEST(test_associations_dry_run) {
   register_ok("orders-value", ORDER_V1, NULL);
   answer_t a = expect("POST", "/associations?dryRun=true", body, 200, 0);
   get_equals("/associations/resources/-/orders", "[]");
-  json_t *want = json_loads("{\"resourceName\":\"orders\",\"resourceNamespace\":"
-                            "\"lkc-1\",\"resourceType\":\"topic\"}",
-                            0, NULL);
-  ck_assert(json_equal(a.json, want));
-  json_decref(want);
+  json_is(a.json, "{\"resourceName\":\"orders\",\"resourceNamespace\":"
+                  "\"lkc-1\",\"resourceType\":\"topic\"}");
   answer_free(&a);
 
   char *schema = schema_body(MONEY, NULL), associations[512];
@@ -2372,24 +2373,15 @@ START_TEST(test_associations_batch_get) {
       "{\"resourceId\":\"t-1\",\"lifecycle\":\"STRONG\"},"
       "{\"resourceName\":\"orders\"},{}]}";
   answer_t a = expect("POST", "/associations:batchGet", queries, 207, 0);
-  json_t *want = json_loads(
-      "{\"resourceName\":\"orders\",\"resourceNamespace\":\"lkc-1\","
-      "\"resourceId\":\"t-1\",\"resourceType\":\"topic\",\"associations\":"
-      "[{\"subject\":\"orders-value\",\"associationType\":\"value\","
-      "\"lifecycle\":\"WEAK\"}]}",
-      0, NULL);
-  ck_assert(json_equal(batch_member(&a, 0, "result"), want));
-  ck_assert(json_equal(batch_member(&a, 3, "result"), want));
-  json_decref(want);
+  json_is(batch_member(&a, 0, "result"), ORDERS_WEAK);
+  json_is(batch_member(&a, 3, "result"), ORDERS_WEAK);
   json_t *strong = json_array_get(
       json_object_get(batch_member(&a, 1, "result"), "associations"), 0);
   ck_assert_str_eq(json_string_value(json_object_get(strong, "lifecycle")),
                    "STRONG");
   ck_assert_ptr_null(json_object_get(strong, "schema"));
-  want = json_loads("{\"resourceId\":\"unknown\",\"resourceType\":\"topic\"}",
-                    0, NULL);
-  ck_assert(json_equal(batch_member(&a, 2, "result"), want));
-  json_decref(want);
+  json_is(batch_member(&a, 2, "result"),
+          "{\"resourceId\":\"unknown\",\"resourceType\":\"topic\"}");
   ck_assert_ptr_null(
       json_object_get(batch_member(&a, 4, "result"), "associations"));
   ck_assert_int_eq(batch_error_code(&a, 5), 500);
