@@ -3268,22 +3268,38 @@ static const struct {
     {{"--rule-set", "rules.json", "--dry-run", "order.avsc"}, "--dry-run"},
 };
 
-START_TEST(test_register_contract_refused) {
+/* write_contract()'s files and the bad ones the refusal cases name. */
+static void write_bad_contracts(void) {
   write_contract();
   write_file(work, "broken.json", "{\"domainRules\": [\n  {\"name\": }]}\n");
   write_file(work, "array.json", "[]\n");
   write_file(work, "twice.json", "{\"tags\": {}, \"tags\": {}}\n");
-  char *argv[MAX_ARGS] = {SR_COMPAT_BIN, "register", "--no-catalog", "--registry",
-                          mock_url};
-  int n = 5;
-  for (const char *const *a = contract_refusals[_i].args; *a; a++)
+}
+
+/* sr-compat with @lead (NULL-terminated) then @args: refused (exit 2),
+ * saying @says, printing nothing on stdout. */
+static void expect_refused(const char *const *lead, const char *const *args,
+                           const char *says) {
+  char *argv[MAX_ARGS];
+  int n = 0;
+  for (const char *const *a = lead; *a; a++)
+    argv[n++] = (char *)*a;
+  for (const char *const *a = args; *a; a++)
     argv[n++] = (char *)*a;
   argv[n] = NULL;
   run_t r = run_argv(work, argv);
-  ck_assert_msg(r.status == 2, "case %d: exit %d: %s", _i, r.status, r.err);
-  assert_contains(r.err, contract_refusals[_i].says);
+  ck_assert_msg(r.status == 2, "%s: exit %d: %s", says, r.status, r.err);
+  assert_contains(r.err, says);
   ck_assert_str_eq(r.out, "");
   run_free(&r);
+}
+
+START_TEST(test_register_contract_refused) {
+  write_bad_contracts();
+  expect_refused((const char *const[]){SR_COMPAT_BIN, "register",
+                                       "--no-catalog", "--registry", mock_url,
+                                       NULL},
+                 contract_refusals[_i].args, contract_refusals[_i].says);
   kavro_mock_request_t *requests;
   size_t count;
   ck_assert_int_eq(kavro_mock_requests(mock, &requests, &count, NULL), KAVRO_OK);
@@ -3413,19 +3429,11 @@ static const struct {
 };
 
 START_TEST(test_lint_rule_set_refused) {
-  write_contract();
-  write_file(work, "broken.json", "{\"domainRules\": [\n  {\"name\": }]}\n");
-  write_file(work, "array.json", "[]\n");
-  char *argv[MAX_ARGS] = {SR_COMPAT_BIN, "lint", "--no-catalog"};
-  int n = 3;
-  for (const char *const *a = lint_contract_refusals[_i].args; *a; a++)
-    argv[n++] = (char *)*a;
-  argv[n] = NULL;
-  run_t r = run_argv(work, argv);
-  ck_assert_msg(r.status == 2, "case %d: exit %d: %s", _i, r.status, r.err);
-  assert_contains(r.err, lint_contract_refusals[_i].says);
-  ck_assert_str_eq(r.out, "");
-  run_free(&r);
+  write_bad_contracts();
+  expect_refused((const char *const[]){SR_COMPAT_BIN, "lint", "--no-catalog",
+                                       NULL},
+                 lint_contract_refusals[_i].args,
+                 lint_contract_refusals[_i].says);
 }
 END_TEST
 
