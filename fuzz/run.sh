@@ -38,11 +38,13 @@ for harness in "$builddir"/fuzz/fuzz_*; do
   done
   log="$builddir/fuzz/$name.fuzz.log"
   # -rss_limit_mb and -malloc_limit_mb make an unbounded allocation a
-  # finding; -max_len keeps inputs at the size of real schemas.  The
+  # finding, and -timeout a slow input (a hang fails in seconds, not after
+  # libFuzzer's default twenty minutes); -max_len keeps inputs at the size
+  # of real schemas.  The
   # fuzzer's progress goes to its log; one line here says how it went.
   # shellcheck disable=SC2086
   if "$harness" -max_total_time="$seconds" -print_final_stats=1 \
-      -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
+      -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
       -artifact_prefix="$artifacts/$name-" $corpora >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)

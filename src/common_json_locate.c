@@ -26,6 +26,10 @@ static void skip_ws(scan_t *s) {
     s->at++;
 }
 
+static bool ends_scalar(char c) {
+  return c != '\0' && strchr(",]} \t\r\n", c) != NULL;
+}
+
 /* At an opening quote: move past the closing one. */
 static void skip_string(scan_t *s) {
   s->at++;
@@ -47,8 +51,11 @@ static void skip_value(scan_t *s) {
     return;
   }
   if (c != '{' && c != '[') {
-    while (s->at < s->length && !strchr(",]} \t\r\n", s->text[s->at]))
+    /* At least one byte: a scalar's text may hold a NUL (jansson reads
+     * "0\0" as 0), and strchr() would call NUL a delimiter. */
+    do
       s->at++;
+    while (s->at < s->length && !ends_scalar(s->text[s->at]));
     return;
   }
   size_t depth = 0;

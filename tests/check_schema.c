@@ -986,6 +986,21 @@ START_TEST(test_lenient_limits) {
   ck_assert_ptr_nonnull(strstr(kavro_schema_relaxed(s, 3), "/type: "));
   ck_assert_str_eq(kv_schema_root(s)->fields[0].doc, "b");
   kavro_schema_destroy(s);
+  /* jansson reads a NUL after a number as the number's end ("0\0" is 0);
+   * the scan for repeated keys must step over it, not stall there (a
+   * fuzzer's find: it looped forever). */
+  static const char nul_after_number[] =
+      "{\"type\":\"int\",\"x\":[0\0],\"x\":1}";
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.lenient = true;
+  ck_assert_int_eq(kavro_schema_parse(nul_after_number,
+                                      sizeof(nul_after_number) - 1, &options,
+                                      &s, &err),
+                   KAVRO_OK);
+  ck_assert_uint_eq(kavro_schema_relaxed_count(s), 1);
+  ck_assert_ptr_nonnull(strstr(kavro_schema_relaxed(s, 0), "/x: "));
+  kavro_schema_destroy(s);
   /* Hostile text of many repeated keys is a limit, not ten times its
    * size in warnings. */
   kv_strbuf_t big = KV_STRBUF_INIT;
