@@ -81,7 +81,7 @@ static void cel_rule_release(void *prepared) {
 
 static bool only_blanks(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (!strchr(" \t\r\n\f\v", s[i]))
+    if (s[i] == '\0' || !strchr(" \t\r\n\f\v", s[i]))
       return false;
   return true;
 }

@@ -684,6 +684,108 @@ KAVRO_EXPORT kavro_err_t kavro_registry_put_config(kavro_registry_t *registry,
 /** @} */
 
 /**
+ * @name The DEK registry (client-side field-level encryption)
+ *
+ * Key-encryption keys (KEKs) name a key in a KMS; data-encryption keys
+ * (DEKs) are kept wrapped by a KEK, per subject, algorithm and version
+ * (`/dek-registry/v1/...` on the registry's URLs).  The answers are
+ * cached as the schema answers are: the same key asked again makes no
+ * request (a DEK's latest version, @c -1, for `cache.latest.ttl.sec`; a
+ * registration through this client forgets it).  Each call hands the
+ * caller a copy it owns.  Thread-safe.  The structs are allocated by the
+ * library, which may add members at their end: never allocate one.
+ * @{
+ */
+
+/** A KEK as the DEK registry keeps it. */
+typedef struct kavro_kek_s {
+  char *name;
+  char *kms_type;   /**< "local-kms", "aws-kms", "azure-kms", "gcp-kms",
+                         "hcvault" ... */
+  char *kms_key_id; /**< the key in that KMS */
+  char *kms_props;  /**< JSON object text (sorted keys), or NULL */
+  char *doc;        /**< or NULL */
+  bool shared;      /**< the registry itself makes and unwraps the DEKs
+                         (it has access to the KMS): DEKs carry their
+                         key material */
+  bool deleted;     /**< soft-deleted */
+  int64_t ts;       /**< last change, milliseconds since the epoch */
+} kavro_kek_t;
+
+/** A DEK as the DEK registry keeps it. */
+typedef struct kavro_dek_s {
+  char *kek_name;
+  char *subject;
+  int version;                  /**< 1, 2, ... */
+  char *algorithm;              /**< "AES128_GCM", "AES256_GCM",
+                                     "AES256_SIV" */
+  char *encrypted_key_material; /**< base64 of the wrapped key, or NULL */
+  char *key_material;           /**< base64 of the key (a shared KEK's DEK
+                                     only), or NULL */
+  bool deleted;                 /**< soft-deleted */
+  int64_t ts;                   /**< creation, milliseconds since the epoch
+                                     (what `encrypt.dek.expiry.days`
+                                     counts from) */
+} kavro_dek_t;
+
+/** The latest version, for kavro_registry_get_dek(). */
+#define KAVRO_DEK_LATEST (-1)
+
+/** Free @p kek and its strings (NULL-safe). */
+KAVRO_EXPORT void kavro_kek_destroy(kavro_kek_t *kek);
+/** Free @p dek, its key material cleansed first (NULL-safe). */
+KAVRO_EXPORT void kavro_dek_destroy(kavro_dek_t *dek);
+
+/**
+ * The KEK @p name (GET /dek-registry/v1/keks/{name}?deleted=...), a
+ * soft-deleted one too when @p deleted.  Stores a new KEK in @p *kekp.
+ * Not there: the registry's 40470 (HTTP 404) as the kavro_err_t.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_get_kek(kavro_registry_t *registry,
+                                                const char *name, bool deleted,
+                                                kavro_kek_t **kekp,
+                                                kavro_error_t *error);
+
+/**
+ * Register the KEK @p kek (its name, kms_type, kms_key_id, kms_props,
+ * doc and shared; POST /dek-registry/v1/keks) and store what the
+ * registry answers in @p *kekp (may be NULL).  One of that name already
+ * there: the registry's 40970 (HTTP 409).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_register_kek(kavro_registry_t *registry,
+                                                     const kavro_kek_t *kek,
+                                                     kavro_kek_t **kekp,
+                                                     kavro_error_t *error);
+
+/**
+ * Version @p version (or KAVRO_DEK_LATEST) of the DEK of @p subject under
+ * the KEK @p kek_name for @p algorithm (GET
+ * /dek-registry/v1/keks/{kek}/deks/{subject}/versions/{version}
+ * ?algorithm=...&deleted=...), a soft-deleted one too when @p deleted.
+ * Stores a new DEK in @p *dekp.  Not there: the registry's 40471 (40470
+ * for the KEK).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_get_dek(
+    kavro_registry_t *registry, const char *kek_name, const char *subject,
+    int version, const char *algorithm, bool deleted, kavro_dek_t **dekp,
+    kavro_error_t *error);
+
+/**
+ * Register version @p version of the DEK of @p subject under @p kek_name
+ * for @p algorithm, wrapped as @p encrypted_key_material (base64; NULL
+ * under a shared KEK: the registry makes the key).  POST
+ * /dek-registry/v1/keks/{kek}/deks/{subject}, or the older POST
+ * /dek-registry/v1/keks/{kek}/deks when the registry answers 405.  Stores
+ * the registry's answer in @p *dekp (may be NULL).  That version already
+ * there: the registry's 40971 (HTTP 409).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_register_dek(
+    kavro_registry_t *registry, const char *kek_name, const char *subject,
+    int version, const char *algorithm, const char *encrypted_key_material,
+    kavro_dek_t **dekp, kavro_error_t *error);
+/** @} */
+
+/**
  * @name Counters
  * @{
  */
