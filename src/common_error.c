@@ -89,6 +89,20 @@ static const err_desc_t err_descs[] = {
      "Registry: operation timed out"},
     {KAVRO_ERR_REGISTRY_FORWARD, "REGISTRY_FORWARD",
      "Registry: error forwarding the request to the leader"},
+    {KAVRO_ERR_KEK_NOT_FOUND, "KEK_NOT_FOUND", "Registry: key not found"},
+    {KAVRO_ERR_KEY_NOT_SOFT_DELETED, "KEY_NOT_SOFT_DELETED",
+     "Registry: key must be soft deleted first"},
+    {KAVRO_ERR_KEY_SOFT_DELETED, "KEY_SOFT_DELETED",
+     "Registry: key must be undeleted first"},
+    {KAVRO_ERR_KEY_EXISTS, "KEY_EXISTS", "Registry: key already exists"},
+    {KAVRO_ERR_TOO_MANY_KEYS, "TOO_MANY_KEYS", "Registry: too many keys"},
+    {KAVRO_ERR_DEK_GENERATION_FORBIDDEN, "DEK_GENERATION_FORBIDDEN",
+     "Registry: the KMS refused to make or unwrap the DEK"},
+    {KAVRO_ERR_INVALID_KEY, "INVALID_KEY", "Registry: invalid key"},
+    {KAVRO_ERR_KEY_REFERENCE_EXISTS, "KEY_REFERENCE_EXISTS",
+     "Registry: the KEK still has DEKs"},
+    {KAVRO_ERR_DEK_GENERATION, "DEK_GENERATION",
+     "Registry: could not make or unwrap the DEK"},
 };
 
 static const err_desc_t *err_desc(kavro_err_t err) {

@@ -108,6 +108,15 @@ void kv_store_by_guid(kv_store_t *store, const char *guid, kv_id_view_t view,
                       bool deleted, kv_reply_t *reply);
 void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply);
 
+/* ---- the DEK registry (mock_dek.c) ----------------------------------- */
+
+/* A scope's KEKs and DEKs, under a lock of their own. */
+typedef struct kv_deks_s kv_deks_t;
+kv_deks_t *kv_deks_new(void);
+void kv_deks_free(kv_deks_t *deks);
+/* The DEK registry of @store (owned by it, never NULL). */
+kv_deks_t *kv_store_deks(kv_store_t *store);
+
 /* ---- contexts ---------------------------------------------------------
  *
  * A qualified subject ":.ctx:name" lives in context ".ctx", with ids of
@@ -327,8 +336,28 @@ typedef enum kv_endpoint_e {
   KV_EP_ASSOCIATIONS_BATCH_GET,
   KV_EP_ASSOCIATIONS_BATCH_MUTATE,
   KV_EP_SUBJECT_METADATA,
+  /* The DEK registry (/dek-registry/v1/keks..., mock_dek.c). */
+  KV_EP_KEKS,
+  KV_EP_CREATE_KEK,
+  KV_EP_GET_KEK,
+  KV_EP_UPDATE_KEK,
+  KV_EP_DELETE_KEK,
+  KV_EP_UNDELETE_KEK,
+  KV_EP_DEK_SUBJECTS,
+  KV_EP_CREATE_DEK_OLD,
+  KV_EP_GET_DEK,
+  KV_EP_CREATE_DEK,
+  KV_EP_DELETE_DEK,
+  KV_EP_UNDELETE_DEK,
+  KV_EP_DEK_VERSIONS,
+  KV_EP_GET_DEK_VERSION,
+  KV_EP_DELETE_DEK_VERSION,
+  KV_EP_UNDELETE_DEK_VERSION,
   KV_EP_COUNT
 } kv_endpoint_t;
+
+#define KV_EP_DEK_FIRST KV_EP_KEKS
+#define KV_EP_DEK_LAST KV_EP_UNDELETE_DEK_VERSION
 
 /* "GET /schemas/ids/{id}", or "" for KV_EP_UNKNOWN.  Static. */
 const char *kv_endpoint_name(kv_endpoint_t endpoint);
@@ -339,8 +368,9 @@ typedef struct kv_route_s {
   int not_found_status;  /* KV_EP_UNKNOWN: 404 (no such path) or 405 */
   char *subject;         /* decoded, owned; NULL when none */
   char *version;         /* decoded, owned */
-  char *id;              /* decoded, owned: an id or a GUID, or an
-                            association's resource id or name */
+  char *id;              /* decoded, owned: an id or a GUID, an
+                            association's resource id or name, or a KEK's
+                            name */
   char *resource_namespace; /* decoded, owned: an association's */
 } kv_route_t;
 
@@ -357,6 +387,20 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
 /* Serve the /associations endpoints of @route (mock_assoc.c). */
 void kv_assoc_serve(kv_store_t *store, const kv_route_t *route,
                     const kv_http_request_t *request, kv_reply_t *reply);
+
+/* The DEK registry's endpoints of @route (mock_dek.c). */
+bool kv_dek_endpoint(kv_endpoint_t endpoint);
+void kv_dek_serve(kv_store_t *store, const kv_route_t *route,
+                  const kv_http_request_t *request, kv_reply_t *reply);
+
+/* Whether the query parameter @name of @query is "true" (any case). */
+bool kv_query_flag(const char *query, const char *name);
+/* The decoded value of the query parameter @name (a new string), or NULL
+ * when absent or out of memory. */
+char *kv_query_text(const char *query, const char *name);
+/* A request's body as a JSON object (a new reference), or NULL with
+ * @reply set: 400 when it is not JSON, 422 when not an object. */
+json_t *kv_rest_read_body(const kv_http_request_t *request, kv_reply_t *reply);
 
 /* Turn @reply into the HTTP response: body text, status, content type.
  * KAVRO_ERR_NOMEM when the body cannot be written. */

@@ -64,6 +64,27 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_ASSOCIATIONS_BATCH_GET] = "POST /associations:batchGet",
     [KV_EP_ASSOCIATIONS_BATCH_MUTATE] = "POST /associations:batchMutate",
     [KV_EP_SUBJECT_METADATA] = "GET /subjects/{subject}/metadata",
+    [KV_EP_KEKS] = "GET /dek-registry/v1/keks",
+    [KV_EP_CREATE_KEK] = "POST /dek-registry/v1/keks",
+    [KV_EP_GET_KEK] = "GET /dek-registry/v1/keks/{name}",
+    [KV_EP_UPDATE_KEK] = "PUT /dek-registry/v1/keks/{name}",
+    [KV_EP_DELETE_KEK] = "DELETE /dek-registry/v1/keks/{name}",
+    [KV_EP_UNDELETE_KEK] = "POST /dek-registry/v1/keks/{name}/undelete",
+    [KV_EP_DEK_SUBJECTS] = "GET /dek-registry/v1/keks/{name}/deks",
+    [KV_EP_CREATE_DEK_OLD] = "POST /dek-registry/v1/keks/{name}/deks",
+    [KV_EP_GET_DEK] = "GET /dek-registry/v1/keks/{name}/deks/{subject}",
+    [KV_EP_CREATE_DEK] = "POST /dek-registry/v1/keks/{name}/deks/{subject}",
+    [KV_EP_DELETE_DEK] = "DELETE /dek-registry/v1/keks/{name}/deks/{subject}",
+    [KV_EP_UNDELETE_DEK] =
+        "POST /dek-registry/v1/keks/{name}/deks/{subject}/undelete",
+    [KV_EP_DEK_VERSIONS] =
+        "GET /dek-registry/v1/keks/{name}/deks/{subject}/versions",
+    [KV_EP_GET_DEK_VERSION] =
+        "GET /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}",
+    [KV_EP_DELETE_DEK_VERSION] =
+        "DELETE /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}",
+    [KV_EP_UNDELETE_DEK_VERSION] = "POST /dek-registry/v1/keks/{name}/deks/"
+                                   "{subject}/versions/{version}/undelete",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
@@ -336,6 +357,62 @@ static kavro_err_t route_contexts_and_associations(const segments_t *segs,
              : KAVRO_ERR_NOMEM;
 }
 
+/* /dek-registry/v1/keks[/{name}[/undelete | /deks[/{subject}[/undelete |
+ * /versions[/{version}[/undelete]]]]]]: by the number of segments, each
+ * parameter one segment (the clients encode '/' in a subject). */
+static kavro_err_t route_deks(const segments_t *segs, const char *method,
+                              kv_route_t *route) {
+  size_t n = segs->count;
+  if (n < 3 || !segment_is(segs, 1, "v1") || !segment_is(segs, 2, "keks"))
+    return KAVRO_OK;
+  bool deks = n >= 5 && segment_is(segs, 4, "deks");
+  bool versions = n >= 7 && deks && segment_is(segs, 6, "versions");
+  bool undelete = segment_is(segs, n - 1, "undelete");
+  if (n == 3)
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_KEKS}, {"POST", KV_EP_CREATE_KEK}}, 2);
+  else if (n == 4)
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_KEK},
+                          {"PUT", KV_EP_UPDATE_KEK},
+                          {"DELETE", KV_EP_DELETE_KEK}},
+         3);
+  else if (n == 5 && undelete)
+    pick(route, method, (method_map_t[]){{"POST", KV_EP_UNDELETE_KEK}}, 1);
+  else if (n == 5 && deks)
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_DEK_SUBJECTS},
+                          {"POST", KV_EP_CREATE_DEK_OLD}},
+         2);
+  else if (n == 6 && deks)
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_DEK},
+                          {"POST", KV_EP_CREATE_DEK},
+                          {"DELETE", KV_EP_DELETE_DEK}},
+         3);
+  else if (n == 7 && deks && undelete)
+    pick(route, method, (method_map_t[]){{"POST", KV_EP_UNDELETE_DEK}}, 1);
+  else if (n == 7 && versions)
+    pick(route, method, (method_map_t[]){{"GET", KV_EP_DEK_VERSIONS}}, 1);
+  else if (n == 8 && versions)
+    pick(route, method,
+         (method_map_t[]){{"GET", KV_EP_GET_DEK_VERSION},
+                          {"DELETE", KV_EP_DELETE_DEK_VERSION}},
+         2);
+  else if (n == 9 && versions && undelete)
+    pick(route, method,
+         (method_map_t[]){{"POST", KV_EP_UNDELETE_DEK_VERSION}}, 1);
+  else
+    return KAVRO_OK;
+  if (n >= 4 && !(route->id = join_decoded(segs, 3, 4)))
+    return KAVRO_ERR_NOMEM;
+  if (n >= 6 && deks && !(route->subject = join_decoded(segs, 5, 6)))
+    return KAVRO_ERR_NOMEM;
+  if (n >= 8 && versions && !(route->version = join_decoded(segs, 7, 8)))
+    return KAVRO_ERR_NOMEM;
+  return KAVRO_OK;
+}
+
 static kavro_err_t route_find(const char *method, const char *path,
                               kv_route_t *route);
 
@@ -375,6 +452,8 @@ static kavro_err_t route_find(const char *method, const char *path,
   }
   if (segment_is(&segs, 0, "schemas"))
     return route_schemas(&segs, method, route);
+  if (segment_is(&segs, 0, "dek-registry"))
+    return route_deks(&segs, method, route);
   if (segment_is(&segs, 0, "config"))
     return route_config(&segs, method, route);
   if (segment_is(&segs, 0, "mode"))
@@ -430,7 +509,7 @@ static bool next_param(const char **cursor, const char *name,
 
 /* Whether the query parameter @name is "true" (case-insensitive), as the
  * registry reads its boolean parameters. */
-static bool query_flag(const char *query, const char *name) {
+bool kv_query_flag(const char *query, const char *name) {
   kv_strbuf_t value = KV_STRBUF_INIT;
   bool yes = next_param(&query, name, &value) && value.data &&
              strcasecmp(value.data, "true") == 0;
@@ -440,7 +519,7 @@ static bool query_flag(const char *query, const char *name) {
 
 /* The decoded value of query parameter @name (a new string), or NULL when
  * absent or out of memory. */
-static char *query_text(const char *query, const char *name) {
+char *kv_query_text(const char *query, const char *name) {
   kv_strbuf_t value = KV_STRBUF_INIT;
   if (!next_param(&query, name, &value))
     return NULL;
@@ -451,17 +530,17 @@ static char *query_text(const char *query, const char *name) {
 static void serve_by_id_in(kv_store_t *store, const kv_route_t *route,
                            kv_id_view_t view, const char *query,
                            kv_reply_t *reply) {
-  char *subject = query_text(query, "subject");
+  char *subject = kv_query_text(query, "subject");
   drop_default_context(subject);
-  kv_store_by_id_in(store, route->id, subject, view, query_flag(query, "deleted"),
+  kv_store_by_id_in(store, route->id, subject, view, kv_query_flag(query, "deleted"),
                     reply);
   free(subject);
 }
 
 static void serve_subjects(kv_store_t *store, const char *query,
                            kv_reply_t *reply) {
-  char *prefix = query_text(query, "subjectPrefix");
-  kv_store_subjects_prefixed(store, prefix, query_flag(query, "deleted"), reply);
+  char *prefix = kv_query_text(query, "subjectPrefix");
+  kv_store_subjects_prefixed(store, prefix, kv_query_flag(query, "deleted"), reply);
   free(prefix);
 }
 
@@ -469,7 +548,7 @@ static void serve_subjects(kv_store_t *store, const char *query,
  * is not one: the registry's JAX-RS layer answers that with a 404. */
 static bool query_int(const char *query, const char *name, long fallback,
                       long *value) {
-  char *text = query_text(query, name);
+  char *text = kv_query_text(query, name);
   char *end = NULL;
   *value = text ? strtol(text, &end, 10) : fallback;
   bool ok = !text || (*text && !*end && *value >= INT_MIN && *value <= INT_MAX);
@@ -489,7 +568,7 @@ static void serve_contexts(kv_store_t *store, const char *query,
     return;
   }
   kv_store_contexts(store, reply);
-  char *prefix = query_text(query, "contextPrefix");
+  char *prefix = kv_query_text(query, "contextPrefix");
   json_t *all = reply->json, *page = json_array();
   size_t i, skipped = 0;
   json_t *item;
@@ -546,7 +625,7 @@ static void serve_metadata(kv_store_t *store, const kv_route_t *route,
                          json_array_get(values, i)) == 0;
   if (ok)
     kv_store_latest_with_metadata(store, route->subject, wanted,
-                                  query_flag(query, "deleted"), reply);
+                                  kv_query_flag(query, "deleted"), reply);
   else
     kv_reply_error(reply, 50001, "Out of memory");
   json_decref(keys);
@@ -557,7 +636,7 @@ static void serve_metadata(kv_store_t *store, const kv_route_t *route,
 /* ---- serving ----------------------------------------------------------- */
 
 /* The request body as a JSON object, or NULL with @reply set. */
-static json_t *read_body(const kv_http_request_t *request, kv_reply_t *reply) {
+json_t *kv_rest_read_body(const kv_http_request_t *request, kv_reply_t *reply) {
   json_error_t jerr;
   json_t *body = request->body_length
                      ? json_loadb(request->body, request->body_length,
@@ -578,18 +657,18 @@ static json_t *read_body(const kv_http_request_t *request, kv_reply_t *reply) {
 
 static void serve_with_body(kv_store_t *store, const kv_route_t *route,
                             const kv_http_request_t *request, kv_reply_t *reply) {
-  json_t *body = read_body(request, reply);
+  json_t *body = kv_rest_read_body(request, reply);
   if (!body)
     return;
   const char *q = request->query;
   switch (route->endpoint) {
   case KV_EP_REGISTER:
-    kv_store_register(store, route->subject, body, query_flag(q, "normalize"),
+    kv_store_register(store, route->subject, body, kv_query_flag(q, "normalize"),
                       reply);
     break;
   case KV_EP_LOOKUP:
-    kv_store_lookup(store, route->subject, body, query_flag(q, "deleted"),
-                    query_flag(q, "normalize"), reply);
+    kv_store_lookup(store, route->subject, body, kv_query_flag(q, "deleted"),
+                    kv_query_flag(q, "normalize"), reply);
     break;
   case KV_EP_PUT_CONFIG:
   case KV_EP_PUT_SUBJECT_CONFIG:
@@ -602,7 +681,7 @@ static void serve_with_body(kv_store_t *store, const kv_route_t *route,
   case KV_EP_COMPAT_VERSION:
   case KV_EP_COMPAT_SUBJECT:
     kv_store_test_compat(store, route->subject, route->version, body,
-                         query_flag(q, "verbose"), query_flag(q, "normalize"),
+                         kv_query_flag(q, "verbose"), kv_query_flag(q, "normalize"),
                          reply);
     break;
   default:
@@ -619,7 +698,7 @@ static void serve_by_id(kv_store_t *store, const kv_route_t *route,
     kv_store_by_guid(store, route->id,
                      route->endpoint == KV_EP_SCHEMA_GUID_IDS ? KV_ID_IDS
                                                               : KV_ID_SCHEMA,
-                     query_flag(query, "deleted"), reply);
+                     kv_query_flag(query, "deleted"), reply);
     return;
   }
   if (route->endpoint == KV_EP_SCHEMA_BY_ID_RAW)
@@ -644,6 +723,10 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
                    const kv_http_request_t *request, kv_reply_t *reply) {
   const char *q = request->query;
   const char *subject = route->subject;
+  if (kv_dek_endpoint(route->endpoint)) { /* its own checks and codes */
+    kv_dek_serve(store, route, request, reply);
+    return;
+  }
   if (subject && !subject_name_valid(subject)) {
     kv_reply_error(reply, 42208, "The specified subject is not valid: its "
                                  "name is not UTF-8");
@@ -691,24 +774,24 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     kv_assoc_serve(store, route, request, reply);
     break;
   case KV_EP_DELETE_SUBJECT:
-    kv_store_delete_subject(store, subject, query_flag(q, "permanent"), reply);
+    kv_store_delete_subject(store, subject, kv_query_flag(q, "permanent"), reply);
     break;
   case KV_EP_VERSIONS:
-    kv_store_versions(store, subject, query_flag(q, "deleted"), reply);
+    kv_store_versions(store, subject, kv_query_flag(q, "deleted"), reply);
     break;
   case KV_EP_GET_VERSION:
   case KV_EP_GET_VERSION_SCHEMA:
     kv_store_get_version(store, subject, route->version,
-                         query_flag(q, "deleted"),
+                         kv_query_flag(q, "deleted"),
                          route->endpoint == KV_EP_GET_VERSION_SCHEMA, reply);
     break;
   case KV_EP_DELETE_VERSION:
     kv_store_delete_version(store, subject, route->version,
-                            query_flag(q, "permanent"), reply);
+                            kv_query_flag(q, "permanent"), reply);
     break;
   case KV_EP_GET_CONFIG:
   case KV_EP_GET_SUBJECT_CONFIG:
-    kv_store_get_config(store, subject, query_flag(q, "defaultToGlobal"), reply);
+    kv_store_get_config(store, subject, kv_query_flag(q, "defaultToGlobal"), reply);
     break;
   case KV_EP_DELETE_CONFIG:
   case KV_EP_DELETE_SUBJECT_CONFIG:
@@ -716,7 +799,7 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     break;
   case KV_EP_GET_MODE:
   case KV_EP_GET_SUBJECT_MODE:
-    kv_store_get_mode(store, subject, query_flag(q, "defaultToGlobal"), reply);
+    kv_store_get_mode(store, subject, kv_query_flag(q, "defaultToGlobal"), reply);
     break;
   case KV_EP_DELETE_SUBJECT_MODE:
     kv_store_delete_mode(store, subject, reply);

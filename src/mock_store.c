@@ -106,6 +106,7 @@ struct kv_store_s {
   kavro_compat_level_t level;
   registry_mode_t mode;
   kv_assocs_t assocs; /* topic-subject associations (mock_assoc.c) */
+  kv_deks_t *deks;    /* the DEK registry (mock_dek.c): not in the file */
   json_t *config; /* global config members beside the level; NULL: none */
   /* The contexts deleted (DELETE /contexts/{context}) since a version was
    * last registered in them: {".ctx": true}; NULL: none.  Their schemas
@@ -257,6 +258,10 @@ kv_store_t *kv_store_new(void) {
   kv_store_t *store = calloc(1, sizeof(*store));
   if (!store)
     return NULL;
+  if (!(store->deks = kv_deks_new())) {
+    free(store);
+    return NULL;
+  }
   pthread_mutex_init(&store->lock, NULL);
   store->level = KAVRO_COMPAT_BACKWARD;
   store->mode = MODE_READWRITE;
@@ -294,9 +299,12 @@ void kv_store_free(kv_store_t *store) {
   store_empty(store);
   json_decref(store->config);
   json_decref(store->deleted_contexts);
+  kv_deks_free(store->deks);
   pthread_mutex_destroy(&store->lock);
   free(store);
 }
+
+kv_deks_t *kv_store_deks(kv_store_t *store) { return store->deks; }
 
 void kv_store_set_check_hook(kv_store_t *store, kv_store_check_hook_fn hook,
                              void *opaque) {

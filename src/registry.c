@@ -42,6 +42,9 @@ struct kavro_registry_s {
   kv_cache_t *by_version; /* (subject, version) -> schema, id */
   kv_cache_t *latest;     /* (subject, 0) -> schema, id, version; TTL */
   kv_cache_t *levels;     /* (subject or "", defaultToGlobal) -> level; TTL */
+  kv_cache_t *keks;       /* (name, deleted) -> KEK reply; TTL */
+  kv_cache_t *deks;       /* (kek/subject/algorithm, version and deleted) ->
+                             DEK reply; the latest with a TTL */
   int64_t latest_ttl_ms;  /* -1: no expiry, 0: not cached */
   int64_t level_ttl_ms;
   kv_missing_t missing_id;      /* (context, id), as in by_id */
@@ -115,7 +118,8 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
   }
   size_t capacity = (size_t)kv_conf_int(conf, "cache.capacity");
   kv_cache_t **caches[] = {&reg->by_id,      &reg->by_guid, &reg->by_schema,
-                           &reg->by_version, &reg->latest,  &reg->levels};
+                           &reg->by_version, &reg->latest,  &reg->levels,
+                           &reg->keks,       &reg->deks};
   for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
     if (!(*caches[i] = kv_cache_new(capacity))) {
       kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
@@ -147,6 +151,8 @@ void kavro_registry_destroy(kavro_registry_t *reg) {
   kv_cache_destroy(reg->by_version);
   kv_cache_destroy(reg->latest);
   kv_cache_destroy(reg->levels);
+  kv_cache_destroy(reg->keks);
+  kv_cache_destroy(reg->deks);
   kv_cache_destroy(reg->missing_id.cache);
   kv_cache_destroy(reg->missing_guid.cache);
   kv_cache_destroy(reg->missing_version.cache);
@@ -188,6 +194,8 @@ void kavro_registry_clear_caches(kavro_registry_t *reg) {
   kv_cache_clear(reg->by_version);
   kv_cache_clear(reg->latest);
   kv_cache_clear(reg->levels);
+  kv_cache_clear(reg->keks);
+  kv_cache_clear(reg->deks);
   missing_clear(&reg->missing_id);
   missing_clear(&reg->missing_guid);
   missing_clear(&reg->missing_version);
@@ -1374,4 +1382,34 @@ void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject) {
 
 void kv_registry_forget_levels(kavro_registry_t *reg, const char *subject) {
   forget_levels(reg, subject);
+}
+
+/* ---- for registry_dek.c -------------------------------------------------- */
+
+static kv_cache_t *key_cache(kavro_registry_t *reg, kv_key_cache_t which) {
+  return which == KV_KEK_CACHE ? reg->keks : reg->deks;
+}
+
+kavro_err_t kv_registry_cached_key(kavro_registry_t *reg, kv_key_cache_t which,
+                                   const kv_cache_key_t *key, bool mutable_,
+                                   kv_fetch_fn fetch, const void *args,
+                                   kv_cache_value_t *out,
+                                   kavro_error_t *error) {
+  return cached(reg, key_cache(reg, which), NULL, key,
+                mutable_ ? reg->latest_ttl_ms : -1, NULL, fetch, args, out,
+                error);
+}
+
+void kv_registry_key_put(kavro_registry_t *reg, kv_key_cache_t which,
+                         const kv_cache_key_t *key,
+                         const kv_cache_value_t *value) {
+  kv_cache_put(key_cache(reg, which), key, value, 0);
+}
+
+void kv_registry_key_forget(kavro_registry_t *reg, kv_key_cache_t which,
+                            const kv_cache_key_t *key, bool every_num) {
+  if (every_num)
+    kv_cache_remove_str(key_cache(reg, which), key->str);
+  else
+    kv_cache_remove(key_cache(reg, which), key);
 }

@@ -149,6 +149,7 @@ kv_cache_t *kv_cache_new(size_t capacity) {
 void kv_cache_value_clear(kv_cache_value_t *value) {
   kavro_schema_destroy(value->schema);
   kv_contract_unref(value->contract);
+  kv_blob_unref(value->blob);
   memset(value, 0, sizeof(*value));
 }
 
@@ -209,6 +210,7 @@ bool kv_cache_get(kv_cache_t *cache, const kv_cache_key_t *key, int64_t now_ms,
     *out = e->value;
     out->schema = kavro_schema_dup(e->value.schema);
     out->contract = kv_contract_ref(e->value.contract);
+    out->blob = kv_blob_ref(e->value.blob);
   }
   pthread_mutex_unlock(lock);
   return hit;
@@ -272,6 +274,7 @@ kavro_err_t kv_cache_put(kv_cache_t *cache, const kv_cache_key_t *key,
   e->value = *value;
   e->value.schema = kavro_schema_dup(value->schema);
   e->value.contract = kv_contract_ref(value->contract);
+  e->value.blob = kv_blob_ref(value->blob);
   e->expires_ms = expires_ms;
   atomic_store_explicit(&e->referenced, false, memory_order_relaxed);
   write_unlock(cache);

@@ -920,7 +920,8 @@ kavro_err_t kv_transport_call(kv_transport_t *t, const kv_call_t *call,
   kavro_error_t *e = error ? error : &local;
   memset(response, 0, sizeof(*response));
   response->retry_after_seconds = -1;
-  kv_stat_add(&t->stats->requests[call->endpoint]);
+  if (call->endpoint < KAVRO_REGISTRY_EP_COUNT)
+    kv_stat_add(&t->stats->requests[call->endpoint]);
   unsigned seed = jitter_seed();
   size_t url = 0;
   kv_attempt_t outcome = ATTEMPT_FINAL;

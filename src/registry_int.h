@@ -91,6 +91,20 @@ kavro_err_t kv_contract_read(const char *body, size_t length,
 /* Whether the reply @body is an object with member @name. */
 bool kv_reply_has(const char *body, size_t length, const char *name);
 
+/* Immutable text shared by reference between cache entries and the values
+ * read from them: a DEK registry reply.  Wiped when the last reference
+ * goes, since a shared KEK's DEK carries its key material. */
+typedef struct kv_blob_s {
+  atomic_int refs;
+  size_t length;
+  char text[]; /* NUL-terminated */
+} kv_blob_t;
+
+/* A new blob holding @length bytes of @text; NULL on OOM. */
+kv_blob_t *kv_blob_new(const char *text, size_t length);
+kv_blob_t *kv_blob_ref(kv_blob_t *blob);
+void kv_blob_unref(kv_blob_t *blob);
+
 typedef struct kv_cache_value_s {
   kavro_schema_t *schema; /* a reference, or NULL */
   kv_contract_t *contract; /* a reference, or NULL */
@@ -100,6 +114,7 @@ typedef struct kv_cache_value_s {
   char name[KAVRO_REGISTRY_NAME_SIZE]; /* a level */
   bool has_guid;                       /* the schema's GUID is known */
   unsigned char guid[KV_GUID_SIZE];    /* when has_guid */
+  kv_blob_t *blob;                     /* a reference, or NULL */
   /* Set by a fetch that the registry answered with a definite "not
    * found" for the key itself (404 with this error_code); the only field
    * of an entry in a negative cache. */
@@ -227,8 +242,12 @@ bool kv_answer_error(const char *body, size_t length, int *codep,
 
 typedef struct kv_transport_s kv_transport_t;
 
+/* The endpoint of a call counted in no per-endpoint counter (the DEK
+ * registry's: kavro_registry_endpoint_t sizes a caller's struct). */
+#define KV_EP_UNCOUNTED KAVRO_REGISTRY_EP_COUNT
+
 typedef struct kv_call_s {
-  kavro_registry_endpoint_t endpoint;
+  kavro_registry_endpoint_t endpoint; /* or KV_EP_UNCOUNTED */
   const char *method;
   const char *path;  /* percent-encoded, starts with '/' */
   const char *query; /* without '?', or NULL */
@@ -372,5 +391,28 @@ void kv_registry_forget_latest(kavro_registry_t *reg, const char *subject);
 /* Drop the cached levels a config change of @subject (NULL: global) may
  * change. */
 void kv_registry_forget_levels(kavro_registry_t *reg, const char *subject);
+
+/* ---- what registry_dek.c borrows of registry.c -------------------------- */
+
+/* The DEK registry's caches: KEKs by (name, deleted), DEKs by (kek,
+ * subject and algorithm, version and deleted). */
+typedef enum kv_key_cache_e { KV_KEK_CACHE, KV_DEK_CACHE } kv_key_cache_t;
+
+/* @key answered from the cache @which, or by @fetch (one request in flight
+ * per key); kept until evicted or forgotten, or for cache.latest.ttl.sec
+ * when @mutable (a KEK, a DEK's latest version). */
+kavro_err_t kv_registry_cached_key(kavro_registry_t *reg, kv_key_cache_t which,
+                                   const kv_cache_key_t *key, bool mutable_,
+                                   kv_fetch_fn fetch, const void *args,
+                                   kv_cache_value_t *out, kavro_error_t *error);
+
+/* Put @value under @key in @which (an answer of a registration). */
+void kv_registry_key_put(kavro_registry_t *reg, kv_key_cache_t which,
+                         const kv_cache_key_t *key,
+                         const kv_cache_value_t *value);
+
+/* Forget @key, or with @every_num every entry of @key's string. */
+void kv_registry_key_forget(kavro_registry_t *reg, kv_key_cache_t which,
+                            const kv_cache_key_t *key, bool every_num);
 
 #endif /* KAVRO_REGISTRY_INT_H */

@@ -2585,6 +2585,331 @@ START_TEST(test_associations_malformed) {
 }
 END_TEST
 
+/* ---- the DEK registry ---------------------------------------------------- */
+
+static uint64_t attempts(const kavro_registry_t *reg) {
+  return stats_of(reg).http_attempts;
+}
+
+/* Register the KEK @name (not shared unless @shared) through @reg. */
+static kavro_kek_t *register_kek(kavro_registry_t *reg, const char *name,
+                                 bool shared) {
+  kavro_kek_t kek = {.name = (char *)name,
+                     .kms_type = "local-kms",
+                     .kms_key_id = "key-1",
+                     .kms_props = "{\"b\":\"2\",\"a\":\"1\"}",
+                     .doc = "orders",
+                     .shared = shared};
+  kavro_kek_t *made = NULL;
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_register_kek(reg, &kek, &made, &error) ==
+                    KAVRO_OK,
+                "register_kek: %s", error.text);
+  return made;
+}
+
+static void register_dek(kavro_registry_t *reg, const char *kek,
+                         const char *subject, int version, const char *ekm) {
+  kavro_error_t error;
+  kavro_dek_t *dek = NULL;
+  ck_assert_msg(kavro_registry_register_dek(reg, kek, subject, version, NULL,
+                                            ekm, &dek, &error) == KAVRO_OK,
+                "register_dek: %s", error.text);
+  ck_assert_str_eq(dek->kek_name, kek);
+  ck_assert_str_eq(dek->subject, subject);
+  ck_assert_int_eq(dek->version, version);
+  ck_assert_str_eq(dek->algorithm, "AES256_GCM");
+  ck_assert_str_eq(dek->encrypted_key_material, ekm);
+  ck_assert_ptr_null(dek->key_material);
+  ck_assert(!dek->deleted);
+  ck_assert_int_gt(dek->ts, 1700000000000LL);
+  kavro_dek_destroy(dek);
+}
+
+/* The version of the DEK (k1, @subject) at @version, or the error. */
+static kavro_err_t dek_version(kavro_registry_t *reg, const char *subject,
+                               int version, bool deleted, int *gotp) {
+  kavro_dek_t *dek = NULL;
+  kavro_err_t err = kavro_registry_get_dek(reg, "k1", subject, version, NULL,
+                                           deleted, &dek, NULL);
+  *gotp = dek ? dek->version : 0;
+  if (dek && deleted)
+    ck_assert(dek->deleted || version == KAVRO_DEK_LATEST);
+  kavro_dek_destroy(dek);
+  return err;
+}
+
+START_TEST(test_dek_registry_keks) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_kek_t *kek = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_ERR_KEK_NOT_FOUND);
+  ck_assert_int_eq(error.http_status, 404);
+  ck_assert_ptr_nonnull(strstr(error.text, "Key 'k1' not found"));
+
+  kek = register_kek(reg, "k1", false);
+  ck_assert_str_eq(kek->name, "k1");
+  ck_assert_str_eq(kek->kms_type, "local-kms");
+  ck_assert_str_eq(kek->kms_key_id, "key-1");
+  ck_assert_str_eq(kek->kms_props, "{\"a\":\"1\",\"b\":\"2\"}");
+  ck_assert_str_eq(kek->doc, "orders");
+  ck_assert(!kek->shared && !kek->deleted);
+  ck_assert_int_gt(kek->ts, 1700000000000LL);
+  /* The same KEK again is refused, as by the registry. */
+  ck_assert_int_eq(kavro_registry_register_kek(reg, kek, NULL, &error),
+                   KAVRO_ERR_KEY_EXISTS);
+  ck_assert_int_eq(error.http_status, 409);
+  kavro_kek_destroy(kek);
+
+  /* Cached: the second get makes no request. */
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_OK);
+  kavro_kek_destroy(kek);
+  uint64_t before = attempts(reg), hits = stats_of(reg).cache_hits;
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(kek->kms_key_id, "key-1");
+  kavro_kek_destroy(kek);
+  ck_assert_uint_eq(attempts(reg), before);
+  ck_assert_uint_eq(stats_of(reg).cache_hits, hits + 1);
+
+  char **names = NULL;
+  size_t count = 0;
+  ck_assert_int_eq(kavro_registry_kek_names(reg, false, &names, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(names[0], "k1");
+  free(names);
+
+  /* Soft delete: gone unless asked with deleted; permanent needs it. */
+  ck_assert_int_eq(kavro_registry_delete_kek(reg, "k1", true, &error),
+                   KAVRO_ERR_KEY_NOT_SOFT_DELETED);
+  ck_assert_int_eq(kavro_registry_delete_kek(reg, "k1", false, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_ERR_KEK_NOT_FOUND);
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", true, &kek, &error),
+                   KAVRO_OK);
+  ck_assert(kek->deleted);
+  kavro_kek_destroy(kek);
+  ck_assert_int_eq(kavro_registry_kek_names(reg, false, &names, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 0);
+  free(names);
+  ck_assert_int_eq(kavro_registry_kek_names(reg, true, &names, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  free(names);
+  ck_assert_int_eq(kavro_registry_undelete_kek(reg, "k1", &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_OK);
+  ck_assert(!kek->deleted);
+  kavro_kek_destroy(kek);
+  ck_assert_int_eq(kavro_registry_delete_kek(reg, "k1", false, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_kek(reg, "k1", true, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", true, &kek, &error),
+                   KAVRO_ERR_KEK_NOT_FOUND);
+  ck_assert_int_eq(kavro_registry_undelete_kek(reg, "k1", &error),
+                   KAVRO_ERR_KEK_NOT_FOUND);
+  /* Invalid names are the registry's 42271. */
+  kavro_kek_t bad = {.name = "1bad", .kms_type = "local-kms",
+                     .kms_key_id = "x"};
+  ck_assert_int_eq(kavro_registry_register_kek(reg, &bad, NULL, &error),
+                   KAVRO_ERR_INVALID_KEY);
+  ck_assert_int_eq(error.http_status, 422);
+  bad.name = "ok";
+  bad.kms_props = "[1]";
+  ck_assert_int_eq(kavro_registry_register_kek(reg, &bad, NULL, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+START_TEST(test_dek_registry_deks) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_error_t error;
+  kavro_dek_t *dek = NULL;
+  ck_assert_int_eq(kavro_registry_register_dek(reg, "k1", "orders", 1, NULL,
+                                               "AAAA", &dek, &error),
+                   KAVRO_ERR_KEK_NOT_FOUND);
+  kavro_kek_destroy(register_kek(reg, "k1", false));
+  /* No key material under a KEK that is not shared: 42271. */
+  ck_assert_int_eq(kavro_registry_register_dek(reg, "k1", "orders", 1, NULL,
+                                               NULL, &dek, &error),
+                   KAVRO_ERR_INVALID_KEY);
+  register_dek(reg, "k1", "orders", 1, "c2VjcmV0LXdyYXBwZWQ=");
+  /* The same version again: 409, and its key material is in no error. */
+  ck_assert_int_eq(kavro_registry_register_dek(reg, "k1", "orders", 1, NULL,
+                                               "c2VjcmV0LW90aGVy", &dek,
+                                               &error),
+                   KAVRO_ERR_KEY_EXISTS);
+  ck_assert_int_eq(error.http_status, 409);
+  ck_assert_ptr_null(strstr(error.text, "c2VjcmV0"));
+  ck_assert_ptr_null(dek);
+
+  /* The latest is cached, and forgotten by a registration. */
+  int version;
+  ck_assert_int_eq(dek_version(reg, "orders", KAVRO_DEK_LATEST, false, &version),
+                   KAVRO_OK);
+  ck_assert_int_eq(version, 1);
+  uint64_t before = attempts(reg);
+  ck_assert_int_eq(dek_version(reg, "orders", KAVRO_DEK_LATEST, false, &version),
+                   KAVRO_OK);
+  ck_assert_uint_eq(attempts(reg), before);
+  register_dek(reg, "k1", "orders", 2, "c2Vjb25k");
+  before = attempts(reg);
+  ck_assert_int_eq(dek_version(reg, "orders", KAVRO_DEK_LATEST, false, &version),
+                   KAVRO_OK);
+  ck_assert_int_eq(version, 2);
+  ck_assert_uint_eq(attempts(reg), before + 1);
+  /* A fixed version is cached: the registration's answer counts. */
+  before = attempts(reg);
+  ck_assert_int_eq(dek_version(reg, "orders", 1, false, &version), KAVRO_OK);
+  ck_assert_int_eq(version, 1);
+  ck_assert_uint_eq(attempts(reg), before);
+  /* Another algorithm is another DEK. */
+  ck_assert_int_eq(kavro_registry_get_dek(reg, "k1", "orders", 1, "AES128_GCM",
+                                          false, &dek, &error),
+                   KAVRO_ERR_DEK_NOT_FOUND);
+  ck_assert_ptr_nonnull(strstr(error.text, "Key 'orders' not found"));
+  ck_assert_int_eq(dek_version(reg, "nothing", 1, false, &version),
+                   KAVRO_ERR_DEK_NOT_FOUND);
+
+  char **subjects = NULL;
+  size_t count = 0;
+  ck_assert_int_eq(kavro_registry_dek_subjects(reg, "k1", false, &subjects,
+                                               &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 1);
+  ck_assert_str_eq(subjects[0], "orders");
+  free(subjects);
+  int *versions = NULL;
+  ck_assert_int_eq(kavro_registry_dek_versions(reg, "k1", "orders", NULL, false,
+                                               &versions, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 2);
+  ck_assert_int_eq(versions[0], 1);
+  ck_assert_int_eq(versions[1], 2);
+  free(versions);
+
+  /* A KEK with DEKs is not deleted. */
+  ck_assert_int_eq(kavro_registry_delete_kek(reg, "k1", false, &error),
+                   KAVRO_ERR_KEY_REFERENCE_EXISTS);
+  ck_assert_int_eq(error.http_status, 422);
+
+  /* Delete version 1 (soft): the cached answer is forgotten. */
+  ck_assert_int_eq(kavro_registry_delete_dek(reg, "k1", "orders", 1, NULL,
+                                             false, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(dek_version(reg, "orders", 1, false, &version),
+                   KAVRO_ERR_DEK_NOT_FOUND);
+  ck_assert_int_eq(dek_version(reg, "orders", 1, true, &version), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_undelete_dek(reg, "k1", "orders", 1, NULL,
+                                               &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(dek_version(reg, "orders", 1, false, &version), KAVRO_OK);
+  /* Every version: permanent only after soft. */
+  ck_assert_int_eq(kavro_registry_delete_dek(reg, "k1", "orders",
+                                             KAVRO_DEK_ALL_VERSIONS, NULL, true,
+                                             &error),
+                   KAVRO_ERR_KEY_NOT_SOFT_DELETED);
+  ck_assert_int_eq(kavro_registry_delete_dek(reg, "k1", "orders",
+                                             KAVRO_DEK_ALL_VERSIONS, NULL,
+                                             false, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(dek_version(reg, "orders", 2, false, &version),
+                   KAVRO_ERR_DEK_NOT_FOUND);
+  /* The KEK soft-deleted: its DEKs cannot be undeleted. */
+  ck_assert_int_eq(kavro_registry_delete_kek(reg, "k1", false, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_undelete_dek(reg, "k1", "orders",
+                                               KAVRO_DEK_ALL_VERSIONS, NULL,
+                                               &error),
+                   KAVRO_ERR_KEY_SOFT_DELETED);
+  ck_assert_int_eq(kavro_registry_undelete_kek(reg, "k1", &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_delete_dek(reg, "k1", "orders",
+                                             KAVRO_DEK_ALL_VERSIONS, NULL, true,
+                                             &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_dek_versions(reg, "k1", "orders", NULL, true,
+                                               &versions, &count, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(count, 0);
+  free(versions);
+  ck_assert_int_eq(kavro_registry_get_dek(reg, "k1", "orders", 0, NULL, false,
+                                          &dek, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A shared KEK's DEK is made by the registry through its KMS; the mock
+ * has none and answers as a registry whose KMS fails. */
+START_TEST(test_dek_registry_shared_kek) {
+  kavro_registry_t *reg = client(mock_url(0), "max.retries", "0", NULL);
+  kavro_kek_t *kek = register_kek(reg, "shared1", true);
+  ck_assert(kek->shared);
+  kavro_kek_destroy(kek);
+  kavro_error_t error;
+  kavro_dek_t *dek = NULL;
+  ck_assert_int_eq(kavro_registry_register_dek(reg, "shared1", "s", 1, NULL,
+                                               NULL, &dek, &error),
+                   KAVRO_ERR_DEK_GENERATION);
+  ck_assert_int_eq(error.http_status, 500);
+  ck_assert_ptr_null(dek);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A registry older than the subject path answers 405: the client posts to
+ * /keks/{kek}/deks instead, as Confluent's clients do. */
+START_TEST(test_dek_registry_405_fallback) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_kek_destroy(register_kek(reg, "k1", false));
+  kavro_mock_fault_t fault = {KAVRO_MOCK_FAULT_ERROR, "POST",
+                              "/dek-registry/v1/keks/k1/deks/", 405, 405, -1};
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  register_dek(reg, "k1", "orders value/\xce\xb1", 1, "AAAA");
+  ck_assert_uint_eq(
+      served("POST /dek-registry/v1/keks/{name}/deks/{subject}"), 1);
+  ck_assert_uint_eq(served("POST /dek-registry/v1/keks/{name}/deks"), 1);
+  int version;
+  ck_assert_int_eq(dek_version(reg, "orders value/\xce\xb1", 1, false,
+                               &version),
+                   KAVRO_OK);
+  /* Any other refusal is not retried on the old path. */
+  fault.http_status = 403;
+  fault.error_code = 40301;
+  ck_assert_int_eq(kavro_mock_push_fault(mock, &fault, 1, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_register_dek(reg, "k1", "x", 1, NULL, "AAAA",
+                                               NULL, NULL),
+                   KAVRO_ERR_FORBIDDEN);
+  ck_assert_uint_eq(served("POST /dek-registry/v1/keks/{name}/deks"), 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A reply that is not a KEK is a bad response, and is not cached. */
+START_TEST(test_dek_registry_malformed) {
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  kavro_kek_destroy(register_kek(reg, "k1", false));
+  push_fault(KAVRO_MOCK_FAULT_MALFORMED, "/dek-registry/v1/keks/k1", 0, 0, 0,
+             1);
+  kavro_kek_t *kek = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_ptr_null(kek);
+  ck_assert_int_eq(kavro_registry_get_kek(reg, "k1", false, &kek, &error),
+                   KAVRO_OK);
+  kavro_kek_destroy(kek);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 static Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
   TCase *tc = tcase_create("endpoints");
@@ -2654,6 +2979,16 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_associations_malformed);
   tcase_add_loop_test(tc, test_associations_upsert, 0, 2);
   tcase_add_loop_test(tc, test_associations_batch, 0, 2);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("dek-registry");
+  tcase_add_checked_fixture(tc, mock_setup, mock_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_dek_registry_keks, 0, 2);
+  tcase_add_loop_test(tc, test_dek_registry_deks, 0, 2);
+  tcase_add_test(tc, test_dek_registry_shared_kek);
+  tcase_add_loop_test(tc, test_dek_registry_405_fallback, 0, 2);
+  tcase_add_test(tc, test_dek_registry_malformed);
   suite_add_tcase(s, tc);
   return s;
 }

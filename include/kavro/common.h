@@ -89,7 +89,29 @@ typedef enum kavro_err_e {
   KAVRO_ERR_RATE_LIMITED = 42901,
   KAVRO_ERR_REGISTRY_STORE = 50001,
   KAVRO_ERR_REGISTRY_TIMEOUT = 50002,
-  KAVRO_ERR_REGISTRY_FORWARD = 50003
+  KAVRO_ERR_REGISTRY_FORWARD = 50003,
+  /* The DEK registry's codes (/dek-registry/v1, DekRegistryErrors). */
+  /** A KEK, or a DEK, not found: the registry answers 40470 for both
+   *  ("Key 'NAME' not found", NAME the KEK's name or the DEK's subject). */
+  KAVRO_ERR_KEK_NOT_FOUND = 40470,
+  /** The same code: a DEK not found (the registry has no code of its own
+   *  for it; 40471 means KAVRO_ERR_KEY_NOT_SOFT_DELETED). */
+  KAVRO_ERR_DEK_NOT_FOUND = KAVRO_ERR_KEK_NOT_FOUND,
+  KAVRO_ERR_KEY_NOT_SOFT_DELETED = 40471, /**< permanent delete first needs
+                                               a soft delete */
+  KAVRO_ERR_KEY_SOFT_DELETED = 40472,     /**< the KEK must be undeleted
+                                               first */
+  KAVRO_ERR_KEY_EXISTS = 40971,           /**< that KEK, or DEK version,
+                                               already exists */
+  KAVRO_ERR_TOO_MANY_KEYS = 40972,
+  KAVRO_ERR_DEK_GENERATION_FORBIDDEN = 40370, /**< the KMS refused the
+                                                   registry (shared KEK) */
+  KAVRO_ERR_INVALID_KEY = 42271,          /**< invalid or missing field of a
+                                               key */
+  KAVRO_ERR_KEY_REFERENCE_EXISTS = 42272, /**< a KEK still has DEKs */
+  KAVRO_ERR_DEK_GENERATION = 50070        /**< the registry could not make
+                                               or unwrap a shared KEK's DEK
+                                               (its KMS failed) */
 } kavro_err_t;
 
 /** Human-readable description of @p err.  Static storage; never NULL. */

@@ -739,7 +739,8 @@ KAVRO_EXPORT void kavro_dek_destroy(kavro_dek_t *dek);
 /**
  * The KEK @p name (GET /dek-registry/v1/keks/{name}?deleted=...), a
  * soft-deleted one too when @p deleted.  Stores a new KEK in @p *kekp.
- * Not there: the registry's 40470 (HTTP 404) as the kavro_err_t.
+ * Not there: KAVRO_ERR_KEK_NOT_FOUND (the registry's 40470, HTTP 404).
+ * Cached by (name, deleted) for `cache.latest.ttl.sec`.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_get_kek(kavro_registry_t *registry,
                                                 const char *name, bool deleted,
@@ -750,7 +751,11 @@ KAVRO_EXPORT kavro_err_t kavro_registry_get_kek(kavro_registry_t *registry,
  * Register the KEK @p kek (its name, kms_type, kms_key_id, kms_props,
  * doc and shared; POST /dek-registry/v1/keks) and store what the
  * registry answers in @p *kekp (may be NULL).  One of that name already
- * there: the registry's 40970 (HTTP 409).
+ * there, even an identical one: KAVRO_ERR_KEY_EXISTS (the registry's
+ * 40971, HTTP 409), unless that one is soft-deleted and identical, which
+ * undeletes it.  A shared KEK may be refused with KAVRO_ERR_DEK_GENERATION
+ * when the registry cannot reach its KMS.  Missing or invalid fields:
+ * KAVRO_ERR_INVALID_KEY (42271).
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_register_kek(kavro_registry_t *registry,
                                                      const kavro_kek_t *kek,
@@ -762,8 +767,12 @@ KAVRO_EXPORT kavro_err_t kavro_registry_register_kek(kavro_registry_t *registry,
  * the KEK @p kek_name for @p algorithm (GET
  * /dek-registry/v1/keks/{kek}/deks/{subject}/versions/{version}
  * ?algorithm=...&deleted=...), a soft-deleted one too when @p deleted.
- * Stores a new DEK in @p *dekp.  Not there: the registry's 40471 (40470
- * for the KEK).
+ * A NULL @p algorithm is "AES256_GCM", the registry's default.  Stores a
+ * new DEK in @p *dekp.  Not there: KAVRO_ERR_DEK_NOT_FOUND, which is the
+ * same code as KAVRO_ERR_KEK_NOT_FOUND (the registry answers 40470 for
+ * both; its message names the subject or the KEK).  A fixed version is
+ * cached for the client's life (until deleted through it); the latest
+ * for `cache.latest.ttl.sec`.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_get_dek(
     kavro_registry_t *registry, const char *kek_name, const char *subject,
@@ -776,13 +785,97 @@ KAVRO_EXPORT kavro_err_t kavro_registry_get_dek(
  * under a shared KEK: the registry makes the key).  POST
  * /dek-registry/v1/keks/{kek}/deks/{subject}, or the older POST
  * /dek-registry/v1/keks/{kek}/deks when the registry answers 405.  Stores
- * the registry's answer in @p *dekp (may be NULL).  That version already
- * there: the registry's 40971 (HTTP 409).
+ * the registry's answer in @p *dekp (may be NULL).  A NULL @p algorithm
+ * is "AES256_GCM"; @p version 0 is 1, the registry's default.  That
+ * version already there: KAVRO_ERR_KEY_EXISTS (the registry's 40971, HTTP
+ * 409).  No such KEK: KAVRO_ERR_KEK_NOT_FOUND.  No key material under a
+ * KEK that is not shared: KAVRO_ERR_INVALID_KEY.  Under a shared KEK the
+ * registry needs its KMS: KAVRO_ERR_DEK_GENERATION (500) or
+ * KAVRO_ERR_DEK_GENERATION_FORBIDDEN (403) when it cannot use it.
+ * Forgets the cached latest DEK of (kek, subject, algorithm).
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_register_dek(
     kavro_registry_t *registry, const char *kek_name, const char *subject,
     int version, const char *algorithm, const char *encrypted_key_material,
     kavro_dek_t **dekp, kavro_error_t *error);
+
+/**
+ * The names of the KEKs (GET /dek-registry/v1/keks?deleted=...),
+ * soft-deleted ones too when @p deleted.  Stores them as
+ * kavro_registry_subjects() stores subjects (one malloc'd block: free()
+ * it).  Not cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_kek_names(kavro_registry_t *registry,
+                                                  bool deleted, char ***namesp,
+                                                  size_t *countp,
+                                                  kavro_error_t *error);
+
+/**
+ * The subjects that have DEKs under the KEK @p kek_name (GET
+ * /dek-registry/v1/keks/{kek}/deks?deleted=...), sorted, stored as
+ * kavro_registry_kek_names() stores names.  Not cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_dek_subjects(
+    kavro_registry_t *registry, const char *kek_name, bool deleted,
+    char ***subjectsp, size_t *countp, kavro_error_t *error);
+
+/**
+ * The versions of the DEK of @p subject under @p kek_name for
+ * @p algorithm (NULL: "AES256_GCM") (GET
+ * /dek-registry/v1/keks/{kek}/deks/{subject}/versions?algorithm=...&deleted=...).
+ * Stores a malloc'd array in @p *versionsp (free() it) and its length in
+ * @p *countp.  Not cached.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_dek_versions(
+    kavro_registry_t *registry, const char *kek_name, const char *subject,
+    const char *algorithm, bool deleted, int **versionsp, size_t *countp,
+    kavro_error_t *error);
+
+/**
+ * Delete the KEK @p name (DELETE /dek-registry/v1/keks/{name}
+ * [?permanent=true]): soft, or for good when @p permanent (which needs the
+ * soft delete first: KAVRO_ERR_KEY_NOT_SOFT_DELETED).  A KEK with DEKs
+ * (not soft-deleted ones, or any for a permanent delete):
+ * KAVRO_ERR_KEY_REFERENCE_EXISTS.  Forgets the KEK's cached answers.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_kek(kavro_registry_t *registry,
+                                                   const char *name,
+                                                   bool permanent,
+                                                   kavro_error_t *error);
+
+/** Undelete the soft-deleted KEK @p name (POST
+ *  /dek-registry/v1/keks/{name}/undelete).  Forgets its cached answers. */
+KAVRO_EXPORT kavro_err_t kavro_registry_undelete_kek(kavro_registry_t *registry,
+                                                     const char *name,
+                                                     kavro_error_t *error);
+
+/** Every version, for kavro_registry_delete_dek() and
+ *  kavro_registry_undelete_dek(). */
+#define KAVRO_DEK_ALL_VERSIONS 0
+
+/**
+ * Delete version @p version (KAVRO_DEK_LATEST allowed) of the DEK of
+ * @p subject under @p kek_name for @p algorithm (NULL: "AES256_GCM"), or
+ * every version with KAVRO_DEK_ALL_VERSIONS (DELETE
+ * /dek-registry/v1/keks/{kek}/deks/{subject}[/versions/{v}]
+ * ?algorithm=...[&permanent=true]): soft, or for good when @p permanent
+ * (which needs the soft delete first).  Forgets the cached answers of
+ * (kek, subject, algorithm).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_delete_dek(
+    kavro_registry_t *registry, const char *kek_name, const char *subject,
+    int version, const char *algorithm, bool permanent, kavro_error_t *error);
+
+/**
+ * Undelete version @p version (or every version with
+ * KAVRO_DEK_ALL_VERSIONS) of a soft-deleted DEK (POST
+ * /dek-registry/v1/keks/{kek}/deks/{subject}[/versions/{v}]/undelete
+ * ?algorithm=...).  The KEK soft-deleted: KAVRO_ERR_KEY_SOFT_DELETED.
+ * Forgets the cached answers of (kek, subject, algorithm).
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_undelete_dek(
+    kavro_registry_t *registry, const char *kek_name, const char *subject,
+    int version, const char *algorithm, kavro_error_t *error);
 /** @} */
 
 /**
@@ -790,7 +883,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_register_dek(
  * @{
  */
 
-/** The endpoints, for per-endpoint request counters. */
+/** The endpoints, for per-endpoint request counters.  The DEK registry's
+ *  requests have none (they count in the totals only). */
 typedef enum kavro_registry_endpoint_e {
   KAVRO_REGISTRY_EP_REGISTER,       /**< POST /subjects/{s}/versions */
   KAVRO_REGISTRY_EP_LOOKUP,         /**< POST /subjects/{s} */

@@ -1,0 +1,829 @@
+/*
+ * kavro - the mock registry's DEK registry (/dek-registry/v1), as
+ * Confluent's DekRegistryResource and AbstractDekRegistry serve it: KEKs
+ * and the DEKs wrapped by them, per subject, algorithm and version, with
+ * soft and permanent deletes, undeletes, and the registry's error codes
+ * and messages (DekRegistryErrors).
+ *
+ * The mock reaches no KMS.  Whatever the registry does with a shared
+ * KEK's key (make a DEK, unwrap one to hand out its key material, test
+ * the sharing) it answers as the registry answers when its KMS fails:
+ * 500 with error code 50070 (500 for the sharing test).  It never makes
+ * key material up.
+ *
+ * Records are kept as the JSON entities the registry answers with (Kek,
+ * Dek), one store per mock scope, under a lock of their own; they are
+ * not part of the store's file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mock_int.h"
+
+/* The registry's dek.registry.max.keys default, per kind of key. */
+#define MAX_KEYS 20000
+/* AbstractDekRegistry's bound on a KEK name. */
+#define NAME_MAX_LENGTH 256
+#define DEFAULT_ALGORITHM "AES256_GCM"
+#define LATEST (-1)
+
+struct kv_deks_s {
+  pthread_mutex_t lock;
+  json_t *keks; /* name -> Kek entity */
+  json_t *deks; /* Dek entities */
+};
+
+kv_deks_t *kv_deks_new(void) {
+  kv_deks_t *deks = calloc(1, sizeof(*deks));
+  if (!deks)
+    return NULL;
+  deks->keks = json_object();
+  deks->deks = json_array();
+  if (!deks->keks || !deks->deks) {
+    kv_deks_free(deks);
+    return NULL;
+  }
+  pthread_mutex_init(&deks->lock, NULL);
+  return deks;
+}
+
+void kv_deks_free(kv_deks_t *deks) {
+  if (!deks)
+    return;
+  json_decref(deks->keks);
+  json_decref(deks->deks);
+  pthread_mutex_destroy(&deks->lock);
+  free(deks);
+}
+
+/* ---- the registry's checks and errors ------------------------------------ */
+
+static void invalid_key(kv_reply_t *reply, const char *field) {
+  kv_reply_error(reply, 42271, "Invalid or missing value for field '%s' of key",
+                 field);
+}
+
+static void not_found(kv_reply_t *reply, const char *name) {
+  kv_reply_error(reply, 40470, "Key '%s' not found", name);
+}
+
+static void already_exists(kv_reply_t *reply, const char *name) {
+  kv_reply_error(reply, 40971, "Key '%s' already exists; use a different value",
+                 name);
+}
+
+static void not_soft_deleted(kv_reply_t *reply, const char *name) {
+  kv_reply_error(reply, 40471,
+                 "Key '%s' was not deleted first before being permanently "
+                 "deleted",
+                 name);
+}
+
+/* What the registry answers when its KMS fails it (DekGenerationException). */
+static void no_kms(kv_reply_t *reply, const char *what, const char *subject) {
+  kv_reply_error(reply, 50070,
+                 "Could not generate %s dek for %s: this mock registry "
+                 "reaches no KMS",
+                 what, subject);
+}
+
+/* checkName(): a letter or '_', then letters, digits, '_' and '-'; bytes
+ * past ASCII pass as letters (Java's Character.isLetter() takes Unicode
+ * ones). */
+static bool name_valid(const char *name) {
+  size_t length = name ? strlen(name) : 0;
+  if (length == 0 || length > NAME_MAX_LENGTH)
+    return false;
+  const unsigned char *p = (const unsigned char *)name;
+  if (!(isalpha(*p) || *p == '_' || *p >= 0x80))
+    return false;
+  for (p++; *p; p++)
+    if (!(isalnum(*p) || *p == '_' || *p == '-' || *p >= 0x80))
+      return false;
+  return true;
+}
+
+/* checkSubject(): not empty, no ISO control character; and UTF-8, as
+ * every subject of the mock. */
+static bool subject_valid(const char *subject) {
+  if (!subject || !*subject)
+    return false;
+  for (const unsigned char *p = (const unsigned char *)subject; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return false;
+  json_t *probe = json_string(subject);
+  json_decref(probe);
+  return probe != NULL;
+}
+
+static bool algorithm_valid(const char *algorithm) {
+  return strcmp(algorithm, "AES128_GCM") == 0 ||
+         strcmp(algorithm, "AES256_GCM") == 0 ||
+         strcmp(algorithm, "AES256_SIV") == 0;
+}
+
+/* VersionId: "latest", or 1 .. 2^31-1, or -1 (the latest). */
+static bool version_parse(const char *text, int *versionp) {
+  if (!text)
+    return false;
+  if (strcmp(text, "latest") == 0 || strcmp(text, "-1") == 0) {
+    *versionp = LATEST;
+    return true;
+  }
+  if (*text < '0' || *text > '9')
+    return false;
+  errno = 0;
+  char *end;
+  long value = strtol(text, &end, 10);
+  if (*end || errno || value < 1 || value > INT_MAX)
+    return false;
+  *versionp = (int)value;
+  return true;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *text_of(const json_t *object, const char *key) {
+  return json_string_value(json_object_get(object, key));
+}
+
+static bool is_deleted(const json_t *key) {
+  return json_is_true(json_object_get(key, "deleted"));
+}
+
+/* Mark @key deleted or not (the entities carry "deleted" only when true),
+ * with a new ts. */
+static void set_deleted(json_t *key, bool deleted) {
+  if (deleted)
+    json_object_set_new(key, "deleted", json_true());
+  else
+    json_object_del(key, "deleted");
+  json_object_set_new(key, "ts", json_integer(now_ms()));
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+static json_t *find_kek(const kv_deks_t *deks, const char *name,
+                        bool lookup_deleted) {
+  json_t *kek = json_object_get(deks->keks, name);
+  return kek && (lookup_deleted || !is_deleted(kek)) ? kek : NULL;
+}
+
+/* Whether @dek is of (@kek, @subject (NULL: any), @algorithm (NULL:
+ * any)) and shown under @lookup_deleted. */
+static bool dek_matches(const json_t *dek, const char *kek, const char *subject,
+                        const char *algorithm, bool lookup_deleted) {
+  return strcmp(text_of(dek, "kekName"), kek) == 0 &&
+         (!subject || strcmp(text_of(dek, "subject"), subject) == 0) &&
+         (!algorithm || strcmp(text_of(dek, "algorithm"), algorithm) == 0) &&
+         (lookup_deleted || !is_deleted(dek));
+}
+
+static int version_of(const json_t *dek) {
+  return (int)json_integer_value(json_object_get(dek, "version"));
+}
+
+/* The DEK @version (LATEST: the highest shown) of (@kek, @subject,
+ * @algorithm); NULL when none; its index in @*indexp. */
+static json_t *find_dek(const kv_deks_t *deks, const char *kek,
+                        const char *subject, const char *algorithm,
+                        int version, bool lookup_deleted, size_t *indexp) {
+  json_t *found = NULL, *dek;
+  size_t i;
+  json_array_foreach(deks->deks, i, dek) {
+    if (!dek_matches(dek, kek, subject, algorithm, lookup_deleted))
+      continue;
+    if (version == LATEST ? !found || version_of(dek) > version_of(found)
+                          : version_of(dek) == version) {
+      found = dek;
+      if (indexp)
+        *indexp = i;
+    }
+  }
+  return found;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* A request's parameters, decoded. */
+typedef struct dek_request_s {
+  kv_deks_t *deks;
+  const kv_route_t *route;
+  const char *kek;     /* the path's KEK name */
+  const char *subject; /* the path's subject, or NULL */
+  const char *algorithm;
+  int version;         /* the path's, or LATEST */
+  bool lookup_deleted; /* ?deleted=true */
+  bool permanent;      /* ?permanent=true */
+  const json_t *body;  /* a POST's or PUT's */
+} dek_request_t;
+
+static void sort_strings(json_t *array);
+
+static void list_kek_names(const dek_request_t *r, kv_reply_t *reply) {
+  json_t *names = json_array();
+  const char *name;
+  json_t *kek;
+  json_object_foreach(r->deks->keks, name, kek) {
+    if (r->lookup_deleted || !is_deleted(kek))
+      json_array_append_new(names, json_string(name));
+  }
+  sort_strings(names);
+  kv_reply_json(reply, names);
+}
+
+static int compare_strings(const void *a, const void *b) {
+  return strcmp(json_string_value(*(json_t *const *)a),
+                json_string_value(*(json_t *const *)b));
+}
+
+/* Sort @array of strings in place, dropping duplicates. */
+static void sort_strings(json_t *array) {
+  size_t n = json_array_size(array);
+  json_t **items = calloc(n ? n : 1, sizeof(*items));
+  if (!items)
+    return;
+  for (size_t i = 0; i < n; i++)
+    items[i] = json_incref(json_array_get(array, i));
+  qsort(items, n, sizeof(*items), compare_strings);
+  json_array_clear(array);
+  for (size_t i = 0; i < n; i++) {
+    if (i == 0 || compare_strings(&items[i - 1], &items[i]) != 0)
+      json_array_append(array, items[i]);
+  }
+  for (size_t i = 0; i < n; i++)
+    json_decref(items[i]);
+  free(items);
+}
+
+/* Whether the kmsKeyId fits the KMS named (CreateKekRequest.validate()). */
+static bool kms_key_id_valid(const char *type, const char *id) {
+  if (strcmp(type, "aws-kms") == 0)
+    return strncmp(id, "arn:aws:kms:", 12) == 0;
+  if (strcmp(type, "azure-kms") == 0)
+    return strncmp(id, "https://", 8) == 0;
+  if (strcmp(type, "gcp-kms") == 0)
+    return strncmp(id, "projects/", 9) == 0;
+  if (strcmp(type, "hcvault") == 0)
+    return strncmp(id, "https://", 8) == 0 || strncmp(id, "http://", 7) == 0;
+  return true;
+}
+
+/* normalizeKmsType(). */
+static const char *normal_kms_type(const char *type) {
+  if (strncasecmp(type, "aws", 3) == 0)
+    return "aws-kms";
+  if (strncasecmp(type, "azure", 5) == 0)
+    return "azure-kms";
+  if (strncasecmp(type, "gcp", 3) == 0)
+    return "gcp-kms";
+  return type;
+}
+
+/* Whether kmsProps is absent, null, or an object of strings. */
+static bool props_valid(const json_t *props) {
+  if (!props || json_is_null(props))
+    return true;
+  if (!json_is_object(props))
+    return false;
+  const char *name;
+  json_t *value;
+  json_object_foreach((json_t *)props, name, value) {
+    if (!json_is_string(value))
+      return false;
+  }
+  return true;
+}
+
+/* Whether the optional members of @body have their types. */
+static bool members_typed(const json_t *body, const char *const *texts,
+                          const char *const *flags) {
+  for (; *texts; texts++) {
+    const json_t *v = json_object_get(body, *texts);
+    if (v && !json_is_null(v) && !json_is_string(v))
+      return false;
+  }
+  for (; *flags; flags++) {
+    const json_t *v = json_object_get(body, *flags);
+    if (v && !json_is_null(v) && !json_is_boolean(v))
+      return false;
+  }
+  return true;
+}
+
+static void unrecognized_body(kv_reply_t *reply) {
+  kv_reply_error(reply, 422, "Unrecognized request body: a member has the "
+                             "wrong type");
+}
+
+/* A new Kek entity; NULL on OOM. */
+static json_t *kek_entity(const char *name, const char *type, const char *id,
+                          const json_t *props, const char *doc, bool shared,
+                          bool deleted) {
+  json_t *kek = json_pack("{s:s, s:s, s:s, s:o, s:b, s:I}", "name", name,
+                          "kmsType", type, "kmsKeyId", id, "kmsProps",
+                          json_is_object(props) ? json_deep_copy(props)
+                                                : json_object(),
+                          "shared", shared, "ts", (json_int_t)now_ms());
+  if (kek && doc)
+    json_object_set_new(kek, "doc", json_string(doc));
+  if (kek && deleted)
+    json_object_set_new(kek, "deleted", json_true());
+  return kek;
+}
+
+/* KeyEncryptionKey.isEquivalent(). */
+static bool keks_equivalent(const json_t *a, const json_t *b) {
+  return json_equal(json_object_get(a, "shared"), json_object_get(b, "shared")) &&
+         json_equal(json_object_get(a, "name"), json_object_get(b, "name")) &&
+         json_equal(json_object_get(a, "kmsType"),
+                    json_object_get(b, "kmsType")) &&
+         json_equal(json_object_get(a, "kmsKeyId"),
+                    json_object_get(b, "kmsKeyId")) &&
+         json_equal(json_object_get(a, "kmsProps"),
+                    json_object_get(b, "kmsProps")) &&
+         (json_object_get(a, "doc") == json_object_get(b, "doc") ||
+          json_equal(json_object_get(a, "doc"), json_object_get(b, "doc")));
+}
+
+static void create_kek(const dek_request_t *r, bool test_sharing,
+                       kv_reply_t *reply) {
+  const json_t *body = r->body;
+  static const char *const texts[] = {"name", "kmsType", "kmsKeyId", "doc",
+                                      NULL};
+  static const char *const flags[] = {"shared", "deleted", NULL};
+  if (!members_typed(body, texts, flags) ||
+      !props_valid(json_object_get(body, "kmsProps"))) {
+    unrecognized_body(reply);
+    return;
+  }
+  const char *name = text_of(body, "name");
+  const char *type = text_of(body, "kmsType");
+  const char *id = text_of(body, "kmsKeyId");
+  bool shared = json_is_true(json_object_get(body, "shared"));
+  bool deleted = json_is_true(json_object_get(body, "deleted"));
+  if (!name_valid(name)) {
+    invalid_key(reply, "name");
+    return;
+  }
+  if (!id || !*id || (type && !kms_key_id_valid(type, id))) {
+    invalid_key(reply, "kmsKeyId");
+    return;
+  }
+  if (!type) {
+    invalid_key(reply, "kmsType");
+    return;
+  }
+  if (shared && test_sharing) {
+    kv_reply_error(reply, 500,
+                   "Error while creating key: Could not generate encrypted "
+                   "dek for __TEST: this mock registry reaches no KMS");
+    return;
+  }
+  if (json_object_size(r->deks->keks) > MAX_KEYS) {
+    kv_reply_error(reply, 40972, "A maximum of %d keys already exist",
+                   MAX_KEYS);
+    return;
+  }
+  json_t *kek = kek_entity(name, normal_kms_type(type), id,
+                           json_object_get(body, "kmsProps"),
+                           text_of(body, "doc"), shared, deleted);
+  json_t *old = json_object_get(r->deks->keks, name);
+  /* A create acts as an undelete of an equivalent soft-deleted KEK. */
+  if (kek && old &&
+      (deleted == is_deleted(old) || !keks_equivalent(old, kek))) {
+    json_decref(kek);
+    already_exists(reply, name);
+    return;
+  }
+  if (!kek || json_object_set(r->deks->keks, name, kek)) {
+    json_decref(kek);
+    kv_reply_json(reply, NULL);
+    return;
+  }
+  kv_reply_json(reply, json_deep_copy(kek));
+}
+
+/* PUT /keks/{name}: UpdateKekRequest; a member absent keeps its value. */
+static void update_kek(const dek_request_t *r, bool test_sharing,
+                       kv_reply_t *reply) {
+  static const char *const texts[] = {"doc", NULL};
+  static const char *const flags[] = {"shared", NULL};
+  const json_t *props = json_object_get(r->body, "kmsProps");
+  if (!members_typed(r->body, texts, flags) || !props_valid(props)) {
+    unrecognized_body(reply);
+    return;
+  }
+  json_t *old = find_kek(r->deks, r->kek, false);
+  if (!old) {
+    not_found(reply, r->kek);
+    return;
+  }
+  const json_t *shared = json_object_get(r->body, "shared");
+  bool now_shared = shared && !json_is_null(shared)
+                        ? json_is_true(shared)
+                        : json_is_true(json_object_get(old, "shared"));
+  if (now_shared && test_sharing) {
+    kv_reply_error(reply, 500,
+                   "Error while updating key: Could not generate encrypted "
+                   "dek for __TEST: this mock registry reaches no KMS");
+    return;
+  }
+  const json_t *doc = json_object_get(r->body, "doc");
+  json_t *kek = kek_entity(
+      r->kek, text_of(old, "kmsType"), text_of(old, "kmsKeyId"),
+      props ? props : json_object_get(old, "kmsProps"),
+      doc ? json_string_value(doc) : text_of(old, "doc"), now_shared, false);
+  if (kek && keks_equivalent(old, kek)) {
+    json_decref(kek);
+    kv_reply_json(reply, json_deep_copy(old));
+    return;
+  }
+  if (!kek || json_object_set(r->deks->keks, r->kek, kek)) {
+    json_decref(kek);
+    kv_reply_json(reply, NULL);
+    return;
+  }
+  kv_reply_json(reply, json_deep_copy(kek));
+}
+
+static void delete_kek(const dek_request_t *r, kv_reply_t *reply) {
+  json_t *kek = find_kek(r->deks, r->kek, true);
+  if (!kek) {
+    not_found(reply, r->kek);
+    return;
+  }
+  /* DEKs refer to it: the ones shown, soft-deleted ones too for good. */
+  json_t *dek;
+  size_t i;
+  json_array_foreach(r->deks->deks, i, dek) {
+    if (dek_matches(dek, r->kek, NULL, NULL, r->permanent)) {
+      kv_reply_error(reply, 42272, "One or more references exist to the key "
+                                   "'%s'",
+                     r->kek);
+      return;
+    }
+  }
+  if (r->permanent && !is_deleted(kek)) {
+    not_soft_deleted(reply, r->kek);
+    return;
+  }
+  if (r->permanent)
+    json_object_del(r->deks->keks, r->kek);
+  else if (!is_deleted(kek))
+    set_deleted(kek, true);
+  kv_reply_no_content(reply);
+}
+
+static void undelete_kek(const dek_request_t *r, kv_reply_t *reply) {
+  json_t *kek = find_kek(r->deks, r->kek, true);
+  if (!kek) {
+    not_found(reply, r->kek);
+    return;
+  }
+  if (is_deleted(kek))
+    set_deleted(kek, false);
+  kv_reply_no_content(reply);
+}
+
+static void list_dek_subjects(const dek_request_t *r, kv_reply_t *reply) {
+  if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
+    not_found(reply, r->kek);
+    return;
+  }
+  json_t *subjects = json_array(), *dek;
+  size_t i;
+  json_array_foreach(r->deks->deks, i, dek) {
+    if (dek_matches(dek, r->kek, NULL, NULL, r->lookup_deleted))
+      json_array_append(subjects, json_object_get(dek, "subject"));
+  }
+  sort_strings(subjects);
+  kv_reply_json(reply, subjects);
+}
+
+static int compare_ints(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+static void list_dek_versions(const dek_request_t *r, kv_reply_t *reply) {
+  if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
+    not_found(reply, r->kek);
+    return;
+  }
+  size_t n = json_array_size(r->deks->deks), count = 0;
+  int *versions = calloc(n ? n : 1, sizeof(*versions));
+  json_t *dek, *list = versions ? json_array() : NULL;
+  size_t i;
+  json_array_foreach(r->deks->deks, i, dek) {
+    if (versions &&
+        dek_matches(dek, r->kek, r->subject, r->algorithm, r->lookup_deleted))
+      versions[count++] = version_of(dek);
+  }
+  if (versions)
+    qsort(versions, count, sizeof(*versions), compare_ints);
+  for (i = 0; list && i < count; i++)
+    json_array_append_new(list, json_integer(versions[i]));
+  free(versions);
+  kv_reply_json(reply, list);
+}
+
+/* GET a DEK: the KEK shown under ?deleted, then the DEK; a shared KEK's
+ * DEK would be unwrapped by the registry's KMS. */
+static void get_dek(const dek_request_t *r, kv_reply_t *reply) {
+  json_t *kek = find_kek(r->deks, r->kek, r->lookup_deleted);
+  if (!kek) {
+    not_found(reply, r->kek);
+    return;
+  }
+  json_t *dek = find_dek(r->deks, r->kek, r->subject, r->algorithm,
+                         r->version, r->lookup_deleted, NULL);
+  if (!dek)
+    not_found(reply, r->subject);
+  else if (json_is_true(json_object_get(find_kek(r->deks, r->kek, true),
+                                        "shared")))
+    no_kms(reply, "raw", r->subject);
+  else
+    kv_reply_json(reply, json_deep_copy(dek));
+}
+
+/* Whether DEK @a holds the wrapped key @ekm (NULL: none). */
+static bool same_ekm(const json_t *a, const char *ekm) {
+  const char *old = text_of(a, "encryptedKeyMaterial");
+  return (!old && !ekm) || (old && ekm && strcmp(old, ekm) == 0);
+}
+
+static void create_dek(const dek_request_t *r, const char *subject,
+                       bool rewrap, kv_reply_t *reply) {
+  static const char *const texts[] = {"subject", "algorithm",
+                                      "encryptedKeyMaterial", NULL};
+  static const char *const flags[] = {"deleted", NULL};
+  const json_t *body = r->body;
+  const json_t *version_value = json_object_get(body, "version");
+  if (!members_typed(body, texts, flags) ||
+      (version_value && !json_is_null(version_value) &&
+       (!json_is_integer(version_value) ||
+        json_integer_value(version_value) > INT_MAX ||
+        json_integer_value(version_value) < INT_MIN))) {
+    unrecognized_body(reply);
+    return;
+  }
+  const char *algorithm = text_of(body, "algorithm");
+  if (!algorithm)
+    algorithm = DEFAULT_ALGORITHM;
+  if (!algorithm_valid(algorithm)) {
+    unrecognized_body(reply);
+    return;
+  }
+  if (!subject_valid(subject)) {
+    invalid_key(reply, "subject");
+    return;
+  }
+  bool deleted = json_is_true(json_object_get(body, "deleted"));
+  json_t *kek = find_kek(r->deks, r->kek, deleted);
+  if (!kek) {
+    not_found(reply, r->kek);
+    return;
+  }
+  if (json_array_size(r->deks->deks) > MAX_KEYS) {
+    kv_reply_error(reply, 40972, "A maximum of %d keys already exist",
+                   MAX_KEYS);
+    return;
+  }
+  int version = json_is_integer(version_value)
+                    ? (int)json_integer_value(version_value)
+                    : 1;
+  const char *ekm = text_of(body, "encryptedKeyMaterial");
+  bool shared = json_is_true(json_object_get(kek, "shared"));
+  size_t index = 0;
+  json_t *old =
+      find_dek(r->deks, r->kek, subject, algorithm, version, true, &index);
+  if (!rewrap && old &&
+      (deleted == is_deleted(old) || !same_ekm(old, ekm))) {
+    already_exists(reply, subject);
+    return;
+  }
+  if (ekm && shared && old) {
+    already_exists(reply, subject);
+    return;
+  }
+  if (!ekm && !shared) {
+    invalid_key(reply, "encryptedKeyMaterial");
+    return;
+  }
+  if (shared) { /* the registry makes, or checks, the key through its KMS */
+    no_kms(reply, ekm ? "raw" : "encrypted", subject);
+    return;
+  }
+  json_t *dek = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "kekName", r->kek,
+                          "subject", subject, "version", version, "algorithm",
+                          algorithm, "encryptedKeyMaterial", ekm, "ts",
+                          (json_int_t)now_ms());
+  if (dek && deleted)
+    json_object_set_new(dek, "deleted", json_true());
+  if (!dek || (old ? json_array_set(r->deks->deks, index, dek)
+                   : json_array_append(r->deks->deks, dek))) {
+    json_decref(dek);
+    kv_reply_json(reply, NULL);
+    return;
+  }
+  kv_reply_json(reply, json_deep_copy(dek));
+}
+
+/* The KEK of a delete or undelete of DEKs (soft-deleted ones too), and
+ * the DEK named (the latest for all versions); false with @reply set. */
+static bool find_for_change(const dek_request_t *r, bool all, json_t **kekp,
+                            kv_reply_t *reply) {
+  *kekp = find_kek(r->deks, r->kek, true);
+  if (!*kekp) {
+    not_found(reply, r->kek);
+    return false;
+  }
+  if (!find_dek(r->deks, r->kek, r->subject, r->algorithm,
+                all ? LATEST : r->version, true, NULL)) {
+    not_found(reply, r->subject);
+    return false;
+  }
+  return true;
+}
+
+/* DELETE the DEK's versions (@all) or one version. */
+static void delete_deks(const dek_request_t *r, bool all, kv_reply_t *reply) {
+  json_t *kek;
+  if (!find_for_change(r, all, &kek, reply))
+    return;
+  int version = all ? 0 : r->version;
+  if (!all && version == LATEST)
+    version = version_of(find_dek(r->deks, r->kek, r->subject, r->algorithm,
+                                  LATEST, true, NULL));
+  json_t *dek;
+  size_t i;
+  json_array_foreach(r->deks->deks, i, dek) {
+    if (dek_matches(dek, r->kek, r->subject, r->algorithm, true) &&
+        (all || version_of(dek) == version) && r->permanent &&
+        !is_deleted(dek)) {
+      not_soft_deleted(reply, r->subject);
+      return;
+    }
+  }
+  for (i = json_array_size(r->deks->deks); i-- > 0;) {
+    dek = json_array_get(r->deks->deks, i);
+    if (!dek_matches(dek, r->kek, r->subject, r->algorithm, true) ||
+        (!all && version_of(dek) != version))
+      continue;
+    if (r->permanent)
+      json_array_remove(r->deks->deks, i);
+    else if (!is_deleted(dek))
+      set_deleted(dek, true);
+  }
+  kv_reply_no_content(reply);
+}
+
+/* POST .../undelete of the DEK's versions (@all) or one version. */
+static void undelete_deks(const dek_request_t *r, bool all, kv_reply_t *reply) {
+  json_t *kek;
+  if (!find_for_change(r, all, &kek, reply))
+    return;
+  if (is_deleted(kek)) {
+    kv_reply_error(reply, 40472, "Key '%s' must be undeleted first", r->kek);
+    return;
+  }
+  int version = all ? 0 : r->version;
+  if (!all && version == LATEST)
+    version = version_of(find_dek(r->deks, r->kek, r->subject, r->algorithm,
+                                  LATEST, true, NULL));
+  json_t *dek;
+  size_t i;
+  json_array_foreach(r->deks->deks, i, dek) {
+    if (dek_matches(dek, r->kek, r->subject, r->algorithm, true) &&
+        (all || version_of(dek) == version) && is_deleted(dek))
+      set_deleted(dek, false);
+  }
+  kv_reply_no_content(reply);
+}
+
+/* ---- serving ------------------------------------------------------------- */
+
+bool kv_dek_endpoint(kv_endpoint_t endpoint) {
+  return endpoint >= KV_EP_DEK_FIRST && endpoint <= KV_EP_DEK_LAST;
+}
+
+static bool has_body(kv_endpoint_t endpoint) {
+  return endpoint == KV_EP_CREATE_KEK || endpoint == KV_EP_UPDATE_KEK ||
+         endpoint == KV_EP_CREATE_DEK || endpoint == KV_EP_CREATE_DEK_OLD;
+}
+
+static void dispatch(const dek_request_t *r, const char *query,
+                     kv_reply_t *reply) {
+  switch (r->route->endpoint) {
+  case KV_EP_KEKS:
+    list_kek_names(r, reply);
+    break;
+  case KV_EP_CREATE_KEK:
+    create_kek(r, kv_query_flag(query, "testSharing"), reply);
+    break;
+  case KV_EP_GET_KEK:
+    if (!find_kek(r->deks, r->kek, r->lookup_deleted))
+      not_found(reply, r->kek);
+    else
+      kv_reply_json(reply, json_deep_copy(find_kek(r->deks, r->kek,
+                                                   r->lookup_deleted)));
+    break;
+  case KV_EP_UPDATE_KEK:
+    update_kek(r, kv_query_flag(query, "testSharing"), reply);
+    break;
+  case KV_EP_DELETE_KEK:
+    delete_kek(r, reply);
+    break;
+  case KV_EP_UNDELETE_KEK:
+    undelete_kek(r, reply);
+    break;
+  case KV_EP_DEK_SUBJECTS:
+    list_dek_subjects(r, reply);
+    break;
+  case KV_EP_CREATE_DEK_OLD:
+    create_dek(r, text_of(r->body, "subject"), false, reply);
+    break;
+  case KV_EP_CREATE_DEK:
+    create_dek(r, r->subject, kv_query_flag(query, "rewrap"), reply);
+    break;
+  case KV_EP_GET_DEK:
+  case KV_EP_GET_DEK_VERSION:
+    get_dek(r, reply);
+    break;
+  case KV_EP_DEK_VERSIONS:
+    list_dek_versions(r, reply);
+    break;
+  case KV_EP_DELETE_DEK:
+  case KV_EP_DELETE_DEK_VERSION:
+    delete_deks(r, r->route->endpoint == KV_EP_DELETE_DEK, reply);
+    break;
+  case KV_EP_UNDELETE_DEK:
+  case KV_EP_UNDELETE_DEK_VERSION:
+    undelete_deks(r, r->route->endpoint == KV_EP_UNDELETE_DEK, reply);
+    break;
+  default:
+    kv_reply_error(reply, 404, "HTTP 404 Not Found");
+    break;
+  }
+}
+
+/* The path's version: "latest", -1 or a number, else a 42202; the
+ * endpoints without one read version 1 (GET .../deks/{subject}). */
+static bool read_version(const kv_route_t *route, int *versionp,
+                         kv_reply_t *reply) {
+  *versionp = 1;
+  if (!route->version)
+    return true;
+  if (version_parse(route->version, versionp))
+    return true;
+  kv_reply_error(reply, 42202,
+                 "The specified version '%s' is not a valid version id. "
+                 "Allowed values are between [1, 2^31-1] and the string "
+                 "\"latest\"",
+                 route->version);
+  return false;
+}
+
+void kv_dek_serve(kv_store_t *store, const kv_route_t *route,
+                  const kv_http_request_t *request, kv_reply_t *reply) {
+  const char *query = request->query;
+  char *algorithm = kv_query_text(query, "algorithm");
+  dek_request_t r = {
+      .deks = kv_store_deks(store),
+      .route = route,
+      .kek = route->id,
+      .subject = route->subject,
+      .algorithm = algorithm ? algorithm : DEFAULT_ALGORITHM,
+      .lookup_deleted = kv_query_flag(query, "deleted"),
+      .permanent = kv_query_flag(query, "permanent"),
+  };
+  json_t *body = NULL;
+  /* A query parameter of the wrong type: JAX-RS answers 404. */
+  if (!algorithm_valid(r.algorithm))
+    kv_reply_error(reply, 404, "HTTP 404 Not Found");
+  else if (r.kek && !name_valid(r.kek))
+    invalid_key(reply, "name");
+  else if (r.subject && !subject_valid(r.subject))
+    invalid_key(reply, "subject");
+  else if (read_version(route, &r.version, reply) &&
+           (!has_body(route->endpoint) ||
+            (body = kv_rest_read_body(request, reply)))) {
+    r.body = body;
+    pthread_mutex_lock(&r.deks->lock);
+    dispatch(&r, query, reply);
+    pthread_mutex_unlock(&r.deks->lock);
+  }
+  json_decref(body);
+  free(algorithm);
+}
