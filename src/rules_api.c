@@ -45,6 +45,19 @@ kavro_err_t kavro_conf_add_rule_action(kavro_conf_t *conf, const char *type,
                             sizeof(reg), error);
 }
 
+kavro_err_t kavro_conf_add_kms_driver(kavro_conf_t *conf, const char *kms_type,
+                                      const kavro_kms_driver_t *driver,
+                                      kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!conf || !kms_type || !*kms_type || !driver || !driver->encrypt ||
+      !driver->decrypt)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a conf, a KMS type and a driver with encrypt and "
+                        "decrypt are required");
+  return kv_conf_plugin_add(conf, KV_PLUGIN_KMS, kms_type, kms_type, driver,
+                            sizeof(*driver), error);
+}
+
 /* ---- the context ------------------------------------------------------------ */
 
 const char *kavro_rule_ctx_rule_name(const kavro_rule_ctx_t *ctx) {

@@ -284,33 +284,20 @@ static kavro_err_t cel_execute_field(void *opaque, const kavro_rule_ctx_t *ctx,
   return err;
 }
 
-/* ---- the table ---------------------------------------------------------- */
+/* ---- the executors ------------------------------------------------------ */
 
-static const kv_builtin_t builtins[] = {
-    {{KV_PLUGIN_EXECUTOR, "CEL", NULL, (void *)&builtins[0].executor,
-      sizeof(kavro_rule_executor_t)},
-     {cel_execute, NULL, NULL, NULL},
-     prepare_message,
-     message_vars,
-     MSG_VARS},
-    {{KV_PLUGIN_EXECUTOR, "CEL_FIELD", NULL, (void *)&builtins[1].executor,
-      sizeof(kavro_rule_executor_t)},
-     {NULL, cel_execute_field, NULL, NULL},
-     prepare_field,
-     field_vars,
-     FIELD_VARS},
-};
+const kv_builtin_t kv_cel_builtin = {
+    {KV_PLUGIN_EXECUTOR, "CEL", NULL, (void *)&kv_cel_builtin.executor,
+     sizeof(kavro_rule_executor_t)},
+    {cel_execute, NULL, NULL, NULL},
+    prepare_message,
+    message_vars,
+    MSG_VARS};
 
-const kv_builtin_t *kv_builtin_executor(const char *type) {
-  for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
-    if (strcasecmp(builtins[i].plugin.type, type) == 0)
-      return &builtins[i];
-  return NULL;
-}
-
-const kv_builtin_t *kv_builtin_of(const kv_conf_plugin_t *plugin) {
-  for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
-    if (plugin == &builtins[i].plugin)
-      return &builtins[i];
-  return NULL;
-}
+const kv_builtin_t kv_cel_field_builtin = {
+    {KV_PLUGIN_EXECUTOR, "CEL_FIELD", NULL,
+     (void *)&kv_cel_field_builtin.executor, sizeof(kavro_rule_executor_t)},
+    {NULL, cel_execute_field, NULL, NULL},
+    prepare_field,
+    field_vars,
+    FIELD_VARS};

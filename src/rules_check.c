@@ -617,7 +617,7 @@ static kavro_err_t scratch_set(const kavro_conf_t *conf, const char *rule_set,
                                kv_ruleset_t **setp, kavro_error_t *error) {
   kv_ruleset_t *set = calloc(1, sizeof(*set));
   *setp = set;
-  if (!set || !(set->engine = kv_rules_new(conf, error)))
+  if (!set || !(set->engine = kv_rules_new(conf, NULL, error)))
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_err_t err = parse_object(rule_set, "rule set", &set->rule_set, error);
   if (err == KAVRO_OK && metadata)

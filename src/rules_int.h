@@ -31,9 +31,12 @@ typedef struct kv_rules_s kv_rules_t;
 typedef struct kv_ruleset_s kv_ruleset_t;
 typedef struct kv_migration_s kv_migration_t;
 
-/* The executors, actions and rule properties of @conf (borrowed: it must
- * outlive the result).  NULL when out of memory. */
-kv_rules_t *kv_rules_new(const kavro_conf_t *conf, kavro_error_t *error);
+/* The executors, actions and rule properties of @conf, and @registry (may
+ * be NULL: no rule that needs one runs), where the ENCRYPT executor finds
+ * its keys; both borrowed: they must outlive the result.  NULL when out of
+ * memory. */
+kv_rules_t *kv_rules_new(const kavro_conf_t *conf, kavro_registry_t *registry,
+                         kavro_error_t *error);
 void kv_rules_destroy(kv_rules_t *rules);
 
 /*

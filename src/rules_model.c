@@ -33,17 +33,36 @@ const char *kavro_rule_mode_name(kavro_rule_mode_t mode) {
 
 /* ---- the engine ---------------------------------------------------------- */
 
-kv_rules_t *kv_rules_new(const kavro_conf_t *conf, kavro_error_t *error) {
+kv_rules_t *kv_rules_new(const kavro_conf_t *conf, kavro_registry_t *registry,
+                         kavro_error_t *error) {
   kv_rules_t *rules = calloc(1, sizeof(*rules));
   if (!rules) {
     kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
     return NULL;
   }
   rules->conf = conf;
+  rules->registry = registry;
   return rules;
 }
 
 void kv_rules_destroy(kv_rules_t *rules) { free(rules); }
+
+static const kv_builtin_t *const builtins[] = {
+    &kv_cel_builtin, &kv_cel_field_builtin, &kv_encrypt_builtin};
+
+const kv_builtin_t *kv_builtin_executor(const char *type) {
+  for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
+    if (strcasecmp(builtins[i]->plugin.type, type) == 0)
+      return builtins[i];
+  return NULL;
+}
+
+const kv_builtin_t *kv_builtin_of(const kv_conf_plugin_t *plugin) {
+  for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
+    if (plugin == &builtins[i]->plugin)
+      return builtins[i];
+  return NULL;
+}
 
 static bool named(const kv_conf_plugin_t *p, const char *name) {
   return p->name && strcmp(p->name, name) == 0;

@@ -13,7 +13,7 @@
 #include "schema_int.h"
 
 /* The kinds of registration rules keep in a conf (kv_conf_plugin_t). */
-enum { KV_PLUGIN_EXECUTOR = 1, KV_PLUGIN_ACTION = 2 };
+enum { KV_PLUGIN_EXECUTOR = 1, KV_PLUGIN_ACTION = 2, KV_PLUGIN_KMS = 3 };
 
 /* A registered action (the data of a KV_PLUGIN_ACTION registration). */
 typedef struct kv_action_reg_s {
@@ -23,6 +23,7 @@ typedef struct kv_action_reg_s {
 
 struct kv_rules_s {
   const kavro_conf_t *conf;
+  kavro_registry_t *registry; /* NULL: none (the rule-set checker's) */
 };
 
 /* The tags of a field, as the rule set's schema and metadata give them. */
@@ -92,8 +93,8 @@ struct kavro_rule_ctx_s {
   char config_key[512]; /* scratch for the lookups */
 };
 
-/* An executor kavro has built in (rules_cel_exec.c): registered like a
- * user's, and compiling each of its rules with the rule set. */
+/* An executor kavro has built in: registered like a user's, and
+ * compiling each of its rules with the rule set. */
 typedef struct kv_builtin_s {
   kv_conf_plugin_t plugin; /* its data: &executor */
   kavro_rule_executor_t executor;
@@ -117,6 +118,15 @@ typedef struct kv_cel_part_s {
 } kv_cel_part_t;
 void kv_cel_rule_split(const kv_ruleset_t *set, const kv_rule_t *r,
                        kv_cel_part_t *guard, kv_cel_part_t *body);
+
+/* The built-in executors: CEL and CEL_FIELD (rules_cel_exec.c), ENCRYPT
+ * (rules_encrypt.c). */
+extern const kv_builtin_t kv_cel_builtin, kv_cel_field_builtin,
+    kv_encrypt_builtin;
+
+/* The clock (milliseconds since the epoch) the ENCRYPT executor ages
+ * DEKs by: a test moves it days ahead. */
+extern int64_t (*kv_encrypt_clock)(void);
 
 /* The built-in executor for rules of @type (matched without case), NULL
  * when none. */

@@ -164,7 +164,7 @@ kavro_deserializer_t *kavro_deserializer_new(kavro_registry_t *registry,
   des->conf = conf ? des->own_conf : kavro_registry_conf(registry);
   des->use_latest = kv_conf_bool(des->conf, "use.latest.version");
   des->use_schema_id = kv_conf_int(des->conf, "use.schema.id");
-  if (!(des->rules = kv_rules_new(des->conf, error)) ||
+  if (!(des->rules = kv_rules_new(des->conf, des->registry, error)) ||
       kv_metadata_want_init(&des->metadata, des->conf, error) != KAVRO_OK) {
     kavro_deserializer_destroy(des);
     return NULL;

@@ -144,7 +144,7 @@ kavro_serializer_t *kavro_serializer_new(kavro_registry_t *registry,
                   guid.kind == KAVRO_SCHEMA_ID_GUID;
   memcpy(ser->use_schema_guid, guid.guid, sizeof(ser->use_schema_guid));
   ser->last_subject = "";
-  if (!(ser->rules = kv_rules_new(ser->conf, error)) ||
+  if (!(ser->rules = kv_rules_new(ser->conf, ser->registry, error)) ||
       kv_metadata_want_init(&ser->metadata, ser->conf, error) != KAVRO_OK) {
     kavro_serializer_destroy(ser);
     return NULL;

@@ -277,20 +277,7 @@ static kavro_err_t read_visit(kavro_deserializer_t *des, const kavro_buf_t *fram
 /* The frame's body as the plain registry client reads it, as plain JSON
  * (no rules: a deserializer without executors would refuse). */
 static json_t *frame_plain(const kavro_buf_t *frame) {
-  kavro_schema_t *schema = kt_parse(visit_text);
-  kavro_decoder_t *decoder = kavro_decoder_new(NULL);
-  kt_value_t v;
-  kt_value_init(&v, schema);
-  kavro_error_t error;
-  ck_assert_msg(kavro_decode(decoder, schema, kavro_buf_data(frame) + 5,
-                             kavro_buf_length(frame) - 5, &v.value, NULL,
-                             &error) == KAVRO_OK,
-                "%s", error.text);
-  json_t *plain = kt_value_plain(schema, &v.value);
-  kt_value_free(&v);
-  kavro_decoder_destroy(decoder);
-  kavro_schema_destroy(schema);
-  return plain;
+  return kt_frame_plain(visit_text, frame);
 }
 
 /* The string member @field of the frame's body, "" when not a string. */

@@ -143,6 +143,23 @@ unsigned char *kt_frame_hex(int id, const char *body_hex, size_t *length) {
   return frame;
 }
 
+json_t *kt_frame_plain(const char *text, const kavro_buf_t *frame) {
+  kavro_schema_t *schema = kt_parse(text);
+  kavro_decoder_t *decoder = kavro_decoder_new(NULL);
+  kt_value_t v;
+  kt_value_init(&v, schema);
+  kavro_error_t error;
+  ck_assert_msg(kavro_decode(decoder, schema, kavro_buf_data(frame) + 5,
+                             kavro_buf_length(frame) - 5, &v.value, NULL,
+                             &error) == KAVRO_OK,
+                "%s", error.text);
+  json_t *plain = kt_value_plain(schema, &v.value);
+  kt_value_free(&v);
+  kavro_decoder_destroy(decoder);
+  kavro_schema_destroy(schema);
+  return plain;
+}
+
 kavro_schema_t *kt_parse(const char *text) {
   kavro_schema_t *schema = NULL;
   kavro_error_t error;

@@ -70,6 +70,10 @@ unsigned char *kt_frame_hex(int id, const char *body_hex, size_t *length);
 /* @text parsed as a schema; the caller destroys it. */
 kavro_schema_t *kt_parse(const char *text);
 
+/* The body of @frame (5-byte prefix) decoded with the schema @text, no
+ * rule run: the datum as it travels, as plain JSON (kt_value_plain()). */
+json_t *kt_frame_plain(const char *text, const kavro_buf_t *frame);
+
 /* Register @text under @subject with the contract @metadata and
  * @rule_set (JSON object texts, either may be NULL); returns its id. */
 int kt_register_contract(kavro_registry_t *reg, const char *subject,

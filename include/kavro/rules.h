@@ -276,6 +276,59 @@ KAVRO_EXPORT kavro_err_t kavro_conf_add_rule_action(kavro_conf_t *conf,
 /** @} */
 
 /**
+ * @name Field-level encryption: KMS drivers
+ *
+ * The built-in ENCRYPT executor (Confluent's FieldEncryptionExecutor)
+ * encrypts the fields its rule's tags select with a data-encryption key
+ * (DEK) from the DEK registry, wrapped there by the key-encryption key
+ * (KEK) the rule names (`encrypt.kek.name`), which lives in a KMS.  A KMS
+ * driver wraps and unwraps DEKs with such a key; kavro has the local KMS
+ * built in (`local-kms`: a key derived from a secret, as the peers derive
+ * it), and a program plugs AWS, GCP, Azure or Vault in here without kavro
+ * linking their SDKs.
+ * @{
+ */
+
+/** A KMS driver: the callbacks run only when a DEK is created or first
+ *  read (never per message), from any thread that serializes. */
+typedef struct kavro_kms_driver_s {
+  /**
+   * Wrap @p size bytes of @p key (a DEK: key material, never to be
+   * logged) with the KMS key @p key_url (`TYPE://KEY-ID`, as the peers
+   * name it: "aws-kms://arn:aws:kms:..."): store the result in a
+   * malloc()'d @p *outp of @p *outsizep bytes (kavro frees it).  @p ctx
+   * gives the rule's parameters and the executor's configuration
+   * (kavro_rule_ctx_param(), kavro_rule_ctx_config()): credentials live
+   * there.
+   */
+  kavro_err_t (*encrypt)(void *opaque, const kavro_rule_ctx_t *ctx,
+                         const char *key_url, const unsigned char *key,
+                         size_t size, unsigned char **outp, size_t *outsizep,
+                         kavro_error_t *error);
+  /** Unwrap what encrypt() wrapped: the key goes into a malloc()'d
+   *  @p *outp, which kavro cleanses before it frees it. */
+  kavro_err_t (*decrypt)(void *opaque, const kavro_rule_ctx_t *ctx,
+                         const char *key_url, const unsigned char *wrapped,
+                         size_t size, unsigned char **outp, size_t *outsizep,
+                         kavro_error_t *error);
+  /** Handed to the callbacks; kept alive by the caller as long as any
+   *  serializer or deserializer made with the conf. */
+  void *opaque;
+} kavro_kms_driver_t;
+
+/**
+ * Register @p driver (copied) for KEKs of `kmsType` @p kms_type ("aws-kms",
+ * "gcp-kms", "azure-kms", "hcvault", or "local-kms" to replace the built-in
+ * one).  A KEK whose type has no driver fails the rule with its name.
+ * Returns KAVRO_ERR_INVALID_ARG without both callbacks; KAVRO_ERR_NOMEM.
+ * Not thread-safe (a conf is filled by one thread).
+ */
+KAVRO_EXPORT kavro_err_t kavro_conf_add_kms_driver(
+    kavro_conf_t *conf, const char *kms_type, const kavro_kms_driver_t *driver,
+    kavro_error_t *error);
+/** @} */
+
+/**
  * @name Checking a rule set
  *
  * What a rule set would do before it is registered: kavro_rule_set_check()

@@ -1,0 +1,683 @@
+/*
+ * kavro tests - field-level encryption: the cryptography
+ * (rules_crypto_int.h) against bytes Confluent's JavaScript client wrote,
+ * and the ENCRYPT executor run by the serializer and deserializer against
+ * the mock registry's DEK registry.
+ *
+ * The vectors were made with @confluentinc/schemaregistry's own Cryptor
+ * and LocalKmsClient (dist/rules/encryption): the AES-SIV ciphertexts are
+ * deterministic, so kavro must write the very same bytes; the AES-GCM
+ * ones are random, so kavro must read what the client wrote.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_crypto_int.h"
+#include "rules_model_int.h"
+#include "serde_fixture.h"
+#include "testutil.h"
+
+/* The AES256_SIV key 00 01 02 ... 3f, as the client's AesSivKey proto. */
+static const char siv_proto_hex[] =
+    "1240000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+
+static const struct {
+  const char *plaintext;
+  const char *ciphertext_hex;
+} siv_vectors[] = {
+    {"", "6ff5b8ef53fc365606cd3ea047374885"},
+    {"a", "f196e2fbecd4e8cf16e575e8902e15cf0d"},
+    {"hello world", "1dce5df7ac48c6edaeb5ed516c5b9e9c47ed1b1c3e3fffe6d55bff"},
+};
+
+/* The local KMS's key for the secret "mysecret", as the client's
+ * AesGcmKey proto, and the client's wrapping of "0123456789abcdef". */
+static const char local_key_proto_hex[] =
+    "1a101ae4d97ac1e81594bfd1993c1a75ee36";
+static const char local_wrap_hex[] =
+    "9b6a73f9456b94978720f18e976326e8dbf59d8f444fb14564341aca1be616b8c5e86d"
+    "2411cfff79911c4c3b";
+
+static kv_aead_t *aead_from_proto(kv_dek_alg_t alg, const char *hex) {
+  size_t n;
+  unsigned char *proto = kt_hex_decode(hex, &n);
+  unsigned char key[64];
+  ck_assert_int_eq(kv_tink_key_decode(alg, proto, n, key, NULL), KAVRO_OK);
+  free(proto);
+  kv_aead_t *aead = kv_aead_new(alg, key);
+  ck_assert_ptr_nonnull(aead);
+  return aead;
+}
+
+START_TEST(test_siv_writes_the_clients_bytes) {
+  kv_aead_t *aead = aead_from_proto(KV_DEK_AES256_SIV, siv_proto_hex);
+  for (size_t i = 0; i < sizeof(siv_vectors) / sizeof(*siv_vectors); i++) {
+    const char *pt = siv_vectors[i].plaintext;
+    size_t n = strlen(pt);
+    unsigned char out[64];
+    ck_assert_int_eq(
+        kv_aead_encrypt(aead, (const unsigned char *)pt, n, out, NULL),
+        KAVRO_OK);
+    char *hex = kt_hex_encode(out, n + kv_aead_overhead(aead));
+    ck_assert_msg(strcmp(hex, siv_vectors[i].ciphertext_hex) == 0,
+                  "\"%s\": %s, the client wrote %s", pt, hex,
+                  siv_vectors[i].ciphertext_hex);
+    free(hex);
+    unsigned char back[64];
+    size_t m;
+    ck_assert_int_eq(kv_aead_decrypt(aead, out, n + 16, back, &m, NULL),
+                     KAVRO_OK);
+    ck_assert_uint_eq(m, n);
+    ck_assert_mem_eq(back, pt, n);
+  }
+  kv_aead_destroy(aead);
+}
+END_TEST
+
+START_TEST(test_local_kms_reads_the_clients_wrapping) {
+  unsigned char key[16], proto[KV_TINK_KEY_MAX];
+  ck_assert_int_eq(kv_local_kms_key("mysecret", key, NULL), KAVRO_OK);
+  size_t n = kv_tink_key_encode(KV_DEK_AES128_GCM, key, proto);
+  char *hex = kt_hex_encode(proto, n);
+  ck_assert_str_eq(hex, local_key_proto_hex);
+  free(hex);
+
+  kv_aead_t *aead = kv_aead_new(KV_DEK_AES128_GCM, key);
+  size_t size;
+  unsigned char *wrapped = kt_hex_decode(local_wrap_hex, &size);
+  unsigned char out[64];
+  size_t m;
+  ck_assert_int_eq(kv_aead_decrypt(aead, wrapped, size, out, &m, NULL),
+                   KAVRO_OK);
+  ck_assert_uint_eq(m, 16);
+  ck_assert_mem_eq(out, "0123456789abcdef", 16);
+
+  /* One bit changed anywhere: refused, never other bytes. */
+  kavro_error_t error;
+  for (size_t i = 0; i < size; i += 7) {
+    wrapped[i] ^= 0x01;
+    ck_assert_int_eq(kv_aead_decrypt(aead, wrapped, size, out, &m, &error),
+                     KAVRO_ERR_DECODE);
+    ck_assert_ptr_nonnull(strstr(error.text, "does not authenticate"));
+    wrapped[i] ^= 0x01;
+  }
+  ck_assert_int_eq(kv_aead_decrypt(aead, wrapped, 27, out, &m, &error),
+                   KAVRO_ERR_DECODE);
+  free(wrapped);
+  kv_aead_destroy(aead);
+
+  /* Another secret is another key: it does not unwrap. */
+  ck_assert_int_eq(kv_local_kms_key("othersecret", key, NULL), KAVRO_OK);
+  aead = kv_aead_new(KV_DEK_AES128_GCM, key);
+  wrapped = kt_hex_decode(local_wrap_hex, &size);
+  ck_assert_int_eq(kv_aead_decrypt(aead, wrapped, size, out, &m, NULL),
+                   KAVRO_ERR_DECODE);
+  free(wrapped);
+  kv_aead_destroy(aead);
+}
+END_TEST
+
+/* Each algorithm reads what it wrote; GCM's random IV makes two
+ * encryptions of one value differ, SIV's none. */
+START_TEST(test_round_trips) {
+  static const kv_dek_alg_t algs[] = {KV_DEK_AES128_GCM, KV_DEK_AES256_GCM,
+                                      KV_DEK_AES256_SIV};
+  for (size_t a = 0; a < 3; a++) {
+    unsigned char key[64];
+    ck_assert_int_eq(kv_random_bytes(key, sizeof(key), NULL), KAVRO_OK);
+    kv_aead_t *aead = kv_aead_new(algs[a], key);
+    const char *pt = "+44 20 7946 0958";
+    size_t n = strlen(pt), over = kv_aead_overhead(aead);
+    unsigned char one[64], two[64], back[64];
+    ck_assert_int_eq(
+        kv_aead_encrypt(aead, (const unsigned char *)pt, n, one, NULL),
+        KAVRO_OK);
+    ck_assert_int_eq(
+        kv_aead_encrypt(aead, (const unsigned char *)pt, n, two, NULL),
+        KAVRO_OK);
+    ck_assert_int_eq(memcmp(one, two, n + over) == 0,
+                     algs[a] == KV_DEK_AES256_SIV);
+    size_t m;
+    ck_assert_int_eq(kv_aead_decrypt(aead, one, n + over, back, &m, NULL),
+                     KAVRO_OK);
+    ck_assert_uint_eq(m, n);
+    ck_assert_mem_eq(back, pt, n);
+    kv_aead_destroy(aead);
+  }
+}
+END_TEST
+
+START_TEST(test_key_protos) {
+  unsigned char key[64];
+  /* Fields in another order, an unknown one, version 0 written out. */
+  static const unsigned char proto[] = {0x08, 0x00, 0x20, 0x05, 0x1a, 0x10,
+                                        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                        12, 13, 14, 15, 16};
+  ck_assert_int_eq(kv_tink_key_decode(KV_DEK_AES128_GCM, proto, sizeof(proto),
+                                      key, NULL),
+                   KAVRO_OK);
+  ck_assert_uint_eq(key[15], 16);
+  kavro_error_t error;
+  /* A 16-byte key is no AES256_GCM key; a truncated proto is no proto. */
+  ck_assert_int_eq(kv_tink_key_decode(KV_DEK_AES256_GCM, proto, sizeof(proto),
+                                      key, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(error.text, "16 bytes of key, not 32"));
+  ck_assert_int_eq(kv_tink_key_decode(KV_DEK_AES128_GCM, proto,
+                                      sizeof(proto) - 1, key, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(error.text, "no serialized Tink AesGcmKey"));
+  ck_assert_int_eq(kv_tink_key_decode(KV_DEK_AES256_SIV, proto, 0, key, NULL),
+                   KAVRO_ERR_INVALID_ARG);
+  kv_dek_alg_t alg;
+  ck_assert(kv_dek_alg_parse("AES256_SIV", &alg) && alg == KV_DEK_AES256_SIV);
+  ck_assert(!kv_dek_alg_parse("aes256_siv", &alg));
+}
+END_TEST
+
+START_TEST(test_base64) {
+  static const struct {
+    const char *text, *b64;
+  } cases[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+               {"foob", "Zm9vYg=="}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    char out[16];
+    size_t n = strlen(cases[i].text);
+    ck_assert_uint_eq(kv_base64_encode((const unsigned char *)cases[i].text,
+                                       n, out),
+                      strlen(cases[i].b64));
+    ck_assert_str_eq(out, cases[i].b64);
+    unsigned char back[16];
+    size_t m;
+    ck_assert(kv_base64_decode(cases[i].b64, strlen(cases[i].b64), back, &m));
+    ck_assert_uint_eq(m, n);
+    ck_assert_mem_eq(back, cases[i].text, n);
+  }
+  static const char *const bad[] = {"Zg=", "Z g=", "Zg=a", "Z===", "Zm9v\n",
+                                    "Zm-v"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+    unsigned char back[16];
+    size_t m;
+    ck_assert_msg(!kv_base64_decode(bad[i], strlen(bad[i]), back, &m),
+                  "\"%s\" decoded", bad[i]);
+  }
+}
+END_TEST
+
+
+/* ---- the ENCRYPT executor ------------------------------------------------- */
+
+#define TOPIC "customers"
+#define SUBJECT "customers-value"
+#define SECRET "default-secret-of-the-tests"
+
+/* Every place a PII tag reaches: a string, a nullable string, bytes, an
+ * array's items, a map's values, a nested record's field; `id` and
+ * `address.city` stay in the clear. */
+static const char customer_text[] =
+    "{\"type\":\"record\",\"name\":\"Customer\",\"namespace\":\"shop\","
+    "\"fields\":["
+    "{\"name\":\"id\",\"type\":\"string\"},"
+    "{\"name\":\"email\",\"type\":\"string\",\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"phone\",\"type\":[\"null\",\"string\"],"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"token\",\"type\":\"bytes\",\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"aliases\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"notes\",\"type\":{\"type\":\"map\",\"values\":\"string\"},"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"address\",\"type\":{\"type\":\"record\",\"name\":\"Address\","
+    "\"fields\":[{\"name\":\"street\",\"type\":\"string\","
+    "\"confluent:tags\":[\"PII\"]},{\"name\":\"city\",\"type\":\"string\"}]}}"
+    "]}";
+
+static const char customer_json[] =
+    "{\"id\":\"c-1\",\"email\":\"ada@example.com\","
+    "\"phone\":{\"string\":\"+44 20 7946 0958\"},\"token\":\"\\u0001\\u0002\","
+    "\"aliases\":[\"ada\",\"\"],\"notes\":{\"k\":\"likes tea\"},"
+    "\"address\":{\"street\":\"12 Analytical Row\",\"city\":\"London\"}}";
+
+static kavro_registry_t *reg;
+
+static void encrypt_setup(void) {
+  kt_mock_start("encrypt");
+  reg = kt_client(kt_mock_url(0), NULL);
+  unsetenv("LOCAL_SECRET");
+}
+
+static void encrypt_teardown(void) {
+  kavro_registry_destroy(reg);
+  reg = NULL;
+  kt_mock_stop();
+}
+
+/* Register the Customer with one ENCRYPT rule on PII: @params a JSON
+ * object text of extra parameters (NULL: none), @on_failure as written
+ * (NULL: unset). */
+static void register_encrypted(const char *algorithm, const char *params,
+                               const char *on_failure) {
+  json_t *p = params ? json_loads(params, 0, NULL) : json_object();
+  json_object_set_new(p, "encrypt.kek.name", json_string("kek1"));
+  if (!json_object_get(p, "encrypt.kms.type"))
+    json_object_set_new(p, "encrypt.kms.type", json_string("local-kms"));
+  json_object_set_new(p, "encrypt.kms.key.id", json_string("mykey"));
+  if (algorithm)
+    json_object_set_new(p, "encrypt.dek.algorithm", json_string(algorithm));
+  json_t *rule = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:o}", "name", "encryptPII",
+                           "kind", "TRANSFORM", "mode", "WRITEREAD", "type",
+                           "ENCRYPT", "tags", "PII", "params", p);
+  if (on_failure)
+    json_object_set_new(rule, "onFailure", json_string(on_failure));
+  json_t *set = json_pack("{s:[o]}", "domainRules", rule);
+  char *text = json_dumps(set, JSON_COMPACT);
+  kt_register_contract(reg, SUBJECT, customer_text, NULL, text);
+  free(text);
+  json_decref(set);
+}
+
+static kavro_conf_t *conf_with_secret(const char *secret) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "auto.register.schemas", "false",
+                                  &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "use.latest.version", "true",
+                                  &error), KAVRO_OK);
+  if (secret)
+    ck_assert_msg(kavro_conf_set(conf, "rule.executors._default_.param.secret",
+                                 secret, &error) == KAVRO_OK,
+                  "%s", error.text);
+  return conf;
+}
+
+/* Serialize @json (a Customer) with @conf into @out. */
+static kavro_err_t write_customer(kavro_conf_t *conf, const char *json,
+                                  kavro_buf_t *out, kavro_error_t *error) {
+  kavro_schema_t *schema = kt_parse(customer_text);
+  kavro_serializer_t *ser = kavro_serializer_new(reg, conf, error);
+  ck_assert_msg(ser != NULL, "%s", error->text);
+  kt_value_t v;
+  kt_value_from_json(&v, schema, json);
+  kavro_err_t err = kavro_serializer_serialize(ser, TOPIC, false, schema,
+                                               &v.value, out, error);
+  kt_value_free(&v);
+  kavro_serializer_destroy(ser);
+  kavro_schema_destroy(schema);
+  return err;
+}
+
+/* Deserialize @frame with @conf; the datum as plain JSON in *@plainp. */
+static kavro_err_t read_customer(kavro_conf_t *conf, const kavro_buf_t *frame,
+                                 json_t **plainp, kavro_error_t *error) {
+  kavro_deserializer_t *des = kavro_deserializer_new(reg, conf, NULL, error);
+  ck_assert_msg(des != NULL, "%s", error->text);
+  kavro_deserialized_t msg;
+  kavro_err_t err = kavro_deserializer_deserialize(
+      des, TOPIC, false, NULL, 0, kavro_buf_data(frame),
+      kavro_buf_length(frame), &msg, error);
+  *plainp = err ? NULL : kt_value_plain(msg.schema, msg.value);
+  kavro_deserializer_destroy(des);
+  return err;
+}
+
+/* The frame's body read without rules: what travels. */
+static json_t *on_the_wire(const kavro_buf_t *frame) {
+  return kt_frame_plain(customer_text, frame);
+}
+
+/* The bytes a base64 string field holds. */
+static size_t ciphertext_size(const json_t *field) {
+  const char *b64 = json_string_value(field);
+  ck_assert_ptr_nonnull(b64);
+  unsigned char out[512];
+  size_t n;
+  ck_assert_msg(kv_base64_decode(b64, strlen(b64), out, &n), "%s", b64);
+  return n;
+}
+
+static char *dumps(const json_t *j) {
+  return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+/* Each algorithm: every tagged value is ciphertext on the wire (of the
+ * algorithm's size), the rest in the clear; the consumer reads the
+ * original back; AES-SIV writes the same bytes twice, GCM never. */
+START_TEST(test_fields_round_trip) {
+  static const struct {
+    const char *name;
+    size_t overhead;
+  } algs[] = {{"AES256_GCM", 28}, {"AES128_GCM", 28}, {"AES256_SIV", 16}};
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  json_t *original = NULL;
+  {
+    kavro_schema_t *schema = kt_parse(customer_text);
+    kt_value_t v;
+    kt_value_from_json(&v, schema, customer_json);
+    original = kt_value_plain(schema, &v.value);
+    kt_value_free(&v);
+    kavro_schema_destroy(schema);
+  }
+  char *want = dumps(original);
+  for (size_t a = 0; a < 3; a++) {
+    register_encrypted(algs[a].name, NULL, NULL);
+    kavro_buf_t *one = kavro_buf_new(0, 0), *two = kavro_buf_new(0, 0);
+    kavro_error_t error;
+    ck_assert_msg(write_customer(conf, customer_json, one, &error) == KAVRO_OK,
+                  "%s: %s", algs[a].name, error.text);
+    ck_assert_int_eq(write_customer(conf, customer_json, two, &error),
+                     KAVRO_OK);
+    json_t *wire = on_the_wire(one);
+    size_t over = algs[a].overhead;
+    ck_assert_str_eq(json_string_value(json_object_get(wire, "id")), "c-1");
+    ck_assert_uint_eq(ciphertext_size(json_object_get(wire, "email")),
+                      strlen("ada@example.com") + over);
+    ck_assert_uint_eq(ciphertext_size(json_object_get(wire, "phone")),
+                      strlen("+44 20 7946 0958") + over);
+    ck_assert_uint_eq(ciphertext_size(json_array_get(
+                          json_object_get(wire, "aliases"), 1)),
+                      over);
+    ck_assert_uint_eq(ciphertext_size(json_object_get(
+                          json_object_get(wire, "notes"), "k")),
+                      strlen("likes tea") + over);
+    json_t *address = json_object_get(wire, "address");
+    ck_assert_uint_eq(ciphertext_size(json_object_get(address, "street")),
+                      strlen("12 Analytical Row") + over);
+    ck_assert_str_eq(json_string_value(json_object_get(address, "city")),
+                     "London");
+    /* bytes travel raw: 2 bytes and the overhead, plain JSON as hex or
+     * text; only the length is checked here. */
+    json_t *token = json_object_get(wire, "token");
+    ck_assert_ptr_nonnull(token);
+    ck_assert_int_eq(kavro_buf_length(one) == kavro_buf_length(two) &&
+                         memcmp(kavro_buf_data(one), kavro_buf_data(two),
+                                kavro_buf_length(one)) == 0,
+                     a == 2);
+    json_decref(wire);
+
+    json_t *back;
+    ck_assert_msg(read_customer(conf, one, &back, &error) == KAVRO_OK, "%s",
+                  error.text);
+    char *got = dumps(back);
+    ck_assert_str_eq(got, want);
+    free(got);
+    json_decref(back);
+    kavro_buf_destroy(one);
+    kavro_buf_destroy(two);
+  }
+  free(want);
+  json_decref(original);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* Once warm, a message costs no request: the KEK and DEK are asked for
+ * once per serializer, then kept. */
+START_TEST(test_warm_path_asks_nothing) {
+  register_encrypted(NULL, NULL, NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(customer_text);
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, conf, &error);
+  kt_value_t v;
+  kt_value_from_json(&v, schema, customer_json);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  ck_assert_msg(kavro_serializer_serialize(ser, TOPIC, false, schema, &v.value,
+                                           out, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_registry_stats_t before, after;
+  kavro_registry_stats(reg, &before);
+  for (int i = 0; i < 20; i++) {
+    kt_value_free(&v);
+    kt_value_from_json(&v, schema, customer_json);
+    ck_assert_int_eq(kavro_serializer_serialize(ser, TOPIC, false, schema,
+                                                &v.value, out, &error),
+                     KAVRO_OK);
+  }
+  kavro_registry_stats(reg, &after);
+  ck_assert_uint_eq(after.http_attempts, before.http_attempts);
+  ck_assert_uint_eq(after.cache_misses, before.cache_misses);
+  kt_value_free(&v);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_schema_destroy(schema);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A consumer without the secret, or with another one: a clear error
+ * naming the rule, or, with onFailure NONE on read, the ciphertext as it
+ * travelled; never other bytes. */
+START_TEST(test_consumer_without_the_key) {
+  register_encrypted(NULL, NULL, NULL);
+  kavro_conf_t *producer = conf_with_secret(SECRET);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_customer(producer, customer_json, frame, &error),
+                   KAVRO_OK);
+  json_t *back = NULL;
+  kavro_conf_t *none = conf_with_secret(NULL);
+  ck_assert_int_eq(read_customer(none, frame, &back, &error), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "encryptPII") &&
+                    strstr(error.text, "cannot load secret"),
+                "%s", error.text);
+  kavro_conf_t *wrong = conf_with_secret("not-the-secret");
+  ck_assert_int_eq(read_customer(wrong, frame, &back, &error), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "does not authenticate"), "%s", error.text);
+  ck_assert_ptr_null(strstr(error.text, "not-the-secret"));
+  /* The secret from the environment, as every client reads it. */
+  setenv("LOCAL_SECRET", SECRET, 1);
+  ck_assert_msg(read_customer(none, frame, &back, &error) == KAVRO_OK, "%s",
+                error.text);
+  ck_assert_str_eq(json_string_value(json_object_get(back, "email")),
+                   "ada@example.com");
+  json_decref(back);
+  unsetenv("LOCAL_SECRET");
+
+  /* onFailure "ERROR,NONE": the reader keeps what travelled. */
+  register_encrypted(NULL, NULL, "ERROR,NONE");
+  ck_assert_int_eq(write_customer(producer, customer_json, frame, &error),
+                   KAVRO_OK);
+  json_t *wire = on_the_wire(frame);
+  ck_assert_msg(read_customer(none, frame, &back, &error) == KAVRO_OK, "%s",
+                error.text);
+  ck_assert(json_equal(json_object_get(back, "email"),
+                       json_object_get(wire, "email")));
+  json_decref(back);
+  json_decref(wire);
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+  kavro_conf_destroy(none);
+  kavro_conf_destroy(wrong);
+}
+END_TEST
+
+static int64_t test_now_ms;
+static int64_t test_clock(void) { return test_now_ms; }
+
+/* The DEK version a rotated frame's email names. */
+static int email_version(const kavro_buf_t *frame) {
+  json_t *wire = on_the_wire(frame);
+  const char *b64 = json_string_value(json_object_get(wire, "email"));
+  unsigned char ct[256];
+  size_t n;
+  ck_assert(kv_base64_decode(b64, strlen(b64), ct, &n));
+  json_decref(wire);
+  ck_assert_uint_eq(ct[0], 0);
+  return ct[1] << 24 | ct[2] << 16 | ct[3] << 8 | ct[4];
+}
+
+/* With encrypt.dek.expiry.days a DEK older than that gives way to the
+ * next version; ciphertexts name their version; a consumer reads both. */
+START_TEST(test_dek_rotation) {
+  int64_t (*saved)(void) = kv_encrypt_clock;
+  test_now_ms = saved();
+  kv_encrypt_clock = test_clock;
+  register_encrypted("AES256_SIV", "{\"encrypt.dek.expiry.days\":\"1\"}",
+                     NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_buf_t *v1 = kavro_buf_new(0, 0), *v2 = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_msg(write_customer(conf, customer_json, v1, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(email_version(v1), 1);
+  test_now_ms += 2 * 86400000LL;
+  ck_assert_msg(write_customer(conf, customer_json, v2, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(email_version(v2), 2);
+  /* Deterministic, yet another key: other bytes. */
+  ck_assert_int_ne(memcmp(kavro_buf_data(v1), kavro_buf_data(v2),
+                          kavro_buf_length(v1)),
+                   0);
+  const kavro_buf_t *frames[] = {v1, v2};
+  for (int i = 0; i < 2; i++) {
+    json_t *back;
+    ck_assert_msg(read_customer(conf, frames[i], &back, &error) == KAVRO_OK,
+                  "%s", error.text);
+    ck_assert_str_eq(json_string_value(json_object_get(back, "email")),
+                     "ada@example.com");
+    json_decref(back);
+  }
+  /* A producer whose clock agrees with the registry's writes with the
+   * newest version. */
+  kv_encrypt_clock = saved;
+  kavro_buf_t *again = kavro_buf_new(0, 0);
+  ck_assert_msg(write_customer(conf, customer_json, again, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(email_version(again), 2);
+  kavro_buf_destroy(again);
+  kavro_buf_destroy(v1);
+  kavro_buf_destroy(v2);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* Rules the executor cannot run fail each message with the peers'
+ * reasons, and the onFailure action decides. */
+START_TEST(test_refusals) {
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  static const struct {
+    const char *params, *reason;
+  } cases[] = {
+      {"{\"encrypt.dek.algorithm\":\"AES512_XTS\"}", "unsupported dek "
+                                                     "algorithm"},
+      {"{\"encrypt.dek.expiry.days\":\"-1\"}", "negative expiry days"},
+      {"{\"encrypt.dek.expiry.days\":\"soon\"}", "invalid expiry days"},
+      {"{\"encrypt.kms.type\":\"aws-kms\"}", "differs from the rule's"},
+  };
+  /* kek1 is made as local-kms first. */
+  register_encrypted(NULL, NULL, NULL);
+  ck_assert_msg(write_customer(conf, customer_json, frame, &error) == KAVRO_OK,
+                "%s", error.text);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    register_encrypted(NULL, cases[i].params, NULL);
+    ck_assert_int_eq(write_customer(conf, customer_json, frame, &error),
+                     KAVRO_ERR_RULE);
+    ck_assert_msg(strstr(error.text, cases[i].reason) &&
+                      strstr(error.text, "encryptPII"),
+                  "case %zu: %s", i, error.text);
+  }
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A KMS driver of the program's: called once to wrap the new DEK (with
+ * the KEK's key URL), never per message; the consumer's unwraps it. */
+static int driver_calls;
+static char driver_url[128];
+
+static kavro_err_t xor_run(const char *key_url, const unsigned char *in,
+                           size_t size, unsigned char **outp,
+                           size_t *outsizep) {
+  driver_calls++;
+  snprintf(driver_url, sizeof(driver_url), "%s", key_url);
+  *outp = malloc(size);
+  for (size_t i = 0; i < size; i++)
+    (*outp)[i] = in[i] ^ 0x5a;
+  *outsizep = size;
+  return KAVRO_OK;
+}
+
+static kavro_err_t xor_wrap(void *opaque, const kavro_rule_ctx_t *ctx,
+                            const char *key_url, const unsigned char *key,
+                            size_t size, unsigned char **outp,
+                            size_t *outsizep, kavro_error_t *error) {
+  (void)opaque, (void)ctx, (void)error;
+  return xor_run(key_url, key, size, outp, outsizep);
+}
+
+START_TEST(test_kms_driver_of_the_program) {
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  kavro_conf_t *conf = conf_with_secret(NULL);
+  kavro_kms_driver_t driver = {xor_wrap, xor_wrap, NULL};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_add_kms_driver(conf, "test-kms", &driver,
+                                             &error),
+                   KAVRO_OK);
+  driver_calls = 0;
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  for (int i = 0; i < 3; i++)
+    ck_assert_msg(write_customer(conf, customer_json, frame, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+  /* The first serializer wraps the new DEK; each unwraps it once, as the
+   * peers do; no call per message. */
+  ck_assert_int_eq(driver_calls, 1 + 3);
+  ck_assert_str_eq(driver_url, "test-kms://mykey");
+  json_t *back;
+  ck_assert_int_eq(read_customer(conf, frame, &back, &error), KAVRO_OK);
+  ck_assert_str_eq(json_string_value(json_object_get(back, "email")),
+                   "ada@example.com");
+  json_decref(back);
+  /* Without the driver: the KEK's type names what is missing. */
+  kavro_conf_t *plain = conf_with_secret(SECRET);
+  ck_assert_int_eq(read_customer(plain, frame, &back, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "no KMS driver for kms type \"test-kms\""),
+                "%s", error.text);
+  /* A driver needs both callbacks. */
+  ck_assert_int_eq(kavro_conf_add_kms_driver(conf, "x", &(kavro_kms_driver_t){
+                                                            xor_wrap, NULL,
+                                                            NULL},
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(conf);
+  kavro_conf_destroy(plain);
+}
+END_TEST
+
+static Suite *encrypt_suite(void) {
+  Suite *s = suite_create("encrypt");
+  TCase *tc = tcase_create("crypto");
+  tcase_add_test(tc, test_siv_writes_the_clients_bytes);
+  tcase_add_test(tc, test_local_kms_reads_the_clients_wrapping);
+  tcase_add_test(tc, test_round_trips);
+  tcase_add_test(tc, test_key_protos);
+  tcase_add_test(tc, test_base64);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("executor");
+  tcase_add_checked_fixture(tc, encrypt_setup, encrypt_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_fields_round_trip);
+  tcase_add_test(tc, test_warm_path_asks_nothing);
+  tcase_add_test(tc, test_consumer_without_the_key);
+  tcase_add_test(tc, test_dek_rotation);
+  tcase_add_test(tc, test_refusals);
+  tcase_add_test(tc, test_kms_driver_of_the_program);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(encrypt_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
