@@ -2,6 +2,8 @@
  * kavro - the cryptography of field-level encryption (rules_crypto_int.h),
  * every primitive OpenSSL's.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,9 +137,15 @@ kavro_err_t kv_tink_key_decode(kv_dek_alg_t alg, const unsigned char *proto,
 
 /* ---- AEADs ---------------------------------------------------------------- */
 
+static kavro_err_t random_iv(unsigned char *iv, kavro_error_t *error);
+
 struct kv_aead_s {
   kv_dek_alg_t alg;
   EVP_CIPHER *cipher; /* fetched once: fetching per call costs a lock */
+  /* A GCM context whose key is set, idle between calls: setting the key
+   * (its schedule, GHASH's table) costs more than the encryption of a
+   * field.  Taken and given back with atomic exchanges. */
+  _Atomic(EVP_CIPHER_CTX *) idle;
   unsigned char key[64];
 };
 
@@ -160,6 +168,7 @@ kv_aead_t *kv_aead_new(kv_dek_alg_t alg, const unsigned char *key) {
 void kv_aead_destroy(kv_aead_t *aead) {
   if (!aead)
     return;
+  EVP_CIPHER_CTX_free(atomic_load(&aead->idle)); /* cleanses its key */
   EVP_CIPHER_free(aead->cipher);
   OPENSSL_cleanse(aead, sizeof(*aead));
   if (CRYPTO_secure_allocated(aead))
@@ -233,6 +242,32 @@ static bool siv_of_empty(const kv_aead_t *aead, unsigned char v[16]) {
   return ok;
 }
 
+/* A context of @aead for @iv and a direction: the idle GCM one with only
+ * its IV set, else a new one keyed.  (AES-SIV keeps its S2V state from
+ * the key on: a context serves one message.) */
+static EVP_CIPHER_CTX *cipher_ctx(kv_aead_t *aead, bool encrypt,
+                                  const unsigned char *iv) {
+  bool siv = aead->alg == KV_DEK_AES256_SIV;
+  EVP_CIPHER_CTX *ctx = siv ? NULL : atomic_exchange(&aead->idle, NULL);
+  if (ctx && EVP_CipherInit_ex2(ctx, NULL, NULL, iv, encrypt, NULL) == 1)
+    return ctx;
+  EVP_CIPHER_CTX_free(ctx);
+  ctx = EVP_CIPHER_CTX_new();
+  if (ctx &&
+      EVP_CipherInit_ex2(ctx, aead->cipher, aead->key, iv, encrypt, NULL) != 1) {
+    EVP_CIPHER_CTX_free(ctx);
+    ctx = NULL;
+  }
+  return ctx;
+}
+
+/* Give @ctx back to @aead when it may serve again, else free it. */
+static void cipher_ctx_done(kv_aead_t *aead, EVP_CIPHER_CTX *ctx, bool ok) {
+  if (ok && aead->alg != KV_DEK_AES256_SIV)
+    ctx = atomic_exchange(&aead->idle, ctx);
+  EVP_CIPHER_CTX_free(ctx);
+}
+
 /* One pass of @aead over @in into @out: the IV (GCM, may be NULL for
  * SIV), and the tag set before a decryption or read after an encryption.
  * Exactly one associated-data block, empty, goes in first, as Tink's
@@ -240,11 +275,11 @@ static bool siv_of_empty(const kv_aead_t *aead, unsigned char v[16]) {
 static int run_cipher(const kv_aead_t *aead, bool encrypt,
                       const unsigned char *iv, const unsigned char *in,
                       size_t size, unsigned char *out, unsigned char *tag) {
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  /* The context is the AEAD's mutable part; its key is not. */
+  kv_aead_t *mutable_aead = (kv_aead_t *)aead;
+  EVP_CIPHER_CTX *ctx = cipher_ctx(mutable_aead, encrypt, iv);
   static const unsigned char empty[1];
-  int n, ok = ctx &&
-              EVP_CipherInit_ex2(ctx, aead->cipher, aead->key, iv, encrypt,
-                                 NULL) == 1;
+  int n, ok = ctx != NULL;
   bool siv = aead->alg == KV_DEK_AES256_SIV;
   if (ok && !encrypt)
     ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
@@ -258,7 +293,8 @@ static int run_cipher(const kv_aead_t *aead, bool encrypt,
   if (ok && encrypt)
     ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
                              siv ? SIV_SIZE : GCM_TAG_SIZE, tag) == 1;
-  EVP_CIPHER_CTX_free(ctx);
+  if (ctx)
+    cipher_ctx_done(mutable_aead, ctx, ok);
   return ok;
 }
 
@@ -275,7 +311,7 @@ kavro_err_t kv_aead_encrypt(const kv_aead_t *aead,
                  : siv_of_empty(aead, out))
                ? KAVRO_OK
                : crypto_failed(error, "AES-SIV encryption");
-  kavro_err_t err = kv_random_bytes(out, GCM_IV_SIZE, error);
+  kavro_err_t err = random_iv(out, error);
   if (err)
     return err;
   return run_cipher(aead, true, out, plaintext, size, out + GCM_IV_SIZE,
@@ -351,6 +387,38 @@ kavro_err_t kv_random_bytes(unsigned char *out, size_t size,
   return RAND_bytes(out, (int)size) == 1
              ? KAVRO_OK
              : crypto_failed(error, "drawing random bytes");
+}
+
+/* GCM's IVs come from a per-thread store filled from OpenSSL's DRBG in
+ * bulk: a draw per field costs as much as the rest of its encryption.
+ * IVs are no secret (they travel with the ciphertext); they must never
+ * repeat, so a forked child, which would share its parent's store, empties
+ * it first. */
+#define IV_STORE 3072
+
+static _Thread_local struct {
+  unsigned char bytes[IV_STORE];
+  size_t left;
+} iv_store;
+
+static void iv_store_forget(void) { iv_store.left = 0; }
+
+static void iv_store_watch_forks(void) {
+  pthread_atfork(NULL, NULL, iv_store_forget);
+}
+
+static kavro_err_t random_iv(unsigned char *iv, kavro_error_t *error) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, iv_store_watch_forks);
+  if (iv_store.left < GCM_IV_SIZE) {
+    kavro_err_t err = kv_random_bytes(iv_store.bytes, IV_STORE, error);
+    if (err)
+      return err;
+    iv_store.left = IV_STORE;
+  }
+  iv_store.left -= GCM_IV_SIZE;
+  memcpy(iv, iv_store.bytes + iv_store.left, GCM_IV_SIZE);
+  return KAVRO_OK;
 }
 
 /* ---- base64 ---------------------------------------------------------------- */

@@ -102,16 +102,34 @@ static kavro_err_t after_rule(kavro_rule_ctx_t *ctx, bool failed,
 
 /* ---- field executors -------------------------------------------------------- */
 
+/* One step of the walk's path: a field's or map key's name, or an array
+ * index when @name is NULL.  Rendered as text only for a failure. */
+typedef struct kv_step_s {
+  const char *name;
+  size_t index;
+} kv_step_t;
+
+/* Steps kept; deeper ones are walked but left out of a failure's path. */
+#define KV_WALK_STEPS 64
+
 typedef struct kv_walk_s {
   kavro_rule_ctx_t *ctx;
   const kavro_rule_executor_t *x;
   kavro_error_t *cause;
   kavro_err_t err; /* the executor's failure */
   bool passed;
-  char path[KAVRO_ERROR_PATH_LENGTH];
-  size_t path_length;
-  char failed_at[KAVRO_ERROR_PATH_LENGTH]; /* the path of the failure */
+  size_t depth;
+  kv_step_t steps[KV_WALK_STEPS];
+  char *failed_at; /* the path of the failure (KAVRO_ERROR_PATH_LENGTH) */
 } kv_walk_t;
+
+/* A field as the walk hands it down: the executor's view, and what its
+ * full name is made of, made only when an executor is called. */
+typedef struct kv_walk_field_s {
+  kavro_rule_field_t field;
+  const char *record; /* the record's full name */
+  char full_name[512];
+} kv_walk_field_t;
 
 static const char *type_name(const kv_node_t *node) {
   switch (node->type) {
@@ -159,35 +177,44 @@ static bool meets(const char *const *tags, size_t n, const kv_rule_t *r) {
   return false;
 }
 
-/* Append "/@segment" (JSON-pointer escaped) to the walk's path; returns
- * the length to go back to. */
-static size_t path_push(kv_walk_t *w, const char *segment) {
-  size_t mark = w->path_length;
-  size_t room = sizeof(w->path) - 1;
-  if (w->path_length < room)
-    w->path[w->path_length++] = '/';
-  for (const char *s = segment; *s && w->path_length + 2 <= room; s++) {
-    if (*s == '~' || *s == '/') {
-      w->path[w->path_length++] = '~';
-      w->path[w->path_length++] = *s == '~' ? '0' : '1';
-    } else {
-      w->path[w->path_length++] = *s;
-    }
-  }
-  w->path[w->path_length] = '\0';
-  return mark;
+static void step_push(kv_walk_t *w, const char *name, size_t index) {
+  if (w->depth < KV_WALK_STEPS)
+    w->steps[w->depth] = (kv_step_t){name, index};
+  w->depth++;
 }
 
-static void path_pop(kv_walk_t *w, size_t mark) {
-  w->path_length = mark;
-  w->path[mark] = '\0';
+static void step_pop(kv_walk_t *w) { w->depth--; }
+
+/* The walk's path as a JSON pointer ('~' as ~0, '/' as ~1) into @out
+ * (KAVRO_ERROR_PATH_LENGTH bytes, cut where it does not fit). */
+static void render_path(const kv_walk_t *w, char *out) {
+  size_t n = 0, room = KAVRO_ERROR_PATH_LENGTH - 1;
+  size_t steps = w->depth < KV_WALK_STEPS ? w->depth : KV_WALK_STEPS;
+  for (size_t i = 0; i < steps && n < room; i++) {
+    char index[24];
+    const char *s = w->steps[i].name;
+    if (!s) {
+      snprintf(index, sizeof(index), "%zu", w->steps[i].index);
+      s = index;
+    }
+    out[n++] = '/';
+    for (; *s && n + 2 <= room; s++) {
+      if (*s == '~' || *s == '/') {
+        out[n++] = '~';
+        out[n++] = *s == '~' ? '0' : '1';
+      } else {
+        out[n++] = *s;
+      }
+    }
+  }
+  out[n] = '\0';
 }
 
 static void walk(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
-                 kavro_rule_field_t *field, bool in_collection);
+                 kv_walk_field_t *field, bool in_collection);
 
 static void walk_record(kv_walk_t *w, const kv_node_t *node,
-                        avro_value_t *value, kavro_rule_field_t *outer) {
+                        avro_value_t *value, kv_walk_field_t *outer) {
   const kv_rule_t *r = w->ctx->rule;
   for (size_t i = 0; i < node->field_count && !w->err && w->passed; i++) {
     const kv_field_t *f = &node->fields[i];
@@ -197,22 +224,23 @@ static void walk_record(kv_walk_t *w, const kv_node_t *node,
     const kv_field_tags_t *ft = kv_ruleset_field_tags(w->ctx->set, f);
     const char *const *tags = ft ? ft->tags : NULL;
     size_t tag_count = ft ? ft->count : 0;
-    char full[512];
-    snprintf(full, sizeof(full), "%s.%s", node->fullname, f->name);
-    kavro_rule_field_t mine = {f->name, full, type_name(f->type), tags,
-                               tag_count, value};
+    /* Member by member: an initializer would clear full_name. */
+    kv_walk_field_t mine;
+    mine.field = (kavro_rule_field_t){f->name, NULL, type_name(f->type), tags,
+                                      tag_count, value};
+    mine.record = node->fullname;
     /* Java's enterField(): a primitive field whose tags miss the rule's
      * gets no context of its own; the enclosing field's stays current. */
     bool own = !is_primitive(f->type) || !r->tag_count ||
                meets(tags, tag_count, r);
-    size_t mark = path_push(w, f->name);
+    step_push(w, f->name, 0);
     walk(w, f->type, &child, own ? &mine : outer, false);
-    path_pop(w, mark);
+    step_pop(w);
   }
 }
 
 static void walk_items(kv_walk_t *w, const kv_node_t *node,
-                       avro_value_t *value, kavro_rule_field_t *field) {
+                       avro_value_t *value, kv_walk_field_t *field) {
   size_t n = 0;
   avro_value_get_size(value, &n);
   for (size_t i = 0; i < n && !w->err && w->passed; i++) {
@@ -220,20 +248,39 @@ static void walk_items(kv_walk_t *w, const kv_node_t *node,
     const char *key = NULL;
     if (avro_value_get_by_index(value, i, &item, &key) != 0)
       continue;
-    char index[24];
-    snprintf(index, sizeof(index), "%zu", i);
-    size_t mark = path_push(w, node->type == KAVRO_MAP && key ? key : index);
+    step_push(w, node->type == KAVRO_MAP ? key : NULL, i);
     walk(w, node->items, &item, field, true);
-    path_pop(w, mark);
+    step_pop(w);
   }
 }
 
+/* "RECORD.FIELD" into @wf's buffer (cut to fit): without printf, which
+ * would cost as much as the rest of the walk. */
+static const char *full_name(kv_walk_field_t *wf) {
+  size_t room = sizeof(wf->full_name) - 1;
+  size_t r = strlen(wf->record), f = strlen(wf->field.name);
+  if (r > room)
+    r = room;
+  memcpy(wf->full_name, wf->record, r);
+  size_t n = r;
+  if (n < room)
+    wf->full_name[n++] = '.';
+  if (f > room - n)
+    f = room - n;
+  memcpy(wf->full_name + n, wf->field.name, f);
+  wf->full_name[n + f] = '\0';
+  return wf->full_name;
+}
+
 static void walk_leaf(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
-                      kavro_rule_field_t *field, bool in_collection) {
+                      kv_walk_field_t *wf, bool in_collection) {
   const kv_rule_t *r = w->ctx->rule;
+  kavro_rule_field_t *field = wf ? &wf->field : NULL;
   if (!field || (r->tag_count && !meets(field->tags, field->tag_count, r)))
     return;
   field->type_name = type_name(node);
+  if (!field->full_name)
+    field->full_name = full_name(wf);
   bool passed = true;
   kavro_err_t err = w->x->execute_field(w->x->opaque, w->ctx, field, value,
                                         &passed, w->cause);
@@ -244,13 +291,13 @@ static void walk_leaf(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
   else if (r->kind == KAVRO_RULE_CONDITION && !passed && !in_collection)
     w->passed = false;
   if (w->err != KAVRO_OK || !w->passed)
-    memcpy(w->failed_at, w->path, sizeof(w->path));
+    render_path(w, w->failed_at);
 }
 
 static void walk(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
-                 kavro_rule_field_t *field, bool in_collection) {
+                 kv_walk_field_t *field, bool in_collection) {
   if (field)
-    field->type_name = type_name(node);
+    field->field.type_name = type_name(node);
   switch (node->type) {
   case KAVRO_RECORD:
     walk_record(w, node, value, field);
@@ -294,9 +341,16 @@ static bool run_fields(kavro_rule_ctx_t *ctx, avro_value_t *message,
                        kavro_error_t *cause,
                        char failed_at[KAVRO_ERROR_PATH_LENGTH]) {
   const kv_rule_t *r = ctx->rule;
-  kv_walk_t w = {ctx, executor_of(r), cause, KAVRO_OK, true, "", 0, ""};
+  kv_walk_t w;
+  w.ctx = ctx;
+  w.x = executor_of(r);
+  w.cause = cause;
+  w.err = KAVRO_OK;
+  w.passed = true;
+  w.depth = 0;
+  w.failed_at = failed_at;
+  failed_at[0] = '\0';
   walk(&w, kv_schema_root(ctx->set->schema), message, NULL, false);
-  memcpy(failed_at, w.failed_at, sizeof(w.failed_at));
   if (w.err != KAVRO_OK && !*cause->text)
     kv_error_set(cause, w.err, "the %s executor failed", r->type);
   return w.err != KAVRO_OK || !w.passed;

@@ -836,22 +836,12 @@ static kavro_err_t explain_failure(const kavro_schema_t *schema,
   return kv_error_set(error, err, "encoding failed");
 }
 
-/* Run @e's rules over the message *@valuep: over a copy when they may
- * change it (*@valuep then points at the copy), so that the caller's
- * value stays as it was. */
-static kavro_err_t run_rules(kv_hot_t *e, const char *topic, bool is_key,
-                             const avro_value_t **valuep,
-                             kavro_error_t *error) {
+/* Run @e's conditions over the caller's @value, which they only read. */
+static kavro_err_t run_conditions(kv_hot_t *e, const char *topic, bool is_key,
+                                  const avro_value_t *value,
+                                  kavro_error_t *error) {
   kv_rule_call_t call = {topic ? topic : "", is_key, NULL, 0, e->subject};
-  if (!kv_ruleset_transforms(e->rules))
-    /* Conditions only: they read the message and leave it alone. */
-    return kv_ruleset_run(e->rules, &call, (avro_value_t *)*valuep, error);
-  if (avro_value_copy(&e->scratch, *valuep) != 0)
-    return kv_error_set(error, KAVRO_ERR_ENCODE,
-                        "the value does not fit %s: %s",
-                        kavro_schema_name(e->schema), avro_strerror());
-  *valuep = &e->scratch;
-  return kv_ruleset_run(e->rules, &call, &e->scratch, error);
+  return kv_ruleset_run(e->rules, &call, (avro_value_t *)value, error);
 }
 
 /* ---- typed records with rules (serde_serializer_int.h) ------------------- */
@@ -910,11 +900,13 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
   const kavro_serializer_framing_t *f = &e->framing;
   if (!framing && f->header_name)
     return kv_serializer_header_refused(is_key, error);
-  if (e->rules) {
-    err = run_rules(e, topic, is_key, &value, error);
-    if (err != KAVRO_OK)
-      return err;
-  }
+  /* Transforms run over the body read back into the entry's own value,
+   * as typed records' do: the caller's value stays as it was, and the
+   * warm copy allocates nothing. */
+  bool transforms = e->rules && kv_ruleset_transforms(e->rules);
+  if (e->rules && !transforms &&
+      (err = run_conditions(e, topic, is_key, value, error)) != KAVRO_OK)
+    return err;
   err = kv_buf_reserve(out, f->prefix_size);
   if (err == KAVRO_OK) {
     if (f->prefix_size)
@@ -927,6 +919,10 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
     out->length = 0;
     return explain_failure(schema, value, out, f->prefix_size, err, error);
   }
+  if (transforms &&
+      (err = kv_serializer_rules_apply(ser, e, topic, out, f->prefix_size,
+                                       error)) != KAVRO_OK)
+    return err;
   if (framing)
     *framing = *f;
   return KAVRO_OK;
