@@ -292,7 +292,8 @@ const kv_builtin_t kv_cel_builtin = {
     {cel_execute, NULL, NULL, NULL},
     prepare_message,
     message_vars,
-    MSG_VARS};
+    MSG_VARS,
+    NULL};
 
 const kv_builtin_t kv_cel_field_builtin = {
     {KV_PLUGIN_EXECUTOR, "CEL_FIELD", NULL,
@@ -300,4 +301,5 @@ const kv_builtin_t kv_cel_field_builtin = {
     {NULL, cel_execute_field, NULL, NULL},
     prepare_field,
     field_vars,
-    FIELD_VARS};
+    FIELD_VARS,
+    NULL};

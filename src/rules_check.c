@@ -71,7 +71,8 @@ typedef struct checker_s {
 
 static const char *const problem_names[] = {
     "MALFORMED",   "UNKNOWN_KIND",    "UNKNOWN_MODE", "NO_EXECUTOR",
-    "CEL_SYNTAX",  "CEL_UNSUPPORTED", "UNKNOWN_TAG",  "UNKNOWN_ACTION"};
+    "CEL_SYNTAX",  "CEL_UNSUPPORTED", "UNKNOWN_TAG",  "UNKNOWN_ACTION",
+    "BAD_PARAM"};
 
 const char *kavro_rule_problem_name(kavro_rule_problem_t kind) {
   return (unsigned)kind < sizeof(problem_names) / sizeof(*problem_names)
@@ -384,7 +385,7 @@ static const kv_builtin_t *check_executor(checker_t *c, const rule_list_t *list,
           r->type,
           migration ? " (a migration rule needs one registered with "
                       "kavro_conf_add_rule_executor())"
-                    : " (built in: CEL, CEL_FIELD)",
+                    : " (built in: CEL, CEL_FIELD, ENCRYPT)",
           outcome);
   return NULL;
 }
@@ -420,6 +421,21 @@ static bool check_cel_part(checker_t *c, const kv_builtin_t *b,
             "so a schema with this rule set is refused: %.400s",
             r->name, r->type, what, why.text);
   return true;
+}
+
+/* The parameters of a rule whose built-in executor checks them
+ * (ENCRYPT's). */
+static void check_params(checker_t *c, const kv_builtin_t *b, kv_rule_t *r,
+                         const json_t *rule, const char *at) {
+  kavro_error_t why;
+  kv_error_clear(&why);
+  char pointer[KAVRO_ERROR_PATH_LENGTH];
+  snprintf(pointer, sizeof(pointer), "%s/params", at);
+  if (!b->check(c->set, r, &why))
+    finding(c, KAVRO_RULE_PROBLEM_BAD_PARAM, r->name,
+            json_is_object(json_object_get(rule, "params")) ? pointer : at,
+            "rule \"%.100s\" (%.32s) fails on every message: %.400s",
+            r->name, r->type, why.text);
 }
 
 /* The expression of a CEL or CEL_FIELD rule: guard and body compile, and
@@ -544,8 +560,11 @@ static void check_rule(checker_t *c, const rule_list_t *list, size_t index,
     return; /* the registry refuses it: what would run it is moot */
   const kv_builtin_t *builtin = check_executor(c, list, &r, on_failure, at);
   const json_t *expr = json_object_get(rule, "expr");
-  if (builtin && (!expr || json_is_string(expr) || json_is_null(expr)))
+  if (builtin && builtin->vars &&
+      (!expr || json_is_string(expr) || json_is_null(expr)))
     check_cel(c, builtin, &r, kind_known, at);
+  else if (builtin && builtin->check)
+    check_params(c, builtin, &r, rule, at);
 }
 
 /* ---- the rule set -------------------------------------------------------- */

@@ -128,6 +128,14 @@ static void read_params(encrypt_rule_t *er, const kavro_rule_ctx_t *ctx,
   }
 }
 
+static bool check(const kv_ruleset_t *set, const kv_rule_t *r,
+                  kavro_error_t *why) {
+  encrypt_rule_t er = {0};
+  kavro_rule_ctx_t ctx = {.set = set, .rule = r};
+  read_params(&er, &ctx, why);
+  return why->code == KAVRO_OK;
+}
+
 static kavro_err_t prepare(const kv_ruleset_t *set, kv_rule_t *r,
                            kavro_error_t *verdict) {
   encrypt_rule_t *er = calloc(1, sizeof(*er));
@@ -305,7 +313,14 @@ static kavro_err_t kms_run(const kavro_rule_ctx_t *ctx, const kavro_kek_t *kek,
 
 /* ---- KEKs and DEKs ------------------------------------------------------------ */
 
-static bool not_found(kavro_err_t err) { return err == 40470 || err == 40471; }
+/* The registry answers 40470 for a KEK or a DEK it does not have. */
+static bool not_found(kavro_err_t err) {
+  return err == KAVRO_ERR_KEK_NOT_FOUND;
+}
+
+/* Its answer to a second registration of a KEK or of a DEK version:
+ * another producer was first. */
+static bool exists(kavro_err_t err) { return err == KAVRO_ERR_KEY_EXISTS; }
 
 /* The rule's KEK: from the registry, registered first by a producer that
  * has its KMS type and key id; it must match them when the rule names
@@ -331,7 +346,7 @@ static kavro_err_t get_kek(const encrypt_rule_t *er, const kavro_rule_ctx_t *ctx
                         .kms_type = (char *)type,
                         .kms_key_id = (char *)key_id};
     err = kavro_registry_register_kek(registry, &want, kekp, error);
-    if (err == 40970 || err == 409) /* another producer was first */
+    if (exists(err))
       err = kavro_registry_get_kek(registry, er->kek_name, false, kekp, error);
   }
   if (err)
@@ -422,7 +437,7 @@ static kavro_err_t writer_dek(const encrypt_rule_t *er,
   err = kavro_registry_register_dek(registry, er->kek_name, subject,
                                     old ? old->version + 1 : 1, alg, wrapped,
                                     &made, error);
-  if (err == 40971 || err == 409) /* another producer was first */
+  if (exists(err))
     err = kavro_registry_get_dek(registry, er->kek_name, subject, want, alg,
                                  false, &made, error);
   if (err && old) /* keep writing with the expired one, as the peers do */
@@ -734,4 +749,5 @@ const kv_builtin_t kv_encrypt_builtin = {
     {NULL, encrypt_field, NULL, NULL},
     prepare,
     NULL,
-    0};
+    0,
+    check};

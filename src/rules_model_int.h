@@ -102,9 +102,14 @@ typedef struct kv_builtin_s {
    * return than KAVRO_OK is the verdict refusing the set, in @verdict. */
   kavro_err_t (*prepare)(const kv_ruleset_t *set, kv_rule_t *r,
                          kavro_error_t *verdict);
-  /* The CEL variables its expressions may use, in binding order. */
+  /* The CEL variables its expressions may use, in binding order (NULL
+   * for an executor without expressions). */
   const char *const *vars;
   size_t nvars;
+  /* Whether @r can run at all (its parameters); false with @why when it
+   * would fail on every message.  NULL: nothing to check. */
+  bool (*check)(const kv_ruleset_t *set, const kv_rule_t *r,
+                kavro_error_t *why);
 } kv_builtin_t;
 
 /* A CEL rule's expression as the built-in executors split it (Java's

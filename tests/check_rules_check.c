@@ -100,7 +100,12 @@ static const char sound_set[] =
     "  {\"name\": \"emailShape\", \"kind\": \"CONDITION\", \"type\": \"CEL_FIELD\",\n"
     "   \"tags\": [\"PII\"], \"disabled\": true, \"params\": {\"a\": \"b\"},\n"
     "   \"doc\": \"an e-mail\",\n"
-    "   \"expr\": \"name != 'email' || value.matches('^[^@]+@[^@]+$')\"}\n"
+    "   \"expr\": \"name != 'email' || value.matches('^[^@]+@[^@]+$')\"},\n"
+    "  {\"name\": \"encryptPii\", \"kind\": \"TRANSFORM\", \"mode\": \"WRITEREAD\",\n"
+    "   \"type\": \"ENCRYPT\", \"tags\": [\"PII\"], \"params\": {\n"
+    "    \"encrypt.kek.name\": \"shop\", \"encrypt.kms.type\": \"local-kms\",\n"
+    "    \"encrypt.kms.key.id\": \"k1\", \"encrypt.dek.algorithm\": \"AES256_SIV\",\n"
+    "    \"encrypt.dek.expiry.days\": \"90\"}}\n"
     "]}\n";
 static const char contact_metadata[] =
     "{\"tags\": {\"shop.Customer.phone\": [\"CONTACT\"]}}";
@@ -179,6 +184,20 @@ static const struct {
      " \"tags\": [\"PII\", \"PIII\"], \"expr\": \"value\"}",
      NULL, KAVRO_RULE_PROBLEM_UNKNOWN_TAG, "/domainRules/0/tags/1",
      "\"PIII\"", "no field of the schema has tag \"PIII\""},
+    /* ENCRYPT's parameters, as its executor reads them. */
+    {"{\"name\": \"r\", \"kind\": \"TRANSFORM\", \"type\": \"ENCRYPT\",\n"
+     " \"tags\": [\"PII\"], \"params\": {\"encrypt.kms.type\": \"local-kms\"}}",
+     NULL, KAVRO_RULE_PROBLEM_BAD_PARAM, "/domainRules/0/params",
+     "\"params\"", "no kek name found"},
+    {"{\"name\": \"r\", \"kind\": \"TRANSFORM\", \"type\": \"ENCRYPT\",\n"
+     " \"tags\": [\"PII\"], \"params\": {\"encrypt.kek.name\": \"k\",\n"
+     " \"encrypt.dek.expiry.days\": \"-3\"}}",
+     NULL, KAVRO_RULE_PROBLEM_BAD_PARAM, "/domainRules/0/params",
+     "\"params\"", "negative expiry days"},
+    {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"ENCRYPT\",\n"
+     " \"tags\": [\"PII\"]}",
+     NULL, KAVRO_RULE_PROBLEM_BAD_PARAM, "/domainRules/0", "{\"name\": \"r\"",
+     "transforms, not conditions"},
     {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"CEL\",\n"
      " \"expr\": \"true\", \"onFailure\": \"DLQ2\"}",
      NULL, KAVRO_RULE_PROBLEM_UNKNOWN_ACTION, "/domainRules/0/onFailure",

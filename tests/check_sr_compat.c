@@ -448,7 +448,8 @@ START_TEST(test_help) {
       "null-not-first", "enum-without-default", "unportable-name", "missing-doc",
       "duplicate-type", "schema-warning", "invalid-disable", "rule-malformed",
       "rule-unknown-kind", "rule-unknown-mode", "rule-no-executor", "rule-cel-syntax",
-      "rule-cel-unsupported", "rule-unknown-tag", "rule-unknown-action"};
+      "rule-cel-unsupported", "rule-unknown-tag", "rule-unknown-action",
+      "rule-bad-param"};
   for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
     assert_contains(r.out, ids[i]);
   run_free(&r);
@@ -3347,6 +3348,12 @@ static const struct {
      "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"CONDITION\",\n"
      "  \"type\": \"CEL\", \"expr\": \"true\", \"onFailure\": \"PAGE\"}]}\n",
      "/domainRules/0/onFailure", "\"onFailure\""},
+    {"rule-bad-param",
+     "{\"domainRules\": [\n {\"name\": \"r\", \"kind\": \"TRANSFORM\",\n"
+     "  \"type\": \"ENCRYPT\", \"tags\": [\"PII\"],\n"
+     "  \"params\": {\"encrypt.kek.name\": \"k\",\n"
+     "   \"encrypt.dek.algorithm\": \"AES512\"}}]}\n",
+     "/domainRules/0/params", "\"params\""},
 };
 
 START_TEST(test_lint_rule_set_fires) {

@@ -354,7 +354,8 @@ typedef enum kavro_rule_problem_e {
   /** A `mode` other than WRITE, READ, WRITEREAD, UPGRADE, DOWNGRADE and
    *  UPDOWN. */
   KAVRO_RULE_PROBLEM_UNKNOWN_MODE,
-  /** A `type` no executor runs: neither built in (CEL, CEL_FIELD) nor
+  /** A `type` no executor runs: neither built in (CEL, CEL_FIELD,
+   *  ENCRYPT) nor
    *  registered in the conf with one that fits the rule (a migration
    *  needs `migrate`); also every encoding rule, which kavro does not
    *  run.  The schema is refused unless the rule's onFailure is NONE,
@@ -375,7 +376,13 @@ typedef enum kavro_rule_problem_e {
   KAVRO_RULE_PROBLEM_UNKNOWN_TAG,
   /** An onSuccess or onFailure action (either side of "A,B") other than
    *  NONE, ERROR, DLQ and the actions registered in the conf. */
-  KAVRO_RULE_PROBLEM_UNKNOWN_ACTION
+  KAVRO_RULE_PROBLEM_UNKNOWN_ACTION,
+  /** A parameter a built-in executor cannot run with, so that the rule
+   *  fails on every message: an ENCRYPT rule without `encrypt.kek.name`,
+   *  with an `encrypt.dek.algorithm` other than AES128_GCM, AES256_GCM
+   *  and AES256_SIV, an `encrypt.dek.expiry.days` that is not a
+   *  non-negative number, or of kind CONDITION. */
+  KAVRO_RULE_PROBLEM_BAD_PARAM
 } kavro_rule_problem_t;
 
 /** "MALFORMED", "UNKNOWN_KIND", ...  Static storage; "UNKNOWN" for a

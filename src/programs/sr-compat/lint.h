@@ -35,6 +35,7 @@ typedef enum sc_lint_rule_e {
   SC_LINT_RULE_CEL_UNSUPPORTED,
   SC_LINT_RULE_UNKNOWN_TAG,
   SC_LINT_RULE_UNKNOWN_ACTION,
+  SC_LINT_RULE_BAD_PARAM,
   SC_LINT_RULE_COUNT
 } sc_lint_rule_t;
 

@@ -31,7 +31,7 @@ static const struct {
          "UPGRADE, DOWNGRADE or UPDOWN (migration rules)"},
     [KAVRO_RULE_PROBLEM_NO_EXECUTOR] =
         {SC_LINT_RULE_NO_EXECUTOR,
-         "use a type kavro runs (CEL, CEL_FIELD), or make sure every client "
+         "use a type kavro runs (CEL, CEL_FIELD, ENCRYPT), or make sure every client "
          "of the topic registers an executor for it "
          "(kavro_conf_add_rule_executor())"},
     [KAVRO_RULE_PROBLEM_CEL_SYNTAX] =
@@ -51,6 +51,13 @@ static const struct {
         {SC_LINT_RULE_UNKNOWN_ACTION,
          "use NONE, ERROR or DLQ, or make sure every client of the topic "
          "registers the action (kavro_conf_add_rule_action())"},
+    [KAVRO_RULE_PROBLEM_BAD_PARAM] =
+        {SC_LINT_RULE_BAD_PARAM,
+         "give the rule the parameters its executor needs (ENCRYPT: "
+         "encrypt.kek.name, and encrypt.kms.type and encrypt.kms.key.id for "
+         "the producer that makes the KEK; encrypt.dek.algorithm AES128_GCM, "
+         "AES256_GCM or AES256_SIV; encrypt.dek.expiry.days a number of "
+         "days)"},
 };
 
 /* A finding of @unit for @f. */

@@ -59,7 +59,7 @@ const sc_lint_rule_info_t sc_lint_rules[SC_LINT_RULE_COUNT] = {
     [SC_LINT_RULE_NO_EXECUTOR] =
         {"rule-no-executor", true,
          "--rule-set: a rule type kavro has no executor for (built in: CEL, "
-         "CEL_FIELD), or an encoding rule"},
+         "CEL_FIELD, ENCRYPT), or an encoding rule"},
     [SC_LINT_RULE_CEL_SYNTAX] =
         {"rule-cel-syntax", true,
          "--rule-set: a CEL or CEL_FIELD expression (or guard) that does not "
@@ -74,6 +74,11 @@ const sc_lint_rule_info_t sc_lint_rules[SC_LINT_RULE_COUNT] = {
         {"rule-unknown-action", true,
          "--rule-set: an onSuccess or onFailure action other than NONE, "
          "ERROR and DLQ"},
+    [SC_LINT_RULE_BAD_PARAM] =
+        {"rule-bad-param", true,
+         "--rule-set: a parameter a built-in executor cannot run with (an "
+         "ENCRYPT rule without encrypt.kek.name, an unknown "
+         "encrypt.dek.algorithm, a bad encrypt.dek.expiry.days)"},
 };
 
 int sc_lint_rule_find(const char *id) {
