@@ -230,16 +230,57 @@ typedef struct dek_request_s {
 
 static void sort_strings(json_t *array);
 
-static void list_kek_names(const dek_request_t *r, kv_reply_t *reply) {
-  json_t *names = json_array();
-  const char *name;
-  json_t *kek;
-  json_object_foreach(r->deks->keks, name, kek) {
-    if (r->lookup_deleted || !is_deleted(kek))
-      json_array_append_new(names, json_string(name));
+/* Answer @list (stolen) from ?offset= on, at most ?limit= items (a
+ * limit not above 0: all), as the registry pages its lists. */
+static void reply_page(json_t *list, const char *query, kv_reply_t *reply) {
+  char *offset_text = kv_query_text(query, "offset");
+  char *limit_text = kv_query_text(query, "limit");
+  long offset = offset_text ? strtol(offset_text, NULL, 10) : 0;
+  long limit = limit_text ? strtol(limit_text, NULL, 10) : -1;
+  free(offset_text);
+  free(limit_text);
+  for (long i = 0; list && i < offset && json_array_size(list); i++)
+    json_array_remove(list, 0);
+  while (list && limit > 0 && json_array_size(list) > (size_t)limit)
+    json_array_remove(list, json_array_size(list) - 1);
+  kv_reply_json(reply, list);
+}
+
+static bool has_prefix(const char *subject, const json_t *prefixes) {
+  size_t i;
+  const json_t *prefix;
+  json_array_foreach(prefixes, i, prefix) {
+    const char *text = json_string_value(prefix);
+    if (strncmp(subject, text, strlen(text)) == 0)
+      return true;
   }
+  return false;
+}
+
+/* GET /keks: every KEK, or with ?subjectPrefix= (repeatable) the KEKs of
+ * the DEKs whose subject starts with one of the prefixes. */
+static void list_kek_names(const dek_request_t *r, const char *query,
+                           kv_reply_t *reply) {
+  json_t *names = json_array(), *prefixes = kv_query_texts(query,
+                                                          "subjectPrefix");
+  const char *name;
+  json_t *key;
+  size_t i;
+  if (json_array_size(prefixes)) {
+    json_array_foreach(r->deks->deks, i, key) {
+      if ((r->lookup_deleted || !is_deleted(key)) &&
+          has_prefix(text_of(key, "subject"), prefixes))
+        json_array_append(names, json_object_get(key, "kekName"));
+    }
+  } else {
+    json_object_foreach(r->deks->keks, name, key) {
+      if (r->lookup_deleted || !is_deleted(key))
+        json_array_append_new(names, json_string(name));
+    }
+  }
+  json_decref(prefixes);
   sort_strings(names);
-  kv_reply_json(reply, names);
+  reply_page(names, query, reply);
 }
 
 static int compare_strings(const void *a, const void *b) {
@@ -496,7 +537,8 @@ static void undelete_kek(const dek_request_t *r, kv_reply_t *reply) {
   kv_reply_no_content(reply);
 }
 
-static void list_dek_subjects(const dek_request_t *r, kv_reply_t *reply) {
+static void list_dek_subjects(const dek_request_t *r, const char *query,
+                              kv_reply_t *reply) {
   if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
     not_found(reply, r->kek);
     return;
@@ -508,7 +550,7 @@ static void list_dek_subjects(const dek_request_t *r, kv_reply_t *reply) {
       json_array_append(subjects, json_object_get(dek, "subject"));
   }
   sort_strings(subjects);
-  kv_reply_json(reply, subjects);
+  reply_page(subjects, query, reply);
 }
 
 static int compare_ints(const void *a, const void *b) {
@@ -516,7 +558,8 @@ static int compare_ints(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void list_dek_versions(const dek_request_t *r, kv_reply_t *reply) {
+static void list_dek_versions(const dek_request_t *r, const char *query,
+                              kv_reply_t *reply) {
   if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
     not_found(reply, r->kek);
     return;
@@ -535,7 +578,7 @@ static void list_dek_versions(const dek_request_t *r, kv_reply_t *reply) {
   for (i = 0; list && i < count; i++)
     json_array_append_new(list, json_integer(versions[i]));
   free(versions);
-  kv_reply_json(reply, list);
+  reply_page(list, query, reply);
 }
 
 /* GET a DEK: the KEK shown under ?deleted, then the DEK; a shared KEK's
@@ -727,7 +770,7 @@ static void dispatch(const dek_request_t *r, const char *query,
                      kv_reply_t *reply) {
   switch (r->route->endpoint) {
   case KV_EP_KEKS:
-    list_kek_names(r, reply);
+    list_kek_names(r, query, reply);
     break;
   case KV_EP_CREATE_KEK:
     create_kek(r, kv_query_flag(query, "testSharing"), reply);
@@ -749,7 +792,7 @@ static void dispatch(const dek_request_t *r, const char *query,
     undelete_kek(r, reply);
     break;
   case KV_EP_DEK_SUBJECTS:
-    list_dek_subjects(r, reply);
+    list_dek_subjects(r, query, reply);
     break;
   case KV_EP_CREATE_DEK_OLD:
     create_dek(r, text_of(r->body, "subject"), false, reply);
@@ -762,7 +805,7 @@ static void dispatch(const dek_request_t *r, const char *query,
     get_dek(r, reply);
     break;
   case KV_EP_DEK_VERSIONS:
-    list_dek_versions(r, reply);
+    list_dek_versions(r, query, reply);
     break;
   case KV_EP_DELETE_DEK:
   case KV_EP_DELETE_DEK_VERSION:

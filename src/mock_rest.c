@@ -526,6 +526,20 @@ char *kv_query_text(const char *query, const char *name) {
   return kv_strbuf_steal(&value);
 }
 
+json_t *kv_query_texts(const char *query, const char *name) {
+  json_t *values = json_array();
+  kv_strbuf_t value = KV_STRBUF_INIT;
+  while (values && next_param(&query, name, &value)) {
+    if (kv_strbuf_failed(&value) ||
+        json_array_append_new(values, json_string(value.data))) {
+      json_decref(values);
+      values = NULL;
+    }
+  }
+  kv_strbuf_free(&value);
+  return values;
+}
+
 /* GET /schemas/ids/{id}[...]?subject=S: looked up in S's context. */
 static void serve_by_id_in(kv_store_t *store, const kv_route_t *route,
                            kv_id_view_t view, const char *query,

@@ -2920,6 +2920,10 @@ START_TEST(test_dek_registry_deks) {
               422);
 
   get_equals(DEK_V1 "/keks/k1/deks", "[\"s1\",\"s2\"]");
+  get_equals(DEK_V1 "/keks/k1/deks?offset=1", "[\"s2\"]");
+  get_equals(DEK_V1 "/keks/k1/deks?limit=1", "[\"s1\"]");
+  get_equals(DEK_V1 "/keks?subjectPrefix=x&subjectPrefix=s2", "[\"k1\"]");
+  get_equals(DEK_V1 "/keks?subjectPrefix=x", "[]");
   answer_is("GET", DEK_V1 "/keks/k1/deks/s1", NULL, s1v1);
   answer_is("GET", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, s1v1);
   answer_is("POST", DEK_V1 "/keks/k1/deks/s1", "{\"version\":3,"
