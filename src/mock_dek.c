@@ -447,8 +447,8 @@ static void create_kek(const dek_request_t *r, bool test_sharing,
     already_exists(reply, name);
     return;
   }
-  if (!kek || json_object_set(r->deks->keks, name, kek)) {
-    json_decref(kek);
+  /* json_object_set_new() takes kek, stored or not. */
+  if (!kek || json_object_set_new(r->deks->keks, name, kek)) {
     kv_reply_json(reply, NULL);
     return;
   }
@@ -490,8 +490,7 @@ static void update_kek(const dek_request_t *r, bool test_sharing,
     kv_reply_json(reply, json_deep_copy(old));
     return;
   }
-  if (!kek || json_object_set(r->deks->keks, r->kek, kek)) {
-    json_decref(kek);
+  if (!kek || json_object_set_new(r->deks->keks, r->kek, kek)) {
     kv_reply_json(reply, NULL);
     return;
   }
@@ -674,9 +673,8 @@ static void create_dek(const dek_request_t *r, const char *subject,
                           (json_int_t)now_ms());
   if (dek && deleted)
     json_object_set_new(dek, "deleted", json_true());
-  if (!dek || (old ? json_array_set(r->deks->deks, index, dek)
-                   : json_array_append(r->deks->deks, dek))) {
-    json_decref(dek);
+  if (!dek || (old ? json_array_set_new(r->deks->deks, index, dek)
+                   : json_array_append_new(r->deks->deks, dek))) {
     kv_reply_json(reply, NULL);
     return;
   }
