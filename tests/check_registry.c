@@ -2647,6 +2647,9 @@ START_TEST(test_dek_registry_keks) {
                    KAVRO_ERR_KEK_NOT_FOUND);
   ck_assert_int_eq(error.http_status, 404);
   ck_assert_ptr_nonnull(strstr(error.text, "Key 'k1' not found"));
+  /* A code the library knows: a definite answer, not retried. */
+  ck_assert_str_eq(kavro_err2name(error.code), "KEK_NOT_FOUND");
+  ck_assert(!kavro_error_is_retriable(&error));
 
   kek = register_kek(reg, "k1", false);
   ck_assert_str_eq(kek->name, "k1");
