@@ -152,9 +152,8 @@ static json_t *load_object(const char *text, size_t length) {
   return root;
 }
 
-/* Parse a Kek reply into a new KEK (@kekp NULL: check it only). */
-static kavro_err_t read_kek(const char *text, size_t length,
-                            kavro_kek_t **kekp, kavro_error_t *error) {
+kavro_err_t kv_answer_kek(const char *text, size_t length, kavro_kek_t **kekp,
+                          kavro_error_t *error) {
   json_t *root = load_object(text, length);
   kavro_kek_t *kek = calloc(1, sizeof(*kek));
   bool nomem = kek == NULL;
@@ -176,9 +175,8 @@ static kavro_err_t read_kek(const char *text, size_t length,
   return KAVRO_OK;
 }
 
-/* Parse a Dek reply into a new DEK (@dekp NULL: check it only). */
-static kavro_err_t read_dek(const char *text, size_t length,
-                            kavro_dek_t **dekp, kavro_error_t *error) {
+kavro_err_t kv_answer_dek(const char *text, size_t length, kavro_dek_t **dekp,
+                          kavro_error_t *error) {
   json_t *root = load_object(text, length);
   kavro_dek_t *dek = calloc(1, sizeof(*dek));
   bool nomem = dek == NULL;
@@ -213,12 +211,12 @@ typedef kavro_err_t (*read_fn)(const char *text, size_t length, void *outp,
 
 static kavro_err_t read_kek_any(const char *text, size_t length, void *outp,
                                 kavro_error_t *error) {
-  return read_kek(text, length, outp, error);
+  return kv_answer_kek(text, length, outp, error);
 }
 
 static kavro_err_t read_dek_any(const char *text, size_t length, void *outp,
                                 kavro_error_t *error) {
-  return read_dek(text, length, outp, error);
+  return kv_answer_dek(text, length, outp, error);
 }
 
 /* ---- requests -------------------------------------------------------------- */
@@ -409,7 +407,7 @@ kavro_err_t kavro_registry_register_kek(kavro_registry_t *reg,
   if (err != KAVRO_OK)
     return err;
   forget_kek(reg, kek->name);
-  err = read_kek(response.body, response.body_length, kekp, error);
+  err = kv_answer_kek(response.body, response.body_length, kekp, error);
   response_release(&response);
   return err;
 }
@@ -627,7 +625,7 @@ static kavro_err_t keep_dek(kavro_registry_t *reg, const char *text,
                             kavro_dek_t **dekp, kavro_error_t *error) {
   kavro_dek_t *dek = NULL;
   kavro_err_t err =
-      read_dek(response->body, response->body_length, &dek, error);
+      kv_answer_dek(response->body, response->body_length, &dek, error);
   if (err != KAVRO_OK)
     return err;
   kv_cache_value_t value = {0};
