@@ -349,16 +349,16 @@ kavro_err_t kavro_registry_get_kek(kavro_registry_t *reg, const char *name,
                     read_kek_any, kekp, error);
 }
 
-/* The body of a KEK's registration (CreateKekRequest).  NULL with @error
- * set when kms_props is not a JSON object, or on OOM. */
-static char *kek_body(const kavro_kek_t *kek, kavro_error_t *error) {
+/* The body of a KEK's registration (CreateKekRequest) into @*bodyp.
+ * KAVRO_ERR_INVALID_ARG when kms_props is not a JSON object. */
+static kavro_err_t kek_body(const kavro_kek_t *kek, char **bodyp,
+                            kavro_error_t *error) {
   json_error_t jerr;
   json_t *props = kek->kms_props ? json_loads(kek->kms_props, 0, &jerr) : NULL;
   if (kek->kms_props && !json_is_object(props)) {
     json_decref(props);
-    kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                 "kms_props is not a JSON object");
-    return NULL;
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "kms_props is not a JSON object");
   }
   json_t *root = json_pack("{s:s, s:s, s:s, s:b}", "name", kek->name,
                            "kmsType", kek->kms_type, "kmsKeyId",
@@ -368,13 +368,12 @@ static char *kek_body(const kavro_kek_t *kek, kavro_error_t *error) {
     ok = json_object_set(root, "kmsProps", props) == 0;
   if (ok && kek->doc)
     ok = json_object_set_new(root, "doc", json_string(kek->doc)) == 0;
-  char *body = ok ? json_dumps(root, JSON_COMPACT) : NULL;
+  *bodyp = ok ? json_dumps(root, JSON_COMPACT) : NULL;
   json_decref(props);
   json_decref(root);
-  if (!body)
-    kv_error_set(error, KAVRO_ERR_NOMEM,
-                 "out of memory, or a string not UTF-8");
-  return body;
+  return *bodyp ? KAVRO_OK
+                : kv_error_set(error, KAVRO_ERR_NOMEM,
+                               "out of memory, or a string not UTF-8");
 }
 
 /* Forget every cached answer about the KEK @name. */
@@ -395,13 +394,14 @@ kavro_err_t kavro_registry_register_kek(kavro_registry_t *reg,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument, or a KEK without name, kms_type or "
                         "kms_key_id");
-  char *body = kek_body(kek, error);
-  if (!body)
-    return error ? error->code : KAVRO_ERR_INVALID_ARG;
+  char *body = NULL;
+  kavro_err_t err = kek_body(kek, &body, error);
+  if (err != KAVRO_OK)
+    return err;
   kv_strbuf_t path = KV_STRBUF_INIT;
   kv_strbuf_puts(&path, DEK_PATH);
   kv_http_response_t response;
-  kavro_err_t err = request(reg, "POST", &path, NULL, body, &response, error);
+  err = request(reg, "POST", &path, NULL, body, &response, error);
   kv_strbuf_free(&path);
   free(body);
   if (err != KAVRO_OK)
