@@ -383,18 +383,20 @@ static json_t *kek_entity(const char *name, const char *type, const char *id,
   return kek;
 }
 
+/* Whether member @key of @a and @b is the same, or absent from both. */
+static bool same_member(const json_t *a, const json_t *b, const char *key) {
+  const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+  return x == y || json_equal(x, y);
+}
+
 /* KeyEncryptionKey.isEquivalent(). */
 static bool keks_equivalent(const json_t *a, const json_t *b) {
-  return json_equal(json_object_get(a, "shared"), json_object_get(b, "shared")) &&
-         json_equal(json_object_get(a, "name"), json_object_get(b, "name")) &&
-         json_equal(json_object_get(a, "kmsType"),
-                    json_object_get(b, "kmsType")) &&
-         json_equal(json_object_get(a, "kmsKeyId"),
-                    json_object_get(b, "kmsKeyId")) &&
-         json_equal(json_object_get(a, "kmsProps"),
-                    json_object_get(b, "kmsProps")) &&
-         (json_object_get(a, "doc") == json_object_get(b, "doc") ||
-          json_equal(json_object_get(a, "doc"), json_object_get(b, "doc")));
+  static const char *const members[] = {"shared",   "name",     "kmsType",
+                                        "kmsKeyId", "kmsProps", "doc"};
+  for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+    if (!same_member(a, b, members[i]))
+      return false;
+  return true;
 }
 
 static void create_kek(const dek_request_t *r, bool test_sharing,
@@ -703,10 +705,9 @@ static void delete_deks(const dek_request_t *r, bool all, kv_reply_t *reply) {
   json_t *kek;
   if (!find_for_change(r, all, &kek, reply))
     return;
+  /* The registry looks "latest" up, then changes the key stored under
+   * version -1: none. */
   int version = all ? 0 : r->version;
-  if (!all && version == LATEST)
-    version = version_of(find_dek(r->deks, r->kek, r->subject, r->algorithm,
-                                  LATEST, true, NULL));
   json_t *dek;
   size_t i;
   json_array_foreach(r->deks->deks, i, dek) {
@@ -739,10 +740,7 @@ static void undelete_deks(const dek_request_t *r, bool all, kv_reply_t *reply) {
     kv_reply_error(reply, 40472, "Key '%s' must be undeleted first", r->kek);
     return;
   }
-  int version = all ? 0 : r->version;
-  if (!all && version == LATEST)
-    version = version_of(find_dek(r->deks, r->kek, r->subject, r->algorithm,
-                                  LATEST, true, NULL));
+  int version = all ? 0 : r->version; /* -1: none, as in delete_deks() */
   json_t *dek;
   size_t i;
   json_array_foreach(r->deks->deks, i, dek) {

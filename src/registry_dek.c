@@ -50,7 +50,7 @@ void kv_blob_unref(kv_blob_t *blob) {
   free(blob);
 }
 
-/* ---- the structs ----------------------------------------------------------- */
+/* ---- the structs --------------------------------------------------------- */
 
 void kavro_kek_destroy(kavro_kek_t *kek) {
   if (!kek)
@@ -82,7 +82,7 @@ void kavro_dek_destroy(kavro_dek_t *dek) {
   free(dek);
 }
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- replies ------------------------------------------------------------- */
 
 /* A copy of the string member @key of @object into @*outp (NULL when
  * absent or null).  False when it is another type, is required and
@@ -219,7 +219,7 @@ static kavro_err_t read_dek_any(const char *text, size_t length, void *outp,
   return kv_answer_dek(text, length, outp, error);
 }
 
-/* ---- requests -------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 /* Make a request; the reply body is wiped when it is let go
  * (response_release()), since a DEK's may hold key material. */
@@ -331,7 +331,7 @@ static int64_t dek_key_num(int version, bool deleted) {
   return (int64_t)version * 2 + (deleted ? 1 : 0);
 }
 
-/* ---- KEKs ------------------------------------------------------------------ */
+/* ---- KEKs ---------------------------------------------------------------- */
 
 kavro_err_t kavro_registry_get_kek(kavro_registry_t *reg, const char *name,
                                    bool deleted, kavro_kek_t **kekp,
@@ -506,7 +506,7 @@ kavro_err_t kavro_registry_dek_subjects(kavro_registry_t *reg,
   return get_list(reg, &path, &query, subjectsp, NULL, countp, error);
 }
 
-/* ---- DEKs ------------------------------------------------------------------ */
+/* ---- DEKs ---------------------------------------------------------------- */
 
 /* Whether the arguments name a DEK: a KEK, a subject. */
 static bool names_dek(const char *kek_name, const char *subject) {
@@ -682,12 +682,13 @@ static kavro_err_t change_dek(kavro_registry_t *reg, const char *method,
                               const char *suffix, bool permanent,
                               kavro_error_t *error) {
   kv_error_clear(error);
+  /* Not KAVRO_DEK_LATEST: the registry finds the latest, then changes
+   * the key stored under version -1, which is none. */
   if (!reg || !names_dek(kek_name, subject) ||
-      (version < 1 && version != KAVRO_DEK_LATEST &&
-       version != KAVRO_DEK_ALL_VERSIONS))
+      (version < 1 && version != KAVRO_DEK_ALL_VERSIONS))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument, an empty KEK name or subject, or a "
-                        "version below 1");
+                        "version neither >= 1 nor KAVRO_DEK_ALL_VERSIONS");
   algorithm = algorithm_or_default(algorithm);
   kv_strbuf_t path = KV_STRBUF_INIT, query = KV_STRBUF_INIT;
   dek_path(&path, kek_name, subject);

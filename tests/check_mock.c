@@ -2950,6 +2950,10 @@ START_TEST(test_dek_registry_deks) {
            "One or more references exist to the key 'k1'");
   expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1/versions/1?permanent=true",
               NULL, 404, 40471);
+  /* "latest" is looked up, then nothing is deleted, as by the registry. */
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1/versions/latest", NULL, 204,
+              0);
+  get_equals(DEK_V1 "/keks/k1/deks/s1/versions", "[1,3]");
   expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, 204, 0);
   expect_done("GET", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, 404, 40470);
   a = expect("GET", DEK_V1 "/keks/k1/deks/s1/versions/1?deleted=true", NULL,

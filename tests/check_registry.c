@@ -2845,6 +2845,10 @@ START_TEST(test_dek_registry_deks) {
   ck_assert_int_eq(kavro_registry_get_dek(reg, "k1", "orders", 0, NULL, false,
                                           &dek, &error),
                    KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_registry_delete_dek(reg, "k1", "orders",
+                                             KAVRO_DEK_LATEST, NULL, false,
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
   kavro_registry_destroy(reg);
 }
 END_TEST

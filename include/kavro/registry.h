@@ -859,7 +859,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_undelete_kek(kavro_registry_t *registry,
 #define KAVRO_DEK_ALL_VERSIONS 0
 
 /**
- * Delete version @p version (KAVRO_DEK_LATEST allowed) of the DEK of
+ * Delete version @p version (>= 1; not KAVRO_DEK_LATEST, which the
+ * registry accepts and then deletes nothing) of the DEK of
  * @p subject under @p kek_name for @p algorithm (NULL: "AES256_GCM"), or
  * every version with KAVRO_DEK_ALL_VERSIONS (DELETE
  * /dek-registry/v1/keks/{kek}/deks/{subject}[/versions/{v}]
@@ -872,7 +873,7 @@ KAVRO_EXPORT kavro_err_t kavro_registry_delete_dek(
     int version, const char *algorithm, bool permanent, kavro_error_t *error);
 
 /**
- * Undelete version @p version (or every version with
+ * Undelete version @p version (>= 1, or every version with
  * KAVRO_DEK_ALL_VERSIONS) of a soft-deleted DEK (POST
  * /dek-registry/v1/keks/{kek}/deks/{subject}[/versions/{v}]/undelete
  * ?algorithm=...).  The KEK soft-deleted: KAVRO_ERR_KEY_SOFT_DELETED.
