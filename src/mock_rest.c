@@ -83,8 +83,8 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
         "GET /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}",
     [KV_EP_DELETE_DEK_VERSION] =
         "DELETE /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}",
-    [KV_EP_UNDELETE_DEK_VERSION] = "POST /dek-registry/v1/keks/{name}/deks/"
-                                   "{subject}/versions/{version}/undelete",
+    [KV_EP_UNDELETE_DEK_VERSION] =
+        "POST /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}/undelete",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
