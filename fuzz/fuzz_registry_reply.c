@@ -3,7 +3,8 @@
  *
  * Each input goes through all of them (a schema reply with and without the
  * lookup fields, an id, a bare integer, integer and string arrays, a level
- * or mode name, a compatibility verdict, an error body).  A parser either
+ * or mode name, a compatibility verdict, an error body, a DEK registry's
+ * KEK and DEK).  A parser either
  * fails with KAVRO_ERR_BAD_RESPONSE (or NOMEM) or returns values within
  * the bounds it promises.
  */
@@ -92,6 +93,23 @@ static void simple_replies(const char *body, size_t size) {
   free(message);
 }
 
+static void key_replies(const char *body, size_t size) {
+  kavro_kek_t *kek = NULL;
+  kavro_err_t err = kv_answer_kek(body, size, &kek, NULL);
+  check_err(err);
+  if (err == KAVRO_OK && (!kek || !kek->name || !kek->kms_type ||
+                          !kek->kms_key_id))
+    abort();
+  kavro_kek_destroy(kek);
+  kavro_dek_t *dek = NULL;
+  err = kv_answer_dek(body, size, &dek, NULL);
+  check_err(err);
+  if (err == KAVRO_OK && (!dek || !dek->kek_name || !dek->subject ||
+                          !dek->algorithm || dek->version < 1))
+    abort();
+  kavro_dek_destroy(dek);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -99,5 +117,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   schema_reply(body, size, false);
   schema_reply(body, size, true);
   simple_replies(body, size);
+  key_replies(body, size);
   return 0;
 }

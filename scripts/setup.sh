@@ -53,9 +53,9 @@ else
   echo "setup: installed$missing"
 fi
 
-# The JavaScript client of tests/js_interop.sh and js_rules_interop.sh,
-# exactly as locked; again only when the lock file changed since the last
-# install.
+# The JavaScript client of tests/js_interop.sh, js_rules_interop.sh and
+# js_dek_interop.sh, exactly as locked; again only when the lock file
+# changed since the last install.
 js=$(cd "$(dirname "$0")/.." && pwd)/tests/interop/js
 if [ ! -f "$js/node_modules/.package-lock.json" ] ||
    [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then

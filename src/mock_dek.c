@@ -230,16 +230,57 @@ typedef struct dek_request_s {
 
 static void sort_strings(json_t *array);
 
-static void list_kek_names(const dek_request_t *r, kv_reply_t *reply) {
-  json_t *names = json_array();
-  const char *name;
-  json_t *kek;
-  json_object_foreach(r->deks->keks, name, kek) {
-    if (r->lookup_deleted || !is_deleted(kek))
-      json_array_append_new(names, json_string(name));
+/* Answer @list (stolen) from ?offset= on, at most ?limit= items (a
+ * limit not above 0: all), as the registry pages its lists. */
+static void reply_page(json_t *list, const char *query, kv_reply_t *reply) {
+  char *offset_text = kv_query_text(query, "offset");
+  char *limit_text = kv_query_text(query, "limit");
+  long offset = offset_text ? strtol(offset_text, NULL, 10) : 0;
+  long limit = limit_text ? strtol(limit_text, NULL, 10) : -1;
+  free(offset_text);
+  free(limit_text);
+  for (long i = 0; list && i < offset && json_array_size(list); i++)
+    json_array_remove(list, 0);
+  while (list && limit > 0 && json_array_size(list) > (size_t)limit)
+    json_array_remove(list, json_array_size(list) - 1);
+  kv_reply_json(reply, list);
+}
+
+static bool has_prefix(const char *subject, const json_t *prefixes) {
+  size_t i;
+  const json_t *prefix;
+  json_array_foreach(prefixes, i, prefix) {
+    const char *text = json_string_value(prefix);
+    if (strncmp(subject, text, strlen(text)) == 0)
+      return true;
   }
+  return false;
+}
+
+/* GET /keks: every KEK, or with ?subjectPrefix= (repeatable) the KEKs of
+ * the DEKs whose subject starts with one of the prefixes. */
+static void list_kek_names(const dek_request_t *r, const char *query,
+                           kv_reply_t *reply) {
+  json_t *names = json_array(), *prefixes = kv_query_texts(query,
+                                                          "subjectPrefix");
+  const char *name;
+  json_t *key;
+  size_t i;
+  if (json_array_size(prefixes)) {
+    json_array_foreach(r->deks->deks, i, key) {
+      if ((r->lookup_deleted || !is_deleted(key)) &&
+          has_prefix(text_of(key, "subject"), prefixes))
+        json_array_append(names, json_object_get(key, "kekName"));
+    }
+  } else {
+    json_object_foreach(r->deks->keks, name, key) {
+      if (r->lookup_deleted || !is_deleted(key))
+        json_array_append_new(names, json_string(name));
+    }
+  }
+  json_decref(prefixes);
   sort_strings(names);
-  kv_reply_json(reply, names);
+  reply_page(names, query, reply);
 }
 
 static int compare_strings(const void *a, const void *b) {
@@ -342,18 +383,20 @@ static json_t *kek_entity(const char *name, const char *type, const char *id,
   return kek;
 }
 
+/* Whether member @key of @a and @b is the same, or absent from both. */
+static bool same_member(const json_t *a, const json_t *b, const char *key) {
+  const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+  return x == y || json_equal(x, y);
+}
+
 /* KeyEncryptionKey.isEquivalent(). */
 static bool keks_equivalent(const json_t *a, const json_t *b) {
-  return json_equal(json_object_get(a, "shared"), json_object_get(b, "shared")) &&
-         json_equal(json_object_get(a, "name"), json_object_get(b, "name")) &&
-         json_equal(json_object_get(a, "kmsType"),
-                    json_object_get(b, "kmsType")) &&
-         json_equal(json_object_get(a, "kmsKeyId"),
-                    json_object_get(b, "kmsKeyId")) &&
-         json_equal(json_object_get(a, "kmsProps"),
-                    json_object_get(b, "kmsProps")) &&
-         (json_object_get(a, "doc") == json_object_get(b, "doc") ||
-          json_equal(json_object_get(a, "doc"), json_object_get(b, "doc")));
+  static const char *const members[] = {"shared",   "name",     "kmsType",
+                                        "kmsKeyId", "kmsProps", "doc"};
+  for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+    if (!same_member(a, b, members[i]))
+      return false;
+  return true;
 }
 
 static void create_kek(const dek_request_t *r, bool test_sharing,
@@ -406,8 +449,8 @@ static void create_kek(const dek_request_t *r, bool test_sharing,
     already_exists(reply, name);
     return;
   }
-  if (!kek || json_object_set(r->deks->keks, name, kek)) {
-    json_decref(kek);
+  /* json_object_set_new() takes kek, stored or not. */
+  if (!kek || json_object_set_new(r->deks->keks, name, kek)) {
     kv_reply_json(reply, NULL);
     return;
   }
@@ -449,8 +492,7 @@ static void update_kek(const dek_request_t *r, bool test_sharing,
     kv_reply_json(reply, json_deep_copy(old));
     return;
   }
-  if (!kek || json_object_set(r->deks->keks, r->kek, kek)) {
-    json_decref(kek);
+  if (!kek || json_object_set_new(r->deks->keks, r->kek, kek)) {
     kv_reply_json(reply, NULL);
     return;
   }
@@ -496,7 +538,8 @@ static void undelete_kek(const dek_request_t *r, kv_reply_t *reply) {
   kv_reply_no_content(reply);
 }
 
-static void list_dek_subjects(const dek_request_t *r, kv_reply_t *reply) {
+static void list_dek_subjects(const dek_request_t *r, const char *query,
+                              kv_reply_t *reply) {
   if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
     not_found(reply, r->kek);
     return;
@@ -508,7 +551,7 @@ static void list_dek_subjects(const dek_request_t *r, kv_reply_t *reply) {
       json_array_append(subjects, json_object_get(dek, "subject"));
   }
   sort_strings(subjects);
-  kv_reply_json(reply, subjects);
+  reply_page(subjects, query, reply);
 }
 
 static int compare_ints(const void *a, const void *b) {
@@ -516,7 +559,8 @@ static int compare_ints(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void list_dek_versions(const dek_request_t *r, kv_reply_t *reply) {
+static void list_dek_versions(const dek_request_t *r, const char *query,
+                              kv_reply_t *reply) {
   if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
     not_found(reply, r->kek);
     return;
@@ -535,7 +579,7 @@ static void list_dek_versions(const dek_request_t *r, kv_reply_t *reply) {
   for (i = 0; list && i < count; i++)
     json_array_append_new(list, json_integer(versions[i]));
   free(versions);
-  kv_reply_json(reply, list);
+  reply_page(list, query, reply);
 }
 
 /* GET a DEK: the KEK shown under ?deleted, then the DEK; a shared KEK's
@@ -631,9 +675,8 @@ static void create_dek(const dek_request_t *r, const char *subject,
                           (json_int_t)now_ms());
   if (dek && deleted)
     json_object_set_new(dek, "deleted", json_true());
-  if (!dek || (old ? json_array_set(r->deks->deks, index, dek)
-                   : json_array_append(r->deks->deks, dek))) {
-    json_decref(dek);
+  if (!dek || (old ? json_array_set_new(r->deks->deks, index, dek)
+                   : json_array_append_new(r->deks->deks, dek))) {
     kv_reply_json(reply, NULL);
     return;
   }
@@ -662,10 +705,9 @@ static void delete_deks(const dek_request_t *r, bool all, kv_reply_t *reply) {
   json_t *kek;
   if (!find_for_change(r, all, &kek, reply))
     return;
+  /* The registry looks "latest" up, then changes the key stored under
+   * version -1: none. */
   int version = all ? 0 : r->version;
-  if (!all && version == LATEST)
-    version = version_of(find_dek(r->deks, r->kek, r->subject, r->algorithm,
-                                  LATEST, true, NULL));
   json_t *dek;
   size_t i;
   json_array_foreach(r->deks->deks, i, dek) {
@@ -698,10 +740,7 @@ static void undelete_deks(const dek_request_t *r, bool all, kv_reply_t *reply) {
     kv_reply_error(reply, 40472, "Key '%s' must be undeleted first", r->kek);
     return;
   }
-  int version = all ? 0 : r->version;
-  if (!all && version == LATEST)
-    version = version_of(find_dek(r->deks, r->kek, r->subject, r->algorithm,
-                                  LATEST, true, NULL));
+  int version = all ? 0 : r->version; /* -1: none, as in delete_deks() */
   json_t *dek;
   size_t i;
   json_array_foreach(r->deks->deks, i, dek) {
@@ -727,7 +766,7 @@ static void dispatch(const dek_request_t *r, const char *query,
                      kv_reply_t *reply) {
   switch (r->route->endpoint) {
   case KV_EP_KEKS:
-    list_kek_names(r, reply);
+    list_kek_names(r, query, reply);
     break;
   case KV_EP_CREATE_KEK:
     create_kek(r, kv_query_flag(query, "testSharing"), reply);
@@ -749,7 +788,7 @@ static void dispatch(const dek_request_t *r, const char *query,
     undelete_kek(r, reply);
     break;
   case KV_EP_DEK_SUBJECTS:
-    list_dek_subjects(r, reply);
+    list_dek_subjects(r, query, reply);
     break;
   case KV_EP_CREATE_DEK_OLD:
     create_dek(r, text_of(r->body, "subject"), false, reply);
@@ -762,7 +801,7 @@ static void dispatch(const dek_request_t *r, const char *query,
     get_dek(r, reply);
     break;
   case KV_EP_DEK_VERSIONS:
-    list_dek_versions(r, reply);
+    list_dek_versions(r, query, reply);
     break;
   case KV_EP_DELETE_DEK:
   case KV_EP_DELETE_DEK_VERSION:

@@ -398,6 +398,9 @@ bool kv_query_flag(const char *query, const char *name);
 /* The decoded value of the query parameter @name (a new string), or NULL
  * when absent or out of memory. */
 char *kv_query_text(const char *query, const char *name);
+/* Every value of the query parameter @name, decoded, in order: a new
+ * array of strings (a value not UTF-8 left out), or NULL on OOM. */
+json_t *kv_query_texts(const char *query, const char *name);
 /* A request's body as a JSON object (a new reference), or NULL with
  * @reply set: 400 when it is not JSON, 422 when not an object. */
 json_t *kv_rest_read_body(const kv_http_request_t *request, kv_reply_t *reply);

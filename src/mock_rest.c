@@ -83,8 +83,8 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
         "GET /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}",
     [KV_EP_DELETE_DEK_VERSION] =
         "DELETE /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}",
-    [KV_EP_UNDELETE_DEK_VERSION] = "POST /dek-registry/v1/keks/{name}/deks/"
-                                   "{subject}/versions/{version}/undelete",
+    [KV_EP_UNDELETE_DEK_VERSION] =
+        "POST /dek-registry/v1/keks/{name}/deks/{subject}/versions/{version}/undelete",
 };
 
 const char *kv_endpoint_name(kv_endpoint_t endpoint) {
@@ -524,6 +524,20 @@ char *kv_query_text(const char *query, const char *name) {
   if (!next_param(&query, name, &value))
     return NULL;
   return kv_strbuf_steal(&value);
+}
+
+json_t *kv_query_texts(const char *query, const char *name) {
+  json_t *values = json_array();
+  kv_strbuf_t value = KV_STRBUF_INIT;
+  while (values && next_param(&query, name, &value)) {
+    if (kv_strbuf_failed(&value) ||
+        json_array_append_new(values, json_string(value.data))) {
+      json_decref(values);
+      values = NULL;
+    }
+  }
+  kv_strbuf_free(&value);
+  return values;
 }
 
 /* GET /schemas/ids/{id}[...]?subject=S: looked up in S's context. */

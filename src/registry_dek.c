@@ -50,7 +50,7 @@ void kv_blob_unref(kv_blob_t *blob) {
   free(blob);
 }
 
-/* ---- the structs ----------------------------------------------------------- */
+/* ---- the structs --------------------------------------------------------- */
 
 void kavro_kek_destroy(kavro_kek_t *kek) {
   if (!kek)
@@ -82,7 +82,7 @@ void kavro_dek_destroy(kavro_dek_t *dek) {
   free(dek);
 }
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- replies ------------------------------------------------------------- */
 
 /* A copy of the string member @key of @object into @*outp (NULL when
  * absent or null).  False when it is another type, is required and
@@ -152,9 +152,8 @@ static json_t *load_object(const char *text, size_t length) {
   return root;
 }
 
-/* Parse a Kek reply into a new KEK (@kekp NULL: check it only). */
-static kavro_err_t read_kek(const char *text, size_t length,
-                            kavro_kek_t **kekp, kavro_error_t *error) {
+kavro_err_t kv_answer_kek(const char *text, size_t length, kavro_kek_t **kekp,
+                          kavro_error_t *error) {
   json_t *root = load_object(text, length);
   kavro_kek_t *kek = calloc(1, sizeof(*kek));
   bool nomem = kek == NULL;
@@ -176,9 +175,8 @@ static kavro_err_t read_kek(const char *text, size_t length,
   return KAVRO_OK;
 }
 
-/* Parse a Dek reply into a new DEK (@dekp NULL: check it only). */
-static kavro_err_t read_dek(const char *text, size_t length,
-                            kavro_dek_t **dekp, kavro_error_t *error) {
+kavro_err_t kv_answer_dek(const char *text, size_t length, kavro_dek_t **dekp,
+                          kavro_error_t *error) {
   json_t *root = load_object(text, length);
   kavro_dek_t *dek = calloc(1, sizeof(*dek));
   bool nomem = dek == NULL;
@@ -213,15 +211,15 @@ typedef kavro_err_t (*read_fn)(const char *text, size_t length, void *outp,
 
 static kavro_err_t read_kek_any(const char *text, size_t length, void *outp,
                                 kavro_error_t *error) {
-  return read_kek(text, length, outp, error);
+  return kv_answer_kek(text, length, outp, error);
 }
 
 static kavro_err_t read_dek_any(const char *text, size_t length, void *outp,
                                 kavro_error_t *error) {
-  return read_dek(text, length, outp, error);
+  return kv_answer_dek(text, length, outp, error);
 }
 
-/* ---- requests -------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 /* Make a request; the reply body is wiped when it is let go
  * (response_release()), since a DEK's may hold key material. */
@@ -333,7 +331,7 @@ static int64_t dek_key_num(int version, bool deleted) {
   return (int64_t)version * 2 + (deleted ? 1 : 0);
 }
 
-/* ---- KEKs ------------------------------------------------------------------ */
+/* ---- KEKs ---------------------------------------------------------------- */
 
 kavro_err_t kavro_registry_get_kek(kavro_registry_t *reg, const char *name,
                                    bool deleted, kavro_kek_t **kekp,
@@ -351,16 +349,16 @@ kavro_err_t kavro_registry_get_kek(kavro_registry_t *reg, const char *name,
                     read_kek_any, kekp, error);
 }
 
-/* The body of a KEK's registration (CreateKekRequest).  NULL with @error
- * set when kms_props is not a JSON object, or on OOM. */
-static char *kek_body(const kavro_kek_t *kek, kavro_error_t *error) {
+/* The body of a KEK's registration (CreateKekRequest) into @*bodyp.
+ * KAVRO_ERR_INVALID_ARG when kms_props is not a JSON object. */
+static kavro_err_t kek_body(const kavro_kek_t *kek, char **bodyp,
+                            kavro_error_t *error) {
   json_error_t jerr;
   json_t *props = kek->kms_props ? json_loads(kek->kms_props, 0, &jerr) : NULL;
   if (kek->kms_props && !json_is_object(props)) {
     json_decref(props);
-    kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                 "kms_props is not a JSON object");
-    return NULL;
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "kms_props is not a JSON object");
   }
   json_t *root = json_pack("{s:s, s:s, s:s, s:b}", "name", kek->name,
                            "kmsType", kek->kms_type, "kmsKeyId",
@@ -370,13 +368,12 @@ static char *kek_body(const kavro_kek_t *kek, kavro_error_t *error) {
     ok = json_object_set(root, "kmsProps", props) == 0;
   if (ok && kek->doc)
     ok = json_object_set_new(root, "doc", json_string(kek->doc)) == 0;
-  char *body = ok ? json_dumps(root, JSON_COMPACT) : NULL;
+  *bodyp = ok ? json_dumps(root, JSON_COMPACT) : NULL;
   json_decref(props);
   json_decref(root);
-  if (!body)
-    kv_error_set(error, KAVRO_ERR_NOMEM,
-                 "out of memory, or a string not UTF-8");
-  return body;
+  return *bodyp ? KAVRO_OK
+                : kv_error_set(error, KAVRO_ERR_NOMEM,
+                               "out of memory, or a string not UTF-8");
 }
 
 /* Forget every cached answer about the KEK @name. */
@@ -397,19 +394,20 @@ kavro_err_t kavro_registry_register_kek(kavro_registry_t *reg,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument, or a KEK without name, kms_type or "
                         "kms_key_id");
-  char *body = kek_body(kek, error);
-  if (!body)
-    return error ? error->code : KAVRO_ERR_INVALID_ARG;
+  char *body = NULL;
+  kavro_err_t err = kek_body(kek, &body, error);
+  if (err != KAVRO_OK)
+    return err;
   kv_strbuf_t path = KV_STRBUF_INIT;
   kv_strbuf_puts(&path, DEK_PATH);
   kv_http_response_t response;
-  kavro_err_t err = request(reg, "POST", &path, NULL, body, &response, error);
+  err = request(reg, "POST", &path, NULL, body, &response, error);
   kv_strbuf_free(&path);
   free(body);
   if (err != KAVRO_OK)
     return err;
   forget_kek(reg, kek->name);
-  err = read_kek(response.body, response.body_length, kekp, error);
+  err = kv_answer_kek(response.body, response.body_length, kekp, error);
   response_release(&response);
   return err;
 }
@@ -508,7 +506,7 @@ kavro_err_t kavro_registry_dek_subjects(kavro_registry_t *reg,
   return get_list(reg, &path, &query, subjectsp, NULL, countp, error);
 }
 
-/* ---- DEKs ------------------------------------------------------------------ */
+/* ---- DEKs ---------------------------------------------------------------- */
 
 /* Whether the arguments name a DEK: a KEK, a subject. */
 static bool names_dek(const char *kek_name, const char *subject) {
@@ -627,7 +625,7 @@ static kavro_err_t keep_dek(kavro_registry_t *reg, const char *text,
                             kavro_dek_t **dekp, kavro_error_t *error) {
   kavro_dek_t *dek = NULL;
   kavro_err_t err =
-      read_dek(response->body, response->body_length, &dek, error);
+      kv_answer_dek(response->body, response->body_length, &dek, error);
   if (err != KAVRO_OK)
     return err;
   kv_cache_value_t value = {0};
@@ -684,12 +682,13 @@ static kavro_err_t change_dek(kavro_registry_t *reg, const char *method,
                               const char *suffix, bool permanent,
                               kavro_error_t *error) {
   kv_error_clear(error);
+  /* Not KAVRO_DEK_LATEST: the registry finds the latest, then changes
+   * the key stored under version -1, which is none. */
   if (!reg || !names_dek(kek_name, subject) ||
-      (version < 1 && version != KAVRO_DEK_LATEST &&
-       version != KAVRO_DEK_ALL_VERSIONS))
+      (version < 1 && version != KAVRO_DEK_ALL_VERSIONS))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "NULL argument, an empty KEK name or subject, or a "
-                        "version below 1");
+                        "version neither >= 1 nor KAVRO_DEK_ALL_VERSIONS");
   algorithm = algorithm_or_default(algorithm);
   kv_strbuf_t path = KV_STRBUF_INIT, query = KV_STRBUF_INIT;
   dek_path(&path, kek_name, subject);

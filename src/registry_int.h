@@ -232,6 +232,16 @@ kavro_err_t kv_answer_compatibility(const char *body, size_t length,
                                     bool *compatiblep, char ***messagesp,
                                     size_t *countp, kavro_error_t *error);
 
+/* A Kek reply of the DEK registry (name, kmsType and kmsKeyId required)
+ * into a new KEK, or a Dek reply (kekName, subject, version >= 1) into a
+ * new DEK (algorithm AES256_GCM when absent); with @kekp / @dekp NULL the
+ * reply is only checked.  KAVRO_ERR_BAD_RESPONSE on any other shape
+ * (registry_dek.c). */
+kavro_err_t kv_answer_kek(const char *body, size_t length, kavro_kek_t **kekp,
+                          kavro_error_t *error);
+kavro_err_t kv_answer_dek(const char *body, size_t length, kavro_dek_t **dekp,
+                          kavro_error_t *error);
+
 /* An error body {"error_code": N, "message": "..."}: true with both set
  * when it is one (the message a new string, NULL when memory ran out),
  * false otherwise. */

@@ -2795,6 +2795,226 @@ START_TEST(test_contract_saved) {
 }
 END_TEST
 
+/* ---- the DEK registry ------------------------------------------------------ */
+
+#define DEK_V1 "/dek-registry/v1"
+#define KEK_K1                                                               \
+  "{\"name\":\"k1\",\"kmsType\":\"aws\",\"kmsKeyId\":"                       \
+  "\"arn:aws:kms:us-east-1:1:key/x\",\"kmsProps\":{\"b\":\"2\"},"            \
+  "\"shared\":false}"
+
+/* The answer of @method @target, without its "ts" (checked to be epoch
+ * milliseconds), as JSON text @expected. */
+static void answer_is(const char *method, const char *target, const char *body,
+                      const char *expected) {
+  answer_t a = expect(method, target, body, 200, 0);
+  json_t *ts = json_object_get(a.json, "ts");
+  ck_assert_msg(json_is_integer(ts) && json_integer_value(ts) > 1700000000000LL,
+                "%s %s: no ts in %s", method, target, a.body);
+  json_object_del(a.json, "ts");
+  json_is(a.json, expected);
+  answer_free(&a);
+}
+
+/* The error message of @method @target, which must fail with @status and
+ * @code. */
+static void error_is(const char *method, const char *target, const char *body,
+                     int status, int code, const char *message) {
+  answer_t a = expect(method, target, body, status, code);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "message")),
+                   message);
+  answer_free(&a);
+}
+
+START_TEST(test_dek_registry_keks) {
+  over_http = _i;
+  get_equals(DEK_V1 "/keks", "[]");
+  error_is("GET", DEK_V1 "/keks/k1", NULL, 404, 40470, "Key 'k1' not found");
+  /* The kmsType normalized, kmsProps kept, doc absent, no "deleted". */
+  const char *k1 = "{\"name\":\"k1\",\"kmsType\":\"aws-kms\",\"kmsKeyId\":"
+                   "\"arn:aws:kms:us-east-1:1:key/x\",\"kmsProps\":"
+                   "{\"b\":\"2\"},\"shared\":false}";
+  answer_is("POST", DEK_V1 "/keks", KEK_K1, k1);
+  answer_is("GET", DEK_V1 "/keks/k1", NULL, k1);
+  /* Even the same KEK again is a conflict. */
+  error_is("POST", DEK_V1 "/keks", KEK_K1, 409, 40971,
+           "Key 'k1' already exists; use a different value");
+  error_is("POST", DEK_V1 "/keks",
+           "{\"name\":\"1x\",\"kmsType\":\"t\",\"kmsKeyId\":\"i\"}", 422, 42271,
+           "Invalid or missing value for field 'name' of key");
+  error_is("POST", DEK_V1 "/keks", "{\"name\":\"k2\",\"kmsType\":\"t\"}", 422,
+           42271, "Invalid or missing value for field 'kmsKeyId' of key");
+  error_is("POST", DEK_V1 "/keks", "{\"name\":\"k2\",\"kmsKeyId\":\"i\"}", 422,
+           42271, "Invalid or missing value for field 'kmsType' of key");
+  expect_done("POST", DEK_V1 "/keks",
+              "{\"name\":\"k2\",\"kmsType\":\"aws-kms\",\"kmsKeyId\":\"i\"}",
+              422, 42271);
+  expect_done("POST", DEK_V1 "/keks", "{\"name\":3}", 422, 422);
+  expect_done("POST", DEK_V1 "/keks", "not json", 400, 400);
+  /* Testing a shared KEK needs the KMS the mock does not have. */
+  expect_done("POST", DEK_V1 "/keks?testSharing=true",
+              "{\"name\":\"k2\",\"kmsType\":\"t\",\"kmsKeyId\":\"i\","
+              "\"shared\":true}",
+              500, 500);
+  error_is("GET", DEK_V1 "/keks/1bad", NULL, 422, 42271,
+           "Invalid or missing value for field 'name' of key");
+  expect_done("PATCH", DEK_V1 "/keks", "{}", 405, 405);
+
+  /* PUT changes what it names. */
+  answer_is("PUT", DEK_V1 "/keks/k1", "{\"doc\":\"d\",\"kmsProps\":{}}",
+            "{\"name\":\"k1\",\"kmsType\":\"aws-kms\",\"kmsKeyId\":"
+            "\"arn:aws:kms:us-east-1:1:key/x\",\"kmsProps\":{},\"doc\":\"d\","
+            "\"shared\":false}");
+  expect_done("PUT", DEK_V1 "/keks/nokek", "{}", 404, 40470);
+
+  /* Soft delete, undelete, and a permanent delete after the soft one. */
+  error_is("DELETE", DEK_V1 "/keks/k1?permanent=true", NULL, 404, 40471,
+           "Key 'k1' was not deleted first before being permanently deleted");
+  expect_done("DELETE", DEK_V1 "/keks/k1", NULL, 204, 0);
+  expect_done("GET", DEK_V1 "/keks/k1", NULL, 404, 40470);
+  answer_t a = expect("GET", DEK_V1 "/keks/k1?deleted=true", NULL, 200, 0);
+  ck_assert(json_is_true(json_object_get(a.json, "deleted")));
+  answer_free(&a);
+  get_equals(DEK_V1 "/keks", "[]");
+  get_equals(DEK_V1 "/keks?deleted=true", "[\"k1\"]");
+  expect_done("POST", DEK_V1 "/keks/k1/undelete", NULL, 204, 0);
+  get_equals(DEK_V1 "/keks", "[\"k1\"]");
+  /* Creating an equivalent soft-deleted KEK undeletes it. */
+  expect_done("DELETE", DEK_V1 "/keks/k1", NULL, 204, 0);
+  answer_is("POST", DEK_V1 "/keks", "{\"name\":\"k1\",\"kmsType\":\"aws-kms\","
+            "\"kmsKeyId\":\"arn:aws:kms:us-east-1:1:key/x\",\"kmsProps\":{},"
+            "\"doc\":\"d\"}",
+            "{\"name\":\"k1\",\"kmsType\":\"aws-kms\",\"kmsKeyId\":"
+            "\"arn:aws:kms:us-east-1:1:key/x\",\"kmsProps\":{},\"doc\":\"d\","
+            "\"shared\":false}");
+  expect_done("DELETE", DEK_V1 "/keks/k1", NULL, 204, 0);
+  expect_done("DELETE", DEK_V1 "/keks/k1?permanent=true", NULL, 204, 0);
+  expect_done("GET", DEK_V1 "/keks/k1?deleted=true", NULL, 404, 40470);
+  expect_done("DELETE", DEK_V1 "/keks/k1", NULL, 404, 40470);
+}
+END_TEST
+
+START_TEST(test_dek_registry_deks) {
+  over_http = _i;
+  expect_done("POST", DEK_V1 "/keks", KEK_K1, 200, 0);
+  const char *s1v1 = "{\"kekName\":\"k1\",\"subject\":\"s1\",\"version\":1,"
+                     "\"algorithm\":\"AES256_GCM\",\"encryptedKeyMaterial\":"
+                     "\"AAAA\"}";
+  answer_is("POST", DEK_V1 "/keks/k1/deks/s1", "{\"encryptedKeyMaterial\":"
+            "\"AAAA\"}", s1v1);
+  error_is("POST", DEK_V1 "/keks/k1/deks/s1", "{\"encryptedKeyMaterial\":"
+           "\"AAAA\",\"version\":1}", 409, 40971,
+           "Key 's1' already exists; use a different value");
+  /* The older path takes the subject from the body. */
+  answer_is("POST", DEK_V1 "/keks/k1/deks", "{\"subject\":\"s2\",\"version\":2,"
+            "\"algorithm\":\"AES128_GCM\",\"encryptedKeyMaterial\":\"BBBB\"}",
+            "{\"kekName\":\"k1\",\"subject\":\"s2\",\"version\":2,\"algorithm\":"
+            "\"AES128_GCM\",\"encryptedKeyMaterial\":\"BBBB\"}");
+  error_is("POST", DEK_V1 "/keks/k1/deks/s3", "{}", 422, 42271,
+           "Invalid or missing value for field 'encryptedKeyMaterial' of key");
+  expect_done("POST", DEK_V1 "/keks/k1/deks", "{\"encryptedKeyMaterial\":\"A\"}",
+              422, 42271);
+  error_is("POST", DEK_V1 "/keks/nokek/deks/s1", "{\"encryptedKeyMaterial\":"
+           "\"AAAA\"}", 404, 40470, "Key 'nokek' not found");
+  expect_done("POST", DEK_V1 "/keks/k1/deks/s1", "{\"algorithm\":\"DES\"}", 422,
+              422);
+
+  get_equals(DEK_V1 "/keks/k1/deks", "[\"s1\",\"s2\"]");
+  get_equals(DEK_V1 "/keks/k1/deks?offset=1", "[\"s2\"]");
+  get_equals(DEK_V1 "/keks/k1/deks?limit=1", "[\"s1\"]");
+  get_equals(DEK_V1 "/keks?subjectPrefix=x&subjectPrefix=s2", "[\"k1\"]");
+  get_equals(DEK_V1 "/keks?subjectPrefix=x", "[]");
+  answer_is("GET", DEK_V1 "/keks/k1/deks/s1", NULL, s1v1);
+  answer_is("GET", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, s1v1);
+  answer_is("POST", DEK_V1 "/keks/k1/deks/s1", "{\"version\":3,"
+            "\"encryptedKeyMaterial\":\"CCCC\"}",
+            "{\"kekName\":\"k1\",\"subject\":\"s1\",\"version\":3,"
+            "\"algorithm\":\"AES256_GCM\",\"encryptedKeyMaterial\":\"CCCC\"}");
+  get_equals(DEK_V1 "/keks/k1/deks/s1/versions", "[1,3]");
+  answer_t a = expect("GET", DEK_V1 "/keks/k1/deks/s1/versions/latest", NULL,
+                      200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "version")), 3);
+  answer_free(&a);
+  a = expect("GET", DEK_V1 "/keks/k1/deks/s1/versions/-1", NULL, 200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(a.json, "version")), 3);
+  answer_free(&a);
+  expect_done("GET", DEK_V1 "/keks/k1/deks/s1/versions/abc", NULL, 422, 42202);
+  error_is("GET", DEK_V1 "/keks/k1/deks/s1/versions/1?algorithm=AES128_GCM",
+           NULL, 404, 40470, "Key 's1' not found");
+  expect_done("GET", DEK_V1 "/keks/k1/deks/s1/versions/1?algorithm=DES", NULL,
+              404, 404);
+  get_equals(DEK_V1 "/keks/k1/deks/s2/versions?algorithm=AES128_GCM", "[2]");
+
+  /* A KEK with DEKs stays; a DEK is deleted soft first. */
+  error_is("DELETE", DEK_V1 "/keks/k1", NULL, 422, 42272,
+           "One or more references exist to the key 'k1'");
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1/versions/1?permanent=true",
+              NULL, 404, 40471);
+  /* "latest" is looked up, then nothing is deleted, as by the registry. */
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1/versions/latest", NULL, 204,
+              0);
+  get_equals(DEK_V1 "/keks/k1/deks/s1/versions", "[1,3]");
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, 204, 0);
+  expect_done("GET", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, 404, 40470);
+  a = expect("GET", DEK_V1 "/keks/k1/deks/s1/versions/1?deleted=true", NULL,
+             200, 0);
+  ck_assert(json_is_true(json_object_get(a.json, "deleted")));
+  answer_free(&a);
+  get_equals(DEK_V1 "/keks/k1/deks/s1/versions", "[3]");
+  get_equals(DEK_V1 "/keks/k1/deks/s1/versions?deleted=true", "[1,3]");
+  expect_done("POST", DEK_V1 "/keks/k1/deks/s1/versions/1/undelete", NULL, 204,
+              0);
+  answer_is("GET", DEK_V1 "/keks/k1/deks/s1/versions/1", NULL, s1v1);
+
+  /* Every version; then the KEK, which has only soft-deleted DEKs. */
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1", NULL, 204, 0);
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s2?algorithm=AES128_GCM", NULL,
+              204, 0);
+  get_equals(DEK_V1 "/keks/k1/deks", "[]");
+  expect_done("DELETE", DEK_V1 "/keks/k1", NULL, 204, 0);
+  error_is("POST", DEK_V1 "/keks/k1/deks/s1/undelete", NULL, 404, 40472,
+           "Key 'k1' must be undeleted first");
+  /* For good: soft-deleted DEKs keep a KEK from a permanent delete. */
+  expect_done("DELETE", DEK_V1 "/keks/k1?permanent=true", NULL, 422, 42272);
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1?permanent=true", NULL, 204, 0);
+  expect_done("DELETE",
+              DEK_V1 "/keks/k1/deks/s2?algorithm=AES128_GCM&permanent=true",
+              NULL, 204, 0);
+  expect_done("DELETE", DEK_V1 "/keks/k1?permanent=true", NULL, 204, 0);
+  expect_done("GET", DEK_V1 "/keks/k1/deks?deleted=true", NULL, 404, 40470);
+}
+END_TEST
+
+/* A shared KEK's DEKs are made and unwrapped by the registry's KMS: the
+ * mock has none, and answers as a registry whose KMS fails. */
+START_TEST(test_dek_registry_shared_kek) {
+  over_http = _i;
+  expect_done("POST", DEK_V1 "/keks",
+              "{\"name\":\"sk\",\"kmsType\":\"local-kms\",\"kmsKeyId\":\"i\","
+              "\"shared\":true}",
+              200, 0);
+  error_is("POST", DEK_V1 "/keks/sk/deks/s", "{}", 500, 50070,
+           "Could not generate encrypted dek for s: this mock registry "
+           "reaches no KMS");
+  expect_done("POST", DEK_V1 "/keks/sk/deks/s", "{\"encryptedKeyMaterial\":"
+              "\"AAAA\"}", 500, 50070);
+  get_equals(DEK_V1 "/keks/sk/deks", "[]");
+}
+END_TEST
+
+/* A subject sent with '/' encoded stays one subject. */
+START_TEST(test_dek_registry_subject_encoding) {
+  over_http = _i;
+  expect_done("POST", DEK_V1 "/keks", KEK_K1, 200, 0);
+  answer_is("POST", DEK_V1 "/keks/k1/deks/a%2Fb%20c",
+            "{\"encryptedKeyMaterial\":\"AAAA\"}",
+            "{\"kekName\":\"k1\",\"subject\":\"a/b c\",\"version\":1,"
+            "\"algorithm\":\"AES256_GCM\",\"encryptedKeyMaterial\":\"AAAA\"}");
+  get_equals(DEK_V1 "/keks/k1/deks", "[\"a/b c\"]");
+  expect_done("GET", DEK_V1 "/keks/k1/deks/a%01b/versions/1", NULL, 422, 42271);
+}
+END_TEST
+
 static Suite *mock_suite(void) {
   Suite *s = suite_create("mock");
   TCase *tc = tcase_create("endpoints");
@@ -2872,6 +3092,15 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_contract_config_merge, 0, 2);
   tcase_add_loop_test(tc, test_compatibility_group, 0, 2);
   tcase_add_test(tc, test_contract_saved);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("dek-registry");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_loop_test(tc, test_dek_registry_keks, 0, 2);
+  tcase_add_loop_test(tc, test_dek_registry_deks, 0, 2);
+  tcase_add_loop_test(tc, test_dek_registry_shared_kek, 0, 2);
+  tcase_add_loop_test(tc, test_dek_registry_subject_encoding, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

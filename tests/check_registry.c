@@ -2647,6 +2647,9 @@ START_TEST(test_dek_registry_keks) {
                    KAVRO_ERR_KEK_NOT_FOUND);
   ck_assert_int_eq(error.http_status, 404);
   ck_assert_ptr_nonnull(strstr(error.text, "Key 'k1' not found"));
+  /* A code the library knows: a definite answer, not retried. */
+  ck_assert_str_eq(kavro_err2name(error.code), "KEK_NOT_FOUND");
+  ck_assert(!kavro_error_is_retriable(&error));
 
   kek = register_kek(reg, "k1", false);
   ck_assert_str_eq(kek->name, "k1");
@@ -2842,6 +2845,10 @@ START_TEST(test_dek_registry_deks) {
   ck_assert_int_eq(kavro_registry_get_dek(reg, "k1", "orders", 0, NULL, false,
                                           &dek, &error),
                    KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_registry_delete_dek(reg, "k1", "orders",
+                                             KAVRO_DEK_LATEST, NULL, false,
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
   kavro_registry_destroy(reg);
 }
 END_TEST
@@ -2888,6 +2895,61 @@ START_TEST(test_dek_registry_405_fallback) {
                                                NULL, NULL),
                    KAVRO_ERR_FORBIDDEN);
   ck_assert_uint_eq(served("POST /dek-registry/v1/keks/{name}/deks"), 1);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* Many threads asking for one DEK make one request, and each gets its
+ * own copy. */
+typedef struct dek_race_s {
+  kavro_registry_t *reg;
+  pthread_barrier_t *barrier;
+  kavro_dek_t *got;
+  kavro_err_t err;
+} dek_race_t;
+
+static void *fetch_dek(void *opaque) {
+  dek_race_t *race = opaque;
+  pthread_barrier_wait(race->barrier);
+  race->err = kavro_registry_get_dek(race->reg, "k1", "orders", 1, NULL, false,
+                                     &race->got, NULL);
+  return NULL;
+}
+
+START_TEST(test_dek_registry_threads_one_request) {
+  kavro_registry_t *writer = client(mock_url(0), NULL);
+  kavro_kek_destroy(register_kek(writer, "k1", false));
+  register_dek(writer, "k1", "orders", 1, "AAAA");
+  kavro_registry_destroy(writer);
+  kavro_registry_t *reg = client(mock_url(0), NULL);
+  ck_assert_int_eq(kavro_mock_set_latency(mock, "GET", "/dek-registry/", 200,
+                                          NULL),
+                   KAVRO_OK);
+  kavro_mock_clear_requests(mock);
+  enum { THREADS = 16 };
+  pthread_t threads[THREADS];
+  dek_race_t races[THREADS];
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, THREADS);
+  for (int i = 0; i < THREADS; i++) {
+    races[i] = (dek_race_t){reg, &barrier, NULL, KAVRO_ERR_INVALID_ARG};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, fetch_dek, &races[i]),
+                     0);
+  }
+  for (int i = 0; i < THREADS; i++)
+    pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&barrier);
+  for (int i = 0; i < THREADS; i++) {
+    ck_assert_int_eq(races[i].err, KAVRO_OK);
+    ck_assert_str_eq(races[i].got->encrypted_key_material, "AAAA");
+    ck_assert(i == 0 || races[i].got != races[0].got);
+  }
+  for (int i = 0; i < THREADS; i++)
+    kavro_dek_destroy(races[i].got);
+  ck_assert_uint_eq(
+      served("GET /dek-registry/v1/keks/{name}/deks/{subject}/versions/"
+             "{version}"),
+      1);
   kavro_registry_destroy(reg);
 }
 END_TEST
@@ -2989,6 +3051,7 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_dek_registry_shared_kek);
   tcase_add_loop_test(tc, test_dek_registry_405_fallback, 0, 2);
   tcase_add_test(tc, test_dek_registry_malformed);
+  tcase_add_test(tc, test_dek_registry_threads_one_request);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -690,8 +690,9 @@ KAVRO_EXPORT kavro_err_t kavro_registry_put_config(kavro_registry_t *registry,
  * (DEKs) are kept wrapped by a KEK, per subject, algorithm and version
  * (`/dek-registry/v1/...` on the registry's URLs).  The answers are
  * cached as the schema answers are: the same key asked again makes no
- * request (a DEK's latest version, @c -1, for `cache.latest.ttl.sec`; a
- * registration through this client forgets it).  Each call hands the
+ * request (a KEK, and a DEK's latest version, @c -1, for
+ * `cache.latest.ttl.sec`; a registration through this client forgets the
+ * latest DEK).  No error text and no log line holds key material.  Each call hands the
  * caller a copy it owns.  Thread-safe.  The structs are allocated by the
  * library, which may add members at their end: never allocate one.
  * @{
@@ -738,8 +739,8 @@ KAVRO_EXPORT void kavro_dek_destroy(kavro_dek_t *dek);
 
 /**
  * The KEK @p name (GET /dek-registry/v1/keks/{name}?deleted=...), a
- * soft-deleted one too when @p deleted.  Stores a new KEK in @p *kekp.
- * Not there: KAVRO_ERR_KEK_NOT_FOUND (the registry's 40470, HTTP 404).
+ * soft-deleted one too when @p deleted.  Stores a new KEK in @p *kekp,
+ * which the caller owns (free it with kavro_kek_destroy()).  Not there: KAVRO_ERR_KEK_NOT_FOUND (the registry's 40470, HTTP 404).
  * Cached by (name, deleted) for `cache.latest.ttl.sec`.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_get_kek(kavro_registry_t *registry,
@@ -750,10 +751,11 @@ KAVRO_EXPORT kavro_err_t kavro_registry_get_kek(kavro_registry_t *registry,
 /**
  * Register the KEK @p kek (its name, kms_type, kms_key_id, kms_props,
  * doc and shared; POST /dek-registry/v1/keks) and store what the
- * registry answers in @p *kekp (may be NULL).  One of that name already
- * there, even an identical one: KAVRO_ERR_KEY_EXISTS (the registry's
- * 40971, HTTP 409), unless that one is soft-deleted and identical, which
- * undeletes it.  A shared KEK may be refused with KAVRO_ERR_DEK_GENERATION
+ * registry answers in @p *kekp (may be NULL; a new KEK the caller frees
+ * with kavro_kek_destroy()).  Nothing of @p kek is kept.  One of that
+ * name already there, even an identical one: KAVRO_ERR_KEY_EXISTS (the
+ * registry's 40971, HTTP 409), unless that one is soft-deleted and
+ * identical, which undeletes it.  Forgets the KEK's cached answers.  A shared KEK may be refused with KAVRO_ERR_DEK_GENERATION
  * when the registry cannot reach its KMS.  Missing or invalid fields:
  * KAVRO_ERR_INVALID_KEY (42271).
  */
@@ -768,7 +770,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_register_kek(kavro_registry_t *registry,
  * /dek-registry/v1/keks/{kek}/deks/{subject}/versions/{version}
  * ?algorithm=...&deleted=...), a soft-deleted one too when @p deleted.
  * A NULL @p algorithm is "AES256_GCM", the registry's default.  Stores a
- * new DEK in @p *dekp.  Not there: KAVRO_ERR_DEK_NOT_FOUND, which is the
+ * new DEK in @p *dekp, which the caller owns (free it with
+ * kavro_dek_destroy()).  Not there: KAVRO_ERR_DEK_NOT_FOUND, which is the
  * same code as KAVRO_ERR_KEK_NOT_FOUND (the registry answers 40470 for
  * both; its message names the subject or the KEK).  A fixed version is
  * cached for the client's life (until deleted through it); the latest
@@ -785,7 +788,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_get_dek(
  * under a shared KEK: the registry makes the key).  POST
  * /dek-registry/v1/keks/{kek}/deks/{subject}, or the older POST
  * /dek-registry/v1/keks/{kek}/deks when the registry answers 405.  Stores
- * the registry's answer in @p *dekp (may be NULL).  A NULL @p algorithm
+ * the registry's answer in @p *dekp (may be NULL; a new DEK the caller
+ * frees with kavro_dek_destroy()).  A NULL @p algorithm
  * is "AES256_GCM"; @p version 0 is 1, the registry's default.  That
  * version already there: KAVRO_ERR_KEY_EXISTS (the registry's 40971, HTTP
  * 409).  No such KEK: KAVRO_ERR_KEK_NOT_FOUND.  No key material under a
@@ -813,7 +817,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_kek_names(kavro_registry_t *registry,
 /**
  * The subjects that have DEKs under the KEK @p kek_name (GET
  * /dek-registry/v1/keks/{kek}/deks?deleted=...), sorted, stored as
- * kavro_registry_kek_names() stores names.  Not cached.
+ * kavro_registry_kek_names() stores names (one malloc'd block the caller
+ * frees with free()).  Not cached.
  */
 KAVRO_EXPORT kavro_err_t kavro_registry_dek_subjects(
     kavro_registry_t *registry, const char *kek_name, bool deleted,
@@ -854,7 +859,8 @@ KAVRO_EXPORT kavro_err_t kavro_registry_undelete_kek(kavro_registry_t *registry,
 #define KAVRO_DEK_ALL_VERSIONS 0
 
 /**
- * Delete version @p version (KAVRO_DEK_LATEST allowed) of the DEK of
+ * Delete version @p version (>= 1; not KAVRO_DEK_LATEST, which the
+ * registry accepts and then deletes nothing) of the DEK of
  * @p subject under @p kek_name for @p algorithm (NULL: "AES256_GCM"), or
  * every version with KAVRO_DEK_ALL_VERSIONS (DELETE
  * /dek-registry/v1/keks/{kek}/deks/{subject}[/versions/{v}]
@@ -867,7 +873,7 @@ KAVRO_EXPORT kavro_err_t kavro_registry_delete_dek(
     int version, const char *algorithm, bool permanent, kavro_error_t *error);
 
 /**
- * Undelete version @p version (or every version with
+ * Undelete version @p version (>= 1, or every version with
  * KAVRO_DEK_ALL_VERSIONS) of a soft-deleted DEK (POST
  * /dek-registry/v1/keks/{kek}/deks/{subject}[/versions/{v}]/undelete
  * ?algorithm=...).  The KEK soft-deleted: KAVRO_ERR_KEY_SOFT_DELETED.
