@@ -293,6 +293,7 @@ const kv_builtin_t kv_cel_builtin = {
     prepare_message,
     message_vars,
     MSG_VARS,
+    NULL,
     NULL};
 
 const kv_builtin_t kv_cel_field_builtin = {
@@ -302,4 +303,5 @@ const kv_builtin_t kv_cel_field_builtin = {
     prepare_field,
     field_vars,
     FIELD_VARS,
+    NULL,
     NULL};

@@ -36,7 +36,7 @@ typedef struct rule_list_s {
   const char *member;
   kavro_rule_mode_t modes[3];
   const char *allowed;
-  bool encoding; /* kavro runs none of them */
+  bool encoding; /* over the payload bytes: ENCRYPT_PAYLOAD only */
 } rule_list_t;
 
 static const rule_list_t rule_lists[] = {
@@ -365,17 +365,20 @@ static const kv_builtin_t *check_executor(checker_t *c, const rule_list_t *list,
   const char *outcome = failure_passes(on_failure, r->mode)
                             ? "with onFailure NONE it never runs"
                             : "a schema with this rule set is refused";
+  const kv_conf_plugin_t *p =
+      kv_rules_executor(c->set->engine, r->type, "", r->name);
   if (list->encoding) {
+    const kv_builtin_t *b = p ? kv_builtin_of(p) : NULL;
+    if (b && b->payload)
+      return b;
     finding(c, KAVRO_RULE_PROBLEM_NO_EXECUTOR, r->name, pointer,
-            "rule \"%.100s\" (%.32s): kavro does not run encoding rules, "
-            "which run over the payload bytes: %s",
+            "rule \"%.100s\" (%.32s): kavro does not run this encoding "
+            "rule (over the payload bytes it runs ENCRYPT_PAYLOAD only): %s",
             r->name, r->type, outcome);
     return NULL;
   }
   kavro_rule_mode_t dirs[2];
   directions(r->mode, dirs);
-  const kv_conf_plugin_t *p =
-      kv_rules_executor(c->set->engine, r->type, "", r->name);
   if (p && kv_rule_executor_fits(p, dirs[0]))
     return kv_builtin_of(p);
   bool migration = dirs[0] == KAVRO_RULE_UPGRADE ||

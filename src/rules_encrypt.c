@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "codec_int.h"
 #include "common_error_int.h"
 #include "common_strbuf_int.h"
 #include "rules_crypto_int.h"
@@ -619,44 +620,6 @@ static kavro_err_t set_value(avro_value_t *value, bool string,
             : KAVRO_OK;
 }
 
-static kavro_err_t encrypt_value(encrypt_rule_t *er,
-                                 const kavro_rule_ctx_t *ctx, bool string,
-                                 avro_value_t *value, kavro_error_t *error) {
-  const void *plain;
-  size_t n;
-  const dek_t *d;
-  kavro_err_t err = get_value(value, string, &plain, &n, error);
-  if (!err)
-    err = key_for(er, ctx, kavro_rule_ctx_subject(ctx), 0, &d, error);
-  if (err)
-    return err;
-  size_t prefix = er->expiry_days > 0 ? VERSION_PREFIX : 0;
-  size_t size = prefix + n + kv_aead_overhead(d->aead);
-  size_t text_size = string ? kv_base64_size(size) + 1 : 0;
-  unsigned char stack[STACK_BUFFER], text_stack[STACK_BUFFER];
-  unsigned char *ct = buffer(stack, size);
-  unsigned char *text = string ? buffer(text_stack, text_size) : NULL;
-  if (!ct || (string && !text))
-    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  if (!err && prefix) {
-    ct[0] = 0;
-    for (int i = 0; i < 4; i++)
-      ct[1 + i] = (unsigned char)((uint32_t)d->version >> (24 - 8 * i));
-  }
-  if (!err)
-    err = kv_aead_encrypt(d->aead, plain, n, ct + prefix, error);
-  if (!err && string)
-    err = set_value(value, true, text,
-                    kv_base64_encode(ct, size, (char *)text), error);
-  else if (!err)
-    err = set_value(value, false, ct, size, error);
-  if (ct)
-    buffer_free(ct, stack, size);
-  if (text)
-    buffer_free(text, text_stack, text_size);
-  return err;
-}
-
 /* The version a rotated ciphertext names in its prefix. */
 static kavro_err_t read_version(const unsigned char *ct, size_t size,
                                 int *version, kavro_error_t *error) {
@@ -671,6 +634,81 @@ static kavro_err_t read_version(const unsigned char *ct, size_t size,
                         "dek version %u in the ciphertext is out of range", v);
   *version = (int)v;
   return KAVRO_OK;
+}
+
+/* The producer's key, and the bytes its ciphertext of @n bytes takes
+ * (with the version prefix when DEKs rotate). */
+static kavro_err_t seal_key(encrypt_rule_t *er, const kavro_rule_ctx_t *ctx,
+                            size_t n, const dek_t **dp, size_t *sizep,
+                            kavro_error_t *error) {
+  kavro_err_t err =
+      key_for(er, ctx, kavro_rule_ctx_subject(ctx), 0, dp, error);
+  if (!err)
+    *sizep = (er->expiry_days > 0 ? VERSION_PREFIX : 0) + n +
+             kv_aead_overhead((*dp)->aead);
+  return err;
+}
+
+/* Encrypt @n bytes of @plain with @d into @ct (seal_key()'s size), as the
+ * peers write a ciphertext. */
+static kavro_err_t seal(const encrypt_rule_t *er, const dek_t *d,
+                        const void *plain, size_t n, unsigned char *ct,
+                        kavro_error_t *error) {
+  size_t prefix = 0;
+  if (er->expiry_days > 0) {
+    ct[prefix++] = 0;
+    for (int i = 0; i < 4; i++)
+      ct[prefix++] = (unsigned char)((uint32_t)d->version >> (24 - 8 * i));
+  }
+  return kv_aead_encrypt(d->aead, plain, n, ct + prefix, error);
+}
+
+/* Decrypt the @n bytes of @ct into @plain (room for @n bytes), *@mp of
+ * them: the DEK version its prefix names, else version 1. */
+static kavro_err_t unseal(encrypt_rule_t *er, const kavro_rule_ctx_t *ctx,
+                          const unsigned char *ct, size_t n,
+                          unsigned char *plain, size_t *mp,
+                          kavro_error_t *error) {
+  int version = 1;
+  size_t prefix = er->expiry_days > 0 ? VERSION_PREFIX : 0;
+  const dek_t *d = NULL;
+  kavro_err_t err = prefix ? read_version(ct, n, &version, error) : KAVRO_OK;
+  if (!err)
+    err = key_for(er, ctx, kavro_rule_ctx_subject(ctx), version, &d, error);
+  if (!err)
+    err = kv_aead_decrypt(d->aead, ct + prefix, n - prefix, plain, mp, error);
+  return err;
+}
+
+static kavro_err_t encrypt_value(encrypt_rule_t *er,
+                                 const kavro_rule_ctx_t *ctx, bool string,
+                                 avro_value_t *value, kavro_error_t *error) {
+  const void *plain;
+  size_t n, size = 0;
+  const dek_t *d;
+  kavro_err_t err = get_value(value, string, &plain, &n, error);
+  if (!err)
+    err = seal_key(er, ctx, n, &d, &size, error);
+  if (err)
+    return err;
+  size_t text_size = string ? kv_base64_size(size) + 1 : 0;
+  unsigned char stack[STACK_BUFFER], text_stack[STACK_BUFFER];
+  unsigned char *ct = buffer(stack, size);
+  unsigned char *text = string ? buffer(text_stack, text_size) : NULL;
+  if (!ct || (string && !text))
+    err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  if (!err)
+    err = seal(er, d, plain, n, ct, error);
+  if (!err && string)
+    err = set_value(value, true, text,
+                    kv_base64_encode(ct, size, (char *)text), error);
+  else if (!err)
+    err = set_value(value, false, ct, size, error);
+  if (ct)
+    buffer_free(ct, stack, size);
+  if (text)
+    buffer_free(text, text_stack, text_size);
+  return err;
 }
 
 static kavro_err_t decrypt_value(encrypt_rule_t *er,
@@ -689,20 +727,13 @@ static kavro_err_t decrypt_value(encrypt_rule_t *er,
   if (!err && string && !kv_base64_decode(stored, n, ct, &n))
     err = kv_error_set(error, KAVRO_ERR_RULE,
                        "the field's value is no base64 ciphertext");
-  int version = 1;
-  size_t prefix = er->expiry_days > 0 ? VERSION_PREFIX : 0;
-  if (!err && prefix)
-    err = read_version(ct, n, &version, error);
-  const dek_t *d = NULL;
-  if (!err)
-    err = key_for(er, ctx, kavro_rule_ctx_subject(ctx), version, &d, error);
   size_t plain_size = n + 1; /* room for a string's NUL */
   unsigned char *plain = err ? NULL : buffer(plain_stack, plain_size);
   if (!err && !plain)
     err = kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   size_t m = 0;
   if (!err)
-    err = kv_aead_decrypt(d->aead, ct + prefix, n - prefix, plain, &m, error);
+    err = unseal(er, ctx, ct, n, plain, &m, error);
   if (!err) {
     plain[m] = '\0'; /* a string's, which set_value() counts */
     err = set_value(value, string, plain, m, error);
@@ -743,6 +774,52 @@ static kavro_err_t encrypt_field(void *opaque, const kavro_rule_ctx_t *ctx,
                       kavro_rule_mode_name(mode));
 }
 
+/* ENCRYPT_PAYLOAD: the whole payload, as bytes. */
+static kavro_err_t encrypt_payload(const kavro_rule_ctx_t *ctx,
+                                   const unsigned char *in, size_t size,
+                                   kavro_buf_t *out, kavro_error_t *error) {
+  encrypt_rule_t *er = ctx->rule->prepared;
+  if (er->broken) {
+    if (error)
+      *error = *er->broken;
+    return er->broken->code;
+  }
+  kavro_buf_reset(out);
+  kavro_rule_mode_t mode = kavro_rule_ctx_mode(ctx);
+  const dek_t *d;
+  size_t n;
+  kavro_err_t err;
+  if (mode == KAVRO_RULE_WRITE) {
+    if ((err = seal_key(er, ctx, size, &d, &n, error)) ||
+        (err = kv_buf_reserve(out, n)) ||
+        (err = seal(er, d, in, size, out->data, error)))
+      return err == KAVRO_ERR_NOMEM
+                 ? kv_error_set(error, err, "out of memory")
+                 : err;
+  } else if (mode == KAVRO_RULE_READ) {
+    if ((err = kv_buf_reserve(out, size)))
+      return kv_error_set(error, err, "out of memory");
+    if ((err = unseal(er, ctx, in, size, out->data, &n, error)))
+      return err;
+  } else {
+    return kv_error_set(error, KAVRO_ERR_RULE, "unsupported rule mode %s",
+                        kavro_rule_mode_name(mode));
+  }
+  out->length = n;
+  return KAVRO_OK;
+}
+
+const kv_builtin_t kv_encrypt_payload_builtin = {
+    {KV_PLUGIN_EXECUTOR, "ENCRYPT_PAYLOAD", NULL,
+     (void *)&kv_encrypt_payload_builtin.executor,
+     sizeof(kavro_rule_executor_t)},
+    {NULL, NULL, NULL, NULL},
+    prepare,
+    NULL,
+    0,
+    check,
+    encrypt_payload};
+
 const kv_builtin_t kv_encrypt_builtin = {
     {KV_PLUGIN_EXECUTOR, "ENCRYPT", NULL,
      (void *)&kv_encrypt_builtin.executor, sizeof(kavro_rule_executor_t)},
@@ -750,4 +827,5 @@ const kv_builtin_t kv_encrypt_builtin = {
     prepare,
     NULL,
     0,
-    check};
+    check,
+    NULL};

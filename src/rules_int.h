@@ -18,6 +18,7 @@
 #include <avro.h>
 #include <stdbool.h>
 
+#include "kavro/codec.h"
 #include "kavro/common.h"
 #include "kavro/conf.h"
 #include "kavro/registry.h"
@@ -58,8 +59,15 @@ const kavro_error_t *kv_ruleset_refusal(const kv_ruleset_t *set);
 /* The schema @set runs over. */
 kavro_schema_t *kv_ruleset_schema(const kv_ruleset_t *set);
 
-/* Whether running @set may change the message (a transform applies). */
+/* Whether running @set may change the message (a domain transform
+ * applies). */
 bool kv_ruleset_transforms(const kv_ruleset_t *set);
+
+/* Whether @set has domain rules (or a refusal) to run over the message,
+ * and whether it has encoding rules (or a refusal) to run over the
+ * payload bytes. */
+bool kv_ruleset_domain(const kv_ruleset_t *set);
+bool kv_ruleset_encodes(const kv_ruleset_t *set);
 
 /* What a call is about, beyond the rule set. */
 typedef struct kv_rule_call_s {
@@ -78,6 +86,20 @@ typedef struct kv_rule_call_s {
  */
 kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
                            avro_value_t *message, kavro_error_t *error);
+
+/*
+ * Run the encoding rules of @set (may be NULL) over @size bytes of @in,
+ * the payload after encoding (WRITE) or before decoding (READ): each
+ * rule's result in one of @bufs (two buffers the caller keeps), the last
+ * one's in *@outp, *@out_sizep (@in itself when no rule ran).  Errors as
+ * kv_ruleset_run().
+ */
+kavro_err_t kv_ruleset_run_payload(const kv_ruleset_t *set,
+                                   const kv_rule_call_t *call,
+                                   const unsigned char *in, size_t size,
+                                   kavro_buf_t *bufs[2],
+                                   const unsigned char **outp,
+                                   size_t *out_sizep, kavro_error_t *error);
 
 /*
  * The migration from @writer_info (its schema and contract, registered

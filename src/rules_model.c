@@ -48,7 +48,8 @@ kv_rules_t *kv_rules_new(const kavro_conf_t *conf, kavro_registry_t *registry,
 void kv_rules_destroy(kv_rules_t *rules) { free(rules); }
 
 static const kv_builtin_t *const builtins[] = {
-    &kv_cel_builtin, &kv_cel_field_builtin, &kv_encrypt_builtin};
+    &kv_cel_builtin, &kv_cel_field_builtin, &kv_encrypt_builtin,
+    &kv_encrypt_payload_builtin};
 
 const kv_builtin_t *kv_builtin_executor(const char *type) {
   for (size_t i = 0; i < sizeof(builtins) / sizeof(*builtins); i++)
@@ -137,6 +138,9 @@ void kv_ruleset_destroy(kv_ruleset_t *set) {
   for (size_t i = 0; i < set->list.count; i++)
     rule_clear(&set->list.rules[i]);
   free(set->list.rules);
+  for (size_t i = 0; i < set->encoding.count; i++)
+    rule_clear(&set->encoding.rules[i]);
+  free(set->encoding.rules);
   for (size_t i = 0; i < set->field_tag_count; i++)
     free(set->field_tags[i].tags);
   free(set->field_tags);
@@ -159,6 +163,14 @@ kavro_schema_t *kv_ruleset_schema(const kv_ruleset_t *set) {
 
 bool kv_ruleset_transforms(const kv_ruleset_t *set) {
   return set && set->transforms;
+}
+
+bool kv_ruleset_domain(const kv_ruleset_t *set) {
+  return set && (set->list.count || set->refusal);
+}
+
+bool kv_ruleset_encodes(const kv_ruleset_t *set) {
+  return set && (set->encoding.count || set->refusal);
 }
 
 /* Keep @err (set in @verdict) as the set's refusal. */
@@ -339,13 +351,20 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
     return malformed(c->verdict, c->what, "an action name is too long");
   *keep = true;
   bool failure_passes = strcmp(r->on_failure, "NONE") == 0;
-  if (c->encoding)
+  r->executor = kv_rules_executor(engine, r->type, c->set->subject, r->name);
+  if (c->encoding) {
+    /* Over the payload bytes: only a built-in executor that runs there. */
+    const kv_builtin_t *b = r->executor ? kv_builtin_of(r->executor) : NULL;
+    if (b && b->payload)
+      return b->prepare(c->set, r, c->verdict);
+    r->executor = NULL;
     return failure_passes
                ? (*keep = false, KAVRO_OK)
                : unexecutable(r, "an encoding rule runs over the payload "
-                                 "bytes, which kavro does not support",
+                                 "bytes, where kavro runs ENCRYPT_PAYLOAD "
+                                 "only",
                               c->what, c->verdict);
-  r->executor = kv_rules_executor(engine, r->type, c->set->subject, r->name);
+  }
   if (r->executor && !kv_rule_executor_fits(r->executor, c->mode))
     r->executor = NULL;
   if (!r->executor && !failure_passes) {
@@ -365,8 +384,9 @@ static kavro_err_t compile_rule(kv_compile_t *c, const json_t *rule,
   return builtin ? builtin->prepare(c->set, r, c->verdict) : KAVRO_OK;
 }
 
-/* Compile the rule list @member of the rule set into @c->set->list,
- * appended, in the order they run (reversed for READ and DOWNGRADE). */
+/* Compile the rule list @member of the rule set into @c->set->list (its
+ * encoding list for encodingRules), appended, in the order they run
+ * (reversed for READ and DOWNGRADE). */
 static kavro_err_t compile_list(kv_compile_t *c, const char *member_name,
                                 bool reverse) {
   const json_t *rules = json_object_get(c->set->rule_set, member_name);
@@ -375,7 +395,7 @@ static kavro_err_t compile_list(kv_compile_t *c, const char *member_name,
   if (!json_is_array(rules) || json_array_size(rules) > KV_RULES_MAX)
     return malformed(c->verdict, c->what, "a rule list is not an array");
   size_t n = json_array_size(rules);
-  kv_rule_list_t *list = &c->set->list;
+  kv_rule_list_t *list = c->encoding ? &c->set->encoding : &c->set->list;
   kv_rule_t *grown = realloc(list->rules, (list->count + n + 1) * sizeof(*grown));
   if (!grown)
     return kv_error_set(c->verdict, KAVRO_ERR_NOMEM, "out of memory");
@@ -398,7 +418,7 @@ static kavro_err_t compile_list(kv_compile_t *c, const char *member_name,
                    ((const kavro_rule_executor_t *)r.executor->data)
                        ->execute_field &&
                    transforms_with_same_tags(&r, &list->rules[j]);
-    c->set->transforms |= r.kind == KAVRO_RULE_TRANSFORM;
+    c->set->transforms |= r.kind == KAVRO_RULE_TRANSFORM && !c->encoding;
     list->rules[list->count++] = r;
   }
   if (reverse)
@@ -637,6 +657,7 @@ kavro_err_t kv_ruleset_make(const kv_rules_t *engine,
   }
   set->engine = engine;
   set->list.mode = mode;
+  set->encoding.mode = mode;
   set->schema =
       kavro_schema_dup(target ? target : kavro_schema_info_schema(info));
   set->source = source ? kavro_schema_dup(source) : NULL;
@@ -660,7 +681,7 @@ kavro_err_t kv_ruleset_make(const kv_rules_t *engine,
       kv_ruleset_destroy(set);
       return KAVRO_ERR_NOMEM;
     }
-  } else if (!set->list.count) {
+  } else if (!set->list.count && !set->encoding.count) {
     kv_ruleset_destroy(set); /* nothing to run: no rule set at all */
     return KAVRO_OK;
   }

@@ -68,7 +68,8 @@ struct kv_ruleset_s {
   kavro_schema_t *schema; /* a reference: the target */
   kavro_schema_t *source; /* a reference: a migration's source, or NULL */
   char *subject;
-  kv_rule_list_t list;
+  kv_rule_list_t list;     /* domain (or migration) rules */
+  kv_rule_list_t encoding; /* encoding rules: over the payload bytes */
   kv_field_tags_t *field_tags; /* sorted by field address */
   size_t field_tag_count;
   bool transforms;
@@ -110,6 +111,10 @@ typedef struct kv_builtin_s {
    * would fail on every message.  NULL: nothing to check. */
   bool (*check)(const kv_ruleset_t *set, const kv_rule_t *r,
                 kavro_error_t *why);
+  /* An encoding rule (encodingRules): @size bytes of @in become @out's
+   * (emptied first).  NULL: the executor runs no encoding rule. */
+  kavro_err_t (*payload)(const kavro_rule_ctx_t *ctx, const unsigned char *in,
+                         size_t size, kavro_buf_t *out, kavro_error_t *error);
 } kv_builtin_t;
 
 /* A CEL rule's expression as the built-in executors split it (Java's
@@ -125,9 +130,9 @@ void kv_cel_rule_split(const kv_ruleset_t *set, const kv_rule_t *r,
                        kv_cel_part_t *guard, kv_cel_part_t *body);
 
 /* The built-in executors: CEL and CEL_FIELD (rules_cel_exec.c), ENCRYPT
- * (rules_encrypt.c). */
+ * and ENCRYPT_PAYLOAD (rules_encrypt.c). */
 extern const kv_builtin_t kv_cel_builtin, kv_cel_field_builtin,
-    kv_encrypt_builtin;
+    kv_encrypt_builtin, kv_encrypt_payload_builtin;
 
 /* The clock (milliseconds since the epoch) the ENCRYPT executor ages
  * DEKs by: a test moves it days ahead. */

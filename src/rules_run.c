@@ -399,6 +399,53 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
   return KAVRO_OK;
 }
 
+/* ---- encoding rules ---------------------------------------------------------------- */
+
+kavro_err_t kv_ruleset_run_payload(const kv_ruleset_t *set,
+                                   const kv_rule_call_t *call,
+                                   const unsigned char *in, size_t size,
+                                   kavro_buf_t *bufs[2],
+                                   const unsigned char **outp,
+                                   size_t *out_sizep, kavro_error_t *error) {
+  *outp = in;
+  *out_sizep = size;
+  if (!set)
+    return KAVRO_OK;
+  if (set->refusal) {
+    if (error)
+      *error = *set->refusal;
+    return set->refusal->code;
+  }
+  for (size_t i = 0; i < set->encoding.count; i++) {
+    const kv_rule_t *r = &set->encoding.rules[i];
+    /* The rule's context sees the payload it runs over (a DLQ action
+     * sends it). */
+    kv_rule_call_t payload_call = *call;
+    payload_call.payload = *outp;
+    payload_call.payload_size = *out_sizep;
+    kavro_rule_ctx_t ctx;
+    ctx_init(&ctx, set, r, &payload_call);
+    /* Each rule writes the buffer the one before did not. */
+    kavro_buf_t *dst = bufs[i % 2];
+    kavro_error_t cause;
+    kv_error_clear(&cause);
+    kavro_err_t err = kv_builtin_of(r->executor)->payload(&ctx, *outp,
+                                                          *out_sizep, dst,
+                                                          &cause);
+    if (err != KAVRO_OK && !*cause.text)
+      kv_error_set(&cause, err, "the %s executor failed", r->type);
+    kavro_err_t verdict = after_rule(&ctx, err != KAVRO_OK, NULL, "", &cause,
+                                     error);
+    if (verdict != KAVRO_OK)
+      return verdict;
+    if (err == KAVRO_OK) {
+      *outp = kavro_buf_data(dst);
+      *out_sizep = kavro_buf_length(dst);
+    }
+  }
+  return KAVRO_OK;
+}
+
 /* ---- migrations ------------------------------------------------------------------ */
 
 void kv_migration_destroy(kv_migration_t *mig) {

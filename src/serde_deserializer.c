@@ -95,6 +95,7 @@ struct kavro_deserializer_s {
   kv_migrate_t *migrations;
   kv_pending_t pending;        /* set by unframe() */
   kavro_buf_t *body;           /* typed records through rules */
+  kavro_buf_t *payload[2];     /* encoding rules' results */
   kavro_decoder_t *decoder;
   kv_writer_t *writers;
   kv_slot_t *slots;
@@ -220,6 +221,8 @@ void kavro_deserializer_destroy(kavro_deserializer_t *des) {
   }
   kv_rules_destroy(des->rules);
   kavro_buf_destroy(des->body);
+  kavro_buf_destroy(des->payload[0]);
+  kavro_buf_destroy(des->payload[1]);
   kv_metadata_want_clear(&des->metadata);
   kv_namer_clear(&des->namers[0]);
   kv_namer_clear(&des->namers[1]);
@@ -705,6 +708,25 @@ static kavro_err_t decode_detour(kavro_deserializer_t *des,
   return err;
 }
 
+/* The body of @f as the writer's encoding rules give it back (in reverse
+ * order: a decryption), in @g, a copy of @f. */
+static kavro_err_t open_payload(kavro_deserializer_t *des,
+                                const kavro_deserializer_frame_t *f,
+                                const kv_rule_call_t *call,
+                                kavro_deserializer_frame_t *g,
+                                kavro_error_t *error) {
+  for (int i = 0; i < 2; i++)
+    if (!des->payload[i] && !(des->payload[i] = kavro_buf_new(0, 0)))
+      return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  *g = *f;
+  const unsigned char *body;
+  kavro_err_t err = kv_ruleset_run_payload(des->pending.rules, call, f->body,
+                                           f->body_size, des->payload, &body,
+                                           &g->body_size, error);
+  g->body = body;
+  return err;
+}
+
 /* Decode the body @f locates and run the rules of the schema it is read
  * as; with @consumed, bytes may follow the datum. */
 static kavro_err_t decode_body(kavro_deserializer_t *des,
@@ -717,6 +739,16 @@ static kavro_err_t decode_body(kavro_deserializer_t *des,
   kavro_schema_t *writer = (kavro_schema_t *)f->writer;
   kavro_resolution_t *plan = NULL;
   kavro_err_t err = KAVRO_OK;
+  kavro_deserializer_frame_t opened;
+  if (kv_ruleset_encodes(des->pending.rules)) {
+    /* The whole payload is what the encoding rules wrote. */
+    if ((err = open_payload(des, f, call, &opened, error)) != KAVRO_OK)
+      return err;
+    if (consumed)
+      *consumed = f->body_size;
+    consumed = NULL;
+    f = &opened;
+  }
   bool migrates = des->pending.migration && f->reader;
   /* A migration reads the writer as it is and the result as the reader:
    * no resolution between the two, which it may not allow. */

@@ -101,6 +101,7 @@ struct kavro_serializer_s {
   kv_namer_t namers[2]; /* [is_key] */
   kv_rules_t *rules;    /* the conf's executors and actions */
   kavro_decoder_t *decoder; /* typed records with rules, made at first use */
+  kavro_buf_t *payload[2];  /* encoding rules' results, made at first use */
   kv_hot_t **buckets;
   size_t bucket_count;
   size_t entry_count;
@@ -208,6 +209,8 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
   kv_metadata_want_clear(&ser->metadata);
   kv_rules_destroy(ser->rules);
   kavro_decoder_destroy(ser->decoder);
+  kavro_buf_destroy(ser->payload[0]);
+  kavro_buf_destroy(ser->payload[1]);
   kavro_conf_destroy(ser->own_conf);
   free(ser);
 }
@@ -854,24 +857,61 @@ const void *kv_serializer_rules_entry(kavro_serializer_t *ser,
   return e && e->rules ? e : NULL;
 }
 
-kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
-                                      const void *entry, const char *topic,
-                                      kavro_buf_t *out, size_t prefix_size,
-                                      kavro_error_t *error) {
-  kv_hot_t *e = (kv_hot_t *)entry;
+/* The domain rules over the body in @out (after @prefix_size bytes),
+ * read back into the entry's value: written again when they transform. */
+static kavro_err_t rules_on_body(kavro_serializer_t *ser, kv_hot_t *e,
+                                 const kv_rule_call_t *call, kavro_buf_t *out,
+                                 size_t prefix_size, kavro_error_t *error) {
   if (!ser->decoder && !(ser->decoder = kavro_decoder_new(NULL)))
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_err_t err = hot_scratch(e, error);
   if (err == KAVRO_OK)
     err = kavro_decode(ser->decoder, e->schema, out->data + prefix_size,
                        out->length - prefix_size, &e->scratch, NULL, error);
-  kv_rule_call_t call = {topic ? topic : "", e->is_key, NULL, 0, e->subject};
   if (err == KAVRO_OK)
-    err = kv_ruleset_run(e->rules, &call, &e->scratch, error);
+    err = kv_ruleset_run(e->rules, call, &e->scratch, error);
   if (err == KAVRO_OK && kv_ruleset_transforms(e->rules)) {
     out->length = prefix_size;
     err = kv_encode_node(out, e->schema->root, &e->scratch, 0, error);
   }
+  return err;
+}
+
+/* The encoding rules over the body in @out, which their result
+ * replaces. */
+static kavro_err_t rules_on_payload(kavro_serializer_t *ser, kv_hot_t *e,
+                                    const kv_rule_call_t *call,
+                                    kavro_buf_t *out, size_t prefix_size,
+                                    kavro_error_t *error) {
+  for (int i = 0; i < 2; i++)
+    if (!ser->payload[i] && !(ser->payload[i] = kavro_buf_new(0, 0)))
+      return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  const unsigned char *body = out->data + prefix_size, *result;
+  size_t size;
+  kavro_err_t err = kv_ruleset_run_payload(e->rules, call, body,
+                                           out->length - prefix_size,
+                                           ser->payload, &result, &size,
+                                           error);
+  if (err != KAVRO_OK || result == body)
+    return err;
+  out->length = prefix_size;
+  if ((err = kv_buf_reserve(out, size)) != KAVRO_OK)
+    return kv_error_set(error, err, "the payload does not fit the buffer");
+  kv_put_bytes(out, result, size);
+  return KAVRO_OK;
+}
+
+kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
+                                      const void *entry, const char *topic,
+                                      kavro_buf_t *out, size_t prefix_size,
+                                      kavro_error_t *error) {
+  kv_hot_t *e = (kv_hot_t *)entry;
+  kv_rule_call_t call = {topic ? topic : "", e->is_key, NULL, 0, e->subject};
+  kavro_err_t err = KAVRO_OK;
+  if (kv_ruleset_domain(e->rules))
+    err = rules_on_body(ser, e, &call, out, prefix_size, error);
+  if (err == KAVRO_OK && kv_ruleset_encodes(e->rules))
+    err = rules_on_payload(ser, e, &call, out, prefix_size, error);
   if (err != KAVRO_OK)
     out->length = 0;
   return err;
@@ -904,7 +944,8 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
    * as typed records' do: the caller's value stays as it was, and the
    * warm copy allocates nothing. */
   bool transforms = e->rules && kv_ruleset_transforms(e->rules);
-  if (e->rules && !transforms &&
+  bool encodes = e->rules && kv_ruleset_encodes(e->rules);
+  if (e->rules && !transforms && !encodes &&
       (err = run_conditions(e, topic, is_key, value, error)) != KAVRO_OK)
     return err;
   err = kv_buf_reserve(out, f->prefix_size);
@@ -919,7 +960,7 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
     out->length = 0;
     return explain_failure(schema, value, out, f->prefix_size, err, error);
   }
-  if (transforms &&
+  if ((transforms || encodes) &&
       (err = kv_serializer_rules_apply(ser, e, topic, out, f->prefix_size,
                                        error)) != KAVRO_OK)
     return err;

@@ -554,6 +554,55 @@ START_TEST(test_dek_rotation) {
 }
 END_TEST
 
+/* Whether the bytes of @buf hold the text @needle. */
+static bool holds(const kavro_buf_t *buf, const char *needle) {
+  const unsigned char *data = kavro_buf_data(buf);
+  size_t n = kavro_buf_length(buf), k = strlen(needle);
+  for (size_t i = 0; i + k <= n; i++)
+    if (memcmp(data + i, needle, k) == 0)
+      return true;
+  return false;
+}
+
+/* ENCRYPT_PAYLOAD, an encoding rule: the whole body is the ciphertext
+ * (the GCM overhead more than the plain body), read back as written. */
+START_TEST(test_payload_round_trip) {
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_buf_t *plain = kavro_buf_new(0, 0), *sealed = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  kt_register_contract(reg, SUBJECT, customer_text, NULL, NULL);
+  ck_assert_int_eq(write_customer(conf, customer_json, plain, &error),
+                   KAVRO_OK);
+  kt_register_contract(
+      reg, SUBJECT, customer_text, NULL,
+      "{\"encodingRules\":[{\"name\":\"sealAll\",\"kind\":\"TRANSFORM\","
+      "\"mode\":\"WRITEREAD\",\"type\":\"ENCRYPT_PAYLOAD\",\"params\":{"
+      "\"encrypt.kek.name\":\"kek2\",\"encrypt.kms.type\":\"local-kms\","
+      "\"encrypt.kms.key.id\":\"k2\"}}]}");
+  ck_assert_msg(write_customer(conf, customer_json, sealed, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_uint_eq(kavro_buf_length(sealed), kavro_buf_length(plain) + 28);
+  ck_assert(!holds(sealed, "London"));
+  ck_assert(holds(plain, "London"));
+  json_t *back, *want = kt_frame_plain(customer_text, plain);
+  ck_assert_msg(read_customer(conf, sealed, &back, &error) == KAVRO_OK, "%s",
+                error.text);
+  ck_assert(json_equal(back, want));
+  json_decref(back);
+  /* Without the key the body cannot be read at all: a clear error. */
+  kavro_conf_t *none = conf_with_secret(NULL);
+  ck_assert_int_eq(read_customer(none, sealed, &back, &error), KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "sealAll") &&
+                    strstr(error.text, "cannot load secret"),
+                "%s", error.text);
+  json_decref(want);
+  kavro_buf_destroy(plain);
+  kavro_buf_destroy(sealed);
+  kavro_conf_destroy(conf);
+  kavro_conf_destroy(none);
+}
+END_TEST
+
 /* Rules the executor cannot run fail each message with the peers'
  * reasons, and the onFailure action decides. */
 START_TEST(test_refusals) {
@@ -668,6 +717,7 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_warm_path_asks_nothing);
   tcase_add_test(tc, test_consumer_without_the_key);
   tcase_add_test(tc, test_dek_rotation);
+  tcase_add_test(tc, test_payload_round_trip);
   tcase_add_test(tc, test_refusals);
   tcase_add_test(tc, test_kms_driver_of_the_program);
   suite_add_tcase(s, tc);

@@ -152,7 +152,7 @@ static const struct {
      "  {\"name\": \"enc\", \"kind\": \"TRANSFORM\", \"mode\": \"WRITEREAD\",\n"
      "   \"type\": \"CEL\", \"expr\": \"true\"}]}",
      KAVRO_RULE_PROBLEM_NO_EXECUTOR, "/encodingRules/0/type", "\"type\"",
-     "does not run encoding rules"},
+     "does not run this encoding rule"},
     {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"CEL\",\n"
      " \"expr\": \"message.amount >=\"}",
      NULL, KAVRO_RULE_PROBLEM_CEL_SYNTAX, "/domainRules/0/expr", "\"expr\"",

@@ -355,11 +355,11 @@ typedef enum kavro_rule_problem_e {
    *  UPDOWN. */
   KAVRO_RULE_PROBLEM_UNKNOWN_MODE,
   /** A `type` no executor runs: neither built in (CEL, CEL_FIELD,
-   *  ENCRYPT) nor
-   *  registered in the conf with one that fits the rule (a migration
-   *  needs `migrate`); also every encoding rule, which kavro does not
-   *  run.  The schema is refused unless the rule's onFailure is NONE,
-   *  which makes the rule a no-op. */
+   *  ENCRYPT) nor registered in the conf with one that fits the rule (a
+   *  migration needs `migrate`); also an encoding rule of another type
+   *  than ENCRYPT_PAYLOAD, the one kavro runs over the payload bytes.
+   *  The schema is refused unless the rule's onFailure is NONE, which
+   *  makes the rule a no-op. */
   KAVRO_RULE_PROBLEM_NO_EXECUTOR,
   /** A CEL or CEL_FIELD expression, or its guard, that does not parse or
    *  uses a variable the executor does not bind (CEL: `message`, `now`;

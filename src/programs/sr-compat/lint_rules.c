@@ -59,7 +59,8 @@ const sc_lint_rule_info_t sc_lint_rules[SC_LINT_RULE_COUNT] = {
     [SC_LINT_RULE_NO_EXECUTOR] =
         {"rule-no-executor", true,
          "--rule-set: a rule type kavro has no executor for (built in: CEL, "
-         "CEL_FIELD, ENCRYPT), or an encoding rule"},
+         "CEL_FIELD, ENCRYPT), or an encoding rule other than "
+         "ENCRYPT_PAYLOAD"},
     [SC_LINT_RULE_CEL_SYNTAX] =
         {"rule-cel-syntax", true,
          "--rule-set: a CEL or CEL_FIELD expression (or guard) that does not "

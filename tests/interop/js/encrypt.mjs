@@ -13,14 +13,15 @@
 //   for AES256_SIV (deterministic) both write byte-identical frames.
 // Then DEK rotation (JS, its clock two days on, makes version 2; kavro
 // reads both versions and writes with the newest), a consumer without the
-// secret (a clear error, or the ciphertext with onFailure NONE) and one
-// with another secret (never decrypts).
+// secret (a clear error, or the ciphertext with onFailure NONE), one
+// with another secret (never decrypts), and ENCRYPT_PAYLOAD (an encoding
+// rule: the whole body encrypted) both ways.
 //
 // Each case prints one line, "ok CASE: SUMMARY" or "FAIL CASE (details in
 // LOG)"; details go to WORKDIR/js_encrypt.log.  Exit status 0 when every
 // case passed, 1 otherwise.
 import {
-  Clock, FieldEncryptionExecutor, LocalKmsDriver,
+  Clock, EncryptionExecutor, FieldEncryptionExecutor, LocalKmsDriver,
 } from '@confluentinc/schemaregistry';
 import {
   check, exitStatus, expect, jsRead, jsWrite, kavroRead, kavroWrite, message,
@@ -40,6 +41,7 @@ class MovableClock extends Clock {
 }
 const clock = new MovableClock();
 FieldEncryptionExecutor.registerWithClock(clock);
+EncryptionExecutor.register();
 
 const js = { ruleConfig: { secret: SECRET } };
 const secretEnv = { LOCAL_SECRET: SECRET };
@@ -190,6 +192,24 @@ await check('a consumer with another secret never decrypts', async () => {
     throw new Error(`kavro's error: ${k.stderr}`);
   if (k.stderr.includes('another-secret')) throw new Error('kavro printed the secret');
   return 'refused: the DEK does not authenticate under that KEK';
+});
+
+await check('ENCRYPT_PAYLOAD (the whole body): JS encrypts, kavro decrypts, and back', async () => {
+  const topic = await register({ encodingRules: [{
+    name: 'seal-payload', kind: 'TRANSFORM', mode: 'WRITEREAD', type: 'ENCRYPT_PAYLOAD',
+    onFailure: 'ERROR',
+    params: { 'encrypt.kek.name': `kek-${++kekSerial}`, 'encrypt.kms.type': 'local-kms',
+      'encrypt.kms.key.id': 'interop-key' } }] }, undefined, 'encrypt');
+  const jsFrames = frames(await jsWrite(topic, messages, js), 'JS');
+  const body = (hex) => Buffer.from(hex, 'hex').subarray(5);
+  jsFrames.forEach((hex, i) => {
+    if (body(hex).length !== type.toBuffer(messages[i]).length + 28)
+      throw new Error(`frame ${i + 1}: a body of ${body(hex).length} bytes`);
+  });
+  expectValues(kavroRead(topic, jsFrames, [], secretEnv).results, 'kavro', messages);
+  const kFrames = frames(kavroWrite(topic, messages, [], secretEnv).results, 'kavro');
+  expectValues(await jsRead(topic, kFrames, js), 'JS', messages);
+  return `${messages.length} messages each way, bodies sealed whole`;
 });
 
 process.exit(exitStatus());
