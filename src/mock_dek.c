@@ -549,6 +549,18 @@ static void undelete_kek(const dek_request_t *r, kv_reply_t *reply) {
   kv_reply_no_content(reply);
 }
 
+/* POST /keks/{name}/test: whether the registry can use a shared KEK's
+ * KMS (it makes a DEK for the subject __TEST). */
+static void test_kek(const dek_request_t *r, kv_reply_t *reply) {
+  json_t *kek = find_kek(r->deks, r->kek, false);
+  if (!kek)
+    not_found(reply, r->kek);
+  else if (!json_is_true(json_object_get(kek, "shared")))
+    invalid_key(reply, "shared");
+  else
+    no_kms(reply, "encrypted", "__TEST");
+}
+
 static void list_dek_subjects(const dek_request_t *r, const char *query,
                               kv_reply_t *reply) {
   if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
@@ -781,6 +793,7 @@ static bool changes(kv_endpoint_t endpoint) {
   switch (endpoint) {
   case KV_EP_KEKS:
   case KV_EP_GET_KEK:
+  case KV_EP_TEST_KEK:
   case KV_EP_DEK_SUBJECTS:
   case KV_EP_GET_DEK:
   case KV_EP_GET_DEK_VERSION:
@@ -821,6 +834,9 @@ static bool dispatch(kv_store_t *store, kv_deks_t *deks, void *opaque,
     break;
   case KV_EP_UNDELETE_KEK:
     undelete_kek(r, reply);
+    break;
+  case KV_EP_TEST_KEK:
+    test_kek(r, reply);
     break;
   case KV_EP_DEK_SUBJECTS:
     list_dek_subjects(r, query, reply);

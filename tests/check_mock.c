@@ -2856,6 +2856,9 @@ START_TEST(test_dek_registry_keks) {
               "{\"name\":\"k2\",\"kmsType\":\"t\",\"kmsKeyId\":\"i\","
               "\"shared\":true}",
               500, 500);
+  error_is("POST", DEK_V1 "/keks/k1/test", NULL, 422, 42271,
+           "Invalid or missing value for field 'shared' of key");
+  expect_done("POST", DEK_V1 "/keks/nokek/test", NULL, 404, 40470);
   error_is("GET", DEK_V1 "/keks/1bad", NULL, 422, 42271,
            "Invalid or missing value for field 'name' of key");
   expect_done("PATCH", DEK_V1 "/keks", "{}", 405, 405);
@@ -2993,6 +2996,9 @@ START_TEST(test_dek_registry_shared_kek) {
               "{\"name\":\"sk\",\"kmsType\":\"local-kms\",\"kmsKeyId\":\"i\","
               "\"shared\":true}",
               200, 0);
+  error_is("POST", DEK_V1 "/keks/sk/test", NULL, 500, 50070,
+           "Could not generate encrypted dek for __TEST: this mock registry "
+           "reaches no KMS");
   error_is("POST", DEK_V1 "/keks/sk/deks/s", "{}", 500, 50070,
            "Could not generate encrypted dek for s: this mock registry "
            "reaches no KMS");
