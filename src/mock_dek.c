@@ -985,7 +985,9 @@ const char *kv_deks_load(kv_deks_t *deks, const json_t *value) {
   if (!json_is_object(value) || (keks && !json_is_array(keks)) ||
       (list && !json_is_array(list)))
     return "dekRegistry: not an object of \"keks\" and \"deks\" arrays";
-  if (json_array_size(keks) > MAX_KEYS || json_array_size(list) > MAX_KEYS)
+  /* The registry refuses a key only once it has more than MAX_KEYS. */
+  if (json_array_size(keks) > MAX_KEYS + 1 ||
+      json_array_size(list) > MAX_KEYS + 1)
     return "dekRegistry: more keys than the registry keeps";
   json_t *by_name = json_object(), *all = json_array(), *item;
   const char *wrong = by_name && all ? NULL : "out of memory";
