@@ -12,13 +12,12 @@
  * key material up.
  *
  * Records are kept as the JSON entities the registry answers with (Kek,
- * Dek), one store per mock scope, under a lock of their own; they are
- * not part of the store's file.
+ * Dek), by the store of each mock scope, under its lock, and written to
+ * its file ("dekRegistry") with the rest.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,7 +33,6 @@
 #define LATEST (-1)
 
 struct kv_deks_s {
-  pthread_mutex_t lock;
   json_t *keks; /* name -> Kek entity */
   json_t *deks; /* Dek entities */
 };
@@ -49,7 +47,6 @@ kv_deks_t *kv_deks_new(void) {
     kv_deks_free(deks);
     return NULL;
   }
-  pthread_mutex_init(&deks->lock, NULL);
   return deks;
 }
 
@@ -58,8 +55,20 @@ void kv_deks_free(kv_deks_t *deks) {
     return;
   json_decref(deks->keks);
   json_decref(deks->deks);
-  pthread_mutex_destroy(&deks->lock);
   free(deks);
+}
+
+kv_deks_t *kv_deks_dup(const kv_deks_t *deks) {
+  kv_deks_t *copy = calloc(1, sizeof(*copy));
+  if (!copy)
+    return NULL;
+  copy->keks = json_deep_copy(deks->keks);
+  copy->deks = json_deep_copy(deks->deks);
+  if (!copy->keks || !copy->deks) {
+    kv_deks_free(copy);
+    return NULL;
+  }
+  return copy;
 }
 
 /* ---- the registry's checks and errors ------------------------------------ */
@@ -217,8 +226,10 @@ static json_t *find_dek(const kv_deks_t *deks, const char *kek,
 
 /* A request's parameters, decoded. */
 typedef struct dek_request_s {
-  kv_deks_t *deks;
+  kv_store_t *store; /* locked */
+  kv_deks_t *deks;   /* the store's */
   const kv_route_t *route;
+  const char *query;
   const char *kek;     /* the path's KEK name */
   const char *subject; /* the path's subject, or NULL */
   const char *algorithm;
@@ -538,6 +549,18 @@ static void undelete_kek(const dek_request_t *r, kv_reply_t *reply) {
   kv_reply_no_content(reply);
 }
 
+/* POST /keks/{name}/test: whether the registry can use a shared KEK's
+ * KMS (it makes a DEK for the subject __TEST). */
+static void test_kek(const dek_request_t *r, kv_reply_t *reply) {
+  json_t *kek = find_kek(r->deks, r->kek, false);
+  if (!kek)
+    not_found(reply, r->kek);
+  else if (!json_is_true(json_object_get(kek, "shared")))
+    invalid_key(reply, "shared");
+  else
+    no_kms(reply, "encrypted", "__TEST");
+}
+
 static void list_dek_subjects(const dek_request_t *r, const char *query,
                               kv_reply_t *reply) {
   if (!find_kek(r->deks, r->kek, r->lookup_deleted)) {
@@ -665,7 +688,10 @@ static void create_dek(const dek_request_t *r, const char *subject,
     invalid_key(reply, "encryptedKeyMaterial");
     return;
   }
-  if (shared) { /* the registry makes, or checks, the key through its KMS */
+  /* The registry makes the key through its KMS, or checks the one given
+   * (unless the subject is being imported). */
+  if (shared &&
+      (!ekm || !kv_store_import_mode_locked(r->store, subject))) {
     no_kms(reply, ekm ? "raw" : "encrypted", subject);
     return;
   }
@@ -762,8 +788,30 @@ static bool has_body(kv_endpoint_t endpoint) {
          endpoint == KV_EP_CREATE_DEK || endpoint == KV_EP_CREATE_DEK_OLD;
 }
 
-static void dispatch(const dek_request_t *r, const char *query,
+/* Whether @endpoint may change the keys. */
+static bool changes(kv_endpoint_t endpoint) {
+  switch (endpoint) {
+  case KV_EP_KEKS:
+  case KV_EP_GET_KEK:
+  case KV_EP_TEST_KEK:
+  case KV_EP_DEK_SUBJECTS:
+  case KV_EP_GET_DEK:
+  case KV_EP_GET_DEK_VERSION:
+  case KV_EP_DEK_VERSIONS:
+    return false;
+  default:
+    return true;
+  }
+}
+
+/* A kv_deks_fn: serve the request @opaque under the store's lock; true
+ * when it may have changed the keys. */
+static bool dispatch(kv_store_t *store, kv_deks_t *deks, void *opaque,
                      kv_reply_t *reply) {
+  dek_request_t *r = opaque;
+  const char *query = r->query;
+  r->store = store;
+  r->deks = deks;
   switch (r->route->endpoint) {
   case KV_EP_KEKS:
     list_kek_names(r, query, reply);
@@ -786,6 +834,9 @@ static void dispatch(const dek_request_t *r, const char *query,
     break;
   case KV_EP_UNDELETE_KEK:
     undelete_kek(r, reply);
+    break;
+  case KV_EP_TEST_KEK:
+    test_kek(r, reply);
     break;
   case KV_EP_DEK_SUBJECTS:
     list_dek_subjects(r, query, reply);
@@ -815,6 +866,7 @@ static void dispatch(const dek_request_t *r, const char *query,
     kv_reply_error(reply, 404, "HTTP 404 Not Found");
     break;
   }
+  return changes(r->route->endpoint) && !reply->error_code;
 }
 
 /* The path's version: "latest", -1 or a number, else a 42202; the
@@ -839,8 +891,8 @@ void kv_dek_serve(kv_store_t *store, const kv_route_t *route,
   const char *query = request->query;
   char *algorithm = kv_query_text(query, "algorithm");
   dek_request_t r = {
-      .deks = kv_store_deks(store),
       .route = route,
+      .query = query,
       .kek = route->id,
       .subject = route->subject,
       .algorithm = algorithm ? algorithm : DEFAULT_ALGORITHM,
@@ -859,10 +911,112 @@ void kv_dek_serve(kv_store_t *store, const kv_route_t *route,
            (!has_body(route->endpoint) ||
             (body = kv_rest_read_body(request, reply)))) {
     r.body = body;
-    pthread_mutex_lock(&r.deks->lock);
-    dispatch(&r, query, reply);
-    pthread_mutex_unlock(&r.deks->lock);
+    kv_store_with_deks(store, changes(route->endpoint), dispatch, &r, reply);
   }
   json_decref(body);
   free(algorithm);
+}
+
+/* ---- the store's file -------------------------------------------------- */
+
+json_t *kv_deks_dump(const kv_deks_t *deks) {
+  json_t *root = json_object();
+  if (!root || (!json_object_size(deks->keks) && !json_array_size(deks->deks)))
+    return root;
+  json_t *keks = json_array();
+  const char *name;
+  json_t *kek;
+  json_object_foreach(deks->keks, name, kek) {
+    if (keks && json_array_append(keks, kek)) {
+      json_decref(keks);
+      keks = NULL;
+    }
+  }
+  if (!keks || json_object_set_new(root, "keks", keks) ||
+      json_object_set(root, "deks", deks->deks)) {
+    json_decref(root);
+    return NULL;
+  }
+  return root;
+}
+
+/* Whether the optional member @key of @object is of @type (or absent). */
+static bool optional_is(const json_t *object, const char *key, json_type type) {
+  const json_t *value = json_object_get(object, key);
+  return !value || json_typeof(value) == type ||
+         (type == JSON_TRUE && json_is_boolean(value));
+}
+
+/* What is wrong with the file's KEK @kek, or NULL. */
+static const char *kek_wrong(const json_t *kek) {
+  if (!json_is_object(kek) || !name_valid(text_of(kek, "name")) ||
+      !text_of(kek, "kmsType") || !text_of(kek, "kmsKeyId") ||
+      !props_valid(json_object_get(kek, "kmsProps")) ||
+      !optional_is(kek, "doc", JSON_STRING) ||
+      !optional_is(kek, "shared", JSON_TRUE) ||
+      !optional_is(kek, "deleted", JSON_TRUE) ||
+      !optional_is(kek, "ts", JSON_INTEGER))
+    return "dekRegistry: a KEK without a valid name, kmsType or kmsKeyId, "
+           "or with a member of the wrong type";
+  return NULL;
+}
+
+/* What is wrong with the file's DEK @dek (under one of @keks), or NULL. */
+static const char *dek_wrong(const json_t *dek, const json_t *keks) {
+  const json_t *version = json_object_get(dek, "version");
+  const char *algorithm = text_of(dek, "algorithm");
+  if (!json_is_object(dek) ||
+      !json_object_get(keks, text_of(dek, "kekName") ? text_of(dek, "kekName")
+                                                      : "") ||
+      !subject_valid(text_of(dek, "subject")) || !json_is_integer(version) ||
+      json_integer_value(version) < 1 ||
+      json_integer_value(version) > INT_MAX || !algorithm ||
+      !algorithm_valid(algorithm) || !text_of(dek, "encryptedKeyMaterial") ||
+      !optional_is(dek, "deleted", JSON_TRUE) ||
+      !optional_is(dek, "ts", JSON_INTEGER))
+    return "dekRegistry: a DEK of no KEK, or without a valid subject, "
+           "version, algorithm or encryptedKeyMaterial";
+  return NULL;
+}
+
+const char *kv_deks_load(kv_deks_t *deks, const json_t *value) {
+  const json_t *keks = json_object_get(value, "keks");
+  const json_t *list = json_object_get(value, "deks");
+  if (!json_is_object(value) || (keks && !json_is_array(keks)) ||
+      (list && !json_is_array(list)))
+    return "dekRegistry: not an object of \"keks\" and \"deks\" arrays";
+  /* The registry refuses a key only once it has more than MAX_KEYS. */
+  if (json_array_size(keks) > MAX_KEYS + 1 ||
+      json_array_size(list) > MAX_KEYS + 1)
+    return "dekRegistry: more keys than the registry keeps";
+  json_t *by_name = json_object(), *all = json_array(), *item;
+  const char *wrong = by_name && all ? NULL : "out of memory";
+  size_t i;
+  json_array_foreach(keks, i, item) {
+    if (!wrong && !(wrong = kek_wrong(item)) &&
+        json_object_get(by_name, text_of(item, "name")))
+      wrong = "dekRegistry: a KEK twice";
+    if (!wrong && json_object_set_new(by_name, text_of(item, "name"),
+                                      json_deep_copy(item)))
+      wrong = "out of memory";
+  }
+  json_array_foreach(list, i, item) {
+    if (!wrong && !(wrong = dek_wrong(item, by_name)) &&
+        find_dek(&(kv_deks_t){by_name, all}, text_of(item, "kekName"),
+                 text_of(item, "subject"), text_of(item, "algorithm"),
+                 version_of(item), true, NULL))
+      wrong = "dekRegistry: a DEK version twice";
+    if (!wrong && json_array_append_new(all, json_deep_copy(item)))
+      wrong = "out of memory";
+  }
+  if (wrong) {
+    json_decref(by_name);
+    json_decref(all);
+    return wrong;
+  }
+  json_decref(deks->keks);
+  json_decref(deks->deks);
+  deks->keks = by_name;
+  deks->deks = all;
+  return NULL;
 }

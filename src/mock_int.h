@@ -110,12 +110,26 @@ void kv_store_subjects(kv_store_t *store, bool deleted, kv_reply_t *reply);
 
 /* ---- the DEK registry (mock_dek.c) ----------------------------------- */
 
-/* A scope's KEKs and DEKs, under a lock of their own. */
+/* A scope's KEKs and DEKs, kept by its store. */
 typedef struct kv_deks_s kv_deks_t;
 kv_deks_t *kv_deks_new(void);
 void kv_deks_free(kv_deks_t *deks);
-/* The DEK registry of @store (owned by it, never NULL). */
-kv_deks_t *kv_store_deks(kv_store_t *store);
+/* A deep copy; NULL on OOM. */
+kv_deks_t *kv_deks_dup(const kv_deks_t *deks);
+/* The file's "dekRegistry" object ({} when there is no key); NULL on
+ * OOM. */
+json_t *kv_deks_dump(const kv_deks_t *deks);
+/* Replace @deks with the file's @value; NULL, or what is wrong with it. */
+const char *kv_deks_load(kv_deks_t *deks, const json_t *value);
+
+/* Run @fn on the store's DEK registry under its lock.  With @change, as a
+ * change (kv_store_with_assocs()): when @fn returns true the store is
+ * written to its file before @reply goes out, and undone with a 500 when
+ * it cannot be. */
+typedef bool (*kv_deks_fn)(kv_store_t *store, kv_deks_t *deks, void *opaque,
+                           kv_reply_t *reply);
+void kv_store_with_deks(kv_store_t *store, bool change, kv_deks_fn fn,
+                        void *opaque, kv_reply_t *reply);
 
 /* ---- contexts ---------------------------------------------------------
  *
@@ -343,6 +357,7 @@ typedef enum kv_endpoint_e {
   KV_EP_UPDATE_KEK,
   KV_EP_DELETE_KEK,
   KV_EP_UNDELETE_KEK,
+  KV_EP_TEST_KEK,
   KV_EP_DEK_SUBJECTS,
   KV_EP_CREATE_DEK_OLD,
   KV_EP_GET_DEK,

@@ -70,6 +70,7 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_UPDATE_KEK] = "PUT /dek-registry/v1/keks/{name}",
     [KV_EP_DELETE_KEK] = "DELETE /dek-registry/v1/keks/{name}",
     [KV_EP_UNDELETE_KEK] = "POST /dek-registry/v1/keks/{name}/undelete",
+    [KV_EP_TEST_KEK] = "POST /dek-registry/v1/keks/{name}/test",
     [KV_EP_DEK_SUBJECTS] = "GET /dek-registry/v1/keks/{name}/deks",
     [KV_EP_CREATE_DEK_OLD] = "POST /dek-registry/v1/keks/{name}/deks",
     [KV_EP_GET_DEK] = "GET /dek-registry/v1/keks/{name}/deks/{subject}",
@@ -357,7 +358,7 @@ static kavro_err_t route_contexts_and_associations(const segments_t *segs,
              : KAVRO_ERR_NOMEM;
 }
 
-/* /dek-registry/v1/keks[/{name}[/undelete | /deks[/{subject}[/undelete |
+/* /dek-registry/v1/keks[/{name}[/undelete | /test | /deks[/{subject}[/undelete |
  * /versions[/{version}[/undelete]]]]]]: by the number of segments, each
  * parameter one segment (the clients encode '/' in a subject). */
 static kavro_err_t route_deks(const segments_t *segs, const char *method,
@@ -379,6 +380,8 @@ static kavro_err_t route_deks(const segments_t *segs, const char *method,
          3);
   else if (n == 5 && undelete)
     pick(route, method, (method_map_t[]){{"POST", KV_EP_UNDELETE_KEK}}, 1);
+  else if (n == 5 && segment_is(segs, 4, "test"))
+    pick(route, method, (method_map_t[]){{"POST", KV_EP_TEST_KEK}}, 1);
   else if (n == 5 && deks)
     pick(route, method,
          (method_map_t[]){{"GET", KV_EP_DEK_SUBJECTS},

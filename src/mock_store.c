@@ -106,7 +106,7 @@ struct kv_store_s {
   kavro_compat_level_t level;
   registry_mode_t mode;
   kv_assocs_t assocs; /* topic-subject associations (mock_assoc.c) */
-  kv_deks_t *deks;    /* the DEK registry (mock_dek.c): not in the file */
+  kv_deks_t *deks;    /* the DEK registry (mock_dek.c) */
   json_t *config; /* global config members beside the level; NULL: none */
   /* The contexts deleted (DELETE /contexts/{context}) since a version was
    * last registered in them: {".ctx": true}; NULL: none.  Their schemas
@@ -303,8 +303,6 @@ void kv_store_free(kv_store_t *store) {
   pthread_mutex_destroy(&store->lock);
   free(store);
 }
-
-kv_deks_t *kv_store_deks(kv_store_t *store) { return store->deks; }
 
 void kv_store_set_check_hook(kv_store_t *store, kv_store_check_hook_fn hook,
                              void *opaque) {
@@ -544,6 +542,7 @@ typedef struct change_s {
   kavro_compat_level_t level;
   registry_mode_t mode;
   kv_assocs_t assocs;
+  kv_deks_t *deks;
   json_t *config;
   json_t *deleted_contexts;
 } change_t;
@@ -576,6 +575,8 @@ static void drop_subject_copies(change_t *change) {
   change->config = NULL;
   json_decref(change->deleted_contexts);
   change->deleted_contexts = NULL;
+  kv_deks_free(change->deks);
+  change->deks = NULL;
 }
 
 /* Remember @store in @change (the lock held).  False when out of memory. */
@@ -584,7 +585,8 @@ static bool remember(const kv_store_t *store, change_t *change) {
   change->context_entry_count = store->context_entry_count;
   change->level = store->level;
   change->mode = store->mode;
-  if (!kv_assocs_copy(&change->assocs, &store->assocs))
+  if (!kv_assocs_copy(&change->assocs, &store->assocs) ||
+      !(change->deks = kv_deks_dup(store->deks)))
     return false;
   change->config = json_incref(store->config);
   change->deleted_contexts = json_incref(store->deleted_contexts);
@@ -623,6 +625,9 @@ static void undo(kv_store_t *store, change_t *change) {
   kv_assocs_t held = store->assocs;
   store->assocs = change->assocs;
   change->assocs = held;
+  kv_deks_t *deks = store->deks;
+  store->deks = change->deks;
+  change->deks = deks;
   json_decref(store->config);
   store->config = change->config;
   change->config = NULL;
@@ -2125,6 +2130,20 @@ void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
   change_end(store, &c, reply);
 }
 
+void kv_store_with_deks(kv_store_t *store, bool change, kv_deks_fn fn,
+                        void *opaque, kv_reply_t *reply) {
+  change_t c;
+  if (!change) {
+    pthread_mutex_lock(&store->lock);
+    fn(store, store->deks, opaque, reply);
+    pthread_mutex_unlock(&store->lock);
+  } else if (change_begin(store, &c, reply)) {
+    if (fn(store, store->deks, opaque, reply))
+      store->changes++;
+    change_end(store, &c, reply);
+  }
+}
+
 bool kv_store_read_only_locked(const kv_store_t *store, const char *name) {
   return read_only(store, name);
 }
@@ -2726,6 +2745,13 @@ static json_t *dump_locked(const kv_store_t *store, kv_strbuf_t *omitted,
     root = NULL;
   }
   json_decref(assocs);
+  json_t *deks = root ? kv_deks_dump(store->deks) : NULL;
+  if (root && (!deks || (json_object_size(deks) &&
+                         json_object_set(root, "dekRegistry", deks)))) {
+    json_decref(root);
+    root = NULL;
+  }
+  json_decref(deks);
   if (root && store->config &&
       json_object_set(root, "config", store->config)) {
     json_decref(root);
@@ -3080,6 +3106,9 @@ static kavro_err_t load_into(kv_store_t *into, const json_t *root,
   if (err == KAVRO_OK && assocs &&
       (!json_is_array(assocs) || (wrong = kv_assocs_load(&into->assocs, assocs))))
     err = bad_file(error, path, wrong ? wrong : "associations not an array");
+  const json_t *deks = json_object_get(root, "dekRegistry");
+  if (err == KAVRO_OK && deks && (wrong = kv_deks_load(into->deks, deks)))
+    err = bad_file(error, path, wrong);
   size_t i;
   const json_t *item;
   json_array_foreach(schemas, i, item) {
@@ -3130,6 +3159,7 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   a->context_entry_count = b->context_entry_count;
   a->context_entry_capacity = b->context_entry_capacity;
   a->assocs = b->assocs;
+  a->deks = b->deks;
   a->subjects = b->subjects;
   a->subject_count = b->subject_count;
   a->subject_capacity = b->subject_capacity;
@@ -3144,6 +3174,7 @@ static void swap_contents(kv_store_t *a, kv_store_t *b) {
   b->context_entry_count = held.context_entry_count;
   b->context_entry_capacity = held.context_entry_capacity;
   b->assocs = held.assocs;
+  b->deks = held.deks;
   b->subjects = held.subjects;
   b->subject_count = held.subject_count;
   b->subject_capacity = held.subject_capacity;

@@ -2856,6 +2856,9 @@ START_TEST(test_dek_registry_keks) {
               "{\"name\":\"k2\",\"kmsType\":\"t\",\"kmsKeyId\":\"i\","
               "\"shared\":true}",
               500, 500);
+  error_is("POST", DEK_V1 "/keks/k1/test", NULL, 422, 42271,
+           "Invalid or missing value for field 'shared' of key");
+  expect_done("POST", DEK_V1 "/keks/nokek/test", NULL, 404, 40470);
   error_is("GET", DEK_V1 "/keks/1bad", NULL, 422, 42271,
            "Invalid or missing value for field 'name' of key");
   expect_done("PATCH", DEK_V1 "/keks", "{}", 405, 405);
@@ -2993,12 +2996,24 @@ START_TEST(test_dek_registry_shared_kek) {
               "{\"name\":\"sk\",\"kmsType\":\"local-kms\",\"kmsKeyId\":\"i\","
               "\"shared\":true}",
               200, 0);
+  error_is("POST", DEK_V1 "/keks/sk/test", NULL, 500, 50070,
+           "Could not generate encrypted dek for __TEST: this mock registry "
+           "reaches no KMS");
   error_is("POST", DEK_V1 "/keks/sk/deks/s", "{}", 500, 50070,
            "Could not generate encrypted dek for s: this mock registry "
            "reaches no KMS");
   expect_done("POST", DEK_V1 "/keks/sk/deks/s", "{\"encryptedKeyMaterial\":"
               "\"AAAA\"}", 500, 50070);
   get_equals(DEK_V1 "/keks/sk/deks", "[]");
+  /* A subject being imported keeps the wrapped key it is given unchecked;
+   * handing it out still needs the KMS. */
+  expect_done("PUT", "/mode/s", "{\"mode\":\"IMPORT\"}", 200, 0);
+  expect_done("POST", DEK_V1 "/keks/sk/deks/s", "{\"encryptedKeyMaterial\":"
+              "\"AAAA\"}", 200, 0);
+  get_equals(DEK_V1 "/keks/sk/deks/s/versions", "[1]");
+  error_is("GET", DEK_V1 "/keks/sk/deks/s", NULL, 500, 50070,
+           "Could not generate raw dek for s: this mock registry reaches no "
+           "KMS");
 }
 END_TEST
 
@@ -3012,6 +3027,52 @@ START_TEST(test_dek_registry_subject_encoding) {
             "\"algorithm\":\"AES256_GCM\",\"encryptedKeyMaterial\":\"AAAA\"}");
   get_equals(DEK_V1 "/keks/k1/deks", "[\"a/b c\"]");
   expect_done("GET", DEK_V1 "/keks/k1/deks/a%01b/versions/1", NULL, 422, 42271);
+}
+END_TEST
+
+/* KEKs and DEKs go to the store's file with every change and come back
+ * from it as they were; a file naming a DEK of no KEK is refused. */
+START_TEST(test_dek_registry_saved) {
+  over_http = 0;
+  char *path = temp_path("deks.json");
+  remove(path);
+  ck_assert_int_eq(kavro_mock_persist(mock, path, NULL), KAVRO_OK);
+  expect_done("POST", DEK_V1 "/keks", KEK_K1, 200, 0);
+  expect_done("POST", DEK_V1 "/keks/k1/deks/s1",
+              "{\"encryptedKeyMaterial\":\"AAAA\"}", 200, 0);
+  expect_done("DELETE", DEK_V1 "/keks/k1/deks/s1", NULL, 204, 0);
+  json_t *kek = get_json(DEK_V1 "/keks/k1");
+  json_t *dek = get_json(DEK_V1 "/keks/k1/deks/s1/versions/1?deleted=true");
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_load(mock, path, NULL), KAVRO_OK);
+  json_t *kek_after = get_json(DEK_V1 "/keks/k1");
+  json_t *dek_after =
+      get_json(DEK_V1 "/keks/k1/deks/s1/versions/1?deleted=true");
+  ck_assert(json_equal(kek, kek_after));
+  ck_assert(json_equal(dek, dek_after));
+  ck_assert(json_is_true(json_object_get(dek_after, "deleted")));
+  json_decref(kek);
+  json_decref(dek);
+  json_decref(kek_after);
+  json_decref(dek_after);
+
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("{\"format\":\"kavro-mock-registry\",\"version\":1,"
+        "\"compatibilityLevel\":\"BACKWARD\",\"mode\":\"READWRITE\","
+        "\"schemas\":[],"
+        "\"subjects\":[],\"dekRegistry\":{\"keks\":[],\"deks\":[{"
+        "\"kekName\":\"k9\",\"subject\":\"s\",\"version\":1,"
+        "\"algorithm\":\"AES256_GCM\",\"encryptedKeyMaterial\":\"A\"}]}}",
+        f);
+  fclose(f);
+  kavro_error_t error;
+  ck_assert_int_ne(kavro_mock_load(mock, path, &error), KAVRO_OK);
+  ck_assert_msg(strstr(error.text, "dekRegistry"), "%s", error.text);
+  get_equals(DEK_V1 "/keks", "[\"k1\"]"); /* the store as it was */
+  remove(path);
+  free(path);
 }
 END_TEST
 
@@ -3101,6 +3162,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_dek_registry_deks, 0, 2);
   tcase_add_loop_test(tc, test_dek_registry_shared_kek, 0, 2);
   tcase_add_loop_test(tc, test_dek_registry_subject_encoding, 0, 2);
+  tcase_add_test(tc, test_dek_registry_saved);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -869,6 +869,7 @@ START_TEST(error_classes) {
       {KAVRO_ERR_DEK_GENERATION, 500, 50070, T}, /* its KMS, for now */
       {KAVRO_ERR_RATE_LIMITED, 429, 42901, T},
       {KAVRO_ERR_SCHEMA_NOT_FOUND, 500, 40403, T}, /* not a definite 404 */
+      {KAVRO_ERR_DEK_GENERATION, 500, 50070, T}, /* the registry's KMS */
       /* Definite answers and bad input. */
       {KAVRO_ERR_SCHEMA_NOT_FOUND, 404, 40403, P},
       {KAVRO_ERR_SCHEMA_NOT_FOUND, 0, 0, P}, /* id 0: not a registry id */
@@ -886,6 +887,14 @@ START_TEST(error_classes) {
       {KAVRO_ERR_INVALID_VERSION, 422, 42202, P},
       {KAVRO_ERR_INVALID_COMPATIBILITY_LEVEL, 422, 42203, P},
       {KAVRO_ERR_INVALID_MODE, 422, 42204, P},
+      /* The DEK registry's (KAVRO_ERR_DEK_NOT_FOUND is the same code). */
+      {KAVRO_ERR_KEK_NOT_FOUND, 404, 40470, P},
+      {KAVRO_ERR_KEY_NOT_SOFT_DELETED, 404, 40471, P},
+      {KAVRO_ERR_KEY_SOFT_DELETED, 404, 40472, P},
+      {KAVRO_ERR_KEY_EXISTS, 409, 40971, P},
+      {KAVRO_ERR_TOO_MANY_KEYS, 409, 40972, P},
+      {KAVRO_ERR_INVALID_KEY, 422, 42271, P},
+      {KAVRO_ERR_KEY_REFERENCE_EXISTS, 422, 42272, P},
       {KAVRO_ERR_JSON, 0, 0, P},
       {KAVRO_ERR_SCHEMA_INVALID, 0, 0, P},
       {KAVRO_ERR_LIMIT, 0, 0, P},
@@ -918,6 +927,7 @@ START_TEST(error_classes) {
       {KAVRO_ERR_HTTP, 403, 0, L},
       {KAVRO_ERR_UNAUTHORIZED, 401, 40101, L},
       {KAVRO_ERR_FORBIDDEN, 403, 40301, L},
+      {KAVRO_ERR_DEK_GENERATION_FORBIDDEN, 403, 40370, L}, /* KMS refused */
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     e.code = cases[i].code;

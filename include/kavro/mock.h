@@ -112,7 +112,8 @@ KAVRO_EXPORT const char *kavro_mock_url(const kavro_mock_t *mock);
 
 /**
  * Write every schema, subject, version (soft-deleted ones included),
- * compatibility level and the mode to the JSON file @p path: to a
+ * compatibility level, the mode, the associations and the DEK registry's
+ * KEKs and DEKs to the JSON file @p path: to a
  * temporary file in the same directory, flushed to disk (fsync), renamed
  * over @p path, and the directory flushed, so that a crash leaves the old
  * file or the new one, whole.  KAVRO_ERR_IO on failure, and also when a
