@@ -866,7 +866,6 @@ START_TEST(error_classes) {
       {KAVRO_ERR_REGISTRY_STORE, 500, 50001, T},
       {KAVRO_ERR_REGISTRY_TIMEOUT, 500, 50002, T},
       {KAVRO_ERR_REGISTRY_FORWARD, 500, 50003, T},
-      {KAVRO_ERR_DEK_GENERATION, 500, 50070, T}, /* its KMS, for now */
       {KAVRO_ERR_RATE_LIMITED, 429, 42901, T},
       {KAVRO_ERR_SCHEMA_NOT_FOUND, 500, 40403, T}, /* not a definite 404 */
       {KAVRO_ERR_DEK_GENERATION, 500, 50070, T}, /* the registry's KMS */
@@ -905,16 +904,6 @@ START_TEST(error_classes) {
       {KAVRO_ERR_DECODE, 0, 0, P},
       {KAVRO_ERR_NOT_FOUND, 0, 0, P},
       {KAVRO_ERR_RULE, 0, 0, P}, /* a business rule: to the DLQ at once */
-      /* The DEK registry's answers (field-level encryption). */
-      {KAVRO_ERR_KEK_NOT_FOUND, 404, 40470, P},
-      {KAVRO_ERR_KEY_NOT_SOFT_DELETED, 404, 40471, P},
-      {KAVRO_ERR_KEY_SOFT_DELETED, 404, 40472, P},
-      {KAVRO_ERR_KEY_EXISTS, 409, 40971, P},
-      {KAVRO_ERR_TOO_MANY_KEYS, 409, 40972, P},
-      {KAVRO_ERR_INVALID_KEY, 422, 42271, P},
-      {KAVRO_ERR_KEY_REFERENCE_EXISTS, 422, 42272, P},
-      /* The registry's KMS refused it: credentials to fix. */
-      {KAVRO_ERR_DEK_GENERATION_FORBIDDEN, 403, 40370, L},
       /* This process's to fix. */
       {KAVRO_ERR_NOMEM, 0, 0, L},
       {KAVRO_ERR_INVALID_ARG, 0, 0, L},
