@@ -239,19 +239,32 @@ static void teardown(bench_t *b) {
 
 /* ---- producing ----------------------------------------------------------- */
 
-static void produce_typed(bench_t *b, const char *topic) {
+/* A record to @topic, partition 0, with the event's key; its value is
+ * the caller's to set. */
+static kavro_kafka_record_t record_to(const bench_t *b, const char *topic) {
   kavro_kafka_record_t record;
   kavro_kafka_record_init(&record);
   record.topic = topic;
   record.partition = 0;
   record.key = b->key;
   record.key_size = b->key_size;
-  record.value_type = &service_order_created_type;
-  record.value_record = &b->order;
+  return record;
+}
+
+/* MESSAGES times @record through @producer. */
+static void produce_helper(kavro_kafka_producer_t *producer,
+                           const kavro_kafka_record_t *record) {
   kavro_error_t error;
   for (int i = 0; i < MESSAGES; i++)
-    if (kavro_kafka_produce(b->producer, &record, NULL, &error))
+    if (kavro_kafka_produce(producer, record, NULL, &error))
       kb_die("produce through the helper", &error);
+}
+
+static void produce_typed(bench_t *b, const char *topic) {
+  kavro_kafka_record_t record = record_to(b, topic);
+  record.value_type = &service_order_created_type;
+  record.value_record = &b->order;
+  produce_helper(b->producer, &record);
 }
 
 static void produce_plain(bench_t *b, const char *topic) {
@@ -286,18 +299,10 @@ static void produce_limit(bench_t *b, const char *topic) {
 
 /* The event with its customer, through the PII paths' helper. */
 static void produce_pii(bench_t *b, const char *topic) {
-  kavro_kafka_record_t record;
-  kavro_kafka_record_init(&record);
-  record.topic = topic;
-  record.partition = 0;
-  record.key = b->key;
-  record.key_size = b->key_size;
+  kavro_kafka_record_t record = record_to(b, topic);
   record.value_schema = b->pii.schema;
   record.value = &b->pii.value;
-  kavro_error_t error;
-  for (int i = 0; i < MESSAGES; i++)
-    if (kavro_kafka_produce(b->pii_producer, &record, NULL, &error))
-      kb_die("produce the event with its customer", &error);
+  produce_helper(b->pii_producer, &record);
 }
 
 /* MESSAGES events on @path, until the broker has acknowledged them all. */

@@ -137,24 +137,6 @@ static bool algorithm_valid(const char *algorithm) {
          strcmp(algorithm, "AES256_SIV") == 0;
 }
 
-/* VersionId: "latest", or 1 .. 2^31-1, or -1 (the latest). */
-static bool version_parse(const char *text, int *versionp) {
-  if (!text)
-    return false;
-  if (strcmp(text, "latest") == 0 || strcmp(text, "-1") == 0) {
-    *versionp = LATEST;
-    return true;
-  }
-  if (*text < '0' || *text > '9')
-    return false;
-  errno = 0;
-  char *end;
-  long value = strtol(text, &end, 10);
-  if (*end || errno || value < 1 || value > INT_MAX)
-    return false;
-  *versionp = (int)value;
-  return true;
-}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -876,7 +858,7 @@ static bool read_version(const kv_route_t *route, int *versionp,
   *versionp = 1;
   if (!route->version)
     return true;
-  if (version_parse(route->version, versionp))
+  if (kv_mock_parse_version(route->version, versionp))
     return true;
   kv_reply_error(reply, 42202,
                  "The specified version '%s' is not a valid version id. "

@@ -194,6 +194,10 @@ void kv_store_with_assocs(kv_store_t *store, bool change, kv_assoc_fn fn,
 /* Whether subject @name has a live version (the lock held, from a
  * kv_assoc_fn). */
 bool kv_store_subject_live_locked(const kv_store_t *store, const char *name);
+
+/* A version in a path, as the registry reads it: 1 .. 2^31-1, "latest"
+ * or -1 (both stored as -1); false when it is none of these (or NULL). */
+bool kv_mock_parse_version(const char *text, int *number);
 /* Whether subject @name is read-only (READONLY or READONLY_OVERRIDE), or
  * in IMPORT mode, in its scope (the lock held). */
 bool kv_store_read_only_locked(const kv_store_t *store, const char *name);

@@ -381,9 +381,9 @@ static version_t *latest_version(subject_t *subject, bool deleted) {
   return NULL;
 }
 
-/* Parse a version as the registry does: 1 .. 2^31-1, "latest" or -1 (both
- * stored as -1).  False when it is none of these. */
-static bool parse_version(const char *text, int *number) {
+bool kv_mock_parse_version(const char *text, int *number) {
+  if (!text)
+    return false;
   if (strcmp(text, "latest") == 0 || strcmp(text, "-1") == 0) {
     *number = -1;
     return true;
@@ -1684,7 +1684,7 @@ static version_t *visible_version(kv_store_t *store, const char *name,
                                   const char *text, bool deleted,
                                   subject_t **subjectp, kv_reply_t *reply) {
   int number;
-  if (!parse_version(text, &number)) {
+  if (!kv_mock_parse_version(text, &number)) {
     invalid_version(reply, text);
     return NULL;
   }
@@ -2274,7 +2274,7 @@ static void delete_version_locked(kv_store_t *store, const char *name,
   if (refuse_if_read_only(store, name, reply))
     return;
   int number;
-  if (!parse_version(text, &number)) {
+  if (!kv_mock_parse_version(text, &number)) {
     invalid_version(reply, text);
     return;
   }
@@ -2563,7 +2563,7 @@ static bool compat_basis_locked(kv_store_t *store, const char *name,
   version_t *only = NULL;
   if (text) {
     int number;
-    if (!parse_version(text, &number)) {
+    if (!kv_mock_parse_version(text, &number)) {
       invalid_version(reply, text);
       return false;
     }

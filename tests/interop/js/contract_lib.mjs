@@ -1,5 +1,5 @@
 // What the JavaScript interop scripts of data contracts share (rules.mjs,
-// encrypt.mjs): the catalog's ServiceOrderCreated and its messages, the
+// encrypt.mjs, dek.mjs): the catalog's ServiceOrderCreated and its messages, the
 // registry client, the JS serializer and deserializer, `kavro encode` and
 // `kavro decode` run over the same messages, and the log of verdicts.
 //
@@ -106,7 +106,7 @@ export async function check(name, body) {
   appendFileSync(log, `--- ${name}\n`);
   try {
     const summary = await body();
-    console.log(`ok ${name}: ${summary}`);
+    console.log(summary === undefined ? `ok ${name}` : `ok ${name}: ${summary}`);
   } catch (e) {
     failures++;
     console.log(`FAIL ${name} (details in ${log})`);

@@ -17,38 +17,18 @@
 // details go to WORKDIR/js_dek.log.  Exit status 0 when every case
 // passed, 1 otherwise.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   AvroDeserializer, AvroSerializer, DekRegistryClient,
   FieldEncryptionExecutor, LocalKmsDriver, SchemaRegistryClient, SerdeType,
 } from '@confluentinc/schemaregistry';
+import { check, exitStatus, expect, openLog, url } from './contract_lib.mjs';
 
-const [url, , work] = process.argv.slice(2);
 const dekClient = process.env.KAVRO_DEK_CLIENT;
-if (!work || !dekClient) {
+if (!dekClient) {
   console.error('usage: KAVRO_DEK_CLIENT=PATH node dek.mjs REGISTRY-URL KAVRO WORKDIR');
   process.exit(2);
 }
-const log = join(work, 'js_dek.log');
-writeFileSync(log, '');
-let failures = 0;
-
-async function check(name, body) {
-  try {
-    await body();
-    console.log(`ok ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name} (details in ${log})`);
-    appendFileSync(log, `--- ${name}\n${e && e.stack ? e.stack : e}\n`);
-  }
-}
-
-function expect(what, got, want) {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
-}
+openLog('js_dek');
 
 // A client with no cache of its own: each call asks the registry.
 function fresh() {
@@ -158,4 +138,4 @@ await check('field-level encryption through the mock (ENCRYPT, local KMS)', asyn
   expect('decrypted', await de.deserialize('payments', frame), { id: 'p-1', card: '4111-1111' });
 });
 
-process.exit(failures ? 1 : 0);
+process.exit(exitStatus());
