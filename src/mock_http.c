@@ -114,11 +114,17 @@ static enum MHD_Result too_large(struct MHD_Connection *c) {
   return queue(c, 413, body, strlen(body), KV_MOCK_CONTENT_TYPE, -1);
 }
 
-static bool declared_too_large(struct MHD_Connection *c) {
+/* The Content-Length the client declared, 0 when none. */
+static unsigned long long declared_length(struct MHD_Connection *c) {
   const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_CONTENT_LENGTH);
-  return length && strtoull(length, NULL, 10) > KV_MOCK_MAX_BODY;
+  return length ? strtoull(length, NULL, 10) : 0;
 }
+
+/* A body declared larger than the bound is read and dropped up to this
+ * size before the 413, so that a client still sending gets the answer
+ * rather than a reset connection; a larger one is answered at once. */
+#define DISCARD_MAX (4ull * KV_MOCK_MAX_BODY)
 
 /* The path of @target: an absolute-form target ("http://host:port/path",
  * RFC 7230 5.3.2, what clients send to an HTTP proxy) is served as its
@@ -192,11 +198,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     x->started = true;
     if (!client_verified(cls, c))
       return MHD_NO; /* close: no request is served to an unknown client */
-    return declared_too_large(c) ? too_large(c) : MHD_YES;
+    unsigned long long declared = declared_length(c);
+    x->too_large = declared > KV_MOCK_MAX_BODY;
+    return declared > DISCARD_MAX ? too_large(c) : MHD_YES;
   }
   if (*upload_data_size) {
-    if (x->body.length + *upload_data_size > KV_MOCK_MAX_BODY)
-      x->too_large = true;
+    if (x->too_large || x->body.length + *upload_data_size > KV_MOCK_MAX_BODY)
+      x->too_large = true; /* read and dropped */
     else
       kv_strbuf_append(&x->body, upload_data, *upload_data_size);
     *upload_data_size = 0;
