@@ -2,11 +2,14 @@
  * kavro - growable byte string (see strbuf_int.h).
  */
 #include <locale.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "common_strbuf_int.h"
 #include "common_text_int.h"
@@ -288,4 +291,41 @@ void kv_strbuf_free(kv_strbuf_t *sb) {
   sb->data = NULL;
   sb->length = sb->capacity = 0;
   sb->failed = false;
+}
+
+/* ---- base64 ---------------------------------------------------------------- */
+
+size_t kv_base64_encode(const void *in, size_t size, char *out) {
+  return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)size);
+}
+
+char *kv_base64(const void *in, size_t size) {
+  char *out = malloc(kv_base64_size(size) + 1);
+  if (out)
+    kv_base64_encode(in, size, out);
+  return out;
+}
+
+static bool base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+bool kv_base64_decode(const char *in, size_t size, unsigned char *out,
+                      size_t *outsizep) {
+  if (size % 4 != 0 || size > INT32_MAX)
+    return false;
+  size_t pad = 0;
+  if (size > 0 && in[size - 1] == '=')
+    pad = size > 1 && in[size - 2] == '=' ? 2 : 1;
+  /* EVP_DecodeBlock() skips blanks and takes '=' anywhere: check first. */
+  for (size_t i = 0; i < size - pad; i++)
+    if (!base64_char(in[i]))
+      return false;
+  int n = size ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)size)
+               : 0;
+  if (n < 0)
+    return false;
+  *outsizep = (size_t)n - pad;
+  return true;
 }

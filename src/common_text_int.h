@@ -53,6 +53,24 @@ size_t kv_format_real(char *out, double d, bool as_float);
  * and printed.  The price is that an '@' in a path must be written %40. */
 const char *kv_url_user_info_end(const char *authority, const char *end);
 
+/* Standard base64 (with padding), through OpenSSL: the bytes
+ * kv_base64_encode() writes for @n bytes, NUL not counted. */
+#define kv_base64_size(n) ((((n) + 2) / 3) * 4)
+
+/* Write the base64 of @size bytes of @in into @out (kv_base64_size(@size)
+ * + 1 bytes, NUL-terminated); its length. */
+size_t kv_base64_encode(const void *in, size_t size, char *out);
+
+/* The same, in a new string (free() it); NULL when out of memory. */
+char *kv_base64(const void *in, size_t size);
+
+/* Decode standard base64 @in (@size characters, padded) into @out (room
+ * for @size / 4 * 3 bytes), its length in *@outsizep; false for anything
+ * else (a stray character, a length that is no multiple of 4, padding in
+ * the middle). */
+bool kv_base64_decode(const char *in, size_t size, unsigned char *out,
+                      size_t *outsizep);
+
 /* What kv_text_printable() does (the public KAVRO_TEXT_* flags). */
 #define KV_TEXT_REDACT_URLS 0x1u
 #define KV_TEXT_ESCAPE_CONTROLS 0x2u

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common_strbuf_int.h"
+#include "common_text_int.h"
 #include "mock_int.h"
 
 /* Tokens remembered (the oldest are forgotten first, and then refused). */
@@ -44,14 +45,6 @@ static int64_t monotonic_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *base64(const char *data, size_t length) {
-  char *out = malloc(4 * ((length + 2) / 3) + 1);
-  if (out)
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data,
-                    (int)length);
-  return out;
 }
 
 kv_mock_auth_t *kv_mock_auth_new(void) {
@@ -83,7 +76,7 @@ static bool replace(char **slot, char *value, const char *source) {
 }
 
 kavro_err_t kv_mock_auth_basic(kv_mock_auth_t *auth, const char *user_info) {
-  char *b64 = user_info ? base64(user_info, strlen(user_info)) : NULL;
+  char *b64 = user_info ? kv_base64(user_info, strlen(user_info)) : NULL;
   char *header = b64 ? malloc(strlen(b64) + sizeof("Basic ")) : NULL;
   if (header)
     sprintf(header, "Basic %s", b64);
@@ -250,7 +243,7 @@ static client_auth_t client_auth(const kv_mock_auth_t *auth,
 
 static char *base64url_json(json_t *json) {
   char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
-  char *b64 = text ? base64(text, strlen(text)) : NULL;
+  char *b64 = text ? kv_base64(text, strlen(text)) : NULL;
   free(text);
   if (!b64)
     return NULL;

@@ -105,14 +105,6 @@ typedef enum kv_attempt_e {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-char *kv_base64(const char *data, size_t length) {
-  char *out = malloc(4 * ((length + 2) / 3) + 1);
-  if (out)
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data,
-                    (int)length);
-  return out;
-}
-
 static char *basic_header(const char *user_info, size_t length) {
   char *b64 = kv_base64(user_info, length);
   char *out = b64 ? malloc(sizeof("Basic ") + strlen(b64)) : NULL;

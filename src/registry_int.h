@@ -303,10 +303,6 @@ kavro_err_t kv_curl_perform(kv_transport_t *transport, void *curl,
                             size_t max_bytes, kv_http_response_t *response,
                             kavro_error_t *error);
 
-/* Base64 of @length bytes of @data, NUL-terminated (caller frees with
- * kv_free_secret()).  NULL on OOM. */
-char *kv_base64(const char *data, size_t length);
-
 /* Append @s percent-encoded with only RFC 3986 unreserved bytes kept. */
 struct kv_strbuf_s;
 void kv_form_value(struct kv_strbuf_s *sb, const char *s);

@@ -27,6 +27,7 @@
 
 #include "common_conf_int.h"
 #include "common_error_int.h"
+#include "common_text_int.h"
 #include "common_strbuf_int.h"
 #include "registry_int.h"
 

@@ -420,33 +420,3 @@ static kavro_err_t random_iv(unsigned char *iv, kavro_error_t *error) {
   memcpy(iv, iv_store.bytes + iv_store.left, GCM_IV_SIZE);
   return KAVRO_OK;
 }
-
-/* ---- base64 ---------------------------------------------------------------- */
-
-size_t kv_base64_encode(const unsigned char *in, size_t size, char *out) {
-  return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)size);
-}
-
-static bool base64_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-bool kv_base64_decode(const char *in, size_t size, unsigned char *out,
-                      size_t *outsizep) {
-  if (size % 4 != 0 || size > INT32_MAX)
-    return false;
-  size_t pad = 0;
-  if (size > 0 && in[size - 1] == '=')
-    pad = size > 1 && in[size - 2] == '=' ? 2 : 1;
-  /* EVP_DecodeBlock() skips blanks and takes '=' anywhere: check first. */
-  for (size_t i = 0; i < size - pad; i++)
-    if (!base64_char(in[i]))
-      return false;
-  int n = size ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)size)
-               : 0;
-  if (n < 0)
-    return false;
-  *outsizep = (size_t)n - pad;
-  return true;
-}

@@ -14,6 +14,8 @@
  * The local KMS wraps a DEK with AES128_GCM under a key derived from a
  * secret: HKDF-SHA256, empty salt and info, 16 bytes.
  *
+ * (Base64 is common_text_int.h's.)
+ *
  * Key material lives in kv_aead_t (cleansed when destroyed) and in
  * buffers this file cleanses before they are freed.
  */
@@ -92,16 +94,5 @@ kavro_err_t kv_local_kms_key(const char *secret, unsigned char key[16],
 /* Fill @out with @size bytes from OpenSSL's DRBG. */
 kavro_err_t kv_random_bytes(unsigned char *out, size_t size,
                             kavro_error_t *error);
-
-/* Standard base64 (with padding) of @size bytes into @out
- * (kv_base64_size(@size) + 1 bytes, NUL-terminated); its length. */
-#define kv_base64_size(n) ((((n) + 2) / 3) * 4)
-size_t kv_base64_encode(const unsigned char *in, size_t size, char *out);
-
-/* Decode standard base64 @in (@size characters, padded) into @out (room
- * for @size / 4 * 3 bytes); false for anything else (a stray character,
- * a length that is no multiple of 4, padding in the middle). */
-bool kv_base64_decode(const char *in, size_t size, unsigned char *out,
-                      size_t *outsizep);
 
 #endif /* KAVRO_RULES_CRYPTO_INT_H */

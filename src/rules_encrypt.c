@@ -33,6 +33,7 @@
 
 #include "codec_int.h"
 #include "common_error_int.h"
+#include "common_text_int.h"
 #include "common_strbuf_int.h"
 #include "rules_crypto_int.h"
 #include "rules_model_int.h"
@@ -402,9 +403,7 @@ static kavro_err_t new_wrapped_key(const encrypt_rule_t *er,
   OPENSSL_cleanse(proto, sizeof(proto));
   if (err)
     return err;
-  *b64p = malloc(kv_base64_size(wrapped_size) + 1);
-  if (*b64p)
-    kv_base64_encode(wrapped, wrapped_size, *b64p);
+  *b64p = kv_base64(wrapped, wrapped_size);
   free(wrapped);
   return *b64p ? KAVRO_OK
                : kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common_text_int.h"
 #include "rules_crypto_int.h"
 #include "rules_model_int.h"
 #include "serde_fixture.h"

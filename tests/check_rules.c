@@ -870,6 +870,52 @@ START_TEST(typed_records) {
 }
 END_TEST
 
+/* Field encryption on typed records: the same serializer and deserializer
+ * as generic values, so the ENCRYPT rule seals the note on the way out
+ * and opens it on the way in. */
+START_TEST(typed_records_encrypted) {
+  kt_register_contract(
+      reg, SUBJECT, evo1_visit_type.schema_text,
+      "{\"tags\":{\"com.example.evolution.Visit.note\":[\"PII\"]}}",
+      "{\"domainRules\":[{\"name\":\"sealNote\",\"kind\":\"TRANSFORM\","
+      "\"mode\":\"WRITEREAD\",\"type\":\"ENCRYPT\",\"tags\":[\"PII\"],"
+      "\"params\":{\"encrypt.kek.name\":\"visits\",\"encrypt.kms.type\":"
+      "\"local-kms\",\"encrypt.kms.key.id\":\"k\"}}]}");
+  kavro_conf_t *conf = kavro_conf_new();
+  conf_set(conf, "rule.executors._default_.param.secret", "typed-secret");
+  kavro_serializer_t *ser = serializer_with(conf);
+  kavro_deserializer_t *des = deserializer_with(conf);
+  kavro_error_t error;
+  kavro_typed_serializer_t *ts = kavro_typed_serializer_new(ser, &error);
+  kavro_typed_deserializer_t *td = kavro_typed_deserializer_new(des, &error);
+  evo1_visit_t visit = {str("t-1"), 12, EVO1_OUTCOME_LATER, true,
+                        str("call 555"), str("old")};
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  ck_assert_msg(kavro_typed_serialize(ts, TOPIC, false, &evo1_visit_type,
+                                      &visit, out, &error) == KAVRO_OK,
+                "%s", error.text);
+  char note[256];
+  frame_field(out, "note", note, sizeof(note));
+  ck_assert_msg(strlen(note) > 24 && strstr(note, "555") == NULL, "%s", note);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  evo1_visit_t back;
+  ck_assert_msg(kavro_typed_deserialize(td, TOPIC, false, &evo1_visit_type,
+                                        NULL, 0, kavro_buf_data(out),
+                                        kavro_buf_length(out), arena, &back,
+                                        NULL, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq((int)back.note.length, 8);
+  ck_assert_int_eq(memcmp(back.note.data, "call 555", 8), 0);
+  kavro_arena_destroy(arena);
+  kavro_buf_destroy(out);
+  kavro_typed_deserializer_destroy(td);
+  kavro_typed_serializer_destroy(ts);
+  kavro_deserializer_destroy(des);
+  kavro_serializer_destroy(ser);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
 /* ---- migrations ---------------------------------------------------------------------------- */
 
 static const char mig_v1[] =
@@ -1385,6 +1431,7 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, unexecutable_refused);
   tcase_add_test(tc, encoding_rule_refused);
   tcase_add_test(tc, typed_records);
+  tcase_add_test(tc, typed_records_encrypted);
   tcase_add_test(tc, migration_rules);
   tcase_add_test(tc, migration_downgrade);
   tcase_add_test(tc, dlq_action);
