@@ -811,6 +811,39 @@ static kavro_str_t str(const char *s) {
 /* Typed records run the same rules: a field transform (metadata tags:
  * the type's schema has no inline tags) changes the bytes written; a READ
  * condition refuses a typed read; a READ transform changes the record. */
+/* A typed serializer and deserializer over the conf @conf (taken). */
+typedef struct typed_case_s {
+  kavro_conf_t *conf;
+  kavro_serializer_t *ser;
+  kavro_deserializer_t *des;
+  kavro_typed_serializer_t *ts;
+  kavro_typed_deserializer_t *td;
+  kavro_buf_t *out;
+  kavro_arena_t *arena;
+} typed_case_t;
+
+static void typed_open(typed_case_t *c, kavro_conf_t *conf) {
+  kavro_error_t error;
+  c->conf = conf;
+  c->ser = serializer_with(conf);
+  c->des = deserializer_with(conf);
+  c->ts = kavro_typed_serializer_new(c->ser, &error);
+  c->td = kavro_typed_deserializer_new(c->des, &error);
+  ck_assert(c->ts && c->td);
+  c->out = kavro_buf_new(0, 0);
+  c->arena = kavro_arena_new(0, 0);
+}
+
+static void typed_close(typed_case_t *c) {
+  kavro_arena_destroy(c->arena);
+  kavro_buf_destroy(c->out);
+  kavro_typed_deserializer_destroy(c->td);
+  kavro_typed_serializer_destroy(c->ts);
+  kavro_deserializer_destroy(c->des);
+  kavro_serializer_destroy(c->ser);
+  kavro_conf_destroy(c->conf);
+}
+
 START_TEST(typed_records) {
   char r1[256], r2[256], r3[256], rs[1024];
   rule(r1, sizeof(r1), "maskNote", "TRANSFORM", "WRITE", "MASK",
@@ -821,15 +854,15 @@ START_TEST(typed_records) {
       reg, SUBJECT, evo1_visit_type.schema_text,
       "{\"tags\":{\"com.example.evolution.Visit.note\":[\"PII\"]}}",
       domain_rules(rs, sizeof(rs), r1, r2, r3));
-  kavro_conf_t *conf = rules_conf();
-  kavro_serializer_t *ser = serializer_with(conf);
-  kavro_deserializer_t *des = deserializer_with(conf);
+  typed_case_t c;
+  typed_open(&c, rules_conf());
+  kavro_typed_serializer_t *ts = c.ts;
+  kavro_typed_deserializer_t *td = c.td;
+  kavro_buf_t *out = c.out;
+  kavro_arena_t *arena = c.arena;
   kavro_error_t error;
-  kavro_typed_serializer_t *ts = kavro_typed_serializer_new(ser, &error);
-  kavro_typed_deserializer_t *td = kavro_typed_deserializer_new(des, &error);
   evo1_visit_t visit = {str("t-1"), 12, EVO1_OUTCOME_LATER, true,
                         str("call 555"), str("old")};
-  kavro_buf_t *out = kavro_buf_new(0, 0);
   for (int round = 0; round < 2; round++) {
     ck_assert_msg(kavro_typed_serialize(ts, TOPIC, false, &evo1_visit_type,
                                         &visit, out, &error) == KAVRO_OK,
@@ -837,7 +870,6 @@ START_TEST(typed_records) {
     ck_assert_int_eq(seen.field_calls, round + 1);
   }
   ck_assert_str_eq(visit.note.data, "call 555"); /* the caller's record */
-  kavro_arena_t *arena = kavro_arena_new(0, 0);
   evo1_visit_t back;
   ck_assert_msg(kavro_typed_deserialize(td, TOPIC, false, &evo1_visit_type,
                                         NULL, 0, kavro_buf_data(out),
@@ -860,13 +892,7 @@ START_TEST(typed_records) {
                                            NULL, &error),
                    KAVRO_ERR_RULE);
   ck_assert_ptr_nonnull(strstr(error.text, "minutesOnRead"));
-  kavro_arena_destroy(arena);
-  kavro_buf_destroy(out);
-  kavro_typed_deserializer_destroy(td);
-  kavro_typed_serializer_destroy(ts);
-  kavro_deserializer_destroy(des);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  typed_close(&c);
 }
 END_TEST
 
@@ -883,36 +909,26 @@ START_TEST(typed_records_encrypted) {
       "\"local-kms\",\"encrypt.kms.key.id\":\"k\"}}]}");
   kavro_conf_t *conf = kavro_conf_new();
   conf_set(conf, "rule.executors._default_.param.secret", "typed-secret");
-  kavro_serializer_t *ser = serializer_with(conf);
-  kavro_deserializer_t *des = deserializer_with(conf);
+  typed_case_t c;
+  typed_open(&c, conf);
   kavro_error_t error;
-  kavro_typed_serializer_t *ts = kavro_typed_serializer_new(ser, &error);
-  kavro_typed_deserializer_t *td = kavro_typed_deserializer_new(des, &error);
   evo1_visit_t visit = {str("t-1"), 12, EVO1_OUTCOME_LATER, true,
                         str("call 555"), str("old")};
-  kavro_buf_t *out = kavro_buf_new(0, 0);
-  ck_assert_msg(kavro_typed_serialize(ts, TOPIC, false, &evo1_visit_type,
-                                      &visit, out, &error) == KAVRO_OK,
+  ck_assert_msg(kavro_typed_serialize(c.ts, TOPIC, false, &evo1_visit_type,
+                                      &visit, c.out, &error) == KAVRO_OK,
                 "%s", error.text);
   char note[256];
-  frame_field(out, "note", note, sizeof(note));
+  frame_field(c.out, "note", note, sizeof(note));
   ck_assert_msg(strlen(note) > 24 && strstr(note, "555") == NULL, "%s", note);
-  kavro_arena_t *arena = kavro_arena_new(0, 0);
   evo1_visit_t back;
-  ck_assert_msg(kavro_typed_deserialize(td, TOPIC, false, &evo1_visit_type,
-                                        NULL, 0, kavro_buf_data(out),
-                                        kavro_buf_length(out), arena, &back,
-                                        NULL, &error) == KAVRO_OK,
+  ck_assert_msg(kavro_typed_deserialize(c.td, TOPIC, false, &evo1_visit_type,
+                                        NULL, 0, kavro_buf_data(c.out),
+                                        kavro_buf_length(c.out), c.arena,
+                                        &back, NULL, &error) == KAVRO_OK,
                 "%s", error.text);
   ck_assert_int_eq((int)back.note.length, 8);
   ck_assert_int_eq(memcmp(back.note.data, "call 555", 8), 0);
-  kavro_arena_destroy(arena);
-  kavro_buf_destroy(out);
-  kavro_typed_deserializer_destroy(td);
-  kavro_typed_serializer_destroy(ts);
-  kavro_deserializer_destroy(des);
-  kavro_serializer_destroy(ser);
-  kavro_conf_destroy(conf);
+  typed_close(&c);
 }
 END_TEST
 
