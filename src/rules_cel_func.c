@@ -763,6 +763,8 @@ kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
     return fn == KV_CEL_F_MATCHES ? matches(s, node, a, &args[1])
                                   : kv_cel_bool(has_sub(a, &args[1], fn));
   default:
+    if (fn < KV_CEL_F_FULLYEAR)
+      return kv_cel_strings_call(s, fn, args, nargs);
     return time_part(node, a, nargs > 1 ? &args[1] : NULL);
   }
 }

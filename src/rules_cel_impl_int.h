@@ -171,6 +171,12 @@ typedef enum kv_cel_fn_e {
   KV_CEL_F_STRING, KV_CEL_F_BYTES, KV_CEL_F_BOOL, KV_CEL_F_TYPE,
   KV_CEL_F_DYN, KV_CEL_F_TIMESTAMP, KV_CEL_F_DURATION,
   KV_CEL_F_CONTAINS, KV_CEL_F_STARTS, KV_CEL_F_ENDS, KV_CEL_F_MATCHES,
+  /* the strings extension (rules_cel_strings.c) */
+  KV_CEL_F_CHARAT, KV_CEL_F_INDEXOF, KV_CEL_F_LASTINDEXOF,
+  KV_CEL_F_LOWERASCII, KV_CEL_F_UPPERASCII, KV_CEL_F_REPLACE,
+  KV_CEL_F_SPLIT, KV_CEL_F_SUBSTRING, KV_CEL_F_TRIM, KV_CEL_F_JOIN,
+  KV_CEL_F_REVERSE, KV_CEL_F_QUOTE,
+  /* the time accessors, last: kv_cel_call's default */
   KV_CEL_F_FULLYEAR, KV_CEL_F_MONTH, KV_CEL_F_DATE, KV_CEL_F_DAYOFMONTH,
   KV_CEL_F_DAYOFWEEK, KV_CEL_F_DAYOFYEAR, KV_CEL_F_HOURS,
   KV_CEL_F_MINUTES, KV_CEL_F_SECONDS, KV_CEL_F_MILLIS
@@ -276,6 +282,10 @@ kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
 /* @fn applied to @args (none an error; a receiver is args[0]). */
 kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
                          const kv_cel_val_t *args, size_t nargs);
+/* A function of the strings extension (KV_CEL_F_CHARAT .. KV_CEL_F_QUOTE)
+ * applied to @args (rules_cel_strings.c). */
+kv_cel_val_t kv_cel_strings_call(kv_cel_scratch_t *s, kv_cel_fn_t fn,
+                                 const kv_cel_val_t *args, size_t nargs);
 /* Compile @pat (@n bytes) as RE2 reads it, with @gctx's allocator (NULL:
  * malloc), through @buf (room for 12 * @n + 1 bytes: the pattern as PCRE2
  * is given it); NULL with @why set when RE2 would refuse it or PCRE2 read

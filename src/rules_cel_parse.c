@@ -571,6 +571,18 @@ static const builtin_t builtins[] = {
     {"startsWith", KV_CEL_F_STARTS, false, true, 2, 2},
     {"endsWith", KV_CEL_F_ENDS, false, true, 2, 2},
     {"matches", KV_CEL_F_MATCHES, true, true, 2, 2},
+    {"charAt", KV_CEL_F_CHARAT, false, true, 2, 2},
+    {"indexOf", KV_CEL_F_INDEXOF, false, true, 2, 3},
+    {"lastIndexOf", KV_CEL_F_LASTINDEXOF, false, true, 2, 3},
+    {"lowerAscii", KV_CEL_F_LOWERASCII, false, true, 1, 1},
+    {"upperAscii", KV_CEL_F_UPPERASCII, false, true, 1, 1},
+    {"replace", KV_CEL_F_REPLACE, false, true, 3, 4},
+    {"split", KV_CEL_F_SPLIT, false, true, 2, 3},
+    {"substring", KV_CEL_F_SUBSTRING, false, true, 2, 3},
+    {"trim", KV_CEL_F_TRIM, false, true, 1, 1},
+    {"join", KV_CEL_F_JOIN, false, true, 1, 2},
+    {"reverse", KV_CEL_F_REVERSE, false, true, 1, 1},
+    {"strings.quote", KV_CEL_F_QUOTE, true, false, 1, 1},
     {"getFullYear", KV_CEL_F_FULLYEAR, false, true, 1, 2},
     {"getMonth", KV_CEL_F_MONTH, false, true, 1, 2},
     {"getDate", KV_CEL_F_DATE, false, true, 1, 2},
@@ -801,10 +813,37 @@ static bool check_constants(parser_t *ps, kv_cel_node_t *n) {
   return true;
 }
 
+/* A function of a namespace, strings.quote(x), parses as the method
+ * quote() of an identifier `strings`: unless a variable of that name
+ * exists, @n becomes the global call "strings.quote" of x. */
+static bool qualify_call(parser_t *ps, kv_cel_node_t *n, const scope_t *sc) {
+  static const char space[] = "strings";
+  kv_cel_node_t *recv = n->method ? n->args[0] : NULL;
+  int slot;
+  if (!recv || recv->kind != KV_CEL_N_GLOBAL || recv->slot != -1 ||
+      strcmp(recv->name, space) != 0 || find_var(sc->prog, space) >= 0 ||
+      is_local(sc, space, &slot))
+    return true;
+  size_t len = sizeof space + n->name_len;
+  char *name = malloc(len + 1);
+  if (!name)
+    return fail(ps, KAVRO_ERR_NOMEM, n->pos, "out of memory");
+  snprintf(name, len + 1, "%s.%s", space, n->name);
+  free((char *)n->name);
+  n->name = name;
+  n->name_len = len;
+  node_free(recv);
+  memmove(n->args, n->args + 1, --n->nargs * sizeof *n->args);
+  n->method = false;
+  return true;
+}
+
 static bool resolve_call(parser_t *ps, kv_cel_node_t *n, scope_t *sc) {
   bool done;
   if (!resolve_macro(ps, n, sc, &done) || done)
     return !ps->err;
+  if (!qualify_call(ps, n, sc))
+    return false;
   const builtin_t *b = NULL;
   bool known = false;
   for (int i = 0; builtins[i].name; i++) {

@@ -110,7 +110,7 @@ START_TEST(test_compile_refusals) {
       {"Msg{a: 1}", KAVRO_ERR_UNSUPPORTED, "message construction"},
       {"{'a': 1}.?a", KAVRO_ERR_UNSUPPORTED, "optional"},
       {"[?1]", KAVRO_ERR_UNSUPPORTED, "optional"},
-      {"'a'.lowerAscii()", KAVRO_ERR_UNSUPPORTED, "unsupported function"},
+      {"'%s'.format(['a'])", KAVRO_ERR_UNSUPPORTED, "unsupported function"},
       {"[1].all(i, v, v > 0)", KAVRO_ERR_UNSUPPORTED, "two-variable"},
       {"'a'.matches('(a)\\\\1')", KAVRO_ERR_UNSUPPORTED, "backreferences"},
       {"'a'.matches('a(?=b)')", KAVRO_ERR_UNSUPPORTED, "lookaround"},
@@ -364,6 +364,58 @@ START_TEST(test_avro_record) {
                              "type(message.site) == map && "
                              "type(message.visits) == list"));
   ck_assert(!message_true(&o, "message.qty > 3"));
+  order_free(&o);
+}
+END_TEST
+
+/* The strings extension beyond cel-spec's cases: Go's Split and Replace
+ * edges, join() over an Avro array, a variable named like the
+ * extension's namespace, and
+ * transforms whose result is a slice of the field they rewrite. */
+START_TEST(test_strings_extension) {
+  ck_assert(eval_true("'a©c'.split('') == ['a', '©', 'c'] && "
+                      "'a©c'.split('', 2) == ['a', '©c'] && "
+                      "''.split('') == [] && ''.split(',') == [''] && "
+                      "'a,'.split(',') == ['a', '']"));
+  ck_assert(eval_true("'ab'.replace('', '-') == '-a-b-' && "
+                      "'ab'.replace('', '-', 2) == '-a-b' && "
+                      "'aaa'.replace('a', 'b', 0) == 'aaa' && "
+                      "'aaa'.replace('aa', 'b') == 'ba'"));
+  ck_assert(eval_true("''.indexOf('a') == -1 && ''.lastIndexOf('') == 0 && "
+                      "'abc'.indexOf('', 3) == 3 && 'abc'.charAt(3) == ''"));
+  ck_assert_str_eq(eval_error("'abc'.indexOf('c', 3)"), "index out of range: 3");
+  ck_assert_str_eq(eval_error("['a', 1].join()"), "no such overload");
+  static const char *const strings_var[] = {"strings"};
+  kavro_error_t e;
+  kv_cel_program_t *p = NULL;
+  ck_assert_int_eq(kv_cel_compile("strings.quote('a')", strings_var, 1, &p,
+                                  &e), KAVRO_ERR_UNSUPPORTED);
+  ck_assert(strstr(e.text, "unsupported function .quote"));
+  order_t o;
+  order_make(&o);
+  ck_assert(message_true(&o, "message.tags.join('+') == 'pii' && "
+                             "message.id.upperAscii() == 'O-1' && "
+                             "message.id.split('-')[1] == '1'"));
+  static const char *const vars[] = {"value"};
+  avro_value_t id;
+  avro_value_get_by_name(&o.value, "id", &id, NULL);
+  avro_value_set_string(&id, "  Jane Doe  ");
+  kv_cel_scratch_t *s = kv_cel_scratch_new();
+  kv_cel_binding_t b[1] = {{.kind = KV_CEL_BIND_AVRO, .avro = &id}};
+  const char *got;
+  size_t n;
+  p = compile_ok("value.trim()", vars, 1);
+  ck_assert_int_eq(kv_cel_eval_to_avro(p, s, b, &id, &e), KAVRO_OK);
+  avro_value_get_string(&id, &got, &n);
+  ck_assert_str_eq(got, "Jane Doe");
+  kv_cel_program_destroy(p);
+  p = compile_ok("value.substring(0, 1) + '***' + value.substring(5)", vars,
+                 1);
+  ck_assert_int_eq(kv_cel_eval_to_avro(p, s, b, &id, &e), KAVRO_OK);
+  avro_value_get_string(&id, &got, &n);
+  ck_assert_str_eq(got, "J***Doe");
+  kv_cel_program_destroy(p);
+  kv_cel_scratch_destroy(s);
   order_free(&o);
 }
 END_TEST
@@ -630,7 +682,7 @@ END_TEST
 static const char *const spec_files[] = {
     "basic", "comparisons", "conversions", "fields", "fp_math",
     "integer_math", "lists", "logic", "macros", "macros2", "parse",
-    "plumbing", "string", "timestamps"};
+    "plumbing", "string", "string_ext", "timestamps"};
 
 /* Memory of one case's expected and bound values. */
 typedef struct pool_s {
@@ -910,6 +962,7 @@ static Suite *cel_suite(void) {
   tc = tcase_create("avro");
   tcase_add_test(tc, test_avro_record);
   tcase_add_test(tc, test_avro_field_transform);
+  tcase_add_test(tc, test_strings_extension);
   tcase_add_test(tc, test_unbound_and_non_bool);
   tcase_add_test(tc, test_bind_timestamp);
   suite_add_tcase(s, tc);
