@@ -364,7 +364,7 @@ static kv_cel_val_t to_double(const kv_cel_val_t *a) {
   }
 }
 
-static kv_cel_val_t to_string(kv_cel_scratch_t *s, const kv_cel_val_t *a) {
+kv_cel_val_t kv_cel_to_string(kv_cel_scratch_t *s, const kv_cel_val_t *a) {
   char buf[64];
   size_t n;
   switch (a->kind) {
@@ -732,7 +732,7 @@ kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
   case KV_CEL_F_INT: return to_int(a);
   case KV_CEL_F_UINT: return to_uint(a);
   case KV_CEL_F_DOUBLE: return to_double(a);
-  case KV_CEL_F_STRING: return to_string(s, a);
+  case KV_CEL_F_STRING: return kv_cel_to_string(s, a);
   case KV_CEL_F_BOOL: return to_bool(a);
   case KV_CEL_F_TYPE: return type_of(a);
   case KV_CEL_F_DYN: return *a;

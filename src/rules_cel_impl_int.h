@@ -175,7 +175,7 @@ typedef enum kv_cel_fn_e {
   KV_CEL_F_CHARAT, KV_CEL_F_INDEXOF, KV_CEL_F_LASTINDEXOF,
   KV_CEL_F_LOWERASCII, KV_CEL_F_UPPERASCII, KV_CEL_F_REPLACE,
   KV_CEL_F_SPLIT, KV_CEL_F_SUBSTRING, KV_CEL_F_TRIM, KV_CEL_F_JOIN,
-  KV_CEL_F_REVERSE, KV_CEL_F_QUOTE,
+  KV_CEL_F_REVERSE, KV_CEL_F_QUOTE, KV_CEL_F_FORMAT,
   /* the time accessors, last: kv_cel_call's default */
   KV_CEL_F_FULLYEAR, KV_CEL_F_MONTH, KV_CEL_F_DATE, KV_CEL_F_DAYOFMONTH,
   KV_CEL_F_DAYOFWEEK, KV_CEL_F_DAYOFYEAR, KV_CEL_F_HOURS,
@@ -282,7 +282,9 @@ kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
 /* @fn applied to @args (none an error; a receiver is args[0]). */
 kv_cel_val_t kv_cel_call(kv_cel_scratch_t *s, const kv_cel_node_t *node,
                          const kv_cel_val_t *args, size_t nargs);
-/* A function of the strings extension (KV_CEL_F_CHARAT .. KV_CEL_F_QUOTE)
+/* CEL's string(@a): a scalar's text (cel-go's), an error for the rest. */
+kv_cel_val_t kv_cel_to_string(kv_cel_scratch_t *s, const kv_cel_val_t *a);
+/* A function of the strings extension (KV_CEL_F_CHARAT .. KV_CEL_F_FORMAT)
  * applied to @args (rules_cel_strings.c). */
 kv_cel_val_t kv_cel_strings_call(kv_cel_scratch_t *s, kv_cel_fn_t fn,
                                  const kv_cel_val_t *args, size_t nargs);

@@ -583,6 +583,7 @@ static const builtin_t builtins[] = {
     {"join", KV_CEL_F_JOIN, false, true, 1, 2},
     {"reverse", KV_CEL_F_REVERSE, false, true, 1, 1},
     {"strings.quote", KV_CEL_F_QUOTE, true, false, 1, 1},
+    {"format", KV_CEL_F_FORMAT, false, true, 2, 2},
     {"getFullYear", KV_CEL_F_FULLYEAR, false, true, 1, 2},
     {"getMonth", KV_CEL_F_MONTH, false, true, 1, 2},
     {"getDate", KV_CEL_F_DATE, false, true, 1, 2},

@@ -3,13 +3,14 @@
  * and as Confluent's rule executors enable it (the JavaScript client's
  * CelExecutor builds its environment with the extension's functions):
  * charAt, indexOf, lastIndexOf, lowerAscii, upperAscii, replace, split,
- * substring, trim, join, reverse and strings.quote.
+ * substring, trim, join, reverse, strings.quote and format.
  *
  * Indexes count code points, never bytes, as cel-go's runes do.  Results
  * live in the evaluation's scratch, so a warm evaluation allocates
  * nothing.  Errors carry cel-go's texts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rules_cel_impl_int.h"
@@ -341,6 +342,259 @@ static kv_cel_val_t quote(kv_cel_scratch_t *s, const kv_cel_val_t *str) {
   return kv_cel_str(KV_CEL_STRING, out, o);
 }
 
+/* ---- format() ------------------------------------------------------- */
+
+/*
+ * "%s and %.2f".format([a, b]), as cel-go's formatter writes it: %s any
+ * value (lists and maps in brackets, map keys in order of their text),
+ * %d an integer, %f and %e a number (precision 6 unless %.Nf), %b, %o, %x
+ * and %X an integer (%x and %X also the bytes of a string), %b a bool;
+ * NaN and the infinities as NaN, Infinity, -Infinity.  The text grows in
+ * the scratch, so the warm path stays without malloc.
+ */
+typedef struct sink_s {
+  kv_cel_scratch_t *s;
+  char *p;
+  size_t n, cap;
+  kv_cel_val_t err; /* kind ERROR once something failed */
+} sink_t;
+
+static void put(sink_t *k, const char *t, size_t n) {
+  if (k->err.kind == KV_CEL_ERROR)
+    return;
+  if (k->n + n + 1 > k->cap) {
+    size_t cap = (k->n + n + 1) * 2;
+    char *p = kv_cel_alloc(k->s, cap);
+    if (!p) {
+      k->err = kv_cel_err("out of scratch memory");
+      return;
+    }
+    memcpy(p, k->p, k->n);
+    k->p = p;
+    k->cap = cap;
+  }
+  memcpy(k->p + k->n, t, n);
+  k->n += n;
+  k->p[k->n] = '\0';
+}
+
+static void put_str(sink_t *k, const char *t) { put(k, t, strlen(t)); }
+
+static void fail(sink_t *k, kv_cel_val_t err) {
+  if (k->err.kind != KV_CEL_ERROR)
+    k->err = err;
+}
+
+/* NaN, Infinity or -Infinity for @d when it is one; false otherwise. */
+static bool put_special(sink_t *k, double d) {
+  if (d != d)
+    put_str(k, "NaN");
+  else if (d == 1.0 / 0.0)
+    put_str(k, "Infinity");
+  else if (d == -1.0 / 0.0)
+    put_str(k, "-Infinity");
+  else
+    return false;
+  return true;
+}
+
+static void put_text(sink_t *k, const kv_cel_val_t *v);
+
+static void put_list(sink_t *k, const kv_cel_val_t *list) {
+  put_str(k, "[");
+  for (size_t i = 0, n = kv_cel_list_size(list); i < n; i++) {
+    kv_cel_val_t item = kv_cel_list_get(k->s, list, i);
+    if (i > 0)
+      put_str(k, ", ");
+    put_text(k, &item);
+  }
+  put_str(k, "]");
+}
+
+typedef struct entry_s {
+  kv_cel_val_t key, value;
+  const char *text; /* the key as %s writes it */
+} entry_t;
+
+static int entry_order(const void *a, const void *b) {
+  return strcmp(((const entry_t *)a)->text, ((const entry_t *)b)->text);
+}
+
+static void put_map(sink_t *k, const kv_cel_val_t *map) {
+  size_t n = kv_cel_map_size(map);
+  entry_t *entries = kv_cel_alloc(k->s, (n ? n : 1) * sizeof *entries);
+  if (!entries)
+    return fail(k, kv_cel_err("out of scratch memory"));
+  for (size_t i = 0; i < n; i++) {
+    entries[i].key = kv_cel_map_key(k->s, map, i);
+    kv_cel_map_find(k->s, map, &entries[i].key, &entries[i].value);
+    sink_t key = {.s = k->s, .p = "", .err = {.kind = KV_CEL_NULL}};
+    put_text(&key, &entries[i].key);
+    if (key.err.kind == KV_CEL_ERROR)
+      return fail(k, key.err);
+    entries[i].text = key.p;
+  }
+  qsort(entries, n, sizeof *entries, entry_order);
+  put_str(k, "{");
+  for (size_t i = 0; i < n; i++) {
+    put_str(k, i > 0 ? ", " : "");
+    put_str(k, entries[i].text);
+    put_str(k, ": ");
+    put_text(k, &entries[i].value);
+  }
+  put_str(k, "}");
+}
+
+/* @v as %s writes it. */
+static void put_text(sink_t *k, const kv_cel_val_t *v) {
+  switch (v->kind) {
+  case KV_CEL_NULL: return put_str(k, "null");
+  case KV_CEL_TYPE: return put_str(k, kv_cel_type_name(v->u.type));
+  case KV_CEL_LIST: return put_list(k, v);
+  case KV_CEL_MAP: return put_map(k, v);
+  case KV_CEL_ERROR: return fail(k, *v);
+  case KV_CEL_DOUBLE:
+    if (put_special(k, v->u.d))
+      return;
+    /* fall through */
+  default: {
+    kv_cel_val_t t = kv_cel_to_string(k->s, v);
+    if (t.kind == KV_CEL_ERROR)
+      return fail(k, t);
+    put(k, t.u.s.p, t.u.s.n);
+  }
+  }
+}
+
+/* An integer in base 2, 8 or 16 (@upper: A-F), '-' before a negative. */
+static void put_radix(sink_t *k, const kv_cel_val_t *v, unsigned base,
+                      bool upper) {
+  const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  uint64_t u = v->kind == KV_CEL_UINT ? v->u.u
+               : v->kind == KV_CEL_BOOL ? (uint64_t)v->u.b
+               : v->u.i < 0 ? -(uint64_t)v->u.i : (uint64_t)v->u.i;
+  char buf[72];
+  size_t at = sizeof buf;
+  do
+    buf[--at] = digits[u % base];
+  while ((u /= base) > 0);
+  if (v->kind == KV_CEL_INT && v->u.i < 0)
+    buf[--at] = '-';
+  put(k, buf + at, sizeof buf - at);
+}
+
+static void put_hex_bytes(sink_t *k, const kv_cel_val_t *v, bool upper) {
+  const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  for (size_t i = 0; i < v->u.s.n; i++) {
+    unsigned char c = (unsigned char)v->u.s.p[i];
+    char pair[2] = {digits[c >> 4], digits[c & 15]};
+    put(k, pair, 2);
+  }
+}
+
+static bool is_integer(const kv_cel_val_t *v) {
+  return v->kind == KV_CEL_INT || v->kind == KV_CEL_UINT;
+}
+
+/* One clause: @verb with @precision (-1: none) applied to @v. */
+static void put_clause(sink_t *k, char verb, int precision,
+                       const kv_cel_val_t *v) {
+  char buf[400];
+  switch (verb) {
+  case 's': return put_text(k, v);
+  case 'd':
+    if (is_integer(v))
+      return put_text(k, v);
+    if (v->kind == KV_CEL_DOUBLE && put_special(k, v->u.d))
+      return;
+    return fail(k, kv_cel_errf(k->s, "error during formatting: decimal "
+                               "clause can only be used on integers, was "
+                               "given %s", kv_cel_type_name(v->kind)));
+  case 'f':
+  case 'e': {
+    if (!is_integer(v) && v->kind != KV_CEL_DOUBLE)
+      break;
+    double d = v->kind == KV_CEL_DOUBLE ? v->u.d
+               : v->kind == KV_CEL_INT ? (double)v->u.i : (double)v->u.u;
+    if (put_special(k, d))
+      return;
+    int n = snprintf(buf, sizeof buf, verb == 'f' ? "%.*f" : "%.*e",
+                     precision < 0 ? 6 : precision, d);
+    if (n < 0 || (size_t)n >= sizeof buf)
+      return fail(k, kv_cel_err("error during formatting: number too long"));
+    return put(k, buf, (size_t)n);
+  }
+  case 'b':
+    if (!is_integer(v) && v->kind != KV_CEL_BOOL)
+      break;
+    return put_radix(k, v, 2, false);
+  case 'o':
+    if (!is_integer(v))
+      break;
+    return put_radix(k, v, 8, false);
+  case 'x':
+  case 'X':
+    if (v->kind == KV_CEL_STRING || v->kind == KV_CEL_BYTES)
+      return put_hex_bytes(k, v, verb == 'X');
+    if (!is_integer(v))
+      break;
+    return put_radix(k, v, 16, verb == 'X');
+  default:
+    return fail(k, kv_cel_errf(k->s, "could not parse formatting clause: "
+                               "unrecognized formatting clause \"%c\"", verb));
+  }
+  fail(k, kv_cel_errf(k->s, "error during formatting: %%%c clause does "
+                      "not accept a %s", verb, kv_cel_type_name(v->kind)));
+}
+
+/* Precision is at most two digits: "%.6f". */
+static const char *read_precision(const char *p, const char *end,
+                                  int *precision) {
+  *precision = -1;
+  if (p < end && *p == '.') {
+    *precision = 0;
+    for (p++; p < end && *p >= '0' && *p <= '9' && *precision < 100; p++)
+      *precision = *precision * 10 + (*p - '0');
+  }
+  return p;
+}
+
+static kv_cel_val_t format(kv_cel_scratch_t *s, const kv_cel_val_t *fmt,
+                           const kv_cel_val_t *args) {
+  sink_t k = {.s = s, .p = "", .err = {.kind = KV_CEL_NULL}};
+  const char *p = fmt->u.s.p, *end = p + fmt->u.s.n;
+  size_t next = 0, nargs = kv_cel_list_size(args);
+  while (p < end && k.err.kind != KV_CEL_ERROR) {
+    const char *pct = memchr(p, '%', (size_t)(end - p));
+    if (!pct) {
+      put(&k, p, (size_t)(end - p));
+      break;
+    }
+    put(&k, p, (size_t)(pct - p));
+    int precision;
+    p = read_precision(pct + 1, end, &precision);
+    if (p >= end || precision >= 100) {
+      fail(&k, kv_cel_err("could not parse formatting clause: "
+                          "unterminated formatting clause"));
+      break;
+    }
+    char verb = *p++;
+    if (verb == '%') {
+      put_str(&k, "%");
+      continue;
+    }
+    if (next >= nargs) {
+      fail(&k, kv_cel_errf(s, "index %zu out of range", next));
+      break;
+    }
+    kv_cel_val_t v = kv_cel_list_get(s, args, next++);
+    put_clause(&k, verb, precision, &v);
+  }
+  if (k.err.kind == KV_CEL_ERROR)
+    return k.err;
+  return kv_cel_str(KV_CEL_STRING, k.p, k.n);
+}
+
 /* ---- dispatch -------------------------------------------------------- */
 
 /* Whether args[@from ..] are ints (@nargs in all), stored in @ints. */
@@ -365,6 +619,9 @@ kv_cel_val_t kv_cel_strings_call(kv_cel_scratch_t *s, kv_cel_fn_t fn,
                : kv_cel_err(KV_CEL_NO_OVERLOAD);
   if (str->kind != KV_CEL_STRING)
     return kv_cel_err(KV_CEL_NO_OVERLOAD);
+  if (fn == KV_CEL_F_FORMAT)
+    return args[1].kind == KV_CEL_LIST ? format(s, str, &args[1])
+                                       : kv_cel_err(KV_CEL_NO_OVERLOAD);
   /* The string arguments come first, then the ints. */
   size_t strings = fn == KV_CEL_F_REPLACE ? 3
                    : fn == KV_CEL_F_INDEXOF || fn == KV_CEL_F_LASTINDEXOF ||

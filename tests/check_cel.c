@@ -110,7 +110,8 @@ START_TEST(test_compile_refusals) {
       {"Msg{a: 1}", KAVRO_ERR_UNSUPPORTED, "message construction"},
       {"{'a': 1}.?a", KAVRO_ERR_UNSUPPORTED, "optional"},
       {"[?1]", KAVRO_ERR_UNSUPPORTED, "optional"},
-      {"'%s'.format(['a'])", KAVRO_ERR_UNSUPPORTED, "unsupported function"},
+      {"math.greatest([1, 2]) == 2", KAVRO_ERR_UNSUPPORTED,
+       "unsupported function .greatest"},
       {"[1].all(i, v, v > 0)", KAVRO_ERR_UNSUPPORTED, "two-variable"},
       {"'a'.matches('(a)\\\\1')", KAVRO_ERR_UNSUPPORTED, "backreferences"},
       {"'a'.matches('a(?=b)')", KAVRO_ERR_UNSUPPORTED, "lookaround"},
@@ -369,7 +370,7 @@ START_TEST(test_avro_record) {
 END_TEST
 
 /* The strings extension beyond cel-spec's cases: Go's Split and Replace
- * edges, join() over an Avro array, a variable named like the
+ * edges, join() and format() over Avro values, a variable named like the
  * extension's namespace, and
  * transforms whose result is a slice of the field they rewrite. */
 START_TEST(test_strings_extension) {
@@ -393,6 +394,9 @@ START_TEST(test_strings_extension) {
   ck_assert(strstr(e.text, "unsupported function .quote"));
   order_t o;
   order_make(&o);
+  ck_assert(message_true(&o, "'%s %s %.1f %x'.format([message.tags, "
+                             "message.attrs, message.price, message.blob]) "
+                             "== '[pii] {w: 7} 9.5 0102'"));
   ck_assert(message_true(&o, "message.tags.join('+') == 'pii' && "
                              "message.id.upperAscii() == 'O-1' && "
                              "message.id.split('-')[1] == '1'"));

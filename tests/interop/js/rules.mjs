@@ -174,7 +174,7 @@ await check('strings extension: a masking transform and conditions, both clients
     rule('country-upper', 'CONDITION', 'WRITE', 'CEL',
       'message.country_code.upperAscii() == message.country_code'),
     rule('mask-email', 'TRANSFORM', 'WRITE', 'CEL_FIELD',
-      "name == 'email' ; value.substring(0, 1) + '***' + value.substring(value.indexOf('@'))"),
+      "name == 'email' ; '%s***%s'.format([value.substring(0, 1), value.substring(value.indexOf('@'))])"),
     rule('tidy-name', 'TRANSFORM', 'WRITE', 'CEL_FIELD',
       "fullName == 'com.ahs.fsm.common.CustomerInfo.name' ; value.trim().replace(' ', '_')")] },
   [...messages.map((m) => [m, 'ok']), [message({ 'customer.email': 'nobody' }), 'email-domain'],
