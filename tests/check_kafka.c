@@ -1591,6 +1591,14 @@ START_TEST(test_cli_dlq_story) {
   check_inspect_json(r.out, false);
   ck_assert_msg(strstr(r.err, "8 messages in story.dlq") != NULL, "%s", r.err);
   kt_run_free(&r);
+  const char *two[] = {"dlq", "inspect", "-b", env.bootstraps, "-t",
+                       "story.dlq", "--format", "json", "--max-messages", "2",
+                       NULL};
+  r = kavro_run(dir, two);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ck_assert_int_eq(lines_with(r.out, "\"topic\":\"story.dlq\""), 2);
+  ck_assert_msg(strstr(r.err, "2 messages in story.dlq") != NULL, "%s", r.err);
+  kt_run_free(&r);
 
   /* The fix: the consumer's registry gets the schema, as id 1. */
   datum_t v1;
