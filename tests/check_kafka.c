@@ -1520,6 +1520,14 @@ static int read_replayed(const env_t *env, unsigned char *replayed) {
       seq >>= 1;
       ck_assert_msg(seq < 128 && !replayed[seq], "seq %ld replayed twice", seq);
       replayed[seq] = 1;
+      if (seq == 100) { /* the rule's: its key and own header kept */
+        ck_assert(m->key_len == 3 && memcmp(m->key, "raw", 3) == 0);
+        ck_assert_int_eq(rd_kafka_header_get_last(h, "trace", &v, &size), 0);
+        ck_assert(size == 5 && memcmp(v, "t-100", 5) == 0);
+        ck_assert_int_eq(rd_kafka_header_get_last(h, "kavro.replay", &v, &size),
+                         0);
+        ck_assert(size == 13 && memcmp(v, "story.dlq/0/", 12) == 0);
+      }
       count++;
     }
     rd_kafka_message_destroy(m);
