@@ -944,6 +944,8 @@ START_TEST(test_help_command) {
   const char *list = strstr(all.out, "Commands:\n");
   ck_assert_ptr_nonnull(list);
   ck_assert_contains(list, "\n  mock-registry  ");
+  ck_assert_contains(list, "\n  mock-cluster  ");
+  ck_assert_contains(list, "\n  dlq  ");
   ck_assert_contains(list, "\n  help [COMMAND]  ");
   size_t column = 0, rows = 0;
   for (const char *line = strchr(list, '\n') + 1; strncmp(line, "  ", 2) == 0;
@@ -954,7 +956,7 @@ START_TEST(test_help_command) {
     ck_assert_msg(at == column, "summary at %zu, not %zu: %.40s", at, column,
                   line);
   }
-  ck_assert_uint_eq(rows, 10);
+  ck_assert_uint_eq(rows, 12);
   kt_run_free(&all);
 
   kt_run_t own = RUN("gen", "--help");
@@ -967,6 +969,55 @@ START_TEST(test_help_command) {
   r = RUN("help", "frobnicate");
   ck_assert_int_eq(r.status, 2);
   ck_assert_contains(r.err, "kavro help: 'frobnicate' is not a kavro command");
+  kt_run_free(&r);
+}
+END_TEST
+
+/* `kavro dlq`'s command line: a subcommand is needed, each has its own
+ * help (and `kavro dlq --help` both), and mistakes are usage errors (2)
+ * found before any broker is asked. */
+START_TEST(test_dlq_usage) {
+  kt_run_t r = RUN("dlq");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "kavro dlq: a subcommand is needed");
+  kt_run_free(&r);
+  r = RUN("dlq", "purge");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "'purge' is not a dlq subcommand");
+  kt_run_free(&r);
+  r = RUN("dlq", "--help");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_contains(r.out, "Usage: kavro dlq inspect");
+  ck_assert_contains(r.out, "Usage: kavro dlq replay");
+  kt_run_free(&r);
+  r = RUN("dlq", "replay", "--help");
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_contains(r.out, "'replayed N, skipped M'");
+  ck_assert(strstr(r.out, "Usage: kavro dlq inspect") == NULL);
+  kt_run_free(&r);
+  r = RUN("dlq", "inspect", "-t", "t.dlq");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "kavro dlq inspect: brokers are needed (-b HOSTS)");
+  kt_run_free(&r);
+  r = RUN("dlq", "inspect", "-b", "127.0.0.1:1", "-t", "t.dlq", "--format",
+          "xml");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "--format wants text or json, not 'xml'");
+  kt_run_free(&r);
+  r = RUN("dlq", "replay", "-b", "127.0.0.1:1", "-t", "t.dlq", "--since",
+          "2026-12-07T10:00:00Z", "--until", "1796637600000");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "--until must be after --since");
+  kt_run_free(&r);
+  r = RUN("dlq", "replay", "-b", "127.0.0.1:1", "-t", "t.dlq", "--since",
+          "2026-12-07T10:00:00");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "--since wants a time");
+  kt_run_free(&r);
+  r = RUN("dlq", "replay", "-b", "127.0.0.1:1", "-t", "t.dlq",
+          "--max-messages", "0");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "--max-messages wants a positive number");
   kt_run_free(&r);
 }
 END_TEST
@@ -1256,7 +1307,7 @@ START_TEST(test_mock_registry_oauth) {
   ck_assert_int_eq(
       list_subjects(server.url, "bearer.auth.token", "not-issued", NULL), 401);
   /* The client's own OAuth flow against the endpoint. */
-  char issuer[512];
+  char issuer[sizeof(server.url) + 16];
   snprintf(issuer, sizeof(issuer), "%s/oauth/token", server.url);
   ck_assert_int_eq(list_subjects(server.url, "bearer.auth.credentials.source",
                                  "OAUTHBEARER",
@@ -1377,6 +1428,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_produce_rule_dlq);
   tcase_add_test(tc, test_setting_errors_name_the_key);
   tcase_add_test(tc, test_help_command);
+  tcase_add_test(tc, test_dlq_usage);
   tcase_add_test(tc, test_errors_name_the_subcommand);
   tcase_add_test(tc, test_gen_makes_output_dir);
   tcase_add_test(tc, test_produce_counts_in_english);

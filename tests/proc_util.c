@@ -169,6 +169,11 @@ static bool read_line(int fd, char *buf, size_t size) {
 
 bool kt_server_start(kt_server_t *server, const char *workdir,
                      const char *const *argv) {
+  return kt_server_start_prefix(server, workdir, argv, "listening on ");
+}
+
+bool kt_server_start_prefix(kt_server_t *server, const char *workdir,
+                            const char *const *argv, const char *prefix) {
   memset(server, 0, sizeof(*server));
   capture_path(server->err_path, sizeof(server->err_path), workdir, "server");
   int pipe_fds[2];
@@ -186,8 +191,7 @@ bool kt_server_start(kt_server_t *server, const char *workdir,
   close(pipe_fds[1]);
   ck_assert_msg(rc == 0, "cannot run %s: %s", argv[0], strerror(rc));
   server->out_fd = pipe_fds[0];
-  char line[256];
-  static const char prefix[] = "listening on ";
+  char line[sizeof(server->url) + 64];
   if (read_line(server->out_fd, line, sizeof(line)) &&
       strncmp(line, prefix, strlen(prefix)) == 0) {
     snprintf(server->url, sizeof(server->url), "%s", line + strlen(prefix));

@@ -43,11 +43,13 @@ char *kt_work_path(const char *workdir, const char *name);
 /* Write @text to the file @path, failing the test when it cannot. */
 void kt_write_file(const char *path, const char *text);
 
-/* `kavro mock-registry` running in the background. */
+/* `kavro mock-registry` (or `kavro mock-cluster`) running in the
+ * background. */
 typedef struct kt_server_s {
   pid_t pid;
   int out_fd;     /* read end of its standard output */
-  char url[256];  /* from its first line, "listening on URL" */
+  char url[512];  /* from its first line, "listening on URL" (or what
+                     follows the prefix kt_server_start_prefix() got) */
   char err_path[4200];
 } kt_server_t;
 
@@ -56,6 +58,11 @@ typedef struct kt_server_s {
  * "listening on URL". */
 bool kt_server_start(kt_server_t *server, const char *workdir,
                      const char *const *argv);
+
+/* As kt_server_start(), for a server whose first line is @prefix and
+ * then what goes to server->url: "bootstrap " for `kavro mock-cluster`. */
+bool kt_server_start_prefix(kt_server_t *server, const char *workdir,
+                            const char *const *argv, const char *prefix);
 
 /* SIGTERM, wait, and return what it wrote after the first line (@run's
  * out) and to standard error (@run's err), and its exit status. */

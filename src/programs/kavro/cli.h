@@ -43,6 +43,8 @@ extern const cli_command_t cli_encode;
 extern const cli_command_t cli_decode;
 extern const cli_command_t cli_produce;
 extern const cli_command_t cli_consume;
+extern const cli_command_t cli_mock_cluster;
+extern const cli_command_t cli_dlq;
 
 /* ---- command-line helpers -------------------------------------------- */
 

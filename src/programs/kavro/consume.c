@@ -8,11 +8,9 @@
  * --dlq topic, or is reported on stderr and skipped; one that failed
  * because the registry cannot be reached is read again, never skipped.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <avro.h>
@@ -25,8 +23,6 @@
  * failure, so that a down registry is not hammered. */
 #define RETRY_PAUSE_MS 500
 #define POLL_MS 200
-/* How long the last look for a broker waits, after all were down. */
-#define BROKER_CHECK_MS 2000
 
 static const char usage[] =
     "Usage: kavro consume -t TOPIC (-b HOSTS | --mock-cluster N) -r URL\n"
@@ -93,16 +89,6 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-static int positive(const char *option, const char *arg, long *out) {
-  char *end;
-  errno = 0;
-  long n = strtol(arg, &end, 10);
-  if (*end || errno || n < 1)
-    return cli_usage_error("consume", "%s wants a positive number", option);
-  *out = n;
-  return CLI_EXIT_OK;
-}
-
 static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
   opterr = 0;
   optind = 1;
@@ -116,10 +102,12 @@ static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
       return cli_finish_output(CLI_EXIT_OK) == CLI_EXIT_OK ? -2 : CLI_EXIT_USAGE;
     case OPT_FROM_BEGINNING: o->from_beginning = true; break;
     case OPT_MAX_MESSAGES:
-      status = positive("--max-messages", optarg, &o->max_messages);
+      status = kcli_positive("consume", "--max-messages", optarg,
+                              &o->max_messages);
       break;
     case OPT_TIMEOUT:
-      status = positive("--timeout-ms", optarg, &o->timeout_ms);
+      status = kcli_positive("consume", "--timeout-ms", optarg,
+                              &o->timeout_ms);
       break;
     case OPT_GROUP: o->group = optarg; break;
     case OPT_READER: o->reader = optarg; break;
@@ -141,37 +129,8 @@ static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
 
 /* The consumer's own settings: a group, where to start, and offsets
  * stored by kavro's helper only. */
-/* Set when librdkafka says every broker is down, cleared by a record:
- * the poll loop alone cannot tell an unreachable cluster from a quiet
- * topic.  Only the polling thread touches it (error events are served by
- * rd_kafka_consumer_poll()). */
-static bool brokers_down;
-
-static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason,
-                           void *opaque) {
-  (void)rk;
-  (void)opaque;
-  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-    brokers_down = true;
-  cli_print_line("kavro consume: %s", reason);
-}
-
-/* After the loop: brokers that were down and still answer no metadata
- * request are a broker error (exit 2), not an empty topic. */
-static bool brokers_unreachable(rd_kafka_t *rk) {
-  if (!brokers_down)
-    return false;
-  const struct rd_kafka_metadata *md = NULL;
-  if (rd_kafka_metadata(rk, 0, NULL, &md, BROKER_CHECK_MS) ==
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_metadata_destroy(md);
-    return false;
-  }
-  return true;
-}
-
 static int consumer_settings(kcli_t *k, const options_t *o) {
-  rd_kafka_conf_set_error_cb(k->kafka_conf, on_kafka_error);
+  kcli_watch_brokers(k);
   char group[64];
   if (!o->group)
     snprintf(group, sizeof group, "kavro-consume-%ld", (long)getpid());
@@ -184,29 +143,13 @@ static int consumer_settings(kcli_t *k, const options_t *o) {
   return status;
 }
 
-/* A raw key as a JSON string, its bytes as code points 0-255 (the Avro
- * JSON encoding of bytes; plain text keys print as themselves). */
+/* A raw key as a JSON string (kcli_json_bytes()). */
 static void print_raw_key(const unsigned char *key, size_t size) {
-  char *text = malloc(2 * size + 1);
-  if (!text) {
-    fputs("null", stdout);
-    return;
-  }
-  size_t n = 0;
-  for (size_t i = 0; i < size; i++) {
-    if (key[i] < 0x80) {
-      text[n++] = (char)key[i];
-    } else {
-      text[n++] = (char)(0xc0 | (key[i] >> 6));
-      text[n++] = (char)(0x80 | (key[i] & 0x3f));
-    }
-  }
-  json_t *s = json_stringn(text, n);
+  json_t *s = kcli_json_bytes(key, size);
   char *dumped = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
   fputs(dumped ? dumped : "null", stdout);
   free(dumped);
   json_decref(s);
-  free(text);
 }
 
 static void print_datum(const kavro_deserialized_t *d) {
@@ -262,36 +205,30 @@ typedef struct counts_s {
   long skipped;
 } counts_t;
 
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* One poll: print, count, or deal with the failure.  Returns false when
  * the run must stop on a local error. */
-static bool consume_one(kavro_kafka_consumer_t *c, const options_t *o,
-                        counts_t *n, long *last_ms) {
+static bool consume_one(kcli_t *k, kavro_kafka_consumer_t *c,
+                        const options_t *o, counts_t *n, long *last_ms) {
   kavro_kafka_polled_t p;
   kavro_error_t error;
   kavro_err_t err = kavro_kafka_consumer_poll(c, POLL_MS, &p, &error);
   if (p.dead_lettered) {
     n->dead_lettered++;
-    *last_ms = now_ms();
+    *last_ms = kcli_now_ms();
   }
   if (p.message)
-    brokers_down = false; /* a broker answered */
+    k->brokers_down = false; /* a broker answered */
   if (err == KAVRO_OK && p.message) {
     print_record(&p, o->key_avro);
     n->printed++;
-    *last_ms = now_ms();
+    *last_ms = kcli_now_ms();
   } else if (err != KAVRO_OK) {
     kcli_print_error("consume", &error, NULL);
     switch (kavro_error_classify(&error)) {
     case KAVRO_ERROR_CLASS_PERMANENT:
       if (p.message) { /* no dead-letter topic: skip it */
         n->skipped++;
-        *last_ms = now_ms();
+        *last_ms = kcli_now_ms();
       }
       break;
     case KAVRO_ERROR_CLASS_TRANSIENT:
@@ -315,17 +252,17 @@ static int consume_all(kcli_t *k, const options_t *o, rd_kafka_t *rk,
     fprintf(stderr, "kavro consume: subscribe: %s\n", rd_kafka_err2str(kerr));
     return CLI_EXIT_USAGE;
   }
-  long last_ms = now_ms();
+  long last_ms = kcli_now_ms();
   while (!stop_requested) {
     if (o->max_messages && n->printed >= o->max_messages)
       break;
-    if (o->timeout_ms && now_ms() - last_ms >= o->timeout_ms)
+    if (o->timeout_ms && kcli_now_ms() - last_ms >= o->timeout_ms)
       break;
-    if (!consume_one(c, o, n, &last_ms))
+    if (!consume_one(k, c, o, n, &last_ms))
       return CLI_EXIT_USAGE;
     fflush(stdout);
   }
-  if (!stop_requested && brokers_unreachable(rk)) {
+  if (!stop_requested && kcli_brokers_unreachable(k, rk)) {
     fprintf(stderr, "kavro consume: no broker could be reached\n");
     return CLI_EXIT_USAGE;
   }

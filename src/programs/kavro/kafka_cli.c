@@ -4,9 +4,11 @@
  * librdkafka otherwise; a key neither knows is an error, as both
  * libraries make unknown keys errors.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "kafka_cli.h"
@@ -111,12 +113,23 @@ static int mocks_for_registry(kcli_t *k) {
   return status;
 }
 
-int kcli_connect(kcli_t *k) {
+/* A topic and brokers; @hint says how brokers may be given. */
+static int need_topic_and_brokers(kcli_t *k, const char *hint) {
   if (!k->topic)
     return cli_usage_error(k->cmd, "a topic is needed (-t TOPIC)");
   if (!k->have_brokers && !k->mock_brokers)
-    return cli_usage_error(k->cmd, "brokers are needed (-b HOSTS or "
-                                   "--mock-cluster N)");
+    return cli_usage_error(k->cmd, "brokers are needed (%s)", hint);
+  return CLI_EXIT_OK;
+}
+
+int kcli_need_kafka(kcli_t *k) {
+  return need_topic_and_brokers(k, "-b HOSTS");
+}
+
+int kcli_connect(kcli_t *k) {
+  int need = need_topic_and_brokers(k, "-b HOSTS or --mock-cluster N");
+  if (need != CLI_EXIT_OK)
+    return need;
   if (!k->have_registry)
     return cli_usage_error(k->cmd, "a registry is needed (-r URL)");
   int status = mocks_for_registry(k);
@@ -146,6 +159,115 @@ rd_kafka_t *kcli_kafka_new(kcli_t *k, rd_kafka_type_t type) {
   }
   k->kafka_conf = NULL; /* librdkafka's now */
   return rk;
+}
+
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason,
+                           void *opaque) {
+  (void)rk;
+  kcli_t *k = opaque;
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+    k->brokers_down = true;
+  cli_print_line("kavro %s: %s", k->cmd, reason);
+}
+
+void kcli_watch_brokers(kcli_t *k) {
+  rd_kafka_conf_set_error_cb(k->kafka_conf, on_kafka_error);
+  rd_kafka_conf_set_opaque(k->kafka_conf, k);
+}
+
+/* How long the last look for a broker waits, after all were down. */
+#define BROKER_CHECK_MS 2000
+
+bool kcli_brokers_unreachable(kcli_t *k, rd_kafka_t *rk) {
+  if (!k->brokers_down)
+    return false;
+  const struct rd_kafka_metadata *md = NULL;
+  if (rd_kafka_metadata(rk, 0, NULL, &md, BROKER_CHECK_MS) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(md);
+    return false;
+  }
+  return true;
+}
+
+int kcli_positive(const char *cmd, const char *option, const char *arg,
+                  long *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(arg, &end, 10);
+  if (end == arg || *end || errno || n < 1)
+    return cli_usage_error(cmd, "%s wants a positive number", option);
+  *out = n;
+  return CLI_EXIT_OK;
+}
+
+long kcli_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* How long to wait for the topic's metadata. */
+#define METADATA_MS 10000
+
+int kcli_assign_all(kcli_t *k, rd_kafka_t *rk, int64_t offset, int *countp) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, k->topic, NULL);
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t err =
+      rkt ? rd_kafka_metadata(rk, 0, rkt, &md, METADATA_MS)
+          : rd_kafka_last_error();
+  if (rkt)
+    rd_kafka_topic_destroy(rkt);
+  if (!err && (md->topic_cnt != 1 || md->topics[0].err))
+    err = md->topic_cnt == 1 ? md->topics[0].err
+                             : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+  if (err) {
+    cli_print_line("kavro %s: topic %s: %s", k->cmd, k->topic,
+                   rd_kafka_err2str(err));
+    if (md)
+      rd_kafka_metadata_destroy(md);
+    return CLI_EXIT_USAGE;
+  }
+  int count = md->topics[0].partition_cnt;
+  rd_kafka_topic_partition_list_t *list =
+      rd_kafka_topic_partition_list_new(count);
+  for (int i = 0; i < count; i++)
+    rd_kafka_topic_partition_list_add(list, k->topic,
+                                      md->topics[0].partitions[i].id)
+        ->offset = offset;
+  rd_kafka_metadata_destroy(md);
+  err = rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err) {
+    cli_print_line("kavro %s: assign: %s", k->cmd, rd_kafka_err2str(err));
+    return CLI_EXIT_USAGE;
+  }
+  *countp = count;
+  return CLI_EXIT_OK;
+}
+
+json_t *kcli_json_bytes(const void *data, size_t size) {
+  const unsigned char *bytes = data;
+  char *text = malloc(2 * size + 1);
+  if (!text)
+    return NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < size; i++) {
+    if (bytes[i] < 0x80) {
+      text[n++] = (char)bytes[i];
+    } else {
+      text[n++] = (char)(0xc0 | (bytes[i] >> 6));
+      text[n++] = (char)(0x80 | (bytes[i] & 0x3f));
+    }
+  }
+  json_t *s = json_stringn(text, n);
+  free(text);
+  return s;
+}
+
+json_t *kcli_json_text(const char *text) {
+  json_t *s = json_string(text);
+  return s ? s : kcli_json_bytes(text, strlen(text));
 }
 
 void kcli_print_error(const char *cmd, const kavro_error_t *error,

@@ -15,10 +15,12 @@ static const cli_command_t *const commands[] = {
     &cli_fingerprint,
     &cli_gen,
     &cli_mock_registry,
+    &cli_mock_cluster,
     &cli_encode,
     &cli_decode,
     &cli_produce,
     &cli_consume,
+    &cli_dlq,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
