@@ -21,9 +21,6 @@
 #include "cli.h"
 #include "kafka_cli.h"
 
-/* How long to wait before reading a message again after a transient
- * failure, so that a down registry is not hammered. */
-#define RETRY_PAUSE_MS 500
 #define POLL_MS 200
 /* How long the last look for a broker waits, after all were down. */
 #define BROKER_CHECK_MS 2000
@@ -295,7 +292,8 @@ static bool consume_one(kavro_kafka_consumer_t *c, const options_t *o,
       }
       break;
     case KAVRO_ERROR_CLASS_TRANSIENT:
-      usleep(RETRY_PAUSE_MS * 1000);
+      /* The helper keeps the message and backs off itself
+       * (consumer.retry.backoff.ms, settable with -X). */
       break;
     default:
       return false;
