@@ -781,7 +781,7 @@ typedef struct plan_s {
   int times;
 } plan_t;
 
-#define SEQ_MAX 32
+#define SEQ_MAX 32 /* partitions 0 to 2 hold seq 0-9, 10-19, 20-29 */
 
 /* What the handler saw. */
 typedef struct handled_s {
@@ -878,32 +878,6 @@ static uint64_t count_of(const kavro_kafka_consumer_t *consumer,
   return kavro_kafka_consumer_count(consumer, which);
 }
 
-/* A handler that fails transiently twice, then succeeds: the message is
- * handed again in place, the partition's later messages only after it,
- * none skipped, and the committed offset is past all three. */
-START_TEST(test_handler_retry_in_place) {
-  env_t env;
-  env_init(&env);
-  kavro_kafka_dlq_t *dlq = dlq_new(&env, "retry.dlq");
-  kavro_conf_t *conf = policy_conf("3", "1", "4");
-  rd_kafka_t *rk;
-  kavro_kafka_consumer_t *consumer = retry_setup(&env, 1, 3, conf, dlq, &rk);
-  const plan_t plans[] = {{1, KAVRO_ERROR_CLASS_TRANSIENT, 2}};
-  handled_t h;
-  handle_readings(consumer, plans, 1, 3, &h);
-  ck_assert_str_eq(order_of(&h, 0), "0 1 1 1 2");
-  ck_assert_int_eq(h.dead_lettered, 0);
-  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_RETRIES), 2);
-  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
-  ck_assert_int_eq(committed(rk, "retry", 0), 3);
-  kavro_kafka_consumer_destroy(consumer);
-  consumer_close(rk);
-  kavro_conf_destroy(conf);
-  kavro_kafka_dlq_destroy(dlq);
-  env_fini(&env);
-}
-END_TEST
-
 /* The dead letter of a handler failure: origin, class "handler", tries,
  * the reason, and no part (the message decoded).  Partition 0's spent its
  * retries (3 tries), partition 1's failed permanently (1). */
@@ -928,31 +902,37 @@ static void check_handler_letter(rd_kafka_message_t *m, int rank, void *arg) {
   ck_assert_int_eq(((const unsigned char *)m->payload)[0], 0);
 }
 
-/* Partition 0: a reading whose handler keeps failing transiently goes to
- * the dead-letter topic after consumer.max.retries + 1 = 3 tries;
- * partition 1: one whose handler fails permanently goes at once.  The
- * later readings of each partition come after, and every offset is
- * committed. */
-START_TEST(test_handler_failures_to_dlq) {
+/* With consumer.max.retries 2, three readings per partition, the middle
+ * one's handler failing:
+ *  - partition 0, transiently every time: handed 3 times in place, then
+ *    to the dead-letter topic;
+ *  - partition 1, permanently: to the dead-letter topic at once;
+ *  - partition 2, transiently twice: handed again in place and handled
+ *    the third time, never dead-lettered.
+ * Each partition's later reading comes only after, none is skipped, and
+ * every offset is committed. */
+START_TEST(test_handler_failures) {
   env_t env;
   env_init(&env);
   kavro_kafka_dlq_t *dlq = dlq_new(&env, "retry.dlq");
   kavro_conf_t *conf = policy_conf("2", "1", "4");
   rd_kafka_t *rk;
-  kavro_kafka_consumer_t *consumer = retry_setup(&env, 2, 3, conf, dlq, &rk);
+  kavro_kafka_consumer_t *consumer = retry_setup(&env, 3, 3, conf, dlq, &rk);
   const plan_t plans[] = {{1, KAVRO_ERROR_CLASS_TRANSIENT, -1},
-                          {11, KAVRO_ERROR_CLASS_PERMANENT, -1}};
+                          {11, KAVRO_ERROR_CLASS_PERMANENT, -1},
+                          {21, KAVRO_ERROR_CLASS_TRANSIENT, 2}};
   handled_t h;
-  handle_readings(consumer, plans, 2, 6, &h);
+  handle_readings(consumer, plans, 3, 9, &h);
   ck_assert_str_eq(order_of(&h, 0), "0 1 1 1 2");
   ck_assert_str_eq(order_of(&h, 1), "10 11 12");
+  ck_assert_str_eq(order_of(&h, 2), "20 21 21 21 22");
   ck_assert_int_eq(h.dead_lettered, 2);
-  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_RETRIES), 2);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_RETRIES), 4);
   ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_EXHAUSTED), 1);
   ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_PERMANENT), 1);
   ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 2);
-  ck_assert_int_eq(committed(rk, "retry", 0), 3);
-  ck_assert_int_eq(committed(rk, "retry", 1), 3);
+  for (int p = 0; p < 3; p++)
+    ck_assert_int_eq(committed(rk, "retry", p), 3);
   kavro_kafka_consumer_destroy(consumer);
   consumer_close(rk);
   kavro_kafka_dlq_destroy(dlq);
@@ -967,7 +947,8 @@ END_TEST
 
 /* Without a forwarder, with consumer.max.retries 0: the first failure
  * spends the retries, and the message is handed back to the application
- * (KAVRO_ERR_LIMIT), which skips it with done(); the next one follows. */
+ * (KAVRO_ERR_LIMIT), which skips it with done(); the next one follows.
+ * Then what the helper refuses. */
 START_TEST(test_handler_exhausted_without_dlq) {
   env_t env;
   env_init(&env);
@@ -982,6 +963,32 @@ START_TEST(test_handler_exhausted_without_dlq) {
   ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_UNFORWARDED), 1);
   ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_RETRIES), 0);
   ck_assert_int_eq(committed(rk, "retry", 0), 3);
+
+  /* What the helper refuses: a longest backoff below the first; a fail()
+   * without a message, or with a class that says neither retry nor
+   * dead-letter (the message stays the caller's). */
+  kavro_conf_t *bad = policy_conf("3", "500", "100");
+  kavro_error_t error;
+  ck_assert_ptr_null(kavro_kafka_consumer_new(rk, env.consumer_registry, bad,
+                                              NULL, NULL, 0, &error));
+  ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+  ck_assert_ptr_nonnull(strstr(error.text, "consumer.retry.backoff.max.ms"));
+  kavro_conf_destroy(bad);
+  kavro_kafka_polled_t polled;
+  memset(&polled, 0, sizeof polled);
+  ck_assert_int_eq(kavro_kafka_consumer_fail(consumer, &polled,
+                                             KAVRO_ERROR_CLASS_TRANSIENT, "x",
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
+  rd_kafka_message_t message;
+  memset(&message, 0, sizeof message);
+  polled.message = &message;
+  ck_assert_int_eq(kavro_kafka_consumer_fail(consumer, &polled,
+                                             KAVRO_ERROR_CLASS_LOCAL, "x",
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_eq(polled.message, &message);
+  ck_assert_uint_eq(count_of(consumer, (kavro_kafka_count_t)99), 0);
   kavro_kafka_consumer_destroy(consumer);
   consumer_close(rk);
   kavro_conf_destroy(conf);
@@ -1119,8 +1126,8 @@ START_TEST(test_misuse_refused) {
   rd_kafka_topic_destroy(rkt);
   kavro_kafka_dlq_destroy(dlq);
 
-  /* The failure policy's settings: out of range, not a number, or a
-   * longest backoff below the first. */
+  /* The failure policy's settings: out of range, not a number (the
+   * longest backoff below the first: test_handler_exhausted_without_dlq). */
   kavro_conf_t *policy = kavro_conf_new();
   const char *const bad[][2] = {{"consumer.max.retries", "-1"},
                                 {"consumer.max.retries", "three"},
@@ -1132,34 +1139,6 @@ START_TEST(test_misuse_refused) {
     ck_assert_ptr_nonnull(strstr(error.text, bad[i][0]));
   }
   kavro_conf_destroy(policy);
-  policy = policy_conf("3", "500", "100");
-  rd_kafka_t *assigned = consumer_new(&env, "retry", "misuse");
-  ck_assert_ptr_null(kavro_kafka_consumer_new(assigned, env.consumer_registry,
-                                              policy, NULL, NULL, 0, &error));
-  ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
-  ck_assert_ptr_nonnull(strstr(error.text, "consumer.retry.backoff.max.ms"));
-  kavro_conf_destroy(policy);
-
-  /* fail() wants a message, and a class that says what to do. */
-  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
-      assigned, env.consumer_registry, NULL, NULL, NULL, 0, &error);
-  ck_assert_ptr_nonnull(consumer);
-  kavro_kafka_polled_t polled;
-  memset(&polled, 0, sizeof polled);
-  ck_assert_int_eq(kavro_kafka_consumer_fail(consumer, &polled,
-                                             KAVRO_ERROR_CLASS_TRANSIENT, "x",
-                                             &error),
-                   KAVRO_ERR_INVALID_ARG);
-  rd_kafka_message_t message = fake;
-  polled.message = &message;
-  ck_assert_int_eq(kavro_kafka_consumer_fail(consumer, &polled,
-                                             KAVRO_ERROR_CLASS_LOCAL, "x",
-                                             &error),
-                   KAVRO_ERR_INVALID_ARG);
-  ck_assert_ptr_eq(polled.message, &message); /* still the caller's */
-  ck_assert_uint_eq(kavro_kafka_consumer_count(consumer, (kavro_kafka_count_t)99), 0);
-  kavro_kafka_consumer_destroy(consumer);
-  consumer_close(assigned);
 
   /* A tombstone is produced as a NULL payload. */
   kavro_kafka_record_t record;
@@ -2177,8 +2156,7 @@ static Suite *kafka_suite(void) {
   suite_add_tcase(s, tc);
   TCase *policy = tcase_create("failure-policy");
   tcase_set_timeout(policy, 30);
-  tcase_add_test(policy, test_handler_retry_in_place);
-  tcase_add_test(policy, test_handler_failures_to_dlq);
+  tcase_add_test(policy, test_handler_failures);
   tcase_add_test(policy, test_handler_exhausted_without_dlq);
   tcase_add_test(policy, test_transient_decode_never_dlq);
   suite_add_tcase(s, policy);

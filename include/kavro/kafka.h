@@ -20,8 +20,9 @@
  *    says so with kavro_kafka_consumer_fail()) is tried again in place
  *    after a backoff, its partition waiting meanwhile, never skipped;
  *  - a dead-letter forwarder (kavro_kafka_dlq_t) that writes a message that
- *    can never be decoded to a dead-letter topic unchanged, with headers
- *    saying where it came from and why it failed.
+ *    can never be decoded, or whose handler failed for good, to a
+ *    dead-letter topic unchanged, with headers saying where it came from
+ *    and why it failed.
  *
  * Values are avro-c generic values, or the typed records that `kavro gen`
  * generates (kavro/typed.h): a record names its kavro_typed_type_t, and a
@@ -453,8 +454,11 @@ typedef struct kavro_kafka_polled_s {
  *  - KAVRO_OK with @p out->message set: a decoded record; call
  *    kavro_kafka_consumer_done() when finished with it;
  *  - KAVRO_OK without a message: nothing arrived, a partition ended
- *    (@p out->partition_eof), or an undecodable message was forwarded to
- *    the dead-letter topic and its offset stored (@p out->dead_lettered);
+ *    (@p out->partition_eof), a message (undecodable, or one whose
+ *    forward had failed and was tried again) was forwarded to the
+ *    dead-letter topic and its offset stored (@p out->dead_lettered), or
+ *    a message kept for another try was dropped because a rebalance gave
+ *    its partition to another consumer, which reads it;
  *  - a transient error (kavro_error_classify(@p error) is TRANSIENT: the
  *    registry could not be reached), or a local one (LOCAL: credentials
  *    the registry refuses, out of memory): the helper keeps the
