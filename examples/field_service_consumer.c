@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "field_service.h"
 
@@ -189,9 +188,9 @@ static int consume(fs_env_t *env, kavro_kafka_consumer_t *consumer,
       char line[1024];
       fprintf(stderr, "field_service_consumer: %s\n",
               kavro_error_format(&error, line, sizeof line));
-      if (kavro_error_classify(&error) == KAVRO_ERROR_CLASS_TRANSIENT)
-        usleep(500 * 1000); /* the event comes again: back off */
-      else if (kavro_error_classify(&error) == KAVRO_ERROR_CLASS_LOCAL)
+      /* A transient failure needs nothing here: the helper keeps the event
+       * and decodes it again after its backoff (consumer.retry.backoff.ms). */
+      if (kavro_error_classify(&error) == KAVRO_ERROR_CLASS_LOCAL)
         return 2;
     }
     kavro_kafka_consumer_done(consumer, &p, NULL);

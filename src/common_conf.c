@@ -336,6 +336,37 @@ static const kv_prop_t props[] = {
     BOOL_PROP("dlq.auto.flush", "false",
               "The DLQ rule action: wait until the dead-lettered message is "
               "acknowledged before the refused call returns."),
+    /* ---- the Kafka consumer helper's failure policy ---- */
+    INT_PROP("consumer.max.retries", "3", 0, 1000,
+             "Kafka consumer helper: how many times a message whose handler "
+             "failed transiently (kavro_kafka_consumer_fail()) is handed "
+             "again, in place, before it goes to the dead-letter topic with "
+             "the `kavro.dlq.retries` header; meanwhile its partition waits "
+             "(no later message of it is handed out, no offset past it is "
+             "stored). 0: dead-letter at the first failure. A permanent "
+             "handler failure goes at once; a decode failure that may pass "
+             "(the registry cannot be reached) never goes, whatever this "
+             "says. The default, four tries, holds a partition at most about "
+             "0.7 s (plus the handler's own time) at the default backoffs: "
+             "a poison message costs little, a hiccup of a dependency gets "
+             "three more chances."),
+    INT_PROP("consumer.retry.backoff.ms", "100", 1, 300000,
+             "Kafka consumer helper: the wait, in milliseconds, before a "
+             "message that failed (its handler transiently, or its decoding "
+             "for a reason that may pass) is tried again; doubled for each "
+             "further failure of the same message up to "
+             "`consumer.retry.backoff.max.ms`, with a random jitter of "
+             "-20% to +20% (as librdkafka's `retry.backoff.ms`, whose "
+             "default and range these are). The helper's poll serves the "
+             "other partitions meanwhile and keeps calling "
+             "rd_kafka_consumer_poll(), so `max.poll.interval.ms` does not "
+             "run out."),
+    INT_PROP("consumer.retry.backoff.max.ms", "1000", 1, 300000,
+             "Kafka consumer helper: the longest wait, in milliseconds, "
+             "between two tries of a message (librdkafka's "
+             "`retry.backoff.max.ms`); kavro_kafka_consumer_new() refuses a "
+             "value below `consumer.retry.backoff.ms`. It bounds how often "
+             "a down registry is asked again too."),
 };
 
 #define PROP_COUNT (sizeof(props) / sizeof(props[0]))

@@ -5,20 +5,26 @@
  * The consumer helper's whole job is the at-least-once rule: an offset is
  * stored only for a message that is finished (handled by the application
  * or safe in the dead-letter topic).  A message that failed for a reason
- * that may pass (the registry is down) is not skipped: the partition is
- * sought back to it, which also makes librdkafka drop the messages after
- * it that were already fetched, so none of them can be handled, and
- * committed, before it.
+ * that may pass (the registry is down, the handler said so) is not
+ * skipped: the helper keeps it and pauses its partition, which also makes
+ * librdkafka drop the messages after it that were already fetched (a
+ * pause is a version barrier), so none of them can be handled, and
+ * committed, before it.  After a backoff the helper hands it out again;
+ * once it is finished the partition is resumed, and librdkafka fetches
+ * on from the offset after it (the position it handed out last).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <avro.h>
 
 #include "kavro.h"
 #include "kavro/kafka.h"
 
+#include "common_conf_int.h"
 #include "common_error_int.h"
+#include "kafka_int.h"
 
 /* How long a seek back to an undecoded message may take. */
 #define KV_SEEK_TIMEOUT_MS 10000
@@ -398,6 +404,40 @@ typedef struct kv_topic_type_s {
   const kavro_typed_type_t *type;
 } kv_topic_type_t;
 
+/* Why a message goes to the dead-letter topic. */
+typedef struct kv_why_s {
+  bool by_handler;       /* else its decoding failed */
+  bool is_key;           /* decoding: the part that failed */
+  kavro_error_class_t handler_class; /* the handler's last failure */
+  int tries;             /* the handler's failures */
+  kavro_error_t cause;   /* decoding: the error; handler: its reason */
+  kavro_schema_id_t schema_id;
+} kv_why_t;
+
+/* What a message tried again waits for. */
+typedef enum kv_retry_wait_e {
+  KV_RETRY_HANDED,  /* nothing: the application has it */
+  KV_RETRY_DELIVER, /* its backoff, then decoded and handed out again */
+  KV_RETRY_FORWARD  /* its backoff, then forwarded to the dead-letter topic */
+} kv_retry_wait_t;
+
+/* A message tried again in place, its partition paused meanwhile: one at
+ * most per partition, since nothing after it is handed out. */
+typedef struct kv_retry_s {
+  char *topic;
+  int32_t partition;
+  int64_t offset;
+  kv_retry_wait_t wait;
+  rd_kafka_message_t *held; /* the helper's while it waits; else NULL */
+  int64_t due_ms;           /* monotonic */
+  unsigned failures;        /* of any kind: the backoff's exponent */
+  int handler_failures;     /* kavro_kafka_consumer_fail() calls */
+  bool paused;              /* by the helper, to be resumed by it */
+  kv_why_t why;             /* KV_RETRY_FORWARD */
+} kv_retry_t;
+
+#define KV_COUNT_KINDS (KAVRO_KAFKA_COUNT_DLQ_ERRORS + 1)
+
 struct kavro_kafka_consumer_s {
   rd_kafka_t *rk;
   kavro_registry_t *registry;
@@ -410,6 +450,13 @@ struct kavro_kafka_consumer_s {
   /* Typed values, over @values: made with the first type. */
   kavro_typed_deserializer_t *typed;
   kavro_arena_t *arena;              /* typed records; reset every poll */
+  /* The failure policy: consumer.* of the configuration. */
+  int max_retries;
+  int64_t backoff_ms, backoff_max_ms;
+  uint32_t jitter_state; /* xorshift32, never 0 */
+  kv_retry_t *retries;   /* messages tried again, one per partition */
+  size_t retry_count;
+  uint64_t counts[KV_COUNT_KINDS];
 };
 
 /* ---- registry credentials ---------------------------------------------- */
@@ -518,6 +565,27 @@ static kavro_err_t check_offset_store(rd_kafka_t *rk, kavro_error_t *error) {
   return KAVRO_OK;
 }
 
+/* The failure policy's settings, from @conf. */
+static kavro_err_t policy_init(kavro_kafka_consumer_t *c,
+                               const kavro_conf_t *conf, kavro_error_t *error) {
+  c->max_retries = (int)kv_conf_int(conf, "consumer.max.retries");
+  c->backoff_ms = kv_conf_int(conf, "consumer.retry.backoff.ms");
+  c->backoff_max_ms = kv_conf_int(conf, "consumer.retry.backoff.max.ms");
+  if (c->backoff_max_ms < c->backoff_ms)
+    return kv_error_set(error, KAVRO_ERR_CONF_INVALID,
+                        "consumer.retry.backoff.max.ms (%lld) is below "
+                        "consumer.retry.backoff.ms (%lld): the longest wait "
+                        "cannot be shorter than the first",
+                        (long long)c->backoff_max_ms,
+                        (long long)c->backoff_ms);
+  /* Jitter spreads the retries of consumers that failed together; it
+   * needs no more than a seed that differs between them. */
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  c->jitter_state = ((uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)c) | 1u;
+  return KAVRO_OK;
+}
+
 kavro_kafka_consumer_t *kavro_kafka_consumer_new(
     rd_kafka_t *rk, kavro_registry_t *registry, const kavro_conf_t *conf,
     const kavro_decode_limits_t *limits, kavro_kafka_dlq_t *dlq,
@@ -543,16 +611,21 @@ kavro_kafka_consumer_t *kavro_kafka_consumer_new(
   c->keys = kavro_deserializer_new(registry, conf, limits, error);
   c->values = c->keys ? kavro_deserializer_new(registry, conf, limits, error)
                       : NULL;
-  if (!c->values) {
+  if (!c->values ||
+      policy_init(c, conf ? conf : kavro_registry_conf(registry), error) !=
+          KAVRO_OK) {
     kavro_kafka_consumer_destroy(c);
     return NULL;
   }
   return c;
 }
 
+static void retries_release(kavro_kafka_consumer_t *c);
+
 void kavro_kafka_consumer_destroy(kavro_kafka_consumer_t *consumer) {
   if (!consumer)
     return;
+  retries_release(consumer);
   kavro_deserializer_destroy(consumer->keys);
   kavro_deserializer_destroy(consumer->values);
   for (size_t i = 0; i < consumer->type_count; i++)
@@ -639,23 +712,22 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
   return err;
 }
 
-/* Point the message's partition back at the message, so that it is
- * fetched again, and the messages after it (already fetched) with it. */
-static kavro_err_t seek_back(rd_kafka_t *rk, const rd_kafka_message_t *m,
-                             kavro_error_t *error) {
+/* Point @topic [@partition] at @offset, so that librdkafka fetches from
+ * there (dropping what it had fetched after it). */
+static kavro_err_t seek_partition(rd_kafka_t *rk, const char *topic,
+                                  int32_t partition, int64_t offset,
+                                  kavro_error_t *error) {
   rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
   if (!list)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  rd_kafka_topic_partition_list_add(list, rd_kafka_topic_name(m->rkt),
-                                    m->partition)
-      ->offset = m->offset;
+  rd_kafka_topic_partition_list_add(list, topic, partition)->offset = offset;
   rd_kafka_error_t *kerror = rd_kafka_seek_partitions(rk, list, KV_SEEK_TIMEOUT_MS);
   rd_kafka_resp_err_t part_err = list->elems[0].err;
   rd_kafka_topic_partition_list_destroy(list);
   if (kerror || part_err) {
     kavro_err_t code = kv_error_set(
         error, KAVRO_ERR_TRANSPORT,
-        "could not seek back to the undecoded message: %s",
+        "could not seek back to the unfinished message: %s",
         kerror ? rd_kafka_error_string(kerror) : rd_kafka_err2str(part_err));
     rd_kafka_error_destroy(kerror);
     return code;
@@ -663,7 +735,6 @@ static kavro_err_t seek_back(rd_kafka_t *rk, const rd_kafka_message_t *m,
   return KAVRO_OK;
 }
 
-/* Store @m's offset + 1: the message is finished. */
 /* Store the offset after @m's, on the message's own topic handle: no
  * partition list to build per message (librdkafka stores offset + 1). */
 static kavro_err_t store_offset(const rd_kafka_message_t *m,
@@ -682,46 +753,279 @@ static void polled_clear(kavro_kafka_polled_t *out) {
   memset(out, 0, sizeof *out);
 }
 
-/* A message whose key or value failed with @err (@error): forward it when
- * the failure is permanent and there is a forwarder; seek back to it when
- * the failure may pass; hand it out when permanent without a forwarder. */
+/* ---- the failure policy: messages tried again in place ---------------- */
+
+int64_t kv_kafka_backoff_ms(int64_t base_ms, int64_t max_ms, unsigned failures,
+                            uint32_t random) {
+  int64_t wait = base_ms;
+  for (unsigned i = 1; i < failures && wait < max_ms; i++)
+    wait *= 2;
+  if (wait > max_ms)
+    wait = max_ms;
+  int64_t percent = 100 - KV_KAFKA_JITTER_PERCENT +
+                    (int64_t)(random % (2 * KV_KAFKA_JITTER_PERCENT + 1));
+  wait = wait * percent / 100;
+  return wait < max_ms ? wait : max_ms;
+}
+
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t next_random(kavro_kafka_consumer_t *c) {
+  uint32_t x = c->jitter_state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return c->jitter_state = x;
+}
+
+static rd_kafka_resp_err_t set_paused(rd_kafka_t *rk, const char *topic,
+                                      int32_t partition, bool pause) {
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic, partition);
+  rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(rk, list)
+                                  : rd_kafka_resume_partitions(rk, list);
+  if (!err)
+    err = list->elems[0].err;
+  rd_kafka_topic_partition_list_destroy(list);
+  return err;
+}
+
+/* The entry of @m's partition, or NULL. */
+static kv_retry_t *retry_find(kavro_kafka_consumer_t *c,
+                              const rd_kafka_message_t *m) {
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  for (size_t i = 0; i < c->retry_count; i++)
+    if (c->retries[i].partition == m->partition &&
+        strcmp(c->retries[i].topic, topic) == 0)
+      return &c->retries[i];
+  return NULL;
+}
+
+/* The entry of @m: its partition's, made when there is none, started
+ * afresh when it was another message's.  NULL when out of memory. */
+static kv_retry_t *retry_entry(kavro_kafka_consumer_t *c,
+                               const rd_kafka_message_t *m) {
+  kv_retry_t *r = retry_find(c, m);
+  if (r && r->offset == m->offset)
+    return r;
+  if (r) {
+    if (r->held)
+      rd_kafka_message_destroy(r->held);
+    char *topic = r->topic;
+    bool paused = r->paused;
+    memset(r, 0, sizeof *r);
+    r->topic = topic;
+    r->paused = paused;
+  } else {
+    kv_retry_t *grown =
+        realloc(c->retries, (c->retry_count + 1) * sizeof *grown);
+    if (!grown)
+      return NULL;
+    c->retries = grown;
+    r = &grown[c->retry_count];
+    memset(r, 0, sizeof *r);
+    if (!(r->topic = strdup(rd_kafka_topic_name(m->rkt))))
+      return NULL;
+    c->retry_count++;
+  }
+  r->partition = m->partition;
+  r->offset = m->offset;
+  r->wait = KV_RETRY_HANDED;
+  return r;
+}
+
+/* Forget @r, resuming its partition when the helper paused it: librdkafka
+ * fetches on from the offset after the last message it handed out. */
+static void retry_remove(kavro_kafka_consumer_t *c, kv_retry_t *r) {
+  if (r->paused)
+    set_paused(c->rk, r->topic, r->partition, false);
+  if (r->held)
+    rd_kafka_message_destroy(r->held);
+  free(r->topic);
+  *r = c->retries[--c->retry_count];
+}
+
+/* @m is finished (done, or dead-lettered): forget its entry. */
+static void retry_finish(kavro_kafka_consumer_t *c,
+                         const rd_kafka_message_t *m) {
+  kv_retry_t *r = c->retry_count ? retry_find(c, m) : NULL;
+  if (r && r->offset == m->offset)
+    retry_remove(c, r);
+}
+
+/* Keep @m in @r until its backoff has passed, then do @wait, its
+ * partition paused so that nothing after it is handed out.  False when
+ * the partition is no longer this consumer's: @m is dropped, its new
+ * owner reads it. */
+static bool retry_hold(kavro_kafka_consumer_t *c, kv_retry_t *r,
+                       rd_kafka_message_t *m, kv_retry_wait_t wait) {
+  r->held = m;
+  r->wait = wait;
+  r->failures++;
+  r->due_ms = monotonic_ms() + kv_kafka_backoff_ms(c->backoff_ms,
+                                                   c->backoff_max_ms,
+                                                   r->failures,
+                                                   next_random(c));
+  if (!r->paused) {
+    if (set_paused(c->rk, r->topic, r->partition, true)) {
+      retry_remove(c, r);
+      return false;
+    }
+    r->paused = true;
+  }
+  return true;
+}
+
+/* Keep @m for another try (@wait, for the reason @why when forwarding).
+ * Without memory for that, seek back to it: librdkafka fetches it again
+ * (at once, with no backoff), and the messages after it with it. */
+static void hold(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
+                 kv_retry_wait_t wait, const kv_why_t *why) {
+  kv_why_t reason;
+  if (why)
+    reason = *why; /* @why may live in the entries, which may move */
+  kv_retry_t *r = retry_entry(c, m);
+  if (!r) {
+    seek_partition(c->rk, rd_kafka_topic_name(m->rkt), m->partition,
+                   m->offset, NULL);
+    rd_kafka_message_destroy(m);
+    return;
+  }
+  if (why)
+    r->why = reason;
+  retry_hold(c, r, m, wait);
+}
+
+/* The held entry whose backoff ended first, when one has by @now. */
+static kv_retry_t *retry_due(kavro_kafka_consumer_t *c, int64_t now) {
+  kv_retry_t *first = NULL;
+  for (size_t i = 0; i < c->retry_count; i++) {
+    kv_retry_t *r = &c->retries[i];
+    if (r->held && r->due_ms <= now && (!first || r->due_ms < first->due_ms))
+      first = r;
+  }
+  return first;
+}
+
+/* How long a poll may wait for librdkafka: @timeout_ms (negative: no
+ * end), and no longer than the first backoff to end. */
+static int poll_wait_ms(const kavro_kafka_consumer_t *c, int64_t now,
+                        int timeout_ms) {
+  int64_t wait = timeout_ms;
+  for (size_t i = 0; i < c->retry_count; i++) {
+    const kv_retry_t *r = &c->retries[i];
+    int64_t left = r->due_ms > now ? r->due_ms - now : 0;
+    if (r->held && (wait < 0 || left < wait))
+      wait = left;
+  }
+  return (int)wait;
+}
+
+/* Whether @r's partition is still assigned to the consumer (a rebalance
+ * may have given it to another, which reads the message itself). */
+static bool still_assigned(rd_kafka_t *rk, const kv_retry_t *r) {
+  rd_kafka_topic_partition_list_t *assigned = NULL;
+  if (rd_kafka_assignment(rk, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return true; /* cannot tell: keep the message */
+  bool found = rd_kafka_topic_partition_list_find(assigned, r->topic,
+                                                  r->partition) != NULL;
+  rd_kafka_topic_partition_list_destroy(assigned);
+  return found;
+}
+
+/* The destroyed helper's unfinished messages: resume their partitions and
+ * point them back at the messages, for whoever reads on with the
+ * rd_kafka_t. */
+static void retries_release(kavro_kafka_consumer_t *c) {
+  while (c->retry_count) {
+    kv_retry_t *r = &c->retries[c->retry_count - 1];
+    const char *topic = r->topic;
+    int32_t partition = r->partition;
+    int64_t offset = r->offset;
+    char *name = strdup(topic);
+    retry_remove(c, r);
+    if (name)
+      seek_partition(c->rk, name, partition, offset, NULL);
+    free(name);
+  }
+  free(c->retries);
+}
+
+/* ---- dead letters ------------------------------------------------------- */
+
+static kavro_kafka_count_t dead_letter_kind(const kv_why_t *why) {
+  if (!why->by_handler)
+    return KAVRO_KAFKA_COUNT_DECODE_DEAD_LETTERED;
+  return why->handler_class == KAVRO_ERROR_CLASS_PERMANENT
+             ? KAVRO_KAFKA_COUNT_HANDLER_PERMANENT
+             : KAVRO_KAFKA_COUNT_HANDLER_EXHAUSTED;
+}
+
+/* Forward @m to the dead-letter topic for the reason @why, then store its
+ * offset: the helper is done with @m, and @out says dead_lettered.  When
+ * the forwarder cannot write, keep @m and forward it again after a
+ * backoff. */
+static kavro_err_t dead_letter(kavro_kafka_consumer_t *c,
+                               rd_kafka_message_t *m, const kv_why_t *why,
+                               kavro_kafka_polled_t *out,
+                               kavro_error_t *error) {
+  kavro_error_t forward_error;
+  kv_error_clear(&forward_error);
+  kavro_err_t err =
+      why->by_handler
+          ? kavro_kafka_dlq_forward_handler(
+                c->dlq, m, why->handler_class, why->cause.text, why->tries,
+                &why->schema_id, KV_DLQ_ACK_TIMEOUT_MS, &forward_error)
+          : kavro_kafka_dlq_forward(c->dlq, m, why->is_key, &why->cause,
+                                    &why->schema_id, KV_DLQ_ACK_TIMEOUT_MS,
+                                    &forward_error);
+  polled_clear(out);
+  if (err != KAVRO_OK) {
+    c->counts[KAVRO_KAFKA_COUNT_DLQ_ERRORS]++;
+    hold(c, m, KV_RETRY_FORWARD, why);
+    *error = forward_error;
+    return err;
+  }
+  c->counts[dead_letter_kind(why)]++;
+  /* Safe in the dead-letter topic: should the offset not be stored (the
+   * partition was revoked), the new owner forwards it once more. */
+  err = store_offset(m, &forward_error);
+  retry_finish(c, m);
+  rd_kafka_message_destroy(m);
+  out->dead_lettered = true;
+  *error = forward_error;
+  return err;
+}
+
+/* A message whose key or value failed with @err (@error): keep it for
+ * another try when the failure may pass; forward it when it is permanent
+ * and there is a forwarder; hand it out when permanent without one. */
 static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
                                rd_kafka_message_t *m, bool is_key,
                                const kavro_deserialized_t *partial,
                                kavro_err_t err, kavro_error_t *error,
                                kavro_kafka_polled_t *out) {
   if (kavro_error_classify(error) != KAVRO_ERROR_CLASS_PERMANENT) {
-    kavro_error_t seek_error;
-    kv_error_clear(&seek_error); /* every field read once it is copied */
-    if (seek_back(c->rk, m, &seek_error) != KAVRO_OK)
-      *error = seek_error;
-    rd_kafka_message_destroy(m);
-    return error->code;
+    c->counts[KAVRO_KAFKA_COUNT_DECODE_RETRIES]++;
+    hold(c, m, KV_RETRY_DELIVER, NULL);
+    polled_clear(out);
+    return err;
   }
   if (!c->dlq) {
+    c->counts[KAVRO_KAFKA_COUNT_UNFORWARDED]++;
     out->message = m;
     return err;
   }
-  kavro_error_t forward_error;
-  kv_error_clear(&forward_error);
-  kavro_err_t ferr = kavro_kafka_dlq_forward(c->dlq, m, is_key, error,
-                                             &partial->writer_id,
-                                             KV_DLQ_ACK_TIMEOUT_MS,
-                                             &forward_error);
-  if (ferr == KAVRO_OK)
-    ferr = store_offset(m, &forward_error);
-  if (ferr != KAVRO_OK) {
-    /* Not safe in the dead-letter topic: read it again later. */
-    seek_back(c->rk, m, NULL);
-    rd_kafka_message_destroy(m);
-    *error = forward_error;
-    return ferr;
-  }
-  rd_kafka_message_destroy(m);
-  polled_clear(out);
-  out->dead_lettered = true;
-  kv_error_clear(error);
-  return KAVRO_OK;
+  kv_why_t why;
+  memset(&why, 0, sizeof why);
+  why.is_key = is_key;
+  why.cause = *error;
+  why.schema_id = partial->writer_id;
+  return dead_letter(c, m, &why, out, error);
 }
 
 /* A message with an error instead of data: an end of partition, or a
@@ -737,6 +1041,42 @@ static kavro_err_t kafka_event(rd_kafka_message_t *m, kavro_kafka_polled_t *out,
     return KAVRO_OK;
   }
   return kv_error_set(error, KAVRO_ERR_TRANSPORT, "consumer: %s", text);
+}
+
+/* Decode @m and hand it out (or deal with its failure). */
+static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
+                           kavro_kafka_polled_t *out, kavro_error_t *error) {
+  kavro_err_t err;
+  if (c->flags & KAVRO_KAFKA_KEY_AVRO) {
+    err = kavro_kafka_decode(c->keys, m, true, &out->key, error);
+    if (err != KAVRO_OK)
+      return undecodable(c, m, true, &out->key, err, error, out);
+  }
+  const kavro_typed_type_t *type =
+      c->type_count ? type_for(c, rd_kafka_topic_name(m->rkt)) : NULL;
+  if (type)
+    err = decode_record(c, m, type, out, error);
+  else
+    err = kavro_kafka_decode(c->values, m, false, &out->value, error);
+  if (err != KAVRO_OK)
+    return undecodable(c, m, false, &out->value, err, error, out);
+  out->message = m;
+  return KAVRO_OK;
+}
+
+/* The backoff of @r has passed: hand its message out again, or forward it. */
+static kavro_err_t retry_run(kavro_kafka_consumer_t *c, kv_retry_t *r,
+                             kavro_kafka_polled_t *out, kavro_error_t *error) {
+  if (!still_assigned(c->rk, r)) {
+    retry_remove(c, r);
+    return KAVRO_OK;
+  }
+  rd_kafka_message_t *m = r->held;
+  r->held = NULL;
+  if (r->wait == KV_RETRY_FORWARD)
+    return dead_letter(c, m, &r->why, out, error);
+  r->wait = KV_RETRY_HANDED;
+  return deliver(c, m, out, error);
 }
 
 kavro_err_t kavro_kafka_consumer_poll(kavro_kafka_consumer_t *consumer,
@@ -755,28 +1095,27 @@ kavro_err_t kavro_kafka_consumer_poll(kavro_kafka_consumer_t *consumer,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "poll needs a consumer");
   if (consumer->arena)
     kavro_arena_reset(consumer->arena); /* the last poll's records end */
-  rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer->rk, timeout_ms);
-  if (!m)
-    return KAVRO_OK;
+  int64_t now = monotonic_ms();
+  kv_retry_t *due = retry_due(consumer, now);
+  if (due)
+    return retry_run(consumer, due, out, error);
+  /* librdkafka is polled while messages wait, so that it serves its
+   * events and max.poll.interval.ms does not run out. */
+  rd_kafka_message_t *m = rd_kafka_consumer_poll(
+      consumer->rk, poll_wait_ms(consumer, now, timeout_ms));
+  if (!m) {
+    due = retry_due(consumer, monotonic_ms());
+    return due ? retry_run(consumer, due, out, error) : KAVRO_OK;
+  }
   if (m->err)
     return kafka_event(m, out, error);
-  kavro_err_t err;
-  if (consumer->flags & KAVRO_KAFKA_KEY_AVRO) {
-    err = kavro_kafka_decode(consumer->keys, m, true, &out->key, error);
-    if (err != KAVRO_OK)
-      return undecodable(consumer, m, true, &out->key, err, error, out);
-  }
-  const kavro_typed_type_t *type =
-      consumer->type_count ? type_for(consumer, rd_kafka_topic_name(m->rkt))
-                           : NULL;
-  if (type)
-    err = decode_record(consumer, m, type, out, error);
-  else
-    err = kavro_kafka_decode(consumer->values, m, false, &out->value, error);
-  if (err != KAVRO_OK)
-    return undecodable(consumer, m, false, &out->value, err, error, out);
-  out->message = m;
-  return KAVRO_OK;
+  /* A paused partition gives nothing: a message from one the helper
+   * holds a message of was sought or assigned anew (a rebalance), and
+   * what the helper held is no longer next. */
+  kv_retry_t *stale = consumer->retry_count ? retry_find(consumer, m) : NULL;
+  if (stale)
+    retry_remove(consumer, stale);
+  return deliver(consumer, m, out, error);
 }
 
 kavro_err_t kavro_kafka_consumer_done(kavro_kafka_consumer_t *consumer,
@@ -789,7 +1128,65 @@ kavro_err_t kavro_kafka_consumer_done(kavro_kafka_consumer_t *consumer,
   if (!polled->message)
     return KAVRO_OK;
   kavro_err_t err = store_offset(polled->message, error);
+  retry_finish(consumer, polled->message);
   rd_kafka_message_destroy(polled->message);
   polled_clear(polled);
   return err;
+}
+
+kavro_err_t kavro_kafka_consumer_fail(kavro_kafka_consumer_t *consumer,
+                                      kavro_kafka_polled_t *polled,
+                                      kavro_error_class_t cls,
+                                      const char *reason,
+                                      kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!consumer || !polled || !polled->message)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "fail needs a consumer and a polled message");
+  if (cls != KAVRO_ERROR_CLASS_TRANSIENT && cls != KAVRO_ERROR_CLASS_PERMANENT)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a handler failure is transient (try again) or "
+                        "permanent (dead-letter), not %s",
+                        kavro_error_class_name(cls));
+  rd_kafka_message_t *m = polled->message;
+  kv_retry_t *r = retry_entry(consumer, m);
+  if (!r)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  int tries = ++r->handler_failures;
+  if (cls == KAVRO_ERROR_CLASS_TRANSIENT && tries <= consumer->max_retries) {
+    consumer->counts[KAVRO_KAFKA_COUNT_HANDLER_RETRIES]++;
+    polled_clear(polled);
+    if (!retry_hold(consumer, r, m, KV_RETRY_DELIVER))
+      return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                          "the message's partition is no longer assigned to "
+                          "this consumer: its new owner reads it");
+    return KAVRO_OK;
+  }
+  kv_why_t why;
+  memset(&why, 0, sizeof why);
+  why.by_handler = true;
+  why.handler_class = cls;
+  why.tries = tries;
+  why.schema_id = polled->value.writer_id;
+  snprintf(why.cause.text, sizeof why.cause.text, "%s",
+           reason ? reason : "no reason given");
+  if (!consumer->dlq) {
+    consumer->counts[KAVRO_KAFKA_COUNT_UNFORWARDED]++;
+    return kv_error_set(
+        error, KAVRO_ERR_LIMIT,
+        "%s [%d] @ %lld: the handler failed %d time%s (%s: %.200s) and "
+        "there is no dead-letter forwarder: the message is the "
+        "application's; kavro_kafka_consumer_done() skips it",
+        rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+        tries, tries == 1 ? "" : "s", kavro_error_class_name(cls),
+        why.cause.text);
+  }
+  return dead_letter(consumer, m, &why, polled, error);
+}
+
+uint64_t kavro_kafka_consumer_count(const kavro_kafka_consumer_t *consumer,
+                                    kavro_kafka_count_t which) {
+  if (!consumer || (unsigned)which >= KV_COUNT_KINDS)
+    return 0;
+  return consumer->counts[which];
 }

@@ -1,9 +1,9 @@
 /*
  * kavro - the dead-letter forwarder (kavro/kafka.h).
  *
- * A message that can never be decoded is written to the dead-letter topic
- * byte for byte, its own headers kept, with headers added that say where
- * it came from and why it failed.  The forwarder owns its producer so that
+ * A message that can never be decoded, or whose handler failed for good,
+ * is written to the dead-letter topic byte for byte, its own headers kept,
+ * with headers added that say where it came from and why it failed.  The forwarder owns its producer so that
  * it can wait for exactly its own message to be acknowledged: the caller
  * stores the poison message's offset only once the copy is safe.
  */
@@ -104,15 +104,25 @@ static rd_kafka_resp_err_t add_number(rd_kafka_headers_t *headers,
   return add_text(headers, name, text);
 }
 
+/* Why a message is forwarded: the headers that say so. */
+typedef struct kv_dlq_why_s {
+  const char *part;        /* "key", "value"; NULL: none (a handler) */
+  const kavro_error_t *cause;
+  const char *error_class; /* KAVRO_DLQ_HEADER_ERROR_CLASS */
+  int tries;               /* KAVRO_DLQ_HEADER_RETRIES; 0: none */
+  const kavro_schema_id_t *schema_id; /* NULL or NONE: none */
+} kv_dlq_why_t;
+
 /* The message's own headers (copied) and the origin and error headers. */
-static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m, bool is_key,
-                                       const kavro_error_t *cause,
-                                       const kavro_schema_id_t *schema_id) {
+static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m,
+                                       const kv_dlq_why_t *why) {
+  const kavro_error_t *cause = why->cause;
+  const kavro_schema_id_t *schema_id = why->schema_id;
   rd_kafka_headers_t *own = NULL;
   rd_kafka_headers_t *h =
       rd_kafka_message_headers(m, &own) == RD_KAFKA_RESP_ERR_NO_ERROR
           ? rd_kafka_headers_copy(own)
-          : rd_kafka_headers_new(9);
+          : rd_kafka_headers_new(11);
   if (!h)
     return NULL;
   rd_kafka_timestamp_type_t ts_type;
@@ -128,14 +138,18 @@ static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m, bool is_key,
     err = add_number(h, KAVRO_DLQ_HEADER_OFFSET, m->offset);
   if (!err && ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
     err = add_number(h, KAVRO_DLQ_HEADER_TIMESTAMP, ts);
-  if (!err)
-    err = add_text(h, KAVRO_DLQ_HEADER_PART, is_key ? "key" : "value");
+  if (!err && why->part)
+    err = add_text(h, KAVRO_DLQ_HEADER_PART, why->part);
   if (!err)
     err = add_number(h, KAVRO_DLQ_HEADER_ERROR_CODE, cause->code);
   if (!err)
     err = add_text(h, KAVRO_DLQ_HEADER_ERROR_NAME, kavro_err2name(cause->code));
   if (!err)
     err = add_text(h, KAVRO_DLQ_HEADER_ERROR_MESSAGE, message);
+  if (!err)
+    err = add_text(h, KAVRO_DLQ_HEADER_ERROR_CLASS, why->error_class);
+  if (!err && why->tries > 0)
+    err = add_number(h, KAVRO_DLQ_HEADER_RETRIES, why->tries);
   if (!err && schema_id && schema_id->kind != KAVRO_SCHEMA_ID_NONE) {
     char id[KAVRO_SCHEMA_ID_STRING_SIZE];
     err = add_text(h, KAVRO_DLQ_HEADER_SCHEMA_ID,
@@ -155,22 +169,13 @@ static void wait_ack(rd_kafka_t *rk, const kv_dlq_ack_t *ack, int timeout_ms) {
     rd_kafka_poll(rk, KV_DLQ_POLL_MS);
 }
 
-kavro_err_t kavro_kafka_dlq_forward(kavro_kafka_dlq_t *dlq,
-                                    const rd_kafka_message_t *message,
-                                    bool is_key, const kavro_error_t *cause,
-                                    const kavro_schema_id_t *schema_id,
-                                    int timeout_ms, kavro_error_t *error) {
-  kv_error_clear(error);
-  if (!dlq || !message || message->err || !message->rkt || timeout_ms < 0)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "forward needs a forwarder, a data message and a "
-                        "time-out that is not negative");
-  if (kavro_error_classify(cause) != KAVRO_ERROR_CLASS_PERMANENT)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "only a permanent failure goes to the dead-letter "
-                        "topic; this one is %s: read the message again",
-                        kavro_error_class_name(kavro_error_classify(cause)));
-  rd_kafka_headers_t *headers = dlq_headers(message, is_key, cause, schema_id);
+/* Write @message with the headers @why gives and wait up to @timeout_ms
+ * for its acknowledgement. */
+static kavro_err_t forward(kavro_kafka_dlq_t *dlq,
+                           const rd_kafka_message_t *message,
+                           const kv_dlq_why_t *why, int timeout_ms,
+                           kavro_error_t *error) {
+  rd_kafka_headers_t *headers = dlq_headers(message, why);
   if (!headers)
     return kv_error_set(error, KAVRO_ERR_NOMEM,
                         "out of memory building dead-letter headers");
@@ -202,4 +207,57 @@ kavro_err_t kavro_kafka_dlq_forward(kavro_kafka_dlq_t *dlq,
                         rd_kafka_err2str(ack.err));
   dlq->count++;
   return KAVRO_OK;
+}
+
+static bool forward_args_ok(const kavro_kafka_dlq_t *dlq,
+                            const rd_kafka_message_t *message, int timeout_ms) {
+  return dlq && message && !message->err && message->rkt && timeout_ms >= 0;
+}
+
+kavro_err_t kavro_kafka_dlq_forward(kavro_kafka_dlq_t *dlq,
+                                    const rd_kafka_message_t *message,
+                                    bool is_key, const kavro_error_t *cause,
+                                    const kavro_schema_id_t *schema_id,
+                                    int timeout_ms, kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!forward_args_ok(dlq, message, timeout_ms))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "forward needs a forwarder, a data message and a "
+                        "time-out that is not negative");
+  kavro_error_class_t cls = kavro_error_classify(cause);
+  if (cls != KAVRO_ERROR_CLASS_PERMANENT)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "only a permanent failure goes to the dead-letter "
+                        "topic; this one is %s: read the message again",
+                        kavro_error_class_name(cls));
+  kv_dlq_why_t why = {is_key ? "key" : "value", cause,
+                      kavro_error_class_name(cls), 0, schema_id};
+  return forward(dlq, message, &why, timeout_ms, error);
+}
+
+kavro_err_t kavro_kafka_dlq_forward_handler(
+    kavro_kafka_dlq_t *dlq, const rd_kafka_message_t *message,
+    kavro_error_class_t cls, const char *reason, int tries,
+    const kavro_schema_id_t *schema_id, int timeout_ms, kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!forward_args_ok(dlq, message, timeout_ms) || tries < 1 ||
+      (cls != KAVRO_ERROR_CLASS_PERMANENT && cls != KAVRO_ERROR_CLASS_TRANSIENT))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a handler's forward needs a forwarder, a data "
+                        "message, a permanent or transient failure, one try "
+                        "or more and a time-out that is not negative");
+  /* A permanent failure is the message's fault (a business rule); a
+   * transient one that kept failing ran out of the configured tries. */
+  kavro_error_t cause;
+  kv_error_clear(&cause);
+  if (cls == KAVRO_ERROR_CLASS_PERMANENT)
+    kv_error_set(&cause, KAVRO_ERR_RULE, "the handler refused the message: %s",
+                 reason ? reason : "no reason given");
+  else
+    kv_error_set(&cause, KAVRO_ERR_LIMIT, "the handler failed %d time%s: %s",
+                 tries, tries == 1 ? "" : "s",
+                 reason ? reason : "no reason given");
+  kv_dlq_why_t why = {NULL, &cause, KAVRO_DLQ_ERROR_CLASS_HANDLER, tries,
+                      schema_id};
+  return forward(dlq, message, &why, timeout_ms, error);
 }

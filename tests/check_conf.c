@@ -91,6 +91,9 @@ static const conf_case_t cases[] = {
     {"rule.actions.<name>.param.<param>", "y", "y", NULL},
     {"dlq.topic", "orders.dlq", "orders.dlq", NULL},
     {"dlq.auto.flush", "true", "true", "always"},
+    {"consumer.max.retries", "0", "0", "1001"},
+    {"consumer.retry.backoff.ms", "5", "5", "0"},
+    {"consumer.retry.backoff.max.ms", "50", "50", "300001"},
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))

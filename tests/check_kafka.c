@@ -23,6 +23,8 @@
 #include "kavro/mock.h"
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kafka_int.h" /* the backoff, a pure function */
+
 /* Typed records from `kavro gen` of tests/gen/evolution_v1.avsc and
  * evolution_v2.avsc (generated in the build tree), */
 #include "evo1_visit.h"
@@ -104,7 +106,8 @@ static void env_init(env_t *env) {
   const char *topics[] = {"readings", "poison", "poison.dlq", "outage",
                           "faults", "faults.dlq", "guids", "guids.dlq",
                           "headers", "headers.typed", "bad.stop",
-                          "bad.continue", "bad.default", "story", "story.dlq"};
+                          "bad.continue", "bad.default", "story", "story.dlq",
+                          "retry", "retry.dlq"};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -177,6 +180,44 @@ static void consumer_close(rd_kafka_t *rk) {
   rd_kafka_destroy(rk);
 }
 
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Commit what @rk stored and return the offset committed for @topic
+ * [@partition] (negative: none). */
+static int64_t committed(rd_kafka_t *rk, const char *topic, int32_t partition) {
+  rd_kafka_commit(rk, NULL, 0); /* "no offset" when nothing was stored */
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic, partition);
+  ck_assert_int_eq(rd_kafka_committed(rk, parts, WAIT_MS), 0);
+  int64_t offset = parts->elems[0].offset;
+  rd_kafka_topic_partition_list_destroy(parts);
+  return offset;
+}
+
+/* Read up to @n messages of the partitions of @topic, handing each to
+ * @check with its rank (a consumer closes only once its messages are
+ * freed); returns how many came. */
+static int read_messages(const env_t *env, const char *topic, const char *group,
+                         int n, void (*check)(rd_kafka_message_t *, int, void *),
+                         void *arg) {
+  rd_kafka_t *rk = consumer_new(env, topic, group);
+  int got = 0;
+  long deadline = now_ms() + WAIT_MS;
+  while (got < n && now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (m && !m->err)
+      check(m, got++, arg);
+    if (m)
+      rd_kafka_message_destroy(m);
+  }
+  consumer_close(rk);
+  return got;
+}
+
 /* ---- values ------------------------------------------------------------ */
 
 /* A schema with an avro-c generic value of it. */
@@ -219,11 +260,14 @@ static void reading_set(datum_t *d, long seq) {
   datum_set_json(d, json);
 }
 
-static void produce_reading(env_t *env, const char *topic, datum_t *d, long seq) {
+/* Reading @seq to @partition of @topic (RD_KAFKA_PARTITION_UA: by key). */
+static void produce_reading_at(env_t *env, const char *topic,
+                               int32_t partition, datum_t *d, long seq) {
   reading_set(d, seq);
   kavro_kafka_record_t record;
   kavro_kafka_record_init(&record);
   record.topic = topic;
+  record.partition = partition;
   char key[16];
   snprintf(key, sizeof key, "s%ld", seq % 7);
   record.key = key;
@@ -235,6 +279,10 @@ static void produce_reading(env_t *env, const char *topic, datum_t *d, long seq)
   ck_assert_msg(kavro_kafka_produce(env->producer, &record, &kerr, &error) ==
                     KAVRO_OK,
                 "produce %ld: %s", seq, error.text);
+}
+
+static void produce_reading(env_t *env, const char *topic, datum_t *d, long seq) {
+  produce_reading_at(env, topic, RD_KAFKA_PARTITION_UA, d, seq);
 }
 
 static void produce_raw(env_t *env, const char *topic, int32_t partition,
@@ -265,12 +313,6 @@ static const char *field_string(const avro_value_t *record, const char *name) {
   size_t size;
   ck_assert_int_eq(avro_value_get_string(&field, &s, &size), 0);
   return s;
-}
-
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* Mark seq numbers seen; fail on one out of range or seen twice. */
@@ -448,6 +490,26 @@ static void check_dead_letter(const rd_kafka_message_t *m, long want_offset,
     ck_assert_str_eq(id, want_id);
   else
     ck_assert_ptr_null(id);
+  /* A decode failure: its class, and no handler's tries. */
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_ERROR_CLASS), "permanent");
+  ck_assert_ptr_null(header_text(h, KAVRO_DLQ_HEADER_RETRIES));
+}
+
+/* What the poison test sends to partition 0 between good readings. */
+static const struct {
+  const unsigned char *payload;
+  size_t size;
+  const char *name; /* the error, as its dead letter names it */
+  const char *id;   /* the writer id it names, NULL: none */
+  long offset;
+} poison[] = {{bad_magic, sizeof bad_magic, "WIRE_MAGIC", NULL, 1},
+              {unknown_id, sizeof unknown_id, "SCHEMA_NOT_FOUND", "999", 3},
+              {too_short, sizeof too_short, "WIRE_SHORT", NULL, 5}};
+
+static void check_poison_letter(rd_kafka_message_t *m, int rank, void *arg) {
+  (void)arg;
+  check_dead_letter(m, poison[rank].offset, poison[rank].name, poison[rank].id,
+                    poison[rank].payload, poison[rank].size);
 }
 
 /* Three messages that can never be decoded, between good ones: the good
@@ -460,12 +522,6 @@ START_TEST(test_poison_to_dlq) {
   datum_init(&v1, reading_v1);
   kavro_error_t error;
   /* Partition 0: good, bad magic, good, unknown id, too short, good. */
-  const struct {
-    const unsigned char *payload;
-    size_t size;
-  } bad[] = {{bad_magic, sizeof bad_magic},
-             {unknown_id, sizeof unknown_id},
-             {too_short, sizeof too_short}};
   for (int i = 0; i < 3; i++) {
     reading_set(&v1, i);
     kavro_kafka_record_t record;
@@ -479,7 +535,7 @@ START_TEST(test_poison_to_dlq) {
     flush(&env); /* keep the order on the partition */
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
     rd_kafka_header_add(h, "trace", -1, "t-1", -1);
-    produce_raw(&env, "poison", 0, bad[i].payload, bad[i].size, h);
+    produce_raw(&env, "poison", 0, poison[i].payload, poison[i].size, h);
     flush(&env);
   }
 
@@ -505,37 +561,19 @@ START_TEST(test_poison_to_dlq) {
   ck_assert_int_eq(dead, 3);
   ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 3);
   /* Every offset of partition 0 is stored: commit says 6. */
-  ck_assert_int_eq(rd_kafka_commit(rk, NULL, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(parts, "poison", 0);
-  ck_assert_int_eq(rd_kafka_committed(rk, parts, WAIT_MS), 0);
-  ck_assert_int_eq(parts->elems[0].offset, 6);
-  rd_kafka_topic_partition_list_destroy(parts);
+  ck_assert_int_eq(committed(rk, "poison", 0), 6);
+  ck_assert_uint_eq(kavro_kafka_consumer_count(
+                        consumer, KAVRO_KAFKA_COUNT_DECODE_DEAD_LETTERED),
+                    3);
   kavro_kafka_consumer_destroy(consumer);
   consumer_close(rk);
   kavro_kafka_dlq_destroy(dlq);
 
-  /* The dead-letter topic, read plainly. */
-  rd_kafka_t *dlq_rk = consumer_new(&env, "poison.dlq", "dlq-reader");
-  const char *names[] = {"WIRE_MAGIC", "SCHEMA_NOT_FOUND", "WIRE_SHORT"};
-  const char *ids[] = {NULL, "999", NULL};
-  const long offsets[] = {1, 3, 5};
-  int n = 0;
-  deadline = now_ms() + WAIT_MS;
-  while (n < 3 && now_ms() < deadline) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(dlq_rk, 100);
-    if (!m)
-      continue;
-    if (!m->err) {
-      /* One partition gets them all: they are keyed alike. */
-      check_dead_letter(m, offsets[n], names[n], ids[n], bad[n].payload,
-                        bad[n].size);
-      n++;
-    }
-    rd_kafka_message_destroy(m);
-  }
-  ck_assert_int_eq(n, 3);
-  consumer_close(dlq_rk);
+  /* The dead-letter topic, read plainly: one partition gets them all,
+   * as they are keyed alike. */
+  ck_assert_int_eq(read_messages(&env, "poison.dlq", "dlq-reader", 3,
+                                 check_poison_letter, NULL),
+                   3);
   datum_fini(&v1);
   env_fini(&env);
 }
@@ -695,6 +733,363 @@ START_TEST(test_registry_outage) {
 }
 END_TEST
 
+/* ---- the failure policy: handler failures, retries, dead letters ------- */
+
+/* A consumer configuration with the failure policy's settings. */
+static kavro_conf_t *policy_conf(const char *max_retries,
+                                 const char *backoff_ms,
+                                 const char *backoff_max_ms) {
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "consumer.max.retries", max_retries,
+                                  &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "consumer.retry.backoff.ms",
+                                  backoff_ms, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "consumer.retry.backoff.max.ms",
+                                  backoff_max_ms, &error), KAVRO_OK);
+  return conf;
+}
+
+/* The readings of topic "retry": @count per partition of @partitions
+ * (partition p holds seq 10p, 10p+1, ...), and a consumer of them with
+ * @conf and @dlq. */
+static kavro_kafka_consumer_t *retry_setup(env_t *env, int partitions,
+                                           int count, const kavro_conf_t *conf,
+                                           kavro_kafka_dlq_t *dlq,
+                                           rd_kafka_t **rkp) {
+  datum_t v1;
+  datum_init(&v1, reading_v1);
+  for (int p = 0; p < partitions; p++)
+    for (int i = 0; i < count; i++)
+      produce_reading_at(env, "retry", p, &v1, 10L * p + i);
+  flush(env);
+  datum_fini(&v1);
+  const char *topic = "retry";
+  *rkp = consumer_of(env, &topic, 1, partitions, "retry");
+  kavro_error_t error;
+  kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
+      *rkp, env->consumer_registry, conf, NULL, dlq, 0, &error);
+  ck_assert_msg(consumer != NULL, "%s", error.text);
+  return consumer;
+}
+
+/* What the handler does: the reading @seq fails @times times (-1: every
+ * time) with @cls. */
+typedef struct plan_s {
+  long seq;
+  kavro_error_class_t cls;
+  int times;
+} plan_t;
+
+#define SEQ_MAX 32 /* partitions 0 to 2 hold seq 0-9, 10-19, 20-29 */
+
+/* What the handler saw. */
+typedef struct handled_s {
+  long order[4 * SEQ_MAX]; /* seq of each message handed out, in order */
+  int handed;
+  int finished;      /* done, dead-lettered or reported */
+  int dead_lettered;
+  int reported;      /* KAVRO_ERR_LIMIT: no forwarder, done() skipped it */
+} handled_t;
+
+static const plan_t *plan_for(const plan_t *plans, size_t count, long seq) {
+  for (size_t i = 0; i < count; i++)
+    if (plans[i].seq == seq)
+      return &plans[i];
+  return NULL;
+}
+
+/* Report the handler's failure on @polled as @plan says. */
+static void handler_fails(kavro_kafka_consumer_t *consumer,
+                          kavro_kafka_polled_t *polled, const plan_t *plan,
+                          handled_t *h) {
+  char reason[64];
+  snprintf(reason, sizeof reason, "stock service refused reading %ld",
+           plan->seq);
+  kavro_error_t error;
+  kavro_err_t err = kavro_kafka_consumer_fail(consumer, polled, plan->cls,
+                                              reason, &error);
+  if (err == KAVRO_ERR_LIMIT) {
+    /* No forwarder: the message is handed back, never skipped silently. */
+    ck_assert_ptr_nonnull(polled->message);
+    ck_assert_ptr_nonnull(strstr(error.text, "no dead-letter forwarder"));
+    ck_assert_int_eq(kavro_kafka_consumer_done(consumer, polled, &error),
+                     KAVRO_OK);
+    h->reported++;
+    h->finished++;
+    return;
+  }
+  ck_assert_msg(err == KAVRO_OK, "fail: %s", error.text);
+  ck_assert_ptr_null(polled->message);
+  if (polled->dead_lettered) {
+    h->dead_lettered++;
+    h->finished++;
+  }
+}
+
+/* Poll until @want messages are finished, the handler failing as @plans
+ * say and succeeding otherwise. */
+static void handle_readings(kavro_kafka_consumer_t *consumer,
+                            const plan_t *plans, size_t plan_count, int want,
+                            handled_t *h) {
+  memset(h, 0, sizeof *h);
+  int failures[SEQ_MAX] = {0};
+  long deadline = now_ms() + WAIT_MS;
+  while (h->finished < want && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    kavro_error_t error;
+    ck_assert_msg(kavro_kafka_consumer_poll(consumer, 100, &polled, &error) ==
+                      KAVRO_OK,
+                  "%s", error.text);
+    if (!polled.message)
+      continue;
+    long seq = field_long(polled.value.value, "seq");
+    ck_assert(seq >= 0 && seq < SEQ_MAX);
+    ck_assert(h->handed < 4 * SEQ_MAX);
+    h->order[h->handed++] = seq;
+    const plan_t *plan = plan_for(plans, plan_count, seq);
+    if (plan && (plan->times < 0 || failures[seq] < plan->times)) {
+      failures[seq]++;
+      handler_fails(consumer, &polled, plan, h);
+      continue;
+    }
+    ck_assert_int_eq(kavro_kafka_consumer_done(consumer, &polled, &error),
+                     KAVRO_OK);
+    h->finished++;
+  }
+  ck_assert_int_eq(h->finished, want);
+}
+
+/* The seqs of partition @partition (10p .. 10p+9) that @h saw, in order,
+ * as text: "0 1 1 2". */
+static const char *order_of(const handled_t *h, int partition) {
+  static char text[4 * SEQ_MAX * 4];
+  size_t n = 0;
+  text[0] = '\0';
+  for (int i = 0; i < h->handed; i++)
+    if (h->order[i] / 10 == partition)
+      n += (size_t)snprintf(text + n, sizeof text - n, "%s%ld", n ? " " : "",
+                            h->order[i]);
+  return text;
+}
+
+static uint64_t count_of(const kavro_kafka_consumer_t *consumer,
+                         kavro_kafka_count_t which) {
+  return kavro_kafka_consumer_count(consumer, which);
+}
+
+/* The dead letter of a handler failure: origin, class "handler", tries,
+ * the reason, and no part (the message decoded).  Partition 0's spent its
+ * retries (3 tries), partition 1's failed permanently (1). */
+static void check_handler_letter(rd_kafka_message_t *m, int rank, void *arg) {
+  (void)rank;
+  (void)arg;
+  rd_kafka_headers_t *h;
+  ck_assert_int_eq(rd_kafka_message_headers(m, &h), RD_KAFKA_RESP_ERR_NO_ERROR);
+  bool exhausted = strcmp(header_text(h, KAVRO_DLQ_HEADER_PARTITION), "0") == 0;
+  const char *tries = exhausted ? "3" : "1";
+  const char *name = exhausted ? "LIMIT" : "RULE";
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_TOPIC), "retry");
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_OFFSET), "1");
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_ERROR_CLASS), "handler");
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_RETRIES), tries);
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_ERROR_NAME), name);
+  ck_assert_ptr_nonnull(strstr(header_text(h, KAVRO_DLQ_HEADER_ERROR_MESSAGE),
+                               "stock service refused reading"));
+  ck_assert_str_eq(header_text(h, KAVRO_DLQ_HEADER_SCHEMA_ID), "1");
+  ck_assert_ptr_null(header_text(h, KAVRO_DLQ_HEADER_PART));
+  ck_assert_uint_gt(m->len, 5); /* the frame, unchanged */
+  ck_assert_int_eq(((const unsigned char *)m->payload)[0], 0);
+}
+
+/* With consumer.max.retries 2, three readings per partition, the middle
+ * one's handler failing:
+ *  - partition 0, transiently every time: handed 3 times in place, then
+ *    to the dead-letter topic;
+ *  - partition 1, permanently: to the dead-letter topic at once;
+ *  - partition 2, transiently twice: handed again in place and handled
+ *    the third time, never dead-lettered.
+ * Each partition's later reading comes only after, none is skipped, and
+ * every offset is committed. */
+START_TEST(test_handler_failures) {
+  env_t env;
+  env_init(&env);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "retry.dlq");
+  kavro_conf_t *conf = policy_conf("2", "1", "4");
+  rd_kafka_t *rk;
+  kavro_kafka_consumer_t *consumer = retry_setup(&env, 3, 3, conf, dlq, &rk);
+  const plan_t plans[] = {{1, KAVRO_ERROR_CLASS_TRANSIENT, -1},
+                          {11, KAVRO_ERROR_CLASS_PERMANENT, -1},
+                          {21, KAVRO_ERROR_CLASS_TRANSIENT, 2}};
+  handled_t h;
+  handle_readings(consumer, plans, 3, 9, &h);
+  ck_assert_str_eq(order_of(&h, 0), "0 1 1 1 2");
+  ck_assert_str_eq(order_of(&h, 1), "10 11 12");
+  ck_assert_str_eq(order_of(&h, 2), "20 21 21 21 22");
+  ck_assert_int_eq(h.dead_lettered, 2);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_RETRIES), 4);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_EXHAUSTED), 1);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_PERMANENT), 1);
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 2);
+  for (int p = 0; p < 3; p++)
+    ck_assert_int_eq(committed(rk, "retry", p), 3);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_kafka_dlq_destroy(dlq);
+
+  ck_assert_int_eq(read_messages(&env, "retry.dlq", "dlq-reader", 2,
+                                 check_handler_letter, NULL),
+                   2);
+  kavro_conf_destroy(conf);
+  env_fini(&env);
+}
+END_TEST
+
+/* Without a forwarder, with consumer.max.retries 0: the first failure
+ * spends the retries, and the message is handed back to the application
+ * (KAVRO_ERR_LIMIT), which skips it with done(); the next one follows.
+ * Then what the helper refuses. */
+START_TEST(test_handler_exhausted_without_dlq) {
+  env_t env;
+  env_init(&env);
+  kavro_conf_t *conf = policy_conf("0", "1", "1");
+  rd_kafka_t *rk;
+  kavro_kafka_consumer_t *consumer = retry_setup(&env, 1, 3, conf, NULL, &rk);
+  const plan_t plans[] = {{1, KAVRO_ERROR_CLASS_TRANSIENT, -1}};
+  handled_t h;
+  handle_readings(consumer, plans, 1, 3, &h);
+  ck_assert_str_eq(order_of(&h, 0), "0 1 2");
+  ck_assert_int_eq(h.reported, 1);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_UNFORWARDED), 1);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_HANDLER_RETRIES), 0);
+  ck_assert_int_eq(committed(rk, "retry", 0), 3);
+
+  /* What the helper refuses: a longest backoff below the first; a fail()
+   * without a message, or with a class that says neither retry nor
+   * dead-letter (the message stays the caller's). */
+  kavro_conf_t *bad = policy_conf("3", "500", "100");
+  kavro_error_t error;
+  ck_assert_ptr_null(kavro_kafka_consumer_new(rk, env.consumer_registry, bad,
+                                              NULL, NULL, 0, &error));
+  ck_assert_int_eq(error.code, KAVRO_ERR_CONF_INVALID);
+  ck_assert_ptr_nonnull(strstr(error.text, "consumer.retry.backoff.max.ms"));
+  kavro_conf_destroy(bad);
+  kavro_kafka_polled_t polled;
+  memset(&polled, 0, sizeof polled);
+  ck_assert_int_eq(kavro_kafka_consumer_fail(consumer, &polled,
+                                             KAVRO_ERROR_CLASS_TRANSIENT, "x",
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
+  rd_kafka_message_t message;
+  memset(&message, 0, sizeof message);
+  polled.message = &message;
+  ck_assert_int_eq(kavro_kafka_consumer_fail(consumer, &polled,
+                                             KAVRO_ERROR_CLASS_LOCAL, "x",
+                                             &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_ptr_eq(polled.message, &message);
+  ck_assert_uint_eq(count_of(consumer, (kavro_kafka_count_t)99), 0);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_conf_destroy(conf);
+  env_fini(&env);
+}
+END_TEST
+
+/* The registry answers 503 to the first lookups of the writer schema: the
+ * first reading cannot be decoded yet.  With a forwarder and
+ * consumer.max.retries 0 it is still never dead-lettered: the helper backs
+ * off and decodes it again until the registry answers, then hands out
+ * every reading in order, and nothing is committed before that.  A helper
+ * destroyed while it holds the reading leaves the rd_kafka_t at it: the
+ * next helper made on it reads it. */
+START_TEST(test_transient_decode_never_dlq) {
+  enum { FAULTS = 4 };
+  env_t env;
+  env_init(&env);
+  kavro_kafka_dlq_t *dlq = dlq_new(&env, "retry.dlq");
+  kavro_conf_t *conf = policy_conf("0", "1", "8");
+  kavro_error_t error;
+  const kavro_mock_fault_t fault = {.kind = KAVRO_MOCK_FAULT_ERROR,
+                                    .method = "GET",
+                                    .path_prefix = "/schemas/ids/",
+                                    .http_status = 503,
+                                    .error_code = 50003,
+                                    .retry_after_seconds = -1};
+  ck_assert_int_eq(kavro_mock_push_fault(env.mock, &fault, FAULTS, &error),
+                   KAVRO_OK);
+  rd_kafka_t *rk;
+  kavro_kafka_consumer_t *consumer = retry_setup(&env, 1, 3, conf, dlq, &rk);
+  int transient = 0;
+  long next = 0, deadline = now_ms() + WAIT_MS;
+  while (next < 3 && now_ms() < deadline) {
+    kavro_kafka_polled_t polled;
+    kavro_err_t err = kavro_kafka_consumer_poll(consumer, 100, &polled, &error);
+    ck_assert(!polled.dead_lettered);
+    if (err != KAVRO_OK) {
+      ck_assert_ptr_null(polled.message);
+      ck_assert_int_eq(kavro_error_classify(&error),
+                       KAVRO_ERROR_CLASS_TRANSIENT);
+      ck_assert_int_lt(committed(rk, "retry", 0), 0);
+      if (++transient == 1) {
+        kavro_kafka_consumer_destroy(consumer);
+        consumer = kavro_kafka_consumer_new(rk, env.consumer_registry, conf,
+                                            NULL, dlq, 0, &error);
+        ck_assert_ptr_nonnull(consumer);
+      }
+      continue;
+    }
+    if (!polled.message)
+      continue;
+    ck_assert_int_eq(field_long(polled.value.value, "seq"), next++);
+    kavro_kafka_consumer_done(consumer, &polled, NULL);
+  }
+  ck_assert_int_eq(next, 3);
+  ck_assert_int_eq(transient, FAULTS);
+  ck_assert_uint_eq(count_of(consumer, KAVRO_KAFKA_COUNT_DECODE_RETRIES),
+                    FAULTS - 1); /* the first helper saw the first */
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
+  ck_assert_int_eq(committed(rk, "retry", 0), 3);
+  kavro_kafka_consumer_destroy(consumer);
+  consumer_close(rk);
+  kavro_conf_destroy(conf);
+  kavro_kafka_dlq_destroy(dlq);
+  env_fini(&env);
+}
+END_TEST
+
+/* The backoff: doubled per failure from the base, capped, and moved by a
+ * jitter within 20% either side, never past the cap. */
+START_TEST(test_backoff) {
+  /* random % 41 == 20 is no jitter; 0 is -20%, 40 is +20%. */
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 1, 20), 100);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 2, 20), 200);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 4, 20), 800);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 5, 20), 1000);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 4000000000u, 20), 1000);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 1, 0), 80);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 1, 40), 120);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 4, 40), 960);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 5, 40), 1000);
+  ck_assert_int_eq(kv_kafka_backoff_ms(100, 1000, 5, 0), 800);
+  ck_assert_int_eq(kv_kafka_backoff_ms(5, 5, 3, 40), 5);
+  ck_assert_int_eq(kv_kafka_backoff_ms(300000, 300000, 1, 40), 300000);
+  for (unsigned failures = 1; failures <= 12; failures++) {
+    int64_t plain = kv_kafka_backoff_ms(100, 30000, failures, 20);
+    int64_t low = plain, high = plain;
+    for (uint32_t random = 0; random < 1000; random += 7) {
+      int64_t wait = kv_kafka_backoff_ms(100, 30000, failures, random * 2654435761u);
+      ck_assert_int_ge(wait, plain * 8 / 10);
+      ck_assert_int_le(wait, plain * 12 / 10);
+      ck_assert_int_le(wait, 30000);
+      low = wait < low ? wait : low;
+      high = wait > high ? wait : high;
+    }
+    ck_assert_int_lt(low, high); /* the jitter moves it */
+  }
+}
+END_TEST
+
 /* The rules the helpers enforce on their callers. */
 START_TEST(test_misuse_refused) {
   env_t env;
@@ -725,8 +1120,32 @@ START_TEST(test_misuse_refused) {
                                            1000, &error),
                    KAVRO_ERR_INVALID_ARG);
   ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
+  /* A handler's forward: a transient or permanent class, one try or more. */
+  ck_assert_int_eq(kavro_kafka_dlq_forward_handler(
+                       dlq, &fake, KAVRO_ERROR_CLASS_LOCAL, "x", 1, NULL, 1000,
+                       &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_kafka_dlq_forward_handler(
+                       dlq, &fake, KAVRO_ERROR_CLASS_PERMANENT, "x", 0, NULL,
+                       1000, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 0);
   rd_kafka_topic_destroy(rkt);
   kavro_kafka_dlq_destroy(dlq);
+
+  /* The failure policy's settings: out of range, not a number (the
+   * longest backoff below the first: test_handler_exhausted_without_dlq). */
+  kavro_conf_t *policy = kavro_conf_new();
+  const char *const bad[][2] = {{"consumer.max.retries", "-1"},
+                                {"consumer.max.retries", "three"},
+                                {"consumer.retry.backoff.ms", "0"},
+                                {"consumer.retry.backoff.max.ms", "300001"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(kavro_conf_set(policy, bad[i][0], bad[i][1], &error),
+                     KAVRO_ERR_CONF_INVALID);
+    ck_assert_ptr_nonnull(strstr(error.text, bad[i][0]));
+  }
+  kavro_conf_destroy(policy);
 
   /* A tombstone is produced as a NULL payload. */
   kavro_kafka_record_t record;
@@ -2213,6 +2632,12 @@ static Suite *kafka_suite(void) {
   tcase_add_test(tc, test_misuse_refused);
   tcase_add_test(tc, test_typed_evolution);
   suite_add_tcase(s, tc);
+  TCase *policy = tcase_create("failure-policy");
+  tcase_set_timeout(policy, 30);
+  tcase_add_test(policy, test_handler_failures);
+  tcase_add_test(policy, test_handler_exhausted_without_dlq);
+  tcase_add_test(policy, test_transient_decode_never_dlq);
+  suite_add_tcase(s, policy);
   TCase *catalog = tcase_create("catalog");
   tcase_set_timeout(catalog, 30);
   tcase_add_test(catalog, test_catalog_over_kafka);
@@ -2233,6 +2658,7 @@ static Suite *kafka_suite(void) {
 #endif
   TCase *keys = tcase_create("keys");
   tcase_add_test(keys, test_partition_key);
+  tcase_add_test(keys, test_backoff);
   tcase_add_test(keys, test_sasl_inherit);
   suite_add_tcase(s, keys);
   return s;

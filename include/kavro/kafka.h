@@ -16,11 +16,13 @@
  *    kavro_deserializer_t, and keeps the at-least-once promise: an offset
  *    is stored only for a message the application has finished with or
  *    that went to the dead-letter topic; a message that failed for a
- *    transient reason (the registry is down) is fetched again, never
- *    skipped;
+ *    transient reason (the registry is down, or the application's handler
+ *    says so with kavro_kafka_consumer_fail()) is tried again in place
+ *    after a backoff, its partition waiting meanwhile, never skipped;
  *  - a dead-letter forwarder (kavro_kafka_dlq_t) that writes a message that
- *    can never be decoded to a dead-letter topic unchanged, with headers
- *    saying where it came from and why it failed.
+ *    can never be decoded, or whose handler failed for good, to a
+ *    dead-letter topic unchanged, with headers saying where it came from
+ *    and why it failed.
  *
  * Values are avro-c generic values, or the typed records that `kavro gen`
  * generates (kavro/typed.h): a record names its kavro_typed_type_t, and a
@@ -220,7 +222,8 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_decode_typed(
 #define KAVRO_DLQ_HEADER_OFFSET "kavro.dlq.offset"       /**< origin offset */
 /** Origin timestamp in milliseconds; absent when the message had none. */
 #define KAVRO_DLQ_HEADER_TIMESTAMP "kavro.dlq.timestamp"
-/** "key" or "value": the part that could not be decoded. */
+/** "key" or "value": the part that could not be decoded (absent when the
+ *  handler failed). */
 #define KAVRO_DLQ_HEADER_PART "kavro.dlq.part"
 /** The kavro_err_t in decimal ("-13"). */
 #define KAVRO_DLQ_HEADER_ERROR_CODE "kavro.dlq.error.code"
@@ -230,6 +233,16 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_decode_typed(
 #define KAVRO_DLQ_HEADER_ERROR_MESSAGE "kavro.dlq.error.message"
 /** The writer schema id, when it could be read (kavro_schema_id_format()). */
 #define KAVRO_DLQ_HEADER_SCHEMA_ID "kavro.dlq.schema.id"
+/** Why the message is there: the class of the decode failure
+ *  (kavro_error_class_name(): "permanent"), or
+ *  KAVRO_DLQ_ERROR_CLASS_HANDLER when the application's handler failed on a
+ *  message that decoded (kavro_kafka_dlq_forward_handler()). */
+#define KAVRO_DLQ_HEADER_ERROR_CLASS "kavro.dlq.error.class"
+/** The value of KAVRO_DLQ_HEADER_ERROR_CLASS for a handler failure. */
+#define KAVRO_DLQ_ERROR_CLASS_HANDLER "handler"
+/** For a handler failure only: how many times the handler failed on the
+ *  message, the first try included (decimal: "4" after three retries). */
+#define KAVRO_DLQ_HEADER_RETRIES "kavro.dlq.retries"
 
 /**
  * Hand the SASL credentials of the Kafka client configuration @p kafka_conf
@@ -300,6 +313,28 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_forward(kavro_kafka_dlq_t *dlq,
                                                  const kavro_schema_id_t *schema_id,
                                                  int timeout_ms,
                                                  kavro_error_t *error);
+
+/**
+ * Forward @p message, which decoded but whose handler failed, to the
+ * dead-letter topic and wait up to @p timeout_ms for its acknowledgement,
+ * as kavro_kafka_dlq_forward() does.  @p cls is the class of the
+ * handler's last failure: KAVRO_ERROR_CLASS_PERMANENT (the message broke
+ * a business rule: it went at once; KAVRO_DLQ_HEADER_ERROR_CODE says
+ * KAVRO_ERR_RULE) or KAVRO_ERROR_CLASS_TRANSIENT (its retries are spent:
+ * KAVRO_ERR_LIMIT).  @p reason (may be NULL; copied, made printable) is the
+ * handler's text, written to KAVRO_DLQ_HEADER_ERROR_MESSAGE; @p tries
+ * (at least 1) goes to KAVRO_DLQ_HEADER_RETRIES; KAVRO_DLQ_HEADER_ERROR_CLASS
+ * is KAVRO_DLQ_ERROR_CLASS_HANDLER; KAVRO_DLQ_HEADER_PART is absent (no
+ * part failed to decode); @p schema_id (may be NULL) is the writer id the
+ * message was decoded with.  Errors: KAVRO_ERR_INVALID_ARG for another
+ * class or fewer than one try, else as kavro_kafka_dlq_forward().
+ * kavro_kafka_consumer_fail() calls it; an application with its own poll
+ * loop may too.
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_forward_handler(
+    kavro_kafka_dlq_t *dlq, const rd_kafka_message_t *message,
+    kavro_error_class_t cls, const char *reason, int tries,
+    const kavro_schema_id_t *schema_id, int timeout_ms, kavro_error_t *error);
 /** @} */
 
 /**
@@ -357,13 +392,23 @@ typedef struct kavro_kafka_consumer_s kavro_kafka_consumer_t;
  * otherwise): the helper stores an offset only when a message is done, so
  * that auto-commit (or rd_kafka_commit()) never passes a message that was
  * not handled.  Free with kavro_kafka_consumer_destroy().
+ *
+ * The failure policy reads `consumer.max.retries`,
+ * `consumer.retry.backoff.ms` and `consumer.retry.backoff.max.ms` from
+ * @p conf (or the registry's): KAVRO_ERR_CONF_INVALID when the largest
+ * backoff is below the first.
  */
 KAVRO_EXPORT kavro_kafka_consumer_t *kavro_kafka_consumer_new(
     rd_kafka_t *rk, kavro_registry_t *registry, const kavro_conf_t *conf,
     const kavro_decode_limits_t *limits, kavro_kafka_dlq_t *dlq,
     unsigned flags, kavro_error_t *error);
 
-/** Free @p consumer (not its rd_kafka_t, not the forwarder).  NULL-safe. */
+/**
+ * Free @p consumer (not its rd_kafka_t, not the forwarder).  NULL-safe.
+ * Messages it holds for another try are dropped, their partitions resumed
+ * and sought back to them, so that @p rk, if the application goes on
+ * with it, reads them again.
+ */
 KAVRO_EXPORT void kavro_kafka_consumer_destroy(kavro_kafka_consumer_t *consumer);
 
 /** The deserializer of keys (@p is_key) or values (borrowed, owned by
@@ -409,17 +454,34 @@ typedef struct kavro_kafka_polled_s {
  *  - KAVRO_OK with @p out->message set: a decoded record; call
  *    kavro_kafka_consumer_done() when finished with it;
  *  - KAVRO_OK without a message: nothing arrived, a partition ended
- *    (@p out->partition_eof), or an undecodable message was forwarded to
- *    the dead-letter topic and its offset stored (@p out->dead_lettered);
- *  - a transient error (kavro_error_classify(@p error) is TRANSIENT): the
- *    registry could not be reached; the consumer was sought back to the
- *    message, which comes again on a later poll (back off before polling
- *    again), and no offset past it is stored;
+ *    (@p out->partition_eof), a message (undecodable, or one whose
+ *    forward had failed and was tried again) was forwarded to the
+ *    dead-letter topic and its offset stored (@p out->dead_lettered), or
+ *    a message kept for another try was dropped because a rebalance gave
+ *    its partition to another consumer, which reads it;
+ *  - a transient error (kavro_error_classify(@p error) is TRANSIENT: the
+ *    registry could not be reached), or a local one (LOCAL: credentials
+ *    the registry refuses, out of memory): the helper keeps the
+ *    message and pauses its partition, and decodes it again once
+ *    `consumer.retry.backoff.ms` (doubled per failure, up to
+ *    `consumer.retry.backoff.max.ms`, with jitter) has passed: no need to
+ *    back off before polling again.  Meanwhile polls hand out the other
+ *    partitions' messages, or return KAVRO_OK without one, and the error
+ *    again each time a try fails.  Such a message never goes to the
+ *    dead-letter topic, and no offset past it is stored;
  *  - a permanent error without a forwarder: @p out->message is the
  *    undecodable message; call kavro_kafka_consumer_done() to skip it;
  *  - KAVRO_ERR_TRANSPORT with librdkafka's text for a consumer error
- *    event, or when the forwarder could not write (the message comes
- *    again); local errors (KAVRO_ERR_NOMEM, ...).
+ *    event, or when the forwarder could not write (the helper keeps the
+ *    message, its partition paused, and forwards it again after a
+ *    backoff); local errors (KAVRO_ERR_NOMEM, ...).
+ *
+ * A message tried again (after kavro_kafka_consumer_fail() or a transient
+ * decode failure) comes from a later poll once its backoff has passed,
+ * decoded anew; the poll waits no longer than @p timeout_ms, and no longer
+ * than the first backoff to end.  The helper keeps a partition's order
+ * for an application that finishes each message (done or fail) before it
+ * polls the next one, the usual loop.
  *
  * The key, value and record are borrowed from the helper (its
  * deserializers and arena): valid until the next poll.
@@ -438,6 +500,73 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_consumer_poll(kavro_kafka_consumer_t *consu
 KAVRO_EXPORT kavro_err_t kavro_kafka_consumer_done(kavro_kafka_consumer_t *consumer,
                                                    kavro_kafka_polled_t *polled,
                                                    kavro_error_t *error);
+
+/**
+ * Report that the application's handler failed on @p polled's message,
+ * instead of kavro_kafka_consumer_done().  @p cls says what to do:
+ *
+ *  - KAVRO_ERROR_CLASS_TRANSIENT (a dependency is down, a lock timed out):
+ *    the message is tried again in place.  The helper keeps it, pauses its
+ *    partition (later messages of the partition are not handed out, no
+ *    offset past it is stored) and hands it again, decoded anew, from a
+ *    poll after the backoff (`consumer.retry.backoff.ms` doubled per
+ *    failure up to `consumer.retry.backoff.max.ms`, jitter -20% to +20%).
+ *    Once the handler has failed `consumer.max.retries` + 1 times, the
+ *    message goes to the dead-letter topic as below.
+ *  - KAVRO_ERROR_CLASS_PERMANENT (it breaks a business rule): the message
+ *    goes to the dead-letter topic at once.
+ *
+ * A message dead-lettered is written by kavro_kafka_dlq_forward_handler()
+ * with @p reason (may be NULL; copied), the number of tries
+ * (KAVRO_DLQ_HEADER_RETRIES) and the class "handler"; then its offset is
+ * stored, its partition resumed, and @p polled->dead_lettered set.  Returns
+ * KAVRO_OK when the message was taken for another try or dead-lettered; in
+ * both cases @p polled's message is the helper's again (NULL in @p polled).
+ *
+ * Errors: KAVRO_ERR_INVALID_ARG for no message or another class (the
+ * message stays in @p polled), or when the partition is no longer this
+ * consumer's (the message is dropped: its new owner reads it);
+ * KAVRO_ERR_LIMIT when the message is to be dead-lettered but the helper
+ * has no forwarder: @p polled keeps the message for the application,
+ * which must deal with it (log it, store it elsewhere) and then call
+ * kavro_kafka_consumer_done() to skip it; its partition stays paused until
+ * then.  KAVRO_ERR_TRANSPORT or KAVRO_ERR_TIMED_OUT when the forwarder
+ * could not write: the helper keeps the message and forwards it again
+ * from a later poll, after a backoff (that poll says dead_lettered).
+ * KAVRO_ERR_NOMEM (the message stays in @p polled).
+ */
+KAVRO_EXPORT kavro_err_t kavro_kafka_consumer_fail(kavro_kafka_consumer_t *consumer,
+                                                   kavro_kafka_polled_t *polled,
+                                                   kavro_error_class_t cls,
+                                                   const char *reason,
+                                                   kavro_error_t *error);
+
+/** What kavro_kafka_consumer_count() counts, since the helper was made. */
+typedef enum kavro_kafka_count_e {
+  /** Handler failures (transient) that led to another try. */
+  KAVRO_KAFKA_COUNT_HANDLER_RETRIES = 0,
+  /** Messages dead-lettered at once for a permanent handler failure. */
+  KAVRO_KAFKA_COUNT_HANDLER_PERMANENT,
+  /** Messages dead-lettered once their handler retries were spent. */
+  KAVRO_KAFKA_COUNT_HANDLER_EXHAUSTED,
+  /** Decode failures that may pass (the registry) waited out: one per
+   *  failed try. */
+  KAVRO_KAFKA_COUNT_DECODE_RETRIES,
+  /** Messages dead-lettered for a permanent decode failure. */
+  KAVRO_KAFKA_COUNT_DECODE_DEAD_LETTERED,
+  /** Messages due for the dead-letter topic handed to the application for
+   *  lack of a forwarder (a permanent decode failure, or KAVRO_ERR_LIMIT
+   *  from kavro_kafka_consumer_fail()). */
+  KAVRO_KAFKA_COUNT_UNFORWARDED,
+  /** Forwards to the dead-letter topic that failed (and were tried
+   *  again). */
+  KAVRO_KAFKA_COUNT_DLQ_ERRORS
+} kavro_kafka_count_t;
+
+/** The counter @p which of @p consumer (0 for NULL or an unknown one),
+ *  for metrics.  From the thread that uses the helper. */
+KAVRO_EXPORT uint64_t kavro_kafka_consumer_count(const kavro_kafka_consumer_t *consumer,
+                                                 kavro_kafka_count_t which);
 /** @} */
 
 #ifdef __cplusplus

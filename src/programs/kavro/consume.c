@@ -19,9 +19,6 @@
 #include "cli.h"
 #include "kafka_cli.h"
 
-/* How long to wait before reading a message again after a transient
- * failure, so that a down registry is not hammered. */
-#define RETRY_PAUSE_MS 500
 #define POLL_MS 200
 
 static const char usage[] =
@@ -232,7 +229,8 @@ static bool consume_one(kcli_t *k, kavro_kafka_consumer_t *c,
       }
       break;
     case KAVRO_ERROR_CLASS_TRANSIENT:
-      usleep(RETRY_PAUSE_MS * 1000);
+      /* The helper keeps the message and backs off itself
+       * (consumer.retry.backoff.ms, settable with -X). */
       break;
     default:
       return false;
