@@ -133,12 +133,12 @@ static void read_forwarded(rd_kafka_headers_t *h, dlq_entry_t *e) {
     e->origin_timestamp = n;
   if (header_number(h, KAVRO_DLQ_HEADER_ERROR_CODE, INT32_MIN, INT32_MAX, &n))
     describe_code((kavro_err_t)n, e);
-  header_text(h, DLQ_HEADER_ERROR_CLASS, e->error_class,
+  header_text(h, KAVRO_DLQ_HEADER_ERROR_CLASS, e->error_class,
               sizeof e->error_class);
   header_text(h, KAVRO_DLQ_HEADER_ERROR_NAME, e->error_code,
               sizeof e->error_code);
   header_text(h, KAVRO_DLQ_HEADER_ERROR_MESSAGE, e->reason, sizeof e->reason);
-  if (header_number(h, DLQ_HEADER_RETRIES, 0, LONG_MAX, &n))
+  if (header_number(h, KAVRO_DLQ_HEADER_RETRIES, 0, LONG_MAX, &n))
     e->retries = (long)n;
 }
 

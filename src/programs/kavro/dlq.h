@@ -13,13 +13,6 @@
 #include <kavro.h>
 #include <kavro/kafka.h>
 
-/* Headers the forwarder is gaining (they will become KAVRO_DLQ_HEADER_*
- * macros): the failure's class as kavro_error_class_name() writes it, or
- * "handler" for an application handler's failure; and the number of
- * tries the handler had, in decimal. */
-#define DLQ_HEADER_ERROR_CLASS "kavro.dlq.error.class"
-#define DLQ_HEADER_RETRIES "kavro.dlq.retries"
-
 /* The DLQ rule action's headers (kavro_kafka_dlq_action_add()). */
 #define DLQ_RULE_HEADER_NAME "__rule.name"
 #define DLQ_RULE_HEADER_MODE "__rule.mode"
