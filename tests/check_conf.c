@@ -91,6 +91,7 @@ static const conf_case_t cases[] = {
     {"rule.actions.<name>.param.<param>", "y", "y", NULL},
     {"dlq.topic", "orders.dlq", "orders.dlq", NULL},
     {"dlq.auto.flush", "true", "true", "always"},
+    {"statistics.interval.ms", "60000", "60000", "-1"},
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))
