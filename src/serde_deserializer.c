@@ -166,10 +166,10 @@ void kv_serde_count_failure(kv_metric_id_t id, const char *topic,
                   kavro_error_class_name(kavro_error_classify(error)), err);
 }
 
-/* The counters of @topic, found (and moved to the front) or made. */
-static const kv_serde_counters_t *topic_counters(kavro_deserializer_t *des,
-                                                 const char *topic) {
-  const char *t = topic ? topic : "";
+/* The counters of topic @t when it is not the previous message's: found
+ * (and moved to the front) or made. */
+static const kv_serde_counters_t *
+other_topic_counters(kavro_deserializer_t *des, const char *t) {
   kv_topic_t **link = &des->topics;
   while (*link && strcmp((*link)->name, t) != 0)
     link = &(*link)->next;
@@ -190,8 +190,19 @@ static const kv_serde_counters_t *topic_counters(kavro_deserializer_t *des,
   return &found->counters;
 }
 
+/* The counters of @topic: a run of messages of one topic costs one
+ * comparison each. */
+static inline const kv_serde_counters_t *
+topic_counters(kavro_deserializer_t *des, const char *topic) {
+  const char *t = topic ? topic : "";
+  const kv_topic_t *first = des->topics;
+  if (first && strcmp(first->name, t) == 0)
+    return &first->counters;
+  return other_topic_counters(des, t);
+}
+
 /* @err's message of @size bytes counted for @topic.  Returns @err. */
-static kavro_err_t counted(kavro_deserializer_t *des, const char *topic,
+static inline kavro_err_t counted(kavro_deserializer_t *des, const char *topic,
                            size_t size, kavro_err_t err,
                            const kavro_error_t *error) {
   if (err != KAVRO_OK) {
