@@ -92,6 +92,10 @@ void kv_metric_count(kv_metric_id_t id);
  * paths. */
 void kv_metric_error(const char *operation, const char *cls, kavro_err_t code);
 
+/* The heap blocks the registry holds (it only grows): tests that count
+ * leaks leave them out. */
+long kv_metrics_blocks(void);
+
 /* The statistics timer: calls @cb with the JSON document every
  * @interval_ms on a thread of its own, until kv_stats_timer_stop(). */
 typedef struct kv_stats_timer_s kv_stats_timer_t;
