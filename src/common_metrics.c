@@ -826,15 +826,18 @@ static void *timer_main(void *arg) {
   return NULL;
 }
 
-kv_stats_timer_t *kv_stats_timer_start(const kavro_conf_t *conf) {
+kavro_err_t kv_stats_timer_start(const kavro_conf_t *conf,
+                                 kv_stats_timer_t **timerp,
+                                 kavro_error_t *error) {
+  *timerp = NULL;
   void *opaque;
   kavro_stats_cb_t cb = kv_conf_stats_cb(conf, &opaque);
   int64_t interval = kv_conf_int(conf, "statistics.interval.ms");
   if (!cb || interval <= 0)
-    return NULL;
+    return KAVRO_OK;
   kv_stats_timer_t *t = calloc(1, sizeof(*t));
   if (!t)
-    return NULL;
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   t->interval_ms = interval;
   t->cb = cb;
   t->opaque = opaque;
@@ -844,13 +847,17 @@ kv_stats_timer_t *kv_stats_timer_start(const kavro_conf_t *conf) {
   pthread_mutex_init(&t->mutex, NULL);
   pthread_cond_init(&t->cond, &attr);
   pthread_condattr_destroy(&attr);
-  if (pthread_create(&t->thread, NULL, timer_main, t) != 0) {
+  int failed = pthread_create(&t->thread, NULL, timer_main, t);
+  if (failed) {
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->mutex);
     free(t);
-    return NULL;
+    return kv_error_set(error, KAVRO_ERR_NOMEM,
+                        "cannot start the statistics thread: %s",
+                        strerror(failed));
   }
-  return t;
+  *timerp = t;
+  return KAVRO_OK;
 }
 
 void kv_stats_timer_stop(kv_stats_timer_t *t) {

@@ -100,9 +100,12 @@ long kv_metrics_blocks(void);
  * @interval_ms on a thread of its own, until kv_stats_timer_stop(). */
 typedef struct kv_stats_timer_s kv_stats_timer_t;
 
-/* A timer for @conf's `statistics.interval.ms` and statistics callback;
- * NULL when either is unset (nothing to do) or the thread cannot start. */
-kv_stats_timer_t *kv_stats_timer_start(const kavro_conf_t *conf);
+/* A timer for @conf's `statistics.interval.ms` and statistics callback
+ * in @*timerp: NULL when either is unset (nothing to do).  @error says
+ * why the thread cannot start. */
+kavro_err_t kv_stats_timer_start(const kavro_conf_t *conf,
+                                 kv_stats_timer_t **timerp,
+                                 kavro_error_t *error);
 
 /* Stop the timer and join its thread (NULL-safe).  The callback is not
  * called again once this returns. */

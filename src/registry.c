@@ -144,8 +144,11 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
   }
   reg->latest_ttl_ms = ttl_ms(kv_conf_int(conf, "cache.latest.ttl.sec"));
   reg->level_ttl_ms = ttl_ms(kv_conf_int(conf, "cache.level.ttl.sec"));
+  if (kv_stats_timer_start(conf, &reg->stats_timer, error) != KAVRO_OK) {
+    kavro_registry_destroy(reg); /* conf not attached yet: not freed */
+    return NULL;
+  }
   reg->conf = conf;
-  reg->stats_timer = kv_stats_timer_start(conf);
   return reg;
 }
 
