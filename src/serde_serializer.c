@@ -13,7 +13,9 @@
  * thread), no allocation once the output buffer has grown.  A schema
  * whose rule set has rules for writing keeps them compiled in its entry,
  * with a generic value to transform a copy of the message in; a schema
- * without keeps the warm path as it was.
+ * without keeps the warm path as it was.  Each entry keeps its topic's
+ * metric series (resolved on the cold path): the warm path counts a
+ * message and its bytes with two relaxed atomic adds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -920,9 +922,10 @@ kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
   return err;
 }
 
-/* Frame @value into @out (emptied first): the prefix, if the id goes
- * there, then the body.  The framing goes to @framing; a NULL @framing is
- * a caller that cannot send a header, refused when the id goes in one. */
+/* Frame @value into @out (emptied by the caller): the prefix, if the id
+ * goes there, then the body; @*entryp gets the entry once known.  The
+ * framing goes to @framing; a NULL @framing is a caller that cannot send
+ * a header, refused when the id goes in one. */
 static kavro_err_t frame_value(kavro_serializer_t *ser, const char *topic,
                                bool is_key, kavro_schema_t *schema,
                                const avro_value_t *value, kavro_buf_t *out,
@@ -965,8 +968,9 @@ static kavro_err_t frame_value(kavro_serializer_t *ser, const char *topic,
   return KAVRO_OK;
 }
 
-/* frame_value(), counted: the topic's counters once an entry is known,
- * the failure's otherwise.  A tombstone counts nothing. */
+/* frame_value(), counted: a message and its bytes in the topic's
+ * counters, or a failure with its class and code.  A tombstone counts
+ * nothing. */
 static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
                               bool is_key, kavro_schema_t *schema,
                               const avro_value_t *value, kavro_buf_t *out,
