@@ -63,14 +63,29 @@ unsigned kv_metric_stripe_slow(void);
 extern _Thread_local unsigned kv_metric_stripe_tls
     __attribute__((tls_model("initial-exec")));
 
-static inline void kv_metric_add(kavro_metric_t *metric, uint64_t n) {
-  const kv_metric_head_t *h = (const kv_metric_head_t *)metric;
-  if (!h || !h->stripes)
-    return;
+/* This thread's stripe index. */
+static inline unsigned kv_metric_stripe(void) {
   unsigned s = kv_metric_stripe_tls;
-  if (s == 0)
-    s = kv_metric_stripe_slow();
-  atomic_fetch_add_explicit(&h->stripes[s - 1].n, n, memory_order_relaxed);
+  return (s ? s : kv_metric_stripe_slow()) - 1;
+}
+
+/* The stripes of a counter, for a warm path that keeps them rather than
+ * the series (one indirection less); NULL for NULL or another type. */
+static inline kv_stripe_t *kv_metric_stripes(kavro_metric_t *metric) {
+  return metric ? ((const kv_metric_head_t *)metric)->stripes : NULL;
+}
+
+/* Add @n to stripe @s of @stripes (NULL: nothing). */
+static inline void kv_stripes_add(kv_stripe_t *stripes, unsigned s,
+                                  uint64_t n) {
+  if (stripes)
+    atomic_fetch_add_explicit(&stripes[s].n, n, memory_order_relaxed);
+}
+
+static inline void kv_metric_add(kavro_metric_t *metric, uint64_t n) {
+  kv_stripe_t *stripes = kv_metric_stripes(metric);
+  if (stripes)
+    kv_stripes_add(stripes, kv_metric_stripe(), n);
 }
 
 static inline void kv_metric_inc(kavro_metric_t *metric) {

@@ -147,8 +147,8 @@ kavro_error_class_t kavro_error_classify(const kavro_error_t *error) {
 void kv_serde_counters_init(kv_serde_counters_t *counters, kv_metric_id_t id,
                             const char *topic) {
   const char *t = topic ? topic : "";
-  counters->ok = kv_metric(id, t, "ok");
-  counters->bytes = kv_metric(id + 1, t);
+  counters->ok = kv_metric_stripes(kv_metric(id, t, "ok"));
+  counters->bytes = kv_metric_stripes(kv_metric(id + 1, t));
 }
 
 void kv_serde_count_failure(kv_metric_id_t id, const char *topic,

@@ -146,8 +146,8 @@ kavro_err_t kv_metadata_latest(kavro_registry_t *registry,
 /* A topic's counters of one direction, resolved once on the cold path:
  * the warm path adds through them without a lock or a lookup. */
 typedef struct kv_serde_counters_s {
-  kavro_metric_t *ok;    /* {topic, "ok"} */
-  kavro_metric_t *bytes; /* {topic} */
+  kv_stripe_t *ok;    /* of {topic, "ok"}; NULL: not counted */
+  kv_stripe_t *bytes; /* of {topic} */
 } kv_serde_counters_t;
 
 /* Resolve @counters for @topic (NULL: "") in @id's family
@@ -158,8 +158,9 @@ void kv_serde_counters_init(kv_serde_counters_t *counters, kv_metric_id_t id,
 /* One message of @size bytes done. */
 static inline void kv_serde_counted(const kv_serde_counters_t *counters,
                                     size_t size) {
-  kv_metric_inc(counters->ok);
-  kv_metric_add(counters->bytes, size);
+  unsigned s = kv_metric_stripe();
+  kv_stripes_add(counters->ok, s, 1);
+  kv_stripes_add(counters->bytes, s, size);
 }
 
 /* One message of @topic failed with @err (details in @error when it holds
