@@ -15,6 +15,7 @@
 #include <kavro/codec.h>
 #include <kavro/compat.h>
 #include <kavro/conf.h>
+#include <kavro/metrics.h>
 #include <kavro/registry.h>
 #include <kavro/serde.h>
 #include <kavro/serializer.h>

@@ -15,6 +15,7 @@ PACKAGES="
   libmicrohttpd-dev libgnutls28-dev libssl-dev libarchive-dev libpcre2-dev libyaml-dev check tzdata
   libxml2-utils unzip zip
   python3 python3-avro python3-confluent-kafka python3-requests
+  python3-prometheus-client
   nodejs npm
   clang valgrind
   groff-base man-db

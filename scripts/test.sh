@@ -79,8 +79,11 @@ run_valgrind() {
 # The programs whose tests run threads against kavro's shared state: the
 # registry client's caches and single flight (check_registry), the mock's
 # connection threads and store (check_mock), concurrent serializers
-# (check_serializer).  tests/tsan.supp names third-party races only.
-TSAN_PROGRAMS="tests/check_registry tests/check_mock tests/check_serializer"
+# (check_serializer), counting into the metrics from several threads and
+# the statistics thread (check_metrics).  tests/tsan.supp names
+# third-party races only.
+TSAN_PROGRAMS="tests/check_registry tests/check_mock tests/check_serializer
+  tests/check_metrics"
 
 run_tsan() {
   step "ThreadSanitizer: concurrency tests"

@@ -367,6 +367,14 @@ static const kv_prop_t props[] = {
              "`retry.backoff.max.ms`); kavro_kafka_consumer_new() refuses a "
              "value below `consumer.retry.backoff.ms`. It bounds how often "
              "a down registry is asked again too."),
+    /* ---- statistics ---- */
+    INT_PROP("statistics.interval.ms", "0", 0, 86400000,
+             "librdkafka's name: every this many milliseconds the "
+             "statistics callback (kavro_conf_set_stats_cb()) receives the "
+             "metrics as a JSON document (doc/STATISTICS.md), from a thread "
+             "the registry client made from this configuration starts. 0: "
+             "never. The metrics themselves are always kept "
+             "(kavro_metrics_prometheus(), kavro_metrics_json())."),
 };
 
 #define PROP_COUNT (sizeof(props) / sizeof(props[0]))
@@ -408,6 +416,8 @@ struct kavro_conf_s {
   size_t plugin_count;
   kavro_bearer_token_cb_t bearer_cb;
   void *bearer_opaque;
+  kavro_stats_cb_t stats_cb;
+  void *stats_opaque;
   char *sasl_username; /* SASL_INHERIT credentials, NULL: none handed over */
   char *sasl_password;
   /* SASL_OAUTHBEARER_INHERIT settings; all NULL: none handed over */
@@ -478,6 +488,8 @@ kavro_conf_t *kavro_conf_dup(const kavro_conf_t *conf) {
     return NULL;
   copy->bearer_cb = conf->bearer_cb;
   copy->bearer_opaque = conf->bearer_opaque;
+  copy->stats_cb = conf->stats_cb;
+  copy->stats_opaque = conf->stats_opaque;
   char *const *oauth = conf->sasl_oauth;
   if (kavro_conf_set_sasl_credentials(copy, conf->sasl_username,
                                       conf->sasl_password, NULL) != KAVRO_OK ||
@@ -850,6 +862,14 @@ void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
                  NULL);
 }
 
+void kavro_conf_set_stats_cb(kavro_conf_t *conf, kavro_stats_cb_t cb,
+                             void *opaque) {
+  if (!conf)
+    return;
+  conf->stats_cb = cb;
+  conf->stats_opaque = cb ? opaque : NULL;
+}
+
 kavro_err_t kavro_conf_set_sasl_credentials(kavro_conf_t *conf,
                                             const char *username,
                                             const char *password,
@@ -1038,6 +1058,11 @@ kavro_bearer_token_cb_t kv_conf_bearer_cb(const kavro_conf_t *conf,
                                           void **opaquep) {
   *opaquep = conf->bearer_opaque;
   return conf->bearer_cb;
+}
+
+kavro_stats_cb_t kv_conf_stats_cb(const kavro_conf_t *conf, void **opaquep) {
+  *opaquep = conf->stats_opaque;
+  return conf->stats_cb;
 }
 
 /* ---- documentation ----------------------------------------------------- */

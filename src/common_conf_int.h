@@ -26,6 +26,9 @@ bool kv_conf_bool(const kavro_conf_t *conf, const char *key);
 kavro_bearer_token_cb_t kv_conf_bearer_cb(const kavro_conf_t *conf,
                                           void **opaquep);
 
+/* The statistics callback and its opaque pointer (NULL when unset). */
+kavro_stats_cb_t kv_conf_stats_cb(const kavro_conf_t *conf, void **opaquep);
+
 /* The SASL credentials handed over for SASL_INHERIT: the user name (NULL
  * when none were) and, in @*passwordp, the password.  Borrowed. */
 const char *kv_conf_sasl_credentials(const kavro_conf_t *conf,

@@ -29,6 +29,7 @@
 #include <microhttpd.h>
 
 #include "common_error_int.h"
+#include "common_metrics_int.h"
 #include "mock_int.h"
 #include "common_strbuf_int.h"
 
@@ -86,10 +87,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   *con_cls = NULL;
 }
 
-/* Queue @body (malloc'd, taken) with @status and the registry's headers. */
-static enum MHD_Result queue(struct MHD_Connection *c, int status, char *body,
-                             size_t length, const char *content_type,
-                             int retry_after) {
+/* One request answered, in the metrics: by method (those of HTTP/1.1;
+ * any other a client sends is "other", so that clients cannot make
+ * series) and status. */
+static void count_request(const char *method, int status) {
+  static const char *const known[] = {"GET",  "POST",    "PUT",  "DELETE",
+                                      "HEAD", "OPTIONS", "PATCH"};
+  const char *label = "other";
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (method && strcmp(method, known[i]) == 0)
+      label = known[i];
+  char text[16];
+  snprintf(text, sizeof(text), "%d", status);
+  kv_metric_inc(kv_metric(KV_M_MOCK_REQUESTS, label, text));
+}
+
+/* Queue @body (malloc'd, taken) with @status and the registry's headers,
+ * counted as an answer to @method. */
+static enum MHD_Result queue(struct MHD_Connection *c, const char *method,
+                             int status, char *body, size_t length,
+                             const char *content_type, int retry_after) {
+  count_request(method, status);
   struct MHD_Response *response =
       MHD_create_response_from_buffer(length, body, MHD_RESPMEM_MUST_FREE);
   if (!response) {
@@ -107,11 +125,12 @@ static enum MHD_Result queue(struct MHD_Connection *c, int status, char *body,
   return result;
 }
 
-static enum MHD_Result too_large(struct MHD_Connection *c) {
+static enum MHD_Result too_large(struct MHD_Connection *c,
+                                 const char *method) {
   char *body = strdup("{\"error_code\":413,\"message\":\"Request body too large\"}");
   if (!body)
     return MHD_NO;
-  return queue(c, 413, body, strlen(body), KV_MOCK_CONTENT_TYPE, -1);
+  return queue(c, method, 413, body, strlen(body), KV_MOCK_CONTENT_TYPE, -1);
 }
 
 /* The Content-Length the client declared, 0 when none. */
@@ -164,7 +183,8 @@ static enum MHD_Result answer(kv_http_server_t *server, struct MHD_Connection *c
     kv_http_response_clear(&response);
     return MHD_NO; /* close without a reply */
   }
-  return queue(c, response.status, response.body, response.body_length,
+  return queue(c, method, response.status, response.body,
+               response.body_length,
                response.content_type, response.retry_after_seconds);
 }
 
@@ -200,7 +220,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
       return MHD_NO; /* close: no request is served to an unknown client */
     unsigned long long declared = declared_length(c);
     x->too_large = declared > KV_MOCK_MAX_BODY;
-    return declared > DISCARD_MAX ? too_large(c) : MHD_YES;
+    return declared > DISCARD_MAX ? too_large(c, method) : MHD_YES;
   }
   if (*upload_data_size) {
     if (x->too_large || x->body.length + *upload_data_size > KV_MOCK_MAX_BODY)
@@ -211,7 +231,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     return MHD_YES;
   }
   if (x->too_large)
-    return too_large(c);
+    return too_large(c, method);
   if (kv_strbuf_failed(&x->body))
     return MHD_NO;
   return answer(cls, c, method, x);

@@ -35,6 +35,7 @@ typedef struct kv_missing_s {
 struct kavro_registry_s {
   kv_stats_t stats; /* first: aligned with the structure */
   kavro_conf_t *conf;
+  kv_stats_timer_t *stats_timer; /* statistics.interval.ms; NULL: none */
   kv_transport_t *transport;
   kv_cache_t *by_id;      /* (context or "", id) -> schema */
   kv_cache_t *by_guid;    /* (GUID text, 0) -> schema */
@@ -73,13 +74,13 @@ static int64_t ttl_ms(int64_t seconds) {
  * so that an unused one costs neither memory nor a look on a miss.  False
  * when out of memory. */
 static bool missing_init(const kavro_conf_t *conf, const char *setting,
-                         kv_missing_t *missing) {
+                         const char *name, kv_missing_t *missing) {
   missing->ttl_ms = kv_conf_int(conf, setting) * 1000;
   missing->setting = setting;
   if (missing->ttl_ms == 0)
     return true;
   missing->cache =
-      kv_cache_new((size_t)kv_conf_int(conf, "missing.cache.size"));
+      kv_cache_new((size_t)kv_conf_int(conf, "missing.cache.size"), name);
   return missing->cache != NULL;
 }
 
@@ -120,17 +121,22 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
   kv_cache_t **caches[] = {&reg->by_id,      &reg->by_guid, &reg->by_schema,
                            &reg->by_version, &reg->latest,  &reg->levels,
                            &reg->keks,       &reg->deks};
+  static const char *const names[] = {"schema_by_id", "schema_by_guid",
+                                      "schema_lookup", "version", "latest",
+                                      "level",        "kek",    "dek"};
   for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
-    if (!(*caches[i] = kv_cache_new(capacity))) {
+    if (!(*caches[i] = kv_cache_new(capacity, names[i]))) {
       kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
       kavro_registry_destroy(reg); /* conf not attached yet: not freed */
       return NULL;
     }
-  if (!missing_init(conf, "missing.id.cache.ttl.sec", &reg->missing_id) ||
-      !missing_init(conf, "missing.id.cache.ttl.sec", &reg->missing_guid) ||
-      !missing_init(conf, "missing.version.cache.ttl.sec",
+  if (!missing_init(conf, "missing.id.cache.ttl.sec", "missing_id",
+                    &reg->missing_id) ||
+      !missing_init(conf, "missing.id.cache.ttl.sec", "missing_guid",
+                    &reg->missing_guid) ||
+      !missing_init(conf, "missing.version.cache.ttl.sec", "missing_version",
                     &reg->missing_version) ||
-      !missing_init(conf, "missing.schema.cache.ttl.sec",
+      !missing_init(conf, "missing.schema.cache.ttl.sec", "missing_schema",
                     &reg->missing_schema)) {
     kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
     kavro_registry_destroy(reg);
@@ -138,6 +144,10 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
   }
   reg->latest_ttl_ms = ttl_ms(kv_conf_int(conf, "cache.latest.ttl.sec"));
   reg->level_ttl_ms = ttl_ms(kv_conf_int(conf, "cache.level.ttl.sec"));
+  if (kv_stats_timer_start(conf, &reg->stats_timer, error) != KAVRO_OK) {
+    kavro_registry_destroy(reg); /* conf not attached yet: not freed */
+    return NULL;
+  }
   reg->conf = conf;
   return reg;
 }
@@ -145,6 +155,7 @@ kavro_registry_t *kavro_registry_new(kavro_conf_t *conf, kavro_error_t *error) {
 void kavro_registry_destroy(kavro_registry_t *reg) {
   if (!reg)
     return;
+  kv_stats_timer_stop(reg->stats_timer);
   kv_cache_destroy(reg->by_id);
   kv_cache_destroy(reg->by_guid);
   kv_cache_destroy(reg->by_schema);
@@ -305,13 +316,16 @@ static kavro_err_t cached(kavro_registry_t *reg, kv_cache_t *cache,
   kavro_err_t err;
   if (ttl != 0 && cache_get(cache, key, now, usable, out)) {
     kv_stat_add(&stat->hits);
+    kv_cache_count(cache, true);
     return KAVRO_OK;
   }
   if (missing_get(missing, key, &err, error)) {
     kv_stat_add(&stat->hits);
+    kv_cache_count(missing->cache, true);
     return err;
   }
   kv_stat_add(&stat->misses);
+  kv_cache_count(cache, false);
   for (;;) {
     bool leader;
     kv_flight_t *flight = kv_flight_join(cache, key, &leader);

@@ -97,6 +97,7 @@ struct kv_cache_s {
   uint32_t bucket_mask;
   pthread_mutex_t flights_lock;
   kv_flight_t *flights;
+  kavro_metric_t *hits, *misses, *evictions; /* {cache: its name} */
 };
 
 static uint64_t key_hash(const kv_cache_key_t *key) {
@@ -117,7 +118,12 @@ static bool key_matches(const char *str, int64_t num, bool has_fp,
          (!has_fp || memcmp(fp, key->fp, KV_FP_SIZE) == 0);
 }
 
-kv_cache_t *kv_cache_new(size_t capacity) {
+void kv_cache_count(kv_cache_t *cache, bool hit) {
+  if (cache)
+    kv_metric_inc(hit ? cache->hits : cache->misses);
+}
+
+kv_cache_t *kv_cache_new(size_t capacity, const char *name) {
   if (capacity == 0 || capacity > (1u << 30))
     return NULL;
   /* Aligned so that each slot lock has a cache line of its own. */
@@ -138,6 +144,9 @@ kv_cache_t *kv_cache_new(size_t capacity) {
     return NULL;
   }
   memset(cache->buckets, 0xff, buckets * sizeof(uint32_t));
+  cache->hits = kv_metric(KV_M_CACHE_HITS, name);
+  cache->misses = kv_metric(KV_M_CACHE_MISSES, name);
+  cache->evictions = kv_metric(KV_M_CACHE_EVICTIONS, name);
   cache->bucket_mask = buckets - 1;
   cache->capacity = (uint32_t)capacity;
   for (int i = 0; i < KV_SLOTS; i++)
@@ -242,6 +251,7 @@ static uint32_t take_free_entry(kv_cache_t *cache) {
     if (atomic_exchange_explicit(&e->referenced, false, memory_order_relaxed))
       continue;
     unlink_entry(cache, i);
+    kv_metric_inc(cache->evictions);
     return i;
   }
 }

@@ -820,6 +820,46 @@ static kv_attempt_t classify(kavro_err_t err, const kv_http_response_t *r,
   return ATTEMPT_FINAL;
 }
 
+/* The endpoint label of the metrics (KV_EP_UNCOUNTED: the DEK
+ * registry's). */
+static const char *endpoint_name(kavro_registry_endpoint_t endpoint) {
+  static const char *const names[KAVRO_REGISTRY_EP_COUNT] = {
+      [KAVRO_REGISTRY_EP_REGISTER] = "register",
+      [KAVRO_REGISTRY_EP_LOOKUP] = "lookup",
+      [KAVRO_REGISTRY_EP_SCHEMA_BY_ID] = "schema_by_id",
+      [KAVRO_REGISTRY_EP_VERSION] = "version",
+      [KAVRO_REGISTRY_EP_VERSIONS] = "versions",
+      [KAVRO_REGISTRY_EP_SUBJECTS] = "subjects",
+      [KAVRO_REGISTRY_EP_DELETE_SUBJECT] = "delete_subject",
+      [KAVRO_REGISTRY_EP_DELETE_VERSION] = "delete_version",
+      [KAVRO_REGISTRY_EP_CONFIG] = "config",
+      [KAVRO_REGISTRY_EP_MODE] = "mode",
+      [KAVRO_REGISTRY_EP_COMPATIBILITY] = "compatibility",
+      [KAVRO_REGISTRY_EP_SCHEMA_BY_GUID] = "schema_by_guid",
+      [KAVRO_REGISTRY_EP_CONTEXTS] = "contexts",
+      [KAVRO_REGISTRY_EP_ASSOCIATIONS] = "associations",
+  };
+  return endpoint < KAVRO_REGISTRY_EP_COUNT ? names[endpoint] : "dek";
+}
+
+/* One HTTP exchange in the metrics: by endpoint and status ("error" when
+ * nothing came back), and its time.  Network-bound: the lookups cost
+ * nothing beside it. */
+static void count_exchange(const kv_call_t *call, kavro_err_t err,
+                           const kv_http_response_t *response,
+                           const struct timespec *start) {
+  struct timespec end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  const char *endpoint = endpoint_name(call->endpoint);
+  char status[16] = "error";
+  if (err == KAVRO_OK && response->status > 0)
+    snprintf(status, sizeof(status), "%d", response->status);
+  kv_metric_inc(kv_metric(KV_M_REGISTRY_REQUESTS, endpoint, status));
+  kavro_metric_observe(kv_metric(KV_M_REGISTRY_DURATION, endpoint),
+                       (double)(end.tv_sec - start->tv_sec) +
+                           (double)(end.tv_nsec - start->tv_nsec) / 1e9);
+}
+
 /* One attempt on URL @index; @error gets what failed.  With a refreshable
  * token, @*generation names the token sent; on entry, a non-zero one is a
  * token a 401 refused. */
@@ -841,8 +881,11 @@ static kv_attempt_t attempt(kv_transport_t *t, size_t index,
   if (err != KAVRO_OK)
     return ATTEMPT_FINAL;
   kv_stat_add(&t->stats->http_attempts);
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
   err = url->mock_scope ? mock_attempt(t, url, call, auth, response, error)
                         : curl_attempt(t, url, call, auth, response, error);
+  count_exchange(call, err, response, &start);
   kv_free_secret(auth);
   kv_attempt_t outcome = classify(err, response, t->bearer_cb != NULL);
   if (err == KAVRO_OK && outcome != ATTEMPT_OK)

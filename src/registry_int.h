@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common_conf_int.h"
+#include "common_metrics_int.h"
 #include "common_text_int.h"
 #include "inproc_int.h"
 #include "kavro/conf.h"
@@ -123,8 +124,13 @@ typedef struct kv_cache_value_s {
 
 typedef struct kv_cache_s kv_cache_t;
 
-/* A cache of at most @capacity entries.  NULL when out of memory. */
-kv_cache_t *kv_cache_new(size_t capacity);
+/* A cache of at most @capacity entries, counted in the metrics as @name
+ * (static text).  NULL when out of memory. */
+kv_cache_t *kv_cache_new(size_t capacity, const char *name);
+
+/* Count a lookup of @cache in its metrics: answered (@hit) or not.
+ * Lock-free; NULL-safe. */
+void kv_cache_count(kv_cache_t *cache, bool hit);
 void kv_cache_destroy(kv_cache_t *cache);
 
 /* Look @key up.  On a hit copies the value into @out (with a new schema

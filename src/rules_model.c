@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "common_error_int.h"
+#include "common_metrics_int.h"
 #include "rules_model_int.h"
 
 /* Longest rule list compiled (more is a malformed rule set). */
@@ -685,6 +686,7 @@ kavro_err_t kv_ruleset_make(const kv_rules_t *engine,
     kv_ruleset_destroy(set); /* nothing to run: no rule set at all */
     return KAVRO_OK;
   }
+  kv_metric_count(KV_M_RULE_SETS_COMPILED);
   *setp = set;
   return KAVRO_OK;
 }

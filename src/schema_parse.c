@@ -28,6 +28,7 @@
 #include "config.h"
 #include "common_error_int.h"
 #include "common_json_locate_int.h"
+#include "common_metrics_int.h"
 #include "schema_int.h"
 #include "common_strbuf_int.h"
 
@@ -1397,5 +1398,6 @@ kavro_err_t kavro_schema_parse(const char *text, size_t length,
     return p.code;
   }
   *schemap = s;
+  kv_metric_count(KV_M_SCHEMAS_COMPILED);
   return KAVRO_OK;
 }

@@ -62,6 +62,17 @@ typedef struct kv_pending_s {
   const kv_migration_t *migration;
 } kv_pending_t;
 
+/* A topic's counters, the one of the previous message first. */
+typedef struct kv_topic_s {
+  struct kv_topic_s *next;
+  kv_serde_counters_t counters;
+  char name[];
+} kv_topic_t;
+
+/* Topics a deserializer keeps counters for; messages of further topics
+ * are counted only in the totals of kavro_deserializer_t-less failures. */
+#define KV_TOPICS_MAX 1024
+
 /* A reusable value to decode into, per schema object. */
 typedef struct kv_slot_s {
   struct kv_slot_s *next;
@@ -100,6 +111,8 @@ struct kavro_deserializer_s {
   kv_writer_t *writers;
   kv_slot_t *slots;
   kv_plan_t *plans;
+  kv_topic_t *topics; /* the previous message's first */
+  size_t topic_count;
 };
 
 /* ---- error classes ------------------------------------------------------- */
@@ -127,6 +140,79 @@ kavro_error_class_t kavro_error_classify(const kavro_error_t *error) {
   default:
     return KAVRO_ERROR_CLASS_PERMANENT;
   }
+}
+
+/* ---- metrics --------------------------------------------------------------- */
+
+void kv_serde_counters_init(kv_serde_counters_t *counters, kv_metric_id_t id,
+                            const char *topic) {
+  const char *t = topic ? topic : "";
+  counters->ok = kv_metric_stripes(kv_metric(id, t, "ok"));
+  counters->bytes = kv_metric_stripes(kv_metric(id + 1, t));
+}
+
+void kv_serde_count_failure(kv_metric_id_t id, const char *topic,
+                            kavro_err_t err, const kavro_error_t *error) {
+  kv_metric_inc(kv_metric(id, topic ? topic : "", "error"));
+  /* Without details (the caller asked for none) the class follows from
+   * the code alone. */
+  kavro_error_t bare;
+  if (!error || error->code != err) {
+    kv_error_clear(&bare);
+    bare.code = err;
+    error = &bare;
+  }
+  kv_metric_error(id == KV_M_SERIALIZED ? "serialize" : "deserialize",
+                  kavro_error_class_name(kavro_error_classify(error)), err);
+}
+
+/* The counters of topic @t when it is not the previous message's: found
+ * (and moved to the front) or made. */
+static const kv_serde_counters_t *
+other_topic_counters(kavro_deserializer_t *des, const char *t) {
+  kv_topic_t **link = &des->topics;
+  while (*link && strcmp((*link)->name, t) != 0)
+    link = &(*link)->next;
+  kv_topic_t *found = *link;
+  if (found) {
+    *link = found->next;
+  } else {
+    size_t size = strlen(t) + 1;
+    if (des->topic_count >= KV_TOPICS_MAX ||
+        !(found = malloc(sizeof(*found) + size)))
+      return NULL;
+    memcpy(found->name, t, size);
+    kv_serde_counters_init(&found->counters, KV_M_DESERIALIZED, t);
+    des->topic_count++;
+  }
+  found->next = des->topics;
+  des->topics = found;
+  return &found->counters;
+}
+
+/* The counters of @topic: a run of messages of one topic costs one
+ * comparison each. */
+static inline const kv_serde_counters_t *
+topic_counters(kavro_deserializer_t *des, const char *topic) {
+  const char *t = topic ? topic : "";
+  const kv_topic_t *first = des->topics;
+  if (first && strcmp(first->name, t) == 0)
+    return &first->counters;
+  return other_topic_counters(des, t);
+}
+
+/* @err's message of @size bytes counted for @topic.  Returns @err. */
+static inline kavro_err_t counted(kavro_deserializer_t *des, const char *topic,
+                           size_t size, kavro_err_t err,
+                           const kavro_error_t *error) {
+  if (err != KAVRO_OK) {
+    kv_serde_count_failure(KV_M_DESERIALIZED, topic, err, error);
+    return err;
+  }
+  const kv_serde_counters_t *counters = topic_counters(des, topic);
+  if (counters)
+    kv_serde_counted(counters, size);
+  return err;
 }
 
 const char *kavro_error_class_name(kavro_error_class_t cls) {
@@ -207,6 +293,10 @@ void kavro_deserializer_destroy(kavro_deserializer_t *des) {
     free(w->context);
     kv_ruleset_destroy(w->rules);
     free(w);
+  }
+  for (kv_topic_t *t = des->topics, *next; t; t = next) {
+    next = t->next;
+    free(t);
   }
   for (kv_migrate_t *m = des->migrations, *next; m; m = next) {
     next = m->next;
@@ -819,7 +909,7 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
   } else if (consumed) {
     *consumed += (size_t)(f.body - (const unsigned char *)payload);
   }
-  return err;
+  return counted(des, topic, consumed ? *consumed : size, err, error);
 }
 
 /* unframe() for a caller: the frame emptied (but its id and format) on
@@ -872,10 +962,12 @@ kavro_err_t kavro_deserializer_unframe(
                          "kavro_typed_deserialize()");
     }
   }
+  if (des && payload && out)
+    counted(des, topic, size, err, error);
   return err == KAVRO_OK || !out ? err : frame_failed(out, err);
 }
 
-kavro_err_t kv_deserializer_typed_frame(
+static kavro_err_t typed_frame(
     kavro_deserializer_t *des, const char *topic, bool is_key,
     const void *header_value, size_t header_size, const void *payload,
     size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
@@ -902,6 +994,15 @@ kavro_err_t kv_deserializer_typed_frame(
   out->body = kavro_buf_data(des->body);
   out->body_size = kavro_buf_length(des->body);
   return KAVRO_OK;
+}
+
+kavro_err_t kv_deserializer_typed_frame(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
+  kavro_err_t err = typed_frame(des, topic, is_key, header_value, header_size,
+                                payload, size, out, error);
+  return des && payload && out ? counted(des, topic, size, err, error) : err;
 }
 
 const kavro_decode_limits_t *kavro_deserializer_limits(

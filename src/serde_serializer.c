@@ -13,7 +13,9 @@
  * thread), no allocation once the output buffer has grown.  A schema
  * whose rule set has rules for writing keeps them compiled in its entry,
  * with a generic value to transform a copy of the message in; a schema
- * without keeps the warm path as it was.
+ * without keeps the warm path as it was.  Each entry keeps its topic's
+ * metric series (resolved on the cold path): the warm path counts a
+ * message and its bytes with two relaxed atomic adds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "common_conf_int.h"
 #include "config.h"
 #include "common_error_int.h"
+#include "common_metrics_int.h"
 #include "serde_serializer_int.h"
 #include "rules_int.h"
 
@@ -42,6 +45,7 @@ typedef struct kv_hot_s {
   unsigned char encoded_id[KAVRO_WIRE_MAX_ID_SIZE];
   kavro_serializer_framing_t framing;
   int id; /* 0: not known (use.schema.guid with the id in a header) */
+  kv_serde_counters_t counters; /* the topic's, resolved once */
   kv_ruleset_t *rules; /* NULL: no rule to run */
   /* When @rules may change the message or typed records are written
    * through it: a generic value of the schema (@has_scratch). */
@@ -341,6 +345,7 @@ static kavro_err_t hot_add(kavro_serializer_t *ser, kavro_schema_t *schema,
   e->hash = hash;
   e->is_key = is_key;
   e->id = found->id;
+  kv_serde_counters_init(&e->counters, KV_M_SERIALIZED, topic);
   if (kv_ruleset_transforms(rules)) {
     kavro_err_t err = hot_scratch(e, error);
     if (err != KAVRO_OK) {
@@ -917,26 +922,20 @@ kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
   return err;
 }
 
-/* Frame @value into @out (emptied first): the prefix, if the id goes
- * there, then the body.  The framing goes to @framing; a NULL @framing is
- * a caller that cannot send a header, refused when the id goes in one. */
-static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
-                              bool is_key, kavro_schema_t *schema,
-                              const avro_value_t *value, kavro_buf_t *out,
-                              kavro_serializer_framing_t *framing,
-                              kavro_error_t *error) {
-  out->length = 0;
-  if (framing)
-    memset(framing, 0, sizeof(*framing));
-  if (!value)
-    return KAVRO_OK; /* a tombstone stays a NULL payload */
-  if (!ser || !schema)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "serializer and schema are required");
+/* Frame @value into @out (emptied by the caller): the prefix, if the id
+ * goes there, then the body; @*entryp gets the entry once known.  The
+ * framing goes to @framing; a NULL @framing is a caller that cannot send
+ * a header, refused when the id goes in one. */
+static kavro_err_t frame_value(kavro_serializer_t *ser, const char *topic,
+                               bool is_key, kavro_schema_t *schema,
+                               const avro_value_t *value, kavro_buf_t *out,
+                               kavro_serializer_framing_t *framing,
+                               kv_hot_t **entryp, kavro_error_t *error) {
   kv_hot_t *e;
   kavro_err_t err = entry_for(ser, topic, is_key, schema, &e, error);
   if (err != KAVRO_OK)
     return err;
+  *entryp = e;
   const kavro_serializer_framing_t *f = &e->framing;
   if (!framing && f->header_name)
     return kv_serializer_header_refused(is_key, error);
@@ -967,6 +966,32 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
   if (framing)
     *framing = *f;
   return KAVRO_OK;
+}
+
+/* frame_value(), counted: a message and its bytes in the topic's
+ * counters, or a failure with its class and code.  A tombstone counts
+ * nothing. */
+static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
+                              bool is_key, kavro_schema_t *schema,
+                              const avro_value_t *value, kavro_buf_t *out,
+                              kavro_serializer_framing_t *framing,
+                              kavro_error_t *error) {
+  out->length = 0;
+  if (framing)
+    memset(framing, 0, sizeof(*framing));
+  if (!value)
+    return KAVRO_OK; /* a tombstone stays a NULL payload */
+  if (!ser || !schema)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "serializer and schema are required");
+  kv_hot_t *e = NULL;
+  kavro_err_t err = frame_value(ser, topic, is_key, schema, value, out,
+                                framing, &e, error);
+  if (err == KAVRO_OK)
+    kv_serde_counted(&e->counters, out->length);
+  else
+    kv_serde_count_failure(KV_M_SERIALIZED, topic, err, error);
+  return err;
 }
 
 kavro_err_t kavro_serializer_serialize(kavro_serializer_t *ser,

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "common_metrics_int.h"
 #include "kavro/registry.h"
 #include "kavro/serializer.h"
 #include "registry_serde_int.h"
@@ -139,5 +140,32 @@ kavro_err_t kv_metadata_latest(kavro_registry_t *registry,
                                const char *subject, kavro_schema_t **schemap,
                                kavro_schema_info_t **infop,
                                kavro_error_t *error);
+
+/* ---- metrics (serde_deserializer.c) -------------------------------------- */
+
+/* A topic's counters of one direction, resolved once on the cold path:
+ * the warm path adds through them without a lock or a lookup. */
+typedef struct kv_serde_counters_s {
+  kv_stripe_t *ok;    /* of {topic, "ok"}; NULL: not counted */
+  kv_stripe_t *bytes; /* of {topic} */
+} kv_serde_counters_t;
+
+/* Resolve @counters for @topic (NULL: "") in @id's family
+ * (KV_M_SERIALIZED or KV_M_DESERIALIZED, bytes in the family after). */
+void kv_serde_counters_init(kv_serde_counters_t *counters, kv_metric_id_t id,
+                            const char *topic);
+
+/* One message of @size bytes done. */
+static inline void kv_serde_counted(const kv_serde_counters_t *counters,
+                                    size_t size) {
+  unsigned s = kv_metric_stripe();
+  kv_stripes_add(counters->ok, s, 1);
+  kv_stripes_add(counters->bytes, s, size);
+}
+
+/* One message of @topic failed with @err (details in @error when it holds
+ * them): its topic's error outcome and the error's class and code. */
+void kv_serde_count_failure(kv_metric_id_t id, const char *topic,
+                            kavro_err_t err, const kavro_error_t *error);
 
 #endif /* KAVRO_SERIALIZER_INT_H */

@@ -36,6 +36,7 @@ typedef struct ser_entry_s {
   /* From the serializer; its pointers live as long as the serializer. */
   kavro_serializer_framing_t framing;
   const void *rules; /* the serializer's entry when rules run on write */
+  kv_serde_counters_t counters; /* the topic's, resolved once */
 } ser_entry_t;
 
 struct kavro_typed_serializer_s {
@@ -129,6 +130,7 @@ static kavro_err_t ser_learn(kavro_typed_serializer_t *ts, const char *topic,
   e->is_key = is_key;
   e->framing = framing;
   e->rules = rules;
+  kv_serde_counters_init(&e->counters, KV_M_SERIALIZED, topic);
   ts->count++;
   *out = e;
   return KAVRO_OK;
@@ -149,6 +151,12 @@ static KV_NOINLINE kavro_err_t ser_entry(kavro_typed_serializer_t *ts,
   return KAVRO_OK;
 }
 
+/* A failed message counted, out of the warm path's way. */
+static KV_NOINLINE void ser_failed(const char *topic, kavro_err_t err,
+                                   const kavro_error_t *error) {
+  kv_serde_count_failure(KV_M_SERIALIZED, topic, err, error);
+}
+
 /* Frame @value into @out; a NULL @framing is a caller that cannot send a
  * header, refused (as the serializer refuses) when the id goes in one.
  * Inlined into its two callers: kavro_typed_serialize() is the warm path
@@ -167,8 +175,13 @@ typed_frame(kavro_typed_serializer_t *ts, const char *topic, bool is_key,
   if (!value)
     return KAVRO_OK;
   const ser_entry_t *e = ts->last;
-  if (!e || !ser_matches(e, topic, is_key, type))
-    KAVRO_TRY(ser_entry(ts, topic, is_key, type, &e, error));
+  if (!e || !ser_matches(e, topic, is_key, type)) {
+    kavro_err_t err = ser_entry(ts, topic, is_key, type, &e, error);
+    if (err != KAVRO_OK) {
+      ser_failed(topic, err, error);
+      return err;
+    }
+  }
   if (!framing && e->framing.header_name)
     return kv_serializer_header_refused(is_key, error);
   kavro_writer_t w;
@@ -188,6 +201,10 @@ typed_frame(kavro_typed_serializer_t *ts, const char *topic, bool is_key,
                                     e->framing.prefix_size, error);
   if (err == KAVRO_OK && framing)
     *framing = e->framing;
+  if (err == KAVRO_OK)
+    kv_serde_counted(&e->counters, out->length);
+  else
+    ser_failed(topic, err, error);
   return err;
 }
 

@@ -1079,6 +1079,30 @@ START_TEST(test_consume_brokers_down_exit_status) {
 }
 END_TEST
 
+/* `consume --metrics-listen`: the first line of output says where the
+ * metrics are, with the port the system chose, before any record (none
+ * here: no broker); a value that is no ADDR:PORT is a usage error. */
+START_TEST(test_consume_metrics_line_first) {
+  kt_run_t r = RUN("consume", "-t", "t", "-b", "127.0.0.1:1", "-r",
+                   "http://127.0.0.1:1", "--timeout-ms", "500",
+                   "--metrics-listen", "127.0.0.1:0");
+  ck_assert_msg(r.status == 2, "exit %d: %s", r.status, r.err);
+  unsigned port = 0;
+  char rest[8] = "";
+  ck_assert_msg(sscanf(r.out, "metrics on http://127.0.0.1:%u/metrics%7c",
+                       &port, rest) == 2 &&
+                    port > 0 && strcmp(rest, "\n") == 0,
+                "%s", r.out);
+  kt_run_free(&r);
+  r = RUN("consume", "-t", "t", "-b", "127.0.0.1:1", "-r",
+          "http://127.0.0.1:1", "--metrics-listen", "nowhere");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "--metrics-listen wants ADDR:PORT");
+  ck_assert_str_eq(r.out, "");
+  kt_run_free(&r);
+}
+END_TEST
+
 /* Counts read as English: one record delivered is "1 record". */
 START_TEST(test_produce_counts_in_english) {
   kavro_mock_t *mock;
@@ -1435,6 +1459,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_produce_on_error_usage);
   tcase_add_test(tc, test_produce_long_line_continue);
   tcase_add_test(tc, test_consume_brokers_down_exit_status);
+  tcase_add_test(tc, test_consume_metrics_line_first);
   tcase_add_test(tc, test_mock_registry_basic_auth);
   tcase_add_test(tc, test_mock_registry_oauth);
   tcase_add_test(tc, test_mock_registry_auth_usage);

@@ -94,6 +94,7 @@ static const conf_case_t cases[] = {
     {"consumer.max.retries", "0", "0", "1001"},
     {"consumer.retry.backoff.ms", "5", "5", "0"},
     {"consumer.retry.backoff.max.ms", "50", "50", "300001"},
+    {"statistics.interval.ms", "60000", "60000", "-1"},
 };
 
 #define CASE_COUNT (sizeof(cases) / sizeof(cases[0]))

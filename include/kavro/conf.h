@@ -130,6 +130,29 @@ KAVRO_EXPORT void kavro_conf_set_bearer_token_cb(kavro_conf_t *conf,
                                                  void *opaque);
 
 /**
+ * Receives the statistics JSON document (doc/STATISTICS.md; the text of
+ * kavro_metrics_json()) every `statistics.interval.ms`: @p json is
+ * @p length bytes, NUL-terminated, borrowed for the call.  Called on a
+ * thread of the registry client that the configuration was given to,
+ * which starts it when both the interval and the callback are set and
+ * stops it (after any call under way returns) when the client is
+ * destroyed.  The metrics are process-wide, so one client with a callback
+ * is enough.
+ */
+typedef void (*kavro_stats_cb_t)(void *opaque, const char *json,
+                                 size_t length);
+
+/**
+ * Install the statistics callback, as librdkafka's
+ * rd_kafka_conf_set_stats_cb(), with an @p opaque pointer passed to every
+ * call (borrowed: it must outlive every client made from @p conf).  A NULL
+ * @p cb removes it.  Nothing is called unless `statistics.interval.ms` is
+ * above 0.
+ */
+KAVRO_EXPORT void kavro_conf_set_stats_cb(kavro_conf_t *conf,
+                                          kavro_stats_cb_t cb, void *opaque);
+
+/**
  * Hand over the Kafka client's SASL credentials for
  * `basic.auth.credentials.source` SASL_INHERIT: @p username and
  * @p password (both copied; the password may be NULL for an empty one) are

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "kafka_cli.h"
+#include "metrics_http.h"
 
 #define POLL_MS 200
 
@@ -26,6 +27,7 @@ static const char usage[] =
     "                     [--from-beginning] [--max-messages N]\n"
     "                     [--timeout-ms MS] [--group G] [--reader FILE]\n"
     "                     [--key-avro] [--dlq TOPIC] [-X K=V]...\n"
+    "                     [--metrics-listen ADDR:PORT]\n"
     "\n"
     "Print the records of TOPIC as JSON lines:\n"
     "  {\"topic\":..,\"partition\":..,\"offset\":..,\"timestamp\":..,\"key\":..,\n"
@@ -42,6 +44,10 @@ static const char usage[] =
     "      --key-avro          keys are Avro too (default: text)\n"
     "      --dlq TOPIC         send messages that can never be decoded to\n"
     "                          TOPIC (default: report and skip them)\n"
+    "      --metrics-listen ADDR:PORT  serve Prometheus metrics at\n"
+    "                          http://ADDR:PORT/metrics (0 = a free port);\n"
+    "                          the first line of output is then\n"
+    "                          'metrics on URL', before any record\n"
     "  -h, --help              show this help\n"
     "\n"
     "Exit status: 0 done, 1 some message could not be decoded and was not\n"
@@ -54,7 +60,8 @@ enum {
   OPT_GROUP,
   OPT_READER,
   OPT_KEY_AVRO,
-  OPT_DLQ
+  OPT_DLQ,
+  OPT_METRICS_LISTEN
 };
 
 static const struct option long_options[] = {
@@ -66,6 +73,7 @@ static const struct option long_options[] = {
     {"reader", required_argument, NULL, OPT_READER},
     {"key-avro", no_argument, NULL, OPT_KEY_AVRO},
     {"dlq", required_argument, NULL, OPT_DLQ},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -77,6 +85,8 @@ typedef struct options_s {
   const char *reader;
   bool key_avro;
   const char *dlq;
+  char metrics_address[CLI_ADDRESS_SIZE]; /* "": no metrics server */
+  unsigned metrics_port;
 } options_t;
 
 static volatile sig_atomic_t stop_requested;
@@ -110,6 +120,10 @@ static int parse_options(int argc, char **argv, kcli_t *k, options_t *o) {
     case OPT_READER: o->reader = optarg; break;
     case OPT_KEY_AVRO: o->key_avro = true; break;
     case OPT_DLQ: o->dlq = optarg; break;
+    case OPT_METRICS_LISTEN:
+      status = cli_parse_address("consume", "--metrics-listen", optarg,
+                                 o->metrics_address, &o->metrics_port);
+      break;
     case '?':
     case ':':
       return cli_usage_error("consume", "bad option '%s'", argv[optind - 1]);
@@ -345,6 +359,11 @@ static int run(int argc, char **argv) {
   int status = kcli_init(&k, "consume");
   if (status == CLI_EXIT_OK)
     status = parse_options(argc, argv, &k, &o);
+  cli_metrics_t *metrics = NULL;
+  if (status == CLI_EXIT_OK && o.metrics_address[0] &&
+      !(metrics = cli_metrics_start("consume", o.metrics_address,
+                                    o.metrics_port)))
+    status = CLI_EXIT_USAGE;
   if (status == CLI_EXIT_OK)
     status = setup(&k, &o, &rk, &dlq, &consumer);
   if (status == CLI_EXIT_OK) {
@@ -361,6 +380,7 @@ static int run(int argc, char **argv) {
     rd_kafka_destroy(rk);
   }
   kavro_kafka_dlq_destroy(dlq);
+  cli_metrics_stop(metrics);
   kcli_free(&k);
   return status == -2 ? CLI_EXIT_OK : cli_finish_output(status);
 }

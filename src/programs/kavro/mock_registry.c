@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "metrics_http.h"
 #include <kavro/mock.h>
 
 static const char usage[] =
@@ -31,6 +32,7 @@ static const char usage[] =
     "                            [--tls-client-ca FILE]]\n"
     "                           [--basic-auth USER:PASSWORD]\n"
     "                           [--oauth CLIENT_ID:SECRET[:LIFETIME]]\n"
+    "                           [--metrics-listen ADDR:PORT]\n"
     "\n"
     "Serve an in-memory Confluent Schema Registry over HTTP (or HTTPS) until\n"
     "SIGINT or SIGTERM.  The first line of output is 'listening on URL'.\n"
@@ -51,14 +53,20 @@ static const char usage[] =
     "                          (client credentials) issuing tokens valid\n"
     "                          LIFETIME seconds (1..86400, default 3600),\n"
     "                          and require one of them (else 401)\n"
+    "      --metrics-listen ADDR:PORT  serve Prometheus metrics at\n"
+    "                          http://ADDR:PORT/metrics (0 = a free port);\n"
+    "                          the second line of output is then\n"
+    "                          'metrics on URL'\n"
     "  -h, --help              show this help\n"
     "\n"
     "Exit status: 0 stopped by a signal, 2 usage error or the port or FILE\n"
     "could not be used.\n";
 
 typedef struct options_s {
-  char address[64];
+  char address[CLI_ADDRESS_SIZE];
   unsigned port;
+  char metrics_address[CLI_ADDRESS_SIZE]; /* "": no metrics server */
+  unsigned metrics_port;
   const char *data;
   const char *tls_cert;      /* NULL: plain HTTP */
   const char *tls_key;
@@ -74,7 +82,8 @@ enum {
   OPT_TLS_KEY,
   OPT_TLS_CLIENT_CA,
   OPT_BASIC_AUTH,
-  OPT_OAUTH
+  OPT_OAUTH,
+  OPT_METRICS_LISTEN
 };
 
 /* Default lifetime of the tokens --oauth issues, and the longest the
@@ -85,23 +94,6 @@ enum {
 static void options_free(options_t *o) {
   free(o->oauth_client_id);
   free(o->oauth_secret);
-}
-
-static int parse_listen(const char *arg, options_t *o) {
-  const char *colon = strrchr(arg, ':');
-  char *end;
-  errno = 0;
-  unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-  if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof(o->address) ||
-      !colon[1] || *end || errno || port > 65535)
-    return cli_usage_error("mock-registry",
-                           "--listen wants ADDR:PORT (e.g. 127.0.0.1:8081), "
-                           "not '%s'",
-                           arg);
-  memcpy(o->address, arg, (size_t)(colon - arg));
-  o->address[colon - arg] = '\0';
-  o->port = (unsigned)port;
-  return CLI_EXIT_OK;
 }
 
 /* The messages below never quote the value: it holds a secret. */
@@ -162,6 +154,7 @@ static int parse_options(int argc, char **argv, options_t *o) {
       {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
       {"basic-auth", required_argument, NULL, OPT_BASIC_AUTH},
       {"oauth", required_argument, NULL, OPT_OAUTH},
+      {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -174,7 +167,8 @@ static int parse_options(int argc, char **argv, options_t *o) {
       fputs(usage, stdout);
       return cli_finish_output(CLI_EXIT_OK);
     } else if (opt == 'l') {
-      status = parse_listen(optarg, o);
+      status = cli_parse_address("mock-registry", "--listen", optarg,
+                                 o->address, &o->port);
     } else if (opt == 'd') {
       o->data = optarg;
     } else if (opt == OPT_TLS_CERT) {
@@ -187,6 +181,9 @@ static int parse_options(int argc, char **argv, options_t *o) {
       status = parse_basic_auth(optarg, o);
     } else if (opt == OPT_OAUTH) {
       status = parse_oauth(optarg, o);
+    } else if (opt == OPT_METRICS_LISTEN) {
+      status = cli_parse_address("mock-registry", "--metrics-listen", optarg,
+                                 o->metrics_address, &o->metrics_port);
     } else {
       /* Up to an '=' only: a mistyped --basic-auth=USER:PASSWORD must
        * not print the password. */
@@ -237,7 +234,8 @@ static kavro_err_t require_auth(kavro_mock_t *mock, const options_t *o,
   return KAVRO_OK;
 }
 
-static int start(kavro_mock_t *mock, const options_t *o) {
+static int start(kavro_mock_t *mock, const options_t *o,
+                 cli_metrics_t **metricsp) {
   kavro_error_t error;
   if (o->data && kavro_mock_persist(mock, o->data, &error) != KAVRO_OK) {
     report("cannot keep the registry in its file", &error);
@@ -257,6 +255,11 @@ static int start(kavro_mock_t *mock, const options_t *o) {
     return CLI_EXIT_USAGE;
   }
   printf("listening on %s\n", kavro_mock_url(mock));
+  fflush(stdout);
+  if (o->metrics_address[0] &&
+      !(*metricsp = cli_metrics_start("mock-registry", o->metrics_address,
+                                      o->metrics_port)))
+    return CLI_EXIT_USAGE;
   return cli_finish_output(CLI_EXIT_OK);
 }
 
@@ -281,9 +284,11 @@ static int run(int argc, char **argv) {
     options_free(&o);
     return CLI_EXIT_USAGE;
   }
-  status = start(mock, &o);
+  cli_metrics_t *metrics = NULL;
+  status = start(mock, &o, &metrics);
   if (status == CLI_EXIT_OK)
     wait_for_signal(&signals);
+  cli_metrics_stop(metrics);
   kavro_mock_destroy(mock);
   options_free(&o);
   return status;
