@@ -457,6 +457,7 @@ struct kavro_kafka_consumer_s {
   kv_retry_t *retries;   /* messages tried again, one per partition */
   size_t retry_count;
   uint64_t counts[KV_COUNT_KINDS];
+  kv_kafka_metrics_t *metrics; /* processing time, retries per topic */
 };
 
 /* ---- registry credentials ---------------------------------------------- */
@@ -608,6 +609,7 @@ kavro_kafka_consumer_t *kavro_kafka_consumer_new(
   c->registry = registry;
   c->dlq = dlq;
   c->flags = flags;
+  c->metrics = kv_kafka_metrics_new();
   c->keys = kavro_deserializer_new(registry, conf, limits, error);
   c->values = c->keys ? kavro_deserializer_new(registry, conf, limits, error)
                       : NULL;
@@ -633,6 +635,7 @@ void kavro_kafka_consumer_destroy(kavro_kafka_consumer_t *consumer) {
   free(consumer->types);
   kavro_typed_deserializer_destroy(consumer->typed);
   kavro_arena_destroy(consumer->arena);
+  kv_kafka_metrics_destroy(consumer->metrics);
   free(consumer);
 }
 
@@ -1061,6 +1064,7 @@ static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
   if (err != KAVRO_OK)
     return undecodable(c, m, false, &out->value, err, error, out);
   out->message = m;
+  kv_kafka_metrics_handed(c->metrics, m);
   return KAVRO_OK;
 }
 
@@ -1127,6 +1131,7 @@ kavro_err_t kavro_kafka_consumer_done(kavro_kafka_consumer_t *consumer,
                         "done needs a consumer and what it polled");
   if (!polled->message)
     return KAVRO_OK;
+  kv_kafka_metrics_finished(consumer->metrics, polled->message);
   kavro_err_t err = store_offset(polled->message, error);
   retry_finish(consumer, polled->message);
   rd_kafka_message_destroy(polled->message);
@@ -1149,12 +1154,14 @@ kavro_err_t kavro_kafka_consumer_fail(kavro_kafka_consumer_t *consumer,
                         "permanent (dead-letter), not %s",
                         kavro_error_class_name(cls));
   rd_kafka_message_t *m = polled->message;
+  kv_kafka_metrics_finished(consumer->metrics, m);
   kv_retry_t *r = retry_entry(consumer, m);
   if (!r)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   int tries = ++r->handler_failures;
   if (cls == KAVRO_ERROR_CLASS_TRANSIENT && tries <= consumer->max_retries) {
     consumer->counts[KAVRO_KAFKA_COUNT_HANDLER_RETRIES]++;
+    kv_kafka_metrics_retried(consumer->metrics, m);
     polled_clear(polled);
     if (!retry_hold(consumer, r, m, KV_RETRY_DELIVER))
       return kv_error_set(error, KAVRO_ERR_INVALID_ARG,

@@ -16,6 +16,7 @@
 #include "kavro/kafka.h"
 
 #include "common_error_int.h"
+#include "kafka_int.h"
 
 /* How long one poll waits for the acknowledgement of a forward. */
 #define KV_DLQ_POLL_MS 100
@@ -162,6 +163,14 @@ static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m,
   return h;
 }
 
+/* The reason label of kavro_dlq_forwards_total: the decoding error's name,
+ * or what the handler's failure was (a refusal, or its tries spent). */
+static const char *dlq_reason(const kv_dlq_why_t *why) {
+  if (why->part)
+    return kavro_err2name(why->cause->code);
+  return why->cause->code == KAVRO_ERR_RULE ? "HANDLER" : "HANDLER_RETRIES";
+}
+
 /* Poll until the delivery report of @ack arrives or @timeout_ms pass. */
 static void wait_ack(rd_kafka_t *rk, const kv_dlq_ack_t *ack, int timeout_ms) {
   for (int waited = 0; !ack->done && waited < timeout_ms;
@@ -206,6 +215,7 @@ static kavro_err_t forward(kavro_kafka_dlq_t *dlq,
                         "dead-letter topic %s: %s", dlq->topic,
                         rd_kafka_err2str(ack.err));
   dlq->count++;
+  kv_kafka_metrics_forwarded(message, dlq_reason(why));
   return KAVRO_OK;
 }
 

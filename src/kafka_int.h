@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include <librdkafka/rdkafka.h>
+
 /* Jitter of a backoff, in percent either side (librdkafka's, KIP-580). */
 #define KV_KAFKA_JITTER_PERCENT 20
 
@@ -20,5 +22,30 @@
  */
 int64_t kv_kafka_backoff_ms(int64_t base_ms, int64_t max_ms, unsigned failures,
                             uint32_t random);
+
+/* ---- metrics (kafka_metrics.c) ----------------------------------------- */
+
+/* A consumer helper's series per topic and the messages it is timing.
+ * One thread at a time, as the helper. */
+typedef struct kv_kafka_metrics_s kv_kafka_metrics_t;
+
+/* NULL without memory (then nothing is counted: every call takes NULL). */
+kv_kafka_metrics_t *kv_kafka_metrics_new(void);
+void kv_kafka_metrics_destroy(kv_kafka_metrics_t *km);
+/* @message is handed to the application now. */
+void kv_kafka_metrics_handed(kv_kafka_metrics_t *km,
+                             const rd_kafka_message_t *message);
+/* The application is done with @message (or failed it): the time since
+ * it was handed out goes to kavro_processing_duration_seconds. */
+void kv_kafka_metrics_finished(kv_kafka_metrics_t *km,
+                               const rd_kafka_message_t *message);
+/* @message will be handed out again after a transient handler failure. */
+void kv_kafka_metrics_retried(kv_kafka_metrics_t *km,
+                              const rd_kafka_message_t *message);
+/* @message was forwarded to a dead-letter topic (and acknowledged) for
+ * @reason: an error's name (kavro_err2name()), or HANDLER / HANDLER_RETRIES
+ * for a handler's failure.  Takes the metrics' lock: a forward's path. */
+void kv_kafka_metrics_forwarded(const rd_kafka_message_t *message,
+                                const char *reason);
 
 #endif /* KAVRO_KAFKA_INT_H */

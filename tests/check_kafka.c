@@ -23,6 +23,7 @@
 #include "kavro/mock.h"
 #include <librdkafka/rdkafka_mock.h>
 
+#include "common_metrics_int.h"
 #include "kafka_int.h" /* the backoff, a pure function */
 
 /* Typed records from `kavro gen` of tests/gen/evolution_v1.avsc and
@@ -911,6 +912,13 @@ static void check_handler_letter(rd_kafka_message_t *m, int rank, void *arg) {
  *    the third time, never dead-lettered.
  * Each partition's later reading comes only after, none is skipped, and
  * every offset is committed. */
+/* A series of the kafka part's metrics, now (one label: @reason NULL). */
+static double metric_now(kv_metric_id_t id, const char *topic,
+                         const char *reason) {
+  return kavro_metric_value(reason ? kv_metric(id, topic, reason)
+                                   : kv_metric(id, topic));
+}
+
 START_TEST(test_handler_failures) {
   env_t env;
   env_init(&env);
@@ -918,6 +926,11 @@ START_TEST(test_handler_failures) {
   kavro_conf_t *conf = policy_conf("2", "1", "4");
   rd_kafka_t *rk;
   kavro_kafka_consumer_t *consumer = retry_setup(&env, 3, 3, conf, dlq, &rk);
+  const double metrics_before[] = {
+      metric_now(KV_M_HANDLER_RETRIES, "retry", NULL),
+      metric_now(KV_M_DLQ_FORWARDS, "retry", "HANDLER"),
+      metric_now(KV_M_DLQ_FORWARDS, "retry", "HANDLER_RETRIES"),
+      metric_now(KV_M_PROCESSING_DURATION, "retry", NULL)};
   const plan_t plans[] = {{1, KAVRO_ERROR_CLASS_TRANSIENT, -1},
                           {11, KAVRO_ERROR_CLASS_PERMANENT, -1},
                           {21, KAVRO_ERROR_CLASS_TRANSIENT, 2}};
@@ -933,6 +946,16 @@ START_TEST(test_handler_failures) {
   ck_assert_uint_eq(kavro_kafka_dlq_count(dlq), 2);
   for (int p = 0; p < 3; p++)
     ck_assert_int_eq(committed(rk, "retry", p), 3);
+  /* The same in the process' metrics (deltas: the suite may run in one
+   * process): 13 hand-outs, each done or failed, timed. */
+  ck_assert_double_eq(metric_now(KV_M_HANDLER_RETRIES, "retry", NULL) -
+                          metrics_before[0], 4);
+  ck_assert_double_eq(metric_now(KV_M_DLQ_FORWARDS, "retry", "HANDLER") -
+                          metrics_before[1], 1);
+  ck_assert_double_eq(metric_now(KV_M_DLQ_FORWARDS, "retry",
+                                 "HANDLER_RETRIES") - metrics_before[2], 1);
+  ck_assert_double_eq(metric_now(KV_M_PROCESSING_DURATION, "retry", NULL) -
+                          metrics_before[3], 13);
   kavro_kafka_consumer_destroy(consumer);
   consumer_close(rk);
   kavro_kafka_dlq_destroy(dlq);

@@ -107,7 +107,9 @@ KAVRO_EXPORT double kavro_metric_value(const kavro_metric_t *metric);
  * consumer helper (or the application's own loop) handed it out to the
  * moment it was done, observed with kavro_metric_observe().  The seed
  * dashboard's p95/p99 panel reads it.  The kafka part's consumer helper
- * will feed it; an application with a loop of its own feeds it itself.
+ * (kavro_kafka_consumer_poll() to kavro_kafka_consumer_done() or
+ * kavro_kafka_consumer_fail()) feeds it; an application with a loop of its
+ * own feeds it itself.
  * NULL (and @p error set) as for kavro_metrics_series().
  */
 KAVRO_EXPORT kavro_metric_t *kavro_metrics_processing(const char *topic,
