@@ -4,7 +4,10 @@
 # literally from the seed catalog is invalid, run the field-service events
 # through Kafka (an embedded librdkafka mock cluster) and a Schema Registry
 # (kavro's mock, over HTTP), then let `kavro produce` and sr-compat refuse a
-# breaking change to ServiceOrderCreated while sr-compat accepts a safe one.
+# breaking change to ServiceOrderCreated while sr-compat accepts a safe one;
+# last, operate it: `kavro mock-cluster` shared by the programs, poison
+# messages dead-lettered by `kavro consume --dlq` (its /metrics scraped),
+# `kavro dlq inspect`, the fix, `kavro dlq replay` and the orders read once.
 #
 # Where it installs: into PREFIX, /usr/local unless KAVRO_DEMO_PREFIX names
 # another (the README runs the demo as root: system-wide).  PREFIX/bin gets
@@ -47,6 +50,23 @@ case $prefix in
 esac
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# The line of FILE that starts with PREFIX, without it, once a background
+# program has written it (up to 10 s).
+first_line() {  # file, prefix
+  for _ in $(seq 100); do
+    line=$(sed -n "s/^$2//p" "$1" | head -n 1)
+    [ -n "$line" ] && { echo "$line"; return 0; }
+    sleep 0.1
+  done
+  echo "demo: no '$2' line in $1" >&2
+  return 1
+}
+
+# GET URL, with the Python the setup installed (no curl needed).
+http_get() {
+  python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"
+}
 
 # One line saying what is being done; the command's output in the log,
 # and its last lines on stderr when it fails.
@@ -144,8 +164,12 @@ say "kavro fingerprint (rabin, sha256)"
 
 work=$(mktemp -d)
 registry_pid=
+orders_registry_pid=
+cluster_pid=
 cleanup() {
-  [ -z "$registry_pid" ] || kill "$registry_pid" 2>/dev/null || true
+  for pid in $registry_pid $orders_registry_pid $cluster_pid; do
+    kill "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -170,12 +194,7 @@ fi
 say "an embedded Schema Registry: kavro mock-registry on loopback"
 "$kavro" mock-registry --listen 127.0.0.1:0 > "$work/registry.out" &
 registry_pid=$!
-for _ in $(seq 50); do
-  [ -s "$work/registry.out" ] && break
-  sleep 0.1
-done
-registry=$(sed -n 's/^listening on //p' "$work/registry.out")
-[ -n "$registry" ] || { echo "the mock registry did not start" >&2; exit 1; }
+registry=$(first_line "$work/registry.out" "listening on ")
 echo "SCHEMA_REGISTRY_URL=$registry"
 
 say "the catalog through Kafka: register, produce 3 topics, consume them all"
@@ -213,6 +232,62 @@ echo "refused, as it must be (exit 1)"
 
 say "the same refusal as GitHub Actions annotations"
 "$srcompat" check --format github --against "$order" "$work/ServiceOrderCreated.breaking.avsc" || true
+
+say "an embedded Kafka that other processes share: kavro mock-cluster"
+"$kavro" mock-cluster > "$work/cluster.out" &
+cluster_pid=$!
+bootstrap=$(first_line "$work/cluster.out" "bootstrap ")
+echo "bootstrap $bootstrap"
+
+say "poison: orders produced with a registry the consumers do not read"
+topic=projects.service_order.created
+for n in 1 2 3; do
+  echo '{"event_id": "00000000-0000-4000-8000-00000000000'$n'", "event_timestamp": 1700000000000, "service_order_id": "SO-00000'$n'", "project_id": "PRJ-1", "service_type": "installation", "country_code": "FR", "bu_code": "BU1", "estimated_duration_min": 60, "requires_confirmation_tv": false, "depends_on_order_id": null}'
+done > "$work/orders.jsonl"
+# mock://staging: a registry inside the producer, which the consumers'
+# registry (below, empty) has never heard of.
+"$kavro" produce -b "$bootstrap" -r mock://staging -t "$topic" \
+  --key-field service_order_id --schema "$order" < "$work/orders.jsonl"
+
+"$kavro" mock-registry --listen 127.0.0.1:0 > "$work/orders-registry.out" &
+orders_registry_pid=$!
+orders_registry=$(first_line "$work/orders-registry.out" "listening on ")
+
+say "kavro consume --dlq: what can never be decoded goes to the DLQ (and /metrics)"
+# --timeout-ms 5000: joining the group takes the mock cluster 3 s.
+# session.timeout.ms: the librdkafka mock cluster lets the group's next
+# consumer in once the last one's session has expired.
+"$kavro" consume -b "$bootstrap" -r "$orders_registry" -t "$topic" \
+  --from-beginning --group orders-app --dlq orders.dlq --timeout-ms 5000 \
+  -X session.timeout.ms=6000 --metrics-listen 127.0.0.1:0 \
+  > "$work/consume.out" 2> "$work/consume.err" &
+consume_pid=$!
+metrics=$(first_line "$work/consume.out" "metrics on ")
+echo "metrics on $metrics"
+for _ in $(seq 100); do
+  http_get "$metrics" > "$work/metrics.txt" || { cat "$work/consume.err" >&2; exit 1; }
+  grep -q '^kavro_dlq_forwards_total{.*} 3$' "$work/metrics.txt" && break
+  sleep 0.1
+done
+echo "the key lines of $metrics:"
+grep -E '^kavro_(deserialized_messages_total|serde_errors_total|dlq_forwards_total)' \
+  "$work/metrics.txt" | sed 's/^/  /'
+wait "$consume_pid" || { cat "$work/consume.err" >&2; exit 1; }
+tail -n 1 "$work/consume.err"
+
+say "kavro dlq inspect: where each message came from, and why it failed"
+"$kavro" dlq inspect -b "$bootstrap" -t orders.dlq --timeout-ms 2000
+
+say "the fix (the schema registered where the consumers look), then kavro dlq replay"
+"$srcompat" register --registry "$orders_registry" --topic "$topic" "$order"
+"$kavro" dlq replay -b "$bootstrap" -t orders.dlq --timeout-ms 2000
+echo "(again: nothing is sent twice)"
+"$kavro" dlq replay -b "$bootstrap" -t orders.dlq --timeout-ms 2000
+
+say "the consumers read the replayed orders, each once"
+"$kavro" consume -b "$bootstrap" -r "$orders_registry" -t "$topic" \
+  --group orders-app --timeout-ms 5000 -X session.timeout.ms=6000 |
+  sed 's/"value":{.*"service_order_id": *"\([^"]*\)".*/"value":{... "service_order_id": "\1" ...}}/'
 
 say "demo finished: kavro is installed in $root$prefix"
 echo "The README's Guide works from here: kavro --help, sr-compat --help,"
