@@ -21,7 +21,7 @@
 # Build trees go under build/ so the source tree stays clean.  The last
 # line counts the Check tests of steps 2, 4 and 5: "N passed, N failed".
 # KAVRO_TEST_QUICK=1 stops after step 2.  About 28 minutes on an idle
-# 2-core machine (30 with the packages step), longer on a loaded one.
+# 2-core machine (29 with the packages step), longer on a loaded one.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
