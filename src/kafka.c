@@ -772,9 +772,7 @@ int64_t kv_kafka_backoff_ms(int64_t base_ms, int64_t max_ms, unsigned failures,
 }
 
 static int64_t monotonic_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return kv_kafka_monotonic_ns() / 1000000;
 }
 
 static uint32_t next_random(kavro_kafka_consumer_t *c) {

@@ -6,8 +6,17 @@
 #define KAVRO_KAFKA_INT_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
+
+/* The monotonic clock in nanoseconds: the policy's waits and the metrics'
+ * processing times read the same clock. */
+static inline int64_t kv_kafka_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* Jitter of a backoff, in percent either side (librdkafka's, KIP-580). */
 #define KV_KAFKA_JITTER_PERCENT 20

@@ -13,7 +13,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kavro.h"
 #include "kavro/kafka.h"
@@ -46,12 +45,6 @@ struct kv_kafka_metrics_s {
   kv_handed_t handed[KV_KAFKA_HANDED];
   unsigned next_handed;
 };
-
-static int64_t monotonic_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 kv_kafka_metrics_t *kv_kafka_metrics_new(void) {
   return calloc(1, sizeof(kv_kafka_metrics_t));
@@ -112,7 +105,7 @@ void kv_kafka_metrics_handed(kv_kafka_metrics_t *km,
   kv_handed_t *h = &km->handed[km->next_handed++ % KV_KAFKA_HANDED];
   h->message = message;
   h->processing = t->processing;
-  h->ns = monotonic_ns();
+  h->ns = kv_kafka_monotonic_ns();
 }
 
 void kv_kafka_metrics_finished(kv_kafka_metrics_t *km,
@@ -124,7 +117,7 @@ void kv_kafka_metrics_finished(kv_kafka_metrics_t *km,
     if (h->message != message)
       continue;
     kavro_metric_observe(h->processing,
-                         (double)(monotonic_ns() - h->ns) / 1e9);
+                         (double)(kv_kafka_monotonic_ns() - h->ns) / 1e9);
     h->message = NULL;
     return;
   }
