@@ -8,8 +8,8 @@
  * read without the lock, so counting never waits for a scrape.
  *
  * Counters are striped (common_metrics_int.h) because the serializer of
- * every producing thread adds to its topic's counters: one cache line per
- * thread group rather than one for all.  Histograms count each
+ * every producing thread adds to its topic's counters: a cache line per
+ * thread, written without a locked instruction, rather than one for all.  Histograms count each
  * observation in one bucket (not cumulated: one atomic add), cumulated
  * when read; their count is the sum of the buckets, so a reader never
  * sees a count that disagrees with the +Inf bucket.  Sums and gauges are
@@ -175,14 +175,64 @@ static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 
 _Thread_local unsigned kv_metric_stripe_tls
     __attribute__((tls_model("initial-exec")));
-static atomic_uint next_stripe;
+
+/* Bit i set: owned stripe i is some live thread's. */
+static atomic_uint owned_stripes;
+/* Gives the thread's stripe back when it ends (its value: 1 + index). */
+static pthread_key_t stripe_key;
+static pthread_once_t stripe_key_once = PTHREAD_ONCE_INIT;
+static bool stripe_key_made;
+
+#define SHARED_STRIPE (KV_METRIC_STRIPES - 1)
+
+static void stripe_release(void *value) {
+  unsigned index = (unsigned)(uintptr_t)value - 1;
+  /* Counts made after this (other destructors) go to the shared stripe. */
+  kv_metric_stripe_tls = SHARED_STRIPE + 1;
+  /* Release: the next owner's plain adds start from our last value. */
+  atomic_fetch_and_explicit(&owned_stripes, ~(1u << index),
+                            memory_order_release);
+}
+
+static void stripe_key_make(void) {
+  stripe_key_made = pthread_key_create(&stripe_key, stripe_release) == 0;
+}
+
+/* A program that unloads the library must not have threads calling
+ * stripe_release() into unmapped code when they end. */
+__attribute__((destructor)) static void stripe_key_delete(void) {
+  if (stripe_key_made)
+    pthread_key_delete(stripe_key);
+}
+
+/* Claim a free owned stripe: its index, or SHARED_STRIPE when all are
+ * taken. */
+static unsigned stripe_claim(void) {
+  unsigned taken = atomic_load_explicit(&owned_stripes, memory_order_relaxed);
+  for (;;) {
+    unsigned index = 0;
+    while (index < KV_METRIC_OWNED_STRIPES && (taken & (1u << index)))
+      index++;
+    if (index == KV_METRIC_OWNED_STRIPES)
+      return SHARED_STRIPE;
+    if (atomic_compare_exchange_weak_explicit(
+            &owned_stripes, &taken, taken | (1u << index),
+            memory_order_acquire, memory_order_relaxed))
+      return index;
+  }
+}
 
 unsigned kv_metric_stripe_slow(void) {
-  kv_metric_stripe_tls =
-      atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) %
-          KV_METRIC_STRIPES +
-      1;
-  return kv_metric_stripe_tls;
+  unsigned index = SHARED_STRIPE;
+  pthread_once(&stripe_key_once, stripe_key_make);
+  /* Without the key the stripe could not be given back: share. */
+  if (stripe_key_made && (index = stripe_claim()) != SHARED_STRIPE &&
+      pthread_setspecific(stripe_key, (void *)(uintptr_t)(index + 1)) != 0) {
+    atomic_fetch_and_explicit(&owned_stripes, ~(1u << index),
+                              memory_order_relaxed);
+    index = SHARED_STRIPE;
+  }
+  return kv_metric_stripe_tls = index + 1;
 }
 
 /* ---- doubles kept as bits --------------------------------------------------- */

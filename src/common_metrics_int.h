@@ -7,8 +7,8 @@
  * one list to follow.  A part resolves a series with kv_metric() on its
  * cold path (a topic, an endpoint, a cache met for the first time), keeps
  * the pointer, and counts through it with kv_metric_inc()/kv_metric_add():
- * relaxed atomic adds on this thread's stripe of the counter, so threads
- * counting into one series do not fight over one cache line.
+ * adds to the stripe of the counter this thread owns, so threads counting
+ * into one series neither fight over one cache line nor lock the bus.
  */
 #ifndef KAVRO_METRICS_INT_H
 #define KAVRO_METRICS_INT_H
@@ -42,9 +42,14 @@ typedef enum kv_metric_id_e {
   KV_M_COUNT
 } kv_metric_id_t;
 
-/* Counters are striped: each thread adds to one of these, on a cache line
- * of its own; a read sums them. */
-#define KV_METRIC_STRIPES 8
+/* Counters are striped.  A thread claims a stripe of its own at its first
+ * count and gives it back when it ends; while it owns it no other thread
+ * writes there, so a count is a plain load and store (no locked
+ * instruction: the serializer's warm path counts twice per message).
+ * Threads beyond KV_METRIC_OWNED_STRIPES alive at once share the last
+ * stripe, with atomic adds.  A read sums them all. */
+#define KV_METRIC_OWNED_STRIPES 8
+#define KV_METRIC_STRIPES (KV_METRIC_OWNED_STRIPES + 1)
 
 typedef struct kv_stripe_s {
   atomic_uint_fast64_t n;
@@ -58,7 +63,8 @@ typedef struct kv_metric_head_s {
   kv_stripe_t *stripes; /* counters: KV_METRIC_STRIPES, 64-byte aligned */
 } kv_metric_head_t;
 
-/* This thread's stripe, assigned round-robin at its first count. */
+/* This thread's stripe, claimed at its first count (1 + its index; 0
+ * before the first count). */
 unsigned kv_metric_stripe_slow(void);
 extern _Thread_local unsigned kv_metric_stripe_tls
     __attribute__((tls_model("initial-exec")));
@@ -75,11 +81,19 @@ static inline kv_stripe_t *kv_metric_stripes(kavro_metric_t *metric) {
   return metric ? ((const kv_metric_head_t *)metric)->stripes : NULL;
 }
 
-/* Add @n to stripe @s of @stripes (NULL: nothing). */
+/* Add @n to stripe @s of @stripes (NULL: nothing); @s is the calling
+ * thread's kv_metric_stripe(). */
 static inline void kv_stripes_add(kv_stripe_t *stripes, unsigned s,
                                   uint64_t n) {
-  if (stripes)
-    atomic_fetch_add_explicit(&stripes[s].n, n, memory_order_relaxed);
+  if (!stripes)
+    return;
+  atomic_uint_fast64_t *cell = &stripes[s].n;
+  if (s < KV_METRIC_OWNED_STRIPES) /* ours alone: readers see whole values */
+    atomic_store_explicit(
+        cell, atomic_load_explicit(cell, memory_order_relaxed) + n,
+        memory_order_relaxed);
+  else
+    atomic_fetch_add_explicit(cell, n, memory_order_relaxed);
 }
 
 static inline void kv_metric_add(kavro_metric_t *metric, uint64_t n) {
