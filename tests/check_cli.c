@@ -882,6 +882,54 @@ START_TEST(test_schema_id_in_header) {
 }
 END_TEST
 
+/* --context puts the subject in a schema context, with ids of its own:
+ * what encode writes there, decode reads there and nowhere else. */
+START_TEST(test_context_option) {
+  kavro_mock_t *mock;
+  ck_assert_int_eq(kavro_mock_new(NULL, &mock, NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(mock, NULL, 0, NULL), KAVRO_OK);
+  const char *url = kavro_mock_url(mock);
+  const char *rec = WRITE_BYTES("rec.avsc", rec_avsc);
+  const char *other = WRITE_BYTES(
+      "other.avsc", "{\"type\": \"record\", \"name\": \"O\", \"fields\": "
+                    "[{\"name\": \"s\", \"type\": \"string\"}]}");
+  /* Id 1 in the default context is rec; in .orders it is other. */
+  kt_run_t r = RUN("encode", "--registry", url, "--topic", "t", "--schema",
+                   rec, "--hex", WRITE_BYTES("n.in", "{\"n\": 1}\n"));
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_str_eq(r.out, "000000000102\n");
+  kt_run_free(&r);
+  r = RUN("encode", "--registry", url, "--topic", "t", "--context",
+          ".orders", "--schema", other, "--hex",
+          WRITE_BYTES("s.in", "{\"s\": \"x\"}\n"));
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_str_eq(r.out, "00000000010278\n");
+  const char *frames = write_bytes("ctx.hex", r.out, strlen(r.out));
+  kt_run_free(&r);
+  r = RUN("decode", "--registry", url, "--hex", "--topic", "t", "--context",
+          "orders", frames);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_str_eq(r.out, "{\"s\": \"x\"}\n");
+  kt_run_free(&r);
+  /* Read in the default context, id 1 is rec: the frame does not fit. */
+  r = RUN("decode", "--registry", url, "--hex", "--topic", "t", frames);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_str_eq(r.out, "");
+  kt_run_free(&r);
+  r = RUN("decode", "--registry", url, "--hex", "--context", "orders",
+          frames);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "--context needs --topic");
+  kt_run_free(&r);
+  r = RUN("encode", "--schema", rec, "--context", "orders",
+          WRITE_BYTES("n.in", "{\"n\": 1}\n"));
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_contains(r.err, "need --registry");
+  kt_run_free(&r);
+  kavro_mock_destroy(mock);
+}
+END_TEST
+
 /* -X takes any kavro property in encode, decode, produce and consume; an
  * unknown key or a bad value is a usage error naming the key. */
 START_TEST(test_setting_errors_name_the_key) {
@@ -1448,6 +1496,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_hex_empty_line_is_a_datum);
   tcase_add_test(tc, test_registry_fault_exit_status);
   tcase_add_test(tc, test_schema_id_in_header);
+  tcase_add_test(tc, test_context_option);
   tcase_add_test(tc, test_rules_refuse_datum);
   tcase_add_test(tc, test_produce_rule_dlq);
   tcase_add_test(tc, test_setting_errors_name_the_key);

@@ -183,6 +183,11 @@ void cli_refs_free(cli_refs_t *refs);
 
 /* ---- message input and output (encode, decode: serde_io.c) ---------- */
 
+/* The context callback of --context (kavro_context_name_cb_t): @opaque,
+ * the context as given, for every topic. */
+kavro_err_t cli_fixed_context(void *opaque, const char *topic, char *context,
+                              size_t size, kavro_error_t *error);
+
 /* Bounds on what the message subcommands read: one line, a whole input. */
 #define CLI_MAX_LINE (64u * 1024u * 1024u)
 #define CLI_MAX_INPUT (256u * 1024u * 1024u)

@@ -37,6 +37,9 @@ static const char usage[] =
     "                         --registry, or HEADERHEX PAYLOADHEX\n"
     "      --registry URL     Schema Registry to find writer schemas in\n"
     "      --topic TOPIC      the topic (for use.latest.version)\n"
+    "      --context NAME     with --topic: the topic's subjects are in\n"
+    "                         schema context NAME (.ctx), where the\n"
+    "                         writers' ids are looked up\n"
     "      --key              the messages are keys\n"
     "  -X KEY=VALUE           a registry or deserializer setting, e.g.\n"
     "                         use.latest.version=true (repeatable)\n"
@@ -46,7 +49,14 @@ static const char usage[] =
     "message names the line, or the byte offset in binary input) or the\n"
     "reader cannot read the writer, 2 usage, I/O or registry error.\n";
 
-enum { OPT_READER = 256, OPT_REFERENCES, OPT_REGISTRY, OPT_TOPIC, OPT_KEY };
+enum {
+  OPT_READER = 256,
+  OPT_REFERENCES,
+  OPT_REGISTRY,
+  OPT_TOPIC,
+  OPT_CONTEXT,
+  OPT_KEY
+};
 
 static const struct option options[] = {
     {"writer", required_argument, NULL, 'w'},
@@ -55,6 +65,7 @@ static const struct option options[] = {
     {"hex", no_argument, NULL, 'x'},
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"topic", required_argument, NULL, OPT_TOPIC},
+    {"context", required_argument, NULL, OPT_CONTEXT},
     {"key", no_argument, NULL, OPT_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -67,6 +78,7 @@ typedef struct decode_s {
   bool hex;
   const char *registry_url;
   const char *topic;
+  const char *context; /* --context, NULL: the default context */
   bool is_key;
   kavro_conf_t *conf; /* -X settings, until the client takes them */
   size_t setting_count;
@@ -109,6 +121,9 @@ static int parse_args(decode_t *d, int argc, char **argv) {
     case OPT_TOPIC:
       d->topic = optarg;
       break;
+    case OPT_CONTEXT:
+      d->context = optarg;
+      break;
     case OPT_KEY:
       d->is_key = true;
       break;
@@ -139,6 +154,8 @@ static int parse_args(decode_t *d, int argc, char **argv) {
     return cli_usage_error("decode", "give --writer FILE or --registry URL");
   if (!d->registry_url && (d->topic || d->is_key || d->setting_count))
     return cli_usage_error("decode", "--topic, --key and -X need --registry");
+  if (d->context && !d->topic)
+    return cli_usage_error("decode", "--context needs --topic");
   if (argc - optind > 1)
     return cli_usage_error("decode", "one INPUT at most");
   d->input = optind < argc ? argv[optind] : NULL;
@@ -199,6 +216,9 @@ static int open_registry(decode_t *d) {
   }
   if (d->reader)
     kavro_deserializer_set_reader(d->deserializer, d->is_key, d->reader);
+  if (d->context)
+    kavro_deserializer_set_context_name_cb(d->deserializer, cli_fixed_context,
+                                           (void *)d->context);
   return CLI_EXIT_OK;
 }
 

@@ -36,6 +36,8 @@ static const char usage[] =
     "                         configured strategy (TopicNameStrategy:\n"
     "                         TOPIC-value)\n"
     "      --key              with --topic: the datums are keys\n"
+    "      --context NAME     put the subject in schema context NAME\n"
+    "                         (.ctx), where its ids live\n"
     "      --schema-id-format prefix|header\n"
     "                         where the schema id goes (with --registry):\n"
     "                         before the body (default), or in a header\n"
@@ -54,6 +56,7 @@ enum {
   OPT_REGISTRY,
   OPT_SUBJECT,
   OPT_TOPIC,
+  OPT_CONTEXT,
   OPT_KEY,
   OPT_ID_FORMAT
 };
@@ -65,6 +68,7 @@ static const struct option options[] = {
     {"registry", required_argument, NULL, OPT_REGISTRY},
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"topic", required_argument, NULL, OPT_TOPIC},
+    {"context", required_argument, NULL, OPT_CONTEXT},
     {"key", no_argument, NULL, OPT_KEY},
     {"schema-id-format", required_argument, NULL, OPT_ID_FORMAT},
     {"help", no_argument, NULL, 'h'},
@@ -78,6 +82,7 @@ typedef struct encode_s {
   const char *registry_url;
   const char *subject;
   const char *topic;
+  const char *context;    /* --context, NULL: the default context */
   bool is_key;
   const char *id_format;  /* --schema-id-format, NULL: not given */
   kavro_conf_t *conf;     /* -X settings, until the client takes them */
@@ -145,6 +150,9 @@ static int parse_args(encode_t *e, int argc, char **argv) {
     case OPT_TOPIC:
       e->topic = optarg;
       break;
+    case OPT_CONTEXT:
+      e->context = optarg;
+      break;
     case OPT_KEY:
       e->is_key = true;
       break;
@@ -183,9 +191,11 @@ static int parse_args(encode_t *e, int argc, char **argv) {
     return cli_usage_error("encode",
                            "--registry needs --subject or --topic (one)");
   if (!e->registry_url &&
-      (e->subject || e->topic || e->setting_count || e->id_format))
-    return cli_usage_error("encode", "--subject, --topic, --schema-id-format "
-                                     "and -X need --registry");
+      (e->subject || e->topic || e->context || e->setting_count ||
+       e->id_format))
+    return cli_usage_error("encode", "--subject, --topic, --context, "
+                                     "--schema-id-format and -X need "
+                                     "--registry");
   return e->id_format ? apply_id_format(e) : -1;
 }
 
@@ -215,6 +225,9 @@ static int open_serializer(encode_t *e) {
   if (e->subject)
     kavro_serializer_set_subject_name_cb(e->serializer, e->is_key,
                                          fixed_subject, (void *)e->subject);
+  if (e->context)
+    kavro_serializer_set_context_name_cb(e->serializer, cli_fixed_context,
+                                         (void *)e->context);
   if (!(e->iface = avro_generic_class_from_schema(e->avro)) ||
       avro_generic_value_new(e->iface, &e->value) != 0) {
     fprintf(stderr, "kavro encode: avro-c: %s\n", avro_strerror());

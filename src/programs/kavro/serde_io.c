@@ -193,3 +193,18 @@ void cli_print_kavro_error(const char *cmd, const char *where,
   else
     cli_print_line("kavro %s: %s", cmd, text);
 }
+
+kavro_err_t cli_fixed_context(void *opaque, const char *topic, char *context,
+                              size_t size, kavro_error_t *error) {
+  (void)topic;
+  const char *given = opaque;
+  size_t length = strlen(given);
+  if (length >= size) {
+    if (error)
+      snprintf(error->text, sizeof error->text,
+               "context name longer than %zu bytes", size - 1);
+    return KAVRO_ERR_LIMIT;
+  }
+  memcpy(context, given, length + 1);
+  return KAVRO_OK;
+}
