@@ -110,14 +110,21 @@ static bool reads_back(const char *text, double d, bool as_float) {
   return as_float ? strtof(text, NULL) == (float)d : strtod(text, NULL) == d;
 }
 
-size_t kv_format_real(char *out, double d, bool as_float) {
+/* @d in printf's "%.*e" form into @out with the fewest significant digits
+ * that read back (to its float value when @as_float); their count. */
+static int shortest_exponential(char *out, double d, bool as_float) {
   int digits = 1;
   for (; digits < 17; digits++) {
     snprintf(out, KV_REAL_TEXT_SIZE, "%.*e", digits - 1, d);
     if (reads_back(out, d, as_float))
-      break;
+      return digits;
   }
   snprintf(out, KV_REAL_TEXT_SIZE, "%.*e", digits - 1, d);
+  return digits;
+}
+
+size_t kv_format_real(char *out, double d, bool as_float) {
+  int digits = shortest_exponential(out, d, as_float);
   const char *e = strchr(out, 'e');
   int exponent = e ? atoi(e + 1) : 0;
   if (exponent >= -4 && exponent < 16) {
@@ -136,6 +143,62 @@ size_t kv_format_real(char *out, double d, bool as_float) {
     memcpy(out + n, ".0", 3);
     n += 2;
   }
+  return n;
+}
+
+size_t kv_format_java_real(char *out, double d) {
+  char form[KV_REAL_TEXT_SIZE];
+  /* Where one digit would do, Java takes the two-digit decimal closest to
+   * @d (4.9E-324, not 5.0E-324): it differs only where the doubles are
+   * sparse, below the normal range. */
+  if (shortest_exponential(form, d, false) == 1) {
+    char two[KV_REAL_TEXT_SIZE];
+    snprintf(two, sizeof two, "%.1e", d);
+    if (reads_back(two, d, false))
+      memcpy(form, two, sizeof two);
+  }
+  /* "-d.ddde+x" (the point as the locale has it): sign, digits, exponent. */
+  const char *p = form;
+  bool negative = *p == '-';
+  char digits[KV_REAL_TEXT_SIZE];
+  size_t count = 0;
+  for (p += negative; *p && *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9')
+      digits[count++] = *p;
+  int exponent = *p ? atoi(p + 1) : 0;
+  while (count > 1 && digits[count - 1] == '0')
+    count--;
+  size_t n = 0;
+  if (negative)
+    out[n++] = '-';
+  if (exponent >= 0 && exponent < 7) {
+    /* Plain: the integer digits, the point, at least one digit after. */
+    for (int i = 0; i <= exponent; i++)
+      out[n++] = i < (int)count ? digits[i] : '0';
+    out[n++] = '.';
+    if ((size_t)exponent + 1 >= count)
+      out[n++] = '0';
+    for (size_t i = (size_t)exponent + 1; i < count; i++)
+      out[n++] = digits[i];
+  } else if (exponent < 0 && exponent >= -3) {
+    /* Plain below 1: "0.", the zeros after the point, the digits. */
+    out[n++] = '0';
+    out[n++] = '.';
+    for (int i = -1; i > exponent; i--)
+      out[n++] = '0';
+    for (size_t i = 0; i < count; i++)
+      out[n++] = digits[i];
+  } else {
+    /* Computerized scientific notation: d.ddd, 'E', the exponent. */
+    out[n++] = digits[0];
+    out[n++] = '.';
+    for (size_t i = 1; i < count; i++)
+      out[n++] = digits[i];
+    if (count == 1)
+      out[n++] = '0';
+    n += (size_t)snprintf(out + n, KV_REAL_TEXT_SIZE - n, "E%d", exponent);
+  }
+  out[n] = '\0';
   return n;
 }
 

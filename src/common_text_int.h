@@ -43,6 +43,14 @@ bool kv_guid_parse(const char *text, unsigned char guid[KV_GUID_SIZE]);
  * length.  DESIGN.md's rule for every number kavro prints. */
 size_t kv_format_real(char *out, double d, bool as_float);
 
+/* Write finite @d into @out (KV_REAL_TEXT_SIZE bytes) as Java's
+ * Double.toString() writes it (and so Jackson, and so the Schema
+ * Registry's schema text): the fewest significant digits that read back,
+ * plain from 1e-3 up to 1e7 with at least one digit after the point
+ * ("100.0", "0.001"), else as d.dddE<exponent> ("1.0E7", "1.5E-4").
+ * Returns the length. */
+size_t kv_format_java_real(char *out, double d);
+
 /* Where the user info of a URL ends: the last '@' in [@authority, @end),
  * or NULL when there is none.  @authority is what follows "://".
  *

@@ -266,6 +266,7 @@ static void free_field(kv_field_t *field) {
 
 static void free_node(kv_node_t *node) {
   json_decref(node->props);
+  json_decref(node->text_props);
   free(node->fullname);
   free(node->space);
   free_strings(node->aliases, node->alias_count);

@@ -69,6 +69,11 @@ struct kv_node_s {
                                logicalType and its parameters); NULL none.
                                A valid logicalType lives in `logical` (and
                                precision/scale), not here. */
+  json_t *text_props;       /* with a valid logicalType: props and the
+                               logical attributes together, in the text's
+                               order, for JSON output in the layout Java's
+                               Avro writes (a logicalType is a property
+                               there); NULL otherwise */
 
   /* Named types (record, enum, fixed). */
   char *fullname;           /* "com.acme.Order" */

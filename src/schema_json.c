@@ -80,9 +80,11 @@ static void put_string_member(json_writer_t *w, const char *key,
 
 /* ---- JSON values (defaults, properties) ------------------------------------ */
 
+/* As Java's Avro writes a real (Jackson: Double.toString()), so that the
+ * text is the registry's. */
 static void put_real(json_writer_t *w, double value) {
   char text[KV_REAL_TEXT_SIZE];
-  kv_strbuf_append(&w->out, text, kv_format_real(text, value, false));
+  kv_strbuf_append(&w->out, text, kv_format_java_real(text, value));
 }
 
 /* Strings in values may hold NUL characters (the parser allows them
@@ -214,6 +216,12 @@ static void put_doc(json_writer_t *w, const char *doc) {
     put_string_member(w, "doc", doc);
 }
 
+/* A decimal's scale is written unless normalizing drops it for being 0
+ * (the registry's AvroSchemaUtils.setLogicalProps()). */
+static bool scale_written(const json_writer_t *w, const kv_node_t *node) {
+  return !w->normalized || node->scale != 0;
+}
+
 /* logicalType and its parameters; an ignored (invalid) logical type is in
  * the properties, as the text had it. */
 static void put_logical(json_writer_t *w, const kv_node_t *node) {
@@ -224,13 +232,30 @@ static void put_logical(json_writer_t *w, const kv_node_t *node) {
   if (node->logical == KAVRO_LOGICAL_DECIMAL) {
     put_key(w, "precision");
     kv_strbuf_printf(&w->out, "%d", node->precision);
-    put_key(w, "scale");
-    kv_strbuf_printf(&w->out, "%d", node->scale);
+    if (scale_written(w, node)) {
+      put_key(w, "scale");
+      kv_strbuf_printf(&w->out, "%d", node->scale);
+    }
   }
 }
 
-/* Custom properties, in their order or, normalizing, sorted by name. */
-static void put_props(json_writer_t *w, const json_t *props) {
+/* Whether put_logical() already wrote attribute @key of @node (NULL: a
+ * field, which has no logical type). */
+static bool written_by_logical(const json_writer_t *w, const kv_node_t *node,
+                               const char *key) {
+  if (!node || node->logical == KAVRO_LOGICAL_NONE)
+    return false;
+  if (strcmp(key, "logicalType") == 0)
+    return true;
+  return node->logical == KAVRO_LOGICAL_DECIMAL &&
+         (strcmp(key, "precision") == 0 ||
+          (strcmp(key, "scale") == 0 && scale_written(w, node)));
+}
+
+/* Properties in their order or, normalizing, sorted by name; those
+ * put_logical() wrote for @node are left out. */
+static void put_props(json_writer_t *w, const json_t *props,
+                      const kv_node_t *node) {
   size_t count = json_object_size(props), i = 0;
   if (count == 0)
     return;
@@ -245,13 +270,30 @@ static void put_props(json_writer_t *w, const json_t *props) {
   }
   const char *key;
   json_t *value;
-  json_object_foreach((json_t *)props, key, value) names[i++] = key;
+  json_object_foreach((json_t *)props, key, value) {
+    if (!written_by_logical(w, node, key))
+      names[i++] = key;
+  }
+  count = i;
   qsort(names, count, sizeof(*names), compare_texts);
   for (i = 0; i < count; i++) {
     put_key(w, names[i]);
     put_value(w, json_object_get(props, names[i]));
   }
   free(names);
+}
+
+/* A type's attributes past its structure.  Java's Avro keeps a logicalType
+ * and its parameters among the properties, in the text's order; the
+ * registry's normalization writes the logical type first, then the rest
+ * sorted by name. */
+static void put_attributes(json_writer_t *w, const kv_node_t *node) {
+  if (!w->normalized && node->text_props) {
+    put_object_members(w, node->text_props);
+    return;
+  }
+  put_logical(w, node);
+  put_props(w, node->text_props ? node->text_props : node->props, node);
 }
 
 static const char *order_name(kv_order_t order) {
@@ -273,7 +315,7 @@ static void put_field(json_writer_t *w, const kv_field_t *field,
   if (field->order != KV_ORDER_ASCENDING)
     put_string_member(w, "order", order_name(field->order));
   put_aliases(w, field->aliases, field->alias_count, NULL);
-  put_props(w, field->props);
+  put_props(w, field->props, NULL);
   close_container(w, '}');
 }
 
@@ -303,13 +345,14 @@ static void put_named_body(json_writer_t *w, const kv_node_t *node) {
   } else {
     put_key(w, "size");
     kv_strbuf_printf(&w->out, "%zu", node->size);
-    put_logical(w, node);
   }
 }
 
 /* A record, enum or fixed type.  Written in full at its definition, the
  * first occurrence in depth-first order; by name everywhere else and
- * always when a referenced schema defines it. */
+ * always when a referenced schema defines it.  The members come in the
+ * order Java's Avro writes them (Schema.toString(), and so the registry's
+ * schema text): aliases last. */
 static void put_named(json_writer_t *w, const kv_node_t *node,
                       const char *space) {
   if (node->owner != w->schema || json_object_get(w->written, node->fullname)) {
@@ -328,9 +371,9 @@ static void put_named(json_writer_t *w, const kv_node_t *node,
    * AvroSchemaUtils.setComplexProps()). */
   if (!(w->normalized && node->doc && !*node->doc))
     put_doc(w, node->doc);
-  put_aliases(w, node->aliases, node->alias_count, node->space);
   put_named_body(w, node);
-  put_props(w, node->props);
+  put_attributes(w, node);
+  put_aliases(w, node->aliases, node->alias_count, node->space);
   close_container(w, '}');
 }
 
@@ -353,8 +396,7 @@ static void put_unnamed_object(json_writer_t *w, const kv_node_t *node,
     put_key(w, node->type == KAVRO_ARRAY ? "items" : "values");
     put_node(w, node->items, space);
   }
-  put_logical(w, node);
-  put_props(w, node->props);
+  put_attributes(w, node);
   close_container(w, '}');
 }
 

@@ -444,6 +444,13 @@ static bool finish_props(parser_t *p, kv_node_t *node, json_t *obj,
   if (!keep_props(p, &node->props, obj, known))
     return false;
   if (consumed && node->props) {
+    /* The attributes in the text's order stay for JSON output; the model
+     * keeps the logical ones in members. */
+    node->text_props = node->props;
+    if (!(node->props = json_copy(node->text_props))) {
+      fail_nomem(p);
+      return false;
+    }
     json_object_del(node->props, "logicalType");
     if (node->logical == KAVRO_LOGICAL_DECIMAL) {
       json_object_del(node->props, "precision");

@@ -137,9 +137,11 @@ static const char rich_schema[] =
     "\"x-unknown\",\"x-param\":2.5}}"
     "],\"x-record\":{\"nested\":[true,false]}}";
 
+/* In the order Java's Avro writes (the registry's schema text): a named
+ * type's aliases last. */
 static const char rich_compact[] =
     "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"com.acme\","
-    "\"doc\":\"An order.\\n\\\"Quoted\\\"\",\"aliases\":[\"OldOrder\",\"x.Y\"],"
+    "\"doc\":\"An order.\\n\\\"Quoted\\\"\","
     "\"fields\":["
     "{\"name\":\"id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"},"
     "\"doc\":\"key\",\"order\":\"descending\",\"aliases\":[\"key\"]},"
@@ -159,7 +161,8 @@ static const char rich_compact[] =
     "\"x-p\":1},\"default\":-5},"
     "{\"name\":\"ignored\",\"type\":{\"type\":\"string\",\"logicalType\":"
     "\"x-unknown\",\"x-param\":2.5}}"
-    "],\"x-record\":{\"nested\":[true,false]}}";
+    "],\"x-record\":{\"nested\":[true,false]},"
+    "\"aliases\":[\"OldOrder\",\"x.Y\"]}";
 
 START_TEST(test_json_keeps_every_attribute) {
   kavro_schema_t *s = parse_ok(rich_schema, "rich schema");
@@ -209,7 +212,6 @@ START_TEST(test_json_pretty_layout) {
 }
 END_TEST
 
-/* Numbers read back to the same value, in their shortest form. */
 /* KAVRO_JSON_NORMALIZED writes two spellings of one schema alike: aliases
  * and custom properties sorted, no empty doc on a named type; without it
  * each keeps its own. */
@@ -232,10 +234,10 @@ START_TEST(test_json_normalized) {
   /* A field's empty doc stays, as in the registry's form; nested
    * property values keep their order. */
   ck_assert_str_eq(norm_a,
-                   "{\"type\":\"record\",\"name\":\"N\",\"aliases\":[\"P\",\"Q\"],"
+                   "{\"type\":\"record\",\"name\":\"N\","
                    "\"fields\":[{\"name\":\"f\",\"type\":\"int\",\"doc\":\"\","
                    "\"aliases\":[\"g\",\"h\"]}],\"x-a\":{\"z\":1,\"y\":2},"
-                   "\"x-b\":1}");
+                   "\"x-b\":1,\"aliases\":[\"P\",\"Q\"]}");
   char *pretty = kavro_schema_to_json(sa, KAVRO_JSON_NORMALIZED | KAVRO_JSON_PRETTY);
   ck_assert_ptr_nonnull(strchr(pretty, '\n'));
   free(pretty);
@@ -248,6 +250,67 @@ START_TEST(test_json_normalized) {
 }
 END_TEST
 
+/* The registry's text is what Java's Avro writes (Schema.toString()): a
+ * logicalType and its parameters are properties there, in the text's
+ * order; normalizing writes the logical type first (a decimal's scale only
+ * when it is not 0, unless the text gave it) and the rest sorted.  Each
+ * expected text here is Java's output for the same input. */
+START_TEST(test_json_java_layout) {
+  const char *text =
+      "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"ns\","
+      "\"aliases\":[\"Z\",\"A\"],\"doc\":\"d\",\"zprop\":1,\"aprop\":2.50,"
+      "\"fields\":[{\"name\":\"x\",\"type\":\"double\",\"aliases\":[\"q\"],"
+      "\"fp\":true,\"default\":1e2,\"doc\":\"fd\",\"order\":\"ignore\"},"
+      "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\","
+      "\"symbols\":[\"A\"],\"aliases\":[\"EE\"],\"ep\":1,\"default\":\"A\"}},"
+      "{\"name\":\"f\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":4,"
+      "\"aliases\":[\"FF\"],\"fp\":1,\"logicalType\":\"decimal\","
+      "\"precision\":4,\"scale\":0}},"
+      "{\"name\":\"d\",\"type\":{\"type\":\"bytes\",\"scale\":0,"
+      "\"precision\":4,\"logicalType\":\"decimal\"}},"
+      "{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"x\":1,"
+      "\"logicalType\":\"decimal\",\"precision\":9}}]}";
+  kavro_schema_t *s = parse_ok(text, "layout");
+  char *plain = kavro_schema_to_json(s, KAVRO_JSON_COMPACT);
+  ck_assert_str_eq(
+      plain,
+      "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"ns\",\"doc\":\"d\","
+      "\"fields\":[{\"name\":\"x\",\"type\":\"double\",\"doc\":\"fd\","
+      "\"default\":100.0,\"order\":\"ignore\",\"aliases\":[\"q\"],\"fp\":true},"
+      "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\","
+      "\"symbols\":[\"A\"],\"default\":\"A\",\"ep\":1,\"aliases\":[\"EE\"]}},"
+      "{\"name\":\"f\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":4,"
+      "\"fp\":1,\"logicalType\":\"decimal\",\"precision\":4,\"scale\":0,"
+      "\"aliases\":[\"FF\"]}},"
+      "{\"name\":\"d\",\"type\":{\"type\":\"bytes\",\"scale\":0,"
+      "\"precision\":4,\"logicalType\":\"decimal\"}},"
+      "{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"x\":1,"
+      "\"logicalType\":\"decimal\",\"precision\":9}}],"
+      "\"zprop\":1,\"aprop\":2.5,\"aliases\":[\"Z\",\"A\"]}");
+  char *normal = kavro_schema_to_json(s, KAVRO_JSON_NORMALIZED);
+  ck_assert_str_eq(
+      normal,
+      "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"ns\",\"doc\":\"d\","
+      "\"fields\":[{\"name\":\"x\",\"type\":\"double\",\"doc\":\"fd\","
+      "\"default\":100.0,\"order\":\"ignore\",\"aliases\":[\"q\"],\"fp\":true},"
+      "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\","
+      "\"symbols\":[\"A\"],\"default\":\"A\",\"ep\":1,\"aliases\":[\"EE\"]}},"
+      "{\"name\":\"f\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":4,"
+      "\"logicalType\":\"decimal\",\"precision\":4,\"fp\":1,\"scale\":0,"
+      "\"aliases\":[\"FF\"]}},"
+      "{\"name\":\"d\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+      "\"precision\":4,\"scale\":0}},"
+      "{\"name\":\"m\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\","
+      "\"precision\":9,\"x\":1}}],"
+      "\"aprop\":2.5,\"zprop\":1,\"aliases\":[\"A\",\"Z\"]}");
+  free(plain);
+  free(normal);
+  kavro_schema_destroy(s);
+}
+END_TEST
+
+/* Numbers read back to the same value: integers as given, reals as Java
+ * writes them (Double.toString(), the registry's text). */
 START_TEST(test_json_numbers_exact) {
   kavro_schema_t *s = parse_ok(
       "{\"type\":\"record\",\"name\":\"N\",\"fields\":["
@@ -262,8 +325,8 @@ START_TEST(test_json_numbers_exact) {
       "numbers");
   char *out = kavro_schema_to_json(s, KAVRO_JSON_COMPACT);
   static const char *const expected[] = {
-      "\"default\":0.1}", "\"default\":-0.0}", "\"default\":1e+300}",
-      "\"default\":5e-324}", "\"default\":1}",
+      "\"default\":0.1}", "\"default\":-0.0}", "\"default\":1.0E300}",
+      "\"default\":4.9E-324}", "\"default\":1}",
       "\"default\":-9223372036854775808}", "\"default\":9007199254740993}",
       "\"default\":100.0}"};
   for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
@@ -683,6 +746,7 @@ static Suite *output_suite(void) {
   tcase_add_test(tc, test_json_pretty_layout);
   tcase_add_test(tc, test_json_normalized);
   tcase_add_test(tc, test_json_numbers_exact);
+  tcase_add_test(tc, test_json_java_layout);
   tcase_add_test(tc, test_json_references_by_name);
   tcase_add_test(tc, test_json_namespaces);
   tcase_add_test(tc, test_json_error_and_primitives);

@@ -262,14 +262,19 @@ KAVRO_EXPORT uint64_t kavro_rabin(const void *data, size_t length);
 #define KAVRO_JSON_COMPACT 0x0u /**< one line, no spaces */
 #define KAVRO_JSON_PRETTY 0x1u  /**< two-space indentation */
 /** The Schema Registry's normalized form (`normalize=true`, Java's
- *  AvroSchema.normalize()): aliases and custom properties sorted, the empty
- *  doc of a named type left out, so that two spellings of one schema are
+ *  AvroSchema.normalize()): aliases and custom properties sorted (after a
+ *  logical type, whose decimal scale is left out when 0), the empty doc
+ *  of a named type left out, so that two spellings of one schema are
  *  written alike.  Combines with either of the above. */
 #define KAVRO_JSON_NORMALIZED 0x2u
 
 /**
  * The schema as JSON with every attribute kept (doc, aliases, defaults,
- * custom properties).  Named types from references are written by name.
+ * custom properties), laid out as Java's Avro writes a schema (and so as
+ * the Schema Registry returns it): members in Java's order (a named
+ * type's aliases last, a logicalType among the properties where the text
+ * had it), reals as Java's Double.toString() writes them ("100.0",
+ * "1.0E-4").  Named types from references are written by name.
  * Returns a new string the caller frees with free(), or NULL when out of
  * memory.
  */
