@@ -1005,6 +1005,159 @@ START_TEST(test_alternate_kms_key_ids_of_the_kek) {
 }
 END_TEST
 
+
+/* ---- a shared KEK ---------------------------------------------------------- */
+
+/* The registry's KMS for the mock: makes a DEK's Tink key proto, wraps it
+ * by XOR with the key id's first byte (what the mock keeps), and counts
+ * its calls and the key URLs it was asked for. */
+typedef struct registry_kms_s {
+  int generated, unwrapped;
+  char url[64];
+  bool broken; /* fails every call */
+} registry_kms_t;
+
+/* @in (@size bytes) XOR'd with @url's key id's first byte, as base64. */
+static char *xor_b64(const char *url, const unsigned char *in, size_t size) {
+  unsigned char mask = (unsigned char)strstr(url, "://")[3];
+  unsigned char out[128];
+  ck_assert_uint_le(size, sizeof(out));
+  for (size_t i = 0; i < size; i++)
+    out[i] = in[i] ^ mask;
+  return kv_base64(out, size);
+}
+
+static kavro_err_t registry_generate(void *opaque, const char *key_url,
+                                     const char *algorithm, char **materialp,
+                                     char **wrappedp, kavro_error_t *error) {
+  registry_kms_t *kms = opaque;
+  kms->generated++;
+  snprintf(kms->url, sizeof(kms->url), "%s", key_url);
+  if (kms->broken) {
+    error->code = KAVRO_ERR_TRANSPORT;
+    snprintf(error->text, sizeof(error->text), "the KMS is down");
+    return error->code;
+  }
+  kv_dek_alg_t alg;
+  ck_assert(kv_dek_alg_parse(algorithm, &alg));
+  unsigned char key[64], proto[KV_TINK_KEY_MAX];
+  ck_assert_int_eq(kv_random_bytes(key, kv_dek_key_size(alg), error),
+                   KAVRO_OK);
+  size_t n = kv_tink_key_encode(alg, key, proto);
+  *materialp = kv_base64(proto, n);
+  *wrappedp = xor_b64(key_url, proto, n);
+  return KAVRO_OK;
+}
+
+static kavro_err_t registry_unwrap(void *opaque, const char *key_url,
+                                   const char *algorithm, const char *wrapped,
+                                   char **materialp, kavro_error_t *error) {
+  registry_kms_t *kms = opaque;
+  (void)algorithm;
+  kms->unwrapped++;
+  snprintf(kms->url, sizeof(kms->url), "%s", key_url);
+  if (kms->broken) {
+    error->code = KAVRO_ERR_TRANSPORT;
+    snprintf(error->text, sizeof(error->text), "the KMS is down");
+    return error->code;
+  }
+  unsigned char bytes[128];
+  size_t n;
+  ck_assert(kv_base64_decode(wrapped, strlen(wrapped), bytes, &n));
+  char *b64 = xor_b64(key_url, bytes, n);
+  ck_assert(kv_base64_decode(b64, strlen(b64), bytes, &n));
+  free(b64);
+  *materialp = kv_base64(bytes, n);
+  return KAVRO_OK;
+}
+
+/* A KEK registered with shared: true: the registry (the mock, given the
+ * registry's KMS) makes the DEK and hands its key material out, and a
+ * producer and a consumer that have no KMS at all (no driver for the
+ * KEK's type, no secret) write and read the fields; the wrapped key is
+ * all the registry keeps. */
+START_TEST(test_shared_kek_round_trip) {
+  registry_kms_t rkms = {0};
+  kavro_mock_kms_t kms = {registry_generate, registry_unwrap, &rkms};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, &kms, &error), KAVRO_OK);
+  kavro_kek_t kek = {"kek1", "test-kms", "mykey", NULL, NULL, true, false, 0};
+  ck_assert_msg(kavro_registry_register_kek(reg, &kek, NULL, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  kavro_conf_t *producer = conf_with_secret(NULL),
+               *consumer = conf_with_secret(NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  ck_assert_msg(write_customer(producer, customer_json, frame, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(rkms.generated, 1);
+  ck_assert_str_eq(rkms.url, "test-kms://mykey");
+  json_t *wire = on_the_wire(frame);
+  ck_assert_uint_eq(ciphertext_size(json_object_get(wire, "email")),
+                    strlen("ada@example.com") + 28);
+  json_decref(wire);
+
+  json_t *back;
+  ck_assert_msg(read_customer(consumer, frame, &back, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(json_string_value(json_object_get(back, "email")),
+                   "ada@example.com");
+  ck_assert_str_eq(json_string_value(json_object_get(
+                       json_object_get(back, "address"), "street")),
+                   "12 Analytical Row");
+  json_decref(back);
+  ck_assert_int_ge(rkms.unwrapped, 1);
+
+  /* What the registry keeps and hands out. */
+  kavro_dek_t *dek = NULL;
+  ck_assert_int_eq(kavro_registry_get_dek(reg, "kek1", SUBJECT, 1,
+                                          "AES256_GCM", false, &dek, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(dek->encrypted_key_material);
+  ck_assert_ptr_nonnull(dek->key_material);
+  ck_assert_str_ne(dek->key_material, dek->encrypted_key_material);
+  kavro_dek_destroy(dek);
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, NULL, &error), KAVRO_OK);
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+  kavro_conf_destroy(consumer);
+}
+END_TEST
+
+/* Without the registry's KMS, or with one that fails, a shared KEK's DEK
+ * cannot be made or handed out: the registry's 50070 reaches the rule's
+ * error; the sharing test answers as the registry does. */
+START_TEST(test_shared_kek_without_the_registrys_kms) {
+  kavro_kek_t kek = {"kek1", "test-kms", "mykey", NULL, NULL, true, false, 0};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_register_kek(reg, &kek, NULL, &error),
+                   KAVRO_OK);
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  kavro_conf_t *producer = conf_with_secret(NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  ck_assert_int_eq(write_customer(producer, customer_json, frame, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "reaches no KMS"), "%s", error.text);
+
+  registry_kms_t rkms = {.broken = true};
+  kavro_mock_kms_t kms = {registry_generate, registry_unwrap, &rkms};
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, &kms, &error), KAVRO_OK);
+  ck_assert_int_eq(write_customer(producer, customer_json, frame, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "the KMS is down"), "%s", error.text);
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock,
+                                      &(kavro_mock_kms_t){registry_generate,
+                                                          NULL, NULL},
+                                      &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, NULL, &error), KAVRO_OK);
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+}
+END_TEST
+
 static Suite *encrypt_suite(void) {
   Suite *s = suite_create("encrypt");
   TCase *tc = tcase_create("crypto");
@@ -1029,6 +1182,8 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_kms_driver_of_the_program);
   tcase_add_test(tc, test_alternate_kms_key_ids);
   tcase_add_test(tc, test_alternate_kms_key_ids_of_the_kek);
+  tcase_add_test(tc, test_shared_kek_round_trip);
+  tcase_add_test(tc, test_shared_kek_without_the_registrys_kms);
   suite_add_tcase(s, tc);
   return s;
 }
