@@ -13,24 +13,29 @@
  * its customer inline (as Confluent's JavaScript client writes it in
  * tests/interop/js/contract_lib.mjs): one topic writes it without rules,
  * another with an ENCRYPT rule over the customer's email and phone
- * (tagged PII by the metadata; AES256_GCM, the local KMS).  The rule set is compiled
- * when the serializer first meets the schema, the DEK made and unwrapped
- * then; after warm-up no request reaches the registry (kavro's mock, in
- * the process) or the KMS.  Cases run in interleaved rounds; a ratio is
- * the median of the ratios within a round.
+ * (tagged PII by the metadata; AES256_GCM, the KEK's type local-kms).
+ * The rule set is compiled when the serializer first meets the schema,
+ * the DEK made and unwrapped then; after warm-up no request may reach the
+ * registry (kavro's mock, in the process) or the KMS: both are counted
+ * (the KMS is a counting stand-in registered for local-kms) and the
+ * bench fails when either moved.  Cases run in interleaved rounds; a
+ * ratio is the median of the ratios within a round.
  *
  * Machine lines (measured must not exceed goal):
  *   FIGURE <name> <value> <unit>
  *   RATIO produce_one_cel_condition_vs_none <measured> 2.0
  *   RATIO typed_produce_one_cel_condition_vs_none <measured>
- *   RATIO serialize_encrypt_two_pii_vs_none <measured>
+ *   RATIO serialize_encrypt_two_pii_vs_none <measured> 3.0
  *   COUNT warm_cel_produce_allocs <measured> 0
  *   COUNT warm_cel_typed_produce_allocs <measured> 0
- *   COUNT warm_encrypt_produce_allocs_per_message <measured>
+ *   COUNT warm_encrypt_produce_allocs_per_message <measured> 0
+ *   COUNT warm_encrypt_registry_requests <measured> 0
+ *   COUNT warm_encrypt_kms_calls <measured> 0
  * Allocations are counted by wrapping malloc.
  *
  * Built and run by `make bench`, never by `make check`.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +80,28 @@ typedef struct bench_s {
 
 static bench_t bench;
 
+/* Calls of the KMS: made when a DEK is created or first unwrapped, never
+ * on the warm path. */
+static unsigned long kms_calls;
+
+/* The KMS stand-in: counts, and wraps by XOR (the DEK's wrapping is not
+ * what is measured). */
+static kavro_err_t counting_kms(void *opaque, const kavro_rule_ctx_t *ctx,
+                                const char *key_url, const unsigned char *in,
+                                size_t size, unsigned char **outp,
+                                size_t *outsizep, kavro_error_t *error) {
+  kms_calls++;
+  if (!(*outp = malloc(size ? size : 1))) {
+    error->code = KAVRO_ERR_NOMEM;
+    snprintf(error->text, sizeof(error->text), "out of memory");
+    return error->code;
+  }
+  for (size_t i = 0; i < size; i++)
+    (*outp)[i] = in[i] ^ 0x5a;
+  *outsizep = size;
+  return KAVRO_OK;
+}
+
 /* Register the catalog's record under @topic's subject with @rule_set
  * (NULL: none). */
 static void register_for(bench_t *b, const char *topic, const char *rule_set) {
@@ -100,6 +127,10 @@ static void setup(bench_t *b) {
       kavro_conf_set(conf, "auto.register.schemas", "false", &error) ||
       kavro_conf_set(conf, "rule.executors._default_.param.secret",
                      KB_PII_SECRET, &error) ||
+      kavro_conf_add_kms_driver(conf, "local-kms",
+                                &(kavro_kms_driver_t){counting_kms,
+                                                      counting_kms, NULL},
+                                &error) ||
       !(b->serializer = kavro_serializer_new(b->registry, conf, &error)) ||
       !(b->typed = kavro_typed_serializer_new(b->serializer, &error)) ||
       kavro_schema_parse(service_order_created_type.schema_text,
@@ -191,12 +222,16 @@ int main(void) {
   /* The first call of each meets the schema: lookup, rule set compiled. */
   for (int i = 0; i < CASE_COUNT; i++)
     cases[i].op(b);
+  uint64_t requests = kavro_mock_request_count(b->mock, NULL);
+  unsigned long kms_warm = kms_calls;
   kb_rounds(cases, CASE_COUNT, b, ROUNDS, kb_case_seconds(0.5));
   size_t generic_allocs =
       kb_allocations_in_calls(generic_cel_op, b, WARM, CALLS);
   size_t typed_allocs = kb_allocations_in_calls(typed_cel_op, b, WARM, CALLS);
   size_t encrypt_allocs =
       kb_allocations_in_calls(pii_encrypt_op, b, WARM, CALLS);
+  requests = kavro_mock_request_count(b->mock, NULL) - requests;
+  kms_warm = kms_calls - kms_warm;
 
   printf("ServiceOrderCreated, warm serializer, medians of %d rounds\n",
          ROUNDS);
@@ -224,19 +259,36 @@ int main(void) {
            NULL);
   kb_figure("serialize_encrypt_two_pii_ns", 1,
             kb_case_median(&cases[PII_ENCRYPT], ROUNDS), "ns");
-  /* The serializer alone: two AEAD passes through OpenSSL's EVP layer
-   * and the message read back and written again cost several times a
-   * bare serialization; the goal holds for a produce (bench_e2e's
-   * e2e_produce_encrypt_two_pii_vs_none). */
+  /* The serializer alone, the same value with and without the rule: the
+   * goal is the one asked of field encryption.  What the rule adds is two
+   * AEAD passes through OpenSSL's EVP layer (a third of it) and the body
+   * read back into a value and written again (the rest), so the line
+   * stands above its goal until a transform rewrites the body as it is
+   * written; bench_e2e's e2e_produce_encrypt_two_pii_vs_none has the
+   * same goal for a produce through librdkafka. */
   kb_ratio("serialize_encrypt_two_pii_vs_none", 2,
            kb_median_ratio(&cases[PII_ENCRYPT], &cases[PII_PLAIN], ROUNDS),
-           NULL);
+           "3.0");
   kb_count("warm_cel_produce_allocs", (double)generic_allocs, "0");
   kb_count("warm_cel_typed_produce_allocs", (double)typed_allocs, "0");
-  /* avro-c copies the message and its new strings; OpenSSL makes a cipher
-   * context per field: stated, no goal. */
+  /* The body is read back into a value the serializer keeps, GCM
+   * contexts are kept per key and IVs drawn in bulk: none. */
   kb_count("warm_encrypt_produce_allocs_per_message",
-           (double)encrypt_allocs / CALLS, NULL);
+           (double)encrypt_allocs / CALLS, "0");
+  kb_count("warm_encrypt_registry_requests", (double)requests, "0");
+  kb_count("warm_encrypt_kms_calls", (double)kms_warm, "0");
+  /* The stand-in made and unwrapped the DEK in the warm-up: the count
+   * above is of the KMS the rule uses. */
+  if (kms_calls == 0) {
+    fprintf(stderr, "bench_rules: the KMS stand-in was never called\n");
+    return 1;
+  }
+  if (requests || kms_warm) {
+    fprintf(stderr, "bench_rules: the warm path made %llu registry "
+                    "requests and %lu KMS calls\n",
+            (unsigned long long)requests, kms_warm);
+    return 1;
+  }
 
   kb_pii_order_free(&b->pii);
   avro_value_decref(&b->value);

@@ -603,6 +603,19 @@ KAVRO_EXPORT void kavro_mock_clear_requests(kavro_mock_t *mock) {
   pthread_mutex_unlock(&mock->lock);
 }
 
+/* ---- the registry's KMS ------------------------------------------------ */
+
+KAVRO_EXPORT kavro_err_t kavro_mock_set_kms(kavro_mock_t *mock,
+                                            const kavro_mock_kms_t *kms,
+                                            kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!mock || (kms && (!kms->generate || !kms->unwrap)))
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "a mock and both KMS callbacks are required");
+  kv_store_set_dek_kms(mock->store, kms);
+  return KAVRO_OK;
+}
+
 /* ---- authentication ---------------------------------------------------- */
 
 KAVRO_EXPORT kavro_err_t kavro_mock_require_basic_auth(kavro_mock_t *mock,

@@ -5,11 +5,14 @@
  * soft and permanent deletes, undeletes, and the registry's error codes
  * and messages (DekRegistryErrors).
  *
- * The mock reaches no KMS.  Whatever the registry does with a shared
- * KEK's key (make a DEK, unwrap one to hand out its key material, test
- * the sharing) it answers as the registry answers when its KMS fails:
- * 500 with error code 50070 (500 for the sharing test).  It never makes
- * key material up.
+ * What the registry does with a shared KEK's key (make a DEK, unwrap one
+ * to hand out its key material, test the sharing) the mock does through
+ * the registry's KMS a program gives it (kavro_mock_set_kms()); without
+ * one, or when it fails, it answers as the registry answers when its KMS
+ * fails: 500 with error code 50070 (500 for the sharing test).  It never
+ * makes key material up, keeps only the wrapped key, and wipes the key
+ * material it is handed once the reply is made (the reply's own JSON and
+ * text are not: the mock is a test surface).
  *
  * Records are kept as the JSON entities the registry answers with (Kek,
  * Dek), by the store of each mock scope, under its lock, and written to
@@ -23,6 +26,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
+#include "common_error_int.h"
 #include "mock_int.h"
 
 /* The registry's dek.registry.max.keys default, per kind of key. */
@@ -94,12 +100,12 @@ static void not_soft_deleted(kv_reply_t *reply, const char *name) {
                  name);
 }
 
-/* What the registry answers when its KMS fails it (DekGenerationException). */
-static void no_kms(kv_reply_t *reply, const char *what, const char *subject) {
-  kv_reply_error(reply, 50070,
-                 "Could not generate %s dek for %s: this mock registry "
-                 "reaches no KMS",
-                 what, subject);
+/* What the registry answers when its KMS fails it (DekGenerationException):
+ * @what "encrypted" when making a DEK, "raw" when unwrapping one. */
+static void kms_failed(kv_reply_t *reply, const char *what,
+                       const char *subject, const char *reason) {
+  kv_reply_error(reply, 50070, "Could not generate %s dek for %s: %s", what,
+                 subject, reason);
 }
 
 /* checkName(): a letter or '_', then letters, digits, '_' and '-'; bytes
@@ -377,6 +383,86 @@ static json_t *kek_entity(const char *name, const char *type, const char *id,
 }
 
 /* Whether member @key of @a and @b is the same, or absent from both. */
+/* ---- the registry's KMS -------------------------------------------------- */
+
+#define NO_KMS "this mock registry reaches no KMS"
+/* The subject the registry makes a DEK for to test a KEK's sharing. */
+#define TEST_SUBJECT "__TEST"
+
+/* Wipe and free a text of key material (NULL-safe). */
+static void free_key_material(char *text) {
+  if (text) {
+    OPENSSL_cleanse(text, strlen(text));
+    free(text);
+  }
+}
+
+/* Through the registry's KMS, with the key of the KEK of @type and @id:
+ * make a DEK for @algorithm (@wrapped NULL: its wrapping into *@madep) or
+ * unwrap @wrapped; the key material into *@materialp.  False with the
+ * reason in @error. */
+static bool kms_call(const dek_request_t *r, const char *type, const char *id,
+                     const char *algorithm, const char *wrapped,
+                     char **materialp, char **madep, kavro_error_t *error) {
+  const kavro_mock_kms_t *kms = kv_store_dek_kms_locked(r->store);
+  size_t size = type && id ? strlen(type) + strlen(id) + 4 : 0;
+  char *url = kms && size ? malloc(size) : NULL;
+  kavro_err_t err = KAVRO_ERR_NOMEM;
+  kv_error_clear(error);
+  *materialp = NULL;
+  if (madep)
+    *madep = NULL;
+  if (url) {
+    snprintf(url, size, "%s://%s", type, id);
+    err = wrapped ? kms->unwrap(kms->opaque, url, algorithm, wrapped,
+                                materialp, error)
+                  : kms->generate(kms->opaque, url, algorithm, materialp,
+                                  madep, error);
+    free(url);
+    if (!err && *materialp && (wrapped || *madep))
+      return true;
+  }
+  if (!kms || !url || !err)
+    snprintf(error->text, sizeof(error->text), "%s",
+             !kms    ? NO_KMS
+             : !size ? "the KEK names no KMS key"
+             : !url  ? "out of memory"
+                     : "the KMS gave no key");
+  free_key_material(*materialp);
+  *materialp = NULL;
+  if (madep) {
+    free(*madep);
+    *madep = NULL;
+  }
+  return false;
+}
+
+/* The registry's test of a shared KEK's KMS: a DEK made for TEST_SUBJECT
+ * and let go.  False with the reason in @error. */
+static bool sharing_works(const dek_request_t *r, const char *type,
+                          const char *id, kavro_error_t *error) {
+  char *material, *made;
+  if (!kms_call(r, type, id, DEFAULT_ALGORITHM, NULL, &material, &made, error))
+    return false;
+  free_key_material(material);
+  free(made);
+  return true;
+}
+
+/* Reply with a copy of @dek that carries @material (wiped and freed) as
+ * its keyMaterial, as the registry hands a shared KEK's DEK out. */
+static void reply_with_material(kv_reply_t *reply, const json_t *dek,
+                                char *material) {
+  json_t *copy = json_deep_copy(dek);
+  if (copy &&
+      json_object_set_new(copy, "keyMaterial", json_string(material))) {
+    json_decref(copy);
+    copy = NULL;
+  }
+  free_key_material(material);
+  kv_reply_json(reply, copy);
+}
+
 static bool same_member(const json_t *a, const json_t *b, const char *key) {
   const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
   return x == y || json_equal(x, y);
@@ -420,10 +506,13 @@ static void create_kek(const dek_request_t *r, bool test_sharing,
     invalid_key(reply, "kmsType");
     return;
   }
-  if (shared && test_sharing) {
+  kavro_error_t error;
+  if (shared && test_sharing &&
+      !sharing_works(r, normal_kms_type(type), id, &error)) {
     kv_reply_error(reply, 500,
                    "Error while creating key: Could not generate encrypted "
-                   "dek for __TEST: this mock registry reaches no KMS");
+                   "dek for " TEST_SUBJECT ": %s",
+                   error.text);
     return;
   }
   if (json_object_size(r->deks->keks) > MAX_KEYS) {
@@ -469,10 +558,14 @@ static void update_kek(const dek_request_t *r, bool test_sharing,
   bool now_shared = shared && !json_is_null(shared)
                         ? json_is_true(shared)
                         : json_is_true(json_object_get(old, "shared"));
-  if (now_shared && test_sharing) {
+  kavro_error_t error;
+  if (now_shared && test_sharing &&
+      !sharing_works(r, text_of(old, "kmsType"), text_of(old, "kmsKeyId"),
+                     &error)) {
     kv_reply_error(reply, 500,
                    "Error while updating key: Could not generate encrypted "
-                   "dek for __TEST: this mock registry reaches no KMS");
+                   "dek for " TEST_SUBJECT ": %s",
+                   error.text);
     return;
   }
   const json_t *doc = json_object_get(r->body, "doc");
@@ -535,12 +628,16 @@ static void undelete_kek(const dek_request_t *r, kv_reply_t *reply) {
  * KMS (it makes a DEK for the subject __TEST). */
 static void test_kek(const dek_request_t *r, kv_reply_t *reply) {
   json_t *kek = find_kek(r->deks, r->kek, false);
+  kavro_error_t error;
   if (!kek)
     not_found(reply, r->kek);
   else if (!json_is_true(json_object_get(kek, "shared")))
     invalid_key(reply, "shared");
+  else if (!sharing_works(r, text_of(kek, "kmsType"),
+                          text_of(kek, "kmsKeyId"), &error))
+    kms_failed(reply, "encrypted", TEST_SUBJECT, error.text);
   else
-    no_kms(reply, "encrypted", "__TEST");
+    kv_reply_json(reply, json_deep_copy(kek));
 }
 
 static void list_dek_subjects(const dek_request_t *r, const char *query,
@@ -588,7 +685,8 @@ static void list_dek_versions(const dek_request_t *r, const char *query,
 }
 
 /* GET a DEK: the KEK shown under ?deleted, then the DEK; a shared KEK's
- * DEK would be unwrapped by the registry's KMS. */
+ * DEK is unwrapped by the registry's KMS and handed out with its key
+ * material. */
 static void get_dek(const dek_request_t *r, kv_reply_t *reply) {
   json_t *kek = find_kek(r->deks, r->kek, r->lookup_deleted);
   if (!kek) {
@@ -597,13 +695,22 @@ static void get_dek(const dek_request_t *r, kv_reply_t *reply) {
   }
   json_t *dek = find_dek(r->deks, r->kek, r->subject, r->algorithm,
                          r->version, r->lookup_deleted, NULL);
+  const json_t *any = find_kek(r->deks, r->kek, true);
+  const char *wrapped = text_of(dek, "encryptedKeyMaterial");
+  char *material;
+  kavro_error_t error;
   if (!dek)
     not_found(reply, r->subject);
-  else if (json_is_true(json_object_get(find_kek(r->deks, r->kek, true),
-                                        "shared")))
-    no_kms(reply, "raw", r->subject);
-  else
+  else if (!json_is_true(json_object_get(any, "shared")))
     kv_reply_json(reply, json_deep_copy(dek));
+  else if (!wrapped ||
+           !kms_call(r, text_of(any, "kmsType"), text_of(any, "kmsKeyId"),
+                     text_of(dek, "algorithm"), wrapped, &material, NULL,
+                     &error))
+    kms_failed(reply, "raw", r->subject,
+               wrapped ? error.text : "it has no encrypted key material");
+  else
+    reply_with_material(reply, dek, material);
 }
 
 /* Whether DEK @a holds the wrapped key @ekm (NULL: none). */
@@ -671,24 +778,33 @@ static void create_dek(const dek_request_t *r, const char *subject,
     return;
   }
   /* The registry makes the key through its KMS, or checks the one given
-   * (unless the subject is being imported). */
-  if (shared &&
-      (!ekm || !kv_store_import_mode_locked(r->store, subject))) {
-    no_kms(reply, ekm ? "raw" : "encrypted", subject);
+   * by unwrapping it (unless the subject is being imported); either way
+   * it hands the key material out. */
+  char *made = NULL, *material = NULL;
+  kavro_error_t error;
+  if (shared && (!ekm || !kv_store_import_mode_locked(r->store, subject)) &&
+      !kms_call(r, text_of(kek, "kmsType"), text_of(kek, "kmsKeyId"),
+                algorithm, ekm, &material, &made, &error)) {
+    kms_failed(reply, ekm ? "raw" : "encrypted", subject, error.text);
     return;
   }
   json_t *dek = json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "kekName", r->kek,
                           "subject", subject, "version", version, "algorithm",
-                          algorithm, "encryptedKeyMaterial", ekm, "ts",
-                          (json_int_t)now_ms());
+                          algorithm, "encryptedKeyMaterial", made ? made : ekm,
+                          "ts", (json_int_t)now_ms());
+  free(made);
   if (dek && deleted)
     json_object_set_new(dek, "deleted", json_true());
   if (!dek || (old ? json_array_set_new(r->deks->deks, index, dek)
                    : json_array_append_new(r->deks->deks, dek))) {
+    free_key_material(material);
     kv_reply_json(reply, NULL);
     return;
   }
-  kv_reply_json(reply, json_deep_copy(dek));
+  if (material)
+    reply_with_material(reply, dek, material);
+  else
+    kv_reply_json(reply, json_deep_copy(dek));
 }
 
 /* The KEK of a delete or undelete of DEKs (soft-deleted ones too), and

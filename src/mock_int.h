@@ -261,6 +261,11 @@ kavro_err_t kv_store_persist(kv_store_t *store, const char *path,
 /* Write the store again if its last write failed and the delay is over. */
 void kv_store_retry_save(kv_store_t *store);
 
+/* The registry's KMS for shared KEKs (kavro_mock_set_kms(); NULL:
+ * none), copied; and the one in use, with the store's lock held. */
+void kv_store_set_dek_kms(kv_store_t *store, const kavro_mock_kms_t *kms);
+const kavro_mock_kms_t *kv_store_dek_kms_locked(const kv_store_t *store);
+
 /* Called by each registration, without the lock, just before its
  * compatibility check: how tests see that the check holds up no other
  * request.  Set it before the store is shared. */

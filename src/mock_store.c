@@ -124,6 +124,7 @@ struct kv_store_s {
   struct timespec retry_at;
   kv_store_check_hook_fn check_hook; /* NULL: none */
   void *check_hook_opaque;
+  kavro_mock_kms_t dek_kms; /* the registry's KMS; no callbacks: none */
 };
 
 /* Write the store to its file; see the end of this file. */
@@ -308,6 +309,16 @@ void kv_store_set_check_hook(kv_store_t *store, kv_store_check_hook_fn hook,
                              void *opaque) {
   store->check_hook = hook;
   store->check_hook_opaque = opaque;
+}
+
+void kv_store_set_dek_kms(kv_store_t *store, const kavro_mock_kms_t *kms) {
+  pthread_mutex_lock(&store->lock);
+  store->dek_kms = kms ? *kms : (kavro_mock_kms_t){NULL, NULL, NULL};
+  pthread_mutex_unlock(&store->lock);
+}
+
+const kavro_mock_kms_t *kv_store_dek_kms_locked(const kv_store_t *store) {
+  return store->dek_kms.generate ? &store->dek_kms : NULL;
 }
 
 uint64_t kv_store_change_count(kv_store_t *store) {

@@ -63,23 +63,201 @@ void kavro_kek_destroy(kavro_kek_t *kek) {
   free(kek);
 }
 
-/* Wipe and free @s (NULL-safe). */
-static void free_secret(char *s) {
-  if (!s)
-    return;
-  OPENSSL_cleanse(s, strlen(s));
-  free(s);
-}
-
 void kavro_dek_destroy(kavro_dek_t *dek) {
   if (!dek)
     return;
   free(dek->kek_name);
   free(dek->subject);
   free(dek->algorithm);
-  free_secret(dek->encrypted_key_material);
-  free_secret(dek->key_material);
+  kv_free_secret(dek->encrypted_key_material);
+  kv_free_secret(dek->key_material);
   free(dek);
+}
+
+/* ---- key material, kept from jansson ------------------------------------ */
+
+/* The closing quote of the JSON string opening at @p, or NULL when it
+ * does not close before @end or holds a raw control character.  Escapes
+ * are only stepped over here; those of the strings read are checked when
+ * they are undone, the others by jansson. */
+static const char *string_close(const char *p, const char *end) {
+  for (p++; p < end; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"')
+      return p;
+    if (c < 0x20 || (c == '\\' && ++p == end))
+      return NULL;
+  }
+  return NULL;
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  c = (char)(c | 0x20);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The escape at @p (after its backslash; @end bounds it) undone into
+ * @*outp, which is set to a byte over 0x7f for a \u escape beyond ASCII;
+ * the bytes it took, 0 when it is invalid or stands for NUL. */
+static size_t unescape_one(const char *p, const char *end,
+                           unsigned char *outp) {
+  static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+  const char *simple = p < end && *p ? strchr(from, *p) : NULL;
+  if (simple) {
+    *outp = (unsigned char)to[simple - from];
+    return 1;
+  }
+  if (end - p < 5 || *p != 'u')
+    return 0;
+  unsigned code = 0;
+  for (int i = 1; i <= 4; i++) {
+    int d = hex_digit(p[i]);
+    if (d < 0)
+      return 0;
+    code = code << 4 | (unsigned)d;
+  }
+  *outp = code > 0x7f ? 0xff : (unsigned char)code;
+  return code ? 5 : 0;
+}
+
+/* Whether the JSON string contents @raw (@size bytes) spell @name once
+ * their escapes are undone. */
+static bool string_is(const char *raw, size_t size, const char *name) {
+  const char *p = raw, *end = raw + size;
+  for (; p < end; name++) {
+    unsigned char c = (unsigned char)*p++;
+    if (c == '\\') {
+      size_t used = unescape_one(p, end, &c);
+      if (!used)
+        return false;
+      p += used;
+    }
+    if (!*name || c != (unsigned char)*name)
+      return false;
+  }
+  return !*name;
+}
+
+char *kv_json_unescape_ascii(const char *raw, size_t size, bool *nomem) {
+  /* An escape never decodes to more bytes than it is written with. */
+  char *out = malloc(size + 1);
+  *nomem = out == NULL;
+  const char *p = raw, *end = raw + size;
+  size_t n = 0;
+  while (out && p < end) {
+    unsigned char c = (unsigned char)*p++;
+    if (c == '\\') {
+      size_t used = unescape_one(p, end, &c);
+      if (!used || c > 0x7f) {
+        out[n] = '\0';
+        kv_free_secret(out);
+        return NULL;
+      }
+      p += used;
+    }
+    out[n++] = (char)c;
+  }
+  if (out)
+    out[n] = '\0';
+  return out;
+}
+
+/* Where kv_json_member_string() stands between a member's name and its
+ * value. */
+typedef enum { AWAY, AFTER_NAME, AFTER_COLON } member_state_t;
+
+kv_member_scan_t kv_json_member_string(const char *text, size_t length,
+                                       const char *name, size_t *offsetp,
+                                       size_t *sizep) {
+  const char *p = text, *end = text + length;
+  size_t depth = 0;
+  bool in_object = false, want_name = false, found = false;
+  member_state_t state = AWAY;
+  for (; p < end; p++) {
+    char c = *p;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      continue;
+    if (c == '"') {
+      const char *close = string_close(p, end);
+      if (!close)
+        return KV_MEMBER_MALFORMED;
+      size_t size = (size_t)(close - p - 1);
+      if (want_name) {
+        state = string_is(p + 1, size, name) ? AFTER_NAME : AWAY;
+      } else {
+        if (state == AFTER_COLON) {
+          if (found)
+            return KV_MEMBER_MALFORMED;
+          found = true;
+          *offsetp = (size_t)(p + 1 - text);
+          *sizep = size;
+        }
+        state = AWAY;
+      }
+      want_name = false;
+      p = close;
+      continue;
+    }
+    if (c == ':' && depth == 1 && state == AFTER_NAME) {
+      state = AFTER_COLON;
+      continue;
+    }
+    state = AWAY;
+    if (c == '{' || c == '[') {
+      if (depth++ == 0)
+        in_object = want_name = c == '{';
+      else
+        want_name = false;
+    } else if (c == '}' || c == ']') {
+      if (depth-- == 0)
+        return KV_MEMBER_MALFORMED;
+      want_name = false;
+    } else if (c == ',') {
+      want_name = depth == 1 && in_object;
+    }
+  }
+  if (depth != 0)
+    return KV_MEMBER_MALFORMED;
+  return found ? KV_MEMBER_STRING : KV_MEMBER_ABSENT;
+}
+
+/* The reply @text without the contents of its top-level "keyMaterial"
+ * string, into @*maskedp (NULL when it has none; free() it) and
+ * @*maskedlengthp, and those contents unescaped into @*secretp (for
+ * kv_free_secret()).  The secret bytes are never copied but into
+ * @*secretp.  False when the reply is malformed or memory ran out
+ * (@*nomem). */
+static bool take_key_material(const char *text, size_t length, char **maskedp,
+                              size_t *maskedlengthp, char **secretp,
+                              bool *nomem) {
+  size_t offset = 0, size = 0;
+  *maskedp = *secretp = NULL;
+  switch (kv_json_member_string(text, length, "keyMaterial", &offset,
+                                &size)) {
+  case KV_MEMBER_ABSENT:
+    return true;
+  case KV_MEMBER_MALFORMED:
+    return false;
+  case KV_MEMBER_STRING:
+    break;
+  }
+  *secretp = kv_json_unescape_ascii(text + offset, size, nomem);
+  if (!*secretp)
+    return false;
+  *maskedlengthp = length - size;
+  *maskedp = malloc(*maskedlengthp + 1);
+  if (!*maskedp) {
+    *nomem = true;
+    kv_free_secret(*secretp);
+    *secretp = NULL;
+    return false;
+  }
+  memcpy(*maskedp, text, offset);
+  memcpy(*maskedp + offset, text + offset + size, length - offset - size);
+  (*maskedp)[*maskedlengthp] = '\0';
+  return true;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -175,29 +353,48 @@ kavro_err_t kv_answer_kek(const char *text, size_t length, kavro_kek_t **kekp,
   return KAVRO_OK;
 }
 
-kavro_err_t kv_answer_dek(const char *text, size_t length, kavro_dek_t **dekp,
-                          kavro_error_t *error) {
-  json_t *root = load_object(text, length);
-  kavro_dek_t *dek = calloc(1, sizeof(*dek));
-  bool nomem = dek == NULL;
+/* The members of a Dek reply into @dek, but for the key material. */
+static bool dek_members(const json_t *root, kavro_dek_t *dek, bool *nomem) {
   int64_t version = 0;
-  bool ok = root && dek &&
-            member_text(root, "kekName", true, &dek->kek_name, &nomem) &&
-            member_text(root, "subject", true, &dek->subject, &nomem) &&
+  bool ok = member_text(root, "kekName", true, &dek->kek_name, nomem) &&
+            member_text(root, "subject", true, &dek->subject, nomem) &&
             member_int64(root, "version", &version) && version >= 1 &&
             version <= INT32_MAX &&
-            member_text(root, "algorithm", false, &dek->algorithm, &nomem) &&
+            member_text(root, "algorithm", false, &dek->algorithm, nomem) &&
             member_text(root, "encryptedKeyMaterial", false,
-                        &dek->encrypted_key_material, &nomem) &&
-            member_text(root, "keyMaterial", false, &dek->key_material,
-                        &nomem) &&
+                        &dek->encrypted_key_material, nomem) &&
             member_flag(root, "deleted", &dek->deleted) &&
             member_int64(root, "ts", &dek->ts);
-  json_decref(root);
+  dek->version = (int)version;
   if (ok && !dek->algorithm && !(dek->algorithm = strdup(DEFAULT_ALGORITHM)))
-    ok = !(nomem = true);
+    ok = !(*nomem = true);
+  return ok;
+}
+
+/* The key material, when present, is taken from the raw reply
+ * (take_key_material()); jansson parses the rest, and only checks that
+ * a keyMaterial it sees (null then) has a type allowed. */
+kavro_err_t kv_answer_dek(const char *text, size_t length, kavro_dek_t **dekp,
+                          kavro_error_t *error) {
+  kavro_dek_t *dek = calloc(1, sizeof(*dek));
+  bool nomem = dek == NULL;
+  char *masked = NULL, *secret = NULL;
+  size_t masked_length = 0;
+  bool ok = dek && take_key_material(text, length, &masked, &masked_length,
+                                     &secret, &nomem);
+  json_t *root = ok ? load_object(masked ? masked : text,
+                                  masked ? masked_length : length)
+                    : NULL;
+  free(masked);
+  char *seen = NULL;
+  ok = root && dek_members(root, dek, &nomem) &&
+       member_text(root, "keyMaterial", false, &seen, &nomem);
+  json_decref(root);
+  free(seen); /* "" when the secret was taken out, else NULL */
   if (dek)
-    dek->version = (int)version;
+    dek->key_material = secret;
+  else
+    kv_free_secret(secret);
   if (!ok || !dekp) {
     kavro_dek_destroy(dek);
     return ok ? KAVRO_OK : malformed(error, nomem, "DEK");
@@ -662,7 +859,7 @@ kavro_err_t kavro_registry_register_dek(
                         "out of memory, or a string not UTF-8");
   kv_http_response_t response;
   kavro_err_t err = post_dek(reg, kek_name, subject, body, &response, error);
-  free_secret(body);
+  kv_free_secret(body);
   char *text = dek_key_text(kek_name, subject, algorithm);
   /* A 409 too: the latest this client knows may be behind the registry's. */
   forget_dek(reg, text, false);

@@ -19,6 +19,7 @@
  * value; URLs are stored and printed without user info.
  */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,7 +370,8 @@ kavro_err_t kv_transport_new(const kavro_conf_t *conf, kv_stats_t *stats,
 
 void kv_free_secret(char *s) {
   if (s) {
-    memset(s, 0, strlen(s));
+    /* Not memset(): a store just before free() may be optimised away. */
+    OPENSSL_cleanse(s, strlen(s));
     free(s);
   }
 }
@@ -534,6 +536,38 @@ typedef struct kv_sink_s {
   kv_strbuf_t body;
 } kv_sink_t;
 
+/* Room in @sb for @extra more bytes, grown by moving to a new block and
+ * wiping the old one: a reply may carry a DEK's key material, which
+ * realloc() would leave behind in freed memory. */
+static bool reserve_wiping(kv_strbuf_t *sb, size_t extra) {
+  size_t need = sb->length + extra + 1;
+  if (need <= sb->capacity)
+    return true;
+  size_t cap = sb->capacity ? sb->capacity : 1024;
+  while (cap < need)
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  char *grown = malloc(cap);
+  if (!grown) {
+    sb->failed = true;
+    return false;
+  }
+  if (sb->data) {
+    memcpy(grown, sb->data, sb->length + 1);
+    OPENSSL_cleanse(sb->data, sb->capacity);
+    free(sb->data);
+  }
+  sb->data = grown;
+  sb->capacity = cap;
+  return true;
+}
+
+/* Let a reply body go that is not handed over, wiped like one that is. */
+static void drop_body(kv_strbuf_t *sb) {
+  if (sb->data)
+    OPENSSL_cleanse(sb->data, sb->capacity);
+  kv_strbuf_free(sb);
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque) {
   kv_sink_t *sink = opaque;
   size_t n = size * nmemb;
@@ -541,7 +575,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque) {
     sink->too_big = true;
     return 0; /* aborts the transfer */
   }
-  kv_strbuf_append(&sink->body, data, n);
+  if (reserve_wiping(&sink->body, n))
+    kv_strbuf_append(&sink->body, data, n);
   return kv_strbuf_failed(&sink->body) ? 0 : n;
 }
 
@@ -694,7 +729,7 @@ kavro_err_t kv_curl_perform(kv_transport_t *t, void *curl, size_t max_bytes,
   else if (rc != CURLE_OK)
     err = transport_error(rc, detail, error);
   if (err != KAVRO_OK) {
-    kv_strbuf_free(&sink.body);
+    drop_body(&sink.body);
     return err;
   }
   response->outcome = KV_HTTP_ANSWERED;

@@ -248,6 +248,34 @@ kavro_err_t kv_answer_kek(const char *body, size_t length, kavro_kek_t **kekp,
 kavro_err_t kv_answer_dek(const char *body, size_t length, kavro_dek_t **dekp,
                           kavro_error_t *error);
 
+/* How kv_answer_dek() keeps a shared KEK's key material out of jansson,
+ * whose copies (the lexer's buffers, the string value) are freed without
+ * being wiped: the top-level member "keyMaterial" is found in the raw
+ * reply, its text copied out, and jansson parses the reply without it.
+ *
+ * kv_json_member_string() finds the string value of the top-level member
+ * @name of the JSON object @text (@length bytes, any escapes in the member
+ * name undone), reading no byte outside it: KV_MEMBER_STRING with the
+ * bytes between its quotes at @*offsetp, @*sizep long; KV_MEMBER_ABSENT
+ * when there is none, or its value is not a string (null, a number...);
+ * KV_MEMBER_MALFORMED when a string does not end, holds a raw control
+ * character, the nesting does not balance, or the member comes twice. */
+typedef enum kv_member_scan_e {
+  KV_MEMBER_ABSENT,
+  KV_MEMBER_STRING,
+  KV_MEMBER_MALFORMED
+} kv_member_scan_t;
+kv_member_scan_t kv_json_member_string(const char *text, size_t length,
+                                       const char *name, size_t *offsetp,
+                                       size_t *sizep);
+
+/* The JSON string contents @raw (@size bytes) with its escapes undone, as
+ * a new string for kv_free_secret(); the raw bytes are copied as they
+ * are.  NULL when an escape is invalid or stands for NUL or a character
+ * beyond ASCII, which base64 text never holds (@*nomem false), or when
+ * memory ran out (@*nomem true). */
+char *kv_json_unescape_ascii(const char *raw, size_t size, bool *nomem);
+
 /* An error body {"error_code": N, "message": "..."}: true with both set
  * when it is one (the message a new string, NULL when memory ran out),
  * false otherwise. */

@@ -247,7 +247,9 @@ static const kavro_kms_driver_t *kms_driver(const kv_rules_t *engine,
 }
 
 /* The KMS key ids to try for @kek, in order: its own, then the alternates
- * of its kmsProps, else of the executor's configuration. */
+ * of its kmsProps, else of the executor's configuration, separated by
+ * commas, blanks around them and empty ones left out, as the peers split
+ * them. */
 static size_t kms_key_ids(const kavro_rule_ctx_t *ctx, const kavro_kek_t *kek,
                           kv_strbuf_t *ids) {
   const char *alternates = NULL;
@@ -264,9 +266,11 @@ static size_t kms_key_ids(const kavro_rule_ctx_t *ctx, const kavro_kek_t *kek,
       p++, n--;
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
       n--;
-    kv_strbuf_putc(ids, '\0');
-    kv_strbuf_append(ids, p, n);
-    count++;
+    if (n) {
+      kv_strbuf_putc(ids, '\0');
+      kv_strbuf_append(ids, p, n);
+      count++;
+    }
     p = comma ? comma + 1 : p + n;
   }
   json_decref(props);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common_text_int.h"
+#include "registry_int.h"
 #include "rules_crypto_int.h"
 #include "rules_model_int.h"
 #include "serde_fixture.h"
@@ -209,6 +210,164 @@ START_TEST(test_base64) {
 }
 END_TEST
 
+
+
+/* ---- a DEK reply's key material ------------------------------------------ */
+
+/* Scan @text from a block of its exact size, so a read past it shows. */
+static kv_member_scan_t scan_exact(const char *text, size_t length,
+                                   char **valuep) {
+  char *copy = malloc(length ? length : 1);
+  memcpy(copy, text, length);
+  size_t offset = 0, size = 0;
+  kv_member_scan_t got =
+      kv_json_member_string(copy, length, "keyMaterial", &offset, &size);
+  *valuep = NULL;
+  if (got == KV_MEMBER_STRING) {
+    ck_assert_uint_le(offset + size, length);
+    *valuep = strndup(copy + offset, size);
+  }
+  free(copy);
+  return got;
+}
+
+/* The top-level member alone is found, its name's escapes undone; the
+ * same name deeper down or as a value is not it; what does not end or
+ * balance, and a second one, is malformed. */
+START_TEST(test_key_material_scanner) {
+  static const struct {
+    const char *text;
+    kv_member_scan_t want;
+    const char *raw; /* between the quotes */
+  } cases[] = {
+      {"{\"kekName\":\"k\",\"keyMaterial\":\"YWJj\\/ZA==\"}", KV_MEMBER_STRING,
+       "YWJj\\/ZA=="},
+      {"{\"x\":{\"keyMaterial\":\"nested\"},\"keyMaterial\":\"top\"}",
+       KV_MEMBER_STRING, "top"},
+      {"{\"keyMaterial\":\"top\",\"x\":{\"keyMaterial\":\"nested\"}}",
+       KV_MEMBER_STRING, "top"},
+      {"{\"x\":{\"keyMaterial\":\"nested\"}}", KV_MEMBER_ABSENT, NULL},
+      {"{\"x\":[{\"keyMaterial\":\"in an array\"}]}", KV_MEMBER_ABSENT, NULL},
+      {"{\"doc\":\"keyMaterial\",\"subject\":\"s\"}", KV_MEMBER_ABSENT, NULL},
+      {"{\"doc\":\"keyMaterial\",\"keyMaterial\":\"k\"}", KV_MEMBER_STRING,
+       "k"},
+      {"{\"a\":[\"keyMaterial\",\":\",\"x\"]}", KV_MEMBER_ABSENT, NULL},
+      {"{\"doc\":\"say \\\"keyMaterial\\\": \\\"x\\\"\",\"keyMaterial\":\"q\"}",
+       KV_MEMBER_STRING, "q"},
+      {"{\"key\\u004daterial\":\"abc\"}", KV_MEMBER_STRING, "abc"},
+      {"{\"keyMaterial2\":\"abc\",\"keyMateria\":\"d\"}", KV_MEMBER_ABSENT,
+       NULL},
+      {" {\n \"keyMaterial\" :\t\"w\" }\n", KV_MEMBER_STRING, "w"},
+      {"{\"keyMaterial\":null}", KV_MEMBER_ABSENT, NULL},
+      {"{\"keyMaterial\":5,\"doc\":\"x\"}", KV_MEMBER_ABSENT, NULL},
+      {"{\"keyMaterial\":{\"keyMaterial\":\"x\"}}", KV_MEMBER_ABSENT, NULL},
+      {"[\"keyMaterial\",\"x\"]", KV_MEMBER_ABSENT, NULL},
+      {"{\"keyMaterial\":\"a\",\"keyMaterial\":\"b\"}", KV_MEMBER_MALFORMED,
+       NULL},
+      {"{\"keyMaterial\":\"a\nb\"}", KV_MEMBER_MALFORMED, NULL},
+      {"{\"keyMaterial\":\"abc", KV_MEMBER_MALFORMED, NULL},
+      {"{\"keyMaterial\":\"abc\\", KV_MEMBER_MALFORMED, NULL},
+      {"{\"keyMaterial\":\"abc\"", KV_MEMBER_MALFORMED, NULL},
+      {"}{\"keyMaterial\":\"abc\"}", KV_MEMBER_MALFORMED, NULL},
+      {"", KV_MEMBER_ABSENT, NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    char *value;
+    kv_member_scan_t got =
+        scan_exact(cases[i].text, strlen(cases[i].text), &value);
+    ck_assert_msg(got == cases[i].want, "case %zu: %d", i, (int)got);
+    if (cases[i].raw)
+      ck_assert_str_eq(value, cases[i].raw);
+    free(value);
+  }
+  /* Every cut of a reply is refused, and read within its bounds. */
+  static const char reply[] =
+      "{\"kekName\":\"k\",\"doc\":\"a \\\"b\\\"\",\"x\":[1,{\"y\":null}],"
+      "\"keyMaterial\":\"AAEC\\/w==\"}";
+  for (size_t n = 1; n < strlen(reply); n++) {
+    char *value;
+    ck_assert_msg(scan_exact(reply, n, &value) == KV_MEMBER_MALFORMED,
+                  "cut at %zu", n);
+  }
+}
+END_TEST
+
+/* Base64 text's escapes are undone; what could not be base64 is
+ * refused. */
+START_TEST(test_key_material_unescape) {
+  static const struct {
+    const char *raw, *want;
+  } cases[] = {
+      {"AAEC\\/w==", "AAEC/w=="}, {"\\u0041\\u0062+", "Ab+"},
+      {"\\\"\\\\\\b\\f\\n\\r\\t", "\"\\\b\f\n\r\t"}, {"", ""},
+      {"\\u00e9", NULL}, {"\\u0000", NULL}, {"\\x", NULL}, {"\\u12", NULL},
+      {"\\u12g4", NULL}, {"abc\\", NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    bool nomem = true;
+    char *got = kv_json_unescape_ascii(cases[i].raw, strlen(cases[i].raw),
+                                       &nomem);
+    ck_assert(!nomem);
+    if (cases[i].want)
+      ck_assert_msg(got && strcmp(got, cases[i].want) == 0, "case %zu", i);
+    else
+      ck_assert_msg(got == NULL, "case %zu", i);
+    kv_free_secret(got);
+  }
+}
+END_TEST
+
+/* The parsed DEK carries the key material as the reply wrote it; the
+ * reply's other members are read as before, and a keyMaterial of
+ * another type, twice, or in a cut reply is a malformed DEK. */
+START_TEST(test_dek_reply_key_material) {
+  static const char reply[] =
+      "{\"kekName\":\"kek1\",\"subject\":\"s-value\",\"version\":2,"
+      "\"algorithm\":\"AES256_SIV\",\"doc\":\"keyMaterial\","
+      "\"x\":{\"keyMaterial\":\"other\"},"
+      "\"encryptedKeyMaterial\":\"d3JhcHBlZA==\","
+      "\"keyMaterial\":\"AAEC\\/w==\",\"ts\":17}";
+  kavro_dek_t *dek = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kv_answer_dek(reply, strlen(reply), &dek, &error),
+                   KAVRO_OK);
+  ck_assert_str_eq(dek->key_material, "AAEC/w==");
+  ck_assert_str_eq(dek->encrypted_key_material, "d3JhcHBlZA==");
+  ck_assert_str_eq(dek->kek_name, "kek1");
+  ck_assert_str_eq(dek->algorithm, "AES256_SIV");
+  ck_assert_int_eq(dek->version, 2);
+  ck_assert_int_eq((int)dek->ts, 17);
+  kavro_dek_destroy(dek);
+  static const char *const plain[] = {
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"version\":1}",
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"version\":1,"
+      "\"keyMaterial\":null}",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    ck_assert_int_eq(kv_answer_dek(plain[i], strlen(plain[i]), &dek, &error),
+                     KAVRO_OK);
+    ck_assert_ptr_null(dek->key_material);
+    kavro_dek_destroy(dek);
+  }
+  static const char *const bad[] = {
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"version\":1,\"keyMaterial\":5}",
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"version\":1,"
+      "\"keyMaterial\":\"a\",\"keyMaterial\":\"b\"}",
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"version\":1,"
+      "\"keyMaterial\":\"\\u00e9\"}",
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"version\":1,"
+      "\"keyMaterial\":\"AAEC\"",
+      "{\"kekName\":\"k\",\"subject\":\"s\",\"keyMaterial\":\"AAEC\"}",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+    dek = NULL;
+    ck_assert_int_eq(kv_answer_dek(bad[i], strlen(bad[i]), &dek, &error),
+                     KAVRO_ERR_BAD_RESPONSE);
+    ck_assert_ptr_null(dek);
+    ck_assert_msg(strstr(error.text, "malformed DEK"), "%s", error.text);
+  }
+}
+END_TEST
 
 /* ---- the ENCRYPT executor ------------------------------------------------- */
 
@@ -702,6 +861,303 @@ START_TEST(test_kms_driver_of_the_program) {
 }
 END_TEST
 
+
+/* A KMS that holds some of a KEK's key ids and not others (another
+ * region's key when the first is out of reach): it wraps with any, it
+ * unwraps only with those in @usable, and records each key URL it is
+ * asked to unwrap with. */
+typedef struct regional_kms_s {
+  const char *usable; /* key ids separated by ' ', each followed by one */
+  char tried[256];    /* key URLs tried to unwrap, separated by ' ' */
+  char key_b64[128];  /* the DEK it wrapped last, to find it in texts */
+} regional_kms_t;
+
+static kavro_err_t regional_wrap(void *opaque, const kavro_rule_ctx_t *ctx,
+                                 const char *key_url, const unsigned char *key,
+                                 size_t size, unsigned char **outp,
+                                 size_t *outsizep, kavro_error_t *error) {
+  regional_kms_t *kms = opaque;
+  ck_assert_uint_lt(size, 90);
+  kv_base64_encode(key, size, kms->key_b64);
+  return xor_wrap(NULL, ctx, key_url, key, size, outp, outsizep, error);
+}
+
+static kavro_err_t regional_unwrap(void *opaque, const kavro_rule_ctx_t *ctx,
+                                   const char *key_url,
+                                   const unsigned char *wrapped, size_t size,
+                                   unsigned char **outp, size_t *outsizep,
+                                   kavro_error_t *error) {
+  regional_kms_t *kms = opaque;
+  size_t used = strlen(kms->tried);
+  snprintf(kms->tried + used, sizeof(kms->tried) - used, "%s ", key_url);
+  const char *id = strstr(key_url, "://") + 3;
+  char word[64];
+  snprintf(word, sizeof(word), "%s ", id);
+  if (!strstr(kms->usable, word)) {
+    error->code = KAVRO_ERR_TRANSPORT;
+    snprintf(error->text, sizeof(error->text), "key %s is out of reach", id);
+    return error->code;
+  }
+  return xor_wrap(NULL, ctx, key_url, wrapped, size, outp, outsizep, error);
+}
+
+/* A conf with the regional KMS @kms as "test-kms" and @alternates (NULL:
+ * none) as the executor's encrypt.alternate.kms.key.ids. */
+static kavro_conf_t *conf_with_regions(regional_kms_t *kms,
+                                       const char *alternates) {
+  kavro_conf_t *conf = conf_with_secret(NULL);
+  kavro_kms_driver_t driver = {regional_wrap, regional_unwrap, kms};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_add_kms_driver(conf, "test-kms", &driver,
+                                             &error),
+                   KAVRO_OK);
+  if (alternates)
+    ck_assert_int_eq(
+        kavro_conf_set(conf,
+                       "rule.executors._default_.param."
+                       "encrypt.alternate.kms.key.ids",
+                       alternates, &error),
+        KAVRO_OK);
+  return conf;
+}
+
+/* encrypt.alternate.kms.key.ids: the KEK's own key id first, then the
+ * alternates in the order written (split at commas, blanks and empty
+ * ids dropped, as the peers split them); the first that unwraps wins.
+ * When none does, the error names the KEK and the KMS's last reason,
+ * never the key. */
+START_TEST(test_alternate_kms_key_ids) {
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  regional_kms_t producer_kms = {"mykey ", "", ""};
+  kavro_conf_t *producer = conf_with_regions(&producer_kms, NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_msg(write_customer(producer, customer_json, frame, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(producer_kms.tried, "test-kms://mykey ");
+
+  /* The primary is out of reach here; alt2 is this region's. */
+  regional_kms_t here = {"alt2 ", "", ""};
+  kavro_conf_t *consumer = conf_with_regions(&here, " alt1 , ,alt2,alt3,");
+  json_t *back;
+  ck_assert_msg(read_customer(consumer, frame, &back, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(json_string_value(json_object_get(back, "email")),
+                   "ada@example.com");
+  json_decref(back);
+  ck_assert_str_eq(here.tried,
+                   "test-kms://mykey test-kms://alt1 test-kms://alt2 ");
+
+  /* No key id this KMS can use. */
+  regional_kms_t nowhere = {"", "", ""};
+  kavro_conf_t *lost = conf_with_regions(&nowhere, "alt1,alt2");
+  ck_assert_int_eq(read_customer(lost, frame, &back, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_str_eq(nowhere.tried,
+                   "test-kms://mykey test-kms://alt1 test-kms://alt2 ");
+  ck_assert_msg(strstr(error.text, "all KMS keys of kek kek1") &&
+                    strstr(error.text, "out of reach"),
+                "%s", error.text);
+  ck_assert_msg(!strstr(error.text, producer_kms.key_b64), "%s", error.text);
+
+  /* Without alternates the KEK's own key id alone is tried. */
+  regional_kms_t alone = {"alt2 ", "", ""};
+  kavro_conf_t *single = conf_with_regions(&alone, NULL);
+  ck_assert_int_eq(read_customer(single, frame, &back, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_str_eq(alone.tried, "test-kms://mykey ");
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+  kavro_conf_destroy(consumer);
+  kavro_conf_destroy(lost);
+  kavro_conf_destroy(single);
+}
+END_TEST
+
+/* The KEK's kmsProps name the alternates for every client, ahead of the
+ * executor's configuration. */
+START_TEST(test_alternate_kms_key_ids_of_the_kek) {
+  kavro_kek_t kek = {"kek1", "test-kms", "mykey",
+                     "{\"encrypt.alternate.kms.key.ids\":\"alt2\"}", NULL,
+                     false, false, 0};
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_register_kek(reg, &kek, NULL, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  regional_kms_t producer_kms = {"mykey ", "", ""};
+  kavro_conf_t *producer = conf_with_regions(&producer_kms, NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  ck_assert_msg(write_customer(producer, customer_json, frame, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  regional_kms_t here = {"alt2 ", "", ""};
+  kavro_conf_t *consumer = conf_with_regions(&here, "alt1");
+  json_t *back;
+  ck_assert_msg(read_customer(consumer, frame, &back, &error) == KAVRO_OK,
+                "%s", error.text);
+  json_decref(back);
+  ck_assert_str_eq(here.tried, "test-kms://mykey test-kms://alt2 ");
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+  kavro_conf_destroy(consumer);
+}
+END_TEST
+
+
+/* ---- a shared KEK ---------------------------------------------------------- */
+
+/* The registry's KMS for the mock: makes a DEK's Tink key proto, wraps it
+ * by XOR with the key id's first byte (what the mock keeps), and counts
+ * its calls and the key URLs it was asked for. */
+typedef struct registry_kms_s {
+  int generated, unwrapped;
+  char url[64];
+  bool broken; /* fails every call */
+} registry_kms_t;
+
+/* @in (@size bytes) XOR'd with @url's key id's first byte, as base64. */
+static char *xor_b64(const char *url, const unsigned char *in, size_t size) {
+  unsigned char mask = (unsigned char)strstr(url, "://")[3];
+  unsigned char out[128];
+  ck_assert_uint_le(size, sizeof(out));
+  for (size_t i = 0; i < size; i++)
+    out[i] = in[i] ^ mask;
+  return kv_base64(out, size);
+}
+
+static kavro_err_t registry_generate(void *opaque, const char *key_url,
+                                     const char *algorithm, char **materialp,
+                                     char **wrappedp, kavro_error_t *error) {
+  registry_kms_t *kms = opaque;
+  kms->generated++;
+  snprintf(kms->url, sizeof(kms->url), "%s", key_url);
+  if (kms->broken) {
+    error->code = KAVRO_ERR_TRANSPORT;
+    snprintf(error->text, sizeof(error->text), "the KMS is down");
+    return error->code;
+  }
+  kv_dek_alg_t alg;
+  ck_assert(kv_dek_alg_parse(algorithm, &alg));
+  unsigned char key[64], proto[KV_TINK_KEY_MAX];
+  ck_assert_int_eq(kv_random_bytes(key, kv_dek_key_size(alg), error),
+                   KAVRO_OK);
+  size_t n = kv_tink_key_encode(alg, key, proto);
+  *materialp = kv_base64(proto, n);
+  *wrappedp = xor_b64(key_url, proto, n);
+  return KAVRO_OK;
+}
+
+static kavro_err_t registry_unwrap(void *opaque, const char *key_url,
+                                   const char *algorithm, const char *wrapped,
+                                   char **materialp, kavro_error_t *error) {
+  registry_kms_t *kms = opaque;
+  (void)algorithm;
+  kms->unwrapped++;
+  snprintf(kms->url, sizeof(kms->url), "%s", key_url);
+  if (kms->broken) {
+    error->code = KAVRO_ERR_TRANSPORT;
+    snprintf(error->text, sizeof(error->text), "the KMS is down");
+    return error->code;
+  }
+  unsigned char bytes[128];
+  size_t n;
+  ck_assert(kv_base64_decode(wrapped, strlen(wrapped), bytes, &n));
+  char *b64 = xor_b64(key_url, bytes, n);
+  ck_assert(kv_base64_decode(b64, strlen(b64), bytes, &n));
+  free(b64);
+  *materialp = kv_base64(bytes, n);
+  return KAVRO_OK;
+}
+
+/* A KEK registered with shared: true: the registry (the mock, given the
+ * registry's KMS) makes the DEK and hands its key material out, and a
+ * producer and a consumer that have no KMS at all (no driver for the
+ * KEK's type, no secret) write and read the fields; the wrapped key is
+ * all the registry keeps. */
+START_TEST(test_shared_kek_round_trip) {
+  registry_kms_t rkms = {0};
+  kavro_mock_kms_t kms = {registry_generate, registry_unwrap, &rkms};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, &kms, &error), KAVRO_OK);
+  kavro_kek_t kek = {"kek1", "test-kms", "mykey", NULL, NULL, true, false, 0};
+  ck_assert_msg(kavro_registry_register_kek(reg, &kek, NULL, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  kavro_conf_t *producer = conf_with_secret(NULL),
+               *consumer = conf_with_secret(NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  ck_assert_msg(write_customer(producer, customer_json, frame, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(rkms.generated, 1);
+  ck_assert_str_eq(rkms.url, "test-kms://mykey");
+  json_t *wire = on_the_wire(frame);
+  ck_assert_uint_eq(ciphertext_size(json_object_get(wire, "email")),
+                    strlen("ada@example.com") + 28);
+  json_decref(wire);
+
+  json_t *back;
+  ck_assert_msg(read_customer(consumer, frame, &back, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_str_eq(json_string_value(json_object_get(back, "email")),
+                   "ada@example.com");
+  ck_assert_str_eq(json_string_value(json_object_get(
+                       json_object_get(back, "address"), "street")),
+                   "12 Analytical Row");
+  json_decref(back);
+  ck_assert_int_ge(rkms.unwrapped, 1);
+
+  /* What the registry keeps and hands out. */
+  kavro_dek_t *dek = NULL;
+  ck_assert_int_eq(kavro_registry_get_dek(reg, "kek1", SUBJECT, 1,
+                                          "AES256_GCM", false, &dek, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(dek->encrypted_key_material);
+  ck_assert_ptr_nonnull(dek->key_material);
+  ck_assert_str_ne(dek->key_material, dek->encrypted_key_material);
+  kavro_dek_destroy(dek);
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, NULL, &error), KAVRO_OK);
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+  kavro_conf_destroy(consumer);
+}
+END_TEST
+
+/* Without the registry's KMS, or with one that fails, a shared KEK's DEK
+ * cannot be made or handed out: the registry's 50070 reaches the rule's
+ * error; the sharing test answers as the registry does. */
+START_TEST(test_shared_kek_without_the_registrys_kms) {
+  kavro_kek_t kek = {"kek1", "test-kms", "mykey", NULL, NULL, true, false, 0};
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_register_kek(reg, &kek, NULL, &error),
+                   KAVRO_OK);
+  register_encrypted(NULL, "{\"encrypt.kms.type\":\"test-kms\"}", NULL);
+  kavro_conf_t *producer = conf_with_secret(NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  ck_assert_int_eq(write_customer(producer, customer_json, frame, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "reaches no KMS"), "%s", error.text);
+
+  registry_kms_t rkms = {.broken = true};
+  kavro_mock_kms_t kms = {registry_generate, registry_unwrap, &rkms};
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, &kms, &error), KAVRO_OK);
+  ck_assert_int_eq(write_customer(producer, customer_json, frame, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "the KMS is down"), "%s", error.text);
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock,
+                                      &(kavro_mock_kms_t){registry_generate,
+                                                          NULL, NULL},
+                                      &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_mock_set_kms(kt_mock, NULL, &error), KAVRO_OK);
+  kavro_buf_destroy(frame);
+  kavro_conf_destroy(producer);
+}
+END_TEST
+
 static Suite *encrypt_suite(void) {
   Suite *s = suite_create("encrypt");
   TCase *tc = tcase_create("crypto");
@@ -710,6 +1166,9 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_round_trips);
   tcase_add_test(tc, test_key_protos);
   tcase_add_test(tc, test_base64);
+  tcase_add_test(tc, test_key_material_scanner);
+  tcase_add_test(tc, test_key_material_unescape);
+  tcase_add_test(tc, test_dek_reply_key_material);
   suite_add_tcase(s, tc);
   tc = tcase_create("executor");
   tcase_add_checked_fixture(tc, encrypt_setup, encrypt_teardown);
@@ -721,6 +1180,10 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_payload_round_trip);
   tcase_add_test(tc, test_refusals);
   tcase_add_test(tc, test_kms_driver_of_the_program);
+  tcase_add_test(tc, test_alternate_kms_key_ids);
+  tcase_add_test(tc, test_alternate_kms_key_ids_of_the_kek);
+  tcase_add_test(tc, test_shared_kek_round_trip);
+  tcase_add_test(tc, test_shared_kek_without_the_registrys_kms);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -792,11 +792,39 @@ static uint64_t settle_small_replies(kavro_err_t err) {
   return err == KAVRO_OK ? text_digest(text) : 0;
 }
 
+/* A shared KEK's DEK: its key material taken out of the reply, escapes
+ * undone, before jansson parses the rest. */
+static kavro_dek_t *answered_dek;
+
+static kavro_err_t run_dek_reply(kavro_error_t *error) {
+  return kv_answer_dek(
+      REPLY("{\"kekName\":\"kek1\",\"subject\":\"s-value\",\"version\":2,"
+            "\"encryptedKeyMaterial\":\"d3JhcHBlZA==\","
+            "\"keyMaterial\":\"AAEC\\/w==\",\"ts\":17}"),
+      &answered_dek, error);
+}
+
+static uint64_t settle_dek_reply(kavro_err_t err) {
+  char text[256] = "";
+  if (err == KAVRO_OK)
+    snprintf(text, sizeof(text), "%s %s %d %s %s %s", answered_dek->kek_name,
+             answered_dek->subject, answered_dek->version,
+             answered_dek->algorithm, answered_dek->encrypted_key_material,
+             answered_dek->key_material);
+  else
+    ck_assert_ptr_null(answered_dek);
+  kavro_dek_destroy(answered_dek);
+  answered_dek = NULL;
+  return err == KAVRO_OK ? text_digest(text) : 0;
+}
+
 static const torture_op_t reply_ops[] = {
     {"kv_answer_schema", NULL, run_schema_reply, settle_schema_reply},
     {"kv_answer_id, _int_array, _string_array, _name, _compatibility, "
      "_error",
      NULL, run_small_replies, settle_small_replies},
+    {"kv_answer_dek with key material", NULL, run_dek_reply,
+     settle_dek_reply},
 };
 
 START_TEST(replies_under_allocation_failure) { torture(&reply_ops[_i]); }

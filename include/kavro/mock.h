@@ -334,6 +334,57 @@ KAVRO_EXPORT void kavro_mock_requests_free(kavro_mock_request_t *requests,
 KAVRO_EXPORT void kavro_mock_clear_requests(kavro_mock_t *mock);
 /** @} */
 
+/**
+ * @name The registry's KMS
+ *
+ * A KEK registered with `shared: true` is one the registry itself can use
+ * through a KMS it reaches: it makes that KEK's DEKs, hands their key
+ * material out with each DEK (so that clients need no KMS of their own),
+ * and tests the sharing (`POST /keks/{name}/test`, `?testSharing=true`).
+ * The mock makes no key of its own: it does those through the callbacks
+ * given here, and without them answers as the registry answers when its
+ * KMS fails (error code 50070; 500 for a test of the sharing).
+ * @{
+ */
+
+/** The registry's KMS: both callbacks are required. */
+typedef struct kavro_mock_kms_s {
+  /**
+   * Make a new DEK for @p algorithm ("AES256_GCM", "AES128_GCM" or
+   * "AES256_SIV") under the KMS key @p key_url (the KEK's `TYPE://KEY-ID`):
+   * its key material as the registry hands it out (base64 of the key's
+   * Tink proto, as the clients' own DEKs hold it) in a malloc()'d
+   * @p *key_materialp, which the mock wipes before it frees it, and the
+   * key wrapped by the KMS key (base64) in a malloc()'d @p *wrappedp,
+   * which the mock keeps as the DEK's encryptedKeyMaterial.
+   */
+  kavro_err_t (*generate)(void *opaque, const char *key_url,
+                          const char *algorithm, char **key_materialp,
+                          char **wrappedp, kavro_error_t *error);
+  /** Unwrap @p wrapped (base64, from generate() or from a client's own
+   *  KMS) with @p key_url into a malloc()'d @p *key_materialp (base64),
+   *  which the mock wipes before it frees it. */
+  kavro_err_t (*unwrap)(void *opaque, const char *key_url,
+                        const char *algorithm, const char *wrapped,
+                        char **key_materialp, kavro_error_t *error);
+  /** Handed to the callbacks; kept alive by the caller while the mock
+   *  has the KMS. */
+  void *opaque;
+} kavro_mock_kms_t;
+
+/**
+ * Give the mock the registry's KMS @p kms (copied), or take it away
+ * (NULL).  The callbacks run on the thread serving a request, under the
+ * mock's lock: they must not call the mock.  Returns KAVRO_ERR_INVALID_ARG
+ * when a callback is missing.  The key material a reply carries passes
+ * through the mock's JSON and reply buffers, which are not wiped: the mock
+ * is a test surface, never to be handed real keys.
+ */
+KAVRO_EXPORT kavro_err_t kavro_mock_set_kms(kavro_mock_t *mock,
+                                            const kavro_mock_kms_t *kms,
+                                            kavro_error_t *error);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif
