@@ -715,6 +715,14 @@ static kavro_err_t cold_path(kavro_serializer_t *ser, const char *topic,
                              bool is_key, kavro_schema_t *schema,
                              uint64_t hash, kv_hot_t **entryp,
                              kavro_error_t *error) {
+  /* A lenient parse reads what a registry may hold; a schema produced
+   * with is held to the specification, as registration is. */
+  if (kavro_schema_relaxed_count(schema) > 0)
+    return kv_error_set(error, KAVRO_ERR_SCHEMA_INVALID,
+                        "the schema breaks the Avro specification (%.300s), "
+                        "which a registry may hold but no producer may write "
+                        "with",
+                        kavro_schema_relaxed(schema, 0));
   char *subject = ser->subject_scratch;
   ser->last_subject = subject;
   kavro_err_t err = kv_namer_subject(&ser->namers[is_key],

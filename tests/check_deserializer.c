@@ -514,6 +514,53 @@ START_TEST(guid_writer) {
 }
 END_TEST
 
+/* A message with both an id header and a framed payload is read by the
+ * header, as Confluent's dual deserializer reads it: the payload is then
+ * the body, magic byte and all.  Here the header names a fixed type as
+ * long as the whole payload, so only the header's reading succeeds. */
+START_TEST(header_wins_over_prefix) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  char whole_text[128];
+  snprintf(whole_text, sizeof whole_text,
+           "{\"type\":\"fixed\",\"name\":\"Whole\",\"size\":%zu}",
+           kavro_buf_length(frame));
+  kavro_schema_t *whole = kt_parse(whole_text);
+  int32_t whole_id = 0;
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_register(reg, "whole-value", whole, NULL, 0,
+                                        false, &whole_id, &error) == KAVRO_OK,
+                "%s", error.text);
+  unsigned char guid[16];
+  kt_mock_guid(kt_mock, whole_id, guid);
+  kavro_schema_id_t guid_id = kavro_schema_id_guid(guid);
+  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE];
+  size_t header_size = 0;
+  ck_assert_int_eq(kavro_wire_write_id(&guid_id, header, sizeof(header),
+                                       &header_size, NULL),
+                   KAVRO_OK);
+  kavro_deserializer_t *des = deserializer(reg);
+  kavro_deserialized_t msg;
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, "orders", false, header, header_size,
+                    kavro_buf_data(frame), kavro_buf_length(frame), &msg,
+                    &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_HEADER);
+  ck_assert(kavro_schema_id_equal(&msg.writer_id, &guid_id));
+  const void *bytes = NULL;
+  size_t size = 0;
+  ck_assert_int_eq(avro_value_get_fixed(msg.value, &bytes, &size), 0);
+  ck_assert_uint_eq(size, kavro_buf_length(frame));
+  ck_assert_mem_eq(bytes, kavro_buf_data(frame), size);
+  kavro_deserializer_destroy(des);
+  kavro_schema_destroy(whole);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 /* A registry fault while a GUID is looked up is transient; the message
  * reads once the registry answers. */
 START_TEST(guid_registry_fault_is_transient) {
@@ -1099,6 +1146,7 @@ static Suite *deserializer_suite(void) {
   tcase_add_loop_test(tc, registry_down_is_transient, 0, 2);
   tcase_add_test(tc, hostile_frames);
   tcase_add_loop_test(tc, guid_writer, 0, 2);
+  tcase_add_loop_test(tc, header_wins_over_prefix, 0, 2);
   tcase_add_loop_test(tc, guid_registry_fault_is_transient, 0, 2);
   tcase_add_test(tc, tombstone);
   suite_add_tcase(s, tc);

@@ -2124,6 +2124,45 @@ START_TEST(test_oauth_issuer_failures) {
 }
 END_TEST
 
+/* The claims a token must carry are named by bearer.auth.sub.claim.name
+ * and bearer.auth.scope.claim.name.  The mock's tokens carry `scope` only
+ * when the client asked for one, so naming `scope` as the subject claim
+ * also shows that bearer.auth.scope reaches the token endpoint. */
+START_TEST(test_oauth_claim_names) {
+  serve_tokens(60);
+  char level[KAVRO_REGISTRY_NAME_SIZE];
+  kavro_error_t error;
+  /* Asked with a scope: the token's "scope" is a non-empty string. */
+  kavro_registry_t *reg = oauth_client(mock_url(1), NULL, OAUTH_SECRET,
+                                       "bearer.auth.sub.claim.name", "scope",
+                                       NULL);
+  ck_assert_msg(kavro_registry_get_mode(reg, NULL, level, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_registry_destroy(reg);
+  /* Without one, the token has no "scope" claim. */
+  reg = oauth_client(mock_url(1), NULL, OAUTH_SECRET, "bearer.auth.scope", "",
+                     "bearer.auth.sub.claim.name", "scope", NULL);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_msg(strstr(error.text, "no \"scope\" claim "
+                                   "(bearer.auth.sub.claim.name)"),
+                "%s", error.text);
+  assert_no_secret(&error);
+  kavro_registry_destroy(reg);
+  /* A scope claim must be a string or a list of strings: "iat" is a
+   * number. */
+  reg = oauth_client(mock_url(1), NULL, OAUTH_SECRET,
+                     "bearer.auth.scope.claim.name", "iat", NULL);
+  ck_assert_int_eq(kavro_registry_get_mode(reg, NULL, level, &error),
+                   KAVRO_ERR_BAD_RESPONSE);
+  ck_assert_msg(strstr(error.text, "\"iat\" claim is neither a string nor "
+                                   "a list of strings"),
+                "%s", error.text);
+  ck_assert_uint_eq(served("GET /mode"), 1); /* the first client's only */
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 /* The mock's basic auth: 401 with the registry's error body unless the
  * credentials are right.  _i: 0 mock://, 1 HTTP. */
 START_TEST(test_mock_requires_basic_auth) {
@@ -3019,6 +3058,7 @@ static Suite *registry_suite(void) {
   tcase_add_test(tc, test_oauth_401_refetches_once);
   tcase_add_test(tc, test_oauth_threads_share_token);
   tcase_add_loop_test(tc, test_oauth_issuer_failures, 0, 4);
+  tcase_add_test(tc, test_oauth_claim_names);
   tcase_add_loop_test(tc, test_mock_requires_basic_auth, 0, 2);
   tcase_add_test(tc, test_proxy);
   suite_add_tcase(s, tc);

@@ -508,6 +508,59 @@ START_TEST(test_cli_mock_registry_log) {
 }
 END_TEST
 
+/* OAuth client credentials: the client secret stays out of the output of
+ * `kavro mock-registry --oauth` and of the client's, whether the token
+ * endpoint grants a token, refuses a wrong secret or cannot be reached. */
+#define OAUTH_SECRET "cs-Kv7q9ZxLeak-oauth"
+
+static kt_run_t run_encode_oauth(const char *what, const char *registry,
+                                 const char *issuer, const char *secret) {
+  char issuer_setting[700], secret_setting[100];
+  snprintf(issuer_setting, sizeof(issuer_setting),
+           "bearer.auth.issuer.endpoint.url=%s", issuer);
+  snprintf(secret_setting, sizeof(secret_setting),
+           "bearer.auth.client.secret=%s", secret);
+  return run_cli(what, registry, AUTH_URL, datum_path,
+                 (const char *const[]){
+                     "encode", "--schema", schema_path, "--subject",
+                     "sec-value", "-X",
+                     "bearer.auth.credentials.source=OAUTHBEARER", "-X",
+                     issuer_setting, "-X", "bearer.auth.client.id=svc", "-X",
+                     secret_setting, NULL});
+}
+
+START_TEST(test_cli_oauth_secret) {
+  make_needles();
+  kt_server_t server;
+  ck_assert(kt_server_start(
+      &server, workdir,
+      (const char *const[]){kavro_bin, "mock-registry", "--oauth",
+                            "svc:" OAUTH_SECRET, NULL}));
+  char issuer[600];
+  snprintf(issuer, sizeof(issuer), "%s/oauth/token", server.url);
+  kt_run_t run = run_encode_oauth("encode with a token", server.url, issuer,
+                                  OAUTH_SECRET);
+  ck_assert_msg(run.status == 0, "exit %d: %s", run.status, run.err);
+  kt_run_free(&run);
+  run = run_encode_oauth("encode, wrong secret", server.url, issuer,
+                         "wrong-Kv7q9ZxLeak");
+  assert_failed("encode, wrong secret", &run);
+  ck_assert_msg(strstr(run.err, "invalid_client"), "%s", run.err);
+  kt_run_free(&run);
+  snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%u/oauth/token",
+           closed_port());
+  run = run_encode_oauth("encode, issuer down", server.url, issuer,
+                         OAUTH_SECRET);
+  assert_failed("encode, issuer down", &run);
+  kt_run_free(&run);
+  run = kt_server_stop(&server);
+  ck_assert_int_eq(run.status, 0);
+  assert_clean("kavro mock-registry --oauth stdout", run.out, run.out_length);
+  assert_clean("kavro mock-registry --oauth stderr", run.err, run.err_length);
+  kt_run_free(&run);
+}
+END_TEST
+
 START_TEST(test_cli_bad_settings) {
   make_needles();
   const char *const bad[][3] = {
@@ -826,6 +879,7 @@ static Suite *security_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, test_cli_encode_decode, 0, AUTH_CALLBACK);
   tcase_add_test(tc, test_cli_mock_registry_log);
+  tcase_add_test(tc, test_cli_oauth_secret);
   tcase_add_test(tc, test_cli_bad_settings);
   tcase_add_test(tc, test_cli_url_password_delimiters);
   tcase_add_test(tc, test_cli_mistyped_settings);

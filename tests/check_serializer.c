@@ -21,6 +21,7 @@
 #include "evo1_visit.h"
 #include "kavro.h"
 #include "kavro/mock.h"
+#include "legacy_schemas.h"
 #include "serde_fixture.h"
 
 /* ---- allocation counting -------------------------------------------------- */
@@ -347,6 +348,42 @@ START_TEST(auto_register_on) {
   free(json);
   kt_value_free(&v);
   kavro_schema_destroy(v2);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* A schema with defects only a lenient parse accepts (a registry may
+ * hold such schemas) is refused for producing, before any request. */
+START_TEST(lenient_schema_refused) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_parse_options_t options;
+  kavro_parse_options_init(&options);
+  options.lenient = true;
+  for (size_t i = 0; i < kt_legacy_count; i++) {
+    const kt_legacy_t *legacy = &kt_legacy[i];
+    kavro_schema_t *schema = NULL;
+    kavro_error_t error;
+    ck_assert_msg(kavro_schema_parse(legacy->text, strlen(legacy->text),
+                                     &options, &schema, &error) == KAVRO_OK,
+                  "%s: %s", legacy->name, error.text);
+    ck_assert_uint_gt(kavro_schema_relaxed_count(schema), 0);
+    kt_value_t value;
+    kt_value_from_json(&value, schema, legacy->json);
+    ck_assert_int_eq(kavro_serializer_serialize(ser, "legacy", false, schema,
+                                                &value.value, out, &error),
+                     KAVRO_ERR_SCHEMA_INVALID);
+    ck_assert_msg(strstr(error.text, legacy->says) &&
+                      strstr(error.text, "no producer may write with"),
+                  "%s: %s", legacy->name, error.text);
+    kt_value_free(&value);
+    kavro_schema_destroy(schema);
+  }
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, "POST /subjects/{subject}/versions"), 0);
+  ck_assert_uint_eq(kavro_mock_request_count(kt_mock, "POST /subjects/{subject}"), 0);
   kavro_buf_destroy(out);
   kavro_serializer_destroy(ser);
   kavro_registry_destroy(reg);
@@ -1712,6 +1749,7 @@ static Suite *serializer_suite(void) {
   tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_add_loop_test(tc, auto_register_off, 0, 2);
   tcase_add_loop_test(tc, auto_register_on, 0, 2);
+  tcase_add_loop_test(tc, lenient_schema_refused, 0, 2);
   tcase_add_loop_test(tc, use_latest_version, 0, 2);
   tcase_add_test(tc, use_schema_id);
   tcase_add_test(tc, bad_arguments);

@@ -365,6 +365,12 @@ KAVRO_EXPORT kavro_err_t kavro_serializer_prefix(
  * (doc/API.md, Errors): a rule that applies and cannot be executed is
  * KAVRO_ERR_UNSUPPORTED, nothing written.
  *
+ * A @p schema with defects only a lenient parse accepts
+ * (kavro_schema_relaxed_count() > 0: schemas a registry may hold) is
+ * KAVRO_ERR_SCHEMA_INVALID naming the first, before any request: data is
+ * produced with schemas the specification allows, as registration
+ * requires.
+ *
  * With `use.latest.version` (or `use.schema.id`, or
  * `use.latest.with.metadata`, which comes first and checks no
  * compatibility) the frame carries the id of the subject's latest version
