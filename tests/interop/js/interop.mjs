@@ -9,7 +9,7 @@
 //
 // The data keeps longs within +-2^52: avsc, the client's Avro library,
 // refuses or misreads longer ones.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
@@ -244,6 +244,132 @@ await check('kavro encode --context -> JS deserializer in the context', async ()
   }
   const contexts = await (await fetch(`${url}/contexts`)).json();
   expect('contexts', contexts.includes('.orders'), true);
+});
+
+/* kavro encode of contextValues with extra arguments; one hex frame per
+ * datum. */
+function kavroEncode(registry, args) {
+  const schemaFile = join(work, 'context.avsc');
+  writeFileSync(schemaFile, JSON.stringify(contextSchema));
+  const input = contextValues.map((v) => contextType.toString(v)).join('\n') + '\n';
+  return run(kavro, ['encode', '--registry', registry, '--schema', schemaFile,
+    '--hex', ...args], input).trim().split('\n');
+}
+
+/* Each line kavro decode printed must be the contextValues of its index. */
+function expectContextValues(output) {
+  const lines = output.trim().split('\n');
+  expect('datums', lines.length, contextValues.length);
+  lines.forEach((line, i) => {
+    if (!contextType.toBuffer(contextType.fromString(line)).equals(contextType.toBuffer(contextValues[i])))
+      throw new Error(`datum ${i}: kavro printed ${line}`);
+  });
+}
+
+async function expectJsReads(des, topicName, frames) {
+  for (let i = 0; i < frames.length; i++) {
+    const got = await des.deserialize(topicName, Buffer.from(frames[i], 'hex'));
+    if (!contextType.toBuffer(got).equals(contextType.toBuffer(contextValues[i])))
+      throw new Error(`datum ${i}: JS read ${contextType.toString(got)}`);
+  }
+}
+
+const contextInfo = { schemaType: 'AVRO', schema: JSON.stringify(contextSchema) };
+
+/* An association names the topic's subject: the JS client's default
+ * strategy (AssociatedNameStrategy, topic fallback) and kavro's. */
+await check('associations: JS AssociatedNameStrategy <-> kavro', async () => {
+  const assocTopic = 'assoc-topic';
+  const id = await client.register('assoc-orders', contextInfo, false);
+  const created = await client.createAssociation({
+    resourceName: assocTopic, resourceNamespace: 'lkc-interop', resourceId: 'topic-1',
+    resourceType: 'topic', associations: [{ subject: 'assoc-orders', associationType: 'value' }],
+  });
+  expect('created', created.associations.map((a) => a.subject), ['assoc-orders']);
+  const found = await client.getAssociationsByResourceName(assocTopic, '-', 'topic', ['value'], null, 0, -1);
+  expect('found', found.map((a) => [a.subject, a.resourceId]), [['assoc-orders', 'topic-1']]);
+  /* No subject assoc-topic-value exists: the topic fallback would fail. */
+  const ser = new AvroSerializer(client, SerdeType.VALUE, { autoRegisterSchemas: false, useLatestVersion: true });
+  const lines = [];
+  for (const v of contextValues) {
+    const frame = await ser.serialize(assocTopic, v);
+    expect('id', frame.readInt32BE(1), id);
+    lines.push(frame.toString('hex'));
+  }
+  expectContextValues(run(kavro, ['decode', '--registry', url, '--hex'], lines.join('\n') + '\n'));
+  const frames = kavroEncode(url, ['--topic', assocTopic, '-X', 'subject.name.strategy=AssociatedNameStrategy',
+    '-X', 'auto.register.schemas=false']);
+  expect('kavro id', Buffer.from(frames[0], 'hex').readInt32BE(1), id);
+  await expectJsReads(new AvroDeserializer(client, SerdeType.VALUE, {}), assocTopic, frames);
+  const subjects = await client.getAllSubjects();
+  expect('no fallback subject', subjects.includes(`${assocTopic}-value`), false);
+});
+
+/* Metadata on versions, and the latest version with given metadata
+ * (GET /subjects/{s}/metadata), on both sides. */
+await check('metadata: useLatestWithMetadata <-> use.latest.with.metadata', async () => {
+  const subj = 'meta-topic-value';
+  const register = (owner) => client.register(subj,
+    { ...contextInfo, metadata: { properties: { owner } } }, false);
+  await register('legacy');
+  const fsmId = await register('fsm');
+  const otherId = await register('other');
+  if (fsmId === otherId) throw new Error('metadata alone should give another id');
+  const latest = await client.getLatestWithMetadata(subj, { owner: 'fsm' });
+  expect('latest with owner=fsm', [latest.id, latest.version], [fsmId, 2]);
+  const ser = new AvroSerializer(client, SerdeType.VALUE,
+    { autoRegisterSchemas: false, useLatestWithMetadata: { owner: 'fsm' } });
+  const lines = [];
+  for (const v of contextValues) {
+    const frame = await ser.serialize('meta-topic', v);
+    expect('JS id', frame.readInt32BE(1), fsmId);
+    lines.push(frame.toString('hex'));
+  }
+  expectContextValues(run(kavro, ['decode', '--registry', url, '--hex'], lines.join('\n') + '\n'));
+  const frames = kavroEncode(url, ['--topic', 'meta-topic', '-X', 'use.latest.with.metadata=owner=fsm',
+    '-X', 'auto.register.schemas=false']);
+  expect('kavro id', Buffer.from(frames[0], 'hex').readInt32BE(1), fsmId);
+  await expectJsReads(new AvroDeserializer(client, SerdeType.VALUE, {}), 'meta-topic', frames);
+});
+
+/* OAuth client credentials against `kavro mock-registry --oauth`: the JS
+ * client and kavro each fetch a token from its endpoint and call with it. */
+await check('OAuth: JS client and kavro against mock-registry --oauth', async () => {
+  const server = spawn(kavro, ['mock-registry', '--oauth', 'svc:cs-interop-secret:600'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const secured = await new Promise((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (chunk) => {
+        out += chunk;
+        const m = out.match(/listening on (\S+)/);
+        if (m) resolve(m[1]);
+      });
+      server.on('exit', (code) => reject(new Error(`mock-registry exited ${code}`)));
+    });
+    const issuer = `${secured}/oauth/token`;
+    const oauth = new SchemaRegistryClient({ baseURLs: [secured], maxRetries: 0,
+      bearerAuthCredentials: { credentialsSource: 'OAUTHBEARER', issuerEndpointUrl: issuer,
+        clientId: 'svc', clientSecret: 'cs-interop-secret', scope: 'schema_registry',
+        logicalCluster: 'lsrc-interop', identityPoolId: 'pool-interop' } });
+    const unauthorized = await fetch(`${secured}/subjects`);
+    expect('without a token', unauthorized.status, 401);
+    const id = await oauth.register('oauth-topic-value', contextInfo, false);
+    const ser = new AvroSerializer(oauth, SerdeType.VALUE, { autoRegisterSchemas: false, useLatestVersion: true });
+    const lines = [];
+    for (const v of contextValues) lines.push((await ser.serialize('oauth-topic', v)).toString('hex'));
+    const bearer = ['-X', 'bearer.auth.credentials.source=OAUTHBEARER',
+      '-X', `bearer.auth.issuer.endpoint.url=${issuer}`, '-X', 'bearer.auth.client.id=svc',
+      '-X', 'bearer.auth.client.secret=cs-interop-secret', '-X', 'bearer.auth.scope=schema_registry'];
+    expectContextValues(run(kavro, ['decode', '--registry', secured, '--hex', ...bearer],
+      lines.join('\n') + '\n'));
+    const frames = kavroEncode(secured, ['--topic', 'oauth-topic', ...bearer]);
+    expect('kavro id', Buffer.from(frames[0], 'hex').readInt32BE(1), id);
+    await expectJsReads(new AvroDeserializer(oauth, SerdeType.VALUE,
+      { subjectNameStrategy: (t) => `${t}-value` }), 'oauth-topic', frames);
+  } finally {
+    server.kill('SIGTERM');
+  }
 });
 
 process.exit(failures ? 1 : 0);
