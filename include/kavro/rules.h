@@ -16,7 +16,10 @@
  * handed out).  The rule's `onSuccess` or `onFailure` action then runs:
  * NONE, ERROR (the call fails with KAVRO_ERR_RULE naming the rule and the
  * message path) or one registered here (DLQ: kavro_kafka_dlq_action_add()
- * in <kavro/kafka.h>).
+ * in <kavro/kafka.h>).  A rule that a message's record names in its last
+ * `__rule.name` header (KAVRO_RULE_HEADER_NAME: the message came back from
+ * a dead-letter topic that rule's DLQ action wrote) is not run for that
+ * message, as the Confluent clients skip it.
  *
  * Executors and actions are registered in the kavro_conf_t a serializer or
  * deserializer is made with (kavro_serializer_new(),
