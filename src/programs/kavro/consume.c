@@ -40,7 +40,7 @@ static const char usage[] =
     "Offsets are committed only for records printed (or dead-lettered).\n"
     "The schema's data contract rules run on each record: a record a rule\n"
     "refuses is reported (rule, action, path) and not printed; with the\n"
-    "DLQ action it goes to the topic -X dlq.topic=TOPIC names (acknowledged\n"
+    "DLQ action it goes to the topic -X dlq.topic=TOPIC names (flushed\n"
     "before its offset is stored), never to --dlq as well.\n"
     "\n"
     "Options:\n" KCLI_USAGE
@@ -224,6 +224,7 @@ typedef struct counts_s {
   long dead_lettered;
   long skipped;
   long refused; /* by a rule whose DLQ action dead-lettered them */
+  long not_delivered; /* of those, the ones the brokers did not take */
 } counts_t;
 
 /* One poll: print, count, or deal with the failure.  Returns false when
@@ -295,15 +296,17 @@ static int consume_all(kcli_t *k, const options_t *o, rd_kafka_t *rk,
   return n->skipped || n->refused ? CLI_EXIT_INVALID : CLI_EXIT_OK;
 }
 
-/* The settings of a producer of dead letters to @brokers: only the
- * brokers carry over from the consumer's.  NULL (reported) on failure. */
-static rd_kafka_conf_t *producer_conf(const char *brokers, const char *what) {
+/* The settings of a producer of dead letters to @brokers, logging at
+ * @log_level: only the brokers carry over from the consumer's.  NULL
+ * (reported) on failure. */
+static rd_kafka_conf_t *producer_conf(const char *brokers, const char *what,
+                                      const char *log_level) {
   char errstr[256];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   if (!conf ||
       rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
                         sizeof errstr) != RD_KAFKA_CONF_OK ||
-      rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) !=
+      rd_kafka_conf_set(conf, "log_level", log_level, errstr, sizeof errstr) !=
           RD_KAFKA_CONF_OK) {
     fprintf(stderr, "kavro consume: cannot configure the %s producer\n",
             what);
@@ -321,7 +324,7 @@ static kavro_kafka_dlq_t *make_dlq(kcli_t *k, const char *topic) {
   rd_kafka_conf_t *conf =
       rd_kafka_conf_get(k->kafka_conf, "bootstrap.servers", brokers, &size) ==
               RD_KAFKA_CONF_OK
-          ? producer_conf(brokers, "--dlq")
+          ? producer_conf(brokers, "--dlq", "3")
           : NULL;
   if (!conf)
     return NULL;
@@ -341,12 +344,25 @@ static void ignore_kafka_error(rd_kafka_t *rk, int err, const char *reason,
   (void)opaque;
 }
 
+/* A dead letter of the DLQ rule action the brokers did not take: counted
+ * in the counts_t the producer's opaque points to, and said. */
+static void on_rule_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                 void *opaque) {
+  (void)rk;
+  if (!m->err)
+    return;
+  ((counts_t *)opaque)->not_delivered++;
+  fprintf(stderr, "kavro consume: a dead letter to %s NOT delivered: %s\n",
+          rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+}
+
 /* The producer of the DLQ rule action, to the brokers @rk reads from
  * (its own mock cluster's with --mock-cluster), registered in the
  * settings the consumer helper's deserializers are made from.  Each dead
- * letter is acknowledged before the helper stores the message's offset
- * (dlq.auto.flush), so that none is lost between the two. */
-static int rule_dlq_setup(kcli_t *k, rd_kafka_t *rk, rd_kafka_t **producerp) {
+ * letter is flushed (delivered, or its failure counted in @n) before the
+ * helper stores the message's offset (dlq.auto.flush). */
+static int rule_dlq_setup(kcli_t *k, rd_kafka_t *rk, counts_t *n,
+                          rd_kafka_t **producerp) {
   char brokers[1024];
   size_t size = sizeof brokers;
   rd_kafka_mock_cluster_t *mock = rd_kafka_handle_mock_cluster(rk);
@@ -356,10 +372,14 @@ static int rule_dlq_setup(kcli_t *k, rd_kafka_t *rk, rd_kafka_t **producerp) {
   else if (rd_kafka_conf_get(rd_kafka_conf(rk), "bootstrap.servers", brokers,
                              &size) != RD_KAFKA_CONF_OK)
     brokers[0] = '\0';
-  rd_kafka_conf_t *conf = producer_conf(brokers, "DLQ rule action");
-  if (conf) /* the consumer reports brokers down; a dead letter not sent
-               fails its message, which the action reports */
+  /* Quiet: the consumer reports brokers down, and a dead letter not sent
+   * fails its message, which the action reports (dlq.auto.flush). */
+  rd_kafka_conf_t *conf = producer_conf(brokers, "DLQ rule action", "2");
+  if (conf) {
     rd_kafka_conf_set_error_cb(conf, ignore_kafka_error);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_rule_dlq_delivery);
+    rd_kafka_conf_set_opaque(conf, n);
+  }
   char errstr[256];
   if (conf && !(*producerp = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
                                           sizeof errstr))) {
@@ -379,9 +399,9 @@ static int rule_dlq_setup(kcli_t *k, rd_kafka_t *rk, rd_kafka_t **producerp) {
   return CLI_EXIT_OK;
 }
 
-static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
-                 rd_kafka_t **rule_dlqp, kavro_kafka_dlq_t **dlqp,
-                 kavro_kafka_consumer_t **cp) {
+static int setup(kcli_t *k, const options_t *o, counts_t *n,
+                 rd_kafka_t **rkp, rd_kafka_t **rule_dlqp,
+                 kavro_kafka_dlq_t **dlqp, kavro_kafka_consumer_t **cp) {
   int status = consumer_settings(k, o);
   if (status == CLI_EXIT_OK)
     status = kcli_connect(k);
@@ -403,7 +423,7 @@ static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
     return CLI_EXIT_USAGE;
   }
   rd_kafka_poll_set_consumer(*rkp);
-  if ((status = rule_dlq_setup(k, *rkp, rule_dlqp)) != CLI_EXIT_OK) {
+  if ((status = rule_dlq_setup(k, *rkp, n, rule_dlqp)) != CLI_EXIT_OK) {
     kavro_schema_destroy(reader);
     return status;
   }
@@ -423,7 +443,7 @@ static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
 static int run(int argc, char **argv) {
   kcli_t k;
   options_t o = {0};
-  counts_t n = {0, 0, 0, 0};
+  counts_t n = {0, 0, 0, 0, 0};
   rd_kafka_t *rk = NULL;
   rd_kafka_t *rule_dlq = NULL; /* the DLQ rule action's producer */
   kavro_kafka_dlq_t *dlq = NULL;
@@ -442,7 +462,7 @@ static int run(int argc, char **argv) {
                                     o.metrics_port)))
     status = CLI_EXIT_USAGE;
   if (status == CLI_EXIT_OK)
-    status = setup(&k, &o, &rk, &rule_dlq, &dlq, &consumer);
+    status = setup(&k, &o, &n, &rk, &rule_dlq, &dlq, &consumer);
   if (status == CLI_EXIT_OK) {
     status = consume_all(&k, &o, rk, consumer, &n);
     fprintf(stderr,
@@ -453,8 +473,9 @@ static int run(int argc, char **argv) {
     if (n.refused)
       fprintf(stderr,
               "kavro consume: %ld refused record%s sent to the dead letter "
-              "topic\n",
-              n.refused, cli_plural_s((unsigned long)n.refused));
+              "topic%s\n",
+              n.refused, cli_plural_s((unsigned long)n.refused),
+              n.not_delivered ? ", some NOT delivered" : "");
   }
   kavro_kafka_consumer_destroy(consumer);
   if (rk) {
@@ -463,7 +484,7 @@ static int run(int argc, char **argv) {
   }
   kavro_kafka_dlq_destroy(dlq);
   if (rule_dlq)
-    rd_kafka_destroy(rule_dlq); /* every dead letter was acknowledged */
+    rd_kafka_destroy(rule_dlq); /* every dead letter was flushed */
   cli_metrics_stop(metrics);
   kcli_free(&k);
   return status == -2 ? CLI_EXIT_OK : cli_finish_output(status);
