@@ -25,6 +25,7 @@
 #include "common_conf_int.h"
 #include "common_error_int.h"
 #include "kafka_int.h"
+#include "typed_int.h"
 
 /* How long a seek back to an undecoded message may take. */
 #define KV_SEEK_TIMEOUT_MS 10000
@@ -32,6 +33,59 @@
 #define KV_DLQ_ACK_TIMEOUT_MS 30000
 /* How long one poll waits while the producer queue is full. */
 #define KV_QUEUE_FULL_POLL_MS 50
+
+/* ---- the record the rules see ----------------------------------------- */
+
+/* Headers a record view holds without allocating. */
+#define KV_RECORD_INLINE_HEADERS 8
+
+/* A Kafka record as the serializer and deserializer hand it to the rules
+ * (kavro_record_t): its key and headers, borrowed from the message. */
+typedef struct kv_record_view_s {
+  kavro_record_t record;
+  kavro_header_t inline_headers[KV_RECORD_INLINE_HEADERS];
+  kavro_header_t *heap; /* more headers than the inline ones */
+} kv_record_view_t;
+
+/* Fill @v with @key (@key_size bytes; NULL: none) and @headers (NULL:
+ * none).  Free with record_view_free().  Fails only without memory. */
+static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
+                                    size_t key_size,
+                                    const rd_kafka_headers_t *headers,
+                                    kavro_error_t *error) {
+  memset(&v->record, 0, sizeof v->record);
+  v->heap = NULL;
+  v->record.key = key;
+  v->record.key_size = key ? key_size : 0;
+  size_t n = headers ? rd_kafka_header_cnt(headers) : 0;
+  if (!n)
+    return KAVRO_OK;
+  kavro_header_t *items = v->inline_headers;
+  if (n > KV_RECORD_INLINE_HEADERS &&
+      !(items = v->heap = calloc(n, sizeof *items)))
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const char *name = NULL;
+    const void *value = NULL;
+    size_t size = 0;
+    rd_kafka_header_get_all(headers, i, &name, &value, &size);
+    items[i] = (kavro_header_t){name, value, size};
+  }
+  v->record.headers = items;
+  v->record.header_count = n;
+  return KAVRO_OK;
+}
+
+static void record_view_free(kv_record_view_t *v) { free(v->heap); }
+
+/* The headers @m came with, or NULL. */
+static const rd_kafka_headers_t *message_headers_of(
+    const rd_kafka_message_t *m) {
+  rd_kafka_headers_t *headers = NULL;
+  return rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR
+             ? headers
+             : NULL;
+}
 
 /* ---- producing -------------------------------------------------------- */
 
@@ -176,6 +230,43 @@ static kavro_err_t message_headers(const kavro_kafka_record_t *r,
   return KAVRO_OK;
 }
 
+/* Serialize @r's key (when Avro) and value, the rules seeing the record
+ * (its key, once known, and its own headers); the key to send in
+ * *@keyp, *@key_sizep. */
+static kavro_err_t serialize_record(kavro_kafka_producer_t *p,
+                                    const kavro_kafka_record_t *r,
+                                    kavro_serializer_framing_t framings[2],
+                                    const void **keyp, size_t *key_sizep,
+                                    kavro_error_t *error) {
+  kv_record_view_t view;
+  kavro_err_t err = record_view_init(&view, NULL, 0, r->headers, error);
+  if (err != KAVRO_OK)
+    return err;
+  kavro_serializer_set_record(p->serializer, &view.record);
+  *keyp = r->key;
+  *key_sizep = r->key ? r->key_size : 0;
+  if (r->key_schema) {
+    err = kavro_serializer_serialize_message(p->serializer, r->topic, true,
+                                             r->key_schema, r->key_value,
+                                             p->key_buf, &framings[0], error);
+    *keyp = kavro_buf_data(p->key_buf);
+    *key_sizep = kavro_buf_length(p->key_buf);
+  }
+  view.record.key = *keyp;
+  view.record.key_size = *key_sizep;
+  if (err == KAVRO_OK && r->value_type)
+    err = kavro_typed_serialize_message(p->typed, r->topic, false,
+                                        r->value_type, r->value_record,
+                                        p->value_buf, &framings[1], error);
+  else if (err == KAVRO_OK)
+    err = kavro_serializer_serialize_message(
+        p->serializer, r->topic, false, r->value_schema, r->value,
+        p->value_buf, &framings[1], error);
+  kavro_serializer_set_record(p->serializer, NULL);
+  record_view_free(&view);
+  return err;
+}
+
 kavro_err_t kavro_kafka_produce(kavro_kafka_producer_t *producer,
                                 const kavro_kafka_record_t *record,
                                 rd_kafka_resp_err_t *kafka_errp,
@@ -189,28 +280,12 @@ kavro_err_t kavro_kafka_produce(kavro_kafka_producer_t *producer,
   if (record->key_schema && !record->key_value)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "a record with a key schema needs a key value");
-  const void *key = record->key;
-  size_t key_size = record->key ? record->key_size : 0;
   /* [0] the key's, [1] the value's: a prefix, or a header to send. */
   kavro_serializer_framing_t framings[2] = {{0}};
-  kavro_err_t err;
-  if (record->key_schema) {
-    err = kavro_serializer_serialize_message(
-        producer->serializer, record->topic, true, record->key_schema,
-        record->key_value, producer->key_buf, &framings[0], error);
-    if (err != KAVRO_OK)
-      return err;
-    key = kavro_buf_data(producer->key_buf);
-    key_size = kavro_buf_length(producer->key_buf);
-  }
-  if (record->value_type)
-    err = kavro_typed_serialize_message(
-        producer->typed, record->topic, false, record->value_type,
-        record->value_record, producer->value_buf, &framings[1], error);
-  else
-    err = kavro_serializer_serialize_message(
-        producer->serializer, record->topic, false, record->value_schema,
-        record->value, producer->value_buf, &framings[1], error);
+  const void *key;
+  size_t key_size;
+  kavro_err_t err = serialize_record(producer, record, framings, &key,
+                                     &key_size, error);
   if (err != KAVRO_OK)
     return err;
 
@@ -348,27 +423,102 @@ static const void *id_header(const rd_kafka_message_t *m, bool is_key,
   return value;
 }
 
+/* Hand @des the record of @m (its key and headers) for the call to
+ * come: the rules see it (kavro_deserializer_set_record()). */
+static kavro_err_t record_begin(kavro_deserializer_t *des,
+                                const rd_kafka_message_t *m,
+                                kv_record_view_t *v, kavro_error_t *error) {
+  kavro_err_t err = record_view_init(v, m->key, m->key_len,
+                                     message_headers_of(m), error);
+  if (err == KAVRO_OK)
+    kavro_deserializer_set_record(des, &v->record);
+  return err;
+}
+
+/* Take the record back from @des; whether a rule action sent the message
+ * to a dead-letter topic. */
+static bool record_end(kavro_deserializer_t *des, kv_record_view_t *v) {
+  kavro_deserializer_set_record(des, NULL);
+  bool dead_lettered = v->record.dead_lettered;
+  record_view_free(v);
+  return dead_lettered;
+}
+
+/* The check every decode makes first: the message is data. */
+static kavro_err_t message_is_data(const rd_kafka_message_t *m,
+                                   kavro_error_t *error) {
+  if (!m->err)
+    return KAVRO_OK;
+  return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                      "the message is a Kafka error, not data: %s",
+                      rd_kafka_err2str(m->err));
+}
+
+/* kavro_kafka_decode(); *@dead_letteredp set when a rule action sent the
+ * message to a dead-letter topic. */
+static kavro_err_t decode_message(kavro_deserializer_t *des,
+                                  const rd_kafka_message_t *m, bool is_key,
+                                  kavro_deserialized_t *out,
+                                  bool *dead_letteredp, kavro_error_t *error) {
+  kv_error_clear(error);
+  *dead_letteredp = false;
+  if (out)
+    memset(out, 0, sizeof *out);
+  if (!des || !m || !out)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                        "decode needs a deserializer, a message and an output");
+  kv_record_view_t view;
+  kavro_err_t err = message_is_data(m, error);
+  if (err == KAVRO_OK)
+    err = record_begin(des, m, &view, error);
+  if (err != KAVRO_OK)
+    return err;
+  size_t header_size = 0;
+  const void *header_value = id_header(m, is_key, &header_size);
+  const void *payload = is_key ? m->key : m->payload;
+  size_t size = is_key ? m->key_len : m->len;
+  const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+  err = kavro_deserializer_deserialize(des, topic, is_key, header_value,
+                                       header_size, payload, size, out, error);
+  *dead_letteredp = record_end(des, &view);
+  return err;
+}
+
 kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
                                const rd_kafka_message_t *message, bool is_key,
                                kavro_deserialized_t *out, kavro_error_t *error) {
+  bool dead_lettered;
+  return decode_message(deserializer, message, is_key, out, &dead_lettered,
+                        error);
+}
+
+/* kavro_kafka_decode_typed(), with *@dead_letteredp as decode_message(). */
+static kavro_err_t decode_typed_message(
+    kavro_typed_deserializer_t *td, const rd_kafka_message_t *m,
+    const kavro_typed_type_t *type, kavro_arena_t *arena, void *record,
+    kavro_schema_id_t *idp, bool *dead_letteredp, kavro_error_t *error) {
   kv_error_clear(error);
-  if (out)
-    memset(out, 0, sizeof *out);
-  if (!deserializer || !message || !out)
+  *dead_letteredp = false;
+  if (idp)
+    memset(idp, 0, sizeof *idp);
+  if (!td || !m || !type || !arena || !record)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "decode needs a deserializer, a message and an output");
-  if (message->err)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "the message is a Kafka error, not data: %s",
-                        rd_kafka_err2str(message->err));
+                        "typed decode needs a deserializer, a message, a "
+                        "type, an arena and a record");
+  kavro_deserializer_t *des = kv_typed_deserializer_base(td);
+  kv_record_view_t view;
+  kavro_err_t err = message_is_data(m, error);
+  if (err == KAVRO_OK)
+    err = record_begin(des, m, &view, error);
+  if (err != KAVRO_OK)
+    return err;
   size_t header_size = 0;
-  const void *header_value = id_header(message, is_key, &header_size);
-  const void *payload = is_key ? message->key : message->payload;
-  size_t size = is_key ? message->key_len : message->len;
-  const char *topic = message->rkt ? rd_kafka_topic_name(message->rkt) : NULL;
-  return kavro_deserializer_deserialize(deserializer, topic, is_key,
-                                        header_value, header_size, payload,
-                                        size, out, error);
+  const void *header = id_header(m, false, &header_size);
+  const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+  err = kavro_typed_deserialize(td, topic, false, type, header, header_size,
+                                m->payload, m->len, arena, record, idp, error);
+  *dead_letteredp = record_end(des, &view);
+  return err;
 }
 
 kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
@@ -377,23 +527,9 @@ kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
                                      kavro_arena_t *arena, void *record,
                                      kavro_schema_id_t *idp,
                                      kavro_error_t *error) {
-  kv_error_clear(error);
-  if (idp)
-    memset(idp, 0, sizeof *idp);
-  if (!deserializer || !message || !type || !arena || !record)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "typed decode needs a deserializer, a message, a "
-                        "type, an arena and a record");
-  if (message->err)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "the message is a Kafka error, not data: %s",
-                        rd_kafka_err2str(message->err));
-  size_t header_size = 0;
-  const void *header = id_header(message, false, &header_size);
-  const char *topic = message->rkt ? rd_kafka_topic_name(message->rkt) : NULL;
-  return kavro_typed_deserialize(deserializer, topic, false, type, header,
-                                 header_size, message->payload, message->len,
-                                 arena, record, idp, error);
+  bool dead_lettered;
+  return decode_typed_message(deserializer, message, type, arena, record, idp,
+                              &dead_lettered, error);
 }
 
 /* ---- consuming -------------------------------------------------------- */
@@ -693,16 +829,16 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
                                  const rd_kafka_message_t *m,
                                  const kavro_typed_type_t *type,
                                  kavro_kafka_polled_t *out,
-                                 kavro_error_t *error) {
+                                 bool *dead_letteredp, kavro_error_t *error) {
   out->record_type = type;
   if (!m->payload)
     return KAVRO_OK; /* a tombstone: no record */
   void *record = kavro_arena_alloc(c->arena, type->size);
   if (!record)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  kavro_err_t err = kavro_kafka_decode_typed(c->typed, m, type, c->arena,
-                                             record, &out->value.writer_id,
-                                             error);
+  kavro_err_t err = decode_typed_message(c->typed, m, type, c->arena, record,
+                                         &out->value.writer_id, dead_letteredp,
+                                         error);
   /* Where the id was read: the header when there is one (a malformed one
    * is an error, never skipped for the prefix), else the prefix. */
   size_t header_size;
@@ -1002,14 +1138,36 @@ static kavro_err_t dead_letter(kavro_kafka_consumer_t *c,
   return err;
 }
 
-/* A message whose key or value failed with @err (@error): keep it for
- * another try when the failure may pass; forward it when it is permanent
- * and there is a forwarder; hand it out when permanent without one. */
+/* A message a rule's action (DLQ) sent to a dead-letter topic while it
+ * was decoded: done with, its offset stored, never forwarded again; the
+ * poll reports the rule's refusal, @err. */
+static kavro_err_t dead_lettered_by_rule(kavro_kafka_consumer_t *c,
+                                         rd_kafka_message_t *m,
+                                         kavro_err_t err,
+                                         kavro_kafka_polled_t *out) {
+  c->counts[KAVRO_KAFKA_COUNT_DECODE_DEAD_LETTERED]++;
+  kv_kafka_metrics_forwarded(m, kavro_err2name(err));
+  polled_clear(out);
+  kavro_error_t store_error;
+  store_offset(m, &store_error); /* revoked: its new owner reads it */
+  retry_finish(c, m);
+  rd_kafka_message_destroy(m);
+  out->dead_lettered = true;
+  return err;
+}
+
+/* A message whose key or value failed with @err (@error): done with when
+ * a rule's action dead-lettered it (@by_rule); keep it for another try
+ * when the failure may pass; forward it when it is permanent and there is
+ * a forwarder; hand it out when permanent without one. */
 static kavro_err_t undecodable(kavro_kafka_consumer_t *c,
                                rd_kafka_message_t *m, bool is_key,
                                const kavro_deserialized_t *partial,
-                               kavro_err_t err, kavro_error_t *error,
+                               bool by_rule, kavro_err_t err,
+                               kavro_error_t *error,
                                kavro_kafka_polled_t *out) {
+  if (by_rule)
+    return dead_lettered_by_rule(c, m, err, out);
   if (kavro_error_classify(error) != KAVRO_ERROR_CLASS_PERMANENT) {
     c->counts[KAVRO_KAFKA_COUNT_DECODE_RETRIES]++;
     hold(c, m, KV_RETRY_DELIVER, NULL);
@@ -1048,19 +1206,20 @@ static kavro_err_t kafka_event(rd_kafka_message_t *m, kavro_kafka_polled_t *out,
 static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
                            kavro_kafka_polled_t *out, kavro_error_t *error) {
   kavro_err_t err;
+  bool by_rule; /* a rule's action dead-lettered it */
   if (c->flags & KAVRO_KAFKA_KEY_AVRO) {
-    err = kavro_kafka_decode(c->keys, m, true, &out->key, error);
+    err = decode_message(c->keys, m, true, &out->key, &by_rule, error);
     if (err != KAVRO_OK)
-      return undecodable(c, m, true, &out->key, err, error, out);
+      return undecodable(c, m, true, &out->key, by_rule, err, error, out);
   }
   const kavro_typed_type_t *type =
       c->type_count ? type_for(c, rd_kafka_topic_name(m->rkt)) : NULL;
   if (type)
-    err = decode_record(c, m, type, out, error);
+    err = decode_record(c, m, type, out, &by_rule, error);
   else
-    err = kavro_kafka_decode(c->values, m, false, &out->value, error);
+    err = decode_message(c->values, m, false, &out->value, &by_rule, error);
   if (err != KAVRO_OK)
-    return undecodable(c, m, false, &out->value, err, error, out);
+    return undecodable(c, m, false, &out->value, by_rule, err, error, out);
   out->message = m;
   kv_kafka_metrics_handed(c->metrics, m);
   return KAVRO_OK;

@@ -158,3 +158,27 @@ const void *kavro_rule_ctx_payload(const kavro_rule_ctx_t *ctx,
     *sizep = ctx->call->payload ? ctx->call->payload_size : 0;
   return ctx->call->payload;
 }
+
+const void *kavro_rule_ctx_key(const kavro_rule_ctx_t *ctx, size_t *sizep) {
+  const kavro_record_t *record = ctx->call->record;
+  const void *key = record ? record->key : NULL;
+  if (sizep)
+    *sizep = key ? record->key_size : 0;
+  return key;
+}
+
+size_t kavro_rule_ctx_header_count(const kavro_rule_ctx_t *ctx) {
+  const kavro_record_t *record = ctx->call->record;
+  return record && record->headers ? record->header_count : 0;
+}
+
+const kavro_header_t *kavro_rule_ctx_header(const kavro_rule_ctx_t *ctx,
+                                            size_t i) {
+  return i < kavro_rule_ctx_header_count(ctx) ? &ctx->call->record->headers[i]
+                                              : NULL;
+}
+
+void kavro_rule_ctx_set_dead_lettered(const kavro_rule_ctx_t *ctx) {
+  if (ctx->call->record)
+    ctx->call->record->dead_lettered = true;
+}

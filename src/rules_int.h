@@ -76,6 +76,11 @@ typedef struct kv_rule_call_s {
   const void *payload; /* on read: the payload as received */
   size_t payload_size;
   const char *subject; /* the call's subject; NULL or "": the set's */
+  /* The record the message travels in, as the caller handed it (NULL:
+   * none): its key and headers for the actions, its `__rule.name` header
+   * for the rule not to run again, its flag for an action that
+   * dead-lettered the message. */
+  kavro_record_t *record;
 } kv_rule_call_t;
 
 /*

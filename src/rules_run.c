@@ -335,6 +335,24 @@ static void ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
   ctx->config_key[0] = '\0';
 }
 
+/* Whether @r is the rule the last `__rule.name` header of the call's
+ * record names: the message is one that rule sent to a dead-letter
+ * topic, read (or written) again, and must not fail on it a second time
+ * (Java's skipRule(), the Python client's replay check). */
+static bool replayed(const kv_rule_call_t *call, const kv_rule_t *r) {
+  const kavro_record_t *record = call->record;
+  if (!record || !record->headers || !r->name)
+    return false;
+  for (size_t i = record->header_count; i-- > 0;) {
+    const kavro_header_t *h = &record->headers[i];
+    if (h->name && strcmp(h->name, KAVRO_RULE_HEADER_NAME) == 0) {
+      size_t n = strlen(r->name);
+      return h->value && h->size == n && memcmp(h->value, r->name, n) == 0;
+    }
+  }
+  return false;
+}
+
 /* Run the field executor of @ctx->rule over @message; true when it
  * failed, with the path of the failure in @failed_at. */
 static bool run_fields(kavro_rule_ctx_t *ctx, avro_value_t *message,
@@ -390,6 +408,8 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
     return set->refusal->code;
   }
   for (size_t i = 0; i < set->list.count; i++) {
+    if (replayed(call, &set->list.rules[i]))
+      continue;
     kavro_rule_ctx_t ctx;
     ctx_init(&ctx, set, &set->list.rules[i], call);
     kavro_err_t err = run_rule(&ctx, message, error);
@@ -418,6 +438,8 @@ kavro_err_t kv_ruleset_run_payload(const kv_ruleset_t *set,
   }
   for (size_t i = 0; i < set->encoding.count; i++) {
     const kv_rule_t *r = &set->encoding.rules[i];
+    if (replayed(call, r))
+      continue;
     /* The rule's context sees the payload it runs over (a DLQ action
      * sends it). */
     kv_rule_call_t payload_call = *call;
@@ -593,6 +615,8 @@ kavro_err_t kv_migration_run(const kv_migration_t *mig,
       return set->refusal->code;
     }
     for (size_t i = 0; i < set->list.count; i++) {
+      if (replayed(call, &set->list.rules[i]))
+        continue;
       kavro_rule_ctx_t ctx;
       ctx_init(&ctx, set, &set->list.rules[i], call);
       kavro_err_t err = migrate_rule(&ctx, jsonp, error);

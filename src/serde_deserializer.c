@@ -113,6 +113,7 @@ struct kavro_deserializer_s {
   kv_plan_t *plans;
   kv_topic_t *topics; /* the previous message's first */
   size_t topic_count;
+  kavro_record_t *record; /* kavro_deserializer_set_record(): the rules' */
 };
 
 /* ---- error classes ------------------------------------------------------- */
@@ -342,6 +343,12 @@ void kavro_deserializer_set_subject_name_cb(kavro_deserializer_t *des,
                                             void *opaque) {
   if (des)
     kv_namer_set_cb(&des->namers[is_key], des->conf, is_key, cb, opaque);
+}
+
+void kavro_deserializer_set_record(kavro_deserializer_t *des,
+                                   kavro_record_t *record) {
+  if (des)
+    des->record = record;
 }
 
 void kavro_deserializer_set_context_name_cb(kavro_deserializer_t *des,
@@ -896,7 +903,8 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
   char subject[KAVRO_SUBJECT_MAX] = "";
   if (err == KAVRO_OK && pending_work(des))
     err = rules_subject(des, topic, is_key, f.writer, subject, error);
-  kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject};
+  kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject,
+                         des->record};
   if (err == KAVRO_OK)
     err = decode_body(des, &f, &call, out, consumed, error);
   /* The slot and the writer table hold references that outlive the
@@ -979,7 +987,8 @@ static kavro_err_t typed_frame(
    * encoding afterwards. */
   char subject[KAVRO_SUBJECT_MAX] = "";
   err = rules_subject(des, topic, is_key, out->writer, subject, error);
-  kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject};
+  kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject,
+                         des->record};
   kavro_deserialized_t msg;
   memset(&msg, 0, sizeof(msg));
   if (err == KAVRO_OK)

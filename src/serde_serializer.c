@@ -114,6 +114,7 @@ struct kavro_serializer_s {
   const kavro_compat_result_t *last_refusal;
   const char *last_subject;
   char subject_scratch[KAVRO_SUBJECT_MAX];
+  kavro_record_t *record; /* kavro_serializer_set_record(): the rules' */
 };
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -242,6 +243,12 @@ const kavro_compat_result_t *kavro_serializer_last_incompatibility(
 
 const char *kavro_serializer_last_subject(const kavro_serializer_t *ser) {
   return ser ? ser->last_subject : "";
+}
+
+void kavro_serializer_set_record(kavro_serializer_t *ser,
+                                 kavro_record_t *record) {
+  if (ser)
+    ser->record = record;
 }
 
 /* ---- the warm-path table --------------------------------------------------- */
@@ -853,10 +860,12 @@ static kavro_err_t explain_failure(const kavro_schema_t *schema,
 }
 
 /* Run @e's conditions over the caller's @value, which they only read. */
-static kavro_err_t run_conditions(kv_hot_t *e, const char *topic, bool is_key,
+static kavro_err_t run_conditions(kavro_serializer_t *ser, kv_hot_t *e,
+                                  const char *topic, bool is_key,
                                   const avro_value_t *value,
                                   kavro_error_t *error) {
-  kv_rule_call_t call = {topic ? topic : "", is_key, NULL, 0, e->subject};
+  kv_rule_call_t call = {topic ? topic : "", is_key, NULL, 0, e->subject,
+                         ser->record};
   return kv_ruleset_run(e->rules, &call, (avro_value_t *)value, error);
 }
 
@@ -919,7 +928,8 @@ kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
                                       kavro_buf_t *out, size_t prefix_size,
                                       kavro_error_t *error) {
   kv_hot_t *e = (kv_hot_t *)entry;
-  kv_rule_call_t call = {topic ? topic : "", e->is_key, NULL, 0, e->subject};
+  kv_rule_call_t call = {topic ? topic : "", e->is_key, NULL, 0, e->subject,
+                         ser->record};
   kavro_err_t err = KAVRO_OK;
   if (kv_ruleset_domain(e->rules))
     err = rules_on_body(ser, e, &call, out, prefix_size, error);
@@ -953,7 +963,7 @@ static kavro_err_t frame_value(kavro_serializer_t *ser, const char *topic,
   bool transforms = e->rules && kv_ruleset_transforms(e->rules);
   bool encodes = e->rules && kv_ruleset_encodes(e->rules);
   if (e->rules && !transforms && !encodes &&
-      (err = run_conditions(e, topic, is_key, value, error)) != KAVRO_OK)
+      (err = run_conditions(ser, e, topic, is_key, value, error)) != KAVRO_OK)
     return err;
   err = kv_buf_reserve(out, f->prefix_size);
   if (err == KAVRO_OK) {

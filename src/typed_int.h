@@ -25,6 +25,14 @@
 #define KV_ALWAYS_INLINE inline
 #endif
 
+struct kavro_deserializer_s;
+struct kavro_typed_deserializer_s;
+
+/* The deserializer @td reads through (kavro_typed_deserializer_new()'s):
+ * the Kafka part hands it the record of each message. */
+struct kavro_deserializer_s *
+kv_typed_deserializer_base(const struct kavro_typed_deserializer_s *td);
+
 /* Past the buffer's bound: KAVRO_ERR_LIMIT with a message. */
 kavro_err_t kv_writer_over_bound(kavro_writer_t *w);
 

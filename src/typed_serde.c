@@ -234,6 +234,11 @@ struct kavro_typed_deserializer_s {
   kavro_typed_resolver_t *resolver;
 };
 
+kavro_deserializer_t *
+kv_typed_deserializer_base(const kavro_typed_deserializer_t *td) {
+  return td->deserializer;
+}
+
 kavro_typed_deserializer_t *kavro_typed_deserializer_new(
     kavro_deserializer_t *deserializer, kavro_error_t *error) {
   if (!deserializer) {

@@ -108,7 +108,8 @@ static void env_init(env_t *env) {
                           "faults", "faults.dlq", "guids", "guids.dlq",
                           "headers", "headers.typed", "bad.stop",
                           "bad.continue", "bad.default", "story", "story.dlq",
-                          "retry", "retry.dlq"};
+                          "retry", "retry.dlq", "ruled", "ruled.dlq",
+                          "ruled.failed"};
   for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
     ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, topics[i], PARTITIONS, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -217,6 +218,19 @@ static int read_messages(const env_t *env, const char *topic, const char *group,
   }
   consumer_close(rk);
   return got;
+}
+
+/* How many messages the partitions of @topic hold. */
+static int64_t topic_size(env_t *env, const char *topic) {
+  int64_t total = 0;
+  for (int32_t p = 0; p < PARTITIONS; p++) {
+    int64_t low, high;
+    ck_assert_int_eq(rd_kafka_query_watermark_offsets(env->host, topic, p,
+                                                      &low, &high, WAIT_MS),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    total += high - low;
+  }
+  return total;
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -1781,7 +1795,7 @@ static size_t reading_frame(long seq, unsigned char *frame) {
   static const unsigned char head[] = {0, 0, 0, 0, 1};
   memcpy(frame, head, sizeof head);
   size_t n = sizeof head;
-  uint64_t zigzag = (uint64_t)seq << 1;
+  uint64_t zigzag = ((uint64_t)seq << 1) ^ (uint64_t)(seq < 0 ? -1 : 0);
   do {
     frame[n++] = (unsigned char)((zigzag & 0x7f) | (zigzag > 0x7f ? 0x80 : 0));
     zigzag >>= 7;
@@ -1887,6 +1901,127 @@ static void check_inspect_json(const char *out, bool decoded) {
   ck_assert(json_is_null(json_object_get(o, "origin_topic")));
   json_decref(o);
 }
+
+/* ---- kavro consume and the DLQ rule action ------------------------------ */
+
+/* What the consume run below sent to ruled.dlq: the refused frame as it
+ * came, its key and its own header, then the rule's headers. */
+static void check_rule_dead_letter(rd_kafka_message_t *m, int rank,
+                                   void *arg) {
+  (void)rank;
+  const unsigned char *frame = arg;
+  unsigned char want[32];
+  size_t n = reading_frame(-5, want);
+  ck_assert_uint_eq(m->len, n);
+  ck_assert_int_eq(memcmp(m->payload, want, n), 0);
+  ck_assert(memcmp(frame, want, n) == 0);
+  ck_assert_uint_eq(m->key_len, 3);
+  ck_assert_int_eq(memcmp(m->key, "raw", 3), 0);
+  rd_kafka_headers_t *h = NULL;
+  ck_assert_int_eq(rd_kafka_message_headers(m, &h), 0);
+  const char *name;
+  const void *value;
+  size_t size;
+  ck_assert_int_eq(rd_kafka_header_get_all(h, 0, &name, &value, &size), 0);
+  ck_assert_str_eq(name, "trace");
+  ck_assert_uint_eq(size, 3);
+  ck_assert_int_eq(memcmp(value, "t-9", 3), 0);
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_NAME), "seqNotNegative");
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_MODE), "READ");
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_SUBJECT), "ruled-value");
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_TOPIC), "ruled");
+  ck_assert_ptr_nonnull(
+      strstr(header_text(h, KAVRO_RULE_HEADER_EXCEPTION), "seq >= 0"));
+}
+
+/* What went to the --dlq topic: the undecodable message alone. */
+static void check_policy_dead_letter(rd_kafka_message_t *m, int rank,
+                                     void *arg) {
+  (void)rank;
+  (void)arg;
+  ck_assert_uint_eq(m->len, sizeof bad_magic);
+  ck_assert_int_eq(memcmp(m->payload, bad_magic, sizeof bad_magic), 0);
+}
+
+/* `kavro consume` runs the schema's READ rules: a message a rule refuses
+ * with onFailure DLQ prints nothing, goes to dlq.topic (its frame, key
+ * and headers, and Java's `__rule.*` headers), is named with its rule and
+ * action on stderr, and is not forwarded to --dlq as well, which still
+ * takes the undecodable message; a message whose `__rule.name` header
+ * names the rule (replayed from the DLQ) is read past it; exit 1. */
+START_TEST(test_cli_consume_rule_dlq) {
+  env_t env;
+  env_init(&env);
+  ck_assert_int_eq(
+      kt_register_contract(
+          env.producer_registry, "ruled-value", reading_v1, NULL,
+          "{\"domainRules\":[{\"name\":\"seqNotNegative\",\"kind\":"
+          "\"CONDITION\",\"mode\":\"READ\",\"type\":\"CEL\",\"expr\":"
+          "\"message.seq >= 0\",\"onFailure\":\"DLQ\"}]}"),
+      1);
+  unsigned char frame[32], refused[32];
+  produce_raw(&env, "ruled", 0, frame, reading_frame(1, frame), NULL);
+  const char *trace[] = {"trace", "t-9", NULL};
+  produce_raw(&env, "ruled", 0, refused, reading_frame(-5, refused),
+              headers_of(trace));
+  produce_raw(&env, "ruled", 0, bad_magic, sizeof bad_magic, NULL);
+  const char *replayed[] = {"trace", "t-8", KAVRO_RULE_HEADER_NAME,
+                            "seqNotNegative", NULL};
+  produce_raw(&env, "ruled", 0, frame, reading_frame(-6, frame),
+              headers_of(replayed));
+  produce_raw(&env, "ruled", 0, frame, reading_frame(2, frame), NULL);
+  flush(&env);
+
+  const char *args[] = {"consume", "-b", env.bootstraps, "-r",
+                        kavro_mock_url(env.mock), "-t", "ruled",
+                        "--from-beginning", "--dlq", "ruled.failed", "-X",
+                        "dlq.topic=ruled.dlq", "--max-messages", "3",
+                        "--timeout-ms", "8000", "--group", "cli-rules", NULL};
+  char dir[] = "/tmp/check_kafka_rules_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  kt_run_t r = kavro_run(dir, args);
+  ck_assert_int_eq(rmdir(dir), 0);
+  ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+  long seqs[3];
+  int lines = 0;
+  for (char *line = r.out; *line && lines < 4;) {
+    char *end = strchr(line, '\n');
+    ck_assert_ptr_nonnull(end);
+    *end = '\0';
+    json_t *record = json_loads(line, 0, NULL);
+    ck_assert_msg(record != NULL, "not JSON: %s", line);
+    json_t *value = json_object_get(record, "value");
+    ck_assert_int_lt(lines, 3);
+    seqs[lines++] = (long)json_integer_value(json_object_get(value, "seq"));
+    json_decref(record);
+    line = end + 1;
+  }
+  ck_assert_int_eq(lines, 3);
+  ck_assert_int_eq(seqs[0], 1);
+  ck_assert_int_eq(seqs[1], -6);
+  ck_assert_int_eq(seqs[2], 2);
+  ck_assert_msg(strstr(r.err, "rule \"seqNotNegative\" failed, action DLQ: "
+                              "the message went to topic ruled.dlq"),
+                "%s", r.err);
+  ck_assert_msg(strstr(r.err, "3 records printed, 2 dead-lettered, 0 "
+                              "skipped"),
+                "%s", r.err);
+  ck_assert_msg(strstr(r.err, "kavro consume: 1 refused record sent to the "
+                              "dead letter topic\n"),
+                "%s", r.err);
+  kt_run_free(&r);
+  /* One message in each: nothing sent twice. */
+  ck_assert_int_eq(topic_size(&env, "ruled.dlq"), 1);
+  ck_assert_int_eq(topic_size(&env, "ruled.failed"), 1);
+  ck_assert_int_eq(read_messages(&env, "ruled.dlq", "rule-dlq-reader", 1,
+                                 check_rule_dead_letter, refused),
+                   1);
+  ck_assert_int_eq(read_messages(&env, "ruled.failed", "policy-dlq-reader", 1,
+                                 check_policy_dead_letter, NULL),
+                   1);
+  env_fini(&env);
+}
+END_TEST
 
 /* `kavro dlq replay ARGS... -b BROKERS -t story.dlq` with @extra. */
 static kt_run_t replay(const env_t *env, const char *dir,
@@ -2640,6 +2775,94 @@ START_TEST(test_ids_in_headers) {
 }
 END_TEST
 
+/* What the producer helper's DLQ rule action sent: the record's key and
+ * header, then the rule's, and the value's Avro JSON. */
+static void check_produced_dead_letter(rd_kafka_message_t *m, int rank,
+                                       void *arg) {
+  (void)rank;
+  (void)arg;
+  ck_assert_uint_eq(m->key_len, 3);
+  ck_assert_int_eq(memcmp(m->key, "k-1", 3), 0);
+  rd_kafka_headers_t *h = NULL;
+  ck_assert_int_eq(rd_kafka_message_headers(m, &h), 0);
+  const char *name;
+  const void *value;
+  size_t size;
+  ck_assert_int_eq(rd_kafka_header_get_all(h, 0, &name, &value, &size), 0);
+  ck_assert_str_eq(name, "trace");
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_NAME), "seqNotNegative");
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_MODE), "WRITE");
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_TOPIC), "ruled");
+  char *json = strndup(m->payload, m->len);
+  json_t *v = json_loads(json, 0, NULL);
+  ck_assert_msg(v != NULL, "not JSON: %s", json);
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "seq")), -5);
+  json_decref(v);
+  free(json);
+}
+
+/* The producer helper hands each record to the rules: a value a WRITE
+ * rule refuses with the DLQ action goes to dlq.topic with the record's
+ * key and headers, as Java's DlqAction sends them, and not to its
+ * topic. */
+START_TEST(test_produce_rule_dlq_record) {
+  env_t env;
+  env_init(&env);
+  ck_assert_int_eq(
+      kt_register_contract(
+          env.producer_registry, "ruled-value", reading_v1, NULL,
+          "{\"domainRules\":[{\"name\":\"seqNotNegative\",\"kind\":"
+          "\"CONDITION\",\"mode\":\"WRITE\",\"type\":\"CEL\",\"expr\":"
+          "\"message.seq >= 0\",\"onFailure\":\"DLQ\"}]}"),
+      1);
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  const char *settings[] = {"dlq.topic", "ruled.dlq", "dlq.auto.flush",
+                            "true", "use.latest.version", "true",
+                            "auto.register.schemas", "false", NULL};
+  for (const char *const *kv = settings; *kv; kv += 2)
+    ck_assert_int_eq(kavro_conf_set(conf, kv[0], kv[1], &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_kafka_dlq_action_add(conf, env.host, &error),
+                   KAVRO_OK);
+  kavro_kafka_producer_t *producer = kavro_kafka_producer_new(
+      env.host, env.producer_registry, conf, 5000, &error);
+  ck_assert_msg(producer != NULL, "%s", error.text);
+  datum_t d;
+  datum_init(&d, reading_v1);
+  datum_set_json(&d, "{\"seq\": -5, \"sensor\": \"s\"}");
+  const char *trace[] = {"trace", "t-1", NULL};
+  rd_kafka_headers_t *headers = headers_of(trace);
+  kavro_kafka_record_t record;
+  kavro_kafka_record_init(&record);
+  record.topic = "ruled";
+  record.key = "k-1";
+  record.key_size = 3;
+  record.value_schema = d.schema;
+  record.value = &d.value;
+  record.headers = headers;
+  ck_assert_int_eq(kavro_kafka_produce(producer, &record, NULL, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "action DLQ: the message went to topic "
+                                   "ruled.dlq"),
+                "%s", error.text);
+  datum_set_json(&d, "{\"seq\": 5, \"sensor\": \"s\"}");
+  ck_assert_msg(kavro_kafka_produce(producer, &record, NULL, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  flush(&env);
+  ck_assert_int_eq(topic_size(&env, "ruled"), 1);
+  ck_assert_int_eq(topic_size(&env, "ruled.dlq"), 1);
+  ck_assert_int_eq(read_messages(&env, "ruled.dlq", "rule-dlq-reader", 1,
+                                 check_produced_dead_letter, NULL),
+                   1);
+  rd_kafka_headers_destroy(headers);
+  datum_fini(&d);
+  kavro_kafka_producer_destroy(producer);
+  kavro_conf_destroy(conf);
+  env_fini(&env);
+}
+END_TEST
+
 static Suite *kafka_suite(void) {
   Suite *s = suite_create("kafka");
   TCase *tc = tcase_create("end-to-end");
@@ -2654,6 +2877,7 @@ static Suite *kafka_suite(void) {
   tcase_add_test(tc, test_ids_in_headers);
   tcase_add_test(tc, test_misuse_refused);
   tcase_add_test(tc, test_typed_evolution);
+  tcase_add_test(tc, test_produce_rule_dlq_record);
   suite_add_tcase(s, tc);
   TCase *policy = tcase_create("failure-policy");
   tcase_set_timeout(policy, 30);
@@ -2670,6 +2894,7 @@ static Suite *kafka_suite(void) {
   tcase_set_timeout(cli, 30);
   tcase_add_test(cli, test_cli_round_trip);
   tcase_add_test(cli, test_cli_keys_reader_dlq);
+  tcase_add_test(cli, test_cli_consume_rule_dlq);
   tcase_add_loop_test(cli, test_cli_produce_bad_lines, 0,
                       sizeof bad_lines_cases / sizeof *bad_lines_cases);
   suite_add_tcase(s, cli);

@@ -1097,9 +1097,18 @@ static char *header(rd_kafka_headers_t *headers, const char *name) {
   return strndup(value, size);
 }
 
+/* A record the serde is handed: key "k-7", one header of its own. */
+static const kavro_header_t record_headers[] = {{"trace", "t-1", 3}};
+
+static kavro_record_t record_new(void) {
+  kavro_record_t record = {"k-7", 3, record_headers, 1, false};
+  return record;
+}
+
 /* A rule with onFailure DLQ writes the refused message to `dlq.topic`
- * with Java's headers, then the call fails naming the rule (class
- * permanent); on read, the payload as it came goes there. */
+ * with the record's key and headers and Java's headers after them, then
+ * the call fails naming the rule (class permanent) and says it
+ * dead-lettered the message; on read, the payload as it came goes there. */
 START_TEST(dlq_action) {
   const char *mock_settings[] = {"test.mock.num.brokers", "1", NULL};
   rd_kafka_t *host = kafka_new(RD_KAFKA_PRODUCER, NULL, mock_settings);
@@ -1121,6 +1130,8 @@ START_TEST(dlq_action) {
                    KAVRO_OK);
   kavro_serializer_t *ser = serializer_with(conf);
   kavro_buf_t *out = kavro_buf_new(0, 0);
+  kavro_record_t record = record_new();
+  kavro_serializer_set_record(ser, &record);
   ck_assert_int_eq(write_visit(ser, visit_negative, out, &error),
                    KAVRO_ERR_RULE);
   ck_assert_msg(strstr(error.text, "rule \"minutesNotNegative\" failed, "
@@ -1128,12 +1139,21 @@ START_TEST(dlq_action) {
                                    "visits.dlq"),
                 "%s", error.text);
   ck_assert_int_eq(kavro_error_classify(&error), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert(record.dead_lettered);
+  kavro_serializer_set_record(ser, NULL);
   /* Read: a frame written before the rule set (by hand) goes as it is. */
   kavro_conf_t *none = kavro_conf_new();
   conf_set(none, "rule.executors._default_.disabled", "true");
   kavro_serializer_t *lax = serializer_with(none);
   ck_assert_int_eq(write_visit(lax, visit_negative, out, &error), KAVRO_OK);
   kavro_deserializer_t *des = deserializer_with(conf);
+  record = record_new();
+  kavro_deserializer_set_record(des, &record);
+  ck_assert_int_eq(read_visit(des, out, NULL, NULL, 0, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert(record.dead_lettered);
+  /* Without a record: sent without key or headers of its own. */
+  kavro_deserializer_set_record(des, NULL);
   ck_assert_int_eq(read_visit(des, out, NULL, NULL, 0, &error),
                    KAVRO_ERR_RULE);
 
@@ -1149,7 +1169,7 @@ START_TEST(dlq_action) {
   ck_assert_int_eq(rd_kafka_subscribe(consumer, topics), 0);
   rd_kafka_topic_partition_list_destroy(topics);
   int got = 0;
-  for (int tries = 0; got < 2 && tries < 300; tries++) {
+  for (int tries = 0; got < 3 && tries < 300; tries++) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 100);
     if (!m)
       continue;
@@ -1166,6 +1186,25 @@ START_TEST(dlq_action) {
     char *exception = header(headers, "__rule.exception");
     ck_assert_str_eq(name, "minutesNotNegative");
     ck_assert_str_eq(mode, got == 0 ? "WRITE" : "READ");
+    /* The record's key and headers, the rule's headers after them. */
+    const char *first_name;
+    const void *first_value;
+    size_t first_size;
+    ck_assert_int_eq(rd_kafka_header_get_all(headers, 0, &first_name,
+                                             &first_value, &first_size),
+                     0);
+    if (got < 2) {
+      ck_assert_int_eq(m->key_len, 3);
+      ck_assert_int_eq(memcmp(m->key, "k-7", 3), 0);
+      ck_assert_str_eq(first_name, "trace");
+      ck_assert_int_eq(first_size, 3);
+      ck_assert_int_eq(memcmp(first_value, "t-1", 3), 0);
+      ck_assert_int_eq(rd_kafka_header_cnt(headers), 6);
+    } else {
+      ck_assert_ptr_null(m->key);
+      ck_assert_str_eq(first_name, "__rule.name");
+      ck_assert_int_eq(rd_kafka_header_cnt(headers), 5);
+    }
     ck_assert_str_eq(subject, SUBJECT);
     ck_assert_str_eq(topic, TOPIC);
     ck_assert_str_eq(exception, "Condition failed: 'minutesNotNegative'");
@@ -1181,7 +1220,7 @@ START_TEST(dlq_action) {
     rd_kafka_message_destroy(m);
     got++;
   }
-  ck_assert_int_eq(got, 2);
+  ck_assert_int_eq(got, 3);
   rd_kafka_consumer_close(consumer);
   rd_kafka_destroy(consumer);
   kavro_deserializer_destroy(des);
@@ -1192,6 +1231,82 @@ START_TEST(dlq_action) {
   kavro_conf_destroy(conf);
   rd_kafka_destroy(producer);
   rd_kafka_destroy(host);
+}
+END_TEST
+
+/* Read @frame as a message of a record whose headers are @names and
+ * @values (@n of them, in order). */
+static kavro_err_t read_with_headers(kavro_deserializer_t *des,
+                                     const kavro_buf_t *frame,
+                                     const char *const *names,
+                                     const char *const *values, size_t n,
+                                     kavro_error_t *error) {
+  kavro_header_t headers[4];
+  ck_assert_uint_le(n, 4);
+  for (size_t i = 0; i < n; i++)
+    headers[i] = (kavro_header_t){names[i], values[i], strlen(values[i])};
+  kavro_record_t record = {NULL, 0, headers, n, false};
+  kavro_deserializer_set_record(des, &record);
+  kavro_err_t err = read_visit(des, frame, NULL, NULL, 0, error);
+  kavro_deserializer_set_record(des, NULL);
+  return err;
+}
+
+/* A message whose last `__rule.name` header names a rule (it came from a
+ * DLQ that rule wrote) is read without that rule, as the Confluent
+ * deserializers do; the rule still runs for any other name, when the
+ * header is not the last of its name, and without a record.  The same
+ * on write. */
+START_TEST(dlq_replay_skips_rule) {
+  char r[256], rs[512];
+  register_visit(NULL, domain_rules(rs, sizeof(rs),
+                                    rule(r, sizeof(r), "minutesNotNegative",
+                                         "CONDITION", "WRITEREAD", "COND",
+                                         NULL),
+                                    NULL, NULL));
+  kavro_conf_t *none = kavro_conf_new();
+  conf_set(none, "rule.executors._default_.disabled", "true");
+  kavro_serializer_t *lax = serializer_with(none);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(write_visit(lax, visit_negative, frame, &error), KAVRO_OK);
+  kavro_conf_t *conf = rules_conf();
+  kavro_deserializer_t *des = deserializer_with(conf);
+  const char *name[] = {KAVRO_RULE_HEADER_NAME, KAVRO_RULE_HEADER_NAME};
+  const char *skip[] = {"minutesNotNegative"};
+  ck_assert_msg(read_with_headers(des, frame, name, skip, 1, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  const char *other[] = {"minutesNotNegativ"};
+  ck_assert_int_eq(read_with_headers(des, frame, name, other, 1, &error),
+                   KAVRO_ERR_RULE);
+  const char *older[] = {"minutesNotNegative", "another"};
+  ck_assert_int_eq(read_with_headers(des, frame, name, older, 2, &error),
+                   KAVRO_ERR_RULE);
+  const char *newer[] = {"another", "minutesNotNegative"};
+  ck_assert_int_eq(read_with_headers(des, frame, name, newer, 2, &error),
+                   KAVRO_OK);
+  const char *trace_name[] = {"trace"};
+  ck_assert_int_eq(read_with_headers(des, frame, trace_name, skip, 1, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_int_eq(read_visit(des, frame, NULL, NULL, 0, &error),
+                   KAVRO_ERR_RULE);
+  /* Write: a record carrying the header is written past the rule. */
+  kavro_serializer_t *ser = serializer_with(conf);
+  kavro_header_t header = {KAVRO_RULE_HEADER_NAME, "minutesNotNegative", 18};
+  kavro_record_t record = {NULL, 0, &header, 1, false};
+  kavro_serializer_set_record(ser, &record);
+  ck_assert_msg(write_visit(ser, visit_negative, frame, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_serializer_set_record(ser, NULL);
+  ck_assert_int_eq(write_visit(ser, visit_negative, frame, &error),
+                   KAVRO_ERR_RULE);
+  kavro_serializer_destroy(ser);
+  kavro_deserializer_destroy(des);
+  kavro_conf_destroy(conf);
+  kavro_buf_destroy(frame);
+  kavro_serializer_destroy(lax);
+  kavro_conf_destroy(none);
 }
 END_TEST
 
@@ -1451,6 +1566,7 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, migration_rules);
   tcase_add_test(tc, migration_downgrade);
   tcase_add_test(tc, dlq_action);
+  tcase_add_test(tc, dlq_replay_skips_rule);
   suite_add_tcase(s, tc);
   tc = tcase_create("cel");
   tcase_add_checked_fixture(tc, setup, teardown);

@@ -15,6 +15,7 @@
 #ifndef KAVRO_COMMON_H
 #define KAVRO_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -194,6 +195,44 @@ KAVRO_EXPORT char *kavro_error_format(const kavro_error_t *error, char *buf,
  * NULL or memory runs out.
  */
 KAVRO_EXPORT char *kavro_text_printable(const char *text, unsigned flags);
+/** @} */
+
+/**
+ * @name The record a message travels in
+ *
+ * A Kafka record's key and headers, for a serializer or deserializer that
+ * is handed them (kavro_serializer_set_record(),
+ * kavro_deserializer_set_record()) so that data contract rules see them
+ * (kavro_rule_ctx_key(), kavro_rule_ctx_header()): the DLQ rule action
+ * sends them along, and a rule named in a `__rule.name` header is not run
+ * again (kavro/rules.h).  No librdkafka type, so that parts without Kafka
+ * can take them.
+ * @{
+ */
+
+/** One record header: its name (NUL-terminated) and value bytes (NULL
+ *  for a header without a value).  All borrowed. */
+typedef struct kavro_header_s {
+  const char *name;
+  const void *value;
+  size_t size;
+} kavro_header_t;
+
+/** The record of a message.  Every pointer is borrowed from the caller. */
+typedef struct kavro_record_s {
+  /** The record's key bytes as they travel (NULL: no key, or not known
+   *  yet, as when the key itself is being serialized). */
+  const void *key;
+  size_t key_size;
+  /** Its headers in their order (NULL when @c header_count is 0). */
+  const kavro_header_t *headers;
+  size_t header_count;
+  /** Set to true (never back) by a rule action that sent the message to
+   *  a dead-letter topic itself (the DLQ action): the caller's own
+   *  dead-letter path must not send it a second time.  The caller
+   *  clears it. */
+  bool dead_lettered;
+} kavro_record_t;
 /** @} */
 
 /** Run-time version, as the KAVRO_VERSION number. */

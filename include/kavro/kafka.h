@@ -133,7 +133,10 @@ kavro_kafka_producer_serializer(kavro_kafka_producer_t *producer);
  * `value.schema.id.serializer`: in the payload's prefix, or in a
  * `__key_schema_id` / `__value_schema_id` header added after the
  * record's own headers (kavro_serializer_serialize_message()), for
- * generic values and typed records alike.  Serialization errors are
+ * generic values and typed records alike.  The data contract rules see
+ * the record (kavro_serializer_set_record()): its key (once serialized,
+ * for an Avro key) and its own headers, which the DLQ rule action sends
+ * along.  Serialization errors are
  * the serializer's (KAVRO_ERR_INCOMPATIBLE when the compatibility gate
  * refuses the schema, with kavro_serializer_last_incompatibility() set;
  * KAVRO_ERR_TRANSPORT when the registry cannot be reached and nothing is
@@ -178,6 +181,10 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_partition_key(const char *key_template,
  * `__key_schema_id` / `__value_schema_id` header when it has one, else
  * from the payload's prefix (as Confluent's DualSchemaIdDeserializer
  * does).  A NULL key or payload is a tombstone: @p out->value is NULL.
+ * The data contract rules see the message's key and headers
+ * (kavro_deserializer_set_record(), set for the call and cleared after
+ * it): the DLQ rule action sends them along, and a rule named in the
+ * last `__rule.name` header is not run.
  * @p out's pointers are borrowed from @p deserializer (valid until its
  * next call).  Errors and their classes are those of
  * kavro_deserializer_deserialize(); KAVRO_ERR_INVALID_ARG when
@@ -349,16 +356,20 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_forward_handler(
  * onSuccess or onFailure says DLQ writes the message to the topic
  * `dlq.topic` names (a `rule.actions.DLQ.param.dlq.topic` parameter,
  * else the conf's `dlq.topic`, else the rule's `dlq.topic` parameter or
- * the schema's metadata property of that name) with the headers
- * `__rule.name`, `__rule.mode`, `__rule.subject`, `__rule.topic` and, when
- * the rule failed, `__rule.exception` (the failure's text), as Java's
- * action does; with `dlq.auto.flush` true it waits for the producer's
- * flush (up to 10 s).  The message is the payload as received on read and
- * the value's Avro JSON encoding on write (the key is not known to a
- * serializer: none is sent).  The call then fails with KAVRO_ERR_RULE
- * naming the rule, whose class is permanent (kavro_error_classify()).  A
- * message that could not be produced is reported in that error's text
- * (Java only logs it).  Returns KAVRO_ERR_INVALID_ARG, KAVRO_ERR_NOMEM.
+ * the schema's metadata property of that name), as Java's action does:
+ * the key and headers of the record the message travels in (as the
+ * caller handed it: kavro_serializer_set_record(),
+ * kavro_deserializer_set_record(); the Kafka helpers do), then the
+ * headers `__rule.name`, `__rule.mode`, `__rule.subject`, `__rule.topic`
+ * and, when the rule failed, `__rule.exception` (the failure's text)
+ * (KAVRO_RULE_HEADER_NAME ...); with `dlq.auto.flush` true it waits for
+ * the producer's flush (up to 10 s).  The value is the payload as
+ * received on read and the value's Avro JSON encoding on write; for a
+ * rule on a key, the message is the key and no value is sent.  A message
+ * sent marks the record dead-lettered (kavro_rule_ctx_set_dead_lettered()).
+ * The call then fails with KAVRO_ERR_RULE naming the rule, whose class is
+ * permanent (kavro_error_classify()).  A message that could not be
+ * produced is reported in that error's text (Java only logs it).  Returns KAVRO_ERR_INVALID_ARG, KAVRO_ERR_NOMEM.
  * Not thread-safe (a conf is filled by one thread); the action itself is
  * as thread-safe as rd_kafka_producev().
  */
@@ -469,6 +480,10 @@ typedef struct kavro_kafka_polled_s {
  *    partitions' messages, or return KAVRO_OK without one, and the error
  *    again each time a try fails.  Such a message never goes to the
  *    dead-letter topic, and no offset past it is stored;
+ *  - a data contract rule's refusal (KAVRO_ERR_RULE) with
+ *    @p out->dead_lettered set and no message: the rule's action (DLQ)
+ *    sent the message to its own dead-letter topic; its offset is
+ *    stored, and the helper's forwarder does not send it again;
  *  - a permanent error without a forwarder: @p out->message is the
  *    undecodable message; call kavro_kafka_consumer_done() to skip it;
  *  - KAVRO_ERR_TRANSPORT with librdkafka's text for a consumer error

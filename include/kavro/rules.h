@@ -16,7 +16,10 @@
  * handed out).  The rule's `onSuccess` or `onFailure` action then runs:
  * NONE, ERROR (the call fails with KAVRO_ERR_RULE naming the rule and the
  * message path) or one registered here (DLQ: kavro_kafka_dlq_action_add()
- * in <kavro/kafka.h>).
+ * in <kavro/kafka.h>).  A rule that a message's record names in its last
+ * `__rule.name` header (KAVRO_RULE_HEADER_NAME: the message came back from
+ * a dead-letter topic that rule's DLQ action wrote) is not run for that
+ * message, as the Confluent clients skip it.
  *
  * Executors and actions are registered in the kavro_conf_t a serializer or
  * deserializer is made with (kavro_serializer_new(),
@@ -163,6 +166,46 @@ kavro_rule_ctx_source(const kavro_rule_ctx_t *ctx);
  */
 KAVRO_EXPORT const void *kavro_rule_ctx_payload(const kavro_rule_ctx_t *ctx,
                                                 size_t *sizep);
+/**
+ * The key of the record the message travels in, as the caller handed it
+ * (kavro_serializer_set_record(), kavro_deserializer_set_record()), with
+ * @p *sizep its size (may be NULL); NULL when it handed none (for a
+ * message that is itself a key being serialized, the key is the message).
+ * Borrowed for the callback.
+ */
+KAVRO_EXPORT const void *kavro_rule_ctx_key(const kavro_rule_ctx_t *ctx,
+                                            size_t *sizep);
+/** How many headers the record of the message has (0 when the caller
+ *  handed no record). */
+KAVRO_EXPORT size_t kavro_rule_ctx_header_count(const kavro_rule_ctx_t *ctx);
+/** The record's header @p i (< kavro_rule_ctx_header_count()) in the
+ *  record's order, else NULL.  Borrowed for the callback. */
+KAVRO_EXPORT const kavro_header_t *
+kavro_rule_ctx_header(const kavro_rule_ctx_t *ctx, size_t i);
+/**
+ * Say that the action sent the message to a dead-letter topic: the caller
+ * that handed in the record sees its @c dead_lettered set and does not
+ * send the message there again (the Kafka consumer helper's failure
+ * policy).  Does nothing without a record.
+ */
+KAVRO_EXPORT void kavro_rule_ctx_set_dead_lettered(const kavro_rule_ctx_t *ctx);
+
+/**
+ * @name The headers of a message the DLQ action sends
+ *
+ * Java's DlqAction names: the rule, the mode it ran in, the subject, the
+ * topic and, when there was one, the exception's message.  A message
+ * whose last KAVRO_RULE_HEADER_NAME header names a rule is read (and
+ * written) without that rule, as the Confluent clients do for a message
+ * replayed from a DLQ: it failed once already.
+ * @{
+ */
+#define KAVRO_RULE_HEADER_NAME "__rule.name"
+#define KAVRO_RULE_HEADER_MODE "__rule.mode"
+#define KAVRO_RULE_HEADER_SUBJECT "__rule.subject"
+#define KAVRO_RULE_HEADER_TOPIC "__rule.topic"
+#define KAVRO_RULE_HEADER_EXCEPTION "__rule.exception"
+/** @} */
 /** @} */
 
 /**

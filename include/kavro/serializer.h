@@ -441,6 +441,21 @@ KAVRO_EXPORT const kavro_compat_result_t *kavro_serializer_last_incompatibility(
  */
 KAVRO_EXPORT const char *kavro_serializer_last_subject(
     const kavro_serializer_t *serializer);
+
+/**
+ * The record the messages serialized next belong to (@p record borrowed:
+ * it must stay valid, and is read, by every call until the next
+ * kavro_serializer_set_record(); NULL: none, the default).  Its key and
+ * headers are what the data contract rules see (kavro_rule_ctx_key(),
+ * kavro_rule_ctx_header()): the DLQ rule action sends them with the
+ * refused message, as Java's DlqAction sends the record's key and
+ * headers, and a rule named in its last `__rule.name` header is not run
+ * (KAVRO_RULE_HEADER_NAME).  A rule action that dead-letters the message
+ * sets @p record->dead_lettered.  The Kafka producer helper sets it for
+ * each record it produces.
+ */
+KAVRO_EXPORT void kavro_serializer_set_record(kavro_serializer_t *serializer,
+                                              kavro_record_t *record);
 /** @} */
 
 /**
@@ -494,6 +509,18 @@ KAVRO_EXPORT void kavro_deserializer_set_subject_name_cb(
 KAVRO_EXPORT void kavro_deserializer_set_context_name_cb(
     kavro_deserializer_t *deserializer, kavro_context_name_cb_t cb,
     void *opaque);
+
+/**
+ * The record the messages deserialized next came in, as for the
+ * serializer (kavro_serializer_set_record(): borrowed until the next
+ * call, NULL: none): a rule named in the record's last `__rule.name`
+ * header, which the DLQ rule action gave it, is not run again, as the
+ * Confluent deserializers skip it; the DLQ rule action sends the record's
+ * key and headers with the payload.  kavro_kafka_decode() and the Kafka
+ * consumer helper set it for each message.
+ */
+KAVRO_EXPORT void kavro_deserializer_set_record(
+    kavro_deserializer_t *deserializer, kavro_record_t *record);
 
 /** A decoded message.  Every pointer is borrowed from the deserializer and
  *  valid until its next call or its destruction. */

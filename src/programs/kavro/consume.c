@@ -7,6 +7,9 @@
  * --reader when given).  A message that can never be decoded goes to the
  * --dlq topic, or is reported on stderr and skipped; one that failed
  * because the registry cannot be reached is read again, never skipped.
+ * A message a data contract rule refuses with the DLQ action goes to the
+ * rule's dlq.topic (the frame as it came, its key and headers), through a
+ * producer of the consume command's own, and not to --dlq a second time.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -19,6 +22,8 @@
 #include "cli.h"
 #include "kafka_cli.h"
 #include "metrics_http.h"
+
+#include <librdkafka/rdkafka_mock.h> /* after rdkafka.h */
 
 #define POLL_MS 200
 
@@ -33,6 +38,10 @@ static const char usage[] =
     "  {\"topic\":..,\"partition\":..,\"offset\":..,\"timestamp\":..,\"key\":..,\n"
     "   \"schema_id\":..,\"value\":<Avro JSON>}\n"
     "Offsets are committed only for records printed (or dead-lettered).\n"
+    "The schema's data contract rules run on each record: a record a rule\n"
+    "refuses is reported (rule, action, path) and not printed; with the\n"
+    "DLQ action it goes to the topic -X dlq.topic=TOPIC names (flushed\n"
+    "before its offset is stored), never to --dlq as well.\n"
     "\n"
     "Options:\n" KCLI_USAGE
     "      --from-beginning    start at the earliest offset when the group\n"
@@ -51,7 +60,7 @@ static const char usage[] =
     "  -h, --help              show this help\n"
     "\n"
     "Exit status: 0 done, 1 some message could not be decoded and was not\n"
-    "dead-lettered, 2 usage or connection error.\n";
+    "dead-lettered, or a rule refused one, 2 usage or connection error.\n";
 
 enum {
   OPT_FROM_BEGINNING = 0x200,
@@ -214,6 +223,8 @@ typedef struct counts_s {
   long printed;
   long dead_lettered;
   long skipped;
+  long refused; /* by a rule whose DLQ action dead-lettered them */
+  long not_delivered; /* of those, the ones the brokers did not take */
 } counts_t;
 
 /* One poll: print, count, or deal with the failure.  Returns false when
@@ -225,6 +236,10 @@ static bool consume_one(kcli_t *k, kavro_kafka_consumer_t *c,
   kavro_err_t err = kavro_kafka_consumer_poll(c, POLL_MS, &p, &error);
   if (p.dead_lettered) {
     n->dead_lettered++;
+    /* Dead-lettered with an error: a rule refused it, and its DLQ action
+     * sent it (reported below). */
+    if (err != KAVRO_OK)
+      n->refused++;
     *last_ms = kcli_now_ms();
   }
   if (p.message)
@@ -278,28 +293,41 @@ static int consume_all(kcli_t *k, const options_t *o, rd_kafka_t *rk,
     fprintf(stderr, "kavro consume: no broker could be reached\n");
     return CLI_EXIT_USAGE;
   }
-  return n->skipped ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+  return n->skipped || n->refused ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+}
+
+/* The settings of a producer of dead letters to @brokers, logging at
+ * @log_level: only the brokers carry over from the consumer's.  NULL
+ * (reported) on failure. */
+static rd_kafka_conf_t *producer_conf(const char *brokers, const char *what,
+                                      const char *log_level) {
+  char errstr[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (!conf ||
+      rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
+                        sizeof errstr) != RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "log_level", log_level, errstr, sizeof errstr) !=
+          RD_KAFKA_CONF_OK) {
+    fprintf(stderr, "kavro consume: cannot configure the %s producer\n",
+            what);
+    if (conf)
+      rd_kafka_conf_destroy(conf);
+    return NULL;
+  }
+  return conf;
 }
 
 static kavro_kafka_dlq_t *make_dlq(kcli_t *k, const char *topic) {
   char brokers[1024];
   size_t size = sizeof brokers;
-  char errstr[256];
   kavro_error_t error;
-  /* The forwarder is a producer: only the brokers carry over. */
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (!conf ||
-      rd_kafka_conf_get(k->kafka_conf, "bootstrap.servers", brokers, &size) !=
-          RD_KAFKA_CONF_OK ||
-      rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
-                        sizeof errstr) != RD_KAFKA_CONF_OK ||
-      rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) !=
-          RD_KAFKA_CONF_OK) {
-    fprintf(stderr, "kavro consume: cannot configure the --dlq producer\n");
-    if (conf)
-      rd_kafka_conf_destroy(conf);
+  rd_kafka_conf_t *conf =
+      rd_kafka_conf_get(k->kafka_conf, "bootstrap.servers", brokers, &size) ==
+              RD_KAFKA_CONF_OK
+          ? producer_conf(brokers, "--dlq", "3")
+          : NULL;
+  if (!conf)
     return NULL;
-  }
   kavro_kafka_dlq_t *dlq = kavro_kafka_dlq_new(conf, topic, &error);
   if (!dlq) {
     kcli_print_error("consume", &error, NULL);
@@ -308,7 +336,71 @@ static kavro_kafka_dlq_t *make_dlq(kcli_t *k, const char *topic) {
   return dlq;
 }
 
-static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
+static void ignore_kafka_error(rd_kafka_t *rk, int err, const char *reason,
+                               void *opaque) {
+  (void)rk;
+  (void)err;
+  (void)reason;
+  (void)opaque;
+}
+
+/* A dead letter of the DLQ rule action the brokers did not take: counted
+ * in the counts_t the producer's opaque points to, and said. */
+static void on_rule_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                 void *opaque) {
+  (void)rk;
+  if (!m->err)
+    return;
+  ((counts_t *)opaque)->not_delivered++;
+  fprintf(stderr, "kavro consume: a dead letter to %s NOT delivered: %s\n",
+          rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+}
+
+/* The producer of the DLQ rule action, to the brokers @rk reads from
+ * (its own mock cluster's with --mock-cluster), registered in the
+ * settings the consumer helper's deserializers are made from.  Each dead
+ * letter is flushed (delivered, or its failure counted in @n) before the
+ * helper stores the message's offset (dlq.auto.flush). */
+static int rule_dlq_setup(kcli_t *k, rd_kafka_t *rk, counts_t *n,
+                          rd_kafka_t **producerp) {
+  char brokers[1024];
+  size_t size = sizeof brokers;
+  rd_kafka_mock_cluster_t *mock = rd_kafka_handle_mock_cluster(rk);
+  if (mock)
+    snprintf(brokers, sizeof brokers, "%s",
+             rd_kafka_mock_cluster_bootstraps(mock));
+  else if (rd_kafka_conf_get(rd_kafka_conf(rk), "bootstrap.servers", brokers,
+                             &size) != RD_KAFKA_CONF_OK)
+    brokers[0] = '\0';
+  /* Quiet: the consumer reports brokers down, and a dead letter not sent
+   * fails its message, which the action reports (dlq.auto.flush). */
+  rd_kafka_conf_t *conf = producer_conf(brokers, "DLQ rule action", "2");
+  if (conf) {
+    rd_kafka_conf_set_error_cb(conf, ignore_kafka_error);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_rule_dlq_delivery);
+    rd_kafka_conf_set_opaque(conf, n);
+  }
+  char errstr[256];
+  if (conf && !(*producerp = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
+                                          sizeof errstr))) {
+    fprintf(stderr, "kavro consume: DLQ rule action producer: %s\n", errstr);
+    rd_kafka_conf_destroy(conf);
+  }
+  if (!*producerp)
+    return CLI_EXIT_USAGE;
+  kavro_error_t error;
+  if (kavro_conf_set(k->serde_conf, "dlq.auto.flush", "true", &error) !=
+          KAVRO_OK ||
+      kavro_kafka_dlq_action_add(k->serde_conf, *producerp, &error) !=
+          KAVRO_OK) {
+    kcli_print_error("consume", &error, NULL);
+    return CLI_EXIT_USAGE;
+  }
+  return CLI_EXIT_OK;
+}
+
+static int setup(kcli_t *k, const options_t *o, counts_t *n,
+                 rd_kafka_t **rkp, rd_kafka_t **rule_dlqp,
                  kavro_kafka_dlq_t **dlqp, kavro_kafka_consumer_t **cp) {
   int status = consumer_settings(k, o);
   if (status == CLI_EXIT_OK)
@@ -331,7 +423,11 @@ static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
     return CLI_EXIT_USAGE;
   }
   rd_kafka_poll_set_consumer(*rkp);
-  *cp = kavro_kafka_consumer_new(*rkp, k->registry, NULL, NULL, *dlqp,
+  if ((status = rule_dlq_setup(k, *rkp, n, rule_dlqp)) != CLI_EXIT_OK) {
+    kavro_schema_destroy(reader);
+    return status;
+  }
+  *cp = kavro_kafka_consumer_new(*rkp, k->registry, k->serde_conf, NULL, *dlqp,
                                  o->key_avro ? KAVRO_KAFKA_KEY_AVRO : 0, &error);
   if (*cp && reader)
     kavro_deserializer_set_reader(kavro_kafka_consumer_deserializer(*cp, false),
@@ -347,8 +443,9 @@ static int setup(kcli_t *k, const options_t *o, rd_kafka_t **rkp,
 static int run(int argc, char **argv) {
   kcli_t k;
   options_t o = {0};
-  counts_t n = {0, 0, 0};
+  counts_t n = {0, 0, 0, 0, 0};
   rd_kafka_t *rk = NULL;
+  rd_kafka_t *rule_dlq = NULL; /* the DLQ rule action's producer */
   kavro_kafka_dlq_t *dlq = NULL;
   kavro_kafka_consumer_t *consumer = NULL;
   struct sigaction sa;
@@ -365,7 +462,7 @@ static int run(int argc, char **argv) {
                                     o.metrics_port)))
     status = CLI_EXIT_USAGE;
   if (status == CLI_EXIT_OK)
-    status = setup(&k, &o, &rk, &dlq, &consumer);
+    status = setup(&k, &o, &n, &rk, &rule_dlq, &dlq, &consumer);
   if (status == CLI_EXIT_OK) {
     status = consume_all(&k, &o, rk, consumer, &n);
     fprintf(stderr,
@@ -373,6 +470,12 @@ static int run(int argc, char **argv) {
             "skipped\n",
             n.printed, cli_plural_s((unsigned long)n.printed), n.dead_lettered,
             n.skipped);
+    if (n.refused)
+      fprintf(stderr,
+              "kavro consume: %ld refused record%s sent to the dead letter "
+              "topic%s\n",
+              n.refused, cli_plural_s((unsigned long)n.refused),
+              n.not_delivered ? ", some NOT delivered" : "");
   }
   kavro_kafka_consumer_destroy(consumer);
   if (rk) {
@@ -380,6 +483,8 @@ static int run(int argc, char **argv) {
     rd_kafka_destroy(rk);
   }
   kavro_kafka_dlq_destroy(dlq);
+  if (rule_dlq)
+    rd_kafka_destroy(rule_dlq); /* every dead letter was flushed */
   cli_metrics_stop(metrics);
   kcli_free(&k);
   return status == -2 ? CLI_EXIT_OK : cli_finish_output(status);
