@@ -126,15 +126,18 @@ static kavro_err_t dlq_run(void *opaque, const kavro_rule_ctx_t *ctx,
                         "rule \"%.100s\" failed, action DLQ: could not send "
                         "to DLQ as no topic is configured",
                         name);
-  const char *flush = kavro_rule_ctx_config(ctx, "dlq.auto.flush");
-  const char *failed = produce(opaque, topic, ctx, message, cause,
-                               flush && strcmp(flush, "true") == 0);
+  const char *flush_setting = kavro_rule_ctx_config(ctx, "dlq.auto.flush");
+  bool flush = flush_setting && strcmp(flush_setting, "true") == 0;
+  const char *failed = produce(opaque, topic, ctx, message, cause, flush);
   if (failed)
     return kv_error_set(error, KAVRO_ERR_RULE,
                         "rule \"%.100s\" failed, action DLQ: the message "
                         "could not be sent to topic %.200s: %.200s",
                         name, topic, failed);
-  kavro_rule_ctx_set_dead_lettered(ctx);
+  /* Only a flushed dead letter lets a consumer store the record's offset:
+   * one still queued dies with the process. */
+  if (flush)
+    kavro_rule_ctx_set_dead_lettered(ctx);
   return kv_error_set(error, KAVRO_ERR_RULE,
                       "rule \"%.100s\" failed, action DLQ: the message went "
                       "to topic %.200s%s%.300s",

@@ -1156,6 +1156,24 @@ START_TEST(dlq_action) {
   kavro_deserializer_set_record(des, NULL);
   ck_assert_int_eq(read_visit(des, out, NULL, NULL, 0, &error),
                    KAVRO_ERR_RULE);
+  /* Not flushed: queued only, so not dead-lettered (a consumer must not
+   * store the offset of a record whose dead letter may still be lost). */
+  ck_assert_int_eq(rd_kafka_mock_topic_create(cluster, "visits.queued", 1, 1),
+                   0);
+  kavro_conf_t *queued = rules_conf();
+  conf_set(queued, "dlq.topic", "visits.queued");
+  ck_assert_int_eq(kavro_kafka_dlq_action_add(queued, producer, &error),
+                   KAVRO_OK);
+  kavro_deserializer_t *queued_des = deserializer_with(queued);
+  record = record_new();
+  kavro_deserializer_set_record(queued_des, &record);
+  ck_assert_int_eq(read_visit(queued_des, out, NULL, NULL, 0, &error),
+                   KAVRO_ERR_RULE);
+  ck_assert_msg(strstr(error.text, "the message went to topic visits.queued"),
+                "%s", error.text);
+  ck_assert(!record.dead_lettered);
+  kavro_deserializer_destroy(queued_des);
+  kavro_conf_destroy(queued);
 
   const char *consumer_settings[] = {"group.id", "rules-dlq",
                                      "auto.offset.reset", "earliest", NULL};

@@ -366,7 +366,12 @@ KAVRO_EXPORT kavro_err_t kavro_kafka_dlq_forward_handler(
  * the producer's flush (up to 10 s).  The value is the payload as
  * received on read and the value's Avro JSON encoding on write; for a
  * rule on a key, the message is the key and no value is sent.  A message
- * sent marks the record dead-lettered (kavro_rule_ctx_set_dead_lettered()).
+ * flushed (`dlq.auto.flush` true) marks the record dead-lettered
+ * (kavro_rule_ctx_set_dead_lettered()), so that the consumer helper
+ * stores its offset; one only queued does not, since it could still be
+ * lost, and the consumer helper then treats the record as any permanent
+ * failure (its forwarder, or the application).  A delivery the brokers
+ * refuse once flushed reaches the producer's delivery report callback.
  * The call then fails with KAVRO_ERR_RULE naming the rule, whose class is
  * permanent (kavro_error_classify()).  A message that could not be
  * produced is reported in that error's text (Java only logs it).  Returns KAVRO_ERR_INVALID_ARG, KAVRO_ERR_NOMEM.
