@@ -2863,6 +2863,14 @@ START_TEST(test_produce_rule_dlq_record) {
 }
 END_TEST
 
+/* The programs' cases mostly wait on the mock cluster's group joins and on
+ * the programs' time-outs.  Tagged, `make check` runs them in test
+ * programs of their own (tests/kafka_programs.sh, kafka_operating.sh:
+ * CK_INCLUDE_TAGS), beside this one, which leaves them out
+ * (CK_EXCLUDE_TAGS=programs-apart, set by Makefile.am); run by hand, this
+ * program runs every case. */
+#define APART "programs-apart"
+
 static Suite *kafka_suite(void) {
   Suite *s = suite_create("kafka");
   TCase *tc = tcase_create("end-to-end");
@@ -2891,6 +2899,7 @@ static Suite *kafka_suite(void) {
   suite_add_tcase(s, catalog);
 #ifdef KAVRO_BIN
   TCase *cli = tcase_create("programs");
+  tcase_set_tags(cli, APART " programs");
   tcase_set_timeout(cli, 30);
   tcase_add_test(cli, test_cli_round_trip);
   tcase_add_test(cli, test_cli_keys_reader_dlq);
@@ -2899,6 +2908,7 @@ static Suite *kafka_suite(void) {
                       sizeof bad_lines_cases / sizeof *bad_lines_cases);
   suite_add_tcase(s, cli);
   TCase *ops = tcase_create("operating");
+  tcase_set_tags(ops, APART " operating");
   tcase_set_timeout(ops, 90);
   tcase_add_test(ops, test_cli_mock_cluster);
   tcase_add_test(ops, test_cli_dlq_story);
