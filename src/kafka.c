@@ -423,13 +423,25 @@ static const void *id_header(const rd_kafka_message_t *m, bool is_key,
   return value;
 }
 
-/* Hand @des the record of @m (its key and headers) for the call to
- * come: the rules see it (kavro_deserializer_set_record()). */
+/* The check every decode makes first: the message is data. */
+static kavro_err_t message_is_data(const rd_kafka_message_t *m,
+                                   kavro_error_t *error) {
+  if (!m->err)
+    return KAVRO_OK;
+  return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                      "the message is a Kafka error, not data: %s",
+                      rd_kafka_err2str(m->err));
+}
+
+/* Check that @m is data, then hand @des its record (its key and headers)
+ * for the call to come: the rules see it (kavro_deserializer_set_record()). */
 static kavro_err_t record_begin(kavro_deserializer_t *des,
                                 const rd_kafka_message_t *m,
                                 kv_record_view_t *v, kavro_error_t *error) {
-  kavro_err_t err = record_view_init(v, m->key, m->key_len,
-                                     message_headers_of(m), error);
+  kavro_err_t err = message_is_data(m, error);
+  if (err == KAVRO_OK)
+    err = record_view_init(v, m->key, m->key_len, message_headers_of(m),
+                           error);
   if (err == KAVRO_OK)
     kavro_deserializer_set_record(des, &v->record);
   return err;
@@ -444,15 +456,6 @@ static bool record_end(kavro_deserializer_t *des, kv_record_view_t *v) {
   return dead_lettered;
 }
 
-/* The check every decode makes first: the message is data. */
-static kavro_err_t message_is_data(const rd_kafka_message_t *m,
-                                   kavro_error_t *error) {
-  if (!m->err)
-    return KAVRO_OK;
-  return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                      "the message is a Kafka error, not data: %s",
-                      rd_kafka_err2str(m->err));
-}
 
 /* kavro_kafka_decode(); *@dead_letteredp set when a rule action sent the
  * message to a dead-letter topic. */
@@ -468,9 +471,7 @@ static kavro_err_t decode_message(kavro_deserializer_t *des,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "decode needs a deserializer, a message and an output");
   kv_record_view_t view;
-  kavro_err_t err = message_is_data(m, error);
-  if (err == KAVRO_OK)
-    err = record_begin(des, m, &view, error);
+  kavro_err_t err = record_begin(des, m, &view, error);
   if (err != KAVRO_OK)
     return err;
   size_t header_size = 0;
@@ -507,9 +508,7 @@ static kavro_err_t decode_typed_message(
                         "type, an arena and a record");
   kavro_deserializer_t *des = kv_typed_deserializer_base(td);
   kv_record_view_t view;
-  kavro_err_t err = message_is_data(m, error);
-  if (err == KAVRO_OK)
-    err = record_begin(des, m, &view, error);
+  kavro_err_t err = record_begin(des, m, &view, error);
   if (err != KAVRO_OK)
     return err;
   size_t header_size = 0;
