@@ -1505,6 +1505,37 @@ START_TEST(test_cli_round_trip) {
   ck_assert_int_eq(pclose(out), 0);
   ck_assert_int_eq(lines, N);
 
+  /* -X reaches the consumer's deserializer: with use.latest.version the
+   * records read as the subject's latest version, v2, defaults filled. */
+  kavro_schema_t *v2 = NULL;
+  kavro_error_t error;
+  int32_t v2_id = 0;
+  ck_assert_int_eq(kavro_schema_parse(reading_v2, strlen(reading_v2), NULL,
+                                      &v2, &error),
+                   KAVRO_OK);
+  ck_assert_msg(kavro_registry_register(env.consumer_registry,
+                                        "readings-value", v2, NULL, 0, false,
+                                        &v2_id, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_schema_destroy(v2);
+  snprintf(command, sizeof command,
+           "%s consume -b %s -r %s -t readings --from-beginning "
+           "--max-messages 1 --timeout-ms 20000 --group cli-latest "
+           "-X use.latest.version=true 2>/dev/null",
+           KAVRO_BIN, env.bootstraps, kavro_mock_url(env.mock));
+  out = popen(command, "r");
+  ck_assert_ptr_nonnull(out);
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, out));
+  ck_assert_int_eq(pclose(out), 0);
+  json_t *latest = json_loads(line, 0, NULL);
+  ck_assert_msg(latest != NULL, "not JSON: %s", line);
+  json_t *latest_value = json_object_get(latest, "value");
+  ck_assert_str_eq(json_string_value(json_object_get(latest_value, "unit")),
+                   "celsius");
+  ck_assert_int_ne(json_integer_value(json_object_get(latest, "schema_id")),
+                   v2_id); /* written with v1 */
+  json_decref(latest);
+
   /* A schema the subject's level refuses: exit 1, nothing produced. */
   path = schema_file("{\"type\":\"record\",\"name\":\"Reading\","
                      "\"namespace\":\"t.kafka\",\"fields\":["
