@@ -102,6 +102,14 @@ void kv_store_latest_with_metadata(kv_store_t *store, const char *subject,
                                    kv_reply_t *reply);
 void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
                     bool deleted, kv_reply_t *reply);
+/* GET /subjects/{subject}/versions/{version}/referencedby: the ids of the
+ * schemas whose references name that version, ascending, each once; a
+ * referrer counts when one of its versions is live (or soft-deleted, with
+ * @deleted).  The version itself is found even when soft-deleted, as the
+ * registry finds it (40401 for a subject without versions, 40402). */
+void kv_store_referenced_by(kv_store_t *store, const char *subject,
+                            const char *version, bool deleted,
+                            kv_reply_t *reply);
 /* As kv_store_by_id() for the schema whose GUID is @guid (text form,
  * either case); 40403 when no schema has it. */
 void kv_store_by_guid(kv_store_t *store, const char *guid, kv_id_view_t view,
@@ -359,6 +367,7 @@ typedef enum kv_endpoint_e {
   KV_EP_ASSOCIATIONS_BATCH_GET,
   KV_EP_ASSOCIATIONS_BATCH_MUTATE,
   KV_EP_SUBJECT_METADATA,
+  KV_EP_REFERENCED_BY,
   /* The DEK registry (/dek-registry/v1/keks..., mock_dek.c). */
   KV_EP_KEKS,
   KV_EP_CREATE_KEK,

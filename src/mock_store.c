@@ -1731,6 +1731,69 @@ void kv_store_get_version(kv_store_t *store, const char *name,
   pthread_mutex_unlock(&store->lock);
 }
 
+/* Whether @ref, of a version of subject @referrer, names version @v of
+ * @subject ("latest", -1, names the subject's latest live version). */
+static bool ref_names_version(const char *referrer, const ref_t *ref,
+                              subject_t *subject, const version_t *v) {
+  if (!ref_names(referrer, ref, subject->name))
+    return false;
+  return ref->version == -1 ? latest_version(subject, false) == v
+                            : ref->version == v->version;
+}
+
+static int compare_ints(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* The ids of the schemas that reference version @v of @subject, as a
+ * sorted JSON array without repeats; NULL on OOM. */
+static json_t *referrer_ids(const kv_store_t *store, subject_t *subject,
+                            const version_t *v, bool deleted) {
+  size_t count = 0, capacity = 0;
+  int *ids = NULL;
+  for (size_t i = 0; i < store->subject_count; i++) {
+    const subject_t *s = store->subjects[i];
+    for (size_t j = 0; j < s->count; j++) {
+      const version_t *w = &s->versions[j];
+      for (size_t k = 0; (deleted || !w->deleted) && k < w->entry->ref_count; k++) {
+        if (!ref_names_version(s->name, &w->entry->refs[k], subject, v))
+          continue;
+        if (!reserve(&ids, &capacity, count, sizeof(*ids))) {
+          free(ids);
+          return NULL;
+        }
+        ids[count++] = w->entry->id;
+      }
+    }
+  }
+  if (count)
+    qsort(ids, count, sizeof(*ids), compare_ints);
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < count; i++) {
+    if ((i == 0 || ids[i] != ids[i - 1]) &&
+        json_array_append_new(array, json_integer(ids[i]))) {
+      json_decref(array);
+      array = NULL;
+    }
+  }
+  free(ids);
+  return array;
+}
+
+void kv_store_referenced_by(kv_store_t *store, const char *name,
+                            const char *version, bool deleted,
+                            kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject;
+  /* SubjectVersionsResource.getReferencedBy() reads the version with
+   * deleted=true, whatever the request says. */
+  const version_t *v = visible_version(store, name, version, true, &subject, reply);
+  if (v)
+    kv_reply_json(reply, referrer_ids(store, subject, v, deleted));
+  pthread_mutex_unlock(&store->lock);
+}
+
 /* GET /subjects/{subject}/metadata (getLatestWithMetadata()): the latest
  * version whose metadata has every property of @wanted. */
 void kv_store_latest_with_metadata(kv_store_t *store, const char *name,

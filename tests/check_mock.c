@@ -775,6 +775,53 @@ START_TEST(test_references) {
 }
 END_TEST
 
+/* GET .../versions/{version}/referencedby: the ids of the schemas whose
+ * references name that version, as SubjectVersionsResource answers. */
+START_TEST(test_referenced_by) {
+  over_http = _i;
+  register_ok("money", MONEY, NULL);                /* id 1 */
+  register_ok("price", PRICE, MONEY_REF);           /* id 2 */
+  register_ok("invoice", INVOICE, PRICE_REF);       /* id 3 */
+  register_ok("invoice2", INVOICE, PRICE_REF);      /* id 3 again */
+  int other = register_ok("cost", "{\"type\":\"record\",\"name\":\"Cost\","
+                                  "\"fields\":[{\"name\":\"m\",\"type\":"
+                                  "\"com.acme.Money\"}]}",
+                          MONEY_REF);
+  get_equals("/subjects/money/versions/1/referencedby", "[2,4]");
+  ck_assert_int_eq(other, 4);
+  get_equals("/subjects/money/versions/latest/referencedby", "[2,4]");
+  get_equals("/subjects/price/versions/1/referencedby", "[3]");
+  get_equals("/subjects/invoice/versions/1/referencedby", "[]");
+  /* offset and limit page the ids; a limit out of [1, 1000] is 1000. */
+  get_equals("/subjects/money/versions/1/referencedby?offset=1", "[4]");
+  get_equals("/subjects/money/versions/1/referencedby?limit=1", "[2]");
+  get_equals("/subjects/money/versions/1/referencedby?limit=0", "[2,4]");
+  get_equals("/subjects/money/versions/1/referencedby?offset=5", "[]");
+  expect_done("GET", "/subjects/money/versions/1/referencedby?offset=x", NULL,
+              404, 404);
+  expect_done("GET", "/subjects/money/versions/1/referencedby?offset=-1", NULL,
+              500, 500);
+  /* A referrer whose versions are all soft-deleted shows with deleted=true. */
+  expect_done("DELETE", "/subjects/cost", NULL, 200, 0);
+  get_equals("/subjects/money/versions/1/referencedby", "[2]");
+  get_equals("/subjects/money/versions/1/referencedby?deleted=true", "[2,4]");
+  /* A soft-deleted version is still found (the registry reads it with
+   * deleted=true); one deleted for good, or never registered, is not. */
+  register_ok("plain", ORDER_V1, NULL);
+  register_ok("plain", ORDER_V2, NULL);
+  expect_done("DELETE", "/subjects/plain/versions/1", NULL, 200, 0);
+  get_equals("/subjects/plain/versions/1/referencedby", "[]");
+  expect_done("GET", "/subjects/plain/versions/7/referencedby", NULL, 404, 40402);
+  expect_done("GET", "/subjects/nobody/versions/1/referencedby", NULL, 404, 40401);
+  expect_done("GET", "/subjects/plain/versions/x/referencedby", NULL, 422, 42202);
+  expect_done("POST", "/subjects/plain/versions/1/referencedby", "{}", 405, 405);
+  /* The route is one of its own, counted under its name. */
+  ck_assert_uint_ge(kavro_mock_request_count(
+                        mock, "GET /subjects/{subject}/versions/{version}/referencedby"),
+                    1);
+}
+END_TEST
+
 /* Odd paths, queries and bodies get an answer, never a crash. */
 START_TEST(test_hostile_requests) {
   over_http = _i;
@@ -3097,6 +3144,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_compatibility_endpoint, 0, 2);
   tcase_add_loop_test(tc, test_subject_names, 0, 2);
   tcase_add_loop_test(tc, test_references, 0, 2);
+  tcase_add_loop_test(tc, test_referenced_by, 0, 2);
   tcase_add_loop_test(tc, test_hostile_requests, 0, 2);
   tcase_add_test(tc, test_node_sequence);
   suite_add_tcase(s, tc);
