@@ -42,6 +42,9 @@ typedef struct kv_reply_s {
   json_t *json;     /* success body, owned; NULL when raw or an error */
   char *raw;        /* raw success body, owned (malloc) */
   char message[1024]; /* the error message */
+  /* Set by the REST layer before the store answers: schema text with the
+   * named types of its references written in full (`?format=resolved`). */
+  bool resolved;
 } kv_reply_t;
 
 /* Set @reply to the registry error @code with a printf-style message; the

@@ -797,6 +797,10 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     kv_dek_serve(store, route, request, reply);
     return;
   }
+  /* Only the answers that hold schema text read it. */
+  char *format = kv_query_text(q, "format");
+  reply->resolved = format && strcasecmp(format, "resolved") == 0;
+  free(format);
   if (subject && !subject_name_valid(subject)) {
     kv_reply_error(reply, 42208, "The specified subject is not valid: its "
                                  "name is not UTF-8");

@@ -40,6 +40,7 @@
 #include "mock_int.h"
 #include "common_strbuf_int.h"
 #include "common_text_int.h"
+#include "schema_int.h"
 
 /* Incompatibilities listed in one 409 message at most. */
 #define MAX_LISTED_INCOMPATIBILITIES 20u
@@ -73,6 +74,7 @@ typedef struct entry_s {
   char *context; /* NULL: the default context; else ".name" */
   json_t *metadata; /* the data contract, normal form; NULL: none */
   json_t *rule_set;
+  bool normalized; /* text written in the normalized form */
 } entry_t;
 
 typedef struct version_s {
@@ -719,11 +721,32 @@ static bool add_contract(json_t *object, const entry_t *entry) {
           json_object_set(object, "ruleSet", entry->rule_set) == 0);
 }
 
-static json_t *version_json(const subject_t *subject, const version_t *v) {
-  json_t *object = json_pack("{s:s, s:i, s:i, s:s, s:s}", "subject",
-                             subject->name, "version", v->version, "id",
-                             v->entry->id, "guid", v->entry->guid, "schema",
-                             v->entry->text);
+/* The schema text of @entry as the request of @reply asks for it, a new
+ * string (NULL on OOM): as stored, or with `?format=resolved` the named
+ * types of its references written in full where first used, as
+ * AvroSchema.formattedString("resolved") writes them.  Any other format
+ * is the stored text, as the registry serves an AVRO schema for a format
+ * it does not know. */
+static char *served_text(const entry_t *entry, const kv_reply_t *reply) {
+  if (!reply->resolved || entry->ref_count == 0)
+    return strdup(entry->text);
+  return kavro_schema_to_json(entry->schema,
+                              KV_JSON_RESOLVED | (entry->normalized
+                                                      ? KAVRO_JSON_NORMALIZED
+                                                      : KAVRO_JSON_COMPACT));
+}
+
+/* A version as the registry shows it ("references" stay with the
+ * resolved text, as in the registry). */
+static json_t *version_json(const subject_t *subject, const version_t *v,
+                            const kv_reply_t *reply) {
+  char *text = served_text(v->entry, reply);
+  json_t *object = text ? json_pack("{s:s, s:i, s:i, s:s, s:s}", "subject",
+                                    subject->name, "version", v->version, "id",
+                                    v->entry->id, "guid", v->entry->guid,
+                                    "schema", text)
+                        : NULL;
+  free(text);
   if (object && (!add_refs(object, v->entry) || !add_contract(object, v->entry))) {
     json_decref(object);
     return NULL;
@@ -1227,6 +1250,7 @@ take:
   entry->key = c->key;
   entry->metadata = c->metadata;
   entry->rule_set = c->rule_set;
+  entry->normalized = c->normalize;
   json_decref(c->sent_metadata);
   json_decref(c->sent_rule_set);
   /* The parsed schema holds its own references to what it references. */
@@ -1641,7 +1665,7 @@ static void lookup_locked(kv_store_t *store, const char *name,
   }
   free(posted);
   if (v)
-    kv_reply_json(reply, version_json(subject, v));
+    kv_reply_json(reply, version_json(subject, v, reply));
   else
     kv_reply_error(reply, 40403, "Schema not found");
 }
@@ -1721,12 +1745,12 @@ void kv_store_get_version(kv_store_t *store, const char *name,
   subject_t *subject;
   version_t *v = visible_version(store, name, version, deleted, &subject, reply);
   if (v && raw) {
-    if (!(reply->raw = strdup(v->entry->text)))
+    if (!(reply->raw = served_text(v->entry, reply)))
       reply_out_of_memory(reply);
     else
       reply->status = 200;
   } else if (v) {
-    kv_reply_json(reply, version_json(subject, v));
+    kv_reply_json(reply, version_json(subject, v, reply));
   }
   pthread_mutex_unlock(&store->lock);
 }
@@ -1808,7 +1832,7 @@ void kv_store_latest_with_metadata(kv_store_t *store, const char *name,
       match = v;
   }
   if (match)
-    kv_reply_json(reply, version_json(subject, match));
+    kv_reply_json(reply, version_json(subject, match, reply));
   else if (!subject_visible(subject, deleted))
     subject_not_found(reply, name);
   else
@@ -1925,18 +1949,22 @@ static void entry_view_locked(kv_store_t *store, entry_t *entry,
   uses_t uses = {entry, deleted};
   switch (view) {
   case KV_ID_RAW:
-    if (!(reply->raw = strdup(entry->text)))
+    if (!(reply->raw = served_text(entry, reply)))
       reply_out_of_memory(reply);
     else
       reply->status = 200;
     return;
-  case KV_ID_SCHEMA:
-    json = json_pack("{s:s, s:s}", "guid", entry->guid, "schema", entry->text);
+  case KV_ID_SCHEMA: {
+    char *schema = served_text(entry, reply);
+    json = schema ? json_pack("{s:s, s:s}", "guid", entry->guid, "schema", schema)
+                  : NULL;
+    free(schema);
     if (json && (!add_refs(json, entry) || !add_contract(json, entry))) {
       json_decref(json);
       json = NULL;
     }
     break;
+  }
   case KV_ID_VERSIONS:
     json = id_versions(store, entry, deleted);
     break;

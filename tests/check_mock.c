@@ -822,6 +822,79 @@ START_TEST(test_referenced_by) {
 }
 END_TEST
 
+/* INVOICE with its references written inline, as Java's
+ * Schema.toString() writes it: each named type in full at its first use. */
+#define INVOICE_RESOLVED                                                      \
+  "{\"type\":\"record\",\"name\":\"Invoice\",\"namespace\":\"com.acme\","     \
+  "\"fields\":[{\"name\":\"price\",\"type\":{\"type\":\"record\",\"name\":"    \
+  "\"Price\",\"fields\":[{\"name\":\"amount\",\"type\":{\"type\":\"record\","   \
+  "\"name\":\"Money\",\"fields\":[{\"name\":\"cents\",\"type\":\"long\"}]}}]}},"  \
+  "{\"name\":\"paid\",\"type\":\"Money\"}]}"
+
+/* The "schema" member of GET @target, checked to be @want. */
+static void schema_member_is(const char *target, const char *want) {
+  json_t *got = get_json(target);
+  ck_assert_msg(json_is_string(json_object_get(got, "schema")), "%s", target);
+  ck_assert_str_eq(json_string_value(json_object_get(got, "schema")), want);
+  json_t *refs = json_loads(PRICE_REF, 0, NULL);
+  ck_assert(json_equal(json_object_get(got, "references"), refs));
+  json_decref(refs);
+  json_decref(got);
+}
+
+/* ?format=resolved on the answers that hold schema text: the referenced
+ * types inline, "references" still there (SchemasResource and
+ * SubjectVersionsResource set only the text); any other format is the
+ * stored text, as AvroSchema.formattedString() answers it. */
+START_TEST(test_format_resolved) {
+  over_http = _i;
+  register_ok("money", MONEY, NULL);
+  register_ok("price", PRICE, MONEY_REF);
+  int invoice = register_ok("invoice", INVOICE, PRICE_REF);
+  json_t *stored = get_json("/subjects/invoice/versions/1");
+  const char *text = json_string_value(json_object_get(stored, "schema"));
+  const char *guid = json_string_value(json_object_get(stored, "guid"));
+  char target[256];
+  snprintf(target, sizeof(target), "/schemas/ids/%d?format=resolved", invoice);
+  schema_member_is(target, INVOICE_RESOLVED);
+  schema_member_is("/subjects/invoice/versions/1?format=resolved", INVOICE_RESOLVED);
+  schema_member_is("/subjects/invoice/versions/latest?format=RESOLVED",
+                   INVOICE_RESOLVED);
+  snprintf(target, sizeof(target), "/schemas/guids/%s?format=resolved", guid);
+  schema_member_is(target, INVOICE_RESOLVED);
+  answer_t a = expect("GET", "/subjects/invoice/versions/1/schema?format=resolved",
+                      NULL, 200, 0);
+  ck_assert_str_eq(a.body, INVOICE_RESOLVED);
+  answer_free(&a);
+  snprintf(target, sizeof(target), "/schemas/ids/%d/schema?format=resolved", invoice);
+  a = expect("GET", target, NULL, 200, 0);
+  ck_assert_str_eq(a.body, INVOICE_RESOLVED);
+  answer_free(&a);
+  char *body = schema_body(INVOICE, PRICE_REF);
+  a = expect("POST", "/subjects/invoice?format=resolved", body, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "schema")),
+                   INVOICE_RESOLVED);
+  answer_free(&a);
+  free(body);
+  /* The resolved text stands alone. */
+  kavro_schema_t *alone = NULL;
+  ck_assert_int_eq(kavro_schema_parse(INVOICE_RESOLVED, strlen(INVOICE_RESOLVED),
+                                      NULL, &alone, NULL),
+                   KAVRO_OK);
+  kavro_schema_destroy(alone);
+  /* Other formats, known to other schema types or to none, change nothing. */
+  schema_member_is("/subjects/invoice/versions/1?format=default", text);
+  schema_member_is("/subjects/invoice/versions/1?format=serialized", text);
+  schema_member_is("/subjects/invoice/versions/1?format=nonsense", text);
+  /* A schema without references is its stored text either way. */
+  a = expect("GET", "/subjects/money/versions/1/schema?format=resolved", NULL,
+             200, 0);
+  ck_assert_str_eq(a.body, MONEY);
+  answer_free(&a);
+  json_decref(stored);
+}
+END_TEST
+
 /* Odd paths, queries and bodies get an answer, never a crash. */
 START_TEST(test_hostile_requests) {
   over_http = _i;
@@ -3145,6 +3218,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_subject_names, 0, 2);
   tcase_add_loop_test(tc, test_references, 0, 2);
   tcase_add_loop_test(tc, test_referenced_by, 0, 2);
+  tcase_add_loop_test(tc, test_format_resolved, 0, 2);
   tcase_add_loop_test(tc, test_hostile_requests, 0, 2);
   tcase_add_test(tc, test_node_sequence);
   suite_add_tcase(s, tc);
