@@ -1507,6 +1507,25 @@ static bool context_undeleted(kv_store_t *store, const char *name) {
   return ok;
 }
 
+static bool referenced(const kv_store_t *store, const subject_t *subject,
+                       int number, bool deleted);
+
+/* A schema registered again under @subject (its newest version): its
+ * soft-deleted versions there are gone, even for ?deleted=true, as
+ * Confluent Platform 6.2 and later tombstone them, except one that a
+ * reference still names. */
+static void drop_replaced_versions(const kv_store_t *store, subject_t *subject) {
+  const entry_t *entry = subject->versions[subject->count - 1].entry;
+  size_t kept = 0;
+  for (size_t i = 0; i < subject->count; i++) {
+    const version_t *v = &subject->versions[i];
+    if (!v->deleted || v->entry != entry ||
+        referenced(store, subject, v->version, true))
+      subject->versions[kept++] = *v;
+  }
+  subject->count = kept;
+}
+
 /* Add @c as the next version of subject @name. */
 static void add_version(kv_store_t *store, const char *name, candidate_t *c,
                         entry_t *entry, kv_reply_t *reply) {
@@ -1518,6 +1537,7 @@ static void add_version(kv_store_t *store, const char *name, candidate_t *c,
     reply_out_of_memory(reply);
     return;
   }
+  drop_replaced_versions(store, subject);
   store->changes++;
   kv_reply_json(reply, register_json(entry));
 }

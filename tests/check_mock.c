@@ -524,6 +524,34 @@ START_TEST(test_delete_subject_rules) {
 }
 END_TEST
 
+/* A soft-deleted version registered again (Confluent Platform 6.2 and
+ * later): the schema keeps its id and gets the next version, and the
+ * soft-deleted version with that id is gone, ?deleted=true included. */
+START_TEST(test_reregister_after_soft_delete) {
+  over_http = _i;
+  int id = register_ok("s", ORDER_V1, NULL);
+  register_ok("s", ORDER_V2, NULL);
+  expect_done("DELETE", "/subjects/s/versions/1", NULL, 200, 0);
+  ck_assert_int_eq(register_ok("s", ORDER_V1, NULL), id);
+  get_equals("/subjects/s/versions", "[2,3]");
+  get_equals("/subjects/s/versions?deleted=true", "[2,3]");
+  expect_done("GET", "/subjects/s/versions/1?deleted=true", NULL, 404, 40402);
+  get_equals("/schemas/ids/1/versions?deleted=true",
+             "[{\"subject\":\"s\",\"version\":3}]");
+  json_t *v = get_json("/subjects/s/versions/3");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "id")), id);
+  json_decref(v);
+  /* The same after the whole subject was soft-deleted. */
+  expect_done("DELETE", "/subjects/s", NULL, 200, 0);
+  ck_assert_int_eq(register_ok("s", ORDER_V2, NULL), 2);
+  get_equals("/subjects/s/versions", "[4]");
+  get_equals("/subjects/s/versions?deleted=true", "[3,4]");
+  char *body = schema_body(ORDER_V1, NULL);
+  expect_done("POST", "/subjects/s?deleted=true", body, 200, 0);
+  free(body);
+}
+END_TEST
+
 static void set_level(const char *subject, const char *level) {
   char target[256], body[128];
   snprintf(target, sizeof(target), subject ? "/config/%s" : "/config",
@@ -3209,6 +3237,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_legacy_schema_held, 0, 2);
   tcase_add_loop_test(tc, test_delete_version_rules, 0, 2);
   tcase_add_loop_test(tc, test_delete_subject_rules, 0, 2);
+  tcase_add_loop_test(tc, test_reregister_after_soft_delete, 0, 2);
   tcase_add_loop_test(tc, test_backward_refusal, 0, 2);
   tcase_add_loop_test(tc, test_other_levels, 0, 2);
   tcase_add_loop_test(tc, test_config, 0, 2);

@@ -1107,6 +1107,42 @@ START_TEST(test_no_retry_on_4xx) {
 }
 END_TEST
 
+/* An incompatible registration as Confluent Platform 8.0.4 and later
+ * answer it (409 with error_code 40901; earlier ones send 409 as the code,
+ * as the mock does) is reported and classified as the older answer is:
+ * permanent, never retried. */
+START_TEST(test_incompatible_40901_like_409) {
+  kavro_registry_t *reg = client(mock_url(_i), "max.retries", "3", NULL);
+  kavro_schema_t *v1 = kt_parse("{\"type\":\"record\",\"name\":\"R\","
+                                "\"fields\":[{\"name\":\"a\",\"type\":\"int\"}]}");
+  kavro_schema_t *bad = kt_parse("{\"type\":\"record\",\"name\":\"R\","
+                                 "\"fields\":[{\"name\":\"b\",\"type\":\"int\"}]}");
+  int id = 0;
+  kavro_error_t old_form, new_form;
+  ck_assert_int_eq(kavro_registry_register(reg, "r", v1, NULL, 0, false, &id, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_register(reg, "r", bad, NULL, 0, false, &id,
+                                           &old_form),
+                   KAVRO_ERR_REGISTRY_INCOMPATIBLE);
+  ck_assert_int_eq(old_form.registry_code, 409);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/subjects/r/versions", 409, 40901, -1, 1);
+  uint64_t before = served("POST /subjects/{subject}/versions");
+  ck_assert_int_eq(kavro_registry_register(reg, "r", bad, NULL, 0, false, &id,
+                                           &new_form),
+                   KAVRO_ERR_REGISTRY_INCOMPATIBLE_SCHEMA);
+  ck_assert_int_eq(new_form.http_status, 409);
+  ck_assert_int_eq(new_form.registry_code, 40901);
+  ck_assert_int_eq(kavro_error_classify(&new_form), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert_int_eq(kavro_error_classify(&new_form), kavro_error_classify(&old_form));
+  ck_assert(!kavro_error_is_retriable(&new_form));
+  ck_assert(!kavro_error_is_retriable(&old_form));
+  ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), before + 1);
+  kavro_schema_destroy(v1);
+  kavro_schema_destroy(bad);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(test_timeout_honoured) {
   kavro_registry_t *reg = client(mock_url(_i), "request.timeout.ms", "150",
                                  "max.retries", "1", NULL);
@@ -2998,6 +3034,7 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_retry_after_on_429, 0, 2);
   tcase_add_loop_test(tc, test_no_retry_on_4xx, 0,
                       sizeof(no_retry_status) / sizeof(no_retry_status[0]));
+  tcase_add_loop_test(tc, test_incompatible_40901_like_409, 0, 2);
   tcase_add_loop_test(tc, test_timeout_honoured, 0, 2);
   tcase_add_loop_test(tc, test_dropped_connection_retried, 0, 2);
   tcase_add_test(tc, test_keep_alive);
