@@ -239,6 +239,26 @@ static void register_fails(const char *subject_path, const char *schema,
   free(body);
 }
 
+/* POST @schema to /subjects/@subject_path/versions with "id" @id and
+ * "version" @version (0: none), expecting @status and @error_code. */
+static void import_expect(const char *subject_path, const char *schema, int id,
+                          int version, int status, int error_code) {
+  char target[512];
+  json_t *body = json_pack("{s:s}", "schema", schema);
+  if (id)
+    json_object_set_new(body, "id", json_integer(id));
+  if (version)
+    json_object_set_new(body, "version", json_integer(version));
+  char *text = json_dumps(body, JSON_COMPACT);
+  snprintf(target, sizeof(target), "/subjects/%s/versions", subject_path);
+  answer_t a = expect("POST", target, text, status, error_code);
+  if (!error_code)
+    ck_assert_int_eq(json_integer_value(json_object_get(a.json, "id")), id);
+  answer_free(&a);
+  free(text);
+  json_decref(body);
+}
+
 /* The JSON answer of a GET that must succeed. */
 static json_t *get_json(const char *target) {
   answer_t a = expect("GET", target, NULL, 200, 0);
@@ -649,9 +669,11 @@ START_TEST(test_mode) {
   expect_done("DELETE", "/subjects/s/versions/1", NULL, 422, 42205);
   expect_done("GET", "/subjects/s/versions/1", NULL, 200, 0);
   expect_done("PUT", "/mode", "{\"mode\":\"SOMETIMES\"}", 422, 42204);
-  /* IMPORT skips the compatibility check. */
+  /* IMPORT takes schemas with their ids only, and skips the
+   * compatibility check. */
   expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
-  register_ok("s", ORDER_BAD, NULL);
+  register_fails("s", ORDER_BAD, NULL, 422, 42205);
+  import_expect("s", ORDER_BAD, 7, 0, 200, 0);
   expect_done("PUT", "/mode", "{\"mode\":\"READWRITE\"}", 200, 0);
   register_ok("s", ORDER_V2, NULL);
   get_equals("/subjects/s/versions", "[1,2,3]");
@@ -672,7 +694,8 @@ START_TEST(test_subject_mode) {
   expect_done("PUT", "/mode/t", "{\"mode\":\"SOMETIMES\"}", 422, 42204);
   /* IMPORT on one subject skips its compatibility check only. */
   expect_done("PUT", "/mode/t", "{\"mode\":\"IMPORT\"}", 200, 0);
-  register_ok("t", ORDER_BAD, NULL);
+  import_expect("t", ORDER_BAD, 9, 0, 200, 0);
+  import_expect("u", ORDER_BAD, 9, 0, 422, 42205);
   expect_done("DELETE", "/mode/s", NULL, 200, 0);
   expect_done("DELETE", "/mode/s", NULL, 404, 40401);
   register_ok("s", ORDER_V2, NULL);
@@ -3165,6 +3188,111 @@ START_TEST(test_dek_registry_shared_kek) {
 }
 END_TEST
 
+/* The error message of @method @target with @body. */
+static void error_message_is(const char *method, const char *target,
+                             const char *body, int status, int code,
+                             const char *message) {
+  answer_t a = expect(method, target, body, status, code);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "message")), message);
+  answer_free(&a);
+}
+
+#define MONEY_AT_5 "[{\"name\":\"com.acme.Money\",\"subject\":\"imp\",\"version\":5}]"
+
+/* IMPORT mode with the ids and versions of another registry, as
+ * KafkaSchemaRegistry.register() takes them; kept in the file (a schema
+ * may reference one with a higher id). */
+START_TEST(test_import_ids) {
+  over_http = 0;
+  expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
+  import_expect("imp", MONEY, 100, 5, 200, 0);
+  get_equals("/subjects/imp/versions", "[5]");
+  json_t *v = get_json("/subjects/imp/versions/5");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "id")), 100);
+  const char *guid = json_string_value(json_object_get(v, "guid"));
+  /* The same again is what is there. */
+  import_expect("imp", MONEY, 100, 5, 200, 0);
+  get_equals("/subjects/imp/versions", "[5]");
+  /* An id another schema has is refused. */
+  char *other = schema_body(ORDER_V1, NULL);
+  json_t *body = json_loads(other, 0, NULL);
+  json_object_set_new(body, "id", json_integer(100));
+  char *text = json_dumps(body, JSON_COMPACT);
+  error_message_is("POST", "/subjects/imp/versions", text, 422, 42205,
+                   "Overwrite new schema with id 100 is not permitted.");
+  /* Versions below, and without a version the next one. */
+  import_expect("imp", ORDER_V1, 50, 2, 200, 0);
+  get_equals("/subjects/imp/versions", "[2,5]");
+  import_expect("imp", ORDER_V2, 51, 0, 200, 0);
+  get_equals("/subjects/imp/versions", "[2,5,6]");
+  /* The same schema under another id: a second id, the same GUID. */
+  import_expect("again", MONEY, 101, 1, 200, 0);
+  json_t *again = get_json("/schemas/ids/101");
+  ck_assert_str_eq(json_string_value(json_object_get(again, "guid")), guid);
+  json_decref(again);
+  /* No id in IMPORT mode (but a schema the subject has is answered as
+   * it is), an id outside it. */
+  expect_done("POST", "/subjects/imp/versions", other, 200, 0);
+  char *bad = schema_body(ORDER_BAD, NULL);
+  error_message_is("POST", "/subjects/imp/versions", bad, 422, 42205,
+                   "Subject imp is not in read-write mode");
+  free(bad);
+  expect_done("PUT", "/mode/rw", "{\"mode\":\"READWRITE\"}", 200, 0);
+  error_message_is("POST", "/subjects/rw/versions", text, 422, 42205,
+                   "Subject rw is not in import mode");
+  /* A version outside IMPORT mode must be the next one. */
+  json_object_del(body, "id");
+  json_object_set_new(body, "version", json_integer(2));
+  free(text);
+  text = json_dumps(body, JSON_COMPACT);
+  error_message_is("POST", "/subjects/rw/versions", text, 422, 42201,
+                   "Version is not one more than previous version");
+  json_object_set_new(body, "version", json_integer(1));
+  free(text);
+  text = json_dumps(body, JSON_COMPACT);
+  expect_done("POST", "/subjects/rw/versions", text, 200, 0);
+  /* New ids go on after the highest imported one. */
+  expect_done("PUT", "/mode/fresh", "{\"mode\":\"READWRITE\"}", 200, 0);
+  ck_assert_int_eq(register_ok("fresh", "\"string\"", NULL), 102);
+  /* Malformed members. */
+  expect_done("POST", "/subjects/imp/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"id\":\"7\"}", 422, 422);
+  expect_done("POST", "/subjects/imp/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"id\":0}", 422, 42201);
+  expect_done("POST", "/subjects/imp/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"id\":99999999999}", 422, 42201);
+  /* A referrer with a lower id than what it references, saved and
+   * loaded. */
+  char *price = schema_body(PRICE, MONEY_AT_5);
+  json_t *price_body = json_loads(price, 0, NULL);
+  json_object_set_new(price_body, "id", json_integer(3));
+  char *price_text = json_dumps(price_body, JSON_COMPACT);
+  expect_done("POST", "/subjects/price/versions", price_text, 200, 0);
+  get_equals("/subjects/imp/versions/5/referencedby", "[3]");
+  char *path = temp_path("import.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_load(mock, path, &error) == KAVRO_OK, "%s", error.text);
+  get_equals("/subjects/imp/versions", "[2,5,6]");
+  json_t *loaded = get_json("/subjects/imp/versions/5");
+  ck_assert(json_equal(loaded, v));
+  json_decref(loaded);
+  get_equals("/subjects/imp/versions/5/referencedby", "[3]");
+  ck_assert_int_eq(register_ok("fresh", "\"bytes\"", NULL), 103);
+  unlink(path);
+  free(path);
+  free(price_text);
+  json_decref(price_body);
+  free(price);
+  free(text);
+  json_decref(body);
+  free(other);
+  json_decref(v);
+}
+END_TEST
+
 /* A subject sent with '/' encoded stays one subject. */
 START_TEST(test_dek_registry_subject_encoding) {
   over_http = _i;
@@ -3270,6 +3398,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_scopes);
   tcase_add_test(tc, test_concurrency);
   tcase_add_test(tc, test_save_and_load);
+  tcase_add_test(tc, test_import_ids);
   tcase_add_loop_test(tc, test_guids, 0, 2);
   tcase_add_test(tc, test_guids_saved);
   tcase_add_loop_test(tc, test_invalid_subject, 0, 2);
