@@ -450,6 +450,18 @@ START_TEST(test_lookup) {
   expect_done("DELETE", "/subjects/orders-value/versions/1", NULL, 200, 0);
   expect_done("POST", "/subjects/orders-value", pretty, 404, 40403);
   expect_done("POST", "/subjects/orders-value?deleted=true", pretty, 200, 0);
+  /* A subject soft-deleted as a whole is not found without deleted=true
+   * (40401, as hasSubjects() answers), its versions are with it.  The
+   * registry has no other parameter for this: lookupDeletedSchema is the
+   * Java name of "deleted". */
+  expect_done("DELETE", "/subjects/orders-value", NULL, 200, 0);
+  expect_done("POST", "/subjects/orders-value", pretty, 404, 40401);
+  answer_t found = expect("POST", "/subjects/orders-value?deleted=true", pretty,
+                          200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(found.json, "version")), 1);
+  answer_free(&found);
+  expect_done("POST", "/subjects/orders-value?lookupDeletedSchema=true", pretty,
+              404, 40401);
   free(bad);
   free(pretty);
 }
