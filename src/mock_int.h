@@ -479,8 +479,8 @@ void kv_mock_auth_token(kv_mock_auth_t *auth, const kv_http_request_t *request,
 
 typedef struct kv_http_server_s kv_http_server_t;
 
-/* Serve @handler(@opaque, ...) on @address:@port.  The bound port is in
- * kv_http_server_port(). */
+/* Serve @handler(@opaque, ...) on @address (IPv4, or IPv6 without
+ * brackets) and @port.  The bound port is in kv_http_server_port(). */
 kavro_err_t kv_http_server_start(const char *address, unsigned port,
                                  kv_inproc_handler_fn handler, void *opaque,
                                  kv_http_server_t **serverp,
@@ -505,6 +505,11 @@ kavro_err_t kv_http_server_start_tls(const char *address, unsigned port,
                                      void *opaque, kv_http_server_t **serverp,
                                      kavro_error_t *error);
 unsigned kv_http_server_port(const kv_http_server_t *server);
+/* "@address:@port" as a URL writes it, an IPv6 address in brackets
+ * ("[::1]:8081"); cut to @size. */
+#define KV_HTTP_HOST_PORT_SIZE 80
+void kv_http_host_port(char *buf, size_t size, const char *address,
+                       unsigned port);
 /* Stop accepting, wait for the connections' threads, free.  NULL-safe. */
 void kv_http_server_stop(kv_http_server_t *server);
 

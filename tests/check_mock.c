@@ -3305,6 +3305,37 @@ START_TEST(test_import_ids) {
 }
 END_TEST
 
+/* The mock listens on IPv6 too: its URL has the address in brackets, and
+ * curl reaches it there. */
+START_TEST(test_listen_ipv6) {
+  kavro_error_t error;
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, &error), KAVRO_OK);
+  /* Brackets belong to URLs, not to the address. */
+  ck_assert_int_eq(kavro_mock_listen(mock, "[::1]", 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_mock_listen(mock, "::1::2::3", 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  if (!kt_ipv6_loopback())
+    return;
+  ck_assert_msg(kavro_mock_listen(mock, "::1", 0, &error) == KAVRO_OK, "%s",
+                error.text);
+  const char *url = kavro_mock_url(mock);
+  ck_assert_msg(strncmp(url, "http://[::1]:", 13) == 0, "%s", url);
+  ck_assert_int_gt(atoi(url + 13), 0);
+  over_http = 1;
+  register_ok("s", ORDER_V1, NULL);
+  get_equals("/subjects", "[\"s\"]");
+  /* The wildcard address, with a port of the system's choosing. */
+  kavro_mock_t *any;
+  ck_assert_int_eq(kavro_mock_new("check-mock-any", &any, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(any, "::", 0, &error), KAVRO_OK);
+  ck_assert_msg(strncmp(kavro_mock_url(any), "http://[::]:", 12) == 0, "%s",
+                kavro_mock_url(any));
+  kavro_mock_destroy(any);
+}
+END_TEST
+
 /* A subject sent with '/' encoded stays one subject. */
 START_TEST(test_dek_registry_subject_encoding) {
   over_http = _i;
@@ -3401,6 +3432,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_latency_does_not_block);
   tcase_add_test(tc, test_down_and_up);
   tcase_add_test(tc, test_body_limit);
+  tcase_add_test(tc, test_listen_ipv6);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("mock");

@@ -26,6 +26,7 @@
 #include "mock_int.h"
 #include "registry_int.h"
 #include "serde_fixture.h"
+#include "testutil.h"
 #include "common_strbuf_int.h"
 
 /* ---- schemas ---------------------------------------------------------------
@@ -1139,6 +1140,31 @@ START_TEST(test_incompatible_40901_like_409) {
   ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), before + 1);
   kavro_schema_destroy(v1);
   kavro_schema_destroy(bad);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The client reaches a registry at an IPv6 address ("http://[::1]:PORT"). */
+START_TEST(test_ipv6_registry) {
+  if (!kt_ipv6_loopback())
+    return;
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_listen(mock, "::1", 0, &error) == KAVRO_OK, "%s",
+                error.text);
+  kavro_registry_t *reg = client(kavro_mock_url(mock), NULL);
+  kavro_schema_t *schema = kt_parse("{\"type\":\"fixed\",\"name\":\"F\","
+                                    "\"size\":4}");
+  int id = 0;
+  ck_assert_msg(kavro_registry_register(reg, "v6", schema, NULL, 0, false, &id,
+                                        &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_schema_t *back = NULL;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, id, NULL, &back, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(back);
+  ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), 1);
+  kavro_schema_destroy(back);
+  kavro_schema_destroy(schema);
   kavro_registry_destroy(reg);
 }
 END_TEST
@@ -3035,6 +3061,7 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_no_retry_on_4xx, 0,
                       sizeof(no_retry_status) / sizeof(no_retry_status[0]));
   tcase_add_loop_test(tc, test_incompatible_40901_like_409, 0, 2);
+  tcase_add_test(tc, test_ipv6_registry);
   tcase_add_loop_test(tc, test_timeout_honoured, 0, 2);
   tcase_add_loop_test(tc, test_dropped_connection_retried, 0, 2);
   tcase_add_test(tc, test_keep_alive);
