@@ -1891,13 +1891,12 @@ void kv_store_get_version(kv_store_t *store, const char *name,
 }
 
 /* Whether @ref, of a version of subject @referrer, names version @v of
- * @subject ("latest", -1, names the subject's latest live version). */
+ * @subject.  A reference to "latest" (-1) names no version here, as the
+ * registry indexes referrers by the version a reference holds
+ * (InMemoryCache.referencesSchema()). */
 static bool ref_names_version(const char *referrer, const ref_t *ref,
-                              subject_t *subject, const version_t *v) {
-  if (!ref_names(referrer, ref, subject->name))
-    return false;
-  return ref->version == -1 ? latest_version(subject, false) == v
-                            : ref->version == v->version;
+                              const subject_t *subject, const version_t *v) {
+  return ref->version == v->version && ref_names(referrer, ref, subject->name);
 }
 
 static int compare_ints(const void *a, const void *b) {
@@ -1907,7 +1906,7 @@ static int compare_ints(const void *a, const void *b) {
 
 /* The ids of the schemas that reference version @v of @subject, as a
  * sorted JSON array without repeats; NULL on OOM. */
-static json_t *referrer_ids(const kv_store_t *store, subject_t *subject,
+static json_t *referrer_ids(const kv_store_t *store, const subject_t *subject,
                             const version_t *v, bool deleted) {
   size_t count = 0, capacity = 0;
   int *ids = NULL;
