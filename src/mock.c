@@ -330,8 +330,10 @@ static kavro_err_t listen_on(kavro_mock_t *mock, const char *address,
   if (err == KAVRO_OK) {
     snprintf(mock->address, sizeof(mock->address), "%s", address);
     mock->port = kv_http_server_port(mock->server);
-    snprintf(mock->url, sizeof(mock->url), "%s://%s:%u",
-             tls ? "https" : "http", address, mock->port);
+    char where[KV_HTTP_HOST_PORT_SIZE];
+    kv_http_host_port(where, sizeof(where), address, mock->port);
+    snprintf(mock->url, sizeof(mock->url), "%s://%s", tls ? "https" : "http",
+             where);
     mock->has_url = true;
     mock->tls = tls;
   } else {

@@ -334,18 +334,44 @@ kavro_err_t kv_http_server_start(const char *address, unsigned port,
                                   serverp, error);
 }
 
+void kv_http_host_port(char *buf, size_t size, const char *address,
+                       unsigned port) {
+  snprintf(buf, size, strchr(address, ':') ? "[%s]:%u" : "%s:%u", address, port);
+}
+
+/* The socket address of @address (an IPv4 or IPv6 address, the latter
+ * without brackets) and @port.  False when it is neither. */
+static bool socket_address(const char *address, unsigned port,
+                           struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof(*ss));
+  struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+  if (port > 65535)
+    return false;
+  if (inet_pton(AF_INET, address, &sin->sin_addr) == 1) {
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)port);
+    return true;
+  }
+  if (inet_pton(AF_INET6, address, &sin6->sin6_addr) == 1) {
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons((uint16_t)port);
+    return true;
+  }
+  return false;
+}
+
 kavro_err_t kv_http_server_start_tls(const char *address, unsigned port,
                                      const kv_http_tls_t *tls,
                                      kv_inproc_handler_fn handler,
                                      void *opaque, kv_http_server_t **serverp,
                                      kavro_error_t *error) {
-  struct sockaddr_in sin;
-  memset(&sin, 0, sizeof(sin));
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons((uint16_t)port);
-  if (port > 65535 || inet_pton(AF_INET, address, &sin.sin_addr) != 1)
+  struct sockaddr_storage ss;
+  if (!socket_address(address, port, &ss))
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "'%s:%u' is not an IPv4 address and port", address, port);
+                        "'%s' port %u is not an IPv4 or IPv6 address and port",
+                        address, port);
+  bool ipv6 = ss.ss_family == AF_INET6;
   kv_http_server_t *server = calloc(1, sizeof(*server));
   if (!server)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
@@ -368,20 +394,22 @@ kavro_err_t kv_http_server_start_tls(const char *address, unsigned port,
   tls_options[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   server->daemon = MHD_start_daemon(
       MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-          (tls ? MHD_USE_TLS : 0),
+          (tls ? MHD_USE_TLS : 0) | (ipv6 ? MHD_USE_IPv6 : 0),
       (uint16_t)port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+      (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
       MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS, MHD_OPTION_ARRAY,
       tls_options, MHD_OPTION_END);
   if (!server->daemon) {
     free(server);
+    char where[KV_HTTP_HOST_PORT_SIZE];
+    kv_http_host_port(where, sizeof(where), address, port);
     return kv_error_set(error, KAVRO_ERR_TRANSPORT,
-                        tls ? "cannot listen on %s:%u over HTTPS (port in use, "
+                        tls ? "cannot listen on %s over HTTPS (port in use, "
                               "or a certificate, key or CA GnuTLS refused)"
-                            : "cannot listen on %s:%u",
-                        address, port);
+                            : "cannot listen on %s",
+                        where);
   }
   const union MHD_DaemonInfo *info =
       MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -42,6 +42,9 @@ typedef struct kv_reply_s {
   json_t *json;     /* success body, owned; NULL when raw or an error */
   char *raw;        /* raw success body, owned (malloc) */
   char message[1024]; /* the error message */
+  /* Set by the REST layer before the store answers: schema text with the
+   * named types of its references written in full (`?format=resolved`). */
+  bool resolved;
 } kv_reply_t;
 
 /* Set @reply to the registry error @code with a printf-style message; the
@@ -102,6 +105,14 @@ void kv_store_latest_with_metadata(kv_store_t *store, const char *subject,
                                    kv_reply_t *reply);
 void kv_store_by_id(kv_store_t *store, const char *id, kv_id_view_t view,
                     bool deleted, kv_reply_t *reply);
+/* GET /subjects/{subject}/versions/{version}/referencedby: the ids of the
+ * schemas whose references name that version, ascending, each once; a
+ * referrer counts when one of its versions is live (or soft-deleted, with
+ * @deleted).  The version itself is found even when soft-deleted, as the
+ * registry finds it (40401 for a subject without versions, 40402). */
+void kv_store_referenced_by(kv_store_t *store, const char *subject,
+                            const char *version, bool deleted,
+                            kv_reply_t *reply);
 /* As kv_store_by_id() for the schema whose GUID is @guid (text form,
  * either case); 40403 when no schema has it. */
 void kv_store_by_guid(kv_store_t *store, const char *guid, kv_id_view_t view,
@@ -359,6 +370,7 @@ typedef enum kv_endpoint_e {
   KV_EP_ASSOCIATIONS_BATCH_GET,
   KV_EP_ASSOCIATIONS_BATCH_MUTATE,
   KV_EP_SUBJECT_METADATA,
+  KV_EP_REFERENCED_BY,
   /* The DEK registry (/dek-registry/v1/keks..., mock_dek.c). */
   KV_EP_KEKS,
   KV_EP_CREATE_KEK,
@@ -467,8 +479,8 @@ void kv_mock_auth_token(kv_mock_auth_t *auth, const kv_http_request_t *request,
 
 typedef struct kv_http_server_s kv_http_server_t;
 
-/* Serve @handler(@opaque, ...) on @address:@port.  The bound port is in
- * kv_http_server_port(). */
+/* Serve @handler(@opaque, ...) on @address (IPv4, or IPv6 without
+ * brackets) and @port.  The bound port is in kv_http_server_port(). */
 kavro_err_t kv_http_server_start(const char *address, unsigned port,
                                  kv_inproc_handler_fn handler, void *opaque,
                                  kv_http_server_t **serverp,
@@ -493,6 +505,11 @@ kavro_err_t kv_http_server_start_tls(const char *address, unsigned port,
                                      void *opaque, kv_http_server_t **serverp,
                                      kavro_error_t *error);
 unsigned kv_http_server_port(const kv_http_server_t *server);
+/* "@address:@port" as a URL writes it, an IPv6 address in brackets
+ * ("[::1]:8081"); cut to @size. */
+#define KV_HTTP_HOST_PORT_SIZE 80
+void kv_http_host_port(char *buf, size_t size, const char *address,
+                       unsigned port);
 /* Stop accepting, wait for the connections' threads, free.  NULL-safe. */
 void kv_http_server_stop(kv_http_server_t *server);
 

@@ -64,6 +64,8 @@ static const char *const endpoint_names[KV_EP_COUNT] = {
     [KV_EP_ASSOCIATIONS_BATCH_GET] = "POST /associations:batchGet",
     [KV_EP_ASSOCIATIONS_BATCH_MUTATE] = "POST /associations:batchMutate",
     [KV_EP_SUBJECT_METADATA] = "GET /subjects/{subject}/metadata",
+    [KV_EP_REFERENCED_BY] =
+        "GET /subjects/{subject}/versions/{version}/referencedby",
     [KV_EP_KEKS] = "GET /dek-registry/v1/keks",
     [KV_EP_CREATE_KEK] = "POST /dek-registry/v1/keks",
     [KV_EP_GET_KEK] = "GET /dek-registry/v1/keks/{name}",
@@ -159,19 +161,29 @@ static void pick(kv_route_t *route, const char *method, const method_map_t *map,
   route->not_found_status = 405;
 }
 
-/* /subjects/{subject}[/versions[/{version}[/schema]]], from segment
- * @first (the one after "subjects"). */
+/* What follows /versions/{version} in a subject's path. */
+typedef enum version_tail_e {
+  TAIL_NONE,
+  TAIL_SCHEMA,        /* /schema */
+  TAIL_REFERENCED_BY  /* /referencedby */
+} version_tail_t;
+
+/* /subjects/{subject}[/versions[/{version}[/schema | /referencedby]]],
+ * from segment @first (the one after "subjects"). */
 static bool route_subject_tail(const segments_t *segs, size_t first,
                                size_t *subject_end, size_t *version_at,
-                               bool *schema_tail, bool *versions_tail) {
+                               version_tail_t *tail, bool *versions_tail) {
   size_t n = segs->count;
   *version_at = 0;
-  *schema_tail = *versions_tail = false;
-  if (n >= first + 4 && segment_is(segs, n - 1, "schema") &&
+  *tail = TAIL_NONE;
+  *versions_tail = false;
+  bool schema = n >= 1 && segment_is(segs, n - 1, "schema");
+  bool referenced_by = n >= 1 && segment_is(segs, n - 1, "referencedby");
+  if (n >= first + 4 && (schema || referenced_by) &&
       segment_is(segs, n - 3, "versions")) {
     *subject_end = n - 3;
     *version_at = n - 2;
-    *schema_tail = true;
+    *tail = schema ? TAIL_SCHEMA : TAIL_REFERENCED_BY;
   } else if (n >= first + 3 && segment_is(segs, n - 2, "versions")) {
     *subject_end = n - 2;
     *version_at = n - 1;
@@ -187,12 +199,15 @@ static bool route_subject_tail(const segments_t *segs, size_t first,
 static kavro_err_t route_subjects(const segments_t *segs, const char *method,
                                   kv_route_t *route) {
   size_t end, version_at;
-  bool schema_tail, versions_tail;
-  if (!route_subject_tail(segs, 1, &end, &version_at, &schema_tail,
-                          &versions_tail))
+  version_tail_t tail;
+  bool versions_tail;
+  if (!route_subject_tail(segs, 1, &end, &version_at, &tail, &versions_tail))
     return KAVRO_OK;
-  if (schema_tail) {
-    pick(route, method, (method_map_t[]){{"GET", KV_EP_GET_VERSION_SCHEMA}}, 1);
+  if (tail != TAIL_NONE) {
+    pick(route, method,
+         (method_map_t[]){{"GET", tail == TAIL_SCHEMA ? KV_EP_GET_VERSION_SCHEMA
+                                                      : KV_EP_REFERENCED_BY}},
+         1);
   } else if (version_at) {
     pick(route, method,
          (method_map_t[]){{"GET", KV_EP_GET_VERSION},
@@ -226,11 +241,11 @@ static kavro_err_t route_subject_metadata(const segments_t *segs,
 static kavro_err_t route_compat(const segments_t *segs, const char *method,
                                 kv_route_t *route) {
   size_t end, version_at;
-  bool schema_tail, versions_tail;
+  version_tail_t tail;
+  bool versions_tail;
   if (!segment_is(segs, 1, "subjects") ||
-      !route_subject_tail(segs, 2, &end, &version_at, &schema_tail,
-                          &versions_tail) ||
-      schema_tail || (!version_at && !versions_tail))
+      !route_subject_tail(segs, 2, &end, &version_at, &tail, &versions_tail) ||
+      tail != TAIL_NONE || (!version_at && !versions_tail))
     return KAVRO_OK;
   pick(route, method,
        (method_map_t[]){{"POST", version_at ? KV_EP_COMPAT_VERSION
@@ -608,6 +623,44 @@ static void serve_contexts(kv_store_t *store, const char *query,
     json_decref(page);
 }
 
+/* The schema search limit of the registry (schema.search.default.limit
+ * and schema.search.max.limit, both 1000 by default). */
+#define SCHEMA_SEARCH_LIMIT 1000L
+
+/* GET /subjects/{subject}/versions/{version}/referencedby?offset=N&limit=M:
+ * N ids skipped, then M at most; a limit that is not in [1, 1000] is
+ * 1000, as normalizeSchemaLimit() makes it.  A negative offset fails in
+ * the registry's Stream.skip(), which its exception mapper answers 500. */
+static void serve_referenced_by(kv_store_t *store, const kv_route_t *route,
+                                const char *query, kv_reply_t *reply) {
+  long offset, limit;
+  if (!query_int(query, "offset", 0, &offset) ||
+      !query_int(query, "limit", -1, &limit)) {
+    kv_reply_error(reply, 404, "HTTP 404 Not Found");
+    return;
+  }
+  kv_store_referenced_by(store, route->subject, route->version,
+                         kv_query_flag(query, "deleted"), reply);
+  if (reply->error_code)
+    return;
+  if (offset < 0) {
+    kv_reply_error(reply, 500, "%ld", offset);
+    return;
+  }
+  if (limit < 1 || limit > SCHEMA_SEARCH_LIMIT)
+    limit = SCHEMA_SEARCH_LIMIT;
+  json_t *all = reply->json, *page = json_array();
+  for (size_t i = (size_t)offset; page && i < json_array_size(all) &&
+                                  (long)json_array_size(page) < limit;
+       i++) {
+    if (json_array_append(page, json_array_get(all, i))) {
+      json_decref(page);
+      page = NULL;
+    }
+  }
+  kv_reply_json(reply, page);
+}
+
 /* The values of every query parameter @name, in order, decoded, as a
  * JSON array of strings; NULL on OOM.  Values that are not UTF-8 are
  * left out (they cannot match a property). */
@@ -744,6 +797,10 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     kv_dek_serve(store, route, request, reply);
     return;
   }
+  /* Only the answers that hold schema text read it. */
+  char *format = kv_query_text(q, "format");
+  reply->resolved = format && strcasecmp(format, "resolved") == 0;
+  free(format);
   if (subject && !subject_name_valid(subject)) {
     kv_reply_error(reply, 42208, "The specified subject is not valid: its "
                                  "name is not UTF-8");
@@ -823,6 +880,9 @@ void kv_rest_serve(kv_store_t *store, const kv_route_t *route,
     break;
   case KV_EP_SUBJECT_METADATA:
     serve_metadata(store, route, q, reply);
+    break;
+  case KV_EP_REFERENCED_BY:
+    serve_referenced_by(store, route, q, reply);
     break;
   default:
     serve_with_body(store, route, request, reply);

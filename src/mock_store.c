@@ -40,6 +40,7 @@
 #include "mock_int.h"
 #include "common_strbuf_int.h"
 #include "common_text_int.h"
+#include "schema_int.h"
 
 /* Incompatibilities listed in one 409 message at most. */
 #define MAX_LISTED_INCOMPATIBILITIES 20u
@@ -73,6 +74,7 @@ typedef struct entry_s {
   char *context; /* NULL: the default context; else ".name" */
   json_t *metadata; /* the data contract, normal form; NULL: none */
   json_t *rule_set;
+  bool normalized; /* text written in the normalized form */
 } entry_t;
 
 typedef struct version_s {
@@ -719,11 +721,32 @@ static bool add_contract(json_t *object, const entry_t *entry) {
           json_object_set(object, "ruleSet", entry->rule_set) == 0);
 }
 
-static json_t *version_json(const subject_t *subject, const version_t *v) {
-  json_t *object = json_pack("{s:s, s:i, s:i, s:s, s:s}", "subject",
-                             subject->name, "version", v->version, "id",
-                             v->entry->id, "guid", v->entry->guid, "schema",
-                             v->entry->text);
+/* The schema text of @entry as the request of @reply asks for it, a new
+ * string (NULL on OOM): as stored, or with `?format=resolved` the named
+ * types of its references written in full where first used, as
+ * AvroSchema.formattedString("resolved") writes them.  Any other format
+ * is the stored text, as the registry serves an AVRO schema for a format
+ * it does not know. */
+static char *served_text(const entry_t *entry, const kv_reply_t *reply) {
+  if (!reply->resolved || entry->ref_count == 0)
+    return strdup(entry->text);
+  return kavro_schema_to_json(entry->schema,
+                              KV_JSON_RESOLVED | (entry->normalized
+                                                      ? KAVRO_JSON_NORMALIZED
+                                                      : KAVRO_JSON_COMPACT));
+}
+
+/* A version as the registry shows it ("references" stay with the
+ * resolved text, as in the registry). */
+static json_t *version_json(const subject_t *subject, const version_t *v,
+                            const kv_reply_t *reply) {
+  char *text = served_text(v->entry, reply);
+  json_t *object = text ? json_pack("{s:s, s:i, s:i, s:s, s:s}", "subject",
+                                    subject->name, "version", v->version, "id",
+                                    v->entry->id, "guid", v->entry->guid,
+                                    "schema", text)
+                        : NULL;
+  free(text);
   if (object && (!add_refs(object, v->entry) || !add_contract(object, v->entry))) {
     json_decref(object);
     return NULL;
@@ -1227,6 +1250,7 @@ take:
   entry->key = c->key;
   entry->metadata = c->metadata;
   entry->rule_set = c->rule_set;
+  entry->normalized = c->normalize;
   json_decref(c->sent_metadata);
   json_decref(c->sent_rule_set);
   /* The parsed schema holds its own references to what it references. */
@@ -1446,13 +1470,35 @@ static json_t *register_json(const entry_t *entry) {
   return object;
 }
 
-static bool append_version(subject_t *subject, entry_t *entry) {
-  if (!reserve(&subject->versions, &subject->capacity, subject->count,
-               sizeof(version_t)))
-    return false;
-  int next = subject->count ? subject->versions[subject->count - 1].version + 1 : 1;
-  subject->versions[subject->count++] = (version_t){next, entry, entry->id, false};
-  return true;
+/* The number the next version of @subject gets. */
+static int next_version(const subject_t *subject) {
+  return subject && subject->count
+             ? subject->versions[subject->count - 1].version + 1
+             : 1;
+}
+
+/* Make version @number of @subject (0: the next one) use @entry: a new
+ * version in its place among the others, or an imported one written over
+ * the version it names, as the registry's store overwrites a key.  NULL
+ * on OOM, else the version. */
+static version_t *place_version(subject_t *subject, entry_t *entry, int number) {
+  if (!number)
+    number = next_version(subject);
+  version_t *v = find_version(subject, number);
+  if (!v) {
+    if (!reserve(&subject->versions, &subject->capacity, subject->count,
+                 sizeof(version_t)))
+      return NULL;
+    size_t at = subject->count;
+    while (at > 0 && subject->versions[at - 1].version > number)
+      at--;
+    memmove(&subject->versions[at + 1], &subject->versions[at],
+            (subject->count - at) * sizeof(version_t));
+    subject->count++;
+    v = &subject->versions[at];
+  }
+  *v = (version_t){number, entry, entry->id, false};
+  return v;
 }
 
 /* The name of the context of subject @name (".ctx", or "." for the
@@ -1483,17 +1529,49 @@ static bool context_undeleted(kv_store_t *store, const char *name) {
   return ok;
 }
 
-/* Add @c as the next version of subject @name. */
+static bool referenced(const kv_store_t *store, const subject_t *subject,
+                       int number, bool deleted);
+
+/* A schema registered again under @subject as version @number: its
+ * soft-deleted versions there before @number are gone, even for
+ * ?deleted=true, as Confluent Platform 6.2 and later tombstone them,
+ * except one that a reference still names. */
+static void drop_replaced_versions(const kv_store_t *store, subject_t *subject,
+                                   const entry_t *entry, int number) {
+  size_t kept = 0;
+  for (size_t i = 0; i < subject->count; i++) {
+    const version_t *v = &subject->versions[i];
+    if (!v->deleted || v->entry != entry || v->version >= number ||
+        referenced(store, subject, v->version, true))
+      subject->versions[kept++] = *v;
+  }
+  subject->count = kept;
+}
+
+/* The "id" and "version" a registration names (RegisterSchemaRequest);
+ * 0: none.  An id makes it an import. */
+typedef struct wanted_s {
+  int id;
+  int version;
+} wanted_t;
+
+/* Add @c (or @entry, the same schema already stored in the context) as
+ * version @wanted->version of subject @name (0: the next), with id
+ * @wanted->id (0: the next of the context). */
 static void add_version(kv_store_t *store, const char *name, candidate_t *c,
-                        entry_t *entry, kv_reply_t *reply) {
+                        entry_t *entry, const wanted_t *wanted,
+                        kv_reply_t *reply) {
   subject_t *subject;
-  if ((!entry &&
-       !(entry = add_entry(store, c, next_id(store, name), NULL, name))) ||
-      !(subject = add_subject(store, name)) || !append_version(subject, entry) ||
+  version_t *v;
+  int id = wanted->id ? wanted->id : next_id(store, name);
+  if ((!entry && !(entry = add_entry(store, c, id, NULL, name))) ||
+      !(subject = add_subject(store, name)) ||
+      !(v = place_version(subject, entry, wanted->version)) ||
       !context_undeleted(store, name)) {
     reply_out_of_memory(reply);
     return;
   }
+  drop_replaced_versions(store, subject, entry, v->version);
   store->changes++;
   kv_reply_json(reply, register_json(entry));
 }
@@ -1505,14 +1583,49 @@ typedef enum register_step_e {
   REGISTER_PARSE  /* a reference moved: parse the schema again */
 } register_step_t;
 
+static entry_t *version_entry(const kv_store_t *store, const char *name,
+                              int id);
+
+/* Whether @subject already has @entry as @wanted names it, which the
+ * registry answers with the schema it has (registerOrForward()): without
+ * a version, as a live version (with the id asked for, if any); with one,
+ * as that version, live, with that id. */
+static bool already_registered(subject_t *subject, const entry_t *entry,
+                               const wanted_t *wanted) {
+  if (!entry)
+    return false;
+  if (!wanted->version)
+    return live_version_with(subject, entry) &&
+           (!wanted->id || wanted->id == entry->id);
+  const version_t *v = subject ? find_version(subject, wanted->version) : NULL;
+  return wanted->id == entry->id && v && v->entry == entry && !v->deleted;
+}
+
+/* A registration the mode refuses (AbstractSchemaRegistry.checkRegisterMode()):
+ * an id outside IMPORT mode, none in it.  42205 in @reply. */
+static bool refuse_for_mode(const kv_store_t *store, const char *name,
+                            const wanted_t *wanted, kv_reply_t *reply) {
+  bool importing = mode_of(store, name) == MODE_IMPORT;
+  if (wanted->id && !importing)
+    kv_reply_error(reply, 42205, "Subject %s is not in import mode", name);
+  else if (!wanted->id && importing)
+    kv_reply_error(reply, 42205, "Subject %s is not in read-write mode", name);
+  else
+    return false;
+  return true;
+}
+
 /* One pass of a registration, under the lock: answer what needs no check
  * (read-only mode, a schema the subject already has), or register @c when
  * @checked, the basis its check passed against (NULL: none yet), is still
  * the subject's.  The lock was released since @checked was taken, so
- * anything may have changed: then *@basis is what the next check reads. */
+ * anything may have changed: then *@basis is what the next check reads.
+ * With an id (IMPORT mode), the schema takes it unless another schema of
+ * the context has it; with a version, it takes that number. */
 static register_step_t register_locked(kv_store_t *store, const char *name,
-                                       candidate_t *c, const basis_t *checked,
-                                       basis_t *basis, kv_reply_t *reply) {
+                                       candidate_t *c, const wanted_t *wanted,
+                                       const basis_t *checked, basis_t *basis,
+                                       kv_reply_t *reply) {
   if (refuse_if_read_only(store, name, reply))
     return REGISTER_DONE;
   if (refs_moved(store, c))
@@ -1523,9 +1636,19 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
     reply_out_of_memory(reply);
     return REGISTER_DONE;
   }
-  entry_t *entry = find_entry(store, name, c->key);
-  if (entry && live_version_with(subject, entry)) {
+  entry_t *entry = wanted->id ? version_entry(store, name, wanted->id)
+                              : find_entry(store, name, c->key);
+  bool taken = entry && strcmp(entry->key, c->key) != 0;
+  if (!taken && already_registered(subject, entry, wanted)) {
     kv_reply_json(reply, register_json(entry));
+    return REGISTER_DONE;
+  }
+  if (refuse_for_mode(store, name, wanted, reply))
+    return REGISTER_DONE;
+  if (taken) { /* checkIfSchemaWithIdExist() */
+    kv_reply_error(reply, 42205,
+                   "Overwrite new schema with id %d is not permitted.",
+                   wanted->id);
     return REGISTER_DONE;
   }
   group_t group = {config_member_text(store, name, "compatibilityGroup"), NULL};
@@ -1537,8 +1660,43 @@ static register_step_t register_locked(kv_store_t *store, const char *name,
   }
   if (basis->mode != MODE_IMPORT && !(checked && same_basis(checked, basis)))
     return REGISTER_CHECK;
-  add_version(store, name, c, entry, reply);
+  if (basis->mode != MODE_IMPORT && wanted->version &&
+      wanted->version != next_version(subject)) {
+    kv_reply_error(reply, 42201, "Version is not one more than previous version");
+    return REGISTER_DONE;
+  }
+  add_version(store, name, c, entry, wanted, reply);
   return REGISTER_DONE;
+}
+
+/* Imported ids go up to this: the default context keeps its schemas in a
+ * table indexed by id, which an id must not blow up. */
+#define MAX_IMPORTED_ID (1 << 22)
+
+/* Read the "id" and "version" of a registration's @body into @wanted, as
+ * the registry reads them: a negative id or a version below 1 is none.
+ * False with @reply set. */
+static bool read_wanted(const json_t *body, wanted_t *wanted, kv_reply_t *reply) {
+  const json_t *id = json_object_get(body, "id");
+  const json_t *version = json_object_get(body, "version");
+  json_int_t id_value = json_is_integer(id) ? json_integer_value(id) : -1;
+  json_int_t version_value = json_is_integer(version) ? json_integer_value(version) : 0;
+  if ((id && !json_is_null(id) && !json_is_integer(id)) ||
+      (version && !json_is_null(version) && !json_is_integer(version)) ||
+      version_value > INT_MAX) {
+    kv_reply_error(reply, 422, "Unrecognized request body: \"id\" and "
+                               "\"version\" must be integers");
+    return false;
+  }
+  if (id_value == 0 || id_value > MAX_IMPORTED_ID) {
+    kv_reply_error(reply, 42201, "Invalid schema: id %lld is not one this mock "
+                                 "registry stores (1 to %d)",
+                   (long long)id_value, MAX_IMPORTED_ID);
+    return false;
+  }
+  wanted->id = id_value > 0 ? (int)id_value : 0;
+  wanted->version = version_value > 0 ? (int)version_value : 0;
+  return true;
 }
 
 /* Whether subject @name refuses writes now (42205 in @reply).  Checked
@@ -1552,7 +1710,8 @@ static bool read_only_now(kv_store_t *store, const char *name, kv_reply_t *reply
 
 void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
                        bool normalize, kv_reply_t *reply) {
-  if (read_only_now(store, name, reply))
+  wanted_t wanted;
+  if (read_only_now(store, name, reply) || !read_wanted(body, &wanted, reply))
     return;
   candidate_t c = {0};
   basis_t checked = {0}, basis = {0};
@@ -1569,8 +1728,8 @@ void kv_store_register(kv_store_t *store, const char *name, const json_t *body,
     change_t change;
     if (!change_begin(store, &change, reply))
       break;
-    step = register_locked(store, name, &c, has_checked ? &checked : NULL,
-                           &basis, reply);
+    step = register_locked(store, name, &c, &wanted,
+                           has_checked ? &checked : NULL, &basis, reply);
     change_end(store, &change, reply);
     if (step == REGISTER_CHECK) {
       basis_clear(&checked);
@@ -1641,7 +1800,7 @@ static void lookup_locked(kv_store_t *store, const char *name,
   }
   free(posted);
   if (v)
-    kv_reply_json(reply, version_json(subject, v));
+    kv_reply_json(reply, version_json(subject, v, reply));
   else
     kv_reply_error(reply, 40403, "Schema not found");
 }
@@ -1721,13 +1880,75 @@ void kv_store_get_version(kv_store_t *store, const char *name,
   subject_t *subject;
   version_t *v = visible_version(store, name, version, deleted, &subject, reply);
   if (v && raw) {
-    if (!(reply->raw = strdup(v->entry->text)))
+    if (!(reply->raw = served_text(v->entry, reply)))
       reply_out_of_memory(reply);
     else
       reply->status = 200;
   } else if (v) {
-    kv_reply_json(reply, version_json(subject, v));
+    kv_reply_json(reply, version_json(subject, v, reply));
   }
+  pthread_mutex_unlock(&store->lock);
+}
+
+/* Whether @ref, of a version of subject @referrer, names version @v of
+ * @subject.  A reference to "latest" (-1) names no version here, as the
+ * registry indexes referrers by the version a reference holds
+ * (InMemoryCache.referencesSchema()). */
+static bool ref_names_version(const char *referrer, const ref_t *ref,
+                              const subject_t *subject, const version_t *v) {
+  return ref->version == v->version && ref_names(referrer, ref, subject->name);
+}
+
+static int compare_ints(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* The ids of the schemas that reference version @v of @subject, as a
+ * sorted JSON array without repeats; NULL on OOM. */
+static json_t *referrer_ids(const kv_store_t *store, const subject_t *subject,
+                            const version_t *v, bool deleted) {
+  size_t count = 0, capacity = 0;
+  int *ids = NULL;
+  for (size_t i = 0; i < store->subject_count; i++) {
+    const subject_t *s = store->subjects[i];
+    for (size_t j = 0; j < s->count; j++) {
+      const version_t *w = &s->versions[j];
+      for (size_t k = 0; (deleted || !w->deleted) && k < w->entry->ref_count; k++) {
+        if (!ref_names_version(s->name, &w->entry->refs[k], subject, v))
+          continue;
+        if (!reserve(&ids, &capacity, count, sizeof(*ids))) {
+          free(ids);
+          return NULL;
+        }
+        ids[count++] = w->entry->id;
+      }
+    }
+  }
+  if (count)
+    qsort(ids, count, sizeof(*ids), compare_ints);
+  json_t *array = json_array();
+  for (size_t i = 0; array && i < count; i++) {
+    if ((i == 0 || ids[i] != ids[i - 1]) &&
+        json_array_append_new(array, json_integer(ids[i]))) {
+      json_decref(array);
+      array = NULL;
+    }
+  }
+  free(ids);
+  return array;
+}
+
+void kv_store_referenced_by(kv_store_t *store, const char *name,
+                            const char *version, bool deleted,
+                            kv_reply_t *reply) {
+  pthread_mutex_lock(&store->lock);
+  subject_t *subject;
+  /* SubjectVersionsResource.getReferencedBy() reads the version with
+   * deleted=true, whatever the request says. */
+  const version_t *v = visible_version(store, name, version, true, &subject, reply);
+  if (v)
+    kv_reply_json(reply, referrer_ids(store, subject, v, deleted));
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -1745,7 +1966,7 @@ void kv_store_latest_with_metadata(kv_store_t *store, const char *name,
       match = v;
   }
   if (match)
-    kv_reply_json(reply, version_json(subject, match));
+    kv_reply_json(reply, version_json(subject, match, reply));
   else if (!subject_visible(subject, deleted))
     subject_not_found(reply, name);
   else
@@ -1862,18 +2083,22 @@ static void entry_view_locked(kv_store_t *store, entry_t *entry,
   uses_t uses = {entry, deleted};
   switch (view) {
   case KV_ID_RAW:
-    if (!(reply->raw = strdup(entry->text)))
+    if (!(reply->raw = served_text(entry, reply)))
       reply_out_of_memory(reply);
     else
       reply->status = 200;
     return;
-  case KV_ID_SCHEMA:
-    json = json_pack("{s:s, s:s}", "guid", entry->guid, "schema", entry->text);
+  case KV_ID_SCHEMA: {
+    char *schema = served_text(entry, reply);
+    json = schema ? json_pack("{s:s, s:s}", "guid", entry->guid, "schema", schema)
+                  : NULL;
+    free(schema);
     if (json && (!add_refs(json, entry) || !add_contract(json, entry))) {
       json_decref(json);
       json = NULL;
     }
     break;
+  }
   case KV_ID_VERSIONS:
     json = id_versions(store, entry, deleted);
     break;
@@ -2627,14 +2852,14 @@ void kv_store_test_compat(kv_store_t *store, const char *subject,
  * {"format": "kavro-mock-registry", "version": 1,
  *  "compatibilityLevel": "BACKWARD", "mode": "READWRITE",
  *  "schemas": [{"id", "guid", "schema", "references",   (ascending ids
- *               "context"?}],          within a context; absent: ".")
+ *               "context"?}],          within a context; absent: ".";
+ *                                       read in any order)
  *  "associations"?: [{"subject", "resourceName", ...}],   (when any)
  *  "subjects": [{"subject", "compatibilityLevel"?,
  *                "versions": [{"version", "id", "deleted"}]}]}
  *
- * A schema's references point at versions registered before it, so
- * loading the version tables first and then parsing schemas by ascending id
- * always finds what a reference names.
+ * The version tables are loaded first, then each schema once the
+ * schemas its references name are (load_schemas()).
  */
 
 #define FILE_FORMAT "kavro-mock-registry"
@@ -3003,17 +3228,10 @@ static kavro_err_t load_subjects(kv_store_t *into, const json_t *subjects,
   return KAVRO_OK;
 }
 
-/* The highest id loaded so far in the context of @subject. */
-static long context_last_id(const kv_store_t *store, const char *subject) {
-  kv_subject_parts_t parts;
-  kv_subject_split(subject, &parts);
-  return is_default_context(&parts) ? (long)store->entry_count
-                                    : context_max_id(store, &parts);
-}
-
-/* Whether a schema of the context of @subject has the GUID @guid. */
+/* Whether a schema of the context of @subject other than the one with
+ * @key (the same schema imported under two ids) has the GUID @guid. */
 static bool guid_taken(const kv_store_t *store, const char *guid,
-                       const char *subject) {
+                       const char *subject, const char *key) {
   kv_subject_parts_t parts;
   kv_subject_split(subject, &parts);
   unsigned char bytes[KV_GUID_SIZE];
@@ -3022,12 +3240,14 @@ static bool guid_taken(const kv_store_t *store, const char *guid,
   kv_guid_format(bytes, canonical);
   for (size_t i = 0; i < store->entry_count; i++) {
     const entry_t *e = store->entries[i];
-    if (e && is_default_context(&parts) && strcmp(e->guid, canonical) == 0)
+    if (e && is_default_context(&parts) && strcmp(e->guid, canonical) == 0 &&
+        strcmp(e->key, key) != 0)
       return true;
   }
   for (size_t i = 0; i < store->context_entry_count; i++) {
     const entry_t *e = store->context_entries[i];
-    if (entry_in_context(e, &parts) && strcmp(e->guid, canonical) == 0)
+    if (entry_in_context(e, &parts) && strcmp(e->guid, canonical) == 0 &&
+        strcmp(e->key, key) != 0)
       return true;
   }
   return false;
@@ -3046,10 +3266,10 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
       !kv_context_prefix(context ? context : "", subject, sizeof(subject)))
     return bad_file(error, path, "a schema without an id, or with a bad "
                                  "context");
-  if (id < 1 || id > INT_MAX || id <= context_last_id(into, subject))
-    return bad_file(error, path, "schema ids missing or not ascending");
-  if (guid && (!kv_guid_parse(guid, bytes) || guid_taken(into, guid, subject)))
-    return bad_file(error, path, "a schema GUID malformed or given twice");
+  if (id < 1 || id > INT_MAX || version_entry(into, subject, (int)id))
+    return bad_file(error, path, "a schema id missing or given twice");
+  if (guid && !kv_guid_parse(guid, bytes))
+    return bad_file(error, path, "a schema GUID malformed");
   kv_reply_t reply = {0};
   candidate_t c = {0};
   kavro_err_t err = KAVRO_OK;
@@ -3058,6 +3278,8 @@ static kavro_err_t load_schema(kv_store_t *into, const json_t *item,
     err = kv_error_set(error, reply.error_code == 50001 ? KAVRO_ERR_NOMEM
                                                         : KAVRO_ERR_INVALID_SCHEMA,
                        "%s: schema %d: %s", path, (int)id, reply.message);
+  else if (guid && guid_taken(into, guid, subject, c.key))
+    err = bad_file(error, path, "a schema GUID given to two schemas");
   else if (!add_entry(into, &c, (int)id, guid, subject))
     err = kv_error_set(error, KAVRO_ERR_NOMEM,
                        "out of memory, or no random bytes for a GUID");
@@ -3092,6 +3314,65 @@ static kavro_err_t link_versions(kv_store_t *into, bool final,
   return KAVRO_OK;
 }
 
+/* Whether every reference of the file's schema @item names a version
+ * whose schema is loaded (one malformed is left to load_schema()). */
+static bool refs_loaded(kv_store_t *into, const json_t *item) {
+  const char *context = NULL;
+  char subject[KV_CONTEXT_SUBJECT_MAX];
+  json_unpack((json_t *)item, "{s?:s}", "context", &context);
+  if (!kv_context_prefix(context ? context : "", subject, sizeof(subject)))
+    return true;
+  size_t i;
+  const json_t *ref;
+  json_array_foreach(json_object_get(item, "references"), i, ref) {
+    const char *name, *target;
+    json_int_t version;
+    if (json_unpack((json_t *)ref, "{s:s, s:s, s:I}", "name", &name, "subject",
+                    &target, "version", &version) ||
+        version < -1 || version > INT_MAX)
+      return true;
+    ref_t r = {(char *)name, (char *)target, (int)version};
+    if (!ref_target(into, subject, &r))
+      return false;
+  }
+  return true;
+}
+
+/* Load the file's schemas, each once the schemas its references name
+ * are: in order of id that is always so, unless ids were imported (a
+ * schema may then reference one with a higher id).  A schema whose
+ * references never come is loaded last, and fails naming them. */
+static kavro_err_t load_schemas(kv_store_t *into, const json_t *schemas,
+                                const char *path, kavro_error_t *error) {
+  size_t count = json_array_size(schemas), left = count;
+  bool *loaded = calloc(count ? count : 1, sizeof(bool));
+  if (!loaded)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  kavro_err_t err = KAVRO_OK;
+  while (err == KAVRO_OK && left) {
+    size_t before = left;
+    for (size_t i = 0; err == KAVRO_OK && i < count; i++) {
+      const json_t *item = json_array_get(schemas, i);
+      if (loaded[i] || (err = link_versions(into, false, path, error)) ||
+          !refs_loaded(into, item))
+        continue;
+      err = load_schema(into, item, path, error);
+      loaded[i] = true;
+      left--;
+    }
+    /* Stuck: the first one left reports what it lacks. */
+    for (size_t i = 0; err == KAVRO_OK && left == before && i < count; i++) {
+      if (!loaded[i]) {
+        err = load_schema(into, json_array_get(schemas, i), path, error);
+        loaded[i] = true;
+        left--;
+      }
+    }
+  }
+  free(loaded);
+  return err;
+}
+
 static kavro_err_t load_into(kv_store_t *into, const json_t *root,
                              const char *path, kavro_error_t *error) {
   const char *format, *level, *mode;
@@ -3120,14 +3401,8 @@ static kavro_err_t load_into(kv_store_t *into, const json_t *root,
   const json_t *deks = json_object_get(root, "dekRegistry");
   if (err == KAVRO_OK && deks && (wrong = kv_deks_load(into->deks, deks)))
     err = bad_file(error, path, wrong);
-  size_t i;
-  const json_t *item;
-  json_array_foreach(schemas, i, item) {
-    if (err != KAVRO_OK)
-      break;
-    if ((err = link_versions(into, false, path, error)) == KAVRO_OK)
-      err = load_schema(into, item, path, error);
-  }
+  if (err == KAVRO_OK)
+    err = load_schemas(into, schemas, path, error);
   if (err == KAVRO_OK)
     err = link_versions(into, true, path, error);
   return err;

@@ -162,6 +162,13 @@ static inline bool kv_type_is_primitive(kavro_type_t t) {
   return t <= KAVRO_STRING;
 }
 
+/* A kavro_schema_to_json() flag outside the public ones: the named types
+ * that references define are written in full at their first use, as in
+ * the text of the registry's `?format=resolved` (Java's
+ * Schema.toString() of a schema parsed with its references), instead of
+ * by name. */
+#define KV_JSON_RESOLVED 0x100u
+
 static inline const kv_node_t *kv_schema_root(const kavro_schema_t *schema) {
   return schema->root;
 }

@@ -31,6 +31,7 @@ typedef struct json_writer_s {
   json_t *written;  /* full names of named types already written in full */
   bool pretty;
   bool normalized;  /* KAVRO_JSON_NORMALIZED */
+  bool resolved;    /* KV_JSON_RESOLVED */
   bool first;       /* the next member is the first of its container */
   unsigned depth;
   bool failed;      /* out of memory outside the buffer */
@@ -349,13 +350,14 @@ static void put_named_body(json_writer_t *w, const kv_node_t *node) {
 }
 
 /* A record, enum or fixed type.  Written in full at its definition, the
- * first occurrence in depth-first order; by name everywhere else and
- * always when a referenced schema defines it.  The members come in the
+ * first occurrence in depth-first order; by name everywhere else and,
+ * unless resolved, always when a referenced schema defines it.  The members come in the
  * order Java's Avro writes them (Schema.toString(), and so the registry's
  * schema text): aliases last. */
 static void put_named(json_writer_t *w, const kv_node_t *node,
                       const char *space) {
-  if (node->owner != w->schema || json_object_get(w->written, node->fullname)) {
+  if ((node->owner != w->schema && !w->resolved) ||
+      json_object_get(w->written, node->fullname)) {
     put_reference(w, node, space);
     return;
   }
@@ -425,6 +427,7 @@ char *kavro_schema_to_json(const kavro_schema_t *schema, unsigned flags) {
                      json_object(),
                      (flags & KAVRO_JSON_PRETTY) != 0,
                      (flags & KAVRO_JSON_NORMALIZED) != 0,
+                     (flags & KV_JSON_RESOLVED) != 0,
                      true,
                      0,
                      false};

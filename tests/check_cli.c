@@ -1402,6 +1402,33 @@ START_TEST(test_mock_registry_oauth) {
 END_TEST
 
 /* Bad credential options are usage errors that do not quote the value. */
+/* `kavro mock-registry --listen [::1]:0`: IPv6 in brackets, the URL with
+ * them; other shapes are usage errors. */
+START_TEST(test_mock_registry_ipv6) {
+  static const char *const bad[] = {"[::1]8081", "[::1", "::1:8081", "[]:0",
+                                    "[::1]:", "127.0.0.1:80:80"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    kt_run_t r = RUN("mock-registry", "--listen", bad[i]);
+    ck_assert_msg(r.status == 2, "%s: exit %d", bad[i], r.status);
+    ck_assert_contains(r.err, "--listen wants ADDR:PORT");
+    kt_run_free(&r);
+  }
+  kt_run_t help = RUN("mock-registry", "--help");
+  ck_assert_contains(help.out, "[IPv6 address]:PORT");
+  kt_run_free(&help);
+  if (!kt_ipv6_loopback())
+    return;
+  kt_server_t server;
+  const char *argv[] = {kavro_path(), "mock-registry", "--listen", "[::1]:0",
+                        NULL};
+  ck_assert_msg(kt_server_start(&server, workdir, argv),
+                "kavro mock-registry did not start");
+  ck_assert_msg(strncmp(server.url, "http://[::1]:", 13) == 0, "%s", server.url);
+  ck_assert_int_eq(list_subjects(server.url, NULL), 200);
+  stop_mock_registry(&server);
+}
+END_TEST
+
 START_TEST(test_mock_registry_auth_usage) {
   static const char *const bad[][2] = {
       {"--basic-auth", MOCK_PASSWORD},
@@ -1512,6 +1539,7 @@ static Suite *cli_suite(void) {
   tcase_add_test(tc, test_mock_registry_basic_auth);
   tcase_add_test(tc, test_mock_registry_oauth);
   tcase_add_test(tc, test_mock_registry_auth_usage);
+  tcase_add_test(tc, test_mock_registry_ipv6);
   tcase_add_test(tc, test_mock_url_is_an_inproc_registry);
   suite_add_tcase(s, tc);
   return s;

@@ -239,6 +239,26 @@ static void register_fails(const char *subject_path, const char *schema,
   free(body);
 }
 
+/* POST @schema to /subjects/@subject_path/versions with "id" @id and
+ * "version" @version (0: none), expecting @status and @error_code. */
+static void import_expect(const char *subject_path, const char *schema, int id,
+                          int version, int status, int error_code) {
+  char target[512];
+  json_t *body = json_pack("{s:s}", "schema", schema);
+  if (id)
+    json_object_set_new(body, "id", json_integer(id));
+  if (version)
+    json_object_set_new(body, "version", json_integer(version));
+  char *text = json_dumps(body, JSON_COMPACT);
+  snprintf(target, sizeof(target), "/subjects/%s/versions", subject_path);
+  answer_t a = expect("POST", target, text, status, error_code);
+  if (!error_code)
+    ck_assert_int_eq(json_integer_value(json_object_get(a.json, "id")), id);
+  answer_free(&a);
+  free(text);
+  json_decref(body);
+}
+
 /* The JSON answer of a GET that must succeed. */
 static json_t *get_json(const char *target) {
   answer_t a = expect("GET", target, NULL, 200, 0);
@@ -430,6 +450,18 @@ START_TEST(test_lookup) {
   expect_done("DELETE", "/subjects/orders-value/versions/1", NULL, 200, 0);
   expect_done("POST", "/subjects/orders-value", pretty, 404, 40403);
   expect_done("POST", "/subjects/orders-value?deleted=true", pretty, 200, 0);
+  /* A subject soft-deleted as a whole is not found without deleted=true
+   * (40401, as hasSubjects() answers), its versions are with it.  The
+   * registry has no other parameter for this: lookupDeletedSchema is the
+   * Java name of "deleted". */
+  expect_done("DELETE", "/subjects/orders-value", NULL, 200, 0);
+  expect_done("POST", "/subjects/orders-value", pretty, 404, 40401);
+  answer_t found = expect("POST", "/subjects/orders-value?deleted=true", pretty,
+                          200, 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(found.json, "version")), 1);
+  answer_free(&found);
+  expect_done("POST", "/subjects/orders-value?lookupDeletedSchema=true", pretty,
+              404, 40401);
   free(bad);
   free(pretty);
 }
@@ -521,6 +553,34 @@ START_TEST(test_delete_subject_rules) {
   /* Back from nothing: version 1 again, and the old id for the old schema. */
   ck_assert_int_eq(register_ok("s", ORDER_V2, NULL), 2);
   get_equals("/subjects/s/versions", "[1]");
+}
+END_TEST
+
+/* A soft-deleted version registered again (Confluent Platform 6.2 and
+ * later): the schema keeps its id and gets the next version, and the
+ * soft-deleted version with that id is gone, ?deleted=true included. */
+START_TEST(test_reregister_after_soft_delete) {
+  over_http = _i;
+  int id = register_ok("s", ORDER_V1, NULL);
+  register_ok("s", ORDER_V2, NULL);
+  expect_done("DELETE", "/subjects/s/versions/1", NULL, 200, 0);
+  ck_assert_int_eq(register_ok("s", ORDER_V1, NULL), id);
+  get_equals("/subjects/s/versions", "[2,3]");
+  get_equals("/subjects/s/versions?deleted=true", "[2,3]");
+  expect_done("GET", "/subjects/s/versions/1?deleted=true", NULL, 404, 40402);
+  get_equals("/schemas/ids/1/versions?deleted=true",
+             "[{\"subject\":\"s\",\"version\":3}]");
+  json_t *v = get_json("/subjects/s/versions/3");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "id")), id);
+  json_decref(v);
+  /* The same after the whole subject was soft-deleted. */
+  expect_done("DELETE", "/subjects/s", NULL, 200, 0);
+  ck_assert_int_eq(register_ok("s", ORDER_V2, NULL), 2);
+  get_equals("/subjects/s/versions", "[4]");
+  get_equals("/subjects/s/versions?deleted=true", "[3,4]");
+  char *body = schema_body(ORDER_V1, NULL);
+  expect_done("POST", "/subjects/s?deleted=true", body, 200, 0);
+  free(body);
 }
 END_TEST
 
@@ -621,9 +681,11 @@ START_TEST(test_mode) {
   expect_done("DELETE", "/subjects/s/versions/1", NULL, 422, 42205);
   expect_done("GET", "/subjects/s/versions/1", NULL, 200, 0);
   expect_done("PUT", "/mode", "{\"mode\":\"SOMETIMES\"}", 422, 42204);
-  /* IMPORT skips the compatibility check. */
+  /* IMPORT takes schemas with their ids only, and skips the
+   * compatibility check. */
   expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
-  register_ok("s", ORDER_BAD, NULL);
+  register_fails("s", ORDER_BAD, NULL, 422, 42205);
+  import_expect("s", ORDER_BAD, 7, 0, 200, 0);
   expect_done("PUT", "/mode", "{\"mode\":\"READWRITE\"}", 200, 0);
   register_ok("s", ORDER_V2, NULL);
   get_equals("/subjects/s/versions", "[1,2,3]");
@@ -644,7 +706,8 @@ START_TEST(test_subject_mode) {
   expect_done("PUT", "/mode/t", "{\"mode\":\"SOMETIMES\"}", 422, 42204);
   /* IMPORT on one subject skips its compatibility check only. */
   expect_done("PUT", "/mode/t", "{\"mode\":\"IMPORT\"}", 200, 0);
-  register_ok("t", ORDER_BAD, NULL);
+  import_expect("t", ORDER_BAD, 9, 0, 200, 0);
+  import_expect("u", ORDER_BAD, 9, 0, 422, 42205);
   expect_done("DELETE", "/mode/s", NULL, 200, 0);
   expect_done("DELETE", "/mode/s", NULL, 404, 40401);
   register_ok("s", ORDER_V2, NULL);
@@ -772,6 +835,126 @@ START_TEST(test_references) {
   expect_done("DELETE", "/subjects/invoice?permanent=true", NULL, 200, 0);
   expect_done("DELETE", "/subjects/invoice2?permanent=true", NULL, 200, 0);
   expect_done("DELETE", "/subjects/price/versions/1?permanent=true", NULL, 200, 0);
+}
+END_TEST
+
+/* GET .../versions/{version}/referencedby: the ids of the schemas whose
+ * references name that version, as SubjectVersionsResource answers. */
+START_TEST(test_referenced_by) {
+  over_http = _i;
+  register_ok("money", MONEY, NULL);                /* id 1 */
+  register_ok("price", PRICE, MONEY_REF);           /* id 2 */
+  register_ok("invoice", INVOICE, PRICE_REF);       /* id 3 */
+  register_ok("invoice2", INVOICE, PRICE_REF);      /* id 3 again */
+  int other = register_ok("cost", "{\"type\":\"record\",\"name\":\"Cost\","
+                                  "\"fields\":[{\"name\":\"m\",\"type\":"
+                                  "\"com.acme.Money\"}]}",
+                          MONEY_REF);
+  get_equals("/subjects/money/versions/1/referencedby", "[2,4]");
+  ck_assert_int_eq(other, 4);
+  get_equals("/subjects/money/versions/latest/referencedby", "[2,4]");
+  get_equals("/subjects/price/versions/1/referencedby", "[3]");
+  get_equals("/subjects/invoice/versions/1/referencedby", "[]");
+  /* offset and limit page the ids; a limit out of [1, 1000] is 1000. */
+  get_equals("/subjects/money/versions/1/referencedby?offset=1", "[4]");
+  get_equals("/subjects/money/versions/1/referencedby?limit=1", "[2]");
+  get_equals("/subjects/money/versions/1/referencedby?limit=0", "[2,4]");
+  get_equals("/subjects/money/versions/1/referencedby?offset=5", "[]");
+  expect_done("GET", "/subjects/money/versions/1/referencedby?offset=x", NULL,
+              404, 404);
+  expect_done("GET", "/subjects/money/versions/1/referencedby?offset=-1", NULL,
+              500, 500);
+  /* A referrer whose versions are all soft-deleted shows with deleted=true. */
+  expect_done("DELETE", "/subjects/cost", NULL, 200, 0);
+  get_equals("/subjects/money/versions/1/referencedby", "[2]");
+  get_equals("/subjects/money/versions/1/referencedby?deleted=true", "[2,4]");
+  /* A soft-deleted version is still found (the registry reads it with
+   * deleted=true); one deleted for good, or never registered, is not. */
+  register_ok("plain", ORDER_V1, NULL);
+  register_ok("plain", ORDER_V2, NULL);
+  expect_done("DELETE", "/subjects/plain/versions/1", NULL, 200, 0);
+  get_equals("/subjects/plain/versions/1/referencedby", "[]");
+  expect_done("GET", "/subjects/plain/versions/7/referencedby", NULL, 404, 40402);
+  expect_done("GET", "/subjects/nobody/versions/1/referencedby", NULL, 404, 40401);
+  expect_done("GET", "/subjects/plain/versions/x/referencedby", NULL, 422, 42202);
+  expect_done("POST", "/subjects/plain/versions/1/referencedby", "{}", 405, 405);
+  /* The route is one of its own, counted under its name. */
+  ck_assert_uint_ge(kavro_mock_request_count(
+                        mock, "GET /subjects/{subject}/versions/{version}/referencedby"),
+                    1);
+}
+END_TEST
+
+/* INVOICE with its references written inline, as Java's
+ * Schema.toString() writes it: each named type in full at its first use. */
+#define INVOICE_RESOLVED                                                      \
+  "{\"type\":\"record\",\"name\":\"Invoice\",\"namespace\":\"com.acme\","     \
+  "\"fields\":[{\"name\":\"price\",\"type\":{\"type\":\"record\",\"name\":"    \
+  "\"Price\",\"fields\":[{\"name\":\"amount\",\"type\":{\"type\":\"record\","   \
+  "\"name\":\"Money\",\"fields\":[{\"name\":\"cents\",\"type\":\"long\"}]}}]}},"  \
+  "{\"name\":\"paid\",\"type\":\"Money\"}]}"
+
+/* The "schema" member of GET @target, checked to be @want. */
+static void schema_member_is(const char *target, const char *want) {
+  json_t *got = get_json(target);
+  ck_assert_msg(json_is_string(json_object_get(got, "schema")), "%s", target);
+  ck_assert_str_eq(json_string_value(json_object_get(got, "schema")), want);
+  json_t *refs = json_loads(PRICE_REF, 0, NULL);
+  ck_assert(json_equal(json_object_get(got, "references"), refs));
+  json_decref(refs);
+  json_decref(got);
+}
+
+/* ?format=resolved on the answers that hold schema text: the referenced
+ * types inline, "references" still there (SchemasResource and
+ * SubjectVersionsResource set only the text); any other format is the
+ * stored text, as AvroSchema.formattedString() answers it. */
+START_TEST(test_format_resolved) {
+  over_http = _i;
+  register_ok("money", MONEY, NULL);
+  register_ok("price", PRICE, MONEY_REF);
+  int invoice = register_ok("invoice", INVOICE, PRICE_REF);
+  json_t *stored = get_json("/subjects/invoice/versions/1");
+  const char *text = json_string_value(json_object_get(stored, "schema"));
+  const char *guid = json_string_value(json_object_get(stored, "guid"));
+  char target[256];
+  snprintf(target, sizeof(target), "/schemas/ids/%d?format=resolved", invoice);
+  schema_member_is(target, INVOICE_RESOLVED);
+  schema_member_is("/subjects/invoice/versions/1?format=resolved", INVOICE_RESOLVED);
+  schema_member_is("/subjects/invoice/versions/latest?format=RESOLVED",
+                   INVOICE_RESOLVED);
+  snprintf(target, sizeof(target), "/schemas/guids/%s?format=resolved", guid);
+  schema_member_is(target, INVOICE_RESOLVED);
+  answer_t a = expect("GET", "/subjects/invoice/versions/1/schema?format=resolved",
+                      NULL, 200, 0);
+  ck_assert_str_eq(a.body, INVOICE_RESOLVED);
+  answer_free(&a);
+  snprintf(target, sizeof(target), "/schemas/ids/%d/schema?format=resolved", invoice);
+  a = expect("GET", target, NULL, 200, 0);
+  ck_assert_str_eq(a.body, INVOICE_RESOLVED);
+  answer_free(&a);
+  char *body = schema_body(INVOICE, PRICE_REF);
+  a = expect("POST", "/subjects/invoice?format=resolved", body, 200, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "schema")),
+                   INVOICE_RESOLVED);
+  answer_free(&a);
+  free(body);
+  /* The resolved text stands alone. */
+  kavro_schema_t *alone = NULL;
+  ck_assert_int_eq(kavro_schema_parse(INVOICE_RESOLVED, strlen(INVOICE_RESOLVED),
+                                      NULL, &alone, NULL),
+                   KAVRO_OK);
+  kavro_schema_destroy(alone);
+  /* Other formats, known to other schema types or to none, change nothing. */
+  schema_member_is("/subjects/invoice/versions/1?format=default", text);
+  schema_member_is("/subjects/invoice/versions/1?format=serialized", text);
+  schema_member_is("/subjects/invoice/versions/1?format=nonsense", text);
+  /* A schema without references is its stored text either way. */
+  a = expect("GET", "/subjects/money/versions/1/schema?format=resolved", NULL,
+             200, 0);
+  ck_assert_str_eq(a.body, MONEY);
+  answer_free(&a);
+  json_decref(stored);
 }
 END_TEST
 
@@ -3017,6 +3200,142 @@ START_TEST(test_dek_registry_shared_kek) {
 }
 END_TEST
 
+/* The error message of @method @target with @body. */
+static void error_message_is(const char *method, const char *target,
+                             const char *body, int status, int code,
+                             const char *message) {
+  answer_t a = expect(method, target, body, status, code);
+  ck_assert_str_eq(json_string_value(json_object_get(a.json, "message")), message);
+  answer_free(&a);
+}
+
+#define MONEY_AT_5 "[{\"name\":\"com.acme.Money\",\"subject\":\"imp\",\"version\":5}]"
+
+/* IMPORT mode with the ids and versions of another registry, as
+ * KafkaSchemaRegistry.register() takes them; kept in the file (a schema
+ * may reference one with a higher id). */
+START_TEST(test_import_ids) {
+  over_http = 0;
+  expect_done("PUT", "/mode", "{\"mode\":\"IMPORT\"}", 200, 0);
+  import_expect("imp", MONEY, 100, 5, 200, 0);
+  get_equals("/subjects/imp/versions", "[5]");
+  json_t *v = get_json("/subjects/imp/versions/5");
+  ck_assert_int_eq(json_integer_value(json_object_get(v, "id")), 100);
+  const char *guid = json_string_value(json_object_get(v, "guid"));
+  /* The same again is what is there. */
+  import_expect("imp", MONEY, 100, 5, 200, 0);
+  get_equals("/subjects/imp/versions", "[5]");
+  /* An id another schema has is refused. */
+  char *other = schema_body(ORDER_V1, NULL);
+  json_t *body = json_loads(other, 0, NULL);
+  json_object_set_new(body, "id", json_integer(100));
+  char *text = json_dumps(body, JSON_COMPACT);
+  error_message_is("POST", "/subjects/imp/versions", text, 422, 42205,
+                   "Overwrite new schema with id 100 is not permitted.");
+  /* Versions below, and without a version the next one. */
+  import_expect("imp", ORDER_V1, 50, 2, 200, 0);
+  get_equals("/subjects/imp/versions", "[2,5]");
+  import_expect("imp", ORDER_V2, 51, 0, 200, 0);
+  get_equals("/subjects/imp/versions", "[2,5,6]");
+  /* The same schema under another id: a second id, the same GUID. */
+  import_expect("again", MONEY, 101, 1, 200, 0);
+  json_t *again = get_json("/schemas/ids/101");
+  ck_assert_str_eq(json_string_value(json_object_get(again, "guid")), guid);
+  json_decref(again);
+  /* No id in IMPORT mode (but a schema the subject has is answered as
+   * it is), an id outside it. */
+  expect_done("POST", "/subjects/imp/versions", other, 200, 0);
+  char *bad = schema_body(ORDER_BAD, NULL);
+  error_message_is("POST", "/subjects/imp/versions", bad, 422, 42205,
+                   "Subject imp is not in read-write mode");
+  free(bad);
+  expect_done("PUT", "/mode/rw", "{\"mode\":\"READWRITE\"}", 200, 0);
+  error_message_is("POST", "/subjects/rw/versions", text, 422, 42205,
+                   "Subject rw is not in import mode");
+  /* A version outside IMPORT mode must be the next one. */
+  json_object_del(body, "id");
+  json_object_set_new(body, "version", json_integer(2));
+  free(text);
+  text = json_dumps(body, JSON_COMPACT);
+  error_message_is("POST", "/subjects/rw/versions", text, 422, 42201,
+                   "Version is not one more than previous version");
+  json_object_set_new(body, "version", json_integer(1));
+  free(text);
+  text = json_dumps(body, JSON_COMPACT);
+  expect_done("POST", "/subjects/rw/versions", text, 200, 0);
+  /* New ids go on after the highest imported one. */
+  expect_done("PUT", "/mode/fresh", "{\"mode\":\"READWRITE\"}", 200, 0);
+  ck_assert_int_eq(register_ok("fresh", "\"string\"", NULL), 102);
+  /* Malformed members. */
+  expect_done("POST", "/subjects/imp/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"id\":\"7\"}", 422, 422);
+  expect_done("POST", "/subjects/imp/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"id\":0}", 422, 42201);
+  expect_done("POST", "/subjects/imp/versions",
+              "{\"schema\":\"\\\"int\\\"\",\"id\":99999999999}", 422, 42201);
+  /* A referrer with a lower id than what it references, saved and
+   * loaded. */
+  char *price = schema_body(PRICE, MONEY_AT_5);
+  json_t *price_body = json_loads(price, 0, NULL);
+  json_object_set_new(price_body, "id", json_integer(3));
+  char *price_text = json_dumps(price_body, JSON_COMPACT);
+  expect_done("POST", "/subjects/price/versions", price_text, 200, 0);
+  get_equals("/subjects/imp/versions/5/referencedby", "[3]");
+  char *path = temp_path("import.json");
+  ck_assert_int_eq(kavro_mock_save(mock, path, NULL), KAVRO_OK);
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, NULL), KAVRO_OK);
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_load(mock, path, &error) == KAVRO_OK, "%s", error.text);
+  get_equals("/subjects/imp/versions", "[2,5,6]");
+  json_t *loaded = get_json("/subjects/imp/versions/5");
+  ck_assert(json_equal(loaded, v));
+  json_decref(loaded);
+  get_equals("/subjects/imp/versions/5/referencedby", "[3]");
+  ck_assert_int_eq(register_ok("fresh", "\"bytes\"", NULL), 103);
+  unlink(path);
+  free(path);
+  free(price_text);
+  json_decref(price_body);
+  free(price);
+  free(text);
+  json_decref(body);
+  free(other);
+  json_decref(v);
+}
+END_TEST
+
+/* The mock listens on IPv6 too: its URL has the address in brackets, and
+ * curl reaches it there. */
+START_TEST(test_listen_ipv6) {
+  kavro_error_t error;
+  kavro_mock_destroy(mock);
+  ck_assert_int_eq(kavro_mock_new(SCOPE, &mock, &error), KAVRO_OK);
+  /* Brackets belong to URLs, not to the address. */
+  ck_assert_int_eq(kavro_mock_listen(mock, "[::1]", 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  ck_assert_int_eq(kavro_mock_listen(mock, "::1::2::3", 0, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  if (!kt_ipv6_loopback())
+    return;
+  ck_assert_msg(kavro_mock_listen(mock, "::1", 0, &error) == KAVRO_OK, "%s",
+                error.text);
+  const char *url = kavro_mock_url(mock);
+  ck_assert_msg(strncmp(url, "http://[::1]:", 13) == 0, "%s", url);
+  ck_assert_int_gt(atoi(url + 13), 0);
+  over_http = 1;
+  register_ok("s", ORDER_V1, NULL);
+  get_equals("/subjects", "[\"s\"]");
+  /* The wildcard address, with a port of the system's choosing. */
+  kavro_mock_t *any;
+  ck_assert_int_eq(kavro_mock_new("check-mock-any", &any, &error), KAVRO_OK);
+  ck_assert_int_eq(kavro_mock_listen(any, "::", 0, &error), KAVRO_OK);
+  ck_assert_msg(strncmp(kavro_mock_url(any), "http://[::]:", 12) == 0, "%s",
+                kavro_mock_url(any));
+  kavro_mock_destroy(any);
+}
+END_TEST
+
 /* A subject sent with '/' encoded stays one subject. */
 START_TEST(test_dek_registry_subject_encoding) {
   over_http = _i;
@@ -3089,6 +3408,7 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_legacy_schema_held, 0, 2);
   tcase_add_loop_test(tc, test_delete_version_rules, 0, 2);
   tcase_add_loop_test(tc, test_delete_subject_rules, 0, 2);
+  tcase_add_loop_test(tc, test_reregister_after_soft_delete, 0, 2);
   tcase_add_loop_test(tc, test_backward_refusal, 0, 2);
   tcase_add_loop_test(tc, test_other_levels, 0, 2);
   tcase_add_loop_test(tc, test_config, 0, 2);
@@ -3097,6 +3417,8 @@ static Suite *mock_suite(void) {
   tcase_add_loop_test(tc, test_compatibility_endpoint, 0, 2);
   tcase_add_loop_test(tc, test_subject_names, 0, 2);
   tcase_add_loop_test(tc, test_references, 0, 2);
+  tcase_add_loop_test(tc, test_referenced_by, 0, 2);
+  tcase_add_loop_test(tc, test_format_resolved, 0, 2);
   tcase_add_loop_test(tc, test_hostile_requests, 0, 2);
   tcase_add_test(tc, test_node_sequence);
   suite_add_tcase(s, tc);
@@ -3110,6 +3432,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_latency_does_not_block);
   tcase_add_test(tc, test_down_and_up);
   tcase_add_test(tc, test_body_limit);
+  tcase_add_test(tc, test_listen_ipv6);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("mock");
@@ -3119,6 +3442,7 @@ static Suite *mock_suite(void) {
   tcase_add_test(tc, test_scopes);
   tcase_add_test(tc, test_concurrency);
   tcase_add_test(tc, test_save_and_load);
+  tcase_add_test(tc, test_import_ids);
   tcase_add_loop_test(tc, test_guids, 0, 2);
   tcase_add_test(tc, test_guids_saved);
   tcase_add_loop_test(tc, test_invalid_subject, 0, 2);

@@ -26,6 +26,7 @@
 #include "mock_int.h"
 #include "registry_int.h"
 #include "serde_fixture.h"
+#include "testutil.h"
 #include "common_strbuf_int.h"
 
 /* ---- schemas ---------------------------------------------------------------
@@ -1103,6 +1104,67 @@ START_TEST(test_no_retry_on_4xx) {
   ck_assert_int_eq(error.registry_code, no_retry_status[_i][1]);
   ck_assert_uint_eq(served("GET /mode"), 1);
   ck_assert_uint_eq(stats_of(reg).retries, 0);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* An incompatible registration as Confluent Platform 8.0.4 and later
+ * answer it (409 with error_code 40901; earlier ones send 409 as the code,
+ * as the mock does) is reported and classified as the older answer is:
+ * permanent, never retried. */
+START_TEST(test_incompatible_40901_like_409) {
+  kavro_registry_t *reg = client(mock_url(_i), "max.retries", "3", NULL);
+  kavro_schema_t *v1 = kt_parse("{\"type\":\"record\",\"name\":\"R\","
+                                "\"fields\":[{\"name\":\"a\",\"type\":\"int\"}]}");
+  kavro_schema_t *bad = kt_parse("{\"type\":\"record\",\"name\":\"R\","
+                                 "\"fields\":[{\"name\":\"b\",\"type\":\"int\"}]}");
+  int id = 0;
+  kavro_error_t old_form, new_form;
+  ck_assert_int_eq(kavro_registry_register(reg, "r", v1, NULL, 0, false, &id, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_register(reg, "r", bad, NULL, 0, false, &id,
+                                           &old_form),
+                   KAVRO_ERR_REGISTRY_INCOMPATIBLE);
+  ck_assert_int_eq(old_form.registry_code, 409);
+  push_fault(KAVRO_MOCK_FAULT_ERROR, "/subjects/r/versions", 409, 40901, -1, 1);
+  uint64_t before = served("POST /subjects/{subject}/versions");
+  ck_assert_int_eq(kavro_registry_register(reg, "r", bad, NULL, 0, false, &id,
+                                           &new_form),
+                   KAVRO_ERR_REGISTRY_INCOMPATIBLE_SCHEMA);
+  ck_assert_int_eq(new_form.http_status, 409);
+  ck_assert_int_eq(new_form.registry_code, 40901);
+  ck_assert_int_eq(kavro_error_classify(&new_form), KAVRO_ERROR_CLASS_PERMANENT);
+  ck_assert_int_eq(kavro_error_classify(&new_form), kavro_error_classify(&old_form));
+  ck_assert(!kavro_error_is_retriable(&new_form));
+  ck_assert(!kavro_error_is_retriable(&old_form));
+  ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), before + 1);
+  kavro_schema_destroy(v1);
+  kavro_schema_destroy(bad);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* The client reaches a registry at an IPv6 address ("http://[::1]:PORT"). */
+START_TEST(test_ipv6_registry) {
+  if (!kt_ipv6_loopback())
+    return;
+  kavro_error_t error;
+  ck_assert_msg(kavro_mock_listen(mock, "::1", 0, &error) == KAVRO_OK, "%s",
+                error.text);
+  kavro_registry_t *reg = client(kavro_mock_url(mock), NULL);
+  kavro_schema_t *schema = kt_parse("{\"type\":\"fixed\",\"name\":\"F\","
+                                    "\"size\":4}");
+  int id = 0;
+  ck_assert_msg(kavro_registry_register(reg, "v6", schema, NULL, 0, false, &id,
+                                        &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_schema_t *back = NULL;
+  ck_assert_int_eq(kavro_registry_schema_by_id(reg, id, NULL, &back, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(back);
+  ck_assert_uint_eq(served("POST /subjects/{subject}/versions"), 1);
+  kavro_schema_destroy(back);
+  kavro_schema_destroy(schema);
   kavro_registry_destroy(reg);
 }
 END_TEST
@@ -3037,6 +3099,8 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_retry_after_on_429, 0, 2);
   tcase_add_loop_test(tc, test_no_retry_on_4xx, 0,
                       sizeof(no_retry_status) / sizeof(no_retry_status[0]));
+  tcase_add_loop_test(tc, test_incompatible_40901_like_409, 0, 2);
+  tcase_add_test(tc, test_ipv6_registry);
   tcase_add_loop_test(tc, test_timeout_honoured, 0, 2);
   tcase_add_loop_test(tc, test_dropped_connection_retried, 0, 2);
   tcase_add_test(tc, test_keep_alive);

@@ -1,9 +1,12 @@
 /*
  * kavro tests - shared helpers.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "common_text_int.h"
@@ -108,4 +111,17 @@ char *kt_hex_encode(const unsigned char *data, size_t length) {
   if (out)
     out[length * 2] = '\0';
   return out;
+}
+
+bool kt_ipv6_loopback(void) {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+                              .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  bool bound = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+  close(fd);
+  if (!bound)
+    fprintf(stderr, "no IPv6 loopback here: IPv6 listening not tested\n");
+  return bound;
 }

@@ -4,6 +4,7 @@
 #ifndef KAVRO_TESTUTIL_H
 #define KAVRO_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -28,5 +29,9 @@ unsigned char *kt_hex_decode(const char *hex, size_t *length);
 
 /* Encode bytes as lowercase hex into a malloc'd string. */
 char *kt_hex_encode(const unsigned char *data, size_t length);
+
+/* Whether this machine can bind the IPv6 loopback address (::1): a test
+ * of listening on IPv6 passes without doing anything where it cannot. */
+bool kt_ipv6_loopback(void);
 
 #endif /* KAVRO_TESTUTIL_H */

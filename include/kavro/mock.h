@@ -66,12 +66,14 @@ KAVRO_EXPORT void kavro_mock_destroy(kavro_mock_t *mock);
 KAVRO_EXPORT const char *kavro_mock_scope(const kavro_mock_t *mock);
 
 /**
- * Serve the registry over HTTP on @p address (a dotted IPv4 address; NULL
- * means 127.0.0.1) and @p port (0: chosen by the system).  Each connection
+ * Serve the registry over HTTP on @p address (a dotted IPv4 address, or
+ * an IPv6 address without brackets such as "::1"; NULL means 127.0.0.1)
+ * and @p port (0: chosen by the system).  The URL of an IPv6 address has
+ * it in brackets ("http://[::1]:41234").  Each connection
  * gets its own thread, so slow (latency-injected) requests do not hold up
  * others; request bodies over 16 MiB get 413.  KAVRO_ERR_INVALID_ARG if the
- * mock already listens or the address is not IPv4, KAVRO_ERR_TRANSPORT if
- * the socket cannot be bound.
+ * mock already listens or the address is neither IPv4 nor IPv6,
+ * KAVRO_ERR_TRANSPORT if the socket cannot be bound.
  */
 KAVRO_EXPORT kavro_err_t kavro_mock_listen(kavro_mock_t *mock,
                                            const char *address,

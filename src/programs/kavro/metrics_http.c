@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,18 +24,25 @@ struct cli_metrics_s {
 
 int cli_parse_address(const char *cmd, const char *option, const char *arg,
                       char *address, unsigned *port) {
-  const char *colon = strrchr(arg, ':');
+  /* An IPv6 address comes in brackets, as in a URL: "[::1]:8081". */
+  bool bracketed = arg[0] == '[';
+  const char *close = bracketed ? strchr(arg, ']') : NULL;
+  const char *colon = bracketed ? (close && close[1] == ':' ? close + 1 : NULL)
+                                : strchr(arg, ':');
+  const char *start = bracketed ? arg + 1 : arg;
+  const char *stop = bracketed ? close : colon;
   char *end;
   errno = 0;
   unsigned long n = colon ? strtoul(colon + 1, &end, 10) : 0;
-  if (!colon || colon == arg || (size_t)(colon - arg) >= CLI_ADDRESS_SIZE ||
-      !colon[1] || *end || errno || n > 65535)
+  if (!colon || (!bracketed && strchr(colon + 1, ':')) || stop == start ||
+      (size_t)(stop - start) >= CLI_ADDRESS_SIZE || !colon[1] || *end ||
+      errno || n > 65535)
     return cli_usage_error(cmd,
-                           "%s wants ADDR:PORT (e.g. 127.0.0.1:8081), not "
-                           "'%s'",
+                           "%s wants ADDR:PORT (e.g. 127.0.0.1:8081, or "
+                           "[::1]:8081 for IPv6), not '%s'",
                            option, arg);
-  memcpy(address, arg, (size_t)(colon - arg));
-  address[colon - arg] = '\0';
+  memcpy(address, start, (size_t)(stop - start));
+  address[stop - start] = '\0';
   *port = (unsigned)n;
   return CLI_EXIT_OK;
 }

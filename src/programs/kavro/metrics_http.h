@@ -10,8 +10,9 @@
 /* Room for the address part of ADDR:PORT. */
 #define CLI_ADDRESS_SIZE 64
 
-/* Read @arg, the value of @option of subcommand @cmd, as IPv4ADDR:PORT
- * into @address (CLI_ADDRESS_SIZE bytes) and @port (0: any free port).
+/* Read @arg, the value of @option of subcommand @cmd, as IPv4ADDR:PORT or
+ * [IPv6ADDR]:PORT into @address (CLI_ADDRESS_SIZE bytes, without the
+ * brackets) and @port (0: any free port).
  * CLI_EXIT_OK, or CLI_EXIT_USAGE with the message printed. */
 int cli_parse_address(const char *cmd, const char *option, const char *arg,
                       char *address, unsigned *port);
