@@ -351,9 +351,9 @@ static void put_named_body(json_writer_t *w, const kv_node_t *node) {
 
 /* A record, enum or fixed type.  Written in full at its definition, the
  * first occurrence in depth-first order; by name everywhere else and,
- * unless resolved, always when a referenced schema defines it.  The members come in the
- * order Java's Avro writes them (Schema.toString(), and so the registry's
- * schema text): aliases last. */
+ * unless resolved, always when a referenced schema defines it.  The
+ * members come in the order Java's Avro writes them (Schema.toString(),
+ * and so the registry's schema text): aliases last. */
 static void put_named(json_writer_t *w, const kv_node_t *node,
                       const char *space) {
   if ((node->owner != w->schema && !w->resolved) ||
