@@ -225,11 +225,11 @@ typedef struct kv_rw_run_s {
 /* Any failure: the generic path takes the message from the start. */
 #define FALLBACK KAVRO_ERR_UNSUPPORTED
 
-static kavro_err_t run_step(kv_rw_run_t *run, const kv_rw_step_t *s);
+static kavro_err_t run_nested(kv_rw_run_t *run, const kv_rw_step_t *s);
 
 /* Step over a value the rule leaves as it is, with the checks the
  * decoder makes. */
-static kavro_err_t pass(kavro_cursor_t *c, const kv_node_t *node) {
+KAVRO_INLINE kavro_err_t pass(kavro_cursor_t *c, const kv_node_t *node) {
   const unsigned char *data;
   size_t n;
   int64_t l;
@@ -292,6 +292,8 @@ static bool key_kept(const unsigned char *key, size_t n,
   return true;
 }
 
+KAVRO_INLINE kavro_err_t run_step(kv_rw_run_t *run, const kv_rw_step_t *s);
+
 /* Array items or map entries: one block, then the end, as the encoders
  * write a collection and the generic path writes it again. */
 static kavro_err_t run_items(kv_rw_run_t *run, const kv_rw_step_t *s) {
@@ -321,16 +323,18 @@ static kavro_err_t run_items(kv_rw_run_t *run, const kv_rw_step_t *s) {
   return err;
 }
 
-static kavro_err_t run_step(kv_rw_run_t *run, const kv_rw_step_t *s) {
-  kavro_err_t err;
-  switch (s->kind) {
-  case RW_PASS:
+/* A step: a leaf in place, a nested value by run_nested().  Most steps
+ * are leaves, which then cost no call. */
+KAVRO_INLINE kavro_err_t run_step(kv_rw_run_t *run, const kv_rw_step_t *s) {
+  if (s->kind == RW_PASS)
     return pass(&run->c, s->node);
-  case RW_SEAL:
+  if (s->kind == RW_SEAL)
     return seal(run, s->node->type == KAVRO_STRING);
-  default:
-    break;
-  }
+  return run_nested(run, s);
+}
+
+static kavro_err_t run_nested(kv_rw_run_t *run, const kv_rw_step_t *s) {
+  kavro_err_t err;
   if ((err = kavro_cursor_enter(&run->c)))
     return err;
   if (s->kind == RW_RECORD) {
