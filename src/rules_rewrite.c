@@ -172,20 +172,26 @@ static kv_plan_t plan_node(kv_rewrite_t *rw, const kv_ruleset_t *set,
   }
 }
 
+/* Whether @r calls an action when it succeeds (a shadowed rule too). */
+static bool acts_on_success(const kv_rule_t *r) {
+  return *r->on_success && strcmp(r->on_success, "NONE") != 0;
+}
+
 /* The one rule a plan runs: the rule set's only domain rule that is not
- * shadowed, a field ENCRYPT transform whose success calls no action;
- * NULL when there is none such. */
+ * shadowed, a field ENCRYPT transform; NULL when there is none such, or
+ * a rule calls an action on success. */
 static const kv_rule_t *rewritable_rule(const kv_ruleset_t *set) {
   const kv_rule_t *found = NULL;
   if (set->refusal || set->list.mode != KAVRO_RULE_WRITE)
     return NULL;
   for (size_t i = 0; i < set->list.count; i++) {
     const kv_rule_t *r = &set->list.rules[i];
+    if (acts_on_success(r))
+      return NULL;
     if (r->shadowed)
       continue;
     if (found || r->kind != KAVRO_RULE_TRANSFORM || !r->executor ||
-        !kv_encrypt_rewritable(r) ||
-        (*r->on_success && strcmp(r->on_success, "NONE") != 0))
+        !kv_encrypt_rewritable(r))
       return NULL;
     found = r;
   }

@@ -1408,7 +1408,7 @@ END_TEST
 /* Rule sets the rewrite leaves to the generic path, decided when they are
  * compiled: a tag that reaches a field the rule cannot encrypt (which
  * fails there), another rule beside the ENCRYPT one, an action on
- * success. */
+ * success, even a shadowed rule's. */
 START_TEST(test_rewrite_declined) {
 #define ENCRYPT_PII                                                           \
   "{\"name\":\"e\",\"kind\":\"TRANSFORM\",\"mode\":\"WRITE\",\"type\":"      \
@@ -1428,6 +1428,11 @@ START_TEST(test_rewrite_declined) {
                    "\"kind\":\"CONDITION\",\"mode\":\"WRITE\",\"type\":"
                    "\"CEL\",\"expr\":\"message.email != ''\"}]}"},
       {order_text, "{\"domainRules\":[" ENCRYPT_PII ",\"onSuccess\":"
+                   "\"ERROR\"}]}"},
+      /* The second rule is shadowed by the first, its action is not. */
+      {order_text, "{\"domainRules\":[" ENCRYPT_PII "},{\"name\":\"f\","
+                   "\"kind\":\"TRANSFORM\",\"mode\":\"WRITE\",\"type\":"
+                   "\"ENCRYPT\",\"tags\":[\"PII\"],\"onSuccess\":"
                    "\"ERROR\"}]}"},
   };
 #undef ENCRYPT_PII
