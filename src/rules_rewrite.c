@@ -12,13 +12,15 @@
  * over the body with the codec's cursor: the bytes of every field the
  * rule does not touch are copied through in runs, each field it seals is
  * replaced by the value the executor would have stored.  The result is
- * byte for byte the generic path's.
+ * byte for byte the generic path's (under AES-GCM, but for the random
+ * IVs).
  *
  * Whatever the plan does not cover falls back to the generic path:
  *  - decided once, when the rule set is compiled: other rules than that
  *    one ENCRYPT transform (CEL, conditions, user executors, onSuccess
- *    actions), reading, and schemas where the rule would reach a field it
- *    cannot seal (the generic path fails there, as Java does);
+ *    actions), reading, schemas where the rule would reach a field it
+ *    cannot seal (the generic path fails there, as Java does), and
+ *    schemas of more than MAX_STEPS steps;
  *  - per message, only where the generic path would not give these bytes
  *    back, or would fail: a key not yet at hand (the generic path asks
  *    the registry and reports its failures), a body the cursor refuses,
@@ -37,6 +39,11 @@
 /* Maps with more entries than this are left to the generic path: the
  * check for a repeated key compares each key with those before it. */
 #define MAP_KEYS_COMPARED 64
+
+/* Schemas whose plan takes more steps than this are left to the generic
+ * path: a record's step is found again by a search through the steps, so
+ * that compiling stays cheap. */
+#define MAX_STEPS 4096
 
 /* What the plan does at a node. */
 typedef enum kv_rw_kind_e {
@@ -83,6 +90,8 @@ static kv_plan_t plan_node(kv_rewrite_t *rw, const kv_ruleset_t *set,
                            const kv_node_t *node, bool reached,
                            kv_rw_step_t **stepp);
 
+/* A new step of @rw with room for @next steps below it; NULL when out of
+ * memory. */
 static kv_rw_step_t *step_new(kv_rewrite_t *rw, const kv_node_t *node,
                               bool reached, kv_rw_kind_t kind, size_t next) {
   if (rw->count == rw->capacity) {
@@ -133,6 +142,8 @@ static kv_plan_t plan_record(kv_rewrite_t *rw, const kv_ruleset_t *set,
 static kv_plan_t plan_node(kv_rewrite_t *rw, const kv_ruleset_t *set,
                            const kv_node_t *node, bool reached,
                            kv_rw_step_t **stepp) {
+  if (rw->count >= MAX_STEPS)
+    return PLAN_NONE;
   switch (node->type) {
   case KAVRO_RECORD:
     for (size_t i = 0; i < rw->count; i++)
@@ -300,29 +311,40 @@ static bool key_kept(const unsigned char *key, size_t n,
 
 KAVRO_INLINE kavro_err_t run_step(kv_rw_run_t *run, const kv_rw_step_t *s);
 
+/* The @count entries of a map's block: its keys as they are, each value
+ * by @s's step. */
+static kavro_err_t run_entries(kv_rw_run_t *run, const kv_rw_step_t *s,
+                               size_t count) {
+  const unsigned char *keys[MAP_KEYS_COMPARED];
+  size_t sizes[MAP_KEYS_COMPARED];
+  if (count > MAP_KEYS_COMPARED)
+    return FALLBACK;
+  kavro_err_t err = KAVRO_OK;
+  for (size_t i = 0; !err && i < count; i++) {
+    if ((err = kavro_cursor_run(&run->c, &keys[i], &sizes[i])))
+      return err;
+    if (!key_kept(keys[i], sizes[i], keys, sizes, i))
+      return FALLBACK;
+    err = run_step(run, s->next[0]);
+  }
+  return err;
+}
+
 /* Array items or map entries: one block, then the end, as the encoders
  * write a collection and the generic path writes it again. */
 static kavro_err_t run_items(kv_rw_run_t *run, const kv_rw_step_t *s) {
-  bool map = s->node->type == KAVRO_MAP;
   kavro_cursor_t peek = run->c;
   int64_t first;
-  size_t seen = 0, count;
+  size_t seen = 0, count = 0;
   kavro_err_t err = kavro_cursor_long(&peek, &first);
   if (!err && first < 0)
     return FALLBACK;
   if (!err)
     err = kavro_cursor_block(&run->c, &seen, &count, true);
-  if (!err && map && count > MAP_KEYS_COMPARED)
-    return FALLBACK;
-  const unsigned char *keys[MAP_KEYS_COMPARED];
-  size_t sizes[MAP_KEYS_COMPARED];
-  for (size_t i = 0; !err && i < count; i++) {
-    if (map && !(err = kavro_cursor_run(&run->c, &keys[i], &sizes[i])) &&
-        !key_kept(keys[i], sizes[i], keys, sizes, i))
-      return FALLBACK;
-    if (!err)
-      err = run_step(run, s->next[0]);
-  }
+  if (!err && s->node->type == KAVRO_MAP)
+    err = run_entries(run, s, count);
+  for (size_t i = 0; !err && s->node->type == KAVRO_ARRAY && i < count; i++)
+    err = run_step(run, s->next[0]);
   if (!err && count > 0 &&
       !(err = kavro_cursor_block(&run->c, &seen, &count, true)) && count)
     return FALLBACK;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec_int.h"
 #include "common_text_int.h"
 #include "registry_int.h"
 #include "rules_crypto_int.h"
@@ -1405,6 +1406,57 @@ START_TEST(test_serializer_rewrites_warm) {
 }
 END_TEST
 
+/* Bodies the encoders never write, which the generic path would not give
+ * back as they are (or would refuse): left to it, message by message. */
+START_TEST(test_rewrite_leaves_odd_bodies) {
+  static const char text[] =
+      "{\"type\":\"record\",\"name\":\"Odd\",\"fields\":["
+      "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+      "\"confluent:tags\":[\"PII\"]},"
+      "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"string\"},"
+      "\"confluent:tags\":[\"PII\"]}]}";
+  /* tags ["a"], m {"k": "v"} */
+  static const unsigned char good[] = {2, 2, 'a', 0, 2, 2, 'k', 2, 'v', 0};
+  static const struct {
+    const char *what;
+    unsigned char bytes[16];
+    size_t size;
+  } odd[] = {
+      {"an array in two blocks", {2, 2, 'a', 2, 2, 'b', 0, 0}, 8},
+      {"a block with its byte size", {1, 4, 2, 'a', 0, 0}, 6},
+      {"a repeated map key", {0, 4, 2, 'k', 2, 'v', 2, 'k', 2, 'w', 0}, 11},
+      {"a map key holding a NUL", {0, 2, 2, 0, 2, 'v', 0}, 7},
+      {"bytes after the record", {2, 2, 'a', 0, 2, 2, 'k', 2, 'v', 0, 0}, 11},
+      {"a body cut short", {2, 2}, 2},
+  };
+  register_encrypted_schema(text, "AES256_SIV", NULL, NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(text);
+  kavro_error_t error;
+  kv_rules_t *rules = kv_rules_new(conf, reg, &error);
+  kv_ruleset_t *set = latest_rules(rules, SUBJECT, KV_RULE_WRITE);
+  ck_assert_ptr_nonnull(set->rewrite);
+  kavro_buf_t *body = kavro_buf_new(0, 0), *out = kavro_buf_new(0, 0);
+  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  ck_assert_int_eq(kv_buf_reserve(body, sizeof(good)), KAVRO_OK);
+  kv_put_bytes(body, good, sizeof(good));
+  kavro_buf_t *generic = run_decoded(set, schema, body); /* the key, warm */
+  ck_assert(kv_ruleset_rewrite(set, &call, good, sizeof(good), out));
+  ck_assert(same_bytes(out, generic));
+  for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++)
+    ck_assert_msg(!kv_ruleset_rewrite(set, &call, odd[i].bytes, odd[i].size,
+                                      out),
+                  "%s rewritten", odd[i].what);
+  kavro_buf_destroy(generic);
+  kavro_buf_destroy(body);
+  kavro_buf_destroy(out);
+  kv_ruleset_destroy(set);
+  kv_rules_destroy(rules);
+  kavro_schema_destroy(schema);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
 /* Rule sets the rewrite leaves to the generic path, decided when they are
  * compiled: a tag that reaches a field the rule cannot encrypt (which
  * fails there), another rule beside the ENCRYPT one, an action on
@@ -1494,6 +1546,7 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_rewrite_matches_the_generic_path);
   tcase_add_test(tc, test_serializer_rewrites_warm);
   tcase_add_test(tc, test_rewrite_declined);
+  tcase_add_test(tc, test_rewrite_leaves_odd_bodies);
   suite_add_tcase(s, tc);
   return s;
 }
