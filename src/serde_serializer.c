@@ -969,9 +969,9 @@ static kavro_err_t frame_value(kavro_serializer_t *ser, const char *topic,
   const kavro_serializer_framing_t *f = &e->framing;
   if (!framing && f->header_name)
     return kv_serializer_header_refused(is_key, error);
-  /* Transforms run over the body read back into the entry's own value,
-   * as typed records' do: the caller's value stays as it was, and the
-   * warm copy allocates nothing. */
+  /* Transforms run over the body, rewritten in one pass or read back
+   * into the entry's own value, as typed records' do: the caller's value
+   * stays as it was, and the warm path allocates nothing. */
   bool transforms = e->rules && kv_ruleset_transforms(e->rules);
   bool encodes = e->rules && kv_ruleset_encodes(e->rules);
   if (e->rules && !transforms && !encodes &&
