@@ -506,6 +506,12 @@ static size_t ciphertext_size(const json_t *field) {
   return n;
 }
 
+static bool same_bytes(const kavro_buf_t *a, const kavro_buf_t *b) {
+  return kavro_buf_length(a) == kavro_buf_length(b) &&
+         memcmp(kavro_buf_data(a), kavro_buf_data(b), kavro_buf_length(a)) ==
+             0;
+}
+
 static char *dumps(const json_t *j) {
   return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 }
@@ -718,6 +724,46 @@ START_TEST(test_dek_rotation) {
   kavro_buf_destroy(again);
   kavro_buf_destroy(v1);
   kavro_buf_destroy(v2);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A warm producer whose DEK expires: the message after, on the generic
+ * path, makes the next version; the ones after it are rewritten with it,
+ * the same frame again under AES-SIV. */
+START_TEST(test_dek_rotation_warm) {
+  int64_t (*saved)(void) = kv_encrypt_clock;
+  test_now_ms = saved();
+  kv_encrypt_clock = test_clock;
+  register_encrypted("AES256_SIV", "{\"encrypt.dek.expiry.days\":\"1\"}",
+                     NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(customer_text);
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, conf, &error);
+  ck_assert_ptr_nonnull(ser);
+  kt_value_t v;
+  kt_value_from_json(&v, schema, customer_json);
+  kavro_buf_t *frames[4];
+  for (int i = 0; i < 4; i++) {
+    if (i == 2)
+      test_now_ms += 2 * 86400000LL;
+    frames[i] = kavro_buf_new(0, 0);
+    ck_assert_msg(kavro_serializer_serialize(ser, TOPIC, false, schema,
+                                             &v.value, frames[i],
+                                             &error) == KAVRO_OK,
+                  "%s", error.text);
+    ck_assert_int_eq(email_version(frames[i]), i < 2 ? 1 : 2);
+  }
+  ck_assert(same_bytes(frames[0], frames[1]));
+  ck_assert(same_bytes(frames[2], frames[3]));
+  ck_assert(!same_bytes(frames[1], frames[2]));
+  for (int i = 0; i < 4; i++)
+    kavro_buf_destroy(frames[i]);
+  kv_encrypt_clock = saved;
+  kt_value_free(&v);
+  kavro_serializer_destroy(ser);
+  kavro_schema_destroy(schema);
   kavro_conf_destroy(conf);
 }
 END_TEST
@@ -1270,12 +1316,6 @@ static kavro_buf_t *run_decoded(const kv_ruleset_t *set,
   return out;
 }
 
-static bool same_bytes(const kavro_buf_t *a, const kavro_buf_t *b) {
-  return kavro_buf_length(a) == kavro_buf_length(b) &&
-         memcmp(kavro_buf_data(a), kavro_buf_data(b), kavro_buf_length(a)) ==
-             0;
-}
-
 /* The rule set of @subject's latest version compiled for @dir. */
 static kv_ruleset_t *latest_rules(const kv_rules_t *rules, const char *subject,
                                   kv_rule_dir_t dir) {
@@ -1547,6 +1587,7 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_serializer_rewrites_warm);
   tcase_add_test(tc, test_rewrite_declined);
   tcase_add_test(tc, test_rewrite_leaves_odd_bodies);
+  tcase_add_test(tc, test_dek_rotation_warm);
   suite_add_tcase(s, tc);
   return s;
 }
