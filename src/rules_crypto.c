@@ -268,6 +268,19 @@ static void cipher_ctx_done(kv_aead_t *aead, EVP_CIPHER_CTX *ctx, bool ok) {
   EVP_CIPHER_CTX_free(ctx);
 }
 
+/* Set (before a decryption) or get (after an encryption) the @size bytes
+ * of the tag at @tag: through the parameter itself, not
+ * EVP_CIPHER_CTX_ctrl(), which builds the same parameter per call and
+ * costs as much again as the rest of a short field's tag. */
+static bool cipher_tag(EVP_CIPHER_CTX *ctx, bool encrypt, unsigned char *tag,
+                       size_t size) {
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, size),
+      OSSL_PARAM_construct_end()};
+  return (encrypt ? EVP_CIPHER_CTX_get_params(ctx, params)
+                  : EVP_CIPHER_CTX_set_params(ctx, params)) == 1;
+}
+
 /* One pass of @aead over @in into @out: the IV (GCM, may be NULL for
  * SIV), and the tag set before a decryption or read after an encryption.
  * Exactly one associated-data block, empty, goes in first, as Tink's
@@ -281,9 +294,9 @@ static int run_cipher(const kv_aead_t *aead, bool encrypt,
   static const unsigned char empty[1];
   int n, ok = ctx != NULL;
   bool siv = aead->alg == KV_DEK_AES256_SIV;
+  size_t tag_size = siv ? SIV_SIZE : GCM_TAG_SIZE;
   if (ok && !encrypt)
-    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
-                             siv ? SIV_SIZE : GCM_TAG_SIZE, tag) == 1;
+    ok = cipher_tag(ctx, false, tag, tag_size);
   if (ok && siv)
     ok = EVP_CipherUpdate(ctx, NULL, &n, empty, 0) == 1;
   if (ok && size > 0)
@@ -291,8 +304,7 @@ static int run_cipher(const kv_aead_t *aead, bool encrypt,
   if (ok)
     ok = EVP_CipherFinal_ex(ctx, out + size, &n) == 1;
   if (ok && encrypt)
-    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
-                             siv ? SIV_SIZE : GCM_TAG_SIZE, tag) == 1;
+    ok = cipher_tag(ctx, true, tag, tag_size);
   if (ctx)
     cipher_ctx_done(mutable_aead, ctx, ok);
   return ok;

@@ -639,16 +639,22 @@ static kavro_err_t read_version(const unsigned char *ct, size_t size,
   return KAVRO_OK;
 }
 
-/* The producer's key, and the bytes its ciphertext of @n bytes takes
- * (with the version prefix when DEKs rotate). */
+/* The bytes the ciphertext of @n bytes under @d takes (with the version
+ * prefix when DEKs rotate). */
+static size_t sealed_size(const encrypt_rule_t *er, const dek_t *d,
+                          size_t n) {
+  return (er->expiry_days > 0 ? VERSION_PREFIX : 0) + n +
+         kv_aead_overhead(d->aead);
+}
+
+/* The producer's key, and the bytes its ciphertext of @n bytes takes. */
 static kavro_err_t seal_key(encrypt_rule_t *er, const kavro_rule_ctx_t *ctx,
                             size_t n, const dek_t **dp, size_t *sizep,
                             kavro_error_t *error) {
   kavro_err_t err =
       key_for(er, ctx, kavro_rule_ctx_subject(ctx), 0, dp, error);
   if (!err)
-    *sizep = (er->expiry_days > 0 ? VERSION_PREFIX : 0) + n +
-             kv_aead_overhead((*dp)->aead);
+    *sizep = sealed_size(er, *dp, n);
   return err;
 }
 
@@ -775,6 +781,50 @@ static kavro_err_t encrypt_field(void *opaque, const kavro_rule_ctx_t *ctx,
                            : KAVRO_OK;
   return kv_error_set(error, KAVRO_ERR_RULE, "unsupported rule mode %s",
                       kavro_rule_mode_name(mode));
+}
+
+/* ---- the one-pass rewrite (rules_model_int.h) ------------------------------ */
+
+bool kv_encrypt_rewritable(const kv_rule_t *r) {
+  const encrypt_rule_t *er = r->prepared;
+  return kv_builtin_of(r->executor) == &kv_encrypt_builtin && er &&
+         !er->broken;
+}
+
+const void *kv_encrypt_warm_key(const kavro_rule_ctx_t *ctx) {
+  const encrypt_rule_t *er = ctx->rule->prepared;
+  int64_t now = er->expiry_days > 0 ? kv_encrypt_clock() : 0;
+  return find_dek(er, kavro_rule_ctx_subject(ctx), 0, now);
+}
+
+kavro_err_t kv_encrypt_seal_into(const kavro_rule_ctx_t *ctx, const void *key,
+                                 bool string, const unsigned char *plain,
+                                 size_t n, kavro_buf_t *out,
+                                 kavro_error_t *error) {
+  const encrypt_rule_t *er = ctx->rule->prepared;
+  const dek_t *d = key;
+  size_t size = sealed_size(er, d, n);
+  size_t text_size = string ? kv_base64_size(size) : size;
+  /* The length, then the value: bytes sealed in place, a string's
+   * ciphertext on the stack first, to be written as its base64. */
+  kavro_err_t err = kv_buf_reserve(out, KAVRO_MAX_VARINT + text_size + 1);
+  if (err)
+    return kv_error_set(error, err, "the field does not fit the buffer");
+  kv_put_long(out, (int64_t)text_size);
+  unsigned char *at = out->data + out->length;
+  if (!string) {
+    if (!(err = seal(er, d, plain, n, at, error)))
+      out->length += size;
+    return err;
+  }
+  unsigned char stack[STACK_BUFFER];
+  unsigned char *ct = buffer(stack, size);
+  if (!ct)
+    return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
+  if (!(err = seal(er, d, plain, n, ct, error)))
+    out->length += kv_base64_encode(ct, size, (char *)at);
+  buffer_free(ct, stack, size);
+  return err;
 }
 
 /* ENCRYPT_PAYLOAD: the whole payload, as bytes. */

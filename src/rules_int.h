@@ -93,6 +93,20 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
                            avro_value_t *message, kavro_error_t *error);
 
 /*
+ * Run @set's domain rules over the @size bytes of @body, a message
+ * encoded with the set's schema by kavro's encoders, in one pass: the
+ * message they make, encoded, into @out (emptied first).  Only for rule
+ * sets compiled for it (a single field-level ENCRYPT transform on WRITE:
+ * rules_rewrite.c) and while its key is at hand.  False when it did not
+ * run (@out holds nothing to use): kv_ruleset_run() over the decoded
+ * message then gives the result and the verdict, failures included.
+ * Where it runs, its bytes are kv_ruleset_run()'s, encoded.
+ */
+bool kv_ruleset_rewrite(const kv_ruleset_t *set, const kv_rule_call_t *call,
+                        const unsigned char *body, size_t size,
+                        kavro_buf_t *out);
+
+/*
  * Run the encoding rules of @set (may be NULL) over @size bytes of @in,
  * the payload after encoding (WRITE) or before decoding (READ): each
  * rule's result in one of @bufs (two buffers the caller keeps), the last

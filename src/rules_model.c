@@ -151,6 +151,7 @@ void kv_ruleset_destroy(kv_ruleset_t *set) {
   kavro_schema_destroy(set->source);
   free(set->subject);
   free(set->refusal);
+  kv_rewrite_destroy(set->rewrite);
   free(set);
 }
 
@@ -673,6 +674,8 @@ kavro_err_t kv_ruleset_make(const kv_rules_t *engine,
                         : malformed(&verdict, what, "not a JSON object");
   if (err == KAVRO_OK && set->list.count && !kv_ruleset_compile_tags(set))
     err = kv_error_set(&verdict, KAVRO_ERR_NOMEM, "out of memory");
+  if (err == KAVRO_OK && set->list.count)
+    err = kv_rewrite_compile(set, &verdict);
   if (err == KAVRO_ERR_NOMEM) {
     kv_ruleset_destroy(set);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");

@@ -74,6 +74,8 @@ struct kv_ruleset_s {
   size_t field_tag_count;
   bool transforms;
   kavro_error_t *refusal; /* NULL: runs */
+  struct kv_rewrite_s *rewrite; /* NULL: the message is decoded for the
+                                   rules (rules_rewrite.c) */
 };
 
 struct kv_migration_s {
@@ -191,5 +193,41 @@ bool kv_rule_executor_fits(const kv_conf_plugin_t *p, kavro_rule_mode_t mode);
  * (its `confluent:tags`, and the tags @set->metadata's `tags` paths give
  * it); false when out of memory. */
 bool kv_ruleset_compile_tags(kv_ruleset_t *set);
+
+/* The context of rule @r of @set for @call (rules_run.c). */
+void kv_rule_ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
+                      const kv_rule_t *r, const kv_rule_call_t *call);
+
+/* Whether one of the @n @tags is one of @r's. */
+bool kv_rule_meets(const char *const *tags, size_t n, const kv_rule_t *r);
+
+/* ---- the one-pass rewrite of an encoded message (rules_rewrite.c) ---- */
+
+typedef struct kv_rewrite_s kv_rewrite_t;
+
+/* Set @set->rewrite when its domain rules can run over the encoded
+ * message in one pass (kv_ruleset_rewrite()); left NULL otherwise.
+ * Fails only when memory runs out. */
+kavro_err_t kv_rewrite_compile(kv_ruleset_t *set, kavro_error_t *error);
+void kv_rewrite_destroy(kv_rewrite_t *rw);
+
+/* What the ENCRYPT executor lends the rewrite (rules_encrypt.c). */
+
+/* Whether @r is run by kavro's own ENCRYPT executor with parameters it
+ * can run with (a user's executor for ENCRYPT is not). */
+bool kv_encrypt_rewritable(const kv_rule_t *r);
+
+/* The producer's key of the rule of @ctx when it is published and
+ * current, for kv_encrypt_seal_into(); NULL when the rule would have to
+ * ask the registry (or make the next version) first. */
+const void *kv_encrypt_warm_key(const kavro_rule_ctx_t *ctx);
+
+/* Append to @out the Avro string (@string) or bytes the rule of @ctx
+ * writes in place of the @n bytes of @plain, sealed with @key: exactly
+ * what it stores in a generic value. */
+kavro_err_t kv_encrypt_seal_into(const kavro_rule_ctx_t *ctx, const void *key,
+                                 bool string, const unsigned char *plain,
+                                 size_t n, kavro_buf_t *out,
+                                 kavro_error_t *error);
 
 #endif /* KAVRO_RULES_MODEL_INT_H */

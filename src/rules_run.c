@@ -169,7 +169,7 @@ static bool is_primitive(const kv_node_t *node) {
   return node->type <= KAVRO_STRING;
 }
 
-static bool meets(const char *const *tags, size_t n, const kv_rule_t *r) {
+bool kv_rule_meets(const char *const *tags, size_t n, const kv_rule_t *r) {
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < r->tag_count; j++)
       if (strcmp(tags[i], r->tags[j]) == 0)
@@ -232,7 +232,7 @@ static void walk_record(kv_walk_t *w, const kv_node_t *node,
     /* Java's enterField(): a primitive field whose tags miss the rule's
      * gets no context of its own; the enclosing field's stays current. */
     bool own = !is_primitive(f->type) || !r->tag_count ||
-               meets(tags, tag_count, r);
+               kv_rule_meets(tags, tag_count, r);
     step_push(w, f->name, 0);
     walk(w, f->type, &child, own ? &mine : outer, false);
     step_pop(w);
@@ -276,7 +276,8 @@ static void walk_leaf(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
                       kv_walk_field_t *wf, bool in_collection) {
   const kv_rule_t *r = w->ctx->rule;
   kavro_rule_field_t *field = wf ? &wf->field : NULL;
-  if (!field || (r->tag_count && !meets(field->tags, field->tag_count, r)))
+  if (!field ||
+      (r->tag_count && !kv_rule_meets(field->tags, field->tag_count, r)))
     return;
   field->type_name = type_name(node);
   if (!field->full_name)
@@ -323,10 +324,10 @@ static void walk(kv_walk_t *w, const kv_node_t *node, avro_value_t *value,
 
 /* ---- running ------------------------------------------------------------------- */
 
-/* The context of rule @r of @set for @call.  Field by field: an
- * initializer would clear the lookup scratch on every message. */
-static void ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
-                     const kv_rule_t *r, const kv_rule_call_t *call) {
+/* Field by field: an initializer would clear the lookup scratch on every
+ * message. */
+void kv_rule_ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
+                      const kv_rule_t *r, const kv_rule_call_t *call) {
   ctx->set = set;
   ctx->rule = r;
   ctx->call = call;
@@ -411,7 +412,7 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
     if (replayed(call, &set->list.rules[i]))
       continue;
     kavro_rule_ctx_t ctx;
-    ctx_init(&ctx, set, &set->list.rules[i], call);
+    kv_rule_ctx_init(&ctx, set, &set->list.rules[i], call);
     kavro_err_t err = run_rule(&ctx, message, error);
     if (err != KAVRO_OK)
       return err;
@@ -446,7 +447,7 @@ kavro_err_t kv_ruleset_run_payload(const kv_ruleset_t *set,
     payload_call.payload = *outp;
     payload_call.payload_size = *out_sizep;
     kavro_rule_ctx_t ctx;
-    ctx_init(&ctx, set, r, &payload_call);
+    kv_rule_ctx_init(&ctx, set, r, &payload_call);
     /* Each rule writes the buffer the one before did not. */
     kavro_buf_t *dst = bufs[i % 2];
     kavro_error_t cause;
@@ -618,7 +619,7 @@ kavro_err_t kv_migration_run(const kv_migration_t *mig,
       if (replayed(call, &set->list.rules[i]))
         continue;
       kavro_rule_ctx_t ctx;
-      ctx_init(&ctx, set, &set->list.rules[i], call);
+      kv_rule_ctx_init(&ctx, set, &set->list.rules[i], call);
       kavro_err_t err = migrate_rule(&ctx, jsonp, error);
       if (err != KAVRO_OK)
         return err;

@@ -47,6 +47,9 @@ typedef struct kv_hot_s {
   int id; /* 0: not known (use.schema.guid with the id in a header) */
   kv_serde_counters_t counters; /* the topic's, resolved once */
   kv_ruleset_t *rules; /* NULL: no rule to run */
+  /* @rules' schema is encoded as @schema is: the body may be rewritten
+   * in one pass (kv_ruleset_rewrite()). */
+  bool rewrites;
   /* When @rules may change the message or typed records are written
    * through it: a generic value of the schema (@has_scratch). */
   avro_schema_t avro;
@@ -106,6 +109,7 @@ struct kavro_serializer_s {
   kv_rules_t *rules;    /* the conf's executors and actions */
   kavro_decoder_t *decoder; /* typed records with rules, made at first use */
   kavro_buf_t *payload[2];  /* encoding rules' results, made at first use */
+  kavro_buf_t *rewritten;   /* a body rewritten in one pass, ditto */
   kv_hot_t **buckets;
   size_t bucket_count;
   size_t entry_count;
@@ -216,6 +220,7 @@ void kavro_serializer_destroy(kavro_serializer_t *ser) {
   kavro_decoder_destroy(ser->decoder);
   kavro_buf_destroy(ser->payload[0]);
   kavro_buf_destroy(ser->payload[1]);
+  kavro_buf_destroy(ser->rewritten);
   kavro_conf_destroy(ser->own_conf);
   free(ser);
 }
@@ -347,6 +352,8 @@ static kavro_err_t hot_add(kavro_serializer_t *ser, kavro_schema_t *schema,
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
   e->rules = rules;
+  e->rewrites = rules && strcmp(kv_ruleset_schema(rules)->canonical,
+                                schema->canonical) == 0;
   memcpy(e->subject, subject, subject_size);
   e->schema = kavro_schema_dup(schema);
   e->hash = hash;
@@ -879,11 +886,34 @@ const void *kv_serializer_rules_entry(kavro_serializer_t *ser,
   return e && e->rules ? e : NULL;
 }
 
-/* The domain rules over the body in @out (after @prefix_size bytes),
- * read back into the entry's value: written again when they transform. */
+/* The body in @out (after @prefix_size bytes) rewritten by @e's rules in
+ * one pass (kv_ruleset_rewrite()); false when they cannot run so, the
+ * body left as it was. */
+static bool rewrite_body(kavro_serializer_t *ser, kv_hot_t *e,
+                         const kv_rule_call_t *call, kavro_buf_t *out,
+                         size_t prefix_size) {
+  if (!ser->rewritten && !(ser->rewritten = kavro_buf_new(0, 0)))
+    return false;
+  size_t size = out->length - prefix_size;
+  if (!kv_ruleset_rewrite(e->rules, call, out->data + prefix_size, size,
+                          ser->rewritten))
+    return false;
+  size_t n = kavro_buf_length(ser->rewritten);
+  if (n > size && kv_buf_reserve(out, n - size) != KAVRO_OK)
+    return false; /* the generic path says it does not fit */
+  out->length = prefix_size;
+  kv_put_bytes(out, kavro_buf_data(ser->rewritten), n);
+  return true;
+}
+
+/* The domain rules over the body in @out (after @prefix_size bytes):
+ * rewritten in one pass where they allow it, else read back into the
+ * entry's value and written again when they transform. */
 static kavro_err_t rules_on_body(kavro_serializer_t *ser, kv_hot_t *e,
                                  const kv_rule_call_t *call, kavro_buf_t *out,
                                  size_t prefix_size, kavro_error_t *error) {
+  if (e->rewrites && rewrite_body(ser, e, call, out, prefix_size))
+    return KAVRO_OK;
   if (!ser->decoder && !(ser->decoder = kavro_decoder_new(NULL)))
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_err_t err = hot_scratch(e, error);
@@ -957,9 +987,9 @@ static kavro_err_t frame_value(kavro_serializer_t *ser, const char *topic,
   const kavro_serializer_framing_t *f = &e->framing;
   if (!framing && f->header_name)
     return kv_serializer_header_refused(is_key, error);
-  /* Transforms run over the body read back into the entry's own value,
-   * as typed records' do: the caller's value stays as it was, and the
-   * warm copy allocates nothing. */
+  /* Transforms run over the body, rewritten in one pass or read back
+   * into the entry's own value, as typed records' do: the caller's value
+   * stays as it was, and the warm path allocates nothing. */
   bool transforms = e->rules && kv_ruleset_transforms(e->rules);
   bool encodes = e->rules && kv_ruleset_encodes(e->rules);
   if (e->rules && !transforms && !encodes &&

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec_int.h"
 #include "common_text_int.h"
 #include "registry_int.h"
 #include "rules_crypto_int.h"
@@ -415,11 +416,13 @@ static void encrypt_teardown(void) {
   kt_mock_stop();
 }
 
-/* Register the Customer with one ENCRYPT rule on PII: @params a JSON
+/* Register @schema_text with one ENCRYPT rule on PII: @params a JSON
  * object text of extra parameters (NULL: none), @on_failure as written
  * (NULL: unset). */
-static void register_encrypted(const char *algorithm, const char *params,
-                               const char *on_failure) {
+static void register_encrypted_schema(const char *schema_text,
+                                      const char *algorithm,
+                                      const char *params,
+                                      const char *on_failure) {
   json_t *p = params ? json_loads(params, 0, NULL) : json_object();
   json_object_set_new(p, "encrypt.kek.name", json_string("kek1"));
   if (!json_object_get(p, "encrypt.kms.type"))
@@ -434,9 +437,14 @@ static void register_encrypted(const char *algorithm, const char *params,
     json_object_set_new(rule, "onFailure", json_string(on_failure));
   json_t *set = json_pack("{s:[o]}", "domainRules", rule);
   char *text = json_dumps(set, JSON_COMPACT);
-  kt_register_contract(reg, SUBJECT, customer_text, NULL, text);
+  kt_register_contract(reg, SUBJECT, schema_text, NULL, text);
   free(text);
   json_decref(set);
+}
+
+static void register_encrypted(const char *algorithm, const char *params,
+                               const char *on_failure) {
+  register_encrypted_schema(customer_text, algorithm, params, on_failure);
 }
 
 static kavro_conf_t *conf_with_secret(const char *secret) {
@@ -496,6 +504,12 @@ static size_t ciphertext_size(const json_t *field) {
   size_t n;
   ck_assert_msg(kv_base64_decode(b64, strlen(b64), out, &n), "%s", b64);
   return n;
+}
+
+static bool same_bytes(const kavro_buf_t *a, const kavro_buf_t *b) {
+  return kavro_buf_length(a) == kavro_buf_length(b) &&
+         memcmp(kavro_buf_data(a), kavro_buf_data(b), kavro_buf_length(a)) ==
+             0;
 }
 
 static char *dumps(const json_t *j) {
@@ -710,6 +724,46 @@ START_TEST(test_dek_rotation) {
   kavro_buf_destroy(again);
   kavro_buf_destroy(v1);
   kavro_buf_destroy(v2);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A warm producer whose DEK expires: the message after, on the generic
+ * path, makes the next version; the ones after it are rewritten with it,
+ * the same frame again under AES-SIV. */
+START_TEST(test_dek_rotation_warm) {
+  int64_t (*saved)(void) = kv_encrypt_clock;
+  test_now_ms = saved();
+  kv_encrypt_clock = test_clock;
+  register_encrypted("AES256_SIV", "{\"encrypt.dek.expiry.days\":\"1\"}",
+                     NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(customer_text);
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, conf, &error);
+  ck_assert_ptr_nonnull(ser);
+  kt_value_t v;
+  kt_value_from_json(&v, schema, customer_json);
+  kavro_buf_t *frames[4];
+  for (int i = 0; i < 4; i++) {
+    if (i == 2)
+      test_now_ms += 2 * 86400000LL;
+    frames[i] = kavro_buf_new(0, 0);
+    ck_assert_msg(kavro_serializer_serialize(ser, TOPIC, false, schema,
+                                             &v.value, frames[i],
+                                             &error) == KAVRO_OK,
+                  "%s", error.text);
+    ck_assert_int_eq(email_version(frames[i]), i < 2 ? 1 : 2);
+  }
+  ck_assert(same_bytes(frames[0], frames[1]));
+  ck_assert(same_bytes(frames[2], frames[3]));
+  ck_assert(!same_bytes(frames[1], frames[2]));
+  for (int i = 0; i < 4; i++)
+    kavro_buf_destroy(frames[i]);
+  kv_encrypt_clock = saved;
+  kt_value_free(&v);
+  kavro_serializer_destroy(ser);
+  kavro_schema_destroy(schema);
   kavro_conf_destroy(conf);
 }
 END_TEST
@@ -1158,6 +1212,351 @@ START_TEST(test_shared_kek_without_the_registrys_kms) {
 }
 END_TEST
 
+/* ---- the one-pass rewrite against the generic path ------------------------ */
+
+/* Every shape the rewrite walks: PII on a string, a nullable string,
+ * bytes, array items, map values, a nested record's field, records in an
+ * array, a map and a union, a tagged record field (its primitive fields
+ * are reached through it, its union one is not), a record that holds
+ * itself; fields of every other type stay in the clear. */
+static const char order_text[] =
+    "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"shop\","
+    "\"fields\":["
+    "{\"name\":\"id\",\"type\":\"long\"},"
+    "{\"name\":\"email\",\"type\":\"string\",\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"phone\",\"type\":[\"null\",\"string\"],"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"token\",\"type\":\"bytes\",\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"aliases\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"notes\",\"type\":{\"type\":\"map\",\"values\":\"string\"},"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"address\",\"type\":{\"type\":\"record\",\"name\":\"Address\","
+    "\"fields\":[{\"name\":\"street\",\"type\":\"string\","
+    "\"confluent:tags\":[\"PII\"]},{\"name\":\"city\",\"type\":\"string\"},"
+    "{\"name\":\"zip\",\"type\":\"int\"}]}},"
+    "{\"name\":\"contacts\",\"type\":{\"type\":\"array\",\"items\":"
+    "{\"type\":\"record\",\"name\":\"Contact\",\"fields\":["
+    "{\"name\":\"kind\",\"type\":{\"type\":\"enum\",\"name\":\"Kind\","
+    "\"symbols\":[\"HOME\",\"WORK\"]}},"
+    "{\"name\":\"value\",\"type\":\"string\",\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"ok\",\"type\":\"boolean\"}]}}},"
+    "{\"name\":\"backup\",\"type\":[\"null\",\"Contact\"]},"
+    "{\"name\":\"lookup\",\"type\":{\"type\":\"map\",\"values\":\"Contact\"}},"
+    "{\"name\":\"owner\",\"type\":[\"null\",{\"type\":\"record\","
+    "\"name\":\"Person\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},"
+    "{\"name\":\"alias\",\"type\":[\"null\",\"string\"]}]}],"
+    "\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"chain\",\"type\":[\"null\",{\"type\":\"record\","
+    "\"name\":\"Link\",\"fields\":[{\"name\":\"label\",\"type\":\"string\","
+    "\"confluent:tags\":[\"PII\"]},{\"name\":\"next\",\"type\":"
+    "[\"null\",\"Link\"]}]}]},"
+    "{\"name\":\"score\",\"type\":\"double\"},"
+    "{\"name\":\"sig\",\"type\":{\"type\":\"fixed\",\"name\":\"Sig\","
+    "\"size\":4}}"
+    "]}";
+
+static const char *const order_json[] = {
+    "{\"id\":7,\"email\":\"ada@example.com\","
+    "\"phone\":{\"string\":\"+44 20 7946 0958\"},\"token\":\"\\u0001\\u0002\","
+    "\"aliases\":[\"ada\",\"\",\"countess\"],"
+    "\"notes\":{\"k\":\"likes tea\",\"j\":\"\"},"
+    "\"address\":{\"street\":\"12 Analytical Row\",\"city\":\"London\","
+    "\"zip\":-1},"
+    "\"contacts\":[{\"kind\":\"HOME\",\"value\":\"a@b\",\"ok\":true},"
+    "{\"kind\":\"WORK\",\"value\":\"c@d\",\"ok\":false}],"
+    "\"backup\":{\"shop.Contact\":{\"kind\":\"WORK\",\"value\":\"e@f\","
+    "\"ok\":true}},"
+    "\"lookup\":{\"x\":{\"kind\":\"HOME\",\"value\":\"g@h\",\"ok\":true}},"
+    "\"owner\":{\"shop.Person\":{\"name\":\"Ada\",\"alias\":{\"string\":"
+    "\"AAL\"}}},"
+    "\"chain\":{\"shop.Link\":{\"label\":\"one\",\"next\":{\"shop.Link\":"
+    "{\"label\":\"two\",\"next\":null}}}},"
+    "\"score\":2.5,\"sig\":\"abcd\"}",
+    /* Every union on null, every collection empty, every string too. */
+    "{\"id\":-300,\"email\":\"\",\"phone\":null,\"token\":\"\","
+    "\"aliases\":[],\"notes\":{},"
+    "\"address\":{\"street\":\"\",\"city\":\"\",\"zip\":0},"
+    "\"contacts\":[],\"backup\":null,\"lookup\":{},\"owner\":null,"
+    "\"chain\":null,\"score\":-0.0,\"sig\":\"wxyz\"}",
+};
+
+/* The body of @json, encoded with @schema. */
+static kavro_buf_t *order_body(const kavro_schema_t *schema,
+                               const char *json) {
+  kt_value_t v;
+  kt_value_from_json(&v, schema, json);
+  kavro_buf_t *body = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_msg(kavro_encode(schema, &v.value, body, &error) == KAVRO_OK,
+                "%s", error.text);
+  kt_value_free(&v);
+  return body;
+}
+
+/* The generic path: @body decoded, @set run over it, encoded again. */
+static kavro_buf_t *run_decoded(const kv_ruleset_t *set,
+                                const kavro_schema_t *schema,
+                                const kavro_buf_t *body) {
+  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  kavro_decoder_t *decoder = kavro_decoder_new(NULL);
+  kt_value_t v;
+  kt_value_init(&v, schema);
+  kavro_error_t error;
+  ck_assert_msg(kavro_decode(decoder, schema, kavro_buf_data(body),
+                             kavro_buf_length(body), &v.value, NULL,
+                             &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_msg(kv_ruleset_run(set, &call, &v.value, &error) == KAVRO_OK,
+                "%s", error.text);
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  ck_assert_int_eq(kavro_encode(schema, &v.value, out, &error), KAVRO_OK);
+  kt_value_free(&v);
+  kavro_decoder_destroy(decoder);
+  return out;
+}
+
+/* The rule set of @subject's latest version compiled for @dir. */
+static kv_ruleset_t *latest_rules(const kv_rules_t *rules, const char *subject,
+                                  kv_rule_dir_t dir) {
+  kavro_schema_info_t *info = NULL;
+  kv_ruleset_t *set = NULL;
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_registry_version_info(reg, subject,
+                                               KAVRO_REGISTRY_LATEST, &info,
+                                               &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kv_ruleset_compile(rules, info, subject, dir, "the test",
+                                      &set, &error),
+                   KAVRO_OK);
+  ck_assert_ptr_nonnull(set);
+  kavro_schema_info_destroy(info);
+  return set;
+}
+
+/* Each algorithm, each message: the rewrite writes what decoding, running
+ * the rule and encoding again writes: the very bytes under AES-SIV; under
+ * AES-GCM (random IVs) bytes of the same length that decrypt to the
+ * message, as the generic path's do.  Before the key is at hand the
+ * rewrite leaves the message to the generic path. */
+START_TEST(test_rewrite_matches_the_generic_path) {
+  static const char *const algs[] = {"AES256_SIV", "AES256_GCM",
+                                     "AES128_GCM"};
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(order_text);
+  kavro_error_t error;
+  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  for (size_t a = 0; a < 3; a++) {
+    register_encrypted_schema(order_text, algs[a], NULL, NULL);
+    kv_rules_t *rules = kv_rules_new(conf, reg, &error);
+    ck_assert_ptr_nonnull(rules);
+    kv_ruleset_t *writing = latest_rules(rules, SUBJECT, KV_RULE_WRITE);
+    kv_ruleset_t *reading = latest_rules(rules, SUBJECT, KV_RULE_READ);
+    ck_assert_ptr_nonnull(writing->rewrite);
+    ck_assert_ptr_null(reading->rewrite);
+    kavro_buf_t *fast = kavro_buf_new(0, 0);
+    for (size_t m = 0; m < sizeof(order_json) / sizeof(*order_json); m++) {
+      kavro_buf_t *body = order_body(schema, order_json[m]);
+      if (m == 0)
+        ck_assert_msg(!kv_ruleset_rewrite(writing, &call, kavro_buf_data(body),
+                                          kavro_buf_length(body), fast),
+                      "rewritten without the key");
+      kavro_buf_t *generic = run_decoded(writing, schema, body);
+      ck_assert_msg(kv_ruleset_rewrite(writing, &call, kavro_buf_data(body),
+                                       kavro_buf_length(body), fast),
+                    "%s, message %zu: not rewritten", algs[a], m);
+      ck_assert_uint_eq(kavro_buf_length(fast), kavro_buf_length(generic));
+      ck_assert_msg(same_bytes(fast, generic) == (a == 0),
+                    "%s, message %zu", algs[a], m);
+      kavro_buf_t *back = run_decoded(reading, schema, fast);
+      ck_assert_msg(same_bytes(back, body), "%s, message %zu: read back",
+                    algs[a], m);
+      kavro_buf_destroy(back);
+      back = run_decoded(reading, schema, generic);
+      ck_assert(same_bytes(back, body));
+      kavro_buf_destroy(back);
+      kavro_buf_destroy(generic);
+      kavro_buf_destroy(body);
+    }
+    kavro_buf_destroy(fast);
+    kv_ruleset_destroy(writing);
+    kv_ruleset_destroy(reading);
+    kv_rules_destroy(rules);
+  }
+  kavro_schema_destroy(schema);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* A warm serializer writes with the rewrite what its first message, on the
+ * generic path while the key was fetched, wrote: the same frame under
+ * AES-SIV, read back by the consumer. */
+START_TEST(test_serializer_rewrites_warm) {
+  register_encrypted_schema(order_text, "AES256_SIV", NULL, NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(order_text);
+  kavro_error_t error;
+  kavro_serializer_t *ser = kavro_serializer_new(reg, conf, &error);
+  ck_assert_ptr_nonnull(ser);
+  kt_value_t v;
+  kt_value_from_json(&v, schema, order_json[0]);
+  kavro_buf_t *frames[3];
+  for (int i = 0; i < 3; i++) {
+    frames[i] = kavro_buf_new(0, 0);
+    ck_assert_msg(kavro_serializer_serialize(ser, TOPIC, false, schema,
+                                             &v.value, frames[i],
+                                             &error) == KAVRO_OK,
+                  "%s", error.text);
+  }
+  ck_assert(same_bytes(frames[0], frames[1]));
+  ck_assert(same_bytes(frames[0], frames[2]));
+  /* Into the caller's memory, too small by a byte: the limit the generic
+   * path reports. */
+  unsigned char small[1024];
+  size_t written = 0, need = kavro_buf_length(frames[0]);
+  ck_assert_uint_lt(need, sizeof(small));
+  ck_assert_int_eq(kavro_serializer_serialize_to(ser, TOPIC, false, schema,
+                                                 &v.value, small, need - 1,
+                                                 &written, &error),
+                   KAVRO_ERR_LIMIT);
+  ck_assert_int_eq(kavro_serializer_serialize_to(ser, TOPIC, false, schema,
+                                                 &v.value, small, need,
+                                                 &written, &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(written, need);
+  ck_assert(memcmp(small, kavro_buf_data(frames[0]), need) == 0);
+  kavro_deserializer_t *des = kavro_deserializer_new(reg, conf, NULL, &error);
+  kavro_deserialized_t msg;
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, TOPIC, false, NULL, 0, kavro_buf_data(frames[2]),
+                    kavro_buf_length(frames[2]), &msg, &error) == KAVRO_OK,
+                "%s", error.text);
+  json_t *got = kt_value_plain(msg.schema, msg.value);
+  json_t *want = kt_value_plain(schema, &v.value);
+  ck_assert(json_equal(got, want));
+  json_decref(got);
+  json_decref(want);
+  kavro_deserializer_destroy(des);
+  for (int i = 0; i < 3; i++)
+    kavro_buf_destroy(frames[i]);
+  kt_value_free(&v);
+  kavro_serializer_destroy(ser);
+  kavro_schema_destroy(schema);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* Bodies the encoders never write, which the generic path would not give
+ * back as they are (or would refuse): left to it, message by message. */
+START_TEST(test_rewrite_leaves_odd_bodies) {
+  static const char text[] =
+      "{\"type\":\"record\",\"name\":\"Odd\",\"fields\":["
+      "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
+      "\"confluent:tags\":[\"PII\"]},"
+      "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"string\"},"
+      "\"confluent:tags\":[\"PII\"]}]}";
+  /* tags ["a"], m {"k": "v"} */
+  static const unsigned char good[] = {2, 2, 'a', 0, 2, 2, 'k', 2, 'v', 0};
+  static const struct {
+    const char *what;
+    unsigned char bytes[16];
+    size_t size;
+  } odd[] = {
+      {"an array in two blocks", {2, 2, 'a', 2, 2, 'b', 0, 0}, 8},
+      {"a block with its byte size", {1, 4, 2, 'a', 0, 0}, 6},
+      {"a repeated map key", {0, 4, 2, 'k', 2, 'v', 2, 'k', 2, 'w', 0}, 11},
+      {"a map key holding a NUL", {0, 2, 2, 0, 2, 'v', 0}, 7},
+      {"bytes after the record", {2, 2, 'a', 0, 2, 2, 'k', 2, 'v', 0, 0}, 11},
+      {"a body cut short", {2, 2}, 2},
+  };
+  register_encrypted_schema(text, "AES256_SIV", NULL, NULL);
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_schema_t *schema = kt_parse(text);
+  kavro_error_t error;
+  kv_rules_t *rules = kv_rules_new(conf, reg, &error);
+  kv_ruleset_t *set = latest_rules(rules, SUBJECT, KV_RULE_WRITE);
+  ck_assert_ptr_nonnull(set->rewrite);
+  kavro_buf_t *body = kavro_buf_new(0, 0), *out = kavro_buf_new(0, 0);
+  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  ck_assert_int_eq(kv_buf_reserve(body, sizeof(good)), KAVRO_OK);
+  kv_put_bytes(body, good, sizeof(good));
+  kavro_buf_t *generic = run_decoded(set, schema, body); /* the key, warm */
+  ck_assert(kv_ruleset_rewrite(set, &call, good, sizeof(good), out));
+  ck_assert(same_bytes(out, generic));
+  for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++)
+    ck_assert_msg(!kv_ruleset_rewrite(set, &call, odd[i].bytes, odd[i].size,
+                                      out),
+                  "%s rewritten", odd[i].what);
+  kavro_buf_destroy(generic);
+  kavro_buf_destroy(body);
+  kavro_buf_destroy(out);
+  kv_ruleset_destroy(set);
+  kv_rules_destroy(rules);
+  kavro_schema_destroy(schema);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
+/* Rule sets the rewrite leaves to the generic path, decided when they are
+ * compiled: a tag that reaches a field the rule cannot encrypt (which
+ * fails there), another rule beside the ENCRYPT one, an action on
+ * success, even a shadowed rule's. */
+START_TEST(test_rewrite_declined) {
+#define ENCRYPT_PII                                                           \
+  "{\"name\":\"e\",\"kind\":\"TRANSFORM\",\"mode\":\"WRITE\",\"type\":"      \
+  "\"ENCRYPT\",\"tags\":[\"PII\"],\"params\":{\"encrypt.kek.name\":"         \
+  "\"kek1\",\"encrypt.kms.type\":\"local-kms\",\"encrypt.kms.key.id\":"      \
+  "\"mykey\"}"
+  static const char int_text[] =
+      "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+      "{\"name\":\"email\",\"type\":\"string\",\"confluent:tags\":[\"PII\"]},"
+      "{\"name\":\"n\",\"type\":[\"null\",\"int\"],"
+      "\"confluent:tags\":[\"PII\"]}]}";
+  static const struct {
+    const char *schema, *rules;
+  } cases[] = {
+      {int_text, "{\"domainRules\":[" ENCRYPT_PII "}]}"},
+      {order_text, "{\"domainRules\":[" ENCRYPT_PII "},{\"name\":\"c\","
+                   "\"kind\":\"CONDITION\",\"mode\":\"WRITE\",\"type\":"
+                   "\"CEL\",\"expr\":\"message.email != ''\"}]}"},
+      {order_text, "{\"domainRules\":[" ENCRYPT_PII ",\"onSuccess\":"
+                   "\"ERROR\"}]}"},
+      /* The second rule is shadowed by the first, its action is not. */
+      {order_text, "{\"domainRules\":[" ENCRYPT_PII "},{\"name\":\"f\","
+                   "\"kind\":\"TRANSFORM\",\"mode\":\"WRITE\",\"type\":"
+                   "\"ENCRYPT\",\"tags\":[\"PII\"],\"onSuccess\":"
+                   "\"ERROR\"}]}"},
+  };
+#undef ENCRYPT_PII
+  kavro_conf_t *conf = conf_with_secret(SECRET);
+  kavro_error_t error;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    /* Each under a subject of its own: the schemas are not compatible. */
+    char subject[32];
+    snprintf(subject, sizeof(subject), "declined%zu-value", i);
+    kt_register_contract(reg, subject, cases[i].schema, NULL, cases[i].rules);
+    kv_rules_t *rules = kv_rules_new(conf, reg, &error);
+    kv_ruleset_t *set = latest_rules(rules, subject, KV_RULE_WRITE);
+    ck_assert_msg(set->rewrite == NULL, "rule set %zu", i);
+    kv_ruleset_destroy(set);
+    kv_rules_destroy(rules);
+  }
+  /* The same rule without the int: rewritten. */
+  kt_register_contract(reg, "accepted-value", order_text, NULL,
+                       "{\"domainRules\":[{\"name\":\"e\",\"kind\":"
+                       "\"TRANSFORM\",\"mode\":\"WRITE\",\"type\":"
+                       "\"ENCRYPT\",\"tags\":[\"PII\"],\"params\":{"
+                       "\"encrypt.kek.name\":\"kek1\",\"encrypt.kms.type\":"
+                       "\"local-kms\",\"encrypt.kms.key.id\":\"mykey\"}}]}");
+  kv_rules_t *rules = kv_rules_new(conf, reg, &error);
+  kv_ruleset_t *set = latest_rules(rules, "accepted-value", KV_RULE_WRITE);
+  ck_assert_ptr_nonnull(set->rewrite);
+  kv_ruleset_destroy(set);
+  kv_rules_destroy(rules);
+  kavro_conf_destroy(conf);
+}
+END_TEST
+
 static Suite *encrypt_suite(void) {
   Suite *s = suite_create("encrypt");
   TCase *tc = tcase_create("crypto");
@@ -1184,6 +1583,11 @@ static Suite *encrypt_suite(void) {
   tcase_add_test(tc, test_alternate_kms_key_ids_of_the_kek);
   tcase_add_test(tc, test_shared_kek_round_trip);
   tcase_add_test(tc, test_shared_kek_without_the_registrys_kms);
+  tcase_add_test(tc, test_rewrite_matches_the_generic_path);
+  tcase_add_test(tc, test_serializer_rewrites_warm);
+  tcase_add_test(tc, test_rewrite_declined);
+  tcase_add_test(tc, test_rewrite_leaves_odd_bodies);
+  tcase_add_test(tc, test_dek_rotation_warm);
   suite_add_tcase(s, tc);
   return s;
 }

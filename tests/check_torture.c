@@ -684,11 +684,89 @@ static uint64_t settle_deserializer(kavro_err_t err) {
   return err == KAVRO_OK ? digest : 0;
 }
 
+/* A warm producer that encrypts PII fields (AES-SIV: the same bytes for
+ * the same key), where the body is rewritten in one pass: a failure there
+ * leaves the message to the generic path, whose frame is the same. */
+static const char pii_text[] =
+    "{\"type\":\"record\",\"name\":\"Pii\",\"fields\":["
+    "{\"name\":\"id\",\"type\":\"long\"},"
+    "{\"name\":\"email\",\"type\":\"string\",\"confluent:tags\":[\"PII\"]},"
+    "{\"name\":\"phones\",\"type\":{\"type\":\"array\",\"items\":"
+    "[\"null\",\"string\"]},\"confluent:tags\":[\"PII\"]}]}";
+static const char pii_rules[] =
+    "{\"domainRules\":[{\"name\":\"e\",\"kind\":\"TRANSFORM\",\"mode\":"
+    "\"WRITEREAD\",\"type\":\"ENCRYPT\",\"tags\":[\"PII\"],\"params\":{"
+    "\"encrypt.kek.name\":\"kek\",\"encrypt.kms.type\":\"local-kms\","
+    "\"encrypt.kms.key.id\":\"k\",\"encrypt.dek.algorithm\":\"AES256_SIV\"}}]}";
+static kavro_schema_t *pii_schema;
+static kt_value_t pii_value;
+static unsigned char *pii_first; /* the warm op's first frame */
+static size_t pii_first_size;
+
+static void prepare_encrypting(void) {
+  ck_assert_int_eq(kavro_mock_new("torture", &mock, NULL), KAVRO_OK);
+  client = kt_client("mock://torture", NULL);
+  kt_register_contract(client, "pii-value", pii_text, NULL, pii_rules);
+  kavro_conf_t *conf = kavro_conf_new();
+  ck_assert_int_eq(kavro_conf_set(conf, "auto.register.schemas", "false",
+                                  NULL), KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "use.latest.version", "true", NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf,
+                                  "rule.executors._default_.param.secret",
+                                  "torture", NULL), KAVRO_OK);
+  serializer = kavro_serializer_new(client, conf, NULL);
+  kavro_conf_destroy(conf);
+  ck_assert_ptr_nonnull(serializer);
+  frame = kavro_buf_new(0, 0);
+  pii_schema = kt_parse(pii_text);
+  kt_value_from_json(&pii_value, pii_schema,
+                     "{\"id\":1,\"email\":\"ada@example.com\",\"phones\":"
+                     "[null,{\"string\":\"+44 1\"},{\"string\":\"\"}]}");
+}
+
+static kavro_err_t serialize_pii(kavro_error_t *error) {
+  return kavro_serializer_serialize(serializer, "pii", false, pii_schema,
+                                    &pii_value.value, frame, error);
+}
+
+static void prepare_warm_encrypting(void) {
+  prepare_encrypting();
+  kavro_error_t error;
+  ck_assert_msg(serialize_pii(&error) == KAVRO_OK, "%s", error.text);
+  pii_first_size = kavro_buf_length(frame);
+  pii_first = malloc(pii_first_size);
+  ck_assert_ptr_nonnull(pii_first);
+  memcpy(pii_first, kavro_buf_data(frame), pii_first_size);
+}
+
+/* After a failure the next message, with memory, is encrypted; either
+ * way the frame is the first message's.  The key is new each run: the
+ * digest is of the frame's length. */
+static uint64_t settle_encrypting(kavro_err_t err) {
+  kavro_error_t error;
+  if (err != KAVRO_OK)
+    ck_assert_msg(serialize_pii(&error) == KAVRO_OK, "%s", error.text);
+  ck_assert(kavro_buf_length(frame) == pii_first_size &&
+            memcmp(kavro_buf_data(frame), pii_first, pii_first_size) == 0);
+  uint64_t digest = err == KAVRO_OK ? kavro_buf_length(frame) : 0;
+  free(pii_first);
+  kavro_buf_destroy(frame);
+  kt_value_free(&pii_value);
+  kavro_schema_destroy(pii_schema);
+  kavro_serializer_destroy(serializer);
+  kavro_registry_destroy(client);
+  kavro_mock_destroy(mock);
+  return digest;
+}
+
 static const torture_op_t serde_ops[] = {
     {"first kavro_serializer_serialize", prepare_serializer, serialize_order,
      settle_serializer},
     {"first kavro_deserializer_deserialize", prepare_deserializer,
      deserialize_order, settle_deserializer},
+    {"warm encrypting kavro_serializer_serialize", prepare_warm_encrypting,
+     serialize_pii, settle_encrypting},
 };
 
 START_TEST(serde_under_allocation_failure) { torture(&serde_ops[_i]); }
