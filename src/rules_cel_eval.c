@@ -555,3 +555,30 @@ kavro_err_t kv_cel_eval_to_avro(const kv_cel_program_t *program,
   kavro_err_t err = evaluate(program, scratch, bindings, &v, error);
   return err ? err : kv_cel_to_avro(scratch, &v, dst, error);
 }
+
+kavro_err_t kv_cel_eval_to_message(const kv_cel_program_t *program,
+                                   kv_cel_scratch_t *scratch,
+                                   const kv_cel_binding_t *bindings,
+                                   const struct kv_node_s *node,
+                                   avro_value_t *message, avro_value_t *result,
+                                   kavro_error_t *error) {
+  kv_cel_val_t v;
+  kavro_err_t err = evaluate(program, scratch, bindings, &v, error);
+  if (err)
+    return err;
+  /* `message` itself: Java hands back the message it was given. */
+  if (v.kind == KV_CEL_MAP && v.rep == KV_CEL_REP_RECORD &&
+      v.u.avro.self == message->self)
+    return KAVRO_OK;
+  /* A value apart from @message, since the result may read it. */
+  if (avro_value_reset(result) != 0)
+    return kv_error_set(error, KAVRO_ERR_AVRO_C, "CEL: avro-c: %s",
+                        avro_strerror());
+  err = kv_cel_to_message(scratch, &v, node, result, error);
+  if (err)
+    return err;
+  if (avro_value_copy_fast(message, result) != 0)
+    return kv_error_set(error, KAVRO_ERR_AVRO_C, "CEL: avro-c: %s",
+                        avro_strerror());
+  return KAVRO_OK;
+}

@@ -12,6 +12,11 @@
  * the value as it is; a guard that fails to compile or to evaluate counts
  * as false.
  *
+ * A CEL transform's result becomes the message (kv_cel_eval_to_message:
+ * Java's AvroResultWriter); a result that does not fit the schema fails
+ * the rule, naming the path of the value at fault, and leaves the message
+ * as it was.
+ *
  * Verdicts are Java's: a CEL condition passes when the expression yields
  * true (anything else fails the rule); a CEL_FIELD condition fails when it
  * yields false (an error fails the rule, any other value passes), and runs
@@ -47,6 +52,11 @@ typedef struct cel_rule_s {
   kavro_error_t *broken; /* the body's syntax error, reported per message */
   kv_cel_scratch_t *scratch;
   bool reads_now; /* the guard or the body reads `now` */
+  /* A whole-message transform's result, before it becomes the message:
+   * a value of @result_iface's schema, made on the first message and
+   * used by the thread that uses @scratch. */
+  avro_value_iface_t *result_iface;
+  avro_value_t result;
 } cel_rule_t;
 
 /* The variables of each executor, in the order of their bindings. */
@@ -76,6 +86,10 @@ static void cel_rule_release(void *prepared) {
   kv_cel_program_destroy(cr->body);
   free(cr->broken);
   kv_cel_scratch_destroy(cr->scratch);
+  if (cr->result_iface) {
+    avro_value_decref(&cr->result);
+    avro_value_iface_decref(cr->result_iface);
+  }
   free(cr);
 }
 
@@ -167,16 +181,6 @@ static kavro_err_t prepare(const kv_ruleset_t *set, kv_rule_t *r,
 
 static kavro_err_t prepare_message(const kv_ruleset_t *set, kv_rule_t *r,
                                    kavro_error_t *verdict) {
-  /* Java writes a CEL transform's result back into the message through
-   * the schema (AvroResultWriter); kavro writes CEL results into
-   * primitive values only, so it refuses what it could not do alike. */
-  if (r->kind == KAVRO_RULE_TRANSFORM) {
-    kavro_error_t why;
-    kv_error_set(&why, KAVRO_ERR_UNSUPPORTED,
-                 "a CEL transform of the whole message is not supported "
-                 "(CEL_FIELD transforms are)");
-    return refuse_rule(set, r, &why, verdict);
-  }
   return prepare(set, r, message_vars, MSG_VARS, verdict);
 }
 
@@ -219,11 +223,47 @@ static kavro_err_t report_broken(const cel_rule_t *cr, kavro_error_t *error) {
   return cr->broken->code;
 }
 
+/* The value a whole-message transform writes its result into, of
+ * @message's schema. */
+static avro_value_t *result_value(cel_rule_t *cr, const avro_value_t *message,
+                                  kavro_error_t *error) {
+  avro_schema_t schema = avro_value_get_schema(message);
+  if (cr->result_iface && avro_value_get_schema(&cr->result) == schema)
+    return &cr->result;
+  if (cr->result_iface) {
+    avro_value_decref(&cr->result);
+    avro_value_iface_decref(cr->result_iface);
+  }
+  cr->result_iface = avro_generic_class_from_schema(schema);
+  if (cr->result_iface &&
+      avro_generic_value_new(cr->result_iface, &cr->result) == 0)
+    return &cr->result;
+  avro_value_iface_decref(cr->result_iface);
+  cr->result_iface = NULL;
+  kv_error_set(error, KAVRO_ERR_AVRO_C, "CEL: avro-c: %s", avro_strerror());
+  return NULL;
+}
+
+/* A TRANSFORM's result becomes the message (Java's CelExecutor with
+ * AvroResultWriter). */
+static kavro_err_t transform_message(cel_rule_t *cr,
+                                     const kavro_rule_ctx_t *ctx,
+                                     const kv_cel_binding_t *bindings,
+                                     avro_value_t *message,
+                                     kavro_error_t *error) {
+  avro_value_t *result = result_value(cr, message, error);
+  if (!result)
+    return KAVRO_ERR_AVRO_C;
+  return kv_cel_eval_to_message(cr->body, cr->scratch, bindings,
+                                kv_schema_root(ctx->set->schema), message,
+                                result, error);
+}
+
 static kavro_err_t cel_execute(void *opaque, const kavro_rule_ctx_t *ctx,
                                avro_value_t *message, bool *passed,
                                kavro_error_t *error) {
   (void)opaque;
-  const cel_rule_t *cr = ctx->rule->prepared;
+  cel_rule_t *cr = ctx->rule->prepared;
   kv_cel_binding_t bindings[MSG_VARS] = {
       [MSG_MESSAGE] = {.kind = KV_CEL_BIND_AVRO, .avro = message},
       [MSG_NOW] = now_binding(cr)};
@@ -231,6 +271,8 @@ static kavro_err_t cel_execute(void *opaque, const kavro_rule_ctx_t *ctx,
     return KAVRO_OK;
   if (cr->broken)
     return report_broken(cr, error);
+  if (ctx->rule->kind == KAVRO_RULE_TRANSFORM)
+    return transform_message(cr, ctx, bindings, message, error);
   kv_cel_truth_t truth;
   kavro_err_t err =
       kv_cel_eval_truth(cr->body, cr->scratch, bindings, &truth, error);

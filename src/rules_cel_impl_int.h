@@ -276,6 +276,12 @@ const char *kv_cel_type_name(int type);
 /* Write @v into @dst (rules_cel_int.h, kv_cel_eval_to_avro). */
 kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
                            avro_value_t *dst, kavro_error_t *error);
+/* Write @v into @dst, a value of @node's type (rules_cel_int.h,
+ * kv_cel_eval_to_message). */
+struct kv_node_s;
+kavro_err_t kv_cel_to_message(kv_cel_scratch_t *s, const kv_cel_val_t *v,
+                              const struct kv_node_s *node, avro_value_t *dst,
+                              kavro_error_t *error);
 
 /* ---- functions (rules_cel_func.c) ------------------------------------ */
 

@@ -200,4 +200,28 @@ kavro_err_t kv_cel_eval_to_avro(const kv_cel_program_t *program,
                                 const kv_cel_binding_t *bindings,
                                 avro_value_t *dst, kavro_error_t *error);
 
+/*
+ * Evaluate @program as kv_cel_eval_bool() does and make the result the
+ * new @message, a value of @node's type (the schema's root: a CEL
+ * transform of the whole message), as Java's AvroResultWriter converts
+ * it.  A result that is @message itself leaves it as it is.  Otherwise
+ * the result is written into @result (a value of @message's schema,
+ * emptied first), then copied into @message, which is left untouched
+ * when the result does not fit.  The conversion is kv_cel_eval_to_avro's
+ * for primitives and enums (but a uint goes into no int or long, as in
+ * Java), and: a list to an array, a map to a map (keys as their text), a
+ * map to a record field by field (keys that name no field are ignored; a
+ * field the map lacks takes its default, a failure when it has none);
+ * into a union the first branch that takes the value (any map fits a
+ * record branch).  KAVRO_ERR_ENCODE with the JSON pointer of the value at
+ * fault, in @error's path and text, when the result does not fit.
+ */
+struct kv_node_s;
+kavro_err_t kv_cel_eval_to_message(const kv_cel_program_t *program,
+                                   kv_cel_scratch_t *scratch,
+                                   const kv_cel_binding_t *bindings,
+                                   const struct kv_node_s *node,
+                                   avro_value_t *message, avro_value_t *result,
+                                   kavro_error_t *error);
+
 #endif /* KAVRO_RULES_CEL_INT_H */

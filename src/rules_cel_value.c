@@ -1,7 +1,9 @@
 /*
  * kavro - CEL values: the scratch arena evaluations allocate from, lists
  * and maps whatever holds them, equality and ordering as cel-spec defines
- * them, and the binding to avro-c values both ways.
+ * them, and the binding to avro-c values both ways: Avro values read as
+ * CEL values, and CEL results written into a field's value or, through
+ * the schema (its fields' defaults too), into a whole message.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 
 #include "common_error_int.h"
 #include "rules_cel_impl_int.h"
+#include "schema_int.h"
 
 /* ---- scratch --------------------------------------------------------- */
 
@@ -495,27 +498,102 @@ const char *kv_cel_type_name(int type) {
 
 /* ---- CEL results into avro-c values ---------------------------------- */
 
-/* Whether @v can go into a value of @schema, as kv_cel_to_avro writes. */
-static bool fits(const kv_cel_val_t *v, avro_schema_t schema) {
+/* Deepest value a result may nest (a recursive schema has no depth of its
+ * own). */
+#define WRITE_MAX_DEPTH 256
+
+/* One result being written: the scratch, where a failure goes, and the
+ * JSON pointer of the value being written (for the failure's path). */
+typedef struct out_s {
+  kv_cel_scratch_t *s;
+  kavro_error_t *error;
+  char path[KAVRO_ERROR_PATH_LENGTH];
+  size_t length;
+  unsigned depth;
+} out_t;
+
+/* Step into member @name (@n bytes) of the value at o->path, escaped as
+ * a JSON pointer token; the path is cut when it grows too long.  Returns
+ * the length to pop back to. */
+static size_t push(out_t *o, const char *name, size_t n) {
+  size_t mark = o->length, room = sizeof o->path - 1;
+  if (o->length < room)
+    o->path[o->length++] = '/';
+  for (size_t i = 0; i < n && o->length + 2 <= room; i++) {
+    char c = name[i];
+    if (c == '~' || c == '/') {
+      o->path[o->length++] = '~';
+      c = c == '~' ? '0' : '1';
+    }
+    o->path[o->length++] = c;
+  }
+  o->path[o->length] = '\0';
+  return mark;
+}
+
+static void pop(out_t *o, size_t mark) {
+  o->length = mark;
+  o->path[mark] = '\0';
+}
+
+static kavro_err_t out_fail(out_t *o, kavro_err_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static kavro_err_t out_fail(out_t *o, kavro_err_t code, const char *fmt, ...) {
+  char text[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  if (*o->path) {
+    kv_error_set(o->error, code, "CEL: %s at %.200s", text, o->path);
+    kv_error_set_path(o->error, o->path);
+  } else {
+    kv_error_set(o->error, code, "CEL: %s", text);
+  }
+  return code;
+}
+
+/* The message's avro-c schema and the rule set's part ways. */
+static kavro_err_t not_the_schema(out_t *o) {
+  return out_fail(o, KAVRO_ERR_INVALID_ARG,
+                  "the message is no value of the rule set's schema");
+}
+
+static kavro_err_t out_avro(out_t *o, int rc) {
+  return rc == 0 ? KAVRO_OK
+                 : out_fail(o, KAVRO_ERR_AVRO_C, "avro-c: %s", avro_strerror());
+}
+
+/* @schema, or the definition it links to: a named type used again is a
+ * link in avro-c. */
+static avro_schema_t unlinked(avro_schema_t schema) {
+  while (is_avro_link(schema))
+    schema = avro_schema_link_target(schema);
+  return schema;
+}
+
+/* Whether @v can go into a value of @schema, as write_value() writes:
+ * for a field, as Java's CelFieldExecutor converts (a uint goes into an
+ * int or long); for a @whole message, as Java's AvroResultWriter does
+ * (arrays, maps and records too; an int or long takes no uint, which
+ * cel-java holds as an UnsignedLong).  A union takes the first branch
+ * that fits (a map fits any record: the first record branch wins). */
+static bool fits(const kv_cel_val_t *v, avro_schema_t schema, bool whole) {
+  schema = unlinked(schema);
   switch (avro_typeof(schema)) {
-  case AVRO_NULL:
-    return v->kind == KV_CEL_NULL;
-  case AVRO_BOOLEAN:
-    return v->kind == KV_CEL_BOOL;
+  case AVRO_NULL: return v->kind == KV_CEL_NULL;
+  case AVRO_BOOLEAN: return v->kind == KV_CEL_BOOL;
   case AVRO_INT32:
     return (v->kind == KV_CEL_INT && v->u.i >= INT32_MIN &&
             v->u.i <= INT32_MAX) ||
-           (v->kind == KV_CEL_UINT && v->u.u <= INT32_MAX);
+           (!whole && v->kind == KV_CEL_UINT && v->u.u <= INT32_MAX);
   case AVRO_INT64:
     return v->kind == KV_CEL_INT ||
-           (v->kind == KV_CEL_UINT && v->u.u <= INT64_MAX);
+           (!whole && v->kind == KV_CEL_UINT && v->u.u <= INT64_MAX);
   case AVRO_FLOAT:
-  case AVRO_DOUBLE:
-    return is_number(v);
-  case AVRO_STRING:
-    return v->kind == KV_CEL_STRING;
-  case AVRO_BYTES:
-    return v->kind == KV_CEL_BYTES;
+  case AVRO_DOUBLE: return is_number(v);
+  case AVRO_STRING: return v->kind == KV_CEL_STRING;
+  case AVRO_BYTES: return v->kind == KV_CEL_BYTES;
   case AVRO_FIXED:
     return v->kind == KV_CEL_BYTES &&
            (int64_t)v->u.s.n == avro_schema_fixed_size(schema);
@@ -527,8 +605,10 @@ static bool fits(const kv_cel_val_t *v, avro_schema_t schema) {
     sym[v->u.s.n] = '\0';
     return avro_schema_enum_get_by_name(schema, sym) >= 0;
   }
-  default:
-    return false;
+  case AVRO_ARRAY: return whole && v->kind == KV_CEL_LIST;
+  case AVRO_MAP:
+  case AVRO_RECORD: return whole && v->kind == KV_CEL_MAP;
+  default: return false;
   }
 }
 
@@ -538,59 +618,357 @@ static double as_double(const kv_cel_val_t *v) {
                                   : v->u.d;
 }
 
-kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
-                           avro_value_t *dst, kavro_error_t *error) {
-  avro_schema_t schema = avro_value_get_schema(dst);
-  avro_value_t branch;
-  if (avro_typeof(schema) == AVRO_UNION) {
-    size_t n = avro_schema_union_size(schema);
-    for (size_t i = 0; i < n; i++)
-      if (fits(v, avro_schema_union_branch(schema, (int)i))) {
-        if (avro_value_set_branch(dst, (int)i, &branch) != 0)
-          break;
-        return kv_cel_to_avro(s, v, &branch, error);
-      }
-  }
-  if (!fits(v, schema))
-    return kv_error_set(error, KAVRO_ERR_ENCODE,
-                        "CEL: a result of type %s does not fit the Avro "
-                        "type %s",
-                        v->kind == KV_CEL_TYPE ? "type"
-                                               : kv_cel_type_name(v->kind),
-                        avro_schema_type_name(schema));
-  int rc = 0;
+/* A primitive or an enum @v, which fits @dst, a value of @schema. */
+static kavro_err_t write_scalar(out_t *o, const kv_cel_val_t *v,
+                                avro_schema_t schema, avro_value_t *dst) {
   char *copy = NULL;
   if (v->kind == KV_CEL_STRING || v->kind == KV_CEL_BYTES) {
     /* A copy first: the result may point into @dst itself. */
-    copy = scratch_cstr(s, v->u.s.p, v->u.s.n);
+    copy = scratch_cstr(o->s, v->u.s.p, v->u.s.n);
     if (!copy)
-      return kv_error_set(error, KAVRO_ERR_LIMIT,
-                          "CEL: out of scratch memory");
+      return out_fail(o, KAVRO_ERR_LIMIT, "out of scratch memory");
   }
   switch (avro_typeof(schema)) {
-  case AVRO_NULL: rc = avro_value_set_null(dst); break;
-  case AVRO_BOOLEAN: rc = avro_value_set_boolean(dst, v->u.b); break;
+  case AVRO_NULL: return out_avro(o, avro_value_set_null(dst));
+  case AVRO_BOOLEAN: return out_avro(o, avro_value_set_boolean(dst, v->u.b));
   case AVRO_INT32:
-    rc = avro_value_set_int(dst, v->kind == KV_CEL_INT ? (int32_t)v->u.i
-                                                       : (int32_t)v->u.u);
-    break;
+    return out_avro(o, avro_value_set_int(dst, v->kind == KV_CEL_INT
+                                                   ? (int32_t)v->u.i
+                                                   : (int32_t)v->u.u));
   case AVRO_INT64:
-    rc = avro_value_set_long(dst, v->kind == KV_CEL_INT ? v->u.i
-                                                        : (int64_t)v->u.u);
-    break;
-  case AVRO_FLOAT: rc = avro_value_set_float(dst, (float)as_double(v)); break;
-  case AVRO_DOUBLE: rc = avro_value_set_double(dst, as_double(v)); break;
+    return out_avro(o, avro_value_set_long(dst, v->kind == KV_CEL_INT
+                                                    ? v->u.i
+                                                    : (int64_t)v->u.u));
+  case AVRO_FLOAT:
+    return out_avro(o, avro_value_set_float(dst, (float)as_double(v)));
+  case AVRO_DOUBLE:
+    return out_avro(o, avro_value_set_double(dst, as_double(v)));
   case AVRO_STRING:
-    rc = avro_value_set_string_len(dst, copy, v->u.s.n + 1);
-    break;
-  case AVRO_BYTES: rc = avro_value_set_bytes(dst, copy, v->u.s.n); break;
-  case AVRO_FIXED: rc = avro_value_set_fixed(dst, copy, v->u.s.n); break;
+    return out_avro(o, avro_value_set_string_len(dst, copy, v->u.s.n + 1));
+  case AVRO_BYTES:
+    return out_avro(o, avro_value_set_bytes(dst, copy, v->u.s.n));
+  case AVRO_FIXED:
+    return out_avro(o, avro_value_set_fixed(dst, copy, v->u.s.n));
   default: /* enum */
-    rc = avro_value_set_enum(dst, avro_schema_enum_get_by_name(schema, copy));
+    return out_avro(o, avro_value_set_enum(
+                           dst, avro_schema_enum_get_by_name(schema, copy)));
+  }
+}
+
+static kavro_err_t write_value(out_t *o, const kv_cel_val_t *v,
+                               const kv_node_t *node, avro_value_t *dst);
+
+static kavro_err_t write_list(out_t *o, const kv_cel_val_t *v,
+                              const kv_node_t *items, avro_value_t *dst) {
+  size_t n = kv_cel_list_size(v);
+  for (size_t i = 0; i < n; i++) {
+    char index[24];
+    size_t mark =
+        push(o, index, (size_t)snprintf(index, sizeof index, "%zu", i));
+    kv_cel_val_t item = kv_cel_list_get(o->s, v, i);
+    avro_value_t child;
+    kavro_err_t err = out_avro(o, avro_value_append(dst, &child, NULL));
+    if (err == KAVRO_OK)
+      err = write_value(o, &item, items, &child);
+    if (err != KAVRO_OK)
+      return err;
+    pop(o, mark);
+  }
+  return KAVRO_OK;
+}
+
+/* Entry @i of map @v: its key and its value, in one step whatever holds
+ * the map. */
+static void map_entry(kv_cel_scratch_t *s, const kv_cel_val_t *v, size_t i,
+                      kv_cel_val_t *key, kv_cel_val_t *value) {
+  if (v->rep == KV_CEL_REP_ARENA) {
+    *key = v->u.map.kv[2 * i];
+    *value = v->u.map.kv[2 * i + 1];
+    return;
+  }
+  avro_value_t child;
+  *key = kv_cel_map_key(s, v, i);
+  *value = avro_value_get_by_index(&v->u.avro, i, &child, NULL) == 0
+               ? kv_cel_from_avro(s, &child)
+               : kv_cel_err("index out of range");
+}
+
+/* An Avro map key: a CEL key's text (Java's String.valueOf of the key),
+ * NUL-terminated in the scratch; NULL when out of memory. */
+static const char *key_text(kv_cel_scratch_t *s, const kv_cel_val_t *key) {
+  char number[24];
+  switch (key->kind) {
+  case KV_CEL_STRING: return scratch_cstr(s, key->u.s.p, key->u.s.n);
+  case KV_CEL_BOOL: return key->u.b ? "true" : "false";
+  case KV_CEL_INT:
+    return scratch_cstr(
+        s, number,
+        (size_t)snprintf(number, sizeof number, "%lld", (long long)key->u.i));
+  default: /* uint */
+    return scratch_cstr(s, number,
+                        (size_t)snprintf(number, sizeof number, "%llu",
+                                         (unsigned long long)key->u.u));
+  }
+}
+
+static kavro_err_t write_map(out_t *o, const kv_cel_val_t *v,
+                             const kv_node_t *values, avro_value_t *dst) {
+  size_t n = kv_cel_map_size(v);
+  for (size_t i = 0; i < n; i++) {
+    kv_cel_val_t key, value;
+    map_entry(o->s, v, i, &key, &value);
+    const char *name = key_text(o->s, &key);
+    if (!name)
+      return out_fail(o, KAVRO_ERR_LIMIT, "out of scratch memory");
+    if (key.kind == KV_CEL_STRING && memchr(key.u.s.p, 0, key.u.s.n))
+      return out_fail(o, KAVRO_ERR_ENCODE, "a map key holds a NUL byte");
+    size_t mark = push(o, name, strlen(name));
+    avro_value_t child;
+    kavro_err_t err =
+        out_avro(o, avro_value_add(dst, name, &child, NULL, NULL));
+    if (err == KAVRO_OK)
+      err = write_value(o, &value, values, &child);
+    if (err != KAVRO_OK)
+      return err;
+    pop(o, mark);
+  }
+  return KAVRO_OK;
+}
+
+static kavro_err_t write_default(out_t *o, const json_t *json,
+                                 const kv_node_t *node, avro_value_t *dst);
+
+/* Field @f of a record, from the result's key of its name, else from its
+ * default (Java's GenericRecordBuilder), else a failure. */
+static kavro_err_t write_field(out_t *o, const kv_cel_val_t *v,
+                               const kv_field_t *f, avro_value_t *dst) {
+  kv_cel_val_t key = kv_cel_str(KV_CEL_STRING, f->name, strlen(f->name));
+  kv_cel_val_t value;
+  if (kv_cel_map_find(o->s, v, &key, &value))
+    return write_value(o, &value, f->type, dst);
+  if (!f->default_value || f->default_defect)
+    return out_fail(o, KAVRO_ERR_ENCODE,
+                    "the result has no field \"%.100s\", which has no "
+                    "default",
+                    f->name);
+  return write_default(o, f->default_value, f->type, dst);
+}
+
+/* Record @node from map @v: its fields by name; other keys are ignored,
+ * as Java ignores them. */
+static kavro_err_t write_record(out_t *o, const kv_cel_val_t *v,
+                                const kv_node_t *node, avro_value_t *dst) {
+  size_t count = 0;
+  if (node->type != KAVRO_RECORD || avro_value_get_size(dst, &count) != 0 ||
+      count != node->field_count)
+    return not_the_schema(o);
+  for (size_t i = 0; i < node->field_count; i++) {
+    const kv_field_t *f = &node->fields[i];
+    size_t mark = push(o, f->name, strlen(f->name));
+    avro_value_t child;
+    kavro_err_t err =
+        out_avro(o, avro_value_get_by_index(dst, i, &child, NULL));
+    if (err == KAVRO_OK)
+      err = write_field(o, v, f, &child);
+    if (err != KAVRO_OK)
+      return err;
+    pop(o, mark);
+  }
+  return KAVRO_OK;
+}
+
+/* @v into @dst, a value of @node's type (NULL: a field's primitive value,
+ * where arrays, maps and records do not fit). */
+static kavro_err_t write_value(out_t *o, const kv_cel_val_t *v,
+                               const kv_node_t *node, avro_value_t *dst) {
+  avro_schema_t schema = unlinked(avro_value_get_schema(dst));
+  if (v->kind == KV_CEL_ERROR) /* read from an Avro value in place */
+    return out_fail(o, KAVRO_ERR_INVALID_ARG, "%s", v->u.err);
+  if (o->depth >= WRITE_MAX_DEPTH)
+    return out_fail(o, KAVRO_ERR_LIMIT, "the result nests deeper than %u",
+                    WRITE_MAX_DEPTH);
+  if (avro_typeof(schema) == AVRO_UNION) {
+    size_t n = avro_schema_union_size(schema);
+    if (node && (node->type != KAVRO_UNION || node->branch_count != n))
+      return not_the_schema(o);
+    for (size_t i = 0; i < n; i++)
+      if (fits(v, avro_schema_union_branch(schema, (int)i), node != NULL)) {
+        avro_value_t branch;
+        kavro_err_t err =
+            out_avro(o, avro_value_set_branch(dst, (int)i, &branch));
+        o->depth++;
+        if (err == KAVRO_OK)
+          err = write_value(o, v, node ? node->branches[i] : NULL, &branch);
+        o->depth--;
+        return err;
+      }
+  }
+  if (!fits(v, schema, node != NULL))
+    return out_fail(o, KAVRO_ERR_ENCODE,
+                    "a result of type %s does not fit the Avro type %s",
+                    kv_cel_type_name(v->kind), avro_schema_type_name(schema));
+  avro_type_t type = avro_typeof(schema);
+  if ((type == AVRO_ARRAY && node->type != KAVRO_ARRAY) ||
+      (type == AVRO_MAP && node->type != KAVRO_MAP))
+    return not_the_schema(o);
+  kavro_err_t err;
+  o->depth++;
+  switch (type) {
+  case AVRO_ARRAY: err = write_list(o, v, node->items, dst); break;
+  case AVRO_MAP: err = write_map(o, v, node->items, dst); break;
+  case AVRO_RECORD: err = write_record(o, v, node, dst); break;
+  default: err = write_scalar(o, v, schema, dst); break;
+  }
+  o->depth--;
+  return err;
+}
+
+kavro_err_t kv_cel_to_avro(kv_cel_scratch_t *s, const kv_cel_val_t *v,
+                           avro_value_t *dst, kavro_error_t *error) {
+  out_t o = {.s = s, .error = error};
+  return write_value(&o, v, NULL, dst);
+}
+
+kavro_err_t kv_cel_to_message(kv_cel_scratch_t *s, const kv_cel_val_t *v,
+                              const kv_node_t *node, avro_value_t *dst,
+                              kavro_error_t *error) {
+  out_t o = {.s = s, .error = error};
+  return write_value(&o, v, node, dst);
+}
+
+/* ---- defaults --------------------------------------------------------- */
+
+/* The bytes a bytes or fixed default's string stands for (Avro: each code
+ * point 0 to 255 one byte), in the scratch; *@n their count. */
+static const char *default_bytes(out_t *o, const json_t *json, size_t *n) {
+  const unsigned char *p = (const unsigned char *)json_string_value(json);
+  size_t length = json_string_length(json);
+  char *bytes = kv_cel_alloc(o->s, length + 1);
+  if (!p || !bytes)
+    return NULL;
+  *n = 0;
+  for (size_t i = 0; i < length; i++) {
+    if (p[i] < 0x80) {
+      bytes[(*n)++] = (char)p[i];
+    } else if ((p[i] == 0xC2 || p[i] == 0xC3) && i + 1 < length) {
+      bytes[(*n)++] = (char)(((p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F));
+      i++;
+    } else {
+      return NULL;
+    }
+  }
+  return bytes;
+}
+
+static kavro_err_t default_items(out_t *o, const json_t *json,
+                                 const kv_node_t *node, avro_value_t *dst) {
+  avro_value_t child;
+  if (node->type == KAVRO_ARRAY) {
+    size_t i;
+    const json_t *item;
+    json_array_foreach(json, i, item) {
+      kavro_err_t err = out_avro(o, avro_value_append(dst, &child, NULL));
+      if (err == KAVRO_OK)
+        err = write_default(o, item, node->items, &child);
+      if (err != KAVRO_OK)
+        return err;
+    }
+    return KAVRO_OK;
+  }
+  const char *key;
+  json_t *item;
+  json_object_foreach((json_t *)json, key, item) {
+    kavro_err_t err = out_avro(o, avro_value_add(dst, key, &child, NULL, NULL));
+    if (err == KAVRO_OK)
+      err = write_default(o, item, node->items, &child);
+    if (err != KAVRO_OK)
+      return err;
+  }
+  return KAVRO_OK;
+}
+
+static kavro_err_t default_record(out_t *o, const json_t *json,
+                                  const kv_node_t *node, avro_value_t *dst) {
+  for (size_t i = 0; i < node->field_count; i++) {
+    const kv_field_t *f = &node->fields[i];
+    const json_t *value = json_object_get(json, f->name);
+    if (!value)
+      value = f->default_value;
+    avro_value_t child;
+    kavro_err_t err =
+        value ? out_avro(o, avro_value_get_by_index(dst, i, &child, NULL))
+              : out_fail(o, KAVRO_ERR_ENCODE,
+                         "the default lacks field \"%.100s\"", f->name);
+    if (err == KAVRO_OK)
+      err = write_default(o, value, f->type, &child);
+    if (err != KAVRO_OK)
+      return err;
+  }
+  return KAVRO_OK;
+}
+
+/* Default @json (validated against @node when the schema was parsed) into
+ * @dst, as Avro reads a default: a union's is its first branch's. */
+static kavro_err_t write_default(out_t *o, const json_t *json,
+                                 const kv_node_t *node, avro_value_t *dst) {
+  if (o->depth >= WRITE_MAX_DEPTH)
+    return out_fail(o, KAVRO_ERR_LIMIT, "the default nests deeper than %u",
+                    WRITE_MAX_DEPTH);
+  const char *bytes;
+  size_t n = 0;
+  avro_value_t branch;
+  kavro_err_t err = KAVRO_OK;
+  o->depth++;
+  switch (node->type) {
+  case KAVRO_NULL: err = out_avro(o, avro_value_set_null(dst)); break;
+  case KAVRO_BOOLEAN:
+    err = out_avro(o, avro_value_set_boolean(dst, json_is_true(json)));
+    break;
+  case KAVRO_INT:
+    err =
+        out_avro(o, avro_value_set_int(dst, (int32_t)json_integer_value(json)));
+    break;
+  case KAVRO_LONG:
+    err = out_avro(o, avro_value_set_long(dst, json_integer_value(json)));
+    break;
+  case KAVRO_FLOAT:
+    err =
+        out_avro(o, avro_value_set_float(dst, (float)json_number_value(json)));
+    break;
+  case KAVRO_DOUBLE:
+    err = out_avro(o, avro_value_set_double(dst, json_number_value(json)));
+    break;
+  case KAVRO_STRING:
+    err = out_avro(o, avro_value_set_string_len(dst, json_string_value(json),
+                                                json_string_length(json) + 1));
+    break;
+  case KAVRO_BYTES:
+  case KAVRO_FIXED:
+    if (!(bytes = default_bytes(o, json, &n)))
+      err =
+          out_fail(o, KAVRO_ERR_ENCODE, "a bytes default that cannot be read");
+    else if (node->type == KAVRO_BYTES)
+      err = out_avro(o, avro_value_set_bytes(dst, (void *)bytes, n));
+    else
+      err = out_avro(o, avro_value_set_fixed(dst, (void *)bytes, n));
+    break;
+  case KAVRO_ENUM:
+    err = out_avro(
+        o, avro_value_set_enum(dst, avro_schema_enum_get_by_name(
+                                        unlinked(avro_value_get_schema(dst)),
+                                        json_string_value(json))));
+    break;
+  case KAVRO_ARRAY:
+  case KAVRO_MAP: err = default_items(o, json, node, dst); break;
+  case KAVRO_RECORD: err = default_record(o, json, node, dst); break;
+  case KAVRO_UNION:
+    err = node->branch_count == 0
+              ? not_the_schema(o)
+              : out_avro(o, avro_value_set_branch(dst, 0, &branch));
+    if (err == KAVRO_OK)
+      err = write_default(o, json, node->branches[0], &branch);
     break;
   }
-  if (rc != 0)
-    return kv_error_set(error, KAVRO_ERR_AVRO_C, "CEL: avro-c: %s",
-                        avro_strerror());
-  return KAVRO_OK;
+  o->depth--;
+  return err;
 }

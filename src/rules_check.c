@@ -443,7 +443,7 @@ static void check_params(checker_t *c, const kv_builtin_t *b, kv_rule_t *r,
 
 /* The expression of a CEL or CEL_FIELD rule: guard and body compile, and
  * the executor prepares the rule (which refuses what it cannot run, such
- * as a CEL transform of the whole message). */
+ * as an extension function it lacks). */
 static void check_cel(checker_t *c, const kv_builtin_t *b, kv_rule_t *r,
                       bool kind_known, const char *at) {
   char pointer[KAVRO_ERROR_PATH_LENGTH];

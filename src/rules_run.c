@@ -395,6 +395,9 @@ static kavro_err_t run_rule(kavro_rule_ctx_t *ctx, avro_value_t *message,
     failed = err != KAVRO_OK || (r->kind == KAVRO_RULE_CONDITION && !passed);
     if (err != KAVRO_OK && !*cause.text)
       kv_error_set(&cause, err, "the %s executor failed", r->type);
+    /* The executor's path of the value at fault (a CEL transform's). */
+    if (failed)
+      snprintf(path, sizeof path, "%s", cause.path);
   }
   return after_rule(ctx, failed, message, path, &cause, error);
 }

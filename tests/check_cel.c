@@ -14,7 +14,10 @@
 #include <time.h>
 
 #include "cel_textproto.h"
+#include "datum_util.h"
 #include "rules_cel_impl_int.h"
+#include "schema_int.h"
+#include "serde_fixture.h"
 #include "testutil.h"
 
 /* ---- allocation counting -------------------------------------------- */
@@ -373,6 +376,122 @@ END_TEST
  * edges, join() and format() over Avro values, a variable named like the
  * extension's namespace, and
  * transforms whose result is a slice of the field they rewrite. */
+/* ---- a whole-message transform's result ------------------------------ */
+
+static const char job_schema[] =
+    "{\"type\":\"record\",\"name\":\"Job\",\"fields\":["
+    "{\"name\":\"id\",\"type\":\"string\"},"
+    "{\"name\":\"count\",\"type\":\"int\"},"
+    "{\"name\":\"ratio\",\"type\":\"float\"},"
+    "{\"name\":\"site\",\"type\":{\"type\":\"record\",\"name\":\"Site\","
+    "\"fields\":[{\"name\":\"city\",\"type\":\"string\"},"
+    "{\"name\":\"zip\",\"type\":[\"null\",\"string\"],\"default\":null}]}},"
+    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"
+    "{\"name\":\"attrs\",\"type\":{\"type\":\"map\",\"values\":\"long\"}},"
+    "{\"name\":\"blob\",\"type\":\"bytes\",\"default\":\"\\u00ffA\"},"
+    "{\"name\":\"hash\",\"type\":{\"type\":\"fixed\",\"name\":\"H\","
+    "\"size\":2}},"
+    "{\"name\":\"state\",\"type\":{\"type\":\"enum\",\"name\":\"State\","
+    "\"symbols\":[\"OPEN\",\"DONE\"]}},"
+    "{\"name\":\"parent\",\"type\":[\"null\",\"Site\"],\"default\":null}]}";
+
+static const char job_datum[] =
+    "{\"id\":\"j-1\",\"count\":2,\"ratio\":0.5,"
+    "\"site\":{\"city\":\"Lyon\",\"zip\":{\"string\":\"69001\"}},"
+    "\"tags\":[\"a\"],\"attrs\":{\"k\":1},\"blob\":\"x\",\"hash\":\"ab\","
+    "\"state\":\"OPEN\",\"parent\":null}";
+
+/* Evaluate @expr over the Job @job as a whole-message transform. */
+static kavro_err_t job_transform(const kavro_schema_t *schema, kt_value_t *job,
+                                 const char *expr, kavro_error_t *e) {
+  static const char *const vars[] = {"message"};
+  kv_cel_program_t *p = compile_ok(expr, vars, 1);
+  kv_cel_scratch_t *s = kv_cel_scratch_new();
+  kt_value_t result;
+  kt_value_init(&result, schema);
+  kv_cel_binding_t b = {.kind = KV_CEL_BIND_AVRO, .avro = &job->value};
+  memset(e, 0, sizeof *e);
+  kavro_err_t err = kv_cel_eval_to_message(p, s, &b, kv_schema_root(schema),
+                                           &job->value, &result.value, e);
+  kt_value_free(&result);
+  kv_cel_scratch_destroy(s);
+  kv_cel_program_destroy(p);
+  return err;
+}
+
+/* Whether @job holds the Avro JSON datum @json. */
+static void job_is(const kavro_schema_t *schema, const kt_value_t *job,
+                   const char *json) {
+  kt_value_t want;
+  kt_value_from_json(&want, schema, json);
+  json_t *a = kt_value_plain(schema, &job->value);
+  json_t *b = kt_value_plain(schema, &want.value);
+  char *got = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_msg(json_equal(a, b), "got %s", got);
+  free(got);
+  json_decref(a);
+  json_decref(b);
+  kt_value_free(&want);
+}
+
+/* The result is converted through the schema as Java's AvroResultWriter
+ * does: maps to records (nested too, missing fields from their defaults,
+ * other keys ignored), lists to arrays, int to float, bytes to fixed,
+ * strings to enums, a map to a union's record branch; `message` itself
+ * leaves the message as it is. */
+START_TEST(test_avro_message_transform) {
+  kavro_schema_t *schema = kt_parse(job_schema);
+  kt_value_t job;
+  kt_value_from_json(&job, schema, job_datum);
+  kavro_error_t e;
+  ck_assert_int_eq(job_transform(schema, &job, "message", &e), KAVRO_OK);
+  job_is(schema, &job, job_datum);
+  ck_assert_msg(
+      job_transform(schema, &job,
+                    "{'id': message.id.upperAscii(), 'count': message.count "
+                    "+ 1, 'ratio': 1, 'site': {'city': message.site.city, "
+                    "'extra': true}, 'tags': message.tags + ['b'], 'attrs': "
+                    "{'n': 5}, 'hash': b'zz', 'state': 'DONE', 'parent': "
+                    "message.site, 'unknown': 1}",
+                    &e) == KAVRO_OK,
+      "%s", e.text);
+  job_is(schema, &job,
+         "{\"id\":\"J-1\",\"count\":3,\"ratio\":1.0,"
+         "\"site\":{\"city\":\"Lyon\",\"zip\":null},"
+         "\"tags\":[\"a\",\"b\"],\"attrs\":{\"n\":5},\"blob\":\"\\u00ffA\","
+         "\"hash\":\"zz\",\"state\":\"DONE\",\"parent\":{\"Site\":"
+         "{\"city\":\"Lyon\",\"zip\":{\"string\":\"69001\"}}}}");
+  kt_value_free(&job);
+  kt_value_from_json(&job, schema, job_datum);
+  /* What does not fit fails at its path and leaves the message alone. */
+  static const struct {
+    const char *expr, *path, *says;
+  } bad[] = {
+      {"{'id': 'x'}", "/count", "no field \"count\", which has no default"},
+      {"{'id': 'x', 'count': 1.5}", "/count", "double does not fit"},
+      {"{'id': 'x', 'count': 1u}", "/count", "uint does not fit"},
+      {"{'id': 'x', 'count': 1, 'ratio': 1, 'site': {'city': 5}}",
+       "/site/city", "int does not fit the Avro type string"},
+      {"{'id': 'x', 'count': 1, 'ratio': 1, 'site': {'city': 'a'}, "
+       "'tags': [1]}",
+       "/tags/0", "int does not fit"},
+      {"{'id': 'x', 'count': 1, 'ratio': 1, 'site': {'city': 'a'}, "
+       "'tags': [], 'attrs': {}, 'hash': b'abc'}",
+       "/hash", "bytes does not fit"},
+      {"'text'", "", "string does not fit the Avro type Job"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(job_transform(schema, &job, bad[i].expr, &e),
+                     KAVRO_ERR_ENCODE);
+    ck_assert_msg(strstr(e.text, bad[i].says), "%s", e.text);
+    ck_assert_str_eq(e.path, bad[i].path);
+    job_is(schema, &job, job_datum);
+  }
+  kt_value_free(&job);
+  kavro_schema_destroy(schema);
+}
+END_TEST
+
 START_TEST(test_strings_extension) {
   ck_assert(eval_true("'a©c'.split('') == ['a', '©', 'c'] && "
                       "'a©c'.split('', 2) == ['a', '©c'] && "
@@ -966,6 +1085,7 @@ static Suite *cel_suite(void) {
   tc = tcase_create("avro");
   tcase_add_test(tc, test_avro_record);
   tcase_add_test(tc, test_avro_field_transform);
+  tcase_add_test(tc, test_avro_message_transform);
   tcase_add_test(tc, test_strings_extension);
   tcase_add_test(tc, test_unbound_and_non_bool);
   tcase_add_test(tc, test_bind_timestamp);

@@ -1515,8 +1515,7 @@ START_TEST(cel_syntax_error) {
 END_TEST
 
 /* What the engine does not implement refuses the schema when it is first
- * met (never a verdict): an extension function, a CEL transform of the
- * whole message. */
+ * met (never a verdict): an extension function. */
 START_TEST(cel_unsupported_refused) {
   register_cel("upper", "CONDITION", "WRITE", "CEL",
                "math.greatest([size(message.id), 1]) == 3", NULL, NULL);
@@ -1527,10 +1526,91 @@ START_TEST(cel_unsupported_refused) {
                                      "cannot be executed") &&
                     strstr(c.error.text, "greatest"),
                 "%s", c.error.text);
-  cel_next_version(&c, "whole", "TRANSFORM", "CEL", "message", NULL, NULL);
-  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_UNSUPPORTED);
-  ck_assert_msg(strstr(c.error.text, "a CEL transform of the whole message"),
+  cel_close(&c);
+}
+END_TEST
+
+/* The frame @c wrote is the Visit @json. */
+static void cel_wrote(const cel_case_t *c, const char *json) {
+  json_t *plain = frame_plain(c->out), *want = json_loads(json, 0, NULL);
+  char *got = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_msg(json_equal(plain, want), "wrote %s", got);
+  free(got);
+  json_decref(want);
+  json_decref(plain);
+}
+
+/* A CEL transform's result becomes the message written (Java's
+ * CelExecutor and AvroResultWriter): `message` as it is, a map as the
+ * record (a field it lacks from its default, other keys ignored); a
+ * result that does not fit fails the rule at the path of the value at
+ * fault, and onFailure decides. */
+START_TEST(cel_message_transform) {
+  register_cel("same", "TRANSFORM", "WRITE", "CEL", "message", NULL, NULL);
+  cel_case_t c;
+  cel_open(&c);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  cel_wrote(&c, "{\"id\":\"v-1\",\"minutes\":30,\"outcome\":\"YES\","
+                "\"note\":\"call 555-0100\",\"legacy\":\"old\"}");
+  cel_next_version(&c, "rework", "TRANSFORM", "CEL",
+                   "message.outcome == 'YES' ; {'id': message.id.upperAscii(), "
+                   "'minutes': message.minutes + 15, 'outcome': 'LATER', "
+                   "'legacy': message.legacy, 'audit': true}",
+                   NULL, NULL);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  cel_wrote(&c, "{\"id\":\"V-1\",\"minutes\":45,\"outcome\":\"LATER\","
+                "\"note\":null,\"legacy\":\"old\"}");
+  /* The guard false: the message as it is. */
+  ck_assert_msg(cel_write(&c, visit_negative) == KAVRO_OK, "%s",
+                c.error.text);
+  cel_wrote(&c, "{\"id\":\"v-2\",\"minutes\":-5,\"outcome\":\"NO\","
+                "\"note\":null,\"legacy\":\"old\"}");
+  cel_next_version(&c, "noLegacy", "TRANSFORM", "CEL",
+                   "{'id': message.id, 'minutes': 1, 'outcome': 'NO'}", NULL,
+                   NULL);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_RULE);
+  ck_assert_str_eq(c.error.path, "/legacy");
+  ck_assert_msg(strstr(c.error.text, "rule \"noLegacy\" (TRANSFORM, CEL) "
+                                     "failed on WRITE at /legacy") &&
+                    strstr(c.error.text, "no field \"legacy\""),
                 "%s", c.error.text);
+  cel_next_version(&c, "badMinutes", "TRANSFORM", "CEL",
+                   "{'id': message.id, 'minutes': 'many', 'outcome': 'NO', "
+                   "'legacy': ''}",
+                   NULL, NULL);
+  ck_assert_int_eq(cel_write(&c, visit_ok), KAVRO_ERR_RULE);
+  ck_assert_str_eq(c.error.path, "/minutes");
+  ck_assert_msg(strstr(c.error.text, "string does not fit the Avro type int"),
+                "%s", c.error.text);
+  /* onFailure NONE: the message goes out as it was. */
+  kavro_serializer_destroy(c.ser);
+  conf_set(c.conf, "rule.executors._CEL_.onFailure", "NONE");
+  c.ser = serializer_with(c.conf);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  cel_wrote(&c, "{\"id\":\"v-1\",\"minutes\":30,\"outcome\":\"YES\","
+                "\"note\":\"call 555-0100\",\"legacy\":\"old\"}");
+  cel_close(&c);
+}
+END_TEST
+
+/* A READ transform changes the message the deserializer hands back. */
+START_TEST(cel_message_transform_read) {
+  register_cel("redact", "TRANSFORM", "READ", "CEL",
+               "{'id': message.id, 'minutes': 0, 'outcome': message.outcome, "
+               "'legacy': 'read'}",
+               NULL, NULL);
+  cel_case_t c;
+  cel_open(&c);
+  kavro_deserializer_t *des = deserializer_with(c.conf);
+  ck_assert_msg(cel_write(&c, visit_ok) == KAVRO_OK, "%s", c.error.text);
+  cel_wrote(&c, "{\"id\":\"v-1\",\"minutes\":30,\"outcome\":\"YES\","
+                "\"note\":\"call 555-0100\",\"legacy\":\"old\"}");
+  char legacy[32];
+  ck_assert_msg(read_visit(des, c.out, "legacy", legacy, sizeof legacy,
+                           &c.error) == KAVRO_OK,
+                "%s", c.error.text);
+  ck_assert_str_eq(legacy, "read");
+  kavro_deserializer_destroy(des);
   cel_close(&c);
 }
 END_TEST
@@ -1640,6 +1720,8 @@ static Suite *rules_suite(void) {
   tcase_add_test(tc, cel_guard);
   tcase_add_test(tc, cel_syntax_error);
   tcase_add_test(tc, cel_unsupported_refused);
+  tcase_add_test(tc, cel_message_transform);
+  tcase_add_test(tc, cel_message_transform_read);
   tcase_add_test(tc, cel_field_condition);
   tcase_add_test(tc, cel_field_transform);
   tcase_add_test(tc, cel_user_executor_wins);

@@ -93,6 +93,8 @@ static const char sound_set[] =
     "  {\"name\": \"positiveAmount\", \"kind\": \"CONDITION\",\n"
     "   \"mode\": \"WRITE\", \"type\": \"CEL\",\n"
     "   \"expr\": \"message.amount >= 0.0\", \"onFailure\": \"DLQ\"},\n"
+    "  {\"name\": \"sameOrder\", \"kind\": \"TRANSFORM\",\n"
+    "   \"mode\": \"WRITE\", \"type\": \"CEL\", \"expr\": \"message\"},\n"
     "  {\"name\": \"maskPii\", \"kind\": \"TRANSFORM\", \"mode\": \"WRITEREAD\",\n"
     "   \"type\": \"CEL_FIELD\", \"tags\": [\"PII\", \"CONTACT\"],\n"
     "   \"expr\": \"typeName == 'STRING' ; value.startsWith('x') ? value : 'x'\",\n"
@@ -175,11 +177,6 @@ static const struct {
      " \"expr\": \"message.?note == 'x'\"}",
      NULL, KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED, "/domainRules/0/expr",
      "\"expr\"", "refused by kavro's CEL engine"},
-    /* The executor refuses a transform of the whole message. */
-    {"{\"name\": \"r\", \"kind\": \"TRANSFORM\", \"type\": \"CEL\",\n"
-     " \"expr\": \"message\"}",
-     NULL, KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED, "/domainRules/0/expr",
-     "\"expr\"", "transform of the whole message"},
     {"{\"name\": \"r\", \"kind\": \"TRANSFORM\", \"type\": \"CEL_FIELD\",\n"
      " \"tags\": [\"PII\", \"PIII\"], \"expr\": \"value\"}",
      NULL, KAVRO_RULE_PROBLEM_UNKNOWN_TAG, "/domainRules/0/tags/1",
@@ -508,7 +505,7 @@ static const struct {
      true},
     {"{\"name\": \"r\", \"kind\": \"TRANSFORM\", \"type\": \"CEL\","
      " \"expr\": \"message\"}",
-     true},
+     false},
     {"{\"name\": \"r\", \"kind\": \"CONDITION\", \"type\": \"JSONATA\","
      " \"expr\": \"$\"}",
      true},

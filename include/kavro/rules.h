@@ -411,8 +411,8 @@ typedef enum kavro_rule_problem_e {
    *  every message; a guard, makes the rule never run. */
   KAVRO_RULE_PROBLEM_CEL_SYNTAX,
   /** A CEL or CEL_FIELD rule kavro's CEL engine refuses (a construct it
-   *  does not implement, a CEL transform of the whole message): the
-   *  schema is refused. */
+   *  does not implement, such as an extension function): the schema is
+   *  refused. */
   KAVRO_RULE_PROBLEM_CEL_UNSUPPORTED,
   /** A rule tag no field of the schema has: neither in a field's
    *  `confluent:tags` nor given to a field by a `metadata.tags` path. */

@@ -38,6 +38,11 @@
 //   6. A guard that fails to evaluate lets JS run the expression after it;
 //      Java (CelExecutor.evaluateWithGuard) and kavro treat it as false and
 //      skip the expression.
+//   7. A CEL transform of the whole message yields a CEL value the JS
+//      Avro serializer cannot encode, whatever the expression (`message`
+//      itself too): every message fails to serialize.  Java
+//      (CelExecutor with AvroResultWriter) and kavro convert the result
+//      through the schema and write it.
 //
 // Each case prints one line, "ok CASE: SUMMARY" or "FAIL CASE (details in
 // LOG)"; each message's verdicts go to WORKDIR/js_rules.log.  Exit status
@@ -348,6 +353,37 @@ await check('departure 6: a guard that fails to evaluate (JS runs the expression
   expect('kavro', k.results[0].verdict, 'ok');
   expectStatus(k);
   return 'JS refuses, kavro (as Java) accepts';
+});
+
+await check('departure 7: a CEL transform of the whole message (JS cannot write its result, kavro writes it as Java does)', async () => {
+  // The result of the transform becomes the message, converted through
+  // the schema: `message` itself; a map with the country code in lower
+  // case, the city in capitals, depends_on_order_id left out (its default,
+  // null, fills it); a map missing fields without defaults fails the rule.
+  const rework = "{'event_id': message.event_id, 'event_timestamp': message.event_timestamp, " +
+    "'service_order_id': message.service_order_id, 'country_code': message.country_code.lowerAscii(), " +
+    "'estimated_duration_min': message.estimated_duration_min, " +
+    "'requires_confirmation_tv': message.requires_confirmation_tv, 'customer': message.customer, " +
+    "'address': {'street': message.address.street, 'city': message.address.city.upperAscii(), " +
+    "'postal_code': message.address.postal_code, 'country': message.address.country}, " +
+    "'amount': message.amount, 'unused': true}";
+  const table = [
+    ['same', 'message', 'ok', message()],
+    ['rework', rework, 'ok', message({ country_code: 'fr', 'address.city': 'PARIS', depends_on_order_id: null })],
+    ['partial', "{'event_id': message.event_id}", 'refused', null],
+  ];
+  for (const [name, expr, kavroWant, written] of table) {
+    const topic = await register({ domainRules: [rule(name, 'TRANSFORM', 'WRITE', 'CEL', expr)] });
+    const js = await jsWrite(topic, [message()]);
+    const k = kavroWrite(topic, [message()]);
+    note(`${name}: JS ${brief(js[0])}; kavro ${brief(k.results[0])}`);
+    expect(`JS on ${name}`, js[0].verdict, 'error');
+    expect(`kavro on ${name}`, k.results[0].verdict, kavroWant);
+    if (written) expect(`kavro wrote ${name}`, sameValue(frameValue(k.results[0].hex), written), true);
+    else expect(`kavro refused ${name}`, show(k.results[0]), `refused by ${name} (action ERROR)`);
+    expectStatus(k);
+  }
+  return 'JS fails to encode every result (even `message`), kavro writes the records and refuses the one missing fields';
 });
 
 process.exit(exitStatus());
