@@ -1298,7 +1298,7 @@ static kavro_buf_t *order_body(const kavro_schema_t *schema,
 static kavro_buf_t *run_decoded(const kv_ruleset_t *set,
                                 const kavro_schema_t *schema,
                                 const kavro_buf_t *body) {
-  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  kv_rule_call_t call = {.topic = TOPIC, .subject = SUBJECT};
   kavro_decoder_t *decoder = kavro_decoder_new(NULL);
   kt_value_t v;
   kt_value_init(&v, schema);
@@ -1345,7 +1345,7 @@ START_TEST(test_rewrite_matches_the_generic_path) {
   kavro_conf_t *conf = conf_with_secret(SECRET);
   kavro_schema_t *schema = kt_parse(order_text);
   kavro_error_t error;
-  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  kv_rule_call_t call = {.topic = TOPIC, .subject = SUBJECT};
   for (size_t a = 0; a < 3; a++) {
     register_encrypted_schema(order_text, algs[a], NULL, NULL);
     kv_rules_t *rules = kv_rules_new(conf, reg, &error);
@@ -1477,7 +1477,7 @@ START_TEST(test_rewrite_leaves_odd_bodies) {
   kv_ruleset_t *set = latest_rules(rules, SUBJECT, KV_RULE_WRITE);
   ck_assert_ptr_nonnull(set->rewrite);
   kavro_buf_t *body = kavro_buf_new(0, 0), *out = kavro_buf_new(0, 0);
-  kv_rule_call_t call = {TOPIC, false, NULL, 0, SUBJECT};
+  kv_rule_call_t call = {.topic = TOPIC, .subject = SUBJECT};
   ck_assert_int_eq(kv_buf_reserve(body, sizeof(good)), KAVRO_OK);
   kv_put_bytes(body, good, sizeof(good));
   kavro_buf_t *generic = run_decoded(set, schema, body); /* the key, warm */
