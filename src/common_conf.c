@@ -246,7 +246,7 @@ static const kv_prop_t props[] = {
               "Serializer: where a value's schema id goes, as "
               "`key.schema.id.serializer` says for keys; the header is "
               "`__value_schema_id`."),
-    ENUM_PROP("subject.name.strategy", "TopicNameStrategy",
+    ENUM_PROP("subject.name.strategy", "AssociatedNameStrategy",
               "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy|"
               "AssociatedNameStrategy",
               NULL,
@@ -255,13 +255,13 @@ static const kv_prop_t props[] = {
               "registry associates with the topic (`GET /associations/"
               "resources/NAMESPACE/TOPIC`), falling back to "
               "`subject.name.strategy.fallback.type` when there is none or the "
-              "registry answers 404. Java and JavaScript clients 8.x default to "
-              "AssociatedNameStrategy; kavro keeps TopicNameStrategy, which "
-              "names the same subjects when the registry has no associations "
-              "but needs no registry request to do it: with the registry "
-              "unreachable the association lookup fails the call, where "
-              "TopicNameStrategy still names the subject and the compatibility "
-              "gate still judges a new schema."),
+              "registry answers 404. The default, as in Confluent's Java and "
+              "JavaScript clients 8.x; it names the subjects TopicNameStrategy "
+              "names when the registry has no associations, at the cost of one "
+              "request per topic (and serializer) the first time. "
+              "TopicNameStrategy needs none: a new serializer still names the "
+              "subject, and the compatibility gate still judges a new schema, "
+              "while the registry is down."),
     ENUM_PROP("key.subject.name.strategy", "",
               "AssociatedNameStrategy|TopicNameStrategy|RecordNameStrategy|"
               "TopicRecordNameStrategy",

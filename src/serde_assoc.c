@@ -12,10 +12,13 @@
  * or an error with NONE.  So with a registry that knows no associations it
  * names the subjects TopicNameStrategy names.
  *
- * Answers, fallbacks included, are kept per (topic, schema) as Java keeps
- * them (`subject.name.strategy.cache.size` of them, for
- * `subject.name.strategy.cache.expiry.secs`), so that a topic costs one
- * request per schema; failures are not kept.
+ * Answers, fallbacks included, are kept (`subject.name.strategy.cache.size`
+ * of them, for `subject.name.strategy.cache.expiry.secs`); failures are
+ * not.  Java keeps them per (topic, schema); kavro per topic alone when
+ * the answer cannot depend on the schema (an association, or a fallback
+ * that names subjects from the topic), so that a topic costs one request,
+ * and a new schema met while the registry is down is still named, and
+ * judged by the compatibility gate, as it is with TopicNameStrategy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +53,19 @@ void kv_namer_clear(kv_namer_t *namer) {
   cache->next = 0;
 }
 
-/* The key of a question: the topic and the schema's fingerprint. */
+/* The key of a question: the topic and, when the answer may depend on it
+ * (kv_namer_uses_schema(): a fallback that names subjects from the
+ * record), the schema's fingerprint. */
 typedef struct question_s {
   const char *topic;
   bool has_schema;
   unsigned char fingerprint[32];
 } question_t;
 
-static void question_make(question_t *q, const char *topic,
-                          const kavro_schema_t *schema) {
+static void question_make(question_t *q, const kv_namer_t *namer,
+                          const char *topic, const kavro_schema_t *schema) {
+  if (!kv_namer_uses_schema(namer))
+    schema = NULL;
   q->topic = topic;
   q->has_schema = schema != NULL;
   if (schema)
@@ -169,7 +176,7 @@ kavro_err_t kv_namer_associated(kv_namer_t *namer, const char *topic,
                               KAVRO_SUBJECT_MAX, error);
   }
   question_t q;
-  question_make(&q, topic, schema);
+  question_make(&q, namer, topic, schema);
   const kv_assoc_answer_t *known = cache_find(&namer->cache, &q);
   if (known) {
     strcpy(buf, known->subject);

@@ -190,7 +190,7 @@ START_TEST(test_defaults_and_reset) {
       {"use.latest.version", "false"},
       {"latest.compatibility.strict", "true"},
       {"use.schema.id", "-1"},
-      {"subject.name.strategy", "TopicNameStrategy"},
+      {"subject.name.strategy", "AssociatedNameStrategy"},
       {"subject.name.strategy.fallback.type", "TOPIC"},
       {"subject.name.strategy.cache.size", "1000"},
       {"subject.name.strategy.cache.expiry.secs", "-1"},
