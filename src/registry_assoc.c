@@ -2,8 +2,9 @@
  * kavro - the registry client's contexts and topic-subject associations:
  * GET /contexts and the /associations endpoints of Confluent Platform 8.1+
  * and Confluent Cloud: list, create (with dryRun), upsert, delete, and the
- * batch get and mutate.  Nothing here is cached: the serializers'
- * AssociatedNameStrategy keeps its own answers.
+ * batch get and mutate; and the ids a schema GUID has per context.
+ * Nothing here is cached: the serializers' AssociatedNameStrategy keeps
+ * its own answers.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "common_error_int.h"
 #include "common_strbuf_int.h"
+#include "common_text_int.h"
 #include "registry_int.h"
 #include "schema_int.h"
 
@@ -44,6 +46,70 @@ kavro_err_t kavro_registry_contexts(kavro_registry_t *reg, char ***contextsp,
   if (err == KAVRO_OK) {
     err = kv_answer_string_array(response.body, response.body_length,
                                  contextsp, countp, error);
+    kv_http_response_clear(&response);
+  }
+  return err;
+}
+
+void kavro_context_ids_destroy(kavro_context_id_t *ids, size_t count) {
+  for (size_t i = 0; ids && i < count; i++)
+    free(ids[i].context);
+  free(ids);
+}
+
+/* The reply of GET /schemas/guids/{guid}/ids: [{"context", "id"}...]. */
+static kavro_err_t read_context_ids(const char *body, size_t length,
+                                    kavro_context_id_t **idsp, size_t *countp,
+                                    kavro_error_t *error) {
+  json_t *root = json_loadb(body, length, JSON_REJECT_DUPLICATES, NULL);
+  size_t count = json_is_array(root) ? json_array_size(root) : 0;
+  bool ok = json_is_array(root) && count <= MAX_ASSOCIATIONS;
+  kavro_context_id_t *ids = ok ? calloc(count ? count : 1, sizeof(*ids)) : NULL;
+  bool nomem = ok && !ids;
+  for (size_t i = 0; ids && ok && i < count; i++) {
+    json_t *item = json_array_get(root, i);
+    json_t *context = json_object_get(item, "context");
+    json_t *id = json_object_get(item, "id");
+    ok = json_is_string(context) && json_is_integer(id) &&
+         json_integer_value(id) >= 1 && json_integer_value(id) <= INT32_MAX;
+    if (ok && !(ids[i].context = strdup(json_string_value(context))))
+      ok = !(nomem = true);
+    if (ok)
+      ids[i].id = (int32_t)json_integer_value(id);
+  }
+  json_decref(root);
+  if (!ok || nomem) {
+    kavro_context_ids_destroy(ids, count);
+    return nomem ? kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory")
+                 : kv_error_set(error, KAVRO_ERR_BAD_RESPONSE,
+                                "malformed registry reply: not a list of "
+                                "context ids");
+  }
+  *idsp = ids;
+  *countp = count;
+  return KAVRO_OK;
+}
+
+kavro_err_t kavro_registry_ids_by_guid(kavro_registry_t *reg,
+                                       const unsigned char guid[16],
+                                       kavro_context_id_t **idsp,
+                                       size_t *countp, kavro_error_t *error) {
+  kv_error_clear(error);
+  if (!reg || !guid || !idsp || !countp)
+    return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "NULL argument");
+  *idsp = NULL;
+  *countp = 0;
+  char text[KV_GUID_TEXT_SIZE];
+  kv_guid_format(guid, text);
+  kv_strbuf_t path = KV_STRBUF_INIT;
+  kv_strbuf_printf(&path, "/schemas/guids/%s/ids", text);
+  kv_http_response_t response;
+  kavro_err_t err = request(reg, KV_EP_UNCOUNTED, "GET", &path, NULL, NULL,
+                            &response, error);
+  kv_strbuf_free(&path);
+  if (err == KAVRO_OK) {
+    err = read_context_ids(response.body, response.body_length, idsp, countp,
+                           error);
     kv_http_response_clear(&response);
   }
   return err;

@@ -602,6 +602,60 @@ START_TEST(test_references_three_levels) {
 }
 END_TEST
 
+/* The ids a GUID has, one per context (GET /schemas/guids/{guid}/ids):
+ * one schema registered in the default context and in .other; an unknown
+ * GUID is 40403. */
+START_TEST(test_ids_by_guid) {
+  kavro_registry_t *reg = client(mock_url(_i), NULL);
+  kavro_schema_t *money = parse("{\"type\":\"record\",\"name\":\"Money\","
+                                "\"fields\":[{\"name\":\"cents\","
+                                "\"type\":\"long\"}]}");
+  kavro_schema_t *filler = parse("\"string\"");
+  kavro_error_t error;
+  int32_t money_id = 0, filler_id = 0, other_id = 0;
+  ck_assert_int_eq(kavro_registry_register(reg, "money", money, NULL, 0, false,
+                                           &money_id, &error),
+                   KAVRO_OK);
+  /* .other's first id goes to another schema, so the ids differ. */
+  ck_assert_int_eq(kavro_registry_register(reg, ":.other:filler", filler, NULL,
+                                           0, false, &filler_id, &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_registry_register(reg, ":.other:money", money, NULL,
+                                           0, false, &other_id, &error),
+                   KAVRO_OK);
+  ck_assert_int_ne(other_id, money_id);
+  unsigned char guid[16];
+  ck_assert_int_eq(kavro_registry_guid_by_id(reg, money_id, NULL, guid,
+                                             &error),
+                   KAVRO_OK);
+  kavro_context_id_t *ids = NULL;
+  size_t count = 0;
+  ck_assert_msg(kavro_registry_ids_by_guid(reg, guid, &ids, &count, &error) ==
+                    KAVRO_OK,
+                "%s", error.text);
+  ck_assert_uint_eq(count, 2);
+  bool seen_default = false, seen_other = false;
+  for (size_t i = 0; i < count; i++) {
+    if (strcmp(ids[i].context, ".") == 0)
+      seen_default = ids[i].id == money_id;
+    else if (strcmp(ids[i].context, ".other") == 0)
+      seen_other = ids[i].id == other_id;
+  }
+  ck_assert(seen_default && seen_other);
+  kavro_context_ids_destroy(ids, count);
+  unsigned char unknown[16] = {0xde, 0xad};
+  ck_assert_int_eq(kavro_registry_ids_by_guid(reg, unknown, &ids, &count,
+                                              &error),
+                   KAVRO_ERR_SCHEMA_NOT_FOUND);
+  ck_assert_ptr_null(ids);
+  ck_assert_int_eq(kavro_registry_ids_by_guid(reg, NULL, &ids, &count, &error),
+                   KAVRO_ERR_INVALID_ARG);
+  kavro_schema_destroy(filler);
+  kavro_schema_destroy(money);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 /* A registry whose references loop (a -> b -> a) gets an error, not a
  * hang or a stack overflow. */
 /* A schema by its GUID: references resolved, cached (one request), an
@@ -3082,6 +3136,7 @@ static Suite *registry_suite(void) {
   tcase_add_loop_test(tc, test_references_three_levels, 0, 2);
   tcase_add_test(tc, test_reference_cycle);
   tcase_add_loop_test(tc, test_schema_by_guid, 0, 2);
+  tcase_add_loop_test(tc, test_ids_by_guid, 0, 2);
   tcase_add_loop_test(tc, test_contracts, 0, 2);
   tcase_add_loop_test(tc, test_contract_caches, 0, 2);
   tcase_add_test(tc, test_invalid_arguments);

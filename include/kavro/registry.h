@@ -322,6 +322,28 @@ KAVRO_EXPORT kavro_err_t kavro_registry_contexts(kavro_registry_t *registry,
                                                  size_t *countp,
                                                  kavro_error_t *error);
 
+/** The id a schema has in one context. */
+typedef struct kavro_context_id_s {
+  char *context; /**< "." for the default context; owned by the array */
+  int32_t id;
+} kavro_context_id_t;
+
+/**
+ * The ids the schema of GUID @p guid (16 bytes) has, one per context it is
+ * registered in (GET /schemas/guids/{guid}/ids), into @p *idsp (free with
+ * kavro_context_ids_destroy()) and @p *countp.  Not cached.  An unknown
+ * GUID is the registry's 40403 (KAVRO_ERR_SCHEMA_NOT_FOUND).  Thread-safe.
+ */
+KAVRO_EXPORT kavro_err_t kavro_registry_ids_by_guid(kavro_registry_t *registry,
+                                                    const unsigned char guid[16],
+                                                    kavro_context_id_t **idsp,
+                                                    size_t *countp,
+                                                    kavro_error_t *error);
+
+/** Free @p count ids from kavro_registry_ids_by_guid() (NULL-safe). */
+KAVRO_EXPORT void kavro_context_ids_destroy(kavro_context_id_t *ids,
+                                           size_t count);
+
 /**
  * Delete the context @p context (".ctx"; "ctx" and ":.ctx:" name it too:
  * DELETE /contexts/{context}).  The registry refuses a context that still
