@@ -6,7 +6,9 @@
 # Avro deserializer; and both ways: a schema context (--context), a
 # topic's associated subject (AssociatedNameStrategy), the latest version
 # with given metadata, OAuth client credentials against `kavro
-# mock-registry --oauth` (tests/interop/js/interop.mjs).
+# mock-registry --oauth`; and the REST surface it reaches: normalize,
+# format=resolved, a soft-deleted version registered again
+# (tests/interop/js/interop.mjs).
 # One line per case; the details of a failure in
 # tests/js_interop.details.log.  Skips
 # (77) when node or the client's node_modules are missing: scripts/setup.sh

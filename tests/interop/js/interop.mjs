@@ -332,6 +332,50 @@ await check('metadata: useLatestWithMetadata <-> use.latest.with.metadata', asyn
   await expectJsReads(new AvroDeserializer(client, SerdeType.VALUE, {}), 'meta-topic', frames);
 });
 
+/* The REST surface the JS client reaches: normalize (two spellings, one
+ * id), format=resolved (references written inline), and a soft-deleted
+ * version registered again (CP 6.2+: the old version is gone, the schema
+ * gets the next one). */
+await check('REST: normalize, format=resolved, re-registering a soft-deleted version', async () => {
+  const spelled = (doc) => ({ schemaType: 'AVRO', schema: doc });
+  const a = await client.register('norm-value', spelled(
+    '{"type":"record","name":"N","fields":[{"name":"f","type":"int"}],"x-b":1,"x-a":2}'), true);
+  const b = await client.register('norm-value', spelled(
+    '{"fields":[{"type":{"type":"int"},"name":"f"}],"x-a":2,"name":"N","x-b":1,"type":"record"}'), true);
+  expect('normalized ids', b, a);
+  expect('versions', await client.getAllVersions('norm-value'), [1]);
+
+  const money = { type: 'record', name: 'Money', namespace: 'interop.js',
+    fields: [{ name: 'cents', type: 'long' }] };
+  await client.register('money-value', spelled(JSON.stringify(money)), false);
+  const price = { type: 'record', name: 'Price', namespace: 'interop.js',
+    fields: [{ name: 'amount', type: 'interop.js.Money' }] };
+  const priceId = await client.register('price-value', { schemaType: 'AVRO',
+    schema: JSON.stringify(price),
+    references: [{ name: 'interop.js.Money', subject: 'money-value', version: 1 }] }, false);
+  const resolved = await client.getBySubjectAndId('price-value', priceId, 'resolved');
+  const inline = avro.Type.forSchema(JSON.parse(resolved.schema)); // no references needed
+  expect('resolved reads alone', inline.fromString('{"amount":{"cents":5}}').amount.cents, 5);
+
+  const v1 = spelled(JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] }));
+  const v2 = spelled(JSON.stringify({ type: 'record', name: 'R',
+    fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'int', default: 0 }] }));
+  const id1 = await client.register('rereg-value', v1, false);
+  await client.register('rereg-value', v2, false);
+  expect('soft delete', await client.deleteSubjectVersion('rereg-value', 1, false), 1);
+  client.clearCaches(); /* the client remembers what it registered */
+  expect('registered again', await client.register('rereg-value', v1, false), id1);
+  expect('versions after', await client.getAllVersions('rereg-value'), [2, 3]);
+  expect('its version', await client.getVersion('rereg-value', v1, false, false), 3);
+  let gone = null;
+  try {
+    await client.getSchemaMetadata('rereg-value', 1, true);
+  } catch (e) {
+    gone = e.errorCode;
+  }
+  expect('the soft-deleted version 1, even with deleted=true', gone, 40402);
+});
+
 /* OAuth client credentials against `kavro mock-registry --oauth`: the JS
  * client and kavro each fetch a token from its endpoint and call with it. */
 await check('OAuth: JS client and kavro against mock-registry --oauth', async () => {
