@@ -9,11 +9,12 @@
  *
  * Counters are striped (common_metrics_int.h) because the serializer of
  * every producing thread adds to its topic's counters: a cache line per
- * thread, written without a locked instruction, rather than one for all.  Histograms count each
- * observation in one bucket (not cumulated: one atomic add), cumulated
- * when read; their count is the sum of the buckets, so a reader never
- * sees a count that disagrees with the +Inf bucket.  Sums and gauges are
- * doubles kept as their bits, changed by compare-and-swap.
+ * thread, written without a locked instruction, rather than one for all.
+ * Histograms count each observation in one bucket (not cumulated: one
+ * atomic add), cumulated when read; their count is the sum of the
+ * buckets, so a reader never sees a count that disagrees with the +Inf
+ * bucket.  Sums and gauges are doubles kept as their bits, changed by
+ * compare-and-swap.
  */
 #include <inttypes.h>
 #include <math.h>
