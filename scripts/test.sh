@@ -20,8 +20,8 @@
 #      (scripts/test-packages.sh, one line; its log on failure).
 # Build trees go under build/ so the source tree stays clean.  The last
 # line counts the Check tests of steps 2, 4 and 5: "N passed, N failed".
-# KAVRO_TEST_QUICK=1 stops after step 2.  About 28 minutes on an idle
-# 2-core machine (29 with the packages step), longer on a loaded one.
+# KAVRO_TEST_QUICK=1 stops after step 2.  About 15 minutes on an idle
+# 2-core machine (16 with the packages step), longer on a loaded one.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
