@@ -47,11 +47,38 @@ typedef struct kv_record_view_s {
   kavro_header_t *heap; /* more headers than the inline ones */
 } kv_record_view_t;
 
+/* Room a producer or consumer helper keeps for records with more headers
+ * than a view holds inline: grown once, reused for every message after. */
+typedef struct kv_header_room_s {
+  kavro_header_t *items;
+  size_t capacity;
+} kv_header_room_t;
+
+/* Where @n headers go: @v's own, @room's (grown when short), or a block of
+ * @v's own without a room; NULL without memory. */
+static kavro_header_t *view_headers(kv_record_view_t *v, kv_header_room_t *room,
+                                    size_t n) {
+  if (n <= KV_RECORD_INLINE_HEADERS)
+    return v->inline_headers;
+  if (!room)
+    return v->heap = calloc(n, sizeof(kavro_header_t));
+  if (room->capacity < n) {
+    kavro_header_t *grown = realloc(room->items, n * sizeof(*grown));
+    if (!grown)
+      return NULL;
+    room->items = grown;
+    room->capacity = n;
+  }
+  return room->items;
+}
+
 /* Fill @v with @key (@key_size bytes; NULL: none) and @headers (NULL:
- * none).  Free with record_view_free().  Fails only without memory. */
+ * none), those past the inline ones in @room (NULL: a block of its own).
+ * Free with record_view_free().  Fails only without memory. */
 static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
                                     size_t key_size,
                                     const rd_kafka_headers_t *headers,
+                                    kv_header_room_t *room,
                                     kavro_error_t *error) {
   memset(&v->record, 0, sizeof v->record);
   v->heap = NULL;
@@ -60,9 +87,8 @@ static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
   size_t n = headers ? rd_kafka_header_cnt(headers) : 0;
   if (!n)
     return KAVRO_OK;
-  kavro_header_t *items = v->inline_headers;
-  if (n > KV_RECORD_INLINE_HEADERS &&
-      !(items = v->heap = calloc(n, sizeof *items)))
+  kavro_header_t *items = view_headers(v, room, n);
+  if (!items)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
     const char *name = NULL;
@@ -96,6 +122,7 @@ struct kavro_kafka_producer_s {
   kavro_buf_t *value_buf;
   int queue_full_wait_ms;
   kavro_typed_serializer_t *typed; /* typed records, over the serializer */
+  kv_header_room_t header_room; /* records with many headers */
 };
 
 void kavro_kafka_record_init(kavro_kafka_record_t *record) {
@@ -146,6 +173,7 @@ void kavro_kafka_producer_destroy(kavro_kafka_producer_t *producer) {
   kavro_serializer_destroy(producer->serializer);
   kavro_buf_destroy(producer->key_buf);
   kavro_buf_destroy(producer->value_buf);
+  free(producer->header_room.items);
   free(producer);
 }
 
@@ -239,7 +267,8 @@ static kavro_err_t serialize_record(kavro_kafka_producer_t *p,
                                     const void **keyp, size_t *key_sizep,
                                     kavro_error_t *error) {
   kv_record_view_t view;
-  kavro_err_t err = record_view_init(&view, NULL, 0, r->headers, error);
+  kavro_err_t err =
+      record_view_init(&view, NULL, 0, r->headers, &p->header_room, error);
   if (err != KAVRO_OK)
     return err;
   kavro_serializer_set_record(p->serializer, &view.record);
@@ -437,10 +466,11 @@ static kavro_err_t message_is_data(const rd_kafka_message_t *m,
  * for the call to come: the rules see it (kavro_deserializer_set_record()). */
 static kavro_err_t record_begin(kavro_deserializer_t *des,
                                 const rd_kafka_message_t *m,
-                                kv_record_view_t *v, kavro_error_t *error) {
+                                kv_record_view_t *v, kv_header_room_t *room,
+                                kavro_error_t *error) {
   kavro_err_t err = message_is_data(m, error);
   if (err == KAVRO_OK)
-    err = record_view_init(v, m->key, m->key_len, message_headers_of(m),
+    err = record_view_init(v, m->key, m->key_len, message_headers_of(m), room,
                            error);
   if (err == KAVRO_OK)
     kavro_deserializer_set_record(des, &v->record);
@@ -462,6 +492,7 @@ static bool record_end(kavro_deserializer_t *des, kv_record_view_t *v) {
 static kavro_err_t decode_message(kavro_deserializer_t *des,
                                   const rd_kafka_message_t *m, bool is_key,
                                   kavro_deserialized_t *out,
+                                  kv_header_room_t *room,
                                   bool *dead_letteredp, kavro_error_t *error) {
   kv_error_clear(error);
   *dead_letteredp = false;
@@ -471,7 +502,7 @@ static kavro_err_t decode_message(kavro_deserializer_t *des,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "decode needs a deserializer, a message and an output");
   kv_record_view_t view;
-  kavro_err_t err = record_begin(des, m, &view, error);
+  kavro_err_t err = record_begin(des, m, &view, room, error);
   if (err != KAVRO_OK)
     return err;
   size_t header_size = 0;
@@ -489,15 +520,16 @@ kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
                                const rd_kafka_message_t *message, bool is_key,
                                kavro_deserialized_t *out, kavro_error_t *error) {
   bool dead_lettered;
-  return decode_message(deserializer, message, is_key, out, &dead_lettered,
-                        error);
+  return decode_message(deserializer, message, is_key, out, NULL,
+                        &dead_lettered, error);
 }
 
 /* kavro_kafka_decode_typed(), with *@dead_letteredp as decode_message(). */
 static kavro_err_t decode_typed_message(
     kavro_typed_deserializer_t *td, const rd_kafka_message_t *m,
     const kavro_typed_type_t *type, kavro_arena_t *arena, void *record,
-    kavro_schema_id_t *idp, bool *dead_letteredp, kavro_error_t *error) {
+    kavro_schema_id_t *idp, kv_header_room_t *room, bool *dead_letteredp,
+    kavro_error_t *error) {
   kv_error_clear(error);
   *dead_letteredp = false;
   if (idp)
@@ -508,7 +540,7 @@ static kavro_err_t decode_typed_message(
                         "type, an arena and a record");
   kavro_deserializer_t *des = kv_typed_deserializer_base(td);
   kv_record_view_t view;
-  kavro_err_t err = record_begin(des, m, &view, error);
+  kavro_err_t err = record_begin(des, m, &view, room, error);
   if (err != KAVRO_OK)
     return err;
   size_t header_size = 0;
@@ -528,7 +560,7 @@ kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
                                      kavro_error_t *error) {
   bool dead_lettered;
   return decode_typed_message(deserializer, message, type, arena, record, idp,
-                              &dead_lettered, error);
+                              NULL, &dead_lettered, error);
 }
 
 /* ---- consuming -------------------------------------------------------- */
@@ -593,6 +625,7 @@ struct kavro_kafka_consumer_s {
   size_t retry_count;
   uint64_t counts[KV_COUNT_KINDS];
   kv_kafka_metrics_t *metrics; /* processing time, retries per topic */
+  kv_header_room_t header_room; /* records with many headers */
 };
 
 /* ---- registry credentials ---------------------------------------------- */
@@ -771,6 +804,7 @@ void kavro_kafka_consumer_destroy(kavro_kafka_consumer_t *consumer) {
   kavro_typed_deserializer_destroy(consumer->typed);
   kavro_arena_destroy(consumer->arena);
   kv_kafka_metrics_destroy(consumer->metrics);
+  free(consumer->header_room.items);
   free(consumer);
 }
 
@@ -836,7 +870,8 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
   if (!record)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_err_t err = decode_typed_message(c->typed, m, type, c->arena, record,
-                                         &out->value.writer_id, dead_letteredp,
+                                         &out->value.writer_id,
+                                         &c->header_room, dead_letteredp,
                                          error);
   /* Where the id was read: the header when there is one (a malformed one
    * is an error, never skipped for the prefix), else the prefix. */
@@ -1207,7 +1242,8 @@ static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
   kavro_err_t err;
   bool by_rule; /* a rule's action dead-lettered it */
   if (c->flags & KAVRO_KAFKA_KEY_AVRO) {
-    err = decode_message(c->keys, m, true, &out->key, &by_rule, error);
+    err = decode_message(c->keys, m, true, &out->key, &c->header_room,
+                         &by_rule, error);
     if (err != KAVRO_OK)
       return undecodable(c, m, true, &out->key, by_rule, err, error, out);
   }
@@ -1216,7 +1252,8 @@ static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
   if (type)
     err = decode_record(c, m, type, out, &by_rule, error);
   else
-    err = decode_message(c->values, m, false, &out->value, &by_rule, error);
+    err = decode_message(c->values, m, false, &out->value, &c->header_room,
+                         &by_rule, error);
   if (err != KAVRO_OK)
     return undecodable(c, m, false, &out->value, by_rule, err, error, out);
   out->message = m;

@@ -2830,6 +2830,33 @@ static void check_produced_dead_letter(rd_kafka_message_t *m, int rank,
   free(json);
 }
 
+/* More headers than a record view holds inline (kafka.c). */
+#define MANY_HEADERS 12
+
+/* A dead letter of a record with MANY_HEADERS headers "h" = "v0".."v11":
+ * all of them, in order, then the rule's five. */
+static void check_many_headers(rd_kafka_message_t *m, int rank, void *arg) {
+  (void)rank;
+  (void)arg;
+  rd_kafka_headers_t *h = NULL;
+  ck_assert_int_eq(rd_kafka_message_headers(m, &h), 0);
+  ck_assert_uint_eq(rd_kafka_header_cnt(h), MANY_HEADERS + 5);
+  for (int i = 0; i < MANY_HEADERS; i++) {
+    const char *name;
+    const void *value;
+    size_t size;
+    char want[16];
+    snprintf(want, sizeof want, "v%d", i);
+    ck_assert_int_eq(rd_kafka_header_get_all(h, (size_t)i, &name, &value,
+                                             &size),
+                     0);
+    ck_assert_str_eq(name, "h");
+    ck_assert_uint_eq(size, strlen(want));
+    ck_assert_int_eq(memcmp(value, want, size), 0);
+  }
+  ck_assert_str_eq(header_text(h, KAVRO_RULE_HEADER_NAME), "seqNotNegative");
+}
+
 /* The producer helper hands each record to the rules: a value a WRITE
  * rule refuses with the DLQ action goes to dlq.topic with the record's
  * key and headers, as Java's DlqAction sends them, and not to its
@@ -2885,6 +2912,31 @@ START_TEST(test_produce_rule_dlq_record) {
                                  check_produced_dead_letter, NULL),
                    1);
   rd_kafka_headers_destroy(headers);
+
+  /* A record with more headers than a view holds inline, twice (the
+   * helper's room, grown once, serves the second): every header goes to
+   * the dead-letter topic, in order, before the rule's. */
+  ck_assert_int_eq(kavro_conf_set(conf, "dlq.topic", "ruled.many", &error),
+                   KAVRO_OK);
+  kavro_kafka_producer_t *many = kavro_kafka_producer_new(
+      env.host, env.producer_registry, conf, 5000, &error);
+  ck_assert_msg(many != NULL, "%s", error.text);
+  record.headers = headers = rd_kafka_headers_new(MANY_HEADERS);
+  for (int i = 0; i < MANY_HEADERS; i++) {
+    char value[16];
+    snprintf(value, sizeof value, "v%d", i);
+    rd_kafka_header_add(headers, "h", -1, value, -1);
+  }
+  datum_set_json(&d, "{\"seq\": -6, \"sensor\": \"s\"}");
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(kavro_kafka_produce(many, &record, NULL, &error),
+                     KAVRO_ERR_RULE);
+  flush(&env);
+  ck_assert_int_eq(read_messages(&env, "ruled.many", "rule-many-reader", 2,
+                                 check_many_headers, NULL),
+                   2);
+  rd_kafka_headers_destroy(headers);
+  kavro_kafka_producer_destroy(many);
   datum_fini(&d);
   kavro_kafka_producer_destroy(producer);
   kavro_conf_destroy(conf);
