@@ -201,6 +201,15 @@ void kv_rule_ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
 /* Whether one of the @n @tags is one of @r's. */
 bool kv_rule_meets(const char *const *tags, size_t n, const kv_rule_t *r);
 
+/* The last `__rule.name` header of @call's record (NULL: none): found once
+ * per call, then asked of each rule with kv_rule_replayed(). */
+const kavro_header_t *kv_rule_replay_header(const kv_rule_call_t *call);
+
+/* Whether @r is the rule @replay names: the message is one that rule sent
+ * to a dead-letter topic, read (or written) again, and must not fail on it
+ * a second time (Java's skipRule(), the Python client's replay check). */
+bool kv_rule_replayed(const kavro_header_t *replay, const kv_rule_t *r);
+
 /* ---- the one-pass rewrite of an encoded message (rules_rewrite.c) ---- */
 
 typedef struct kv_rewrite_s kv_rewrite_t;

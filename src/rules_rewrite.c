@@ -384,7 +384,8 @@ bool kv_ruleset_rewrite(const kv_ruleset_t *set, const kv_rule_call_t *call,
                         const unsigned char *body, size_t size,
                         kavro_buf_t *out) {
   const kv_rewrite_t *rw = set ? set->rewrite : NULL;
-  if (!rw)
+  /* A rule the record says to skip: the generic path skips it. */
+  if (!rw || kv_rule_replayed(kv_rule_replay_header(call), rw->rule))
     return false;
   kavro_rule_ctx_t ctx;
   kv_rule_ctx_init(&ctx, set, rw->rule, call);

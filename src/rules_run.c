@@ -336,22 +336,22 @@ void kv_rule_ctx_init(kavro_rule_ctx_t *ctx, const kv_ruleset_t *set,
   ctx->config_key[0] = '\0';
 }
 
-/* Whether @r is the rule the last `__rule.name` header of the call's
- * record names: the message is one that rule sent to a dead-letter
- * topic, read (or written) again, and must not fail on it a second time
- * (Java's skipRule(), the Python client's replay check). */
-static bool replayed(const kv_rule_call_t *call, const kv_rule_t *r) {
+const kavro_header_t *kv_rule_replay_header(const kv_rule_call_t *call) {
   const kavro_record_t *record = call->record;
-  if (!record || !record->headers || !r->name)
-    return false;
-  for (size_t i = record->header_count; i-- > 0;) {
+  for (size_t i = record && record->headers ? record->header_count : 0;
+       i-- > 0;) {
     const kavro_header_t *h = &record->headers[i];
-    if (h->name && strcmp(h->name, KAVRO_RULE_HEADER_NAME) == 0) {
-      size_t n = strlen(r->name);
-      return h->value && h->size == n && memcmp(h->value, r->name, n) == 0;
-    }
+    if (h->name && strcmp(h->name, KAVRO_RULE_HEADER_NAME) == 0)
+      return h;
   }
-  return false;
+  return NULL;
+}
+
+bool kv_rule_replayed(const kavro_header_t *replay, const kv_rule_t *r) {
+  if (!replay || !replay->value || !r->name)
+    return false;
+  size_t n = strlen(r->name);
+  return replay->size == n && memcmp(replay->value, r->name, n) == 0;
 }
 
 /* Run the field executor of @ctx->rule over @message; true when it
@@ -411,8 +411,9 @@ kavro_err_t kv_ruleset_run(const kv_ruleset_t *set, const kv_rule_call_t *call,
       *error = *set->refusal;
     return set->refusal->code;
   }
+  const kavro_header_t *replay = kv_rule_replay_header(call);
   for (size_t i = 0; i < set->list.count; i++) {
-    if (replayed(call, &set->list.rules[i]))
+    if (kv_rule_replayed(replay, &set->list.rules[i]))
       continue;
     kavro_rule_ctx_t ctx;
     kv_rule_ctx_init(&ctx, set, &set->list.rules[i], call);
@@ -440,9 +441,10 @@ kavro_err_t kv_ruleset_run_payload(const kv_ruleset_t *set,
       *error = *set->refusal;
     return set->refusal->code;
   }
+  const kavro_header_t *replay = kv_rule_replay_header(call);
   for (size_t i = 0; i < set->encoding.count; i++) {
     const kv_rule_t *r = &set->encoding.rules[i];
-    if (replayed(call, r))
+    if (kv_rule_replayed(replay, r))
       continue;
     /* The rule's context sees the payload it runs over (a DLQ action
      * sends it). */
@@ -618,8 +620,9 @@ kavro_err_t kv_migration_run(const kv_migration_t *mig,
         *error = *set->refusal;
       return set->refusal->code;
     }
+    const kavro_header_t *replay = kv_rule_replay_header(call);
     for (size_t i = 0; i < set->list.count; i++) {
-      if (replayed(call, &set->list.rules[i]))
+      if (kv_rule_replayed(replay, &set->list.rules[i]))
         continue;
       kavro_rule_ctx_t ctx;
       kv_rule_ctx_init(&ctx, set, &set->list.rules[i], call);
