@@ -452,7 +452,8 @@ KAVRO_EXPORT const char *kavro_serializer_last_subject(
  * headers, and a rule named in its last `__rule.name` header is not run
  * (KAVRO_RULE_HEADER_NAME).  A rule action that dead-letters the message
  * sets @p record->dead_lettered.  The Kafka producer helper sets it for
- * each record it produces.
+ * each record it produces.  Not thread-safe: call it from the thread that
+ * uses the serializer, as every call on it.
  */
 KAVRO_EXPORT void kavro_serializer_set_record(kavro_serializer_t *serializer,
                                               kavro_record_t *record);
@@ -517,7 +518,8 @@ KAVRO_EXPORT void kavro_deserializer_set_context_name_cb(
  * header, which the DLQ rule action gave it, is not run again, as the
  * Confluent deserializers skip it; the DLQ rule action sends the record's
  * key and headers with the payload.  kavro_kafka_decode() and the Kafka
- * consumer helper set it for each message.
+ * consumer helper set it for each message.  Not thread-safe: call it from
+ * the thread that uses the deserializer.
  */
 KAVRO_EXPORT void kavro_deserializer_set_record(
     kavro_deserializer_t *deserializer, kavro_record_t *record);

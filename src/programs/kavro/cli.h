@@ -183,6 +183,12 @@ void cli_refs_free(cli_refs_t *refs);
 
 /* ---- message input and output (encode, decode: serde_io.c) ---------- */
 
+/* The subject callback of --subject (kavro_subject_name_cb_t): @opaque,
+ * the subject as given, for every topic. */
+kavro_err_t cli_fixed_subject(void *opaque, const char *topic, bool is_key,
+                              const kavro_schema_t *schema, char *subject,
+                              size_t size, kavro_error_t *error);
+
 /* The context callback of --context (kavro_context_name_cb_t): @opaque,
  * the context as given, for every topic. */
 kavro_err_t cli_fixed_context(void *opaque, const char *topic, char *context,

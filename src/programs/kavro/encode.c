@@ -200,18 +200,6 @@ static int parse_args(encode_t *e, int argc, char **argv) {
   return e->id_format ? apply_id_format(e) : -1;
 }
 
-/* The subject callback for --subject: the subject as given. */
-static kavro_err_t fixed_subject(void *opaque, const char *topic, bool is_key,
-                                 const kavro_schema_t *schema, char *subject,
-                                 size_t size, kavro_error_t *error) {
-  (void)topic, (void)is_key, (void)schema, (void)error;
-  size_t length = strlen(opaque);
-  if (length >= size)
-    return KAVRO_ERR_LIMIT;
-  memcpy(subject, opaque, length + 1);
-  return KAVRO_OK;
-}
-
 static int open_serializer(encode_t *e) {
   int status = cli_registry_new("encode", e->registry_url, &e->conf,
                                 &e->registry);
@@ -225,7 +213,8 @@ static int open_serializer(encode_t *e) {
   }
   if (e->subject)
     kavro_serializer_set_subject_name_cb(e->serializer, e->is_key,
-                                         fixed_subject, (void *)e->subject);
+                                         cli_fixed_subject,
+                                         (void *)e->subject);
   if (e->context)
     kavro_serializer_set_context_name_cb(e->serializer, cli_fixed_context,
                                          (void *)e->context);

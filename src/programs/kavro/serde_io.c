@@ -194,17 +194,29 @@ void cli_print_kavro_error(const char *cmd, const char *where,
     cli_print_line("kavro %s: %s", cmd, text);
 }
 
-kavro_err_t cli_fixed_context(void *opaque, const char *topic, char *context,
+/* @given (a @what's name) into @out (@size bytes), or KAVRO_ERR_LIMIT. */
+static kavro_err_t copy_given(const char *given, const char *what, char *out,
                               size_t size, kavro_error_t *error) {
-  (void)topic;
-  const char *given = opaque;
   size_t length = strlen(given);
   if (length >= size) {
     if (error)
-      snprintf(error->text, sizeof error->text,
-               "context name longer than %zu bytes", size - 1);
+      snprintf(error->text, sizeof error->text, "%s longer than %zu bytes",
+               what, size - 1);
     return KAVRO_ERR_LIMIT;
   }
-  memcpy(context, given, length + 1);
+  memcpy(out, given, length + 1);
   return KAVRO_OK;
+}
+
+kavro_err_t cli_fixed_subject(void *opaque, const char *topic, bool is_key,
+                              const kavro_schema_t *schema, char *subject,
+                              size_t size, kavro_error_t *error) {
+  (void)topic, (void)is_key, (void)schema;
+  return copy_given(opaque, "subject name", subject, size, error);
+}
+
+kavro_err_t cli_fixed_context(void *opaque, const char *topic, char *context,
+                              size_t size, kavro_error_t *error) {
+  (void)topic;
+  return copy_given(opaque, "context name", context, size, error);
 }
