@@ -238,6 +238,27 @@ static json_t *read_key(dup_walk_t *d) {
                     JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 }
 
+size_t kv_json_pointer_push(char *buf, size_t size, size_t length,
+                            const char *key, size_t key_length) {
+  if (size == 0)
+    return 0;
+  if (length + 1 < size)
+    buf[length++] = '/';
+  for (size_t i = 0; i < key_length; i++) {
+    bool escaped = key[i] == '~' || key[i] == '/';
+    if (length + (escaped ? 2 : 1) >= size)
+      break;
+    if (escaped) {
+      buf[length++] = '~';
+      buf[length++] = key[i] == '~' ? '0' : '1';
+    } else {
+      buf[length++] = key[i];
+    }
+  }
+  buf[length] = '\0';
+  return length;
+}
+
 /* Extend the path by @key as a pointer segment ('~' as ~0, '/' as ~1). */
 static void push_key(kv_strbuf_t *path, const char *key, size_t length) {
   kv_strbuf_putc(path, '/');

@@ -30,6 +30,15 @@ bool kv_json_locate(const char *text, size_t length, const char *pointer,
                     kv_json_pos_t *pos);
 
 /*
+ * Extend the JSON pointer in @buf (@size bytes, its first @length used) by
+ * the token @key (@key_length bytes): '/', then the key with '~' as "~0"
+ * and '/' as "~1" (RFC 6901), cut to fit, never inside an escape.  Keeps
+ * @buf NUL-terminated; returns its new length.
+ */
+size_t kv_json_pointer_push(char *buf, size_t size, size_t length,
+                            const char *key, size_t key_length);
+
+/*
  * Like kv_json_locate(), but for a member of an object positions on the
  * member's key (`"type": ...` points at `"type"`), which is where a person
  * looks for a field.  Array elements and the root are as kv_json_locate().

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common_error_int.h"
+#include "common_json_locate_int.h"
 #include "rules_cel_impl_int.h"
 #include "schema_int.h"
 
@@ -512,22 +513,11 @@ typedef struct out_s {
   unsigned depth;
 } out_t;
 
-/* Step into member @name (@n bytes) of the value at o->path, escaped as
- * a JSON pointer token; the path is cut when it grows too long.  Returns
- * the length to pop back to. */
+/* Step into member @name (@n bytes) of the value at o->path; the path is
+ * cut when it grows too long.  Returns the length to pop back to. */
 static size_t push(out_t *o, const char *name, size_t n) {
-  size_t mark = o->length, room = sizeof o->path - 1;
-  if (o->length < room)
-    o->path[o->length++] = '/';
-  for (size_t i = 0; i < n && o->length + 2 <= room; i++) {
-    char c = name[i];
-    if (c == '~' || c == '/') {
-      o->path[o->length++] = '~';
-      c = c == '~' ? '0' : '1';
-    }
-    o->path[o->length++] = c;
-  }
-  o->path[o->length] = '\0';
+  size_t mark = o->length;
+  o->length = kv_json_pointer_push(o->path, sizeof o->path, o->length, name, n);
   return mark;
 }
 

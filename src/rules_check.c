@@ -143,20 +143,12 @@ static void finding(checker_t *c, kavro_rule_problem_t kind, const char *rule,
   result->items[result->count++] = f;
 }
 
-/* @base, '/' and @key as a JSON pointer token ('~' as "~0", '/' as "~1",
- * RFC 6901) into @buf, truncated to fit. */
+/* @base, '/' and @key as a JSON pointer token into @buf, truncated to
+ * fit. */
 static void pointer_to(char *buf, size_t size, const char *base,
                        const char *key) {
-  size_t n = (size_t)snprintf(buf, size, "%s/", base);
-  for (const char *k = key; *k && n + 3 < size; k++) {
-    if (*k == '~' || *k == '/') {
-      buf[n++] = '~';
-      buf[n++] = *k == '~' ? '0' : '1';
-    } else {
-      buf[n++] = *k;
-    }
-  }
-  buf[n < size ? n : size - 1] = '\0';
+  size_t n = (size_t)snprintf(buf, size, "%s", base);
+  kv_json_pointer_push(buf, size, n < size ? n : size - 1, key, strlen(key));
 }
 
 /* Remember @key in the set @set; false when out of memory. */
