@@ -19,8 +19,9 @@
 #
 # What it prints: one line per step of the build; what apt, autoreconf,
 # configure and make say goes to the log, build/demo.log (KAVRO_DEMO_LOG),
-# whose last lines are shown when a step fails.  The build takes about
-# four minutes on an idle 2-core machine.
+# whose last lines are shown when a step fails.  On an idle 2-core
+# machine the build takes under a minute and the whole demo about one;
+# installing the Debian packages first, on a fresh machine, about four.
 #
 #   scripts/demo.sh                 build, install, run the demo
 #   scripts/demo.sh --install-only  stop after the install
@@ -129,7 +130,7 @@ mkdir -p "$(dirname "$log")"
 echo "demo: installing into $root$prefix; the build's output goes to $log"
 step "installing build dependencies..." ./scripts/setup.sh
 step "configuring..." configure_tree
-step "building (about four minutes on 2 cores)..." make -C "$build" -j2
+step "building (under a minute on 2 cores)..." make -C "$build" -j2
 step "installing into $root$prefix..." install_tree
 if $install_only; then
   echo "demo: installed into $root$prefix (--install-only: the demo not run)"
