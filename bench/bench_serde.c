@@ -2,8 +2,10 @@
  * kavro bench - the value codec and schema resolution.
  *
  * One service-order event (strings, numbers, an enum, a nullable field, an
- * array of records, a map) is encoded and decoded as an avro-c generic
- * value, by kavro and by avro-c's own avro_value_write/avro_value_read, and
+ * array of strings, a map, an array of records: its collections name its
+ * decode ratio, generic_decode_vs_avroc_collections) is encoded and decoded
+ * as an avro-c generic value, by kavro and by avro-c's own
+ * avro_value_write/avro_value_read (its reader reused), and
  * read through a resolution plan into a later version of its schema (fields
  * reordered, one removed, three added with defaults, int widened to long,
  * an enum symbol added).  Allocations are counted by wrapping malloc.
@@ -114,6 +116,7 @@ typedef struct bench_s {
   kavro_buf_t *out;
   char avro_buf[4096];
   avro_writer_t avro_writer;
+  avro_reader_t avro_reader;
   unsigned char body[4096];
   size_t body_size;
 } bench_t;
@@ -139,13 +142,14 @@ static void kavro_decode_op(void *ctx) {
     kb_die("kavro_decode", NULL);
 }
 
+/* avro-c at its best: its reader reused, not made for each message. */
 static void avroc_decode_op(void *ctx) {
   bench_t *b = ctx;
-  avro_reader_t reader = avro_reader_memory((const char *)b->body, (int64_t)b->body_size);
+  avro_reader_memory_set_source(b->avro_reader, (const char *)b->body,
+                                (int64_t)b->body_size);
   avro_value_reset(&b->writer.value);
-  if (avro_value_read(reader, &b->writer.value))
+  if (avro_value_read(b->avro_reader, &b->writer.value))
     kb_die("avro_value_read", NULL);
-  avro_reader_free(reader);
 }
 
 static void kavro_resolve_op(void *ctx) {
@@ -173,7 +177,8 @@ static void setup(bench_t *b) {
   b->decoder = kavro_decoder_new(NULL);
   b->out = kavro_buf_new(0, 0);
   b->avro_writer = avro_writer_memory(b->avro_buf, sizeof(b->avro_buf));
-  if (!b->decoder || !b->out || !b->avro_writer)
+  b->avro_reader = avro_reader_memory((const char *)b->body, 0);
+  if (!b->decoder || !b->out || !b->avro_writer || !b->avro_reader)
     kb_die("setup", NULL);
   if (kavro_encode_to(b->writer.schema, &b->writer.value, b->body,
                       sizeof(b->body), &b->body_size, &error))
@@ -187,6 +192,7 @@ static void setup(bench_t *b) {
 
 static void teardown(bench_t *b) {
   avro_writer_free(b->avro_writer);
+  avro_reader_free(b->avro_reader);
   kavro_buf_destroy(b->out);
   kavro_decoder_destroy(b->decoder);
   kavro_resolution_destroy(b->plan);
@@ -231,7 +237,10 @@ int main(void) {
   kb_figure("decode_kavro_allocs", 2, decode_allocs, "allocations");
   kb_figure("decode_avroc_allocs", 2, avroc_decode_allocs, "allocations");
   kb_ratio("generic_encode_vs_avroc", 2, ops[0].ns / ops[1].ns, "1.10");
-  kb_ratio("generic_decode_vs_avroc", 2, ops[2].ns / ops[3].ns, "1.10");
+  /* bench_typed's generic_decode_vs_avroc lines are on the catalog's
+   * records; this one is on this file's, with its collections. */
+  kb_ratio("generic_decode_vs_avroc_collections", 2, ops[2].ns / ops[3].ns,
+           "1.10");
   kb_ratio("resolve_vs_same_schema_decode", 2, ops[4].ns / ops[2].ns, "2.0");
   kb_count("warm_encode_allocs", encode_allocs, "0");
   teardown(&b);

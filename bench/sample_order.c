@@ -2,7 +2,9 @@
  * kavro benches - the sample ServiceOrderCreated events (see
  * sample_order.h).
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "sample_order.h"
 
@@ -19,6 +21,32 @@ void kb_sample_order(service_order_created_t *v) {
   v->requires_confirmation_tv = true;
   v->has_depends_on_order_id = true;
   v->depends_on_order_id = kavro_str("SO-1999");
+}
+
+/* What a C user of avro-c writes today: every field set by hand. */
+int kb_avro_order(avro_value_t *r, const service_order_created_t *v) {
+  avro_value_t f, branch;
+  avro_value_reset(r);
+#define SET_STR(i, s)                                                          \
+  (avro_value_get_by_index(r, i, &f, NULL) ||                                  \
+   avro_value_set_string_len(&f, (s).data, (s).length + 1))
+  return SET_STR(0, v->event_id) || avro_value_get_by_index(r, 1, &f, NULL) ||
+         avro_value_set_long(&f, v->event_timestamp) ||
+         SET_STR(2, v->service_order_id) || SET_STR(3, v->project_id) ||
+         SET_STR(4, v->service_type) || SET_STR(5, v->country_code) ||
+         SET_STR(6, v->bu_code) || avro_value_get_by_index(r, 7, &f, NULL) ||
+         avro_value_set_int(&f, v->estimated_duration_min) ||
+         avro_value_get_by_index(r, 8, &f, NULL) ||
+         avro_value_set_boolean(&f, v->requires_confirmation_tv) ||
+         avro_value_get_by_index(r, 9, &f, NULL) ||
+         (v->has_depends_on_order_id
+              ? avro_value_set_branch(&f, 1, &branch) ||
+                    avro_value_set_string_len(&branch,
+                                              v->depends_on_order_id.data,
+                                              v->depends_on_order_id.length + 1)
+              : avro_value_set_branch(&f, 0, &branch) ||
+                    avro_value_set_null(&branch));
+#undef SET_STR
 }
 
 static limit_str_t limit_str(kavro_str_t s) {
@@ -41,9 +69,7 @@ void kb_limit_order(limit_order_t *h, const service_order_created_t *v) {
 
 /* ---- the pool ------------------------------------------------------------ */
 
-/* splitmix64 (Steele, Lea, Flood 2014): small, fast, and every seed gives
- * a full-period sequence. */
-static uint64_t splitmix64(uint64_t *state) {
+uint64_t kb_splitmix64(uint64_t *state) {
   uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
   z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
   z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
@@ -52,22 +78,39 @@ static uint64_t splitmix64(uint64_t *state) {
 
 /* The strings of one event: sized for the longest each field gets. */
 typedef struct pool_text_s {
-  char event_id[37], service_order_id[16], project_id[16], bu_code[8],
-      depends_on_order_id[16];
+  char event_id[KB_UUID_SIZE], service_order_id[16], project_id[16],
+      bu_code[8], depends_on_order_id[16];
 } pool_text_t;
 
 static pool_text_t pool_text[KB_POOL_SIZE];
 
-static kavro_str_t str_of(const char *text, int length) {
-  return (kavro_str_t){text, (size_t)length};
+kavro_str_t kb_pool_printf(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= size)
+    abort(); /* a pool text sized too small: a bench bug */
+  return (kavro_str_t){buf, (size_t)n};
 }
 
-/* A number of 1 to 7 digits, lengths spread evenly. */
-static unsigned long varied_number(uint64_t r) {
+kavro_str_t kb_pool_uuid(char buf[KB_UUID_SIZE], uint64_t *state) {
+  uint64_t a = kb_splitmix64(state), b = kb_splitmix64(state);
+  return kb_pool_printf(buf, KB_UUID_SIZE, "%08x-%04x-4%03x-8%03x-%012llx",
+                        (unsigned)a, (unsigned)(a >> 32) & 0xffff,
+                        (unsigned)(a >> 48) & 0xfff, (unsigned)b & 0xfff,
+                        (unsigned long long)(b >> 16));
+}
+
+unsigned long kb_varied_number(uint64_t r) {
   static const unsigned long limits[] = {10, 100, 1000, 10000, 100000,
                                          1000000, 10000000};
   return (r >> 8) % limits[r % 7];
 }
+
+/* Format into the buffer @field of @t. */
+#define POOL_TEXT(t, field, ...)                                               \
+  kb_pool_printf((t)->field, sizeof((t)->field), __VA_ARGS__)
 
 static void pool_event(service_order_created_t *v, pool_text_t *t,
                        uint64_t *state) {
@@ -75,44 +118,31 @@ static void pool_event(service_order_created_t *v, pool_text_t *t,
                                       "DELIVERY", "TECHNICAL_VISIT"};
   static const char *const countries[] = {"FR", "ES", "IT", "PL", "PT", "BR"};
   service_order_created_init(v);
-  uint64_t a = splitmix64(state), b = splitmix64(state);
-  v->event_id = str_of(t->event_id,
-                       snprintf(t->event_id, sizeof(t->event_id),
-                                "%08x-%04x-4%03x-8%03x-%012llx",
-                                (unsigned)a, (unsigned)(a >> 32) & 0xffff,
-                                (unsigned)(a >> 48) & 0xfff,
-                                (unsigned)b & 0xfff,
-                                (unsigned long long)(b >> 16)));
-  uint64_t r = splitmix64(state);
+  v->event_id = kb_pool_uuid(t->event_id, state);
+  uint64_t r = kb_splitmix64(state);
   v->event_timestamp = 1700000000000 + (int64_t)(r % 100000000000);
-  r = splitmix64(state);
-  v->service_order_id =
-      str_of(t->service_order_id,
-             snprintf(t->service_order_id, sizeof(t->service_order_id),
-                      "SO-%lu", varied_number(r)));
-  r = splitmix64(state);
-  v->project_id = str_of(t->project_id,
-                         snprintf(t->project_id, sizeof(t->project_id),
-                                  "PRJ-%lu", varied_number(r)));
-  r = splitmix64(state);
+  r = kb_splitmix64(state);
+  v->service_order_id = POOL_TEXT(t, service_order_id, "SO-%lu",
+                                  kb_varied_number(r));
+  r = kb_splitmix64(state);
+  v->project_id = POOL_TEXT(t, project_id, "PRJ-%lu", kb_varied_number(r));
+  r = kb_splitmix64(state);
   v->service_type = kavro_str(types[r % 5]);
   const char *country = countries[(r >> 8) % 6];
   v->country_code = kavro_str(country);
-  v->bu_code = str_of(t->bu_code, snprintf(t->bu_code, sizeof(t->bu_code),
-                                           "%s-%s", (r >> 16) % 2 ? "LM" : "BR",
-                                           country));
+  v->bu_code = POOL_TEXT(t, bu_code, "%s-%s", (r >> 16) % 2 ? "LM" : "BR",
+                         country);
   v->estimated_duration_min = 15 + (int32_t)((r >> 24) % 466);
   v->requires_confirmation_tv = (r >> 40) & 1;
   v->has_depends_on_order_id = (r >> 41) & 1;
   if (v->has_depends_on_order_id)
-    v->depends_on_order_id = str_of(
-        t->depends_on_order_id,
-        snprintf(t->depends_on_order_id, sizeof(t->depends_on_order_id),
-                 "SO-%lu", varied_number(splitmix64(state))));
+    v->depends_on_order_id =
+        POOL_TEXT(t, depends_on_order_id, "SO-%lu",
+                  kb_varied_number(kb_splitmix64(state)));
 }
 
 void kb_order_pool(service_order_created_t pool[KB_POOL_SIZE]) {
-  uint64_t state = UINT64_C(0x6b6176726f); /* fixed: the same every run */
+  uint64_t state = KB_POOL_SEED;
   for (size_t i = 0; i < KB_POOL_SIZE; i++)
     pool_event(&pool[i], &pool_text[i], &state);
 }

@@ -9,19 +9,13 @@
  * overlapping fixed-size moves, the union index as one byte, no strlen.
  * Decoding: every bound checked (magic byte and id, varint overflow,
  * lengths against what is left, int range, boolean 0/1, union index, no
- * trailing bytes); strings point into the frame.
+ * trailing bytes); strings point into the frame.  The pieces are
+ * limit_codec.h's.
  */
 #ifndef KAVRO_BENCH_SERVICE_ORDER_LIMIT_H
 #define KAVRO_BENCH_SERVICE_ORDER_LIMIT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-typedef struct limit_str_s {
-  const char *data;
-  size_t length;
-} limit_str_t;
+#include "limit_codec.h"
 
 typedef struct limit_order_s {
   limit_str_t event_id;
