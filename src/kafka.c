@@ -104,7 +104,10 @@ static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
 
 static void record_view_free(kv_record_view_t *v) { free(v->heap); }
 
-/* The headers @m came with, or NULL. */
+/* The headers @m came with, or NULL.  librdkafka parses a consumed
+ * message's headers again at each call when there are none (it keeps only
+ * a list it found entries in), which costs a few allocations: a decode
+ * asks once and hands the answer down. */
 static const rd_kafka_headers_t *message_headers_of(
     const rd_kafka_message_t *m) {
   rd_kafka_headers_t *headers = NULL;
@@ -440,12 +443,12 @@ kavro_err_t kavro_kafka_partition_key(const char *key_template,
 
 /* ---- decoding one message -------------------------------------------- */
 
-/* The value of @m's schema-id header for keys or values, or NULL. */
-static const void *id_header(const rd_kafka_message_t *m, bool is_key,
+/* The value of the schema-id header for keys or values among a message's
+ * @headers (NULL: none), or NULL. */
+static const void *id_header(const rd_kafka_headers_t *headers, bool is_key,
                              size_t *sizep) {
-  rd_kafka_headers_t *headers = NULL;
   const void *value = NULL;
-  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+  if (!headers ||
       rd_kafka_header_get_last(headers, kavro_wire_header_name(is_key), &value,
                                sizep) != RD_KAFKA_RESP_ERR_NO_ERROR)
     return NULL;
@@ -462,16 +465,17 @@ static kavro_err_t message_is_data(const rd_kafka_message_t *m,
                       rd_kafka_err2str(m->err));
 }
 
-/* Check that @m is data, then hand @des its record (its key and headers)
- * for the call to come: the rules see it (kavro_deserializer_set_record()). */
+/* Check that @m is data, then hand @des its record (its key and
+ * @headers) for the call to come: the rules see it
+ * (kavro_deserializer_set_record()). */
 static kavro_err_t record_begin(kavro_deserializer_t *des,
                                 const rd_kafka_message_t *m,
+                                const rd_kafka_headers_t *headers,
                                 kv_record_view_t *v, kv_header_room_t *room,
                                 kavro_error_t *error) {
   kavro_err_t err = message_is_data(m, error);
   if (err == KAVRO_OK)
-    err = record_view_init(v, m->key, m->key_len, message_headers_of(m), room,
-                           error);
+    err = record_view_init(v, m->key, m->key_len, headers, room, error);
   if (err == KAVRO_OK)
     kavro_deserializer_set_record(des, &v->record);
   return err;
@@ -487,11 +491,12 @@ static bool record_end(kavro_deserializer_t *des, kv_record_view_t *v) {
 }
 
 
-/* kavro_kafka_decode(); *@dead_letteredp set when a rule action sent the
- * message to a dead-letter topic. */
+/* kavro_kafka_decode(), @m's @headers given; *@dead_letteredp set when a
+ * rule action sent the message to a dead-letter topic. */
 static kavro_err_t decode_message(kavro_deserializer_t *des,
-                                  const rd_kafka_message_t *m, bool is_key,
-                                  kavro_deserialized_t *out,
+                                  const rd_kafka_message_t *m,
+                                  const rd_kafka_headers_t *headers,
+                                  bool is_key, kavro_deserialized_t *out,
                                   kv_header_room_t *room,
                                   bool *dead_letteredp, kavro_error_t *error) {
   kv_error_clear(error);
@@ -502,11 +507,11 @@ static kavro_err_t decode_message(kavro_deserializer_t *des,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "decode needs a deserializer, a message and an output");
   kv_record_view_t view;
-  kavro_err_t err = record_begin(des, m, &view, room, error);
+  kavro_err_t err = record_begin(des, m, headers, &view, room, error);
   if (err != KAVRO_OK)
     return err;
   size_t header_size = 0;
-  const void *header_value = id_header(m, is_key, &header_size);
+  const void *header_value = id_header(headers, is_key, &header_size);
   const void *payload = is_key ? m->key : m->payload;
   size_t size = is_key ? m->key_len : m->len;
   const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
@@ -520,14 +525,16 @@ kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
                                const rd_kafka_message_t *message, bool is_key,
                                kavro_deserialized_t *out, kavro_error_t *error) {
   bool dead_lettered;
-  return decode_message(deserializer, message, is_key, out, NULL,
-                        &dead_lettered, error);
+  return decode_message(deserializer, message,
+                        message ? message_headers_of(message) : NULL, is_key,
+                        out, NULL, &dead_lettered, error);
 }
 
-/* kavro_kafka_decode_typed(), with *@dead_letteredp as decode_message(). */
+/* kavro_kafka_decode_typed(), with @headers and *@dead_letteredp as
+ * decode_message(). */
 static kavro_err_t decode_typed_message(
     kavro_typed_deserializer_t *td, const rd_kafka_message_t *m,
-    const kavro_typed_type_t *type, kavro_arena_t *arena, void *record,
+    const rd_kafka_headers_t *headers, const kavro_typed_type_t *type, kavro_arena_t *arena, void *record,
     kavro_schema_id_t *idp, kv_header_room_t *room, bool *dead_letteredp,
     kavro_error_t *error) {
   kv_error_clear(error);
@@ -540,11 +547,11 @@ static kavro_err_t decode_typed_message(
                         "type, an arena and a record");
   kavro_deserializer_t *des = kv_typed_deserializer_base(td);
   kv_record_view_t view;
-  kavro_err_t err = record_begin(des, m, &view, room, error);
+  kavro_err_t err = record_begin(des, m, headers, &view, room, error);
   if (err != KAVRO_OK)
     return err;
   size_t header_size = 0;
-  const void *header = id_header(m, false, &header_size);
+  const void *header = id_header(headers, false, &header_size);
   const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
   err = kavro_typed_deserialize(td, topic, false, type, header, header_size,
                                 m->payload, m->len, arena, record, idp, error);
@@ -559,8 +566,10 @@ kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
                                      kavro_schema_id_t *idp,
                                      kavro_error_t *error) {
   bool dead_lettered;
-  return decode_typed_message(deserializer, message, type, arena, record, idp,
-                              NULL, &dead_lettered, error);
+  return decode_typed_message(deserializer, message,
+                              message ? message_headers_of(message) : NULL,
+                              type, arena, record, idp, NULL, &dead_lettered,
+                              error);
 }
 
 /* ---- consuming -------------------------------------------------------- */
@@ -857,9 +866,11 @@ static const kavro_typed_type_t *type_for(const kavro_kafka_consumer_t *c,
   return any;
 }
 
-/* Decode @m's value as @type into a record in the arena. */
+/* Decode @m's value (its @headers given) as @type into a record in the
+ * arena. */
 static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
                                  const rd_kafka_message_t *m,
+                                 const rd_kafka_headers_t *headers,
                                  const kavro_typed_type_t *type,
                                  kavro_kafka_polled_t *out,
                                  bool *dead_letteredp, kavro_error_t *error) {
@@ -869,15 +880,15 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
   void *record = kavro_arena_alloc(c->arena, type->size);
   if (!record)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
-  kavro_err_t err = decode_typed_message(c->typed, m, type, c->arena, record,
-                                         &out->value.writer_id,
+  kavro_err_t err = decode_typed_message(c->typed, m, headers, type, c->arena,
+                                         record, &out->value.writer_id,
                                          &c->header_room, dead_letteredp,
                                          error);
   /* Where the id was read: the header when there is one (a malformed one
    * is an error, never skipped for the prefix), else the prefix. */
   size_t header_size;
   if (out->value.writer_id.kind != KAVRO_SCHEMA_ID_NONE)
-    out->value.format = id_header(m, false, &header_size)
+    out->value.format = id_header(headers, false, &header_size)
                             ? KAVRO_WIRE_FORMAT_HEADER
                             : KAVRO_WIRE_FORMAT_PREFIX;
   if (err == KAVRO_OK)
@@ -1241,19 +1252,20 @@ static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
                            kavro_kafka_polled_t *out, kavro_error_t *error) {
   kavro_err_t err;
   bool by_rule; /* a rule's action dead-lettered it */
+  const rd_kafka_headers_t *headers = message_headers_of(m);
   if (c->flags & KAVRO_KAFKA_KEY_AVRO) {
-    err = decode_message(c->keys, m, true, &out->key, &c->header_room,
-                         &by_rule, error);
+    err = decode_message(c->keys, m, headers, true, &out->key,
+                         &c->header_room, &by_rule, error);
     if (err != KAVRO_OK)
       return undecodable(c, m, true, &out->key, by_rule, err, error, out);
   }
   const kavro_typed_type_t *type =
       c->type_count ? type_for(c, rd_kafka_topic_name(m->rkt)) : NULL;
   if (type)
-    err = decode_record(c, m, type, out, &by_rule, error);
+    err = decode_record(c, m, headers, type, out, &by_rule, error);
   else
-    err = decode_message(c->values, m, false, &out->value, &c->header_room,
-                         &by_rule, error);
+    err = decode_message(c->values, m, headers, false, &out->value,
+                         &c->header_room, &by_rule, error);
   if (err != KAVRO_OK)
     return undecodable(c, m, false, &out->value, by_rule, err, error, out);
   out->message = m;
