@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kavro/typed_gen.h"
 #include "gen.h"
 #include "gen_util.h"
 
@@ -383,9 +384,10 @@ bool gen_write_header(gen_t *g, FILE *out, const char *base) {
   fprintf(out, "#ifndef %s_H\n#define %s_H\n\n", guard, guard);
   fputs("#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n\n"
         "#include <kavro/typed_gen.h>\n\n"
-        "/* Made for this version of the generated-code ABI. */\n"
-        "#if KAVRO_TYPED_ABI_VERSION != 2\n"
-        "#error \"generated for another kavro: run kavro gen again\"\n"
+        "/* Made for this version of the generated-code ABI. */\n",
+        out);
+  fprintf(out, "#if KAVRO_TYPED_ABI_VERSION != %d\n", KAVRO_TYPED_ABI_VERSION);
+  fputs("#error \"generated for another kavro: run kavro gen again\"\n"
         "#endif\n\n"
         "#ifdef __cplusplus\nextern \"C\" {\n#endif\n",
         out);
