@@ -160,6 +160,22 @@ static long pick_branch(const kv_node_t *w, const kv_node_t *u) {
   return -1;
 }
 
+/* Does each of the writer union's branches read as the reader union's
+ * branch of the same index, directly?  Then the writer's union decodes as
+ * it is: its bytes are the reader's. */
+static bool union_is_direct(const kv_plan_t *plan) {
+  const kv_node_t *w = plan->writer, *r = plan->reader;
+  if (r->type != KAVRO_UNION || r->branch_count != w->branch_count)
+    return false;
+  for (size_t i = 0; i < w->branch_count; i++) {
+    const kv_plan_t *branch = plan->branches[i];
+    if (!branch || branch->op != KV_OP_READER_UNION ||
+        branch->reader_branch != i || branch->inner->op != KV_OP_DIRECT)
+      return false;
+  }
+  return true;
+}
+
 static const kv_plan_t *build_writer_union(builder_t *b, const kv_node_t *w,
                                            const kv_node_t *r) {
   kv_plan_t *plan = new_plan(b, KV_OP_WRITER_UNION, w, r);
@@ -183,6 +199,8 @@ static const kv_plan_t *build_writer_union(builder_t *b, const kv_node_t *w,
     }
   }
   b->error = caller;
+  if (usable > 0 && union_is_direct(plan))
+    plan->op = KV_OP_DIRECT;
   if (usable > 0)
     return plan;
   plan->failed = true;

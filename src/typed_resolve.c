@@ -30,16 +30,28 @@
  * Old snapshots are kept until the resolver is destroyed (one per writer
  * schema ever met, so few), so that a reader never sees freed memory. */
 
+/* A piece of a flat record's reader encoding (see entry_t): the bytes of
+ * writer fields @first to @last, which follow each other in the writer's
+ * order as in the reader's, or @length bytes of defaults from @offset. */
+typedef struct flat_part_s {
+  bool from_writer;
+  size_t first, last;     /* writer fields */
+  size_t offset, length;  /* defaults */
+} flat_part_t;
+
 typedef struct entry_s {
   uint64_t writer_rabin;
   const kavro_typed_type_t *type;
   kavro_resolution_t *resolution;   /* holds the writer and reader schemas */
-  /* The commonest evolution: the reader appends fields with defaults to
-   * a record the writer's encoding matches exactly.  Then the reader's
-   * encoding is the writer's bytes followed by the defaults: no walk. */
-  bool append_only;
-  unsigned char *tail;              /* the defaults, in reader order */
-  size_t tail_length;
+  /* The everyday evolutions, a field added with a default, removed or
+   * moved, leave a flat record: the writer's fields read as they are or
+   * skipped, the reader's others filled from defaults.  The reader's
+   * encoding is then put together from the writer's fields' bytes and
+   * the defaults' in reader order, with no transcoding: a copy per run of
+   * fields that kept their order.  NULL @parts: not a flat record. */
+  flat_part_t *parts;               /* in reader order */
+  size_t part_count;
+  unsigned char *defaults;          /* the defaults' bytes, in reader order */
   struct skip_step_s *skips;        /* how to walk the writer's fields */
   size_t skip_count;
 } entry_t;
@@ -73,14 +85,28 @@ kavro_typed_resolver_t *kavro_typed_resolver_new(const kavro_decode_limits_t *li
   return res;
 }
 
+/* Free @e's flat-record program, leaving none. */
+static void entry_free_flat(entry_t *e) {
+  free(e->parts);
+  free(e->defaults);
+  free(e->skips);
+  e->parts = NULL;
+  e->defaults = NULL;
+  e->skips = NULL;
+  e->part_count = e->skip_count = 0;
+}
+
+static void entry_free(entry_t *e) {
+  kavro_resolution_destroy(e->resolution);
+  entry_free_flat(e);
+}
+
 void kavro_typed_resolver_destroy(kavro_typed_resolver_t *res) {
   if (!res)
     return;
   table_t *t = atomic_load(&res->table);
   for (size_t i = 0; t && i < t->count; i++) {
-    kavro_resolution_destroy(t->entries[i].resolution);
-    free(t->entries[i].tail);
-    free(t->entries[i].skips);
+    entry_free(&t->entries[i]);
   }
   while (t) {
     table_t *previous = t->previous;
@@ -118,11 +144,13 @@ static kavro_err_t build_resolution(const kavro_typed_type_t *type,
   return err;
 }
 
-/* ---- walking the writer's fields of an append-only record ------------------
- * Before its bytes are handed to the reader's decoder, the writer's datum
- * must be known to end exactly where the body does.  Its fields are read
- * by the reader as they are, so their values are checked there; here
- * only their lengths matter, walked by a flat program of steps. */
+/* ---- walking the writer's fields of a flat record --------------------------
+ * Before its fields' bytes are handed to the reader's decoder, the
+ * writer's datum must be known to end exactly where the body does, and
+ * where each field begins.  The fields the reader reads as they are have
+ * their values checked there; here only their lengths matter, walked by
+ * a program of steps.  The fields the reader lacks are walked as the
+ * generic resolver skips them. */
 
 typedef enum skip_op_e {
   SKIP_NOTHING,  /* null: no bytes */
@@ -187,12 +215,15 @@ static kavro_err_t skip_other(kv_reader_t *r, const skip_step_t *s) {
 }
 
 /* Walk the writer's fields with the codec's own reads, so that a body
- * gets the verdicts and texts the generic decoder gives it.  Varints and
- * runs, most fields, are tested first. */
-static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r) {
+ * gets the verdicts and texts the generic decoder gives it, noting where
+ * each begins in @starts (an offset; the one after the last is where the
+ * datum ends).  Varints and runs, most fields, are tested first. */
+static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r,
+                             size_t *starts) {
   kavro_cursor_t *c = &r->c;
   for (size_t i = 0; i < e->skip_count; i++) {
     const skip_step_t *s = &e->skips[i];
+    starts[i] = (size_t)(c->p - c->start);
     if (s->op == SKIP_VARINT) {
       int64_t number = 0;
       KAVRO_TRY(kavro_cursor_long(c, &number));
@@ -204,39 +235,86 @@ static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r) {
       KAVRO_TRY(skip_other(r, s));
     }
   }
+  starts[e->skip_count] = (size_t)(c->p - c->start);
   return KAVRO_OK;
 }
 
-/* Is @plan a record whose writer fields are the reader's first ones, read
- * as they are, followed only by fields filled from defaults?  Then store
- * the defaults' bytes, in reader order, and the walk of the writer's
- * fields in @e. */
-static bool find_append_only(const kv_plan_t *plan, entry_t *e) {
+/* Is @plan a flat record (see entry_t)? */
+static bool is_flat(const kv_plan_t *plan) {
   if (plan->op != KV_OP_RECORD)
     return false;
-  for (size_t i = 0; i < plan->step_count; i++) {
-    const kv_step_t *s = &plan->steps[i];
-    if (!s->plan || s->plan->op != KV_OP_DIRECT || s->reader_index != i)
+  for (size_t i = 0; i < plan->step_count; i++)
+    if (plan->steps[i].plan && plan->steps[i].plan->op != KV_OP_DIRECT)
       return false;
+  return true;
+}
+
+/* Append to @e's parts the writer's field @w, or @length bytes of
+ * defaults at @offset, joined to the last part when they follow it. */
+static void flat_add(entry_t *e, bool from_writer, size_t w, size_t offset,
+                     size_t length) {
+  flat_part_t *last = e->part_count ? &e->parts[e->part_count - 1] : NULL;
+  if (last && last->from_writer && from_writer && last->last + 1 == w) {
+    last->last = w;
+    return;
   }
-  size_t length = 0;
-  for (size_t i = 0; i < plan->fill_count; i++) {
-    if (plan->fills[i].reader_index != plan->step_count + i)
-      return false;
-    length += plan->fills[i].length;
+  if (last && !last->from_writer && !from_writer &&
+      last->offset + last->length == offset) {
+    last->length += length;
+    return;
   }
-  if (!(e->tail = malloc(length ? length : 1)) ||
-      !(e->skips = malloc((plan->step_count ? plan->step_count : 1) *
-                          sizeof(*e->skips))))
+  e->parts[e->part_count++] = (flat_part_t){from_writer, w, w, offset, length};
+}
+
+/* The writer field each reader field is read from (SIZE_MAX: a default),
+ * in @from. */
+static void flat_sources(const kv_plan_t *plan, size_t *from) {
+  for (size_t r = 0; r < plan->reader->field_count; r++)
+    from[r] = SIZE_MAX;
+  for (size_t i = 0; i < plan->step_count; i++)
+    if (plan->steps[i].plan)
+      from[plan->steps[i].reader_index] = i;
+}
+
+/* When @plan is a flat record, store in @e how to put the reader's
+ * encoding together; false otherwise, or out of memory (then the
+ * transcoder does it). */
+static bool find_flat(const kv_plan_t *plan, entry_t *e) {
+  if (!is_flat(plan))
     return false;
+  size_t count = plan->reader->field_count, length = 0;
+  for (size_t i = 0; i < plan->fill_count; i++)
+    length += plan->fills[i].length;
+  size_t *from = malloc((count ? count : 1) * sizeof(*from));
+  e->parts = malloc((count ? count : 1) * sizeof(*e->parts));
+  e->defaults = malloc(length ? length : 1);
+  e->skips = malloc((plan->step_count ? plan->step_count : 1) *
+                    sizeof(*e->skips));
+  if (!from || !e->parts || !e->defaults || !e->skips) {
+    free(from);
+    entry_free_flat(e);
+    return false;
+  }
   for (size_t i = 0; i < plan->step_count; i++)
     e->skips[i] = skip_step(plan->steps[i].writer_type);
   e->skip_count = plan->step_count;
-  for (size_t i = 0; i < plan->fill_count; i++) {
-    memcpy(e->tail + e->tail_length, plan->fills[i].bytes,
-           plan->fills[i].length);
-    e->tail_length += plan->fills[i].length;
+  flat_sources(plan, from);
+  size_t offset = 0;   /* the defaults' bytes go in reader order */
+  for (size_t r = 0; r < count; r++) {
+    if (from[r] != SIZE_MAX) {
+      flat_add(e, true, from[r], 0, 0);
+      continue;
+    }
+    for (size_t i = 0; i < plan->fill_count; i++) {
+      const kv_fill_t *f = &plan->fills[i];
+      if (f->reader_index != r)
+        continue;
+      memcpy(e->defaults + offset, f->bytes, f->length);
+      flat_add(e, false, 0, offset, f->length);
+      offset += f->length;
+    }
   }
+  free(from);
   return true;
 }
 
@@ -265,16 +343,14 @@ static kavro_err_t lookup(kavro_typed_resolver_t *res,
                     rabin, type);
   if (*out)
     return KAVRO_OK;
-  entry_t e = {rabin, type, NULL, false, NULL, 0, NULL, 0};
+  entry_t e = {.writer_rabin = rabin, .type = type};
   KAVRO_TRY(build_resolution(type, writer, &e.resolution, error));
-  e.append_only = find_append_only(e.resolution->root, &e);
+  find_flat(e.resolution->root, &e);
   pthread_mutex_lock(&res->lock);
   /* Another thread may have added it meanwhile: keep the first. */
   if ((*out = find_entry(atomic_load(&res->table), rabin, type))) {
     pthread_mutex_unlock(&res->lock);
-    kavro_resolution_destroy(e.resolution);
-    free(e.tail);
-    free(e.skips);
+    entry_free(&e);
     return KAVRO_OK;
   }
   bool ok = publish(res, &e);
@@ -282,9 +358,7 @@ static kavro_err_t lookup(kavro_typed_resolver_t *res,
     *out = find_entry(atomic_load(&res->table), rabin, type);
   pthread_mutex_unlock(&res->lock);
   if (!ok) {
-    kavro_resolution_destroy(e.resolution);
-    free(e.tail);
-    free(e.skips);
+    entry_free(&e);
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   }
   return KAVRO_OK;
@@ -557,32 +631,60 @@ static kavro_err_t transcode(kavro_typed_resolver_t *res,
   }
 }
 
-/* The writer's bytes and then the defaults, in the arena.  The writer's
- * datum is walked first, so that a body that ends early or goes on too
- * long is refused as the generic resolver refuses it, never read into
- * the defaults. */
-static kavro_err_t append_defaults(kavro_typed_resolver_t *res,
-                                   const entry_t *e, const void *data,
-                                   size_t size, kavro_arena_t *arena,
-                                   const unsigned char **out, size_t *out_size,
-                                   kavro_error_t *error) {
+/* Writer fields whose places a flat record's walk keeps on the stack;
+ * a record with more takes them from the arena. */
+#define FLAT_STACK_FIELDS 64
+
+static kavro_err_t flat_nomem(kavro_error_t *error) {
+  return kv_error_set(error, KAVRO_ERR_NOMEM,
+                      "out of memory (or past the arena's bound)");
+}
+
+/* The reader's encoding of the flat record at @data (see entry_t), in the
+ * arena.  The writer's datum is walked first, so that a body that ends
+ * early or goes on too long is refused as the generic resolver refuses
+ * it, never read into the defaults. */
+static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
+                               const void *data, size_t size,
+                               kavro_arena_t *arena, const unsigned char **out,
+                               size_t *out_size, kavro_error_t *error) {
+  size_t stack[FLAT_STACK_FIELDS + 1];
+  size_t *starts =
+      e->skip_count <= FLAT_STACK_FIELDS
+          ? stack
+          : kavro_arena_alloc(arena, (e->skip_count + 1) * sizeof(*starts));
+  if (!starts)
+    return flat_nomem(error);
   kv_reader_t r;
   kv_reader_init(&r, res->decoder, data, size, error);
-  KAVRO_TRY(run_skips(e, &r));
+  KAVRO_TRY(run_skips(e, &r, starts));
   if (r.c.p != r.c.end)
     return kavro_cursor_trailing(&r.c);
-  if (size > SIZE_MAX - e->tail_length)
-    return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
-  unsigned char *mem = kv_arena_take(arena, size + e->tail_length);
+  /* Each writer field is used once at most: the total is at most the
+   * body's size and the defaults' (small) one. */
+  size_t total = 0;
+  for (size_t i = 0; i < e->part_count; i++) {
+    const flat_part_t *part = &e->parts[i];
+    total += part->from_writer ? starts[part->last + 1] - starts[part->first]
+                               : part->length;
+  }
+  unsigned char *mem = kv_arena_take(arena, total ? total : 1);
   if (!mem)
-    return kv_error_set(error, KAVRO_ERR_NOMEM,
-                        "out of memory (or past the arena's bound)");
-  if (size)
-    memcpy(mem, data, size);
-  if (e->tail_length)
-    memcpy(mem + size, e->tail, e->tail_length);
+    return flat_nomem(error);
+  unsigned char *p = mem;
+  for (size_t i = 0; i < e->part_count; i++) {
+    const flat_part_t *part = &e->parts[i];
+    const unsigned char *bytes = e->defaults + part->offset;
+    size_t n = part->length;
+    if (part->from_writer) {
+      bytes = (const unsigned char *)data + starts[part->first];
+      n = starts[part->last + 1] - starts[part->first];
+    }
+    kavro_copy(p, bytes, n);   /* most parts are a field or two: short */
+    p += n;
+  }
   *out = mem;
-  *out_size = size + e->tail_length;
+  *out_size = total;
   return KAVRO_OK;
 }
 
@@ -604,9 +706,8 @@ kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
   const unsigned char *own = NULL;
   size_t own_size = 0;
   type->init(value);
-  if (e->append_only)
-    KAVRO_TRY(append_defaults(res, e, data, size, arena, &own, &own_size,
-                              error));
+  if (e->parts)
+    KAVRO_TRY(flat_record(res, e, data, size, arena, &own, &own_size, error));
   else
     KAVRO_TRY(transcode(res, e->resolution, data, size, arena, &own,
                         &own_size, error));

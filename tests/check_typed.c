@@ -722,6 +722,105 @@ START_TEST(hostile_bodies_same_verdicts) {
 }
 END_TEST
 
+/* A writer of ServiceOrderCreated that lists its fields in another order,
+ * lacks depends_on_order_id (the reader's default fills it) and has one
+ * the reader lacks: the flat-record program of the typed resolver.  Every
+ * truncation and every corrupted byte gets the generic resolver's verdict,
+ * and a body both read gives the same record. */
+static const char reordered_writer[] =
+    "{\"type\":\"record\",\"name\":\"ServiceOrderCreated\","
+    "\"namespace\":\"com.ahs.fsm.events.projects\",\"fields\":["
+    "{\"name\":\"requires_confirmation_tv\",\"type\":\"boolean\"},"
+    "{\"name\":\"bu_code\",\"type\":\"string\"},"
+    "{\"name\":\"legacy\",\"type\":[\"null\",{\"type\":\"array\","
+    "\"items\":\"string\"}]},"
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"event_timestamp\",\"type\":{\"type\":\"long\","
+    "\"logicalType\":\"timestamp-millis\"}},"
+    "{\"name\":\"service_order_id\",\"type\":\"string\"},"
+    "{\"name\":\"project_id\",\"type\":\"string\"},"
+    "{\"name\":\"service_type\",\"type\":\"string\"},"
+    "{\"name\":\"country_code\",\"type\":\"string\"},"
+    "{\"name\":\"estimated_duration_min\",\"type\":\"int\"}]}";
+
+static const char reordered_datum[] =
+    "{\"requires_confirmation_tv\":true,\"bu_code\":\"LM-FR\","
+    "\"legacy\":{\"array\":[\"a\",\"bc\"]},\"event_id\":\"e-1\","
+    "\"event_timestamp\":1710408413589,\"service_order_id\":\"SO-1\","
+    "\"project_id\":\"P-1\",\"service_type\":\"INSTALLATION\","
+    "\"country_code\":\"FR\",\"estimated_duration_min\":240}";
+
+static void resolved_same_verdict(kavro_typed_resolver_t *resolver,
+                                  kavro_schema_t *writer,
+                                  kavro_schema_t *reader,
+                                  const unsigned char *data, size_t size,
+                                  const char *what) {
+  char *expected = generic_resolved_json(writer, reader, data, size);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  service_order_created_t v;
+  kavro_error_t error;
+  kavro_err_t err = kavro_typed_decode_from(resolver,
+                                            &service_order_created_type,
+                                            writer, data, size, arena, &v,
+                                            &error);
+  if (err == KAVRO_OK) {
+    char *json = typed_json(&service_order_created_type, &v);
+    ck_assert_msg(expected && strcmp(json, expected) == 0,
+                  "%s: typed %s, generic %s", what, json,
+                  expected ? expected : "(failed)");
+    free(json);
+  } else {
+    ck_assert_msg(!expected, "%s: typed fails (%s), generic reads %s", what,
+                  error.text, expected);
+  }
+  free(expected);
+  kavro_arena_destroy(arena);
+}
+
+START_TEST(flat_resolution_hostile_bodies) {
+  kavro_error_t error;
+  kavro_schema_t *writer = NULL, *reader = parse_type(&service_order_created_type);
+  ck_assert_int_eq(kavro_schema_parse(reordered_writer,
+                                      strlen(reordered_writer), NULL, &writer,
+                                      &error),
+                   KAVRO_OK);
+  kavro_buf_t *buf = kavro_buf_new(0, 0);
+  ck_assert_msg(kavro_json_to_binary(writer, reordered_datum,
+                                     strlen(reordered_datum), buf,
+                                     &error) == KAVRO_OK,
+                "%s", error.text);
+  size_t size = kavro_buf_length(buf);
+  unsigned char *body = malloc(size);
+  memcpy(body, kavro_buf_data(buf), size);
+  kavro_typed_resolver_t *resolver = kavro_typed_resolver_new(NULL);
+  char what[64];
+  resolved_same_verdict(resolver, writer, reader, body, size, "whole");
+  char *json = generic_resolved_json(writer, reader, body, size);
+  ck_assert_ptr_nonnull(strstr(json, "\"depends_on_order_id\": null"));
+  free(json);
+  for (size_t n = 0; n < size; n++) {
+    snprintf(what, sizeof(what), "first %zu bytes", n);
+    resolved_same_verdict(resolver, writer, reader, body, n, what);
+  }
+  static const unsigned char evil[] = {0x00, 0x01, 0x02, 0x03, 0x7f, 0x80,
+                                       0xfe, 0xff};
+  for (size_t i = 0; i < size; i++) {
+    unsigned char kept = body[i];
+    for (size_t e = 0; e < sizeof(evil); e++) {
+      body[i] = evil[e];
+      snprintf(what, sizeof(what), "byte %zu as 0x%02x", i, evil[e]);
+      resolved_same_verdict(resolver, writer, reader, body, size, what);
+    }
+    body[i] = kept;
+  }
+  kavro_typed_resolver_destroy(resolver);
+  free(body);
+  kavro_buf_destroy(buf);
+  kavro_schema_destroy(writer);
+  kavro_schema_destroy(reader);
+}
+END_TEST
+
 /* ---- evolution ------------------------------------------------------------- */
 
 START_TEST(evolution_v1_to_v2) {
@@ -1582,6 +1681,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, fixture_encode_errors);
   tcase_add_test(tc, fixture_decode_errors);
   tcase_add_test(tc, hostile_bodies_same_verdicts);
+  tcase_add_test(tc, flat_resolution_hostile_bodies);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
   tcase_add_test(tc, evolution_appended_field);
