@@ -31,9 +31,15 @@ struct kv_assoc_answer_s {
   char *topic;
   bool has_schema;
   unsigned char fingerprint[32]; /* SHA-256 of the schema, when any */
+  uint64_t hash;                 /* the question's (question_hash()) */
+  kv_assoc_answer_t *chain;      /* the next answer of its bucket */
   int64_t expires_ms;            /* -1: never */
   char subject[];
 };
+
+/* Buckets at most, whatever the capacity: a few answers to a chain at
+ * worst, a small table for the default capacity. */
+#define ASSOC_MAX_BUCKETS ((size_t)1 << 16)
 
 static int64_t now_ms(void) {
   struct timespec t;
@@ -41,15 +47,21 @@ static int64_t now_ms(void) {
   return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+static void answer_free(kv_assoc_answer_t *a) {
+  if (a)
+    free(a->topic);
+  free(a);
+}
+
 void kv_namer_clear(kv_namer_t *namer) {
   kv_assoc_cache_t *cache = &namer->cache;
-  for (size_t i = 0; cache->answers && i < cache->capacity; i++) {
-    if (cache->answers[i])
-      free(cache->answers[i]->topic);
-    free(cache->answers[i]);
-  }
+  for (size_t i = 0; cache->answers && i < cache->capacity; i++)
+    answer_free(cache->answers[i]);
   free(cache->answers);
+  free(cache->buckets);
   cache->answers = NULL;
+  cache->buckets = NULL;
+  cache->last = NULL;
   cache->next = 0;
 }
 
@@ -73,26 +85,80 @@ static void question_make(question_t *q, const kv_namer_t *namer,
                              sizeof(q->fingerprint));
 }
 
-static const kv_assoc_answer_t *cache_find(const kv_assoc_cache_t *cache,
+/* FNV-1a over the question's key. */
+static uint64_t question_hash(const question_t *q) {
+  uint64_t h = 14695981039346656037u;
+  for (const unsigned char *p = (const unsigned char *)q->topic; *p; p++)
+    h = (h ^ *p) * 1099511628211u;
+  h = (h ^ (q->has_schema ? 1u : 0u)) * 1099511628211u;
+  for (size_t i = 0; q->has_schema && i < sizeof(q->fingerprint); i++)
+    h = (h ^ q->fingerprint[i]) * 1099511628211u;
+  return h;
+}
+
+/* Does @a answer @q, and is it still fresh at @now? */
+static bool answers(const kv_assoc_answer_t *a, const question_t *q,
+                    int64_t now) {
+  return a->has_schema == q->has_schema && strcmp(a->topic, q->topic) == 0 &&
+         (!q->has_schema ||
+          memcmp(a->fingerprint, q->fingerprint, sizeof(a->fingerprint)) == 0) &&
+         (a->expires_ms < 0 || a->expires_ms > now);
+}
+
+/* The answer kept for @q: the latest one first (a run of messages of one
+ * topic), else through its bucket. */
+static const kv_assoc_answer_t *cache_find(kv_assoc_cache_t *cache,
                                            const question_t *q) {
   int64_t now = cache->expiry_ms >= 0 ? now_ms() : 0;
-  for (size_t i = 0; cache->answers && i < cache->capacity; i++) {
-    const kv_assoc_answer_t *a = cache->answers[i];
-    if (a && a->has_schema == q->has_schema && strcmp(a->topic, q->topic) == 0 &&
-        (!q->has_schema ||
-         memcmp(a->fingerprint, q->fingerprint, sizeof(a->fingerprint)) == 0) &&
-        (a->expires_ms < 0 || a->expires_ms > now))
-      return a;
-  }
+  if (cache->last && answers(cache->last, q, now))
+    return cache->last;
+  if (!cache->buckets)
+    return NULL;
+  uint64_t h = question_hash(q);
+  for (const kv_assoc_answer_t *a = cache->buckets[h & cache->bucket_mask]; a;
+       a = a->chain)
+    if (a->hash == h && answers(a, q, now))
+      return cache->last = a;
   return NULL;
+}
+
+/* The ring and the buckets, made at the first answer; false when out of
+ * memory. */
+static bool cache_ready(kv_assoc_cache_t *cache) {
+  if (cache->answers)
+    return true;
+  size_t buckets = 1;
+  while (buckets < cache->capacity && buckets < ASSOC_MAX_BUCKETS)
+    buckets *= 2;
+  cache->answers = calloc(cache->capacity, sizeof(*cache->answers));
+  cache->buckets = calloc(buckets, sizeof(*cache->buckets));
+  if (!cache->answers || !cache->buckets) {
+    free(cache->answers);
+    free(cache->buckets);
+    cache->answers = NULL;
+    cache->buckets = NULL;
+    return false;
+  }
+  cache->bucket_mask = buckets - 1;
+  return true;
+}
+
+/* Take @a out of its bucket. */
+static void cache_unlink(kv_assoc_cache_t *cache, const kv_assoc_answer_t *a) {
+  kv_assoc_answer_t **link = &cache->buckets[a->hash & cache->bucket_mask];
+  while (*link && *link != a)
+    link = &(*link)->chain;
+  if (*link)
+    *link = a->chain;
+  if (cache->last == a)
+    cache->last = NULL;
 }
 
 /* Keep @subject as the answer to @q, over the oldest answer when full.
  * An answer that cannot be kept is asked again next time. */
 static void cache_put(kv_assoc_cache_t *cache, const question_t *q,
                       const char *subject) {
-  if (!cache->answers &&
-      !(cache->answers = calloc(cache->capacity, sizeof(*cache->answers))))
+  if (!cache_ready(cache))
     return;
   size_t length = strlen(subject);
   kv_assoc_answer_t *a = malloc(sizeof(*a) + length + 1);
@@ -102,14 +168,19 @@ static void cache_put(kv_assoc_cache_t *cache, const question_t *q,
   }
   a->has_schema = q->has_schema;
   memcpy(a->fingerprint, q->fingerprint, sizeof(a->fingerprint));
+  a->hash = question_hash(q);
   a->expires_ms = cache->expiry_ms >= 0 ? now_ms() + cache->expiry_ms : -1;
   memcpy(a->subject, subject, length + 1);
   kv_assoc_answer_t *old = cache->answers[cache->next];
   if (old)
-    free(old->topic);
-  free(old);
+    cache_unlink(cache, old);
+  answer_free(old);
+  kv_assoc_answer_t **bucket = &cache->buckets[a->hash & cache->bucket_mask];
+  a->chain = *bucket;
+  *bucket = a;
   cache->answers[cache->next] = a;
   cache->next = (cache->next + 1) % cache->capacity;
+  cache->last = a;
 }
 
 /* Ask the registry; *@countp associations, the one subject in @buf. */

@@ -19,6 +19,11 @@ typedef struct kv_assoc_answer_s kv_assoc_answer_t;
 typedef struct kv_assoc_cache_s {
   kv_assoc_answer_t **answers; /* a ring of @capacity slots */
   size_t capacity, next;
+  /* The answers by their question's hash, chained through them: a
+   * deserializer asks for every message, over many topics perhaps. */
+  kv_assoc_answer_t **buckets;
+  size_t bucket_mask;          /* the bucket count less one (a power of 2) */
+  const kv_assoc_answer_t *last; /* the latest found or kept: tried first */
   int64_t expiry_ms;           /* -1: never */
 } kv_assoc_cache_t;
 

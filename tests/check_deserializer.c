@@ -1119,6 +1119,67 @@ START_TEST(associated_writer) {
 }
 END_TEST
 
+/* The answers AssociatedNameStrategy keeps: subject.name.strategy.
+ * cache.size of them, the oldest replaced first, each topic asked once
+ * while its answer is kept; with cache.expiry.secs 0, none is kept. */
+static size_t association_requests_for(kavro_deserializer_t *des,
+                                       const kavro_buf_t *frame,
+                                       const char *const *topics, size_t n) {
+  kavro_mock_clear_requests(kt_mock);
+  for (size_t i = 0; i < n; i++) {
+    kavro_deserialized_t msg;
+    kavro_error_t error;
+    ck_assert_msg(kavro_deserializer_deserialize(
+                      des, topics[i], false, NULL, 0, kavro_buf_data(frame),
+                      kavro_buf_length(frame), &msg, &error) == KAVRO_OK,
+                  "%s: %s", topics[i], error.text);
+  }
+  return kavro_mock_request_count(
+      kt_mock, "GET /associations/resources/{namespace}/{name}");
+}
+
+START_TEST(associated_answers_kept) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  kavro_registry_t *two = kt_client(
+      kt_mock_url(_i), "subject.name.strategy", "AssociatedNameStrategy",
+      "subject.name.strategy.cache.size", "2", NULL);
+  kavro_deserializer_t *des = deserializer(two);
+  /* a, b kept; c replaces a; b still kept; a replaces b; c still kept. */
+  static const char *const topics[] = {"a", "b", "a", "b", "c",
+                                       "b", "a", "c", "c"};
+  ck_assert_uint_eq(association_requests_for(des, frame, topics, 9), 4);
+  kavro_deserializer_destroy(des);
+  /* Many topics, each met twice in a row and again later: asked once
+   * each while they all fit. */
+  kavro_registry_t *many = kt_client(kt_mock_url(_i), "subject.name.strategy",
+                                     "AssociatedNameStrategy", NULL);
+  des = deserializer(many);
+  enum { TOPICS = 300 };
+  static char names[TOPICS][16];
+  const char *order[3 * TOPICS];
+  for (size_t i = 0; i < TOPICS; i++) {
+    snprintf(names[i], sizeof(names[i]), "topic-%zu", i);
+    order[2 * i] = order[2 * i + 1] = order[2 * TOPICS + i] = names[i];
+  }
+  ck_assert_uint_eq(association_requests_for(des, frame, order, 3 * TOPICS),
+                    TOPICS);
+  kavro_deserializer_destroy(des);
+  kavro_registry_t *none = kt_client(
+      kt_mock_url(_i), "subject.name.strategy", "AssociatedNameStrategy",
+      "subject.name.strategy.cache.expiry.secs", "0", NULL);
+  des = deserializer(none);
+  ck_assert_uint_eq(association_requests_for(des, frame, topics, 2), 2);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(none);
+  kavro_registry_destroy(many);
+  kavro_registry_destroy(two);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 static Suite *deserializer_suite(void) {
   Suite *s = suite_create("deserializer");
   TCase *tc = tcase_create("read");
@@ -1133,6 +1194,7 @@ static Suite *deserializer_suite(void) {
   tcase_add_test(tc, legacy_json_encoding);
   tcase_add_loop_test(tc, context_writer, 0, 2);
   tcase_add_loop_test(tc, associated_writer, 0, 2);
+  tcase_add_loop_test(tc, associated_answers_kept, 0, 2);
   tcase_add_loop_test(tc, reader_latest_with_metadata, 0, 2);
   tcase_add_loop_test(tc, read_rule_refused, 0, 3);
   tcase_add_test(tc, read_rule_on_latest_reader);
