@@ -37,9 +37,9 @@ struct kv_assoc_answer_s {
   char subject[];
 };
 
-/* Buckets at most, whatever the capacity: a few answers to a chain at
- * worst, a small table for the default capacity. */
-#define ASSOC_MAX_BUCKETS ((size_t)1 << 16)
+/* Buckets at most: one per answer up to there (1,024 for the default
+ * capacity), about ten answers to a chain at the capacity's bound. */
+#define ASSOC_MAX_BUCKETS ((size_t)1 << 20)
 
 static int64_t now_ms(void) {
   struct timespec t;
