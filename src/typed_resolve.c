@@ -51,6 +51,10 @@ typedef struct entry_s {
    * fields that kept their order.  NULL @parts: not a flat record. */
   flat_part_t *parts;               /* in reader order */
   size_t part_count;
+  /* The first part is the writer's whole datum, the second, if any, the
+   * defaults (fields added, the commonest evolution): the walk need not
+   * note where each field begins. */
+  bool whole_first;
   unsigned char *defaults;          /* the defaults' bytes, in reader order */
   struct skip_step_s *skips;        /* how to walk the writer's fields */
   size_t skip_count;
@@ -216,14 +220,16 @@ static kavro_err_t skip_other(kv_reader_t *r, const skip_step_t *s) {
 
 /* Walk the writer's fields with the codec's own reads, so that a body
  * gets the verdicts and texts the generic decoder gives it, noting where
- * each begins in @starts (an offset; the one after the last is where the
- * datum ends).  Varints and runs, most fields, are tested first. */
+ * each begins in @starts unless NULL (an offset; the one after the last
+ * is where the datum ends).  Varints and runs, most fields, are tested
+ * first. */
 static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r,
                              size_t *starts) {
   kavro_cursor_t *c = &r->c;
   for (size_t i = 0; i < e->skip_count; i++) {
     const skip_step_t *s = &e->skips[i];
-    starts[i] = (size_t)(c->p - c->start);
+    if (starts)
+      starts[i] = (size_t)(c->p - c->start);
     if (s->op == SKIP_VARINT) {
       int64_t number = 0;
       KAVRO_TRY(kavro_cursor_long(c, &number));
@@ -235,7 +241,8 @@ static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r,
       KAVRO_TRY(skip_other(r, s));
     }
   }
-  starts[e->skip_count] = (size_t)(c->p - c->start);
+  if (starts)
+    starts[e->skip_count] = (size_t)(c->p - c->start);
   return KAVRO_OK;
 }
 
@@ -315,6 +322,9 @@ static bool find_flat(const kv_plan_t *plan, entry_t *e) {
     }
   }
   free(from);
+  e->whole_first = e->part_count && e->parts[0].from_writer &&
+                   e->parts[0].first == 0 &&
+                   e->parts[0].last + 1 == e->skip_count;
   return true;
 }
 
@@ -688,6 +698,31 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
   return KAVRO_OK;
 }
 
+/* flat_record() for the commonest shape (entry_t's whole_first): the
+ * body, then the defaults, which are one part after it, each one copy. */
+static kavro_err_t whole_then_defaults(kavro_typed_resolver_t *res,
+                                       const entry_t *e, const void *data,
+                                       size_t size, kavro_arena_t *arena,
+                                       const unsigned char **out,
+                                       size_t *out_size, kavro_error_t *error) {
+  kv_reader_t r;
+  kv_reader_init(&r, res->decoder, data, size, error);
+  KAVRO_TRY(run_skips(e, &r, NULL));
+  if (r.c.p != r.c.end)
+    return kavro_cursor_trailing(&r.c);
+  size_t tail = e->part_count > 1 ? e->parts[1].length : 0;
+  unsigned char *mem = kv_arena_take(arena, size + tail ? size + tail : 1);
+  if (!mem)
+    return flat_nomem(error);
+  if (size)
+    memcpy(mem, data, size);
+  if (tail)
+    memcpy(mem + size, e->defaults, tail);
+  *out = mem;
+  *out_size = size + tail;
+  return KAVRO_OK;
+}
+
 kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
                                     const kavro_typed_type_t *type,
                                     kavro_schema_t *writer, const void *data,
@@ -706,7 +741,10 @@ kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
   const unsigned char *own = NULL;
   size_t own_size = 0;
   type->init(value);
-  if (e->parts)
+  if (e->parts && e->whole_first)
+    KAVRO_TRY(whole_then_defaults(res, e, data, size, arena, &own, &own_size,
+                                  error));
+  else if (e->parts)
     KAVRO_TRY(flat_record(res, e, data, size, arena, &own, &own_size, error));
   else
     KAVRO_TRY(transcode(res, e->resolution, data, size, arena, &own,

@@ -722,11 +722,12 @@ START_TEST(hostile_bodies_same_verdicts) {
 }
 END_TEST
 
-/* A writer of ServiceOrderCreated that lists its fields in another order,
- * lacks depends_on_order_id (the reader's default fills it) and has one
- * the reader lacks: the flat-record program of the typed resolver.  Every
- * truncation and every corrupted byte gets the generic resolver's verdict,
- * and a body both read gives the same record. */
+/* Writers of ServiceOrderCreated without depends_on_order_id (the
+ * reader's default fills it): one that lists its fields in another order
+ * and has one the reader lacks, and one with the others in order (the
+ * resolver's two flat-record paths).  Every truncation and every
+ * corrupted byte gets the generic resolver's verdict, and a body both
+ * read gives the same record. */
 static const char reordered_writer[] =
     "{\"type\":\"record\",\"name\":\"ServiceOrderCreated\","
     "\"namespace\":\"com.ahs.fsm.events.projects\",\"fields\":["
@@ -749,6 +750,26 @@ static const char reordered_datum[] =
     "\"event_timestamp\":1710408413589,\"service_order_id\":\"SO-1\","
     "\"project_id\":\"P-1\",\"service_type\":\"INSTALLATION\","
     "\"country_code\":\"FR\",\"estimated_duration_min\":240}";
+
+static const char in_order_writer[] =
+    "{\"type\":\"record\",\"name\":\"ServiceOrderCreated\","
+    "\"namespace\":\"com.ahs.fsm.events.projects\",\"fields\":["
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"event_timestamp\",\"type\":\"long\"},"
+    "{\"name\":\"service_order_id\",\"type\":\"string\"},"
+    "{\"name\":\"project_id\",\"type\":\"string\"},"
+    "{\"name\":\"service_type\",\"type\":\"string\"},"
+    "{\"name\":\"country_code\",\"type\":\"string\"},"
+    "{\"name\":\"bu_code\",\"type\":\"string\"},"
+    "{\"name\":\"estimated_duration_min\",\"type\":\"int\"},"
+    "{\"name\":\"requires_confirmation_tv\",\"type\":\"boolean\"}]}";
+
+static const char in_order_datum[] =
+    "{\"event_id\":\"e-1\",\"event_timestamp\":1710408413589,"
+    "\"service_order_id\":\"SO-1\",\"project_id\":\"P-1\","
+    "\"service_type\":\"INSTALLATION\",\"country_code\":\"FR\","
+    "\"bu_code\":\"LM-FR\",\"estimated_duration_min\":240,"
+    "\"requires_confirmation_tv\":true}";
 
 static void resolved_same_verdict(kavro_typed_resolver_t *resolver,
                                   kavro_schema_t *writer,
@@ -778,15 +799,15 @@ static void resolved_same_verdict(kavro_typed_resolver_t *resolver,
 }
 
 START_TEST(flat_resolution_hostile_bodies) {
+  const char *writer_text = _i == 0 ? reordered_writer : in_order_writer;
+  const char *datum = _i == 0 ? reordered_datum : in_order_datum;
   kavro_error_t error;
   kavro_schema_t *writer = NULL, *reader = parse_type(&service_order_created_type);
-  ck_assert_int_eq(kavro_schema_parse(reordered_writer,
-                                      strlen(reordered_writer), NULL, &writer,
-                                      &error),
+  ck_assert_int_eq(kavro_schema_parse(writer_text, strlen(writer_text), NULL,
+                                      &writer, &error),
                    KAVRO_OK);
   kavro_buf_t *buf = kavro_buf_new(0, 0);
-  ck_assert_msg(kavro_json_to_binary(writer, reordered_datum,
-                                     strlen(reordered_datum), buf,
+  ck_assert_msg(kavro_json_to_binary(writer, datum, strlen(datum), buf,
                                      &error) == KAVRO_OK,
                 "%s", error.text);
   size_t size = kavro_buf_length(buf);
@@ -1681,7 +1702,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, fixture_encode_errors);
   tcase_add_test(tc, fixture_decode_errors);
   tcase_add_test(tc, hostile_bodies_same_verdicts);
-  tcase_add_test(tc, flat_resolution_hostile_bodies);
+  tcase_add_loop_test(tc, flat_resolution_hostile_bodies, 0, 2);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
   tcase_add_test(tc, evolution_appended_field);
