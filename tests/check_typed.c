@@ -237,9 +237,21 @@ END_TEST
 
 static const unsigned char price_digits[] = {0x01, 0x86, 0xa0};
 
-static void fill_work_order(work_order_t *v, step_t *steps, step_t *payload,
-                            site_t *backup, work_order_tags_entry_t *tags,
-                            kavro_bytes_t *blobs) {
+/* A filled work order and the memory its pointers point into. */
+typedef struct work_order_fixture_s {
+  work_order_t v;
+  step_t steps[2], payload;
+  site_t backup;
+  work_order_tags_entry_t tags[1];
+  kavro_bytes_t blobs[2];
+} work_order_fixture_t;
+
+static void fill_work_order(work_order_fixture_t *f) {
+  work_order_t *v = &f->v;
+  step_t *steps = f->steps, *payload = &f->payload;
+  site_t *backup = &f->backup;
+  work_order_tags_entry_t *tags = f->tags;
+  kavro_bytes_t *blobs = f->blobs;
   work_order_init(v);
   v->id = kavro_str("WO-1");
   v->created_at = 1700000000123;
@@ -272,39 +284,35 @@ static void fill_work_order(work_order_t *v, step_t *steps, step_t *payload,
 }
 
 START_TEST(fixture_round_trip) {
-  work_order_t v;
-  step_t steps[2], payload;
-  site_t backup;
-  work_order_tags_entry_t tags[1];
-  kavro_bytes_t blobs[2];
-  fill_work_order(&v, steps, &payload, &backup, tags, blobs);
+  work_order_fixture_t f;
+  fill_work_order(&f);
   kavro_schema_t *schema = parse_type(&work_order_type);
   ck_assert(kavro_schema_rabin(schema) == WORK_ORDER_RABIN);
   for (int round = 0; round < 2; round++) {
     if (round == 1) {   /* the other union branches */
-      v.payload.branch = WORK_ORDER_PAYLOAD_STEP;
-      v.payload.u.step = &payload;
-      v.backup_site = NULL;
-      v.has_note = false;
+      f.v.payload.branch = WORK_ORDER_PAYLOAD_STEP;
+      f.v.payload.u.step = &f.payload;
+      f.v.backup_site = NULL;
+      f.v.has_note = false;
     }
     kavro_buf_t *buf = kavro_buf_new(0, 0);
     kavro_error_t error;
-    ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_OK);
+    ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_OK);
     char *expected = generic_json(schema, kavro_buf_data(buf),
                                   kavro_buf_length(buf));
     ck_assert_ptr_nonnull(expected);
-    char *json = typed_json(&work_order_type, &v);
+    char *json = typed_json(&work_order_type, &f.v);
     ck_assert_str_eq(json, expected);
     check_datum(&work_order_type, "work_order", kavro_buf_data(buf),
                 kavro_buf_length(buf), expected, true);
     work_order_t *copy = work_order_decode_new(kavro_buf_data(buf),
                                                kavro_buf_length(buf), &error);
     ck_assert_ptr_nonnull(copy);
-    ck_assert(work_order_equal(&v, copy));
+    ck_assert(work_order_equal(&f.v, copy));
     ck_assert_int_eq(copy->price.scale, 2);
     ck_assert_int_eq(copy->id.data[copy->id.length], 0);
     copy->steps.items[0].seq++;
-    ck_assert(!work_order_equal(&v, copy));
+    ck_assert(!work_order_equal(&f.v, copy));
     work_order_free(copy);
     free(json);
     free(expected);
@@ -344,19 +352,15 @@ static void check_strings_outlive_body(const work_order_t *v,
 }
 
 START_TEST(strings_in_the_arena) {
-  work_order_t v;
-  step_t steps[2], payload;
-  site_t backup;
-  work_order_tags_entry_t tags[1];
-  kavro_bytes_t blobs[2];
-  fill_work_order(&v, steps, &payload, &backup, tags, blobs);
+  work_order_fixture_t f;
+  fill_work_order(&f);
   kavro_arena_t *arena = kavro_arena_new(0, 0);
-  check_strings_outlive_body(&v, arena);
+  check_strings_outlive_body(&f.v, arena);
   size_t long_size = 70 * 1024;
   char *long_label = malloc(long_size);
   memset(long_label, 'x', long_size);
-  steps[1].label = (kavro_str_t){long_label, long_size};
-  check_strings_outlive_body(&v, arena);
+  f.steps[1].label = (kavro_str_t){long_label, long_size};
+  check_strings_outlive_body(&f.v, arena);
   kavro_arena_destroy(arena);
   free(long_label);
 }
@@ -495,49 +499,45 @@ START_TEST(logical_types_round_trip) {
 END_TEST
 
 START_TEST(fixture_encode_errors) {
-  work_order_t v;
-  step_t steps[2], payload;
-  site_t backup;
-  work_order_tags_entry_t tags[1];
-  kavro_bytes_t blobs[2];
-  fill_work_order(&v, steps, &payload, &backup, tags, blobs);
+  work_order_fixture_t f;
+  fill_work_order(&f);
   kavro_buf_t *buf = kavro_buf_new(0, 0);
   kavro_error_t error;
   ck_assert_int_eq(kv_write_bytes(buf, "keep", 4), KAVRO_OK);
-  v.state = (state_t)7;
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.state = (state_t)7;
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
   ck_assert_uint_eq(kavro_buf_length(buf), 5);   /* unchanged */
-  v.state = STATE_OPEN;
-  v.payload.branch = WORK_ORDER_PAYLOAD_STEP;
-  v.payload.u.step = NULL;
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
-  v.payload.branch = WORK_ORDER_PAYLOAD_NULL;
-  v.price.scale = 3;
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
-  v.price.scale = 2;
-  v.steps.items = NULL;
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
-  v.steps.items = steps;
-  v.id = (kavro_str_t){NULL, 3};   /* a length but no data */
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.state = STATE_OPEN;
+  f.v.payload.branch = WORK_ORDER_PAYLOAD_STEP;
+  f.v.payload.u.step = NULL;
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.payload.branch = WORK_ORDER_PAYLOAD_NULL;
+  f.v.price.scale = 3;
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.price.scale = 2;
+  f.v.steps.items = NULL;
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.steps.items = f.steps;
+  f.v.id = (kavro_str_t){NULL, 3};   /* a length but no data */
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
   /* Lengths that no buffer holds, nor a varint past INT64_MAX, and whose
    * sum may wrap the room: refused before anything is read from them
    * (their data is a single byte), by the buffer's bound or as values no
    * encoding can carry. */
-  v.id = (kavro_str_t){"x", SIZE_MAX / 2};
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_LIMIT);
-  v.id = (kavro_str_t){"x", SIZE_MAX / 2 + 1};
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
-  v.id = (kavro_str_t){"x", SIZE_MAX - 20};
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
-  v.id = kavro_str("WO-1");
-  kavro_str_t note = v.note;
-  v.note = (kavro_str_t){NULL, 1};   /* in a nullable field */
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_ERR_ENCODE);
-  v.note = note;
+  f.v.id = (kavro_str_t){"x", SIZE_MAX / 2};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_LIMIT);
+  f.v.id = (kavro_str_t){"x", SIZE_MAX / 2 + 1};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.id = (kavro_str_t){"x", SIZE_MAX - 20};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.id = kavro_str("WO-1");
+  kavro_str_t note = f.v.note;
+  f.v.note = (kavro_str_t){NULL, 1};   /* in a nullable field */
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.v.note = note;
   ck_assert_uint_eq(kavro_buf_length(buf), 5);
   kavro_buf_t *small = kavro_buf_new(0, 16);
-  ck_assert_int_eq(work_order_encode(&v, small, &error), KAVRO_ERR_LIMIT);
+  ck_assert_int_eq(work_order_encode(&f.v, small, &error), KAVRO_ERR_LIMIT);
   ck_assert_uint_eq(kavro_buf_length(small), 0);
   kavro_buf_destroy(small);
   kavro_buf_destroy(buf);
@@ -546,15 +546,11 @@ END_TEST
 
 /* The encoding of the filled work order, in a new buffer. */
 static kavro_buf_t *work_order_body(void) {
-  work_order_t v;
-  step_t steps[2], payload;
-  site_t backup;
-  work_order_tags_entry_t tags[1];
-  kavro_bytes_t blobs[2];
-  fill_work_order(&v, steps, &payload, &backup, tags, blobs);
+  work_order_fixture_t f;
+  fill_work_order(&f);
   kavro_buf_t *buf = kavro_buf_new(0, 0);
   kavro_error_t error;
-  ck_assert_int_eq(work_order_encode(&v, buf, &error), KAVRO_OK);
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_OK);
   return buf;
 }
 
