@@ -534,9 +534,9 @@ kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
  * decode_message(). */
 static kavro_err_t decode_typed_message(
     kavro_typed_deserializer_t *td, const rd_kafka_message_t *m,
-    const rd_kafka_headers_t *headers, const kavro_typed_type_t *type, kavro_arena_t *arena, void *record,
-    kavro_schema_id_t *idp, kv_header_room_t *room, bool *dead_letteredp,
-    kavro_error_t *error) {
+    const rd_kafka_headers_t *headers, const kavro_typed_type_t *type,
+    kavro_arena_t *arena, void *record, kavro_schema_id_t *idp,
+    kv_header_room_t *room, bool *dead_letteredp, kavro_error_t *error) {
   kv_error_clear(error);
   *dead_letteredp = false;
   if (idp)
