@@ -97,7 +97,7 @@ static uint64_t question_hash(const question_t *q) {
 }
 
 /* Does @a answer @q, and is it still fresh at @now? */
-static bool answers(const kv_assoc_answer_t *a, const question_t *q,
+static bool answer_fits(const kv_assoc_answer_t *a, const question_t *q,
                     int64_t now) {
   return a->has_schema == q->has_schema && strcmp(a->topic, q->topic) == 0 &&
          (!q->has_schema ||
@@ -110,14 +110,14 @@ static bool answers(const kv_assoc_answer_t *a, const question_t *q,
 static const kv_assoc_answer_t *cache_find(kv_assoc_cache_t *cache,
                                            const question_t *q) {
   int64_t now = cache->expiry_ms >= 0 ? now_ms() : 0;
-  if (cache->last && answers(cache->last, q, now))
+  if (cache->last && answer_fits(cache->last, q, now))
     return cache->last;
   if (!cache->buckets)
     return NULL;
   uint64_t h = question_hash(q);
   for (const kv_assoc_answer_t *a = cache->buckets[h & cache->bucket_mask]; a;
        a = a->chain)
-    if (a->hash == h && answers(a, q, now))
+    if (a->hash == h && answer_fits(a, q, now))
       return cache->last = a;
   return NULL;
 }

@@ -56,6 +56,7 @@ typedef struct entry_s {
    * note where each field begins. */
   bool whole_first;
   unsigned char *defaults;          /* the defaults' bytes, in reader order */
+  size_t defaults_length;
   struct skip_step_s *skips;        /* how to walk the writer's fields */
   size_t skip_count;
 } entry_t;
@@ -97,7 +98,7 @@ static void entry_free_flat(entry_t *e) {
   e->parts = NULL;
   e->defaults = NULL;
   e->skips = NULL;
-  e->part_count = e->skip_count = 0;
+  e->part_count = e->skip_count = e->defaults_length = 0;
 }
 
 static void entry_free(entry_t *e) {
@@ -305,6 +306,7 @@ static bool find_flat(const kv_plan_t *plan, entry_t *e) {
   for (size_t i = 0; i < plan->step_count; i++)
     e->skips[i] = skip_step(plan->steps[i].writer_type);
   e->skip_count = plan->step_count;
+  e->defaults_length = length;
   flat_sources(plan, from);
   size_t offset = 0;   /* the defaults' bytes go in reader order */
   for (size_t r = 0; r < count; r++) {
@@ -612,6 +614,21 @@ static kavro_err_t tx_plan(tx_t *t, const kv_plan_t *plan) {
   }
 }
 
+/* The arena could not give the reader's encoding its room. */
+static kavro_err_t arena_nomem(kavro_error_t *error) {
+  return kv_error_set(error, KAVRO_ERR_NOMEM,
+                      "out of memory (or past the arena's bound)");
+}
+
+/* The reader's encoding of a writer's datum of @size bytes may not reach
+ * past SIZE_MAX with the defaults' bytes. */
+static kavro_err_t flat_too_large(const entry_t *e, size_t size,
+                                  kavro_error_t *error) {
+  if (size > SIZE_MAX - e->defaults_length)
+    return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
+  return KAVRO_OK;
+}
+
 /* Transcode the datum at @data into arena memory: @out, @out_size. */
 static kavro_err_t transcode(kavro_typed_resolver_t *res,
                              const kavro_resolution_t *resolution,
@@ -623,8 +640,7 @@ static kavro_err_t transcode(kavro_typed_resolver_t *res,
     tx_t t = {.arena = arena};
     unsigned char *mem = kv_arena_take(arena, room);
     if (!mem)
-      return kv_error_set(error, KAVRO_ERR_NOMEM,
-                          "out of memory (or past the arena's bound)");
+      return arena_nomem(error);
     kv_reader_init(&t.r, res->decoder, data, size, error);
     t.out = kv_buf_over(mem, room);
     kavro_err_t err = tx_plan(&t, resolution->root);
@@ -645,11 +661,6 @@ static kavro_err_t transcode(kavro_typed_resolver_t *res,
  * a record with more takes them from the arena. */
 #define FLAT_STACK_FIELDS 64
 
-static kavro_err_t flat_nomem(kavro_error_t *error) {
-  return kv_error_set(error, KAVRO_ERR_NOMEM,
-                      "out of memory (or past the arena's bound)");
-}
-
 /* The reader's encoding of the flat record at @data (see entry_t), in the
  * arena.  The writer's datum is walked first, so that a body that ends
  * early or goes on too long is refused as the generic resolver refuses
@@ -664,14 +675,15 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
           ? stack
           : kavro_arena_alloc(arena, (e->skip_count + 1) * sizeof(*starts));
   if (!starts)
-    return flat_nomem(error);
+    return arena_nomem(error);
   kv_reader_t r;
   kv_reader_init(&r, res->decoder, data, size, error);
   KAVRO_TRY(run_skips(e, &r, starts));
   if (r.c.p != r.c.end)
     return kavro_cursor_trailing(&r.c);
   /* Each writer field is used once at most: the total is at most the
-   * body's size and the defaults' (small) one. */
+   * body's size and the defaults'. */
+  KAVRO_TRY(flat_too_large(e, size, error));
   size_t total = 0;
   for (size_t i = 0; i < e->part_count; i++) {
     const flat_part_t *part = &e->parts[i];
@@ -680,7 +692,7 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
   }
   unsigned char *mem = kv_arena_take(arena, total ? total : 1);
   if (!mem)
-    return flat_nomem(error);
+    return arena_nomem(error);
   unsigned char *p = mem;
   for (size_t i = 0; i < e->part_count; i++) {
     const flat_part_t *part = &e->parts[i];
@@ -699,7 +711,7 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
 }
 
 /* flat_record() for the commonest shape (entry_t's whole_first): the
- * body, then the defaults, which are one part after it, each one copy. */
+ * body, then the defaults, each one copy. */
 static kavro_err_t whole_then_defaults(kavro_typed_resolver_t *res,
                                        const entry_t *e, const void *data,
                                        size_t size, kavro_arena_t *arena,
@@ -710,10 +722,11 @@ static kavro_err_t whole_then_defaults(kavro_typed_resolver_t *res,
   KAVRO_TRY(run_skips(e, &r, NULL));
   if (r.c.p != r.c.end)
     return kavro_cursor_trailing(&r.c);
-  size_t tail = e->part_count > 1 ? e->parts[1].length : 0;
+  KAVRO_TRY(flat_too_large(e, size, error));
+  size_t tail = e->defaults_length;
   unsigned char *mem = kv_arena_take(arena, size + tail ? size + tail : 1);
   if (!mem)
-    return flat_nomem(error);
+    return arena_nomem(error);
   if (size)
     memcpy(mem, data, size);
   if (tail)
