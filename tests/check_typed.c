@@ -617,6 +617,32 @@ static void decoders_close(decoders_t *d) {
 
 /* The verdict and the error text of a body through the generic decoder
  * and through the generated one: they must agree. */
+/* Call @check on every truncation of @body (the whole of it included)
+ * and on it with each byte replaced in turn by values that break varints,
+ * lengths, booleans and indexes; @body is as it was afterwards. */
+typedef void (*body_check_fn)(void *ctx, const unsigned char *data,
+                              size_t size, const char *what);
+
+static void each_hostile_body(unsigned char *body, size_t size,
+                              body_check_fn check, void *ctx) {
+  char what[64];
+  for (size_t n = 0; n <= size; n++) {
+    snprintf(what, sizeof(what), "first %zu bytes", n);
+    check(ctx, body, n, what);
+  }
+  static const unsigned char evil[] = {0x00, 0x01, 0x02, 0x03, 0x7f, 0x80,
+                                       0xfe, 0xff};
+  for (size_t i = 0; i < size; i++) {
+    unsigned char kept = body[i];
+    for (size_t e = 0; e < sizeof(evil); e++) {
+      body[i] = evil[e];
+      snprintf(what, sizeof(what), "byte %zu as 0x%02x", i, evil[e]);
+      check(ctx, body, size, what);
+    }
+    body[i] = kept;
+  }
+}
+
 static void same_verdict(decoders_t *d, const unsigned char *data, size_t size,
                          const char *what) {
   kavro_error_t ge, te;
@@ -631,6 +657,11 @@ static void same_verdict(decoders_t *d, const unsigned char *data, size_t size,
                 "%s: generic %s \"%s\", typed %s \"%s\"", what,
                 kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
                 t ? te.text : "");
+}
+
+static void same_verdict_check(void *ctx, const unsigned char *data,
+                               size_t size, const char *what) {
+  same_verdict(ctx, data, size, what);
 }
 
 /* One body under @limits. */
@@ -656,24 +687,9 @@ START_TEST(hostile_bodies_same_verdicts) {
   unsigned char *body = malloc(size);
   memcpy(body, kavro_buf_data(buf), size);
   kavro_schema_t *schema = parse_type(&work_order_type);
-  char what[64];
   decoders_t d;
   decoders_open(&d, &work_order_type, schema, NULL);
-  for (size_t n = 0; n <= size; n++) {
-    snprintf(what, sizeof(what), "first %zu bytes", n);
-    same_verdict(&d, body, n, what);
-  }
-  static const unsigned char evil[] = {0x00, 0x01, 0x02, 0x03, 0x7f, 0x80,
-                                       0xfe, 0xff};
-  for (size_t i = 0; i < size; i++) {
-    unsigned char kept = body[i];
-    for (size_t e = 0; e < sizeof(evil); e++) {
-      body[i] = evil[e];
-      snprintf(what, sizeof(what), "byte %zu as 0x%02x", i, evil[e]);
-      same_verdict(&d, body, size, what);
-    }
-    body[i] = kept;
-  }
+  each_hostile_body(body, size, same_verdict_check, &d);
   decoders_close(&d);
   /* Every limit at the value that just fails. */
   kavro_decode_limits_t limits;
@@ -767,11 +783,16 @@ static const char in_order_datum[] =
     "\"bu_code\":\"LM-FR\",\"estimated_duration_min\":240,"
     "\"requires_confirmation_tv\":true}";
 
-static void resolved_same_verdict(kavro_typed_resolver_t *resolver,
-                                  kavro_schema_t *writer,
-                                  kavro_schema_t *reader,
-                                  const unsigned char *data, size_t size,
-                                  const char *what) {
+typedef struct resolved_check_s {
+  kavro_typed_resolver_t *resolver;
+  kavro_schema_t *writer, *reader;
+} resolved_check_t;
+
+static void resolved_same_verdict(void *ctx, const unsigned char *data,
+                                  size_t size, const char *what) {
+  const resolved_check_t *r = ctx;
+  kavro_typed_resolver_t *resolver = r->resolver;
+  kavro_schema_t *writer = r->writer, *reader = r->reader;
   char *expected = generic_resolved_json(writer, reader, data, size);
   kavro_arena_t *arena = kavro_arena_new(0, 0);
   service_order_created_t v;
@@ -809,28 +830,12 @@ START_TEST(flat_resolution_hostile_bodies) {
   size_t size = kavro_buf_length(buf);
   unsigned char *body = malloc(size);
   memcpy(body, kavro_buf_data(buf), size);
-  kavro_typed_resolver_t *resolver = kavro_typed_resolver_new(NULL);
-  char what[64];
-  resolved_same_verdict(resolver, writer, reader, body, size, "whole");
+  resolved_check_t r = {kavro_typed_resolver_new(NULL), writer, reader};
   char *json = generic_resolved_json(writer, reader, body, size);
   ck_assert_ptr_nonnull(strstr(json, "\"depends_on_order_id\": null"));
   free(json);
-  for (size_t n = 0; n < size; n++) {
-    snprintf(what, sizeof(what), "first %zu bytes", n);
-    resolved_same_verdict(resolver, writer, reader, body, n, what);
-  }
-  static const unsigned char evil[] = {0x00, 0x01, 0x02, 0x03, 0x7f, 0x80,
-                                       0xfe, 0xff};
-  for (size_t i = 0; i < size; i++) {
-    unsigned char kept = body[i];
-    for (size_t e = 0; e < sizeof(evil); e++) {
-      body[i] = evil[e];
-      snprintf(what, sizeof(what), "byte %zu as 0x%02x", i, evil[e]);
-      resolved_same_verdict(resolver, writer, reader, body, size, what);
-    }
-    body[i] = kept;
-  }
-  kavro_typed_resolver_destroy(resolver);
+  each_hostile_body(body, size, resolved_same_verdict, &r);
+  kavro_typed_resolver_destroy(r.resolver);
   free(body);
   kavro_buf_destroy(buf);
   kavro_schema_destroy(writer);
