@@ -102,7 +102,10 @@ static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
   return KAVRO_OK;
 }
 
-static void record_view_free(kv_record_view_t *v) { free(v->heap); }
+static inline void record_view_free(kv_record_view_t *v) {
+  if (v->heap)
+    free(v->heap);
+}
 
 /* The headers @m came with, or NULL.  librdkafka parses a consumed
  * message's headers again at each call when there are none (it keeps only
@@ -312,8 +315,10 @@ kavro_err_t kavro_kafka_produce(kavro_kafka_producer_t *producer,
   if (record->key_schema && !record->key_value)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "a record with a key schema needs a key value");
-  /* [0] the key's, [1] the value's: a prefix, or a header to send. */
-  kavro_serializer_framing_t framings[2] = {{0}};
+  /* [0] the key's, [1] the value's: a prefix, or a header to send.  The
+   * serializers fill what they frame; a raw key has no header. */
+  kavro_serializer_framing_t framings[2];
+  framings[0].header_name = NULL;
   const void *key;
   size_t key_size;
   kavro_err_t err = serialize_record(producer, record, framings, &key,

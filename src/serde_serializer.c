@@ -113,6 +113,10 @@ struct kavro_serializer_s {
   kv_hot_t **buckets;
   size_t bucket_count;
   size_t entry_count;
+  /* The previous message's entry (NULL: none yet), tried before the topic
+   * is hashed: a run of messages of one kind costs one comparison each.
+   * Entries live as long as the serializer. */
+  kv_hot_t *last;
   kv_verdict_t *verdicts;
   kv_history_t *histories;
   const kavro_compat_result_t *last_refusal;
@@ -779,16 +783,22 @@ static kavro_err_t entry_for(kavro_serializer_t *ser, const char *topic,
                              bool is_key, kavro_schema_t *schema,
                              kv_hot_t **entryp, kavro_error_t *error) {
   const char *t = topic ? topic : "";
-  uint64_t hash = hot_hash(schema, t, is_key);
-  kv_hot_t *e = hot_find(ser, schema, t, is_key, hash);
+  kv_hot_t *e = ser->last;
   ser->last_refusal = NULL;
-  if (e) {
-    ser->last_subject = e->subject;
-    *entryp = e;
-    return KAVRO_OK;
+  if (!e || e->schema != schema || e->is_key != is_key ||
+      strcmp(e->topic, t) != 0) {
+    uint64_t hash = hot_hash(schema, t, is_key);
+    if (!(e = hot_find(ser, schema, t, is_key, hash))) {
+      kv_error_clear(error);
+      kavro_err_t err = cold_path(ser, t, is_key, schema, hash, &e, error);
+      if (err != KAVRO_OK)
+        return err;
+    }
+    ser->last = e;
   }
-  kv_error_clear(error);
-  return cold_path(ser, t, is_key, schema, hash, entryp, error);
+  ser->last_subject = e->subject;
+  *entryp = e;
+  return KAVRO_OK;
 }
 
 /* ---- public entry points ------------------------------------------------- */
@@ -1025,20 +1035,21 @@ static kavro_err_t frame_into(kavro_serializer_t *ser, const char *topic,
                               kavro_serializer_framing_t *framing,
                               kavro_error_t *error) {
   out->length = 0;
-  if (framing)
-    memset(framing, 0, sizeof(*framing));
-  if (!value)
-    return KAVRO_OK; /* a tombstone stays a NULL payload */
-  if (!ser || !schema)
-    return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
-                        "serializer and schema are required");
+  if (!value || !ser || !schema) {
+    kv_framing_clear(framing);
+    return value ? kv_error_set(error, KAVRO_ERR_INVALID_ARG,
+                                "serializer and schema are required")
+                 : KAVRO_OK; /* a tombstone stays a NULL payload */
+  }
   kv_hot_t *e = NULL;
   kavro_err_t err = frame_value(ser, topic, is_key, schema, value, out,
                                 framing, &e, error);
-  if (err == KAVRO_OK)
+  if (err == KAVRO_OK) {
     kv_serde_counted(&e->counters, out->length);
-  else
+  } else {
+    kv_framing_clear(framing);
     kv_serde_count_failure(KV_M_SERIALIZED, topic, err, error);
+  }
   return err;
 }
 

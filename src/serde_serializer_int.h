@@ -7,6 +7,7 @@
 #define KAVRO_SERIALIZER_INT_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "common_metrics_int.h"
 #include "kavro/registry.h"
@@ -83,6 +84,14 @@ void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
 kavro_err_t kv_namer_subject(kv_namer_t *namer, const char *topic,
                              bool is_key, const kavro_schema_t *schema,
                              char *buf, kavro_error_t *error);
+
+/* @framing (NULL: none asked for) says nothing: a tombstone's, or a
+ * failure's.  A framed message has its entry's framing copied whole, so
+ * the serializers clear it only on these paths. */
+static inline void kv_framing_clear(kavro_serializer_framing_t *framing) {
+  if (framing)
+    memset(framing, 0, sizeof(*framing));
+}
 
 /* KAVRO_ERR_INVALID_ARG: a call that hands out no header was made for
  * keys (@is_key) or values whose schema id goes in a header. */

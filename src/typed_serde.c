@@ -166,18 +166,21 @@ typed_frame(kavro_typed_serializer_t *ts, const char *topic, bool is_key,
             const kavro_typed_type_t *type, const void *value,
             kavro_buf_t *out, kavro_serializer_framing_t *framing,
             kavro_error_t *error) {
-  if (framing)
-    memset(framing, 0, sizeof(*framing));
-  if (!ts || !topic || !type || !out)
+  if (!ts || !topic || !type || !out) {
+    kv_framing_clear(framing);
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "serializer, topic, type and buffer are required");
+  }
   out->length = 0;
-  if (!value)
-    return KAVRO_OK;
+  if (!value) {
+    kv_framing_clear(framing);
+    return KAVRO_OK; /* a tombstone */
+  }
   const ser_entry_t *e = ts->last;
   if (!e || !ser_matches(e, topic, is_key, type)) {
     kavro_err_t err = ser_entry(ts, topic, is_key, type, &e, error);
     if (err != KAVRO_OK) {
+      kv_framing_clear(framing);
       ser_failed(topic, err, error);
       return err;
     }
@@ -199,12 +202,14 @@ typed_frame(kavro_typed_serializer_t *ts, const char *topic, bool is_key,
   if (err == KAVRO_OK && e->rules)
     err = kv_serializer_rules_apply(ts->serializer, e->rules, topic, out,
                                     e->framing.prefix_size, error);
-  if (err == KAVRO_OK && framing)
-    *framing = e->framing;
-  if (err == KAVRO_OK)
+  if (err == KAVRO_OK) {
+    if (framing)
+      *framing = e->framing;
     kv_serde_counted(&e->counters, out->length);
-  else
+  } else {
+    kv_framing_clear(framing);
     ser_failed(topic, err, error);
+  }
   return err;
 }
 

@@ -711,6 +711,69 @@ START_TEST(warm_no_requests) {
 }
 END_TEST
 
+/* The warm path tries the previous message's entry first: a message of
+ * another kind (topic, side or schema) never gets it, in whatever order
+ * the kinds come, and the topic is read from the caller's text, never
+ * recognised by its address (one buffer names every topic here). */
+START_TEST(warm_entries_by_kind) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
+  kavro_serializer_t *ser = serializer(reg);
+  kavro_schema_t *v1 = kt_parse(v1_text), *v2 = kt_parse(v2_text),
+                 *key = kt_parse(key_text);
+  kt_value_t v1_value, v2_value, key_value;
+  kt_value_from_json(&v1_value, v1, v1_datum);
+  kt_value_from_json(&v2_value, v2, v2_datum);
+  kt_value_from_json(&key_value, key, "\"order-7\"");
+  struct {
+    const char *topic;
+    bool is_key;
+    kavro_schema_t *schema;
+    kt_value_t *value;
+    const char *subject;
+    int id; /* learnt on the first pass */
+  } kinds[] = {
+      {"orders", false, v1, &v1_value, "orders-value", 0},
+      {"orders", true, key, &key_value, "orders-key", 0},
+      {"audit", false, v1, &v1_value, "audit-value", 0},
+      {"orders", false, v2, &v2_value, "orders-value", 0},
+  };
+  enum { KINDS = sizeof(kinds) / sizeof(kinds[0]) };
+  kavro_buf_t *out = kavro_buf_new(0, 0);
+  char topic[16];
+  kavro_error_t error;
+  for (int n = 0; n < KINDS + 2 * KINDS * KINDS; n++) {
+    /* each kind once, then every kind after every other */
+    int step = n - KINDS;
+    int i = n < KINDS ? n
+            : step % 2 ? (step / 2) % KINDS
+                       : (step / 2) / KINDS;
+    strcpy(topic, kinds[i].topic);
+    ck_assert_msg(kavro_serializer_serialize(ser, topic, kinds[i].is_key,
+                                             kinds[i].schema,
+                                             &kinds[i].value->value, out,
+                                             &error) == KAVRO_OK,
+                  "%s", error.text);
+    ck_assert_str_eq(kavro_serializer_last_subject(ser), kinds[i].subject);
+    if (n < KINDS)
+      kinds[i].id = frame_id(out);
+    ck_assert_int_eq(frame_id(out), kinds[i].id);
+  }
+  /* Each kind has its own id: a crossed entry would have shown. */
+  ck_assert_int_ne(kinds[0].id, kinds[1].id);
+  ck_assert_int_ne(kinds[0].id, kinds[3].id);
+  ck_assert_int_eq(kinds[0].id, kinds[2].id); /* one schema, one id */
+  kt_value_free(&v1_value);
+  kt_value_free(&v2_value);
+  kt_value_free(&key_value);
+  kavro_schema_destroy(v1);
+  kavro_schema_destroy(v2);
+  kavro_schema_destroy(key);
+  kavro_buf_destroy(out);
+  kavro_serializer_destroy(ser);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 START_TEST(warm_no_allocations) {
   kavro_registry_t *reg = kt_client(kt_mock_url(0), NULL);
   kavro_serializer_t *ser = serializer(reg);
@@ -1785,6 +1848,7 @@ static Suite *serializer_suite(void) {
   tcase_add_checked_fixture(tc, mock_setup, kt_mock_stop);
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, warm_no_requests, 0, 2);
+  tcase_add_test(tc, warm_entries_by_kind);
   tcase_add_test(tc, warm_no_allocations);
   tcase_add_test(tc, threads_share_a_client);
   tcase_add_test(tc, serialize_to_limits);
