@@ -535,6 +535,29 @@ START_TEST(fixture_encode_errors) {
   f.v.note = (kavro_str_t){NULL, 1};   /* in a nullable field */
   ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
   f.v.note = note;
+  /* Collections of bounded items are written in one run: an item's
+   * string with a length but no data, a key likewise, a length no
+   * buffer holds, or a count no memory holds (refused before an item is
+   * read: the items here are two). */
+  kavro_str_t label = f.steps[1].label;
+  f.steps[1].label = (kavro_str_t){NULL, 2};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.steps[1].label = (kavro_str_t){"x", SIZE_MAX / 2};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.steps[1].label = label;
+  f.v.steps.count = SIZE_MAX / 4;
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  ck_assert_ptr_nonnull(strstr(error.text, "too large"));
+  f.v.steps.count = 2;
+  f.tags[0].key = (kavro_str_t){NULL, 4};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.tags[0].key = kavro_str("crew");
+  f.v.payload.branch = WORK_ORDER_PAYLOAD_ARRAY;
+  f.v.payload.u.array_value.count = 2;
+  f.v.payload.u.array_value.items = f.blobs;
+  f.blobs[1] = (kavro_bytes_t){NULL, 1};
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_ERR_ENCODE);
+  f.blobs[1] = (kavro_bytes_t){NULL, 0};
   ck_assert_uint_eq(kavro_buf_length(buf), 5);
   kavro_buf_t *small = kavro_buf_new(0, 16);
   ck_assert_int_eq(work_order_encode(&f.v, small, &error), KAVRO_ERR_LIMIT);

@@ -38,6 +38,12 @@ static size_t fixed_size(const gen_type_t *t) { return t->size; }
 
 /* ---- encode ---------------------------------------------------------------- */
 
+static bool flat_items(const gen_type_t *t, size_t *max, size_t *runs,
+                       size_t *symbols);
+static void write_flat_collection(FILE *out, const gen_type_t *t,
+                                  const char *e, int depth, int level,
+                                  size_t max, size_t runs, bool room_loop);
+
 static void write_collection(FILE *out, const gen_type_t *t, const char *e,
                              int depth, int level) {
   bool map = t->type == KAVRO_MAP;
@@ -140,9 +146,15 @@ void gen_emit_write(FILE *out, const gen_type_t *t, const char *e, int depth,
     line(out, level, "KAVRO_TRY(%s_write(w, &%s));", t->cname, e);
     return;
   case KAVRO_ARRAY:
-  case KAVRO_MAP:
-    write_collection(out, t, e, depth, level);
+  case KAVRO_MAP: {
+    size_t max, runs, symbols;
+    if (flat_items(t, &max, &runs, &symbols))
+      write_flat_collection(out, t, e, depth, level, max, runs,
+                            runs || symbols);
+    else
+      write_collection(out, t, e, depth, level);
     return;
+  }
   case KAVRO_UNION:
     write_union(out, t, e, depth, level);
     return;
@@ -672,85 +684,261 @@ static void put_value(FILE *out, const gen_type_t *t, const char *e,
   }
 }
 
-static void emit_run(FILE *out, const gen_type_t *r, size_t from, size_t to,
-                     size_t max) {
-  size_t lengths = 0;   /* strings and bytes in the run */
+/* Whether @t is a string or bytes value: a run's length to account. */
+static bool is_run(const gen_type_t *t) {
+  return t->type == KAVRO_STRING || t->type == KAVRO_BYTES;
+}
+
+/* The refusal of an enum value @e of @t with no such symbol; @present, a
+ * condition the value is tested under ("" for none). */
+static void symbol_check(FILE *out, const gen_type_t *t, const char *present,
+                         const char *e, int level) {
+  if (t->type != KAVRO_ENUM)
+    return;
+  char *count = symbol_count(t);
+  line(out, level, "if (%s(uint32_t)%s >= %s)", present, e, count);
+  line(out, level + 1, "return kavro_writer_fail(w, \"%s has no such symbol\");",
+       t->cname);
+  free(count);
+}
+
+/* The fields [@from, @to) of record @r, every one bounded (bounded_field()),
+ * as members of @self ("v->", or an item of an array and a dot): what
+ * each step of writing them as a run emits.  Strings and bytes among
+ * them: */
+static size_t fields_runs(const gen_type_t *r, size_t from, size_t to) {
+  size_t runs = 0;
+  for (size_t i = from; i < to; i++) {
+    bool nullable;
+    size_t m;
+    runs += is_run(bounded_field(&r->fields[i], &nullable, &m));
+  }
+  return runs;
+}
+
+/* Their enums' symbol checks. */
+static void fields_symbol_checks(FILE *out, const gen_type_t *r, size_t from,
+                                 size_t to, const char *self, int level) {
   for (size_t i = from; i < to; i++) {
     bool nullable;
     size_t m;
     const gen_type_t *t = bounded_field(&r->fields[i], &nullable, &m);
-    lengths += t->type == KAVRO_STRING || t->type == KAVRO_BYTES;
+    const char *f = r->fields[i].cname;
+    char *present = nullable ? gen_strf("%shas_%s && ", self, f)
+                             : gen_xstrdup("");
+    char *e = gen_strf("%s%s", self, f);
+    symbol_check(out, t, present, e, level);
+    free(e);
+    free(present);
   }
+}
+
+/* Their strings' and bytes' lengths, added to `room` and accounted in
+ * `check`. */
+static void fields_lengths(FILE *out, const gen_type_t *r, size_t from,
+                           size_t to, const char *self, int level) {
+  for (size_t i = from; i < to; i++) {
+    bool nullable;
+    size_t m;
+    const gen_type_t *t = bounded_field(&r->fields[i], &nullable, &m);
+    const char *f = r->fields[i].cname;
+    if (!is_run(t))
+      continue;
+    if (nullable)
+      line(out, level, "if (%shas_%s)", self, f);
+    line(out, nullable ? level + 1 : level,
+         "room += kavro_run_length(&check, %s%s.length);", self, f);
+  }
+}
+
+/* Their encodings, put at `p`. */
+static void fields_puts(FILE *out, const gen_type_t *r, size_t from, size_t to,
+                        const char *self, int level) {
+  for (size_t i = from; i < to; i++) {
+    bool nullable;
+    size_t m, vb = 0;
+    const gen_field_t *field = &r->fields[i];
+    const gen_type_t *t = bounded_field(field, &nullable, &m);
+    char *e = gen_strf("%s%s", self, field->cname);
+    if (!nullable) {
+      put_value(out, t, e, level);
+    } else {
+      gen_is_nullable(field->type, &vb);
+      line(out, level, "if (%shas_%s) {", self, field->cname);
+      line(out, level + 1, "p = kavro_put_varint(p, %zu);", vb);
+      put_value(out, t, e, level + 1);
+      line(out, level, "} else {");
+      line(out, level + 1, "p = kavro_put_varint(p, %zu);", 1 - vb);
+      line(out, level, "}");
+    }
+    free(e);
+  }
+}
+
+/* Reserve @room for a run of @runs strings and bytes (both expressions;
+ * @runs NULL: none), then take the cursor. */
+static void run_reserve(FILE *out, const char *room, const char *runs,
+                        int level) {
+  if (runs)
+    line(out, level, "KAVRO_TRY(kavro_w_reserve_run(w, %s, &check, %s));",
+         room, runs);
+  else
+    line(out, level, "KAVRO_TRY(kavro_w_reserve(w, %s));", room);
+  line(out, level, "unsigned char *p = w->p;");
+}
+
+/* Commit the run written up to `p`. */
+static void run_end(FILE *out, bool runs, int level) {
+  if (runs)
+    line(out, level, "KAVRO_TRY(kavro_w_end_run(w, p, &check));");
+  else
+    line(out, level, "w->p = p;");
+}
+
+static void emit_run(FILE *out, const gen_type_t *r, size_t from, size_t to,
+                     size_t max) {
+  size_t runs = fields_runs(r, from, to);
   char *names = to - from == 1
                     ? gen_xstrdup(r->fields[from].name)
                     : gen_strf("%s to %s", r->fields[from].name,
                                r->fields[to - 1].name);
   line(out, 1, "{");
   line(out, 2, "/* %s: at most %zu bytes%s */", names, max,
-       lengths ? " and the strings' lengths" : "");
+       runs ? " and the strings' lengths" : "");
   free(names);
-  for (size_t i = from; i < to; i++) {
-    bool nullable;
-    size_t m;
-    const gen_type_t *t = bounded_field(&r->fields[i], &nullable, &m);
-    if (t->type == KAVRO_ENUM) {
-      char *count = symbol_count(t);
-      char *present = nullable ? gen_strf("v->has_%s && ", r->fields[i].cname)
-                               : gen_xstrdup("");
-      line(out, 2, "if (%s(uint32_t)v->%s >= %s)", present, r->fields[i].cname,
-           count);
-      free(present);
-      line(out, 3, "return kavro_writer_fail(w, \"%s has no such symbol\");",
-           t->cname);
-      free(count);
-    }
-  }
-  if (lengths) {
+  fields_symbol_checks(out, r, from, to, "v->", 2);
+  char *room = runs ? gen_xstrdup("room") : gen_strf("%zu", max);
+  char *count = runs ? gen_strf("%zu", runs) : NULL;
+  if (runs) {
     line(out, 2, "size_t room = %zu;", max);
     line(out, 2, "kavro_run_check_t check = {0, 0};");
   }
-  for (size_t i = from; i < to && lengths; i++) {
-    bool nullable;
-    size_t m;
-    const gen_type_t *t = bounded_field(&r->fields[i], &nullable, &m);
-    const char *f = r->fields[i].cname;
-    if (t->type != KAVRO_STRING && t->type != KAVRO_BYTES)
-      continue;
-    if (nullable)
-      line(out, 2, "if (v->has_%s)", f);
-    line(out, nullable ? 3 : 2,
-         "room += kavro_run_length(&check, v->%s.length);", f);
-  }
-  if (lengths)
-    line(out, 2, "KAVRO_TRY(kavro_w_reserve_run(w, room, &check, %zu));",
-         lengths);
-  else
-    line(out, 2, "KAVRO_TRY(kavro_w_reserve(w, %zu));", max);
-  line(out, 2, "unsigned char *p = w->p;");
-  for (size_t i = from; i < to; i++) {
-    bool nullable;
-    size_t m, vb = 0;
-    const gen_field_t *field = &r->fields[i];
-    const gen_type_t *t = bounded_field(field, &nullable, &m);
-    char *e = gen_strf("v->%s", field->cname);
-    if (!nullable) {
-      put_value(out, t, e, 2);
-    } else {
-      gen_is_nullable(field->type, &vb);
-      line(out, 2, "if (v->has_%s) {", field->cname);
-      line(out, 3, "p = kavro_put_varint(p, %zu);", vb);
-      put_value(out, t, e, 3);
-      line(out, 2, "} else {");
-      line(out, 3, "p = kavro_put_varint(p, %zu);", 1 - vb);
-      line(out, 2, "}");
-    }
-    free(e);
-  }
-  if (lengths)
-    line(out, 2, "KAVRO_TRY(kavro_w_end_run(w, p, &check));");
-  else
-    line(out, 2, "w->p = p;");
+  fields_lengths(out, r, from, to, "v->", 2);
+  run_reserve(out, room, count, 2);
+  free(room);
+  free(count);
+  fields_puts(out, r, from, to, "v->", 2);
+  run_end(out, runs, 2);
   line(out, 1, "}");
+}
+
+/* ---- collections in one run -------------------------------------------------
+ * An array or map whose items are bounded values, or records of bounded
+ * fields, is written as one run too: a loop adds up the room and checks
+ * the items, one reservation covers the count, every item and the end,
+ * and a second loop puts them. */
+
+/* Whether the items of collection @t (a map's: key and value) are all
+ * bounded; @max, the bytes one takes at most besides its strings'
+ * lengths, @runs, its strings and bytes, and @symbols, its enums (which
+ * the first loop checks). */
+static bool flat_items(const gen_type_t *t, size_t *max, size_t *runs,
+                       size_t *symbols) {
+  const gen_type_t *items = t->items;
+  bool map = t->type == KAVRO_MAP;
+  *max = map ? KAVRO_MAX_VARINT : 0;   /* a key is a string */
+  *runs = map;
+  *symbols = 0;
+  bool record = items->type == KAVRO_RECORD;
+  if (record && gen_is_recursive(items))
+    return false;
+  for (size_t i = 0; i < (record ? items->field_count : 1); i++) {
+    bool nullable = false;
+    size_t m;
+    const gen_type_t *f =
+        record ? bounded_field(&items->fields[i], &nullable, &m)
+               : bounded(items, &m) ? items : NULL;
+    if (!f)
+      return false;
+    *max += m;
+    *runs += is_run(f);
+    *symbols += f->type == KAVRO_ENUM;
+  }
+  return true;
+}
+
+/* An item's part in the first loop: its checks, its lengths. */
+static void item_room(FILE *out, const gen_type_t *items, const char *value,
+                      int level) {
+  if (items->type == KAVRO_RECORD) {
+    char *self = gen_strf("%s.", value);
+    fields_symbol_checks(out, items, 0, items->field_count, self, level);
+    fields_lengths(out, items, 0, items->field_count, self, level);
+    free(self);
+    return;
+  }
+  symbol_check(out, items, "", value, level);
+  if (is_run(items))
+    line(out, level, "room += kavro_run_length(&check, %s.length);", value);
+}
+
+static void item_puts(FILE *out, const gen_type_t *items, const char *value,
+                      int level) {
+  if (items->type == KAVRO_RECORD) {
+    char *self = gen_strf("%s.", value);
+    fields_puts(out, items, 0, items->field_count, self, level);
+    free(self);
+    return;
+  }
+  put_value(out, items, value, level);
+}
+
+/* @room_loop: whether items have lengths to add or symbols to check. */
+static void write_flat_collection(FILE *out, const gen_type_t *t,
+                                  const char *e, int depth, int level,
+                                  size_t max, size_t runs, bool room_loop) {
+  bool map = t->type == KAVRO_MAP;
+  const char *member = map ? "entries" : "items";
+  char *item = gen_strf("%s.%s[i%d]", e, member, depth);
+  char *value = map ? gen_strf("%s.value", item) : gen_xstrdup(item);
+  line(out, level, "if (%s.count) {", e);
+  line(out, level + 1, "if (!%s.%s)", e, member);
+  line(out, level + 2,
+       "return kavro_writer_fail(w, \"%s has a count but no %s\");", t->cname,
+       member);
+  line(out, level + 1, "/* the count, each %s (at most %zu bytes%s), the end */",
+       map ? "entry" : "item", max, runs ? " and its strings" : "");
+  /* The room's fixed part stays under a quarter of SIZE_MAX, the count of
+   * runs under a fortieth (a run's fixed part is 10 bytes): with the
+   * lengths' sum under half (kavro_w_reserve_run()), nothing wraps. */
+  line(out, level + 1, "if (%s.count > SIZE_MAX / 4 / %zu)", e,
+       max ? max : 1);
+  line(out, level + 2,
+       "return kavro_writer_fail(w, \"a collection is too large\");");
+  line(out, level + 1, "size_t room = %d + %s.count * %zu;",
+       KAVRO_MAX_VARINT + 1, e, max);
+  if (runs)
+    line(out, level + 1, "kavro_run_check_t check = {0, 0};");
+  if (room_loop) {
+    line(out, level + 1, "for (size_t i%d = 0; i%d < %s.count; i%d++) {",
+         depth, depth, e, depth);
+    if (map)
+      line(out, level + 2, "room += kavro_run_length(&check, %s.key.length);",
+           item);
+    item_room(out, t->items, value, level + 2);
+    line(out, level + 1, "}");
+  }
+  char *run_count = runs == 1 ? gen_strf("%s.count", e)
+                   : runs    ? gen_strf("%s.count * %zu", e, runs)
+                             : NULL;
+  run_reserve(out, "room", run_count, level + 1);
+  free(run_count);
+  line(out, level + 1, "p = kavro_put_varint(p, (int64_t)%s.count);", e);
+  line(out, level + 1, "for (size_t i%d = 0; i%d < %s.count; i%d++) {", depth,
+       depth, e, depth);
+  if (map)
+    line(out, level + 2, "p = kavro_put_run(p, %s.key.data, %s.key.length, "
+                         "&check);",
+         item, item);
+  item_puts(out, t->items, value, level + 2);
+  line(out, level + 1, "}");
+  line(out, level + 1, "p = kavro_put_varint(p, 0);");
+  run_end(out, runs, level + 1);
+  line(out, level, "} else {");
+  line(out, level + 1, "KAVRO_TRY(kavro_w_long(w, 0));");
+  line(out, level, "}");
+  free(value);
+  free(item);
 }
 
 void gen_emit_record_write(FILE *out, const gen_type_t *t) {

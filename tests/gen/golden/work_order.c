@@ -43,22 +43,56 @@ kavro_err_t work_order_write(kavro_writer_t *w, const work_order_t *v) {
   if (v->steps.count) {
     if (!v->steps.items)
       return kavro_writer_fail(w, "work_order_steps has a count but no items");
-    KAVRO_TRY(kavro_w_count(w, v->steps.count));
+    /* the count, each item (at most 21 bytes and its strings), the end */
+    if (v->steps.count > SIZE_MAX / 4 / 21)
+      return kavro_writer_fail(w, "a collection is too large");
+    size_t room = 11 + v->steps.count * 21;
+    kavro_run_check_t check = {0, 0};
     for (size_t i1 = 0; i1 < v->steps.count; i1++) {
-      KAVRO_TRY(step_write(w, &v->steps.items[i1]));
+      room += kavro_run_length(&check, v->steps.items[i1].label.length);
     }
+    KAVRO_TRY(kavro_w_reserve_run(w, room, &check, v->steps.count));
+    unsigned char *p = w->p;
+    p = kavro_put_varint(p, (int64_t)v->steps.count);
+    for (size_t i1 = 0; i1 < v->steps.count; i1++) {
+      p = kavro_put_varint(p, v->steps.items[i1].seq);
+      p = kavro_put_run(p, v->steps.items[i1].label.data, v->steps.items[i1].label.length, &check);
+      if (v->steps.items[i1].has_minutes) {
+        p = kavro_put_varint(p, 1);
+        p = kavro_put_varint(p, v->steps.items[i1].minutes);
+      } else {
+        p = kavro_put_varint(p, 0);
+      }
+    }
+    p = kavro_put_varint(p, 0);
+    KAVRO_TRY(kavro_w_end_run(w, p, &check));
+  } else {
+    KAVRO_TRY(kavro_w_long(w, 0));
   }
-  KAVRO_TRY(kavro_w_long(w, 0));
   if (v->tags.count) {
     if (!v->tags.entries)
       return kavro_writer_fail(w, "work_order_tags has a count but no entries");
-    KAVRO_TRY(kavro_w_count(w, v->tags.count));
+    /* the count, each entry (at most 20 bytes and its strings), the end */
+    if (v->tags.count > SIZE_MAX / 4 / 20)
+      return kavro_writer_fail(w, "a collection is too large");
+    size_t room = 11 + v->tags.count * 20;
+    kavro_run_check_t check = {0, 0};
     for (size_t i1 = 0; i1 < v->tags.count; i1++) {
-      KAVRO_TRY(kavro_w_string(w, v->tags.entries[i1].key));
-      KAVRO_TRY(kavro_w_string(w, v->tags.entries[i1].value));
+      room += kavro_run_length(&check, v->tags.entries[i1].key.length);
+      room += kavro_run_length(&check, v->tags.entries[i1].value.length);
     }
+    KAVRO_TRY(kavro_w_reserve_run(w, room, &check, v->tags.count * 2));
+    unsigned char *p = w->p;
+    p = kavro_put_varint(p, (int64_t)v->tags.count);
+    for (size_t i1 = 0; i1 < v->tags.count; i1++) {
+      p = kavro_put_run(p, v->tags.entries[i1].key.data, v->tags.entries[i1].key.length, &check);
+      p = kavro_put_run(p, v->tags.entries[i1].value.data, v->tags.entries[i1].value.length, &check);
+    }
+    p = kavro_put_varint(p, 0);
+    KAVRO_TRY(kavro_w_end_run(w, p, &check));
+  } else {
+    KAVRO_TRY(kavro_w_long(w, 0));
   }
-  KAVRO_TRY(kavro_w_long(w, 0));
   {
     /* note: at most 11 bytes and the strings' lengths */
     size_t room = 11;
@@ -104,12 +138,25 @@ kavro_err_t work_order_write(kavro_writer_t *w, const work_order_t *v) {
     if (v->payload.u.array_value.count) {
       if (!v->payload.u.array_value.items)
         return kavro_writer_fail(w, "work_order_payload_b4 has a count but no items");
-      KAVRO_TRY(kavro_w_count(w, v->payload.u.array_value.count));
+      /* the count, each item (at most 10 bytes and its strings), the end */
+      if (v->payload.u.array_value.count > SIZE_MAX / 4 / 10)
+        return kavro_writer_fail(w, "a collection is too large");
+      size_t room = 11 + v->payload.u.array_value.count * 10;
+      kavro_run_check_t check = {0, 0};
       for (size_t i2 = 0; i2 < v->payload.u.array_value.count; i2++) {
-        KAVRO_TRY(kavro_w_bytes(w, v->payload.u.array_value.items[i2]));
+        room += kavro_run_length(&check, v->payload.u.array_value.items[i2].length);
       }
+      KAVRO_TRY(kavro_w_reserve_run(w, room, &check, v->payload.u.array_value.count));
+      unsigned char *p = w->p;
+      p = kavro_put_varint(p, (int64_t)v->payload.u.array_value.count);
+      for (size_t i2 = 0; i2 < v->payload.u.array_value.count; i2++) {
+        p = kavro_put_run(p, v->payload.u.array_value.items[i2].data, v->payload.u.array_value.items[i2].length, &check);
+      }
+      p = kavro_put_varint(p, 0);
+      KAVRO_TRY(kavro_w_end_run(w, p, &check));
+    } else {
+      KAVRO_TRY(kavro_w_long(w, 0));
     }
-    KAVRO_TRY(kavro_w_long(w, 0));
     break;
   default:
     return kavro_writer_fail(w, "work_order_payload has no valid branch selected");
