@@ -477,6 +477,92 @@ START_TEST(test_copy_every_short_length) {
 }
 END_TEST
 
+/* The varint @bytes (@n of them) read by a loop of its own: the value
+ * and true, or false when it is longer than 64 bits or unfinished. */
+static bool reference_varint(const unsigned char *bytes, size_t n,
+                             int64_t *value, size_t *used) {
+  uint64_t z = 0;
+  for (size_t i = 0; i < n && i < 10; i++) {
+    if (i == 9 && bytes[i] > 1)
+      return false;
+    z |= (uint64_t)(bytes[i] & 0x7f) << (7 * i);
+    if (!(bytes[i] & 0x80)) {
+      *value = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+      *used = i + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* @bytes (@n) read by kavro_cursor_long() from a body that ends right
+ * after them, and from one with room to spare (the paths it takes near
+ * the end and away from it): both agree with the reference. */
+static void check_varint(const unsigned char *bytes, size_t n) {
+  unsigned char body[32];
+  memset(body, 0x55, sizeof(body));
+  memcpy(body, bytes, n);
+  body[n] = 0x01;   /* what follows, when anything does: a number's end */
+  for (int spare = 0; spare < 2; spare++) {
+    size_t size = spare ? sizeof(body) : n;
+    int64_t want = 0;
+    size_t used = 0;
+    bool ok = reference_varint(body, size, &want, &used);
+    kavro_cursor_t c;
+    kavro_error_t error;
+    kavro_cursor_init(&c, body, size, NULL, &error);
+    int64_t got = 0;
+    kavro_err_t err = kavro_cursor_long(&c, &got);
+    ck_assert_msg((err == KAVRO_OK) == ok, "%zu bytes, spare %d: %s", n, spare,
+                  err ? error.text : "read");
+    if (ok) {
+      ck_assert_msg(got == want, "%zu bytes: %lld, not %lld", n,
+                    (long long)got, (long long)want);
+      ck_assert_uint_eq((size_t)(c.p - body), used);
+    }
+  }
+}
+
+/* Every length of varint, canonical or padded with empty groups, every
+ * bit width of value, and the malformed ones (unfinished, longer than 64
+ * bits), through the one-byte, two-byte, word-at-a-time and near-the-end
+ * paths. */
+START_TEST(test_varints_every_length) {
+  uint64_t seed = 0x9e3779b97f4a7c15u;
+  for (int width = 0; width <= 64; width++)
+    for (int k = 0; k < 40; k++) {
+      seed = seed * 6364136223846793005u + 1442695040888963407u;
+      uint64_t z = width == 64 ? seed : seed & (((uint64_t)1 << width) - 1);
+      unsigned char bytes[16];
+      size_t n = 0;
+      do {
+        bytes[n++] = (unsigned char)((z & 0x7f) | 0x80);
+        z >>= 7;
+      } while (z);
+      bytes[n - 1] &= 0x7f;
+      check_varint(bytes, n);
+      /* the same value padded (an empty group, then the end) */
+      if (n < 10) {
+        bytes[n - 1] |= 0x80;
+        bytes[n] = 0;
+        check_varint(bytes, n + 1);
+        bytes[n - 1] &= 0x7f;
+      }
+      /* unfinished: the last byte says more follows */
+      bytes[n - 1] |= 0x80;
+      check_varint(bytes, n);
+    }
+  /* ten bytes whose last carries more than the top bit; eleven bytes */
+  unsigned char wide[11];
+  memset(wide, 0xff, sizeof(wide));
+  wide[9] = 0x02;
+  check_varint(wide, 10);
+  wide[9] = 0x81;
+  wide[10] = 0x00;
+  check_varint(wide, 11);
+}
+END_TEST
+
 START_TEST(test_buffers) {
   const char *text = "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
                      "{\"name\":\"s\",\"type\":\"string\"},{\"name\":\"u\",\"type\":[\"null\",\"long\"]}]}";
@@ -691,6 +777,7 @@ static Suite *codec_suite(void) {
   tc = tcase_create("api");
   tcase_add_test(tc, test_buffers);
   tcase_add_test(tc, test_copy_every_short_length);
+  tcase_add_test(tc, test_varints_every_length);
   tcase_add_test(tc, test_avro_json_round_trip);
   tcase_add_loop_test(tc, test_avro_json_errors, 0,
                       (int)(sizeof(bad_json) / sizeof(bad_json[0])));

@@ -275,39 +275,66 @@ KAVRO_INLINE size_t kavro_cursor_left(const kavro_cursor_t *c) {
   return (size_t)(c->end - c->p);
 }
 
+/** The seven-bit groups of the @p n (1 to 8) bytes in @p w, first byte
+ *  lowest, packed together: three steps of pairing instead of a step a
+ *  byte. */
+KAVRO_INLINE uint64_t kavro_varint_pack(uint64_t w, unsigned n) {
+  if (n < 8)
+    w &= ((uint64_t)1 << (8 * n)) - 1;
+  w &= 0x7f7f7f7f7f7f7f7fu;
+  w = (w & 0x007f007f007f007fu) | ((w & 0x7f007f007f007f00u) >> 1);
+  w = (w & 0x00003fff00003fffu) | ((w & 0x3fff00003fff0000u) >> 2);
+  return (w & 0x000000000fffffffu) | ((w & 0x0fffffff00000000u) >> 4);
+}
+
 /** The varint at @p p, which must have KAVRO_MAX_VARINT bytes readable:
  *  its zig-zag value in @p *z and its length, or 0 when it is longer than
  *  64 bits. */
 KAVRO_INLINE size_t kavro_varint_scan(const unsigned char *p, uint64_t *z) {
-  uint64_t v = 0;
-  for (unsigned i = 0; i < KAVRO_MAX_VARINT; i++) {
-    unsigned char b = p[i];
-    /* The tenth byte may only carry the top bit of 64. */
-    if (i == KAVRO_MAX_VARINT - 1 && b > 1)
-      return 0;
-    v |= (uint64_t)(b & 0x7f) << (7 * i);
-    if (!(b & 0x80)) {
-      *z = v;
-      return i + 1;
-    }
+  uint64_t w = 0;
+  for (unsigned i = 0; i < 8; i++)   /* one load where bytes are in order */
+    w |= (uint64_t)p[i] << (8 * i);
+  uint64_t ends = ~w & 0x8080808080808080u;   /* bytes without a next */
+  if (ends) {
+#if defined(__GNUC__) || defined(__clang__)
+    unsigned n = (unsigned)__builtin_ctzll(ends) / 8 + 1;
+#else
+    unsigned n = 1;
+    while (!(ends & ((uint64_t)0x80 << (8 * (n - 1)))))
+      n++;
+#endif
+    *z = kavro_varint_pack(w, n);
+    return n;
   }
-  return 0;
+  /* Nine or ten bytes: the tenth may only carry the top bit of 64. */
+  uint64_t v = kavro_varint_pack(w, 8);
+  if (!(p[8] & 0x80)) {
+    *z = v | (uint64_t)p[8] << 56;
+    return 9;
+  }
+  if (p[9] > 1)
+    return 0;
+  *z = v | (uint64_t)(p[8] & 0x7f) << 56 | (uint64_t)p[9] << 63;
+  return 10;
 }
 
 /** A zig-zag varint: a long, or an int before its range is checked. */
 KAVRO_INLINE kavro_err_t kavro_cursor_long(kavro_cursor_t *c, int64_t *out) {
   const unsigned char *p = c->p;
-  if (p < c->end && *p < 0x80) {   /* most lengths, indexes, small numbers */
-    c->p = p + 1;
-    *out = (int64_t)(*p >> 1) ^ -(int64_t)(*p & 1);
-    return KAVRO_OK;
-  }
-  if (kavro_cursor_left(c) < KAVRO_MAX_VARINT)
-    return kavro_cursor_long_slow(c, out);
+  size_t left = kavro_cursor_left(c);
   uint64_t z;
-  size_t n = kavro_varint_scan(p, &z);
-  if (n == 0)
+  size_t n;
+  if (left && p[0] < 0x80) {   /* most lengths, indexes, small numbers */
+    z = p[0];
+    n = 1;
+  } else if (left >= 2 && p[1] < 0x80) {   /* up to 8191: ints, counts */
+    z = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+    n = 2;
+  } else if (left < KAVRO_MAX_VARINT) {   /* near the end of the body */
+    return kavro_cursor_long_slow(c, out);
+  } else if ((n = kavro_varint_scan(p, &z)) == 0) {
     return kavro_cursor_fail(c, "number is longer than 64 bits");
+  }
   c->p = p + n;
   *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
   return KAVRO_OK;
