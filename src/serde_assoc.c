@@ -19,6 +19,11 @@
  * that names subjects from the topic), so that a topic costs one request,
  * and a new schema met while the registry is down is still named, and
  * judged by the compatibility gate, as it is with TopicNameStrategy.
+ *
+ * A deserializer reading a run of messages of one topic does not even
+ * look here: its namer gives the subject again (kv_namer_topic_subject())
+ * while the answer is kept without expiry, and every answer kept or let
+ * go here starts a new generation, after which it looks again.
  */
 #include <stdlib.h>
 #include <string.h>

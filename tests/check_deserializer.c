@@ -2,8 +2,9 @@
  * kavro tests - the deserializer against the mock registry (mock:// and
  * HTTP): same-schema reads, resolution to a reader (given, latest, fixed
  * id), error classes (unknown id permanent, registry down transient),
- * hostile frames, tombstones; and round trips through `kavro encode` and
- * `kavro decode`.
+ * hostile frames, tombstones; the subject and the writer remembered for a
+ * run of messages, and what makes them go; and round trips through
+ * `kavro encode` and `kavro decode`.
  */
 #include <avro.h>
 #include <check.h>
