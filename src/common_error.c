@@ -187,23 +187,6 @@ char *kavro_error_format(const kavro_error_t *error, char *buf, size_t size) {
   return buf;
 }
 
-/* Field by field: the strings are NUL-terminated, so their first bytes
- * are enough, and zeroing the whole structure (over a kilobyte) on every
- * call of the warm path costs as much as decoding a small message. */
-void kv_error_clear(kavro_error_t *error) {
-  if (!error)
-    return;
-  error->code = KAVRO_OK;
-  error->line = 0;
-  error->column = 0;
-  error->position = -1;
-  error->http_status = 0;
-  error->registry_code = 0;
-  error->source[0] = '\0';
-  error->path[0] = '\0';
-  error->text[0] = '\0';
-}
-
 kavro_err_t kv_error_set(kavro_error_t *error, kavro_err_t code,
                          const char *fmt, ...) {
   if (!error)

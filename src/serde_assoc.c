@@ -19,6 +19,11 @@
  * that names subjects from the topic), so that a topic costs one request,
  * and a new schema met while the registry is down is still named, and
  * judged by the compatibility gate, as it is with TopicNameStrategy.
+ *
+ * A deserializer reading a run of messages of one topic does not even
+ * look here: its namer gives the subject again (kv_namer_topic_subject())
+ * while the answer is kept without expiry, and every answer kept or let
+ * go here starts a new generation, after which it looks again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +67,11 @@ void kv_namer_clear(kv_namer_t *namer) {
   cache->answers = NULL;
   cache->buckets = NULL;
   cache->last = NULL;
+  cache->last_kept = false;
   cache->next = 0;
+  free(namer->recent.topic);
+  memset(&namer->recent, 0, sizeof(namer->recent));
+  namer->generation++;
 }
 
 /* The key of a question: the topic and, when the answer may depend on it
@@ -155,16 +164,16 @@ static void cache_unlink(kv_assoc_cache_t *cache, const kv_assoc_answer_t *a) {
 }
 
 /* Keep @subject as the answer to @q, over the oldest answer when full.
- * An answer that cannot be kept is asked again next time. */
-static void cache_put(kv_assoc_cache_t *cache, const question_t *q,
+ * An answer that cannot be kept (false) is asked again next time. */
+static bool cache_put(kv_assoc_cache_t *cache, const question_t *q,
                       const char *subject) {
   if (!cache_ready(cache))
-    return;
+    return false;
   size_t length = strlen(subject);
   kv_assoc_answer_t *a = malloc(sizeof(*a) + length + 1);
   if (!a || !(a->topic = strdup(q->topic))) {
     free(a);
-    return;
+    return false;
   }
   a->has_schema = q->has_schema;
   memcpy(a->fingerprint, q->fingerprint, sizeof(a->fingerprint));
@@ -181,6 +190,7 @@ static void cache_put(kv_assoc_cache_t *cache, const question_t *q,
   cache->answers[cache->next] = a;
   cache->next = (cache->next + 1) % cache->capacity;
   cache->last = a;
+  return true;
 }
 
 /* Ask the registry; *@countp associations, the one subject in @buf. */
@@ -238,6 +248,7 @@ kavro_err_t kv_namer_associated(kv_namer_t *namer, const char *topic,
                                 bool is_key, const kavro_schema_t *schema,
                                 char *buf, kavro_error_t *error) {
   buf[0] = '\0';
+  namer->cache.last_kept = false;
   /* Without a topic there is nothing to ask about. */
   if (!topic || !*topic) {
     if (namer->no_fallback)
@@ -251,12 +262,17 @@ kavro_err_t kv_namer_associated(kv_namer_t *namer, const char *topic,
   const kv_assoc_answer_t *known = cache_find(&namer->cache, &q);
   if (known) {
     strcpy(buf, known->subject);
+    namer->cache.last_kept = true;
     return KAVRO_OK;
   }
   kavro_err_t err = load(namer, topic, is_key, schema, buf, error);
-  if (err == KAVRO_OK)
-    cache_put(&namer->cache, &q, buf);
-  else
+  if (err == KAVRO_OK) {
+    /* An answer comes (and perhaps another goes): what was named from
+     * the answers before may no longer hold. */
+    namer->generation++;
+    namer->cache.last_kept = cache_put(&namer->cache, &q, buf);
+  } else {
     buf[0] = '\0';
+  }
   return err;
 }

@@ -27,7 +27,9 @@
 #include "common_error_int.h"
 #include "common_context_int.h"
 #include "serde_serializer_int.h"
+#include "common_inline_int.h"
 #include "rules_int.h"
+#include "wire_int.h"
 
 /* A writer schema by its id. */
 typedef struct kv_writer_s {
@@ -109,11 +111,13 @@ struct kavro_deserializer_s {
   kavro_buf_t *payload[2];     /* encoding rules' results */
   kavro_decoder_t *decoder;
   kv_writer_t *writers;
+  kv_writer_t *last_writer; /* the previous message's: tried first */
   kv_slot_t *slots;
   kv_plan_t *plans;
   kv_topic_t *topics; /* the previous message's first */
   size_t topic_count;
   kavro_record_t *record; /* kavro_deserializer_set_record(): the rules' */
+  char context[KAVRO_SUBJECT_MAX]; /* id_subject()'s, when it names one */
 };
 
 /* ---- error classes ------------------------------------------------------- */
@@ -362,10 +366,18 @@ void kavro_deserializer_set_context_name_cb(kavro_deserializer_t *des,
 
 /* ---- caches ---------------------------------------------------------------- */
 
+/* kavro_schema_id_equal() without a call for integer ids. */
+static inline bool same_id(const kavro_schema_id_t *a,
+                           const kavro_schema_id_t *b) {
+  if (a->kind == KAVRO_SCHEMA_ID_INT && b->kind == KAVRO_SCHEMA_ID_INT)
+    return a->id == b->id;
+  return kavro_schema_id_equal(a, b);
+}
+
 /* Whether @w is the writer @id names in the context of @subject. */
-static bool writer_is(const kv_writer_t *w, const kavro_schema_id_t *id,
-                      const char *subject) {
-  if (!kavro_schema_id_equal(&w->id, id))
+static inline bool writer_is(const kv_writer_t *w, const kavro_schema_id_t *id,
+                             const char *subject) {
+  if (!same_id(&w->id, id))
     return false;
   if (id->kind == KAVRO_SCHEMA_ID_GUID || !subject)
     return !w->context;
@@ -399,18 +411,17 @@ static kavro_err_t writer_info(kavro_deserializer_t *des,
                                                 subject, infop, error);
 }
 
-/* The writer schema of @id in the context of @subject (NULL: the default
+/* The writer of @id in the context of @subject (NULL: the default
  * context): kept, else from the registry (whose own cache comes first),
- * with its rule set compiled for reading once (*@rulesp). */
-static kavro_err_t writer_for(kavro_deserializer_t *des,
-                              const kavro_schema_id_t *id, const char *subject,
-                              kavro_schema_t **schemap,
-                              const kv_ruleset_t **rulesp,
-                              kavro_error_t *error) {
+ * with its rule set compiled for reading once.  Kept writers live as long
+ * as the deserializer. */
+static kavro_err_t writer_entry(kavro_deserializer_t *des,
+                                const kavro_schema_id_t *id,
+                                const char *subject, kv_writer_t **wp,
+                                kavro_error_t *error) {
   for (kv_writer_t *w = des->writers; w; w = w->next)
     if (writer_is(w, id, subject)) {
-      *schemap = w->schema;
-      *rulesp = w->rules;
+      *wp = w;
       return KAVRO_OK;
     }
   if (id->kind == KAVRO_SCHEMA_ID_INT && id->id <= 0)
@@ -444,9 +455,42 @@ static kavro_err_t writer_for(kavro_deserializer_t *des,
   w->id = *id;
   w->next = des->writers;
   des->writers = w;
-  *schemap = w->schema;
-  *rulesp = w->rules;
+  *wp = w;
   return KAVRO_OK;
+}
+
+/* writer_entry()'s schema in *@schemap and rule set in *@rulesp. */
+static kavro_err_t writer_for(kavro_deserializer_t *des,
+                              const kavro_schema_id_t *id, const char *subject,
+                              kavro_schema_t **schemap,
+                              const kv_ruleset_t **rulesp,
+                              kavro_error_t *error) {
+  kv_writer_t *w;
+  kavro_err_t err = writer_entry(des, id, subject, &w, error);
+  if (err == KAVRO_OK) {
+    *schemap = w->schema;
+    *rulesp = w->rules;
+  }
+  return err;
+}
+
+/* The writer of a message: mostly the previous message's, found without
+ * a walk.  Writers are never let go before the deserializer, so the one
+ * remembered is always alive. */
+static inline kavro_err_t message_writer(kavro_deserializer_t *des,
+                                         const kavro_schema_id_t *id,
+                                         const char *subject,
+                                         const kv_writer_t **wp,
+                                         kavro_error_t *error) {
+  kv_writer_t *w = des->last_writer;
+  if (w && writer_is(w, id, subject)) {
+    *wp = w;
+    return KAVRO_OK;
+  }
+  kavro_err_t err = writer_entry(des, id, subject, &w, error);
+  if (err == KAVRO_OK)
+    *wp = des->last_writer = w;
+  return err;
 }
 
 /* The reusable value of @schema, made at its first use. */
@@ -621,17 +665,14 @@ static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
   return KAVRO_OK;
 }
 
-/* The reader that applies, or NULL: read with the writer schema.  A
- * reference is stored in @*readerp (the caller destroys it). */
-static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
-                              bool is_key, const kavro_schema_id_t *id,
-                              kavro_schema_t *writer, kavro_schema_t **readerp,
-                              kavro_error_t *error) {
-  *readerp = NULL;
-  if (des->readers[is_key]) {
-    *readerp = kavro_schema_dup(des->readers[is_key]);
-    return KAVRO_OK;
-  }
+/* reader_for() when the registry chooses the reader: the schema of
+ * use.schema.id, or the subject's latest (with metadata). */
+static KV_NOINLINE kavro_err_t registry_reader(kavro_deserializer_t *des,
+                                   const char *topic, bool is_key,
+                                   const kavro_schema_id_t *id,
+                                   kavro_schema_t *writer,
+                                   kavro_schema_t **readerp,
+                                   kavro_error_t *error) {
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
     kavro_schema_id_t pinned =
@@ -642,8 +683,6 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
       *readerp = kavro_schema_dup(schema);
     return err;
   }
-  if (!des->use_latest && !des->metadata.count)
-    return KAVRO_OK;
   char subject[KAVRO_SUBJECT_MAX];
   kavro_err_t err = kv_namer_subject(&des->namers[is_key], topic, is_key,
                                      writer, subject, error);
@@ -654,26 +693,69 @@ static kavro_err_t reader_for(kavro_deserializer_t *des, const char *topic,
   return err;
 }
 
+/* The reader that applies, or NULL: read with the writer schema.  A
+ * reference is stored in @*readerp (the caller destroys it). */
+static inline kavro_err_t reader_for(kavro_deserializer_t *des,
+                                     const char *topic, bool is_key,
+                                     const kavro_schema_id_t *id,
+                                     kavro_schema_t *writer,
+                                     kavro_schema_t **readerp,
+                                     kavro_error_t *error) {
+  *readerp = NULL;
+  if (des->readers[is_key]) {
+    *readerp = kavro_schema_dup(des->readers[is_key]);
+    return KAVRO_OK;
+  }
+  if (des->use_schema_id < 0 && !des->use_latest && !des->metadata.count)
+    return KAVRO_OK;
+  return registry_reader(des, topic, is_key, id, writer, readerp, error);
+}
+
+/* id_subject() when the namer has no subject to give again: named anew,
+ * or only its context when the strategy depends on the schema.  The hint
+ * points into the namer or the deserializer. */
+static KV_NOINLINE kavro_err_t id_subject_named(kavro_deserializer_t *des,
+                                    kv_namer_t *namer, const char *topic,
+                                    bool is_key, const char **hintp,
+                                    kavro_error_t *error) {
+  if (!kv_namer_uses_schema(namer)) {
+    const char *subject;
+    bool in_context;
+    kavro_err_t err = kv_namer_topic_subject(namer, topic, is_key, &subject,
+                                             &in_context, error);
+    if (err == KAVRO_OK && in_context)
+      *hintp = subject;
+    return err;
+  }
+  kavro_err_t err = kv_namer_context(namer, topic, des->context, error);
+  if (err == KAVRO_OK && kv_subject_in_context(des->context))
+    *hintp = des->context;
+  return err;
+}
+
 /* The subject in whose context the writer's id is looked up, as Java's
  * deserializer names it: the subject when the strategy does not depend on
  * the schema, else its context alone; *@hintp NULL for the default
  * context (an unqualified subject, or no topic).  Only a context callback
- * or AssociatedNameStrategy can name another context. */
-static kavro_err_t id_subject(kavro_deserializer_t *des, const char *topic,
-                              bool is_key, char *buf, const char **hintp,
-                              kavro_error_t *error) {
+ * or AssociatedNameStrategy can name another context.  A run of messages
+ * of one topic gets the subject the namer remembers (kv_namer_recent()). */
+static inline kavro_err_t id_subject(kavro_deserializer_t *des,
+                                     const char *topic, bool is_key,
+                                     const char **hintp,
+                                     kavro_error_t *error) {
   kv_namer_t *namer = &des->namers[is_key];
   *hintp = NULL;
   if (!topic || !*topic ||
       (!namer->context_cb && namer->strategy != KAVRO_SUBJECT_ASSOCIATED))
     return KAVRO_OK;
-  kavro_err_t err =
-      kv_namer_uses_schema(namer)
-          ? kv_namer_context(namer, topic, buf, error)
-          : kv_namer_subject(namer, topic, is_key, NULL, buf, error);
-  if (err == KAVRO_OK && kv_subject_in_context(buf))
-    *hintp = buf;
-  return err;
+  const kv_namer_recent_t *recent =
+      kv_namer_uses_schema(namer) ? NULL
+                                  : kv_namer_recent(namer, topic, is_key);
+  if (!recent)
+    return id_subject_named(des, namer, topic, is_key, hintp, error);
+  if (recent->in_context)
+    *hintp = recent->subject;
+  return KAVRO_OK;
 }
 
 /* The subject the rules of a message see (Java's: the one the strategy
@@ -698,33 +780,40 @@ static kavro_err_t rules_subject(kavro_deserializer_t *des, const char *topic,
 /* Unframe @payload and find its writer schema and the reader that
  * applies: the part of deserializing every decoder shares, typed records'
  * included.  @out->reader is a reference for the caller. */
-static kavro_err_t unframe(kavro_deserializer_t *des, const char *topic,
-                           bool is_key, const void *header_value,
-                           size_t header_size, const void *payload,
-                           size_t size, kavro_deserializer_frame_t *out,
-                           kavro_error_t *error) {
+static KV_ALWAYS_INLINE kavro_err_t unframe(kavro_deserializer_t *des,
+                                  const char *topic, bool is_key,
+                                  const void *header_value, size_t header_size,
+                                  const void *payload, size_t size,
+                                  kavro_deserializer_frame_t *out,
+                                  kavro_error_t *error) {
   memset(out, 0, sizeof(*out));
   kavro_wire_frame_t frame;
-  kavro_err_t err = kavro_wire_unframe_dual(header_value, header_size, payload,
-                                            size, &frame, error);
+  kavro_err_t err = KAVRO_OK;
+  /* The commonest frame is read in place; kavro_wire_unframe_dual()
+   * judges the others. */
+  kv_error_clear(error);
+  if (header_value || !kv_wire_unframe_int_prefix(payload, size, &frame))
+    err = kavro_wire_unframe_dual(header_value, header_size, payload, size,
+                                  &frame, error);
   if (err != KAVRO_OK)
     return err;
   out->writer_id = frame.id;
   out->format = frame.format;
-  char subject[KAVRO_SUBJECT_MAX];
   const char *hint = NULL;
-  err = id_subject(des, topic, is_key, subject, &hint, error);
+  err = id_subject(des, topic, is_key, &hint, error);
   if (err != KAVRO_OK)
     return err;
-  kavro_schema_t *writer;
+  const kv_writer_t *w;
   memset(&des->pending, 0, sizeof(des->pending));
-  err = writer_for(des, &frame.id, hint, &writer, &des->pending.rules, error);
-  if (err == KAVRO_OK)
-    err = reader_for(des, topic, is_key, &frame.id, writer, &out->reader,
-                     error);
+  err = message_writer(des, &frame.id, hint, &w, error);
   if (err != KAVRO_OK)
     return err;
-  out->writer = writer;
+  des->pending.rules = w->rules;
+  err = reader_for(des, topic, is_key, &frame.id, w->schema, &out->reader,
+                   error);
+  if (err != KAVRO_OK)
+    return err;
+  out->writer = w->schema;
   out->body = frame.body;
   out->body_size = frame.body_size;
   return KAVRO_OK;
@@ -922,16 +1011,17 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
 
 /* unframe() for a caller: the frame emptied (but its id and format) on
  * failure. */
-static kavro_err_t unframe_for_caller(
+static KV_ALWAYS_INLINE kavro_err_t unframe_for_caller(
     kavro_deserializer_t *des, const char *topic, bool is_key,
     const void *header_value, size_t header_size, const void *payload,
     size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
   if (!out)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "out is required");
-  memset(out, 0, sizeof(*out));
-  if (!des || !payload)
+  if (!des || !payload) {
+    memset(out, 0, sizeof(*out));
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "a deserializer and a payload are required");
+  }
   return unframe(des, topic, is_key, header_value, header_size, payload, size,
                  out, error);
 }
@@ -975,18 +1065,17 @@ kavro_err_t kavro_deserializer_unframe(
   return err == KAVRO_OK || !out ? err : frame_failed(out, err);
 }
 
-static kavro_err_t typed_frame(
-    kavro_deserializer_t *des, const char *topic, bool is_key,
-    const void *header_value, size_t header_size, const void *payload,
-    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
-  kavro_err_t err = unframe_for_caller(des, topic, is_key, header_value,
-                                       header_size, payload, size, out, error);
-  if (err != KAVRO_OK || !pending_work(des))
-    return err == KAVRO_OK || !out ? err : frame_failed(out, err);
-  /* Rules run over a generic value; the typed record is read from its
-   * encoding afterwards. */
+/* typed_frame() for a message with rules or a migration to run: they run
+ * over a generic value, and the typed record is read from its encoding
+ * afterwards. */
+static KV_NOINLINE kavro_err_t typed_frame_ruled(kavro_deserializer_t *des,
+                                     const char *topic, bool is_key,
+                                     const void *payload, size_t size,
+                                     kavro_deserializer_frame_t *out,
+                                     kavro_error_t *error) {
   char subject[KAVRO_SUBJECT_MAX] = "";
-  err = rules_subject(des, topic, is_key, out->writer, subject, error);
+  kavro_err_t err =
+      rules_subject(des, topic, is_key, out->writer, subject, error);
   kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject,
                          des->record};
   kavro_deserialized_t msg;
@@ -1003,6 +1092,17 @@ static kavro_err_t typed_frame(
   out->body = kavro_buf_data(des->body);
   out->body_size = kavro_buf_length(des->body);
   return KAVRO_OK;
+}
+
+static KV_ALWAYS_INLINE kavro_err_t typed_frame(
+    kavro_deserializer_t *des, const char *topic, bool is_key,
+    const void *header_value, size_t header_size, const void *payload,
+    size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
+  kavro_err_t err = unframe_for_caller(des, topic, is_key, header_value,
+                                       header_size, payload, size, out, error);
+  if (err == KAVRO_OK && pending_work(des))
+    return typed_frame_ruled(des, topic, is_key, payload, size, out, error);
+  return err == KAVRO_OK || !out ? err : frame_failed(out, err);
 }
 
 kavro_err_t kv_deserializer_typed_frame(

@@ -7,6 +7,7 @@
 #define KAVRO_SERIALIZER_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common_metrics_int.h"
@@ -26,7 +27,22 @@ typedef struct kv_assoc_cache_s {
   size_t bucket_mask;          /* the bucket count less one (a power of 2) */
   const kv_assoc_answer_t *last; /* the latest found or kept: tried first */
   int64_t expiry_ms;           /* -1: never */
+  /* Whether the latest answer kv_namer_associated() gave is one kept:
+   * asked again, the cache gives it (until it expires or goes). */
+  bool last_kept;
 } kv_assoc_cache_t;
+
+/* The subject a namer named last for a topic without a schema
+ * (kv_namer_topic_subject()), and what it stands on. */
+typedef struct kv_namer_recent_s {
+  bool valid;          /* to be given again while @generation holds */
+  bool is_key;
+  bool in_context;     /* @subject is in a context other than the default */
+  uint64_t generation; /* the namer's when it was named */
+  char *topic;         /* @topic_size bytes kept, the name in front */
+  size_t topic_size;
+  char subject[KAVRO_SUBJECT_MAX];
+} kv_namer_recent_t;
 
 /* How one side (keys or values) names its subjects. */
 typedef struct kv_namer_s {
@@ -45,6 +61,10 @@ typedef struct kv_namer_s {
    * the default context. */
   kavro_context_name_cb_t context_cb;
   void *context_opaque;
+  /* Changes whenever what the namer answers may change: an answer kept
+   * or let go, a subject callback set or removed. */
+  uint64_t generation;
+  kv_namer_recent_t recent;
 } kv_namer_t;
 
 /* The strategy for keys (@is_key) or values from @conf: the
@@ -62,7 +82,12 @@ void kv_namer_clear(kv_namer_t *namer);
 /* Whether the subject depends on the schema (the record strategies, a
  * callback, or AssociatedNameStrategy falling back to one), as Java's
  * SubjectNameStrategy.usesSchema(). */
-bool kv_namer_uses_schema(const kv_namer_t *namer);
+static inline bool kv_namer_uses_schema(const kv_namer_t *namer) {
+  kavro_subject_strategy_t s = namer->strategy;
+  if (s == KAVRO_SUBJECT_ASSOCIATED)
+    s = namer->no_fallback ? KAVRO_SUBJECT_TOPIC : namer->fallback;
+  return s != KAVRO_SUBJECT_TOPIC;
+}
 
 /* The subject of @topic as AssociatedNameStrategy names it into @buf
  * (serde_assoc.c). */
@@ -78,6 +103,31 @@ kavro_err_t kv_namer_context(const kv_namer_t *namer, const char *topic,
 /* Install (@cb not NULL) or remove a user callback. */
 void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
                      kavro_subject_name_cb_t cb, void *opaque);
+
+/* The subject kv_namer_subject() names for @topic and @is_key without a
+ * schema, in *@subjectp (the namer's: valid until its next use), and
+ * whether it is in a context other than the default in *@in_contextp.
+ * Given again without naming it anew for as long as naming it is sure to
+ * give the same: for TopicNameStrategy, and for AssociatedNameStrategy
+ * while its answer is kept without expiry and no answer came or went.
+ * Callbacks (of subjects or contexts) are called every time.  @error is
+ * left as it is when the subject is given again. */
+kavro_err_t kv_namer_topic_subject(kv_namer_t *namer, const char *topic,
+                                   bool is_key, const char **subjectp,
+                                   bool *in_contextp, kavro_error_t *error);
+
+/* The subject kv_namer_topic_subject() would give again for @topic and
+ * @is_key without naming it anew, or NULL: a message's worth of checks,
+ * inline for the deserializer's warm path. */
+static inline const kv_namer_recent_t *
+kv_namer_recent(const kv_namer_t *namer, const char *topic, bool is_key) {
+  const kv_namer_recent_t *r = &namer->recent;
+  return r->valid && r->generation == namer->generation &&
+                 r->is_key == is_key && !namer->context_cb && topic &&
+                 strcmp(r->topic, topic) == 0
+             ? r
+             : NULL;
+}
 
 /* The subject for @topic, @is_key and @schema into @buf (KAVRO_SUBJECT_MAX
  * bytes).  A callback that fails without a message gets one. */

@@ -155,6 +155,7 @@ void kv_namer_attach(kv_namer_t *namer, kavro_registry_t *registry) {
 
 void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
                      kavro_subject_name_cb_t cb, void *opaque) {
+  namer->generation++;
   if (cb) {
     namer->strategy = KAVRO_SUBJECT_CUSTOM;
     namer->cb = cb;
@@ -162,13 +163,6 @@ void kv_namer_set_cb(kv_namer_t *namer, const kavro_conf_t *conf, bool is_key,
   } else if (namer_strategy(namer, conf, is_key, NULL) != KAVRO_OK) {
     namer->strategy = KAVRO_SUBJECT_TOPIC;
   }
-}
-
-bool kv_namer_uses_schema(const kv_namer_t *namer) {
-  kavro_subject_strategy_t s = namer->strategy;
-  if (s == KAVRO_SUBJECT_ASSOCIATED)
-    s = namer->no_fallback ? KAVRO_SUBJECT_TOPIC : namer->fallback;
-  return s != KAVRO_SUBJECT_TOPIC;
 }
 
 kavro_err_t kv_namer_context(const kv_namer_t *namer, const char *topic,
@@ -200,6 +194,57 @@ kavro_err_t kv_namer_context(const kv_namer_t *namer, const char *topic,
 static kavro_err_t base_subject(kv_namer_t *namer, const char *topic,
                                 bool is_key, const kavro_schema_t *schema,
                                 char *buf, kavro_error_t *error);
+
+/* Whether the subject just named for a topic without a schema is what
+ * naming it again gives while the namer's generation holds: the topic's
+ * own (TopicNameStrategy), or an AssociatedNameStrategy answer its cache
+ * keeps for good.  A callback may answer otherwise each time; an answer
+ * that expires or was not kept is asked again. */
+static bool subject_stands(const kv_namer_t *namer) {
+  if (namer->context_cb)
+    return false;
+  if (namer->strategy == KAVRO_SUBJECT_TOPIC)
+    return true;
+  return namer->strategy == KAVRO_SUBJECT_ASSOCIATED &&
+         namer->cache.expiry_ms < 0 && namer->cache.last_kept;
+}
+
+/* Remember @r's subject as named for @topic and @is_key now; left
+ * unremembered when the topic cannot be copied. */
+static void recent_keep(kv_namer_recent_t *r, uint64_t generation,
+                        const char *topic, bool is_key) {
+  size_t size = strlen(topic) + 1;
+  if (size > r->topic_size) {
+    char *copy = realloc(r->topic, size);
+    if (!copy)
+      return;
+    r->topic = copy;
+    r->topic_size = size;
+  }
+  memcpy(r->topic, topic, size);
+  r->is_key = is_key;
+  r->generation = generation;
+  r->valid = true;
+}
+
+kavro_err_t kv_namer_topic_subject(kv_namer_t *namer, const char *topic,
+                                   bool is_key, const char **subjectp,
+                                   bool *in_contextp, kavro_error_t *error) {
+  kv_namer_recent_t *r = &namer->recent;
+  *subjectp = r->subject;
+  if (kv_namer_recent(namer, topic, is_key)) {
+    *in_contextp = r->in_context;
+    return KAVRO_OK;
+  }
+  r->valid = false;
+  kavro_err_t err =
+      kv_namer_subject(namer, topic, is_key, NULL, r->subject, error);
+  r->in_context = err == KAVRO_OK && kv_subject_in_context(r->subject);
+  *in_contextp = r->in_context;
+  if (err == KAVRO_OK && topic && subject_stands(namer))
+    recent_keep(r, namer->generation, topic, is_key);
+  return err;
+}
 
 kavro_err_t kv_namer_subject(kv_namer_t *namer, const char *topic,
                              bool is_key, const kavro_schema_t *schema,

@@ -310,7 +310,9 @@ kavro_err_t kavro_typed_deserialize(kavro_typed_deserializer_t *td,
     *writer_id = f.writer_id;
   if (err == KAVRO_OK)
     err = check_reader(f.reader, type, error);
-  kavro_schema_destroy(f.reader);
+  /* Most messages have no reader of their own: no call to let it go. */
+  if (f.reader)
+    kavro_schema_destroy(f.reader);
   if (err != KAVRO_OK)
     return err;
   /* The deserializer owns the writer for as long as it lives. */

@@ -12,18 +12,11 @@
 #include "common_error_int.h"
 #include "kavro/wire.h"
 #include "common_text_int.h"
+#include "wire_int.h"
 
 _Static_assert(KV_GUID_SIZE == KAVRO_WIRE_GUID_SIZE &&
                    KV_GUID_TEXT_SIZE <= KAVRO_SCHEMA_ID_STRING_SIZE,
                "the shared GUID helpers fit the wire's GUIDs");
-
-/* Four big-endian bytes as a two's complement int32_t, without relying
- * on how the compiler converts an unsigned value out of range. */
-static int32_t id_from_bytes(const unsigned char *p) {
-  uint32_t u = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-               (uint32_t)p[2] << 8 | (uint32_t)p[3];
-  return u <= INT32_MAX ? (int32_t)u : (int32_t)((int64_t)u - 4294967296LL);
-}
 
 kavro_schema_id_t kavro_schema_id_int(int32_t id) {
   kavro_schema_id_t sid;
@@ -214,7 +207,7 @@ kavro_err_t kavro_wire_read_id(const void *data, size_t size,
                         "frame of %zu bytes ends inside its %zu-byte schema id",
                         size, need);
   if (p[0] == KAVRO_WIRE_MAGIC_ID)
-    *id = kavro_schema_id_int(id_from_bytes(p + 1));
+    *id = kavro_schema_id_int(kv_wire_id_from_bytes(p + 1));
   else
     *id = kavro_schema_id_guid(p + 1);
   if (consumed)
@@ -228,6 +221,8 @@ kavro_err_t kavro_wire_unframe(const void *payload, size_t size,
   kv_error_clear(error);
   if (!frame)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG, "no frame given");
+  if (kv_wire_unframe_int_prefix(payload, size, frame))
+    return KAVRO_OK;
   memset(frame, 0, sizeof(*frame));
   size_t used = 0;
   kavro_err_t err = kavro_wire_read_id(payload, size, &frame->id, &used, error);

@@ -2,8 +2,9 @@
  * kavro tests - the deserializer against the mock registry (mock:// and
  * HTTP): same-schema reads, resolution to a reader (given, latest, fixed
  * id), error classes (unknown id permanent, registry down transient),
- * hostile frames, tombstones; and round trips through `kavro encode` and
- * `kavro decode`.
+ * hostile frames, tombstones; the subject and the writer remembered for a
+ * run of messages, and what makes them go; and round trips through
+ * `kavro encode` and `kavro decode`.
  */
 #include <avro.h>
 #include <check.h>
@@ -1180,6 +1181,248 @@ START_TEST(associated_answers_kept) {
 }
 END_TEST
 
+/* ---- the subject remembered for a run of messages --------------------------- */
+
+/* Id 1 twice: the other schema in the default context, v1 in ".lkc-1",
+ * where a STRONG association (resource "t-1") puts the subject of topic
+ * "orders"'s values.  @frame carries id 1 and v1_datum. */
+typedef struct two_ones_s {
+  kavro_registry_t *admin;
+  kavro_schema_t *other, *v1;
+  kavro_buf_t *frame;
+} two_ones_t;
+
+static void two_ones_setup(two_ones_t *w, int i) {
+  w->admin = kt_client(kt_mock_url(i), NULL);
+  w->other = kt_parse(bad_reader_text);
+  w->v1 = kt_parse(v1_text);
+  int32_t id = 0;
+  ck_assert_int_eq(kavro_registry_register(w->admin, "x", w->other, NULL, 0,
+                                           false, &id, NULL),
+                   KAVRO_OK);
+  ck_assert_int_eq(id, 1);
+  kavro_association_spec_t spec = {NULL, "value", "STRONG", w->v1};
+  ck_assert_int_eq(kavro_registry_create_associations(
+                       w->admin, "lkc-1", "orders", "t-1", &spec, 1, NULL),
+                   KAVRO_OK);
+  kavro_registry_t *reg = kt_client(kt_mock_url(i), "auto.register.schemas",
+                                    "false", NULL);
+  w->frame = kavro_buf_new(0, 0);
+  produce_with(reg, NULL, w->frame);
+  kavro_registry_destroy(reg);
+  ck_assert_int_eq(((const unsigned char *)kavro_buf_data(w->frame))[4], 1);
+}
+
+static void two_ones_teardown(two_ones_t *w) {
+  kavro_buf_destroy(w->frame);
+  kavro_schema_destroy(w->other);
+  kavro_schema_destroy(w->v1);
+  kavro_registry_destroy(w->admin);
+}
+
+/* Drop "orders"'s value association, and its subject with it. */
+static void two_ones_unassociate(two_ones_t *w) {
+  kavro_error_t error;
+  ck_assert_msg(kavro_registry_delete_associations_flags(
+                    w->admin, "t-1", "value", KAVRO_ASSOC_CASCADE_LIFECYCLE,
+                    &error) == KAVRO_OK,
+                "delete: %s", error.text);
+}
+
+/* Whether @des finds v1 (else the other schema) as the writer of @w's
+ * frame on @topic's keys or values. */
+static bool reads_v1(kavro_deserializer_t *des, const two_ones_t *w,
+                     const char *topic, bool is_key) {
+  kavro_deserializer_frame_t f;
+  kavro_error_t error;
+  ck_assert_msg(kavro_deserializer_unframe(des, topic, is_key, NULL, 0,
+                                           kavro_buf_data(w->frame),
+                                           kavro_buf_length(w->frame), &f,
+                                           &error) == KAVRO_OK,
+                "%s: %s", topic, error.text);
+  ck_assert_int_eq(error.code, KAVRO_OK);
+  ck_assert_int_eq((int)f.writer_id.id, 1);
+  kavro_schema_destroy(f.reader);
+  const char *canonical = kavro_schema_canonical(f.writer);
+  bool v1 = strcmp(canonical, kavro_schema_canonical(w->v1)) == 0;
+  ck_assert_msg(v1 || strcmp(canonical, kavro_schema_canonical(w->other)) == 0,
+                "%s", canonical);
+  return v1;
+}
+
+static size_t association_requests(void) {
+  return kavro_mock_request_count(
+      kt_mock, "GET /associations/resources/{namespace}/{name}");
+}
+
+/* The subject a run of messages is read under is the one of their topic
+ * and side: alternating topics and sides each find their own context's
+ * id 1, runs of each included, and each is asked about once. */
+START_TEST(remembered_subject_per_topic_and_side) {
+  two_ones_t w;
+  two_ones_setup(&w, _i);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  kavro_mock_clear_requests(kt_mock);
+  static const struct {
+    const char *topic;
+    bool is_key, v1;
+  } runs[] = {{"orders", false, true},  {"orders", false, true},
+              {"payments", false, false}, {"orders", false, true},
+              {"orders", true, false},  {"orders", true, false},
+              {"orders", false, true},  {"payments", false, false},
+              {"payments", false, false}, {"orders", false, true}};
+  for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+    ck_assert_msg(reads_v1(des, &w, runs[i].topic, runs[i].is_key) ==
+                      runs[i].v1,
+                  "message %zu", i);
+  /* orders' values and keys, payments' values. */
+  ck_assert_uint_eq(association_requests(), 3);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reg);
+  two_ones_teardown(&w);
+}
+END_TEST
+
+/* A subject callback that names subjects from the record replaces the
+ * association mid-stream, and removing it brings the association back;
+ * a context callback is asked for every message, whatever it answered
+ * before. */
+static kavro_err_t record_subject(void *opaque, const char *topic,
+                                  bool is_key, const kavro_schema_t *schema,
+                                  char *subject, size_t size,
+                                  kavro_error_t *error) {
+  (void)opaque, (void)topic, (void)is_key, (void)error;
+  snprintf(subject, size, "%s",
+           schema ? kavro_schema_name(schema) : "no-record");
+  return KAVRO_OK;
+}
+
+static kavro_err_t every_other_context(void *opaque, const char *topic,
+                                       char *context, size_t size,
+                                       kavro_error_t *error) {
+  (void)topic, (void)error;
+  int *calls = opaque;
+  snprintf(context, size, "%s", (*calls)++ % 2 ? "" : ".lkc-1");
+  return KAVRO_OK;
+}
+
+START_TEST(remembered_subject_follows_callbacks) {
+  two_ones_t w;
+  two_ones_setup(&w, _i);
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert(reads_v1(des, &w, "orders", false));
+  kavro_deserializer_set_subject_name_cb(des, false, record_subject, NULL);
+  ck_assert(!reads_v1(des, &w, "orders", false));
+  ck_assert(!reads_v1(des, &w, "orders", false));
+  ck_assert(reads_v1(des, &w, "orders", true) == false);
+  kavro_deserializer_set_subject_name_cb(des, false, NULL, NULL);
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert(reads_v1(des, &w, "orders", false));
+  /* A context callback set after a run is asked from the next message
+   * on. */
+  int calls = 0;
+  kavro_deserializer_set_context_name_cb(des, every_other_context, &calls);
+  reads_v1(des, &w, "orders", false);
+  reads_v1(des, &w, "orders", false);
+  ck_assert_int_eq(calls, 2);
+  kavro_deserializer_destroy(des);
+  /* TopicNameStrategy in the context the callback names: ".lkc-1"
+   * (v1), then the default (the other), and so on. */
+  kavro_registry_t *topic_reg = kt_client(
+      kt_mock_url(_i), "subject.name.strategy", "TopicNameStrategy", NULL);
+  des = deserializer(topic_reg);
+  calls = 0;
+  kavro_deserializer_set_context_name_cb(des, every_other_context, &calls);
+  for (int i = 0; i < 6; i++)
+    ck_assert_msg(reads_v1(des, &w, "orders", false) == (i % 2 == 0),
+                  "message %d", i);
+  ck_assert_int_eq(calls, 6);
+  kavro_deserializer_set_context_name_cb(des, NULL, NULL);
+  ck_assert(!reads_v1(des, &w, "orders", false));
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(topic_reg);
+  kavro_registry_destroy(reg);
+  two_ones_teardown(&w);
+}
+END_TEST
+
+/* An association that goes is seen as soon as the answer is no longer
+ * kept: at once without keeping (cache.expiry.secs 0), and when another
+ * topic's answer took its place (cache.size 1). */
+START_TEST(remembered_subject_not_kept) {
+  two_ones_t w;
+  two_ones_setup(&w, _i);
+  kavro_registry_t *reg = kt_client(
+      kt_mock_url(_i), "subject.name.strategy.cache.expiry.secs", "0", NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  kavro_mock_clear_requests(kt_mock);
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert_uint_eq(association_requests(), 2);
+  two_ones_unassociate(&w);
+  ck_assert(!reads_v1(des, &w, "orders", false));
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reg);
+  two_ones_teardown(&w);
+}
+END_TEST
+
+START_TEST(remembered_subject_replaced) {
+  two_ones_t w;
+  two_ones_setup(&w, _i);
+  kavro_registry_t *reg = kt_client(
+      kt_mock_url(_i), "subject.name.strategy.cache.size", "1", NULL);
+  kavro_deserializer_t *des = deserializer(reg);
+  kavro_mock_clear_requests(kt_mock);
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert_uint_eq(association_requests(), 1);
+  /* Kept: the association's going is not seen yet. */
+  two_ones_unassociate(&w);
+  ck_assert(reads_v1(des, &w, "orders", false));
+  ck_assert(!reads_v1(des, &w, "payments", false));
+  ck_assert(!reads_v1(des, &w, "orders", false));
+  ck_assert(!reads_v1(des, &w, "orders", false));
+  ck_assert_uint_eq(association_requests(), 3);
+  kavro_deserializer_destroy(des);
+  kavro_registry_destroy(reg);
+  two_ones_teardown(&w);
+}
+END_TEST
+
+/* The previous message's writer is tried first, and only taken when it
+ * is the id's: ids that change mid-stream each read as their own. */
+START_TEST(writer_changes_mid_stream) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *one = kavro_buf_new(0, 0), *two = kavro_buf_new(0, 0);
+  int id1 = produce(reg, v1_text, v1_datum, one);
+  int id2 = produce(reg, v2_text,
+                    "{\"id\": 8, \"note\": \"hi\", \"qty\": 2, \"tags\": [], "
+                    "\"why\": null}",
+                    two);
+  ck_assert_int_ne(id1, id2);
+  kavro_deserializer_t *des = deserializer(reg);
+  static const int order[] = {1, 1, 2, 1, 2, 2, 1};
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    kavro_deserialized_t msg;
+    char *json = consume(des, order[i] == 1 ? one : two, &msg);
+    ck_assert_int_eq((int)msg.writer_id.id, order[i] == 1 ? id1 : id2);
+    ck_assert_str_eq(json, order[i] == 1
+                               ? v1_datum
+                               : "{\"id\": 8, \"note\": \"hi\", \"qty\": 2, "
+                                 "\"tags\": [], \"why\": null}");
+    free(json);
+  }
+  kavro_deserializer_destroy(des);
+  kavro_buf_destroy(one);
+  kavro_buf_destroy(two);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
 static Suite *deserializer_suite(void) {
   Suite *s = suite_create("deserializer");
   TCase *tc = tcase_create("read");
@@ -1195,6 +1438,11 @@ static Suite *deserializer_suite(void) {
   tcase_add_loop_test(tc, context_writer, 0, 2);
   tcase_add_loop_test(tc, associated_writer, 0, 2);
   tcase_add_loop_test(tc, associated_answers_kept, 0, 2);
+  tcase_add_loop_test(tc, remembered_subject_per_topic_and_side, 0, 2);
+  tcase_add_loop_test(tc, remembered_subject_follows_callbacks, 0, 2);
+  tcase_add_loop_test(tc, remembered_subject_not_kept, 0, 2);
+  tcase_add_loop_test(tc, remembered_subject_replaced, 0, 2);
+  tcase_add_loop_test(tc, writer_changes_mid_stream, 0, 2);
   tcase_add_loop_test(tc, reader_latest_with_metadata, 0, 2);
   tcase_add_loop_test(tc, read_rule_refused, 0, 3);
   tcase_add_test(tc, read_rule_on_latest_reader);
