@@ -4,8 +4,10 @@
  * (kavro_kafka_produce() with a typed record, and with the same event as
  * an avro-c generic value) into librdkafka's mock cluster, and consumed
  * through the consumer helper decoding into typed records
- * (kavro_kafka_consumer_poll() and _done(), which stores each offset);
- * each against librdkafka alone moving the very same frame bytes.  The
+ * (kavro_kafka_consumer_poll() and _done(), which stores each offset),
+ * with its default settings and reading ids from prefixes alone
+ * (value.schema.id.deserializer=prefix); each against librdkafka alone
+ * moving the very same frame bytes.  The
  * ratios are what kavro adds to a service's Kafka path.
  *
  * The events are bench_typed's pool (sample_order.h): message i of a
@@ -40,6 +42,7 @@
  *   RATIO e2e_produce_generic_vs_plain <measured> 1.15
  *   RATIO e2e_produce_limit_vs_plain <measured>
  *   RATIO e2e_consume_typed_vs_plain <measured> 1.15
+ *   RATIO e2e_consume_typed_prefix_vs_plain <measured>
  *   RATIO e2e_produce_encrypt_two_pii_vs_none <measured> 3.0
  *
  * The last compares two more produce paths through a second producer
@@ -101,6 +104,9 @@
  * (each pool event filled once: what is measured is its serializing, as
  * for the typed record). */
 enum { TYPED, PLAIN, LIMIT, GENERIC, PII_PLAIN, PII_ENCRYPT, PATHS };
+/* Consuming, the third path is the helper reading ids from prefixes
+ * alone (value.schema.id.deserializer=prefix): no header parse. */
+enum { TYPED_PREFIX = LIMIT };
 
 typedef struct bench_s {
   kavro_mock_t *mock;
@@ -531,11 +537,18 @@ static unsigned pool_entry(const rd_kafka_message_t *m) {
   return (unsigned)((uint64_t)m->offset % KB_POOL_SIZE);
 }
 
-static round_t consume_typed(bench_t *b) {
+/* @prefix_only: the helper reads ids from prefixes alone. */
+static round_t consume_typed(bench_t *b, bool prefix_only) {
   rd_kafka_t *rk = consumer_new(b);
   kavro_error_t error;
+  kavro_conf_t *conf = kavro_conf_dup(kavro_registry_conf(b->consumer_registry));
+  if (!conf || (prefix_only && kavro_conf_set(conf,
+                                              "value.schema.id.deserializer",
+                                              "prefix", &error)))
+    kb_die("consumer helper settings", conf ? &error : NULL);
   kavro_kafka_consumer_t *consumer = kavro_kafka_consumer_new(
-      rk, b->consumer_registry, NULL, NULL, NULL, 0, &error);
+      rk, b->consumer_registry, conf, NULL, NULL, 0, &error);
+  kavro_conf_destroy(conf);
   if (!consumer ||
       kavro_kafka_consumer_set_type(consumer, CONSUME_TOPIC,
                                     &service_order_created_type, &error))
@@ -657,12 +670,14 @@ int main(void) {
   produce_plain(b, CONSUME_TOPIC);
   if (rd_kafka_flush(b->host, WAIT_MS))
     die_kafka("flush", "the consume topic was not acknowledged");
-  consume_typed(b);
+  consume_typed(b, false);
+  consume_typed(b, true);
   consume_plain(b);
 
   enum { PRODUCE, CONSUME, SIDES };
-  /* Consuming has no limit path: decoding is measured by bench_typed. */
-  static const int side_paths[SIDES] = {PATHS, LIMIT};
+  /* Consuming has no limit path (decoding is measured by bench_typed):
+   * its third is the helper reading prefixes alone. */
+  static const int side_paths[SIDES] = {PATHS, TYPED_PREFIX + 1};
   round_t rounds[SIDES][PATHS][ROUNDS];
   for (int side = 0; side < SIDES; side++)
     for (int i = 0; i < ROUNDS; i++)
@@ -671,8 +686,8 @@ int main(void) {
         int path = (i + k) % side_paths[side];
         rounds[side][path][i] =
             side == PRODUCE ? produce_round(b, path)
-            : path == TYPED ? consume_typed(b)
-                            : consume_plain(b);
+            : path == PLAIN ? consume_plain(b)
+                            : consume_typed(b, path == TYPED_PREFIX);
       }
   double frame_size = mean_frame_size(b);
   teardown(b);
@@ -687,8 +702,9 @@ int main(void) {
                                 (side == PRODUCE ? MESSAGES : MESSAGES - 1);
 
   static const char *const sides[SIDES] = {"produce", "consume"};
-  static const char *const paths[PATHS] = {
-      "typed", "plain", "limit", "generic", "pii_plain", "pii_encrypt"};
+  static const char *const paths[SIDES][PATHS] = {
+      {"typed", "plain", "limit", "generic", "pii_plain", "pii_encrypt"},
+      {"typed", "plain", "typed_prefix", NULL, NULL, NULL}};
   static const char *const rows[SIDES][PATHS] = {
       {"produce: helper, typed record", "produce: librdkafka, same frame",
        "produce: hand-written encoder, librdkafka",
@@ -696,7 +712,7 @@ int main(void) {
        "produce: helper, with customer, no rules",
        "produce: helper, customer encrypted"},
       {"consume: helper, typed record", "consume: librdkafka, same frame",
-       NULL, NULL, NULL, NULL}};
+       "consume: helper, ids from prefixes", NULL, NULL, NULL}};
   static const char *const suffixes[CLOCKS] = {"", "_thread", "_cpu"};
   printf("ServiceOrderCreated over librdkafka's mock cluster: %d messages "
          "a round (a pool of %d events, %.0f bytes on average), medians of "
@@ -715,8 +731,8 @@ int main(void) {
     for (int path = 0; path < side_paths[side]; path++)
       for (int clock = 0; clock < CLOCKS; clock++) {
         char name[64];
-        snprintf(name, sizeof name, "e2e_%s_%s%s_ns", sides[side], paths[path],
-                 suffixes[clock]);
+        snprintf(name, sizeof name, "e2e_%s_%s%s_ns", sides[side],
+                 paths[side][path], suffixes[clock]);
         kb_figure(name, 1, ns[side][path][clock], "ns");
       }
   /* Producing, the helper adds the typed serializer's warm path (a cached
@@ -745,6 +761,11 @@ int main(void) {
   kb_ratio("e2e_consume_typed_vs_plain", 2,
            median_ratio(rounds[CONSUME][TYPED], rounds[CONSUME][PLAIN]),
            "1.15");
+  /* The same, for topics whose producers all write prefixes: librdkafka
+   * no longer parses each message's (absent) headers for a schema id. */
+  kb_ratio("e2e_consume_typed_prefix_vs_plain", 2,
+           median_ratio(rounds[CONSUME][TYPED_PREFIX], rounds[CONSUME][PLAIN]),
+           NULL);
   /* Two fields encrypted: two AES-GCM passes, their base64, the message
    * read back and written again, on top of a produce. */
   kb_ratio("e2e_produce_encrypt_two_pii_vs_none", 2,

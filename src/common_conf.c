@@ -241,10 +241,25 @@ static const kv_prop_t props[] = {
               "HeaderSchemaIdSerializer writes it (needs a registry that "
               "gives GUIDs: Confluent Platform 8 or later). Confluent's Java "
               "class names are not accepted: write `prefix` or `header`. "
-              "Consumers always read both (the header first)."),
+              "Consumers read both (the header first) unless "
+              "`key.schema.id.deserializer` says otherwise."),
     ENUM_PROP("value.schema.id.serializer", "prefix", "prefix|header", NULL,
               "Serializer: where a value's schema id goes, as "
               "`key.schema.id.serializer` says for keys; the header is "
+              "`__value_schema_id`."),
+    ENUM_PROP("key.schema.id.deserializer", "dual", "dual|prefix", NULL,
+              "Deserializer: where a key's schema id is looked for. `dual`: "
+              "the `__key_schema_id` record header when the message has one, "
+              "else the prefix, as Confluent's DualSchemaIdDeserializer "
+              "reads it; `prefix`: the prefix alone, the headers never "
+              "looked at, as its PrefixSchemaIdDeserializer reads it (a "
+              "consumer of topics whose producers all write prefixes saves "
+              "librdkafka's parse of every message's headers; rules that "
+              "read headers still get them). Confluent's Java class names "
+              "are not accepted: write `dual` or `prefix`."),
+    ENUM_PROP("value.schema.id.deserializer", "dual", "dual|prefix", NULL,
+              "Deserializer: where a value's schema id is looked for, as "
+              "`key.schema.id.deserializer` says for keys; the header is "
               "`__value_schema_id`."),
     ENUM_PROP("subject.name.strategy", "AssociatedNameStrategy",
               "TopicNameStrategy|RecordNameStrategy|TopicRecordNameStrategy|"

@@ -25,6 +25,7 @@
 #include "common_conf_int.h"
 #include "common_error_int.h"
 #include "kafka_int.h"
+#include "serde_serializer_int.h"
 #include "typed_int.h"
 
 /* How long a seek back to an undecoded message may take. */
@@ -72,18 +73,12 @@ static kavro_header_t *view_headers(kv_record_view_t *v, kv_header_room_t *room,
   return room->items;
 }
 
-/* Fill @v with @key (@key_size bytes; NULL: none) and @headers (NULL:
- * none), those past the inline ones in @room (NULL: a block of its own).
- * Free with record_view_free().  Fails only without memory. */
-static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
-                                    size_t key_size,
-                                    const rd_kafka_headers_t *headers,
-                                    kv_header_room_t *room,
-                                    kavro_error_t *error) {
-  memset(&v->record, 0, sizeof v->record);
-  v->heap = NULL;
-  v->record.key = key;
-  v->record.key_size = key ? key_size : 0;
+/* Give @v's record @headers (NULL: none), those past the inline ones in
+ * @room (NULL: a block of its own).  Fails only without memory. */
+static kavro_err_t record_view_headers(kv_record_view_t *v,
+                                       const rd_kafka_headers_t *headers,
+                                       kv_header_room_t *room,
+                                       kavro_error_t *error) {
   size_t n = headers ? rd_kafka_header_cnt(headers) : 0;
   if (!n)
     return KAVRO_OK;
@@ -102,21 +97,52 @@ static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
   return KAVRO_OK;
 }
 
+/* Fill @v with @key (@key_size bytes; NULL: none) and @headers as
+ * record_view_headers() does.  Free with record_view_free(). */
+static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
+                                    size_t key_size,
+                                    const rd_kafka_headers_t *headers,
+                                    kv_header_room_t *room,
+                                    kavro_error_t *error) {
+  memset(&v->record, 0, sizeof v->record);
+  v->heap = NULL;
+  v->record.key = key;
+  v->record.key_size = key ? key_size : 0;
+  return record_view_headers(v, headers, room, error);
+}
+
 static inline void record_view_free(kv_record_view_t *v) {
   if (v->heap)
     free(v->heap);
 }
 
-/* The headers @m came with, or NULL.  librdkafka parses a consumed
- * message's headers again at each call when there are none (it keeps only
- * a list it found entries in), which costs a few allocations: a decode
- * asks once and hands the answer down. */
-static const rd_kafka_headers_t *message_headers_of(
-    const rd_kafka_message_t *m) {
-  rd_kafka_headers_t *headers = NULL;
-  return rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR
-             ? headers
-             : NULL;
+/* A consumed message's headers, asked of librdkafka only when a decode
+ * needs them (a schema id that may be in one, rules that see the record)
+ * and then once: librdkafka parses a consumed message's headers again at
+ * each call when there are none (it keeps only a list it found entries
+ * in), which costs a few allocations. */
+typedef struct kv_message_headers_s {
+  const rd_kafka_message_t *message;
+  bool asked;
+  const rd_kafka_headers_t *headers; /* once asked; NULL: none */
+} kv_message_headers_t;
+
+static void message_headers_init(kv_message_headers_t *h,
+                                 const rd_kafka_message_t *m) {
+  h->message = m;
+  h->asked = false;
+  h->headers = NULL;
+}
+
+static const rd_kafka_headers_t *message_headers_get(kv_message_headers_t *h) {
+  if (!h->asked) {
+    rd_kafka_headers_t *headers = NULL;
+    if (rd_kafka_message_headers(h->message, &headers) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+      h->headers = headers;
+    h->asked = true;
+  }
+  return h->headers;
 }
 
 /* ---- producing -------------------------------------------------------- */
@@ -470,38 +496,67 @@ static kavro_err_t message_is_data(const rd_kafka_message_t *m,
                       rd_kafka_err2str(m->err));
 }
 
-/* Check that @m is data, then hand @des its record (its key and
- * @headers) for the call to come: the rules see it
- * (kavro_deserializer_set_record()). */
-static kavro_err_t record_begin(kavro_deserializer_t *des,
-                                const rd_kafka_message_t *m,
-                                const rd_kafka_headers_t *headers,
-                                kv_record_view_t *v, kv_header_room_t *room,
-                                kavro_error_t *error) {
-  kavro_err_t err = message_is_data(m, error);
-  if (err == KAVRO_OK)
-    err = record_view_init(v, m->key, m->key_len, headers, room, error);
-  if (err == KAVRO_OK)
-    kavro_deserializer_set_record(des, &v->record);
-  return err;
+/* A decode's record, as the deserializer hands it to the rules: its key
+ * at once, its headers only when the rules are about to see them. */
+typedef struct kv_consumed_record_s {
+  kv_record_view_t view;
+  kv_message_headers_t *headers;
+  kv_header_room_t *room;
+} kv_consumed_record_t;
+
+/* The deserializer's loader (kv_record_loader_t): the headers, now. */
+static kavro_err_t consumed_record_load(void *ctx, kavro_error_t *error) {
+  kv_consumed_record_t *r = ctx;
+  return record_view_headers(&r->view, message_headers_get(r->headers),
+                             r->room, error);
 }
 
-/* Take the record back from @des; whether a rule action sent the message
- * to a dead-letter topic. */
-static bool record_end(kavro_deserializer_t *des, kv_record_view_t *v) {
+/* Check that @m is data, then hand @des its record (@r: its key, and its
+ * @headers, those past a view's inline ones in @room) for the call to
+ * come (kavro_deserializer_set_record()). */
+static kavro_err_t record_begin(kavro_deserializer_t *des,
+                                const rd_kafka_message_t *m,
+                                kv_message_headers_t *headers,
+                                kv_header_room_t *room,
+                                kv_consumed_record_t *r,
+                                kavro_error_t *error) {
+  kavro_err_t err = message_is_data(m, error);
+  if (err != KAVRO_OK)
+    return err;
+  r->headers = headers;
+  r->room = room;
+  record_view_init(&r->view, m->key, m->key_len, NULL, NULL, error);
+  kavro_deserializer_set_record(des, &r->view.record);
+  kv_deserializer_set_record_loader(des, consumed_record_load, r);
+  return KAVRO_OK;
+}
+
+/* Take the record back from @des (its loader with it); whether a rule
+ * action sent the message to a dead-letter topic. */
+static bool record_end(kavro_deserializer_t *des, kv_consumed_record_t *r) {
   kavro_deserializer_set_record(des, NULL);
-  bool dead_lettered = v->record.dead_lettered;
-  record_view_free(v);
+  bool dead_lettered = r->view.record.dead_lettered;
+  record_view_free(&r->view);
   return dead_lettered;
 }
 
+/* The schema-id header @des would read for a key or value of @m (its
+ * @headers), or NULL: none, or @des reads the prefix alone. */
+static const void *id_header_for(const kavro_deserializer_t *des,
+                                 kv_message_headers_t *headers, bool is_key,
+                                 size_t *sizep) {
+  *sizep = 0;
+  if (!kv_deserializer_reads_id_headers(des, is_key))
+    return NULL;
+  return id_header(message_headers_get(headers), is_key, sizep);
+}
 
-/* kavro_kafka_decode(), @m's @headers given; *@dead_letteredp set when a
- * rule action sent the message to a dead-letter topic. */
+/* kavro_kafka_decode(), @m's @headers looked up as needed; *@dead_letteredp
+ * set when a rule action sent the message to a dead-letter topic. */
 static kavro_err_t decode_message(kavro_deserializer_t *des,
                                   const rd_kafka_message_t *m,
-                                  const rd_kafka_headers_t *headers,
-                                  bool is_key, kavro_deserialized_t *out,
+                                  kv_message_headers_t *headers, bool is_key,
+                                  kavro_deserialized_t *out,
                                   kv_header_room_t *room,
                                   bool *dead_letteredp, kavro_error_t *error) {
   kv_error_clear(error);
@@ -511,18 +566,18 @@ static kavro_err_t decode_message(kavro_deserializer_t *des,
   if (!des || !m || !out)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "decode needs a deserializer, a message and an output");
-  kv_record_view_t view;
-  kavro_err_t err = record_begin(des, m, headers, &view, room, error);
+  kv_consumed_record_t record;
+  kavro_err_t err = record_begin(des, m, headers, room, &record, error);
   if (err != KAVRO_OK)
     return err;
-  size_t header_size = 0;
-  const void *header_value = id_header(headers, is_key, &header_size);
+  size_t header_size;
+  const void *header_value = id_header_for(des, headers, is_key, &header_size);
   const void *payload = is_key ? m->key : m->payload;
   size_t size = is_key ? m->key_len : m->len;
   const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
   err = kavro_deserializer_deserialize(des, topic, is_key, header_value,
                                        header_size, payload, size, out, error);
-  *dead_letteredp = record_end(des, &view);
+  *dead_letteredp = record_end(des, &record);
   return err;
 }
 
@@ -530,37 +585,38 @@ kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
                                const rd_kafka_message_t *message, bool is_key,
                                kavro_deserialized_t *out, kavro_error_t *error) {
   bool dead_lettered;
-  return decode_message(deserializer, message,
-                        message ? message_headers_of(message) : NULL, is_key,
-                        out, NULL, &dead_lettered, error);
+  kv_message_headers_t headers;
+  message_headers_init(&headers, message);
+  return decode_message(deserializer, message, &headers, is_key, out, NULL,
+                        &dead_lettered, error);
 }
 
 /* kavro_kafka_decode_typed(), with @headers and *@dead_letteredp as
  * decode_message(). */
 static kavro_err_t decode_typed_message(
     kavro_typed_deserializer_t *td, const rd_kafka_message_t *m,
-    const rd_kafka_headers_t *headers, const kavro_typed_type_t *type,
-    kavro_arena_t *arena, void *record, kavro_schema_id_t *idp,
+    kv_message_headers_t *headers, const kavro_typed_type_t *type,
+    kavro_arena_t *arena, void *value, kavro_schema_id_t *idp,
     kv_header_room_t *room, bool *dead_letteredp, kavro_error_t *error) {
   kv_error_clear(error);
   *dead_letteredp = false;
   if (idp)
     memset(idp, 0, sizeof *idp);
-  if (!td || !m || !type || !arena || !record)
+  if (!td || !m || !type || !arena || !value)
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "typed decode needs a deserializer, a message, a "
                         "type, an arena and a record");
   kavro_deserializer_t *des = kv_typed_deserializer_base(td);
-  kv_record_view_t view;
-  kavro_err_t err = record_begin(des, m, headers, &view, room, error);
+  kv_consumed_record_t record;
+  kavro_err_t err = record_begin(des, m, headers, room, &record, error);
   if (err != KAVRO_OK)
     return err;
-  size_t header_size = 0;
-  const void *header = id_header(headers, false, &header_size);
+  size_t header_size;
+  const void *header = id_header_for(des, headers, false, &header_size);
   const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
   err = kavro_typed_deserialize(td, topic, false, type, header, header_size,
-                                m->payload, m->len, arena, record, idp, error);
-  *dead_letteredp = record_end(des, &view);
+                                m->payload, m->len, arena, value, idp, error);
+  *dead_letteredp = record_end(des, &record);
   return err;
 }
 
@@ -571,8 +627,9 @@ kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
                                      kavro_schema_id_t *idp,
                                      kavro_error_t *error) {
   bool dead_lettered;
-  return decode_typed_message(deserializer, message,
-                              message ? message_headers_of(message) : NULL,
+  kv_message_headers_t headers;
+  message_headers_init(&headers, message);
+  return decode_typed_message(deserializer, message, &headers,
                               type, arena, record, idp, NULL, &dead_lettered,
                               error);
 }
@@ -875,7 +932,7 @@ static const kavro_typed_type_t *type_for(const kavro_kafka_consumer_t *c,
  * arena. */
 static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
                                  const rd_kafka_message_t *m,
-                                 const rd_kafka_headers_t *headers,
+                                 kv_message_headers_t *headers,
                                  const kavro_typed_type_t *type,
                                  kavro_kafka_polled_t *out,
                                  bool *dead_letteredp, kavro_error_t *error) {
@@ -889,13 +946,16 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
                                          record, &out->value.writer_id,
                                          &c->header_room, dead_letteredp,
                                          error);
-  /* Where the id was read: the header when there is one (a malformed one
-   * is an error, never skipped for the prefix), else the prefix. */
+  /* Where the id was read: the header when there is one that the
+   * deserializer reads (a malformed one is an error, never skipped for the
+   * prefix), else the prefix. */
   size_t header_size;
   if (out->value.writer_id.kind != KAVRO_SCHEMA_ID_NONE)
-    out->value.format = id_header(headers, false, &header_size)
-                            ? KAVRO_WIRE_FORMAT_HEADER
-                            : KAVRO_WIRE_FORMAT_PREFIX;
+    out->value.format =
+        id_header_for(kv_typed_deserializer_base(c->typed), headers, false,
+                      &header_size)
+            ? KAVRO_WIRE_FORMAT_HEADER
+            : KAVRO_WIRE_FORMAT_PREFIX;
   if (err == KAVRO_OK)
     out->record = record;
   return err;
@@ -1257,9 +1317,10 @@ static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
                            kavro_kafka_polled_t *out, kavro_error_t *error) {
   kavro_err_t err;
   bool by_rule; /* a rule's action dead-lettered it */
-  const rd_kafka_headers_t *headers = message_headers_of(m);
+  kv_message_headers_t headers; /* asked once at most, for key and value */
+  message_headers_init(&headers, m);
   if (c->flags & KAVRO_KAFKA_KEY_AVRO) {
-    err = decode_message(c->keys, m, headers, true, &out->key,
+    err = decode_message(c->keys, m, &headers, true, &out->key,
                          &c->header_room, &by_rule, error);
     if (err != KAVRO_OK)
       return undecodable(c, m, true, &out->key, by_rule, err, error, out);
@@ -1267,9 +1328,9 @@ static kavro_err_t deliver(kavro_kafka_consumer_t *c, rd_kafka_message_t *m,
   const kavro_typed_type_t *type =
       c->type_count ? type_for(c, rd_kafka_topic_name(m->rkt)) : NULL;
   if (type)
-    err = decode_record(c, m, headers, type, out, &by_rule, error);
+    err = decode_record(c, m, &headers, type, out, &by_rule, error);
   else
-    err = decode_message(c->values, m, headers, false, &out->value,
+    err = decode_message(c->values, m, &headers, false, &out->value,
                          &c->header_room, &by_rule, error);
   if (err != KAVRO_OK)
     return undecodable(c, m, false, &out->value, by_rule, err, error, out);

@@ -117,6 +117,13 @@ struct kavro_deserializer_s {
   kv_topic_t *topics; /* the previous message's first */
   size_t topic_count;
   kavro_record_t *record; /* kavro_deserializer_set_record(): the rules' */
+  /* Completes @record before rules see it (kv_deserializer_set_record_
+   * loader()); NULL: nothing to complete, or done. */
+  kv_record_loader_t load_record;
+  void *load_ctx;
+  /* [is_key]: a schema-id header is read before the prefix (`dual`), or
+   * never (`prefix`): `key.`/`value.schema.id.deserializer`. */
+  bool id_headers[2];
   char context[KAVRO_SUBJECT_MAX]; /* id_subject()'s, when it names one */
 };
 
@@ -267,6 +274,10 @@ kavro_deserializer_t *kavro_deserializer_new(kavro_registry_t *registry,
       return NULL;
     }
     kv_namer_attach(&des->namers[side], registry);
+    des->id_headers[side] =
+        strcmp(kv_conf_str(des->conf, side ? "key.schema.id.deserializer"
+                                           : "value.schema.id.deserializer"),
+               "prefix") != 0;
   }
   return des;
 }
@@ -351,8 +362,29 @@ void kavro_deserializer_set_subject_name_cb(kavro_deserializer_t *des,
 
 void kavro_deserializer_set_record(kavro_deserializer_t *des,
                                    kavro_record_t *record) {
-  if (des)
-    des->record = record;
+  if (!des)
+    return;
+  des->record = record;
+  des->load_record = NULL;
+}
+
+void kv_deserializer_set_record_loader(kavro_deserializer_t *des,
+                                       kv_record_loader_t load, void *ctx) {
+  des->load_record = load;
+  des->load_ctx = ctx;
+}
+
+bool kv_deserializer_reads_id_headers(const kavro_deserializer_t *des,
+                                      bool is_key) {
+  return des->id_headers[is_key];
+}
+
+/* The record complete before the rules see it: its loader run, once. */
+static kavro_err_t rules_record(kavro_deserializer_t *des,
+                                kavro_error_t *error) {
+  kv_record_loader_t load = des->load_record;
+  des->load_record = NULL;
+  return load ? load(des->load_ctx, error) : KAVRO_OK;
 }
 
 void kavro_deserializer_set_context_name_cb(kavro_deserializer_t *des,
@@ -789,6 +821,8 @@ static KV_ALWAYS_INLINE kavro_err_t unframe(kavro_deserializer_t *des,
   memset(out, 0, sizeof(*out));
   kavro_wire_frame_t frame;
   kavro_err_t err = KAVRO_OK;
+  if (!des->id_headers[is_key])
+    header_value = NULL; /* `prefix`: the id is in the prefix or nowhere */
   /* The commonest frame is read in place; kavro_wire_unframe_dual()
    * judges the others. */
   kv_error_clear(error);
@@ -992,6 +1026,8 @@ static kavro_err_t deserialize(kavro_deserializer_t *des, const char *topic,
   char subject[KAVRO_SUBJECT_MAX] = "";
   if (err == KAVRO_OK && pending_work(des))
     err = rules_subject(des, topic, is_key, f.writer, subject, error);
+  if (err == KAVRO_OK && pending_work(des))
+    err = rules_record(des, error);
   kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject,
                          des->record};
   if (err == KAVRO_OK)
@@ -1076,6 +1112,8 @@ static KV_NOINLINE kavro_err_t typed_frame_ruled(kavro_deserializer_t *des,
   char subject[KAVRO_SUBJECT_MAX] = "";
   kavro_err_t err =
       rules_subject(des, topic, is_key, out->writer, subject, error);
+  if (err == KAVRO_OK)
+    err = rules_record(des, error);
   kv_rule_call_t call = {topic ? topic : "", is_key, payload, size, subject,
                          des->record};
   kavro_deserialized_t msg;

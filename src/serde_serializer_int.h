@@ -161,6 +161,21 @@ kavro_err_t kv_serializer_rules_apply(kavro_serializer_t *ser,
                                       kavro_buf_t *out, size_t prefix_size,
                                       kavro_error_t *error);
 
+/* Completes the record kavro_deserializer_set_record() gave (with @ctx):
+ * the consumer helper hands a record whose headers librdkafka has not
+ * parsed yet, and parses them only when rules are about to see them. */
+typedef kavro_err_t (*kv_record_loader_t)(void *ctx, kavro_error_t *error);
+
+/* Run @load (with @ctx) before rules next see the record, once; until the
+ * next kavro_deserializer_set_record(), which forgets it. */
+void kv_deserializer_set_record_loader(kavro_deserializer_t *des,
+                                       kv_record_loader_t load, void *ctx);
+
+/* Whether @des reads a schema id from a record header before the prefix,
+ * for keys (@is_key) or values: `dual`, not `prefix`. */
+bool kv_deserializer_reads_id_headers(const kavro_deserializer_t *des,
+                                      bool is_key);
+
 /* As kavro_deserializer_unframe(), for typed records: when the schema
  * read as has rules (or a migration) to run, the body is decoded into a
  * generic value, the rules run, and @out points at its encoding again

@@ -72,6 +72,9 @@ static const conf_case_t cases[] = {
     {"key.schema.id.serializer", "HEADER", "header", "io.confluent.kafka."
      "serializers.schema.id.HeaderSchemaIdSerializer"},
     {"value.schema.id.serializer", "prefix", "prefix", "dual"},
+    {"key.schema.id.deserializer", "PREFIX", "prefix", "io.confluent.kafka."
+     "serializers.schema.id.PrefixSchemaIdDeserializer"},
+    {"value.schema.id.deserializer", "dual", "dual", "header"},
     {"subject.name.strategy", "recordnamestrategy", "RecordNameStrategy",
      "Topic"},
     {"key.subject.name.strategy", "TopicRecordNameStrategy",

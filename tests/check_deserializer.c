@@ -515,14 +515,11 @@ START_TEST(guid_writer) {
 }
 END_TEST
 
-/* A message with both an id header and a framed payload is read by the
- * header, as Confluent's dual deserializer reads it: the payload is then
- * the body, magic byte and all.  Here the header names a fixed type as
- * long as the whole payload, so only the header's reading succeeds. */
-START_TEST(header_wins_over_prefix) {
-  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
-  kavro_buf_t *frame = kavro_buf_new(0, 0);
-  produce(reg, v1_text, v1_datum, frame);
+/* The header naming a fixed type as long as @frame, registered on @reg
+ * under "whole-value", into @header; its size.  Its id in @idp. */
+static size_t whole_header(kavro_registry_t *reg, const kavro_buf_t *frame,
+                           unsigned char header[KAVRO_WIRE_MAX_ID_SIZE],
+                           kavro_schema_id_t *idp) {
   char whole_text[128];
   snprintf(whole_text, sizeof whole_text,
            "{\"type\":\"fixed\",\"name\":\"Whole\",\"size\":%zu}",
@@ -533,16 +530,31 @@ START_TEST(header_wins_over_prefix) {
   ck_assert_msg(kavro_registry_register(reg, "whole-value", whole, NULL, 0,
                                         false, &whole_id, &error) == KAVRO_OK,
                 "%s", error.text);
+  kavro_schema_destroy(whole);
   unsigned char guid[16];
   kt_mock_guid(kt_mock, whole_id, guid);
-  kavro_schema_id_t guid_id = kavro_schema_id_guid(guid);
-  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE];
+  *idp = kavro_schema_id_guid(guid);
   size_t header_size = 0;
-  ck_assert_int_eq(kavro_wire_write_id(&guid_id, header, sizeof(header),
+  ck_assert_int_eq(kavro_wire_write_id(idp, header, KAVRO_WIRE_MAX_ID_SIZE,
                                        &header_size, NULL),
                    KAVRO_OK);
+  return header_size;
+}
+
+/* A message with both an id header and a framed payload is read by the
+ * header, as Confluent's dual deserializer reads it: the payload is then
+ * the body, magic byte and all.  Here the header names a fixed type as
+ * long as the whole payload, so only the header's reading succeeds. */
+START_TEST(header_wins_over_prefix) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  produce(reg, v1_text, v1_datum, frame);
+  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE];
+  kavro_schema_id_t guid_id;
+  size_t header_size = whole_header(reg, frame, header, &guid_id);
   kavro_deserializer_t *des = deserializer(reg);
   kavro_deserialized_t msg;
+  kavro_error_t error;
   ck_assert_msg(kavro_deserializer_deserialize(
                     des, "orders", false, header, header_size,
                     kavro_buf_data(frame), kavro_buf_length(frame), &msg,
@@ -556,7 +568,58 @@ START_TEST(header_wins_over_prefix) {
   ck_assert_uint_eq(size, kavro_buf_length(frame));
   ck_assert_mem_eq(bytes, kavro_buf_data(frame), size);
   kavro_deserializer_destroy(des);
-  kavro_schema_destroy(whole);
+  kavro_buf_destroy(frame);
+  kavro_registry_destroy(reg);
+}
+END_TEST
+
+/* value.schema.id.deserializer=prefix reads the prefix alone, as
+ * Confluent's PrefixSchemaIdDeserializer: the message above reads as the
+ * record its prefix names, and a bare body with its id in the header
+ * alone is a malformed frame.  Keys keep their own setting (dual). */
+START_TEST(prefix_deserializer_ignores_header) {
+  kavro_registry_t *reg = kt_client(kt_mock_url(_i), NULL);
+  kavro_buf_t *frame = kavro_buf_new(0, 0);
+  int id = produce(reg, v1_text, v1_datum, frame);
+  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE];
+  kavro_schema_id_t guid_id;
+  size_t header_size = whole_header(reg, frame, header, &guid_id);
+  kavro_conf_t *conf = kavro_conf_new();
+  kavro_error_t error;
+  ck_assert_int_eq(kavro_conf_set(conf, "schema.registry.url",
+                                  kt_mock_url(_i), &error),
+                   KAVRO_OK);
+  ck_assert_int_eq(kavro_conf_set(conf, "value.schema.id.deserializer",
+                                  "prefix", &error),
+                   KAVRO_OK);
+  kavro_deserializer_t *des = kavro_deserializer_new(reg, conf, NULL, &error);
+  kavro_conf_destroy(conf);
+  ck_assert_msg(des != NULL, "%s", error.text);
+  kavro_deserialized_t msg;
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, "orders", false, header, header_size,
+                    kavro_buf_data(frame), kavro_buf_length(frame), &msg,
+                    &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_PREFIX);
+  ck_assert_int_eq(msg.writer_id.kind, KAVRO_SCHEMA_ID_INT);
+  ck_assert_int_eq(msg.writer_id.id, id);
+  ck_assert_int_eq(avro_value_get_type(msg.value), AVRO_RECORD);
+  /* The body alone, its id in the header: the first byte is no magic. */
+  ck_assert_int_ne(kavro_buf_data(frame)[5], 0);
+  ck_assert_int_eq(kavro_deserializer_deserialize(
+                       des, "orders", false, header, header_size,
+                       kavro_buf_data(frame) + 5, kavro_buf_length(frame) - 5,
+                       &msg, &error),
+                   KAVRO_ERR_WIRE_MAGIC);
+  /* Keys: still dual, the header read first. */
+  ck_assert_msg(kavro_deserializer_deserialize(
+                    des, "orders", true, header, header_size,
+                    kavro_buf_data(frame), kavro_buf_length(frame), &msg,
+                    &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(msg.format, KAVRO_WIRE_FORMAT_HEADER);
+  kavro_deserializer_destroy(des);
   kavro_buf_destroy(frame);
   kavro_registry_destroy(reg);
 }
@@ -1457,6 +1520,7 @@ static Suite *deserializer_suite(void) {
   tcase_add_test(tc, hostile_frames);
   tcase_add_loop_test(tc, guid_writer, 0, 2);
   tcase_add_loop_test(tc, header_wins_over_prefix, 0, 2);
+  tcase_add_loop_test(tc, prefix_deserializer_ignores_header, 0, 2);
   tcase_add_loop_test(tc, guid_registry_fault_is_transient, 0, 2);
   tcase_add_test(tc, tombstone);
   suite_add_tcase(s, tc);

@@ -540,8 +540,10 @@ typedef struct kavro_deserialized_s {
  * named), a key (@p is_key) or a value: @p payload (@p size bytes) with
  * the schema-id header's value @p header_value (@p header_size bytes; NULL
  * when the message has no such header), as kavro_wire_unframe_dual() takes
- * them apart.  A NULL @p payload is a tombstone: @p out->value is NULL and
- * KAVRO_OK is returned.
+ * them apart; with `key.schema.id.deserializer` (keys) or
+ * `value.schema.id.deserializer` (values) set to `prefix`, @p header_value
+ * is not looked at and the id must be in the prefix.  A NULL @p payload is
+ * a tombstone: @p out->value is NULL and KAVRO_OK is returned.
  *
  * Errors, to be read with kavro_error_classify(): a malformed frame
  * (KAVRO_ERR_WIRE_SHORT, KAVRO_ERR_WIRE_MAGIC), body (KAVRO_ERR_DECODE,

@@ -325,7 +325,9 @@ KAVRO_EXPORT void kavro_typed_deserializer_destroy(kavro_typed_deserializer_t *t
 /**
  * Decode the message @p payload (@p size bytes; its schema id in front of
  * it, or in the header value @p header_value of @p header_size bytes, as
- * kavro_wire_unframe_dual() reads them) of @p topic (a key when @p is_key)
+ * kavro_wire_unframe_dual() reads them, unless the deserializer reads the
+ * prefix alone: kavro_deserializer_deserialize()) of @p topic (a key when
+ * @p is_key)
  * into @p value of @p type, with memory from @p arena.  Stores the
  * writer's id in @p writer_id (may be NULL).  A NULL @p payload is a
  * tombstone: @p value is initialised and KAVRO_OK returned.  Errors:
