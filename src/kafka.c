@@ -559,7 +559,6 @@ static kavro_err_t decode_message(kavro_deserializer_t *des,
                                   kavro_deserialized_t *out,
                                   kv_header_room_t *room,
                                   bool *dead_letteredp, kavro_error_t *error) {
-  kv_error_clear(error);
   *dead_letteredp = false;
   if (out)
     memset(out, 0, sizeof *out);
@@ -587,6 +586,7 @@ kavro_err_t kavro_kafka_decode(kavro_deserializer_t *deserializer,
   bool dead_lettered;
   kv_message_headers_t headers;
   message_headers_init(&headers, message);
+  kv_error_clear(error);
   return decode_message(deserializer, message, &headers, is_key, out, NULL,
                         &dead_lettered, error);
 }
@@ -598,7 +598,6 @@ static kavro_err_t decode_typed_message(
     kv_message_headers_t *headers, const kavro_typed_type_t *type,
     kavro_arena_t *arena, void *value, kavro_schema_id_t *idp,
     kv_header_room_t *room, bool *dead_letteredp, kavro_error_t *error) {
-  kv_error_clear(error);
   *dead_letteredp = false;
   if (idp)
     memset(idp, 0, sizeof *idp);
@@ -629,6 +628,7 @@ kavro_err_t kavro_kafka_decode_typed(kavro_typed_deserializer_t *deserializer,
   bool dead_lettered;
   kv_message_headers_t headers;
   message_headers_init(&headers, message);
+  kv_error_clear(error);
   return decode_typed_message(deserializer, message, &headers,
                               type, arena, record, idp, NULL, &dead_lettered,
                               error);
@@ -939,7 +939,8 @@ static kavro_err_t decode_record(kavro_kafka_consumer_t *c,
   out->record_type = type;
   if (!m->payload)
     return KAVRO_OK; /* a tombstone: no record */
-  void *record = kavro_arena_alloc(c->arena, type->size);
+  /* Not zeroed: the decode initialises it. */
+  void *record = kv_arena_take(c->arena, type->size);
   if (!record)
     return kv_error_set(error, KAVRO_ERR_NOMEM, "out of memory");
   kavro_err_t err = decode_typed_message(c->typed, m, headers, type, c->arena,
