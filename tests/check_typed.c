@@ -731,6 +731,14 @@ START_TEST(hostile_bodies_same_verdicts) {
     same_verdict_under(&work_order_type, schema, &limits, body, size,
                        names[k]);
   }
+  /* Every depth the body reaches: the steps' records, read in their
+   * array's loop and entered once a block, fail where each item would. */
+  for (unsigned depth = 1; depth <= 4; depth++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_depth = depth;
+    same_verdict_under(&work_order_type, schema, &limits, body, size,
+                       "max_depth");
+  }
   kavro_schema_destroy(schema);
   free(body);
   kavro_buf_destroy(buf);

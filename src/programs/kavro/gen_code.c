@@ -40,6 +40,8 @@ static size_t fixed_size(const gen_type_t *t) { return t->size; }
 
 static bool flat_items(const gen_type_t *t, size_t *max, size_t *runs,
                        size_t *symbols);
+static void emit_field_read(FILE *out, const gen_field_t *f, const char *self,
+                            int depth, int level);
 static void write_flat_collection(FILE *out, const gen_type_t *t,
                                   const char *e, int depth, int level,
                                   size_t max, size_t runs, bool room_loop);
@@ -193,6 +195,9 @@ static void read_collection(FILE *out, const gen_type_t *t, const char *e,
   bool map = t->type == KAVRO_MAP;
   const char *member = map ? "entries" : "items";
   bool empty = !map && gen_may_be_empty(t->items);
+  size_t max, runs, symbols;
+  bool inline_items = !map && t->items->type == KAVRO_RECORD &&
+                      flat_items(t, &max, &runs, &symbols);
   line(out, level, "KAVRO_TRY(kavro_r_enter(r));");
   line(out, level, "size_t seen%d = 0;", depth);
   line(out, level, "for (;;) {");
@@ -206,6 +211,11 @@ static void read_collection(FILE *out, const gen_type_t *t, const char *e,
        "KAVRO_TRY(kavro_r_items(r, &p%d, %s.count, n%d, sizeof(*%s.%s)));",
        depth, e, depth, e, member);
   line(out, level + 1, "%s.%s = p%d;", e, member, depth);
+  /* Records of bounded fields are read in the loop, entered once a block:
+   * every item of a block is as deep, so the one test of the depth gives
+   * the verdict each item's own would. */
+  if (inline_items)
+    line(out, level + 1, "KAVRO_TRY(kavro_r_enter(r));");
   line(out, level + 1, "for (size_t i%d = %s.count; i%d < %s.count + n%d; i%d++) {",
        depth, e, depth, e, depth, depth);
   char *item = gen_strf("%s.%s[i%d]", e, member, depth);
@@ -214,11 +224,18 @@ static void read_collection(FILE *out, const gen_type_t *t, const char *e,
     char *value = gen_strf("%s.value", item);
     gen_emit_read(out, t->items, value, depth + 1, level + 2);
     free(value);
+  } else if (inline_items) {
+    char *self = gen_strf("%s.", item);
+    for (size_t i = 0; i < t->items->field_count; i++)
+      emit_field_read(out, &t->items->fields[i], self, depth + 1, level + 2);
+    free(self);
   } else {
     gen_emit_read(out, t->items, item, depth + 1, level + 2);
   }
   free(item);
   line(out, level + 1, "}");
+  if (inline_items)
+    line(out, level + 1, "kavro_r_leave(r);");
   line(out, level + 1, "%s.count += n%d;", e, depth);
   line(out, level, "}");
   line(out, level, "kavro_r_leave(r);");
@@ -315,25 +332,28 @@ void gen_emit_read(FILE *out, const gen_type_t *t, const char *e, int depth,
   }
 }
 
-static void emit_field_read(FILE *out, const gen_field_t *f, int level) {
+/* Field @f of the record @self points into ("v->", or an item and a
+ * dot); temporaries are numbered from @depth. */
+static void emit_field_read(FILE *out, const gen_field_t *f, const char *self,
+                            int depth, int level) {
   size_t vb;
-  char *e = gen_strf("v->%s", f->cname);
+  char *e = gen_strf("%s%s", self, f->cname);
   if (!gen_is_nullable(f->type, &vb)) {
-    gen_emit_read(out, f->type, e, 1, level);
+    gen_emit_read(out, f->type, e, depth, level);
     free(e);
     return;
   }
   const gen_type_t *value = f->type->branches[vb];
   line(out, level, "{");
-  line(out, level + 1, "uint32_t b1 = 0;");
+  line(out, level + 1, "uint32_t b%d = 0;", depth);
   line(out, level + 1, "KAVRO_TRY(kavro_r_enter(r));");
-  line(out, level + 1, "KAVRO_TRY(kavro_r_branch(r, &b1, 2));");
-  line(out, level + 1, "if (b1 == %zu) {", vb);
+  line(out, level + 1, "KAVRO_TRY(kavro_r_branch(r, &b%d, 2));", depth);
+  line(out, level + 1, "if (b%d == %zu) {", depth, vb);
   if (value->type == KAVRO_RECORD) {
-    read_record_pointer(out, value, e, 2, level + 2);
+    read_record_pointer(out, value, e, depth + 1, level + 2);
   } else {
-    line(out, level + 2, "v->has_%s = true;", f->cname);
-    gen_emit_read(out, value, e, 2, level + 2);
+    line(out, level + 2, "%shas_%s = true;", self, f->cname);
+    gen_emit_read(out, value, e, depth + 1, level + 2);
   }
   line(out, level + 1, "}");
   line(out, level + 1, "kavro_r_leave(r);");
@@ -967,7 +987,7 @@ void gen_emit_record_write(FILE *out, const gen_type_t *t) {
 void gen_emit_record_read(FILE *out, const gen_type_t *t) {
   line(out, 1, "KAVRO_TRY(kavro_r_enter(r));");
   for (size_t i = 0; i < t->field_count; i++)
-    emit_field_read(out, &t->fields[i], 1);
+    emit_field_read(out, &t->fields[i], "v->", 1, 1);
   line(out, 1, "kavro_r_leave(r);");
 }
 

@@ -197,9 +197,22 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
       void *p1 = v->steps.items;
       KAVRO_TRY(kavro_r_items(r, &p1, v->steps.count, n1, sizeof(*v->steps.items)));
       v->steps.items = p1;
+      KAVRO_TRY(kavro_r_enter(r));
       for (size_t i1 = v->steps.count; i1 < v->steps.count + n1; i1++) {
-        KAVRO_TRY(step_read(r, &v->steps.items[i1]));
+        KAVRO_TRY(kavro_r_int(r, &v->steps.items[i1].seq));
+        KAVRO_TRY(kavro_r_string(r, &v->steps.items[i1].label));
+        {
+          uint32_t b2 = 0;
+          KAVRO_TRY(kavro_r_enter(r));
+          KAVRO_TRY(kavro_r_branch(r, &b2, 2));
+          if (b2 == 1) {
+            v->steps.items[i1].has_minutes = true;
+            KAVRO_TRY(kavro_r_int(r, &v->steps.items[i1].minutes));
+          }
+          kavro_r_leave(r);
+        }
       }
+      kavro_r_leave(r);
       v->steps.count += n1;
     }
     kavro_r_leave(r);
