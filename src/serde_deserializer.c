@@ -699,12 +699,10 @@ static kavro_err_t migration_for(kavro_deserializer_t *des, bool is_key,
 
 /* reader_for() when the registry chooses the reader: the schema of
  * use.schema.id, or the subject's latest (with metadata). */
-static KV_NOINLINE kavro_err_t registry_reader(kavro_deserializer_t *des,
-                                   const char *topic, bool is_key,
-                                   const kavro_schema_id_t *id,
-                                   kavro_schema_t *writer,
-                                   kavro_schema_t **readerp,
-                                   kavro_error_t *error) {
+static KV_NOINLINE kavro_err_t
+registry_reader(kavro_deserializer_t *des, const char *topic, bool is_key,
+                const kavro_schema_id_t *id, kavro_schema_t *writer,
+                kavro_schema_t **readerp, kavro_error_t *error) {
   if (des->use_schema_id >= 0) {
     kavro_schema_t *schema;
     kavro_schema_id_t pinned =
@@ -746,10 +744,10 @@ static inline kavro_err_t reader_for(kavro_deserializer_t *des,
 /* id_subject() when the namer has no subject to give again: named anew,
  * or only its context when the strategy depends on the schema.  The hint
  * points into the namer or the deserializer. */
-static KV_NOINLINE kavro_err_t id_subject_named(kavro_deserializer_t *des,
-                                    kv_namer_t *namer, const char *topic,
-                                    bool is_key, const char **hintp,
-                                    kavro_error_t *error) {
+static KV_NOINLINE kavro_err_t
+id_subject_named(kavro_deserializer_t *des, kv_namer_t *namer,
+                 const char *topic, bool is_key, const char **hintp,
+                 kavro_error_t *error) {
   if (!kv_namer_uses_schema(namer)) {
     const char *subject;
     bool in_context;
@@ -812,12 +810,10 @@ static kavro_err_t rules_subject(kavro_deserializer_t *des, const char *topic,
 /* Unframe @payload and find its writer schema and the reader that
  * applies: the part of deserializing every decoder shares, typed records'
  * included.  @out->reader is a reference for the caller. */
-static KV_ALWAYS_INLINE kavro_err_t unframe(kavro_deserializer_t *des,
-                                  const char *topic, bool is_key,
-                                  const void *header_value, size_t header_size,
-                                  const void *payload, size_t size,
-                                  kavro_deserializer_frame_t *out,
-                                  kavro_error_t *error) {
+static KV_ALWAYS_INLINE kavro_err_t
+unframe(kavro_deserializer_t *des, const char *topic, bool is_key,
+        const void *header_value, size_t header_size, const void *payload,
+        size_t size, kavro_deserializer_frame_t *out, kavro_error_t *error) {
   memset(out, 0, sizeof(*out));
   kavro_wire_frame_t frame;
   kavro_err_t err = KAVRO_OK;
@@ -1104,11 +1100,10 @@ kavro_err_t kavro_deserializer_unframe(
 /* typed_frame() for a message with rules or a migration to run: they run
  * over a generic value, and the typed record is read from its encoding
  * afterwards. */
-static KV_NOINLINE kavro_err_t typed_frame_ruled(kavro_deserializer_t *des,
-                                     const char *topic, bool is_key,
-                                     const void *payload, size_t size,
-                                     kavro_deserializer_frame_t *out,
-                                     kavro_error_t *error) {
+static KV_NOINLINE kavro_err_t
+typed_frame_ruled(kavro_deserializer_t *des, const char *topic, bool is_key,
+                  const void *payload, size_t size,
+                  kavro_deserializer_frame_t *out, kavro_error_t *error) {
   char subject[KAVRO_SUBJECT_MAX] = "";
   kavro_err_t err =
       rules_subject(des, topic, is_key, out->writer, subject, error);
