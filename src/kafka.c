@@ -97,18 +97,14 @@ static kavro_err_t record_view_headers(kv_record_view_t *v,
   return KAVRO_OK;
 }
 
-/* Fill @v with @key (@key_size bytes; NULL: none) and @headers as
- * record_view_headers() does.  Free with record_view_free(). */
-static kavro_err_t record_view_init(kv_record_view_t *v, const void *key,
-                                    size_t key_size,
-                                    const rd_kafka_headers_t *headers,
-                                    kv_header_room_t *room,
-                                    kavro_error_t *error) {
+/* Start @v with @key (@key_size bytes; NULL: none) and no headers
+ * (record_view_headers() adds them).  Free with record_view_free(). */
+static void record_view_init(kv_record_view_t *v, const void *key,
+                             size_t key_size) {
   memset(&v->record, 0, sizeof v->record);
   v->heap = NULL;
   v->record.key = key;
   v->record.key_size = key ? key_size : 0;
-  return record_view_headers(v, headers, room, error);
 }
 
 static inline void record_view_free(kv_record_view_t *v) {
@@ -299,8 +295,9 @@ static kavro_err_t serialize_record(kavro_kafka_producer_t *p,
                                     const void **keyp, size_t *key_sizep,
                                     kavro_error_t *error) {
   kv_record_view_t view;
+  record_view_init(&view, NULL, 0);
   kavro_err_t err =
-      record_view_init(&view, NULL, 0, r->headers, &p->header_room, error);
+      record_view_headers(&view, r->headers, &p->header_room, error);
   if (err != KAVRO_OK)
     return err;
   kavro_serializer_set_record(p->serializer, &view.record);
@@ -525,7 +522,7 @@ static kavro_err_t record_begin(kavro_deserializer_t *des,
     return err;
   r->headers = headers;
   r->room = room;
-  record_view_init(&r->view, m->key, m->key_len, NULL, NULL, error);
+  record_view_init(&r->view, m->key, m->key_len);
   kavro_deserializer_set_record(des, &r->view.record);
   kv_deserializer_set_record_loader(des, consumed_record_load, r);
   return KAVRO_OK;

@@ -1429,20 +1429,26 @@ static kavro_err_t both_serialize(stack_t *st, const char *what,
   return g;
 }
 
-/* Read the message @data both ways, typed as @type: the same verdict, and
- * on success the same datum (as JSON).  Returns the verdict. */
-static kavro_err_t both_read(stack_t *st, const char *what,
-                             const unsigned char *data, size_t size,
-                             const kavro_typed_type_t *type) {
+/* Read the message @data, with the schema-id header value @header
+ * (@header_size bytes; NULL: none), both ways, typed as @type: the same
+ * verdict, and on success the same datum (as JSON).  Returns the
+ * verdict. */
+static kavro_err_t both_read_with_header(stack_t *st, const char *what,
+                                         const unsigned char *header,
+                                         size_t header_size,
+                                         const unsigned char *data,
+                                         size_t size,
+                                         const kavro_typed_type_t *type) {
   kavro_deserialized_t msg;
   kavro_error_t ge, te;
   kavro_err_t g = kavro_deserializer_deserialize(
-      st->deserializer, "visits", false, NULL, 0, data, size, &msg, &ge);
+      st->deserializer, "visits", false, header, header_size, data, size,
+      &msg, &ge);
   kavro_arena_t *arena = kavro_arena_new(0, 0);
   void *record = malloc(type->size);
   kavro_err_t t = kavro_typed_deserialize(st->td, "visits", false, type,
-                                          NULL, 0, data, size, arena, record,
-                                          NULL, &te);
+                                          header, header_size, data, size,
+                                          arena, record, NULL, &te);
   if (g == KAVRO_OK && t == KAVRO_OK) {
     char *generic = kavro_value_to_json(msg.schema, msg.value,
                                         KAVRO_DATUM_JSON_AVRO, &ge);
@@ -1459,6 +1465,13 @@ static kavro_err_t both_read(stack_t *st, const char *what,
   free(record);
   kavro_arena_destroy(arena);
   return t;
+}
+
+/* both_read_with_header() of a message without the header. */
+static kavro_err_t both_read(stack_t *st, const char *what,
+                             const unsigned char *data, size_t size,
+                             const kavro_typed_type_t *type) {
+  return both_read_with_header(st, what, NULL, 0, data, size, type);
 }
 
 static kavro_err_t both_deserialize(stack_t *st, const char *what,
@@ -1635,6 +1648,32 @@ START_TEST(one_stack_deserializer_settings) {
     kavro_conf_destroy(defaults);
     ck_assert_int_eq(both_deserialize(&st, readers[i][0], frame,
                                       &evo2_visit_type), KAVRO_OK);
+    stack_close(&st);
+  }
+  /* value.schema.id.deserializer: a prefixed frame with a header naming a
+   * GUID no registry holds is refused as dual reads it (the header
+   * first), and read by its prefix with `prefix`, both ways alike. */
+  unsigned char unknown[KAVRO_WIRE_GUID_SIZE];
+  memset(unknown, 0xab, sizeof(unknown));
+  kavro_schema_id_t guid = kavro_schema_id_guid(unknown);
+  unsigned char header[KAVRO_WIRE_MAX_ID_SIZE];
+  size_t header_size = 0;
+  ck_assert_int_eq(kavro_wire_write_id(&guid, header, sizeof(header),
+                                       &header_size, NULL),
+                   KAVRO_OK);
+  static const char *const id_places[] = {"dual", "prefix"};
+  for (size_t i = 0; i < 2; i++) {
+    stack_open(&st, NULL,
+               (const char *const[]){"value.schema.id.deserializer",
+                                     id_places[i], NULL});
+    ck_assert_int_eq(both_serialize(&st, "v1", frame), KAVRO_OK);
+    kavro_err_t verdict = both_read_with_header(
+        &st, id_places[i], header, header_size, kavro_buf_data(frame),
+        kavro_buf_length(frame), &evo1_visit_type);
+    if (i == 0)
+      ck_assert_int_ne(verdict, KAVRO_OK);
+    else
+      ck_assert_int_eq(verdict, KAVRO_OK);
     stack_close(&st);
   }
   /* The deserializer's decode limits hold for typed records too. */
