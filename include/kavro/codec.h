@@ -291,9 +291,14 @@ KAVRO_INLINE uint64_t kavro_varint_pack(uint64_t w, unsigned n) {
  *  its zig-zag value in @p *z and its length, or 0 when it is longer than
  *  64 bits. */
 KAVRO_INLINE size_t kavro_varint_scan(const unsigned char *p, uint64_t *z) {
-  uint64_t w = 0;
-  for (unsigned i = 0; i < 8; i++)   /* one load where bytes are in order */
+  uint64_t w;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&w, p, 8);   /* one load: compilers do not fuse the loop below */
+#else
+  w = 0;
+  for (unsigned i = 0; i < 8; i++)   /* first byte lowest */
     w |= (uint64_t)p[i] << (8 * i);
+#endif
   uint64_t ends = ~w & 0x8080808080808080u;   /* bytes without a next */
   if (ends) {
 #if defined(__GNUC__) || defined(__clang__)
