@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common_error_int.h"
+#include "common_inline_int.h"
 #include "typed_int.h"
 #include "common_text_int.h"
 
@@ -157,14 +158,16 @@ void *kavro_arena_alloc(kavro_arena_t *arena, size_t size) {
 }
 
 /* Lend the free part of the current block (none when there is none). */
-static void arena_lend(kavro_arena_t *a, unsigned char **lo, unsigned char **hi) {
+static KV_ALWAYS_INLINE void arena_lend(kavro_arena_t *a, unsigned char **lo,
+                                        unsigned char **hi) {
   arena_block_t *b = a ? a->head : NULL;
   *lo = b ? b->data + b->used : NULL;
   *hi = b ? b->data + b->size : NULL;
 }
 
 /* Take back what was lent, up to @heap, which the borrower used. */
-static void arena_settle(kavro_arena_t *a, unsigned char *heap) {
+static KV_ALWAYS_INLINE void arena_settle(kavro_arena_t *a,
+                                          unsigned char *heap) {
   arena_block_t *b = a ? a->head : NULL;
   if (!b || !heap || heap < b->data + b->used || heap > b->data + b->size)
     return;
@@ -299,14 +302,14 @@ kavro_err_t kavro_w_json_real(kavro_writer_t *w, double d, bool as_float) {
 
 /* kavro_reader_init(), for the entry points here without a call through
  * the exported symbol. */
-static void reader_setup(kavro_reader_t *r, const void *data, size_t size,
-                         kavro_arena_t *arena,
-                         const kavro_decode_limits_t *limits,
-                         kavro_error_t *error) {
+static KV_ALWAYS_INLINE void
+reader_setup(kavro_reader_t *r, const void *data, size_t size,
+             kavro_arena_t *arena, const kavro_decode_limits_t *limits,
+             kavro_error_t *error) {
   kv_cursor_setup(&r->c, data, size, limits, error);
   r->arena = arena;
   arena_lend(arena, &r->heap, &r->heap_end);
-  r->heap_last = NULL;
+  r->body_copy = NULL;
 }
 
 void kavro_reader_init(kavro_reader_t *r, const void *data, size_t size,
@@ -323,21 +326,22 @@ static kavro_err_t reader_nomem(kavro_reader_t *r) {
 
 void kavro_reader_finish(kavro_reader_t *r) {
   arena_settle(r->arena, r->heap);
-  r->heap = r->heap_end = r->heap_last = NULL;
+  r->heap = r->heap_end = r->body_copy = NULL;
 }
 
 /* @n bytes (a multiple of the alignment) from the lent memory, or, when
  * it is short, from a new block of the arena, whose rest is lent next. */
-static unsigned char *reader_take(kavro_reader_t *r, size_t n) {
+static KV_ALWAYS_INLINE unsigned char *reader_take(kavro_reader_t *r,
+                                                   size_t n) {
   if (n <= (size_t)(r->heap_end - r->heap)) {
     unsigned char *p = r->heap;
     r->heap += n;
-    return r->heap_last = p;
+    return p;
   }
   arena_settle(r->arena, r->heap);
   unsigned char *p = kv_arena_take(r->arena, n);
   arena_lend(r->arena, &r->heap, &r->heap_end);
-  return r->heap_last = p;
+  return p;
 }
 
 kavro_err_t kavro_r_copy_slow(kavro_reader_t *r, const unsigned char *src,
@@ -346,6 +350,24 @@ kavro_err_t kavro_r_copy_slow(kavro_reader_t *r, const unsigned char *src,
   if (!copy)
     return reader_nomem(r);
   memcpy(copy, src, n);
+  copy[n] = 0;
+  *data = copy;
+  return KAVRO_OK;
+}
+
+/* The body is copied only into memory already lent: a body larger than
+ * the arena's block would otherwise take a block of its own, and the
+ * arena's bound, for a record of a few short strings.  The arena's block
+ * grows to what a message needed (kavro_arena_reset()), so from the next
+ * message of that size on, the copy fits. */
+kavro_err_t kavro_r_run_first(kavro_reader_t *r, const unsigned char *src,
+                              size_t n, const unsigned char **data) {
+  size_t size = (size_t)(r->c.end - r->c.start);
+  if (align_up(size + 1) > (size_t)(r->heap_end - r->heap))
+    return kavro_r_copy_slow(r, src, n, data);
+  r->body_copy = reader_take(r, align_up(size + 1));
+  memcpy(r->body_copy, r->c.start, size);
+  unsigned char *copy = r->body_copy + (src - r->c.start);
   copy[n] = 0;
   *data = copy;
   return KAVRO_OK;
@@ -370,8 +392,10 @@ kavro_err_t kavro_r_items(kavro_reader_t *r, void **items, size_t have,
   unsigned char *p = *items;
   if (!p || have + add > items_capacity(have)) {
     size_t room = align_up(items_capacity(have + add) * item_size);
-    /* The latest allocation grows in place while the lent memory lasts. */
-    if (p && p == r->heap_last && room <= (size_t)(r->heap_end - p)) {
+    /* The latest allocation, the one that ends where the lent memory
+     * starts, grows in place while that memory lasts. */
+    if (p && p + align_up(items_capacity(have) * item_size) == r->heap &&
+        room <= (size_t)(r->heap_end - p)) {
       r->heap = p + room;
     } else {
       if (!(p = reader_take(r, room ? room : KAVRO_ARENA_ALIGN)))
@@ -441,6 +465,23 @@ kavro_err_t kavro_typed_encode(const kavro_typed_type_t *type,
   return kv_writer_end(&w, type->write(&w, value));
 }
 
+/* A decode with complete limits (NULL: the defaults), inlined into
+ * kavro_typed_decode(), the warm path, where a call more is a tenth of a
+ * small record's cost. */
+static KV_ALWAYS_INLINE kavro_err_t
+typed_decode(const kavro_typed_type_t *type, const void *data, size_t size,
+             kavro_arena_t *arena, const kavro_decode_limits_t *complete,
+             void *value, kavro_error_t *error) {
+  kavro_reader_t r;
+  reader_setup(&r, data, size, arena, complete, error);
+  type->init(value);
+  kavro_err_t err = type->read(&r, value);
+  arena_settle(r.arena, r.heap);
+  if (!err && r.c.p != r.c.end)
+    err = kavro_cursor_trailing(&r.c);
+  return err;
+}
+
 kavro_err_t kavro_typed_decode(const kavro_typed_type_t *type,
                                const void *data, size_t size,
                                kavro_arena_t *arena,
@@ -450,11 +491,10 @@ kavro_err_t kavro_typed_decode(const kavro_typed_type_t *type,
     return kv_error_set(error, KAVRO_ERR_INVALID_ARG,
                         "type, value, arena and data are required");
   if (!limits)
-    return kv_typed_decode_under(type, data, size, arena, NULL, value, error);
+    return typed_decode(type, data, size, arena, NULL, value, error);
   kavro_decode_limits_t complete;
   kv_limits_complete(limits, &complete);
-  return kv_typed_decode_under(type, data, size, arena, &complete, value,
-                               error);
+  return typed_decode(type, data, size, arena, &complete, value, error);
 }
 
 kavro_err_t kv_typed_decode_under(const kavro_typed_type_t *type,
@@ -462,14 +502,7 @@ kavro_err_t kv_typed_decode_under(const kavro_typed_type_t *type,
                                   kavro_arena_t *arena,
                                   const kavro_decode_limits_t *complete,
                                   void *value, kavro_error_t *error) {
-  kavro_reader_t r;
-  reader_setup(&r, data, size, arena, complete, error);
-  type->init(value);
-  kavro_err_t err = type->read(&r, value);
-  kavro_reader_finish(&r);
-  if (!err && r.c.p != r.c.end)
-    err = kavro_cursor_trailing(&r.c);
-  return err;
+  return typed_decode(type, data, size, arena, complete, value, error);
 }
 
 /* The value of kavro_typed_decode_new() is the arena's first allocation,
@@ -487,8 +520,8 @@ void *kavro_typed_decode_new(const kavro_typed_type_t *type, const void *data,
     kv_error_set(error, KAVRO_ERR_INVALID_ARG, "type and data are required");
     return NULL;
   }
-  /* Strings and bytes take at most the body's size (plus a NUL and some
-   * alignment each); collections usually a few times their bytes. */
+  /* Strings and bytes point into one copy of the body; collections take
+   * usually a few times their bytes. */
   size_t guess = size < KAVRO_BUF_DEFAULT_MAX_SIZE / 4 ? 4 * size : size;
   size_t block = sizeof(owned_header_t) + align_up(type->size) + guess + 512;
   kavro_arena_t *arena = arena_new_inline(block, KAVRO_BUF_DEFAULT_MAX_SIZE);

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,6 +364,81 @@ START_TEST(strings_in_the_arena) {
   check_strings_outlive_body(&f.v, arena);
   kavro_arena_destroy(arena);
   free(long_label);
+}
+END_TEST
+
+/* A v2 visit whose crew is @count names ("c0000" on) in blocks of one:
+ * a new body of *@size bytes. */
+static unsigned char *crew_in_blocks(unsigned count, size_t *size) {
+  static const unsigned char head[] = {
+      0x02, 'v',                  /* visit_id */
+      0x00, 0x00, 0x00,           /* minutes, outcome, note null */
+      0, 0, 0, 0, 0, 0, 0, 0};    /* rating */
+  unsigned char *body = malloc(sizeof head + 7 * (size_t)count + 1);
+  ck_assert_ptr_nonnull(body);
+  memcpy(body, head, sizeof head);
+  unsigned char *p = body + sizeof head;
+  for (unsigned i = 0; i < count; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "c%04u", i);
+    *p++ = 0x02;   /* one item */
+    *p++ = 0x0a;   /* five bytes */
+    memcpy(p, name, 5);
+    p += 5;
+  }
+  *p++ = 0x00;
+  *size = (size_t)(p - body);
+  return body;
+}
+
+/* @size bytes at @data decoded into @out with @arena from a copy that is
+ * scribbled over and freed before the caller looks at @out. */
+static void decode_then_drop_body(const unsigned char *data, size_t size,
+                                  kavro_arena_t *arena, evo2_visit_t *out) {
+  unsigned char *body = malloc(size);
+  memcpy(body, data, size);
+  kavro_error_t error;
+  ck_assert_msg(kavro_typed_decode(&evo2_visit_type, body, size, arena, NULL,
+                                   out, &error) == KAVRO_OK,
+                "%s", error.text);
+  memset(body, 0xee, size);
+  free(body);
+}
+
+/* Runs point into one copy of the body, each with a NUL on the byte after
+ * it (the next run's length, here): 1,000 adjacent names read back whole,
+ * and the crew's array, the arena's latest allocation all along, grows in
+ * place: the arena holds the body's copy and the final array, not every
+ * size the array went through.  A body too large for the memory an arena
+ * lends reads the same, its runs copied one by one. */
+START_TEST(runs_share_one_copy) {
+  enum { CREW = 1000, CAPACITY = 1024 };
+  size_t size;
+  unsigned char *body = crew_in_blocks(CREW, &size);
+  kavro_arena_t *roomy = kavro_arena_new(1 << 20, 0);
+  kavro_arena_t *tight = kavro_arena_new(64, 0);
+  evo2_visit_t shared, one_by_one;
+  decode_then_drop_body(body, size, tight, &one_by_one);
+  /* The arena's first block comes with the first message, lent whole from
+   * the second on. */
+  decode_then_drop_body(body, size, roomy, &shared);
+  kavro_arena_reset(roomy);
+  decode_then_drop_body(body, size, roomy, &shared);
+  ck_assert_uint_eq(shared.crew.count, CREW);
+  for (unsigned i = 0; i < CREW; i++) {
+    char name[8];
+    snprintf(name, sizeof name, "c%04u", i);
+    ck_assert_uint_eq(shared.crew.items[i].length, 5);
+    ck_assert_str_eq(shared.crew.items[i].data, name);
+  }
+  ck_assert_str_eq(shared.visit_id.data, "v");
+  ck_assert(evo2_visit_equal(&shared, &one_by_one));
+  ck_assert_uint_le(kavro_arena_used(roomy),
+                    size + _Alignof(max_align_t) +
+                        CAPACITY * sizeof(kavro_str_t));
+  kavro_arena_destroy(roomy);
+  kavro_arena_destroy(tight);
+  free(body);
 }
 END_TEST
 
@@ -1769,6 +1845,7 @@ static Suite *typed_suite(void) {
   tc = tcase_create("fixture");
   tcase_add_test(tc, fixture_round_trip);
   tcase_add_test(tc, strings_in_the_arena);
+  tcase_add_test(tc, runs_share_one_copy);
   tcase_add_test(tc, logical_types_round_trip);
   tcase_add_test(tc, fixture_encode_errors);
   tcase_add_test(tc, fixture_decode_errors);

@@ -161,9 +161,11 @@ KAVRO_EXPORT kavro_err_t kavro_typed_encode(const kavro_typed_type_t *type,
  * Decode one datum of @p type's own schema from @p size bytes at @p data
  * into @p value (initialised first); strings, bytes, arrays, maps and
  * records behind pointers are allocated from @p arena, and live until it
- * is reset or destroyed.  @p limits NULL: the defaults.  Bytes left after
- * the datum are an error.  On failure @p value holds a partial datum
- * whose memory is in @p arena.
+ * is reset or destroyed (strings and bytes point into one copy of the
+ * body there, each with a NUL after it, when the arena's block has room
+ * for it; else each is copied on its own).  @p limits NULL: the defaults.
+ * Bytes left after the datum are an error.  On failure @p value holds a
+ * partial datum whose memory is in @p arena.
  */
 KAVRO_EXPORT kavro_err_t kavro_typed_decode(const kavro_typed_type_t *type,
                                             const void *data, size_t size,

@@ -260,7 +260,10 @@ typedef struct kavro_reader_s {
    *  that copying a string takes no call; given back by
    *  kavro_reader_finish(). */
   unsigned char *heap, *heap_end;
-  unsigned char *heap_last;   /**< the latest allocation (grown in place) */
+  /** A copy of the body in the arena, made at its first string or bytes
+   *  (NULL until then, and for a body too large for the lent memory),
+   *  which every run read points into. */
+  unsigned char *body_copy;
 } kavro_reader_t;
 
 /** Alignment of every allocation from an arena. */
@@ -304,19 +307,26 @@ KAVRO_EXPORT kavro_err_t kavro_r_copy_slow(kavro_reader_t *r,
                                            size_t n,
                                            const unsigned char **data);
 
-/** A length-prefixed run, copied into the arena with a NUL after it. */
+/** kavro_r_run() while the body has no copy: copies the body into the
+ *  lent memory, or, when it does not fit there, this run alone. */
+KAVRO_EXPORT kavro_err_t kavro_r_run_first(kavro_reader_t *r,
+                                           const unsigned char *src,
+                                           size_t n,
+                                           const unsigned char **data);
+
+/** A length-prefixed run, in the arena with a NUL after it.  Runs point
+ *  into one copy of the body rather than being copied one by one: the
+ *  byte after a run, where its NUL goes, is the start of the next value
+ *  or the end, never part of another run, since every run comes after its
+ *  own length; and the body itself is read, not the copy. */
 KAVRO_INLINE kavro_err_t kavro_r_run(kavro_reader_t *r,
                                       const unsigned char **data, size_t *n) {
   const unsigned char *src = NULL;
   KAVRO_TRY(kavro_cursor_run(&r->c, &src, n));
-  size_t need = (*n + KAVRO_ARENA_ALIGN) & ~(size_t)(KAVRO_ARENA_ALIGN - 1);
-  if (need > (size_t)(r->heap_end - r->heap))
-    return kavro_r_copy_slow(r, src, *n, data);
-  unsigned char *copy = r->heap;
-  kavro_copy(copy, src, *n);
+  if (!r->body_copy)
+    return kavro_r_run_first(r, src, *n, data);
+  unsigned char *copy = r->body_copy + (src - r->c.start);
   copy[*n] = 0;
-  r->heap_last = copy;
-  r->heap += need;
   *data = copy;
   return KAVRO_OK;
 }
