@@ -360,13 +360,22 @@ kavro_err_t kavro_r_copy_slow(kavro_reader_t *r, const unsigned char *src,
  * arena's bound, for a record of a few short strings.  The arena's block
  * grows to what a message needed (kavro_arena_reset()), so from the next
  * message of that size on, the copy fits. */
-kavro_err_t kavro_r_run_first(kavro_reader_t *r, const unsigned char *src,
-                              size_t n, const unsigned char **data) {
+unsigned char *kavro_r_body_copy(kavro_reader_t *r) {
+  if (r->body_copy)
+    return r->body_copy;
   size_t size = (size_t)(r->c.end - r->c.start);
   if (align_up(size + 1) > (size_t)(r->heap_end - r->heap))
-    return kavro_r_copy_slow(r, src, n, data);
+    return NULL;
   r->body_copy = reader_take(r, align_up(size + 1));
-  memcpy(r->body_copy, r->c.start, size);
+  if (size)
+    memcpy(r->body_copy, r->c.start, size);
+  return r->body_copy;
+}
+
+kavro_err_t kavro_r_run_first(kavro_reader_t *r, const unsigned char *src,
+                              size_t n, const unsigned char **data) {
+  if (!kavro_r_body_copy(r))
+    return kavro_r_copy_slow(r, src, n, data);
   unsigned char *copy = r->body_copy + (src - r->c.start);
   copy[n] = 0;
   *data = copy;

@@ -775,6 +775,66 @@ static void same_verdict_under(const kavro_typed_type_t *type,
   decoders_close(&d);
 }
 
+/* same_verdict(), and a body both read gives the same datum. */
+static void same_reading(void *ctx, const unsigned char *data, size_t size,
+                         const char *what) {
+  decoders_t *d = ctx;
+  same_verdict(d, data, size, what);
+  kavro_error_t error;
+  if (kavro_decode(d->generic, d->schema, data, size, &d->value.value, NULL,
+                   &error) != KAVRO_OK)
+    return;
+  char *expected = kavro_value_to_json(d->schema, &d->value.value,
+                                       KAVRO_DATUM_JSON_AVRO, &error);
+  char *json = typed_json(d->type, d->record);
+  ck_assert_msg(expected && strcmp(json, expected) == 0,
+                "%s: typed %s, generic %s", what, json, expected);
+  free(json);
+  free(expected);
+}
+
+/* Runs of fields are scanned first and read again where a scan stops
+ * (kavro_scan_begin()): every catalog record, hostile bodies of random
+ * datums and each bound at values that just fail, gets the generic
+ * decoder's verdict, text and datum, whichever way it was read. */
+START_TEST(scanned_runs_read_as_generic) {
+  for (size_t i = 0; i < CATALOG_ROOT_COUNT; i++) {
+    const kavro_typed_type_t *type = catalog_roots[i].type;
+    kavro_schema_t *schema = parse_type(type);
+    uint32_t rnd = (uint32_t)i * 104729u + 7u;
+    kavro_buf_t *buf = kavro_buf_new(0, 0);
+    kt_random_datum(schema, buf, &rnd);
+    size_t size = kavro_buf_length(buf);
+    unsigned char *body = malloc(size ? size : 1);
+    memcpy(body, kavro_buf_data(buf), size);
+    decoders_t d;
+    decoders_open(&d, type, schema, NULL);
+    each_hostile_body(body, size, same_reading, &d);
+    decoders_close(&d);
+    static const size_t lengths[] = {0, 1, 2, 8, 36, 63, 64};
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+      kavro_decode_limits_t limits;
+      kavro_decode_limits_init(&limits);
+      limits.max_length = lengths[k];
+      decoders_open(&d, type, schema, &limits);
+      same_reading(&d, body, size, "max_length");
+      decoders_close(&d);
+    }
+    for (unsigned depth = 1; depth <= 3; depth++) {
+      kavro_decode_limits_t limits;
+      kavro_decode_limits_init(&limits);
+      limits.max_depth = depth;
+      decoders_open(&d, type, schema, &limits);
+      same_reading(&d, body, size, "max_depth");
+      decoders_close(&d);
+    }
+    free(body);
+    kavro_buf_destroy(buf);
+    kavro_schema_destroy(schema);
+  }
+}
+END_TEST
+
 /* Hostile bodies get the same verdicts, limits and error texts from the
  * generic decoder and the generated one: every truncation and every byte
  * replaced by values that break varints, lengths, booleans, indexes and
@@ -1850,6 +1910,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, fixture_encode_errors);
   tcase_add_test(tc, fixture_decode_errors);
   tcase_add_test(tc, hostile_bodies_same_verdicts);
+  tcase_add_test(tc, scanned_runs_read_as_generic);
   tcase_add_loop_test(tc, flat_resolution_hostile_bodies, 0, 2);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);

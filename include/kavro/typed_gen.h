@@ -10,6 +10,9 @@
  *    because they are the hot path;
  *  - kavro_reader_t and the kavro_r_*() primitives: the codec's cursor
  *    over an untrusted body, copying into an arena;
+ *  - kavro_scan_t and the kavro_scan_*() primitives: a run of fields read
+ *    with the position in a local, which gives way to the kavro_r_*()
+ *    calls at anything out of the common;
  *  - equality and partition-key helpers.
  *
  * Thread safety: a writer or reader is one thread's at a time; the
@@ -393,6 +396,133 @@ KAVRO_EXPORT kavro_err_t kavro_r_items(kavro_reader_t *r, void **items,
 /** A zeroed @p size bytes from the arena (a record behind a pointer). */
 KAVRO_EXPORT kavro_err_t kavro_r_alloc(kavro_reader_t *r, void **out,
                                        size_t size);
+/** @} */
+
+/**
+ * @name Scanning
+ * A run of a record's fields (strings, bytes, ints, longs, booleans,
+ * enums, and null unions of those) read with the position in a local,
+ * which the compiler keeps in a register: only the encodings every
+ * writer uses (a length of one or two bytes, a varint that ends before
+ * the body does) and only values within every bound.  A scan never
+ * fails: at anything else it stops, the reader is left at the run's
+ * start, and the caller reads the run again with the kavro_r_*() calls,
+ * which give that body its verdict and text.  What a stopped scan stored
+ * the calls store again, from the same bytes.
+ * @{
+ */
+typedef struct kavro_scan_s {
+  const unsigned char *p, *end;
+  const unsigned char *start;   /**< the body's start, for the copy */
+  unsigned char *copy;          /**< the body's copy (kavro_reader_t) */
+  size_t max_length;
+} kavro_scan_t;
+
+/** The body's copy in the arena (kavro_reader_t's body_copy), made now
+ *  if it is not yet; NULL when the memory lent to @p r cannot hold it. */
+KAVRO_EXPORT unsigned char *kavro_r_body_copy(kavro_reader_t *r);
+
+/** Start a scan at @p r's position; false when it cannot run: strings or
+ *  bytes among the fields (@p runs) and no room for the body's copy, or
+ *  null unions among them (@p unions) and no depth left to enter one. */
+KAVRO_INLINE bool kavro_scan_begin(kavro_reader_t *r, kavro_scan_t *s,
+                                   bool runs, bool unions) {
+  if (unions && r->c.depth >= r->c.max_depth)
+    return false;
+  s->copy = r->body_copy;
+  if (runs && !s->copy && !(s->copy = kavro_r_body_copy(r)))
+    return false;
+  s->p = r->c.p;
+  s->end = r->c.end;
+  s->start = r->c.start;
+  s->max_length = r->c.max_length;
+  return true;
+}
+
+/** The scan's end: the reader goes on after the run. */
+KAVRO_INLINE void kavro_scan_end(kavro_reader_t *r, const kavro_scan_t *s) {
+  r->c.p = s->p;
+}
+
+/** A zig-zag varint's unsigned form: of one or two bytes anywhere, of
+ *  more where the body has room for the longest. */
+KAVRO_INLINE bool kavro_scan_zigzag(kavro_scan_t *s, uint64_t *z) {
+  const unsigned char *p = s->p;
+  size_t left = (size_t)(s->end - p), n;
+  if (left && p[0] < 0x80) {
+    *z = p[0];
+    n = 1;
+  } else if (left >= 2 && p[1] < 0x80) {
+    *z = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+    n = 2;
+  } else if (left < KAVRO_MAX_VARINT || !(n = kavro_varint_scan(p, z))) {
+    return false;
+  }
+  s->p = p + n;
+  return true;
+}
+
+KAVRO_INLINE bool kavro_scan_long(kavro_scan_t *s, int64_t *out) {
+  uint64_t z;
+  if (!kavro_scan_zigzag(s, &z))
+    return false;
+  *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+  return true;
+}
+
+KAVRO_INLINE bool kavro_scan_int(kavro_scan_t *s, int32_t *out) {
+  int64_t v;
+  if (!kavro_scan_long(s, &v) || v < INT32_MIN || v > INT32_MAX)
+    return false;
+  *out = (int32_t)v;
+  return true;
+}
+
+/** A value below @p count: an enum's symbol, a union's branch. */
+KAVRO_INLINE bool kavro_scan_index(kavro_scan_t *s, uint32_t *out,
+                                   uint32_t count) {
+  uint64_t z;
+  if (!kavro_scan_zigzag(s, &z) || (z & 1) || (z >> 1) >= count)
+    return false;
+  *out = (uint32_t)(z >> 1);
+  return true;
+}
+
+KAVRO_INLINE bool kavro_scan_bool(kavro_scan_t *s, bool *out) {
+  if (s->p == s->end || *s->p > 1)
+    return false;
+  *out = *s->p++ != 0;
+  return true;
+}
+
+/** A string's or bytes' run: its place in the body's copy, a NUL after
+ *  it (see kavro_r_run()). */
+KAVRO_INLINE bool kavro_scan_run(kavro_scan_t *s, const unsigned char **data,
+                                 size_t *n) {
+  uint64_t z;
+  if (!kavro_scan_zigzag(s, &z) || (z & 1) ||
+      (z >> 1) > (uint64_t)(s->end - s->p) || (z >> 1) > s->max_length)
+    return false;
+  size_t length = (size_t)(z >> 1);
+  unsigned char *copy = s->copy + (s->p - s->start);
+  copy[length] = 0;
+  *data = copy;
+  *n = length;
+  s->p += length;
+  return true;
+}
+
+KAVRO_INLINE bool kavro_scan_string(kavro_scan_t *s, kavro_str_t *out) {
+  const unsigned char *data;
+  if (!kavro_scan_run(s, &data, &out->length))
+    return false;
+  out->data = (const char *)data;
+  return true;
+}
+
+KAVRO_INLINE bool kavro_scan_bytes(kavro_scan_t *s, kavro_bytes_t *out) {
+  return kavro_scan_run(s, &out->data, &out->length);
+}
 /** @} */
 
 /**

@@ -36,12 +36,22 @@ static char *symbol_count(const gen_type_t *t) {
 
 static size_t fixed_size(const gen_type_t *t) { return t->size; }
 
+/* The type of field @f's values: the other branch of a null union (then
+ * *@nullable), else the field's type. */
+static const gen_type_t *field_value_type(const gen_field_t *f,
+                                          bool *nullable) {
+  size_t vb;
+  *nullable = gen_is_nullable(f->type, &vb);
+  return *nullable ? f->type->branches[vb] : f->type;
+}
+
 /* ---- encode ---------------------------------------------------------------- */
 
 static bool flat_items(const gen_type_t *t, size_t *max, size_t *runs,
                        size_t *symbols);
-static void emit_field_read(FILE *out, const gen_field_t *f, const char *self,
-                            int depth, int level);
+static void emit_fields_read(FILE *out, const gen_type_t *r, const char *self,
+                             int depth, int level);
+static bool is_run(const gen_type_t *t);
 static void write_flat_collection(FILE *out, const gen_type_t *t,
                                   const char *e, int depth, int level,
                                   size_t max, size_t runs, bool room_loop);
@@ -226,8 +236,7 @@ static void read_collection(FILE *out, const gen_type_t *t, const char *e,
     free(value);
   } else if (inline_items) {
     char *self = gen_strf("%s.", item);
-    for (size_t i = 0; i < t->items->field_count; i++)
-      emit_field_read(out, &t->items->fields[i], self, depth + 1, level + 2);
+    emit_fields_read(out, t->items, self, depth + 1, level + 2);
     free(self);
   } else {
     gen_emit_read(out, t->items, item, depth + 1, level + 2);
@@ -359,6 +368,125 @@ static void emit_field_read(FILE *out, const gen_field_t *f, const char *self,
   line(out, level + 1, "kavro_r_leave(r);");
   line(out, level, "}");
   free(e);
+}
+
+/* ---- scans: runs of fields read in locals ---------------------------------
+ * Consecutive fields of kinds a scan reads (kavro/typed_gen.h) are read
+ * first with the position in a local; where the scan stops, the same
+ * fields are read again with the reader's calls, which give the body its
+ * verdict. */
+
+/* The type a scan reads field @f as (the value of a null union, then
+ * *@nullable), or NULL when a scan does not read it. */
+static const gen_type_t *scanned_field(const gen_field_t *f, bool *nullable) {
+  const gen_type_t *t = field_value_type(f, nullable);
+  switch (t->type) {
+  case KAVRO_STRING:
+  case KAVRO_INT:
+  case KAVRO_LONG:
+  case KAVRO_BOOLEAN:
+  case KAVRO_ENUM:
+    return t;
+  case KAVRO_BYTES:
+    return t->decimal ? NULL : t;
+  default:
+    return NULL;
+  }
+}
+
+/* The scan of a value of @t (scanned_field()) into @e. */
+static void scan_value(FILE *out, const gen_type_t *t, const char *e,
+                       int depth, int level) {
+  static const char *const kind[] = {
+      [KAVRO_BOOLEAN] = "bool", [KAVRO_INT] = "int", [KAVRO_LONG] = "long",
+      [KAVRO_BYTES] = "bytes", [KAVRO_STRING] = "string"};
+  if (t->type != KAVRO_ENUM) {
+    line(out, level, "scanned = scanned && kavro_scan_%s(&scan, &%s);",
+         kind[t->type], e);
+    return;
+  }
+  char *count = symbol_count(t);
+  line(out, level, "uint32_t s%d = 0;", depth);
+  line(out, level,
+       "scanned = scanned && kavro_scan_index(&scan, &s%d, %s);", depth,
+       count);
+  line(out, level, "%s = (%s_t)s%d;", e, t->cname, depth);
+  free(count);
+}
+
+/* The scan of field @f of @self. */
+static void scan_field(FILE *out, const gen_field_t *f, const char *self,
+                       int depth, int level) {
+  bool nullable;
+  const gen_type_t *t = scanned_field(f, &nullable);
+  char *e = gen_strf("%s%s", self, f->cname);
+  if (!nullable && t->type != KAVRO_ENUM) {
+    scan_value(out, t, e, depth, level);
+    free(e);
+    return;
+  }
+  line(out, level, "{");
+  if (nullable) {
+    size_t vb;
+    gen_is_nullable(f->type, &vb);
+    line(out, level + 1, "uint32_t b%d = 0;", depth);
+    line(out, level + 1,
+         "scanned = scanned && kavro_scan_index(&scan, &b%d, 2);", depth);
+    line(out, level + 1, "if (scanned && b%d == %zu) {", depth, vb);
+    line(out, level + 2, "%shas_%s = true;", self, f->cname);
+    scan_value(out, t, e, depth + 1, level + 2);
+    line(out, level + 1, "}");
+  } else {
+    scan_value(out, t, e, depth, level + 1);
+  }
+  line(out, level, "}");
+  free(e);
+}
+
+/* Fields [@from, @to) of record @r, every one scanned_field(): scanned,
+ * and where the scan stops, read. */
+static void emit_scan(FILE *out, const gen_type_t *r, size_t from, size_t to,
+                      const char *self, int depth, int level) {
+  bool runs = false, unions = false;
+  for (size_t i = from; i < to; i++) {
+    bool nullable;
+    const gen_type_t *t = scanned_field(&r->fields[i], &nullable);
+    runs |= is_run(t);
+    unions |= nullable;
+  }
+  line(out, level, "{");
+  line(out, level + 1, "kavro_scan_t scan;");
+  line(out, level + 1, "bool scanned = kavro_scan_begin(r, &scan, %s, %s);",
+       runs ? "true" : "false", unions ? "true" : "false");
+  for (size_t i = from; i < to; i++)
+    scan_field(out, &r->fields[i], self, depth, level + 1);
+  line(out, level + 1, "if (scanned) {");
+  line(out, level + 2, "kavro_scan_end(r, &scan);");
+  line(out, level + 1, "} else {");
+  for (size_t i = from; i < to; i++)
+    emit_field_read(out, &r->fields[i], self, depth, level + 2);
+  line(out, level + 1, "}");
+  line(out, level, "}");
+}
+
+/* The fields of record @r as members of @self: two or more in a row that
+ * a scan reads are scanned, the others read. */
+static void emit_fields_read(FILE *out, const gen_type_t *r, const char *self,
+                             int depth, int level) {
+  size_t i = 0;
+  while (i < r->field_count) {
+    bool nullable;
+    size_t end = i;
+    while (end < r->field_count && scanned_field(&r->fields[end], &nullable))
+      end++;
+    if (end - i >= 2) {
+      emit_scan(out, r, i, end, self, depth, level);
+      i = end;
+    } else {
+      emit_field_read(out, &r->fields[i], self, depth, level);
+      i++;
+    }
+  }
 }
 
 /* ---- equality -------------------------------------------------------------- */
@@ -666,9 +794,7 @@ static bool bounded(const gen_type_t *t, size_t *max) {
 /* A field of a run: a bounded type, or a nullable one held with a flag. */
 static const gen_type_t *bounded_field(const gen_field_t *f, bool *nullable,
                                        size_t *max) {
-  size_t vb;
-  *nullable = gen_is_nullable(f->type, &vb);
-  const gen_type_t *t = *nullable ? f->type->branches[vb] : f->type;
+  const gen_type_t *t = field_value_type(f, nullable);
   if ((*nullable && t->type == KAVRO_RECORD) || !bounded(t, max))
     return NULL;
   if (*nullable)
@@ -986,8 +1112,7 @@ void gen_emit_record_write(FILE *out, const gen_type_t *t) {
 
 void gen_emit_record_read(FILE *out, const gen_type_t *t) {
   line(out, 1, "KAVRO_TRY(kavro_r_enter(r));");
-  for (size_t i = 0; i < t->field_count; i++)
-    emit_field_read(out, &t->fields[i], "v->", 1, 1);
+  emit_fields_read(out, t, "v->", 1, 1);
   line(out, 1, "kavro_r_leave(r);");
 }
 
@@ -1022,9 +1147,7 @@ static const gen_field_t *key_field(const gen_type_t *record, const char *name,
 }
 
 static const gen_type_t *key_value_type(const gen_field_t *f, bool *nullable) {
-  size_t vb;
-  *nullable = gen_is_nullable(f->type, &vb);
-  const gen_type_t *t = *nullable ? f->type->branches[vb] : f->type;
+  const gen_type_t *t = field_value_type(f, nullable);
   switch (t->type) {
   case KAVRO_STRING:
   case KAVRO_INT:

@@ -173,10 +173,22 @@ kavro_err_t work_order_write(kavro_writer_t *w, const work_order_t *v) {
 
 kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
   KAVRO_TRY(kavro_r_enter(r));
-  KAVRO_TRY(kavro_r_string(r, &v->id));
-  KAVRO_TRY(kavro_r_long(r, &v->created_at));
-  KAVRO_TRY(kavro_r_int(r, &v->due));
-  KAVRO_TRY(kavro_r_bool(r, &v->urgent));
+  {
+    kavro_scan_t scan;
+    bool scanned = kavro_scan_begin(r, &scan, true, false);
+    scanned = scanned && kavro_scan_string(&scan, &v->id);
+    scanned = scanned && kavro_scan_long(&scan, &v->created_at);
+    scanned = scanned && kavro_scan_int(&scan, &v->due);
+    scanned = scanned && kavro_scan_bool(&scan, &v->urgent);
+    if (scanned) {
+      kavro_scan_end(r, &scan);
+    } else {
+      KAVRO_TRY(kavro_r_string(r, &v->id));
+      KAVRO_TRY(kavro_r_long(r, &v->created_at));
+      KAVRO_TRY(kavro_r_int(r, &v->due));
+      KAVRO_TRY(kavro_r_bool(r, &v->urgent));
+    }
+  }
   KAVRO_TRY(kavro_r_float(r, &v->weight));
   KAVRO_TRY(kavro_r_decimal(r, &v->price, 2));
   KAVRO_TRY(kavro_r_fixed(r, v->checksum.bytes, 16, "com.example.gen.Md5"));
@@ -199,17 +211,35 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
       v->steps.items = p1;
       KAVRO_TRY(kavro_r_enter(r));
       for (size_t i1 = v->steps.count; i1 < v->steps.count + n1; i1++) {
-        KAVRO_TRY(kavro_r_int(r, &v->steps.items[i1].seq));
-        KAVRO_TRY(kavro_r_string(r, &v->steps.items[i1].label));
         {
-          uint32_t b2 = 0;
-          KAVRO_TRY(kavro_r_enter(r));
-          KAVRO_TRY(kavro_r_branch(r, &b2, 2));
-          if (b2 == 1) {
-            v->steps.items[i1].has_minutes = true;
-            KAVRO_TRY(kavro_r_int(r, &v->steps.items[i1].minutes));
+          kavro_scan_t scan;
+          bool scanned = kavro_scan_begin(r, &scan, true, true);
+          scanned = scanned && kavro_scan_int(&scan, &v->steps.items[i1].seq);
+          scanned = scanned && kavro_scan_string(&scan, &v->steps.items[i1].label);
+          {
+            uint32_t b2 = 0;
+            scanned = scanned && kavro_scan_index(&scan, &b2, 2);
+            if (scanned && b2 == 1) {
+              v->steps.items[i1].has_minutes = true;
+              scanned = scanned && kavro_scan_int(&scan, &v->steps.items[i1].minutes);
+            }
           }
-          kavro_r_leave(r);
+          if (scanned) {
+            kavro_scan_end(r, &scan);
+          } else {
+            KAVRO_TRY(kavro_r_int(r, &v->steps.items[i1].seq));
+            KAVRO_TRY(kavro_r_string(r, &v->steps.items[i1].label));
+            {
+              uint32_t b2 = 0;
+              KAVRO_TRY(kavro_r_enter(r));
+              KAVRO_TRY(kavro_r_branch(r, &b2, 2));
+              if (b2 == 1) {
+                v->steps.items[i1].has_minutes = true;
+                KAVRO_TRY(kavro_r_int(r, &v->steps.items[i1].minutes));
+              }
+              kavro_r_leave(r);
+            }
+          }
         }
       }
       kavro_r_leave(r);
@@ -774,17 +804,35 @@ kavro_err_t step_write(kavro_writer_t *w, const step_t *v) {
 
 kavro_err_t step_read(kavro_reader_t *r, step_t *v) {
   KAVRO_TRY(kavro_r_enter(r));
-  KAVRO_TRY(kavro_r_int(r, &v->seq));
-  KAVRO_TRY(kavro_r_string(r, &v->label));
   {
-    uint32_t b1 = 0;
-    KAVRO_TRY(kavro_r_enter(r));
-    KAVRO_TRY(kavro_r_branch(r, &b1, 2));
-    if (b1 == 1) {
-      v->has_minutes = true;
-      KAVRO_TRY(kavro_r_int(r, &v->minutes));
+    kavro_scan_t scan;
+    bool scanned = kavro_scan_begin(r, &scan, true, true);
+    scanned = scanned && kavro_scan_int(&scan, &v->seq);
+    scanned = scanned && kavro_scan_string(&scan, &v->label);
+    {
+      uint32_t b1 = 0;
+      scanned = scanned && kavro_scan_index(&scan, &b1, 2);
+      if (scanned && b1 == 1) {
+        v->has_minutes = true;
+        scanned = scanned && kavro_scan_int(&scan, &v->minutes);
+      }
     }
-    kavro_r_leave(r);
+    if (scanned) {
+      kavro_scan_end(r, &scan);
+    } else {
+      KAVRO_TRY(kavro_r_int(r, &v->seq));
+      KAVRO_TRY(kavro_r_string(r, &v->label));
+      {
+        uint32_t b1 = 0;
+        KAVRO_TRY(kavro_r_enter(r));
+        KAVRO_TRY(kavro_r_branch(r, &b1, 2));
+        if (b1 == 1) {
+          v->has_minutes = true;
+          KAVRO_TRY(kavro_r_int(r, &v->minutes));
+        }
+        kavro_r_leave(r);
+      }
+    }
   }
   kavro_r_leave(r);
   return KAVRO_OK;
