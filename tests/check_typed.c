@@ -758,11 +758,6 @@ static void same_verdict(decoders_t *d, const unsigned char *data, size_t size,
                 t ? te.text : "");
 }
 
-static void same_verdict_check(void *ctx, const unsigned char *data,
-                               size_t size, const char *what) {
-  same_verdict(ctx, data, size, what);
-}
-
 /* One body under @limits. */
 static void same_verdict_under(const kavro_typed_type_t *type,
                                kavro_schema_t *schema,
@@ -787,8 +782,11 @@ static void same_reading(void *ctx, const unsigned char *data, size_t size,
   char *expected = kavro_value_to_json(d->schema, &d->value.value,
                                        KAVRO_DATUM_JSON_AVRO, &error);
   char *json = typed_json(d->type, d->record);
-  ck_assert_msg(expected && strcmp(json, expected) == 0,
-                "%s: typed %s, generic %s", what, json, expected);
+  /* avro-c holds map keys as C strings: one with a NUL is cut short in a
+   * generic value, and only there. */
+  if (!strstr(json, "\\u0000"))
+    ck_assert_msg(expected && strcmp(json, expected) == 0,
+                  "%s: typed %s, generic %s", what, json, expected);
   free(json);
   free(expected);
 }
@@ -835,8 +833,8 @@ START_TEST(scanned_runs_read_as_generic) {
 }
 END_TEST
 
-/* Hostile bodies get the same verdicts, limits and error texts from the
- * generic decoder and the generated one: every truncation and every byte
+/* Hostile bodies get the same verdicts, limits and error texts (and,
+ * read, the same datum) from the generic decoder and the generated one: every truncation and every byte
  * replaced by values that break varints, lengths, booleans, indexes and
  * block counts; and the limits, collection bound over all blocks first. */
 START_TEST(hostile_bodies_same_verdicts) {
@@ -848,7 +846,7 @@ START_TEST(hostile_bodies_same_verdicts) {
   kavro_schema_t *schema = parse_type(&work_order_type);
   decoders_t d;
   decoders_open(&d, &work_order_type, schema, NULL);
-  each_hostile_body(body, size, same_verdict_check, &d);
+  each_hostile_body(body, size, same_reading, &d);
   decoders_close(&d);
   /* Every limit at the value that just fails. */
   kavro_decode_limits_t limits;

@@ -365,15 +365,21 @@ KAVRO_INLINE kavro_err_t kavro_cursor_bool(kavro_cursor_t *c, bool *out) {
 }
 
 /** @p n bytes, least significant first; @p what names the value. */
+/** The @p n (at most 8) bytes at @p p, least significant first: a float's
+ *  or a double's bits, whatever the host's byte order. */
+KAVRO_INLINE uint64_t kavro_le_bits(const unsigned char *p, unsigned n) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < n; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
 KAVRO_INLINE kavro_err_t kavro_cursor_le(kavro_cursor_t *c, uint64_t *bits,
                                          unsigned n, const char *what) {
   if (kavro_cursor_left(c) < n)
     return kavro_cursor_fail(c, "body ends inside a %s", what);
-  uint64_t v = 0;
-  for (unsigned i = 0; i < n; i++)
-    v |= (uint64_t)c->p[i] << (8 * i);
+  *bits = kavro_le_bits(c->p, n);
   c->p += n;
-  *bits = v;
   return KAVRO_OK;
 }
 

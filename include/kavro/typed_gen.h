@@ -400,8 +400,8 @@ KAVRO_EXPORT kavro_err_t kavro_r_alloc(kavro_reader_t *r, void **out,
 
 /**
  * @name Scanning
- * A run of a record's fields (strings, bytes, ints, longs, booleans,
- * enums, and null unions of those) read with the position in a local,
+ * A run of a record's fields (any but records, arrays, maps and unions
+ * other than a null and one of those) read with the position in a local,
  * which the compiler keeps in a register: only the encodings every
  * writer uses (a length of one or two bytes, a varint that ends before
  * the body does) and only values within every bound.  A scan never
@@ -522,6 +522,39 @@ KAVRO_INLINE bool kavro_scan_string(kavro_scan_t *s, kavro_str_t *out) {
 
 KAVRO_INLINE bool kavro_scan_bytes(kavro_scan_t *s, kavro_bytes_t *out) {
   return kavro_scan_run(s, &out->data, &out->length);
+}
+
+KAVRO_INLINE bool kavro_scan_decimal(kavro_scan_t *s, kavro_decimal_t *out,
+                                     int32_t scale) {
+  out->scale = scale;
+  return kavro_scan_run(s, &out->unscaled, &out->length);
+}
+
+KAVRO_INLINE bool kavro_scan_float(kavro_scan_t *s, float *out) {
+  if (s->end - s->p < 4)
+    return false;
+  uint32_t bits = (uint32_t)kavro_le_bits(s->p, 4);
+  memcpy(out, &bits, sizeof(*out));
+  s->p += 4;
+  return true;
+}
+
+KAVRO_INLINE bool kavro_scan_double(kavro_scan_t *s, double *out) {
+  if (s->end - s->p < 8)
+    return false;
+  uint64_t bits = kavro_le_bits(s->p, 8);
+  memcpy(out, &bits, sizeof(*out));
+  s->p += 8;
+  return true;
+}
+
+/** The @p n bytes of a fixed into @p dst. */
+KAVRO_INLINE bool kavro_scan_fixed(kavro_scan_t *s, void *dst, size_t n) {
+  if ((size_t)(s->end - s->p) < n)
+    return false;
+  memcpy(dst, s->p, n);
+  s->p += n;
+  return true;
 }
 /** @} */
 

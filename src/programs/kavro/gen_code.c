@@ -381,16 +381,14 @@ static void emit_field_read(FILE *out, const gen_field_t *f, const char *self,
 static const gen_type_t *scanned_field(const gen_field_t *f, bool *nullable) {
   const gen_type_t *t = field_value_type(f, nullable);
   switch (t->type) {
-  case KAVRO_STRING:
-  case KAVRO_INT:
-  case KAVRO_LONG:
-  case KAVRO_BOOLEAN:
-  case KAVRO_ENUM:
-    return t;
-  case KAVRO_BYTES:
-    return t->decimal ? NULL : t;
-  default:
+  case KAVRO_RECORD:
+  case KAVRO_ARRAY:
+  case KAVRO_MAP:
+  case KAVRO_UNION:
+  case KAVRO_NULL:
     return NULL;
+  default:
+    return t;
   }
 }
 
@@ -398,8 +396,22 @@ static const gen_type_t *scanned_field(const gen_field_t *f, bool *nullable) {
 static void scan_value(FILE *out, const gen_type_t *t, const char *e,
                        int depth, int level) {
   static const char *const kind[] = {
-      [KAVRO_BOOLEAN] = "bool", [KAVRO_INT] = "int", [KAVRO_LONG] = "long",
-      [KAVRO_BYTES] = "bytes", [KAVRO_STRING] = "string"};
+      [KAVRO_BOOLEAN] = "bool",   [KAVRO_INT] = "int",
+      [KAVRO_LONG] = "long",      [KAVRO_FLOAT] = "float",
+      [KAVRO_DOUBLE] = "double",  [KAVRO_BYTES] = "bytes",
+      [KAVRO_STRING] = "string"};
+  if (t->type == KAVRO_FIXED) {
+    line(out, level,
+         "scanned = scanned && kavro_scan_fixed(&scan, %s.bytes, %zu);", e,
+         fixed_size(t));
+    return;
+  }
+  if (t->decimal) {
+    line(out, level,
+         "scanned = scanned && kavro_scan_decimal(&scan, &%s, %d);", e,
+         t->scale);
+    return;
+  }
   if (t->type != KAVRO_ENUM) {
     line(out, level, "scanned = scanned && kavro_scan_%s(&scan, &%s);",
          kind[t->type], e);

@@ -180,6 +180,14 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
     scanned = scanned && kavro_scan_long(&scan, &v->created_at);
     scanned = scanned && kavro_scan_int(&scan, &v->due);
     scanned = scanned && kavro_scan_bool(&scan, &v->urgent);
+    scanned = scanned && kavro_scan_float(&scan, &v->weight);
+    scanned = scanned && kavro_scan_decimal(&scan, &v->price, 2);
+    scanned = scanned && kavro_scan_fixed(&scan, v->checksum.bytes, 16);
+    {
+      uint32_t s1 = 0;
+      scanned = scanned && kavro_scan_index(&scan, &s1, STATE_SYMBOL_COUNT);
+      v->state = (state_t)s1;
+    }
     if (scanned) {
       kavro_scan_end(r, &scan);
     } else {
@@ -187,15 +195,15 @@ kavro_err_t work_order_read(kavro_reader_t *r, work_order_t *v) {
       KAVRO_TRY(kavro_r_long(r, &v->created_at));
       KAVRO_TRY(kavro_r_int(r, &v->due));
       KAVRO_TRY(kavro_r_bool(r, &v->urgent));
+      KAVRO_TRY(kavro_r_float(r, &v->weight));
+      KAVRO_TRY(kavro_r_decimal(r, &v->price, 2));
+      KAVRO_TRY(kavro_r_fixed(r, v->checksum.bytes, 16, "com.example.gen.Md5"));
+      {
+        uint32_t s1 = 0;
+        KAVRO_TRY(kavro_r_symbol(r, &s1, STATE_SYMBOL_COUNT, "com.example.gen.State"));
+        v->state = (state_t)s1;
+      }
     }
-  }
-  KAVRO_TRY(kavro_r_float(r, &v->weight));
-  KAVRO_TRY(kavro_r_decimal(r, &v->price, 2));
-  KAVRO_TRY(kavro_r_fixed(r, v->checksum.bytes, 16, "com.example.gen.Md5"));
-  {
-    uint32_t s1 = 0;
-    KAVRO_TRY(kavro_r_symbol(r, &s1, STATE_SYMBOL_COUNT, "com.example.gen.State"));
-    v->state = (state_t)s1;
   }
   KAVRO_TRY(site_read(r, &v->site));
   {
@@ -710,8 +718,18 @@ kavro_err_t site_write(kavro_writer_t *w, const site_t *v) {
 
 kavro_err_t site_read(kavro_reader_t *r, site_t *v) {
   KAVRO_TRY(kavro_r_enter(r));
-  KAVRO_TRY(kavro_r_double(r, &v->lat));
-  KAVRO_TRY(kavro_r_double(r, &v->lng));
+  {
+    kavro_scan_t scan;
+    bool scanned = kavro_scan_begin(r, &scan, false, false);
+    scanned = scanned && kavro_scan_double(&scan, &v->lat);
+    scanned = scanned && kavro_scan_double(&scan, &v->lng);
+    if (scanned) {
+      kavro_scan_end(r, &scan);
+    } else {
+      KAVRO_TRY(kavro_r_double(r, &v->lat));
+      KAVRO_TRY(kavro_r_double(r, &v->lng));
+    }
+  }
   kavro_r_leave(r);
   return KAVRO_OK;
 }
