@@ -112,8 +112,10 @@ void kv_kafka_metrics_finished(kv_kafka_metrics_t *km,
                                const rd_kafka_message_t *message) {
   if (!km)
     return;
-  for (size_t i = 0; i < KV_KAFKA_HANDED; i++) {
-    kv_handed_t *h = &km->handed[i];
+  /* The latest first: most applications finish a message before they
+   * poll the next. */
+  for (unsigned back = 1; back <= KV_KAFKA_HANDED; back++) {
+    kv_handed_t *h = &km->handed[(km->next_handed - back) % KV_KAFKA_HANDED];
     if (h->message != message)
       continue;
     kavro_metric_observe(h->processing,
