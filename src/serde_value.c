@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "serde_value_int.h"
 #include "common_error_int.h"
@@ -423,6 +424,11 @@ kavro_err_t kv_decode_collection(kv_reader_t *r, const kv_node_t *node,
         size_t key_length = 0;
         if ((err = kv_read_cstring(r, &key, &key_length)))
           return err;
+        /* avro-c keys are C strings: one with a NUL would be cut short,
+         * and merged with another it then equals. */
+        if (memchr(key, 0, key_length))
+          return kavro_cursor_fail(&r->c, "map key has a NUL byte, which a "
+                                          "generic value cannot hold");
         rc = avro_value_add(v, key, &child, NULL, &is_new);
       }
       if (rc)

@@ -367,6 +367,40 @@ START_TEST(strings_in_the_arena) {
 }
 END_TEST
 
+/* A map key with a NUL byte: a typed record reads it whole; a generic
+ * value, whose keys are C strings, would cut it short (and merge it with
+ * another key it then equals), so the generic decoder refuses the body
+ * with a clear error instead. */
+START_TEST(map_key_with_nul) {
+  work_order_fixture_t f;
+  fill_work_order(&f);
+  f.tags[0].key = (kavro_str_t){"cr\0w", 4};
+  kavro_buf_t *buf = kavro_buf_new(0, 0);
+  kavro_error_t error;
+  ck_assert_int_eq(work_order_encode(&f.v, buf, &error), KAVRO_OK);
+  kavro_arena_t *arena = kavro_arena_new(0, 0);
+  work_order_t out;
+  ck_assert_int_eq(work_order_decode(kavro_buf_data(buf),
+                                     kavro_buf_length(buf), arena, &out,
+                                     &error),
+                   KAVRO_OK);
+  ck_assert_uint_eq(out.tags.count, 1);
+  ck_assert_uint_eq(out.tags.entries[0].key.length, 4);
+  ck_assert_int_eq(memcmp(out.tags.entries[0].key.data, "cr\0w", 5), 0);
+  kavro_schema_t *schema = parse_type(&work_order_type);
+  kt_value_t v;
+  kt_value_init(&v, schema);
+  ck_assert_int_eq(kavro_decode(NULL, schema, kavro_buf_data(buf),
+                                kavro_buf_length(buf), &v.value, NULL, &error),
+                   KAVRO_ERR_DECODE);
+  ck_assert_ptr_nonnull(strstr(error.text, "map key has a NUL byte"));
+  kt_value_free(&v);
+  kavro_schema_destroy(schema);
+  kavro_arena_destroy(arena);
+  kavro_buf_destroy(buf);
+}
+END_TEST
+
 /* A v2 visit whose crew is @count names ("c0000" on) in blocks of one:
  * a new body of *@size bytes. */
 static unsigned char *crew_in_blocks(unsigned count, size_t *size) {
@@ -752,6 +786,10 @@ static void same_verdict(decoders_t *d, const unsigned char *data, size_t size,
   kavro_arena_reset(d->arena);
   kavro_err_t t = kavro_typed_decode(d->type, data, size, d->arena, d->limits,
                                      d->record, &te);
+  /* The one datum a generic value cannot hold, and a typed record can. */
+  if (g == KAVRO_ERR_DECODE && t == KAVRO_OK &&
+      strstr(ge.text, "map key has a NUL byte"))
+    return;
   ck_assert_msg(g == t && (g == KAVRO_OK || strcmp(ge.text, te.text) == 0),
                 "%s: generic %s \"%s\", typed %s \"%s\"", what,
                 kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
@@ -782,11 +820,8 @@ static void same_reading(void *ctx, const unsigned char *data, size_t size,
   char *expected = kavro_value_to_json(d->schema, &d->value.value,
                                        KAVRO_DATUM_JSON_AVRO, &error);
   char *json = typed_json(d->type, d->record);
-  /* avro-c holds map keys as C strings: one with a NUL is cut short in a
-   * generic value, and only there. */
-  if (!strstr(json, "\\u0000"))
-    ck_assert_msg(expected && strcmp(json, expected) == 0,
-                  "%s: typed %s, generic %s", what, json, expected);
+  ck_assert_msg(expected && strcmp(json, expected) == 0,
+                "%s: typed %s, generic %s", what, json, expected);
   free(json);
   free(expected);
 }
@@ -1904,6 +1939,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, fixture_round_trip);
   tcase_add_test(tc, strings_in_the_arena);
   tcase_add_test(tc, runs_share_one_copy);
+  tcase_add_test(tc, map_key_with_nul);
   tcase_add_test(tc, logical_types_round_trip);
   tcase_add_test(tc, fixture_encode_errors);
   tcase_add_test(tc, fixture_decode_errors);
