@@ -408,17 +408,46 @@ static kavro_err_t decode_run(kv_reader_t *r, const kv_node_t *node,
   }
 }
 
+/* How many items of the array @v the datum's items are read into in
+ * place, the first block's @count known: all it holds when the datum has
+ * at least as many, none (the array emptied) otherwise.  avro-c frees
+ * what an item holds when its array is emptied, and has no way to drop
+ * only the last items; most arrays come in one block, whose count is the
+ * whole datum's. */
+static kavro_err_t items_in_place(kv_reader_t *r, avro_value_t *v,
+                                  size_t count, size_t *in_place) {
+  size_t held = 0;
+  int rc = avro_value_get_size(v, &held);
+  if (!rc && count < held)
+    rc = avro_value_reset(v);
+  if (rc)
+    return set_status(r, rc, "an array");
+  *in_place = count < held ? 0 : held;
+  return KAVRO_OK;
+}
+
+/* A map's entries are replaced, not read in place: avro-c cannot take a
+ * key out of a map. */
 kavro_err_t kv_decode_collection(kv_reader_t *r, const kv_node_t *node,
                                  kv_item_fn item, const void *arg,
                                  avro_value_t *v) {
   kavro_err_t err;
-  size_t count, seen = 0;
+  size_t count, seen = 0, in_place = 0, n = 0;
+  bool first = true;
+  int reset = node->type == KAVRO_MAP ? avro_value_reset(v) : 0;
+  if (reset)
+    return set_status(r, reset, "a map");
   while (!(err = kv_read_block(r, node->items, &seen, &count)) && count > 0) {
-    for (size_t i = 0; i < count; i++) {
+    if (first && node->type == KAVRO_ARRAY &&
+        (err = items_in_place(r, v, count, &in_place)))
+      return err;
+    first = false;
+    for (size_t i = 0; i < count; i++, n++) {
       avro_value_t child;
       int rc, is_new = 1;
       if (node->type == KAVRO_ARRAY) {
-        rc = avro_value_append(v, &child, NULL);
+        rc = n < in_place ? avro_value_get_by_index(v, n, &child, NULL)
+                          : avro_value_append(v, &child, NULL);
       } else {
         const char *key;
         size_t key_length = 0;
@@ -440,6 +469,9 @@ kavro_err_t kv_decode_collection(kv_reader_t *r, const kv_node_t *node,
         return err;
     }
   }
+  /* An empty datum: the array's old items go. */
+  if (!err && first && node->type == KAVRO_ARRAY)
+    err = items_in_place(r, v, 0, &in_place);
   return err;
 }
 
@@ -623,13 +655,18 @@ kavro_err_t kv_decode_pass(kavro_decoder_t *decoder, kv_item_fn pass,
   }
   kv_reader_t r;
   kv_reader_init(&r, decoder, data ? data : "", size, error);
-  int rc = avro_value_reset(value);
-  kavro_err_t err = rc ? kv_value_status(error, rc, "to reset the value")
-                       : pass(&r, arg, value);
+  /* The datum is read over what @value held, in place: a record's fields,
+   * a union's branch while it stays the same and an array's items are
+   * set again, not freed and made anew (kv_decode_collection()). */
+  kavro_err_t err = pass(&r, arg, value);
   if (!err && consumed)
     *consumed = (size_t)(r.c.p - r.c.start);
   else if (!err && r.c.p != r.c.end)
     err = kavro_cursor_trailing(&r.c);
+  /* What a failed read leaves is the datum's start over the old one's
+   * rest: only the start is kept. */
+  if (err)
+    avro_value_reset(value);
   if (decoder == &temporary)
     free(temporary.scratch.data);
   return err;

@@ -94,12 +94,16 @@ KAVRO_EXPORT void kavro_decoder_destroy(kavro_decoder_t *decoder);
 
 /**
  * Decode one datum of @p schema from the @p size bytes at @p data into
- * @p value (a value of @p schema; it is reset first).  @p decoder may be
- * NULL: a temporary one with the default limits is used.  Stores the bytes
- * read in @p *consumed (NULL allowed; then trailing bytes are an error).
- * Returns KAVRO_ERR_DECODE for a bad body, KAVRO_ERR_LIMIT when a limit is
- * passed, KAVRO_ERR_ENCODE when @p value is not of @p schema,
- * KAVRO_ERR_NOMEM.  On failure @p value holds a partial datum.
+ * @p value (a value of @p schema).  The datum is read over what @p value
+ * held, reusing its memory: a value kept from message to message is
+ * decoded into without allocating, but for a union's branch that changes
+ * or an array that shrinks.  @p decoder may be NULL: a temporary one with
+ * the default limits is used.  Stores the bytes read in @p *consumed (NULL
+ * allowed; then trailing bytes are an error).  Returns KAVRO_ERR_DECODE
+ * for a bad body (or a map key with a NUL byte, which a generic value
+ * cannot hold), KAVRO_ERR_LIMIT when a limit is passed, KAVRO_ERR_ENCODE
+ * when @p value is not of @p schema, KAVRO_ERR_NOMEM.  On failure @p value
+ * is reset.
  */
 KAVRO_EXPORT kavro_err_t kavro_decode(kavro_decoder_t *decoder,
                                       const kavro_schema_t *schema,
@@ -147,8 +151,8 @@ KAVRO_EXPORT void kavro_resolution_destroy(kavro_resolution_t *resolution);
 /**
  * Decode one datum written with the plan's writer schema from the @p size
  * bytes at @p data into @p value, a value of the plan's reader schema
- * (reset first).  @p decoder, @p consumed and the errors are as for
- * kavro_decode(); a datum that takes a writer union branch or enum symbol
+ * (read over in place, as kavro_decode() does).  @p decoder, @p consumed
+ * and the errors are as for kavro_decode(); a datum that takes a writer union branch or enum symbol
  * the reader cannot accept gives KAVRO_ERR_DECODE.
  */
 KAVRO_EXPORT kavro_err_t kavro_decode_resolved(kavro_decoder_t *decoder,
