@@ -874,6 +874,308 @@ START_TEST(flat_resolution_hostile_bodies) {
 }
 END_TEST
 
+/* ---- the walk's boundaries: verdicts and texts --------------------------------
+ * The resolver walks a flat record's writer fields with short cuts for
+ * the common encodings; whatever a body holds, the verdict and the error
+ * text must be the generic resolver's, under the same limits. */
+
+/* A writer of ServiceOrderCreated with a field of each kind the walk
+ * knows, most of which the reader lacks, in another order than the
+ * reader's (the resolver's flat_record path). */
+static const char walk_writer[] =
+    "{\"type\":\"record\",\"name\":\"ServiceOrderCreated\","
+    "\"namespace\":\"com.ahs.fsm.events.projects\",\"fields\":["
+    "{\"name\":\"requires_confirmation_tv\",\"type\":\"boolean\"},"
+    "{\"name\":\"x_enum\",\"type\":{\"type\":\"enum\",\"name\":\"X\","
+    "\"symbols\":[\"A\",\"B\",\"C\"]}},"
+    "{\"name\":\"bu_code\",\"type\":\"string\"},"
+    "{\"name\":\"x_int\",\"type\":\"int\"},"
+    "{\"name\":\"depends_on_order_id\",\"type\":[\"null\",\"string\"]},"
+    "{\"name\":\"x_null\",\"type\":\"null\"},"
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"x_fixed\",\"type\":{\"type\":\"fixed\",\"name\":\"F\","
+    "\"size\":3}},"
+    "{\"name\":\"event_timestamp\",\"type\":\"long\"},"
+    "{\"name\":\"x_double\",\"type\":\"double\"},"
+    "{\"name\":\"service_order_id\",\"type\":\"string\"},"
+    "{\"name\":\"x_bytes\",\"type\":\"bytes\"},"
+    "{\"name\":\"project_id\",\"type\":\"string\"},"
+    "{\"name\":\"x_float\",\"type\":\"float\"},"
+    "{\"name\":\"service_type\",\"type\":\"string\"},"
+    "{\"name\":\"x_choice\",\"type\":[\"null\",\"long\",\"string\","
+    "\"boolean\"]},"
+    "{\"name\":\"country_code\",\"type\":\"string\"},"
+    "{\"name\":\"x_long\",\"type\":\"long\"},"
+    "{\"name\":\"estimated_duration_min\",\"type\":\"int\"}]}";
+
+/* A datum of walk_writer, each field at a known offset. */
+static const unsigned char walk_body[] = {
+    0x01,                               /*  0 requires_confirmation_tv */
+    0x04,                               /*  1 x_enum: C */
+    0x0a, 'L', 'M', '-', 'F', 'R',      /*  2 bu_code */
+    0x80, 0x01,                         /*  8 x_int: 64, two bytes */
+    0x02, 0x06, 'S', 'O', '-',          /* 10 depends_on_order_id */
+                                        /*    x_null: no bytes */
+    0x06, 'e', '-', '1',                /* 15 event_id */
+    'a', 'b', 'c',                      /* 19 x_fixed */
+    0xaa, 0xd5, 0x02,                   /* 22 event_timestamp: 21845 */
+    0, 0, 0, 0, 0, 0, 0xf0, 0x3f,       /* 25 x_double: 1.0 */
+    0x08, 'S', 'O', '-', '1',           /* 33 service_order_id */
+    0x00,                               /* 38 x_bytes: empty */
+    0x06, 'P', '-', '1',                /* 39 project_id */
+    0, 0, 0x80, 0x3f,                   /* 43 x_float: 1.0 */
+    0x04, 'I', 'N',                     /* 47 service_type */
+    0x04, 0x06, 'x', 'y', 'z',          /* 50 x_choice: "xyz" */
+    0x04, 'F', 'R',                     /* 55 country_code */
+    0x7f,                               /* 58 x_long: -64 */
+    0xe0, 0x03};                        /* 59 estimated_duration_min */
+
+/* The reader (the generated type) and one writer, read by both
+ * resolvers under one set of limits. */
+typedef struct walk_check_s {
+  kavro_schema_t *writer, *reader;
+  kavro_typed_resolver_t *resolver;
+  kavro_decoder_t *generic;
+  kavro_resolution_t *resolution;
+  kt_value_t value;
+  kavro_arena_t *arena;
+} walk_check_t;
+
+static void walk_open(walk_check_t *w, const char *writer_text,
+                      const kavro_decode_limits_t *limits) {
+  kavro_error_t error;
+  w->reader = parse_type(&service_order_created_type);
+  ck_assert_msg(kavro_schema_parse(writer_text, strlen(writer_text), NULL,
+                                   &w->writer, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(kavro_resolution_new(w->writer, w->reader, &w->resolution,
+                                        &error),
+                   KAVRO_OK);
+  w->resolver = kavro_typed_resolver_new(limits);
+  w->generic = kavro_decoder_new(limits);
+  kt_value_init(&w->value, w->reader);
+  w->arena = kavro_arena_new(0, 0);
+  ck_assert(w->resolver && w->generic && w->arena);
+}
+
+static void walk_close(walk_check_t *w) {
+  kavro_arena_destroy(w->arena);
+  kt_value_free(&w->value);
+  kavro_decoder_destroy(w->generic);
+  kavro_typed_resolver_destroy(w->resolver);
+  kavro_resolution_destroy(w->resolution);
+  kavro_schema_destroy(w->writer);
+  kavro_schema_destroy(w->reader);
+}
+
+/* @data through both resolvers: the same verdict, the same error text,
+ * the same datum. */
+static kavro_err_t walk_same(walk_check_t *w, const unsigned char *data,
+                             size_t size, const char *what) {
+  kavro_error_t ge, te;
+  memset(&ge, 0, sizeof(ge));
+  memset(&te, 0, sizeof(te));
+  kavro_err_t g = kavro_decode_resolved(w->generic, w->resolution, data, size,
+                                        &w->value.value, NULL, &ge);
+  service_order_created_t v;
+  kavro_arena_reset(w->arena);
+  kavro_err_t t = kavro_typed_decode_from(w->resolver,
+                                          &service_order_created_type,
+                                          w->writer, data, size, w->arena,
+                                          &v, &te);
+  ck_assert_msg(g == t && (g == KAVRO_OK || strcmp(ge.text, te.text) == 0),
+                "%s: generic %s \"%s\", typed %s \"%s\"", what,
+                kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
+                t ? te.text : "");
+  if (g == KAVRO_OK) {
+    char *expected = kavro_value_to_json(w->reader, &w->value.value,
+                                         KAVRO_DATUM_JSON_AVRO, &ge);
+    char *json = typed_json(&service_order_created_type, &v);
+    ck_assert_msg(expected && strcmp(json, expected) == 0,
+                  "%s: typed %s, generic %s", what, json,
+                  expected ? expected : "(failed)");
+    free(json);
+    free(expected);
+  }
+  return g;
+}
+
+static void walk_same_check(void *ctx, const unsigned char *data, size_t size,
+                            const char *what) {
+  walk_same(ctx, data, size, what);
+}
+
+/* @body with @remove bytes at @at replaced by the @insert_size bytes of
+ * @insert, in @out (room for 256 bytes); returns the new size. */
+static size_t splice_body(const unsigned char *body, size_t size, size_t at,
+                          size_t remove, const void *insert,
+                          size_t insert_size, unsigned char *out) {
+  ck_assert_uint_le(size - remove + insert_size, 256);
+  memcpy(out, body, at);
+  memcpy(out + at, insert, insert_size);
+  memcpy(out + at + insert_size, body + at + remove, size - at - remove);
+  return size - remove + insert_size;
+}
+
+/* One edit of walk_body and the verdict both resolvers must give. */
+typedef struct walk_edit_s {
+  const char *what;
+  size_t at, remove;
+  const char *insert;
+  size_t insert_size;
+  kavro_err_t expected;
+} walk_edit_t;
+
+static const walk_edit_t walk_edits[] = {
+    {"as it is", 0, 0, "", 0, KAVRO_OK},
+    {"a boolean byte 2", 0, 1, "\x02", 1, KAVRO_ERR_DECODE},
+    {"a boolean byte 0x81", 0, 1, "\x81", 1, KAVRO_ERR_DECODE},
+    {"an enum symbol 3", 1, 1, "\x06", 1, KAVRO_ERR_DECODE},
+    {"an enum symbol -1", 1, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"an enum symbol 2 in two bytes", 1, 1, "\x84\x00", 2, KAVRO_OK},
+    {"a length in two bytes", 2, 1, "\x8a\x00", 2, KAVRO_OK},
+    {"a length -1", 2, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"a length -5", 2, 1, "\x09", 1, KAVRO_ERR_DECODE},
+    {"a length -64", 2, 1, "\x7f", 1, KAVRO_ERR_DECODE},
+    {"a length -65, two bytes", 2, 1, "\x81\x01", 2, KAVRO_ERR_DECODE},
+    {"a length past the body", 2, 1, "\x7e", 1, KAVRO_ERR_DECODE},
+    {"a length of 8192 in three bytes", 2, 1, "\x80\x80\x01", 3,
+     KAVRO_ERR_DECODE},
+    {"a length longer than 64 bits", 2, 1,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10, KAVRO_ERR_DECODE},
+    {"an int of 2^31", 8, 2, "\x80\x80\x80\x80\x10", 5, KAVRO_ERR_DECODE},
+    {"an int of -2^31 - 1", 8, 2, "\x81\x80\x80\x80\x10", 5,
+     KAVRO_ERR_DECODE},
+    {"an int of 2^31 - 1", 8, 2, "\xfe\xff\xff\xff\x0f", 5, KAVRO_OK},
+    {"a union branch 2 of 2", 10, 1, "\x04", 1, KAVRO_ERR_DECODE},
+    {"a union branch -1", 10, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"a union branch 0 (null)", 10, 5, "\x00", 1, KAVRO_OK},
+    {"a union branch 1 in two bytes", 10, 1, "\x82\x00", 2, KAVRO_OK},
+    {"a union's string of length -2", 11, 1, "\x03", 1, KAVRO_ERR_DECODE},
+    {"a union's string past the body", 11, 1, "\x7c", 1, KAVRO_ERR_DECODE},
+    {"a long of ten bytes", 22, 3,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10, KAVRO_OK},
+    {"a long of ten bytes, the last 2", 22, 3,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10, KAVRO_ERR_DECODE},
+    {"bytes of length -1", 38, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"bytes of length 1", 38, 1, "\x02", 1, KAVRO_ERR_DECODE},
+    {"a choice of branch 4 of 4", 50, 1, "\x08", 1, KAVRO_ERR_DECODE},
+    {"a choice of branch 3: boolean 1", 50, 5, "\x06\x01", 2, KAVRO_OK},
+    {"a choice of branch 3: boolean 2", 50, 5, "\x06\x02", 2,
+     KAVRO_ERR_DECODE},
+    {"a choice of branch 1: long 0x80", 50, 5, "\x02\x80", 2,
+     KAVRO_ERR_DECODE},
+    {"a choice of branch 0: null", 50, 5, "\x00", 1, KAVRO_OK},
+    {"a long at the end of ten bytes", 58, 1,
+     "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 10, KAVRO_OK},
+    {"an int at the end of one byte 0x80", 59, 2, "\x80", 1,
+     KAVRO_ERR_DECODE},
+    {"a trailing byte", 61, 0, "\x00", 1, KAVRO_ERR_DECODE},
+    {"two trailing bytes", 61, 0, "\x02\x02", 2, KAVRO_ERR_DECODE},
+};
+
+/* Every edit of walk_edits, every truncation and every corrupted byte of
+ * walk_body: the generic resolver's verdict and text.  Then the limits
+ * the walk tests, around the lengths the body holds. */
+START_TEST(walk_boundaries_same_texts) {
+  walk_check_t w;
+  unsigned char body[256];
+  char what[96];
+  walk_open(&w, walk_writer, NULL);
+  for (size_t i = 0; i < sizeof(walk_edits) / sizeof(walk_edits[0]); i++) {
+    const walk_edit_t *e = &walk_edits[i];
+    size_t size = splice_body(walk_body, sizeof(walk_body), e->at, e->remove,
+                              e->insert, e->insert_size, body);
+    ck_assert_msg(walk_same(&w, body, size, e->what) == e->expected,
+                  "%s: not the verdict expected", e->what);
+    /* The edit where the body ends: its last byte, and one short. */
+    for (size_t n = e->at + 1; n < e->at + e->insert_size + 2 && n <= size;
+         n++) {
+      snprintf(what, sizeof(what), "%s, first %zu bytes", e->what, n);
+      walk_same(&w, body, n, what);
+    }
+  }
+  memcpy(body, walk_body, sizeof(walk_body));
+  each_hostile_body(body, sizeof(walk_body), walk_same_check, &w);
+  walk_close(&w);
+  /* Strings of 3 ("e-1", "P-1", "xyz") to 5 bytes ("LM-FR"). */
+  kavro_decode_limits_t limits;
+  for (size_t max = 1; max <= 6; max++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_length = max;
+    walk_open(&w, walk_writer, &limits);
+    snprintf(what, sizeof(what), "max_length %zu", max);
+    ck_assert_int_eq(walk_same(&w, walk_body, sizeof(walk_body), what),
+                     max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+  /* The record is one level, each union another. */
+  for (unsigned depth = 1; depth <= 3; depth++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_depth = depth;
+    walk_open(&w, walk_writer, &limits);
+    snprintf(what, sizeof(what), "max_depth %u", depth);
+    ck_assert_int_eq(walk_same(&w, walk_body, sizeof(walk_body), what),
+                     depth >= 2 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+}
+END_TEST
+
+/* The writer's fields the reader's first ones, in its order, and a
+ * default after them (the resolver's whole_then_defaults path): the
+ * boundaries of its walk, under limits too. */
+START_TEST(walk_in_order_same_texts) {
+  static const unsigned char in_order_body[] = {
+      0x06, 'e', '-', '1',            /*  0 event_id */
+      0xaa, 0xd5, 0x02,               /*  4 event_timestamp */
+      0x08, 'S', 'O', '-', '1',       /*  7 service_order_id */
+      0x06, 'P', '-', '1',            /* 12 project_id */
+      0x04, 'I', 'N',                 /* 16 service_type */
+      0x04, 'F', 'R',                 /* 19 country_code */
+      0x0a, 'L', 'M', '-', 'F', 'R',  /* 22 bu_code */
+      0xe0, 0x03,                     /* 28 estimated_duration_min */
+      0x00};                          /* 30 requires_confirmation_tv */
+  static const walk_edit_t edits[] = {
+      {"as it is", 0, 0, "", 0, KAVRO_OK},
+      {"a length -2", 0, 1, "\x03", 1, KAVRO_ERR_DECODE},
+      {"a length one past the body", 22, 9, "\x0a\x01\x02\x03\x04", 5,
+       KAVRO_ERR_DECODE},
+      {"a length the last byte", 22, 9, "\x0a", 1, KAVRO_ERR_DECODE},
+      {"a length in two bytes", 22, 1, "\x8a\x00", 2, KAVRO_OK},
+      {"an int of 2^31", 28, 2, "\x80\x80\x80\x80\x10", 5, KAVRO_ERR_DECODE},
+      {"a boolean byte 2", 30, 1, "\x02", 1, KAVRO_ERR_DECODE},
+      {"a boolean byte 0x80", 30, 1, "\x80", 1, KAVRO_ERR_DECODE},
+      {"no boolean", 30, 1, "", 0, KAVRO_ERR_DECODE},
+      {"a trailing byte 0x04", 31, 0, "\x04", 1, KAVRO_ERR_DECODE},
+  };
+  walk_check_t w;
+  unsigned char body[256];
+  char what[96];
+  walk_open(&w, in_order_writer, NULL);
+  for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+    const walk_edit_t *e = &edits[i];
+    size_t size = splice_body(in_order_body, sizeof(in_order_body), e->at,
+                              e->remove, e->insert, e->insert_size, body);
+    ck_assert_msg(walk_same(&w, body, size, e->what) == e->expected,
+                  "%s: not the verdict expected", e->what);
+  }
+  memcpy(body, in_order_body, sizeof(in_order_body));
+  each_hostile_body(body, sizeof(in_order_body), walk_same_check, &w);
+  walk_close(&w);
+  kavro_decode_limits_t limits;
+  for (size_t max = 2; max <= 5; max++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_length = max;
+    walk_open(&w, in_order_writer, &limits);
+    snprintf(what, sizeof(what), "max_length %zu", max);
+    ck_assert_int_eq(walk_same(&w, in_order_body, sizeof(in_order_body), what),
+                     max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+}
+END_TEST
+
 /* ---- evolution ------------------------------------------------------------- */
 
 START_TEST(evolution_v1_to_v2) {
@@ -1774,6 +2076,8 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, fixture_decode_errors);
   tcase_add_test(tc, hostile_bodies_same_verdicts);
   tcase_add_loop_test(tc, flat_resolution_hostile_bodies, 0, 2);
+  tcase_add_test(tc, walk_boundaries_same_texts);
+  tcase_add_test(tc, walk_in_order_same_texts);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
   tcase_add_test(tc, evolution_appended_field);
