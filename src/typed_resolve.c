@@ -32,12 +32,12 @@
  * Old snapshots are kept until the resolver is destroyed (one per writer
  * schema ever met, so few), so that a reader never sees freed memory. */
 
-/* A piece of a flat record's reader encoding (see entry_t): the bytes of
- * writer fields @first to @last, which follow each other in the writer's
- * order as in the reader's, or @length bytes of defaults from @offset. */
 /* Bytes a part's copy may write past its end (see put_part()). */
 #define FLAT_SLACK 16
 
+/* A piece of a flat record's reader encoding (see entry_t): the bytes of
+ * writer fields @first to @last, which follow each other in the writer's
+ * order as in the reader's, or @length bytes of defaults from @offset. */
 typedef struct flat_part_s {
   bool from_writer;
   size_t first, last;     /* writer fields */
@@ -157,10 +157,11 @@ static kavro_err_t build_resolution(const kavro_typed_type_t *type,
 /* ---- walking the writer's fields of a flat record --------------------------
  * Before its fields' bytes are handed to the reader's decoder, the
  * writer's datum must be known to end exactly where the body does, and
- * where each field begins.  The fields the reader reads as they are have
- * their values checked there; here only their lengths matter, walked by
- * a program of steps.  The fields the reader lacks are walked as the
- * generic resolver skips them. */
+ * where each field begins.  A program of steps walks the fields, the
+ * ones the reader reads as they are and the ones it lacks alike, with
+ * the checks the generic resolver makes (an int's range, an enum's
+ * symbol, the depth, the limits), so that a bad body fails first where
+ * it fails there, with its text. */
 
 /* Each step has a short cut for the encodings nearly every body uses, a
  * one-byte length or index, a number of a few bytes, that takes exactly
@@ -170,25 +171,35 @@ static kavro_err_t build_resolution(const kavro_typed_type_t *type,
 typedef enum skip_op_e {
   SKIP_SIZED,    /* null, float, double, fixed: @size bytes */
   SKIP_NUMBER,   /* int, long: a varint of at most @size bytes is in range */
-  SKIP_BYTE,     /* enum symbol, boolean: a byte below @below, even when
-                    @odd is 1 (a one-byte varint index) */
-  SKIP_RUN,      /* string, bytes: a one-byte length, below @below */
-  SKIP_UNION,    /* a one-byte index below @below, then @branches' step */
+  SKIP_SYMBOL,   /* enum: a one-byte index up to @most */
+  SKIP_BOOLEAN,  /* a byte 0 or 1 */
+  SKIP_RUN,      /* string, bytes: a one-byte length up to @most */
+  SKIP_UNION,    /* a one-byte index up to @most, then @branches' step */
   SKIP_NODE      /* no short cut */
 } skip_op_t;
 
 typedef struct skip_step_s {
   skip_op_t op;
-  unsigned below, odd;              /* SKIP_BYTE, SKIP_RUN, SKIP_UNION */
+  unsigned most;                    /* SKIP_SYMBOL, SKIP_RUN, SKIP_UNION */
   size_t size;                      /* SKIP_SIZED, SKIP_NUMBER */
   const kv_node_t *node;            /* the writer's type, for the codec */
   const struct skip_step_s *branches;   /* union, one per branch */
 } skip_step_t;
 
-/* The first byte that is not the one-byte varint of an index below
- * @count (past them all when @count is 64 or more). */
-static unsigned index_bound(size_t count) {
-  return count < 64 ? (unsigned)(2 * count) : 0x80;
+/* The largest value a one-byte varint holds. */
+#define SMALL_VARINT_MAX 63u
+
+/* The value of the one-byte zig-zag varint @b, when it is one and not
+ * negative; more than SMALL_VARINT_MAX otherwise: the byte rotated right
+ * by one, so that a byte of a longer varint (0x80 and up) gives 64 or
+ * more and an odd one (a negative value) 128 or more. */
+KAVRO_INLINE unsigned small_varint(unsigned char b) {
+  return (unsigned char)((b >> 1) | (b << 7));
+}
+
+/* The largest value @bound or below a one-byte varint can be. */
+static unsigned small_most(size_t bound) {
+  return bound < SMALL_VARINT_MAX ? (unsigned)bound : SMALL_VARINT_MAX;
 }
 
 /* @n's step under @limits; a union's branches take @branches' room (one
@@ -196,7 +207,7 @@ static unsigned index_bound(size_t count) {
 static skip_step_t skip_step(const kv_node_t *n,
                              const kavro_decode_limits_t *limits,
                              skip_step_t *branches) {
-  skip_step_t s = {SKIP_NODE, 0, 1, 0, n, NULL};
+  skip_step_t s = {SKIP_NODE, 0, 0, n, NULL};
   switch (n->type) {
   case KAVRO_NULL:
   case KAVRO_FLOAT:
@@ -214,25 +225,26 @@ static skip_step_t skip_step(const kv_node_t *n,
     s.size = n->type == KAVRO_INT ? 4 : 9;
     break;
   case KAVRO_ENUM:
-    s.op = SKIP_BYTE;
-    s.below = index_bound(n->symbol_count);
+    if (n->symbol_count) {
+      s.op = SKIP_SYMBOL;
+      s.most = small_most(n->symbol_count - 1);
+    }
     break;
   case KAVRO_BOOLEAN:
-    s.op = SKIP_BYTE;
-    s.below = 2;
-    s.odd = 0;
+    s.op = SKIP_BOOLEAN;
     break;
   case KAVRO_STRING:
-  case KAVRO_BYTES:   /* lengths up to the limit, twice, zig-zag */
+  case KAVRO_BYTES:
     s.op = SKIP_RUN;
-    s.below = limits->max_length < 63 ? 2 * (unsigned)limits->max_length + 1
-                                      : 0x80;
+    s.most = small_most(limits->max_length);
     break;
-  case KAVRO_UNION:   /* a union's branch is never itself a union */
-    if (limits->max_depth < 2)   /* no room to enter it: the codec says so */
+  case KAVRO_UNION:
+    /* Without room to enter it or any branch the codec says what fails;
+     * a union's branch is never itself a union (no @branches then). */
+    if (limits->max_depth < 2 || !n->branch_count || !branches)
       break;
     s.op = SKIP_UNION;
-    s.below = index_bound(n->branch_count);
+    s.most = small_most(n->branch_count - 1);
     s.branches = branches;
     for (size_t i = 0; i < n->branch_count; i++)
       branches[i] = skip_step(n->branches[i], limits, NULL);
@@ -266,24 +278,26 @@ KAVRO_INLINE const unsigned char *short_varint(const unsigned char *p,
 KAVRO_INLINE const unsigned char *skip_short(const skip_step_t *s,
                                              const unsigned char *p,
                                              const unsigned char *end) {
+  unsigned n;
   for (;;) {
-    if (s->op == SKIP_RUN) {
-      if (p == end || (p[0] & 1) || p[0] >= s->below)
-        return NULL;
-      size_t n = p[0] >> 1;
-      return n < (size_t)(end - p) ? p + 1 + n : NULL;
-    }
+    if (s->op == SKIP_RUN)
+      return p == end || (n = small_varint(p[0])) > s->most ||
+                     n >= (size_t)(end - p)
+                 ? NULL
+                 : p + 1 + n;
     switch (s->op) {
     case SKIP_SIZED:
       return (size_t)(end - p) >= s->size ? p + s->size : NULL;
     case SKIP_NUMBER:
       return short_varint(p, end, s->size);
-    case SKIP_BYTE:
-      return p == end || (p[0] & s->odd) || p[0] >= s->below ? NULL : p + 1;
+    case SKIP_SYMBOL:
+      return p == end || small_varint(p[0]) > s->most ? NULL : p + 1;
+    case SKIP_BOOLEAN:
+      return p == end || p[0] > 1 ? NULL : p + 1;
     case SKIP_UNION:
-      if (p == end || (p[0] & 1) || p[0] >= s->below)
+      if (p == end || (n = small_varint(p[0])) > s->most)
         return NULL;
-      s = &s->branches[p[0] >> 1];
+      s = &s->branches[n];
       p++;
       continue;
     default:
@@ -888,8 +902,7 @@ static kavro_err_t whole_then_defaults(kavro_typed_resolver_t *res,
     return arena_nomem(error);
   if (size)
     memcpy(mem, data, size);
-  if (tail)
-    memcpy(mem + size, e->defaults, tail);
+  kavro_copy(mem + size, e->defaults, tail);   /* most often a byte or two */
   own->data = mem;
   own->size = size + tail;
   return KAVRO_OK;

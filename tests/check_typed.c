@@ -1070,6 +1070,15 @@ static const walk_edit_t walk_edits[] = {
      "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 10, KAVRO_OK},
     {"an int at the end of one byte 0x80", 59, 2, "\x80", 1,
      KAVRO_ERR_DECODE},
+    {"a long of seven bytes near the end", 58, 1,
+     "\xff\xff\xff\xff\xff\xff\x01", 7, KAVRO_OK},
+    {"a long of eight bytes near the end", 58, 1,
+     "\xff\xff\xff\xff\xff\xff\xff\x01", 8, KAVRO_OK},
+    {"a long of nine bytes near the end", 58, 1,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\x01", 9, KAVRO_OK},
+    {"an int of three bytes at the end", 59, 2, "\xff\xff\x01", 3, KAVRO_OK},
+    {"an int of five bytes at the end", 59, 2, "\xff\xff\xff\xff\x07", 5,
+     KAVRO_OK},
     {"a trailing byte", 61, 0, "\x00", 1, KAVRO_ERR_DECODE},
     {"two trailing bytes", 61, 0, "\x02\x02", 2, KAVRO_ERR_DECODE},
 };
@@ -1095,6 +1104,20 @@ START_TEST(walk_boundaries_same_texts) {
       walk_same(&w, body, n, what);
     }
   }
+  /* Strings of 63 bytes (the longest one-byte length) and 64. */
+  for (size_t n = 62; n <= 65; n++) {
+    unsigned char run[80];
+    run[0] = (unsigned char)(n < 64 ? 2 * n : 2 * n - 128 + 0x80);
+    run[1] = 0x01;
+    size_t head = n < 64 ? 1 : 2;
+    memset(run + head, 'x', n);
+    size_t size = splice_body(walk_body, sizeof(walk_body), 2, 6, run,
+                              head + n, body);
+    snprintf(what, sizeof(what), "a string of %zu bytes", n);
+    ck_assert_int_eq(walk_same(&w, body, size, what), KAVRO_OK);
+    snprintf(what, sizeof(what), "a string of %zu bytes, one short", n);
+    walk_same(&w, body, 2 + head + n - 1, what);
+  }
   memcpy(body, walk_body, sizeof(walk_body));
   each_hostile_body(body, sizeof(walk_body), walk_same_check, &w);
   walk_close(&w);
@@ -1119,6 +1142,46 @@ START_TEST(walk_boundaries_same_texts) {
                      depth >= 2 ? KAVRO_OK : KAVRO_ERR_LIMIT);
     walk_close(&w);
   }
+}
+END_TEST
+
+/* An enum of 70 symbols: the indexes a byte holds (up to 63) and those
+ * that take two. */
+START_TEST(walk_large_enum_same_texts) {
+  char symbols[70 * 8] = "";
+  for (int i = 0; i < 70; i++)
+    snprintf(symbols + strlen(symbols), sizeof(symbols) - strlen(symbols),
+             "%s\"S%d\"", i ? "," : "", i);
+  const char *three = "\"A\",\"B\",\"C\"";
+  const char *at = strstr(walk_writer, three);
+  ck_assert_ptr_nonnull(at);
+  char writer[sizeof(walk_writer) + sizeof(symbols)];
+  snprintf(writer, sizeof(writer), "%.*s%s%s", (int)(at - walk_writer),
+           walk_writer, symbols, at + strlen(three));
+  static const struct {
+    const char *bytes;
+    size_t size;
+    kavro_err_t expected;
+  } indexes[] = {
+      {"\x7c", 1, KAVRO_OK},         /* 62 */
+      {"\x7e", 1, KAVRO_OK},         /* 63 */
+      {"\x80\x01", 2, KAVRO_OK},     /* 64 */
+      {"\x8a\x01", 2, KAVRO_OK},     /* 69 */
+      {"\x8c\x01", 2, KAVRO_ERR_DECODE},   /* 70 */
+      {"\x7f", 1, KAVRO_ERR_DECODE}, /* -64 */
+      {"\x80", 1, KAVRO_ERR_DECODE}, /* a byte short */
+  };
+  walk_check_t w;
+  unsigned char body[256];
+  char what[64];
+  walk_open(&w, writer, NULL);
+  for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
+    size_t size = splice_body(walk_body, sizeof(walk_body), 1, 1,
+                              indexes[i].bytes, indexes[i].size, body);
+    snprintf(what, sizeof(what), "symbol bytes %zu", i);
+    ck_assert_int_eq(walk_same(&w, body, size, what), indexes[i].expected);
+  }
+  walk_close(&w);
 }
 END_TEST
 
@@ -2077,6 +2140,7 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, hostile_bodies_same_verdicts);
   tcase_add_loop_test(tc, flat_resolution_hostile_bodies, 0, 2);
   tcase_add_test(tc, walk_boundaries_same_texts);
+  tcase_add_test(tc, walk_large_enum_same_texts);
   tcase_add_test(tc, walk_in_order_same_texts);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
