@@ -1145,6 +1145,47 @@ START_TEST(walk_boundaries_same_texts) {
 }
 END_TEST
 
+/* The writers of flat_resolution_hostile_bodies, error texts too, and
+ * under each limit at a value that fails: the legacy array, in a union,
+ * the codec walks. */
+START_TEST(flat_resolution_hostile_texts) {
+  const char *writer_text = _i == 0 ? reordered_writer : in_order_writer;
+  const char *datum = _i == 0 ? reordered_datum : in_order_datum;
+  walk_check_t w;
+  kavro_error_t error;
+  walk_open(&w, writer_text, NULL);
+  kavro_buf_t *buf = kavro_buf_new(0, 0);
+  ck_assert_msg(kavro_json_to_binary(w.writer, datum, strlen(datum), buf,
+                                     &error) == KAVRO_OK,
+                "%s", error.text);
+  size_t size = kavro_buf_length(buf);
+  unsigned char *body = malloc(size);
+  memcpy(body, kavro_buf_data(buf), size);
+  each_hostile_body(body, size, walk_same_check, &w);
+  walk_close(&w);
+  static const char *const names[] = {"max_depth", "max_collection",
+                                      "max_elements", "max_length"};
+  for (size_t k = 0; k < 4; k++) {
+    kavro_decode_limits_t limits;
+    kavro_decode_limits_init(&limits);
+    if (k == 0)
+      limits.max_depth = 2;
+    else if (k == 1)
+      limits.max_collection = 1;
+    else if (k == 2)
+      limits.max_elements = 1;
+    else
+      limits.max_length = 2;
+    walk_open(&w, writer_text, &limits);
+    kavro_err_t err = walk_same(&w, body, size, names[k]);
+    ck_assert_int_eq(err, _i == 0 || k == 3 ? KAVRO_ERR_LIMIT : KAVRO_OK);
+    walk_close(&w);
+  }
+  free(body);
+  kavro_buf_destroy(buf);
+}
+END_TEST
+
 /* An enum of 70 symbols: the indexes a byte holds (up to 63) and those
  * that take two. */
 START_TEST(walk_large_enum_same_texts) {
@@ -1188,17 +1229,18 @@ END_TEST
 /* The writer's fields the reader's first ones, in its order, and a
  * default after them (the resolver's whole_then_defaults path): the
  * boundaries of its walk, under limits too. */
+static const unsigned char in_order_body[] = {
+    0x06, 'e', '-', '1',            /*  0 event_id */
+    0xaa, 0xd5, 0x02,               /*  4 event_timestamp */
+    0x08, 'S', 'O', '-', '1',       /*  7 service_order_id */
+    0x06, 'P', '-', '1',            /* 12 project_id */
+    0x04, 'I', 'N',                 /* 16 service_type */
+    0x04, 'F', 'R',                 /* 19 country_code */
+    0x0a, 'L', 'M', '-', 'F', 'R',  /* 22 bu_code */
+    0xe0, 0x03,                     /* 28 estimated_duration_min */
+    0x00};                          /* 30 requires_confirmation_tv */
+
 START_TEST(walk_in_order_same_texts) {
-  static const unsigned char in_order_body[] = {
-      0x06, 'e', '-', '1',            /*  0 event_id */
-      0xaa, 0xd5, 0x02,               /*  4 event_timestamp */
-      0x08, 'S', 'O', '-', '1',       /*  7 service_order_id */
-      0x06, 'P', '-', '1',            /* 12 project_id */
-      0x04, 'I', 'N',                 /* 16 service_type */
-      0x04, 'F', 'R',                 /* 19 country_code */
-      0x0a, 'L', 'M', '-', 'F', 'R',  /* 22 bu_code */
-      0xe0, 0x03,                     /* 28 estimated_duration_min */
-      0x00};                          /* 30 requires_confirmation_tv */
   static const walk_edit_t edits[] = {
       {"as it is", 0, 0, "", 0, KAVRO_OK},
       {"a length -2", 0, 1, "\x03", 1, KAVRO_ERR_DECODE},
@@ -1234,6 +1276,36 @@ START_TEST(walk_in_order_same_texts) {
     snprintf(what, sizeof(what), "max_length %zu", max);
     ck_assert_int_eq(walk_same(&w, in_order_body, sizeof(in_order_body), what),
                      max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+}
+END_TEST
+
+/* Two arrays the reader lacks, which the codec walks one call each: the
+ * bound on the items of the datum counts them both. */
+START_TEST(walk_elements_over_fields) {
+  static const char tail[] =
+      ",{\"name\":\"x_a\",\"type\":{\"type\":\"array\","
+      "\"items\":\"string\"}},"
+      "{\"name\":\"x_b\",\"type\":{\"type\":\"array\","
+      "\"items\":\"string\"}}]}";
+  char writer[sizeof(in_order_writer) + sizeof(tail)];
+  snprintf(writer, sizeof(writer), "%.*s%s",
+           (int)(sizeof(in_order_writer) - 3), in_order_writer, tail);
+  static const unsigned char arrays[] = {0x04, 0x02, 'p', 0x02, 'q', 0x00,
+                                         0x04, 0x02, 'r', 0x02, 's', 0x00};
+  unsigned char body[256];
+  size_t size = splice_body(in_order_body, sizeof(in_order_body),
+                            sizeof(in_order_body), 0, arrays, sizeof(arrays),
+                            body);
+  for (size_t max = 3; max <= 4; max++) {
+    kavro_decode_limits_t limits;
+    kavro_decode_limits_init(&limits);
+    limits.max_elements = max;
+    walk_check_t w;
+    walk_open(&w, writer, &limits);
+    ck_assert_int_eq(walk_same(&w, body, size, "two arrays"),
+                     max == 4 ? KAVRO_OK : KAVRO_ERR_LIMIT);
     walk_close(&w);
   }
 }
@@ -2140,8 +2212,10 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, hostile_bodies_same_verdicts);
   tcase_add_loop_test(tc, flat_resolution_hostile_bodies, 0, 2);
   tcase_add_test(tc, walk_boundaries_same_texts);
+  tcase_add_loop_test(tc, flat_resolution_hostile_texts, 0, 2);
   tcase_add_test(tc, walk_large_enum_same_texts);
   tcase_add_test(tc, walk_in_order_same_texts);
+  tcase_add_test(tc, walk_elements_over_fields);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
   tcase_add_test(tc, evolution_appended_field);
