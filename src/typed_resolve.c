@@ -272,6 +272,38 @@ KAVRO_INLINE const unsigned char *short_varint(const unsigned char *p,
   return NULL;
 }
 
+/* The end of the string or bytes (step @s) at @p, before @end, when its
+ * length takes one byte; NULL otherwise. */
+KAVRO_INLINE const unsigned char *short_run(const skip_step_t *s,
+                                            const unsigned char *p,
+                                            const unsigned char *end) {
+  unsigned n;
+  if (p == end || (n = small_varint(p[0])) > s->most ||
+      n >= (size_t)(end - p))
+    return NULL;
+  return p + 1 + n;
+}
+
+/* skip_short() of a step that is not a union. */
+KAVRO_INLINE const unsigned char *short_plain(const skip_step_t *s,
+                                              const unsigned char *p,
+                                              const unsigned char *end) {
+  switch (s->op) {
+  case SKIP_SIZED:
+    return (size_t)(end - p) >= s->size ? p + s->size : NULL;
+  case SKIP_NUMBER:
+    return short_varint(p, end, s->size);
+  case SKIP_SYMBOL:
+    return p == end || small_varint(p[0]) > s->most ? NULL : p + 1;
+  case SKIP_BOOLEAN:
+    return p == end || p[0] > 1 ? NULL : p + 1;
+  case SKIP_RUN:
+    return short_run(s, p, end);
+  default:
+    return NULL;
+  }
+}
+
 /* Where step @s's datum at @p, before @end, ends when it is one of the
  * short cut's encodings (see skip_op_t); NULL for any other, valid or
  * not.  Strings first: most fields are. */
@@ -279,31 +311,13 @@ KAVRO_INLINE const unsigned char *skip_short(const skip_step_t *s,
                                              const unsigned char *p,
                                              const unsigned char *end) {
   unsigned n;
-  for (;;) {
-    if (s->op == SKIP_RUN)
-      return p == end || (n = small_varint(p[0])) > s->most ||
-                     n >= (size_t)(end - p)
-                 ? NULL
-                 : p + 1 + n;
-    switch (s->op) {
-    case SKIP_SIZED:
-      return (size_t)(end - p) >= s->size ? p + s->size : NULL;
-    case SKIP_NUMBER:
-      return short_varint(p, end, s->size);
-    case SKIP_SYMBOL:
-      return p == end || small_varint(p[0]) > s->most ? NULL : p + 1;
-    case SKIP_BOOLEAN:
-      return p == end || p[0] > 1 ? NULL : p + 1;
-    case SKIP_UNION:
-      if (p == end || (n = small_varint(p[0])) > s->most)
-        return NULL;
-      s = &s->branches[n];
-      p++;
-      continue;
-    default:
-      return NULL;
-    }
-  }
+  if (s->op == SKIP_RUN)
+    return short_run(s, p, end);
+  if (s->op != SKIP_UNION)
+    return short_plain(s, p, end);
+  if (p == end || (n = small_varint(p[0])) > s->most)
+    return NULL;
+  return short_plain(&s->branches[n], p + 1, end);
 }
 
 /* One walk over a body.  The short cuts need only its end; the codec's
@@ -869,15 +883,16 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
   if (!mem)
     return arena_nomem(error);
   const unsigned char *end = (const unsigned char *)data + size;
+  const unsigned char *defaults = e->defaults;
   unsigned char *p = mem;
-  for (size_t i = 0; i < e->part_count; i++) {
-    const flat_part_t *part = &e->parts[i];
+  for (const flat_part_t *part = e->parts, *stop = part + e->part_count;
+       part < stop; part++) {
     if (part->from_writer) {
       const unsigned char *from = starts[part->first];
       p = put_part(p, from, (size_t)(starts[part->last + 1] - from),
                    (size_t)(end - from));
     } else {
-      p = put_part(p, e->defaults + part->offset, part->length,
+      p = put_part(p, defaults + part->offset, part->length,
                    part->length + FLAT_SLACK);
     }
   }
