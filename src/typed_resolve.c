@@ -62,7 +62,9 @@ typedef struct entry_s {
   bool whole_first;
   unsigned char *defaults;          /* the defaults' bytes, in reader order */
   size_t defaults_length;
-  struct skip_step_s *skips;        /* how to walk the writer's fields */
+  /* How to walk the writer's fields: @skip_count steps, then those of
+   * their unions' branches. */
+  struct skip_step_s *skips;
   size_t skip_count;
 } entry_t;
 
