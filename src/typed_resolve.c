@@ -335,7 +335,7 @@ typedef struct walk_s {
 static void walk_init(walk_t *w, kavro_typed_resolver_t *res, const void *data,
                       size_t size, kavro_error_t *error) {
   w->start = data;
-  w->end = w->start + size;
+  w->end = size ? w->start + size : w->start;   /* no offset on NULL */
   w->decoder = res->decoder;
   w->error = error;
   w->reading = false;
@@ -884,7 +884,7 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
   unsigned char *mem = own_take(own, size + e->defaults_length + FLAT_SLACK);
   if (!mem)
     return arena_nomem(error);
-  const unsigned char *end = (const unsigned char *)data + size;
+  const unsigned char *end = w.end;
   const unsigned char *defaults = e->defaults;
   unsigned char *p = mem;
   for (const flat_part_t *part = e->parts, *stop = part + e->part_count;
