@@ -11,8 +11,10 @@
  * more than a memcpy, and the results are those of kavro_decode_resolved()
  * because the plan is the same.
  *
- * The transcoded bytes live in the caller's arena, next to the decoded
- * record, so a warm resolver allocates nothing per message.
+ * The reader's encoding of an ordinary flat record is put together on the
+ * stack, a larger one's and the transcoded bytes in the caller's arena,
+ * next to the decoded record, so a warm resolver allocates nothing per
+ * message.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +31,9 @@
  * with an atomic pointer; adding a writer schema copies it under a mutex.
  * Old snapshots are kept until the resolver is destroyed (one per writer
  * schema ever met, so few), so that a reader never sees freed memory. */
+
+/* Bytes a part's copy may write past its end (see put_part()). */
+#define FLAT_SLACK 16
 
 /* A piece of a flat record's reader encoding (see entry_t): the bytes of
  * writer fields @first to @last, which follow each other in the writer's
@@ -57,7 +62,9 @@ typedef struct entry_s {
   bool whole_first;
   unsigned char *defaults;          /* the defaults' bytes, in reader order */
   size_t defaults_length;
-  struct skip_step_s *skips;        /* how to walk the writer's fields */
+  /* How to walk the writer's fields: @skip_count steps, then those of
+   * their unions' branches. */
+  struct skip_step_s *skips;
   size_t skip_count;
 } entry_t;
 
@@ -152,99 +159,249 @@ static kavro_err_t build_resolution(const kavro_typed_type_t *type,
 /* ---- walking the writer's fields of a flat record --------------------------
  * Before its fields' bytes are handed to the reader's decoder, the
  * writer's datum must be known to end exactly where the body does, and
- * where each field begins.  The fields the reader reads as they are have
- * their values checked there; here only their lengths matter, walked by
- * a program of steps.  The fields the reader lacks are walked as the
- * generic resolver skips them. */
+ * where each field begins.  A program of steps walks the fields, the
+ * ones the reader reads as they are and the ones it lacks alike, with
+ * the checks the generic resolver makes (an int's range, an enum's
+ * symbol, the depth, the limits), so that a bad body fails first where
+ * it fails there, with its text. */
 
+/* Each step has a short cut for the encodings nearly every body uses, a
+ * one-byte length or index, a number of a few bytes, that takes exactly
+ * what the codec would accept there; anything else goes to the codec's
+ * own read (kv_skip_node()) from the same byte, which gives the verdict
+ * and the text.  The resolver's limits are fixed: the steps have them. */
 typedef enum skip_op_e {
-  SKIP_NOTHING,  /* null: no bytes */
-  SKIP_VARINT,   /* int, long, enum */
-  SKIP_RUN,      /* string, bytes */
-  SKIP_BOOLEAN,
-  SKIP_FLOAT,
-  SKIP_DOUBLE,
-  SKIP_FIXED,    /* a fixed: its size in bytes */
-  SKIP_NODE      /* anything else: the codec's walk */
+  SKIP_SIZED,    /* null, float, double, fixed: @size bytes */
+  SKIP_NUMBER,   /* int, long: a varint of at most @size bytes is in range */
+  SKIP_SYMBOL,   /* enum: a one-byte index up to @most */
+  SKIP_BOOLEAN,  /* a byte 0 or 1 */
+  SKIP_RUN,      /* string, bytes: a one-byte length up to @most */
+  SKIP_UNION,    /* a one-byte index up to @most, then @branches' step */
+  SKIP_NODE      /* no short cut */
 } skip_op_t;
 
 typedef struct skip_step_s {
   skip_op_t op;
-  const kv_node_t *node;
+  unsigned most;                    /* SKIP_SYMBOL, SKIP_RUN, SKIP_UNION */
+  size_t size;                      /* SKIP_SIZED, SKIP_NUMBER */
+  const kv_node_t *node;            /* the writer's type, for the codec */
+  const struct skip_step_s *branches;   /* union, one per branch */
 } skip_step_t;
 
-static skip_step_t skip_step(const kv_node_t *n) {
+/* The largest value a one-byte varint holds. */
+#define SMALL_VARINT_MAX 63u
+
+/* The value of the one-byte zig-zag varint @b, when it is one and not
+ * negative; more than SMALL_VARINT_MAX otherwise: the byte rotated right
+ * by one, so that a byte of a longer varint (0x80 and up) gives 64 or
+ * more and an odd one (a negative value) 128 or more. */
+KAVRO_INLINE unsigned small_varint(unsigned char b) {
+  return (unsigned char)((b >> 1) | (b << 7));
+}
+
+/* The largest value @bound or below a one-byte varint can be. */
+static unsigned small_most(size_t bound) {
+  return bound < SMALL_VARINT_MAX ? (unsigned)bound : SMALL_VARINT_MAX;
+}
+
+/* @n's step under @limits; a union's branches take @branches' room (one
+ * per branch). */
+static skip_step_t skip_step(const kv_node_t *n,
+                             const kavro_decode_limits_t *limits,
+                             skip_step_t *branches) {
+  skip_step_t s = {SKIP_NODE, 0, 0, n, NULL};
   switch (n->type) {
   case KAVRO_NULL:
-    return (skip_step_t){SKIP_NOTHING, n};
+  case KAVRO_FLOAT:
+  case KAVRO_DOUBLE:
+  case KAVRO_FIXED:
+    s.op = SKIP_SIZED;
+    s.size = n->type == KAVRO_NULL    ? 0
+             : n->type == KAVRO_FLOAT ? 4
+             : n->type == KAVRO_DOUBLE ? 8
+                                       : n->size;
+    break;
   case KAVRO_INT:
-  case KAVRO_LONG:
+  case KAVRO_LONG:   /* 28 bits always fit an int, 63 a long */
+    s.op = SKIP_NUMBER;
+    s.size = n->type == KAVRO_INT ? 4 : 9;
+    break;
   case KAVRO_ENUM:
-    return (skip_step_t){SKIP_VARINT, n};
+    if (n->symbol_count) {
+      s.op = SKIP_SYMBOL;
+      s.most = small_most(n->symbol_count - 1);
+    }
+    break;
+  case KAVRO_BOOLEAN:
+    s.op = SKIP_BOOLEAN;
+    break;
   case KAVRO_STRING:
   case KAVRO_BYTES:
-    return (skip_step_t){SKIP_RUN, n};
-  case KAVRO_BOOLEAN:
-    return (skip_step_t){SKIP_BOOLEAN, n};
-  case KAVRO_FLOAT:
-    return (skip_step_t){SKIP_FLOAT, n};
-  case KAVRO_DOUBLE:
-    return (skip_step_t){SKIP_DOUBLE, n};
-  case KAVRO_FIXED:
-    return (skip_step_t){SKIP_FIXED, n};
+    s.op = SKIP_RUN;
+    s.most = small_most(limits->max_length);
+    break;
+  case KAVRO_UNION:
+    /* Without room to enter it or any branch the codec says what fails;
+     * a union's branch is never itself a union (no @branches then). */
+    if (limits->max_depth < 2 || !n->branch_count || !branches)
+      break;
+    s.op = SKIP_UNION;
+    s.most = small_most(n->branch_count - 1);
+    s.branches = branches;
+    for (size_t i = 0; i < n->branch_count; i++)
+      branches[i] = skip_step(n->branches[i], limits, NULL);
+    break;
   default:
-    return (skip_step_t){SKIP_NODE, n};
+    break;
   }
+  return s;
 }
 
-/* The steps other than varints and runs. */
-static kavro_err_t skip_other(kv_reader_t *r, const skip_step_t *s) {
-  kavro_cursor_t *c = &r->c;
-  const unsigned char *data = NULL;
-  uint64_t bits = 0;
-  bool flag = false;
+/* The end of the varint at @p, before @end, when it takes at most @most
+ * bytes; NULL otherwise. */
+KAVRO_INLINE const unsigned char *short_varint(const unsigned char *p,
+                                               const unsigned char *end,
+                                               size_t most) {
+  size_t left = (size_t)(end - p), n;
+  uint64_t z;
+  if (left >= KAVRO_MAX_VARINT) {   /* most of a body: one load */
+    n = kavro_varint_scan(p, &z);
+    return n && n <= most ? p + n : NULL;
+  }
+  for (n = 0; n < most && n < left; n++)
+    if (p[n] < 0x80)
+      return p + n + 1;
+  return NULL;
+}
+
+/* The end of the string or bytes (step @s) at @p, before @end, when its
+ * length takes one byte; NULL otherwise. */
+KAVRO_INLINE const unsigned char *short_run(const skip_step_t *s,
+                                            const unsigned char *p,
+                                            const unsigned char *end) {
+  unsigned n;
+  if (p == end || (n = small_varint(p[0])) > s->most ||
+      n >= (size_t)(end - p))
+    return NULL;
+  return p + 1 + n;
+}
+
+/* skip_short() of a step that is not a union. */
+KAVRO_INLINE const unsigned char *short_plain(const skip_step_t *s,
+                                              const unsigned char *p,
+                                              const unsigned char *end) {
   switch (s->op) {
+  case SKIP_SIZED:
+    return (size_t)(end - p) >= s->size ? p + s->size : NULL;
+  case SKIP_NUMBER:
+    return short_varint(p, end, s->size);
+  case SKIP_SYMBOL:
+    return p == end || small_varint(p[0]) > s->most ? NULL : p + 1;
   case SKIP_BOOLEAN:
-    return kavro_cursor_bool(c, &flag);
-  case SKIP_FLOAT:
-    return kavro_cursor_le(c, &bits, 4, "float");
-  case SKIP_DOUBLE:
-    return kavro_cursor_le(c, &bits, 8, "double");
-  case SKIP_FIXED:
-    return kavro_cursor_fixed(c, &data, s->node->size, s->node->fullname);
-  case SKIP_NODE:
-    return kv_skip_node(r, s->node);
+    return p == end || p[0] > 1 ? NULL : p + 1;
+  case SKIP_RUN:
+    return short_run(s, p, end);
   default:
-    return KAVRO_OK;
+    return NULL;
   }
 }
 
-/* Walk the writer's fields with the codec's own reads, so that a body
- * gets the verdicts and texts the generic decoder gives it, noting where
- * each begins in @starts unless NULL (an offset; the one after the last
- * is where the datum ends).  Varints and runs, most fields, are tested
- * first. */
-static kavro_err_t run_skips(const entry_t *e, kv_reader_t *r,
-                             size_t *starts) {
-  kavro_cursor_t *c = &r->c;
-  for (size_t i = 0; i < e->skip_count; i++) {
-    const skip_step_t *s = &e->skips[i];
-    if (starts)
-      starts[i] = (size_t)(c->p - c->start);
-    if (s->op == SKIP_VARINT) {
-      int64_t number = 0;
-      KAVRO_TRY(kavro_cursor_long(c, &number));
-    } else if (s->op == SKIP_RUN) {
-      const unsigned char *data = NULL;
-      size_t length = 0;
-      KAVRO_TRY(kavro_cursor_run(c, &data, &length));
-    } else {
-      KAVRO_TRY(skip_other(r, s));
-    }
+/* Where step @s's datum at @p, before @end, ends when it is one of the
+ * short cut's encodings (see skip_op_t); NULL for any other, valid or
+ * not.  Strings first: most fields are. */
+KAVRO_INLINE const unsigned char *skip_short(const skip_step_t *s,
+                                             const unsigned char *p,
+                                             const unsigned char *end) {
+  unsigned n;
+  if (s->op == SKIP_RUN)
+    return short_run(s, p, end);
+  if (s->op != SKIP_UNION)
+    return short_plain(s, p, end);
+  if (p == end || (n = small_varint(p[0])) > s->most)
+    return NULL;
+  return short_plain(&s->branches[n], p + 1, end);
+}
+
+/* One walk over a body.  The short cuts need only its end; the codec's
+ * reads a reader, set up at the first. */
+typedef struct walk_s {
+  const unsigned char *start, *end;
+  kavro_decoder_t *decoder;
+  kavro_error_t *error;
+  bool reading;                     /* @r is set up */
+  kv_reader_t r;
+} walk_t;
+
+static void walk_init(walk_t *w, kavro_typed_resolver_t *res, const void *data,
+                      size_t size, kavro_error_t *error) {
+  w->start = data;
+  w->end = size ? w->start + size : w->start;   /* no offset on NULL */
+  w->decoder = res->decoder;
+  w->error = error;
+  w->reading = false;
+}
+
+/* @w's reader, at @p. */
+static kv_reader_t *walk_reader(walk_t *w, const unsigned char *p) {
+  if (!w->reading) {
+    kv_reader_init(&w->r, w->decoder, w->start, (size_t)(w->end - w->start),
+                   w->error);
+    /* The fields one level down, as the generic resolver, which has
+     * entered the record, reads them. */
+    w->r.c.depth = 1;
+    w->reading = true;
   }
-  if (starts)
-    starts[e->skip_count] = (size_t)(c->p - c->start);
+  w->r.c.p = p;
+  return &w->r;
+}
+
+/* Step @s from @p: the short cut, else the codec's read from @p.  The
+ * datum's end, or NULL with the codec's failure in @err. */
+KAVRO_INLINE const unsigned char *skip_one(walk_t *w, const skip_step_t *s,
+                                           const unsigned char *p,
+                                           const unsigned char *end,
+                                           kavro_err_t *err) {
+  const unsigned char *next = skip_short(s, p, end);
+  if (next)
+    return next;
+  kv_reader_t *r = walk_reader(w, p);
+  *err = kv_skip_node(r, s->node);
+  return *err ? NULL : r->c.p;
+}
+
+/* The writer's datum must end where the body does. */
+static kavro_err_t walk_end(walk_t *w, const unsigned char *p) {
+  if (p != w->end)
+    return kavro_cursor_trailing(&walk_reader(w, p)->c);
   return KAVRO_OK;
+}
+
+/* Walk the writer's fields over the body, so that it gets the verdicts
+ * and texts the generic resolver gives it. */
+static kavro_err_t walk_fields(const entry_t *e, walk_t *w) {
+  const unsigned char *p = w->start, *end = w->end;
+  kavro_err_t err = KAVRO_OK;
+  for (const skip_step_t *s = e->skips, *last = s + e->skip_count; s < last;
+       s++)
+    if (!(p = skip_one(w, s, p, end, &err)))
+      return err;
+  return walk_end(w, p);
+}
+
+/* walk_fields(), noting in @starts where each field begins (the one
+ * after the last: where the datum ends). */
+static kavro_err_t walk_fields_noting(const entry_t *e, walk_t *w,
+                                      const unsigned char **starts) {
+  const unsigned char *p = w->start, *end = w->end;
+  kavro_err_t err = KAVRO_OK;
+  for (const skip_step_t *s = e->skips, *last = s + e->skip_count; s < last;
+       s++) {
+    *starts++ = p;
+    if (!(p = skip_one(w, s, p, end, &err)))
+      return err;
+  }
+  *starts = p;
+  return walk_end(w, p);
 }
 
 /* Is @plan a flat record (see entry_t)? */
@@ -287,24 +444,33 @@ static void flat_sources(const kv_plan_t *plan, size_t *from) {
 /* When @plan is a flat record, store in @e how to put the reader's
  * encoding together; false otherwise, or out of memory (then the
  * transcoder does it). */
-static bool find_flat(const kv_plan_t *plan, entry_t *e) {
+static bool find_flat(const kv_plan_t *plan,
+                      const kavro_decode_limits_t *limits, entry_t *e) {
   if (!is_flat(plan))
     return false;
   size_t count = plan->reader->field_count, length = 0;
   for (size_t i = 0; i < plan->fill_count; i++)
     length += plan->fills[i].length;
+  size_t steps = plan->step_count;   /* and the unions' branches after */
+  for (size_t i = 0; i < plan->step_count; i++)
+    if (plan->steps[i].writer_type->type == KAVRO_UNION)
+      steps += plan->steps[i].writer_type->branch_count;
   size_t *from = malloc((count ? count : 1) * sizeof(*from));
   e->parts = malloc((count ? count : 1) * sizeof(*e->parts));
-  e->defaults = malloc(length ? length : 1);
-  e->skips = malloc((plan->step_count ? plan->step_count : 1) *
-                    sizeof(*e->skips));
+  /* Room to copy FLAT_SLACK bytes from any default's start. */
+  e->defaults = calloc(1, length + FLAT_SLACK);
+  e->skips = malloc((steps ? steps : 1) * sizeof(*e->skips));
   if (!from || !e->parts || !e->defaults || !e->skips) {
     free(from);
     entry_free_flat(e);
     return false;
   }
-  for (size_t i = 0; i < plan->step_count; i++)
-    e->skips[i] = skip_step(plan->steps[i].writer_type);
+  skip_step_t *branches = e->skips + plan->step_count;
+  for (size_t i = 0; i < plan->step_count; i++) {
+    e->skips[i] = skip_step(plan->steps[i].writer_type, limits, branches);
+    if (e->skips[i].op == SKIP_UNION)
+      branches += plan->steps[i].writer_type->branch_count;
+  }
   e->skip_count = plan->step_count;
   e->defaults_length = length;
   flat_sources(plan, from);
@@ -357,7 +523,7 @@ static kavro_err_t lookup(kavro_typed_resolver_t *res,
     return KAVRO_OK;
   entry_t e = {.writer_rabin = rabin, .type = type};
   KAVRO_TRY(build_resolution(type, writer, &e.resolution, error));
-  find_flat(e.resolution->root, &e);
+  find_flat(e.resolution->root, &res->decoder->limits, &e);
   pthread_mutex_lock(&res->lock);
   /* Another thread may have added it meanwhile: keep the first. */
   if ((*out = find_entry(atomic_load(&res->table), rabin, type))) {
@@ -621,10 +787,10 @@ static kavro_err_t arena_nomem(kavro_error_t *error) {
 }
 
 /* The reader's encoding of a writer's datum of @size bytes may not reach
- * past SIZE_MAX with the defaults' bytes. */
-static kavro_err_t flat_too_large(const entry_t *e, size_t size,
+ * past SIZE_MAX with the defaults' bytes and @slack more. */
+static kavro_err_t flat_too_large(const entry_t *e, size_t size, size_t slack,
                                   kavro_error_t *error) {
-  if (size > SIZE_MAX - e->defaults_length)
+  if (size > SIZE_MAX - e->defaults_length - slack)
     return kv_error_set(error, KAVRO_ERR_LIMIT, "the datum is too large");
   return KAVRO_OK;
 }
@@ -661,52 +827,79 @@ static kavro_err_t transcode(kavro_typed_resolver_t *res,
  * a record with more takes them from the arena. */
 #define FLAT_STACK_FIELDS 64
 
-/* The reader's encoding of the flat record at @data (see entry_t), in the
- * arena.  The writer's datum is walked first, so that a body that ends
+/* Copy the @n bytes at @from to @to, which has room for FLAT_SLACK more,
+ * when @readable bytes may be read there; returns the end of the copy.
+ * Most parts are a field or two, short: one move of FLAT_SLACK bytes,
+ * whose tail the next part overwrites, when there are that many to read. */
+static inline unsigned char *put_part(unsigned char *to,
+                                      const unsigned char *from, size_t n,
+                                      size_t readable) {
+  if (n <= FLAT_SLACK && readable >= FLAT_SLACK)
+    memcpy(to, from, FLAT_SLACK);
+  else
+    kavro_copy(to, from, n);
+  return to + n;
+}
+
+/* Where the reader's encoding is put together.  A decoded record never
+ * points into the bytes it was read from (the generated reads copy what
+ * it keeps into the arena), so the encoding of an ordinary datum, needed
+ * only while the generated decoder reads it, takes the caller's stack;
+ * a larger one, the arena. */
+#define OWN_ROOM 1024
+
+typedef struct own_s {
+  unsigned char *room;              /* OWN_ROOM bytes */
+  kavro_arena_t *arena;
+  const unsigned char *data;        /* the encoding */
+  size_t size;
+} own_t;
+
+/* @n bytes for the encoding, NULL when out of memory. */
+static unsigned char *own_take(own_t *own, size_t n) {
+  return n <= OWN_ROOM ? own->room : kv_arena_take(own->arena, n);
+}
+
+/* The reader's encoding of the flat record at @data (see entry_t), in
+ * @own.  The writer's datum is walked first, so that a body that ends
  * early or goes on too long is refused as the generic resolver refuses
  * it, never read into the defaults. */
 static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
-                               const void *data, size_t size,
-                               kavro_arena_t *arena, const unsigned char **out,
-                               size_t *out_size, kavro_error_t *error) {
-  size_t stack[FLAT_STACK_FIELDS + 1];
-  size_t *starts =
+                               const void *data, size_t size, own_t *own,
+                               kavro_error_t *error) {
+  const unsigned char *stack[FLAT_STACK_FIELDS + 1];
+  const unsigned char **starts =
       e->skip_count <= FLAT_STACK_FIELDS
           ? stack
-          : kavro_arena_alloc(arena, (e->skip_count + 1) * sizeof(*starts));
+          : kavro_arena_alloc(own->arena,
+                              (e->skip_count + 1) * sizeof(*starts));
   if (!starts)
     return arena_nomem(error);
-  kv_reader_t r;
-  kv_reader_init(&r, res->decoder, data, size, error);
-  KAVRO_TRY(run_skips(e, &r, starts));
-  if (r.c.p != r.c.end)
-    return kavro_cursor_trailing(&r.c);
-  /* Each writer field is used once at most: the total is at most the
-   * body's size and the defaults'. */
-  KAVRO_TRY(flat_too_large(e, size, error));
-  size_t total = 0;
-  for (size_t i = 0; i < e->part_count; i++) {
-    const flat_part_t *part = &e->parts[i];
-    total += part->from_writer ? starts[part->last + 1] - starts[part->first]
-                               : part->length;
-  }
-  unsigned char *mem = kv_arena_take(arena, total ? total : 1);
+  walk_t w;
+  walk_init(&w, res, data, size, error);
+  KAVRO_TRY(walk_fields_noting(e, &w, starts));
+  /* Each writer field is used once at most: the body's size and the
+   * defaults' bound the reader's encoding. */
+  KAVRO_TRY(flat_too_large(e, size, FLAT_SLACK, error));
+  unsigned char *mem = own_take(own, size + e->defaults_length + FLAT_SLACK);
   if (!mem)
     return arena_nomem(error);
+  const unsigned char *end = w.end;
+  const unsigned char *defaults = e->defaults;
   unsigned char *p = mem;
-  for (size_t i = 0; i < e->part_count; i++) {
-    const flat_part_t *part = &e->parts[i];
-    const unsigned char *bytes = e->defaults + part->offset;
-    size_t n = part->length;
+  for (const flat_part_t *part = e->parts, *stop = part + e->part_count;
+       part < stop; part++) {
     if (part->from_writer) {
-      bytes = (const unsigned char *)data + starts[part->first];
-      n = starts[part->last + 1] - starts[part->first];
+      const unsigned char *from = starts[part->first];
+      p = put_part(p, from, (size_t)(starts[part->last + 1] - from),
+                   (size_t)(end - from));
+    } else {
+      p = put_part(p, defaults + part->offset, part->length,
+                   part->length + FLAT_SLACK);
     }
-    kavro_copy(p, bytes, n);   /* most parts are a field or two: short */
-    p += n;
   }
-  *out = mem;
-  *out_size = total;
+  own->data = mem;
+  own->size = (size_t)(p - mem);
   return KAVRO_OK;
 }
 
@@ -714,26 +907,41 @@ static kavro_err_t flat_record(kavro_typed_resolver_t *res, const entry_t *e,
  * body, then the defaults, each one copy. */
 static kavro_err_t whole_then_defaults(kavro_typed_resolver_t *res,
                                        const entry_t *e, const void *data,
-                                       size_t size, kavro_arena_t *arena,
-                                       const unsigned char **out,
-                                       size_t *out_size, kavro_error_t *error) {
-  kv_reader_t r;
-  kv_reader_init(&r, res->decoder, data, size, error);
-  KAVRO_TRY(run_skips(e, &r, NULL));
-  if (r.c.p != r.c.end)
-    return kavro_cursor_trailing(&r.c);
-  KAVRO_TRY(flat_too_large(e, size, error));
+                                       size_t size, own_t *own,
+                                       kavro_error_t *error) {
+  walk_t w;
+  walk_init(&w, res, data, size, error);
+  KAVRO_TRY(walk_fields(e, &w));
+  KAVRO_TRY(flat_too_large(e, size, 0, error));
   size_t tail = e->defaults_length;
-  unsigned char *mem = kv_arena_take(arena, size + tail ? size + tail : 1);
+  unsigned char *mem = own_take(own, size + tail ? size + tail : 1);
   if (!mem)
     return arena_nomem(error);
   if (size)
     memcpy(mem, data, size);
-  if (tail)
-    memcpy(mem + size, e->defaults, tail);
-  *out = mem;
-  *out_size = size + tail;
+  kavro_copy(mem + size, e->defaults, tail);   /* most often a byte or two */
+  own->data = mem;
+  own->size = size + tail;
   return KAVRO_OK;
+}
+
+/* The reader's encoding of the datum at @data by @e's program, in @own;
+ * on failure @value of @type is initialised, as though read. */
+static kavro_err_t own_encoding(kavro_typed_resolver_t *res, const entry_t *e,
+                                const kavro_typed_type_t *type,
+                                const void *data, size_t size, void *value,
+                                own_t *own, kavro_error_t *error) {
+  kavro_err_t err;
+  if (e->parts && e->whole_first)
+    err = whole_then_defaults(res, e, data, size, own, error);
+  else if (e->parts)
+    err = flat_record(res, e, data, size, own, error);
+  else
+    err = transcode(res, e->resolution, data, size, own->arena, &own->data,
+                    &own->size, error);
+  if (err)
+    type->init(value);
+  return err;
 }
 
 kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
@@ -751,17 +959,10 @@ kavro_err_t kavro_typed_decode_from(kavro_typed_resolver_t *res,
     return kv_typed_decode_under(type, data, size, arena, limits, value, error);
   const entry_t *e;
   KAVRO_TRY(lookup(res, type, writer, rabin, &e, error));
-  const unsigned char *own = NULL;
-  size_t own_size = 0;
-  type->init(value);
-  if (e->parts && e->whole_first)
-    KAVRO_TRY(whole_then_defaults(res, e, data, size, arena, &own, &own_size,
-                                  error));
-  else if (e->parts)
-    KAVRO_TRY(flat_record(res, e, data, size, arena, &own, &own_size, error));
-  else
-    KAVRO_TRY(transcode(res, e->resolution, data, size, arena, &own,
-                        &own_size, error));
-  return kv_typed_decode_under(type, own, own_size, arena, limits, value,
+  unsigned char room[OWN_ROOM];
+  own_t own = {room, arena, NULL, 0};
+  /* The generated decoder initialises @value; a failure before it, here. */
+  KAVRO_TRY(own_encoding(res, e, type, data, size, value, &own, error));
+  return kv_typed_decode_under(type, own.data, own.size, arena, limits, value,
                                error);
 }

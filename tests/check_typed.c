@@ -1087,6 +1087,449 @@ START_TEST(flat_resolution_hostile_bodies) {
 }
 END_TEST
 
+/* ---- the walk's boundaries: verdicts and texts --------------------------------
+ * The resolver walks a flat record's writer fields with short cuts for
+ * the common encodings; whatever a body holds, the verdict and the error
+ * text must be the generic resolver's, under the same limits. */
+
+/* A writer of ServiceOrderCreated with a field of each kind the walk
+ * knows, most of which the reader lacks, in another order than the
+ * reader's (the resolver's flat_record path). */
+static const char walk_writer[] =
+    "{\"type\":\"record\",\"name\":\"ServiceOrderCreated\","
+    "\"namespace\":\"com.ahs.fsm.events.projects\",\"fields\":["
+    "{\"name\":\"requires_confirmation_tv\",\"type\":\"boolean\"},"
+    "{\"name\":\"x_enum\",\"type\":{\"type\":\"enum\",\"name\":\"X\","
+    "\"symbols\":[\"A\",\"B\",\"C\"]}},"
+    "{\"name\":\"bu_code\",\"type\":\"string\"},"
+    "{\"name\":\"x_int\",\"type\":\"int\"},"
+    "{\"name\":\"depends_on_order_id\",\"type\":[\"null\",\"string\"]},"
+    "{\"name\":\"x_null\",\"type\":\"null\"},"
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"x_fixed\",\"type\":{\"type\":\"fixed\",\"name\":\"F\","
+    "\"size\":3}},"
+    "{\"name\":\"event_timestamp\",\"type\":\"long\"},"
+    "{\"name\":\"x_double\",\"type\":\"double\"},"
+    "{\"name\":\"service_order_id\",\"type\":\"string\"},"
+    "{\"name\":\"x_bytes\",\"type\":\"bytes\"},"
+    "{\"name\":\"project_id\",\"type\":\"string\"},"
+    "{\"name\":\"x_float\",\"type\":\"float\"},"
+    "{\"name\":\"service_type\",\"type\":\"string\"},"
+    "{\"name\":\"x_choice\",\"type\":[\"null\",\"long\",\"string\","
+    "\"boolean\"]},"
+    "{\"name\":\"country_code\",\"type\":\"string\"},"
+    "{\"name\":\"x_long\",\"type\":\"long\"},"
+    "{\"name\":\"estimated_duration_min\",\"type\":\"int\"}]}";
+
+/* A datum of walk_writer, each field at a known offset. */
+static const unsigned char walk_body[] = {
+    0x01,                               /*  0 requires_confirmation_tv */
+    0x04,                               /*  1 x_enum: C */
+    0x0a, 'L', 'M', '-', 'F', 'R',      /*  2 bu_code */
+    0x80, 0x01,                         /*  8 x_int: 64, two bytes */
+    0x02, 0x06, 'S', 'O', '-',          /* 10 depends_on_order_id */
+                                        /*    x_null: no bytes */
+    0x06, 'e', '-', '1',                /* 15 event_id */
+    'a', 'b', 'c',                      /* 19 x_fixed */
+    0xaa, 0xd5, 0x02,                   /* 22 event_timestamp: 21845 */
+    0, 0, 0, 0, 0, 0, 0xf0, 0x3f,       /* 25 x_double: 1.0 */
+    0x08, 'S', 'O', '-', '1',           /* 33 service_order_id */
+    0x00,                               /* 38 x_bytes: empty */
+    0x06, 'P', '-', '1',                /* 39 project_id */
+    0, 0, 0x80, 0x3f,                   /* 43 x_float: 1.0 */
+    0x04, 'I', 'N',                     /* 47 service_type */
+    0x04, 0x06, 'x', 'y', 'z',          /* 50 x_choice: "xyz" */
+    0x04, 'F', 'R',                     /* 55 country_code */
+    0x7f,                               /* 58 x_long: -64 */
+    0xe0, 0x03};                        /* 59 estimated_duration_min */
+
+/* The reader (the generated type) and one writer, read by both
+ * resolvers under one set of limits. */
+typedef struct walk_check_s {
+  kavro_schema_t *writer, *reader;
+  kavro_typed_resolver_t *resolver;
+  kavro_decoder_t *generic;
+  kavro_resolution_t *resolution;
+  kt_value_t value;
+  kavro_arena_t *arena;
+} walk_check_t;
+
+static void walk_open(walk_check_t *w, const char *writer_text,
+                      const kavro_decode_limits_t *limits) {
+  kavro_error_t error;
+  w->reader = parse_type(&service_order_created_type);
+  ck_assert_msg(kavro_schema_parse(writer_text, strlen(writer_text), NULL,
+                                   &w->writer, &error) == KAVRO_OK,
+                "%s", error.text);
+  ck_assert_int_eq(kavro_resolution_new(w->writer, w->reader, &w->resolution,
+                                        &error),
+                   KAVRO_OK);
+  w->resolver = kavro_typed_resolver_new(limits);
+  w->generic = kavro_decoder_new(limits);
+  kt_value_init(&w->value, w->reader);
+  w->arena = kavro_arena_new(0, 0);
+  ck_assert(w->resolver && w->generic && w->arena);
+}
+
+static void walk_close(walk_check_t *w) {
+  kavro_arena_destroy(w->arena);
+  kt_value_free(&w->value);
+  kavro_decoder_destroy(w->generic);
+  kavro_typed_resolver_destroy(w->resolver);
+  kavro_resolution_destroy(w->resolution);
+  kavro_schema_destroy(w->writer);
+  kavro_schema_destroy(w->reader);
+}
+
+/* @data through both resolvers: the same verdict, the same error text,
+ * the same datum.  Read from a copy of its exact size, so that memory
+ * checkers see a read past its end. */
+static kavro_err_t walk_same(walk_check_t *w, const unsigned char *body,
+                             size_t size, const char *what) {
+  unsigned char *data = malloc(size ? size : 1);
+  ck_assert_ptr_nonnull(data);
+  if (size)
+    memcpy(data, body, size);
+  kavro_error_t ge, te;
+  memset(&ge, 0, sizeof(ge));
+  memset(&te, 0, sizeof(te));
+  kavro_err_t g = kavro_decode_resolved(w->generic, w->resolution, data, size,
+                                        &w->value.value, NULL, &ge);
+  service_order_created_t v;
+  kavro_arena_reset(w->arena);
+  kavro_err_t t = kavro_typed_decode_from(w->resolver,
+                                          &service_order_created_type,
+                                          w->writer, data, size, w->arena,
+                                          &v, &te);
+  ck_assert_msg(g == t && (g == KAVRO_OK || strcmp(ge.text, te.text) == 0),
+                "%s: generic %s \"%s\", typed %s \"%s\"", what,
+                kavro_err2name(g), g ? ge.text : "", kavro_err2name(t),
+                t ? te.text : "");
+  if (g == KAVRO_OK) {
+    char *expected = kavro_value_to_json(w->reader, &w->value.value,
+                                         KAVRO_DATUM_JSON_AVRO, &ge);
+    char *json = typed_json(&service_order_created_type, &v);
+    ck_assert_msg(expected && strcmp(json, expected) == 0,
+                  "%s: typed %s, generic %s", what, json,
+                  expected ? expected : "(failed)");
+    free(json);
+    free(expected);
+  }
+  free(data);
+  return g;
+}
+
+static void walk_same_check(void *ctx, const unsigned char *data, size_t size,
+                            const char *what) {
+  walk_same(ctx, data, size, what);
+}
+
+/* @body with @remove bytes at @at replaced by the @insert_size bytes of
+ * @insert, in @out (room for 256 bytes); returns the new size. */
+static size_t splice_body(const unsigned char *body, size_t size, size_t at,
+                          size_t remove, const void *insert,
+                          size_t insert_size, unsigned char *out) {
+  ck_assert_uint_le(size - remove + insert_size, 256);
+  memcpy(out, body, at);
+  memcpy(out + at, insert, insert_size);
+  memcpy(out + at + insert_size, body + at + remove, size - at - remove);
+  return size - remove + insert_size;
+}
+
+/* One edit of walk_body and the verdict both resolvers must give. */
+typedef struct walk_edit_s {
+  const char *what;
+  size_t at, remove;
+  const char *insert;
+  size_t insert_size;
+  kavro_err_t expected;
+} walk_edit_t;
+
+static const walk_edit_t walk_edits[] = {
+    {"as it is", 0, 0, "", 0, KAVRO_OK},
+    {"a boolean byte 2", 0, 1, "\x02", 1, KAVRO_ERR_DECODE},
+    {"a boolean byte 0x81", 0, 1, "\x81", 1, KAVRO_ERR_DECODE},
+    {"an enum symbol 3", 1, 1, "\x06", 1, KAVRO_ERR_DECODE},
+    {"an enum symbol -1", 1, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"an enum symbol 2 in two bytes", 1, 1, "\x84\x00", 2, KAVRO_OK},
+    {"a length in two bytes", 2, 1, "\x8a\x00", 2, KAVRO_OK},
+    {"a length -1", 2, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"a length -5", 2, 1, "\x09", 1, KAVRO_ERR_DECODE},
+    {"a length -64", 2, 1, "\x7f", 1, KAVRO_ERR_DECODE},
+    {"a length -65, two bytes", 2, 1, "\x81\x01", 2, KAVRO_ERR_DECODE},
+    {"a length past the body", 2, 1, "\x7e", 1, KAVRO_ERR_DECODE},
+    {"a length of 8192 in three bytes", 2, 1, "\x80\x80\x01", 3,
+     KAVRO_ERR_DECODE},
+    {"a length longer than 64 bits", 2, 1,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10, KAVRO_ERR_DECODE},
+    {"an int of 2^31", 8, 2, "\x80\x80\x80\x80\x10", 5, KAVRO_ERR_DECODE},
+    {"an int of -2^31 - 1", 8, 2, "\x81\x80\x80\x80\x10", 5,
+     KAVRO_ERR_DECODE},
+    {"an int of 2^31 - 1", 8, 2, "\xfe\xff\xff\xff\x0f", 5, KAVRO_OK},
+    {"a union branch 2 of 2", 10, 1, "\x04", 1, KAVRO_ERR_DECODE},
+    {"a union branch -1", 10, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"a union branch 0 (null)", 10, 5, "\x00", 1, KAVRO_OK},
+    {"a union branch 1 in two bytes", 10, 1, "\x82\x00", 2, KAVRO_OK},
+    {"a union's string of length -2", 11, 1, "\x03", 1, KAVRO_ERR_DECODE},
+    {"a union's string past the body", 11, 1, "\x7c", 1, KAVRO_ERR_DECODE},
+    {"a long of ten bytes", 22, 3,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10, KAVRO_OK},
+    {"a long of ten bytes, the last 2", 22, 3,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10, KAVRO_ERR_DECODE},
+    {"bytes of length -1", 38, 1, "\x01", 1, KAVRO_ERR_DECODE},
+    {"bytes of length 1", 38, 1, "\x02", 1, KAVRO_ERR_DECODE},
+    {"a choice of branch 4 of 4", 50, 1, "\x08", 1, KAVRO_ERR_DECODE},
+    {"a choice of branch 3: boolean 1", 50, 5, "\x06\x01", 2, KAVRO_OK},
+    {"a choice of branch 3: boolean 2", 50, 5, "\x06\x02", 2,
+     KAVRO_ERR_DECODE},
+    {"a choice of branch 1: long 0x80", 50, 5, "\x02\x80", 2,
+     KAVRO_ERR_DECODE},
+    {"a choice of branch 0: null", 50, 5, "\x00", 1, KAVRO_OK},
+    {"a long at the end of ten bytes", 58, 1,
+     "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 10, KAVRO_OK},
+    {"an int at the end of one byte 0x80", 59, 2, "\x80", 1,
+     KAVRO_ERR_DECODE},
+    {"a long of seven bytes near the end", 58, 1,
+     "\xff\xff\xff\xff\xff\xff\x01", 7, KAVRO_OK},
+    {"a long of eight bytes near the end", 58, 1,
+     "\xff\xff\xff\xff\xff\xff\xff\x01", 8, KAVRO_OK},
+    {"a long of nine bytes near the end", 58, 1,
+     "\xff\xff\xff\xff\xff\xff\xff\xff\x01", 9, KAVRO_OK},
+    {"an int of three bytes at the end", 59, 2, "\xff\xff\x01", 3, KAVRO_OK},
+    {"an int of five bytes at the end", 59, 2, "\xff\xff\xff\xff\x07", 5,
+     KAVRO_OK},
+    {"a trailing byte", 61, 0, "\x00", 1, KAVRO_ERR_DECODE},
+    {"two trailing bytes", 61, 0, "\x02\x02", 2, KAVRO_ERR_DECODE},
+};
+
+/* Every edit of walk_edits, every truncation and every corrupted byte of
+ * walk_body: the generic resolver's verdict and text.  Then the limits
+ * the walk tests, around the lengths the body holds. */
+START_TEST(walk_boundaries_same_texts) {
+  walk_check_t w;
+  unsigned char body[256];
+  char what[96];
+  walk_open(&w, walk_writer, NULL);
+  for (size_t i = 0; i < sizeof(walk_edits) / sizeof(walk_edits[0]); i++) {
+    const walk_edit_t *e = &walk_edits[i];
+    size_t size = splice_body(walk_body, sizeof(walk_body), e->at, e->remove,
+                              e->insert, e->insert_size, body);
+    ck_assert_msg(walk_same(&w, body, size, e->what) == e->expected,
+                  "%s: not the verdict expected", e->what);
+    /* The edit where the body ends: its last byte, and one short. */
+    for (size_t n = e->at + 1; n < e->at + e->insert_size + 2 && n <= size;
+         n++) {
+      snprintf(what, sizeof(what), "%s, first %zu bytes", e->what, n);
+      walk_same(&w, body, n, what);
+    }
+  }
+  /* Strings of 63 bytes (the longest one-byte length) and 64. */
+  for (size_t n = 62; n <= 65; n++) {
+    unsigned char run[80];
+    run[0] = (unsigned char)(n < 64 ? 2 * n : 2 * n - 128 + 0x80);
+    run[1] = 0x01;
+    size_t head = n < 64 ? 1 : 2;
+    memset(run + head, 'x', n);
+    size_t size = splice_body(walk_body, sizeof(walk_body), 2, 6, run,
+                              head + n, body);
+    snprintf(what, sizeof(what), "a string of %zu bytes", n);
+    ck_assert_int_eq(walk_same(&w, body, size, what), KAVRO_OK);
+    snprintf(what, sizeof(what), "a string of %zu bytes, one short", n);
+    walk_same(&w, body, 2 + head + n - 1, what);
+  }
+  memcpy(body, walk_body, sizeof(walk_body));
+  each_hostile_body(body, sizeof(walk_body), walk_same_check, &w);
+  walk_close(&w);
+  /* Strings of 3 ("e-1", "P-1", "xyz") to 5 bytes ("LM-FR"). */
+  kavro_decode_limits_t limits;
+  for (size_t max = 1; max <= 6; max++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_length = max;
+    walk_open(&w, walk_writer, &limits);
+    snprintf(what, sizeof(what), "max_length %zu", max);
+    ck_assert_int_eq(walk_same(&w, walk_body, sizeof(walk_body), what),
+                     max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+  /* The record is one level, each union another. */
+  for (unsigned depth = 1; depth <= 3; depth++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_depth = depth;
+    walk_open(&w, walk_writer, &limits);
+    snprintf(what, sizeof(what), "max_depth %u", depth);
+    ck_assert_int_eq(walk_same(&w, walk_body, sizeof(walk_body), what),
+                     depth >= 2 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+}
+END_TEST
+
+/* The writers of flat_resolution_hostile_bodies, error texts too, and
+ * under each limit at a value that fails: the legacy array, in a union,
+ * the codec walks. */
+START_TEST(flat_resolution_hostile_texts) {
+  const char *writer_text = _i == 0 ? reordered_writer : in_order_writer;
+  const char *datum = _i == 0 ? reordered_datum : in_order_datum;
+  walk_check_t w;
+  kavro_error_t error;
+  walk_open(&w, writer_text, NULL);
+  kavro_buf_t *buf = kavro_buf_new(0, 0);
+  ck_assert_msg(kavro_json_to_binary(w.writer, datum, strlen(datum), buf,
+                                     &error) == KAVRO_OK,
+                "%s", error.text);
+  size_t size = kavro_buf_length(buf);
+  unsigned char *body = malloc(size);
+  memcpy(body, kavro_buf_data(buf), size);
+  each_hostile_body(body, size, walk_same_check, &w);
+  walk_close(&w);
+  static const char *const names[] = {"max_depth", "max_collection",
+                                      "max_elements", "max_length"};
+  for (size_t k = 0; k < 4; k++) {
+    kavro_decode_limits_t limits;
+    kavro_decode_limits_init(&limits);
+    if (k == 0)
+      limits.max_depth = 2;
+    else if (k == 1)
+      limits.max_collection = 1;
+    else if (k == 2)
+      limits.max_elements = 1;
+    else
+      limits.max_length = 2;
+    walk_open(&w, writer_text, &limits);
+    kavro_err_t err = walk_same(&w, body, size, names[k]);
+    ck_assert_int_eq(err, _i == 0 || k == 3 ? KAVRO_ERR_LIMIT : KAVRO_OK);
+    walk_close(&w);
+  }
+  free(body);
+  kavro_buf_destroy(buf);
+}
+END_TEST
+
+/* An enum of 70 symbols: the indexes a byte holds (up to 63) and those
+ * that take two. */
+START_TEST(walk_large_enum_same_texts) {
+  char symbols[70 * 8] = "";
+  for (int i = 0; i < 70; i++)
+    snprintf(symbols + strlen(symbols), sizeof(symbols) - strlen(symbols),
+             "%s\"S%d\"", i ? "," : "", i);
+  const char *three = "\"A\",\"B\",\"C\"";
+  const char *at = strstr(walk_writer, three);
+  ck_assert_ptr_nonnull(at);
+  char writer[sizeof(walk_writer) + sizeof(symbols)];
+  snprintf(writer, sizeof(writer), "%.*s%s%s", (int)(at - walk_writer),
+           walk_writer, symbols, at + strlen(three));
+  static const struct {
+    const char *bytes;
+    size_t size;
+    kavro_err_t expected;
+  } indexes[] = {
+      {"\x7c", 1, KAVRO_OK},         /* 62 */
+      {"\x7e", 1, KAVRO_OK},         /* 63 */
+      {"\x80\x01", 2, KAVRO_OK},     /* 64 */
+      {"\x8a\x01", 2, KAVRO_OK},     /* 69 */
+      {"\x8c\x01", 2, KAVRO_ERR_DECODE},   /* 70 */
+      {"\x7f", 1, KAVRO_ERR_DECODE}, /* -64 */
+      {"\x80", 1, KAVRO_ERR_DECODE}, /* a byte short */
+  };
+  walk_check_t w;
+  unsigned char body[256];
+  char what[64];
+  walk_open(&w, writer, NULL);
+  for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
+    size_t size = splice_body(walk_body, sizeof(walk_body), 1, 1,
+                              indexes[i].bytes, indexes[i].size, body);
+    snprintf(what, sizeof(what), "symbol bytes %zu", i);
+    ck_assert_int_eq(walk_same(&w, body, size, what), indexes[i].expected);
+  }
+  walk_close(&w);
+}
+END_TEST
+
+/* The writer's fields the reader's first ones, in its order, and a
+ * default after them (the resolver's whole_then_defaults path): the
+ * boundaries of its walk, under limits too. */
+static const unsigned char in_order_body[] = {
+    0x06, 'e', '-', '1',            /*  0 event_id */
+    0xaa, 0xd5, 0x02,               /*  4 event_timestamp */
+    0x08, 'S', 'O', '-', '1',       /*  7 service_order_id */
+    0x06, 'P', '-', '1',            /* 12 project_id */
+    0x04, 'I', 'N',                 /* 16 service_type */
+    0x04, 'F', 'R',                 /* 19 country_code */
+    0x0a, 'L', 'M', '-', 'F', 'R',  /* 22 bu_code */
+    0xe0, 0x03,                     /* 28 estimated_duration_min */
+    0x00};                          /* 30 requires_confirmation_tv */
+
+START_TEST(walk_in_order_same_texts) {
+  static const walk_edit_t edits[] = {
+      {"as it is", 0, 0, "", 0, KAVRO_OK},
+      {"a length -2", 0, 1, "\x03", 1, KAVRO_ERR_DECODE},
+      {"a length one past the body", 22, 9, "\x0a\x01\x02\x03\x04", 5,
+       KAVRO_ERR_DECODE},
+      {"a length the last byte", 22, 9, "\x0a", 1, KAVRO_ERR_DECODE},
+      {"a length in two bytes", 22, 1, "\x8a\x00", 2, KAVRO_OK},
+      {"an int of 2^31", 28, 2, "\x80\x80\x80\x80\x10", 5, KAVRO_ERR_DECODE},
+      {"a boolean byte 2", 30, 1, "\x02", 1, KAVRO_ERR_DECODE},
+      {"a boolean byte 0x80", 30, 1, "\x80", 1, KAVRO_ERR_DECODE},
+      {"no boolean", 30, 1, "", 0, KAVRO_ERR_DECODE},
+      {"a trailing byte 0x04", 31, 0, "\x04", 1, KAVRO_ERR_DECODE},
+  };
+  walk_check_t w;
+  unsigned char body[256];
+  char what[96];
+  walk_open(&w, in_order_writer, NULL);
+  for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+    const walk_edit_t *e = &edits[i];
+    size_t size = splice_body(in_order_body, sizeof(in_order_body), e->at,
+                              e->remove, e->insert, e->insert_size, body);
+    ck_assert_msg(walk_same(&w, body, size, e->what) == e->expected,
+                  "%s: not the verdict expected", e->what);
+  }
+  memcpy(body, in_order_body, sizeof(in_order_body));
+  each_hostile_body(body, sizeof(in_order_body), walk_same_check, &w);
+  walk_close(&w);
+  kavro_decode_limits_t limits;
+  for (size_t max = 2; max <= 5; max++) {
+    kavro_decode_limits_init(&limits);
+    limits.max_length = max;
+    walk_open(&w, in_order_writer, &limits);
+    snprintf(what, sizeof(what), "max_length %zu", max);
+    ck_assert_int_eq(walk_same(&w, in_order_body, sizeof(in_order_body), what),
+                     max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+}
+END_TEST
+
+/* Two arrays the reader lacks, which the codec walks one call each: the
+ * bound on the items of the datum counts them both. */
+START_TEST(walk_elements_over_fields) {
+  static const char tail[] =
+      ",{\"name\":\"x_a\",\"type\":{\"type\":\"array\","
+      "\"items\":\"string\"}},"
+      "{\"name\":\"x_b\",\"type\":{\"type\":\"array\","
+      "\"items\":\"string\"}}]}";
+  char writer[sizeof(in_order_writer) + sizeof(tail)];
+  snprintf(writer, sizeof(writer), "%.*s%s",
+           (int)(sizeof(in_order_writer) - 3), in_order_writer, tail);
+  static const unsigned char arrays[] = {0x04, 0x02, 'p', 0x02, 'q', 0x00,
+                                         0x04, 0x02, 'r', 0x02, 's', 0x00};
+  unsigned char body[256];
+  size_t size = splice_body(in_order_body, sizeof(in_order_body),
+                            sizeof(in_order_body), 0, arrays, sizeof(arrays),
+                            body);
+  for (size_t max = 3; max <= 4; max++) {
+    kavro_decode_limits_t limits;
+    kavro_decode_limits_init(&limits);
+    limits.max_elements = max;
+    walk_check_t w;
+    walk_open(&w, writer, &limits);
+    ck_assert_int_eq(walk_same(&w, body, size, "two arrays"),
+                     max == 4 ? KAVRO_OK : KAVRO_ERR_LIMIT);
+    walk_close(&w);
+  }
+}
+END_TEST
+
 /* ---- evolution ------------------------------------------------------------- */
 
 START_TEST(evolution_v1_to_v2) {
@@ -1991,6 +2434,11 @@ static Suite *typed_suite(void) {
   tcase_add_test(tc, hostile_bodies_same_verdicts);
   tcase_add_test(tc, scanned_runs_read_as_generic);
   tcase_add_loop_test(tc, flat_resolution_hostile_bodies, 0, 2);
+  tcase_add_test(tc, walk_boundaries_same_texts);
+  tcase_add_loop_test(tc, flat_resolution_hostile_texts, 0, 2);
+  tcase_add_test(tc, walk_large_enum_same_texts);
+  tcase_add_test(tc, walk_in_order_same_texts);
+  tcase_add_test(tc, walk_elements_over_fields);
   tcase_add_test(tc, evolution_v1_to_v2);
   tcase_add_test(tc, evolution_v2_to_v1);
   tcase_add_test(tc, evolution_appended_field);
