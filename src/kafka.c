@@ -221,21 +221,47 @@ static kavro_err_t kafka_refused(rd_kafka_resp_err_t kerr,
                       topic, rd_kafka_err2str(kerr));
 }
 
-/* Enqueue the serialized message; librdkafka copies key and payload. */
+/* Enqueue the serialized message; librdkafka copies key and payload.
+ * The message's parts are handed over as an array holding only what the
+ * record sets: librdkafka takes a step for each, timestamp 0, no headers
+ * and no opaque included. */
 static rd_kafka_resp_err_t enqueue(kavro_kafka_producer_t *p,
                                    const kavro_kafka_record_t *r,
                                    const void *key, size_t key_size,
                                    rd_kafka_headers_t *headers) {
   bool tombstone = r->value_type ? !r->value_record : !r->value;
-  const void *payload = tombstone ? NULL : kavro_buf_data(p->value_buf);
-  size_t payload_size = tombstone ? 0 : kavro_buf_length(p->value_buf);
-  return rd_kafka_producev(
-      p->rk, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_PARTITION(r->partition),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY((void *)key, key_size),
-      RD_KAFKA_V_VALUE((void *)payload, payload_size),
-      RD_KAFKA_V_TIMESTAMP(r->timestamp), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(r->opaque), RD_KAFKA_V_END);
+  rd_kafka_vu_t vus[8];
+  size_t n = 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vus[n++].u.cstr = r->topic;
+  vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vus[n++].u.i32 = r->partition;
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+  vus[n].u.mem.ptr = (void *)key;
+  vus[n++].u.mem.size = key_size;
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vus[n].u.mem.ptr = tombstone ? NULL : (void *)kavro_buf_data(p->value_buf);
+  vus[n++].u.mem.size = tombstone ? 0 : kavro_buf_length(p->value_buf);
+  if (r->timestamp) {
+    vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+    vus[n++].u.i64 = r->timestamp;
+  }
+  if (headers) {
+    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[n++].u.headers = headers;
+  }
+  if (r->opaque) {
+    vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vus[n++].u.ptr = r->opaque;
+  }
+  rd_kafka_error_t *refused = rd_kafka_produceva(p->rk, vus, n);
+  if (!refused)
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_resp_err_t kerr = rd_kafka_error_code(refused);
+  rd_kafka_error_destroy(refused);
+  return kerr;
 }
 
 /* Enqueue, polling for delivery reports while the queue is full, for up

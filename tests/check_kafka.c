@@ -2687,6 +2687,9 @@ static void expect_id_header(const rd_kafka_message_t *m, const char *name,
  * producer helper sends the bodies bare and the GUIDs in __key_schema_id
  * and __value_schema_id, beside the record's own headers, for a generic
  * value and a typed record; the consumer helper reads them back. */
+/* The records' creation time: the record's own, as set. */
+#define HEADERS_TIMESTAMP 1700000000123
+
 START_TEST(test_ids_in_headers) {
   env_t env;
   env_init(&env);
@@ -2729,6 +2732,7 @@ START_TEST(test_ids_in_headers) {
       record.value = &value.value;
     }
     record.headers = own;
+    record.timestamp = HEADERS_TIMESTAMP + typed;
     ck_assert_msg(kavro_kafka_produce(producer, &record, NULL, &error) ==
                       KAVRO_OK,
                   "%s", error.text);
@@ -2791,6 +2795,10 @@ START_TEST(test_ids_in_headers) {
     rd_kafka_headers_t *headers = NULL;
     rd_kafka_message_headers(m, &headers);
     ck_assert_str_eq(header_text(headers, "trace"), "t-1");
+    rd_kafka_timestamp_type_t tstype;
+    ck_assert_int_eq(rd_kafka_message_timestamp(m, &tstype),
+                     HEADERS_TIMESTAMP + typed);
+    ck_assert_int_eq(tstype, RD_KAFKA_TIMESTAMP_CREATE_TIME);
     ck_assert_int_eq(polled.key.format, KAVRO_WIRE_FORMAT_HEADER);
     ck_assert_int_eq(polled.key.writer_id.kind, KAVRO_SCHEMA_ID_GUID);
     ck_assert_str_eq(field_string(polled.key.value, "sensor"), "s1");
