@@ -20,6 +20,7 @@
 
 #include "serde_value_int.h"
 #include "common_error_int.h"
+#include "common_inline_int.h"
 
 /* ---- errors ----------------------------------------------------------------- */
 
@@ -48,22 +49,27 @@ void kv_reader_init(kv_reader_t *r, kavro_decoder_t *decoder,
   r->decoder = decoder;
 }
 
-kavro_err_t kv_stage(kv_reader_t *r, const void *data, size_t length,
-                     const char **out) {
+/* Copy @length bytes into the decoder's scratch, NUL-terminated (avro-c
+ * wants C strings).  Inlined: every string of a datum comes here. */
+static KV_ALWAYS_INLINE kavro_err_t stage(kv_reader_t *r, const void *data,
+                                          size_t length, const char **out) {
   kavro_buf_t *s = &r->decoder->scratch;
   s->length = 0;
   if (kv_buf_reserve(s, length + 1) != KAVRO_OK)
     return kv_error_set(r->c.error, KAVRO_ERR_NOMEM, "out of memory staging a string");
-  kv_put_bytes(s, data, length);
-  s->data[s->length] = '\0';
+  kavro_copy(s->data, data, length);
+  s->data[length] = '\0';
   *out = (const char *)s->data;
   return KAVRO_OK;
 }
 
-kavro_err_t kv_read_cstring(kv_reader_t *r, const char **str, size_t *length) {
+/* As kavro_cursor_run(), staged. */
+static KV_ALWAYS_INLINE kavro_err_t read_cstring(kv_reader_t *r,
+                                                 const char **str,
+                                                 size_t *length) {
   const unsigned char *data = NULL;
   kavro_err_t err = kavro_cursor_run(&r->c, &data, length);
-  return err ? err : kv_stage(r, data, *length, str);
+  return err ? err : stage(r, data, *length, str);
 }
 
 /* The walk below @depth records deep: a record that holds itself through
@@ -388,8 +394,8 @@ static kavro_err_t decode_run(kv_reader_t *r, const kv_node_t *node,
       return err;
     return set_status(r, avro_value_set_bytes(v, (void *)data, length), "bytes");
   case KAVRO_STRING: {
-    const char *s;
-    if ((err = kv_read_cstring(r, &s, &length)))
+    const char *s = NULL;
+    if ((err = read_cstring(r, &s, &length)))
       return err;
     return set_status(r, avro_value_set_string_len(v, s, length + 1), "a string");
   }
@@ -449,9 +455,9 @@ kavro_err_t kv_decode_collection(kv_reader_t *r, const kv_node_t *node,
         rc = n < in_place ? avro_value_get_by_index(v, n, &child, NULL)
                           : avro_value_append(v, &child, NULL);
       } else {
-        const char *key;
+        const char *key = NULL;
         size_t key_length = 0;
-        if ((err = kv_read_cstring(r, &key, &key_length)))
+        if ((err = read_cstring(r, &key, &key_length)))
           return err;
         /* avro-c keys are C strings: one with a NUL would be cut short,
          * and merged with another it then equals. */

@@ -40,13 +40,6 @@ kavro_err_t kv_value_fail(kavro_error_t *error, kavro_err_t code,
  * ENOMEM, KAVRO_ERR_ENCODE (a value of another shape) for the rest. */
 kavro_err_t kv_value_status(kavro_error_t *error, int rc, const char *what);
 
-/* As kavro_cursor_run(), copied NUL-terminated into the decoder's
- * scratch (avro-c wants C strings). */
-kavro_err_t kv_read_cstring(kv_reader_t *r, const char **str, size_t *length);
-/* Copy @length bytes into the scratch, NUL-terminated. */
-kavro_err_t kv_stage(kv_reader_t *r, const void *data, size_t length,
-                     const char **out);
-
 /* The item count of the next block of array or map @node's items (0 at
  * the end): kavro_cursor_block() with what @item says of empty items. */
 kavro_err_t kv_read_block(kv_reader_t *r, const kv_node_t *item, size_t *seen,
