@@ -1224,6 +1224,19 @@ static void walk_same_check(void *ctx, const unsigned char *data, size_t size,
   walk_same(ctx, data, size, what);
 }
 
+/* walk_same() of @body by resolvers of @writer_text made under @limits
+ * for it alone. */
+static kavro_err_t walk_same_under(const char *writer_text,
+                                   const kavro_decode_limits_t *limits,
+                                   const unsigned char *body, size_t size,
+                                   const char *what) {
+  walk_check_t w;
+  walk_open(&w, writer_text, limits);
+  kavro_err_t err = walk_same(&w, body, size, what);
+  walk_close(&w);
+  return err;
+}
+
 /* @body with @remove bytes at @at replaced by the @insert_size bytes of
  * @insert, in @out (room for 256 bytes); returns the new size. */
 static size_t splice_body(const unsigned char *body, size_t size, size_t at,
@@ -1345,21 +1358,19 @@ START_TEST(walk_boundaries_same_texts) {
   for (size_t max = 1; max <= 6; max++) {
     kavro_decode_limits_init(&limits);
     limits.max_length = max;
-    walk_open(&w, walk_writer, &limits);
     snprintf(what, sizeof(what), "max_length %zu", max);
-    ck_assert_int_eq(walk_same(&w, walk_body, sizeof(walk_body), what),
+    ck_assert_int_eq(walk_same_under(walk_writer, &limits, walk_body,
+                                     sizeof(walk_body), what),
                      max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
-    walk_close(&w);
   }
   /* The record is one level, each union another. */
   for (unsigned depth = 1; depth <= 3; depth++) {
     kavro_decode_limits_init(&limits);
     limits.max_depth = depth;
-    walk_open(&w, walk_writer, &limits);
     snprintf(what, sizeof(what), "max_depth %u", depth);
-    ck_assert_int_eq(walk_same(&w, walk_body, sizeof(walk_body), what),
+    ck_assert_int_eq(walk_same_under(walk_writer, &limits, walk_body,
+                                     sizeof(walk_body), what),
                      depth >= 2 ? KAVRO_OK : KAVRO_ERR_LIMIT);
-    walk_close(&w);
   }
 }
 END_TEST
@@ -1395,10 +1406,9 @@ START_TEST(flat_resolution_hostile_texts) {
       limits.max_elements = 1;
     else
       limits.max_length = 2;
-    walk_open(&w, writer_text, &limits);
-    kavro_err_t err = walk_same(&w, body, size, names[k]);
-    ck_assert_int_eq(err, _i == 0 || k == 3 ? KAVRO_ERR_LIMIT : KAVRO_OK);
-    walk_close(&w);
+    ck_assert_int_eq(walk_same_under(writer_text, &limits, body, size,
+                                     names[k]),
+                     _i == 0 || k == 3 ? KAVRO_ERR_LIMIT : KAVRO_OK);
   }
   free(body);
   kavro_buf_destroy(buf);
@@ -1491,11 +1501,10 @@ START_TEST(walk_in_order_same_texts) {
   for (size_t max = 2; max <= 5; max++) {
     kavro_decode_limits_init(&limits);
     limits.max_length = max;
-    walk_open(&w, in_order_writer, &limits);
     snprintf(what, sizeof(what), "max_length %zu", max);
-    ck_assert_int_eq(walk_same(&w, in_order_body, sizeof(in_order_body), what),
+    ck_assert_int_eq(walk_same_under(in_order_writer, &limits, in_order_body,
+                                     sizeof(in_order_body), what),
                      max >= 5 ? KAVRO_OK : KAVRO_ERR_LIMIT);
-    walk_close(&w);
   }
 }
 END_TEST
@@ -1521,11 +1530,9 @@ START_TEST(walk_elements_over_fields) {
     kavro_decode_limits_t limits;
     kavro_decode_limits_init(&limits);
     limits.max_elements = max;
-    walk_check_t w;
-    walk_open(&w, writer, &limits);
-    ck_assert_int_eq(walk_same(&w, body, size, "two arrays"),
+    ck_assert_int_eq(walk_same_under(writer, &limits, body, size,
+                                     "two arrays"),
                      max == 4 ? KAVRO_OK : KAVRO_ERR_LIMIT);
-    walk_close(&w);
   }
 }
 END_TEST

@@ -265,8 +265,8 @@ KAVRO_EXPORT kavro_err_t kavro_cursor_limit(kavro_cursor_t *c,
  *  KAVRO_ERR_DECODE. */
 KAVRO_EXPORT kavro_err_t kavro_cursor_trailing(kavro_cursor_t *c);
 
-/** The slow path of kavro_cursor_long(): near the end of the body, or a
- *  varint of more than one byte there. */
+/** The slow path of kavro_cursor_long(): a varint near the end of the
+ *  body, or one longer than 64 bits, each with its own error. */
 KAVRO_EXPORT kavro_err_t kavro_cursor_long_slow(kavro_cursor_t *c,
                                                 int64_t *out);
 
@@ -323,24 +323,30 @@ KAVRO_INLINE size_t kavro_varint_scan(const unsigned char *p, uint64_t *z) {
   return 10;
 }
 
+/** The varint at @p p, with @p left bytes readable, read without a loop:
+ *  its length, its zig-zag value in @p *z; 0 when the quick way cannot
+ *  tell, near the end of the body or for a varint longer than 64 bits
+ *  (kavro_cursor_long_slow() then says which). */
+KAVRO_INLINE size_t kavro_varint_quick(const unsigned char *p, size_t left,
+                                       uint64_t *z) {
+  if (left && p[0] < 0x80) {   /* most lengths, indexes, small numbers */
+    *z = p[0];
+    return 1;
+  }
+  if (left >= 2 && p[1] < 0x80) {   /* up to 8191: ints, counts */
+    *z = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+    return 2;
+  }
+  return left >= KAVRO_MAX_VARINT ? kavro_varint_scan(p, z) : 0;
+}
+
 /** A zig-zag varint: a long, or an int before its range is checked. */
 KAVRO_INLINE kavro_err_t kavro_cursor_long(kavro_cursor_t *c, int64_t *out) {
-  const unsigned char *p = c->p;
-  size_t left = kavro_cursor_left(c);
   uint64_t z;
-  size_t n;
-  if (left && p[0] < 0x80) {   /* most lengths, indexes, small numbers */
-    z = p[0];
-    n = 1;
-  } else if (left >= 2 && p[1] < 0x80) {   /* up to 8191: ints, counts */
-    z = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-    n = 2;
-  } else if (left < KAVRO_MAX_VARINT) {   /* near the end of the body */
+  size_t n = kavro_varint_quick(c->p, kavro_cursor_left(c), &z);
+  if (!n)
     return kavro_cursor_long_slow(c, out);
-  } else if ((n = kavro_varint_scan(p, &z)) == 0) {
-    return kavro_cursor_fail(c, "number is longer than 64 bits");
-  }
-  c->p = p + n;
+  c->p += n;
   *out = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
   return KAVRO_OK;
 }

@@ -311,7 +311,8 @@ KAVRO_EXPORT kavro_err_t kavro_r_copy_slow(kavro_reader_t *r,
                                            const unsigned char **data);
 
 /** kavro_r_run() while the body has no copy: copies the body into the
- *  lent memory, or, when it does not fit there, this run alone. */
+ *  lent memory, or, when it does not fit there, this run alone.  @p *data
+ *  points into the arena, as every run read does. */
 KAVRO_EXPORT kavro_err_t kavro_r_run_first(kavro_reader_t *r,
                                            const unsigned char *src,
                                            size_t n,
@@ -419,7 +420,8 @@ typedef struct kavro_scan_s {
 } kavro_scan_t;
 
 /** The body's copy in the arena (kavro_reader_t's body_copy), made now
- *  if it is not yet; NULL when the memory lent to @p r cannot hold it. */
+ *  if it is not yet; NULL when the memory lent to @p r cannot hold it.
+ *  The copy is the arena's, freed or reused with it. */
 KAVRO_EXPORT unsigned char *kavro_r_body_copy(kavro_reader_t *r);
 
 /** Start a scan at @p r's position; false when it cannot run: strings or
@@ -444,22 +446,12 @@ KAVRO_INLINE void kavro_scan_end(kavro_reader_t *r, const kavro_scan_t *s) {
   r->c.p = s->p;
 }
 
-/** A zig-zag varint's unsigned form: of one or two bytes anywhere, of
- *  more where the body has room for the longest. */
+/** A zig-zag varint's unsigned form, read the quick way
+ *  (kavro_varint_quick()). */
 KAVRO_INLINE bool kavro_scan_zigzag(kavro_scan_t *s, uint64_t *z) {
-  const unsigned char *p = s->p;
-  size_t left = (size_t)(s->end - p), n;
-  if (left && p[0] < 0x80) {
-    *z = p[0];
-    n = 1;
-  } else if (left >= 2 && p[1] < 0x80) {
-    *z = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-    n = 2;
-  } else if (left < KAVRO_MAX_VARINT || !(n = kavro_varint_scan(p, z))) {
-    return false;
-  }
-  s->p = p + n;
-  return true;
+  size_t n = kavro_varint_quick(s->p, (size_t)(s->end - s->p), z);
+  s->p += n;
+  return n != 0;
 }
 
 KAVRO_INLINE bool kavro_scan_long(kavro_scan_t *s, int64_t *out) {
